@@ -1,0 +1,216 @@
+package crm
+
+import (
+	"slices"
+	"time"
+)
+
+// CustomerKind tells a person from an organization.
+type CustomerKind string
+
+const (
+	KindPerson       CustomerKind = "PERSON"
+	KindOrganization CustomerKind = "ORGANIZATION"
+)
+
+// Stage is the lifecycle stage of the relationship (SPEC §1).
+type Stage string
+
+const (
+	StageExploration Stage = "EXPLORATION"
+	StageFormation   Stage = "FORMATION"
+	StageStability   Stage = "STABILITY"
+	StageDecline     Stage = "DECLINE"
+	StageLost        Stage = "LOST"
+	StageWonBack     Stage = "WON_BACK"
+)
+
+// Stages lists every lifecycle stage in lifecycle order.
+var Stages = []Stage{StageExploration, StageFormation, StageStability, StageDecline, StageLost, StageWonBack}
+
+// Status says whether a customer is in use or archived. Archived customers
+// keep their history and unique phone and email claims, and can be restored.
+type Status string
+
+const (
+	StatusActive   Status = "ACTIVE"
+	StatusArchived Status = "ARCHIVED"
+)
+
+// Source is how the customer came to the company.
+type Source string
+
+const (
+	SourceTelesales Source = "TELESALES"
+	SourceReferral  Source = "REFERRAL"
+	SourceWeb       Source = "WEB"
+	SourcePartner   Source = "PARTNER"
+	SourceImport    Source = "IMPORT"
+	SourceEvent     Source = "EVENT"
+	SourceWalkIn    Source = "WALK_IN"
+	SourceOther     Source = "OTHER"
+)
+
+// Sources lists every customer source.
+var Sources = []Source{SourceTelesales, SourceReferral, SourceWeb, SourcePartner, SourceImport, SourceEvent, SourceWalkIn, SourceOther}
+
+// Verification is whether staff-entered data has been checked by a reviewer.
+type Verification string
+
+const (
+	Unverified Verification = "UNVERIFIED"
+	Verified   Verification = "VERIFIED"
+)
+
+// Address is a postal address.
+type Address struct {
+	Label      string
+	Line1      string
+	Line2      string
+	City       string
+	Region     string
+	PostalCode string
+	Country    string
+}
+
+// Attribute is one entry of a customer's free-form archive (equipment,
+// technical lead, network layout…).
+type Attribute struct {
+	Key   string
+	Value string
+}
+
+// Customer is a person or organization: the company's asset, with its whole
+// history, whoever owns it today.
+type Customer struct {
+	ID            string
+	Kind          CustomerKind
+	Name          string
+	Phones        []string // normalized, see NormalizePhone
+	Emails        []string // normalized, see NormalizeEmail
+	Addresses     []Address
+	Industry      string
+	Region        string
+	Source        Source
+	AnnualRevenue *float64
+	CreditRating  string
+	Tags          []string // normalized, see NormalizeTag
+	Attributes    []Attribute
+	Stage         Stage
+	Status        Status
+	OwnerID       string // empty: the customer is in the public pool of its region
+	Team          string
+
+	Grade GradeState
+
+	SatisfactionIndex *float64
+	LoyaltyIndex      *float64
+	TrustIndex        *float64
+	// RecentEvaluations are the latest evaluations, newest first, kept on the
+	// profile so the 360 view needs no second read.
+	RecentEvaluations []Evaluation
+
+	LastInteractionAt *time.Time
+	LastInteractionID string
+	NextFollowUpAt    *time.Time
+	InteractionCount  int
+	ContactCount      int
+
+	Verification Verification
+	VerifiedBy   string
+	VerifiedAt   *time.Time
+
+	// Version increases with every write to the profile; updates carry the
+	// version they were based on and a stale one is a CONFLICT.
+	Version    int
+	CreatedAt  time.Time
+	CreatedBy  string
+	UpdatedAt  time.Time
+	UpdatedBy  string
+	ArchivedAt *time.Time
+}
+
+// InPool reports whether the customer has no owner.
+func (c *Customer) InPool() bool { return c.OwnerID == "" }
+
+// Clone returns a deep copy, so a proposed change never aliases the original.
+func (c *Customer) Clone() *Customer {
+	d := *c
+	d.Phones = slices.Clone(c.Phones)
+	d.Emails = slices.Clone(c.Emails)
+	d.Addresses = slices.Clone(c.Addresses)
+	d.Tags = slices.Clone(c.Tags)
+	d.Attributes = slices.Clone(c.Attributes)
+	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
+	return &d
+}
+
+// Customer360 is everything shown when a customer calls: the profile, its
+// contacts and its most recent interactions across every channel. The current
+// grade and latest evaluations travel on the profile.
+type Customer360 struct {
+	Customer           *Customer
+	Contacts           []*Contact
+	RecentInteractions []*Interaction
+}
+
+// CustomerInput is the data of a new customer.
+type CustomerInput struct {
+	Kind          CustomerKind
+	Name          string
+	Phones        []string
+	Emails        []string
+	Addresses     []Address
+	Industry      string
+	Region        string
+	Source        Source
+	AnnualRevenue *float64
+	CreditRating  string
+	Tags          []string
+	Attributes    []Attribute
+	Stage         Stage // default EXPLORATION
+	OwnerID       *string
+	Team          string
+	Grade         string // default G (never contacted)
+}
+
+// CustomerUpdate changes the fields that are non-nil.
+type CustomerUpdate struct {
+	Kind           *CustomerKind
+	Name           *string
+	Phones         []string // nil: unchanged; empty slice: clear
+	Emails         []string
+	Addresses      []Address
+	Industry       *string
+	Region         *string
+	Source         *Source
+	AnnualRevenue  *float64
+	CreditRating   *string
+	Tags           []string
+	Attributes     []Attribute
+	Stage          *Stage
+	OwnerID        *string // "" moves the customer to the pool
+	Team           *string
+	NextFollowUpAt *time.Time
+	Verification   *Verification
+}
+
+// CustomerFilter selects customers in a list. Empty fields do not filter.
+type CustomerFilter struct {
+	OwnerID string
+	// Pool lists unowned customers (of Region, if set).
+	Pool   bool
+	Grade  string
+	Stage  Stage
+	Region string
+	Team   string
+	Tag    string
+	// IncludeArchived also lists archived customers.
+	IncludeArchived bool
+
+	// VisibleTeams, set by the service from the caller's role, limits the
+	// list to customers of these teams; VisibleOwner to customers owned by
+	// this user or in the pool. Callers do not set them.
+	VisibleTeams []string
+	VisibleOwner string
+}

@@ -1,0 +1,80 @@
+package crm
+
+import (
+	"slices"
+	"time"
+)
+
+// GradeLevel is one level of the grading scheme of seed 000 with the service
+// it earns (SPEC §3).
+type GradeLevel struct {
+	Code        string
+	Label       string
+	Rank        int // 1 is the most important
+	Description string
+	// ResponseSLA is how fast the customer's cases must be answered.
+	ResponseSLA time.Duration
+	// FollowUpInterval is how often the owner should be in touch.
+	FollowUpInterval time.Duration
+}
+
+const day = 24 * time.Hour
+
+// DefaultGradeLevels is the level scheme of an insurer's telesales system
+// (seed 000), ranked by importance.
+var DefaultGradeLevels = []GradeLevel{
+	{"A", "Key target", 1, "Most important target customer: top value and close relationship.", 4 * time.Hour, 7 * day},
+	{"B", "Important target", 2, "Important target customer.", 8 * time.Hour, 14 * day},
+	{"C", "Fairly important", 3, "Fairly important customer worth steady development.", 24 * time.Hour, 30 * day},
+	{"D", "Potential", 4, "Fairly important, potential customer being developed.", 48 * time.Hour, 45 * day},
+	{"E", "Developing or distressed", 5, "Potential customer being developed, or a bankrupt company.", 72 * time.Hour, 60 * day},
+	{"O", "Existing customer", 6, "Existing customer after the first deal.", 24 * time.Hour, 30 * day},
+	{"F", "Unclassified", 7, "Contacted but not yet classifiable.", 72 * time.Hour, 30 * day},
+	{"G", "Never contacted", 8, "Never contacted; free to claim from the pool.", 120 * time.Hour, 0},
+	{"V", "Invalid", 9, "Not a target customer.", 120 * time.Hour, 0},
+}
+
+// GradeLevelByCode returns the default level with the given code.
+func GradeLevelByCode(code string) (GradeLevel, bool) {
+	i := slices.IndexFunc(DefaultGradeLevels, func(l GradeLevel) bool { return l.Code == code })
+	if i < 0 {
+		return GradeLevel{}, false
+	}
+	return DefaultGradeLevels[i], true
+}
+
+// GradeSource says what set a grade.
+type GradeSource string
+
+const (
+	GradeManual     GradeSource = "MANUAL"
+	GradeRule       GradeSource = "RULE"
+	GradeEvaluation GradeSource = "EVALUATION"
+	GradeSchedule   GradeSource = "SCHEDULE"
+	GradeImport     GradeSource = "IMPORT"
+)
+
+// GradeState is a customer's current grade and why it has it.
+type GradeState struct {
+	Level  string
+	Source GradeSource
+	Reason string
+	Rule   string
+	By     string
+	At     time.Time
+}
+
+// GradeChange is one entry of a customer's grade history.
+type GradeChange struct {
+	ID         string // ULID, time part = At
+	CustomerID string
+	From       string // empty for the first grade
+	To         string
+	Source     GradeSource
+	Reason     string
+	Rule       string
+	// Metrics are the values the rule looked at, so the change explains itself.
+	Metrics map[string]float64
+	By      string
+	At      time.Time
+}

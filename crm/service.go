@@ -1,0 +1,429 @@
+package crm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Service carries out Rapport's use cases: it authorizes the caller, checks
+// input, applies the rules and hands the resulting change to the Store.
+type Service struct {
+	Store Store
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	entropyMu sync.Mutex
+	entropy   *ulid.MonotonicEntropy
+}
+
+// NewService returns a service over store with the wall clock.
+func NewService(store Store) *Service {
+	return &Service{Store: store, Now: time.Now, entropy: ulid.Monotonic(rand.Reader, 0)}
+}
+
+// newID returns a ULID whose time part is t, so ids sort by t.
+func (s *Service) newID(t time.Time) string {
+	s.entropyMu.Lock()
+	defer s.entropyMu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), s.entropy).String()
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// maxRetries bounds how often a derived write (counters, timestamps on the
+// profile) is recomputed after losing a race to another writer.
+const maxRetries = 8
+
+// applyFresh builds a change from freshly read state and applies it; when
+// another writer got in between (the store answers ECONFLICT) it reads and
+// builds again, so nothing the other writer did is overwritten. Errors from
+// build itself, such as a stale version the caller gave, are returned as is.
+func (s *Service) applyFresh(ctx context.Context, build func() (*Change, error)) error {
+	var err error
+	for range maxRetries {
+		ch, berr := build()
+		if berr != nil {
+			return berr
+		}
+		if err = s.Store.Apply(ctx, ch); !isConflict(err) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+// readable loads a customer the caller may read; others are NOT_FOUND.
+func (s *Service) readable(ctx context.Context, u *User, id string) (*Customer, error) {
+	c, err := s.Store.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canRead(u, c) {
+		return nil, notVisible(id)
+	}
+	return c, nil
+}
+
+// Customer returns a customer the caller may read.
+// Errors: UNAUTHENTICATED, NOT_FOUND.
+func (s *Service) Customer(ctx context.Context, id string) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.readable(ctx, u, id)
+}
+
+// CustomersByID loads many customers for a batch loader; each result is the
+// customer or the error the caller gets for it (NOT_FOUND when missing or
+// not readable).
+func (s *Service) CustomersByID(ctx context.Context, ids []string) ([]*Customer, []error) {
+	out, errs := make([]*Customer, len(ids)), make([]error, len(ids))
+	u, err := currentUser(ctx)
+	if err == nil {
+		var found map[string]*Customer
+		if found, err = s.Store.Customers(ctx, ids); err == nil {
+			for i, id := range ids {
+				if c, ok := found[id]; ok && canRead(u, c) {
+					out[i] = c
+				} else {
+					errs[i] = notVisible(id)
+				}
+			}
+			return out, errs
+		}
+	}
+	for i := range errs {
+		errs[i] = err
+	}
+	return out, errs
+}
+
+// Customer360 returns what a screen pop shows: profile, contacts, current
+// grade, latest evaluations and the recent interactions, from one read.
+// Errors: UNAUTHENTICATED, NOT_FOUND.
+func (s *Service) Customer360(ctx context.Context, id string, recent int) (*Customer360, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if recent < 0 || recent > MaxPageSize {
+		return nil, Invalid("recentInteractions", "must be between 0 and %d", MaxPageSize)
+	}
+	v, err := s.Store.Customer360(ctx, id, recent)
+	if err != nil {
+		return nil, err
+	}
+	if !canRead(u, v.Customer) {
+		return nil, notVisible(id)
+	}
+	return v, nil
+}
+
+// checkPage validates a page request and applies the default size.
+func checkPage(p *PageRequest) error {
+	switch {
+	case p.First == 0:
+		p.First = DefaultPageSize
+	case p.First < 0 || p.First > MaxPageSize:
+		return Invalid("first", "must be between 1 and %d", MaxPageSize)
+	}
+	if len(p.After) > 2048 {
+		return Invalid("after", "invalid cursor")
+	}
+	return nil
+}
+
+// Customers lists the customers the caller may read that match f.
+// Errors: UNAUTHENTICATED, FORBIDDEN (asking for others' customers),
+// BAD_USER_INPUT (filter, page size or cursor).
+func (s *Service) Customers(ctx context.Context, f CustomerFilter, p PageRequest) (*Page[*Customer], error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	if err := normalizeFilter(&f); err != nil {
+		return nil, err
+	}
+	if err := visibility(u, &f); err != nil {
+		return nil, err
+	}
+	page, err := s.Store.ListCustomers(ctx, f, p)
+	if err != nil {
+		return nil, err
+	}
+	// The store filters by visibility already; this is the last line of
+	// defence should an index ever disagree.
+	for _, c := range page.Items {
+		if !canRead(u, c) {
+			return nil, Errorf(EINTERNAL, "list returned a customer the caller may not read")
+		}
+	}
+	return page, nil
+}
+
+func normalizeFilter(f *CustomerFilter) error {
+	var c checker
+	if f.Grade != "" {
+		if _, ok := GradeLevelByCode(f.Grade); !ok {
+			c.fail("filter.grade", "must be one of the grade levels A, B, C, D, E, F, G, O, V")
+		}
+	}
+	if f.Stage != "" {
+		checkEnum(&c, "filter.stage", f.Stage, Stages)
+	}
+	if f.Tag != "" {
+		t, ok := NormalizeTag(f.Tag)
+		if !ok {
+			c.fail("filter.tag", "must be 1 to 40 letters, digits, '-' or '_'")
+		}
+		f.Tag = t
+	}
+	if f.Pool && f.OwnerID != "" {
+		c.fail("filter.pool", "cannot be combined with ownerId")
+	}
+	for _, p := range [][2]string{{"filter.ownerId", f.OwnerID}, {"filter.region", f.Region}, {"filter.team", f.Team}} {
+		c.text(p[0], p[1], 0, MaxShortText)
+	}
+	f.VisibleTeams, f.VisibleOwner = nil, ""
+	return c.result()
+}
+
+// CreateCustomer adds a customer. SALES create customers they own; MANAGER
+// for their teams; ADMIN anywhere.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, DUPLICATE.
+func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c := &Customer{
+		ID: s.newID(now), Kind: in.Kind, Name: in.Name,
+		Phones: slices.Clone(in.Phones), Emails: slices.Clone(in.Emails), Addresses: slices.Clone(in.Addresses),
+		Industry: in.Industry, Region: in.Region, Source: in.Source, AnnualRevenue: in.AnnualRevenue,
+		CreditRating: in.CreditRating, Tags: slices.Clone(in.Tags), Attributes: slices.Clone(in.Attributes),
+		Stage: in.Stage, Status: StatusActive, Team: in.Team, Verification: Unverified,
+		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
+	}
+	if c.Stage == "" {
+		c.Stage = StageExploration
+	}
+	if c.Source == "" {
+		c.Source = SourceOther
+	}
+	switch {
+	case in.OwnerID != nil:
+		c.OwnerID = *in.OwnerID
+	case u.HasRole(RoleSales):
+		c.OwnerID = u.ID
+	}
+	if c.Team == "" && len(u.Teams) > 0 {
+		c.Team = u.Teams[0]
+	}
+	level := in.Grade
+	if level == "" {
+		level = "G"
+	}
+	c.Grade = GradeState{Level: level, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now}
+	if err := validateCustomer(c); err != nil {
+		return nil, err
+	}
+	if !canCreate(u, c) {
+		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
+	}
+	ch := &Change{Customer: c, GradeChange: &GradeChange{
+		ID: s.newID(now), CustomerID: c.ID, To: level, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now,
+	}}
+	if err := s.Store.Apply(ctx, ch); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func canCreate(u *User, c *Customer) bool {
+	switch {
+	case u.HasRole(RoleAdmin):
+		return true
+	case u.HasRole(RoleManager) && u.InTeam(c.Team):
+		return true
+	case u.HasRole(RoleSales) && c.OwnerID == u.ID && (c.Team == "" || u.InTeam(c.Team)):
+		return true
+	}
+	return false
+}
+
+// UpdateCustomer changes a customer's profile. expectedVersion must be the
+// version the caller read; a stale one is a CONFLICT and nothing is written.
+// Changing owner or team needs ADMIN or the team's MANAGER.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT,
+// DUPLICATE.
+func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion int, upd CustomerUpdate) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := s.readable(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canEdit(u, prev) {
+		return nil, forbidden("update", id)
+	}
+	if prev.Version != expectedVersion {
+		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
+	}
+	if prev.Status == StatusArchived {
+		return nil, &Error{Code: ECONFLICT, Message: "customer " + id + " is archived; restore it first"}
+	}
+	next := prev.Clone()
+	applyCustomerUpdate(next, upd)
+	if (next.OwnerID != prev.OwnerID || next.Team != prev.Team) && !canAssign(u, prev) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.ownerId", Message: "only an admin or the team's manager may change owner or team"}
+	}
+	if next.Team != prev.Team && u.HasRole(RoleManager) && !u.HasRole(RoleAdmin) && !u.InTeam(next.Team) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.team", Message: "not one of your teams"}
+	}
+	if next.Verification != prev.Verification {
+		if !canAssign(u, prev) {
+			return nil, &Error{Code: EFORBIDDEN, Field: "input.verification", Message: "only an admin or the team's manager may verify data"}
+		}
+		next.VerifiedBy, next.VerifiedAt = u.ID, ptr(s.now())
+	}
+	if err := validateCustomer(next); err != nil {
+		return nil, err
+	}
+	s.touch(next, u)
+	if err := s.Store.Apply(ctx, &Change{CustomerPrev: prev, Customer: next}); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+func staleVersion(what, id string, expected, actual int) error {
+	return Errorf(ECONFLICT, "%s %s was changed by someone else: expected version %d, current version %d; reload and retry", what, id, expected, actual)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// touch stamps a profile about to be written.
+func (s *Service) touch(c *Customer, u *User) {
+	c.Version++
+	c.UpdatedAt, c.UpdatedBy = s.now(), u.ID
+}
+
+func applyCustomerUpdate(c *Customer, u CustomerUpdate) {
+	set(&c.Kind, u.Kind)
+	set(&c.Name, u.Name)
+	set(&c.Industry, u.Industry)
+	set(&c.Region, u.Region)
+	set(&c.Source, u.Source)
+	set(&c.CreditRating, u.CreditRating)
+	set(&c.Stage, u.Stage)
+	set(&c.OwnerID, u.OwnerID)
+	set(&c.Team, u.Team)
+	set(&c.Verification, u.Verification)
+	if u.AnnualRevenue != nil {
+		c.AnnualRevenue = ptr(*u.AnnualRevenue)
+	}
+	if u.NextFollowUpAt != nil {
+		c.NextFollowUpAt = ptr(u.NextFollowUpAt.UTC())
+	}
+	if u.Phones != nil {
+		c.Phones = slices.Clone(u.Phones)
+	}
+	if u.Emails != nil {
+		c.Emails = slices.Clone(u.Emails)
+	}
+	if u.Addresses != nil {
+		c.Addresses = slices.Clone(u.Addresses)
+	}
+	if u.Tags != nil {
+		c.Tags = slices.Clone(u.Tags)
+	}
+	if u.Attributes != nil {
+		c.Attributes = slices.Clone(u.Attributes)
+	}
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// ArchiveCustomer hides a customer from lists, keeping its history.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT.
+func (s *Service) ArchiveCustomer(ctx context.Context, id string, expectedVersion int) (*Customer, error) {
+	return s.setStatus(ctx, id, expectedVersion, StatusArchived)
+}
+
+// RestoreCustomer brings an archived customer back.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT.
+func (s *Service) RestoreCustomer(ctx context.Context, id string, expectedVersion int) (*Customer, error) {
+	return s.setStatus(ctx, id, expectedVersion, StatusActive)
+}
+
+func (s *Service) setStatus(ctx context.Context, id string, expectedVersion int, st Status) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := s.readable(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canAssign(u, prev) && !(st == StatusArchived && canEdit(u, prev)) {
+		return nil, forbidden("archive or restore", id)
+	}
+	if prev.Version != expectedVersion {
+		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
+	}
+	if prev.Status == st {
+		return nil, Errorf(ECONFLICT, "customer %s is already %s", id, st)
+	}
+	next := prev.Clone()
+	next.Status = st
+	next.ArchivedAt = nil
+	if st == StatusArchived {
+		next.ArchivedAt = ptr(s.now())
+	}
+	s.touch(next, u)
+	if err := s.Store.Apply(ctx, &Change{CustomerPrev: prev, Customer: next}); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// editable loads an active customer the caller may edit.
+func (s *Service) editable(ctx context.Context, u *User, id string, allowed func(*User, *Customer) bool, action string) (*Customer, error) {
+	c, err := s.readable(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if !allowed(u, c) {
+		return nil, forbidden(action, id)
+	}
+	if c.Status == StatusArchived {
+		return nil, Errorf(ECONFLICT, "customer %s is archived; restore it first", id)
+	}
+	return c, nil
+}
+
+// isConflict reports whether err is a version conflict.
+func isConflict(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == ECONFLICT
+}

@@ -1,0 +1,198 @@
+package crm
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CreateTemplate creates version 1 of an indicator system. ADMIN only.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
+func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (*Template, error) {
+	u, err := s.templateAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateTemplate(&in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	t := &Template{ID: s.newID(now), Name: in.Name, Description: in.Description, Version: 1, LatestVersion: 1,
+		Indicators: slices.Clone(in.Indicators), CreatedAt: now, CreatedBy: u.ID}
+	if err := s.Store.CreateTemplate(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CreateTemplateVersion adds a version to a template; earlier versions stay
+// as they are, so evaluations made against them keep their meaning.
+// expectedLatestVersion must be the current latest version. ADMIN only.
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT.
+func (s *Service) CreateTemplateVersion(ctx context.Context, id string, expectedLatestVersion int, in TemplateInput) (*Template, error) {
+	u, err := s.templateAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateTemplate(&in); err != nil {
+		return nil, err
+	}
+	latest, err := s.Store.Template(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	if latest.Version != expectedLatestVersion {
+		return nil, staleVersion("template", id, expectedLatestVersion, latest.Version)
+	}
+	t := &Template{ID: id, Name: in.Name, Description: in.Description, Version: latest.Version + 1,
+		LatestVersion: latest.Version + 1, Indicators: slices.Clone(in.Indicators), CreatedAt: s.now(), CreatedBy: u.ID}
+	if err := s.Store.AddTemplateVersion(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *Service) templateAdmin(ctx context.Context) (*User, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !u.HasRole(RoleAdmin) {
+		return nil, Errorf(EFORBIDDEN, "only an admin may change evaluation templates")
+	}
+	return u, nil
+}
+
+func staff(ctx context.Context) error {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return err
+	}
+	if len(u.Roles) == 0 {
+		return Errorf(EFORBIDDEN, "your account has no role")
+	}
+	return nil
+}
+
+// Template returns one version of a template (0: the latest).
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
+func (s *Service) Template(ctx context.Context, id string, version int) (*Template, error) {
+	if err := staff(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.Template(ctx, id, version)
+}
+
+// Templates lists the latest version of every template, newest first.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
+func (s *Service) Templates(ctx context.Context, p PageRequest) (*Page[*Template], error) {
+	if err := staff(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	return s.Store.ListTemplates(ctx, p)
+}
+
+// SubmitEvaluation scores a customer against a template version. The
+// server computes the overall and per-dimension scores; the customer's
+// satisfaction, loyalty and trust indexes and its recent evaluations are
+// updated in the same write.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
+func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Evaluation, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var c checker
+	checkEnum(&c, "input.kind", in.Kind, EvaluationKinds)
+	c.text("input.comment", strings.TrimSpace(in.Comment), 0, MaxCommentLen)
+	if in.TemplateVersion < 0 {
+		c.fail("input.templateVersion", "must be positive")
+	}
+	if err := c.result(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	at := now
+	if in.EvaluatedAt != nil {
+		at = in.EvaluatedAt.UTC().Truncate(time.Millisecond)
+		if at.After(now.Add(maxFutureSkew)) {
+			return nil, Invalid("input.evaluatedAt", "must not be more than a day in the future")
+		}
+	}
+	if _, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate"); err != nil {
+		return nil, err
+	}
+	t, err := s.Store.Template(ctx, in.TemplateID, in.TemplateVersion)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Invalid("input.templateId", "no template %s version %d", in.TemplateID, in.TemplateVersion)
+	} else if err != nil {
+		return nil, err
+	}
+	overall, dims, err := ScoreEvaluation(t, in.Scores)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Evaluation{
+		ID: s.newID(at), CustomerID: in.CustomerID, TemplateID: t.ID, TemplateVersion: t.Version, Kind: in.Kind,
+		EvaluatorID: u.ID, Scores: slices.Clone(in.Scores), Comment: strings.TrimSpace(in.Comment),
+		Overall: overall, Dimensions: dims, EvaluatedAt: at,
+	}
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate")
+		if err != nil {
+			return nil, err
+		}
+		next := prev.Clone()
+		addRecentEvaluation(next, *ev)
+		s.touch(next, u)
+		return &Change{CustomerPrev: prev, Customer: next, Evaluation: ev}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// addRecentEvaluation keeps the newest evaluations on the profile and takes
+// the indexes from the newest one that scores each dimension.
+func addRecentEvaluation(c *Customer, ev Evaluation) {
+	c.RecentEvaluations = append(c.RecentEvaluations, ev.Clone())
+	slices.SortFunc(c.RecentEvaluations, func(a, b Evaluation) int {
+		return cmp.Or(b.EvaluatedAt.Compare(a.EvaluatedAt), strings.Compare(b.ID, a.ID))
+	})
+	if len(c.RecentEvaluations) > RecentEvaluationsKept {
+		c.RecentEvaluations = c.RecentEvaluations[:RecentEvaluationsKept]
+	}
+	for _, idx := range []struct {
+		d   Dimension
+		dst **float64
+	}{{DimSatisfaction, &c.SatisfactionIndex}, {DimLoyalty, &c.LoyaltyIndex}, {DimTrust, &c.TrustIndex}} {
+		for _, e := range c.RecentEvaluations {
+			if v, ok := e.DimensionScore(idx.d); ok {
+				*idx.dst = ptr(v)
+				break
+			}
+		}
+	}
+}
+
+// Evaluations lists a customer's evaluations, newest first.
+// Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
+func (s *Service) Evaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	if _, err := s.readable(ctx, u, customerID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListEvaluations(ctx, customerID, p)
+}

@@ -1,0 +1,216 @@
+package crm
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// maxFutureSkew is how far in the future an occurrence time may lie, to
+// absorb clock differences between devices and the server.
+const maxFutureSkew = 24 * time.Hour
+
+// LogInteraction records a contact with a customer on its timeline and, in
+// the same atomic write, updates the customer's lastInteractionAt,
+// interaction counter and nextFollowUpAt.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
+func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Interaction, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	it := &Interaction{
+		CustomerID: in.CustomerID, Channel: in.Channel, Direction: in.Direction, Type: in.Type,
+		Subject: in.Subject, Content: in.Content, OccurredAt: now, DurationSeconds: in.DurationSeconds,
+		HandledBy: in.HandledBy, ContactID: in.ContactID, Outcome: in.Outcome,
+		Attachments: slices.Clone(in.Attachments), Amount: in.Amount, Currency: in.Currency,
+		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
+	}
+	if in.OccurredAt != nil {
+		it.OccurredAt = in.OccurredAt.UTC().Truncate(time.Millisecond)
+	}
+	if in.NextFollowUpAt != nil {
+		it.NextFollowUpAt = ptr(in.NextFollowUpAt.UTC())
+	}
+	if it.HandledBy == "" {
+		it.HandledBy = u.ID
+	}
+	if it.Direction == "" {
+		it.Direction = Outbound
+	}
+	if err := validateInteraction(it); err != nil {
+		return nil, err
+	}
+	if it.OccurredAt.After(now.Add(maxFutureSkew)) {
+		return nil, Invalid("input.occurredAt", "must not be more than a day in the future")
+	}
+	if it.OccurredAt.Before(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		return nil, Invalid("input.occurredAt", "must be after 1970")
+	}
+	it.ID = s.newID(it.OccurredAt)
+	if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
+		return nil, err
+	}
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		c, err := s.editable(ctx, u, it.CustomerID, canWork, "log an interaction on")
+		if err != nil {
+			return nil, err
+		}
+		next := c.Clone()
+		next.InteractionCount++
+		if c.LastInteractionAt == nil || !it.OccurredAt.Before(*c.LastInteractionAt) {
+			next.LastInteractionAt, next.LastInteractionID = ptr(it.OccurredAt), it.ID
+		}
+		if it.NextFollowUpAt != nil {
+			next.NextFollowUpAt = it.NextFollowUpAt
+		}
+		s.touch(next, u)
+		return &Change{CustomerPrev: c, Customer: next, Interaction: it}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func (s *Service) checkContact(ctx context.Context, customerID, contactID string) error {
+	if contactID == "" {
+		return nil
+	}
+	if _, err := s.Store.Contact(ctx, customerID, contactID); err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return Invalid("input.contactId", "customer %s has no contact %s", customerID, contactID)
+		}
+		return err
+	}
+	return nil
+}
+
+// UpdateInteraction corrects a logged interaction; expectedVersion is the
+// interaction's. Its occurrence time is fixed: it orders the timeline.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
+func (s *Service) UpdateInteraction(ctx context.Context, k InteractionKey, expectedVersion int, upd InteractionUpdate) (*Interaction, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var next *Interaction
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		c, err := s.editable(ctx, u, k.CustomerID, canWork, "update an interaction of")
+		if err != nil {
+			return nil, err
+		}
+		prev, err := s.Store.Interaction(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		if prev.Version != expectedVersion {
+			return nil, staleVersion("interaction", k.ID, expectedVersion, prev.Version)
+		}
+		next = prev.Clone()
+		set(&next.Channel, upd.Channel)
+		set(&next.Direction, upd.Direction)
+		set(&next.Type, upd.Type)
+		set(&next.Subject, upd.Subject)
+		set(&next.Content, upd.Content)
+		set(&next.Outcome, upd.Outcome)
+		set(&next.ContactID, upd.ContactID)
+		set(&next.Currency, upd.Currency)
+		if upd.DurationSeconds != nil {
+			next.DurationSeconds = ptr(*upd.DurationSeconds)
+		}
+		if upd.Amount != nil {
+			next.Amount = ptr(*upd.Amount)
+		}
+		if upd.Attachments != nil {
+			next.Attachments = slices.Clone(upd.Attachments)
+		}
+		if err := validateInteraction(next); err != nil {
+			return nil, err
+		}
+		if upd.ContactID != nil {
+			if err := s.checkContact(ctx, k.CustomerID, next.ContactID); err != nil {
+				return nil, err
+			}
+		}
+		next.Version++
+		next.UpdatedAt, next.UpdatedBy = s.now(), u.ID
+		ch := &Change{InteractionPrev: prev, Interaction: next}
+		if upd.NextFollowUpAt != nil {
+			next.NextFollowUpAt = ptr(upd.NextFollowUpAt.UTC())
+			nc := c.Clone()
+			nc.NextFollowUpAt = next.NextFollowUpAt
+			s.touch(nc, u)
+			ch.CustomerPrev, ch.Customer = c, nc
+		}
+		return ch, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// Interactions lists a customer's interactions in r, newest first.
+// Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
+func (s *Service) Interactions(ctx context.Context, customerID string, r TimeRange, p PageRequest) (*Page[*Interaction], error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
+		return nil, Invalid("to", "must not be before from")
+	}
+	if _, err := s.readable(ctx, u, customerID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListInteractions(ctx, customerID, r, p)
+}
+
+// InteractionsByKey loads interactions for a batch loader and authorizes
+// each by its customer. customers resolves customer ids, typically through
+// the request's customer loader, whose cache already holds customers the
+// request listed, so no second read is spent on them.
+func (s *Service) InteractionsByKey(ctx context.Context, keys []InteractionKey,
+	customers func(context.Context, []string) ([]*Customer, error)) ([]*Interaction, []error) {
+	out, errs := make([]*Interaction, len(keys)), make([]error, len(keys))
+	fail := func(err error) ([]*Interaction, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	u, err := currentUser(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.CustomerID
+	}
+	// Errors per customer (missing, not readable) are ignored here: such
+	// interactions become NOT_FOUND below.
+	cs, _ := customers(ctx, ids)
+	readable := make([]InteractionKey, 0, len(keys))
+	for i, k := range keys {
+		if i < len(cs) && cs[i] != nil && canRead(u, cs[i]) {
+			readable = append(readable, k)
+		}
+	}
+	found, err := s.Store.Interactions(ctx, readable)
+	if err != nil {
+		return fail(err)
+	}
+	for i, k := range keys {
+		if it, ok := found[k]; ok {
+			out[i] = it
+		} else {
+			errs[i] = Errorf(ENOTFOUND, "interaction %s not found", k.ID)
+		}
+	}
+	return out, errs
+}

@@ -1,0 +1,100 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// PageRequest asks for one page of a list. After is an opaque cursor from a
+// previous page of the same list; the store rejects a cursor it did not
+// issue, or issued for another list, with EINVALID on field "after".
+type PageRequest struct {
+	First int
+	After string
+}
+
+// Page size bounds.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// Page is one page of a list. Cursors[i] resumes the list after Items[i].
+type Page[T any] struct {
+	Items   []T
+	Cursors []string
+	HasNext bool
+	// Total is the number of items in the whole list when it is known from
+	// counters kept on write; nil when the filter combination has no counter.
+	Total *int
+}
+
+// TimeRange bounds a list by time; zero ends are open.
+type TimeRange struct {
+	From, To time.Time
+}
+
+// Change is a set of writes decided by the domain that the store applies
+// atomically: all of them or none. Prev values carry the version the change
+// was computed from; the store refuses the change with ECONFLICT when the
+// stored version differs. The store also keeps what it derives from them
+// (unique value claims, tag index entries, counters) in the same transaction.
+type Change struct {
+	// Customer is the profile before and after; Prev nil creates it.
+	CustomerPrev, Customer *Customer
+	// ContactPrev nil creates Contact.
+	ContactPrev, Contact *Contact
+	// DemotedContact lost its primary flag to Contact (Version already bumped).
+	DemotedContactPrev, DemotedContact *Contact
+	DeleteContact                      *Contact
+	// InteractionPrev nil creates Interaction.
+	InteractionPrev, Interaction *Interaction
+	GradeChange                  *GradeChange
+	Evaluation                   *Evaluation
+}
+
+// Store persists the domain. Implementations translate storage errors into
+// *Error: ENOTFOUND, ECONFLICT (stale version, racing writer), EDUPLICATE
+// (with ExistingID), EINVALID (bad cursor) and EUNAVAILABLE (throttled or
+// down after retries).
+type Store interface {
+	// Apply writes a change atomically.
+	Apply(ctx context.Context, ch *Change) error
+
+	// Customer returns ENOTFOUND when there is no such customer.
+	Customer(ctx context.Context, id string) (*Customer, error)
+	// Customers loads many customers in batches; missing ones are absent
+	// from the map.
+	Customers(ctx context.Context, ids []string) (map[string]*Customer, error)
+	// Customer360 reads the profile, contacts and the recent interactions
+	// in one query.
+	Customer360(ctx context.Context, id string, recent int) (*Customer360, error)
+	// ListCustomers lists customers newest first. A filtered list keeps
+	// reading within a bounded budget until the page is full.
+	ListCustomers(ctx context.Context, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
+
+	Contacts(ctx context.Context, customerID string) ([]*Contact, error)
+	Contact(ctx context.Context, customerID, id string) (*Contact, error)
+
+	Interaction(ctx context.Context, k InteractionKey) (*Interaction, error)
+	// Interactions loads many interactions in batches; missing ones are
+	// absent from the map.
+	Interactions(ctx context.Context, keys []InteractionKey) (map[InteractionKey]*Interaction, error)
+	// ListInteractions lists a customer's interactions in r, newest first.
+	ListInteractions(ctx context.Context, customerID string, r TimeRange, p PageRequest) (*Page[*Interaction], error)
+
+	// ListGradeChanges lists a customer's grade history, newest first.
+	ListGradeChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*GradeChange], error)
+	// ListEvaluations lists a customer's evaluations, newest first.
+	ListEvaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error)
+
+	// CreateTemplate stores version 1 of a new template.
+	CreateTemplate(ctx context.Context, t *Template) error
+	// AddTemplateVersion stores t as the version after t.Version-1; ECONFLICT
+	// when another version was added meanwhile.
+	AddTemplateVersion(ctx context.Context, t *Template) error
+	// Template returns one version; version 0 means the latest.
+	Template(ctx context.Context, id string, version int) (*Template, error)
+	// ListTemplates lists the latest version of each template, newest first.
+	ListTemplates(ctx context.Context, p PageRequest) (*Page[*Template], error)
+}
