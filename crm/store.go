@@ -20,13 +20,17 @@ const (
 )
 
 // Page is one page of a list. Cursors[i] resumes the list after Items[i].
+// EndCursor resumes after the page; it can lie beyond the last item when a
+// filtered list spent its read budget, and is empty when there is no next page.
 type Page[T any] struct {
-	Items   []T
-	Cursors []string
-	HasNext bool
-	// Total is the number of items in the whole list when it is known from
-	// counters kept on write; nil when the filter combination has no counter.
-	Total *int
+	Items     []T
+	Cursors   []string
+	EndCursor string
+	HasNext   bool
+	// Total counts the whole list from counters kept on write. It is nil
+	// when no counter answers the filter combination; it costs a read, so
+	// call it only when the count is asked for.
+	Total func(ctx context.Context) (int, error)
 }
 
 // TimeRange bounds a list by time; zero ends are open.
