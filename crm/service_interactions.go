@@ -165,10 +165,20 @@ func (s *Service) Interactions(ctx context.Context, customerID string, r TimeRan
 	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
 		return nil, Invalid("to", "must not be before from")
 	}
-	if _, err := s.readable(ctx, u, customerID); err != nil {
+	c, err := s.readable(ctx, u, customerID)
+	if err != nil {
 		return nil, err
 	}
-	return s.Store.ListInteractions(ctx, customerID, r, p)
+	page, err := s.Store.ListInteractions(ctx, customerID, r, p)
+	if err != nil {
+		return nil, err
+	}
+	if r.From.IsZero() && r.To.IsZero() {
+		// The profile's counter is kept in the same write as each interaction.
+		n := c.InteractionCount
+		page.Total = func(context.Context) (int, error) { return n, nil }
+	}
+	return page, nil
 }
 
 // InteractionsByKey loads interactions for a batch loader and authorizes
