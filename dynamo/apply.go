@@ -1,0 +1,289 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// txItem is one write of a transaction with what to say when its condition
+// fails.
+type txItem struct {
+	write  types.TransactWriteItem
+	onFail func(old map[string]types.AttributeValue) error
+}
+
+// tx accumulates the writes of one crm.Change.
+type tx struct {
+	s     *Store
+	items []txItem
+	err   error
+}
+
+func (t *tx) marshal(v any) map[string]types.AttributeValue {
+	m, err := attributevalue.MarshalMap(v)
+	if err != nil && t.err == nil {
+		t.err = fmt.Errorf("marshal %T: %w", v, err)
+	}
+	return m
+}
+
+func (t *tx) put(item map[string]types.AttributeValue, cond string, values map[string]types.AttributeValue, onFail func(map[string]types.AttributeValue) error) {
+	p := &types.Put{TableName: &t.s.table, Item: item, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+	if cond != "" {
+		p.ConditionExpression, p.ExpressionAttributeValues = &cond, values
+	}
+	t.items = append(t.items, txItem{write: types.TransactWriteItem{Put: p}, onFail: onFail})
+}
+
+func (t *tx) del(pk, sk, cond string, values map[string]types.AttributeValue, onFail func(map[string]types.AttributeValue) error) {
+	d := &types.Delete{TableName: &t.s.table, Key: key(pk, sk), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+	if cond != "" {
+		d.ConditionExpression, d.ExpressionAttributeValues = &cond, values
+	}
+	t.items = append(t.items, txItem{write: types.TransactWriteItem{Delete: d}, onFail: onFail})
+}
+
+func (t *tx) add(pk, sk string, n int) {
+	t.items = append(t.items, txItem{write: types.TransactWriteItem{Update: &types.Update{
+		TableName: &t.s.table, Key: key(pk, sk),
+		UpdateExpression:          aws.String("ADD n :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n)},
+	}}})
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(n)} }
+
+const notExists = "attribute_not_exists(pk)"
+
+// versioned is the condition of an optimistic-locking write.
+func versioned(v int) (string, map[string]types.AttributeValue) {
+	return "version = :v", map[string]types.AttributeValue{":v": num(v)}
+}
+
+func conflict(what string) func(map[string]types.AttributeValue) error {
+	return func(map[string]types.AttributeValue) error {
+		return crm.Errorf(crm.ECONFLICT, "%s was changed by someone else; reload and retry", what)
+	}
+}
+
+// Apply writes a change in one DynamoDB transaction.
+func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
+	t := &tx{s: s}
+	if ch.Customer != nil {
+		t.customer(ch.CustomerPrev, ch.Customer)
+	}
+	if ch.Contact != nil {
+		t.versionedPut(toContactItem(ch.Contact), ch.ContactPrev != nil, versionOf(ch.ContactPrev), "contact "+ch.Contact.ID)
+	}
+	if ch.DemotedContact != nil {
+		t.versionedPut(toContactItem(ch.DemotedContact), true, ch.DemotedContactPrev.Version, "contact "+ch.DemotedContact.ID)
+	}
+	if c := ch.DeleteContact; c != nil {
+		cond, vals := versioned(c.Version)
+		t.del(customerPK(c.CustomerID), contactSK(c.ID), cond, vals, conflict("contact "+c.ID))
+	}
+	if ch.Interaction != nil {
+		prev := 0
+		if ch.InteractionPrev != nil {
+			prev = ch.InteractionPrev.Version
+		}
+		t.versionedPut(toInteractionItem(ch.Interaction), ch.InteractionPrev != nil, prev, "interaction "+ch.Interaction.ID)
+	}
+	if g := ch.GradeChange; g != nil {
+		t.put(t.marshal(toGradeChangeItem(g)), notExists, nil, conflict("grade change "+g.ID))
+	}
+	if e := ch.Evaluation; e != nil {
+		t.put(t.marshal(toEvaluationItem(e, true)), notExists, nil, conflict("evaluation "+e.ID))
+	}
+	if t.err != nil {
+		return t.err
+	}
+	return s.transact(ctx, t.items)
+}
+
+func versionOf(c *crm.Contact) int {
+	if c == nil {
+		return 0
+	}
+	return c.Version
+}
+
+// versionedPut creates an item, or replaces it if its stored version is prev.
+func (t *tx) versionedPut(item any, exists bool, prev int, what string) {
+	if exists {
+		cond, vals := versioned(prev)
+		t.put(t.marshal(item), cond, vals, conflict(what))
+		return
+	}
+	t.put(t.marshal(item), notExists, nil, conflict(what))
+}
+
+// customer writes a profile and everything derived from it: unique phone and
+// email claims, tag index entries and list counters.
+func (t *tx) customer(prev, next *crm.Customer) {
+	id := next.ID
+	if prev == nil {
+		t.put(t.marshal(toCustomerItem(next)), notExists, nil, func(map[string]types.AttributeValue) error {
+			return crm.Errorf(crm.ECONFLICT, "customer %s already exists", id)
+		})
+	} else {
+		cond, vals := versioned(prev.Version)
+		t.put(t.marshal(toCustomerItem(next)), cond, vals, conflict("customer "+id))
+	}
+	var prevPhones, prevEmails, prevTags []string
+	if prev != nil {
+		prevPhones, prevEmails, prevTags = prev.Phones, prev.Emails, prev.Tags
+	}
+	t.claims("phones", phonePK, id, prevPhones, next.Phones)
+	t.claims("emails", emailPK, id, prevEmails, next.Emails)
+
+	for _, tag := range removed(prevTags, next.Tags) {
+		t.del(customerPK(id), tagSK(tag), "", nil, nil)
+	}
+	for _, tag := range removed(next.Tags, prevTags) {
+		t.put(map[string]types.AttributeValue{
+			"pk": str(customerPK(id)), "sk": str(tagSK(tag)), "type": str("tag"),
+			"gList": str(tagListKey(tag)), "gSort": str(id), "customerId": str(id),
+		}, "", nil, nil)
+	}
+
+	before, after := counterDims(prev), counterDims(next)
+	for _, d := range removed(before, after) {
+		t.add(counterPK(d), skCounter, -1)
+	}
+	for _, d := range removed(after, before) {
+		t.add(counterPK(d), skCounter, 1)
+	}
+}
+
+// claims keeps one item per normalized phone or email naming the customer
+// that holds it, so a second customer with the same value fails the
+// transaction's condition instead of racing a read.
+func (t *tx) claims(field string, pkOf func(string) string, id string, prev, next []string) {
+	owned := map[string]types.AttributeValue{":id": str(id)}
+	for _, v := range removed(prev, next) {
+		t.del(pkOf(v), skUnique, "customerId = :id", owned, conflict("customer "+id))
+	}
+	for _, v := range removed(next, prev) {
+		i := slices.Index(next, v)
+		t.put(map[string]types.AttributeValue{
+			"pk": str(pkOf(v)), "sk": str(skUnique), "type": str("unique"), "customerId": str(id),
+		}, "attribute_not_exists(pk) OR customerId = :id", owned, func(old map[string]types.AttributeValue) error {
+			holder := ""
+			if s, ok := old["customerId"].(*types.AttributeValueMemberS); ok {
+				holder = s.Value
+			}
+			return &crm.Error{Code: crm.EDUPLICATE, Field: fmt.Sprintf("input.%s[%d]", field, i), ExistingID: holder,
+				Message: fmt.Sprintf("%s is already used by customer %s", v, holder)}
+		})
+	}
+}
+
+// removed returns the values of a that are not in b.
+func removed(a, b []string) []string {
+	var out []string
+	for _, v := range a {
+		if !slices.Contains(b, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// counterDims names the counters a customer adds one to. Archived customers
+// count nowhere, so counters answer the default (active) lists.
+func counterDims(c *crm.Customer) []string {
+	if c == nil || c.Status == crm.StatusArchived {
+		return nil
+	}
+	d := []string{"ALL", "GRADE#" + c.Grade.Level, "STAGE#" + string(c.Stage)}
+	if c.InPool() {
+		d = append(d, "POOL#"+c.Region, "POOL")
+	} else {
+		d = append(d, "OWNER#"+c.OwnerID)
+	}
+	if c.Region != "" {
+		d = append(d, "REGION#"+c.Region)
+	}
+	if c.Team != "" {
+		d = append(d, "TEAM#"+c.Team)
+	}
+	for _, tag := range c.Tags {
+		d = append(d, "TAG#"+tag)
+	}
+	return d
+}
+
+// txRetries bounds the replays of a transaction that DynamoDB cancelled only
+// because another transaction held one of its items (TransactionConflict).
+// A replay is safe: its conditions are evaluated afresh.
+const txRetries = 5
+
+func (s *Store) transact(ctx context.Context, items []txItem) error {
+	writes := make([]types.TransactWriteItem, len(items))
+	for i, it := range items {
+		writes[i] = it.write
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		var tce *types.TransactionCanceledException
+		if err == nil || !errors.As(err, &tce) {
+			return wrap("transact write", err)
+		}
+		retryable := false
+		for i, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
+				if i < len(items) && items[i].onFail != nil {
+					return items[i].onFail(r.Item)
+				}
+				return wrap("transact write", err)
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+				retryable = true
+			}
+		}
+		if !retryable || attempt >= txRetries {
+			if retryable {
+				return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: err}
+			}
+			return wrap("transact write", err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return wrap("transact write", err)
+		}
+	}
+}
+
+// backoff is capped exponential with full jitter.
+func backoff(attempt int) time.Duration {
+	d := min(time.Duration(20<<attempt)*time.Millisecond, time.Second)
+	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

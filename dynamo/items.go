@@ -1,0 +1,379 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// The item structs are the storage shape of the domain types; only this
+// package knows them. toXItem / fromXItem convert at the boundary.
+
+type addressItem struct {
+	Label      string `dynamodbav:"label,omitempty"`
+	Line1      string `dynamodbav:"line1,omitempty"`
+	Line2      string `dynamodbav:"line2,omitempty"`
+	City       string `dynamodbav:"city,omitempty"`
+	Region     string `dynamodbav:"region,omitempty"`
+	PostalCode string `dynamodbav:"postalCode,omitempty"`
+	Country    string `dynamodbav:"country,omitempty"`
+}
+
+type attributeItem struct {
+	Key   string `dynamodbav:"k"`
+	Value string `dynamodbav:"v"`
+}
+
+type gradeStateItem struct {
+	Level  string    `dynamodbav:"level"`
+	Source string    `dynamodbav:"source"`
+	Reason string    `dynamodbav:"reason,omitempty"`
+	Rule   string    `dynamodbav:"rule,omitempty"`
+	By     string    `dynamodbav:"by,omitempty"`
+	At     time.Time `dynamodbav:"at"`
+}
+
+type scoreItem struct {
+	Key   string  `dynamodbav:"k"`
+	Value float64 `dynamodbav:"v"`
+}
+
+type dimensionItem struct {
+	Dimension string  `dynamodbav:"d"`
+	Score     float64 `dynamodbav:"s"`
+}
+
+type evaluationItem struct {
+	PK              string          `dynamodbav:"pk,omitempty"`
+	SK              string          `dynamodbav:"sk,omitempty"`
+	Type            string          `dynamodbav:"type,omitempty"`
+	ID              string          `dynamodbav:"id"`
+	CustomerID      string          `dynamodbav:"customerId"`
+	TemplateID      string          `dynamodbav:"templateId"`
+	TemplateVersion int             `dynamodbav:"templateVersion"`
+	Kind            string          `dynamodbav:"kind"`
+	EvaluatorID     string          `dynamodbav:"evaluatorId"`
+	Scores          []scoreItem     `dynamodbav:"scores"`
+	Comment         string          `dynamodbav:"comment,omitempty"`
+	Overall         float64         `dynamodbav:"overall"`
+	Dimensions      []dimensionItem `dynamodbav:"dimensions"`
+	EvaluatedAt     time.Time       `dynamodbav:"evaluatedAt"`
+}
+
+type customerItem struct {
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	Type    string `dynamodbav:"type"`
+	GOwner  string `dynamodbav:"gOwner,omitempty"`
+	GGrade  string `dynamodbav:"gGrade,omitempty"`
+	GStage  string `dynamodbav:"gStage,omitempty"`
+	GRegion string `dynamodbav:"gRegion,omitempty"`
+	GTeam   string `dynamodbav:"gTeam,omitempty"`
+	GList   string `dynamodbav:"gList,omitempty"`
+	GSort   string `dynamodbav:"gSort,omitempty"`
+
+	ID                string           `dynamodbav:"id"`
+	Kind              string           `dynamodbav:"kind"`
+	Name              string           `dynamodbav:"name"`
+	NameKey           string           `dynamodbav:"nameKey"`
+	Phones            []string         `dynamodbav:"phones,omitempty"`
+	Emails            []string         `dynamodbav:"emails,omitempty"`
+	Addresses         []addressItem    `dynamodbav:"addresses,omitempty"`
+	Industry          string           `dynamodbav:"industry,omitempty"`
+	Region            string           `dynamodbav:"region,omitempty"`
+	Source            string           `dynamodbav:"source"`
+	AnnualRevenue     *float64         `dynamodbav:"annualRevenue,omitempty"`
+	CreditRating      string           `dynamodbav:"creditRating,omitempty"`
+	Tags              []string         `dynamodbav:"tags,omitempty"`
+	Attributes        []attributeItem  `dynamodbav:"attributes,omitempty"`
+	Stage             string           `dynamodbav:"stage"`
+	Status            string           `dynamodbav:"status"`
+	OwnerID           string           `dynamodbav:"ownerId,omitempty"`
+	Team              string           `dynamodbav:"team,omitempty"`
+	Grade             gradeStateItem   `dynamodbav:"grade"`
+	SatisfactionIndex *float64         `dynamodbav:"satisfactionIndex,omitempty"`
+	LoyaltyIndex      *float64         `dynamodbav:"loyaltyIndex,omitempty"`
+	TrustIndex        *float64         `dynamodbav:"trustIndex,omitempty"`
+	RecentEvaluations []evaluationItem `dynamodbav:"recentEvaluations,omitempty"`
+	LastInteractionAt *time.Time       `dynamodbav:"lastInteractionAt,omitempty"`
+	LastInteractionID string           `dynamodbav:"lastInteractionId,omitempty"`
+	NextFollowUpAt    *time.Time       `dynamodbav:"nextFollowUpAt,omitempty"`
+	InteractionCount  int              `dynamodbav:"interactionCount"`
+	ContactCount      int              `dynamodbav:"contactCount"`
+	Verification      string           `dynamodbav:"verification"`
+	VerifiedBy        string           `dynamodbav:"verifiedBy,omitempty"`
+	VerifiedAt        *time.Time       `dynamodbav:"verifiedAt,omitempty"`
+	Version           int              `dynamodbav:"version"`
+	CreatedAt         time.Time        `dynamodbav:"createdAt"`
+	CreatedBy         string           `dynamodbav:"createdBy"`
+	UpdatedAt         time.Time        `dynamodbav:"updatedAt"`
+	UpdatedBy         string           `dynamodbav:"updatedBy"`
+	ArchivedAt        *time.Time       `dynamodbav:"archivedAt,omitempty"`
+}
+
+func toCustomerItem(c *crm.Customer) *customerItem {
+	it := &customerItem{
+		PK: customerPK(c.ID), SK: skProfile, Type: "customer",
+		GGrade: c.Grade.Level, GStage: string(c.Stage), GRegion: c.Region, GTeam: c.Team,
+		GList: listCustomers, GSort: c.ID,
+		ID: c.ID, Kind: string(c.Kind), Name: c.Name, NameKey: crm.NormalizeName(c.Name),
+		Phones: c.Phones, Emails: c.Emails, Industry: c.Industry, Region: c.Region, Source: string(c.Source),
+		AnnualRevenue: c.AnnualRevenue, CreditRating: c.CreditRating, Tags: c.Tags, Stage: string(c.Stage),
+		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team,
+		Grade: gradeStateItem{Level: c.Grade.Level, Source: string(c.Grade.Source), Reason: c.Grade.Reason,
+			Rule: c.Grade.Rule, By: c.Grade.By, At: c.Grade.At},
+		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex,
+		LastInteractionAt: c.LastInteractionAt, LastInteractionID: c.LastInteractionID,
+		NextFollowUpAt: c.NextFollowUpAt, InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
+		Verification: string(c.Verification), VerifiedBy: c.VerifiedBy, VerifiedAt: c.VerifiedAt,
+		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
+		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
+	}
+	if c.InPool() {
+		it.GOwner = poolKey(c.Region)
+	} else {
+		it.GOwner = ownerKey(c.OwnerID)
+	}
+	for _, a := range c.Addresses {
+		it.Addresses = append(it.Addresses, addressItem(a))
+	}
+	for _, a := range c.Attributes {
+		it.Attributes = append(it.Attributes, attributeItem(a))
+	}
+	for _, e := range c.RecentEvaluations {
+		it.RecentEvaluations = append(it.RecentEvaluations, *toEvaluationItem(&e, false))
+	}
+	return it
+}
+
+func fromCustomerItem(it *customerItem) *crm.Customer {
+	c := &crm.Customer{
+		ID: it.ID, Kind: crm.CustomerKind(it.Kind), Name: it.Name, Phones: it.Phones, Emails: it.Emails,
+		Industry: it.Industry, Region: it.Region, Source: crm.Source(it.Source), AnnualRevenue: it.AnnualRevenue,
+		CreditRating: it.CreditRating, Tags: it.Tags, Stage: crm.Stage(it.Stage), Status: crm.Status(it.Status),
+		OwnerID: it.OwnerID, Team: it.Team,
+		Grade: crm.GradeState{Level: it.Grade.Level, Source: crm.GradeSource(it.Grade.Source), Reason: it.Grade.Reason,
+			Rule: it.Grade.Rule, By: it.Grade.By, At: it.Grade.At},
+		SatisfactionIndex: it.SatisfactionIndex, LoyaltyIndex: it.LoyaltyIndex, TrustIndex: it.TrustIndex,
+		LastInteractionAt: it.LastInteractionAt, LastInteractionID: it.LastInteractionID,
+		NextFollowUpAt: it.NextFollowUpAt, InteractionCount: it.InteractionCount, ContactCount: it.ContactCount,
+		Verification: crm.Verification(it.Verification), VerifiedBy: it.VerifiedBy, VerifiedAt: it.VerifiedAt,
+		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt,
+		UpdatedBy: it.UpdatedBy, ArchivedAt: it.ArchivedAt,
+	}
+	for _, a := range it.Addresses {
+		c.Addresses = append(c.Addresses, crm.Address(a))
+	}
+	for _, a := range it.Attributes {
+		c.Attributes = append(c.Attributes, crm.Attribute(a))
+	}
+	for i := range it.RecentEvaluations {
+		c.RecentEvaluations = append(c.RecentEvaluations, *fromEvaluationItem(&it.RecentEvaluations[i]))
+	}
+	return c
+}
+
+type contactItem struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	Type       string    `dynamodbav:"type"`
+	ID         string    `dynamodbav:"id"`
+	CustomerID string    `dynamodbav:"customerId"`
+	Name       string    `dynamodbav:"name"`
+	Title      string    `dynamodbav:"title,omitempty"`
+	Role       string    `dynamodbav:"role"`
+	Phones     []string  `dynamodbav:"phones,omitempty"`
+	Emails     []string  `dynamodbav:"emails,omitempty"`
+	Primary    bool      `dynamodbav:"primary"`
+	Version    int       `dynamodbav:"version"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	CreatedBy  string    `dynamodbav:"createdBy"`
+	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
+	UpdatedBy  string    `dynamodbav:"updatedBy"`
+}
+
+func toContactItem(c *crm.Contact) *contactItem {
+	return &contactItem{
+		PK: customerPK(c.CustomerID), SK: contactSK(c.ID), Type: "contact",
+		ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: c.Title, Role: string(c.Role),
+		Phones: c.Phones, Emails: c.Emails, Primary: c.Primary, Version: c.Version,
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt, UpdatedBy: c.UpdatedBy,
+	}
+}
+
+func fromContactItem(it *contactItem) *crm.Contact {
+	return &crm.Contact{
+		ID: it.ID, CustomerID: it.CustomerID, Name: it.Name, Title: it.Title, Role: crm.ContactRole(it.Role),
+		Phones: it.Phones, Emails: it.Emails, Primary: it.Primary, Version: it.Version,
+		CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+	}
+}
+
+type interactionItem struct {
+	PK              string     `dynamodbav:"pk"`
+	SK              string     `dynamodbav:"sk"`
+	Type            string     `dynamodbav:"type"`
+	ID              string     `dynamodbav:"id"`
+	CustomerID      string     `dynamodbav:"customerId"`
+	Channel         string     `dynamodbav:"channel"`
+	Direction       string     `dynamodbav:"direction"`
+	Kind            string     `dynamodbav:"kind"`
+	Subject         string     `dynamodbav:"subject,omitempty"`
+	Content         string     `dynamodbav:"content,omitempty"`
+	OccurredAt      time.Time  `dynamodbav:"occurredAt"`
+	DurationSeconds *int       `dynamodbav:"durationSeconds,omitempty"`
+	HandledBy       string     `dynamodbav:"handledBy,omitempty"`
+	ContactID       string     `dynamodbav:"contactId,omitempty"`
+	Outcome         string     `dynamodbav:"outcome,omitempty"`
+	Attachments     []string   `dynamodbav:"attachments,omitempty"`
+	NextFollowUpAt  *time.Time `dynamodbav:"nextFollowUpAt,omitempty"`
+	Amount          *float64   `dynamodbav:"amount,omitempty"`
+	Currency        string     `dynamodbav:"currency,omitempty"`
+	Version         int        `dynamodbav:"version"`
+	CreatedAt       time.Time  `dynamodbav:"createdAt"`
+	CreatedBy       string     `dynamodbav:"createdBy"`
+	UpdatedAt       time.Time  `dynamodbav:"updatedAt"`
+	UpdatedBy       string     `dynamodbav:"updatedBy"`
+}
+
+func toInteractionItem(i *crm.Interaction) *interactionItem {
+	return &interactionItem{
+		PK: customerPK(i.CustomerID), SK: interactionSK(i.ID), Type: "interaction",
+		ID: i.ID, CustomerID: i.CustomerID, Channel: string(i.Channel), Direction: string(i.Direction),
+		Kind: string(i.Type), Subject: i.Subject, Content: i.Content, OccurredAt: i.OccurredAt,
+		DurationSeconds: i.DurationSeconds, HandledBy: i.HandledBy, ContactID: i.ContactID, Outcome: i.Outcome,
+		Attachments: i.Attachments, NextFollowUpAt: i.NextFollowUpAt, Amount: i.Amount, Currency: i.Currency,
+		Version: i.Version, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy, UpdatedAt: i.UpdatedAt, UpdatedBy: i.UpdatedBy,
+	}
+}
+
+func fromInteractionItem(it *interactionItem) *crm.Interaction {
+	return &crm.Interaction{
+		ID: it.ID, CustomerID: it.CustomerID, Channel: crm.Channel(it.Channel), Direction: crm.Direction(it.Direction),
+		Type: crm.InteractionType(it.Kind), Subject: it.Subject, Content: it.Content, OccurredAt: it.OccurredAt,
+		DurationSeconds: it.DurationSeconds, HandledBy: it.HandledBy, ContactID: it.ContactID, Outcome: it.Outcome,
+		Attachments: it.Attachments, NextFollowUpAt: it.NextFollowUpAt, Amount: it.Amount, Currency: it.Currency,
+		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+	}
+}
+
+type gradeChangeItem struct {
+	PK         string             `dynamodbav:"pk"`
+	SK         string             `dynamodbav:"sk"`
+	Type       string             `dynamodbav:"type"`
+	ID         string             `dynamodbav:"id"`
+	CustomerID string             `dynamodbav:"customerId"`
+	From       string             `dynamodbav:"from,omitempty"`
+	To         string             `dynamodbav:"to"`
+	Source     string             `dynamodbav:"source"`
+	Reason     string             `dynamodbav:"reason,omitempty"`
+	Rule       string             `dynamodbav:"rule,omitempty"`
+	Metrics    map[string]float64 `dynamodbav:"metrics,omitempty"`
+	By         string             `dynamodbav:"by,omitempty"`
+	At         time.Time          `dynamodbav:"at"`
+}
+
+func toGradeChangeItem(g *crm.GradeChange) *gradeChangeItem {
+	return &gradeChangeItem{
+		PK: customerPK(g.CustomerID), SK: gradeSK(g.ID), Type: "gradeChange",
+		ID: g.ID, CustomerID: g.CustomerID, From: g.From, To: g.To, Source: string(g.Source),
+		Reason: g.Reason, Rule: g.Rule, Metrics: g.Metrics, By: g.By, At: g.At,
+	}
+}
+
+func fromGradeChangeItem(it *gradeChangeItem) *crm.GradeChange {
+	return &crm.GradeChange{
+		ID: it.ID, CustomerID: it.CustomerID, From: it.From, To: it.To, Source: crm.GradeSource(it.Source),
+		Reason: it.Reason, Rule: it.Rule, Metrics: it.Metrics, By: it.By, At: it.At,
+	}
+}
+
+// toEvaluationItem converts an evaluation; keyed adds the table keys for
+// the evaluation's own item (copies on the profile carry none).
+func toEvaluationItem(e *crm.Evaluation, keyed bool) *evaluationItem {
+	it := &evaluationItem{
+		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
+		Kind: string(e.Kind), EvaluatorID: e.EvaluatorID, Comment: e.Comment, Overall: e.Overall,
+		EvaluatedAt: e.EvaluatedAt,
+	}
+	if keyed {
+		it.PK, it.SK, it.Type = customerPK(e.CustomerID), evaluationSK(e.ID), "evaluation"
+	}
+	for _, s := range e.Scores {
+		it.Scores = append(it.Scores, scoreItem(s))
+	}
+	for _, d := range e.Dimensions {
+		it.Dimensions = append(it.Dimensions, dimensionItem{Dimension: string(d.Dimension), Score: d.Score})
+	}
+	return it
+}
+
+func fromEvaluationItem(it *evaluationItem) *crm.Evaluation {
+	e := &crm.Evaluation{
+		ID: it.ID, CustomerID: it.CustomerID, TemplateID: it.TemplateID, TemplateVersion: it.TemplateVersion,
+		Kind: crm.EvaluationKind(it.Kind), EvaluatorID: it.EvaluatorID, Comment: it.Comment, Overall: it.Overall,
+		EvaluatedAt: it.EvaluatedAt,
+	}
+	for _, s := range it.Scores {
+		e.Scores = append(e.Scores, crm.IndicatorScore(s))
+	}
+	for _, d := range it.Dimensions {
+		e.Dimensions = append(e.Dimensions, crm.DimensionScore{Dimension: crm.Dimension(d.Dimension), Score: d.Score})
+	}
+	return e
+}
+
+type indicatorItem struct {
+	Key       string  `dynamodbav:"key"`
+	Name      string  `dynamodbav:"name"`
+	Dimension string  `dynamodbav:"dimension"`
+	Weight    float64 `dynamodbav:"weight"`
+	ScaleMin  float64 `dynamodbav:"scaleMin"`
+	ScaleMax  float64 `dynamodbav:"scaleMax"`
+}
+
+type templateItem struct {
+	PK            string          `dynamodbav:"pk"`
+	SK            string          `dynamodbav:"sk"`
+	Type          string          `dynamodbav:"type"`
+	GList         string          `dynamodbav:"gList,omitempty"`
+	GSort         string          `dynamodbav:"gSort,omitempty"`
+	ID            string          `dynamodbav:"id"`
+	Name          string          `dynamodbav:"name"`
+	Description   string          `dynamodbav:"description,omitempty"`
+	Version       int             `dynamodbav:"version"`
+	LatestVersion int             `dynamodbav:"latestVersion,omitempty"`
+	Indicators    []indicatorItem `dynamodbav:"indicators"`
+	CreatedAt     time.Time       `dynamodbav:"createdAt"`
+	CreatedBy     string          `dynamodbav:"createdBy"`
+}
+
+// toTemplateItem converts a template version; latest makes the item that
+// points at the newest version and lists the template.
+func toTemplateItem(t *crm.Template, latest bool) *templateItem {
+	it := &templateItem{
+		PK: templatePK(t.ID), SK: templateSK(t.Version), Type: "template",
+		ID: t.ID, Name: t.Name, Description: t.Description, Version: t.Version,
+		CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy,
+	}
+	if latest {
+		it.SK, it.GList, it.GSort, it.LatestVersion = skTplLatest, listTemplates, t.ID, t.Version
+	}
+	for _, ind := range t.Indicators {
+		it.Indicators = append(it.Indicators, indicatorItem{Key: ind.Key, Name: ind.Name, Dimension: string(ind.Dimension),
+			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax})
+	}
+	return it
+}
+
+func fromTemplateItem(it *templateItem) *crm.Template {
+	t := &crm.Template{
+		ID: it.ID, Name: it.Name, Description: it.Description, Version: it.Version, LatestVersion: it.LatestVersion,
+		CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy,
+	}
+	for _, ind := range it.Indicators {
+		t.Indicators = append(t.Indicators, crm.Indicator{Key: ind.Key, Name: ind.Name, Dimension: crm.Dimension(ind.Dimension),
+			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax})
+	}
+	return t
+}

@@ -1,0 +1,98 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// A template is an item per version (never rewritten) plus a "latest" item
+// that copies the newest version and lists the template in byList.
+
+// CreateTemplate stores version 1 and the latest pointer.
+func (s *Store) CreateTemplate(ctx context.Context, t *crm.Template) error {
+	x := &tx{s: s}
+	exists := conflict("template " + t.ID)
+	x.put(x.marshal(toTemplateItem(t, false)), notExists, nil, exists)
+	x.put(x.marshal(toTemplateItem(t, true)), notExists, nil, exists)
+	x.add(counterPK("TEMPLATES"), skCounter, 1)
+	if x.err != nil {
+		return x.err
+	}
+	return s.transact(ctx, x.items)
+}
+
+// AddTemplateVersion stores t.Version and moves the latest pointer to it,
+// provided the pointer is still at the version before.
+func (s *Store) AddTemplateVersion(ctx context.Context, t *crm.Template) error {
+	x := &tx{s: s}
+	x.put(x.marshal(toTemplateItem(t, false)), notExists, nil, conflict("template "+t.ID))
+	x.put(x.marshal(toTemplateItem(t, true)), "latestVersion = :prev",
+		map[string]types.AttributeValue{":prev": num(t.Version - 1)},
+		func(old map[string]types.AttributeValue) error {
+			if old == nil {
+				return crm.Errorf(crm.ENOTFOUND, "template %s not found", t.ID)
+			}
+			return crm.Errorf(crm.ECONFLICT, "template %s got a new version meanwhile; reload and retry", t.ID)
+		})
+	if x.err != nil {
+		return x.err
+	}
+	return s.transact(ctx, x.items)
+}
+
+// Template reads one version (0: the latest) together with the latest
+// pointer, in one batch, so LatestVersion is always known.
+func (s *Store) Template(ctx context.Context, id string, version int) (*crm.Template, error) {
+	keys := []map[string]types.AttributeValue{key(templatePK(id), skTplLatest)}
+	if version > 0 {
+		keys = append(keys, key(templatePK(id), templateSK(version)))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var latest, wanted *crm.Template
+	for _, raw := range items {
+		var it templateItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, fmt.Errorf("unmarshal template: %w", err)
+		}
+		if it.SK == skTplLatest {
+			latest = fromTemplateItem(&it)
+		} else {
+			wanted = fromTemplateItem(&it)
+		}
+	}
+	if version == 0 {
+		wanted = latest
+	}
+	if latest == nil || wanted == nil {
+		return nil, crm.Errorf(crm.ENOTFOUND, "template %s version %d not found", id, version)
+	}
+	wanted.LatestVersion = latest.Version
+	return wanted, nil
+}
+
+// ListTemplates lists the latest version of each template, newest first.
+func (s *Store) ListTemplates(ctx context.Context, p crm.PageRequest) (*crm.Page[*crm.Template], error) {
+	return collect(ctx, s, listPlan[*crm.Template]{
+		name: "templates",
+		query: dynamodb.QueryInput{
+			TableName:                 &s.table,
+			IndexName:                 aws.String(idxList),
+			KeyConditionExpression:    aws.String("gList = :k"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(listTemplates)},
+			ScanIndexForward:          aws.Bool(false),
+		},
+		keyAttr: []string{"pk", "sk", "gList", "gSort"},
+		decode:  decodeAll(fromTemplateItem),
+		total:   s.counterTotal("TEMPLATES"),
+	}, p)
+}
