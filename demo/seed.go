@@ -1,0 +1,177 @@
+// Package demo fills an empty Rapport with realistic demo data through the
+// domain service, so every rule (validation, counters, unique claims) holds
+// for it exactly as for real data.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// Users are the demo staff; `make token ROLE=SALES USER_ID=sales-li` signs in as one.
+var Users = []crm.User{
+	{ID: "admin", Name: "Ada Admin", Roles: []crm.Role{crm.RoleAdmin}},
+	{ID: "manager-north", Name: "Wang Fang", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
+	{ID: "manager-south", Name: "Chen Jie", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"south"}},
+	{ID: "sales-li", Name: "Li Wei", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+	{ID: "sales-zhao", Name: "Zhao Min", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+	{ID: "sales-liu", Name: "Liu Yang", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"south"}},
+	{ID: "service-sun", Name: "Sun Lei", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},
+	{ID: "auditor", Name: "Audrey Auditor", Roles: []crm.Role{crm.RoleAuditor}},
+}
+
+var (
+	orgWords   = []string{"Huaxin", "Jinlong", "Tianhe", "Donghai", "Xinghua", "Changjiang", "Hengtai", "Yuanda", "Boda", "Kaiyuan", "Ruifeng", "Zhongke"}
+	orgKinds   = []string{"Power Supply", "Telecom", "Insurance Agency", "Machinery", "Logistics", "Retail", "Software", "Bank Branch", "Steel", "Textiles"}
+	surnames   = []string{"Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu"}
+	givenNames = []string{"Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jun", "Tao", "Xiu", "Hui"}
+	industries = []string{"utilities", "telecom", "insurance", "manufacturing", "logistics", "retail", "software", "banking"}
+	tags       = []string{"vip", "green-channel", "big-account", "renewal-due", "price-sensitive", "referral-source", "at-risk"}
+	grades     = []string{"A", "B", "C", "D", "E", "F", "G", "O", "V"}
+	subjects   = map[crm.InteractionType][]string{
+		crm.TypeCall:           {"Quarterly check-in", "Follow-up on quote", "Renewal reminder"},
+		crm.TypeVisit:          {"On-site visit", "Equipment inspection"},
+		crm.TypeNote:           {"Decision maker changed", "Budget cycle starts in Q3"},
+		crm.TypeInquiry:        {"Asked about tariffs", "Asked for a product demo"},
+		crm.TypeComplaint:      {"Billing error", "Late delivery", "Service outage"},
+		crm.TypeFeedback:       {"Praised the engineer", "Suggested a portal feature"},
+		crm.TypeServiceRequest: {"Change contract address", "Add a meter"},
+		crm.TypeTransaction:    {"Annual contract signed", "Add-on purchase", "Equipment order"},
+	}
+)
+
+// Options size the demo data.
+type Options struct {
+	Customers int // at least 200 for the demo
+	Seed      uint64
+	Now       time.Time
+}
+
+// Seed creates templates, customers across every grade and stage, contacts,
+// interactions on several channels, and evaluations.
+func Seed(ctx context.Context, svc *crm.Service, o Options) error {
+	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
+	tpl, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
+		Name:        "Customer relationship review",
+		Description: "Satisfaction, loyalty and trust indicators after seed 000 and 001.",
+		Indicators: []crm.Indicator{
+			{Key: "service_satisfaction", Name: "Satisfaction with service", Dimension: crm.DimSatisfaction, Weight: 0.25, ScaleMin: 1, ScaleMax: 5},
+			{Key: "repeat_purchase", Name: "Repeat purchases", Dimension: crm.DimLoyalty, Weight: 0.2, ScaleMin: 0, ScaleMax: 10},
+			{Key: "competitor_attitude", Name: "Attitude to competitors", Dimension: crm.DimLoyalty, Weight: 0.15, ScaleMin: 1, ScaleMax: 5},
+			{Key: "quality_tolerance", Name: "Tolerance of quality problems", Dimension: crm.DimTrust, Weight: 0.15, ScaleMin: 1, ScaleMax: 5},
+			{Key: "recommend", Name: "Would recommend us (NPS)", Dimension: crm.DimSatisfaction, Weight: 0.25, ScaleMin: 0, ScaleMax: 10},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("seed template: %w", err)
+	}
+	if _, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
+		Name: "Credit and value check",
+		Indicators: []crm.Indicator{
+			{Key: "payment_record", Name: "Payment record", Dimension: crm.DimCredit, Weight: 0.5, ScaleMin: 0, ScaleMax: 100},
+			{Key: "growth_potential", Name: "Growth potential", Dimension: crm.DimValue, Weight: 0.5, ScaleMin: 1, ScaleMax: 5},
+		},
+	}); err != nil {
+		return fmt.Errorf("seed template: %w", err)
+	}
+
+	owners := []string{"sales-li", "sales-zhao", "sales-liu", ""}
+	for i := range o.Customers {
+		owner := owners[r.IntN(len(owners))]
+		team, region := "north", "north"
+		if owner == "sales-liu" || (owner == "" && r.IntN(2) == 0) {
+			team, region = "south", "south"
+		}
+		in := crm.CustomerInput{
+			Region: region, Team: team, OwnerID: &owner,
+			Grade:    grades[i%len(grades)],
+			Stage:    crm.Stages[(i/len(grades))%len(crm.Stages)],
+			Source:   crm.Sources[r.IntN(len(crm.Sources))],
+			Industry: industries[r.IntN(len(industries))],
+			Phones:   []string{fmt.Sprintf("+86 1%02d %04d %04d", 30+r.IntN(60), i, r.IntN(10000))},
+			Tags:     []string{tags[r.IntN(len(tags))]},
+		}
+		if r.IntN(3) == 0 {
+			in.Kind = crm.KindPerson
+			in.Name = surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]
+			in.Emails = []string{fmt.Sprintf("customer%d@example.cn", i)}
+		} else {
+			in.Kind = crm.KindOrganization
+			in.Name = fmt.Sprintf("%s %s Co., Ltd.", orgWords[r.IntN(len(orgWords))], orgKinds[r.IntN(len(orgKinds))])
+			in.Emails = []string{fmt.Sprintf("contact%d@example.com.cn", i)}
+			rev := float64(1+r.IntN(500)) * 1e5
+			in.AnnualRevenue = &rev
+			in.Attributes = []crm.Attribute{{Key: "technical lead", Value: surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]}}
+		}
+		c, err := svc.CreateCustomer(adminCtx, in)
+		if err != nil {
+			return fmt.Errorf("seed customer %d: %w", i, err)
+		}
+		if err := seedHistory(adminCtx, svc, r, c, tpl, o.Now); err != nil {
+			return fmt.Errorf("seed customer %d history: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, tpl *crm.Template, now time.Time) error {
+	var contactID string
+	if c.Kind == crm.KindOrganization {
+		for j := range 1 + r.IntN(3) {
+			ct, err := svc.AddContact(ctx, c.ID, crm.ContactInput{
+				Name:    surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))],
+				Title:   []string{"General Manager", "CTO", "Procurement Lead", "Finance Director"}[j%4],
+				Role:    crm.ContactRoles[j%len(crm.ContactRoles)],
+				Primary: j == 0,
+				Emails:  []string{fmt.Sprintf("p%d.%s@example.com.cn", j, c.ID[len(c.ID)-6:])},
+			})
+			if err != nil {
+				return err
+			}
+			if j == 0 {
+				contactID = ct.ID
+			}
+		}
+	}
+	if c.Grade.Level == "G" {
+		return nil // never contacted
+	}
+	types := []crm.InteractionType{crm.TypeCall, crm.TypeVisit, crm.TypeNote, crm.TypeInquiry, crm.TypeComplaint, crm.TypeFeedback, crm.TypeServiceRequest, crm.TypeTransaction}
+	for k := range 2 + r.IntN(6) {
+		typ := types[r.IntN(len(types))]
+		at := now.Add(-time.Duration(r.IntN(365*24)) * time.Hour)
+		in := crm.InteractionInput{
+			CustomerID: c.ID, Type: typ, Channel: crm.Channels[r.IntN(len(crm.Channels))],
+			Direction: []crm.Direction{crm.Inbound, crm.Outbound}[r.IntN(2)],
+			Subject:   subjects[typ][r.IntN(len(subjects[typ]))], OccurredAt: &at, ContactID: contactID,
+			Content: "Logged by the demo seed.",
+		}
+		if typ == crm.TypeTransaction {
+			amt := float64(1+r.IntN(200)) * 1000
+			in.Amount, in.Currency = &amt, "CNY"
+		}
+		if k == 0 {
+			next := now.Add(time.Duration(r.IntN(14*24)) * time.Hour)
+			in.NextFollowUpAt = &next
+		}
+		if _, err := svc.LogInteraction(ctx, in); err != nil {
+			return err
+		}
+	}
+	if r.IntN(2) == 0 {
+		var scores []crm.IndicatorScore
+		for _, ind := range tpl.Indicators {
+			scores = append(scores, crm.IndicatorScore{Key: ind.Key, Value: ind.ScaleMin + float64(r.IntN(int(ind.ScaleMax-ind.ScaleMin)+1))})
+		}
+		if _, err := svc.SubmitEvaluation(ctx, crm.EvaluationInput{CustomerID: c.ID, TemplateID: tpl.ID,
+			Kind: crm.EvaluationKinds[r.IntN(len(crm.EvaluationKinds))], Scores: scores, Comment: "Demo evaluation."}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
