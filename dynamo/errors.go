@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -29,6 +30,7 @@ func wrap(op string, err error) error {
 		limit *types.RequestLimitExceeded
 		quota *retry.MaxAttemptsError
 		api   smithy.APIError
+		nerr  net.Error
 	)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -37,6 +39,8 @@ func wrap(op string, err error) error {
 		return &crm.Error{Code: crm.ECONFLICT, Message: "the item was changed by someone else; reload and retry", Err: err}
 	case errors.As(err, &thr), errors.As(err, &limit), errors.As(err, &quota):
 		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
+	case errors.As(err, &nerr):
+		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the database is unreachable; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
 	case errors.As(err, &api) && api.ErrorCode() == "ThrottlingException":
 		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
 	}
