@@ -1,0 +1,92 @@
+// Package config reads Rapport's settings from the environment, once, in
+// main. Every binary uses the same names; README.md has the table.
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a Rapport binary.
+type Config struct {
+	// TableName is the DynamoDB table (TABLE_NAME).
+	TableName string
+	// DynamoEndpoint overrides the DynamoDB endpoint, for DynamoDB Local
+	// (DYNAMODB_ENDPOINT).
+	DynamoEndpoint string
+	// CursorSecret signs pagination cursors (CURSOR_SECRET, base64, ≥ 32 bytes).
+	CursorSecret []byte
+
+	OIDCIssuer   string // OIDC_ISSUER
+	OIDCAudience string // OIDC_AUDIENCE
+	OIDCJWKSURL  string // OIDC_JWKS_URL (default: discovered from the issuer)
+	RolesClaim   string // ROLES_CLAIM
+	TeamsClaim   string // TEAMS_CLAIM
+
+	LogLevel slog.Level // LOG_LEVEL: debug, info, warn, error
+	Port     int        // PORT, local server only
+	// GraphiQL serves the GraphiQL page at / (GRAPHIQL).
+	GraphiQL bool
+	// Introspection allows schema introspection (INTROSPECTION).
+	Introspection bool
+	// RequestTimeout bounds one GraphQL request (REQUEST_TIMEOUT).
+	RequestTimeout time.Duration
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv in main).
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		TableName:      getenv("TABLE_NAME"),
+		DynamoEndpoint: getenv("DYNAMODB_ENDPOINT"),
+		OIDCIssuer:     getenv("OIDC_ISSUER"),
+		OIDCAudience:   getenv("OIDC_AUDIENCE"),
+		OIDCJWKSURL:    getenv("OIDC_JWKS_URL"),
+		RolesClaim:     or(getenv("ROLES_CLAIM"), "cognito:groups"),
+		TeamsClaim:     or(getenv("TEAMS_CLAIM"), "custom:teams"),
+	}
+	var errs []string
+	bad := func(name, rule string) { errs = append(errs, name+" "+rule) }
+	if c.TableName == "" {
+		bad("TABLE_NAME", "is required")
+	}
+	if s := getenv("CURSOR_SECRET"); s != "" {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(b) < 32 {
+			bad("CURSOR_SECRET", "must be base64 of at least 32 bytes")
+		}
+		c.CursorSecret = b
+	} else {
+		bad("CURSOR_SECRET", "is required")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		bad("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	var err error
+	if c.Port, err = strconv.Atoi(or(getenv("PORT"), "8080")); err != nil || c.Port < 0 || c.Port > 65535 {
+		bad("PORT", "must be a port number")
+	}
+	if c.GraphiQL, err = strconv.ParseBool(or(getenv("GRAPHIQL"), "false")); err != nil {
+		bad("GRAPHIQL", "must be true or false")
+	}
+	if c.Introspection, err = strconv.ParseBool(or(getenv("INTROSPECTION"), "false")); err != nil {
+		bad("INTROSPECTION", "must be true or false")
+	}
+	if c.RequestTimeout, err = time.ParseDuration(or(getenv("REQUEST_TIMEOUT"), "10s")); err != nil || c.RequestTimeout <= 0 {
+		bad("REQUEST_TIMEOUT", "must be a positive duration such as 10s")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
