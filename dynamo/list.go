@@ -15,10 +15,9 @@ import (
 // Read budget of one filtered list request. A filtered list keeps reading
 // until its page is full, but never beyond this; then it returns what it
 // has with a cursor where it stopped.
-const (
-	budgetCalls = 10
-	budgetItems = 2000
-)
+type readBudget struct{ calls, items int }
+
+var defaultBudget = readBudget{calls: 10, items: 2000}
 
 // listPlan is one list: the Query that walks it in order, the key
 // attributes that position a cursor, and how to turn a page of raw items
@@ -50,7 +49,7 @@ func collect[T any](ctx context.Context, s *Store, plan listPlan[T], p crm.PageR
 		if plan.filtered {
 			limit = max(limit, 100)
 		}
-		q.Limit = aws.Int32(int32(min(limit, budgetItems-read)))
+		q.Limit = aws.Int32(int32(min(limit, s.budget.items-read)))
 		res, err := s.db.Query(ctx, &q)
 		if err != nil {
 			return nil, wrap("query "+plan.name, err)
@@ -81,7 +80,7 @@ func collect[T any](ctx context.Context, s *Store, plan listPlan[T], p crm.PageR
 			}
 			return page, nil
 		}
-		if calls >= budgetCalls || read >= budgetItems {
+		if calls >= s.budget.calls || read >= s.budget.items {
 			// Budget spent: resume after the last item read, matched or not.
 			page.HasNext = true
 			page.EndCursor = s.encodeCursor(plan.name, start)

@@ -14,11 +14,12 @@ type Store struct {
 	db        *dynamodb.Client
 	table     string
 	cursorKey []byte
+	budget    readBudget
 }
 
 var _ crm.Store = (*Store)(nil)
 
 // New returns a store over table. cursorKey signs pagination cursors.
 func New(db *dynamodb.Client, table string, cursorKey []byte) *Store {
-	return &Store{db: db, table: table, cursorKey: cursorKey}
+	return &Store{db: db, table: table, cursorKey: cursorKey, budget: defaultBudget}
 }

@@ -376,3 +376,57 @@ func TestSalesSeesOnlyOwnCustomersAndPool(t *testing.T) {
 		t.Fatalf("pool list: %+v %v", page, err)
 	}
 }
+
+func TestFilteredListStopsAtItsBudgetWithoutSkipping(t *testing.T) {
+	e := mustEnv(t)
+	e.store.SetReadBudget(2, 10)
+	var rare []string
+	for i := range 30 {
+		stage := crm.StageFormation
+		if i%10 == 0 {
+			stage = crm.StageDecline
+		}
+		c := mustCreate(t, e, admin, crm.CustomerInput{Name: fmt.Sprint("C", i), Grade: "D", Stage: stage})
+		if stage == crm.StageDecline {
+			rare = append(rare, c.ID)
+		}
+	}
+	// Grade and stage: the grade index is read, the stage checked per item.
+	f := crm.CustomerFilter{Grade: "D", Stage: crm.StageDecline}
+	var got []string
+	after, pages := "", 0
+	for ; pages < 20; pages++ {
+		e.calls.Store(0)
+		page, err := e.svc.Customers(as(admin), f, crm.PageRequest{First: 5, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := e.calls.Load(); n > 2 {
+			t.Fatalf("page %d made %d calls, budget is 2", pages, n)
+		}
+		for _, c := range page.Items {
+			got = append(got, c.ID)
+		}
+		if !page.HasNext {
+			break
+		}
+		if page.EndCursor == "" {
+			t.Fatal("a page with more to read has no end cursor")
+		}
+		after = page.EndCursor
+	}
+	if pages < 2 {
+		t.Fatalf("budget of 10 items read 30 in %d pages", pages+1)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(reverse(rare)) {
+		t.Fatalf("listed %v, want %v (newest first, none skipped)", got, reverse(rare))
+	}
+}
+
+func reverse(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
+}
