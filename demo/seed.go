@@ -54,7 +54,6 @@ type Options struct {
 // Seed creates templates, customers across every grade and stage, contacts,
 // interactions on several channels, and evaluations.
 func Seed(ctx context.Context, svc *crm.Service, o Options) error {
-	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
 	tpl, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
 		Name:        "Customer relationship review",
@@ -80,41 +79,50 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 		return fmt.Errorf("seed template: %w", err)
 	}
 
-	owners := []string{"sales-li", "sales-zhao", "sales-liu", ""}
+	// One writer: every customer write also bumps the shared list counters,
+	// so parallel writers mostly wait on each other's transactions.
 	for i := range o.Customers {
-		owner := owners[r.IntN(len(owners))]
-		team, region := "north", "north"
-		if owner == "sales-liu" || (owner == "" && r.IntN(2) == 0) {
-			team, region = "south", "south"
+		if err := seedCustomer(adminCtx, svc, rand.New(rand.NewPCG(o.Seed, uint64(i))), i, tpl, o.Now); err != nil {
+			return err
 		}
-		in := crm.CustomerInput{
-			Region: region, Team: team, OwnerID: &owner,
-			Grade:    grades[i%len(grades)],
-			Stage:    crm.Stages[(i/len(grades))%len(crm.Stages)],
-			Source:   crm.Sources[r.IntN(len(crm.Sources))],
-			Industry: industries[r.IntN(len(industries))],
-			Phones:   []string{fmt.Sprintf("+86 1%02d %04d %04d", 30+r.IntN(60), i, r.IntN(10000))},
-			Tags:     []string{tags[r.IntN(len(tags))]},
-		}
-		if r.IntN(3) == 0 {
-			in.Kind = crm.KindPerson
-			in.Name = surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]
-			in.Emails = []string{fmt.Sprintf("customer%d@example.cn", i)}
-		} else {
-			in.Kind = crm.KindOrganization
-			in.Name = fmt.Sprintf("%s %s Co., Ltd.", orgWords[r.IntN(len(orgWords))], orgKinds[r.IntN(len(orgKinds))])
-			in.Emails = []string{fmt.Sprintf("contact%d@example.com.cn", i)}
-			rev := float64(1+r.IntN(500)) * 1e5
-			in.AnnualRevenue = &rev
-			in.Attributes = []crm.Attribute{{Key: "technical lead", Value: surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]}}
-		}
-		c, err := svc.CreateCustomer(adminCtx, in)
-		if err != nil {
-			return fmt.Errorf("seed customer %d: %w", i, err)
-		}
-		if err := seedHistory(adminCtx, svc, r, c, tpl, o.Now); err != nil {
-			return fmt.Errorf("seed customer %d history: %w", i, err)
-		}
+	}
+	return nil
+}
+
+func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i int, tpl *crm.Template, now time.Time) error {
+	owners := []string{"sales-li", "sales-zhao", "sales-liu", ""}
+	owner := owners[r.IntN(len(owners))]
+	team, region := "north", "north"
+	if owner == "sales-liu" || (owner == "" && r.IntN(2) == 0) {
+		team, region = "south", "south"
+	}
+	in := crm.CustomerInput{
+		Region: region, Team: team, OwnerID: &owner,
+		Grade:    grades[i%len(grades)],
+		Stage:    crm.Stages[(i/len(grades))%len(crm.Stages)],
+		Source:   crm.Sources[r.IntN(len(crm.Sources))],
+		Industry: industries[r.IntN(len(industries))],
+		Phones:   []string{fmt.Sprintf("+86 1%02d %04d %04d", 30+r.IntN(60), i, r.IntN(10000))},
+		Tags:     []string{tags[r.IntN(len(tags))]},
+	}
+	if r.IntN(3) == 0 {
+		in.Kind = crm.KindPerson
+		in.Name = surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]
+		in.Emails = []string{fmt.Sprintf("customer%d@example.cn", i)}
+	} else {
+		in.Kind = crm.KindOrganization
+		in.Name = fmt.Sprintf("%s %s Co., Ltd.", orgWords[r.IntN(len(orgWords))], orgKinds[r.IntN(len(orgKinds))])
+		in.Emails = []string{fmt.Sprintf("contact%d@example.com.cn", i)}
+		rev := float64(1+r.IntN(500)) * 1e5
+		in.AnnualRevenue = &rev
+		in.Attributes = []crm.Attribute{{Key: "technical lead", Value: surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]}}
+	}
+	c, err := svc.CreateCustomer(adminCtx, in)
+	if err != nil {
+		return fmt.Errorf("seed customer %d: %w", i, err)
+	}
+	if err := seedHistory(adminCtx, svc, r, c, tpl, now); err != nil {
+		return fmt.Errorf("seed customer %d history: %w", i, err)
 	}
 	return nil
 }
