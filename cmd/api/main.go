@@ -1,0 +1,76 @@
+// Command api is the Rapport GraphQL API as an AWS Lambda function behind an
+// API Gateway HTTP API (payload format 2.0). It serves the same http.Handler
+// as cmd/local; behind API Gateway the caller's identity comes from the JWT
+// authorizer's verified claims, and a bearer token is verified here only when
+// an event carries none (a direct invocation). Built by `make
+// build-ApiFunction` (infra/lambda.mk) as the function's bootstrap.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/rapportcrm/rapport/config"
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/lambdahttp"
+	"github.com/rapportcrm/rapport/oidc"
+	"github.com/rapportcrm/rapport/server"
+)
+
+// maxBodyBytes bounds a GraphQL request body; API Gateway itself allows 10 MB.
+const maxBodyBytes = 1 << 20
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rapport api:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds everything once per cold start and then serves invocations
+// until Lambda freezes or ends the process.
+func run() error {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(lambdahttp.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
+
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		return fmt.Errorf("load AWS config: %w", err)
+	}
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.DynamoEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.DynamoEndpoint)
+		}
+	})
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+
+	verifier, err := oidc.NewVerifier(oidc.Config{
+		Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
+		RolesClaim: cfg.RolesClaim, TeamsClaim: cfg.TeamsClaim,
+	})
+	if err != nil {
+		return err
+	}
+	h := server.New(svc, lambdahttp.AuthorizerFirst(verifier), log, server.Options{
+		GraphiQL:       cfg.GraphiQL,
+		Introspection:  cfg.Introspection,
+		RequestTimeout: cfg.RequestTimeout,
+		MaxBodyBytes:   maxBodyBytes,
+	})
+	log.Info("api ready", "table", cfg.TableName, "issuer", cfg.OIDCIssuer)
+	lambda.Start(lambdahttp.Handler(h, lambdahttp.Options{
+		RolesClaim: cfg.RolesClaim, TeamsClaim: cfg.TeamsClaim, Log: log,
+	}))
+	return nil
+}
