@@ -213,6 +213,8 @@ func CursorSecret(tb testing.TB) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
+func decodeSecret(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
