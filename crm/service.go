@@ -427,3 +427,7 @@ func isConflict(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == ECONFLICT
 }
+
+// Me returns the signed-in caller.
+// Errors: UNAUTHENTICATED.
+func (s *Service) Me(ctx context.Context) (*User, error) { return currentUser(ctx) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -89,6 +90,12 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	cmd := exec.Command(java, args...)
 	cmd.Stdout = teeTo(tail, opts.Stdout)
 	cmd.Stderr = teeTo(tail, opts.Stderr)
+	// DynamoDB Local writes a metadata file into its working directory even
+	// in memory; keep it out of the caller's (often the source tree).
+	cmd.Dir = os.TempDir()
+	if opts.DBPath != "" {
+		cmd.Dir = opts.DBPath
+	}
 	setProcAttrs(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("ddblocal: start java: %w", err)

@@ -1,0 +1,57 @@
+package model
+
+import "context"
+
+// Counted gives a connection a totalCount that is read only when asked for:
+// counting costs a DynamoDB read, and most list queries do not need it.
+type Counted struct {
+	// Total is nil when no counter answers the list.
+	Total func(ctx context.Context) (int, error)
+}
+
+// TotalCount resolves the totalCount field.
+func (c Counted) TotalCount(ctx context.Context) (*int, error) {
+	if c.Total == nil {
+		return nil, nil
+	}
+	n, err := c.Total(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// CustomerConnection is a page of customers.
+type CustomerConnection struct {
+	Edges    []*CustomerEdge
+	PageInfo *PageInfo
+	Counted
+}
+
+// InteractionConnection is a page of interactions.
+type InteractionConnection struct {
+	Edges    []*InteractionEdge
+	PageInfo *PageInfo
+	Counted
+}
+
+// GradeChangeConnection is a page of grade changes.
+type GradeChangeConnection struct {
+	Edges    []*GradeChangeEdge
+	PageInfo *PageInfo
+	Counted
+}
+
+// EvaluationConnection is a page of evaluations.
+type EvaluationConnection struct {
+	Edges    []*EvaluationEdge
+	PageInfo *PageInfo
+	Counted
+}
+
+// TemplateConnection is a page of templates.
+type TemplateConnection struct {
+	Edges    []*TemplateEdge
+	PageInfo *PageInfo
+	Counted
+}

@@ -1,0 +1,292 @@
+package resolvers
+
+import (
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/model"
+)
+
+// Converters between domain values and GraphQL models: the one place where
+// the two shapes meet.
+
+// opt maps "" to null.
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func mapAll[A, B any](in []A, f func(A) B) []B {
+	out := make([]B, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+func toGradeLevel(l crm.GradeLevel) *model.GradeLevel {
+	return &model.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
+		ResponseSLAHours: int(l.ResponseSLA / time.Hour), FollowUpIntervalDays: int(l.FollowUpInterval / (24 * time.Hour))}
+}
+
+func toCustomer(c *crm.Customer) *model.Customer {
+	level, ok := crm.GradeLevelByCode(c.Grade.Level)
+	if !ok {
+		level = crm.GradeLevel{Code: c.Grade.Level, Label: c.Grade.Level}
+	}
+	return &model.Customer{
+		ID: c.ID, Kind: model.CustomerKind(c.Kind), Name: c.Name,
+		Phones: nonNil(c.Phones), Emails: nonNil(c.Emails),
+		Addresses: mapAll(c.Addresses, func(a crm.Address) *model.Address {
+			return &model.Address{Label: opt(a.Label), Line1: opt(a.Line1), Line2: opt(a.Line2), City: opt(a.City),
+				Region: opt(a.Region), PostalCode: opt(a.PostalCode), Country: opt(a.Country)}
+		}),
+		Industry: opt(c.Industry), Region: opt(c.Region), Source: model.CustomerSource(c.Source),
+		AnnualRevenue: c.AnnualRevenue, CreditRating: opt(c.CreditRating), Tags: nonNil(c.Tags),
+		Attributes: mapAll(c.Attributes, func(a crm.Attribute) *model.Attribute {
+			return &model.Attribute{Key: a.Key, Value: a.Value}
+		}),
+		Stage: model.LifecycleStage(c.Stage), Status: model.CustomerStatus(c.Status),
+		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team),
+		Grade: &model.CurrentGrade{Level: toGradeLevel(level), Source: model.GradeSource(c.Grade.Source),
+			Reason: opt(c.Grade.Reason), Rule: opt(c.Grade.Rule), SetBy: opt(c.Grade.By), SetAt: c.Grade.At},
+		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex,
+		RecentEvaluations: mapAll(c.RecentEvaluations, func(e crm.Evaluation) *model.Evaluation { return toEvaluation(&e) }),
+		LastInteractionAt: c.LastInteractionAt, NextFollowUpAt: c.NextFollowUpAt,
+		InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
+		Verification: model.Verification(c.Verification), VerifiedBy: opt(c.VerifiedBy), VerifiedAt: c.VerifiedAt,
+		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
+		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
+	}
+}
+
+func toContact(c *crm.Contact) *model.Contact {
+	return &model.Contact{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: opt(c.Title),
+		Role: model.ContactRole(c.Role), Phones: nonNil(c.Phones), Emails: nonNil(c.Emails), Primary: c.Primary,
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func toInteraction(i *crm.Interaction) *model.Interaction {
+	return &model.Interaction{
+		ID: i.ID, CustomerID: i.CustomerID, Channel: model.Channel(i.Channel), Direction: model.Direction(i.Direction),
+		Type: model.InteractionType(i.Type), Subject: opt(i.Subject), Content: opt(i.Content), OccurredAt: i.OccurredAt,
+		DurationSeconds: i.DurationSeconds, HandledBy: opt(i.HandledBy), ContactID: opt(i.ContactID),
+		Outcome: opt(i.Outcome), Attachments: nonNil(i.Attachments), NextFollowUpAt: i.NextFollowUpAt,
+		Amount: i.Amount, Currency: opt(i.Currency), Version: i.Version, CreatedAt: i.CreatedAt,
+		CreatedBy: i.CreatedBy, UpdatedAt: i.UpdatedAt, UpdatedBy: i.UpdatedBy,
+	}
+}
+
+func toGradeChange(g *crm.GradeChange) *model.GradeChange {
+	m := &model.GradeChange{ID: g.ID, CustomerID: g.CustomerID, From: opt(g.From), To: g.To,
+		Source: model.GradeSource(g.Source), Reason: opt(g.Reason), Rule: opt(g.Rule), By: opt(g.By), At: g.At,
+		Metrics: []*model.Metric{}}
+	for name, v := range g.Metrics {
+		m.Metrics = append(m.Metrics, &model.Metric{Name: name, Value: v})
+	}
+	return m
+}
+
+func toEvaluation(e *crm.Evaluation) *model.Evaluation {
+	return &model.Evaluation{
+		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
+		Kind: model.EvaluationKind(e.Kind), EvaluatorID: e.EvaluatorID, Comment: opt(e.Comment), Overall: e.Overall,
+		EvaluatedAt: e.EvaluatedAt,
+		Scores: mapAll(e.Scores, func(s crm.IndicatorScore) *model.IndicatorScore {
+			return &model.IndicatorScore{Key: s.Key, Value: s.Value}
+		}),
+		Dimensions: mapAll(e.Dimensions, func(d crm.DimensionScore) *model.DimensionScore {
+			return &model.DimensionScore{Dimension: model.Dimension(d.Dimension), Score: d.Score}
+		}),
+	}
+}
+
+func toTemplate(t *crm.Template) *model.Template {
+	return &model.Template{ID: t.ID, Name: t.Name, Description: opt(t.Description), Version: t.Version,
+		LatestVersion: t.LatestVersion, CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy,
+		Indicators: mapAll(t.Indicators, func(i crm.Indicator) *model.Indicator {
+			return &model.Indicator{Key: i.Key, Name: i.Name, Dimension: model.Dimension(i.Dimension),
+				Weight: i.Weight, ScaleMin: i.ScaleMin, ScaleMax: i.ScaleMax}
+		})}
+}
+
+func toViewer(u *crm.User) *model.Viewer {
+	return &model.Viewer{ID: u.ID, Name: opt(u.Name), Email: opt(u.Email), Teams: nonNil(u.Teams),
+		Roles: mapAll(u.Roles, func(r crm.Role) model.Role { return model.Role(r) })}
+}
+
+// pageInfo and edges build a connection from a domain page.
+func pageInfo[T any](p *crm.Page[T]) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: p.HasNext, EndCursor: opt(p.EndCursor)}
+	if len(p.Cursors) > 0 {
+		pi.StartCursor = &p.Cursors[0]
+	}
+	return pi
+}
+
+func customerConnection(p *crm.Page[*crm.Customer]) *model.CustomerConnection {
+	c := &model.CustomerConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.CustomerEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.CustomerEdge{Cursor: p.Cursors[i], Node: toCustomer(it)})
+	}
+	return c
+}
+
+func interactionConnection(p *crm.Page[*crm.Interaction]) *model.InteractionConnection {
+	c := &model.InteractionConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.InteractionEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.InteractionEdge{Cursor: p.Cursors[i], Node: toInteraction(it)})
+	}
+	return c
+}
+
+func gradeChangeConnection(p *crm.Page[*crm.GradeChange]) *model.GradeChangeConnection {
+	c := &model.GradeChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.GradeChangeEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.GradeChangeEdge{Cursor: p.Cursors[i], Node: toGradeChange(it)})
+	}
+	return c
+}
+
+func evaluationConnection(p *crm.Page[*crm.Evaluation]) *model.EvaluationConnection {
+	c := &model.EvaluationConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.EvaluationEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.EvaluationEdge{Cursor: p.Cursors[i], Node: toEvaluation(it)})
+	}
+	return c
+}
+
+func templateConnection(p *crm.Page[*crm.Template]) *model.TemplateConnection {
+	c := &model.TemplateConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.TemplateEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.TemplateEdge{Cursor: p.Cursors[i], Node: toTemplate(it)})
+	}
+	return c
+}
+
+func fromAddresses(in []*model.AddressInput) []crm.Address {
+	if in == nil {
+		return nil
+	}
+	return mapAll(in, func(a *model.AddressInput) crm.Address {
+		return crm.Address{Label: val(a.Label), Line1: val(a.Line1), Line2: val(a.Line2), City: val(a.City),
+			Region: val(a.Region), PostalCode: val(a.PostalCode), Country: val(a.Country)}
+	})
+}
+
+func fromAttributes(in []*model.AttributeInput) []crm.Attribute {
+	if in == nil {
+		return nil
+	}
+	return mapAll(in, func(a *model.AttributeInput) crm.Attribute { return crm.Attribute{Key: a.Key, Value: a.Value} })
+}
+
+// cast converts an optional GraphQL enum to its domain type.
+func cast[D ~string, M ~string](m *M) *D {
+	if m == nil {
+		return nil
+	}
+	d := D(*m)
+	return &d
+}
+
+func fromCreateCustomer(in model.CreateCustomerInput) crm.CustomerInput {
+	return crm.CustomerInput{
+		Kind: crm.CustomerKind(in.Kind), Name: in.Name, Phones: in.Phones, Emails: in.Emails,
+		Addresses: fromAddresses(in.Addresses), Industry: val(in.Industry), Region: val(in.Region),
+		Source: val(cast[crm.Source](in.Source)), AnnualRevenue: in.AnnualRevenue, CreditRating: val(in.CreditRating),
+		Tags: in.Tags, Attributes: fromAttributes(in.Attributes), Stage: val(cast[crm.Stage](in.Stage)),
+		OwnerID: in.OwnerID, Team: val(in.Team), Grade: val(in.Grade),
+	}
+}
+
+func fromUpdateCustomer(in model.UpdateCustomerInput) crm.CustomerUpdate {
+	return crm.CustomerUpdate{
+		Kind: cast[crm.CustomerKind](in.Kind), Name: in.Name, Phones: in.Phones, Emails: in.Emails,
+		Addresses: fromAddresses(in.Addresses), Industry: in.Industry, Region: in.Region,
+		Source: cast[crm.Source](in.Source), AnnualRevenue: in.AnnualRevenue, CreditRating: in.CreditRating,
+		Tags: in.Tags, Attributes: fromAttributes(in.Attributes), Stage: cast[crm.Stage](in.Stage),
+		OwnerID: in.OwnerID, Team: in.Team, NextFollowUpAt: in.NextFollowUpAt,
+		Verification: cast[crm.Verification](in.Verification),
+	}
+}
+
+func fromFilter(f *model.CustomerFilter) crm.CustomerFilter {
+	if f == nil {
+		return crm.CustomerFilter{}
+	}
+	return crm.CustomerFilter{OwnerID: val(f.OwnerID), Pool: val(f.Pool), Grade: val(f.Grade),
+		Stage: val(cast[crm.Stage](f.Stage)), Region: val(f.Region), Team: val(f.Team), Tag: val(f.Tag),
+		IncludeArchived: val(f.IncludeArchived)}
+}
+
+func fromContactInput(in model.ContactInput) crm.ContactInput {
+	return crm.ContactInput{Name: in.Name, Title: val(in.Title), Role: val(cast[crm.ContactRole](in.Role)),
+		Phones: in.Phones, Emails: in.Emails, Primary: val(in.Primary)}
+}
+
+func fromUpdateContact(in model.UpdateContactInput) crm.ContactUpdate {
+	return crm.ContactUpdate{Name: in.Name, Title: in.Title, Role: cast[crm.ContactRole](in.Role),
+		Phones: in.Phones, Emails: in.Emails, Primary: in.Primary}
+}
+
+func fromLogInteraction(in model.LogInteractionInput) crm.InteractionInput {
+	return crm.InteractionInput{
+		CustomerID: in.CustomerID, Channel: crm.Channel(in.Channel), Direction: val(cast[crm.Direction](in.Direction)),
+		Type: crm.InteractionType(in.Type), Subject: val(in.Subject), Content: val(in.Content), OccurredAt: in.OccurredAt,
+		DurationSeconds: in.DurationSeconds, HandledBy: val(in.HandledBy), ContactID: val(in.ContactID),
+		Outcome: val(in.Outcome), Attachments: in.Attachments, NextFollowUpAt: in.NextFollowUpAt,
+		Amount: in.Amount, Currency: val(in.Currency),
+	}
+}
+
+func fromUpdateInteraction(in model.UpdateInteractionInput) crm.InteractionUpdate {
+	return crm.InteractionUpdate{
+		Channel: cast[crm.Channel](in.Channel), Direction: cast[crm.Direction](in.Direction),
+		Type: cast[crm.InteractionType](in.Type), Subject: in.Subject, Content: in.Content,
+		DurationSeconds: in.DurationSeconds, ContactID: in.ContactID, Outcome: in.Outcome,
+		Attachments: in.Attachments, NextFollowUpAt: in.NextFollowUpAt, Amount: in.Amount, Currency: in.Currency,
+	}
+}
+
+func fromTemplateInput(in model.TemplateInput) crm.TemplateInput {
+	return crm.TemplateInput{Name: in.Name, Description: val(in.Description),
+		Indicators: mapAll(in.Indicators, func(i *model.IndicatorInput) crm.Indicator {
+			return crm.Indicator{Key: i.Key, Name: i.Name, Dimension: crm.Dimension(i.Dimension), Weight: i.Weight,
+				ScaleMin: i.ScaleMin, ScaleMax: i.ScaleMax}
+		})}
+}
+
+func fromSubmitEvaluation(in model.SubmitEvaluationInput) crm.EvaluationInput {
+	return crm.EvaluationInput{CustomerID: in.CustomerID, TemplateID: in.TemplateID,
+		TemplateVersion: val(in.TemplateVersion), Kind: crm.EvaluationKind(in.Kind), Comment: val(in.Comment),
+		EvaluatedAt: in.EvaluatedAt,
+		Scores: mapAll(in.Scores, func(s *model.IndicatorScoreInput) crm.IndicatorScore {
+			return crm.IndicatorScore{Key: s.Key, Value: s.Value}
+		})}
+}
+
+func page(first *int, after *string) crm.PageRequest {
+	return crm.PageRequest{First: val(first), After: val(after)}
+}
+
+func timeRange(from, to *time.Time) crm.TimeRange {
+	return crm.TimeRange{From: val(from), To: val(to)}
+}

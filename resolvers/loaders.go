@@ -1,0 +1,57 @@
+package resolvers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// Per-request batch loaders: fields loaded by key (an interaction's
+// customer, a customer's latest interaction) are collected for a moment and
+// read with one BatchGetItem, instead of one read per parent. They live in
+// the request context, never in package state: a warm Lambda serves many
+// callers, and a loader caches what one caller may read.
+type loaders struct {
+	customer    *dataloadgen.Loader[string, *crm.Customer]
+	interaction *dataloadgen.Loader[crm.InteractionKey, *crm.Interaction]
+}
+
+// batchCapacity is BatchGetItem's limit; loadWait is how long a loader
+// collects keys from sibling resolvers before it reads.
+const (
+	batchCapacity = 100
+	loadWait      = 2 * time.Millisecond
+)
+
+func newLoaders(svc *crm.Service) *loaders {
+	l := &loaders{}
+	l.customer = dataloadgen.NewLoader(svc.CustomersByID,
+		dataloadgen.WithBatchCapacity(batchCapacity), dataloadgen.WithWait(loadWait))
+	l.interaction = dataloadgen.NewLoader(func(ctx context.Context, keys []crm.InteractionKey) ([]*crm.Interaction, []error) {
+		return svc.InteractionsByKey(ctx, keys, l.customer.LoadAll)
+	}, dataloadgen.WithBatchCapacity(batchCapacity), dataloadgen.WithWait(loadWait))
+	return l
+}
+
+type loadersKey struct{}
+
+// WithLoaders gives every request its own loaders.
+func WithLoaders(svc *crm.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), loadersKey{}, newLoaders(svc))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// loadersFor returns the request's loaders; a context without them (a
+// test calling a resolver directly) gets fresh ones, which still batch.
+func (r *Resolver) loadersFor(ctx context.Context) *loaders {
+	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+		return l
+	}
+	return newLoaders(r.Service)
+}

@@ -1,0 +1,25 @@
+// Package resolvers translates GraphQL operations into crm.Service calls
+// and domain values back into GraphQL models. It decides nothing: rules,
+// validation and authorization live in crm.
+package resolvers
+
+//go:generate go run github.com/99designs/gqlgen generate --config ../gqlgen.yml
+
+import (
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/model"
+)
+
+// Resolver is the root resolver. It holds no per-request state: loaders
+// travel in the request context (see loaders.go).
+type Resolver struct {
+	Service *crm.Service
+}
+
+// customerResult converts a mutation's customer result.
+func (r *Resolver) customerResult(c *crm.Customer, err error) (*model.Customer, error) {
+	if err != nil {
+		return nil, err
+	}
+	return toCustomer(c), nil
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// The error policy: domain errors reach the client with their code, message
+// and field; GraphQL's own parse and validation errors keep theirs; bad
+// variables become BAD_USER_INPUT naming the variable path; anything else
+// is logged in full and reaches the client only as "internal error" with
+// the request id, so no stack, table name or AWS message leaks.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *crm.Error
+		if errors.As(err, &de) {
+			gerr.Message = crm.ErrorMessage(de)
+			gerr.Extensions = domainExtensions(de)
+			if de.Code == crm.EINTERNAL || de.Code == crm.EUNAVAILABLE {
+				logger(ctx, log).Error("request failed", "code", de.Code, "err", err, "path", gerr.Path.String())
+			}
+			return gerr
+		}
+		if code, ok := gerr.Extensions["code"].(string); ok && gerr.Err == nil {
+			if code == errcode.ValidationFailed && isVariablePath(gerr.Path) {
+				field := variableField(gerr.Path)
+				gerr.Message = strings.TrimPrefix(gerr.Message, "input: ")
+				gerr.Extensions = map[string]any{"code": crm.EINVALID, "field": field}
+				gerr.Path = nil
+				gerr.Message = field + ": " + gerr.Message
+			}
+			return gerr
+		}
+		if input, ok := inputError(gerr); ok {
+			return input
+		}
+		id := RequestID(ctx)
+		logger(ctx, log).Error("internal error", "err", err, "path", gerr.Path.String())
+		return &gqlerror.Error{
+			Message:    "internal error",
+			Path:       gerr.Path,
+			Extensions: map[string]any{"code": crm.EINTERNAL, "requestId": id},
+		}
+	}
+}
+
+func domainExtensions(e *crm.Error) map[string]any {
+	ext := map[string]any{"code": e.Code}
+	if e.Field != "" {
+		ext["field"] = e.Field
+	}
+	if e.ExistingID != "" {
+		ext["existingId"] = e.ExistingID
+	}
+	return ext
+}
+
+func isVariablePath(p ast.Path) bool {
+	if len(p) == 0 {
+		return false
+	}
+	n, ok := p[0].(ast.PathName)
+	return ok && n == "variable"
+}
+
+// variableField renders a variable path such as variable.input.emails[1]
+// as input.emails[1].
+func variableField(p ast.Path) string {
+	return strings.TrimPrefix(p[1:].String(), ".")
+}
+
+// inputError recognizes a failure to decode an argument (a malformed
+// DateTime, say), which gqlgen reports on the argument's path, and turns it
+// into BAD_USER_INPUT.
+func inputError(gerr *gqlerror.Error) (*gqlerror.Error, bool) {
+	return nil, false
+}
+
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		logger(ctx, log).Error("panic", "panic", fmt.Sprint(p))
+		return errors.New("internal error")
+	}
+}
+
+// writeError answers outside GraphQL execution (authentication) with a
+// GraphQL-shaped body.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, err error) {
+	code := crm.ErrorCode(err)
+	if code != crm.EUNAUTHORIZED {
+		logger(r.Context(), log).Warn("authentication failed", "err", err)
+	}
+	ext := map[string]any{"code": code}
+	if code == crm.EINTERNAL {
+		ext["requestId"] = RequestID(r.Context())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": crm.ErrorMessage(err), "extensions": ext}},
+	})
+}

@@ -1,0 +1,160 @@
+// Package server is Rapport's HTTP handler: the GraphQL endpoint with its
+// authentication, limits and error policy, a health check and GraphiQL. The
+// local server and the Lambda function serve the very same handler.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/generated"
+	"github.com/rapportcrm/rapport/resolvers"
+)
+
+// Authenticator turns a request's credentials into a user.
+type Authenticator interface {
+	Authenticate(*http.Request) (*crm.User, error)
+}
+
+// Options tune the handler; zero values take the defaults.
+type Options struct {
+	// GraphiQL serves the GraphiQL page at /.
+	GraphiQL bool
+	// GraphiQLToken is preloaded into GraphiQL's Authorization header.
+	GraphiQLToken string
+	// Introspection allows __schema queries and field suggestions.
+	Introspection bool
+	// RequestTimeout bounds one request (default 10 s).
+	RequestTimeout time.Duration
+	// MaxBodyBytes bounds a request body (default 1 MiB).
+	MaxBodyBytes int64
+}
+
+// Limits that keep a single request cheap.
+const (
+	defaultTimeout  = 10 * time.Second
+	defaultMaxBody  = 1 << 20
+	complexityLimit = 2000
+	parserTokens    = 15000
+	queryCacheSize  = 1000
+)
+
+// New returns the HTTP handler serving /graphql, /healthz and, if enabled, /.
+func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) http.Handler {
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = defaultTimeout
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = defaultMaxBody
+	}
+	gql := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}}))
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	gql.SetParserTokenLimit(parserTokens)
+	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	if opts.Introspection {
+		gql.Use(extension.Introspection{})
+	} else {
+		gql.SetDisableSuggestion(true)
+	}
+	gql.SetErrorPresenter(presentError(log))
+	gql.SetRecoverFunc(recoverPanic(log))
+
+	api := withRequestID(log, withTimeout(opts.RequestTimeout, http.MaxBytesHandler(
+		authenticate(auth, log, resolvers.WithLoaders(svc, gql)), opts.MaxBodyBytes)))
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	if opts.GraphiQL {
+		var gopts []playground.GraphiqlConfigOption
+		if opts.GraphiQLToken != "" {
+			h := map[string]string{"Authorization": "Bearer " + opts.GraphiQLToken}
+			gopts = append(gopts, playground.WithGraphiqlFetcherHeaders(h), playground.WithGraphiqlUiHeaders(h))
+		}
+		mux.Handle("GET /{$}", playground.Handler("Rapport", "/graphql", gopts...))
+	}
+	return mux
+}
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	loggerKey
+)
+
+// RequestID returns the id of the request ctx belongs to.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return fallback
+}
+
+// withRequestID takes the caller's X-Request-Id (API Gateway and the Lambda
+// adapter set one) or makes one, and returns it in the response.
+func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 128 {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, loggerKey, log.With("requestId", id))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// authenticate puts the caller into the context. A user already there was
+// put by the Lambda adapter from API Gateway's verified authorizer claims.
+func authenticate(auth Authenticator, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if crm.UserFromContext(r.Context()) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := auth.Authenticate(r)
+		if err != nil {
+			status := http.StatusUnauthorized
+			if crm.ErrorCode(err) == crm.EUNAVAILABLE {
+				status = http.StatusServiceUnavailable
+			}
+			writeError(w, r, log, status, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(crm.NewContextWithUser(r.Context(), u)))
+	})
+}
