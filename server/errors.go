@@ -27,6 +27,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var de *crm.Error
 		if errors.As(err, &de) {
+			if de.Code == crm.EINVALID && de.Field == "" && len(gerr.Path) > 1 {
+				// An argument that failed to decode: its path names it.
+				named := *de
+				named.Field = strings.TrimPrefix(gerr.Path[1:].String(), ".")
+				de = &named
+			}
 			gerr.Message = crm.ErrorMessage(de)
 			gerr.Extensions = domainExtensions(de)
 			if de.Code == crm.EINTERNAL || de.Code == crm.EUNAVAILABLE {
@@ -43,9 +49,6 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Message = field + ": " + gerr.Message
 			}
 			return gerr
-		}
-		if input, ok := inputError(gerr); ok {
-			return input
 		}
 		id := RequestID(ctx)
 		logger(ctx, log).Error("internal error", "err", err, "path", gerr.Path.String())
@@ -80,13 +83,6 @@ func isVariablePath(p ast.Path) bool {
 // as input.emails[1].
 func variableField(p ast.Path) string {
 	return strings.TrimPrefix(p[1:].String(), ".")
-}
-
-// inputError recognizes a failure to decode an argument (a malformed
-// DateTime, say), which gqlgen reports on the argument's path, and turns it
-// into BAD_USER_INPUT.
-func inputError(gerr *gqlerror.Error) (*gqlerror.Error, bool) {
-	return nil, false
 }
 
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
