@@ -7,10 +7,9 @@ package resolvers
 
 import (
 	"context"
-
-	"github.com/rapportcrm/rapport/crm"
 	"time"
 
+	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
 )

@@ -24,7 +24,7 @@ type loaders struct {
 // collects keys from sibling resolvers before it reads.
 const (
 	batchCapacity = 100
-	loadWait      = 2 * time.Millisecond
+	loadWait      = 5 * time.Millisecond
 )
 
 func newLoaders(svc *crm.Service) *loaders {

@@ -3,7 +3,7 @@
 // validation and authorization live in crm.
 package resolvers
 
-//go:generate go tool gqlgen generate --config ../gqlgen.yml
+//go:generate sh -c "cd .. && go tool gqlgen generate --config gqlgen.yml"
 
 import (
 	"github.com/rapportcrm/rapport/crm"

@@ -1,4 +1,5 @@
-package model
+// Package scalar holds Rapport's custom GraphQL scalars.
+package scalar
 
 import (
 	"io"

@@ -1,0 +1,409 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/infra/ddbtest"
+	"github.com/rapportcrm/rapport/server"
+)
+
+func TestMain(m *testing.M) { ddbtestMain(m) }
+
+var users = map[string]*crm.User{
+	"admin":   {ID: "admin", Roles: []crm.Role{crm.RoleAdmin}},
+	"auditor": {ID: "auditor", Roles: []crm.Role{crm.RoleAuditor}},
+	"manager": {ID: "manager", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
+	"sales1":  {ID: "sales1", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+	"sales2":  {ID: "sales2", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+}
+
+// headerAuth stands in for the OIDC verifier (tested in oidc/): the
+// X-Test-User header names the caller.
+type headerAuth struct{}
+
+func (headerAuth) Authenticate(r *http.Request) (*crm.User, error) {
+	if u, ok := users[r.Header.Get("X-Test-User")]; ok {
+		return u, nil
+	}
+	return nil, crm.Errorf(crm.EUNAUTHORIZED, "missing bearer token")
+}
+
+type env struct {
+	srv   *httptest.Server
+	calls atomic.Int64
+	logs  *bytes.Buffer
+}
+
+func mustEnv(tb testing.TB) *env { return mustEnvOnTable(tb, ddbtest.NewTable(tb, "CrmTable")) }
+
+func mustEnvOnTable(tb testing.TB, table string) *env {
+	tb.Helper()
+	e := &env{logs: &bytes.Buffer{}}
+	db := dynamodb.New(ddbtest.Client(tb).Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("countCalls",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					e.calls.Add(1)
+					return next.HandleInitialize(ctx, in)
+				}), middleware.After)
+		})
+	})
+	svc := crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32))))
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
+	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, server.Options{}))
+	tb.Cleanup(e.srv.Close)
+	return e
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+	status int
+}
+
+func (r *response) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (r *response) field() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	f, _ := r.Errors[0].Extensions["field"].(string)
+	return f
+}
+
+func (e *env) do(tb testing.TB, user, query string, vars map[string]any) *response {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Test-User", user)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out response
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		tb.Fatal(err)
+	}
+	out.status = res.StatusCode
+	return &out
+}
+
+// mustDo runs an operation that must succeed and decodes its data into out.
+func (e *env) mustDo(tb testing.TB, user, query string, vars map[string]any, out any) {
+	tb.Helper()
+	r := e.do(tb, user, query, vars)
+	if len(r.Errors) > 0 {
+		tb.Fatalf("%s: %+v", query, r.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+const createCustomer = `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id version } }`
+
+func (e *env) mustCreate(tb testing.TB, user string, in map[string]any) (id string) {
+	tb.Helper()
+	var out struct{ CreateCustomer struct{ ID string } }
+	e.mustDo(tb, user, createCustomer, map[string]any{"in": in}, &out)
+	return out.CreateCustomer.ID
+}
+
+func (e *env) mustLog(tb testing.TB, customerID, subject string) {
+	tb.Helper()
+	e.mustDo(tb, "admin", `mutation($in: LogInteractionInput!) { logInteraction(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"customerId": customerID, "channel": "PHONE", "type": "CALL", "subject": subject}}, nil)
+}
+
+func TestCustomer360IsOneDynamoDBCall(t *testing.T) {
+	e := mustEnv(t)
+	id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": "Screen Pop Ltd", "grade": "B"})
+	e.mustDo(t, "admin", `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Li Na", primary: true}) { id } }`, map[string]any{"c": id}, nil)
+	for i := range 5 {
+		e.mustLog(t, id, fmt.Sprint("call ", i))
+	}
+	e.calls.Store(0)
+	var out struct {
+		Customer360 struct {
+			Customer struct {
+				Grade struct{ Level struct{ Code string } }
+			}
+			Contacts           []struct{ Name string }
+			RecentInteractions []struct{ Subject string }
+		}
+	}
+	e.mustDo(t, "admin", `query($id: ID!) { customer360(id: $id, recentInteractions: 3) {
+		customer { name grade { level { code label responseSlaHours } reason setAt } recentEvaluations { overall } satisfactionIndex }
+		contacts { name primary } recentInteractions { channel subject occurredAt } } }`, map[string]any{"id": id}, &out)
+	if n := e.calls.Load(); n != 1 {
+		t.Fatalf("360 view made %d DynamoDB calls, want 1", n)
+	}
+	v := out.Customer360
+	if v.Customer.Grade.Level.Code != "B" || len(v.Contacts) != 1 || len(v.RecentInteractions) != 3 || v.RecentInteractions[0].Subject != "call 4" {
+		t.Fatalf("unexpected 360 view: %+v", v)
+	}
+}
+
+func TestListing50CustomersWithGradeAndLatestInteractionIsTwoCalls(t *testing.T) {
+	e := mustEnv(t)
+	for i := range 50 {
+		id := e.mustCreate(t, "admin", map[string]any{"kind": "PERSON", "name": fmt.Sprint("Customer ", i), "region": "east", "grade": "C"})
+		e.mustLog(t, id, fmt.Sprint("hello ", i))
+	}
+	e.calls.Store(0)
+	var out struct {
+		Customers struct {
+			Edges []struct {
+				Node struct {
+					Name              string
+					Grade             struct{ Level struct{ Code string } }
+					LatestInteraction *struct{ Subject string }
+				}
+			}
+		}
+	}
+	e.mustDo(t, "admin", `{ customers(filter: {region: "east"}, first: 50) { edges { node {
+		name grade { level { code } } latestInteraction { subject occurredAt } } } } }`, nil, &out)
+	if n := e.calls.Load(); n > 2 {
+		t.Fatalf("listing made %d DynamoDB calls, want at most 2", n)
+	}
+	if len(out.Customers.Edges) != 50 {
+		t.Fatalf("listed %d customers", len(out.Customers.Edges))
+	}
+	for _, edge := range out.Customers.Edges {
+		n := edge.Node
+		if n.Grade.Level.Code != "C" || n.LatestInteraction == nil || !strings.HasPrefix(n.LatestInteraction.Subject, "hello ") {
+			t.Fatalf("incomplete node %+v", n)
+		}
+	}
+}
+
+func TestInvalidInputIsBadUserInputNamingTheFieldAndWritesNothing(t *testing.T) {
+	e := mustEnv(t)
+	tpl := func(w1, w2 float64) map[string]any {
+		return map[string]any{"name": "T", "indicators": []map[string]any{
+			{"key": "a", "name": "A", "dimension": "TRUST", "weight": w1, "scaleMin": 1, "scaleMax": 5},
+			{"key": "b", "name": "B", "dimension": "LOYALTY", "weight": w2, "scaleMin": 1, "scaleMax": 5},
+		}}
+	}
+	tests := []struct {
+		name, query string
+		vars        map[string]any
+		field       string
+	}{
+		{"BadEmail", createCustomer, map[string]any{"in": map[string]any{"kind": "PERSON", "name": "X", "emails": []string{"x@y.cn", "not-an-email"}}}, "input.emails[1]"},
+		{"UnknownEnum", createCustomer, map[string]any{"in": map[string]any{"kind": "ROBOT", "name": "X"}}, "in.kind"},
+		{"OversizedName", createCustomer, map[string]any{"in": map[string]any{"kind": "PERSON", "name": strings.Repeat("n", 201)}}, "input.name"},
+		{"OversizedTagList", createCustomer, map[string]any{"in": map[string]any{"kind": "PERSON", "name": "X", "tags": strings.Split("a,b,c,d,e,f,g,h,i,j,k", ",")}}, "input.tags"},
+		{"WeightsNotSummingToOne", `mutation($in: TemplateInput!) { createTemplate(input: $in) { id } }`, map[string]any{"in": tpl(0.5, 0.6)}, "input.indicators"},
+		{"MalformedDateTime", `query($f: DateTime) { interactions(customerId: "x", from: $f) { totalCount } }`, map[string]any{"f": "yesterday"}, "from"},
+		{"PageTooLarge", `{ customers(first: 1000) { totalCount } }`, nil, "first"},
+		{"BadCursor", `{ customers(after: "forged") { totalCount } }`, nil, "after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, "admin", tt.query, tt.vars)
+			if r.code() != crm.EINVALID || r.field() != tt.field {
+				t.Fatalf("got %+v, want BAD_USER_INPUT on %s", r.Errors, tt.field)
+			}
+			if !strings.Contains(r.Errors[0].Message, tt.field) {
+				t.Errorf("message %q does not name %s", r.Errors[0].Message, tt.field)
+			}
+		})
+	}
+	var out struct {
+		Customers struct{ TotalCount int }
+		Templates struct{ TotalCount int }
+	}
+	e.mustDo(t, "admin", `{ customers { totalCount } templates { totalCount } }`, nil, &out)
+	if out.Customers.TotalCount != 0 || out.Templates.TotalCount != 0 {
+		t.Fatalf("invalid input wrote something: %+v", out)
+	}
+}
+
+func TestRolesAreEnforcedPerObject(t *testing.T) {
+	e := mustEnv(t)
+	own := e.mustCreate(t, "sales1", map[string]any{"kind": "PERSON", "name": "Mine"})
+	foreign := e.mustCreate(t, "sales2", map[string]any{"kind": "PERSON", "name": "Not mine"})
+
+	var got struct{ Customer *struct{ ID string } }
+	e.mustDo(t, "sales1", `query($id: ID!) { customer(id: $id) { id } }`, map[string]any{"id": foreign}, &got)
+	if got.Customer != nil {
+		t.Fatal("SALES read another owner's customer")
+	}
+	if r := e.do(t, "sales1", `query($id: ID!) { customer360(id: $id) { customer { id } } }`, map[string]any{"id": foreign}); r.code() != crm.ENOTFOUND {
+		t.Fatalf("SALES 360 of another owner's customer: %+v", r.Errors)
+	}
+	update := `mutation($id: ID!) { updateCustomer(id: $id, expectedVersion: 1, input: {name: "Taken"}) { id } }`
+	if r := e.do(t, "sales1", update, map[string]any{"id": foreign}); r.code() != crm.ENOTFOUND {
+		t.Fatalf("SALES changed another owner's customer: %+v", r.Errors)
+	}
+	if r := e.do(t, "sales1", `{ customers(filter: {ownerId: "sales2"}) { totalCount } }`, nil); r.code() != crm.EFORBIDDEN {
+		t.Fatalf("SALES listed another owner's customers: %+v", r.Errors)
+	}
+	e.mustDo(t, "sales1", update, map[string]any{"id": own}, nil)
+
+	for name, q := range map[string]string{
+		"Create": `mutation { createCustomer(input: {kind: PERSON, name: "Audited"}) { id } }`,
+		"Update": update,
+		"Log":    `mutation($id: ID!) { logInteraction(input: {customerId: $id, channel: PHONE, type: CALL}) { id } }`,
+		"Grade":  `mutation($id: ID!) { setGrade(input: {customerId: $id, level: "A", reason: "why not"}) { id } }`,
+	} {
+		t.Run("AuditorCannot"+name, func(t *testing.T) {
+			if r := e.do(t, "auditor", q, map[string]any{"id": foreign}); r.code() != crm.EFORBIDDEN {
+				t.Fatalf("AUDITOR wrote: %+v", r.Errors)
+			}
+		})
+	}
+	var read struct{ Customer struct{ Name string } }
+	e.mustDo(t, "auditor", `query($id: ID!) { customer(id: $id) { name } }`, map[string]any{"id": foreign}, &read)
+	if read.Customer.Name != "Not mine" {
+		t.Fatal("AUDITOR cannot read")
+	}
+}
+
+func TestConcurrentUpdatesApplyOrConflictNeverLose(t *testing.T) {
+	e := mustEnv(t)
+	id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": "Contended"})
+	const writers = 20
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		applied []string
+	)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			val := fmt.Sprint("writer-", w)
+			r := e.do(t, "admin", `mutation($id: ID!, $v: Int!, $a: [AttributeInput!]) {
+				updateCustomer(id: $id, expectedVersion: $v, input: {attributes: $a}) { version } }`,
+				map[string]any{"id": id, "v": 1, "a": []map[string]any{{"key": "writer", "value": val}}})
+			switch r.code() {
+			case "":
+				mu.Lock()
+				applied = append(applied, val)
+				mu.Unlock()
+			case crm.ECONFLICT:
+			default:
+				t.Errorf("writer %d: %+v", w, r.Errors)
+			}
+		}()
+	}
+	wg.Wait()
+	var out struct {
+		Customer struct {
+			Version    int
+			Attributes []struct{ Key, Value string }
+		}
+	}
+	e.mustDo(t, "admin", `query($id: ID!) { customer(id: $id) { version attributes { key value } } }`, map[string]any{"id": id}, &out)
+	// All writers based their change on version 1: exactly one can apply,
+	// and the stored state is exactly that one's.
+	if len(applied) != 1 || out.Customer.Version != 2 || len(out.Customer.Attributes) != 1 || out.Customer.Attributes[0].Value != applied[0] {
+		t.Fatalf("applied %v, stored version %d attributes %+v", applied, out.Customer.Version, out.Customer.Attributes)
+	}
+
+	// Writers that each re-read and retry on CONFLICT all land, in turn.
+	var tags sync.Map
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tag := fmt.Sprint("w", w)
+			for attempt := 0; attempt < 200; attempt++ {
+				var cur struct {
+					Customer struct {
+						Version int
+						Tags    []string
+					}
+				}
+				e.mustDo(t, "admin", `query($id: ID!) { customer(id: $id) { version tags } }`, map[string]any{"id": id}, &cur)
+				r := e.do(t, "admin", `mutation($id: ID!, $v: Int!, $t: [String!]) { updateCustomer(id: $id, expectedVersion: $v, input: {tags: $t}) { version } }`,
+					map[string]any{"id": id, "v": cur.Customer.Version, "t": append(cur.Customer.Tags, tag)[max(0, len(cur.Customer.Tags)+1-10):]})
+				if r.code() == "" {
+					tags.Store(tag, true)
+					return
+				}
+				if r.code() != crm.ECONFLICT {
+					t.Errorf("writer %d: %+v", w, r.Errors)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	e.mustDo(t, "admin", `query($id: ID!) { customer(id: $id) { version attributes { key value } } }`, map[string]any{"id": id}, &out)
+	n := 0
+	tags.Range(func(any, any) bool { n++; return true })
+	if n != writers || out.Customer.Version != 2+writers {
+		t.Fatalf("%d of %d retrying writers applied; version %d, want %d", n, writers, out.Customer.Version, 2+writers)
+	}
+}
+
+func TestInternalErrorsAreMaskedWithARequestID(t *testing.T) {
+	// A table that does not exist makes DynamoDB fail with a message that
+	// names it; the client must see none of that.
+	e := mustEnvOnTable(t, "no-such-table")
+	r := e.do(t, "admin", `{ customers { totalCount } }`, nil)
+	if r.code() != crm.EINTERNAL || r.Errors[0].Message != "internal error" || r.Errors[0].Extensions["requestId"] == "" {
+		t.Fatalf("got %+v", r.Errors)
+	}
+	raw, _ := json.Marshal(r)
+	if strings.Contains(string(raw), "no-such-table") || strings.Contains(strings.ToLower(string(raw)), "dynamodb") {
+		t.Fatalf("response leaks internals: %s", raw)
+	}
+	if !strings.Contains(e.logs.String(), "non-existent table") {
+		t.Fatalf("the cause was not logged server-side: %s", e.logs)
+	}
+}
+
+func TestUnauthenticatedRequestsAreRefused(t *testing.T) {
+	e := mustEnv(t)
+	r := e.do(t, "", `{ me { id } }`, nil)
+	if r.status != http.StatusUnauthorized || r.code() != crm.EUNAUTHORIZED {
+		t.Fatalf("status %d, %+v", r.status, r.Errors)
+	}
+}
