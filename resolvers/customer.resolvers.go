@@ -123,6 +123,9 @@ func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFil
 	for _, c := range p.Items {
 		l.customer.Prime(c.ID, c)
 	}
+	if selects(ctx, "edges", "node", "latestInteraction") {
+		r.prefetchLatestInteractions(ctx, p.Items)
+	}
 	return customerConnection(p), nil
 }
 

@@ -36,7 +36,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = crm.ErrorMessage(de)
 			gerr.Extensions = domainExtensions(de)
 			if de.Code == crm.EINTERNAL || de.Code == crm.EUNAVAILABLE {
-				logger(ctx, log).Error("request failed", "code", de.Code, "err", err, "path", gerr.Path.String())
+				logger(ctx, log).ErrorContext(ctx, "request failed", "code", de.Code, "err", err, "path", gerr.Path.String())
 			}
 			return gerr
 		}
@@ -51,7 +51,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		id := RequestID(ctx)
-		logger(ctx, log).Error("internal error", "err", err, "path", gerr.Path.String())
+		logger(ctx, log).ErrorContext(ctx, "internal error", "err", err, "path", gerr.Path.String())
 		return &gqlerror.Error{
 			Message:    "internal error",
 			Path:       gerr.Path,
@@ -87,7 +87,7 @@ func variableField(p ast.Path) string {
 
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		logger(ctx, log).Error("panic", "panic", fmt.Sprint(p))
+		logger(ctx, log).ErrorContext(ctx, "panic", "panic", fmt.Sprint(p))
 		return errors.New("internal error")
 	}
 }
@@ -97,7 +97,7 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, err error) {
 	code := crm.ErrorCode(err)
 	if code != crm.EUNAUTHORIZED {
-		logger(r.Context(), log).Warn("authentication failed", "err", err)
+		logger(r.Context(), log).WarnContext(r.Context(), "authentication failed", "err", err)
 	}
 	ext := map[string]any{"code": code}
 	if code == crm.EINTERNAL {

@@ -125,9 +125,25 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, loggerKey, log.With("requestId", id))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		l := log.With("requestId", id)
+		ctx = context.WithValue(ctx, loggerKey, l)
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		l.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"durationMs", time.Since(start).Milliseconds())
 	})
+}
+
+// statusWriter remembers the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
