@@ -3,12 +3,12 @@
 GO ?= go
 ROLE ?= ADMIN
 
-.PHONY: run test generate lint token ddb-local
+.PHONY: run test generate generate-check lint token ddb-local
 
 run: ## serve the API with demo data on DynamoDB Local (GraphiQL at http://localhost:8080/)
 	$(GO) run ./cmd/local
 
-test: lint ## unit and integration tests, race detector on
+test: lint generate-check ## unit and integration tests, race detector on
 	$(GO) test -race -count=1 ./...
 
 lint:
@@ -18,6 +18,10 @@ lint:
 
 generate: ## regenerate gqlgen code from graph/*.graphqls
 	$(GO) generate ./...
+
+# Generated code must match the schema: regenerate and fail on any difference.
+generate-check: generate
+	@git diff --exit-code --stat -- graph resolvers || { echo "generated code is stale: run make generate and commit"; exit 1; }
 
 token: ## print a dev token: make token ROLE=SALES USER_ID=sales-li TEAMS=north
 	@$(GO) run ./cmd/devtoken -role $(ROLE) $(if $(USER_ID),-user $(USER_ID)) $(if $(TEAMS),-teams $(TEAMS))
