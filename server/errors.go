@@ -92,6 +92,23 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
+// unauthenticated makes any authentication failure UNAUTHENTICATED. The
+// verifier's text is shown only when it is already a caller-safe
+// UNAUTHENTICATED message ("token expired"); any other error says nothing
+// the client can act on beyond "sign in again", and is logged instead.
+func unauthenticated(r *http.Request, log *slog.Logger, err error) error {
+	switch {
+	case err == nil:
+		return crm.Errorf(crm.EUNAUTHORIZED, "sign-in required")
+	case crm.ErrorCode(err) == crm.EUNAUTHORIZED:
+		return err
+	}
+	// Not a routine missing or expired token: a verifier fault is worth
+	// a look.
+	logger(r.Context(), log).WarnContext(r.Context(), "authentication failed", "err", err)
+	return &crm.Error{Code: crm.EUNAUTHORIZED, Message: "sign-in required", Err: err}
+}
+
 // writeError answers outside GraphQL execution (authentication) with a
 // GraphQL-shaped body.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, err error) {

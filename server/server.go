@@ -42,11 +42,14 @@ type Options struct {
 	MaxBodyBytes int64
 }
 
-// Limits that keep a single request cheap.
+// Limits that keep a single request cheap. The complexity limit is in the
+// units of resolvers.Complexity: a page of 100 customers with their
+// profile, grade and latest interaction fits; the same page with each
+// customer's contacts or interactions (a DynamoDB call per customer) does not.
 const (
 	defaultTimeout  = 10 * time.Second
 	defaultMaxBody  = 1 << 20
-	complexityLimit = 2000
+	complexityLimit = 5000
 	parserTokens    = 15000
 	queryCacheSize  = 1000
 )
@@ -59,7 +62,10 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = defaultMaxBody
 	}
-	gql := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}}))
+	gql := handler.New(generated.NewExecutableSchema(generated.Config{
+		Resolvers:  &resolvers.Resolver{Service: svc},
+		Complexity: resolvers.Complexity(),
+	}))
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
@@ -163,14 +169,15 @@ func authenticate(auth Authenticator, log *slog.Logger, next http.Handler) http.
 			return
 		}
 		u, err := auth.Authenticate(r)
-		if err != nil {
-			status := http.StatusUnauthorized
-			if crm.ErrorCode(err) == crm.EUNAVAILABLE {
-				status = http.StatusServiceUnavailable
-			}
-			writeError(w, r, log, status, err)
-			return
+		switch {
+		case crm.ErrorCode(err) == crm.EUNAVAILABLE:
+			// The identity provider's keys could not be fetched: the
+			// caller's credentials may be fine, so ask them to retry.
+			writeError(w, r, log, http.StatusServiceUnavailable, err)
+		case err != nil || u == nil || u.ID == "":
+			writeError(w, r, log, http.StatusUnauthorized, unauthenticated(r, log, err))
+		default:
+			next.ServeHTTP(w, r.WithContext(crm.NewContextWithUser(r.Context(), u)))
 		}
-		next.ServeHTTP(w, r.WithContext(crm.NewContextWithUser(r.Context(), u)))
 	})
 }

@@ -1,0 +1,51 @@
+package resolvers
+
+import (
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/generated"
+	"github.com/rapportcrm/rapport/graph/model"
+)
+
+// Complexity prices fields by what they cost on DynamoDB, for the server's
+// complexity limit. gqlgen counts every field as 1 by default, which prices
+// a page of 100 customers like a page of one and a field that reads once
+// per parent (a customer's contacts in a list) like a scalar. Here a page
+// costs its size times its items, and a per-parent read costs perParentRead
+// on top, so a query that would fan out into a DynamoDB call per listed
+// customer hits the limit long before it hurts.
+func Complexity() generated.ComplexityRoot {
+	var c generated.ComplexityRoot
+	c.Query.Customers = func(child int, _ *model.CustomerFilter, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
+	c.Query.Interactions = func(child int, _ string, _, _ *time.Time, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
+	c.Query.Templates = func(child int, first *int, _ *string) int { return pageCost(child, first) }
+
+	// A customer has few contacts (at most crm.MaxContacts); the read is
+	// what counts.
+	c.Customer.Contacts = func(child int) int { return perParentRead + child }
+	c.Customer.Interactions = func(child int, _, _ *time.Time, first *int, _ *string) int {
+		return perParentRead + pageCost(child, first)
+	}
+	c.Customer.GradeHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	return c
+}
+
+// perParentRead is the price of a field that makes its own DynamoDB call
+// for every parent object (batched fields such as latestInteraction do not).
+const perParentRead = 50
+
+// pageCost prices a list of up to first items. Sizes outside the allowed
+// range are priced at the bound: the service rejects them anyway.
+func pageCost(child int, first *int) int {
+	n := crm.DefaultPageSize
+	if first != nil {
+		n = min(max(*first, 1), crm.MaxPageSize)
+	}
+	return 1 + n*child
+}
