@@ -105,7 +105,7 @@ func (r *queryResolver) Customer360(ctx context.Context, id string, recentIntera
 	if err != nil {
 		return nil, err
 	}
-	r.loadersFor(ctx).customer.Prime(v.Customer.ID, v.Customer)
+	r.loadersFor(ctx).prime360(v)
 	return &model.Customer360{
 		Customer:           toCustomer(v.Customer),
 		Contacts:           nonNil(mapAll(v.Contacts, toContact)),

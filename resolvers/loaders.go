@@ -55,3 +55,13 @@ func (r *Resolver) loadersFor(ctx context.Context) *loaders {
 	}
 	return newLoaders(r.Service)
 }
+
+// prime360 puts what a 360 view read into the request's loaders, so that
+// the customer's latestInteraction and the recent interactions' customer
+// are answered from that one read.
+func (l *loaders) prime360(v *crm.Customer360) {
+	l.customer.Prime(v.Customer.ID, v.Customer)
+	for _, it := range v.RecentInteractions {
+		l.interaction.Prime(crm.InteractionKey{CustomerID: it.CustomerID, ID: it.ID}, it)
+	}
+}
