@@ -100,6 +100,12 @@ type Customer struct {
 	Status        Status
 	OwnerID       string // empty: the customer is in the public pool of its region
 	Team          string
+	// Claim is set while the owner holds the customer by a claim from the pool.
+	Claim *Claim
+	// LastHolder and ReturnedAt remember who last held a customer returned
+	// to the pool, and when, for the re-claim cooldown.
+	LastHolder string
+	ReturnedAt *time.Time
 
 	Grade GradeState
 
@@ -142,6 +148,10 @@ func (c *Customer) Clone() *Customer {
 	d.Tags = slices.Clone(c.Tags)
 	d.Attributes = slices.Clone(c.Attributes)
 	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
+	if c.Claim != nil {
+		cl := *c.Claim
+		d.Claim = &cl
+	}
 	return &d
 }
 

@@ -17,6 +17,8 @@ type Service struct {
 	Store Store
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Pool governs claims from the public pool.
+	Pool PoolPolicy
 
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
@@ -24,7 +26,7 @@ type Service struct {
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, entropy: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.
@@ -305,8 +307,16 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if err := validateCustomer(next); err != nil {
 		return nil, err
 	}
+	ch := &Change{CustomerPrev: prev, Customer: next}
+	if next.OwnerID != prev.OwnerID {
+		// A change of owner is an assignment: it ends any claim.
+		next.Claim, ch.ClaimQuota = nil, endClaim(prev)
+		if next.InPool() {
+			next.LastHolder, next.ReturnedAt = prev.OwnerID, ptr(s.now())
+		}
+	}
 	s.touch(next, u)
-	if err := s.Store.Apply(ctx, &Change{CustomerPrev: prev, Customer: next}); err != nil {
+	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, err
 	}
 	return next, nil

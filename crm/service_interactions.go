@@ -65,8 +65,14 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		if it.NextFollowUpAt != nil {
 			next.NextFollowUpAt = it.NextFollowUpAt
 		}
+		ch := &Change{CustomerPrev: c, Customer: next, Interaction: it}
+		if qualifies(c.Claim, it) {
+			// The holder followed up in time: the claim becomes ownership.
+			next.Claim.FollowedUpAt = ptr(it.OccurredAt)
+			ch.ClaimQuota = endClaim(c)
+		}
 		s.touch(next, u)
-		return &Change{CustomerPrev: c, Customer: next, Interaction: it}, nil
+		return ch, nil
 	})
 	if err != nil {
 		return nil, err

@@ -55,6 +55,8 @@ type Change struct {
 	InteractionPrev, Interaction *Interaction
 	GradeChange                  *GradeChange
 	Evaluation                   *Evaluation
+	// ClaimQuota counts a claim against (or back to) its holder's limits.
+	ClaimQuota *ClaimQuota
 }
 
 // Store persists the domain. Implementations translate storage errors into
@@ -86,6 +88,10 @@ type Store interface {
 	Interactions(ctx context.Context, keys []InteractionKey) (map[InteractionKey]*Interaction, error)
 	// ListInteractions lists a customer's interactions in r, newest first.
 	ListInteractions(ctx context.Context, customerID string, r TimeRange, p PageRequest) (*Page[*Interaction], error)
+
+	// ClaimsDue returns the ids of customers whose active claim expires
+	// before t, soonest first.
+	ClaimsDue(ctx context.Context, before time.Time) ([]string, error)
 
 	// ListGradeChanges lists a customer's grade history, newest first.
 	ListGradeChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*GradeChange], error)

@@ -2,8 +2,11 @@ package deploy_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -233,25 +236,48 @@ func (s *syncBuffer) String() string {
 }
 
 // TestJobBootstrap runs the scheduled job's bootstrap through the Runtime
-// API: it must start, take a scheduled event and succeed (it touches no
-// data yet, so no database is needed).
+// API against a table on DynamoDB Local: a claim that lapsed goes back to
+// the pool, and the run logs a structured line with the request id.
 func TestJobBootstrap(t *testing.T) {
+	endpoint, db := MustDynamo(t)
+	table := MustTable(t, db, "CrmTable")
+	secret := CursorSecret(t)
+	secretBytes, _ := decodeSecret(secret)
+	svc := crm.NewService(dynamo.New(db, table, secretBytes))
+	// Claimed ten days ago: the 7-day claim has lapsed.
+	svc.Now = func() time.Time { return time.Now().Add(-10 * 24 * time.Hour) }
+	admin := crm.NewContextWithUser(context.Background(), &crm.User{ID: "admin", Roles: []crm.Role{crm.RoleAdmin}})
+	seller := crm.NewContextWithUser(context.Background(), &crm.User{ID: "sales-1", Roles: []crm.Role{crm.RoleSales}})
+	nobody := ""
+	c, err := svc.CreateCustomer(admin, crm.CustomerInput{Kind: crm.KindPerson, Name: "Lapsed", OwnerID: &nobody, Grade: "D"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ClaimCustomer(seller, c.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	path := MustMakeBootstrap(t, "JobFunction", hostArch)
 	api := NewRuntimeAPI(t)
 	b := MustStartBootstrap(t, path, api, map[string]string{
-		"TABLE_NAME":            "rapport-test",
-		"CURSOR_SECRET":         CursorSecret(t),
+		"TABLE_NAME":            table,
+		"DYNAMODB_ENDPOINT":     endpoint,
+		"CURSOR_SECRET":         secret,
 		"CLAIM_PERIOD_DAYS":     "7",
-		"AWS_ACCESS_KEY_ID":     "test",
-		"AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_ACCESS_KEY_ID":     "local", // ddblocal.NewClient's: same database
+		"AWS_SECRET_ACCESS_KEY": "local",
 	})
 	ev := `{"version":"0","id":"e-1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-02T03:04:05Z","resources":["arn:aws:events:us-east-1:123456789012:rule/rapport-job"],"detail":{}}`
 	res := api.MustInvoke(t, "job-1", []byte(ev), b.Exited)
 	if res.Error {
-		t.Fatalf("job failed: %s", res.Body)
+		t.Fatalf("job failed: %s\n%s", res.Body, b.Output())
 	}
 	t.Logf("job init: %v", InitTime(t, b, api))
-	if !b.WaitOutput(`"msg":"job run"`, `"lambdaRequestId":"job-1"`) {
-		t.Errorf("no structured job run line with the request id in:\n%s", b.Output())
+	if !b.WaitOutput(`"msg":"job run"`, `"lambdaRequestId":"job-1"`, `"returnedToPool":1`) {
+		t.Errorf("no structured job run line with the request id and one return in:\n%s", b.Output())
+	}
+	got, err := svc.Customer(admin, c.ID)
+	if err != nil || !got.InPool() || got.LastHolder != "sales-1" {
+		t.Fatalf("lapsed claim not returned to the pool: %+v %v", got, err)
 	}
 }

@@ -63,6 +63,37 @@ func (t *tx) add(pk, sk string, n int) {
 	}}})
 }
 
+func (t *tx) update(pk, sk, expr, cond string, values map[string]types.AttributeValue, onFail func(map[string]types.AttributeValue) error) {
+	u := &types.Update{TableName: &t.s.table, Key: key(pk, sk), UpdateExpression: &expr, ExpressionAttributeValues: values}
+	if cond != "" {
+		u.ConditionExpression = &cond
+	}
+	t.items = append(t.items, txItem{write: types.TransactWriteItem{Update: u}, onFail: onFail})
+}
+
+// claimQuota counts a claim against its holder's active and daily limits;
+// the limits are conditions of the same transaction, so concurrent claims
+// cannot overshoot them.
+func (t *tx) claimQuota(q *crm.ClaimQuota) {
+	if q.Delta < 0 {
+		t.add(claimsPK(q.UserID), skCounter, q.Delta)
+		return
+	}
+	t.update(claimsPK(q.UserID), skCounter, "ADD n :d", "attribute_not_exists(n) OR n < :max",
+		map[string]types.AttributeValue{":d": num(q.Delta), ":max": num(q.MaxActive)},
+		func(map[string]types.AttributeValue) error {
+			return crm.Errorf(crm.EFORBIDDEN, "you already hold the maximum of %d active claims; follow up or release one first", q.MaxActive)
+		})
+	// The daily counter expires with DynamoDB's TTL two days after its day.
+	day, _ := time.Parse(time.DateOnly, q.Day)
+	t.update(claimDayPK(q.UserID, q.Day), skCounter, "ADD n :d SET #ttl = :ttl", "attribute_not_exists(n) OR n < :max",
+		map[string]types.AttributeValue{":d": num(q.Delta), ":max": num(q.DailyMax), ":ttl": num(int(day.Add(48 * time.Hour).Unix()))},
+		func(map[string]types.AttributeValue) error {
+			return crm.Errorf(crm.EFORBIDDEN, "you have made your %d claims for today; try again tomorrow", q.DailyMax)
+		})
+	t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = map[string]string{"#ttl": "ttl"}
+}
+
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
 }
@@ -88,6 +119,9 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	t := &tx{s: s}
 	if ch.Customer != nil {
 		t.customer(ch.CustomerPrev, ch.Customer)
+	}
+	if q := ch.ClaimQuota; q != nil {
+		t.claimQuota(q)
 	}
 	if ch.Contact != nil {
 		t.versionedPut(toContactItem(ch.Contact), ch.ContactPrev != nil, versionOf(ch.ContactPrev), "contact "+ch.Contact.ID)

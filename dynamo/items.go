@@ -71,6 +71,9 @@ type customerItem struct {
 	GTeam   string `dynamodbav:"gTeam,omitempty"`
 	GList   string `dynamodbav:"gList,omitempty"`
 	GSort   string `dynamodbav:"gSort,omitempty"`
+	// GDue/GDueAt index active claims by expiry (sparse: absent otherwise).
+	GDue   string `dynamodbav:"gDue,omitempty"`
+	GDueAt string `dynamodbav:"gDueAt,omitempty"`
 
 	ID                string           `dynamodbav:"id"`
 	Kind              string           `dynamodbav:"kind"`
@@ -90,6 +93,9 @@ type customerItem struct {
 	Status            string           `dynamodbav:"status"`
 	OwnerID           string           `dynamodbav:"ownerId,omitempty"`
 	Team              string           `dynamodbav:"team,omitempty"`
+	Claim             *claimItem       `dynamodbav:"claim,omitempty"`
+	LastHolder        string           `dynamodbav:"lastHolder,omitempty"`
+	ReturnedAt        *time.Time       `dynamodbav:"returnedAt,omitempty"`
 	Grade             gradeStateItem   `dynamodbav:"grade"`
 	SatisfactionIndex *float64         `dynamodbav:"satisfactionIndex,omitempty"`
 	LoyaltyIndex      *float64         `dynamodbav:"loyaltyIndex,omitempty"`
@@ -109,6 +115,14 @@ type customerItem struct {
 	UpdatedAt         time.Time        `dynamodbav:"updatedAt"`
 	UpdatedBy         string           `dynamodbav:"updatedBy"`
 	ArchivedAt        *time.Time       `dynamodbav:"archivedAt,omitempty"`
+}
+
+type claimItem struct {
+	By           string     `dynamodbav:"by"`
+	At           time.Time  `dynamodbav:"at"`
+	ExpiresAt    time.Time  `dynamodbav:"expiresAt"`
+	FollowedUpAt *time.Time `dynamodbav:"followedUpAt,omitempty"`
+	WarnedAt     *time.Time `dynamodbav:"warnedAt,omitempty"`
 }
 
 func toCustomerItem(c *crm.Customer) *customerItem {
@@ -133,6 +147,14 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		it.GOwner = poolKey(c.Region)
 	} else {
 		it.GOwner = ownerKey(c.OwnerID)
+	}
+	it.LastHolder, it.ReturnedAt = c.LastHolder, c.ReturnedAt
+	if cl := c.Claim; cl != nil {
+		ci := claimItem(*cl)
+		it.Claim = &ci
+		if cl.Active() {
+			it.GDue, it.GDueAt = dueClaims, dueKey(cl.ExpiresAt, c.ID)
+		}
 	}
 	for _, a := range c.Addresses {
 		it.Addresses = append(it.Addresses, addressItem(a))
@@ -160,6 +182,11 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		Verification: crm.Verification(it.Verification), VerifiedBy: it.VerifiedBy, VerifiedAt: it.VerifiedAt,
 		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt,
 		UpdatedBy: it.UpdatedBy, ArchivedAt: it.ArchivedAt,
+	}
+	c.LastHolder, c.ReturnedAt = it.LastHolder, it.ReturnedAt
+	if it.Claim != nil {
+		cl := crm.Claim(*it.Claim)
+		c.Claim = &cl
 	}
 	for _, a := range it.Addresses {
 		c.Addresses = append(c.Addresses, crm.Address(a))

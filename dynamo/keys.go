@@ -25,6 +25,7 @@ const (
 	skTplVersionFm = "V#%06d"
 
 	listCustomers = "CUSTOMER"
+	dueClaims     = "CLAIM"
 	listTemplates = "TEMPLATE"
 )
 
@@ -36,6 +37,7 @@ const (
 	idxRegion = "byRegion"
 	idxTeam   = "byTeam"
 	idxList   = "byList"
+	idxDue    = "byDue"
 )
 
 // indexKeyAttr is the partition key attribute of each index; all share gSort.
@@ -74,3 +76,12 @@ func ulidBound(t time.Time, upper bool) string {
 	}
 	return u.String()
 }
+
+// Claim counters: active claims per salesperson, and claims made per day.
+func claimsPK(user string) string        { return "CLAIMS#" + user }
+func claimDayPK(user, day string) string { return "CLAIMDAY#" + user + "#" + day }
+
+// dueLayout writes due times with a fixed width, so that they sort as text.
+const dueLayout = "2006-01-02T15:04:05.000Z"
+
+func dueKey(t time.Time, id string) string { return t.UTC().Format(dueLayout) + "#" + id }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -197,4 +198,32 @@ func (s *Store) Contacts(ctx context.Context, customerID string) ([]*crm.Contact
 		out = append(out, fromContactItem(&it))
 	}
 	return out, nil
+}
+
+// ClaimsDue lists customers whose active claim expires before t, soonest
+// first, from the sparse byDue index.
+func (s *Store) ClaimsDue(ctx context.Context, before time.Time) ([]string, error) {
+	var out []string
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              &s.table,
+			IndexName:              aws.String(idxDue),
+			KeyConditionExpression: aws.String("gDue = :d AND gDueAt < :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":d": str(dueClaims), ":t": str(dueKey(before, "~"))},
+			ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return nil, wrap("query claims due", err)
+		}
+		for _, raw := range res.Items {
+			if pk, ok := raw["pk"].(*types.AttributeValueMemberS); ok {
+				out = append(out, strings.TrimPrefix(pk.Value, "CUST#"))
+			}
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return out, nil
+		}
+	}
 }

@@ -65,6 +65,7 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		}),
 		Stage: model.LifecycleStage(c.Stage), Status: model.CustomerStatus(c.Status),
 		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team),
+		Claim: toClaim(c.Claim), LastHolder: opt(c.LastHolder), ReturnedAt: c.ReturnedAt,
 		Grade: &model.CurrentGrade{Level: toGradeLevel(level), Source: model.GradeSource(c.Grade.Source),
 			Reason: opt(c.Grade.Reason), Rule: opt(c.Grade.Rule), SetBy: opt(c.Grade.By), SetAt: c.Grade.At},
 		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex,
@@ -75,6 +76,13 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
 		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
 	}
+}
+
+func toClaim(c *crm.Claim) *model.Claim {
+	if c == nil {
+		return nil
+	}
+	return &model.Claim{By: c.By, At: c.At, ExpiresAt: c.ExpiresAt, FollowedUpAt: c.FollowedUpAt, WarnedAt: c.WarnedAt}
 }
 
 func toContact(c *crm.Contact) *model.Contact {

@@ -7,4 +7,6 @@ import (
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 )
 
-func ddbtestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
+// TestMain runs the package's tests against one DynamoDB Local; each test
+// gets its own table.
+func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }

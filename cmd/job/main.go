@@ -1,8 +1,8 @@
 // Command job is Rapport's scheduled Lambda function (an EventBridge
-// schedule, template.yaml JobFunction). It will expire pool claims, regrade
-// customers and escalate SLA breaches; those arrive in a later release. For
-// now it builds the same clients as the API, logs one structured "job run"
-// line naming the work it will do, and succeeds: it changes no data.
+// schedule, template.yaml JobFunction). Each run returns expired pool claims
+// to the pool and warns holders of claims about to lapse (SPEC §5), then
+// logs one structured "job run" line. Periodic regrading and SLA escalation
+// arrive with the business-rules work; the log line says they did not run.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -37,8 +38,8 @@ func run() error {
 		return err
 	}
 	log := slog.New(lambdahttp.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
-	// CLAIM_PERIOD_DAYS comes from the stack's ClaimPeriodDays parameter;
-	// pool expiry will use it (SPEC §5, default 7).
+	// CLAIM_PERIOD_DAYS comes from the stack's ClaimPeriodDays parameter:
+	// the claim period of grades without their own (SPEC §5, default 7).
 	claimDays, err := strconv.Atoi(os.Getenv("CLAIM_PERIOD_DAYS"))
 	if err != nil || claimDays <= 0 {
 		claimDays = 7
@@ -53,27 +54,35 @@ func run() error {
 			o.BaseEndpoint = aws.String(cfg.DynamoEndpoint)
 		}
 	})
-	j := &job{svc: crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret)), log: log, claimDays: claimDays}
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+	svc.Pool.DefaultClaimPeriod = time.Duration(claimDays) * 24 * time.Hour
+	j := &job{svc: svc, log: log, claimDays: claimDays}
 	lambda.Start(j.run)
 	return nil
 }
 
 // job holds what every scheduled run uses, built once per cold start.
 type job struct {
-	svc       *crm.Service // the pool expiry, regrading and escalation tasks will run through it
+	svc       *crm.Service
 	log       *slog.Logger
 	claimDays int
 }
 
-// run handles one scheduled event. It does no work yet and says so.
+// run handles one scheduled event. A failure is returned so that Lambda
+// retries the run; every step is safe to repeat.
 func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
+	pool, err := j.svc.RunPool(ctx)
+	if err != nil {
+		j.log.ErrorContext(ctx, "job run failed", "task", "pool-expiry", "err", err)
+		return err
+	}
 	j.log.InfoContext(ctx, "job run",
 		"scheduledAt", ev.Time,
 		"rule", ev.Resources,
-		"tasks", []string{"pool-expiry", "regrading", "sla-escalation"},
 		"claimPeriodDays", j.claimDays,
-		"implemented", false,
-		"changed", 0,
+		"returnedToPool", len(pool.Returned),
+		"warned", len(pool.Warned),
+		"notYetImplemented", []string{"regrading", "sla-escalation"},
 	)
 	return nil
 }

@@ -54,6 +54,14 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Claim struct {
+		At           func(childComplexity int) int
+		By           func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		FollowedUpAt func(childComplexity int) int
+		WarnedAt     func(childComplexity int) int
+	}
+
 	Contact struct {
 		CreatedAt  func(childComplexity int) int
 		CustomerID func(childComplexity int) int
@@ -82,6 +90,7 @@ type ComplexityRoot struct {
 		AnnualRevenue     func(childComplexity int) int
 		ArchivedAt        func(childComplexity int) int
 		Attributes        func(childComplexity int) int
+		Claim             func(childComplexity int) int
 		ContactCount      func(childComplexity int) int
 		Contacts          func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
@@ -97,6 +106,7 @@ type ComplexityRoot struct {
 		InteractionCount  func(childComplexity int) int
 		Interactions      func(childComplexity int, from *time.Time, to *time.Time, first *int, after *string) int
 		Kind              func(childComplexity int) int
+		LastHolder        func(childComplexity int) int
 		LastInteractionAt func(childComplexity int) int
 		LatestInteraction func(childComplexity int) int
 		LoyaltyIndex      func(childComplexity int) int
@@ -106,6 +116,7 @@ type ComplexityRoot struct {
 		Phones            func(childComplexity int) int
 		RecentEvaluations func(childComplexity int) int
 		Region            func(childComplexity int) int
+		ReturnedAt        func(childComplexity int) int
 		SatisfactionIndex func(childComplexity int) int
 		Source            func(childComplexity int) int
 		Stage             func(childComplexity int) int
@@ -201,6 +212,11 @@ type ComplexityRoot struct {
 		ResponseSLAHours     func(childComplexity int) int
 	}
 
+	Handover struct {
+		Failed func(childComplexity int) int
+		Moved  func(childComplexity int) int
+	}
+
 	Indicator struct {
 		Dimension func(childComplexity int) int
 		Key       func(childComplexity int) int
@@ -259,11 +275,15 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddContact            func(childComplexity int, customerID string, input model.ContactInput) int
 		ArchiveCustomer       func(childComplexity int, id string, expectedVersion int) int
+		AssignCustomer        func(childComplexity int, customerID string, ownerID string) int
+		ClaimCustomer         func(childComplexity int, customerID string) int
 		CreateCustomer        func(childComplexity int, input model.CreateCustomerInput) int
 		CreateTemplate        func(childComplexity int, input model.TemplateInput) int
 		CreateTemplateVersion func(childComplexity int, templateID string, expectedLatestVersion int, input model.TemplateInput) int
+		HandOverPortfolio     func(childComplexity int, fromUserID string, toUserID string) int
 		LogInteraction        func(childComplexity int, input model.LogInteractionInput) int
 		Noop                  func(childComplexity int) int
+		ReleaseCustomer       func(childComplexity int, customerID string) int
 		RemoveContact         func(childComplexity int, customerID string, contactID string, expectedVersion int) int
 		RestoreCustomer       func(childComplexity int, id string, expectedVersion int) int
 		SetGrade              func(childComplexity int, input model.SetGradeInput) int
@@ -352,6 +372,10 @@ type MutationResolver interface {
 	SetGrade(ctx context.Context, input model.SetGradeInput) (*model.Customer, error)
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
+	ClaimCustomer(ctx context.Context, customerID string) (*model.Customer, error)
+	ReleaseCustomer(ctx context.Context, customerID string) (*model.Customer, error)
+	AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error)
+	HandOverPortfolio(ctx context.Context, fromUserID string, toUserID string) (*model.Handover, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Viewer, error)
@@ -437,6 +461,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attribute.Value(childComplexity), true
+
+	case "Claim.at":
+		if e.ComplexityRoot.Claim.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Claim.At(childComplexity), true
+	case "Claim.by":
+		if e.ComplexityRoot.Claim.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Claim.By(childComplexity), true
+	case "Claim.expiresAt":
+		if e.ComplexityRoot.Claim.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Claim.ExpiresAt(childComplexity), true
+	case "Claim.followedUpAt":
+		if e.ComplexityRoot.Claim.FollowedUpAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Claim.FollowedUpAt(childComplexity), true
+	case "Claim.warnedAt":
+		if e.ComplexityRoot.Claim.WarnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Claim.WarnedAt(childComplexity), true
 
 	case "Contact.createdAt":
 		if e.ComplexityRoot.Contact.CreatedAt == nil {
@@ -566,6 +621,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Attributes(childComplexity), true
+	case "Customer.claim":
+		if e.ComplexityRoot.Customer.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Claim(childComplexity), true
 	case "Customer.contactCount":
 		if e.ComplexityRoot.Customer.ContactCount == nil {
 			break
@@ -671,6 +732,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Kind(childComplexity), true
+	case "Customer.lastHolder":
+		if e.ComplexityRoot.Customer.LastHolder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.LastHolder(childComplexity), true
 	case "Customer.lastInteractionAt":
 		if e.ComplexityRoot.Customer.LastInteractionAt == nil {
 			break
@@ -725,6 +792,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Region(childComplexity), true
+	case "Customer.returnedAt":
+		if e.ComplexityRoot.Customer.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ReturnedAt(childComplexity), true
 	case "Customer.satisfactionIndex":
 		if e.ComplexityRoot.Customer.SatisfactionIndex == nil {
 			break
@@ -1097,6 +1170,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GradeLevel.ResponseSLAHours(childComplexity), true
 
+	case "Handover.failed":
+		if e.ComplexityRoot.Handover.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handover.Failed(childComplexity), true
+	case "Handover.moved":
+		if e.ComplexityRoot.Handover.Moved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handover.Moved(childComplexity), true
+
 	case "Indicator.dimension":
 		if e.ComplexityRoot.Indicator.Dimension == nil {
 			break
@@ -1347,6 +1433,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ArchiveCustomer(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.assignCustomer":
+		if e.ComplexityRoot.Mutation.AssignCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignCustomer(childComplexity, args["customerId"].(string), args["ownerId"].(string)), true
+	case "Mutation.claimCustomer":
+		if e.ComplexityRoot.Mutation.ClaimCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimCustomer(childComplexity, args["customerId"].(string)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -1380,6 +1488,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTemplateVersion(childComplexity, args["templateId"].(string), args["expectedLatestVersion"].(int), args["input"].(model.TemplateInput)), true
+	case "Mutation.handOverPortfolio":
+		if e.ComplexityRoot.Mutation.HandOverPortfolio == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handOverPortfolio_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandOverPortfolio(childComplexity, args["fromUserId"].(string), args["toUserId"].(string)), true
 	case "Mutation.logInteraction":
 		if e.ComplexityRoot.Mutation.LogInteraction == nil {
 			break
@@ -1397,6 +1516,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Noop(childComplexity), true
+	case "Mutation.releaseCustomer":
+		if e.ComplexityRoot.Mutation.ReleaseCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_releaseCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReleaseCustomer(childComplexity, args["customerId"].(string)), true
 	case "Mutation.removeContact":
 		if e.ComplexityRoot.Mutation.RemoveContact == nil {
 			break
@@ -2884,6 +3014,78 @@ extend type Mutation {
   ): Interaction!
 }
 `, BuiltIn: false},
+	{Name: "../pool.graphqls", Input: `"""
+A salesperson's time-limited hold on a customer taken from the public pool
+(SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
+within the period turns it into ordinary ownership; otherwise the scheduled job
+returns the customer to the pool.
+"""
+type Claim {
+  "The holder's user id."
+  by: String!
+  "When the customer was claimed."
+  at: DateTime!
+  "When the claim lapses without a qualifying follow-up; longer for important grades (A 30 days, B 15, others 7)."
+  expiresAt: DateTime!
+  "When the holder followed up; from then on the claim is ordinary ownership."
+  followedUpAt: DateTime
+  "When the holder was warned that the claim is about to lapse."
+  warnedAt: DateTime
+}
+
+"The outcome of a portfolio handover."
+type Handover {
+  "Customers moved to the new owner."
+  moved: [ID!]!
+  "Customers that could not be moved (run the handover again to retry them)."
+  failed: [ID!]!
+}
+
+extend type Customer {
+  "The pool claim the owner holds the customer by, if any."
+  claim: Claim
+  "Who held the customer before it last returned to the pool."
+  lastHolder: String
+  "When the customer last returned to the pool."
+  returnedAt: DateTime
+}
+
+extend type Mutation {
+  """
+  Claims a customer from the pool for the calling salesperson. Of simultaneous
+  claims exactly one wins; the others get CONFLICT. FORBIDDEN when the caller
+  holds the maximum of active claims, has used up today's claims, or released
+  this customer too recently.
+  """
+  claimCustomer(
+    "The customer."
+    customerId: ID!
+  ): Customer!
+  "Returns a customer to the pool. Its owner or the team's MANAGER."
+  releaseCustomer(
+    "The customer."
+    customerId: ID!
+  ): Customer!
+  "Gives a customer to an owner (empty string: to the pool), ending any claim. ADMIN or the team's MANAGER."
+  assignCustomer(
+    "The customer."
+    customerId: ID!
+    "The new owner's user id."
+    ownerId: ID!
+  ): Customer!
+  """
+  Hands every customer of one owner over to another, each with its whole
+  history, e.g. when someone leaves. A MANAGER moves the customers of their
+  teams. Safe to run again: it moves what is left.
+  """
+  handOverPortfolio(
+    "The current owner."
+    fromUserId: ID!
+    "The new owner."
+    toUserId: ID!
+  ): Handover!
+}
+`, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `"""
 An instant in time, in RFC 3339 format with a time zone, e.g. "2026-03-01T09:30:00Z".
 """
@@ -2991,6 +3193,22 @@ func (ec *executionContext) childFields_Attribute(ctx context.Context, field gra
 		return ec.fieldContext_Attribute_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Attribute", field.Name)
+}
+
+func (ec *executionContext) childFields_Claim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "by":
+		return ec.fieldContext_Claim_by(ctx, field)
+	case "at":
+		return ec.fieldContext_Claim_at(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Claim_expiresAt(ctx, field)
+	case "followedUpAt":
+		return ec.fieldContext_Claim_followedUpAt(ctx, field)
+	case "warnedAt":
+		return ec.fieldContext_Claim_warnedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Claim", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3123,6 +3341,12 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_updatedBy(ctx, field)
 	case "archivedAt":
 		return ec.fieldContext_Customer_archivedAt(ctx, field)
+	case "claim":
+		return ec.fieldContext_Customer_claim(ctx, field)
+	case "lastHolder":
+		return ec.fieldContext_Customer_lastHolder(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_Customer_returnedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -3285,6 +3509,16 @@ func (ec *executionContext) childFields_GradeLevel(ctx context.Context, field gr
 		return ec.fieldContext_GradeLevel_followUpIntervalDays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GradeLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_Handover(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "moved":
+		return ec.fieldContext_Handover_moved(ctx, field)
+	case "failed":
+		return ec.fieldContext_Handover_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Handover", field.Name)
 }
 
 func (ec *executionContext) childFields_Indicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3713,6 +3947,42 @@ func (ec *executionContext) field_Mutation_archiveCustomer_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_assignCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_claimCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3771,6 +4041,28 @@ func (ec *executionContext) field_Mutation_createTemplate_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_handOverPortfolio_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "fromUserId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fromUserId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "toUserId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toUserId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_logInteraction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3782,6 +4074,20 @@ func (ec *executionContext) field_Mutation_logInteraction_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_releaseCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
 	return args, nil
 }
 
@@ -4420,6 +4726,121 @@ func (ec *executionContext) _Attribute_value(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Attribute_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Claim_by(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Claim_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Claim_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Claim", field, false, false, "String")
+}
+
+func (ec *executionContext) _Claim_at(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Claim_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Claim_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Claim", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Claim_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Claim_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Claim_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Claim", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Claim_followedUpAt(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Claim_followedUpAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowedUpAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Claim_followedUpAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Claim", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Claim_warnedAt(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Claim_warnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Claim_warnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Claim", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
@@ -5882,6 +6303,84 @@ func (ec *executionContext) fieldContext_Customer_archivedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Customer_claim(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Claim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Claim) graphql.Marshaler {
+			return ec.marshalOClaim2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐClaim(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Claim(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_lastHolder(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_lastHolder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastHolder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_lastHolder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Customer_returnedAt(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_returnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Customer360_customer(ctx context.Context, field graphql.CollectedField, obj *model.Customer360) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7096,6 +7595,52 @@ func (ec *executionContext) _GradeLevel_followUpIntervalDays(ctx context.Context
 }
 func (ec *executionContext) fieldContext_GradeLevel_followUpIntervalDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Handover_moved(ctx context.Context, field graphql.CollectedField, obj *model.Handover) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handover_moved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handover_moved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handover", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Handover_failed(ctx context.Context, field graphql.CollectedField, obj *model.Handover) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handover_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handover_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handover", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Indicator_key(ctx context.Context, field graphql.CollectedField, obj *model.Indicator) (ret graphql.Marshaler) {
@@ -8574,6 +9119,182 @@ func (ec *executionContext) fieldContext_Mutation_updateInteraction(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateInteraction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_claimCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_claimCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClaimCustomer(ctx, fc.Args["customerId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_claimCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_claimCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_releaseCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_releaseCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReleaseCustomer(ctx, fc.Args["customerId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_releaseCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_releaseCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignCustomer(ctx, fc.Args["customerId"].(string), fc.Args["ownerId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_handOverPortfolio(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_handOverPortfolio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HandOverPortfolio(ctx, fc.Args["fromUserId"].(string), fc.Args["toUserId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Handover) graphql.Marshaler {
+			return ec.marshalNHandover2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandover(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_handOverPortfolio(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Handover(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_handOverPortfolio_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11975,6 +12696,59 @@ func (ec *executionContext) _Attribute(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var claimImplementors = []string{"Claim"}
+
+func (ec *executionContext) _Claim(ctx context.Context, sel ast.SelectionSet, obj *model.Claim) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, claimImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Claim")
+		case "by":
+			out.Values[i] = ec._Claim_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Claim_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Claim_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followedUpAt":
+			out.Values[i] = ec._Claim_followedUpAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnedAt":
+			out.Values[i] = ec._Claim_warnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *model.Contact) graphql.Marshaler {
@@ -12334,6 +13108,21 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "archivedAt":
 			out.Values[i] = ec._Customer_archivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "claim":
+			out.Values[i] = ec._Customer_claim(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastHolder":
+			out.Values[i] = ec._Customer_lastHolder(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnedAt":
+			out.Values[i] = ec._Customer_returnedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -12900,6 +13689,44 @@ func (ec *executionContext) _GradeLevel(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var handoverImplementors = []string{"Handover"}
+
+func (ec *executionContext) _Handover(ctx context.Context, sel ast.SelectionSet, obj *model.Handover) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, handoverImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Handover")
+		case "moved":
+			out.Values[i] = ec._Handover_moved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._Handover_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var indicatorImplementors = []string{"Indicator"}
 
 func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *model.Indicator) graphql.Marshaler {
@@ -13368,6 +14195,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateInteraction":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateInteraction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "claimCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_claimCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "releaseCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_releaseCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handOverPortfolio":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_handOverPortfolio(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -14524,6 +15379,14 @@ func (ec *executionContext) marshalNGradeSource2githubᚗcomᚋrapportcrmᚋrapp
 	return v
 }
 
+func (ec *executionContext) marshalNHandover2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandover(ctx context.Context, sel ast.SelectionSet, v *model.Handover) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Handover!")
+		return graphql.Null
+	}
+	return ec._Handover(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14536,6 +15399,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNIndicator2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Indicator) graphql.Marshaler {
@@ -15142,6 +16034,13 @@ func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋrapportcrmᚋrappo
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOClaim2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐClaim(ctx context.Context, sel ast.SelectionSet, v *model.Claim) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Claim(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOContactRole2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContactRole(ctx context.Context, v any) (*model.ContactRole, error) {

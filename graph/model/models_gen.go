@@ -62,6 +62,23 @@ type AttributeInput struct {
 	Value string `json:"value"`
 }
 
+// A salesperson's time-limited hold on a customer taken from the public pool
+// (SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
+// within the period turns it into ordinary ownership; otherwise the scheduled job
+// returns the customer to the pool.
+type Claim struct {
+	// The holder's user id.
+	By string `json:"by"`
+	// When the customer was claimed.
+	At time.Time `json:"at"`
+	// When the claim lapses without a qualifying follow-up; longer for important grades (A 30 days, B 15, others 7).
+	ExpiresAt time.Time `json:"expiresAt"`
+	// When the holder followed up; from then on the claim is ordinary ownership.
+	FollowedUpAt *time.Time `json:"followedUpAt,omitempty"`
+	// When the holder was warned that the claim is about to lapse.
+	WarnedAt *time.Time `json:"warnedAt,omitempty"`
+}
+
 // A person at a customer.
 type Contact struct {
 	// Contact id (ULID).
@@ -241,6 +258,12 @@ type Customer struct {
 	UpdatedBy string `json:"updatedBy"`
 	// When the customer was archived, if it is.
 	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
+	// The pool claim the owner holds the customer by, if any.
+	Claim *Claim `json:"claim,omitempty"`
+	// Who held the customer before it last returned to the pool.
+	LastHolder *string `json:"lastHolder,omitempty"`
+	// When the customer last returned to the pool.
+	ReturnedAt *time.Time `json:"returnedAt,omitempty"`
 }
 
 // What a screen pop shows when a customer calls: read with one DynamoDB Query.
@@ -369,6 +392,14 @@ type GradeLevel struct {
 	ResponseSLAHours int `json:"responseSlaHours"`
 	// How often the owner should be in touch, in days; 0 for no routine follow-up.
 	FollowUpIntervalDays int `json:"followUpIntervalDays"`
+}
+
+// The outcome of a portfolio handover.
+type Handover struct {
+	// Customers moved to the new owner.
+	Moved []string `json:"moved"`
+	// Customers that could not be moved (run the handover again to retry them).
+	Failed []string `json:"failed"`
 }
 
 // One weighted measure of an evaluation template.

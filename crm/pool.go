@@ -1,0 +1,329 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// PoolPolicy governs the public pool (SPEC §5): how long a claim holds a
+// customer, how many claims a salesperson may hold and make per day, and
+// how long a returned customer is barred from its last holder.
+type PoolPolicy struct {
+	// ClaimPeriods by grade level; DefaultClaimPeriod for the others.
+	ClaimPeriods       map[string]time.Duration
+	DefaultClaimPeriod time.Duration
+	// MaxActiveClaims caps the claims a salesperson holds that still await
+	// their qualifying follow-up.
+	MaxActiveClaims int
+	// DailyClaims caps the claims a salesperson makes per UTC day.
+	DailyClaims int
+	// Cooldown bars the last holder of a returned customer from claiming it.
+	Cooldown time.Duration
+	// WarnBefore is how long before expiry the holder is warned.
+	WarnBefore time.Duration
+}
+
+// DefaultPoolPolicy follows seed 000: a 7-day claim, longer for the most
+// important grades.
+var DefaultPoolPolicy = PoolPolicy{
+	ClaimPeriods:       map[string]time.Duration{"A": 30 * day, "B": 15 * day, "C": 7 * day},
+	DefaultClaimPeriod: 7 * day,
+	MaxActiveClaims:    20,
+	DailyClaims:        10,
+	Cooldown:           3 * day,
+	WarnBefore:         day,
+}
+
+// ClaimPeriod returns how long a claim on a customer of grade level lasts.
+func (p PoolPolicy) ClaimPeriod(level string) time.Duration {
+	if d, ok := p.ClaimPeriods[level]; ok {
+		return d
+	}
+	return p.DefaultClaimPeriod
+}
+
+// Claim is a salesperson's time-limited hold on a customer taken from the
+// pool. A qualifying follow-up by the holder within the period turns it into
+// ordinary ownership; otherwise the job returns the customer to the pool.
+type Claim struct {
+	By           string
+	At           time.Time
+	ExpiresAt    time.Time
+	FollowedUpAt *time.Time
+	WarnedAt     *time.Time
+}
+
+// Active reports whether the claim still awaits its qualifying follow-up.
+func (c *Claim) Active() bool { return c != nil && c.FollowedUpAt == nil }
+
+// ClaimQuota asks the store to count a claim against its holder's limits in
+// the same write, so that concurrent claims cannot exceed them.
+type ClaimQuota struct {
+	UserID string
+	// Delta is +1 for a new claim, -1 when an active claim ends.
+	Delta int
+	// MaxActive and DailyMax bound a new claim; Day is its UTC date.
+	MaxActive int
+	DailyMax  int
+	Day       string
+}
+
+// qualifies reports whether an interaction counts as the follow-up a claim
+// requires: real contact by the holder after the claim, not a note.
+func qualifies(cl *Claim, it *Interaction) bool {
+	return cl.Active() && it.Type != TypeNote && it.HandledBy == cl.By && !it.OccurredAt.Before(cl.At)
+}
+
+// ClaimCustomer takes a customer from the pool for the caller, a
+// salesperson, for the claim period of its grade.
+// Errors: UNAUTHENTICATED, FORBIDDEN (not SALES, cooldown, limits),
+// NOT_FOUND, CONFLICT (not in the pool, or claimed by someone else first).
+func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !u.HasRole(RoleSales) {
+		return nil, Errorf(EFORBIDDEN, "only salespeople claim customers from the pool")
+	}
+	var next *Customer
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		// Read past the visibility check: a customer someone else claimed a
+		// moment ago is no longer readable, and the loser of that race must
+		// hear CONFLICT, not NOT_FOUND. Nothing of it is disclosed.
+		prev, err := s.Store.Customer(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		switch {
+		case !prev.InPool() && prev.OwnerID == u.ID:
+			return nil, Errorf(ECONFLICT, "you already hold customer %s", id)
+		case !prev.InPool():
+			return nil, Errorf(ECONFLICT, "customer %s is not in the pool (claimed by someone else)", id)
+		case prev.Status == StatusArchived:
+			return nil, Errorf(ECONFLICT, "customer %s is archived", id)
+		case prev.LastHolder == u.ID && prev.ReturnedAt != nil && now.Before(prev.ReturnedAt.Add(s.Pool.Cooldown)):
+			return nil, Errorf(EFORBIDDEN, "you released customer %s recently; you may claim it again after %s",
+				id, prev.ReturnedAt.Add(s.Pool.Cooldown).Format(time.RFC3339))
+		}
+		next = prev.Clone()
+		next.OwnerID = u.ID
+		if next.Team == "" && len(u.Teams) > 0 {
+			next.Team = u.Teams[0]
+		}
+		next.Claim = &Claim{By: u.ID, At: now, ExpiresAt: now.Add(s.Pool.ClaimPeriod(prev.Grade.Level))}
+		s.touch(next, u)
+		return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: &ClaimQuota{
+			UserID: u.ID, Delta: 1, MaxActive: s.Pool.MaxActiveClaims, DailyMax: s.Pool.DailyClaims,
+			Day: now.Format(time.DateOnly),
+		}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// toPool returns a customer to the pool, remembering its last holder for the
+// cooldown and ending an active claim.
+func (s *Service) toPool(prev *Customer, by *User) *Change {
+	next := prev.Clone()
+	next.LastHolder, next.ReturnedAt = prev.OwnerID, ptr(s.now())
+	next.OwnerID, next.Claim = "", nil
+	s.touch(next, by)
+	return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}
+}
+
+// endClaim releases the holder's claim count when an active claim ends.
+func endClaim(prev *Customer) *ClaimQuota {
+	if !prev.Claim.Active() {
+		return nil
+	}
+	return &ClaimQuota{UserID: prev.Claim.By, Delta: -1}
+}
+
+// ReleaseCustomer returns a customer to the pool. Its owner or the team's
+// manager may release it.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT.
+func (s *Service) ReleaseCustomer(ctx context.Context, id string) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ch *Change
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.editable(ctx, u, id, canEdit, "release")
+		if err != nil {
+			return nil, err
+		}
+		if prev.InPool() {
+			return nil, Errorf(ECONFLICT, "customer %s is already in the pool", id)
+		}
+		ch = s.toPool(prev, u)
+		return ch, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ch.Customer, nil
+}
+
+// AssignCustomer gives a customer to an owner ("" returns it to the pool).
+// An assignment is ordinary ownership: it ends any claim. ADMIN, or the
+// team's MANAGER.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
+func (s *Service) AssignCustomer(ctx context.Context, id, ownerID string) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var c checker
+	c.text("ownerId", ownerID, 0, MaxShortText)
+	if err := c.result(); err != nil {
+		return nil, err
+	}
+	var next *Customer
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.editable(ctx, u, id, canAssign, "assign")
+		if err != nil {
+			return nil, err
+		}
+		if ownerID == "" {
+			ch := s.toPool(prev, u)
+			next = ch.Customer
+			return ch, nil
+		}
+		next = prev.Clone()
+		next.OwnerID, next.Claim = ownerID, nil
+		s.touch(next, u)
+		return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// Handover is the outcome of handing a portfolio over.
+type Handover struct {
+	Moved  []string
+	Failed []string
+}
+
+// HandOver gives every customer owned by from to to, for example when from
+// leaves the company; each customer keeps its whole history. A MANAGER
+// hands over only the customers of their teams. Customers are moved one
+// atomic write each, so a failure leaves the others moved and can be
+// retried: running it again moves what is left.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
+func (s *Service) HandOver(ctx context.Context, from, to string) (*Handover, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !u.HasRole(RoleAdmin) && !u.HasRole(RoleManager) {
+		return nil, Errorf(EFORBIDDEN, "only an admin or a manager may hand a portfolio over")
+	}
+	var c checker
+	c.text("fromUserId", from, 1, MaxShortText)
+	c.text("toUserId", to, 1, MaxShortText)
+	if from == to {
+		c.fail("toUserId", "must differ from fromUserId")
+	}
+	if err := c.result(); err != nil {
+		return nil, err
+	}
+	f := CustomerFilter{OwnerID: from, IncludeArchived: true}
+	if err := visibility(u, &f); err != nil {
+		return nil, err
+	}
+	// Collect first: moving customers changes the very list being read.
+	var ids []string
+	for p := (PageRequest{First: MaxPageSize}); ; {
+		page, err := s.Store.ListCustomers(ctx, f, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.Items {
+			ids = append(ids, c.ID)
+		}
+		if !page.HasNext {
+			break
+		}
+		p.After = page.EndCursor
+	}
+	h := &Handover{}
+	for _, id := range ids {
+		if _, err := s.AssignCustomer(ctx, id, to); err != nil {
+			if ErrorCode(err) == EINTERNAL || ErrorCode(err) == EUNAVAILABLE {
+				return nil, fmt.Errorf("hand over customer %s: %w", id, err)
+			}
+			h.Failed = append(h.Failed, id)
+			continue
+		}
+		h.Moved = append(h.Moved, id)
+	}
+	return h, nil
+}
+
+// PoolRun is what one run of the pool job did.
+type PoolRun struct {
+	Returned []string
+	Warned   []string
+}
+
+// RunPool returns to the pool every customer whose claim expired without a
+// qualifying follow-up, and warns the holders of claims about to expire. It
+// runs as the system in the scheduled job.
+func (s *Service) RunPool(ctx context.Context) (*PoolRun, error) {
+	sys := &User{ID: SystemUserID}
+	now := s.now()
+	run := &PoolRun{}
+	due, err := s.Store.ClaimsDue(ctx, now.Add(s.Pool.WarnBefore))
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range due {
+		var warned bool
+		err := s.applyFresh(ctx, func() (*Change, error) {
+			prev, err := s.Store.Customer(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			cl := prev.Claim
+			switch {
+			case !cl.Active():
+				return nil, errNothingToDo
+			case !now.Before(cl.ExpiresAt):
+				warned = false // returned, not warned
+				return s.toPool(prev, sys), nil
+			case cl.WarnedAt == nil:
+				next := prev.Clone()
+				next.Claim.WarnedAt = ptr(now)
+				s.touch(next, sys)
+				warned = true
+				return &Change{CustomerPrev: prev, Customer: next}, nil
+			}
+			return nil, errNothingToDo
+		})
+		switch {
+		case err == errNothingToDo:
+		case err != nil:
+			return run, fmt.Errorf("pool job, customer %s: %w", id, err)
+		case warned:
+			run.Warned = append(run.Warned, id)
+		default:
+			run.Returned = append(run.Returned, id)
+		}
+	}
+	slices.Sort(run.Returned)
+	return run, nil
+}
+
+// SystemUserID is the "who" of changes made by scheduled jobs.
+const SystemUserID = "system"
+
+var errNothingToDo = &Error{Code: "NOOP", Message: "nothing to do"}

@@ -1,0 +1,189 @@
+package dynamo_test
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func poolEnv(t *testing.T) (*env, *clock) {
+	e := mustEnv(t)
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	e.svc.Now = clk.Now
+	return e, clk
+}
+
+func mustPooled(t *testing.T, e *env, name, grade string) *crm.Customer {
+	t.Helper()
+	nobody := ""
+	return mustCreate(t, e, admin, crm.CustomerInput{Name: name, OwnerID: &nobody, Region: "north", Team: "north", Grade: grade})
+}
+
+var sales2 = &crm.User{ID: "sales-2", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}}
+
+func TestTwoSimultaneousClaimsExactlyOneWins(t *testing.T) {
+	e, _ := poolEnv(t)
+	for round := range 5 {
+		c := mustPooled(t, e, fmt.Sprint("Contested ", round), "G")
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for _, u := range []*crm.User{sales1, sales2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.svc.ClaimCustomer(as(u), c.ID)
+				switch code(err) {
+				case "":
+					wins.Add(1)
+				case crm.ECONFLICT:
+				default:
+					t.Errorf("claim: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d claims won, want exactly 1", round, wins.Load())
+		}
+	}
+}
+
+func TestExpiredClaimReturnsToPoolUnlessFollowedUp(t *testing.T) {
+	e, clk := poolEnv(t)
+	idle := mustPooled(t, e, "Idle", "C")       // 7-day claim
+	busy := mustPooled(t, e, "Busy", "C")       // followed up in time
+	key := mustPooled(t, e, "Key account", "A") // 30-day claim
+	for _, c := range []*crm.Customer{idle, busy, key} {
+		got, err := e.svc.ClaimCustomer(as(sales1), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.OwnerID != sales1.ID || got.Claim == nil {
+			t.Fatalf("claim not recorded: %+v", got)
+		}
+	}
+	clk.Advance(2 * 24 * time.Hour)
+	if _, err := e.svc.LogInteraction(as(sales1), crm.InteractionInput{CustomerID: busy.ID, Channel: crm.ChannelPhone, Type: crm.TypeCall}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(4*24*time.Hour + time.Hour) // 6 days 1 hour: inside the warning window
+	run, err := e.svc.RunPool(as(admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Returned) != 0 || len(run.Warned) != 1 || run.Warned[0] != idle.ID {
+		t.Fatalf("day 6: %+v, want only %s warned", run, idle.ID)
+	}
+	clk.Advance(24 * time.Hour)
+	run, err = e.svc.RunPool(as(admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Returned) != 1 || run.Returned[0] != idle.ID {
+		t.Fatalf("day 7: %+v, want %s returned", run, idle.ID)
+	}
+	got, _ := e.svc.Customer(as(admin), idle.ID)
+	if !got.InPool() || got.LastHolder != sales1.ID || got.Claim != nil {
+		t.Fatalf("expired claim not returned: %+v", got)
+	}
+	for _, c := range []*crm.Customer{busy, key} {
+		got, _ := e.svc.Customer(as(admin), c.ID)
+		if got.OwnerID != sales1.ID {
+			t.Fatalf("%s lost its owner", c.Name)
+		}
+	}
+	// The last holder waits out the cooldown; others need not.
+	if _, err := e.svc.ClaimCustomer(as(sales1), idle.ID); code(err) != crm.EFORBIDDEN {
+		t.Fatalf("re-claim during cooldown: %v", err)
+	}
+	clk.Advance(e.svc.Pool.Cooldown)
+	if _, err := e.svc.ClaimCustomer(as(sales1), idle.ID); err != nil {
+		t.Fatalf("re-claim after cooldown: %v", err)
+	}
+}
+
+func TestClaimLimits(t *testing.T) {
+	e, clk := poolEnv(t)
+	e.svc.Pool.MaxActiveClaims, e.svc.Pool.DailyClaims = 2, 3
+	var cs []*crm.Customer
+	for i := range 5 {
+		cs = append(cs, mustPooled(t, e, fmt.Sprint("P", i), "D"))
+	}
+	for _, c := range cs[:2] {
+		if _, err := e.svc.ClaimCustomer(as(sales1), c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.ClaimCustomer(as(sales1), cs[2].ID); code(err) != crm.EFORBIDDEN {
+		t.Fatalf("third active claim: %v", err)
+	}
+	// Releasing one frees a place; the daily quota still counts it.
+	if _, err := e.svc.ReleaseCustomer(as(sales1), cs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ClaimCustomer(as(sales1), cs[2].ID); err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	if _, err := e.svc.ReleaseCustomer(as(sales1), cs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ClaimCustomer(as(sales1), cs[3].ID); code(err) != crm.EFORBIDDEN {
+		t.Fatalf("fourth claim of the day: %v", err)
+	}
+	clk.Advance(24 * time.Hour)
+	if _, err := e.svc.ClaimCustomer(as(sales1), cs[3].ID); err != nil {
+		t.Fatalf("claim the next day: %v", err)
+	}
+	if _, err := e.svc.ClaimCustomer(as(manager), cs[4].ID); code(err) != crm.EFORBIDDEN {
+		t.Fatalf("a manager claimed: %v", err)
+	}
+}
+
+func TestHandOverMovesTheWholePortfolio(t *testing.T) {
+	e, _ := poolEnv(t)
+	leaver := "sales-leaver"
+	var ids []string
+	for i := range 7 {
+		c := mustCreate(t, e, admin, crm.CustomerInput{Name: fmt.Sprint("Book ", i), OwnerID: &leaver, Team: "north"})
+		if _, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: c.ID, Channel: crm.ChannelVisit, Type: crm.TypeVisit}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	if _, err := e.svc.HandOver(as(sales1), leaver, sales1.ID); code(err) != crm.EFORBIDDEN {
+		t.Fatalf("sales handed over: %v", err)
+	}
+	h, err := e.svc.HandOver(as(manager), leaver, sales1.ID)
+	if err != nil || len(h.Moved) != 7 || len(h.Failed) != 0 {
+		t.Fatalf("handover: %+v %v", h, err)
+	}
+	page, err := e.svc.Customers(as(sales1), crm.CustomerFilter{}, crm.PageRequest{First: 50})
+	if err != nil || len(page.Items) != 7 {
+		t.Fatalf("new owner sees %d customers, %v", len(page.Items), err)
+	}
+	for _, c := range page.Items {
+		if c.InteractionCount != 1 {
+			t.Fatalf("history lost for %s", c.ID)
+		}
+	}
+	if n, _ := page.Total(as(admin)); n != 7 {
+		t.Fatalf("owner counter = %d", n)
+	}
+}
