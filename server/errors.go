@@ -109,12 +109,12 @@ func unauthenticated(r *http.Request, log *slog.Logger, err error) error {
 	return &crm.Error{Code: crm.EUNAUTHORIZED, Message: "sign-in required", Err: err}
 }
 
-// writeError answers outside GraphQL execution (authentication) with a
-// GraphQL-shaped body.
+// writeError answers outside GraphQL execution (authentication, body
+// limits) with a GraphQL-shaped body.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, err error) {
 	code := crm.ErrorCode(err)
-	if code != crm.EUNAUTHORIZED {
-		logger(r.Context(), log).WarnContext(r.Context(), "authentication failed", "err", err)
+	if code == crm.EINTERNAL || code == crm.EUNAVAILABLE {
+		logger(r.Context(), log).ErrorContext(r.Context(), "request refused", "code", code, "err", err)
 	}
 	ext := map[string]any{"code": code}
 	if code == crm.EINTERNAL {

@@ -164,8 +164,22 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		srv, _ := mustBareServer(t, headerAuth{}, server.Options{MaxBodyBytes: 64})
-		if _, r := post(t, srv, as("admin"), `{ gradeLevels { code label description rank responseSlaHours } }`); r.status == http.StatusOK || len(r.Errors) == 0 {
+		if _, r := post(t, srv, as("admin"), `{ gradeLevels { code label description rank responseSlaHours } }`); r.status != http.StatusRequestEntityTooLarge || r.code() != crm.EINVALID {
 			t.Fatalf("status %d, %+v", r.status, r.Errors)
+		}
+	})
+	t.Run("ErrMalformedJSONIsNotEchoed", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query": "{ me { id } }", secret-ish`))
+		req.Header = as("admin")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), crm.EINVALID) || strings.Contains(string(b), "secret-ish") {
+			t.Fatalf("status %d body %s", res.StatusCode, b)
 		}
 	})
 }

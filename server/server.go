@@ -74,13 +74,14 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	if opts.Introspection {
 		gql.Use(extension.Introspection{})
 	} else {
+		gql.Use(noIntrospection{})
 		gql.SetDisableSuggestion(true)
 	}
 	gql.SetErrorPresenter(presentError(log))
 	gql.SetRecoverFunc(recoverPanic(log))
 
-	api := withRequestID(log, withTimeout(opts.RequestTimeout, http.MaxBytesHandler(
-		authenticate(auth, log, resolvers.WithLoaders(svc, gql)), opts.MaxBodyBytes)))
+	api := withRequestID(log, withTimeout(opts.RequestTimeout,
+		authenticate(auth, log, readBody(opts.MaxBodyBytes, log, resolvers.WithLoaders(svc, gql)))))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
