@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,11 +28,14 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var de *crm.Error
 		if errors.As(err, &de) {
-			if de.Code == crm.EINVALID && de.Field == "" && len(gerr.Path) > 1 {
-				// An argument that failed to decode: its path names it.
-				named := *de
-				named.Field = strings.TrimPrefix(gerr.Path[1:].String(), ".")
-				de = &named
+			if de.Code == crm.EINVALID && de.Field == "" {
+				// An argument that failed to decode (a DateTime): its
+				// path below the field names it.
+				if field := argumentField(ctx, gerr.Path); field != "" {
+					named := *de
+					named.Field = field
+					de = &named
+				}
 			}
 			gerr.Message = crm.ErrorMessage(de)
 			gerr.Extensions = domainExtensions(de)
@@ -69,6 +73,21 @@ func domainExtensions(e *crm.Error) map[string]any {
 		ext["existingId"] = e.ExistingID
 	}
 	return ext
+}
+
+// argumentField renders the part of an error path below the field being
+// resolved, e.g. customers.edges[0].node.interactions.from as from, or
+// logInteraction.input.occurredAt as input.occurredAt.
+func argumentField(ctx context.Context, p ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ""
+	}
+	field := fc.Path()
+	if len(p) <= len(field) || !slices.Equal(p[:len(field)], field) {
+		return ""
+	}
+	return strings.TrimPrefix(p[len(field):].String(), ".")
 }
 
 func isVariablePath(p ast.Path) bool {

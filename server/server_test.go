@@ -273,6 +273,18 @@ func TestInvalidInputIsBadUserInputNamingTheFieldAndWritesNothing(t *testing.T) 
 	}
 }
 
+// An argument of a field deep in the response is named by itself, not by
+// the path of the object it hangs on.
+func TestMalformedDateTimeOnANestedFieldNamesTheArgument(t *testing.T) {
+	e := mustEnv(t)
+	e.mustCreate(t, "admin", map[string]any{"kind": "PERSON", "name": "Timeline"})
+	r := e.do(t, "admin", `query($to: DateTime) { customers { edges { node { interactions(from: "2026-01-01T00:00:00Z", to: $to) { totalCount } } } } }`,
+		map[string]any{"to": "31/12/2026"})
+	if r.code() != crm.EINVALID || r.field() != "to" || !strings.HasPrefix(r.Errors[0].Message, "to: ") {
+		t.Fatalf("got %+v, want BAD_USER_INPUT on to", r.Errors)
+	}
+}
+
 func TestRolesAreEnforcedPerObject(t *testing.T) {
 	e := mustEnv(t)
 	own := e.mustCreate(t, "sales1", map[string]any{"kind": "PERSON", "name": "Mine"})
