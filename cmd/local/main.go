@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -50,7 +51,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	port := or(os.Getenv("PORT"), "8080")
+	// Listen before anything else: PORT=0 picks a free port, and the dev
+	// issuer's URL must name the port actually served.
+	ln, err := net.Listen("tcp", ":"+or(os.Getenv("PORT"), "8080"))
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	defaults := map[string]string{
 		"TABLE_NAME":    "rapport-local",
 		"CURSOR_SECRET": secret,
@@ -104,10 +112,10 @@ func run() error {
 	mux.Handle("/", server.New(svc, verifier, log, server.Options{
 		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
 	}))
-	srv := &http.Server{Addr: ":" + strconv.Itoa(cfg.Port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%d/   (signed in as the demo admin)\n  GraphQL   http://localhost:%d/graphql\n  health    http://localhost:%d/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", cfg.Port, cfg.Port, cfg.Port)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  health    http://localhost:%s/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port)
 	select {
 	case err := <-errc:
 		return err

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,11 +33,10 @@ func TestMakeRunServesDemoData(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	port := freePort(t)
 	cmd := exec.Command(bin)
 	cmd.Dir = "../.." // template.yaml is read from the working directory
-	cmd.Env = append(os.Environ(), "PORT="+port, "RAPPORT_LOCAL_DIR="+filepath.Join(dir, "local"), "DYNAMODB_ENDPOINT=")
-	var logs bytes.Buffer
+	cmd.Env = append(os.Environ(), "PORT=0", "RAPPORT_LOCAL_DIR="+filepath.Join(dir, "local"), "DYNAMODB_ENDPOINT=")
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -45,9 +45,13 @@ func TestMakeRunServesDemoData(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
-	base := "http://127.0.0.1:" + port
 	deadline := time.Now().Add(3 * time.Minute)
+	var base, port string
 	for {
+		if m := servingRE.FindStringSubmatch(logs.String()); m != nil && base == "" {
+			port = m[1]
+			base = "http://127.0.0.1:" + port
+		}
 		res, err := http.Get(base + "/healthz")
 		if err == nil && res.StatusCode == http.StatusOK {
 			res.Body.Close()
@@ -133,11 +137,24 @@ func query(t *testing.T, base, token, q string, out any) {
 	}
 }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+// servingRE finds the port in the server's "serving" banner.
+var servingRE = regexp.MustCompile(`GraphQL +http://localhost:(\d+)/graphql`)
+
+// syncBuffer is written by the server process's output copier while the
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
