@@ -307,7 +307,15 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if err := validateCustomer(next); err != nil {
 		return nil, err
 	}
-	ch := &Change{CustomerPrev: prev, Customer: next}
+	if next.Stage != prev.Stage {
+		if next.Stage == StageLost {
+			return nil, Invalid("input.stage", "mark a customer LOST with changeStage, which records why")
+		}
+		if err := checkStageMove(prev.Stage, next.Stage, ""); err != nil {
+			return nil, err
+		}
+	}
+	ch := &Change{CustomerPrev: prev, Customer: next, StageChange: s.stageChange(prev, next, "profile edit", u)}
 	if next.OwnerID != prev.OwnerID {
 		// A change of owner is an assignment: it ends any claim.
 		next.Claim, ch.ClaimQuota = nil, endClaim(prev)

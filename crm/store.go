@@ -54,6 +54,7 @@ type Change struct {
 	// InteractionPrev nil creates Interaction.
 	InteractionPrev, Interaction *Interaction
 	GradeChange                  *GradeChange
+	StageChange                  *StageChange
 	Evaluation                   *Evaluation
 	// ClaimQuota counts a claim against (or back to) its holder's limits.
 	ClaimQuota *ClaimQuota
@@ -95,6 +96,8 @@ type Store interface {
 
 	// ListGradeChanges lists a customer's grade history, newest first.
 	ListGradeChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*GradeChange], error)
+	// ListStageChanges lists a customer's lifecycle history, newest first.
+	ListStageChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error)
 	// ListEvaluations lists a customer's evaluations, newest first.
 	ListEvaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error)
 

@@ -143,6 +143,9 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if g := ch.GradeChange; g != nil {
 		t.put(t.marshal(toGradeChangeItem(g)), notExists, nil, conflict("grade change "+g.ID))
 	}
+	if sc := ch.StageChange; sc != nil {
+		t.put(t.marshal(toStageChangeItem(sc)), notExists, nil, conflict("stage change "+sc.ID))
+	}
 	if e := ch.Evaluation; e != nil {
 		t.put(t.marshal(toEvaluationItem(e, true)), notExists, nil, conflict("evaluation "+e.ID))
 	}

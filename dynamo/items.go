@@ -404,3 +404,26 @@ func fromTemplateItem(it *templateItem) *crm.Template {
 	}
 	return t
 }
+
+type stageChangeItem struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	Type       string    `dynamodbav:"type"`
+	ID         string    `dynamodbav:"id"`
+	CustomerID string    `dynamodbav:"customerId"`
+	From       string    `dynamodbav:"from"`
+	To         string    `dynamodbav:"to"`
+	Reason     string    `dynamodbav:"reason,omitempty"`
+	By         string    `dynamodbav:"by"`
+	At         time.Time `dynamodbav:"at"`
+}
+
+func toStageChangeItem(c *crm.StageChange) *stageChangeItem {
+	return &stageChangeItem{PK: customerPK(c.CustomerID), SK: stageSK(c.ID), Type: "stageChange", ID: c.ID,
+		CustomerID: c.CustomerID, From: string(c.From), To: string(c.To), Reason: c.Reason, By: c.By, At: c.At}
+}
+
+func fromStageChangeItem(it *stageChangeItem) *crm.StageChange {
+	return &crm.StageChange{ID: it.ID, CustomerID: it.CustomerID, From: crm.Stage(it.From), To: crm.Stage(it.To),
+		Reason: it.Reason, By: it.By, At: it.At}
+}

@@ -15,6 +15,7 @@ const (
 	skContactPrefix  = "~C#"
 	skInteractPrefix = "I#"
 	skGradePrefix    = "G#"
+	skStagePrefix    = "H#" // below "I", outside the 360 view's range
 	skEvalPrefix     = "E#"
 	skTagPrefix      = "#T#"
 	sk360Lower       = "I"
@@ -85,3 +86,5 @@ func claimDayPK(user, day string) string { return "CLAIMDAY#" + user + "#" + day
 const dueLayout = "2006-01-02T15:04:05.000Z"
 
 func dueKey(t time.Time, id string) string { return t.UTC().Format(dueLayout) + "#" + id }
+
+func stageSK(id string) string { return skStagePrefix + id }

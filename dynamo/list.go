@@ -150,6 +150,11 @@ func (s *Store) ListGradeChanges(ctx context.Context, customerID string, p crm.P
 	return collect(ctx, s, collectionPlan(s, "grades", customerID, skGradePrefix, skGradePrefix+"~", fromGradeChangeItem), p)
 }
 
+// ListStageChanges lists a customer's lifecycle history, newest first.
+func (s *Store) ListStageChanges(ctx context.Context, customerID string, p crm.PageRequest) (*crm.Page[*crm.StageChange], error) {
+	return collect(ctx, s, collectionPlan(s, "stages", customerID, skStagePrefix, skStagePrefix+"~", fromStageChangeItem), p)
+}
+
 // ListEvaluations lists a customer's evaluations, newest first.
 func (s *Store) ListEvaluations(ctx context.Context, customerID string, p crm.PageRequest) (*crm.Page[*crm.Evaluation], error) {
 	return collect(ctx, s, collectionPlan(s, "evaluations", customerID, skEvalPrefix, skEvalPrefix+"~", fromEvaluationItem), p)

@@ -32,6 +32,7 @@ func Complexity() generated.ComplexityRoot {
 		return perParentRead + pageCost(child, first)
 	}
 	c.Customer.GradeHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Customer.StageHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	return c
 }

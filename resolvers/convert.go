@@ -181,6 +181,16 @@ func evaluationConnection(p *crm.Page[*crm.Evaluation]) *model.EvaluationConnect
 	return c
 }
 
+func stageChangeConnection(p *crm.Page[*crm.StageChange]) *model.StageChangeConnection {
+	c := &model.StageChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.StageChangeEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.StageChangeEdge{Cursor: p.Cursors[i], Node: &model.StageChange{
+			ID: it.ID, CustomerID: it.CustomerID, From: model.LifecycleStage(it.From), To: model.LifecycleStage(it.To),
+			Reason: opt(it.Reason), By: it.By, At: it.At}})
+	}
+	return c
+}
+
 func templateConnection(p *crm.Page[*crm.Template]) *model.TemplateConnection {
 	c := &model.TemplateConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.TemplateEdge{}}
 	for i, it := range p.Items {

@@ -120,6 +120,7 @@ type ComplexityRoot struct {
 		SatisfactionIndex func(childComplexity int) int
 		Source            func(childComplexity int) int
 		Stage             func(childComplexity int) int
+		StageHistory      func(childComplexity int, first *int, after *string) int
 		Status            func(childComplexity int) int
 		Tags              func(childComplexity int) int
 		Team              func(childComplexity int) int
@@ -276,6 +277,7 @@ type ComplexityRoot struct {
 		AddContact            func(childComplexity int, customerID string, input model.ContactInput) int
 		ArchiveCustomer       func(childComplexity int, id string, expectedVersion int) int
 		AssignCustomer        func(childComplexity int, customerID string, ownerID string) int
+		ChangeStage           func(childComplexity int, input model.ChangeStageInput) int
 		ClaimCustomer         func(childComplexity int, customerID string) int
 		CreateCustomer        func(childComplexity int, input model.CreateCustomerInput) int
 		CreateTemplate        func(childComplexity int, input model.TemplateInput) int
@@ -309,6 +311,27 @@ type ComplexityRoot struct {
 		Me           func(childComplexity int) int
 		Template     func(childComplexity int, id string, version *int) int
 		Templates    func(childComplexity int, first *int, after *string) int
+	}
+
+	StageChange struct {
+		At         func(childComplexity int) int
+		By         func(childComplexity int) int
+		CustomerID func(childComplexity int) int
+		From       func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		To         func(childComplexity int) int
+	}
+
+	StageChangeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	StageChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Template struct {
@@ -353,6 +376,8 @@ type CustomerResolver interface {
 	Interactions(ctx context.Context, obj *model.Customer, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
 	GradeHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.GradeChangeConnection, error)
 	Evaluations(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.EvaluationConnection, error)
+
+	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
 }
 type InteractionResolver interface {
 	Customer(ctx context.Context, obj *model.Interaction) (*model.Customer, error)
@@ -376,6 +401,7 @@ type MutationResolver interface {
 	ReleaseCustomer(ctx context.Context, customerID string) (*model.Customer, error)
 	AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error)
 	HandOverPortfolio(ctx context.Context, fromUserID string, toUserID string) (*model.Handover, error)
+	ChangeStage(ctx context.Context, input model.ChangeStageInput) (*model.Customer, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Viewer, error)
@@ -816,6 +842,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Stage(childComplexity), true
+	case "Customer.stageHistory":
+		if e.ComplexityRoot.Customer.StageHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_stageHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.StageHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.status":
 		if e.ComplexityRoot.Customer.Status == nil {
 			break
@@ -1444,6 +1481,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignCustomer(childComplexity, args["customerId"].(string), args["ownerId"].(string)), true
+	case "Mutation.changeStage":
+		if e.ComplexityRoot.Mutation.ChangeStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeStage(childComplexity, args["input"].(model.ChangeStageInput)), true
 	case "Mutation.claimCustomer":
 		if e.ComplexityRoot.Mutation.ClaimCustomer == nil {
 			break
@@ -1710,6 +1758,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Templates(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "StageChange.at":
+		if e.ComplexityRoot.StageChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.At(childComplexity), true
+	case "StageChange.by":
+		if e.ComplexityRoot.StageChange.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.By(childComplexity), true
+	case "StageChange.customerId":
+		if e.ComplexityRoot.StageChange.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.CustomerID(childComplexity), true
+	case "StageChange.from":
+		if e.ComplexityRoot.StageChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.From(childComplexity), true
+	case "StageChange.id":
+		if e.ComplexityRoot.StageChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.ID(childComplexity), true
+	case "StageChange.reason":
+		if e.ComplexityRoot.StageChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.Reason(childComplexity), true
+	case "StageChange.to":
+		if e.ComplexityRoot.StageChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.To(childComplexity), true
+
+	case "StageChangeConnection.edges":
+		if e.ComplexityRoot.StageChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChangeConnection.Edges(childComplexity), true
+	case "StageChangeConnection.pageInfo":
+		if e.ComplexityRoot.StageChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChangeConnection.PageInfo(childComplexity), true
+	case "StageChangeConnection.totalCount":
+		if e.ComplexityRoot.StageChangeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChangeConnection.TotalCount(childComplexity), true
+
+	case "StageChangeEdge.cursor":
+		if e.ComplexityRoot.StageChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChangeEdge.Cursor(childComplexity), true
+	case "StageChangeEdge.node":
+		if e.ComplexityRoot.StageChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChangeEdge.Node(childComplexity), true
+
 	case "Template.createdAt":
 		if e.ComplexityRoot.Template.CreatedAt == nil {
 			break
@@ -1833,6 +1956,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
+			graphql.NewInputUnmarshaler("ChangeStageInput", ec.unmarshalInputChangeStageInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
@@ -3158,6 +3282,76 @@ type Viewer {
   teams: [String!]!
 }
 `, BuiltIn: false},
+	{Name: "../stage.graphqls", Input: `"One move of a customer between lifecycle stages."
+type StageChange {
+  "Id (ULID, time part = at)."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "The stage before."
+  from: LifecycleStage!
+  "The stage after."
+  to: LifecycleStage!
+  "Why; required when a customer is lost."
+  reason: String
+  "Who moved it (user id)."
+  by: String!
+  "When."
+  at: DateTime!
+}
+
+"A page of stage changes."
+type StageChangeConnection {
+  "The stage changes of this page."
+  edges: [StageChangeEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: stage history is not counted."
+  totalCount: Int
+}
+
+"A stage change in a page."
+type StageChangeEdge {
+  "Resume the list after this entry."
+  cursor: String!
+  "The stage change."
+  node: StageChange!
+}
+
+"A move to another lifecycle stage."
+input ChangeStageInput {
+  "The customer."
+  customerId: ID!
+  "The new stage. WON_BACK only from LOST."
+  stage: LifecycleStage!
+  "Why: required for LOST, at most 1000 characters; kept in the history."
+  reason: String
+  "If set, CONFLICT unless it is the customer's current version."
+  expectedVersion: Int
+}
+
+extend type Customer {
+  "Lifecycle stage changes, newest first: from, to, why, who and when."
+  stageHistory(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): StageChangeConnection!
+}
+
+extend type Mutation {
+  """
+  Moves a customer to another lifecycle stage, recorded with the reason.
+  Losing a customer needs a reason; only a LOST customer can be WON_BACK.
+  (updateCustomer can change the stage too, except to LOST.)
+  """
+  changeStage(
+    "The move."
+    input: ChangeStageInput!
+  ): Customer!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3347,6 +3541,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastHolder(ctx, field)
 	case "returnedAt":
 		return ec.fieldContext_Customer_returnedAt(ctx, field)
+	case "stageHistory":
+		return ec.fieldContext_Customer_stageHistory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -3645,6 +3841,48 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_StageChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StageChange_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_StageChange_customerId(ctx, field)
+	case "from":
+		return ec.fieldContext_StageChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_StageChange_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_StageChange_reason(ctx, field)
+	case "by":
+		return ec.fieldContext_StageChange_by(ctx, field)
+	case "at":
+		return ec.fieldContext_StageChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StageChange", field.Name)
+}
+
+func (ec *executionContext) childFields_StageChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_StageChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_StageChangeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_StageChangeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StageChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StageChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_StageChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_StageChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StageChangeEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3903,6 +4141,28 @@ func (ec *executionContext) field_Customer_interactions_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_stageHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3966,6 +4226,20 @@ func (ec *executionContext) field_Mutation_assignCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["ownerId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeStage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeStageInput, error) {
+			return ec.unmarshalNChangeStageInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeStageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -6379,6 +6653,50 @@ func (ec *executionContext) _Customer_returnedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Customer_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_stageHistory(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_stageHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().StageHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StageChangeConnection) graphql.Marshaler {
+			return ec.marshalNStageChangeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_stageHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StageChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_stageHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer360_customer(ctx context.Context, field graphql.CollectedField, obj *model.Customer360) (ret graphql.Marshaler) {
@@ -9301,6 +9619,50 @@ func (ec *executionContext) fieldContext_Mutation_handOverPortfolio(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changeStage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeStage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeStage(ctx, fc.Args["input"].(model.ChangeStageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeStage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeStage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9792,6 +10154,309 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StageChange_id(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StageChange_customerId(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StageChange_from(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifecycleStage) graphql.Marshaler {
+			return ec.marshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "LifecycleStage")
+}
+
+func (ec *executionContext) _StageChange_to(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifecycleStage) graphql.Marshaler {
+			return ec.marshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "LifecycleStage")
+}
+
+func (ec *executionContext) _StageChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _StageChange_by(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _StageChange_at(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _StageChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StageChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StageChangeEdge) graphql.Marshaler {
+			return ec.marshalNStageChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StageChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StageChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StageChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StageChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StageChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StageChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.StageChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChangeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StageChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChangeConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StageChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StageChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _StageChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StageChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StageChange) graphql.Marshaler {
+			return ec.marshalNStageChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StageChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StageChange(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11450,6 +12115,69 @@ func (ec *executionContext) unmarshalInputAttributeInput(ctx context.Context, ob
 func UnmarshalAttributeInput(ctx context.Context, raw any) (model.AttributeInput, error) {
 	var out model.AttributeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttributeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputChangeStageInput(ctx context.Context, obj any) (model.ChangeStageInput, error) {
+	var it model.ChangeStageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "stage", "reason", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeStageInput unmarshals raw into the ChangeStageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeStageInput(ctx context.Context, raw any) (model.ChangeStageInput, error) {
+	var out model.ChangeStageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeStageInput", raw, &out)
 	return out, err
 }
 
@@ -13126,6 +13854,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "stageHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_stageHistory(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14227,6 +14961,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changeStage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeStage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14372,6 +15113,151 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stageChangeImplementors = []string{"StageChange"}
+
+func (ec *executionContext) _StageChange(ctx context.Context, sel ast.SelectionSet, obj *model.StageChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stageChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StageChange")
+		case "id":
+			out.Values[i] = ec._StageChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._StageChange_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._StageChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._StageChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._StageChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._StageChange_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._StageChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stageChangeConnectionImplementors = []string{"StageChangeConnection"}
+
+func (ec *executionContext) _StageChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StageChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stageChangeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StageChangeConnection")
+		case "edges":
+			out.Values[i] = ec._StageChangeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._StageChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StageChangeConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stageChangeEdgeImplementors = []string{"StageChangeEdge"}
+
+func (ec *executionContext) _StageChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StageChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stageChangeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StageChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._StageChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._StageChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15025,6 +15911,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNChangeStageInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeStageInput(ctx context.Context, v any) (model.ChangeStageInput, error) {
+	res, err := ec.unmarshalInputChangeStageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannel(ctx context.Context, v any) (model.Channel, error) {
@@ -15686,6 +16577,46 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrapport�
 func (ec *executionContext) unmarshalNSetGradeInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetGradeInput(ctx context.Context, v any) (model.SetGradeInput, error) {
 	res, err := ec.unmarshalInputSetGradeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStageChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChange(ctx context.Context, sel ast.SelectionSet, v *model.StageChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StageChange!")
+		return graphql.Null
+	}
+	return ec._StageChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStageChangeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeConnection(ctx context.Context, sel ast.SelectionSet, v *model.StageChangeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StageChangeConnection!")
+		return graphql.Null
+	}
+	return ec._StageChangeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStageChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StageChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdge(ctx context.Context, sel ast.SelectionSet, v *model.StageChangeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StageChangeEdge!")
+		return graphql.Null
+	}
+	return ec._StageChangeEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

@@ -55,3 +55,10 @@ type TemplateConnection struct {
 	PageInfo *PageInfo
 	Counted
 }
+
+// StageChangeConnection is a page of stage changes.
+type StageChangeConnection struct {
+	Edges    []*StageChangeEdge
+	PageInfo *PageInfo
+	Counted
+}

@@ -62,6 +62,18 @@ type AttributeInput struct {
 	Value string `json:"value"`
 }
 
+// A move to another lifecycle stage.
+type ChangeStageInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The new stage. WON_BACK only from LOST.
+	Stage LifecycleStage `json:"stage"`
+	// Why: required for LOST, at most 1000 characters; kept in the history.
+	Reason *string `json:"reason,omitempty"`
+	// If set, CONFLICT unless it is the customer's current version.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
 // A salesperson's time-limited hold on a customer taken from the public pool
 // (SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
 // within the period turns it into ordinary ownership; otherwise the scheduled job
@@ -264,6 +276,8 @@ type Customer struct {
 	LastHolder *string `json:"lastHolder,omitempty"`
 	// When the customer last returned to the pool.
 	ReturnedAt *time.Time `json:"returnedAt,omitempty"`
+	// Lifecycle stage changes, newest first: from, to, why, who and when.
+	StageHistory *StageChangeConnection `json:"stageHistory"`
 }
 
 // What a screen pop shows when a customer calls: read with one DynamoDB Query.
@@ -586,6 +600,32 @@ type SetGradeInput struct {
 	Reason string `json:"reason"`
 	// If set, CONFLICT unless it is the customer's current version.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// One move of a customer between lifecycle stages.
+type StageChange struct {
+	// Id (ULID, time part = at).
+	ID string `json:"id"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The stage before.
+	From LifecycleStage `json:"from"`
+	// The stage after.
+	To LifecycleStage `json:"to"`
+	// Why; required when a customer is lost.
+	Reason *string `json:"reason,omitempty"`
+	// Who moved it (user id).
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
+}
+
+// A stage change in a page.
+type StageChangeEdge struct {
+	// Resume the list after this entry.
+	Cursor string `json:"cursor"`
+	// The stage change.
+	Node *StageChange `json:"node"`
 }
 
 // An evaluation to score.

@@ -1,0 +1,97 @@
+package crm
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// StageChange is one entry of a customer's lifecycle history (SPEC §1).
+type StageChange struct {
+	ID         string // ULID, time part = At
+	CustomerID string
+	From       Stage
+	To         Stage
+	Reason     string
+	By         string
+	At         time.Time
+}
+
+// checkStageMove enforces the lifecycle's few hard rules: only a lost
+// customer can be won back, and losing a customer needs a reason.
+func checkStageMove(from, to Stage, reason string) error {
+	switch {
+	case to == StageWonBack && from != StageLost:
+		return Invalid("input.stage", "only a LOST customer can be WON_BACK (it is %s)", from)
+	case to == StageLost && strings.TrimSpace(reason) == "":
+		return Invalid("input.reason", "is required when a customer is lost")
+	}
+	return nil
+}
+
+// stageChange records a move in the history, or nothing if there is none.
+func (s *Service) stageChange(prev, next *Customer, reason string, by *User) *StageChange {
+	if prev.Stage == next.Stage {
+		return nil
+	}
+	now := s.now()
+	return &StageChange{ID: s.newID(now), CustomerID: next.ID, From: prev.Stage, To: next.Stage,
+		Reason: strings.TrimSpace(reason), By: by.ID, At: now}
+}
+
+// ChangeStage moves a customer to another lifecycle stage with the reason,
+// recorded in its stage history. When expectedVersion is set, a stale one is
+// a CONFLICT.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
+func (s *Service) ChangeStage(ctx context.Context, id string, stage Stage, reason string, expectedVersion *int) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var c checker
+	checkEnum(&c, "input.stage", stage, Stages)
+	c.text("input.reason", strings.TrimSpace(reason), 0, MaxReasonLen)
+	if err := c.result(); err != nil {
+		return nil, err
+	}
+	var next *Customer
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.editable(ctx, u, id, canEdit, "change the stage of")
+		if err != nil {
+			return nil, err
+		}
+		if expectedVersion != nil && *expectedVersion != prev.Version {
+			return nil, staleVersion("customer", id, *expectedVersion, prev.Version)
+		}
+		if prev.Stage == stage {
+			return nil, Errorf(ECONFLICT, "customer %s is already %s", id, stage)
+		}
+		if err := checkStageMove(prev.Stage, stage, reason); err != nil {
+			return nil, err
+		}
+		next = prev.Clone()
+		next.Stage = stage
+		s.touch(next, u)
+		return &Change{CustomerPrev: prev, Customer: next, StageChange: s.stageChange(prev, next, reason, u)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// StageHistory lists a customer's stage changes, newest first.
+// Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
+func (s *Service) StageHistory(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	if _, err := s.readable(ctx, u, customerID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListStageChanges(ctx, customerID, p)
+}
