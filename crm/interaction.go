@@ -107,6 +107,9 @@ type InteractionInput struct {
 	NextFollowUpAt  *time.Time
 	Amount          *float64
 	Currency        string
+	// Priority of the case a COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or
+	// SUGGESTION opens; default NORMAL.
+	Priority Priority
 }
 
 // InteractionUpdate changes the fields that are non-nil.

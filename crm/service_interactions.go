@@ -48,6 +48,15 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 	if it.OccurredAt.Before(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		return nil, Invalid("input.occurredAt", "must be after 1970")
 	}
+	priority := in.Priority
+	switch {
+	case priority != "" && !IsCaseType(it.Type):
+		return nil, Invalid("input.priority", "is only for interactions that open a case (%v)", caseTypes)
+	case priority == "":
+		priority = PriorityNormal
+	case !slices.Contains(Priorities, priority):
+		return nil, Invalid("input.priority", "must be one of %v", Priorities)
+	}
 	it.ID = s.newID(it.OccurredAt)
 	if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
 		return nil, err
@@ -66,6 +75,9 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 			next.NextFollowUpAt = it.NextFollowUpAt
 		}
 		ch := &Change{CustomerPrev: c, Customer: next, Interaction: it}
+		if IsCaseType(it.Type) {
+			ch.Case = newCase(it, c, priority, u.ID)
+		}
 		if qualifies(c.Claim, it) {
 			// The holder followed up in time: the claim becomes ownership.
 			next.Claim.FollowedUpAt = ptr(it.OccurredAt)

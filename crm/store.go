@@ -56,6 +56,8 @@ type Change struct {
 	GradeChange                  *GradeChange
 	StageChange                  *StageChange
 	Evaluation                   *Evaluation
+	// CasePrev nil opens Case.
+	CasePrev, Case *Case
 	// ClaimQuota counts a claim against (or back to) its holder's limits.
 	ClaimQuota *ClaimQuota
 }
@@ -96,6 +98,12 @@ type Store interface {
 
 	// ListGradeChanges lists a customer's grade history, newest first.
 	ListGradeChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*GradeChange], error)
+	// Case reads one case; ListCases lists a customer's cases, newest first.
+	Case(ctx context.Context, customerID, id string) (*Case, error)
+	ListCases(ctx context.Context, customerID string, p PageRequest) (*Page[*Case], error)
+	// CasesDue returns open cases due before t, soonest first.
+	CasesDue(ctx context.Context, before time.Time) ([]InteractionKey, error)
+
 	// ListStageChanges lists a customer's lifecycle history, newest first.
 	ListStageChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error)
 	// ListEvaluations lists a customer's evaluations, newest first.

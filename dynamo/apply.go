@@ -143,6 +143,13 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if g := ch.GradeChange; g != nil {
 		t.put(t.marshal(toGradeChangeItem(g)), notExists, nil, conflict("grade change "+g.ID))
 	}
+	if c := ch.Case; c != nil {
+		prev := 0
+		if ch.CasePrev != nil {
+			prev = ch.CasePrev.Version
+		}
+		t.versionedPut(toCaseItem(c), ch.CasePrev != nil, prev, "case "+c.ID)
+	}
 	if sc := ch.StageChange; sc != nil {
 		t.put(t.marshal(toStageChangeItem(sc)), notExists, nil, conflict("stage change "+sc.ID))
 	}

@@ -427,3 +427,65 @@ func fromStageChangeItem(it *stageChangeItem) *crm.StageChange {
 	return &crm.StageChange{ID: it.ID, CustomerID: it.CustomerID, From: crm.Stage(it.From), To: crm.Stage(it.To),
 		Reason: it.Reason, By: it.By, At: it.At}
 }
+
+type caseTransitionItem struct {
+	From string    `dynamodbav:"from,omitempty"`
+	To   string    `dynamodbav:"to"`
+	By   string    `dynamodbav:"by"`
+	At   time.Time `dynamodbav:"at"`
+	Note string    `dynamodbav:"note,omitempty"`
+}
+
+type caseItem struct {
+	PK           string               `dynamodbav:"pk"`
+	SK           string               `dynamodbav:"sk"`
+	Type         string               `dynamodbav:"type"`
+	GDue         string               `dynamodbav:"gDue,omitempty"`
+	GDueAt       string               `dynamodbav:"gDueAt,omitempty"`
+	ID           string               `dynamodbav:"id"`
+	CustomerID   string               `dynamodbav:"customerId"`
+	Kind         string               `dynamodbav:"kind"`
+	Subject      string               `dynamodbav:"subject,omitempty"`
+	Priority     string               `dynamodbav:"priority"`
+	Status       string               `dynamodbav:"status"`
+	AssignedTo   string               `dynamodbav:"assignedTo,omitempty"`
+	Department   string               `dynamodbav:"department,omitempty"`
+	Plan         string               `dynamodbav:"plan,omitempty"`
+	OpenedAt     time.Time            `dynamodbav:"openedAt"`
+	DueAt        time.Time            `dynamodbav:"dueAt"`
+	EscalatedAt  *time.Time           `dynamodbav:"escalatedAt,omitempty"`
+	Satisfaction *int                 `dynamodbav:"satisfaction,omitempty"`
+	Transitions  []caseTransitionItem `dynamodbav:"transitions"`
+	Version      int                  `dynamodbav:"version"`
+	UpdatedAt    time.Time            `dynamodbav:"updatedAt"`
+}
+
+func toCaseItem(c *crm.Case) *caseItem {
+	it := &caseItem{
+		PK: customerPK(c.CustomerID), SK: caseSK(c.ID), Type: "case", ID: c.ID, CustomerID: c.CustomerID,
+		Kind: string(c.Type), Subject: c.Subject, Priority: string(c.Priority), Status: string(c.Status),
+		AssignedTo: c.AssignedTo, Department: c.Department, Plan: c.Plan, OpenedAt: c.OpenedAt, DueAt: c.DueAt,
+		EscalatedAt: c.EscalatedAt, Satisfaction: c.Satisfaction, Version: c.Version, UpdatedAt: c.UpdatedAt,
+	}
+	if c.Status.IsOpen() && c.EscalatedAt == nil {
+		// Indexed by due time until handled or escalated.
+		it.GDue, it.GDueAt = dueCases, dueKey(c.DueAt, c.ID)
+	}
+	for _, t := range c.Transitions {
+		it.Transitions = append(it.Transitions, caseTransitionItem{From: string(t.From), To: string(t.To), By: t.By, At: t.At, Note: t.Note})
+	}
+	return it
+}
+
+func fromCaseItem(it *caseItem) *crm.Case {
+	c := &crm.Case{
+		ID: it.ID, CustomerID: it.CustomerID, Type: crm.InteractionType(it.Kind), Subject: it.Subject,
+		Priority: crm.Priority(it.Priority), Status: crm.CaseStatus(it.Status), AssignedTo: it.AssignedTo,
+		Department: it.Department, Plan: it.Plan, OpenedAt: it.OpenedAt, DueAt: it.DueAt, EscalatedAt: it.EscalatedAt,
+		Satisfaction: it.Satisfaction, Version: it.Version, UpdatedAt: it.UpdatedAt,
+	}
+	for _, t := range it.Transitions {
+		c.Transitions = append(c.Transitions, crm.CaseTransition{From: crm.CaseStatus(t.From), To: crm.CaseStatus(t.To), By: t.By, At: t.At, Note: t.Note})
+	}
+	return c
+}

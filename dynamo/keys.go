@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -16,6 +17,7 @@ const (
 	skInteractPrefix = "I#"
 	skGradePrefix    = "G#"
 	skStagePrefix    = "H#" // below "I", outside the 360 view's range
+	skCasePrefix     = "D#"
 	skEvalPrefix     = "E#"
 	skTagPrefix      = "#T#"
 	sk360Lower       = "I"
@@ -27,6 +29,7 @@ const (
 
 	listCustomers = "CUSTOMER"
 	dueClaims     = "CLAIM"
+	dueCases      = "CASE"
 	listTemplates = "TEMPLATE"
 )
 
@@ -88,3 +91,7 @@ const dueLayout = "2006-01-02T15:04:05.000Z"
 func dueKey(t time.Time, id string) string { return t.UTC().Format(dueLayout) + "#" + id }
 
 func stageSK(id string) string { return skStagePrefix + id }
+
+func caseSK(id string) string { return skCasePrefix + id }
+
+func customerIDOf(pk string) string { return strings.TrimPrefix(pk, "CUST#") }

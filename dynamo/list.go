@@ -150,6 +150,11 @@ func (s *Store) ListGradeChanges(ctx context.Context, customerID string, p crm.P
 	return collect(ctx, s, collectionPlan(s, "grades", customerID, skGradePrefix, skGradePrefix+"~", fromGradeChangeItem), p)
 }
 
+// ListCases lists a customer's cases, newest first.
+func (s *Store) ListCases(ctx context.Context, customerID string, p crm.PageRequest) (*crm.Page[*crm.Case], error) {
+	return collect(ctx, s, collectionPlan(s, "cases", customerID, skCasePrefix, skCasePrefix+"~", fromCaseItem), p)
+}
+
 // ListStageChanges lists a customer's lifecycle history, newest first.
 func (s *Store) ListStageChanges(ctx context.Context, customerID string, p crm.PageRequest) (*crm.Page[*crm.StageChange], error) {
 	return collect(ctx, s, collectionPlan(s, "stages", customerID, skStagePrefix, skStagePrefix+"~", fromStageChangeItem), p)

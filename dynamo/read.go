@@ -200,30 +200,55 @@ func (s *Store) Contacts(ctx context.Context, customerID string) ([]*crm.Contact
 	return out, nil
 }
 
+// Case reads one case.
+func (s *Store) Case(ctx context.Context, customerID, id string) (*crm.Case, error) {
+	var it caseItem
+	if err := s.get(ctx, customerPK(customerID), caseSK(id), &it, "case "+id+" not found"); err != nil {
+		return nil, err
+	}
+	return fromCaseItem(&it), nil
+}
+
+// CasesDue lists open, unescalated cases due before t, soonest first.
+func (s *Store) CasesDue(ctx context.Context, before time.Time) ([]crm.InteractionKey, error) {
+	var out []crm.InteractionKey
+	err := s.queryDue(ctx, dueCases, before, func(pk, sk string) {
+		out = append(out, crm.InteractionKey{CustomerID: customerIDOf(pk), ID: strings.TrimPrefix(sk, skCasePrefix)})
+	})
+	return out, err
+}
+
 // ClaimsDue lists customers whose active claim expires before t, soonest
 // first, from the sparse byDue index.
 func (s *Store) ClaimsDue(ctx context.Context, before time.Time) ([]string, error) {
 	var out []string
+	err := s.queryDue(ctx, dueClaims, before, func(pk, _ string) { out = append(out, customerIDOf(pk)) })
+	return out, err
+}
+
+// queryDue walks the sparse byDue index for one kind of deadline.
+func (s *Store) queryDue(ctx context.Context, kind string, before time.Time, each func(pk, sk string)) error {
 	var start map[string]types.AttributeValue
 	for {
 		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:              &s.table,
-			IndexName:              aws.String(idxDue),
-			KeyConditionExpression: aws.String("gDue = :d AND gDueAt < :t"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":d": str(dueClaims), ":t": str(dueKey(before, "~"))},
-			ExclusiveStartKey: start,
+			TableName:                 &s.table,
+			IndexName:                 aws.String(idxDue),
+			KeyConditionExpression:    aws.String("gDue = :d AND gDueAt < :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(kind), ":t": str(dueKey(before, "~"))},
+			ExclusiveStartKey:         start,
 		})
 		if err != nil {
-			return nil, wrap("query claims due", err)
+			return wrap("query due "+kind, err)
 		}
 		for _, raw := range res.Items {
-			if pk, ok := raw["pk"].(*types.AttributeValueMemberS); ok {
-				out = append(out, strings.TrimPrefix(pk.Value, "CUST#"))
+			pk, _ := raw["pk"].(*types.AttributeValueMemberS)
+			sk, _ := raw["sk"].(*types.AttributeValueMemberS)
+			if pk != nil && sk != nil {
+				each(pk.Value, sk.Value)
 			}
 		}
 		if start = res.LastEvaluatedKey; start == nil {
-			return out, nil
+			return nil
 		}
 	}
 }

@@ -33,6 +33,7 @@ func Complexity() generated.ComplexityRoot {
 	}
 	c.Customer.GradeHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.StageHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Customer.Cases = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	return c
 }

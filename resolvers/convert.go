@@ -191,6 +191,27 @@ func stageChangeConnection(p *crm.Page[*crm.StageChange]) *model.StageChangeConn
 	return c
 }
 
+func toCase(c *crm.Case) *model.Case {
+	return &model.Case{
+		ID: c.ID, CustomerID: c.CustomerID, Type: model.InteractionType(c.Type), Subject: opt(c.Subject),
+		Priority: model.Priority(c.Priority), Status: model.CaseStatus(c.Status), AssignedTo: opt(c.AssignedTo),
+		Department: opt(c.Department), Plan: opt(c.Plan), OpenedAt: c.OpenedAt, DueAt: c.DueAt,
+		EscalatedAt: c.EscalatedAt, Satisfaction: c.Satisfaction, Version: c.Version, UpdatedAt: c.UpdatedAt,
+		Transitions: mapAll(c.Transitions, func(t crm.CaseTransition) *model.CaseTransition {
+			return &model.CaseTransition{From: cast[model.CaseStatus](opt(string(t.From))), To: model.CaseStatus(t.To),
+				By: t.By, At: t.At, Note: opt(t.Note)}
+		}),
+	}
+}
+
+func caseConnection(p *crm.Page[*crm.Case]) *model.CaseConnection {
+	c := &model.CaseConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.CaseEdge{}}
+	for i, it := range p.Items {
+		c.Edges = append(c.Edges, &model.CaseEdge{Cursor: p.Cursors[i], Node: toCase(it)})
+	}
+	return c
+}
+
 func templateConnection(p *crm.Page[*crm.Template]) *model.TemplateConnection {
 	c := &model.TemplateConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.TemplateEdge{}}
 	for i, it := range p.Items {
@@ -271,7 +292,7 @@ func fromLogInteraction(in model.LogInteractionInput) crm.InteractionInput {
 		Type: crm.InteractionType(in.Type), Subject: val(in.Subject), Content: val(in.Content), OccurredAt: in.OccurredAt,
 		DurationSeconds: in.DurationSeconds, HandledBy: val(in.HandledBy), ContactID: val(in.ContactID),
 		Outcome: val(in.Outcome), Attachments: in.Attachments, NextFollowUpAt: in.NextFollowUpAt,
-		Amount: in.Amount, Currency: val(in.Currency),
+		Amount: in.Amount, Currency: val(in.Currency), Priority: val(cast[crm.Priority](in.Priority)),
 	}
 }
 

@@ -1,8 +1,9 @@
 // Command job is Rapport's scheduled Lambda function (an EventBridge
 // schedule, template.yaml JobFunction). Each run returns expired pool claims
-// to the pool and warns holders of claims about to lapse (SPEC §5), then
-// logs one structured "job run" line. Periodic regrading and SLA escalation
-// arrive with the business-rules work; the log line says they did not run.
+// to the pool and warns holders of claims about to lapse (SPEC §5),
+// escalates overdue cases (SPEC §2), then logs one structured "job run"
+// line. Periodic regrading arrives with the grading policy; the log line
+// says it did not run.
 package main
 
 import (
@@ -76,13 +77,19 @@ func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
 		j.log.ErrorContext(ctx, "job run failed", "task", "pool-expiry", "err", err)
 		return err
 	}
+	escalated, err := j.svc.EscalateOverdue(ctx)
+	if err != nil {
+		j.log.ErrorContext(ctx, "job run failed", "task", "sla-escalation", "err", err)
+		return err
+	}
 	j.log.InfoContext(ctx, "job run",
 		"scheduledAt", ev.Time,
 		"rule", ev.Resources,
 		"claimPeriodDays", j.claimDays,
 		"returnedToPool", len(pool.Returned),
 		"warned", len(pool.Warned),
-		"notYetImplemented", []string{"regrading", "sla-escalation"},
+		"escalatedCases", len(escalated),
+		"notYetImplemented", []string{"regrading"},
 	)
 	return nil
 }

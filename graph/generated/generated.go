@@ -54,6 +54,44 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Case struct {
+		AssignedTo   func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		Department   func(childComplexity int) int
+		DueAt        func(childComplexity int) int
+		EscalatedAt  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		OpenedAt     func(childComplexity int) int
+		Plan         func(childComplexity int) int
+		Priority     func(childComplexity int) int
+		Satisfaction func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Subject      func(childComplexity int) int
+		Transitions  func(childComplexity int) int
+		Type         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	CaseConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CaseEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CaseTransition struct {
+		At   func(childComplexity int) int
+		By   func(childComplexity int) int
+		From func(childComplexity int) int
+		Note func(childComplexity int) int
+		To   func(childComplexity int) int
+	}
+
 	Claim struct {
 		At           func(childComplexity int) int
 		By           func(childComplexity int) int
@@ -90,6 +128,7 @@ type ComplexityRoot struct {
 		AnnualRevenue     func(childComplexity int) int
 		ArchivedAt        func(childComplexity int) int
 		Attributes        func(childComplexity int) int
+		Cases             func(childComplexity int, first *int, after *string) int
 		Claim             func(childComplexity int) int
 		ContactCount      func(childComplexity int) int
 		Contacts          func(childComplexity int) int
@@ -284,6 +323,7 @@ type ComplexityRoot struct {
 		CreateTemplateVersion func(childComplexity int, templateID string, expectedLatestVersion int, input model.TemplateInput) int
 		HandOverPortfolio     func(childComplexity int, fromUserID string, toUserID string) int
 		LogInteraction        func(childComplexity int, input model.LogInteractionInput) int
+		MoveCase              func(childComplexity int, input model.MoveCaseInput) int
 		Noop                  func(childComplexity int) int
 		ReleaseCustomer       func(childComplexity int, customerID string) int
 		RemoveContact         func(childComplexity int, customerID string, contactID string, expectedVersion int) int
@@ -377,6 +417,8 @@ type CustomerResolver interface {
 	GradeHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.GradeChangeConnection, error)
 	Evaluations(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.EvaluationConnection, error)
 
+	Cases(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CaseConnection, error)
+
 	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
 }
 type InteractionResolver interface {
@@ -384,6 +426,7 @@ type InteractionResolver interface {
 }
 type MutationResolver interface {
 	Noop(ctx context.Context) (*bool, error)
+	MoveCase(ctx context.Context, input model.MoveCaseInput) (*model.Case, error)
 	AddContact(ctx context.Context, customerID string, input model.ContactInput) (*model.Contact, error)
 	UpdateContact(ctx context.Context, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) (*model.Contact, error)
 	RemoveContact(ctx context.Context, customerID string, contactID string, expectedVersion int) (*model.Contact, error)
@@ -487,6 +530,166 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attribute.Value(childComplexity), true
+
+	case "Case.assignedTo":
+		if e.ComplexityRoot.Case.AssignedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.AssignedTo(childComplexity), true
+	case "Case.customerId":
+		if e.ComplexityRoot.Case.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.CustomerID(childComplexity), true
+	case "Case.department":
+		if e.ComplexityRoot.Case.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Department(childComplexity), true
+	case "Case.dueAt":
+		if e.ComplexityRoot.Case.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.DueAt(childComplexity), true
+	case "Case.escalatedAt":
+		if e.ComplexityRoot.Case.EscalatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.EscalatedAt(childComplexity), true
+	case "Case.id":
+		if e.ComplexityRoot.Case.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.ID(childComplexity), true
+	case "Case.openedAt":
+		if e.ComplexityRoot.Case.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.OpenedAt(childComplexity), true
+	case "Case.plan":
+		if e.ComplexityRoot.Case.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Plan(childComplexity), true
+	case "Case.priority":
+		if e.ComplexityRoot.Case.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Priority(childComplexity), true
+	case "Case.satisfaction":
+		if e.ComplexityRoot.Case.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Satisfaction(childComplexity), true
+	case "Case.status":
+		if e.ComplexityRoot.Case.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Status(childComplexity), true
+	case "Case.subject":
+		if e.ComplexityRoot.Case.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Subject(childComplexity), true
+	case "Case.transitions":
+		if e.ComplexityRoot.Case.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Transitions(childComplexity), true
+	case "Case.type":
+		if e.ComplexityRoot.Case.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Type(childComplexity), true
+	case "Case.updatedAt":
+		if e.ComplexityRoot.Case.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.UpdatedAt(childComplexity), true
+	case "Case.version":
+		if e.ComplexityRoot.Case.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Version(childComplexity), true
+
+	case "CaseConnection.edges":
+		if e.ComplexityRoot.CaseConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.Edges(childComplexity), true
+	case "CaseConnection.pageInfo":
+		if e.ComplexityRoot.CaseConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.PageInfo(childComplexity), true
+	case "CaseConnection.totalCount":
+		if e.ComplexityRoot.CaseConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.TotalCount(childComplexity), true
+
+	case "CaseEdge.cursor":
+		if e.ComplexityRoot.CaseEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseEdge.Cursor(childComplexity), true
+	case "CaseEdge.node":
+		if e.ComplexityRoot.CaseEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
+
+	case "CaseTransition.at":
+		if e.ComplexityRoot.CaseTransition.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseTransition.At(childComplexity), true
+	case "CaseTransition.by":
+		if e.ComplexityRoot.CaseTransition.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseTransition.By(childComplexity), true
+	case "CaseTransition.from":
+		if e.ComplexityRoot.CaseTransition.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseTransition.From(childComplexity), true
+	case "CaseTransition.note":
+		if e.ComplexityRoot.CaseTransition.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseTransition.Note(childComplexity), true
+	case "CaseTransition.to":
+		if e.ComplexityRoot.CaseTransition.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseTransition.To(childComplexity), true
 
 	case "Claim.at":
 		if e.ComplexityRoot.Claim.At == nil {
@@ -647,6 +850,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Attributes(childComplexity), true
+	case "Customer.cases":
+		if e.ComplexityRoot.Customer.Cases == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_cases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Cases(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.claim":
 		if e.ComplexityRoot.Customer.Claim == nil {
 			break
@@ -1558,6 +1772,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogInteraction(childComplexity, args["input"].(model.LogInteractionInput)), true
+	case "Mutation.moveCase":
+		if e.ComplexityRoot.Mutation.MoveCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveCase(childComplexity, args["input"].(model.MoveCaseInput)), true
 	case "Mutation._noop":
 		if e.ComplexityRoot.Mutation.Noop == nil {
 			break
@@ -1963,6 +2188,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorScoreInput", ec.unmarshalInputIndicatorScoreInput),
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
+			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
 			graphql.NewInputUnmarshaler("SubmitEvaluationInput", ec.unmarshalInputSubmitEvaluationInput),
 			graphql.NewInputUnmarshaler("TemplateInput", ec.unmarshalInputTemplateInput),
@@ -2045,6 +2271,165 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../case.graphqls", Input: `"Where a case stands in its workflow (SPEC §2, seed 001)."
+enum CaseStatus {
+  "Just opened by a complaint, service request, fault report or suggestion."
+  OPEN
+  "Looked at and classified."
+  TRIAGED
+  "Given to a responsible user and department."
+  ASSIGNED
+  "A handling plan is proposed."
+  PROPOSED
+  "A manager approved the plan."
+  APPROVED
+  "Handled."
+  RESOLVED
+  "Closed with the customer's satisfaction."
+  CLOSED
+  "Refused (e.g. a duplicate), by a manager."
+  REJECTED
+  "Opened again after it was resolved, closed or rejected."
+  REOPENED
+}
+
+"How urgent a case is."
+enum Priority {
+  "Low."
+  LOW
+  "Normal."
+  NORMAL
+  "High."
+  HIGH
+  "Urgent: answered in half the grade's response time; overdue cases become urgent."
+  URGENT
+}
+
+"One recorded step of a case."
+type CaseTransition {
+  "The status before; null for the opening step."
+  from: CaseStatus
+  "The status after (the same as from for an escalation)."
+  to: CaseStatus!
+  "Who (user id, or system for the scheduled job)."
+  by: String!
+  "When."
+  at: DateTime!
+  "Why, or what was done."
+  note: String
+}
+
+"""
+A complaint, service request, fault report or suggestion being handled. Logging
+an interaction of one of those types opens it; its id is that interaction's id.
+"""
+type Case {
+  "The id of the interaction that opened the case."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION."
+  type: InteractionType!
+  "Subject, from the interaction."
+  subject: String
+  "Priority."
+  priority: Priority!
+  "Where the case stands."
+  status: CaseStatus!
+  "The responsible user."
+  assignedTo: String
+  "The responsible department."
+  department: String
+  "The handling plan."
+  plan: String
+  "When the case was opened."
+  openedAt: DateTime!
+  "When it must be answered: opening time plus the response SLA of the customer's grade (halved when urgent)."
+  dueAt: DateTime!
+  "When the scheduled job escalated it for being overdue."
+  escalatedAt: DateTime
+  "The customer's satisfaction with the handling, 1–5, given on closing."
+  satisfaction: Int
+  "Every step: who, when, from, to and note."
+  transitions: [CaseTransition!]!
+  "Increases with every step; pass it as expectedVersion."
+  version: Int!
+  "When the case last changed."
+  updatedAt: DateTime!
+}
+
+"A page of cases."
+type CaseConnection {
+  "The cases of this page."
+  edges: [CaseEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: cases are not counted yet."
+  totalCount: Int
+}
+
+"A case in a page."
+type CaseEdge {
+  "Resume the list after this case."
+  cursor: String!
+  "The case."
+  node: Case!
+}
+
+"""
+A step of a case's workflow. Legal moves: OPEN → TRIAGED | REJECTED;
+TRIAGED → ASSIGNED | REJECTED; ASSIGNED → PROPOSED | ASSIGNED; PROPOSED →
+APPROVED | REJECTED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
+REOPENED; CLOSED, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED.
+"""
+input MoveCaseInput {
+  "The customer."
+  customerId: ID!
+  "The case."
+  caseId: ID!
+  "The case version the step is based on."
+  expectedVersion: Int!
+  "The new status."
+  to: CaseStatus!
+  "Why, or what was done: at most 1000 characters."
+  note: String
+  "ASSIGNED: the responsible user (required)."
+  assignTo: String
+  "ASSIGNED: the responsible department."
+  department: String
+  "PROPOSED: the handling plan (required)."
+  plan: String
+  "CLOSED: the customer's satisfaction with the handling, 1–5 (required)."
+  satisfaction: Int
+}
+
+extend input LogInteractionInput {
+  "Priority of the case a COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION opens; default NORMAL. Refused on other types."
+  priority: Priority
+}
+
+extend type Customer {
+  "The customer's cases, newest first."
+  cases(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): CaseConnection!
+}
+
+extend type Mutation {
+  """
+  Moves a case one step through its workflow, recorded with who, when and the
+  note. BAD_USER_INPUT for an illegal step or missing data (naming the field);
+  FORBIDDEN when a non-manager approves or rejects; CONFLICT on a stale version.
+  """
+  moveCase(
+    "The step."
+    input: MoveCaseInput!
+  ): Case!
+}
+`, BuiltIn: false},
 	{Name: "../contact.graphqls", Input: `"The part a contact person plays at an organization."
 enum ContactRole {
   "Decides on purchases."
@@ -3389,6 +3774,82 @@ func (ec *executionContext) childFields_Attribute(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Attribute", field.Name)
 }
 
+func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Case_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Case_customerId(ctx, field)
+	case "type":
+		return ec.fieldContext_Case_type(ctx, field)
+	case "subject":
+		return ec.fieldContext_Case_subject(ctx, field)
+	case "priority":
+		return ec.fieldContext_Case_priority(ctx, field)
+	case "status":
+		return ec.fieldContext_Case_status(ctx, field)
+	case "assignedTo":
+		return ec.fieldContext_Case_assignedTo(ctx, field)
+	case "department":
+		return ec.fieldContext_Case_department(ctx, field)
+	case "plan":
+		return ec.fieldContext_Case_plan(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Case_openedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Case_dueAt(ctx, field)
+	case "escalatedAt":
+		return ec.fieldContext_Case_escalatedAt(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_Case_satisfaction(ctx, field)
+	case "transitions":
+		return ec.fieldContext_Case_transitions(ctx, field)
+	case "version":
+		return ec.fieldContext_Case_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Case_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Case", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CaseConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CaseConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CaseConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CaseEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CaseEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_CaseTransition_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CaseTransition_to(ctx, field)
+	case "by":
+		return ec.fieldContext_CaseTransition_by(ctx, field)
+	case "at":
+		return ec.fieldContext_CaseTransition_at(ctx, field)
+	case "note":
+		return ec.fieldContext_CaseTransition_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseTransition", field.Name)
+}
+
 func (ec *executionContext) childFields_Claim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "by":
@@ -3535,6 +3996,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_updatedBy(ctx, field)
 	case "archivedAt":
 		return ec.fieldContext_Customer_archivedAt(ctx, field)
+	case "cases":
+		return ec.fieldContext_Customer_cases(ctx, field)
 	case "claim":
 		return ec.fieldContext_Customer_claim(ctx, field)
 	case "lastHolder":
@@ -4059,6 +4522,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Customer_cases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_evaluations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4343,6 +4828,20 @@ func (ec *executionContext) field_Mutation_logInteraction_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.LogInteractionInput, error) {
 			return ec.unmarshalNLogInteractionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLogInteractionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MoveCaseInput, error) {
+			return ec.unmarshalNMoveCaseInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoveCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5000,6 +5499,640 @@ func (ec *executionContext) _Attribute_value(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Attribute_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Case_id(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Case_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Case_type(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InteractionType) graphql.Marshaler {
+			return ec.marshalNInteractionType2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "InteractionType")
+}
+
+func (ec *executionContext) _Case_subject(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "String")
+}
+
+func (ec *executionContext) _Case_priority(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _Case_status(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CaseStatus) graphql.Marshaler {
+			return ec.marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "CaseStatus")
+}
+
+func (ec *executionContext) _Case_assignedTo(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_assignedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignedTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_assignedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "String")
+}
+
+func (ec *executionContext) _Case_department(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "String")
+}
+
+func (ec *executionContext) _Case_plan(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "String")
+}
+
+func (ec *executionContext) _Case_openedAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_openedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_openedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Case_dueAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Case_escalatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_escalatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EscalatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_escalatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Case_satisfaction(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Case_transitions(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CaseTransition) graphql.Marshaler {
+			return ec.marshalNCaseTransition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Case",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseTransition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Case_version(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Case_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CaseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CaseEdge) graphql.Marshaler {
+			return ec.marshalNCaseEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaseConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _CaseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CaseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CaseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Case) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaseTransition_from(ctx context.Context, field graphql.CollectedField, obj *model.CaseTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseTransition_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseStatus) graphql.Marshaler {
+			return ec.marshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseTransition_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "CaseStatus")
+}
+
+func (ec *executionContext) _CaseTransition_to(ctx context.Context, field graphql.CollectedField, obj *model.CaseTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseTransition_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CaseStatus) graphql.Marshaler {
+			return ec.marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseTransition_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "CaseStatus")
+}
+
+func (ec *executionContext) _CaseTransition_by(ctx context.Context, field graphql.CollectedField, obj *model.CaseTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseTransition_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseTransition_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseTransition_at(ctx context.Context, field graphql.CollectedField, obj *model.CaseTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseTransition_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseTransition_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CaseTransition_note(ctx context.Context, field graphql.CollectedField, obj *model.CaseTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseTransition_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseTransition_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "String")
 }
 
 func (ec *executionContext) _Claim_by(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
@@ -6575,6 +7708,50 @@ func (ec *executionContext) _Customer_archivedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Customer_archivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_cases(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_cases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Cases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseConnection) graphql.Marshaler {
+			return ec.marshalNCaseConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_cases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_cases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_claim(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
@@ -8869,6 +10046,50 @@ func (ec *executionContext) _Mutation__noop(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Mutation__noop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_moveCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveCase(ctx, fc.Args["input"].(model.MoveCaseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Case) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_addContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -12633,7 +13854,7 @@ func (ec *executionContext) unmarshalInputLogInteractionInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerId", "channel", "direction", "type", "subject", "content", "occurredAt", "durationSeconds", "handledBy", "contactId", "outcome", "attachments", "nextFollowUpAt", "amount", "currency"}
+	fieldsInOrder := [...]string{"customerId", "channel", "direction", "type", "subject", "content", "occurredAt", "durationSeconds", "handledBy", "contactId", "outcome", "attachments", "nextFollowUpAt", "amount", "currency", "priority"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12745,6 +13966,13 @@ func (ec *executionContext) unmarshalInputLogInteractionInput(ctx context.Contex
 				return it, err
 			}
 			it.Currency = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOPriority2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
 		}
 	}
 	return it, nil
@@ -12759,6 +13987,104 @@ func (ec *executionContext) unmarshalInputLogInteractionInput(ctx context.Contex
 func UnmarshalLogInteractionInput(ctx context.Context, raw any) (model.LogInteractionInput, error) {
 	var out model.LogInteractionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogInteractionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMoveCaseInput(ctx context.Context, obj any) (model.MoveCaseInput, error) {
+	var it model.MoveCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "caseId", "expectedVersion", "to", "note", "assignTo", "department", "plan", "satisfaction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "caseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "assignTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assignTo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssignTo = data
+		case "department":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("department"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Department = data
+		case "plan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plan"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plan = data
+		case "satisfaction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("satisfaction"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Satisfaction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMoveCaseInput unmarshals raw into the MoveCaseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoveCaseInput(ctx context.Context, raw any) (model.MoveCaseInput, error) {
+	var out model.MoveCaseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoveCaseInput", raw, &out)
 	return out, err
 }
 
@@ -13424,6 +14750,249 @@ func (ec *executionContext) _Attribute(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var caseImplementors = []string{"Case"}
+
+func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj *model.Case) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Case")
+		case "id":
+			out.Values[i] = ec._Case_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._Case_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Case_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._Case_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._Case_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Case_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignedTo":
+			out.Values[i] = ec._Case_assignedTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._Case_department(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._Case_plan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "openedAt":
+			out.Values[i] = ec._Case_openedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueAt":
+			out.Values[i] = ec._Case_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalatedAt":
+			out.Values[i] = ec._Case_escalatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "satisfaction":
+			out.Values[i] = ec._Case_satisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transitions":
+			out.Values[i] = ec._Case_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Case_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Case_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var caseConnectionImplementors = []string{"CaseConnection"}
+
+func (ec *executionContext) _CaseConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CaseConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseConnection")
+		case "edges":
+			out.Values[i] = ec._CaseConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CaseConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CaseConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var caseEdgeImplementors = []string{"CaseEdge"}
+
+func (ec *executionContext) _CaseEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CaseEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseEdge")
+		case "cursor":
+			out.Values[i] = ec._CaseEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CaseEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var caseTransitionImplementors = []string{"CaseTransition"}
+
+func (ec *executionContext) _CaseTransition(ctx context.Context, sel ast.SelectionSet, obj *model.CaseTransition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseTransitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseTransition")
+		case "from":
+			out.Values[i] = ec._CaseTransition_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._CaseTransition_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._CaseTransition_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CaseTransition_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._CaseTransition_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var claimImplementors = []string{"Claim"}
 
 func (ec *executionContext) _Claim(ctx context.Context, sel ast.SelectionSet, obj *model.Claim) graphql.Marshaler {
@@ -13839,6 +15408,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cases":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_cases(ctx, field, obj)
+				})
 		case "claim":
 			out.Values[i] = ec._Customer_claim(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -14840,6 +16415,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation__noop(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "moveCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "addContact":
@@ -15913,6 +17495,80 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCase2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCase(ctx context.Context, sel ast.SelectionSet, v *model.Case) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Case!")
+		return graphql.Null
+	}
+	return ec._Case(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseConnection(ctx context.Context, sel ast.SelectionSet, v *model.CaseConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseConnection!")
+		return graphql.Null
+	}
+	return ec._CaseConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCaseEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaseEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdge(ctx context.Context, sel ast.SelectionSet, v *model.CaseEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseEdge!")
+		return graphql.Null
+	}
+	return ec._CaseEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx context.Context, v any) (model.CaseStatus, error) {
+	var res model.CaseStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx context.Context, sel ast.SelectionSet, v model.CaseStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCaseTransition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseTransition) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseTransition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaseTransition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransition(ctx context.Context, sel ast.SelectionSet, v *model.CaseTransition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseTransition!")
+		return graphql.Null
+	}
+	return ec._CaseTransition(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNChangeStageInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeStageInput(ctx context.Context, v any) (model.ChangeStageInput, error) {
 	res, err := ec.unmarshalInputChangeStageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16526,12 +18182,27 @@ func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 	return ec._Metric(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMoveCaseInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoveCaseInput(ctx context.Context, v any) (model.MoveCaseInput, error) {
+	res, err := ec.unmarshalInputMoveCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, v any) (model.Priority, error) {
+	var res model.Priority
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, sel ast.SelectionSet, v model.Priority) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -16951,6 +18622,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx context.Context, v any) (*model.CaseStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CaseStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx context.Context, sel ast.SelectionSet, v *model.CaseStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOChannel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannel(ctx context.Context, v any) (*model.Channel, error) {
 	if v == nil {
 		return nil, nil
@@ -17157,6 +18844,22 @@ func (ec *executionContext) unmarshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx context.Context, sel ast.SelectionSet, v *model.LifecycleStage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, v any) (*model.Priority, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Priority)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriority2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, sel ast.SelectionSet, v *model.Priority) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

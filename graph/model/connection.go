@@ -62,3 +62,10 @@ type StageChangeConnection struct {
 	PageInfo *PageInfo
 	Counted
 }
+
+// CaseConnection is a page of cases.
+type CaseConnection struct {
+	Edges    []*CaseEdge
+	PageInfo *PageInfo
+	Counted
+}

@@ -62,6 +62,65 @@ type AttributeInput struct {
 	Value string `json:"value"`
 }
 
+// A complaint, service request, fault report or suggestion being handled. Logging
+// an interaction of one of those types opens it; its id is that interaction's id.
+type Case struct {
+	// The id of the interaction that opened the case.
+	ID string `json:"id"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION.
+	Type InteractionType `json:"type"`
+	// Subject, from the interaction.
+	Subject *string `json:"subject,omitempty"`
+	// Priority.
+	Priority Priority `json:"priority"`
+	// Where the case stands.
+	Status CaseStatus `json:"status"`
+	// The responsible user.
+	AssignedTo *string `json:"assignedTo,omitempty"`
+	// The responsible department.
+	Department *string `json:"department,omitempty"`
+	// The handling plan.
+	Plan *string `json:"plan,omitempty"`
+	// When the case was opened.
+	OpenedAt time.Time `json:"openedAt"`
+	// When it must be answered: opening time plus the response SLA of the customer's grade (halved when urgent).
+	DueAt time.Time `json:"dueAt"`
+	// When the scheduled job escalated it for being overdue.
+	EscalatedAt *time.Time `json:"escalatedAt,omitempty"`
+	// The customer's satisfaction with the handling, 1–5, given on closing.
+	Satisfaction *int `json:"satisfaction,omitempty"`
+	// Every step: who, when, from, to and note.
+	Transitions []*CaseTransition `json:"transitions"`
+	// Increases with every step; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When the case last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// A case in a page.
+type CaseEdge struct {
+	// Resume the list after this case.
+	Cursor string `json:"cursor"`
+	// The case.
+	Node *Case `json:"node"`
+}
+
+// One recorded step of a case.
+type CaseTransition struct {
+	// The status before; null for the opening step.
+	From *CaseStatus `json:"from,omitempty"`
+	// The status after (the same as from for an escalation).
+	To CaseStatus `json:"to"`
+	// Who (user id, or system for the scheduled job).
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
+	// Why, or what was done.
+	Note *string `json:"note,omitempty"`
+}
+
 // A move to another lifecycle stage.
 type ChangeStageInput struct {
 	// The customer.
@@ -270,6 +329,8 @@ type Customer struct {
 	UpdatedBy string `json:"updatedBy"`
 	// When the customer was archived, if it is.
 	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
+	// The customer's cases, newest first.
+	Cases *CaseConnection `json:"cases"`
 	// The pool claim the owner holds the customer by, if any.
 	Claim *Claim `json:"claim,omitempty"`
 	// Who held the customer before it last returned to the pool.
@@ -553,6 +614,8 @@ type LogInteractionInput struct {
 	Amount *float64 `json:"amount,omitempty"`
 	// ISO 4217 currency, e.g. CNY: required with an amount.
 	Currency *string `json:"currency,omitempty"`
+	// Priority of the case a COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION opens; default NORMAL. Refused on other types.
+	Priority *Priority `json:"priority,omitempty"`
 }
 
 // A metric value a grading rule looked at.
@@ -561,6 +624,31 @@ type Metric struct {
 	Name string `json:"name"`
 	// Its value when the rule ran.
 	Value float64 `json:"value"`
+}
+
+// A step of a case's workflow. Legal moves: OPEN → TRIAGED | REJECTED;
+// TRIAGED → ASSIGNED | REJECTED; ASSIGNED → PROPOSED | ASSIGNED; PROPOSED →
+// APPROVED | REJECTED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
+// REOPENED; CLOSED, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED.
+type MoveCaseInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The case.
+	CaseID string `json:"caseId"`
+	// The case version the step is based on.
+	ExpectedVersion int `json:"expectedVersion"`
+	// The new status.
+	To CaseStatus `json:"to"`
+	// Why, or what was done: at most 1000 characters.
+	Note *string `json:"note,omitempty"`
+	// ASSIGNED: the responsible user (required).
+	AssignTo *string `json:"assignTo,omitempty"`
+	// ASSIGNED: the responsible department.
+	Department *string `json:"department,omitempty"`
+	// PROPOSED: the handling plan (required).
+	Plan *string `json:"plan,omitempty"`
+	// CLOSED: the customer's satisfaction with the handling, 1–5 (required).
+	Satisfaction *int `json:"satisfaction,omitempty"`
 }
 
 // Write operations. Errors come with extensions.code: BAD_USER_INPUT (with
@@ -781,6 +869,85 @@ type Viewer struct {
 	Roles []Role `json:"roles"`
 	// Teams the user belongs to.
 	Teams []string `json:"teams"`
+}
+
+// Where a case stands in its workflow (SPEC §2, seed 001).
+type CaseStatus string
+
+const (
+	// Just opened by a complaint, service request, fault report or suggestion.
+	CaseStatusOpen CaseStatus = "OPEN"
+	// Looked at and classified.
+	CaseStatusTriaged CaseStatus = "TRIAGED"
+	// Given to a responsible user and department.
+	CaseStatusAssigned CaseStatus = "ASSIGNED"
+	// A handling plan is proposed.
+	CaseStatusProposed CaseStatus = "PROPOSED"
+	// A manager approved the plan.
+	CaseStatusApproved CaseStatus = "APPROVED"
+	// Handled.
+	CaseStatusResolved CaseStatus = "RESOLVED"
+	// Closed with the customer's satisfaction.
+	CaseStatusClosed CaseStatus = "CLOSED"
+	// Refused (e.g. a duplicate), by a manager.
+	CaseStatusRejected CaseStatus = "REJECTED"
+	// Opened again after it was resolved, closed or rejected.
+	CaseStatusReopened CaseStatus = "REOPENED"
+)
+
+var AllCaseStatus = []CaseStatus{
+	CaseStatusOpen,
+	CaseStatusTriaged,
+	CaseStatusAssigned,
+	CaseStatusProposed,
+	CaseStatusApproved,
+	CaseStatusResolved,
+	CaseStatusClosed,
+	CaseStatusRejected,
+	CaseStatusReopened,
+}
+
+func (e CaseStatus) IsValid() bool {
+	switch e {
+	case CaseStatusOpen, CaseStatusTriaged, CaseStatusAssigned, CaseStatusProposed, CaseStatusApproved, CaseStatusResolved, CaseStatusClosed, CaseStatusRejected, CaseStatusReopened:
+		return true
+	}
+	return false
+}
+
+func (e CaseStatus) String() string {
+	return string(e)
+}
+
+func (e *CaseStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CaseStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CaseStatus", str)
+	}
+	return nil
+}
+
+func (e CaseStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CaseStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CaseStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The medium of an interaction.
@@ -1539,6 +1706,70 @@ func (e *LifecycleStage) UnmarshalJSON(b []byte) error {
 }
 
 func (e LifecycleStage) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How urgent a case is.
+type Priority string
+
+const (
+	// Low.
+	PriorityLow Priority = "LOW"
+	// Normal.
+	PriorityNormal Priority = "NORMAL"
+	// High.
+	PriorityHigh Priority = "HIGH"
+	// Urgent: answered in half the grade's response time; overdue cases become urgent.
+	PriorityUrgent Priority = "URGENT"
+)
+
+var AllPriority = []Priority{
+	PriorityLow,
+	PriorityNormal,
+	PriorityHigh,
+	PriorityUrgent,
+}
+
+func (e Priority) IsValid() bool {
+	switch e {
+	case PriorityLow, PriorityNormal, PriorityHigh, PriorityUrgent:
+		return true
+	}
+	return false
+}
+
+func (e Priority) String() string {
+	return string(e)
+}
+
+func (e *Priority) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Priority(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Priority", str)
+	}
+	return nil
+}
+
+func (e Priority) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Priority) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Priority) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

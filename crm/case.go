@@ -1,0 +1,276 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CaseStatus is where a case stands in its workflow (SPEC §2, seed 001).
+type CaseStatus string
+
+const (
+	CaseOpen     CaseStatus = "OPEN"
+	CaseTriaged  CaseStatus = "TRIAGED"
+	CaseAssigned CaseStatus = "ASSIGNED"
+	CaseProposed CaseStatus = "PROPOSED"
+	CaseApproved CaseStatus = "APPROVED"
+	CaseResolved CaseStatus = "RESOLVED"
+	CaseClosed   CaseStatus = "CLOSED"
+	CaseRejected CaseStatus = "REJECTED"
+	CaseReopened CaseStatus = "REOPENED"
+)
+
+// CaseStatuses lists every case status.
+var CaseStatuses = []CaseStatus{CaseOpen, CaseTriaged, CaseAssigned, CaseProposed, CaseApproved,
+	CaseResolved, CaseClosed, CaseRejected, CaseReopened}
+
+// caseMoves are the legal transitions. A rejected or closed case ends
+// there unless reopened; a reopened case is triaged again.
+var caseMoves = map[CaseStatus][]CaseStatus{
+	CaseOpen:     {CaseTriaged, CaseRejected},
+	CaseTriaged:  {CaseAssigned, CaseRejected},
+	CaseAssigned: {CaseProposed, CaseAssigned},
+	CaseProposed: {CaseApproved, CaseRejected, CaseAssigned},
+	CaseApproved: {CaseResolved},
+	CaseResolved: {CaseClosed, CaseReopened},
+	CaseClosed:   {CaseReopened},
+	CaseRejected: {CaseReopened},
+	CaseReopened: {CaseTriaged, CaseAssigned},
+}
+
+// IsOpen reports whether a case still needs work (and can be overdue).
+func (s CaseStatus) IsOpen() bool {
+	return s != CaseResolved && s != CaseClosed && s != CaseRejected
+}
+
+// Priority is how urgent a case is.
+type Priority string
+
+const (
+	PriorityLow    Priority = "LOW"
+	PriorityNormal Priority = "NORMAL"
+	PriorityHigh   Priority = "HIGH"
+	PriorityUrgent Priority = "URGENT"
+)
+
+// Priorities lists every priority, least urgent first.
+var Priorities = []Priority{PriorityLow, PriorityNormal, PriorityHigh, PriorityUrgent}
+
+// caseTypes are the interaction types that open a case.
+var caseTypes = []InteractionType{TypeComplaint, TypeServiceRequest, TypeFaultReport, TypeSuggestion}
+
+// IsCaseType reports whether interactions of type t open a case.
+func IsCaseType(t InteractionType) bool { return slices.Contains(caseTypes, t) }
+
+// CaseTransition is one recorded step of a case.
+type CaseTransition struct {
+	From CaseStatus
+	To   CaseStatus
+	By   string
+	At   time.Time
+	Note string
+}
+
+// MaxCaseTransitions bounds a case's recorded steps, which travel with it.
+const MaxCaseTransitions = 100
+
+// Case is a complaint, service request, fault report or suggestion being
+// handled. Its id is the id of the interaction that opened it.
+type Case struct {
+	ID           string
+	CustomerID   string
+	Type         InteractionType
+	Subject      string
+	Priority     Priority
+	Status       CaseStatus
+	AssignedTo   string
+	Department   string
+	Plan         string
+	OpenedAt     time.Time
+	DueAt        time.Time
+	EscalatedAt  *time.Time
+	Satisfaction *int // 1–5, given on closing
+	Transitions  []CaseTransition
+	Version      int
+	UpdatedAt    time.Time
+}
+
+// Clone returns a deep copy.
+func (c *Case) Clone() *Case {
+	d := *c
+	d.Transitions = slices.Clone(c.Transitions)
+	return &d
+}
+
+// caseDue is when a case must be answered: the customer's grade SLA, halved
+// for urgent cases (the VIP "green channel" of seed 001 is the short SLA of
+// grades A and B).
+func caseDue(opened time.Time, grade string, p Priority) time.Time {
+	sla := 72 * time.Hour
+	if l, ok := GradeLevelByCode(grade); ok {
+		sla = l.ResponseSLA
+	}
+	if p == PriorityUrgent {
+		sla /= 2
+	}
+	return opened.Add(sla)
+}
+
+// newCase opens the case an interaction starts.
+func newCase(it *Interaction, c *Customer, p Priority, by string) *Case {
+	return &Case{
+		ID: it.ID, CustomerID: c.ID, Type: it.Type, Subject: it.Subject, Priority: p, Status: CaseOpen,
+		OpenedAt: it.CreatedAt, DueAt: caseDue(it.CreatedAt, c.Grade.Level, p), Version: 1, UpdatedAt: it.CreatedAt,
+		Transitions: []CaseTransition{{To: CaseOpen, By: by, At: it.CreatedAt, Note: "opened by " + string(it.Type)}},
+	}
+}
+
+// CaseMove is a requested transition with what the target status needs.
+type CaseMove struct {
+	To         CaseStatus
+	Note       string
+	AssignTo   string // ASSIGNED: the responsible user
+	Department string // ASSIGNED: the responsible department
+	Plan       string // PROPOSED: the handling plan
+	// Satisfaction is the customer's satisfaction with the handling,
+	// 1–5, required to close.
+	Satisfaction *int
+}
+
+// applyMove checks a transition against the workflow and the caller's role
+// and applies it to c.
+func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
+	var ch checker
+	checkEnum(&ch, "input.to", m.To, CaseStatuses)
+	ch.text("input.note", m.Note, 0, MaxReasonLen)
+	ch.text("input.plan", m.Plan, 0, MaxContentLen)
+	ch.text("input.assignTo", m.AssignTo, 0, MaxShortText)
+	ch.text("input.department", m.Department, 0, MaxShortText)
+	if err := ch.result(); err != nil {
+		return err
+	}
+	if !slices.Contains(caseMoves[c.Status], m.To) {
+		return Invalid("input.to", "a %s case cannot move to %s; allowed: %v", c.Status, m.To, caseMoves[c.Status])
+	}
+	switch m.To {
+	case CaseAssigned:
+		if m.AssignTo == "" {
+			return Invalid("input.assignTo", "is required to assign a case")
+		}
+		c.AssignedTo, c.Department = m.AssignTo, m.Department
+	case CaseProposed:
+		if strings.TrimSpace(m.Plan) == "" {
+			return Invalid("input.plan", "is required to propose a handling plan")
+		}
+		c.Plan = m.Plan
+	case CaseApproved, CaseRejected:
+		if !u.HasRole(RoleAdmin) && !u.HasRole(RoleManager) {
+			return Errorf(EFORBIDDEN, "only a manager may %s a case", strings.ToLower(string(m.To)))
+		}
+	case CaseClosed:
+		if m.Satisfaction == nil || *m.Satisfaction < 1 || *m.Satisfaction > 5 {
+			return Invalid("input.satisfaction", "is required to close a case: the customer's satisfaction, 1 to 5")
+		}
+		c.Satisfaction = ptr(*m.Satisfaction)
+	}
+	if len(c.Transitions) >= MaxCaseTransitions {
+		return Errorf(ECONFLICT, "case %s has reached %d steps; open a new case", c.ID, MaxCaseTransitions)
+	}
+	c.Transitions = append(c.Transitions, CaseTransition{From: c.Status, To: m.To, By: u.ID, At: now, Note: m.Note})
+	c.Status = m.To
+	c.Version++
+	c.UpdatedAt = now
+	return nil
+}
+
+// MoveCase moves a case through its workflow; every move is recorded with
+// who, when and the note. expectedVersion is the case's.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT (an illegal
+// transition or missing data), CONFLICT.
+func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expectedVersion int, m CaseMove) (*Case, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.editable(ctx, u, customerID, canWork, "work the cases of"); err != nil {
+		return nil, err
+	}
+	prev, err := s.Store.Case(ctx, customerID, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if prev.Version != expectedVersion {
+		return nil, staleVersion("case", caseID, expectedVersion, prev.Version)
+	}
+	next := prev.Clone()
+	if err := applyMove(next, m, u, s.now()); err != nil {
+		return nil, err
+	}
+	if next.Status == CaseReopened {
+		// A reopened case is due again from now.
+		c, err := s.Store.Customer(ctx, customerID)
+		if err != nil {
+			return nil, err
+		}
+		next.DueAt, next.EscalatedAt = caseDue(s.now(), c.Grade.Level, next.Priority), nil
+	}
+	if err := s.Store.Apply(ctx, &Change{CasePrev: prev, Case: next}); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// Cases lists a customer's cases, newest first.
+// Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
+func (s *Service) Cases(ctx context.Context, customerID string, p PageRequest) (*Page[*Case], error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	if _, err := s.readable(ctx, u, customerID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListCases(ctx, customerID, p)
+}
+
+// EscalateOverdue escalates every open case past its due time that is not
+// escalated yet: its priority becomes URGENT and the step is recorded. It
+// runs as the system in the scheduled job.
+func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
+	now := s.now()
+	due, err := s.Store.CasesDue(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	var escalated []string
+	for _, k := range due {
+		prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
+		if err != nil {
+			return escalated, fmt.Errorf("escalate case %s: %w", k.ID, err)
+		}
+		if !prev.Status.IsOpen() || prev.EscalatedAt != nil || now.Before(prev.DueAt) {
+			continue
+		}
+		next := prev.Clone()
+		next.EscalatedAt, next.Priority = ptr(now), PriorityUrgent
+		next.Transitions = append(next.Transitions, CaseTransition{From: prev.Status, To: prev.Status, By: SystemUserID, At: now,
+			Note: fmt.Sprintf("escalated: overdue since %s", prev.DueAt.Format(time.RFC3339))})
+		next.Version++
+		next.UpdatedAt = now
+		err = s.Store.Apply(ctx, &Change{CasePrev: prev, Case: next})
+		if isConflict(err) {
+			continue // someone worked the case meanwhile; the next run looks again
+		}
+		if err != nil {
+			return escalated, fmt.Errorf("escalate case %s: %w", k.ID, err)
+		}
+		escalated = append(escalated, k.ID)
+	}
+	return escalated, nil
+}
