@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/rapportcrm/rapport/crm"
-
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
