@@ -35,6 +35,9 @@ type Config struct {
 	Introspection bool
 	// RequestTimeout bounds one GraphQL request (REQUEST_TIMEOUT).
 	RequestTimeout time.Duration
+	// ClaimPeriod is how long a pool claim lasts for grades without a period
+	// of their own (CLAIM_PERIOD_DAYS).
+	ClaimPeriod time.Duration
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -78,6 +81,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.RequestTimeout, err = time.ParseDuration(or(getenv("REQUEST_TIMEOUT"), "10s")); err != nil || c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be a positive duration such as 10s")
 	}
+	days, err := strconv.Atoi(or(getenv("CLAIM_PERIOD_DAYS"), "7"))
+	if err != nil || days < 1 || days > 365 {
+		bad("CLAIM_PERIOD_DAYS", "must be a whole number of days from 1 to 365")
+	}
+	c.ClaimPeriod = time.Duration(days) * 24 * time.Hour
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

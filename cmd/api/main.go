@@ -54,6 +54,7 @@ func run() error {
 		}
 	})
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
 
 	verifier, err := oidc.NewVerifier(oidc.Config{
 		Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,

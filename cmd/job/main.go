@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -39,12 +38,6 @@ func run() error {
 		return err
 	}
 	log := slog.New(lambdahttp.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
-	// CLAIM_PERIOD_DAYS comes from the stack's ClaimPeriodDays parameter:
-	// the claim period of grades without their own (SPEC §5, default 7).
-	claimDays, err := strconv.Atoi(os.Getenv("CLAIM_PERIOD_DAYS"))
-	if err != nil || claimDays <= 0 {
-		claimDays = 7
-	}
 
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
 	if err != nil {
@@ -56,8 +49,8 @@ func run() error {
 		}
 	})
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
-	svc.Pool.DefaultClaimPeriod = time.Duration(claimDays) * 24 * time.Hour
-	j := &job{svc: svc, log: log, claimDays: claimDays}
+	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
+	j := &job{svc: svc, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
 	lambda.Start(j.run)
 	return nil
 }

@@ -90,6 +90,7 @@ func run() error {
 		return fmt.Errorf("create tables: %w", err)
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
 	if err := seedOnce(ctx, svc, log); err != nil {
 		return err
 	}
