@@ -1,18 +1,26 @@
-// Package ddbtest gives a test package one DynamoDB Local for its whole run
-// and a fresh table per test, built from template.yaml.
+// Package ddbtest gives storage tests a real DynamoDB (DynamoDB Local) with
+// one fresh table per test. A package opts in from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 //
-// Set RAPPORT_DDB_ENDPOINT to use an already running DynamoDB instead.
+// and then, in each test, client := ddbtest.Client(t) and
+// table := ddbtest.NewTable(t, "CrmTable").
+//
+// Set RAPPORT_DDB_ENDPOINT (e.g. http://127.0.0.1:8000) to reuse a running
+// DynamoDB instead of starting one per test binary.
 package ddbtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,110 +30,156 @@ import (
 	"github.com/rapportcrm/rapport/infra/tables"
 )
 
-// harness is set by Run before any test starts and read-only afterwards;
-// it is package state because TestMain has no other way to hand it to tests.
-var harness struct {
-	endpoint string
-	client   *dynamodb.Client
-	template string
+// EndpointEnv names the variable that points tests at an existing DynamoDB.
+const EndpointEnv = "RAPPORT_DDB_ENDPOINT"
+
+// startTimeout covers a cold cache: npm downloads 56 MB before java starts.
+const startTimeout = 10 * time.Minute
+
+// Harness state. It is package-level because TestMain and the tests share
+// nothing else: Run writes client before m.Run and never again, so tests
+// read it without locking (m.Run is the happens-before edge). defs is loaded
+// lazily, once, by whichever test first calls NewTable.
+var (
+	client *dynamodb.Client
+
+	defsOnce sync.Once
+	defs     map[string]*dynamodb.CreateTableInput
+	defsErr  error
+)
+
+// Run starts DynamoDB Local (unless EndpointEnv is set), runs the package's
+// tests and stops it, returning the exit code for os.Exit. Setup failures
+// are printed and reported as exit code 1 so they cannot look like a pass.
+func Run(m *testing.M) int {
+	stop, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ddbtest:", err)
+		return 1
+	}
+	code := m.Run()
+	if err := stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "ddbtest:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
-// Run starts DynamoDB Local (in memory), runs the tests and stops it. It
-// returns the exit code for os.Exit.
-func Run(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+func setup() (stop func() error, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	endpoint := os.Getenv("RAPPORT_DDB_ENDPOINT")
+
+	endpoint := os.Getenv(EndpointEnv)
+	stop = func() error { return nil }
 	if endpoint == "" {
 		cache, err := ddblocal.DefaultCacheDir()
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
-		jar, err := ddblocal.EnsureJar(ctx, cache)
+		dir, err := ddblocal.EnsureJar(ctx, cache)
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
-		proc, err := ddblocal.Start(ctx, ddblocal.Options{JarDir: jar, InMemory: true})
+		p, err := ddblocal.Start(ctx, ddblocal.Options{JarDir: dir, InMemory: true})
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
-		defer proc.Stop()
-		endpoint = proc.Endpoint()
+		endpoint, stop = p.Endpoint(), p.Stop
 	}
-	client, err := ddblocal.NewClient(ctx, endpoint)
+	c, err := ddblocal.NewClient(ctx, endpoint)
 	if err != nil {
-		return fail(err)
+		return nil, errors.Join(err, stop())
 	}
-	tpl, err := findTemplate()
-	if err != nil {
-		return fail(err)
-	}
-	harness.endpoint, harness.client, harness.template = endpoint, client, tpl
-	return m.Run()
+	client = c
+	return stop, nil
 }
 
-func fail(err error) int {
-	fmt.Fprintln(os.Stderr, "ddbtest:", err)
-	return 1
+// Client returns the DynamoDB client for this test binary.
+func Client(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	if client == nil {
+		tb.Fatal("ddbtest: no DynamoDB to talk to: this package's TestMain must call ddbtest.Run, " +
+			"e.g. func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }")
+	}
+	return client
 }
 
-// findTemplate walks up from the working directory to the module root.
-func findTemplate() (string, error) {
+// NewTable creates a uniquely named copy of the template.yaml table with the
+// given logical id and returns its name. Tables are never deleted: the
+// database is in memory and dies with the test binary, and a unique name per
+// call keeps parallel tests (and several binaries sharing EndpointEnv) from
+// seeing each other's items.
+func NewTable(tb testing.TB, logicalID string) string {
+	tb.Helper()
+	c := Client(tb)
+	defsOnce.Do(func() { defs, defsErr = loadTemplate() })
+	if defsErr != nil {
+		tb.Fatalf("ddbtest: %v", defsErr)
+	}
+	in, ok := defs[logicalID]
+	if !ok {
+		ids := make([]string, 0, len(defs))
+		for id := range defs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		tb.Fatalf("ddbtest: template.yaml has no AWS::DynamoDB::Table %q (have %s)", logicalID, strings.Join(ids, ", "))
+	}
+	name, err := uniqueName(tb.Name(), logicalID)
+	if err != nil {
+		tb.Fatalf("ddbtest: %v", err)
+	}
+	if err := tables.Create(tb.Context(), c, name, in); err != nil {
+		tb.Fatalf("ddbtest: %v", err)
+	}
+	return name
+}
+
+func loadTemplate() (map[string]*dynamodb.CreateTableInput, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	return tables.FromTemplate(filepath.Join(root, "template.yaml"))
+}
+
+// moduleRoot walks up from the working directory, which go test sets to the
+// package under test, to the directory holding go.mod.
+func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("find module root: %w", err)
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "template.yaml"), nil
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
+			return "", errors.New("find module root: no go.mod above the working directory")
 		}
 		dir = parent
 	}
 }
 
-func mustRun(tb testing.TB) {
-	tb.Helper()
-	if harness.client == nil {
-		tb.Fatal("ddbtest: TestMain must call os.Exit(ddbtest.Run(m))")
+// uniqueName derives a readable table name from the test name (so a table
+// seen in a debugger or a shared endpoint can be traced back to its test)
+// plus random bytes for uniqueness. DynamoDB allows [a-zA-Z0-9_.-]{3,255}.
+func uniqueName(testName, logicalID string) (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("random table suffix: %w", err)
 	}
-}
-
-// Endpoint is the DynamoDB endpoint of this run.
-func Endpoint(tb testing.TB) string {
-	mustRun(tb)
-	return harness.endpoint
-}
-
-// Client is a DynamoDB client for this run's database.
-func Client(tb testing.TB) *dynamodb.Client {
-	mustRun(tb)
-	return harness.client
-}
-
-// NewTable creates a uniquely named copy of the template's table logicalID
-// and returns its name, so that tests never see each other's data.
-func NewTable(tb testing.TB, logicalID string) string {
-	tb.Helper()
-	mustRun(tb)
-	all, err := tables.FromTemplate(harness.template)
-	if err != nil {
-		tb.Fatal(err)
+	prefix := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, testName)
+	if len(prefix) > 150 {
+		prefix = prefix[:150]
 	}
-	in, ok := all[logicalID]
-	if !ok {
-		tb.Fatalf("ddbtest: template has no table %q", logicalID)
-	}
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	name := logicalID + "-" + hex.EncodeToString(suffix)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := tables.Create(ctx, harness.client, name, in); err != nil {
-		tb.Fatal(err)
-	}
-	return name
+	return fmt.Sprintf("%s.%s.%s", prefix, logicalID, hex.EncodeToString(b[:])), nil
 }
