@@ -4,10 +4,13 @@
 GO      ?= go
 ROLE    ?= ADMIN
 USER_ID ?=
+TEAMS   ?=
 
-.PHONY: test lint fmt-check vet generate run token ddb-local
+.PHONY: test lint fmt-check vet generate generate-check run token ddb-local
 
-test: lint
+# Unit and integration tests (DynamoDB Local is started by the tests), race
+# detector on, after formatting, vet and a check that generated code is current.
+test: lint generate-check
 	$(GO) test -race -count=1 ./...
 
 lint: fmt-check vet
@@ -28,11 +31,17 @@ vet:
 generate:
 	$(GO) generate ./...
 
+# Generated code must match the schema: regenerate and fail on any difference.
+generate-check: generate
+	@git diff --exit-code --stat -- graph resolvers || { echo "generated code is stale: run make generate and commit" >&2; exit 1; }
+
+# Serves the API with demo data on DynamoDB Local: GraphiQL at http://localhost:8080/
 run:
 	$(GO) run ./cmd/local
 
+# Prints a dev token on its last line: make token ROLE=SALES USER_ID=sales-li TEAMS=north
 token:
-	@$(GO) run ./cmd/devtoken -role $(ROLE) $(if $(USER_ID),-user $(USER_ID))
+	@$(GO) run ./cmd/devtoken -role $(ROLE) $(if $(USER_ID),-user $(USER_ID)) $(if $(TEAMS),-teams $(TEAMS))
 
 # Pre-fetches DynamoDB Local (56 MB via npm) into the user cache, outside the repo.
 ddb-local:
