@@ -195,6 +195,9 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 	if err != nil {
 		return nil, err
 	}
+	if err := checkID("input.caseId", caseID); err != nil {
+		return nil, err
+	}
 	if _, err := s.editable(ctx, u, customerID, canWork, "work the cases of"); err != nil {
 		return nil, err
 	}
@@ -233,7 +236,7 @@ func (s *Service) Cases(ctx context.Context, customerID string, p PageRequest) (
 	if err := checkPage(&p); err != nil {
 		return nil, err
 	}
-	if _, err := s.readable(ctx, u, customerID); err != nil {
+	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
 	return s.Store.ListCases(ctx, customerID, p)

@@ -64,8 +64,45 @@ func (s *Service) applyFresh(ctx context.Context, build func() (*Change, error))
 }
 
 // readable loads a customer the caller may read; others are NOT_FOUND.
+// The read is consistent: it usually precedes a conditional write.
 func (s *Service) readable(ctx context.Context, u *User, id string) (*Customer, error) {
+	if err := checkID("customerId", id); err != nil {
+		return nil, err
+	}
 	c, err := s.Store.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canRead(u, c) {
+		return nil, notVisible(id)
+	}
+	return c, nil
+}
+
+type lookupKey struct{}
+
+// CustomerLookup loads a customer the request may already hold.
+type CustomerLookup func(ctx context.Context, id string) (*Customer, error)
+
+// WithCustomerLookup lets the read-only paths of a request (a customer's
+// contacts, interactions, histories) find the customer through lookup, a
+// request's batch loader that already holds the customers it listed,
+// instead of reading each customer again.
+func WithCustomerLookup(ctx context.Context, lookup CustomerLookup) context.Context {
+	return context.WithValue(ctx, lookupKey{}, lookup)
+}
+
+// visible is readable for paths that only read: it may use the request's
+// customer lookup. Writes use readable, which reads consistently.
+func (s *Service) visible(ctx context.Context, u *User, id string) (*Customer, error) {
+	lookup, ok := ctx.Value(lookupKey{}).(CustomerLookup)
+	if !ok {
+		return s.readable(ctx, u, id)
+	}
+	if err := checkID("customerId", id); err != nil {
+		return nil, err
+	}
+	c, err := lookup(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +117,9 @@ func (s *Service) readable(ctx context.Context, u *User, id string) (*Customer, 
 func (s *Service) Customer(ctx context.Context, id string) (*Customer, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
 	return s.readable(ctx, u, id)
@@ -120,6 +160,9 @@ func (s *Service) Customer360(ctx context.Context, id string, recent int) (*Cust
 	}
 	if recent < 0 || recent > MaxPageSize {
 		return nil, Invalid("recentInteractions", "must be between 0 and %d", MaxPageSize)
+	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
 	}
 	v, err := s.Store.Customer360(ctx, id, recent)
 	if err != nil {
@@ -277,6 +320,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if err != nil {
 		return nil, err
 	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	prev, err := s.readable(ctx, u, id)
 	if err != nil {
 		return nil, err
@@ -397,6 +443,9 @@ func (s *Service) RestoreCustomer(ctx context.Context, id string, expectedVersio
 func (s *Service) setStatus(ctx context.Context, id string, expectedVersion int, st Status) (*Customer, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
 	prev, err := s.readable(ctx, u, id)

@@ -12,7 +12,7 @@ func (s *Service) Contacts(ctx context.Context, customerID string) ([]*Contact, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.readable(ctx, u, customerID); err != nil {
+	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
 	return s.Store.Contacts(ctx, customerID)
@@ -81,44 +81,53 @@ func (s *Service) demotePrimary(ctx context.Context, ch *Change, u *User) error 
 	return nil
 }
 
-// UpdateContact changes a contact; expectedVersion is the contact's.
+// UpdateContact changes a contact; expectedVersion is the contact's. The
+// customer's profile is written too, so that changes of the primary flag
+// on two contacts at once cannot both win.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) UpdateContact(ctx context.Context, customerID, contactID string, expectedVersion int, upd ContactUpdate) (*Contact, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.editable(ctx, u, customerID, canEdit, "update a contact of"); err != nil {
+	if err := checkID("contactId", contactID); err != nil {
 		return nil, err
 	}
-	prev, err := s.Store.Contact(ctx, customerID, contactID)
+	var next *Contact
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		c, err := s.editable(ctx, u, customerID, canEdit, "update a contact of")
+		if err != nil {
+			return nil, err
+		}
+		prev, err := s.Store.Contact(ctx, customerID, contactID)
+		if err != nil {
+			return nil, err
+		}
+		if prev.Version != expectedVersion {
+			return nil, staleVersion("contact", contactID, expectedVersion, prev.Version)
+		}
+		next = prev.Clone()
+		set(&next.Name, upd.Name)
+		set(&next.Title, upd.Title)
+		set(&next.Role, upd.Role)
+		set(&next.Primary, upd.Primary)
+		if upd.Phones != nil {
+			next.Phones = slices.Clone(upd.Phones)
+		}
+		if upd.Emails != nil {
+			next.Emails = slices.Clone(upd.Emails)
+		}
+		if err := validateContact(next); err != nil {
+			return nil, err
+		}
+		next.Version++
+		next.UpdatedAt, next.UpdatedBy = s.now(), u.ID
+		nc := c.Clone()
+		s.touch(nc, u)
+		ch := &Change{CustomerPrev: c, Customer: nc, ContactPrev: prev, Contact: next}
+		return ch, s.demotePrimary(ctx, ch, u)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if prev.Version != expectedVersion {
-		return nil, staleVersion("contact", contactID, expectedVersion, prev.Version)
-	}
-	next := prev.Clone()
-	set(&next.Name, upd.Name)
-	set(&next.Title, upd.Title)
-	set(&next.Role, upd.Role)
-	set(&next.Primary, upd.Primary)
-	if upd.Phones != nil {
-		next.Phones = slices.Clone(upd.Phones)
-	}
-	if upd.Emails != nil {
-		next.Emails = slices.Clone(upd.Emails)
-	}
-	if err := validateContact(next); err != nil {
-		return nil, err
-	}
-	next.Version++
-	next.UpdatedAt, next.UpdatedBy = s.now(), u.ID
-	ch := &Change{ContactPrev: prev, Contact: next}
-	if err := s.demotePrimary(ctx, ch, u); err != nil {
-		return nil, err
-	}
-	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, err
 	}
 	return next, nil
@@ -129,6 +138,9 @@ func (s *Service) UpdateContact(ctx context.Context, customerID, contactID strin
 func (s *Service) RemoveContact(ctx context.Context, customerID, contactID string, expectedVersion int) (*Contact, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkID("contactId", contactID); err != nil {
 		return nil, err
 	}
 	var removed *Contact

@@ -82,6 +82,9 @@ func (s *Service) Template(ctx context.Context, id string, version int) (*Templa
 	if err := staff(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return s.Store.Template(ctx, id, version)
 }
 
@@ -120,9 +123,12 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	at := now
 	if in.EvaluatedAt != nil {
 		at = in.EvaluatedAt.UTC().Truncate(time.Millisecond)
-		if at.After(now.Add(maxFutureSkew)) {
-			return nil, Invalid("input.evaluatedAt", "must not be more than a day in the future")
+		if err := checkEventTime("input.evaluatedAt", at, now); err != nil {
+			return nil, err
 		}
+	}
+	if err := checkID("input.templateId", in.TemplateID); err != nil {
+		return nil, err
 	}
 	if _, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate"); err != nil {
 		return nil, err
@@ -191,7 +197,7 @@ func (s *Service) Evaluations(ctx context.Context, customerID string, p PageRequ
 	if err := checkPage(&p); err != nil {
 		return nil, err
 	}
-	if _, err := s.readable(ctx, u, customerID); err != nil {
+	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
 	return s.Store.ListEvaluations(ctx, customerID, p)

@@ -57,7 +57,7 @@ func (s *Service) GradeHistory(ctx context.Context, customerID string, p PageReq
 	if err := checkPage(&p); err != nil {
 		return nil, err
 	}
-	if _, err := s.readable(ctx, u, customerID); err != nil {
+	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
 	return s.Store.ListGradeChanges(ctx, customerID, p)

@@ -42,11 +42,11 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 	if err := validateInteraction(it); err != nil {
 		return nil, err
 	}
-	if it.OccurredAt.After(now.Add(maxFutureSkew)) {
-		return nil, Invalid("input.occurredAt", "must not be more than a day in the future")
+	if err := checkEventTime("input.occurredAt", it.OccurredAt, now); err != nil {
+		return nil, err
 	}
-	if it.OccurredAt.Before(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		return nil, Invalid("input.occurredAt", "must be after 1970")
+	if err := checkID("input.customerId", it.CustomerID); err != nil {
+		return nil, err
 	}
 	priority := in.Priority
 	switch {
@@ -58,13 +58,22 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		return nil, Invalid("input.priority", "must be one of %v", Priorities)
 	}
 	it.ID = s.newID(it.OccurredAt)
-	if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
-		return nil, err
-	}
+	contactChecked := false
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		c, err := s.editable(ctx, u, it.CustomerID, canWork, "log an interaction on")
 		if err != nil {
 			return nil, err
+		}
+		// Crediting someone else with the interaction (which can satisfy
+		// their pool claim) is for those who assign work.
+		if it.HandledBy != u.ID && !canAssign(u, c) {
+			return nil, &Error{Code: EFORBIDDEN, Field: "input.handledBy", Message: "you may log only interactions you handled"}
+		}
+		if !contactChecked {
+			if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
+				return nil, err
+			}
+			contactChecked = true
 		}
 		next := c.Clone()
 		next.InteractionCount++
@@ -111,6 +120,9 @@ func (s *Service) checkContact(ctx context.Context, customerID, contactID string
 func (s *Service) UpdateInteraction(ctx context.Context, k InteractionKey, expectedVersion int, upd InteractionUpdate) (*Interaction, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", k.ID); err != nil {
 		return nil, err
 	}
 	var next *Interaction
@@ -183,7 +195,15 @@ func (s *Service) Interactions(ctx context.Context, customerID string, r TimeRan
 	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
 		return nil, Invalid("to", "must not be before from")
 	}
-	c, err := s.readable(ctx, u, customerID)
+	for _, t := range []struct {
+		field string
+		t     time.Time
+	}{{"from", r.From}, {"to", r.To}} {
+		if !t.t.IsZero() && t.t.Before(epoch) {
+			return nil, Invalid(t.field, "must be after 1970")
+		}
+	}
+	c, err := s.visible(ctx, u, customerID)
 	if err != nil {
 		return nil, err
 	}

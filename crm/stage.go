@@ -90,7 +90,7 @@ func (s *Service) StageHistory(ctx context.Context, customerID string, p PageReq
 	if err := checkPage(&p); err != nil {
 		return nil, err
 	}
-	if _, err := s.readable(ctx, u, customerID); err != nil {
+	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
 	return s.Store.ListStageChanges(ctx, customerID, p)

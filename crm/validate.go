@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -167,6 +168,31 @@ func validateCustomer(cu *Customer) error {
 	return c.result()
 }
 
+// MaxIDLen bounds ids taken from callers; ours are 26-character ULIDs.
+const MaxIDLen = 64
+
+// checkID refuses an id no record can have, before it reaches a key.
+func checkID(field, id string) error {
+	if id == "" || len(id) > MaxIDLen || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == '#' }) {
+		return Invalid(field, "is not a valid id")
+	}
+	return nil
+}
+
+// epoch is the earliest time an id can carry (ULIDs start in 1970).
+var epoch = time.Unix(0, 0).UTC()
+
+// checkEventTime refuses times before 1970 or more than a day ahead.
+func checkEventTime(field string, t, now time.Time) error {
+	switch {
+	case t.Before(epoch):
+		return Invalid(field, "must be after 1970")
+	case t.After(now.Add(maxFutureSkew)):
+		return Invalid(field, "must not be more than a day in the future")
+	}
+	return nil
+}
+
 func validateContact(ct *Contact) error {
 	var c checker
 	ct.Name = strings.TrimSpace(ct.Name)
@@ -186,6 +212,7 @@ func validateInteraction(in *Interaction) error {
 	c.text("input.subject", in.Subject, 0, MaxSubjectLen)
 	c.text("input.content", in.Content, 0, MaxContentLen)
 	c.text("input.outcome", in.Outcome, 0, MaxOutcomeLen)
+	c.text("input.handledBy", in.HandledBy, 0, MaxShortText)
 	if d := in.DurationSeconds; d != nil && (*d < 0 || *d > MaxDurationSecs) {
 		c.fail("input.durationSeconds", "must be between 0 and %d", MaxDurationSecs)
 	}

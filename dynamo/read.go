@@ -137,18 +137,31 @@ func (s *Store) Interactions(ctx context.Context, ks []crm.InteractionKey) (map[
 // Query: the profile, then its (bounded) contacts, then interactions newest
 // first.
 func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Customer360, error) {
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+	limit := 1 + crm.MaxContacts + recent
+	q := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND sk >= :lo"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerPK(id)), ":lo": str(sk360Lower)},
 		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(1 + crm.MaxContacts + recent)),
-	})
-	if err != nil {
-		return nil, wrap("query customer 360", err)
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	var items []map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, q)
+		if err != nil {
+			return nil, wrap("query customer 360", err)
+		}
+		items = append(items, res.Items...)
+		// One call, unless very large interactions hit DynamoDB's 1 MB page
+		// before the limit: then read on rather than return fewer.
+		if res.LastEvaluatedKey == nil || len(items) >= limit {
+			break
+		}
+		q.ExclusiveStartKey = res.LastEvaluatedKey
+		q.Limit = aws.Int32(int32(limit - len(items)))
 	}
 	v := &crm.Customer360{}
-	for _, raw := range res.Items {
+	for _, raw := range items {
 		sk := raw["sk"].(*types.AttributeValueMemberS).Value
 		switch {
 		case sk == skProfile:

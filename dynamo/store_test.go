@@ -430,3 +430,83 @@ func reverse(s []string) []string {
 	}
 	return out
 }
+
+func TestReviewedEdgesAreBadInputNotInternal(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Edges", Team: "north"})
+	old := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)
+	long := strings.Repeat("x", 3000)
+	tests := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"InteractionBefore1970", func() error {
+			_, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: c.ID, Channel: crm.ChannelPhone, Type: crm.TypeCall, OccurredAt: &old})
+			return err
+		}, "input.occurredAt"},
+		{"EvaluationBefore1970", func() error {
+			_, err := e.svc.SubmitEvaluation(as(admin), crm.EvaluationInput{CustomerID: c.ID, TemplateID: "t", Kind: crm.EvalThirdParty, EvaluatedAt: &old})
+			return err
+		}, "input.evaluatedAt"},
+		{"RangeBefore1970", func() error {
+			_, err := e.svc.Interactions(as(admin), c.ID, crm.TimeRange{From: old}, crm.PageRequest{})
+			return err
+		}, "from"},
+		{"HugeID", func() error { _, err := e.svc.Customer(as(admin), long); return err }, "id"},
+		{"HugeCustomerID", func() error { _, err := e.svc.Contacts(as(admin), long); return err }, "customerId"},
+		{"HugeHandledBy", func() error {
+			_, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: c.ID, Channel: crm.ChannelPhone, Type: crm.TypeCall, HandledBy: long})
+			return err
+		}, "input.handledBy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var de *crm.Error
+			if err := tt.call(); !asErr(err, &de) || de.Code != crm.EINVALID || de.Field != tt.field {
+				t.Fatalf("err = %v, want BAD_USER_INPUT on %s", err, tt.field)
+			}
+		})
+	}
+	// Only those who assign work may credit an interaction to someone else.
+	if _, err := e.svc.LogInteraction(as(sales1), crm.InteractionInput{CustomerID: mustCreate(t, e, sales1, crm.CustomerInput{Name: "Own"}).ID,
+		Channel: crm.ChannelPhone, Type: crm.TypeCall, HandledBy: "sales-2"}); code(err) != crm.EFORBIDDEN {
+		t.Fatalf("crediting another user: %v", err)
+	}
+}
+
+func TestConcurrentPrimaryContactChangesLeaveOnePrimary(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Two contacts"})
+	var ids []string
+	for _, n := range []string{"A", "B", "C"} {
+		ct, err := e.svc.AddContact(as(admin), c.ID, crm.ContactInput{Name: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ct.ID)
+	}
+	yes := true
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = e.svc.UpdateContact(as(admin), c.ID, id, 1, crm.ContactUpdate{Primary: &yes})
+		}()
+	}
+	wg.Wait()
+	all, err := e.svc.Contacts(as(admin), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primaries := 0
+	for _, ct := range all {
+		if ct.Primary {
+			primaries++
+		}
+	}
+	if primaries != 1 {
+		t.Fatalf("%d primary contacts after concurrent changes, want 1", primaries)
+	}
+}

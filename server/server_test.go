@@ -480,3 +480,30 @@ func TestClaimFromThePoolThroughGraphQL(t *testing.T) {
 		t.Fatalf("second claim: %+v", r.Errors)
 	}
 }
+
+func TestNestedListsDoNotReReadTheirCustomer(t *testing.T) {
+	e := mustEnv(t)
+	for i := range 5 {
+		id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": fmt.Sprint("Org ", i), "region": "west"})
+		e.mustDo(t, "admin", `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Li"}) { id } }`, map[string]any{"c": id}, nil)
+	}
+	e.resetOps()
+	var out struct {
+		Customers struct {
+			Edges []struct {
+				Node struct{ Contacts []struct{ Name string } }
+			}
+		}
+	}
+	e.mustDo(t, "admin", `{ customers(filter: {region: "west"}) { edges { node { contacts { name } } } } }`, nil, &out)
+	// One Query for the list, one Query per customer's contacts: no
+	// per-customer GetItem to authorize them.
+	if ops := e.takeOps(); len(ops) != 1+5 || slices.Contains(ops, "GetItem") || slices.Contains(ops, "BatchGetItem") {
+		t.Fatalf("DynamoDB calls %v, want 6 Queries", ops)
+	}
+	for _, edge := range out.Customers.Edges {
+		if len(edge.Node.Contacts) != 1 {
+			t.Fatalf("contacts missing: %+v", out)
+		}
+	}
+}

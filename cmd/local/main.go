@@ -53,7 +53,8 @@ func run() error {
 	}
 	// Listen before anything else: PORT=0 picks a free port, and the dev
 	// issuer's URL must name the port actually served.
-	ln, err := net.Listen("tcp", ":"+or(os.Getenv("PORT"), "8080"))
+	// Loopback only: GraphiQL comes signed in as the demo admin.
+	ln, err := net.Listen("tcp", "127.0.0.1:"+or(os.Getenv("PORT"), "8080"))
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func run() error {
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
 	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
-	if err := seedOnce(ctx, svc, log); err != nil {
+	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded")); err != nil {
 		return err
 	}
 
@@ -150,14 +151,20 @@ func startDynamoLocal(ctx context.Context, localDir string) (*ddblocal.Process, 
 	return ddblocal.Start(ctx, ddblocal.Options{JarDir: jar, DBPath: dataDir})
 }
 
-// seedOnce fills an empty table with the demo data.
-func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger) error {
+// seedOnce fills an empty table with the demo data. A marker file records
+// that seeding finished, so an interrupted first run is reported instead
+// of silently leaving half the demo data.
+func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker string) error {
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
 	admin := crm.NewContextWithUser(ctx, &demo.Users[0])
 	page, err := svc.Customers(admin, crm.CustomerFilter{IncludeArchived: true}, crm.PageRequest{First: 1})
 	if err != nil {
 		return fmt.Errorf("check for demo data: %w", err)
 	}
 	if len(page.Items) > 0 {
+		log.Warn("the table holds customers but demo seeding never finished; delete the local data directory to seed again")
 		return nil
 	}
 	fmt.Fprintln(os.Stderr, "Seeding demo data (200 customers with history, once)…")
@@ -166,7 +173,7 @@ func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger) error {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
 	log.Info("demo data seeded", "customers", 200, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600)
 }
 
 // cursorSecret returns the local cursor-signing secret, made once.
