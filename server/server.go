@@ -70,6 +70,9 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	gql.SetParserTokenLimit(parserTokens)
+	// The shape check is bounded by its limits; it runs before the
+	// complexity count, which would expand every fragment.
+	gql.Use(shapeLimit{})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	if opts.Introspection {
 		gql.Use(extension.Introspection{})
