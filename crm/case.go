@@ -229,17 +229,7 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 // Cases lists a customer's cases, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) Cases(ctx context.Context, customerID string, p PageRequest) (*Page[*Case], error) {
-	u, err := currentUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPage(&p); err != nil {
-		return nil, err
-	}
-	if _, err := s.visible(ctx, u, customerID); err != nil {
-		return nil, err
-	}
-	return s.Store.ListCases(ctx, customerID, p)
+	return customerList(ctx, s, customerID, p, s.Store.ListCases)
 }
 
 // EscalateOverdue escalates every open case past its due time that is not

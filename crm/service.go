@@ -498,3 +498,20 @@ func isConflict(err error) bool {
 // Me returns the signed-in caller.
 // Errors: UNAUTHENTICATED.
 func (s *Service) Me(ctx context.Context) (*User, error) { return currentUser(ctx) }
+
+// customerList reads one of a customer's lists after checking the page
+// request and the caller's right to read the customer.
+func customerList[T any](ctx context.Context, s *Service, customerID string, p PageRequest,
+	list func(context.Context, string, PageRequest) (*Page[T], error)) (*Page[T], error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPage(&p); err != nil {
+		return nil, err
+	}
+	if _, err := s.visible(ctx, u, customerID); err != nil {
+		return nil, err
+	}
+	return list(ctx, customerID, p)
+}

@@ -190,15 +190,5 @@ func addRecentEvaluation(c *Customer, ev Evaluation) {
 // Evaluations lists a customer's evaluations, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) Evaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error) {
-	u, err := currentUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPage(&p); err != nil {
-		return nil, err
-	}
-	if _, err := s.visible(ctx, u, customerID); err != nil {
-		return nil, err
-	}
-	return s.Store.ListEvaluations(ctx, customerID, p)
+	return customerList(ctx, s, customerID, p, s.Store.ListEvaluations)
 }

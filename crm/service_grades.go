@@ -50,15 +50,5 @@ func (s *Service) SetGrade(ctx context.Context, customerID, level, reason string
 // GradeHistory lists a customer's grade changes, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) GradeHistory(ctx context.Context, customerID string, p PageRequest) (*Page[*GradeChange], error) {
-	u, err := currentUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPage(&p); err != nil {
-		return nil, err
-	}
-	if _, err := s.visible(ctx, u, customerID); err != nil {
-		return nil, err
-	}
-	return s.Store.ListGradeChanges(ctx, customerID, p)
+	return customerList(ctx, s, customerID, p, s.Store.ListGradeChanges)
 }

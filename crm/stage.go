@@ -83,15 +83,5 @@ func (s *Service) ChangeStage(ctx context.Context, id string, stage Stage, reaso
 // StageHistory lists a customer's stage changes, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) StageHistory(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error) {
-	u, err := currentUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPage(&p); err != nil {
-		return nil, err
-	}
-	if _, err := s.visible(ctx, u, customerID); err != nil {
-		return nil, err
-	}
-	return s.Store.ListStageChanges(ctx, customerID, p)
+	return customerList(ctx, s, customerID, p, s.Store.ListStageChanges)
 }

@@ -2,6 +2,7 @@ package lambdahttp
 
 import (
 	"context"
+	"io"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -28,4 +29,10 @@ func (h logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h logHandler) WithGroup(name string) slog.Handler {
 	return logHandler{h.Handler.WithGroup(name)}
+}
+
+// NewLogger is a function's JSON logger whose lines carry the Lambda
+// request id of the invocation they belong to.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }

@@ -9,13 +9,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/crm"
@@ -42,17 +38,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(lambdahttp.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	log := lambdahttp.NewLogger(os.Stdout, cfg.LogLevel)
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	db, err := dynamo.NewClient(context.Background(), cfg.DynamoEndpoint)
 	if err != nil {
-		return fmt.Errorf("load AWS config: %w", err)
+		return err
 	}
-	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
-		if cfg.DynamoEndpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.DynamoEndpoint)
-		}
-	})
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
 	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
 

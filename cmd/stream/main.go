@@ -32,7 +32,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(lambdahttp.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	log := lambdahttp.NewLogger(os.Stdout, cfg.LogLevel)
 	c := &consumer{log: log, process: func(context.Context, events.DynamoDBEventRecord) error { return nil }}
 	lambda.Start(c.handle)
 	return nil
