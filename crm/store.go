@@ -82,6 +82,10 @@ type Store interface {
 	// reading within a bounded budget until the page is full.
 	ListCustomers(ctx context.Context, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
 
+	// CustomersByNameBucket returns the customers whose NameBucket is
+	// bucket (at most a few hundred are read).
+	CustomersByNameBucket(ctx context.Context, bucket string) ([]*Customer, error)
+
 	Contacts(ctx context.Context, customerID string) ([]*Contact, error)
 	Contact(ctx context.Context, customerID, id string) (*Contact, error)
 

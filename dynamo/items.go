@@ -71,6 +71,9 @@ type customerItem struct {
 	GTeam   string `dynamodbav:"gTeam,omitempty"`
 	GList   string `dynamodbav:"gList,omitempty"`
 	GSort   string `dynamodbav:"gSort,omitempty"`
+	// GName/GNameSort group customers by NameBucket for duplicate search.
+	GName     string `dynamodbav:"gName,omitempty"`
+	GNameSort string `dynamodbav:"gNameSort,omitempty"`
 	// GDue/GDueAt index active claims by expiry (sparse: absent otherwise).
 	GDue   string `dynamodbav:"gDue,omitempty"`
 	GDueAt string `dynamodbav:"gDueAt,omitempty"`
@@ -147,6 +150,9 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		it.GOwner = poolKey(c.Region)
 	} else {
 		it.GOwner = ownerKey(c.OwnerID)
+	}
+	if b := crm.NameBucket(c.Name); b != "" {
+		it.GName, it.GNameSort = "NAME#"+b, it.NameKey+"#"+c.ID
 	}
 	it.LastHolder, it.ReturnedAt = c.LastHolder, c.ReturnedAt
 	if cl := c.Claim; cl != nil {

@@ -42,6 +42,7 @@ const (
 	idxTeam   = "byTeam"
 	idxList   = "byList"
 	idxDue    = "byDue"
+	idxName   = "byName"
 )
 
 // indexKeyAttr is the partition key attribute of each index; all share gSort.

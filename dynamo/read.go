@@ -265,3 +265,38 @@ func (s *Store) queryDue(ctx context.Context, kind string, before time.Time, eac
 		}
 	}
 }
+
+// nameBucketRead bounds a duplicate search: a bucket is the customers whose
+// names start with the same two letters.
+const nameBucketRead = 500
+
+// CustomersByNameBucket reads the customers of one name bucket from the
+// byName index, at most nameBucketRead of them.
+func (s *Store) CustomersByNameBucket(ctx context.Context, bucket string) ([]*crm.Customer, error) {
+	var out []*crm.Customer
+	q := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(idxName),
+		KeyConditionExpression:    aws.String("gName = :b"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":b": str("NAME#" + bucket)},
+		Limit:                     aws.Int32(nameBucketRead),
+	}
+	for {
+		res, err := s.db.Query(ctx, q)
+		if err != nil {
+			return nil, wrap("query name bucket", err)
+		}
+		for _, raw := range res.Items {
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, fmt.Errorf("unmarshal customer: %w", err)
+			}
+			out = append(out, fromCustomerItem(&it))
+		}
+		if res.LastEvaluatedKey == nil || len(out) >= nameBucketRead {
+			return out, nil
+		}
+		q.ExclusiveStartKey = res.LastEvaluatedKey
+		q.Limit = aws.Int32(int32(nameBucketRead - len(out)))
+	}
+}

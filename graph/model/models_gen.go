@@ -387,6 +387,14 @@ type DimensionScore struct {
 	Score float64 `json:"score"`
 }
 
+// A customer whose name is close to the one searched for.
+type DuplicateCandidate struct {
+	// The customer.
+	Customer *Customer `json:"customer"`
+	// Name similarity from 0.5 to 1: the better of word overlap (order and legal suffixes such as Co., Ltd. or 有限公司 ignored) and edit similarity (typos).
+	Score float64 `json:"score"`
+}
+
 // A scored evaluation of a customer. The scores are computed by the server.
 type Evaluation struct {
 	// Id (ULID, time part = evaluatedAt).
