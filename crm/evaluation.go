@@ -119,5 +119,6 @@ type EvaluationInput struct {
 	EvaluatedAt     *time.Time // default: now
 }
 
-// RecentEvaluationsKept is how many evaluations the profile carries.
-const RecentEvaluationsKept = 3
+// RecentEvaluationsKept is how many evaluations the profile carries; the
+// rolling indexes are computed from them.
+const RecentEvaluationsKept = 5

@@ -19,6 +19,9 @@ type Service struct {
 	Now func() time.Time
 	// Pool governs claims from the public pool.
 	Pool PoolPolicy
+	// ForbidOwnReview refuses an INTERNAL_REVIEW of a customer by its own
+	// owner: the conflict of interest of SPEC §4.
+	ForbidOwnReview bool
 
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
@@ -26,7 +29,7 @@ type Service struct {
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, entropy: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.

@@ -3,6 +3,7 @@ package crm
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -130,8 +131,13 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	if err := checkID("input.templateId", in.TemplateID); err != nil {
 		return nil, err
 	}
-	if _, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate"); err != nil {
+	cust, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate")
+	if err != nil {
 		return nil, err
+	}
+	if s.ForbidOwnReview && in.Kind == EvalInternalReview && cust.OwnerID == u.ID {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.kind",
+			Message: fmt.Sprintf("conflict of interest: you own customer %s; its internal review must come from someone else", cust.ID)}
 	}
 	t, err := s.Store.Template(ctx, in.TemplateID, in.TemplateVersion)
 	if ErrorCode(err) == ENOTFOUND {
@@ -164,8 +170,10 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	return ev, nil
 }
 
-// addRecentEvaluation keeps the newest evaluations on the profile and takes
-// the indexes from the newest one that scores each dimension.
+// addRecentEvaluation keeps the newest evaluations on the profile and
+// recomputes the indexes from them: for each dimension, the mean over the
+// evaluators of each one's newest score, so several evaluators are
+// combined and no single one outweighs the others by scoring often.
 func addRecentEvaluation(c *Customer, ev Evaluation) {
 	c.RecentEvaluations = append(c.RecentEvaluations, ev.Clone())
 	slices.SortFunc(c.RecentEvaluations, func(a, b Evaluation) int {
@@ -178,11 +186,19 @@ func addRecentEvaluation(c *Customer, ev Evaluation) {
 		d   Dimension
 		dst **float64
 	}{{DimSatisfaction, &c.SatisfactionIndex}, {DimLoyalty, &c.LoyaltyIndex}, {DimTrust, &c.TrustIndex}} {
-		for _, e := range c.RecentEvaluations {
-			if v, ok := e.DimensionScore(idx.d); ok {
-				*idx.dst = ptr(v)
-				break
+		seen := map[string]bool{}
+		sum, n := 0.0, 0
+		for _, e := range c.RecentEvaluations { // newest first
+			v, ok := e.DimensionScore(idx.d)
+			if !ok || seen[e.EvaluatorID] {
+				continue
 			}
+			seen[e.EvaluatorID] = true
+			sum += v
+			n++
+		}
+		if n > 0 {
+			*idx.dst = ptr(round2(sum / float64(n)))
 		}
 	}
 }

@@ -2736,13 +2736,13 @@ type Customer {
   team: String
   "The current grade and why."
   grade: CurrentGrade!
-  "Satisfaction index 0–100 from the latest evaluation scoring satisfaction."
+  "Satisfaction index 0–100: over the five latest evaluations, the mean of each evaluator's newest satisfaction score."
   satisfactionIndex: Float
-  "Loyalty index 0–100 from the latest evaluation scoring loyalty."
+  "Loyalty index 0–100: over the five latest evaluations, the mean of each evaluator's newest loyalty score."
   loyaltyIndex: Float
-  "Trust index 0–100 from the latest evaluation scoring trust."
+  "Trust index 0–100: over the five latest evaluations, the mean of each evaluator's newest trust score."
   trustIndex: Float
-  "The three latest evaluations, newest first (kept on the profile: no extra read)."
+  "The five latest evaluations, newest first (kept on the profile: no extra read)."
   recentEvaluations: [Evaluation!]!
   "When the latest interaction happened."
   lastInteractionAt: DateTime
@@ -3243,6 +3243,8 @@ extend type Mutation {
   """
   Scores a customer against a template version. The server computes the overall
   and per-dimension scores and updates the customer's indexes in the same write.
+  FORBIDDEN when the caller owns the customer and the kind is INTERNAL_REVIEW
+  (conflict of interest).
   """
   submitEvaluation(
     "The evaluation."

@@ -285,13 +285,13 @@ type Customer struct {
 	Team *string `json:"team,omitempty"`
 	// The current grade and why.
 	Grade *CurrentGrade `json:"grade"`
-	// Satisfaction index 0–100 from the latest evaluation scoring satisfaction.
+	// Satisfaction index 0–100: over the five latest evaluations, the mean of each evaluator's newest satisfaction score.
 	SatisfactionIndex *float64 `json:"satisfactionIndex,omitempty"`
-	// Loyalty index 0–100 from the latest evaluation scoring loyalty.
+	// Loyalty index 0–100: over the five latest evaluations, the mean of each evaluator's newest loyalty score.
 	LoyaltyIndex *float64 `json:"loyaltyIndex,omitempty"`
-	// Trust index 0–100 from the latest evaluation scoring trust.
+	// Trust index 0–100: over the five latest evaluations, the mean of each evaluator's newest trust score.
 	TrustIndex *float64 `json:"trustIndex,omitempty"`
-	// The three latest evaluations, newest first (kept on the profile: no extra read).
+	// The five latest evaluations, newest first (kept on the profile: no extra read).
 	RecentEvaluations []*Evaluation `json:"recentEvaluations"`
 	// When the latest interaction happened.
 	LastInteractionAt *time.Time `json:"lastInteractionAt,omitempty"`
