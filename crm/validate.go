@@ -86,36 +86,29 @@ func (c *checker) number(field string, v *float64, min, max float64) {
 	}
 }
 
-// phones normalizes in place and refuses invalid or repeated numbers.
-func (c *checker) phones(field string, phones []string, max int) {
-	c.count(field, len(phones), max)
-	for i, p := range phones {
-		n, ok := NormalizePhone(p)
+// normalized normalizes a list in place with norm and refuses invalid or
+// repeated values; rule says what a valid value is.
+func (c *checker) normalized(field string, vals []string, max int, norm func(string) (string, bool), rule string) {
+	c.count(field, len(vals), max)
+	for i, v := range vals {
+		n, ok := norm(v)
 		if !ok {
-			c.fail(fmt.Sprintf("%s[%d]", field, i), "must be a phone number of 6 to 15 digits, optionally starting with +")
+			c.fail(fmt.Sprintf("%s[%d]", field, i), "%s", rule)
 			return
 		}
-		if slices.Contains(phones[:i], n) {
+		if slices.Contains(vals[:i], n) {
 			c.fail(fmt.Sprintf("%s[%d]", field, i), "repeats %s", n)
 		}
-		phones[i] = n
+		vals[i] = n
 	}
 }
 
-// emails normalizes in place and refuses invalid or repeated addresses.
+func (c *checker) phones(field string, phones []string, max int) {
+	c.normalized(field, phones, max, NormalizePhone, "must be a phone number of 6 to 15 digits, optionally starting with +")
+}
+
 func (c *checker) emails(field string, emails []string, max int) {
-	c.count(field, len(emails), max)
-	for i, e := range emails {
-		n, ok := NormalizeEmail(e)
-		if !ok {
-			c.fail(fmt.Sprintf("%s[%d]", field, i), "must be an email address like name@example.com")
-			return
-		}
-		if slices.Contains(emails[:i], n) {
-			c.fail(fmt.Sprintf("%s[%d]", field, i), "repeats %s", n)
-		}
-		emails[i] = n
-	}
+	c.normalized(field, emails, max, NormalizeEmail, "must be an email address like name@example.com")
 }
 
 // validateCustomer normalizes and checks a customer about to be written.

@@ -149,46 +149,50 @@ func pageInfo[T any](p *crm.Page[T]) *model.PageInfo {
 	return pi
 }
 
-func customerConnection(p *crm.Page[*crm.Customer]) *model.CustomerConnection {
-	c := &model.CustomerConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.CustomerEdge{}}
+// edges builds a connection's edges, each with its item's cursor.
+func edges[T, E any](p *crm.Page[T], edge func(cursor string, item T) E) []E {
+	out := make([]E, len(p.Items))
 	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.CustomerEdge{Cursor: p.Cursors[i], Node: toCustomer(it)})
+		out[i] = edge(p.Cursors[i], it)
 	}
-	return c
+	return out
+}
+
+func customerConnection(p *crm.Page[*crm.Customer]) *model.CustomerConnection {
+	return &model.CustomerConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.Customer) *model.CustomerEdge {
+			return &model.CustomerEdge{Cursor: cursor, Node: toCustomer(it)}
+		})}
 }
 
 func interactionConnection(p *crm.Page[*crm.Interaction]) *model.InteractionConnection {
-	c := &model.InteractionConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.InteractionEdge{}}
-	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.InteractionEdge{Cursor: p.Cursors[i], Node: toInteraction(it)})
-	}
-	return c
+	return &model.InteractionConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.Interaction) *model.InteractionEdge {
+			return &model.InteractionEdge{Cursor: cursor, Node: toInteraction(it)}
+		})}
 }
 
 func gradeChangeConnection(p *crm.Page[*crm.GradeChange]) *model.GradeChangeConnection {
-	c := &model.GradeChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.GradeChangeEdge{}}
-	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.GradeChangeEdge{Cursor: p.Cursors[i], Node: toGradeChange(it)})
-	}
-	return c
+	return &model.GradeChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.GradeChange) *model.GradeChangeEdge {
+			return &model.GradeChangeEdge{Cursor: cursor, Node: toGradeChange(it)}
+		})}
 }
 
 func evaluationConnection(p *crm.Page[*crm.Evaluation]) *model.EvaluationConnection {
-	c := &model.EvaluationConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.EvaluationEdge{}}
-	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.EvaluationEdge{Cursor: p.Cursors[i], Node: toEvaluation(it)})
-	}
-	return c
+	return &model.EvaluationConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.Evaluation) *model.EvaluationEdge {
+			return &model.EvaluationEdge{Cursor: cursor, Node: toEvaluation(it)}
+		})}
 }
 
 func stageChangeConnection(p *crm.Page[*crm.StageChange]) *model.StageChangeConnection {
-	c := &model.StageChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.StageChangeEdge{}}
-	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.StageChangeEdge{Cursor: p.Cursors[i], Node: &model.StageChange{
-			ID: it.ID, CustomerID: it.CustomerID, From: model.LifecycleStage(it.From), To: model.LifecycleStage(it.To),
-			Reason: opt(it.Reason), By: it.By, At: it.At}})
-	}
-	return c
+	return &model.StageChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.StageChange) *model.StageChangeEdge {
+			return &model.StageChangeEdge{Cursor: cursor, Node: &model.StageChange{
+				ID: it.ID, CustomerID: it.CustomerID, From: model.LifecycleStage(it.From), To: model.LifecycleStage(it.To),
+				Reason: opt(it.Reason), By: it.By, At: it.At}}
+		})}
 }
 
 func toCase(c *crm.Case) *model.Case {
@@ -205,19 +209,17 @@ func toCase(c *crm.Case) *model.Case {
 }
 
 func caseConnection(p *crm.Page[*crm.Case]) *model.CaseConnection {
-	c := &model.CaseConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.CaseEdge{}}
-	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.CaseEdge{Cursor: p.Cursors[i], Node: toCase(it)})
-	}
-	return c
+	return &model.CaseConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.Case) *model.CaseEdge {
+			return &model.CaseEdge{Cursor: cursor, Node: toCase(it)}
+		})}
 }
 
 func templateConnection(p *crm.Page[*crm.Template]) *model.TemplateConnection {
-	c := &model.TemplateConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total}, Edges: []*model.TemplateEdge{}}
-	for i, it := range p.Items {
-		c.Edges = append(c.Edges, &model.TemplateEdge{Cursor: p.Cursors[i], Node: toTemplate(it)})
-	}
-	return c
+	return &model.TemplateConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.Template) *model.TemplateEdge {
+			return &model.TemplateEdge{Cursor: cursor, Node: toTemplate(it)}
+		})}
 }
 
 func fromAddresses(in []*model.AddressInput) []crm.Address {
