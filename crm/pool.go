@@ -213,10 +213,11 @@ type Handover struct {
 	Failed []string
 }
 
-// HandOver gives every customer owned by from to to, for example when from
-// leaves the company; each customer keeps its whole history. A MANAGER
-// hands over only the customers of their teams. Customers are moved one
-// atomic write each, so a failure leaves the others moved and can be
+// HandOver gives every customer owned by from to to, archived ones
+// included, for example when from leaves the company; each customer keeps
+// its whole history, and its open cases that from was handling go to to. A
+// MANAGER hands over only the customers of their teams. Customers are moved
+// one atomic write each, so a failure leaves the others moved and can be
 // retried: running it again moves what is left.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) HandOver(ctx context.Context, from, to string) (*Handover, error) {
@@ -257,16 +258,65 @@ func (s *Service) HandOver(ctx context.Context, from, to string) (*Handover, err
 	}
 	h := &Handover{}
 	for _, id := range ids {
-		if _, err := s.AssignCustomer(ctx, id, to); err != nil {
-			if ErrorCode(err) == EINTERNAL || ErrorCode(err) == EUNAVAILABLE {
-				return nil, fmt.Errorf("hand over customer %s: %w", id, err)
-			}
+		err := s.handOverCustomer(ctx, u, id, from, to)
+		switch {
+		case ErrorCode(err) == EINTERNAL || ErrorCode(err) == EUNAVAILABLE:
+			return nil, fmt.Errorf("hand over customer %s: %w", id, err)
+		case err != nil:
 			h.Failed = append(h.Failed, id)
-			continue
+		default:
+			h.Moved = append(h.Moved, id)
 		}
-		h.Moved = append(h.Moved, id)
 	}
 	return h, nil
+}
+
+// handOverCustomer gives one customer of from to to, archived ones too, and
+// the customer's open cases that from was handling.
+func (s *Service) handOverCustomer(ctx context.Context, u *User, id, from, to string) error {
+	err := s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.readable(ctx, u, id)
+		if err != nil {
+			return nil, err
+		}
+		if !canAssign(u, prev) {
+			return nil, forbidden("hand over", id)
+		}
+		if prev.OwnerID != from {
+			return nil, errNothingToDo // moved meanwhile
+		}
+		next := prev.Clone()
+		next.OwnerID, next.Claim = to, nil
+		s.touch(next, u)
+		return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
+	})
+	if err != nil && err != errNothingToDo {
+		return err
+	}
+	for p := (PageRequest{First: MaxPageSize}); ; {
+		page, err := s.Store.ListCases(ctx, id, p)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Items {
+			if !c.Status.IsOpen() || c.AssignedTo != from {
+				continue
+			}
+			next := c.Clone()
+			next.AssignedTo = to
+			next.Transitions = append(next.Transitions, CaseTransition{From: c.Status, To: c.Status, By: u.ID, At: s.now(),
+				Note: fmt.Sprintf("handed over from %s to %s", from, to)})
+			next.Version++
+			next.UpdatedAt = s.now()
+			if err := s.Store.Apply(ctx, &Change{CasePrev: c, Case: next}); err != nil {
+				return fmt.Errorf("hand over case %s: %w", c.ID, err)
+			}
+		}
+		if !page.HasNext {
+			return nil
+		}
+		p.After = page.EndCursor
+	}
 }
 
 // PoolRun is what one run of the pool job did.

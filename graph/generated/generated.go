@@ -3640,9 +3640,10 @@ extend type Mutation {
     ownerId: ID!
   ): Customer!
   """
-  Hands every customer of one owner over to another, each with its whole
-  history, e.g. when someone leaves. A MANAGER moves the customers of their
-  teams. Safe to run again: it moves what is left.
+  Hands every customer of one owner over to another, archived ones included,
+  each with its whole history, e.g. when someone leaves; their open cases that
+  the old owner was handling go to the new one. A MANAGER moves the customers of
+  their teams. Safe to run again: it moves what is left.
   """
   handOverPortfolio(
     "The current owner."
