@@ -163,8 +163,10 @@ func tableInput(props field) (*dynamodb.CreateTableInput, error) {
 	return in, nil
 }
 
-func attributeDefinitions(f field) ([]types.AttributeDefinition, error) {
-	var out []types.AttributeDefinition
+// namedPairs reads a list of {AttributeName: …, <second>: …} mappings,
+// the shape of both attribute definitions and key schemas.
+func namedPairs[T any](f field, second string, mk func(name, value string) T) ([]T, error) {
+	var out []T
 	err := f.each(func(e field) error {
 		if err := e.mapping(); err != nil {
 			return err
@@ -173,40 +175,26 @@ func attributeDefinitions(f field) ([]types.AttributeDefinition, error) {
 		if err != nil {
 			return err
 		}
-		typ, err := e.get("AttributeType").str()
+		value, err := e.get(second).str()
 		if err != nil {
 			return err
 		}
-		out = append(out, types.AttributeDefinition{
-			AttributeName: aws.String(name),
-			AttributeType: types.ScalarAttributeType(typ),
-		})
+		out = append(out, mk(name, value))
 		return nil
 	})
 	return out, err
 }
 
-func keySchema(f field) ([]types.KeySchemaElement, error) {
-	var out []types.KeySchemaElement
-	err := f.each(func(e field) error {
-		if err := e.mapping(); err != nil {
-			return err
-		}
-		name, err := e.get("AttributeName").str()
-		if err != nil {
-			return err
-		}
-		typ, err := e.get("KeyType").str()
-		if err != nil {
-			return err
-		}
-		out = append(out, types.KeySchemaElement{
-			AttributeName: aws.String(name),
-			KeyType:       types.KeyType(typ),
-		})
-		return nil
+func attributeDefinitions(f field) ([]types.AttributeDefinition, error) {
+	return namedPairs(f, "AttributeType", func(name, typ string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeType(typ)}
 	})
-	return out, err
+}
+
+func keySchema(f field) ([]types.KeySchemaElement, error) {
+	return namedPairs(f, "KeyType", func(name, typ string) types.KeySchemaElement {
+		return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: types.KeyType(typ)}
+	})
 }
 
 func index(ix field) (*string, []types.KeySchemaElement, *types.Projection, error) {
