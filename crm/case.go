@@ -257,7 +257,7 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 		next.Version++
 		next.UpdatedAt = now
 		err = s.Store.Apply(ctx, &Change{CasePrev: prev, Case: next})
-		if isConflict(err) {
+		if ErrorCode(err) == ECONFLICT {
 			continue // someone worked the case meanwhile; the next run looks again
 		}
 		if err != nil {

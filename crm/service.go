@@ -3,7 +3,6 @@ package crm
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -56,7 +55,7 @@ func (s *Service) applyFresh(ctx context.Context, build func() (*Change, error))
 		if berr != nil {
 			return berr
 		}
-		if err = s.Store.Apply(ctx, ch); !isConflict(err) {
+		if err = s.Store.Apply(ctx, ch); ErrorCode(err) != ECONFLICT {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -490,12 +489,6 @@ func (s *Service) editable(ctx context.Context, u *User, id string, allowed func
 		return nil, Errorf(ECONFLICT, "customer %s is archived; restore it first", id)
 	}
 	return c, nil
-}
-
-// isConflict reports whether err is a version conflict.
-func isConflict(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Code == ECONFLICT
 }
 
 // Me returns the signed-in caller.
