@@ -108,10 +108,21 @@ type Customer struct {
 	ReturnedAt *time.Time
 
 	Grade GradeState
+	// ValueScore (0–100) is computed by the grading policy's value formula;
+	// ValueTier is the customer's percentile tier, assigned by the job and
+	// empty until it has ranked the customer.
+	ValueScore *float64
+	ValueTier  ValueTier
+	// Transactions sums the customer's TRANSACTION interactions: they feed
+	// the recency, frequency and monetary parts of the value score.
+	Transactions TransactionStats
 
 	SatisfactionIndex *float64
 	LoyaltyIndex      *float64
 	TrustIndex        *float64
+	// NPS is the Net Promoter Score (-100 to 100) over the recent
+	// evaluations that answered a would-recommend (NPS) indicator.
+	NPS *float64
 	// RecentEvaluations are the latest evaluations, newest first, kept on the
 	// profile so the 360 view needs no second read.
 	RecentEvaluations []Evaluation
@@ -134,6 +145,15 @@ type Customer struct {
 	UpdatedAt  time.Time
 	UpdatedBy  string
 	ArchivedAt *time.Time
+}
+
+// TransactionStats summarizes a customer's transactions.
+type TransactionStats struct {
+	Count int
+	// Total is the sum of the amounts, in the company's currency.
+	Total   float64
+	FirstAt *time.Time
+	LastAt  *time.Time
 }
 
 // InPool reports whether the customer has no owner.

@@ -28,6 +28,9 @@ type Indicator struct {
 	Weight    float64 // the weights of a template sum to 1
 	ScaleMin  float64
 	ScaleMax  float64
+	// NPS marks the would-recommend question (scale 0–10) whose answers
+	// make the Net Promoter Score.
+	NPS bool
 }
 
 // Template is one version of an indicator system. Versions are immutable:
@@ -88,7 +91,9 @@ type Evaluation struct {
 	Comment         string
 	Overall         float64
 	Dimensions      []DimensionScore
-	EvaluatedAt     time.Time
+	// NPS is the answer to the template's NPS indicator (0–10), if any.
+	NPS         *int
+	EvaluatedAt time.Time
 }
 
 // Clone returns a deep copy.

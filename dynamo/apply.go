@@ -269,6 +269,9 @@ func counterDims(c *crm.Customer) []string {
 	if c.Team != "" {
 		d = append(d, "TEAM#"+c.Team)
 	}
+	if c.ValueTier != "" {
+		d = append(d, "TIER#"+string(c.ValueTier))
+	}
 	for _, tag := range c.Tags {
 		d = append(d, "TAG#"+tag)
 	}

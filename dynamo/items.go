@@ -57,6 +57,7 @@ type evaluationItem struct {
 	Comment         string          `dynamodbav:"comment,omitempty"`
 	Overall         float64         `dynamodbav:"overall"`
 	Dimensions      []dimensionItem `dynamodbav:"dimensions"`
+	NPS             *int            `dynamodbav:"nps,omitempty"`
 	EvaluatedAt     time.Time       `dynamodbav:"evaluatedAt"`
 }
 
@@ -100,6 +101,10 @@ type customerItem struct {
 	LastHolder        string           `dynamodbav:"lastHolder,omitempty"`
 	ReturnedAt        *time.Time       `dynamodbav:"returnedAt,omitempty"`
 	Grade             gradeStateItem   `dynamodbav:"grade"`
+	ValueScore        *float64         `dynamodbav:"valueScore,omitempty"`
+	ValueTier         string           `dynamodbav:"valueTier,omitempty"`
+	Transactions      transactionsItem `dynamodbav:"transactions"`
+	NPS               *float64         `dynamodbav:"nps,omitempty"`
 	SatisfactionIndex *float64         `dynamodbav:"satisfactionIndex,omitempty"`
 	LoyaltyIndex      *float64         `dynamodbav:"loyaltyIndex,omitempty"`
 	TrustIndex        *float64         `dynamodbav:"trustIndex,omitempty"`
@@ -118,6 +123,13 @@ type customerItem struct {
 	UpdatedAt         time.Time        `dynamodbav:"updatedAt"`
 	UpdatedBy         string           `dynamodbav:"updatedBy"`
 	ArchivedAt        *time.Time       `dynamodbav:"archivedAt,omitempty"`
+}
+
+type transactionsItem struct {
+	Count   int        `dynamodbav:"n"`
+	Total   float64    `dynamodbav:"total"`
+	FirstAt *time.Time `dynamodbav:"firstAt,omitempty"`
+	LastAt  *time.Time `dynamodbav:"lastAt,omitempty"`
 }
 
 type claimItem struct {
@@ -139,7 +151,8 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team,
 		Grade: gradeStateItem{Level: c.Grade.Level, Source: string(c.Grade.Source), Reason: c.Grade.Reason,
 			Rule: c.Grade.Rule, By: c.Grade.By, At: c.Grade.At},
-		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex,
+		ValueScore: c.ValueScore, ValueTier: string(c.ValueTier), Transactions: transactionsItem(c.Transactions),
+		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex, NPS: c.NPS,
 		LastInteractionAt: c.LastInteractionAt, LastInteractionID: c.LastInteractionID,
 		NextFollowUpAt: c.NextFollowUpAt, InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
 		Verification: string(c.Verification), VerifiedBy: c.VerifiedBy, VerifiedAt: c.VerifiedAt,
@@ -182,7 +195,8 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		OwnerID: it.OwnerID, Team: it.Team,
 		Grade: crm.GradeState{Level: it.Grade.Level, Source: crm.GradeSource(it.Grade.Source), Reason: it.Grade.Reason,
 			Rule: it.Grade.Rule, By: it.Grade.By, At: it.Grade.At},
-		SatisfactionIndex: it.SatisfactionIndex, LoyaltyIndex: it.LoyaltyIndex, TrustIndex: it.TrustIndex,
+		ValueScore: it.ValueScore, ValueTier: crm.ValueTier(it.ValueTier), Transactions: crm.TransactionStats(it.Transactions),
+		SatisfactionIndex: it.SatisfactionIndex, LoyaltyIndex: it.LoyaltyIndex, TrustIndex: it.TrustIndex, NPS: it.NPS,
 		LastInteractionAt: it.LastInteractionAt, LastInteractionID: it.LastInteractionID,
 		NextFollowUpAt: it.NextFollowUpAt, InteractionCount: it.InteractionCount, ContactCount: it.ContactCount,
 		Verification: crm.Verification(it.Verification), VerifiedBy: it.VerifiedBy, VerifiedAt: it.VerifiedAt,
@@ -327,7 +341,7 @@ func toEvaluationItem(e *crm.Evaluation, keyed bool) *evaluationItem {
 	it := &evaluationItem{
 		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
 		Kind: string(e.Kind), EvaluatorID: e.EvaluatorID, Comment: e.Comment, Overall: e.Overall,
-		EvaluatedAt: e.EvaluatedAt,
+		NPS: e.NPS, EvaluatedAt: e.EvaluatedAt,
 	}
 	if keyed {
 		it.PK, it.SK, it.Type = customerPK(e.CustomerID), evaluationSK(e.ID), "evaluation"
@@ -345,7 +359,7 @@ func fromEvaluationItem(it *evaluationItem) *crm.Evaluation {
 	e := &crm.Evaluation{
 		ID: it.ID, CustomerID: it.CustomerID, TemplateID: it.TemplateID, TemplateVersion: it.TemplateVersion,
 		Kind: crm.EvaluationKind(it.Kind), EvaluatorID: it.EvaluatorID, Comment: it.Comment, Overall: it.Overall,
-		EvaluatedAt: it.EvaluatedAt,
+		NPS: it.NPS, EvaluatedAt: it.EvaluatedAt,
 	}
 	for _, s := range it.Scores {
 		e.Scores = append(e.Scores, crm.IndicatorScore(s))
@@ -363,6 +377,7 @@ type indicatorItem struct {
 	Weight    float64 `dynamodbav:"weight"`
 	ScaleMin  float64 `dynamodbav:"scaleMin"`
 	ScaleMax  float64 `dynamodbav:"scaleMax"`
+	NPS       bool    `dynamodbav:"nps,omitempty"`
 }
 
 type templateItem struct {
@@ -394,7 +409,7 @@ func toTemplateItem(t *crm.Template, latest bool) *templateItem {
 	}
 	for _, ind := range t.Indicators {
 		it.Indicators = append(it.Indicators, indicatorItem{Key: ind.Key, Name: ind.Name, Dimension: string(ind.Dimension),
-			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax})
+			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax, NPS: ind.NPS})
 	}
 	return it
 }
@@ -406,7 +421,7 @@ func fromTemplateItem(it *templateItem) *crm.Template {
 	}
 	for _, ind := range it.Indicators {
 		t.Indicators = append(t.Indicators, crm.Indicator{Key: ind.Key, Name: ind.Name, Dimension: crm.Dimension(ind.Dimension),
-			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax})
+			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax, NPS: ind.NPS})
 	}
 	return t
 }
