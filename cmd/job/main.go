@@ -41,7 +41,7 @@ func run() error {
 		return err
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
-	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
+	cfg.Service(svc)
 	j := &job{svc: svc, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
 	lambda.Start(j.run)
 	return nil
