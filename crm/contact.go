@@ -51,6 +51,9 @@ func (c *Contact) Clone() *Contact {
 
 // ContactInput is the data of a new contact.
 type ContactInput struct {
+	// IdempotencyKey, when set, makes a retry return the first result
+	// instead of creating again (see Idempotency).
+	IdempotencyKey string
 	Name    string
 	Title   string
 	Role    ContactRole
