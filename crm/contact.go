@@ -54,12 +54,12 @@ type ContactInput struct {
 	// IdempotencyKey, when set, makes a retry return the first result
 	// instead of creating again (see Idempotency).
 	IdempotencyKey string
-	Name    string
-	Title   string
-	Role    ContactRole
-	Phones  []string
-	Emails  []string
-	Primary bool
+	Name           string
+	Title          string
+	Role           ContactRole
+	Phones         []string
+	Emails         []string
+	Primary        bool
 }
 
 // ContactUpdate changes the fields that are non-nil.

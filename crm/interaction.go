@@ -94,7 +94,7 @@ func (i *Interaction) Clone() *Interaction {
 type InteractionInput struct {
 	// IdempotencyKey, when set, makes a retry return the first result
 	// instead of creating again (see Idempotency).
-	IdempotencyKey string
+	IdempotencyKey  string
 	CustomerID      string
 	Channel         Channel
 	Direction       Direction
