@@ -67,6 +67,8 @@ type Change struct {
 // (with ExistingID), EINVALID (bad cursor) and EUNAVAILABLE (throttled or
 // down after retries).
 type Store interface {
+	PartnerStore
+
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error
 

@@ -208,6 +208,8 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		}, "", nil, nil)
 	}
 
+	t.partnerShares(prev, next)
+
 	before, after := counterDims(prev), counterDims(next)
 	for _, d := range removed(before, after) {
 		t.add(counterPK(d), skCounter, -1)
@@ -274,6 +276,9 @@ func counterDims(c *crm.Customer) []string {
 	}
 	for _, tag := range c.Tags {
 		d = append(d, "TAG#"+tag)
+	}
+	for _, org := range shareOrgs(c) {
+		d = append(d, partnerCounterDim(org))
 	}
 	return d
 }

@@ -111,7 +111,7 @@ func run() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", issuer.Handler()))
-	mux.Handle("/", server.New(svc, verifier, log, server.Options{
+	mux.Handle("/", server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, verifier), log, server.Options{
 		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
 	}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
