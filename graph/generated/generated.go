@@ -4185,9 +4185,9 @@ extend type Mutation {
   ): PartnerOrganization!
   """
   Renames, suspends or reactivates a partner organization, or changes its masking
-  policy. CONFLICT when expectedVersion is stale. In the AWS stack, principals already
-  authorized keep the old status and policy until the authorizer's cache expires
-  (PartnerKeyCacheSeconds). ADMIN only.
+  policy. CONFLICT when expectedVersion is stale. In the AWS stack, keys already
+  authorized keep the old status and policy until the authorizer's cached answer
+  expires (60 seconds, docs/partners.md). ADMIN only.
   """
   updatePartnerOrganization(
     "The organization id."
@@ -4209,8 +4209,8 @@ extend type Mutation {
   ): IssuedApiKey!
   """
   Revokes an API key: refused from now on locally, and in the AWS stack once the
-  authorizer's cached answer expires (PartnerKeyCacheSeconds). Revoking a revoked key
-  changes nothing. ADMIN only.
+  authorizer's cached answer expires (60 seconds, docs/partners.md). Revoking a
+  revoked key changes nothing. ADMIN only.
   """
   revokeApiKey(
     "The key id."
