@@ -34,21 +34,8 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 // call posts an operation to path with the given headers.
 func (e *partnerEnv) call(tb testing.TB, path string, h http.Header, query string, vars map[string]any) *response {
 	tb.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
-	req.Header = h.Clone()
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out response
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		tb.Fatal(err)
-	}
-	out.status = res.StatusCode
-	return &out
+	_, r := postTo(tb, e.srv.URL+path, h, query, vars)
+	return r
 }
 
 func (e *partnerEnv) staff(tb testing.TB, user, query string, vars map[string]any, out any) {
