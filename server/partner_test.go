@@ -299,6 +299,7 @@ func TestPartnerSeesSharedCustomersOnlyOnEveryPath(t *testing.T) {
 			{"IssueKey", `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "mine") { key } }`, map[string]any{"p": w.acme}, crm.EFORBIDDEN},
 			{"Templates", `{ templates { edges { node { id } } } }`, nil, crm.EFORBIDDEN},
 			{"PartnerDirectory", `{ partnerOrganizations { edges { node { id } } } }`, nil, crm.EFORBIDDEN},
+			{"GradingPolicy", `{ gradingPolicy { version } }`, nil, crm.EFORBIDDEN},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
