@@ -259,7 +259,8 @@ func normalizeFilter(f *CustomerFilter) error {
 }
 
 // CreateCustomer adds a customer. SALES create customers they own; MANAGER
-// for their teams; ADMIN anywhere.
+// for their teams; ADMIN anywhere. Only ADMIN and the team's MANAGER give
+// an initial grade, which is a manual one.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, DUPLICATE.
 func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
 	u, err := currentUser(ctx)
@@ -301,6 +302,11 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	if !canCreate(u, c) {
 		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
+	}
+	// A grade given at creation is set by hand, as with SetGrade.
+	if in.Grade != "" && !canAssign(u, c) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.grade",
+			Message: "only an admin or the team's manager may set a grade by hand; without one the grading rules grade the customer"}
 	}
 	p, err := s.policy(ctx)
 	if err != nil {

@@ -32,6 +32,8 @@ var users = map[string]*crm.User{
 	"manager": {ID: "manager", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
 	"sales1":  {ID: "sales1", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
 	"sales2":  {ID: "sales2", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+	// service1 plays SERVICE in the authorization matrix (authz_matrix_test.go).
+	"service1": {ID: "service1", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},
 }
 
 // headerAuth stands in for the OIDC verifier (tested in oidc/): the

@@ -4042,7 +4042,11 @@ input CreateCustomerInput {
   ownerId: ID
   "Team; default the caller's first team."
   team: String
-  "Initial grade level code; default G (never contacted)."
+  """
+  Initial grade level code, set by hand: ADMIN or the team's MANAGER only (FORBIDDEN
+  otherwise). Default: the grading policy's rules grade the customer (G, never
+  contacted, under the default policy).
+  """
   grade: String
 }
 

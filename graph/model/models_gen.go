@@ -334,7 +334,9 @@ type CreateCustomerInput struct {
 	OwnerID *string `json:"ownerId,omitempty"`
 	// Team; default the caller's first team.
 	Team *string `json:"team,omitempty"`
-	// Initial grade level code; default G (never contacted).
+	// Initial grade level code, set by hand: ADMIN or the team's MANAGER only (FORBIDDEN
+	// otherwise). Default: the grading policy's rules grade the customer (G, never
+	// contacted, under the default policy).
 	Grade *string `json:"grade,omitempty"`
 }
 

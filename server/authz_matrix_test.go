@@ -1,0 +1,666 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/generated"
+)
+
+// The authorization matrix of SPEC §6: every root field of Query and
+// Mutation, called by every role on every kind of object, against the
+// outcome the rules ask for (crm/authz.go, docs/partners.md, the schema's
+// descriptions). A new root field without a row fails
+// TestAuthorizationMatrixCoversEveryRootField.
+//
+// Each role is played by one principal: admin, manager (team north),
+// sales1 (team north), service1 (team north), auditor, and a partner
+// principal of organization P (a real API key on /partner/graphql). Seen
+// from them, the customers are:
+//
+//	OWN      owned by sales1, team north, shared with P
+//	TEAM     owned by sales2, team north, shared with nobody
+//	FOREIGN  owned by sales3, team south, shared with nobody
+//	POOL     owned by nobody (the public pool), team north
+//
+// A customer row's cells give per role a letter per target, in that order
+// (OWN, TEAM, FOREIGN, POOL); the other rows give one letter per role:
+//
+//	A  allowed
+//	F  FORBIDDEN
+//	N  NOT_FOUND, or null from a nullable lookup; always checked to look
+//	   exactly like the answer for an id that does not exist, so ids cannot
+//	   be probed
+//	C  CONFLICT
+//	H  the call succeeds but its answer leaves the target out (lists)
+//	-  not applicable (the cell is not run)
+//
+// Masking and the nested fields a partner reaches are covered in depth by
+// TestPartnerSeesSharedCustomersOnlyOnEveryPath (partner_test.go); here the
+// customer row selects contacts, interactions and cases on each target.
+
+// matrixRoles are the columns of cells, each with the staff user who plays
+// it ("" for the partner principal).
+var matrixRoles = [...]struct{ role, user string }{
+	{"ADMIN", "admin"}, {"MANAGER", "manager"}, {"SALES", "sales1"},
+	{"SERVICE", "service1"}, {"AUDITOR", "auditor"}, {"PARTNER", ""},
+}
+
+// cells holds a row's expectations: ADMIN, MANAGER, SALES, SERVICE,
+// AUDITOR, PARTNER.
+type cells [len(matrixRoles)]string
+
+type target int
+
+const (
+	own target = iota
+	teamMate
+	foreign
+	pool
+)
+
+var targetNames = [...]string{"OWN", "TEAM", "FOREIGN", "POOL"}
+
+// need says what a row's target customer must carry.
+type need uint8
+
+const (
+	needContact need = 1 << iota
+	needInteraction
+	needOpenCase
+	needProposedCase
+	needArchived
+	// needOwnOwner: owned by a user of its own, a leaver whose portfolio
+	// can be handed over without touching anyone else's.
+	needOwnOwner
+	// needNoTarget: the call makes its own object from the target's owner
+	// and team, so it never needs a fresh target.
+	needNoTarget
+
+	needAll = needContact | needInteraction | needOpenCase | needProposedCase
+)
+
+// obj is what a cell calls on: a customer and what hangs on it, or for the
+// other rows a template, organization or API key (ID and Version).
+type obj struct {
+	ID, Name, Owner, Team string
+	Version               int
+	// Contact, interaction and open case are at version 1.
+	ContactID, InteractionID, CaseID string
+	ProposedCaseID                   string
+	ProposedCaseVersion              int
+}
+
+type matrixRow struct {
+	field string // the root field
+	name  string // what the row checks, when a field has several rows
+	query string
+	vars  func(w *matrixWorld, o *obj) map[string]any
+	// need: customer rows, what the target must carry.
+	need need
+	// object: other rows, what to call on (nil: nothing). fresh asks for an
+	// object of the cell's own, which a cell whose write succeeds changes.
+	object func(t *testing.T, w *matrixWorld, fresh bool) *obj
+	// absent is the outcome when the call succeeds but its data does not
+	// name the target: H for lists, N for nullable lookups. "" means A.
+	absent string
+	want   cells
+}
+
+func (r *matrixRow) writes() bool { return strings.HasPrefix(r.query, "mutation") }
+
+func (r *matrixRow) title() string {
+	if r.name == "" {
+		return r.field
+	}
+	return r.field + "/" + r.name
+}
+
+func byID(_ *matrixWorld, o *obj) map[string]any       { return map[string]any{"id": o.ID} }
+func byCustomer(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID} }
+func byIDVersion(_ *matrixWorld, o *obj) map[string]any {
+	return map[string]any{"id": o.ID, "v": o.Version}
+}
+func noVars(*matrixWorld, *obj) map[string]any { return nil }
+func byCustomerTo(_ *matrixWorld, o *obj) map[string]any {
+	return map[string]any{"c": o.ID, "to": "sales2"}
+}
+
+// customerRows call on a customer: OWN, TEAM, FOREIGN, POOL per role.
+var customerRows = []matrixRow{
+	// Reads: everyone reads what canRead allows; the rest is NOT_FOUND.
+	{field: "customer", query: `query($id: ID!) { customer(id: $id) { id contacts { id }
+		interactions(first: 5) { edges { node { id customer { id } } } } cases(first: 5) { edges { node { id } } } } }`,
+		vars: byID, absent: "N",
+		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "ANNN"}},
+	{field: "customer360", query: `query($id: ID!) { customer360(id: $id) { customer { id } contacts { id } recentInteractions { id } } }`,
+		vars: byID,
+		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "ANNN"}},
+	{field: "interactions", query: `query($c: ID!) { interactions(customerId: $c) { totalCount edges { node { id } } } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "ANNN"}},
+	// Lists hold what the caller may read; SALES lists their own customers
+	// unless they ask for the pool.
+	{field: "customers", name: "unfiltered", query: `{ customers(first: 100) { edges { node { id } } } }`,
+		vars: noVars, absent: "H",
+		want: cells{"AAAA", "AAHA", "AHHH", "AAHA", "AAAA", "AHHH"}},
+	{field: "customers", name: "pool", query: `{ customers(filter: {pool: true}, first: 100) { edges { node { id } } } }`,
+		vars: noVars, absent: "H",
+		want: cells{"HHHA", "HHHA", "HHHA", "HHHA", "HHHA", "HHHH"}},
+	// Asking for another team's customers is FORBIDDEN to those bound to teams.
+	{field: "customers", name: "target's team", query: `query($team: String) { customers(filter: {team: $team}, first: 100) { edges { node { id } } } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"team": o.Team} }, absent: "H",
+		want: cells{"AAAA", "AAFA", "AHHH", "AAFA", "AAAA", "AHHH"}},
+	{field: "duplicateCandidates", query: `query($name: String!) { duplicateCandidates(name: $name, first: 100) { customer { id } } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"name": o.Name} }, absent: "H",
+		want: cells{"AAAA", "AAHA", "AHHA", "AAHA", "AAAA", "AHHH"}},
+
+	// Creating: the input describes a customer like the target.
+	{field: "createCustomer", need: needNoTarget,
+		query: `mutation($owner: ID, $team: String) { createCustomer(input: {kind: PERSON, name: "Created", ownerId: $owner, team: $team}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"owner": o.Owner, "team": o.Team} },
+		want:  cells{"AAAA", "AAFA", "AFFF", "FFFF", "FFFF", "FFFF"}},
+	// A grade given at creation is set by hand, as with setGrade.
+	{field: "createCustomer", name: "with a grade", need: needNoTarget,
+		query: `mutation($owner: ID, $team: String) { createCustomer(input: {kind: PERSON, name: "Graded", ownerId: $owner, team: $team, grade: "A"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"owner": o.Owner, "team": o.Team} },
+		want:  cells{"AAAA", "AAFA", "FFFF", "FFFF", "FFFF", "FFFF"}},
+	// Changing the owner is assigning, also through updateCustomer.
+	{field: "updateCustomer", name: "owner", query: `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {ownerId: "successor"}) { id } }`,
+		vars: byIDVersion,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+
+	// Editing the profile and contacts (canEdit): the owner, the team's
+	// manager, an admin.
+	{field: "updateCustomer", query: `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {industry: "energy"}) { id } }`,
+		vars: byIDVersion,
+		want: cells{"AAAA", "AANA", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "archiveCustomer", query: `mutation($id: ID!, $v: Int!) { archiveCustomer(id: $id, expectedVersion: $v) { id } }`,
+		vars: byIDVersion,
+		want: cells{"AAAA", "AANA", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	// Restoring is for those who assign (canAssign), not the owner.
+	{field: "restoreCustomer", need: needArchived, query: `mutation($id: ID!, $v: Int!) { restoreCustomer(id: $id, expectedVersion: $v) { id } }`,
+		vars: byIDVersion,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "changeStage", query: `mutation($c: ID!) { changeStage(input: {customerId: $c, stage: FORMATION, reason: "first deal"}) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "addContact", query: `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Wang Wu"}) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "updateContact", need: needContact,
+		query: `mutation($c: ID!, $id: ID!) { updateContact(customerId: $c, contactId: $id, expectedVersion: 1, input: {title: "CTO"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContactID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "removeContact", need: needContact,
+		query: `mutation($c: ID!, $id: ID!) { removeContact(customerId: $c, contactId: $id, expectedVersion: 1) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContactID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "releaseCustomer", query: `mutation($c: ID!) { releaseCustomer(customerId: $c) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAC", "AANC", "ANNF", "FFNF", "FFFF", "FNNN"}},
+
+	// Working the customer (canWork): SERVICE too, on their team's customers.
+	{field: "logInteraction", query: `mutation($c: ID!) { logInteraction(input: {customerId: $c, channel: PHONE, type: CALL, subject: "follow-up"}) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	{field: "updateInteraction", need: needInteraction,
+		query: `mutation($c: ID!, $id: ID!) { updateInteraction(customerId: $c, id: $id, expectedVersion: 1, input: {subject: "corrected"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.InteractionID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	{field: "submitEvaluation", query: `mutation($c: ID!, $t: ID!) { submitEvaluation(input: {customerId: $c, templateId: $t, kind: CUSTOMER_SURVEY,
+		scores: [{key: "satisfaction", value: 4}]}) { id } }`,
+		vars: func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "t": w.template.ID} },
+		want: cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	{field: "moveCase", name: "triage", need: needOpenCase,
+		query: `mutation($c: ID!, $case: ID!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: 1, to: TRIAGED}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "case": o.CaseID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	// Approving a handling plan is a manager's (SPEC §2).
+	{field: "moveCase", name: "approve", need: needProposedCase,
+		query: `mutation($c: ID!, $case: ID!, $v: Int!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: $v, to: APPROVED}) { id } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any {
+			return map[string]any{"c": o.ID, "case": o.ProposedCaseID, "v": o.ProposedCaseVersion}
+		},
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+
+	// Assigning owners and grades, sharing (canAssign): the team's manager
+	// and an admin.
+	{field: "setGrade", query: `mutation($c: ID!) { setGrade(input: {customerId: $c, level: "A", reason: "strategic account"}) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "regradeCustomer", query: `mutation($c: ID!) { regradeCustomer(customerId: $c, force: true) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "assignCustomer", query: `mutation($c: ID!, $to: ID!) { assignCustomer(customerId: $c, ownerId: $to) { id } }`,
+		vars: byCustomerTo,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "shareCustomer", query: `mutation($c: ID!, $p: ID!) { shareCustomer(customerId: $c, partnerId: $p) { id } }`,
+		vars: func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "p": w.q} },
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "unshareCustomer", query: `mutation($c: ID!, $p: ID!) { unshareCustomer(customerId: $c, partnerId: $p) { id } }`,
+		vars: func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "p": w.p} },
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	// Handing over the portfolio of the target's owner (a leaver of its
+	// own); a manager's handover leaves other teams' customers alone. Pool
+	// customers are in nobody's portfolio.
+	{field: "handOverPortfolio", need: needOwnOwner,
+		query: `mutation($from: ID!) { handOverPortfolio(fromUserId: $from, toUserId: "successor") { moved } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"from": o.Owner} }, absent: "H",
+		want: cells{"AAA-", "AAH-", "FFF-", "FFF-", "FFF-", "FFF-"}},
+	// Claiming is for salespeople, from the pool only. Of a customer not in
+	// the pool a salesperson hears CONFLICT even when they cannot read it
+	// (the loser of a claim race must hear CONFLICT: crm/pool.go).
+	{field: "claimCustomer", query: `mutation($c: ID!) { claimCustomer(customerId: $c) { id } }`,
+		vars: byCustomer,
+		want: cells{"FFFF", "FFFF", "CCCA", "FFFF", "FFFF", "FFFF"}},
+}
+
+// otherRows call on objects that are not customers: one letter per role.
+var otherRows = []matrixRow{
+	{field: "me", query: `{ me { id } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "A"}},
+	{field: "gradeLevels", query: `{ gradeLevels { code } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "A"}},
+	{field: "gradingPolicy", query: `{ gradingPolicy { version } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "templates", query: `{ templates { totalCount } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "template", query: `query($id: ID!) { template(id: $id) { id } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.template },
+		want:   cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "auditLog", query: `query($c: ID!) { auditLog(filter: {customerId: $c}) { edges { node { id } } } }`, vars: byCustomer,
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return w.shared[own] },
+		want:   cells{"A", "F", "F", "F", "A", "F"}},
+	{field: "partnerOrganizations", query: `{ partnerOrganizations { totalCount } }`, vars: noVars,
+		want: cells{"A", "A", "F", "F", "A", "F"}},
+	{field: "partnerOrganization", name: "its own", query: `query($id: ID!) { partnerOrganization(id: $id) { id } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.p} },
+		want:   cells{"A", "A", "F", "F", "A", "A"}},
+	{field: "partnerOrganization", name: "another", query: `query($id: ID!) { partnerOrganization(id: $id) { id } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.q} },
+		want:   cells{"A", "A", "F", "F", "A", "N"}},
+	{field: "partnerOrganization", name: "API keys", query: `query($id: ID!) { partnerOrganization(id: $id) { apiKeys { edges { node { id } } } } }`, vars: byID,
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.p} },
+		want:   cells{"A", "F", "F", "F", "A", "F"}},
+
+	{field: "createTemplate", query: `mutation { createTemplate(input: {name: "NPS", indicators: [
+		{key: "nps", name: "Recommend", dimension: LOYALTY, weight: 1, scaleMin: 0, scaleMax: 10}]}) { id } }`, vars: noVars,
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "createTemplateVersion", query: `mutation($id: ID!, $v: Int!) { createTemplateVersion(templateId: $id, expectedLatestVersion: $v, input: {name: "Review 2",
+		indicators: [{key: "satisfaction", name: "Satisfaction", dimension: SATISFACTION, weight: 1, scaleMin: 1, scaleMax: 5}]}) { id } }`,
+		vars: byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				return w.mustTemplate(t)
+			}
+			return &w.template
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	// The admin writes the policy back as read, so other cells grade as before.
+	{field: "updateGradingPolicy", query: `mutation($in: GradingPolicyInput!) { updateGradingPolicy(input: $in, expectedVersion: 0) { version } }`,
+		vars: func(w *matrixWorld, _ *obj) map[string]any { return map[string]any{"in": w.policy} },
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "createPartnerOrganization", query: `mutation { createPartnerOrganization(input: {name: "Initech"}) { id } }`, vars: noVars,
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "updatePartnerOrganization", query: `mutation($id: ID!, $v: Int!) { updatePartnerOrganization(id: $id, expectedVersion: $v, input: {name: "Renamed"}) { id } }`,
+		vars: byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				return &obj{ID: w.mustOrg(t, "Umbrella"), Version: 1}
+			}
+			return &obj{ID: w.q, Version: 1}
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "issueApiKey", query: `mutation($id: ID!) { issueApiKey(partnerId: $id, name: "portal") { key } }`, vars: byID,
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.q} },
+		want:   cells{"A", "F", "F", "F", "F", "F"}},
+	// Refusals are tried on a spare key of P, never the one the partner
+	// cells sign in with.
+	{field: "revokeApiKey", query: `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, vars: byID,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				id, _ := w.mustKey(t, w.q)
+				return &obj{ID: id}
+			}
+			return &obj{ID: w.spareKey}
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+}
+
+// matrixWorld is the fixture every cell shares: the partner organizations
+// P (the partner principal's) and Q, a template, and a customer of each
+// target kind carrying a contact, an interaction, an open and a proposed
+// case. Cells refused by the rules call on these shared objects (a refusal
+// writes nothing); a cell whose write succeeds gets objects of its own.
+type matrixWorld struct {
+	e        *partnerEnv
+	p, q     string // partner organizations
+	key      string // P's key, the partner principal's
+	spareKey string // the id of another key of P
+	template obj
+	policy   map[string]any // the grading policy in force, as input
+	shared   [len(targetNames)]*obj
+	seq      atomic.Int64
+}
+
+func mustMatrixWorld(t *testing.T) *matrixWorld {
+	t.Helper()
+	w := &matrixWorld{e: mustPartnerEnv(t)}
+	w.p, w.q = w.mustOrg(t, "Partner P"), w.mustOrg(t, "Partner Q")
+	_, w.key = w.mustKey(t, w.p)
+	w.spareKey, _ = w.mustKey(t, w.p)
+	w.template = *w.mustTemplate(t)
+	var pol struct{ GradingPolicy map[string]any }
+	w.e.staff(t, "admin", policyQuery, nil, &pol)
+	w.policy = policyInput(t, pol.GradingPolicy)
+	for tg := range w.shared {
+		w.shared[tg] = w.mustCustomer(t, target(tg), needAll, "Matrix "+targetNames[tg])
+	}
+	return w
+}
+
+// admin runs a setup step as the admin. It reports a refusal with Errorf
+// and goes on: the cell that needed the step then fails too.
+func (w *matrixWorld) admin(t testing.TB, query string, vars map[string]any, out any) bool {
+	t.Helper()
+	r := w.e.call(t, "/graphql", as("admin"), query, vars)
+	if len(r.Errors) > 0 {
+		t.Errorf("setup %s: %+v", query, r.Errors)
+		return false
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		t.Errorf("setup %s: %v", query, err)
+		return false
+	}
+	return true
+}
+
+func (w *matrixWorld) mustOrg(t testing.TB, name string) string {
+	var out struct{ CreatePartnerOrganization struct{ ID string } }
+	w.admin(t, `mutation($n: String!) { createPartnerOrganization(input: {name: $n}) { id } }`, map[string]any{"n": name}, &out)
+	return out.CreatePartnerOrganization.ID
+}
+
+// mustKey issues a key for org and returns its id and the key itself.
+func (w *matrixWorld) mustKey(t testing.TB, org string) (id, key string) {
+	var out struct {
+		IssueAPIKey struct {
+			Key    string
+			APIKey struct{ ID string }
+		}
+	}
+	w.admin(t, `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "portal") { key apiKey { id } } }`, map[string]any{"p": org}, &out)
+	return out.IssueAPIKey.APIKey.ID, out.IssueAPIKey.Key
+}
+
+func (w *matrixWorld) mustTemplate(t testing.TB) *obj {
+	var out struct{ CreateTemplate obj }
+	w.admin(t, `mutation { createTemplate(input: {name: "Review", indicators: [
+		{key: "satisfaction", name: "Satisfaction", dimension: SATISFACTION, weight: 1, scaleMin: 1, scaleMax: 5}]}) { id version } }`, nil, &out)
+	return &out.CreateTemplate
+}
+
+// mustCustomer makes a customer of kind tg carrying what n asks for.
+func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string) *obj {
+	t.Helper()
+	o := &obj{Name: name, Owner: "sales1", Team: "north"}
+	switch tg {
+	case teamMate:
+		o.Owner = "sales2"
+	case foreign:
+		o.Owner, o.Team = "sales3", "south"
+	case pool:
+		o.Owner = ""
+	}
+	if n&needOwnOwner != 0 && tg != pool {
+		o.Owner = fmt.Sprint("leaver-", w.seq.Add(1))
+	}
+	var created struct{ CreateCustomer struct{ ID string } }
+	if !w.admin(t, createCustomer, map[string]any{"in": map[string]any{"kind": "ORGANIZATION", "name": o.Name,
+		"ownerId": o.Owner, "team": o.Team, "region": o.Team}}, &created) {
+		return o
+	}
+	o.ID = created.CreateCustomer.ID
+	c := map[string]any{"c": o.ID}
+	var ok struct{}
+	if tg == own {
+		w.admin(t, `mutation($c: ID!, $p: ID!) { shareCustomer(customerId: $c, partnerId: $p) { id } }`, map[string]any{"c": o.ID, "p": w.p}, &ok)
+	}
+	if n&needContact != 0 {
+		var out struct{ AddContact struct{ ID string } }
+		w.admin(t, `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Zhang San", primary: true}) { id } }`, c, &out)
+		o.ContactID = out.AddContact.ID
+	}
+	logged := func(typ string) string {
+		var out struct{ LogInteraction struct{ ID string } }
+		w.admin(t, `mutation($c: ID!, $type: InteractionType!) { logInteraction(input: {customerId: $c, channel: PHONE, type: $type, subject: "call"}) { id } }`,
+			map[string]any{"c": o.ID, "type": typ}, &out)
+		return out.LogInteraction.ID
+	}
+	if n&needInteraction != 0 {
+		o.InteractionID = logged("CALL")
+	}
+	if n&needOpenCase != 0 {
+		o.CaseID = logged("COMPLAINT") // a case's id is its interaction's
+	}
+	if n&needProposedCase != 0 {
+		o.ProposedCaseID = logged("FAULT_REPORT")
+		for v, move := range []string{`to: TRIAGED`, `to: ASSIGNED, assignTo: "service1"`, `to: PROPOSED, plan: "replace the meter"`} {
+			var out struct{ MoveCase struct{ Version int } }
+			w.admin(t, `mutation($c: ID!, $case: ID!, $v: Int!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: $v, `+move+`}) { version } }`,
+				map[string]any{"c": o.ID, "case": o.ProposedCaseID, "v": v + 1}, &out)
+			o.ProposedCaseVersion = out.MoveCase.Version
+		}
+	}
+	var read struct{ Customer struct{ Version int } }
+	w.admin(t, `query($id: ID!) { customer(id: $id) { version } }`, map[string]any{"id": o.ID}, &read)
+	o.Version = read.Customer.Version
+	if n&needArchived != 0 {
+		var out struct{ ArchiveCustomer struct{ Version int } }
+		w.admin(t, `mutation($id: ID!, $v: Int!) { archiveCustomer(id: $id, expectedVersion: $v) { version } }`, map[string]any{"id": o.ID, "v": o.Version}, &out)
+		o.Version = out.ArchiveCustomer.Version
+	}
+	return o
+}
+
+// call runs a row's operation on o as the role in column ri.
+func (w *matrixWorld) call(t testing.TB, ri int, rw *matrixRow, o *obj) *response {
+	t.Helper()
+	vars := rw.vars(w, o)
+	if matrixRoles[ri].user == "" {
+		return w.e.partner(t, w.key, rw.query, vars)
+	}
+	return w.e.call(t, "/graphql", as(matrixRoles[ri].user), rw.query, vars)
+}
+
+var outcomeLetters = map[string]string{crm.EFORBIDDEN: "F", crm.ENOTFOUND: "N", crm.ECONFLICT: "C"}
+
+// outcome reads a cell's outcome from the response: the letter of the
+// error code (the code itself when it has none), or whether the data
+// names the target.
+func outcome(r *response, absent, id string) string {
+	switch {
+	case len(r.Errors) > 0:
+		if l, ok := outcomeLetters[r.code()]; ok {
+			return l
+		}
+		return r.code()
+	case absent != "" && !strings.Contains(string(r.Data), id):
+		return absent
+	}
+	return "A"
+}
+
+// missingID is a well-formed id that names nothing.
+const missingID = "01JZZZZZZZZZZZZZZZZZZZZZZZ"
+
+// sameAsMissing checks that a NOT_FOUND answer on o is exactly the answer
+// for an id that does not exist: same code, message, field and data.
+func (w *matrixWorld) sameAsMissing(t *testing.T, ri int, rw *matrixRow, o *obj, r *response) {
+	t.Helper()
+	m := *o
+	m.ID = missingID
+	missing := w.call(t, ri, rw, &m)
+	norm := func(r *response, id string) string {
+		var msgs []string
+		for _, e := range r.Errors {
+			msgs = append(msgs, fmt.Sprintf("%v %q field=%v", e.Extensions["code"], strings.ReplaceAll(e.Message, id, "<id>"), e.Extensions["field"]))
+		}
+		return fmt.Sprintf("errors %v data %s", msgs, strings.ReplaceAll(string(r.Data), id, "<id>"))
+	}
+	if got, want := norm(r, o.ID), norm(missing, missingID); got != want {
+		t.Errorf("NOT_FOUND differs from a missing id's answer:\n got     %s\n missing %s", got, want)
+	}
+}
+
+// runCell calls rw on o as role ri and compares the outcome with want.
+func (w *matrixWorld) runCell(t *testing.T, ri int, rw *matrixRow, o *obj, want string) {
+	r := w.call(t, ri, rw, o)
+	if got := outcome(r, rw.absent, o.ID); got != want {
+		t.Fatalf("%s: got %s, want %s: data %s errors %+v", rw.title(), got, want, r.Data, r.Errors)
+	}
+	if want == "N" {
+		w.sameAsMissing(t, ri, rw, o, r)
+	}
+}
+
+func succeeds(want string) bool { return want == "A" || want == "H" }
+
+// runRows runs the cells of rows, workers at a time: they wait on
+// DynamoDB Local, not on the CPU. (t.Parallel would run only GOMAXPROCS.)
+func (w *matrixWorld) runRows(t *testing.T, rows []matrixRow, workers int) {
+	type cell struct {
+		name string
+		run  func(t *testing.T)
+	}
+	var all []cell
+	for i := range rows {
+		rw := &rows[i]
+		for ri, cs := range rw.want {
+			role := matrixRoles[ri].role
+			if rw.object != nil || len(cs) == 1 {
+				want := cs
+				all = append(all, cell{rw.title() + "/" + role, func(t *testing.T) {
+					o := &obj{}
+					if rw.object != nil {
+						o = rw.object(t, w, rw.writes() && succeeds(want))
+					}
+					w.runCell(t, ri, rw, o, want)
+				}})
+				continue
+			}
+			for tg, c := range cs {
+				want := string(c)
+				if want == "-" {
+					continue
+				}
+				all = append(all, cell{rw.title() + "/" + role + "/" + targetNames[tg], func(t *testing.T) {
+					o := w.shared[tg]
+					if rw.writes() && succeeds(want) && rw.need&needNoTarget == 0 {
+						o = w.mustCustomer(t, target(tg), rw.need, fmt.Sprintf("Fresh %s %d", targetNames[tg], w.seq.Add(1)))
+					}
+					w.runCell(t, ri, rw, o, want)
+				}})
+			}
+		}
+	}
+	next := make(chan cell)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				t.Run(c.name, c.run)
+			}
+		}()
+	}
+	for _, c := range all {
+		next <- c
+	}
+	close(next)
+	wg.Wait()
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	checkMatrixCells(t)
+	w := mustMatrixWorld(t)
+	if t.Failed() {
+		t.FailNow()
+	}
+	var reads, writes []matrixRow
+	for _, rw := range slices.Concat(customerRows, otherRows) {
+		if rw.writes() {
+			writes = append(writes, rw)
+		} else {
+			reads = append(reads, rw)
+		}
+	}
+	// Reads first: the lists then hold the shared customers only.
+	t.Run("Query", func(t *testing.T) { w.runRows(t, reads, 4) })
+	t.Run("Mutation", func(t *testing.T) { w.runRows(t, writes, 4) })
+}
+
+// checkMatrixCells checks the table itself: a letter per target in
+// customer rows, one per role elsewhere, all from the legend.
+func checkMatrixCells(t *testing.T) {
+	for _, rows := range []struct {
+		rows []matrixRow
+		n    int
+	}{{customerRows, len(targetNames)}, {otherRows, 1}} {
+		for _, rw := range rows.rows {
+			for ri, cs := range rw.want {
+				if len(cs) != rows.n || strings.Trim(cs, "AFNCH-") != "" {
+					t.Errorf("%s: %s cell %q: want %d of A F N C H -", rw.title(), matrixRoles[ri].role, cs, rows.n)
+				}
+			}
+		}
+	}
+}
+
+// Every root field of the served schema has a row, so a new operation
+// cannot ship without its authorization being written down and tested.
+func TestAuthorizationMatrixCoversEveryRootField(t *testing.T) {
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	rows := map[string]bool{}
+	for _, rw := range slices.Concat(customerRows, otherRows) {
+		rows[rw.field] = true
+	}
+	inSchema := map[string]bool{}
+	for _, def := range []struct {
+		name   string
+		fields []string
+	}{{"Query", fieldNames(schema.Query.Fields)}, {"Mutation", fieldNames(schema.Mutation.Fields)}} {
+		for _, f := range def.fields {
+			if strings.HasPrefix(f, "__") || f == "_noop" {
+				continue
+			}
+			inSchema[f] = true
+			if !rows[f] {
+				t.Errorf("%s.%s has no row in the authorization matrix (authz_matrix_test.go)", def.name, f)
+			}
+		}
+	}
+	for f := range rows {
+		if !inSchema[f] {
+			t.Errorf("the authorization matrix has a row for %s, which is no root field", f)
+		}
+	}
+}
+
+func fieldNames(fields ast.FieldList) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return names
+}
