@@ -60,9 +60,17 @@ func TestRetriesAbsorbThrottlingAndTransactionConflicts(t *testing.T) {
 // retried by the SDK with the same idempotency token, and is not applied
 // twice nor reported as a conflict.
 func TestLostTransactionResponsesAreRetriedIdempotently(t *testing.T) {
-	e := mustFaultyEnv(t, ddbfault.Faults{After: ddbfault.Fraction(0.3, ddbfault.Only("TransactWriteItems", ddbfault.InternalServerError))})
+	var lost atomic.Int64
+	lose := ddbfault.Fraction(0.3, ddbfault.Only("TransactWriteItems", func(op string) error {
+		lost.Add(1)
+		return ddbfault.InternalServerError(op)
+	}))
+	e := mustFaultyEnv(t, ddbfault.Faults{After: lose})
 	w := newWorkload(e.svc)
-	w.runSteps(t, 3, 5)
+	for lost.Load() == 0 && !t.Failed() {
+		w.runSteps(t, 3, 5)
+	}
+	t.Logf("%d responses lost", lost.Load())
 	w.verify(t, e.clean, e.db, e.table)
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 // that nothing acknowledged was lost and nothing else appeared.
 type workload struct {
 	svc *crm.Service
+	seq atomic.Int64
 
 	mu           sync.Mutex
 	owned        map[int][]string
@@ -54,9 +56,11 @@ func (w *workload) run(ctx context.Context, writers, steps int, callTimeout time
 	for i := range writers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
-			for seq := 0; ctx.Err() == nil && (steps == 0 || seq < steps); seq++ {
+			for n := 0; ctx.Err() == nil && (steps == 0 || n < steps); n++ {
 				call, cancel := context.WithTimeout(crm.NewContextWithUser(context.Background(), admin), callTimeout)
-				w.step(call, rng, i, seq)
+				// seq is unique across runs, so names, phones and e-mails
+				// never collide.
+				w.step(call, rng, i, int(w.seq.Add(1)))
 				cancel()
 			}
 		})
