@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/generated"
@@ -59,6 +61,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	useLimits(gql, opts.Introspection)
+	gql.AroundRootFields(auditScope)
 	gql.SetErrorPresenter(presentError(log))
 	gql.SetRecoverFunc(recoverPanic(log))
 
@@ -80,6 +83,18 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		mux.Handle("GET /{$}", playground.Handler("Rapport", "/graphql", gopts...))
 	}
 	return mux
+}
+
+// auditScope tags a mutation's writes with its name and the request id,
+// for the audit entries the store writes with them.
+func auditScope(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	// RootFieldContext.Object holds the field's name, not its type, for
+	// mutations: the operation says what kind it is.
+	oc := graphql.GetOperationContext(ctx)
+	if rc := graphql.GetRootFieldContext(ctx); rc != nil && oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+		ctx = crm.WithAuditScope(ctx, crm.AuditScope{Operation: rc.Field.Name, RequestID: RequestID(ctx)})
+	}
+	return next(ctx)
 }
 
 type ctxKey int
