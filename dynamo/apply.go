@@ -253,6 +253,8 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		}, "", nil, nil)
 	}
 
+	t.partnerShares(prev, next)
+
 	left, entered := counterDims(prev), counterDims(next)
 	for _, d := range removed(left, entered) {
 		t.add(counterPK(d), skCounter, -1)
@@ -319,6 +321,9 @@ func counterDims(c *crm.Customer) []string {
 	}
 	for _, tag := range c.Tags {
 		d = append(d, "TAG#"+tag)
+	}
+	for _, org := range shareOrgs(c) {
+		d = append(d, partnerCounterDim(org))
 	}
 	return d
 }

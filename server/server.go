@@ -46,7 +46,8 @@ const (
 	defaultMaxBody = 1 << 20
 )
 
-// New returns the HTTP handler serving /graphql, /healthz and, if enabled, /.
+// New returns the HTTP handler serving /graphql, PartnerPath (the same API
+// for partner portals), /healthz and, if enabled, /.
 func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) http.Handler {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = defaultTimeout
@@ -70,6 +71,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
+	mux.Handle(PartnerPath, api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
