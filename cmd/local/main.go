@@ -83,7 +83,9 @@ func run() error {
 		defer proc.Stop()
 		endpoint = proc.Endpoint()
 	}
-	db, err := ddblocal.NewClient(ctx, endpoint)
+	// The deployed functions' retry policy, so that local runs and the
+	// load test see the same behaviour under faults.
+	db, err := ddblocal.NewClient(ctx, endpoint, dynamo.Retries)
 	if err != nil {
 		return err
 	}
