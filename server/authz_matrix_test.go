@@ -130,9 +130,6 @@ func byIDVersion(_ *matrixWorld, o *obj) map[string]any {
 	return map[string]any{"id": o.ID, "v": o.Version}
 }
 func noVars(*matrixWorld, *obj) map[string]any { return nil }
-func byCustomerTo(_ *matrixWorld, o *obj) map[string]any {
-	return map[string]any{"c": o.ID, "to": "sales2"}
-}
 
 // customerRows call on a customer: OWN, TEAM, FOREIGN, POOL per role.
 var customerRows = []matrixRow{
@@ -241,7 +238,7 @@ var customerRows = []matrixRow{
 		vars: byCustomer,
 		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
 	{field: "assignCustomer", query: `mutation($c: ID!, $to: ID!) { assignCustomer(customerId: $c, ownerId: $to) { id } }`,
-		vars: byCustomerTo,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "to": "sales2"} },
 		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
 	{field: "shareCustomer", query: `mutation($c: ID!, $p: ID!) { shareCustomer(customerId: $c, partnerId: $p) { id } }`,
 		vars: func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "p": w.q} },
