@@ -244,6 +244,9 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 	var escalated []string
 	for _, k := range due {
 		prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
+		if ErrorCode(err) == ENOTFOUND {
+			continue // moved by a merge; the index lags behind
+		}
 		if err != nil {
 			return escalated, fmt.Errorf("escalate case %s: %w", k.ID, err)
 		}

@@ -113,6 +113,19 @@ type Store interface {
 	// ListEvaluations lists a customer's evaluations, newest first.
 	ListEvaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error)
 
+	// ApplyMerge writes one step of a merge atomically (see MergeChange).
+	ApplyMerge(ctx context.Context, m *MergeChange) error
+	// MoveHistory moves one batch of a customer's history (contacts,
+	// interactions, grade and stage changes, cases, evaluations, merge
+	// records) to the customer it is being merged into, keeping the items'
+	// ids, in one transaction conditioned on both customers' merge marks;
+	// each item is in exactly one place before and after. It returns how
+	// many items moved: 0 when none are left.
+	MoveHistory(ctx context.Context, fromID, toID string) (int, error)
+	// ListMerges lists the merge records in a customer's history, newest
+	// first.
+	ListMerges(ctx context.Context, customerID string, p PageRequest) (*Page[*MergeRecord], error)
+
 	// CreateTemplate stores version 1 of a new template.
 	CreateTemplate(ctx context.Context, t *Template) error
 	// AddTemplateVersion stores t as the version after t.Version-1; ECONFLICT
