@@ -69,3 +69,10 @@ type CaseConnection struct {
 	PageInfo *PageInfo
 	Counted
 }
+
+// CustomerMergeConnection is a page of merge records.
+type CustomerMergeConnection struct {
+	Edges    []*CustomerMergeEdge
+	PageInfo *PageInfo
+	Counted
+}
