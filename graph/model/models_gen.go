@@ -750,8 +750,10 @@ type MoveCaseInput struct {
 // Write operations. Errors come with extensions.code: BAD_USER_INPUT (with
 // extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 // FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
-// reload and retry), DUPLICATE (with extensions.existingId), UNAVAILABLE (retry
-// later) and INTERNAL (with extensions.requestId). A failed mutation writes nothing.
+// reload and retry; a change to a merged customer, with extensions.existingId naming
+// the customer it was merged into), DUPLICATE (with extensions.existingId),
+// UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
+// mutation writes nothing.
 type Mutation struct {
 }
 
