@@ -80,7 +80,9 @@ type MergeChange struct {
 	MergedPrev, Merged     *Customer
 	// ClaimQuota ends the merged customer's pool claim, if it had one.
 	ClaimQuota *ClaimQuota
-	Records    []*MergeRecord
+	// GradeChange regrades the survivor, whose data the merge changed.
+	GradeChange *GradeChange
+	Records     []*MergeRecord
 }
 
 // writable refuses writes to a customer that was merged, or is being
@@ -125,6 +127,10 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 	if in.SurvivorID == in.MergedID {
 		return nil, Invalid("input.mergedId", "must differ from survivorId")
 	}
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
 	res := &MergeResult{}
 	for conflicts := 0; ; {
 		sv, m, err := s.mergePair(ctx, u, in)
@@ -152,7 +158,7 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 			if step != nil {
 				break
 			}
-			ch, err := s.finishMerge(u, sv, m, in.Reason)
+			ch, err := s.finishMerge(p, u, sv, m, in.Reason)
 			if err != nil {
 				return nil, err
 			}
@@ -258,14 +264,16 @@ func (s *Service) demoteMergedPrimary(ctx context.Context, u *User, survivorID, 
 	return nil
 }
 
-// finishMerge writes the survivor with the merged customer's data joined
-// and the merged customer as a tombstone, with a record in both histories.
-func (s *Service) finishMerge(u *User, sv, m *Customer, reason string) (*MergeChange, error) {
+// finishMerge writes the survivor with the merged customer's data joined,
+// regraded by policy p, and the merged customer as a tombstone, with a
+// record in both histories.
+func (s *Service) finishMerge(p *GradingPolicy, u *User, sv, m *Customer, reason string) (*MergeChange, error) {
 	nsv, err := mergedProfile(sv, m)
 	if err != nil {
 		return nil, err
 	}
 	nsv.MergingFrom = ""
+	gc := s.regrade(p, nsv, GradeRule, u.ID, false)
 	now := s.now()
 	tomb := m.Clone()
 	tomb.Status, tomb.MergedAt = StatusMerged, ptr(now)
@@ -273,6 +281,7 @@ func (s *Service) finishMerge(u *User, sv, m *Customer, reason string) (*MergeCh
 	tomb.InteractionCount, tomb.ContactCount = 0, 0
 	tomb.LastInteractionAt, tomb.LastInteractionID, tomb.NextFollowUpAt = nil, "", nil
 	tomb.RecentEvaluations, tomb.Transactions = nil, TransactionStats{}
+	tomb.OpenCases, tomb.OpenCaseCount = nil, 0
 	tomb.SatisfactionIndex, tomb.LoyaltyIndex, tomb.TrustIndex, tomb.NPS = nil, nil, nil, nil
 	tomb.ValueScore, tomb.ValueTier = nil, ""
 	carryMarks(tomb, m)
@@ -285,7 +294,7 @@ func (s *Service) finishMerge(u *User, sv, m *Customer, reason string) (*MergeCh
 	forSurvivor, forMerged := rec, rec
 	forSurvivor.ID, forSurvivor.CustomerID = s.newID(now), sv.ID
 	forMerged.ID, forMerged.CustomerID = s.newID(now), m.ID
-	return &MergeChange{SurvivorPrev: sv, Survivor: nsv, MergedPrev: m, Merged: tomb,
+	return &MergeChange{SurvivorPrev: sv, Survivor: nsv, MergedPrev: m, Merged: tomb, GradeChange: gc,
 		Records: []*MergeRecord{&forSurvivor, &forMerged}}, nil
 }
 
@@ -348,6 +357,9 @@ func mergedProfile(sv, m *Customer) (*Customer, error) {
 		addRecentEvaluation(next, ev)
 	}
 	next.Transactions = addTransactionStats(next.Transactions, m.Transactions)
+	next.OpenCaseCount += m.OpenCaseCount
+	next.OpenCases = append(next.OpenCases, m.OpenCases...)
+	next.keepSoonestCases()
 
 	carryMarks(next, sv, m)
 	settleVerification(next)

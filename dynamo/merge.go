@@ -38,6 +38,9 @@ func (s *Store) ApplyMerge(ctx context.Context, m *crm.MergeChange) error {
 	if q := m.ClaimQuota; q != nil {
 		t.claimQuota(q)
 	}
+	if g := m.GradeChange; g != nil {
+		t.put(t.marshal(toGradeChangeItem(g)), notExists, nil, conflict("grade change "+g.ID))
+	}
 	for _, r := range m.Records {
 		t.put(t.marshal(toMergeItem(r)), notExists, nil, conflict("merge record "+r.ID))
 	}

@@ -108,4 +108,3 @@ func TestMergeCarriesTheMarksOfTheValuesItKeeps(t *testing.T) {
 		t.Fatalf("marks after the merge: %s %s", marked(res.Survivor), res.Survivor.Verification)
 	}
 }
-

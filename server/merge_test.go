@@ -74,7 +74,9 @@ func TestMergeAndFieldVerificationThroughGraphQL(t *testing.T) {
 	}
 
 	// Reading the tombstone shows where to go; writing to it names the survivor.
-	var tomb struct{ Customer struct{ Status, MergedInto string } }
+	var tomb struct {
+		Customer struct{ Status, MergedInto string }
+	}
 	e.mustDo(t, "manager", `query($id: ID!) { customer(id: $id) { status mergedInto } }`, map[string]any{"id": m}, &tomb)
 	if tomb.Customer.Status != "MERGED" || tomb.Customer.MergedInto != sv {
 		t.Fatalf("tombstone: %+v", tomb)
