@@ -106,15 +106,6 @@ func mustTemplate(t *testing.T, e *env) *crm.Template {
 	return tpl
 }
 
-func mustRead(t *testing.T, e *env, id string) *crm.Customer {
-	t.Helper()
-	c, err := e.svc.Customer(as(admin), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func mustMerge(t *testing.T, e *env, u *crm.User, sv, m *crm.Customer) *crm.MergeResult {
 	t.Helper()
 	res, err := e.svc.MergeCustomers(as(u), crm.MergeInput{SurvivorID: sv.ID, MergedID: m.ID,
@@ -156,11 +147,11 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.svc.UpdateCustomer(as(admin), m.ID, mustRead(t, e.env, m.ID).Version, crm.CustomerUpdate{
+	if _, err := e.svc.UpdateCustomer(as(admin), m.ID, mustCustomer(t, e.env, m.ID).Version, crm.CustomerUpdate{
 		NextFollowUpAt: ptr(time.Now().Add(48 * time.Hour).UTC().Truncate(time.Millisecond))}); err != nil {
 		t.Fatal(err)
 	}
-	sv, m = mustRead(t, e.env, sv.ID), mustRead(t, e.env, m.ID)
+	sv, m = mustCustomer(t, e.env, sv.ID), mustCustomer(t, e.env, m.ID)
 	before, mergedHistory := map[string]int{}, 0
 	for _, id := range []string{sv.ID, m.ID} {
 		for kind, n := range e.collection(t, id) {
@@ -195,7 +186,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 		t.Errorf("tombstone's collection: %v, want its profile and merge record only", left)
 	}
 
-	got := mustRead(t, e.env, sv.ID)
+	got := mustCustomer(t, e.env, sv.ID)
 	switch {
 	case got.InteractionCount != 10 || got.ContactCount != 3 || got.OpenCaseCount != 2 || len(got.OpenCases) != 2:
 		t.Errorf("counters: %d interactions, %d contacts, %d open cases; want 10, 3, 2", got.InteractionCount, got.ContactCount, got.OpenCaseCount)
@@ -265,7 +256,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 	}
 
 	// The tombstone points to the survivor and refuses writes, naming it.
-	tomb := mustRead(t, e.env, m.ID)
+	tomb := mustCustomer(t, e.env, m.ID)
 	if tomb.Status != crm.StatusMerged || tomb.MergedInto != sv.ID || tomb.MergedAt == nil || len(tomb.Phones) != 0 || tomb.InteractionCount != 0 {
 		t.Fatalf("tombstone: %+v", tomb)
 	}
@@ -351,7 +342,7 @@ func TestInterruptedMergeOfALargeHistoryResumesWithNothingLostOrDoubled(t *testi
 	if _, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: sv.ID, Channel: crm.ChannelPhone, Type: crm.TypeCall}); err != nil {
 		t.Fatal(err)
 	}
-	sv, m = mustRead(t, e.env, sv.ID), mustRead(t, e.env, m.ID)
+	sv, m = mustCustomer(t, e.env, sv.ID), mustCustomer(t, e.env, m.ID)
 	in := crm.MergeInput{SurvivorID: sv.ID, MergedID: m.ID, ExpectedSurvivorVersion: sv.Version,
 		ExpectedMergedVersion: m.Version, Reason: "duplicate import"}
 
@@ -361,7 +352,7 @@ func TestInterruptedMergeOfALargeHistoryResumesWithNothingLostOrDoubled(t *testi
 	if _, err := svc.MergeCustomers(as(admin), in); !errors.Is(err, errInjected) {
 		t.Fatalf("interrupted merge: %v", err)
 	}
-	half := mustRead(t, e.env, m.ID)
+	half := mustCustomer(t, e.env, m.ID)
 	inSurvivor, inMerged := e.collection(t, sv.ID)["I#"], e.collection(t, m.ID)["I#"]
 	if half.MergedInto != sv.ID || half.Status != crm.StatusActive || inSurvivor+inMerged != n+1 || inMerged == 0 || inSurvivor == 1 {
 		t.Fatalf("half-way: mergedInto %q, %d interactions at the survivor, %d at the merged customer", half.MergedInto, inSurvivor, inMerged)
@@ -373,7 +364,7 @@ func TestInterruptedMergeOfALargeHistoryResumesWithNothingLostOrDoubled(t *testi
 	// Another merge of either is refused meanwhile.
 	other := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Other", Team: "north"})
 	if _, err := e.svc.MergeCustomers(as(admin), crm.MergeInput{SurvivorID: other.ID, MergedID: sv.ID, ExpectedSurvivorVersion: 1,
-		ExpectedMergedVersion: mustRead(t, e.env, sv.ID).Version, Reason: "x"}); code(err) != crm.ECONFLICT {
+		ExpectedMergedVersion: mustCustomer(t, e.env, sv.ID).Version, Reason: "x"}); code(err) != crm.ECONFLICT {
 		t.Fatalf("merging away a survivor in mid-merge: %v", err)
 	}
 	if _, err := e.svc.MergeCustomers(as(admin), crm.MergeInput{SurvivorID: other.ID, MergedID: m.ID, ExpectedSurvivorVersion: 1,
@@ -464,7 +455,7 @@ func TestMergeRefusals(t *testing.T) {
 	}
 	// Nothing was marked by a refused merge.
 	for _, id := range []string{a.ID, b.ID, c.ID} {
-		if got := mustRead(t, e.env, id); got.MergedInto != "" || got.MergingFrom != "" || got.Version != 1 {
+		if got := mustCustomer(t, e.env, id); got.MergedInto != "" || got.MergingFrom != "" || got.Version != 1 {
 			t.Fatalf("refused merges changed %s: %+v", id, got)
 		}
 	}

@@ -30,7 +30,7 @@ func TestFieldVerificationMarksAreSetListedAndDroppedOnEdit(t *testing.T) {
 	if err != nil || got.Verification != crm.Verified || got.VerifiedBy != manager.ID || got.VerifiedAt == nil {
 		t.Fatalf("every non-empty field verified: %v %+v", err, got)
 	}
-	if stored := mustRead(t, e, c.ID); marked(stored) != "[NAME:mgr-1 PHONES:mgr-1 INDUSTRY:mgr-1]" || stored.Verification != crm.Verified {
+	if stored := mustCustomer(t, e, c.ID); marked(stored) != "[NAME:mgr-1 PHONES:mgr-1 INDUSTRY:mgr-1]" || stored.Verification != crm.Verified {
 		t.Fatalf("stored marks: %s %s", marked(stored), stored.Verification)
 	}
 
