@@ -132,10 +132,12 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 		return nil, err
 	}
 	res := &MergeResult{}
+	var sv, m *Customer // as stored; nil: read them
 	for conflicts := 0; ; {
-		sv, m, err := s.mergePair(ctx, u, in)
-		if err != nil {
-			return nil, err
+		if sv == nil {
+			if sv, m, err = s.mergePair(ctx, u, in); err != nil {
+				return nil, err
+			}
 		}
 		var step error
 		switch {
@@ -147,7 +149,10 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 			if err != nil {
 				return nil, err
 			}
-			step = s.Store.ApplyMerge(ctx, ch)
+			if step = s.Store.ApplyMerge(ctx, ch); step == nil {
+				sv, m = ch.Survivor, ch.Merged
+				continue
+			}
 		default:
 			if step = s.demoteMergedPrimary(ctx, u, sv.ID, m.ID); step != nil {
 				break
@@ -162,14 +167,16 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 			if err != nil {
 				return nil, err
 			}
-			step = s.Store.ApplyMerge(ctx, ch)
+			if step = s.Store.ApplyMerge(ctx, ch); step == nil {
+				res.Survivor, res.Merged = ch.Survivor, ch.Merged
+				return res, nil
+			}
 		}
-		switch {
-		case ErrorCode(step) == ECONFLICT && conflicts < maxRetries && ctx.Err() == nil:
-			conflicts++ // another writer got in between: read again
-		case step != nil:
+		if ErrorCode(step) != ECONFLICT || conflicts >= maxRetries || ctx.Err() != nil {
 			return nil, step
 		}
+		conflicts++ // another writer got in between: read again
+		sv, m = nil, nil
 	}
 }
 

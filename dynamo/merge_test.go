@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,8 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
@@ -61,6 +64,45 @@ func (e *mergeEnv) collection(t *testing.T, id string) map[string]int {
 		if q.ExclusiveStartKey = res.LastEvaluatedKey; q.ExclusiveStartKey == nil {
 			return out
 		}
+	}
+}
+
+// seedNotes writes n notes straight into a customer's timeline and counts
+// them on its profile: what n LogInteraction calls leave, in a few calls.
+func (e *mergeEnv) seedNotes(t *testing.T, customerID string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var puts []types.WriteRequest
+	for i := range n {
+		at := now.Add(-time.Duration(i+1) * time.Hour)
+		id := ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
+		item, err := attributevalue.MarshalMap(map[string]any{"pk": "CUST#" + customerID, "sk": "I#" + id, "type": "interaction",
+			"id": id, "customerId": customerID, "channel": "EMAIL", "direction": "OUTBOUND", "kind": "NOTE",
+			"subject": fmt.Sprint("note ", i), "occurredAt": at, "version": 1, "createdAt": at, "createdBy": admin.ID,
+			"updatedAt": at, "updatedBy": admin.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	for start := 0; start < len(puts); start += 25 {
+		pending := map[string][]types.WriteRequest{e.table: puts[start:min(start+25, len(puts))]}
+		for len(pending) > 0 {
+			res, err := e.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending = res.UnprocessedItems
+		}
+	}
+	if _, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table,
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CUST#" + customerID},
+			"sk": &types.AttributeValueMemberS{Value: "~P"}},
+		UpdateExpression:          aws.String("SET interactionCount = interactionCount + :n, version = version + :one"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: fmt.Sprint(n)}, ":one": &types.AttributeValueMemberN{Value: "1"}},
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -333,12 +375,7 @@ func TestInterruptedMergeOfALargeHistoryResumesWithNothingLostOrDoubled(t *testi
 	sv := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Big Survivor", Team: "north", Phones: []string{"+8613900000001"}})
 	m := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Big Duplicate", Team: "north", Phones: []string{"+8613900000002"}})
 	const n = 105 // with the initial grade change, 106 items: more than one transaction holds
-	for i := range n {
-		if _, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: m.ID, Channel: crm.ChannelEmail,
-			Type: crm.TypeNote, Subject: fmt.Sprint("note ", i), OccurredAt: ptr(time.Now().Add(-time.Duration(i) * time.Hour))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.seedNotes(t, m.ID, n)
 	if _, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: sv.ID, Channel: crm.ChannelPhone, Type: crm.TypeCall}); err != nil {
 		t.Fatal(err)
 	}
