@@ -154,7 +154,7 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 				continue
 			}
 		default:
-			if step = s.demoteMergedPrimary(ctx, u, sv.ID, m.ID); step != nil {
+			if step = s.demoteMergedPrimary(ctx, u, sv, m); step != nil {
 				break
 			}
 			var n int
@@ -237,9 +237,9 @@ func (s *Service) startMerge(u *User, sv, m *Customer, in MergeInput) (*MergeCha
 func (s *Service) moveHistory(ctx context.Context, from, to string) (int, error) {
 	moved := 0
 	for {
-		n, err := s.Store.MoveHistory(ctx, from, to)
+		n, done, err := s.Store.MoveHistory(ctx, from, to)
 		moved += n
-		if err != nil || n == 0 {
+		if err != nil || done {
 			return moved, err
 		}
 	}
@@ -247,13 +247,17 @@ func (s *Service) moveHistory(ctx context.Context, from, to string) (int, error)
 
 // demoteMergedPrimary keeps one primary contact: when the survivor has one,
 // the merged customer's primary contacts lose the flag before they move.
-func (s *Service) demoteMergedPrimary(ctx context.Context, u *User, survivorID, mergedID string) error {
-	theirs, err := s.Store.Contacts(ctx, survivorID)
-	if err != nil || !slices.ContainsFunc(theirs, func(c *Contact) bool { return c.Primary }) {
+func (s *Service) demoteMergedPrimary(ctx context.Context, u *User, sv, m *Customer) error {
+	isPrimary := func(c *Contact) bool { return c.Primary }
+	if m.ContactCount == 0 {
+		return nil
+	}
+	mine, err := s.Store.Contacts(ctx, m.ID)
+	if err != nil || !slices.ContainsFunc(mine, isPrimary) {
 		return err
 	}
-	mine, err := s.Store.Contacts(ctx, mergedID)
-	if err != nil {
+	theirs, err := s.Store.Contacts(ctx, sv.ID)
+	if err != nil || !slices.ContainsFunc(theirs, isPrimary) {
 		return err
 	}
 	for _, c := range mine {

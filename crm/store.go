@@ -135,8 +135,8 @@ type Store interface {
 	// records) to the customer it is being merged into, keeping the items'
 	// ids, in one transaction conditioned on both customers' merge marks;
 	// each item is in exactly one place before and after. It returns how
-	// many items moved: 0 when none are left.
-	MoveHistory(ctx context.Context, fromID, toID string) (int, error)
+	// many items moved and whether none are left.
+	MoveHistory(ctx context.Context, fromID, toID string) (moved int, done bool, err error)
 	// ListMerges lists the merge records in a customer's history, newest
 	// first.
 	ListMerges(ctx context.Context, customerID string, p PageRequest) (*Page[*MergeRecord], error)

@@ -102,10 +102,10 @@ const (
 // under to with its id kept and its customerId rewritten, and deleted from
 // from, conditioned on being unchanged since it was read; both profiles must
 // still carry their merge marks.
-func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, error) {
-	batch, err := s.historyBatch(ctx, fromID)
+func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, bool, error) {
+	batch, last, err := s.historyBatch(ctx, fromID)
 	if err != nil || len(batch) == 0 {
-		return 0, err
+		return 0, err == nil, err
 	}
 	lost := func(map[string]types.AttributeValue) error {
 		return crm.Errorf(crm.ECONFLICT, "customer %s is no longer being merged into customer %s", fromID, toID)
@@ -131,14 +131,15 @@ func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, erro
 		t.del(customerPK(fromID), sk, cond, vals, conflict("item "+sk))
 	}
 	if err := s.transact(ctx, t.items); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return len(batch), nil
+	return len(batch), last, nil
 }
 
-// historyBatch reads the next batch of history items of a customer, from
-// the oldest kinds up, consistently: the batch is about to be moved.
-func (s *Store) historyBatch(ctx context.Context, customerID string) ([]map[string]types.AttributeValue, error) {
+// historyBatch reads the next batch of history items of a customer,
+// consistently: the batch is about to be moved. last reports that the batch
+// holds all that is left.
+func (s *Store) historyBatch(ctx context.Context, customerID string) (batch []map[string]types.AttributeValue, last bool, err error) {
 	q := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk"),
@@ -146,12 +147,11 @@ func (s *Store) historyBatch(ctx context.Context, customerID string) ([]map[stri
 		ConsistentRead:            aws.Bool(true),
 		Limit:                     aws.Int32(moveBatch + 20),
 	}
-	var batch []map[string]types.AttributeValue
 	size := 0
 	for {
 		res, err := s.db.Query(ctx, q)
 		if err != nil {
-			return nil, wrap("query history", err)
+			return nil, false, wrap("query history", err)
 		}
 		for _, it := range res.Items {
 			sk, _ := it["sk"].(*types.AttributeValueMemberS)
@@ -160,12 +160,12 @@ func (s *Store) historyBatch(ctx context.Context, customerID string) ([]map[stri
 			}
 			n := itemSize(it)
 			if len(batch) == moveBatch || (len(batch) > 0 && size+n > moveBytes) {
-				return batch, nil
+				return batch, false, nil
 			}
 			batch, size = append(batch, it), size+n
 		}
 		if q.ExclusiveStartKey = res.LastEvaluatedKey; q.ExclusiveStartKey == nil {
-			return batch, nil
+			return batch, true, nil
 		}
 	}
 }

@@ -356,9 +356,9 @@ type failingStore struct {
 
 var errInjected = errors.New("injected failure")
 
-func (s *failingStore) MoveHistory(ctx context.Context, from, to string) (int, error) {
+func (s *failingStore) MoveHistory(ctx context.Context, from, to string) (int, bool, error) {
 	if s.failAfter > 0 && s.batches.Add(1) > s.failAfter {
-		return 0, errInjected
+		return 0, false, errInjected
 	}
 	return s.Store.MoveHistory(ctx, from, to)
 }
