@@ -105,6 +105,8 @@ type Customer struct {
 	Status        Status
 	OwnerID       string // empty: the customer is in the public pool of its region
 	Team          string
+	// Partners are the partner organizations the customer is shared with.
+	Partners []PartnerShare
 	// Claim is set while the owner holds the customer by a claim from the pool.
 	Claim *Claim
 	// LastHolder and ReturnedAt remember who last held a customer returned
@@ -191,6 +193,7 @@ func (c *Customer) Clone() *Customer {
 	d.Attributes = slices.Clone(c.Attributes)
 	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
 	d.FieldVerifications = slices.Clone(c.FieldVerifications)
+	d.Partners = slices.Clone(c.Partners)
 	d.OpenCases = slices.Clone(c.OpenCases)
 	if c.Claim != nil {
 		cl := *c.Claim
@@ -226,6 +229,9 @@ type CustomerInput struct {
 	OwnerID       *string
 	Team          string
 	Grade         string // default G (never contacted)
+	// IdempotencyKey, when set, makes a retry return the first result
+	// instead of creating again (see Idempotency).
+	IdempotencyKey string
 }
 
 // CustomerUpdate changes the fields that are non-nil.
@@ -267,4 +273,7 @@ type CustomerFilter struct {
 	// this user or in the pool. Callers do not set them.
 	VisibleTeams []string
 	VisibleOwner string
+	// VisiblePartner limits the list to customers shared with this
+	// partner organization.
+	VisiblePartner string
 }

@@ -11,7 +11,8 @@ import (
 // Merging two records of the same customer (SPEC §1, data quality). The
 // merged customer's whole history moves to the survivor, which takes over
 // its phones, emails and tags; the merged customer stays behind as a
-// tombstone that points to the survivor.
+// tombstone that points to the survivor. Partner shares are access, not
+// history: the tombstone's end, and the survivor keeps only its own.
 //
 // A customer's history can exceed what one transaction writes, so a merge
 // runs in steps, each atomic, and every step leaves each item in exactly one
@@ -293,6 +294,9 @@ func (s *Service) finishMerge(p *GradingPolicy, u *User, sv, m *Customer, reason
 	tomb.LastInteractionAt, tomb.LastInteractionID, tomb.NextFollowUpAt = nil, "", nil
 	tomb.RecentEvaluations, tomb.Transactions = nil, TransactionStats{}
 	tomb.OpenCases, tomb.OpenCaseCount = nil, 0
+	// Its shares end: a partner sees only what was shared with it, and the
+	// survivor was not.
+	tomb.Partners = nil
 	tomb.SatisfactionIndex, tomb.LoyaltyIndex, tomb.TrustIndex, tomb.NPS = nil, nil, nil, nil
 	tomb.ValueScore, tomb.ValueTier = nil, ""
 	carryMarks(tomb, m)
@@ -409,5 +413,25 @@ func removedFrom(a, b []string) []string {
 // Merges lists the merges in a customer's history, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) Merges(ctx context.Context, customerID string, p PageRequest) (*Page[*MergeRecord], error) {
-	return customerList(ctx, s, customerID, p, s.Store.ListMerges)
+	page, err := customerList(ctx, s, customerID, p, s.Store.ListMerges)
+	return viewPage(UserFromContext(ctx), page, viewMergeRecord), err
+}
+
+// viewMergeRecord masks what a partner's policy masks: the phones and
+// emails taken over, and the staff's reason as content.
+func viewMergeRecord(u *User, r *MergeRecord) *MergeRecord {
+	if !u.IsPartner() {
+		return r
+	}
+	v := *r
+	if u.masks(MaskPhones) {
+		v.Phones = maskAll(v.Phones, MaskPhone)
+	}
+	if u.masks(MaskEmails) {
+		v.Emails = maskAll(v.Emails, MaskEmail)
+	}
+	if u.masks(MaskInteractionContent) {
+		v.Reason = maskText(v.Reason)
+	}
+	return &v
 }

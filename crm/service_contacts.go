@@ -15,7 +15,8 @@ func (s *Service) Contacts(ctx context.Context, customerID string) ([]*Contact, 
 	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
-	return s.Store.Contacts(ctx, customerID)
+	cs, err := s.Store.Contacts(ctx, customerID)
+	return viewAll(u, cs, viewContact), err
 }
 
 // AddContact adds a contact person to a customer. A primary contact takes
@@ -38,6 +39,13 @@ func (s *Service) AddContact(ctx context.Context, customerID string, in ContactI
 	if err := validateContact(ct); err != nil {
 		return nil, err
 	}
+	idem, err := s.idempotency(u, "addContact", in.IdempotencyKey, struct {
+		CustomerID string
+		In         ContactInput
+	}{customerID, in}, ct.ID)
+	if err != nil {
+		return nil, err
+	}
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		c, err := s.editable(ctx, u, customerID, canEdit, "add a contact to")
 		if err != nil {
@@ -49,9 +57,14 @@ func (s *Service) AddContact(ctx context.Context, customerID string, in ContactI
 		next := c.Clone()
 		next.ContactCount++
 		s.touch(next, u)
-		ch := &Change{CustomerPrev: c, Customer: next, Contact: ct}
+		ch := &Change{CustomerPrev: c, Customer: next, Contact: ct, Idempotency: idem}
 		return ch, s.demotePrimary(ctx, ch, u)
 	})
+	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Contact, error) {
+		return s.Store.Contact(ctx, customerID, id)
+	}); ok {
+		return first, err
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -98,4 +98,9 @@ func caseSK(id string) string { return skCasePrefix + id }
 
 func mergeSK(id string) string { return skMergePrefix + id }
 
+// Idempotency records of creates made with a client key.
+const skIdempotency = "IDEMP"
+
+func idempotencyPK(key string) string { return "IDEMP#" + key }
+
 func customerIDOf(pk string) string { return strings.TrimPrefix(pk, "CUST#") }

@@ -39,6 +39,16 @@ func mustMergeEnv(t *testing.T) *mergeEnv {
 	return &mergeEnv{env: e, db: db, table: table}
 }
 
+// mustHoldInvariants fails when a derived item (counter, claim, tag entry,
+// profile count) disagrees with the profiles.
+func (e *mergeEnv) mustHoldInvariants(t *testing.T) {
+	t.Helper()
+	broken, err := dynamo.CheckInvariants(context.Background(), e.db, e.table)
+	if err != nil || len(broken) > 0 {
+		t.Fatalf("invariants: %v %v", err, broken)
+	}
+}
+
 // collection counts the items under a customer's key by kind (the sort key
 // up to its '#'), and fails on an item whose customerId is not the key's.
 func (e *mergeEnv) collection(t *testing.T, id string) map[string]int {
@@ -338,6 +348,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 	if again.Moved != 0 || again.Merged.Status != crm.StatusMerged || again.Survivor.Version != got.Version {
 		t.Fatalf("repeated merge: %+v", again)
 	}
+	e.mustHoldInvariants(t)
 }
 
 func second[T any](_ T, err error) error { return err }
@@ -452,6 +463,7 @@ func TestInterruptedMergeOfALargeHistoryResumesWithNothingLostOrDoubled(t *testi
 	if l, n := total(t, e.env, crm.CustomerFilter{}); l != 2 || n != 2 {
 		t.Fatalf("lists: %d listed, %d counted; want the survivor and Other", l, n)
 	}
+	e.mustHoldInvariants(t)
 }
 
 func TestMergeRefusals(t *testing.T) {
@@ -531,6 +543,7 @@ func TestMergeRefusals(t *testing.T) {
 		if l, n := total(t, e.env, crm.CustomerFilter{Team: "north"}); n != l {
 			t.Fatalf("north: %d listed, %d counted", l, n)
 		}
+		e.mustHoldInvariants(t)
 	})
 }
 
@@ -552,5 +565,57 @@ func TestMergeUnionKeepsTheSurvivorsValues(t *testing.T) {
 	if got.Industry != "power" || got.AnnualRevenue == nil || *got.AnnualRevenue != rev || got.CreditRating != "AA" ||
 		fmt.Sprint(attrs) != "[lead=Wang network=ring]" || len(got.Addresses) != 2 {
 		t.Fatalf("union: %+v", got)
+	}
+}
+
+func TestMergeEndsTheMergedCustomersPartnerShares(t *testing.T) {
+	e := mustPartnerEnv(t)
+	acme := mustPartnerOrg(t, e.svc, "Acme", []crm.MaskField{crm.MaskPhones, crm.MaskInteractionContent})
+	sv, err := e.svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindOrganization, Name: "Kept", Team: "north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindOrganization, Name: "Gone", Team: "north",
+		Phones: []string{"+8613200000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{sv.ID, m.ID} {
+		if _, err := e.svc.ShareCustomer(as(admin), id, acme.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := e.svc.VerifyAPIKey(context.Background(), mustIssue(t, e.svc, acme.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	partnerList := func() (listed, counted int) {
+		page, err := e.svc.Customers(as(u), crm.CustomerFilter{}, crm.PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := page.Total(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Items), n
+	}
+	if l, n := partnerList(); l != 2 || n != 2 {
+		t.Fatalf("before: the partner lists %d, counts %d", l, n)
+	}
+	mustMerge(t, e.toEnv(), admin, mustCustomer(t, e.toEnv(), sv.ID), mustCustomer(t, e.toEnv(), m.ID))
+	if l, n := partnerList(); l != 1 || n != 1 {
+		t.Fatalf("after: the partner lists %d, counts %d; want the survivor only", l, n)
+	}
+	if _, err := e.svc.Customer(as(u), m.ID); code(err) != crm.ENOTFOUND {
+		t.Fatalf("the partner reads the tombstone: %v", err)
+	}
+	if _, err := e.svc.ShareCustomer(as(admin), m.ID, acme.ID); code(err) != crm.ECONFLICT {
+		t.Fatalf("sharing the tombstone: %v", err)
+	}
+	// The survivor's merge history is masked as the partner's policy says.
+	recs, err := e.svc.Merges(as(u), sv.ID, crm.PageRequest{})
+	if err != nil || len(recs.Items) != 1 || recs.Items[0].Phones[0] != "+86******0001" || recs.Items[0].Reason != "***" {
+		t.Fatalf("the partner's view of the merge: %+v %v", recs, err)
 	}
 }

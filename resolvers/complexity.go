@@ -24,6 +24,7 @@ func Complexity() generated.ComplexityRoot {
 		return pageCost(child, first)
 	}
 	c.Query.Templates = func(child int, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.Query.DuplicateCandidates = func(child int, _ string, _ *string, first *int) int { return pageCost(child, first) }
 
 	// A customer has few contacts (at most crm.MaxContacts); the read is
@@ -37,6 +38,8 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.Cases = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.GradeAt = func(child int, _ time.Time) int { return perParentRead + child }
+	c.Query.PartnerOrganizations = func(child int, first *int, _ *string) int { return pageCost(child, first) }
+	c.PartnerOrganization.APIKeys = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	return c
 }
 

@@ -76,3 +76,10 @@ type CustomerMergeConnection struct {
 	PageInfo *PageInfo
 	Counted
 }
+
+// AuditEntryConnection is a page of audit entries.
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge
+	PageInfo *PageInfo
+	Counted
+}

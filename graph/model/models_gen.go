@@ -46,6 +46,37 @@ type AddressInput struct {
 	Country *string `json:"country,omitempty"`
 }
 
+// An API key's metadata. The key itself is shown once, by issueApiKey, and stored
+// only as its SHA-256 hash.
+type APIKey struct {
+	// Key id: the first 96 bits of the key's SHA-256, in hex.
+	ID string `json:"id"`
+	// The organization the key signs in as.
+	PartnerID string `json:"partnerId"`
+	// What the key is for.
+	Name string `json:"name"`
+	// The key's prefix and last four characters, e.g. rpk_…x9Qa, to tell keys apart.
+	Hint string `json:"hint"`
+	// Who issued it.
+	CreatedBy string `json:"createdBy"`
+	// When it was issued.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it was last used, to the minute; null if never.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	// When it was revoked; null while it works.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// Who revoked it.
+	RevokedBy *string `json:"revokedBy,omitempty"`
+}
+
+// An API key in a page.
+type APIKeyEdge struct {
+	// Resume the list after this key.
+	Cursor string `json:"cursor"`
+	// The key.
+	Node *APIKey `json:"node"`
+}
+
 // One entry of a customer's free-form archive (equipment, technical lead, network layout…).
 type Attribute struct {
 	// The entry's name, unique per customer.
@@ -60,6 +91,59 @@ type AttributeInput struct {
 	Key string `json:"key"`
 	// The entry's value: at most 2000 characters.
 	Value string `json:"value"`
+}
+
+// What one write did to one entity.
+type AuditChange struct {
+	// customer, contact, interaction, case, gradeChange, stageChange, evaluation, template or gradingPolicy.
+	Entity string `json:"entity"`
+	// The entity's id.
+	ID string `json:"id"`
+	// The customer it belongs to, if any.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Created, changed or deleted.
+	Action AuditAction `json:"action"`
+	// The fields that changed, with their values before and after.
+	Fields []*FieldChange `json:"fields"`
+}
+
+// One write, recorded in the same transaction as the write itself, so nothing is
+// written unrecorded (SPEC §6).
+type AuditEntry struct {
+	// Id (ULID, time part = at).
+	ID string `json:"id"`
+	// When the write happened.
+	At time.Time `json:"at"`
+	// Who made it: a user id, or system for the scheduled job.
+	Actor string `json:"actor"`
+	// The actor's roles at the time.
+	Roles []string `json:"roles"`
+	// The mutation (or job) that made it.
+	Operation *string `json:"operation,omitempty"`
+	// The request id, as in the server's logs and error responses.
+	RequestID *string `json:"requestId,omitempty"`
+	// What it changed.
+	Changes []*AuditChange `json:"changes"`
+}
+
+// An audit entry in a page.
+type AuditEntryEdge struct {
+	// Resume the list after this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *AuditEntry `json:"node"`
+}
+
+// Which audit entries to list.
+type AuditFilter struct {
+	// Every write that touched this customer, across days.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Otherwise the writes of this UTC day (default: today).
+	Day *time.Time `json:"day,omitempty"`
+	// Only this actor's writes.
+	Actor *string `json:"actor,omitempty"`
+	// Only writes of this mutation, e.g. updateCustomer, or job.
+	Operation *string `json:"operation,omitempty"`
 }
 
 // A complaint, service request, fault report or suggestion being handled. Logging
@@ -196,6 +280,10 @@ type Contact struct {
 
 // A new contact person. A customer has at most 50.
 type ContactInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// Name: 1–200 characters.
 	Name string `json:"name"`
 	// Job title: at most 100 characters.
@@ -212,6 +300,10 @@ type ContactInput struct {
 
 // A new customer.
 type CreateCustomerInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// Person or organization.
 	Kind CustomerKind `json:"kind"`
 	// Name: 1–200 characters.
@@ -244,6 +336,14 @@ type CreateCustomerInput struct {
 	Team *string `json:"team,omitempty"`
 	// Initial grade level code; default G (never contacted).
 	Grade *string `json:"grade,omitempty"`
+}
+
+// A new partner organization.
+type CreatePartnerOrganizationInput struct {
+	// Name: 1–200 characters.
+	Name string `json:"name"`
+	// The masking policy; omitted masks every field, an empty list masks nothing.
+	Masked []MaskedField `json:"masked,omitempty"`
 }
 
 // A person or organization: the company's asset, with its whole history, whoever
@@ -372,6 +472,9 @@ type Customer struct {
 	GradeAt *GradeChange `json:"gradeAt,omitempty"`
 	// The merges in this customer's history, newest first.
 	Merges *CustomerMergeConnection `json:"merges"`
+	// The partner organizations the customer is shared with. A partner principal sees
+	// only its own organization here.
+	Partners []*PartnerShare `json:"partners"`
 	// The pool claim the owner holds the customer by, if any.
 	Claim *Claim `json:"claim,omitempty"`
 	// Who held the customer before it last returned to the pool.
@@ -511,6 +614,16 @@ type EvaluationEdge struct {
 	Cursor string `json:"cursor"`
 	// The evaluation.
 	Node *Evaluation `json:"node"`
+}
+
+// One field a write changed.
+type FieldChange struct {
+	// The field's stored name.
+	Name string `json:"name"`
+	// Its value before, as JSON; null when it was absent. Values over 16 KB are recorded by size only.
+	Before *string `json:"before,omitempty"`
+	// Its value after, as JSON; null when it was removed.
+	After *string `json:"after,omitempty"`
 }
 
 // A reviewer's mark that a field's current value has been checked.
@@ -779,9 +892,23 @@ type InteractionEdge struct {
 	Node *Interaction `json:"node"`
 }
 
+// A newly issued API key.
+type IssuedAPIKey struct {
+	// The key itself, to hand to the partner over a secure channel and send as the
+	// X-Api-Key header to POST /partner/graphql. It is not stored and is never shown
+	// again.
+	Key string `json:"key"`
+	// The key's metadata.
+	APIKey *APIKey `json:"apiKey"`
+}
+
 // A new interaction. Logging it also updates the customer's lastInteractionAt,
 // interactionCount and nextFollowUpAt, in the same atomic write.
 type LogInteractionInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// The customer.
 	CustomerID string `json:"customerId"`
 	// Channel.
@@ -897,6 +1024,50 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// An external partner organization (agency, reseller, outsourced service desk). Its
+// API keys sign in PARTNER principals that read only the customers shared with it,
+// masked by its policy, and write nothing.
+type PartnerOrganization struct {
+	// Organization id (ULID); customers' partners name it.
+	ID string `json:"id"`
+	// Name.
+	Name string `json:"name"`
+	// Whether its keys work.
+	Status PartnerStatus `json:"status"`
+	// The masking policy: the fields its principals see masked.
+	Masked []MaskedField `json:"masked"`
+	// Increases with every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who created it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
+	// Its API keys, newest first, revoked ones included. ADMIN and AUDITOR.
+	APIKeys *APIKeyConnection `json:"apiKeys"`
+}
+
+// A partner organization in a page.
+type PartnerOrganizationEdge struct {
+	// Resume the list after this organization.
+	Cursor string `json:"cursor"`
+	// The organization.
+	Node *PartnerOrganization `json:"node"`
+}
+
+// That a customer is shared with a partner organization.
+type PartnerShare struct {
+	// The partner organization.
+	PartnerID string `json:"partnerId"`
+	// Who shared it.
+	SharedBy string `json:"sharedBy"`
+	// When it was shared.
+	SharedAt time.Time `json:"sharedAt"`
+}
+
 // Read operations. Every field needs a signed-in caller and returns only what the
 // caller's role may see (SPEC §6): objects the caller may not read are NOT_FOUND.
 type Query struct {
@@ -964,6 +1135,10 @@ type StageChangeEdge struct {
 
 // An evaluation to score.
 type SubmitEvaluationInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// The customer.
 	CustomerID string `json:"customerId"`
 	// The template.
@@ -1126,6 +1301,16 @@ type UpdateInteractionInput struct {
 	Currency *string `json:"currency,omitempty"`
 }
 
+// Changes to a partner organization. Omitted fields are unchanged.
+type UpdatePartnerOrganizationInput struct {
+	// Name.
+	Name *string `json:"name,omitempty"`
+	// SUSPENDED refuses every key of the organization; ACTIVE lets them work again.
+	Status *PartnerStatus `json:"status,omitempty"`
+	// Replaces the masking policy; an empty list masks nothing.
+	Masked []MaskedField `json:"masked,omitempty"`
+}
+
 // The value score formula: the weighted mean of five components, each 0–100. Weights are
 // normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 // linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
@@ -1187,6 +1372,69 @@ type Viewer struct {
 	Roles []Role `json:"roles"`
 	// Teams the user belongs to.
 	Teams []string `json:"teams"`
+	// For a PARTNER principal, its partner organization; null for staff.
+	PartnerID *string `json:"partnerId,omitempty"`
+}
+
+// What a write did to an entity.
+type AuditAction string
+
+const (
+	// The entity was created.
+	AuditActionCreate AuditAction = "CREATE"
+	// The entity was changed.
+	AuditActionUpdate AuditAction = "UPDATE"
+	// The entity was deleted.
+	AuditActionDelete AuditAction = "DELETE"
+)
+
+var AllAuditAction = []AuditAction{
+	AuditActionCreate,
+	AuditActionUpdate,
+	AuditActionDelete,
+}
+
+func (e AuditAction) IsValid() bool {
+	switch e {
+	case AuditActionCreate, AuditActionUpdate, AuditActionDelete:
+		return true
+	}
+	return false
+}
+
+func (e AuditAction) String() string {
+	return string(e)
+}
+
+func (e *AuditAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditAction", str)
+	}
+	return nil
+}
+
+func (e AuditAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Where a case stands in its workflow (SPEC §2, seed 001).
@@ -2182,6 +2430,140 @@ func (e LifecycleStage) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Personal data a partner organization's masking policy can hide. Masking is applied
+// to everything a partner principal reads, on every query; staff never see masked
+// values.
+type MaskedField string
+
+const (
+	// The customer's phones, e.g. +86******5678 (country code and last four digits kept).
+	MaskedFieldPhones MaskedField = "PHONES"
+	// The customer's email addresses, e.g. l***@example.com (first character and domain kept).
+	MaskedFieldEmails MaskedField = "EMAILS"
+	// Address lines and postal codes; label, city, region and country stay.
+	MaskedFieldAddresses MaskedField = "ADDRESSES"
+	// Contact persons' phones, masked like PHONES.
+	MaskedFieldContactPhones MaskedField = "CONTACT_PHONES"
+	// Contact persons' email addresses, masked like EMAILS.
+	MaskedFieldContactEmails MaskedField = "CONTACT_EMAILS"
+	// Values of the free-form archive entries (their keys stay).
+	MaskedFieldAttributes MaskedField = "ATTRIBUTES"
+	// What staff wrote about the customer: interaction content, outcome and attachment
+	// links, case handling plans and step notes, evaluation comments. Subjects stay.
+	MaskedFieldInteractionContent MaskedField = "INTERACTION_CONTENT"
+)
+
+var AllMaskedField = []MaskedField{
+	MaskedFieldPhones,
+	MaskedFieldEmails,
+	MaskedFieldAddresses,
+	MaskedFieldContactPhones,
+	MaskedFieldContactEmails,
+	MaskedFieldAttributes,
+	MaskedFieldInteractionContent,
+}
+
+func (e MaskedField) IsValid() bool {
+	switch e {
+	case MaskedFieldPhones, MaskedFieldEmails, MaskedFieldAddresses, MaskedFieldContactPhones, MaskedFieldContactEmails, MaskedFieldAttributes, MaskedFieldInteractionContent:
+		return true
+	}
+	return false
+}
+
+func (e MaskedField) String() string {
+	return string(e)
+}
+
+func (e *MaskedField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MaskedField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MaskedField", str)
+	}
+	return nil
+}
+
+func (e MaskedField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MaskedField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MaskedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a partner organization's API keys work.
+type PartnerStatus string
+
+const (
+	// Its keys work.
+	PartnerStatusActive PartnerStatus = "ACTIVE"
+	// Every key of the organization is refused; shares are kept.
+	PartnerStatusSuspended PartnerStatus = "SUSPENDED"
+)
+
+var AllPartnerStatus = []PartnerStatus{
+	PartnerStatusActive,
+	PartnerStatusSuspended,
+}
+
+func (e PartnerStatus) IsValid() bool {
+	switch e {
+	case PartnerStatusActive, PartnerStatusSuspended:
+		return true
+	}
+	return false
+}
+
+func (e PartnerStatus) String() string {
+	return string(e)
+}
+
+func (e *PartnerStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PartnerStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PartnerStatus", str)
+	}
+	return nil
+}
+
+func (e PartnerStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PartnerStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PartnerStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How urgent a case is.
 type Priority string
 
@@ -2260,6 +2642,10 @@ const (
 	RoleService Role = "SERVICE"
 	// Reads everything, writes nothing.
 	RoleAuditor Role = "AUDITOR"
+	// An external partner organization's principal, signed in with an API key (never a
+	// token): reads only the customers shared with its organization, masked by its
+	// policy; writes nothing.
+	RolePartner Role = "PARTNER"
 )
 
 var AllRole = []Role{
@@ -2268,11 +2654,12 @@ var AllRole = []Role{
 	RoleSales,
 	RoleService,
 	RoleAuditor,
+	RolePartner,
 }
 
 func (e Role) IsValid() bool {
 	switch e {
-	case RoleAdmin, RoleManager, RoleSales, RoleService, RoleAuditor:
+	case RoleAdmin, RoleManager, RoleSales, RoleService, RoleAuditor, RolePartner:
 		return true
 	}
 	return false
