@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,37 @@ func TestLegacyVerifiedProfileReadsAsEveryFieldVerified(t *testing.T) {
 	settleVerification(c)
 	if c.Verification != Verified || c.VerifiedBy != "old-reviewer" {
 		t.Fatalf("derived: %s by %s", c.Verification, c.VerifiedBy)
+	}
+}
+
+func TestMergeIsRefusedWhenTheUnionBreaksALimit(t *testing.T) {
+	s := &Service{Now: time.Now}
+	u := &User{ID: "admin", Roles: []Role{RoleAdmin}}
+	for _, tc := range []struct {
+		name string
+		edit func(sv, m *Customer)
+		want string // "" when the merge may start
+	}{
+		{"WithinLimits", func(sv, m *Customer) { sv.ContactCount, m.ContactCount = 30, 20 }, ""},
+		{"51Contacts", func(sv, m *Customer) { sv.ContactCount, m.ContactCount = 30, 21 }, "51 contacts"},
+		{"6Phones", func(sv, m *Customer) {
+			sv.Phones, m.Phones = []string{"+861", "+862", "+863"}, []string{"+864", "+865", "+866"}
+		}, "6 phone numbers"},
+		{"11Tags", func(sv, m *Customer) {
+			sv.Tags, m.Tags = []string{"a", "b", "c", "d", "e", "f"}, []string{"a", "g", "h", "i", "j", "k"}
+		}, "11 tags"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sv, m := validCustomer(), validCustomer()
+			sv.ID, m.ID = "S", "M"
+			tc.edit(sv, m)
+			ch, err := s.startMerge(u, sv, m, MergeInput{})
+			switch {
+			case tc.want == "" && (err != nil || ch.Survivor.ContactCount != sv.ContactCount+m.ContactCount || ch.Merged.MergedInto != "S"):
+				t.Fatalf("start: %v %+v", err, ch)
+			case tc.want != "" && (ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want BAD_USER_INPUT about %s", err, tc.want)
+			}
+		})
 	}
 }

@@ -510,23 +510,6 @@ func TestMergeRefusals(t *testing.T) {
 		}
 	}
 
-	t.Run("TooManyContactsTogether", func(t *testing.T) {
-		x := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Many A", Team: "north"})
-		y := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Many B", Team: "north"})
-		history := func(id string, n int) {
-			for i := range n {
-				if _, err := e.svc.AddContact(as(admin), id, crm.ContactInput{Name: fmt.Sprint("p", i)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		history(x.ID, 30)
-		history(y.ID, 21)
-		err := merge(admin, x, y, 31, 22)
-		if code(err) != crm.EINVALID || !strings.Contains(err.Error(), "51 contacts") {
-			t.Fatalf("51 contacts: %v", err)
-		}
-	})
 	t.Run("ArchivedSurvivorIsConflict", func(t *testing.T) {
 		arch, err := e.svc.ArchiveCustomer(as(admin), c.ID, 1)
 		if err != nil {
