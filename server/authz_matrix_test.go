@@ -84,8 +84,10 @@ const (
 	// needNoTarget: the call makes its own object from the target's owner
 	// and team, so it never needs a fresh target.
 	needNoTarget
+	// needTwin: a second customer like the target (merges).
+	needTwin
 
-	needAll = needContact | needInteraction | needOpenCase | needProposedCase
+	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin
 )
 
 // obj is what a cell calls on: a customer and what hangs on it, or for the
@@ -97,6 +99,8 @@ type obj struct {
 	ContactID, InteractionID, CaseID string
 	ProposedCaseID                   string
 	ProposedCaseVersion              int
+	// Twin is a customer like this one, without history.
+	Twin *obj
 }
 
 type matrixRow struct {
@@ -253,6 +257,21 @@ var customerRows = []matrixRow{
 		query: `mutation($from: ID!) { handOverPortfolio(fromUserId: $from, toUserId: "successor") { moved } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"from": o.Owner} }, absent: "H",
 		want: cells{"AAA-", "AAH-", "FFF-", "FFF-", "FFF-", "FFF-"}},
+	// Reviewing data is for those who assign (SPEC §1, "marked verified by a reviewer").
+	{field: "verifyCustomerFields", query: `mutation($id: ID!, $v: Int!) { verifyCustomerFields(id: $id, fields: [NAME], expectedVersion: $v) { id } }`,
+		vars: byIDVersion,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	{field: "unverifyCustomerFields", query: `mutation($id: ID!, $v: Int!) { unverifyCustomerFields(id: $id, fields: [NAME], expectedVersion: $v) { id } }`,
+		vars: byIDVersion,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	// Merging the target into its twin: ADMIN, or a MANAGER of both teams.
+	{field: "mergeCustomers", need: needTwin,
+		query: `mutation($s: ID!, $m: ID!, $sv: Int!, $mv: Int!) { mergeCustomers(input: {survivorId: $s, mergedId: $m,
+			expectedSurvivorVersion: $sv, expectedMergedVersion: $mv, reason: "the same company"}) { movedItems } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any {
+			return map[string]any{"s": o.Twin.ID, "sv": o.Twin.Version, "m": o.ID, "mv": o.Version}
+		},
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
 	// Claiming is for salespeople, from the pool only. Of a customer not in
 	// the pool a salesperson hears CONFLICT even when they cannot read it
 	// (the loser of a claim race must hear CONFLICT: crm/pool.go).
@@ -420,6 +439,9 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 	}
 	if n&needOwnOwner != 0 && tg != pool {
 		o.Owner = fmt.Sprint("leaver-", w.seq.Add(1))
+	}
+	if n&needTwin != 0 {
+		o.Twin = w.mustCustomer(t, tg, 0, name+" twin")
 	}
 	var created struct{ CreateCustomer struct{ ID string } }
 	if !w.admin(t, createCustomer, map[string]any{"in": map[string]any{"kind": "ORGANIZATION", "name": o.Name,
