@@ -122,4 +122,6 @@ type Store interface {
 	Template(ctx context.Context, id string, version int) (*Template, error)
 	// ListTemplates lists the latest version of each template, newest first.
 	ListTemplates(ctx context.Context, p PageRequest) (*Page[*Template], error)
+
+	AnalyticsStore
 }

@@ -156,6 +156,7 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if e := ch.Evaluation; e != nil {
 		t.put(t.marshal(toEvaluationItem(e, true)), notExists, nil, conflict("evaluation "+e.ID))
 	}
+	t.aggregates(ch)
 	if t.err != nil {
 		return t.err
 	}
@@ -180,7 +181,7 @@ func (t *tx) versionedPut(item any, exists bool, prev int, what string) {
 }
 
 // customer writes a profile and everything derived from it: unique phone and
-// email claims, tag index entries and list counters.
+// email claims, tag index entries, watch-list marks and list counters.
 func (t *tx) customer(prev, next *crm.Customer) {
 	id := next.ID
 	if prev == nil {
@@ -207,6 +208,8 @@ func (t *tx) customer(prev, next *crm.Customer) {
 			"gList": str(tagListKey(tag)), "gSort": str(id), "customerId": str(id),
 		}, "", nil, nil)
 	}
+
+	t.watch(prev, next)
 
 	before, after := counterDims(prev), counterDims(next)
 	for _, d := range removed(before, after) {
@@ -267,10 +270,13 @@ func counterDims(c *crm.Customer) []string {
 		d = append(d, "REGION#"+c.Region)
 	}
 	if c.Team != "" {
-		d = append(d, "TEAM#"+c.Team)
+		d = append(d, "TEAM#"+c.Team, teamGradeDim(c.Grade.Level, c.Team))
 	}
 	if c.ValueTier != "" {
 		d = append(d, "TIER#"+string(c.ValueTier))
+		if c.Team != "" {
+			d = append(d, teamTierDim(c.ValueTier, c.Team))
+		}
 	}
 	for _, tag := range c.Tags {
 		d = append(d, "TAG#"+tag)
