@@ -38,6 +38,9 @@ type Config struct {
 	// ClaimPeriod is how long a pool claim lasts for grades without a period
 	// of their own (CLAIM_PERIOD_DAYS).
 	ClaimPeriod time.Duration
+	// JobInterval is how often the local server runs the scheduled job
+	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
+	JobInterval time.Duration
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -86,6 +89,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad("CLAIM_PERIOD_DAYS", "must be a whole number of days from 1 to 365")
 	}
 	c.ClaimPeriod = time.Duration(days) * 24 * time.Hour
+	if c.JobInterval, err = time.ParseDuration(or(getenv("JOB_INTERVAL"), "1m")); err != nil || c.JobInterval < time.Second {
+		bad("JOB_INTERVAL", "must be a duration of at least 1s such as 1m")
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -105,13 +106,13 @@ func (c *Case) Clone() *Case {
 	return &d
 }
 
-// caseDue is when a case must be answered: the customer's grade SLA, halved
-// for urgent cases (the VIP "green channel" of seed 001 is the short SLA of
-// grades A and B).
-func caseDue(opened time.Time, grade string, p Priority) time.Time {
-	sla := 72 * time.Hour
-	if l, ok := GradeLevelByCode(grade); ok {
-		sla = l.ResponseSLA
+// caseDue is when a case must be answered: the response SLA of the
+// customer's grade level, halved for urgent cases (the VIP "green channel"
+// of seed 001 is the short SLA of grades A and B).
+func caseDue(opened time.Time, level GradeLevel, p Priority) time.Time {
+	sla := level.ResponseSLA
+	if sla <= 0 {
+		sla = 72 * time.Hour
 	}
 	if p == PriorityUrgent {
 		sla /= 2
@@ -120,11 +121,49 @@ func caseDue(opened time.Time, grade string, p Priority) time.Time {
 }
 
 // newCase opens the case an interaction starts.
-func newCase(it *Interaction, c *Customer, p Priority, by string) *Case {
+func newCase(it *Interaction, c *Customer, level GradeLevel, p Priority, by string) *Case {
 	return &Case{
 		ID: it.ID, CustomerID: c.ID, Type: it.Type, Subject: it.Subject, Priority: p, Status: CaseOpen,
-		OpenedAt: it.CreatedAt, DueAt: caseDue(it.CreatedAt, c.Grade.Level, p), Version: 1, UpdatedAt: it.CreatedAt,
+		OpenedAt: it.CreatedAt, DueAt: caseDue(it.CreatedAt, level, p), Version: 1, UpdatedAt: it.CreatedAt,
 		Transitions: []CaseTransition{{To: CaseOpen, By: by, At: it.CreatedAt, Note: "opened by " + string(it.Type)}},
+	}
+}
+
+// CaseSummary is what a customer's profile keeps of an open case, so that
+// the 360 view shows open complaints without a second read.
+type CaseSummary struct {
+	ID        string
+	Type      InteractionType
+	Subject   string
+	Priority  Priority
+	Status    CaseStatus
+	DueAt     time.Time
+	Escalated bool
+}
+
+// OpenCasesKept bounds the open cases a profile lists; OpenCaseCount
+// counts them all.
+const OpenCasesKept = 20
+
+// trackCase keeps c's open cases in step with a case opened (prev nil)
+// or moved from prev to next: OpenCaseCount counts every open case; the
+// list holds the OpenCasesKept due soonest.
+func (c *Customer) trackCase(prev, next *Case) {
+	if prev != nil && prev.Status.IsOpen() {
+		c.OpenCaseCount = max(0, c.OpenCaseCount-1)
+	}
+	c.OpenCases = slices.DeleteFunc(slices.Clone(c.OpenCases), func(o CaseSummary) bool { return o.ID == next.ID })
+	if !next.Status.IsOpen() {
+		return
+	}
+	c.OpenCaseCount++
+	c.OpenCases = append(c.OpenCases, CaseSummary{ID: next.ID, Type: next.Type, Subject: next.Subject,
+		Priority: next.Priority, Status: next.Status, DueAt: next.DueAt, Escalated: next.EscalatedAt != nil})
+	slices.SortFunc(c.OpenCases, func(a, b CaseSummary) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), strings.Compare(a.ID, b.ID))
+	})
+	if len(c.OpenCases) > OpenCasesKept {
+		c.OpenCases = c.OpenCases[:OpenCasesKept]
 	}
 }
 
@@ -187,7 +226,11 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
 }
 
 // MoveCase moves a case through its workflow; every move is recorded with
-// who, when and the note. expectedVersion is the case's.
+// who, when and the note. expectedVersion is the case's. The customer's
+// open cases follow in the same write; closing a case records the
+// customer's satisfaction as an evaluation (the built-in case satisfaction
+// template), which feeds the satisfaction index and may regrade the
+// customer.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT (an illegal
 // transition or missing data), CONFLICT.
 func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expectedVersion int, m CaseMove) (*Case, error) {
@@ -198,32 +241,59 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 	if err := checkID("input.caseId", caseID); err != nil {
 		return nil, err
 	}
-	if _, err := s.editable(ctx, u, customerID, canWork, "work the cases of"); err != nil {
-		return nil, err
-	}
-	prev, err := s.Store.Case(ctx, customerID, caseID)
+	p, err := s.policy(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if prev.Version != expectedVersion {
-		return nil, staleVersion("case", caseID, expectedVersion, prev.Version)
-	}
-	next := prev.Clone()
-	if err := applyMove(next, m, u, s.now()); err != nil {
-		return nil, err
-	}
-	if next.Status == CaseReopened {
-		// A reopened case is due again from now.
-		c, err := s.Store.Customer(ctx, customerID)
+	var next *Case
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		cust, err := s.editable(ctx, u, customerID, canWork, "work the cases of")
 		if err != nil {
 			return nil, err
 		}
-		next.DueAt, next.EscalatedAt = caseDue(s.now(), c.Grade.Level, next.Priority), nil
-	}
-	if err := s.Store.Apply(ctx, &Change{CasePrev: prev, Case: next}); err != nil {
+		prev, err := s.Store.Case(ctx, customerID, caseID)
+		if err != nil {
+			return nil, err
+		}
+		if prev.Version != expectedVersion {
+			return nil, staleVersion("case", caseID, expectedVersion, prev.Version)
+		}
+		now := s.now()
+		next = prev.Clone()
+		if err := applyMove(next, m, u, now); err != nil {
+			return nil, err
+		}
+		if next.Status == CaseReopened {
+			// A reopened case is due again from now.
+			next.DueAt, next.EscalatedAt = caseDue(now, levelOf(p, cust.Grade.Level), next.Priority), nil
+		}
+		nc := cust.Clone()
+		nc.trackCase(prev, next)
+		ch := &Change{CasePrev: prev, Case: next, CustomerPrev: cust, Customer: nc}
+		if next.Status == CaseClosed {
+			ev := s.caseSatisfaction(next, u, now)
+			addRecentEvaluation(nc, *ev)
+			ch.Evaluation = ev
+			ch.GradeChange = s.regrade(p, nc, GradeEvaluation, u.ID, false)
+		}
+		s.touch(nc, u)
+		return ch, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return next, nil
+}
+
+// caseSatisfaction records the satisfaction given on closing c as an
+// evaluation against the built-in case satisfaction template.
+func (s *Service) caseSatisfaction(c *Case, u *User, now time.Time) *Evaluation {
+	t := CaseSatisfactionTemplate()
+	scores := []IndicatorScore{{Key: t.Indicators[0].Key, Value: float64(*c.Satisfaction)}}
+	overall, dims, _ := ScoreEvaluation(t, scores) // 1–5 was checked by applyMove
+	return &Evaluation{ID: s.newID(now), CustomerID: c.CustomerID, TemplateID: t.ID, TemplateVersion: t.Version,
+		Kind: EvalCustomerSurvey, EvaluatorID: u.ID, Scores: scores, Comment: "satisfaction with the handling of case " + c.ID,
+		Overall: overall, Dimensions: dims, CaseID: c.ID, EvaluatedAt: now}
 }
 
 // Cases lists a customer's cases, newest first.
@@ -242,28 +312,38 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var escalated []string
+	sys := &User{ID: SystemUserID}
 	for _, k := range due {
-		prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
-		if err != nil {
+		err := s.applyFresh(ctx, func() (*Change, error) {
+			prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !prev.Status.IsOpen() || prev.EscalatedAt != nil || now.Before(prev.DueAt) {
+				return nil, errNothingToDo
+			}
+			cust, err := s.Store.Customer(ctx, k.CustomerID)
+			if err != nil {
+				return nil, err
+			}
+			next := prev.Clone()
+			next.EscalatedAt, next.Priority = ptr(now), PriorityUrgent
+			next.Transitions = append(next.Transitions, CaseTransition{From: prev.Status, To: prev.Status, By: SystemUserID, At: now,
+				Note: fmt.Sprintf("escalated: overdue since %s", prev.DueAt.Format(time.RFC3339))})
+			next.Version++
+			next.UpdatedAt = now
+			nc := cust.Clone()
+			nc.trackCase(prev, next)
+			s.touch(nc, sys)
+			return &Change{CasePrev: prev, Case: next, CustomerPrev: cust, Customer: nc}, nil
+		})
+		switch {
+		case err == errNothingToDo:
+		case err != nil:
 			return escalated, fmt.Errorf("escalate case %s: %w", k.ID, err)
+		default:
+			escalated = append(escalated, k.ID)
 		}
-		if !prev.Status.IsOpen() || prev.EscalatedAt != nil || now.Before(prev.DueAt) {
-			continue
-		}
-		next := prev.Clone()
-		next.EscalatedAt, next.Priority = ptr(now), PriorityUrgent
-		next.Transitions = append(next.Transitions, CaseTransition{From: prev.Status, To: prev.Status, By: SystemUserID, At: now,
-			Note: fmt.Sprintf("escalated: overdue since %s", prev.DueAt.Format(time.RFC3339))})
-		next.Version++
-		next.UpdatedAt = now
-		err = s.Store.Apply(ctx, &Change{CasePrev: prev, Case: next})
-		if ErrorCode(err) == ECONFLICT {
-			continue // someone worked the case meanwhile; the next run looks again
-		}
-		if err != nil {
-			return escalated, fmt.Errorf("escalate case %s: %w", k.ID, err)
-		}
-		escalated = append(escalated, k.ID)
 	}
 	return escalated, nil
 }

@@ -127,6 +127,11 @@ type Customer struct {
 	// profile so the 360 view needs no second read.
 	RecentEvaluations []Evaluation
 
+	// OpenCases are the open cases due soonest (at most OpenCasesKept),
+	// OpenCaseCount all of them: kept on the profile for the 360 view.
+	OpenCases     []CaseSummary
+	OpenCaseCount int
+
 	LastInteractionAt *time.Time
 	LastInteractionID string
 	NextFollowUpAt    *time.Time
@@ -168,6 +173,7 @@ func (c *Customer) Clone() *Customer {
 	d.Tags = slices.Clone(c.Tags)
 	d.Attributes = slices.Clone(c.Attributes)
 	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
+	d.OpenCases = slices.Clone(c.OpenCases)
 	if c.Claim != nil {
 		cl := *c.Claim
 		d.Claim = &cl

@@ -92,7 +92,9 @@ type Evaluation struct {
 	Overall         float64
 	Dimensions      []DimensionScore
 	// NPS is the answer to the template's NPS indicator (0–10), if any.
-	NPS         *int
+	NPS *int
+	// CaseID links the satisfaction given when a case closed to the case.
+	CaseID      string
 	EvaluatedAt time.Time
 }
 
@@ -127,3 +129,19 @@ type EvaluationInput struct {
 // RecentEvaluationsKept is how many evaluations the profile carries; the
 // rolling indexes are computed from them.
 const RecentEvaluationsKept = 5
+
+// CaseSatisfactionTemplateID is the built-in template of the satisfaction
+// a customer gives when a case is closed (SPEC §2): closing a case records
+// it as a CUSTOMER_SURVEY evaluation, so it feeds the satisfaction index.
+const CaseSatisfactionTemplateID = "case-satisfaction"
+
+// CaseSatisfactionTemplate returns the built-in case satisfaction template:
+// one SATISFACTION indicator on a 1–5 scale.
+func CaseSatisfactionTemplate() *Template {
+	return &Template{
+		ID: CaseSatisfactionTemplateID, Name: "Case handling satisfaction", Version: 1, LatestVersion: 1,
+		Description: "The customer's satisfaction with the handling of a case, given when the case is closed.",
+		Indicators: []Indicator{{Key: "handling", Name: "Satisfaction with the handling of the case",
+			Dimension: DimSatisfaction, Weight: 1, ScaleMin: 1, ScaleMax: 5}},
+	}
+}

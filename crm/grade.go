@@ -34,7 +34,9 @@ var DefaultGradeLevels = []GradeLevel{
 	{"V", "Invalid", 9, "Not a target customer.", 120 * time.Hour, 0},
 }
 
-// GradeLevelByCode returns the default level with the given code.
+// GradeLevelByCode returns the default level with the given code. The
+// codes are fixed; their labels and service policies come from the grading
+// policy in force (Service.GradeLevels).
 func GradeLevelByCode(code string) (GradeLevel, bool) {
 	i := slices.IndexFunc(DefaultGradeLevels, func(l GradeLevel) bool { return l.Code == code })
 	if i < 0 {
@@ -54,14 +56,18 @@ const (
 	GradeImport     GradeSource = "IMPORT"
 )
 
-// GradeState is a customer's current grade and why it has it.
+// GradeState is a customer's current grade and why it has it: for a grade
+// set by a rule, the rule, the policy version and the metric values it
+// saw, so "why is this customer a B?" is answered from the profile alone.
 type GradeState struct {
-	Level  string
-	Source GradeSource
-	Reason string
-	Rule   string
-	By     string
-	At     time.Time
+	Level         string
+	Source        GradeSource
+	Reason        string
+	Rule          string
+	PolicyVersion int
+	Metrics       map[string]float64
+	By            string
+	At            time.Time
 }
 
 // GradeChange is one entry of a customer's grade history.
@@ -73,8 +79,17 @@ type GradeChange struct {
 	Source     GradeSource
 	Reason     string
 	Rule       string
+	// PolicyVersion is the grading policy the rule belongs to (0: the
+	// built-in default).
+	PolicyVersion int
 	// Metrics are the values the rule looked at, so the change explains itself.
 	Metrics map[string]float64
 	By      string
 	At      time.Time
+}
+
+// State is the grade a change leaves the customer with.
+func (g *GradeChange) State() GradeState {
+	return GradeState{Level: g.To, Source: g.Source, Reason: g.Reason, Rule: g.Rule, PolicyVersion: g.PolicyVersion,
+		Metrics: g.Metrics, By: g.By, At: g.At}
 }

@@ -33,6 +33,9 @@ func ScoreEvaluation(t *Template, scores []IndicatorScore) (overall float64, dim
 		if math.IsNaN(s.Value) || s.Value < ind.ScaleMin || s.Value > ind.ScaleMax {
 			return 0, nil, Invalid(field+".value", "must be between %g and %g", ind.ScaleMin, ind.ScaleMax)
 		}
+		if ind.NPS && s.Value != math.Trunc(s.Value) {
+			return 0, nil, Invalid(field+".value", "must be a whole number from 0 to 10 (indicator %q is an NPS question)", ind.Key)
+		}
 	}
 	for i, ok := range seen {
 		if !ok {
@@ -62,3 +65,38 @@ func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 // round2 keeps scores to two decimals so that stored and recomputed values
 // compare equal.
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// NPSAnswer returns the answer to t's NPS indicator among scores (already
+// checked by ScoreEvaluation), or nil when t has none.
+func NPSAnswer(t *Template, scores []IndicatorScore) *int {
+	for _, ind := range t.Indicators {
+		if !ind.NPS {
+			continue
+		}
+		for _, s := range scores {
+			if s.Key == ind.Key {
+				n := int(s.Value)
+				return &n
+			}
+		}
+	}
+	return nil
+}
+
+// NetPromoterScore is the percentage of promoters (answers 9–10) minus
+// the percentage of detractors (0–6), from -100 to 100.
+func NetPromoterScore(answers []int) float64 {
+	if len(answers) == 0 {
+		return 0
+	}
+	promoters, detractors := 0, 0
+	for _, a := range answers {
+		switch {
+		case a >= 9:
+			promoters++
+		case a <= 6:
+			detractors++
+		}
+	}
+	return round2(100 * float64(promoters-detractors) / float64(len(answers)))
+}

@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"slices"
@@ -21,14 +22,19 @@ type Service struct {
 	// ForbidOwnReview refuses an INTERNAL_REVIEW of a customer by its own
 	// owner: the conflict of interest of SPEC §4.
 	ForbidOwnReview bool
+	// PolicyTTL is how long the grading policy read from the store is used
+	// before it is read again.
+	PolicyTTL time.Duration
 
+	policies  policyCache
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
 }
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, entropy: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL,
+		entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.
@@ -280,20 +286,33 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if c.Team == "" && len(u.Teams) > 0 {
 		c.Team = u.Teams[0]
 	}
-	level := in.Grade
-	if level == "" {
-		level = "G"
+	// A grade given at creation is a manual one; otherwise the policy's
+	// rules grade the new customer (G, never contacted, by default).
+	c.Grade = GradeState{Level: in.Grade, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now}
+	if in.Grade == "" {
+		c.Grade = GradeState{Level: "G", Source: GradeRule, Reason: "initial grade", By: u.ID, At: now}
 	}
-	c.Grade = GradeState{Level: level, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now}
 	if err := validateCustomer(c); err != nil {
 		return nil, err
 	}
 	if !canCreate(u, c) {
 		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
 	}
-	ch := &Change{Customer: c, GradeChange: &GradeChange{
-		ID: s.newID(now), CustomerID: c.ID, To: level, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now,
-	}}
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch := &Change{Customer: c}
+	if in.Grade == "" {
+		c.Grade.Level = "" // graded from nothing: the history's first entry has no "from"
+		ch.GradeChange = s.regrade(p, c, GradeRule, u.ID, false)
+	}
+	if ch.GradeChange == nil {
+		c.Grade.Level = cmp.Or(c.Grade.Level, "G")
+		c.ValueScore = ptr(p.Value.Score(c, now))
+		ch.GradeChange = &GradeChange{ID: s.newID(now), CustomerID: c.ID, To: c.Grade.Level, Source: c.Grade.Source,
+			Reason: c.Grade.Reason, By: u.ID, At: now}
+	}
 	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, err
 	}
@@ -363,7 +382,14 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 			return nil, err
 		}
 	}
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ch := &Change{CustomerPrev: prev, Customer: next, StageChange: s.stageChange(prev, next, "profile edit", u)}
+	// Edited data (annual revenue, say) can change what the rules make of
+	// the customer.
+	ch.GradeChange = s.regrade(p, next, GradeRule, u.ID, false)
 	if next.OwnerID != prev.OwnerID {
 		// A change of owner is an assignment: it ends any claim.
 		next.Claim, ch.ClaimQuota = nil, endClaim(prev)

@@ -86,6 +86,9 @@ func (s *Service) Template(ctx context.Context, id string, version int) (*Templa
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
+	if id == CaseSatisfactionTemplateID && version <= 1 {
+		return CaseSatisfactionTemplate(), nil
+	}
 	return s.Store.Template(ctx, id, version)
 }
 
@@ -152,7 +155,11 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	ev := &Evaluation{
 		ID: s.newID(at), CustomerID: in.CustomerID, TemplateID: t.ID, TemplateVersion: t.Version, Kind: in.Kind,
 		EvaluatorID: u.ID, Scores: slices.Clone(in.Scores), Comment: strings.TrimSpace(in.Comment),
-		Overall: overall, Dimensions: dims, EvaluatedAt: at,
+		Overall: overall, Dimensions: dims, NPS: NPSAnswer(t, in.Scores), EvaluatedAt: at,
+	}
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
 	}
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		prev, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate")
@@ -161,8 +168,9 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 		}
 		next := prev.Clone()
 		addRecentEvaluation(next, *ev)
+		gc := s.regrade(p, next, GradeEvaluation, u.ID, false)
 		s.touch(next, u)
-		return &Change{CustomerPrev: prev, Customer: next, Evaluation: ev}, nil
+		return &Change{CustomerPrev: prev, Customer: next, Evaluation: ev, GradeChange: gc}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -173,7 +181,10 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 // addRecentEvaluation keeps the newest evaluations on the profile and
 // recomputes the indexes from them: for each dimension, the mean over the
 // evaluators of each one's newest score, so several evaluators are
-// combined and no single one outweighs the others by scoring often.
+// combined and no single one outweighs the others by scoring often. The
+// satisfaction given when a case closes is the customer's own voice on
+// that case: each such evaluation counts on its own. NPS is computed the
+// same way from the answers to NPS questions.
 func addRecentEvaluation(c *Customer, ev Evaluation) {
 	c.RecentEvaluations = append(c.RecentEvaluations, ev.Clone())
 	slices.SortFunc(c.RecentEvaluations, func(a, b Evaluation) int {
@@ -190,10 +201,10 @@ func addRecentEvaluation(c *Customer, ev Evaluation) {
 		sum, n := 0.0, 0
 		for _, e := range c.RecentEvaluations { // newest first
 			v, ok := e.DimensionScore(idx.d)
-			if !ok || seen[e.EvaluatorID] {
+			if !ok || seen[e.voice()] {
 				continue
 			}
-			seen[e.EvaluatorID] = true
+			seen[e.voice()] = true
 			sum += v
 			n++
 		}
@@ -201,6 +212,26 @@ func addRecentEvaluation(c *Customer, ev Evaluation) {
 			*idx.dst = ptr(round2(sum / float64(n)))
 		}
 	}
+	seen := map[string]bool{}
+	var answers []int
+	for _, e := range c.RecentEvaluations {
+		if e.NPS != nil && !seen[e.voice()] {
+			seen[e.voice()] = true
+			answers = append(answers, *e.NPS)
+		}
+	}
+	if len(answers) > 0 {
+		c.NPS = ptr(NetPromoterScore(answers))
+	}
+}
+
+// voice says whose opinion an evaluation is, so that each voice counts
+// once in the indexes.
+func (e *Evaluation) voice() string {
+	if e.CaseID != "" {
+		return "case#" + e.CaseID
+	}
+	return e.EvaluatorID
 }
 
 // Evaluations lists a customer's evaluations, newest first.

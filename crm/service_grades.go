@@ -34,12 +34,11 @@ func (s *Service) SetGrade(ctx context.Context, customerID, level, reason string
 		}
 		now := s.now()
 		next = prev.Clone()
-		next.Grade = GradeState{Level: level, Source: GradeManual, Reason: reason, By: u.ID, At: now}
+		gc := &GradeChange{ID: s.newID(now), CustomerID: customerID, From: prev.Grade.Level, To: level,
+			Source: GradeManual, Reason: reason, By: u.ID, At: now}
+		next.Grade = gc.State()
 		s.touch(next, u)
-		return &Change{CustomerPrev: prev, Customer: next, GradeChange: &GradeChange{
-			ID: s.newID(now), CustomerID: customerID, From: prev.Grade.Level, To: level,
-			Source: GradeManual, Reason: reason, By: u.ID, At: now,
-		}}, nil
+		return &Change{CustomerPrev: prev, Customer: next, GradeChange: gc}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"math"
 	"slices"
 	"time"
 )
@@ -58,6 +59,10 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		return nil, Invalid("input.priority", "must be one of %v", Priorities)
 	}
 	it.ID = s.newID(it.OccurredAt)
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
 	contactChecked := false
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		c, err := s.editable(ctx, u, it.CustomerID, canWork, "log an interaction on")
@@ -83,15 +88,18 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		if it.NextFollowUpAt != nil {
 			next.NextFollowUpAt = it.NextFollowUpAt
 		}
+		countTransaction(&next.Transactions, nil, it)
 		ch := &Change{CustomerPrev: c, Customer: next, Interaction: it}
 		if IsCaseType(it.Type) {
-			ch.Case = newCase(it, c, priority, u.ID)
+			ch.Case = newCase(it, c, levelOf(p, c.Grade.Level), priority, u.ID)
+			next.trackCase(nil, ch.Case)
 		}
 		if qualifies(c.Claim, it) {
 			// The holder followed up in time: the claim becomes ownership.
 			next.Claim.FollowedUpAt = ptr(it.OccurredAt)
 			ch.ClaimQuota = endClaim(c)
 		}
+		ch.GradeChange = s.regrade(p, next, GradeRule, u.ID, false)
 		s.touch(next, u)
 		return ch, nil
 	})
@@ -123,6 +131,10 @@ func (s *Service) UpdateInteraction(ctx context.Context, k InteractionKey, expec
 		return nil, err
 	}
 	if err := checkID("id", k.ID); err != nil {
+		return nil, err
+	}
+	p, err := s.policy(ctx)
+	if err != nil {
 		return nil, err
 	}
 	var next *Interaction
@@ -167,10 +179,15 @@ func (s *Service) UpdateInteraction(ctx context.Context, k InteractionKey, expec
 		next.Version++
 		next.UpdatedAt, next.UpdatedBy = s.now(), u.ID
 		ch := &Change{InteractionPrev: prev, Interaction: next}
+		nc := c.Clone()
 		if upd.NextFollowUpAt != nil {
 			next.NextFollowUpAt = ptr(upd.NextFollowUpAt.UTC())
-			nc := c.Clone()
 			nc.NextFollowUpAt = next.NextFollowUpAt
+		}
+		if countTransaction(&nc.Transactions, prev, next) {
+			ch.GradeChange = s.regrade(p, nc, GradeRule, u.ID, false)
+		}
+		if upd.NextFollowUpAt != nil || nc.Transactions != c.Transactions {
 			s.touch(nc, u)
 			ch.CustomerPrev, ch.Customer = c, nc
 		}
@@ -261,4 +278,40 @@ func (s *Service) InteractionsByKey(ctx context.Context, keys []InteractionKey,
 		}
 	}
 	return out, errs
+}
+
+// countTransaction keeps a customer's transaction totals in step with an
+// interaction created (prev nil) or corrected from prev to next, and
+// reports whether they changed. A correction that removes a customer's
+// last transaction clears the dates; otherwise dates only widen, since
+// the dates of the remaining transactions are not at hand.
+func countTransaction(st *TransactionStats, prev, next *Interaction) bool {
+	before := *st
+	if prev != nil && prev.Type == TypeTransaction {
+		st.Count--
+		st.Total -= val(prev.Amount)
+	}
+	if next.Type == TypeTransaction {
+		st.Count++
+		st.Total += val(next.Amount)
+		if st.FirstAt == nil || next.OccurredAt.Before(*st.FirstAt) {
+			st.FirstAt = ptr(next.OccurredAt)
+		}
+		if st.LastAt == nil || next.OccurredAt.After(*st.LastAt) {
+			st.LastAt = ptr(next.OccurredAt)
+		}
+	}
+	if st.Count <= 0 {
+		*st = TransactionStats{}
+	}
+	st.Total = math.Round(st.Total*100) / 100
+	return *st != before
+}
+
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

@@ -108,6 +108,20 @@ type Store interface {
 	// CasesDue returns open cases due before t, soonest first.
 	CasesDue(ctx context.Context, before time.Time) ([]InteractionKey, error)
 
+	// GradeAt returns the latest grade change at or before at; ENOTFOUND
+	// when there is none.
+	GradeAt(ctx context.Context, customerID string, at time.Time) (*GradeChange, error)
+	// GradingPolicy returns the stored grading policy; ENOTFOUND when none
+	// was ever stored (the built-in default is in force).
+	GradingPolicy(ctx context.Context) (*GradingPolicy, error)
+	// PutGradingPolicy stores p as the version after p.Version-1; ECONFLICT
+	// when another version was stored meanwhile.
+	PutGradingPolicy(ctx context.Context, p *GradingPolicy) error
+	// EachCustomer calls fn with every customer profile, archived ones
+	// included, page by page; an error from fn stops the walk. It reads
+	// the whole book: for scheduled jobs, never for requests.
+	EachCustomer(ctx context.Context, fn func(*Customer) error) error
+
 	// ListStageChanges lists a customer's lifecycle history, newest first.
 	ListStageChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error)
 	// ListEvaluations lists a customer's evaluations, newest first.

@@ -265,6 +265,12 @@ func validateTemplate(t *TemplateInput) error {
 		if !(ind.ScaleMin < ind.ScaleMax) {
 			c.fail(f+".scaleMax", "must be greater than scaleMin")
 		}
+		if ind.NPS && (ind.ScaleMin != 0 || ind.ScaleMax != 10) {
+			c.fail(f+".nps", "an NPS indicator asks how likely the customer is to recommend us, on a scale of 0 to 10")
+		}
+		if ind.NPS && slices.ContainsFunc(t.Indicators[:i], func(o Indicator) bool { return o.NPS }) {
+			c.fail(f+".nps", "a template has at most one NPS indicator")
+		}
 		sum += ind.Weight
 	}
 	if len(t.Indicators) > 0 && math.Abs(sum-1) > weightTolerance {

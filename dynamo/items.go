@@ -25,12 +25,24 @@ type attributeItem struct {
 }
 
 type gradeStateItem struct {
-	Level  string    `dynamodbav:"level"`
-	Source string    `dynamodbav:"source"`
-	Reason string    `dynamodbav:"reason,omitempty"`
-	Rule   string    `dynamodbav:"rule,omitempty"`
-	By     string    `dynamodbav:"by,omitempty"`
-	At     time.Time `dynamodbav:"at"`
+	Level         string             `dynamodbav:"level"`
+	Source        string             `dynamodbav:"source"`
+	Reason        string             `dynamodbav:"reason,omitempty"`
+	Rule          string             `dynamodbav:"rule,omitempty"`
+	PolicyVersion int                `dynamodbav:"policyVersion,omitempty"`
+	Metrics       map[string]float64 `dynamodbav:"metrics,omitempty"`
+	By            string             `dynamodbav:"by,omitempty"`
+	At            time.Time          `dynamodbav:"at"`
+}
+
+type caseSummaryItem struct {
+	ID        string    `dynamodbav:"id"`
+	Kind      string    `dynamodbav:"kind"`
+	Subject   string    `dynamodbav:"subject,omitempty"`
+	Priority  string    `dynamodbav:"priority"`
+	Status    string    `dynamodbav:"status"`
+	DueAt     time.Time `dynamodbav:"dueAt"`
+	Escalated bool      `dynamodbav:"escalated,omitempty"`
 }
 
 type scoreItem struct {
@@ -58,6 +70,7 @@ type evaluationItem struct {
 	Overall         float64         `dynamodbav:"overall"`
 	Dimensions      []dimensionItem `dynamodbav:"dimensions"`
 	NPS             *int            `dynamodbav:"nps,omitempty"`
+	CaseID          string          `dynamodbav:"caseId,omitempty"`
 	EvaluatedAt     time.Time       `dynamodbav:"evaluatedAt"`
 }
 
@@ -79,50 +92,52 @@ type customerItem struct {
 	GDue   string `dynamodbav:"gDue,omitempty"`
 	GDueAt string `dynamodbav:"gDueAt,omitempty"`
 
-	ID                string           `dynamodbav:"id"`
-	Kind              string           `dynamodbav:"kind"`
-	Name              string           `dynamodbav:"name"`
-	NameKey           string           `dynamodbav:"nameKey"`
-	Phones            []string         `dynamodbav:"phones,omitempty"`
-	Emails            []string         `dynamodbav:"emails,omitempty"`
-	Addresses         []addressItem    `dynamodbav:"addresses,omitempty"`
-	Industry          string           `dynamodbav:"industry,omitempty"`
-	Region            string           `dynamodbav:"region,omitempty"`
-	Source            string           `dynamodbav:"source"`
-	AnnualRevenue     *float64         `dynamodbav:"annualRevenue,omitempty"`
-	CreditRating      string           `dynamodbav:"creditRating,omitempty"`
-	Tags              []string         `dynamodbav:"tags,omitempty"`
-	Attributes        []attributeItem  `dynamodbav:"attributes,omitempty"`
-	Stage             string           `dynamodbav:"stage"`
-	Status            string           `dynamodbav:"status"`
-	OwnerID           string           `dynamodbav:"ownerId,omitempty"`
-	Team              string           `dynamodbav:"team,omitempty"`
-	Claim             *claimItem       `dynamodbav:"claim,omitempty"`
-	LastHolder        string           `dynamodbav:"lastHolder,omitempty"`
-	ReturnedAt        *time.Time       `dynamodbav:"returnedAt,omitempty"`
-	Grade             gradeStateItem   `dynamodbav:"grade"`
-	ValueScore        *float64         `dynamodbav:"valueScore,omitempty"`
-	ValueTier         string           `dynamodbav:"valueTier,omitempty"`
-	Transactions      transactionsItem `dynamodbav:"transactions"`
-	NPS               *float64         `dynamodbav:"nps,omitempty"`
-	SatisfactionIndex *float64         `dynamodbav:"satisfactionIndex,omitempty"`
-	LoyaltyIndex      *float64         `dynamodbav:"loyaltyIndex,omitempty"`
-	TrustIndex        *float64         `dynamodbav:"trustIndex,omitempty"`
-	RecentEvaluations []evaluationItem `dynamodbav:"recentEvaluations,omitempty"`
-	LastInteractionAt *time.Time       `dynamodbav:"lastInteractionAt,omitempty"`
-	LastInteractionID string           `dynamodbav:"lastInteractionId,omitempty"`
-	NextFollowUpAt    *time.Time       `dynamodbav:"nextFollowUpAt,omitempty"`
-	InteractionCount  int              `dynamodbav:"interactionCount"`
-	ContactCount      int              `dynamodbav:"contactCount"`
-	Verification      string           `dynamodbav:"verification"`
-	VerifiedBy        string           `dynamodbav:"verifiedBy,omitempty"`
-	VerifiedAt        *time.Time       `dynamodbav:"verifiedAt,omitempty"`
-	Version           int              `dynamodbav:"version"`
-	CreatedAt         time.Time        `dynamodbav:"createdAt"`
-	CreatedBy         string           `dynamodbav:"createdBy"`
-	UpdatedAt         time.Time        `dynamodbav:"updatedAt"`
-	UpdatedBy         string           `dynamodbav:"updatedBy"`
-	ArchivedAt        *time.Time       `dynamodbav:"archivedAt,omitempty"`
+	ID                string            `dynamodbav:"id"`
+	Kind              string            `dynamodbav:"kind"`
+	Name              string            `dynamodbav:"name"`
+	NameKey           string            `dynamodbav:"nameKey"`
+	Phones            []string          `dynamodbav:"phones,omitempty"`
+	Emails            []string          `dynamodbav:"emails,omitempty"`
+	Addresses         []addressItem     `dynamodbav:"addresses,omitempty"`
+	Industry          string            `dynamodbav:"industry,omitempty"`
+	Region            string            `dynamodbav:"region,omitempty"`
+	Source            string            `dynamodbav:"source"`
+	AnnualRevenue     *float64          `dynamodbav:"annualRevenue,omitempty"`
+	CreditRating      string            `dynamodbav:"creditRating,omitempty"`
+	Tags              []string          `dynamodbav:"tags,omitempty"`
+	Attributes        []attributeItem   `dynamodbav:"attributes,omitempty"`
+	Stage             string            `dynamodbav:"stage"`
+	Status            string            `dynamodbav:"status"`
+	OwnerID           string            `dynamodbav:"ownerId,omitempty"`
+	Team              string            `dynamodbav:"team,omitempty"`
+	Claim             *claimItem        `dynamodbav:"claim,omitempty"`
+	LastHolder        string            `dynamodbav:"lastHolder,omitempty"`
+	ReturnedAt        *time.Time        `dynamodbav:"returnedAt,omitempty"`
+	Grade             gradeStateItem    `dynamodbav:"grade"`
+	ValueScore        *float64          `dynamodbav:"valueScore,omitempty"`
+	ValueTier         string            `dynamodbav:"valueTier,omitempty"`
+	Transactions      transactionsItem  `dynamodbav:"transactions"`
+	NPS               *float64          `dynamodbav:"nps,omitempty"`
+	SatisfactionIndex *float64          `dynamodbav:"satisfactionIndex,omitempty"`
+	LoyaltyIndex      *float64          `dynamodbav:"loyaltyIndex,omitempty"`
+	TrustIndex        *float64          `dynamodbav:"trustIndex,omitempty"`
+	RecentEvaluations []evaluationItem  `dynamodbav:"recentEvaluations,omitempty"`
+	OpenCases         []caseSummaryItem `dynamodbav:"openCases,omitempty"`
+	OpenCaseCount     int               `dynamodbav:"openCaseCount,omitempty"`
+	LastInteractionAt *time.Time        `dynamodbav:"lastInteractionAt,omitempty"`
+	LastInteractionID string            `dynamodbav:"lastInteractionId,omitempty"`
+	NextFollowUpAt    *time.Time        `dynamodbav:"nextFollowUpAt,omitempty"`
+	InteractionCount  int               `dynamodbav:"interactionCount"`
+	ContactCount      int               `dynamodbav:"contactCount"`
+	Verification      string            `dynamodbav:"verification"`
+	VerifiedBy        string            `dynamodbav:"verifiedBy,omitempty"`
+	VerifiedAt        *time.Time        `dynamodbav:"verifiedAt,omitempty"`
+	Version           int               `dynamodbav:"version"`
+	CreatedAt         time.Time         `dynamodbav:"createdAt"`
+	CreatedBy         string            `dynamodbav:"createdBy"`
+	UpdatedAt         time.Time         `dynamodbav:"updatedAt"`
+	UpdatedBy         string            `dynamodbav:"updatedBy"`
+	ArchivedAt        *time.Time        `dynamodbav:"archivedAt,omitempty"`
 }
 
 type transactionsItem struct {
@@ -150,8 +165,9 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		AnnualRevenue: c.AnnualRevenue, CreditRating: c.CreditRating, Tags: c.Tags, Stage: string(c.Stage),
 		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team,
 		Grade: gradeStateItem{Level: c.Grade.Level, Source: string(c.Grade.Source), Reason: c.Grade.Reason,
-			Rule: c.Grade.Rule, By: c.Grade.By, At: c.Grade.At},
-		ValueScore: c.ValueScore, ValueTier: string(c.ValueTier), Transactions: transactionsItem(c.Transactions),
+			Rule: c.Grade.Rule, PolicyVersion: c.Grade.PolicyVersion, Metrics: c.Grade.Metrics, By: c.Grade.By, At: c.Grade.At},
+		OpenCaseCount: c.OpenCaseCount,
+		ValueScore:    c.ValueScore, ValueTier: string(c.ValueTier), Transactions: transactionsItem(c.Transactions),
 		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex, NPS: c.NPS,
 		LastInteractionAt: c.LastInteractionAt, LastInteractionID: c.LastInteractionID,
 		NextFollowUpAt: c.NextFollowUpAt, InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
@@ -184,6 +200,10 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 	for _, e := range c.RecentEvaluations {
 		it.RecentEvaluations = append(it.RecentEvaluations, *toEvaluationItem(&e, false))
 	}
+	for _, o := range c.OpenCases {
+		it.OpenCases = append(it.OpenCases, caseSummaryItem{ID: o.ID, Kind: string(o.Type), Subject: o.Subject,
+			Priority: string(o.Priority), Status: string(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
+	}
 	return it
 }
 
@@ -194,8 +214,9 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		CreditRating: it.CreditRating, Tags: it.Tags, Stage: crm.Stage(it.Stage), Status: crm.Status(it.Status),
 		OwnerID: it.OwnerID, Team: it.Team,
 		Grade: crm.GradeState{Level: it.Grade.Level, Source: crm.GradeSource(it.Grade.Source), Reason: it.Grade.Reason,
-			Rule: it.Grade.Rule, By: it.Grade.By, At: it.Grade.At},
-		ValueScore: it.ValueScore, ValueTier: crm.ValueTier(it.ValueTier), Transactions: crm.TransactionStats(it.Transactions),
+			Rule: it.Grade.Rule, PolicyVersion: it.Grade.PolicyVersion, Metrics: it.Grade.Metrics, By: it.Grade.By, At: it.Grade.At},
+		OpenCaseCount: it.OpenCaseCount,
+		ValueScore:    it.ValueScore, ValueTier: crm.ValueTier(it.ValueTier), Transactions: crm.TransactionStats(it.Transactions),
 		SatisfactionIndex: it.SatisfactionIndex, LoyaltyIndex: it.LoyaltyIndex, TrustIndex: it.TrustIndex, NPS: it.NPS,
 		LastInteractionAt: it.LastInteractionAt, LastInteractionID: it.LastInteractionID,
 		NextFollowUpAt: it.NextFollowUpAt, InteractionCount: it.InteractionCount, ContactCount: it.ContactCount,
@@ -216,6 +237,10 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 	}
 	for i := range it.RecentEvaluations {
 		c.RecentEvaluations = append(c.RecentEvaluations, *fromEvaluationItem(&it.RecentEvaluations[i]))
+	}
+	for _, o := range it.OpenCases {
+		c.OpenCases = append(c.OpenCases, crm.CaseSummary{ID: o.ID, Type: crm.InteractionType(o.Kind), Subject: o.Subject,
+			Priority: crm.Priority(o.Priority), Status: crm.CaseStatus(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
 	}
 	return c
 }
@@ -316,6 +341,7 @@ type gradeChangeItem struct {
 	Reason     string             `dynamodbav:"reason,omitempty"`
 	Rule       string             `dynamodbav:"rule,omitempty"`
 	Metrics    map[string]float64 `dynamodbav:"metrics,omitempty"`
+	PolicyVer  int                `dynamodbav:"policyVersion,omitempty"`
 	By         string             `dynamodbav:"by,omitempty"`
 	At         time.Time          `dynamodbav:"at"`
 }
@@ -324,14 +350,14 @@ func toGradeChangeItem(g *crm.GradeChange) *gradeChangeItem {
 	return &gradeChangeItem{
 		PK: customerPK(g.CustomerID), SK: gradeSK(g.ID), Type: "gradeChange",
 		ID: g.ID, CustomerID: g.CustomerID, From: g.From, To: g.To, Source: string(g.Source),
-		Reason: g.Reason, Rule: g.Rule, Metrics: g.Metrics, By: g.By, At: g.At,
+		Reason: g.Reason, Rule: g.Rule, Metrics: g.Metrics, PolicyVer: g.PolicyVersion, By: g.By, At: g.At,
 	}
 }
 
 func fromGradeChangeItem(it *gradeChangeItem) *crm.GradeChange {
 	return &crm.GradeChange{
 		ID: it.ID, CustomerID: it.CustomerID, From: it.From, To: it.To, Source: crm.GradeSource(it.Source),
-		Reason: it.Reason, Rule: it.Rule, Metrics: it.Metrics, By: it.By, At: it.At,
+		Reason: it.Reason, Rule: it.Rule, Metrics: it.Metrics, PolicyVersion: it.PolicyVer, By: it.By, At: it.At,
 	}
 }
 
@@ -341,7 +367,7 @@ func toEvaluationItem(e *crm.Evaluation, keyed bool) *evaluationItem {
 	it := &evaluationItem{
 		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
 		Kind: string(e.Kind), EvaluatorID: e.EvaluatorID, Comment: e.Comment, Overall: e.Overall,
-		NPS: e.NPS, EvaluatedAt: e.EvaluatedAt,
+		NPS: e.NPS, CaseID: e.CaseID, EvaluatedAt: e.EvaluatedAt,
 	}
 	if keyed {
 		it.PK, it.SK, it.Type = customerPK(e.CustomerID), evaluationSK(e.ID), "evaluation"
@@ -359,7 +385,7 @@ func fromEvaluationItem(it *evaluationItem) *crm.Evaluation {
 	e := &crm.Evaluation{
 		ID: it.ID, CustomerID: it.CustomerID, TemplateID: it.TemplateID, TemplateVersion: it.TemplateVersion,
 		Kind: crm.EvaluationKind(it.Kind), EvaluatorID: it.EvaluatorID, Comment: it.Comment, Overall: it.Overall,
-		NPS: it.NPS, EvaluatedAt: it.EvaluatedAt,
+		NPS: it.NPS, CaseID: it.CaseID, EvaluatedAt: it.EvaluatedAt,
 	}
 	for _, s := range it.Scores {
 		e.Scores = append(e.Scores, crm.IndicatorScore(s))

@@ -36,6 +36,7 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.StageHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Cases = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Customer.GradeAt = func(child int, _ time.Time) int { return perParentRead + child }
 	return c
 }
 

@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -47,10 +49,6 @@ func toGradeLevel(l crm.GradeLevel) *model.GradeLevel {
 }
 
 func toCustomer(c *crm.Customer) *model.Customer {
-	level, ok := crm.GradeLevelByCode(c.Grade.Level)
-	if !ok {
-		level = crm.GradeLevel{Code: c.Grade.Level, Label: c.Grade.Level}
-	}
 	return &model.Customer{
 		ID: c.ID, Kind: model.CustomerKind(c.Kind), Name: c.Name,
 		Phones: nonNil(c.Phones), Emails: nonNil(c.Emails),
@@ -66,8 +64,11 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		Stage: model.LifecycleStage(c.Stage), Status: model.CustomerStatus(c.Status),
 		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team),
 		Claim: toClaim(c.Claim), LastHolder: opt(c.LastHolder), ReturnedAt: c.ReturnedAt,
-		Grade: &model.CurrentGrade{Level: toGradeLevel(level), Source: model.GradeSource(c.Grade.Source),
-			Reason: opt(c.Grade.Reason), Rule: opt(c.Grade.Rule), SetBy: opt(c.Grade.By), SetAt: c.Grade.At},
+		Grade:      toCurrentGrade(c.Grade),
+		ValueScore: c.ValueScore, ValueTier: optEnum[model.ValueTier](c.ValueTier),
+		TransactionCount: c.Transactions.Count, TransactionTotal: c.Transactions.Total,
+		FirstTransactionAt: c.Transactions.FirstAt, LastTransactionAt: c.Transactions.LastAt, Nps: c.NPS,
+		OpenCases: mapAll(c.OpenCases, toCaseSummary), OpenCaseCount: c.OpenCaseCount,
 		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex,
 		RecentEvaluations: mapAll(c.RecentEvaluations, func(e crm.Evaluation) *model.Evaluation { return toEvaluation(&e) }),
 		LastInteractionAt: c.LastInteractionAt, NextFollowUpAt: c.NextFollowUpAt,
@@ -76,6 +77,38 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
 		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
 	}
+}
+
+// optEnum maps "" to null and any other value to the enum of the same name.
+func optEnum[E ~string, D ~string](v D) *E {
+	if v == "" {
+		return nil
+	}
+	e := E(v)
+	return &e
+}
+
+func toCurrentGrade(g crm.GradeState) *model.CurrentGrade {
+	out := &model.CurrentGrade{LevelCode: g.Level, Source: model.GradeSource(g.Source), Reason: opt(g.Reason),
+		Rule: opt(g.Rule), SetBy: opt(g.By), SetAt: g.At, Metrics: toMetrics(g.Metrics)}
+	if g.Source != crm.GradeManual {
+		out.PolicyVersion = &g.PolicyVersion
+	}
+	return out
+}
+
+// toMetrics lists metric values by name, so the output is stable.
+func toMetrics(m map[string]float64) []*model.Metric {
+	out := make([]*model.Metric, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, &model.Metric{Name: name, Value: m[name]})
+	}
+	return out
+}
+
+func toCaseSummary(o crm.CaseSummary) *model.CaseSummary {
+	return &model.CaseSummary{ID: o.ID, Type: model.InteractionType(o.Type), Subject: opt(o.Subject),
+		Priority: model.Priority(o.Priority), Status: model.CaseStatus(o.Status), DueAt: o.DueAt, Escalated: o.Escalated}
 }
 
 func toClaim(c *crm.Claim) *model.Claim {
@@ -105,9 +138,9 @@ func toInteraction(i *crm.Interaction) *model.Interaction {
 func toGradeChange(g *crm.GradeChange) *model.GradeChange {
 	m := &model.GradeChange{ID: g.ID, CustomerID: g.CustomerID, From: opt(g.From), To: g.To,
 		Source: model.GradeSource(g.Source), Reason: opt(g.Reason), Rule: opt(g.Rule), By: opt(g.By), At: g.At,
-		Metrics: []*model.Metric{}}
-	for name, v := range g.Metrics {
-		m.Metrics = append(m.Metrics, &model.Metric{Name: name, Value: v})
+		Metrics: toMetrics(g.Metrics)}
+	if g.Source != crm.GradeManual {
+		m.PolicyVersion = &g.PolicyVersion
 	}
 	return m
 }
@@ -116,7 +149,7 @@ func toEvaluation(e *crm.Evaluation) *model.Evaluation {
 	return &model.Evaluation{
 		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
 		Kind: model.EvaluationKind(e.Kind), EvaluatorID: e.EvaluatorID, Comment: opt(e.Comment), Overall: e.Overall,
-		EvaluatedAt: e.EvaluatedAt,
+		Nps: e.NPS, CaseID: opt(e.CaseID), EvaluatedAt: e.EvaluatedAt,
 		Scores: mapAll(e.Scores, func(s crm.IndicatorScore) *model.IndicatorScore {
 			return &model.IndicatorScore{Key: s.Key, Value: s.Value}
 		}),
@@ -131,7 +164,7 @@ func toTemplate(t *crm.Template) *model.Template {
 		LatestVersion: t.LatestVersion, CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy,
 		Indicators: mapAll(t.Indicators, func(i crm.Indicator) *model.Indicator {
 			return &model.Indicator{Key: i.Key, Name: i.Name, Dimension: model.Dimension(i.Dimension),
-				Weight: i.Weight, ScaleMin: i.ScaleMin, ScaleMax: i.ScaleMax}
+				Weight: i.Weight, ScaleMin: i.ScaleMin, ScaleMax: i.ScaleMax, Nps: i.NPS}
 		})}
 }
 
@@ -311,7 +344,7 @@ func fromTemplateInput(in model.TemplateInput) crm.TemplateInput {
 	return crm.TemplateInput{Name: in.Name, Description: val(in.Description),
 		Indicators: mapAll(in.Indicators, func(i *model.IndicatorInput) crm.Indicator {
 			return crm.Indicator{Key: i.Key, Name: i.Name, Dimension: crm.Dimension(i.Dimension), Weight: i.Weight,
-				ScaleMin: i.ScaleMin, ScaleMax: i.ScaleMax}
+				ScaleMin: i.ScaleMin, ScaleMax: i.ScaleMax, NPS: val(i.Nps)}
 		})}
 }
 
@@ -330,4 +363,55 @@ func page(first *int, after *string) crm.PageRequest {
 
 func timeRange(from, to *time.Time) crm.TimeRange {
 	return crm.TimeRange{From: val(from), To: val(to)}
+}
+
+func toGradingPolicy(p *crm.GradingPolicy) *model.GradingPolicy {
+	out := &model.GradingPolicy{
+		Version: p.Version, Levels: mapAll(p.Levels, toGradeLevel), ManualHoldDays: p.ManualHoldDays,
+		Rules: mapAll(p.Rules, func(r crm.GradingRule) *model.GradingRule {
+			return &model.GradingRule{Name: r.Name, Level: r.Level, Description: opt(r.Description),
+				Conditions: mapAll(r.Conditions, func(c crm.Condition) *model.RuleCondition {
+					return &model.RuleCondition{Metric: c.Metric, Op: model.Comparison(c.Op), Value: c.Value}
+				})}
+		}),
+		ValueFormula: &model.ValueFormula{RecencyWeight: p.Value.RecencyWeight, FrequencyWeight: p.Value.FrequencyWeight,
+			MonetaryWeight: p.Value.MonetaryWeight, AssetWeight: p.Value.AssetWeight, EvaluationWeight: p.Value.EvaluationWeight,
+			RecencyHorizonDays: p.Value.RecencyHorizonDays, FrequencyReference: p.Value.FrequencyReference,
+			MonetaryReference: p.Value.MonetaryReference, AssetReference: p.Value.AssetReference},
+		Tiers: &model.TierCutoffs{KeyPercent: p.Tiers.KeyPercent, MajorPercent: p.Tiers.MajorPercent,
+			OrdinaryPercent: p.Tiers.OrdinaryPercent},
+		Metrics: mapAll(crm.GradeMetrics, func(m crm.MetricInfo) *model.GradeMetric {
+			return &model.GradeMetric{Name: m.Name, Description: m.Description}
+		}),
+		UpdatedBy: opt(p.UpdatedBy),
+	}
+	slices.SortStableFunc(out.Levels, func(a, b *model.GradeLevel) int { return a.Rank - b.Rank })
+	if !p.UpdatedAt.IsZero() {
+		out.UpdatedAt = &p.UpdatedAt
+	}
+	return out
+}
+
+func fromGradingPolicyInput(in model.GradingPolicyInput) crm.GradingPolicyInput {
+	f := in.ValueFormula
+	return crm.GradingPolicyInput{
+		Levels: mapAll(in.Levels, func(l *model.GradeLevelInput) crm.GradeLevel {
+			return crm.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: val(l.Description),
+				ResponseSLA:      time.Duration(l.ResponseSLAHours) * time.Hour,
+				FollowUpInterval: time.Duration(l.FollowUpIntervalDays) * 24 * time.Hour}
+		}),
+		Rules: mapAll(in.Rules, func(r *model.GradingRuleInput) crm.GradingRule {
+			return crm.GradingRule{Name: r.Name, Level: r.Level, Description: val(r.Description),
+				Conditions: mapAll(r.Conditions, func(c *model.RuleConditionInput) crm.Condition {
+					return crm.Condition{Metric: c.Metric, Op: crm.Comparison(c.Op), Value: c.Value}
+				})}
+		}),
+		Value: crm.ValueFormula{RecencyWeight: f.RecencyWeight, FrequencyWeight: f.FrequencyWeight,
+			MonetaryWeight: f.MonetaryWeight, AssetWeight: f.AssetWeight, EvaluationWeight: f.EvaluationWeight,
+			RecencyHorizonDays: f.RecencyHorizonDays, FrequencyReference: f.FrequencyReference,
+			MonetaryReference: f.MonetaryReference, AssetReference: f.AssetReference},
+		Tiers: crm.TierCutoffs{KeyPercent: in.Tiers.KeyPercent, MajorPercent: in.Tiers.MajorPercent,
+			OrdinaryPercent: in.Tiers.OrdinaryPercent},
+		ManualHoldDays: in.ManualHoldDays,
+	}
 }

@@ -14,6 +14,19 @@ import (
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
+// Level is the resolver for the level field.
+func (r *currentGradeResolver) Level(ctx context.Context, obj *model.CurrentGrade) (*model.GradeLevel, error) {
+	l, err := r.Service.GradeLevel(ctx, obj.LevelCode)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		// A code the policy no longer lists still shows as itself.
+		return &model.GradeLevel{Code: obj.LevelCode, Label: obj.LevelCode}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toGradeLevel(l), nil
+}
+
 // LatestInteraction is the resolver for the latestInteraction field.
 func (r *customerResolver) LatestInteraction(ctx context.Context, obj *model.Customer) (*model.Interaction, error) {
 	// The customer is in the request's loader cache (the list or lookup
@@ -129,7 +142,13 @@ func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFil
 	return customerConnection(p), nil
 }
 
+// CurrentGrade returns generated.CurrentGradeResolver implementation.
+func (r *Resolver) CurrentGrade() generated.CurrentGradeResolver { return &currentGradeResolver{r} }
+
 // Customer returns generated.CustomerResolver implementation.
 func (r *Resolver) Customer() generated.CustomerResolver { return &customerResolver{r} }
 
-type customerResolver struct{ *Resolver }
+type (
+	currentGradeResolver struct{ *Resolver }
+	customerResolver     struct{ *Resolver }
+)

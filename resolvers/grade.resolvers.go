@@ -7,11 +7,44 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
+// GradeAt is the resolver for the gradeAt field.
+func (r *customerResolver) GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error) {
+	g, err := r.Service.GradeAt(ctx, obj.ID, at)
+	if err != nil || g == nil {
+		return nil, err
+	}
+	return toGradeChange(g), nil
+}
+
+// UpdateGradingPolicy is the resolver for the updateGradingPolicy field.
+func (r *mutationResolver) UpdateGradingPolicy(ctx context.Context, input model.GradingPolicyInput, expectedVersion int) (*model.GradingPolicy, error) {
+	p, err := r.Service.UpdateGradingPolicy(ctx, fromGradingPolicyInput(input), expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	return toGradingPolicy(p), nil
+}
+
+// RegradeCustomer is the resolver for the regradeCustomer field.
+func (r *mutationResolver) RegradeCustomer(ctx context.Context, customerID string, force *bool) (*model.Customer, error) {
+	return r.customerResult(r.Service.RegradeCustomer(ctx, customerID, val(force)))
+}
+
 // SetGrade is the resolver for the setGrade field.
 func (r *mutationResolver) SetGrade(ctx context.Context, input model.SetGradeInput) (*model.Customer, error) {
 	return r.customerResult(r.Service.SetGrade(ctx, input.CustomerID, input.Level, input.Reason, input.ExpectedVersion))
+}
+
+// GradingPolicy is the resolver for the gradingPolicy field.
+func (r *queryResolver) GradingPolicy(ctx context.Context) (*model.GradingPolicy, error) {
+	p, err := r.Service.GradingPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toGradingPolicy(p), nil
 }

@@ -8,7 +8,6 @@ package resolvers
 import (
 	"context"
 
-	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
 )
@@ -29,7 +28,11 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
 
 // GradeLevels is the resolver for the gradeLevels field.
 func (r *queryResolver) GradeLevels(ctx context.Context) ([]*model.GradeLevel, error) {
-	return mapAll(crm.DefaultGradeLevels, toGradeLevel), nil
+	levels, err := r.Service.GradeLevels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return mapAll(levels, toGradeLevel), nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -1,9 +1,9 @@
 // Command job is Rapport's scheduled Lambda function (an EventBridge
 // schedule, template.yaml JobFunction). Each run returns expired pool claims
 // to the pool and warns holders of claims about to lapse (SPEC §5),
-// escalates overdue cases (SPEC §2), then logs one structured "job run"
-// line. Periodic regrading arrives with the grading policy; the log line
-// says it did not run.
+// escalates overdue cases (SPEC §2), regrades customers and assigns value
+// tiers (SPEC §3) — crm.Service.RunScheduled — then logs one structured
+// "job run" line.
 package main
 
 import (
@@ -57,24 +57,22 @@ type job struct {
 // run handles one scheduled event. A failure is returned so that Lambda
 // retries the run; every step is safe to repeat.
 func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
-	pool, err := j.svc.RunPool(ctx)
-	if err != nil {
-		j.log.ErrorContext(ctx, "job run failed", "task", "pool-expiry", "err", err)
-		return err
-	}
-	escalated, err := j.svc.EscalateOverdue(ctx)
-	if err != nil {
-		j.log.ErrorContext(ctx, "job run failed", "task", "sla-escalation", "err", err)
-		return err
-	}
-	j.log.InfoContext(ctx, "job run",
+	r, err := j.svc.RunScheduled(ctx)
+	attrs := []any{
 		"scheduledAt", ev.Time,
 		"rule", ev.Resources,
 		"claimPeriodDays", j.claimDays,
-		"returnedToPool", len(pool.Returned),
-		"warned", len(pool.Warned),
-		"escalatedCases", len(escalated),
-		"notYetImplemented", []string{"regrading"},
-	)
+		"returnedToPool", len(r.Pool.Returned),
+		"warned", len(r.Pool.Warned),
+		"escalatedCases", len(r.Escalated),
+		"customersRanked", r.Grading.Customers,
+		"regraded", len(r.Grading.Regraded),
+		"profilesUpdated", r.Grading.Updated,
+	}
+	if err != nil {
+		j.log.ErrorContext(ctx, "job run failed", append(attrs, "err", err)...)
+		return err
+	}
+	j.log.InfoContext(ctx, "job run", attrs...)
 	return nil
 }

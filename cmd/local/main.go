@@ -114,6 +114,7 @@ func run() error {
 	mux.Handle("/", server.New(svc, verifier, log, server.Options{
 		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
 	}))
+	go runJobs(ctx, svc, log, cfg.JobInterval)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -129,6 +130,29 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// runJobs runs the scheduled job's work (pool expiry, escalation,
+// regrading) now and then every interval until ctx ends, as the Lambda
+// job does on its schedule in the stack.
+func runJobs(ctx context.Context, svc *crm.Service, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		r, err := svc.RunScheduled(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("job run failed", "err", err)
+		} else if err == nil {
+			log.Info("job run", "returnedToPool", len(r.Pool.Returned), "warned", len(r.Pool.Warned),
+				"escalatedCases", len(r.Escalated), "customersRanked", r.Grading.Customers,
+				"regraded", len(r.Grading.Regraded), "profilesUpdated", r.Grading.Updated)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func startDynamoLocal(ctx context.Context, localDir string) (*ddblocal.Process, error) {

@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CurrentGrade() CurrentGradeResolver
 	Customer() CustomerResolver
 	Interaction() InteractionResolver
 	Mutation() MutationResolver
@@ -84,6 +85,16 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CaseSummary struct {
+		DueAt     func(childComplexity int) int
+		Escalated func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Priority  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Subject   func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
 	CaseTransition struct {
 		At   func(childComplexity int) int
 		By   func(childComplexity int) int
@@ -115,61 +126,73 @@ type ComplexityRoot struct {
 	}
 
 	CurrentGrade struct {
-		Level  func(childComplexity int) int
-		Reason func(childComplexity int) int
-		Rule   func(childComplexity int) int
-		SetAt  func(childComplexity int) int
-		SetBy  func(childComplexity int) int
-		Source func(childComplexity int) int
+		Level         func(childComplexity int) int
+		Metrics       func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Rule          func(childComplexity int) int
+		SetAt         func(childComplexity int) int
+		SetBy         func(childComplexity int) int
+		Source        func(childComplexity int) int
 	}
 
 	Customer struct {
-		Addresses         func(childComplexity int) int
-		AnnualRevenue     func(childComplexity int) int
-		ArchivedAt        func(childComplexity int) int
-		Attributes        func(childComplexity int) int
-		Cases             func(childComplexity int, first *int, after *string) int
-		Claim             func(childComplexity int) int
-		ContactCount      func(childComplexity int) int
-		Contacts          func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		CreatedBy         func(childComplexity int) int
-		CreditRating      func(childComplexity int) int
-		Emails            func(childComplexity int) int
-		Evaluations       func(childComplexity int, first *int, after *string) int
-		Grade             func(childComplexity int) int
-		GradeHistory      func(childComplexity int, first *int, after *string) int
-		ID                func(childComplexity int) int
-		InPool            func(childComplexity int) int
-		Industry          func(childComplexity int) int
-		InteractionCount  func(childComplexity int) int
-		Interactions      func(childComplexity int, from *time.Time, to *time.Time, first *int, after *string) int
-		Kind              func(childComplexity int) int
-		LastHolder        func(childComplexity int) int
-		LastInteractionAt func(childComplexity int) int
-		LatestInteraction func(childComplexity int) int
-		LoyaltyIndex      func(childComplexity int) int
-		Name              func(childComplexity int) int
-		NextFollowUpAt    func(childComplexity int) int
-		OwnerID           func(childComplexity int) int
-		Phones            func(childComplexity int) int
-		RecentEvaluations func(childComplexity int) int
-		Region            func(childComplexity int) int
-		ReturnedAt        func(childComplexity int) int
-		SatisfactionIndex func(childComplexity int) int
-		Source            func(childComplexity int) int
-		Stage             func(childComplexity int) int
-		StageHistory      func(childComplexity int, first *int, after *string) int
-		Status            func(childComplexity int) int
-		Tags              func(childComplexity int) int
-		Team              func(childComplexity int) int
-		TrustIndex        func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		UpdatedBy         func(childComplexity int) int
-		Verification      func(childComplexity int) int
-		VerifiedAt        func(childComplexity int) int
-		VerifiedBy        func(childComplexity int) int
-		Version           func(childComplexity int) int
+		Addresses          func(childComplexity int) int
+		AnnualRevenue      func(childComplexity int) int
+		ArchivedAt         func(childComplexity int) int
+		Attributes         func(childComplexity int) int
+		Cases              func(childComplexity int, first *int, after *string) int
+		Claim              func(childComplexity int) int
+		ContactCount       func(childComplexity int) int
+		Contacts           func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		CreatedBy          func(childComplexity int) int
+		CreditRating       func(childComplexity int) int
+		Emails             func(childComplexity int) int
+		Evaluations        func(childComplexity int, first *int, after *string) int
+		FirstTransactionAt func(childComplexity int) int
+		Grade              func(childComplexity int) int
+		GradeAt            func(childComplexity int, at time.Time) int
+		GradeHistory       func(childComplexity int, first *int, after *string) int
+		ID                 func(childComplexity int) int
+		InPool             func(childComplexity int) int
+		Industry           func(childComplexity int) int
+		InteractionCount   func(childComplexity int) int
+		Interactions       func(childComplexity int, from *time.Time, to *time.Time, first *int, after *string) int
+		Kind               func(childComplexity int) int
+		LastHolder         func(childComplexity int) int
+		LastInteractionAt  func(childComplexity int) int
+		LastTransactionAt  func(childComplexity int) int
+		LatestInteraction  func(childComplexity int) int
+		LoyaltyIndex       func(childComplexity int) int
+		Name               func(childComplexity int) int
+		NextFollowUpAt     func(childComplexity int) int
+		Nps                func(childComplexity int) int
+		OpenCaseCount      func(childComplexity int) int
+		OpenCases          func(childComplexity int) int
+		OwnerID            func(childComplexity int) int
+		Phones             func(childComplexity int) int
+		RecentEvaluations  func(childComplexity int) int
+		Region             func(childComplexity int) int
+		ReturnedAt         func(childComplexity int) int
+		SatisfactionIndex  func(childComplexity int) int
+		Source             func(childComplexity int) int
+		Stage              func(childComplexity int) int
+		StageHistory       func(childComplexity int, first *int, after *string) int
+		Status             func(childComplexity int) int
+		Tags               func(childComplexity int) int
+		Team               func(childComplexity int) int
+		TransactionCount   func(childComplexity int) int
+		TransactionTotal   func(childComplexity int) int
+		TrustIndex         func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		UpdatedBy          func(childComplexity int) int
+		ValueScore         func(childComplexity int) int
+		ValueTier          func(childComplexity int) int
+		Verification       func(childComplexity int) int
+		VerifiedAt         func(childComplexity int) int
+		VerifiedBy         func(childComplexity int) int
+		Version            func(childComplexity int) int
 	}
 
 	Customer360 struct {
@@ -200,6 +223,7 @@ type ComplexityRoot struct {
 	}
 
 	Evaluation struct {
+		CaseID          func(childComplexity int) int
 		Comment         func(childComplexity int) int
 		CustomerID      func(childComplexity int) int
 		Dimensions      func(childComplexity int) int
@@ -207,6 +231,7 @@ type ComplexityRoot struct {
 		EvaluatorID     func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Kind            func(childComplexity int) int
+		Nps             func(childComplexity int) int
 		Overall         func(childComplexity int) int
 		Scores          func(childComplexity int) int
 		TemplateID      func(childComplexity int) int
@@ -225,16 +250,17 @@ type ComplexityRoot struct {
 	}
 
 	GradeChange struct {
-		At         func(childComplexity int) int
-		By         func(childComplexity int) int
-		CustomerID func(childComplexity int) int
-		From       func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Metrics    func(childComplexity int) int
-		Reason     func(childComplexity int) int
-		Rule       func(childComplexity int) int
-		Source     func(childComplexity int) int
-		To         func(childComplexity int) int
+		At            func(childComplexity int) int
+		By            func(childComplexity int) int
+		CustomerID    func(childComplexity int) int
+		From          func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Metrics       func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Rule          func(childComplexity int) int
+		Source        func(childComplexity int) int
+		To            func(childComplexity int) int
 	}
 
 	GradeChangeConnection struct {
@@ -257,6 +283,30 @@ type ComplexityRoot struct {
 		ResponseSLAHours     func(childComplexity int) int
 	}
 
+	GradeMetric struct {
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	GradingPolicy struct {
+		Levels         func(childComplexity int) int
+		ManualHoldDays func(childComplexity int) int
+		Metrics        func(childComplexity int) int
+		Rules          func(childComplexity int) int
+		Tiers          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		UpdatedBy      func(childComplexity int) int
+		ValueFormula   func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	GradingRule struct {
+		Conditions  func(childComplexity int) int
+		Description func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
 	Handover struct {
 		Failed func(childComplexity int) int
 		Moved  func(childComplexity int) int
@@ -266,6 +316,7 @@ type ComplexityRoot struct {
 		Dimension func(childComplexity int) int
 		Key       func(childComplexity int) int
 		Name      func(childComplexity int) int
+		Nps       func(childComplexity int) int
 		ScaleMax  func(childComplexity int) int
 		ScaleMin  func(childComplexity int) int
 		Weight    func(childComplexity int) int
@@ -330,6 +381,7 @@ type ComplexityRoot struct {
 		LogInteraction        func(childComplexity int, input model.LogInteractionInput) int
 		MoveCase              func(childComplexity int, input model.MoveCaseInput) int
 		Noop                  func(childComplexity int) int
+		RegradeCustomer       func(childComplexity int, customerID string, force *bool) int
 		ReleaseCustomer       func(childComplexity int, customerID string) int
 		RemoveContact         func(childComplexity int, customerID string, contactID string, expectedVersion int) int
 		RestoreCustomer       func(childComplexity int, id string, expectedVersion int) int
@@ -337,6 +389,7 @@ type ComplexityRoot struct {
 		SubmitEvaluation      func(childComplexity int, input model.SubmitEvaluationInput) int
 		UpdateContact         func(childComplexity int, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) int
 		UpdateCustomer        func(childComplexity int, id string, expectedVersion int, input model.UpdateCustomerInput) int
+		UpdateGradingPolicy   func(childComplexity int, input model.GradingPolicyInput, expectedVersion int) int
 		UpdateInteraction     func(childComplexity int, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) int
 	}
 
@@ -353,10 +406,17 @@ type ComplexityRoot struct {
 		Customers           func(childComplexity int, filter *model.CustomerFilter, first *int, after *string) int
 		DuplicateCandidates func(childComplexity int, name string, excludeID *string, first *int) int
 		GradeLevels         func(childComplexity int) int
+		GradingPolicy       func(childComplexity int) int
 		Interactions        func(childComplexity int, customerID string, from *time.Time, to *time.Time, first *int, after *string) int
 		Me                  func(childComplexity int) int
 		Template            func(childComplexity int, id string, version *int) int
 		Templates           func(childComplexity int, first *int, after *string) int
+	}
+
+	RuleCondition struct {
+		Metric func(childComplexity int) int
+		Op     func(childComplexity int) int
+		Value  func(childComplexity int) int
 	}
 
 	StageChange struct {
@@ -402,6 +462,24 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TierCutoffs struct {
+		KeyPercent      func(childComplexity int) int
+		MajorPercent    func(childComplexity int) int
+		OrdinaryPercent func(childComplexity int) int
+	}
+
+	ValueFormula struct {
+		AssetReference     func(childComplexity int) int
+		AssetWeight        func(childComplexity int) int
+		EvaluationWeight   func(childComplexity int) int
+		FrequencyReference func(childComplexity int) int
+		FrequencyWeight    func(childComplexity int) int
+		MonetaryReference  func(childComplexity int) int
+		MonetaryWeight     func(childComplexity int) int
+		RecencyHorizonDays func(childComplexity int) int
+		RecencyWeight      func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Email func(childComplexity int) int
 		ID    func(childComplexity int) int
@@ -415,6 +493,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CurrentGradeResolver interface {
+	Level(ctx context.Context, obj *model.CurrentGrade) (*model.GradeLevel, error)
+}
 type CustomerResolver interface {
 	LatestInteraction(ctx context.Context, obj *model.Customer) (*model.Interaction, error)
 
@@ -424,6 +505,8 @@ type CustomerResolver interface {
 	Evaluations(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.EvaluationConnection, error)
 
 	Cases(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CaseConnection, error)
+
+	GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error)
 
 	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
 }
@@ -443,6 +526,8 @@ type MutationResolver interface {
 	CreateTemplate(ctx context.Context, input model.TemplateInput) (*model.Template, error)
 	CreateTemplateVersion(ctx context.Context, templateID string, expectedLatestVersion int, input model.TemplateInput) (*model.Template, error)
 	SubmitEvaluation(ctx context.Context, input model.SubmitEvaluationInput) (*model.Evaluation, error)
+	UpdateGradingPolicy(ctx context.Context, input model.GradingPolicyInput, expectedVersion int) (*model.GradingPolicy, error)
+	RegradeCustomer(ctx context.Context, customerID string, force *bool) (*model.Customer, error)
 	SetGrade(ctx context.Context, input model.SetGradeInput) (*model.Customer, error)
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
@@ -461,6 +546,7 @@ type QueryResolver interface {
 	DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) ([]*model.DuplicateCandidate, error)
 	Templates(ctx context.Context, first *int, after *string) (*model.TemplateConnection, error)
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
+	GradingPolicy(ctx context.Context) (*model.GradingPolicy, error)
 	Interactions(ctx context.Context, customerID string, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
 }
 
@@ -667,6 +753,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
 
+	case "CaseSummary.dueAt":
+		if e.ComplexityRoot.CaseSummary.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.DueAt(childComplexity), true
+	case "CaseSummary.escalated":
+		if e.ComplexityRoot.CaseSummary.Escalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.Escalated(childComplexity), true
+	case "CaseSummary.id":
+		if e.ComplexityRoot.CaseSummary.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.ID(childComplexity), true
+	case "CaseSummary.priority":
+		if e.ComplexityRoot.CaseSummary.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.Priority(childComplexity), true
+	case "CaseSummary.status":
+		if e.ComplexityRoot.CaseSummary.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.Status(childComplexity), true
+	case "CaseSummary.subject":
+		if e.ComplexityRoot.CaseSummary.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.Subject(childComplexity), true
+	case "CaseSummary.type":
+		if e.ComplexityRoot.CaseSummary.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseSummary.Type(childComplexity), true
+
 	case "CaseTransition.at":
 		if e.ComplexityRoot.CaseTransition.At == nil {
 			break
@@ -802,6 +931,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CurrentGrade.Level(childComplexity), true
+	case "CurrentGrade.metrics":
+		if e.ComplexityRoot.CurrentGrade.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrentGrade.Metrics(childComplexity), true
+	case "CurrentGrade.policyVersion":
+		if e.ComplexityRoot.CurrentGrade.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrentGrade.PolicyVersion(childComplexity), true
 	case "CurrentGrade.reason":
 		if e.ComplexityRoot.CurrentGrade.Reason == nil {
 			break
@@ -921,12 +1062,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Evaluations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.firstTransactionAt":
+		if e.ComplexityRoot.Customer.FirstTransactionAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.FirstTransactionAt(childComplexity), true
 	case "Customer.grade":
 		if e.ComplexityRoot.Customer.Grade == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.Grade(childComplexity), true
+	case "Customer.gradeAt":
+		if e.ComplexityRoot.Customer.GradeAt == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_gradeAt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.GradeAt(childComplexity, args["at"].(time.Time)), true
 	case "Customer.gradeHistory":
 		if e.ComplexityRoot.Customer.GradeHistory == nil {
 			break
@@ -991,6 +1149,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.LastInteractionAt(childComplexity), true
+	case "Customer.lastTransactionAt":
+		if e.ComplexityRoot.Customer.LastTransactionAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.LastTransactionAt(childComplexity), true
 	case "Customer.latestInteraction":
 		if e.ComplexityRoot.Customer.LatestInteraction == nil {
 			break
@@ -1015,6 +1179,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.NextFollowUpAt(childComplexity), true
+	case "Customer.nps":
+		if e.ComplexityRoot.Customer.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Nps(childComplexity), true
+	case "Customer.openCaseCount":
+		if e.ComplexityRoot.Customer.OpenCaseCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.OpenCaseCount(childComplexity), true
+	case "Customer.openCases":
+		if e.ComplexityRoot.Customer.OpenCases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.OpenCases(childComplexity), true
 	case "Customer.ownerId":
 		if e.ComplexityRoot.Customer.OwnerID == nil {
 			break
@@ -1092,6 +1274,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Team(childComplexity), true
+	case "Customer.transactionCount":
+		if e.ComplexityRoot.Customer.TransactionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.TransactionCount(childComplexity), true
+	case "Customer.transactionTotal":
+		if e.ComplexityRoot.Customer.TransactionTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.TransactionTotal(childComplexity), true
 	case "Customer.trustIndex":
 		if e.ComplexityRoot.Customer.TrustIndex == nil {
 			break
@@ -1110,6 +1304,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.UpdatedBy(childComplexity), true
+	case "Customer.valueScore":
+		if e.ComplexityRoot.Customer.ValueScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ValueScore(childComplexity), true
+	case "Customer.valueTier":
+		if e.ComplexityRoot.Customer.ValueTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ValueTier(childComplexity), true
 	case "Customer.verification":
 		if e.ComplexityRoot.Customer.Verification == nil {
 			break
@@ -1212,6 +1418,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DuplicateCandidate.Score(childComplexity), true
 
+	case "Evaluation.caseId":
+		if e.ComplexityRoot.Evaluation.CaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.CaseID(childComplexity), true
 	case "Evaluation.comment":
 		if e.ComplexityRoot.Evaluation.Comment == nil {
 			break
@@ -1254,6 +1466,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.Kind(childComplexity), true
+	case "Evaluation.nps":
+		if e.ComplexityRoot.Evaluation.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Nps(childComplexity), true
 	case "Evaluation.overall":
 		if e.ComplexityRoot.Evaluation.Overall == nil {
 			break
@@ -1347,6 +1565,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradeChange.Metrics(childComplexity), true
+	case "GradeChange.policyVersion":
+		if e.ComplexityRoot.GradeChange.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeChange.PolicyVersion(childComplexity), true
 	case "GradeChange.reason":
 		if e.ComplexityRoot.GradeChange.Reason == nil {
 			break
@@ -1441,6 +1665,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GradeLevel.ResponseSLAHours(childComplexity), true
 
+	case "GradeMetric.description":
+		if e.ComplexityRoot.GradeMetric.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeMetric.Description(childComplexity), true
+	case "GradeMetric.name":
+		if e.ComplexityRoot.GradeMetric.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeMetric.Name(childComplexity), true
+
+	case "GradingPolicy.levels":
+		if e.ComplexityRoot.GradingPolicy.Levels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.Levels(childComplexity), true
+	case "GradingPolicy.manualHoldDays":
+		if e.ComplexityRoot.GradingPolicy.ManualHoldDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.ManualHoldDays(childComplexity), true
+	case "GradingPolicy.metrics":
+		if e.ComplexityRoot.GradingPolicy.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.Metrics(childComplexity), true
+	case "GradingPolicy.rules":
+		if e.ComplexityRoot.GradingPolicy.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.Rules(childComplexity), true
+	case "GradingPolicy.tiers":
+		if e.ComplexityRoot.GradingPolicy.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.Tiers(childComplexity), true
+	case "GradingPolicy.updatedAt":
+		if e.ComplexityRoot.GradingPolicy.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.UpdatedAt(childComplexity), true
+	case "GradingPolicy.updatedBy":
+		if e.ComplexityRoot.GradingPolicy.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.UpdatedBy(childComplexity), true
+	case "GradingPolicy.valueFormula":
+		if e.ComplexityRoot.GradingPolicy.ValueFormula == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.ValueFormula(childComplexity), true
+	case "GradingPolicy.version":
+		if e.ComplexityRoot.GradingPolicy.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.Version(childComplexity), true
+
+	case "GradingRule.conditions":
+		if e.ComplexityRoot.GradingRule.Conditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingRule.Conditions(childComplexity), true
+	case "GradingRule.description":
+		if e.ComplexityRoot.GradingRule.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingRule.Description(childComplexity), true
+	case "GradingRule.level":
+		if e.ComplexityRoot.GradingRule.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingRule.Level(childComplexity), true
+	case "GradingRule.name":
+		if e.ComplexityRoot.GradingRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingRule.Name(childComplexity), true
+
 	case "Handover.failed":
 		if e.ComplexityRoot.Handover.Failed == nil {
 			break
@@ -1472,6 +1789,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Name(childComplexity), true
+	case "Indicator.nps":
+		if e.ComplexityRoot.Indicator.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Nps(childComplexity), true
 	case "Indicator.scaleMax":
 		if e.ComplexityRoot.Indicator.ScaleMax == nil {
 			break
@@ -1809,6 +2132,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Noop(childComplexity), true
+	case "Mutation.regradeCustomer":
+		if e.ComplexityRoot.Mutation.RegradeCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_regradeCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegradeCustomer(childComplexity, args["customerId"].(string), args["force"].(*bool)), true
 	case "Mutation.releaseCustomer":
 		if e.ComplexityRoot.Mutation.ReleaseCustomer == nil {
 			break
@@ -1886,6 +2220,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.UpdateCustomerInput)), true
+	case "Mutation.updateGradingPolicy":
+		if e.ComplexityRoot.Mutation.UpdateGradingPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateGradingPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateGradingPolicy(childComplexity, args["input"].(model.GradingPolicyInput), args["expectedVersion"].(int)), true
 	case "Mutation.updateInteraction":
 		if e.ComplexityRoot.Mutation.UpdateInteraction == nil {
 			break
@@ -1973,6 +2318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.GradeLevels(childComplexity), true
+	case "Query.gradingPolicy":
+		if e.ComplexityRoot.Query.GradingPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.GradingPolicy(childComplexity), true
 	case "Query.interactions":
 		if e.ComplexityRoot.Query.Interactions == nil {
 			break
@@ -2013,6 +2364,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Templates(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "RuleCondition.metric":
+		if e.ComplexityRoot.RuleCondition.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleCondition.Metric(childComplexity), true
+	case "RuleCondition.op":
+		if e.ComplexityRoot.RuleCondition.Op == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleCondition.Op(childComplexity), true
+	case "RuleCondition.value":
+		if e.ComplexityRoot.RuleCondition.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleCondition.Value(childComplexity), true
 
 	case "StageChange.at":
 		if e.ComplexityRoot.StageChange.At == nil {
@@ -2170,6 +2540,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TemplateEdge.Node(childComplexity), true
 
+	case "TierCutoffs.keyPercent":
+		if e.ComplexityRoot.TierCutoffs.KeyPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierCutoffs.KeyPercent(childComplexity), true
+	case "TierCutoffs.majorPercent":
+		if e.ComplexityRoot.TierCutoffs.MajorPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierCutoffs.MajorPercent(childComplexity), true
+	case "TierCutoffs.ordinaryPercent":
+		if e.ComplexityRoot.TierCutoffs.OrdinaryPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierCutoffs.OrdinaryPercent(childComplexity), true
+
+	case "ValueFormula.assetReference":
+		if e.ComplexityRoot.ValueFormula.AssetReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.AssetReference(childComplexity), true
+	case "ValueFormula.assetWeight":
+		if e.ComplexityRoot.ValueFormula.AssetWeight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.AssetWeight(childComplexity), true
+	case "ValueFormula.evaluationWeight":
+		if e.ComplexityRoot.ValueFormula.EvaluationWeight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.EvaluationWeight(childComplexity), true
+	case "ValueFormula.frequencyReference":
+		if e.ComplexityRoot.ValueFormula.FrequencyReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.FrequencyReference(childComplexity), true
+	case "ValueFormula.frequencyWeight":
+		if e.ComplexityRoot.ValueFormula.FrequencyWeight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.FrequencyWeight(childComplexity), true
+	case "ValueFormula.monetaryReference":
+		if e.ComplexityRoot.ValueFormula.MonetaryReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.MonetaryReference(childComplexity), true
+	case "ValueFormula.monetaryWeight":
+		if e.ComplexityRoot.ValueFormula.MonetaryWeight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.MonetaryWeight(childComplexity), true
+	case "ValueFormula.recencyHorizonDays":
+		if e.ComplexityRoot.ValueFormula.RecencyHorizonDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.RecencyHorizonDays(childComplexity), true
+	case "ValueFormula.recencyWeight":
+		if e.ComplexityRoot.ValueFormula.RecencyWeight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueFormula.RecencyWeight(childComplexity), true
+
 	case "Viewer.email":
 		if e.ComplexityRoot.Viewer.Email == nil {
 			break
@@ -2216,16 +2660,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
+			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
+			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
+			graphql.NewInputUnmarshaler("GradingRuleInput", ec.unmarshalInputGradingRuleInput),
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorScoreInput", ec.unmarshalInputIndicatorScoreInput),
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
 			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
+			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
 			graphql.NewInputUnmarshaler("SubmitEvaluationInput", ec.unmarshalInputSubmitEvaluationInput),
 			graphql.NewInputUnmarshaler("TemplateInput", ec.unmarshalInputTemplateInput),
+			graphql.NewInputUnmarshaler("TierCutoffsInput", ec.unmarshalInputTierCutoffsInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateInteractionInput", ec.unmarshalInputUpdateInteractionInput),
+			graphql.NewInputUnmarshaler("ValueFormulaInput", ec.unmarshalInputValueFormulaInput),
 		)
 	}
 	first := true
@@ -2459,6 +2909,31 @@ extend type Mutation {
     "The step."
     input: MoveCaseInput!
   ): Case!
+}
+
+"What a customer's profile keeps of an open case, for the 360 view."
+type CaseSummary {
+  "The case id (the id of the interaction that opened it)."
+  id: ID!
+  "What opened it."
+  type: InteractionType!
+  "The subject of the opening interaction."
+  subject: String
+  "How urgent it is."
+  priority: Priority!
+  "Where it stands."
+  status: CaseStatus!
+  "When it must be answered."
+  dueAt: DateTime!
+  "Whether the job escalated it for being overdue."
+  escalated: Boolean!
+}
+
+extend type Customer {
+  "Open cases due soonest (at most 20), kept on the profile so the 360 view shows open complaints without another read."
+  openCases: [CaseSummary!]!
+  "Number of open cases."
+  openCaseCount: Int!
 }
 `, BuiltIn: false},
 	{Name: "../contact.graphqls", Input: `"The part a contact person plays at an organization."
@@ -3043,6 +3518,8 @@ type Indicator {
   scaleMin: Float!
   "Highest score on the scale."
   scaleMax: Float!
+  "Whether this is the would-recommend question (scale 0–10) whose answers make the Net Promoter Score."
+  nps: Boolean!
 }
 
 """
@@ -3100,6 +3577,11 @@ input IndicatorInput {
   scaleMin: Float!
   "Highest score on the scale; greater than scaleMin."
   scaleMax: Float!
+  """
+  Marks the would-recommend question whose answers make the Net Promoter Score:
+  scale 0–10, whole-number answers, at most one per template.
+  """
+  nps: Boolean = false
 }
 
 "The content of a template version."
@@ -3160,6 +3642,10 @@ type Evaluation {
   overall: Float!
   "Per-dimension scores, 0–100."
   dimensions: [DimensionScore!]!
+  "The answer to the template's NPS question (0–10), if it has one."
+  nps: Int
+  "The case whose closing recorded this satisfaction (template case-satisfaction), if any."
+  caseId: ID
   "When the evaluation was made."
   evaluatedAt: DateTime!
 }
@@ -3251,6 +3737,15 @@ extend type Mutation {
     input: SubmitEvaluationInput!
   ): Evaluation!
 }
+
+extend type Customer {
+  """
+  Net Promoter Score, -100 to 100: over the five latest evaluations, the share of
+  promoters (9–10) minus the share of detractors (0–6) among each evaluator's newest
+  answer to an NPS question. Null until an NPS question is answered.
+  """
+  nps: Float
+}
 `, BuiltIn: false},
 	{Name: "../grade.graphqls", Input: `"A grade level and the service it earns (seed 000)."
 type GradeLevel {
@@ -3308,7 +3803,9 @@ type GradeChange {
   rule: String
   "The metric values that produced it."
   metrics: [Metric!]!
-  "Who (user id), for manual changes."
+  "The grading policy version the rule belongs to (0: the built-in default); null for grades set by hand."
+  policyVersion: Int
+  "Who: the user who set it by hand or whose change triggered the rule; system for the scheduled job."
   by: String
   "When."
   at: DateTime!
@@ -3344,7 +3841,278 @@ input SetGradeInput {
   expectedVersion: Int
 }
 
+extend type CurrentGrade {
+  "The grading policy version whose rule set the grade (0: the built-in default); null for grades set by hand."
+  policyVersion: Int
+  "The metric values the rule saw when it set the grade; empty for grades set by hand."
+  metrics: [Metric!]!
+}
+
+"A customer's place in the value pyramid (seed 000), by value-score percentile among active customers."
+enum ValueTier {
+  "The top 1% (by default) of value scores."
+  KEY
+  "The next 19% (by default)."
+  MAJOR
+  "The next 30% (by default)."
+  ORDINARY
+  "The remaining bottom 50% (by default)."
+  SMALL
+}
+
+extend type Customer {
+  """
+  Value score 0–100 from the grading policy's value formula: recency, frequency and
+  amount of transactions, asset size and evaluation indexes. Refreshed on every change
+  to the customer and by the scheduled job.
+  """
+  valueScore: Float
+  "Value tier by value-score percentile, assigned by the scheduled job; null until first ranked."
+  valueTier: ValueTier
+  "Number of TRANSACTION interactions."
+  transactionCount: Int!
+  "Sum of the transactions' amounts, as entered (a single currency is assumed)."
+  transactionTotal: Float!
+  "When the first transaction happened."
+  firstTransactionAt: DateTime
+  "When the latest transaction happened."
+  lastTransactionAt: DateTime
+  """
+  The grade the customer had at an instant: the grade history entry then in force,
+  with its source, rule, metric values, who and when. Null before the customer's first
+  grade. One DynamoDB Query.
+  """
+  gradeAt(
+    "The instant, e.g. 2026-03-01T23:59:59Z for the end of 1 March (UTC)."
+    at: DateTime!
+  ): GradeChange
+}
+
+"How a grading rule compares a metric with its value."
+enum Comparison {
+  "Greater than."
+  GT
+  "Greater than or equal to."
+  GTE
+  "Less than."
+  LT
+  "Less than or equal to."
+  LTE
+  "Equal to."
+  EQ
+  "Not equal to."
+  NE
+}
+
+"One condition of a grading rule: metric op value."
+type RuleCondition {
+  "The metric, one of gradingPolicy.metrics."
+  metric: String!
+  "The comparison."
+  op: Comparison!
+  "The value compared with."
+  value: Float!
+}
+
+"A grading rule: the customer gets level when all conditions hold."
+type GradingRule {
+  "Unique name, recorded in the grade history of the customers it grades."
+  name: String!
+  "The level it sets."
+  level: String!
+  "What the rule means."
+  description: String
+  "All must hold; a metric the customer lacks (e.g. no evaluation yet) holds no condition."
+  conditions: [RuleCondition!]!
+}
+
+"""
+The value score formula: the weighted mean of five components, each 0–100. Weights are
+normalized by their sum. Recency is 100 on the day of the latest transaction, falling
+linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
+100·ln(1+x)/ln(1+reference), capped at 100 (transaction count, transaction total,
+annual revenue); evaluation is the mean of the satisfaction, loyalty and trust indexes.
+A missing component (no transactions, unknown revenue, never evaluated) is 0.
+"""
+type ValueFormula {
+  "Weight of recency."
+  recencyWeight: Float!
+  "Weight of frequency."
+  frequencyWeight: Float!
+  "Weight of the monetary value."
+  monetaryWeight: Float!
+  "Weight of the asset size (annual revenue)."
+  assetWeight: Float!
+  "Weight of the evaluation indexes."
+  evaluationWeight: Float!
+  "Days after the latest transaction when recency reaches 0."
+  recencyHorizonDays: Int!
+  "Transaction count that scores 100 on frequency."
+  frequencyReference: Float!
+  "Transaction total that scores 100 on monetary value."
+  monetaryReference: Float!
+  "Annual revenue that scores 100 on asset size."
+  assetReference: Float!
+}
+
+"Value pyramid shares in percent, from the top; SMALL is the rest."
+type TierCutoffs {
+  "Share of KEY customers."
+  keyPercent: Float!
+  "Share of MAJOR customers."
+  majorPercent: Float!
+  "Share of ORDINARY customers."
+  ordinaryPercent: Float!
+}
+
+"A metric grading rules can test."
+type GradeMetric {
+  "Its name, as used in rule conditions."
+  name: String!
+  "What it measures."
+  description: String!
+}
+
+"""
+The grading policy (SPEC §3): levels and their service, ordered rules that regrade
+customers when their data changes (source RULE or EVALUATION) and on schedule
+(SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.
+"""
+type GradingPolicy {
+  "Increases with every edit; pass it as expectedVersion to updateGradingPolicy."
+  version: Int!
+  "The levels A–V with their service policy, most important first."
+  levels: [GradeLevel!]!
+  "Tried in order: the first rule whose conditions all hold sets the level; if none holds the grade stays."
+  rules: [GradingRule!]!
+  "The value score formula."
+  valueFormula: ValueFormula!
+  "The value tier cutoffs."
+  tiers: TierCutoffs!
+  """
+  Days a grade set by hand is kept from automatic regrading; 0 keeps it until graded
+  by hand again or regradeCustomer(force: true). V (invalid) is never changed by rules.
+  """
+  manualHoldDays: Int!
+  "The metrics rules can test."
+  metrics: [GradeMetric!]!
+  "When the policy was last edited; null for the built-in default."
+  updatedAt: DateTime
+  "Who last edited it."
+  updatedBy: String
+}
+
+"A grade level's label and service policy."
+input GradeLevelInput {
+  "Code: A, B, C, D, E, F, G, O or V; each exactly once."
+  code: String!
+  "Short label, 1–100 characters."
+  label: String!
+  "Importance, 1 (most important) to 99."
+  rank: Int!
+  "What the level means, up to 1000 characters."
+  description: String
+  "Response SLA for the level's cases, 1–8760 hours."
+  responseSlaHours: Int!
+  "Follow-up interval, 0–3650 days (0: no routine follow-up)."
+  followUpIntervalDays: Int!
+}
+
+"A rule condition."
+input RuleConditionInput {
+  "The metric, one of gradingPolicy.metrics."
+  metric: String!
+  "The comparison."
+  op: Comparison!
+  "The value compared with."
+  value: Float!
+}
+
+"A grading rule."
+input GradingRuleInput {
+  "Unique name: 1–40 lower-case letters, digits, - or _, starting with a letter."
+  name: String!
+  "The level it sets."
+  level: String!
+  "What the rule means, up to 1000 characters."
+  description: String
+  "Conditions, all of which must hold (at most 10; none: always holds)."
+  conditions: [RuleConditionInput!]!
+}
+
+"The value score formula; weights 0–1000 (at least one above 0), references at least 1."
+input ValueFormulaInput {
+  "Weight of recency."
+  recencyWeight: Float!
+  "Weight of frequency."
+  frequencyWeight: Float!
+  "Weight of the monetary value."
+  monetaryWeight: Float!
+  "Weight of the asset size."
+  assetWeight: Float!
+  "Weight of the evaluation indexes."
+  evaluationWeight: Float!
+  "Days after the latest transaction when recency reaches 0, 1–3650."
+  recencyHorizonDays: Int!
+  "Transaction count that scores 100 on frequency."
+  frequencyReference: Float!
+  "Transaction total that scores 100 on monetary value."
+  monetaryReference: Float!
+  "Annual revenue that scores 100 on asset size."
+  assetReference: Float!
+}
+
+"Value pyramid shares in percent; together at most 100 (SMALL is the rest)."
+input TierCutoffsInput {
+  "Share of KEY customers."
+  keyPercent: Float!
+  "Share of MAJOR customers."
+  majorPercent: Float!
+  "Share of ORDINARY customers."
+  ordinaryPercent: Float!
+}
+
+"A whole grading policy; it replaces the one in force."
+input GradingPolicyInput {
+  "Every level A–V, each once."
+  levels: [GradeLevelInput!]!
+  "1–50 rules, tried in order."
+  rules: [GradingRuleInput!]!
+  "The value formula."
+  valueFormula: ValueFormulaInput!
+  "The value tier cutoffs."
+  tiers: TierCutoffsInput!
+  "Days a manual grade is kept from automatic regrading, 0–3650 (0: until graded by hand again)."
+  manualHoldDays: Int!
+}
+
+extend type Query {
+  "The grading policy in force. Any staff role."
+  gradingPolicy: GradingPolicy!
+}
+
 extend type Mutation {
+  """
+  Replaces the grading policy. ADMIN only. CONFLICT unless expectedVersion is the
+  current version. Customers are regraded under it as their data changes and by the
+  next scheduled run.
+  """
+  updateGradingPolicy(
+    "The new policy."
+    input: GradingPolicyInput!
+    "The version the edit is based on (0 for the built-in default)."
+    expectedVersion: Int!
+  ): GradingPolicy!
+  """
+  Applies the grading policy to a customer now (source RULE). ADMIN or the team's
+  MANAGER. With force, it also ends a manual override.
+  """
+  regradeCustomer(
+    "The customer."
+    customerId: ID!
+    "End a manual grade's hold."
+    force: Boolean = false
+  ): Customer!
   "Sets a customer's grade by hand. ADMIN or the team's MANAGER."
   setGrade(
     "The override."
@@ -3892,6 +4660,26 @@ func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CaseEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CaseSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CaseSummary_id(ctx, field)
+	case "type":
+		return ec.fieldContext_CaseSummary_type(ctx, field)
+	case "subject":
+		return ec.fieldContext_CaseSummary_subject(ctx, field)
+	case "priority":
+		return ec.fieldContext_CaseSummary_priority(ctx, field)
+	case "status":
+		return ec.fieldContext_CaseSummary_status(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_CaseSummary_dueAt(ctx, field)
+	case "escalated":
+		return ec.fieldContext_CaseSummary_escalated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_CaseTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "from":
@@ -3966,6 +4754,10 @@ func (ec *executionContext) childFields_CurrentGrade(ctx context.Context, field 
 		return ec.fieldContext_CurrentGrade_setBy(ctx, field)
 	case "setAt":
 		return ec.fieldContext_CurrentGrade_setAt(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_CurrentGrade_policyVersion(ctx, field)
+	case "metrics":
+		return ec.fieldContext_CurrentGrade_metrics(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CurrentGrade", field.Name)
 }
@@ -4056,6 +4848,26 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_archivedAt(ctx, field)
 	case "cases":
 		return ec.fieldContext_Customer_cases(ctx, field)
+	case "openCases":
+		return ec.fieldContext_Customer_openCases(ctx, field)
+	case "openCaseCount":
+		return ec.fieldContext_Customer_openCaseCount(ctx, field)
+	case "nps":
+		return ec.fieldContext_Customer_nps(ctx, field)
+	case "valueScore":
+		return ec.fieldContext_Customer_valueScore(ctx, field)
+	case "valueTier":
+		return ec.fieldContext_Customer_valueTier(ctx, field)
+	case "transactionCount":
+		return ec.fieldContext_Customer_transactionCount(ctx, field)
+	case "transactionTotal":
+		return ec.fieldContext_Customer_transactionTotal(ctx, field)
+	case "firstTransactionAt":
+		return ec.fieldContext_Customer_firstTransactionAt(ctx, field)
+	case "lastTransactionAt":
+		return ec.fieldContext_Customer_lastTransactionAt(ctx, field)
+	case "gradeAt":
+		return ec.fieldContext_Customer_gradeAt(ctx, field)
 	case "claim":
 		return ec.fieldContext_Customer_claim(ctx, field)
 	case "lastHolder":
@@ -4144,6 +4956,10 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_overall(ctx, field)
 	case "dimensions":
 		return ec.fieldContext_Evaluation_dimensions(ctx, field)
+	case "nps":
+		return ec.fieldContext_Evaluation_nps(ctx, field)
+	case "caseId":
+		return ec.fieldContext_Evaluation_caseId(ctx, field)
 	case "evaluatedAt":
 		return ec.fieldContext_Evaluation_evaluatedAt(ctx, field)
 	}
@@ -4190,6 +5006,8 @@ func (ec *executionContext) childFields_GradeChange(ctx context.Context, field g
 		return ec.fieldContext_GradeChange_rule(ctx, field)
 	case "metrics":
 		return ec.fieldContext_GradeChange_metrics(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_GradeChange_policyVersion(ctx, field)
 	case "by":
 		return ec.fieldContext_GradeChange_by(ctx, field)
 	case "at":
@@ -4238,6 +5056,54 @@ func (ec *executionContext) childFields_GradeLevel(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type GradeLevel", field.Name)
 }
 
+func (ec *executionContext) childFields_GradeMetric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_GradeMetric_name(ctx, field)
+	case "description":
+		return ec.fieldContext_GradeMetric_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GradeMetric", field.Name)
+}
+
+func (ec *executionContext) childFields_GradingPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_GradingPolicy_version(ctx, field)
+	case "levels":
+		return ec.fieldContext_GradingPolicy_levels(ctx, field)
+	case "rules":
+		return ec.fieldContext_GradingPolicy_rules(ctx, field)
+	case "valueFormula":
+		return ec.fieldContext_GradingPolicy_valueFormula(ctx, field)
+	case "tiers":
+		return ec.fieldContext_GradingPolicy_tiers(ctx, field)
+	case "manualHoldDays":
+		return ec.fieldContext_GradingPolicy_manualHoldDays(ctx, field)
+	case "metrics":
+		return ec.fieldContext_GradingPolicy_metrics(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_GradingPolicy_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_GradingPolicy_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GradingPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_GradingRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_GradingRule_name(ctx, field)
+	case "level":
+		return ec.fieldContext_GradingRule_level(ctx, field)
+	case "description":
+		return ec.fieldContext_GradingRule_description(ctx, field)
+	case "conditions":
+		return ec.fieldContext_GradingRule_conditions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GradingRule", field.Name)
+}
+
 func (ec *executionContext) childFields_Handover(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "moved":
@@ -4262,6 +5128,8 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_scaleMin(ctx, field)
 	case "scaleMax":
 		return ec.fieldContext_Indicator_scaleMax(ctx, field)
+	case "nps":
+		return ec.fieldContext_Indicator_nps(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
 }
@@ -4372,6 +5240,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RuleCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metric":
+		return ec.fieldContext_RuleCondition_metric(ctx, field)
+	case "op":
+		return ec.fieldContext_RuleCondition_op(ctx, field)
+	case "value":
+		return ec.fieldContext_RuleCondition_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RuleCondition", field.Name)
+}
+
 func (ec *executionContext) childFields_StageChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4456,6 +5336,42 @@ func (ec *executionContext) childFields_TemplateEdge(ctx context.Context, field 
 		return ec.fieldContext_TemplateEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TemplateEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TierCutoffs(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keyPercent":
+		return ec.fieldContext_TierCutoffs_keyPercent(ctx, field)
+	case "majorPercent":
+		return ec.fieldContext_TierCutoffs_majorPercent(ctx, field)
+	case "ordinaryPercent":
+		return ec.fieldContext_TierCutoffs_ordinaryPercent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierCutoffs", field.Name)
+}
+
+func (ec *executionContext) childFields_ValueFormula(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recencyWeight":
+		return ec.fieldContext_ValueFormula_recencyWeight(ctx, field)
+	case "frequencyWeight":
+		return ec.fieldContext_ValueFormula_frequencyWeight(ctx, field)
+	case "monetaryWeight":
+		return ec.fieldContext_ValueFormula_monetaryWeight(ctx, field)
+	case "assetWeight":
+		return ec.fieldContext_ValueFormula_assetWeight(ctx, field)
+	case "evaluationWeight":
+		return ec.fieldContext_ValueFormula_evaluationWeight(ctx, field)
+	case "recencyHorizonDays":
+		return ec.fieldContext_ValueFormula_recencyHorizonDays(ctx, field)
+	case "frequencyReference":
+		return ec.fieldContext_ValueFormula_frequencyReference(ctx, field)
+	case "monetaryReference":
+		return ec.fieldContext_ValueFormula_monetaryReference(ctx, field)
+	case "assetReference":
+		return ec.fieldContext_ValueFormula_assetReference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ValueFormula", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4631,6 +5547,20 @@ func (ec *executionContext) field_Customer_evaluations_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_gradeAt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
 	return args, nil
 }
 
@@ -4918,6 +5848,28 @@ func (ec *executionContext) field_Mutation_moveCase_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_regradeCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "force",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["force"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_releaseCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5077,6 +6029,28 @@ func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateGradingPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GradingPolicyInput, error) {
+			return ec.unmarshalNGradingPolicyInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -6118,6 +7092,167 @@ func (ec *executionContext) fieldContext_CaseEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _CaseSummary_id(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CaseSummary_type(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InteractionType) graphql.Marshaler {
+			return ec.marshalNInteractionType2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "InteractionType")
+}
+
+func (ec *executionContext) _CaseSummary_subject(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseSummary_priority(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _CaseSummary_status(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CaseStatus) graphql.Marshaler {
+			return ec.marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "CaseStatus")
+}
+
+func (ec *executionContext) _CaseSummary_dueAt(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CaseSummary_escalated(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseSummary_escalated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Escalated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseSummary_escalated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseSummary", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CaseTransition_from(ctx context.Context, field graphql.CollectedField, obj *model.CaseTransition) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6610,7 +7745,7 @@ func (ec *executionContext) _CurrentGrade_level(ctx context.Context, field graph
 			return ec.fieldContext_CurrentGrade_level(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
+			return ec.Resolvers.CurrentGrade().Level(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GradeLevel) graphql.Marshaler {
@@ -6624,8 +7759,8 @@ func (ec *executionContext) fieldContext_CurrentGrade_level(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "CurrentGrade",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GradeLevel(ctx, field)
 		},
@@ -6746,6 +7881,61 @@ func (ec *executionContext) _CurrentGrade_setAt(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_CurrentGrade_setAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CurrentGrade", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CurrentGrade_policyVersion(ctx context.Context, field graphql.CollectedField, obj *model.CurrentGrade) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrentGrade_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CurrentGrade_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CurrentGrade", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CurrentGrade_metrics(ctx context.Context, field graphql.CollectedField, obj *model.CurrentGrade) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrentGrade_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrentGrade_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CurrentGrade",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
@@ -7852,6 +9042,266 @@ func (ec *executionContext) fieldContext_Customer_cases(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_openCases(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_openCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenCases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CaseSummary) graphql.Marshaler {
+			return ec.marshalNCaseSummary2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummaryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_openCases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_openCaseCount(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_openCaseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenCaseCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_openCaseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Customer_nps(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Customer_valueScore(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_valueScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_valueScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Customer_valueTier(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_valueTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ValueTier) graphql.Marshaler {
+			return ec.marshalOValueTier2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_valueTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "ValueTier")
+}
+
+func (ec *executionContext) _Customer_transactionCount(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_transactionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_transactionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Customer_transactionTotal(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_transactionTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_transactionTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Customer_firstTransactionAt(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_firstTransactionAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstTransactionAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_firstTransactionAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_lastTransactionAt(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_lastTransactionAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTransactionAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_lastTransactionAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_gradeAt(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_gradeAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().GradeAt(ctx, obj, fc.Args["at"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GradeChange) graphql.Marshaler {
+			return ec.marshalOGradeChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_gradeAt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradeChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_gradeAt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_claim(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8561,6 +10011,52 @@ func (ec *executionContext) fieldContext_Evaluation_dimensions(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Evaluation_nps(ctx context.Context, field graphql.CollectedField, obj *model.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Evaluation_caseId(ctx context.Context, field graphql.CollectedField, obj *model.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_caseId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CaseID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_caseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Evaluation_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Evaluation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8919,6 +10415,29 @@ func (ec *executionContext) fieldContext_GradeChange_metrics(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _GradeChange_policyVersion(ctx context.Context, field graphql.CollectedField, obj *model.GradeChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeChange_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GradeChange_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeChange", field, false, false, "Int")
+}
+
 func (ec *executionContext) _GradeChange_by(ctx context.Context, field graphql.CollectedField, obj *model.GradeChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9245,6 +10764,405 @@ func (ec *executionContext) fieldContext_GradeLevel_followUpIntervalDays(_ conte
 	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
 }
 
+func (ec *executionContext) _GradeMetric_name(ctx context.Context, field graphql.CollectedField, obj *model.GradeMetric) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeMetric_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeMetric_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeMetric", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradeMetric_description(ctx context.Context, field graphql.CollectedField, obj *model.GradeMetric) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeMetric_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeMetric_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeMetric", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradingPolicy_version(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradingPolicy_levels(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_levels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Levels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GradeLevel) graphql.Marshaler {
+			return ec.marshalNGradeLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_levels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradingPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradeLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradingPolicy_rules(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GradingRule) graphql.Marshaler {
+			return ec.marshalNGradingRule2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradingPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradingPolicy_valueFormula(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_valueFormula(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueFormula, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ValueFormula) graphql.Marshaler {
+			return ec.marshalNValueFormula2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueFormula(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_valueFormula(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradingPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ValueFormula(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradingPolicy_tiers(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TierCutoffs) graphql.Marshaler {
+			return ec.marshalNTierCutoffs2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCutoffs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradingPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierCutoffs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradingPolicy_manualHoldDays(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_manualHoldDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ManualHoldDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_manualHoldDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradingPolicy_metrics(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GradeMetric) graphql.Marshaler {
+			return ec.marshalNGradeMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetricᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradingPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradeMetric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradingPolicy_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingPolicy", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _GradingPolicy_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingPolicy", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradingRule_name(ctx context.Context, field graphql.CollectedField, obj *model.GradingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradingRule_level(ctx context.Context, field graphql.CollectedField, obj *model.GradingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingRule_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingRule_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradingRule_description(ctx context.Context, field graphql.CollectedField, obj *model.GradingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingRule_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GradingRule_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradingRule_conditions(ctx context.Context, field graphql.CollectedField, obj *model.GradingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingRule_conditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conditions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RuleCondition) graphql.Marshaler {
+			return ec.marshalNRuleCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingRule_conditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradingRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RuleCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Handover_moved(ctx context.Context, field graphql.CollectedField, obj *model.Handover) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9427,6 +11345,29 @@ func (ec *executionContext) _Indicator_scaleMax(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Indicator_scaleMax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Indicator_nps(ctx context.Context, field graphql.CollectedField, obj *model.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _IndicatorScore_key(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorScore) (ret graphql.Marshaler) {
@@ -10685,6 +12626,94 @@ func (ec *executionContext) fieldContext_Mutation_submitEvaluation(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateGradingPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateGradingPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateGradingPolicy(ctx, fc.Args["input"].(model.GradingPolicyInput), fc.Args["expectedVersion"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GradingPolicy) graphql.Marshaler {
+			return ec.marshalNGradingPolicy2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateGradingPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradingPolicy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateGradingPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_regradeCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_regradeCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegradeCustomer(ctx, fc.Args["customerId"].(string), fc.Args["force"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_regradeCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_regradeCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setGrade(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11457,6 +13486,38 @@ func (ec *executionContext) fieldContext_Query_template(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_gradingPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_gradingPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().GradingPolicy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GradingPolicy) graphql.Marshaler {
+			return ec.marshalNGradingPolicy2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_gradingPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradingPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_interactions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11575,6 +13636,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RuleCondition_metric(ctx context.Context, field graphql.CollectedField, obj *model.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleCondition_metric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metric, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleCondition_metric(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RuleCondition_op(ctx context.Context, field graphql.CollectedField, obj *model.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleCondition_op(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Op, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Comparison) graphql.Marshaler {
+			return ec.marshalNComparison2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleCondition_op(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleCondition", field, false, false, "Comparison")
+}
+
+func (ec *executionContext) _RuleCondition_value(ctx context.Context, field graphql.CollectedField, obj *model.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleCondition_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleCondition_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleCondition", field, false, false, "Float")
 }
 
 func (ec *executionContext) _StageChange_id(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
@@ -12213,6 +14343,282 @@ func (ec *executionContext) fieldContext_TemplateEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TierCutoffs_keyPercent(ctx context.Context, field graphql.CollectedField, obj *model.TierCutoffs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierCutoffs_keyPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierCutoffs_keyPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierCutoffs", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TierCutoffs_majorPercent(ctx context.Context, field graphql.CollectedField, obj *model.TierCutoffs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierCutoffs_majorPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MajorPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierCutoffs_majorPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierCutoffs", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TierCutoffs_ordinaryPercent(ctx context.Context, field graphql.CollectedField, obj *model.TierCutoffs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierCutoffs_ordinaryPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrdinaryPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierCutoffs_ordinaryPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierCutoffs", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_recencyWeight(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_recencyWeight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecencyWeight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_recencyWeight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_frequencyWeight(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_frequencyWeight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrequencyWeight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_frequencyWeight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_monetaryWeight(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_monetaryWeight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonetaryWeight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_monetaryWeight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_assetWeight(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_assetWeight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssetWeight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_assetWeight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_evaluationWeight(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_evaluationWeight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluationWeight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_evaluationWeight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_recencyHorizonDays(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_recencyHorizonDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecencyHorizonDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_recencyHorizonDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ValueFormula_frequencyReference(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_frequencyReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrequencyReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_frequencyReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_monetaryReference(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_monetaryReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonetaryReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_monetaryReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ValueFormula_assetReference(ctx context.Context, field graphql.CollectedField, obj *model.ValueFormula) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValueFormula_assetReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssetReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValueFormula_assetReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValueFormula", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -13914,6 +16320,216 @@ func UnmarshalCustomerFilter(ctx context.Context, raw any) (model.CustomerFilter
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGradeLevelInput(ctx context.Context, obj any) (model.GradeLevelInput, error) {
+	var it model.GradeLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "label", "rank", "description", "responseSlaHours", "followUpIntervalDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "rank":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rank"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rank = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "responseSlaHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responseSlaHours"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResponseSLAHours = data
+		case "followUpIntervalDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpIntervalDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUpIntervalDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGradeLevelInput unmarshals raw into the GradeLevelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGradeLevelInput(ctx context.Context, raw any) (model.GradeLevelInput, error) {
+	var out model.GradeLevelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GradeLevelInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGradingPolicyInput(ctx context.Context, obj any) (model.GradingPolicyInput, error) {
+	var it model.GradingPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"levels", "rules", "valueFormula", "tiers", "manualHoldDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "levels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levels"))
+			data, err := ec.unmarshalNGradeLevelInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Levels = data
+		case "rules":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rules"))
+			data, err := ec.unmarshalNGradingRuleInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rules = data
+		case "valueFormula":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueFormula"))
+			data, err := ec.unmarshalNValueFormulaInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueFormulaInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueFormula = data
+		case "tiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tiers"))
+			data, err := ec.unmarshalNTierCutoffsInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCutoffsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tiers = data
+		case "manualHoldDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("manualHoldDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ManualHoldDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGradingPolicyInput unmarshals raw into the GradingPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGradingPolicyInput(ctx context.Context, raw any) (model.GradingPolicyInput, error) {
+	var out model.GradingPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GradingPolicyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGradingRuleInput(ctx context.Context, obj any) (model.GradingRuleInput, error) {
+	var it model.GradingRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "level", "description", "conditions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "conditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conditions"))
+			data, err := ec.unmarshalNRuleConditionInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conditions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGradingRuleInput unmarshals raw into the GradingRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGradingRuleInput(ctx context.Context, raw any) (model.GradingRuleInput, error) {
+	var out model.GradingRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GradingRuleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIndicatorInput(ctx context.Context, obj any) (model.IndicatorInput, error) {
 	var it model.IndicatorInput
 	if obj == nil {
@@ -13925,7 +16541,11 @@ func (ec *executionContext) unmarshalInputIndicatorInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "name", "dimension", "weight", "scaleMin", "scaleMax"}
+	if _, present := asMap["nps"]; !present {
+		asMap["nps"] = false
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "dimension", "weight", "scaleMin", "scaleMax", "nps"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13974,6 +16594,13 @@ func (ec *executionContext) unmarshalInputIndicatorInput(ctx context.Context, ob
 				return it, err
 			}
 			it.ScaleMax = data
+		case "nps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nps"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Nps = data
 		}
 	}
 	return it, nil
@@ -14285,6 +16912,62 @@ func UnmarshalMoveCaseInput(ctx context.Context, raw any) (model.MoveCaseInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRuleConditionInput(ctx context.Context, obj any) (model.RuleConditionInput, error) {
+	var it model.RuleConditionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"metric", "op", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "metric":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metric"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metric = data
+		case "op":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("op"))
+			data, err := ec.unmarshalNComparison2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐComparison(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Op = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRuleConditionInput unmarshals raw into the RuleConditionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRuleConditionInput(ctx context.Context, raw any) (model.RuleConditionInput, error) {
+	var out model.RuleConditionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RuleConditionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetGradeInput(ctx context.Context, obj any) (model.SetGradeInput, error) {
 	var it model.SetGradeInput
 	if obj == nil {
@@ -14485,6 +17168,62 @@ func (ec *executionContext) unmarshalInputTemplateInput(ctx context.Context, obj
 func UnmarshalTemplateInput(ctx context.Context, raw any) (model.TemplateInput, error) {
 	var out model.TemplateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TemplateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTierCutoffsInput(ctx context.Context, obj any) (model.TierCutoffsInput, error) {
+	var it model.TierCutoffsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"keyPercent", "majorPercent", "ordinaryPercent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "keyPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keyPercent"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KeyPercent = data
+		case "majorPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("majorPercent"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MajorPercent = data
+		case "ordinaryPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ordinaryPercent"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrdinaryPercent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTierCutoffsInput unmarshals raw into the TierCutoffsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTierCutoffsInput(ctx context.Context, raw any) (model.TierCutoffsInput, error) {
+	var out model.TierCutoffsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TierCutoffsInput", raw, &out)
 	return out, err
 }
 
@@ -14838,6 +17577,104 @@ func UnmarshalUpdateInteractionInput(ctx context.Context, raw any) (model.Update
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputValueFormulaInput(ctx context.Context, obj any) (model.ValueFormulaInput, error) {
+	var it model.ValueFormulaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"recencyWeight", "frequencyWeight", "monetaryWeight", "assetWeight", "evaluationWeight", "recencyHorizonDays", "frequencyReference", "monetaryReference", "assetReference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "recencyWeight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recencyWeight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecencyWeight = data
+		case "frequencyWeight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequencyWeight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FrequencyWeight = data
+		case "monetaryWeight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monetaryWeight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonetaryWeight = data
+		case "assetWeight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assetWeight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssetWeight = data
+		case "evaluationWeight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationWeight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationWeight = data
+		case "recencyHorizonDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recencyHorizonDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecencyHorizonDays = data
+		case "frequencyReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequencyReference"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FrequencyReference = data
+		case "monetaryReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monetaryReference"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonetaryReference = data
+		case "assetReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assetReference"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssetReference = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalValueFormulaInput unmarshals raw into the ValueFormulaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalValueFormulaInput(ctx context.Context, raw any) (model.ValueFormulaInput, error) {
+	var out model.ValueFormulaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ValueFormulaInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -15137,6 +17974,69 @@ func (ec *executionContext) _CaseEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var caseSummaryImplementors = []string{"CaseSummary"}
+
+func (ec *executionContext) _CaseSummary(ctx context.Context, sel ast.SelectionSet, obj *model.CaseSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseSummary")
+		case "id":
+			out.Values[i] = ec._CaseSummary_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._CaseSummary_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._CaseSummary_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._CaseSummary_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CaseSummary_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueAt":
+			out.Values[i] = ec._CaseSummary_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalated":
+			out.Values[i] = ec._CaseSummary_escalated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var caseTransitionImplementors = []string{"CaseTransition"}
 
 func (ec *executionContext) _CaseTransition(ctx context.Context, sel ast.SelectionSet, obj *model.CaseTransition) graphql.Marshaler {
@@ -15338,34 +18238,45 @@ func (ec *executionContext) _CurrentGrade(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CurrentGrade")
 		case "level":
-			out.Values[i] = ec._CurrentGrade_level(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CurrentGrade_level(ctx, field, obj)
+				})
 		case "source":
 			out.Values[i] = ec._CurrentGrade_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reason":
 			out.Values[i] = ec._CurrentGrade_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rule":
 			out.Values[i] = ec._CurrentGrade_rule(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "setBy":
 			out.Values[i] = ec._CurrentGrade_setBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "setAt":
 			out.Values[i] = ec._CurrentGrade_setAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "policyVersion":
+			out.Values[i] = ec._CurrentGrade_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metrics":
+			out.Values[i] = ec._CurrentGrade_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15610,6 +18521,57 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_cases(ctx, field, obj)
+				})
+		case "openCases":
+			out.Values[i] = ec._Customer_openCases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openCaseCount":
+			out.Values[i] = ec._Customer_openCaseCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nps":
+			out.Values[i] = ec._Customer_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "valueScore":
+			out.Values[i] = ec._Customer_valueScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "valueTier":
+			out.Values[i] = ec._Customer_valueTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transactionCount":
+			out.Values[i] = ec._Customer_transactionCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transactionTotal":
+			out.Values[i] = ec._Customer_transactionTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstTransactionAt":
+			out.Values[i] = ec._Customer_firstTransactionAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastTransactionAt":
+			out.Values[i] = ec._Customer_lastTransactionAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "gradeAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_gradeAt(ctx, field, obj)
 				})
 		case "claim":
 			out.Values[i] = ec._Customer_claim(ctx, field, obj)
@@ -15911,6 +18873,16 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nps":
+			out.Values[i] = ec._Evaluation_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "caseId":
+			out.Values[i] = ec._Evaluation_caseId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "evaluatedAt":
 			out.Values[i] = ec._Evaluation_evaluatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16064,6 +19036,11 @@ func (ec *executionContext) _GradeChange(ctx context.Context, sel ast.SelectionS
 		case "metrics":
 			out.Values[i] = ec._GradeChange_metrics(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec._GradeChange_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "by":
@@ -16233,6 +19210,165 @@ func (ec *executionContext) _GradeLevel(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var gradeMetricImplementors = []string{"GradeMetric"}
+
+func (ec *executionContext) _GradeMetric(ctx context.Context, sel ast.SelectionSet, obj *model.GradeMetric) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gradeMetricImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GradeMetric")
+		case "name":
+			out.Values[i] = ec._GradeMetric_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._GradeMetric_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var gradingPolicyImplementors = []string{"GradingPolicy"}
+
+func (ec *executionContext) _GradingPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.GradingPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gradingPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GradingPolicy")
+		case "version":
+			out.Values[i] = ec._GradingPolicy_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levels":
+			out.Values[i] = ec._GradingPolicy_levels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rules":
+			out.Values[i] = ec._GradingPolicy_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valueFormula":
+			out.Values[i] = ec._GradingPolicy_valueFormula(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tiers":
+			out.Values[i] = ec._GradingPolicy_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "manualHoldDays":
+			out.Values[i] = ec._GradingPolicy_manualHoldDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._GradingPolicy_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._GradingPolicy_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._GradingPolicy_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var gradingRuleImplementors = []string{"GradingRule"}
+
+func (ec *executionContext) _GradingRule(ctx context.Context, sel ast.SelectionSet, obj *model.GradingRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gradingRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GradingRule")
+		case "name":
+			out.Values[i] = ec._GradingRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._GradingRule_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._GradingRule_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "conditions":
+			out.Values[i] = ec._GradingRule_conditions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var handoverImplementors = []string{"Handover"}
 
 func (ec *executionContext) _Handover(ctx context.Context, sel ast.SelectionSet, obj *model.Handover) graphql.Marshaler {
@@ -16309,6 +19445,11 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			}
 		case "scaleMax":
 			out.Values[i] = ec._Indicator_scaleMax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._Indicator_nps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16729,6 +19870,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateGradingPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateGradingPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regradeCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_regradeCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setGrade":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setGrade(ctx, field)
@@ -16917,6 +20072,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_template(ctx, field)
 				})
+		case "gradingPolicy":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_gradingPolicy(ctx, field)
+				})
 		case "interactions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -16936,6 +20097,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ruleConditionImplementors = []string{"RuleCondition"}
+
+func (ec *executionContext) _RuleCondition(ctx context.Context, sel ast.SelectionSet, obj *model.RuleCondition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ruleConditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RuleCondition")
+		case "metric":
+			out.Values[i] = ec._RuleCondition_metric(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "op":
+			out.Values[i] = ec._RuleCondition_op(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._RuleCondition_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17229,6 +20433,122 @@ func (ec *executionContext) _TemplateEdge(ctx context.Context, sel ast.Selection
 			}
 		case "node":
 			out.Values[i] = ec._TemplateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tierCutoffsImplementors = []string{"TierCutoffs"}
+
+func (ec *executionContext) _TierCutoffs(ctx context.Context, sel ast.SelectionSet, obj *model.TierCutoffs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierCutoffsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierCutoffs")
+		case "keyPercent":
+			out.Values[i] = ec._TierCutoffs_keyPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "majorPercent":
+			out.Values[i] = ec._TierCutoffs_majorPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ordinaryPercent":
+			out.Values[i] = ec._TierCutoffs_ordinaryPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var valueFormulaImplementors = []string{"ValueFormula"}
+
+func (ec *executionContext) _ValueFormula(ctx context.Context, sel ast.SelectionSet, obj *model.ValueFormula) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, valueFormulaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ValueFormula")
+		case "recencyWeight":
+			out.Values[i] = ec._ValueFormula_recencyWeight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "frequencyWeight":
+			out.Values[i] = ec._ValueFormula_frequencyWeight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monetaryWeight":
+			out.Values[i] = ec._ValueFormula_monetaryWeight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assetWeight":
+			out.Values[i] = ec._ValueFormula_assetWeight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evaluationWeight":
+			out.Values[i] = ec._ValueFormula_evaluationWeight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recencyHorizonDays":
+			out.Values[i] = ec._ValueFormula_recencyHorizonDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "frequencyReference":
+			out.Values[i] = ec._ValueFormula_frequencyReference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monetaryReference":
+			out.Values[i] = ec._ValueFormula_monetaryReference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assetReference":
+			out.Values[i] = ec._ValueFormula_assetReference(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17786,6 +21106,30 @@ func (ec *executionContext) marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrappo
 	return v
 }
 
+func (ec *executionContext) marshalNCaseSummary2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseSummary) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseSummary2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaseSummary2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummary(ctx context.Context, sel ast.SelectionSet, v *model.CaseSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseSummary!")
+		return graphql.Null
+	}
+	return ec._CaseSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCaseTransition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseTransition) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -17822,6 +21166,16 @@ func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNChannel2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannel(ctx context.Context, sel ast.SelectionSet, v model.Channel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNComparison2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐComparison(ctx context.Context, v any) (model.Comparison, error) {
+	var res model.Comparison
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNComparison2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐComparison(ctx context.Context, sel ast.SelectionSet, v model.Comparison) graphql.Marshaler {
 	return v
 }
 
@@ -18181,6 +21535,49 @@ func (ec *executionContext) marshalNGradeLevel2ᚖgithubᚗcomᚋrapportcrmᚋra
 	return ec._GradeLevel(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNGradeLevelInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelInputᚄ(ctx context.Context, v any) ([]*model.GradeLevelInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GradeLevelInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGradeLevelInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNGradeLevelInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelInput(ctx context.Context, v any) (*model.GradeLevelInput, error) {
+	res, err := ec.unmarshalInputGradeLevelInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGradeMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeMetric) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGradeMetric2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetric(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGradeMetric2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetric(ctx context.Context, sel ast.SelectionSet, v *model.GradeMetric) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GradeMetric!")
+		return graphql.Null
+	}
+	return ec._GradeMetric(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNGradeSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeSource(ctx context.Context, v any) (model.GradeSource, error) {
 	var res model.GradeSource
 	err := res.UnmarshalGQL(v)
@@ -18189,6 +21586,62 @@ func (ec *executionContext) unmarshalNGradeSource2githubᚗcomᚋrapportcrmᚋra
 
 func (ec *executionContext) marshalNGradeSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeSource(ctx context.Context, sel ast.SelectionSet, v model.GradeSource) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNGradingPolicy2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingPolicy(ctx context.Context, sel ast.SelectionSet, v *model.GradingPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GradingPolicy!")
+		return graphql.Null
+	}
+	return ec._GradingPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGradingPolicyInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingPolicyInput(ctx context.Context, v any) (model.GradingPolicyInput, error) {
+	res, err := ec.unmarshalInputGradingPolicyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGradingRule2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradingRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGradingRule2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGradingRule2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRule(ctx context.Context, sel ast.SelectionSet, v *model.GradingRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GradingRule!")
+		return graphql.Null
+	}
+	return ec._GradingRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGradingRuleInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleInputᚄ(ctx context.Context, v any) ([]*model.GradingRuleInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GradingRuleInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGradingRuleInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNGradingRuleInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleInput(ctx context.Context, v any) (*model.GradingRuleInput, error) {
+	res, err := ec.unmarshalInputGradingRuleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNHandover2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandover(ctx context.Context, sel ast.SelectionSet, v *model.Handover) graphql.Marshaler {
@@ -18510,6 +21963,49 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrapport�
 	return ret
 }
 
+func (ec *executionContext) marshalNRuleCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RuleCondition) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRuleCondition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleCondition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRuleCondition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleCondition(ctx context.Context, sel ast.SelectionSet, v *model.RuleCondition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RuleCondition!")
+		return graphql.Null
+	}
+	return ec._RuleCondition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRuleConditionInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionInputᚄ(ctx context.Context, v any) ([]*model.RuleConditionInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RuleConditionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRuleConditionInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNRuleConditionInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionInput(ctx context.Context, v any) (*model.RuleConditionInput, error) {
+	res, err := ec.unmarshalInputRuleConditionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetGradeInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetGradeInput(ctx context.Context, v any) (model.SetGradeInput, error) {
 	res, err := ec.unmarshalInputSetGradeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18648,6 +22144,19 @@ func (ec *executionContext) unmarshalNTemplateInput2githubᚗcomᚋrapportcrmᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTierCutoffs2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCutoffs(ctx context.Context, sel ast.SelectionSet, v *model.TierCutoffs) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TierCutoffs!")
+		return graphql.Null
+	}
+	return ec._TierCutoffs(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTierCutoffsInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCutoffsInput(ctx context.Context, v any) (*model.TierCutoffsInput, error) {
+	res, err := ec.unmarshalInputTierCutoffsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18661,6 +22170,19 @@ func (ec *executionContext) unmarshalNUpdateCustomerInput2githubᚗcomᚋrapport
 func (ec *executionContext) unmarshalNUpdateInteractionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateInteractionInput(ctx context.Context, v any) (model.UpdateInteractionInput, error) {
 	res, err := ec.unmarshalInputUpdateInteractionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNValueFormula2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueFormula(ctx context.Context, sel ast.SelectionSet, v *model.ValueFormula) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ValueFormula!")
+		return graphql.Null
+	}
+	return ec._ValueFormula(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNValueFormulaInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueFormulaInput(ctx context.Context, v any) (*model.ValueFormulaInput, error) {
+	res, err := ec.unmarshalInputValueFormulaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNVerification2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐVerification(ctx context.Context, v any) (model.Verification, error) {
@@ -19040,6 +22562,13 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalOGradeChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChange(ctx context.Context, sel ast.SelectionSet, v *model.GradeChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GradeChange(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -19189,6 +22718,22 @@ func (ec *executionContext) marshalOTemplate2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 		return graphql.Null
 	}
 	return ec._Template(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOValueTier2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx context.Context, v any) (*model.ValueTier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ValueTier)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOValueTier2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx context.Context, sel ast.SelectionSet, v *model.ValueTier) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOVerification2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐVerification(ctx context.Context, v any) (*model.Verification, error) {

@@ -107,6 +107,24 @@ type CaseEdge struct {
 	Node *Case `json:"node"`
 }
 
+// What a customer's profile keeps of an open case, for the 360 view.
+type CaseSummary struct {
+	// The case id (the id of the interaction that opened it).
+	ID string `json:"id"`
+	// What opened it.
+	Type InteractionType `json:"type"`
+	// The subject of the opening interaction.
+	Subject *string `json:"subject,omitempty"`
+	// How urgent it is.
+	Priority Priority `json:"priority"`
+	// Where it stands.
+	Status CaseStatus `json:"status"`
+	// When it must be answered.
+	DueAt time.Time `json:"dueAt"`
+	// Whether the job escalated it for being overdue.
+	Escalated bool `json:"escalated"`
+}
+
 // One recorded step of a case.
 type CaseTransition struct {
 	// The status before; null for the opening step.
@@ -228,22 +246,6 @@ type CreateCustomerInput struct {
 	Grade *string `json:"grade,omitempty"`
 }
 
-// A customer's current grade and why it has it.
-type CurrentGrade struct {
-	// The grade level with its service policy.
-	Level *GradeLevel `json:"level"`
-	// What set the grade.
-	Source GradeSource `json:"source"`
-	// Why, in words.
-	Reason *string `json:"reason,omitempty"`
-	// The grading rule that set it, for rule-made grades.
-	Rule *string `json:"rule,omitempty"`
-	// Who set it (user id), for manual grades.
-	SetBy *string `json:"setBy,omitempty"`
-	// When it was set.
-	SetAt time.Time `json:"setAt"`
-}
-
 // A person or organization: the company's asset, with its whole history, whoever
 // owns it today.
 type Customer struct {
@@ -331,6 +333,32 @@ type Customer struct {
 	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
 	// The customer's cases, newest first.
 	Cases *CaseConnection `json:"cases"`
+	// Open cases due soonest (at most 20), kept on the profile so the 360 view shows open complaints without another read.
+	OpenCases []*CaseSummary `json:"openCases"`
+	// Number of open cases.
+	OpenCaseCount int `json:"openCaseCount"`
+	// Net Promoter Score, -100 to 100: over the five latest evaluations, the share of
+	// promoters (9–10) minus the share of detractors (0–6) among each evaluator's newest
+	// answer to an NPS question. Null until an NPS question is answered.
+	Nps *float64 `json:"nps,omitempty"`
+	// Value score 0–100 from the grading policy's value formula: recency, frequency and
+	// amount of transactions, asset size and evaluation indexes. Refreshed on every change
+	// to the customer and by the scheduled job.
+	ValueScore *float64 `json:"valueScore,omitempty"`
+	// Value tier by value-score percentile, assigned by the scheduled job; null until first ranked.
+	ValueTier *ValueTier `json:"valueTier,omitempty"`
+	// Number of TRANSACTION interactions.
+	TransactionCount int `json:"transactionCount"`
+	// Sum of the transactions' amounts, as entered (a single currency is assumed).
+	TransactionTotal float64 `json:"transactionTotal"`
+	// When the first transaction happened.
+	FirstTransactionAt *time.Time `json:"firstTransactionAt,omitempty"`
+	// When the latest transaction happened.
+	LastTransactionAt *time.Time `json:"lastTransactionAt,omitempty"`
+	// The grade the customer had at an instant: the grade history entry then in force,
+	// with its source, rule, metric values, who and when. Null before the customer's first
+	// grade. One DynamoDB Query.
+	GradeAt *GradeChange `json:"gradeAt,omitempty"`
 	// The pool claim the owner holds the customer by, if any.
 	Claim *Claim `json:"claim,omitempty"`
 	// Who held the customer before it last returned to the pool.
@@ -417,6 +445,10 @@ type Evaluation struct {
 	Overall float64 `json:"overall"`
 	// Per-dimension scores, 0–100.
 	Dimensions []*DimensionScore `json:"dimensions"`
+	// The answer to the template's NPS question (0–10), if it has one.
+	Nps *int `json:"nps,omitempty"`
+	// The case whose closing recorded this satisfaction (template case-satisfaction), if any.
+	CaseID *string `json:"caseId,omitempty"`
 	// When the evaluation was made.
 	EvaluatedAt time.Time `json:"evaluatedAt"`
 }
@@ -447,7 +479,9 @@ type GradeChange struct {
 	Rule *string `json:"rule,omitempty"`
 	// The metric values that produced it.
 	Metrics []*Metric `json:"metrics"`
-	// Who (user id), for manual changes.
+	// The grading policy version the rule belongs to (0: the built-in default); null for grades set by hand.
+	PolicyVersion *int `json:"policyVersion,omitempty"`
+	// Who: the user who set it by hand or whose change triggered the rule; system for the scheduled job.
 	By *string `json:"by,omitempty"`
 	// When.
 	At time.Time `json:"at"`
@@ -477,6 +511,93 @@ type GradeLevel struct {
 	FollowUpIntervalDays int `json:"followUpIntervalDays"`
 }
 
+// A grade level's label and service policy.
+type GradeLevelInput struct {
+	// Code: A, B, C, D, E, F, G, O or V; each exactly once.
+	Code string `json:"code"`
+	// Short label, 1–100 characters.
+	Label string `json:"label"`
+	// Importance, 1 (most important) to 99.
+	Rank int `json:"rank"`
+	// What the level means, up to 1000 characters.
+	Description *string `json:"description,omitempty"`
+	// Response SLA for the level's cases, 1–8760 hours.
+	ResponseSLAHours int `json:"responseSlaHours"`
+	// Follow-up interval, 0–3650 days (0: no routine follow-up).
+	FollowUpIntervalDays int `json:"followUpIntervalDays"`
+}
+
+// A metric grading rules can test.
+type GradeMetric struct {
+	// Its name, as used in rule conditions.
+	Name string `json:"name"`
+	// What it measures.
+	Description string `json:"description"`
+}
+
+// The grading policy (SPEC §3): levels and their service, ordered rules that regrade
+// customers when their data changes (source RULE or EVALUATION) and on schedule
+// (SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.
+type GradingPolicy struct {
+	// Increases with every edit; pass it as expectedVersion to updateGradingPolicy.
+	Version int `json:"version"`
+	// The levels A–V with their service policy, most important first.
+	Levels []*GradeLevel `json:"levels"`
+	// Tried in order: the first rule whose conditions all hold sets the level; if none holds the grade stays.
+	Rules []*GradingRule `json:"rules"`
+	// The value score formula.
+	ValueFormula *ValueFormula `json:"valueFormula"`
+	// The value tier cutoffs.
+	Tiers *TierCutoffs `json:"tiers"`
+	// Days a grade set by hand is kept from automatic regrading; 0 keeps it until graded
+	// by hand again or regradeCustomer(force: true). V (invalid) is never changed by rules.
+	ManualHoldDays int `json:"manualHoldDays"`
+	// The metrics rules can test.
+	Metrics []*GradeMetric `json:"metrics"`
+	// When the policy was last edited; null for the built-in default.
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	// Who last edited it.
+	UpdatedBy *string `json:"updatedBy,omitempty"`
+}
+
+// A whole grading policy; it replaces the one in force.
+type GradingPolicyInput struct {
+	// Every level A–V, each once.
+	Levels []*GradeLevelInput `json:"levels"`
+	// 1–50 rules, tried in order.
+	Rules []*GradingRuleInput `json:"rules"`
+	// The value formula.
+	ValueFormula *ValueFormulaInput `json:"valueFormula"`
+	// The value tier cutoffs.
+	Tiers *TierCutoffsInput `json:"tiers"`
+	// Days a manual grade is kept from automatic regrading, 0–3650 (0: until graded by hand again).
+	ManualHoldDays int `json:"manualHoldDays"`
+}
+
+// A grading rule: the customer gets level when all conditions hold.
+type GradingRule struct {
+	// Unique name, recorded in the grade history of the customers it grades.
+	Name string `json:"name"`
+	// The level it sets.
+	Level string `json:"level"`
+	// What the rule means.
+	Description *string `json:"description,omitempty"`
+	// All must hold; a metric the customer lacks (e.g. no evaluation yet) holds no condition.
+	Conditions []*RuleCondition `json:"conditions"`
+}
+
+// A grading rule.
+type GradingRuleInput struct {
+	// Unique name: 1–40 lower-case letters, digits, - or _, starting with a letter.
+	Name string `json:"name"`
+	// The level it sets.
+	Level string `json:"level"`
+	// What the rule means, up to 1000 characters.
+	Description *string `json:"description,omitempty"`
+	// Conditions, all of which must hold (at most 10; none: always holds).
+	Conditions []*RuleConditionInput `json:"conditions"`
+}
+
 // The outcome of a portfolio handover.
 type Handover struct {
 	// Customers moved to the new owner.
@@ -499,6 +620,8 @@ type Indicator struct {
 	ScaleMin float64 `json:"scaleMin"`
 	// Highest score on the scale.
 	ScaleMax float64 `json:"scaleMax"`
+	// Whether this is the would-recommend question (scale 0–10) whose answers make the Net Promoter Score.
+	Nps bool `json:"nps"`
 }
 
 // A weighted indicator of a new template version.
@@ -515,6 +638,9 @@ type IndicatorInput struct {
 	ScaleMin float64 `json:"scaleMin"`
 	// Highest score on the scale; greater than scaleMin.
 	ScaleMax float64 `json:"scaleMax"`
+	// Marks the would-recommend question whose answers make the Net Promoter Score:
+	// scale 0–10, whole-number answers, at most one per template.
+	Nps *bool `json:"nps,omitempty"`
 }
 
 // The raw score given to one indicator, on its scale.
@@ -686,6 +812,26 @@ type PageInfo struct {
 type Query struct {
 }
 
+// One condition of a grading rule: metric op value.
+type RuleCondition struct {
+	// The metric, one of gradingPolicy.metrics.
+	Metric string `json:"metric"`
+	// The comparison.
+	Op Comparison `json:"op"`
+	// The value compared with.
+	Value float64 `json:"value"`
+}
+
+// A rule condition.
+type RuleConditionInput struct {
+	// The metric, one of gradingPolicy.metrics.
+	Metric string `json:"metric"`
+	// The comparison.
+	Op Comparison `json:"op"`
+	// The value compared with.
+	Value float64 `json:"value"`
+}
+
 // A manual grade override, recorded in the history as MANUAL.
 type SetGradeInput struct {
 	// The customer.
@@ -781,6 +927,26 @@ type TemplateInput struct {
 	Indicators []*IndicatorInput `json:"indicators"`
 }
 
+// Value pyramid shares in percent, from the top; SMALL is the rest.
+type TierCutoffs struct {
+	// Share of KEY customers.
+	KeyPercent float64 `json:"keyPercent"`
+	// Share of MAJOR customers.
+	MajorPercent float64 `json:"majorPercent"`
+	// Share of ORDINARY customers.
+	OrdinaryPercent float64 `json:"ordinaryPercent"`
+}
+
+// Value pyramid shares in percent; together at most 100 (SMALL is the rest).
+type TierCutoffsInput struct {
+	// Share of KEY customers.
+	KeyPercent float64 `json:"keyPercent"`
+	// Share of MAJOR customers.
+	MajorPercent float64 `json:"majorPercent"`
+	// Share of ORDINARY customers.
+	OrdinaryPercent float64 `json:"ordinaryPercent"`
+}
+
 // Changes to a contact. Omitted fields are unchanged; an empty list clears.
 type UpdateContactInput struct {
 	// Name.
@@ -863,6 +1029,55 @@ type UpdateInteractionInput struct {
 	Amount *float64 `json:"amount,omitempty"`
 	// Currency.
 	Currency *string `json:"currency,omitempty"`
+}
+
+// The value score formula: the weighted mean of five components, each 0–100. Weights are
+// normalized by their sum. Recency is 100 on the day of the latest transaction, falling
+// linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
+// 100·ln(1+x)/ln(1+reference), capped at 100 (transaction count, transaction total,
+// annual revenue); evaluation is the mean of the satisfaction, loyalty and trust indexes.
+// A missing component (no transactions, unknown revenue, never evaluated) is 0.
+type ValueFormula struct {
+	// Weight of recency.
+	RecencyWeight float64 `json:"recencyWeight"`
+	// Weight of frequency.
+	FrequencyWeight float64 `json:"frequencyWeight"`
+	// Weight of the monetary value.
+	MonetaryWeight float64 `json:"monetaryWeight"`
+	// Weight of the asset size (annual revenue).
+	AssetWeight float64 `json:"assetWeight"`
+	// Weight of the evaluation indexes.
+	EvaluationWeight float64 `json:"evaluationWeight"`
+	// Days after the latest transaction when recency reaches 0.
+	RecencyHorizonDays int `json:"recencyHorizonDays"`
+	// Transaction count that scores 100 on frequency.
+	FrequencyReference float64 `json:"frequencyReference"`
+	// Transaction total that scores 100 on monetary value.
+	MonetaryReference float64 `json:"monetaryReference"`
+	// Annual revenue that scores 100 on asset size.
+	AssetReference float64 `json:"assetReference"`
+}
+
+// The value score formula; weights 0–1000 (at least one above 0), references at least 1.
+type ValueFormulaInput struct {
+	// Weight of recency.
+	RecencyWeight float64 `json:"recencyWeight"`
+	// Weight of frequency.
+	FrequencyWeight float64 `json:"frequencyWeight"`
+	// Weight of the monetary value.
+	MonetaryWeight float64 `json:"monetaryWeight"`
+	// Weight of the asset size.
+	AssetWeight float64 `json:"assetWeight"`
+	// Weight of the evaluation indexes.
+	EvaluationWeight float64 `json:"evaluationWeight"`
+	// Days after the latest transaction when recency reaches 0, 1–3650.
+	RecencyHorizonDays int `json:"recencyHorizonDays"`
+	// Transaction count that scores 100 on frequency.
+	FrequencyReference float64 `json:"frequencyReference"`
+	// Transaction total that scores 100 on monetary value.
+	MonetaryReference float64 `json:"monetaryReference"`
+	// Annual revenue that scores 100 on asset size.
+	AssetReference float64 `json:"assetReference"`
 }
 
 // The signed-in caller.
@@ -1041,6 +1256,76 @@ func (e *Channel) UnmarshalJSON(b []byte) error {
 }
 
 func (e Channel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a grading rule compares a metric with its value.
+type Comparison string
+
+const (
+	// Greater than.
+	ComparisonGt Comparison = "GT"
+	// Greater than or equal to.
+	ComparisonGte Comparison = "GTE"
+	// Less than.
+	ComparisonLt Comparison = "LT"
+	// Less than or equal to.
+	ComparisonLte Comparison = "LTE"
+	// Equal to.
+	ComparisonEq Comparison = "EQ"
+	// Not equal to.
+	ComparisonNe Comparison = "NE"
+)
+
+var AllComparison = []Comparison{
+	ComparisonGt,
+	ComparisonGte,
+	ComparisonLt,
+	ComparisonLte,
+	ComparisonEq,
+	ComparisonNe,
+}
+
+func (e Comparison) IsValid() bool {
+	switch e {
+	case ComparisonGt, ComparisonGte, ComparisonLt, ComparisonLte, ComparisonEq, ComparisonNe:
+		return true
+	}
+	return false
+}
+
+func (e Comparison) String() string {
+	return string(e)
+}
+
+func (e *Comparison) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Comparison(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Comparison", str)
+	}
+	return nil
+}
+
+func (e Comparison) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Comparison) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Comparison) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1845,6 +2130,70 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A customer's place in the value pyramid (seed 000), by value-score percentile among active customers.
+type ValueTier string
+
+const (
+	// The top 1% (by default) of value scores.
+	ValueTierKey ValueTier = "KEY"
+	// The next 19% (by default).
+	ValueTierMajor ValueTier = "MAJOR"
+	// The next 30% (by default).
+	ValueTierOrdinary ValueTier = "ORDINARY"
+	// The remaining bottom 50% (by default).
+	ValueTierSmall ValueTier = "SMALL"
+)
+
+var AllValueTier = []ValueTier{
+	ValueTierKey,
+	ValueTierMajor,
+	ValueTierOrdinary,
+	ValueTierSmall,
+}
+
+func (e ValueTier) IsValid() bool {
+	switch e {
+	case ValueTierKey, ValueTierMajor, ValueTierOrdinary, ValueTierSmall:
+		return true
+	}
+	return false
+}
+
+func (e ValueTier) String() string {
+	return string(e)
+}
+
+func (e *ValueTier) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ValueTier(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ValueTier", str)
+	}
+	return nil
+}
+
+func (e ValueTier) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ValueTier) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ValueTier) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

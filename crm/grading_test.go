@@ -1,0 +1,324 @@
+package crm
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+var gradingNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func daysAgo(n float64) *time.Time {
+	t := gradingNow.Add(-time.Duration(n * float64(24*time.Hour)))
+	return &t
+}
+
+func TestValueScoreHandComputed(t *testing.T) {
+	// References chosen so each component is a round number:
+	// recency 73 of 365 days → 100·(1-73/365) = 80; frequency ln2/ln4 = 50;
+	// monetary ln10/ln100 = 50; asset ln100/ln10000 = 50; evaluation
+	// (80+60)/2 = 70.
+	f := ValueFormula{RecencyWeight: 1, FrequencyWeight: 1, MonetaryWeight: 2, AssetWeight: 0, EvaluationWeight: 1,
+		RecencyHorizonDays: 365, FrequencyReference: 3, MonetaryReference: 99, AssetReference: 9999}
+	c := &Customer{Transactions: TransactionStats{Count: 1, Total: 9, LastAt: daysAgo(73)},
+		AnnualRevenue: ptr(99.0), SatisfactionIndex: ptr(80.0), LoyaltyIndex: ptr(60.0)}
+	vc := f.Components(c, gradingNow)
+	want := ValueComponents{Recency: 80, Frequency: 50, Monetary: 50, Asset: 50, Evaluation: 70}
+	for _, p := range []struct {
+		name      string
+		got, want float64
+	}{{"recency", vc.Recency, want.Recency}, {"frequency", vc.Frequency, want.Frequency},
+		{"monetary", vc.Monetary, want.Monetary}, {"asset", vc.Asset, want.Asset}, {"evaluation", vc.Evaluation, want.Evaluation}} {
+		if math.Abs(p.got-p.want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", p.name, p.got, p.want)
+		}
+	}
+	// (80 + 50 + 2·50 + 0·50 + 70) / 5 = 60
+	if got := f.Score(c, gradingNow); got != 60 {
+		t.Fatalf("score = %v, want 60", got)
+	}
+}
+
+func TestValueScoreEdges(t *testing.T) {
+	f := DefaultGradingPolicy().Value
+	tests := []struct {
+		name string
+		c    *Customer
+		want float64
+	}{
+		{"NothingKnownIsZero", &Customer{}, 0},
+		{"TransactionBeyondHorizonHasNoRecency",
+			&Customer{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(400)}},
+			// frequency 100·0.20 + monetary 100·0.25 = 45
+			45},
+		{"EverythingAtReferenceIsHundred", &Customer{
+			Transactions:  TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(0)},
+			AnnualRevenue: ptr(1e8), SatisfactionIndex: ptr(100.0), LoyaltyIndex: ptr(100.0), TrustIndex: ptr(100.0)}, 100},
+		{"BeyondReferenceIsCapped", &Customer{
+			Transactions:  TransactionStats{Count: 500, Total: 1e12, LastAt: daysAgo(0)},
+			AnnualRevenue: ptr(1e14), SatisfactionIndex: ptr(100.0)}, 100},
+		{"NegativeRevenueCountsAsNone", &Customer{AnnualRevenue: ptr(-5.0)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := f.Score(tt.c, gradingNow); got != tt.want {
+				t.Fatalf("score = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func randomCustomer(r *rand.Rand) *Customer {
+	c := &Customer{CreatedAt: *daysAgo(r.Float64() * 2000)}
+	if r.IntN(4) > 0 {
+		n := 1 + r.IntN(100)
+		c.Transactions = TransactionStats{Count: n, Total: r.Float64() * 1e7, LastAt: daysAgo(r.Float64() * 800)}
+	}
+	if r.IntN(2) == 0 {
+		c.AnnualRevenue = ptr(r.Float64() * 1e10)
+	}
+	for _, p := range []**float64{&c.SatisfactionIndex, &c.LoyaltyIndex, &c.TrustIndex} {
+		if r.IntN(2) == 0 {
+			*p = ptr(r.Float64() * 100)
+		}
+	}
+	c.InteractionCount = r.IntN(50)
+	return c
+}
+
+func randomFormula(r *rand.Rand) ValueFormula {
+	return ValueFormula{RecencyWeight: r.Float64(), FrequencyWeight: r.Float64(), MonetaryWeight: r.Float64(),
+		AssetWeight: r.Float64(), EvaluationWeight: r.Float64() + 0.01, RecencyHorizonDays: 1 + r.IntN(1000),
+		FrequencyReference: 1 + r.Float64()*50, MonetaryReference: 1 + r.Float64()*1e7, AssetReference: 1 + r.Float64()*1e9}
+}
+
+// Property tests over random customers and formulas: the score stays in
+// 0–100, only the weights' ratios matter, and a more recent transaction
+// never lowers it.
+func TestValueScoreProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(2026, 11))
+	for i := range 5000 {
+		f, c := randomFormula(r), randomCustomer(r)
+		s := f.Score(c, gradingNow)
+		if s < 0 || s > 100 || math.IsNaN(s) {
+			t.Fatalf("case %d: score %v outside 0–100 for %+v", i, s, f)
+		}
+		k := 0.001 + r.Float64()*1000
+		g := f
+		g.RecencyWeight, g.FrequencyWeight, g.MonetaryWeight, g.AssetWeight, g.EvaluationWeight =
+			k*f.RecencyWeight, k*f.FrequencyWeight, k*f.MonetaryWeight, k*f.AssetWeight, k*f.EvaluationWeight
+		if d := math.Abs(g.Score(c, gradingNow) - s); d > 0.011 {
+			t.Fatalf("case %d: scaling the weights by %v moved the score by %v", i, k, d)
+		}
+		if c.Transactions.LastAt != nil {
+			recent := *c
+			recent.Transactions.LastAt = ptr(c.Transactions.LastAt.Add(24 * time.Hour))
+			if f.Score(&recent, gradingNow) < s {
+				t.Fatalf("case %d: a more recent transaction lowered the score", i)
+			}
+		}
+	}
+}
+
+func TestAssignTiers(t *testing.T) {
+	cut := DefaultGradingPolicy().Tiers
+	scores := func(n int) []RankedScore {
+		out := make([]RankedScore, n)
+		for i := range out {
+			out[i] = RankedScore{ID: string(rune('a'+i%26)) + strings.Repeat("x", i/26), Score: float64(i % 37)}
+		}
+		return out
+	}
+	tests := []struct {
+		n    int
+		want map[ValueTier]int
+	}{
+		{0, map[ValueTier]int{}},
+		{1, map[ValueTier]int{TierKey: 1}},
+		{10, map[ValueTier]int{TierKey: 1, TierMajor: 1, TierOrdinary: 3, TierSmall: 5}},
+		{200, map[ValueTier]int{TierKey: 2, TierMajor: 38, TierOrdinary: 60, TierSmall: 100}},
+		{1000, map[ValueTier]int{TierKey: 10, TierMajor: 190, TierOrdinary: 300, TierSmall: 500}},
+	}
+	for _, tt := range tests {
+		in := scores(tt.n)
+		got := AssignTiers(in, cut)
+		counts := map[ValueTier]int{}
+		for _, tier := range got {
+			counts[tier]++
+		}
+		for _, tier := range ValueTiers {
+			if counts[tier] != tt.want[tier] {
+				t.Errorf("n=%d: %d %s, want %d", tt.n, counts[tier], tier, tt.want[tier])
+			}
+		}
+		// A higher score never sits in a lower tier.
+		rank := map[ValueTier]int{TierKey: 0, TierMajor: 1, TierOrdinary: 2, TierSmall: 3}
+		for _, a := range in {
+			for _, b := range in {
+				if a.Score > b.Score && rank[got[a.ID]] > rank[got[b.ID]] {
+					t.Fatalf("n=%d: %s (%v) is %s below %s (%v) in %s", tt.n, a.ID, a.Score, got[a.ID], b.ID, b.Score, got[b.ID])
+				}
+			}
+		}
+	}
+	// Ties are broken by id, so a run is repeatable.
+	tie := AssignTiers([]RankedScore{{"b", 5}, {"a", 5}}, TierCutoffs{KeyPercent: 50})
+	if tie["a"] != TierKey || tie["b"] != TierSmall {
+		t.Fatalf("tie broken as %v", tie)
+	}
+}
+
+func TestDefaultRulesGrade(t *testing.T) {
+	p := DefaultGradingPolicy()
+	tests := []struct {
+		name string
+		c    *Customer
+		rule string
+		want string
+	}{
+		{"NeverContacted", &Customer{}, "never-contacted", "G"},
+		{"Contacted", &Customer{InteractionCount: 1}, "contacted", "F"},
+		{"Developing", &Customer{InteractionCount: 3}, "developing", "E"},
+		{"PotentialBySize", &Customer{InteractionCount: 1, AnnualRevenue: ptr(2e6)}, "potential", "D"},
+		{"LargeProspect", &Customer{InteractionCount: 1, AnnualRevenue: ptr(2e7)}, "large-prospect", "C"},
+		// Size alone does not make a prospect: it must have been contacted.
+		{"UncontactedLargeCompany", &Customer{AnnualRevenue: ptr(2e7)}, "never-contacted", "G"},
+		{"FirstDeal", &Customer{InteractionCount: 2, Transactions: TransactionStats{Count: 1, Total: 5000, LastAt: daysAgo(1)}},
+			"existing-customer", "O"},
+		// recency 83.56·.25 + frequency 42.83·.2 + monetary 79.63·.25 +
+		// asset 75·.1 + evaluation 70·.2 = 70.9
+		{"ImportantTarget", &Customer{InteractionCount: 9, AnnualRevenue: ptr(1e6), SatisfactionIndex: ptr(70.0),
+			Transactions: TransactionStats{Count: 2, Total: 60_000, LastAt: daysAgo(60)}}, "important-target", "B"},
+		{"KeyTarget", &Customer{InteractionCount: 30, AnnualRevenue: ptr(5e7), SatisfactionIndex: ptr(95.0), LoyaltyIndex: ptr(90.0),
+			Transactions: TransactionStats{Count: 10, Total: 900_000, LastAt: daysAgo(2)}}, "key-target", "A"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := p.Metrics(tt.c, gradingNow)
+			r := p.Match(m)
+			if r == nil || r.Name != tt.rule || r.Level != tt.want {
+				t.Fatalf("matched %+v for metrics %v, want rule %s → %s", r, m, tt.rule, tt.want)
+			}
+		})
+	}
+}
+
+func TestConditionOnAbsentMetricNeverHolds(t *testing.T) {
+	m := DefaultGradingPolicy().Metrics(&Customer{}, gradingNow)
+	for _, op := range Comparisons {
+		if (Condition{Metric: MetricSatisfaction, Op: op, Value: 50}).Holds(m) {
+			t.Errorf("%s on an absent metric held", op)
+		}
+	}
+	if _, ok := m[MetricDaysSinceTransaction]; ok {
+		t.Error("daysSinceLastTransaction present without transactions")
+	}
+}
+
+func TestManualGradeHold(t *testing.T) {
+	p := DefaultGradingPolicy()
+	manual := func(level string, age float64) *Customer {
+		return &Customer{Grade: GradeState{Level: level, Source: GradeManual, At: *daysAgo(age)}}
+	}
+	tests := []struct {
+		name     string
+		holdDays int
+		c        *Customer
+		held     bool
+	}{
+		{"RecentManualIsHeld", 90, manual("B", 10), true},
+		{"OldManualIsNot", 90, manual("B", 91), false},
+		{"ZeroHoldKeepsManualForever", 0, manual("B", 5000), true},
+		{"InvalidIsOnlyChangedByHand", 90, manual("V", 5000), true},
+		{"RuleGradeIsNeverHeld", 90, &Customer{Grade: GradeState{Level: "B", Source: GradeRule, At: *daysAgo(1)}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p.ManualHoldDays = tt.holdDays
+			if got := p.Held(tt.c, gradingNow); got != tt.held {
+				t.Fatalf("held = %v, want %v", got, tt.held)
+			}
+		})
+	}
+}
+
+func policyInput() GradingPolicyInput {
+	p := DefaultGradingPolicy()
+	return GradingPolicyInput{Levels: p.Levels, Rules: cloneRules(p.Rules), Value: p.Value, Tiers: p.Tiers, ManualHoldDays: p.ManualHoldDays}
+}
+
+func TestValidatePolicy(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*GradingPolicyInput)
+		field string
+	}{
+		{"OK", func(*GradingPolicyInput) {}, ""},
+		{"ErrMissingLevel", func(in *GradingPolicyInput) { in.Levels = in.Levels[1:] }, "input.levels"},
+		{"ErrRepeatedLevel", func(in *GradingPolicyInput) { in.Levels[1].Code = "A" }, "input.levels[1].code"},
+		{"ErrLevelLabelRequired", func(in *GradingPolicyInput) { in.Levels[2].Label = " " }, "input.levels[2].label"},
+		{"ErrSLATooShort", func(in *GradingPolicyInput) { in.Levels[0].ResponseSLA = time.Minute }, "input.levels[0].responseSlaHours"},
+		{"ErrNoRules", func(in *GradingPolicyInput) { in.Rules = nil }, "input.rules"},
+		{"ErrRuleName", func(in *GradingPolicyInput) { in.Rules[0].Name = "Key Target" }, "input.rules[0].name"},
+		{"ErrRepeatedRule", func(in *GradingPolicyInput) { in.Rules[1].Name = in.Rules[0].Name }, "input.rules[1].name"},
+		{"ErrRuleLevel", func(in *GradingPolicyInput) { in.Rules[2].Level = "Z" }, "input.rules[2].level"},
+		{"ErrUnknownMetric", func(in *GradingPolicyInput) { in.Rules[0].Conditions[1].Metric = "vibes" },
+			"input.rules[0].conditions[1].metric"},
+		{"ErrUnknownOp", func(in *GradingPolicyInput) { in.Rules[0].Conditions[0].Op = "ABOUT" }, "input.rules[0].conditions[0].op"},
+		{"ErrNaNValue", func(in *GradingPolicyInput) { in.Rules[0].Conditions[0].Value = math.NaN() },
+			"input.rules[0].conditions[0].value"},
+		{"ErrNegativeWeight", func(in *GradingPolicyInput) { in.Value.AssetWeight = -1 }, "input.valueFormula.assetWeight"},
+		{"ErrAllWeightsZero", func(in *GradingPolicyInput) {
+			in.Value.RecencyWeight, in.Value.FrequencyWeight, in.Value.MonetaryWeight = 0, 0, 0
+			in.Value.AssetWeight, in.Value.EvaluationWeight = 0, 0
+		}, "input.valueFormula"},
+		{"ErrHorizon", func(in *GradingPolicyInput) { in.Value.RecencyHorizonDays = 0 }, "input.valueFormula.recencyHorizonDays"},
+		{"ErrReference", func(in *GradingPolicyInput) { in.Value.MonetaryReference = 0.5 }, "input.valueFormula.monetaryReference"},
+		{"ErrTiersOver100", func(in *GradingPolicyInput) { in.Tiers.OrdinaryPercent = 90 }, "input.tiers"},
+		{"ErrHold", func(in *GradingPolicyInput) { in.ManualHoldDays = -1 }, "input.manualHoldDays"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := policyInput()
+			tt.edit(&in)
+			err := validatePolicy(&in)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Code != EINVALID || e.Field != tt.field {
+				t.Fatalf("error = %v, want BAD_USER_INPUT on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestNetPromoterScore(t *testing.T) {
+	tests := []struct {
+		answers []int
+		want    float64
+	}{
+		{[]int{10, 9, 8, 7, 6}, 20}, // 2 promoters, 1 detractor of 5
+		{[]int{0, 3}, -100},
+		{[]int{9}, 100},
+		{[]int{7, 8}, 0},
+	}
+	for _, tt := range tests {
+		if got := NetPromoterScore(tt.answers); got != tt.want {
+			t.Errorf("NPS(%v) = %v, want %v", tt.answers, got, tt.want)
+		}
+	}
+}
+
+func TestExplainNamesRuleAndConditions(t *testing.T) {
+	r := DefaultGradingPolicy().Rules[0]
+	if got, want := r.Explain(), "rule key-target: transactionCount >= 1 and valueScore >= 75"; got != want {
+		t.Fatalf("Explain() = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,40 @@
+package crm
+
+import (
+	"context"
+	"errors"
+)
+
+// JobRun is what one run of the scheduled job did.
+type JobRun struct {
+	Pool      *PoolRun
+	Escalated []string
+	Grading   *GradingRun
+}
+
+// RunScheduled carries out the time-based rules, as the system: pool claim
+// expiry and warnings (SPEC §5), escalation of overdue cases (SPEC §2), and
+// the scheduled regrading with value tiers (SPEC §3). The Lambda job and
+// the local server both run it. Every step is safe to repeat; a failing
+// step does not stop the others, and the errors are joined.
+func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
+	run := &JobRun{}
+	var errs []error
+	var err error
+	if run.Pool, err = s.RunPool(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if run.Escalated, err = s.EscalateOverdue(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if run.Grading, err = s.RunGrading(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if run.Pool == nil {
+		run.Pool = &PoolRun{}
+	}
+	if run.Grading == nil {
+		run.Grading = &GradingRun{}
+	}
+	return run, errors.Join(errs...)
+}
