@@ -562,7 +562,9 @@ type WatchQuery struct {
 
 // Distribution counts active customers by grade and value tier.
 type Distribution struct {
-	Total  int
+	Total int
+	// Levels are the grading policy's level codes, most important first.
+	Levels []string
 	Grades map[string]int
 	Tiers  map[ValueTier]int
 }

@@ -156,8 +156,8 @@ func (s *Service) Activity(ctx context.Context, sc Scope, p Period) (*ActivityRe
 	return r, nil
 }
 
-// GradeDistribution counts the active customers of every grade level and
-// value tier (the value pyramid; customers the job has not ranked yet are
+// GradeDistribution counts the active customers of every grade level of
+// the grading policy and value tier (the value pyramid; customers the job has not ranked yet are
 // Unranked), for everything or a team, from the list counters kept on
 // write: one BatchGetItem per team.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
@@ -179,11 +179,15 @@ func (s *Service) GradeDistribution(ctx context.Context, team string) (*Distribu
 	default:
 		return nil, Errorf(EFORBIDDEN, "only admins, auditors and managers read the grade distribution")
 	}
-	grades := make([]string, len(DefaultGradeLevels))
-	for i, l := range DefaultGradeLevels {
+	policy, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grades := make([]string, len(policy.Levels))
+	for i, l := range policy.Levels {
 		grades[i] = l.Code
 	}
-	sum := &Distribution{Grades: map[string]int{}, Tiers: map[ValueTier]int{}}
+	sum := &Distribution{Levels: grades, Grades: map[string]int{}, Tiers: map[ValueTier]int{}}
 	for _, t := range teams {
 		d, err := s.Store.Distribution(ctx, t, grades)
 		if err != nil {
