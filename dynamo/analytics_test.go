@@ -396,8 +396,15 @@ func runScript(t *testing.T) *script {
 	s.evaluate(admin, c4.ID, tpl, 75, 9)
 	s.evaluate(sales2, c6.ID, tpl, 40, 3)
 	s.evaluate(admin, c6.ID, tpl, 35, 2) // falls 5 points
-	c8 := s.create(sales1, "Harbin Foods", sales1.ID, "north", "F")
+	c8 := s.create(sales1, "Harbin Foods", sales1.ID, "north", "") // graded by the policy's rules
 	s.log(sales1, c8.ID, crm.ChannelSMS, crm.TypeNote)
+	s.log(sales1, c8.ID, crm.ChannelVisit, crm.TypeTransaction, func(in *crm.InteractionInput) {
+		in.Amount, in.Currency = ptrTo(1e6), "CNY"
+	})
+	s.evaluate(sales1, c8.ID, tpl, 90, 9) // raises the value score: the grade moves from O
+	if g := mustCustomer(t, e, c8.ID).Grade; g.Level == "O" || g.Source != crm.GradeEvaluation {
+		t.Fatalf("the evaluation should regrade harbin from O: %+v", g)
+	}
 	s.log(sales2, c2.ID, crm.ChannelIM, crm.TypeCall, func(in *crm.InteractionInput) {
 		in.NextFollowUpAt = ptrTo(time.Date(2026, 2, 1, 15, 0, 0, 0, time.UTC))
 	})
@@ -454,10 +461,11 @@ func TestAnalyticsAfterScriptedWritesEqualFiguresComputedFromScratch(t *testing.
 	company := mustActivity(t, e, crm.Scope{}, months)
 	tot := company.Total
 	if tot.Customers.Gained != 8 || tot.Customers.Lost != 1 || tot.Customers.WonBack != 1 ||
-		tot.Interactions.Total != 15 || tot.Interactions.ByChannel[crm.ChannelPhone] != 6 ||
+		tot.Interactions.Total != 16 || tot.Interactions.ByChannel[crm.ChannelPhone] != 6 ||
 		tot.Cases.Opened != 3 || tot.Cases.Resolved != 2 || tot.Cases.ResolvedLate < 1 || tot.Cases.Escalated < 1 ||
 		tot.Cases.Closed != 1 || tot.Cases.Rejected != 1 || tot.Cases.Reopened != 1 ||
-		tot.Evaluations.Overall.Count != 7 || tot.Evaluations.Promoters != 2 || tot.Evaluations.Passives != 1 || tot.Evaluations.Detractors != 3 {
+		tot.Evaluations.Overall.Count != 8 || tot.Evaluations.Promoters != 3 || tot.Evaluations.Passives != 1 || tot.Evaluations.Detractors != 3 ||
+		tot.Evaluations.ByGrade["O"] == nil {
 		t.Fatalf("script totals: %s", canon(tot))
 	}
 	if jan := company.Buckets[0]; jan.Key != "2026-01" || jan.Figures.Interactions.Total != 12 {
