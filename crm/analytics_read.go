@@ -238,10 +238,16 @@ const (
 	DefaultMinDrop   = 10
 )
 
-// watchAccess resolves the list a caller reads for an asked-for scope: the
-// scope narrowed to what they may read, the stored list's scope, and what
-// each customer read from it must match.
-func watchAccess(u *User, sc Scope) (narrowed, stored Scope, keep func(*Customer) bool, err error) {
+// watchAccess checks a list request and resolves the list a caller reads
+// for an asked-for scope: the scope narrowed to what they may read, the
+// stored list's scope, and what each customer read from it must match.
+func watchAccess(u *User, sc Scope, p *PageRequest) (narrowed, stored Scope, keep func(*Customer) bool, err error) {
+	if err := checkScope(sc); err != nil {
+		return sc, sc, nil, err
+	}
+	if err := checkPage(p); err != nil {
+		return sc, sc, nil, err
+	}
 	switch {
 	case u.HasRole(RoleAdmin), u.HasRole(RoleAuditor):
 	case u.HasRole(RoleManager):
@@ -305,13 +311,7 @@ func (s *Service) CustomersAtRisk(ctx context.Context, sc Scope, q RiskQuery, p 
 	if err := c.result(); err != nil {
 		return nil, err
 	}
-	if err := checkScope(sc); err != nil {
-		return nil, err
-	}
-	if err := checkPage(&p); err != nil {
-		return nil, err
-	}
-	sc, stored, keep, err := watchAccess(u, sc)
+	sc, stored, keep, err := watchAccess(u, sc, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -347,13 +347,7 @@ func (s *Service) FollowUpsDue(ctx context.Context, sc Scope, dueBefore *time.Ti
 		}
 		before = dueBefore.UTC()
 	}
-	if err := checkScope(sc); err != nil {
-		return nil, err
-	}
-	if err := checkPage(&p); err != nil {
-		return nil, err
-	}
-	_, stored, keep, err := watchAccess(u, sc)
+	_, stored, keep, err := watchAccess(u, sc, &p)
 	if err != nil {
 		return nil, err
 	}

@@ -278,7 +278,9 @@ func (s *Store) WatchList(ctx context.Context, q crm.WatchQuery, p crm.PageReque
 		cond, bound, forward = "gSort >= :b", fmt.Sprintf(dropLayout, q.MinDrop), false
 	}
 	plan := listPlan[*crm.Customer]{
-		name: "watch/" + list + "/" + bound,
+		// A cursor is a position on the list's order, valid whatever the
+		// bound: NO_CONTACT's moves with the clock between pages.
+		name: "watch/" + list,
 		query: dynamodb.QueryInput{
 			TableName:                 &s.table,
 			IndexName:                 aws.String(idxList),

@@ -649,6 +649,25 @@ func TestAtRiskAndFollowUpListsFollowTheProfiles(t *testing.T) {
 		}
 	})
 
+	t.Run("NoContactPagesWhileTheClockMoves", func(t *testing.T) {
+		var got []string
+		p := crm.PageRequest{First: 2}
+		for range len(quietNames) {
+			page, err := e.svc.CustomersAtRisk(as(admin), crm.Scope{}, noContact, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s.names(page)...)
+			if !page.HasNext {
+				break
+			}
+			p.After = page.EndCursor
+		}
+		if !slices.Equal(got, quietNames) {
+			t.Fatalf("paged %v, want %v", got, quietNames)
+		}
+	})
+
 	t.Run("GradeDistributionFromCounters", func(t *testing.T) {
 		for _, tc := range []struct {
 			user *crm.User
@@ -695,5 +714,59 @@ func followUps(e *env, before *time.Time) func(*crm.User, crm.Scope, crm.PageReq
 func atRisk(e *env, q crm.RiskQuery) func(*crm.User, crm.Scope, crm.PageRequest) (*crm.Page[*crm.Customer], error) {
 	return func(u *crm.User, sc crm.Scope, p crm.PageRequest) (*crm.Page[*crm.Customer], error) {
 		return e.svc.CustomersAtRisk(as(u), sc, q, p)
+	}
+}
+
+// The change that touches the most items (every phone, email and tag
+// replaced, owner, team, region and stage changed, with follow-up and
+// falling-score marks moving) still fits in one transaction of at most 100
+// items, and counts for the owner and team it had.
+func TestTheLargestProfileChangeFitsOneTransaction(t *testing.T) {
+	e := mustEnv(t)
+	values := func(f string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf(f, i)
+		}
+		return out
+	}
+	owner := sales1.ID
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Everything Changes", OwnerID: &owner, Team: "north", Region: "north", Grade: "B",
+		Phones: values("+8613800000%02d", crm.MaxPhones), Emails: values("old%d@x.cn", crm.MaxEmails), Tags: values("old-%d", crm.MaxTags)})
+	tpl := relationshipTemplate(t, e)
+	for _, v := range []float64{90, 50} {
+		if _, err := e.svc.SubmitEvaluation(as(admin), crm.EvaluationInput{CustomerID: c.ID, TemplateID: tpl.ID,
+			Kind: crm.EvalCustomerSurvey, Scores: reviewScores(v, 5)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustLog(t, e, admin, crm.InteractionInput{CustomerID: c.ID, Type: crm.TypeCall, NextFollowUpAt: ptrTo(time.Now().Add(time.Hour))})
+	if _, err := e.svc.ChangeStage(as(admin), c.ID, crm.StageLost, "gone", nil); err != nil {
+		t.Fatal(err)
+	}
+	c = mustCustomer(t, e, c.ID)
+	owner2, south, wonBack := sales2.ID, "south", crm.StageWonBack
+	if _, err := e.svc.UpdateCustomer(as(admin), c.ID, c.Version, crm.CustomerUpdate{OwnerID: &owner2, Team: &south, Region: &south,
+		Stage: &wonBack, NextFollowUpAt: ptrTo(time.Now().Add(-time.Hour)),
+		Phones: values("+8613900000%02d", crm.MaxPhones), Emails: values("new%d@x.cn", crm.MaxEmails), Tags: values("new-%d", crm.MaxTags)}); err != nil {
+		t.Fatalf("the largest change: %v", err)
+	}
+	now := time.Now()
+	day := crm.Period{From: now, To: now, Granularity: crm.GranularityDay}
+	if n := mustActivity(t, e, crm.Scope{Team: "north", OwnerID: sales1.ID}, day).Total.Customers.WonBack; n != 1 {
+		t.Fatalf("won back under the owner and team it had: %d", n)
+	}
+	for _, l := range []struct {
+		team string
+		want int
+	}{{"north", 0}, {"south", 1}} {
+		p, err := e.svc.FollowUpsDue(as(admin), crm.Scope{Team: l.team}, nil, crm.PageRequest{})
+		if err != nil || len(p.Items) != l.want {
+			t.Fatalf("follow-ups of team %s: %v %v, want %d", l.team, p, err, l.want)
+		}
+		p, err = e.svc.CustomersAtRisk(as(admin), crm.Scope{Team: l.team}, crm.RiskQuery{Reason: crm.RiskFallingScores}, crm.PageRequest{})
+		if err != nil || len(p.Items) != l.want {
+			t.Fatalf("falling scores of team %s: %v %v, want %d", l.team, p, err, l.want)
+		}
 	}
 }
