@@ -395,7 +395,7 @@ func runScript(t *testing.T) *script {
 	s.evaluate(sales2, c2.ID, tpl, 70, 8)
 	s.evaluate(admin, c4.ID, tpl, 75, 9)
 	s.evaluate(sales2, c6.ID, tpl, 40, 3)
-	s.evaluate(admin, c6.ID, tpl, 35, 2) // falls 5 points
+	s.evaluate(admin, c6.ID, tpl, 35, 2)                           // falls 5 points
 	c8 := s.create(sales1, "Harbin Foods", sales1.ID, "north", "") // graded by the policy's rules
 	s.log(sales1, c8.ID, crm.ChannelSMS, crm.TypeNote)
 	s.log(sales1, c8.ID, crm.ChannelVisit, crm.TypeTransaction, func(in *crm.InteractionInput) {
