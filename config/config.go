@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rapportcrm/rapport/crm"
 )
 
 // Config is every setting of a Rapport binary.
@@ -38,6 +40,9 @@ type Config struct {
 	// ClaimPeriod is how long a pool claim lasts for grades without a period
 	// of their own (CLAIM_PERIOD_DAYS).
 	ClaimPeriod time.Duration
+	// ForbidOwnReview refuses an owner's INTERNAL_REVIEW of their own
+	// customer, the conflict of interest of SPEC §4 (FORBID_OWN_REVIEW).
+	ForbidOwnReview bool
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -89,6 +94,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad("CLAIM_PERIOD_DAYS", "must be a whole number of days from 1 to 365")
 	}
 	c.ClaimPeriod = time.Duration(days) * 24 * time.Hour
+	if c.ForbidOwnReview, err = strconv.ParseBool(or(getenv("FORBID_OWN_REVIEW"), "true")); err != nil {
+		bad("FORBID_OWN_REVIEW", "must be true or false")
+	}
 	if c.JobInterval, err = time.ParseDuration(or(getenv("JOB_INTERVAL"), "1m")); err != nil || c.JobInterval < time.Second {
 		bad("JOB_INTERVAL", "must be a duration of at least 1s such as 1m")
 	}
@@ -96,6 +104,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// Service applies the settings that govern the domain's rules to svc.
+func (c Config) Service(svc *crm.Service) *crm.Service {
+	svc.Pool.DefaultClaimPeriod = c.ClaimPeriod
+	svc.ForbidOwnReview = c.ForbidOwnReview
+	return svc
 }
 
 func or(s, def string) string {

@@ -51,12 +51,15 @@ func (c *Contact) Clone() *Contact {
 
 // ContactInput is the data of a new contact.
 type ContactInput struct {
-	Name    string
-	Title   string
-	Role    ContactRole
-	Phones  []string
-	Emails  []string
-	Primary bool
+	// IdempotencyKey, when set, makes a retry return the first result
+	// instead of creating again (see Idempotency).
+	IdempotencyKey string
+	Name           string
+	Title          string
+	Role           ContactRole
+	Phones         []string
+	Emails         []string
+	Primary        bool
 }
 
 // ContactUpdate changes the fields that are non-nil.

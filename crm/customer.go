@@ -208,6 +208,9 @@ type CustomerInput struct {
 	OwnerID       *string
 	Team          string
 	Grade         string // default G (never contacted)
+	// IdempotencyKey, when set, makes a retry return the first result
+	// instead of creating again (see Idempotency).
+	IdempotencyKey string
 }
 
 // CustomerUpdate changes the fields that are non-nil.

@@ -124,6 +124,9 @@ type EvaluationInput struct {
 	Scores          []IndicatorScore
 	Comment         string
 	EvaluatedAt     *time.Time // default: now
+	// IdempotencyKey, when set, makes a retry return the first result
+	// instead of creating again (see Idempotency).
+	IdempotencyKey string
 }
 
 // RecentEvaluationsKept is how many evaluations the profile carries; the

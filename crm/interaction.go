@@ -92,6 +92,9 @@ func (i *Interaction) Clone() *Interaction {
 
 // InteractionInput is the data of a new interaction.
 type InteractionInput struct {
+	// IdempotencyKey, when set, makes a retry return the first result
+	// instead of creating again (see Idempotency).
+	IdempotencyKey  string
 	CustomerID      string
 	Channel         Channel
 	Direction       Direction

@@ -21,13 +21,16 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{}
 	var errs []error
 	var err error
-	if run.Pool, err = s.RunPool(ctx); err != nil {
+	step := func(op string) context.Context {
+		return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
+	}
+	if run.Pool, err = s.RunPool(step("pool-expiry")); err != nil {
 		errs = append(errs, err)
 	}
-	if run.Escalated, err = s.EscalateOverdue(ctx); err != nil {
+	if run.Escalated, err = s.EscalateOverdue(step("sla-escalation")); err != nil {
 		errs = append(errs, err)
 	}
-	if run.Grading, err = s.RunGrading(ctx); err != nil {
+	if run.Grading, err = s.RunGrading(step("regrading")); err != nil {
 		errs = append(errs, err)
 	}
 	if run.Pool == nil {

@@ -313,7 +313,13 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		ch.GradeChange = &GradeChange{ID: s.newID(now), CustomerID: c.ID, To: c.Grade.Level, Source: c.Grade.Source,
 			Reason: c.Grade.Reason, By: u.ID, At: now}
 	}
+	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
+		return nil, err
+	}
 	if err := s.Store.Apply(ctx, ch); err != nil {
+		if first, err, ok := replay(ctx, err, s.Store.Customer); ok {
+			return first, err
+		}
 		return nil, err
 	}
 	return c, nil

@@ -38,6 +38,13 @@ func (s *Service) AddContact(ctx context.Context, customerID string, in ContactI
 	if err := validateContact(ct); err != nil {
 		return nil, err
 	}
+	idem, err := s.idempotency(u, "addContact", in.IdempotencyKey, struct {
+		CustomerID string
+		In         ContactInput
+	}{customerID, in}, ct.ID)
+	if err != nil {
+		return nil, err
+	}
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		c, err := s.editable(ctx, u, customerID, canEdit, "add a contact to")
 		if err != nil {
@@ -49,9 +56,14 @@ func (s *Service) AddContact(ctx context.Context, customerID string, in ContactI
 		next := c.Clone()
 		next.ContactCount++
 		s.touch(next, u)
-		ch := &Change{CustomerPrev: c, Customer: next, Contact: ct}
+		ch := &Change{CustomerPrev: c, Customer: next, Contact: ct, Idempotency: idem}
 		return ch, s.demotePrimary(ctx, ch, u)
 	})
+	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Contact, error) {
+		return s.Store.Contact(ctx, customerID, id)
+	}); ok {
+		return first, err
+	}
 	if err != nil {
 		return nil, err
 	}

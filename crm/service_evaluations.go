@@ -161,6 +161,10 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	if err != nil {
 		return nil, err
 	}
+	idem, err := s.idempotency(u, "submitEvaluation", in.IdempotencyKey, in, ev.ID)
+	if err != nil {
+		return nil, err
+	}
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		prev, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate")
 		if err != nil {
@@ -170,8 +174,13 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 		addRecentEvaluation(next, *ev)
 		gc := s.regrade(p, next, GradeEvaluation, u.ID, false)
 		s.touch(next, u)
-		return &Change{CustomerPrev: prev, Customer: next, Evaluation: ev, GradeChange: gc}, nil
+		return &Change{CustomerPrev: prev, Customer: next, Evaluation: ev, GradeChange: gc, Idempotency: idem}, nil
 	})
+	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Evaluation, error) {
+		return s.Store.Evaluation(ctx, in.CustomerID, id)
+	}); ok {
+		return first, err
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,10 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 	if err != nil {
 		return nil, err
 	}
+	idem, err := s.idempotency(u, "logInteraction", in.IdempotencyKey, in, it.ID)
+	if err != nil {
+		return nil, err
+	}
 	contactChecked := false
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		c, err := s.editable(ctx, u, it.CustomerID, canWork, "log an interaction on")
@@ -89,7 +93,7 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 			next.NextFollowUpAt = it.NextFollowUpAt
 		}
 		countTransaction(&next.Transactions, nil, it)
-		ch := &Change{CustomerPrev: c, Customer: next, Interaction: it}
+		ch := &Change{CustomerPrev: c, Customer: next, Interaction: it, Idempotency: idem}
 		if IsCaseType(it.Type) {
 			ch.Case = newCase(it, c, levelOf(p, c.Grade.Level), priority, u.ID)
 			next.trackCase(nil, ch.Case)
@@ -103,6 +107,11 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		s.touch(next, u)
 		return ch, nil
 	})
+	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Interaction, error) {
+		return s.Store.Interaction(ctx, InteractionKey{CustomerID: in.CustomerID, ID: id})
+	}); ok {
+		return first, err
+	}
 	if err != nil {
 		return nil, err
 	}

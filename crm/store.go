@@ -60,12 +60,18 @@ type Change struct {
 	CasePrev, Case *Case
 	// ClaimQuota counts a claim against (or back to) its holder's limits.
 	ClaimQuota *ClaimQuota
+	// Idempotency records the client's key of a create; the store refuses
+	// the change with EREPLAYED (naming the first result) when the key was
+	// used before for the same request, and ECONFLICT for another request.
+	Idempotency *Idempotency
 }
 
 // Store persists the domain. Implementations translate storage errors into
 // *Error: ENOTFOUND, ECONFLICT (stale version, racing writer), EDUPLICATE
 // (with ExistingID), EINVALID (bad cursor) and EUNAVAILABLE (throttled or
-// down after retries).
+// down after retries). Every write also records an AuditEntry in the same
+// transaction: its actor is the user in the context ("system" without
+// one), its operation and request come from WithAuditScope.
 type Store interface {
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error
@@ -124,6 +130,12 @@ type Store interface {
 
 	// ListStageChanges lists a customer's lifecycle history, newest first.
 	ListStageChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error)
+	// Evaluation reads one evaluation.
+	Evaluation(ctx context.Context, customerID, id string) (*Evaluation, error)
+	// ListAudit lists audit entries newest first: a customer's when
+	// f.CustomerID is set, else those of the UTC day f.Day; Actor and
+	// Operation filter either.
+	ListAudit(ctx context.Context, f AuditFilter, p PageRequest) (*Page[*AuditEntry], error)
 	// ListEvaluations lists a customer's evaluations, newest first.
 	ListEvaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error)
 

@@ -31,7 +31,6 @@ var (
 	givenNames = []string{"Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jun", "Tao", "Xiu", "Hui"}
 	industries = []string{"utilities", "telecom", "insurance", "manufacturing", "logistics", "retail", "software", "banking"}
 	tags       = []string{"vip", "green-channel", "big-account", "renewal-due", "price-sensitive", "referral-source", "at-risk"}
-	grades     = []string{"A", "B", "C", "D", "E", "F", "G", "O", "V"}
 	subjects   = map[crm.InteractionType][]string{
 		crm.TypeCall:           {"Quarterly check-in", "Follow-up on quote", "Renewal reminder"},
 		crm.TypeVisit:          {"On-site visit", "Equipment inspection"},
@@ -51,8 +50,11 @@ type Options struct {
 	Now       time.Time
 }
 
-// Seed creates templates, customers across every grade and stage, contacts,
-// interactions on several channels, and evaluations.
+// Seed creates templates, customers across every stage, contacts,
+// interactions on several channels, transactions and evaluations. The
+// grading policy grades them from that history, as it would real
+// customers; one in nine is never contacted (G) and one in nine is marked
+// invalid (V) by hand. A scheduled run then ranks them into value tiers.
 func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
 	tpl, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
@@ -63,7 +65,7 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 			{Key: "repeat_purchase", Name: "Repeat purchases", Dimension: crm.DimLoyalty, Weight: 0.2, ScaleMin: 0, ScaleMax: 10},
 			{Key: "competitor_attitude", Name: "Attitude to competitors", Dimension: crm.DimLoyalty, Weight: 0.15, ScaleMin: 1, ScaleMax: 5},
 			{Key: "quality_tolerance", Name: "Tolerance of quality problems", Dimension: crm.DimTrust, Weight: 0.15, ScaleMin: 1, ScaleMax: 5},
-			{Key: "recommend", Name: "Would recommend us (NPS)", Dimension: crm.DimSatisfaction, Weight: 0.25, ScaleMin: 0, ScaleMax: 10},
+			{Key: "recommend", Name: "Would recommend us (NPS)", Dimension: crm.DimSatisfaction, Weight: 0.25, ScaleMin: 0, ScaleMax: 10, NPS: true},
 		},
 	})
 	if err != nil {
@@ -86,10 +88,31 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 			return err
 		}
 	}
+	if _, err := svc.RunGrading(adminCtx); err != nil {
+		return fmt.Errorf("seed value tiers: %w", err)
+	}
 	return nil
 }
 
+// Each customer follows one of nine profiles (by its index modulo 9), so
+// that the grading policy's rules give the demo every level: key accounts
+// (A), good customers (B), occasional buyers (O), large and mid-size
+// prospects (C, D), prospects being developed (E), contacted (F), never
+// contacted (G) and one graded invalid (V) by hand.
+const (
+	keyAccount = iota
+	goodCustomer
+	occasionalBuyer
+	largeProspect
+	midProspect
+	developing
+	neverContacted
+	contacted
+	invalid
+)
+
 func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i int, tpl *crm.Template, now time.Time) error {
+	profile := i % 9
 	owners := []string{"sales-li", "sales-zhao", "sales-liu", ""}
 	owner := owners[r.IntN(len(owners))]
 	team, region := "north", "north"
@@ -98,36 +121,65 @@ func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i in
 	}
 	in := crm.CustomerInput{
 		Region: region, Team: team, OwnerID: &owner,
-		Grade:    grades[i%len(grades)],
-		Stage:    crm.Stages[(i/len(grades))%len(crm.Stages)],
+		Stage:    crm.Stages[(i/9)%len(crm.Stages)],
 		Source:   crm.Sources[r.IntN(len(crm.Sources))],
 		Industry: industries[r.IntN(len(industries))],
 		Phones:   []string{fmt.Sprintf("+86 1%02d %04d %04d", 30+r.IntN(60), i, r.IntN(10000))},
 		Tags:     []string{tags[r.IntN(len(tags))]},
 	}
-	if r.IntN(3) == 0 {
-		in.Kind = crm.KindPerson
-		in.Name = surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]
-		in.Emails = []string{fmt.Sprintf("customer%d@example.cn", i)}
-	} else {
+	revenue := map[int][2]float64{keyAccount: {5e7, 1e8}, goodCustomer: {1e6, 1e7}, largeProspect: {2e7, 5e7},
+		midProspect: {2e6, 9e6}, occasionalBuyer: {1e5, 9e5}, invalid: {1e5, 9e5}}
+	if span, ok := revenue[profile]; ok {
 		in.Kind = crm.KindOrganization
 		in.Name = fmt.Sprintf("%s %s Co., Ltd.", orgWords[r.IntN(len(orgWords))], orgKinds[r.IntN(len(orgKinds))])
 		in.Emails = []string{fmt.Sprintf("contact%d@example.com.cn", i)}
-		rev := float64(1+r.IntN(500)) * 1e5
+		rev := float64(int(span[0]+r.Float64()*(span[1]-span[0]))/1000) * 1000
 		in.AnnualRevenue = &rev
 		in.Attributes = []crm.Attribute{{Key: "technical lead", Value: surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]}}
+	} else {
+		in.Kind = crm.KindPerson
+		in.Name = surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]
+		in.Emails = []string{fmt.Sprintf("customer%d@example.cn", i)}
+	}
+	if profile == invalid {
+		in.Grade = "V"
 	}
 	c, err := svc.CreateCustomer(adminCtx, in)
 	if err != nil {
 		return fmt.Errorf("seed customer %d: %w", i, err)
 	}
-	if err := seedHistory(adminCtx, svc, r, c, tpl, now); err != nil {
+	if err := seedHistory(adminCtx, svc, r, c, profile, tpl, now); err != nil {
 		return fmt.Errorf("seed customer %d history: %w", i, err)
 	}
 	return nil
 }
 
-func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, tpl *crm.Template, now time.Time) error {
+// history says what a profile's timeline holds: how many contacts that
+// are not deals, how many deals of what size and how long ago, and how
+// the customer was evaluated (a share of each indicator's scale; 0: not).
+type history struct {
+	contacts, deals  int
+	dealMin, dealMax float64
+	dealDaysAgo      int
+	evaluation       float64
+}
+
+var histories = map[int]history{
+	keyAccount:      {contacts: 3, deals: 6, dealMin: 1e5, dealMax: 3e5, dealDaysAgo: 60, evaluation: 0.9},
+	goodCustomer:    {contacts: 2, deals: 2, dealMin: 2e4, dealMax: 5e4, dealDaysAgo: 45, evaluation: 0.5},
+	occasionalBuyer: {contacts: 1, deals: 1, dealMin: 5e3, dealMax: 2e4, dealDaysAgo: 300},
+	largeProspect:   {contacts: 2},
+	midProspect:     {contacts: 1},
+	developing:      {contacts: 4},
+	contacted:       {contacts: 1},
+	invalid:         {contacts: 1},
+}
+
+func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, profile int, tpl *crm.Template, now time.Time) error {
+	h, ok := histories[profile]
+	if !ok {
+		return nil // never contacted
+	}
 	var contactID string
 	if c.Kind == crm.KindOrganization {
 		for j := range 1 + r.IntN(3) {
@@ -146,38 +198,45 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 			}
 		}
 	}
-	if c.Grade.Level == "G" {
-		return nil // never contacted
-	}
-	types := []crm.InteractionType{crm.TypeCall, crm.TypeVisit, crm.TypeNote, crm.TypeInquiry, crm.TypeComplaint, crm.TypeFeedback, crm.TypeServiceRequest, crm.TypeTransaction}
-	for k := range 2 + r.IntN(6) {
-		typ := types[r.IntN(len(types))]
-		at := now.Add(-time.Duration(r.IntN(365*24)) * time.Hour)
+	types := []crm.InteractionType{crm.TypeCall, crm.TypeVisit, crm.TypeNote, crm.TypeInquiry, crm.TypeComplaint, crm.TypeFeedback, crm.TypeServiceRequest}
+	log := func(typ crm.InteractionType, at time.Time, amount *float64, followUp bool) error {
 		in := crm.InteractionInput{
 			CustomerID: c.ID, Type: typ, Channel: crm.Channels[r.IntN(len(crm.Channels))],
 			Direction: []crm.Direction{crm.Inbound, crm.Outbound}[r.IntN(2)],
 			Subject:   subjects[typ][r.IntN(len(subjects[typ]))], OccurredAt: &at, ContactID: contactID,
 			Content: "Logged by the demo seed.",
 		}
-		if typ == crm.TypeTransaction {
-			amt := float64(1+r.IntN(200)) * 1000
-			in.Amount, in.Currency = &amt, "CNY"
+		if amount != nil {
+			in.Amount, in.Currency = amount, "CNY"
 		}
-		if k == 0 {
+		if followUp {
 			next := now.Add(time.Duration(r.IntN(14*24)) * time.Hour)
 			in.NextFollowUpAt = &next
 		}
-		if _, err := svc.LogInteraction(ctx, in); err != nil {
+		_, err := svc.LogInteraction(ctx, in)
+		return err
+	}
+	for k := range h.contacts {
+		at := now.Add(-time.Duration(r.IntN(365*24)) * time.Hour)
+		if err := log(types[r.IntN(len(types))], at, nil, k == 0); err != nil {
 			return err
 		}
 	}
-	if r.IntN(2) == 0 {
+	for range h.deals {
+		at := now.Add(-time.Duration(r.IntN(h.dealDaysAgo*24)) * time.Hour)
+		amount := float64(int(h.dealMin+r.Float64()*(h.dealMax-h.dealMin))/100) * 100
+		if err := log(crm.TypeTransaction, at, &amount, false); err != nil {
+			return err
+		}
+	}
+	if h.evaluation > 0 {
 		var scores []crm.IndicatorScore
 		for _, ind := range tpl.Indicators {
-			scores = append(scores, crm.IndicatorScore{Key: ind.Key, Value: ind.ScaleMin + float64(r.IntN(int(ind.ScaleMax-ind.ScaleMin)+1))})
+			v := ind.ScaleMin + h.evaluation*(ind.ScaleMax-ind.ScaleMin) + float64(r.IntN(2))
+			scores = append(scores, crm.IndicatorScore{Key: ind.Key, Value: min(float64(int(v)), ind.ScaleMax)})
 		}
 		if _, err := svc.SubmitEvaluation(ctx, crm.EvaluationInput{CustomerID: c.ID, TemplateID: tpl.ID,
-			Kind: crm.EvaluationKinds[r.IntN(len(crm.EvaluationKinds))], Scores: scores, Comment: "Demo evaluation."}); err != nil {
+			Kind: crm.EvalInternalReview, Scores: scores, Comment: "Demo evaluation."}); err != nil {
 			return err
 		}
 	}

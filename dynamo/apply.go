@@ -24,11 +24,13 @@ type txItem struct {
 	onFail func(old map[string]types.AttributeValue) error
 }
 
-// tx accumulates the writes of one crm.Change.
+// tx accumulates the writes of one crm.Change, and what they do to domain
+// entities for the audit entry written with them.
 type tx struct {
-	s     *Store
-	items []txItem
-	err   error
+	s       *Store
+	items   []txItem
+	audited []auditRecord
+	err     error
 }
 
 func (t *tx) marshal(v any) map[string]types.AttributeValue {
@@ -114,83 +116,126 @@ func conflict(what string) func(map[string]types.AttributeValue) error {
 	}
 }
 
-// Apply writes a change in one DynamoDB transaction.
+// Apply writes a change in one DynamoDB transaction, with its audit entry.
 func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	t := &tx{s: s}
+	// First, so that a replayed create reports its key, not the unique
+	// values its first run already claimed.
+	if k := ch.Idempotency; k != nil {
+		t.idempotency(k)
+	}
 	if ch.Customer != nil {
 		t.customer(ch.CustomerPrev, ch.Customer)
 	}
 	if q := ch.ClaimQuota; q != nil {
 		t.claimQuota(q)
 	}
-	if ch.Contact != nil {
-		t.versionedPut(toContactItem(ch.Contact), ch.ContactPrev != nil, versionOf(ch.ContactPrev), "contact "+ch.Contact.ID)
+	if c := ch.Contact; c != nil {
+		t.entity("contact", c.ID, c.CustomerID, prevItem(ch.ContactPrev, toContactItem), toContactItem(c))
 	}
-	if ch.DemotedContact != nil {
-		t.versionedPut(toContactItem(ch.DemotedContact), true, ch.DemotedContactPrev.Version, "contact "+ch.DemotedContact.ID)
+	if c := ch.DemotedContact; c != nil {
+		t.entity("contact", c.ID, c.CustomerID, toContactItem(ch.DemotedContactPrev), toContactItem(c))
 	}
 	if c := ch.DeleteContact; c != nil {
 		cond, vals := versioned(c.Version)
 		t.del(customerPK(c.CustomerID), contactSK(c.ID), cond, vals, conflict("contact "+c.ID))
+		t.record("contact", c.ID, c.CustomerID, t.marshal(toContactItem(c)), nil)
 	}
-	if ch.Interaction != nil {
-		prev := 0
-		if ch.InteractionPrev != nil {
-			prev = ch.InteractionPrev.Version
-		}
-		t.versionedPut(toInteractionItem(ch.Interaction), ch.InteractionPrev != nil, prev, "interaction "+ch.Interaction.ID)
+	if it := ch.Interaction; it != nil {
+		t.entity("interaction", it.ID, it.CustomerID, prevItem(ch.InteractionPrev, toInteractionItem), toInteractionItem(it))
 	}
 	if g := ch.GradeChange; g != nil {
-		t.put(t.marshal(toGradeChangeItem(g)), notExists, nil, conflict("grade change "+g.ID))
+		t.created("gradeChange", g.ID, g.CustomerID, toGradeChangeItem(g))
 	}
 	if c := ch.Case; c != nil {
-		prev := 0
-		if ch.CasePrev != nil {
-			prev = ch.CasePrev.Version
-		}
-		t.versionedPut(toCaseItem(c), ch.CasePrev != nil, prev, "case "+c.ID)
+		t.entity("case", c.ID, c.CustomerID, prevItem(ch.CasePrev, toCaseItem), toCaseItem(c))
 	}
 	if sc := ch.StageChange; sc != nil {
-		t.put(t.marshal(toStageChangeItem(sc)), notExists, nil, conflict("stage change "+sc.ID))
+		t.created("stageChange", sc.ID, sc.CustomerID, toStageChangeItem(sc))
 	}
 	if e := ch.Evaluation; e != nil {
-		t.put(t.marshal(toEvaluationItem(e, true)), notExists, nil, conflict("evaluation "+e.ID))
+		t.created("evaluation", e.ID, e.CustomerID, toEvaluationItem(e, true))
 	}
 	t.aggregates(ch)
-	if t.err != nil {
-		return t.err
-	}
-	return s.transact(ctx, t.items)
+	return t.commit(ctx)
 }
 
-func versionOf(c *crm.Contact) int {
-	if c == nil {
+// prevItem converts the version a change was computed from, nil for a
+// create.
+func prevItem[T any, I any](prev *T, conv func(*T) *I) any {
+	if prev == nil {
+		return nil
+	}
+	return conv(prev)
+}
+
+// versionOf reads an item's version for its optimistic-locking condition.
+func versionOf(item map[string]types.AttributeValue) int {
+	n, ok := item["version"].(*types.AttributeValueMemberN)
+	if !ok {
 		return 0
 	}
-	return c.Version
+	v, _ := strconv.Atoi(n.Value)
+	return v
 }
 
-// versionedPut creates an item, or replaces it if its stored version is prev.
-func (t *tx) versionedPut(item any, exists bool, prev int, what string) {
-	if exists {
-		cond, vals := versioned(prev)
-		t.put(t.marshal(item), cond, vals, conflict(what))
+// entity writes one versioned domain item: created when prev is nil (it
+// must not exist), else replaced if its stored version is still prev's.
+func (t *tx) entity(kind, id, customerID string, prev, next any) {
+	what := kind + " " + id
+	after := t.marshal(next)
+	if prev == nil {
+		t.put(after, notExists, nil, conflict(what))
+		t.record(kind, id, customerID, nil, after)
 		return
 	}
-	t.put(t.marshal(item), notExists, nil, conflict(what))
+	before := t.marshal(prev)
+	cond, vals := versioned(versionOf(before))
+	t.put(after, cond, vals, conflict(what))
+	t.record(kind, id, customerID, before, after)
+}
+
+// created writes an append-only record (a history entry, an evaluation).
+func (t *tx) created(kind, id, customerID string, item any) {
+	after := t.marshal(item)
+	t.put(after, notExists, nil, conflict(kind+" "+id))
+	t.record(kind, id, customerID, nil, after)
+}
+
+// idempotency records a create's client key; the key's second use fails
+// the condition and is answered from the first use's record.
+func (t *tx) idempotency(k *crm.Idempotency) {
+	t.put(map[string]types.AttributeValue{
+		"pk": str(idempotencyPK(k.Key)), "sk": str(skIdempotency), "type": str("idempotency"),
+		"resultId": str(k.ResultID), "requestHash": str(k.RequestHash), "ttl": num(int(k.Expires.Unix())),
+	}, notExists, nil, func(old map[string]types.AttributeValue) error {
+		var first struct {
+			ResultID    string `dynamodbav:"resultId"`
+			RequestHash string `dynamodbav:"requestHash"`
+		}
+		_ = attributevalue.UnmarshalMap(old, &first)
+		if first.RequestHash != k.RequestHash {
+			return &crm.Error{Code: crm.ECONFLICT, Field: "input.idempotencyKey",
+				Message: "this idempotency key was already used for a different request; use a new key for a new request"}
+		}
+		return &crm.Error{Code: crm.EREPLAYED, ExistingID: first.ResultID, Message: "already done"}
+	})
 }
 
 // customer writes a profile and everything derived from it: unique phone and
 // email claims, tag index entries, watch-list marks and list counters.
 func (t *tx) customer(prev, next *crm.Customer) {
 	id := next.ID
+	after := t.marshal(toCustomerItem(next))
 	if prev == nil {
-		t.put(t.marshal(toCustomerItem(next)), notExists, nil, func(map[string]types.AttributeValue) error {
+		t.put(after, notExists, nil, func(map[string]types.AttributeValue) error {
 			return crm.Errorf(crm.ECONFLICT, "customer %s already exists", id)
 		})
+		t.record("customer", id, id, nil, after)
 	} else {
 		cond, vals := versioned(prev.Version)
-		t.put(t.marshal(toCustomerItem(next)), cond, vals, conflict("customer "+id))
+		t.put(after, cond, vals, conflict("customer "+id))
+		t.record("customer", id, id, t.marshal(toCustomerItem(prev)), after)
 	}
 	var prevPhones, prevEmails, prevTags []string
 	if prev != nil {
@@ -211,11 +256,11 @@ func (t *tx) customer(prev, next *crm.Customer) {
 
 	t.watch(prev, next)
 
-	before, after := counterDims(prev), counterDims(next)
-	for _, d := range removed(before, after) {
+	left, entered := counterDims(prev), counterDims(next)
+	for _, d := range removed(left, entered) {
 		t.add(counterPK(d), skCounter, -1)
 	}
-	for _, d := range removed(after, before) {
+	for _, d := range removed(entered, left) {
 		t.add(counterPK(d), skCounter, 1)
 	}
 }

@@ -129,16 +129,14 @@ func (s *Store) PutGradingPolicy(ctx context.Context, p *crm.GradingPolicy) erro
 		return crm.Errorf(crm.ECONFLICT, "the grading policy was changed by someone else meanwhile; reload and retry")
 	}
 	x.put(x.marshal(toPolicyItem(p, templateSK(p.Version))), notExists, nil, stale)
+	x.record("gradingPolicy", fmt.Sprintf("v%d", p.Version), "", nil, x.marshal(toPolicyItem(p, templateSK(p.Version))))
 	if p.Version == 1 {
 		x.put(x.marshal(toPolicyItem(p, skPolicyCurrent)), notExists, nil, stale)
 	} else {
 		cond, vals := "version = :prev", map[string]types.AttributeValue{":prev": num(p.Version - 1)}
 		x.put(x.marshal(toPolicyItem(p, skPolicyCurrent)), cond, vals, stale)
 	}
-	if x.err != nil {
-		return x.err
-	}
-	return s.transact(ctx, x.items)
+	return x.commit(ctx)
 }
 
 // GradeAt reads the newest grade change at or before at: one Query on the

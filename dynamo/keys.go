@@ -95,4 +95,9 @@ func stageSK(id string) string { return skStagePrefix + id }
 
 func caseSK(id string) string { return skCasePrefix + id }
 
+// Idempotency records of creates made with a client key.
+const skIdempotency = "IDEMP"
+
+func idempotencyPK(key string) string { return "IDEMP#" + key }
+
 func customerIDOf(pk string) string { return strings.TrimPrefix(pk, "CUST#") }

@@ -213,6 +213,15 @@ func (s *Store) Contacts(ctx context.Context, customerID string) ([]*crm.Contact
 	return out, nil
 }
 
+// Evaluation reads one evaluation.
+func (s *Store) Evaluation(ctx context.Context, customerID, id string) (*crm.Evaluation, error) {
+	var it evaluationItem
+	if err := s.get(ctx, customerPK(customerID), evaluationSK(id), &it, "evaluation "+id+" not found"); err != nil {
+		return nil, err
+	}
+	return fromEvaluationItem(&it), nil
+}
+
 // Case reads one case.
 func (s *Store) Case(ctx context.Context, customerID, id string) (*crm.Case, error) {
 	var it caseItem

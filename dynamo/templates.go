@@ -18,21 +18,17 @@ import (
 // CreateTemplate stores version 1 and the latest pointer.
 func (s *Store) CreateTemplate(ctx context.Context, t *crm.Template) error {
 	x := &tx{s: s}
-	exists := conflict("template " + t.ID)
-	x.put(x.marshal(toTemplateItem(t, false)), notExists, nil, exists)
-	x.put(x.marshal(toTemplateItem(t, true)), notExists, nil, exists)
+	x.created("template", fmt.Sprintf("%s/v%d", t.ID, t.Version), "", toTemplateItem(t, false))
+	x.put(x.marshal(toTemplateItem(t, true)), notExists, nil, conflict("template "+t.ID))
 	x.add(counterPK("TEMPLATES"), skCounter, 1)
-	if x.err != nil {
-		return x.err
-	}
-	return s.transact(ctx, x.items)
+	return x.commit(ctx)
 }
 
 // AddTemplateVersion stores t.Version and moves the latest pointer to it,
 // provided the pointer is still at the version before.
 func (s *Store) AddTemplateVersion(ctx context.Context, t *crm.Template) error {
 	x := &tx{s: s}
-	x.put(x.marshal(toTemplateItem(t, false)), notExists, nil, conflict("template "+t.ID))
+	x.created("template", fmt.Sprintf("%s/v%d", t.ID, t.Version), "", toTemplateItem(t, false))
 	x.put(x.marshal(toTemplateItem(t, true)), "latestVersion = :prev",
 		map[string]types.AttributeValue{":prev": num(t.Version - 1)},
 		func(old map[string]types.AttributeValue) error {
@@ -41,10 +37,7 @@ func (s *Store) AddTemplateVersion(ctx context.Context, t *crm.Template) error {
 			}
 			return crm.Errorf(crm.ECONFLICT, "template %s got a new version meanwhile; reload and retry", t.ID)
 		})
-	if x.err != nil {
-		return x.err
-	}
-	return s.transact(ctx, x.items)
+	return x.commit(ctx)
 }
 
 // Template reads one version (0: the latest) together with the latest

@@ -287,7 +287,7 @@ func fromCreateCustomer(in model.CreateCustomerInput) crm.CustomerInput {
 		Addresses: fromAddresses(in.Addresses), Industry: val(in.Industry), Region: val(in.Region),
 		Source: val(cast[crm.Source](in.Source)), AnnualRevenue: in.AnnualRevenue, CreditRating: val(in.CreditRating),
 		Tags: in.Tags, Attributes: fromAttributes(in.Attributes), Stage: val(cast[crm.Stage](in.Stage)),
-		OwnerID: in.OwnerID, Team: val(in.Team), Grade: val(in.Grade),
+		OwnerID: in.OwnerID, Team: val(in.Team), Grade: val(in.Grade), IdempotencyKey: val(in.IdempotencyKey),
 	}
 }
 
@@ -313,7 +313,7 @@ func fromFilter(f *model.CustomerFilter) crm.CustomerFilter {
 
 func fromContactInput(in model.ContactInput) crm.ContactInput {
 	return crm.ContactInput{Name: in.Name, Title: val(in.Title), Role: val(cast[crm.ContactRole](in.Role)),
-		Phones: in.Phones, Emails: in.Emails, Primary: val(in.Primary)}
+		Phones: in.Phones, Emails: in.Emails, Primary: val(in.Primary), IdempotencyKey: val(in.IdempotencyKey)}
 }
 
 func fromUpdateContact(in model.UpdateContactInput) crm.ContactUpdate {
@@ -328,6 +328,7 @@ func fromLogInteraction(in model.LogInteractionInput) crm.InteractionInput {
 		DurationSeconds: in.DurationSeconds, HandledBy: val(in.HandledBy), ContactID: val(in.ContactID),
 		Outcome: val(in.Outcome), Attachments: in.Attachments, NextFollowUpAt: in.NextFollowUpAt,
 		Amount: in.Amount, Currency: val(in.Currency), Priority: val(cast[crm.Priority](in.Priority)),
+		IdempotencyKey: val(in.IdempotencyKey),
 	}
 }
 
@@ -351,7 +352,7 @@ func fromTemplateInput(in model.TemplateInput) crm.TemplateInput {
 func fromSubmitEvaluation(in model.SubmitEvaluationInput) crm.EvaluationInput {
 	return crm.EvaluationInput{CustomerID: in.CustomerID, TemplateID: in.TemplateID,
 		TemplateVersion: val(in.TemplateVersion), Kind: crm.EvaluationKind(in.Kind), Comment: val(in.Comment),
-		EvaluatedAt: in.EvaluatedAt,
+		EvaluatedAt: in.EvaluatedAt, IdempotencyKey: val(in.IdempotencyKey),
 		Scores: mapAll(in.Scores, func(s *model.IndicatorScoreInput) crm.IndicatorScore {
 			return crm.IndicatorScore{Key: s.Key, Value: s.Value}
 		})}
@@ -414,4 +415,27 @@ func fromGradingPolicyInput(in model.GradingPolicyInput) crm.GradingPolicyInput 
 			OrdinaryPercent: in.Tiers.OrdinaryPercent},
 		ManualHoldDays: in.ManualHoldDays,
 	}
+}
+
+func fromAuditFilter(f *model.AuditFilter) crm.AuditFilter {
+	if f == nil {
+		return crm.AuditFilter{}
+	}
+	return crm.AuditFilter{CustomerID: val(f.CustomerID), Day: val(f.Day), Actor: val(f.Actor), Operation: val(f.Operation)}
+}
+
+func auditConnection(p *crm.Page[*crm.AuditEntry]) *model.AuditEntryConnection {
+	return &model.AuditEntryConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, e *crm.AuditEntry) *model.AuditEntryEdge {
+			return &model.AuditEntryEdge{Cursor: cursor, Node: &model.AuditEntry{
+				ID: e.ID, At: e.At, Actor: e.Actor, Operation: opt(e.Operation), RequestID: opt(e.RequestID),
+				Roles: mapAll(e.Roles, func(r crm.Role) string { return string(r) }),
+				Changes: mapAll(e.Changes, func(c crm.AuditChange) *model.AuditChange {
+					return &model.AuditChange{Entity: c.Entity, ID: c.ID, CustomerID: opt(c.CustomerID),
+						Action: model.AuditAction(c.Action),
+						Fields: mapAll(c.Fields, func(f crm.FieldChange) *model.FieldChange {
+							return &model.FieldChange{Name: f.Name, Before: opt(f.Before), After: opt(f.After)}
+						})}
+				})}}
+		})}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -80,6 +81,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		gql.Use(noIntrospection{})
 		gql.SetDisableSuggestion(true)
 	}
+	gql.AroundRootFields(auditScope)
 	gql.SetErrorPresenter(presentError(log))
 	gql.SetRecoverFunc(recoverPanic(log))
 
@@ -101,6 +103,18 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		mux.Handle("GET /{$}", playground.Handler("Rapport", "/graphql", gopts...))
 	}
 	return mux
+}
+
+// auditScope tags a mutation's writes with its name and the request id,
+// for the audit entries the store writes with them.
+func auditScope(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	// RootFieldContext.Object holds the field's name, not its type, for
+	// mutations: the operation says what kind it is.
+	oc := graphql.GetOperationContext(ctx)
+	if rc := graphql.GetRootFieldContext(ctx); rc != nil && oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+		ctx = crm.WithAuditScope(ctx, crm.AuditScope{Operation: rc.Field.Name, RequestID: RequestID(ctx)})
+	}
+	return next(ctx)
 }
 
 type ctxKey int

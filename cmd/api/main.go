@@ -45,7 +45,7 @@ func run() error {
 		return err
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
-	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
+	cfg.Service(svc)
 
 	verifier, err := oidc.NewVerifier(oidc.Config{
 		Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,

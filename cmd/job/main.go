@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/crm"
@@ -41,7 +42,7 @@ func run() error {
 		return err
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
-	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
+	cfg.Service(svc)
 	j := &job{svc: svc, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
 	lambda.Start(j.run)
 	return nil
@@ -57,7 +58,11 @@ type job struct {
 // run handles one scheduled event. A failure is returned so that Lambda
 // retries the run; every step is safe to repeat.
 func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
-	r, err := j.svc.RunScheduled(ctx)
+	var requestID string
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+	}
+	r, err := j.svc.RunScheduled(crm.WithAuditScope(ctx, crm.AuditScope{RequestID: requestID}))
 	attrs := []any{
 		"scheduledAt", ev.Time,
 		"rule", ev.Resources,

@@ -91,7 +91,7 @@ func run() error {
 		return fmt.Errorf("create tables: %w", err)
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
-	svc.Pool.DefaultClaimPeriod = cfg.ClaimPeriod
+	cfg.Service(svc)
 	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded")); err != nil {
 		return err
 	}

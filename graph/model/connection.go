@@ -69,3 +69,10 @@ type CaseConnection struct {
 	PageInfo *PageInfo
 	Counted
 }
+
+// AuditEntryConnection is a page of audit entries.
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge
+	PageInfo *PageInfo
+	Counted
+}

@@ -131,6 +131,59 @@ type AttributeInput struct {
 	Value string `json:"value"`
 }
 
+// What one write did to one entity.
+type AuditChange struct {
+	// customer, contact, interaction, case, gradeChange, stageChange, evaluation, template or gradingPolicy.
+	Entity string `json:"entity"`
+	// The entity's id.
+	ID string `json:"id"`
+	// The customer it belongs to, if any.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Created, changed or deleted.
+	Action AuditAction `json:"action"`
+	// The fields that changed, with their values before and after.
+	Fields []*FieldChange `json:"fields"`
+}
+
+// One write, recorded in the same transaction as the write itself, so nothing is
+// written unrecorded (SPEC §6).
+type AuditEntry struct {
+	// Id (ULID, time part = at).
+	ID string `json:"id"`
+	// When the write happened.
+	At time.Time `json:"at"`
+	// Who made it: a user id, or system for the scheduled job.
+	Actor string `json:"actor"`
+	// The actor's roles at the time.
+	Roles []string `json:"roles"`
+	// The mutation (or job) that made it.
+	Operation *string `json:"operation,omitempty"`
+	// The request id, as in the server's logs and error responses.
+	RequestID *string `json:"requestId,omitempty"`
+	// What it changed.
+	Changes []*AuditChange `json:"changes"`
+}
+
+// An audit entry in a page.
+type AuditEntryEdge struct {
+	// Resume the list after this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *AuditEntry `json:"node"`
+}
+
+// Which audit entries to list.
+type AuditFilter struct {
+	// Every write that touched this customer, across days.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Otherwise the writes of this UTC day (default: today).
+	Day *time.Time `json:"day,omitempty"`
+	// Only this actor's writes.
+	Actor *string `json:"actor,omitempty"`
+	// Only writes of this mutation, e.g. updateCustomer, or job.
+	Operation *string `json:"operation,omitempty"`
+}
+
 // A complaint, service request, fault report or suggestion being handled. Logging
 // an interaction of one of those types opens it; its id is that interaction's id.
 type Case struct {
@@ -295,6 +348,10 @@ type Contact struct {
 
 // A new contact person. A customer has at most 50.
 type ContactInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// Name: 1–200 characters.
 	Name string `json:"name"`
 	// Job title: at most 100 characters.
@@ -311,6 +368,10 @@ type ContactInput struct {
 
 // A new customer.
 type CreateCustomerInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// Person or organization.
 	Kind CustomerKind `json:"kind"`
 	// Name: 1–200 characters.
@@ -598,6 +659,16 @@ type EvaluationFigures struct {
 	Nps *float64 `json:"nps,omitempty"`
 	// The same figures per grade level the customer had at the time; empty inside a per-grade entry.
 	ByGrade []*GradeEvaluations `json:"byGrade"`
+}
+
+// One field a write changed.
+type FieldChange struct {
+	// The field's stored name.
+	Name string `json:"name"`
+	// Its value before, as JSON; null when it was absent. Values over 16 KB are recorded by size only.
+	Before *string `json:"before,omitempty"`
+	// Its value after, as JSON; null when it was removed.
+	After *string `json:"after,omitempty"`
 }
 
 // One entry of a customer's grade history.
@@ -895,6 +966,10 @@ type InteractionFigures struct {
 // A new interaction. Logging it also updates the customer's lastInteractionAt,
 // interactionCount and nextFollowUpAt, in the same atomic write.
 type LogInteractionInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// The customer.
 	CustomerID string `json:"customerId"`
 	// Channel.
@@ -1067,6 +1142,10 @@ type StageChangeEdge struct {
 
 // An evaluation to score.
 type SubmitEvaluationInput struct {
+	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
+	// safe to retry: a retry with the same key and input returns the first result instead of
+	// creating again; the same key with another input is CONFLICT. Remembered for 24 hours.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// The customer.
 	CustomerID string `json:"customerId"`
 	// The template.
@@ -1295,6 +1374,67 @@ type Viewer struct {
 	Roles []Role `json:"roles"`
 	// Teams the user belongs to.
 	Teams []string `json:"teams"`
+}
+
+// What a write did to an entity.
+type AuditAction string
+
+const (
+	// The entity was created.
+	AuditActionCreate AuditAction = "CREATE"
+	// The entity was changed.
+	AuditActionUpdate AuditAction = "UPDATE"
+	// The entity was deleted.
+	AuditActionDelete AuditAction = "DELETE"
+)
+
+var AllAuditAction = []AuditAction{
+	AuditActionCreate,
+	AuditActionUpdate,
+	AuditActionDelete,
+}
+
+func (e AuditAction) IsValid() bool {
+	switch e {
+	case AuditActionCreate, AuditActionUpdate, AuditActionDelete:
+		return true
+	}
+	return false
+}
+
+func (e AuditAction) String() string {
+	return string(e)
+}
+
+func (e *AuditAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditAction", str)
+	}
+	return nil
+}
+
+func (e AuditAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Where a case stands in its workflow (SPEC §2, seed 001).

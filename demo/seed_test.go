@@ -1,0 +1,48 @@
+package demo_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/demo"
+	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/infra/ddbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
+
+// The grading policy, not the seed, grades the demo customers: the nine
+// profiles must still give every level, and the scheduled run tiers them.
+func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
+	store := dynamo.New(ddbtest.Client(t), ddbtest.NewTable(t, "CrmTable"), []byte(strings.Repeat("k", 32)))
+	svc := crm.NewService(store)
+	ctx := crm.NewContextWithUser(context.Background(), &demo.Users[0])
+	if err := demo.Seed(ctx, svc, demo.Options{Customers: 27, Seed: 2026, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	levels := map[string]int{}
+	tiers := map[crm.ValueTier]int{}
+	err := store.EachCustomer(ctx, func(c *crm.Customer) error {
+		levels[c.Grade.Level]++
+		tiers[c.ValueTier]++
+		if c.Grade.Level != "V" && c.Grade.Source == crm.GradeManual {
+			t.Errorf("%s was graded by hand", c.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range crm.DefaultGradeLevels {
+		if levels[l.Code] == 0 {
+			t.Errorf("no demo customer of level %s (levels %v)", l.Code, levels)
+		}
+	}
+	if tiers[crm.TierKey] == 0 || tiers[""] != 0 {
+		t.Errorf("value tiers %v: every customer should be ranked, one KEY at least", tiers)
+	}
+}

@@ -1,0 +1,217 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// The audit log (SPEC §6) is an item per write, put in the same transaction
+// as the write: `AUDIT#<UTC day>` / `<ULID>`, listed by day, and indexed by
+// customer on byList (`gList` = `AUDIT#CUST#<id>`, `gSort` = the ULID).
+
+func auditDayPK(t time.Time) string       { return "AUDIT#" + t.UTC().Format(time.DateOnly) }
+func auditListKey(customer string) string { return "AUDIT#CUST#" + customer }
+
+// maxAuditValue bounds one field's recorded value: a field larger than this
+// (a long free-form archive) is recorded by size, so an audit item stays
+// far below DynamoDB's 400 KB.
+const maxAuditValue = 16 << 10
+
+// auditRecord is what a transaction does to one entity, as items.
+type auditRecord struct {
+	kind, id, customerID string
+	before, after        map[string]types.AttributeValue
+}
+
+func (t *tx) record(kind, id, customerID string, before, after map[string]types.AttributeValue) {
+	t.audited = append(t.audited, auditRecord{kind: kind, id: id, customerID: customerID, before: before, after: after})
+}
+
+type auditFieldItem struct {
+	Name   string `dynamodbav:"n"`
+	Before string `dynamodbav:"b,omitempty"`
+	After  string `dynamodbav:"a,omitempty"`
+}
+
+type auditChangeItem struct {
+	Entity     string           `dynamodbav:"entity"`
+	ID         string           `dynamodbav:"id"`
+	CustomerID string           `dynamodbav:"customerId,omitempty"`
+	Action     string           `dynamodbav:"action"`
+	Fields     []auditFieldItem `dynamodbav:"fields"`
+}
+
+type auditItem struct {
+	PK        string            `dynamodbav:"pk"`
+	SK        string            `dynamodbav:"sk"`
+	Type      string            `dynamodbav:"type"`
+	GList     string            `dynamodbav:"gList,omitempty"`
+	GSort     string            `dynamodbav:"gSort,omitempty"`
+	ID        string            `dynamodbav:"id"`
+	At        time.Time         `dynamodbav:"at"`
+	Actor     string            `dynamodbav:"actor"`
+	Roles     []string          `dynamodbav:"roles,omitempty"`
+	Operation string            `dynamodbav:"operation,omitempty"`
+	RequestID string            `dynamodbav:"requestId,omitempty"`
+	Changes   []auditChangeItem `dynamodbav:"changes"`
+}
+
+// commit adds the audit entry of the transaction's entity writes and runs
+// it. The entry's time is the wall clock's: when the write happened.
+func (t *tx) commit(ctx context.Context) error {
+	if t.err != nil {
+		return t.err
+	}
+	if len(t.audited) > 0 {
+		t.put(t.marshal(auditEntry(ctx, t.audited, time.Now().UTC())), notExists, nil, nil)
+		if t.err != nil {
+			return t.err
+		}
+	}
+	return t.s.transact(ctx, t.items)
+}
+
+func auditEntry(ctx context.Context, recs []auditRecord, now time.Time) *auditItem {
+	id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy()).String()
+	scope := crm.AuditScopeFrom(ctx)
+	it := &auditItem{PK: auditDayPK(now), SK: id, Type: "audit", ID: id, At: now, Actor: crm.SystemUserID,
+		Operation: scope.Operation, RequestID: scope.RequestID}
+	if u := crm.UserFromContext(ctx); u != nil && u.ID != "" {
+		it.Actor = u.ID
+		for _, r := range u.Roles {
+			it.Roles = append(it.Roles, string(r))
+		}
+	}
+	for _, r := range recs {
+		c := auditChangeItem{Entity: r.kind, ID: r.id, CustomerID: r.customerID, Action: string(crm.AuditUpdate),
+			Fields: diffFields(r.before, r.after)}
+		switch {
+		case r.before == nil:
+			c.Action = string(crm.AuditCreate)
+		case r.after == nil:
+			c.Action = string(crm.AuditDelete)
+		}
+		if c.CustomerID != "" && it.GList == "" {
+			it.GList, it.GSort = auditListKey(c.CustomerID), id
+		}
+		it.Changes = append(it.Changes, c)
+	}
+	return it
+}
+
+// isIndexAttr tells the storage bookkeeping of an item (keys, index
+// attributes) from its data: gOwner, gSort and the like.
+func isIndexAttr(name string) bool {
+	return name == "pk" || name == "sk" || name == "type" ||
+		(len(name) > 1 && name[0] == 'g' && name[1] >= 'A' && name[1] <= 'Z')
+}
+
+// diffFields lists the data attributes that differ between two images of
+// an item, by name, with their values as JSON.
+func diffFields(before, after map[string]types.AttributeValue) []auditFieldItem {
+	names := map[string]bool{}
+	for n := range before {
+		names[n] = true
+	}
+	for n := range after {
+		names[n] = true
+	}
+	out := []auditFieldItem{}
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		b, a := before[n], after[n]
+		if isIndexAttr(n) || reflect.DeepEqual(b, a) {
+			continue
+		}
+		out = append(out, auditFieldItem{Name: n, Before: auditValue(b), After: auditValue(a)})
+	}
+	return out
+}
+
+func auditValue(v types.AttributeValue) string {
+	if v == nil {
+		return ""
+	}
+	var x any
+	if err := attributevalue.Unmarshal(v, &x); err != nil {
+		return fmt.Sprintf("(unreadable: %v)", err)
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return fmt.Sprintf("(unreadable: %v)", err)
+	}
+	if len(b) > maxAuditValue {
+		return fmt.Sprintf("(%d bytes, too large to record)", len(b))
+	}
+	return string(b)
+}
+
+func fromAuditItem(it *auditItem) *crm.AuditEntry {
+	e := &crm.AuditEntry{ID: it.ID, At: it.At, Actor: it.Actor, Operation: it.Operation, RequestID: it.RequestID}
+	for _, r := range it.Roles {
+		e.Roles = append(e.Roles, crm.Role(r))
+	}
+	for _, c := range it.Changes {
+		ch := crm.AuditChange{Entity: c.Entity, ID: c.ID, CustomerID: c.CustomerID, Action: crm.AuditAction(c.Action)}
+		for _, f := range c.Fields {
+			ch.Fields = append(ch.Fields, crm.FieldChange(f))
+		}
+		e.Changes = append(e.Changes, ch)
+	}
+	return e
+}
+
+// ListAudit lists audit entries newest first: one customer's through
+// byList, or one day's from its partition.
+func (s *Store) ListAudit(ctx context.Context, f crm.AuditFilter, p crm.PageRequest) (*crm.Page[*crm.AuditEntry], error) {
+	plan := listPlan[*crm.AuditEntry]{
+		filtered: f.Actor != "" || f.Operation != "",
+		decode: func(_ context.Context, raw []map[string]types.AttributeValue) ([]*crm.AuditEntry, []bool, error) {
+			out, match := make([]*crm.AuditEntry, len(raw)), make([]bool, len(raw))
+			for i, r := range raw {
+				var it auditItem
+				if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+					return nil, nil, fmt.Errorf("unmarshal audit entry: %w", err)
+				}
+				out[i] = fromAuditItem(&it)
+				match[i] = (f.Actor == "" || it.Actor == f.Actor) && (f.Operation == "" || it.Operation == f.Operation)
+			}
+			return out, match, nil
+		},
+	}
+	filter := fmt.Sprintf("%q/%q", f.Actor, f.Operation)
+	if f.CustomerID != "" {
+		plan.name = "audit/customer/" + f.CustomerID + "/" + filter
+		plan.query = dynamodb.QueryInput{
+			TableName: &s.table, IndexName: aws.String(idxList),
+			KeyConditionExpression:    aws.String("gList = :k"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(auditListKey(f.CustomerID))},
+			ScanIndexForward:          aws.Bool(false),
+		}
+		plan.keyAttr = []string{"pk", "sk", "gList", "gSort"}
+	} else {
+		pk := auditDayPK(f.Day)
+		plan.name = "audit/" + strings.ToLower(pk) + "/" + filter
+		plan.query = dynamodb.QueryInput{
+			TableName:                 &s.table,
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+			ScanIndexForward:          aws.Bool(false),
+		}
+		plan.keyAttr = []string{"pk", "sk"}
+	}
+	return collect(ctx, s, plan, p)
+}
