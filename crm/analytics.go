@@ -232,14 +232,6 @@ func AggregateDeltas(ch *Change) []AggregateDelta {
 			}
 		}
 	}
-	one := func(names ...string) map[string]float64 {
-		m := make(map[string]float64, len(names))
-		for _, n := range names {
-			m[n] = 1
-		}
-		return m
-	}
-
 	if ch.CustomerPrev == nil && ch.Customer != nil {
 		add(ch.Customer.CreatedAt, one(cntGained), false)
 	}
@@ -255,7 +247,7 @@ func AggregateDeltas(ch *Change) []AggregateDelta {
 		add(it.OccurredAt, one(cntInteractions, cntChannel+string(it.Channel)), false)
 	}
 	if c := ch.Case; c != nil {
-		caseDeltas(ch.CasePrev, c, add, one)
+		caseDeltas(ch.CasePrev, c, add)
 	}
 	if e := ch.Evaluation; e != nil {
 		add(e.EvaluatedAt, evaluationCounters(e), true)
@@ -274,7 +266,16 @@ func byOwnerCounter(c *Customer) string {
 	return cntByOwner + c.OwnerID
 }
 
-func caseDeltas(prev, next *Case, add func(time.Time, map[string]float64, bool), one func(...string) map[string]float64) {
+// one counts one of each named counter.
+func one(names ...string) map[string]float64 {
+	m := make(map[string]float64, len(names))
+	for _, n := range names {
+		m[n] = 1
+	}
+	return m
+}
+
+func caseDeltas(prev, next *Case, add func(time.Time, map[string]float64, bool)) {
 	if prev == nil {
 		add(next.OpenedAt, one(cntCaseOpened), false)
 		return

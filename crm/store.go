@@ -42,7 +42,8 @@ type TimeRange struct {
 // atomically: all of them or none. Prev values carry the version the change
 // was computed from; the store refuses the change with ECONFLICT when the
 // stored version differs. The store also keeps what it derives from them
-// (unique value claims, tag index entries, counters) in the same transaction.
+// (unique value claims, tag index entries, counters, the analytics of
+// AggregateDeltas and WatchEntries) in the same transaction.
 type Change struct {
 	// Customer is the profile before and after; Prev nil creates it.
 	CustomerPrev, Customer *Customer
