@@ -6,7 +6,7 @@ ROLE    ?= ADMIN
 USER_ID ?=
 TEAMS   ?=
 
-.PHONY: test lint fmt-check vet generate generate-check run token ddb-local
+.PHONY: test lint fmt-check vet generate generate-check run token partner-key ddb-local
 
 # Unit and integration tests (DynamoDB Local is started by the tests), race
 # detector on, after formatting, vet and a check that generated code is current.
@@ -42,6 +42,11 @@ run:
 # Prints a dev token on its last line: make token ROLE=SALES USER_ID=sales-li TEAMS=north
 token:
 	@$(GO) run ./cmd/devtoken -role $(ROLE) $(if $(USER_ID),-user $(USER_ID)) $(if $(TEAMS),-teams $(TEAMS))
+
+# Prints the demo partner's API key, made by the first `make run` (local data only):
+# curl localhost:8080/partner/graphql -H "X-Api-Key: $(make -s partner-key)" ...
+partner-key:
+	@cat "$${RAPPORT_LOCAL_DIR:-.local}/demo-partner-key" 2>/dev/null || { echo "no demo partner key yet: run make run first" >&2; exit 1; }
 
 # Pre-fetches DynamoDB Local (56 MB via npm) into the user cache, outside the repo.
 ddb-local:

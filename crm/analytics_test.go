@@ -274,7 +274,7 @@ func TestAnalyticsAccess(t *testing.T) {
 		"manager": {ID: "m", Roles: []Role{RoleManager}, Teams: []string{"north", "south"}},
 		"sales":   {ID: "s1", Roles: []Role{RoleSales}, Teams: []string{"north"}},
 		"service": {ID: "sv", Roles: []Role{RoleService}, Teams: []string{"north"}},
-		"partner": {ID: "p", Roles: []Role{"PARTNER"}},
+		"partner": {ID: "p", Roles: []Role{RolePartner}, PartnerOrgID: "org-1"},
 	}
 	tests := []struct {
 		user      string

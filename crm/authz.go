@@ -6,6 +6,8 @@ import "context"
 // everything and writes nothing; MANAGER reads and writes the customers of
 // their teams; SALES reads and writes their own customers and reads the pool;
 // SERVICE reads the customers of their team and logs interactions on them.
+// PARTNER reads only the customers shared with its organization, masked,
+// and writes nothing; no other rule applies to a partner principal.
 
 func currentUser(ctx context.Context) (*User, error) {
 	u := UserFromContext(ctx)
@@ -16,6 +18,9 @@ func currentUser(ctx context.Context) (*User, error) {
 }
 
 func canRead(u *User, c *Customer) bool {
+	if u.IsPartner() {
+		return c.SharedWith(u.PartnerOrgID)
+	}
 	switch {
 	case u.HasRole(RoleAdmin), u.HasRole(RoleAuditor):
 		return true
@@ -62,6 +67,12 @@ func notVisible(id string) error { return Errorf(ENOTFOUND, "customer %s not fou
 // refuses a filter that asks for someone else's customers.
 func visibility(u *User, f *CustomerFilter) error {
 	switch {
+	case u.IsPartner():
+		if u.PartnerOrgID == "" {
+			return Errorf(EFORBIDDEN, "no partner organization is assigned to you")
+		}
+		f.VisiblePartner = u.PartnerOrgID
+		return nil
 	case u.HasRole(RoleAdmin), u.HasRole(RoleAuditor):
 		return nil
 	case u.HasRole(RoleManager), u.HasRole(RoleService):

@@ -299,7 +299,8 @@ func (s *Service) caseSatisfaction(c *Case, u *User, now time.Time) *Evaluation 
 // Cases lists a customer's cases, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) Cases(ctx context.Context, customerID string, p PageRequest) (*Page[*Case], error) {
-	return customerList(ctx, s, customerID, p, s.Store.ListCases)
+	page, err := customerList(ctx, s, customerID, p, s.Store.ListCases)
+	return viewPage(UserFromContext(ctx), page, viewCase), err
 }
 
 // EscalateOverdue escalates every open case past its due time that is not

@@ -100,6 +100,8 @@ type Customer struct {
 	Status        Status
 	OwnerID       string // empty: the customer is in the public pool of its region
 	Team          string
+	// Partners are the partner organizations the customer is shared with.
+	Partners []PartnerShare
 	// Claim is set while the owner holds the customer by a claim from the pool.
 	Claim *Claim
 	// LastHolder and ReturnedAt remember who last held a customer returned
@@ -173,6 +175,7 @@ func (c *Customer) Clone() *Customer {
 	d.Tags = slices.Clone(c.Tags)
 	d.Attributes = slices.Clone(c.Attributes)
 	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
+	d.Partners = slices.Clone(c.Partners)
 	d.OpenCases = slices.Clone(c.OpenCases)
 	if c.Claim != nil {
 		cl := *c.Claim
@@ -252,4 +255,7 @@ type CustomerFilter struct {
 	// this user or in the pool. Callers do not set them.
 	VisibleTeams []string
 	VisibleOwner string
+	// VisiblePartner limits the list to customers shared with this
+	// partner organization.
+	VisiblePartner string
 }

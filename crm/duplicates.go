@@ -128,7 +128,7 @@ func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID strin
 			continue
 		}
 		if score := NameSimilarity(name, other.Name); score >= duplicateThreshold {
-			out = append(out, DuplicateCandidate{Customer: other, Score: round2(score)})
+			out = append(out, DuplicateCandidate{Customer: viewCustomer(u, other), Score: round2(score)})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b DuplicateCandidate) int {

@@ -130,7 +130,11 @@ func (s *Service) Customer(ctx context.Context, id string) (*Customer, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return s.readable(ctx, u, id)
+	c, err := s.readable(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	return viewCustomer(u, c), nil
 }
 
 // CustomersByID loads many customers for a batch loader; each result is the
@@ -144,7 +148,7 @@ func (s *Service) CustomersByID(ctx context.Context, ids []string) ([]*Customer,
 		if found, err = s.Store.Customers(ctx, ids); err == nil {
 			for i, id := range ids {
 				if c, ok := found[id]; ok && canRead(u, c) {
-					out[i] = c
+					out[i] = viewCustomer(u, c)
 				} else {
 					errs[i] = notVisible(id)
 				}
@@ -179,7 +183,7 @@ func (s *Service) Customer360(ctx context.Context, id string, recent int) (*Cust
 	if !canRead(u, v.Customer) {
 		return nil, notVisible(id)
 	}
-	return v, nil
+	return viewCustomer360(u, v), nil
 }
 
 // checkPage validates a page request and applies the default size.
@@ -224,7 +228,7 @@ func (s *Service) Customers(ctx context.Context, f CustomerFilter, p PageRequest
 			return nil, Errorf(EINTERNAL, "list returned a customer the caller may not read")
 		}
 	}
-	return page, nil
+	return viewPage(u, page, viewCustomer), nil
 }
 
 func normalizeFilter(f *CustomerFilter) error {
@@ -250,7 +254,7 @@ func normalizeFilter(f *CustomerFilter) error {
 	for _, p := range [][2]string{{"filter.ownerId", f.OwnerID}, {"filter.region", f.Region}, {"filter.team", f.Team}} {
 		c.text(p[0], p[1], 0, MaxShortText)
 	}
-	f.VisibleTeams, f.VisibleOwner = nil, ""
+	f.VisibleTeams, f.VisibleOwner, f.VisiblePartner = nil, "", ""
 	return c.result()
 }
 

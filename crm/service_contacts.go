@@ -15,7 +15,8 @@ func (s *Service) Contacts(ctx context.Context, customerID string) ([]*Contact, 
 	if _, err := s.visible(ctx, u, customerID); err != nil {
 		return nil, err
 	}
-	return s.Store.Contacts(ctx, customerID)
+	cs, err := s.Store.Contacts(ctx, customerID)
+	return viewAll(u, cs, viewContact), err
 }
 
 // AddContact adds a contact person to a customer. A primary contact takes

@@ -71,8 +71,8 @@ func staff(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(u.Roles) == 0 {
-		return Errorf(EFORBIDDEN, "your account has no role")
+	if len(u.Roles) == 0 || u.IsPartner() {
+		return Errorf(EFORBIDDEN, "your account has no staff role")
 	}
 	return nil
 }
@@ -246,5 +246,6 @@ func (e *Evaluation) voice() string {
 // Evaluations lists a customer's evaluations, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) Evaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error) {
-	return customerList(ctx, s, customerID, p, s.Store.ListEvaluations)
+	page, err := customerList(ctx, s, customerID, p, s.Store.ListEvaluations)
+	return viewPage(UserFromContext(ctx), page, viewEvaluation), err
 }

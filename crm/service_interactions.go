@@ -242,7 +242,7 @@ func (s *Service) Interactions(ctx context.Context, customerID string, r TimeRan
 		n := c.InteractionCount
 		page.Total = func(context.Context) (int, error) { return n, nil }
 	}
-	return page, nil
+	return viewPage(u, page, viewInteraction), nil
 }
 
 // InteractionsByKey loads interactions for a batch loader and authorizes
@@ -281,7 +281,7 @@ func (s *Service) InteractionsByKey(ctx context.Context, keys []InteractionKey,
 	}
 	for i, k := range keys {
 		if it, ok := found[k]; ok {
-			out[i] = it
+			out[i] = viewInteraction(u, it)
 		} else {
 			errs[i] = Errorf(ENOTFOUND, "interaction %s not found", k.ID)
 		}

@@ -74,6 +74,8 @@ type Change struct {
 // transaction: its actor is the user in the context ("system" without
 // one), its operation and request come from WithAuditScope.
 type Store interface {
+	PartnerStore
+
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error
 

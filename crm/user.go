@@ -14,12 +14,17 @@ const (
 	RoleSales   Role = "SALES"
 	RoleService Role = "SERVICE"
 	RoleAuditor Role = "AUDITOR"
+	// RolePartner is an external partner organization's principal, signed
+	// in with an API key (partner.go), never with a staff token.
+	RolePartner Role = "PARTNER"
 )
 
-// Roles lists every staff role, most powerful first.
+// Roles lists every staff role, most powerful first. RolePartner is not
+// among them: a token can never grant it.
 var Roles = []Role{RoleAdmin, RoleManager, RoleSales, RoleService, RoleAuditor}
 
-// ParseRole returns the role named s (case-sensitive) and whether it exists.
+// ParseRole returns the staff role named s (case-sensitive) and whether it
+// exists.
 func ParseRole(s string) (Role, bool) {
 	r := Role(s)
 	return r, slices.Contains(Roles, r)
@@ -35,10 +40,24 @@ type User struct {
 	// Teams the user belongs to; a MANAGER manages these teams and SERVICE
 	// reads their customers.
 	Teams []string
+	// PartnerOrgID is set for a PARTNER principal: the organization whose
+	// API key signed the request. Masked is that organization's masking
+	// policy, applied to everything the principal reads.
+	PartnerOrgID string
+	Masked       []MaskField
 }
 
-// HasRole reports whether u holds r.
-func (u *User) HasRole(r Role) bool { return u != nil && slices.Contains(u.Roles, r) }
+// IsPartner reports whether u is an external partner principal, who reads
+// only the customers shared with its organization, masked (SPEC §6).
+func (u *User) IsPartner() bool {
+	return u != nil && (u.PartnerOrgID != "" || slices.Contains(u.Roles, RolePartner))
+}
+
+// HasRole reports whether u holds r. A partner principal holds no staff
+// role, whatever its Roles say.
+func (u *User) HasRole(r Role) bool {
+	return u != nil && slices.Contains(u.Roles, r) && (r == RolePartner || !u.IsPartner())
+}
 
 // InTeam reports whether u belongs to team.
 func (u *User) InTeam(team string) bool {

@@ -242,3 +242,35 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 	}
 	return nil
 }
+
+// Partner is the demo partner organization's name.
+const Partner = "Demo Service Desk"
+
+// SeedPartner creates the demo partner organization, masking every field,
+// shares with it every other customer of team north (about twenty), and
+// issues it an API key, which it returns: the caller keeps it, since only
+// its hash is stored.
+func SeedPartner(ctx context.Context, svc *crm.Service) (key string, err error) {
+	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
+	managerCtx := crm.NewContextWithUser(ctx, &Users[1]) // manager-north shares their team's customers
+	org, err := svc.CreatePartnerOrg(adminCtx, crm.PartnerOrgInput{Name: Partner})
+	if err != nil {
+		return "", fmt.Errorf("seed partner: %w", err)
+	}
+	page, err := svc.Customers(managerCtx, crm.CustomerFilter{Team: "north"}, crm.PageRequest{First: 40})
+	if err != nil {
+		return "", fmt.Errorf("seed partner: %w", err)
+	}
+	for i, c := range page.Items {
+		if i%2 == 0 {
+			if _, err := svc.ShareCustomer(managerCtx, c.ID, org.ID); err != nil {
+				return "", fmt.Errorf("seed partner: share %s: %w", c.ID, err)
+			}
+		}
+	}
+	k, err := svc.IssueAPIKey(adminCtx, org.ID, "demo portal (local only)")
+	if err != nil {
+		return "", fmt.Errorf("seed partner: %w", err)
+	}
+	return k.Secret, nil
+}

@@ -38,7 +38,7 @@ func TestSAMTransform(t *testing.T) {
 	t.Run("CognitoUserPool", func(t *testing.T) {
 		tpl := MustTransform(t)
 		fns := resources(tpl, "AWS::Lambda::Function")
-		for _, id := range []string{"ApiFunction", "JobFunction", "StreamFunction"} {
+		for _, id := range functions {
 			fn, ok := fns[id]
 			if !ok {
 				t.Errorf("no function %s", id)
@@ -89,7 +89,7 @@ func TestSAMTransform(t *testing.T) {
 			}
 		}
 		outs := tpl["Outputs"].(map[string]any)
-		for _, o := range []string{"GraphQLUrl", "UserPoolId", "UserPoolClientId", "CrmTableName"} {
+		for _, o := range []string{"GraphQLUrl", "PartnerGraphQLUrl", "UserPoolId", "UserPoolClientId", "CrmTableName"} {
 			if outs[o] == nil {
 				t.Errorf("no output %s", o)
 			}

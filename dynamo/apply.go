@@ -255,6 +255,7 @@ func (t *tx) customer(prev, next *crm.Customer) {
 	}
 
 	t.watch(prev, next)
+	t.partnerShares(prev, next)
 
 	left, entered := counterDims(prev), counterDims(next)
 	for _, d := range removed(left, entered) {
@@ -325,6 +326,9 @@ func counterDims(c *crm.Customer) []string {
 	}
 	for _, tag := range c.Tags {
 		d = append(d, "TAG#"+tag)
+	}
+	for _, org := range shareOrgs(c) {
+		d = append(d, partnerCounterDim(org))
 	}
 	return d
 }

@@ -38,9 +38,9 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 			return decodeCustomers(raw, f)
 		},
 	}
-	if index == idxList && strings.HasPrefix(value, "TAG#") {
-		// Tag entries carry only the customer id: fetch the profiles of a
-		// page of entries in one batch.
+	if index == idxList && (strings.HasPrefix(value, "TAG#") || strings.HasPrefix(value, "PARTNER#")) {
+		// Tag and partner share entries carry only the customer id: fetch
+		// the profiles of a page of entries in one batch.
 		plan.filtered = true
 		plan.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
 			return s.decodeEntries(ctx, raw, func(c *crm.Customer) bool { return matches(c, f) })
@@ -56,6 +56,9 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 func chooseIndex(f crm.CustomerFilter) (index, value string) {
 	team := effectiveTeam(f)
 	switch {
+	case f.VisiblePartner != "":
+		// A partner sees nothing else: its share entries bound every list.
+		return idxList, partnerListKey(f.VisiblePartner)
 	case f.OwnerID != "":
 		return idxOwner, ownerKey(f.OwnerID)
 	case f.Pool && f.Region != "":
@@ -91,6 +94,7 @@ func constraints(f crm.CustomerFilter) (dims []string, exact bool) {
 			dims = append(dims, dim)
 		}
 	}
+	add(f.VisiblePartner != "", partnerCounterDim(f.VisiblePartner))
 	add(f.OwnerID != "", "OWNER#"+f.OwnerID)
 	add(f.Pool && f.Region != "", "POOL#"+f.Region)
 	add(f.Pool && f.Region == "", "POOL")
@@ -129,7 +133,8 @@ func matches(c *crm.Customer, f crm.CustomerFilter) bool {
 		f.Team != "" && c.Team != f.Team,
 		f.Tag != "" && !slices.Contains(c.Tags, f.Tag),
 		len(f.VisibleTeams) > 0 && !slices.Contains(f.VisibleTeams, c.Team),
-		f.VisibleOwner != "" && c.OwnerID != f.VisibleOwner && !c.InPool():
+		f.VisibleOwner != "" && c.OwnerID != f.VisibleOwner && !c.InPool(),
+		f.VisiblePartner != "" && !c.SharedWith(f.VisiblePartner):
 		return false
 	}
 	return true
@@ -173,7 +178,11 @@ func (s *Store) decodeEntries(ctx context.Context, raw []map[string]types.Attrib
 
 // filterHash names a filtered list, visibility included, for its cursors.
 func filterHash(f crm.CustomerFilter) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%q|%t|%q|%q|%q|%q|%q|%t|%q|%q",
-		f.OwnerID, f.Pool, f.Grade, f.Stage, f.Region, f.Team, f.Tag, f.IncludeArchived, f.VisibleTeams, f.VisibleOwner))
+	b := fmt.Appendf(nil, "%q|%t|%q|%q|%q|%q|%q|%t|%q|%q",
+		f.OwnerID, f.Pool, f.Grade, f.Stage, f.Region, f.Team, f.Tag, f.IncludeArchived, f.VisibleTeams, f.VisibleOwner)
+	if f.VisiblePartner != "" {
+		b = fmt.Appendf(b, "|partner=%q", f.VisiblePartner)
+	}
+	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }

@@ -25,22 +25,28 @@ func wrap(op string, err error) error {
 		return err
 	}
 	var (
-		cond  *types.ConditionalCheckFailedException
-		thr   *types.ProvisionedThroughputExceededException
-		limit *types.RequestLimitExceeded
-		quota *retry.MaxAttemptsError
-		api   smithy.APIError
-		nerr  net.Error
+		cond      *types.ConditionalCheckFailedException
+		thr       *types.ProvisionedThroughputExceededException
+		limit     *types.RequestLimitExceeded
+		exhausted *retry.MaxAttemptsError
+		api       smithy.APIError
+		nerr      net.Error
+
+		internal *types.InternalServerError
+		status   interface{ HTTPStatusCode() int }
 	)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the request timed out; retry", Err: fmt.Errorf("%s: %w", op, err)}
 	case errors.As(err, &cond):
 		return &crm.Error{Code: crm.ECONFLICT, Message: "the item was changed by someone else; reload and retry", Err: err}
-	case errors.As(err, &thr), errors.As(err, &limit), errors.As(err, &quota):
-		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
+	case errors.As(err, &internal), errors.As(err, &status) && status.HTTPStatusCode() >= 500:
+		// DynamoDB's own fault, still there after the retries.
+		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the database failed; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
 	case errors.As(err, &nerr):
 		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the database is unreachable; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
+	case errors.As(err, &thr), errors.As(err, &limit), errors.As(err, &exhausted):
+		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
 	case errors.As(err, &api) && api.ErrorCode() == "ThrottlingException":
 		return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: fmt.Errorf("%s: %w", op, err)}
 	}

@@ -92,52 +92,53 @@ type customerItem struct {
 	GDue   string `dynamodbav:"gDue,omitempty"`
 	GDueAt string `dynamodbav:"gDueAt,omitempty"`
 
-	ID                string            `dynamodbav:"id"`
-	Kind              string            `dynamodbav:"kind"`
-	Name              string            `dynamodbav:"name"`
-	NameKey           string            `dynamodbav:"nameKey"`
-	Phones            []string          `dynamodbav:"phones,omitempty"`
-	Emails            []string          `dynamodbav:"emails,omitempty"`
-	Addresses         []addressItem     `dynamodbav:"addresses,omitempty"`
-	Industry          string            `dynamodbav:"industry,omitempty"`
-	Region            string            `dynamodbav:"region,omitempty"`
-	Source            string            `dynamodbav:"source"`
-	AnnualRevenue     *float64          `dynamodbav:"annualRevenue,omitempty"`
-	CreditRating      string            `dynamodbav:"creditRating,omitempty"`
-	Tags              []string          `dynamodbav:"tags,omitempty"`
-	Attributes        []attributeItem   `dynamodbav:"attributes,omitempty"`
-	Stage             string            `dynamodbav:"stage"`
-	Status            string            `dynamodbav:"status"`
-	OwnerID           string            `dynamodbav:"ownerId,omitempty"`
-	Team              string            `dynamodbav:"team,omitempty"`
-	Claim             *claimItem        `dynamodbav:"claim,omitempty"`
-	LastHolder        string            `dynamodbav:"lastHolder,omitempty"`
-	ReturnedAt        *time.Time        `dynamodbav:"returnedAt,omitempty"`
-	Grade             gradeStateItem    `dynamodbav:"grade"`
-	ValueScore        *float64          `dynamodbav:"valueScore,omitempty"`
-	ValueTier         string            `dynamodbav:"valueTier,omitempty"`
-	Transactions      transactionsItem  `dynamodbav:"transactions"`
-	NPS               *float64          `dynamodbav:"nps,omitempty"`
-	SatisfactionIndex *float64          `dynamodbav:"satisfactionIndex,omitempty"`
-	LoyaltyIndex      *float64          `dynamodbav:"loyaltyIndex,omitempty"`
-	TrustIndex        *float64          `dynamodbav:"trustIndex,omitempty"`
-	RecentEvaluations []evaluationItem  `dynamodbav:"recentEvaluations,omitempty"`
-	OpenCases         []caseSummaryItem `dynamodbav:"openCases,omitempty"`
-	OpenCaseCount     int               `dynamodbav:"openCaseCount,omitempty"`
-	LastInteractionAt *time.Time        `dynamodbav:"lastInteractionAt,omitempty"`
-	LastInteractionID string            `dynamodbav:"lastInteractionId,omitempty"`
-	NextFollowUpAt    *time.Time        `dynamodbav:"nextFollowUpAt,omitempty"`
-	InteractionCount  int               `dynamodbav:"interactionCount"`
-	ContactCount      int               `dynamodbav:"contactCount"`
-	Verification      string            `dynamodbav:"verification"`
-	VerifiedBy        string            `dynamodbav:"verifiedBy,omitempty"`
-	VerifiedAt        *time.Time        `dynamodbav:"verifiedAt,omitempty"`
-	Version           int               `dynamodbav:"version"`
-	CreatedAt         time.Time         `dynamodbav:"createdAt"`
-	CreatedBy         string            `dynamodbav:"createdBy"`
-	UpdatedAt         time.Time         `dynamodbav:"updatedAt"`
-	UpdatedBy         string            `dynamodbav:"updatedBy"`
-	ArchivedAt        *time.Time        `dynamodbav:"archivedAt,omitempty"`
+	ID                string             `dynamodbav:"id"`
+	Kind              string             `dynamodbav:"kind"`
+	Name              string             `dynamodbav:"name"`
+	NameKey           string             `dynamodbav:"nameKey"`
+	Phones            []string           `dynamodbav:"phones,omitempty"`
+	Emails            []string           `dynamodbav:"emails,omitempty"`
+	Addresses         []addressItem      `dynamodbav:"addresses,omitempty"`
+	Industry          string             `dynamodbav:"industry,omitempty"`
+	Region            string             `dynamodbav:"region,omitempty"`
+	Source            string             `dynamodbav:"source"`
+	AnnualRevenue     *float64           `dynamodbav:"annualRevenue,omitempty"`
+	CreditRating      string             `dynamodbav:"creditRating,omitempty"`
+	Tags              []string           `dynamodbav:"tags,omitempty"`
+	Attributes        []attributeItem    `dynamodbav:"attributes,omitempty"`
+	Stage             string             `dynamodbav:"stage"`
+	Status            string             `dynamodbav:"status"`
+	OwnerID           string             `dynamodbav:"ownerId,omitempty"`
+	Team              string             `dynamodbav:"team,omitempty"`
+	Partners          []partnerShareItem `dynamodbav:"partners,omitempty"`
+	Claim             *claimItem         `dynamodbav:"claim,omitempty"`
+	LastHolder        string             `dynamodbav:"lastHolder,omitempty"`
+	ReturnedAt        *time.Time         `dynamodbav:"returnedAt,omitempty"`
+	Grade             gradeStateItem     `dynamodbav:"grade"`
+	ValueScore        *float64           `dynamodbav:"valueScore,omitempty"`
+	ValueTier         string             `dynamodbav:"valueTier,omitempty"`
+	Transactions      transactionsItem   `dynamodbav:"transactions"`
+	NPS               *float64           `dynamodbav:"nps,omitempty"`
+	SatisfactionIndex *float64           `dynamodbav:"satisfactionIndex,omitempty"`
+	LoyaltyIndex      *float64           `dynamodbav:"loyaltyIndex,omitempty"`
+	TrustIndex        *float64           `dynamodbav:"trustIndex,omitempty"`
+	RecentEvaluations []evaluationItem   `dynamodbav:"recentEvaluations,omitempty"`
+	OpenCases         []caseSummaryItem  `dynamodbav:"openCases,omitempty"`
+	OpenCaseCount     int                `dynamodbav:"openCaseCount,omitempty"`
+	LastInteractionAt *time.Time         `dynamodbav:"lastInteractionAt,omitempty"`
+	LastInteractionID string             `dynamodbav:"lastInteractionId,omitempty"`
+	NextFollowUpAt    *time.Time         `dynamodbav:"nextFollowUpAt,omitempty"`
+	InteractionCount  int                `dynamodbav:"interactionCount"`
+	ContactCount      int                `dynamodbav:"contactCount"`
+	Verification      string             `dynamodbav:"verification"`
+	VerifiedBy        string             `dynamodbav:"verifiedBy,omitempty"`
+	VerifiedAt        *time.Time         `dynamodbav:"verifiedAt,omitempty"`
+	Version           int                `dynamodbav:"version"`
+	CreatedAt         time.Time          `dynamodbav:"createdAt"`
+	CreatedBy         string             `dynamodbav:"createdBy"`
+	UpdatedAt         time.Time          `dynamodbav:"updatedAt"`
+	UpdatedBy         string             `dynamodbav:"updatedBy"`
+	ArchivedAt        *time.Time         `dynamodbav:"archivedAt,omitempty"`
 }
 
 type transactionsItem struct {
@@ -163,7 +164,7 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		ID: c.ID, Kind: string(c.Kind), Name: c.Name, NameKey: crm.NormalizeName(c.Name),
 		Phones: c.Phones, Emails: c.Emails, Industry: c.Industry, Region: c.Region, Source: string(c.Source),
 		AnnualRevenue: c.AnnualRevenue, CreditRating: c.CreditRating, Tags: c.Tags, Stage: string(c.Stage),
-		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team,
+		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team, Partners: toShareItems(c.Partners),
 		Grade: gradeStateItem{Level: c.Grade.Level, Source: string(c.Grade.Source), Reason: c.Grade.Reason,
 			Rule: c.Grade.Rule, PolicyVersion: c.Grade.PolicyVersion, Metrics: c.Grade.Metrics, By: c.Grade.By, At: c.Grade.At},
 		OpenCaseCount: c.OpenCaseCount,
@@ -212,7 +213,7 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		ID: it.ID, Kind: crm.CustomerKind(it.Kind), Name: it.Name, Phones: it.Phones, Emails: it.Emails,
 		Industry: it.Industry, Region: it.Region, Source: crm.Source(it.Source), AnnualRevenue: it.AnnualRevenue,
 		CreditRating: it.CreditRating, Tags: it.Tags, Stage: crm.Stage(it.Stage), Status: crm.Status(it.Status),
-		OwnerID: it.OwnerID, Team: it.Team,
+		OwnerID: it.OwnerID, Team: it.Team, Partners: fromShareItems(it.Partners),
 		Grade: crm.GradeState{Level: it.Grade.Level, Source: crm.GradeSource(it.Grade.Source), Reason: it.Grade.Reason,
 			Rule: it.Grade.Rule, PolicyVersion: it.Grade.PolicyVersion, Metrics: it.Grade.Metrics, By: it.Grade.By, At: it.Grade.At},
 		OpenCaseCount: it.OpenCaseCount,

@@ -4,7 +4,7 @@
 # ARTIFACTS_DIR set to where the function's bootstrap must land.
 
 # Lambda runs the functions on arm64 (Graviton); the deploy tests override
-# LAMBDA_GOARCH to run the API bootstrap on the host.
+# LAMBDA_GOARCH to run the bootstraps on the host.
 LAMBDA_GOARCH ?= arm64
 # Static, reproducible, small: no cgo, no file paths or VCS stamps, no symbol
 # tables, and lambda.norpc drops aws-lambda-go's legacy net/rpc server, which
@@ -16,10 +16,13 @@ define lambda-build
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/$(1)
 endef
 
-.PHONY: build-ApiFunction build-JobFunction build-StreamFunction deploy lint-template
+.PHONY: build-ApiFunction build-AuthorizerFunction build-JobFunction build-StreamFunction deploy lint-template
 
 build-ApiFunction:
 	$(call lambda-build,api)
+
+build-AuthorizerFunction:
+	$(call lambda-build,authorizer)
 
 build-JobFunction:
 	$(call lambda-build,job)

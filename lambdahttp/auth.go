@@ -17,8 +17,8 @@ type Authenticator interface {
 // direct invocation, or a route without an authorizer.
 //
 // Only Handler puts a user there, and only from
-// requestContext.authorizer.jwt, which API Gateway fills after verifying the
-// token; callers who can invoke the function directly are already trusted by
+// requestContext.authorizer.jwt or .lambda, which API Gateway fills after
+// verifying the token or, through cmd/authorizer, the API key; callers who can invoke the function directly are already trusted by
 // IAM. Never use this with an http.Server, whose requests carry no such
 // context.
 func AuthorizerFirst(fallback Authenticator) Authenticator {

@@ -3,9 +3,10 @@
 // the handler the local server runs.
 //
 // Behind API Gateway the JWT authorizer has already verified the caller's
-// token; Handler turns the claims it passes along into a *crm.User in the
-// request context, and AuthorizerFirst lets the server trust that user
-// instead of verifying the token a second time.
+// token, or, on the partner route, the Lambda authorizer the caller's API
+// key; Handler turns the claims or context it passes along into a
+// *crm.User in the request context, and AuthorizerFirst lets the server
+// trust that user instead of verifying the credentials a second time.
 package lambdahttp
 
 import (
@@ -62,7 +63,14 @@ func Handler(h http.Handler, opts Options) HandlerFunc {
 		if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 			req.Header.Set(RequestIDHeader, lc.AwsRequestID)
 		}
-		if jwt := ev.RequestContext.Authorizer; jwt != nil && jwt.JWT != nil && len(jwt.JWT.Claims) > 0 {
+		if a := ev.RequestContext.Authorizer; a != nil && len(a.Lambda) > 0 {
+			// The partner route's Lambda authorizer verified an API key.
+			if u, err := PartnerUser(a.Lambda); err != nil {
+				log.WarnContext(ctx, "authorizer context does not describe a partner", "err", err)
+			} else {
+				req = req.WithContext(crm.NewContextWithUser(req.Context(), u))
+			}
+		} else if jwt := ev.RequestContext.Authorizer; jwt != nil && jwt.JWT != nil && len(jwt.JWT.Claims) > 0 {
 			u, err := oidc.StringClaimsToUser(jwt.JWT.Claims, opts.RolesClaim, opts.TeamsClaim)
 			if err != nil {
 				// The authorizer let the token through, so this is a token

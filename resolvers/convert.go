@@ -62,7 +62,7 @@ func toCustomer(c *crm.Customer) *model.Customer {
 			return &model.Attribute{Key: a.Key, Value: a.Value}
 		}),
 		Stage: model.LifecycleStage(c.Stage), Status: model.CustomerStatus(c.Status),
-		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team),
+		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team), Partners: mapAll(c.Partners, toPartnerShare),
 		Claim: toClaim(c.Claim), LastHolder: opt(c.LastHolder), ReturnedAt: c.ReturnedAt,
 		Grade:      toCurrentGrade(c.Grade),
 		ValueScore: c.ValueScore, ValueTier: optEnum[model.ValueTier](c.ValueTier),
@@ -169,7 +169,7 @@ func toTemplate(t *crm.Template) *model.Template {
 }
 
 func toViewer(u *crm.User) *model.Viewer {
-	return &model.Viewer{ID: u.ID, Name: opt(u.Name), Email: opt(u.Email), Teams: nonNil(u.Teams),
+	return &model.Viewer{ID: u.ID, Name: opt(u.Name), Email: opt(u.Email), Teams: nonNil(u.Teams), PartnerID: opt(u.PartnerOrgID),
 		Roles: mapAll(u.Roles, func(r crm.Role) model.Role { return model.Role(r) })}
 }
 

@@ -10,7 +10,7 @@ import (
 
 func init() {
 	users["service"] = &crm.User{ID: "service", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}}
-	users["partner"] = &crm.User{ID: "partner", Roles: []crm.Role{"PARTNER"}}
+	users["partner"] = &crm.User{ID: "partner", Roles: []crm.Role{crm.RolePartner}, PartnerOrgID: "org-1"}
 }
 
 const activityQuery = `query($p: PeriodInput!, $s: AnalyticsScopeInput) { analytics { activity(period: $p, scope: $s) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -40,7 +41,13 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = crm.ErrorMessage(de)
 			gerr.Extensions = domainExtensions(de)
 			if de.Code == crm.EINTERNAL || de.Code == crm.EUNAVAILABLE {
-				logger(ctx, log).ErrorContext(ctx, "request failed", "code", de.Code, "err", err, "path", gerr.Path.String())
+				// The client may quote the request id when it reports
+				// a failure that was not its own.
+				gerr.Extensions["requestId"] = RequestID(ctx)
+				if d, ok := ctx.Value(timeoutKey{}).(time.Duration); ok && errors.Is(err, context.DeadlineExceeded) {
+					gerr.Message = fmt.Sprintf("the request took longer than its limit of %s; retry", d)
+				}
+				logger(ctx, log).ErrorContext(ctx, "request failed", "code", de.Code, "err", err, "cause", de.Err, "path", gerr.Path.String())
 			}
 			return gerr
 		}
@@ -136,7 +143,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status
 		logger(r.Context(), log).ErrorContext(r.Context(), "request refused", "code", code, "err", err)
 	}
 	ext := map[string]any{"code": code}
-	if code == crm.EINTERNAL {
+	var de *crm.Error
+	if errors.As(err, &de) {
+		ext = domainExtensions(de)
+	}
+	if code == crm.EINTERNAL || code == crm.EUNAVAILABLE {
 		ext["requestId"] = RequestID(r.Context())
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -30,8 +30,14 @@ func mustBareServer(tb testing.TB, auth server.Authenticator, opts server.Option
 
 func post(tb testing.TB, srv *httptest.Server, header http.Header, query string) (*http.Response, *response) {
 	tb.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	return postTo(tb, srv.URL+"/graphql", header, query, nil)
+}
+
+// postTo posts a GraphQL operation to url with the given headers.
+func postTo(tb testing.TB, url string, header http.Header, query string, vars map[string]any) (*http.Response, *response) {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	for k, v := range header {
 		req.Header[k] = v
 	}

@@ -1,49 +1,69 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
-	"net/http"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/rapportcrm/rapport/crm"
 )
 
-// readBody reads a POST body up to limit bytes before gqlgen sees it.
-// gqlgen's POST transport answers an unreadable body with an uncoded error
-// and status 200, and a malformed one with an error that echoes the body;
-// the first would reach the client as INTERNAL, the second leak input back.
-// Here both are the caller's mistake: 413 or 400, BAD_USER_INPUT.
-func readBody(limit int64, log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			writeError(w, r, log, http.StatusRequestEntityTooLarge,
-				crm.Errorf(crm.EINVALID, "request body exceeds %d bytes", limit))
-			return
-		case err != nil:
-			writeError(w, r, log, http.StatusBadRequest, crm.Errorf(crm.EINVALID, "request body could not be read"))
-			return
-		case !json.Valid(body):
-			writeError(w, r, log, http.StatusBadRequest, crm.Errorf(crm.EINVALID, "request body is not valid JSON"))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
-	})
+// Limits that keep a single request cheap. The complexity limit is in the
+// units of resolvers.Complexity: a page of 100 customers with their
+// profile, grade and latest interaction fits; the same page with each
+// customer's contacts or interactions (a DynamoDB call per customer) does not.
+const (
+	complexityLimit = 5000
+	parserTokens    = 15000
+	queryCacheSize  = 1000
+	// maxErrors bounds the errors of one response: an invalid document can
+	// break a rule thousands of times, and each would be an entry.
+	maxErrors = 20
+)
+
+// useLimits installs the per-request bounds on the GraphQL handler, in the
+// order they run: persisted-query lookup, the token limit and shape limits
+// (before validation), introspection, complexity, and last the registration
+// of a persisted query that passed them all. The body size, batch and
+// parameter checks run before gqlgen, in checkRequest.
+func useLimits(gql *handler.Server, introspection bool) {
+	docs := smallQueries[*ast.QueryDocument]{lru.New[*ast.QueryDocument](queryCacheSize)}
+	gql.SetQueryCache(docs)
+	gql.SetParserTokenLimit(parserTokens)
+	lookup, register := newPersistedQueries()
+	gql.Use(lookup)
+	gql.Use(shapeLimit{validated: docs})
+	if introspection {
+		gql.Use(extension.Introspection{})
+	} else {
+		gql.Use(noIntrospection{})
+		gql.SetDisableSuggestion(true)
+	}
+	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	gql.Use(queriesOnlyOverGET{})
+	gql.Use(register)
+	gql.AroundResponses(capErrors)
+}
+
+// capErrors keeps the first maxErrors errors of a response and says how
+// many it left out.
+func capErrors(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || len(resp.Errors) <= maxErrors {
+		return resp
+	}
+	more := len(resp.Errors) - maxErrors
+	note := &gqlerror.Error{
+		Message:    fmt.Sprintf("%d more errors not shown (a response lists at most %d)", more, maxErrors),
+		Extensions: resp.Errors[0].Extensions,
+	}
+	resp.Errors = append(resp.Errors[:maxErrors:maxErrors], note)
+	return resp
 }
 
 // noIntrospection refuses operations that ask for __schema or __type when

@@ -13,8 +13,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -43,19 +41,13 @@ type Options struct {
 	MaxBodyBytes int64
 }
 
-// Limits that keep a single request cheap. The complexity limit is in the
-// units of resolvers.Complexity: a page of 100 customers with their
-// profile, grade and latest interaction fits; the same page with each
-// customer's contacts or interactions (a DynamoDB call per customer) does not.
 const (
-	defaultTimeout  = 10 * time.Second
-	defaultMaxBody  = 1 << 20
-	complexityLimit = 5000
-	parserTokens    = 15000
-	queryCacheSize  = 1000
+	defaultTimeout = 10 * time.Second
+	defaultMaxBody = 1 << 20
 )
 
-// New returns the HTTP handler serving /graphql, /healthz and, if enabled, /.
+// New returns the HTTP handler serving /graphql, PartnerPath (the same API
+// for partner portals), /healthz and, if enabled, /.
 func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) http.Handler {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = defaultTimeout
@@ -69,27 +61,17 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	}))
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
-	gql.SetParserTokenLimit(parserTokens)
-	// The shape check is bounded by its limits; it runs before the
-	// complexity count, which would expand every fragment.
-	gql.Use(shapeLimit{})
-	gql.Use(extension.FixedComplexityLimit(complexityLimit))
-	if opts.Introspection {
-		gql.Use(extension.Introspection{})
-	} else {
-		gql.Use(noIntrospection{})
-		gql.SetDisableSuggestion(true)
-	}
+	useLimits(gql, opts.Introspection)
 	gql.AroundRootFields(auditScope)
 	gql.SetErrorPresenter(presentError(log))
 	gql.SetRecoverFunc(recoverPanic(log))
 
 	api := withRequestID(log, withTimeout(opts.RequestTimeout,
-		authenticate(auth, log, readBody(opts.MaxBodyBytes, log, resolvers.WithLoaders(svc, gql)))))
+		authenticate(auth, log, checkRequest(opts.MaxBodyBytes, log, resolvers.WithLoaders(svc, gql)))))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
+	mux.Handle(PartnerPath, api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -170,9 +152,12 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// timeoutKey holds the request's time limit, which error messages name.
+type timeoutKey struct{}
+
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), timeoutKey{}, d), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -1,8 +1,9 @@
 // Command api is the Rapport GraphQL API as an AWS Lambda function behind an
 // API Gateway HTTP API (payload format 2.0). It serves the same http.Handler
 // as cmd/local; behind API Gateway the caller's identity comes from the JWT
-// authorizer's verified claims, and a bearer token is verified here only when
-// an event carries none (a direct invocation). Built by `make
+// authorizer's verified claims (/graphql) or the partner-key authorizer's
+// context (/partner/graphql), and a bearer token or API key is verified here
+// only when an event carries neither (a direct invocation). Built by `make
 // build-ApiFunction` (infra/lambda.mk) as the function's bootstrap.
 package main
 
@@ -54,7 +55,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	h := server.New(svc, lambdahttp.AuthorizerFirst(verifier), log, server.Options{
+	// Behind API Gateway the authorizers have checked the token or key;
+	// direct invocations are checked here, keys by the same domain function.
+	auth := lambdahttp.AuthorizerFirst(server.WithAPIKeys(svc.VerifyAPIKey, verifier))
+	h := server.New(svc, auth, log, server.Options{
 		GraphiQL:       cfg.GraphiQL,
 		Introspection:  cfg.Introspection,
 		RequestTimeout: cfg.RequestTimeout,

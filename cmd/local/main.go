@@ -83,7 +83,9 @@ func run() error {
 		defer proc.Stop()
 		endpoint = proc.Endpoint()
 	}
-	db, err := ddblocal.NewClient(ctx, endpoint)
+	// The deployed functions' retry policy, so that local runs and the
+	// load test see the same behaviour under faults.
+	db, err := ddblocal.NewClient(ctx, endpoint, dynamo.Retries)
 	if err != nil {
 		return err
 	}
@@ -93,6 +95,9 @@ func run() error {
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
 	cfg.Service(svc)
 	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded")); err != nil {
+		return err
+	}
+	if err := seedPartnerOnce(ctx, svc, filepath.Join(localDir, "demo-partner-key")); err != nil {
 		return err
 	}
 
@@ -111,14 +116,14 @@ func run() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", issuer.Handler()))
-	mux.Handle("/", server.New(svc, verifier, log, server.Options{
+	mux.Handle("/", server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, verifier), log, server.Options{
 		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
 	}))
 	go runJobs(ctx, svc, log, cfg.JobInterval)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  health    http://localhost:%s/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port)
+	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  partners  http://localhost:%s/partner/graphql   (header X-Api-Key: $(make -s partner-key))\n  health    http://localhost:%s/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port, port)
 	select {
 	case err := <-errc:
 		return err
@@ -198,6 +203,22 @@ func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker st
 	}
 	log.Info("demo data seeded", "customers", 200, "took", time.Since(start).Round(time.Millisecond))
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600)
+}
+
+// seedPartnerOnce creates the demo partner organization and its API key
+// once, and keeps the key in path for `make partner-key`: the table holds
+// only its hash. It runs apart from seedOnce so that local data seeded
+// before partners existed gets a demo partner too.
+func seedPartnerOnce(ctx context.Context, svc *crm.Service, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, "Seeding the demo partner organization and its API key (once)…")
+	key, err := demo.SeedPartner(ctx, svc)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(key+"\n"), 0o600)
 }
 
 // cursorSecret returns the local cursor-signing secret, made once.

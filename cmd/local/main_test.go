@@ -102,6 +102,28 @@ func TestMakeRunServesDemoData(t *testing.T) {
 			t.Errorf("demo data has no customer for %s", k)
 		}
 	}
+	// The demo partner's key, kept for `make partner-key`, reads the shared
+	// customers only, masked.
+	key, err := os.ReadFile(filepath.Join(dir, "local", "demo-partner-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partner struct {
+		Data struct {
+			Me        struct{ Roles []string }
+			Customers struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ Phones []string } }
+			}
+		}
+		Errors []any
+	}
+	partnerQuery(t, base, strings.TrimSpace(string(key)), `{ me { roles } customers(first: 5) { totalCount edges { node { phones } } } }`, &partner)
+	if n := partner.Data.Customers.TotalCount; n < 10 || n >= out.Data.All.TotalCount || len(partner.Data.Customers.Edges) == 0 ||
+		!strings.Contains(partner.Data.Customers.Edges[0].Node.Phones[0], "******") {
+		t.Errorf("demo partner sees %+v (errors %v)", partner.Data, partner.Errors)
+	}
+
 	page, err := http.Get(base + "/")
 	if err != nil || page.StatusCode != http.StatusOK {
 		t.Fatalf("GraphiQL: %v %v", err, page)
@@ -123,10 +145,21 @@ func TestMakeRunServesDemoData(t *testing.T) {
 
 func query(t *testing.T, base, token, q string, out any) {
 	t.Helper()
+	post(t, base+"/graphql", "Authorization", "Bearer "+token, q, out)
+}
+
+func partnerQuery(t *testing.T, base, key, q string, out any) {
+	t.Helper()
+	post(t, base+"/partner/graphql", "X-Api-Key", key, q, out)
+}
+
+// post sends a GraphQL query with one credential header.
+func post(t *testing.T, url, header, value, q string, out any) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]string{"query": q})
-	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set(header, value)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

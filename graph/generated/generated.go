@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Customer() CustomerResolver
 	Interaction() InteractionResolver
 	Mutation() MutationResolver
+	PartnerOrganization() PartnerOrganizationResolver
 	Query() QueryResolver
 }
 
@@ -75,6 +76,29 @@ type ComplexityRoot struct {
 		CustomersAtRisk   func(childComplexity int, reason model.RiskReason, scope *model.AnalyticsScopeInput, quietDays *int, minScoreDrop *float64, first *int, after *string) int
 		FollowUpsDue      func(childComplexity int, scope *model.AnalyticsScopeInput, dueBefore *time.Time, first *int, after *string) int
 		GradeDistribution func(childComplexity int, team *string) int
+	}
+
+	ApiKey struct {
+		CreatedAt  func(childComplexity int) int
+		CreatedBy  func(childComplexity int) int
+		Hint       func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		PartnerID  func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		RevokedBy  func(childComplexity int) int
+	}
+
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Attribute struct {
@@ -244,6 +268,7 @@ type ComplexityRoot struct {
 		OpenCaseCount      func(childComplexity int) int
 		OpenCases          func(childComplexity int) int
 		OwnerID            func(childComplexity int) int
+		Partners           func(childComplexity int) int
 		Phones             func(childComplexity int) int
 		RecentEvaluations  func(childComplexity int) int
 		Region             func(childComplexity int) int
@@ -488,34 +513,45 @@ type ComplexityRoot struct {
 		Total     func(childComplexity int) int
 	}
 
+	IssuedApiKey struct {
+		APIKey func(childComplexity int) int
+		Key    func(childComplexity int) int
+	}
+
 	Metric struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
 	}
 
 	Mutation struct {
-		AddContact            func(childComplexity int, customerID string, input model.ContactInput) int
-		ArchiveCustomer       func(childComplexity int, id string, expectedVersion int) int
-		AssignCustomer        func(childComplexity int, customerID string, ownerID string) int
-		ChangeStage           func(childComplexity int, input model.ChangeStageInput) int
-		ClaimCustomer         func(childComplexity int, customerID string) int
-		CreateCustomer        func(childComplexity int, input model.CreateCustomerInput) int
-		CreateTemplate        func(childComplexity int, input model.TemplateInput) int
-		CreateTemplateVersion func(childComplexity int, templateID string, expectedLatestVersion int, input model.TemplateInput) int
-		HandOverPortfolio     func(childComplexity int, fromUserID string, toUserID string) int
-		LogInteraction        func(childComplexity int, input model.LogInteractionInput) int
-		MoveCase              func(childComplexity int, input model.MoveCaseInput) int
-		Noop                  func(childComplexity int) int
-		RegradeCustomer       func(childComplexity int, customerID string, force *bool) int
-		ReleaseCustomer       func(childComplexity int, customerID string) int
-		RemoveContact         func(childComplexity int, customerID string, contactID string, expectedVersion int) int
-		RestoreCustomer       func(childComplexity int, id string, expectedVersion int) int
-		SetGrade              func(childComplexity int, input model.SetGradeInput) int
-		SubmitEvaluation      func(childComplexity int, input model.SubmitEvaluationInput) int
-		UpdateContact         func(childComplexity int, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) int
-		UpdateCustomer        func(childComplexity int, id string, expectedVersion int, input model.UpdateCustomerInput) int
-		UpdateGradingPolicy   func(childComplexity int, input model.GradingPolicyInput, expectedVersion int) int
-		UpdateInteraction     func(childComplexity int, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) int
+		AddContact                func(childComplexity int, customerID string, input model.ContactInput) int
+		ArchiveCustomer           func(childComplexity int, id string, expectedVersion int) int
+		AssignCustomer            func(childComplexity int, customerID string, ownerID string) int
+		ChangeStage               func(childComplexity int, input model.ChangeStageInput) int
+		ClaimCustomer             func(childComplexity int, customerID string) int
+		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
+		CreatePartnerOrganization func(childComplexity int, input model.CreatePartnerOrganizationInput) int
+		CreateTemplate            func(childComplexity int, input model.TemplateInput) int
+		CreateTemplateVersion     func(childComplexity int, templateID string, expectedLatestVersion int, input model.TemplateInput) int
+		HandOverPortfolio         func(childComplexity int, fromUserID string, toUserID string) int
+		IssueAPIKey               func(childComplexity int, partnerID string, name string) int
+		LogInteraction            func(childComplexity int, input model.LogInteractionInput) int
+		MoveCase                  func(childComplexity int, input model.MoveCaseInput) int
+		Noop                      func(childComplexity int) int
+		RegradeCustomer           func(childComplexity int, customerID string, force *bool) int
+		ReleaseCustomer           func(childComplexity int, customerID string) int
+		RemoveContact             func(childComplexity int, customerID string, contactID string, expectedVersion int) int
+		RestoreCustomer           func(childComplexity int, id string, expectedVersion int) int
+		RevokeAPIKey              func(childComplexity int, id string) int
+		SetGrade                  func(childComplexity int, input model.SetGradeInput) int
+		ShareCustomer             func(childComplexity int, customerID string, partnerID string) int
+		SubmitEvaluation          func(childComplexity int, input model.SubmitEvaluationInput) int
+		UnshareCustomer           func(childComplexity int, customerID string, partnerID string) int
+		UpdateContact             func(childComplexity int, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) int
+		UpdateCustomer            func(childComplexity int, id string, expectedVersion int, input model.UpdateCustomerInput) int
+		UpdateGradingPolicy       func(childComplexity int, input model.GradingPolicyInput, expectedVersion int) int
+		UpdateInteraction         func(childComplexity int, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) int
+		UpdatePartnerOrganization func(childComplexity int, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) int
 	}
 
 	OwnerCount struct {
@@ -530,19 +566,51 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PartnerOrganization struct {
+		APIKeys   func(childComplexity int, first *int, after *string) int
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Masked    func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Status    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		UpdatedBy func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	PartnerOrganizationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PartnerOrganizationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PartnerShare struct {
+		PartnerID func(childComplexity int) int
+		SharedAt  func(childComplexity int) int
+		SharedBy  func(childComplexity int) int
+	}
+
 	Query struct {
-		Analytics           func(childComplexity int) int
-		AuditLog            func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
-		Customer            func(childComplexity int, id string) int
-		Customer360         func(childComplexity int, id string, recentInteractions *int) int
-		Customers           func(childComplexity int, filter *model.CustomerFilter, first *int, after *string) int
-		DuplicateCandidates func(childComplexity int, name string, excludeID *string, first *int) int
-		GradeLevels         func(childComplexity int) int
-		GradingPolicy       func(childComplexity int) int
-		Interactions        func(childComplexity int, customerID string, from *time.Time, to *time.Time, first *int, after *string) int
-		Me                  func(childComplexity int) int
-		Template            func(childComplexity int, id string, version *int) int
-		Templates           func(childComplexity int, first *int, after *string) int
+		Analytics            func(childComplexity int) int
+		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
+		Customer             func(childComplexity int, id string) int
+		Customer360          func(childComplexity int, id string, recentInteractions *int) int
+		Customers            func(childComplexity int, filter *model.CustomerFilter, first *int, after *string) int
+		DuplicateCandidates  func(childComplexity int, name string, excludeID *string, first *int) int
+		GradeLevels          func(childComplexity int) int
+		GradingPolicy        func(childComplexity int) int
+		Interactions         func(childComplexity int, customerID string, from *time.Time, to *time.Time, first *int, after *string) int
+		Me                   func(childComplexity int) int
+		PartnerOrganization  func(childComplexity int, id string) int
+		PartnerOrganizations func(childComplexity int, first *int, after *string) int
+		Template             func(childComplexity int, id string, version *int) int
+		Templates            func(childComplexity int, first *int, after *string) int
 	}
 
 	RuleCondition struct {
@@ -618,11 +686,12 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Email func(childComplexity int) int
-		ID    func(childComplexity int) int
-		Name  func(childComplexity int) int
-		Roles func(childComplexity int) int
-		Teams func(childComplexity int) int
+		Email     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		PartnerID func(childComplexity int) int
+		Roles     func(childComplexity int) int
+		Teams     func(childComplexity int) int
 	}
 }
 
@@ -674,11 +743,20 @@ type MutationResolver interface {
 	SetGrade(ctx context.Context, input model.SetGradeInput) (*model.Customer, error)
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
+	CreatePartnerOrganization(ctx context.Context, input model.CreatePartnerOrganizationInput) (*model.PartnerOrganization, error)
+	UpdatePartnerOrganization(ctx context.Context, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) (*model.PartnerOrganization, error)
+	IssueAPIKey(ctx context.Context, partnerID string, name string) (*model.IssuedAPIKey, error)
+	RevokeAPIKey(ctx context.Context, id string) (*model.APIKey, error)
+	ShareCustomer(ctx context.Context, customerID string, partnerID string) (*model.Customer, error)
+	UnshareCustomer(ctx context.Context, customerID string, partnerID string) (*model.Customer, error)
 	ClaimCustomer(ctx context.Context, customerID string) (*model.Customer, error)
 	ReleaseCustomer(ctx context.Context, customerID string) (*model.Customer, error)
 	AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error)
 	HandOverPortfolio(ctx context.Context, fromUserID string, toUserID string) (*model.Handover, error)
 	ChangeStage(ctx context.Context, input model.ChangeStageInput) (*model.Customer, error)
+}
+type PartnerOrganizationResolver interface {
+	APIKeys(ctx context.Context, obj *model.PartnerOrganization, first *int, after *string) (*model.APIKeyConnection, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Viewer, error)
@@ -693,6 +771,8 @@ type QueryResolver interface {
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
 	GradingPolicy(ctx context.Context) (*model.GradingPolicy, error)
 	Interactions(ctx context.Context, customerID string, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
+	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
+	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -863,6 +943,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analytics.GradeDistribution(childComplexity, args["team"].(*string)), true
+
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.hint":
+		if e.ComplexityRoot.ApiKey.Hint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Hint(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.partnerId":
+		if e.ComplexityRoot.ApiKey.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.PartnerID(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.revokedBy":
+		if e.ComplexityRoot.ApiKey.RevokedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedBy(childComplexity), true
+
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
 
 	case "Attribute.key":
 		if e.ComplexityRoot.Attribute.Key == nil {
@@ -1630,6 +1797,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.OwnerID(childComplexity), true
+	case "Customer.partners":
+		if e.ComplexityRoot.Customer.Partners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Partners(childComplexity), true
 	case "Customer.phones":
 		if e.ComplexityRoot.Customer.Phones == nil {
 			break
@@ -2595,6 +2768,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InteractionFigures.Total(childComplexity), true
 
+	case "IssuedApiKey.apiKey":
+		if e.ComplexityRoot.IssuedApiKey.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedApiKey.APIKey(childComplexity), true
+	case "IssuedApiKey.key":
+		if e.ComplexityRoot.IssuedApiKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedApiKey.Key(childComplexity), true
+
 	case "Metric.name":
 		if e.ComplexityRoot.Metric.Name == nil {
 			break
@@ -2674,6 +2860,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.createPartnerOrganization":
+		if e.ComplexityRoot.Mutation.CreatePartnerOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPartnerOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePartnerOrganization(childComplexity, args["input"].(model.CreatePartnerOrganizationInput)), true
 	case "Mutation.createTemplate":
 		if e.ComplexityRoot.Mutation.CreateTemplate == nil {
 			break
@@ -2707,6 +2904,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandOverPortfolio(childComplexity, args["fromUserId"].(string), args["toUserId"].(string)), true
+	case "Mutation.issueApiKey":
+		if e.ComplexityRoot.Mutation.IssueAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueAPIKey(childComplexity, args["partnerId"].(string), args["name"].(string)), true
 	case "Mutation.logInteraction":
 		if e.ComplexityRoot.Mutation.LogInteraction == nil {
 			break
@@ -2779,6 +2987,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreCustomer(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
 	case "Mutation.setGrade":
 		if e.ComplexityRoot.Mutation.SetGrade == nil {
 			break
@@ -2790,6 +3009,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetGrade(childComplexity, args["input"].(model.SetGradeInput)), true
+	case "Mutation.shareCustomer":
+		if e.ComplexityRoot.Mutation.ShareCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shareCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShareCustomer(childComplexity, args["customerId"].(string), args["partnerId"].(string)), true
 	case "Mutation.submitEvaluation":
 		if e.ComplexityRoot.Mutation.SubmitEvaluation == nil {
 			break
@@ -2801,6 +3031,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitEvaluation(childComplexity, args["input"].(model.SubmitEvaluationInput)), true
+	case "Mutation.unshareCustomer":
+		if e.ComplexityRoot.Mutation.UnshareCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unshareCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnshareCustomer(childComplexity, args["customerId"].(string), args["partnerId"].(string)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -2845,6 +3086,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateInteraction(childComplexity, args["customerId"].(string), args["id"].(string), args["expectedVersion"].(int), args["input"].(model.UpdateInteractionInput)), true
+	case "Mutation.updatePartnerOrganization":
+		if e.ComplexityRoot.Mutation.UpdatePartnerOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePartnerOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePartnerOrganization(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.UpdatePartnerOrganizationInput)), true
 
 	case "OwnerCount.count":
 		if e.ComplexityRoot.OwnerCount.Count == nil {
@@ -2883,6 +3135,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PartnerOrganization.apiKeys":
+		if e.ComplexityRoot.PartnerOrganization.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_PartnerOrganization_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "PartnerOrganization.createdAt":
+		if e.ComplexityRoot.PartnerOrganization.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.CreatedAt(childComplexity), true
+	case "PartnerOrganization.createdBy":
+		if e.ComplexityRoot.PartnerOrganization.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.CreatedBy(childComplexity), true
+	case "PartnerOrganization.id":
+		if e.ComplexityRoot.PartnerOrganization.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.ID(childComplexity), true
+	case "PartnerOrganization.masked":
+		if e.ComplexityRoot.PartnerOrganization.Masked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.Masked(childComplexity), true
+	case "PartnerOrganization.name":
+		if e.ComplexityRoot.PartnerOrganization.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.Name(childComplexity), true
+	case "PartnerOrganization.status":
+		if e.ComplexityRoot.PartnerOrganization.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.Status(childComplexity), true
+	case "PartnerOrganization.updatedAt":
+		if e.ComplexityRoot.PartnerOrganization.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.UpdatedAt(childComplexity), true
+	case "PartnerOrganization.updatedBy":
+		if e.ComplexityRoot.PartnerOrganization.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.UpdatedBy(childComplexity), true
+	case "PartnerOrganization.version":
+		if e.ComplexityRoot.PartnerOrganization.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.Version(childComplexity), true
+
+	case "PartnerOrganizationConnection.edges":
+		if e.ComplexityRoot.PartnerOrganizationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganizationConnection.Edges(childComplexity), true
+	case "PartnerOrganizationConnection.pageInfo":
+		if e.ComplexityRoot.PartnerOrganizationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganizationConnection.PageInfo(childComplexity), true
+	case "PartnerOrganizationConnection.totalCount":
+		if e.ComplexityRoot.PartnerOrganizationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganizationConnection.TotalCount(childComplexity), true
+
+	case "PartnerOrganizationEdge.cursor":
+		if e.ComplexityRoot.PartnerOrganizationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganizationEdge.Cursor(childComplexity), true
+	case "PartnerOrganizationEdge.node":
+		if e.ComplexityRoot.PartnerOrganizationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganizationEdge.Node(childComplexity), true
+
+	case "PartnerShare.partnerId":
+		if e.ComplexityRoot.PartnerShare.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerShare.PartnerID(childComplexity), true
+	case "PartnerShare.sharedAt":
+		if e.ComplexityRoot.PartnerShare.SharedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerShare.SharedAt(childComplexity), true
+	case "PartnerShare.sharedBy":
+		if e.ComplexityRoot.PartnerShare.SharedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerShare.SharedBy(childComplexity), true
 
 	case "Query.analytics":
 		if e.ComplexityRoot.Query.Analytics == nil {
@@ -2975,6 +3344,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.partnerOrganization":
+		if e.ComplexityRoot.Query.PartnerOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Query_partnerOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PartnerOrganization(childComplexity, args["id"].(string)), true
+	case "Query.partnerOrganizations":
+		if e.ComplexityRoot.Query.PartnerOrganizations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_partnerOrganizations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PartnerOrganizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.template":
 		if e.ComplexityRoot.Query.Template == nil {
 			break
@@ -3278,6 +3669,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Name(childComplexity), true
+	case "Viewer.partnerId":
+		if e.ComplexityRoot.Viewer.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.PartnerID(childComplexity), true
 	case "Viewer.roles":
 		if e.ComplexityRoot.Viewer.Roles == nil {
 			break
@@ -3307,6 +3704,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChangeStageInput", ec.unmarshalInputChangeStageInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
+			graphql.NewInputUnmarshaler("CreatePartnerOrganizationInput", ec.unmarshalInputCreatePartnerOrganizationInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
 			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
@@ -3324,6 +3722,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateInteractionInput", ec.unmarshalInputUpdateInteractionInput),
+			graphql.NewInputUnmarshaler("UpdatePartnerOrganizationInput", ec.unmarshalInputUpdatePartnerOrganizationInput),
 			graphql.NewInputUnmarshaler("ValueFormulaInput", ec.unmarshalInputValueFormulaInput),
 		)
 	}
@@ -5389,6 +5788,262 @@ extend type Mutation {
   ): Interaction!
 }
 `, BuiltIn: false},
+	{Name: "../partner.graphqls", Input: `"""
+Personal data a partner organization's masking policy can hide. Masking is applied
+to everything a partner principal reads, on every query; staff never see masked
+values.
+"""
+enum MaskedField {
+  "The customer's phones, e.g. +86******5678 (country code and last four digits kept)."
+  PHONES
+  "The customer's email addresses, e.g. l***@example.com (first character and domain kept)."
+  EMAILS
+  "Address lines and postal codes; label, city, region and country stay."
+  ADDRESSES
+  "Contact persons' phones, masked like PHONES."
+  CONTACT_PHONES
+  "Contact persons' email addresses, masked like EMAILS."
+  CONTACT_EMAILS
+  "Values of the free-form archive entries (their keys stay)."
+  ATTRIBUTES
+  """
+  What staff wrote about the customer: interaction content, outcome and attachment
+  links, case handling plans and step notes, evaluation comments. Subjects stay.
+  """
+  INTERACTION_CONTENT
+}
+
+"Whether a partner organization's API keys work."
+enum PartnerStatus {
+  "Its keys work."
+  ACTIVE
+  "Every key of the organization is refused; shares are kept."
+  SUSPENDED
+}
+
+"""
+An external partner organization (agency, reseller, outsourced service desk). Its
+API keys sign in PARTNER principals that read only the customers shared with it,
+masked by its policy, and write nothing.
+"""
+type PartnerOrganization {
+  "Organization id (ULID); customers' partners name it."
+  id: ID!
+  "Name."
+  name: String!
+  "Whether its keys work."
+  status: PartnerStatus!
+  "The masking policy: the fields its principals see masked."
+  masked: [MaskedField!]!
+  "Increases with every change; pass it as expectedVersion."
+  version: Int!
+  "When it was created."
+  createdAt: DateTime!
+  "Who created it."
+  createdBy: String!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who last changed it."
+  updatedBy: String!
+  "Its API keys, newest first, revoked ones included. ADMIN and AUDITOR."
+  apiKeys(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): ApiKeyConnection!
+}
+
+"A page of partner organizations."
+type PartnerOrganizationConnection {
+  "The organizations of this page."
+  edges: [PartnerOrganizationEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: organizations are not counted."
+  totalCount: Int
+}
+
+"A partner organization in a page."
+type PartnerOrganizationEdge {
+  "Resume the list after this organization."
+  cursor: String!
+  "The organization."
+  node: PartnerOrganization!
+}
+
+"""
+An API key's metadata. The key itself is shown once, by issueApiKey, and stored
+only as its SHA-256 hash.
+"""
+type ApiKey {
+  "Key id: the first 96 bits of the key's SHA-256, in hex."
+  id: ID!
+  "The organization the key signs in as."
+  partnerId: ID!
+  "What the key is for."
+  name: String!
+  "The key's prefix and last four characters, e.g. rpk_…x9Qa, to tell keys apart."
+  hint: String!
+  "Who issued it."
+  createdBy: String!
+  "When it was issued."
+  createdAt: DateTime!
+  "When it was last used, to the minute; null if never."
+  lastUsedAt: DateTime
+  "When it was revoked; null while it works."
+  revokedAt: DateTime
+  "Who revoked it."
+  revokedBy: String
+}
+
+"A page of API keys."
+type ApiKeyConnection {
+  "The keys of this page."
+  edges: [ApiKeyEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: keys are not counted."
+  totalCount: Int
+}
+
+"An API key in a page."
+type ApiKeyEdge {
+  "Resume the list after this key."
+  cursor: String!
+  "The key."
+  node: ApiKey!
+}
+
+"A newly issued API key."
+type IssuedApiKey {
+  """
+  The key itself, to hand to the partner over a secure channel and send as the
+  X-Api-Key header to POST /partner/graphql. It is not stored and is never shown
+  again.
+  """
+  key: String!
+  "The key's metadata."
+  apiKey: ApiKey!
+}
+
+"That a customer is shared with a partner organization."
+type PartnerShare {
+  "The partner organization."
+  partnerId: ID!
+  "Who shared it."
+  sharedBy: String!
+  "When it was shared."
+  sharedAt: DateTime!
+}
+
+"A new partner organization."
+input CreatePartnerOrganizationInput {
+  "Name: 1–200 characters."
+  name: String!
+  "The masking policy; omitted masks every field, an empty list masks nothing."
+  masked: [MaskedField!]
+}
+
+"Changes to a partner organization. Omitted fields are unchanged."
+input UpdatePartnerOrganizationInput {
+  "Name."
+  name: String
+  "SUSPENDED refuses every key of the organization; ACTIVE lets them work again."
+  status: PartnerStatus
+  "Replaces the masking policy; an empty list masks nothing."
+  masked: [MaskedField!]
+}
+
+extend type Customer {
+  """
+  The partner organizations the customer is shared with. A partner principal sees
+  only its own organization here.
+  """
+  partners: [PartnerShare!]!
+}
+
+extend type Viewer {
+  "For a PARTNER principal, its partner organization; null for staff."
+  partnerId: ID
+}
+
+extend type Query {
+  "Partner organizations, newest first. ADMIN, MANAGER and AUDITOR."
+  partnerOrganizations(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): PartnerOrganizationConnection!
+  """
+  A partner organization; null when it does not exist. ADMIN, MANAGER and AUDITOR
+  read any; a PARTNER principal reads its own.
+  """
+  partnerOrganization(
+    "The organization id."
+    id: ID!
+  ): PartnerOrganization
+}
+
+extend type Mutation {
+  "Creates a partner organization, ACTIVE. ADMIN only."
+  createPartnerOrganization(
+    "The organization."
+    input: CreatePartnerOrganizationInput!
+  ): PartnerOrganization!
+  """
+  Renames, suspends or reactivates a partner organization, or changes its masking
+  policy. CONFLICT when expectedVersion is stale. In the AWS stack, keys already
+  authorized keep the old status and policy until the authorizer's cached answer
+  expires (60 seconds, docs/partners.md). ADMIN only.
+  """
+  updatePartnerOrganization(
+    "The organization id."
+    id: ID!
+    "The version the change is based on."
+    expectedVersion: Int!
+    "The changes."
+    input: UpdatePartnerOrganizationInput!
+  ): PartnerOrganization!
+  """
+  Issues an API key for an ACTIVE partner organization. The result holds the key
+  itself, this once. ADMIN only.
+  """
+  issueApiKey(
+    "The organization."
+    partnerId: ID!
+    "What the key is for, e.g. portal production: 1–100 characters."
+    name: String!
+  ): IssuedApiKey!
+  """
+  Revokes an API key: refused from now on locally, and in the AWS stack once the
+  authorizer's cached answer expires (60 seconds, docs/partners.md). Revoking a
+  revoked key changes nothing. ADMIN only.
+  """
+  revokeApiKey(
+    "The key id."
+    id: ID!
+  ): ApiKey!
+  """
+  Shares a customer with a partner organization (sharing again changes nothing).
+  ADMIN or the team's MANAGER; the customer must be active.
+  """
+  shareCustomer(
+    "The customer id."
+    customerId: ID!
+    "The partner organization id."
+    partnerId: ID!
+  ): Customer!
+  "Withdraws a partner organization's access to a customer. ADMIN or the team's MANAGER."
+  unshareCustomer(
+    "The customer id."
+    customerId: ID!
+    "The partner organization id."
+    partnerId: ID!
+  ): Customer!
+}
+`, BuiltIn: false},
 	{Name: "../pool.graphqls", Input: `"""
 A salesperson's time-limited hold on a customer taken from the public pool
 (SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
@@ -5518,6 +6173,12 @@ enum Role {
   SERVICE
   "Reads everything, writes nothing."
   AUDITOR
+  """
+  An external partner organization's principal, signed in with an API key (never a
+  token): reads only the customers shared with its organization, masked by its
+  policy; writes nothing.
+  """
+  PARTNER
 }
 
 "The signed-in caller."
@@ -5681,6 +6342,52 @@ func (ec *executionContext) childFields_Analytics(ctx context.Context, field gra
 		return ec.fieldContext_Analytics_followUpsDue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "partnerId":
+		return ec.fieldContext_ApiKey_partnerId(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "hint":
+		return ec.fieldContext_ApiKey_hint(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	case "revokedBy":
+		return ec.fieldContext_ApiKey_revokedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Attribute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6053,6 +6760,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastTransactionAt(ctx, field)
 	case "gradeAt":
 		return ec.fieldContext_Customer_gradeAt(ctx, field)
+	case "partners":
+		return ec.fieldContext_Customer_partners(ctx, field)
 	case "claim":
 		return ec.fieldContext_Customer_claim(ctx, field)
 	case "lastHolder":
@@ -6505,6 +7214,16 @@ func (ec *executionContext) childFields_InteractionFigures(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type InteractionFigures", field.Name)
 }
 
+func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_IssuedApiKey_key(ctx, field)
+	case "apiKey":
+		return ec.fieldContext_IssuedApiKey_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssuedApiKey", field.Name)
+}
+
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -6537,6 +7256,66 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerOrganization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PartnerOrganization_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PartnerOrganization_name(ctx, field)
+	case "status":
+		return ec.fieldContext_PartnerOrganization_status(ctx, field)
+	case "masked":
+		return ec.fieldContext_PartnerOrganization_masked(ctx, field)
+	case "version":
+		return ec.fieldContext_PartnerOrganization_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PartnerOrganization_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_PartnerOrganization_createdBy(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PartnerOrganization_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_PartnerOrganization_updatedBy(ctx, field)
+	case "apiKeys":
+		return ec.fieldContext_PartnerOrganization_apiKeys(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerOrganization", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerOrganizationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PartnerOrganizationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PartnerOrganizationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PartnerOrganizationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerOrganizationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerOrganizationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PartnerOrganizationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PartnerOrganizationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerOrganizationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerShare(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnerId":
+		return ec.fieldContext_PartnerShare_partnerId(ctx, field)
+	case "sharedBy":
+		return ec.fieldContext_PartnerShare_sharedBy(ctx, field)
+	case "sharedAt":
+		return ec.fieldContext_PartnerShare_sharedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerShare", field.Name)
 }
 
 func (ec *executionContext) childFields_RuleCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6695,6 +7474,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_roles(ctx, field)
 	case "teams":
 		return ec.fieldContext_Viewer_teams(ctx, field)
+	case "partnerId":
+		return ec.fieldContext_Viewer_partnerId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -7191,6 +7972,20 @@ func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createPartnerOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreatePartnerOrganizationInput, error) {
+			return ec.unmarshalNCreatePartnerOrganizationInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreatePartnerOrganizationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createTemplateVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7254,6 +8049,28 @@ func (ec *executionContext) field_Mutation_handOverPortfolio_args(ctx context.Co
 		return nil, err
 	}
 	args["toUserId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_issueApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "partnerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["partnerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
 	return args, nil
 }
 
@@ -7373,6 +8190,20 @@ func (ec *executionContext) field_Mutation_restoreCustomer_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setGrade_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7387,6 +8218,28 @@ func (ec *executionContext) field_Mutation_setGrade_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_shareCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "partnerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["partnerId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_submitEvaluation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7398,6 +8251,28 @@ func (ec *executionContext) field_Mutation_submitEvaluation_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unshareCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "partnerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["partnerId"] = arg1
 	return args, nil
 }
 
@@ -7526,6 +8401,58 @@ func (ec *executionContext) field_Mutation_updateInteraction_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePartnerOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePartnerOrganizationInput, error) {
+			return ec.unmarshalNUpdatePartnerOrganizationInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdatePartnerOrganizationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_PartnerOrganization_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7712,6 +8639,42 @@ func (ec *executionContext) field_Query_interactions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_partnerOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_partnerOrganizations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -8459,6 +9422,355 @@ func (ec *executionContext) fieldContext_Analytics_followUpsDue(ctx context.Cont
 	if fc.Args, err = ec.field_Analytics_followUpsDue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiKey_partnerId(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_partnerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_partnerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_hint(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_hint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_hint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiKey_revokedBy(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_revokedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_revokedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.APIKeyEdge) graphql.Marshaler {
+			return ec.marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11923,6 +13235,38 @@ func (ec *executionContext) fieldContext_Customer_gradeAt(ctx context.Context, f
 	if fc.Args, err = ec.field_Customer_gradeAt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_partners(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_partners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partners, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnerShare) graphql.Marshaler {
+			return ec.marshalNPartnerShare2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShareᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_partners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerShare(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -15405,6 +16749,61 @@ func (ec *executionContext) fieldContext_InteractionFigures_byOwner(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _IssuedApiKey_key(ctx context.Context, field graphql.CollectedField, obj *model.IssuedAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedApiKey_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedApiKey_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuedApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _IssuedApiKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.IssuedAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedApiKey_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedApiKey_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IssuedApiKey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Metric_name(ctx context.Context, field graphql.CollectedField, obj *model.Metric) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16178,6 +17577,270 @@ func (ec *executionContext) fieldContext_Mutation_updateInteraction(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createPartnerOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPartnerOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreatePartnerOrganization(ctx, fc.Args["input"].(model.CreatePartnerOrganizationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {
+			return ec.marshalNPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPartnerOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerOrganization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createPartnerOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePartnerOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePartnerOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePartnerOrganization(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.UpdatePartnerOrganizationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {
+			return ec.marshalNPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePartnerOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerOrganization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePartnerOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueAPIKey(ctx, fc.Args["partnerId"].(string), fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IssuedAPIKey) graphql.Marshaler {
+			return ec.marshalNIssuedApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIssuedAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shareCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shareCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShareCustomer(ctx, fc.Args["customerId"].(string), fc.Args["partnerId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shareCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shareCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unshareCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unshareCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnshareCustomer(ctx, fc.Args["customerId"].(string), fc.Args["partnerId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unshareCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unshareCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_claimCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16534,6 +18197,468 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerOrganization_id(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PartnerOrganization_name(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerOrganization_status(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PartnerStatus) graphql.Marshaler {
+			return ec.marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "PartnerStatus")
+}
+
+func (ec *executionContext) _PartnerOrganization_masked(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_masked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Masked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MaskedField) graphql.Marshaler {
+			return ec.marshalNMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "MaskedField")
+}
+
+func (ec *executionContext) _PartnerOrganization_version(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnerOrganization_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnerOrganization_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerOrganization_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnerOrganization_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerOrganization_apiKeys(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.PartnerOrganization().APIKeys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKeyConnection) graphql.Marshaler {
+			return ec.marshalNApiKeyConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_apiKeys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerOrganization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_PartnerOrganization_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerOrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganizationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganizationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnerOrganizationEdge) graphql.Marshaler {
+			return ec.marshalNPartnerOrganizationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganizationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerOrganizationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerOrganizationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerOrganizationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganizationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganizationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganizationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerOrganizationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerOrganizationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganizationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganizationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganizationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganizationConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _PartnerOrganizationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganizationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganizationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganizationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganizationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerOrganizationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganizationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganizationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {
+			return ec.marshalNPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganizationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerOrganizationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerOrganization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerShare_partnerId(ctx context.Context, field graphql.CollectedField, obj *model.PartnerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerShare_partnerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerShare_partnerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerShare", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PartnerShare_sharedBy(ctx context.Context, field graphql.CollectedField, obj *model.PartnerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerShare_sharedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerShare_sharedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerShare", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnerShare_sharedAt(ctx context.Context, field graphql.CollectedField, obj *model.PartnerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerShare_sharedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerShare_sharedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerShare", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -17010,6 +19135,94 @@ func (ec *executionContext) fieldContext_Query_interactions(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_interactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_partnerOrganizations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_partnerOrganizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PartnerOrganizations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerOrganizationConnection) graphql.Marshaler {
+			return ec.marshalNPartnerOrganizationConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_partnerOrganizations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerOrganizationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_partnerOrganizations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_partnerOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_partnerOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PartnerOrganization(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {
+			return ec.marshalOPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_partnerOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerOrganization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_partnerOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18234,6 +20447,29 @@ func (ec *executionContext) _Viewer_teams(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Viewer_teams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_partnerId(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_partnerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_partnerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "ID")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -19862,6 +22098,55 @@ func UnmarshalCreateCustomerInput(ctx context.Context, raw any) (model.CreateCus
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreatePartnerOrganizationInput(ctx context.Context, obj any) (model.CreatePartnerOrganizationInput, error) {
+	var it model.CreatePartnerOrganizationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "masked"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "masked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("masked"))
+			data, err := ec.unmarshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Masked = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreatePartnerOrganizationInput unmarshals raw into the CreatePartnerOrganizationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreatePartnerOrganizationInput(ctx context.Context, raw any) (model.CreatePartnerOrganizationInput, error) {
+	var out model.CreatePartnerOrganizationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePartnerOrganizationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, obj any) (model.CustomerFilter, error) {
 	var it model.CustomerFilter
 	if obj == nil {
@@ -21280,6 +23565,62 @@ func UnmarshalUpdateInteractionInput(ctx context.Context, raw any) (model.Update
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdatePartnerOrganizationInput(ctx context.Context, obj any) (model.UpdatePartnerOrganizationInput, error) {
+	var it model.UpdatePartnerOrganizationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "status", "masked"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOPartnerStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "masked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("masked"))
+			data, err := ec.unmarshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Masked = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePartnerOrganizationInput unmarshals raw into the UpdatePartnerOrganizationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePartnerOrganizationInput(ctx context.Context, raw any) (model.UpdatePartnerOrganizationInput, error) {
+	var out model.UpdatePartnerOrganizationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePartnerOrganizationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputValueFormulaInput(ctx context.Context, obj any) (model.ValueFormulaInput, error) {
 	var it model.ValueFormulaInput
 	if obj == nil {
@@ -21618,6 +23959,161 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Analytics_followUpsDue(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyImplementors = []string{"ApiKey"}
+
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.APIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKey")
+		case "id":
+			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partnerId":
+			out.Values[i] = ec._ApiKey_partnerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hint":
+			out.Values[i] = ec._ApiKey_hint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._ApiKey_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revokedBy":
+			out.Values[i] = ec._ApiKey_revokedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
+
+func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *model.APIKeyConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyConnection")
+		case "edges":
+			out.Values[i] = ec._ApiKeyConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApiKeyConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiKeyConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
+
+func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *model.APIKeyEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyEdge")
+		case "cursor":
+			out.Values[i] = ec._ApiKeyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ApiKeyEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22771,6 +25267,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_gradeAt(ctx, field, obj)
 				})
+		case "partners":
+			out.Values[i] = ec._Customer_partners(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "claim":
 			out.Values[i] = ec._Customer_claim(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -24291,6 +26792,44 @@ func (ec *executionContext) _InteractionFigures(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var issuedApiKeyImplementors = []string{"IssuedApiKey"}
+
+func (ec *executionContext) _IssuedApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.IssuedAPIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, issuedApiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IssuedApiKey")
+		case "key":
+			out.Values[i] = ec._IssuedApiKey_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiKey":
+			out.Values[i] = ec._IssuedApiKey_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var metricImplementors = []string{"Metric"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *model.Metric) graphql.Marshaler {
@@ -24467,6 +27006,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createPartnerOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPartnerOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePartnerOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePartnerOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issueApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shareCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unshareCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unshareCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "claimCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_claimCustomer(ctx, field)
@@ -24605,6 +27186,210 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var partnerOrganizationImplementors = []string{"PartnerOrganization"}
+
+func (ec *executionContext) _PartnerOrganization(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerOrganization) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerOrganizationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerOrganization")
+		case "id":
+			out.Values[i] = ec._PartnerOrganization_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._PartnerOrganization_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._PartnerOrganization_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "masked":
+			out.Values[i] = ec._PartnerOrganization_masked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._PartnerOrganization_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PartnerOrganization_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._PartnerOrganization_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PartnerOrganization_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			out.Values[i] = ec._PartnerOrganization_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiKeys":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnerOrganization_apiKeys(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnerOrganizationConnectionImplementors = []string{"PartnerOrganizationConnection"}
+
+func (ec *executionContext) _PartnerOrganizationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerOrganizationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerOrganizationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerOrganizationConnection")
+		case "edges":
+			out.Values[i] = ec._PartnerOrganizationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PartnerOrganizationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnerOrganizationConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnerOrganizationEdgeImplementors = []string{"PartnerOrganizationEdge"}
+
+func (ec *executionContext) _PartnerOrganizationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerOrganizationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerOrganizationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerOrganizationEdge")
+		case "cursor":
+			out.Values[i] = ec._PartnerOrganizationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PartnerOrganizationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnerShareImplementors = []string{"PartnerShare"}
+
+func (ec *executionContext) _PartnerShare(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerShare) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerShareImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerShare")
+		case "partnerId":
+			out.Values[i] = ec._PartnerShare_partnerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedBy":
+			out.Values[i] = ec._PartnerShare_sharedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedAt":
+			out.Values[i] = ec._PartnerShare_sharedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -24695,6 +27480,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_interactions(ctx, field)
+				})
+		case "partnerOrganizations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_partnerOrganizations(ctx, field)
+				})
+		case "partnerOrganization":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_partnerOrganization(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -25255,6 +28052,11 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "partnerId":
+			out.Values[i] = ec._Viewer_partnerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25711,6 +28513,46 @@ func (ec *executionContext) marshalNAnalytics2ᚖgithubᚗcomᚋrapportcrmᚋrap
 	return ec._Analytics(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKey!")
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyConnection(ctx context.Context, sel ast.SelectionSet, v *model.APIKeyConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyConnection!")
+		return graphql.Null
+	}
+	return ec._ApiKeyConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.APIKeyEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKeyEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdge(ctx context.Context, sel ast.SelectionSet, v *model.APIKeyEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyEdge!")
+		return graphql.Null
+	}
+	return ec._ApiKeyEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAttribute2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Attribute) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26024,6 +28866,11 @@ func (ec *executionContext) marshalNContactRole2githubᚗcomᚋrapportcrmᚋrapp
 
 func (ec *executionContext) unmarshalNCreateCustomerInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreatePartnerOrganizationInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreatePartnerOrganizationInput(ctx context.Context, v any) (model.CreatePartnerOrganizationInput, error) {
+	res, err := ec.unmarshalInputCreatePartnerOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -26787,6 +29634,14 @@ func (ec *executionContext) marshalNInteractionType2githubᚗcomᚋrapportcrmᚋ
 	return v
 }
 
+func (ec *executionContext) marshalNIssuedApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIssuedAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.IssuedAPIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IssuedApiKey!")
+		return graphql.Null
+	}
+	return ec._IssuedApiKey(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx context.Context, v any) (model.LifecycleStage, error) {
 	var res model.LifecycleStage
 	err := res.UnmarshalGQL(v)
@@ -26800,6 +29655,46 @@ func (ec *executionContext) marshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋr
 func (ec *executionContext) unmarshalNLogInteractionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLogInteractionInput(ctx context.Context, v any) (model.LogInteractionInput, error) {
 	res, err := ec.unmarshalInputLogInteractionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx context.Context, v any) (model.MaskedField, error) {
+	var res model.MaskedField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx context.Context, sel ast.SelectionSet, v model.MaskedField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx context.Context, v any) ([]model.MaskedField, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.MaskedField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MaskedField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Metric) graphql.Marshaler {
@@ -26861,6 +29756,80 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx context.Context, sel ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnerOrganization!")
+		return graphql.Null
+	}
+	return ec._PartnerOrganization(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnerOrganizationConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationConnection(ctx context.Context, sel ast.SelectionSet, v *model.PartnerOrganizationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnerOrganizationConnection!")
+		return graphql.Null
+	}
+	return ec._PartnerOrganizationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnerOrganizationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerOrganizationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnerOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdge(ctx context.Context, sel ast.SelectionSet, v *model.PartnerOrganizationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnerOrganizationEdge!")
+		return graphql.Null
+	}
+	return ec._PartnerOrganizationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnerShare2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerShare) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerShare2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShare(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnerShare2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShare(ctx context.Context, sel ast.SelectionSet, v *model.PartnerShare) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnerShare!")
+		return graphql.Null
+	}
+	return ec._PartnerShare(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, v any) (model.PartnerStatus, error) {
+	var res model.PartnerStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, sel ast.SelectionSet, v model.PartnerStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNPeriodInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
@@ -27158,6 +30127,11 @@ func (ec *executionContext) unmarshalNUpdateCustomerInput2githubᚗcomᚋrapport
 
 func (ec *executionContext) unmarshalNUpdateInteractionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateInteractionInput(ctx context.Context, v any) (model.UpdateInteractionInput, error) {
 	res, err := ec.unmarshalInputUpdateInteractionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePartnerOrganizationInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdatePartnerOrganizationInput(ctx context.Context, v any) (model.UpdatePartnerOrganizationInput, error) {
+	res, err := ec.unmarshalInputUpdatePartnerOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27674,6 +30648,65 @@ func (ec *executionContext) unmarshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx context.Context, sel ast.SelectionSet, v *model.LifecycleStage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx context.Context, v any) ([]model.MaskedField, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.MaskedField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MaskedField) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx context.Context, sel ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PartnerOrganization(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPartnerStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, v any) (*model.PartnerStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PartnerStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPartnerStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, sel ast.SelectionSet, v *model.PartnerStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

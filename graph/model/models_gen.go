@@ -115,6 +115,37 @@ type AnalyticsScopeInput struct {
 	Pool *bool `json:"pool,omitempty"`
 }
 
+// An API key's metadata. The key itself is shown once, by issueApiKey, and stored
+// only as its SHA-256 hash.
+type APIKey struct {
+	// Key id: the first 96 bits of the key's SHA-256, in hex.
+	ID string `json:"id"`
+	// The organization the key signs in as.
+	PartnerID string `json:"partnerId"`
+	// What the key is for.
+	Name string `json:"name"`
+	// The key's prefix and last four characters, e.g. rpk_…x9Qa, to tell keys apart.
+	Hint string `json:"hint"`
+	// Who issued it.
+	CreatedBy string `json:"createdBy"`
+	// When it was issued.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it was last used, to the minute; null if never.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	// When it was revoked; null while it works.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// Who revoked it.
+	RevokedBy *string `json:"revokedBy,omitempty"`
+}
+
+// An API key in a page.
+type APIKeyEdge struct {
+	// Resume the list after this key.
+	Cursor string `json:"cursor"`
+	// The key.
+	Node *APIKey `json:"node"`
+}
+
 // One entry of a customer's free-form archive (equipment, technical lead, network layout…).
 type Attribute struct {
 	// The entry's name, unique per customer.
@@ -406,6 +437,14 @@ type CreateCustomerInput struct {
 	Grade *string `json:"grade,omitempty"`
 }
 
+// A new partner organization.
+type CreatePartnerOrganizationInput struct {
+	// Name: 1–200 characters.
+	Name string `json:"name"`
+	// The masking policy; omitted masks every field, an empty list masks nothing.
+	Masked []MaskedField `json:"masked,omitempty"`
+}
+
 // A person or organization: the company's asset, with its whole history, whoever
 // owns it today.
 type Customer struct {
@@ -519,6 +558,9 @@ type Customer struct {
 	// with its source, rule, metric values, who and when. Null before the customer's first
 	// grade. One DynamoDB Query.
 	GradeAt *GradeChange `json:"gradeAt,omitempty"`
+	// The partner organizations the customer is shared with. A partner principal sees
+	// only its own organization here.
+	Partners []*PartnerShare `json:"partners"`
 	// The pool claim the owner holds the customer by, if any.
 	Claim *Claim `json:"claim,omitempty"`
 	// Who held the customer before it last returned to the pool.
@@ -963,6 +1005,16 @@ type InteractionFigures struct {
 	ByOwner []*OwnerCount `json:"byOwner"`
 }
 
+// A newly issued API key.
+type IssuedAPIKey struct {
+	// The key itself, to hand to the partner over a secure channel and send as the
+	// X-Api-Key header to POST /partner/graphql. It is not stored and is never shown
+	// again.
+	Key string `json:"key"`
+	// The key's metadata.
+	APIKey *APIKey `json:"apiKey"`
+}
+
 // A new interaction. Logging it also updates the customer's lastInteractionAt,
 // interactionCount and nextFollowUpAt, in the same atomic write.
 type LogInteractionInput struct {
@@ -1065,6 +1117,50 @@ type PageInfo struct {
 	// budget before the page filled, it points past the last item read, not the last
 	// item returned, so that nothing is read twice.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// An external partner organization (agency, reseller, outsourced service desk). Its
+// API keys sign in PARTNER principals that read only the customers shared with it,
+// masked by its policy, and write nothing.
+type PartnerOrganization struct {
+	// Organization id (ULID); customers' partners name it.
+	ID string `json:"id"`
+	// Name.
+	Name string `json:"name"`
+	// Whether its keys work.
+	Status PartnerStatus `json:"status"`
+	// The masking policy: the fields its principals see masked.
+	Masked []MaskedField `json:"masked"`
+	// Increases with every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who created it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
+	// Its API keys, newest first, revoked ones included. ADMIN and AUDITOR.
+	APIKeys *APIKeyConnection `json:"apiKeys"`
+}
+
+// A partner organization in a page.
+type PartnerOrganizationEdge struct {
+	// Resume the list after this organization.
+	Cursor string `json:"cursor"`
+	// The organization.
+	Node *PartnerOrganization `json:"node"`
+}
+
+// That a customer is shared with a partner organization.
+type PartnerShare struct {
+	// The partner organization.
+	PartnerID string `json:"partnerId"`
+	// Who shared it.
+	SharedBy string `json:"sharedBy"`
+	// When it was shared.
+	SharedAt time.Time `json:"sharedAt"`
 }
 
 // A span of whole buckets, both ends included. A longer span than the granularity allows is BAD_USER_INPUT on period.
@@ -1313,6 +1409,16 @@ type UpdateInteractionInput struct {
 	Currency *string `json:"currency,omitempty"`
 }
 
+// Changes to a partner organization. Omitted fields are unchanged.
+type UpdatePartnerOrganizationInput struct {
+	// Name.
+	Name *string `json:"name,omitempty"`
+	// SUSPENDED refuses every key of the organization; ACTIVE lets them work again.
+	Status *PartnerStatus `json:"status,omitempty"`
+	// Replaces the masking policy; an empty list masks nothing.
+	Masked []MaskedField `json:"masked,omitempty"`
+}
+
 // The value score formula: the weighted mean of five components, each 0–100. Weights are
 // normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 // linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
@@ -1374,6 +1480,8 @@ type Viewer struct {
 	Roles []Role `json:"roles"`
 	// Teams the user belongs to.
 	Teams []string `json:"teams"`
+	// For a PARTNER principal, its partner organization; null for staff.
+	PartnerID *string `json:"partnerId,omitempty"`
 }
 
 // What a write did to an entity.
@@ -2405,6 +2513,140 @@ func (e LifecycleStage) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Personal data a partner organization's masking policy can hide. Masking is applied
+// to everything a partner principal reads, on every query; staff never see masked
+// values.
+type MaskedField string
+
+const (
+	// The customer's phones, e.g. +86******5678 (country code and last four digits kept).
+	MaskedFieldPhones MaskedField = "PHONES"
+	// The customer's email addresses, e.g. l***@example.com (first character and domain kept).
+	MaskedFieldEmails MaskedField = "EMAILS"
+	// Address lines and postal codes; label, city, region and country stay.
+	MaskedFieldAddresses MaskedField = "ADDRESSES"
+	// Contact persons' phones, masked like PHONES.
+	MaskedFieldContactPhones MaskedField = "CONTACT_PHONES"
+	// Contact persons' email addresses, masked like EMAILS.
+	MaskedFieldContactEmails MaskedField = "CONTACT_EMAILS"
+	// Values of the free-form archive entries (their keys stay).
+	MaskedFieldAttributes MaskedField = "ATTRIBUTES"
+	// What staff wrote about the customer: interaction content, outcome and attachment
+	// links, case handling plans and step notes, evaluation comments. Subjects stay.
+	MaskedFieldInteractionContent MaskedField = "INTERACTION_CONTENT"
+)
+
+var AllMaskedField = []MaskedField{
+	MaskedFieldPhones,
+	MaskedFieldEmails,
+	MaskedFieldAddresses,
+	MaskedFieldContactPhones,
+	MaskedFieldContactEmails,
+	MaskedFieldAttributes,
+	MaskedFieldInteractionContent,
+}
+
+func (e MaskedField) IsValid() bool {
+	switch e {
+	case MaskedFieldPhones, MaskedFieldEmails, MaskedFieldAddresses, MaskedFieldContactPhones, MaskedFieldContactEmails, MaskedFieldAttributes, MaskedFieldInteractionContent:
+		return true
+	}
+	return false
+}
+
+func (e MaskedField) String() string {
+	return string(e)
+}
+
+func (e *MaskedField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MaskedField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MaskedField", str)
+	}
+	return nil
+}
+
+func (e MaskedField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MaskedField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MaskedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a partner organization's API keys work.
+type PartnerStatus string
+
+const (
+	// Its keys work.
+	PartnerStatusActive PartnerStatus = "ACTIVE"
+	// Every key of the organization is refused; shares are kept.
+	PartnerStatusSuspended PartnerStatus = "SUSPENDED"
+)
+
+var AllPartnerStatus = []PartnerStatus{
+	PartnerStatusActive,
+	PartnerStatusSuspended,
+}
+
+func (e PartnerStatus) IsValid() bool {
+	switch e {
+	case PartnerStatusActive, PartnerStatusSuspended:
+		return true
+	}
+	return false
+}
+
+func (e PartnerStatus) String() string {
+	return string(e)
+}
+
+func (e *PartnerStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PartnerStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PartnerStatus", str)
+	}
+	return nil
+}
+
+func (e PartnerStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PartnerStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PartnerStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How urgent a case is.
 type Priority string
 
@@ -2544,6 +2786,10 @@ const (
 	RoleService Role = "SERVICE"
 	// Reads everything, writes nothing.
 	RoleAuditor Role = "AUDITOR"
+	// An external partner organization's principal, signed in with an API key (never a
+	// token): reads only the customers shared with its organization, masked by its
+	// policy; writes nothing.
+	RolePartner Role = "PARTNER"
 )
 
 var AllRole = []Role{
@@ -2552,11 +2798,12 @@ var AllRole = []Role{
 	RoleSales,
 	RoleService,
 	RoleAuditor,
+	RolePartner,
 }
 
 func (e Role) IsValid() bool {
 	switch e {
-	case RoleAdmin, RoleManager, RoleSales, RoleService, RoleAuditor:
+	case RoleAdmin, RoleManager, RoleSales, RoleService, RoleAuditor, RolePartner:
 		return true
 	}
 	return false

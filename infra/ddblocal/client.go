@@ -18,8 +18,9 @@ import (
 // developer's AWS_PROFILE, ~/.aws files, AWS_ENDPOINT_URL or an EC2 metadata
 // lookup can never redirect tests at a real account or slow them down.
 // DynamoDB Local accepts any credentials; it only uses the access key and
-// region to pick a database when -sharedDb is off.
-func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
+// region to pick a database when -sharedDb is off. optFns apply after the
+// defaults (e.g. dynamo.Retries for the production retry policy).
+func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("ddblocal: new client: %w", err)
 	}
@@ -40,7 +41,7 @@ func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 			})
 		},
 	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
-	}), nil
+	}}, optFns...)...), nil
 }

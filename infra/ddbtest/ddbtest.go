@@ -4,7 +4,8 @@
 //	func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 //
 // and then, in each test, client := ddbtest.Client(t) and
-// table := ddbtest.NewTable(t, "CrmTable").
+// table := ddbtest.NewTable(t, "CrmTable"). DynamoDB Local starts when a
+// test first asks for a client, once per test binary.
 //
 // Set RAPPORT_DDB_ENDPOINT (e.g. http://127.0.0.1:8000) to reuse a running
 // DynamoDB instead of starting one per test binary.
@@ -37,37 +38,45 @@ const EndpointEnv = "RAPPORT_DDB_ENDPOINT"
 const startTimeout = 10 * time.Minute
 
 // Harness state. It is package-level because TestMain and the tests share
-// nothing else: Run writes client before m.Run and never again, so tests
-// read it without locking (m.Run is the happens-before edge). defs is loaded
-// lazily, once, by whichever test first calls NewTable.
+// nothing else. DynamoDB Local starts on the first Client call, so a run
+// that selects no storage test (benchmarks, fuzz seeds of pure functions)
+// starts no JVM; Run stops it after the tests. defs is loaded lazily, once,
+// by whichever test first calls NewTable.
 var (
-	client *dynamodb.Client
+	mu      sync.Mutex
+	running bool // Run was called
+	started bool
+	client  *dynamodb.Client
+	stop    func() error
+	initErr error
 
 	defsOnce sync.Once
 	defs     map[string]*dynamodb.CreateTableInput
 	defsErr  error
 )
 
-// Run starts DynamoDB Local (unless EndpointEnv is set), runs the package's
-// tests and stops it, returning the exit code for os.Exit. Setup failures
-// are printed and reported as exit code 1 so they cannot look like a pass.
+// Run runs the package's tests, starting DynamoDB Local (unless EndpointEnv
+// is set) when a test first asks for it, and stops it afterwards. It returns
+// the exit code for os.Exit; a failure to stop is reported as exit code 1.
 func Run(m *testing.M) int {
-	stop, err := setup()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ddbtest:", err)
-		return 1
-	}
+	mu.Lock()
+	running = true
+	mu.Unlock()
 	code := m.Run()
-	if err := stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "ddbtest:", err)
-		if code == 0 {
-			code = 1
+	mu.Lock()
+	defer mu.Unlock()
+	if stop != nil {
+		if err := stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "ddbtest:", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
 	return code
 }
 
-func setup() (stop func() error, err error) {
+func setup() (c *dynamodb.Client, stop func() error, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 
@@ -76,32 +85,41 @@ func setup() (stop func() error, err error) {
 	if endpoint == "" {
 		cache, err := ddblocal.DefaultCacheDir()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		dir, err := ddblocal.EnsureJar(ctx, cache)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p, err := ddblocal.Start(ctx, ddblocal.Options{JarDir: dir, InMemory: true})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		endpoint, stop = p.Endpoint(), p.Stop
 	}
-	c, err := ddblocal.NewClient(ctx, endpoint)
+	c, err = ddblocal.NewClient(ctx, endpoint)
 	if err != nil {
-		return nil, errors.Join(err, stop())
+		return nil, nil, errors.Join(err, stop())
 	}
-	client = c
-	return stop, nil
+	return c, stop, nil
 }
 
-// Client returns the DynamoDB client for this test binary.
+// Client returns the DynamoDB client for this test binary, starting
+// DynamoDB Local on first use.
 func Client(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
-	if client == nil {
+	mu.Lock()
+	defer mu.Unlock()
+	if !running {
 		tb.Fatal("ddbtest: no DynamoDB to talk to: this package's TestMain must call ddbtest.Run, " +
 			"e.g. func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }")
+	}
+	if !started {
+		started = true
+		client, stop, initErr = setup()
+	}
+	if initErr != nil {
+		tb.Fatalf("ddbtest: %v", initErr)
 	}
 	return client
 }

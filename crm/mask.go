@@ -1,0 +1,165 @@
+package crm
+
+import (
+	"slices"
+	"strings"
+)
+
+// What a partner principal reads passes through the view functions below
+// on every path of the Service: a copy with the organization's masking
+// policy applied and no trace of other partner organizations. Staff get
+// the values themselves, never masked. Views are applied to what is
+// returned, never to what is written.
+
+// masked is what a masked text reads as.
+const masked = "***"
+
+func (u *User) masks(f MaskField) bool { return u.IsPartner() && slices.Contains(u.Masked, f) }
+
+// MaskPhone keeps a normalized phone's "+", its first two digits (the
+// country code, mostly) and its last four: "+8613812345678" reads
+// "+86******5678". Short numbers keep only their last two digits.
+func MaskPhone(p string) string {
+	plus, digits := "", p
+	if strings.HasPrefix(p, "+") {
+		plus, digits = "+", p[1:]
+	}
+	if len(digits) < 10 {
+		return plus + "******" + digits[max(0, len(digits)-2):]
+	}
+	return plus + digits[:2] + "******" + digits[len(digits)-4:]
+}
+
+// MaskEmail keeps an address's first character and its domain:
+// "li.wei@example.com" reads "l***@example.com".
+func MaskEmail(e string) string {
+	at := strings.LastIndexByte(e, '@')
+	if at < 1 {
+		return masked
+	}
+	r := []rune(e[:at])
+	return string(r[0]) + masked + e[at:]
+}
+
+func maskText(s string) string {
+	if s == "" {
+		return ""
+	}
+	return masked
+}
+
+func maskAll(vals []string, mask func(string) string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = mask(v)
+	}
+	return out
+}
+
+// viewCustomer returns what u may see of c.
+func viewCustomer(u *User, c *Customer) *Customer {
+	if !u.IsPartner() || c == nil {
+		return c
+	}
+	v := c.Clone()
+	v.Partners = slices.DeleteFunc(v.Partners, func(p PartnerShare) bool { return p.OrgID != u.PartnerOrgID })
+	if u.masks(MaskPhones) {
+		v.Phones = maskAll(v.Phones, MaskPhone)
+	}
+	if u.masks(MaskEmails) {
+		v.Emails = maskAll(v.Emails, MaskEmail)
+	}
+	if u.masks(MaskAddresses) {
+		for i := range v.Addresses {
+			a := &v.Addresses[i]
+			a.Line1, a.Line2, a.PostalCode = maskText(a.Line1), maskText(a.Line2), maskText(a.PostalCode)
+		}
+	}
+	if u.masks(MaskAttributes) {
+		for i := range v.Attributes {
+			v.Attributes[i].Value = maskText(v.Attributes[i].Value)
+		}
+	}
+	if u.masks(MaskInteractionContent) {
+		for i := range v.RecentEvaluations {
+			v.RecentEvaluations[i].Comment = maskText(v.RecentEvaluations[i].Comment)
+		}
+	}
+	return v
+}
+
+func viewContact(u *User, c *Contact) *Contact {
+	if !u.masks(MaskContactPhones) && !u.masks(MaskContactEmails) {
+		return c
+	}
+	v := c.Clone()
+	if u.masks(MaskContactPhones) {
+		v.Phones = maskAll(v.Phones, MaskPhone)
+	}
+	if u.masks(MaskContactEmails) {
+		v.Emails = maskAll(v.Emails, MaskEmail)
+	}
+	return v
+}
+
+func viewInteraction(u *User, i *Interaction) *Interaction {
+	if !u.masks(MaskInteractionContent) {
+		return i
+	}
+	v := i.Clone()
+	v.Content, v.Outcome = maskText(v.Content), maskText(v.Outcome)
+	v.Attachments = maskAll(v.Attachments, maskText)
+	return v
+}
+
+func viewEvaluation(u *User, e *Evaluation) *Evaluation {
+	if !u.masks(MaskInteractionContent) {
+		return e
+	}
+	v := e.Clone()
+	v.Comment = maskText(v.Comment)
+	return &v
+}
+
+func viewCase(u *User, c *Case) *Case {
+	if !u.masks(MaskInteractionContent) {
+		return c
+	}
+	v := c.Clone()
+	v.Plan = maskText(v.Plan)
+	for i := range v.Transitions {
+		v.Transitions[i].Note = maskText(v.Transitions[i].Note)
+	}
+	return v
+}
+
+func viewCustomer360(u *User, v *Customer360) *Customer360 {
+	if !u.IsPartner() {
+		return v
+	}
+	return &Customer360{
+		Customer:           viewCustomer(u, v.Customer),
+		Contacts:           viewAll(u, v.Contacts, viewContact),
+		RecentInteractions: viewAll(u, v.RecentInteractions, viewInteraction),
+	}
+}
+
+// viewAll returns what u may see of each item.
+func viewAll[T any](u *User, items []T, view func(*User, T) T) []T {
+	if !u.IsPartner() {
+		return items
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = view(u, it)
+	}
+	return out
+}
+
+// viewPage is viewAll over a page; the page itself is not copied.
+func viewPage[T any](u *User, p *Page[T], view func(*User, T) T) *Page[T] {
+	if p != nil {
+		p.Items = viewAll(u, p.Items, view)
+	}
+	return p
+}

@@ -1,0 +1,15 @@
+package model
+
+// PartnerOrganizationConnection is a page of partner organizations.
+type PartnerOrganizationConnection struct {
+	Edges    []*PartnerOrganizationEdge
+	PageInfo *PageInfo
+	Counted
+}
+
+// APIKeyConnection is a page of API keys.
+type APIKeyConnection struct {
+	Edges    []*APIKeyEdge
+	PageInfo *PageInfo
+	Counted
+}
