@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
 )
 
 // tickingClock advances by a millisecond on every reading, so that every
@@ -421,6 +422,7 @@ func runScript(t *testing.T) *script {
 func TestAnalyticsAfterScriptedWritesEqualFiguresComputedFromScratch(t *testing.T) {
 	s := runScript(t)
 	e := s.e
+	mustHoldInvariants(t, e)
 	want := s.fromScratch()
 	days := crm.Period{From: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC), Granularity: crm.GranularityDay}
 	months := crm.Period{From: days.From, To: days.To, Granularity: crm.GranularityMonth}
@@ -751,6 +753,7 @@ func TestTheLargestProfileChangeFitsOneTransaction(t *testing.T) {
 		Phones: values("+8613900000%02d", crm.MaxPhones), Emails: values("new%d@x.cn", crm.MaxEmails), Tags: values("new-%d", crm.MaxTags)}); err != nil {
 		t.Fatalf("the largest change: %v", err)
 	}
+	mustHoldInvariants(t, e)
 	now := time.Now()
 	day := crm.Period{From: now, To: now, Granularity: crm.GranularityDay}
 	if n := mustActivity(t, e, crm.Scope{Team: "north", OwnerID: sales1.ID}, day).Total.Customers.WonBack; n != 1 {
@@ -768,5 +771,18 @@ func TestTheLargestProfileChangeFitsOneTransaction(t *testing.T) {
 		if err != nil || len(p.Items) != l.want {
 			t.Fatalf("falling scores of team %s: %v %v, want %d", l.team, p, err, l.want)
 		}
+	}
+}
+
+// mustHoldInvariants checks, by a test-only Scan, that every derived item
+// (counters, marks, analytics totals) agrees with what it derives from.
+func mustHoldInvariants(t *testing.T, e *env) {
+	t.Helper()
+	broken, err := dynamo.CheckInvariants(t.Context(), e.db, e.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range broken {
+		t.Errorf("invariant: %s", b)
 	}
 }
