@@ -500,10 +500,10 @@ type WatchEntry struct {
 	Drop float64
 }
 
-// WatchEntries says which watch lists c is on and where. Archived customers
-// are on none.
+// WatchEntries says which watch lists c is on and where. Archived and
+// merged customers are on none.
 func WatchEntries(c *Customer) []WatchEntry {
-	if c == nil || c.Status == StatusArchived {
+	if c == nil || c.Status == StatusArchived || c.Status == StatusMerged {
 		return nil
 	}
 	out := []WatchEntry{{List: WatchNoContact, At: c.LastContactAt()}}

@@ -251,6 +251,7 @@ func TestWatchEntries(t *testing.T) {
 		{"RisingScoreIsNotFalling", Customer{CreatedAt: t0, RecentEvaluations: evals(80, 72.5)},
 			[]WatchEntry{{List: WatchNoContact, At: t0}}},
 		{"ArchivedIsOnNoList", Customer{CreatedAt: t0, Status: StatusArchived, NextFollowUpAt: ptr(t0)}, nil},
+		{"MergedIsOnNoList", Customer{CreatedAt: t0, Status: StatusMerged, NextFollowUpAt: ptr(t0)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -159,6 +159,12 @@ func (c *Customer) trackCase(prev, next *Case) {
 	c.OpenCaseCount++
 	c.OpenCases = append(c.OpenCases, CaseSummary{ID: next.ID, Type: next.Type, Subject: next.Subject,
 		Priority: next.Priority, Status: next.Status, DueAt: next.DueAt, Escalated: next.EscalatedAt != nil})
+	c.keepSoonestCases()
+}
+
+// keepSoonestCases orders the open cases on the profile by due time and
+// keeps the OpenCasesKept due soonest.
+func (c *Customer) keepSoonestCases() {
 	slices.SortFunc(c.OpenCases, func(a, b CaseSummary) int {
 		return cmp.Or(a.DueAt.Compare(b.DueAt), strings.Compare(a.ID, b.ID))
 	})
@@ -317,6 +323,9 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 	for _, k := range due {
 		err := s.applyFresh(ctx, func() (*Change, error) {
 			prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
+			if ErrorCode(err) == ENOTFOUND {
+				return nil, errNothingToDo // moved by a merge; the index lags behind
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -326,6 +335,9 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 			cust, err := s.Store.Customer(ctx, k.CustomerID)
 			if err != nil {
 				return nil, err
+			}
+			if writable(cust) != nil {
+				return nil, errNothingToDo // a merge is moving it; a later run finds it at the survivor
 			}
 			next := prev.Clone()
 			next.EscalatedAt, next.Priority = ptr(now), PriorityUrgent

@@ -30,11 +30,14 @@ var Stages = []Stage{StageExploration, StageFormation, StageStability, StageDecl
 
 // Status says whether a customer is in use or archived. Archived customers
 // keep their history and unique phone and email claims, and can be restored.
+// A merged customer is a tombstone: its history, phones and emails went to
+// the customer named by MergedInto, and it refuses every write.
 type Status string
 
 const (
 	StatusActive   Status = "ACTIVE"
 	StatusArchived Status = "ARCHIVED"
+	StatusMerged   Status = "MERGED"
 )
 
 // Source is how the customer came to the company.
@@ -55,6 +58,8 @@ const (
 var Sources = []Source{SourceTelesales, SourceReferral, SourceWeb, SourcePartner, SourceImport, SourceEvent, SourceWalkIn, SourceOther}
 
 // Verification is whether staff-entered data has been checked by a reviewer.
+// A customer's Verification is derived from its field marks (see
+// FieldVerification): VERIFIED when every non-empty verifiable field is.
 type Verification string
 
 const (
@@ -140,9 +145,21 @@ type Customer struct {
 	InteractionCount  int
 	ContactCount      int
 
-	Verification Verification
-	VerifiedBy   string
-	VerifiedAt   *time.Time
+	// FieldVerifications mark the staff-entered fields a reviewer has
+	// checked; a mark is dropped when its field's value changes.
+	// Verification, VerifiedBy and VerifiedAt are derived from them.
+	FieldVerifications []FieldVerification
+	Verification       Verification
+	VerifiedBy         string
+	VerifiedAt         *time.Time
+
+	// MergedInto names the customer this one is being merged into; once
+	// Status is MERGED, the merge is complete and this customer is a
+	// tombstone. Either way it refuses writes. MergingFrom names the
+	// customer being merged into this one while that merge is under way.
+	MergedInto  string
+	MergingFrom string
+	MergedAt    *time.Time
 
 	// Version increases with every write to the profile; updates carry the
 	// version they were based on and a stale one is a CONFLICT.
@@ -175,6 +192,7 @@ func (c *Customer) Clone() *Customer {
 	d.Tags = slices.Clone(c.Tags)
 	d.Attributes = slices.Clone(c.Attributes)
 	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
+	d.FieldVerifications = slices.Clone(c.FieldVerifications)
 	d.Partners = slices.Clone(c.Partners)
 	d.OpenCases = slices.Clone(c.OpenCases)
 	if c.Claim != nil {

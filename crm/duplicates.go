@@ -124,7 +124,7 @@ func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID strin
 	}
 	var out []DuplicateCandidate
 	for _, other := range same {
-		if other.ID == excludeID || other.Status == StatusArchived || !canRead(u, other) {
+		if other.ID == excludeID || other.Status != StatusActive || other.MergedInto != "" || !canRead(u, other) {
 			continue
 		}
 		if score := NameSimilarity(name, other.Name); score >= duplicateThreshold {

@@ -25,7 +25,8 @@ type Error struct {
 	Message string
 	// Field is the input path of the offending value, e.g. "input.emails[1]".
 	Field string
-	// ExistingID names the customer holding a duplicate value.
+	// ExistingID names the customer holding a duplicate value (DUPLICATE),
+	// or the one a merged customer went into (CONFLICT).
 	ExistingID string
 	// Err is a wrapped cause, kept for logs, never shown to callers.
 	Err error

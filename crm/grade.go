@@ -86,6 +86,9 @@ type GradeChange struct {
 	Metrics map[string]float64
 	By      string
 	At      time.Time
+	// MergedFrom, on an entry moved by a merge, names the merged customer
+	// whose grade it was.
+	MergedFrom string
 }
 
 // State is the grade a change leaves the customer with.

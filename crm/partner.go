@@ -304,6 +304,9 @@ func (s *Service) changeShare(ctx context.Context, customerID, orgID string, sha
 		if !canAssign(u, prev) {
 			return nil, forbidden("share or unshare", customerID)
 		}
+		if err := writable(prev); err != nil {
+			return nil, err
+		}
 		result = prev
 		if prev.SharedWith(orgID) == share {
 			return nil, errNothingToDo

@@ -97,6 +97,9 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 		if err != nil {
 			return nil, err
 		}
+		if err := writable(prev); err != nil {
+			return nil, err
+		}
 		now := s.now()
 		switch {
 		case !prev.InPool() && prev.OwnerID == u.ID:
@@ -281,6 +284,9 @@ func (s *Service) handOverCustomer(ctx context.Context, u *User, id, from, to st
 		}
 		if !canAssign(u, prev) {
 			return nil, forbidden("hand over", id)
+		}
+		if err := writable(prev); err != nil {
+			return nil, err
 		}
 		if prev.OwnerID != from {
 			return nil, errNothingToDo // moved meanwhile

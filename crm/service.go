@@ -364,6 +364,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if prev.Version != expectedVersion {
 		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
 	}
+	if err := writable(prev); err != nil {
+		return nil, err
+	}
 	if prev.Status == StatusArchived {
 		return nil, &Error{Code: ECONFLICT, Message: "customer " + id + " is archived; restore it first"}
 	}
@@ -375,13 +378,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if next.Team != prev.Team && u.HasRole(RoleManager) && !u.HasRole(RoleAdmin) && !u.InTeam(next.Team) {
 		return nil, &Error{Code: EFORBIDDEN, Field: "input.team", Message: "not one of your teams"}
 	}
-	if next.Verification != prev.Verification {
-		if !canAssign(u, prev) {
-			return nil, &Error{Code: EFORBIDDEN, Field: "input.verification", Message: "only an admin or the team's manager may verify data"}
-		}
-		next.VerifiedBy, next.VerifiedAt = u.ID, ptr(s.now())
-	}
 	if err := validateCustomer(next); err != nil {
+		return nil, err
+	}
+	if err := s.reviewEdit(u, prev, next, upd.Verification); err != nil {
 		return nil, err
 	}
 	if next.Stage != prev.Stage {
@@ -496,6 +496,9 @@ func (s *Service) setStatus(ctx context.Context, id string, expectedVersion int,
 	if prev.Version != expectedVersion {
 		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
 	}
+	if err := writable(prev); err != nil {
+		return nil, err
+	}
 	if prev.Status == st {
 		return nil, Errorf(ECONFLICT, "customer %s is already %s", id, st)
 	}
@@ -520,6 +523,9 @@ func (s *Service) editable(ctx context.Context, u *User, id string, allowed func
 	}
 	if !allowed(u, c) {
 		return nil, forbidden(action, id)
+	}
+	if err := writable(c); err != nil {
+		return nil, err
 	}
 	if c.Status == StatusArchived {
 		return nil, Errorf(ECONFLICT, "customer %s is archived; restore it first", id)

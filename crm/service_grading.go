@@ -268,8 +268,8 @@ func (s *Service) RunGrading(ctx context.Context) (*GradingRun, error) {
 	state := map[string]seen{}
 	var scores []RankedScore
 	err = s.Store.EachCustomer(ctx, func(c *Customer) error {
-		if c.Status != StatusActive {
-			return nil
+		if c.Status != StatusActive || c.MergedInto != "" {
+			return nil // a customer being merged goes with its survivor
 		}
 		m := p.Metrics(c, now)
 		score := m[MetricValueScore]
@@ -295,7 +295,7 @@ func (s *Service) RunGrading(ctx context.Context) (*GradingRun, error) {
 			if err != nil {
 				return nil, err
 			}
-			if prev.Status != StatusActive || (!state[id].stale && prev.ValueTier == tiers[id]) {
+			if prev.Status != StatusActive || prev.MergedInto != "" || (!state[id].stale && prev.ValueTier == tiers[id]) {
 				return nil, errNothingToDo
 			}
 			next := prev.Clone()

@@ -15,6 +15,9 @@ type StageChange struct {
 	Reason     string
 	By         string
 	At         time.Time
+	// MergedFrom, on an entry moved by a merge, names the merged customer
+	// whose stage it was.
+	MergedFrom string
 }
 
 // checkStageMove enforces the lifecycle's few hard rules: only a lost

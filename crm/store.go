@@ -118,7 +118,8 @@ type Store interface {
 	CasesDue(ctx context.Context, before time.Time) ([]InteractionKey, error)
 
 	// GradeAt returns the latest grade change at or before at; ENOTFOUND
-	// when there is none.
+	// when there is none. Entries moved in by a merge (MergedFrom set) were
+	// another customer's grade and do not count.
 	GradeAt(ctx context.Context, customerID string, at time.Time) (*GradeChange, error)
 	// GradingPolicy returns the stored grading policy; ENOTFOUND when none
 	// was ever stored (the built-in default is in force).
@@ -141,6 +142,19 @@ type Store interface {
 	ListAudit(ctx context.Context, f AuditFilter, p PageRequest) (*Page[*AuditEntry], error)
 	// ListEvaluations lists a customer's evaluations, newest first.
 	ListEvaluations(ctx context.Context, customerID string, p PageRequest) (*Page[*Evaluation], error)
+
+	// ApplyMerge writes one step of a merge atomically (see MergeChange).
+	ApplyMerge(ctx context.Context, m *MergeChange) error
+	// MoveHistory moves one batch of a customer's history (contacts,
+	// interactions, grade and stage changes, cases, evaluations, merge
+	// records) to the customer it is being merged into, keeping the items'
+	// ids, in one transaction conditioned on both customers' merge marks;
+	// each item is in exactly one place before and after. It returns how
+	// many items moved and whether none are left.
+	MoveHistory(ctx context.Context, fromID, toID string) (moved int, done bool, err error)
+	// ListMerges lists the merge records in a customer's history, newest
+	// first.
+	ListMerges(ctx context.Context, customerID string, p PageRequest) (*Page[*MergeRecord], error)
 
 	// CreateTemplate stores version 1 of a new template.
 	CreateTemplate(ctx context.Context, t *Template) error

@@ -75,10 +75,14 @@ func changeCustomerID(ch *crm.Change) string {
 // aggregate item, the deltas on the same item merged (a transaction may
 // name an item only once).
 func (t *tx) aggregates(ch *crm.Change) {
+	t.addAggregates(changeCustomerID(ch), crm.AggregateDeltas(ch))
+}
+
+// addAggregates writes deltas about one customer.
+func (t *tx) addAggregates(id string, deltas []crm.AggregateDelta) {
 	type itemKey struct{ pk, sk string }
 	merged := map[itemKey]map[string]float64{}
-	id := changeCustomerID(ch)
-	for _, d := range crm.AggregateDeltas(ch) {
+	for _, d := range deltas {
 		if d.N == 0 {
 			continue
 		}
@@ -291,7 +295,7 @@ func (s *Store) WatchList(ctx context.Context, q crm.WatchQuery, p crm.PageReque
 		keyAttr: []string{"pk", "sk", "gList", "gSort"},
 		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
 			return s.decodeEntries(ctx, raw, func(c *crm.Customer) bool {
-				return c.Status != crm.StatusArchived && (q.Keep == nil || q.Keep(c))
+				return c.Status == crm.StatusActive && (q.Keep == nil || q.Keep(c))
 			})
 		},
 	}

@@ -31,6 +31,9 @@ type tx struct {
 	items   []txItem
 	audited []auditRecord
 	err     error
+	// handover, in the transaction that finishes a merge, lets the
+	// survivor take over the merged customer's unique claims (merge.go).
+	handover *handover
 }
 
 func (t *tx) marshal(v any) map[string]types.AttributeValue {
@@ -271,14 +274,22 @@ func (t *tx) customer(prev, next *crm.Customer) {
 // transaction's condition instead of racing a read.
 func (t *tx) claims(field string, pkOf func(string) string, id string, prev, next []string) {
 	owned := map[string]types.AttributeValue{":id": str(id)}
+	claimable, cond := owned, "attribute_not_exists(pk) OR customerId = :id"
+	if h := t.handover; h != nil && h.to == id {
+		claimable = map[string]types.AttributeValue{":id": str(id), ":from": str(h.from)}
+		cond += " OR customerId = :from"
+	}
 	for _, v := range removed(prev, next) {
+		if h := t.handover; h != nil && h.from == id {
+			continue // the survivor's put takes the claim over
+		}
 		t.del(pkOf(v), skUnique, "customerId = :id", owned, conflict("customer "+id))
 	}
 	for _, v := range removed(next, prev) {
 		i := slices.Index(next, v)
 		t.put(map[string]types.AttributeValue{
 			"pk": str(pkOf(v)), "sk": str(skUnique), "type": str("unique"), "customerId": str(id),
-		}, "attribute_not_exists(pk) OR customerId = :id", owned, func(old map[string]types.AttributeValue) error {
+		}, cond, claimable, func(old map[string]types.AttributeValue) error {
 			holder := ""
 			if s, ok := old["customerId"].(*types.AttributeValueMemberS); ok {
 				holder = s.Value
@@ -300,10 +311,11 @@ func removed(a, b []string) []string {
 	return out
 }
 
-// counterDims names the counters a customer adds one to. Archived customers
-// count nowhere, so counters answer the default (active) lists.
+// counterDims names the counters a customer adds one to. Archived and
+// merged customers count nowhere, so counters answer the default (active)
+// lists.
 func counterDims(c *crm.Customer) []string {
-	if c == nil || c.Status == crm.StatusArchived {
+	if c == nil || c.Status == crm.StatusArchived || c.Status == crm.StatusMerged {
 		return nil
 	}
 	d := []string{"ALL", "GRADE#" + c.Grade.Level, "STAGE#" + string(c.Stage)}

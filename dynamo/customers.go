@@ -125,6 +125,7 @@ func counterFor(f crm.CustomerFilter) (string, bool) {
 func matches(c *crm.Customer, f crm.CustomerFilter) bool {
 	switch {
 	case !f.IncludeArchived && c.Status == crm.StatusArchived,
+		c.Status == crm.StatusMerged, // a lagging index entry of a tombstone
 		f.OwnerID != "" && c.OwnerID != f.OwnerID,
 		f.Pool && !c.InPool(),
 		f.Grade != "" && c.Grade.Level != f.Grade,

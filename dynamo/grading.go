@@ -142,15 +142,23 @@ func (s *Store) PutGradingPolicy(ctx context.Context, p *crm.GradingPolicy) erro
 // GradeAt reads the newest grade change at or before at: one Query on the
 // customer's G# range, descending, Limit 1.
 func (s *Store) GradeAt(ctx context.Context, customerID string, at time.Time) (*crm.GradeChange, error) {
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+	q := &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
+		// Entries a merge moved in are the merged customer's grade.
+		FilterExpression: aws.String("attribute_not_exists(mergedFrom)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(customerPK(customerID)), ":lo": str(skGradePrefix), ":hi": str(gradeSK(ulidBound(at, true))),
 		},
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(1),
-	})
+	}
+	res, err := s.db.Query(ctx, q)
+	for err == nil && len(res.Items) == 0 && res.LastEvaluatedKey != nil {
+		// The entry read was filtered out: read on, a few at a time.
+		q.ExclusiveStartKey, q.Limit = res.LastEvaluatedKey, aws.Int32(10)
+		res, err = s.db.Query(ctx, q)
+	}
 	if err != nil {
 		return nil, wrap("query grade at", err)
 	}

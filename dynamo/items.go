@@ -130,15 +130,25 @@ type customerItem struct {
 	NextFollowUpAt    *time.Time         `dynamodbav:"nextFollowUpAt,omitempty"`
 	InteractionCount  int                `dynamodbav:"interactionCount"`
 	ContactCount      int                `dynamodbav:"contactCount"`
+	FieldMarks        []fieldMarkItem    `dynamodbav:"fieldVerifications,omitempty"`
 	Verification      string             `dynamodbav:"verification"`
 	VerifiedBy        string             `dynamodbav:"verifiedBy,omitempty"`
 	VerifiedAt        *time.Time         `dynamodbav:"verifiedAt,omitempty"`
+	MergedInto        string             `dynamodbav:"mergedInto,omitempty"`
+	MergingFrom       string             `dynamodbav:"mergingFrom,omitempty"`
+	MergedAt          *time.Time         `dynamodbav:"mergedAt,omitempty"`
 	Version           int                `dynamodbav:"version"`
 	CreatedAt         time.Time          `dynamodbav:"createdAt"`
 	CreatedBy         string             `dynamodbav:"createdBy"`
 	UpdatedAt         time.Time          `dynamodbav:"updatedAt"`
 	UpdatedBy         string             `dynamodbav:"updatedBy"`
 	ArchivedAt        *time.Time         `dynamodbav:"archivedAt,omitempty"`
+}
+
+type fieldMarkItem struct {
+	Field string    `dynamodbav:"f"`
+	By    string    `dynamodbav:"by"`
+	At    time.Time `dynamodbav:"at"`
 }
 
 type transactionsItem struct {
@@ -205,6 +215,15 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		it.OpenCases = append(it.OpenCases, caseSummaryItem{ID: o.ID, Kind: string(o.Type), Subject: o.Subject,
 			Priority: string(o.Priority), Status: string(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
 	}
+	for _, m := range c.FieldVerifications {
+		it.FieldMarks = append(it.FieldMarks, fieldMarkItem{Field: string(m.Field), By: m.By, At: m.At})
+	}
+	it.MergedInto, it.MergingFrom, it.MergedAt = c.MergedInto, c.MergingFrom, c.MergedAt
+	if c.Status == crm.StatusMerged {
+		// A tombstone is in no list: without index keys, no index holds it.
+		it.GOwner, it.GGrade, it.GStage, it.GRegion, it.GTeam, it.GList, it.GSort = "", "", "", "", "", "", ""
+		it.GName, it.GNameSort, it.GDue, it.GDueAt = "", "", "", ""
+	}
 	return it
 }
 
@@ -243,6 +262,12 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		c.OpenCases = append(c.OpenCases, crm.CaseSummary{ID: o.ID, Type: crm.InteractionType(o.Kind), Subject: o.Subject,
 			Priority: crm.Priority(o.Priority), Status: crm.CaseStatus(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
 	}
+	for _, m := range it.FieldMarks {
+		c.FieldVerifications = append(c.FieldVerifications, crm.FieldVerification{Field: crm.CustomerField(m.Field), By: m.By, At: m.At})
+	}
+	c.MergedInto, c.MergingFrom, c.MergedAt = it.MergedInto, it.MergingFrom, it.MergedAt
+	// Profiles stored before field marks existed carry only the flag.
+	crm.AdoptLegacyVerification(c)
 	return c
 }
 
@@ -345,20 +370,21 @@ type gradeChangeItem struct {
 	PolicyVer  int                `dynamodbav:"policyVersion,omitempty"`
 	By         string             `dynamodbav:"by,omitempty"`
 	At         time.Time          `dynamodbav:"at"`
+	MergedFrom string             `dynamodbav:"mergedFrom,omitempty"`
 }
 
 func toGradeChangeItem(g *crm.GradeChange) *gradeChangeItem {
 	return &gradeChangeItem{
 		PK: customerPK(g.CustomerID), SK: gradeSK(g.ID), Type: "gradeChange",
 		ID: g.ID, CustomerID: g.CustomerID, From: g.From, To: g.To, Source: string(g.Source),
-		Reason: g.Reason, Rule: g.Rule, Metrics: g.Metrics, PolicyVer: g.PolicyVersion, By: g.By, At: g.At,
+		Reason: g.Reason, Rule: g.Rule, Metrics: g.Metrics, PolicyVer: g.PolicyVersion, By: g.By, At: g.At, MergedFrom: g.MergedFrom,
 	}
 }
 
 func fromGradeChangeItem(it *gradeChangeItem) *crm.GradeChange {
 	return &crm.GradeChange{
 		ID: it.ID, CustomerID: it.CustomerID, From: it.From, To: it.To, Source: crm.GradeSource(it.Source),
-		Reason: it.Reason, Rule: it.Rule, Metrics: it.Metrics, PolicyVersion: it.PolicyVer, By: it.By, At: it.At,
+		Reason: it.Reason, Rule: it.Rule, Metrics: it.Metrics, PolicyVersion: it.PolicyVer, By: it.By, At: it.At, MergedFrom: it.MergedFrom,
 	}
 }
 
@@ -464,16 +490,18 @@ type stageChangeItem struct {
 	Reason     string    `dynamodbav:"reason,omitempty"`
 	By         string    `dynamodbav:"by"`
 	At         time.Time `dynamodbav:"at"`
+	MergedFrom string    `dynamodbav:"mergedFrom,omitempty"`
 }
 
 func toStageChangeItem(c *crm.StageChange) *stageChangeItem {
 	return &stageChangeItem{PK: customerPK(c.CustomerID), SK: stageSK(c.ID), Type: "stageChange", ID: c.ID,
-		CustomerID: c.CustomerID, From: string(c.From), To: string(c.To), Reason: c.Reason, By: c.By, At: c.At}
+		CustomerID: c.CustomerID, From: string(c.From), To: string(c.To), Reason: c.Reason, By: c.By, At: c.At,
+		MergedFrom: c.MergedFrom}
 }
 
 func fromStageChangeItem(it *stageChangeItem) *crm.StageChange {
 	return &crm.StageChange{ID: it.ID, CustomerID: it.CustomerID, From: crm.Stage(it.From), To: crm.Stage(it.To),
-		Reason: it.Reason, By: it.By, At: it.At}
+		Reason: it.Reason, By: it.By, At: it.At, MergedFrom: it.MergedFrom}
 }
 
 type caseTransitionItem struct {

@@ -20,6 +20,7 @@ const (
 	skCasePrefix     = "D#"
 	skEvalPrefix     = "E#"
 	skTagPrefix      = "#T#"
+	skMergePrefix    = "F#" // below "I", outside the 360 view's range
 	sk360Lower       = "I"
 
 	skUnique       = "UNIQ"
@@ -94,6 +95,8 @@ func dueKey(t time.Time, id string) string { return t.UTC().Format(dueLayout) + 
 func stageSK(id string) string { return skStagePrefix + id }
 
 func caseSK(id string) string { return skCasePrefix + id }
+
+func mergeSK(id string) string { return skMergePrefix + id }
 
 // Idempotency records of creates made with a client key.
 const skIdempotency = "IDEMP"

@@ -74,6 +74,10 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		LastInteractionAt: c.LastInteractionAt, NextFollowUpAt: c.NextFollowUpAt,
 		InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
 		Verification: model.Verification(c.Verification), VerifiedBy: opt(c.VerifiedBy), VerifiedAt: c.VerifiedAt,
+		FieldVerifications: mapAll(c.FieldVerifications, func(v crm.FieldVerification) *model.FieldVerification {
+			return &model.FieldVerification{Field: model.CustomerField(v.Field), By: v.By, At: v.At}
+		}),
+		MergedInto: opt(c.MergedInto), MergingFrom: opt(c.MergingFrom), MergedAt: c.MergedAt,
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
 		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
 	}
@@ -138,7 +142,7 @@ func toInteraction(i *crm.Interaction) *model.Interaction {
 func toGradeChange(g *crm.GradeChange) *model.GradeChange {
 	m := &model.GradeChange{ID: g.ID, CustomerID: g.CustomerID, From: opt(g.From), To: g.To,
 		Source: model.GradeSource(g.Source), Reason: opt(g.Reason), Rule: opt(g.Rule), By: opt(g.By), At: g.At,
-		Metrics: toMetrics(g.Metrics)}
+		MergedFrom: opt(g.MergedFrom), Metrics: toMetrics(g.Metrics)}
 	if g.Source != crm.GradeManual {
 		m.PolicyVersion = &g.PolicyVersion
 	}
@@ -224,7 +228,7 @@ func stageChangeConnection(p *crm.Page[*crm.StageChange]) *model.StageChangeConn
 		Edges: edges(p, func(cursor string, it *crm.StageChange) *model.StageChangeEdge {
 			return &model.StageChangeEdge{Cursor: cursor, Node: &model.StageChange{
 				ID: it.ID, CustomerID: it.CustomerID, From: model.LifecycleStage(it.From), To: model.LifecycleStage(it.To),
-				Reason: opt(it.Reason), By: it.By, At: it.At}}
+				Reason: opt(it.Reason), By: it.By, At: it.At, MergedFrom: opt(it.MergedFrom)}}
 		})}
 }
 
@@ -300,6 +304,25 @@ func fromUpdateCustomer(in model.UpdateCustomerInput) crm.CustomerUpdate {
 		OwnerID: in.OwnerID, Team: in.Team, NextFollowUpAt: in.NextFollowUpAt,
 		Verification: cast[crm.Verification](in.Verification),
 	}
+}
+
+func mergeConnection(p *crm.Page[*crm.MergeRecord]) *model.CustomerMergeConnection {
+	return &model.CustomerMergeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
+		Edges: edges(p, func(cursor string, it *crm.MergeRecord) *model.CustomerMergeEdge {
+			return &model.CustomerMergeEdge{Cursor: cursor, Node: &model.CustomerMerge{
+				ID: it.ID, CustomerID: it.CustomerID, SurvivorID: it.SurvivorID, MergedID: it.MergedID,
+				MergedName: it.MergedName, Reason: it.Reason, By: it.By, At: it.At, Interactions: it.Interactions,
+				Contacts: it.Contacts, Phones: nonNil(it.Phones), Emails: nonNil(it.Emails), Tags: nonNil(it.Tags)}}
+		})}
+}
+
+func fromMergeInput(in model.MergeCustomersInput) crm.MergeInput {
+	return crm.MergeInput{SurvivorID: in.SurvivorID, MergedID: in.MergedID, ExpectedSurvivorVersion: in.ExpectedSurvivorVersion,
+		ExpectedMergedVersion: in.ExpectedMergedVersion, Reason: in.Reason}
+}
+
+func fromCustomerFields(in []model.CustomerField) []crm.CustomerField {
+	return mapAll(in, func(f model.CustomerField) crm.CustomerField { return crm.CustomerField(f) })
 }
 
 func fromFilter(f *model.CustomerFilter) crm.CustomerFilter {

@@ -247,6 +247,7 @@ type ComplexityRoot struct {
 		CreditRating       func(childComplexity int) int
 		Emails             func(childComplexity int) int
 		Evaluations        func(childComplexity int, first *int, after *string) int
+		FieldVerifications func(childComplexity int) int
 		FirstTransactionAt func(childComplexity int) int
 		Grade              func(childComplexity int) int
 		GradeAt            func(childComplexity int, at time.Time) int
@@ -262,6 +263,10 @@ type ComplexityRoot struct {
 		LastTransactionAt  func(childComplexity int) int
 		LatestInteraction  func(childComplexity int) int
 		LoyaltyIndex       func(childComplexity int) int
+		MergedAt           func(childComplexity int) int
+		MergedInto         func(childComplexity int) int
+		Merges             func(childComplexity int, first *int, after *string) int
+		MergingFrom        func(childComplexity int) int
 		Name               func(childComplexity int) int
 		NextFollowUpAt     func(childComplexity int) int
 		Nps                func(childComplexity int) int
@@ -314,6 +319,33 @@ type ComplexityRoot struct {
 		Gained  func(childComplexity int) int
 		Lost    func(childComplexity int) int
 		WonBack func(childComplexity int) int
+	}
+
+	CustomerMerge struct {
+		At           func(childComplexity int) int
+		By           func(childComplexity int) int
+		Contacts     func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		Emails       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Interactions func(childComplexity int) int
+		MergedID     func(childComplexity int) int
+		MergedName   func(childComplexity int) int
+		Phones       func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		SurvivorID   func(childComplexity int) int
+		Tags         func(childComplexity int) int
+	}
+
+	CustomerMergeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerMergeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	DimensionAverage struct {
@@ -376,12 +408,19 @@ type ComplexityRoot struct {
 		Name   func(childComplexity int) int
 	}
 
+	FieldVerification struct {
+		At    func(childComplexity int) int
+		By    func(childComplexity int) int
+		Field func(childComplexity int) int
+	}
+
 	GradeChange struct {
 		At            func(childComplexity int) int
 		By            func(childComplexity int) int
 		CustomerID    func(childComplexity int) int
 		From          func(childComplexity int) int
 		ID            func(childComplexity int) int
+		MergedFrom    func(childComplexity int) int
 		Metrics       func(childComplexity int) int
 		PolicyVersion func(childComplexity int) int
 		Reason        func(childComplexity int) int
@@ -518,6 +557,12 @@ type ComplexityRoot struct {
 		Key    func(childComplexity int) int
 	}
 
+	MergeCustomersPayload struct {
+		Merged     func(childComplexity int) int
+		MovedItems func(childComplexity int) int
+		Survivor   func(childComplexity int) int
+	}
+
 	Metric struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -536,6 +581,7 @@ type ComplexityRoot struct {
 		HandOverPortfolio         func(childComplexity int, fromUserID string, toUserID string) int
 		IssueAPIKey               func(childComplexity int, partnerID string, name string) int
 		LogInteraction            func(childComplexity int, input model.LogInteractionInput) int
+		MergeCustomers            func(childComplexity int, input model.MergeCustomersInput) int
 		MoveCase                  func(childComplexity int, input model.MoveCaseInput) int
 		Noop                      func(childComplexity int) int
 		RegradeCustomer           func(childComplexity int, customerID string, force *bool) int
@@ -547,11 +593,13 @@ type ComplexityRoot struct {
 		ShareCustomer             func(childComplexity int, customerID string, partnerID string) int
 		SubmitEvaluation          func(childComplexity int, input model.SubmitEvaluationInput) int
 		UnshareCustomer           func(childComplexity int, customerID string, partnerID string) int
+		UnverifyCustomerFields    func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
 		UpdateContact             func(childComplexity int, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) int
 		UpdateCustomer            func(childComplexity int, id string, expectedVersion int, input model.UpdateCustomerInput) int
 		UpdateGradingPolicy       func(childComplexity int, input model.GradingPolicyInput, expectedVersion int) int
 		UpdateInteraction         func(childComplexity int, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) int
 		UpdatePartnerOrganization func(childComplexity int, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) int
+		VerifyCustomerFields      func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
 	}
 
 	OwnerCount struct {
@@ -625,6 +673,7 @@ type ComplexityRoot struct {
 		CustomerID func(childComplexity int) int
 		From       func(childComplexity int) int
 		ID         func(childComplexity int) int
+		MergedFrom func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		To         func(childComplexity int) int
 	}
@@ -719,6 +768,7 @@ type CustomerResolver interface {
 	Cases(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CaseConnection, error)
 
 	GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error)
+	Merges(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CustomerMergeConnection, error)
 
 	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
 }
@@ -743,6 +793,7 @@ type MutationResolver interface {
 	SetGrade(ctx context.Context, input model.SetGradeInput) (*model.Customer, error)
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
+	MergeCustomers(ctx context.Context, input model.MergeCustomersInput) (*model.MergeCustomersPayload, error)
 	CreatePartnerOrganization(ctx context.Context, input model.CreatePartnerOrganizationInput) (*model.PartnerOrganization, error)
 	UpdatePartnerOrganization(ctx context.Context, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) (*model.PartnerOrganization, error)
 	IssueAPIKey(ctx context.Context, partnerID string, name string) (*model.IssuedAPIKey, error)
@@ -754,6 +805,8 @@ type MutationResolver interface {
 	AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error)
 	HandOverPortfolio(ctx context.Context, fromUserID string, toUserID string) (*model.Handover, error)
 	ChangeStage(ctx context.Context, input model.ChangeStageInput) (*model.Customer, error)
+	VerifyCustomerFields(ctx context.Context, id string, fields []model.CustomerField, expectedVersion int) (*model.Customer, error)
+	UnverifyCustomerFields(ctx context.Context, id string, fields []model.CustomerField, expectedVersion int) (*model.Customer, error)
 }
 type PartnerOrganizationResolver interface {
 	APIKeys(ctx context.Context, obj *model.PartnerOrganization, first *int, after *string) (*model.APIKeyConnection, error)
@@ -1656,6 +1709,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Evaluations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.fieldVerifications":
+		if e.ComplexityRoot.Customer.FieldVerifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.FieldVerifications(childComplexity), true
 	case "Customer.firstTransactionAt":
 		if e.ComplexityRoot.Customer.FirstTransactionAt == nil {
 			break
@@ -1761,6 +1820,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.LoyaltyIndex(childComplexity), true
+	case "Customer.mergedAt":
+		if e.ComplexityRoot.Customer.MergedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.MergedAt(childComplexity), true
+	case "Customer.mergedInto":
+		if e.ComplexityRoot.Customer.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.MergedInto(childComplexity), true
+	case "Customer.merges":
+		if e.ComplexityRoot.Customer.Merges == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_merges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Merges(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.mergingFrom":
+		if e.ComplexityRoot.Customer.MergingFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.MergingFrom(childComplexity), true
 	case "Customer.name":
 		if e.ComplexityRoot.Customer.Name == nil {
 			break
@@ -2011,6 +2099,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerFlow.WonBack(childComplexity), true
 
+	case "CustomerMerge.at":
+		if e.ComplexityRoot.CustomerMerge.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.At(childComplexity), true
+	case "CustomerMerge.by":
+		if e.ComplexityRoot.CustomerMerge.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.By(childComplexity), true
+	case "CustomerMerge.contacts":
+		if e.ComplexityRoot.CustomerMerge.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Contacts(childComplexity), true
+	case "CustomerMerge.customerId":
+		if e.ComplexityRoot.CustomerMerge.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.CustomerID(childComplexity), true
+	case "CustomerMerge.emails":
+		if e.ComplexityRoot.CustomerMerge.Emails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Emails(childComplexity), true
+	case "CustomerMerge.id":
+		if e.ComplexityRoot.CustomerMerge.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.ID(childComplexity), true
+	case "CustomerMerge.interactions":
+		if e.ComplexityRoot.CustomerMerge.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Interactions(childComplexity), true
+	case "CustomerMerge.mergedId":
+		if e.ComplexityRoot.CustomerMerge.MergedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.MergedID(childComplexity), true
+	case "CustomerMerge.mergedName":
+		if e.ComplexityRoot.CustomerMerge.MergedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.MergedName(childComplexity), true
+	case "CustomerMerge.phones":
+		if e.ComplexityRoot.CustomerMerge.Phones == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Phones(childComplexity), true
+	case "CustomerMerge.reason":
+		if e.ComplexityRoot.CustomerMerge.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Reason(childComplexity), true
+	case "CustomerMerge.survivorId":
+		if e.ComplexityRoot.CustomerMerge.SurvivorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.SurvivorID(childComplexity), true
+	case "CustomerMerge.tags":
+		if e.ComplexityRoot.CustomerMerge.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Tags(childComplexity), true
+
+	case "CustomerMergeConnection.edges":
+		if e.ComplexityRoot.CustomerMergeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConnection.Edges(childComplexity), true
+	case "CustomerMergeConnection.pageInfo":
+		if e.ComplexityRoot.CustomerMergeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConnection.PageInfo(childComplexity), true
+	case "CustomerMergeConnection.totalCount":
+		if e.ComplexityRoot.CustomerMergeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConnection.TotalCount(childComplexity), true
+
+	case "CustomerMergeEdge.cursor":
+		if e.ComplexityRoot.CustomerMergeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeEdge.Cursor(childComplexity), true
+	case "CustomerMergeEdge.node":
+		if e.ComplexityRoot.CustomerMergeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeEdge.Node(childComplexity), true
+
 	case "DimensionAverage.average":
 		if e.ComplexityRoot.DimensionAverage.Average == nil {
 			break
@@ -2235,6 +2434,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FieldChange.Name(childComplexity), true
 
+	case "FieldVerification.at":
+		if e.ComplexityRoot.FieldVerification.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldVerification.At(childComplexity), true
+	case "FieldVerification.by":
+		if e.ComplexityRoot.FieldVerification.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldVerification.By(childComplexity), true
+	case "FieldVerification.field":
+		if e.ComplexityRoot.FieldVerification.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldVerification.Field(childComplexity), true
+
 	case "GradeChange.at":
 		if e.ComplexityRoot.GradeChange.At == nil {
 			break
@@ -2265,6 +2483,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradeChange.ID(childComplexity), true
+	case "GradeChange.mergedFrom":
+		if e.ComplexityRoot.GradeChange.MergedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeChange.MergedFrom(childComplexity), true
 	case "GradeChange.metrics":
 		if e.ComplexityRoot.GradeChange.Metrics == nil {
 			break
@@ -2781,6 +3005,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IssuedApiKey.Key(childComplexity), true
 
+	case "MergeCustomersPayload.merged":
+		if e.ComplexityRoot.MergeCustomersPayload.Merged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeCustomersPayload.Merged(childComplexity), true
+	case "MergeCustomersPayload.movedItems":
+		if e.ComplexityRoot.MergeCustomersPayload.MovedItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeCustomersPayload.MovedItems(childComplexity), true
+	case "MergeCustomersPayload.survivor":
+		if e.ComplexityRoot.MergeCustomersPayload.Survivor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeCustomersPayload.Survivor(childComplexity), true
+
 	case "Metric.name":
 		if e.ComplexityRoot.Metric.Name == nil {
 			break
@@ -2926,6 +3169,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogInteraction(childComplexity, args["input"].(model.LogInteractionInput)), true
+	case "Mutation.mergeCustomers":
+		if e.ComplexityRoot.Mutation.MergeCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeCustomers(childComplexity, args["input"].(model.MergeCustomersInput)), true
 	case "Mutation.moveCase":
 		if e.ComplexityRoot.Mutation.MoveCase == nil {
 			break
@@ -3042,6 +3296,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnshareCustomer(childComplexity, args["customerId"].(string), args["partnerId"].(string)), true
+	case "Mutation.unverifyCustomerFields":
+		if e.ComplexityRoot.Mutation.UnverifyCustomerFields == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unverifyCustomerFields_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnverifyCustomerFields(childComplexity, args["id"].(string), args["fields"].([]model.CustomerField), args["expectedVersion"].(int)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -3097,6 +3362,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePartnerOrganization(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.UpdatePartnerOrganizationInput)), true
+	case "Mutation.verifyCustomerFields":
+		if e.ComplexityRoot.Mutation.VerifyCustomerFields == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyCustomerFields_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyCustomerFields(childComplexity, args["id"].(string), args["fields"].([]model.CustomerField), args["expectedVersion"].(int)), true
 
 	case "OwnerCount.count":
 		if e.ComplexityRoot.OwnerCount.Count == nil {
@@ -3438,6 +3714,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StageChange.ID(childComplexity), true
+	case "StageChange.mergedFrom":
+		if e.ComplexityRoot.StageChange.MergedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageChange.MergedFrom(childComplexity), true
 	case "StageChange.reason":
 		if e.ComplexityRoot.StageChange.Reason == nil {
 			break
@@ -3712,6 +3994,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorScoreInput", ec.unmarshalInputIndicatorScoreInput),
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
+			graphql.NewInputUnmarshaler("MergeCustomersInput", ec.unmarshalInputMergeCustomersInput),
 			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
 			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
 			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
@@ -4492,6 +4775,11 @@ enum CustomerStatus {
   ACTIVE
   "Hidden from lists, history kept; restoreCustomer brings it back."
   ARCHIVED
+  """
+  Merged into another customer (see mergedInto), which now holds its history,
+  phones and emails. A tombstone: in no list, and every change is CONFLICT.
+  """
+  MERGED
 }
 
 "How the customer came to the company."
@@ -4514,11 +4802,14 @@ enum CustomerSource {
   OTHER
 }
 
-"Whether staff-entered data has been checked by a reviewer."
+"""
+Whether staff-entered data has been checked by a reviewer, derived from the
+field marks (Customer.fieldVerifications).
+"""
 enum Verification {
-  "Entered but not checked: treat with care."
+  "Some non-empty verifiable field is not checked: treat with care."
   UNVERIFIED
-  "Checked by a reviewer (see verifiedBy, verifiedAt)."
+  "Every non-empty verifiable field is checked by a reviewer (see fieldVerifications)."
   VERIFIED
 }
 
@@ -4623,7 +4914,7 @@ type Customer {
   attributes: [Attribute!]!
   "Lifecycle stage."
   stage: LifecycleStage!
-  "Active or archived."
+  "Active, archived, or merged into another customer."
   status: CustomerStatus!
   "The owning account manager's user id; null while the customer is in the pool."
   ownerId: ID
@@ -4678,12 +4969,29 @@ type Customer {
     "A cursor from this same list."
     after: String
   ): EvaluationConnection!
-  "Whether staff-entered data has been checked."
+  """
+  Which staff-entered fields a reviewer has checked, by whom and when. A field
+  without a mark is unverified; changing a field's value drops its mark.
+  """
+  fieldVerifications: [FieldVerification!]!
+  """
+  Derived from fieldVerifications: VERIFIED when every non-empty verifiable
+  field has a mark, else UNVERIFIED.
+  """
   verification: Verification!
-  "Who verified the data."
+  "While VERIFIED: the reviewer of the latest mark."
   verifiedBy: String
-  "When the data was verified."
+  "While VERIFIED: the time of the latest mark."
   verifiedAt: DateTime
+  """
+  The customer this one was merged into (status MERGED), or is being merged
+  into while a merge is under way; read that customer instead. Null otherwise.
+  """
+  mergedInto: ID
+  "The customer being merged into this one while that merge is under way; null otherwise."
+  mergingFrom: ID
+  "When this customer was merged into mergedInto."
+  mergedAt: DateTime
   "Increases with every change; pass it as expectedVersion to update."
   version: Int!
   "When the customer was created."
@@ -4795,7 +5103,8 @@ input CreateCustomerInput {
 """
 Changes to a customer. Omitted (or null) fields are unchanged; for lists, an
 empty list clears them. Changing ownerId or team needs ADMIN or the team's
-MANAGER; so does setting verification.
+MANAGER; so does setting verification. Changing a verified field drops its
+verification mark.
 """
 input UpdateCustomerInput {
   "Person or organization."
@@ -4830,12 +5139,19 @@ input UpdateCustomerInput {
   team: String
   "When the owner should next be in touch."
   nextFollowUpAt: DateTime
-  "Marks staff-entered data as checked (or not)."
+  """
+  VERIFIED marks every non-empty verifiable field as checked by the caller;
+  UNVERIFIED removes every mark. Asking for what the record already is does
+  nothing. verifyCustomerFields and unverifyCustomerFields work per field.
+  """
   verification: Verification
 }
 
 extend type Query {
-  "A customer by id; null when it does not exist or the caller may not read it."
+  """
+  A customer by id; null when it does not exist or the caller may not read it.
+  A merged customer is returned as its tombstone: follow mergedInto.
+  """
   customer(
     "The customer id."
     id: ID!
@@ -5243,6 +5559,8 @@ type GradeChange {
   by: String
   "When."
   at: DateTime!
+  "On an entry moved here by a merge: the merged customer whose grade it was."
+  mergedFrom: ID
 }
 
 "A page of grade changes."
@@ -5788,6 +6106,119 @@ extend type Mutation {
   ): Interaction!
 }
 `, BuiltIn: false},
+	{Name: "../merge.graphqls", Input: `"""
+A merge of one customer into another, recorded in the history of both: the
+survivor's and the tombstone's.
+"""
+type CustomerMerge {
+  "Id (ULID, time part = at)."
+  id: ID!
+  "The customer whose history holds this record."
+  customerId: ID!
+  "The customer that absorbed the other and lives on."
+  survivorId: ID!
+  "The customer merged away, now a tombstone pointing to the survivor."
+  mergedId: ID!
+  "The merged customer's name."
+  mergedName: String!
+  "Why the records were merged (as given by the call that completed the merge)."
+  reason: String!
+  "Who completed the merge (user id)."
+  by: String!
+  "When the merge completed."
+  at: DateTime!
+  "How many interactions the merged customer brought."
+  interactions: Int!
+  "How many contact persons the merged customer brought."
+  contacts: Int!
+  "The phone numbers the survivor took over."
+  phones: [String!]!
+  "The email addresses the survivor took over."
+  emails: [String!]!
+  "The tags the survivor gained."
+  tags: [String!]!
+}
+
+"A page of merge records."
+type CustomerMergeConnection {
+  "The merge records of this page."
+  edges: [CustomerMergeEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: merges are not counted."
+  totalCount: Int
+}
+
+"A merge record in a page."
+type CustomerMergeEdge {
+  "Resume the list after this record."
+  cursor: String!
+  "The merge record."
+  node: CustomerMerge!
+}
+
+"Two records of the same customer to merge into one."
+input MergeCustomersInput {
+  "The customer that lives on and receives the other's history."
+  survivorId: ID!
+  "The customer merged away; it becomes a tombstone pointing to the survivor."
+  mergedId: ID!
+  "The survivor's version the caller read; checked when the merge starts."
+  expectedSurvivorVersion: Int!
+  "The merged customer's version the caller read; checked when the merge starts."
+  expectedMergedVersion: Int!
+  "Why: 1–1000 characters, kept in both customers' history."
+  reason: String!
+}
+
+"What mergeCustomers did."
+type MergeCustomersPayload {
+  "The survivor, with the merged history, counters and values."
+  survivor: Customer!
+  "The tombstone: status MERGED, mergedInto the survivor."
+  merged: Customer!
+  "How many history items this call moved (a resumed merge counts only what was left)."
+  movedItems: Int!
+}
+
+extend type Customer {
+  "The merges in this customer's history, newest first."
+  merges(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): CustomerMergeConnection!
+}
+
+extend type Mutation {
+  """
+  Merges mergedId into survivorId (ADMIN, or a MANAGER of both customers'
+  teams): its interactions, contacts, evaluations, grade and stage history,
+  cases and merge records move to the survivor, keeping their ids; its phones,
+  emails, tags, addresses and attributes join the survivor's, and its values fill
+  the survivor's empty fields (the survivor's own values win). The survivor's
+  counters, latest interaction, next follow-up, recent evaluations, indexes and
+  transaction totals are recomputed. The merged customer becomes a tombstone
+  (status MERGED, mergedInto) that leaves every list and refuses every change
+  with CONFLICT naming the survivor (extensions.existingId). Its partner shares
+  end with it: share the survivor if a partner should see it.
+
+  A large history moves in several atomic batches. From the first step on, the
+  merged customer refuses changes; if the call is interrupted (timeout,
+  UNAVAILABLE), call it again with the same ids: it resumes where it stopped,
+  and the expected versions are not checked again. Calling it for a pair already
+  merged returns the result. BAD_USER_INPUT when the two together exceed a limit
+  (50 contacts, 5 phones, 5 emails, 10 tags, 5 addresses, 50 attributes);
+  CONFLICT for a stale version, an archived survivor, or a customer already in
+  another merge.
+  """
+  mergeCustomers(
+    "The two customers."
+    input: MergeCustomersInput!
+  ): MergeCustomersPayload!
+}
+`, BuiltIn: false},
 	{Name: "../partner.graphqls", Input: `"""
 Personal data a partner organization's masking policy can hide. Masking is applied
 to everything a partner principal reads, on every query; staff never see masked
@@ -6137,8 +6568,10 @@ type Query {
 Write operations. Errors come with extensions.code: BAD_USER_INPUT (with
 extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
-reload and retry), DUPLICATE (with extensions.existingId), UNAVAILABLE (retry
-later) and INTERNAL (with extensions.requestId). A failed mutation writes nothing.
+reload and retry; a change to a merged customer, with extensions.existingId naming
+the customer it was merged into), DUPLICATE (with extensions.existingId),
+UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
+mutation writes nothing.
 """
 type Mutation {
   "Does nothing; present so that every schema file can extend Mutation."
@@ -6211,6 +6644,8 @@ type StageChange {
   by: String!
   "When."
   at: DateTime!
+  "On an entry moved here by a merge: the merged customer whose stage it was."
+  mergedFrom: ID
 }
 
 "A page of stage changes."
@@ -6262,6 +6697,64 @@ extend type Mutation {
   changeStage(
     "The move."
     input: ChangeStageInput!
+  ): Customer!
+}
+`, BuiltIn: false},
+	{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
+enum CustomerField {
+  "The name."
+  NAME
+  "The phone numbers, as a list."
+  PHONES
+  "The email addresses, as a list."
+  EMAILS
+  "The postal addresses, as a list."
+  ADDRESSES
+  "The industry."
+  INDUSTRY
+  "The sales region."
+  REGION
+  "The annual revenue or asset size."
+  ANNUAL_REVENUE
+  "The credit rating."
+  CREDIT_RATING
+  "The free-form archive entries, as a list."
+  ATTRIBUTES
+}
+
+"A reviewer's mark that a field's current value has been checked."
+type FieldVerification {
+  "The field."
+  field: CustomerField!
+  "Who checked it (user id)."
+  by: String!
+  "When."
+  at: DateTime!
+}
+
+extend type Mutation {
+  """
+  Marks fields of a customer as checked by the caller (a field already marked
+  gets the caller's new mark). ADMIN or the team's MANAGER. BAD_USER_INPUT for
+  an empty field: there is nothing to verify; CONFLICT when expectedVersion is
+  not the current version.
+  """
+  verifyCustomerFields(
+    "The customer id."
+    id: ID!
+    "The fields checked."
+    fields: [CustomerField!]!
+    "The version the reviewer checked."
+    expectedVersion: Int!
+  ): Customer!
+  "Withdraws the verification marks of fields. ADMIN or the team's MANAGER."
+  unverifyCustomerFields(
+    "The customer id."
+    id: ID!
+    "The fields whose marks go."
+    fields: [CustomerField!]!
+    "The version the change is based on."
+    expectedVersion: Int!
   ): Customer!
 }
 `, BuiltIn: false},
@@ -6720,12 +7213,20 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_gradeHistory(ctx, field)
 	case "evaluations":
 		return ec.fieldContext_Customer_evaluations(ctx, field)
+	case "fieldVerifications":
+		return ec.fieldContext_Customer_fieldVerifications(ctx, field)
 	case "verification":
 		return ec.fieldContext_Customer_verification(ctx, field)
 	case "verifiedBy":
 		return ec.fieldContext_Customer_verifiedBy(ctx, field)
 	case "verifiedAt":
 		return ec.fieldContext_Customer_verifiedAt(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Customer_mergedInto(ctx, field)
+	case "mergingFrom":
+		return ec.fieldContext_Customer_mergingFrom(ctx, field)
+	case "mergedAt":
+		return ec.fieldContext_Customer_mergedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Customer_version(ctx, field)
 	case "createdAt":
@@ -6760,6 +7261,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastTransactionAt(ctx, field)
 	case "gradeAt":
 		return ec.fieldContext_Customer_gradeAt(ctx, field)
+	case "merges":
+		return ec.fieldContext_Customer_merges(ctx, field)
 	case "partners":
 		return ec.fieldContext_Customer_partners(ctx, field)
 	case "claim":
@@ -6818,6 +7321,60 @@ func (ec *executionContext) childFields_CustomerFlow(ctx context.Context, field 
 		return ec.fieldContext_CustomerFlow_lost(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerFlow", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMerge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerMerge_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_CustomerMerge_customerId(ctx, field)
+	case "survivorId":
+		return ec.fieldContext_CustomerMerge_survivorId(ctx, field)
+	case "mergedId":
+		return ec.fieldContext_CustomerMerge_mergedId(ctx, field)
+	case "mergedName":
+		return ec.fieldContext_CustomerMerge_mergedName(ctx, field)
+	case "reason":
+		return ec.fieldContext_CustomerMerge_reason(ctx, field)
+	case "by":
+		return ec.fieldContext_CustomerMerge_by(ctx, field)
+	case "at":
+		return ec.fieldContext_CustomerMerge_at(ctx, field)
+	case "interactions":
+		return ec.fieldContext_CustomerMerge_interactions(ctx, field)
+	case "contacts":
+		return ec.fieldContext_CustomerMerge_contacts(ctx, field)
+	case "phones":
+		return ec.fieldContext_CustomerMerge_phones(ctx, field)
+	case "emails":
+		return ec.fieldContext_CustomerMerge_emails(ctx, field)
+	case "tags":
+		return ec.fieldContext_CustomerMerge_tags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMerge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerMergeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerMergeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerMergeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CustomerMergeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CustomerMergeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_DimensionAverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6940,6 +7497,18 @@ func (ec *executionContext) childFields_FieldChange(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
 
+func (ec *executionContext) childFields_FieldVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldVerification_field(ctx, field)
+	case "by":
+		return ec.fieldContext_FieldVerification_by(ctx, field)
+	case "at":
+		return ec.fieldContext_FieldVerification_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldVerification", field.Name)
+}
+
 func (ec *executionContext) childFields_GradeChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6964,6 +7533,8 @@ func (ec *executionContext) childFields_GradeChange(ctx context.Context, field g
 		return ec.fieldContext_GradeChange_by(ctx, field)
 	case "at":
 		return ec.fieldContext_GradeChange_at(ctx, field)
+	case "mergedFrom":
+		return ec.fieldContext_GradeChange_mergedFrom(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GradeChange", field.Name)
 }
@@ -7224,6 +7795,18 @@ func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type IssuedApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_MergeCustomersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "survivor":
+		return ec.fieldContext_MergeCustomersPayload_survivor(ctx, field)
+	case "merged":
+		return ec.fieldContext_MergeCustomersPayload_merged(ctx, field)
+	case "movedItems":
+		return ec.fieldContext_MergeCustomersPayload_movedItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeCustomersPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -7346,6 +7929,8 @@ func (ec *executionContext) childFields_StageChange(ctx context.Context, field g
 		return ec.fieldContext_StageChange_by(ctx, field)
 	case "at":
 		return ec.fieldContext_StageChange_at(ctx, field)
+	case "mergedFrom":
+		return ec.fieldContext_StageChange_mergedFrom(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StageChange", field.Name)
 }
@@ -7842,6 +8427,28 @@ func (ec *executionContext) field_Customer_interactions_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_merges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_stageHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8088,6 +8695,20 @@ func (ec *executionContext) field_Mutation_logInteraction_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MergeCustomersInput, error) {
+			return ec.unmarshalNMergeCustomersInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMergeCustomersInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_moveCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8276,6 +8897,36 @@ func (ec *executionContext) field_Mutation_unshareCustomer_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unverifyCustomerFields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "fields",
+		func(ctx context.Context, v any) ([]model.CustomerField, error) {
+			return ec.unmarshalNCustomerField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFieldᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fields"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8431,6 +9082,36 @@ func (ec *executionContext) field_Mutation_updatePartnerOrganization_args(ctx co
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyCustomerFields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "fields",
+		func(ctx context.Context, v any) ([]model.CustomerField, error) {
+			return ec.unmarshalNCustomerField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFieldᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fields"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg2
 	return args, nil
 }
 
@@ -12728,6 +13409,38 @@ func (ec *executionContext) fieldContext_Customer_evaluations(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_fieldVerifications(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_fieldVerifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FieldVerifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FieldVerification) graphql.Marshaler {
+			return ec.marshalNFieldVerification2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_fieldVerifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldVerification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_verification(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12794,6 +13507,75 @@ func (ec *executionContext) _Customer_verifiedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Customer_verifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_mergedInto(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_mergedInto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedInto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Customer_mergingFrom(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_mergingFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergingFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_mergingFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Customer_mergedAt(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_mergedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_mergedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
 }
 
@@ -13233,6 +14015,50 @@ func (ec *executionContext) fieldContext_Customer_gradeAt(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Customer_gradeAt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_merges(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_merges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Merges(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerMergeConnection) graphql.Marshaler {
+			return ec.marshalNCustomerMergeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_merges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_merges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13698,6 +14524,447 @@ func (ec *executionContext) _CustomerFlow_lost(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_CustomerFlow_lost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerFlow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMerge_id(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_survivorId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_survivorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SurvivorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_survivorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_mergedId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_mergedName(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMerge_reason(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMerge_by(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMerge_at(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CustomerMerge_interactions(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMerge_contacts(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contacts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMerge_phones(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_phones(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phones, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_phones(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMerge_emails(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_emails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_emails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMerge_tags(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomerMergeEdge) graphql.Marshaler {
+			return ec.marshalNCustomerMergeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerMerge) graphql.Marshaler {
+			return ec.marshalNCustomerMerge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMerge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DimensionAverage_dimension(ctx context.Context, field graphql.CollectedField, obj *model.DimensionAverage) (ret graphql.Marshaler) {
@@ -14600,6 +15867,75 @@ func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, fi
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
 }
 
+func (ec *executionContext) _FieldVerification_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldVerification_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerField) graphql.Marshaler {
+			return ec.marshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldVerification_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldVerification", field, false, false, "CustomerField")
+}
+
+func (ec *executionContext) _FieldVerification_by(ctx context.Context, field graphql.CollectedField, obj *model.FieldVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldVerification_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldVerification_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldVerification_at(ctx context.Context, field graphql.CollectedField, obj *model.FieldVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldVerification_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldVerification_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldVerification", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _GradeChange_id(ctx context.Context, field graphql.CollectedField, obj *model.GradeChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14860,6 +16196,29 @@ func (ec *executionContext) _GradeChange_at(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_GradeChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GradeChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _GradeChange_mergedFrom(ctx context.Context, field graphql.CollectedField, obj *model.GradeChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeChange_mergedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GradeChange_mergedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeChange", field, false, false, "ID")
 }
 
 func (ec *executionContext) _GradeChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GradeChangeConnection) (ret graphql.Marshaler) {
@@ -16804,6 +18163,93 @@ func (ec *executionContext) fieldContext_IssuedApiKey_apiKey(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _MergeCustomersPayload_survivor(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeCustomersPayload_survivor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Survivor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeCustomersPayload_survivor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeCustomersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeCustomersPayload_merged(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeCustomersPayload_merged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Merged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeCustomersPayload_merged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeCustomersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeCustomersPayload_movedItems(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeCustomersPayload_movedItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MovedItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeCustomersPayload_movedItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeCustomersPayload", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Metric_name(ctx context.Context, field graphql.CollectedField, obj *model.Metric) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17577,6 +19023,50 @@ func (ec *executionContext) fieldContext_Mutation_updateInteraction(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeCustomers(ctx, fc.Args["input"].(model.MergeCustomersInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MergeCustomersPayload) graphql.Marshaler {
+			return ec.marshalNMergeCustomersPayload2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMergeCustomersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeCustomersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createPartnerOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18055,6 +19545,94 @@ func (ec *executionContext) fieldContext_Mutation_changeStage(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_changeStage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyCustomerFields(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyCustomerFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyCustomerFields(ctx, fc.Args["id"].(string), fc.Args["fields"].([]model.CustomerField), fc.Args["expectedVersion"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyCustomerFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyCustomerFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unverifyCustomerFields(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unverifyCustomerFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnverifyCustomerFields(ctx, fc.Args["id"].(string), fc.Args["fields"].([]model.CustomerField), fc.Args["expectedVersion"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unverifyCustomerFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unverifyCustomerFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19533,6 +21111,29 @@ func (ec *executionContext) _StageChange_at(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_StageChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StageChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _StageChange_mergedFrom(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageChange_mergedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StageChange_mergedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageChange", field, false, false, "ID")
 }
 
 func (ec *executionContext) _StageChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StageChangeConnection) (ret graphql.Marshaler) {
@@ -22739,6 +24340,76 @@ func UnmarshalLogInteractionInput(ctx context.Context, raw any) (model.LogIntera
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMergeCustomersInput(ctx context.Context, obj any) (model.MergeCustomersInput, error) {
+	var it model.MergeCustomersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"survivorId", "mergedId", "expectedSurvivorVersion", "expectedMergedVersion", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "survivorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("survivorId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SurvivorID = data
+		case "mergedId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedID = data
+		case "expectedSurvivorVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedSurvivorVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedSurvivorVersion = data
+		case "expectedMergedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedMergedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedMergedVersion = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMergeCustomersInput unmarshals raw into the MergeCustomersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMergeCustomersInput(ctx context.Context, raw any) (model.MergeCustomersInput, error) {
+	var out model.MergeCustomersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MergeCustomersInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMoveCaseInput(ctx context.Context, obj any) (model.MoveCaseInput, error) {
 	var it model.MoveCaseInput
 	if obj == nil {
@@ -25165,6 +26836,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_evaluations(ctx, field, obj)
 				})
+		case "fieldVerifications":
+			out.Values[i] = ec._Customer_fieldVerifications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "verification":
 			out.Values[i] = ec._Customer_verification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25177,6 +26853,21 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "verifiedAt":
 			out.Values[i] = ec._Customer_verifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedInto":
+			out.Values[i] = ec._Customer_mergedInto(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergingFrom":
+			out.Values[i] = ec._Customer_mergingFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedAt":
+			out.Values[i] = ec._Customer_mergedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -25266,6 +26957,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_gradeAt(ctx, field, obj)
+				})
+		case "merges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_merges(ctx, field, obj)
 				})
 		case "partners":
 			out.Values[i] = ec._Customer_partners(ctx, field, obj)
@@ -25458,6 +27155,181 @@ func (ec *executionContext) _CustomerFlow(ctx context.Context, sel ast.Selection
 			}
 		case "lost":
 			out.Values[i] = ec._CustomerFlow_lost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeImplementors = []string{"CustomerMerge"}
+
+func (ec *executionContext) _CustomerMerge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerMerge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMerge")
+		case "id":
+			out.Values[i] = ec._CustomerMerge_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._CustomerMerge_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "survivorId":
+			out.Values[i] = ec._CustomerMerge_survivorId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergedId":
+			out.Values[i] = ec._CustomerMerge_mergedId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergedName":
+			out.Values[i] = ec._CustomerMerge_mergedName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CustomerMerge_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._CustomerMerge_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CustomerMerge_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._CustomerMerge_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contacts":
+			out.Values[i] = ec._CustomerMerge_contacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phones":
+			out.Values[i] = ec._CustomerMerge_phones(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emails":
+			out.Values[i] = ec._CustomerMerge_emails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._CustomerMerge_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeConnectionImplementors = []string{"CustomerMergeConnection"}
+
+func (ec *executionContext) _CustomerMergeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerMergeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeConnection")
+		case "edges":
+			out.Values[i] = ec._CustomerMergeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CustomerMergeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMergeConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeEdgeImplementors = []string{"CustomerMergeEdge"}
+
+func (ec *executionContext) _CustomerMergeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerMergeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeEdge")
+		case "cursor":
+			out.Values[i] = ec._CustomerMergeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CustomerMergeEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25883,6 +27755,49 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var fieldVerificationImplementors = []string{"FieldVerification"}
+
+func (ec *executionContext) _FieldVerification(ctx context.Context, sel ast.SelectionSet, obj *model.FieldVerification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldVerification")
+		case "field":
+			out.Values[i] = ec._FieldVerification_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._FieldVerification_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._FieldVerification_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var gradeChangeImplementors = []string{"GradeChange"}
 
 func (ec *executionContext) _GradeChange(ctx context.Context, sel ast.SelectionSet, obj *model.GradeChange) graphql.Marshaler {
@@ -25947,6 +27862,11 @@ func (ec *executionContext) _GradeChange(ctx context.Context, sel ast.SelectionS
 		case "at":
 			out.Values[i] = ec._GradeChange_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergedFrom":
+			out.Values[i] = ec._GradeChange_mergedFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -26830,6 +28750,49 @@ func (ec *executionContext) _IssuedApiKey(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var mergeCustomersPayloadImplementors = []string{"MergeCustomersPayload"}
+
+func (ec *executionContext) _MergeCustomersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MergeCustomersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeCustomersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeCustomersPayload")
+		case "survivor":
+			out.Values[i] = ec._MergeCustomersPayload_survivor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "merged":
+			out.Values[i] = ec._MergeCustomersPayload_merged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "movedItems":
+			out.Values[i] = ec._MergeCustomersPayload_movedItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var metricImplementors = []string{"Metric"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *model.Metric) graphql.Marshaler {
@@ -27006,6 +28969,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "mergeCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeCustomers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createPartnerOrganization":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPartnerOrganization(ctx, field)
@@ -27079,6 +29049,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "changeStage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changeStage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyCustomerFields":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyCustomerFields(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unverifyCustomerFields":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unverifyCustomerFields(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27611,6 +29595,11 @@ func (ec *executionContext) _StageChange(ctx context.Context, sel ast.SelectionS
 		case "at":
 			out.Values[i] = ec._StageChange_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergedFrom":
+			out.Values[i] = ec._StageChange_mergedFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -28930,6 +30919,46 @@ func (ec *executionContext) marshalNCustomerEdge2ᚖgithubᚗcomᚋrapportcrmᚋ
 	return ec._CustomerEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx context.Context, v any) (model.CustomerField, error) {
+	var res model.CustomerField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx context.Context, sel ast.SelectionSet, v model.CustomerField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCustomerField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFieldᚄ(ctx context.Context, v any) ([]model.CustomerField, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.CustomerField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCustomerField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CustomerField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNCustomerKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerKind(ctx context.Context, v any) (model.CustomerKind, error) {
 	var res model.CustomerKind
 	err := res.UnmarshalGQL(v)
@@ -28938,6 +30967,46 @@ func (ec *executionContext) unmarshalNCustomerKind2githubᚗcomᚋrapportcrmᚋr
 
 func (ec *executionContext) marshalNCustomerKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerKind(ctx context.Context, sel ast.SelectionSet, v model.CustomerKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCustomerMerge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMerge(ctx context.Context, sel ast.SelectionSet, v *model.CustomerMerge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerMerge!")
+		return graphql.Null
+	}
+	return ec._CustomerMerge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerMergeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerMergeConnection!")
+		return graphql.Null
+	}
+	return ec._CustomerMergeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerMergeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerMergeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerMergeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdge(ctx context.Context, sel ast.SelectionSet, v *model.CustomerMergeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerMergeEdge!")
+		return graphql.Null
+	}
+	return ec._CustomerMergeEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCustomerSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerSource(ctx context.Context, v any) (model.CustomerSource, error) {
@@ -29162,6 +31231,30 @@ func (ec *executionContext) marshalNFieldChange2ᚖgithubᚗcomᚋrapportcrmᚋr
 		return graphql.Null
 	}
 	return ec._FieldChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFieldVerification2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldVerification) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldVerification2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerification(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldVerification2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerification(ctx context.Context, sel ast.SelectionSet, v *model.FieldVerification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldVerification!")
+		return graphql.Null
+	}
+	return ec._FieldVerification(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -29695,6 +31788,19 @@ func (ec *executionContext) marshalNMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNMergeCustomersInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMergeCustomersInput(ctx context.Context, v any) (model.MergeCustomersInput, error) {
+	res, err := ec.unmarshalInputMergeCustomersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMergeCustomersPayload2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMergeCustomersPayload(ctx context.Context, sel ast.SelectionSet, v *model.MergeCustomersPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MergeCustomersPayload!")
+		return graphql.Null
+	}
+	return ec._MergeCustomersPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Metric) graphql.Marshaler {

@@ -70,6 +70,13 @@ type CaseConnection struct {
 	Counted
 }
 
+// CustomerMergeConnection is a page of merge records.
+type CustomerMergeConnection struct {
+	Edges    []*CustomerMergeEdge
+	PageInfo *PageInfo
+	Counted
+}
+
 // AuditEntryConnection is a page of audit entries.
 type AuditEntryConnection struct {
 	Edges    []*AuditEntryEdge

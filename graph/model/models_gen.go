@@ -476,7 +476,7 @@ type Customer struct {
 	Attributes []*Attribute `json:"attributes"`
 	// Lifecycle stage.
 	Stage LifecycleStage `json:"stage"`
-	// Active or archived.
+	// Active, archived, or merged into another customer.
 	Status CustomerStatus `json:"status"`
 	// The owning account manager's user id; null while the customer is in the pool.
 	OwnerID *string `json:"ownerId,omitempty"`
@@ -512,12 +512,23 @@ type Customer struct {
 	GradeHistory *GradeChangeConnection `json:"gradeHistory"`
 	// Evaluations, newest first.
 	Evaluations *EvaluationConnection `json:"evaluations"`
-	// Whether staff-entered data has been checked.
+	// Which staff-entered fields a reviewer has checked, by whom and when. A field
+	// without a mark is unverified; changing a field's value drops its mark.
+	FieldVerifications []*FieldVerification `json:"fieldVerifications"`
+	// Derived from fieldVerifications: VERIFIED when every non-empty verifiable
+	// field has a mark, else UNVERIFIED.
 	Verification Verification `json:"verification"`
-	// Who verified the data.
+	// While VERIFIED: the reviewer of the latest mark.
 	VerifiedBy *string `json:"verifiedBy,omitempty"`
-	// When the data was verified.
+	// While VERIFIED: the time of the latest mark.
 	VerifiedAt *time.Time `json:"verifiedAt,omitempty"`
+	// The customer this one was merged into (status MERGED), or is being merged
+	// into while a merge is under way; read that customer instead. Null otherwise.
+	MergedInto *string `json:"mergedInto,omitempty"`
+	// The customer being merged into this one while that merge is under way; null otherwise.
+	MergingFrom *string `json:"mergingFrom,omitempty"`
+	// When this customer was merged into mergedInto.
+	MergedAt *time.Time `json:"mergedAt,omitempty"`
 	// Increases with every change; pass it as expectedVersion to update.
 	Version int `json:"version"`
 	// When the customer was created.
@@ -558,6 +569,8 @@ type Customer struct {
 	// with its source, rule, metric values, who and when. Null before the customer's first
 	// grade. One DynamoDB Query.
 	GradeAt *GradeChange `json:"gradeAt,omitempty"`
+	// The merges in this customer's history, newest first.
+	Merges *CustomerMergeConnection `json:"merges"`
 	// The partner organizations the customer is shared with. A partner principal sees
 	// only its own organization here.
 	Partners []*PartnerShare `json:"partners"`
@@ -617,6 +630,45 @@ type CustomerFlow struct {
 	WonBack int `json:"wonBack"`
 	// Customers moved to LOST.
 	Lost int `json:"lost"`
+}
+
+// A merge of one customer into another, recorded in the history of both: the
+// survivor's and the tombstone's.
+type CustomerMerge struct {
+	// Id (ULID, time part = at).
+	ID string `json:"id"`
+	// The customer whose history holds this record.
+	CustomerID string `json:"customerId"`
+	// The customer that absorbed the other and lives on.
+	SurvivorID string `json:"survivorId"`
+	// The customer merged away, now a tombstone pointing to the survivor.
+	MergedID string `json:"mergedId"`
+	// The merged customer's name.
+	MergedName string `json:"mergedName"`
+	// Why the records were merged (as given by the call that completed the merge).
+	Reason string `json:"reason"`
+	// Who completed the merge (user id).
+	By string `json:"by"`
+	// When the merge completed.
+	At time.Time `json:"at"`
+	// How many interactions the merged customer brought.
+	Interactions int `json:"interactions"`
+	// How many contact persons the merged customer brought.
+	Contacts int `json:"contacts"`
+	// The phone numbers the survivor took over.
+	Phones []string `json:"phones"`
+	// The email addresses the survivor took over.
+	Emails []string `json:"emails"`
+	// The tags the survivor gained.
+	Tags []string `json:"tags"`
+}
+
+// A merge record in a page.
+type CustomerMergeEdge struct {
+	// Resume the list after this record.
+	Cursor string `json:"cursor"`
+	// The merge record.
+	Node *CustomerMerge `json:"node"`
 }
 
 // The mean of one dimension's scores.
@@ -713,6 +765,16 @@ type FieldChange struct {
 	After *string `json:"after,omitempty"`
 }
 
+// A reviewer's mark that a field's current value has been checked.
+type FieldVerification struct {
+	// The field.
+	Field CustomerField `json:"field"`
+	// Who checked it (user id).
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
+}
+
 // One entry of a customer's grade history.
 type GradeChange struct {
 	// Id (ULID, time part = at).
@@ -737,6 +799,8 @@ type GradeChange struct {
 	By *string `json:"by,omitempty"`
 	// When.
 	At time.Time `json:"at"`
+	// On an entry moved here by a merge: the merged customer whose grade it was.
+	MergedFrom *string `json:"mergedFrom,omitempty"`
 }
 
 // A grade change in a page.
@@ -1056,6 +1120,30 @@ type LogInteractionInput struct {
 	Priority *Priority `json:"priority,omitempty"`
 }
 
+// Two records of the same customer to merge into one.
+type MergeCustomersInput struct {
+	// The customer that lives on and receives the other's history.
+	SurvivorID string `json:"survivorId"`
+	// The customer merged away; it becomes a tombstone pointing to the survivor.
+	MergedID string `json:"mergedId"`
+	// The survivor's version the caller read; checked when the merge starts.
+	ExpectedSurvivorVersion int `json:"expectedSurvivorVersion"`
+	// The merged customer's version the caller read; checked when the merge starts.
+	ExpectedMergedVersion int `json:"expectedMergedVersion"`
+	// Why: 1–1000 characters, kept in both customers' history.
+	Reason string `json:"reason"`
+}
+
+// What mergeCustomers did.
+type MergeCustomersPayload struct {
+	// The survivor, with the merged history, counters and values.
+	Survivor *Customer `json:"survivor"`
+	// The tombstone: status MERGED, mergedInto the survivor.
+	Merged *Customer `json:"merged"`
+	// How many history items this call moved (a resumed merge counts only what was left).
+	MovedItems int `json:"movedItems"`
+}
+
 // A metric value a grading rule looked at.
 type Metric struct {
 	// Metric name.
@@ -1092,8 +1180,10 @@ type MoveCaseInput struct {
 // Write operations. Errors come with extensions.code: BAD_USER_INPUT (with
 // extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 // FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
-// reload and retry), DUPLICATE (with extensions.existingId), UNAVAILABLE (retry
-// later) and INTERNAL (with extensions.requestId). A failed mutation writes nothing.
+// reload and retry; a change to a merged customer, with extensions.existingId naming
+// the customer it was merged into), DUPLICATE (with extensions.existingId),
+// UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
+// mutation writes nothing.
 type Mutation struct {
 }
 
@@ -1226,6 +1316,8 @@ type StageChange struct {
 	By string `json:"by"`
 	// When.
 	At time.Time `json:"at"`
+	// On an entry moved here by a merge: the merged customer whose stage it was.
+	MergedFrom *string `json:"mergedFrom,omitempty"`
 }
 
 // A stage change in a page.
@@ -1343,7 +1435,8 @@ type UpdateContactInput struct {
 
 // Changes to a customer. Omitted (or null) fields are unchanged; for lists, an
 // empty list clears them. Changing ownerId or team needs ADMIN or the team's
-// MANAGER; so does setting verification.
+// MANAGER; so does setting verification. Changing a verified field drops its
+// verification mark.
 type UpdateCustomerInput struct {
 	// Person or organization.
 	Kind *CustomerKind `json:"kind,omitempty"`
@@ -1377,7 +1470,9 @@ type UpdateCustomerInput struct {
 	Team *string `json:"team,omitempty"`
 	// When the owner should next be in touch.
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
-	// Marks staff-entered data as checked (or not).
+	// VERIFIED marks every non-empty verifiable field as checked by the caller;
+	// UNVERIFIED removes every mark. Asking for what the record already is does
+	// nothing. verifyCustomerFields and unverifyCustomerFields work per field.
 	Verification *Verification `json:"verification,omitempty"`
 }
 
@@ -1852,6 +1947,85 @@ func (e ContactRole) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A staff-entered customer field that a reviewer can mark as verified.
+type CustomerField string
+
+const (
+	// The name.
+	CustomerFieldName CustomerField = "NAME"
+	// The phone numbers, as a list.
+	CustomerFieldPhones CustomerField = "PHONES"
+	// The email addresses, as a list.
+	CustomerFieldEmails CustomerField = "EMAILS"
+	// The postal addresses, as a list.
+	CustomerFieldAddresses CustomerField = "ADDRESSES"
+	// The industry.
+	CustomerFieldIndustry CustomerField = "INDUSTRY"
+	// The sales region.
+	CustomerFieldRegion CustomerField = "REGION"
+	// The annual revenue or asset size.
+	CustomerFieldAnnualRevenue CustomerField = "ANNUAL_REVENUE"
+	// The credit rating.
+	CustomerFieldCreditRating CustomerField = "CREDIT_RATING"
+	// The free-form archive entries, as a list.
+	CustomerFieldAttributes CustomerField = "ATTRIBUTES"
+)
+
+var AllCustomerField = []CustomerField{
+	CustomerFieldName,
+	CustomerFieldPhones,
+	CustomerFieldEmails,
+	CustomerFieldAddresses,
+	CustomerFieldIndustry,
+	CustomerFieldRegion,
+	CustomerFieldAnnualRevenue,
+	CustomerFieldCreditRating,
+	CustomerFieldAttributes,
+}
+
+func (e CustomerField) IsValid() bool {
+	switch e {
+	case CustomerFieldName, CustomerFieldPhones, CustomerFieldEmails, CustomerFieldAddresses, CustomerFieldIndustry, CustomerFieldRegion, CustomerFieldAnnualRevenue, CustomerFieldCreditRating, CustomerFieldAttributes:
+		return true
+	}
+	return false
+}
+
+func (e CustomerField) String() string {
+	return string(e)
+}
+
+func (e *CustomerField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomerField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomerField", str)
+	}
+	return nil
+}
+
+func (e CustomerField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomerField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomerField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Whether a customer is a person or an organization.
 type CustomerKind string
 
@@ -1994,16 +2168,20 @@ const (
 	CustomerStatusActive CustomerStatus = "ACTIVE"
 	// Hidden from lists, history kept; restoreCustomer brings it back.
 	CustomerStatusArchived CustomerStatus = "ARCHIVED"
+	// Merged into another customer (see mergedInto), which now holds its history,
+	// phones and emails. A tombstone: in no list, and every change is CONFLICT.
+	CustomerStatusMerged CustomerStatus = "MERGED"
 )
 
 var AllCustomerStatus = []CustomerStatus{
 	CustomerStatusActive,
 	CustomerStatusArchived,
+	CustomerStatusMerged,
 }
 
 func (e CustomerStatus) IsValid() bool {
 	switch e {
-	case CustomerStatusActive, CustomerStatusArchived:
+	case CustomerStatusActive, CustomerStatusArchived, CustomerStatusMerged:
 		return true
 	}
 	return false
@@ -2908,13 +3086,14 @@ func (e ValueTier) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Whether staff-entered data has been checked by a reviewer.
+// Whether staff-entered data has been checked by a reviewer, derived from the
+// field marks (Customer.fieldVerifications).
 type Verification string
 
 const (
-	// Entered but not checked: treat with care.
+	// Some non-empty verifiable field is not checked: treat with care.
 	VerificationUnverified Verification = "UNVERIFIED"
-	// Checked by a reviewer (see verifiedBy, verifiedAt).
+	// Every non-empty verifiable field is checked by a reviewer (see fieldVerifications).
 	VerificationVerified Verification = "VERIFIED"
 )
 

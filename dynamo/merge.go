@@ -1,0 +1,258 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// Merging customers (crm/merge.go): both profiles written in one
+// transaction, and the merged customer's history moved in batches.
+
+// handover lets the survivor of a merge take over the unique claims that
+// the merged customer gives up, in one write per value: a delete by one and
+// a put by the other of the same item cannot share a transaction.
+type handover struct{ from, to string }
+
+// ApplyMerge writes both profiles of a merge step, with their tag entries,
+// counters and unique claims, and the merge records, in one transaction.
+func (s *Store) ApplyMerge(ctx context.Context, m *crm.MergeChange) error {
+	for _, v := range append(removed(m.MergedPrev.Phones, m.Merged.Phones), removed(m.MergedPrev.Emails, m.Merged.Emails)...) {
+		if !slices.Contains(m.Survivor.Phones, v) && !slices.Contains(m.Survivor.Emails, v) {
+			return fmt.Errorf("merge %s into %s: %s would be given up but not taken over", m.Merged.ID, m.Survivor.ID, v)
+		}
+	}
+	t := &tx{s: s, handover: &handover{from: m.Merged.ID, to: m.Survivor.ID}}
+	// The survivor first: the audit entry is listed under its first customer.
+	t.customer(m.SurvivorPrev, m.Survivor)
+	t.customer(m.MergedPrev, m.Merged)
+	if q := m.ClaimQuota; q != nil {
+		t.claimQuota(q)
+	}
+	if g := m.GradeChange; g != nil {
+		t.created("gradeChange", g.ID, g.CustomerID, toGradeChangeItem(g))
+	}
+	for _, r := range m.Records {
+		t.created("merge", r.ID, r.CustomerID, toMergeItem(r))
+	}
+	t.items = sumCounters(t.items)
+	return t.commit(ctx)
+}
+
+// sumCounters folds the counter updates of one transaction into one per
+// counter (the merged customer leaving REGION#north and the survivor
+// entering it cancel out): a transaction may touch an item only once.
+func sumCounters(items []txItem) []txItem {
+	var out []txItem
+	at := map[string]int{} // counter pk → index in out
+	for _, it := range items {
+		u := it.write.Update
+		if u == nil || aws.ToString(u.UpdateExpression) != "ADD n :n" || u.ConditionExpression != nil {
+			out = append(out, it)
+			continue
+		}
+		pk := u.Key["pk"].(*types.AttributeValueMemberS).Value
+		i, seen := at[pk]
+		if !seen {
+			at[pk] = len(out)
+			out = append(out, it)
+			continue
+		}
+		prev := *out[i].write.Update
+		prev.ExpressionAttributeValues = map[string]types.AttributeValue{":n": num(atoi(prev.ExpressionAttributeValues[":n"]) + atoi(u.ExpressionAttributeValues[":n"]))}
+		out[i].write.Update = &prev
+	}
+	return slices.DeleteFunc(out, func(it txItem) bool {
+		u := it.write.Update
+		return u != nil && aws.ToString(u.UpdateExpression) == "ADD n :n" && u.ConditionExpression == nil &&
+			atoi(u.ExpressionAttributeValues[":n"]) == 0
+	})
+}
+
+func atoi(v types.AttributeValue) int {
+	n, _ := strconv.Atoi(v.(*types.AttributeValueMemberN).Value)
+	return n
+}
+
+// historyPrefixes are the kinds of item that make up a customer's history:
+// a merge moves them. Tag entries follow the profile's tags instead.
+var historyPrefixes = []string{skContactPrefix, skInteractPrefix, skGradePrefix, skStagePrefix, skCasePrefix,
+	skEvalPrefix, skMergePrefix}
+
+// A batch moves at most moveBatch items (a put and a delete each, plus two
+// condition checks and the audit entry: 99 of the 100 writes a transaction
+// holds) and about moveBytes (the limit is 4 MB per transaction).
+const (
+	moveBatch = 48
+	moveBytes = 2 << 20
+)
+
+// MoveHistory moves one batch of from's history to to: each item is put
+// under to with its id kept and its customerId rewritten, and deleted from
+// from, conditioned on being unchanged since it was read; both profiles must
+// still carry their merge marks.
+func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, bool, error) {
+	batch, last, err := s.historyBatch(ctx, fromID)
+	if err != nil || len(batch) == 0 {
+		return 0, err == nil, err
+	}
+	lost := func(map[string]types.AttributeValue) error {
+		return crm.Errorf(crm.ECONFLICT, "customer %s is no longer being merged into customer %s", fromID, toID)
+	}
+	t := &tx{s: s}
+	t.check(customerPK(fromID), skProfile, "mergedInto = :id", map[string]types.AttributeValue{":id": str(toID)}, lost)
+	t.check(customerPK(toID), skProfile, "mergingFrom = :id", map[string]types.AttributeValue{":id": str(fromID)}, lost)
+	for _, it := range batch {
+		sk := it["sk"].(*types.AttributeValueMemberS).Value
+		moved := maps.Clone(it)
+		moved["pk"] = str(customerPK(toID))
+		if _, ok := moved["customerId"]; ok {
+			moved["customerId"] = str(toID)
+		}
+		if strings.HasPrefix(sk, skGradePrefix) || strings.HasPrefix(sk, skStagePrefix) {
+			moved["mergedFrom"] = str(fromID)
+		}
+		t.put(moved, notExists, nil, conflict("item "+sk))
+		cond, vals := "attribute_exists(pk)", map[string]types.AttributeValue(nil)
+		if v, ok := it["version"]; ok {
+			cond, vals = "version = :v", map[string]types.AttributeValue{":v": v}
+		}
+		t.del(customerPK(fromID), sk, cond, vals, conflict("item "+sk))
+		// Audited as a change of owner, not item by item in full: a batch
+		// of whole items would outgrow an audit entry.
+		kind, _ := it["type"].(*types.AttributeValueMemberS)
+		id, _ := it["id"].(*types.AttributeValueMemberS)
+		if kind != nil && id != nil {
+			t.record(kind.Value, id.Value, toID, map[string]types.AttributeValue{"customerId": str(fromID)},
+				map[string]types.AttributeValue{"customerId": str(toID)})
+		}
+	}
+	if err := t.commit(ctx); err != nil {
+		return 0, false, err
+	}
+	return len(batch), last, nil
+}
+
+// historyBatch reads the next batch of history items of a customer,
+// consistently: the batch is about to be moved. last reports that the batch
+// holds all that is left.
+func (s *Store) historyBatch(ctx context.Context, customerID string) (batch []map[string]types.AttributeValue, last bool, err error) {
+	q := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerPK(customerID))},
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(moveBatch + 20),
+	}
+	size := 0
+	for {
+		res, err := s.db.Query(ctx, q)
+		if err != nil {
+			return nil, false, wrap("query history", err)
+		}
+		for _, it := range res.Items {
+			sk, _ := it["sk"].(*types.AttributeValueMemberS)
+			if sk == nil || !slices.ContainsFunc(historyPrefixes, func(p string) bool { return strings.HasPrefix(sk.Value, p) }) {
+				continue
+			}
+			n := itemSize(it)
+			if len(batch) == moveBatch || (len(batch) > 0 && size+n > moveBytes) {
+				return batch, false, nil
+			}
+			batch, size = append(batch, it), size+n
+		}
+		if q.ExclusiveStartKey = res.LastEvaluatedKey; q.ExclusiveStartKey == nil {
+			return batch, true, nil
+		}
+	}
+}
+
+// itemSize approximates an item's size as DynamoDB counts it: names and
+// values in bytes.
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return len(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		return 3 + itemSize(v.Value)
+	}
+	return 1
+}
+
+// check adds a condition on an item the transaction does not write.
+func (t *tx) check(pk, sk, cond string, values map[string]types.AttributeValue, onFail func(map[string]types.AttributeValue) error) {
+	t.items = append(t.items, txItem{write: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &t.s.table, Key: key(pk, sk), ConditionExpression: &cond, ExpressionAttributeValues: values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}, onFail: onFail})
+}
+
+// ListMerges lists the merge records of a customer, newest first.
+func (s *Store) ListMerges(ctx context.Context, customerID string, p crm.PageRequest) (*crm.Page[*crm.MergeRecord], error) {
+	return collect(ctx, s, collectionPlan(s, "merges", customerID, skMergePrefix, skMergePrefix+"~", fromMergeItem), p)
+}
+
+type mergeItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Type         string    `dynamodbav:"type"`
+	ID           string    `dynamodbav:"id"`
+	CustomerID   string    `dynamodbav:"customerId"`
+	SurvivorID   string    `dynamodbav:"survivorId"`
+	MergedID     string    `dynamodbav:"mergedId"`
+	MergedName   string    `dynamodbav:"mergedName"`
+	Reason       string    `dynamodbav:"reason"`
+	By           string    `dynamodbav:"by"`
+	At           time.Time `dynamodbav:"at"`
+	Interactions int       `dynamodbav:"interactions"`
+	Contacts     int       `dynamodbav:"contacts"`
+	Phones       []string  `dynamodbav:"phones,omitempty"`
+	Emails       []string  `dynamodbav:"emails,omitempty"`
+	Tags         []string  `dynamodbav:"tags,omitempty"`
+}
+
+func toMergeItem(r *crm.MergeRecord) *mergeItem {
+	return &mergeItem{PK: customerPK(r.CustomerID), SK: mergeSK(r.ID), Type: "merge", ID: r.ID, CustomerID: r.CustomerID,
+		SurvivorID: r.SurvivorID, MergedID: r.MergedID, MergedName: r.MergedName, Reason: r.Reason, By: r.By, At: r.At,
+		Interactions: r.Interactions, Contacts: r.Contacts, Phones: r.Phones, Emails: r.Emails, Tags: r.Tags}
+}
+
+func fromMergeItem(it *mergeItem) *crm.MergeRecord {
+	return &crm.MergeRecord{ID: it.ID, CustomerID: it.CustomerID, SurvivorID: it.SurvivorID, MergedID: it.MergedID,
+		MergedName: it.MergedName, Reason: it.Reason, By: it.By, At: it.At, Interactions: it.Interactions,
+		Contacts: it.Contacts, Phones: it.Phones, Emails: it.Emails, Tags: it.Tags}
+}
