@@ -19,17 +19,32 @@ type policyCache struct {
 	mu     sync.Mutex
 	policy *GradingPolicy
 	readAt time.Time
+	// loading serializes reloads, so the many resolvers of one request
+	// that find the policy stale wait for one read instead of each making
+	// their own.
+	loading sync.Mutex
+}
+
+func (c *policyCache) get(ttl time.Duration) *GradingPolicy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.policy != nil && time.Since(c.readAt) < ttl {
+		return c.policy
+	}
+	return nil
 }
 
 // policy returns the grading policy in force, read from the store at most
 // every PolicyTTL (wall-clock time, whatever the service's clock says).
 // Callers must not modify it.
 func (s *Service) policy(ctx context.Context) (*GradingPolicy, error) {
-	s.policies.mu.Lock()
-	p, fresh := s.policies.policy, time.Since(s.policies.readAt) < s.PolicyTTL
-	s.policies.mu.Unlock()
-	if p != nil && fresh {
+	if p := s.policies.get(s.PolicyTTL); p != nil {
 		return p, nil
+	}
+	s.policies.loading.Lock()
+	defer s.policies.loading.Unlock()
+	if p := s.policies.get(s.PolicyTTL); p != nil {
+		return p, nil // another caller read it meanwhile
 	}
 	return s.loadPolicy(ctx)
 }

@@ -42,7 +42,8 @@ type TimeRange struct {
 // atomically: all of them or none. Prev values carry the version the change
 // was computed from; the store refuses the change with ECONFLICT when the
 // stored version differs. The store also keeps what it derives from them
-// (unique value claims, tag index entries, counters) in the same transaction.
+// (unique value claims, tag index entries, counters, the analytics of
+// AggregateDeltas and WatchEntries) in the same transaction.
 type Change struct {
 	// Customer is the profile before and after; Prev nil creates it.
 	CustomerPrev, Customer *Customer
@@ -164,4 +165,6 @@ type Store interface {
 	Template(ctx context.Context, id string, version int) (*Template, error)
 	// ListTemplates lists the latest version of each template, newest first.
 	ListTemplates(ctx context.Context, p PageRequest) (*Page[*Template], error)
+
+	AnalyticsStore
 }

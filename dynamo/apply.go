@@ -159,6 +159,7 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if e := ch.Evaluation; e != nil {
 		t.created("evaluation", e.ID, e.CustomerID, toEvaluationItem(e, true))
 	}
+	t.aggregates(ch)
 	return t.commit(ctx)
 }
 
@@ -225,7 +226,7 @@ func (t *tx) idempotency(k *crm.Idempotency) {
 }
 
 // customer writes a profile and everything derived from it: unique phone and
-// email claims, tag index entries and list counters.
+// email claims, tag index entries, watch-list marks and list counters.
 func (t *tx) customer(prev, next *crm.Customer) {
 	id := next.ID
 	after := t.marshal(toCustomerItem(next))
@@ -256,6 +257,7 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		}, "", nil, nil)
 	}
 
+	t.watch(prev, next)
 	t.partnerShares(prev, next)
 
 	left, entered := counterDims(prev), counterDims(next)
@@ -326,10 +328,13 @@ func counterDims(c *crm.Customer) []string {
 		d = append(d, "REGION#"+c.Region)
 	}
 	if c.Team != "" {
-		d = append(d, "TEAM#"+c.Team)
+		d = append(d, "TEAM#"+c.Team, teamGradeDim(c.Grade.Level, c.Team))
 	}
 	if c.ValueTier != "" {
 		d = append(d, "TIER#"+string(c.ValueTier))
+		if c.Team != "" {
+			d = append(d, teamTierDim(c.ValueTier, c.Team))
+		}
 	}
 	for _, tag := range c.Tags {
 		d = append(d, "TAG#"+tag)

@@ -43,7 +43,7 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 		// the profiles of a page of entries in one batch.
 		plan.filtered = true
 		plan.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
-			return s.decodeTagEntries(ctx, raw, f)
+			return s.decodeEntries(ctx, raw, func(c *crm.Customer) bool { return matches(c, f) })
 		}
 	}
 	if dim, ok := counterFor(f); ok {
@@ -154,7 +154,10 @@ func decodeCustomers(raw []map[string]types.AttributeValue, f crm.CustomerFilter
 	return out, match, nil
 }
 
-func (s *Store) decodeTagEntries(ctx context.Context, raw []map[string]types.AttributeValue, f crm.CustomerFilter) ([]*crm.Customer, []bool, error) {
+// decodeEntries reads the profiles that a page of index entries (tag
+// entries, watch-list marks) name by customerId, in one batch; keep says
+// which of them the list returns.
+func (s *Store) decodeEntries(ctx context.Context, raw []map[string]types.AttributeValue, keep func(*crm.Customer) bool) ([]*crm.Customer, []bool, error) {
 	ids := make([]string, len(raw))
 	for i, r := range raw {
 		if v, ok := r["customerId"].(*types.AttributeValueMemberS); ok {
@@ -168,7 +171,7 @@ func (s *Store) decodeTagEntries(ctx context.Context, raw []map[string]types.Att
 	out, match := make([]*crm.Customer, len(raw)), make([]bool, len(raw))
 	for i, id := range ids {
 		if c, ok := found[id]; ok {
-			out[i], match[i] = c, matches(c, f)
+			out[i], match[i] = c, keep(c)
 		}
 	}
 	return out, match, nil

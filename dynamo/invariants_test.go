@@ -22,7 +22,11 @@ import (
 //   - every list counter equals the number of profiles it counts;
 //   - every unique phone and email claim names a profile holding that
 //     value, and every profile's values are claimed by it;
-//   - every tag index entry belongs to a profile with that tag, and back.
+//   - every tag index entry belongs to a profile with that tag, and back;
+//   - every watch mark is where its profile puts it, and back;
+//   - the analytics of everything count every profile as gained and every
+//     interaction item (per channel too), in day buckets and in month
+//     buckets alike.
 func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]string, error) {
 	items, err := scanAll(ctx, db, table)
 	if err != nil {
@@ -34,7 +38,11 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		contacts     = map[string]int{}
 		counters     = map[string]int{} // by dimension
 		claims       = map[string]string{}
-		tags         = map[string]bool{} // customer id + "#" + tag
+		tags         = map[string]bool{}      // customer id + "#" + tag
+		marks        = map[string]watchMark{} // customer id + sk
+		channels     = map[string]float64{}   // interaction items by channel
+		gained       = map[string]float64{}   // by granularity prefix
+		counted      = map[string]float64{}   // analytics counters of everything, by prefix + counter
 	)
 	for _, it := range items {
 		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
@@ -47,6 +55,15 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 			profiles[c.ID] = &c
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skInteractPrefix):
 			interactions[customerIDOf(pk)]++
+			channels[strAttr(it["channel"])]++
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skWatchPrefix):
+			marks[customerIDOf(pk)+sk] = watchMark{list: strAttr(it["gList"]), sort: strAttr(it["gSort"])}
+		case pk == aggregatePK("ALL"):
+			for name, v := range it {
+				if n, err := strconv.ParseFloat(numAttr(v), 64); err == nil && numAttr(v) != "" {
+					counted[sk[:2]+name] += n
+				}
+			}
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skContactPrefix):
 			contacts[customerIDOf(pk)]++
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skTagPrefix):
@@ -87,6 +104,35 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 				broken = append(broken, fmt.Sprintf("customer %s: tag %s has no index entry", id, tag))
 			}
 		}
+		for slot, m := range watchMarks(fromCustomerItem(c)) {
+			if got, ok := marks[id+slot]; !ok || got != m {
+				broken = append(broken, fmt.Sprintf("customer %s: watch mark %s is %+v, want %+v", id, slot, got, m))
+			}
+			delete(marks, id+slot)
+		}
+		for _, p := range []string{aggDayPrefix, aggMonthPrefix} {
+			gained[p]++
+		}
+	}
+	for key := range marks {
+		broken = append(broken, fmt.Sprintf("watch mark %s has no place on its profile", key))
+	}
+	total := 0.0
+	for ch, n := range channels {
+		total += n
+		for _, p := range []string{aggDayPrefix, aggMonthPrefix} {
+			if got := counted[p+"channel."+ch]; got != n {
+				broken = append(broken, fmt.Sprintf("analytics %s: %g %s interactions counted, %g items", p, got, ch, n))
+			}
+		}
+	}
+	for _, p := range []string{aggDayPrefix, aggMonthPrefix} {
+		if got := counted[p+"interactions"]; got != total {
+			broken = append(broken, fmt.Sprintf("analytics %s: %g interactions counted, %g items", p, got, total))
+		}
+		if got := counted[p+"gained"]; got != gained[p] {
+			broken = append(broken, fmt.Sprintf("analytics %s: %g customers gained, %g profiles", p, got, gained[p]))
+		}
 	}
 	for pk, id := range claims {
 		c := profiles[id]
@@ -104,7 +150,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 	// Counters of the kinds counterDims keeps; others (claims per user,
 	// analytics) have their own rules.
 	listed := func(d string) bool {
-		return d == "ALL" || d == "POOL" || slices.ContainsFunc([]string{"GRADE#", "STAGE#", "POOL#", "OWNER#", "REGION#", "TEAM#", "TIER#", "TAG#"},
+		return d == "ALL" || d == "POOL" || slices.ContainsFunc([]string{"GRADE#", "STAGE#", "POOL#", "OWNER#", "REGION#", "TEAM#", "TIER#", "TAG#",
+			"TEAMGRADE#", "TEAMTIER#"},
 			func(p string) bool { return strings.HasPrefix(d, p) })
 	}
 	for d, n := range counters {

@@ -34,6 +34,9 @@ type env struct {
 	svc   *crm.Service
 	store *dynamo.Store
 	calls atomic.Int64
+	// db and table, for tests that check the table's invariants.
+	db    *dynamodb.Client
+	table string
 }
 
 func mustEnv(tb testing.TB) *env {
@@ -51,6 +54,7 @@ func mustEnv(tb testing.TB) *env {
 	})
 	e.store = dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
 	e.svc = crm.NewService(e.store)
+	e.db, e.table = db, table
 	return e
 }
 

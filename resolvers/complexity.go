@@ -26,6 +26,12 @@ func Complexity() generated.ComplexityRoot {
 	c.Query.Templates = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.Query.DuplicateCandidates = func(child int, _ string, _ *string, first *int) int { return pageCost(child, first) }
+	c.Analytics.CustomersAtRisk = func(child int, _ model.RiskReason, _ *model.AnalyticsScopeInput, _ *int, _ *float64, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
+	c.Analytics.FollowUpsDue = func(child int, _ *model.AnalyticsScopeInput, _ *time.Time, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
 
 	// A customer has few contacts (at most crm.MaxContacts); the read is
 	// what counts.

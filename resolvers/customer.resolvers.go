@@ -132,14 +132,7 @@ func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFil
 	if err != nil {
 		return nil, err
 	}
-	l := r.loadersFor(ctx)
-	for _, c := range p.Items {
-		l.customer.Prime(c.ID, c)
-	}
-	if selects(ctx, "edges", "node", "latestInteraction") {
-		r.prefetchLatestInteractions(ctx, p.Items)
-	}
-	return customerConnection(p), nil
+	return r.listedCustomers(ctx, p), nil
 }
 
 // CurrentGrade returns generated.CurrentGradeResolver implementation.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -71,6 +72,9 @@ func mustEnvOnTable(tb testing.TB, table string) *env {
 		})
 	})
 	svc := crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32))))
+	// The call-count tests count DynamoDB operations; a slow setup must not
+	// let the cached grading policy expire between setup and count.
+	svc.PolicyTTL = time.Hour
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
 	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, server.Options{}))
 	tb.Cleanup(e.srv.Close)

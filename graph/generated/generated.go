@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Analytics() AnalyticsResolver
 	CurrentGrade() CurrentGradeResolver
 	Customer() CustomerResolver
 	Interaction() InteractionResolver
@@ -41,6 +42,25 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ActivityBucket struct {
+		Figures func(childComplexity int) int
+		Period  func(childComplexity int) int
+		Start   func(childComplexity int) int
+	}
+
+	ActivityFigures struct {
+		Cases        func(childComplexity int) int
+		Customers    func(childComplexity int) int
+		Evaluations  func(childComplexity int) int
+		Interactions func(childComplexity int) int
+	}
+
+	ActivityReport struct {
+		Buckets     func(childComplexity int) int
+		Granularity func(childComplexity int) int
+		Total       func(childComplexity int) int
+	}
+
 	Address struct {
 		City       func(childComplexity int) int
 		Country    func(childComplexity int) int
@@ -49,6 +69,13 @@ type ComplexityRoot struct {
 		Line2      func(childComplexity int) int
 		PostalCode func(childComplexity int) int
 		Region     func(childComplexity int) int
+	}
+
+	Analytics struct {
+		Activity          func(childComplexity int, period model.PeriodInput, scope *model.AnalyticsScopeInput) int
+		CustomersAtRisk   func(childComplexity int, reason model.RiskReason, scope *model.AnalyticsScopeInput, quietDays *int, minScoreDrop *float64, first *int, after *string) int
+		FollowUpsDue      func(childComplexity int, scope *model.AnalyticsScopeInput, dueBefore *time.Time, first *int, after *string) int
+		GradeDistribution func(childComplexity int, team *string) int
 	}
 
 	ApiKey struct {
@@ -138,6 +165,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CaseFigures struct {
+		AverageResolutionHours func(childComplexity int) int
+		AverageSatisfaction    func(childComplexity int) int
+		Closed                 func(childComplexity int) int
+		Escalated              func(childComplexity int) int
+		Opened                 func(childComplexity int) int
+		Rejected               func(childComplexity int) int
+		Reopened               func(childComplexity int) int
+		Resolved               func(childComplexity int) int
+		SLABreaches            func(childComplexity int) int
+	}
+
 	CaseSummary struct {
 		DueAt     func(childComplexity int) int
 		Escalated func(childComplexity int) int
@@ -154,6 +193,11 @@ type ComplexityRoot struct {
 		From func(childComplexity int) int
 		Note func(childComplexity int) int
 		To   func(childComplexity int) int
+	}
+
+	ChannelCount struct {
+		Channel func(childComplexity int) int
+		Count   func(childComplexity int) int
 	}
 
 	Claim struct {
@@ -271,6 +315,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CustomerFlow struct {
+		Gained  func(childComplexity int) int
+		Lost    func(childComplexity int) int
+		WonBack func(childComplexity int) int
+	}
+
 	CustomerMerge struct {
 		At           func(childComplexity int) int
 		By           func(childComplexity int) int
@@ -296,6 +346,12 @@ type ComplexityRoot struct {
 	CustomerMergeEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	DimensionAverage struct {
+		Average   func(childComplexity int) int
+		Count     func(childComplexity int) int
+		Dimension func(childComplexity int) int
 	}
 
 	DimensionScore struct {
@@ -335,6 +391,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EvaluationFigures struct {
+		AverageOverall func(childComplexity int) int
+		ByGrade        func(childComplexity int) int
+		Count          func(childComplexity int) int
+		Detractors     func(childComplexity int) int
+		Dimensions     func(childComplexity int) int
+		Nps            func(childComplexity int) int
+		Passives       func(childComplexity int) int
+		Promoters      func(childComplexity int) int
+	}
+
 	FieldChange struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
@@ -371,6 +438,23 @@ type ComplexityRoot struct {
 	GradeChangeEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	GradeCount struct {
+		Count func(childComplexity int) int
+		Grade func(childComplexity int) int
+	}
+
+	GradeDistribution struct {
+		Grades   func(childComplexity int) int
+		Tiers    func(childComplexity int) int
+		Total    func(childComplexity int) int
+		Unranked func(childComplexity int) int
+	}
+
+	GradeEvaluations struct {
+		Figures func(childComplexity int) int
+		Grade   func(childComplexity int) int
 	}
 
 	GradeLevel struct {
@@ -462,6 +546,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InteractionFigures struct {
+		ByChannel func(childComplexity int) int
+		ByOwner   func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
 	IssuedApiKey struct {
 		APIKey func(childComplexity int) int
 		Key    func(childComplexity int) int
@@ -512,6 +602,11 @@ type ComplexityRoot struct {
 		VerifyCustomerFields      func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
 	}
 
+	OwnerCount struct {
+		Count   func(childComplexity int) int
+		OwnerID func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -550,6 +645,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Analytics            func(childComplexity int) int
 		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Customer             func(childComplexity int, id string) int
 		Customer360          func(childComplexity int, id string, recentInteractions *int) int
@@ -615,6 +711,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TierCount struct {
+		Count func(childComplexity int) int
+		Tier  func(childComplexity int) int
+	}
+
 	TierCutoffs struct {
 		KeyPercent      func(childComplexity int) int
 		MajorPercent    func(childComplexity int) int
@@ -647,6 +748,12 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AnalyticsResolver interface {
+	Activity(ctx context.Context, obj *model.Analytics, period model.PeriodInput, scope *model.AnalyticsScopeInput) (*model.ActivityReport, error)
+	GradeDistribution(ctx context.Context, obj *model.Analytics, team *string) (*model.GradeDistribution, error)
+	CustomersAtRisk(ctx context.Context, obj *model.Analytics, reason model.RiskReason, scope *model.AnalyticsScopeInput, quietDays *int, minScoreDrop *float64, first *int, after *string) (*model.CustomerConnection, error)
+	FollowUpsDue(ctx context.Context, obj *model.Analytics, scope *model.AnalyticsScopeInput, dueBefore *time.Time, first *int, after *string) (*model.CustomerConnection, error)
+}
 type CurrentGradeResolver interface {
 	Level(ctx context.Context, obj *model.CurrentGrade) (*model.GradeLevel, error)
 }
@@ -707,6 +814,7 @@ type PartnerOrganizationResolver interface {
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Viewer, error)
 	GradeLevels(ctx context.Context) ([]*model.GradeLevel, error)
+	Analytics(ctx context.Context) (*model.Analytics, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Customer360(ctx context.Context, id string, recentInteractions *int) (*model.Customer360, error)
@@ -737,6 +845,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "ActivityBucket.figures":
+		if e.ComplexityRoot.ActivityBucket.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityBucket.Figures(childComplexity), true
+	case "ActivityBucket.period":
+		if e.ComplexityRoot.ActivityBucket.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityBucket.Period(childComplexity), true
+	case "ActivityBucket.start":
+		if e.ComplexityRoot.ActivityBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityBucket.Start(childComplexity), true
+
+	case "ActivityFigures.cases":
+		if e.ComplexityRoot.ActivityFigures.Cases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityFigures.Cases(childComplexity), true
+	case "ActivityFigures.customers":
+		if e.ComplexityRoot.ActivityFigures.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityFigures.Customers(childComplexity), true
+	case "ActivityFigures.evaluations":
+		if e.ComplexityRoot.ActivityFigures.Evaluations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityFigures.Evaluations(childComplexity), true
+	case "ActivityFigures.interactions":
+		if e.ComplexityRoot.ActivityFigures.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityFigures.Interactions(childComplexity), true
+
+	case "ActivityReport.buckets":
+		if e.ComplexityRoot.ActivityReport.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Buckets(childComplexity), true
+	case "ActivityReport.granularity":
+		if e.ComplexityRoot.ActivityReport.Granularity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Granularity(childComplexity), true
+	case "ActivityReport.total":
+		if e.ComplexityRoot.ActivityReport.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Total(childComplexity), true
 
 	case "Address.city":
 		if e.ComplexityRoot.Address.City == nil {
@@ -780,6 +951,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Address.Region(childComplexity), true
+
+	case "Analytics.activity":
+		if e.ComplexityRoot.Analytics.Activity == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_activity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.Activity(childComplexity, args["period"].(model.PeriodInput), args["scope"].(*model.AnalyticsScopeInput)), true
+	case "Analytics.customersAtRisk":
+		if e.ComplexityRoot.Analytics.CustomersAtRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_customersAtRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.CustomersAtRisk(childComplexity, args["reason"].(model.RiskReason), args["scope"].(*model.AnalyticsScopeInput), args["quietDays"].(*int), args["minScoreDrop"].(*float64), args["first"].(*int), args["after"].(*string)), true
+	case "Analytics.followUpsDue":
+		if e.ComplexityRoot.Analytics.FollowUpsDue == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_followUpsDue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.FollowUpsDue(childComplexity, args["scope"].(*model.AnalyticsScopeInput), args["dueBefore"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Analytics.gradeDistribution":
+		if e.ComplexityRoot.Analytics.GradeDistribution == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_gradeDistribution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.GradeDistribution(childComplexity, args["team"].(*string)), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -1116,6 +1332,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
 
+	case "CaseFigures.averageResolutionHours":
+		if e.ComplexityRoot.CaseFigures.AverageResolutionHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.AverageResolutionHours(childComplexity), true
+	case "CaseFigures.averageSatisfaction":
+		if e.ComplexityRoot.CaseFigures.AverageSatisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.AverageSatisfaction(childComplexity), true
+	case "CaseFigures.closed":
+		if e.ComplexityRoot.CaseFigures.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Closed(childComplexity), true
+	case "CaseFigures.escalated":
+		if e.ComplexityRoot.CaseFigures.Escalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Escalated(childComplexity), true
+	case "CaseFigures.opened":
+		if e.ComplexityRoot.CaseFigures.Opened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Opened(childComplexity), true
+	case "CaseFigures.rejected":
+		if e.ComplexityRoot.CaseFigures.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Rejected(childComplexity), true
+	case "CaseFigures.reopened":
+		if e.ComplexityRoot.CaseFigures.Reopened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Reopened(childComplexity), true
+	case "CaseFigures.resolved":
+		if e.ComplexityRoot.CaseFigures.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Resolved(childComplexity), true
+	case "CaseFigures.slaBreaches":
+		if e.ComplexityRoot.CaseFigures.SLABreaches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.SLABreaches(childComplexity), true
+
 	case "CaseSummary.dueAt":
 		if e.ComplexityRoot.CaseSummary.DueAt == nil {
 			break
@@ -1189,6 +1460,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseTransition.To(childComplexity), true
+
+	case "ChannelCount.channel":
+		if e.ComplexityRoot.ChannelCount.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCount.Channel(childComplexity), true
+	case "ChannelCount.count":
+		if e.ComplexityRoot.ChannelCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCount.Count(childComplexity), true
 
 	case "Claim.at":
 		if e.ComplexityRoot.Claim.At == nil {
@@ -1796,6 +2080,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
 
+	case "CustomerFlow.gained":
+		if e.ComplexityRoot.CustomerFlow.Gained == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFlow.Gained(childComplexity), true
+	case "CustomerFlow.lost":
+		if e.ComplexityRoot.CustomerFlow.Lost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFlow.Lost(childComplexity), true
+	case "CustomerFlow.wonBack":
+		if e.ComplexityRoot.CustomerFlow.WonBack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFlow.WonBack(childComplexity), true
+
 	case "CustomerMerge.at":
 		if e.ComplexityRoot.CustomerMerge.At == nil {
 			break
@@ -1906,6 +2209,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerMergeEdge.Node(childComplexity), true
+
+	case "DimensionAverage.average":
+		if e.ComplexityRoot.DimensionAverage.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DimensionAverage.Average(childComplexity), true
+	case "DimensionAverage.count":
+		if e.ComplexityRoot.DimensionAverage.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DimensionAverage.Count(childComplexity), true
+	case "DimensionAverage.dimension":
+		if e.ComplexityRoot.DimensionAverage.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DimensionAverage.Dimension(childComplexity), true
 
 	case "DimensionScore.dimension":
 		if e.ComplexityRoot.DimensionScore.Dimension == nil {
@@ -2043,6 +2365,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EvaluationEdge.Node(childComplexity), true
+
+	case "EvaluationFigures.averageOverall":
+		if e.ComplexityRoot.EvaluationFigures.AverageOverall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.AverageOverall(childComplexity), true
+	case "EvaluationFigures.byGrade":
+		if e.ComplexityRoot.EvaluationFigures.ByGrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.ByGrade(childComplexity), true
+	case "EvaluationFigures.count":
+		if e.ComplexityRoot.EvaluationFigures.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.Count(childComplexity), true
+	case "EvaluationFigures.detractors":
+		if e.ComplexityRoot.EvaluationFigures.Detractors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.Detractors(childComplexity), true
+	case "EvaluationFigures.dimensions":
+		if e.ComplexityRoot.EvaluationFigures.Dimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.Dimensions(childComplexity), true
+	case "EvaluationFigures.nps":
+		if e.ComplexityRoot.EvaluationFigures.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.Nps(childComplexity), true
+	case "EvaluationFigures.passives":
+		if e.ComplexityRoot.EvaluationFigures.Passives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.Passives(childComplexity), true
+	case "EvaluationFigures.promoters":
+		if e.ComplexityRoot.EvaluationFigures.Promoters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationFigures.Promoters(childComplexity), true
 
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
@@ -2186,6 +2557,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradeChangeEdge.Node(childComplexity), true
+
+	case "GradeCount.count":
+		if e.ComplexityRoot.GradeCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeCount.Count(childComplexity), true
+	case "GradeCount.grade":
+		if e.ComplexityRoot.GradeCount.Grade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeCount.Grade(childComplexity), true
+
+	case "GradeDistribution.grades":
+		if e.ComplexityRoot.GradeDistribution.Grades == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeDistribution.Grades(childComplexity), true
+	case "GradeDistribution.tiers":
+		if e.ComplexityRoot.GradeDistribution.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeDistribution.Tiers(childComplexity), true
+	case "GradeDistribution.total":
+		if e.ComplexityRoot.GradeDistribution.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeDistribution.Total(childComplexity), true
+	case "GradeDistribution.unranked":
+		if e.ComplexityRoot.GradeDistribution.Unranked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeDistribution.Unranked(childComplexity), true
+
+	case "GradeEvaluations.figures":
+		if e.ComplexityRoot.GradeEvaluations.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeEvaluations.Figures(childComplexity), true
+	case "GradeEvaluations.grade":
+		if e.ComplexityRoot.GradeEvaluations.Grade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeEvaluations.Grade(childComplexity), true
 
 	case "GradeLevel.code":
 		if e.ComplexityRoot.GradeLevel.Code == nil {
@@ -2550,6 +2972,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InteractionEdge.Node(childComplexity), true
+
+	case "InteractionFigures.byChannel":
+		if e.ComplexityRoot.InteractionFigures.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionFigures.ByChannel(childComplexity), true
+	case "InteractionFigures.byOwner":
+		if e.ComplexityRoot.InteractionFigures.ByOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionFigures.ByOwner(childComplexity), true
+	case "InteractionFigures.total":
+		if e.ComplexityRoot.InteractionFigures.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionFigures.Total(childComplexity), true
 
 	case "IssuedApiKey.apiKey":
 		if e.ComplexityRoot.IssuedApiKey.APIKey == nil {
@@ -2933,6 +3374,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.VerifyCustomerFields(childComplexity, args["id"].(string), args["fields"].([]model.CustomerField), args["expectedVersion"].(int)), true
 
+	case "OwnerCount.count":
+		if e.ComplexityRoot.OwnerCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerCount.Count(childComplexity), true
+	case "OwnerCount.ownerId":
+		if e.ComplexityRoot.OwnerCount.OwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerCount.OwnerID(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -3075,6 +3529,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerShare.SharedBy(childComplexity), true
 
+	case "Query.analytics":
+		if e.ComplexityRoot.Query.Analytics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Analytics(childComplexity), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -3386,6 +3846,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TemplateEdge.Node(childComplexity), true
 
+	case "TierCount.count":
+		if e.ComplexityRoot.TierCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierCount.Count(childComplexity), true
+	case "TierCount.tier":
+		if e.ComplexityRoot.TierCount.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierCount.Tier(childComplexity), true
+
 	case "TierCutoffs.keyPercent":
 		if e.ComplexityRoot.TierCutoffs.KeyPercent == nil {
 			break
@@ -3507,6 +3980,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
+			graphql.NewInputUnmarshaler("AnalyticsScopeInput", ec.unmarshalInputAnalyticsScopeInput),
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("ChangeStageInput", ec.unmarshalInputChangeStageInput),
@@ -3522,6 +3996,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
 			graphql.NewInputUnmarshaler("MergeCustomersInput", ec.unmarshalInputMergeCustomersInput),
 			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
+			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
 			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
 			graphql.NewInputUnmarshaler("SubmitEvaluationInput", ec.unmarshalInputSubmitEvaluationInput),
@@ -3608,6 +4083,277 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../analytics.graphqls", Input: `extend type Query {
+  """
+  Answers to a manager's questions (SPEC §7). Figures come from counters kept up
+  to date by every write, in the same transaction; lists come from indexes. Nothing
+  is counted by reading history on request, so every answer costs a few DynamoDB
+  calls whatever the period.
+  """
+  analytics: Analytics!
+}
+
+"""
+Analytics. Who may read what (any role not named is FORBIDDEN):
+ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
+or the pool within it; without a team, figures sum over all their teams); SALES read
+their own customers' figures and lists, and the pool's lists; SERVICE read the case
+figures of their teams only (the other sections are null for them) and none of the
+lists or the grade distribution.
+"""
+type Analytics {
+  """
+  Customers gained, won back and lost; interactions per channel and per owner; case
+  volume, resolution time and SLA breaches; evaluation averages and NPS (satisfaction
+  and NPS trends), per UTC day or month of period and in total. Events count for the
+  customer's owner, team and grade at the time they happened. One DynamoDB Query per
+  stored scope (a manager without a team filter reads one per team).
+  """
+  activity(
+    "The buckets to report."
+    period: PeriodInput!
+    "Whose customers; omitted: everything the caller may read (a SALES caller: their own)."
+    scope: AnalyticsScopeInput
+  ): ActivityReport!
+  """
+  Active customers per grade level and per value tier (the value pyramid), from the
+  list counters: one BatchGetItem. ADMIN, AUDITOR and MANAGER only.
+  """
+  gradeDistribution(
+    "A team; omitted: everything (ADMIN, AUDITOR) or the manager's teams summed."
+    team: String
+  ): GradeDistribution!
+  """
+  Customers at risk for one reason: DECLINE (newest first), NO_CONTACT (longest
+  silence first) or FALLING_SCORES (largest drop first). Each page is one Query of an
+  index and one BatchGetItem of the profiles. A MANAGER of several teams names the
+  team (BAD_USER_INPUT on scope.team otherwise).
+  """
+  customersAtRisk(
+    "Why the customers are at risk."
+    reason: RiskReason!
+    "Whose customers; omitted: everything the caller may read (a SALES caller: their own)."
+    scope: AnalyticsScopeInput
+    "NO_CONTACT: no interaction for this many days (1–3650); never-contacted customers count from their creation."
+    quietDays: Int = 30
+    "FALLING_SCORES: how many points (0–100 scale) the newest evaluation's overall score is at least below the one before."
+    minScoreDrop: Float = 10
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list (same reason, scope and bounds)."
+    after: String
+  ): CustomerConnection!
+  """
+  Customers whose next follow-up is due before dueBefore, soonest (most overdue)
+  first, with their owner: the follow-ups due today per owner. One Query of an index
+  and one BatchGetItem per page.
+  """
+  followUpsDue(
+    "Whose customers; omitted: everything the caller may read (a SALES caller: their own)."
+    scope: AnalyticsScopeInput
+    "Follow-ups due strictly before this instant; default the end of the current UTC day (overdue ones included)."
+    dueBefore: DateTime
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list (same scope and bound)."
+    after: String
+  ): CustomerConnection!
+}
+
+"The size of an analytics bucket."
+enum Granularity {
+  "A UTC calendar day; a period spans at most 366."
+  DAY
+  "A UTC calendar month; a period spans at most 36."
+  MONTH
+}
+
+"A span of whole buckets, both ends included. A longer span than the granularity allows is BAD_USER_INPUT on period."
+input PeriodInput {
+  "Any instant in the first bucket."
+  from: DateTime!
+  "Any instant in the last bucket."
+  to: DateTime!
+  "Days or months."
+  granularity: Granularity!
+}
+
+"Whose customers to count. Omitted fields do not narrow; all set fields apply."
+input AnalyticsScopeInput {
+  "A team. MANAGER and SERVICE: one of theirs."
+  team: String
+  "An owner's customers. SALES: only themselves."
+  ownerId: ID
+  "Unowned customers, in the public pool; not with ownerId."
+  pool: Boolean
+}
+
+"Why a customer is at risk (SPEC §7)."
+enum RiskReason {
+  "The relationship is in the DECLINE stage."
+  DECLINE
+  "No interaction for quietDays days."
+  NO_CONTACT
+  "The newest evaluation's overall score fell at least minScoreDrop points below the one before it."
+  FALLING_SCORES
+}
+
+"Figures per bucket of a period, and their total."
+type ActivityReport {
+  "Days or months."
+  granularity: Granularity!
+  "One entry per bucket of the period, oldest first, empty buckets included."
+  buckets: [ActivityBucket!]!
+  "The whole period."
+  total: ActivityFigures!
+}
+
+"The figures of one bucket."
+type ActivityBucket {
+  "The bucket's name: 2026-03-01 for a day, 2026-03 for a month (UTC)."
+  period: String!
+  "When the bucket starts."
+  start: DateTime!
+  "What happened in it."
+  figures: ActivityFigures!
+}
+
+"What happened in a period. A section is null when the caller's role may not see it."
+type ActivityFigures {
+  "Customers gained, won back and lost."
+  customers: CustomerFlow
+  "Interactions logged, by the time they occurred."
+  interactions: InteractionFigures
+  "Case workflow events."
+  cases: CaseFigures!
+  "Evaluations, by the time they were made."
+  evaluations: EvaluationFigures
+}
+
+"Relationships gained and lost (seed 004: wider, longer, deeper)."
+type CustomerFlow {
+  "New customers created."
+  gained: Int!
+  "Customers moved from LOST to WON_BACK."
+  wonBack: Int!
+  "Customers moved to LOST."
+  lost: Int!
+}
+
+"Interactions logged. An interaction counts under the channel it was logged with; later corrections do not move it."
+type InteractionFigures {
+  "All interactions."
+  total: Int!
+  "Per channel, most first; channels without interactions are left out."
+  byChannel: [ChannelCount!]!
+  "Per owner of the customer at the time, most first; empty when the scope is one owner or the pool."
+  byOwner: [OwnerCount!]!
+}
+
+"Interactions on one channel."
+type ChannelCount {
+  "The channel."
+  channel: Channel!
+  "How many."
+  count: Int!
+}
+
+"Interactions with one owner's customers."
+type OwnerCount {
+  "The owner; null for customers in the pool."
+  ownerId: ID
+  "How many."
+  count: Int!
+}
+
+"Case workflow events in a period."
+type CaseFigures {
+  "Cases opened (by complaints, service requests, fault reports, suggestions)."
+  opened: Int!
+  "Moves into RESOLVED (a case resolved again after reopening counts again)."
+  resolved: Int!
+  "Resolutions that breached the SLA: after the due time, or of an escalated case."
+  slaBreaches: Int!
+  "Cases the scheduled job escalated for being overdue."
+  escalated: Int!
+  "Cases closed."
+  closed: Int!
+  "Cases rejected."
+  rejected: Int!
+  "Cases reopened."
+  reopened: Int!
+  "Mean hours from opening to resolution; null without resolutions."
+  averageResolutionHours: Float
+  "Mean satisfaction (1–5) given on closing; null when none was closed."
+  averageSatisfaction: Float
+}
+
+"Evaluations in a period (SPEC §4: averages and trends per owner, team and grade)."
+type EvaluationFigures {
+  "How many evaluations."
+  count: Int!
+  "Mean overall score, 0–100; null without evaluations."
+  averageOverall: Float
+  "Mean score per dimension, 0–100; dimensions no evaluation scored are left out."
+  dimensions: [DimensionAverage!]!
+  "Answers 9–10 to an NPS question."
+  promoters: Int!
+  "Answers 7–8."
+  passives: Int!
+  "Answers 0–6."
+  detractors: Int!
+  "Net Promoter Score, -100 to 100: % promoters minus % detractors; null without answers."
+  nps: Float
+  "The same figures per grade level the customer had at the time; empty inside a per-grade entry."
+  byGrade: [GradeEvaluations!]!
+}
+
+"The mean of one dimension's scores."
+type DimensionAverage {
+  "The dimension."
+  dimension: Dimension!
+  "How many evaluations scored it."
+  count: Int!
+  "Their mean, 0–100."
+  average: Float!
+}
+
+"Evaluations of customers of one grade level."
+type GradeEvaluations {
+  "The grade level code."
+  grade: String!
+  "Their figures."
+  figures: EvaluationFigures!
+}
+
+"Active (non-archived) customers by grade level and value tier, from counters kept on write."
+type GradeDistribution {
+  "All active customers of the scope."
+  total: Int!
+  "Per grade level of the grading policy, most important first."
+  grades: [GradeCount!]!
+  "The value pyramid, from KEY down to SMALL."
+  tiers: [TierCount!]!
+  "Customers the scheduled job has not placed in a value tier yet."
+  unranked: Int!
+}
+
+"Customers of one grade level."
+type GradeCount {
+  "The grade level code."
+  grade: String!
+  "How many."
+  count: Int!
+}
+
+"Customers of one value tier."
+type TierCount {
+  "The tier."
+  tier: ValueTier!
+  "How many."
+  count: Int!
+}
+`, BuiltIn: false},
 	{Name: "../audit.graphqls", Input: `"What a write did to an entity."
 enum AuditAction {
   "The entity was created."
@@ -6023,6 +6769,44 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_ActivityBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_ActivityBucket_period(ctx, field)
+	case "start":
+		return ec.fieldContext_ActivityBucket_start(ctx, field)
+	case "figures":
+		return ec.fieldContext_ActivityBucket_figures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customers":
+		return ec.fieldContext_ActivityFigures_customers(ctx, field)
+	case "interactions":
+		return ec.fieldContext_ActivityFigures_interactions(ctx, field)
+	case "cases":
+		return ec.fieldContext_ActivityFigures_cases(ctx, field)
+	case "evaluations":
+		return ec.fieldContext_ActivityFigures_evaluations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "granularity":
+		return ec.fieldContext_ActivityReport_granularity(ctx, field)
+	case "buckets":
+		return ec.fieldContext_ActivityReport_buckets(ctx, field)
+	case "total":
+		return ec.fieldContext_ActivityReport_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityReport", field.Name)
+}
+
 func (ec *executionContext) childFields_Address(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "label":
@@ -6041,6 +6825,20 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 		return ec.fieldContext_Address_country(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
+func (ec *executionContext) childFields_Analytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_Analytics_activity(ctx, field)
+	case "gradeDistribution":
+		return ec.fieldContext_Analytics_gradeDistribution(ctx, field)
+	case "customersAtRisk":
+		return ec.fieldContext_Analytics_customersAtRisk(ctx, field)
+	case "followUpsDue":
+		return ec.fieldContext_Analytics_followUpsDue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
 }
 
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6217,6 +7015,30 @@ func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CaseEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CaseFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "opened":
+		return ec.fieldContext_CaseFigures_opened(ctx, field)
+	case "resolved":
+		return ec.fieldContext_CaseFigures_resolved(ctx, field)
+	case "slaBreaches":
+		return ec.fieldContext_CaseFigures_slaBreaches(ctx, field)
+	case "escalated":
+		return ec.fieldContext_CaseFigures_escalated(ctx, field)
+	case "closed":
+		return ec.fieldContext_CaseFigures_closed(ctx, field)
+	case "rejected":
+		return ec.fieldContext_CaseFigures_rejected(ctx, field)
+	case "reopened":
+		return ec.fieldContext_CaseFigures_reopened(ctx, field)
+	case "averageResolutionHours":
+		return ec.fieldContext_CaseFigures_averageResolutionHours(ctx, field)
+	case "averageSatisfaction":
+		return ec.fieldContext_CaseFigures_averageSatisfaction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_CaseSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6251,6 +7073,16 @@ func (ec *executionContext) childFields_CaseTransition(ctx context.Context, fiel
 		return ec.fieldContext_CaseTransition_note(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseTransition", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_ChannelCount_channel(ctx, field)
+	case "count":
+		return ec.fieldContext_ChannelCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Claim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6483,6 +7315,18 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerFlow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "gained":
+		return ec.fieldContext_CustomerFlow_gained(ctx, field)
+	case "wonBack":
+		return ec.fieldContext_CustomerFlow_wonBack(ctx, field)
+	case "lost":
+		return ec.fieldContext_CustomerFlow_lost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerFlow", field.Name)
+}
+
 func (ec *executionContext) childFields_CustomerMerge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6535,6 +7379,18 @@ func (ec *executionContext) childFields_CustomerMergeEdge(ctx context.Context, f
 		return ec.fieldContext_CustomerMergeEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DimensionAverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_DimensionAverage_dimension(ctx, field)
+	case "count":
+		return ec.fieldContext_DimensionAverage_count(ctx, field)
+	case "average":
+		return ec.fieldContext_DimensionAverage_average(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DimensionAverage", field.Name)
 }
 
 func (ec *executionContext) childFields_DimensionScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6611,6 +7467,28 @@ func (ec *executionContext) childFields_EvaluationEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type EvaluationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EvaluationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_EvaluationFigures_count(ctx, field)
+	case "averageOverall":
+		return ec.fieldContext_EvaluationFigures_averageOverall(ctx, field)
+	case "dimensions":
+		return ec.fieldContext_EvaluationFigures_dimensions(ctx, field)
+	case "promoters":
+		return ec.fieldContext_EvaluationFigures_promoters(ctx, field)
+	case "passives":
+		return ec.fieldContext_EvaluationFigures_passives(ctx, field)
+	case "detractors":
+		return ec.fieldContext_EvaluationFigures_detractors(ctx, field)
+	case "nps":
+		return ec.fieldContext_EvaluationFigures_nps(ctx, field)
+	case "byGrade":
+		return ec.fieldContext_EvaluationFigures_byGrade(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -6685,6 +7563,40 @@ func (ec *executionContext) childFields_GradeChangeEdge(ctx context.Context, fie
 		return ec.fieldContext_GradeChangeEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GradeChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GradeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grade":
+		return ec.fieldContext_GradeCount_grade(ctx, field)
+	case "count":
+		return ec.fieldContext_GradeCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GradeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_GradeDistribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_GradeDistribution_total(ctx, field)
+	case "grades":
+		return ec.fieldContext_GradeDistribution_grades(ctx, field)
+	case "tiers":
+		return ec.fieldContext_GradeDistribution_tiers(ctx, field)
+	case "unranked":
+		return ec.fieldContext_GradeDistribution_unranked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GradeDistribution", field.Name)
+}
+
+func (ec *executionContext) childFields_GradeEvaluations(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grade":
+		return ec.fieldContext_GradeEvaluations_grade(ctx, field)
+	case "figures":
+		return ec.fieldContext_GradeEvaluations_figures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GradeEvaluations", field.Name)
 }
 
 func (ec *executionContext) childFields_GradeLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6865,6 +7777,18 @@ func (ec *executionContext) childFields_InteractionEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type InteractionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InteractionFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_InteractionFigures_total(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_InteractionFigures_byChannel(ctx, field)
+	case "byOwner":
+		return ec.fieldContext_InteractionFigures_byOwner(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InteractionFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -6895,6 +7819,16 @@ func (ec *executionContext) childFields_Metric(ctx context.Context, field graphq
 		return ec.fieldContext_Metric_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Metric", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnerCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ownerId":
+		return ec.fieldContext_OwnerCount_ownerId(ctx, field)
+	case "count":
+		return ec.fieldContext_OwnerCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnerCount", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7071,6 +8005,16 @@ func (ec *executionContext) childFields_TemplateEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TemplateEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TierCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_TierCount_tier(ctx, field)
+	case "count":
+		return ec.fieldContext_TierCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierCount", field.Name)
+}
+
 func (ec *executionContext) childFields_TierCutoffs(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "keyPercent":
@@ -7240,6 +8184,134 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Analytics_activity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (model.PeriodInput, error) {
+			return ec.unmarshalNPeriodInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPeriodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*model.AnalyticsScopeInput, error) {
+			return ec.unmarshalOAnalyticsScopeInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalyticsScopeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_customersAtRisk_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (model.RiskReason, error) {
+			return ec.unmarshalNRiskReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRiskReason(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*model.AnalyticsScopeInput, error) {
+			return ec.unmarshalOAnalyticsScopeInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalyticsScopeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "quietDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["quietDays"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "minScoreDrop",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minScoreDrop"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_followUpsDue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*model.AnalyticsScopeInput, error) {
+			return ec.unmarshalOAnalyticsScopeInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalyticsScopeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dueBefore",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dueBefore"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_gradeDistribution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "team",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["team"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Customer_cases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -8409,6 +9481,299 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _ActivityBucket_period(ctx context.Context, field graphql.CollectedField, obj *model.ActivityBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityBucket_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityBucket_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityBucket", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityBucket_start(ctx context.Context, field graphql.CollectedField, obj *model.ActivityBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityBucket", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ActivityBucket_figures(ctx context.Context, field graphql.CollectedField, obj *model.ActivityBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityBucket_figures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Figures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityFigures) graphql.Marshaler {
+			return ec.marshalNActivityFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityBucket_figures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityFigures_customers(ctx context.Context, field graphql.CollectedField, obj *model.ActivityFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityFigures_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerFlow) graphql.Marshaler {
+			return ec.marshalOCustomerFlow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFlow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityFigures_customers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerFlow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityFigures_interactions(ctx context.Context, field graphql.CollectedField, obj *model.ActivityFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityFigures_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InteractionFigures) graphql.Marshaler {
+			return ec.marshalOInteractionFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityFigures_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InteractionFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityFigures_cases(ctx context.Context, field graphql.CollectedField, obj *model.ActivityFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityFigures_cases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseFigures) graphql.Marshaler {
+			return ec.marshalNCaseFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityFigures_cases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityFigures_evaluations(ctx context.Context, field graphql.CollectedField, obj *model.ActivityFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityFigures_evaluations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evaluations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EvaluationFigures) graphql.Marshaler {
+			return ec.marshalOEvaluationFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityFigures_evaluations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityReport_granularity(ctx context.Context, field graphql.CollectedField, obj *model.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_granularity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granularity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Granularity) graphql.Marshaler {
+			return ec.marshalNGranularity2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGranularity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_granularity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "Granularity")
+}
+
+func (ec *executionContext) _ActivityReport_buckets(ctx context.Context, field graphql.CollectedField, obj *model.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ActivityBucket) graphql.Marshaler {
+			return ec.marshalNActivityBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityReport_total(ctx context.Context, field graphql.CollectedField, obj *model.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityFigures) graphql.Marshaler {
+			return ec.marshalNActivityFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Address_label(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8568,6 +9933,182 @@ func (ec *executionContext) _Address_country(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Address_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analytics_activity(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().Activity(ctx, obj, fc.Args["period"].(model.PeriodInput), fc.Args["scope"].(*model.AnalyticsScopeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityReport) graphql.Marshaler {
+			return ec.marshalNActivityReport2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_activity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_activity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_gradeDistribution(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_gradeDistribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().GradeDistribution(ctx, obj, fc.Args["team"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GradeDistribution) graphql.Marshaler {
+			return ec.marshalNGradeDistribution2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeDistribution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_gradeDistribution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradeDistribution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_gradeDistribution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_customersAtRisk(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_customersAtRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().CustomersAtRisk(ctx, obj, fc.Args["reason"].(model.RiskReason), fc.Args["scope"].(*model.AnalyticsScopeInput), fc.Args["quietDays"].(*int), fc.Args["minScoreDrop"].(*float64), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_customersAtRisk(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_customersAtRisk_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_followUpsDue(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_followUpsDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().FollowUpsDue(ctx, obj, fc.Args["scope"].(*model.AnalyticsScopeInput), fc.Args["dueBefore"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_followUpsDue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_followUpsDue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -9920,6 +11461,213 @@ func (ec *executionContext) fieldContext_CaseEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _CaseFigures_opened(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_opened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_opened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_resolved(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_slaBreaches(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_slaBreaches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLABreaches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_slaBreaches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_escalated(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_escalated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Escalated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_escalated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_closed(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_rejected(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_reopened(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_reopened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reopened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_reopened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_averageResolutionHours(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_averageResolutionHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageResolutionHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_averageResolutionHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CaseFigures_averageSatisfaction(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_averageSatisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageSatisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_averageSatisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Float")
+}
+
 func (ec *executionContext) _CaseSummary_id(ctx context.Context, field graphql.CollectedField, obj *model.CaseSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10194,6 +11942,52 @@ func (ec *executionContext) _CaseTransition_note(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CaseTransition_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelCount_channel(ctx context.Context, field graphql.CollectedField, obj *model.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCount_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCount_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCount", field, false, false, "Channel")
+}
+
+func (ec *executionContext) _ChannelCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Claim_by(ctx context.Context, field graphql.CollectedField, obj *model.Claim) (ret graphql.Marshaler) {
@@ -12667,6 +14461,75 @@ func (ec *executionContext) fieldContext_CustomerEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerFlow_gained(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFlow_gained(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gained, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFlow_gained(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerFlow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerFlow_wonBack(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFlow_wonBack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WonBack, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFlow_wonBack(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerFlow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerFlow_lost(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFlow_lost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFlow_lost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerFlow", field, false, false, "Int")
+}
+
 func (ec *executionContext) _CustomerMerge_id(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMerge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13106,6 +14969,75 @@ func (ec *executionContext) fieldContext_CustomerMergeEdge_node(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DimensionAverage_dimension(ctx context.Context, field graphql.CollectedField, obj *model.DimensionAverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DimensionAverage_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Dimension) graphql.Marshaler {
+			return ec.marshalNDimension2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimension(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DimensionAverage_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DimensionAverage", field, false, false, "Dimension")
+}
+
+func (ec *executionContext) _DimensionAverage_count(ctx context.Context, field graphql.CollectedField, obj *model.DimensionAverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DimensionAverage_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DimensionAverage_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DimensionAverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DimensionAverage_average(ctx context.Context, field graphql.CollectedField, obj *model.DimensionAverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DimensionAverage_average(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Average, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DimensionAverage_average(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DimensionAverage", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DimensionScore_dimension(ctx context.Context, field graphql.CollectedField, obj *model.DimensionScore) (ret graphql.Marshaler) {
@@ -13663,6 +15595,208 @@ func (ec *executionContext) fieldContext_EvaluationEdge_node(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Evaluation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvaluationFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EvaluationFigures_averageOverall(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_averageOverall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageOverall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_averageOverall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EvaluationFigures_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_dimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DimensionAverage) graphql.Marshaler {
+			return ec.marshalNDimensionAverage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvaluationFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DimensionAverage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvaluationFigures_promoters(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_promoters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Promoters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_promoters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EvaluationFigures_passives(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_passives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_passives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EvaluationFigures_detractors(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_detractors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detractors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_detractors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EvaluationFigures_nps(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EvaluationFigures_byGrade(ctx context.Context, field graphql.CollectedField, obj *model.EvaluationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationFigures_byGrade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByGrade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GradeEvaluations) graphql.Marshaler {
+			return ec.marshalNGradeEvaluations2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluationsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationFigures_byGrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvaluationFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradeEvaluations(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14228,6 +16362,217 @@ func (ec *executionContext) fieldContext_GradeChangeEdge_node(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GradeChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradeCount_grade(ctx context.Context, field graphql.CollectedField, obj *model.GradeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeCount_grade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeCount_grade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradeCount_count(ctx context.Context, field graphql.CollectedField, obj *model.GradeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradeDistribution_total(ctx context.Context, field graphql.CollectedField, obj *model.GradeDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeDistribution_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeDistribution_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeDistribution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradeDistribution_grades(ctx context.Context, field graphql.CollectedField, obj *model.GradeDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeDistribution_grades(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grades, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GradeCount) graphql.Marshaler {
+			return ec.marshalNGradeCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeDistribution_grades(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradeDistribution",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GradeCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradeDistribution_tiers(ctx context.Context, field graphql.CollectedField, obj *model.GradeDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeDistribution_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TierCount) graphql.Marshaler {
+			return ec.marshalNTierCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeDistribution_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradeDistribution",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GradeDistribution_unranked(ctx context.Context, field graphql.CollectedField, obj *model.GradeDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeDistribution_unranked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unranked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeDistribution_unranked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeDistribution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradeEvaluations_grade(ctx context.Context, field graphql.CollectedField, obj *model.GradeEvaluations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeEvaluations_grade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeEvaluations_grade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeEvaluations", field, false, false, "String")
+}
+
+func (ec *executionContext) _GradeEvaluations_figures(ctx context.Context, field graphql.CollectedField, obj *model.GradeEvaluations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeEvaluations_figures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Figures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EvaluationFigures) graphql.Marshaler {
+			return ec.marshalNEvaluationFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeEvaluations_figures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GradeEvaluations",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationFigures(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15675,6 +18020,93 @@ func (ec *executionContext) fieldContext_InteractionEdge_node(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InteractionFigures_total(ctx context.Context, field graphql.CollectedField, obj *model.InteractionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionFigures_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionFigures_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InteractionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InteractionFigures_byChannel(ctx context.Context, field graphql.CollectedField, obj *model.InteractionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionFigures_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByChannel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ChannelCount) graphql.Marshaler {
+			return ec.marshalNChannelCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionFigures_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InteractionFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InteractionFigures_byOwner(ctx context.Context, field graphql.CollectedField, obj *model.InteractionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionFigures_byOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByOwner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OwnerCount) graphql.Marshaler {
+			return ec.marshalNOwnerCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionFigures_byOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InteractionFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OwnerCount(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17211,6 +19643,52 @@ func (ec *executionContext) fieldContext_Mutation_unverifyCustomerFields(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _OwnerCount_ownerId(ctx context.Context, field graphql.CollectedField, obj *model.OwnerCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerCount_ownerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerCount_ownerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerCount", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OwnerCount_count(ctx context.Context, field graphql.CollectedField, obj *model.OwnerCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17824,6 +20302,38 @@ func (ec *executionContext) fieldContext_Query_gradeLevels(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GradeLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_analytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analytics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Analytics(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+			return ec.marshalNAnalytics2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalytics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analytics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analytics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19105,6 +21615,52 @@ func (ec *executionContext) fieldContext_TemplateEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TierCount_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierCount_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ValueTier) graphql.Marshaler {
+			return ec.marshalNValueTier2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierCount_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierCount", field, false, false, "ValueTier")
+}
+
+func (ec *executionContext) _TierCount_count(ctx context.Context, field graphql.CollectedField, obj *model.TierCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TierCutoffs_keyPercent(ctx context.Context, field graphql.CollectedField, obj *model.TierCutoffs) (ret graphql.Marshaler) {
@@ -20678,6 +23234,62 @@ func UnmarshalAddressInput(ctx context.Context, raw any) (model.AddressInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnalyticsScopeInput(ctx context.Context, obj any) (model.AnalyticsScopeInput, error) {
+	var it model.AnalyticsScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"team", "ownerId", "pool"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "team":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("team"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Team = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "pool":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pool"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pool = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnalyticsScopeInput unmarshals raw into the AnalyticsScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnalyticsScopeInput(ctx context.Context, raw any) (model.AnalyticsScopeInput, error) {
+	var out model.AnalyticsScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnalyticsScopeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAttributeInput(ctx context.Context, obj any) (model.AttributeInput, error) {
 	var it model.AttributeInput
 	if obj == nil {
@@ -21900,6 +24512,62 @@ func UnmarshalMoveCaseInput(ctx context.Context, raw any) (model.MoveCaseInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPeriodInput(ctx context.Context, obj any) (model.PeriodInput, error) {
+	var it model.PeriodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to", "granularity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "granularity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granularity"))
+			data, err := ec.unmarshalNGranularity2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGranularity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granularity = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPeriodInput unmarshals raw into the PeriodInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPeriodInput(ctx context.Context, raw any) (model.PeriodInput, error) {
+	var out model.PeriodInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PeriodInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRuleConditionInput(ctx context.Context, obj any) (model.RuleConditionInput, error) {
 	var it model.RuleConditionInput
 	if obj == nil {
@@ -22734,6 +25402,140 @@ func UnmarshalValueFormulaInput(ctx context.Context, raw any) (model.ValueFormul
 
 // region    **************************** object.gotpl ****************************
 
+var activityBucketImplementors = []string{"ActivityBucket"}
+
+func (ec *executionContext) _ActivityBucket(ctx context.Context, sel ast.SelectionSet, obj *model.ActivityBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityBucket")
+		case "period":
+			out.Values[i] = ec._ActivityBucket_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._ActivityBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "figures":
+			out.Values[i] = ec._ActivityBucket_figures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityFiguresImplementors = []string{"ActivityFigures"}
+
+func (ec *executionContext) _ActivityFigures(ctx context.Context, sel ast.SelectionSet, obj *model.ActivityFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityFigures")
+		case "customers":
+			out.Values[i] = ec._ActivityFigures_customers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._ActivityFigures_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cases":
+			out.Values[i] = ec._ActivityFigures_cases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evaluations":
+			out.Values[i] = ec._ActivityFigures_evaluations(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityReportImplementors = []string{"ActivityReport"}
+
+func (ec *executionContext) _ActivityReport(ctx context.Context, sel ast.SelectionSet, obj *model.ActivityReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityReport")
+		case "granularity":
+			out.Values[i] = ec._ActivityReport_granularity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._ActivityReport_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ActivityReport_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var addressImplementors = []string{"Address"}
 
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
@@ -22780,6 +25582,58 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var analyticsImplementors = []string{"Analytics"}
+
+func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Analytics")
+		case "activity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_activity(ctx, field, obj)
+				})
+		case "gradeDistribution":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_gradeDistribution(ctx, field, obj)
+				})
+		case "customersAtRisk":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_customersAtRisk(ctx, field, obj)
+				})
+		case "followUpsDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_followUpsDue(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23378,6 +26232,79 @@ func (ec *executionContext) _CaseEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var caseFiguresImplementors = []string{"CaseFigures"}
+
+func (ec *executionContext) _CaseFigures(ctx context.Context, sel ast.SelectionSet, obj *model.CaseFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseFigures")
+		case "opened":
+			out.Values[i] = ec._CaseFigures_opened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._CaseFigures_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaBreaches":
+			out.Values[i] = ec._CaseFigures_slaBreaches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalated":
+			out.Values[i] = ec._CaseFigures_escalated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._CaseFigures_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._CaseFigures_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reopened":
+			out.Values[i] = ec._CaseFigures_reopened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageResolutionHours":
+			out.Values[i] = ec._CaseFigures_averageResolutionHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageSatisfaction":
+			out.Values[i] = ec._CaseFigures_averageSatisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var caseSummaryImplementors = []string{"CaseSummary"}
 
 func (ec *executionContext) _CaseSummary(ctx context.Context, sel ast.SelectionSet, obj *model.CaseSummary) graphql.Marshaler {
@@ -23475,6 +26402,44 @@ func (ec *executionContext) _CaseTransition(ctx context.Context, sel ast.Selecti
 		case "note":
 			out.Values[i] = ec._CaseTransition_note(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelCountImplementors = []string{"ChannelCount"}
+
+func (ec *executionContext) _ChannelCount(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelCount")
+		case "channel":
+			out.Values[i] = ec._ChannelCount_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ChannelCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -24171,6 +27136,49 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var customerFlowImplementors = []string{"CustomerFlow"}
+
+func (ec *executionContext) _CustomerFlow(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerFlow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerFlowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerFlow")
+		case "gained":
+			out.Values[i] = ec._CustomerFlow_gained(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wonBack":
+			out.Values[i] = ec._CustomerFlow_wonBack(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lost":
+			out.Values[i] = ec._CustomerFlow_lost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var customerMergeImplementors = []string{"CustomerMerge"}
 
 func (ec *executionContext) _CustomerMerge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerMerge) graphql.Marshaler {
@@ -24326,6 +27334,49 @@ func (ec *executionContext) _CustomerMergeEdge(ctx context.Context, sel ast.Sele
 			}
 		case "node":
 			out.Values[i] = ec._CustomerMergeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dimensionAverageImplementors = []string{"DimensionAverage"}
+
+func (ec *executionContext) _DimensionAverage(ctx context.Context, sel ast.SelectionSet, obj *model.DimensionAverage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dimensionAverageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DimensionAverage")
+		case "dimension":
+			out.Values[i] = ec._DimensionAverage_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DimensionAverage_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "average":
+			out.Values[i] = ec._DimensionAverage_average(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24597,6 +27648,74 @@ func (ec *executionContext) _EvaluationEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var evaluationFiguresImplementors = []string{"EvaluationFigures"}
+
+func (ec *executionContext) _EvaluationFigures(ctx context.Context, sel ast.SelectionSet, obj *model.EvaluationFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvaluationFigures")
+		case "count":
+			out.Values[i] = ec._EvaluationFigures_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageOverall":
+			out.Values[i] = ec._EvaluationFigures_averageOverall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dimensions":
+			out.Values[i] = ec._EvaluationFigures_dimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promoters":
+			out.Values[i] = ec._EvaluationFigures_promoters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passives":
+			out.Values[i] = ec._EvaluationFigures_passives(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detractors":
+			out.Values[i] = ec._EvaluationFigures_detractors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._EvaluationFigures_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byGrade":
+			out.Values[i] = ec._EvaluationFigures_byGrade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fieldChangeImplementors = []string{"FieldChange"}
 
 func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *model.FieldChange) graphql.Marshaler {
@@ -24833,6 +27952,130 @@ func (ec *executionContext) _GradeChangeEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._GradeChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var gradeCountImplementors = []string{"GradeCount"}
+
+func (ec *executionContext) _GradeCount(ctx context.Context, sel ast.SelectionSet, obj *model.GradeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gradeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GradeCount")
+		case "grade":
+			out.Values[i] = ec._GradeCount_grade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._GradeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var gradeDistributionImplementors = []string{"GradeDistribution"}
+
+func (ec *executionContext) _GradeDistribution(ctx context.Context, sel ast.SelectionSet, obj *model.GradeDistribution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gradeDistributionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GradeDistribution")
+		case "total":
+			out.Values[i] = ec._GradeDistribution_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grades":
+			out.Values[i] = ec._GradeDistribution_grades(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tiers":
+			out.Values[i] = ec._GradeDistribution_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unranked":
+			out.Values[i] = ec._GradeDistribution_unranked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var gradeEvaluationsImplementors = []string{"GradeEvaluations"}
+
+func (ec *executionContext) _GradeEvaluations(ctx context.Context, sel ast.SelectionSet, obj *model.GradeEvaluations) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gradeEvaluationsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GradeEvaluations")
+		case "grade":
+			out.Values[i] = ec._GradeEvaluations_grade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "figures":
+			out.Values[i] = ec._GradeEvaluations_figures(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25430,6 +28673,49 @@ func (ec *executionContext) _InteractionEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var interactionFiguresImplementors = []string{"InteractionFigures"}
+
+func (ec *executionContext) _InteractionFigures(ctx context.Context, sel ast.SelectionSet, obj *model.InteractionFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, interactionFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InteractionFigures")
+		case "total":
+			out.Values[i] = ec._InteractionFigures_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byChannel":
+			out.Values[i] = ec._InteractionFigures_byChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byOwner":
+			out.Values[i] = ec._InteractionFigures_byOwner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var issuedApiKeyImplementors = []string{"IssuedApiKey"}
 
 func (ec *executionContext) _IssuedApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.IssuedAPIKey) graphql.Marshaler {
@@ -25802,6 +29088,44 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
+var ownerCountImplementors = []string{"OwnerCount"}
+
+func (ec *executionContext) _OwnerCount(ctx context.Context, sel ast.SelectionSet, obj *model.OwnerCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ownerCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OwnerCount")
+		case "ownerId":
+			out.Values[i] = ec._OwnerCount_ownerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._OwnerCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -26084,6 +29408,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_gradeLevels(ctx, field)
+				})
+		case "analytics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_analytics(ctx, field)
 				})
 		case "auditLog":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26505,6 +29835,44 @@ func (ec *executionContext) _TemplateEdge(ctx context.Context, sel ast.Selection
 			}
 		case "node":
 			out.Values[i] = ec._TemplateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tierCountImplementors = []string{"TierCount"}
+
+func (ec *executionContext) _TierCount(ctx context.Context, sel ast.SelectionSet, obj *model.TierCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierCount")
+		case "tier":
+			out.Values[i] = ec._TierCount_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TierCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27061,6 +30429,46 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNActivityBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ActivityBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActivityBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucket(ctx context.Context, sel ast.SelectionSet, v *model.ActivityBucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityBucket!")
+		return graphql.Null
+	}
+	return ec._ActivityBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActivityFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityFigures(ctx context.Context, sel ast.SelectionSet, v *model.ActivityFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityFigures!")
+		return graphql.Null
+	}
+	return ec._ActivityFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActivityReport2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityReport(ctx context.Context, sel ast.SelectionSet, v *model.ActivityReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityReport!")
+		return graphql.Null
+	}
+	return ec._ActivityReport(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Address) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27088,6 +30496,14 @@ func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋrapportcrmᚋrappo
 func (ec *executionContext) unmarshalNAddressInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddressInput(ctx context.Context, v any) (*model.AddressInput, error) {
 	res, err := ec.unmarshalInputAddressInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnalytics2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Analytics!")
+		return graphql.Null
+	}
+	return ec._Analytics(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
@@ -27287,6 +30703,14 @@ func (ec *executionContext) marshalNCaseEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 	return ec._CaseEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCaseFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseFigures(ctx context.Context, sel ast.SelectionSet, v *model.CaseFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseFigures!")
+		return graphql.Null
+	}
+	return ec._CaseFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx context.Context, v any) (model.CaseStatus, error) {
 	var res model.CaseStatus
 	err := res.UnmarshalGQL(v)
@@ -27358,6 +30782,30 @@ func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋrapportcrmᚋrappor
 
 func (ec *executionContext) marshalNChannel2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannel(ctx context.Context, sel ast.SelectionSet, v model.Channel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNChannelCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChannelCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCount(ctx context.Context, sel ast.SelectionSet, v *model.ChannelCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChannelCount!")
+		return graphql.Null
+	}
+	return ec._ChannelCount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNComparison2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐComparison(ctx context.Context, v any) (model.Comparison, error) {
@@ -27609,6 +31057,30 @@ func (ec *executionContext) marshalNDimension2githubᚗcomᚋrapportcrmᚋrappor
 	return v
 }
 
+func (ec *executionContext) marshalNDimensionAverage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DimensionAverage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDimensionAverage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDimensionAverage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverage(ctx context.Context, sel ast.SelectionSet, v *model.DimensionAverage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DimensionAverage!")
+		return graphql.Null
+	}
+	return ec._DimensionAverage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDimensionScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DimensionScore) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27723,6 +31195,14 @@ func (ec *executionContext) marshalNEvaluationEdge2ᚖgithubᚗcomᚋrapportcrm�
 	return ec._EvaluationEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEvaluationFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationFigures(ctx context.Context, sel ast.SelectionSet, v *model.EvaluationFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvaluationFigures!")
+		return graphql.Null
+	}
+	return ec._EvaluationFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEvaluationKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationKind(ctx context.Context, v any) (model.EvaluationKind, error) {
 	var res model.EvaluationKind
 	err := res.UnmarshalGQL(v)
@@ -27833,6 +31313,62 @@ func (ec *executionContext) marshalNGradeChangeEdge2ᚖgithubᚗcomᚋrapportcrm
 		return graphql.Null
 	}
 	return ec._GradeChangeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGradeCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGradeCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGradeCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCount(ctx context.Context, sel ast.SelectionSet, v *model.GradeCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GradeCount!")
+		return graphql.Null
+	}
+	return ec._GradeCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGradeDistribution2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeDistribution(ctx context.Context, sel ast.SelectionSet, v *model.GradeDistribution) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GradeDistribution!")
+		return graphql.Null
+	}
+	return ec._GradeDistribution(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGradeEvaluations2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluationsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeEvaluations) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGradeEvaluations2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluations(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGradeEvaluations2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluations(ctx context.Context, sel ast.SelectionSet, v *model.GradeEvaluations) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GradeEvaluations!")
+		return graphql.Null
+	}
+	return ec._GradeEvaluations(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNGradeLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeLevel) graphql.Marshaler {
@@ -27966,6 +31502,16 @@ func (ec *executionContext) unmarshalNGradingRuleInput2ᚕᚖgithubᚗcomᚋrapp
 func (ec *executionContext) unmarshalNGradingRuleInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleInput(ctx context.Context, v any) (*model.GradingRuleInput, error) {
 	res, err := ec.unmarshalInputGradingRuleInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNGranularity2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGranularity(ctx context.Context, v any) (model.Granularity, error) {
+	var res model.Granularity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGranularity2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGranularity(ctx context.Context, sel ast.SelectionSet, v model.Granularity) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNHandover2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandover(ctx context.Context, sel ast.SelectionSet, v *model.Handover) graphql.Marshaler {
@@ -28290,6 +31836,30 @@ func (ec *executionContext) unmarshalNMoveCaseInput2githubᚗcomᚋrapportcrmᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNOwnerCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOwnerCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOwnerCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCount(ctx context.Context, sel ast.SelectionSet, v *model.OwnerCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OwnerCount!")
+		return graphql.Null
+	}
+	return ec._OwnerCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -28372,6 +31942,11 @@ func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋra
 	return v
 }
 
+func (ec *executionContext) unmarshalNPeriodInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
+	res, err := ec.unmarshalInputPeriodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, v any) (model.Priority, error) {
 	var res model.Priority
 	err := res.UnmarshalGQL(v)
@@ -28379,6 +31954,16 @@ func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, sel ast.SelectionSet, v model.Priority) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRiskReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRiskReason(ctx context.Context, v any) (model.RiskReason, error) {
+	var res model.RiskReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRiskReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRiskReason(ctx context.Context, sel ast.SelectionSet, v model.RiskReason) graphql.Marshaler {
 	return v
 }
 
@@ -28603,6 +32188,30 @@ func (ec *executionContext) unmarshalNTemplateInput2githubᚗcomᚋrapportcrmᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTierCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TierCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTierCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTierCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCount(ctx context.Context, sel ast.SelectionSet, v *model.TierCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TierCount!")
+		return graphql.Null
+	}
+	return ec._TierCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTierCutoffs2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCutoffs(ctx context.Context, sel ast.SelectionSet, v *model.TierCutoffs) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TierCutoffs!")
@@ -28647,6 +32256,16 @@ func (ec *executionContext) marshalNValueFormula2ᚖgithubᚗcomᚋrapportcrmᚋ
 func (ec *executionContext) unmarshalNValueFormulaInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueFormulaInput(ctx context.Context, v any) (*model.ValueFormulaInput, error) {
 	res, err := ec.unmarshalInputValueFormulaInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNValueTier2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx context.Context, v any) (model.ValueTier, error) {
+	var res model.ValueTier
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNValueTier2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx context.Context, sel ast.SelectionSet, v model.ValueTier) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNVerification2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐVerification(ctx context.Context, v any) (model.Verification, error) {
@@ -28826,6 +32445,14 @@ func (ec *executionContext) unmarshalOAddressInput2ᚕᚖgithubᚗcomᚋrapportc
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOAnalyticsScopeInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalyticsScopeInput(ctx context.Context, v any) (*model.AnalyticsScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnalyticsScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOAttributeInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttributeInputᚄ(ctx context.Context, v any) ([]*model.AttributeInput, error) {
 	if v == nil {
 		return nil, nil
@@ -28951,6 +32578,13 @@ func (ec *executionContext) unmarshalOCustomerFilter2ᚖgithubᚗcomᚋrapportcr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOCustomerFlow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFlow(ctx context.Context, sel ast.SelectionSet, v *model.CustomerFlow) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerFlow(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCustomerKind2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerKind(ctx context.Context, v any) (*model.CustomerKind, error) {
 	if v == nil {
 		return nil, nil
@@ -29015,6 +32649,13 @@ func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋrapportcrmᚋrap
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOEvaluationFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationFigures(ctx context.Context, sel ast.SelectionSet, v *model.EvaluationFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EvaluationFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
@@ -29082,6 +32723,13 @@ func (ec *executionContext) marshalOInteraction2ᚖgithubᚗcomᚋrapportcrmᚋr
 		return graphql.Null
 	}
 	return ec._Interaction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInteractionFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionFigures(ctx context.Context, sel ast.SelectionSet, v *model.InteractionFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InteractionFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInteractionType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionType(ctx context.Context, v any) (*model.InteractionType, error) {

@@ -10,6 +10,38 @@ import (
 	"time"
 )
 
+// The figures of one bucket.
+type ActivityBucket struct {
+	// The bucket's name: 2026-03-01 for a day, 2026-03 for a month (UTC).
+	Period string `json:"period"`
+	// When the bucket starts.
+	Start time.Time `json:"start"`
+	// What happened in it.
+	Figures *ActivityFigures `json:"figures"`
+}
+
+// What happened in a period. A section is null when the caller's role may not see it.
+type ActivityFigures struct {
+	// Customers gained, won back and lost.
+	Customers *CustomerFlow `json:"customers,omitempty"`
+	// Interactions logged, by the time they occurred.
+	Interactions *InteractionFigures `json:"interactions,omitempty"`
+	// Case workflow events.
+	Cases *CaseFigures `json:"cases"`
+	// Evaluations, by the time they were made.
+	Evaluations *EvaluationFigures `json:"evaluations,omitempty"`
+}
+
+// Figures per bucket of a period, and their total.
+type ActivityReport struct {
+	// Days or months.
+	Granularity Granularity `json:"granularity"`
+	// One entry per bucket of the period, oldest first, empty buckets included.
+	Buckets []*ActivityBucket `json:"buckets"`
+	// The whole period.
+	Total *ActivityFigures `json:"total"`
+}
+
 // A postal address.
 type Address struct {
 	// What the address is for, e.g. billing, site.
@@ -44,6 +76,43 @@ type AddressInput struct {
 	PostalCode *string `json:"postalCode,omitempty"`
 	// Country, preferably an ISO 3166 code.
 	Country *string `json:"country,omitempty"`
+}
+
+// Analytics. Who may read what (any role not named is FORBIDDEN):
+// ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
+// or the pool within it; without a team, figures sum over all their teams); SALES read
+// their own customers' figures and lists, and the pool's lists; SERVICE read the case
+// figures of their teams only (the other sections are null for them) and none of the
+// lists or the grade distribution.
+type Analytics struct {
+	// Customers gained, won back and lost; interactions per channel and per owner; case
+	// volume, resolution time and SLA breaches; evaluation averages and NPS (satisfaction
+	// and NPS trends), per UTC day or month of period and in total. Events count for the
+	// customer's owner, team and grade at the time they happened. One DynamoDB Query per
+	// stored scope (a manager without a team filter reads one per team).
+	Activity *ActivityReport `json:"activity"`
+	// Active customers per grade level and per value tier (the value pyramid), from the
+	// list counters: one BatchGetItem. ADMIN, AUDITOR and MANAGER only.
+	GradeDistribution *GradeDistribution `json:"gradeDistribution"`
+	// Customers at risk for one reason: DECLINE (newest first), NO_CONTACT (longest
+	// silence first) or FALLING_SCORES (largest drop first). Each page is one Query of an
+	// index and one BatchGetItem of the profiles. A MANAGER of several teams names the
+	// team (BAD_USER_INPUT on scope.team otherwise).
+	CustomersAtRisk *CustomerConnection `json:"customersAtRisk"`
+	// Customers whose next follow-up is due before dueBefore, soonest (most overdue)
+	// first, with their owner: the follow-ups due today per owner. One Query of an index
+	// and one BatchGetItem per page.
+	FollowUpsDue *CustomerConnection `json:"followUpsDue"`
+}
+
+// Whose customers to count. Omitted fields do not narrow; all set fields apply.
+type AnalyticsScopeInput struct {
+	// A team. MANAGER and SERVICE: one of theirs.
+	Team *string `json:"team,omitempty"`
+	// An owner's customers. SALES: only themselves.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// Unowned customers, in the public pool; not with ownerId.
+	Pool *bool `json:"pool,omitempty"`
 }
 
 // An API key's metadata. The key itself is shown once, by issueApiKey, and stored
@@ -191,6 +260,28 @@ type CaseEdge struct {
 	Node *Case `json:"node"`
 }
 
+// Case workflow events in a period.
+type CaseFigures struct {
+	// Cases opened (by complaints, service requests, fault reports, suggestions).
+	Opened int `json:"opened"`
+	// Moves into RESOLVED (a case resolved again after reopening counts again).
+	Resolved int `json:"resolved"`
+	// Resolutions that breached the SLA: after the due time, or of an escalated case.
+	SLABreaches int `json:"slaBreaches"`
+	// Cases the scheduled job escalated for being overdue.
+	Escalated int `json:"escalated"`
+	// Cases closed.
+	Closed int `json:"closed"`
+	// Cases rejected.
+	Rejected int `json:"rejected"`
+	// Cases reopened.
+	Reopened int `json:"reopened"`
+	// Mean hours from opening to resolution; null without resolutions.
+	AverageResolutionHours *float64 `json:"averageResolutionHours,omitempty"`
+	// Mean satisfaction (1–5) given on closing; null when none was closed.
+	AverageSatisfaction *float64 `json:"averageSatisfaction,omitempty"`
+}
+
 // What a customer's profile keeps of an open case, for the 360 view.
 type CaseSummary struct {
 	// The case id (the id of the interaction that opened it).
@@ -233,6 +324,14 @@ type ChangeStageInput struct {
 	Reason *string `json:"reason,omitempty"`
 	// If set, CONFLICT unless it is the customer's current version.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// Interactions on one channel.
+type ChannelCount struct {
+	// The channel.
+	Channel Channel `json:"channel"`
+	// How many.
+	Count int `json:"count"`
 }
 
 // A salesperson's time-limited hold on a customer taken from the public pool
@@ -525,6 +624,16 @@ type CustomerFilter struct {
 	IncludeArchived *bool `json:"includeArchived,omitempty"`
 }
 
+// Relationships gained and lost (seed 004: wider, longer, deeper).
+type CustomerFlow struct {
+	// New customers created.
+	Gained int `json:"gained"`
+	// Customers moved from LOST to WON_BACK.
+	WonBack int `json:"wonBack"`
+	// Customers moved to LOST.
+	Lost int `json:"lost"`
+}
+
 // A merge of one customer into another, recorded in the history of both: the
 // survivor's and the tombstone's.
 type CustomerMerge struct {
@@ -562,6 +671,16 @@ type CustomerMergeEdge struct {
 	Cursor string `json:"cursor"`
 	// The merge record.
 	Node *CustomerMerge `json:"node"`
+}
+
+// The mean of one dimension's scores.
+type DimensionAverage struct {
+	// The dimension.
+	Dimension Dimension `json:"dimension"`
+	// How many evaluations scored it.
+	Count int `json:"count"`
+	// Their mean, 0–100.
+	Average float64 `json:"average"`
 }
 
 // A computed score of one dimension.
@@ -618,6 +737,26 @@ type EvaluationEdge struct {
 	Node *Evaluation `json:"node"`
 }
 
+// Evaluations in a period (SPEC §4: averages and trends per owner, team and grade).
+type EvaluationFigures struct {
+	// How many evaluations.
+	Count int `json:"count"`
+	// Mean overall score, 0–100; null without evaluations.
+	AverageOverall *float64 `json:"averageOverall,omitempty"`
+	// Mean score per dimension, 0–100; dimensions no evaluation scored are left out.
+	Dimensions []*DimensionAverage `json:"dimensions"`
+	// Answers 9–10 to an NPS question.
+	Promoters int `json:"promoters"`
+	// Answers 7–8.
+	Passives int `json:"passives"`
+	// Answers 0–6.
+	Detractors int `json:"detractors"`
+	// Net Promoter Score, -100 to 100: % promoters minus % detractors; null without answers.
+	Nps *float64 `json:"nps,omitempty"`
+	// The same figures per grade level the customer had at the time; empty inside a per-grade entry.
+	ByGrade []*GradeEvaluations `json:"byGrade"`
+}
+
 // One field a write changed.
 type FieldChange struct {
 	// The field's stored name.
@@ -672,6 +811,34 @@ type GradeChangeEdge struct {
 	Cursor string `json:"cursor"`
 	// The grade change.
 	Node *GradeChange `json:"node"`
+}
+
+// Customers of one grade level.
+type GradeCount struct {
+	// The grade level code.
+	Grade string `json:"grade"`
+	// How many.
+	Count int `json:"count"`
+}
+
+// Active (non-archived) customers by grade level and value tier, from counters kept on write.
+type GradeDistribution struct {
+	// All active customers of the scope.
+	Total int `json:"total"`
+	// Per grade level of the grading policy, most important first.
+	Grades []*GradeCount `json:"grades"`
+	// The value pyramid, from KEY down to SMALL.
+	Tiers []*TierCount `json:"tiers"`
+	// Customers the scheduled job has not placed in a value tier yet.
+	Unranked int `json:"unranked"`
+}
+
+// Evaluations of customers of one grade level.
+type GradeEvaluations struct {
+	// The grade level code.
+	Grade string `json:"grade"`
+	// Their figures.
+	Figures *EvaluationFigures `json:"figures"`
 }
 
 // A grade level and the service it earns (seed 000).
@@ -894,6 +1061,16 @@ type InteractionEdge struct {
 	Node *Interaction `json:"node"`
 }
 
+// Interactions logged. An interaction counts under the channel it was logged with; later corrections do not move it.
+type InteractionFigures struct {
+	// All interactions.
+	Total int `json:"total"`
+	// Per channel, most first; channels without interactions are left out.
+	ByChannel []*ChannelCount `json:"byChannel"`
+	// Per owner of the customer at the time, most first; empty when the scope is one owner or the pool.
+	ByOwner []*OwnerCount `json:"byOwner"`
+}
+
 // A newly issued API key.
 type IssuedAPIKey struct {
 	// The key itself, to hand to the partner over a secure channel and send as the
@@ -1012,6 +1189,14 @@ type MoveCaseInput struct {
 type Mutation struct {
 }
 
+// Interactions with one owner's customers.
+type OwnerCount struct {
+	// The owner; null for customers in the pool.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// How many.
+	Count int `json:"count"`
+}
+
 // Where a page of a list starts and ends.
 type PageInfo struct {
 	// Whether more items follow; fetch them with after: endCursor.
@@ -1068,6 +1253,16 @@ type PartnerShare struct {
 	SharedBy string `json:"sharedBy"`
 	// When it was shared.
 	SharedAt time.Time `json:"sharedAt"`
+}
+
+// A span of whole buckets, both ends included. A longer span than the granularity allows is BAD_USER_INPUT on period.
+type PeriodInput struct {
+	// Any instant in the first bucket.
+	From time.Time `json:"from"`
+	// Any instant in the last bucket.
+	To time.Time `json:"to"`
+	// Days or months.
+	Granularity Granularity `json:"granularity"`
 }
 
 // Read operations. Every field needs a signed-in caller and returns only what the
@@ -1194,6 +1389,14 @@ type TemplateInput struct {
 	Description *string `json:"description,omitempty"`
 	// 1–50 indicators whose weights sum to 1.
 	Indicators []*IndicatorInput `json:"indicators"`
+}
+
+// Customers of one value tier.
+type TierCount struct {
+	// The tier.
+	Tier ValueTier `json:"tier"`
+	// How many.
+	Count int `json:"count"`
 }
 
 // Value pyramid shares in percent, from the top; SMALL is the rest.
@@ -2277,6 +2480,64 @@ func (e GradeSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The size of an analytics bucket.
+type Granularity string
+
+const (
+	// A UTC calendar day; a period spans at most 366.
+	GranularityDay Granularity = "DAY"
+	// A UTC calendar month; a period spans at most 36.
+	GranularityMonth Granularity = "MONTH"
+)
+
+var AllGranularity = []Granularity{
+	GranularityDay,
+	GranularityMonth,
+}
+
+func (e Granularity) IsValid() bool {
+	switch e {
+	case GranularityDay, GranularityMonth:
+		return true
+	}
+	return false
+}
+
+func (e Granularity) String() string {
+	return string(e)
+}
+
+func (e *Granularity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Granularity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Granularity", str)
+	}
+	return nil
+}
+
+func (e Granularity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Granularity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Granularity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What an interaction was about.
 type InteractionType string
 
@@ -2625,6 +2886,67 @@ func (e *Priority) UnmarshalJSON(b []byte) error {
 }
 
 func (e Priority) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a customer is at risk (SPEC §7).
+type RiskReason string
+
+const (
+	// The relationship is in the DECLINE stage.
+	RiskReasonDecline RiskReason = "DECLINE"
+	// No interaction for quietDays days.
+	RiskReasonNoContact RiskReason = "NO_CONTACT"
+	// The newest evaluation's overall score fell at least minScoreDrop points below the one before it.
+	RiskReasonFallingScores RiskReason = "FALLING_SCORES"
+)
+
+var AllRiskReason = []RiskReason{
+	RiskReasonDecline,
+	RiskReasonNoContact,
+	RiskReasonFallingScores,
+}
+
+func (e RiskReason) IsValid() bool {
+	switch e {
+	case RiskReasonDecline, RiskReasonNoContact, RiskReasonFallingScores:
+		return true
+	}
+	return false
+}
+
+func (e RiskReason) String() string {
+	return string(e)
+}
+
+func (e *RiskReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RiskReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RiskReason", str)
+	}
+	return nil
+}
+
+func (e RiskReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RiskReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RiskReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
