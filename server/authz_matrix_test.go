@@ -164,6 +164,21 @@ var customerRows = []matrixRow{
 		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"name": o.Name} }, absent: "H",
 		want: cells{"AAAA", "AAHA", "AHHA", "AAHA", "AAAA", "AHHH"}},
 
+	// Analytics (SPEC §7) by allowlist: lists for ADMIN, AUDITOR, MANAGER
+	// (their teams) and SALES (their own, or the pool); SERVICE reads case
+	// figures only; partners nothing.
+	{field: "analytics", name: "followUpsDue", query: `{ analytics { followUpsDue(dueBefore: "2100-01-01T00:00:00Z", first: 100) { edges { node { id } } } } }`,
+		vars: noVars, absent: "H",
+		want: cells{"AAAA", "AAHA", "AHHH", "FFFF", "AAAA", "FFFF"}},
+	{field: "analytics", name: "followUpsDue in the pool", query: `{ analytics { followUpsDue(scope: {pool: true}, dueBefore: "2100-01-01T00:00:00Z", first: 100) {
+		edges { node { id } } } } }`,
+		vars: noVars, absent: "H",
+		want: cells{"HHHA", "HHHA", "HHHA", "FFFF", "HHHA", "FFFF"}},
+	{field: "analytics", name: "activity of the target's team", query: `query($team: String) { analytics { activity(scope: {team: $team},
+		period: {from: "2026-01-01T00:00:00Z", to: "2026-12-31T00:00:00Z", granularity: MONTH}) { total { cases { opened } } } } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"team": o.Team} },
+		want: cells{"AAAA", "AAFA", "AAAA", "AAFA", "AAAA", "FFFF"}},
+
 	// Creating: the input describes a customer like the target.
 	{field: "createCustomer", need: needNoTarget,
 		query: `mutation($owner: ID, $team: String) { createCustomer(input: {kind: PERSON, name: "Created", ownerId: $owner, team: $team}) { id } }`,
@@ -296,6 +311,10 @@ var otherRows = []matrixRow{
 	{field: "auditLog", query: `query($c: ID!) { auditLog(filter: {customerId: $c}) { edges { node { id } } } }`, vars: byCustomer,
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return w.shared[own] },
 		want:   cells{"A", "F", "F", "F", "A", "F"}},
+	{field: "analytics", name: "gradeDistribution", query: `{ analytics { gradeDistribution { total } } }`, vars: noVars,
+		want: cells{"A", "A", "F", "F", "A", "F"}},
+	{field: "analytics", name: "customersAtRisk", query: `{ analytics { customersAtRisk(reason: DECLINE) { totalCount } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "F", "A", "F"}},
 	{field: "partnerOrganizations", query: `{ partnerOrganizations { totalCount } }`, vars: noVars,
 		want: cells{"A", "A", "F", "F", "A", "F"}},
 	{field: "partnerOrganization", name: "its own", query: `query($id: ID!) { partnerOrganization(id: $id) { id } }`, vars: byID, absent: "N",
@@ -459,20 +478,21 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 		w.admin(t, `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Zhang San", primary: true}) { id } }`, c, &out)
 		o.ContactID = out.AddContact.ID
 	}
-	logged := func(typ string) string {
+	logged := func(typ, more string) string {
 		var out struct{ LogInteraction struct{ ID string } }
-		w.admin(t, `mutation($c: ID!, $type: InteractionType!) { logInteraction(input: {customerId: $c, channel: PHONE, type: $type, subject: "call"}) { id } }`,
+		w.admin(t, `mutation($c: ID!, $type: InteractionType!) { logInteraction(input: {customerId: $c, channel: PHONE, type: $type, subject: "call"`+more+`}) { id } }`,
 			map[string]any{"c": o.ID, "type": typ}, &out)
 		return out.LogInteraction.ID
 	}
 	if n&needInteraction != 0 {
-		o.InteractionID = logged("CALL")
+		// with a follow-up due, for the follow-up lists of analytics
+		o.InteractionID = logged("CALL", `, nextFollowUpAt: "2030-01-01T00:00:00Z"`)
 	}
 	if n&needOpenCase != 0 {
-		o.CaseID = logged("COMPLAINT") // a case's id is its interaction's
+		o.CaseID = logged("COMPLAINT", "") // a case's id is its interaction's
 	}
 	if n&needProposedCase != 0 {
-		o.ProposedCaseID = logged("FAULT_REPORT")
+		o.ProposedCaseID = logged("FAULT_REPORT", "")
 		for v, move := range []string{`to: TRIAGED`, `to: ASSIGNED, assignTo: "service1"`, `to: PROPOSED, plan: "replace the meter"`} {
 			var out struct{ MoveCase struct{ Version int } }
 			w.admin(t, `mutation($c: ID!, $case: ID!, $v: Int!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: $v, `+move+`}) { version } }`,
