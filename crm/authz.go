@@ -5,7 +5,8 @@ import "context"
 // Authorization follows SPEC §6. ADMIN does everything; AUDITOR reads
 // everything and writes nothing; MANAGER reads and writes the customers of
 // their teams; SALES reads and writes their own customers and reads the pool;
-// SERVICE reads the customers of their team and logs interactions on them.
+// SERVICE reads the customers of their team, logs interactions, works cases
+// and submits evaluations on them.
 // PARTNER reads only the customers shared with its organization, masked,
 // and writes nothing; no other rule applies to a partner principal.
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -330,7 +331,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		if first, err, ok := replay(ctx, err, s.Store.Customer); ok {
 			return first, err
 		}
-		return nil, err
+		return nil, s.hideUnreadableHolder(ctx, u, err)
 	}
 	return c, nil
 }
@@ -415,9 +416,23 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	}
 	s.touch(next, u)
 	if err := s.Store.Apply(ctx, ch); err != nil {
-		return nil, err
+		return nil, s.hideUnreadableHolder(ctx, u, err)
 	}
 	return next, nil
+}
+
+// hideUnreadableHolder keeps a DUPLICATE from naming a customer the caller
+// may not read: the value is still refused, but whose it is stays as
+// hidden as the customer itself.
+func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != EDUPLICATE || e.ExistingID == "" {
+		return err
+	}
+	if holder, rerr := s.Store.Customer(ctx, e.ExistingID); rerr == nil && canRead(u, holder) {
+		return err
+	}
+	return &Error{Code: EDUPLICATE, Field: e.Field, Message: "is already used by another customer", Err: err}
 }
 
 func staleVersion(what, id string, expected, actual int) error {

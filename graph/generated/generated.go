@@ -5182,7 +5182,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Creates a customer. DUPLICATE when a phone or email is already used (names the holder)."
+  "Creates a customer. DUPLICATE when a phone or email is already used (naming the holder in extensions.existingId when the caller may read it)."
   createCustomer(
     "The new customer."
     input: CreateCustomerInput!
@@ -6573,7 +6573,7 @@ Write operations. Errors come with extensions.code: BAD_USER_INPUT (with
 extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
 reload and retry; a change to a merged customer, with extensions.existingId naming
-the customer it was merged into), DUPLICATE (with extensions.existingId),
+the customer it was merged into), DUPLICATE (with extensions.existingId when the caller may read the holder),
 UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
 mutation writes nothing.
 """
@@ -6606,7 +6606,7 @@ enum Role {
   MANAGER
   "Reads and writes their own customers; reads the public pool."
   SALES
-  "Reads the customers of their team and logs interactions on them."
+  "Reads the customers of their team; logs interactions, works cases and submits evaluations on them."
   SERVICE
   "Reads everything, writes nothing."
   AUDITOR

@@ -1183,7 +1183,7 @@ type MoveCaseInput struct {
 // extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 // FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
 // reload and retry; a change to a merged customer, with extensions.existingId naming
-// the customer it was merged into), DUPLICATE (with extensions.existingId),
+// the customer it was merged into), DUPLICATE (with extensions.existingId when the caller may read the holder),
 // UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
 // mutation writes nothing.
 type Mutation struct {
@@ -2962,7 +2962,7 @@ const (
 	RoleManager Role = "MANAGER"
 	// Reads and writes their own customers; reads the public pool.
 	RoleSales Role = "SALES"
-	// Reads the customers of their team and logs interactions on them.
+	// Reads the customers of their team; logs interactions, works cases and submits evaluations on them.
 	RoleService Role = "SERVICE"
 	// Reads everything, writes nothing.
 	RoleAuditor Role = "AUDITOR"
