@@ -554,7 +554,7 @@ type WatchQuery struct {
 	List  WatchList
 	Scope Scope
 	// Before bounds WatchNoContact (last contact strictly before) and
-	// WatchFollowUp (follow-up at or before).
+	// WatchFollowUp (follow-up strictly before).
 	Before time.Time
 	// MinDrop bounds WatchFalling (drop at least).
 	MinDrop float64

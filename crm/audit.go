@@ -14,7 +14,7 @@ type AuditEntry struct {
 	At        time.Time
 	Actor     string // user id; "system" for the scheduled job
 	Roles     []Role
-	Operation string // the GraphQL mutation, or "job"
+	Operation string // the GraphQL mutation, or job:pool-expiry, job:sla-escalation, job:regrading
 	RequestID string
 	Changes   []AuditChange
 }
@@ -30,7 +30,7 @@ const (
 
 // AuditChange is what one write did to one entity.
 type AuditChange struct {
-	Entity     string // customer, contact, interaction, case, gradeChange, stageChange, evaluation, template, gradingPolicy
+	Entity     string // customer, contact, interaction, case, gradeChange, stageChange, evaluation, merge, template, gradingPolicy, partnerOrganization or apiKey
 	ID         string
 	CustomerID string
 	Action     AuditAction
@@ -75,8 +75,9 @@ func AuditScopeFrom(ctx context.Context) AuditScope {
 	return s
 }
 
-// AuditLog lists audit entries, newest first: a customer's (every write
-// that touched it) or a day's, optionally of one actor or operation. ADMIN
+// AuditLog lists audit entries, newest first: a customer's (the writes
+// whose first entity is that customer's; a merge is listed under the
+// survivor) or a day's, optionally of one actor or operation. ADMIN
 // and AUDITOR only.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) AuditLog(ctx context.Context, f AuditFilter, p PageRequest) (*Page[*AuditEntry], error) {

@@ -84,8 +84,31 @@ func viewCustomer(u *User, c *Customer) *Customer {
 		for i := range v.RecentEvaluations {
 			v.RecentEvaluations[i].Comment = maskText(v.RecentEvaluations[i].Comment)
 		}
+		if v.Grade.Source == GradeManual {
+			v.Grade.Reason = maskText(v.Grade.Reason)
+		}
 	}
 	return v
+}
+
+// viewGradeChange masks the free text of a grade set by hand; a rule's
+// reason is its own wording, not the staff's.
+func viewGradeChange(u *User, g *GradeChange) *GradeChange {
+	if g == nil || !u.masks(MaskInteractionContent) || g.Source != GradeManual {
+		return g
+	}
+	v := *g
+	v.Reason = maskText(v.Reason)
+	return &v
+}
+
+func viewStageChange(u *User, c *StageChange) *StageChange {
+	if !u.masks(MaskInteractionContent) {
+		return c
+	}
+	v := *c
+	v.Reason = maskText(v.Reason)
+	return &v
 }
 
 func viewContact(u *User, c *Contact) *Contact {

@@ -87,7 +87,8 @@ type MergeChange struct {
 }
 
 // writable refuses writes to a customer that was merged, or is being
-// merged, into another, naming that other customer.
+// merged, into another, naming that other customer, and to a survivor
+// while a merge into it is under way.
 func writable(c *Customer) error {
 	switch {
 	case c.Status == StatusMerged:
@@ -96,6 +97,10 @@ func writable(c *Customer) error {
 	case c.MergedInto != "":
 		return &Error{Code: ECONFLICT, ExistingID: c.MergedInto, Message: fmt.Sprintf(
 			"customer %s is being merged into customer %s and accepts no changes; use customer %s", c.ID, c.MergedInto, c.MergedInto)}
+	case c.MergingFrom != "":
+		// Until the merge finishes, the history moved in so far and the
+		// counts the finish step adds up must not drift apart.
+		return Errorf(ECONFLICT, "customer %s is taking over another customer's history in a merge; retry when the merge completes", c.ID)
 	}
 	return nil
 }
@@ -201,9 +206,9 @@ func (s *Service) mergePair(ctx context.Context, u *User, in MergeInput) (sv, m 
 	case sv.MergedInto != "":
 		return nil, nil, writable(sv)
 	case sv.MergingFrom != "":
-		return nil, nil, Errorf(ECONFLICT, "customer %s is absorbing customer %s; finish that merge first (call mergeCustomers for that pair)", sv.ID, sv.MergingFrom)
+		return nil, nil, Errorf(ECONFLICT, "customer %s is taking over another customer in a merge; finish that merge first", sv.ID)
 	case m.MergingFrom != "":
-		return nil, nil, Errorf(ECONFLICT, "customer %s is absorbing customer %s; finish that merge first (call mergeCustomers for that pair)", m.ID, m.MergingFrom)
+		return nil, nil, Errorf(ECONFLICT, "customer %s is taking over another customer in a merge; finish that merge first", m.ID)
 	case sv.Status != StatusActive:
 		return nil, nil, Errorf(ECONFLICT, "customer %s is archived; restore it before merging into it", sv.ID)
 	case sv.Version != in.ExpectedSurvivorVersion:

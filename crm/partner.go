@@ -290,6 +290,13 @@ func (s *Service) changeShare(ctx context.Context, customerID, orgID string, sha
 	if err := checkID("partnerId", orgID); err != nil {
 		return nil, err
 	}
+	// Authorize first, so that nobody who may not share learns which
+	// organizations exist.
+	if c, err := s.readable(ctx, u, customerID); err != nil {
+		return nil, err
+	} else if !canAssign(u, c) {
+		return nil, forbidden("share or unshare", customerID)
+	}
 	if share {
 		if _, err := s.Store.PartnerOrg(ctx, orgID); err != nil {
 			return nil, err

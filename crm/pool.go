@@ -97,9 +97,6 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 		if err != nil {
 			return nil, err
 		}
-		if err := writable(prev); err != nil {
-			return nil, err
-		}
 		now := s.now()
 		switch {
 		case !prev.InPool() && prev.OwnerID == u.ID:
@@ -108,6 +105,10 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 			return nil, Errorf(ECONFLICT, "customer %s is not in the pool (claimed by someone else)", id)
 		case prev.Status == StatusArchived:
 			return nil, Errorf(ECONFLICT, "customer %s is archived", id)
+		case writable(prev) != nil && !canRead(u, prev):
+			return nil, Errorf(ECONFLICT, "customer %s cannot be claimed", id)
+		case writable(prev) != nil:
+			return nil, writable(prev)
 		case prev.LastHolder == u.ID && prev.ReturnedAt != nil && now.Before(prev.ReturnedAt.Add(s.Pool.Cooldown)):
 			return nil, Errorf(EFORBIDDEN, "you released customer %s recently; you may claim it again after %s",
 				id, prev.ReturnedAt.Add(s.Pool.Cooldown).Format(time.RFC3339))

@@ -328,7 +328,11 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		return nil, err
 	}
 	if err := s.Store.Apply(ctx, ch); err != nil {
-		if first, err, ok := replay(ctx, err, s.Store.Customer); ok {
+		// The first result is read as the caller reads any customer: it may
+		// have been reassigned since.
+		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
+			return s.readable(ctx, u, id)
+		}); ok {
 			return first, err
 		}
 		return nil, s.hideUnreadableHolder(ctx, u, err)

@@ -49,5 +49,9 @@ func (s *Service) SetGrade(ctx context.Context, customerID, level, reason string
 // GradeHistory lists a customer's grade changes, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) GradeHistory(ctx context.Context, customerID string, p PageRequest) (*Page[*GradeChange], error) {
-	return customerList(ctx, s, customerID, p, s.Store.ListGradeChanges)
+	page, err := customerList(ctx, s, customerID, p, s.Store.ListGradeChanges)
+	if err != nil {
+		return nil, err
+	}
+	return viewPage(UserFromContext(ctx), page, viewGradeChange), nil
 }

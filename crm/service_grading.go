@@ -94,8 +94,9 @@ func (s *Service) GradeLevels(ctx context.Context) ([]GradeLevel, error) {
 	return levels, nil
 }
 
-// GradeLevel returns one level of the policy in force.
-// Errors: UNAUTHENTICATED, NOT_FOUND.
+// GradeLevel returns one level of the policy in force; a code the policy
+// does not list (a grade stored before the policy changed) shows as itself.
+// Errors: UNAUTHENTICATED.
 func (s *Service) GradeLevel(ctx context.Context, code string) (GradeLevel, error) {
 	levels, err := s.GradeLevels(ctx)
 	if err != nil {
@@ -103,7 +104,7 @@ func (s *Service) GradeLevel(ctx context.Context, code string) (GradeLevel, erro
 	}
 	i := slices.IndexFunc(levels, func(l GradeLevel) bool { return l.Code == code })
 	if i < 0 {
-		return GradeLevel{}, Errorf(ENOTFOUND, "grade level %q not found", code)
+		return GradeLevel{Code: code, Label: code}, nil
 	}
 	return levels[i], nil
 }
@@ -246,7 +247,10 @@ func (s *Service) GradeAt(ctx context.Context, customerID string, at time.Time) 
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, nil
 	}
-	return g, err
+	if err != nil {
+		return nil, err
+	}
+	return viewGradeChange(u, g), nil
 }
 
 // GradingRun is what one scheduled grading run did.
@@ -257,19 +261,33 @@ type GradingRun struct {
 	Regraded []string
 	// Updated counts the profiles written (new grade, tier or score).
 	Updated int
+	// Incomplete says the run stopped before its deadline with writes
+	// left for the next run.
+	Incomplete bool
 }
 
 // rescoreStep is how far a value score may drift (as time passes) before
 // the scheduled run writes it; grade and tier changes are always written.
 const rescoreStep = 1.0
 
+// gradingWriters bounds the scheduled run's concurrent profile writes.
+const gradingWriters = 8
+
+// gradingReserve is the time a run leaves itself before its context's
+// deadline (the Lambda timeout): it stops starting writes then, and the
+// next run carries on.
+const gradingReserve = 15 * time.Second
+
 // RunGrading is the scheduled regrading (SPEC §3): it reads the policy
 // afresh, computes every active customer's value score at now, ranks the
 // scores into value tiers, and writes the customers whose tier or
 // rule-made grade changed (source SCHEDULE), or whose score drifted by a
 // point or more. It walks the whole book, so it runs in the job, never on
-// a request. Each customer is one conditional write; a customer changed
-// meanwhile is read and graded again.
+// a request. Only customers that need a write are read again (consistently)
+// and written, a few at a time, each one conditional write; a customer
+// changed meanwhile is graded again. When the context's deadline nears, it
+// stops and says so: what it did not write is still due, and the next run
+// writes it.
 func (s *Service) RunGrading(ctx context.Context) (*GradingRun, error) {
 	p, err := s.loadPolicy(ctx)
 	if err != nil {
@@ -277,8 +295,8 @@ func (s *Service) RunGrading(ctx context.Context) (*GradingRun, error) {
 	}
 	now := s.now()
 	type seen struct {
-		score float64
 		stale bool
+		tier  ValueTier
 	}
 	state := map[string]seen{}
 	var scores []RankedScore
@@ -293,7 +311,7 @@ func (s *Service) RunGrading(ctx context.Context) (*GradingRun, error) {
 		if r := p.Match(m); r != nil && r.Level != c.Grade.Level && !p.Held(c, now) {
 			stale = true
 		}
-		state[c.ID] = seen{score: score, stale: stale || c.ValueTier == ""}
+		state[c.ID] = seen{stale: stale, tier: c.ValueTier}
 		return nil
 	})
 	if err != nil {
@@ -301,38 +319,71 @@ func (s *Service) RunGrading(ctx context.Context) (*GradingRun, error) {
 	}
 	tiers := AssignTiers(scores, p.Tiers)
 	run := &GradingRun{Customers: len(scores)}
-	sys := &User{ID: SystemUserID}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		first error
+	)
+	slots := make(chan struct{}, gradingWriters)
+	deadline, bounded := ctx.Deadline()
 	for _, sc := range scores {
 		id := sc.ID
-		var gc *GradeChange
-		err := s.applyFresh(ctx, func() (*Change, error) {
-			prev, err := s.Store.Customer(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if prev.Status != StatusActive || prev.MergedInto != "" || (!state[id].stale && prev.ValueTier == tiers[id]) {
-				return nil, errNothingToDo
-			}
-			next := prev.Clone()
-			gc = s.regrade(p, next, GradeSchedule, SystemUserID, false)
-			next.ValueTier = tiers[id]
-			if gc == nil && next.ValueTier == prev.ValueTier && prev.ValueScore != nil &&
-				math.Abs(*prev.ValueScore-*next.ValueScore) < rescoreStep {
-				return nil, errNothingToDo
-			}
-			s.touch(next, sys)
-			return &Change{CustomerPrev: prev, Customer: next, GradeChange: gc}, nil
-		})
-		switch {
-		case err == errNothingToDo, ErrorCode(err) == ENOTFOUND:
-		case err != nil:
-			return run, fmt.Errorf("grading run, customer %s: %w", id, err)
-		default:
-			run.Updated++
-			if gc != nil {
-				run.Regraded = append(run.Regraded, id)
-			}
+		if st := state[id]; !st.stale && st.tier == tiers[id] {
+			continue
 		}
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil || (bounded && time.Until(deadline) < gradingReserve) {
+			run.Incomplete = true
+			break
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			gc, err := s.gradeOnSchedule(ctx, p, id, tiers[id])
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == errNothingToDo, ErrorCode(err) == ENOTFOUND:
+			case err != nil:
+				if first == nil {
+					first = fmt.Errorf("grading run, customer %s: %w", id, err)
+				}
+			default:
+				run.Updated++
+				if gc != nil {
+					run.Regraded = append(run.Regraded, id)
+				}
+			}
+		}()
 	}
-	return run, nil
+	wg.Wait()
+	slices.Sort(run.Regraded)
+	return run, first
+}
+
+// gradeOnSchedule writes one customer's scheduled grade, score and tier.
+func (s *Service) gradeOnSchedule(ctx context.Context, p *GradingPolicy, id string, tier ValueTier) (*GradeChange, error) {
+	var gc *GradeChange
+	err := s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.Store.Customer(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if prev.Status != StatusActive || prev.MergedInto != "" || prev.MergingFrom != "" {
+			return nil, errNothingToDo // a merge in progress regrades the survivor when it finishes
+		}
+		next := prev.Clone()
+		gc = s.regrade(p, next, GradeSchedule, SystemUserID, false)
+		next.ValueTier = tier
+		if gc == nil && next.ValueTier == prev.ValueTier && prev.ValueScore != nil &&
+			math.Abs(*prev.ValueScore-*next.ValueScore) < rescoreStep {
+			return nil, errNothingToDo
+		}
+		s.touch(next, &User{ID: SystemUserID})
+		return &Change{CustomerPrev: prev, Customer: next, GradeChange: gc}, nil
+	})
+	return gc, err
 }

@@ -86,5 +86,9 @@ func (s *Service) ChangeStage(ctx context.Context, id string, stage Stage, reaso
 // StageHistory lists a customer's stage changes, newest first.
 // Errors: UNAUTHENTICATED, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) StageHistory(ctx context.Context, customerID string, p PageRequest) (*Page[*StageChange], error) {
-	return customerList(ctx, s, customerID, p, s.Store.ListStageChanges)
+	page, err := customerList(ctx, s, customerID, p, s.Store.ListStageChanges)
+	if err != nil {
+		return nil, err
+	}
+	return viewPage(UserFromContext(ctx), page, viewStageChange), nil
 }

@@ -70,7 +70,9 @@ type Change struct {
 // Store persists the domain. Implementations translate storage errors into
 // *Error: ENOTFOUND, ECONFLICT (stale version, racing writer), EDUPLICATE
 // (with ExistingID), EINVALID (bad cursor) and EUNAVAILABLE (throttled or
-// down after retries). Every write also records an AuditEntry in the same
+// down after retries). Every write (but TouchAPIKey's last-use stamp, which
+// the authorizer makes with no right to write anything else) also records an
+// AuditEntry in the same
 // transaction: its actor is the user in the context ("system" without
 // one), its operation and request come from WithAuditScope.
 type Store interface {

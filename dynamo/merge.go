@@ -122,12 +122,16 @@ func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, bool
 		if strings.HasPrefix(sk, skGradePrefix) || strings.HasPrefix(sk, skStagePrefix) {
 			moved["mergedFrom"] = str(fromID)
 		}
-		t.put(moved, notExists, nil, conflict("item "+sk))
+		t.put(moved, notExists, nil, func(map[string]types.AttributeValue) error {
+			return crm.Errorf(crm.ECONFLICT, "the merged customer's history changed meanwhile; call mergeCustomers again")
+		})
 		cond, vals := "attribute_exists(pk)", map[string]types.AttributeValue(nil)
 		if v, ok := it["version"]; ok {
 			cond, vals = "version = :v", map[string]types.AttributeValue{":v": v}
 		}
-		t.del(customerPK(fromID), sk, cond, vals, conflict("item "+sk))
+		t.del(customerPK(fromID), sk, cond, vals, func(map[string]types.AttributeValue) error {
+			return crm.Errorf(crm.ECONFLICT, "the merged customer's history changed meanwhile; call mergeCustomers again")
+		})
 		// Audited as a change of owner, not item by item in full: a batch
 		// of whole items would outgrow an audit entry.
 		kind, _ := it["type"].(*types.AttributeValueMemberS)

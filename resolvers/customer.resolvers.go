@@ -17,10 +17,6 @@ import (
 // Level is the resolver for the level field.
 func (r *currentGradeResolver) Level(ctx context.Context, obj *model.CurrentGrade) (*model.GradeLevel, error) {
 	l, err := r.Service.GradeLevel(ctx, obj.LevelCode)
-	if crm.ErrorCode(err) == crm.ENOTFOUND {
-		// A code the policy no longer lists still shows as itself.
-		return &model.GradeLevel{Code: obj.LevelCode, Label: obj.LevelCode}, nil
-	}
 	if err != nil {
 		return nil, err
 	}

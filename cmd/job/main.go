@@ -73,6 +73,7 @@ func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
 		"customersRanked", r.Grading.Customers,
 		"regraded", len(r.Grading.Regraded),
 		"profilesUpdated", r.Grading.Updated,
+		"gradingIncomplete", r.Grading.Incomplete,
 	}
 	if err != nil {
 		j.log.ErrorContext(ctx, "job run failed", append(attrs, "err", err)...)

@@ -4376,7 +4376,7 @@ type FieldChange {
 
 "What one write did to one entity."
 type AuditChange {
-  "customer, contact, interaction, case, gradeChange, stageChange, evaluation, template or gradingPolicy."
+  "customer, contact, interaction, case, gradeChange, stageChange, evaluation, merge, template, gradingPolicy, partnerOrganization or apiKey."
   entity: String!
   "The entity's id."
   id: ID!
@@ -4401,7 +4401,7 @@ type AuditEntry {
   actor: String!
   "The actor's roles at the time."
   roles: [String!]!
-  "The mutation (or job) that made it."
+  "The mutation that made it, or the scheduled job's step: job:pool-expiry, job:sla-escalation or job:regrading."
   operation: String
   "The request id, as in the server's logs and error responses."
   requestId: String
@@ -4429,13 +4429,13 @@ type AuditEntryEdge {
 
 "Which audit entries to list."
 input AuditFilter {
-  "Every write that touched this customer, across days."
+  "The writes to this customer, across days (a merge is listed under the survivor)."
   customerId: ID
   "Otherwise the writes of this UTC day (default: today)."
   day: DateTime
   "Only this actor's writes."
   actor: String
-  "Only writes of this mutation, e.g. updateCustomer, or job."
+  "Only writes of this operation, e.g. updateCustomer or job:regrading (exact match)."
   operation: String
 }
 
@@ -5619,8 +5619,10 @@ enum ValueTier {
 extend type Customer {
   """
   Value score 0–100 from the grading policy's value formula: recency, frequency and
-  amount of transactions, asset size and evaluation indexes. Refreshed on every change
-  to the customer and by the scheduled job.
+  amount of transactions, asset size and evaluation indexes. Refreshed whenever the
+  grading rules look at the customer (a new interaction or transaction, an evaluation,
+  a closed case, a profile edit, a merge, regradeCustomer) and by the scheduled job
+  when it drifted by a point or more.
   """
   valueScore: Float
   "Value tier by value-score percentile, assigned by the scheduled job; null until first ranked."
@@ -6243,7 +6245,8 @@ enum MaskedField {
   ATTRIBUTES
   """
   What staff wrote about the customer: interaction content, outcome and attachment
-  links, case handling plans and step notes, evaluation comments. Subjects stay.
+  links, case handling plans and step notes, evaluation comments, the reasons given
+  for stage changes, manual grades and merges. Subjects and rule explanations stay.
   """
   INTERACTION_CONTENT
 }
@@ -6575,7 +6578,9 @@ FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
 reload and retry; a change to a merged customer, with extensions.existingId naming
 the customer it was merged into), DUPLICATE (with extensions.existingId when the caller may read the holder),
 UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
-mutation writes nothing.
+mutation writes nothing, but for mergeCustomers and handOverPortfolio, which work in
+steps too large for one transaction: interrupted, they keep what they did, and calling
+them again carries on.
 """
 type Mutation {
   "Does nothing; present so that every schema file can extend Mutation."

@@ -164,7 +164,7 @@ type AttributeInput struct {
 
 // What one write did to one entity.
 type AuditChange struct {
-	// customer, contact, interaction, case, gradeChange, stageChange, evaluation, template or gradingPolicy.
+	// customer, contact, interaction, case, gradeChange, stageChange, evaluation, merge, template, gradingPolicy, partnerOrganization or apiKey.
 	Entity string `json:"entity"`
 	// The entity's id.
 	ID string `json:"id"`
@@ -187,7 +187,7 @@ type AuditEntry struct {
 	Actor string `json:"actor"`
 	// The actor's roles at the time.
 	Roles []string `json:"roles"`
-	// The mutation (or job) that made it.
+	// The mutation that made it, or the scheduled job's step: job:pool-expiry, job:sla-escalation or job:regrading.
 	Operation *string `json:"operation,omitempty"`
 	// The request id, as in the server's logs and error responses.
 	RequestID *string `json:"requestId,omitempty"`
@@ -205,13 +205,13 @@ type AuditEntryEdge struct {
 
 // Which audit entries to list.
 type AuditFilter struct {
-	// Every write that touched this customer, across days.
+	// The writes to this customer, across days (a merge is listed under the survivor).
 	CustomerID *string `json:"customerId,omitempty"`
 	// Otherwise the writes of this UTC day (default: today).
 	Day *time.Time `json:"day,omitempty"`
 	// Only this actor's writes.
 	Actor *string `json:"actor,omitempty"`
-	// Only writes of this mutation, e.g. updateCustomer, or job.
+	// Only writes of this operation, e.g. updateCustomer or job:regrading (exact match).
 	Operation *string `json:"operation,omitempty"`
 }
 
@@ -554,8 +554,10 @@ type Customer struct {
 	// answer to an NPS question. Null until an NPS question is answered.
 	Nps *float64 `json:"nps,omitempty"`
 	// Value score 0–100 from the grading policy's value formula: recency, frequency and
-	// amount of transactions, asset size and evaluation indexes. Refreshed on every change
-	// to the customer and by the scheduled job.
+	// amount of transactions, asset size and evaluation indexes. Refreshed whenever the
+	// grading rules look at the customer (a new interaction or transaction, an evaluation,
+	// a closed case, a profile edit, a merge, regradeCustomer) and by the scheduled job
+	// when it drifted by a point or more.
 	ValueScore *float64 `json:"valueScore,omitempty"`
 	// Value tier by value-score percentile, assigned by the scheduled job; null until first ranked.
 	ValueTier *ValueTier `json:"valueTier,omitempty"`
@@ -1185,7 +1187,9 @@ type MoveCaseInput struct {
 // reload and retry; a change to a merged customer, with extensions.existingId naming
 // the customer it was merged into), DUPLICATE (with extensions.existingId when the caller may read the holder),
 // UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
-// mutation writes nothing.
+// mutation writes nothing, but for mergeCustomers and handOverPortfolio, which work in
+// steps too large for one transaction: interrupted, they keep what they did, and calling
+// them again carries on.
 type Mutation struct {
 }
 
@@ -2712,7 +2716,8 @@ const (
 	// Values of the free-form archive entries (their keys stay).
 	MaskedFieldAttributes MaskedField = "ATTRIBUTES"
 	// What staff wrote about the customer: interaction content, outcome and attachment
-	// links, case handling plans and step notes, evaluation comments. Subjects stay.
+	// links, case handling plans and step notes, evaluation comments, the reasons given
+	// for stage changes, manual grades and merges. Subjects and rule explanations stay.
 	MaskedFieldInteractionContent MaskedField = "INTERACTION_CONTENT"
 )
 
