@@ -30,7 +30,11 @@ type tx struct {
 	s       *Store
 	items   []txItem
 	audited []auditRecord
-	err     error
+	// counters sums the counter deltas of the transaction per item, in the
+	// order first met: a transaction may write an item only once, and one
+	// change can leave and enter the same counter (a merge's two profiles).
+	counters []counterDelta
+	err      error
 	// handover, in the transaction that finishes a merge, lets the
 	// survivor take over the merged customer's unique claims (merge.go).
 	handover *handover
@@ -60,12 +64,36 @@ func (t *tx) del(pk, sk, cond string, values map[string]types.AttributeValue, on
 	t.items = append(t.items, txItem{write: types.TransactWriteItem{Delete: d}, onFail: onFail})
 }
 
+type counterDelta struct {
+	pk, sk string
+	n      int
+}
+
+// add counts n on a counter item; commit writes one ADD per item.
 func (t *tx) add(pk, sk string, n int) {
-	t.items = append(t.items, txItem{write: types.TransactWriteItem{Update: &types.Update{
-		TableName: &t.s.table, Key: key(pk, sk),
-		UpdateExpression:          aws.String("ADD n :n"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n)},
-	}}})
+	for i := range t.counters {
+		if t.counters[i].pk == pk && t.counters[i].sk == sk {
+			t.counters[i].n += n
+			return
+		}
+	}
+	t.counters = append(t.counters, counterDelta{pk: pk, sk: sk, n: n})
+}
+
+// addCounters writes the summed counter deltas; a sum of zero writes
+// nothing.
+func (t *tx) addCounters() {
+	for _, c := range t.counters {
+		if c.n == 0 {
+			continue
+		}
+		t.items = append(t.items, txItem{write: types.TransactWriteItem{Update: &types.Update{
+			TableName: &t.s.table, Key: key(c.pk, c.sk),
+			UpdateExpression:          aws.String("ADD n :n"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(c.n)},
+		}}})
+	}
+	t.counters = nil
 }
 
 func (t *tx) update(pk, sk, expr, cond string, values map[string]types.AttributeValue, onFail func(map[string]types.AttributeValue) error) {

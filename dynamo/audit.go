@@ -76,6 +76,7 @@ func (t *tx) commit(ctx context.Context) error {
 	if t.err != nil {
 		return t.err
 	}
+	t.addCounters()
 	if len(t.audited) > 0 {
 		t.put(t.marshal(auditEntry(ctx, t.audited, time.Now().UTC())), notExists, nil, nil)
 		if t.err != nil {
@@ -177,41 +178,36 @@ func fromAuditItem(it *auditItem) *crm.AuditEntry {
 // ListAudit lists audit entries newest first: one customer's through
 // byList, or one day's from its partition.
 func (s *Store) ListAudit(ctx context.Context, f crm.AuditFilter, p crm.PageRequest) (*crm.Page[*crm.AuditEntry], error) {
-	plan := listPlan[*crm.AuditEntry]{
-		filtered: f.Actor != "" || f.Operation != "",
-		decode: func(_ context.Context, raw []map[string]types.AttributeValue) ([]*crm.AuditEntry, []bool, error) {
-			out, match := make([]*crm.AuditEntry, len(raw)), make([]bool, len(raw))
-			for i, r := range raw {
-				var it auditItem
-				if err := attributevalue.UnmarshalMap(r, &it); err != nil {
-					return nil, nil, fmt.Errorf("unmarshal audit entry: %w", err)
-				}
-				out[i] = fromAuditItem(&it)
-				match[i] = (f.Actor == "" || it.Actor == f.Actor) && (f.Operation == "" || it.Operation == f.Operation)
+	decode := func(_ context.Context, raw []map[string]types.AttributeValue) ([]*crm.AuditEntry, []bool, error) {
+		out, match := make([]*crm.AuditEntry, len(raw)), make([]bool, len(raw))
+		for i, r := range raw {
+			var it auditItem
+			if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+				return nil, nil, fmt.Errorf("unmarshal audit entry: %w", err)
 			}
-			return out, match, nil
-		},
+			out[i] = fromAuditItem(&it)
+			match[i] = (f.Actor == "" || it.Actor == f.Actor) && (f.Operation == "" || it.Operation == f.Operation)
+		}
+		return out, match, nil
 	}
 	filter := fmt.Sprintf("%q/%q", f.Actor, f.Operation)
+	var plan listPlan[*crm.AuditEntry]
 	if f.CustomerID != "" {
-		plan.name = "audit/customer/" + f.CustomerID + "/" + filter
-		plan.query = dynamodb.QueryInput{
-			TableName: &s.table, IndexName: aws.String(idxList),
-			KeyConditionExpression:    aws.String("gList = :k"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(auditListKey(f.CustomerID))},
-			ScanIndexForward:          aws.Bool(false),
-		}
-		plan.keyAttr = []string{"pk", "sk", "gList", "gSort"}
+		plan = byListPlan(s, "audit/customer/"+f.CustomerID+"/"+filter, auditListKey(f.CustomerID), decode)
 	} else {
 		pk := auditDayPK(f.Day)
-		plan.name = "audit/" + strings.ToLower(pk) + "/" + filter
-		plan.query = dynamodb.QueryInput{
-			TableName:                 &s.table,
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
-			ScanIndexForward:          aws.Bool(false),
+		plan = listPlan[*crm.AuditEntry]{
+			name: "audit/" + strings.ToLower(pk) + "/" + filter,
+			query: dynamodb.QueryInput{
+				TableName:                 &s.table,
+				KeyConditionExpression:    aws.String("pk = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+				ScanIndexForward:          aws.Bool(false),
+			},
+			keyAttr: []string{"pk", "sk"},
+			decode:  decode,
 		}
-		plan.keyAttr = []string{"pk", "sk"}
 	}
+	plan.filtered = f.Actor != "" || f.Operation != ""
 	return collect(ctx, s, plan, p)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,43 +44,7 @@ func (s *Store) ApplyMerge(ctx context.Context, m *crm.MergeChange) error {
 	for _, r := range m.Records {
 		t.created("merge", r.ID, r.CustomerID, toMergeItem(r))
 	}
-	t.items = sumCounters(t.items)
 	return t.commit(ctx)
-}
-
-// sumCounters folds the counter updates of one transaction into one per
-// counter (the merged customer leaving REGION#north and the survivor
-// entering it cancel out): a transaction may touch an item only once.
-func sumCounters(items []txItem) []txItem {
-	var out []txItem
-	at := map[string]int{} // counter pk → index in out
-	for _, it := range items {
-		u := it.write.Update
-		if u == nil || aws.ToString(u.UpdateExpression) != "ADD n :n" || u.ConditionExpression != nil {
-			out = append(out, it)
-			continue
-		}
-		pk := u.Key["pk"].(*types.AttributeValueMemberS).Value
-		i, seen := at[pk]
-		if !seen {
-			at[pk] = len(out)
-			out = append(out, it)
-			continue
-		}
-		prev := *out[i].write.Update
-		prev.ExpressionAttributeValues = map[string]types.AttributeValue{":n": num(atoi(prev.ExpressionAttributeValues[":n"]) + atoi(u.ExpressionAttributeValues[":n"]))}
-		out[i].write.Update = &prev
-	}
-	return slices.DeleteFunc(out, func(it txItem) bool {
-		u := it.write.Update
-		return u != nil && aws.ToString(u.UpdateExpression) == "ADD n :n" && u.ConditionExpression == nil &&
-			atoi(u.ExpressionAttributeValues[":n"]) == 0
-	})
-}
-
-func atoi(v types.AttributeValue) int {
-	n, _ := strconv.Atoi(v.(*types.AttributeValueMemberN).Value)
-	return n
 }
 
 // historyPrefixes are the kinds of item that make up a customer's history:

@@ -195,7 +195,14 @@ func (s *Store) PartnerOrg(ctx context.Context, id string) (*crm.PartnerOrg, err
 
 // listByList walks one byList partition, newest first.
 func listByList[I any, T any](ctx context.Context, s *Store, name, partition string, conv func(*I) T, p crm.PageRequest) (*crm.Page[T], error) {
-	return collect(ctx, s, listPlan[T]{
+	return collect(ctx, s, byListPlan(s, name, partition, decodeAll(conv)), p)
+}
+
+// byListPlan is the plan of one byList partition read newest first: the
+// lists of templates, partner organizations, API keys and a customer's
+// audit trail.
+func byListPlan[T any](s *Store, name, partition string, decode func(context.Context, []map[string]types.AttributeValue) ([]T, []bool, error)) listPlan[T] {
+	return listPlan[T]{
 		name: name,
 		query: dynamodb.QueryInput{
 			TableName:                 &s.table,
@@ -205,8 +212,8 @@ func listByList[I any, T any](ctx context.Context, s *Store, name, partition str
 			ScanIndexForward:          aws.Bool(false),
 		},
 		keyAttr: []string{"pk", "sk", "gList", "gSort"},
-		decode:  decodeAll(conv),
-	}, p)
+		decode:  decode,
+	}
 }
 
 // ListPartnerOrgs lists organizations, newest first.

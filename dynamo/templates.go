@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -75,17 +73,7 @@ func (s *Store) Template(ctx context.Context, id string, version int) (*crm.Temp
 
 // ListTemplates lists the latest version of each template, newest first.
 func (s *Store) ListTemplates(ctx context.Context, p crm.PageRequest) (*crm.Page[*crm.Template], error) {
-	return collect(ctx, s, listPlan[*crm.Template]{
-		name: "templates",
-		query: dynamodb.QueryInput{
-			TableName:                 &s.table,
-			IndexName:                 aws.String(idxList),
-			KeyConditionExpression:    aws.String("gList = :k"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(listTemplates)},
-			ScanIndexForward:          aws.Bool(false),
-		},
-		keyAttr: []string{"pk", "sk", "gList", "gSort"},
-		decode:  decodeAll(fromTemplateItem),
-		total:   s.counterTotal("TEMPLATES"),
-	}, p)
+	plan := byListPlan(s, "templates", listTemplates, decodeAll(fromTemplateItem))
+	plan.total = s.counterTotal("TEMPLATES")
+	return collect(ctx, s, plan, p)
 }
