@@ -23,10 +23,15 @@ import (
 // and field; GraphQL's own parse and validation errors keep theirs; bad
 // variables become BAD_USER_INPUT naming the variable path; anything else
 // is logged in full and reaches the client only as "internal error" with
-// the request id, so no stack, table name or AWS message leaks.
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+// the request id, so no stack, table name or AWS message leaks. In
+// production (introspection off) GraphQL's own errors say no more of the
+// schema than the caller wrote (withhold.go).
+func presentError(log *slog.Logger, introspection bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if logWithheld(ctx, log, gerr) {
+			return gerr
+		}
 		var de *crm.Error
 		if errors.As(err, &de) {
 			if de.Code == crm.EINVALID && de.Field == "" {
@@ -52,12 +57,23 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		if code, ok := gerr.Extensions["code"].(string); ok && gerr.Err == nil {
-			if code == errcode.ValidationFailed && isVariablePath(gerr.Path) {
+			switch {
+			case code == errcode.ValidationFailed && isVariablePath(gerr.Path) && !introspection:
+				// The coercion error would walk the variable's input type
+				// (naming the next required field, the enum's type).
+				name := variableName(gerr.Path)
+				logger(ctx, log).InfoContext(ctx, "error detail withheld", "variable", name, "detail", gerr.Error())
+				gerr.Message = fmt.Sprintf("invalid input for variable \"$%s\"", name)
+				gerr.Extensions = map[string]any{"code": crm.EINVALID, "field": name}
+				gerr.Path = nil
+			case code == errcode.ValidationFailed && isVariablePath(gerr.Path):
 				field := variableField(gerr.Path)
 				gerr.Message = strings.TrimPrefix(gerr.Message, "input: ")
 				gerr.Extensions = map[string]any{"code": crm.EINVALID, "field": field}
 				gerr.Path = nil
 				gerr.Message = field + ": " + gerr.Message
+			case !introspection:
+				withholdSuggestion(ctx, log, gerr)
 			}
 			return gerr
 		}
@@ -103,6 +119,16 @@ func isVariablePath(p ast.Path) bool {
 	}
 	n, ok := p[0].(ast.PathName)
 	return ok && n == "variable"
+}
+
+// variableName is the variable a variable path starts with.
+func variableName(p ast.Path) string {
+	if len(p) > 1 {
+		if n, ok := p[1].(ast.PathName); ok {
+			return string(n)
+		}
+	}
+	return ""
 }
 
 // variableField renders a variable path such as variable.input.emails[1]

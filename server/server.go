@@ -63,7 +63,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	gql.AddTransport(transport.POST{})
 	useLimits(gql, opts.Introspection)
 	gql.AroundRootFields(auditScope)
-	gql.SetErrorPresenter(presentError(log))
+	gql.SetErrorPresenter(presentError(log, opts.Introspection))
 	gql.SetRecoverFunc(recoverPanic(log))
 
 	api := withRequestID(log, withTimeout(opts.RequestTimeout,
