@@ -483,8 +483,14 @@ func TestClaimFromThePoolThroughGraphQL(t *testing.T) {
 	if out.ClaimCustomer.OwnerID != "sales1" || out.ClaimCustomer.Claim.By != "sales1" || out.ClaimCustomer.Claim.ExpiresAt <= out.ClaimCustomer.Claim.At {
 		t.Fatalf("claim: %+v", out)
 	}
-	if r := e.do(t, "sales2", `mutation($id: ID!) { claimCustomer(customerId: $id) { id } }`, map[string]any{"id": id}); r.code() != crm.ECONFLICT {
-		t.Fatalf("second claim: %+v", r.Errors)
+	// Now sales1's, the customer is out of sales2's sight: a later claim
+	// is answered as for an id that does not exist.
+	claim := `mutation($id: ID!) { claimCustomer(customerId: $id) { id } }`
+	second := e.do(t, "sales2", claim, map[string]any{"id": id})
+	missing := e.do(t, "sales2", claim, map[string]any{"id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})
+	if second.code() != crm.ENOTFOUND || strings.ReplaceAll(second.Errors[0].Message, id, "<id>") !=
+		strings.ReplaceAll(missing.Errors[0].Message, "01JZZZZZZZZZZZZZZZZZZZZZZZ", "<id>") {
+		t.Fatalf("second claim %+v, on a missing id %+v", second.Errors, missing.Errors)
 	}
 }
 
