@@ -20,7 +20,7 @@ type Config struct {
 	// DynamoEndpoint overrides the DynamoDB endpoint, for DynamoDB Local
 	// (DYNAMODB_ENDPOINT).
 	DynamoEndpoint string
-	// CursorSecret signs pagination cursors (CURSOR_SECRET, base64, ≥ 32 bytes).
+	// CursorSecret keys pagination cursors (CURSOR_SECRET, base64, ≥ 32 bytes).
 	CursorSecret []byte
 
 	OIDCIssuer   string // OIDC_ISSUER

@@ -221,7 +221,7 @@ func seedPartnerOnce(ctx context.Context, svc *crm.Service, path string) error {
 	return os.WriteFile(path, []byte(key+"\n"), 0o600)
 }
 
-// cursorSecret returns the local cursor-signing secret, made once.
+// cursorSecret returns the local cursor secret, made once.
 func cursorSecret(path string) (string, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		return string(b), nil
