@@ -146,13 +146,18 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 
 // unauthenticated makes any authentication failure UNAUTHENTICATED. The
 // verifier's text is shown only when it is already a caller-safe
-// UNAUTHENTICATED message ("token expired"); any other error says nothing
-// the client can act on beyond "sign in again", and is logged instead.
+// UNAUTHENTICATED message ("token expired", "invalid API key"), and what it
+// keeps from the caller (why a key is refused) is logged; any other error
+// says nothing the client can act on beyond "sign in again", and is logged
+// instead.
 func unauthenticated(r *http.Request, log *slog.Logger, err error) error {
 	switch {
 	case err == nil:
 		return crm.Errorf(crm.EUNAUTHORIZED, "sign-in required")
 	case crm.ErrorCode(err) == crm.EUNAUTHORIZED:
+		if detail := crm.ErrorDetail(err); detail != "" {
+			logger(r.Context(), log).InfoContext(r.Context(), "authentication refused", "reason", detail)
+		}
 		return err
 	}
 	// Not a routine missing or expired token: a verifier fault is worth
