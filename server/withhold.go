@@ -82,7 +82,7 @@ func argumentValues(inner ...core.Rule) core.RuleFunc {
 		settle := func(args ast.ArgumentList, format, owner string) {
 			for _, arg := range args {
 				if errs := takeWithin(&pending, arg.Value); len(errs) > 0 {
-					w.report(arg.Position, errs, format, arg.Name, owner)
+					w.report(arg.Position, arg.Name, errs, format, arg.Name, owner)
 				}
 			}
 		}
@@ -104,7 +104,7 @@ func argumentValues(inner ...core.Rule) core.RuleFunc {
 					continue
 				}
 				if errs := takeWithin(&pending, vd.DefaultValue); len(errs) > 0 {
-					w.report(vd.DefaultValue.Position, errs, `invalid default value for variable "$%s"`, vd.Variable)
+					w.report(vd.DefaultValue.Position, vd.Variable, errs, `invalid default value for variable "$%s"`, vd.Variable)
 				}
 			}
 			for _, p := range pending {
@@ -128,10 +128,10 @@ func requiredArguments(inner ...core.Rule) core.RuleFunc {
 	return func(obs *core.Events, addError core.AddErrFunc) {
 		w := newWithholder(obs, addError, inner)
 		obs.OnField(func(_ *core.Walker, f *ast.Field) {
-			w.report(f.Position, w.take(), `field "%s" is missing a required argument`, f.Name)
+			w.report(f.Position, "", w.take(), `field "%s" is missing a required argument`, f.Name)
 		})
 		obs.OnDirective(func(_ *core.Walker, d *ast.Directive) {
-			w.report(d.Position, w.take(), `directive "@%s" is missing a required argument`, d.Name)
+			w.report(d.Position, "", w.take(), `directive "@%s" is missing a required argument`, d.Name)
 		})
 		// The inner rule reports on fields and directives only; anything
 		// reported elsewhere (never expected) is reported where it is.
@@ -174,9 +174,10 @@ func (w *withholder) take() []*gqlerror.Error {
 	return errs
 }
 
-// report adds one error at pos saying format, with errs' messages
+// report adds one error at pos saying format, naming field (the argument
+// or variable the caller wrote) in its extensions, with errs' messages
 // withheld; nothing when errs is empty.
-func (w *withholder) report(pos *ast.Position, errs []*gqlerror.Error, format string, args ...any) {
+func (w *withholder) report(pos *ast.Position, field string, errs []*gqlerror.Error, format string, args ...any) {
 	if len(errs) == 0 {
 		return
 	}
@@ -188,7 +189,11 @@ func (w *withholder) report(pos *ast.Position, errs []*gqlerror.Error, format st
 		}
 		w.seen[key] = true
 	}
-	w.addError(core.Message("%s", msg), core.At(pos), withhold(errs))
+	opts := []core.ErrorOption{core.Message("%s", msg), core.At(pos), withhold(errs)}
+	if field != "" {
+		opts = append(opts, func(e *gqlerror.Error) { e.Extensions = map[string]any{"field": field} })
+	}
+	w.addError(opts...)
 }
 
 // unexpected reports errors raised where no argument can be named, each
@@ -199,7 +204,7 @@ func (w *withholder) unexpected(errs []*gqlerror.Error) {
 		if len(e.Locations) > 0 {
 			pos.Line, pos.Column = e.Locations[0].Line, e.Locations[0].Column
 		}
-		w.report(pos, []*gqlerror.Error{e}, "invalid input")
+		w.report(pos, "", []*gqlerror.Error{e}, "invalid input")
 	}
 }
 

@@ -107,6 +107,13 @@ func TestProductionErrorsNameOnlyWhatTheCallerWrote(t *testing.T) {
 				if !strings.Contains(all, p.shows) {
 					t.Errorf("the answer does not say %s:\n%s", p.shows, all)
 				}
+				// An argument or variable is named in extensions.field too.
+				if _, name, ok := strings.Cut(p.shows, `argument "`); ok && r.field() != strings.TrimSuffix(name, `"`) {
+					t.Errorf("field %q, want %s", r.field(), name)
+				}
+				if _, name, ok := strings.Cut(p.shows, `variable "$`); ok && r.field() != strings.TrimSuffix(name, `"`) {
+					t.Errorf("field %q, want %s", r.field(), name)
+				}
 			})
 		}
 	}
