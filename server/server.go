@@ -33,7 +33,8 @@ type Options struct {
 	GraphiQL bool
 	// GraphiQLToken is preloaded into GraphiQL's Authorization header.
 	GraphiQLToken string
-	// Introspection allows __schema queries and field suggestions.
+	// Introspection allows __schema queries, suggestions and the full
+	// detail of validation errors (withhold.go).
 	Introspection bool
 	// RequestTimeout bounds one request (default 10 s).
 	RequestTimeout time.Duration
