@@ -21,7 +21,8 @@ import (
 
 // The error policy: domain errors reach the client with their code, message
 // and field; GraphQL's own parse and validation errors keep theirs; bad
-// variables become BAD_USER_INPUT naming the variable path; anything else
+// variables become BAD_USER_INPUT naming the variable path (in production
+// the variable only); anything else
 // is logged in full and reaches the client only as "internal error" with
 // the request id, so no stack, table name or AWS message leaks. In
 // production (introspection off) GraphQL's own errors say no more of the
@@ -59,13 +60,7 @@ func presentError(log *slog.Logger, introspection bool) graphql.ErrorPresenterFu
 		if code, ok := gerr.Extensions["code"].(string); ok && gerr.Err == nil {
 			switch {
 			case code == errcode.ValidationFailed && isVariablePath(gerr.Path) && !introspection:
-				// The coercion error would walk the variable's input type
-				// (naming the next required field, the enum's type).
-				name := variableName(gerr.Path)
-				logger(ctx, log).InfoContext(ctx, "error detail withheld", "variable", name, "detail", gerr.Error())
-				gerr.Message = fmt.Sprintf("invalid input for variable \"$%s\"", name)
-				gerr.Extensions = map[string]any{"code": crm.EINVALID, "field": name}
-				gerr.Path = nil
+				withholdCoercion(ctx, log, gerr)
 			case code == errcode.ValidationFailed && isVariablePath(gerr.Path):
 				field := variableField(gerr.Path)
 				gerr.Message = strings.TrimPrefix(gerr.Message, "input: ")
@@ -119,16 +114,6 @@ func isVariablePath(p ast.Path) bool {
 	}
 	n, ok := p[0].(ast.PathName)
 	return ok && n == "variable"
-}
-
-// variableName is the variable a variable path starts with.
-func variableName(p ast.Path) string {
-	if len(p) > 1 {
-		if n, ok := p[1].(ast.PathName); ok {
-			return string(n)
-		}
-	}
-	return ""
 }
 
 // variableField renders a variable path such as variable.input.emails[1]

@@ -11,6 +11,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/rapportcrm/rapport/crm"
 )
 
 // What an error may say in production. With introspection off, a caller
@@ -268,6 +270,22 @@ func logWithheld(ctx context.Context, log *slog.Logger, gerr *gqlerror.Error) bo
 	logger(ctx, log).InfoContext(ctx, "error detail withheld", "message", gerr.Message, "detail", d.Error())
 	gerr.Err = nil
 	return true
+}
+
+// withholdCoercion words a variable's coercion error in production: it
+// would walk the variable's input type (naming the next required field,
+// the enum's type), so it names the variable only.
+func withholdCoercion(ctx context.Context, log *slog.Logger, gerr *gqlerror.Error) {
+	name := ""
+	if len(gerr.Path) > 1 {
+		if n, ok := gerr.Path[1].(ast.PathName); ok {
+			name = string(n)
+		}
+	}
+	logger(ctx, log).InfoContext(ctx, "error detail withheld", "variable", name, "detail", gerr.Error())
+	gerr.Message = fmt.Sprintf(`invalid input for variable "$%s"`, name)
+	gerr.Extensions = map[string]any{"code": crm.EINVALID, "field": name}
+	gerr.Path = nil
 }
 
 // withholdSuggestion is the last line: should a validation rule still
