@@ -9,7 +9,7 @@ import (
 
 // Authorizer is the configuration of the partner-key authorizer
 // (cmd/authorizer). It reads only key and partner organization items and
-// signs no cursors, so it needs no CURSOR_SECRET (the stack does not give
+// makes no cursors, so it needs no CURSOR_SECRET (the stack does not give
 // it one).
 type Authorizer struct {
 	TableName      string     // TABLE_NAME

@@ -19,7 +19,7 @@ type Config struct {
 	// DynamoEndpoint overrides the DynamoDB endpoint, for DynamoDB Local
 	// (DYNAMODB_ENDPOINT).
 	DynamoEndpoint string
-	// CursorSecret signs pagination cursors (CURSOR_SECRET, base64, ≥ 32
+	// CursorSecret keys pagination cursors (CURSOR_SECRET, base64, ≥ 32
 	// bytes). In the stack it is not in the environment: CursorSecretARN
 	// names the Secrets Manager secret holding it, read by CursorSecretFrom.
 	CursorSecret []byte

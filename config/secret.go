@@ -17,7 +17,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// The stack keeps the cursor-signing key in Secrets Manager and gives the
+// The stack keeps the cursor secret in Secrets Manager and gives the
 // API function its ARN (CURSOR_SECRET_ARN) instead of its value, so the
 // key is in no environment variable. The function reads it once per cold
 // start with one GetSecretValue call, signed here with Signature Version 4
@@ -31,10 +31,10 @@ import (
 // SecretFetch reads a secret's string value by ARN.
 type SecretFetch func(ctx context.Context, arn string) (string, error)
 
-// CursorSecretFrom resolves the cursor-signing key: the CURSOR_SECRET value
+// CursorSecretFrom resolves the cursor secret: the CURSOR_SECRET value
 // when there is one (the local server, tests), else the secret at
 // CursorSecretARN read through fetch. It fails when neither is set: a
-// binary that hands out cursors must sign them.
+// binary that hands out cursors must seal them under the shared key.
 func (c Config) CursorSecretFrom(ctx context.Context, fetch SecretFetch) ([]byte, error) {
 	switch {
 	case c.CursorSecret != nil:

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -161,9 +162,13 @@ func (s *Service) APIKeys(ctx context.Context, orgID string, p PageRequest) (*Pa
 	return s.Store.ListAPIKeys(ctx, orgID, p)
 }
 
-// errBadAPIKey is the answer to a key that is malformed, unknown or whose
-// organization is gone: nothing tells these apart.
-var errBadAPIKey = &Error{Code: EUNAUTHORIZED, Message: "invalid API key"}
+// badAPIKey is the one answer to every key that does not sign in:
+// malformed, unknown, revoked, or of an organization that is gone or
+// suspended. Its holder learns only that the key is not valid; why is in
+// Err, for the logs (ADMIN reads keys and organizations through the API).
+func badAPIKey(format string, args ...any) error {
+	return &Error{Code: EUNAUTHORIZED, Message: "invalid API key", Err: fmt.Errorf(format, args...)}
+}
 
 // VerifyAPIKey turns a partner's API key into its principal: a PARTNER
 // user of the key's organization carrying the organization's masking
@@ -172,31 +177,32 @@ var errBadAPIKey = &Error{Code: EUNAUTHORIZED, Message: "invalid API key"}
 // key's use at most once per APIKeyTouchEvery (best effort: a failed write
 // does not refuse the key).
 // Errors: UNAUTHENTICATED (malformed, unknown or revoked key, suspended
-// organization), UNAVAILABLE.
+// organization: all with the same message), UNAVAILABLE.
 func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*User, error) {
 	id, hash, ok := hashAPIKey(key)
 	if !ok {
-		return nil, errBadAPIKey
+		return nil, badAPIKey("malformed key")
 	}
 	k, err := s.Store.APIKey(ctx, id)
 	switch {
 	case ErrorCode(err) == ENOTFOUND:
-		return nil, errBadAPIKey
+		return nil, badAPIKey("no key %s", id)
 	case err != nil:
 		return nil, err
 	case subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1:
-		return nil, errBadAPIKey
+		return nil, badAPIKey("key %s does not match its hash", id)
 	case k.RevokedAt != nil:
-		return nil, Errorf(EUNAUTHORIZED, "API key %s was revoked", k.Hint())
+		return nil, badAPIKey("key %s (%s) of organization %s was revoked at %s by %s",
+			k.ID, k.Hint(), k.OrgID, k.RevokedAt.Format(time.RFC3339), k.RevokedBy)
 	}
 	org, err := s.Store.PartnerOrg(ctx, k.OrgID)
 	switch {
 	case ErrorCode(err) == ENOTFOUND:
-		return nil, errBadAPIKey
+		return nil, badAPIKey("key %s: organization %s does not exist", k.ID, k.OrgID)
 	case err != nil:
 		return nil, err
 	case org.Status != PartnerActive:
-		return nil, Errorf(EUNAUTHORIZED, "partner organization %s is %s", org.Name, org.Status)
+		return nil, badAPIKey("key %s: organization %s (%s) is %s", k.ID, org.ID, org.Name, org.Status)
 	}
 	if now := s.now(); k.LastUsedAt == nil || !k.LastUsedAt.After(now.Add(-APIKeyTouchEvery)) {
 		_ = s.Store.TouchAPIKey(ctx, k.ID, now, now.Add(-APIKeyTouchEvery))

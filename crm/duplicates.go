@@ -97,6 +97,10 @@ func levenshtein(a, b []rune) int {
 // duplicateThreshold is the similarity from which a name is a candidate.
 const duplicateThreshold = 0.5
 
+// DefaultDuplicateCandidates is how many candidates a caller who does not
+// say gets.
+const DefaultDuplicateCandidates = 10
+
 // DuplicateCandidates finds active customers the caller may read whose
 // names are close to name, most similar first. excludeID leaves out the
 // customer the name belongs to.

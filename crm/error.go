@@ -65,6 +65,16 @@ func ErrorCode(err error) string {
 	}
 }
 
+// ErrorDetail returns what err keeps from the caller, for logs: the text of
+// its domain error's cause, or "" when it has none.
+func ErrorDetail(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Err != nil {
+		return e.Err.Error()
+	}
+	return ""
+}
+
 // ErrorMessage returns the caller-safe message of err; internal errors get a
 // generic text so that no driver or AWS detail leaks.
 func ErrorMessage(err error) string {

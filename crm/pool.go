@@ -77,7 +77,10 @@ func qualifies(cl *Claim, it *Interaction) bool {
 }
 
 // ClaimCustomer takes a customer from the pool for the caller, a
-// salesperson, for the claim period of its grade.
+// salesperson, for the claim period of its grade. A customer the caller
+// cannot read (someone else's) is NOT_FOUND like a missing one, so that
+// claims cannot probe ids; only a claim that saw the customer in the pool
+// and then lost the race for it hears CONFLICT.
 // Errors: UNAUTHENTICATED, FORBIDDEN (not SALES, cooldown, limits),
 // NOT_FOUND, CONFLICT (not in the pool, or claimed by someone else first).
 func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, error) {
@@ -89,24 +92,27 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 		return nil, Errorf(EFORBIDDEN, "only salespeople claim customers from the pool")
 	}
 	var next *Customer
+	seen := false // an earlier attempt of this claim could read the customer
 	err = s.applyFresh(ctx, func() (*Change, error) {
-		// Read past the visibility check: a customer someone else claimed a
-		// moment ago is no longer readable, and the loser of that race must
-		// hear CONFLICT, not NOT_FOUND. Nothing of it is disclosed.
-		prev, err := s.Store.Customer(ctx, id)
-		if err != nil {
+		prev, err := s.readable(ctx, u, id)
+		switch {
+		case ErrorCode(err) == ENOTFOUND && seen:
+			// Claimed by someone else between our read and our write:
+			// the caller saw it in the pool during this very claim.
+			return nil, Errorf(ECONFLICT, "customer %s was claimed by someone else first", id)
+		case err != nil:
 			return nil, err
 		}
+		seen = true
 		now := s.now()
 		switch {
 		case !prev.InPool() && prev.OwnerID == u.ID:
 			return nil, Errorf(ECONFLICT, "you already hold customer %s", id)
 		case !prev.InPool():
+			// Readable through another role (a manager of its team).
 			return nil, Errorf(ECONFLICT, "customer %s is not in the pool (claimed by someone else)", id)
 		case prev.Status == StatusArchived:
 			return nil, Errorf(ECONFLICT, "customer %s is archived", id)
-		case writable(prev) != nil && !canRead(u, prev):
-			return nil, Errorf(ECONFLICT, "customer %s cannot be claimed", id)
 		case writable(prev) != nil:
 			return nil, writable(prev)
 		case prev.LastHolder == u.ID && prev.ReturnedAt != nil && now.Before(prev.ReturnedAt.Add(s.Pool.Cooldown)):

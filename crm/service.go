@@ -187,12 +187,11 @@ func (s *Service) Customer360(ctx context.Context, id string, recent int) (*Cust
 	return viewCustomer360(u, v), nil
 }
 
-// checkPage validates a page request and applies the default size.
+// checkPage validates a page request. A page of nothing is refused like
+// any other size out of range: no size means DefaultPageSize only where
+// the caller sent none (the schema's default).
 func checkPage(p *PageRequest) error {
-	switch {
-	case p.First == 0:
-		p.First = DefaultPageSize
-	case p.First < 0 || p.First > MaxPageSize:
+	if p.First < 1 || p.First > MaxPageSize {
 		return Invalid("first", "must be between 1 and %d", MaxPageSize)
 	}
 	if len(p.After) > 2048 {

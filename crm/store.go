@@ -9,6 +9,8 @@ import (
 // previous page of the same list; the store rejects a cursor it did not
 // issue, or issued for another list, with EINVALID on field "after".
 type PageRequest struct {
+	// First is the page size, 1 to MaxPageSize; anything else, 0
+	// included, is EINVALID on field "first".
 	First int
 	After string
 }

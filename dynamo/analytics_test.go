@@ -763,11 +763,11 @@ func TestTheLargestProfileChangeFitsOneTransaction(t *testing.T) {
 		team string
 		want int
 	}{{"north", 0}, {"south", 1}} {
-		p, err := e.svc.FollowUpsDue(as(admin), crm.Scope{Team: l.team}, nil, crm.PageRequest{})
+		p, err := e.svc.FollowUpsDue(as(admin), crm.Scope{Team: l.team}, nil, crm.PageRequest{First: crm.DefaultPageSize})
 		if err != nil || len(p.Items) != l.want {
 			t.Fatalf("follow-ups of team %s: %v %v, want %d", l.team, p, err, l.want)
 		}
-		p, err = e.svc.CustomersAtRisk(as(admin), crm.Scope{Team: l.team}, crm.RiskQuery{Reason: crm.RiskFallingScores}, crm.PageRequest{})
+		p, err = e.svc.CustomersAtRisk(as(admin), crm.Scope{Team: l.team}, crm.RiskQuery{Reason: crm.RiskFallingScores}, crm.PageRequest{First: crm.DefaultPageSize})
 		if err != nil || len(p.Items) != l.want {
 			t.Fatalf("falling scores of team %s: %v %v, want %d", l.team, p, err, l.want)
 		}

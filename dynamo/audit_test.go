@@ -45,11 +45,11 @@ func TestEveryWriteIsAuditedWithWhoWhatBeforeAndAfter(t *testing.T) {
 	}
 	mustLog(t, e, admin, crm.InteractionInput{CustomerID: c.ID, Type: crm.TypeCall, Subject: "audited call"})
 
-	if _, err := e.svc.AuditLog(as(manager), crm.AuditFilter{CustomerID: c.ID}, crm.PageRequest{}); code(err) != crm.EFORBIDDEN {
+	if _, err := e.svc.AuditLog(as(manager), crm.AuditFilter{CustomerID: c.ID}, crm.PageRequest{First: crm.DefaultPageSize}); code(err) != crm.EFORBIDDEN {
 		t.Fatalf("a manager read the audit log: %v", err)
 	}
 	auditor := &crm.User{ID: "auditor-1", Roles: []crm.Role{crm.RoleAuditor}}
-	page, err := e.svc.AuditLog(as(auditor), crm.AuditFilter{CustomerID: c.ID}, crm.PageRequest{})
+	page, err := e.svc.AuditLog(as(auditor), crm.AuditFilter{CustomerID: c.ID}, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestEveryWriteIsAuditedWithWhoWhatBeforeAndAfter(t *testing.T) {
 	}
 
 	// The day's log has them too, and filters by actor.
-	day, err := e.svc.AuditLog(as(admin), crm.AuditFilter{Day: time.Now(), Actor: manager.ID}, crm.PageRequest{})
+	day, err := e.svc.AuditLog(as(admin), crm.AuditFilter{Day: time.Now(), Actor: manager.ID}, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestIdempotentCreatesReturnTheFirstResult(t *testing.T) {
 	if got := mustCustomer(t, e, first.ID); got.InteractionCount != 1 {
 		t.Fatalf("interaction count %d after 5 retries of one call, want 1", got.InteractionCount)
 	}
-	all, err := e.svc.Customers(as(admin), crm.CustomerFilter{}, crm.PageRequest{})
+	all, err := e.svc.Customers(as(admin), crm.CustomerFilter{}, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}

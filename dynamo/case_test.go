@@ -103,7 +103,7 @@ func TestOverdueCasesAreEscalatedOnce(t *testing.T) {
 	if c.Priority != crm.PriorityUrgent || c.EscalatedAt == nil || c.Transitions[len(c.Transitions)-1].By != crm.SystemUserID {
 		t.Fatalf("escalation not recorded: %+v", c)
 	}
-	page, err := e.svc.Cases(as(admin), cust.ID, crm.PageRequest{})
+	page, err := e.svc.Cases(as(admin), cust.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil || len(page.Items) != 3 {
 		t.Fatalf("cases: %v %v", page, err)
 	}

@@ -129,7 +129,7 @@ func TestGradeScenarioFromNeverContactedToRegradedOnSchedule(t *testing.T) {
 		t.Fatalf("after the scheduled run: grade %+v tier %q; want O from SCHEDULE by system, tier KEY (the only customer)", got.Grade, got.ValueTier)
 	}
 
-	hist, err := e.svc.GradeHistory(as(admin), c.ID, crm.PageRequest{})
+	hist, err := e.svc.GradeHistory(as(admin), c.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestManualGradeIsHeldUntilForcedRegrade(t *testing.T) {
 	if got.Grade.Level != "F" || got.Grade.Source != crm.GradeRule {
 		t.Fatalf("forced regrade: %+v, want F by rule", got.Grade)
 	}
-	hist, _ := e.svc.GradeHistory(as(admin), c.ID, crm.PageRequest{})
+	hist, _ := e.svc.GradeHistory(as(admin), c.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	if len(hist.Items) != 3 || hist.Items[1].Source != crm.GradeManual || hist.Items[1].Reason != "strategic partner" {
 		t.Fatalf("the override is not recorded as MANUAL: %+v", hist.Items)
 	}

@@ -279,7 +279,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 	if primaries != 1 {
 		t.Errorf("%d primary contacts, want the survivor's one", primaries)
 	}
-	grades, _ := e.svc.GradeHistory(as(admin), sv.ID, crm.PageRequest{})
+	grades, _ := e.svc.GradeHistory(as(admin), sv.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	fromMerged := 0
 	for _, g := range grades.Items {
 		if g.CustomerID != sv.ID {
@@ -295,7 +295,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 	if g, err := e.svc.GradeAt(as(admin), sv.ID, time.Now()); err != nil || g.MergedFrom != "" || g.CustomerID != sv.ID {
 		t.Errorf("the survivor's grade now: %+v, %v; the merged customer's entries are not its grade", g, err)
 	}
-	cases, _ := e.svc.Cases(as(admin), sv.ID, crm.PageRequest{})
+	cases, _ := e.svc.Cases(as(admin), sv.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	if len(cases.Items) != 2 {
 		t.Errorf("survivor has %d cases, want 2", len(cases.Items))
 	}
@@ -345,7 +345,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 
 	// Both histories record the merge; calling again reports it, moving nothing.
 	for _, id := range []string{sv.ID, m.ID} {
-		recs, err := e.svc.Merges(as(admin), id, crm.PageRequest{})
+		recs, err := e.svc.Merges(as(admin), id, crm.PageRequest{First: crm.DefaultPageSize})
 		if err != nil || len(recs.Items) != 1 || recs.Items[0].SurvivorID != sv.ID || recs.Items[0].MergedID != m.ID ||
 			recs.Items[0].Interactions != 6 || fmt.Sprint(recs.Items[0].Tags) != "[steel]" {
 			t.Fatalf("merge records of %s: %+v, %v", id, recs, err)
@@ -593,7 +593,7 @@ func TestMergeEndsTheMergedCustomersPartnerShares(t *testing.T) {
 		t.Fatalf("sharing the tombstone: %v", err)
 	}
 	// The survivor's merge history is masked as the partner's policy says.
-	recs, err := e.svc.Merges(as(u), sv.ID, crm.PageRequest{})
+	recs, err := e.svc.Merges(as(u), sv.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil || len(recs.Items) != 1 || recs.Items[0].Phones[0] != "+86******0001" || recs.Items[0].Reason != "***" {
 		t.Fatalf("the partner's view of the merge: %+v %v", recs, err)
 	}

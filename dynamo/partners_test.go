@@ -155,7 +155,7 @@ func TestAPIKeys(t *testing.T) {
 		if err != nil || !again.RevokedAt.Equal(*revoked.RevokedAt) {
 			t.Fatalf("revoking again: %+v %v", again, err)
 		}
-		list, err := e.svc.APIKeys(as(auditor), org.ID, crm.PageRequest{})
+		list, err := e.svc.APIKeys(as(auditor), org.ID, crm.PageRequest{First: crm.DefaultPageSize})
 		if err != nil || len(list.Items) != 2 || list.Items[0].ID != next.Key.ID || list.Items[1].RevokedAt == nil {
 			t.Fatalf("keys listed %+v %v", list, err)
 		}
@@ -164,7 +164,7 @@ func TestAPIKeys(t *testing.T) {
 				t.Errorf("hint %q", it.Hint())
 			}
 		}
-		if _, err := e.svc.APIKeys(as(manager), org.ID, crm.PageRequest{}); code(err) != crm.EFORBIDDEN {
+		if _, err := e.svc.APIKeys(as(manager), org.ID, crm.PageRequest{First: crm.DefaultPageSize}); code(err) != crm.EFORBIDDEN {
 			t.Errorf("a manager lists keys: %v", err)
 		}
 	})
@@ -305,7 +305,7 @@ func TestPartnerListIsServedByItsShareEntries(t *testing.T) {
 	if page.Items[0].Phones[0] == "" || !strings.Contains(page.Items[0].Phones[0], "******") {
 		t.Fatalf("listed phones not masked: %v", page.Items[0].Phones)
 	}
-	graded, err := e.svc.Customers(p, crm.CustomerFilter{Grade: "A"}, crm.PageRequest{})
+	graded, err := e.svc.Customers(p, crm.CustomerFilter{Grade: "A"}, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil || len(graded.Items) != 3 {
 		t.Fatalf("grade A among shared: %d %v", len(graded.Items), err)
 	}
@@ -319,7 +319,7 @@ func TestPartnerListIsServedByItsShareEntries(t *testing.T) {
 	if _, err := e.svc.UnshareCustomer(as(admin), shared[0], acme.ID); err != nil {
 		t.Fatal(err)
 	}
-	after, err := e.svc.Customers(p, crm.CustomerFilter{}, crm.PageRequest{})
+	after, err := e.svc.Customers(p, crm.CustomerFilter{}, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil || len(after.Items) != 4 || slices.Contains(ids(after.Items), shared[0]) {
 		t.Fatalf("after unshare: %v %v", ids(after.Items), err)
 	}

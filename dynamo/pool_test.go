@@ -1,7 +1,9 @@
 package dynamo_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,7 +54,10 @@ func TestTwoSimultaneousClaimsExactlyOneWins(t *testing.T) {
 				switch code(err) {
 				case "":
 					wins.Add(1)
-				case crm.ECONFLICT:
+				// A loser that read the customer before the winner's write
+				// hears CONFLICT; one that read it after, NOT_FOUND: it is
+				// someone else's now.
+				case crm.ECONFLICT, crm.ENOTFOUND:
 				default:
 					t.Errorf("claim: %v", err)
 				}
@@ -62,6 +67,43 @@ func TestTwoSimultaneousClaimsExactlyOneWins(t *testing.T) {
 		if wins.Load() != 1 {
 			t.Fatalf("round %d: %d claims won, want exactly 1", round, wins.Load())
 		}
+	}
+}
+
+// interleaved runs between once before the first write it passes on: a
+// competing writer gets in between a service's read and its write.
+type interleaved struct {
+	crm.Store
+	once    sync.Once
+	between func()
+}
+
+func (s *interleaved) Apply(ctx context.Context, ch *crm.Change) error {
+	s.once.Do(s.between)
+	return s.Store.Apply(ctx, ch)
+}
+
+// A claim that read the customer in the pool and lost it to another claim
+// before its write hears CONFLICT; a claim made afterwards hears NOT_FOUND,
+// exactly as for an id that does not exist (the customer is someone
+// else's: nothing tells a salesperson it exists).
+func TestALostClaimRaceIsConflictAndALaterClaimNotFound(t *testing.T) {
+	e, clk := poolEnv(t)
+	c := mustPooled(t, e, "Raced", "G")
+	loser := crm.NewService(&interleaved{Store: e.svc.Store, between: func() {
+		if _, err := e.svc.ClaimCustomer(as(sales2), c.ID); err != nil {
+			t.Errorf("the winning claim: %v", err)
+		}
+	}})
+	loser.Now = clk.Now
+	if _, err := loser.ClaimCustomer(as(sales1), c.ID); code(err) != crm.ECONFLICT {
+		t.Fatalf("the claim that lost the race: %v, want CONFLICT", err)
+	}
+	_, later := e.svc.ClaimCustomer(as(sales1), c.ID)
+	_, missing := e.svc.ClaimCustomer(as(sales1), "01JZZZZZZZZZZZZZZZZZZZZZZZ")
+	if code(later) != crm.ENOTFOUND || strings.ReplaceAll(later.Error(), c.ID, "<id>") !=
+		strings.ReplaceAll(missing.Error(), "01JZZZZZZZZZZZZZZZZZZZZZZZ", "<id>") {
+		t.Fatalf("a later claim: %v; on a missing id: %v", later, missing)
 	}
 }
 

@@ -35,7 +35,7 @@ func TestStageChangesAreRecordedWithReasons(t *testing.T) {
 	if _, err := e.svc.UpdateCustomer(as(sales1), c.ID, 4, crm.CustomerUpdate{Stage: &decline}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := e.svc.StageHistory(as(sales1), c.ID, crm.PageRequest{})
+	h, err := e.svc.StageHistory(as(sales1), c.ID, crm.PageRequest{First: crm.DefaultPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@
 package dynamo
 
 import (
+	"crypto/cipher"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -11,15 +13,16 @@ import (
 
 // Store implements crm.Store.
 type Store struct {
-	db        *dynamodb.Client
-	table     string
-	cursorKey []byte
-	budget    readBudget
+	db      *dynamodb.Client
+	table   string
+	cursors cipher.AEAD // seals pagination cursors (cursor.go)
+	budget  readBudget
 }
 
 var _ crm.Store = (*Store)(nil)
 
-// New returns a store over table. cursorKey signs pagination cursors.
-func New(db *dynamodb.Client, table string, cursorKey []byte) *Store {
-	return &Store{db: db, table: table, cursorKey: cursorKey, budget: defaultBudget}
+// New returns a store over table. Its pagination cursors are sealed under
+// a key derived from cursorSecret.
+func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
+	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget}
 }

@@ -381,8 +381,19 @@ func fromSubmitEvaluation(in model.SubmitEvaluationInput) crm.EvaluationInput {
 		})}
 }
 
+// page translates a connection's arguments. first defaults to 20 in the
+// schema; an explicit null asks for the default too.
 func page(first *int, after *string) crm.PageRequest {
-	return crm.PageRequest{First: val(first), After: val(after)}
+	return crm.PageRequest{First: size(first, crm.DefaultPageSize), After: val(after)}
+}
+
+// size is a page size the caller sent, or def for null. Every size sent,
+// 0 included, goes to the service, which refuses those out of range.
+func size(first *int, def int) int {
+	if first == nil {
+		return def
+	}
+	return *first
 }
 
 func timeRange(from, to *time.Time) crm.TimeRange {

@@ -14,7 +14,7 @@ import (
 
 // DuplicateCandidates is the resolver for the duplicateCandidates field.
 func (r *queryResolver) DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) ([]*model.DuplicateCandidate, error) {
-	found, err := r.Service.DuplicateCandidates(ctx, name, val(excludeID), val(first))
+	found, err := r.Service.DuplicateCandidates(ctx, name, val(excludeID), size(first, crm.DefaultDuplicateCandidates))
 	if err != nil {
 		return nil, err
 	}

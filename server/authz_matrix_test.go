@@ -287,12 +287,12 @@ var customerRows = []matrixRow{
 			return map[string]any{"s": o.Twin.ID, "sv": o.Twin.Version, "m": o.ID, "mv": o.Version}
 		},
 		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
-	// Claiming is for salespeople, from the pool only. Of a customer not in
-	// the pool a salesperson hears CONFLICT even when they cannot read it
-	// (the loser of a claim race must hear CONFLICT: crm/pool.go).
+	// Claiming is for salespeople, from the pool only. Someone else's
+	// customer is NOT_FOUND, like a missing id (only a claim that saw it
+	// in the pool and lost the race hears CONFLICT: crm/pool.go).
 	{field: "claimCustomer", query: `mutation($c: ID!) { claimCustomer(customerId: $c) { id } }`,
 		vars: byCustomer,
-		want: cells{"FFFF", "FFFF", "CCCA", "FFFF", "FFFF", "FFFF"}},
+		want: cells{"FFFF", "FFFF", "CNNA", "FFFF", "FFFF", "FFFF"}},
 }
 
 // otherRows call on objects that are not customers: one letter per role.

@@ -21,12 +21,18 @@ import (
 
 // The error policy: domain errors reach the client with their code, message
 // and field; GraphQL's own parse and validation errors keep theirs; bad
-// variables become BAD_USER_INPUT naming the variable path; anything else
+// variables become BAD_USER_INPUT naming the variable path (in production
+// the variable only); anything else
 // is logged in full and reaches the client only as "internal error" with
-// the request id, so no stack, table name or AWS message leaks.
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+// the request id, so no stack, table name or AWS message leaks. In
+// production (introspection off) GraphQL's own errors say no more of the
+// schema than the caller wrote (withhold.go).
+func presentError(log *slog.Logger, introspection bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if logWithheld(ctx, log, gerr) {
+			return gerr
+		}
 		var de *crm.Error
 		if errors.As(err, &de) {
 			if de.Code == crm.EINVALID && de.Field == "" {
@@ -52,12 +58,17 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		if code, ok := gerr.Extensions["code"].(string); ok && gerr.Err == nil {
-			if code == errcode.ValidationFailed && isVariablePath(gerr.Path) {
+			switch {
+			case code == errcode.ValidationFailed && isVariablePath(gerr.Path) && !introspection:
+				withholdCoercion(ctx, log, gerr)
+			case code == errcode.ValidationFailed && isVariablePath(gerr.Path):
 				field := variableField(gerr.Path)
 				gerr.Message = strings.TrimPrefix(gerr.Message, "input: ")
 				gerr.Extensions = map[string]any{"code": crm.EINVALID, "field": field}
 				gerr.Path = nil
 				gerr.Message = field + ": " + gerr.Message
+			case !introspection:
+				withholdSuggestion(ctx, log, gerr)
 			}
 			return gerr
 		}
@@ -120,13 +131,18 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 
 // unauthenticated makes any authentication failure UNAUTHENTICATED. The
 // verifier's text is shown only when it is already a caller-safe
-// UNAUTHENTICATED message ("token expired"); any other error says nothing
-// the client can act on beyond "sign in again", and is logged instead.
+// UNAUTHENTICATED message ("token expired", "invalid API key"), and what it
+// keeps from the caller (why a key is refused) is logged; any other error
+// says nothing the client can act on beyond "sign in again", and is logged
+// instead.
 func unauthenticated(r *http.Request, log *slog.Logger, err error) error {
 	switch {
 	case err == nil:
 		return crm.Errorf(crm.EUNAUTHORIZED, "sign-in required")
 	case crm.ErrorCode(err) == crm.EUNAUTHORIZED:
+		if detail := crm.ErrorDetail(err); detail != "" {
+			logger(r.Context(), log).InfoContext(r.Context(), "authentication refused", "reason", detail)
+		}
 		return err
 	}
 	// Not a routine missing or expired token: a verifier fault is worth

@@ -19,7 +19,8 @@ import (
 // HTTP handler over a real table. Plain `go test` runs the seeds; `make
 // fuzz FUZZ=FuzzGraphQLDocument PKG=./server` explores. Whatever arrives,
 // the answer is JSON, never a 5xx, never INTERNAL (an INTERNAL here is a
-// bug: the input was the caller's to get wrong), and nothing panics.
+// bug: the input was the caller's to get wrong), never a suggestion, and
+// nothing panics.
 func FuzzGraphQLDocument(f *testing.F) {
 	table := ddbtest.NewTable(f, "CrmTable")
 	svc := crm.NewService(dynamo.New(ddbtest.Client(f), table, []byte(strings.Repeat("s", 32))))
@@ -43,6 +44,8 @@ func FuzzGraphQLDocument(f *testing.F) {
 		{`{ customers { `, ``},
 		{`{ __schema { types { name } } }`, ``},
 		{`{ __typename }`, ``},
+		{`{ custmers(frist: 1) { totalCount } }`, ``},
+		{`query($in: CreateCustomerInput!) { createCustomer(input: {knd: PERSN}) { id } }`, `{"in":{"kind":"PERSN"}}`},
 		{`fragment A on Viewer { id ...B } fragment B on Viewer { ...A } { me { ...A } }`, ``},
 		{`query A { me { id } } query B { me { id } }`, ``},
 		{`{ me { id } }`, `[1,2]`},
@@ -83,6 +86,10 @@ func FuzzGraphQLDocument(f *testing.F) {
 		for _, e := range out.Errors {
 			if e.Extensions["code"] == crm.EINTERNAL || e.Extensions["code"] == nil {
 				t.Fatalf("error without a caller's code for %q: %+v", body, out.Errors)
+			}
+			// Production mode: no error suggests a name (withhold.go).
+			if strings.Contains(e.Message, "Did you mean") {
+				t.Fatalf("a suggestion in production for %q: %+v", body, e)
 			}
 		}
 	})

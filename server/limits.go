@@ -42,7 +42,10 @@ func useLimits(gql *handler.Server, introspection bool) {
 		gql.Use(extension.Introspection{})
 	} else {
 		gql.Use(noIntrospection{})
+		// Both: gqlgen swaps two rules back to suggesting ones unless
+		// suggestions are disabled.
 		gql.SetDisableSuggestion(true)
+		gql.SetValidationRulesFn(productionRules)
 	}
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	gql.Use(queriesOnlyOverGET{})

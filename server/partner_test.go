@@ -19,14 +19,18 @@ import (
 
 // partnerEnv serves the API with the real key check on /partner/graphql
 // (crm.Service.VerifyAPIKey, as cmd/local wires it) and headerAuth for staff.
-type partnerEnv struct{ srv *httptest.Server }
+type partnerEnv struct {
+	srv  *httptest.Server
+	logs *bytes.Buffer
+}
 
 func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	tb.Helper()
 	table := ddbtest.NewTable(tb, "CrmTable")
 	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
-	log := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
-	e := &partnerEnv{srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{}))}
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{}))}
 	tb.Cleanup(e.srv.Close)
 	return e
 }

@@ -33,7 +33,8 @@ type Options struct {
 	GraphiQL bool
 	// GraphiQLToken is preloaded into GraphiQL's Authorization header.
 	GraphiQLToken string
-	// Introspection allows __schema queries and field suggestions.
+	// Introspection allows __schema queries, suggestions and the full
+	// detail of validation errors (withhold.go).
 	Introspection bool
 	// RequestTimeout bounds one request (default 10 s).
 	RequestTimeout time.Duration
@@ -65,7 +66,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	gql.AddTransport(transport.POST{})
 	useLimits(gql, opts.Introspection)
 	gql.AroundRootFields(auditScope)
-	gql.SetErrorPresenter(presentError(log))
+	gql.SetErrorPresenter(presentError(log, opts.Introspection))
 	gql.SetRecoverFunc(recoverPanic(log))
 	if opts.Metrics != nil {
 		gql.AroundResponses(noteOutcome)

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -71,8 +72,9 @@ func (a *authorizer) handle(ctx context.Context, ev events.APIGatewayV2CustomAut
 		a.log.InfoContext(ctx, "partner authorized", "principal", u.ID, "partnerId", u.PartnerOrgID, "route", ev.RouteKey)
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: lambdahttp.AuthorizerContext(u)}, nil
 	case crm.ErrorCode(err) == crm.EUNAUTHORIZED:
-		// Never log the key; its hint (prefix and last four) is enough.
-		a.log.InfoContext(ctx, "partner key refused", "reason", crm.ErrorMessage(err), "keyHint", hint(key), "route", ev.RouteKey)
+		// Every refusal gets the same answer; why is logged. Never log
+		// the key; its hint (prefix and last four) is enough.
+		a.log.InfoContext(ctx, "partner key refused", "reason", cmp.Or(crm.ErrorDetail(err), crm.ErrorMessage(err)), "keyHint", hint(key), "route", ev.RouteKey)
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
 	default:
 		a.log.ErrorContext(ctx, "partner key check failed", "code", crm.ErrorCode(err), "err", err)

@@ -120,7 +120,7 @@ func run() error {
 		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
 	}))
 	go runJobs(ctx, svc, log, cfg.JobInterval)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpServer(mux, readHeaderTimeout, readTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  partners  http://localhost:%s/partner/graphql   (header X-Api-Key: $(make -s partner-key))\n  health    http://localhost:%s/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port, port)
@@ -135,6 +135,22 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// Read deadlines of the local server. A client has readHeaderTimeout to
+// send its headers and readTimeout for the whole request, body included: a
+// client stalled inside a body is dropped there (the request's time limit
+// does not reach a body read, which happens before GraphQL). In the stack,
+// API Gateway receives requests whole before the function runs.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second // a 1 MiB body at 35 KB/s
+	idleTimeout       = 2 * time.Minute
+)
+
+// httpServer serves h with the given read deadlines.
+func httpServer(h http.Handler, readHeader, read time.Duration) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeader, ReadTimeout: read, IdleTimeout: idleTimeout}
 }
 
 // runJobs runs the scheduled job's work (pool expiry, escalation,
@@ -221,7 +237,7 @@ func seedPartnerOnce(ctx context.Context, svc *crm.Service, path string) error {
 	return os.WriteFile(path, []byte(key+"\n"), 0o600)
 }
 
-// cursorSecret returns the local cursor-signing secret, made once.
+// cursorSecret returns the local cursor secret, made once.
 func cursorSecret(path string) (string, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		return string(b), nil

@@ -6521,9 +6521,11 @@ extend type Customer {
 extend type Mutation {
   """
   Claims a customer from the pool for the calling salesperson. Of simultaneous
-  claims exactly one wins; the others get CONFLICT. FORBIDDEN when the caller
-  holds the maximum of active claims, has used up today's claims, or released
-  this customer too recently.
+  claims exactly one wins; the others get CONFLICT, or NOT_FOUND if the winner's
+  claim was made before theirs read the customer: a customer someone else holds is
+  answered exactly like an id that does not exist. FORBIDDEN when the caller holds
+  the maximum of active claims, has used up today's claims, or released this
+  customer too recently.
   """
   claimCustomer(
     "The customer."
