@@ -46,7 +46,7 @@ func TestDynamoDBOutage(t *testing.T) {
 	proc := start()
 	defer func() { _ = proc.Stop() }()
 
-	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries)
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func startInProcess(ctx context.Context) (_ *target, err error) {
 		return nil, err
 	}
 	closers = append(closers, func() { _ = proc.Stop() })
-	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries)
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections)
 	if err != nil {
 		return nil, err
 	}
