@@ -13,15 +13,16 @@ import (
 const coldStarts = 30
 
 // BenchmarkColdStart prints every function bootstrap's size and init time
-// next to an empty aws-lambda-go handler built with the same flags, all
-// measured in the same run: each is started coldStarts times, round-robin
+// next to an empty aws-lambda-go handler built with the same flags, and
+// one that only builds a DynamoDB client (the floor of any function that
+// uses DynamoDB), all measured in the same run: each is started coldStarts times, round-robin
 // so that they share the machine's noise, against the Runtime API double,
 // and its init is process start to its first poll for an event (what
 // Lambda reports as Init Duration, less the sandbox's own start). Built
 // for this machine's architecture. make bench-coldstart runs it; it
 // asserts nothing.
 func BenchmarkColdStart(b *testing.B) {
-	names := append([]string{"EmptyHandler"}, functions...)
+	names := append([]string{"EmptyHandler", "DynamoHandler"}, functions...)
 	paths, sizes := map[string]string{}, map[string]int64{}
 	for _, name := range names {
 		paths[name] = MustMakeBootstrap(b, name, hostArch)

@@ -3,7 +3,7 @@
 # asserts nothing; `make test` runs none of them. They start their own
 # DynamoDB Local; run them on an otherwise quiet machine.
 
-.PHONY: bench-capacity bench-coldstart bench-overhead build-EmptyHandler
+.PHONY: bench-capacity bench-coldstart bench-overhead build-EmptyHandler build-DynamoHandler
 
 # Request units every operation consumes (table and each index), and its
 # cost per million at on-demand prices. BENCH_FLAGS=-detail also lists
@@ -23,8 +23,9 @@ bench-coldstart:
 bench-overhead:
 	$(GO) run ./cmd/bench overhead $(BENCH_FLAGS)
 
-# The empty handler of bench-coldstart, built exactly as the functions are
-# (infra/lambda.mk's flags).
-build-EmptyHandler:
+# The reference handlers of bench-coldstart, built exactly as the functions
+# are (infra/lambda.mk's flags): an empty one, and one that only builds a
+# DynamoDB client at init.
+build-EmptyHandler build-DynamoHandler: build-%Handler:
 	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: pass ARTIFACTS_DIR=dir))
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./deploy/testdata/emptyhandler
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./deploy/testdata/$(shell echo $* | tr A-Z a-z)handler
