@@ -46,7 +46,7 @@ func TestDynamoDBOutage(t *testing.T) {
 	proc := start()
 	defer func() { _ = proc.Stop() }()
 
-	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections)
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries)
 	if err != nil {
 		t.Fatal(err)
 	}
