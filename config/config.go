@@ -3,7 +3,6 @@
 package config
 
 import (
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -20,8 +19,15 @@ type Config struct {
 	// DynamoEndpoint overrides the DynamoDB endpoint, for DynamoDB Local
 	// (DYNAMODB_ENDPOINT).
 	DynamoEndpoint string
-	// CursorSecret signs pagination cursors (CURSOR_SECRET, base64, ≥ 32 bytes).
+	// CursorSecret signs pagination cursors (CURSOR_SECRET, base64, ≥ 32
+	// bytes). In the stack it is not in the environment: CursorSecretARN
+	// names the Secrets Manager secret holding it, read by CursorSecretFrom.
 	CursorSecret []byte
+	// CursorSecretARN is the secret holding the cursor key (CURSOR_SECRET_ARN).
+	CursorSecretARN string
+	// MetricsNamespace is where the API's and the job's embedded metric
+	// format lines go (METRICS_NAMESPACE); empty writes none.
+	MetricsNamespace string
 
 	OIDCIssuer   string // OIDC_ISSUER
 	OIDCAudience string // OIDC_AUDIENCE
@@ -58,20 +64,23 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		OIDCJWKSURL:    getenv("OIDC_JWKS_URL"),
 		RolesClaim:     or(getenv("ROLES_CLAIM"), "cognito:groups"),
 		TeamsClaim:     or(getenv("TEAMS_CLAIM"), "custom:teams"),
+
+		CursorSecretARN:  getenv("CURSOR_SECRET_ARN"),
+		MetricsNamespace: getenv("METRICS_NAMESPACE"),
 	}
 	var errs []string
 	bad := func(name, rule string) { errs = append(errs, name+" "+rule) }
 	if c.TableName == "" {
 		bad("TABLE_NAME", "is required")
 	}
+	// Only binaries that hand out cursors need the key; they ask for it
+	// with CursorSecretFrom, which fails when neither variable is set.
 	if s := getenv("CURSOR_SECRET"); s != "" {
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil || len(b) < 32 {
+		b, err := decodeCursorSecret(s, "CURSOR_SECRET")
+		if err != nil {
 			bad("CURSOR_SECRET", "must be base64 of at least 32 bytes")
 		}
 		c.CursorSecret = b
-	} else {
-		bad("CURSOR_SECRET", "is required")
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error")

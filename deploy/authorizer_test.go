@@ -30,8 +30,10 @@ func TestPartnerRoute(t *testing.T) {
 		!slices.Equal(strs(auth["identitySource"]), []string{"$request.header.X-Api-Key"}) {
 		t.Errorf("partner authorizer %v", auth)
 	}
-	if ttl, _ := auth["authorizerResultTtlInSeconds"].(float64); ttl <= 0 || ttl > 300 {
-		t.Errorf("authorizer cache TTL %v: want a number of seconds, at most 300", auth["authorizerResultTtlInSeconds"])
+	// No cached answers: the authorizer counts every request of each key
+	// (cmd/authorizer/usage.go) and keeps answers a minute itself.
+	if ttl, ok := auth["authorizerResultTtlInSeconds"].(float64); !ok || ttl != 0 {
+		t.Errorf("authorizer cache TTL %v: want 0, or per-key limits count one request per TTL", auth["authorizerResultTtlInSeconds"])
 	}
 	if !strings.Contains(mustJSON(t, auth["authorizerUri"]), "AuthorizerFunction") {
 		t.Errorf("authorizer URI %v does not name AuthorizerFunction", auth["authorizerUri"])
@@ -41,7 +43,7 @@ func TestPartnerRoute(t *testing.T) {
 		post, _ := paths[path].(map[string]any)["post"].(map[string]any)
 		return mustJSON(t, post["security"]) + " " + mustJSON(t, post["x-amazon-apigateway-integration"])
 	}
-	if s := security("/partner/graphql"); !strings.Contains(s, "PartnerKeyAuthorizer") || !strings.Contains(s, "ApiFunction.Arn") {
+	if s := security("/partner/graphql"); !strings.Contains(s, "PartnerKeyAuthorizer") || !strings.Contains(s, "ApiFunction") {
 		t.Errorf("/partner/graphql: %s", s)
 	}
 	if s := security("/graphql"); !strings.Contains(s, "OidcAuthorizer") || strings.Contains(s, "PartnerKeyAuthorizer") {
@@ -59,14 +61,28 @@ func TestPartnerRoute(t *testing.T) {
 	}
 	fn := props(resources(tpl, "AWS::Lambda::Function")["AuthorizerFunction"])
 	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if v, ok := vars["CURSOR_SECRET"]; ok && mustJSON(t, v) != `{"Ref":"AWS::NoValue"}` {
-		t.Errorf("the authorizer gets CURSOR_SECRET %v", v)
+	for _, v := range []string{"CURSOR_SECRET", "CURSOR_SECRET_ARN"} {
+		if _, ok := vars[v]; ok {
+			t.Errorf("the authorizer gets %s", v)
+		}
+	}
+	if mustJSON(t, vars["PARTNER_KEY_REQUESTS_PER_MINUTE"]) != `{"Ref":"PartnerKeyRequestsPerMinute"}` {
+		t.Errorf("the authorizer's per-key limit %v", vars["PARTNER_KEY_REQUESTS_PER_MINUTE"])
+	}
+	// The partner route has a throttle of its own, so partners cannot use
+	// up the staff routes' share of the stage's.
+	stage := props(resources(tpl, "AWS::ApiGatewayV2::Stage")["HttpApiApiGatewayDefaultStage"])
+	route, _ := stage["RouteSettings"].(map[string]any)["POST /partner/graphql"].(map[string]any)
+	if mustJSON(t, route["ThrottlingRateLimit"]) != `{"Ref":"PartnerThrottleRateLimit"}` ||
+		mustJSON(t, route["ThrottlingBurstLimit"]) != `{"Ref":"PartnerThrottleBurstLimit"}` {
+		t.Errorf("partner route settings %v", stage["RouteSettings"])
 	}
 }
 
 // TestAuthorizerReadsOnlyKeyItems: its role reaches the table only through
-// GetItem and UpdateItem confined to key and partner organization items,
-// and may update nothing but lastUsedAt.
+// GetItem confined to key and partner organization items, and UpdateItem
+// of a key's lastUsedAt or of its request counters (APIUSE#): it can
+// neither undo a revocation nor expire a key through ttl.
 func TestAuthorizerReadsOnlyKeyItems(t *testing.T) {
 	tpl := MustTransform(t)
 	role := props(resources(tpl, "AWS::IAM::Role")["AuthorizerFunctionRole"])
@@ -83,8 +99,10 @@ func TestAuthorizerReadsOnlyKeyItems(t *testing.T) {
 				if !strings.Contains(cond, `"dynamodb:LeadingKeys"`) || strings.Contains(cond, "CUST#") {
 					t.Errorf("%s is not confined to key items: %s", a, cond)
 				}
-				if a == "dynamodb:UpdateItem" && (!strings.Contains(cond, `["pk","sk","lastUsedAt"]`) || strings.Contains(cond, "PORG#")) {
-					t.Errorf("UpdateItem may touch more than a key's lastUsedAt: %s", cond)
+				if a == "dynamodb:UpdateItem" &&
+					!strings.Contains(cond, `{"dynamodb:Attributes":["pk","sk","lastUsedAt"]},"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["APIKEY#*"]}`) &&
+					!strings.Contains(cond, `{"dynamodb:Attributes":["pk","sk","uses","ttl"]},"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["APIUSE#*"]}`) {
+					t.Errorf("UpdateItem may touch more than a key's lastUsedAt or its counters: %s", cond)
 				}
 				if strings.Contains(mustJSON(t, s["Resource"]), "index") {
 					t.Errorf("%s on an index", a)
@@ -93,7 +111,7 @@ func TestAuthorizerReadsOnlyKeyItems(t *testing.T) {
 		}
 	}
 	slices.Sort(tableActions)
-	if want := []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}; !slices.Equal(tableActions, want) {
+	if want := []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:UpdateItem"}; !slices.Equal(tableActions, want) {
 		t.Errorf("authorizer table actions %v, want %v", tableActions, want)
 	}
 }

@@ -106,6 +106,9 @@ func TestSAMTransform(t *testing.T) {
 var starResourceAllowed = []string{
 	"xray:PutTraceSegments",    // X-Ray: no resource types
 	"xray:PutTelemetryRecords", // X-Ray: no resource types
+	// CodeDeploy's role (DeploymentRole) reads the state of the alarms that
+	// stop a rollout; read-only, and what AWS's own policy for it grants.
+	"cloudwatch:DescribeAlarms",
 }
 
 func TestLeastPrivilege(t *testing.T) {

@@ -39,6 +39,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
+	// Metrics, when not nil, writes each GraphQL request's metrics.
+	Metrics *Metrics
 }
 
 const (
@@ -65,9 +67,12 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	gql.AroundRootFields(auditScope)
 	gql.SetErrorPresenter(presentError(log))
 	gql.SetRecoverFunc(recoverPanic(log))
+	if opts.Metrics != nil {
+		gql.AroundResponses(noteOutcome)
+	}
 
-	api := withRequestID(log, withTimeout(opts.RequestTimeout,
-		authenticate(auth, log, checkRequest(opts.MaxBodyBytes, log, resolvers.WithLoaders(svc, gql)))))
+	api := opts.Metrics.Handler(withRequestID(log, withTimeout(opts.RequestTimeout,
+		authenticate(auth, log, checkRequest(opts.MaxBodyBytes, log, resolvers.WithLoaders(svc, gql))))))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

@@ -10,9 +10,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/crm"
@@ -41,13 +43,25 @@ func run() error {
 	}
 	log := lambdahttp.NewLogger(os.Stdout, cfg.LogLevel)
 
-	db, err := dynamo.NewClient(context.Background(), cfg.DynamoEndpoint)
+	// The cursor key comes from Secrets Manager in the stack: ask for it
+	// first and build the clients while the call is in flight.
+	ctx := context.Background()
+	type keyResult struct {
+		key []byte
+		err error
+	}
+	cursorKey := make(chan keyResult, 1)
+	go func() {
+		key, err := cfg.CursorSecretFrom(ctx, config.SecretsManager(os.Getenv, http.DefaultClient))
+		cursorKey <- keyResult{key, err}
+	}()
+
+	db, err := dynamo.NewClient(ctx, cfg.DynamoEndpoint)
 	if err != nil {
 		return err
 	}
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
-	cfg.Service(svc)
-
+	// Each request's DynamoDB calls and consumed capacity, for its metrics.
+	db = dynamodb.New(db.Options(), dynamo.Metered)
 	verifier, err := oidc.NewVerifier(oidc.Config{
 		Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
 		RolesClaim: cfg.RolesClaim, TeamsClaim: cfg.TeamsClaim,
@@ -55,6 +69,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	k := <-cursorKey
+	if k.err != nil {
+		return k.err
+	}
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, k.key))
+	cfg.Service(svc)
+
 	// Behind API Gateway the authorizers have checked the token or key;
 	// direct invocations are checked here, keys by the same domain function.
 	auth := lambdahttp.AuthorizerFirst(server.WithAPIKeys(svc.VerifyAPIKey, verifier))
@@ -63,6 +84,7 @@ func run() error {
 		Introspection:  cfg.Introspection,
 		RequestTimeout: cfg.RequestTimeout,
 		MaxBodyBytes:   maxBodyBytes,
+		Metrics:        server.NewMetrics(os.Stdout, cfg.MetricsNamespace, os.Getenv("AWS_LAMBDA_FUNCTION_VERSION")),
 	})
 	log.Info("api ready", "table", cfg.TableName, "issuer", cfg.OIDCIssuer)
 	lambda.Start(lambdahttp.Handler(h, lambdahttp.Options{

@@ -3,8 +3,9 @@
 // simple responses. It checks the X-Api-Key header with the same domain
 // function as the local server (crm.Service.VerifyAPIKey) and answers
 // isAuthorized with the partner principal in the context, which the API
-// function turns back into the user (lambdahttp.PartnerUser). API Gateway
-// caches each answer per key for 60 seconds (template.yaml). Built
+// function turns back into the user (lambdahttp.PartnerUser). It keeps each
+// key's answer for a minute and counts each key's requests against its
+// per-minute limit (usage.go). Built
 // by `make build-AuthorizerFunction` (infra/lambda.mk).
 package main
 
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -42,8 +44,11 @@ func run() error {
 		return err
 	}
 	// No cursor key: the authorizer lists nothing.
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, nil))
-	a := &authorizer{verify: svc.VerifyAPIKey, log: log}
+	store := dynamo.New(db, cfg.TableName, nil)
+	svc := crm.NewService(store)
+	verify := limitPerKey(cachedVerify(svc.VerifyAPIKey, time.Minute, time.Now),
+		store.CountAPIKeyUse, cfg.KeyRequestsPerMinute, time.Now, log)
+	a := &authorizer{verify: verify, log: log}
 	lambda.Start(a.handle)
 	return nil
 }
@@ -54,10 +59,10 @@ type authorizer struct {
 }
 
 // handle allows a request whose key verifies and denies one whose key is
-// refused; both answers are cached by API Gateway. A failure to check (the
-// table unavailable) is returned as an error, which API Gateway answers
-// with 500 and does not cache, so a partner is not locked out for the
-// cache's lifetime by a passing fault.
+// refused or over its limit; both answers are kept for a minute by
+// cachedVerify. A failure to check (the table unavailable) is returned as
+// an error, which API Gateway answers with 500 and which is not kept, so a
+// partner is not locked out for a minute by a passing fault.
 func (a *authorizer) handle(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	key := header(ev.Headers, "x-api-key")
 	u, err := a.verify(ctx, key)

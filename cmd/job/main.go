@@ -21,6 +21,7 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/lambdahttp"
+	"github.com/rapportcrm/rapport/metrics"
 )
 
 func main() {
@@ -41,9 +42,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+	// No cursor key: the job hands out no cursors (its own paging stays
+	// inside the run), so the stack gives it no access to the secret.
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, nil))
 	cfg.Service(svc)
 	j := &job{svc: svc, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
+	if cfg.MetricsNamespace != "" {
+		j.metrics = metrics.NewWriter(os.Stdout, cfg.MetricsNamespace)
+	}
 	lambda.Start(j.run)
 	return nil
 }
@@ -53,6 +59,7 @@ type job struct {
 	svc       *crm.Service
 	log       *slog.Logger
 	claimDays int
+	metrics   *metrics.Writer // nil writes no metrics
 }
 
 // run handles one scheduled event. A failure is returned so that Lambda
@@ -75,10 +82,48 @@ func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
 		"profilesUpdated", r.Grading.Updated,
 		"gradingIncomplete", r.Grading.Incomplete,
 	}
+	j.writeMetrics(r, requestID)
 	if err != nil {
 		j.log.ErrorContext(ctx, "job run failed", append(attrs, "err", err)...)
 		return err
 	}
 	j.log.InfoContext(ctx, "job run", attrs...)
 	return nil
+}
+
+// writeMetrics writes the run's embedded metric format line:
+// GradingIncomplete is 1 for a run that stopped grading at its deadline
+// with writes still due (the JobGradingIncompleteAlarm watches it), and
+// what the run did, all under Service "job".
+func (j *job) writeMetrics(r *crm.JobRun, requestID string) {
+	if j.metrics == nil {
+		return
+	}
+	incomplete := 0.0
+	if r.Grading.Incomplete {
+		incomplete = 1
+	}
+	count := func(name string, n int) metrics.Metric {
+		return metrics.Metric{Name: name, Unit: metrics.Count, Value: float64(n)}
+	}
+	ms := []metrics.Metric{
+		{Name: "GradingIncomplete", Unit: metrics.Count, Value: incomplete},
+		count("ReturnedToPool", len(r.Pool.Returned)),
+		count("EscalatedCases", len(r.Escalated)),
+		count("Regraded", len(r.Grading.Regraded)),
+		count("ProfilesUpdated", r.Grading.Updated),
+	}
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	err := j.metrics.Write(metrics.Doc{
+		Dimensions: map[string]string{"Service": "job"},
+		Metrics:    ms,
+		Sets:       []metrics.Set{{Dimensions: [][]string{{"Service"}}, Metrics: names}},
+		Properties: map[string]any{"lambdaRequestId": requestID},
+	})
+	if err != nil {
+		j.log.Error("job metrics", "err", err)
+	}
 }

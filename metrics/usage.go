@@ -1,0 +1,45 @@
+package metrics
+
+import (
+	"context"
+	"sync"
+)
+
+// Usage counts the DynamoDB calls made for one request and the capacity
+// they consumed. It is safe for concurrent use: resolvers and dataloaders
+// call DynamoDB from several goroutines.
+type Usage struct {
+	mu          sync.Mutex
+	calls       int
+	read, write float64
+}
+
+type usageKey struct{}
+
+// WithUsage returns ctx carrying u.
+func WithUsage(ctx context.Context, u *Usage) context.Context {
+	return context.WithValue(ctx, usageKey{}, u)
+}
+
+// UsageFrom returns the Usage ctx carries, or nil.
+func UsageFrom(ctx context.Context) *Usage {
+	u, _ := ctx.Value(usageKey{}).(*Usage)
+	return u
+}
+
+// AddCall counts one call and the read and write capacity units it
+// consumed.
+func (u *Usage) AddCall(read, write float64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.calls++
+	u.read += read
+	u.write += write
+}
+
+// Totals returns the calls counted and the capacity units they consumed.
+func (u *Usage) Totals() (calls int, read, write float64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.calls, u.read, u.write
+}
