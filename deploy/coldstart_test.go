@@ -55,12 +55,12 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "bootstrap\tsize\tinit p50\tp90\t× empty (p50)\t")
-	empty := median(inits["EmptyHandler"])
+	empty := medianOf(inits["EmptyHandler"])
 	for _, name := range names {
 		d := slices.Clone(inits[name])
 		slices.Sort(d)
 		fmt.Fprintf(w, "%s\t%.1f MB\t%.1f ms\t%.1f ms\t%.2f\t\n", name, float64(sizes[name])/(1<<20),
-			ms(median(d)), ms(d[len(d)*9/10]), float64(median(d))/float64(empty))
+			millis(medianOf(d)), millis(d[len(d)*9/10]), float64(medianOf(d))/float64(empty))
 	}
 	_ = w.Flush()
 	fmt.Printf("%d starts of each, round-robin, built for %s with infra/lambda.mk's flags.\n", coldStarts, hostArch)
@@ -84,10 +84,10 @@ func waitInit(tb testing.TB, name string, boot *Bootstrap, api *RuntimeAPI) time
 	return InitTime(tb, boot, api)
 }
 
-func median(d []time.Duration) time.Duration {
+func medianOf(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
