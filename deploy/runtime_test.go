@@ -127,6 +127,14 @@ type Bootstrap struct {
 	Started time.Time
 	Exited  chan struct{}
 	out     *syncBuffer
+	cmd     *exec.Cmd
+}
+
+// Stop kills the bootstrap and waits for it to exit (the test's cleanup
+// does too; Stop is for tests that start many).
+func (b *Bootstrap) Stop() {
+	_ = b.cmd.Process.Kill()
+	<-b.Exited
 }
 
 // Output is what the bootstrap wrote to stdout and stderr (its logs).
@@ -178,7 +186,7 @@ func MustStartBootstrap(tb testing.TB, path string, api *RuntimeAPI, env map[str
 	for k, v := range full {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	b := &Bootstrap{Exited: make(chan struct{}), out: &syncBuffer{}}
+	b := &Bootstrap{Exited: make(chan struct{}), out: &syncBuffer{}, cmd: cmd}
 	cmd.Stdout, cmd.Stderr = b.out, b.out
 	b.Started = time.Now()
 	if err := cmd.Start(); err != nil {

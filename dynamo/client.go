@@ -3,7 +3,9 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,14 +17,14 @@ import (
 
 // NewClient builds the DynamoDB client of a deployed function from the
 // standard AWS environment (credentials, region), once per cold start,
-// with Rapport's retry policy. endpoint, when set, points it elsewhere
-// (DynamoDB Local in tests).
+// with Rapport's retry policy and KeepConnections. endpoint, when set,
+// points it elsewhere (DynamoDB Local in tests).
 func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg, Retries, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(cfg, Retries, KeepConnections, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -74,4 +76,39 @@ func retryDelay(attempt int, _ error) (time.Duration, error) {
 		d = min(retryBase<<attempt, retryBackoff)
 	}
 	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond, nil
+}
+
+// KeepConnections stops the SDK from losing its HTTP connection after a
+// request whose response came back before the transport had finished
+// with the request body; pass it to dynamodb.NewFromConfig or
+// dynamodb.New, beside Retries.
+//
+// What happens without it: smithy-go closes a request's body as soon as
+// the response headers are in (transport/http.ClientHandler), and its
+// body's WriteTo returns io.EOF once closed. After sending a body of known
+// length, Go's transport copies whatever is left of it to io.Discard (Go
+// 1.26 net/http, transferWriter.writeBody) through that WriteTo, takes the
+// io.EOF for a failed write and closes the connection: the next request
+// dials again and, when the response body was still being read, that read
+// fails with "use of closed network connection", which the SDK retries
+// (aws/aws-sdk-go-v2#2949). Upstream reports: aws/aws-sdk-go-v2#1825,
+// #2737, #2935. The window is the writer goroutine's last step, so it
+// opens on a loaded machine; dynamo/connections_test.go holds it open.
+//
+// The body handed to the transport here reads like the SDK's but has no
+// WriteTo, so the transport's last copy uses Read, whose io.EOF after
+// close is the ordinary end of the body. Remove this when smithy-go's
+// closed body stops answering WriteTo with io.EOF (the test then passes
+// without it).
+func KeepConnections(o *dynamodb.Options) {
+	o.HTTPClient = readOnlyBodies{next: o.HTTPClient}
+}
+
+type readOnlyBodies struct{ next dynamodb.HTTPClient }
+
+func (c readOnlyBodies) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return c.next.Do(r)
 }

@@ -132,7 +132,7 @@ func (s *Store) historyBatch(ctx context.Context, customerID string) (batch []ma
 			if sk == nil || !slices.ContainsFunc(historyPrefixes, func(p string) bool { return strings.HasPrefix(sk.Value, p) }) {
 				continue
 			}
-			n := itemSize(it)
+			n := ItemSize(it)
 			if len(batch) == moveBatch || (len(batch) > 0 && size+n > moveBytes) {
 				return batch, false, nil
 			}
@@ -142,42 +142,6 @@ func (s *Store) historyBatch(ctx context.Context, customerID string) (batch []ma
 			return batch, true, nil
 		}
 	}
-}
-
-// itemSize approximates an item's size as DynamoDB counts it: names and
-// values in bytes.
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for k, v := range item {
-		n += len(k) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return len(v.Value)
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		return 3 + itemSize(v.Value)
-	}
-	return 1
 }
 
 // check adds a condition on an item the transaction does not write.

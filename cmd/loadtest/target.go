@@ -92,20 +92,12 @@ func startInProcess(ctx context.Context) (_ *target, err error) {
 			closeAll()
 		}
 	}()
-	cache, err := ddblocal.DefaultCacheDir()
-	if err != nil {
-		return nil, err
-	}
-	jar, err := ddblocal.EnsureJar(ctx, cache)
-	if err != nil {
-		return nil, err
-	}
-	proc, err := ddblocal.Start(ctx, ddblocal.Options{JarDir: jar, InMemory: true})
+	proc, err := ddblocal.StartCached(ctx, ddblocal.Options{InMemory: true})
 	if err != nil {
 		return nil, err
 	}
 	closers = append(closers, func() { _ = proc.Stop() })
-	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries)
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections)
 	if err != nil {
 		return nil, err
 	}

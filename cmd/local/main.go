@@ -83,9 +83,9 @@ func run() error {
 		defer proc.Stop()
 		endpoint = proc.Endpoint()
 	}
-	// The deployed functions' retry policy, so that local runs and the
-	// load test see the same behaviour under faults.
-	db, err := ddblocal.NewClient(ctx, endpoint, dynamo.Retries)
+	// The deployed functions' retry policy and connection handling, so
+	// that local runs and the load test see the same behaviour under faults.
+	db, err := ddblocal.NewClient(ctx, endpoint, dynamo.Retries, dynamo.KeepConnections)
 	if err != nil {
 		return err
 	}

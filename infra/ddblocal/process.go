@@ -53,6 +53,19 @@ type Process struct {
 // Endpoint is the base URL to point an SDK client at.
 func (p *Process) Endpoint() string { return p.endpoint }
 
+// StartCached starts DynamoDB Local from the user cache (DefaultCacheDir),
+// fetching it there first if needed (EnsureJar); opts.JarDir is ignored.
+func StartCached(ctx context.Context, opts Options) (*Process, error) {
+	cache, err := DefaultCacheDir()
+	if err != nil {
+		return nil, err
+	}
+	if opts.JarDir, err = EnsureJar(ctx, cache); err != nil {
+		return nil, err
+	}
+	return Start(ctx, opts)
+}
+
 // Start launches DynamoDB Local and returns once it answers ListTables.
 func Start(ctx context.Context, opts Options) (*Process, error) {
 	if opts.InMemory == (opts.DBPath != "") {

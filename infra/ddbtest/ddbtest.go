@@ -27,6 +27,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddblocal"
 	"github.com/rapportcrm/rapport/infra/tables"
 )
@@ -97,7 +98,9 @@ func setup() (c *dynamodb.Client, stop func() error, err error) {
 		}
 		endpoint, stop = p.Endpoint(), p.Stop
 	}
-	c, err = ddblocal.NewClient(ctx, endpoint)
+	// The deployed functions' connection handling (dynamo.KeepConnections),
+	// so tests do not dial DynamoDB Local again after every request.
+	c, err = ddblocal.NewClient(ctx, endpoint, dynamo.KeepConnections)
 	if err != nil {
 		return nil, nil, errors.Join(err, stop())
 	}

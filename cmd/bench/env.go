@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/demo"
+	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/infra/ddblocal"
+	"github.com/rapportcrm/rapport/infra/ddbmeter"
+	"github.com/rapportcrm/rapport/infra/tables"
+	"github.com/rapportcrm/rapport/oidc"
+	"github.com/rapportcrm/rapport/oidc/devissuer"
+	"github.com/rapportcrm/rapport/server"
+)
+
+// env is Rapport as deployed, on this machine: DynamoDB Local in memory
+// with the template's table, the server on a loopback port behind real
+// token checks, the demo data, and a meter on the server's DynamoDB
+// client. raw is a second client on the same database, unmetered, for
+// calls made beside the server.
+type env struct {
+	svc        *crm.Service
+	meter      *ddbmeter.Meter
+	raw        *dynamodb.Client
+	table      string
+	base       string // http://127.0.0.1:port
+	tokens     map[string]string
+	partnerKey string
+	http       *http.Client
+	close      func()
+}
+
+const audience = "rapport-bench"
+
+// startEnv starts everything and seeds the demo data (customers of them).
+func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err error) {
+	e := &env{meter: &ddbmeter.Meter{}, table: "rapport-bench", tokens: map[string]string{},
+		http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
+	var closers []func()
+	e.close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	proc, err := ddblocal.StartCached(ctx, ddblocal.Options{InMemory: true})
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() { _ = proc.Stop() })
+	// The deployed functions' client options, and the meter.
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, e.meter.Option)
+	if err != nil {
+		return nil, err
+	}
+	if e.raw, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections); err != nil {
+		return nil, err
+	}
+	e.meter.Probe = e.raw
+	if err := tables.EnsureAll(ctx, db, "template.yaml", func(string) string { return e.table }); err != nil {
+		return nil, fmt.Errorf("create tables (run from the repository root): %w", err)
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	e.svc = crm.NewService(dynamo.New(db, e.table, secret))
+
+	fmt.Fprintf(out, "Seeding %d demo customers…\n", customers)
+	began := time.Now()
+	if err := demo.Seed(ctx, e.svc, demo.Options{Customers: customers, Seed: 2026, Now: time.Now()}); err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	if e.partnerKey, err = demo.SeedPartner(ctx, e.svc); err != nil {
+		return nil, fmt.Errorf("seed partner: %w", err)
+	}
+	fmt.Fprintf(out, "Seeded in %v.\n", time.Since(began).Round(time.Second))
+
+	// A loopback server whose address is known before it serves: the dev
+	// issuer's URL names it.
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux)
+	closers = append(closers, srv.Close)
+	e.base = "http://" + srv.Listener.Addr().String()
+	keyDir, err := os.MkdirTemp("", "rapport-bench-issuer")
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() { _ = os.RemoveAll(keyDir) })
+	iss, err := devissuer.LoadOrCreate(keyDir, e.base+"/dev-issuer")
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := oidc.NewVerifier(oidc.Config{Issuer: iss.URL(), Audience: audience, JWKSURL: iss.JWKSURL()})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range demo.Users {
+		if e.tokens[u.ID], err = iss.Mint(u, audience, time.Hour); err != nil {
+			return nil, err
+		}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", iss.Handler()))
+	mux.Handle("/", server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{}))
+	srv.Start()
+	return e, nil
+}
+
+// caller is who makes a request: a demo user by id, or the demo partner.
+type caller string
+
+const partner caller = "partner"
+
+// gql runs one GraphQL request as who through the HTTP server and decodes
+// its data into out (if not nil); a GraphQL error is an error.
+func (e *env) gql(ctx context.Context, who caller, query string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
+	path := "/graphql"
+	if who == partner {
+		path = server.PartnerPath
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if who == partner {
+		req.Header.Set(server.APIKeyHeader, e.partnerKey)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[string(who)])
+	}
+	res, err := e.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		return fmt.Errorf("HTTP %d: %w", res.StatusCode, err)
+	}
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%s (%v)", r.Errors[0].Message, r.Errors[0].Extensions["code"])
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(r.Data, out)
+}

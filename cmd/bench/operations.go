@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The documents of the reads measured by both benchmarks, with the fields
+// a client shows.
+const (
+	q360 = `query($id: ID!) { customer360(id: $id, recentInteractions: 10) {
+		customer { id name version stage grade { level { code label } reason } openCases { id status dueAt }
+			recentEvaluations { id overall evaluatedAt } lastInteractionAt nextFollowUpAt }
+		contacts { id name title phones }
+		recentInteractions { id channel type subject occurredAt } } }`
+	qList = `query($f: CustomerFilter, $first: Int) { customers(filter: $f, first: $first) {
+		edges { node { id name grade { level { code label } } latestInteraction { id channel subject occurredAt } } }
+		pageInfo { hasNextPage endCursor } } }`
+	qListTotal = `query($f: CustomerFilter) { customers(filter: $f, first: 50) { totalCount edges { node { id name } } } }`
+)
+
+type prepared = func(ctx context.Context) (caller, string, map[string]any, error)
+
+// fixed is an operation that needs nothing made first.
+func fixed(who caller, doc string, vars map[string]any) prepared {
+	return func(context.Context) (caller, string, map[string]any, error) { return who, doc, vars, nil }
+}
+
+// onCustomer is an operation on customer id at its current version
+// (variable $v).
+func (b *benchState) onCustomer(who caller, id, doc string, vars map[string]any) prepared {
+	return func(ctx context.Context) (caller, string, map[string]any, error) {
+		v, err := b.version(ctx, id)
+		out := map[string]any{"id": id, "v": v}
+		for k, x := range vars {
+			out[k] = x
+		}
+		return who, doc, out, err
+	}
+}
+
+// operations lists what the capacity benchmark measures: the main reads,
+// then every mutation of the schema.
+func (b *benchState) operations() []operation {
+	busy, c := b.owned[0].ID, b.owned
+	now := time.Now().UTC()
+	month := map[string]any{"from": now.AddDate(0, 0, -29).Format(time.RFC3339), "to": now.Format(time.RFC3339), "granularity": "DAY"}
+	year := map[string]any{"from": now.AddDate(0, -11, 0).Format(time.RFC3339), "to": now.Format(time.RFC3339), "granularity": "MONTH"}
+	const activity = `query($p: PeriodInput!) { analytics { activity(period: $p) { total {
+		customers { gained wonBack lost } interactions { total byChannel { channel count } byOwner { ownerId count } }
+		cases { opened resolved slaBreaches } evaluations { count averageOverall nps } } } } }`
+	followUp := now.Add(72 * time.Hour)
+	return []operation{
+		{"customer360, 10 recent", fixed(seller, q360, map[string]any{"id": busy})},
+		{"customer by id", fixed(seller, `query($id: ID!) { customer(id: $id) { id name version grade { level { code } } } }`, map[string]any{"id": busy})},
+		{"customers, 50: grade, latest interaction", fixed("admin", qList, map[string]any{"first": 50})},
+		{"customers of an owner, 50", fixed(seller, qList, map[string]any{"first": 50, "f": map[string]any{"ownerId": string(seller)}})},
+		{"customers of a grade, 50", fixed("admin", qList, map[string]any{"first": 50, "f": map[string]any{"grade": "C"}})},
+		{"customers with a tag, 50", fixed("admin", qList, map[string]any{"first": 50, "f": map[string]any{"tag": "vip"}})},
+		{"customers of a partner, 50", fixed(partner, qList, map[string]any{"first": 50})},
+		{"customers of an owner + totalCount", fixed(seller, qListTotal, map[string]any{"f": map[string]any{"ownerId": string(seller)}})},
+		{"interactions of a customer, 20", fixed(seller, `query($id: ID!) { interactions(customerId: $id, first: 20) { edges { node { id subject occurredAt } } } }`, map[string]any{"id": busy})},
+		{"auditLog of a customer, 20", fixed("admin", `query($id: ID!) { auditLog(filter: {customerId: $id}, first: 20) { edges { node { id at actor operation } } } }`, map[string]any{"id": busy})},
+		{"analytics: activity, 30 days", fixed("admin", activity, map[string]any{"p": month})},
+		{"analytics: activity, 12 months", fixed("admin", activity, map[string]any{"p": year})},
+		{"analytics: gradeDistribution", fixed("admin", `{ analytics { gradeDistribution { total grades { grade count } tiers { tier count } } } }`, nil)},
+		{"analytics: customersAtRisk, 50", fixed("admin", `{ analytics { customersAtRisk(reason: NO_CONTACT, quietDays: 30, first: 50) { edges { node { id name lastInteractionAt } } } } }`, nil)},
+		{"analytics: followUpsDue, 50", fixed("admin", `{ analytics { followUpsDue(first: 50) { edges { node { id nextFollowUpAt } } } } }`, nil)},
+		{"duplicateCandidates", fixed("admin", `{ duplicateCandidates(name: "Huaxin Logistics") { score customer { id name } } }`, nil)},
+
+		{"createCustomer", func(context.Context) (caller, string, map[string]any, error) {
+			b.n++
+			in := customerInput(fmt.Sprintf("Bench Created %d", b.n), 5000+b.n)
+			in["ownerId"] = string(seller)
+			return "admin", `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id version } }`, map[string]any{"in": in}, nil
+		}},
+		{"createCustomer, idempotency key", func(context.Context) (caller, string, map[string]any, error) {
+			b.n++
+			in := customerInput(fmt.Sprintf("Bench Created %d", b.n), 5000+b.n)
+			in["ownerId"], in["idempotencyKey"] = string(seller), fmt.Sprintf("bench-create-%d", b.n)
+			return "admin", `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id version } }`, map[string]any{"in": in}, nil
+		}},
+		{"updateCustomer: name", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {name: "Renamed Bench Customer"}) { version } }`, nil)},
+		{"updateCustomer: tags", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {tags: ["vip", "price-sensitive"]}) { version } }`, nil)},
+		{"logInteraction: call", fixed(seller, qLog, map[string]any{"in": logInput(c[2].ID, "CALL", nil)})},
+		{"logInteraction: call + follow-up", fixed(seller, qLog, map[string]any{"in": logInput(c[2].ID, "CALL", &followUp)})},
+		{"logInteraction: complaint (opens a case)", fixed(seller, qLog, map[string]any{"in": logInput(c[3].ID, "COMPLAINT", nil)})},
+		{"updateInteraction", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.interaction(ctx, c[4].ID, "CALL")
+			return seller, `mutation($c: ID!, $id: ID!) { updateInteraction(customerId: $c, id: $id, expectedVersion: 1, input: {subject: "Renewal terms, corrected"}) { version } }`,
+				map[string]any{"c": c[4].ID, "id": id}, err
+		}},
+		{"moveCase: OPEN → TRIAGED", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.interaction(ctx, c[5].ID, "COMPLAINT")
+			return "admin", `mutation($c: ID!, $id: ID!) { moveCase(input: {customerId: $c, caseId: $id, expectedVersion: 1, to: TRIAGED, note: "Billing team"}) { version } }`,
+				map[string]any{"c": c[5].ID, "id": id}, err
+		}},
+		{"addContact", fixed(seller, qAddContact, map[string]any{"c": c[6].ID, "in": contactInput(1)})},
+		{"updateContact", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.contact(ctx, c[6].ID, 2)
+			return seller, `mutation($c: ID!, $id: ID!) { updateContact(customerId: $c, contactId: $id, expectedVersion: 1, input: {title: "Head of Purchasing"}) { version } }`,
+				map[string]any{"c": c[6].ID, "id": id}, err
+		}},
+		{"removeContact", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.contact(ctx, c[6].ID, 3)
+			return seller, `mutation($c: ID!, $id: ID!) { removeContact(customerId: $c, contactId: $id, expectedVersion: 1) { id } }`,
+				map[string]any{"c": c[6].ID, "id": id}, err
+		}},
+		{"changeStage", func(ctx context.Context) (caller, string, map[string]any, error) {
+			stage, err := b.field(ctx, c[7].ID, "stage")
+			to := "STABILITY"
+			if stage == to {
+				to = "DECLINE"
+			}
+			return seller, `mutation($id: ID!, $s: LifecycleStage!) { changeStage(input: {customerId: $id, stage: $s, reason: "Quarterly review"}) { version } }`,
+				map[string]any{"id": c[7].ID, "s": to}, err
+		}},
+		{"setGrade", func(ctx context.Context) (caller, string, map[string]any, error) {
+			var r struct {
+				Customer struct {
+					Grade struct {
+						Level struct {
+							Code string `json:"code"`
+						} `json:"level"`
+					} `json:"grade"`
+				} `json:"customer"`
+			}
+			err := b.e.gql(ctx, "admin", `query($id: ID!) { customer(id: $id) { grade { level { code } } } }`, map[string]any{"id": c[8].ID}, &r)
+			to := "A"
+			if r.Customer.Grade.Level.Code == to {
+				to = "B"
+			}
+			return "admin", `mutation($id: ID!, $l: String!) { setGrade(input: {customerId: $id, level: $l, reason: "Strategic account"}) { version } }`,
+				map[string]any{"id": c[8].ID, "l": to}, err
+		}},
+		{"regradeCustomer, forced", fixed("admin", `mutation($id: ID!) { regradeCustomer(customerId: $id, force: true) { version } }`, map[string]any{"id": c[8].ID})},
+		{"submitEvaluation", fixed("manager-north", `mutation($in: SubmitEvaluationInput!) { submitEvaluation(input: $in) { id overall } }`,
+			map[string]any{"in": b.evaluationInput(c[9].ID)})},
+		{"createTemplate", fixed("admin", qCreateTemplate, map[string]any{"in": templateInput("Bench template")})},
+		{"createTemplateVersion", func(ctx context.Context) (caller, string, map[string]any, error) {
+			var r struct {
+				CreateTemplate struct {
+					ID string `json:"id"`
+				} `json:"createTemplate"`
+			}
+			err := b.e.gql(ctx, "admin", qCreateTemplate, map[string]any{"in": templateInput("Bench template, versioned")}, &r)
+			return "admin", `mutation($id: ID!, $in: TemplateInput!) { createTemplateVersion(templateId: $id, expectedLatestVersion: 1, input: $in) { version } }`,
+				map[string]any{"id": r.CreateTemplate.ID, "in": templateInput("Bench template, version 2")}, err
+		}},
+		{"updateGradingPolicy", func(ctx context.Context) (caller, string, map[string]any, error) {
+			var r struct {
+				GradingPolicy map[string]any `json:"gradingPolicy"`
+			}
+			err := b.e.gql(ctx, "admin", `{ gradingPolicy { version levels { code label rank description responseSlaHours followUpIntervalDays }
+				rules { name level description conditions { metric op value } }
+				valueFormula { recencyWeight frequencyWeight monetaryWeight assetWeight evaluationWeight recencyHorizonDays frequencyReference monetaryReference assetReference }
+				tiers { keyPercent majorPercent ordinaryPercent } manualHoldDays } }`, nil, &r)
+			p := r.GradingPolicy
+			v := p["version"]
+			delete(p, "version")
+			p["manualHoldDays"] = 45
+			return "admin", `mutation($in: GradingPolicyInput!, $v: Int!) { updateGradingPolicy(input: $in, expectedVersion: $v) { version } }`,
+				map[string]any{"in": p, "v": v}, err
+		}},
+		{"claimCustomer", fixed("sales-zhao", `mutation($id: ID!) { claimCustomer(customerId: $id) { version } }`, map[string]any{"id": b.pool[0].ID})},
+		{"releaseCustomer", func(ctx context.Context) (caller, string, map[string]any, error) {
+			err := b.e.gql(ctx, "sales-zhao", `mutation($id: ID!) { claimCustomer(customerId: $id) { version } }`, map[string]any{"id": b.pool[1].ID}, nil)
+			return "sales-zhao", `mutation($id: ID!) { releaseCustomer(customerId: $id) { version } }`, map[string]any{"id": b.pool[1].ID}, err
+		}},
+		{"assignCustomer", fixed("admin", `mutation($id: ID!) { assignCustomer(customerId: $id, ownerId: "sales-li") { version } }`, map[string]any{"id": b.pool[2].ID})},
+		{"handOverPortfolio, 3 customers", func(ctx context.Context) (caller, string, map[string]any, error) {
+			for range 3 {
+				if _, _, err := b.create(ctx, "bench-leaver"); err != nil {
+					return "", "", nil, err
+				}
+			}
+			return "admin", `mutation { handOverPortfolio(fromUserId: "bench-leaver", toUserId: "sales-zhao") { moved } }`, nil, nil
+		}},
+		{"archiveCustomer", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, v, err := b.create(ctx, string(seller))
+			return "admin", `mutation($id: ID!, $v: Int!) { archiveCustomer(id: $id, expectedVersion: $v) { version } }`, map[string]any{"id": id, "v": v}, err
+		}},
+		{"restoreCustomer", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, v, err := b.create(ctx, string(seller))
+			if err == nil {
+				err = b.e.gql(ctx, "admin", `mutation($id: ID!, $v: Int!) { archiveCustomer(id: $id, expectedVersion: $v) { version } }`, map[string]any{"id": id, "v": v}, nil)
+			}
+			return "admin", `mutation($id: ID!, $v: Int!) { restoreCustomer(id: $id, expectedVersion: $v) { version } }`, map[string]any{"id": id, "v": v + 1}, err
+		}},
+		{"verifyCustomerFields: name, phones", b.onCustomer("admin", c[10].ID, `mutation($id: ID!, $v: Int!) { verifyCustomerFields(id: $id, fields: [NAME, PHONES], expectedVersion: $v) { version } }`, nil)},
+		{"unverifyCustomerFields: name", b.onCustomer("admin", c[10].ID, `mutation($id: ID!, $v: Int!) { unverifyCustomerFields(id: $id, fields: [NAME], expectedVersion: $v) { version } }`, nil)},
+		{"shareCustomer", fixed("manager-north", `mutation($id: ID!, $p: ID!) { shareCustomer(customerId: $id, partnerId: $p) { version } }`, map[string]any{"id": c[11].ID, "p": b.partnerID})},
+		{"unshareCustomer", fixed("manager-north", `mutation($id: ID!, $p: ID!) { unshareCustomer(customerId: $id, partnerId: $p) { version } }`, map[string]any{"id": c[11].ID, "p": b.partnerID})},
+		{"createPartnerOrganization", fixed("admin", qCreatePartner, map[string]any{"n": "Bench Partner"})},
+		{"updatePartnerOrganization", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.partner(ctx, "Bench Partner 2")
+			return "admin", `mutation($id: ID!) { updatePartnerOrganization(id: $id, expectedVersion: 1, input: {masked: [PHONES, EMAILS]}) { version } }`, map[string]any{"id": id}, err
+		}},
+		{"issueApiKey", fixed("admin", `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "bench") { key } }`, map[string]any{"p": b.partnerID})},
+		{"revokeApiKey", func(ctx context.Context) (caller, string, map[string]any, error) {
+			var r struct {
+				IssueAPIKey struct {
+					APIKey struct {
+						ID string `json:"id"`
+					} `json:"apiKey"`
+				} `json:"issueApiKey"`
+			}
+			err := b.e.gql(ctx, "admin", `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "bench 2") { apiKey { id } } }`, map[string]any{"p": b.partnerID}, &r)
+			return "admin", `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": r.IssueAPIKey.APIKey.ID}, err
+		}},
+		{"mergeCustomers, 3 interactions moved", func(ctx context.Context) (caller, string, map[string]any, error) {
+			survivor, sv, err := b.create(ctx, string(seller))
+			if err != nil {
+				return "", "", nil, err
+			}
+			merged, _, err := b.create(ctx, string(seller))
+			for i := 0; i < 3 && err == nil; i++ {
+				_, err = b.interaction(ctx, merged, "CALL")
+			}
+			if err != nil {
+				return "", "", nil, err
+			}
+			mv, err := b.version(ctx, merged)
+			return "admin", `mutation($in: MergeCustomersInput!) { mergeCustomers(input: $in) { movedItems } }`,
+				map[string]any{"in": map[string]any{"survivorId": survivor, "mergedId": merged, "expectedSurvivorVersion": sv,
+					"expectedMergedVersion": mv, "reason": "Same company entered twice"}}, err
+		}},
+	}
+}
+
+const (
+	qAddContact     = `mutation($c: ID!, $in: ContactInput!) { addContact(customerId: $c, input: $in) { id version } }`
+	qCreateTemplate = `mutation($in: TemplateInput!) { createTemplate(input: $in) { id version } }`
+	qCreatePartner  = `mutation($n: String!) { createPartnerOrganization(input: {name: $n, masked: [PHONES]}) { id version } }`
+)
+
+func contactInput(n int) map[string]any {
+	return map[string]any{"name": fmt.Sprintf("Zhang Wei %d", n), "title": "Purchasing manager", "role": "DECISION_MAKER",
+		"phones": []string{fmt.Sprintf("+86 139 1111 %04d", n)}, "emails": []string{fmt.Sprintf("zhang.wei%d@bench.example.com", n)}}
+}
+
+func templateInput(name string) map[string]any {
+	return map[string]any{"name": name, "description": "Satisfaction and loyalty after a service visit", "indicators": []map[string]any{
+		{"key": "satisfaction", "name": "Satisfied with the visit", "dimension": "SATISFACTION", "weight": 0.5, "scaleMin": 1, "scaleMax": 5},
+		{"key": "loyalty", "name": "Would buy again", "dimension": "LOYALTY", "weight": 0.3, "scaleMin": 1, "scaleMax": 5},
+		{"key": "recommend", "name": "Would recommend us", "dimension": "SATISFACTION", "weight": 0.2, "scaleMin": 0, "scaleMax": 10, "nps": true},
+	}}
+}
+
+func (b *benchState) evaluationInput(customer string) map[string]any {
+	var scores []map[string]any
+	for _, ind := range b.indicators {
+		scores = append(scores, map[string]any{"key": ind.Key, "value": ind.ScaleMin + (ind.ScaleMax-ind.ScaleMin)*0.75})
+	}
+	return map[string]any{"customerId": customer, "templateId": b.templateID, "kind": "INTERNAL_REVIEW", "scores": scores,
+		"comment": "Good relationship; asked for a faster response on complaints."}
+}
+
+// contact adds a contact and returns its id.
+func (b *benchState) contact(ctx context.Context, customer string, n int) (string, error) {
+	var r struct {
+		AddContact struct {
+			ID string `json:"id"`
+		} `json:"addContact"`
+	}
+	err := b.e.gql(ctx, seller, qAddContact, map[string]any{"c": customer, "in": contactInput(n)}, &r)
+	return r.AddContact.ID, err
+}
+
+// partner creates a partner organization and returns its id.
+func (b *benchState) partner(ctx context.Context, name string) (string, error) {
+	var r struct {
+		CreatePartnerOrganization struct {
+			ID string `json:"id"`
+		} `json:"createPartnerOrganization"`
+	}
+	err := b.e.gql(ctx, "admin", qCreatePartner, map[string]any{"n": name}, &r)
+	return r.CreatePartnerOrganization.ID, err
+}
+
+// field reads one scalar field of a customer.
+func (b *benchState) field(ctx context.Context, id, name string) (string, error) {
+	var r struct {
+		Customer map[string]any `json:"customer"`
+	}
+	err := b.e.gql(ctx, "admin", `query($id: ID!) { customer(id: $id) { `+name+` } }`, map[string]any{"id": id}, &r)
+	return fmt.Sprint(r.Customer[name]), err
+}

@@ -1,0 +1,93 @@
+package deploy_test
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"text/tabwriter"
+	"time"
+)
+
+// coldStarts is how many times each bootstrap is started.
+const coldStarts = 30
+
+// BenchmarkColdStart prints every function bootstrap's size and init time
+// next to an empty aws-lambda-go handler built with the same flags, and
+// one that only builds a DynamoDB client (the floor of any function that
+// uses DynamoDB), all measured in the same run: each is started coldStarts times, round-robin
+// so that they share the machine's noise, against the Runtime API double,
+// and its init is process start to its first poll for an event (what
+// Lambda reports as Init Duration, less the sandbox's own start). Built
+// for this machine's architecture. make bench-coldstart runs it; it
+// asserts nothing.
+func BenchmarkColdStart(b *testing.B) {
+	names := append([]string{"EmptyHandler", "DynamoHandler"}, functions...)
+	paths, sizes := map[string]string{}, map[string]int64{}
+	for _, name := range names {
+		paths[name] = MustMakeBootstrap(b, name, hostArch)
+		st, err := os.Stat(paths[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		sizes[name] = st.Size()
+	}
+	// What the functions read at init; nothing is called before the
+	// first event.
+	env := map[string]string{
+		"TABLE_NAME":            "rapport-coldstart",
+		"CURSOR_SECRET":         CursorSecret(b),
+		"OIDC_ISSUER":           "https://issuer.invalid/rapport-test",
+		"OIDC_AUDIENCE":         "rapport-test",
+		"AWS_ACCESS_KEY_ID":     "local",
+		"AWS_SECRET_ACCESS_KEY": "local",
+	}
+	inits := map[string][]time.Duration{}
+	for b.Loop() {
+		for range coldStarts {
+			for _, name := range names {
+				api := NewRuntimeAPI(b)
+				boot := MustStartBootstrap(b, paths[name], api, env)
+				inits[name] = append(inits[name], waitInit(b, name, boot, api))
+				boot.Stop()
+			}
+		}
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "bootstrap\tsize\tinit p50\tp90\t× empty (p50)\t")
+	empty := medianOf(inits["EmptyHandler"])
+	for _, name := range names {
+		d := slices.Clone(inits[name])
+		slices.Sort(d)
+		fmt.Fprintf(w, "%s\t%.1f MB\t%.1f ms\t%.1f ms\t%.2f\t\n", name, float64(sizes[name])/(1<<20),
+			millis(medianOf(d)), millis(d[len(d)*9/10]), float64(medianOf(d))/float64(empty))
+	}
+	_ = w.Flush()
+	fmt.Printf("%d starts of each, round-robin, built for %s with infra/lambda.mk's flags.\n", coldStarts, hostArch)
+}
+
+// waitInit waits for the bootstrap's first poll for an event.
+func waitInit(tb testing.TB, name string, boot *Bootstrap, api *RuntimeAPI) time.Duration {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for api.FirstNext().IsZero() {
+		select {
+		case <-boot.Exited:
+			tb.Fatalf("%s exited before polling for an event:\n%s", name, boot.Output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s never polled for an event:\n%s", name, boot.Output())
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return InitTime(tb, boot, api)
+}
+
+func medianOf(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
