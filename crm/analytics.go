@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// Analytics (SPEC §7) are answered from counters kept up to date by every
-// write, in the same transaction, never by reading the history on request.
-// AggregateDeltas says what a change adds to which counter; the store
-// buckets the deltas by UTC day and month and adds them up; FiguresFrom
-// reads counters back into figures.
+// Analytics (SPEC §7) are answered from counters kept up to date from
+// every write, never by reading the history on request. AggregateDeltas
+// says what a change adds to which counter; the stream consumer applies
+// them exactly once and the store buckets them by UTC day (and month);
+// FiguresFrom reads counters back into figures.
 
 // Granularity is the size of an analytics bucket.
 type Granularity string
@@ -138,20 +138,6 @@ func ownerScope(c *Customer, team string) Scope {
 	return Scope{Team: team, OwnerID: c.OwnerID, Pool: c.InPool()}
 }
 
-// aggregateScopes are the scopes whose counters an event on c adds to:
-// everything, c's owner (or the pool), and, when c has a team, the team and
-// the owner within the team. Without a customer only everything counts.
-func aggregateScopes(c *Customer) []Scope {
-	if c == nil {
-		return []Scope{{}}
-	}
-	s := []Scope{{}, ownerScope(c, "")}
-	if c.Team != "" {
-		s = append(s, Scope{Team: c.Team}, ownerScope(c, c.Team))
-	}
-	return s
-}
-
 // Counter names. Evaluation counters are also kept per grade of the
 // customer, prefixed by "grade.<level>.".
 const (
@@ -184,18 +170,27 @@ const (
 	cntGrade      = "grade." // + level + "." + an evaluation counter
 )
 
-// AggregateDelta adds N to one counter of one scope, in the buckets that
-// hold At.
+// AggregateDelta adds N to one counter, in the buckets that hold At, for
+// the customer's team and its owner (or the pool) as they were when the
+// event happened. The store keeps a team's figures and an owner's (per
+// team), and sums them for wider scopes: everything is the sum of the
+// teams, an owner across teams the sum of their teams.
 type AggregateDelta struct {
-	Scope   string // Scope.Key()
+	Team    string
+	OwnerID string
+	Pool    bool
 	At      time.Time
 	Counter string
 	N       float64
+	// TeamOnly deltas (the per-owner interaction counts) count in the
+	// team's figures only: scopes that name an owner do not break their
+	// interactions down by owner.
+	TeamOnly bool
 }
 
-// AggregateDeltas derives what a change adds to the analytics counters, so
-// that the store applies them in the change's own transaction. Each event
-// counts once, whatever else the change carries:
+// AggregateDeltas derives what a change adds to the analytics counters.
+// The stream consumer applies them once per change, from the items the
+// change wrote. Each event counts once, whatever else the change carries:
 //
 //   - a customer created (CustomerPrev nil) is gained, at its creation;
 //   - a stage change to LOST or WON_BACK is lost or won back, at its time;
@@ -207,29 +202,42 @@ type AggregateDelta struct {
 //     satisfaction given), REJECTED and REOPENED, and an escalation, count
 //     when they happen;
 //   - an evaluation counts its overall and dimension scores and its NPS
-//     answer (promoter 9–10, passive 7–8, detractor 0–6), at its time.
+//     answer (promoter 9–10, passive 7–8, detractor 0–6), at its time,
+//     also per grade of the customer.
 //
 // Events count for the customer's owner (or the pool), team and grade as
-// they were before the change. A change that carries no customer (a case
-// moved alone) counts in the everything scope only.
+// they were before the change: Scope for appends, else CustomerPrev, else
+// the customer created.
 func AggregateDeltas(ch *Change) []AggregateDelta {
-	who := ch.CustomerPrev
+	who := ch.Scope
+	if who == nil {
+		who = ch.CustomerPrev
+	}
 	if who == nil {
 		who = ch.Customer
 	}
+	// Without a customer an event counts in the figures of everything
+	// only (those of no team).
+	nobody := who == nil
+	if nobody {
+		who = &Customer{}
+	}
 	var out []AggregateDelta
 	add := func(at time.Time, counters map[string]float64, evaluation bool) {
-		for _, sc := range aggregateScopes(who) {
-			key := sc.Key()
-			for _, name := range slices.Sorted(maps.Keys(counters)) {
-				out = append(out, AggregateDelta{Scope: key, At: at, Counter: name, N: counters[name]})
-				if evaluation && who != nil {
-					out = append(out, AggregateDelta{Scope: key, At: at, Counter: cntGrade + who.Grade.Level + "." + name, N: counters[name]})
-				}
+		base := AggregateDelta{Team: who.Team, OwnerID: who.OwnerID, Pool: who.InPool(), At: at, TeamOnly: nobody}
+		for _, name := range slices.Sorted(maps.Keys(counters)) {
+			d := base
+			d.Counter, d.N = name, counters[name]
+			out = append(out, d)
+			if evaluation {
+				d.Counter = cntGrade + who.Grade.Level + "." + name
+				out = append(out, d)
 			}
-			if name := byOwnerCounter(who); name != "" && !sc.hasOwner() && counters[cntInteractions] != 0 {
-				out = append(out, AggregateDelta{Scope: key, At: at, Counter: name, N: counters[cntInteractions]})
-			}
+		}
+		if n := counters[cntInteractions]; n != 0 && !nobody {
+			d := base
+			d.Counter, d.N, d.TeamOnly = byOwnerCounter(who), n, true
+			out = append(out, d)
 		}
 	}
 	if ch.CustomerPrev == nil && ch.Customer != nil {
@@ -258,8 +266,6 @@ func AggregateDeltas(ch *Change) []AggregateDelta {
 // byOwnerCounter is the per-owner interaction counter of c's owner.
 func byOwnerCounter(c *Customer) string {
 	switch {
-	case c == nil:
-		return ""
 	case c.InPool():
 		return cntByPool
 	}

@@ -6,14 +6,25 @@ import (
 	"time"
 )
 
-// byScope sums deltas per scope key and counter.
+// byScope sums deltas per scope that reads them (everything, the team,
+// the owner, the owner within the team) and counter.
 func byScope(ds []AggregateDelta) map[string]Counters {
 	out := map[string]Counters{}
 	for _, d := range ds {
-		if out[d.Scope] == nil {
-			out[d.Scope] = Counters{}
+		own := Scope{OwnerID: d.OwnerID, Pool: d.Pool}
+		scopes := []Scope{{}, own}
+		if d.Team != "" {
+			scopes = append(scopes, Scope{Team: d.Team}, Scope{Team: d.Team, OwnerID: d.OwnerID, Pool: d.Pool})
 		}
-		out[d.Scope][d.Counter] += d.N
+		for _, sc := range scopes {
+			if d.TeamOnly && sc.hasOwner() {
+				continue
+			}
+			if out[sc.Key()] == nil {
+				out[sc.Key()] = Counters{}
+			}
+			out[sc.Key()][d.Counter] += d.N
+		}
 	}
 	return out
 }
@@ -242,16 +253,16 @@ func TestWatchEntries(t *testing.T) {
 		want []WatchEntry
 	}{
 		{"NeverContactedIsQuietSinceCreation", Customer{CreatedAt: t0}, []WatchEntry{{List: WatchNoContact, At: t0}}},
-		{"ContactedIsQuietSinceLastContact", Customer{CreatedAt: t0, LastInteractionAt: ptr(t0.Add(time.Hour))},
+		{"ContactedIsQuietSinceLastContact", Customer{CreatedAt: t0, Activity: Activity{LastInteractionAt: ptr(t0.Add(time.Hour))}},
 			[]WatchEntry{{List: WatchNoContact, At: t0.Add(time.Hour)}}},
-		{"FollowUpIsListed", Customer{CreatedAt: t0, NextFollowUpAt: ptr(t0.Add(day))},
+		{"FollowUpIsListed", Customer{CreatedAt: t0, Activity: Activity{NextFollowUpAt: ptr(t0.Add(day))}},
 			[]WatchEntry{{List: WatchNoContact, At: t0}, {List: WatchFollowUp, At: t0.Add(day)}}},
-		{"FallingScoreIsListedWithItsDrop", Customer{CreatedAt: t0, RecentEvaluations: evals(60, 72.5, 10)},
+		{"FallingScoreIsListedWithItsDrop", Customer{CreatedAt: t0, Activity: Activity{RecentEvaluations: evals(60, 72.5, 10)}},
 			[]WatchEntry{{List: WatchNoContact, At: t0}, {List: WatchFalling, Drop: 12.5}}},
-		{"RisingScoreIsNotFalling", Customer{CreatedAt: t0, RecentEvaluations: evals(80, 72.5)},
+		{"RisingScoreIsNotFalling", Customer{CreatedAt: t0, Activity: Activity{RecentEvaluations: evals(80, 72.5)}},
 			[]WatchEntry{{List: WatchNoContact, At: t0}}},
-		{"ArchivedIsOnNoList", Customer{CreatedAt: t0, Status: StatusArchived, NextFollowUpAt: ptr(t0)}, nil},
-		{"MergedIsOnNoList", Customer{CreatedAt: t0, Status: StatusMerged, NextFollowUpAt: ptr(t0)}, nil},
+		{"ArchivedIsOnNoList", Customer{CreatedAt: t0, Status: StatusArchived, Activity: Activity{NextFollowUpAt: ptr(t0)}}, nil},
+		{"MergedIsOnNoList", Customer{CreatedAt: t0, Status: StatusMerged, Activity: Activity{NextFollowUpAt: ptr(t0)}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package crm
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -145,34 +144,6 @@ type CaseSummary struct {
 // counts them all.
 const OpenCasesKept = 20
 
-// trackCase keeps c's open cases in step with a case opened (prev nil)
-// or moved from prev to next: OpenCaseCount counts every open case; the
-// list holds the OpenCasesKept due soonest.
-func (c *Customer) trackCase(prev, next *Case) {
-	if prev != nil && prev.Status.IsOpen() {
-		c.OpenCaseCount = max(0, c.OpenCaseCount-1)
-	}
-	c.OpenCases = slices.DeleteFunc(slices.Clone(c.OpenCases), func(o CaseSummary) bool { return o.ID == next.ID })
-	if !next.Status.IsOpen() {
-		return
-	}
-	c.OpenCaseCount++
-	c.OpenCases = append(c.OpenCases, CaseSummary{ID: next.ID, Type: next.Type, Subject: next.Subject,
-		Priority: next.Priority, Status: next.Status, DueAt: next.DueAt, Escalated: next.EscalatedAt != nil})
-	c.keepSoonestCases()
-}
-
-// keepSoonestCases orders the open cases on the profile by due time and
-// keeps the OpenCasesKept due soonest.
-func (c *Customer) keepSoonestCases() {
-	slices.SortFunc(c.OpenCases, func(a, b CaseSummary) int {
-		return cmp.Or(a.DueAt.Compare(b.DueAt), strings.Compare(a.ID, b.ID))
-	})
-	if len(c.OpenCases) > OpenCasesKept {
-		c.OpenCases = c.OpenCases[:OpenCasesKept]
-	}
-}
-
 // CaseMove is a requested transition with what the target status needs.
 type CaseMove struct {
 	To         CaseStatus
@@ -232,11 +203,10 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
 }
 
 // MoveCase moves a case through its workflow; every move is recorded with
-// who, when and the note. expectedVersion is the case's. The customer's
-// open cases follow in the same write; closing a case records the
-// customer's satisfaction as an evaluation (the built-in case satisfaction
-// template), which feeds the satisfaction index and may regrade the
-// customer.
+// who, when and the note. expectedVersion is the case's. Closing a case
+// records the customer's satisfaction as an evaluation (the built-in case
+// satisfaction template) in the same write. The customer's open cases and
+// satisfaction index, and a regrade, follow from the stream.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT (an illegal
 // transition or missing data), CONFLICT.
 func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expectedVersion int, m CaseMove) (*Case, error) {
@@ -273,16 +243,12 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 			// A reopened case is due again from now.
 			next.DueAt, next.EscalatedAt = caseDue(now, levelOf(p, cust.Grade.Level), next.Priority), nil
 		}
-		nc := cust.Clone()
-		nc.trackCase(prev, next)
-		ch := &Change{CasePrev: prev, Case: next, CustomerPrev: cust, Customer: nc}
+		// The customer's open cases, and its indexes when the closing
+		// satisfaction is recorded, follow from the stream.
+		ch := &Change{Scope: cust, CasePrev: prev, Case: next}
 		if next.Status == CaseClosed {
-			ev := s.caseSatisfaction(next, u, now)
-			addRecentEvaluation(nc, *ev)
-			ch.Evaluation = ev
-			ch.GradeChange = s.regrade(p, nc, GradeEvaluation, u.ID, false)
+			ch.Evaluation = s.caseSatisfaction(next, u, now)
 		}
-		s.touch(nc, u)
 		return ch, nil
 	})
 	if err != nil {
@@ -319,7 +285,6 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var escalated []string
-	sys := &User{ID: SystemUserID}
 	for _, k := range due {
 		err := s.applyFresh(ctx, func() (*Change, error) {
 			prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
@@ -345,10 +310,7 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 				Note: fmt.Sprintf("escalated: overdue since %s", prev.DueAt.Format(time.RFC3339))})
 			next.Version++
 			next.UpdatedAt = now
-			nc := cust.Clone()
-			nc.trackCase(prev, next)
-			s.touch(nc, sys)
-			return &Change{CasePrev: prev, Case: next, CustomerPrev: cust, Customer: nc}, nil
+			return &Change{Scope: cust, CasePrev: prev, Case: next}, nil
 		})
 		switch {
 		case err == errNothingToDo:

@@ -120,30 +120,17 @@ type Customer struct {
 	// empty until it has ranked the customer.
 	ValueScore *float64
 	ValueTier  ValueTier
-	// Transactions sums the customer's TRANSACTION interactions: they feed
-	// the recency, frequency and monetary parts of the value score.
-	Transactions TransactionStats
 
-	SatisfactionIndex *float64
-	LoyaltyIndex      *float64
-	TrustIndex        *float64
-	// NPS is the Net Promoter Score (-100 to 100) over the recent
-	// evaluations that answered a would-recommend (NPS) indicator.
-	NPS *float64
-	// RecentEvaluations are the latest evaluations, newest first, kept on the
-	// profile so the 360 view needs no second read.
-	RecentEvaluations []Evaluation
+	// Activity is what the customer's appended history implies (counts,
+	// latest interaction, next follow-up, transactions, evaluation
+	// indexes, open cases): kept apart from the profile, on an item of its
+	// own that the table's stream keeps up to date.
+	Activity
+	// FollowUpSet is a next follow-up set by a profile edit; the stream
+	// applies it to the activity, where the latest setting wins.
+	FollowUpSet *FollowUpSetting
 
-	// OpenCases are the open cases due soonest (at most OpenCasesKept),
-	// OpenCaseCount all of them: kept on the profile for the 360 view.
-	OpenCases     []CaseSummary
-	OpenCaseCount int
-
-	LastInteractionAt *time.Time
-	LastInteractionID string
-	NextFollowUpAt    *time.Time
-	InteractionCount  int
-	ContactCount      int
+	ContactCount int
 
 	// FieldVerifications mark the staff-entered fields a reviewer has
 	// checked; a mark is dropped when its field's value changes.
@@ -191,10 +178,13 @@ func (c *Customer) Clone() *Customer {
 	d.Addresses = slices.Clone(c.Addresses)
 	d.Tags = slices.Clone(c.Tags)
 	d.Attributes = slices.Clone(c.Attributes)
-	d.RecentEvaluations = slices.Clone(c.RecentEvaluations)
+	d.Activity = c.Activity.Clone()
 	d.FieldVerifications = slices.Clone(c.FieldVerifications)
 	d.Partners = slices.Clone(c.Partners)
-	d.OpenCases = slices.Clone(c.OpenCases)
+	if c.FollowUpSet != nil {
+		f := *c.FollowUpSet
+		d.FollowUpSet = &f
+	}
 	if c.Claim != nil {
 		cl := *c.Claim
 		d.Claim = &cl
@@ -276,4 +266,10 @@ type CustomerFilter struct {
 	// VisiblePartner limits the list to customers shared with this
 	// partner organization.
 	VisiblePartner string
+
+	// WithActivity also reads each listed customer's activity (counts,
+	// latest interaction, next follow-up, open cases, indexes), for a
+	// caller that shows them; without it those read as empty (or, for a
+	// customer not migrated yet, as its profile says).
+	WithActivity bool
 }

@@ -122,21 +122,44 @@ func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID strin
 	if bucket == "" {
 		return nil, Invalid("name", "must contain a letter or digit")
 	}
-	same, err := s.Store.CustomersByNameBucket(ctx, bucket)
+	// Scored on the name index's entries; only the candidates' profiles
+	// are read, in one batch.
+	entries, err := s.Store.NameBucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	scores := map[string]float64{}
+	var ids []string
+	for _, e := range entries {
+		if e.ID == excludeID || e.Status != StatusActive {
+			continue
+		}
+		if score := NameSimilarity(name, e.NameKey); score >= duplicateThreshold {
+			scores[e.ID] = score
+			ids = append(ids, e.ID)
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(scores[b], scores[a]), strings.Compare(a, b)) })
+	ids = ids[:min(len(ids), MaxPageSize)]
+	found, err := s.Store.Customers(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	var out []DuplicateCandidate
-	for _, other := range same {
-		if other.ID == excludeID || other.Status != StatusActive || other.MergedInto != "" || !canRead(u, other) {
+	for _, id := range ids {
+		other, ok := found[id]
+		if !ok || other.Status != StatusActive || other.MergedInto != "" || !canRead(u, other) {
 			continue
 		}
-		if score := NameSimilarity(name, other.Name); score >= duplicateThreshold {
-			out = append(out, DuplicateCandidate{Customer: viewCustomer(u, other), Score: round2(score)})
-		}
+		out = append(out, DuplicateCandidate{Customer: viewCustomer(u, other), Score: round2(scores[id])})
 	}
-	slices.SortStableFunc(out, func(a, b DuplicateCandidate) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.Customer.ID, b.Customer.ID))
-	})
 	return out[:min(len(out), limit)], nil
+}
+
+// NameEntry is a customer as the name index lists it: enough to score a
+// duplicate candidate before reading its profile.
+type NameEntry struct {
+	ID      string
+	NameKey string // NormalizeName of the name
+	Status  Status
 }

@@ -75,6 +75,12 @@ type GradeChange struct {
 	ID         string // ULID, time part = At
 	CustomerID string
 	From       string // empty for the first grade
+	// FromSource, FromRule and FromAt say how and when the grade changed
+	// from was set: for the first change, how the customer started
+	// (GradeAt).
+	FromSource GradeSource
+	FromRule   string
+	FromAt     time.Time
 	To         string
 	Source     GradeSource
 	Reason     string

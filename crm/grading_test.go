@@ -23,8 +23,8 @@ func TestValueScoreHandComputed(t *testing.T) {
 	// (80+60)/2 = 70.
 	f := ValueFormula{RecencyWeight: 1, FrequencyWeight: 1, MonetaryWeight: 2, AssetWeight: 0, EvaluationWeight: 1,
 		RecencyHorizonDays: 365, FrequencyReference: 3, MonetaryReference: 99, AssetReference: 9999}
-	c := &Customer{Transactions: TransactionStats{Count: 1, Total: 9, LastAt: daysAgo(73)},
-		AnnualRevenue: ptr(99.0), SatisfactionIndex: ptr(80.0), LoyaltyIndex: ptr(60.0)}
+	c := &Customer{
+		AnnualRevenue: ptr(99.0), Activity: Activity{Transactions: TransactionStats{Count: 1, Total: 9, LastAt: daysAgo(73)}, SatisfactionIndex: ptr(80.0), LoyaltyIndex: ptr(60.0)}}
 	vc := f.Components(c, gradingNow)
 	want := ValueComponents{Recency: 80, Frequency: 50, Monetary: 50, Asset: 50, Evaluation: 70}
 	for _, p := range []struct {
@@ -51,15 +51,13 @@ func TestValueScoreEdges(t *testing.T) {
 	}{
 		{"NothingKnownIsZero", &Customer{}, 0},
 		{"TransactionBeyondHorizonHasNoRecency",
-			&Customer{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(400)}},
+			&Customer{Activity: Activity{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(400)}}},
 			// frequency 100·0.20 + monetary 100·0.25 = 45
 			45},
 		{"EverythingAtReferenceIsHundred", &Customer{
-			Transactions:  TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(0)},
-			AnnualRevenue: ptr(1e8), SatisfactionIndex: ptr(100.0), LoyaltyIndex: ptr(100.0), TrustIndex: ptr(100.0)}, 100},
+			AnnualRevenue: ptr(1e8), Activity: Activity{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(0)}, SatisfactionIndex: ptr(100.0), LoyaltyIndex: ptr(100.0), TrustIndex: ptr(100.0)}}, 100},
 		{"BeyondReferenceIsCapped", &Customer{
-			Transactions:  TransactionStats{Count: 500, Total: 1e12, LastAt: daysAgo(0)},
-			AnnualRevenue: ptr(1e14), SatisfactionIndex: ptr(100.0)}, 100},
+			AnnualRevenue: ptr(1e14), Activity: Activity{Transactions: TransactionStats{Count: 500, Total: 1e12, LastAt: daysAgo(0)}, SatisfactionIndex: ptr(100.0)}}, 100},
 		{"NegativeRevenueCountsAsNone", &Customer{AnnualRevenue: ptr(-5.0)}, 0},
 	}
 	for _, tt := range tests {
@@ -180,20 +178,18 @@ func TestDefaultRulesGrade(t *testing.T) {
 		want string
 	}{
 		{"NeverContacted", &Customer{}, "never-contacted", "G"},
-		{"Contacted", &Customer{InteractionCount: 1}, "contacted", "F"},
-		{"Developing", &Customer{InteractionCount: 3}, "developing", "E"},
-		{"PotentialBySize", &Customer{InteractionCount: 1, AnnualRevenue: ptr(2e6)}, "potential", "D"},
-		{"LargeProspect", &Customer{InteractionCount: 1, AnnualRevenue: ptr(2e7)}, "large-prospect", "C"},
+		{"Contacted", &Customer{Activity: Activity{InteractionCount: 1}}, "contacted", "F"},
+		{"Developing", &Customer{Activity: Activity{InteractionCount: 3}}, "developing", "E"},
+		{"PotentialBySize", &Customer{Activity: Activity{InteractionCount: 1}, AnnualRevenue: ptr(2e6)}, "potential", "D"},
+		{"LargeProspect", &Customer{Activity: Activity{InteractionCount: 1}, AnnualRevenue: ptr(2e7)}, "large-prospect", "C"},
 		// Size alone does not make a prospect: it must have been contacted.
 		{"UncontactedLargeCompany", &Customer{AnnualRevenue: ptr(2e7)}, "never-contacted", "G"},
-		{"FirstDeal", &Customer{InteractionCount: 2, Transactions: TransactionStats{Count: 1, Total: 5000, LastAt: daysAgo(1)}},
+		{"FirstDeal", &Customer{Activity: Activity{InteractionCount: 2, Transactions: TransactionStats{Count: 1, Total: 5000, LastAt: daysAgo(1)}}},
 			"existing-customer", "O"},
 		// recency 83.56·.25 + frequency 42.83·.2 + monetary 79.63·.25 +
 		// asset 75·.1 + evaluation 70·.2 = 70.9
-		{"ImportantTarget", &Customer{InteractionCount: 9, AnnualRevenue: ptr(1e6), SatisfactionIndex: ptr(70.0),
-			Transactions: TransactionStats{Count: 2, Total: 60_000, LastAt: daysAgo(60)}}, "important-target", "B"},
-		{"KeyTarget", &Customer{InteractionCount: 30, AnnualRevenue: ptr(5e7), SatisfactionIndex: ptr(95.0), LoyaltyIndex: ptr(90.0),
-			Transactions: TransactionStats{Count: 10, Total: 900_000, LastAt: daysAgo(2)}}, "key-target", "A"},
+		{"ImportantTarget", &Customer{AnnualRevenue: ptr(1e6), Activity: Activity{InteractionCount: 9, SatisfactionIndex: ptr(70.0), Transactions: TransactionStats{Count: 2, Total: 60_000, LastAt: daysAgo(60)}}}, "important-target", "B"},
+		{"KeyTarget", &Customer{AnnualRevenue: ptr(5e7), Activity: Activity{InteractionCount: 30, SatisfactionIndex: ptr(95.0), LoyaltyIndex: ptr(90.0), Transactions: TransactionStats{Count: 10, Total: 900_000, LastAt: daysAgo(2)}}}, "key-target", "A"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,6 +87,9 @@ func viewCustomer(u *User, c *Customer) *Customer {
 		if v.Grade.Source == GradeManual {
 			v.Grade.Reason = maskText(v.Grade.Reason)
 		}
+		if v.LastInteraction != nil {
+			v.LastInteraction = viewInteraction(u, v.LastInteraction)
+		}
 	}
 	return v
 }

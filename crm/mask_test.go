@@ -80,10 +80,9 @@ func TestViewsMaskByPolicy(t *testing.T) {
 	now := time.Now()
 	c := &Customer{
 		ID: "c1", Phones: []string{"+8613812345678"}, Emails: []string{"li.wei@example.com"},
-		Addresses:         []Address{{Label: "site", Line1: "1 Road", Line2: "Bldg 2", City: "Hangzhou", PostalCode: "310000", Country: "CN"}},
-		Attributes:        []Attribute{{Key: "technical lead", Value: "Zhang San"}},
-		Partners:          []PartnerShare{{OrgID: "acme", By: "admin", At: now}, {OrgID: "globex", By: "admin", At: now}},
-		RecentEvaluations: []Evaluation{{ID: "e1", Comment: "Hard to reach"}},
+		Addresses:  []Address{{Label: "site", Line1: "1 Road", Line2: "Bldg 2", City: "Hangzhou", PostalCode: "310000", Country: "CN"}},
+		Attributes: []Attribute{{Key: "technical lead", Value: "Zhang San"}},
+		Partners:   []PartnerShare{{OrgID: "acme", By: "admin", At: now}, {OrgID: "globex", By: "admin", At: now}}, Activity: Activity{RecentEvaluations: []Evaluation{{ID: "e1", Comment: "Hard to reach"}}},
 	}
 	orig := c.Clone()
 	all := &User{ID: "p", Roles: []Role{RolePartner}, PartnerOrgID: "acme", Masked: MaskFields}

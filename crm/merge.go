@@ -295,14 +295,10 @@ func (s *Service) finishMerge(p *GradingPolicy, u *User, sv, m *Customer, reason
 	tomb := m.Clone()
 	tomb.Status, tomb.MergedAt = StatusMerged, ptr(now)
 	tomb.Phones, tomb.Emails, tomb.Tags = nil, nil, nil
-	tomb.InteractionCount, tomb.ContactCount = 0, 0
-	tomb.LastInteractionAt, tomb.LastInteractionID, tomb.NextFollowUpAt = nil, "", nil
-	tomb.RecentEvaluations, tomb.Transactions = nil, TransactionStats{}
-	tomb.OpenCases, tomb.OpenCaseCount = nil, 0
+	tomb.Activity, tomb.ContactCount, tomb.FollowUpSet = Activity{}, 0, nil
 	// Its shares end: a partner sees only what was shared with it, and the
 	// survivor was not.
 	tomb.Partners = nil
-	tomb.SatisfactionIndex, tomb.LoyaltyIndex, tomb.TrustIndex, tomb.NPS = nil, nil, nil, nil
 	tomb.ValueScore, tomb.ValueTier = nil, ""
 	carryMarks(tomb, m)
 	settleVerification(tomb)
@@ -365,25 +361,25 @@ func mergedProfile(sv, m *Customer) (*Customer, error) {
 		next.AnnualRevenue = ptr(*m.AnnualRevenue)
 	}
 
-	next.InteractionCount += m.InteractionCount
-	if m.LastInteractionAt != nil && (next.LastInteractionAt == nil || m.LastInteractionAt.After(*next.LastInteractionAt)) {
-		next.LastInteractionAt, next.LastInteractionID = m.LastInteractionAt, m.LastInteractionID
-	}
-	if m.NextFollowUpAt != nil && (next.NextFollowUpAt == nil || m.NextFollowUpAt.Before(*next.NextFollowUpAt)) {
-		next.NextFollowUpAt = m.NextFollowUpAt
-	}
-	for _, ev := range m.RecentEvaluations {
-		ev.CustomerID = next.ID
-		addRecentEvaluation(next, ev)
-	}
-	next.Transactions = addTransactionStats(next.Transactions, m.Transactions)
-	next.OpenCaseCount += m.OpenCaseCount
-	next.OpenCases = append(next.OpenCases, m.OpenCases...)
-	next.keepSoonestCases()
+	// The activities add up; the store writes the survivor's from both as
+	// they stand when the merge finishes (see Activity.Absorb).
+	next.AbsorbActivity(m.Activity)
 
 	carryMarks(next, sv, m)
 	settleVerification(next)
 	return next, nil
+}
+
+// AbsorbActivity adds a merged customer's activity to c's.
+func (c *Customer) AbsorbActivity(o Activity) {
+	theirs := o.Clone()
+	for i := range theirs.RecentEvaluations {
+		theirs.RecentEvaluations[i].CustomerID = c.ID
+	}
+	if theirs.LastInteraction != nil {
+		theirs.LastInteraction.CustomerID = c.ID
+	}
+	c.Activity.Absorb(theirs)
 }
 
 // addTransactionStats sums two customers' transaction statistics.

@@ -336,6 +336,9 @@ func (s *Service) handOverCustomer(ctx context.Context, u *User, id, from, to st
 type PoolRun struct {
 	Returned []string
 	Warned   []string
+	// Converted lists claims whose qualifying follow-up the job found
+	// logged before the stream had applied it.
+	Converted []string
 }
 
 // RunPool returns to the pool every customer whose claim expired without a
@@ -350,40 +353,70 @@ func (s *Service) RunPool(ctx context.Context) (*PoolRun, error) {
 		return nil, err
 	}
 	for _, id := range due {
-		var warned bool
+		var outcome *[]string
 		err := s.applyFresh(ctx, func() (*Change, error) {
 			prev, err := s.Store.Customer(ctx, id)
 			if err != nil {
 				return nil, err
 			}
 			cl := prev.Claim
-			switch {
-			case !cl.Active():
+			if !cl.Active() || (cl.WarnedAt != nil && now.Before(cl.ExpiresAt)) {
 				return nil, errNothingToDo
-			case !now.Before(cl.ExpiresAt):
-				warned = false // returned, not warned
-				return s.toPool(prev, sys), nil
-			case cl.WarnedAt == nil:
-				next := prev.Clone()
-				next.Claim.WarnedAt = ptr(now)
-				s.touch(next, sys)
-				warned = true
-				return &Change{CustomerPrev: prev, Customer: next}, nil
 			}
-			return nil, errNothingToDo
+			// A qualifying follow-up may be logged and not yet applied
+			// from the stream: it converts the claim, here as it would
+			// there (whichever comes second finds nothing to do).
+			it, err := s.followUpOf(ctx, prev)
+			switch {
+			case err != nil:
+				return nil, err
+			case it != nil:
+				next := prev.Clone()
+				next.Claim.FollowedUpAt = ptr(it.OccurredAt)
+				s.touch(next, sys)
+				outcome = &run.Converted
+				return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
+			case !now.Before(cl.ExpiresAt):
+				outcome = &run.Returned
+				return s.toPool(prev, sys), nil
+			}
+			next := prev.Clone()
+			next.Claim.WarnedAt = ptr(now)
+			s.touch(next, sys)
+			outcome = &run.Warned
+			return &Change{CustomerPrev: prev, Customer: next}, nil
 		})
 		switch {
 		case err == errNothingToDo:
 		case err != nil:
 			return run, fmt.Errorf("pool job, customer %s: %w", id, err)
-		case warned:
-			run.Warned = append(run.Warned, id)
 		default:
-			run.Returned = append(run.Returned, id)
+			*outcome = append(*outcome, id)
 		}
 	}
 	slices.Sort(run.Returned)
 	return run, nil
+}
+
+// followUpOf returns the first interaction logged on c that qualifies as
+// its claim's follow-up, or nil: one Query of the interactions that
+// occurred since the claim.
+func (s *Service) followUpOf(ctx context.Context, c *Customer) (*Interaction, error) {
+	for p := (PageRequest{First: MaxPageSize}); ; {
+		page, err := s.Store.ListInteractions(ctx, c.ID, TimeRange{From: c.Claim.At}, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			if qualifies(c.Claim, it) {
+				return it, nil
+			}
+		}
+		if !page.HasNext {
+			return nil, nil
+		}
+		p.After = page.EndCursor
+	}
 }
 
 // SystemUserID is the "who" of changes made by scheduled jobs.

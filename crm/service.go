@@ -312,17 +312,16 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if err != nil {
 		return nil, err
 	}
+	// The grade a customer starts with is on its profile, with its source
+	// and time; the grade history records changes from it (GradeAt reads
+	// the starting grade from the profile).
 	ch := &Change{Customer: c}
 	if in.Grade == "" {
-		c.Grade.Level = "" // graded from nothing: the history's first entry has no "from"
-		ch.GradeChange = s.regrade(p, c, GradeRule, u.ID, false)
+		c.Grade.Level = "" // graded from nothing
+		s.regrade(p, c, GradeRule, u.ID, false)
 	}
-	if ch.GradeChange == nil {
-		c.Grade.Level = cmp.Or(c.Grade.Level, "G")
-		c.ValueScore = ptr(p.Value.Score(c, now))
-		ch.GradeChange = &GradeChange{ID: s.newID(now), CustomerID: c.ID, To: c.Grade.Level, Source: c.Grade.Source,
-			Reason: c.Grade.Reason, By: u.ID, At: now}
-	}
+	c.Grade.Level = cmp.Or(c.Grade.Level, "G")
+	c.ValueScore = ptr(p.Value.Score(c, now))
 	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
 		return nil, err
 	}
@@ -418,6 +417,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 		}
 	}
 	s.touch(next, u)
+	if upd.NextFollowUpAt != nil {
+		next.FollowUpSet.SetAt, next.FollowUpSet.By = next.UpdatedAt, u.ID
+		next.FollowUpSetAt = ptr(next.UpdatedAt)
+	}
 	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, s.hideUnreadableHolder(ctx, u, err)
 	}
@@ -466,6 +469,7 @@ func applyCustomerUpdate(c *Customer, u CustomerUpdate) {
 	}
 	if u.NextFollowUpAt != nil {
 		c.NextFollowUpAt = ptr(u.NextFollowUpAt.UTC())
+		c.FollowUpSet = &FollowUpSetting{At: *c.NextFollowUpAt}
 	}
 	if u.Phones != nil {
 		c.Phones = slices.Clone(u.Phones)

@@ -106,8 +106,8 @@ func (s *Service) Templates(ctx context.Context, p PageRequest) (*Page[*Template
 
 // SubmitEvaluation scores a customer against a template version. The
 // server computes the overall and per-dimension scores; the customer's
-// satisfaction, loyalty and trust indexes and its recent evaluations are
-// updated in the same write.
+// satisfaction, loyalty and trust indexes and its recent evaluations
+// follow from the stream.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Evaluation, error) {
 	u, err := currentUser(ctx)
@@ -157,25 +157,13 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 		EvaluatorID: u.ID, Scores: slices.Clone(in.Scores), Comment: strings.TrimSpace(in.Comment),
 		Overall: overall, Dimensions: dims, NPS: NPSAnswer(t, in.Scores), EvaluatedAt: at,
 	}
-	p, err := s.policy(ctx)
-	if err != nil {
-		return nil, err
-	}
 	idem, err := s.idempotency(u, "submitEvaluation", in.IdempotencyKey, in, ev.ID)
 	if err != nil {
 		return nil, err
 	}
-	err = s.applyFresh(ctx, func() (*Change, error) {
-		prev, err := s.editable(ctx, u, in.CustomerID, canWork, "evaluate")
-		if err != nil {
-			return nil, err
-		}
-		next := prev.Clone()
-		addRecentEvaluation(next, *ev)
-		gc := s.regrade(p, next, GradeEvaluation, u.ID, false)
-		s.touch(next, u)
-		return &Change{CustomerPrev: prev, Customer: next, Evaluation: ev, GradeChange: gc, Idempotency: idem}, nil
-	})
+	// The customer's recent evaluations, indexes and a regrade follow
+	// from the stream.
+	err = s.Store.Apply(ctx, &Change{Scope: cust, Evaluation: ev, Idempotency: idem})
 	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Evaluation, error) {
 		return s.Store.Evaluation(ctx, in.CustomerID, id)
 	}); ok {
@@ -187,14 +175,14 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	return ev, nil
 }
 
-// addRecentEvaluation keeps the newest evaluations on the profile and
+// addRecentEvaluation keeps the newest evaluations on the activity and
 // recomputes the indexes from them: for each dimension, the mean over the
 // evaluators of each one's newest score, so several evaluators are
 // combined and no single one outweighs the others by scoring often. The
 // satisfaction given when a case closes is the customer's own voice on
 // that case: each such evaluation counts on its own. NPS is computed the
 // same way from the answers to NPS questions.
-func addRecentEvaluation(c *Customer, ev Evaluation) {
+func (c *Activity) addRecentEvaluation(ev Evaluation) {
 	c.RecentEvaluations = append(c.RecentEvaluations, ev.Clone())
 	slices.SortFunc(c.RecentEvaluations, func(a, b Evaluation) int {
 		return cmp.Or(b.EvaluatedAt.Compare(a.EvaluatedAt), strings.Compare(b.ID, a.ID))

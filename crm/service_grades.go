@@ -35,6 +35,7 @@ func (s *Service) SetGrade(ctx context.Context, customerID, level, reason string
 		now := s.now()
 		next = prev.Clone()
 		gc := &GradeChange{ID: s.newID(now), CustomerID: customerID, From: prev.Grade.Level, To: level,
+			FromSource: prev.Grade.Source, FromRule: prev.Grade.Rule, FromAt: prev.Grade.At,
 			Source: GradeManual, Reason: reason, By: u.ID, At: now}
 		next.Grade = gc.State()
 		s.touch(next, u)

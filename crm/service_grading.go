@@ -181,6 +181,7 @@ func (s *Service) regrade(p *GradingPolicy, next *Customer, src GradeSource, by 
 		return nil
 	}
 	gc := &GradeChange{ID: s.newID(now), CustomerID: next.ID, From: next.Grade.Level, To: r.Level, Source: src,
+		FromSource: next.Grade.Source, FromRule: next.Grade.Rule, FromAt: next.Grade.At,
 		Reason: r.Explain(), Rule: r.Name, PolicyVersion: p.Version, Metrics: m, By: by, At: now}
 	next.Grade = gc.State()
 	return gc
@@ -240,17 +241,38 @@ func (s *Service) GradeAt(ctx context.Context, customerID string, at time.Time) 
 	if at.Before(epoch) {
 		return nil, Invalid("at", "must be after 1970")
 	}
-	if _, err := s.visible(ctx, u, customerID); err != nil {
+	c, err := s.visible(ctx, u, customerID)
+	if err != nil {
 		return nil, err
 	}
 	g, err := s.Store.GradeAt(ctx, customerID, at)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil
+		if at.Before(c.CreatedAt) {
+			return nil, nil
+		}
+		g, err = s.startingGrade(ctx, c)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return viewGradeChange(u, g), nil
+}
+
+// startingGrade is the grade a customer was created with, which its grade
+// history does not record: the profile's grade when it never changed,
+// else what the first change changed from.
+func (s *Service) startingGrade(ctx context.Context, c *Customer) (*GradeChange, error) {
+	first, err := s.Store.FirstGradeChange(ctx, c.ID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		g := c.Grade
+		return &GradeChange{CustomerID: c.ID, To: g.Level, Source: g.Source, Reason: g.Reason, Rule: g.Rule,
+			PolicyVersion: g.PolicyVersion, Metrics: g.Metrics, By: g.By, At: g.At}, nil
+	case err != nil:
+		return nil, err
+	}
+	return &GradeChange{CustomerID: c.ID, To: first.From, Source: first.FromSource, Rule: first.FromRule,
+		Reason: "initial grade", By: c.CreatedBy, At: first.FromAt}, nil
 }
 
 // GradingRun is what one scheduled grading run did.

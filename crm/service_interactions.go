@@ -11,9 +11,10 @@ import (
 // absorb clock differences between devices and the server.
 const maxFutureSkew = 24 * time.Hour
 
-// LogInteraction records a contact with a customer on its timeline and, in
-// the same atomic write, updates the customer's lastInteractionAt,
-// interaction counter and nextFollowUpAt.
+// LogInteraction records a contact with a customer on its timeline, with
+// its audit entry, in one atomic write. The customer's lastInteractionAt,
+// interaction counter and nextFollowUpAt follow from it exactly once,
+// within seconds (the customer 360 shows it at once).
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Interaction, error) {
 	u, err := currentUser(ctx)
@@ -67,46 +68,28 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 	if err != nil {
 		return nil, err
 	}
-	contactChecked := false
-	err = s.applyFresh(ctx, func() (*Change, error) {
-		c, err := s.editable(ctx, u, it.CustomerID, canWork, "log an interaction on")
-		if err != nil {
-			return nil, err
-		}
-		// Crediting someone else with the interaction (which can satisfy
-		// their pool claim) is for those who assign work.
-		if it.HandledBy != u.ID && !canAssign(u, c) {
-			return nil, &Error{Code: EFORBIDDEN, Field: "input.handledBy", Message: "you may log only interactions you handled"}
-		}
-		if !contactChecked {
-			if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
-				return nil, err
-			}
-			contactChecked = true
-		}
-		next := c.Clone()
-		next.InteractionCount++
-		if c.LastInteractionAt == nil || !it.OccurredAt.Before(*c.LastInteractionAt) {
-			next.LastInteractionAt, next.LastInteractionID = ptr(it.OccurredAt), it.ID
-		}
-		if it.NextFollowUpAt != nil {
-			next.NextFollowUpAt = it.NextFollowUpAt
-		}
-		countTransaction(&next.Transactions, nil, it)
-		ch := &Change{CustomerPrev: c, Customer: next, Interaction: it, Idempotency: idem}
-		if IsCaseType(it.Type) {
-			ch.Case = newCase(it, c, levelOf(p, c.Grade.Level), priority, u.ID)
-			next.trackCase(nil, ch.Case)
-		}
-		if qualifies(c.Claim, it) {
-			// The holder followed up in time: the claim becomes ownership.
-			next.Claim.FollowedUpAt = ptr(it.OccurredAt)
-			ch.ClaimQuota = endClaim(c)
-		}
-		ch.GradeChange = s.regrade(p, next, GradeRule, u.ID, false)
-		s.touch(next, u)
-		return ch, nil
-	})
+	c, err := s.editable(ctx, u, it.CustomerID, canWork, "log an interaction on")
+	if err != nil {
+		return nil, err
+	}
+	// Crediting someone else with the interaction (which can satisfy
+	// their pool claim) is for those who assign work.
+	if it.HandledBy != u.ID && !canAssign(u, c) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.handledBy", Message: "you may log only interactions you handled"}
+	}
+	if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
+		return nil, err
+	}
+	// An append: the interaction (and the case it opens) with its audit
+	// entry, conditioned on nothing another writer touches, so concurrent
+	// appends to one customer never conflict. The customer's counters,
+	// latest interaction, next follow-up, open cases, grade and a pool
+	// claim's conversion follow from the stream.
+	ch := &Change{Scope: c, Interaction: it, Idempotency: idem}
+	if IsCaseType(it.Type) {
+		ch.Case = newCase(it, c, levelOf(p, c.Grade.Level), priority, u.ID)
+	}
+	err = s.Store.Apply(ctx, ch)
 	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Interaction, error) {
 		return s.Store.Interaction(ctx, InteractionKey{CustomerID: in.CustomerID, ID: id})
 	}); ok {
@@ -140,10 +123,6 @@ func (s *Service) UpdateInteraction(ctx context.Context, k InteractionKey, expec
 		return nil, err
 	}
 	if err := checkID("id", k.ID); err != nil {
-		return nil, err
-	}
-	p, err := s.policy(ctx)
-	if err != nil {
 		return nil, err
 	}
 	var next *Interaction
@@ -187,20 +166,12 @@ func (s *Service) UpdateInteraction(ctx context.Context, k InteractionKey, expec
 		}
 		next.Version++
 		next.UpdatedAt, next.UpdatedBy = s.now(), u.ID
-		ch := &Change{InteractionPrev: prev, Interaction: next}
-		nc := c.Clone()
 		if upd.NextFollowUpAt != nil {
 			next.NextFollowUpAt = ptr(upd.NextFollowUpAt.UTC())
-			nc.NextFollowUpAt = next.NextFollowUpAt
 		}
-		if countTransaction(&nc.Transactions, prev, next) {
-			ch.GradeChange = s.regrade(p, nc, GradeRule, u.ID, false)
-		}
-		if upd.NextFollowUpAt != nil || nc.Transactions != c.Transactions {
-			s.touch(nc, u)
-			ch.CustomerPrev, ch.Customer = c, nc
-		}
-		return ch, nil
+		// The customer's transaction totals and next follow-up follow from
+		// the stream.
+		return &Change{Scope: c, InteractionPrev: prev, Interaction: next}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -238,7 +209,8 @@ func (s *Service) Interactions(ctx context.Context, customerID string, r TimeRan
 		return nil, err
 	}
 	if r.From.IsZero() && r.To.IsZero() {
-		// The profile's counter is kept in the same write as each interaction.
+		// The activity's counter, with what the stream has yet to apply
+		// (see Activity.FoldPending) not counted.
 		n := c.InteractionCount
 		page.Total = func(context.Context) (int, error) { return n, nil }
 	}

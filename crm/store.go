@@ -43,12 +43,19 @@ type TimeRange struct {
 // Change is a set of writes decided by the domain that the store applies
 // atomically: all of them or none. Prev values carry the version the change
 // was computed from; the store refuses the change with ECONFLICT when the
-// stored version differs. The store also keeps what it derives from them
-// (unique value claims, tag index entries, counters, the analytics of
-// AggregateDeltas and WatchEntries) in the same transaction.
+// stored version differs. The store keeps unique value claims, tag and
+// share index entries in the same transaction; what the change implies for
+// the customer's activity, the list counters, the watch lists and the
+// analytics (AggregateDeltas) follows from the table's stream, exactly
+// once (package stream).
 type Change struct {
 	// Customer is the profile before and after; Prev nil creates it.
 	CustomerPrev, Customer *Customer
+	// Scope is the customer an append (an interaction, a case move, an
+	// evaluation) is about, as read when the append was authorized; the
+	// profile itself is not written. Its owner, team and grade are what the
+	// append counts for in the analytics.
+	Scope *Customer
 	// ContactPrev nil creates Contact.
 	ContactPrev, Contact *Contact
 	// DemotedContact lost its primary flag to Contact (Version already bumped).
@@ -95,9 +102,9 @@ type Store interface {
 	// reading within a bounded budget until the page is full.
 	ListCustomers(ctx context.Context, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
 
-	// CustomersByNameBucket returns the customers whose NameBucket is
-	// bucket (at most a few hundred are read).
-	CustomersByNameBucket(ctx context.Context, bucket string) ([]*Customer, error)
+	// NameBucket lists the customers whose NameBucket is bucket, from the
+	// name index (at most a few hundred are read).
+	NameBucket(ctx context.Context, bucket string) ([]NameEntry, error)
 
 	Contacts(ctx context.Context, customerID string) ([]*Contact, error)
 	Contact(ctx context.Context, customerID, id string) (*Contact, error)
@@ -125,6 +132,9 @@ type Store interface {
 	// when there is none. Entries moved in by a merge (MergedFrom set) were
 	// another customer's grade and do not count.
 	GradeAt(ctx context.Context, customerID string, at time.Time) (*GradeChange, error)
+	// FirstGradeChange returns the customer's oldest grade change of its
+	// own (not moved in by a merge); ENOTFOUND when there is none.
+	FirstGradeChange(ctx context.Context, customerID string) (*GradeChange, error)
 	// GradingPolicy returns the stored grading policy; ENOTFOUND when none
 	// was ever stored (the built-in default is in force).
 	GradingPolicy(ctx context.Context) (*GradingPolicy, error)

@@ -48,6 +48,10 @@ type Options struct {
 	Customers int // at least 200 for the demo
 	Seed      uint64
 	Now       time.Time
+	// Settle, when set, waits until the table's stream has applied the
+	// writes so far (the customers' activity, grades and counters), before
+	// the scheduled run ranks them.
+	Settle func(context.Context) error
 }
 
 // Seed creates templates, customers across every stage, contacts,
@@ -86,6 +90,11 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	for i := range o.Customers {
 		if err := seedCustomer(adminCtx, svc, rand.New(rand.NewPCG(o.Seed, uint64(i))), i, tpl, o.Now); err != nil {
 			return err
+		}
+	}
+	if o.Settle != nil {
+		if err := o.Settle(ctx); err != nil {
+			return fmt.Errorf("seed: apply the stream: %w", err)
 		}
 	}
 	if _, err := svc.RunGrading(adminCtx); err != nil {

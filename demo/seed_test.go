@@ -11,6 +11,7 @@ import (
 	"github.com/rapportcrm/rapport/demo"
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
+	"github.com/rapportcrm/rapport/stream/streamtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
@@ -18,12 +19,16 @@ func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 // The grading policy, not the seed, grades the demo customers: the nine
 // profiles must still give every level, and the scheduled run tiers them.
 func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
-	store := dynamo.New(ddbtest.Client(t), ddbtest.NewTable(t, "CrmTable"), []byte(strings.Repeat("k", 32)))
+	db, table := ddbtest.Client(t), ddbtest.NewTable(t, "CrmTable")
+	store := dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
 	svc := crm.NewService(store)
+	consumer := streamtest.New(t, db, table, store, svc)
 	ctx := crm.NewContextWithUser(context.Background(), &demo.Users[0])
-	if err := demo.Seed(ctx, svc, demo.Options{Customers: 27, Seed: 2026, Now: time.Now()}); err != nil {
+	settle := func(context.Context) error { consumer.Drain(t); return nil }
+	if err := demo.Seed(ctx, svc, demo.Options{Customers: 27, Seed: 2026, Now: time.Now(), Settle: settle}); err != nil {
 		t.Fatal(err)
 	}
+	consumer.Drain(t)
 	levels := map[string]int{}
 	tiers := map[crm.ValueTier]int{}
 	err := store.EachCustomer(ctx, func(c *crm.Customer) error {

@@ -3,11 +3,11 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -17,139 +17,151 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 )
 
-// Analytics items (docs/access-patterns.md):
+// Analytics items (docs/access-patterns.md), written by the stream
+// consumer only:
 //
-//   - aggregate: pk AGG#<scope key>, sk D#<yyyy-mm-dd>#<shard> or
-//     M#<yyyy-mm>#<shard>, one number attribute per counter, each added to
-//     with ADD in the transaction of the change it counts;
-//   - watch mark: pk CUST#<id>, sk #W#<list>#<A|T|O>, on byList with
-//     gList = <list>#<scope key> and gSort = position#id, rewritten with
-//     the profile.
+//   - a team's figures: pk STATS#TEAM#<team key>, sk D#<yyyy-mm-dd>, and
+//     M#<yyyy-mm> once the job has rolled a finished month up (rolledUp);
+//   - an owner's (or the pool's) figures per team: pk STATS#OWNER#<owner>
+//     or STATS#POOL, sk D#<yyyy-mm-dd>#<team key>;
+//   - the teams: TEAMS / TEAMS, a string set of every team key that has
+//     figures or counters: everything is the sum of the teams.
+//
+// One number attribute per counter, added to with ADD.
 
 const (
 	aggDayPrefix   = "D#"
 	aggMonthPrefix = "M#"
+	teamsPK        = "TEAMS"
 	skWatchPrefix  = "#W#"
-	// aggShards spreads the counters of the busiest scopes (everything, a
-	// team) over several items, so that concurrent transactions rarely
-	// contend for one; a read sums the shards.
-	aggShards = 4
+	// rollUpAfter is how long after a month ends the job rolls it up:
+	// the stream applies every record within a day of its write, and a
+	// record written more than a day after a month ended adds to its
+	// rolled-up item too.
+	rollUpAfter = 48 * time.Hour
+	lateAfter   = 24 * time.Hour
 )
 
-func aggregatePK(scope string) string { return "AGG#" + scope }
+func teamStatsPK(team string) string { return "STATS#TEAM#" + teamKey(team) }
 
-func aggregateSKPrefix(g crm.Granularity) string {
-	if g == crm.GranularityMonth {
-		return aggMonthPrefix
+func ownerStatsPK(ownerID string, pool bool) string {
+	if pool {
+		return "STATS#POOL"
 	}
-	return aggDayPrefix
+	return "STATS#OWNER#" + ownerID
 }
 
-// shardOf spreads a wide scope (everything, or a team alone: its escaped
-// name holds no '#') by customer; owner scopes see little traffic each.
-func shardOf(scope, customerID string) int {
-	if scope != "ALL" && (!strings.HasPrefix(scope, "TEAM#") || strings.Contains(strings.TrimPrefix(scope, "TEAM#"), "#")) {
-		return 0
+func dayOf(t time.Time) string   { return crm.BucketKey(t, crm.GranularityDay) }
+func monthOf(t time.Time) string { return crm.BucketKey(t, crm.GranularityMonth) }
+
+// monthEnd is the first instant after t's month.
+func monthEnd(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+}
+
+// itemKey names an item of a transaction.
+type itemKey struct{ pk, sk string }
+
+func (k itemKey) String() string { return k.pk + " " + k.sk }
+
+func slicesSortKeys(ks []itemKey) {
+	slices.SortFunc(ks, func(a, b itemKey) int { return strings.Compare(a.String(), b.String()) })
+}
+
+// adds sums number attributes to add per item.
+type adds map[itemKey]map[string]float64
+
+func (a adds) add(k itemKey, name string, n float64) {
+	if n == 0 {
+		return
 	}
-	h := fnv.New32a()
-	h.Write([]byte(customerID))
-	return int(h.Sum32() % aggShards)
-}
-
-// changeCustomerID is the customer a change is about.
-func changeCustomerID(ch *crm.Change) string {
-	switch {
-	case ch.Customer != nil:
-		return ch.Customer.ID
-	case ch.Case != nil:
-		return ch.Case.CustomerID
-	case ch.Interaction != nil:
-		return ch.Interaction.CustomerID
-	case ch.Evaluation != nil:
-		return ch.Evaluation.CustomerID
+	if a[k] == nil {
+		a[k] = map[string]float64{}
 	}
-	return ""
+	a[k][name] += n
 }
 
-// aggregates adds the change's analytics deltas: one ADD update per
-// aggregate item, the deltas on the same item merged (a transaction may
-// name an item only once).
-func (t *tx) aggregates(ch *crm.Change) {
-	t.addAggregates(changeCustomerID(ch), crm.AggregateDeltas(ch))
-}
-
-// addAggregates writes deltas about one customer.
-func (t *tx) addAggregates(id string, deltas []crm.AggregateDelta) {
-	type itemKey struct{ pk, sk string }
-	merged := map[itemKey]map[string]float64{}
+// aggregateAdds says which items and counters a record's deltas add to:
+// the team's day, the owner's day within the team, and, for a record
+// written more than a day after its event's month ended, the team's
+// rolled-up month. teams collects the team keys met.
+func aggregateAdds(out adds, deltas []crm.AggregateDelta, recorded time.Time, teams map[string]bool) {
 	for _, d := range deltas {
-		if d.N == 0 {
+		tk := teamKey(d.Team)
+		teams[tk] = true
+		out.add(itemKey{teamStatsPK(d.Team), aggDayPrefix + dayOf(d.At)}, d.Counter, d.N)
+		if recorded.After(monthEnd(d.At).Add(lateAfter)) {
+			out.add(itemKey{teamStatsPK(d.Team), aggMonthPrefix + monthOf(d.At)}, d.Counter, d.N)
+		}
+		if !d.TeamOnly {
+			out.add(itemKey{ownerStatsPK(d.OwnerID, d.Pool), aggDayPrefix + dayOf(d.At) + "#" + tk}, d.Counter, d.N)
+		}
+	}
+}
+
+// update writes the summed ADDs of one item: SET its type, ADD every
+// counter; a month item also counts its revision, so that the job's
+// roll-up notices a late addition made while it summed.
+func (t *tx) addTo(k itemKey, counters map[string]float64, kind string) {
+	names := map[string]string{"#type": "type"}
+	values := map[string]types.AttributeValue{":type": str(kind)}
+	var parts []string
+	for i, c := range slices.Sorted(maps.Keys(counters)) {
+		if counters[c] == 0 {
 			continue
 		}
-		for _, g := range crm.Granularities {
-			k := itemKey{aggregatePK(d.Scope), fmt.Sprintf("%s%s#%d", aggregateSKPrefix(g), crm.BucketKey(d.At, g), shardOf(d.Scope, id))}
-			if merged[k] == nil {
-				merged[k] = map[string]float64{}
-			}
-			merged[k][d.Counter] += d.N
-		}
+		n, v := fmt.Sprintf("#c%d", i), fmt.Sprintf(":c%d", i)
+		names[n], values[v] = c, &types.AttributeValueMemberN{Value: strconv.FormatFloat(counters[c], 'f', -1, 64)}
+		parts = append(parts, n+" "+v)
 	}
-	keys := slices.SortedFunc(maps.Keys(merged), func(a, b itemKey) int { return strings.Compare(a.pk+" "+a.sk, b.pk+" "+b.sk) })
-	for _, k := range keys {
-		names := map[string]string{"#type": "type"}
-		values := map[string]types.AttributeValue{":type": str("aggregate")}
-		var adds []string
-		for i, c := range slices.Sorted(maps.Keys(merged[k])) {
-			if merged[k][c] == 0 {
+	if len(parts) == 0 {
+		return
+	}
+	if strings.HasPrefix(k.sk, aggMonthPrefix) {
+		names["#rev"], values[":one"] = "rev", num(1)
+		parts = append(parts, "#rev :one")
+	}
+	t.update(k.pk, k.sk, "SET #type = :type ADD "+strings.Join(parts, ", "), "", values, nil)
+	t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = names
+}
+
+// readCounters sums the number attributes of items into buckets named by
+// bucket (empty: skip the item).
+func readCounters(items []map[string]types.AttributeValue, out map[string]crm.Counters, bucket func(sk string) string) error {
+	for _, item := range items {
+		sk := strAttr(item["sk"])
+		b := bucket(sk)
+		if b == "" {
+			continue
+		}
+		if out[b] == nil {
+			out[b] = crm.Counters{}
+		}
+		for name, v := range item {
+			n, ok := v.(*types.AttributeValueMemberN)
+			if !ok || name == "rev" {
 				continue
 			}
-			n, v := fmt.Sprintf("#c%d", i), fmt.Sprintf(":c%d", i)
-			names[n], values[v] = c, &types.AttributeValueMemberN{Value: strconv.FormatFloat(merged[k][c], 'f', -1, 64)}
-			adds = append(adds, n+" "+v)
+			f, err := strconv.ParseFloat(n.Value, 64)
+			if err != nil {
+				return fmt.Errorf("aggregate %s %s: %w", sk, name, err)
+			}
+			out[b][name] += f
 		}
-		if len(adds) == 0 {
-			continue
-		}
-		t.update(k.pk, k.sk, "SET #type = :type ADD "+strings.Join(adds, ", "), "", values, nil)
-		t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = names
 	}
+	return nil
 }
 
-// Aggregates reads a scope's counters for a range of buckets: one Query
-// (paged past 1 MB), at most 4 shards × 366 days.
-func (s *Store) Aggregates(ctx context.Context, scope crm.Scope, g crm.Granularity, from, to string) (map[string]crm.Counters, error) {
-	prefix := aggregateSKPrefix(g)
-	q := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(aggregatePK(scope.Key())), ":lo": str(prefix + from), ":hi": str(prefix + to + "#~")},
-	}
-	out := map[string]crm.Counters{}
+// queryAll reads every item of a key range.
+func (s *Store) queryAll(ctx context.Context, q *dynamodb.QueryInput) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
 	for {
 		res, err := s.db.Query(ctx, q)
 		if err != nil {
-			return nil, wrap("query aggregates", err)
+			return nil, wrap("query", err)
 		}
-		for _, item := range res.Items {
-			sk, _ := item["sk"].(*types.AttributeValueMemberS)
-			if sk == nil {
-				continue
-			}
-			bucket, _, _ := strings.Cut(strings.TrimPrefix(sk.Value, prefix), "#")
-			if out[bucket] == nil {
-				out[bucket] = crm.Counters{}
-			}
-			for name, v := range item {
-				if n, ok := v.(*types.AttributeValueMemberN); ok {
-					f, err := strconv.ParseFloat(n.Value, 64)
-					if err != nil {
-						return nil, fmt.Errorf("aggregate %s %s: %w", sk.Value, name, err)
-					}
-					out[bucket][name] += f
-				}
-			}
-		}
+		out = append(out, res.Items...)
 		if res.LastEvaluatedKey == nil {
 			return out, nil
 		}
@@ -157,147 +169,230 @@ func (s *Store) Aggregates(ctx context.Context, scope crm.Scope, g crm.Granulari
 	}
 }
 
-// teamGradeDim and teamTierDim count a team's customers per grade and
-// tier; the team comes last, so any team name keeps the key unambiguous.
-func teamGradeDim(level, team string) string { return "TEAMGRADE#" + level + "#" + team }
-func teamTierDim(tier crm.ValueTier, team string) string {
-	return "TEAMTIER#" + string(tier) + "#" + team
+func (s *Store) rangeQuery(pk, lo, hi string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":lo": str(lo), ":hi": str(hi)},
+	}
 }
 
-// Distribution reads the grade and tier counters of everything or of a
-// team in one BatchGetItem.
-func (s *Store) Distribution(ctx context.Context, team string, grades []string) (*crm.Distribution, error) {
-	total := "ALL"
-	grade := func(l string) string { return "GRADE#" + l }
-	tier := func(t crm.ValueTier) string { return "TIER#" + string(t) }
-	if team != "" {
-		total = "TEAM#" + team
-		grade = func(l string) string { return teamGradeDim(l, team) }
-		tier = func(t crm.ValueTier) string { return teamTierDim(t, team) }
+// Aggregates reads a scope's counters for a range of buckets: a team's
+// from its partition (the rolled-up months, and the days of months not
+// rolled up), an owner's from theirs (the days, within one team or
+// across all), everything's as the sum of the teams.
+func (s *Store) Aggregates(ctx context.Context, scope crm.Scope, g crm.Granularity, from, to string) (map[string]crm.Counters, error) {
+	out := map[string]crm.Counters{}
+	if scope.OwnerID != "" || scope.Pool {
+		return out, s.ownerAggregates(ctx, scope, g, from, to, out)
 	}
-	dims := []string{total}
-	for _, g := range grades {
-		dims = append(dims, grade(g))
+	teams := []string{teamKey(scope.Team)}
+	if scope.Team == "" {
+		var err error
+		if teams, err = s.teams(ctx); err != nil {
+			return nil, err
+		}
 	}
-	for _, t := range crm.ValueTiers {
-		dims = append(dims, tier(t))
+	for _, tk := range teams {
+		if err := s.teamAggregates(ctx, "STATS#TEAM#"+tk, g, from, to, out); err != nil {
+			return nil, err
+		}
 	}
-	keys := make([]map[string]types.AttributeValue, len(dims))
-	for i, d := range dims {
-		keys[i] = key(counterPK(d), skCounter)
+	return out, nil
+}
+
+// dayRange is the day keys a bucket range covers.
+func dayRange(g crm.Granularity, from, to string) (lo, hi string) {
+	if g == crm.GranularityMonth {
+		return from + "-01", to + "-31"
 	}
-	items, err := s.batchGet(ctx, keys)
+	return from, to
+}
+
+func (s *Store) ownerAggregates(ctx context.Context, scope crm.Scope, g crm.Granularity, from, to string, out map[string]crm.Counters) error {
+	lo, hi := dayRange(g, from, to)
+	items, err := s.queryAll(ctx, s.rangeQuery(ownerStatsPK(scope.OwnerID, scope.Pool), aggDayPrefix+lo, aggDayPrefix+hi+"#~"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n := map[string]int{}
-	for _, raw := range items {
-		var c struct {
-			PK string `dynamodbav:"pk"`
-			N  int    `dynamodbav:"n"`
+	want := ""
+	if scope.Team != "" {
+		want = teamKey(scope.Team)
+	}
+	return readCounters(items, out, func(sk string) string {
+		day, tk, _ := strings.Cut(strings.TrimPrefix(sk, aggDayPrefix), "#")
+		if want != "" && tk != want {
+			return ""
 		}
-		if err := attributevalue.UnmarshalMap(raw, &c); err != nil {
-			return nil, fmt.Errorf("unmarshal counter: %w", err)
+		if g == crm.GranularityMonth {
+			return day[:7]
 		}
-		n[c.PK] = c.N
-	}
-	d := &crm.Distribution{Total: n[counterPK(total)], Grades: map[string]int{}, Tiers: map[crm.ValueTier]int{}}
-	for _, g := range grades {
-		d.Grades[g] = n[counterPK(grade(g))]
-	}
-	for _, t := range crm.ValueTiers {
-		d.Tiers[t] = n[counterPK(tier(t))]
-	}
-	return d, nil
+		return day
+	})
 }
 
-// watchMark is a customer's entry on one watch list of one scope.
-type watchMark struct{ list, sort string }
-
-// watchSlot names the mark's item in the customer's collection: one per
-// list and scope kind (everything, team, owner), as a customer has one of
-// each.
-func watchSlot(list crm.WatchList, sc crm.Scope) string {
-	kind := "A"
-	switch {
-	case sc.Team != "":
-		kind = "T"
-	case sc.OwnerID != "" || sc.Pool:
-		kind = "O"
+func (s *Store) teamAggregates(ctx context.Context, pk string, g crm.Granularity, from, to string, out map[string]crm.Counters) error {
+	if g == crm.GranularityDay {
+		items, err := s.queryAll(ctx, s.rangeQuery(pk, aggDayPrefix+from, aggDayPrefix+to))
+		if err != nil {
+			return err
+		}
+		return readCounters(items, out, func(sk string) string { return strings.TrimPrefix(sk, aggDayPrefix) })
 	}
-	return skWatchPrefix + string(list) + "#" + kind
+	months, err := s.queryAll(ctx, s.rangeQuery(pk, aggMonthPrefix+from, aggMonthPrefix+to))
+	if err != nil {
+		return err
+	}
+	rolled := map[string]bool{}
+	var use []map[string]types.AttributeValue
+	for _, m := range months {
+		if _, ok := m["rolledUp"]; ok {
+			rolled[strings.TrimPrefix(strAttr(m["sk"]), aggMonthPrefix)] = true
+			use = append(use, m)
+		}
+	}
+	if err := readCounters(use, out, func(sk string) string { return strings.TrimPrefix(sk, aggMonthPrefix) }); err != nil {
+		return err
+	}
+	// The months not rolled up (the current one, and any the job has not
+	// reached) are the sum of their days.
+	first, last := "", ""
+	for m := from; m <= to; m = nextMonth(m) {
+		if !rolled[m] {
+			if first == "" {
+				first = m
+			}
+			last = m
+		}
+	}
+	if first == "" {
+		return nil
+	}
+	items, err := s.queryAll(ctx, s.rangeQuery(pk, aggDayPrefix+first+"-01", aggDayPrefix+last+"-31"))
+	if err != nil {
+		return err
+	}
+	return readCounters(items, out, func(sk string) string {
+		m := strings.TrimPrefix(sk, aggDayPrefix)[:7]
+		if rolled[m] {
+			return ""
+		}
+		return m
+	})
 }
 
-func watchListKey(list crm.WatchList, sc crm.Scope) string { return string(list) + "#" + sc.Key() }
-
-// dropLayout writes score drops with a fixed width, so they sort as text.
-const dropLayout = "%06.2f"
-
-func watchMarks(c *crm.Customer) map[string]watchMark {
-	out := map[string]watchMark{}
-	for _, e := range crm.WatchEntries(c) {
-		pos := e.At.UTC().Format(dueLayout)
-		if e.List == crm.WatchFalling {
-			pos = fmt.Sprintf(dropLayout, e.Drop)
-		}
-		for _, sc := range crm.WatchScopes(c) {
-			out[watchSlot(e.List, sc)] = watchMark{list: watchListKey(e.List, sc), sort: pos + "#" + c.ID}
-		}
+func nextMonth(m string) string {
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return "9999-12"
 	}
-	return out
+	return t.AddDate(0, 1, 0).Format("2006-01")
 }
 
-// watch keeps the customer's watch marks in step with its profile: marks
-// that moved are rewritten, marks it left are deleted.
-func (t *tx) watch(prev, next *crm.Customer) {
-	before, after := map[string]watchMark{}, watchMarks(next)
-	if prev != nil {
-		before = watchMarks(prev)
+// teams reads the keys of every team with figures or counters.
+func (s *Store) teams(ctx context.Context) ([]string, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(teamsPK, teamsPK)})
+	if err != nil {
+		return nil, wrap("get teams", err)
 	}
-	pk := customerPK(next.ID)
-	for _, slot := range slices.Sorted(maps.Keys(before)) {
-		if _, ok := after[slot]; !ok {
-			t.del(pk, slot, "", nil, nil)
-		}
+	var it struct {
+		Teams []string `dynamodbav:"teams,stringset"`
 	}
-	for _, slot := range slices.Sorted(maps.Keys(after)) {
-		m := after[slot]
-		if old, ok := before[slot]; ok && old == m {
-			continue
-		}
-		t.put(map[string]types.AttributeValue{
-			"pk": str(pk), "sk": str(slot), "type": str("watch"),
-			"gList": str(m.list), "gSort": str(m.sort), "customerId": str(next.ID),
-		}, "", nil, nil)
+	if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal teams: %w", err)
 	}
+	slices.Sort(it.Teams)
+	return it.Teams, nil
 }
 
-// WatchList reads a page of a watch list from byList and the profiles its
-// marks name in one BatchGetItem; profiles that no longer qualify (the
-// index lags the table) are skipped.
-func (s *Store) WatchList(ctx context.Context, q crm.WatchQuery, p crm.PageRequest) (*crm.Page[*crm.Customer], error) {
-	list := watchListKey(q.List, q.Scope)
-	cond, bound, forward := "gSort < :b", q.Before.UTC().Format(dueLayout), true
-	if q.List == crm.WatchFalling {
-		cond, bound, forward = "gSort >= :b", fmt.Sprintf(dropLayout, q.MinDrop), false
+// RollUpMonths writes the rolled-up item of every finished month of every
+// team that has none (a month is rolled up two days after it ends, when
+// every record of it has been applied), as the sum of its days; a month
+// the stream adds to while it is summed is summed again. It returns how
+// many months it rolled up. The scheduled job runs it.
+func (s *Store) RollUpMonths(ctx context.Context, now time.Time) (int, error) {
+	teams, err := s.teams(ctx)
+	if err != nil {
+		return 0, err
 	}
-	plan := listPlan[*crm.Customer]{
-		// A cursor is a position on the list's order, valid whatever the
-		// bound: NO_CONTACT's moves with the clock between pages.
-		name: "watch/" + list,
-		query: dynamodb.QueryInput{
-			TableName:                 &s.table,
-			IndexName:                 aws.String(idxList),
-			KeyConditionExpression:    aws.String("gList = :k AND " + cond),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(list), ":b": str(bound)},
-			ScanIndexForward:          aws.Bool(forward),
-		},
-		keyAttr: []string{"pk", "sk", "gList", "gSort"},
-		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
-			return s.decodeEntries(ctx, raw, func(c *crm.Customer) bool {
-				return c.Status == crm.StatusActive && (q.Keep == nil || q.Keep(c))
-			})
-		},
+	n := 0
+	for _, tk := range teams {
+		pk := "STATS#TEAM#" + tk
+		days, err := s.queryAll(ctx, &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :d)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":d": str(aggDayPrefix)},
+			ProjectionExpression:      aws.String("sk")})
+		if err != nil {
+			return n, err
+		}
+		months, err := s.queryAll(ctx, &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :m)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":m": str(aggMonthPrefix)},
+			ConsistentRead:            aws.Bool(true)})
+		if err != nil {
+			return n, err
+		}
+		done := map[string]bool{}
+		for _, m := range months {
+			if _, ok := m["rolledUp"]; ok {
+				done[strings.TrimPrefix(strAttr(m["sk"]), aggMonthPrefix)] = true
+			}
+		}
+		todo := map[string]bool{}
+		for _, d := range days {
+			m := strings.TrimPrefix(strAttr(d["sk"]), aggDayPrefix)[:7]
+			start, err := time.Parse("2006-01", m)
+			if err == nil && !done[m] && now.After(monthEnd(start).Add(rollUpAfter)) {
+				todo[m] = true
+			}
+		}
+		for _, m := range slices.Sorted(maps.Keys(todo)) {
+			if err := s.rollUp(ctx, pk, m); err != nil {
+				return n, fmt.Errorf("roll up %s %s: %w", pk, m, err)
+			}
+			n++
+		}
 	}
-	return collect(ctx, s, plan, p)
+	return n, nil
+}
+
+// rollUp writes one month's item as the sum of its days, conditioned on
+// the month item's revision as read before the days were summed.
+func (s *Store) rollUp(ctx context.Context, pk, month string) error {
+	for attempt := 0; ; attempt++ {
+		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, aggMonthPrefix+month), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return wrap("get month", err)
+		}
+		rev := numAttr(res.Item["rev"])
+		q := s.rangeQuery(pk, aggDayPrefix+month+"-01", aggDayPrefix+month+"-31")
+		q.ConsistentRead = aws.Bool(true)
+		days, err := s.queryAll(ctx, q)
+		if err != nil {
+			return err
+		}
+		sum := map[string]crm.Counters{}
+		if err := readCounters(days, sum, func(string) string { return month }); err != nil {
+			return err
+		}
+		item := map[string]types.AttributeValue{"pk": str(pk), "sk": str(aggMonthPrefix + month), "type": str("aggregate"),
+			"rolledUp": &types.AttributeValueMemberBOOL{Value: true}}
+		for name, v := range sum[month] {
+			if name != "type" {
+				item[name] = &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
+			}
+		}
+		item["rev"] = num(1)
+		cond, vals := "attribute_not_exists(pk)", map[string]types.AttributeValue(nil)
+		if rev != "" {
+			n, _ := strconv.Atoi(rev)
+			item["rev"] = num(n + 1)
+			cond, vals = "rev = :rev", map[string]types.AttributeValue{":rev": &types.AttributeValueMemberN{Value: rev}}
+		}
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: &cond, ExpressionAttributeValues: vals})
+		if err == nil {
+			return nil
+		}
+		if e := wrap("put month", err); crm.ErrorCode(e) != crm.ECONFLICT || attempt >= txRetries {
+			return e
+		}
+	}
 }

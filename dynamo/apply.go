@@ -38,6 +38,8 @@ type tx struct {
 	// handover, in the transaction that finishes a merge, lets the
 	// survivor take over the merged customer's unique claims (merge.go).
 	handover *handover
+	// scope is written on the appends and history entries of the change.
+	scope *scopeItem
 }
 
 func (t *tx) marshal(v any) map[string]types.AttributeValue {
@@ -172,6 +174,9 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 		t.del(customerPK(c.CustomerID), contactSK(c.ID), cond, vals, conflict("contact "+c.ID))
 		t.record("contact", c.ID, c.CustomerID, t.marshal(toContactItem(c)), nil)
 	}
+	// Appends and history entries carry the customer's owner, team and
+	// grade as the change saw them: what the stream counts them for.
+	t.scope = scopeOf(ch)
 	if it := ch.Interaction; it != nil {
 		t.entity("interaction", it.ID, it.CustomerID, prevItem(ch.InteractionPrev, toInteractionItem), toInteractionItem(it))
 	}
@@ -187,9 +192,40 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if e := ch.Evaluation; e != nil {
 		t.created("evaluation", e.ID, e.CustomerID, toEvaluationItem(e, true))
 	}
-	t.aggregates(ch)
 	return t.commit(ctx)
 }
+
+// scopeItem is the customer as an append saw it: what its event counts
+// for in the analytics. Its presence also tells the stream consumer that
+// the item's effects are its to apply: items written before the consumer
+// applied them carry none.
+type scopeItem struct {
+	OwnerID string `dynamodbav:"owner,omitempty"`
+	Pool    bool   `dynamodbav:"pool,omitempty"`
+	Team    string `dynamodbav:"team,omitempty"`
+	Grade   string `dynamodbav:"grade,omitempty"`
+}
+
+func scopeOf(ch *crm.Change) *scopeItem {
+	who := ch.Scope
+	if who == nil {
+		who = ch.CustomerPrev
+	}
+	if who == nil {
+		who = ch.Customer
+	}
+	if who == nil {
+		return nil
+	}
+	return &scopeItem{OwnerID: who.OwnerID, Pool: who.InPool(), Team: who.Team, Grade: who.Grade.Level}
+}
+
+func (s *scopeItem) customer() *crm.Customer {
+	return &crm.Customer{OwnerID: s.OwnerID, Team: s.Team, Grade: crm.GradeState{Level: s.Grade}}
+}
+
+// scopedKinds are the items that carry the scope of the change.
+var scopedKinds = map[string]bool{"interaction": true, "case": true, "evaluation": true, "stageChange": true}
 
 // prevItem converts the version a change was computed from, nil for a
 // create.
@@ -214,7 +250,7 @@ func versionOf(item map[string]types.AttributeValue) int {
 // must not exist), else replaced if its stored version is still prev's.
 func (t *tx) entity(kind, id, customerID string, prev, next any) {
 	what := kind + " " + id
-	after := t.marshal(next)
+	after := t.scoped(kind, t.marshal(next))
 	if prev == nil {
 		t.put(after, notExists, nil, conflict(what))
 		t.record(kind, id, customerID, nil, after)
@@ -228,9 +264,25 @@ func (t *tx) entity(kind, id, customerID string, prev, next any) {
 
 // created writes an append-only record (a history entry, an evaluation).
 func (t *tx) created(kind, id, customerID string, item any) {
-	after := t.marshal(item)
+	after := t.scoped(kind, t.marshal(item))
 	t.put(after, notExists, nil, conflict(kind+" "+id))
 	t.record(kind, id, customerID, nil, after)
+}
+
+// scoped adds the change's scope to an item of a scoped kind.
+func (t *tx) scoped(kind string, item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if t.scope != nil && scopedKinds[kind] && item != nil {
+		item["scope"] = t.marshalValue(t.scope)
+	}
+	return item
+}
+
+func (t *tx) marshalValue(v any) types.AttributeValue {
+	av, err := attributevalue.Marshal(v)
+	if err != nil && t.err == nil {
+		t.err = fmt.Errorf("marshal %T: %w", v, err)
+	}
+	return av
 }
 
 // idempotency records a create's client key; the key's second use fails
@@ -253,8 +305,9 @@ func (t *tx) idempotency(k *crm.Idempotency) {
 	})
 }
 
-// customer writes a profile and everything derived from it: unique phone and
-// email claims, tag index entries, watch-list marks and list counters.
+// customer writes a profile and what must move with it at once: unique
+// phone and email claims, tag and partner share index entries. Its list
+// counters and watch-list places follow from the stream.
 func (t *tx) customer(prev, next *crm.Customer) {
 	id := next.ID
 	after := t.marshal(toCustomerItem(next))
@@ -285,16 +338,7 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		}, "", nil, nil)
 	}
 
-	t.watch(prev, next)
 	t.partnerShares(prev, next)
-
-	left, entered := counterDims(prev), counterDims(next)
-	for _, d := range removed(left, entered) {
-		t.add(counterPK(d), skCounter, -1)
-	}
-	for _, d := range removed(entered, left) {
-		t.add(counterPK(d), skCounter, 1)
-	}
 }
 
 // claims keeps one item per normalized phone or email naming the customer
@@ -337,40 +381,6 @@ func removed(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-// counterDims names the counters a customer adds one to. Archived and
-// merged customers count nowhere, so counters answer the default (active)
-// lists.
-func counterDims(c *crm.Customer) []string {
-	if c == nil || c.Status == crm.StatusArchived || c.Status == crm.StatusMerged {
-		return nil
-	}
-	d := []string{"ALL", "GRADE#" + c.Grade.Level, "STAGE#" + string(c.Stage)}
-	if c.InPool() {
-		d = append(d, "POOL#"+c.Region, "POOL")
-	} else {
-		d = append(d, "OWNER#"+c.OwnerID)
-	}
-	if c.Region != "" {
-		d = append(d, "REGION#"+c.Region)
-	}
-	if c.Team != "" {
-		d = append(d, "TEAM#"+c.Team, teamGradeDim(c.Grade.Level, c.Team))
-	}
-	if c.ValueTier != "" {
-		d = append(d, "TIER#"+string(c.ValueTier))
-		if c.Team != "" {
-			d = append(d, teamTierDim(c.ValueTier, c.Team))
-		}
-	}
-	for _, tag := range c.Tags {
-		d = append(d, "TAG#"+tag)
-	}
-	for _, org := range shareOrgs(c) {
-		d = append(d, partnerCounterDim(org))
-	}
-	return d
 }
 
 // txRetries bounds the replays of a transaction that DynamoDB cancelled only

@@ -51,7 +51,7 @@ func TestCaseWorkflowAllowsOnlyLegalTransitions(t *testing.T) {
 	}
 	// sales-1 owns nothing here; give them the customer so they may work it.
 	owner := sales1.ID
-	if _, err := e.svc.UpdateCustomer(as(admin), cust.ID, 2, crm.CustomerUpdate{OwnerID: &owner}); err != nil {
+	if _, err := e.svc.UpdateCustomer(as(admin), cust.ID, mustCustomer(t, e, cust.ID).Version, crm.CustomerUpdate{OwnerID: &owner}); err != nil {
 		t.Fatal(err)
 	}
 	for i, st := range steps {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -17,64 +16,66 @@ import (
 )
 
 // ListCustomers walks the most selective index the filter allows, newest
-// customer first, and checks the rest of the filter on each item read.
+// customer first: one Query of the index's keys per page, then one
+// BatchGetItem of the page's profiles (and their activities, when the
+// filter asks for them), on which the rest of the filter is checked.
 func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.PageRequest) (*crm.Page[*crm.Customer], error) {
-	index, value := chooseIndex(f)
+	ix, value := chooseIndex(f)
 	dims, exact := constraints(f)
+	attr := indexKeyAttr[ix]
 	plan := listPlan[*crm.Customer]{
 		name: "customers/" + filterHash(f),
 		query: dynamodb.QueryInput{
 			TableName:                 &s.table,
-			IndexName:                 aws.String(index),
-			KeyConditionExpression:    aws.String(indexKeyAttr[index] + " = :k"),
+			IndexName:                 aws.String(s.idx.name(ix)),
+			KeyConditionExpression:    aws.String(attr + " = :k"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(value)},
 			ScanIndexForward:          aws.Bool(false),
+			// Keys only, whatever the index projects: the items come from
+			// the table, so an index that lags shows nothing stale.
+			ProjectionExpression:     aws.String("pk, sk, #k, gSort"),
+			ExpressionAttributeNames: map[string]string{"#k": attr},
 		},
-		keyAttr: []string{"pk", "sk", indexKeyAttr[index], "gSort"},
+		keyAttr: []string{"pk", "sk", attr, "gSort"},
 		// Items of the index fail the filter only when it has more
 		// than the index key to check (archived ones are rare).
 		filtered: !exact || len(dims) > 1 || (f.Pool && f.Region == ""),
-		decode: func(_ context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
-			return decodeCustomers(raw, f)
+		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
+			return s.decodeEntries(ctx, raw, f.WithActivity, func(c *crm.Customer) bool { return matches(c, f) })
 		},
 	}
-	if index == idxList && (strings.HasPrefix(value, "TAG#") || strings.HasPrefix(value, "PARTNER#")) {
-		// Tag and partner share entries carry only the customer id: fetch
-		// the profiles of a page of entries in one batch.
+	if ix == byList && (strings.HasPrefix(value, "TAG#") || strings.HasPrefix(value, "PARTNER#")) {
 		plan.filtered = true
-		plan.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
-			return s.decodeEntries(ctx, raw, func(c *crm.Customer) bool { return matches(c, f) })
-		}
 	}
-	if dim, ok := counterFor(f); ok {
-		plan.total = s.counterTotal(dim)
+	if t, ok := totalFor(f); ok {
+		plan.total = s.totalOf(t)
 	}
 	return collect(ctx, s, plan, p)
 }
 
 // chooseIndex picks the index and key value that narrow f the most.
-func chooseIndex(f crm.CustomerFilter) (index, value string) {
+func chooseIndex(f crm.CustomerFilter) (index, string) {
 	team := effectiveTeam(f)
 	switch {
 	case f.VisiblePartner != "":
 		// A partner sees nothing else: its share entries bound every list.
-		return idxList, partnerListKey(f.VisiblePartner)
+		return byList, partnerListKey(f.VisiblePartner)
 	case f.OwnerID != "":
-		return idxOwner, ownerKey(f.OwnerID)
+		return byOwner, ownerKey(f.OwnerID)
 	case f.Pool && f.Region != "":
-		return idxOwner, poolKey(f.Region)
+		return byOwner, poolKey(f.Region)
 	case f.Tag != "":
-		return idxList, tagListKey(f.Tag)
+		return byList, tagListKey(f.Tag)
 	case f.Grade != "":
-		return idxGrade, f.Grade
+		return byGrade, f.Grade
 	case team != "":
-		return idxTeam, team
+		return byTeam, team
 	case f.Stage != "":
-		return idxStage, string(f.Stage)
+		return byStage, string(f.Stage)
 	case f.Region != "":
-		return idxRegion, f.Region
+		return byRegion, f.Region
 	}
-	return idxList, listCustomers
+	return byList, listCustomers
 }
 
 // effectiveTeam is the team a list is confined to, asked for or implied by
@@ -108,16 +109,38 @@ func constraints(f crm.CustomerFilter) (dims []string, exact bool) {
 	return dims, !(effectiveTeam(f) == "" && len(f.VisibleTeams) > 1)
 }
 
-// counterFor returns the counter that counts exactly the customers f lists.
-func counterFor(f crm.CustomerFilter) (string, bool) {
+// totalFor returns the counter that counts exactly the customers f lists.
+func totalFor(f crm.CustomerFilter) (total, bool) {
 	dims, exact := constraints(f)
-	switch {
-	case f.IncludeArchived || !exact || len(dims) > 1:
-		return "", false
-	case len(dims) == 0:
-		return "ALL", true
+	if f.IncludeArchived || !exact || len(dims) > 1 {
+		return total{}, false
 	}
-	return dims[0], true
+	if len(dims) == 0 {
+		return total{attr: "n", sum: true}, true
+	}
+	kind, v, _ := strings.Cut(dims[0], "#")
+	switch kind {
+	case "OWNER":
+		return total{pk: ownerTotalPK(v), attr: "n"}, true
+	case "TAG":
+		return total{pk: tagTotalPK(v), attr: "n"}, true
+	case "PARTNER":
+		return total{pk: partnerTotalPK(v), attr: "n"}, true
+	case "TEAM":
+		return total{pk: teamTotalPK(v), attr: "n"}, true
+	case "POOL":
+		if dims[0] == "POOL" {
+			return total{attr: "pool", sum: true}, true
+		}
+		return total{attr: "poolRegion." + v, sum: true}, true
+	case "REGION":
+		return total{attr: "region." + v, sum: true}, true
+	case "GRADE":
+		return total{attr: "grade." + v, sum: true}, true
+	case "STAGE":
+		return total{attr: "stage." + v, sum: true}, true
+	}
+	return total{}, false
 }
 
 // matches checks every part of the filter, including the caller's
@@ -141,30 +164,16 @@ func matches(c *crm.Customer, f crm.CustomerFilter) bool {
 	return true
 }
 
-func decodeCustomers(raw []map[string]types.AttributeValue, f crm.CustomerFilter) ([]*crm.Customer, []bool, error) {
-	out, match := make([]*crm.Customer, len(raw)), make([]bool, len(raw))
-	for i, r := range raw {
-		var it customerItem
-		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
-			return nil, nil, fmt.Errorf("unmarshal customer: %w", err)
-		}
-		out[i] = fromCustomerItem(&it)
-		match[i] = matches(out[i], f)
-	}
-	return out, match, nil
-}
-
-// decodeEntries reads the profiles that a page of index entries (tag
-// entries, watch-list marks) name by customerId, in one batch; keep says
-// which of them the list returns.
-func (s *Store) decodeEntries(ctx context.Context, raw []map[string]types.AttributeValue, keep func(*crm.Customer) bool) ([]*crm.Customer, []bool, error) {
+// decodeEntries reads the customers that a page of index entries (their
+// profiles, tag or share entries, activity items, watch marks: all under
+// the customer's key) name, in one BatchGetItem, with their activities when
+// activity is set; keep says which of them the list returns.
+func (s *Store) decodeEntries(ctx context.Context, raw []map[string]types.AttributeValue, activity bool, keep func(*crm.Customer) bool) ([]*crm.Customer, []bool, error) {
 	ids := make([]string, len(raw))
 	for i, r := range raw {
-		if v, ok := r["customerId"].(*types.AttributeValueMemberS); ok {
-			ids[i] = v.Value
-		}
+		ids[i] = customerIDOf(strAttr(r["pk"]))
 	}
-	found, err := s.Customers(ctx, ids)
+	found, err := s.customers(ctx, ids, activity)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,7 +36,7 @@ func TestEvaluationFairness(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, _ := e.svc.Customer(as(admin), c.ID)
+	got := mustCustomer(t, e, c.ID)
 	// Each evaluator's newest score counts once: (90 + 60 + 80) / 3.
 	if got.SatisfactionIndex == nil || *got.SatisfactionIndex != 76.67 {
 		t.Fatalf("satisfaction index = %v, want 76.67", got.SatisfactionIndex)

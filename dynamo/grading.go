@@ -172,28 +172,37 @@ func (s *Store) GradeAt(ctx context.Context, customerID string, at time.Time) (*
 	return fromGradeChangeItem(&it), nil
 }
 
-// EachCustomer walks every profile through the byList index (gList =
-// CUSTOMER), a page of up to 1 MB per call. It is the scheduled job's full
-// read; no request path uses it.
+// EachCustomer walks every customer through the byList index (gList =
+// CUSTOMER): a page of keys per Query, then the profiles and activities in
+// BatchGetItems. It is the scheduled job's full read; no request path
+// uses it.
 func (s *Store) EachCustomer(ctx context.Context, fn func(*crm.Customer) error) error {
 	q := &dynamodb.QueryInput{
 		TableName:                 &s.table,
-		IndexName:                 aws.String(idxList),
+		IndexName:                 aws.String(s.idx.List),
 		KeyConditionExpression:    aws.String("gList = :k"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(listCustomers)},
+		ProjectionExpression:      aws.String("pk"),
+		Limit:                     aws.Int32(batchSize / 2),
 	}
 	for {
 		res, err := s.db.Query(ctx, q)
 		if err != nil {
 			return wrap("query all customers", err)
 		}
-		for _, raw := range res.Items {
-			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return fmt.Errorf("unmarshal customer: %w", err)
-			}
-			if err := fn(fromCustomerItem(&it)); err != nil {
-				return err
+		ids := make([]string, len(res.Items))
+		for i, raw := range res.Items {
+			ids[i] = customerIDOf(strAttr(raw["pk"]))
+		}
+		found, err := s.customers(ctx, ids, true)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if c, ok := found[id]; ok {
+				if err := fn(c); err != nil {
+					return err
+				}
 			}
 		}
 		if res.LastEvaluatedKey == nil {

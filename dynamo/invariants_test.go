@@ -12,37 +12,48 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
 )
 
-// CheckInvariants scans a table (tests only) and returns every way its
-// derived items disagree with the profiles they derive from, which is what
-// a half-applied change would leave behind:
-//   - a profile's interactionCount and contactCount equal its interaction
-//     and contact items;
-//   - every list counter equals the number of profiles it counts;
+// CheckInvariants scans a table (tests only, with the stream drained) and
+// returns every way its derived items disagree with what they derive from,
+// which is what a half-applied or twice-applied change would leave:
+//   - every customer has one activity item, whose interactionCount equals
+//     its interaction items (a merged customer's: none) and whose watch-list
+//     keys and falling mark are where its profile and activity put them;
+//     a profile's contactCount equals its contact items;
+//   - every list counter (TOTAL#) equals the number of profiles it counts;
 //   - every unique phone and email claim names a profile holding that
 //     value, and every profile's values are claimed by it;
 //   - every tag index entry belongs to a profile with that tag, and back;
-//   - every watch mark is where its profile puts it, and back;
-//   - the analytics of everything count every profile as gained and every
-//     interaction item (per channel too), in day buckets and in month
-//     buckets alike.
+//   - no watch mark of the layout before activity items is left;
+//   - the analytics, summed over the teams and over the owners alike,
+//     count every profile as gained and every interaction item (per
+//     channel too), and a rolled-up month is the sum of its days;
+//   - TEAMS names every team that has figures or counters.
 func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]string, error) {
 	items, err := scanAll(ctx, db, table)
 	if err != nil {
 		return nil, err
 	}
 	var (
-		profiles     = map[string]*customerItem{} // by customer id
+		profiles     = map[string]*customerItem{}
+		activities   = map[string]*activityItem{}
+		falling      = map[string]map[string]types.AttributeValue{}
 		interactions = map[string]int{}
 		contacts     = map[string]int{}
-		counters     = map[string]int{} // by dimension
+		totals       = map[string]map[string]float64{} // by pk, attribute
 		claims       = map[string]string{}
-		tags         = map[string]bool{}      // customer id + "#" + tag
-		marks        = map[string]watchMark{} // customer id + sk
-		channels     = map[string]float64{}   // interaction items by channel
-		gained       = map[string]float64{}   // by granularity prefix
-		counted      = map[string]float64{}   // analytics counters of everything, by prefix + counter
+		tags         = map[string]bool{} // customer id + "#" + tag
+		oldMarks     []string
+		channels     = map[string]float64{} // interaction items by channel
+		byTeams      = map[string]float64{} // analytics of every team's days, by counter
+		byOwners     = map[string]float64{} // of every owner's days
+		days         = map[string]map[string]float64{}
+		months       = map[string]map[string]float64{}
+		teamsHaving  = map[string]bool{}
+		teamsListed  = map[string]bool{}
 	)
 	for _, it := range items {
 		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
@@ -53,119 +64,193 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 				return nil, fmt.Errorf("%s: %w", pk, err)
 			}
 			profiles[c.ID] = &c
+		case strings.HasPrefix(pk, "CUST#") && sk == skActivity:
+			var a activityItem
+			if err := attributevalue.UnmarshalMap(it, &a); err != nil {
+				return nil, fmt.Errorf("%s: %w", pk, err)
+			}
+			activities[a.CustomerID] = &a
+		case strings.HasPrefix(pk, "CUST#") && sk == skFalling:
+			falling[customerIDOf(pk)] = it
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skWatchPrefix):
+			oldMarks = append(oldMarks, pk+" "+sk)
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skInteractPrefix):
 			interactions[customerIDOf(pk)]++
 			channels[strAttr(it["channel"])]++
-		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skWatchPrefix):
-			marks[customerIDOf(pk)+sk] = watchMark{list: strAttr(it["gList"]), sort: strAttr(it["gSort"])}
-		case pk == aggregatePK("ALL"):
-			for name, v := range it {
-				if n, err := strconv.ParseFloat(numAttr(v), 64); err == nil && numAttr(v) != "" {
-					counted[sk[:2]+name] += n
+		case strings.HasPrefix(pk, "STATS#TEAM#") && strings.HasPrefix(sk, aggDayPrefix):
+			teamsHaving[strings.TrimPrefix(pk, "STATS#TEAM#")] = true
+			for name, v := range numbers(it) {
+				byTeams[name] += v
+				m := pk + " " + strings.TrimPrefix(sk, aggDayPrefix)[:7]
+				if days[m] == nil {
+					days[m] = map[string]float64{}
 				}
+				days[m][name] += v
+			}
+		case strings.HasPrefix(pk, "STATS#TEAM#") && strings.HasPrefix(sk, aggMonthPrefix):
+			if _, ok := it["rolledUp"]; ok {
+				months[pk+" "+strings.TrimPrefix(sk, aggMonthPrefix)] = numbers(it)
+			}
+		case (strings.HasPrefix(pk, "STATS#OWNER#") || pk == "STATS#POOL") && strings.HasPrefix(sk, aggDayPrefix):
+			for name, v := range numbers(it) {
+				byOwners[name] += v
+			}
+		case pk == teamsPK:
+			for _, tk := range stringSet(it["teams"]) {
+				teamsListed[tk] = true
 			}
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skContactPrefix):
 			contacts[customerIDOf(pk)]++
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skTagPrefix):
 			tags[customerIDOf(pk)+"#"+strings.TrimPrefix(sk, skTagPrefix)] = true
-		case strings.HasPrefix(pk, "COUNT#") && sk == skCounter:
-			n, _ := strconv.Atoi(numAttr(it["n"]))
-			counters[strings.TrimPrefix(pk, "COUNT#")] = n
+		case strings.HasPrefix(pk, "TOTAL#") && sk == skTotal:
+			totals[pk] = numbers(it)
+			if strings.HasPrefix(pk, "TOTAL#TEAM#") {
+				teamsHaving[strings.TrimPrefix(pk, "TOTAL#TEAM#")] = true
+			}
 		case strings.HasPrefix(pk, "UNIQ#") && sk == skUnique:
 			claims[pk] = strAttr(it["customerId"])
 		}
 	}
 
 	var broken []string
-	want := map[string]int{}
+	fail := func(format string, args ...any) { broken = append(broken, fmt.Sprintf(format, args...)) }
+	want := adds{}
 	for _, id := range slices.Sorted(maps.Keys(profiles)) {
-		c := profiles[id]
-		if c.InteractionCount != interactions[id] {
-			broken = append(broken, fmt.Sprintf("customer %s: interactionCount %d, %d interaction items", id, c.InteractionCount, interactions[id]))
+		p := profiles[id]
+		a := activities[id]
+		if a == nil {
+			fail("customer %s has no activity", id)
+			continue
 		}
-		if c.ContactCount != contacts[id] {
-			broken = append(broken, fmt.Sprintf("customer %s: contactCount %d, %d contact items", id, c.ContactCount, contacts[id]))
+		c := customerOf(p, a)
+		if p.Status != string(crm.StatusMerged) && a.InteractionCount != interactions[id] {
+			fail("customer %s: interactionCount %d, %d interaction items", id, a.InteractionCount, interactions[id])
 		}
-		for _, d := range counterDims(fromCustomerItem(c)) {
-			want[d]++
+		if p.Status == string(crm.StatusMerged) && interactions[id] != 0 {
+			fail("merged customer %s still holds %d interactions", id, interactions[id])
 		}
-		for _, p := range c.Phones {
-			if claims[phonePK(p)] != id {
-				broken = append(broken, fmt.Sprintf("customer %s: phone %s claimed by %q", id, p, claims[phonePK(p)]))
+		if p.ContactCount != contacts[id] {
+			fail("customer %s: contactCount %d, %d contact items", id, p.ContactCount, contacts[id])
+		}
+		if got, w := activityKeys(a), activityKeys(toActivityItem(c, fromActivityItem(a, fromCustomerItem(p)), nil)); got != w {
+			fail("customer %s: activity keys %v, want %v", id, got, w)
+		}
+		g, tm, pos, ok := fallingMark(c)
+		switch m := falling[id]; {
+		case ok && (m == nil || strAttr(m["gOwner"]) != g || strAttr(m["gTeam"]) != tm || strAttr(m["gSort"]) != pos):
+			fail("customer %s: falling mark %v, want %s %s %s", id, m, g, tm, pos)
+		case !ok && m != nil:
+			fail("customer %s: a falling mark, and no falling scores", id)
+		}
+		for k, m := range counts(c) {
+			for name, n := range m {
+				want.add(k, name, n)
 			}
 		}
-		for _, e := range c.Emails {
+		for _, ph := range p.Phones {
+			if claims[phonePK(ph)] != id {
+				fail("customer %s: phone %s claimed by %q", id, ph, claims[phonePK(ph)])
+			}
+		}
+		for _, e := range p.Emails {
 			if claims[emailPK(e)] != id {
-				broken = append(broken, fmt.Sprintf("customer %s: email %s claimed by %q", id, e, claims[emailPK(e)]))
+				fail("customer %s: email %s claimed by %q", id, e, claims[emailPK(e)])
 			}
 		}
-		for _, tag := range c.Tags {
+		for _, tag := range p.Tags {
 			if !tags[id+"#"+tag] {
-				broken = append(broken, fmt.Sprintf("customer %s: tag %s has no index entry", id, tag))
+				fail("customer %s: tag %s has no index entry", id, tag)
 			}
-		}
-		for slot, m := range watchMarks(fromCustomerItem(c)) {
-			if got, ok := marks[id+slot]; !ok || got != m {
-				broken = append(broken, fmt.Sprintf("customer %s: watch mark %s is %+v, want %+v", id, slot, got, m))
-			}
-			delete(marks, id+slot)
-		}
-		for _, p := range []string{aggDayPrefix, aggMonthPrefix} {
-			gained[p]++
 		}
 	}
-	for key := range marks {
-		broken = append(broken, fmt.Sprintf("watch mark %s has no place on its profile", key))
+	for id := range activities {
+		if profiles[id] == nil {
+			fail("activity of customer %s has no profile", id)
+		}
+	}
+	for _, m := range oldMarks {
+		fail("watch mark %s of the old layout is left", m)
 	}
 	total := 0.0
 	for ch, n := range channels {
 		total += n
-		for _, p := range []string{aggDayPrefix, aggMonthPrefix} {
-			if got := counted[p+"channel."+ch]; got != n {
-				broken = append(broken, fmt.Sprintf("analytics %s: %g %s interactions counted, %g items", p, got, ch, n))
+		if got := byTeams["channel."+ch]; got != n {
+			fail("analytics of the teams: %g %s interactions counted, %g items", got, ch, n)
+		}
+		if got := byOwners["channel."+ch]; got != n {
+			fail("analytics of the owners: %g %s interactions counted, %g items", got, ch, n)
+		}
+	}
+	for name, got := range map[string]float64{"teams": byTeams["interactions"], "owners": byOwners["interactions"]} {
+		if got != total {
+			fail("analytics of the %s: %g interactions counted, %g items", name, got, total)
+		}
+	}
+	for name, got := range map[string]float64{"teams": byTeams["gained"], "owners": byOwners["gained"]} {
+		if got != float64(len(profiles)) {
+			fail("analytics of the %s: %g customers gained, %g profiles", name, got, float64(len(profiles)))
+		}
+	}
+	for m, sum := range months {
+		if d := days[m]; !maps.Equal(d, sum) {
+			fail("month %s rolled up as %v, its days sum to %v", m, sum, d)
+		}
+	}
+	for tk := range teamsHaving {
+		if !teamsListed[tk] {
+			fail("team %s has figures or counters and is not in TEAMS", tk)
+		}
+	}
+	for pk, m := range totals {
+		for name, n := range m {
+			if w := want[itemKey{pk, skTotal}][name]; n != w {
+				fail("counter %s %s is %g, %g profiles", pk, name, n, w)
 			}
 		}
 	}
-	for _, p := range []string{aggDayPrefix, aggMonthPrefix} {
-		if got := counted[p+"interactions"]; got != total {
-			broken = append(broken, fmt.Sprintf("analytics %s: %g interactions counted, %g items", p, got, total))
-		}
-		if got := counted[p+"gained"]; got != gained[p] {
-			broken = append(broken, fmt.Sprintf("analytics %s: %g customers gained, %g profiles", p, got, gained[p]))
+	for k, m := range want {
+		for name, n := range m {
+			if _, ok := totals[k.pk][name]; !ok && n != 0 {
+				fail("counter %s %s is missing, %g profiles", k.pk, name, n)
+			}
 		}
 	}
 	for pk, id := range claims {
-		c := profiles[id]
+		p := profiles[id]
 		v := strings.TrimPrefix(strings.TrimPrefix(pk, "UNIQ#PHONE#"), "UNIQ#EMAIL#")
-		if c == nil || !slices.Contains(c.Phones, v) && !slices.Contains(c.Emails, v) {
-			broken = append(broken, fmt.Sprintf("claim %s names customer %q, which does not hold it", pk, id))
+		if p == nil || !slices.Contains(p.Phones, v) && !slices.Contains(p.Emails, v) {
+			fail("claim %s names customer %q, which does not hold it", pk, id)
 		}
 	}
-	for key := range tags {
-		id, tag, _ := strings.Cut(key, "#")
-		if c := profiles[id]; c == nil || !slices.Contains(c.Tags, tag) {
-			broken = append(broken, fmt.Sprintf("tag entry %s of customer %s has no profile tag", tag, id))
-		}
-	}
-	// Counters of the kinds counterDims keeps; others (claims per user,
-	// analytics) have their own rules.
-	listed := func(d string) bool {
-		return d == "ALL" || d == "POOL" || slices.ContainsFunc([]string{"GRADE#", "STAGE#", "POOL#", "OWNER#", "REGION#", "TEAM#", "TIER#", "TAG#",
-			"TEAMGRADE#", "TEAMTIER#"},
-			func(p string) bool { return strings.HasPrefix(d, p) })
-	}
-	for d, n := range counters {
-		if listed(d) && n != want[d] {
-			broken = append(broken, fmt.Sprintf("counter %s is %d, %d profiles", d, n, want[d]))
-		}
-	}
-	for d, n := range want {
-		if _, ok := counters[d]; !ok {
-			broken = append(broken, fmt.Sprintf("counter %s is missing, %d profiles", d, n))
+	for k := range tags {
+		id, tag, _ := strings.Cut(k, "#")
+		if p := profiles[id]; p == nil || !slices.Contains(p.Tags, tag) {
+			fail("tag entry %s of customer %s has no profile tag", tag, id)
 		}
 	}
 	slices.Sort(broken)
 	return broken, nil
+}
+
+// numbers reads an item's counters (number attributes but a month's
+// revision).
+func numbers(it map[string]types.AttributeValue) map[string]float64 {
+	out := map[string]float64{}
+	for name, v := range it {
+		if n := numAttr(v); n != "" && name != "rev" && name != "ttl" {
+			f, _ := strconv.ParseFloat(n, 64)
+			out[name] = f
+		}
+	}
+	return out
+}
+
+func stringSet(v types.AttributeValue) []string {
+	if s, ok := v.(*types.AttributeValueMemberSS); ok {
+		return s.Value
+	}
+	return nil
 }
 
 func scanAll(ctx context.Context, db *dynamodb.Client, table string) ([]map[string]types.AttributeValue, error) {
@@ -182,18 +267,4 @@ func scanAll(ctx context.Context, db *dynamodb.Client, table string) ([]map[stri
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-}
-
-func strAttr(v types.AttributeValue) string {
-	if x, ok := v.(*types.AttributeValueMemberS); ok {
-		return x.Value
-	}
-	return ""
-}
-
-func numAttr(v types.AttributeValue) string {
-	if x, ok := v.(*types.AttributeValueMemberN); ok {
-		return x.Value
-	}
-	return ""
 }

@@ -92,57 +92,126 @@ type customerItem struct {
 	GDue   string `dynamodbav:"gDue,omitempty"`
 	GDueAt string `dynamodbav:"gDueAt,omitempty"`
 
-	ID                string             `dynamodbav:"id"`
-	Kind              string             `dynamodbav:"kind"`
-	Name              string             `dynamodbav:"name"`
-	NameKey           string             `dynamodbav:"nameKey"`
-	Phones            []string           `dynamodbav:"phones,omitempty"`
-	Emails            []string           `dynamodbav:"emails,omitempty"`
-	Addresses         []addressItem      `dynamodbav:"addresses,omitempty"`
-	Industry          string             `dynamodbav:"industry,omitempty"`
-	Region            string             `dynamodbav:"region,omitempty"`
-	Source            string             `dynamodbav:"source"`
-	AnnualRevenue     *float64           `dynamodbav:"annualRevenue,omitempty"`
-	CreditRating      string             `dynamodbav:"creditRating,omitempty"`
-	Tags              []string           `dynamodbav:"tags,omitempty"`
-	Attributes        []attributeItem    `dynamodbav:"attributes,omitempty"`
-	Stage             string             `dynamodbav:"stage"`
-	Status            string             `dynamodbav:"status"`
-	OwnerID           string             `dynamodbav:"ownerId,omitempty"`
-	Team              string             `dynamodbav:"team,omitempty"`
-	Partners          []partnerShareItem `dynamodbav:"partners,omitempty"`
-	Claim             *claimItem         `dynamodbav:"claim,omitempty"`
-	LastHolder        string             `dynamodbav:"lastHolder,omitempty"`
-	ReturnedAt        *time.Time         `dynamodbav:"returnedAt,omitempty"`
-	Grade             gradeStateItem     `dynamodbav:"grade"`
-	ValueScore        *float64           `dynamodbav:"valueScore,omitempty"`
-	ValueTier         string             `dynamodbav:"valueTier,omitempty"`
-	Transactions      transactionsItem   `dynamodbav:"transactions"`
-	NPS               *float64           `dynamodbav:"nps,omitempty"`
-	SatisfactionIndex *float64           `dynamodbav:"satisfactionIndex,omitempty"`
-	LoyaltyIndex      *float64           `dynamodbav:"loyaltyIndex,omitempty"`
-	TrustIndex        *float64           `dynamodbav:"trustIndex,omitempty"`
-	RecentEvaluations []evaluationItem   `dynamodbav:"recentEvaluations,omitempty"`
-	OpenCases         []caseSummaryItem  `dynamodbav:"openCases,omitempty"`
-	OpenCaseCount     int                `dynamodbav:"openCaseCount,omitempty"`
-	LastInteractionAt *time.Time         `dynamodbav:"lastInteractionAt,omitempty"`
-	LastInteractionID string             `dynamodbav:"lastInteractionId,omitempty"`
-	NextFollowUpAt    *time.Time         `dynamodbav:"nextFollowUpAt,omitempty"`
-	InteractionCount  int                `dynamodbav:"interactionCount"`
-	ContactCount      int                `dynamodbav:"contactCount"`
-	FieldMarks        []fieldMarkItem    `dynamodbav:"fieldVerifications,omitempty"`
-	Verification      string             `dynamodbav:"verification"`
-	VerifiedBy        string             `dynamodbav:"verifiedBy,omitempty"`
-	VerifiedAt        *time.Time         `dynamodbav:"verifiedAt,omitempty"`
-	MergedInto        string             `dynamodbav:"mergedInto,omitempty"`
-	MergingFrom       string             `dynamodbav:"mergingFrom,omitempty"`
-	MergedAt          *time.Time         `dynamodbav:"mergedAt,omitempty"`
-	Version           int                `dynamodbav:"version"`
-	CreatedAt         time.Time          `dynamodbav:"createdAt"`
-	CreatedBy         string             `dynamodbav:"createdBy"`
-	UpdatedAt         time.Time          `dynamodbav:"updatedAt"`
-	UpdatedBy         string             `dynamodbav:"updatedBy"`
-	ArchivedAt        *time.Time         `dynamodbav:"archivedAt,omitempty"`
+	ID            string             `dynamodbav:"id"`
+	Kind          string             `dynamodbav:"kind"`
+	Name          string             `dynamodbav:"name"`
+	NameKey       string             `dynamodbav:"nameKey"`
+	Phones        []string           `dynamodbav:"phones,omitempty"`
+	Emails        []string           `dynamodbav:"emails,omitempty"`
+	Addresses     []addressItem      `dynamodbav:"addresses,omitempty"`
+	Industry      string             `dynamodbav:"industry,omitempty"`
+	Region        string             `dynamodbav:"region,omitempty"`
+	Source        string             `dynamodbav:"source"`
+	AnnualRevenue *float64           `dynamodbav:"annualRevenue,omitempty"`
+	CreditRating  string             `dynamodbav:"creditRating,omitempty"`
+	Tags          []string           `dynamodbav:"tags,omitempty"`
+	Attributes    []attributeItem    `dynamodbav:"attributes,omitempty"`
+	Stage         string             `dynamodbav:"stage"`
+	Status        string             `dynamodbav:"status"`
+	OwnerID       string             `dynamodbav:"ownerId,omitempty"`
+	Team          string             `dynamodbav:"team,omitempty"`
+	Partners      []partnerShareItem `dynamodbav:"partners,omitempty"`
+	Claim         *claimItem         `dynamodbav:"claim,omitempty"`
+	LastHolder    string             `dynamodbav:"lastHolder,omitempty"`
+	ReturnedAt    *time.Time         `dynamodbav:"returnedAt,omitempty"`
+	Grade         gradeStateItem     `dynamodbav:"grade"`
+	ValueScore    *float64           `dynamodbav:"valueScore,omitempty"`
+	ValueTier     string             `dynamodbav:"valueTier,omitempty"`
+	FollowUp      *followUpItem      `dynamodbav:"followUp,omitempty"`
+	ContactCount  int                `dynamodbav:"contactCount"`
+	// Profiles written before activity items existed carry the activity's
+	// fields themselves; they are read (legacy), never written.
+	legacyActivity
+	FieldMarks   []fieldMarkItem `dynamodbav:"fieldVerifications,omitempty"`
+	Verification string          `dynamodbav:"verification"`
+	VerifiedBy   string          `dynamodbav:"verifiedBy,omitempty"`
+	VerifiedAt   *time.Time      `dynamodbav:"verifiedAt,omitempty"`
+	MergedInto   string          `dynamodbav:"mergedInto,omitempty"`
+	MergingFrom  string          `dynamodbav:"mergingFrom,omitempty"`
+	MergedAt     *time.Time      `dynamodbav:"mergedAt,omitempty"`
+	Version      int             `dynamodbav:"version"`
+	CreatedAt    time.Time       `dynamodbav:"createdAt"`
+	CreatedBy    string          `dynamodbav:"createdBy"`
+	UpdatedAt    time.Time       `dynamodbav:"updatedAt"`
+	UpdatedBy    string          `dynamodbav:"updatedBy"`
+	ArchivedAt   *time.Time      `dynamodbav:"archivedAt,omitempty"`
+}
+
+// derivedFields are the activity's fields that profiles carried before
+// the activity item, under the same names on both items.
+type derivedFields struct {
+	Transactions      *transactionsItem `dynamodbav:"transactions,omitempty"`
+	NPS               *float64          `dynamodbav:"nps,omitempty"`
+	SatisfactionIndex *float64          `dynamodbav:"satisfactionIndex,omitempty"`
+	LoyaltyIndex      *float64          `dynamodbav:"loyaltyIndex,omitempty"`
+	TrustIndex        *float64          `dynamodbav:"trustIndex,omitempty"`
+	RecentEvaluations []evaluationItem  `dynamodbav:"recentEvaluations,omitempty"`
+	OpenCases         []caseSummaryItem `dynamodbav:"openCases,omitempty"`
+	OpenCaseCount     int               `dynamodbav:"openCaseCount,omitempty"`
+	LastInteractionAt *time.Time        `dynamodbav:"lastInteractionAt,omitempty"`
+	LastInteractionID string            `dynamodbav:"lastInteractionId,omitempty"`
+	NextFollowUpAt    *time.Time        `dynamodbav:"nextFollowUpAt,omitempty"`
+}
+
+// toDerived writes an activity's derived fields.
+func toDerived(a *crm.Activity) derivedFields {
+	d := derivedFields{LastInteractionAt: a.LastInteractionAt, LastInteractionID: a.LastInteractionID,
+		NextFollowUpAt: a.NextFollowUpAt, NPS: a.NPS, SatisfactionIndex: a.SatisfactionIndex, LoyaltyIndex: a.LoyaltyIndex,
+		TrustIndex: a.TrustIndex, OpenCases: toCaseSummaries(a.OpenCases), OpenCaseCount: a.OpenCaseCount}
+	if a.Transactions != (crm.TransactionStats{}) {
+		t := transactionsItem(a.Transactions)
+		d.Transactions = &t
+	}
+	for _, e := range a.RecentEvaluations {
+		d.RecentEvaluations = append(d.RecentEvaluations, *toEvaluationItem(&e, false))
+	}
+	return d
+}
+
+// activity reads derived fields into an activity.
+func (d *derivedFields) activity() crm.Activity {
+	a := crm.Activity{LastInteractionAt: d.LastInteractionAt, LastInteractionID: d.LastInteractionID,
+		NextFollowUpAt: d.NextFollowUpAt, SatisfactionIndex: d.SatisfactionIndex, LoyaltyIndex: d.LoyaltyIndex,
+		TrustIndex: d.TrustIndex, NPS: d.NPS, OpenCaseCount: d.OpenCaseCount, OpenCases: fromCaseSummaries(d.OpenCases)}
+	if d.Transactions != nil {
+		a.Transactions = crm.TransactionStats(*d.Transactions)
+	}
+	for i := range d.RecentEvaluations {
+		a.RecentEvaluations = append(a.RecentEvaluations, *fromEvaluationItem(&d.RecentEvaluations[i]))
+	}
+	return a
+}
+
+// legacyActivity are the derived fields profiles carried before the
+// activity item: read from a profile not migrated yet, never written.
+type legacyActivity struct {
+	derivedFields
+	// InteractionCount is on every legacy profile, even at 0: it tells
+	// one from a profile written since.
+	InteractionCount *int `dynamodbav:"interactionCount,omitempty"`
+}
+
+// legacyAttrs are the attribute names of legacyActivity, which migrating
+// a profile removes.
+var legacyAttrs = []string{"transactions", "nps", "satisfactionIndex", "loyaltyIndex", "trustIndex", "recentEvaluations",
+	"openCases", "openCaseCount", "lastInteractionAt", "lastInteractionId", "nextFollowUpAt", "interactionCount"}
+
+// isLegacy reports whether a profile still carries its activity.
+func (it *customerItem) isLegacy() bool { return it.InteractionCount != nil }
+
+// activity reads a legacy profile's activity.
+func (l *legacyActivity) activity() crm.Activity {
+	a := l.derivedFields.activity()
+	if l.InteractionCount != nil {
+		a.InteractionCount = *l.InteractionCount
+	}
+	return a
+}
+
+type followUpItem struct {
+	At    time.Time `dynamodbav:"at"`
+	SetAt time.Time `dynamodbav:"setAt"`
+	By    string    `dynamodbav:"by,omitempty"`
 }
 
 type fieldMarkItem struct {
@@ -177,11 +246,7 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team, Partners: toShareItems(c.Partners),
 		Grade: gradeStateItem{Level: c.Grade.Level, Source: string(c.Grade.Source), Reason: c.Grade.Reason,
 			Rule: c.Grade.Rule, PolicyVersion: c.Grade.PolicyVersion, Metrics: c.Grade.Metrics, By: c.Grade.By, At: c.Grade.At},
-		OpenCaseCount: c.OpenCaseCount,
-		ValueScore:    c.ValueScore, ValueTier: string(c.ValueTier), Transactions: transactionsItem(c.Transactions),
-		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex, NPS: c.NPS,
-		LastInteractionAt: c.LastInteractionAt, LastInteractionID: c.LastInteractionID,
-		NextFollowUpAt: c.NextFollowUpAt, InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
+		ValueScore: c.ValueScore, ValueTier: string(c.ValueTier), ContactCount: c.ContactCount,
 		Verification: string(c.Verification), VerifiedBy: c.VerifiedBy, VerifiedAt: c.VerifiedAt,
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
 		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
@@ -208,12 +273,8 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 	for _, a := range c.Attributes {
 		it.Attributes = append(it.Attributes, attributeItem(a))
 	}
-	for _, e := range c.RecentEvaluations {
-		it.RecentEvaluations = append(it.RecentEvaluations, *toEvaluationItem(&e, false))
-	}
-	for _, o := range c.OpenCases {
-		it.OpenCases = append(it.OpenCases, caseSummaryItem{ID: o.ID, Kind: string(o.Type), Subject: o.Subject,
-			Priority: string(o.Priority), Status: string(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
+	if f := c.FollowUpSet; f != nil {
+		it.FollowUp = &followUpItem{At: f.At, SetAt: f.SetAt, By: f.By}
 	}
 	for _, m := range c.FieldVerifications {
 		it.FieldMarks = append(it.FieldMarks, fieldMarkItem{Field: string(m.Field), By: m.By, At: m.At})
@@ -235,11 +296,7 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		OwnerID: it.OwnerID, Team: it.Team, Partners: fromShareItems(it.Partners),
 		Grade: crm.GradeState{Level: it.Grade.Level, Source: crm.GradeSource(it.Grade.Source), Reason: it.Grade.Reason,
 			Rule: it.Grade.Rule, PolicyVersion: it.Grade.PolicyVersion, Metrics: it.Grade.Metrics, By: it.Grade.By, At: it.Grade.At},
-		OpenCaseCount: it.OpenCaseCount,
-		ValueScore:    it.ValueScore, ValueTier: crm.ValueTier(it.ValueTier), Transactions: crm.TransactionStats(it.Transactions),
-		SatisfactionIndex: it.SatisfactionIndex, LoyaltyIndex: it.LoyaltyIndex, TrustIndex: it.TrustIndex, NPS: it.NPS,
-		LastInteractionAt: it.LastInteractionAt, LastInteractionID: it.LastInteractionID,
-		NextFollowUpAt: it.NextFollowUpAt, InteractionCount: it.InteractionCount, ContactCount: it.ContactCount,
+		ValueScore: it.ValueScore, ValueTier: crm.ValueTier(it.ValueTier), ContactCount: it.ContactCount,
 		Verification: crm.Verification(it.Verification), VerifiedBy: it.VerifiedBy, VerifiedAt: it.VerifiedAt,
 		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt,
 		UpdatedBy: it.UpdatedBy, ArchivedAt: it.ArchivedAt,
@@ -255,13 +312,11 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 	for _, a := range it.Attributes {
 		c.Attributes = append(c.Attributes, crm.Attribute(a))
 	}
-	for i := range it.RecentEvaluations {
-		c.RecentEvaluations = append(c.RecentEvaluations, *fromEvaluationItem(&it.RecentEvaluations[i]))
+	if f := it.FollowUp; f != nil {
+		c.FollowUpSet = &crm.FollowUpSetting{At: f.At, SetAt: f.SetAt, By: f.By}
 	}
-	for _, o := range it.OpenCases {
-		c.OpenCases = append(c.OpenCases, crm.CaseSummary{ID: o.ID, Type: crm.InteractionType(o.Kind), Subject: o.Subject,
-			Priority: crm.Priority(o.Priority), Status: crm.CaseStatus(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
-	}
+	// A profile not migrated yet still carries its activity.
+	c.Activity = it.legacyActivity.activity()
 	for _, m := range it.FieldMarks {
 		c.FieldVerifications = append(c.FieldVerifications, crm.FieldVerification{Field: crm.CustomerField(m.Field), By: m.By, At: m.At})
 	}
@@ -308,9 +363,9 @@ func fromContactItem(it *contactItem) *crm.Contact {
 }
 
 type interactionItem struct {
-	PK              string     `dynamodbav:"pk"`
-	SK              string     `dynamodbav:"sk"`
-	Type            string     `dynamodbav:"type"`
+	PK              string     `dynamodbav:"pk,omitempty"`
+	SK              string     `dynamodbav:"sk,omitempty"`
+	Type            string     `dynamodbav:"type,omitempty"`
 	ID              string     `dynamodbav:"id"`
 	CustomerID      string     `dynamodbav:"customerId"`
 	Channel         string     `dynamodbav:"channel"`
@@ -362,6 +417,9 @@ type gradeChangeItem struct {
 	ID         string             `dynamodbav:"id"`
 	CustomerID string             `dynamodbav:"customerId"`
 	From       string             `dynamodbav:"from,omitempty"`
+	FromSource string             `dynamodbav:"fromSource,omitempty"`
+	FromRule   string             `dynamodbav:"fromRule,omitempty"`
+	FromAt     *time.Time         `dynamodbav:"fromAt,omitempty"`
 	To         string             `dynamodbav:"to"`
 	Source     string             `dynamodbav:"source"`
 	Reason     string             `dynamodbav:"reason,omitempty"`
@@ -374,18 +432,31 @@ type gradeChangeItem struct {
 }
 
 func toGradeChangeItem(g *crm.GradeChange) *gradeChangeItem {
-	return &gradeChangeItem{
+	it := &gradeChangeItem{
 		PK: customerPK(g.CustomerID), SK: gradeSK(g.ID), Type: "gradeChange",
 		ID: g.ID, CustomerID: g.CustomerID, From: g.From, To: g.To, Source: string(g.Source),
 		Reason: g.Reason, Rule: g.Rule, Metrics: g.Metrics, PolicyVer: g.PolicyVersion, By: g.By, At: g.At, MergedFrom: g.MergedFrom,
+		FromSource: string(g.FromSource), FromRule: g.FromRule,
 	}
+	if !g.FromAt.IsZero() {
+		it.FromAt = &g.FromAt
+	}
+	return it
 }
 
 func fromGradeChangeItem(it *gradeChangeItem) *crm.GradeChange {
 	return &crm.GradeChange{
 		ID: it.ID, CustomerID: it.CustomerID, From: it.From, To: it.To, Source: crm.GradeSource(it.Source),
 		Reason: it.Reason, Rule: it.Rule, Metrics: it.Metrics, PolicyVersion: it.PolicyVer, By: it.By, At: it.At, MergedFrom: it.MergedFrom,
+		FromSource: crm.GradeSource(it.FromSource), FromRule: it.FromRule, FromAt: timeOr(it.FromAt),
 	}
+}
+
+func timeOr(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 // toEvaluationItem converts an evaluation; keyed adds the table keys for

@@ -34,22 +34,58 @@ const (
 	listTemplates = "TEMPLATE"
 )
 
-// Index names, as in template.yaml.
+// The table's global secondary indexes, by what each serves.
+type index int
+
 const (
-	idxOwner  = "byOwner"
-	idxGrade  = "byGrade"
-	idxStage  = "byStage"
-	idxRegion = "byRegion"
-	idxTeam   = "byTeam"
-	idxList   = "byList"
-	idxDue    = "byDue"
-	idxName   = "byName"
+	byOwner index = iota
+	byGrade
+	byStage
+	byRegion
+	byTeam
+	byList
+	byName
+	byDue
 )
 
-// indexKeyAttr is the partition key attribute of each index; all share gSort.
-var indexKeyAttr = map[string]string{
-	idxOwner: "gOwner", idxGrade: "gGrade", idxStage: "gStage",
-	idxRegion: "gRegion", idxTeam: "gTeam", idxList: "gList",
+// IndexSet names the table's indexes (template.yaml). A stack upgrading
+// from the release whose profile indexes projected whole profiles
+// (IndexesV1) to the keys-only ones (IndexesV2) has both for a while, and
+// the code reads the set its configuration names (TABLE_INDEXES): lists
+// read keys and then the items, which works on either.
+type IndexSet struct {
+	Owner, Grade, Stage, Region, Team, List, Name, Due string
+}
+
+// IndexesV1 are the indexes of the release before keys-only indexes;
+// IndexesV2 are this release's.
+var (
+	IndexesV1 = IndexSet{Owner: "byOwner", Grade: "byGrade", Stage: "byStage", Region: "byRegion", Team: "byTeam",
+		List: "byList", Name: "byName", Due: "byDue"}
+	IndexesV2 = IndexSet{Owner: "byOwner2", Grade: "byGrade2", Stage: "byStage2", Region: "byRegion2", Team: "byTeam2",
+		List: "byList2", Name: "byName2", Due: "byDue"}
+)
+
+func (x IndexSet) name(i index) string {
+	return [...]string{x.Owner, x.Grade, x.Stage, x.Region, x.Team, x.List, x.Name, x.Due}[i]
+}
+
+// indexKeyAttr is the partition key attribute of each index; all but
+// byName and byDue sort by gSort.
+var indexKeyAttr = map[index]string{
+	byOwner: "gOwner", byGrade: "gGrade", byStage: "gStage", byRegion: "gRegion", byTeam: "gTeam", byList: "gList",
+	byName: "gName", byDue: "gDue",
+}
+
+// indexSortAttr is each index's sort key attribute.
+func indexSortAttr(i index) string {
+	switch i {
+	case byName:
+		return "gNameSort"
+	case byDue:
+		return "gDueAt"
+	}
+	return "gSort"
 }
 
 func customerPK(id string) string    { return "CUST#" + id }

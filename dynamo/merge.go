@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/stream"
 )
 
 // Merging customers (crm/merge.go): both profiles written in one
@@ -44,7 +45,68 @@ func (s *Store) ApplyMerge(ctx context.Context, m *crm.MergeChange) error {
 	for _, r := range m.Records {
 		t.created("merge", r.ID, r.CustomerID, toMergeItem(r))
 	}
+	if m.Merged.Status == crm.StatusMerged {
+		if err := s.mergeActivities(ctx, t, m); err != nil {
+			return err
+		}
+	}
 	return t.commit(ctx)
+}
+
+// mergeActivities adds to the transaction that finishes a merge the
+// survivor's activity with the merged customer's added, as both stand
+// (each conditioned on its revision), and the merged customer's activity
+// forwarding to the survivor: what the stream applies to the merged
+// customer afterwards (an append that raced the merge) goes to the
+// survivor, exactly once, by the merged activity's marks.
+func (s *Store) mergeActivities(ctx context.Context, t *tx, m *crm.MergeChange) error {
+	read := func(id string) (*customerItem, *activityItem, error) {
+		for attempt := 0; ; attempt++ {
+			p, a, err := s.readCustomer(ctx, id)
+			if err != nil || a != nil || attempt > 0 {
+				return p, a, err
+			}
+			if err := s.createActivity(ctx, p); err != nil && crm.ErrorCode(err) != crm.ECONFLICT {
+				return nil, nil, err
+			}
+		}
+	}
+	_, sa, err := read(m.Survivor.ID)
+	if err != nil {
+		return err
+	}
+	_, ma, err := read(m.Merged.ID)
+	if err != nil {
+		return err
+	}
+	if sa == nil || ma == nil {
+		return crm.Errorf(crm.ECONFLICT, "the activities of customers %s and %s are being created; retry", m.Survivor.ID, m.Merged.ID)
+	}
+	sv := m.Survivor.Clone()
+	sMarks := fromActivityItem(sa, sv)
+	merged := &crm.Customer{ID: m.Merged.ID}
+	mMarks := fromActivityItem(ma, merged)
+	sv.AbsorbActivity(merged.Activity)
+	now := time.Now()
+	write := func(c *crm.Customer, marks stream.Marks, stored *activityItem) {
+		cond, vals := "rev = :v", map[string]types.AttributeValue{":v": num(marks.Revision)}
+		marks.Revision++
+		it := toActivityItem(c, marks, appliedMarks(stored.Applied, "", "", now))
+		if g, tm, pos, ok := fallingMark(c); ok {
+			it.Falling = pos + "|" + g + "|" + tm
+			if it.Falling != stored.Falling {
+				t.put(map[string]types.AttributeValue{"pk": str(customerPK(c.ID)), "sk": str(skFalling), "type": str("watch"),
+					"gOwner": str(g), "gTeam": str(tm), "gSort": str(pos), "customerId": str(c.ID)}, "", nil, nil)
+			}
+		} else if stored.Falling != "" {
+			t.del(customerPK(c.ID), skFalling, "", nil, nil)
+		}
+		t.put(t.marshal(it), cond, vals, conflict("the activity of customer "+c.ID))
+	}
+	write(sv, sMarks, sa)
+	mMarks.ForwardTo = m.Survivor.ID
+	write(&crm.Customer{ID: m.Merged.ID, Status: crm.StatusMerged}, mMarks, ma)
+	return nil
 }
 
 // historyPrefixes are the kinds of item that make up a customer's history:
@@ -82,9 +144,9 @@ func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, bool
 		if _, ok := moved["customerId"]; ok {
 			moved["customerId"] = str(toID)
 		}
-		if strings.HasPrefix(sk, skGradePrefix) || strings.HasPrefix(sk, skStagePrefix) {
-			moved["mergedFrom"] = str(fromID)
-		}
+		// Marked as moved: the stream counts nothing new for it, and
+		// grade and stage history tell the merged customer's apart.
+		moved["mergedFrom"] = str(fromID)
 		t.put(moved, notExists, nil, func(map[string]types.AttributeValue) error {
 			return crm.Errorf(crm.ECONFLICT, "the merged customer's history changed meanwhile; call mergeCustomers again")
 		})

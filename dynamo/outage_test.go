@@ -89,7 +89,7 @@ func TestDynamoDBOutage(t *testing.T) {
 	wg.Wait()
 	t.Logf("outcomes %v", w.outcomes)
 	w.failOnErrors(t)
-	w.verify(t, svc, db, table)
+	w.verify(t, svc, db, ddblocal.NewStreamsClient(proc.Endpoint()), table)
 }
 
 // waitFor polls cond until it holds; the deadline only ends a hung run.

@@ -193,9 +193,57 @@ func (s *Store) PartnerOrg(ctx context.Context, id string) (*crm.PartnerOrg, err
 	return fromPartnerOrgItem(&it), nil
 }
 
-// listByList walks one byList partition, newest first.
+// listByList walks one byList partition, newest first: the index's keys,
+// then the items in one BatchGetItem per page (the index projects whole
+// items only for audit entries).
 func listByList[I any, T any](ctx context.Context, s *Store, name, partition string, conv func(*I) T, p crm.PageRequest) (*crm.Page[T], error) {
-	return collect(ctx, s, byListPlan(s, name, partition, decodeAll(conv)), p)
+	return collect(ctx, s, fetchedPlan(s, name, partition, conv), p)
+}
+
+// fetchedPlan is byListPlan for items the index does not project: a page
+// of keys, then the items.
+func fetchedPlan[I any, T any](s *Store, name, partition string, conv func(*I) T) listPlan[T] {
+	decode := decodeAll(conv)
+	return byListPlan(s, name, partition, func(ctx context.Context, raw []map[string]types.AttributeValue) ([]T, []bool, error) {
+		items, err := s.fetch(ctx, raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, match := make([]T, len(raw)), make([]bool, len(raw))
+		for i, it := range items {
+			if it == nil {
+				continue
+			}
+			one, _, err := decode(ctx, []map[string]types.AttributeValue{it})
+			if err != nil {
+				return nil, nil, err
+			}
+			out[i], match[i] = one[0], true
+		}
+		return out, match, nil
+	})
+}
+
+// fetch reads the items that index entries name, in their order; an item
+// gone since is nil.
+func (s *Store) fetch(ctx context.Context, entries []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	keys := make([]map[string]types.AttributeValue, len(entries))
+	for i, e := range entries {
+		keys[i] = key(strAttr(e["pk"]), strAttr(e["sk"]))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]map[string]types.AttributeValue{}
+	for _, it := range items {
+		byKey[strAttr(it["pk"])+"\x00"+strAttr(it["sk"])] = it
+	}
+	out := make([]map[string]types.AttributeValue, len(entries))
+	for i, e := range entries {
+		out[i] = byKey[strAttr(e["pk"])+"\x00"+strAttr(e["sk"])]
+	}
+	return out, nil
 }
 
 // byListPlan is the plan of one byList partition read newest first: the
@@ -206,7 +254,7 @@ func byListPlan[T any](s *Store, name, partition string, decode func(context.Con
 		name: name,
 		query: dynamodb.QueryInput{
 			TableName:                 &s.table,
-			IndexName:                 aws.String(idxList),
+			IndexName:                 aws.String(s.idx.List),
 			KeyConditionExpression:    aws.String("gList = :k"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(partition)},
 			ScanIndexForward:          aws.Bool(false),

@@ -14,22 +14,27 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
+	"github.com/rapportcrm/rapport/stream/streamtest"
 )
 
 // partnerEnv is a service over a fresh table whose name the test knows,
 // with a clock the test moves.
 type partnerEnv struct {
-	svc   *crm.Service
-	db    *dynamodb.Client
-	table string
-	now   time.Time
+	svc      *crm.Service
+	store    *dynamo.Store
+	db       *dynamodb.Client
+	table    string
+	now      time.Time
+	consumer *streamtest.Consumer
 }
 
 func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	tb.Helper()
 	e := &partnerEnv{db: ddbtest.Client(tb), table: ddbtest.NewTable(tb, "CrmTable"), now: time.Now().UTC().Truncate(time.Second)}
-	e.svc = crm.NewService(dynamo.New(e.db, e.table, []byte(strings.Repeat("k", 32))))
+	e.store = dynamo.New(e.db, e.table, []byte(strings.Repeat("k", 32)))
+	e.svc = crm.NewService(e.store)
 	e.svc.Now = func() time.Time { return e.now }
+	e.consumer = streamtest.New(tb, e.db, e.table, e.store, e.svc)
 	return e
 }
 
@@ -299,6 +304,7 @@ func TestPartnerListIsServedByItsShareEntries(t *testing.T) {
 	if !slices.Equal(got, shared) || !page.HasNext || next.HasNext {
 		t.Fatalf("partner lists %v (hasNext %v %v), want %v", got, page.HasNext, next.HasNext, shared)
 	}
+	e.consumer.Drain(t) // the counters follow from the stream
 	if n, err := page.Total(context.Background()); err != nil || n != 5 {
 		t.Fatalf("totalCount %d %v, want 5", n, err)
 	}
@@ -323,6 +329,7 @@ func TestPartnerListIsServedByItsShareEntries(t *testing.T) {
 	if err != nil || len(after.Items) != 4 || slices.Contains(ids(after.Items), shared[0]) {
 		t.Fatalf("after unshare: %v %v", ids(after.Items), err)
 	}
+	e.consumer.Drain(t)
 	if n, _ := after.Total(context.Background()); n != 4 {
 		t.Fatalf("totalCount after unshare %d", n)
 	}
@@ -384,7 +391,9 @@ func TestSharingRules(t *testing.T) {
 }
 
 // toEnv wraps the partner env's service for helpers written for env.
-func (e *partnerEnv) toEnv() *env { return &env{svc: e.svc} }
+func (e *partnerEnv) toEnv() *env {
+	return &env{svc: e.svc, store: e.store, db: e.db, table: e.table, consumer: e.consumer}
+}
 
 func mustIssue(tb testing.TB, svc *crm.Service, org string) string {
 	tb.Helper()

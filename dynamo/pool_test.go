@@ -210,7 +210,7 @@ func TestHandOverMovesTheWholePortfolio(t *testing.T) {
 		ids = append(ids, c.ID)
 	}
 	// One archived customer, and an open case the leaver was handling.
-	if _, err := e.svc.ArchiveCustomer(as(admin), ids[6], 2); err != nil {
+	if _, err := e.svc.ArchiveCustomer(as(admin), ids[6], mustCustomer(t, e, ids[6]).Version); err != nil {
 		t.Fatal(err)
 	}
 	it, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: ids[0], Channel: crm.ChannelPhone, Type: crm.TypeComplaint})
@@ -233,7 +233,8 @@ func TestHandOverMovesTheWholePortfolio(t *testing.T) {
 	if cs, _ = e.store.Case(as(admin), ids[0], it.ID); cs.AssignedTo != sales1.ID {
 		t.Fatalf("open case still with %s", cs.AssignedTo)
 	}
-	page, err := e.svc.Customers(as(sales1), crm.CustomerFilter{IncludeArchived: true}, crm.PageRequest{First: 50})
+	e.drain(t)
+	page, err := e.svc.Customers(as(sales1), crm.CustomerFilter{IncludeArchived: true, WithActivity: true}, crm.PageRequest{First: 50})
 	if err != nil || len(page.Items) != 7 {
 		t.Fatalf("new owner sees %d customers, %v", len(page.Items), err)
 	}

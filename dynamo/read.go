@@ -30,15 +30,6 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any, msg string) err
 	return nil
 }
 
-// Customer reads a customer's profile.
-func (s *Store) Customer(ctx context.Context, id string) (*crm.Customer, error) {
-	var it customerItem
-	if err := s.get(ctx, customerPK(id), skProfile, &it, "customer "+id+" not found"); err != nil {
-		return nil, err
-	}
-	return fromCustomerItem(&it), nil
-}
-
 // Contact reads one contact.
 func (s *Store) Contact(ctx context.Context, customerID, id string) (*crm.Contact, error) {
 	var it contactItem
@@ -63,9 +54,18 @@ const batchSize = 100
 // batchGet reads items by key, 100 per call, retrying unprocessed keys
 // with backoff until done or the context ends.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	return s.batchGetConsistent(ctx, keys, false)
+}
+
+// batchGetConsistent is batchGet, with strongly consistent reads when
+// consistent is set.
+func (s *Store) batchGetConsistent(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += batchSize {
 		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+batchSize, len(keys))]}}
+		if consistent {
+			pending[s.table] = types.KeysAndAttributes{Keys: pending[s.table].Keys, ConsistentRead: aws.Bool(true)}
+		}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := sleep(ctx, backoff(min(attempt, 6))); err != nil {
@@ -79,31 +79,6 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 			out = append(out, res.Responses[s.table]...)
 			pending = res.UnprocessedKeys
 		}
-	}
-	return out, nil
-}
-
-// Customers reads many profiles.
-func (s *Store) Customers(ctx context.Context, ids []string) (map[string]*crm.Customer, error) {
-	seen := map[string]bool{}
-	var keys []map[string]types.AttributeValue
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			keys = append(keys, key(customerPK(id), skProfile))
-		}
-	}
-	items, err := s.batchGet(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*crm.Customer, len(items))
-	for _, raw := range items {
-		var it customerItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, fmt.Errorf("unmarshal customer: %w", err)
-		}
-		out[it.ID] = fromCustomerItem(&it)
 	}
 	return out, nil
 }
@@ -131,63 +106,6 @@ func (s *Store) Interactions(ctx context.Context, ks []crm.InteractionKey) (map[
 		out[crm.InteractionKey{CustomerID: it.CustomerID, ID: it.ID}] = fromInteractionItem(&it)
 	}
 	return out, nil
-}
-
-// Customer360 reads the customer's item collection from the top, in one
-// Query: the profile, then its (bounded) contacts, then interactions newest
-// first.
-func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Customer360, error) {
-	limit := 1 + crm.MaxContacts + recent
-	q := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("pk = :pk AND sk >= :lo"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerPK(id)), ":lo": str(sk360Lower)},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit)),
-	}
-	var items []map[string]types.AttributeValue
-	for {
-		res, err := s.db.Query(ctx, q)
-		if err != nil {
-			return nil, wrap("query customer 360", err)
-		}
-		items = append(items, res.Items...)
-		// One call, unless very large interactions hit DynamoDB's 1 MB page
-		// before the limit: then read on rather than return fewer.
-		if res.LastEvaluatedKey == nil || len(items) >= limit {
-			break
-		}
-		q.ExclusiveStartKey = res.LastEvaluatedKey
-		q.Limit = aws.Int32(int32(limit - len(items)))
-	}
-	v := &crm.Customer360{}
-	for _, raw := range items {
-		sk := raw["sk"].(*types.AttributeValueMemberS).Value
-		switch {
-		case sk == skProfile:
-			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("unmarshal customer: %w", err)
-			}
-			v.Customer = fromCustomerItem(&it)
-		case strings.HasPrefix(sk, skContactPrefix):
-			var it contactItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("unmarshal contact: %w", err)
-			}
-			v.Contacts = append(v.Contacts, fromContactItem(&it))
-		case strings.HasPrefix(sk, skInteractPrefix) && len(v.RecentInteractions) < recent:
-			var it interactionItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("unmarshal interaction: %w", err)
-			}
-			v.RecentInteractions = append(v.RecentInteractions, fromInteractionItem(&it))
-		}
-	}
-	if v.Customer == nil {
-		return nil, crm.Errorf(crm.ENOTFOUND, "customer %s not found", id)
-	}
-	return v, nil
 }
 
 // Contacts lists a customer's contacts.
@@ -254,7 +172,7 @@ func (s *Store) queryDue(ctx context.Context, kind string, before time.Time, eac
 	for {
 		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 &s.table,
-			IndexName:                 aws.String(idxDue),
+			IndexName:                 aws.String(s.idx.Due),
 			KeyConditionExpression:    aws.String("gDue = :d AND gDueAt < :t"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(kind), ":t": str(dueKey(before, "~"))},
 			ExclusiveStartKey:         start,
@@ -279,15 +197,18 @@ func (s *Store) queryDue(ctx context.Context, kind string, before time.Time, eac
 // names start with the same two letters.
 const nameBucketRead = 500
 
-// CustomersByNameBucket reads the customers of one name bucket from the
-// byName index, at most nameBucketRead of them.
-func (s *Store) CustomersByNameBucket(ctx context.Context, bucket string) ([]*crm.Customer, error) {
-	var out []*crm.Customer
+// NameBucket reads the entries of one name bucket from the byName index
+// (which projects the normalized name and the status), at most
+// nameBucketRead of them.
+func (s *Store) NameBucket(ctx context.Context, bucket string) ([]crm.NameEntry, error) {
+	var out []crm.NameEntry
 	q := &dynamodb.QueryInput{
 		TableName:                 &s.table,
-		IndexName:                 aws.String(idxName),
+		IndexName:                 aws.String(s.idx.Name),
 		KeyConditionExpression:    aws.String("gName = :b"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":b": str("NAME#" + bucket)},
+		ProjectionExpression:      aws.String("pk, nameKey, #status"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		Limit:                     aws.Int32(nameBucketRead),
 	}
 	for {
@@ -296,11 +217,8 @@ func (s *Store) CustomersByNameBucket(ctx context.Context, bucket string) ([]*cr
 			return nil, wrap("query name bucket", err)
 		}
 		for _, raw := range res.Items {
-			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("unmarshal customer: %w", err)
-			}
-			out = append(out, fromCustomerItem(&it))
+			out = append(out, crm.NameEntry{ID: customerIDOf(strAttr(raw["pk"])), NameKey: strAttr(raw["nameKey"]),
+				Status: crm.Status(strAttr(raw["status"]))})
 		}
 		if res.LastEvaluatedKey == nil || len(out) >= nameBucketRead {
 			return out, nil

@@ -53,7 +53,7 @@ func TestRetriesAbsorbThrottlingAndTransactionConflicts(t *testing.T) {
 	if w.acknowledged() < 4*6-1 {
 		t.Errorf("%d of %d calls acknowledged", w.acknowledged(), 4*6)
 	}
-	w.verify(t, e.clean, e.db, e.table)
+	w.verify(t, e.clean, e.db, ddbtest.Streams(t), e.table)
 }
 
 // A transaction whose response is lost after DynamoDB applied it is
@@ -71,7 +71,7 @@ func TestLostTransactionResponsesAreRetriedIdempotently(t *testing.T) {
 		w.runSteps(t, 3, 5)
 	}
 	t.Logf("%d responses lost", lost.Load())
-	w.verify(t, e.clean, e.db, e.table)
+	w.verify(t, e.clean, e.db, ddbtest.Streams(t), e.table)
 }
 
 // While DynamoDB throttles every call, each request uses all its attempts
@@ -133,7 +133,7 @@ func TestSustainedThrottling(t *testing.T) {
 			t.Errorf("%d of 8 calls acknowledged", w.acknowledged())
 		}
 		t.Logf("%d attempts for 8 calls", e.attempts.Load()-start)
-		w.verify(t, e.clean, e.db, e.table)
+		w.verify(t, e.clean, e.db, ddbtest.Streams(t), e.table)
 	})
 }
 

@@ -17,6 +17,7 @@ type Store struct {
 	table   string
 	cursors cipher.AEAD // seals pagination cursors (cursor.go)
 	budget  readBudget
+	idx     IndexSet
 }
 
 var _ crm.Store = (*Store)(nil)
@@ -24,5 +25,11 @@ var _ crm.Store = (*Store)(nil)
 // New returns a store over table. Its pagination cursors are sealed under
 // a key derived from cursorSecret.
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
-	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget}
+	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV1}
+}
+
+// UseIndexes makes the store read the table's indexes by the names of x.
+func (s *Store) UseIndexes(x IndexSet) *Store {
+	s.idx = x
+	return s
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
+	"github.com/rapportcrm/rapport/stream/streamtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
@@ -37,6 +38,15 @@ type env struct {
 	// db and table, for tests that check the table's invariants.
 	db    *dynamodb.Client
 	table string
+	// consumer applies the table's stream when a test drains it.
+	consumer *streamtest.Consumer
+}
+
+// drain applies what the writes so far imply (activity, counters,
+// analytics), as the stream function does within seconds.
+func (e *env) drain(tb testing.TB) {
+	tb.Helper()
+	e.consumer.Drain(tb)
 }
 
 func mustEnv(tb testing.TB) *env {
@@ -55,6 +65,7 @@ func mustEnv(tb testing.TB) *env {
 	e.store = dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
 	e.svc = crm.NewService(e.store)
 	e.db, e.table = db, table
+	e.consumer = streamtest.New(tb, db, table, e.store, e.svc)
 	return e
 }
 
@@ -92,9 +103,14 @@ func TestCreateAndReadCustomerRoundTrips(t *testing.T) {
 		got.Attributes[0].Value != "dual ring" || got.Addresses[0].City != "Beijing" || got.OwnerID != owner {
 		t.Fatalf("round trip lost data: %+v", got)
 	}
+	// The grade it starts with is the profile's; the history records
+	// changes from it, and the grade at any instant since is the profile's.
 	hist, err := e.svc.GradeHistory(as(admin), c.ID, crm.PageRequest{First: crm.DefaultPageSize})
-	if err != nil || len(hist.Items) != 1 || hist.Items[0].To != "B" {
-		t.Fatalf("initial grade not in history: %+v %v", hist, err)
+	if err != nil || len(hist.Items) != 0 {
+		t.Fatalf("grade history of a new customer: %+v %v", hist, err)
+	}
+	if g, err := e.svc.GradeAt(as(admin), c.ID, c.CreatedAt); err != nil || g == nil || g.To != "B" || g.Source != crm.GradeManual {
+		t.Fatalf("grade at creation: %+v %v", g, err)
 	}
 }
 
@@ -195,6 +211,7 @@ func TestFilteredListReturnsFullPagesAndExactTotals(t *testing.T) {
 		t.Fatalf("listed %d grade A customers, want 10", len(seen))
 	}
 
+	e.drain(t) // the counters follow from the stream
 	page, err := e.svc.Customers(as(admin), crm.CustomerFilter{Tag: "t1"}, crm.PageRequest{First: 50})
 	if err != nil || len(page.Items) != 20 || page.Total == nil {
 		t.Fatalf("tag list: %d items, %v", len(page.Items), err)
@@ -211,6 +228,7 @@ func TestFilteredListReturnsFullPagesAndExactTotals(t *testing.T) {
 	if _, err := e.svc.ArchiveCustomer(as(admin), c.ID, c.Version); err != nil {
 		t.Fatal(err)
 	}
+	e.drain(t)
 	if n, _ := all.Total(context.Background()); n != 39 {
 		t.Fatalf("total after archive = %d, want 39", n)
 	}
@@ -263,6 +281,7 @@ func TestCustomer360IsOneQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	e.drain(t)
 	e.calls.Store(0)
 	v, err := e.store.Customer360(context.Background(), c.ID, 10)
 	if err != nil {
@@ -282,6 +301,24 @@ func TestCustomer360IsOneQuery(t *testing.T) {
 	}
 	if primaries != 1 || v.Customer.ContactCount != 3 || v.Customer.InteractionCount != 15 || v.Customer.LastInteractionAt == nil {
 		t.Fatalf("derived fields wrong: primaries=%d %+v", primaries, v.Customer)
+	}
+
+	// Read your writes: a call logged a moment ago, which the stream has
+	// not applied, shows at once, with its follow-up.
+	followUp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Millisecond)
+	it, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: c.ID, Channel: crm.ChannelPhone,
+		Type: crm.TypeCall, Subject: "just now", NextFollowUpAt: &followUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err = e.svc.Customer360(as(admin), c.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.RecentInteractions[0].ID != it.ID || v.Customer.InteractionCount != 16 || v.Customer.LastInteractionID != it.ID ||
+		!v.Customer.LastInteractionAt.Equal(it.OccurredAt) || v.Customer.NextFollowUpAt == nil || !v.Customer.NextFollowUpAt.Equal(followUp) {
+		t.Fatalf("the 360 does not show the call logged a moment ago: newest %s, count %d, last %s at %v, follow-up %v",
+			v.RecentInteractions[0].ID, v.Customer.InteractionCount, v.Customer.LastInteractionID, v.Customer.LastInteractionAt, v.Customer.NextFollowUpAt)
 	}
 }
 
@@ -342,7 +379,7 @@ func TestTemplateVersionsAndEvaluations(t *testing.T) {
 	if ev.Overall != 65 || ev.TemplateVersion != 2 {
 		t.Fatalf("overall = %v (v%d), want 65 on v2", ev.Overall, ev.TemplateVersion)
 	}
-	got, _ := e.svc.Customer(as(sales1), c.ID)
+	got := mustCustomer(t, e, c.ID)
 	if got.SatisfactionIndex == nil || *got.SatisfactionIndex != 75 || *got.LoyaltyIndex != 50 || len(got.RecentEvaluations) != 1 {
 		t.Fatalf("indexes not updated: %+v", got)
 	}

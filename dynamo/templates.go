@@ -73,7 +73,7 @@ func (s *Store) Template(ctx context.Context, id string, version int) (*crm.Temp
 
 // ListTemplates lists the latest version of each template, newest first.
 func (s *Store) ListTemplates(ctx context.Context, p crm.PageRequest) (*crm.Page[*crm.Template], error) {
-	plan := byListPlan(s, "templates", listTemplates, decodeAll(fromTemplateItem))
+	plan := fetchedPlan(s, "templates", listTemplates, fromTemplateItem)
 	plan.total = s.counterTotal("TEMPLATES")
 	return collect(ctx, s, plan, p)
 }

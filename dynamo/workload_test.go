@@ -6,15 +6,18 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/stream/streamtest"
 )
 
 // workload drives concurrent writers through crm.Service, each on its own
@@ -158,8 +161,10 @@ func (w *workload) acknowledged() int { return w.outcomes[""] }
 // faults): each customer holds at least its last acknowledged version,
 // and a state its writer sent; each acknowledged interaction is listed.
 // Then it checks the table's invariants.
-func (w *workload) verify(tb testing.TB, svc *crm.Service, db *dynamodb.Client, table string) {
+func (w *workload) verify(tb testing.TB, svc *crm.Service, db *dynamodb.Client, streams *dynamodbstreams.Client, table string) {
 	tb.Helper()
+	// What the stream derives is checked once it has applied everything.
+	streamtest.NewWith(tb, db, streams, table, dynamo.New(db, table, []byte(strings.Repeat("k", 32))), svc).Drain(tb)
 	ctx := crm.NewContextWithUser(tb.Context(), admin)
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -39,7 +39,7 @@ func (r *analyticsResolver) CustomersAtRisk(ctx context.Context, obj *model.Anal
 	if err != nil {
 		return nil, err
 	}
-	return r.listedCustomers(ctx, p), nil
+	return r.listedCustomers(ctx, p, true), nil
 }
 
 // FollowUpsDue is the resolver for the followUpsDue field.
@@ -48,7 +48,7 @@ func (r *analyticsResolver) FollowUpsDue(ctx context.Context, obj *model.Analyti
 	if err != nil {
 		return nil, err
 	}
-	return r.listedCustomers(ctx, p), nil
+	return r.listedCustomers(ctx, p, true), nil
 }
 
 // Analytics is the resolver for the analytics field.

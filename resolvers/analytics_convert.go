@@ -11,15 +11,21 @@ import (
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
-// listedCustomers turns a page of customers into a connection, priming the
-// request's loader with them and, when asked for, loading their latest
-// interactions in one batch.
-func (r *Resolver) listedCustomers(ctx context.Context, p *crm.Page[*crm.Customer]) *model.CustomerConnection {
+// listedCustomers turns a page of customers into a connection. Customers
+// read with their activity prime the request's loader (a customer read
+// without it would show its counts as empty to a nested field). The
+// latest interactions come from the activities' summaries; only a query
+// asking for their content reads them, in one batch.
+func (r *Resolver) listedCustomers(ctx context.Context, p *crm.Page[*crm.Customer], withActivity bool) *model.CustomerConnection {
 	l := r.loadersFor(ctx)
-	for _, c := range p.Items {
-		l.customer.Prime(c.ID, c)
+	if withActivity {
+		for _, c := range p.Items {
+			l.customer.Prime(c.ID, c)
+		}
+	} else {
+		l.primeListed(p.Items)
 	}
-	if selects(ctx, "edges", "node", "latestInteraction") {
+	if selects(ctx, "edges", "node", "latestInteraction", "content") || selects(ctx, "edges", "node", "latestInteraction", "attachments") {
 		r.prefetchLatestInteractions(ctx, p.Items)
 	}
 	return customerConnection(p)

@@ -32,6 +32,10 @@ func (r *customerResolver) LatestInteraction(ctx context.Context, obj *model.Cus
 	if err != nil || c.LastInteractionID == "" {
 		return nil, err
 	}
+	// The activity's summary answers all but the content and attachments.
+	if c.LastInteraction != nil && c.LastInteraction.ID == c.LastInteractionID && summaryAnswers(ctx) {
+		return toInteraction(c.LastInteraction), nil
+	}
 	it, err := l.interaction.Load(ctx, crm.InteractionKey{CustomerID: c.ID, ID: c.LastInteractionID})
 	if err != nil {
 		return nil, err
@@ -124,11 +128,12 @@ func (r *queryResolver) Customer360(ctx context.Context, id string, recentIntera
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error) {
-	p, err := r.Service.Customers(ctx, fromFilter(filter), page(first, after))
+	f := withActivity(ctx, fromFilter(filter))
+	p, err := r.Service.Customers(ctx, f, page(first, after))
 	if err != nil {
 		return nil, err
 	}
-	return r.listedCustomers(ctx, p), nil
+	return r.listedCustomers(ctx, p, f.WithActivity), nil
 }
 
 // CurrentGrade returns generated.CurrentGradeResolver implementation.

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -18,6 +19,9 @@ import (
 type loaders struct {
 	customer    *dataloadgen.Loader[string, *crm.Customer]
 	interaction *dataloadgen.Loader[crm.InteractionKey, *crm.Interaction]
+	// listed holds customers a list read without their activity: enough
+	// to authorize their nested fields, not to show the customer again.
+	listed sync.Map // id → *crm.Customer
 }
 
 // batchCapacity is BatchGetItem's limit; loadWait is how long a loader
@@ -46,7 +50,7 @@ func WithLoaders(svc *crm.Service, next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), loadersKey{}, l)
 		// A customer's nested lists authorize through the customers this
 		// request already loaded, batched, instead of one read per parent.
-		ctx = crm.WithCustomerLookup(ctx, l.customer.Load)
+		ctx = crm.WithCustomerLookup(ctx, l.lookup)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -58,6 +62,23 @@ func (r *Resolver) loadersFor(ctx context.Context) *loaders {
 		return l
 	}
 	return newLoaders(r.Service)
+}
+
+// lookup finds a customer for authorization: one the request listed, or
+// through the customer loader.
+func (l *loaders) lookup(ctx context.Context, id string) (*crm.Customer, error) {
+	if c, ok := l.listed.Load(id); ok {
+		return c.(*crm.Customer), nil
+	}
+	return l.customer.Load(ctx, id)
+}
+
+// primeListed keeps customers a list read without their activity for
+// authorization only.
+func (l *loaders) primeListed(cs []*crm.Customer) {
+	for _, c := range cs {
+		l.listed.Store(c.ID, c)
+	}
 }
 
 // prime360 puts what a 360 view read into the request's loaders, so that

@@ -81,6 +81,7 @@ func TestWhyAndWhenOfAGradeThroughGraphQL(t *testing.T) {
 	created := time.Now().UTC()
 	time.Sleep(5 * time.Millisecond)
 	e.mustLog(t, id, "first call")
+	e.drain(t) // the regrade follows from the stream
 
 	var out struct {
 		Customer struct {

@@ -15,22 +15,32 @@ import (
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/stream/streamtest"
 )
 
 // partnerEnv serves the API with the real key check on /partner/graphql
 // (crm.Service.VerifyAPIKey, as cmd/local wires it) and headerAuth for staff.
 type partnerEnv struct {
-	srv  *httptest.Server
-	logs *bytes.Buffer
+	srv      *httptest.Server
+	logs     *bytes.Buffer
+	consumer *streamtest.Consumer
+}
+
+// drain applies what the writes so far imply, as the stream function does.
+func (e *partnerEnv) drain(tb testing.TB) {
+	tb.Helper()
+	e.consumer.Drain(tb)
 }
 
 func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	tb.Helper()
 	table := ddbtest.NewTable(tb, "CrmTable")
-	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
+	store := dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32)))
+	svc := crm.NewService(store)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{}))}
+	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{})),
+		consumer: streamtest.New(tb, ddbtest.Client(tb), table, store, svc)}
 	tb.Cleanup(e.srv.Close)
 	return e
 }
@@ -145,6 +155,7 @@ func mustPartnerWorld(tb testing.TB, e *partnerEnv) *partnerWorld {
 	}
 	share(w.shared, w.acme)
 	share(w.other, w.globex)
+	e.drain(tb) // counts, latest interactions and counters follow from the stream
 	return w
 }
 

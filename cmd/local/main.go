@@ -25,10 +25,12 @@ import (
 	"github.com/rapportcrm/rapport/demo"
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddblocal"
+	"github.com/rapportcrm/rapport/infra/ddbstream"
 	"github.com/rapportcrm/rapport/infra/tables"
 	"github.com/rapportcrm/rapport/oidc"
 	"github.com/rapportcrm/rapport/oidc/devissuer"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/stream"
 )
 
 func main() {
@@ -92,9 +94,17 @@ func run() error {
 	if err := tables.EnsureAll(ctx, db, "template.yaml", func(string) string { return cfg.TableName }); err != nil {
 		return fmt.Errorf("create tables: %w", err)
 	}
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
+	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret)
+	svc := crm.NewService(store)
 	cfg.Service(svc)
-	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded")); err != nil {
+	// The stream function's stand-in: the table's stream, polled.
+	consumer := &stream.Consumer{Store: store, Settler: svc, Log: log}
+	poller, err := ddbstream.New(ctx, db, ddblocal.NewStreamsClient(endpoint), cfg.TableName, consumer.Handle)
+	if err != nil {
+		return err
+	}
+	go poller.Run(ctx, streamInterval, log)
+	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded"), poller); err != nil {
 		return err
 	}
 	if err := seedPartnerOnce(ctx, svc, filepath.Join(localDir, "demo-partner-key")); err != nil {
@@ -136,6 +146,11 @@ func run() error {
 	}
 	return nil
 }
+
+// streamInterval is how often the local server reads the table's stream:
+// what a write implies is applied within about this time, as the stream
+// function does in the stack.
+const streamInterval = 250 * time.Millisecond
 
 // Read deadlines of the local server. A client has readHeaderTimeout to
 // send its headers and readTimeout for the whole request, body included: a
@@ -199,7 +214,7 @@ func startDynamoLocal(ctx context.Context, localDir string) (*ddblocal.Process, 
 // seedOnce fills an empty table with the demo data. A marker file records
 // that seeding finished, so an interrupted first run is reported instead
 // of silently leaving half the demo data.
-func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker string) error {
+func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker string, poller *ddbstream.Poller) error {
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
@@ -214,7 +229,8 @@ func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker st
 	}
 	fmt.Fprintln(os.Stderr, "Seeding demo data (200 customers with history, once)…")
 	start := time.Now()
-	if err := demo.Seed(ctx, svc, demo.Options{Customers: 200, Seed: 2026, Now: time.Now()}); err != nil {
+	settle := func(ctx context.Context) error { _, err := poller.Drain(ctx); return err }
+	if err := demo.Seed(ctx, svc, demo.Options{Customers: 200, Seed: 2026, Now: time.Now(), Settle: settle}); err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
 	log.Info("demo data seeded", "customers", 200, "took", time.Since(start).Round(time.Millisecond))

@@ -45,7 +45,7 @@ func TestMakeRunServesDemoData(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(8 * time.Minute) // seeding 200 customers on a loaded machine
 	var base, port string
 	for {
 		if m := servingRE.FindStringSubmatch(logs.String()); m != nil && base == "" {

@@ -10,6 +10,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 )
 
 // NewClient returns a DynamoDB client for a DynamoDB Local endpoint.
@@ -27,7 +28,21 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 	if endpoint == "" {
 		return nil, fmt.Errorf("ddblocal: new client: empty endpoint")
 	}
-	cfg := aws.Config{
+	return dynamodb.NewFromConfig(localConfig(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	}}, optFns...)...), nil
+}
+
+// NewStreamsClient returns a DynamoDB Streams client for a DynamoDB Local
+// endpoint, built like NewClient's.
+func NewStreamsClient(endpoint string) *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(localConfig(), func(o *dynamodbstreams.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	})
+}
+
+func localConfig() aws.Config {
+	return aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		HTTPClient:  awshttp.NewBuildableClient(),
@@ -41,7 +56,4 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 			})
 		},
 	}
-	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-	}}, optFns...)...), nil
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddblocal"
@@ -48,6 +49,7 @@ var (
 	running bool // Run was called
 	started bool
 	client  *dynamodb.Client
+	streams *dynamodbstreams.Client
 	stop    func() error
 	initErr error
 
@@ -77,7 +79,7 @@ func Run(m *testing.M) int {
 	return code
 }
 
-func setup() (c *dynamodb.Client, stop func() error, err error) {
+func setup() (c *dynamodb.Client, sc *dynamodbstreams.Client, stop func() error, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 
@@ -86,15 +88,15 @@ func setup() (c *dynamodb.Client, stop func() error, err error) {
 	if endpoint == "" {
 		cache, err := ddblocal.DefaultCacheDir()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dir, err := ddblocal.EnsureJar(ctx, cache)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		p, err := ddblocal.Start(ctx, ddblocal.Options{JarDir: dir, InMemory: true})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		endpoint, stop = p.Endpoint(), p.Stop
 	}
@@ -102,14 +104,28 @@ func setup() (c *dynamodb.Client, stop func() error, err error) {
 	// so tests do not dial DynamoDB Local again after every request.
 	c, err = ddblocal.NewClient(ctx, endpoint, dynamo.KeepConnections)
 	if err != nil {
-		return nil, nil, errors.Join(err, stop())
+		return nil, nil, nil, errors.Join(err, stop())
 	}
-	return c, stop, nil
+	return c, ddblocal.NewStreamsClient(endpoint), stop, nil
 }
 
 // Client returns the DynamoDB client for this test binary, starting
 // DynamoDB Local on first use.
 func Client(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	start(tb)
+	return client
+}
+
+// Streams returns a DynamoDB Streams client of the same DynamoDB, for
+// tests that read a table's stream (infra/ddbstream).
+func Streams(tb testing.TB) *dynamodbstreams.Client {
+	tb.Helper()
+	start(tb)
+	return streams
+}
+
+func start(tb testing.TB) {
 	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
@@ -119,12 +135,11 @@ func Client(tb testing.TB) *dynamodb.Client {
 	}
 	if !started {
 		started = true
-		client, stop, initErr = setup()
+		client, streams, stop, initErr = setup()
 	}
 	if initErr != nil {
 		tb.Fatalf("ddbtest: %v", initErr)
 	}
-	return client
 }
 
 // NewTable creates a uniquely named copy of the template.yaml table with the

@@ -1,0 +1,188 @@
+package crm
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Activity is what a customer's appended history implies: its counts, the
+// latest interaction, the next follow-up, transaction totals, the
+// evaluation indexes and the open cases. Appends (interactions, case
+// moves, evaluations) are written as items of their own, never conditioned
+// on the customer, so they do not contend with each other; the table's
+// stream applies what each one implies to the customer's activity exactly
+// once, within seconds (see ApplyInteraction and its siblings, and the
+// stream package). The customer 360 folds in the interactions logged since
+// (FoldPending), so it shows them at once.
+type Activity struct {
+	InteractionCount int
+	// LastInteraction is the newest interaction by occurrence, without its
+	// content and attachments (LastInteractionID names it in full).
+	LastInteraction   *Interaction
+	LastInteractionAt *time.Time
+	LastInteractionID string
+	NextFollowUpAt    *time.Time
+	// FollowUpSetAt is when NextFollowUpAt was set: of two settings, the
+	// later one wins, whichever is applied first.
+	FollowUpSetAt *time.Time
+	// Transactions sums the customer's TRANSACTION interactions: they feed
+	// the recency, frequency and monetary parts of the value score.
+	Transactions TransactionStats
+
+	SatisfactionIndex *float64
+	LoyaltyIndex      *float64
+	TrustIndex        *float64
+	// NPS is the Net Promoter Score (-100 to 100) over the recent
+	// evaluations that answered a would-recommend (NPS) indicator.
+	NPS *float64
+	// RecentEvaluations are the latest evaluations, newest first.
+	RecentEvaluations []Evaluation
+
+	// OpenCases are the open cases due soonest (at most OpenCasesKept),
+	// OpenCaseCount all of them.
+	OpenCases     []CaseSummary
+	OpenCaseCount int
+
+	// LoggedThrough is the log time of the newest interaction counted:
+	// interactions logged after it are not counted yet.
+	LoggedThrough *time.Time
+	// Revision increases with every write of the stored activity; a write
+	// is conditioned on the revision it read (0: none stored yet).
+	Revision int
+}
+
+// FollowUpSetting is a next follow-up set at a time, by someone.
+type FollowUpSetting struct {
+	At    time.Time
+	SetAt time.Time
+	By    string
+}
+
+// Clone returns a deep copy.
+func (a Activity) Clone() Activity {
+	a.RecentEvaluations = slices.Clone(a.RecentEvaluations)
+	a.OpenCases = slices.Clone(a.OpenCases)
+	if a.LastInteraction != nil {
+		a.LastInteraction = a.LastInteraction.Clone()
+	}
+	return a
+}
+
+// interactionSummary is what the activity keeps of its latest interaction.
+func interactionSummary(it *Interaction) *Interaction {
+	s := it.Clone()
+	s.Content, s.Attachments = "", nil
+	return s
+}
+
+// ApplyInteraction counts an interaction logged (prev nil) or corrected
+// from prev to next: its count, the latest interaction, the next follow-up
+// it sets and the transaction totals.
+func (a *Activity) ApplyInteraction(prev, next *Interaction) {
+	if prev == nil {
+		a.InteractionCount++
+		if a.LoggedThrough == nil || next.CreatedAt.After(*a.LoggedThrough) {
+			a.LoggedThrough = ptr(next.CreatedAt)
+		}
+		if a.LastInteractionAt == nil || next.OccurredAt.After(*a.LastInteractionAt) ||
+			(next.OccurredAt.Equal(*a.LastInteractionAt) && next.ID > a.LastInteractionID) {
+			a.LastInteractionAt, a.LastInteractionID = ptr(next.OccurredAt), next.ID
+			a.LastInteraction = interactionSummary(next)
+		}
+		if next.NextFollowUpAt != nil {
+			a.SetFollowUp(*next.NextFollowUpAt, next.CreatedAt)
+		}
+	} else {
+		if a.LastInteractionID == next.ID {
+			a.LastInteraction = interactionSummary(next)
+		}
+		if next.NextFollowUpAt != nil && (prev.NextFollowUpAt == nil || !prev.NextFollowUpAt.Equal(*next.NextFollowUpAt)) {
+			a.SetFollowUp(*next.NextFollowUpAt, next.UpdatedAt)
+		}
+	}
+	countTransaction(&a.Transactions, prev, next)
+}
+
+// SetFollowUp sets the next follow-up to at unless a later setting is
+// already in force.
+func (a *Activity) SetFollowUp(at, setAt time.Time) {
+	if a.FollowUpSetAt != nil && setAt.Before(*a.FollowUpSetAt) {
+		return
+	}
+	a.NextFollowUpAt, a.FollowUpSetAt = ptr(at.UTC()), ptr(setAt)
+}
+
+// ApplyEvaluation counts an evaluation among the recent ones and
+// recomputes the indexes from them.
+func (a *Activity) ApplyEvaluation(ev Evaluation) { a.addRecentEvaluation(ev) }
+
+// ApplyCase keeps the open cases in step with a case opened (prev nil) or
+// moved from prev to next.
+func (a *Activity) ApplyCase(prev, next *Case) { a.trackCase(prev, next) }
+
+// Absorb adds another customer's activity to this one (a merge).
+func (a *Activity) Absorb(o Activity) {
+	a.InteractionCount += o.InteractionCount
+	if o.LastInteractionAt != nil && (a.LastInteractionAt == nil || o.LastInteractionAt.After(*a.LastInteractionAt)) {
+		a.LastInteractionAt, a.LastInteractionID, a.LastInteraction = o.LastInteractionAt, o.LastInteractionID, o.LastInteraction
+	}
+	if o.NextFollowUpAt != nil && (a.NextFollowUpAt == nil || o.NextFollowUpAt.Before(*a.NextFollowUpAt)) {
+		a.NextFollowUpAt = o.NextFollowUpAt
+		if o.FollowUpSetAt != nil && (a.FollowUpSetAt == nil || o.FollowUpSetAt.After(*a.FollowUpSetAt)) {
+			a.FollowUpSetAt = o.FollowUpSetAt
+		}
+	}
+	if o.LoggedThrough != nil && (a.LoggedThrough == nil || o.LoggedThrough.After(*a.LoggedThrough)) {
+		a.LoggedThrough = o.LoggedThrough
+	}
+	for _, ev := range o.RecentEvaluations {
+		a.addRecentEvaluation(ev)
+	}
+	a.Transactions = addTransactionStats(a.Transactions, o.Transactions)
+	a.OpenCaseCount += o.OpenCaseCount
+	a.OpenCases = append(a.OpenCases, o.OpenCases...)
+	a.keepSoonestCases()
+}
+
+// FoldPending counts the interactions of its the activity has not counted
+// yet (logged after LoggedThrough), so that a read shows what was logged a
+// moment ago: the customer 360 reads the newest interactions with the
+// activity and folds them in. Interactions it has counted are left alone.
+func (a *Activity) FoldPending(its []*Interaction) {
+	through := a.LoggedThrough
+	for _, it := range its {
+		if through == nil || it.CreatedAt.After(*through) {
+			a.ApplyInteraction(nil, it)
+		}
+	}
+}
+
+// trackCase keeps the open cases in step with a case opened (prev nil) or
+// moved from prev to next: OpenCaseCount counts every open case; the list
+// holds the OpenCasesKept due soonest.
+func (a *Activity) trackCase(prev, next *Case) {
+	if prev != nil && prev.Status.IsOpen() {
+		a.OpenCaseCount = max(0, a.OpenCaseCount-1)
+	}
+	a.OpenCases = slices.DeleteFunc(slices.Clone(a.OpenCases), func(o CaseSummary) bool { return o.ID == next.ID })
+	if !next.Status.IsOpen() {
+		return
+	}
+	a.OpenCaseCount++
+	a.OpenCases = append(a.OpenCases, CaseSummary{ID: next.ID, Type: next.Type, Subject: next.Subject,
+		Priority: next.Priority, Status: next.Status, DueAt: next.DueAt, Escalated: next.EscalatedAt != nil})
+	a.keepSoonestCases()
+}
+
+// keepSoonestCases orders the open cases by due time and keeps the
+// OpenCasesKept due soonest.
+func (a *Activity) keepSoonestCases() {
+	slices.SortFunc(a.OpenCases, func(x, y CaseSummary) int {
+		return cmp.Or(x.DueAt.Compare(y.DueAt), strings.Compare(x.ID, y.ID))
+	})
+	if len(a.OpenCases) > OpenCasesKept {
+		a.OpenCases = a.OpenCases[:OpenCasesKept]
+	}
+}

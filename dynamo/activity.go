@@ -1,0 +1,192 @@
+package dynamo
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/stream"
+)
+
+// The activity item (docs/access-patterns.md): CUST#<id> / ~S, beside the
+// profile (~P), so one Query of sk BETWEEN ~P AND ~S reads both. Only the
+// stream consumer writes it (and the merge's finish, and the migration
+// that creates it), each write conditioned on the revision read. Its
+// sparse index keys place the customer on the watch lists:
+//
+//   - no contact (QUIET): gOwner = QUIET#<owner scope>, gTeam =
+//     QUIET#<team key>, gSort = last contact (or creation) # id;
+//   - follow-ups (FOLLOWUP): gDue = FOLLOWUP#<owner scope>, gDueAt = due #
+//     id, and gName = FOLLOWUP#<team key>, gNameSort = due # id;
+//
+// none while the customer is archived or merged. Falling scores, which
+// move rarely, have an item of their own (#W#FALLING) with the same two
+// scopes.
+const (
+	skActivity = "~S"
+	skFalling  = "#W#FALLING"
+)
+
+// teamKey names a team in keys: the team escaped, "-" for no team (a
+// team named "-" escapes its dash).
+func teamKey(team string) string {
+	if team == "" {
+		return "-"
+	}
+	k := url.PathEscape(team)
+	if strings.HasPrefix(k, "-") {
+		k = "%2D" + k[1:]
+	}
+	return k
+}
+
+// ownerScopeKey is the owner part of a customer's scopes: OWNER#<owner>,
+// or POOL.
+func ownerScopeKey(ownerID string, pool bool) string {
+	if pool {
+		return "POOL"
+	}
+	return "OWNER#" + ownerID
+}
+
+type appliedMark struct {
+	Seq string `dynamodbav:"seq"`
+	// At is when the mark was written: a shard's records are kept 24
+	// hours, so marks older than a day can be forgotten.
+	At int64 `dynamodbav:"at"`
+}
+
+type activityItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Type      string `dynamodbav:"type"`
+	GOwner    string `dynamodbav:"gOwner,omitempty"`
+	GTeam     string `dynamodbav:"gTeam,omitempty"`
+	GSort     string `dynamodbav:"gSort,omitempty"`
+	GDue      string `dynamodbav:"gDue,omitempty"`
+	GDueAt    string `dynamodbav:"gDueAt,omitempty"`
+	GName     string `dynamodbav:"gName,omitempty"`
+	GNameSort string `dynamodbav:"gNameSort,omitempty"`
+
+	CustomerID       string           `dynamodbav:"customerId"`
+	InteractionCount int              `dynamodbav:"interactionCount"`
+	LastInteraction  *interactionItem `dynamodbav:"lastInteraction,omitempty"`
+	FollowUpSetAt    *time.Time       `dynamodbav:"followUpSetAt,omitempty"`
+	LoggedThrough    *time.Time       `dynamodbav:"loggedThrough,omitempty"`
+	derivedFields
+
+	// Falling is where the falling-scores mark was last written
+	// (position|owner list|team list), "" when on none.
+	Falling string `dynamodbav:"falling,omitempty"`
+
+	Rev       int                    `dynamodbav:"rev"`
+	Applied   map[string]appliedMark `dynamodbav:"applied,omitempty"`
+	Counted   int                    `dynamodbav:"counted"`
+	ForwardTo string                 `dynamodbav:"forwardTo,omitempty"`
+}
+
+// toActivityItem writes c's activity with the index keys its profile
+// implies, and the marks m.
+func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedMark) *activityItem {
+	a := &c.Activity
+	it := &activityItem{
+		PK: customerPK(c.ID), SK: skActivity, Type: "activity", CustomerID: c.ID,
+		InteractionCount: a.InteractionCount, FollowUpSetAt: a.FollowUpSetAt, LoggedThrough: a.LoggedThrough,
+		derivedFields: toDerived(a),
+		Rev:           m.Revision, Applied: applied, Counted: m.Counted, ForwardTo: m.ForwardTo,
+	}
+	if li := a.LastInteraction; li != nil {
+		// A summary: the interaction without its keys, content and
+		// attachments.
+		it.LastInteraction = toInteractionItem(li)
+		it.LastInteraction.PK, it.LastInteraction.SK, it.LastInteraction.Type = "", "", ""
+		it.LastInteraction.Content, it.LastInteraction.Attachments = "", nil
+	}
+	if c.Status == crm.StatusActive && c.MergedInto == "" && m.ForwardTo == "" {
+		owner, team := ownerScopeKey(c.OwnerID, c.InPool()), teamKey(c.Team)
+		it.GOwner, it.GTeam = string(crm.WatchNoContact)+"#"+owner, string(crm.WatchNoContact)+"#"+team
+		it.GSort = c.LastContactAt().UTC().Format(dueLayout) + "#" + c.ID
+		if at := a.NextFollowUpAt; at != nil {
+			pos := at.UTC().Format(dueLayout) + "#" + c.ID
+			it.GDue, it.GDueAt = string(crm.WatchFollowUp)+"#"+owner, pos
+			it.GName, it.GNameSort = string(crm.WatchFollowUp)+"#"+team, pos
+		}
+	}
+	return it
+}
+
+// fromActivityItem reads an activity item into c's activity, and returns
+// its marks.
+func fromActivityItem(it *activityItem, c *crm.Customer) stream.Marks {
+	a := it.derivedFields.activity()
+	a.InteractionCount, a.FollowUpSetAt, a.LoggedThrough, a.Revision = it.InteractionCount, it.FollowUpSetAt, it.LoggedThrough, it.Rev
+	if li := it.LastInteraction; li != nil {
+		a.LastInteraction = fromInteractionItem(li)
+		a.LastInteraction.CustomerID = c.ID
+	}
+	c.Activity = a
+	m := stream.Marks{Revision: it.Rev, Counted: it.Counted, ForwardTo: it.ForwardTo, Applied: map[string]string{}}
+	for shard, am := range it.Applied {
+		m.Applied[shard] = am.Seq
+	}
+	return m
+}
+
+// appliedMarks are the marks an activity write keeps: the shard's new
+// one, and the others of the last day.
+func appliedMarks(stored map[string]appliedMark, shard, seq string, now time.Time) map[string]appliedMark {
+	out := map[string]appliedMark{}
+	for s, m := range stored {
+		if time.Unix(m.At, 0).After(now.Add(-markKept)) {
+			out[s] = m
+		}
+	}
+	if shard != "" && seq != "" {
+		out[shard] = appliedMark{Seq: seq, At: now.Unix()}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// dropLayout writes score drops with a fixed width, so they sort as text.
+const dropLayout = "%06.2f"
+
+// markKept is how long an activity keeps a shard's mark: a stream keeps
+// its records 24 hours, so no record older than that comes again.
+const markKept = 25 * time.Hour
+
+func toCaseSummaries(cs []crm.CaseSummary) []caseSummaryItem {
+	var out []caseSummaryItem
+	for _, o := range cs {
+		out = append(out, caseSummaryItem{ID: o.ID, Kind: string(o.Type), Subject: o.Subject,
+			Priority: string(o.Priority), Status: string(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
+	}
+	return out
+}
+
+func fromCaseSummaries(cs []caseSummaryItem) []crm.CaseSummary {
+	var out []crm.CaseSummary
+	for _, o := range cs {
+		out = append(out, crm.CaseSummary{ID: o.ID, Type: crm.InteractionType(o.Kind), Subject: o.Subject,
+			Priority: crm.Priority(o.Priority), Status: crm.CaseStatus(o.Status), DueAt: o.DueAt, Escalated: o.Escalated})
+	}
+	return out
+}
+
+// fallingMark is where the customer stands on the falling-scores lists,
+// or ok false when it is on none.
+func fallingMark(c *crm.Customer) (gOwner, gTeam, gSort string, ok bool) {
+	if c.Status != crm.StatusActive || c.MergedInto != "" {
+		return "", "", "", false
+	}
+	d, fell := c.ScoreDrop()
+	if !fell {
+		return "", "", "", false
+	}
+	l := string(crm.WatchFalling) + "#"
+	return l + ownerScopeKey(c.OwnerID, c.InPool()), l + teamKey(c.Team), fmt.Sprintf(dropLayout, d) + "#" + c.ID, true
+}

@@ -1,0 +1,163 @@
+package dynamo
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// List counters (docs/access-patterns.md, "Counters"), kept by the stream
+// consumer from each profile's versions: TOTAL#TEAM#<team key> counts a
+// team's active customers (n) and, as attributes, per grade (grade.<l>),
+// stage (stage.<s>), region (region.<r>), value tier (tier.<t>) and, in
+// the pool, per region (poolRegion.<r>) and all (pool); TOTAL#OWNER#<id>,
+// TOTAL#TAG#<tag> and TOTAL#PARTNER#<org> count theirs (n). A total that
+// no single item holds (everything, a grade, a region…) is the sum over
+// the teams (TEAMS).
+
+const skTotal = "COUNT"
+
+func teamTotalPK(team string) string   { return "TOTAL#TEAM#" + teamKey(team) }
+func ownerTotalPK(owner string) string { return "TOTAL#OWNER#" + owner }
+func tagTotalPK(tag string) string     { return "TOTAL#TAG#" + tag }
+func partnerTotalPK(org string) string { return "TOTAL#PARTNER#" + org }
+
+// counts are what a customer adds to the list counters; archived and
+// merged customers count nowhere, so counters answer the default (active)
+// lists.
+func counts(c *crm.Customer) adds {
+	out := adds{}
+	if c == nil || c.Status != crm.StatusActive {
+		return out
+	}
+	team := itemKey{teamTotalPK(c.Team), skTotal}
+	out.add(team, "n", 1)
+	out.add(team, "grade."+c.Grade.Level, 1)
+	out.add(team, "stage."+string(c.Stage), 1)
+	if c.Region != "" {
+		out.add(team, "region."+c.Region, 1)
+	}
+	if c.ValueTier != "" {
+		out.add(team, "tier."+string(c.ValueTier), 1)
+	}
+	if c.InPool() {
+		out.add(team, "pool", 1)
+		out.add(team, "poolRegion."+c.Region, 1)
+	} else {
+		out.add(itemKey{ownerTotalPK(c.OwnerID), skTotal}, "n", 1)
+	}
+	for _, tag := range c.Tags {
+		out.add(itemKey{tagTotalPK(tag), skTotal}, "n", 1)
+	}
+	for _, org := range shareOrgs(c) {
+		out.add(itemKey{partnerTotalPK(org), skTotal}, "n", 1)
+	}
+	return out
+}
+
+// countMoves adds to out what a profile's move from before to after does
+// to the counters.
+func countMoves(out adds, before, after *crm.Customer) {
+	for k, m := range counts(after) {
+		for name, n := range m {
+			out.add(k, name, n)
+		}
+	}
+	for k, m := range counts(before) {
+		for name, n := range m {
+			out.add(k, name, -n)
+		}
+	}
+}
+
+// total is how a list's total is read: one attribute of one counter item,
+// or (sum) of every team's counter item.
+type total struct {
+	pk, attr string
+	sum      bool
+}
+
+func (s *Store) readTotal(ctx context.Context, t total) (int, error) {
+	keys := []map[string]types.AttributeValue{key(t.pk, skTotal)}
+	if t.sum {
+		teams, err := s.teams(ctx)
+		if err != nil {
+			return 0, err
+		}
+		keys = keys[:0]
+		for _, tk := range teams {
+			keys = append(keys, key("TOTAL#TEAM#"+tk, skTotal))
+		}
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, it := range items {
+		v, err := strconv.Atoi(numAttr(it[t.attr]))
+		if err == nil {
+			n += v
+		}
+	}
+	return n, nil
+}
+
+func (s *Store) totalOf(t total) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) { return s.readTotal(ctx, t) }
+}
+
+// Distribution reads the grade and tier counters of everything (every
+// team's counter item, after TEAMS) or of a team (its item).
+func (s *Store) Distribution(ctx context.Context, team string, grades []string) (*crm.Distribution, error) {
+	keys := []map[string]types.AttributeValue{key(teamTotalPK(team), skTotal)}
+	if team == "" {
+		teams, err := s.teams(ctx)
+		if err != nil {
+			return nil, err
+		}
+		keys = keys[:0]
+		for _, tk := range teams {
+			keys = append(keys, key("TOTAL#TEAM#"+tk, skTotal))
+		}
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	d := &crm.Distribution{Grades: map[string]int{}, Tiers: map[crm.ValueTier]int{}}
+	read := func(it map[string]types.AttributeValue, name string) int {
+		n, _ := strconv.Atoi(numAttr(it[name]))
+		return n
+	}
+	for _, it := range items {
+		d.Total += read(it, "n")
+		for _, g := range grades {
+			d.Grades[g] += read(it, "grade."+g)
+		}
+		for _, t := range crm.ValueTiers {
+			d.Tiers[t] += read(it, "tier."+string(t))
+		}
+	}
+	for _, g := range grades {
+		d.Grades[g] += 0
+	}
+	return d, nil
+}
+
+func strAttr(v types.AttributeValue) string {
+	if x, ok := v.(*types.AttributeValueMemberS); ok {
+		return x.Value
+	}
+	return ""
+}
+
+func numAttr(v types.AttributeValue) string {
+	if x, ok := v.(*types.AttributeValueMemberN); ok {
+		return x.Value
+	}
+	return ""
+}
