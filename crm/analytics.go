@@ -597,4 +597,9 @@ type AnalyticsStore interface {
 	Distribution(ctx context.Context, team string, grades []string) (*Distribution, error)
 	// WatchList reads a page of a watch list.
 	WatchList(ctx context.Context, q WatchQuery, p PageRequest) (*Page[*Customer], error)
+	// RollUpMonths sums the days of every finished month (two days after
+	// it ended) that has no rolled-up figures yet into one item per
+	// team, so that month periods read a dozen items, not a year of days;
+	// it returns how many it rolled up. The scheduled job runs it.
+	RollUpMonths(ctx context.Context, now time.Time) (int, error)
 }

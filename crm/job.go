@@ -10,6 +10,8 @@ type JobRun struct {
 	Pool      *PoolRun
 	Escalated []string
 	Grading   *GradingRun
+	// RolledUp counts the months of a team's analytics summed up.
+	RolledUp int
 }
 
 // RunScheduled carries out the time-based rules, as the system: pool claim
@@ -31,6 +33,9 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 		errs = append(errs, err)
 	}
 	if run.Grading, err = s.RunGrading(step("regrading")); err != nil {
+		errs = append(errs, err)
+	}
+	if run.RolledUp, err = s.Store.RollUpMonths(step("analytics-rollup"), s.now()); err != nil {
 		errs = append(errs, err)
 	}
 	if run.Pool == nil {

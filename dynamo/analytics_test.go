@@ -799,3 +799,47 @@ func mustHoldInvariants(t *testing.T, e *env) {
 		t.Errorf("invariant: %s", b)
 	}
 }
+
+// A team's finished months are rolled up into one item each, which month
+// periods read instead of the days; an event that arrives for a month
+// already rolled up (an interaction logged late, dated back) counts in the
+// month too, and the figures stay those of the days.
+func TestMonthsRollUpAndStayExactWhenEventsArriveLate(t *testing.T) {
+	e, clk := poolEnv(t) // 2026-03-01
+	owner := sales1.ID
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Rolled", OwnerID: &owner, Team: "north"})
+	logAt := func(at time.Time) {
+		mustLog(t, e, admin, crm.InteractionInput{CustomerID: c.ID, Type: crm.TypeCall, Channel: crm.ChannelPhone, OccurredAt: &at})
+	}
+	logAt(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC))
+	logAt(time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC))
+	e.drain(t)
+	clk.Advance(9 * 24 * time.Hour) // 2026-03-10: January and February are over
+	n, err := e.store.RollUpMonths(as(admin), clk.Now())
+	if err != nil || n < 2 {
+		t.Fatalf("rolled up %d months (%v), want January and February at least", n, err)
+	}
+	q := crm.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: clk.Now(), Granularity: crm.GranularityMonth}
+	months := func() []int {
+		var out []int
+		for _, b := range mustActivity(t, e, crm.Scope{Team: "north"}, q).Buckets {
+			out = append(out, b.Figures.Interactions.Total)
+		}
+		return out
+	}
+	if got := months(); !slices.Equal(got, []int{1, 1, 0}) {
+		t.Fatalf("interactions by month %v, want [1 1 0]", got)
+	}
+	logAt(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)) // a call of January, logged in March
+	e.drain(t)
+	if got := months(); !slices.Equal(got, []int{2, 1, 0}) {
+		t.Fatalf("after a late call: interactions by month %v, want [2 1 0]", got)
+	}
+	if sales1Jan := mustActivity(t, e, crm.Scope{OwnerID: owner}, q).Buckets[0].Figures.Interactions.Total; sales1Jan != 2 {
+		t.Fatalf("the owner's January: %d interactions, want 2", sales1Jan)
+	}
+	if n, err := e.store.RollUpMonths(as(admin), clk.Now()); err != nil || n != 0 {
+		t.Fatalf("a second roll-up rolled up %d months (%v), want none", n, err)
+	}
+	mustHoldInvariants(t, e)
+}
