@@ -52,6 +52,11 @@ type Config struct {
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
+	// TableIndexes is which of the table's index sets the code reads
+	// (TABLE_INDEXES): 2, the keys-only indexes of this release, or 1,
+	// those of the release before, while a stack upgrades its indexes
+	// (template.yaml's IndexUpgradeStep sets it).
+	TableIndexes int
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -108,6 +113,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.JobInterval, err = time.ParseDuration(or(getenv("JOB_INTERVAL"), "1m")); err != nil || c.JobInterval < time.Second {
 		bad("JOB_INTERVAL", "must be a duration of at least 1s such as 1m")
+	}
+	if c.TableIndexes, err = strconv.Atoi(or(getenv("TABLE_INDEXES"), "2")); err != nil || (c.TableIndexes != 1 && c.TableIndexes != 2) {
+		bad("TABLE_INDEXES", "must be 1 or 2")
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

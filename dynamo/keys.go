@@ -66,6 +66,14 @@ var (
 		List: "byList2", Name: "byName2", Due: "byDue"}
 )
 
+// IndexesNumbered returns index set n (1 or 2; anything else is 2).
+func IndexesNumbered(n int) IndexSet {
+	if n == 1 {
+		return IndexesV1
+	}
+	return IndexesV2
+}
+
 func (x IndexSet) name(i index) string {
 	return [...]string{x.Owner, x.Grade, x.Stage, x.Region, x.Team, x.List, x.Name, x.Due}[i]
 }

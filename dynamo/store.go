@@ -25,7 +25,7 @@ var _ crm.Store = (*Store)(nil)
 // New returns a store over table. Its pagination cursors are sealed under
 // a key derived from cursorSecret.
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
-	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV1}
+	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2}
 }
 
 // UseIndexes makes the store read the table's indexes by the names of x.

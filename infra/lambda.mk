@@ -16,7 +16,7 @@ define lambda-build
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/$(1)
 endef
 
-.PHONY: build-ApiFunction build-AuthorizerFunction build-JobFunction build-StreamFunction deploy lint-template
+.PHONY: upgrade-indexes build-ApiFunction build-AuthorizerFunction build-JobFunction build-StreamFunction deploy lint-template
 
 build-ApiFunction:
 	$(call lambda-build,api)
@@ -36,6 +36,16 @@ SAM_DEPLOY_FLAGS ?=
 deploy:
 	sam build
 	sam deploy $(SAM_DEPLOY_FLAGS)
+
+# Takes a stack made before the keys-only indexes through the index
+# upgrade, one stack update per step, waiting for each index to be ACTIVE
+# (docs/deploy.md, "Upgrading the table's indexes"):
+#   make upgrade-indexes TABLE=<table> CONFIG_ENV=prod PARAMS="Stage=prod ..."
+CONFIG_ENV ?= default
+upgrade-indexes:
+	$(if $(TABLE),,$(error TABLE is not set: pass the stack's table name))
+	sam build
+	$(GO) run ./infra/tables/cmd/upgrade -table $(TABLE) -config-env $(CONFIG_ENV) -params "$(PARAMS)"
 
 lint-template:
 	cfn-lint template.yaml

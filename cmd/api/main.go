@@ -73,7 +73,7 @@ func run() error {
 	if k.err != nil {
 		return k.err
 	}
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, k.key))
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, k.key).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes)))
 	cfg.Service(svc)
 
 	// Behind API Gateway the authorizers have checked the token or key;

@@ -44,7 +44,7 @@ func run() error {
 	}
 	// No cursor key: the job hands out no cursors (its own paging stays
 	// inside the run), so the stack gives it no access to the secret.
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, nil))
+	svc := crm.NewService(dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes)))
 	cfg.Service(svc)
 	j := &job{svc: svc, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
 	if cfg.MetricsNamespace != "" {

@@ -94,7 +94,15 @@ func run() error {
 	if err := tables.EnsureAll(ctx, db, "template.yaml", func(string) string { return cfg.TableName }); err != nil {
 		return fmt.Errorf("create tables: %w", err)
 	}
-	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret)
+	// Data made by an earlier release gets this release's indexes, one
+	// step at a time as a stack's upgrade does.
+	if n, err := tables.UpgradeLocal(ctx, db, cfg.TableName, "template.yaml", "CrmTable",
+		"infra/tables/upgrade-plan.json", "infra/tables/released.json"); err != nil {
+		return fmt.Errorf("upgrade the table's indexes: %w", err)
+	} else if n > 0 {
+		log.Info("table indexes upgraded", "steps", n)
+	}
+	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	svc := crm.NewService(store)
 	cfg.Service(svc)
 	// The stream function's stand-in: the table's stream, polled.

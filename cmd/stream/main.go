@@ -39,7 +39,7 @@ func run() error {
 		return err
 	}
 	// No cursor key: the consumer hands out no cursors.
-	store := dynamo.New(db, cfg.TableName, nil)
+	store := dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	svc := crm.NewService(store)
 	cfg.Service(svc)
 	c := &stream.Consumer{Store: store, Settler: svc, Log: log}

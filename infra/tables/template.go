@@ -34,18 +34,52 @@ const tableType = "AWS::DynamoDB::Table"
 // (TableName, Tags, SSE, PITR, deletion protection, TTL, contributor
 // insights, table class, Kinesis streams, resource policies...) are ignored.
 func FromTemplate(path string) (map[string]*dynamodb.CreateTableInput, error) {
-	src, err := os.ReadFile(path)
+	return FromTemplateWith(path, nil)
+}
+
+// FromTemplateWith is FromTemplate with parameter values other than the
+// template's defaults: the tables as a stack with those parameters has
+// them. A list of global secondary indexes may hold !If entries on
+// conditions over parameters (and !Ref AWS::NoValue), which it evaluates.
+func FromTemplateWith(path string, params map[string]string) (map[string]*dynamodb.CreateTableInput, error) {
+	root, err := readTemplate(path)
 	if err != nil {
-		return nil, fmt.Errorf("tables: read template: %w", err)
+		return nil, err
 	}
-	out, err := parse(src)
+	out, err := parse(root, newTemplateEnv(root, params))
 	if err != nil {
 		return nil, fmt.Errorf("tables: %s: %w", path, err)
 	}
 	return out, nil
 }
 
-func parse(src []byte) (map[string]*dynamodb.CreateTableInput, error) {
+// Condition evaluates a condition of the template for the given
+// parameter values (defaults for the others).
+func Condition(path string, params map[string]string, name string) (bool, error) {
+	root, err := readTemplate(path)
+	if err != nil {
+		return false, err
+	}
+	v, err := newTemplateEnv(root, params).cond(name)
+	if err != nil {
+		return false, fmt.Errorf("tables: %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func readTemplate(path string) (*yaml.Node, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tables: read template: %w", err)
+	}
+	root, err := templateRoot(src)
+	if err != nil {
+		return nil, fmt.Errorf("tables: %s: %w", path, err)
+	}
+	return root, nil
+}
+
+func templateRoot(src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
@@ -57,6 +91,19 @@ func parse(src []byte) (map[string]*dynamodb.CreateTableInput, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("template root is not a mapping")
 	}
+	return root, nil
+}
+
+// parseSource parses a template's text for parameter values.
+func parseSource(src []byte, params map[string]string) (map[string]*dynamodb.CreateTableInput, error) {
+	root, err := templateRoot(src)
+	if err != nil {
+		return nil, err
+	}
+	return parse(root, newTemplateEnv(root, params))
+}
+
+func parse(root *yaml.Node, env *templateEnv) (map[string]*dynamodb.CreateTableInput, error) {
 	resources := lookup(root, "Resources")
 	if resources == nil {
 		return nil, fmt.Errorf("template has no Resources")
@@ -75,7 +122,7 @@ func parse(src []byte) (map[string]*dynamodb.CreateTableInput, error) {
 		if t := lookup(res, "Type"); t == nil || t.Kind != yaml.ScalarNode || t.Value != tableType {
 			continue
 		}
-		in, err := tableInput(field{path: id + ".Properties", node: lookup(res, "Properties")})
+		in, err := tableInput(env, field{path: id + ".Properties", node: lookup(res, "Properties")})
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +131,7 @@ func parse(src []byte) (map[string]*dynamodb.CreateTableInput, error) {
 	return out, nil
 }
 
-func tableInput(props field) (*dynamodb.CreateTableInput, error) {
+func tableInput(env *templateEnv, props field) (*dynamodb.CreateTableInput, error) {
 	if err := props.mapping(); err != nil {
 		return nil, err
 	}
@@ -119,6 +166,14 @@ func tableInput(props field) (*dynamodb.CreateTableInput, error) {
 	}
 
 	if err := props.get("GlobalSecondaryIndexes").eachOptional(func(ix field) error {
+		n, ok, err := env.resolve(ix.node)
+		if err != nil {
+			return ix.errorf("%v", err)
+		}
+		if !ok {
+			return nil // !Ref AWS::NoValue: no index in this configuration
+		}
+		ix.node = n
 		name, keys, proj, err := index(ix)
 		if err != nil {
 			return err
@@ -367,4 +422,161 @@ func intrinsic(n *yaml.Node) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// templateEnv evaluates the conditions of a template for parameter values.
+type templateEnv struct {
+	params map[string]string
+	conds  map[string]*yaml.Node
+	seen   map[string]bool // conditions being evaluated, against cycles
+}
+
+func newTemplateEnv(root *yaml.Node, params map[string]string) *templateEnv {
+	env := &templateEnv{params: map[string]string{}, conds: map[string]*yaml.Node{}, seen: map[string]bool{}}
+	if ps := lookup(root, "Parameters"); ps != nil && ps.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(ps.Content); i += 2 {
+			if d := lookup(ps.Content[i+1], "Default"); d != nil && d.Kind == yaml.ScalarNode {
+				env.params[ps.Content[i].Value] = d.Value
+			}
+		}
+	}
+	for k, v := range params {
+		env.params[k] = v
+	}
+	if cs := lookup(root, "Conditions"); cs != nil && cs.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(cs.Content); i += 2 {
+			env.conds[cs.Content[i].Value] = deref(cs.Content[i+1])
+		}
+	}
+	return env
+}
+
+// fn splits an intrinsic into its name (If, Equals, Ref…) and argument.
+func fn(n *yaml.Node) (string, *yaml.Node) {
+	n = deref(n)
+	if n == nil {
+		return "", nil
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		return strings.TrimPrefix(n.Tag, "!"), n
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
+		k := n.Content[0].Value
+		if k == "Ref" || k == "Condition" {
+			return k, deref(n.Content[1])
+		}
+		if strings.HasPrefix(k, "Fn::") {
+			return strings.TrimPrefix(k, "Fn::"), deref(n.Content[1])
+		}
+	}
+	return "", n
+}
+
+func (e *templateEnv) cond(name string) (bool, error) {
+	c, ok := e.conds[name]
+	if !ok {
+		return false, fmt.Errorf("no condition %s", name)
+	}
+	if e.seen[name] {
+		return false, fmt.Errorf("condition %s refers to itself", name)
+	}
+	e.seen[name] = true
+	defer delete(e.seen, name)
+	return e.eval(c)
+}
+
+// eval evaluates a condition expression.
+func (e *templateEnv) eval(n *yaml.Node) (bool, error) {
+	name, arg := fn(n)
+	args := func(min int) ([]*yaml.Node, error) {
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) < min {
+			return nil, fmt.Errorf("line %d: %s wants %d or more arguments", arg.Line, name, min)
+		}
+		return arg.Content, nil
+	}
+	switch name {
+	case "Condition":
+		return e.cond(arg.Value)
+	case "Equals":
+		as, err := args(2)
+		if err != nil {
+			return false, err
+		}
+		a, err := e.value(as[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := e.value(as[1])
+		return a == b, err
+	case "Not":
+		as, err := args(1)
+		if err != nil {
+			return false, err
+		}
+		v, err := e.eval(as[0])
+		return !v, err
+	case "And", "Or":
+		as, err := args(2)
+		if err != nil {
+			return false, err
+		}
+		for _, a := range as {
+			v, err := e.eval(a)
+			if err != nil {
+				return false, err
+			}
+			if v == (name == "Or") {
+				return v, nil
+			}
+		}
+		return name == "And", nil
+	}
+	return false, fmt.Errorf("line %d: %q is no condition function this package evaluates", n.Line, name)
+}
+
+// value reads a scalar or a parameter's value.
+func (e *templateEnv) value(n *yaml.Node) (string, error) {
+	name, arg := fn(n)
+	switch name {
+	case "":
+		if arg.Kind != yaml.ScalarNode {
+			return "", fmt.Errorf("line %d: want a value", n.Line)
+		}
+		return arg.Value, nil
+	case "Ref":
+		v, ok := e.params[arg.Value]
+		if !ok {
+			return "", fmt.Errorf("line %d: no parameter %s", n.Line, arg.Value)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("line %d: %s is no value this package evaluates", n.Line, name)
+}
+
+// resolve chooses the branch of an !If; ok is false when the choice is
+// !Ref AWS::NoValue. Other nodes resolve to themselves.
+func (e *templateEnv) resolve(n *yaml.Node) (*yaml.Node, bool, error) {
+	for {
+		name, arg := fn(n)
+		switch name {
+		case "If":
+			if arg.Kind != yaml.SequenceNode || len(arg.Content) != 3 {
+				return nil, false, fmt.Errorf("line %d: If wants a condition and two values", n.Line)
+			}
+			v, err := e.cond(arg.Content[0].Value)
+			if err != nil {
+				return nil, false, err
+			}
+			n = arg.Content[2]
+			if v {
+				n = arg.Content[1]
+			}
+			continue
+		case "Ref":
+			if arg.Value == "AWS::NoValue" {
+				return nil, false, nil
+			}
+		}
+		return deref(n), true, nil
+	}
 }

@@ -3,6 +3,7 @@ package tables
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,7 +152,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parse([]byte(tt.yaml))
+			got, err := parseSource([]byte(tt.yaml), nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
@@ -201,5 +202,54 @@ func unwrapAll(err error) error {
 			return err
 		}
 		err = u.Unwrap()
+	}
+}
+
+// An index list may hold entries on conditions over parameters, as the
+// index upgrade's template does: each configuration gets its indexes.
+func TestIndexesOnConditions(t *testing.T) {
+	src := []byte(`
+Parameters:
+  Step: { Type: String, Default: done }
+Conditions:
+  Done: !Equals [!Ref Step, "done"]
+  AtLeast1: !Or [!Equals [!Ref Step, "1"], !Condition Done]
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{ AttributeName: pk, AttributeType: S }, { AttributeName: g, AttributeType: S }]
+      KeySchema: [{ AttributeName: pk, KeyType: HASH }]
+      GlobalSecondaryIndexes:
+        - !If
+          - AtLeast1
+          - { IndexName: new, KeySchema: [{ AttributeName: g, KeyType: HASH }], Projection: { ProjectionType: KEYS_ONLY } }
+          - !Ref AWS::NoValue
+        - Fn::If:
+            - Done
+            - !Ref AWS::NoValue
+            - { IndexName: old, KeySchema: [{ AttributeName: g, KeyType: HASH }], Projection: { ProjectionType: ALL } }
+`)
+	for _, tt := range []struct {
+		step string
+		want []string
+	}{{"0", []string{"old"}}, {"1", []string{"new", "old"}}, {"done", []string{"new"}}} {
+		params := map[string]string{"Step": tt.step}
+		if tt.step == "done" {
+			params = nil // the default
+		}
+		got, err := parseSource(src, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for name := range Indexes(got["T"]) {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, tt.want) {
+			t.Errorf("step %s: indexes %v, want %v", tt.step, names, tt.want)
+		}
 	}
 }

@@ -42,6 +42,23 @@ func (i Index) same(j Index) bool {
 	return slices.Equal(i.Keys, j.Keys) && i.Projection == j.Projection && slices.Equal(a, b)
 }
 
+// Described reads the global secondary indexes of a table as DynamoDB
+// describes it.
+func Described(t *types.TableDescription) map[string]Index {
+	out := map[string]Index{}
+	for _, g := range t.GlobalSecondaryIndexes {
+		idx := Index{}
+		if g.Projection != nil {
+			idx.Projection, idx.NonKey = string(g.Projection.ProjectionType), slices.Clone(g.Projection.NonKeyAttributes)
+		}
+		for _, k := range g.KeySchema {
+			idx.Keys = append(idx.Keys, aws.ToString(k.AttributeName))
+		}
+		out[aws.ToString(g.IndexName)] = idx
+	}
+	return out
+}
+
 // Indexes reads the global secondary indexes of a table definition.
 func Indexes(in *dynamodb.CreateTableInput) map[string]Index {
 	out := map[string]Index{}
@@ -86,18 +103,25 @@ type Released struct {
 	Tables map[string]map[string]Index `json:"tables"`
 }
 
-// UpgradeStep creates or deletes one index: one stack update.
+// UpgradeStep creates or deletes one index, or switches the code to the
+// index set named by Reads: one stack update.
 type UpgradeStep struct {
 	Create string `json:"create,omitempty"`
 	Delete string `json:"delete,omitempty"`
+	// Reads names the index set the code reads from this step on
+	// (TABLE_INDEXES); the table does not change.
+	Reads string `json:"reads,omitempty"`
 	// Note says what else the step needs, e.g. the code release that stops
 	// reading an index before it is deleted.
 	Note string `json:"note,omitempty"`
 }
 
 func (s UpgradeStep) String() string {
-	if s.Create != "" {
+	switch {
+	case s.Create != "":
 		return "create " + s.Create
+	case s.Reads != "":
+		return "read index set " + s.Reads
 	}
 	return "delete " + s.Delete
 }
@@ -123,9 +147,16 @@ func (p UpgradePlan) Check(from, to map[string]Index) error {
 		cur[name] = idx
 	}
 	for i, s := range p.Steps {
+		kinds := 0
+		for _, v := range []string{s.Create, s.Delete, s.Reads} {
+			if v != "" {
+				kinds++
+			}
+		}
 		switch {
-		case (s.Create == "") == (s.Delete == ""):
-			return fmt.Errorf("step %d: must create or delete exactly one index", i+1)
+		case kinds != 1:
+			return fmt.Errorf("step %d: must create or delete exactly one index, or switch the code's index set", i+1)
+		case s.Reads != "":
 		case s.Create != "":
 			idx, ok := to[s.Create]
 			if !ok {
@@ -146,6 +177,61 @@ func (p UpgradePlan) Check(from, to map[string]Index) error {
 		return fmt.Errorf("after its %d steps the plan still differs from the template: delete %v, create %v", len(p.Steps), deletes, creates)
 	}
 	return nil
+}
+
+// After returns the indexes a table has after the plan's first n steps,
+// starting from from.
+func (p UpgradePlan) After(from map[string]Index, to map[string]Index, n int) map[string]Index {
+	cur := map[string]Index{}
+	for name, idx := range from {
+		cur[name] = idx
+	}
+	for _, s := range p.Steps[:min(n, len(p.Steps))] {
+		switch {
+		case s.Create != "":
+			cur[s.Create] = to[s.Create]
+		case s.Delete != "":
+			delete(cur, s.Delete)
+		}
+	}
+	return cur
+}
+
+// StepOf returns how many of the plan's steps a table whose indexes are
+// current has made: the first step count after which the plan's indexes
+// are the table's (a step that changes no index is made again, which
+// changes nothing); ok is false when no step count matches.
+func (p UpgradePlan) StepOf(from, to, current map[string]Index) (int, bool) {
+	for n := 0; n <= len(p.Steps); n++ {
+		if d, c := IndexChanges(p.After(from, to, n), current); len(d)+len(c) == 0 {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// Run makes the plan's steps after the first done, in order, one at a
+// time: deploy makes step n (1-based) and returns once the table has
+// finished it (a stack update with IndexUpgradeStep=n and a wait for
+// ACTIVE indexes, or ApplyStep on a local table).
+func (p UpgradePlan) Run(ctx context.Context, done int, deploy func(ctx context.Context, n int, s UpgradeStep) error) error {
+	for n := done + 1; n <= len(p.Steps); n++ {
+		if err := deploy(ctx, n, p.Steps[n-1]); err != nil {
+			return fmt.Errorf("tables: upgrade step %d (%s): %w", n, p.Steps[n-1], err)
+		}
+	}
+	return nil
+}
+
+// WaitForStep waits until a table has finished a step made by a stack
+// update: a created index ACTIVE (its backfill done), a deleted one gone.
+func WaitForStep(ctx context.Context, client *dynamodb.Client, name string, step UpgradeStep) error {
+	if step.Delete != "" {
+		if err := waitIndexGone(ctx, client, name, step.Delete); err != nil {
+			return err
+		}
+	}
+	return waitActive(ctx, client, name)
 }
 
 // ReadJSON decodes a JSON file, refusing unknown fields.
@@ -190,6 +276,8 @@ func ApplyStep(ctx context.Context, client *dynamodb.Client, name string, step U
 		}
 	case step.Delete != "":
 		in.GlobalSecondaryIndexUpdates = []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String(step.Delete)}}}
+	case step.Reads != "":
+		return nil // the code's configuration changes, not the table
 	default:
 		return errors.New("tables: an upgrade step creates or deletes one index")
 	}
@@ -223,4 +311,48 @@ func waitIndexGone(ctx context.Context, client *dynamodb.Client, name, index str
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// UpgradeLocal brings a local table made by an earlier release (a
+// developer's .local data) to the indexes of the template's table
+// logicalID, along the upgrade plan at planPath from the release
+// snapshot at releasedPath, one step at a time as the stack updates do.
+// It returns how many steps it made: none when the table already has the
+// template's indexes.
+func UpgradeLocal(ctx context.Context, client *dynamodb.Client, name, templatePath, logicalID, planPath, releasedPath string) (int, error) {
+	defs, err := FromTemplate(templatePath)
+	if err != nil {
+		return 0, err
+	}
+	want := defs[logicalID]
+	if want == nil {
+		return 0, fmt.Errorf("tables: %s has no table %s", templatePath, logicalID)
+	}
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return 0, fmt.Errorf("tables: describe %s: %w", name, err)
+	}
+	current := Described(out.Table)
+	to := Indexes(want)
+	if d, c := IndexChanges(current, to); len(d)+len(c) == 0 {
+		return 0, nil
+	}
+	var plan UpgradePlan
+	var snap Released
+	if err := ReadJSON(planPath, &plan); err != nil {
+		return 0, fmt.Errorf("tables: %s's indexes differ from the template's and there is no upgrade plan: %w", name, err)
+	}
+	if err := ReadJSON(releasedPath, &snap); err != nil {
+		return 0, err
+	}
+	done, ok := plan.StepOf(snap.Tables[logicalID], to, current)
+	if !ok {
+		return 0, fmt.Errorf("tables: %s's indexes are neither the last release's nor a step of the upgrade plan", name)
+	}
+	steps := 0
+	err = plan.Run(ctx, done, func(ctx context.Context, _ int, s UpgradeStep) error {
+		steps++
+		return ApplyStep(ctx, client, name, s, want)
+	})
+	return steps, err
 }

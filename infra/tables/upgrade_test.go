@@ -1,18 +1,21 @@
 package tables_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 	"github.com/rapportcrm/rapport/infra/tables"
@@ -111,42 +114,119 @@ func TestUpgradePlanCheck(t *testing.T) {
 	}
 }
 
-// An upgrade plan applied step by step to a table on DynamoDB Local, one
-// index per update as CloudFormation would, leaves exactly the wanted
-// table: here, the template's customer lists by owner and by grade moved
-// to keys-only indexes under new names.
-func TestUpgradePlanAppliesOnDynamoDBLocal(t *testing.T) {
-	db := ddbtest.Client(t)
-	name := ddbtest.NewTable(t, "CrmTable")
-	defs, err := tables.FromTemplate(filepath.Join("..", "..", "template.yaml"))
+// The template's IndexUpgradeStep parameter and the upgrade plan agree:
+// step 0 has the last release's indexes, each step n the plan's after n
+// steps (one index change, or none, from the step before), the code reads
+// the new indexes (TABLE_INDEXES=2) from the plan's switch on, and the
+// default is the plan's end.
+func TestTemplateStepsFollowTheUpgradePlan(t *testing.T) {
+	template := filepath.Join("..", "..", "template.yaml")
+	var snap tables.Released
+	var plan tables.UpgradePlan
+	if err := tables.ReadJSON(releasedPath, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := tables.ReadJSON(planPath, &plan); err != nil {
+		t.Fatal(err)
+	}
+	final, err := tables.FromTemplate(template)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := *defs["CrmTable"]
-	want.GlobalSecondaryIndexes = nil
-	renamed := map[string]string{"byOwner": "byOwnerKeys", "byGrade": "byGradeKeys"}
-	for _, g := range defs["CrmTable"].GlobalSecondaryIndexes {
-		if to, ok := renamed[aws.ToString(g.IndexName)]; ok {
-			g.IndexName, g.Projection = aws.String(to), &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
-		}
-		want.GlobalSecondaryIndexes = append(want.GlobalSecondaryIndexes, g)
+	from, to := snap.Tables[plan.Table], tables.Indexes(final[plan.Table])
+	reads := slices.IndexFunc(plan.Steps, func(s tables.UpgradeStep) bool { return s.Reads != "" }) + 1
+	if reads == 0 {
+		t.Fatal("the plan never switches the code to the new indexes")
 	}
-	plan := tables.UpgradePlan{Table: "CrmTable", Steps: []tables.UpgradeStep{
-		{Create: "byOwnerKeys"}, {Create: "byGradeKeys"}, {Delete: "byOwner", Note: "after the code reads byOwnerKeys"}, {Delete: "byGrade"},
-	}}
-	if err := plan.Check(tables.Indexes(defs["CrmTable"]), tables.Indexes(&want)); err != nil {
-		t.Fatal(err)
+	steps := []string{"done"}
+	for n := 0; n <= len(plan.Steps); n++ {
+		steps = append(steps, fmt.Sprint(n))
 	}
-	for _, s := range plan.Steps {
-		if err := tables.ApplyStep(t.Context(), db, name, s, &want); err != nil {
+	for _, step := range steps {
+		params := map[string]string{"IndexUpgradeStep": step}
+		defs, err := tables.FromTemplateWith(template, params)
+		if err != nil {
 			t.Fatal(err)
 		}
+		n := len(plan.Steps)
+		if step != "done" {
+			n, _ = strconv.Atoi(step)
+		}
+		if d, c := tables.IndexChanges(plan.After(from, to, n), tables.Indexes(defs[plan.Table])); len(d)+len(c) > 0 {
+			t.Errorf("IndexUpgradeStep %s: the template deletes %v and creates %v against the plan after %d steps", step, d, c, n)
+		}
+		newSet, err := tables.Condition(template, params, "IndexStepAtLeast8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if newSet != (n >= reads) {
+			t.Errorf("IndexUpgradeStep %s: the code reads the new indexes: %v, want %v (the plan switches at step %d)", step, newSet, n >= reads, reads)
+		}
+	}
+}
+
+// The upgrade plan, applied step by step to a table on DynamoDB Local
+// made as the last release had it (IndexUpgradeStep 0), one index per
+// update as the stack updates do, leaves after each step exactly the
+// table that step's template defines, and at the end the template's; a
+// table stopped halfway resumes where it stands.
+func TestUpgradePlanAppliesOnDynamoDBLocal(t *testing.T) {
+	db := ddbtest.Client(t)
+	template := filepath.Join("..", "..", "template.yaml")
+	var plan tables.UpgradePlan
+	if err := tables.ReadJSON(planPath, &plan); err != nil {
+		t.Fatal(err)
+	}
+	at := func(step string) *dynamodb.CreateTableInput {
+		defs, err := tables.FromTemplateWith(template, map[string]string{"IndexUpgradeStep": step})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return defs[plan.Table]
+	}
+	name := fmt.Sprintf("upgrade-%d", time.Now().UnixNano())
+	if err := tables.Create(t.Context(), db, name, at("0")); err != nil {
+		t.Fatal(err)
+	}
+	final := at("done")
+	current := func() map[string]tables.Index {
+		out, err := db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tables.Described(out.Table)
+		return got
+	}
+	from := tables.Indexes(at("0"))
+	deploy := func(stop int) func(ctx context.Context, n int, s tables.UpgradeStep) error {
+		return func(ctx context.Context, n int, s tables.UpgradeStep) error {
+			if n > stop {
+				return errors.New("interrupted")
+			}
+			if err := tables.ApplyStep(ctx, db, name, s, final); err != nil {
+				return err
+			}
+			if d, c := tables.IndexChanges(tables.Indexes(at(fmt.Sprint(n))), current()); len(d)+len(c) > 0 {
+				t.Errorf("after step %d the table deletes %v and creates %v against the template of step %d", n, d, c, n)
+			}
+			return nil
+		}
+	}
+	if err := plan.Run(t.Context(), 0, deploy(9)); err == nil {
+		t.Fatal("an interrupted upgrade reported success")
+	}
+	done, ok := plan.StepOf(from, tables.Indexes(final), current())
+	if !ok || done != 9 {
+		t.Fatalf("an upgrade stopped after step 9 stands at step %d (%v)", done, ok)
+	}
+	if err := plan.Run(t.Context(), done, deploy(len(plan.Steps))); err != nil {
+		t.Fatal(err)
 	}
 	got, err := db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: &name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := tables.Diff(&want, got.Table); len(d) > 0 {
-		t.Errorf("after the plan the table differs from the wanted one:\n%s", strings.Join(d, "\n"))
+	if d := tables.Diff(final, got.Table); len(d) > 0 {
+		t.Errorf("after the plan the table differs from the template:\n%s", strings.Join(d, "\n"))
 	}
 }
