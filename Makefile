@@ -6,7 +6,7 @@ ROLE    ?= ADMIN
 USER_ID ?=
 TEAMS   ?=
 
-.PHONY: test lint fmt-check vet generate generate-check run token partner-key ddb-local
+.PHONY: test lint fmt-check vet generate generate-check run migrate token partner-key ddb-local
 
 # Unit and integration tests (DynamoDB Local is started by the tests), race
 # detector on, after formatting, vet and a check that generated code is current.
@@ -38,6 +38,12 @@ generate-check: generate
 # Serves the API with demo data on DynamoDB Local: GraphiQL at http://localhost:8080/
 run:
 	$(GO) run ./cmd/local
+
+# Runs the pending data migrations of TABLE_NAME (DYNAMODB_ENDPOINT for a
+# DynamoDB Local) until done; the scheduled job runs them too, in bounded
+# time each run, and `make run` at start (docs/deploy.md, "Data migrations").
+migrate:
+	$(GO) run ./cmd/migrate
 
 # Prints a dev token on its last line: make token ROLE=SALES USER_ID=sales-li TEAMS=north
 token:

@@ -14,12 +14,29 @@ type JobRun struct {
 	RolledUp int
 }
 
-// RunScheduled carries out the time-based rules, as the system: pool claim
-// expiry and warnings (SPEC §5), escalation of overdue cases (SPEC §2), and
-// the scheduled regrading with value tiers (SPEC §3). The Lambda job and
-// the local server both run it. Every step is safe to repeat; a failing
-// step does not stop the others, and the errors are joined.
+// RunScheduled carries out every time-based rule, as the system:
+// RunFrequent's steps and the full-book regrading with value tiers (SPEC
+// §3). The local server runs it; the Lambda job runs the frequent steps
+// every quarter hour and the regrading daily, on two schedules.
 func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
+	run, err := s.RunFrequent(ctx)
+	var gerr error
+	if run.Grading, gerr = s.RunGrading(WithAuditScope(ctx, AuditScope{Operation: "job:regrading", RequestID: AuditScopeFrom(ctx).RequestID})); gerr != nil {
+		err = errors.Join(err, gerr)
+	}
+	if run.Grading == nil {
+		run.Grading = &GradingRun{}
+	}
+	return run, err
+}
+
+// RunFrequent carries out the rules that run every quarter hour: pool
+// claim expiry and warnings (SPEC §5), escalation of overdue cases (SPEC
+// §2), and the roll-up of finished months of analytics. Data-driven
+// regrades happen as changes are applied (Settle); the full book is
+// regraded daily (RunGrading). Every step is safe to repeat; a failing
+// step does not stop the others, and the errors are joined.
+func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{}
 	var errs []error
 	var err error
@@ -30,9 +47,6 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 		errs = append(errs, err)
 	}
 	if run.Escalated, err = s.EscalateOverdue(step("sla-escalation")); err != nil {
-		errs = append(errs, err)
-	}
-	if run.Grading, err = s.RunGrading(step("regrading")); err != nil {
 		errs = append(errs, err)
 	}
 	if run.RolledUp, err = s.Store.RollUpMonths(step("analytics-rollup"), s.now()); err != nil {

@@ -311,6 +311,11 @@ func (s *Store) teams(ctx context.Context) ([]string, error) {
 // the stream adds to while it is summed is summed again. It returns how
 // many months it rolled up. The scheduled job runs it.
 func (s *Store) RollUpMonths(ctx context.Context, now time.Time) (int, error) {
+	// Days of the layout before are added into the teams' days by the
+	// backfill: a month rolled up before it ends would miss them.
+	if done, err := s.migrated(ctx, activityBackfill); err != nil || !done {
+		return 0, err
+	}
 	teams, err := s.teams(ctx)
 	if err != nil {
 		return 0, err

@@ -815,6 +815,12 @@ func TestMonthsRollUpAndStayExactWhenEventsArriveLate(t *testing.T) {
 	logAt(time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC))
 	e.drain(t)
 	clk.Advance(9 * 24 * time.Hour) // 2026-03-10: January and February are over
+	if n, err := e.store.RollUpMonths(as(admin), clk.Now()); err != nil || n != 0 {
+		t.Fatalf("rolled up %d months (%v) before the data migrations ran", n, err)
+	}
+	if _, err := e.store.Migrate(as(admin), func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
 	n, err := e.store.RollUpMonths(as(admin), clk.Now())
 	if err != nil || n < 2 {
 		t.Fatalf("rolled up %d months (%v), want January and February at least", n, err)

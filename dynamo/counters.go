@@ -161,3 +161,16 @@ func numAttr(v types.AttributeValue) string {
 	}
 	return ""
 }
+
+// numbers reads an item's counters (number attributes but a month's
+// revision).
+func numbers(it map[string]types.AttributeValue) map[string]float64 {
+	out := map[string]float64{}
+	for name, v := range it {
+		if n := numAttr(v); n != "" && name != "rev" && name != "ttl" {
+			f, _ := strconv.ParseFloat(n, 64)
+			out[name] = f
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"context"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -10,3 +11,14 @@ func (s *Store) SetReadBudget(calls, items int) { s.budget = readBudget{calls: c
 
 // KeyOf is the key of an item, for tests that call DynamoDB directly.
 func KeyOf(pk, sk string) map[string]types.AttributeValue { return key(pk, sk) }
+
+// SetMigrationPage makes migrations scan n items a page, so tests can
+// interrupt one between pages without thousands of items.
+func (s *Store) SetMigrationPage(n int) { s.migrationPage = n }
+
+// BackfillPage applies the activity backfill to items as a page of its
+// walk would, again if need be: what a run that stopped before recording
+// its progress leaves to the next.
+func (s *Store) BackfillPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return backfillPage(ctx, s, items)
+}

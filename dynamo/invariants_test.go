@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -231,19 +230,6 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 	}
 	slices.Sort(broken)
 	return broken, nil
-}
-
-// numbers reads an item's counters (number attributes but a month's
-// revision).
-func numbers(it map[string]types.AttributeValue) map[string]float64 {
-	out := map[string]float64{}
-	for name, v := range it {
-		if n := numAttr(v); n != "" && name != "rev" && name != "ttl" {
-			f, _ := strconv.ParseFloat(n, 64)
-			out[name] = f
-		}
-	}
-	return out
 }
 
 func stringSet(v types.AttributeValue) []string {

@@ -48,6 +48,7 @@ func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
 	switch {
 	case sk == skProfile:
 		ch.Kind = stream.KindProfile
+		_, ch.Legacy = img["interactionCount"]
 		ch.CustomerBefore, err = decodeImage(before, fromCustomerItem)
 		if err == nil {
 			ch.Customer, err = decodeImage(after, fromCustomerItem)

@@ -18,6 +18,8 @@ type Store struct {
 	cursors cipher.AEAD // seals pagination cursors (cursor.go)
 	budget  readBudget
 	idx     IndexSet
+	// migrationPage is how many items a migration page scans (0: 100).
+	migrationPage int
 }
 
 var _ crm.Store = (*Store)(nil)

@@ -1,19 +1,25 @@
-// Command job is Rapport's scheduled Lambda function (an EventBridge
-// schedule, template.yaml JobFunction). Each run returns expired pool claims
-// to the pool and warns holders of claims about to lapse (SPEC §5),
-// escalates overdue cases (SPEC §2), regrades customers and assigns value
-// tiers (SPEC §3) — crm.Service.RunScheduled — then logs one structured
+// Command job is Rapport's scheduled Lambda function (template.yaml
+// JobFunction). Every quarter hour (JobSchedule) it moves pending data
+// migrations on (dynamo.Store.Migrate, in bounded time), returns expired
+// pool claims to the pool and warns holders of claims about to lapse (SPEC
+// §5), escalates overdue cases (SPEC §2) and rolls finished months of
+// analytics up (crm.Service.RunFrequent); once a day (GradingSchedule,
+// payload {"task": "grading"}) it regrades the whole book and assigns value
+// tiers (SPEC §3). {"task": "migrate"}, invoked by hand, runs the pending
+// migrations until done or the deadline. Each run logs one structured
 // "job run" line.
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -44,9 +50,10 @@ func run() error {
 	}
 	// No cursor key: the job hands out no cursors (its own paging stays
 	// inside the run), so the stack gives it no access to the secret.
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes)))
+	store := dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
+	svc := crm.NewService(store)
 	cfg.Service(svc)
-	j := &job{svc: svc, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
+	j := &job{svc: svc, store: store, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
 	if cfg.MetricsNamespace != "" {
 		j.metrics = metrics.NewWriter(os.Stdout, cfg.MetricsNamespace)
 	}
@@ -57,30 +64,82 @@ func run() error {
 // job holds what every scheduled run uses, built once per cold start.
 type job struct {
 	svc       *crm.Service
+	store     *dynamo.Store
 	log       *slog.Logger
 	claimDays int
 	metrics   *metrics.Writer // nil writes no metrics
 }
 
-// run handles one scheduled event. A failure is returned so that Lambda
+// payload is what starts a run: an EventBridge scheduled event (the
+// quarter-hourly run), or {"task": "grading" | "migrate"}.
+type payload struct {
+	Task      string   `json:"task"`
+	Time      string   `json:"time"`
+	Resources []string `json:"resources"`
+}
+
+// migrationReserve is the time a run keeps after migrating for its other
+// steps; a migration page is bounded (100 items), so one page more never
+// runs past it.
+const migrationReserve = 30 * time.Second
+
+// run handles one invocation. A failure is returned so that Lambda
 // retries the run; every step is safe to repeat.
-func (j *job) run(ctx context.Context, ev events.EventBridgeEvent) error {
+func (j *job) run(ctx context.Context, raw json.RawMessage) error {
+	var ev payload
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("job payload: %w", err)
+	}
 	var requestID string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		requestID = lc.AwsRequestID
 	}
-	r, err := j.svc.RunScheduled(crm.WithAuditScope(ctx, crm.AuditScope{RequestID: requestID}))
+	ctx = crm.WithAuditScope(ctx, crm.AuditScope{RequestID: requestID})
+	deadline, bounded := ctx.Deadline()
+	more := func(reserve time.Duration) func() bool {
+		return func() bool { return ctx.Err() == nil && (!bounded || time.Until(deadline) > reserve) }
+	}
+	task := cmp.Or(ev.Task, "frequent")
+	r := &crm.JobRun{Pool: &crm.PoolRun{}, Grading: &crm.GradingRun{}}
+	var migrated []dynamo.MigrationStatus
+	var err error
+	switch task {
+	case "frequent":
+		var merr error
+		migrated, merr = j.store.Migrate(ctx, more(migrationReserve))
+		r, err = j.svc.RunFrequent(ctx)
+		err = errors.Join(merr, err)
+	case "grading":
+		r.Grading, err = j.svc.RunGrading(crm.WithAuditScope(ctx, crm.AuditScope{Operation: "job:regrading", RequestID: requestID}))
+		if r.Grading == nil {
+			r.Grading = &crm.GradingRun{}
+		}
+	case "migrate":
+		migrated, err = j.store.Migrate(ctx, more(5*time.Second))
+	default:
+		return fmt.Errorf("job payload: unknown task %q (frequent, grading or migrate)", task)
+	}
+	pending := 0
+	for _, m := range migrated {
+		if !m.Done {
+			pending++
+		}
+	}
 	attrs := []any{
+		"task", task,
 		"scheduledAt", ev.Time,
 		"rule", ev.Resources,
 		"claimPeriodDays", j.claimDays,
 		"returnedToPool", len(r.Pool.Returned),
 		"warned", len(r.Pool.Warned),
+		"claimsConverted", len(r.Pool.Converted),
 		"escalatedCases", len(r.Escalated),
+		"monthsRolledUp", r.RolledUp,
 		"customersRanked", r.Grading.Customers,
 		"regraded", len(r.Grading.Regraded),
 		"profilesUpdated", r.Grading.Updated,
 		"gradingIncomplete", r.Grading.Incomplete,
+		"migrationsPending", pending,
 	}
 	j.writeMetrics(r, requestID)
 	if err != nil {

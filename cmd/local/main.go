@@ -105,6 +105,18 @@ func run() error {
 	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	svc := crm.NewService(store)
 	cfg.Service(svc)
+	// Data written by an earlier release moves to this release's layout
+	// before anything reads it (the scheduled job does the same in bounded
+	// runs in the stack).
+	if status, err := store.Migrate(ctx, func() bool { return ctx.Err() == nil }); err != nil {
+		return fmt.Errorf("migrate the local data: %w", err)
+	} else {
+		for _, m := range status {
+			if m.Changed > 0 {
+				log.Info("local data migrated", "migration", m.Name, "items", m.Changed)
+			}
+		}
+	}
 	// The stream function's stand-in: the table's stream, polled.
 	consumer := &stream.Consumer{Store: store, Settler: svc, Log: log}
 	poller, err := ddbstream.New(ctx, db, ddblocal.NewStreamsClient(endpoint), cfg.TableName, consumer.Handle)
