@@ -28,9 +28,20 @@ type Error struct {
 	// ExistingID names the customer holding a duplicate value (DUPLICATE),
 	// or the one a merged customer went into (CONFLICT).
 	ExistingID string
+	// Applied says, of a write that ends UNAVAILABLE, whether it may have
+	// been applied: AppliedNo (it was not, and will not be) or
+	// AppliedUnknown (it may have been; retrying with the same
+	// idempotency key returns the first result).
+	Applied string
 	// Err is a wrapped cause, kept for logs, never shown to callers.
 	Err error
 }
+
+// Whether a write that ended UNAVAILABLE was applied.
+const (
+	AppliedNo      = "NO"
+	AppliedUnknown = "UNKNOWN"
+)
 
 func (e *Error) Error() string {
 	if e.Field != "" {
@@ -83,4 +94,16 @@ func ErrorMessage(err error) string {
 		return e.Error()
 	}
 	return "internal error"
+}
+
+// partly marks an UNAVAILABLE error of a request that made several
+// writes, some of which were applied, as possibly applied.
+func partly(err error, progressed bool) error {
+	var e *Error
+	if !progressed || !errors.As(err, &e) || e.Code != EUNAVAILABLE {
+		return err
+	}
+	c := *e
+	c.Applied = AppliedUnknown
+	return &c
 }

@@ -179,7 +179,9 @@ func (s *Service) MergeCustomers(ctx context.Context, in MergeInput) (*MergeResu
 			}
 		}
 		if ErrorCode(step) != ECONFLICT || conflicts >= maxRetries || ctx.Err() != nil {
-			return nil, step
+			// Steps before this one may have been applied: calling again
+			// resumes the merge.
+			return nil, partly(step, res.Moved > 0 || m.MergedInto != "")
 		}
 		conflicts++ // another writer got in between: read again
 		sv, m = nil, nil

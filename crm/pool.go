@@ -271,7 +271,9 @@ func (s *Service) HandOver(ctx context.Context, from, to string) (*Handover, err
 		err := s.handOverCustomer(ctx, u, id, from, to)
 		switch {
 		case ErrorCode(err) == EINTERNAL || ErrorCode(err) == EUNAVAILABLE:
-			return nil, fmt.Errorf("hand over customer %s: %w", id, err)
+			// The customers moved before stay moved: calling again moves
+			// the rest.
+			return nil, fmt.Errorf("hand over customer %s: %w", id, partly(err, len(h.Moved) > 0))
 		case err != nil:
 			h.Failed = append(h.Failed, id)
 		default:

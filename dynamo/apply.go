@@ -394,10 +394,23 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 		writes[i] = it.write
 	}
 	for attempt := 0; ; attempt++ {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if ctx.Err() != nil {
+			return unavailable(ctx.Err(), crm.AppliedNo)
+		}
+		in := &dynamodb.TransactWriteItemsInput{TransactItems: writes, ClientRequestToken: aws.String(newToken())}
+		flag := &sentFlag{}
+		call, cancel := reserved(context.WithValue(ctx, sentKey{}, flag))
+		_, err := s.db.TransactWriteItems(call, in)
+		cancel()
 		var tce *types.TransactionCanceledException
-		if err == nil || !errors.As(err, &tce) {
-			return wrap("transact write", err)
+		if err != nil && !errors.As(err, &tce) {
+			// The outcome is not known: ask again with the same token.
+			if err = s.settleOutcome(ctx, in, flag, err); err == nil || !errors.As(err, &tce) {
+				return err
+			}
+		}
+		if err == nil {
+			return nil
 		}
 		retryable := false
 		for i, r := range tce.CancellationReasons {
@@ -413,12 +426,13 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 		}
 		if !retryable || attempt >= txRetries {
 			if retryable {
-				return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: err}
+				return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: err, Applied: crm.AppliedNo}
 			}
 			return wrap("transact write", err)
 		}
+		// Cancelled: not applied. The replay is a new transaction.
 		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return wrap("transact write", err)
+			return unavailable(err, crm.AppliedNo)
 		}
 	}
 }

@@ -20,6 +20,8 @@ type Store struct {
 	idx     IndexSet
 	// migrationPage is how many items a migration page scans (0: 100).
 	migrationPage int
+	// trackSends: the client records whether a call went out (outcome.go).
+	trackSends bool
 }
 
 var _ crm.Store = (*Store)(nil)
@@ -27,7 +29,8 @@ var _ crm.Store = (*Store)(nil)
 // New returns a store over table. Its pagination cursors are sealed under
 // a key derived from cursorSecret.
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
-	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2}
+	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2,
+		trackSends: tracksSends(db)}
 }
 
 // UseIndexes makes the store read the table's indexes by the names of x.

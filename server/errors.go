@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,11 @@ func presentError(log *slog.Logger, introspection bool) graphql.ErrorPresenterFu
 			}
 			gerr.Message = crm.ErrorMessage(de)
 			gerr.Extensions = domainExtensions(de)
+			if de.Code == crm.EUNAVAILABLE && isMutation(ctx) {
+				// Whether the write may have been applied: a write that
+				// failed before anything was sent was not.
+				gerr.Extensions["applied"] = cmp.Or(de.Applied, crm.AppliedNo)
+			}
 			if de.Code == crm.EINTERNAL || de.Code == crm.EUNAVAILABLE {
 				// The client may quote the request id when it reports
 				// a failure that was not its own.
@@ -80,6 +86,12 @@ func presentError(log *slog.Logger, introspection bool) graphql.ErrorPresenterFu
 			Extensions: map[string]any{"code": crm.EINTERNAL, "requestId": id},
 		}
 	}
+}
+
+// isMutation reports whether the request is a mutation.
+func isMutation(ctx context.Context) bool {
+	return graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil &&
+		graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation
 }
 
 func domainExtensions(e *crm.Error) map[string]any {

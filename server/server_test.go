@@ -68,10 +68,10 @@ func (e *env) drain(tb testing.TB) {
 
 func mustEnv(tb testing.TB) *env { return mustEnvOnTable(tb, ddbtest.NewTable(tb, "CrmTable")) }
 
-func mustEnvOnTable(tb testing.TB, table string) *env {
+func mustEnvOnTable(tb testing.TB, table string, opts ...func(*dynamodb.Options)) *env {
 	tb.Helper()
 	e := &env{logs: &bytes.Buffer{}}
-	db := dynamodb.New(ddbtest.Client(tb).Options(), func(o *dynamodb.Options) {
+	db := dynamodb.New(ddbtest.Client(tb).Options(), append(opts, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("countCalls",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -81,7 +81,7 @@ func mustEnvOnTable(tb testing.TB, table string) *env {
 					return next.HandleInitialize(ctx, in)
 				}), middleware.After)
 		})
-	})
+	})...)
 	svc := crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32))))
 	// The call-count tests count DynamoDB operations; a slow setup must not
 	// let the cached grading policy expire between setup and count.

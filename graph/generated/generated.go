@@ -4085,10 +4085,10 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../analytics.graphqls", Input: `extend type Query {
   """
-  Answers to a manager's questions (SPEC §7). Figures come from counters kept up
-  to date by every write, in the same transaction; lists come from indexes. Nothing
-  is counted by reading history on request, so every answer costs a few DynamoDB
-  calls whatever the period.
+  Answers to a manager's questions (SPEC §7). Figures come from counters that the
+  table's stream keeps from every write, exactly once, within seconds of it; lists come
+  from indexes. Nothing is counted by reading history on request, so every answer costs
+  a few DynamoDB calls whatever the period.
   """
   analytics: Analytics!
 }
@@ -4629,7 +4629,7 @@ type CaseSummary {
 }
 
 extend type Customer {
-  "Open cases due soonest (at most 20), kept on the profile so the 360 view shows open complaints without another read."
+  "Open cases due soonest (at most 20), kept on the customer's activity (within seconds of a case's move) so the 360 view shows open complaints without another read."
   openCases: [CaseSummary!]!
   "Number of open cases."
   openCaseCount: Int!
@@ -4930,15 +4930,20 @@ type Customer {
   loyaltyIndex: Float
   "Trust index 0–100: over the five latest evaluations, the mean of each evaluator's newest trust score."
   trustIndex: Float
-  "The five latest evaluations, newest first (kept on the profile: no extra read)."
+  "The five latest evaluations, newest first (kept on the customer's activity, read with it: no extra call)."
   recentEvaluations: [Evaluation!]!
-  "When the latest interaction happened."
+  """
+  When the latest interaction happened. This and the other figures of the customer's
+  activity (interactionCount, latestInteraction, nextFollowUpAt, open cases, indexes,
+  transactions) follow from what is logged exactly once, within seconds; customer360
+  shows an interaction logged a moment ago at once.
+  """
   lastInteractionAt: DateTime
-  "The latest interaction (loaded in batches with the other customers of a list)."
+  "The latest interaction (from the customer's activity; its content is read only when asked for)."
   latestInteraction: Interaction
-  "When the owner should next be in touch."
+  "When the owner should next be in touch: the latest follow-up set, by an interaction or a profile edit."
   nextFollowUpAt: DateTime
-  "Number of interactions logged."
+  "Number of interactions logged (within seconds of their logging; see lastInteractionAt)."
   interactionCount: Int!
   "Number of contact persons."
   contactCount: Int!
@@ -5482,7 +5487,8 @@ extend type Mutation {
   ): Template!
   """
   Scores a customer against a template version. The server computes the overall
-  and per-dimension scores and updates the customer's indexes in the same write.
+  and per-dimension scores; the customer's indexes and grade follow from it exactly
+  once, within seconds.
   FORBIDDEN when the caller owns the customer and the kind is INTERNAL_REVIEW
   (conflict of interest).
   """
@@ -6007,8 +6013,11 @@ type InteractionEdge {
 }
 
 """
-A new interaction. Logging it also updates the customer's lastInteractionAt,
-interactionCount and nextFollowUpAt, in the same atomic write.
+A new interaction. Logging it is one atomic write of the interaction (and the case it
+opens) with its audit entry, conditioned on nothing another writer touches, so
+concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
+interactionCount and nextFollowUpAt follow from it exactly once, within seconds;
+customer360 shows it at once.
 """
 input LogInteractionInput {
   """
@@ -6579,10 +6588,12 @@ extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
 reload and retry; a change to a merged customer, with extensions.existingId naming
 the customer it was merged into), DUPLICATE (with extensions.existingId when the caller may read the holder),
-UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
-mutation writes nothing, but for mergeCustomers and handOverPortfolio, which work in
-steps too large for one transaction: interrupted, they keep what they did, and calling
-them again carries on.
+UNAVAILABLE (retry later, with extensions.applied: NO when the write was not applied
+and will not be, UNKNOWN when it may have been: retry with the same idempotencyKey,
+which returns the first result instead of writing again) and INTERNAL (with
+extensions.requestId). A failed mutation writes nothing, but for mergeCustomers and
+handOverPortfolio, which work in steps too large for one transaction: interrupted, they
+keep what they did, and calling them again carries on.
 """
 type Mutation {
   "Does nothing; present so that every schema file can extend Mutation."

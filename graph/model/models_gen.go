@@ -494,15 +494,18 @@ type Customer struct {
 	LoyaltyIndex *float64 `json:"loyaltyIndex,omitempty"`
 	// Trust index 0–100: over the five latest evaluations, the mean of each evaluator's newest trust score.
 	TrustIndex *float64 `json:"trustIndex,omitempty"`
-	// The five latest evaluations, newest first (kept on the profile: no extra read).
+	// The five latest evaluations, newest first (kept on the customer's activity, read with it: no extra call).
 	RecentEvaluations []*Evaluation `json:"recentEvaluations"`
-	// When the latest interaction happened.
+	// When the latest interaction happened. This and the other figures of the customer's
+	// activity (interactionCount, latestInteraction, nextFollowUpAt, open cases, indexes,
+	// transactions) follow from what is logged exactly once, within seconds; customer360
+	// shows an interaction logged a moment ago at once.
 	LastInteractionAt *time.Time `json:"lastInteractionAt,omitempty"`
-	// The latest interaction (loaded in batches with the other customers of a list).
+	// The latest interaction (from the customer's activity; its content is read only when asked for).
 	LatestInteraction *Interaction `json:"latestInteraction,omitempty"`
-	// When the owner should next be in touch.
+	// When the owner should next be in touch: the latest follow-up set, by an interaction or a profile edit.
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
-	// Number of interactions logged.
+	// Number of interactions logged (within seconds of their logging; see lastInteractionAt).
 	InteractionCount int `json:"interactionCount"`
 	// Number of contact persons.
 	ContactCount int `json:"contactCount"`
@@ -545,7 +548,7 @@ type Customer struct {
 	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
 	// The customer's cases, newest first.
 	Cases *CaseConnection `json:"cases"`
-	// Open cases due soonest (at most 20), kept on the profile so the 360 view shows open complaints without another read.
+	// Open cases due soonest (at most 20), kept on the customer's activity (within seconds of a case's move) so the 360 view shows open complaints without another read.
 	OpenCases []*CaseSummary `json:"openCases"`
 	// Number of open cases.
 	OpenCaseCount int `json:"openCaseCount"`
@@ -1083,8 +1086,11 @@ type IssuedAPIKey struct {
 	APIKey *APIKey `json:"apiKey"`
 }
 
-// A new interaction. Logging it also updates the customer's lastInteractionAt,
-// interactionCount and nextFollowUpAt, in the same atomic write.
+// A new interaction. Logging it is one atomic write of the interaction (and the case it
+// opens) with its audit entry, conditioned on nothing another writer touches, so
+// concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
+// interactionCount and nextFollowUpAt follow from it exactly once, within seconds;
+// customer360 shows it at once.
 type LogInteractionInput struct {
 	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
 	// safe to retry: a retry with the same key and input returns the first result instead of
@@ -1186,10 +1192,12 @@ type MoveCaseInput struct {
 // FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
 // reload and retry; a change to a merged customer, with extensions.existingId naming
 // the customer it was merged into), DUPLICATE (with extensions.existingId when the caller may read the holder),
-// UNAVAILABLE (retry later) and INTERNAL (with extensions.requestId). A failed
-// mutation writes nothing, but for mergeCustomers and handOverPortfolio, which work in
-// steps too large for one transaction: interrupted, they keep what they did, and calling
-// them again carries on.
+// UNAVAILABLE (retry later, with extensions.applied: NO when the write was not applied
+// and will not be, UNKNOWN when it may have been: retry with the same idempotencyKey,
+// which returns the first result instead of writing again) and INTERNAL (with
+// extensions.requestId). A failed mutation writes nothing, but for mergeCustomers and
+// handOverPortfolio, which work in steps too large for one transaction: interrupted, they
+// keep what they did, and calling them again carries on.
 type Mutation struct {
 }
 
