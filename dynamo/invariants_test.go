@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -42,6 +44,9 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		falling      = map[string]map[string]types.AttributeValue{}
 		interactions = map[string]int{}
 		contacts     = map[string]int{}
+		openCases    = map[string]int{}
+		evaluations  = map[string]int{}
+		deals        = map[string]crm.TransactionStats{} // TRANSACTION interactions: count and total
 		totals       = map[string]map[string]float64{} // by pk, attribute
 		claims       = map[string]string{}
 		tags         = map[string]bool{} // customer id + "#" + tag
@@ -76,6 +81,20 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skInteractPrefix):
 			interactions[customerIDOf(pk)]++
 			channels[strAttr(it["channel"])]++
+			if strAttr(it["kind"]) == string(crm.TypeTransaction) {
+				d := deals[customerIDOf(pk)]
+				d.Count++
+				if f, err := strconv.ParseFloat(numAttr(it["amount"]), 64); err == nil {
+					d.Total += f
+				}
+				deals[customerIDOf(pk)] = d
+			}
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skCasePrefix):
+			if crm.CaseStatus(strAttr(it["status"])).IsOpen() {
+				openCases[customerIDOf(pk)]++
+			}
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skEvalPrefix):
+			evaluations[customerIDOf(pk)]++
 		case strings.HasPrefix(pk, "STATS#TEAM#") && strings.HasPrefix(sk, aggDayPrefix):
 			teamsHaving[strings.TrimPrefix(pk, "STATS#TEAM#")] = true
 			for name, v := range numbers(it) {
@@ -125,6 +144,17 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		c := customerOf(p, a)
 		if p.Status != string(crm.StatusMerged) && a.InteractionCount != interactions[id] {
 			fail("customer %s: interactionCount %d, %d interaction items", id, a.InteractionCount, interactions[id])
+		}
+		if p.Status != string(crm.StatusMerged) {
+			if c.OpenCaseCount != openCases[id] || len(c.OpenCases) != min(openCases[id], crm.OpenCasesKept) {
+				fail("customer %s: %d open cases (%d listed), %d open case items", id, c.OpenCaseCount, len(c.OpenCases), openCases[id])
+			}
+			if d := deals[id]; c.Transactions.Count != d.Count || math.Abs(c.Transactions.Total-d.Total) > 0.005 {
+				fail("customer %s: transactions %d of %.2f, %d items of %.2f", id, c.Transactions.Count, c.Transactions.Total, d.Count, d.Total)
+			}
+			if len(c.RecentEvaluations) != min(evaluations[id], crm.RecentEvaluationsKept) {
+				fail("customer %s: %d recent evaluations, %d evaluation items", id, len(c.RecentEvaluations), evaluations[id])
+			}
 		}
 		if p.Status == string(crm.StatusMerged) && interactions[id] != 0 {
 			fail("merged customer %s still holds %d interactions", id, interactions[id])

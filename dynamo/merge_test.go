@@ -48,7 +48,7 @@ func (e *mergeEnv) mustHoldInvariants(t *testing.T) {
 
 // collection counts the items under a customer's key by kind (the sort key
 // up to its '#'), and fails on an item whose customerId is not the key's.
-func (e *mergeEnv) collection(t *testing.T, id string) map[string]int {
+func (e *env) collection(t *testing.T, id string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	q := &dynamodb.QueryInput{TableName: &e.table, KeyConditionExpression: aws.String("pk = :pk"),

@@ -57,9 +57,17 @@ func putLegacy(t *testing.T, e *env) {
 		return p
 	}
 	interaction := func(customer, id, channel, owner, kind string) map[string]any {
-		return map[string]any{"pk": "CUST#" + customer, "sk": "I#" + id, "type": "interaction", "id": id, "customerId": customer,
+		it := map[string]any{"pk": "CUST#" + customer, "sk": "I#" + id, "type": "interaction", "id": id, "customerId": customer,
 			"channel": channel, "direction": "OUTBOUND", "kind": kind, "subject": "legacy " + id, "occurredAt": at, "handledBy": owner,
 			"version": 1, "createdAt": at, "createdBy": "admin-1", "updatedAt": at, "updatedBy": "admin-1"}
+		if kind == "TRANSACTION" {
+			it["amount"], it["currency"] = 500.0, "CNY"
+		}
+		return it
+	}
+	withKeys := func(item map[string]any, sk string) map[string]any {
+		item["pk"], item["sk"], item["type"] = "CUST#ACME", sk, "evaluation"
+		return item
 	}
 	counter := func(dim string, n int) map[string]any {
 		return map[string]any{"pk": "COUNT#" + dim, "sk": "COUNT", "n": n}
@@ -82,6 +90,7 @@ func putLegacy(t *testing.T, e *env) {
 			"satisfactionIndex": 60.0, "recentEvaluations": []any{eval("E2", 60, 2), eval("E1", 80, 1)}}),
 		profile("BOREALIS", "Borealis", "", "", "east", "G", 1, "I3", nil),
 		interaction("ACME", "I1", "PHONE", "sales-1", "CALL"), interaction("ACME", "I2", "PHONE", "sales-1", "TRANSACTION"),
+		withKeys(eval("E1", 80, 1), "E#E1"), withKeys(eval("E2", 60, 2), "E#E2"),
 		interaction("BOREALIS", "I3", "EMAIL", "admin-1", "NOTE"),
 		{"pk": "CUST#ACME", "sk": "#T#vip", "type": "tag", "gList": "TAG#vip", "gSort": "ACME", "customerId": "ACME"},
 		counter("ALL", 2), counter("GRADE#B", 1), counter("GRADE#G", 1), counter("STAGE#STABILITY", 2), counter("OWNER#sales-1", 1),
