@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,7 +47,7 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		openCases    = map[string]int{}
 		evaluations  = map[string]int{}
 		deals        = map[string]crm.TransactionStats{} // TRANSACTION interactions: count and total
-		totals       = map[string]map[string]float64{} // by pk, attribute
+		totals       = map[string]map[string]float64{}   // by pk, attribute
 		claims       = map[string]string{}
 		tags         = map[string]bool{} // customer id + "#" + tag
 		oldMarks     []string
