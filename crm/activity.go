@@ -70,11 +70,16 @@ func (a Activity) Clone() Activity {
 	return a
 }
 
-// interactionSummary is what the activity keeps of its latest interaction.
-func interactionSummary(it *Interaction) *Interaction {
-	s := it.Clone()
-	s.Content, s.Attachments = "", nil
-	return s
+// InteractionSummary is what the activity keeps of its latest
+// interaction: what a list shows of it (the channel, type, subject, when,
+// who handled it and the outcome), not its content, attachments, follow-up
+// (the activity's own) or bookkeeping (version, created and updated), so
+// the activity item stays under 1 KB. A query asking for more reads the
+// interaction.
+func InteractionSummary(it *Interaction) *Interaction {
+	return &Interaction{ID: it.ID, CustomerID: it.CustomerID, Channel: it.Channel, Direction: it.Direction, Type: it.Type,
+		Subject: it.Subject, OccurredAt: it.OccurredAt, DurationSeconds: it.DurationSeconds, HandledBy: it.HandledBy,
+		ContactID: it.ContactID, Outcome: it.Outcome, Amount: it.Amount, Currency: it.Currency}
 }
 
 // ApplyInteraction counts an interaction logged (prev nil) or corrected
@@ -89,14 +94,14 @@ func (a *Activity) ApplyInteraction(prev, next *Interaction) {
 		if a.LastInteractionAt == nil || next.OccurredAt.After(*a.LastInteractionAt) ||
 			(next.OccurredAt.Equal(*a.LastInteractionAt) && next.ID > a.LastInteractionID) {
 			a.LastInteractionAt, a.LastInteractionID = ptr(next.OccurredAt), next.ID
-			a.LastInteraction = interactionSummary(next)
+			a.LastInteraction = InteractionSummary(next)
 		}
 		if next.NextFollowUpAt != nil {
 			a.SetFollowUp(*next.NextFollowUpAt, next.CreatedAt)
 		}
 	} else {
 		if a.LastInteractionID == next.ID {
-			a.LastInteraction = interactionSummary(next)
+			a.LastInteraction = InteractionSummary(next)
 		}
 		if next.NextFollowUpAt != nil && (prev.NextFollowUpAt == nil || !prev.NextFollowUpAt.Equal(*next.NextFollowUpAt)) {
 			a.SetFollowUp(*next.NextFollowUpAt, next.UpdatedAt)

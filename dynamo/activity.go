@@ -70,11 +70,11 @@ type activityItem struct {
 	GName     string `dynamodbav:"gName,omitempty"`
 	GNameSort string `dynamodbav:"gNameSort,omitempty"`
 
-	CustomerID       string           `dynamodbav:"customerId"`
-	InteractionCount int              `dynamodbav:"interactionCount"`
-	LastInteraction  *interactionItem `dynamodbav:"lastInteraction,omitempty"`
-	FollowUpSetAt    *time.Time       `dynamodbav:"followUpSetAt,omitempty"`
-	LoggedThrough    *time.Time       `dynamodbav:"loggedThrough,omitempty"`
+	CustomerID       string       `dynamodbav:"customerId"`
+	InteractionCount int          `dynamodbav:"interactionCount"`
+	LastInteraction  *summaryItem `dynamodbav:"lastInteraction,omitempty"`
+	FollowUpSetAt    *time.Time   `dynamodbav:"followUpSetAt,omitempty"`
+	LoggedThrough    *time.Time   `dynamodbav:"loggedThrough,omitempty"`
 	derivedFields
 
 	// Falling is where the falling-scores mark was last written
@@ -85,6 +85,36 @@ type activityItem struct {
 	Applied   map[string]appliedMark `dynamodbav:"applied,omitempty"`
 	Counted   int                    `dynamodbav:"counted"`
 	ForwardTo string                 `dynamodbav:"forwardTo,omitempty"`
+}
+
+// summaryItem is the activity's summary of its latest interaction
+// (crm.InteractionSummary).
+type summaryItem struct {
+	ID              string    `dynamodbav:"id"`
+	Channel         string    `dynamodbav:"channel"`
+	Direction       string    `dynamodbav:"direction"`
+	Kind            string    `dynamodbav:"kind"`
+	Subject         string    `dynamodbav:"subject,omitempty"`
+	OccurredAt      time.Time `dynamodbav:"occurredAt"`
+	DurationSeconds *int      `dynamodbav:"durationSeconds,omitempty"`
+	HandledBy       string    `dynamodbav:"handledBy,omitempty"`
+	ContactID       string    `dynamodbav:"contactId,omitempty"`
+	Outcome         string    `dynamodbav:"outcome,omitempty"`
+	Amount          *float64  `dynamodbav:"amount,omitempty"`
+	Currency        string    `dynamodbav:"currency,omitempty"`
+}
+
+func toSummaryItem(i *crm.Interaction) *summaryItem {
+	return &summaryItem{ID: i.ID, Channel: string(i.Channel), Direction: string(i.Direction), Kind: string(i.Type),
+		Subject: i.Subject, OccurredAt: i.OccurredAt, DurationSeconds: i.DurationSeconds, HandledBy: i.HandledBy,
+		ContactID: i.ContactID, Outcome: i.Outcome, Amount: i.Amount, Currency: i.Currency}
+}
+
+func (it *summaryItem) interaction(customerID string) *crm.Interaction {
+	return crm.InteractionSummary(&crm.Interaction{ID: it.ID, CustomerID: customerID, Channel: crm.Channel(it.Channel),
+		Direction: crm.Direction(it.Direction), Type: crm.InteractionType(it.Kind), Subject: it.Subject, OccurredAt: it.OccurredAt,
+		DurationSeconds: it.DurationSeconds, HandledBy: it.HandledBy, ContactID: it.ContactID, Outcome: it.Outcome,
+		Amount: it.Amount, Currency: it.Currency})
 }
 
 // toActivityItem writes c's activity with the index keys its profile
@@ -98,11 +128,7 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 		Rev:           m.Revision, Applied: applied, Counted: m.Counted, ForwardTo: m.ForwardTo,
 	}
 	if li := a.LastInteraction; li != nil {
-		// A summary: the interaction without its keys, content and
-		// attachments.
-		it.LastInteraction = toInteractionItem(li)
-		it.LastInteraction.PK, it.LastInteraction.SK, it.LastInteraction.Type = "", "", ""
-		it.LastInteraction.Content, it.LastInteraction.Attachments = "", nil
+		it.LastInteraction = toSummaryItem(li)
 	}
 	if c.Status == crm.StatusActive && c.MergedInto == "" && m.ForwardTo == "" {
 		owner, team := ownerScopeKey(c.OwnerID, c.InPool()), teamKey(c.Team)
@@ -123,8 +149,7 @@ func fromActivityItem(it *activityItem, c *crm.Customer) stream.Marks {
 	a := it.derivedFields.activity()
 	a.InteractionCount, a.FollowUpSetAt, a.LoggedThrough, a.Revision = it.InteractionCount, it.FollowUpSetAt, it.LoggedThrough, it.Rev
 	if li := it.LastInteraction; li != nil {
-		a.LastInteraction = fromInteractionItem(li)
-		a.LastInteraction.CustomerID = c.ID
+		a.LastInteraction = li.interaction(c.ID)
 	}
 	c.Activity = a
 	m := stream.Marks{Revision: it.Rev, Counted: it.Counted, ForwardTo: it.ForwardTo, Applied: map[string]string{}}

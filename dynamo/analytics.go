@@ -100,10 +100,22 @@ func aggregateAdds(out adds, deltas []crm.AggregateDelta, recorded time.Time, te
 	}
 }
 
-// update writes the summed ADDs of one item: SET its type, ADD every
+// addTo writes the summed ADDs of one item: SET its type, ADD every
 // counter; a month item also counts its revision, so that the job's
 // roll-up notices a late addition made while it summed.
 func (t *tx) addTo(k itemKey, counters map[string]float64, kind string) {
+	names, values, parts := addParts(k, counters, kind)
+	if len(parts) == 0 {
+		return
+	}
+	t.update(k.pk, k.sk, "SET #type = :type ADD "+strings.Join(parts, ", "), "", values, nil)
+	t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = names
+}
+
+// addParts are the names, values and ADD clauses of an update that adds
+// counters to item k of the kind given (a month item counts its revision
+// too; no clause when every counter is zero).
+func addParts(k itemKey, counters map[string]float64, kind string) (map[string]string, map[string]types.AttributeValue, []string) {
 	names := map[string]string{"#type": "type"}
 	values := map[string]types.AttributeValue{":type": str(kind)}
 	var parts []string
@@ -115,15 +127,11 @@ func (t *tx) addTo(k itemKey, counters map[string]float64, kind string) {
 		names[n], values[v] = c, &types.AttributeValueMemberN{Value: strconv.FormatFloat(counters[c], 'f', -1, 64)}
 		parts = append(parts, n+" "+v)
 	}
-	if len(parts) == 0 {
-		return
-	}
-	if strings.HasPrefix(k.sk, aggMonthPrefix) {
+	if len(parts) > 0 && strings.HasPrefix(k.sk, aggMonthPrefix) {
 		names["#rev"], values[":one"] = "rev", num(1)
 		parts = append(parts, "#rev :one")
 	}
-	t.update(k.pk, k.sk, "SET #type = :type ADD "+strings.Join(parts, ", "), "", values, nil)
-	t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = names
+	return names, values, parts
 }
 
 // readCounters sums the number attributes of items into buckets named by
@@ -383,6 +391,11 @@ func (s *Store) rollUp(ctx context.Context, pk, month string) error {
 		for name, v := range sum[month] {
 			if name != "type" {
 				item[name] = &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
+			}
+		}
+		for name, v := range res.Item {
+			if strings.HasPrefix(name, "@") {
+				item[name] = v // the stream's marks of what it added late
 			}
 		}
 		item["rev"] = num(1)

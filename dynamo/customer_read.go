@@ -230,8 +230,7 @@ func (s *Store) createActivity(ctx context.Context, p *customerItem) error {
 	c := fromCustomerItem(p)
 	if li := p.LastInteractionID; li != "" {
 		if it, err := s.Interaction(ctx, crm.InteractionKey{CustomerID: c.ID, ID: li}); err == nil {
-			c.LastInteraction = it.Clone()
-			c.LastInteraction.Content, c.LastInteraction.Attachments = "", nil
+			c.LastInteraction = crm.InteractionSummary(it)
 		} else if crm.ErrorCode(err) != crm.ENOTFOUND {
 			return err
 		}

@@ -56,21 +56,35 @@ func collect[T any](ctx context.Context, s *Store, plan listPlan[T], p crm.PageR
 		}
 		calls++
 		read += len(res.Items)
-		items, match, err := plan.decode(ctx, res.Items)
-		if err != nil {
-			return nil, err
-		}
-		for i, it := range items {
-			if !match[i] {
-				continue
+		for rest := res.Items; len(rest) > 0; {
+			chunk := rest
+			if !plan.filtered {
+				// Every entry of an unfiltered list is on the page: the
+				// one after it only says that a next page exists, and
+				// is not decoded (a list of keys would read its item).
+				chunk = rest[:min(len(rest), p.First-len(page.Items))]
+				if len(chunk) == 0 {
+					page.HasNext = true
+					return page, nil
+				}
 			}
-			if len(page.Items) == p.First {
-				page.HasNext = true
-				return page, nil
+			rest = rest[len(chunk):]
+			items, match, err := plan.decode(ctx, chunk)
+			if err != nil {
+				return nil, err
 			}
-			page.Items = append(page.Items, it)
-			page.Cursors = append(page.Cursors, s.encodeCursor(plan.name, keyOf(res.Items[i], plan.keyAttr)))
-			page.EndCursor = page.Cursors[len(page.Cursors)-1]
+			for i, it := range items {
+				if !match[i] {
+					continue
+				}
+				if len(page.Items) == p.First {
+					page.HasNext = true
+					return page, nil
+				}
+				page.Items = append(page.Items, it)
+				page.Cursors = append(page.Cursors, s.encodeCursor(plan.name, keyOf(chunk[i], plan.keyAttr)))
+				page.EndCursor = page.Cursors[len(page.Cursors)-1]
+			}
 		}
 		start = res.LastEvaluatedKey
 		if start == nil {

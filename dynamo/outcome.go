@@ -39,6 +39,9 @@ type sentKey struct{}
 // tracksSends reports whether a client records sends (it has
 // KeepConnections' HTTP client); without it every call counts as sent.
 func tracksSends(db *dynamodb.Client) bool {
+	if db == nil {
+		return false
+	}
 	_, ok := db.Options().HTTPClient.(readOnlyBodies)
 	return ok
 }

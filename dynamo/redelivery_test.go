@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
@@ -248,5 +250,69 @@ func TestTheStreamAppliesEachChangeOnceWhateverTheDelivery(t *testing.T) {
 				t.Errorf("%d interactions left with the tombstone", n)
 			}
 		})
+	}
+}
+
+// A shared item takes a record once by its mark of the record's shard,
+// the rest of a batch that overlaps what it took, and forgets the marks
+// of shards whose records are gone.
+func TestSharedItemsTakeEachRecordOnceByTheirMarks(t *testing.T) {
+	e := mustEnv(t)
+	ctx := t.Context()
+	owner := "mark-owner"
+	one := func(seq string) stream.Effects {
+		return stream.Effects{Seq: seq, At: time.Now(), After: &crm.Customer{Status: crm.StatusActive, OwnerID: owner, Team: "marks",
+			Stage: crm.StageExploration, Grade: crm.GradeState{Level: "C"}}}
+	}
+	pk := "TOTAL#OWNER#" + owner
+	stale := "@" + strings.Repeat("0", 10)
+	if _, err := e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &e.table, Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: "COUNT"},
+		"n":   &types.AttributeValueMemberN{Value: "0"},
+		stale: &types.AttributeValueMemberS{Value: fmt.Sprintf("19%019d|%d", 7, time.Now().Add(-26*time.Hour).Unix())}}}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() map[string]types.AttributeValue {
+		res, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: "COUNT"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Item
+	}
+	batches := [][]string{
+		{"0000000000000000000010", "0000000000000000000011"},
+		{"0000000000000000000010", "0000000000000000000011"},                           // again
+		{"0000000000000000000011", "0000000000000000000012", "0000000000000000000013"}, // overlapping
+		{"0000000000000000000009"},                                                     // before the mark
+	}
+	for _, b := range batches {
+		var efs []stream.Effects
+		for _, seq := range b {
+			efs = append(efs, one(seq))
+		}
+		if err := e.store.Advance(ctx, "shard-a", efs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another shard's records are its own.
+	if err := e.store.Advance(ctx, "shard-b", []stream.Effects{one("0000000000000000000010")}); err != nil {
+		t.Fatal(err)
+	}
+	it := read()
+	if n := it["n"].(*types.AttributeValueMemberN).Value; n != "5" {
+		t.Errorf("the counter took %s records, want 5 (10, 11, 12, 13 of one shard and 10 of the other)", n)
+	}
+	if _, ok := it[stale]; ok {
+		t.Errorf("the mark of a shard whose records are gone is still there: %v", it)
+	}
+	marks := 0
+	for name := range it {
+		if strings.HasPrefix(name, "@") {
+			marks++
+		}
+	}
+	if marks != 2 {
+		t.Errorf("%d marks, want one per shard: %v", marks, it)
 	}
 }

@@ -2,14 +2,18 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -17,28 +21,11 @@ import (
 	"github.com/rapportcrm/rapport/stream"
 )
 
-// The stream consumer's side of the store (package stream): checkpoints,
-// customers' state, activity writes and the transactions that add the
-// aggregates and counters.
+// The stream consumer's side of the store (package stream): customers'
+// state, activity writes, and the aggregates and counters added once per
+// record by each item's marks.
 
 var _ stream.Store = (*Store)(nil)
-
-const skCheckpoint = "CKPT"
-
-func checkpointPK(shard string) string { return "STREAM#" + shard }
-
-// checkpointKept is how long a shard's checkpoint outlives its last write:
-// a stream keeps records 24 hours.
-const checkpointKept = 48 * time.Hour
-
-// Checkpoint reads a shard's checkpoint, consistently.
-func (s *Store) Checkpoint(ctx context.Context, shard string) (string, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(checkpointPK(shard), skCheckpoint), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", wrap("get checkpoint", err)
-	}
-	return strAttr(res.Item["seq"]), nil
-}
 
 // stored is what Load read of a customer, for WriteActivities.
 type stored struct {
@@ -54,7 +41,12 @@ func activityKeys(it *activityItem) [6]string {
 // Load reads the customers' profiles and activities in one consistent
 // BatchGetItem (per 50 customers), creating the activity of any that has
 // none, and the survivors that merged customers forward to.
-func (s *Store) Load(ctx context.Context, ids []string) (map[string]*stream.State, error) {
+//
+// A customer created in the batch starts an empty activity, uncounted
+// (startActivity): the INSERT's effects count it. Any other customer
+// without an activity (a profile of the release before) gets it counted
+// at the profile's version, in one transaction (createActivity).
+func (s *Store) Load(ctx context.Context, ids []string, created map[string]bool) (map[string]*stream.State, error) {
 	out := map[string]*stream.State{}
 	for attempt := 0; len(ids) > 0; attempt++ {
 		found, missing, err := s.loadStates(ctx, ids)
@@ -64,7 +56,12 @@ func (s *Store) Load(ctx context.Context, ids []string) (map[string]*stream.Stat
 		maps.Copy(out, found)
 		var next []string
 		for _, it := range missing {
-			err := s.createActivity(ctx, it)
+			var err error
+			if created[it.ID] && !it.isLegacy() {
+				err = s.startActivity(ctx, it)
+			} else {
+				err = s.createActivity(ctx, it)
+			}
 			if err != nil && crm.ErrorCode(err) != crm.ECONFLICT {
 				return nil, err
 			}
@@ -120,6 +117,26 @@ func (s *Store) loadStates(ctx context.Context, ids []string) (map[string]*strea
 		out[id] = st
 	}
 	return out, missing, nil
+}
+
+// startActivity puts a new customer's first activity, empty, counted at
+// no version: one conditional put, where createActivity's transaction
+// would cost four times as much.
+func (s *Store) startActivity(ctx context.Context, p *customerItem) error {
+	c := fromCustomerItem(p)
+	m := stream.Marks{Revision: 1}
+	if c.Status == crm.StatusMerged {
+		m.ForwardTo = c.MergedInto
+	}
+	item, err := attributevalue.MarshalMap(toActivityItem(c, m, nil))
+	if err != nil {
+		return fmt.Errorf("marshal activity: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(notExists)})
+	if err = wrap("put activity", err); crm.ErrorCode(err) == crm.ECONFLICT {
+		return nil // another delivery put it
+	}
+	return err
 }
 
 // WriteActivities writes each state's activity conditioned on the revision
@@ -236,56 +253,17 @@ func (t *tx) moveAppend(ch stream.Change, to string) {
 	t.record(kind, id, to, map[string]types.AttributeValue{"customerId": str(ch.CustomerID)}, map[string]types.AttributeValue{"customerId": str(to)})
 }
 
-// Advance adds the effects in transactions of at most 100 items, each
-// ending at a record and moving the checkpoint there, conditioned on where
-// the previous one left it.
-func (s *Store) Advance(ctx context.Context, shard, from string, effects []stream.Effects) (string, error) {
-	known, err := s.teams(ctx)
-	if err != nil {
-		return from, err
-	}
-	teams := map[string]bool{}
-	for _, tk := range known {
-		teams[tk] = true
-	}
-	at := from
-	var pending adds
-	var newTeams map[string]bool
-	last := ""
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		t := &tx{s: s}
-		cond, vals := "attribute_not_exists(pk)", map[string]types.AttributeValue(nil)
-		if at != "" {
-			cond, vals = "seq = :from", map[string]types.AttributeValue{":from": str(at)}
-		}
-		t.put(map[string]types.AttributeValue{"pk": str(checkpointPK(shard)), "sk": str(skCheckpoint), "type": str("checkpoint"),
-			"seq": str(last), "ttl": num(int(time.Now().Add(checkpointKept).Unix()))}, cond, vals,
-			conflict("the checkpoint of shard "+shard))
-		for _, k := range slices.SortedFunc(maps.Keys(pending), func(a, b itemKey) int { return strings.Compare(a.String(), b.String()) }) {
-			kind := "counter"
-			if strings.HasPrefix(k.pk, "STATS#") {
-				kind = "aggregate"
-			}
-			t.addTo(k, pending[k], kind)
-		}
-		if len(newTeams) > 0 {
-			t.update(teamsPK, teamsPK, "SET #type = :type ADD teams :t", "", map[string]types.AttributeValue{
-				":type": str("teams"), ":t": &types.AttributeValueMemberSS{Value: slices.Sorted(maps.Keys(newTeams))}}, nil)
-			t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = map[string]string{"#type": "type"}
-		}
-		if err := s.transact(ctx, t.items); err != nil {
-			return err
-		}
-		maps.Copy(teams, newTeams)
-		at, pending, newTeams = last, nil, nil
-		return nil
-	}
+// Advance adds the effects' deltas to the shared items they touch
+// (aggregates, list counters): each item with one UpdateItem of the sum of
+// its records, exactly once however the batch comes again, by its own
+// mark of the shard (sharedMark); and the teams met to the TEAMS set (a
+// set's ADD is idempotent). Items are independent: a failure leaves the
+// others done, and the batch delivered again adds only what is missing.
+func (s *Store) Advance(ctx context.Context, shard string, effects []stream.Effects) error {
+	per := map[itemKey][]contribution{}
+	met := map[string]bool{}
 	for _, ef := range effects {
 		one := adds{}
-		met := map[string]bool{}
 		aggregateAdds(one, ef.Aggregates, ef.At, met)
 		if ef.Before != nil || ef.After != nil {
 			countMoves(one, ef.Before, ef.After)
@@ -301,49 +279,148 @@ func (s *Store) Advance(ctx context.Context, shard, from string, effects []strea
 					delete(m, name)
 				}
 			}
-			if len(m) == 0 {
-				delete(one, k)
+			if len(m) > 0 {
+				per[k] = append(per[k], contribution{seq: ef.Seq, counters: m})
 			}
 		}
-		if len(one) == 0 {
-			last = ef.Seq
+	}
+	if len(met) > 0 {
+		known, err := s.teams(ctx)
+		if err != nil {
+			return err
+		}
+		for _, tk := range known {
+			delete(met, tk)
+		}
+	}
+	if len(met) > 0 {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(teamsPK, teamsPK),
+			UpdateExpression:         aws.String("SET #type = :type ADD teams :t"),
+			ExpressionAttributeNames: map[string]string{"#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("teams"),
+				":t": &types.AttributeValueMemberSS{Value: slices.Sorted(maps.Keys(met))}}})
+		if err != nil {
+			return wrap("add teams", err)
+		}
+	}
+	var errs []error
+	for _, k := range slices.SortedFunc(maps.Keys(per), func(a, b itemKey) int { return strings.Compare(a.String(), b.String()) }) {
+		if err := s.addOnce(ctx, shard, k, per[k]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// contribution is what one record adds to one shared item.
+type contribution struct {
+	seq      string
+	counters map[string]float64
+}
+
+// A shared item keeps, per shard, the sequence number of the last record
+// it took: an attribute named "@" and a tag of the shard's id, whose value
+// is the sequence number prefixed with its length (so that the strings
+// sort as the numbers do), "|" and when it was written (Unix seconds). An
+// update adds the records after the mark and moves it, conditioned on the
+// mark it assumed: none, or before its first record, at first; the mark
+// the failed condition returned, then. Marks are strings, which the
+// readers of counters skip; one older than a day and an hour is removed
+// (its shard's records are gone after a day).
+func markName(shard string) string {
+	h := sha256.Sum256([]byte(shard))
+	return "@" + hex.EncodeToString(h[:5])
+}
+
+func markSeq(seq string) string { return fmt.Sprintf("%02d%s", len(seq), seq) }
+
+// parseMark returns a mark's sequence number and when it was written.
+func parseMark(v string) (string, time.Time, bool) {
+	seq, at, ok := strings.Cut(v, "|")
+	if !ok || len(seq) < 2 {
+		return "", time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return seq[2:], time.Unix(sec, 0), true
+}
+
+// addOnce adds to one item the contributions its mark of the shard does
+// not cover.
+func (s *Store) addOnce(ctx context.Context, shard string, k itemKey, cs []contribution) error {
+	mark := markName(shard)
+	var after, assumed string // "" at first: none of cs taken
+	for attempt := 0; ; attempt++ {
+		sum, last := map[string]float64{}, ""
+		for _, c := range cs {
+			if after == "" || stream.SeqAfter(c.seq, after) {
+				for name, n := range c.counters {
+					sum[name] += n
+				}
+				last = c.seq
+			}
+		}
+		if last == "" {
+			return nil // all taken
+		}
+		kind := "counter"
+		if strings.HasPrefix(k.pk, "STATS#") {
+			kind = "aggregate"
+		}
+		names, values, parts := addParts(k, sum, kind)
+		names["#mk"] = mark
+		values[":mk"] = str(markSeq(last) + "|" + strconv.FormatInt(time.Now().Unix(), 10))
+		expr := "SET #type = :type, #mk = :mk"
+		if len(parts) > 0 {
+			expr += " ADD " + strings.Join(parts, ", ")
+		}
+		cond := "attribute_not_exists(#mk) OR #mk < :first"
+		values[":first"] = str(markSeq(cs[0].seq))
+		if assumed != "" {
+			cond = "#mk = :old"
+			delete(values, ":first")
+			values[":old"] = str(assumed)
+		}
+		res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(k.pk, k.sk),
+			UpdateExpression: &expr, ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+		var failed *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			return s.forgetMarks(ctx, k, res.Attributes)
+		case errors.As(err, &failed) && attempt < txRetries:
+			assumed = strAttr(failed.Item[mark])
+			seq, _, ok := parseMark(assumed)
+			if !ok {
+				return fmt.Errorf("unreadable mark %q of shard %s", assumed, shard)
+			}
+			after = seq
+		default:
+			return wrap("add to "+k.String(), err)
+		}
+	}
+}
+
+// forgetMarks removes an item's marks older than a shard's records live.
+func (s *Store) forgetMarks(ctx context.Context, k itemKey, item map[string]types.AttributeValue) error {
+	names := map[string]string{}
+	var parts []string
+	for name, v := range item {
+		if !strings.HasPrefix(name, "@") {
 			continue
 		}
-		merged := len(pending)
-		for k := range one {
-			if pending[k] == nil {
-				merged++
-			}
+		if _, at, ok := parseMark(strAttr(v)); ok && time.Since(at) > markKept {
+			n := fmt.Sprintf("#m%d", len(parts))
+			names[n] = name
+			parts = append(parts, n)
 		}
-		fresh := map[string]bool{}
-		for tk := range met {
-			if !teams[tk] && !newTeams[tk] {
-				fresh[tk] = true
-			}
-		}
-		if pending != nil && merged+2 > 100 {
-			if err := flush(); err != nil {
-				return at, err
-			}
-		}
-		if pending == nil {
-			pending = adds{}
-		}
-		for k, m := range one {
-			for name, n := range m {
-				pending.add(k, name, n)
-			}
-		}
-		for tk := range fresh {
-			if newTeams == nil {
-				newTeams = map[string]bool{}
-			}
-			newTeams[tk] = true
-		}
-		last = ef.Seq
 	}
-	if err := flush(); err != nil {
-		return at, err
+	if len(parts) == 0 {
+		return nil
 	}
-	return last, nil
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(k.pk, k.sk),
+		UpdateExpression: aws.String("REMOVE " + strings.Join(parts, ", ")), ExpressionAttributeNames: names})
+	return wrap("forget marks of "+k.String(), err)
 }

@@ -31,10 +31,10 @@ func withActivity(ctx context.Context, f crm.CustomerFilter) crm.CustomerFilter 
 }
 
 // summaryFields are the fields of an interaction the activity's summary
-// of the latest one holds (all but the content and attachments).
+// of the latest one holds (crm.InteractionSummary); a query asking for
+// another reads the interaction.
 var summaryFields = []string{"id", "customerId", "customer", "channel", "direction", "type", "subject", "occurredAt",
-	"durationSeconds", "handledBy", "contactId", "outcome", "nextFollowUpAt", "amount", "currency", "version",
-	"createdAt", "createdBy", "updatedAt", "updatedBy", "__typename"}
+	"durationSeconds", "handledBy", "contactId", "outcome", "amount", "currency", "__typename"}
 
 // summaryAnswers reports whether the latest interaction's summary answers
 // every field the query asks of it.

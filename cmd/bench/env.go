@@ -20,10 +20,12 @@ import (
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddblocal"
 	"github.com/rapportcrm/rapport/infra/ddbmeter"
+	"github.com/rapportcrm/rapport/infra/ddbstream"
 	"github.com/rapportcrm/rapport/infra/tables"
 	"github.com/rapportcrm/rapport/oidc"
 	"github.com/rapportcrm/rapport/oidc/devissuer"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/stream"
 )
 
 // env is Rapport as deployed, on this machine: DynamoDB Local in memory
@@ -32,22 +34,26 @@ import (
 // client. raw is a second client on the same database, unmetered, for
 // calls made beside the server.
 type env struct {
-	svc        *crm.Service
-	meter      *ddbmeter.Meter
-	raw        *dynamodb.Client
-	table      string
-	base       string // http://127.0.0.1:port
-	tokens     map[string]string
-	partnerKey string
-	http       *http.Client
-	close      func()
+	svc   *crm.Service
+	meter *ddbmeter.Meter
+	// streamMeter is on the stream consumer's own client, which the
+	// poller drives: what each operation implies is measured apart.
+	streamMeter *ddbmeter.Meter
+	poller      *ddbstream.Poller
+	raw         *dynamodb.Client
+	table       string
+	base        string // http://127.0.0.1:port
+	tokens      map[string]string
+	partnerKey  string
+	http        *http.Client
+	close       func()
 }
 
 const audience = "rapport-bench"
 
 // startEnv starts everything and seeds the demo data (customers of them).
 func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err error) {
-	e := &env{meter: &ddbmeter.Meter{}, table: "rapport-bench", tokens: map[string]string{},
+	e := &env{meter: &ddbmeter.Meter{}, streamMeter: &ddbmeter.Meter{}, table: "rapport-bench", tokens: map[string]string{},
 		http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
 	var closers []func()
 	e.close = func() {
@@ -73,21 +79,35 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	if e.raw, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections); err != nil {
 		return nil, err
 	}
-	e.meter.Probe = e.raw
+	e.meter.Probe, e.streamMeter.Probe = e.raw, e.raw
 	if err := tables.EnsureAll(ctx, db, "template.yaml", func(string) string { return e.table }); err != nil {
 		return nil, fmt.Errorf("create tables (run from the repository root): %w", err)
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	e.svc = crm.NewService(dynamo.New(db, e.table, secret))
+	// The stream function, on a client of its own with its own meter.
+	sdb, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, e.streamMeter.Option)
+	if err != nil {
+		return nil, err
+	}
+	store := dynamo.New(sdb, e.table, nil)
+	consumer := &stream.Consumer{Store: store, Settler: crm.NewService(store)}
+	if e.poller, err = ddbstream.New(ctx, e.raw, ddblocal.NewStreamsClient(proc.Endpoint()), e.table, consumer.Handle); err != nil {
+		return nil, err
+	}
 
 	fmt.Fprintf(out, "Seeding %d demo customers…\n", customers)
 	began := time.Now()
-	if err := demo.Seed(ctx, e.svc, demo.Options{Customers: customers, Seed: 2026, Now: time.Now()}); err != nil {
+	settle := func(ctx context.Context) error { _, err := e.poller.Drain(ctx); return err }
+	if err := demo.Seed(ctx, e.svc, demo.Options{Customers: customers, Seed: 2026, Now: time.Now(), Settle: settle}); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	if e.partnerKey, err = demo.SeedPartner(ctx, e.svc); err != nil {
 		return nil, fmt.Errorf("seed partner: %w", err)
+	}
+	if err := settle(ctx); err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(out, "Seeded in %v.\n", time.Since(began).Round(time.Second))
 

@@ -69,7 +69,14 @@ func (b *benchState) operations() []operation {
 		{"analytics: followUpsDue, 50", fixed("admin", `{ analytics { followUpsDue(first: 50) { edges { node { id nextFollowUpAt } } } } }`, nil)},
 		{"duplicateCandidates", fixed("admin", `{ duplicateCandidates(name: "Huaxin Logistics") { score customer { id name } } }`, nil)},
 
-		{"createCustomer", func(context.Context) (caller, string, map[string]any, error) {
+		{"createCustomer: name, a phone, an email", func(context.Context) (caller, string, map[string]any, error) {
+			// The common form: a salesperson's own customer, team theirs.
+			b.n++
+			in := map[string]any{"kind": "PERSON", "name": fmt.Sprintf("Wang Bench %d", b.n),
+				"phones": []string{fmt.Sprintf("+86 138 4444 %04d", b.n)}, "emails": []string{fmt.Sprintf("wang%d@bench.example.com", b.n)}}
+			return seller, `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id version } }`, map[string]any{"in": in}, nil
+		}},
+		{"createCustomer (2 phones, 1 email, 2 tags, address)", func(context.Context) (caller, string, map[string]any, error) {
 			b.n++
 			in := customerInput(fmt.Sprintf("Bench Created %d", b.n), 5000+b.n)
 			in["ownerId"] = string(seller)

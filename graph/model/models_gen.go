@@ -172,7 +172,7 @@ type AuditChange struct {
 	CustomerID *string `json:"customerId,omitempty"`
 	// Created, changed or deleted.
 	Action AuditAction `json:"action"`
-	// The fields that changed, with their values before and after.
+	// The fields that changed, with their values before and after. What the entry says already is not repeated: when and by whom (the entry's at and actor, so no updatedAt or updatedBy), and on a create the entity's id, customer, createdAt, createdBy, first version and the name's search key.
 	Fields []*FieldChange `json:"fields"`
 }
 
@@ -501,7 +501,7 @@ type Customer struct {
 	// transactions) follow from what is logged exactly once, within seconds; customer360
 	// shows an interaction logged a moment ago at once.
 	LastInteractionAt *time.Time `json:"lastInteractionAt,omitempty"`
-	// The latest interaction (from the customer's activity; its content is read only when asked for).
+	// The latest interaction. The customer's activity keeps what a list shows of it (id, channel, direction, type, subject, occurredAt, durationSeconds, handledBy, contactId, outcome, amount, currency); asking for any other field (content, attachments, nextFollowUpAt, version, created or updated) reads the interaction itself.
 	LatestInteraction *Interaction `json:"latestInteraction,omitempty"`
 	// When the owner should next be in touch: the latest follow-up set, by an interaction or a profile edit.
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
