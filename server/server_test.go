@@ -112,9 +112,10 @@ type gqlError struct {
 }
 
 type response struct {
-	Data   json.RawMessage `json:"data"`
+	Data   json.RawMessage `json:"data"` // nil when the response has no data entry
 	Errors []gqlError      `json:"errors"`
 	status int
+	header http.Header
 }
 
 func (r *response) code() string {
