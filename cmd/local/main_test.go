@@ -124,11 +124,7 @@ func TestMakeRunServesDemoData(t *testing.T) {
 		t.Errorf("demo partner sees %+v (errors %v)", partner.Data, partner.Errors)
 	}
 
-	page, err := http.Get(base + "/")
-	if err != nil || page.StatusCode != http.StatusOK {
-		t.Fatalf("GraphiQL: %v %v", err, page)
-	}
-	page.Body.Close()
+	t.Run("GraphiQL", func(t *testing.T) { checkGraphiQL(t, base) })
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
