@@ -26,7 +26,7 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	table := ddbtest.NewTable(tb, "CrmTable")
 	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
 	log := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
-	e := &partnerEnv{srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{}))}
+	e := &partnerEnv{srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions))}
 	tb.Cleanup(e.srv.Close)
 	return e
 }
