@@ -184,7 +184,7 @@ func TestLimits(t *testing.T) {
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), crm.EINVALID) || strings.Contains(string(b), "secret-ish") {
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), crm.EINVALID) || strings.Contains(string(b), "secret-ish") {
 			t.Fatalf("status %d body %s", res.StatusCode, b)
 		}
 	})

@@ -23,8 +23,9 @@ import (
 // back (which the error policy would then have to call INTERNAL): other
 // methods and content types, bodies over the size limit, malformed JSON,
 // batches, and parameters of the wrong JSON type. All of these are the
-// caller's mistake: BAD_USER_INPUT, with 405, 415 or 413 for a request
-// that is not GraphQL over HTTP at all and requestErrorStatus otherwise.
+// caller's mistake: BAD_USER_INPUT, with 405, 415, 413 or 400 (a body that
+// is not JSON) for a request that is not GraphQL over HTTP at all, and
+// requestErrorStatus otherwise.
 // (httpTransport checks a GET request's URL parameters the same way.)
 func checkRequest(limit int64, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +43,11 @@ func checkRequest(limit int64, log *slog.Logger, next http.Handler) http.Handler
 			body, status, err = readBody(w, r, limit)
 			if err == nil {
 				status, err = requestErrorStatus(r), checkParams(body)
+				if err != nil && !json.Valid(body) {
+					// Not JSON at all (or empty): not a GraphQL-over-HTTP
+					// request, whatever the client accepts.
+					status = http.StatusBadRequest
+				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
 		default:
