@@ -139,7 +139,7 @@ func run(ctx context.Context) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  partners  http://localhost:%s/partner/graphql   (header X-Api-Key: $(make -s partner-key))\n  health    http://localhost:%s/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port, port)
+	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  partners  http://localhost:%s/partner/graphql   (header X-Api-Key: $(make -s partner-key))\n  health    http://localhost:%s/healthz\nOther users: make token USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port, port)
 	select {
 	case err := <-errc:
 		return err
