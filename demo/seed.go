@@ -12,7 +12,8 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 )
 
-// Users are the demo staff; `make token ROLE=SALES USER_ID=sales-li` signs in as one.
+// Users are the demo staff; `make token USER_ID=sales-li` signs in as one,
+// with their roles, teams and name (cmd/devtoken).
 var Users = []crm.User{
 	{ID: "admin", Name: "Ada Admin", Roles: []crm.Role{crm.RoleAdmin}},
 	{ID: "manager-north", Name: "Wang Fang", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},

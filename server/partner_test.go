@@ -30,7 +30,7 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{}))}
+	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions))}
 	tb.Cleanup(e.srv.Close)
 	return e
 }

@@ -76,7 +76,7 @@ func mustEnvOnTable(tb testing.TB, table string) *env {
 	// let the cached grading policy expire between setup and count.
 	svc.PolicyTTL = time.Hour
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
-	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, server.Options{}))
+	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, testOptions))
 	tb.Cleanup(e.srv.Close)
 	return e
 }
@@ -112,9 +112,10 @@ type gqlError struct {
 }
 
 type response struct {
-	Data   json.RawMessage `json:"data"`
+	Data   json.RawMessage `json:"data"` // nil when the response has no data entry
 	Errors []gqlError      `json:"errors"`
 	status int
+	header http.Header
 }
 
 func (r *response) code() string {

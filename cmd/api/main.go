@@ -80,7 +80,6 @@ func run() error {
 	// direct invocations are checked here, keys by the same domain function.
 	auth := lambdahttp.AuthorizerFirst(server.WithAPIKeys(svc.VerifyAPIKey, verifier))
 	h := server.New(svc, auth, log, server.Options{
-		GraphiQL:       cfg.GraphiQL,
 		Introspection:  cfg.Introspection,
 		RequestTimeout: cfg.RequestTimeout,
 		MaxBodyBytes:   maxBodyBytes,

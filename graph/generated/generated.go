@@ -4085,7 +4085,7 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../analytics.graphqls", Input: `extend type Query {
   """
-  Answers to a manager's questions (SPEC §7). Figures come from counters kept up
+  Answers to a manager's questions. Figures come from counters kept up
   to date by every write, in the same transaction; lists come from indexes. Nothing
   is counted by reading history on request, so every answer costs a few DynamoDB
   calls whatever the period.
@@ -4188,7 +4188,7 @@ input AnalyticsScopeInput {
   pool: Boolean
 }
 
-"Why a customer is at risk (SPEC §7)."
+"Why a customer is at risk."
 enum RiskReason {
   "The relationship is in the DECLINE stage."
   DECLINE
@@ -4288,7 +4288,7 @@ type CaseFigures {
   averageSatisfaction: Float
 }
 
-"Evaluations in a period (SPEC §4: averages and trends per owner, team and grade)."
+"Evaluations in a period: averages and trends per owner, team and grade."
 type EvaluationFigures {
   "How many evaluations."
   count: Int!
@@ -4390,7 +4390,7 @@ type AuditChange {
 
 """
 One write, recorded in the same transaction as the write itself, so nothing is
-written unrecorded (SPEC §6).
+written unrecorded.
 """
 type AuditEntry {
   "Id (ULID, time part = at)."
@@ -4451,7 +4451,7 @@ extend type Query {
   ): AuditEntryConnection!
 }
 `, BuiltIn: false},
-	{Name: "../case.graphqls", Input: `"Where a case stands in its workflow (SPEC §2, seed 001)."
+	{Name: "../case.graphqls", Input: `"Where a case stands in its workflow."
 enum CaseStatus {
   "Just opened by a complaint, service request, fault report or suggestion."
   OPEN
@@ -4753,7 +4753,7 @@ enum CustomerKind {
   ORGANIZATION
 }
 
-"The stage of the relationship (SPEC §1)."
+"The stage of the relationship."
 enum LifecycleStage {
   "First contacts; the relationship is being explored."
   EXPLORATION
@@ -5732,7 +5732,7 @@ type GradeMetric {
 }
 
 """
-The grading policy (SPEC §3): levels and their service, ordered rules that regrade
+The grading policy: levels and their service, ordered rules that regrade
 customers when their data changes (source RULE or EVALUATION) and on schedule
 (SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.
 """
@@ -6483,8 +6483,8 @@ extend type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "../pool.graphqls", Input: `"""
-A salesperson's time-limited hold on a customer taken from the public pool
-(SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
+A salesperson's time-limited hold on a customer taken from the public pool.
+A qualifying follow-up by the holder (any interaction but a NOTE)
 within the period turns it into ordinary ownership; otherwise the scheduled job
 returns the customer to the pool.
 """
@@ -6564,7 +6564,7 @@ scalar DateTime
 
 """
 Read operations. Every field needs a signed-in caller and returns only what the
-caller's role may see (SPEC §6): objects the caller may not read are NOT_FOUND.
+caller's role may see: objects the caller may not read are NOT_FOUND.
 """
 type Query {
   "The signed-in caller, as the API sees them."
@@ -6605,7 +6605,7 @@ type PageInfo {
   endCursor: String
 }
 
-"A role of a signed-in user (SPEC §6)."
+"A role of a signed-in user."
 enum Role {
   "Everything."
   ADMIN

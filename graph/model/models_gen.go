@@ -177,7 +177,7 @@ type AuditChange struct {
 }
 
 // One write, recorded in the same transaction as the write itself, so nothing is
-// written unrecorded (SPEC §6).
+// written unrecorded.
 type AuditEntry struct {
 	// Id (ULID, time part = at).
 	ID string `json:"id"`
@@ -334,8 +334,8 @@ type ChannelCount struct {
 	Count int `json:"count"`
 }
 
-// A salesperson's time-limited hold on a customer taken from the public pool
-// (SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
+// A salesperson's time-limited hold on a customer taken from the public pool.
+// A qualifying follow-up by the holder (any interaction but a NOTE)
 // within the period turns it into ordinary ownership; otherwise the scheduled job
 // returns the customer to the pool.
 type Claim struct {
@@ -739,7 +739,7 @@ type EvaluationEdge struct {
 	Node *Evaluation `json:"node"`
 }
 
-// Evaluations in a period (SPEC §4: averages and trends per owner, team and grade).
+// Evaluations in a period: averages and trends per owner, team and grade.
 type EvaluationFigures struct {
 	// How many evaluations.
 	Count int `json:"count"`
@@ -883,7 +883,7 @@ type GradeMetric struct {
 	Description string `json:"description"`
 }
 
-// The grading policy (SPEC §3): levels and their service, ordered rules that regrade
+// The grading policy: levels and their service, ordered rules that regrade
 // customers when their data changes (source RULE or EVALUATION) and on schedule
 // (SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.
 type GradingPolicy struct {
@@ -1270,7 +1270,7 @@ type PeriodInput struct {
 }
 
 // Read operations. Every field needs a signed-in caller and returns only what the
-// caller's role may see (SPEC §6): objects the caller may not read are NOT_FOUND.
+// caller's role may see: objects the caller may not read are NOT_FOUND.
 type Query struct {
 }
 
@@ -1646,7 +1646,7 @@ func (e AuditAction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Where a case stands in its workflow (SPEC §2, seed 001).
+// Where a case stands in its workflow.
 type CaseStatus string
 
 const (
@@ -2627,7 +2627,7 @@ func (e InteractionType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// The stage of the relationship (SPEC §1).
+// The stage of the relationship.
 type LifecycleStage string
 
 const (
@@ -2896,7 +2896,7 @@ func (e Priority) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Why a customer is at risk (SPEC §7).
+// Why a customer is at risk.
 type RiskReason string
 
 const (
@@ -2957,7 +2957,7 @@ func (e RiskReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// A role of a signed-in user (SPEC §6).
+// A role of a signed-in user.
 type Role string
 
 const (
