@@ -126,7 +126,7 @@ func trimLegal(ws []string) []string {
 	for len(ws) > 0 {
 		n := len(ws)
 		last := ws[n-1]
-		next := ws[:n-1:n-1]
+		next := ws[: n-1 : n-1]
 		switch {
 		case hanWord(last):
 			suffix := hanLegalSuffix(last)
