@@ -91,6 +91,10 @@ func closing(ws []string, i int) int {
 	return -1
 }
 
+// LegalForm reports whether a folded word is a legal form and nothing
+// else: ltd, gmbh, 有限公司, 股份有限公司.
+func LegalForm(word string) bool { return word != "" && onlyLegal([]string{word}) }
+
 // onlyLegal reports whether ws are legal forms only (or none).
 func onlyLegal(ws []string) bool {
 	for _, w := range ws {
