@@ -5196,7 +5196,7 @@ input UpdateCustomerInput {
   tags: [String!]
   "Replaces the archive entries."
   attributes: [AttributeInput!]
-  "Lifecycle stage."
+  "Lifecycle stage, recorded as a \"profile edit\": not LOST (changeStage records why), and WON_BACK only from LOST."
   stage: LifecycleStage
   "New owner; empty string returns the customer to the pool."
   ownerId: ID

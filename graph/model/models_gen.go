@@ -1498,7 +1498,7 @@ type UpdateCustomerInput struct {
 	Tags []string `json:"tags,omitempty"`
 	// Replaces the archive entries.
 	Attributes []*AttributeInput `json:"attributes,omitempty"`
-	// Lifecycle stage.
+	// Lifecycle stage, recorded as a "profile edit": not LOST (changeStage records why), and WON_BACK only from LOST.
 	Stage *LifecycleStage `json:"stage,omitempty"`
 	// New owner; empty string returns the customer to the pool.
 	OwnerID *string `json:"ownerId,omitempty"`
