@@ -15,9 +15,10 @@ import (
 // That is what config.LoadDefaultConfig finds there too, but its chain
 // (shared files, SSO, STS web identity, container and IMDS credentials,
 // and their clients' endpoint tables) is code every cold start would
-// load and initialise for nothing. Local tools keep LoadDefaultConfig
-// (infra/ddblocal). The SDK's defaults stand for everything else: the
-// HTTP client, and Rapport's retry policy set on the client (dynamo).
+// load and initialise for nothing. (Local tools talk to DynamoDB Local
+// with a configuration of their own, infra/ddblocal.) The SDK's defaults
+// stand for everything else: the HTTP client, and Rapport's retry policy
+// set on the client (dynamo).
 func LambdaAWS(getenv func(string) string) (aws.Config, error) {
 	region, creds, err := lambdaCredentials(getenv)
 	if err != nil {
