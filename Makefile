@@ -2,7 +2,7 @@
 # Other areas add targets in infra/*.mk, included at the end.
 
 GO      ?= go
-ROLE    ?= ADMIN
+ROLE    ?=
 USER_ID ?=
 TEAMS   ?=
 
@@ -11,7 +11,7 @@ TEAMS   ?=
 # Unit and integration tests (DynamoDB Local is started by the tests), race
 # detector on, after formatting, vet and a check that generated code is current.
 test: lint generate-check
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 lint: fmt-check vet
 
@@ -33,11 +33,15 @@ generate:
 
 # Generated code must match the schema: regenerate and fail on any difference.
 generate-check: generate
-	@git diff --exit-code --stat -- graph resolvers || { echo "generated code is stale: run make generate and commit" >&2; exit 1; }
+	@git diff --exit-code --stat -- graph resolvers schema.graphql || { echo "generated code or schema.graphql is stale: run make generate and commit" >&2; exit 1; }
 
 # Serves the API with demo data on DynamoDB Local: GraphiQL at http://localhost:8080/
+# Built, then run with exec, so that Ctrl-C stops it quietly (`go run` would
+# exit 1 on the interrupt, and make would report an error).
 run:
-	$(GO) run ./cmd/local
+	@mkdir -p "$${RAPPORT_LOCAL_DIR:-.local}/bin"
+	$(GO) build -o "$${RAPPORT_LOCAL_DIR:-.local}/bin/rapport-local" ./cmd/local
+	@exec "$${RAPPORT_LOCAL_DIR:-.local}/bin/rapport-local"
 
 # Runs the pending data migrations of TABLE_NAME (DYNAMODB_ENDPOINT for a
 # DynamoDB Local) until done; the scheduled job runs them too, in bounded
@@ -45,9 +49,11 @@ run:
 migrate:
 	$(GO) run ./cmd/migrate
 
-# Prints a dev token on its last line: make token ROLE=SALES USER_ID=sales-li TEAMS=north
+# Prints a dev token on its last line, as a demo user (their roles, teams and
+# name): make token USER_ID=sales-li, or make token ROLE=AUDITOR for the demo
+# user with that role (ROLE=MANAGER TEAMS=south: manager-south).
 token:
-	@$(GO) run ./cmd/devtoken -role $(ROLE) $(if $(USER_ID),-user $(USER_ID)) $(if $(TEAMS),-teams $(TEAMS))
+	@$(GO) run ./cmd/devtoken $(if $(ROLE),-role $(ROLE)) $(if $(USER_ID),-user $(USER_ID)) $(if $(TEAMS),-teams $(TEAMS))
 
 # Prints the demo partner's API key, made by the first `make run` (local data only):
 # curl localhost:8080/partner/graphql -H "X-Api-Key: $(make -s partner-key)" ...

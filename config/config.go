@@ -37,7 +37,8 @@ type Config struct {
 
 	LogLevel slog.Level // LOG_LEVEL: debug, info, warn, error
 	Port     int        // PORT, local server only
-	// GraphiQL serves the GraphiQL page at / (GRAPHIQL).
+	// GraphiQL serves the GraphiQL page at / (GRAPHIQL), local server only:
+	// the Lambda API does not link GraphiQL.
 	GraphiQL bool
 	// Introspection allows schema introspection (INTROSPECTION).
 	Introspection bool

@@ -156,6 +156,9 @@ type CaseMove struct {
 	Satisfaction *int
 }
 
+// managerVerbs name the moves only a manager makes, for messages.
+var managerVerbs = map[CaseStatus]string{CaseApproved: "approve", CaseRejected: "reject"}
+
 // applyMove checks a transition against the workflow and the caller's role
 // and applies it to c.
 func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
@@ -184,7 +187,7 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
 		c.Plan = m.Plan
 	case CaseApproved, CaseRejected:
 		if !u.HasRole(RoleAdmin) && !u.HasRole(RoleManager) {
-			return Errorf(EFORBIDDEN, "only a manager may %s a case", strings.ToLower(string(m.To)))
+			return Errorf(EFORBIDDEN, "only an admin or a manager may %s a case", managerVerbs[m.To])
 		}
 	case CaseClosed:
 		if m.Satisfaction == nil || *m.Satisfaction < 1 || *m.Satisfaction > 5 {

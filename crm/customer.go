@@ -57,6 +57,33 @@ const (
 // Sources lists every customer source.
 var Sources = []Source{SourceTelesales, SourceReferral, SourceWeb, SourcePartner, SourceImport, SourceEvent, SourceWalkIn, SourceOther}
 
+// CompanyStatus is a customer's standing in the company registry, the fact
+// behind two grades of seed 000: E also covers bankrupt companies
+// (「E级是破产企业」) and V invalid customers (「V级是无效客户」). Empty: not
+// known. The values follow the registry states of Chinese enterprise
+// credit records (存续/在业, 吊销, 注销, 破产) plus INVALID for a record that
+// names no real customer.
+type CompanyStatus string
+
+const (
+	// CompanyActive is registered and trading (存续, 在业).
+	CompanyActive CompanyStatus = "ACTIVE"
+	// CompanyRevoked has had its business licence revoked (吊销): it may
+	// not trade, though it is not yet struck off.
+	CompanyRevoked CompanyStatus = "REVOKED"
+	// CompanyDeregistered is struck off the register (注销): it no longer
+	// exists.
+	CompanyDeregistered CompanyStatus = "DEREGISTERED"
+	// CompanyBankrupt is in bankruptcy or liquidation (破产, 清算).
+	CompanyBankrupt CompanyStatus = "BANKRUPT"
+	// CompanyInvalid marks a record that names no real customer: no such
+	// registration, made-up or unusable data.
+	CompanyInvalid CompanyStatus = "INVALID"
+)
+
+// CompanyStatuses lists every company status.
+var CompanyStatuses = []CompanyStatus{CompanyActive, CompanyRevoked, CompanyDeregistered, CompanyBankrupt, CompanyInvalid}
+
 // Verification is whether staff-entered data has been checked by a reviewer.
 // A customer's Verification is derived from its field marks (see
 // FieldVerification): VERIFIED when every non-empty verifiable field is.
@@ -99,6 +126,8 @@ type Customer struct {
 	Source        Source
 	AnnualRevenue *float64
 	CreditRating  string
+	// CompanyStatus is the registry status; empty when not known.
+	CompanyStatus CompanyStatus
 	Tags          []string // normalized, see NormalizeTag
 	Attributes    []Attribute
 	Stage         Stage
@@ -213,6 +242,7 @@ type CustomerInput struct {
 	Source        Source
 	AnnualRevenue *float64
 	CreditRating  string
+	CompanyStatus CompanyStatus // default: not known
 	Tags          []string
 	Attributes    []Attribute
 	Stage         Stage // default EXPLORATION
@@ -222,6 +252,10 @@ type CustomerInput struct {
 	// IdempotencyKey, when set, makes a retry return the first result
 	// instead of creating again (see Idempotency).
 	IdempotencyKey string
+	// StageReason says why the customer starts in Stage; it is required
+	// for LOST and, when given, kept as the first entry of the stage
+	// history.
+	StageReason string
 }
 
 // CustomerUpdate changes the fields that are non-nil.
@@ -236,6 +270,7 @@ type CustomerUpdate struct {
 	Source         *Source
 	AnnualRevenue  *float64
 	CreditRating   *string
+	CompanyStatus  *CompanyStatus
 	Tags           []string
 	Attributes     []Attribute
 	Stage          *Stage

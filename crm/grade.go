@@ -20,18 +20,24 @@ type GradeLevel struct {
 
 const day = 24 * time.Hour
 
-// DefaultGradeLevels is the level scheme of an insurer's telesales system
-// (seed 000), ranked by importance.
+// DefaultGradeLevels is the level scheme of the telesales system of seed
+// 000 (000:42), ranked by importance: 「AB级最重要,CD级较为重要,E级是破产企业,
+// G级是未联系过的客户……F级是联系过无法确定级别的客户,V级是无效客户,O级是老客户」.
+// The seed gives no hours or days: the response SLAs and follow-up
+// intervals are ours. They follow what the seed asks of each level: the
+// targets (A, B) most often; D and E, the potential customers, with
+// priority (「重点跟进」), so more often than C; O maintained steadily; F
+// until it can be classified; G (the pool) and V (「不需跟进」) not at all.
 var DefaultGradeLevels = []GradeLevel{
-	{"A", "Key target", 1, "Most important target customer: top value and close relationship.", 4 * time.Hour, 7 * day},
-	{"B", "Important target", 2, "Important target customer.", 8 * time.Hour, 14 * day},
-	{"C", "Fairly important", 3, "Fairly important customer worth steady development.", 24 * time.Hour, 30 * day},
-	{"D", "Potential", 4, "Fairly important, potential customer being developed.", 48 * time.Hour, 45 * day},
-	{"E", "Developing or distressed", 5, "Potential customer being developed, or a bankrupt company.", 72 * time.Hour, 60 * day},
-	{"O", "Existing customer", 6, "Existing customer after the first deal.", 24 * time.Hour, 30 * day},
-	{"F", "Unclassified", 7, "Contacted but not yet classifiable.", 72 * time.Hour, 30 * day},
+	{"A", "Key target", 1, "Most important target: a company worth winning for its size and industry, not yet a buyer (a buyer is O).", 4 * time.Hour, 7 * day},
+	{"B", "Important target", 2, "Important target: a large company, or a sizeable one in a strong industry, not yet a buyer.", 8 * time.Hour, 14 * day},
+	{"C", "Fairly important", 3, "Fairly important prospect, by its size.", 24 * time.Hour, 21 * day},
+	{"D", "Potential", 4, "Fairly important potential customer, graded once information was collected; followed up with priority.", 48 * time.Hour, 14 * day},
+	{"E", "Potential or bankrupt", 5, "Potential customer graded once information was collected, followed up with priority; also a bankrupt company.", 72 * time.Hour, 14 * day},
+	{"O", "Existing customer", 6, "Customer since its first deal, maintained by account managers (the largest by assets first).", 24 * time.Hour, 30 * day},
+	{"F", "Unclassified", 7, "Contacted, but not yet classifiable.", 72 * time.Hour, 21 * day},
 	{"G", "Never contacted", 8, "Never contacted; free to claim from the pool.", 120 * time.Hour, 0},
-	{"V", "Invalid", 9, "Not a target customer.", 120 * time.Hour, 0},
+	{"V", "Invalid", 9, "Invalid: no real or no longer a trading company, or outside our strong industries; no follow-up.", 120 * time.Hour, 0},
 }
 
 // GradeLevelByCode returns the default level with the given code. The

@@ -4,23 +4,29 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // GradingPolicy is the configurable grading scheme of SPEC §3: the levels
 // with the service they earn, the ordered rules that grade customers from
-// their metrics, the value-score formula and the value-tier cutoffs. ADMIN
-// edits it; version 0 is the built-in default, in force until the first
-// edit is stored.
+// their metrics, the company's strong industries, the value-score formula
+// and the value-tier cutoffs. ADMIN edits it; version 0 is the built-in
+// default, in force until the first edit is stored.
 type GradingPolicy struct {
 	Version int
 	Levels  []GradeLevel
 	// Rules are tried in order; the first whose conditions all hold sets
 	// the level. When none holds, the grade stays as it is.
 	Rules []GradingRule
-	Value ValueFormula
-	Tiers TierCutoffs
+	// StrongIndustries are the industries the company sells best to (seed
+	// 000's 「公司软件的优势行业」), compared with a customer's industry
+	// without regard to case or spacing; they give the strongIndustry
+	// metric. Empty: no customer's industry is judged.
+	StrongIndustries []string
+	Value            ValueFormula
+	Tiers            TierCutoffs
 	// ManualHoldDays keeps a grade set by hand from automatic regrading for
 	// that many days; 0 keeps it until someone grades the customer by hand
 	// again or forces a regrade.
@@ -52,7 +58,7 @@ const (
 // Comparisons lists every comparison.
 var Comparisons = []Comparison{CmpGT, CmpGTE, CmpLT, CmpLTE, CmpEQ, CmpNE}
 
-var comparisonSymbols = map[Comparison]string{CmpGT: ">", CmpGTE: ">=", CmpLT: "<", CmpLTE: "<=", CmpEQ: "=", CmpNE: "!="}
+var comparisonSymbols = map[Comparison]string{CmpGT: ">", CmpGTE: "≥", CmpLT: "<", CmpLTE: "≤", CmpEQ: "=", CmpNE: "≠"}
 
 // Condition compares one metric with a value.
 type Condition struct {
@@ -86,11 +92,39 @@ func (c Condition) Holds(m map[string]float64) bool {
 }
 
 func (c Condition) String() string {
-	return fmt.Sprintf("%s %s %g", c.Metric, comparisonSymbols[c.Op], c.Value)
+	return c.Metric + " " + comparisonSymbols[c.Op] + " " + FormatNumber(c.Value)
+}
+
+// FormatNumber writes a number as people write it: digits grouped by
+// thousands with commas, no exponent, no trailing zeros
+// (10000000 → "10,000,000", 0.5 → "0.5", -1234.25 → "-1,234.25").
+func FormatNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if frac != "" {
+		b.WriteString("." + frac)
+	}
+	return b.String()
 }
 
 // Explain says in words why the rule applies, e.g.
-// "rule key-target: transactionCount >= 1 and valueScore >= 75".
+// "rule key-target: interactionCount ≥ 1 and strongIndustry = 1 and
+// annualRevenue ≥ 300,000,000".
 func (r *GradingRule) Explain() string {
 	if len(r.Conditions) == 0 {
 		return "rule " + r.Name + ": always"
@@ -116,6 +150,10 @@ const (
 	MetricTrust                = "trustIndex"
 	MetricNPS                  = "nps"
 	MetricAgeDays              = "customerAgeDays"
+	MetricStrongIndustry       = "strongIndustry"
+	MetricBankrupt             = "companyBankrupt"
+	MetricCeased               = "companyCeased"
+	MetricInvalidRecord        = "invalidRecord"
 )
 
 // MetricInfo documents one metric.
@@ -138,6 +176,10 @@ var GradeMetrics = []MetricInfo{
 	{MetricTrust, "Trust index 0–100; absent until evaluated."},
 	{MetricNPS, "Net Promoter Score -100 to 100; absent until an NPS question is answered."},
 	{MetricAgeDays, "Days since the customer was created."},
+	{MetricStrongIndustry, "1 when the customer's industry is one of the policy's strong industries, 0 when it is another; absent when the industry is unknown or the policy lists none."},
+	{MetricBankrupt, "1 when the company status is BANKRUPT, 0 for any other status; absent when the status is unknown."},
+	{MetricCeased, "1 when the company status is REVOKED or DEREGISTERED (no longer trading), 0 for any other status; absent when unknown."},
+	{MetricInvalidRecord, "1 when the company status is INVALID (the record names no real customer), 0 for any other status; absent when unknown."},
 }
 
 func isMetric(name string) bool {
@@ -167,7 +209,30 @@ func (p *GradingPolicy) Metrics(c *Customer, now time.Time) map[string]float64 {
 			m[name] = *v
 		}
 	}
+	if c.Industry != "" && len(p.StrongIndustries) > 0 {
+		m[MetricStrongIndustry] = flag(p.IsStrongIndustry(c.Industry))
+	}
+	if st := c.CompanyStatus; st != "" {
+		m[MetricBankrupt] = flag(st == CompanyBankrupt)
+		m[MetricCeased] = flag(st == CompanyRevoked || st == CompanyDeregistered)
+		m[MetricInvalidRecord] = flag(st == CompanyInvalid)
+	}
 	return m
+}
+
+// flag is 1 for true and 0 for false, for metrics that are facts.
+func flag(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// IsStrongIndustry reports whether industry is one of the policy's strong
+// industries, ignoring case and spacing.
+func (p *GradingPolicy) IsStrongIndustry(industry string) bool {
+	k := NormalizeName(industry)
+	return slices.ContainsFunc(p.StrongIndustries, func(s string) bool { return NormalizeName(s) == k })
 }
 
 // Match returns the first rule whose conditions hold for m, or nil.
@@ -190,9 +255,11 @@ func (p *GradingPolicy) Level(code string) (GradeLevel, bool) {
 	return p.Levels[i], true
 }
 
-// Held reports whether c's grade is out of the rules' reach: V (invalid,
-// not a target) is only ever set and cleared by hand, and a manual grade is
-// kept for ManualHoldDays.
+// Held reports whether c's grade is out of the rules' reach: a manual grade
+// is kept for ManualHoldDays, and a V set by hand (seed 000: telesales put
+// a non-customer in V 「直接」, directly) is kept until someone grades the
+// customer by hand again or forces a regrade. A V set by a rule is not
+// held: it follows the data that made it.
 func (p *GradingPolicy) Held(c *Customer, now time.Time) bool {
 	if c.Grade.Source != GradeManual {
 		return false
@@ -337,32 +404,63 @@ func cond(metric string, op Comparison, v float64) Condition {
 	return Condition{Metric: metric, Op: op, Value: v}
 }
 
+// DefaultStrongIndustries are the default policy's strong industries: seed
+// 000's company sold to manufacturers (「企业的消费者(制造业企业)」), and
+// the other seeds' big-customer chapters add power utilities (001),
+// telecom (002) and transport (001). Each company sets its own.
+var DefaultStrongIndustries = []string{"manufacturing", "utilities", "telecom", "logistics"}
+
+// KeyTargetAssets is the size from which a company is important by size
+// in the default rules: seed 000's old-customer staff give priority to
+// companies with assets above 300 million (「资产在三个亿以上的客户」).
+const KeyTargetAssets = 300_000_000
+
 // DefaultGradingPolicy is the policy in force until an admin stores one:
-// the levels of seed 000 and rules that read them from the customer's
-// data — customers with deals are O, or A and B when their value score
-// is high; customers without deals are graded by size and contact; G is
-// never contacted.
+// the levels of seed 000 and rules that read them from the customer's data
+// as seed 000's staff did (000:42). The registry first: an invalid record
+// or a company no longer trading is V, a bankrupt one E. A customer with a
+// deal is O, and stays O whatever else changes but those facts (or a grade
+// set by hand). A non-customer outside the strong industries is V
+// (「不属于公司软件的优势行业,不需跟进」). The targets, A and B, are
+// contacted companies important by size and industry; C and D are fairly
+// important by size; D and E are potential customers, graded once their
+// size is known (「在收集相关信息后,将其划入DE级」); F is contacted but
+// not classifiable; G never contacted. The rules hold no time metric: a
+// grade changes when the customer's data does, and the scheduled run
+// refreshes value scores and tiers.
 func DefaultGradingPolicy() *GradingPolicy {
+	contacted := cond(MetricInteractionCount, CmpGTE, 1)
 	return &GradingPolicy{
 		Levels: slices.Clone(DefaultGradeLevels),
 		Rules: []GradingRule{
-			{"key-target", "A", "Customer with deals and a top value score.",
-				[]Condition{cond(MetricTransactionCount, CmpGTE, 1), cond(MetricValueScore, CmpGTE, 75)}},
-			{"important-target", "B", "Customer with deals and a high value score.",
-				[]Condition{cond(MetricTransactionCount, CmpGTE, 1), cond(MetricValueScore, CmpGTE, 60)}},
-			{"existing-customer", "O", "Customer after the first deal.",
+			{"invalid-record", "V", "The record names no real customer (company status INVALID): an invalid customer, no follow-up.",
+				[]Condition{cond(MetricInvalidRecord, CmpEQ, 1)}},
+			{"company-ceased", "V", "The company may no longer trade (licence revoked or struck off): invalid, whatever its history.",
+				[]Condition{cond(MetricCeased, CmpEQ, 1)}},
+			{"bankrupt", "E", "A bankrupt company (seed 000: E is also used for bankrupt companies).",
+				[]Condition{cond(MetricBankrupt, CmpEQ, 1)}},
+			{"existing-customer", "O", "A customer since its first deal, maintained by account managers.",
 				[]Condition{cond(MetricTransactionCount, CmpGTE, 1)}},
-			{"large-prospect", "C", "Contacted prospect with an annual revenue of 10 million or more.",
-				[]Condition{cond(MetricInteractionCount, CmpGTE, 1), cond(MetricAnnualRevenue, CmpGTE, 10_000_000)}},
-			{"potential", "D", "Contacted prospect with an annual revenue of 1 million or more.",
-				[]Condition{cond(MetricInteractionCount, CmpGTE, 1), cond(MetricAnnualRevenue, CmpGTE, 1_000_000)}},
-			{"developing", "E", "Prospect being developed: three or more contacts, no deal yet.",
-				[]Condition{cond(MetricInteractionCount, CmpGTE, 3)}},
-			{"contacted", "F", "Contacted but not yet classifiable.",
-				[]Condition{cond(MetricInteractionCount, CmpGTE, 1)}},
-			{"never-contacted", "G", "Never contacted.",
+			{"outside-strong-industries", "V", "A company outside our strong industries that has not bought: no follow-up.",
+				[]Condition{cond(MetricStrongIndustry, CmpEQ, 0)}},
+			{"key-target", "A", "Contacted company in a strong industry with assets or revenue of 300 million or more.",
+				[]Condition{contacted, cond(MetricStrongIndustry, CmpEQ, 1), cond(MetricAnnualRevenue, CmpGTE, KeyTargetAssets)}},
+			{"large-target", "B", "Contacted company with assets or revenue of 300 million or more, its industry not yet known.",
+				[]Condition{contacted, cond(MetricAnnualRevenue, CmpGTE, KeyTargetAssets)}},
+			{"industry-target", "B", "Contacted company in a strong industry with assets or revenue of 50 million or more.",
+				[]Condition{contacted, cond(MetricStrongIndustry, CmpEQ, 1), cond(MetricAnnualRevenue, CmpGTE, 50_000_000)}},
+			{"fairly-important", "C", "Contacted prospect with assets or revenue of 10 million or more.",
+				[]Condition{contacted, cond(MetricAnnualRevenue, CmpGTE, 10_000_000)}},
+			{"potential", "D", "Contacted prospect with assets or revenue of 1 million or more: potential, followed up with priority.",
+				[]Condition{contacted, cond(MetricAnnualRevenue, CmpGTE, 1_000_000)}},
+			{"small-potential", "E", "Contacted prospect whose size is known, below 1 million: potential, followed up with priority.",
+				[]Condition{contacted, cond(MetricAnnualRevenue, CmpGTE, 0)}},
+			{"contacted", "F", "Contacted, but its size is not yet known: not classifiable.",
+				[]Condition{contacted}},
+			{"never-contacted", "G", "Never contacted: free to claim from the pool.",
 				[]Condition{cond(MetricInteractionCount, CmpEQ, 0)}},
 		},
+		StrongIndustries: slices.Clone(DefaultStrongIndustries),
 		Value: ValueFormula{
 			RecencyWeight: 0.25, FrequencyWeight: 0.20, MonetaryWeight: 0.25, AssetWeight: 0.10, EvaluationWeight: 0.20,
 			RecencyHorizonDays: 365, FrequencyReference: 12, MonetaryReference: 1_000_000, AssetReference: 100_000_000,
@@ -374,22 +472,26 @@ func DefaultGradingPolicy() *GradingPolicy {
 
 // GradingPolicyInput is an edited policy; it replaces the whole policy.
 type GradingPolicyInput struct {
-	Levels         []GradeLevel
-	Rules          []GradingRule
-	Value          ValueFormula
-	Tiers          TierCutoffs
-	ManualHoldDays int
+	Levels []GradeLevel
+	Rules  []GradingRule
+	// StrongIndustries replaces the policy's list; nil keeps the list in
+	// force, an empty list judges no industry.
+	StrongIndustries []string
+	Value            ValueFormula
+	Tiers            TierCutoffs
+	ManualHoldDays   int
 }
 
 // Policy size bounds.
 const (
-	MaxGradeRules     = 50
-	MaxRuleConditions = 10
+	MaxGradeRules       = 50
+	MaxRuleConditions   = 10
+	MaxStrongIndustries = 50
 )
 
 // validatePolicy checks an edited policy: every level code exactly once,
 // rules on known levels and metrics, a usable value formula and tiers that
-// fit in 100%.
+// fit in 100%, and strong industries named once each.
 func validatePolicy(in *GradingPolicyInput) error {
 	var c checker
 	codes := make([]string, len(DefaultGradeLevels))
@@ -446,6 +548,15 @@ func validatePolicy(in *GradingPolicyInput) error {
 			}
 			checkEnum(&c, g+".op", cd.Op, Comparisons)
 			c.number(g+".value", &in.Rules[i].Conditions[j].Value, -MaxMoney, MaxMoney)
+		}
+	}
+	c.count("input.strongIndustries", len(in.StrongIndustries), MaxStrongIndustries)
+	for i, ind := range in.StrongIndustries {
+		f := fmt.Sprintf("input.strongIndustries[%d]", i)
+		in.StrongIndustries[i] = strings.TrimSpace(ind)
+		c.text(f, in.StrongIndustries[i], 1, MaxShortText)
+		if slices.ContainsFunc(in.StrongIndustries[:i], func(o string) bool { return NormalizeName(o) == NormalizeName(ind) }) {
+			c.fail(f, "repeats %q", ind)
 		}
 	}
 	v := &in.Value

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,36 +170,162 @@ func TestAssignTiers(t *testing.T) {
 	}
 }
 
-func TestDefaultRulesGrade(t *testing.T) {
-	p := DefaultGradingPolicy()
+// The default rules read seed 000's levels (000:42) from the customer's
+// data; each case quotes the words it follows.
+func TestDefaultRulesGradeAsSeed000Means(t *testing.T) {
+	deal := func(n int) TransactionStats {
+		return TransactionStats{Count: n, Total: float64(n) * 50_000, LastAt: daysAgo(10)}
+	}
+	noIndustries := func(p *GradingPolicy) { p.StrongIndustries = nil }
 	tests := []struct {
-		name string
-		c    *Customer
-		rule string
-		want string
+		name   string
+		policy func(*GradingPolicy)
+		c      *Customer
+		rule   string
+		want   string
 	}{
-		{"NeverContacted", &Customer{}, "never-contacted", "G"},
-		{"Contacted", &Customer{Activity: Activity{InteractionCount: 1}}, "contacted", "F"},
-		{"Developing", &Customer{Activity: Activity{InteractionCount: 3}}, "developing", "E"},
-		{"PotentialBySize", &Customer{Activity: Activity{InteractionCount: 1}, AnnualRevenue: ptr(2e6)}, "potential", "D"},
-		{"LargeProspect", &Customer{Activity: Activity{InteractionCount: 1}, AnnualRevenue: ptr(2e7)}, "large-prospect", "C"},
-		// Size alone does not make a prospect: it must have been contacted.
-		{"UncontactedLargeCompany", &Customer{AnnualRevenue: ptr(2e7)}, "never-contacted", "G"},
-		{"FirstDeal", &Customer{Activity: Activity{InteractionCount: 2, Transactions: TransactionStats{Count: 1, Total: 5000, LastAt: daysAgo(1)}}},
+		// 「G级是未联系过的客户,即电销可以自行选择的客户」: never contacted, whatever its size.
+		{"NeverContacted", nil, &Customer{}, "never-contacted", "G"},
+		{"NeverContactedBigCompanyStaysG", nil, &Customer{Industry: "manufacturing", AnnualRevenue: ptr(5e8)}, "never-contacted", "G"},
+		// 「F级是联系过无法确定级别的客户」: contacted, nothing known to grade by.
+		{"ContactedSizeUnknownIsF", nil, &Customer{Activity: Activity{InteractionCount: 5}}, "contacted", "F"},
+		{"ContactedIndustryOnlyIsF", nil, &Customer{Industry: "Manufacturing", Activity: Activity{InteractionCount: 1}}, "contacted", "F"},
+		// 「针对潜在客户,电销会在收集相关信息后,将其划入DE级,重点跟进」: potential, once its size is known.
+		{"SmallPotentialIsE", nil, &Customer{AnnualRevenue: ptr(5e5), Activity: Activity{InteractionCount: 1}}, "small-potential", "E"},
+		{"ZeroRevenueKnownIsE", nil, &Customer{AnnualRevenue: ptr(0.0), Activity: Activity{InteractionCount: 1}}, "small-potential", "E"},
+		{"PotentialIsD", nil, &Customer{AnnualRevenue: ptr(1e6), Activity: Activity{InteractionCount: 1}}, "potential", "D"},
+		// 「CD级较为重要」: fairly important, by size.
+		{"FairlyImportantIsC", nil, &Customer{AnnualRevenue: ptr(1e7), Activity: Activity{InteractionCount: 1}}, "fairly-important", "C"},
+		{"StrongIndustryBelowTargetSizeIsC", nil, &Customer{Industry: "telecom", AnnualRevenue: ptr(49_999_999.0), Activity: Activity{InteractionCount: 1}},
+			"fairly-important", "C"},
+		// 「针对目标客户,电销会将其划入AB级」「AB级最重要」: targets, by size and industry, not buyers.
+		{"IndustryTargetIsB", nil, &Customer{Industry: "telecom", AnnualRevenue: ptr(5e7), Activity: Activity{InteractionCount: 1}}, "industry-target", "B"},
+		{"LargeCompanyIndustryUnknownIsB", nil, &Customer{AnnualRevenue: ptr(3e8), Activity: Activity{InteractionCount: 1}}, "large-target", "B"},
+		{"JustBelowKeySizeIsB", nil, &Customer{Industry: "utilities", AnnualRevenue: ptr(299_999_999.0), Activity: Activity{InteractionCount: 1}},
+			"industry-target", "B"},
+		// 「资产在三个亿以上」: 300 million is the seed's line for the most important companies.
+		{"KeyTargetIsA", nil, &Customer{Industry: "  Manufacturing ", AnnualRevenue: ptr(3e8), Activity: Activity{InteractionCount: 1}}, "key-target", "A"},
+		// 「针对非客户,电销会直接将其划入V级,示意该企业不属于公司软件的优势行业,不需跟进」
+		{"OutsideStrongIndustriesIsV", nil, &Customer{Industry: "retail", AnnualRevenue: ptr(5e8), Activity: Activity{InteractionCount: 2}},
+			"outside-strong-industries", "V"},
+		{"OutsideStrongIndustriesUncontactedIsV", nil, &Customer{Industry: "retail"}, "outside-strong-industries", "V"},
+		{"NoStrongIndustriesJudgesNone", noIndustries, &Customer{Industry: "retail", AnnualRevenue: ptr(1e8), Activity: Activity{InteractionCount: 1}},
+			"fairly-important", "C"},
+		{"NoStrongIndustriesStillBigIsB", noIndustries, &Customer{Industry: "retail", AnnualRevenue: ptr(3e8), Activity: Activity{InteractionCount: 1}},
+			"large-target", "B"},
+		// 「针对现实客户,在达成第一笔交易后,会由业务划入O级」: a buyer is O, however big or well rated.
+		{"FirstDealIsO", nil, &Customer{Activity: Activity{InteractionCount: 2, Transactions: deal(1)}}, "existing-customer", "O"},
+		{"BigHappyBuyerStaysO", nil, &Customer{Industry: "manufacturing", AnnualRevenue: ptr(5e8), Activity: Activity{InteractionCount: 30, SatisfactionIndex: ptr(95.0), LoyaltyIndex: ptr(90.0), Transactions: deal(10)}}, "existing-customer", "O"},
+		{"BuyerOutsideStrongIndustriesIsO", nil, &Customer{Industry: "retail", Activity: Activity{InteractionCount: 2, Transactions: deal(1)}},
 			"existing-customer", "O"},
-		// recency 83.56·.25 + frequency 42.83·.2 + monetary 79.63·.25 +
-		// asset 75·.1 + evaluation 70·.2 = 70.9
-		{"ImportantTarget", &Customer{AnnualRevenue: ptr(1e6), Activity: Activity{InteractionCount: 9, SatisfactionIndex: ptr(70.0), Transactions: TransactionStats{Count: 2, Total: 60_000, LastAt: daysAgo(60)}}}, "important-target", "B"},
-		{"KeyTarget", &Customer{AnnualRevenue: ptr(5e7), Activity: Activity{InteractionCount: 30, SatisfactionIndex: ptr(95.0), LoyaltyIndex: ptr(90.0), Transactions: TransactionStats{Count: 10, Total: 900_000, LastAt: daysAgo(2)}}}, "key-target", "A"},
+		// 「E级是破产企业」 and 「V级是无效客户」: the registry's facts come first.
+		{"BankruptIsE", nil, &Customer{Industry: "manufacturing", AnnualRevenue: ptr(5e8), CompanyStatus: CompanyBankrupt, Activity: Activity{InteractionCount: 1}},
+			"bankrupt", "E"},
+		{"BankruptBuyerIsE", nil, &Customer{CompanyStatus: CompanyBankrupt, Activity: Activity{InteractionCount: 9, Transactions: deal(3)}}, "bankrupt", "E"},
+		{"DeregisteredBuyerIsV", nil, &Customer{CompanyStatus: CompanyDeregistered, Activity: Activity{InteractionCount: 9, Transactions: deal(3)}},
+			"company-ceased", "V"},
+		{"RevokedIsV", nil, &Customer{AnnualRevenue: ptr(2e6), CompanyStatus: CompanyRevoked, Activity: Activity{InteractionCount: 1}}, "company-ceased", "V"},
+		{"InvalidRecordIsV", nil, &Customer{CompanyStatus: CompanyInvalid}, "invalid-record", "V"},
+		{"ActiveStatusChangesNothing", nil, &Customer{AnnualRevenue: ptr(2e6), CompanyStatus: CompanyActive, Activity: Activity{InteractionCount: 1}},
+			"potential", "D"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			p := DefaultGradingPolicy()
+			if tt.policy != nil {
+				tt.policy(p)
+			}
 			m := p.Metrics(tt.c, gradingNow)
 			r := p.Match(m)
 			if r == nil || r.Name != tt.rule || r.Level != tt.want {
 				t.Fatalf("matched %+v for metrics %v, want rule %s → %s", r, m, tt.rule, tt.want)
 			}
 		})
+	}
+}
+
+// No default rule sets A or B on a customer with a deal: the issue seen on
+// a running server was the reverse (A and B needed transactionCount ≥ 1).
+func TestDefaultTargetsAreNotBuyers(t *testing.T) {
+	p := DefaultGradingPolicy()
+	for _, r := range p.Rules {
+		if r.Level != "A" && r.Level != "B" {
+			continue
+		}
+		if slices.ContainsFunc(r.Conditions, func(c Condition) bool { return c.Metric == MetricTransactionCount }) {
+			t.Errorf("rule %s grades %s by transactions: %s", r.Name, r.Level, r.Explain())
+		}
+		o := slices.IndexFunc(p.Rules, func(x GradingRule) bool { return x.Level == "O" })
+		if i := slices.IndexFunc(p.Rules, func(x GradingRule) bool { return x.Name == r.Name }); i < o {
+			t.Errorf("rule %s (%s) comes before the existing-customer rule, so a buyer could be a target", r.Name, r.Level)
+		}
+	}
+}
+
+// The seed names no days, but it orders the follow-up: D and E 「重点跟进」
+// (with priority), V 「不需跟进」 (none), G waits in the pool.
+func TestDefaultLevelsFollowUpAsSeed000Asks(t *testing.T) {
+	l := func(code string) GradeLevel {
+		v, ok := GradeLevelByCode(code)
+		if !ok {
+			t.Fatalf("no level %s", code)
+		}
+		return v
+	}
+	for _, code := range []string{"D", "E"} {
+		if got, c := l(code).FollowUpInterval, l("C").FollowUpInterval; got <= 0 || got >= c {
+			t.Errorf("%s is followed up every %v, C every %v: D and E are followed up with priority", code, got, c)
+		}
+	}
+	for _, code := range []string{"B", "C", "D", "E", "F", "O"} {
+		if l(code).FollowUpInterval < l("A").FollowUpInterval {
+			t.Errorf("%s is followed up more often than A", code)
+		}
+	}
+	for _, code := range []string{"G", "V"} {
+		if l(code).FollowUpInterval != 0 {
+			t.Errorf("%s has a routine follow-up of %v, want none", code, l(code).FollowUpInterval)
+		}
+	}
+}
+
+func TestFactMetrics(t *testing.T) {
+	p := DefaultGradingPolicy()
+	tests := []struct {
+		name string
+		c    *Customer
+		want map[string]float64 // absent keys must be absent
+	}{
+		{"NothingKnown", &Customer{}, map[string]float64{}},
+		{"StrongIndustryIgnoresCaseAndSpacing", &Customer{Industry: " TELECOM "}, map[string]float64{MetricStrongIndustry: 1}},
+		{"OtherIndustry", &Customer{Industry: "retail"}, map[string]float64{MetricStrongIndustry: 0}},
+		{"Active", &Customer{CompanyStatus: CompanyActive},
+			map[string]float64{MetricBankrupt: 0, MetricCeased: 0, MetricInvalidRecord: 0}},
+		{"Bankrupt", &Customer{CompanyStatus: CompanyBankrupt},
+			map[string]float64{MetricBankrupt: 1, MetricCeased: 0, MetricInvalidRecord: 0}},
+		{"Revoked", &Customer{CompanyStatus: CompanyRevoked},
+			map[string]float64{MetricBankrupt: 0, MetricCeased: 1, MetricInvalidRecord: 0}},
+		{"Deregistered", &Customer{CompanyStatus: CompanyDeregistered},
+			map[string]float64{MetricBankrupt: 0, MetricCeased: 1, MetricInvalidRecord: 0}},
+		{"Invalid", &Customer{CompanyStatus: CompanyInvalid},
+			map[string]float64{MetricBankrupt: 0, MetricCeased: 0, MetricInvalidRecord: 1}},
+	}
+	facts := []string{MetricStrongIndustry, MetricBankrupt, MetricCeased, MetricInvalidRecord}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := p.Metrics(tt.c, gradingNow)
+			for _, f := range facts {
+				v, ok := m[f]
+				w, want := tt.want[f]
+				if ok != want || v != w {
+					t.Errorf("%s = %v (present %v), want %v (present %v)", f, v, ok, w, want)
+				}
+			}
+		})
+	}
+	p.StrongIndustries = nil
+	if _, ok := p.Metrics(&Customer{Industry: "telecom"}, gradingNow)[MetricStrongIndustry]; ok {
+		t.Error("strongIndustry judged with no strong industries in the policy")
 	}
 }
 
@@ -228,7 +355,9 @@ func TestManualGradeHold(t *testing.T) {
 		{"RecentManualIsHeld", 90, manual("B", 10), true},
 		{"OldManualIsNot", 90, manual("B", 91), false},
 		{"ZeroHoldKeepsManualForever", 0, manual("B", 5000), true},
-		{"InvalidIsOnlyChangedByHand", 90, manual("V", 5000), true},
+		// 「电销会直接将其划入V级」: a V set by hand stays until graded by hand again.
+		{"InvalidSetByHandIsHeldForever", 90, manual("V", 5000), true},
+		{"InvalidSetByRuleFollowsTheData", 90, &Customer{Grade: GradeState{Level: "V", Source: GradeRule, At: *daysAgo(1)}}, false},
 		{"RuleGradeIsNeverHeld", 90, &Customer{Grade: GradeState{Level: "B", Source: GradeRule, At: *daysAgo(1)}}, false},
 	}
 	for _, tt := range tests {
@@ -243,7 +372,8 @@ func TestManualGradeHold(t *testing.T) {
 
 func policyInput() GradingPolicyInput {
 	p := DefaultGradingPolicy()
-	return GradingPolicyInput{Levels: p.Levels, Rules: cloneRules(p.Rules), Value: p.Value, Tiers: p.Tiers, ManualHoldDays: p.ManualHoldDays}
+	return GradingPolicyInput{Levels: p.Levels, Rules: cloneRules(p.Rules), StrongIndustries: p.StrongIndustries, Value: p.Value,
+		Tiers: p.Tiers, ManualHoldDays: p.ManualHoldDays}
 }
 
 func TestValidatePolicy(t *testing.T) {
@@ -261,8 +391,8 @@ func TestValidatePolicy(t *testing.T) {
 		{"ErrRuleName", func(in *GradingPolicyInput) { in.Rules[0].Name = "Key Target" }, "input.rules[0].name"},
 		{"ErrRepeatedRule", func(in *GradingPolicyInput) { in.Rules[1].Name = in.Rules[0].Name }, "input.rules[1].name"},
 		{"ErrRuleLevel", func(in *GradingPolicyInput) { in.Rules[2].Level = "Z" }, "input.rules[2].level"},
-		{"ErrUnknownMetric", func(in *GradingPolicyInput) { in.Rules[0].Conditions[1].Metric = "vibes" },
-			"input.rules[0].conditions[1].metric"},
+		{"ErrUnknownMetric", func(in *GradingPolicyInput) { in.Rules[5].Conditions[1].Metric = "vibes" },
+			"input.rules[5].conditions[1].metric"},
 		{"ErrUnknownOp", func(in *GradingPolicyInput) { in.Rules[0].Conditions[0].Op = "ABOUT" }, "input.rules[0].conditions[0].op"},
 		{"ErrNaNValue", func(in *GradingPolicyInput) { in.Rules[0].Conditions[0].Value = math.NaN() },
 			"input.rules[0].conditions[0].value"},
@@ -275,6 +405,11 @@ func TestValidatePolicy(t *testing.T) {
 		{"ErrReference", func(in *GradingPolicyInput) { in.Value.MonetaryReference = 0.5 }, "input.valueFormula.monetaryReference"},
 		{"ErrTiersOver100", func(in *GradingPolicyInput) { in.Tiers.OrdinaryPercent = 90 }, "input.tiers"},
 		{"ErrHold", func(in *GradingPolicyInput) { in.ManualHoldDays = -1 }, "input.manualHoldDays"},
+		{"OKNoStrongIndustries", func(in *GradingPolicyInput) { in.StrongIndustries = []string{} }, ""},
+		{"ErrRepeatedStrongIndustry", func(in *GradingPolicyInput) { in.StrongIndustries = []string{"Mining", " mining "} },
+			"input.strongIndustries[1]"},
+		{"ErrBlankStrongIndustry", func(in *GradingPolicyInput) { in.StrongIndustries = []string{"mining", " "} },
+			"input.strongIndustries[1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,8 +448,30 @@ func TestNetPromoterScore(t *testing.T) {
 }
 
 func TestExplainNamesRuleAndConditions(t *testing.T) {
-	r := DefaultGradingPolicy().Rules[0]
-	if got, want := r.Explain(), "rule key-target: transactionCount >= 1 and valueScore >= 75"; got != want {
+	p := DefaultGradingPolicy()
+	r := p.Rules[slices.IndexFunc(p.Rules, func(r GradingRule) bool { return r.Name == "key-target" })]
+	if got, want := r.Explain(), "rule key-target: interactionCount ≥ 1 and strongIndustry = 1 and annualRevenue ≥ 300,000,000"; got != want {
 		t.Fatalf("Explain() = %q, want %q", got, want)
+	}
+}
+
+// Numbers in explanations and messages read as people write them, never
+// 1e+07.
+func TestFormatNumber(t *testing.T) {
+	tests := []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {7, "7"}, {999, "999"}, {1000, "1,000"}, {10_000_000, "10,000,000"}, {300_000_000, "300,000,000"},
+		{MaxMoney, "1,000,000,000,000,000"}, {-1_000_000, "-1,000,000"}, {0.5, "0.5"}, {75.25, "75.25"},
+		{-1234.125, "-1,234.125"}, {1e-7, "0.0000001"}, {123456.7, "123,456.7"},
+	}
+	for _, tt := range tests {
+		if got := FormatNumber(tt.v); got != tt.want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	if got := (Condition{Metric: MetricAnnualRevenue, Op: CmpGTE, Value: 1e7}).String(); got != "annualRevenue ≥ 10,000,000" {
+		t.Errorf("condition reads %q", got)
 	}
 }

@@ -359,6 +359,9 @@ func mergedProfile(sv, m *Customer) (*Customer, error) {
 	fill(&next.Industry, m.Industry)
 	fill(&next.Region, m.Region)
 	fill(&next.CreditRating, m.CreditRating)
+	if next.CompanyStatus == "" {
+		next.CompanyStatus = m.CompanyStatus
+	}
 	if next.AnnualRevenue == nil && m.AnnualRevenue != nil {
 		next.AnnualRevenue = ptr(*m.AnnualRevenue)
 	}

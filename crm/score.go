@@ -31,7 +31,7 @@ func ScoreEvaluation(t *Template, scores []IndicatorScore) (overall float64, dim
 		seen[idx] = true
 		ind := t.Indicators[idx]
 		if math.IsNaN(s.Value) || s.Value < ind.ScaleMin || s.Value > ind.ScaleMax {
-			return 0, nil, Invalid(field+".value", "must be between %g and %g", ind.ScaleMin, ind.ScaleMax)
+			return 0, nil, Invalid(field+".value", "must be between %s and %s", FormatNumber(ind.ScaleMin), FormatNumber(ind.ScaleMax))
 		}
 		if ind.NPS && s.Value != math.Trunc(s.Value) {
 			return 0, nil, Invalid(field+".value", "must be a whole number from 0 to 10 (indicator %q is an NPS question)", ind.Key)

@@ -272,8 +272,8 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		ID: s.newID(now), Kind: in.Kind, Name: in.Name,
 		Phones: slices.Clone(in.Phones), Emails: slices.Clone(in.Emails), Addresses: slices.Clone(in.Addresses),
 		Industry: in.Industry, Region: in.Region, Source: in.Source, AnnualRevenue: in.AnnualRevenue,
-		CreditRating: in.CreditRating, Tags: slices.Clone(in.Tags), Attributes: slices.Clone(in.Attributes),
-		Stage: in.Stage, Status: StatusActive, Team: in.Team, Verification: Unverified,
+		CreditRating: in.CreditRating, CompanyStatus: in.CompanyStatus, Tags: slices.Clone(in.Tags),
+		Attributes: slices.Clone(in.Attributes), Stage: in.Stage, Status: StatusActive, Team: in.Team, Verification: Unverified,
 		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
 	}
 	if c.Stage == "" {
@@ -300,6 +300,9 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if err := validateCustomer(c); err != nil {
 		return nil, err
 	}
+	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
+		return nil, err
+	}
 	if !canCreate(u, c) {
 		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
 	}
@@ -315,7 +318,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	// The grade a customer starts with is on its profile, with its source
 	// and time; the grade history records changes from it (GradeAt reads
 	// the starting grade from the profile).
-	ch := &Change{Customer: c}
+	ch := &Change{Customer: c, StageChange: s.stageChange(nil, c, in.StageReason, u)}
 	if in.Grade == "" {
 		c.Grade.Level = "" // graded from nothing
 		s.regrade(p, c, GradeRule, u.ID, false)
@@ -397,7 +400,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 		if next.Stage == StageLost {
 			return nil, Invalid("input.stage", "mark a customer LOST with changeStage, which records why")
 		}
-		if err := checkStageMove(prev.Stage, next.Stage, ""); err != nil {
+		if err := checkStageMove(prev.Stage, next.Stage, "", "input.reason"); err != nil {
 			return nil, err
 		}
 	}
@@ -460,6 +463,7 @@ func applyCustomerUpdate(c *Customer, u CustomerUpdate) {
 	set(&c.Region, u.Region)
 	set(&c.Source, u.Source)
 	set(&c.CreditRating, u.CreditRating)
+	set(&c.CompanyStatus, u.CompanyStatus)
 	set(&c.Stage, u.Stage)
 	set(&c.OwnerID, u.OwnerID)
 	set(&c.Team, u.Team)

@@ -122,7 +122,7 @@ func (s *Service) UpdateGradingPolicy(ctx context.Context, in GradingPolicyInput
 	if !u.HasRole(RoleAdmin) {
 		return nil, Errorf(EFORBIDDEN, "only an admin may change the grading policy")
 	}
-	in.Levels, in.Rules = slices.Clone(in.Levels), cloneRules(in.Rules)
+	in.Levels, in.Rules, in.StrongIndustries = slices.Clone(in.Levels), cloneRules(in.Rules), slices.Clone(in.StrongIndustries)
 	if err := validatePolicy(&in); err != nil {
 		return nil, err
 	}
@@ -134,8 +134,11 @@ func (s *Service) UpdateGradingPolicy(ctx context.Context, in GradingPolicyInput
 		return nil, Errorf(ECONFLICT, "the grading policy was changed by someone else: expected version %d, current version %d; reload and retry",
 			expectedVersion, cur.Version)
 	}
-	p := &GradingPolicy{Version: cur.Version + 1, Levels: in.Levels, Rules: in.Rules, Value: in.Value, Tiers: in.Tiers,
-		ManualHoldDays: in.ManualHoldDays, UpdatedAt: s.now(), UpdatedBy: u.ID}
+	if in.StrongIndustries == nil {
+		in.StrongIndustries = slices.Clone(cur.StrongIndustries)
+	}
+	p := &GradingPolicy{Version: cur.Version + 1, Levels: in.Levels, Rules: in.Rules, StrongIndustries: in.StrongIndustries,
+		Value: in.Value, Tiers: in.Tiers, ManualHoldDays: in.ManualHoldDays, UpdatedAt: s.now(), UpdatedBy: u.ID}
 	if err := s.Store.PutGradingPolicy(ctx, p); err != nil {
 		return nil, err
 	}

@@ -20,25 +20,50 @@ type StageChange struct {
 	MergedFrom string
 }
 
-// checkStageMove enforces the lifecycle's few hard rules: only a lost
-// customer can be won back, and losing a customer needs a reason.
-func checkStageMove(from, to Stage, reason string) error {
+// checkStageMove enforces the lifecycle's few hard rules, on a move and on
+// a customer being created (from is empty): only a lost customer can be
+// won back, so no customer is born WON_BACK, and losing a customer needs a
+// reason (seed 001: 「分析客戶流失原因」, analyse why customers are lost), so
+// none is born LOST without one. reasonField names the input the reason
+// comes from.
+func checkStageMove(from, to Stage, reason, reasonField string) error {
 	switch {
+	case to == StageWonBack && from == "":
+		return Invalid("input.stage", "a new customer cannot be WON_BACK: only a LOST customer can be won back "+
+			"(create it LOST with the reason, then move it with changeStage)")
 	case to == StageWonBack && from != StageLost:
 		return Invalid("input.stage", "only a LOST customer can be WON_BACK (it is %s)", from)
 	case to == StageLost && strings.TrimSpace(reason) == "":
-		return Invalid("input.reason", "is required when a customer is lost")
+		return Invalid(reasonField, "is required when a customer is lost")
 	}
 	return nil
 }
 
+// checkInitialStage checks the stage a customer is created in, and why.
+func checkInitialStage(stage Stage, reason string) error {
+	var c checker
+	c.text("input.stageReason", strings.TrimSpace(reason), 0, MaxReasonLen)
+	if err := c.result(); err != nil {
+		return err
+	}
+	return checkStageMove("", stage, reason, "input.stageReason")
+}
+
 // stageChange records a move in the history, or nothing if there is none.
+// A customer created (prev nil) with a reason for its stage gets a first
+// entry without a "from".
 func (s *Service) stageChange(prev, next *Customer, reason string, by *User) *StageChange {
-	if prev.Stage == next.Stage {
+	var from Stage
+	switch {
+	case prev != nil && prev.Stage == next.Stage:
+		return nil
+	case prev != nil:
+		from = prev.Stage
+	case strings.TrimSpace(reason) == "":
 		return nil
 	}
 	now := s.now()
-	return &StageChange{ID: s.newID(now), CustomerID: next.ID, From: prev.Stage, To: next.Stage,
+	return &StageChange{ID: s.newID(now), CustomerID: next.ID, From: from, To: next.Stage,
 		Reason: strings.TrimSpace(reason), By: by.ID, At: now}
 }
 
@@ -69,7 +94,7 @@ func (s *Service) ChangeStage(ctx context.Context, id string, stage Stage, reaso
 		if prev.Stage == stage {
 			return nil, Errorf(ECONFLICT, "customer %s is already %s", id, stage)
 		}
-		if err := checkStageMove(prev.Stage, stage, reason); err != nil {
+		if err := checkStageMove(prev.Stage, stage, reason, "input.reason"); err != nil {
 			return nil, err
 		}
 		next = prev.Clone()

@@ -32,6 +32,9 @@ const (
 	MaxReasonLen    = 1000
 	MaxDurationSecs = 7 * 24 * 3600
 	MaxMoney        = 1e15
+
+	// MaxCreditRatingLen bounds a credit rating such as AA or BBB+.
+	MaxCreditRatingLen = 20
 )
 
 // checker collects the first rule an input breaks; later checks are no-ops.
@@ -82,7 +85,7 @@ func (c *checker) count(field string, n, max int) {
 
 func (c *checker) number(field string, v *float64, min, max float64) {
 	if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0) || *v < min || *v > max) {
-		c.fail(field, "must be between %g and %g", min, max)
+		c.fail(field, "must be between %s and %s", FormatNumber(min), FormatNumber(max))
 	}
 }
 
@@ -131,7 +134,10 @@ func validateCustomer(cu *Customer) error {
 	c.text("input.region", cu.Region, 0, MaxShortText)
 	checkEnum(&c, "input.source", cu.Source, Sources)
 	c.number("input.annualRevenue", cu.AnnualRevenue, 0, MaxMoney)
-	c.text("input.creditRating", cu.CreditRating, 0, 20)
+	c.text("input.creditRating", cu.CreditRating, 0, MaxCreditRatingLen)
+	if cu.CompanyStatus != "" {
+		checkEnum(&c, "input.companyStatus", cu.CompanyStatus, CompanyStatuses)
+	}
 	c.count("input.tags", len(cu.Tags), MaxTags)
 	for i, t := range cu.Tags {
 		n, ok := NormalizeTag(t)
@@ -274,7 +280,7 @@ func validateTemplate(t *TemplateInput) error {
 		sum += ind.Weight
 	}
 	if len(t.Indicators) > 0 && math.Abs(sum-1) > weightTolerance {
-		c.fail("input.indicators", "weights must sum to 1 (got %g)", sum)
+		c.fail("input.indicators", "weights must sum to 1 (got %s)", FormatNumber(sum))
 	}
 	return c.result()
 }

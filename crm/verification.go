@@ -22,12 +22,13 @@ const (
 	FieldRegion        CustomerField = "REGION"
 	FieldAnnualRevenue CustomerField = "ANNUAL_REVENUE"
 	FieldCreditRating  CustomerField = "CREDIT_RATING"
+	FieldCompanyStatus CustomerField = "COMPANY_STATUS"
 	FieldAttributes    CustomerField = "ATTRIBUTES"
 )
 
 // VerifiableFields lists every field a reviewer can verify.
 var VerifiableFields = []CustomerField{FieldName, FieldPhones, FieldEmails, FieldAddresses, FieldIndustry,
-	FieldRegion, FieldAnnualRevenue, FieldCreditRating, FieldAttributes}
+	FieldRegion, FieldAnnualRevenue, FieldCreditRating, FieldCompanyStatus, FieldAttributes}
 
 // FieldVerification says that a reviewer checked a field's current value.
 type FieldVerification struct {
@@ -65,6 +66,8 @@ func fieldValue(c *Customer, f CustomerField) string {
 		return strconv.FormatFloat(*c.AnnualRevenue, 'g', -1, 64)
 	case FieldCreditRating:
 		return c.CreditRating
+	case FieldCompanyStatus:
+		return string(c.CompanyStatus)
 	case FieldAttributes:
 		return set(mapStrings(c.Attributes, func(a Attribute) string { return a.Key + "\x01" + a.Value }))
 	}

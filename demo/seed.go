@@ -12,7 +12,8 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 )
 
-// Users are the demo staff; `make token ROLE=SALES USER_ID=sales-li` signs in as one.
+// Users are the demo staff; `make token USER_ID=sales-li` signs in as one,
+// with their roles, teams and name (cmd/devtoken).
 var Users = []crm.User{
 	{ID: "admin", Name: "Ada Admin", Roles: []crm.Role{crm.RoleAdmin}},
 	{ID: "manager-north", Name: "Wang Fang", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
@@ -57,8 +58,9 @@ type Options struct {
 // Seed creates templates, customers across every stage, contacts,
 // interactions on several channels, transactions and evaluations. The
 // grading policy grades them from that history, as it would real
-// customers; one in nine is never contacted (G) and one in nine is marked
-// invalid (V) by hand. A scheduled run then ranks them into value tiers.
+// customers; one in nine is never contacted (G) and one in nine is outside
+// the strong industries (V). A scheduled run then ranks them into value
+// tiers.
 func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
 	tpl, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
@@ -104,14 +106,16 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 }
 
 // Each customer follows one of nine profiles (by its index modulo 9), so
-// that the grading policy's rules give the demo every level: key accounts
-// (A), good customers (B), occasional buyers (O), large and mid-size
-// prospects (C, D), prospects being developed (E), contacted (F), never
-// contacted (G) and one graded invalid (V) by hand.
+// that the default grading policy's rules give the demo every level, as
+// seed 000 means them: key accounts that buy (O), the largest companies in
+// strong industries not yet buying (A) and large ones (B), fairly
+// important prospects (C), potential customers (D, E), contacted but
+// unclassified (F), never contacted (G) and one outside the strong
+// industries (V).
 const (
 	keyAccount = iota
-	goodCustomer
-	occasionalBuyer
+	keyTarget
+	target
 	largeProspect
 	midProspect
 	developing
@@ -119,6 +123,14 @@ const (
 	contacted
 	invalid
 )
+
+// strongIndustries are the demo's industries in the default policy's
+// list; the others are outside it.
+var strongIndustries = crm.DefaultStrongIndustries
+
+// lostReasons are why the demo's lost customers were lost (seed 001:
+// 「分析客戶流失原因」).
+var lostReasons = []string{"Moved to a competitor's lower tariff", "Budget cut after a merger", "Unhappy with the response to an outage"}
 
 func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i int, tpl *crm.Template, now time.Time) error {
 	profile := i % 9
@@ -130,14 +142,26 @@ func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i in
 	}
 	in := crm.CustomerInput{
 		Region: region, Team: team, OwnerID: &owner,
-		Stage:    crm.Stages[(i/9)%len(crm.Stages)],
+		Stage:    crm.Stages[i%len(crm.Stages)],
 		Source:   crm.Sources[r.IntN(len(crm.Sources))],
-		Industry: industries[r.IntN(len(industries))],
+		Industry: strongIndustries[r.IntN(len(strongIndustries))],
 		Phones:   []string{fmt.Sprintf("+86 1%02d %04d %04d", 30+r.IntN(60), i, r.IntN(10000))},
 		Tags:     []string{tags[r.IntN(len(tags))]},
 	}
-	revenue := map[int][2]float64{keyAccount: {5e7, 1e8}, goodCustomer: {1e6, 1e7}, largeProspect: {2e7, 5e7},
-		midProspect: {2e6, 9e6}, occasionalBuyer: {1e5, 9e5}, invalid: {1e5, 9e5}}
+	switch profile {
+	case keyAccount: // buyers come from any industry
+		in.Industry = industries[r.IntN(len(industries))]
+	case invalid:
+		in.Industry = []string{"insurance", "retail", "banking", "software"}[r.IntN(4)]
+	}
+	wonBack := in.Stage == crm.StageWonBack
+	if in.Stage == crm.StageLost || wonBack {
+		// No customer is born WON_BACK: it is created LOST, with why, and
+		// won back below.
+		in.Stage, in.StageReason = crm.StageLost, lostReasons[r.IntN(len(lostReasons))]
+	}
+	revenue := map[int][2]float64{keyAccount: {5e7, 1e9}, keyTarget: {3e8, 1e9}, target: {5e7, 2.9e8}, largeProspect: {1e7, 4.9e7},
+		midProspect: {2e6, 9e6}, developing: {1e5, 9e5}, invalid: {1e5, 9e5}}
 	if span, ok := revenue[profile]; ok {
 		in.Kind = crm.KindOrganization
 		in.Name = fmt.Sprintf("%s %s Co., Ltd.", orgWords[r.IntN(len(orgWords))], orgKinds[r.IntN(len(orgKinds))])
@@ -150,12 +174,14 @@ func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i in
 		in.Name = surnames[r.IntN(len(surnames))] + " " + givenNames[r.IntN(len(givenNames))]
 		in.Emails = []string{fmt.Sprintf("customer%d@example.cn", i)}
 	}
-	if profile == invalid {
-		in.Grade = "V"
-	}
 	c, err := svc.CreateCustomer(adminCtx, in)
 	if err != nil {
 		return fmt.Errorf("seed customer %d: %w", i, err)
+	}
+	if wonBack {
+		if c, err = svc.ChangeStage(adminCtx, c.ID, crm.StageWonBack, "Came back for the new service package", nil); err != nil {
+			return fmt.Errorf("seed customer %d: win back: %w", i, err)
+		}
 	}
 	if err := seedHistory(adminCtx, svc, r, c, profile, tpl, now); err != nil {
 		return fmt.Errorf("seed customer %d history: %w", i, err)
@@ -174,14 +200,14 @@ type history struct {
 }
 
 var histories = map[int]history{
-	keyAccount:      {contacts: 3, deals: 6, dealMin: 1e5, dealMax: 3e5, dealDaysAgo: 60, evaluation: 0.9},
-	goodCustomer:    {contacts: 2, deals: 2, dealMin: 2e4, dealMax: 5e4, dealDaysAgo: 45, evaluation: 0.5},
-	occasionalBuyer: {contacts: 1, deals: 1, dealMin: 5e3, dealMax: 2e4, dealDaysAgo: 300},
-	largeProspect:   {contacts: 2},
-	midProspect:     {contacts: 1},
-	developing:      {contacts: 4},
-	contacted:       {contacts: 1},
-	invalid:         {contacts: 1},
+	keyAccount:    {contacts: 3, deals: 6, dealMin: 1e5, dealMax: 3e5, dealDaysAgo: 60, evaluation: 0.9},
+	keyTarget:     {contacts: 3},
+	target:        {contacts: 2},
+	largeProspect: {contacts: 2},
+	midProspect:   {contacts: 1},
+	developing:    {contacts: 4},
+	contacted:     {contacts: 1},
+	invalid:       {contacts: 1},
 }
 
 func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, profile int, tpl *crm.Template, now time.Time) error {

@@ -31,10 +31,12 @@ func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
 	consumer.Drain(t)
 	levels := map[string]int{}
 	tiers := map[crm.ValueTier]int{}
+	stages := map[crm.Stage]int{}
 	err := store.EachCustomer(ctx, func(c *crm.Customer) error {
 		levels[c.Grade.Level]++
 		tiers[c.ValueTier]++
-		if c.Grade.Level != "V" && c.Grade.Source == crm.GradeManual {
+		stages[c.Stage]++
+		if c.Grade.Source == crm.GradeManual {
 			t.Errorf("%s was graded by hand", c.Name)
 		}
 		return nil
@@ -45,6 +47,12 @@ func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
 	for _, l := range crm.DefaultGradeLevels {
 		if levels[l.Code] == 0 {
 			t.Errorf("no demo customer of level %s (levels %v)", l.Code, levels)
+		}
+	}
+	// Lost customers are created LOST with why, and won back afterwards.
+	for _, st := range crm.Stages {
+		if stages[st] == 0 {
+			t.Errorf("no demo customer in stage %s (stages %v)", st, stages)
 		}
 	}
 	if tiers[crm.TierKey] == 0 || tiers[""] != 0 {

@@ -58,7 +58,7 @@ func NewRuntimeAPI(tb testing.TB) *RuntimeAPI {
 		case inv := <-api.events:
 			h := w.Header()
 			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(5*time.Minute).UnixMilli(), 10))
 			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:rapport-test")
 			h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
 			h.Set("Content-Type", "application/json")
@@ -98,7 +98,7 @@ func (api *RuntimeAPI) FirstNext() time.Time {
 // MustInvoke hands payload to the bootstrap and waits for its answer.
 func (api *RuntimeAPI) MustInvoke(tb testing.TB, id string, payload []byte, exited <-chan struct{}) Result {
 	tb.Helper()
-	timeout := time.After(60 * time.Second)
+	timeout := time.After(5 * time.Minute)
 	select {
 	case api.events <- invocation{id: id, payload: payload}:
 	case r := <-api.results:
@@ -141,10 +141,10 @@ func (b *Bootstrap) Stop() {
 func (b *Bootstrap) Output() string { return b.out.String() }
 
 // WaitOutput reports whether the bootstrap's output comes to contain every
-// one of subs within a few seconds (output is copied from a pipe, so it may
-// trail the invocation result).
+// one of subs (output is copied from a pipe, so it may trail the invocation
+// result); it gives up after a minute, a bound for a hung copy, not a speed.
 func (b *Bootstrap) WaitOutput(subs ...string) bool {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		out, all := b.Output(), true
 		for _, s := range subs {

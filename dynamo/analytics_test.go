@@ -341,6 +341,17 @@ func runScript(t *testing.T) *script {
 	e.svc.Now = clk.Now
 	s := &script{t: t, e: e, clk: clk, owners: map[string][]span{}, id: map[string]string{}}
 	tpl := relationshipTemplate(t, e)
+	// The default rules keep a buyer O whatever its evaluations (seed 000);
+	// this script's policy lets a glowing evaluation make a buyer A, so an
+	// evaluation moves a grade under the analytics' per-grade counts.
+	p := crm.DefaultGradingPolicy()
+	in := crm.GradingPolicyInput{Levels: p.Levels, Value: p.Value, Tiers: p.Tiers, ManualHoldDays: p.ManualHoldDays,
+		Rules: append([]crm.GradingRule{{Name: "praised-buyer", Level: "A", Conditions: []crm.Condition{
+			{Metric: crm.MetricTransactionCount, Op: crm.CmpGTE, Value: 1}, {Metric: crm.MetricSatisfaction, Op: crm.CmpGTE, Value: 80}}}},
+			p.Rules...)}
+	if _, err := e.svc.UpdateGradingPolicy(as(admin), in, 0); err != nil {
+		t.Fatal(err)
+	}
 
 	// Day 1, 30 January.
 	c1 := s.create(admin, "Acme Power", sales1.ID, "north", "C")
@@ -412,7 +423,7 @@ func runScript(t *testing.T) *script {
 	s.log(sales1, c8.ID, crm.ChannelVisit, crm.TypeTransaction, func(in *crm.InteractionInput) {
 		in.Amount, in.Currency = ptrTo(1e6), "CNY"
 	})
-	s.evaluate(sales1, c8.ID, tpl, 90, 9) // raises the value score: the grade moves from O
+	s.evaluate(sales1, c8.ID, tpl, 90, 9) // satisfaction 90: the grade moves from O to A
 	if g := mustCustomer(t, e, c8.ID).Grade; g.Level == "O" || g.Source != crm.GradeEvaluation {
 		t.Fatalf("the evaluation should regrade harbin from O: %+v", g)
 	}

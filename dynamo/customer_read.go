@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -65,12 +64,12 @@ func (s *Store) readCustomer(ctx context.Context, id string) (*customerItem, *ac
 		switch strAttr(raw["sk"]) {
 		case skProfile:
 			p = &customerItem{}
-			if err := attributevalue.UnmarshalMap(raw, p); err != nil {
+			if err := unmarshalItem(raw, p); err != nil {
 				return nil, nil, fmt.Errorf("unmarshal customer: %w", err)
 			}
 		case skActivity:
 			a = &activityItem{}
-			if err := attributevalue.UnmarshalMap(raw, a); err != nil {
+			if err := unmarshalItem(raw, a); err != nil {
 				return nil, nil, fmt.Errorf("unmarshal activity: %w", err)
 			}
 		}
@@ -123,13 +122,13 @@ func profilesAndActivities(items []map[string]types.AttributeValue) (map[string]
 		switch strAttr(raw["sk"]) {
 		case skProfile:
 			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, nil, fmt.Errorf("unmarshal customer: %w", err)
 			}
 			profiles[it.ID] = &it
 		case skActivity:
 			var it activityItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, nil, fmt.Errorf("unmarshal activity: %w", err)
 			}
 			activities[it.CustomerID] = &it
@@ -169,7 +168,7 @@ func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Cu
 		for _, raw := range res.Items {
 			if strAttr(raw["sk"]) == skProfile && p == nil {
 				p = &customerItem{}
-				if err := attributevalue.UnmarshalMap(raw, p); err != nil {
+				if err := unmarshalItem(raw, p); err != nil {
 					return nil, fmt.Errorf("unmarshal customer: %w", err)
 				}
 				// The whole view is the activity, the profile, every
@@ -193,18 +192,18 @@ func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Cu
 		switch {
 		case sk == skActivity:
 			a = &activityItem{}
-			if err := attributevalue.UnmarshalMap(raw, a); err != nil {
+			if err := unmarshalItem(raw, a); err != nil {
 				return nil, fmt.Errorf("unmarshal activity: %w", err)
 			}
 		case strings.HasPrefix(sk, skContactPrefix):
 			var it contactItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal contact: %w", err)
 			}
 			v.Contacts = append(v.Contacts, fromContactItem(&it))
 		case strings.HasPrefix(sk, skInteractPrefix) && len(v.RecentInteractions) < recent:
 			var it interactionItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal interaction: %w", err)
 			}
 			v.RecentInteractions = append(v.RecentInteractions, fromInteractionItem(&it))
@@ -303,7 +302,7 @@ func (s *Store) FirstGradeChange(ctx context.Context, customerID string) (*crm.G
 		}
 		for _, raw := range res.Items {
 			var it gradeChangeItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal grade change: %w", err)
 			}
 			if it.MergedFrom == "" {

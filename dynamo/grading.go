@@ -55,6 +55,9 @@ type policyItem struct {
 	ManualHoldDays int              `dynamodbav:"manualHoldDays"`
 	UpdatedAt      time.Time        `dynamodbav:"updatedAt"`
 	UpdatedBy      string           `dynamodbav:"updatedBy"`
+
+	// StrongIndustries is absent on policies stored before it existed.
+	StrongIndustries []string `dynamodbav:"strongIndustries,omitempty"`
 }
 
 type valueFormulaItem struct {
@@ -79,6 +82,7 @@ func toPolicyItem(p *crm.GradingPolicy, sk string) *policyItem {
 	it := &policyItem{PK: policyPK, SK: sk, Type: "gradingPolicy", Version: p.Version, Value: valueFormulaItem(p.Value),
 		Tiers:          tiersItem(p.Tiers),
 		ManualHoldDays: p.ManualHoldDays, UpdatedAt: p.UpdatedAt, UpdatedBy: p.UpdatedBy}
+	it.StrongIndustries = p.StrongIndustries
 	for _, l := range p.Levels {
 		it.Levels = append(it.Levels, gradeLevelItem{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
 			ResponseSLAMins: int(l.ResponseSLA / time.Minute), FollowUpInterval: int(l.FollowUpInterval / (24 * time.Hour))})
@@ -97,6 +101,7 @@ func fromPolicyItem(it *policyItem) *crm.GradingPolicy {
 	p := &crm.GradingPolicy{Version: it.Version, Value: crm.ValueFormula(it.Value), Tiers: crm.TierCutoffs(it.Tiers),
 		ManualHoldDays: it.ManualHoldDays,
 		UpdatedAt:      it.UpdatedAt, UpdatedBy: it.UpdatedBy}
+	p.StrongIndustries = it.StrongIndustries
 	for _, l := range it.Levels {
 		p.Levels = append(p.Levels, crm.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
 			ResponseSLA: time.Duration(l.ResponseSLAMins) * time.Minute, FollowUpInterval: time.Duration(l.FollowUpInterval) * 24 * time.Hour})

@@ -104,6 +104,7 @@ type customerItem struct {
 	Source        string             `dynamodbav:"source"`
 	AnnualRevenue *float64           `dynamodbav:"annualRevenue,omitempty"`
 	CreditRating  string             `dynamodbav:"creditRating,omitempty"`
+	CompanyStatus string             `dynamodbav:"companyStatus,omitempty"`
 	Tags          []string           `dynamodbav:"tags,omitempty"`
 	Attributes    []attributeItem    `dynamodbav:"attributes,omitempty"`
 	Stage         string             `dynamodbav:"stage"`
@@ -260,6 +261,7 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		it.GName, it.GNameSort = "NAME#"+b, it.NameKey+"#"+c.ID
 	}
 	it.LastHolder, it.ReturnedAt = c.LastHolder, c.ReturnedAt
+	it.CompanyStatus = string(c.CompanyStatus)
 	if cl := c.Claim; cl != nil {
 		ci := claimItem(*cl)
 		it.Claim = &ci
@@ -302,6 +304,7 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		UpdatedBy: it.UpdatedBy, ArchivedAt: it.ArchivedAt,
 	}
 	c.LastHolder, c.ReturnedAt = it.LastHolder, it.ReturnedAt
+	c.CompanyStatus = crm.CompanyStatus(it.CompanyStatus)
 	if it.Claim != nil {
 		cl := crm.Claim(*it.Claim)
 		c.Claim = &cl

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -24,7 +23,7 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any, msg string) err
 	if res.Item == nil {
 		return crm.Errorf(crm.ENOTFOUND, "%s", msg)
 	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+	if err := unmarshalItem(res.Item, out); err != nil {
 		return fmt.Errorf("unmarshal %s/%s: %w", pk, sk, err)
 	}
 	return nil
@@ -100,7 +99,7 @@ func (s *Store) Interactions(ctx context.Context, ks []crm.InteractionKey) (map[
 	out := make(map[crm.InteractionKey]*crm.Interaction, len(items))
 	for _, raw := range items {
 		var it interactionItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		if err := unmarshalItem(raw, &it); err != nil {
 			return nil, fmt.Errorf("unmarshal interaction: %w", err)
 		}
 		out[crm.InteractionKey{CustomerID: it.CustomerID, ID: it.ID}] = fromInteractionItem(&it)
@@ -123,7 +122,7 @@ func (s *Store) Contacts(ctx context.Context, customerID string) ([]*crm.Contact
 	out := make([]*crm.Contact, 0, len(res.Items))
 	for _, raw := range res.Items {
 		var it contactItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		if err := unmarshalItem(raw, &it); err != nil {
 			return nil, fmt.Errorf("unmarshal contact: %w", err)
 		}
 		out = append(out, fromContactItem(&it))

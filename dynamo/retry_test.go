@@ -122,17 +122,20 @@ func TestSustainedThrottling(t *testing.T) {
 	})
 
 	t.Run("RequestsOutlastAShortThrottle", func(t *testing.T) {
-		// Every call starts throttled; the throttle lifts well within
-		// any call's retries.
-		throttle.Set(true)
-		start := e.attempts.Load()
-		time.AfterFunc(150*time.Millisecond, func() { throttle.Set(false) })
+		// The calls' first attempts are throttled, fewer in all than one
+		// call's retries, so however the calls interleave (and however
+		// slow the machine) no call runs out of attempts.
+		const throttled = dynamo.MaxAttempts - 1
+		e := mustFaultyEnv(t, ddbfault.Faults{Before: ddbfault.First(throttled, ddbfault.Throttle)})
 		w := newWorkload(e.svc)
 		w.runSteps(t, 4, 2)
 		if w.acknowledged() != 8 {
 			t.Errorf("%d of 8 calls acknowledged", w.acknowledged())
 		}
-		t.Logf("%d attempts for 8 calls", e.attempts.Load()-start)
+		if got := e.attempts.Load(); got < 8+throttled {
+			t.Errorf("%d attempts for 8 calls, %d of them throttled", got, throttled)
+		}
+		t.Logf("%d attempts for 8 calls", e.attempts.Load())
 		w.verify(t, e.clean, e.db, ddbtest.Streams(t), e.table)
 	})
 }

@@ -72,10 +72,13 @@ func (w *workload) run(ctx context.Context, writers, steps int, callTimeout time
 }
 
 // runSteps runs writers for steps calls each, then fails the test for
-// every call that ended neither acknowledged nor UNAVAILABLE.
+// every call that ended neither acknowledged nor UNAVAILABLE. A call's
+// deadline allows for all its retries (7 backoffs of up to 2 s) on a
+// loaded machine with the race detector on: these tests are about faults,
+// not about speed.
 func (w *workload) runSteps(t *testing.T, writers, steps int) {
 	t.Helper()
-	w.run(t.Context(), writers, steps, 10*time.Second)
+	w.run(t.Context(), writers, steps, 2*time.Minute)
 	t.Logf("outcomes %v", w.outcomes)
 	w.failOnErrors(t)
 }

@@ -21,7 +21,8 @@ fuzz:
 # Drives mixed reads and writes for DURATION against its own DynamoDB Local
 # and server, or TARGET (loopback only, e.g. a `make run` server at
 # http://localhost:8080), then verifies every acknowledged write.
+# OPERATIONS=N makes exactly N operations instead, however long they take.
 DURATION ?= 20s
 WORKERS  ?= 8
 load:
-	$(GO) run ./cmd/loadtest -duration $(DURATION) -workers $(WORKERS) $(if $(TARGET),-target $(TARGET))
+	$(GO) run ./cmd/loadtest -duration $(DURATION) -workers $(WORKERS) $(if $(OPERATIONS),-operations $(OPERATIONS)) $(if $(TARGET),-target $(TARGET))

@@ -58,6 +58,7 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		}),
 		Industry: opt(c.Industry), Region: opt(c.Region), Source: model.CustomerSource(c.Source),
 		AnnualRevenue: c.AnnualRevenue, CreditRating: opt(c.CreditRating), Tags: nonNil(c.Tags),
+		CompanyStatus: optEnum[model.CompanyStatus](c.CompanyStatus),
 		Attributes: mapAll(c.Attributes, func(a crm.Attribute) *model.Attribute {
 			return &model.Attribute{Key: a.Key, Value: a.Value}
 		}),
@@ -227,7 +228,7 @@ func stageChangeConnection(p *crm.Page[*crm.StageChange]) *model.StageChangeConn
 	return &model.StageChangeConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
 		Edges: edges(p, func(cursor string, it *crm.StageChange) *model.StageChangeEdge {
 			return &model.StageChangeEdge{Cursor: cursor, Node: &model.StageChange{
-				ID: it.ID, CustomerID: it.CustomerID, From: model.LifecycleStage(it.From), To: model.LifecycleStage(it.To),
+				ID: it.ID, CustomerID: it.CustomerID, From: optEnum[model.LifecycleStage](it.From), To: model.LifecycleStage(it.To),
 				Reason: opt(it.Reason), By: it.By, At: it.At, MergedFrom: opt(it.MergedFrom)}}
 		})}
 }
@@ -292,6 +293,7 @@ func fromCreateCustomer(in model.CreateCustomerInput) crm.CustomerInput {
 		Source: val(cast[crm.Source](in.Source)), AnnualRevenue: in.AnnualRevenue, CreditRating: val(in.CreditRating),
 		Tags: in.Tags, Attributes: fromAttributes(in.Attributes), Stage: val(cast[crm.Stage](in.Stage)),
 		OwnerID: in.OwnerID, Team: val(in.Team), Grade: val(in.Grade), IdempotencyKey: val(in.IdempotencyKey),
+		CompanyStatus: val(cast[crm.CompanyStatus](in.CompanyStatus)), StageReason: val(in.StageReason),
 	}
 }
 
@@ -300,7 +302,8 @@ func fromUpdateCustomer(in model.UpdateCustomerInput) crm.CustomerUpdate {
 		Kind: cast[crm.CustomerKind](in.Kind), Name: in.Name, Phones: in.Phones, Emails: in.Emails,
 		Addresses: fromAddresses(in.Addresses), Industry: in.Industry, Region: in.Region,
 		Source: cast[crm.Source](in.Source), AnnualRevenue: in.AnnualRevenue, CreditRating: in.CreditRating,
-		Tags: in.Tags, Attributes: fromAttributes(in.Attributes), Stage: cast[crm.Stage](in.Stage),
+		CompanyStatus: cast[crm.CompanyStatus](in.CompanyStatus),
+		Tags:          in.Tags, Attributes: fromAttributes(in.Attributes), Stage: cast[crm.Stage](in.Stage),
 		OwnerID: in.OwnerID, Team: in.Team, NextFollowUpAt: in.NextFollowUpAt,
 		Verification: cast[crm.Verification](in.Verification),
 	}
@@ -403,6 +406,7 @@ func timeRange(from, to *time.Time) crm.TimeRange {
 func toGradingPolicy(p *crm.GradingPolicy) *model.GradingPolicy {
 	out := &model.GradingPolicy{
 		Version: p.Version, Levels: mapAll(p.Levels, toGradeLevel), ManualHoldDays: p.ManualHoldDays,
+		StrongIndustries: nonNil(p.StrongIndustries),
 		Rules: mapAll(p.Rules, func(r crm.GradingRule) *model.GradingRule {
 			return &model.GradingRule{Name: r.Name, Level: r.Level, Description: opt(r.Description),
 				Conditions: mapAll(r.Conditions, func(c crm.Condition) *model.RuleCondition {
@@ -447,7 +451,8 @@ func fromGradingPolicyInput(in model.GradingPolicyInput) crm.GradingPolicyInput 
 			MonetaryReference: f.MonetaryReference, AssetReference: f.AssetReference},
 		Tiers: crm.TierCutoffs{KeyPercent: in.Tiers.KeyPercent, MajorPercent: in.Tiers.MajorPercent,
 			OrdinaryPercent: in.Tiers.OrdinaryPercent},
-		ManualHoldDays: in.ManualHoldDays,
+		ManualHoldDays:   in.ManualHoldDays,
+		StrongIndustries: in.StrongIndustries,
 	}
 }
 

@@ -97,7 +97,7 @@ func mustFaultyServer(tb testing.TB, faults ddbfault.Faults) (*httptest.Server, 
 	db := dynamodb.New(ddbtest.Client(tb).Options(), dynamo.Retries, faults.Option)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	srv := httptest.NewServer(server.New(crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32)))), headerAuth{}, log, server.Options{}))
+	srv := httptest.NewServer(server.New(crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32)))), headerAuth{}, log, testOptions))
 	tb.Cleanup(srv.Close)
 	return srv, logs
 }

@@ -178,7 +178,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status
 	if code == crm.EINTERNAL || code == crm.EUNAVAILABLE {
 		ext["requestId"] = RequestID(r.Context())
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", responseMediaType(r)+"; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []any{map[string]any{"message": crm.ErrorMessage(err), "extensions": ext}},

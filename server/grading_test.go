@@ -2,11 +2,12 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
 
-const policyQuery = `{ gradingPolicy { version manualHoldDays
+const policyQuery = `{ gradingPolicy { version manualHoldDays strongIndustries
 	levels { code label rank responseSlaHours followUpIntervalDays description }
 	rules { name level description conditions { metric op value } }
 	valueFormula { recencyWeight frequencyWeight monetaryWeight assetWeight evaluationWeight
@@ -14,7 +15,7 @@ const policyQuery = `{ gradingPolicy { version manualHoldDays
 	tiers { keyPercent majorPercent ordinaryPercent } metrics { name description } } }`
 
 const updatePolicy = `mutation($in: GradingPolicyInput!, $v: Int!) { updateGradingPolicy(input: $in, expectedVersion: $v) {
-	version levels { code label responseSlaHours } rules { name } } }`
+	version levels { code label responseSlaHours } rules { name } strongIndustries } }`
 
 // policyInput turns the policy as read into the input that writes it back,
 // so a client edits what it read.
@@ -34,10 +35,12 @@ func TestGradingPolicyThroughGraphQL(t *testing.T) {
 	e := mustEnv(t)
 	var out struct{ GradingPolicy map[string]any }
 	e.mustDo(t, "sales1", policyQuery, nil, &out)
-	if out.GradingPolicy["version"].(float64) != 0 || len(out.GradingPolicy["rules"].([]any)) != 8 {
+	if out.GradingPolicy["version"].(float64) != 0 || len(out.GradingPolicy["rules"].([]any)) != 13 ||
+		fmt.Sprint(out.GradingPolicy["strongIndustries"]) != "[manufacturing utilities telecom logistics]" {
 		t.Fatalf("default policy: %v", out.GradingPolicy)
 	}
 	in := policyInput(t, out.GradingPolicy)
+	in["strongIndustries"] = []string{"Mining", "manufacturing"}
 	levels := in["levels"].([]any)
 	levels[0].(map[string]any)["label"] = "Strategic"
 
@@ -54,12 +57,14 @@ func TestGradingPolicyThroughGraphQL(t *testing.T) {
 	cond["metric"] = "transactionCount"
 	var upd struct {
 		UpdateGradingPolicy struct {
-			Version int
-			Levels  []struct{ Code, Label string }
+			Version          int
+			Levels           []struct{ Code, Label string }
+			StrongIndustries []string
 		}
 	}
 	e.mustDo(t, "admin", updatePolicy, map[string]any{"in": in, "v": 0}, &upd)
-	if upd.UpdateGradingPolicy.Version != 1 || upd.UpdateGradingPolicy.Levels[0].Label != "Strategic" {
+	if upd.UpdateGradingPolicy.Version != 1 || upd.UpdateGradingPolicy.Levels[0].Label != "Strategic" ||
+		fmt.Sprint(upd.UpdateGradingPolicy.StrongIndustries) != "[Mining manufacturing]" {
 		t.Fatalf("updated policy: %+v", upd.UpdateGradingPolicy)
 	}
 	if r := e.do(t, "admin", updatePolicy, map[string]any{"in": in, "v": 0}); r.code() != "CONFLICT" {

@@ -20,10 +20,21 @@ import (
 // response, failing the test if it is not JSON.
 func send(tb testing.TB, srv *httptest.Server, method, query, contentType, body string) *response {
 	tb.Helper()
-	req, _ := http.NewRequest(method, srv.URL+"/graphql"+query, strings.NewReader(body))
-	req.Header = as("admin")
+	h := as("admin")
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		h.Set("Content-Type", contentType)
+	}
+	return sendTo(tb, method, srv.URL+"/graphql"+query, h, body)
+}
+
+// sendTo makes a raw request and decodes the response, failing the test if
+// it is not JSON.
+func sendTo(tb testing.TB, method, url string, h http.Header, body string) *response {
+	tb.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header = h.Clone()
+	if method == http.MethodPost && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -35,7 +46,7 @@ func send(tb testing.TB, srv *httptest.Server, method, query, contentType, body 
 	if err := json.Unmarshal(raw, &out); err != nil {
 		tb.Fatalf("status %d, body is not JSON: %s", res.StatusCode, raw)
 	}
-	out.status = res.StatusCode
+	out.status, out.header = res.StatusCode, res.Header
 	return &out
 }
 
@@ -122,40 +133,53 @@ func TestPersistedQueries(t *testing.T) {
 }
 
 // Requests gqlgen would answer without a code, or by echoing the body, are
-// refused up front as BAD_USER_INPUT with a message naming the rule.
+// refused up front as BAD_USER_INPUT with a message naming the rule. A
+// well-formed HTTP request is answered, as GraphQL over HTTP asks, 200 for
+// application/json and 400 for application/graphql-response+json; one
+// that is not GraphQL over HTTP at all gets its HTTP status either way.
 func TestMalformedRequestsAreBadUserInput(t *testing.T) {
 	srv, _ := mustBareServer(t, headerAuth{}, server.Options{})
+	const request = 0 // a GraphQL request error: the status follows the media type
 	tests := []struct {
 		name, method, query, contentType, body string
 		status                                 int
 		message, field                         string
 	}{
-		{"Batch", "POST", "", "application/json", `[{"query":"{ me { id } }"},{"query":"{ me { id } }"}]`, 400, "batched requests are not supported: send one operation per request", ""},
-		{"NotAnObject", "POST", "", "application/json", `"{ me { id } }"`, 400, "request body must be a JSON object with a query", ""},
-		{"NullBody", "POST", "", "application/json", `null`, 400, "request body must be a JSON object with a query", ""},
-		{"QueryNotAString", "POST", "", "application/json", `{"query": {"q": 1}}`, 400, "query: must be a string", "query"},
-		{"VariablesNotAnObject", "POST", "", "application/json", `{"query":"{ me { id } }","variables":[1]}`, 400, "variables: must be a JSON object", "variables"},
-		{"ExtensionsNotAnObject", "POST", "", "application/json", `{"query":"{ me { id } }","extensions":"x"}`, 400, "extensions: must be a JSON object", "extensions"},
+		{"Batch", "POST", "", "application/json", `[{"query":"{ me { id } }"},{"query":"{ me { id } }"}]`, request, "batched requests are not supported: send one operation per request", ""},
+		{"NotAnObject", "POST", "", "application/json", `"{ me { id } }"`, request, "request body must be a JSON object with a query", ""},
+		{"NullBody", "POST", "", "application/json", `null`, request, "request body must be a JSON object with a query", ""},
+		{"NotJSONSyntax", "POST", "", "application/json", `{"query": "{ me { id } }"`, 400, "request body is not valid JSON", ""},
+		{"EmptyBody", "POST", "", "application/json", ``, 400, "request body is not valid JSON", ""},
+		{"QueryNotAString", "POST", "", "application/json", `{"query": {"q": 1}}`, request, "query: must be a string", "query"},
+		{"VariablesNotAnObject", "POST", "", "application/json", `{"query":"{ me { id } }","variables":[1]}`, request, "variables: must be a JSON object", "variables"},
+		{"ExtensionsNotAnObject", "POST", "", "application/json", `{"query":"{ me { id } }","extensions":"x"}`, request, "extensions: must be a JSON object", "extensions"},
 		{"NotJSON", "POST", "", "text/plain", `{ me { id } }`, 415, "send operations as Content-Type application/json", ""},
 		{"Method", "PUT", "", "application/json", `{"query":"{ me { id } }"}`, 405, "method PUT is not allowed: use GET for queries or POST", ""},
-		{"GETVariablesNotJSON", "GET", "?query=%7B+me+%7B+id+%7D+%7D&variables=%7Bnope", "", "", 400, "variables: is not valid JSON", "variables"},
-		{"GETExtensionsNotAnObject", "GET", "?query=%7B+me+%7B+id+%7D+%7D&extensions=%5B%5D", "", "", 400, "extensions: must be a JSON object", "extensions"},
-		{"GETBadEscape", "GET", "?query=%zz", "", "", 400, "the URL query could not be parsed", ""},
+		{"GETVariablesNotJSON", "GET", "?query=%7B+me+%7B+id+%7D+%7D&variables=%7Bnope", "", "", request, "variables: is not valid JSON", "variables"},
+		{"GETExtensionsNotAnObject", "GET", "?query=%7B+me+%7B+id+%7D+%7D&extensions=%5B%5D", "", "", request, "extensions: must be a JSON object", "extensions"},
+		{"GETBadEscape", "GET", "?query=%zz", "", "", request, "the URL query could not be parsed", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := send(t, srv, tt.method, tt.query, tt.contentType, tt.body)
-			if r.status != tt.status || r.code() != crm.EINVALID || r.Errors[0].Message != tt.message || r.field() != tt.field {
-				t.Fatalf("status %d %+v; want %d %q", r.status, r.Errors, tt.status, tt.message)
-			}
-		})
-	}
-	t.Run("MutationOverGET", func(t *testing.T) {
-		r := getQuery(t, srv, map[string]any{"query": `mutation { createCustomer(input: {kind: PERSON, name: "x"}) { id } }`})
-		if r.code() != crm.EINVALID || !strings.Contains(r.Errors[0].Message, "POST") {
-			t.Fatalf("%+v", r.Errors)
+		for accept, status := range map[string]int{"application/json": http.StatusOK, "application/graphql-response+json": http.StatusBadRequest} {
+			t.Run(tt.name+"/"+accept, func(t *testing.T) {
+				h := as("admin")
+				h.Set("Accept", accept)
+				if tt.contentType != "" {
+					h.Set("Content-Type", tt.contentType)
+				}
+				if tt.status != request {
+					status = tt.status
+				}
+				r := sendTo(t, tt.method, srv.URL+"/graphql"+tt.query, h, tt.body)
+				if r.status != status || r.code() != crm.EINVALID || r.Errors[0].Message != tt.message || r.field() != tt.field || r.Data != nil {
+					t.Fatalf("status %d %+v data %s; want %d %q", r.status, r.Errors, r.Data, status, tt.message)
+				}
+				if ct := r.header.Get("Content-Type"); ct != accept+"; charset=utf-8" {
+					t.Fatalf("Content-Type %q for Accept %s", ct, accept)
+				}
+			})
 		}
-	})
+	}
 }
 
 // oversized documents of every kind that made validation slow or the

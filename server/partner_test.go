@@ -39,7 +39,7 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	svc := crm.NewService(store)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, server.Options{})),
+	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions)),
 		consumer: streamtest.New(tb, ddbtest.Client(tb), table, store, svc)}
 	tb.Cleanup(e.srv.Close)
 	return e

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -24,14 +23,17 @@ import (
 // back (which the error policy would then have to call INTERNAL): other
 // methods and content types, bodies over the size limit, malformed JSON,
 // batches, and parameters of the wrong JSON type. All of these are the
-// caller's mistake: BAD_USER_INPUT with a 4xx status.
+// caller's mistake: BAD_USER_INPUT, with 405, 415, 413 or 400 (a body that
+// is not JSON) for a request that is not GraphQL over HTTP at all, and
+// requestErrorStatus otherwise.
+// (httpTransport checks a GET request's URL parameters the same way.)
 func checkRequest(limit int64, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var err *crm.Error
 		status := http.StatusBadRequest
 		switch r.Method {
 		case http.MethodGet:
-			err = checkGET(r)
+			// httpTransport reads and checks the URL's parameters.
 		case http.MethodPost:
 			if mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type")); perr != nil || mt != "application/json" {
 				status, err = http.StatusUnsupportedMediaType, crm.Errorf(crm.EINVALID, "send operations as Content-Type application/json")
@@ -40,7 +42,12 @@ func checkRequest(limit int64, log *slog.Logger, next http.Handler) http.Handler
 			var body []byte
 			body, status, err = readBody(w, r, limit)
 			if err == nil {
-				status, err = http.StatusBadRequest, checkParams(body)
+				status, err = requestErrorStatus(r), checkParams(body)
+				if err != nil && !json.Valid(body) {
+					// Not JSON at all (or empty): not a GraphQL-over-HTTP
+					// request, whatever the client accepts.
+					status = http.StatusBadRequest
+				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
 		default:
@@ -111,28 +118,6 @@ func checkJSONKind(name string, raw json.RawMessage, want byte) *crm.Error {
 		return crm.Invalid(name, "must be a string")
 	}
 	return crm.Invalid(name, "must be a JSON object")
-}
-
-// checkGET checks a GET request's URL parameters the way checkParams checks
-// a body: gqlgen's GET transport answers malformed ones without a code.
-func checkGET(r *http.Request) *crm.Error {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return crm.Errorf(crm.EINVALID, "the URL query could not be parsed")
-	}
-	for _, name := range []string{"variables", "extensions"} {
-		v := q.Get(name)
-		if v == "" {
-			continue
-		}
-		if !json.Valid([]byte(v)) {
-			return crm.Invalid(name, "is not valid JSON")
-		}
-		if err := checkJSONKind(name, json.RawMessage(v), '{'); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // methodKey holds the request's HTTP method for queriesOnlyOverGET.

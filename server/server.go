@@ -1,6 +1,8 @@
 // Package server is Rapport's HTTP handler: the GraphQL endpoint with its
-// authentication, limits and error policy, a health check and GraphiQL. The
-// local server and the Lambda function serve the very same handler.
+// authentication, limits and error policy, and a health check. The local
+// server and the Lambda function serve the very same handler; the local
+// server adds GraphiQL (server/graphiql), which the Lambda function does
+// not link.
 package server
 
 import (
@@ -13,8 +15,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -29,10 +29,6 @@ type Authenticator interface {
 
 // Options tune the handler; zero values take the defaults.
 type Options struct {
-	// GraphiQL serves the GraphiQL page at /.
-	GraphiQL bool
-	// GraphiQLToken is preloaded into GraphiQL's Authorization header.
-	GraphiQLToken string
 	// Introspection allows __schema queries, suggestions and the full
 	// detail of validation errors (withhold.go).
 	Introspection bool
@@ -50,7 +46,7 @@ const (
 )
 
 // New returns the HTTP handler serving /graphql, PartnerPath (the same API
-// for partner portals), /healthz and, if enabled, /.
+// for partner portals) and /healthz.
 func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) http.Handler {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = defaultTimeout
@@ -62,8 +58,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		Resolvers:  &resolvers.Resolver{Service: svc},
 		Complexity: resolvers.Complexity(),
 	}))
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(httpTransport{})
 	useLimits(gql, opts.Introspection)
 	gql.AroundRootFields(auditScope)
 	gql.SetErrorPresenter(presentError(log, opts.Introspection))
@@ -82,14 +77,6 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	if opts.GraphiQL {
-		var gopts []playground.GraphiqlConfigOption
-		if opts.GraphiQLToken != "" {
-			h := map[string]string{"Authorization": "Bearer " + opts.GraphiQLToken}
-			gopts = append(gopts, playground.WithGraphiqlFetcherHeaders(h), playground.WithGraphiqlUiHeaders(h))
-		}
-		mux.Handle("GET /{$}", playground.Handler("Rapport", "/graphql", gopts...))
-	}
 	return mux
 }
 

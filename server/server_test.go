@@ -91,7 +91,7 @@ func mustEnvOnTable(tb testing.TB, table string, opts ...func(*dynamodb.Options)
 		e.consumer = streamtest.New(tb, ddbtest.Client(tb), table, clean, crm.NewService(clean))
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
-	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, server.Options{}))
+	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, testOptions))
 	tb.Cleanup(e.srv.Close)
 	return e
 }
@@ -127,9 +127,10 @@ type gqlError struct {
 }
 
 type response struct {
-	Data   json.RawMessage `json:"data"`
+	Data   json.RawMessage `json:"data"` // nil when the response has no data entry
 	Errors []gqlError      `json:"errors"`
 	status int
+	header http.Header
 }
 
 func (r *response) code() string {

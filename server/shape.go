@@ -72,8 +72,9 @@ func (l shapeLimit) MutateOperationParameters(ctx context.Context, raw *graphql.
 // reached.
 func checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 	w := shapeWalker{doc: doc, expanding: map[string]bool{}, reached: map[string]bool{}}
+	root := level{depth: 1, lists: outsideIntrospection}
 	for _, op := range doc.Operations {
-		if err := w.walk(op.SelectionSet, 1); err != nil {
+		if err := w.walk(op.SelectionSet, root); err != nil {
 			return err
 		}
 	}
@@ -81,7 +82,7 @@ func checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 		if !w.reached[f.Name] {
 			w.reached[f.Name] = true
 			w.expanding[f.Name] = true
-			err := w.walk(f.SelectionSet, 1)
+			err := w.walk(f.SelectionSet, root)
 			w.expanding[f.Name] = false
 			if err != nil {
 				return err
@@ -91,13 +92,54 @@ func checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 	return nil
 }
 
+// The schema's own introspection (__schema and __type) is not held to
+// maxDepth: the query every GraphQL tool sends to read the schema (GraphiQL's,
+// graphql-js's getIntrospectionQuery) unwraps a type like [Customer!]! with
+// nine nested ofType fields, 15 levels deep. What makes introspection
+// costly is not its depth but its cycles (a type's fields have types, which
+// have fields…), so within it we bound, as graphql-js's
+// MaxIntrospectionDepthRule does, how many of the list fields that lead
+// from a type to more types enclose one another; ofType leads to a single
+// type and only ever as deep as the schema's wrappers. Its fields and
+// fragments still count towards maxFields and maxFragments, and
+// noIntrospection still refuses it when introspection is off.
+const maxIntrospectionLists = 3
+
+// typeLists are the introspection fields that list further types.
+var typeLists = map[string]bool{"fields": true, "inputFields": true, "interfaces": true, "possibleTypes": true}
+
+const outsideIntrospection = -1
+
+// level is where a selection set sits: its depth (1 for an operation's root
+// fields) and, inside __schema or __type, how many typeLists fields enclose
+// it (outsideIntrospection elsewhere).
+type level struct {
+	depth, lists int
+}
+
+// below is the level of field f's selection set, or an error if f nests
+// introspection's type lists too deep.
+func (at level) below(f *ast.Field) (level, *gqlerror.Error) {
+	next := level{depth: at.depth + 1, lists: at.lists}
+	if at.depth == 1 && (f.Name == "__schema" || f.Name == "__type") {
+		next.lists = 0
+	}
+	if next.lists != outsideIntrospection && typeLists[f.Name] {
+		next.lists++
+		if next.lists >= maxIntrospectionLists {
+			return next, gqlerror.ErrorPosf(f.Position, "introspection nests fields, inputFields, interfaces or possibleTypes more than %d deep", maxIntrospectionLists-1)
+		}
+	}
+	return next, nil
+}
+
 type shapeWalker struct {
 	doc                        *ast.QueryDocument
 	fields, aliases, fragments int
 	expanding, reached         map[string]bool
 }
 
-func (w *shapeWalker) walk(set ast.SelectionSet, depth int) *gqlerror.Error {
+func (w *shapeWalker) walk(set ast.SelectionSet, at level) *gqlerror.Error {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
@@ -106,21 +148,25 @@ func (w *shapeWalker) walk(set ast.SelectionSet, depth int) *gqlerror.Error {
 				w.aliases++
 			}
 			switch {
-			case depth > maxDepth:
+			case at.depth > maxDepth && at.lists == outsideIntrospection:
 				return gqlerror.ErrorPosf(s.Position, "query is nested deeper than the limit of %d levels", maxDepth)
 			case w.aliases > maxAliases:
 				return gqlerror.ErrorPosf(s.Position, "query uses more than the limit of %d aliases", maxAliases)
 			case w.fields > maxFields:
 				return gqlerror.ErrorPosf(s.Position, "query selects more than the limit of %d fields (fragments expanded)", maxFields)
 			}
-			if err := w.walk(s.SelectionSet, depth+1); err != nil {
+			next, err := at.below(s)
+			if err != nil {
+				return err
+			}
+			if err := w.walk(s.SelectionSet, next); err != nil {
 				return err
 			}
 		case *ast.InlineFragment:
 			if err := w.fragment(s.Position); err != nil {
 				return err
 			}
-			if err := w.walk(s.SelectionSet, depth); err != nil {
+			if err := w.walk(s.SelectionSet, at); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
@@ -135,7 +181,7 @@ func (w *shapeWalker) walk(set ast.SelectionSet, depth int) *gqlerror.Error {
 			}
 			w.reached[s.Name] = true
 			w.expanding[s.Name] = true
-			err := w.walk(f.SelectionSet, depth)
+			err := w.walk(f.SelectionSet, at)
 			w.expanding[s.Name] = false
 			if err != nil {
 				return err

@@ -90,6 +90,8 @@ func (b *benchState) operations() []operation {
 		}},
 		{"updateCustomer: name", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {name: "Renamed Bench Customer"}) { version } }`, nil)},
 		{"updateCustomer: tags", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {tags: ["vip", "price-sensitive"]}) { version } }`, nil)},
+		{"changeCustomerTags: one added, one removed", fixed(seller, `mutation($id: ID!) { changeCustomerTags(input: {customerId: $id, add: ["green-channel"], remove: ["vip"]}) { version } }`,
+			map[string]any{"id": c[1].ID})},
 		{"logInteraction: call", fixed(seller, qLog, map[string]any{"in": logInput(c[2].ID, "CALL", nil)})},
 		{"logInteraction: call + follow-up", fixed(seller, qLog, map[string]any{"in": logInput(c[2].ID, "CALL", &followUp)})},
 		{"logInteraction: complaint (opens a case)", fixed(seller, qLog, map[string]any{"in": logInput(c[3].ID, "COMPLAINT", nil)})},

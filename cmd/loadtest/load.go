@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 )
@@ -152,34 +153,54 @@ func (l *load) someCustomer(rng *rand.Rand) string {
 	return l.customers[rng.IntN(len(l.customers))]
 }
 
-// drive runs workers until d has passed (or ctx ends).
-func (l *load) drive(ctx context.Context, workers int, d time.Duration) *results {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	total := 0
-	for _, m := range mix {
-		total += m.weight
-	}
+// drive runs workers until they made operations operations (0: until
+// ctx ends). Operations follow the mix in a fixed order (sequence), so a
+// run of n operations makes the same number of each whatever the timing.
+func (l *load) drive(ctx context.Context, workers, operations int) *results {
+	order := sequence()
+	var next atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
-			for n := 0; ctx.Err() == nil; n++ {
-				pick := rng.IntN(total)
-				for _, m := range mix {
-					if pick -= m.weight; pick < 0 {
-						// Requests are not cut off at the deadline: each
-						// ends with its answer, so every write is known.
-						l.step(context.WithoutCancel(ctx), rng, m.name, w, n)
-						break
-					}
+			for ctx.Err() == nil {
+				n := int(next.Add(1)) - 1
+				if operations > 0 && n >= operations {
+					return
 				}
+				// Requests are not cut off when ctx ends: each ends
+				// with its answer, so every write is known.
+				l.step(context.WithoutCancel(ctx), rng, order[n%len(order)], w, n)
 			}
 		})
 	}
 	wg.Wait()
 	return l.results(time.Since(start))
+}
+
+// sequence spreads the mix's operations evenly over one cycle of their
+// weights (smooth weighted round robin): every operation comes early, and
+// each cycle holds each in proportion to its weight.
+func sequence() []string {
+	total := 0
+	for _, m := range mix {
+		total += m.weight
+	}
+	current := make([]int, len(mix))
+	order := make([]string, 0, total)
+	for range total {
+		best := 0
+		for i, m := range mix {
+			current[i] += m.weight
+			if current[i] > current[best] {
+				best = i
+			}
+		}
+		current[best] -= total
+		order = append(order, mix[best].name)
+	}
+	return order
 }
 
 func (l *load) step(ctx context.Context, rng *rand.Rand, op string, worker, n int) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -42,13 +43,31 @@ func TestShortRunVerifiesItsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run([]string{"-duration", "2s", "-workers", "2"}, &out); err != nil {
+	// A number of operations, not a time window: on a loaded machine a
+	// window may hold too few of them to meet every kind.
+	if err := run([]string{"-operations", "40", "-workers", "2"}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, &out)
 	}
-	for _, want := range []string{"createCustomer", "logInteraction", "p99", "missing: 0"} {
+	for _, want := range []string{"createCustomer", "logInteraction", "updateCustomer", "customer360", "customers", "p99", "missing: 0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, &out)
 		}
 	}
 	t.Log("\n" + out.String())
+}
+
+// A cycle of the sequence holds each operation as often as its weight.
+func TestSequenceFollowsTheMix(t *testing.T) {
+	counts := map[string]int{}
+	for _, op := range sequence() {
+		counts[op]++
+	}
+	for _, m := range mix {
+		if counts[m.name] != m.weight {
+			t.Errorf("%s: %d in a cycle, want %d", m.name, counts[m.name], m.weight)
+		}
+	}
+	if first := sequence()[:5]; !slices.Contains(first, "createCustomer") {
+		t.Errorf("the first operations %v create no customer", first)
+	}
 }

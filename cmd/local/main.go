@@ -26,23 +26,31 @@ import (
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddblocal"
 	"github.com/rapportcrm/rapport/infra/ddbstream"
+	"github.com/rapportcrm/rapport/infra/npmcache"
 	"github.com/rapportcrm/rapport/infra/tables"
 	"github.com/rapportcrm/rapport/oidc"
 	"github.com/rapportcrm/rapport/oidc/devissuer"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/server/graphiql"
 	"github.com/rapportcrm/rapport/stream"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Ctrl-C before the server was up (while downloading or
+		// seeding) is a stop asked for, not a failure.
+		fmt.Fprintln(os.Stderr, "rapport: stopped before it was ready:", err)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "rapport:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func run(ctx context.Context) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	localDir := or(os.Getenv("RAPPORT_LOCAL_DIR"), ".local")
@@ -147,13 +155,21 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", issuer.Handler()))
 	mux.Handle("/", server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, verifier), log, server.Options{
-		GraphiQL: cfg.GraphiQL, GraphiQLToken: token, Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
+		Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
 	}))
+	if cfg.GraphiQL {
+		page, err := graphiqlPage(ctx, token)
+		if err != nil {
+			return err
+		}
+		mux.Handle("GET /{$}", page)
+		mux.Handle("GET /graphiql/", page)
+	}
 	go runJobs(ctx, svc, log, cfg.JobInterval)
 	srv := httpServer(mux, readHeaderTimeout, readTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  partners  http://localhost:%s/partner/graphql   (header X-Api-Key: $(make -s partner-key))\n  health    http://localhost:%s/healthz\nOther users: make token ROLE=SALES USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port, port)
+	fmt.Fprintf(os.Stderr, "\nRapport is serving:\n  GraphiQL  http://localhost:%s/   (signed in as the demo admin)\n  GraphQL   http://localhost:%s/graphql\n  partners  http://localhost:%s/partner/graphql   (header X-Api-Key: $(make -s partner-key))\n  health    http://localhost:%s/healthz\nOther users: make token USER_ID=sales-li   Ctrl-C stops.\n\n", port, port, port, port)
 	select {
 	case err := <-errc:
 		return err
@@ -209,6 +225,20 @@ func runJobs(ctx context.Context, svc *crm.Service, log *slog.Logger, every time
 		case <-t.C:
 		}
 	}
+}
+
+// graphiqlPage serves GraphiQL signed in with token, its files fetched
+// into the user cache on first use as DynamoDB Local's are.
+func graphiqlPage(ctx context.Context, token string) (http.Handler, error) {
+	cache, err := npmcache.DefaultDir()
+	if err != nil {
+		return nil, err
+	}
+	assets, err := graphiql.Fetch(ctx, cache)
+	if err != nil {
+		return nil, err
+	}
+	return graphiql.Handler(assets, graphiql.Options{Title: "Rapport", Endpoint: "/graphql", Token: token})
 }
 
 func startDynamoLocal(ctx context.Context, localDir string) (*ddblocal.Process, error) {

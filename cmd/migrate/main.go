@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/dynamo"
 )
@@ -33,10 +35,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	db, err := dynamo.NewClient(ctx, cfg.DynamoEndpoint)
+	// An operator's tool: credentials from the environment, profiles or
+	// SSO, as the AWS CLI finds them.
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
 	}
+	db := dynamo.NewClient(awsCfg, cfg.DynamoEndpoint)
 	store := dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	status, err := store.Migrate(ctx, func() bool { return ctx.Err() == nil })
 	for _, m := range status {

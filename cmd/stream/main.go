@@ -8,7 +8,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 
@@ -34,10 +33,11 @@ func run() error {
 		return err
 	}
 	log := lambdahttp.NewLogger(os.Stdout, cfg.LogLevel)
-	db, err := dynamo.NewClient(context.Background(), cfg.DynamoEndpoint)
+	awsCfg, err := config.LambdaAWS(os.Getenv)
 	if err != nil {
 		return err
 	}
+	db := dynamo.NewClient(awsCfg, cfg.DynamoEndpoint)
 	// No cursor key: the consumer hands out no cursors.
 	store := dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	svc := crm.NewService(store)

@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/graph/scalar"
-	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -240,6 +239,7 @@ type ComplexityRoot struct {
 		Attributes         func(childComplexity int) int
 		Cases              func(childComplexity int, first *int, after *string) int
 		Claim              func(childComplexity int) int
+		CompanyStatus      func(childComplexity int) int
 		ContactCount       func(childComplexity int) int
 		Contacts           func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
@@ -472,15 +472,16 @@ type ComplexityRoot struct {
 	}
 
 	GradingPolicy struct {
-		Levels         func(childComplexity int) int
-		ManualHoldDays func(childComplexity int) int
-		Metrics        func(childComplexity int) int
-		Rules          func(childComplexity int) int
-		Tiers          func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		UpdatedBy      func(childComplexity int) int
-		ValueFormula   func(childComplexity int) int
-		Version        func(childComplexity int) int
+		Levels           func(childComplexity int) int
+		ManualHoldDays   func(childComplexity int) int
+		Metrics          func(childComplexity int) int
+		Rules            func(childComplexity int) int
+		StrongIndustries func(childComplexity int) int
+		Tiers            func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		UpdatedBy        func(childComplexity int) int
+		ValueFormula     func(childComplexity int) int
+		Version          func(childComplexity int) int
 	}
 
 	GradingRule struct {
@@ -572,6 +573,7 @@ type ComplexityRoot struct {
 		AddContact                func(childComplexity int, customerID string, input model.ContactInput) int
 		ArchiveCustomer           func(childComplexity int, id string, expectedVersion int) int
 		AssignCustomer            func(childComplexity int, customerID string, ownerID string) int
+		ChangeCustomerTags        func(childComplexity int, input model.ChangeCustomerTagsInput) int
 		ChangeStage               func(childComplexity int, input model.ChangeStageInput) int
 		ClaimCustomer             func(childComplexity int, customerID string) int
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
@@ -805,6 +807,7 @@ type MutationResolver interface {
 	AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error)
 	HandOverPortfolio(ctx context.Context, fromUserID string, toUserID string) (*model.Handover, error)
 	ChangeStage(ctx context.Context, input model.ChangeStageInput) (*model.Customer, error)
+	ChangeCustomerTags(ctx context.Context, input model.ChangeCustomerTagsInput) (*model.Customer, error)
 	VerifyCustomerFields(ctx context.Context, id string, fields []model.CustomerField, expectedVersion int) (*model.Customer, error)
 	UnverifyCustomerFields(ctx context.Context, id string, fields []model.CustomerField, expectedVersion int) (*model.Customer, error)
 }
@@ -1662,6 +1665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Claim(childComplexity), true
+	case "Customer.companyStatus":
+		if e.ComplexityRoot.Customer.CompanyStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CompanyStatus(childComplexity), true
 	case "Customer.contactCount":
 		if e.ComplexityRoot.Customer.ContactCount == nil {
 			break
@@ -2683,6 +2692,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradingPolicy.Rules(childComplexity), true
+	case "GradingPolicy.strongIndustries":
+		if e.ComplexityRoot.GradingPolicy.StrongIndustries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradingPolicy.StrongIndustries(childComplexity), true
 	case "GradingPolicy.tiers":
 		if e.ComplexityRoot.GradingPolicy.Tiers == nil {
 			break
@@ -3070,6 +3085,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignCustomer(childComplexity, args["customerId"].(string), args["ownerId"].(string)), true
+	case "Mutation.changeCustomerTags":
+		if e.ComplexityRoot.Mutation.ChangeCustomerTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeCustomerTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeCustomerTags(childComplexity, args["input"].(model.ChangeCustomerTagsInput)), true
 	case "Mutation.changeStage":
 		if e.ComplexityRoot.Mutation.ChangeStage == nil {
 			break
@@ -3983,6 +4009,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AnalyticsScopeInput", ec.unmarshalInputAnalyticsScopeInput),
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("ChangeCustomerTagsInput", ec.unmarshalInputChangeCustomerTagsInput),
 			graphql.NewInputUnmarshaler("ChangeStageInput", ec.unmarshalInputChangeStageInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
@@ -4085,10 +4112,10 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../analytics.graphqls", Input: `extend type Query {
   """
-  Answers to a manager's questions (SPEC §7). Figures come from counters that the
-  table's stream keeps from every write, exactly once, within seconds of it; lists come
-  from indexes. Nothing is counted by reading history on request, so every answer costs
-  a few DynamoDB calls whatever the period.
+  Answers to a manager's questions. Figures come from counters that the table's
+  stream keeps from every write, exactly once, within seconds of it; lists come
+  from indexes. Nothing is counted by reading history on request, so every answer
+  costs a few DynamoDB calls whatever the period.
   """
   analytics: Analytics!
 }
@@ -4188,7 +4215,7 @@ input AnalyticsScopeInput {
   pool: Boolean
 }
 
-"Why a customer is at risk (SPEC §7)."
+"Why a customer is at risk."
 enum RiskReason {
   "The relationship is in the DECLINE stage."
   DECLINE
@@ -4288,7 +4315,7 @@ type CaseFigures {
   averageSatisfaction: Float
 }
 
-"Evaluations in a period (SPEC §4: averages and trends per owner, team and grade)."
+"Evaluations in a period: averages and trends per owner, team and grade."
 type EvaluationFigures {
   "How many evaluations."
   count: Int!
@@ -4390,7 +4417,7 @@ type AuditChange {
 
 """
 One write, recorded in the same transaction as the write itself, so nothing is
-written unrecorded (SPEC §6).
+written unrecorded.
 """
 type AuditEntry {
   "Id (ULID, time part = at)."
@@ -4451,7 +4478,7 @@ extend type Query {
   ): AuditEntryConnection!
 }
 `, BuiltIn: false},
-	{Name: "../case.graphqls", Input: `"Where a case stands in its workflow (SPEC §2, seed 001)."
+	{Name: "../case.graphqls", Input: `"Where a case stands in its workflow."
 enum CaseStatus {
   "Just opened by a complaint, service request, fault report or suggestion."
   OPEN
@@ -4753,7 +4780,7 @@ enum CustomerKind {
   ORGANIZATION
 }
 
-"The stage of the relationship (SPEC §1)."
+"The stage of the relationship."
 enum LifecycleStage {
   "First contacts; the relationship is being explored."
   EXPLORATION
@@ -4780,6 +4807,23 @@ enum CustomerStatus {
   phones and emails. A tombstone: in no list, and every change is CONFLICT.
   """
   MERGED
+}
+
+"""
+A customer's standing in the company registry: the fact behind grade E for bankrupt
+companies and V for invalid ones (seed 000). Unknown until someone records it.
+"""
+enum CompanyStatus {
+  "Registered and trading (存续, 在业)."
+  ACTIVE
+  "Business licence revoked (吊销): may not trade, not yet struck off."
+  REVOKED
+  "Struck off the register (注销): the company no longer exists."
+  DEREGISTERED
+  "In bankruptcy or liquidation (破产, 清算)."
+  BANKRUPT
+  "The record names no real customer: no such registration, made-up or unusable data."
+  INVALID
 }
 
 "How the customer came to the company."
@@ -4908,6 +4952,12 @@ type Customer {
   annualRevenue: Float
   "Credit rating, e.g. AA."
   creditRating: String
+  """
+  The company's standing in the registry; null while unknown. Under the default grading
+  policy an INVALID record or a REVOKED or DEREGISTERED company is graded V, a BANKRUPT
+  one E.
+  """
+  companyStatus: CompanyStatus
   "Tags, lower-case."
   tags: [String!]!
   "Free-form archive entries."
@@ -5091,12 +5141,20 @@ input CreateCustomerInput {
   annualRevenue: Float
   "Credit rating: at most 20 characters."
   creditRating: String
+  "The company's standing in the registry; default unknown."
+  companyStatus: CompanyStatus
   "Up to 10 tags of 1–40 letters, digits, - or _; lower-cased."
   tags: [String!]
   "Up to 50 archive entries."
   attributes: [AttributeInput!]
-  "Stage; default EXPLORATION."
+  "Stage; default EXPLORATION. WON_BACK is refused: only a LOST customer can be won back."
   stage: LifecycleStage
+  """
+  Why the customer starts in this stage, at most 1000 characters: required for LOST
+  (e.g. a lost customer entered from an old list), and when given kept as the first
+  entry of the stage history.
+  """
+  stageReason: String
   "Owner user id; empty string puts the customer in the pool. Default: a SALES caller owns it."
   ownerId: ID
   "Team; default the caller's first team."
@@ -5136,11 +5194,13 @@ input UpdateCustomerInput {
   annualRevenue: Float
   "Credit rating."
   creditRating: String
-  "Replaces the tags."
+  "The company's standing in the registry."
+  companyStatus: CompanyStatus
+  "Replaces the tags (changeCustomerTags adds and removes instead)."
   tags: [String!]
   "Replaces the archive entries."
   attributes: [AttributeInput!]
-  "Lifecycle stage."
+  "Lifecycle stage, recorded as a \"profile edit\": not LOST (changeStage records why), and WON_BACK only from LOST."
   stage: LifecycleStage
   "New owner; empty string returns the customer to the pool."
   ownerId: ID
@@ -5738,7 +5798,7 @@ type GradeMetric {
 }
 
 """
-The grading policy (SPEC §3): levels and their service, ordered rules that regrade
+The grading policy: levels and their service, ordered rules that regrade
 customers when their data changes (source RULE or EVALUATION) and on schedule
 (SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.
 """
@@ -5749,13 +5809,20 @@ type GradingPolicy {
   levels: [GradeLevel!]!
   "Tried in order: the first rule whose conditions all hold sets the level; if none holds the grade stays."
   rules: [GradingRule!]!
+  """
+  The industries the company sells best to, compared with a customer's industry
+  without regard to case or spacing: the strongIndustry metric is 1 for them, 0 for
+  any other known industry. Empty: industries are not judged.
+  """
+  strongIndustries: [String!]!
   "The value score formula."
   valueFormula: ValueFormula!
   "The value tier cutoffs."
   tiers: TierCutoffs!
   """
   Days a grade set by hand is kept from automatic regrading; 0 keeps it until graded
-  by hand again or regradeCustomer(force: true). V (invalid) is never changed by rules.
+  by hand again or regradeCustomer(force: true). A V (invalid) set by hand is kept
+  that way whatever the days; a V set by a rule follows the data like any grade.
   """
   manualHoldDays: Int!
   "The metrics rules can test."
@@ -5842,6 +5909,11 @@ input GradingPolicyInput {
   levels: [GradeLevelInput!]!
   "1–50 rules, tried in order."
   rules: [GradingRuleInput!]!
+  """
+  Up to 50 strong industries, each 1–100 characters, named once (case and spacing
+  ignored). Omitted: the current list is kept; an empty list judges no industry.
+  """
+  strongIndustries: [String!]
   "The value formula."
   valueFormula: ValueFormulaInput!
   "The value tier cutoffs."
@@ -6492,8 +6564,8 @@ extend type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "../pool.graphqls", Input: `"""
-A salesperson's time-limited hold on a customer taken from the public pool
-(SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
+A salesperson's time-limited hold on a customer taken from the public pool.
+A qualifying follow-up by the holder (any interaction but a NOTE)
 within the period turns it into ordinary ownership; otherwise the scheduled job
 returns the customer to the pool.
 """
@@ -6573,7 +6645,7 @@ scalar DateTime
 
 """
 Read operations. Every field needs a signed-in caller and returns only what the
-caller's role may see (SPEC §6): objects the caller may not read are NOT_FOUND.
+caller's role may see: objects the caller may not read are NOT_FOUND.
 """
 type Query {
   "The signed-in caller, as the API sees them."
@@ -6616,7 +6688,7 @@ type PageInfo {
   endCursor: String
 }
 
-"A role of a signed-in user (SPEC §6)."
+"A role of a signed-in user."
 enum Role {
   "Everything."
   ADMIN
@@ -6656,8 +6728,8 @@ type StageChange {
   id: ID!
   "The customer."
   customerId: ID!
-  "The stage before."
-  from: LifecycleStage!
+  "The stage before; null on the entry that records why a customer was created in its stage."
+  from: LifecycleStage
   "The stage after."
   to: LifecycleStage!
   "Why; required when a customer is lost."
@@ -6722,6 +6794,31 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false},
+	{Name: "../tags.graphqls", Input: `"Tags to add to and remove from a customer; its other tags stay as they are."
+input ChangeCustomerTagsInput {
+  "The customer."
+  customerId: ID!
+  "Tags to add, up to 10, each 1–40 letters, digits, - or _ (lower-cased); a tag the customer has stays once."
+  add: [String!]
+  "Tags to remove, up to 10; a tag the customer lacks is ignored. A tag cannot be both added and removed."
+  remove: [String!]
+}
+
+extend type Mutation {
+  """
+  Adds and removes a customer's tags without replacing the list and without
+  expectedVersion, as a tag chip in an app does: two people tagging the same customer
+  at once both keep their changes (the write is rebuilt from the current profile when
+  another writer got in first). When nothing changes, nothing is written. The customer
+  keeps at most 10 tags (BAD_USER_INPUT on input.add otherwise). updateCustomer's tags
+  still replaces the whole list.
+  """
+  changeCustomerTags(
+    "The tags to add and remove."
+    input: ChangeCustomerTagsInput!
+  ): Customer!
+}
+`, BuiltIn: false},
 	{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
 enum CustomerField {
   "The name."
@@ -6740,6 +6837,8 @@ enum CustomerField {
   ANNUAL_REVENUE
   "The credit rating."
   CREDIT_RATING
+  "The company status in the registry."
+  COMPANY_STATUS
   "The free-form archive entries, as a list."
   ATTRIBUTES
 }
@@ -6781,7 +6880,7 @@ extend type Mutation {
 }
 `, BuiltIn: false},
 }
-var parsedSchema = gqlparser.MustLoadSchema(sources...)
+var parsedSchema = prebuiltSchema
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
@@ -7193,6 +7292,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_annualRevenue(ctx, field)
 	case "creditRating":
 		return ec.fieldContext_Customer_creditRating(ctx, field)
+	case "companyStatus":
+		return ec.fieldContext_Customer_companyStatus(ctx, field)
 	case "tags":
 		return ec.fieldContext_Customer_tags(ctx, field)
 	case "attributes":
@@ -7653,6 +7754,8 @@ func (ec *executionContext) childFields_GradingPolicy(ctx context.Context, field
 		return ec.fieldContext_GradingPolicy_levels(ctx, field)
 	case "rules":
 		return ec.fieldContext_GradingPolicy_rules(ctx, field)
+	case "strongIndustries":
+		return ec.fieldContext_GradingPolicy_strongIndustries(ctx, field)
 	case "valueFormula":
 		return ec.fieldContext_GradingPolicy_valueFormula(ctx, field)
 	case "tiers":
@@ -8556,6 +8659,20 @@ func (ec *executionContext) field_Mutation_assignCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["ownerId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeCustomerTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeCustomerTagsInput, error) {
+			return ec.unmarshalNChangeCustomerTagsInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeCustomerTagsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -12840,6 +12957,29 @@ func (ec *executionContext) fieldContext_Customer_creditRating(_ context.Context
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
 }
 
+func (ec *executionContext) _Customer_companyStatus(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_companyStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompanyStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CompanyStatus) graphql.Marshaler {
+			return ec.marshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_companyStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "CompanyStatus")
+}
+
 func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16867,6 +17007,29 @@ func (ec *executionContext) fieldContext_GradingPolicy_rules(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _GradingPolicy_strongIndustries(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradingPolicy_strongIndustries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StrongIndustries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradingPolicy_strongIndustries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradingPolicy", field, false, false, "String")
+}
+
 func (ec *executionContext) _GradingPolicy_valueFormula(ctx context.Context, field graphql.CollectedField, obj *model.GradingPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19573,6 +19736,50 @@ func (ec *executionContext) fieldContext_Mutation_changeStage(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changeCustomerTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeCustomerTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeCustomerTags(ctx, fc.Args["input"].(model.ChangeCustomerTagsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeCustomerTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeCustomerTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_verifyCustomerFields(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21032,11 +21239,11 @@ func (ec *executionContext) _StageChange_from(ctx context.Context, field graphql
 			return obj.From, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.LifecycleStage) graphql.Marshaler {
-			return ec.marshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LifecycleStage) graphql.Marshaler {
+			return ec.marshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_StageChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23420,6 +23627,62 @@ func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeCustomerTagsInput(ctx context.Context, obj any) (model.ChangeCustomerTagsInput, error) {
+	var it model.ChangeCustomerTagsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "add", "remove"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "add":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("add"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Add = data
+		case "remove":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remove"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remove = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeCustomerTagsInput unmarshals raw into the ChangeCustomerTagsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeCustomerTagsInput(ctx context.Context, raw any) (model.ChangeCustomerTagsInput, error) {
+	var out model.ChangeCustomerTagsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeCustomerTagsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangeStageInput(ctx context.Context, obj any) (model.ChangeStageInput, error) {
 	var it model.ChangeStageInput
 	if obj == nil {
@@ -23578,7 +23841,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "tags", "attributes", "stage", "ownerId", "team", "grade"}
+	fieldsInOrder := [...]string{"idempotencyKey", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "tags", "attributes", "stage", "stageReason", "ownerId", "team", "grade"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23662,6 +23925,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CreditRating = data
+		case "companyStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
+			data, err := ec.unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyStatus = data
 		case "tags":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -23683,6 +23953,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Stage = data
+		case "stageReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stageReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StageReason = data
 		case "ownerId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -23949,7 +24226,7 @@ func (ec *executionContext) unmarshalInputGradingPolicyInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"levels", "rules", "valueFormula", "tiers", "manualHoldDays"}
+	fieldsInOrder := [...]string{"levels", "rules", "strongIndustries", "valueFormula", "tiers", "manualHoldDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23970,6 +24247,13 @@ func (ec *executionContext) unmarshalInputGradingPolicyInput(ctx context.Context
 				return it, err
 			}
 			it.Rules = data
+		case "strongIndustries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strongIndustries"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StrongIndustries = data
 		case "valueFormula":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueFormula"))
 			data, err := ec.unmarshalNValueFormulaInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueFormulaInput(ctx, v)
@@ -24996,7 +25280,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "tags", "attributes", "stage", "ownerId", "team", "nextFollowUpAt", "verification"}
+	fieldsInOrder := [...]string{"kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "tags", "attributes", "stage", "ownerId", "team", "nextFollowUpAt", "verification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25073,6 +25357,13 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CreditRating = data
+		case "companyStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
+			data, err := ec.unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyStatus = data
 		case "tags":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -26748,6 +27039,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "companyStatus":
+			out.Values[i] = ec._Customer_companyStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tags":
 			out.Values[i] = ec._Customer_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28236,6 +28532,11 @@ func (ec *executionContext) _GradingPolicy(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "strongIndustries":
+			out.Values[i] = ec._GradingPolicy_strongIndustries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "valueFormula":
 			out.Values[i] = ec._GradingPolicy_valueFormula(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -29075,6 +29376,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changeCustomerTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeCustomerTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "verifyCustomerFields":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_verifyCustomerFields(ctx, field)
@@ -29596,7 +29904,7 @@ func (ec *executionContext) _StageChange(ctx context.Context, sel ast.SelectionS
 			}
 		case "from":
 			out.Values[i] = ec._StageChange_from(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "to":
@@ -30785,6 +31093,11 @@ func (ec *executionContext) marshalNCaseTransition2ᚖgithubᚗcomᚋrapportcrm�
 		return graphql.Null
 	}
 	return ec._CaseTransition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeCustomerTagsInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeCustomerTagsInput(ctx context.Context, v any) (model.ChangeCustomerTagsInput, error) {
+	res, err := ec.unmarshalInputChangeCustomerTagsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNChangeStageInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeStageInput(ctx context.Context, v any) (model.ChangeStageInput, error) {
@@ -32563,6 +32876,22 @@ func (ec *executionContext) marshalOClaim2ᚖgithubᚗcomᚋrapportcrmᚋrapport
 		return graphql.Null
 	}
 	return ec._Claim(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx context.Context, v any) (*model.CompanyStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CompanyStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx context.Context, sel ast.SelectionSet, v *model.CompanyStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOContactRole2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContactRole(ctx context.Context, v any) (*model.ContactRole, error) {

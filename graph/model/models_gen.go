@@ -177,7 +177,7 @@ type AuditChange struct {
 }
 
 // One write, recorded in the same transaction as the write itself, so nothing is
-// written unrecorded (SPEC §6).
+// written unrecorded.
 type AuditEntry struct {
 	// Id (ULID, time part = at).
 	ID string `json:"id"`
@@ -314,6 +314,16 @@ type CaseTransition struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// Tags to add to and remove from a customer; its other tags stay as they are.
+type ChangeCustomerTagsInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// Tags to add, up to 10, each 1–40 letters, digits, - or _ (lower-cased); a tag the customer has stays once.
+	Add []string `json:"add,omitempty"`
+	// Tags to remove, up to 10; a tag the customer lacks is ignored. A tag cannot be both added and removed.
+	Remove []string `json:"remove,omitempty"`
+}
+
 // A move to another lifecycle stage.
 type ChangeStageInput struct {
 	// The customer.
@@ -334,8 +344,8 @@ type ChannelCount struct {
 	Count int `json:"count"`
 }
 
-// A salesperson's time-limited hold on a customer taken from the public pool
-// (SPEC §5). A qualifying follow-up by the holder (any interaction but a NOTE)
+// A salesperson's time-limited hold on a customer taken from the public pool.
+// A qualifying follow-up by the holder (any interaction but a NOTE)
 // within the period turns it into ordinary ownership; otherwise the scheduled job
 // returns the customer to the pool.
 type Claim struct {
@@ -423,12 +433,18 @@ type CreateCustomerInput struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating: at most 20 characters.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// The company's standing in the registry; default unknown.
+	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
 	// Up to 10 tags of 1–40 letters, digits, - or _; lower-cased.
 	Tags []string `json:"tags,omitempty"`
 	// Up to 50 archive entries.
 	Attributes []*AttributeInput `json:"attributes,omitempty"`
-	// Stage; default EXPLORATION.
+	// Stage; default EXPLORATION. WON_BACK is refused: only a LOST customer can be won back.
 	Stage *LifecycleStage `json:"stage,omitempty"`
+	// Why the customer starts in this stage, at most 1000 characters: required for LOST
+	// (e.g. a lost customer entered from an old list), and when given kept as the first
+	// entry of the stage history.
+	StageReason *string `json:"stageReason,omitempty"`
 	// Owner user id; empty string puts the customer in the pool. Default: a SALES caller owns it.
 	OwnerID *string `json:"ownerId,omitempty"`
 	// Team; default the caller's first team.
@@ -472,6 +488,10 @@ type Customer struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating, e.g. AA.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// The company's standing in the registry; null while unknown. Under the default grading
+	// policy an INVALID record or a REVOKED or DEREGISTERED company is graded V, a BANKRUPT
+	// one E.
+	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
 	// Tags, lower-case.
 	Tags []string `json:"tags"`
 	// Free-form archive entries.
@@ -742,7 +762,7 @@ type EvaluationEdge struct {
 	Node *Evaluation `json:"node"`
 }
 
-// Evaluations in a period (SPEC §4: averages and trends per owner, team and grade).
+// Evaluations in a period: averages and trends per owner, team and grade.
 type EvaluationFigures struct {
 	// How many evaluations.
 	Count int `json:"count"`
@@ -886,7 +906,7 @@ type GradeMetric struct {
 	Description string `json:"description"`
 }
 
-// The grading policy (SPEC §3): levels and their service, ordered rules that regrade
+// The grading policy: levels and their service, ordered rules that regrade
 // customers when their data changes (source RULE or EVALUATION) and on schedule
 // (SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.
 type GradingPolicy struct {
@@ -896,12 +916,17 @@ type GradingPolicy struct {
 	Levels []*GradeLevel `json:"levels"`
 	// Tried in order: the first rule whose conditions all hold sets the level; if none holds the grade stays.
 	Rules []*GradingRule `json:"rules"`
+	// The industries the company sells best to, compared with a customer's industry
+	// without regard to case or spacing: the strongIndustry metric is 1 for them, 0 for
+	// any other known industry. Empty: industries are not judged.
+	StrongIndustries []string `json:"strongIndustries"`
 	// The value score formula.
 	ValueFormula *ValueFormula `json:"valueFormula"`
 	// The value tier cutoffs.
 	Tiers *TierCutoffs `json:"tiers"`
 	// Days a grade set by hand is kept from automatic regrading; 0 keeps it until graded
-	// by hand again or regradeCustomer(force: true). V (invalid) is never changed by rules.
+	// by hand again or regradeCustomer(force: true). A V (invalid) set by hand is kept
+	// that way whatever the days; a V set by a rule follows the data like any grade.
 	ManualHoldDays int `json:"manualHoldDays"`
 	// The metrics rules can test.
 	Metrics []*GradeMetric `json:"metrics"`
@@ -917,6 +942,9 @@ type GradingPolicyInput struct {
 	Levels []*GradeLevelInput `json:"levels"`
 	// 1–50 rules, tried in order.
 	Rules []*GradingRuleInput `json:"rules"`
+	// Up to 50 strong industries, each 1–100 characters, named once (case and spacing
+	// ignored). Omitted: the current list is kept; an empty list judges no industry.
+	StrongIndustries []string `json:"strongIndustries,omitempty"`
 	// The value formula.
 	ValueFormula *ValueFormulaInput `json:"valueFormula"`
 	// The value tier cutoffs.
@@ -1278,7 +1306,7 @@ type PeriodInput struct {
 }
 
 // Read operations. Every field needs a signed-in caller and returns only what the
-// caller's role may see (SPEC §6): objects the caller may not read are NOT_FOUND.
+// caller's role may see: objects the caller may not read are NOT_FOUND.
 type Query struct {
 }
 
@@ -1320,8 +1348,8 @@ type StageChange struct {
 	ID string `json:"id"`
 	// The customer.
 	CustomerID string `json:"customerId"`
-	// The stage before.
-	From LifecycleStage `json:"from"`
+	// The stage before; null on the entry that records why a customer was created in its stage.
+	From *LifecycleStage `json:"from,omitempty"`
 	// The stage after.
 	To LifecycleStage `json:"to"`
 	// Why; required when a customer is lost.
@@ -1472,11 +1500,13 @@ type UpdateCustomerInput struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating.
 	CreditRating *string `json:"creditRating,omitempty"`
-	// Replaces the tags.
+	// The company's standing in the registry.
+	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
+	// Replaces the tags (changeCustomerTags adds and removes instead).
 	Tags []string `json:"tags,omitempty"`
 	// Replaces the archive entries.
 	Attributes []*AttributeInput `json:"attributes,omitempty"`
-	// Lifecycle stage.
+	// Lifecycle stage, recorded as a "profile edit": not LOST (changeStage records why), and WON_BACK only from LOST.
 	Stage *LifecycleStage `json:"stage,omitempty"`
 	// New owner; empty string returns the customer to the pool.
 	OwnerID *string `json:"ownerId,omitempty"`
@@ -1654,7 +1684,7 @@ func (e AuditAction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Where a case stands in its workflow (SPEC §2, seed 001).
+// Where a case stands in its workflow.
 type CaseStatus string
 
 const (
@@ -1821,6 +1851,74 @@ func (e Channel) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A customer's standing in the company registry: the fact behind grade E for bankrupt
+// companies and V for invalid ones (seed 000). Unknown until someone records it.
+type CompanyStatus string
+
+const (
+	// Registered and trading (存续, 在业).
+	CompanyStatusActive CompanyStatus = "ACTIVE"
+	// Business licence revoked (吊销): may not trade, not yet struck off.
+	CompanyStatusRevoked CompanyStatus = "REVOKED"
+	// Struck off the register (注销): the company no longer exists.
+	CompanyStatusDeregistered CompanyStatus = "DEREGISTERED"
+	// In bankruptcy or liquidation (破产, 清算).
+	CompanyStatusBankrupt CompanyStatus = "BANKRUPT"
+	// The record names no real customer: no such registration, made-up or unusable data.
+	CompanyStatusInvalid CompanyStatus = "INVALID"
+)
+
+var AllCompanyStatus = []CompanyStatus{
+	CompanyStatusActive,
+	CompanyStatusRevoked,
+	CompanyStatusDeregistered,
+	CompanyStatusBankrupt,
+	CompanyStatusInvalid,
+}
+
+func (e CompanyStatus) IsValid() bool {
+	switch e {
+	case CompanyStatusActive, CompanyStatusRevoked, CompanyStatusDeregistered, CompanyStatusBankrupt, CompanyStatusInvalid:
+		return true
+	}
+	return false
+}
+
+func (e CompanyStatus) String() string {
+	return string(e)
+}
+
+func (e *CompanyStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CompanyStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CompanyStatus", str)
+	}
+	return nil
+}
+
+func (e CompanyStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CompanyStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CompanyStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How a grading rule compares a metric with its value.
 type Comparison string
 
@@ -1981,6 +2079,8 @@ const (
 	CustomerFieldAnnualRevenue CustomerField = "ANNUAL_REVENUE"
 	// The credit rating.
 	CustomerFieldCreditRating CustomerField = "CREDIT_RATING"
+	// The company status in the registry.
+	CustomerFieldCompanyStatus CustomerField = "COMPANY_STATUS"
 	// The free-form archive entries, as a list.
 	CustomerFieldAttributes CustomerField = "ATTRIBUTES"
 )
@@ -1994,12 +2094,13 @@ var AllCustomerField = []CustomerField{
 	CustomerFieldRegion,
 	CustomerFieldAnnualRevenue,
 	CustomerFieldCreditRating,
+	CustomerFieldCompanyStatus,
 	CustomerFieldAttributes,
 }
 
 func (e CustomerField) IsValid() bool {
 	switch e {
-	case CustomerFieldName, CustomerFieldPhones, CustomerFieldEmails, CustomerFieldAddresses, CustomerFieldIndustry, CustomerFieldRegion, CustomerFieldAnnualRevenue, CustomerFieldCreditRating, CustomerFieldAttributes:
+	case CustomerFieldName, CustomerFieldPhones, CustomerFieldEmails, CustomerFieldAddresses, CustomerFieldIndustry, CustomerFieldRegion, CustomerFieldAnnualRevenue, CustomerFieldCreditRating, CustomerFieldCompanyStatus, CustomerFieldAttributes:
 		return true
 	}
 	return false
@@ -2635,7 +2736,7 @@ func (e InteractionType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// The stage of the relationship (SPEC §1).
+// The stage of the relationship.
 type LifecycleStage string
 
 const (
@@ -2904,7 +3005,7 @@ func (e Priority) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Why a customer is at risk (SPEC §7).
+// Why a customer is at risk.
 type RiskReason string
 
 const (
@@ -2965,7 +3066,7 @@ func (e RiskReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// A role of a signed-in user (SPEC §6).
+// A role of a signed-in user.
 type Role string
 
 const (

@@ -129,6 +129,19 @@ func Fraction(p float64, f Fault) Fault {
 	}
 }
 
+// First injects f into the first n attempts, and into none after them: a
+// fault that ends after a number of attempts rather than after a time, so
+// that what it does is the same on a fast machine and a loaded one.
+func First(n int64, f Fault) Fault {
+	var seen atomic.Int64
+	return func(op string) error {
+		if seen.Add(1) > n {
+			return nil
+		}
+		return f(op)
+	}
+}
+
 // Switch injects f while it is on.
 type Switch struct {
 	on atomic.Bool

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/dynamo"
@@ -56,10 +57,13 @@ func run(ctx context.Context, table, env, params string, dry bool) error {
 	if err != nil {
 		return err
 	}
-	db, err := dynamo.NewClient(ctx, "")
+	// An operator's tool: credentials from the environment, profiles or
+	// SSO, as the AWS CLI finds them.
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
 	}
+	db := dynamo.NewClient(awsCfg, "")
 	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		return err

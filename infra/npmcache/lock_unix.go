@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package ddblocal
+package npmcache
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // lockFile takes an exclusive advisory lock so that only one process
-// downloads the jar; the kernel drops it if the holder dies.
+// downloads a package; the kernel drops it if the holder dies.
 func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {

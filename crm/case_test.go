@@ -1,0 +1,120 @@
+package crm
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// caseWorkflow is the transition table the workflow must have, drawn here
+// apart from caseMoves so that adding, dropping or redirecting a move fails
+// this test: a row per state a case is in, a column per state it moves to
+// (in the order of CaseStatuses), x for a legal move. It follows seed 001's
+// handling of an opinion (「判定、處理責任部門確定、提出處理方案、提交領導批示」:
+// triage, the responsible department, a handling plan, a leader's approval).
+var caseWorkflow = []string{
+	//              OPN TRI ASG PRO APR RES CLO REJ REO
+	/* OPEN     */ " .   x   .   .   .   .   .   x   .",
+	/* TRIAGED  */ " .   .   x   .   .   .   .   x   .",
+	/* ASSIGNED */ " .   .   x   x   .   .   .   .   .",
+	/* PROPOSED */ " .   .   x   .   x   .   .   x   .",
+	/* APPROVED */ " .   .   .   .   .   x   .   .   .",
+	/* RESOLVED */ " .   .   .   .   .   .   x   .   x",
+	/* CLOSED   */ " .   .   .   .   .   .   .   .   x",
+	/* REJECTED */ " .   .   .   .   .   .   .   .   x",
+	/* REOPENED */ " .   x   x   .   .   .   .   .   .",
+}
+
+// legalMove reads caseWorkflow.
+func legalMove(from, to CaseStatus) bool {
+	row := strings.Fields(caseWorkflow[slices.Index(CaseStatuses, from)])
+	return row[slices.Index(CaseStatuses, to)] == "x"
+}
+
+// Every pair of states, legal and not: 9 × 9 moves, each with everything
+// its target needs (assignee, plan, satisfaction, a manager) so that the
+// table alone decides.
+func TestCaseTransitionTableIsExactlyTheWorkflow(t *testing.T) {
+	mgr := &User{ID: "mgr", Roles: []Role{RoleManager}, Teams: []string{"north"}}
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	three := 3
+	legal := 0
+	for _, from := range CaseStatuses {
+		for _, to := range CaseStatuses {
+			allowed := legalMove(from, to)
+			if allowed {
+				legal++
+			}
+			t.Run(fmt.Sprintf("%s_to_%s", from, to), func(t *testing.T) {
+				c := &Case{ID: "c1", Status: from, Version: 4}
+				err := applyMove(c, CaseMove{To: to, AssignTo: "sales-1", Plan: "refund", Satisfaction: &three}, mgr, now)
+				if !allowed {
+					e, ok := err.(*Error)
+					if !ok || e.Code != EINVALID || e.Field != "input.to" {
+						t.Fatalf("illegal move %s → %s: %v, want BAD_USER_INPUT on input.to", from, to, err)
+					}
+					if c.Status != from || c.Version != 4 || len(c.Transitions) != 0 {
+						t.Fatalf("a refused move changed the case: %+v", c)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("legal move %s → %s refused: %v", from, to, err)
+				}
+				last := c.Transitions[len(c.Transitions)-1]
+				if c.Status != to || c.Version != 5 || last.From != from || last.To != to || last.By != mgr.ID || !last.At.Equal(now) {
+					t.Fatalf("move %s → %s recorded as %+v (case %+v)", from, to, last, c)
+				}
+			})
+		}
+	}
+	if n := len(CaseStatuses); n != 9 || legal != 16 {
+		t.Fatalf("%d states and %d legal moves; the table above pins 9 and 16", n, legal)
+	}
+}
+
+// What each target needs, and who may make the moves a manager makes.
+func TestCaseMoveNeeds(t *testing.T) {
+	sales := &User{ID: "sales-1", Roles: []Role{RoleSales}, Teams: []string{"north"}}
+	mgr := &User{ID: "mgr", Roles: []Role{RoleManager}, Teams: []string{"north"}}
+	admin := &User{ID: "admin", Roles: []Role{RoleAdmin}}
+	sat := func(v int) *int { return &v }
+	tests := []struct {
+		name    string
+		from    CaseStatus
+		move    CaseMove
+		by      *User
+		code    string
+		field   string
+		message string
+	}{
+		{"AssignNeedsAnAssignee", CaseTriaged, CaseMove{To: CaseAssigned}, sales, EINVALID, "input.assignTo", ""},
+		{"ProposeNeedsAPlan", CaseAssigned, CaseMove{To: CaseProposed, Plan: "  "}, sales, EINVALID, "input.plan", ""},
+		{"OnlyAManagerApproves", CaseProposed, CaseMove{To: CaseApproved}, sales, EFORBIDDEN, "",
+			"only an admin or a manager may approve a case"},
+		{"OnlyAManagerRejects", CaseOpen, CaseMove{To: CaseRejected}, sales, EFORBIDDEN, "",
+			"only an admin or a manager may reject a case"},
+		{"ManagerApproves", CaseProposed, CaseMove{To: CaseApproved}, mgr, "", "", ""},
+		{"AdminRejects", CaseProposed, CaseMove{To: CaseRejected}, admin, "", "", ""},
+		{"CloseNeedsSatisfaction", CaseResolved, CaseMove{To: CaseClosed}, sales, EINVALID, "input.satisfaction", ""},
+		{"SatisfactionBelow1", CaseResolved, CaseMove{To: CaseClosed, Satisfaction: sat(0)}, sales, EINVALID, "input.satisfaction", ""},
+		{"Satisfaction1", CaseResolved, CaseMove{To: CaseClosed, Satisfaction: sat(1)}, sales, "", "", ""},
+		{"Satisfaction5", CaseResolved, CaseMove{To: CaseClosed, Satisfaction: sat(5)}, sales, "", "", ""},
+		{"SatisfactionAbove5", CaseResolved, CaseMove{To: CaseClosed, Satisfaction: sat(6)}, sales, EINVALID, "input.satisfaction", ""},
+		{"UnknownStatus", CaseOpen, CaseMove{To: "PARKED"}, mgr, EINVALID, "input.to", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Case{ID: "c1", Status: tt.from, Version: 1}
+			err := applyMove(c, tt.move, tt.by, time.Now())
+			if ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
+				t.Fatalf("err = %v, want code %q", err, tt.code)
+			}
+			if e, ok := err.(*Error); ok && ((tt.field != "" && e.Field != tt.field) || (tt.message != "" && e.Message != tt.message)) {
+				t.Fatalf("err = %+v, want field %q message %q", e, tt.field, tt.message)
+			}
+		})
+	}
+}
