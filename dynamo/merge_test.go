@@ -586,3 +586,48 @@ func TestMergeEndsTheMergedCustomersPartnerShares(t *testing.T) {
 		t.Fatalf("the partner's view of the merge: %+v %v", recs, err)
 	}
 }
+
+// An interaction logged on a customer just before its merge, whose stream
+// record is applied only after the merge finished, was moved by the merge
+// itself: the stream counts it on the survivor once and leaves the
+// survivor's copy, and the correction made to it since, as they are.
+func TestAnAppendMovedByTheMergeBeforeTheStreamAppliedItKeepsItsCorrection(t *testing.T) {
+	e := mustMergeEnv(t)
+	sv := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Lanting Tea", Team: "north"})
+	m := mustCreate(t, e.env, admin, crm.CustomerInput{Name: "Lanting Tea Co.", Team: "north"})
+	e.drain(t)
+	it, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: m.ID, Channel: crm.ChannelPhone,
+		Type: crm.TypeCall, Subject: "before the merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not drained: the stream has not applied the interaction yet.
+	read := func(id string) *crm.Customer {
+		c, err := e.svc.Customer(as(admin), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	mustMerge(t, e.env, admin, read(sv.ID), read(m.ID))
+	k := crm.InteractionKey{CustomerID: sv.ID, ID: it.ID}
+	moved, err := e.store.Interaction(context.Background(), k)
+	if err != nil {
+		t.Fatalf("the merge did not move the interaction: %v", err)
+	}
+	if _, err := e.svc.UpdateInteraction(as(admin), k, moved.Version, crm.InteractionUpdate{Subject: ptr("corrected")}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	got, err := e.store.Interaction(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "corrected" {
+		t.Errorf("the survivor's interaction reads %q after the stream applied its first record, want the correction", got.Subject)
+	}
+	if n := mustCustomer(t, e.env, sv.ID).InteractionCount; n != 1 {
+		t.Errorf("the survivor counts %d interactions, want 1", n)
+	}
+	e.mustHoldInvariants(t)
+}

@@ -153,9 +153,14 @@ func (s *Store) WriteActivities(ctx context.Context, shard string, states []*str
 		}
 		// What reached a merged customer after its merge went to its
 		// survivor: both activities, and the moved appends, at once.
+		moves, err := s.unmoved(ctx, st.Moves)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("customer %s: %w", st.Customer.ID, err))
+			continue
+		}
 		t := &tx{s: s}
 		t.activity(st, shard, now)
-		for _, mv := range st.Moves {
+		for _, mv := range moves {
 			t.moveAppend(mv, st.Marks.ForwardTo)
 		}
 		if tg := st.Target; tg != nil && !done[tg.Customer.ID] {
@@ -222,9 +227,58 @@ func (t *tx) activity(st *stream.State, shard string, now time.Time) {
 	st.Stored = sd
 }
 
+// unmoved keeps the appends that are still under the merged customer: an
+// append written before the merge finished whose record the stream applies
+// only now was moved by the merge itself (it is counted on the survivor
+// all the same), and moving it again would overwrite the survivor's copy
+// with the record's older image. Only the stream consumer moves appends
+// once the merge has finished, so what this consistent read finds stays
+// there until the move, whose delete is conditioned on it.
+func (s *Store) unmoved(ctx context.Context, moves []stream.Change) ([]stream.Change, error) {
+	if len(moves) == 0 {
+		return nil, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(moves))
+	for _, mv := range moves {
+		if pk, sk, ok := appendKey(mv); ok {
+			keys = append(keys, key(pk, sk))
+		}
+	}
+	found, err := s.batchGetConsistent(ctx, keys, true)
+	if err != nil {
+		return nil, err
+	}
+	there := map[itemKey]bool{}
+	for _, it := range found {
+		there[itemKey{strAttr(it["pk"]), strAttr(it["sk"])}] = true
+	}
+	var out []stream.Change
+	for _, mv := range moves {
+		if pk, sk, ok := appendKey(mv); ok && there[itemKey{pk, sk}] {
+			out = append(out, mv)
+		}
+	}
+	return out, nil
+}
+
+// appendKey is the key of the append a change is about, under the
+// customer the change names.
+func appendKey(ch stream.Change) (pk, sk string, ok bool) {
+	switch {
+	case ch.Interaction != nil:
+		return customerPK(ch.CustomerID), interactionSK(ch.Interaction.ID), true
+	case ch.Case != nil:
+		return customerPK(ch.CustomerID), caseSK(ch.Case.ID), true
+	case ch.Evaluation != nil:
+		return customerPK(ch.CustomerID), evaluationSK(ch.Evaluation.ID), true
+	}
+	return "", "", false
+}
+
 // moveAppend moves an append that reached a merged customer after its
 // merge finished to the survivor, marked as moved (its copy is not a new
-// event), with an audit entry.
+// event), with an audit entry; the delete is conditioned on the append
+// still being there (unmoved).
 func (t *tx) moveAppend(ch stream.Change, to string) {
 	var item any
 	var kind, id string
@@ -233,17 +287,17 @@ func (t *tx) moveAppend(ch stream.Change, to string) {
 		it := ch.Interaction.Clone()
 		it.CustomerID = to
 		item, kind, id = toInteractionItem(it), "interaction", it.ID
-		t.del(customerPK(ch.CustomerID), interactionSK(it.ID), "", nil, nil)
+		t.del(customerPK(ch.CustomerID), interactionSK(it.ID), "attribute_exists(pk)", nil, nil)
 	case ch.Case != nil:
 		c := ch.Case.Clone()
 		c.CustomerID = to
 		item, kind, id = toCaseItem(c), "case", c.ID
-		t.del(customerPK(ch.CustomerID), caseSK(c.ID), "", nil, nil)
+		t.del(customerPK(ch.CustomerID), caseSK(c.ID), "attribute_exists(pk)", nil, nil)
 	case ch.Evaluation != nil:
 		e := ch.Evaluation.Clone()
 		e.CustomerID = to
 		item, kind, id = toEvaluationItem(&e, true), "evaluation", e.ID
-		t.del(customerPK(ch.CustomerID), evaluationSK(e.ID), "", nil, nil)
+		t.del(customerPK(ch.CustomerID), evaluationSK(e.ID), "attribute_exists(pk)", nil, nil)
 	default:
 		return
 	}
