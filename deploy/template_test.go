@@ -75,8 +75,19 @@ func TestSAMTransform(t *testing.T) {
 				t.Errorf("stream mapping FunctionResponseTypes %v", rt)
 			}
 		}
-		if len(resources(tpl, "AWS::Events::Rule")) != 1 {
-			t.Error("want one EventBridge schedule rule for the job")
+		// The job's two schedules: the frequent run (JobSchedule) and the
+		// daily regrading ({"task": "grading"} on GradingSchedule).
+		rules := resources(tpl, "AWS::Events::Rule")
+		var inputs []string
+		for _, r := range rules {
+			for _, target := range props(r)["Targets"].([]any) {
+				in, _ := target.(map[string]any)["Input"].(string)
+				inputs = append(inputs, in)
+			}
+		}
+		sort.Strings(inputs)
+		if len(rules) != 2 || !slices.Equal(inputs, []string{"", `{"task": "grading"}`}) {
+			t.Errorf("%d EventBridge rules with inputs %q, want the job's two schedules (frequent, and grading)", len(rules), inputs)
 		}
 		// Every function logs to a group of its own with a retention.
 		groupsWithRetention := resources(tpl, "AWS::Logs::LogGroup")

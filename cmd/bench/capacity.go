@@ -179,7 +179,8 @@ func printWrites(out io.Writer, results []measured) {
 // what applying it writes) and returns what that consumed, apart from the
 // request: the stream consumer runs on its own metered client, drained
 // through DynamoDB Local's Streams API, alone in its batch (the costliest
-// case: under load a batch shares its checkpoint and aggregates).
+// case: under load a batch adds to its shared items once for all its
+// records).
 func (e *env) derive(ctx context.Context) (ddbmeter.Usage, error) {
 	e.streamMeter.Take()
 	_, err := e.poller.Drain(ctx)
@@ -214,7 +215,7 @@ func printCapacity(out io.Writer, results []measured, prices [2]float64) {
 	fmt.Fprintf(out, "\nRRU/WRU: request units AWS bills for the request's own DynamoDB calls (WRU by the table and each index),\n"+
 		"writes worked out from the items written (infra/ddbmeter/bill.go); Local WRU: what DynamoDB Local reported, which\n"+
 		"for transactions is not what AWS bills; stream: units of the work applied from the table's stream after the request\n"+
-		"(checkpoint, activity, watch-list entries, aggregates, counters, settled profiles), alone in its batch; total: both;\n"+
+		"(activity, watch-list entries, aggregates, counters, settled profiles), alone in its batch; total: both;\n"+
 		"$ per M: request and stream units of a million such operations. Calls: G GetItem, BG BatchGetItem, Q Query,\n"+
 		"TW TransactWriteItems, U UpdateItem. Prices: %s.\n", priceSource)
 }
