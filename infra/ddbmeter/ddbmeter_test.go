@@ -22,11 +22,18 @@ func key(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": s(pk), "sk": s("~P")}
 }
 
-// profile is an item of about size bytes on byOwner and byGrade (which
-// project everything).
+// profile is an item of about size bytes on byOwner2 and byGrade2 (which
+// project keys only).
 func profile(pk string, size int) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": s(pk), "sk": s("~P"), "gOwner": s("OWNER#a"), "gGrade": s("A"),
 		"gSort": s(pk), "data": s(strings.Repeat("x", size))}
+}
+
+// auditEntry is an item of about size bytes on byList2, which projects
+// its changes.
+func auditEntry(pk string, size int) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": s(pk), "sk": s("~P"), "gList": s("AUDIT#x"), "gSort": s(pk),
+		"changes": s(strings.Repeat("x", size))}
 }
 
 // What AWS bills for each kind of call (bill.go), call by call on one
@@ -42,30 +49,34 @@ func TestBillFollowsAWSRules(t *testing.T) {
 	}
 	one := &types.AttributeValueMemberN{Value: "1"}
 	tests := []struct {
-		name                    string
-		call                    func() error
-		table, owner, grade, rd float64
+		name                          string
+		call                          func() error
+		table, owner, grade, list, rd float64
 	}{
-		{"PutOf1.5KBOnTwoIndexes", func() error {
+		{"PutOf1.5KBOnTwoKeysOnlyIndexes", func() error {
 			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: profile("P", 1500)})
 			return err
-		}, 2, 2, 2, 0},
+		}, 2, 1, 1, 0, 0},
 		{"SamePutAgainWritesNoIndex", func() error {
 			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: profile("P", 1500)})
 			return err
-		}, 2, 0, 0, 0},
+		}, 2, 0, 0, 0, 0},
+		{"PutOf1.5KBOnAnIndexProjectingIt", func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: auditEntry("A", 1500)})
+			return err
+		}, 2, 0, 0, 2, 0},
 		{"UpdateMovingAnIndexKey", func() error {
 			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: key("P"),
 				UpdateExpression: aws.String("SET gGrade = :g"), ExpressionAttributeValues: map[string]types.AttributeValue{":g": s("B")}})
 			return err
-		}, 2, 2, 4, 0},
+		}, 2, 0, 2, 0, 0},
 		{"TransactionPuttingTwoSmallItems", func() error {
 			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{Put: &types.Put{TableName: &table, Item: profile("T", 100)}},
 				{Put: &types.Put{TableName: &table, Item: key("U")}},
 			}})
 			return err
-		}, 4, 1, 1, 0},
+		}, 4, 1, 1, 0, 0},
 		{"TransactionOfFourSmallPuts", func() error {
 			var items []types.TransactWriteItem
 			for _, pk := range []string{"F1", "F2", "F3", "F4"} {
@@ -73,30 +84,30 @@ func TestBillFollowsAWSRules(t *testing.T) {
 			}
 			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 			return err
-		}, 8, 0, 0, 0},
+		}, 8, 0, 0, 0, 0},
 		{"TransactionMovingAnIndexKey", func() error {
 			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{Update: update("T", "SET gOwner = :o", map[string]types.AttributeValue{":o": s("OWNER#b")})},
 			}})
 			return err
-		}, 2, 2, 1, 0},
+		}, 2, 2, 0, 0, 0},
 		{"TransactionCheckingAndAdding", func() error {
 			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{ConditionCheck: &types.ConditionCheck{TableName: &table, Key: key("U"), ConditionExpression: aws.String("attribute_exists(pk)")}},
 				{Update: update("C", "ADD n :n", map[string]types.AttributeValue{":n": one})},
 			}})
 			return err
-		}, 4, 0, 0, 0},
+		}, 4, 0, 0, 0, 0},
 		{"StrongQueryOf1.5KB", func() error {
 			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, ConsistentRead: aws.Bool(true),
 				KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("P")}})
 			return err
-		}, 0, 0, 0, 1},
+		}, 0, 0, 0, 0, 1},
 		{"EventualBatchGetOfTwo", func() error {
 			_, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 				table: {Keys: []map[string]types.AttributeValue{key("P"), key("U")}}}})
 			return err
-		}, 0, 0, 0, 1},
+		}, 0, 0, 0, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,9 +117,11 @@ func TestBillFollowsAWSRules(t *testing.T) {
 			}
 			u := m.Take()
 			b := u.Billed
-			if b.Write[ddbmeter.TableUnits] != tt.table || b.Write["byOwner"] != tt.owner || b.Write["byGrade"] != tt.grade || b.ReadTotal() != tt.rd {
-				t.Errorf("billed writes table %v byOwner %v byGrade %v, reads %v; want %v %v %v, %v (DynamoDB Local reported %v)",
-					b.Write[ddbmeter.TableUnits], b.Write["byOwner"], b.Write["byGrade"], b.ReadTotal(), tt.table, tt.owner, tt.grade, tt.rd, u.Reported)
+			if b.Write[ddbmeter.TableUnits] != tt.table || b.Write["byOwner2"] != tt.owner || b.Write["byGrade2"] != tt.grade ||
+				b.Write["byList2"] != tt.list || b.ReadTotal() != tt.rd {
+				t.Errorf("billed writes table %v byOwner2 %v byGrade2 %v byList2 %v, reads %v; want %v %v %v %v, %v (DynamoDB Local reported %v)",
+					b.Write[ddbmeter.TableUnits], b.Write["byOwner2"], b.Write["byGrade2"], b.Write["byList2"], b.ReadTotal(),
+					tt.table, tt.owner, tt.grade, tt.list, tt.rd, u.Reported)
 			}
 			if u.CallCount() != 1 || u.Attempts != 1 {
 				t.Errorf("%d calls in %d attempts, want 1 in 1", u.CallCount(), u.Attempts)
