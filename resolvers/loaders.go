@@ -18,6 +18,8 @@ import (
 type loaders struct {
 	customer    *dataloadgen.Loader[string, *crm.Customer]
 	interaction *dataloadgen.Loader[crm.InteractionKey, *crm.Interaction]
+	department  *dataloadgen.Loader[string, *crm.Department]
+	workload    *dataloadgen.Loader[string, *crm.Workload]
 }
 
 // batchCapacity is BatchGetItem's limit; loadWait is how long a loader
@@ -34,6 +36,11 @@ func newLoaders(svc *crm.Service) *loaders {
 	l.interaction = dataloadgen.NewLoader(func(ctx context.Context, keys []crm.InteractionKey) ([]*crm.Interaction, []error) {
 		return svc.InteractionsByKey(ctx, keys, l.customer.LoadAll)
 	}, dataloadgen.WithBatchCapacity(batchCapacity), dataloadgen.WithWait(loadWait))
+	l.department = dataloadgen.NewLoader(svc.DepartmentsByID,
+		dataloadgen.WithBatchCapacity(batchCapacity), dataloadgen.WithWait(loadWait))
+	// Two counters per user: 50 users fill a BatchGetItem.
+	l.workload = dataloadgen.NewLoader(svc.Workloads,
+		dataloadgen.WithBatchCapacity(batchCapacity/2), dataloadgen.WithWait(loadWait))
 	return l
 }
 
