@@ -28,6 +28,7 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	tb.Helper()
 	table := ddbtest.NewTable(tb, "CrmTable")
 	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
+	mustDirectory(tb, svc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
 	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions))}
