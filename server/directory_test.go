@@ -95,7 +95,9 @@ func TestStaffAreRegisteredAtFirstRequestAndRefusedOnceDeactivated(t *testing.T)
 	listed := func(filter string) []string {
 		t.Helper()
 		var out struct {
-			Users struct{ Edges []struct{ Node struct{ ID string } } }
+			Users struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		_, r := call("admin", `{ users`+filter+` { edges { node { id } } } }`, nil)
 		if err := json.Unmarshal(r.Data, &out); err != nil || len(r.Errors) > 0 {
