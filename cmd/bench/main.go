@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/bench capacity   # request units per operation (make bench-capacity)
 //	go run ./cmd/bench overhead   # HTTP + auth + GraphQL against the raw SDK calls (make bench-overhead)
+//	go run ./cmd/bench overhead -profile dir   # the same, CPU-profiled into dir
 //
 // Run it from the repository root (it reads template.yaml).
 package main
@@ -36,6 +37,7 @@ func run(args []string, out io.Writer) error {
 	rru := fs.Float64("rru-price", defaultRRUPrice, "USD per million read request units")
 	detail := fs.Bool("detail", false, "capacity: also list every item each write wrote, with its size")
 	runs := fs.Int("runs", 300, "overhead: measured requests per path (after 30 of warm-up)")
+	profile := fs.String("profile", "", "overhead: write a CPU profile of each read's measured runs into this directory")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -56,5 +58,5 @@ func run(args []string, out io.Writer) error {
 	if args[0] == "capacity" {
 		return capacity(ctx, e, [2]float64{*wru, *rru}, *detail, out)
 	}
-	return overhead(ctx, e, *runs, out)
+	return overhead(ctx, e, *runs, *profile, out)
 }
