@@ -26,15 +26,19 @@ type Service struct {
 	// PolicyTTL is how long the grading policy read from the store is used
 	// before it is read again.
 	PolicyTTL time.Duration
+	// DirectoryTTL is how long a signed-in user's directory entry is
+	// trusted before it is read again (signin.go).
+	DirectoryTTL time.Duration
 
 	policies  policyCache
+	signIns   signInCache
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
 }
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL,
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
 		entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
@@ -259,7 +263,8 @@ func normalizeFilter(f *CustomerFilter) error {
 }
 
 // CreateCustomer adds a customer. SALES create customers they own; MANAGER
-// for their teams; ADMIN anywhere. Only ADMIN and the team's MANAGER give
+// for their teams; ADMIN anywhere. An owner given must be an active SALES or
+// MANAGER user of the directory. Only ADMIN and the team's MANAGER give
 // an initial grade, which is a manual one.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, DUPLICATE.
 func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
@@ -305,6 +310,11 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	if !canCreate(u, c) {
 		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
+	}
+	if in.OwnerID != nil && c.OwnerID != "" {
+		if err := s.CheckAssignee(ctx, "input.ownerId", c.OwnerID, OwnerRoles...); err != nil {
+			return nil, err
+		}
 	}
 	// A grade given at creation is set by hand, as with SetGrade.
 	if in.Grade != "" && !canAssign(u, c) {
@@ -355,7 +365,8 @@ func canCreate(u *User, c *Customer) bool {
 
 // UpdateCustomer changes a customer's profile. expectedVersion must be the
 // version the caller read; a stale one is a CONFLICT and nothing is written.
-// Changing owner or team needs ADMIN or the team's MANAGER.
+// Changing owner or team needs ADMIN or the team's MANAGER; a new owner
+// must be an active SALES or MANAGER user of the directory.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT,
 // DUPLICATE.
 func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion int, upd CustomerUpdate) (*Customer, error) {
@@ -389,6 +400,11 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	}
 	if next.Team != prev.Team && u.HasRole(RoleManager) && !u.HasRole(RoleAdmin) && !u.InTeam(next.Team) {
 		return nil, &Error{Code: EFORBIDDEN, Field: "input.team", Message: "not one of your teams"}
+	}
+	if next.OwnerID != prev.OwnerID && next.OwnerID != "" {
+		if err := s.CheckAssignee(ctx, "input.ownerId", next.OwnerID, OwnerRoles...); err != nil {
+			return nil, err
+		}
 	}
 	if err := validateCustomer(next); err != nil {
 		return nil, err

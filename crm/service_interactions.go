@@ -14,7 +14,9 @@ const maxFutureSkew = 24 * time.Hour
 // LogInteraction records a contact with a customer on its timeline, with
 // its audit entry, in one atomic write. The customer's lastInteractionAt,
 // interaction counter and nextFollowUpAt follow from it exactly once,
-// within seconds (the customer 360 shows it at once).
+// within seconds (the customer 360 shows it at once). Crediting someone
+// else with it (handledBy) is for ADMIN and the team's MANAGER, and names
+// an active user of the directory who works customers.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Interaction, error) {
 	u, err := currentUser(ctx)
@@ -79,6 +81,11 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 	}
 	if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
 		return nil, err
+	}
+	if it.HandledBy != u.ID {
+		if err := s.CheckAssignee(ctx, "input.handledBy", it.HandledBy, WorkerRoles...); err != nil {
+			return nil, err
+		}
 	}
 	// An append: the interaction (and the case it opens) with its audit
 	// entry, conditioned on nothing another writer touches, so concurrent

@@ -66,6 +66,7 @@ func mustEnv(tb testing.TB) *env {
 	e.svc = crm.NewService(e.store)
 	e.db, e.table = db, table
 	e.consumer = streamtest.New(tb, db, table, e.store, e.svc)
+	mustStaff(tb, e.svc, fixtureStaff...)
 	return e
 }
 

@@ -19,7 +19,9 @@ type loaders struct {
 	interaction *loader[crm.InteractionKey, *crm.Interaction]
 	// listed holds customers a list read without their activity: enough
 	// to authorize their nested fields, not to show the customer again.
-	listed sync.Map // id → *crm.Customer
+	listed     sync.Map // id → *crm.Customer
+	department *loader[string, *crm.Department]
+	workload   *loader[string, *crm.Workload]
 }
 
 // batchCapacity is BatchGetItem's limit.
@@ -31,6 +33,9 @@ func newLoaders(svc *crm.Service) *loaders {
 	l.interaction = newLoader(func(ctx context.Context, keys []crm.InteractionKey) ([]*crm.Interaction, []error) {
 		return svc.InteractionsByKey(ctx, keys, l.customer.LoadAll)
 	}, batchCapacity)
+	l.department = newLoader(svc.DepartmentsByID, batchCapacity)
+	// Two counters per user: 50 users fill a BatchGetItem.
+	l.workload = newLoader(svc.Workloads, batchCapacity/2)
 	return l
 }
 

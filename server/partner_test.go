@@ -37,6 +37,7 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	table := ddbtest.NewTable(tb, "CrmTable")
 	store := dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32)))
 	svc := crm.NewService(store)
+	mustDirectory(tb, svc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
 	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions)),

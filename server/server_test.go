@@ -50,6 +50,7 @@ func (headerAuth) Authenticate(r *http.Request) (*crm.User, error) {
 
 type env struct {
 	srv *httptest.Server
+	svc *crm.Service
 	// ops records the DynamoDB operations made since the last reset.
 	mu   sync.Mutex
 	ops  []string
@@ -66,7 +67,12 @@ func (e *env) drain(tb testing.TB) {
 	e.consumer.Drain(tb)
 }
 
-func mustEnv(tb testing.TB) *env { return mustEnvOnTable(tb, ddbtest.NewTable(tb, "CrmTable")) }
+// mustEnv serves a fresh table whose directory knows the test users.
+func mustEnv(tb testing.TB) *env {
+	e := mustEnvOnTable(tb, ddbtest.NewTable(tb, "CrmTable"))
+	mustDirectory(tb, e.svc)
+	return e
+}
 
 func mustEnvOnTable(tb testing.TB, table string, opts ...func(*dynamodb.Options)) *env {
 	tb.Helper()
@@ -90,6 +96,8 @@ func mustEnvOnTable(tb testing.TB, table string, opts ...func(*dynamodb.Options)
 		clean := dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32)))
 		e.consumer = streamtest.New(tb, ddbtest.Client(tb), table, clean, crm.NewService(clean))
 	}
+	svc.DirectoryTTL = time.Hour
+	e.svc = svc
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
 	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, testOptions))
 	tb.Cleanup(e.srv.Close)

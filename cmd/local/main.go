@@ -132,6 +132,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	go poller.Run(ctx, streamInterval, log)
+	// Every start, so that data seeded before the directory existed gets
+	// the demo users too: it keeps what is there.
+	if err := demo.SeedDirectory(ctx, svc); err != nil {
+		return err
+	}
 	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded"), poller); err != nil {
 		return err
 	}

@@ -2718,7 +2718,285 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false}
-	schemaSource15 = &ast.Source{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
+	schemaSource15 = &ast.Source{Name: "../user.graphqls", Input: `"""
+A person known to Rapport: the user directory. Work (customers, cases, the
+interactions they are credited with) is handed only to active users of the
+directory. A staff user is registered from their token's claims the first time
+they sign in; an ADMIN can also add users before they do, and deactivates those
+who leave. Staff read the directory to look colleagues up; SALES and SERVICE see
+active users only; partners read nothing.
+"""
+type User {
+  "The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold."
+  id: ID!
+  "Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes)."
+  name: String!
+  "Email: from the token once they have signed in, if it carries one."
+  email: String
+  """
+  Roles: the token's once they have signed in (Rapport mirrors them at each sign-in
+  where they changed; the token stays authoritative for what the user may do),
+  set by an ADMIN before.
+  """
+  roles: [Role!]!
+  "Teams: the token's once they have signed in, set by an ADMIN before."
+  teams: [String!]!
+  "The user's department id, set by an ADMIN; null when none."
+  departmentId: ID
+  "The user's department; null when none."
+  department: Department
+  "Whether the user may sign in and be handed work."
+  active: Boolean!
+  "When the user was deactivated; null while active."
+  deactivatedAt: DateTime
+  "Who deactivated the user."
+  deactivatedBy: String
+  """
+  When the user first signed in with a token; null if never. From then on their
+  roles and teams come from the identity provider and an ADMIN cannot edit them.
+  """
+  firstSignInAt: DateTime
+  "Increases with every change; pass it as expectedVersion."
+  version: Int!
+  "When the user was added."
+  createdAt: DateTime!
+  "Who added the user (the user themself when registered at sign-in)."
+  createdBy: String!
+  "When the entry last changed."
+  updatedAt: DateTime!
+  "Who last changed it."
+  updatedBy: String!
+  """
+  What the user has in hand, for a handover before or after deactivating them:
+  their customers and the open cases assigned to them, from counters kept by
+  every write. ADMIN, MANAGER and AUDITOR read anyone's; others their own only
+  (FORBIDDEN otherwise).
+  """
+  workload: Workload
+}
+
+"What a user has in hand, from counters (no list is read)."
+type Workload {
+  """
+  Active customers the user owns, exactly (the owner's list total, which follows
+  every change of ownership exactly once, within seconds). Archived customers are
+  not counted; handOverPortfolio moves them too.
+  """
+  customers: Int!
+  "Open cases assigned to the user, on anyone's customers, exactly (kept with every case write)."
+  openCases: Int!
+}
+
+"""
+A unit of the company that users belong to and cases are assigned to. ADMIN
+manages departments; every staff role reads them.
+"""
+type Department {
+  "Department id (ULID)."
+  id: ID!
+  "Name, unique in the directory (compared folded: case and width do not count)."
+  name: String!
+  "The team the department works for, if any."
+  team: String
+  "The user who manages the department, if any: an active MANAGER when set."
+  managerId: ID
+  "Increases with every change; pass it as expectedVersion."
+  version: Int!
+  "When it was created."
+  createdAt: DateTime!
+  "Who created it."
+  createdBy: String!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who last changed it."
+  updatedBy: String!
+}
+
+"Which users to list. Conditions combine with AND."
+input UserFilter {
+  "Users of this team."
+  team: String
+  "Users of this department."
+  departmentId: ID
+  "Users holding this role."
+  role: Role
+  """
+  true (the default): active users only; false: deactivated users only; null: both.
+  SALES and SERVICE list active users only (FORBIDDEN otherwise).
+  """
+  active: Boolean = true
+  "Users whose name starts with this, compared folded (li finds Li Wei)."
+  name: String
+}
+
+"A page of users, by name."
+type UserConnection {
+  "The users of this page."
+  edges: [UserEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  """
+  How many users the list holds, from a counter: for no filter but active, or
+  active users of one team, one department or one role; null for other filters.
+  """
+  totalCount: Int
+}
+
+"A user in a page."
+type UserEdge {
+  "Resume the list after this user."
+  cursor: String!
+  "The user."
+  node: User!
+}
+
+"A user an ADMIN adds to the directory."
+input CreateUserInput {
+  "The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #."
+  id: ID!
+  "Display name: 1–200 characters."
+  name: String!
+  "Email address."
+  email: String
+  "Roles, at least one; replaced by the token's at the user's first sign-in."
+  roles: [Role!]!
+  "Teams, at most 10; replaced by the token's at the user's first sign-in."
+  teams: [String!]
+  "Their department."
+  departmentId: ID
+  """
+  A key of 8–64 characters making the create safe to retry: sent again with the
+  same input, it returns the user created the first time instead of DUPLICATE.
+  """
+  idempotencyKey: String
+}
+
+"Changes to a user. Omitted fields are unchanged."
+input UpdateUserInput {
+  "Display name."
+  name: String
+  "Email address; an empty string clears it."
+  email: String
+  "Roles; only before the user first signs in (then they are the token's)."
+  roles: [Role!]
+  "Teams; only before the user first signs in (then they are the token's)."
+  teams: [String!]
+  "Their department; an empty string clears it."
+  departmentId: ID
+}
+
+"A new department."
+input CreateDepartmentInput {
+  "Name: 1–200 characters, unique."
+  name: String!
+  "The team it works for."
+  team: String
+  "Its manager: an active MANAGER of the directory."
+  managerId: ID
+  "A key of 8–64 characters making the create safe to retry."
+  idempotencyKey: String
+}
+
+"Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId."
+input UpdateDepartmentInput {
+  "New name."
+  name: String
+  "The team it works for."
+  team: String
+  "Its manager: an active MANAGER of the directory."
+  managerId: ID
+}
+
+extend type Viewer {
+  "The caller's department in the directory (staff only); null when none."
+  departmentId: ID
+}
+
+extend type Query {
+  """
+  Users of the directory, by name. Every staff role; SALES and SERVICE see active
+  users only. Partners: FORBIDDEN.
+  """
+  users(
+    "Which users; by default the active ones."
+    filter: UserFilter
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): UserConnection!
+  "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated)."
+  user(
+    "The user id."
+    id: ID!
+  ): User
+  "Every department, by name (at most 200). Every staff role."
+  departments: [Department!]!
+  "A department; null when there is none. Every staff role."
+  department(
+    "The department id."
+    id: ID!
+  ): Department
+}
+
+extend type Mutation {
+  """
+  Adds a user to the directory, active, e.g. to hand them customers before their
+  first sign-in. DUPLICATE when the id is taken. ADMIN only.
+  """
+  createUser(
+    "The user."
+    input: CreateUserInput!
+  ): User!
+  """
+  Changes a user's name, email or department, and, until they first sign in, their
+  roles and teams. CONFLICT when expectedVersion is stale. ADMIN only.
+  """
+  updateUser(
+    "The user id."
+    id: ID!
+    "The version the change is based on."
+    expectedVersion: Int!
+    "The changes."
+    input: UpdateUserInput!
+  ): User!
+  """
+  Deactivates a user: their requests are refused (FORBIDDEN) from now on (in the
+  AWS stack, on other instances of the API within a minute) and no work can be
+  handed to them; their history and portfolio stay. Ask the result for workload
+  to see what to hand over (handOverPortfolio, moveCase). An ADMIN cannot
+  deactivate themself. ADMIN only.
+  """
+  deactivateUser(
+    "The user id."
+    id: ID!
+    "The version the change is based on."
+    expectedVersion: Int!
+  ): User!
+  "Lets a deactivated user sign in and be handed work again. ADMIN only."
+  reactivateUser(
+    "The user id."
+    id: ID!
+    "The version the change is based on."
+    expectedVersion: Int!
+  ): User!
+  "Creates a department. DUPLICATE when the name is taken. ADMIN only."
+  createDepartment(
+    "The department."
+    input: CreateDepartmentInput!
+  ): Department!
+  "Renames a department or changes its team or manager. ADMIN only."
+  updateDepartment(
+    "The department id."
+    id: ID!
+    "The version the change is based on."
+    expectedVersion: Int!
+    "The changes."
+    input: UpdateDepartmentInput!
+  ): Department!
+}
+`, BuiltIn: false}
+	schemaSource16 = &ast.Source{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
 enum CustomerField {
   "The name."
   NAME
@@ -2823,6 +3101,14 @@ Customers are compared within the group sharing the name's first two letters.`, 
 		}, Type: &ast.Type{NamedType: "PartnerOrganizationConnection", NonNull: true, Position: &ast.Position{Start: 5138, End: 5167, Line: 189, Column: 6, Src: schemaSource10}}, Position: &ast.Position{Start: 5013, End: 5033, Line: 184, Column: 3, Src: schemaSource10}},
 		&ast.FieldDefinition{Description: `A partner organization; null when it does not exist. ADMIN, MANAGER and AUDITOR
 read any; a PARTNER principal reads its own.`, Name: "partnerOrganization", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The organization id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5368, End: 5370, Line: 196, Column: 9, Src: schemaSource10}}, Position: &ast.Position{Start: 5364, End: 5366, Line: 196, Column: 5, Src: schemaSource10}}}, Type: &ast.Type{NamedType: "PartnerOrganization", Position: &ast.Position{Start: 5377, End: 5396, Line: 197, Column: 6, Src: schemaSource10}}, Position: &ast.Position{Start: 5312, End: 5331, Line: 194, Column: 3, Src: schemaSource10}},
+		&ast.FieldDefinition{Description: `Users of the directory, by name. Every staff role; SALES and SERVICE see active
+users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource15}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 6508, End: 6514, Line: 206, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 6501, End: 6506, Line: 206, Column: 5, Src: schemaSource15}},
+		}, Type: &ast.Type{NamedType: "UserConnection", NonNull: true, Position: &ast.Position{Start: 6520, End: 6534, Line: 207, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 6340, End: 6345, Line: 200, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated).", Name: "user", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6670, End: 6672, Line: 211, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 6666, End: 6668, Line: 211, Column: 5, Src: schemaSource15}}}, Type: &ast.Type{NamedType: "User", Position: &ast.Position{Start: 6679, End: 6683, Line: 212, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 6637, End: 6641, Line: 209, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Every department, by name (at most 200). Every staff role.", Name: "departments", Type: &ast.Type{Elem: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 6749, End: 6760, Line: 214, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "A department; null when there is none. Every staff role.", Name: "department", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6885, End: 6887, Line: 218, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 6881, End: 6883, Line: 218, Column: 5, Src: schemaSource15}}}, Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 6894, End: 6904, Line: 219, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 6840, End: 6850, Line: 216, Column: 3, Src: schemaSource15}},
 		&ast.FieldDefinition{Name: "__schema", Type: &ast.Type{NamedType: "__Schema", NonNull: true}},
 		&ast.FieldDefinition{Name: "__type", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true}}}, Type: &ast.Type{NamedType: "__Type"}},
 	}, Position: &ast.Position{Start: 274, End: 279, Line: 10, Column: 6, Src: schemaSource12}}
@@ -2955,17 +3241,39 @@ at once both keep their changes (the write is rebuilt from the current profile w
 another writer got in first). When nothing changes, nothing is written. The customer
 keeps at most 10 tags (BAD_USER_INPUT on input.add otherwise). updateCustomer's tags
 still replaces the whole list.`, Name: "changeCustomerTags", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The tags to add and remove.", Name: "input", Type: &ast.Type{NamedType: "ChangeCustomerTagsInput", NonNull: true, Position: &ast.Position{Start: 961, End: 984, Line: 22, Column: 12, Src: schemaSource14}}, Position: &ast.Position{Start: 954, End: 959, Line: 22, Column: 5, Src: schemaSource14}}}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 991, End: 999, Line: 23, Column: 6, Src: schemaSource14}}, Position: &ast.Position{Start: 896, End: 914, Line: 20, Column: 3, Src: schemaSource14}},
+		&ast.FieldDefinition{Description: `Adds a user to the directory, active, e.g. to hand them customers before their
+first sign-in. DUPLICATE when the id is taken. ADMIN only.`, Name: "createUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user.", Name: "input", Type: &ast.Type{NamedType: "CreateUserInput", NonNull: true, Position: &ast.Position{Start: 7126, End: 7141, Line: 229, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 7119, End: 7124, Line: 229, Column: 5, Src: schemaSource15}}}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7148, End: 7152, Line: 230, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 7087, End: 7097, Line: 227, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `Changes a user's name, email or department, and, until they first sign in, their
+roles and teams. CONFLICT when expectedVersion is stale. ADMIN only.`, Name: "updateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7361, End: 7363, Line: 237, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 7357, End: 7359, Line: 237, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7428, End: 7431, Line: 239, Column: 22, Src: schemaSource15}}, Position: &ast.Position{Start: 7411, End: 7426, Line: 239, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateUserInput", NonNull: true, Position: &ast.Position{Start: 7463, End: 7478, Line: 241, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 7456, End: 7461, Line: 241, Column: 5, Src: schemaSource15}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7485, End: 7489, Line: 242, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 7322, End: 7332, Line: 235, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `Deactivates a user: their requests are refused (FORBIDDEN) from now on (in the
+AWS stack, on other instances of the API within a minute) and no work can be
+handed to them; their history and portfolio stay. Ask the result for workload
+to see what to hand over (handOverPortfolio, moveCase). An ADMIN cannot
+deactivate themself. ADMIN only.`, Name: "deactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7897, End: 7899, Line: 252, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 7893, End: 7895, Line: 252, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7964, End: 7967, Line: 254, Column: 22, Src: schemaSource15}}, Position: &ast.Position{Start: 7947, End: 7962, Line: 254, Column: 5, Src: schemaSource15}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7974, End: 7978, Line: 255, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 7854, End: 7868, Line: 250, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Lets a deactivated user sign in and be handed work again. ADMIN only.", Name: "reactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8099, End: 8101, Line: 259, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 8095, End: 8097, Line: 259, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8166, End: 8169, Line: 261, Column: 22, Src: schemaSource15}}, Position: &ast.Position{Start: 8149, End: 8164, Line: 261, Column: 5, Src: schemaSource15}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 8176, End: 8180, Line: 262, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 8056, End: 8070, Line: 257, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Creates a department. DUPLICATE when the name is taken. ADMIN only.", Name: "createDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department.", Name: "input", Type: &ast.Type{NamedType: "CreateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8307, End: 8328, Line: 266, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 8300, End: 8305, Line: 266, Column: 5, Src: schemaSource15}}}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8335, End: 8345, Line: 267, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 8256, End: 8272, Line: 264, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Renames a department or changes its team or manager. ADMIN only.", Name: "updateDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8469, End: 8471, Line: 271, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 8465, End: 8467, Line: 271, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8536, End: 8539, Line: 273, Column: 22, Src: schemaSource15}}, Position: &ast.Position{Start: 8519, End: 8534, Line: 273, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8571, End: 8592, Line: 275, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 8564, End: 8569, Line: 275, Column: 5, Src: schemaSource15}},
+		}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8599, End: 8609, Line: 276, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 8418, End: 8434, Line: 269, Column: 3, Src: schemaSource15}},
 		&ast.FieldDefinition{Description: `Marks fields of a customer as checked by the caller (a field already marked
 gets the caller's new mark). ADMIN or the team's MANAGER. BAD_USER_INPUT for
 an empty field: there is nothing to verify; CONFLICT when expectedVersion is
-not the current version.`, Name: "verifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1080, End: 1082, Line: 44, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 1076, End: 1078, Line: 44, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "The fields checked.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 1114, End: 1120, Line: 46, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "The version the reviewer checked.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1201, End: 1204, Line: 48, Column: 22, Src: schemaSource15}}, Position: &ast.Position{Start: 1184, End: 1199, Line: 48, Column: 5, Src: schemaSource15}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1211, End: 1219, Line: 49, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1027, End: 1047, Line: 42, Column: 3, Src: schemaSource15}},
-		&ast.FieldDefinition{Description: "Withdraws the verification marks of fields. ADMIN or the team's MANAGER.", Name: "unverifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1355, End: 1357, Line: 53, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 1351, End: 1353, Line: 53, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource15}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource15}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource15}},
+not the current version.`, Name: "verifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1080, End: 1082, Line: 44, Column: 9, Src: schemaSource16}}, Position: &ast.Position{Start: 1076, End: 1078, Line: 44, Column: 5, Src: schemaSource16}},
+			&ast.ArgumentDefinition{Description: "The fields checked.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource16}}, NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource16}}, Position: &ast.Position{Start: 1114, End: 1120, Line: 46, Column: 5, Src: schemaSource16}},
+			&ast.ArgumentDefinition{Description: "The version the reviewer checked.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1201, End: 1204, Line: 48, Column: 22, Src: schemaSource16}}, Position: &ast.Position{Start: 1184, End: 1199, Line: 48, Column: 5, Src: schemaSource16}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1211, End: 1219, Line: 49, Column: 6, Src: schemaSource16}}, Position: &ast.Position{Start: 1027, End: 1047, Line: 42, Column: 3, Src: schemaSource16}},
+		&ast.FieldDefinition{Description: "Withdraws the verification marks of fields. ADMIN or the team's MANAGER.", Name: "unverifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1355, End: 1357, Line: 53, Column: 9, Src: schemaSource16}}, Position: &ast.Position{Start: 1351, End: 1353, Line: 53, Column: 5, Src: schemaSource16}},
+			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource16}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource16}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource16}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource16}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource16}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource16}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource16}},
 	}, Position: &ast.Position{Start: 1356, End: 1364, Line: 30, Column: 6, Src: schemaSource12}}
 	schemaTypeActivityBucket = &ast.Definition{Kind: "OBJECT", Description: "The figures of one bucket.", Name: "ActivityBucket", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The bucket's name: 2026-03-01 for a day, 2026-03 for a month (UTC).", Name: "period", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4821, End: 4827, Line: 129, Column: 11, Src: schemaSource0}}, Position: &ast.Position{Start: 4813, End: 4819, Line: 129, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "When the bucket starts.", Name: "start", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 4866, End: 4874, Line: 131, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 4859, End: 4864, Line: 131, Column: 3, Src: schemaSource0}},
@@ -3201,9 +3509,23 @@ entry of the stage history.`, Name: "stageReason", Type: &ast.Type{NamedType: "S
 otherwise). Default: the grading policy's rules grade the customer (G, never
 contacted, under the default policy).`, Name: "grade", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 12238, End: 12244, Line: 393, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 12231, End: 12236, Line: 393, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 10352, End: 10371, Line: 343, Column: 7, Src: schemaSource4}}
+	schemaTypeCreateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new department.", Name: "CreateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters, unique.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5592, End: 5598, Line: 171, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 5586, End: 5590, Line: 171, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5635, End: 5641, Line: 173, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 5629, End: 5633, Line: 173, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5708, End: 5710, Line: 175, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 5697, End: 5706, Line: 175, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "A key of 8–64 characters making the create safe to retry.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5791, End: 5797, Line: 177, Column: 19, Src: schemaSource15}}, Position: &ast.Position{Start: 5775, End: 5789, Line: 177, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 5524, End: 5545, Line: 169, Column: 7, Src: schemaSource15}}
 	schemaTypeCreatePartnerOrganizationInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new partner organization.", Name: "CreatePartnerOrganizationInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4185, End: 4191, Line: 154, Column: 9, Src: schemaSource10}}, Position: &ast.Position{Start: 4179, End: 4183, Line: 154, Column: 3, Src: schemaSource10}},
 		&ast.FieldDefinition{Description: "The masking policy; omitted masks every field, an empty list masks nothing.", Name: "masked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MaskedField", NonNull: true, Position: &ast.Position{Start: 4284, End: 4295, Line: 156, Column: 12, Src: schemaSource10}}, Position: &ast.Position{Start: 4284, End: 4295, Line: 156, Column: 12, Src: schemaSource10}}, Position: &ast.Position{Start: 4275, End: 4281, Line: 156, Column: 3, Src: schemaSource10}},
 	}, Position: &ast.Position{Start: 4116, End: 4146, Line: 152, Column: 7, Src: schemaSource10}}
+	schemaTypeCreateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A user an ADMIN adds to the directory.", Name: "CreateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4547, End: 4549, Line: 136, Column: 7, Src: schemaSource15}}, Position: &ast.Position{Start: 4543, End: 4545, Line: 136, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Display name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4595, End: 4601, Line: 138, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 4589, End: 4593, Line: 138, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Email address.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4631, End: 4637, Line: 140, Column: 10, Src: schemaSource15}}, Position: &ast.Position{Start: 4624, End: 4629, Line: 140, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Roles, at least one; replaced by the token's at the user's first sign-in.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 4718, End: 4723, Line: 142, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Teams, at most 10; replaced by the token's at the user's first sign-in.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 4812, End: 4817, Line: 144, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Their department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4867, End: 4869, Line: 146, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 4853, End: 4865, Line: 146, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `A key of 8–64 characters making the create safe to retry: sent again with the
+same input, it returns the user created the first time instead of DUPLICATE.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5059, End: 5065, Line: 151, Column: 19, Src: schemaSource15}}, Position: &ast.Position{Start: 5043, End: 5057, Line: 151, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 4399, End: 4414, Line: 134, Column: 7, Src: schemaSource15}}
 	schemaTypeCurrentGrade = &ast.Definition{Kind: "OBJECT", Description: "A customer's current grade and why it has it.", Name: "CurrentGrade", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The grade level with its service policy.", Name: "level", Type: &ast.Type{NamedType: "GradeLevel", NonNull: true, Position: &ast.Position{Start: 3452, End: 3462, Line: 141, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 3445, End: 3450, Line: 141, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "What set the grade.", Name: "source", Type: &ast.Type{NamedType: "GradeSource", NonNull: true, Position: &ast.Position{Start: 3498, End: 3509, Line: 143, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3490, End: 3496, Line: 143, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Why, in words.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3540, End: 3546, Line: 145, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3532, End: 3538, Line: 145, Column: 3, Src: schemaSource4}},
@@ -3357,6 +3679,17 @@ survivor's and the tombstone's.`, Name: "CustomerMerge", Fields: ast.FieldList{&
 	schemaTypeCustomerMergeEdge = &ast.Definition{Kind: "OBJECT", Description: "A merge record in a page.", Name: "CustomerMergeEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this record.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1348, End: 1354, Line: 47, Column: 11, Src: schemaSource9}}, Position: &ast.Position{Start: 1340, End: 1346, Line: 47, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "The merge record.", Name: "node", Type: &ast.Type{NamedType: "CustomerMerge", NonNull: true, Position: &ast.Position{Start: 1386, End: 1399, Line: 49, Column: 9, Src: schemaSource9}}, Position: &ast.Position{Start: 1380, End: 1384, Line: 49, Column: 3, Src: schemaSource9}},
 	}, Position: &ast.Position{Start: 1279, End: 1296, Line: 45, Column: 6, Src: schemaSource9}}
+	schemaTypeDepartment = &ast.Definition{Kind: "OBJECT", Description: `A unit of the company that users belong to and cases are assigned to. ADMIN
+manages departments; every staff role reads them.`, Name: "Department", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Department id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2880, End: 2882, Line: 76, Column: 7, Src: schemaSource15}}, Position: &ast.Position{Start: 2876, End: 2878, Line: 76, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Name, unique in the directory (compared folded: case and width do not count).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2974, End: 2980, Line: 78, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 2968, End: 2972, Line: 78, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The team the department works for, if any.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3037, End: 3043, Line: 80, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 3031, End: 3035, Line: 80, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The user who manages the department, if any: an active MANAGER when set.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3134, End: 3136, Line: 82, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 3123, End: 3132, Line: 82, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3209, End: 3212, Line: 84, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 3200, End: 3207, Line: 84, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3252, End: 3260, Line: 86, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 3241, End: 3250, Line: 86, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3295, End: 3301, Line: 88, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 3284, End: 3293, Line: 88, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3342, End: 3350, Line: 90, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 3331, End: 3340, Line: 90, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3390, End: 3396, Line: 92, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 3379, End: 3388, Line: 92, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 2835, End: 2845, Line: 74, Column: 6, Src: schemaSource15}}
 	schemaTypeDimensionAverage = &ast.Definition{Kind: "OBJECT", Description: "The mean of one dimension's scores.", Name: "DimensionAverage", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 7774, End: 7783, Line: 229, Column: 14, Src: schemaSource0}}, Position: &ast.Position{Start: 7763, End: 7772, Line: 229, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "How many evaluations scored it.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7830, End: 7833, Line: 231, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 7823, End: 7828, Line: 231, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Their mean, 0–100.", Name: "average", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 7869, End: 7874, Line: 233, Column: 12, Src: schemaSource0}}, Position: &ast.Position{Start: 7860, End: 7867, Line: 233, Column: 3, Src: schemaSource0}},
@@ -3401,10 +3734,10 @@ survivor's and the tombstone's.`, Name: "CustomerMerge", Fields: ast.FieldList{&
 		&ast.FieldDefinition{Description: "Its value before, as JSON; null when it was absent. Values over 16 KB are recorded by size only.", Name: "before", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 370, End: 376, Line: 16, Column: 11, Src: schemaSource1}}, Position: &ast.Position{Start: 362, End: 368, Line: 16, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Its value after, as JSON; null when it was removed.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 442, End: 448, Line: 18, Column: 10, Src: schemaSource1}}, Position: &ast.Position{Start: 435, End: 440, Line: 18, Column: 3, Src: schemaSource1}},
 	}, Position: &ast.Position{Start: 200, End: 211, Line: 12, Column: 6, Src: schemaSource1}}
-	schemaTypeFieldVerification = &ast.Definition{Kind: "OBJECT", Description: "A reviewer's mark that a field's current value has been checked.", Name: "FieldVerification", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field.", Name: "field", Type: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 639, End: 652, Line: 28, Column: 10, Src: schemaSource15}}, Position: &ast.Position{Start: 632, End: 637, Line: 28, Column: 3, Src: schemaSource15}},
-		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource15}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource15}},
-		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource15}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource15}},
-	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource15}}
+	schemaTypeFieldVerification = &ast.Definition{Kind: "OBJECT", Description: "A reviewer's mark that a field's current value has been checked.", Name: "FieldVerification", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field.", Name: "field", Type: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 639, End: 652, Line: 28, Column: 10, Src: schemaSource16}}, Position: &ast.Position{Start: 632, End: 637, Line: 28, Column: 3, Src: schemaSource16}},
+		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource16}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource16}},
+		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource16}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource16}},
+	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource16}}
 	schemaTypeGradeChange = &ast.Definition{Kind: "OBJECT", Description: "One entry of a customer's grade history.", Name: "GradeChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = at).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 952, End: 954, Line: 42, Column: 7, Src: schemaSource7}}, Position: &ast.Position{Start: 948, End: 950, Line: 42, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 988, End: 990, Line: 44, Column: 15, Src: schemaSource7}}, Position: &ast.Position{Start: 976, End: 986, Line: 44, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The previous level code; null for the first grade.", Name: "from", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1055, End: 1061, Line: 46, Column: 9, Src: schemaSource7}}, Position: &ast.Position{Start: 1049, End: 1053, Line: 46, Column: 3, Src: schemaSource7}},
@@ -3746,6 +4079,10 @@ verification mark.`, Name: "UpdateCustomerInput", Fields: ast.FieldList{&ast.Fie
 UNVERIFIED removes every mark. Asking for what the record already is does
 nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name: "verification", Type: &ast.Type{NamedType: "Verification", Position: &ast.Position{Start: 13789, End: 13801, Line: 442, Column: 17, Src: schemaSource4}}, Position: &ast.Position{Start: 13775, End: 13787, Line: 442, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 12508, End: 12527, Line: 402, Column: 7, Src: schemaSource4}}
+	schemaTypeUpdateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId.", Name: "UpdateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "New name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5950, End: 5956, Line: 183, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 5944, End: 5948, Line: 183, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5992, End: 5998, Line: 185, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 5986, End: 5990, Line: 185, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6065, End: 6067, Line: 187, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 6054, End: 6063, Line: 187, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 5904, End: 5925, Line: 181, Column: 7, Src: schemaSource15}}
 	schemaTypeUpdateInteractionInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Corrections to an interaction. Omitted fields are unchanged; an empty list clears.", Name: "UpdateInteractionInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Channel.", Name: "channel", Type: &ast.Type{NamedType: "Channel", Position: &ast.Position{Start: 4250, End: 4257, Line: 178, Column: 12, Src: schemaSource8}}, Position: &ast.Position{Start: 4241, End: 4248, Line: 178, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "Direction.", Name: "direction", Type: &ast.Type{NamedType: "Direction", Position: &ast.Position{Start: 4286, End: 4295, Line: 180, Column: 14, Src: schemaSource8}}, Position: &ast.Position{Start: 4275, End: 4284, Line: 180, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "Type.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", Position: &ast.Position{Start: 4314, End: 4329, Line: 182, Column: 9, Src: schemaSource8}}, Position: &ast.Position{Start: 4308, End: 4312, Line: 182, Column: 3, Src: schemaSource8}},
@@ -3763,6 +4100,56 @@ nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name:
 		&ast.FieldDefinition{Description: "SUSPENDED refuses every key of the organization; ACTIVE lets them work again.", Name: "status", Type: &ast.Type{NamedType: "PartnerStatus", Position: &ast.Position{Start: 4524, End: 4537, Line: 164, Column: 11, Src: schemaSource10}}, Position: &ast.Position{Start: 4516, End: 4522, Line: 164, Column: 3, Src: schemaSource10}},
 		&ast.FieldDefinition{Description: "Replaces the masking policy; an empty list masks nothing.", Name: "masked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MaskedField", NonNull: true, Position: &ast.Position{Start: 4611, End: 4622, Line: 166, Column: 12, Src: schemaSource10}}, Position: &ast.Position{Start: 4611, End: 4622, Line: 166, Column: 12, Src: schemaSource10}}, Position: &ast.Position{Start: 4602, End: 4608, Line: 166, Column: 3, Src: schemaSource10}},
 	}, Position: &ast.Position{Start: 4374, End: 4404, Line: 160, Column: 7, Src: schemaSource10}}
+	schemaTypeUpdateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a user. Omitted fields are unchanged.", Name: "UpdateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Display name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5170, End: 5176, Line: 157, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 5164, End: 5168, Line: 157, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Email address; an empty string clears it.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5232, End: 5238, Line: 159, Column: 10, Src: schemaSource15}}, Position: &ast.Position{Start: 5225, End: 5230, Line: 159, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Roles; only before the user first signs in (then they are the token's).", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 5317, End: 5322, Line: 161, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Teams; only before the user first signs in (then they are the token's).", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 163, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Their department; an empty string clears it.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5492, End: 5494, Line: 165, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 5478, End: 5490, Line: 165, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 5126, End: 5141, Line: 155, Column: 7, Src: schemaSource15}}
+	schemaTypeUser = &ast.Definition{Kind: "OBJECT", Description: `A person known to Rapport: the user directory. Work (customers, cases, the
+interactions they are credited with) is handed only to active users of the
+directory. A staff user is registered from their token's claims the first time
+they sign in; an ADMIN can also add users before they do, and deactivates those
+who leave. Staff read the directory to look colleagues up; SALES and SERVICE see
+active users only; partners read nothing.`, Name: "User", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 555, End: 557, Line: 11, Column: 7, Src: schemaSource15}}, Position: &ast.Position{Start: 551, End: 553, Line: 11, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 678, End: 684, Line: 13, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 672, End: 676, Line: 13, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Email: from the token once they have signed in, if it carries one.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 766, End: 772, Line: 15, Column: 10, Src: schemaSource15}}, Position: &ast.Position{Start: 759, End: 764, Line: 15, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `Roles: the token's once they have signed in (Rapport mirrors them at each sign-in
+where they changed; the token stays authoritative for what the user may do),
+set by an ADMIN before.`, Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 976, End: 981, Line: 21, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Teams: the token's once they have signed in, set by an ADMIN before.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 1067, End: 1072, Line: 23, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The user's department id, set by an ADMIN; null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1164, End: 1166, Line: 25, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 1150, End: 1162, Line: 25, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The user's department; null when none.", Name: "department", Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 1224, End: 1234, Line: 27, Column: 15, Src: schemaSource15}}, Position: &ast.Position{Start: 1212, End: 1222, Line: 27, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Whether the user may sign in and be handed work.", Name: "active", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1298, End: 1305, Line: 29, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 1290, End: 1296, Line: 29, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "When the user was deactivated; null while active.", Name: "deactivatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1378, End: 1386, Line: 31, Column: 18, Src: schemaSource15}}, Position: &ast.Position{Start: 1363, End: 1376, Line: 31, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Who deactivated the user.", Name: "deactivatedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1434, End: 1440, Line: 33, Column: 18, Src: schemaSource15}}, Position: &ast.Position{Start: 1419, End: 1432, Line: 33, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `When the user first signed in with a token; null if never. From then on their
+roles and teams come from the identity provider and an ADMIN cannot edit them.`, Name: "firstSignInAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1631, End: 1639, Line: 38, Column: 18, Src: schemaSource15}}, Position: &ast.Position{Start: 1616, End: 1629, Line: 38, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1712, End: 1715, Line: 40, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1703, End: 1710, Line: 40, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "When the user was added.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1759, End: 1767, Line: 42, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 1748, End: 1757, Line: 42, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Who added the user (the user themself when registered at sign-in).", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1853, End: 1859, Line: 44, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 1842, End: 1851, Line: 44, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "When the entry last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1907, End: 1915, Line: 46, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 1896, End: 1905, Line: 46, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1955, End: 1961, Line: 48, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 1944, End: 1953, Line: 48, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `What the user has in hand, for a handover before or after deactivating them:
+their customers and the open cases assigned to them, from counters kept by
+every write. ADMIN, MANAGER and AUDITOR read anyone's; others their own only
+(FORBIDDEN otherwise).`, Name: "workload", Type: &ast.Type{NamedType: "Workload", Position: &ast.Position{Start: 2247, End: 2255, Line: 55, Column: 13, Src: schemaSource15}}, Position: &ast.Position{Start: 2237, End: 2245, Line: 55, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 445, End: 449, Line: 9, Column: 6, Src: schemaSource15}}
+	schemaTypeUserConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of users, by name.", Name: "UserConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The users of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "UserEdge", NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 3961, End: 3966, Line: 115, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 4029, End: 4037, Line: 117, Column: 13, Src: schemaSource15}}, Position: &ast.Position{Start: 4019, End: 4027, Line: 117, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `How many users the list holds, from a counter: for no filter but active, or
+active users of one team, one department or one role; null for other filters.`, Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4223, End: 4226, Line: 122, Column: 15, Src: schemaSource15}}, Position: &ast.Position{Start: 4211, End: 4221, Line: 122, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 3914, End: 3928, Line: 113, Column: 6, Src: schemaSource15}}
+	schemaTypeUserEdge = &ast.Definition{Kind: "OBJECT", Description: "A user in a page.", Name: "UserEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this user.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4313, End: 4319, Line: 128, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 4305, End: 4311, Line: 128, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The user.", Name: "node", Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 4343, End: 4347, Line: 130, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 4337, End: 4341, Line: 130, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 4255, End: 4263, Line: 126, Column: 6, Src: schemaSource15}}
+	schemaTypeUserFilter = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Which users to list. Conditions combine with AND.", Name: "UserFilter", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Users of this team.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3504, End: 3510, Line: 98, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 3498, End: 3502, Line: 98, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Users of this department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3557, End: 3559, Line: 100, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 3543, End: 3555, Line: 100, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Users holding this role.", Name: "role", Type: &ast.Type{NamedType: "Role", Position: &ast.Position{Start: 3597, End: 3601, Line: 102, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 3591, End: 3595, Line: 102, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `true (the default): active users only; false: deactivated users only; null: both.
+SALES and SERVICE list active users only (FORBIDDEN otherwise).`, Name: "active", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 3784, End: 3788, Line: 107, Column: 21, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 3774, End: 3781, Line: 107, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 3766, End: 3772, Line: 107, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Users whose name starts with this, compared folded (li finds Li Wei).", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3871, End: 3877, Line: 109, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 3865, End: 3869, Line: 109, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 3459, End: 3469, Line: 96, Column: 7, Src: schemaSource15}}
 	schemaTypeValueFormula = &ast.Definition{Kind: "OBJECT", Description: `The value score formula: the weighted mean of five components, each 0–100. Weights are
 normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
@@ -3794,7 +4181,13 @@ A missing component (no transactions, unknown revenue, never evaluated) is 0.`, 
 		&ast.FieldDefinition{Description: "Roles granted by the token.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 2866, End: 2870, Line: 80, Column: 11, Src: schemaSource12}}, NonNull: true, Position: &ast.Position{Start: 2866, End: 2870, Line: 80, Column: 11, Src: schemaSource12}}, Position: &ast.Position{Start: 2858, End: 2863, Line: 80, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "Teams the user belongs to.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2915, End: 2921, Line: 82, Column: 11, Src: schemaSource12}}, NonNull: true, Position: &ast.Position{Start: 2915, End: 2921, Line: 82, Column: 11, Src: schemaSource12}}, Position: &ast.Position{Start: 2907, End: 2912, Line: 82, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "For a PARTNER principal, its partner organization; null for staff.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4916, End: 4918, Line: 179, Column: 14, Src: schemaSource10}}, Position: &ast.Position{Start: 4905, End: 4914, Line: 179, Column: 3, Src: schemaSource10}},
+		&ast.FieldDefinition{Description: "The caller's department in the directory (staff only); null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6183, End: 6185, Line: 192, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 6169, End: 6181, Line: 192, Column: 3, Src: schemaSource15}},
 	}, Position: &ast.Position{Start: 2633, End: 2639, Line: 72, Column: 6, Src: schemaSource12}}
+	schemaTypeWorkload = &ast.Definition{Kind: "OBJECT", Description: "What a user has in hand, from counters (no list is read).", Name: "Workload", Fields: ast.FieldList{&ast.FieldDefinition{Description: `Active customers the user owns, exactly (the owner's list total, which follows
+every change of ownership exactly once, within seconds). Archived customers are
+not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).", Name: "openCases", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2688, End: 2691, Line: 67, Column: 14, Src: schemaSource15}}, Position: &ast.Position{Start: 2677, End: 2686, Line: 67, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 2324, End: 2332, Line: 59, Column: 6, Src: schemaSource15}}
 	schemaType__Directive = &ast.Definition{Kind: "OBJECT", Description: `A Directive provides a way to describe alternate runtime execution and type validation behavior in a GraphQL document.
 
 In some cases, you need to provide options to alter GraphQL's execution behavior in ways field arguments will not suffice, such as conditionally including or skipping a field. Directives provide this by describing additional information to the executor.`, Name: "__Directive", Fields: ast.FieldList{&ast.FieldDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 6433, End: 6439, Line: 183, Column: 9, Src: validator.Prelude}}, Position: &ast.Position{Start: 6427, End: 6431, Line: 183, Column: 3, Src: validator.Prelude}},
@@ -3921,23 +4314,25 @@ companies and V for invalid ones (seed 000). Unknown until someone records it.`,
 			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 274, End: 279, Line: 14, Column: 3, Src: schemaSource3}},
 		}, Position: &ast.Position{Start: 59, End: 70, Line: 2, Column: 6, Src: schemaSource3}},
 		"CreateCustomerInput":            schemaTypeCreateCustomerInput,
+		"CreateDepartmentInput":          schemaTypeCreateDepartmentInput,
 		"CreatePartnerOrganizationInput": schemaTypeCreatePartnerOrganizationInput,
+		"CreateUserInput":                schemaTypeCreateUserInput,
 		"CurrentGrade":                   schemaTypeCurrentGrade,
 		"Customer":                       schemaTypeCustomer,
 		"Customer360":                    schemaTypeCustomer360,
 		"CustomerConnection":             schemaTypeCustomerConnection,
 		"CustomerEdge":                   schemaTypeCustomerEdge,
-		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource15}},
-		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource15}},
+		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource16}},
+			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource16}},
+		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource16}},
 		"CustomerFilter": schemaTypeCustomerFilter,
 		"CustomerFlow":   schemaTypeCustomerFlow,
 		"CustomerKind": &ast.Definition{Kind: "ENUM", Description: "Whether a customer is a person or an organization.", Name: "CustomerKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A private person.", Name: "PERSON", Position: &ast.Position{Start: 97, End: 103, Line: 4, Column: 3, Src: schemaSource4}},
@@ -3960,7 +4355,8 @@ companies and V for invalid ones (seed 000). Unknown until someone records it.`,
 			&ast.EnumValueDefinition{Description: `Merged into another customer (see mergedInto), which now holds its history,
 phones and emails. A tombstone: in no list, and every change is CONFLICT.`, Name: "MERGED", Position: &ast.Position{Start: 898, End: 904, Line: 35, Column: 3, Src: schemaSource4}},
 		}, Position: &ast.Position{Start: 601, End: 615, Line: 26, Column: 6, Src: schemaSource4}},
-		"DateTime": &ast.Definition{Kind: "SCALAR", Description: "An instant in time, in RFC 3339 format with a time zone, e.g. \"2026-03-01T09:30:00Z\".", Name: "DateTime", Position: &ast.Position{Start: 101, End: 109, Line: 4, Column: 8, Src: schemaSource12}},
+		"DateTime":   &ast.Definition{Kind: "SCALAR", Description: "An instant in time, in RFC 3339 format with a time zone, e.g. \"2026-03-01T09:30:00Z\".", Name: "DateTime", Position: &ast.Position{Start: 101, End: 109, Line: 4, Column: 8, Src: schemaSource12}},
+		"Department": schemaTypeDepartment,
 		"Dimension": &ast.Definition{Kind: "ENUM", Description: "The aspect of a relationship an indicator measures.", Name: "Dimension", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Satisfaction.", Name: "SATISFACTION", Position: &ast.Position{Start: 91, End: 103, Line: 4, Column: 3, Src: schemaSource6}},
 			&ast.EnumValueDefinition{Description: "Loyalty.", Name: "LOYALTY", Position: &ast.Position{Start: 119, End: 126, Line: 6, Column: 3, Src: schemaSource6}},
 			&ast.EnumValueDefinition{Description: "Trust.", Name: "TRUST", Position: &ast.Position{Start: 140, End: 145, Line: 8, Column: 3, Src: schemaSource6}},
@@ -4102,8 +4498,14 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 		"TierCutoffsInput":               schemaTypeTierCutoffsInput,
 		"UpdateContactInput":             schemaTypeUpdateContactInput,
 		"UpdateCustomerInput":            schemaTypeUpdateCustomerInput,
+		"UpdateDepartmentInput":          schemaTypeUpdateDepartmentInput,
 		"UpdateInteractionInput":         schemaTypeUpdateInteractionInput,
 		"UpdatePartnerOrganizationInput": schemaTypeUpdatePartnerOrganizationInput,
+		"UpdateUserInput":                schemaTypeUpdateUserInput,
+		"User":                           schemaTypeUser,
+		"UserConnection":                 schemaTypeUserConnection,
+		"UserEdge":                       schemaTypeUserEdge,
+		"UserFilter":                     schemaTypeUserFilter,
 		"ValueFormula":                   schemaTypeValueFormula,
 		"ValueFormulaInput":              schemaTypeValueFormulaInput,
 		"ValueTier": &ast.Definition{Kind: "ENUM", Description: "A customer's place in the value pyramid (seed 000), by value-score percentile among active customers.", Name: "ValueTier", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The top 1% (by default) of value scores.", Name: "KEY", Position: &ast.Position{Start: 2865, End: 2868, Line: 107, Column: 3, Src: schemaSource7}},
@@ -4116,6 +4518,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 			&ast.EnumValueDefinition{Description: "Every non-empty verifiable field is checked by a reviewer (see fieldVerifications).", Name: "VERIFIED", Position: &ast.Position{Start: 2141, End: 2149, Line: 83, Column: 3, Src: schemaSource4}},
 		}, Position: &ast.Position{Start: 1954, End: 1966, Line: 79, Column: 6, Src: schemaSource4}},
 		"Viewer":      schemaTypeViewer,
+		"Workload":    schemaTypeWorkload,
 		"__Directive": schemaType__Directive,
 		"__DirectiveLocation": &ast.Definition{Kind: "ENUM", Description: "A Directive can be adjacent to many parts of the GraphQL language, a __DirectiveLocation describes one such possible adjacencies.", Name: "__DirectiveLocation", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Location adjacent to a query operation.", Name: "QUERY", Position: &ast.Position{Start: 6804, End: 6809, Line: 195, Column: 3, Src: validator.Prelude}},
 			&ast.EnumValueDefinition{Description: "Location adjacent to a mutation operation.", Name: "MUTATION", Position: &ast.Position{Start: 6864, End: 6872, Line: 198, Column: 3, Src: validator.Prelude}},
@@ -4205,7 +4608,9 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"Contact":                        []*ast.Definition{schemaTypeContact},
 		"ContactInput":                   []*ast.Definition{schemaTypeContactInput},
 		"CreateCustomerInput":            []*ast.Definition{schemaTypeCreateCustomerInput},
+		"CreateDepartmentInput":          []*ast.Definition{schemaTypeCreateDepartmentInput},
 		"CreatePartnerOrganizationInput": []*ast.Definition{schemaTypeCreatePartnerOrganizationInput},
+		"CreateUserInput":                []*ast.Definition{schemaTypeCreateUserInput},
 		"CurrentGrade":                   []*ast.Definition{schemaTypeCurrentGrade},
 		"Customer":                       []*ast.Definition{schemaTypeCustomer},
 		"Customer360":                    []*ast.Definition{schemaTypeCustomer360},
@@ -4216,6 +4621,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"CustomerMerge":                  []*ast.Definition{schemaTypeCustomerMerge},
 		"CustomerMergeConnection":        []*ast.Definition{schemaTypeCustomerMergeConnection},
 		"CustomerMergeEdge":              []*ast.Definition{schemaTypeCustomerMergeEdge},
+		"Department":                     []*ast.Definition{schemaTypeDepartment},
 		"DimensionAverage":               []*ast.Definition{schemaTypeDimensionAverage},
 		"DimensionScore":                 []*ast.Definition{schemaTypeDimensionScore},
 		"DuplicateCandidate":             []*ast.Definition{schemaTypeDuplicateCandidate},
@@ -4278,11 +4684,18 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"TierCutoffsInput":               []*ast.Definition{schemaTypeTierCutoffsInput},
 		"UpdateContactInput":             []*ast.Definition{schemaTypeUpdateContactInput},
 		"UpdateCustomerInput":            []*ast.Definition{schemaTypeUpdateCustomerInput},
+		"UpdateDepartmentInput":          []*ast.Definition{schemaTypeUpdateDepartmentInput},
 		"UpdateInteractionInput":         []*ast.Definition{schemaTypeUpdateInteractionInput},
 		"UpdatePartnerOrganizationInput": []*ast.Definition{schemaTypeUpdatePartnerOrganizationInput},
+		"UpdateUserInput":                []*ast.Definition{schemaTypeUpdateUserInput},
+		"User":                           []*ast.Definition{schemaTypeUser},
+		"UserConnection":                 []*ast.Definition{schemaTypeUserConnection},
+		"UserEdge":                       []*ast.Definition{schemaTypeUserEdge},
+		"UserFilter":                     []*ast.Definition{schemaTypeUserFilter},
 		"ValueFormula":                   []*ast.Definition{schemaTypeValueFormula},
 		"ValueFormulaInput":              []*ast.Definition{schemaTypeValueFormulaInput},
 		"Viewer":                         []*ast.Definition{schemaTypeViewer},
+		"Workload":                       []*ast.Definition{schemaTypeWorkload},
 		"__Directive":                    []*ast.Definition{schemaType__Directive},
 		"__EnumValue":                    []*ast.Definition{schemaType__EnumValue},
 		"__Field":                        []*ast.Definition{schemaType__Field},
