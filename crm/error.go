@@ -30,6 +30,10 @@ type Error struct {
 	ExistingID string
 	// Err is a wrapped cause, kept for logs, never shown to callers.
 	Err error
+	// Also holds the further rules the same input broke, after this first
+	// one, for callers that report every problem at once (an import's
+	// rows); a GraphQL error names the first only.
+	Also []*Error
 }
 
 func (e *Error) Error() string {

@@ -26,8 +26,11 @@ type Service struct {
 	// PolicyTTL is how long the grading policy read from the store is used
 	// before it is read again.
 	PolicyTTL time.Duration
+	// Import bounds what imports take of this instance.
+	Import ImportLimits
 
 	policies  policyCache
+	imports   importGate
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
 }
@@ -35,7 +38,7 @@ type Service struct {
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
 	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL,
-		entropy: ulid.Monotonic(rand.Reader, 0)}
+		Import: DefaultImportLimits, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.
@@ -268,8 +271,60 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		return nil, err
 	}
 	now := s.now()
+	c := newCustomer(in, u, s.newID(now), now)
+	if err := validateCustomer(c); err != nil {
+		return nil, err
+	}
+	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
+		return nil, err
+	}
+	if !canCreate(u, c) {
+		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
+	}
+	// A grade given at creation is set by hand, as with SetGrade.
+	if in.Grade != "" && !canAssign(u, c) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.grade",
+			Message: "only an admin or the team's manager may set a grade by hand; without one the grading rules grade the customer"}
+	}
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch := &Change{Customer: c, StageChange: s.stageChange(nil, c, in.StageReason, u)}
+	if in.Grade == "" {
+		c.Grade.Level = "" // graded from nothing: the history's first entry has no "from"
+		ch.GradeChange = s.regrade(p, c, in.imported.ruleSource(), u.ID, false)
+	}
+	if ch.GradeChange == nil {
+		c.Grade.Level = cmp.Or(c.Grade.Level, "G")
+		c.ValueScore = ptr(p.Value.Score(c, now))
+		ch.GradeChange = &GradeChange{ID: s.newID(now), CustomerID: c.ID, To: c.Grade.Level, Source: c.Grade.Source,
+			Reason: c.Grade.Reason, By: u.ID, At: now}
+	}
+	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
+		return nil, err
+	}
+	if in.imported.dryRun() {
+		return c, nil
+	}
+	if err := s.Store.Apply(ctx, ch); err != nil {
+		// The first result is read as the caller reads any customer: it may
+		// have been reassigned since.
+		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
+			return s.readable(ctx, u, id)
+		}); ok {
+			return first, err
+		}
+		return nil, s.hideUnreadableHolder(ctx, u, err)
+	}
+	return c, nil
+}
+
+// newCustomer is the customer CreateCustomer makes of in for u, before
+// it is checked.
+func newCustomer(in CustomerInput, u *User, id string, now time.Time) *Customer {
 	c := &Customer{
-		ID: s.newID(now), Kind: in.Kind, Name: in.Name,
+		ID: id, Kind: in.Kind, Name: in.Name,
 		Phones: slices.Clone(in.Phones), Emails: slices.Clone(in.Emails), Addresses: slices.Clone(in.Addresses),
 		Industry: in.Industry, Region: in.Region, Source: in.Source, AnnualRevenue: in.AnnualRevenue,
 		CreditRating: in.CreditRating, CompanyStatus: in.CompanyStatus, Tags: slices.Clone(in.Tags),
@@ -293,53 +348,11 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	// A grade given at creation is a manual one; otherwise the policy's
 	// rules grade the new customer (G, never contacted, by default).
-	c.Grade = GradeState{Level: in.Grade, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now}
+	c.Grade = GradeState{Level: in.Grade, Source: GradeManual, Reason: in.imported.gradeReason(), By: u.ID, At: now}
 	if in.Grade == "" {
-		c.Grade = GradeState{Level: "G", Source: GradeRule, Reason: "initial grade", By: u.ID, At: now}
+		c.Grade = GradeState{Level: "G", Source: in.imported.ruleSource(), Reason: "initial grade", By: u.ID, At: now}
 	}
-	if err := validateCustomer(c); err != nil {
-		return nil, err
-	}
-	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
-		return nil, err
-	}
-	if !canCreate(u, c) {
-		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
-	}
-	// A grade given at creation is set by hand, as with SetGrade.
-	if in.Grade != "" && !canAssign(u, c) {
-		return nil, &Error{Code: EFORBIDDEN, Field: "input.grade",
-			Message: "only an admin or the team's manager may set a grade by hand; without one the grading rules grade the customer"}
-	}
-	p, err := s.policy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ch := &Change{Customer: c, StageChange: s.stageChange(nil, c, in.StageReason, u)}
-	if in.Grade == "" {
-		c.Grade.Level = "" // graded from nothing: the history's first entry has no "from"
-		ch.GradeChange = s.regrade(p, c, GradeRule, u.ID, false)
-	}
-	if ch.GradeChange == nil {
-		c.Grade.Level = cmp.Or(c.Grade.Level, "G")
-		c.ValueScore = ptr(p.Value.Score(c, now))
-		ch.GradeChange = &GradeChange{ID: s.newID(now), CustomerID: c.ID, To: c.Grade.Level, Source: c.Grade.Source,
-			Reason: c.Grade.Reason, By: u.ID, At: now}
-	}
-	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
-		return nil, err
-	}
-	if err := s.Store.Apply(ctx, ch); err != nil {
-		// The first result is read as the caller reads any customer: it may
-		// have been reassigned since.
-		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
-			return s.readable(ctx, u, id)
-		}); ok {
-			return first, err
-		}
-		return nil, s.hideUnreadableHolder(ctx, u, err)
-	}
-	return c, nil
+	return c
 }
 
 func canCreate(u *User, c *Customer) bool {

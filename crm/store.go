@@ -95,6 +95,14 @@ type Store interface {
 	// reading within a bounded budget until the page is full.
 	ListCustomers(ctx context.Context, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
 
+	// UniqueHolders returns the ids of the customers holding the given
+	// normalized phones and emails, by value, read consistently; a value
+	// no customer holds is absent.
+	UniqueHolders(ctx context.Context, phones, emails []string) (phoneHolders, emailHolders map[string]string, err error)
+	// IdempotencyRecords returns the idempotency records of the given
+	// keys (Idempotency.Key) that exist, by key.
+	IdempotencyRecords(ctx context.Context, keys []string) (map[string]*Idempotency, error)
+
 	// CustomersByNameBucket returns the customers whose NameBucket is
 	// bucket (at most a few hundred are read).
 	CustomersByNameBucket(ctx context.Context, bucket string) ([]*Customer, error)

@@ -63,9 +63,18 @@ const batchSize = 100
 // batchGet reads items by key, 100 per call, retrying unprocessed keys
 // with backoff until done or the context ends.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	return s.batchGetConsistent(ctx, keys, false)
+}
+
+// batchGetConsistent is batchGet, with strongly consistent reads when
+// consistent is set.
+func (s *Store) batchGetConsistent(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += batchSize {
 		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+batchSize, len(keys))]}}
+		if consistent {
+			pending[s.table] = types.KeysAndAttributes{Keys: pending[s.table].Keys, ConsistentRead: aws.Bool(true)}
+		}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := sleep(ctx, backoff(min(attempt, 6))); err != nil {

@@ -1,0 +1,791 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Import (SPEC §7a) brings a team's existing customer list in: a client
+// (cmd/rapport) reads a spreadsheet and sends its rows in calls of at most
+// MaxImportRows. Every row is a createCustomer: checked by the same rules,
+// written by the same path, graded by the same policy, so an import follows
+// whatever createCustomer does. What an import adds is what a file needs:
+// cells read as people write them (import_cells.go), every problem of a
+// row reported at once, a policy for rows that name customers we already
+// have, a dry run, and an idempotency key per row (the import's id and the
+// row's number), so that a call sent again after an interruption creates
+// nothing twice.
+
+// MaxImportRows bounds the rows of one importCustomers call. A typical row
+// is well under 1 KB of JSON, so 200 fit the 1 MiB request body many times
+// over, and 200 row results of about fifteen fields each price at about
+// 3,000 of the 5,000 complexity units a request may use; at the default
+// pace (DefaultImportLimits) they take four seconds, inside the 10-second
+// request limit.
+const MaxImportRows = 200
+
+// MaxImportContacts bounds the contact persons of one row.
+const MaxImportContacts = 3
+
+// DuplicatePolicy says what an import does with a row that names a
+// customer we already have: one holding one of the row's phones or emails,
+// or, for an organization, an organization of the same name (a
+// duplicateCandidates score of 1: the same words, legal forms such as
+// 有限公司 or Co., Ltd. ignored).
+type DuplicatePolicy string
+
+const (
+	// DuplicateSkip leaves the existing customer as it is.
+	DuplicateSkip DuplicatePolicy = "SKIP"
+	// DuplicateUpdateEmpty fills the existing customer's empty fields from
+	// the row; nothing it has is overwritten.
+	DuplicateUpdateEmpty DuplicatePolicy = "UPDATE_EMPTY"
+	// DuplicateFlag creates the row as a new customer marked as a merge
+	// candidate of the existing one (MergeCandidateTag, DuplicateOfAttribute),
+	// for a person to decide with mergeCustomers.
+	DuplicateFlag DuplicatePolicy = "FLAG"
+)
+
+// DuplicatePolicies lists every duplicate policy.
+var DuplicatePolicies = []DuplicatePolicy{DuplicateSkip, DuplicateUpdateEmpty, DuplicateFlag}
+
+// MergeCandidateTag tags a customer an import created under the FLAG
+// policy: customers(filter: {tag: "merge-candidate"}) lists them.
+const MergeCandidateTag = "merge-candidate"
+
+// DuplicateOfAttribute is the archive entry naming, on a customer created
+// under the FLAG policy, the id of the existing customer it duplicates.
+// The phones and emails that existing customer holds are left out of the
+// new one (they are unique); a merge into the existing customer keeps them.
+const DuplicateOfAttribute = "duplicateOf"
+
+// ImportInput is one call of an import: some of a file's rows.
+type ImportInput struct {
+	// ImportID names the import, the same in every call of it and in a
+	// rerun after an interruption: 8–40 letters, digits, '-', '_', '.' or
+	// ':'. With a row's number it makes the row's idempotency key.
+	ImportID string
+	// FileName is the file the rows come from, for the reason of the
+	// grades and stages they set.
+	FileName   string
+	Duplicates DuplicatePolicy // default SKIP
+	// DryRun checks every row and finds its duplicates without writing.
+	DryRun bool
+	Rows   []ImportRow
+}
+
+// ImportRow is one row of a file. Cells are text as the file holds them;
+// the import reads them as createCustomer's input (import_cells.go):
+// codes or the words people write for them (企业, 存续, 120万…).
+type ImportRow struct {
+	// Row is the row's number in the file, unique within the import.
+	Row           int
+	Kind          string // default ORGANIZATION
+	Name          string
+	Phones        []string
+	Emails        []string
+	Addresses     []Address
+	Industry      string
+	Region        string
+	Source        string // default IMPORT
+	AnnualRevenue string
+	CreditRating  string
+	CompanyStatus string
+	Stage         string
+	StageReason   string
+	OwnerID       string // empty: as createCustomer without one
+	Team          string
+	Grade         string // empty: graded by the policy, source IMPORT
+	Tags          []string
+	Attributes    []Attribute
+	Contacts      []ImportContact
+}
+
+// ImportContact is a contact person of a row; the first is the primary
+// contact.
+type ImportContact struct {
+	Name   string
+	Title  string
+	Role   string
+	Phones []string
+	Emails []string
+}
+
+// ImportStatus says what an import did with a row. In a dry run it is what
+// the import would do.
+type ImportStatus string
+
+const (
+	ImportCreated  ImportStatus = "CREATED"
+	ImportUpdated  ImportStatus = "UPDATED" // a duplicate whose empty fields were filled
+	ImportSkipped  ImportStatus = "SKIPPED" // a duplicate left as it was
+	ImportFlagged  ImportStatus = "FLAGGED" // created as a merge candidate of a duplicate
+	ImportRejected ImportStatus = "REJECTED"
+	// ImportRetry rows were not processed in this call: its time ran out,
+	// or the database was throttling. Send them again.
+	ImportRetry ImportStatus = "RETRY"
+)
+
+// ImportRowResult is what an import did with one row.
+type ImportRowResult struct {
+	Row    int
+	Status ImportStatus
+	// CustomerID is the customer the row created or filled.
+	CustomerID string
+	// ExistingID is the customer the row duplicates, when the caller may
+	// read it; DuplicateOn is the row's field that matched it: phones[i],
+	// emails[i] or name.
+	ExistingID  string
+	DuplicateOn string
+	// Filled lists the fields an UPDATE_EMPTY row filled.
+	Filled []string
+	// Problems are every rule the row broke (all of them, for a rejected
+	// row's input), the duplicate it matched, and what went wrong after it
+	// was written (a contact refused), with Field as an input path of the
+	// call (input.rows[3].phones[1]).
+	Problems []*Error
+}
+
+// ImportResult is what one importCustomers call did, a result per row in
+// the order sent.
+type ImportResult struct {
+	ImportID string
+	DryRun   bool
+	Rows     []ImportRowResult
+	// Throttled says the database was throttling: wait before sending the
+	// RETRY rows again.
+	Throttled bool
+}
+
+// importOrigin is what an import tells CreateCustomer about a row.
+type importOrigin struct {
+	reason string // of a grade the file gives
+	dry    bool
+}
+
+// ruleSource is the source of a grade the policy's rules give a new
+// customer: IMPORT for an imported one.
+func (o *importOrigin) ruleSource() GradeSource {
+	if o == nil {
+		return GradeRule
+	}
+	return GradeImport
+}
+
+// gradeReason is the reason of a grade given at creation.
+func (o *importOrigin) gradeReason() string {
+	if o == nil {
+		return "initial grade"
+	}
+	return o.reason
+}
+
+func (o *importOrigin) dryRun() bool { return o != nil && o.dry }
+
+// ImportCustomers imports one call's rows. ADMIN, MANAGER and SALES
+// import, each as they create customers (SALES own what they import; a
+// grade in the file needs ADMIN or the team's MANAGER, as a manual grade
+// does). A row's problems are in its result; the call fails only when the
+// call itself is wrong, or when the server cannot take it now.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT (the call: its id,
+// policy, row count or row numbers), UNAVAILABLE (the instance is serving
+// ImportLimits.Calls imports already: retry shortly).
+func (s *Service) ImportCustomers(ctx context.Context, in ImportInput) (*ImportResult, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !u.HasRole(RoleAdmin) && !u.HasRole(RoleManager) && !u.HasRole(RoleSales) {
+		return nil, Errorf(EFORBIDDEN, "only an admin, a manager or a salesperson may import customers")
+	}
+	if err := checkImport(&in); err != nil {
+		return nil, err
+	}
+	release, err := s.importGate().enter()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	scope := AuditScopeFrom(ctx)
+	scope.Import = in.ImportID
+	run := &importRun{s: s, u: u, in: &in, seen: map[string]seenRow{},
+		res: &ImportResult{ImportID: in.ImportID, DryRun: in.DryRun, Rows: make([]ImportRowResult, len(in.Rows))}}
+	return run.do(WithAuditScope(ctx, scope))
+}
+
+// MaxImportIDLen bounds an import id, so that a row's idempotency key
+// (importKey) stays within the 64 characters of a key.
+const MaxImportIDLen = 40
+
+// maxImportRowNumber is the last row a spreadsheet has (Excel's 1,048,576)
+// and then some, for CSV files.
+const maxImportRowNumber = 9_999_999
+
+func checkImport(in *ImportInput) error {
+	var c checker
+	if len(in.ImportID) > MaxImportIDLen || !isIdempotencyKey(in.ImportID) {
+		c.fail("input.importId", "must be 8 to %d letters, digits, '-', '_', '.' or ':'", MaxImportIDLen)
+	}
+	c.text("input.fileName", in.FileName, 0, MaxNameLen)
+	if in.Duplicates == "" {
+		in.Duplicates = DuplicateSkip
+	}
+	checkEnum(&c, "input.duplicates", in.Duplicates, DuplicatePolicies)
+	switch n := len(in.Rows); {
+	case n == 0:
+		c.fail("input.rows", "must have at least one row")
+	case n > MaxImportRows:
+		c.fail("input.rows", "must have at most %d rows (got %d): send the rest in another call", MaxImportRows, n)
+	}
+	seen := map[int]bool{}
+	for i, r := range in.Rows {
+		f := fmt.Sprintf("input.rows[%d].row", i)
+		switch {
+		case r.Row < 1 || r.Row > maxImportRowNumber:
+			c.fail(f, "must be the row's number in the file, 1 to %d", maxImportRowNumber)
+		case seen[r.Row]:
+			c.fail(f, "repeats row %d: each row of a file is sent once per call", r.Row)
+		}
+		seen[r.Row] = true
+	}
+	return c.result()
+}
+
+// importKey is a row's idempotency key.
+func importKey(importID string, row int) string { return "imp:" + importID + ":" + strconv.Itoa(row) }
+
+// importRun is one importCustomers call under way.
+type importRun struct {
+	s   *Service
+	u   *User
+	in  *ImportInput
+	res *ImportResult
+	// done holds the customers that rows of an earlier, interrupted call
+	// created, by row index.
+	done map[int]string
+	// seen remembers what this call's earlier rows hold (phone:, email:
+	// and name: keys), so a row repeating an earlier one is its duplicate
+	// even when nothing was written (a dry run) or the name index has not
+	// caught up.
+	seen map[string]seenRow
+}
+
+type seenRow struct {
+	row      int
+	customer *Customer // nil in a dry run
+}
+
+// importRowReserve is the time a row may take: no row starts when less
+// than this is left of the request's time.
+const importRowReserve = 3 * time.Second
+
+func (r *importRun) do(ctx context.Context) (*ImportResult, error) {
+	if !r.in.DryRun {
+		var err error
+		if r.done, err = r.s.importedBefore(ctx, r.u, r.in); err != nil {
+			return nil, err
+		}
+	}
+	stop := false
+	for i := range r.in.Rows {
+		res := &r.res.Rows[i]
+		res.Row = r.in.Rows[i].Row
+		if d, ok := ctx.Deadline(); stop || (ok && time.Until(d) < importRowReserve) {
+			res.Status, stop = ImportRetry, true
+			continue
+		}
+		out, err := r.row(ctx, i)
+		switch {
+		case err == nil:
+			*res = out
+			res.Row = r.in.Rows[i].Row
+		case ErrorCode(err) == EUNAVAILABLE:
+			// Throttled, or out of time: this row and the rest are sent
+			// again; what this row wrote is found by its key then.
+			res.Status, stop = ImportRetry, true
+			r.res.Throttled = ctx.Err() == nil
+		default:
+			return nil, fmt.Errorf("import %s row %d: %w", r.in.ImportID, res.Row, err)
+		}
+	}
+	return r.res, nil
+}
+
+// importedBefore reads the idempotency records of the call's rows: rows
+// that an earlier call of the same import created.
+func (s *Service) importedBefore(ctx context.Context, u *User, in *ImportInput) (map[int]string, error) {
+	keys := make([]string, len(in.Rows))
+	for i, row := range in.Rows {
+		keys[i] = idempotencyKey(u, "createCustomer", importKey(in.ImportID, row.Row))
+	}
+	found, err := s.Store.IdempotencyRecords(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	done := map[int]string{}
+	for i, k := range keys {
+		if rec, ok := found[k]; ok && rec.Expires.After(now) {
+			done[i] = rec.ResultID
+		}
+	}
+	return done, nil
+}
+
+// rowFault reports whether err is the row's own problem, reported in its
+// result, rather than a failure of the call.
+func rowFault(err error) bool {
+	switch ErrorCode(err) {
+	case EINVALID, EFORBIDDEN, EDUPLICATE, ECONFLICT, ENOTFOUND:
+		return true
+	}
+	return false
+}
+
+// problems turns a domain error into the row's problems: the error and
+// every further rule in its Also, their fields moved from the input of the
+// single operation (input.phones[1]) to the row (input.rows[3].phones[1]).
+func problems(prefix string, err error) []*Error {
+	e, ok := err.(*Error)
+	if !ok {
+		return []*Error{{Code: ErrorCode(err), Message: ErrorMessage(err)}}
+	}
+	var out []*Error
+	for _, x := range append([]*Error{e}, e.Also...) {
+		p := &Error{Code: x.Code, Field: x.Field, Message: x.Message, ExistingID: x.ExistingID}
+		if rest, ok := strings.CutPrefix(p.Field, "input."); ok && prefix != "" {
+			p.Field = prefix + "." + rest
+		} else if p.Field != "" && prefix != "" {
+			p.Field = prefix + "." + p.Field
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (r *importRun) rowPath(i int) string { return fmt.Sprintf("input.rows[%d]", i) }
+
+// row imports row i: reads and checks it, finds its duplicate, and
+// creates, fills or skips by the import's policy. Only failures of the
+// call (the database unavailable, faults of ours) are errors.
+func (r *importRun) row(ctx context.Context, i int) (ImportRowResult, error) {
+	path := r.rowPath(i)
+	in, contacts, probs := r.read(i)
+	now := r.s.now()
+	c := newCustomer(in, r.u, "", now)
+	if err := validateCustomer(c); err != nil {
+		probs = append(probs, problems(path, err)...)
+	}
+	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
+		probs = append(probs, problems(path, err)...)
+	}
+	for j := range contacts {
+		ct := &Contact{Name: contacts[j].Name, Title: contacts[j].Title, Role: contacts[j].Role,
+			Phones: slices.Clone(contacts[j].Phones), Emails: slices.Clone(contacts[j].Emails)}
+		if err := validateContact(ct); err != nil {
+			probs = append(probs, problems(fmt.Sprintf("%s.contacts[%d]", path, j), err)...)
+		}
+	}
+	if in.OwnerID != nil && *in.OwnerID != "" {
+		if err := r.s.CheckAssignee(ctx, path+".ownerId", *in.OwnerID, RoleSales, RoleManager); err != nil {
+			if !rowFault(err) {
+				return ImportRowResult{}, err
+			}
+			probs = append(probs, problems("", err)...)
+		}
+	}
+	if len(probs) > 0 {
+		return ImportRowResult{Status: ImportRejected, Problems: probs}, nil
+	}
+	// Validation read no data; from here the row costs the database.
+	cost := 1.0
+	if r.in.DryRun {
+		cost = dryRunCost
+	}
+	if err := r.s.importGate().pace(ctx, cost); err != nil {
+		return ImportRowResult{}, err
+	}
+	if id, ok := r.done[i]; ok {
+		return r.replayed(ctx, i, id, contacts)
+	}
+	dup, err := r.duplicate(ctx, i, c)
+	if err != nil {
+		return ImportRowResult{}, err
+	}
+	return r.apply(ctx, i, in, c, contacts, dup)
+}
+
+// apply carries out the import's policy for a row whose duplicate (if
+// any) is known.
+func (r *importRun) apply(ctx context.Context, i int, in CustomerInput, c *Customer, contacts []ContactInput, dup *duplicate) (ImportRowResult, error) {
+	switch {
+	case dup == nil:
+		return r.create(ctx, i, in, c, contacts, nil)
+	case dup.hidden:
+		return ImportRowResult{Status: ImportRejected, DuplicateOn: dup.field, Problems: []*Error{dup.problem(r.rowPath(i))}}, nil
+	}
+	switch r.in.Duplicates {
+	case DuplicateUpdateEmpty:
+		return r.fill(ctx, i, in, c, contacts, dup)
+	case DuplicateFlag:
+		return r.create(ctx, i, flagged(in, c, dup), c, contacts, dup)
+	}
+	return dup.result(r.rowPath(i), ImportSkipped), nil
+}
+
+// duplicate is the customer a row names, and how it was found.
+type duplicate struct {
+	// existing is the customer; nil when hidden, or when it is the
+	// customer an earlier row of a dry run would create (earlierRow).
+	existing   *Customer
+	hidden     bool // held by a customer the caller may not read
+	earlierRow int
+	field      string // phones[i], emails[i] or name
+	value      string
+}
+
+func (d *duplicate) id() string {
+	if d.existing == nil {
+		return ""
+	}
+	return d.existing.ID
+}
+
+// problem describes the match, as a DUPLICATE problem of the row.
+func (d *duplicate) problem(path string) *Error {
+	p := &Error{Code: EDUPLICATE, Field: path + "." + d.field, ExistingID: d.id()}
+	switch {
+	case d.hidden:
+		p.Message = "is already used by another customer"
+	case d.earlierRow > 0:
+		p.Message = fmt.Sprintf("%s is also in row %d of this import", d.value, d.earlierRow)
+	case d.field == "name":
+		p.Message = fmt.Sprintf("customer %s has the same name", d.id())
+	default:
+		p.Message = fmt.Sprintf("%s is already used by customer %s", d.value, d.id())
+	}
+	return p
+}
+
+func (d *duplicate) result(path string, st ImportStatus) ImportRowResult {
+	return ImportRowResult{Status: st, ExistingID: d.id(), DuplicateOn: d.field, Problems: []*Error{d.problem(path)}}
+}
+
+// duplicate finds the customer row i names: one holding one of its phones
+// or emails (read consistently, so a row created a moment ago counts), an
+// earlier row of this call with the same values, or, for an organization,
+// an organization of the same name (duplicateCandidates, score 1).
+func (r *importRun) duplicate(ctx context.Context, i int, c *Customer) (*duplicate, error) {
+	phones, emails, err := r.s.Store.UniqueHolders(ctx, c.Phones, c.Emails)
+	if err != nil {
+		return nil, err
+	}
+	type held struct{ field, value, holder string }
+	var values []held
+	for k, p := range c.Phones {
+		values = append(values, held{fmt.Sprintf("phones[%d]", k), p, phones[p]})
+	}
+	for k, e := range c.Emails {
+		values = append(values, held{fmt.Sprintf("emails[%d]", k), e, emails[e]})
+	}
+	for _, v := range values {
+		if v.holder == "" {
+			continue
+		}
+		holder, err := r.s.Store.Customer(ctx, v.holder)
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+			continue // released since
+		case err != nil:
+			return nil, err
+		case !canRead(r.u, holder):
+			return &duplicate{hidden: true, field: v.field, value: v.value}, nil
+		}
+		return &duplicate{existing: holder, field: v.field, value: v.value}, nil
+	}
+	for _, v := range values {
+		if s, ok := r.seen[strings.SplitN(v.field, "[", 2)[0]+":"+v.value]; ok {
+			return &duplicate{existing: s.customer, earlierRow: s.row, field: v.field, value: v.value}, nil
+		}
+	}
+	if c.Kind != KindOrganization {
+		return nil, nil
+	}
+	if s, ok := r.seen["name:"+nameKey(c.Name)]; ok {
+		return &duplicate{existing: s.customer, earlierRow: s.row, field: "name", value: c.Name}, nil
+	}
+	cands, err := r.s.DuplicateCandidates(ctx, c.Name, "", DefaultDuplicateCandidates)
+	if err != nil && !rowFault(err) {
+		return nil, err
+	}
+	for _, cand := range cands {
+		if cand.Score == 1 && cand.Customer.Kind == KindOrganization {
+			return &duplicate{existing: cand.Customer, field: "name", value: c.Name}, nil
+		}
+	}
+	return nil, nil
+}
+
+// nameKey is what two names with a similarity of 1 share: their words,
+// legal forms left out, in order.
+func nameKey(name string) string {
+	t := nameTokens(name)
+	slices.Sort(t)
+	return strings.Join(slices.Compact(t), " ")
+}
+
+// remember notes what row i holds, for the rows after it in this call.
+func (r *importRun) remember(i int, c *Customer, created *Customer) {
+	s := seenRow{row: r.in.Rows[i].Row, customer: created}
+	for _, p := range c.Phones {
+		r.seen["phones:"+p] = s
+	}
+	for _, e := range c.Emails {
+		r.seen["emails:"+e] = s
+	}
+	if c.Kind == KindOrganization {
+		r.seen["name:"+nameKey(c.Name)] = s
+	}
+}
+
+// flagged is the input of a FLAG row: the row as a new customer, tagged
+// as a merge candidate, naming the customer it duplicates, without the
+// phones and emails that customer holds.
+func flagged(in CustomerInput, c *Customer, dup *duplicate) CustomerInput {
+	out := in
+	out.Phones, out.Emails = nil, nil
+	for k, p := range c.Phones {
+		if dup.field != fmt.Sprintf("phones[%d]", k) && (dup.existing == nil || !slices.Contains(dup.existing.Phones, p)) {
+			out.Phones = append(out.Phones, p)
+		}
+	}
+	for k, e := range c.Emails {
+		if dup.field != fmt.Sprintf("emails[%d]", k) && (dup.existing == nil || !slices.Contains(dup.existing.Emails, e)) {
+			out.Emails = append(out.Emails, e)
+		}
+	}
+	out.Tags = append(slices.Clone(in.Tags), MergeCandidateTag)
+	out.Attributes = append(slices.DeleteFunc(slices.Clone(in.Attributes), func(a Attribute) bool { return a.Key == DuplicateOfAttribute }),
+		Attribute{Key: DuplicateOfAttribute, Value: dup.id()})
+	return out
+}
+
+// create creates row i's customer (in; c is the row checked) and its
+// contacts; dup is the customer a FLAG row duplicates.
+func (r *importRun) create(ctx context.Context, i int, in CustomerInput, c *Customer, contacts []ContactInput, dup *duplicate) (ImportRowResult, error) {
+	path := r.rowPath(i)
+	row := r.in.Rows[i]
+	in.IdempotencyKey = importKey(r.in.ImportID, row.Row)
+	in.imported = &importOrigin{dry: r.in.DryRun,
+		reason: fmt.Sprintf("given in %s, row %d (import %s)", r.fileName(), row.Row, r.in.ImportID)}
+	made, err := r.s.CreateCustomer(ctx, in)
+	if err != nil {
+		if !rowFault(err) {
+			return ImportRowResult{}, err
+		}
+		e, _ := err.(*Error)
+		if ErrorCode(err) == EDUPLICATE && dup == nil && e != nil && e.ExistingID != "" {
+			// Taken since the look-up: the policy applies to its holder.
+			if holder, rerr := r.s.readable(ctx, r.u, e.ExistingID); rerr == nil {
+				field := strings.TrimPrefix(e.Field, "input.")
+				return r.apply(ctx, i, in, c, contacts, &duplicate{existing: holder, field: field, value: listValue(c, field)})
+			}
+		}
+		return ImportRowResult{Status: ImportRejected, Problems: problems(path, err)}, nil
+	}
+	r.remember(i, made, createdOrNil(made, r.in.DryRun))
+	out := ImportRowResult{Status: ImportCreated, CustomerID: made.ID}
+	if dup != nil {
+		out = dup.result(path, ImportFlagged)
+		out.CustomerID = made.ID
+	}
+	if r.in.DryRun {
+		out.CustomerID = ""
+		return out, nil
+	}
+	probs, err := r.addContacts(ctx, i, made.ID, contacts)
+	out.Problems = append(out.Problems, probs...)
+	return out, err
+}
+
+func createdOrNil(c *Customer, dry bool) *Customer {
+	if dry {
+		return nil
+	}
+	return c
+}
+
+// listValue is the value at a path such as phones[1] of c.
+func listValue(c *Customer, field string) string {
+	var list []string
+	switch {
+	case strings.HasPrefix(field, "phones["):
+		list = c.Phones
+	case strings.HasPrefix(field, "emails["):
+		list = c.Emails
+	default:
+		return ""
+	}
+	k, err := strconv.Atoi(strings.TrimSuffix(field[strings.IndexByte(field, '[')+1:], "]"))
+	if err != nil || k < 0 || k >= len(list) {
+		return ""
+	}
+	return list[k]
+}
+
+func (r *importRun) fileName() string {
+	if r.in.FileName == "" {
+		return "the imported file"
+	}
+	return r.in.FileName
+}
+
+// replayed answers a row an earlier call of the import created: the
+// customer it made, and the contacts that call may not have reached.
+func (r *importRun) replayed(ctx context.Context, i int, id string, contacts []ContactInput) (ImportRowResult, error) {
+	c, err := r.s.readable(ctx, r.u, id)
+	if err != nil {
+		if rowFault(err) {
+			return ImportRowResult{Status: ImportRejected, Problems: []*Error{{Code: ECONFLICT,
+				Message: fmt.Sprintf("this row was imported before as customer %s, which you can no longer read", id)}}}, nil
+		}
+		return ImportRowResult{}, err
+	}
+	out := ImportRowResult{Status: ImportCreated, CustomerID: c.ID}
+	if k := slices.IndexFunc(c.Attributes, func(a Attribute) bool { return a.Key == DuplicateOfAttribute }); k >= 0 &&
+		slices.Contains(c.Tags, MergeCandidateTag) {
+		out.Status, out.ExistingID = ImportFlagged, c.Attributes[k].Value
+	}
+	r.remember(i, c, c)
+	probs, err := r.addContacts(ctx, i, c.ID, contacts)
+	out.Problems = append(out.Problems, probs...)
+	return out, err
+}
+
+// addContacts adds a row's contacts to its customer, the first as the
+// primary contact, each with its own idempotency key.
+func (r *importRun) addContacts(ctx context.Context, i int, customerID string, contacts []ContactInput) ([]*Error, error) {
+	var probs []*Error
+	for j, ct := range contacts {
+		ct.IdempotencyKey = fmt.Sprintf("%s:c%d", importKey(r.in.ImportID, r.in.Rows[i].Row), j+1)
+		ct.Primary = j == 0
+		if _, err := r.s.AddContact(ctx, customerID, ct); err != nil {
+			if !rowFault(err) {
+				return probs, err
+			}
+			probs = append(probs, problems(fmt.Sprintf("%s.contacts[%d]", r.rowPath(i), j), err)...)
+		}
+	}
+	return probs, nil
+}
+
+// fill gives the customer a row duplicates the row's values of the fields
+// it has empty (UPDATE_EMPTY). Owner and team are filled only by those who
+// may assign them.
+func (r *importRun) fill(ctx context.Context, i int, in CustomerInput, c *Customer, contacts []ContactInput, dup *duplicate) (ImportRowResult, error) {
+	path := r.rowPath(i)
+	out := dup.result(path, ImportSkipped)
+	if dup.existing == nil {
+		// An earlier row of a dry run: its customer does not exist.
+		out.Status = ImportUpdated
+		return out, nil
+	}
+	for attempt := 0; ; attempt++ {
+		e := dup.existing
+		if !canEdit(r.u, e) {
+			out.Problems = append(out.Problems, &Error{Code: EFORBIDDEN, Field: path, ExistingID: e.ID,
+				Message: fmt.Sprintf("you may not edit customer %s, so its empty fields were not filled", e.ID)})
+			return out, nil
+		}
+		upd, filled := emptyFields(e, in, c)
+		if (upd.OwnerID != nil || upd.Team != nil) && !canAssign(r.u, e) {
+			upd.OwnerID, upd.Team = nil, nil
+			filled = slices.DeleteFunc(filled, func(f string) bool { return f == "ownerId" || f == "team" })
+			out.Problems = append(out.Problems, &Error{Code: EFORBIDDEN, Field: path + ".ownerId", ExistingID: e.ID,
+				Message: "only an admin or the team's manager may give a customer an owner or a team; left empty"})
+		}
+		addContacts := e.ContactCount == 0 && len(contacts) > 0
+		if addContacts {
+			filled = append(filled, "contacts")
+		}
+		out.Filled = filled
+		if len(filled) == 0 {
+			return out, nil
+		}
+		out.Status, out.CustomerID = ImportUpdated, e.ID
+		if r.in.DryRun {
+			out.CustomerID = ""
+			return out, nil
+		}
+		if len(filled) > 1 || !addContacts {
+			_, err := r.s.UpdateCustomer(ctx, e.ID, e.Version, upd)
+			if ErrorCode(err) == ECONFLICT && attempt < 3 {
+				// Changed meanwhile: fill what is still empty.
+				if dup.existing, err = r.s.readable(ctx, r.u, e.ID); err == nil {
+					out = dup.result(path, ImportSkipped)
+					continue
+				}
+			}
+			if err != nil {
+				if !rowFault(err) {
+					return ImportRowResult{}, err
+				}
+				out = dup.result(path, ImportSkipped)
+				out.Problems = append(out.Problems, problems(path, err)...)
+				return out, nil
+			}
+		}
+		if addContacts {
+			probs, err := r.addContacts(ctx, i, e.ID, contacts)
+			out.Problems = append(out.Problems, probs...)
+			return out, err
+		}
+		return out, nil
+	}
+}
+
+// emptyFields is the update giving e the row's values of the fields e
+// has empty, and those fields' names.
+func emptyFields(e *Customer, in CustomerInput, c *Customer) (CustomerUpdate, []string) {
+	var upd CustomerUpdate
+	var filled []string
+	text := func(name string, have, give string, dst **string) {
+		if have == "" && give != "" {
+			*dst, filled = ptr(give), append(filled, name)
+		}
+	}
+	list := func(name string, have, give []string, dst *[]string) {
+		if len(have) == 0 && len(give) > 0 {
+			*dst, filled = slices.Clone(give), append(filled, name)
+		}
+	}
+	list("phones", e.Phones, c.Phones, &upd.Phones)
+	list("emails", e.Emails, c.Emails, &upd.Emails)
+	if len(e.Addresses) == 0 && len(c.Addresses) > 0 {
+		upd.Addresses, filled = slices.Clone(c.Addresses), append(filled, "addresses")
+	}
+	text("industry", e.Industry, c.Industry, &upd.Industry)
+	text("region", e.Region, c.Region, &upd.Region)
+	if e.AnnualRevenue == nil && c.AnnualRevenue != nil {
+		upd.AnnualRevenue, filled = ptr(*c.AnnualRevenue), append(filled, "annualRevenue")
+	}
+	text("creditRating", e.CreditRating, c.CreditRating, &upd.CreditRating)
+	if e.CompanyStatus == "" && c.CompanyStatus != "" {
+		upd.CompanyStatus, filled = ptr(c.CompanyStatus), append(filled, "companyStatus")
+	}
+	list("tags", e.Tags, c.Tags, &upd.Tags)
+	if len(e.Attributes) == 0 && len(c.Attributes) > 0 {
+		upd.Attributes, filled = slices.Clone(c.Attributes), append(filled, "attributes")
+	}
+	// Owner and team only as the row gives them, not the defaults a
+	// create would take.
+	if in.OwnerID != nil {
+		text("ownerId", e.OwnerID, *in.OwnerID, &upd.OwnerID)
+	}
+	text("team", e.Team, in.Team, &upd.Team)
+	return upd, filled
+}
