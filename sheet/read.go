@@ -146,7 +146,10 @@ func ReadCSV(r io.Reader) (*Table, error) {
 	cr.Comma = separator(text)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
+	// The reader skips blank lines; Excel shows each as a row. They are
+	// kept, so that row numbers are those people see in Excel.
 	var rows [][]string
+	next := 1 // the line the next record would start on
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -155,6 +158,12 @@ func ReadCSV(r io.Reader) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("not a readable CSV file: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
+		for ; next < line; next++ {
+			rows = append(rows, nil)
+		}
+		last, _ := cr.FieldPos(len(rec) - 1)
+		next = last + strings.Count(rec[len(rec)-1], "\n") + 1
 		rows = append(rows, rec)
 	}
 	return &Table{Rows: rows, Encoding: enc}, nil

@@ -228,3 +228,16 @@ func FuzzReadCSV(f *testing.F) {
 		_, _ = sheet.ReadCSV(strings.NewReader(s))
 	})
 }
+
+// Row numbers are those Excel shows: a blank line is a row, a cell over
+// several lines is one.
+func TestReadCSVKeepsExcelsRowNumbers(t *testing.T) {
+	got, err := sheet.ReadCSV(strings.NewReader("title\n\nname,address\n\"A\",\"line 1\nline 2\"\n\nB,x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"title"}, nil, {"name", "address"}, {"A", "line 1\nline 2"}, nil, {"B", "x"}}
+	if !slices.EqualFunc(got.Rows, want, slices.Equal) {
+		t.Fatalf("rows %q, want %q", got.Rows, want)
+	}
+}
