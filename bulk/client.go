@@ -151,7 +151,8 @@ func (c *Client) do(ctx context.Context, query string, vars map[string]any, out 
 			} `json:"extensions"`
 		} `json:"errors"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Errors) == 0 && res.StatusCode != http.StatusOK {
+		// Not an answer of the API: a gateway's, a load balancer's.
 		err := fmt.Errorf("%s answered HTTP %d: %s", c.endpoint(), res.StatusCode, snippet(raw))
 		switch res.StatusCode {
 		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:

@@ -210,7 +210,7 @@ type mapping struct {
 const headerSearch = 20
 
 // mapColumns finds the header row (the first of the first rows in which
-// the name column and another are recognized) and what each column feeds,
+// the name column is recognized) and what each column feeds,
 // after the --map overrides ("HEADER=target", several per entry separated
 // by commas; target is a field as a header names it, attribute:KEY, or -
 // to leave the column out).
@@ -235,14 +235,7 @@ func mapColumns(rows [][]string, overrides []string) (*mapping, error) {
 			return nil, err
 		}
 		m.header = i
-		hasName, n := false, 0
-		for _, t := range m.columns {
-			if t.field != nil || t.attr != "" {
-				n++
-			}
-			hasName = hasName || t.field == fieldName
-		}
-		if hasName && n >= 2 || hasName && len(m.columns) == 1 {
+		if slices.ContainsFunc(m.columns, func(t target) bool { return t.field == fieldName }) {
 			best = m
 			break
 		}
