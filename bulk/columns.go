@@ -81,7 +81,7 @@ var known = map[string]string{
 
 var knownWhy = map[string]string{
 	"creditCode": "Rapport does not keep credit codes yet: to keep them as an archive entry, use --map '%s=attribute:creditCode'",
-	"number":     "a row number: not imported",
+	"number":     "a row number",
 }
 
 // Column is a column of a header in a language: "联系人2电话" or

@@ -3,10 +3,6 @@ package bulk_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,10 +14,9 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/rapportcrm/rapport/bulk"
+	"github.com/rapportcrm/rapport/bulk/bulktest"
 	"github.com/rapportcrm/rapport/crm"
-	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
-	"github.com/rapportcrm/rapport/server"
 	"github.com/rapportcrm/rapport/sheet"
 )
 
@@ -30,23 +25,6 @@ import (
 // tests write in every format an import reads.
 func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 
-var users = map[string]*crm.User{
-	"admin":   {ID: "admin", Roles: []crm.Role{crm.RoleAdmin}},
-	"manager": {ID: "manager", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
-	"sales1":  {ID: "sales1", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
-}
-
-// tokenAuth stands in for the OIDC verifier: the bearer token is the
-// user's id.
-type tokenAuth struct{}
-
-func (tokenAuth) Authenticate(r *http.Request) (*crm.User, error) {
-	if u, ok := users[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]; ok {
-		return u, nil
-	}
-	return nil, crm.Errorf(crm.EUNAUTHORIZED, "missing bearer token")
-}
-
 type env struct {
 	svc *crm.Service
 	url string
@@ -54,14 +32,8 @@ type env struct {
 
 func mustEnv(tb testing.TB) *env {
 	tb.Helper()
-	table := ddbtest.NewTable(tb, "CrmTable")
-	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
-	svc.Import.RowsPerSecond = 0 // the tests measure nothing
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, tokenAuth{}), log,
-		server.Options{RequestTimeout: 2 * time.Minute}))
-	tb.Cleanup(srv.Close)
-	return &env{svc: svc, url: srv.URL}
+	svc, url := bulktest.Serve(tb)
+	return &env{svc: svc, url: url}
 }
 
 func (e *env) client(user string) *bulk.Client {
@@ -69,7 +41,7 @@ func (e *env) client(user string) *bulk.Client {
 }
 
 func (e *env) as(user string) context.Context {
-	return crm.NewContextWithUser(context.Background(), users[user])
+	return crm.NewContextWithUser(context.Background(), bulktest.Users[user])
 }
 
 // customers lists every customer admin reads, by name.

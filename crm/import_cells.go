@@ -78,12 +78,19 @@ func readGrade(cell string) string {
 }
 
 // readAmount reads an amount as people write it: 1200000, 1,200,000,
-// ¥1,200,000.00, 120万, 1.5亿 or 1.2e6, with or without 元.
+// ¥1,200,000.00, 120万, 1.5亿 or 1.2e6, with or without 元, in half- or
+// full-width digits.
 func readAmount(cell string) (*float64, bool) {
 	s := strings.TrimSpace(cell)
 	if s == "" {
 		return nil, true
 	}
+	s = strings.Map(func(r rune) rune {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width digits and signs, as a Chinese input method types them
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
 	s = strings.NewReplacer(",", "", "，", "", " ", "", "¥", "", "￥", "", "RMB", "", "CNY", "", "元", "").Replace(s)
 	unit := 1.0
 	switch {

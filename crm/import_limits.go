@@ -22,12 +22,11 @@ type ImportLimits struct {
 	Calls int
 }
 
-// DefaultImportLimits: 50 rows a second. A created customer writes its
-// audit entry into the partition of the day (AUDIT#<day>), which every
-// write of the table shares and which takes at most 1,000 write units a
-// second; at the 10–14 write units an imported row costs there and on the
-// counters it shares with every create (bench-import), 50 rows a second
-// leave well over a third of that partition to everyone else.
+// DefaultImportLimits: 50 rows a second. Every write puts its audit entry
+// into the partition of its day (AUDIT#<day>), which the whole table's
+// writes share and which takes at most 1,000 write units a second; an
+// imported row's entries cost about 4 of them (make bench-import), so 50
+// rows a second leave four fifths of that partition to everyone else.
 var DefaultImportLimits = ImportLimits{RowsPerSecond: 50, Calls: 2}
 
 // dryRunCost is what a dry-run row counts against RowsPerSecond.
