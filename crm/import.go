@@ -272,6 +272,11 @@ type importRun struct {
 	// even when nothing was written (a dry run) or the name index has not
 	// caught up.
 	seen map[string]seenRow
+	// rows are the rows read and checked.
+	rows []checkedRow
+	// phoneHolders and emailHolders are who held the rows' phones and
+	// emails when the call began.
+	phoneHolders, emailHolders map[string]string
 }
 
 type seenRow struct {
@@ -289,6 +294,24 @@ func (r *importRun) do(ctx context.Context) (*ImportResult, error) {
 		if r.done, err = r.s.importedBefore(ctx, r.u, r.in); err != nil {
 			return nil, err
 		}
+	}
+	// Every row is read and checked first: that reads no data. Then who
+	// holds the phones and emails of the rows to write is read at once,
+	// 100 values a call.
+	r.rows = make([]checkedRow, len(r.in.Rows))
+	var phones, emails []string
+	for i := range r.in.Rows {
+		var err error
+		if r.rows[i], err = r.check(ctx, i); err != nil {
+			return nil, fmt.Errorf("import %s row %d: %w", r.in.ImportID, r.in.Rows[i].Row, err)
+		}
+		if c := r.rows[i]; len(c.problems) == 0 {
+			phones, emails = append(phones, c.customer.Phones...), append(emails, c.customer.Emails...)
+		}
+	}
+	var err error
+	if r.phoneHolders, r.emailHolders, err = r.s.Store.UniqueHolders(ctx, phones, emails); err != nil {
+		return nil, err
 	}
 	stop := false
 	for i := range r.in.Rows {
@@ -369,14 +392,24 @@ func problems(prefix string, err error) []*Error {
 
 func (r *importRun) rowPath(i int) string { return fmt.Sprintf("input.rows[%d]", i) }
 
-// row imports row i: reads and checks it, finds its duplicate, and
-// creates, fills or skips by the import's policy. Only failures of the
-// call (the database unavailable, faults of ours) are errors.
-func (r *importRun) row(ctx context.Context, i int) (ImportRowResult, error) {
+// checkedRow is a row read and checked, before anything is written.
+type checkedRow struct {
+	in       CustomerInput
+	contacts []ContactInput
+	// customer is the customer createCustomer would make of the row,
+	// normalized (phones, emails, tags).
+	customer *Customer
+	// problems are every rule the row breaks; none, and it is written.
+	problems []*Error
+}
+
+// check reads row i and checks it by createCustomer's rules, reporting
+// every rule it breaks. Only failures of the call (the user directory
+// unavailable) are errors.
+func (r *importRun) check(ctx context.Context, i int) (checkedRow, error) {
 	path := r.rowPath(i)
 	in, contacts, probs := r.read(i)
-	now := r.s.now()
-	c := newCustomer(in, r.u, "", now)
+	c := newCustomer(in, r.u, "", r.s.now())
 	if err := validateCustomer(c); err != nil {
 		probs = append(probs, problems(path, err)...)
 	}
@@ -393,15 +426,25 @@ func (r *importRun) row(ctx context.Context, i int) (ImportRowResult, error) {
 	if in.OwnerID != nil && *in.OwnerID != "" {
 		if err := r.s.CheckAssignee(ctx, path+".ownerId", *in.OwnerID, RoleSales, RoleManager); err != nil {
 			if !rowFault(err) {
-				return ImportRowResult{}, err
+				return checkedRow{}, err
 			}
 			probs = append(probs, problems("", err)...)
 		}
 	}
-	if len(probs) > 0 {
-		return ImportRowResult{Status: ImportRejected, Problems: probs}, nil
+	return checkedRow{in: in, contacts: contacts, customer: c, problems: probs}, nil
+}
+
+// row imports row i: a row that breaks no rule is found among what
+// earlier calls of the import created, or its duplicate is looked for,
+// and it is created, filled or skipped by the import's policy. Only
+// failures of the call (the database unavailable, faults of ours) are
+// errors.
+func (r *importRun) row(ctx context.Context, i int) (ImportRowResult, error) {
+	cr := r.rows[i]
+	if len(cr.problems) > 0 {
+		return ImportRowResult{Status: ImportRejected, Problems: cr.problems}, nil
 	}
-	// Validation read no data; from here the row costs the database.
+	// Checking read no data; from here the row costs the database.
 	cost := 1.0
 	if r.in.DryRun {
 		cost = dryRunCost
@@ -410,13 +453,13 @@ func (r *importRun) row(ctx context.Context, i int) (ImportRowResult, error) {
 		return ImportRowResult{}, err
 	}
 	if id, ok := r.done[i]; ok {
-		return r.replayed(ctx, i, id, contacts)
+		return r.replayed(ctx, i, id, cr.contacts)
 	}
-	dup, err := r.duplicate(ctx, i, c)
+	dup, err := r.duplicate(ctx, i, cr.customer)
 	if err != nil {
 		return ImportRowResult{}, err
 	}
-	return r.apply(ctx, i, in, c, contacts, dup)
+	return r.apply(ctx, i, cr.in, cr.customer, cr.contacts, dup)
 }
 
 // apply carries out the import's policy for a row whose duplicate (if
@@ -476,21 +519,19 @@ func (d *duplicate) result(path string, st ImportStatus) ImportRowResult {
 }
 
 // duplicate finds the customer row i names: one holding one of its phones
-// or emails (read consistently, so a row created a moment ago counts), an
-// earlier row of this call with the same values, or, for an organization,
-// an organization of the same name (duplicateCandidates, score 1).
+// or emails (read consistently when the call began, so a row created a
+// moment before counts), an earlier row of this call with the same values,
+// or, for an organization, an organization of the same name
+// (duplicateCandidates, score 1). A value taken after the call began is
+// found when the create is refused as DUPLICATE.
 func (r *importRun) duplicate(ctx context.Context, i int, c *Customer) (*duplicate, error) {
-	phones, emails, err := r.s.Store.UniqueHolders(ctx, c.Phones, c.Emails)
-	if err != nil {
-		return nil, err
-	}
 	type held struct{ field, value, holder string }
 	var values []held
 	for k, p := range c.Phones {
-		values = append(values, held{fmt.Sprintf("phones[%d]", k), p, phones[p]})
+		values = append(values, held{fmt.Sprintf("phones[%d]", k), p, r.phoneHolders[p]})
 	}
 	for k, e := range c.Emails {
-		values = append(values, held{fmt.Sprintf("emails[%d]", k), e, emails[e]})
+		values = append(values, held{fmt.Sprintf("emails[%d]", k), e, r.emailHolders[e]})
 	}
 	for _, v := range values {
 		if v.holder == "" {
