@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -255,6 +256,11 @@ func checkImport(in *ImportInput) error {
 	return c.result()
 }
 
+// ImportKeyWindow is how long a row's idempotency key is remembered:
+// longer than other creates' (IdempotencyWindow), so that an import left
+// interrupted over a holiday still finds what it wrote.
+const ImportKeyWindow = 30 * 24 * time.Hour
+
 // importKey is a row's idempotency key.
 func importKey(importID string, row int) string { return "imp:" + importID + ":" + strconv.Itoa(row) }
 
@@ -373,8 +379,8 @@ func rowFault(err error) bool {
 // every further rule in its Also, their fields moved from the input of the
 // single operation (input.phones[1]) to the row (input.rows[3].phones[1]).
 func problems(prefix string, err error) []*Error {
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		return []*Error{{Code: ErrorCode(err), Message: ErrorMessage(err)}}
 	}
 	var out []*Error
@@ -628,8 +634,8 @@ func (r *importRun) create(ctx context.Context, i int, in CustomerInput, c *Cust
 		if !rowFault(err) {
 			return ImportRowResult{}, err
 		}
-		e, _ := err.(*Error)
-		if ErrorCode(err) == EDUPLICATE && dup == nil && e != nil && e.ExistingID != "" {
+		var e *Error
+		if errors.As(err, &e) && e.Code == EDUPLICATE && dup == nil && e.ExistingID != "" {
 			// Taken since the look-up: the policy applies to its holder.
 			if holder, rerr := r.s.readable(ctx, r.u, e.ExistingID); rerr == nil {
 				field := strings.TrimPrefix(e.Field, "input.")
@@ -702,16 +708,35 @@ func (r *importRun) replayed(ctx context.Context, i int, id string, contacts []C
 		out.Status, out.ExistingID = ImportFlagged, c.Attributes[k].Value
 	}
 	r.remember(i, c, c)
-	probs, err := r.addContacts(ctx, i, c.ID, contacts)
+	// The contacts the earlier call added are there by name; the others
+	// are added (a contact's key is remembered only a day).
+	have, err := r.s.Store.Contacts(ctx, c.ID)
+	if err != nil {
+		return ImportRowResult{}, err
+	}
+	var missing []int
+	for j, ct := range contacts {
+		if !slices.ContainsFunc(have, func(h *Contact) bool { return h.Name == strings.TrimSpace(ct.Name) }) {
+			missing = append(missing, j)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	probs, err := r.addContacts(ctx, i, c.ID, contacts, missing...)
 	out.Problems = append(out.Problems, probs...)
 	return out, err
 }
 
-// addContacts adds a row's contacts to its customer, the first as the
-// primary contact, each with its own idempotency key.
-func (r *importRun) addContacts(ctx context.Context, i int, customerID string, contacts []ContactInput) ([]*Error, error) {
+// addContacts adds a row's contacts to its customer (those of only, when
+// given), the first as the primary contact, each with its own idempotency
+// key.
+func (r *importRun) addContacts(ctx context.Context, i int, customerID string, contacts []ContactInput, only ...int) ([]*Error, error) {
 	var probs []*Error
 	for j, ct := range contacts {
+		if only != nil && !slices.Contains(only, j) {
+			continue
+		}
 		ct.IdempotencyKey = fmt.Sprintf("%s:c%d", importKey(r.in.ImportID, r.in.Rows[i].Row), j+1)
 		ct.Primary = j == 0
 		if _, err := r.s.AddContact(ctx, customerID, ct); err != nil {

@@ -304,6 +304,9 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
 		return nil, err
 	}
+	if in.imported != nil && ch.Idempotency != nil {
+		ch.Idempotency.Expires = now.Add(ImportKeyWindow)
+	}
 	if in.imported.dryRun() {
 		return c, nil
 	}
