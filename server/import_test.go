@@ -67,6 +67,7 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 		{"row": 5, "name": "Big Spender", "annualRevenue": "lots", "tags": []string{"bad tag!"}, "grade": "Z"},
 		{"row": 6, "name": "Contact Trouble", "contacts": []map[string]any{{"name": "", "emails": []string{"x@"}}}},
 		{"row": 7, "name": "Lost Before", "stage": "流失", "kind": "PERSON"},
+		{"row": 8, "name": "Owner Trouble", "ownerId": "no such#user", "contacts": []map[string]any{{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}}},
 	}
 	got := e.mustImport(t, "admin", map[string]any{"importId": "imp-rules-1", "fileName": "customers.xlsx", "rows": rows})
 	tests := []struct {
@@ -80,6 +81,7 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 		{5, "REJECTED", []string{"BAD_USER_INPUT input.rows[3].annualRevenue", "BAD_USER_INPUT input.rows[3].tags[0]", "BAD_USER_INPUT input.rows[3].grade"}},
 		{6, "REJECTED", []string{"BAD_USER_INPUT input.rows[4].contacts[0].name", "BAD_USER_INPUT input.rows[4].contacts[0].emails[0]"}},
 		{7, "CREATED", nil},
+		{8, "REJECTED", []string{"BAD_USER_INPUT input.rows[6].contacts", "BAD_USER_INPUT input.rows[6].ownerId"}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("Row", tt.row), func(t *testing.T) {
