@@ -28,6 +28,10 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	tb.Helper()
 	table := ddbtest.NewTable(tb, "CrmTable")
 	svc := crm.NewService(dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32))))
+	// The authorization matrix sends importCustomers calls from all its
+	// workers at once; how many imports an instance serves at once
+	// (ImportLimits.Calls, tested in crm/import_test.go) is not what it checks.
+	svc.Import.Calls = 16
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
 	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions))}
