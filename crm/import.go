@@ -213,7 +213,7 @@ func (s *Service) ImportCustomers(ctx context.Context, in ImportInput) (*ImportR
 	defer release()
 	scope := AuditScopeFrom(ctx)
 	scope.Import = in.ImportID
-	run := &importRun{s: s, u: u, in: &in, seen: map[string]seenRow{},
+	run := &importRun{s: s, u: u, in: &in, seen: map[string]seenRow{}, owners: map[string]error{},
 		res: &ImportResult{ImportID: in.ImportID, DryRun: in.DryRun, Rows: make([]ImportRowResult, len(in.Rows))}}
 	return run.do(WithAuditScope(ctx, scope))
 }
@@ -283,6 +283,10 @@ type importRun struct {
 	// phoneHolders and emailHolders are who held the rows' phones and
 	// emails when the call began.
 	phoneHolders, emailHolders map[string]string
+	// owners holds what checking each owner named in the call's rows
+	// found (nil: a user who may own customers), so that rows naming the
+	// same owner read the directory once.
+	owners map[string]error
 }
 
 type seenRow struct {
@@ -430,7 +434,7 @@ func (r *importRun) check(ctx context.Context, i int) (checkedRow, error) {
 		}
 	}
 	if in.OwnerID != nil && *in.OwnerID != "" {
-		if err := r.s.CheckAssignee(ctx, path+".ownerId", *in.OwnerID, RoleSales, RoleManager); err != nil {
+		if err := r.checkOwner(ctx, path+".ownerId", *in.OwnerID); err != nil {
 			if !rowFault(err) {
 				return checkedRow{}, err
 			}
@@ -438,6 +442,26 @@ func (r *importRun) check(ctx context.Context, i int) (checkedRow, error) {
 		}
 	}
 	return checkedRow{in: in, contacts: contacts, customer: c, problems: probs}, nil
+}
+
+// checkOwner checks that ownerID may own customers (CheckAssignee), once
+// per owner and call; field is the row's owner field.
+func (r *importRun) checkOwner(ctx context.Context, field, ownerID string) error {
+	err, ok := r.owners[ownerID]
+	if !ok {
+		err = r.s.CheckAssignee(ctx, "ownerId", ownerID, RoleSales, RoleManager)
+		if !rowFault(err) && err != nil {
+			return err
+		}
+		r.owners[ownerID] = err
+	}
+	var e *Error
+	if err == nil || !errors.As(err, &e) {
+		return err
+	}
+	moved := *e
+	moved.Field = field
+	return &moved
 }
 
 // row imports row i: a row that breaks no rule is found among what

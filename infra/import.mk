@@ -6,10 +6,12 @@
 # The client's flags (IMPORT_FLAGS='--dry-run --duplicates flag',
 # EXPORT_FLAGS='--filter grade=A -o a.xlsx'), and who it signs in as:
 # RAPPORT_TOKEN when set, else a dev token of USER_ID (default admin) from
-# the local issuer (`make token`), which only `make run` trusts.
+# the local issuer (`make token`), which only `make run` trusts; the API is
+# RAPPORT_URL when set, else `make run`'s address (PORT, default 8080).
 IMPORT_FLAGS ?=
 EXPORT_FLAGS ?=
-RAPPORT_AS = RAPPORT_TOKEN="$${RAPPORT_TOKEN:-$$($(GO) run ./cmd/devtoken -user $(or $(USER_ID),admin) | tail -1)}"
+RAPPORT_AS = RAPPORT_URL="$${RAPPORT_URL:-http://localhost:$${PORT:-8080}}" \
+	RAPPORT_TOKEN="$${RAPPORT_TOKEN:-$$($(GO) run ./cmd/devtoken -user $(or $(USER_ID),admin) | tail -1)}"
 
 # make import FILE=examples/import/customers.csv
 import:
