@@ -59,8 +59,12 @@ func importBench(ctx context.Context, e *env, rows, sampleEvery int, rate float6
 	c := &bulk.Client{BaseURL: e.base, Token: e.tokens["admin"], HTTP: &http.Client{Transport: meter, Timeout: 5 * time.Minute},
 		Notify: func(s string) { fmt.Fprintln(out, "  client:", s) }}
 	sum, err := bulk.Import(ctx, c, bulk.ImportOptions{File: path, Lang: "en", Progress: bulk.NewProgress(out, 30*time.Second), Log: out})
-	if err != nil {
+	if err != nil && (ctx.Err() == nil || sum == nil || sum.Sent == 0) {
 		return err
+	}
+	if err != nil {
+		// Interrupted (Ctrl-C): the figures of the rows imported so far.
+		fmt.Fprintf(out, "\nInterrupted after %d of %d rows: the figures below are those rows'.\n", sum.Sent, rows)
 	}
 	printImportBench(out, sum, planted, meter, meter.total.Plus(e.meter.Take()), prices)
 	return nil
@@ -250,7 +254,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 
 func printImportBench(out io.Writer, sum *bulk.ImportSummary, p planted, s *sampler, all ddbmeter.Usage, prices [2]float64) {
 	fmt.Fprintf(out, "\nImported %d rows in %s: %.1f rows/s\n", sum.Sent, sum.Elapsed.Round(time.Second), float64(sum.Sent)/sum.Elapsed.Seconds())
-	fmt.Fprintf(out, "Planted: %d rows breaking a rule, %d duplicates (of earlier rows or demo customers)\n", p.invalid, p.duplicates)
+	fmt.Fprintf(out, "Planted in the file's %d rows: %d breaking a rule, %d duplicates (of earlier rows or demo customers)\n", p.rows, p.invalid, p.duplicates)
 	fmt.Fprint(out, "Report counts:")
 	for _, st := range []string{"CREATED", "UPDATED", "SKIPPED", "FLAGGED", "REJECTED"} {
 		fmt.Fprintf(out, " %s %d", strings.ToLower(st), sum.Counts[st])
