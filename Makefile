@@ -43,8 +43,9 @@ run:
 	$(GO) build -o "$${RAPPORT_LOCAL_DIR:-.local}/bin/rapport-local" ./cmd/local
 	@exec "$${RAPPORT_LOCAL_DIR:-.local}/bin/rapport-local"
 
-# Prints a dev token on its last line, as a demo user (their roles, teams and
-# name): make token USER_ID=sales-li, or make token ROLE=AUDITOR for the demo
+# Prints a dev token on its last line, as a user of the directory of the running
+# `make run` (their roles, teams and name; the built-in demo users when none runs):
+# make token USER_ID=sales-li, or make token ROLE=AUDITOR for the demo
 # user with that role (ROLE=MANAGER TEAMS=south: manager-south).
 token:
 	@$(GO) run ./cmd/devtoken $(if $(ROLE),-role $(ROLE)) $(if $(USER_ID),-user $(USER_ID)) $(if $(TEAMS),-teams $(TEAMS))

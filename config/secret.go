@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
@@ -64,14 +63,9 @@ func decodeCursorSecret(s, name string) ([]byte, error) {
 // it, points it at another endpoint (tests).
 func SecretsManager(getenv func(string) string, client *http.Client) SecretFetch {
 	return func(ctx context.Context, arn string) (string, error) {
-		region := getenv("AWS_REGION")
-		creds := aws.Credentials{
-			AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
-			SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
-			SessionToken:    getenv("AWS_SESSION_TOKEN"),
-		}
-		if region == "" || creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
-			return "", fmt.Errorf("AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required to read %s", arn)
+		region, creds, err := lambdaCredentials(getenv)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", arn, err)
 		}
 		endpoint := getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER")
 		if endpoint == "" {

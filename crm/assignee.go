@@ -1,20 +1,44 @@
 package crm
 
-import "context"
+import (
+	"context"
+	"slices"
+	"strings"
+)
 
-// CheckAssignee checks that userID may be given work in field (a
-// customer's owner, say): a real, active user holding one of roles (any
-// role when none is given). It returns BAD_USER_INPUT naming field
-// otherwise.
-//
-// This is a stand-in until the user directory (issue #13) lands: without a
-// directory there is no list of real users to check against, so it accepts
-// any id that could be a user's. The directory's CheckAssignee, with this
-// same signature, replaces it and also refuses unknown and deactivated
-// users and those without one of roles.
+// Who may be handed what. Work goes only to active users of the directory
+// (directory.go): a mistyped id is refused before anything moves.
+var (
+	// OwnerRoles may own customers: those who work their own portfolio.
+	OwnerRoles = []Role{RoleSales, RoleManager}
+	// WorkerRoles may be assigned cases and credited with interactions:
+	// every staff role but AUDITOR, who writes nothing.
+	WorkerRoles = []Role{RoleAdmin, RoleManager, RoleSales, RoleService}
+)
+
+// CheckAssignee refuses to hand work to userID unless the directory knows
+// them as an active user holding one of roles (any role when none are
+// given). Unknown and deactivated users get the same answer, so that it
+// tells nobody which ids were ever users. It reads the directory
+// consistently: one GetItem. Callers authorize the caller first, so that
+// it answers only those who may hand the work over.
+// Errors: BAD_USER_INPUT naming field; UNAVAILABLE or INTERNAL from the store.
 func (s *Service) CheckAssignee(ctx context.Context, field, userID string, roles ...Role) error {
-	if _, err := currentUser(ctx); err != nil {
+	if err := checkID(field, userID); err != nil {
 		return err
 	}
-	return checkID(field, userID)
+	d, err := s.Store.User(ctx, userID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND || err == nil && !d.Active:
+		return Invalid(field, "%q is not an active user of the directory (unknown or deactivated)", userID)
+	case err != nil:
+		return err
+	case len(roles) > 0 && !slices.ContainsFunc(roles, d.HasRole):
+		names := make([]string, len(roles))
+		for i, r := range roles {
+			names[i] = string(r)
+		}
+		return Invalid(field, "user %s cannot be handed this: it needs the role %s", userID, strings.Join(names, " or "))
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ const (
 
 // AuditChange is what one write did to one entity.
 type AuditChange struct {
-	Entity     string // customer, contact, interaction, case, gradeChange, stageChange, evaluation, merge, template, gradingPolicy, partnerOrganization or apiKey
+	Entity     string // customer, contact, interaction, case, gradeChange, stageChange, evaluation, merge, template, gradingPolicy, partnerOrganization, apiKey, user or department
 	ID         string
 	CustomerID string
 	Action     AuditAction

@@ -240,8 +240,11 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
 // customer's satisfaction as an evaluation (the built-in case satisfaction
 // template), which feeds the satisfaction index and may regrade the
 // customer.
+// Assigning names an active user of the directory who works cases (any
+// staff role but AUDITOR) and, optionally, a department of the directory.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT (an illegal
-// transition or missing data), CONFLICT.
+// transition, missing data, an unknown or deactivated assignee or an
+// unknown department), CONFLICT.
 func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expectedVersion int, m CaseMove) (*Case, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
@@ -255,6 +258,7 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 		return nil, err
 	}
 	var next *Case
+	checked := false // the assignee and department, once
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		cust, err := s.editable(ctx, u, customerID, canWork, "work the cases of")
 		if err != nil {
@@ -271,6 +275,12 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 		next = prev.Clone()
 		if err := applyMove(next, m, u, now); err != nil {
 			return nil, err
+		}
+		if !checked && m.To == CaseAssigned {
+			if err := s.checkCaseAssignment(ctx, m); err != nil {
+				return nil, err
+			}
+			checked = true
 		}
 		if next.Status == CaseReopened {
 			// A reopened case is due again from now.
@@ -292,6 +302,15 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 		return nil, err
 	}
 	return next, nil
+}
+
+// checkCaseAssignment refuses a case assigned to someone the directory
+// does not know as an active worker, or to a department it does not know.
+func (s *Service) checkCaseAssignment(ctx context.Context, m CaseMove) error {
+	if err := s.CheckAssignee(ctx, "input.assignTo", m.AssignTo, WorkerRoles...); err != nil {
+		return err
+	}
+	return s.checkDepartment(ctx, "input.department", m.Department)
 }
 
 // caseSatisfaction records the satisfaction given on closing c as an

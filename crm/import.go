@@ -449,7 +449,7 @@ func (r *importRun) check(ctx context.Context, i int) (checkedRow, error) {
 func (r *importRun) checkOwner(ctx context.Context, field, ownerID string) error {
 	err, ok := r.owners[ownerID]
 	if !ok {
-		err = r.s.CheckAssignee(ctx, "ownerId", ownerID, RoleSales, RoleManager)
+		err = r.s.CheckAssignee(ctx, "ownerId", ownerID, OwnerRoles...)
 		if !rowFault(err) && err != nil {
 			return err
 		}

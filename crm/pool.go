@@ -181,8 +181,9 @@ func (s *Service) ReleaseCustomer(ctx context.Context, id string) (*Customer, er
 	return ch.Customer, nil
 }
 
-// AssignCustomer gives a customer to an owner ("" returns it to the pool).
-// An assignment is ordinary ownership: it ends any claim. ADMIN, or the
+// AssignCustomer gives a customer to an owner ("" returns it to the pool),
+// who must be an active SALES or MANAGER user of the directory. An
+// assignment is ordinary ownership: it ends any claim. ADMIN, or the
 // team's MANAGER.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) AssignCustomer(ctx context.Context, id, ownerID string) (*Customer, error) {
@@ -196,10 +197,17 @@ func (s *Service) AssignCustomer(ctx context.Context, id, ownerID string) (*Cust
 		return nil, err
 	}
 	var next *Customer
+	checked := false
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		prev, err := s.editable(ctx, u, id, canAssign, "assign")
 		if err != nil {
 			return nil, err
+		}
+		if ownerID != "" && !checked {
+			if err := s.CheckAssignee(ctx, "ownerId", ownerID, OwnerRoles...); err != nil {
+				return nil, err
+			}
+			checked = true
 		}
 		if ownerID == "" {
 			ch := s.toPool(prev, u)
@@ -225,8 +233,10 @@ type Handover struct {
 
 // HandOver gives every customer owned by from to to, archived ones
 // included, for example when from leaves the company; each customer keeps
-// its whole history, and its open cases that from was handling go to to. A
-// MANAGER hands over only the customers of their teams. Customers are moved
+// its whole history, and its open cases that from was handling go to to,
+// who must be an active SALES or MANAGER user of the directory (from may
+// be deactivated: that is when handovers happen). A MANAGER hands over
+// only the customers of their teams. Customers are moved
 // one atomic write each, so a failure leaves the others moved and can be
 // retried: running it again moves what is left.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
@@ -245,6 +255,10 @@ func (s *Service) HandOver(ctx context.Context, from, to string) (*Handover, err
 		c.fail("toUserId", "must differ from fromUserId")
 	}
 	if err := c.result(); err != nil {
+		return nil, err
+	}
+	// Before anything moves: a mistyped successor gets nothing.
+	if err := s.CheckAssignee(ctx, "toUserId", to, OwnerRoles...); err != nil {
 		return nil, err
 	}
 	f := CustomerFilter{OwnerID: from, IncludeArchived: true}

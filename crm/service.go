@@ -26,10 +26,14 @@ type Service struct {
 	// PolicyTTL is how long the grading policy read from the store is used
 	// before it is read again.
 	PolicyTTL time.Duration
+	// DirectoryTTL is how long a signed-in user's directory entry is
+	// trusted before it is read again (signin.go).
+	DirectoryTTL time.Duration
 	// Import bounds what imports take of this instance.
 	Import ImportLimits
 
 	policies  policyCache
+	signIns   signInCache
 	imports   importGate
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
@@ -37,7 +41,7 @@ type Service struct {
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL,
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
 		Import: DefaultImportLimits, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
@@ -262,7 +266,8 @@ func normalizeFilter(f *CustomerFilter) error {
 }
 
 // CreateCustomer adds a customer. SALES create customers they own; MANAGER
-// for their teams; ADMIN anywhere. Only ADMIN and the team's MANAGER give
+// for their teams; ADMIN anywhere. An owner given must be an active SALES or
+// MANAGER user of the directory. Only ADMIN and the team's MANAGER give
 // an initial grade, which is a manual one.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, DUPLICATE.
 func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
@@ -280,6 +285,12 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	if !canCreate(u, c) {
 		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
+	}
+	// An import checked its rows' owners already, once per owner and call.
+	if in.OwnerID != nil && c.OwnerID != "" && in.imported == nil {
+		if err := s.CheckAssignee(ctx, "input.ownerId", c.OwnerID, OwnerRoles...); err != nil {
+			return nil, err
+		}
 	}
 	// A grade given at creation is set by hand, as with SetGrade.
 	if in.Grade != "" && !canAssign(u, c) {
@@ -372,7 +383,8 @@ func canCreate(u *User, c *Customer) bool {
 
 // UpdateCustomer changes a customer's profile. expectedVersion must be the
 // version the caller read; a stale one is a CONFLICT and nothing is written.
-// Changing owner or team needs ADMIN or the team's MANAGER.
+// Changing owner or team needs ADMIN or the team's MANAGER; a new owner
+// must be an active SALES or MANAGER user of the directory.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT,
 // DUPLICATE.
 func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion int, upd CustomerUpdate) (*Customer, error) {
@@ -406,6 +418,11 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	}
 	if next.Team != prev.Team && u.HasRole(RoleManager) && !u.HasRole(RoleAdmin) && !u.InTeam(next.Team) {
 		return nil, &Error{Code: EFORBIDDEN, Field: "input.team", Message: "not one of your teams"}
+	}
+	if next.OwnerID != prev.OwnerID && next.OwnerID != "" {
+		if err := s.CheckAssignee(ctx, "input.ownerId", next.OwnerID, OwnerRoles...); err != nil {
+			return nil, err
+		}
 	}
 	if err := validateCustomer(next); err != nil {
 		return nil, err

@@ -13,7 +13,9 @@ const maxFutureSkew = 24 * time.Hour
 
 // LogInteraction records a contact with a customer on its timeline and, in
 // the same atomic write, updates the customer's lastInteractionAt,
-// interaction counter and nextFollowUpAt.
+// interaction counter and nextFollowUpAt. Crediting someone else with it
+// (handledBy) is for ADMIN and the team's MANAGER, and names an active user
+// of the directory who works customers.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Interaction, error) {
 	u, err := currentUser(ctx)
@@ -81,6 +83,11 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		if !contactChecked {
 			if err := s.checkContact(ctx, it.CustomerID, it.ContactID); err != nil {
 				return nil, err
+			}
+			if it.HandledBy != u.ID {
+				if err := s.CheckAssignee(ctx, "input.handledBy", it.HandledBy, WorkerRoles...); err != nil {
+					return nil, err
+				}
 			}
 			contactChecked = true
 		}

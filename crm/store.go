@@ -79,6 +79,7 @@ type Change struct {
 // one), its operation and request come from WithAuditScope.
 type Store interface {
 	PartnerStore
+	UserStore
 
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error

@@ -40,6 +40,9 @@ type User struct {
 	// Teams the user belongs to; a MANAGER manages these teams and SERVICE
 	// reads their customers.
 	Teams []string
+	// Department is the directory's department of a signed-in staff user
+	// (SignIn), which tokens do not carry.
+	Department string
 	// PartnerOrgID is set for a PARTNER principal: the organization whose
 	// API key signed the request. Masked is that organization's masking
 	// policy, applied to everything the principal reads.

@@ -12,17 +12,19 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 )
 
-// Users are the demo staff; `make token USER_ID=sales-li` signs in as one,
-// with their roles, teams and name (cmd/devtoken).
+// Users are the demo staff, as the demo seed registers them in the user
+// directory (SeedDirectory); `make token USER_ID=sales-li` signs in as one,
+// with their roles, teams and name as the directory holds them
+// (cmd/devtoken).
 var Users = []crm.User{
-	{ID: "admin", Name: "Ada Admin", Roles: []crm.Role{crm.RoleAdmin}},
-	{ID: "manager-north", Name: "Wang Fang", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
-	{ID: "manager-south", Name: "Chen Jie", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"south"}},
-	{ID: "sales-li", Name: "Li Wei", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
-	{ID: "sales-zhao", Name: "Zhao Min", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
-	{ID: "sales-liu", Name: "Liu Yang", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"south"}},
-	{ID: "service-sun", Name: "Sun Lei", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},
-	{ID: "auditor", Name: "Audrey Auditor", Roles: []crm.Role{crm.RoleAuditor}},
+	{ID: "admin", Name: "Ada Admin", Email: "admin@example.test", Roles: []crm.Role{crm.RoleAdmin}},
+	{ID: "manager-north", Name: "Wang Fang", Email: "manager-north@example.test", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}},
+	{ID: "manager-south", Name: "Chen Jie", Email: "manager-south@example.test", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"south"}},
+	{ID: "sales-li", Name: "Li Wei", Email: "sales-li@example.test", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+	{ID: "sales-zhao", Name: "Zhao Min", Email: "sales-zhao@example.test", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
+	{ID: "sales-liu", Name: "Liu Yang", Email: "sales-liu@example.test", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"south"}},
+	{ID: "service-sun", Name: "Sun Lei", Email: "service-sun@example.test", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},
+	{ID: "auditor", Name: "Audrey Auditor", Email: "auditor@example.test", Roles: []crm.Role{crm.RoleAuditor}},
 }
 
 var (
@@ -59,6 +61,10 @@ type Options struct {
 // tiers.
 func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
+	// The customers' owners must be users of the directory.
+	if err := SeedDirectory(ctx, svc); err != nil {
+		return err
+	}
 	tpl, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
 		Name:        "Customer relationship review",
 		Description: "Satisfaction, loyalty and trust indicators after seed 000 and 001.",

@@ -124,6 +124,11 @@ func TestAPIBootstrap(t *testing.T) {
 	if !slices.Contains(names, name) {
 		t.Errorf("customers %v do not include %q: %s", names, name, resp.Body)
 	}
+	// The authorizer's claims registered the caller in the user directory.
+	if u, err := svc.User(crm.NewContextWithUser(context.Background(), admin), admin.ID); err != nil ||
+		u.Name != admin.Name || !slices.Equal(u.Roles, admin.Roles) || u.FirstSignInAt == nil {
+		t.Errorf("directory entry of the caller: %+v %v", u, err)
+	}
 	if !b.WaitOutput(`"lambdaRequestId":"inv-admin"`) {
 		t.Errorf("no log line carries the Lambda request id")
 	}

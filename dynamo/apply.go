@@ -180,6 +180,7 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	}
 	if c := ch.Case; c != nil {
 		t.entity("case", c.ID, c.CustomerID, prevItem(ch.CasePrev, toCaseItem), toCaseItem(c))
+		t.assignedCases(ch.CasePrev, c)
 	}
 	if sc := ch.StageChange; sc != nil {
 		t.created("stageChange", sc.ID, sc.CustomerID, toStageChangeItem(sc))

@@ -29,6 +29,10 @@ func TestCaseWorkflowAllowsOnlyLegalTransitions(t *testing.T) {
 		t.Fatalf("opened case: %+v (grade A answers in 4 hours)", c)
 	}
 	five := 5
+	billing, err := e.svc.CreateDepartment(as(admin), crm.DepartmentInput{Name: "Billing"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		user  *crm.User
 		move  crm.CaseMove
@@ -38,7 +42,7 @@ func TestCaseWorkflowAllowsOnlyLegalTransitions(t *testing.T) {
 		{admin, crm.CaseMove{To: crm.CaseResolved}, crm.EINVALID, "input.to"}, // cannot skip the workflow
 		{admin, crm.CaseMove{To: crm.CaseTriaged, Note: "billing"}, "", ""},
 		{admin, crm.CaseMove{To: crm.CaseAssigned}, crm.EINVALID, "input.assignTo"},
-		{admin, crm.CaseMove{To: crm.CaseAssigned, AssignTo: "sales-1", Department: "billing"}, "", ""},
+		{admin, crm.CaseMove{To: crm.CaseAssigned, AssignTo: "sales-1", Department: billing.ID}, "", ""},
 		{sales1, crm.CaseMove{To: crm.CaseProposed}, crm.EINVALID, "input.plan"},
 		{sales1, crm.CaseMove{To: crm.CaseProposed, Plan: "refund the overcharge"}, "", ""},
 		{sales1, crm.CaseMove{To: crm.CaseApproved}, crm.EFORBIDDEN, ""}, // a manager approves

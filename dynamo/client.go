@@ -1,8 +1,6 @@
 package dynamo
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -11,24 +9,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// NewClient builds the DynamoDB client of a deployed function from the
-// standard AWS environment (credentials, region), once per cold start,
-// with Rapport's retry policy and KeepConnections. endpoint, when set,
-// points it elsewhere (DynamoDB Local in tests).
-func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
-	return dynamodb.NewFromConfig(cfg, Retries, KeepConnections, func(o *dynamodb.Options) {
+// NewClient builds the DynamoDB client of a deployed function from cfg
+// (config.LambdaAWS: the region and credentials Lambda sets), once per
+// cold start, with Rapport's retry policy and KeepConnections. endpoint,
+// when set, points it elsewhere (DynamoDB Local in tests); opts follow
+// (Metered, for the API).
+func NewClient(cfg aws.Config, endpoint string, opts ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){Retries, KeepConnections, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
-	}), nil
+	}}, opts...)...)
 }
 
 // The retry policy. An attempt that DynamoDB throttles, that fails with a

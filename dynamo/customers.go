@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -145,7 +144,7 @@ func decodeCustomers(raw []map[string]types.AttributeValue, f crm.CustomerFilter
 	out, match := make([]*crm.Customer, len(raw)), make([]bool, len(raw))
 	for i, r := range raw {
 		var it customerItem
-		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+		if err := unmarshalItem(r, &it); err != nil {
 			return nil, nil, fmt.Errorf("unmarshal customer: %w", err)
 		}
 		out[i] = fromCustomerItem(&it)

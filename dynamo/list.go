@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -105,7 +104,7 @@ func decodeAll[I any, T any](conv func(*I) T) func(context.Context, []map[string
 		out, match := make([]T, len(raw)), make([]bool, len(raw))
 		for i, r := range raw {
 			var it I
-			if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			if err := unmarshalItem(r, &it); err != nil {
 				return nil, nil, fmt.Errorf("unmarshal %T: %w", it, err)
 			}
 			out[i], match[i] = conv(&it), true
@@ -174,7 +173,7 @@ func (s *Store) counter(ctx context.Context, dim string) (int, error) {
 	var c struct {
 		N int `dynamodbav:"n"`
 	}
-	if err := attributevalue.UnmarshalMap(res.Item, &c); err != nil {
+	if err := unmarshalItem(res.Item, &c); err != nil {
 		return 0, fmt.Errorf("unmarshal counter: %w", err)
 	}
 	return c.N, nil

@@ -36,6 +36,7 @@ func mustMergeEnv(t *testing.T) *mergeEnv {
 	db := ddbtest.Client(t)
 	e := &env{store: dynamo.New(db, table, []byte(strings.Repeat("k", 32)))}
 	e.svc = crm.NewService(e.store)
+	mustStaff(t, e.svc, fixtureStaff...)
 	return &mergeEnv{env: e, db: db, table: table}
 }
 

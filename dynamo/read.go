@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -24,7 +23,7 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any, msg string) err
 	if res.Item == nil {
 		return crm.Errorf(crm.ENOTFOUND, "%s", msg)
 	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+	if err := unmarshalItem(res.Item, out); err != nil {
 		return fmt.Errorf("unmarshal %s/%s: %w", pk, sk, err)
 	}
 	return nil
@@ -109,7 +108,7 @@ func (s *Store) Customers(ctx context.Context, ids []string) (map[string]*crm.Cu
 	out := make(map[string]*crm.Customer, len(items))
 	for _, raw := range items {
 		var it customerItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		if err := unmarshalItem(raw, &it); err != nil {
 			return nil, fmt.Errorf("unmarshal customer: %w", err)
 		}
 		out[it.ID] = fromCustomerItem(&it)
@@ -134,7 +133,7 @@ func (s *Store) Interactions(ctx context.Context, ks []crm.InteractionKey) (map[
 	out := make(map[crm.InteractionKey]*crm.Interaction, len(items))
 	for _, raw := range items {
 		var it interactionItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		if err := unmarshalItem(raw, &it); err != nil {
 			return nil, fmt.Errorf("unmarshal interaction: %w", err)
 		}
 		out[crm.InteractionKey{CustomerID: it.CustomerID, ID: it.ID}] = fromInteractionItem(&it)
@@ -175,19 +174,19 @@ func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Cu
 		switch {
 		case sk == skProfile:
 			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal customer: %w", err)
 			}
 			v.Customer = fromCustomerItem(&it)
 		case strings.HasPrefix(sk, skContactPrefix):
 			var it contactItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal contact: %w", err)
 			}
 			v.Contacts = append(v.Contacts, fromContactItem(&it))
 		case strings.HasPrefix(sk, skInteractPrefix) && len(v.RecentInteractions) < recent:
 			var it interactionItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal interaction: %w", err)
 			}
 			v.RecentInteractions = append(v.RecentInteractions, fromInteractionItem(&it))
@@ -214,7 +213,7 @@ func (s *Store) Contacts(ctx context.Context, customerID string) ([]*crm.Contact
 	out := make([]*crm.Contact, 0, len(res.Items))
 	for _, raw := range res.Items {
 		var it contactItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		if err := unmarshalItem(raw, &it); err != nil {
 			return nil, fmt.Errorf("unmarshal contact: %w", err)
 		}
 		out = append(out, fromContactItem(&it))
@@ -306,7 +305,7 @@ func (s *Store) CustomersByNameBucket(ctx context.Context, bucket string) ([]*cr
 		}
 		for _, raw := range res.Items {
 			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			if err := unmarshalItem(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal customer: %w", err)
 			}
 			out = append(out, fromCustomerItem(&it))

@@ -55,6 +55,7 @@ func mustEnv(tb testing.TB) *env {
 	e.store = dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
 	e.svc = crm.NewService(e.store)
 	e.db, e.table = db, table
+	mustStaff(tb, e.svc, fixtureStaff...)
 	return e
 }
 

@@ -20,6 +20,7 @@ bench-coldstart:
 
 # The customer 360 and a list of 50 through HTTP, token check and GraphQL,
 # against the same DynamoDB calls made directly, interleaved: p50 and p90.
+# BENCH_FLAGS="-profile dir" also writes a CPU profile of each read.
 bench-overhead:
 	$(GO) run ./cmd/bench overhead $(BENCH_FLAGS)
 

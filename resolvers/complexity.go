@@ -51,6 +51,9 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.Merges = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Query.PartnerOrganizations = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 	c.PartnerOrganization.APIKeys = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return pageCost(child, first) }
+	// Every department, at most crm.MaxDepartments, from one Query.
+	c.Query.Departments = func(child int) int { return 1 + crm.MaxDepartments*child }
 	return c
 }
 

@@ -175,7 +175,8 @@ func toTemplate(t *crm.Template) *model.Template {
 
 func toViewer(u *crm.User) *model.Viewer {
 	return &model.Viewer{ID: u.ID, Name: opt(u.Name), Email: opt(u.Email), Teams: nonNil(u.Teams), PartnerID: opt(u.PartnerOrgID),
-		Roles: mapAll(u.Roles, func(r crm.Role) model.Role { return model.Role(r) })}
+		DepartmentID: opt(u.Department),
+		Roles:        mapAll(u.Roles, func(r crm.Role) model.Role { return model.Role(r) })}
 }
 
 // pageInfo and edges build a connection from a domain page.

@@ -3,37 +3,35 @@ package resolvers
 import (
 	"context"
 	"net/http"
-	"time"
-
-	"github.com/vikstrous/dataloadgen"
 
 	"github.com/rapportcrm/rapport/crm"
 )
 
 // Per-request batch loaders: fields loaded by key (an interaction's
-// customer, a customer's latest interaction) are collected for a moment and
-// read with one BatchGetItem, instead of one read per parent. They live in
+// customer, a customer's latest interaction) are gathered from the
+// resolvers asking together and read with one BatchGetItem, instead of one
+// read per parent (batchloader.go says when a batch goes). They live in
 // the request context, never in package state: a warm Lambda serves many
 // callers, and a loader caches what one caller may read.
 type loaders struct {
-	customer    *dataloadgen.Loader[string, *crm.Customer]
-	interaction *dataloadgen.Loader[crm.InteractionKey, *crm.Interaction]
+	customer    *loader[string, *crm.Customer]
+	interaction *loader[crm.InteractionKey, *crm.Interaction]
+	department  *loader[string, *crm.Department]
+	workload    *loader[string, *crm.Workload]
 }
 
-// batchCapacity is BatchGetItem's limit; loadWait is how long a loader
-// collects keys from sibling resolvers before it reads.
-const (
-	batchCapacity = 100
-	loadWait      = 5 * time.Millisecond
-)
+// batchCapacity is BatchGetItem's limit.
+const batchCapacity = 100
 
 func newLoaders(svc *crm.Service) *loaders {
 	l := &loaders{}
-	l.customer = dataloadgen.NewLoader(svc.CustomersByID,
-		dataloadgen.WithBatchCapacity(batchCapacity), dataloadgen.WithWait(loadWait))
-	l.interaction = dataloadgen.NewLoader(func(ctx context.Context, keys []crm.InteractionKey) ([]*crm.Interaction, []error) {
+	l.customer = newLoader(svc.CustomersByID, batchCapacity)
+	l.interaction = newLoader(func(ctx context.Context, keys []crm.InteractionKey) ([]*crm.Interaction, []error) {
 		return svc.InteractionsByKey(ctx, keys, l.customer.LoadAll)
-	}, dataloadgen.WithBatchCapacity(batchCapacity), dataloadgen.WithWait(loadWait))
+	}, batchCapacity)
+	l.department = newLoader(svc.DepartmentsByID, batchCapacity)
+	// Two counters per user: 50 users fill a BatchGetItem.
+	l.workload = newLoader(svc.Workloads, batchCapacity/2)
 	return l
 }
 

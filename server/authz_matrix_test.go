@@ -377,6 +377,52 @@ var otherRows = []matrixRow{
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.p} },
 		want:   cells{"A", "F", "F", "F", "A", "F"}},
 
+	// The user directory: staff read it (SALES and SERVICE its active users
+	// only), partners nothing; an ADMIN manages it (docs/security.md).
+	{field: "users", query: `{ users(first: 100) { edges { node { id } } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "users", name: "deactivated", query: `{ users(filter: {active: false}) { totalCount } }`, vars: noVars,
+		want: cells{"A", "A", "F", "F", "A", "F"}},
+	{field: "user", query: `query($id: ID!) { user(id: $id) { id name } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.colleague },
+		want:   cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "user", name: "deactivated", query: `query($id: ID!) { user(id: $id) { id name } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.gone },
+		want:   cells{"A", "A", "N", "N", "A", "F"}},
+	{field: "user", name: "workload", query: `query($id: ID!) { user(id: $id) { workload { customers openCases } } }`, vars: byID,
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.colleague },
+		want:   cells{"A", "A", "F", "F", "A", "F"}},
+	{field: "departments", query: `{ departments { id name } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "department", query: `query($id: ID!) { department(id: $id) { id } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.dept },
+		want:   cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "createUser", query: `mutation { createUser(input: {id: "matrix-created", name: "Created", roles: [SALES]}) { id } }`, vars: noVars,
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "updateUser", query: `mutation($id: ID!, $v: Int!) { updateUser(id: $id, expectedVersion: $v, input: {name: "Renamed"}) { id } }`,
+		vars:   byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj { return w.userObject(t, fresh, false) },
+		want:   cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "deactivateUser", query: `mutation($id: ID!, $v: Int!) { deactivateUser(id: $id, expectedVersion: $v) { id workload { customers } } }`,
+		vars:   byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj { return w.userObject(t, fresh, false) },
+		want:   cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "reactivateUser", query: `mutation($id: ID!, $v: Int!) { reactivateUser(id: $id, expectedVersion: $v) { id } }`,
+		vars:   byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj { return w.userObject(t, fresh, true) },
+		want:   cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "createDepartment", query: `mutation { createDepartment(input: {name: "Matrix Created"}) { id } }`, vars: noVars,
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "updateDepartment", query: `mutation($id: ID!, $v: Int!) { updateDepartment(id: $id, expectedVersion: $v, input: {team: "south"}) { id } }`,
+		vars: byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				return w.mustDepartment(t, fmt.Sprint("Fresh ", w.seq.Add(1)))
+			}
+			return &w.dept
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+
 	{field: "createTemplate", query: `mutation { createTemplate(input: {name: "NPS", indicators: [
 		{key: "nps", name: "Recommend", dimension: LOYALTY, weight: 1, scaleMin: 0, scaleMax: 10}]}) { id } }`, vars: noVars,
 		want: cells{"A", "F", "F", "F", "F", "F"}},
@@ -435,6 +481,9 @@ type matrixWorld struct {
 	policy   map[string]any // the grading policy in force, as input
 	shared   [len(targetNames)]*obj
 	seq      atomic.Int64
+	// colleague is an active user of the directory, gone a deactivated
+	// one (both at version 1 and 2), dept a department.
+	colleague, gone, dept obj
 }
 
 func mustMatrixWorld(t *testing.T) *matrixWorld {
@@ -444,6 +493,9 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 	_, w.key = w.mustKey(t, w.p)
 	w.spareKey, _ = w.mustKey(t, w.p)
 	w.template = *w.mustTemplate(t)
+	w.colleague = *w.mustUser(t, "matrix-colleague", false)
+	w.gone = *w.mustUser(t, "matrix-gone", true)
+	w.dept = *w.mustDepartment(t, "Matrix Desk")
 	var pol struct{ GradingPolicy map[string]any }
 	w.e.staff(t, "admin", policyQuery, nil, &pol)
 	w.policy = policyInput(t, pol.GradingPolicy)
@@ -494,6 +546,38 @@ func (w *matrixWorld) mustTemplate(t testing.TB) *obj {
 	return &out.CreateTemplate
 }
 
+// mustUser adds a SALES user of team north to the directory, deactivated
+// when gone.
+func (w *matrixWorld) mustUser(t testing.TB, id string, gone bool) *obj {
+	var out struct{ CreateUser obj }
+	w.admin(t, `mutation($id: ID!, $n: String!) { createUser(input: {id: $id, name: $n, roles: [SALES], teams: ["north"]}) { id version } }`,
+		map[string]any{"id": id, "n": id}, &out)
+	if gone {
+		var d struct{ DeactivateUser obj }
+		w.admin(t, `mutation($id: ID!) { deactivateUser(id: $id, expectedVersion: 1) { id version } }`, map[string]any{"id": id}, &d)
+		return &d.DeactivateUser
+	}
+	return &out.CreateUser
+}
+
+// userObject is the user a directory row changes: one of the cell's own
+// when its write succeeds.
+func (w *matrixWorld) userObject(t testing.TB, fresh, gone bool) *obj {
+	switch {
+	case fresh:
+		return w.mustUser(t, fmt.Sprint("matrix-user-", w.seq.Add(1)), gone)
+	case gone:
+		return &w.gone
+	}
+	return &w.colleague
+}
+
+func (w *matrixWorld) mustDepartment(t testing.TB, name string) *obj {
+	var out struct{ CreateDepartment obj }
+	w.admin(t, `mutation($n: String!) { createDepartment(input: {name: $n}) { id version } }`, map[string]any{"n": name}, &out)
+	return &out.CreateDepartment
+}
+
 // mustCustomer makes a customer of kind tg carrying what n asks for.
 func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string) *obj {
 	t.Helper()
@@ -507,7 +591,7 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 		o.Owner = ""
 	}
 	if n&needOwnOwner != 0 && tg != pool {
-		o.Owner = fmt.Sprint("leaver-", w.seq.Add(1))
+		o.Owner = w.mustUser(t, fmt.Sprint("leaver-", w.seq.Add(1)), false).ID
 	}
 	if n&needTwin != 0 {
 		o.Twin = w.mustCustomer(t, tg, 0, name+" twin")

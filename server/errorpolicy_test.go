@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -90,14 +92,31 @@ func TestDynamoDBErrorsReachClientsOnlyAsCodeAndRequestID(t *testing.T) {
 }
 
 // mustFaultyServer serves the API over a fresh table whose DynamoDB client
-// has the production retry policy and the given faults.
+// has the production retry policy and the given faults, injected once the
+// test users have signed in (so that the faults meet the operation, not
+// the sign-in).
 func mustFaultyServer(tb testing.TB, faults ddbfault.Faults) (*httptest.Server, *bytes.Buffer) {
 	tb.Helper()
 	table := ddbtest.NewTable(tb, "CrmTable")
+	var armed atomic.Bool
+	for _, f := range []*ddbfault.Fault{&faults.Before, &faults.After} {
+		if fault := *f; fault != nil {
+			*f = func(op string) error {
+				if !armed.Load() {
+					return nil
+				}
+				return fault(op)
+			}
+		}
+	}
 	db := dynamodb.New(ddbtest.Client(tb).Options(), dynamo.Retries, faults.Option)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	srv := httptest.NewServer(server.New(crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32)))), headerAuth{}, log, testOptions))
+	svc := crm.NewService(dynamo.New(db, table, []byte(strings.Repeat("s", 32))))
+	svc.DirectoryTTL = time.Hour
+	mustDirectory(tb, svc)
+	armed.Store(true)
+	srv := httptest.NewServer(server.New(svc, headerAuth{}, log, testOptions))
 	tb.Cleanup(srv.Close)
 	return srv, logs
 }

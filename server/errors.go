@@ -156,7 +156,7 @@ func unauthenticated(r *http.Request, log *slog.Logger, err error) error {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, err error) {
 	code := crm.ErrorCode(err)
 	if code == crm.EINTERNAL || code == crm.EUNAVAILABLE {
-		logger(r.Context(), log).ErrorContext(r.Context(), "request refused", "code", code, "err", err)
+		logger(r.Context(), log).ErrorContext(r.Context(), "request refused", "code", code, "err", err, "cause", crm.ErrorDetail(err))
 	}
 	ext := map[string]any{"code": code}
 	var de *crm.Error

@@ -24,6 +24,7 @@ import (
 func FuzzGraphQLDocument(f *testing.F) {
 	table := ddbtest.NewTable(f, "CrmTable")
 	svc := crm.NewService(dynamo.New(ddbtest.Client(f), table, []byte(strings.Repeat("s", 32))))
+	mustDirectory(f, svc)
 	h := server.New(svc, headerAuth{}, slog.New(slog.DiscardHandler), testOptions)
 	c, err := svc.CreateCustomer(crm.NewContextWithUser(f.Context(), users["admin"]), crm.CustomerInput{
 		Kind: crm.KindOrganization, Name: "Fuzz Ltd", Region: "north", Team: "north", Grade: "B", Tags: []string{"vip"}})

@@ -23,6 +23,7 @@ func mustBareServer(tb testing.TB, auth server.Authenticator, opts server.Option
 	tb.Helper()
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	opts.WithoutDirectory = true
 	srv := httptest.NewServer(server.New(&crm.Service{Now: time.Now}, auth, log, opts))
 	tb.Cleanup(srv.Close)
 	return srv, logs
@@ -105,7 +106,7 @@ func TestUserAlreadyInContextIsTrusted(t *testing.T) {
 	refuse := authFunc(func(*http.Request) (*crm.User, error) {
 		return nil, crm.Errorf(crm.EUNAUTHORIZED, "no token")
 	})
-	h := server.New(&crm.Service{Now: time.Now}, refuse, slog.New(slog.DiscardHandler), server.Options{})
+	h := server.New(&crm.Service{Now: time.Now}, refuse, slog.New(slog.DiscardHandler), server.Options{WithoutDirectory: true})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { id } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req = req.WithContext(crm.NewContextWithUser(req.Context(), &crm.User{ID: "from-claims", Roles: []crm.Role{crm.RoleSales}}))

@@ -68,6 +68,12 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 		{"row": 6, "name": "Contact Trouble", "contacts": []map[string]any{{"name": "", "emails": []string{"x@"}}}},
 		{"row": 7, "name": "Lost Before", "stage": "流失", "kind": "PERSON"},
 		{"row": 8, "name": "Owner Trouble", "ownerId": "no such#user", "contacts": []map[string]any{{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}}},
+		// The owner must be an active SALES or MANAGER user of the
+		// directory; rows naming the same one each say so.
+		{"row": 9, "name": "Unknown Owner", "ownerId": "sales-nobody"},
+		{"row": 10, "name": "Unknown Owner Again", "ownerId": "sales-nobody"},
+		{"row": 11, "name": "Service Owner", "ownerId": "service1"},
+		{"row": 12, "name": "Known Owner", "ownerId": "sales1"},
 	}
 	got := e.mustImport(t, "admin", map[string]any{"importId": "imp-rules-1", "fileName": "customers.xlsx", "rows": rows})
 	tests := []struct {
@@ -82,6 +88,10 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 		{6, "REJECTED", []string{"BAD_USER_INPUT input.rows[4].contacts[0].name", "BAD_USER_INPUT input.rows[4].contacts[0].emails[0]"}},
 		{7, "CREATED", nil},
 		{8, "REJECTED", []string{"BAD_USER_INPUT input.rows[6].contacts", "BAD_USER_INPUT input.rows[6].ownerId"}},
+		{9, "REJECTED", []string{"BAD_USER_INPUT input.rows[7].ownerId"}},
+		{10, "REJECTED", []string{"BAD_USER_INPUT input.rows[8].ownerId"}},
+		{11, "REJECTED", []string{"BAD_USER_INPUT input.rows[9].ownerId"}},
+		{12, "CREATED", nil},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("Row", tt.row), func(t *testing.T) {
@@ -119,6 +129,11 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 		!slices.Equal(cu.Emails, []string{"sales@haoyunlai.cn"}) || !slices.Equal(cu.Tags, []string{"vip"}) ||
 		cu.Grade.Source != "IMPORT" || len(cu.Contacts) != 1 || cu.Contacts[0].Role != "PURCHASER" || !cu.Contacts[0].Primary {
 		t.Fatalf("imported customer read back as %+v", cu)
+	}
+	for row, want := range map[int]string{9: "not an active user", 10: "not an active user", 11: "needs the role"} {
+		if m := got[row].Problems[0].Message; !strings.Contains(m, want) {
+			t.Errorf("row %d: owner problem %q does not say %q", row, m, want)
+		}
 	}
 	if r := got[4].Problems[2]; !strings.Contains(r.Message, "WON_BACK") {
 		t.Errorf("stage problem %q does not say why", r.Message)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
@@ -47,6 +48,8 @@ func mustMetricsEnv(tb testing.TB, version string) *metricsEnv {
 		})
 	})
 	svc := crm.NewService(dynamo.New(db, ddbtest.NewTable(tb, "CrmTable"), []byte(strings.Repeat("s", 32))))
+	svc.DirectoryTTL = time.Hour
+	mustDirectory(tb, svc)
 	log := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
 	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, server.Options{
 		Metrics: server.NewMetrics(e.out, "Rapport/test", version),

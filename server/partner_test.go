@@ -32,6 +32,7 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	// workers at once; how many imports an instance serves at once
 	// (ImportLimits.Calls, tested in crm/import_test.go) is not what it checks.
 	svc.Import.Calls = 16
+	mustDirectory(tb, svc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
 	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions))}

@@ -38,6 +38,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// Metrics, when not nil, writes each GraphQL request's metrics.
 	Metrics *Metrics
+	// WithoutDirectory serves staff callers as their credentials say,
+	// without signing them in to the user directory (crm.Service.SignIn): only
+	// for tests of the HTTP edge whose service has no store.
+	WithoutDirectory bool
 }
 
 const (
@@ -68,7 +72,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	}
 
 	api := opts.Metrics.Handler(withRequestID(log, withTimeout(opts.RequestTimeout,
-		authenticate(auth, log, checkRequest(opts.MaxBodyBytes, log, resolvers.WithLoaders(svc, gql))))))
+		authenticate(auth, log, checkRequest(opts.MaxBodyBytes, log, signIn(svc, log, opts, resolvers.WithLoaders(svc, gql)))))))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

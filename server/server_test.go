@@ -49,13 +49,19 @@ func (headerAuth) Authenticate(r *http.Request) (*crm.User, error) {
 
 type env struct {
 	srv *httptest.Server
+	svc *crm.Service
 	// ops records the DynamoDB operations made since the last reset.
 	mu   sync.Mutex
 	ops  []string
 	logs *bytes.Buffer
 }
 
-func mustEnv(tb testing.TB) *env { return mustEnvOnTable(tb, ddbtest.NewTable(tb, "CrmTable")) }
+// mustEnv serves a fresh table whose directory knows the test users.
+func mustEnv(tb testing.TB) *env {
+	e := mustEnvOnTable(tb, ddbtest.NewTable(tb, "CrmTable"))
+	mustDirectory(tb, e.svc)
+	return e
+}
 
 func mustEnvOnTable(tb testing.TB, table string) *env {
 	tb.Helper()
@@ -75,6 +81,8 @@ func mustEnvOnTable(tb testing.TB, table string) *env {
 	// The call-count tests count DynamoDB operations; a slow setup must not
 	// let the cached grading policy expire between setup and count.
 	svc.PolicyTTL = time.Hour
+	svc.DirectoryTTL = time.Hour
+	e.svc = svc
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
 	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, testOptions))
 	tb.Cleanup(e.srv.Close)

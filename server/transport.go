@@ -116,7 +116,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeJSON(w, http.StatusOK, responses(ctx))
+	writeResponse(w, responses(ctx))
 }
 
 // operationParams reads the operation from a GET request's URL or a POST
@@ -174,6 +174,51 @@ func writeRequestErrors(w http.ResponseWriter, status int, resp *graphql.Respons
 		Errors     gqlerror.List  `json:"errors"`
 		Extensions map[string]any `json:"extensions,omitempty"`
 	}{resp.Errors, resp.Extensions})
+}
+
+// writeResponse writes an executed operation's response as
+// json.Marshal would, without running its encoder over the data: gqlgen
+// wrote the data as compact JSON already, and Marshal would scan it
+// again only to check and compact it (a fifth of a list of 50's own
+// time). The data is HTML-escaped as Marshal does.
+func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	var b bytes.Buffer
+	b.Grow(len(resp.Data) + 64)
+	b.WriteByte('{')
+	if len(resp.Errors) > 0 {
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+		b.WriteString(`"errors":`)
+		b.Write(errs)
+		b.WriteByte(',')
+	}
+	b.WriteString(`"data":`)
+	if resp.Data == nil {
+		b.WriteString("null")
+	} else {
+		json.HTMLEscape(&b, resp.Data)
+	}
+	rest, err := json.Marshal(struct {
+		Label      string         `json:"label,omitempty"`
+		Path       ast.Path       `json:"path,omitempty"`
+		HasNext    *bool          `json:"hasNext,omitempty"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Label, resp.Path, resp.HasNext, resp.Extensions})
+	if err != nil {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	if len(rest) > 2 { // more than {}
+		b.WriteByte(',')
+		b.Write(rest[1:])
+	} else {
+		b.WriteByte('}')
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -14,7 +14,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/crm"
@@ -56,12 +55,13 @@ func run() error {
 		cursorKey <- keyResult{key, err}
 	}()
 
-	db, err := dynamo.NewClient(ctx, cfg.DynamoEndpoint)
+	awsCfg, err := config.LambdaAWS(os.Getenv)
 	if err != nil {
 		return err
 	}
-	// Each request's DynamoDB calls and consumed capacity, for its metrics.
-	db = dynamodb.New(db.Options(), dynamo.Metered)
+	// Metered: each request's DynamoDB calls and consumed capacity, for
+	// its metrics.
+	db := dynamo.NewClient(awsCfg, cfg.DynamoEndpoint, dynamo.Metered)
 	verifier, err := oidc.NewVerifier(oidc.Config{
 		Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
 		RolesClaim: cfg.RolesClaim, TeamsClaim: cfg.TeamsClaim,

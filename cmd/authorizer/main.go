@@ -40,10 +40,11 @@ func run() error {
 		return err
 	}
 	log := lambdahttp.NewLogger(os.Stdout, cfg.LogLevel)
-	db, err := dynamo.NewClient(context.Background(), cfg.DynamoEndpoint)
+	awsCfg, err := config.LambdaAWS(os.Getenv)
 	if err != nil {
 		return err
 	}
+	db := dynamo.NewClient(awsCfg, cfg.DynamoEndpoint)
 	// No cursor key: the authorizer lists nothing.
 	store := dynamo.New(db, cfg.TableName, nil)
 	svc := crm.NewService(store)

@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/bench capacity   # request units per operation (make bench-capacity)
 //	go run ./cmd/bench overhead   # HTTP + auth + GraphQL against the raw SDK calls (make bench-overhead)
+//	go run ./cmd/bench overhead -profile dir   # the same, CPU-profiled into dir
 //	go run ./cmd/bench import     # 100,000 generated rows through importCustomers (make bench-import)
 //
 // Run it from the repository root (it reads template.yaml).
@@ -42,6 +43,7 @@ func run(args []string, out io.Writer) error {
 	rows := fs.Int("rows", 100_000, "import: generated rows to import")
 	sample := fs.Int("sample", 10, "import: bill every n-th call's request units")
 	rate := fs.Float64("rate", crm.DefaultImportLimits.RowsPerSecond, "import: the server's pace of import rows per second (0: unpaced)")
+	profile := fs.String("profile", "", "overhead: write a CPU profile of each read's measured runs into this directory")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -65,5 +67,5 @@ func run(args []string, out io.Writer) error {
 	case "import":
 		return importBench(ctx, e, *rows, *sample, *rate, [2]float64{*wru, *rru}, out)
 	}
-	return overhead(ctx, e, *runs, out)
+	return overhead(ctx, e, *runs, *profile, out)
 }

@@ -68,6 +68,8 @@ func (b *benchState) operations() []operation {
 		{"analytics: customersAtRisk, 50", fixed("admin", `{ analytics { customersAtRisk(reason: NO_CONTACT, quietDays: 30, first: 50) { edges { node { id name lastInteractionAt } } } } }`, nil)},
 		{"analytics: followUpsDue, 50", fixed("admin", `{ analytics { followUpsDue(first: 50) { edges { node { id nextFollowUpAt } } } } }`, nil)},
 		{"duplicateCandidates", fixed("admin", `{ duplicateCandidates(name: "Huaxin Logistics") { score customer { id name } } }`, nil)},
+		{"users of a team, 20, with department", fixed(seller, `{ users(filter: {team: "north"}) { edges { node { id name roles department { name } } } } }`, nil)},
+		{"user with workload", fixed("manager-north", `{ user(id: "sales-li") { id name workload { customers openCases } } }`, nil)},
 
 		{"createCustomer", func(context.Context) (caller, string, map[string]any, error) {
 			b.n++
@@ -80,6 +82,15 @@ func (b *benchState) operations() []operation {
 			in := customerInput(fmt.Sprintf("Bench Created %d", b.n), 5000+b.n)
 			in["ownerId"], in["idempotencyKey"] = string(seller), fmt.Sprintf("bench-create-%d", b.n)
 			return "admin", `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id version } }`, map[string]any{"in": in}, nil
+		}},
+		{"importCustomers: a call of one row", func(context.Context) (caller, string, map[string]any, error) {
+			b.n++
+			row := map[string]any{"row": 2, "kind": "企业", "name": fmt.Sprintf("Bench Imported %d", b.n),
+				"phones": []string{fmt.Sprintf("+86 10 5556 %04d", b.n), fmt.Sprintf("+86 139 0001 %04d", b.n)},
+				"emails": []string{fmt.Sprintf("imported%d@bench.example.com", b.n)}, "industry": "logistics", "region": "north",
+				"team": "north", "ownerId": string(seller), "tags": []string{"vip", "renewal-due"}, "annualRevenue": "1250万"}
+			return "admin", `mutation($in: ImportCustomersInput!) { importCustomers(input: $in) { rows { status customerId } } }`,
+				map[string]any{"in": map[string]any{"importId": fmt.Sprintf("bench-import-%d", b.n), "fileName": "bench.xlsx", "rows": []any{row}}}, nil
 		}},
 		{"updateCustomer: name", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {name: "Renamed Bench Customer"}) { version } }`, nil)},
 		{"updateCustomer: tags", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {tags: ["vip", "price-sensitive"]}) { version } }`, nil)},
@@ -172,6 +183,9 @@ func (b *benchState) operations() []operation {
 		}},
 		{"assignCustomer", fixed("admin", `mutation($id: ID!) { assignCustomer(customerId: $id, ownerId: "sales-li") { version } }`, map[string]any{"id": b.pool[2].ID})},
 		{"handOverPortfolio, 3 customers", func(ctx context.Context) (caller, string, map[string]any, error) {
+			if _, err := b.user(ctx, "bench-leaver", false); err != nil {
+				return "", "", nil, err
+			}
 			for range 3 {
 				if _, _, err := b.create(ctx, "bench-leaver"); err != nil {
 					return "", "", nil, err
@@ -211,6 +225,34 @@ func (b *benchState) operations() []operation {
 			err := b.e.gql(ctx, "admin", `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "bench 2") { apiKey { id } } }`, map[string]any{"p": b.partnerID}, &r)
 			return "admin", `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": r.IssueAPIKey.APIKey.ID}, err
 		}},
+		{"createUser", fixed("admin", `mutation { createUser(input: {id: "bench-user", name: "Bench User", email: "bench.user@example.com",
+			roles: [SALES], teams: ["north"]}) { version } }`, nil)},
+		{"updateUser: name", func(ctx context.Context) (caller, string, map[string]any, error) {
+			v, err := b.user(ctx, "bench-renamed", false)
+			return "admin", `mutation($v: Int!) { updateUser(id: "bench-renamed", expectedVersion: $v, input: {name: "Bench Renamed"}) { version } }`,
+				map[string]any{"v": v}, err
+		}},
+		{"deactivateUser, with workload", func(ctx context.Context) (caller, string, map[string]any, error) {
+			v, err := b.user(ctx, "bench-leaving", false)
+			return "admin", `mutation($v: Int!) { deactivateUser(id: "bench-leaving", expectedVersion: $v) { active workload { customers openCases } } }`,
+				map[string]any{"v": v}, err
+		}},
+		{"reactivateUser", func(ctx context.Context) (caller, string, map[string]any, error) {
+			v, err := b.user(ctx, "bench-returning", true)
+			return "admin", `mutation($v: Int!) { reactivateUser(id: "bench-returning", expectedVersion: $v) { version } }`,
+				map[string]any{"v": v}, err
+		}},
+		{"createDepartment", fixed("admin", qCreateDepartment, map[string]any{"n": "Bench Department"})},
+		{"updateDepartment: name", func(ctx context.Context) (caller, string, map[string]any, error) {
+			var r struct {
+				CreateDepartment struct {
+					ID string `json:"id"`
+				} `json:"createDepartment"`
+			}
+			err := b.e.gql(ctx, "admin", qCreateDepartment, map[string]any{"n": "Bench Department 2"}, &r)
+			return "admin", `mutation($id: ID!) { updateDepartment(id: $id, expectedVersion: 1, input: {name: "Bench Department Renamed"}) { version } }`,
+				map[string]any{"id": r.CreateDepartment.ID}, err
+		}},
 		{"mergeCustomers, 3 interactions moved", func(ctx context.Context) (caller, string, map[string]any, error) {
 			survivor, sv, err := b.create(ctx, string(seller))
 			if err != nil {
@@ -235,6 +277,8 @@ const (
 	qAddContact     = `mutation($c: ID!, $in: ContactInput!) { addContact(customerId: $c, input: $in) { id version } }`
 	qCreateTemplate = `mutation($in: TemplateInput!) { createTemplate(input: $in) { id version } }`
 	qCreatePartner  = `mutation($n: String!) { createPartnerOrganization(input: {name: $n, masked: [PHONES]}) { id version } }`
+	// A department of team north managed by its demo manager.
+	qCreateDepartment = `mutation($n: String!) { createDepartment(input: {name: $n, team: "north", managerId: "manager-north"}) { id version } }`
 )
 
 func contactInput(n int) map[string]any {
@@ -268,6 +312,23 @@ func (b *benchState) contact(ctx context.Context, customer string, n int) (strin
 	}
 	err := b.e.gql(ctx, seller, qAddContact, map[string]any{"c": customer, "in": contactInput(n)}, &r)
 	return r.AddContact.ID, err
+}
+
+// user adds a SALES user of team north to the directory, deactivated when
+// gone, and returns their version.
+func (b *benchState) user(ctx context.Context, id string, gone bool) (int, error) {
+	var r struct {
+		CreateUser struct {
+			Version int `json:"version"`
+		} `json:"createUser"`
+	}
+	err := b.e.gql(ctx, "admin", `mutation($id: ID!) { createUser(input: {id: $id, name: "Bench Colleague", roles: [SALES], teams: ["north"]}) { version } }`,
+		map[string]any{"id": id}, &r)
+	if err != nil || !gone {
+		return r.CreateUser.Version, err
+	}
+	err = b.e.gql(ctx, "admin", `mutation($id: ID!) { deactivateUser(id: $id, expectedVersion: 1) { version } }`, map[string]any{"id": id}, nil)
+	return 2, err
 }
 
 // partner creates a partner organization and returns its id.

@@ -2,13 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/rapportcrm/rapport/infra/ddbmeter"
 )
 
 const warmUp = 30
@@ -18,20 +25,30 @@ const warmUp = 30
 // DynamoDB calls they make, replayed by a client of their own: the calls
 // are recorded from one request, then both paths run interleaved, runs
 // times each after warming up.
-func overhead(ctx context.Context, e *env, runs int, out io.Writer) error {
+//
+// With profileDir set, the measured runs of each read are CPU-profiled
+// into profileDir/overhead-<read>.pprof (both paths: the server's
+// functions are the HTTP path's, the replay's are the SDK's).
+func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.Writer) error {
 	b := &benchState{e: e}
 	if err := b.discover(ctx); err != nil {
 		return err
 	}
 	cases := []struct {
-		name string
-		who  caller
-		doc  string
-		vars map[string]any
+		key, name string
+		who       caller
+		doc       string
+		vars      map[string]any
 	}{
-		{"customer360, 10 recent", seller, q360, map[string]any{"id": b.owned[0].ID}},
-		{"customers, 50: grade, latest interaction", "admin", qList, map[string]any{"first": 50}},
+		// What any request pays before it reads anything: the floor
+		// under the ratios below.
+		{"floor", "no read: { __typename }", seller, `{ __typename }`, nil},
+		{"360", "customer360, 10 recent", seller, q360, map[string]any{"id": b.owned[0].ID}},
+		{"list", "customers, 50: grade, latest interaction", "admin", qList, map[string]any{"first": 50}},
 	}
+	// Both paths make their calls as production does: the meter asks for
+	// no consumed capacity (which DynamoDB Local would work out and send).
+	e.meter.Set(false, true)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "read\tDynamoDB calls\tHTTP p50\traw p50\tratio\tHTTP p90\traw p90\tratio\t")
 	for _, c := range cases {
@@ -45,15 +62,20 @@ func overhead(ctx context.Context, e *env, runs int, out io.Writer) error {
 		e.meter.Take()
 		err := viaHTTP()
 		rec := e.meter.Take()
-		e.meter.Set(false, false)
+		e.meter.Set(false, true)
 		if err != nil {
 			return err
 		}
-		raw := func() error { return replay(ctx, e.raw, rec.Inputs) }
+		waves := concurrent(rec)
+		raw := func() error { return replay(ctx, e.raw, waves) }
 		for range warmUp {
 			if err := raw(); err != nil {
 				return fmt.Errorf("%s, raw: %w", c.name, err)
 			}
+		}
+		stopProfile, err := startProfile(profileDir, c.key)
+		if err != nil {
+			return err
 		}
 		var httpTimes, rawTimes []time.Duration
 		for i := range runs {
@@ -73,36 +95,106 @@ func overhead(ctx context.Context, e *env, runs int, out io.Writer) error {
 				*times[j] = append(*times[j], time.Since(began))
 			}
 		}
+		if err := stopProfile(); err != nil {
+			return err
+		}
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f×\t%s\t%s\t%.2f×\t\n", c.name, callsOf(rec), ms(h50), ms(r50), float64(h50)/float64(r50),
+		if rec.CallCount() == 0 {
+			fmt.Fprintf(w, "%s\tnone\t%s\t–\t–\t%s\t–\t–\t\n", c.name, ms(h50), ms(h90))
+			continue
+		}
+		calls := callsOf(rec)
+		if len(waves) < rec.CallCount() {
+			calls += fmt.Sprintf(" in %d steps", len(waves))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f×\t%s\t%s\t%.2f×\t\n", c.name, calls, ms(h50), ms(r50), float64(h50)/float64(r50),
 			ms(h90), ms(r90), float64(h90)/float64(r90))
 	}
 	_ = w.Flush()
 	fmt.Fprintf(out, "\n%d runs per path after %d of warm-up, interleaved; raw: the same DynamoDB calls, replayed with their recorded inputs\n"+
-		"by a client with the same options (no consumed capacity asked on either side). Calls: Q Query, BG BatchGetItem, G GetItem.\n", runs, warmUp)
+		"by a client with the same options (no consumed capacity asked on either side), calls that overlapped in the request\n"+
+		"at once (\"in N steps\"). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n", runs, warmUp)
 	return nil
 }
 
-// replay makes the recorded calls again, in order.
-func replay(ctx context.Context, db *dynamodb.Client, inputs []any) error {
-	for _, in := range inputs {
-		var err error
-		switch in := in.(type) {
-		case *dynamodb.QueryInput:
-			_, err = db.Query(ctx, in)
-		case *dynamodb.GetItemInput:
-			_, err = db.GetItem(ctx, in)
-		case *dynamodb.BatchGetItemInput:
-			_, err = db.BatchGetItem(ctx, in)
-		default:
-			err = fmt.Errorf("cannot replay a %T", in)
+// startProfile starts a CPU profile into dir/overhead-<key>.pprof, when
+// dir is set; the function returned stops it.
+func startProfile(dir, key string) (func() error, error) {
+	if dir == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(filepath.Join(dir, "overhead-"+key+".pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// concurrent groups a request's recorded calls into waves: calls that
+// overlapped in the request (a resolver's reads in parallel with another's)
+// share a wave, and each wave began after the one before had ended.
+func concurrent(u ddbmeter.Usage) [][]any {
+	order := make([]int, len(u.Inputs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return u.Spans[a].Start.Compare(u.Spans[b].Start) })
+	var waves [][]any
+	var end time.Time
+	for _, i := range order {
+		if len(waves) == 0 || !u.Spans[i].Start.Before(end) {
+			waves = append(waves, nil)
 		}
-		if err != nil {
+		waves[len(waves)-1] = append(waves[len(waves)-1], u.Inputs[i])
+		if u.Spans[i].End.After(end) {
+			end = u.Spans[i].End
+		}
+	}
+	return waves
+}
+
+// replay makes the recorded calls again: wave after wave, the calls of a
+// wave at once.
+func replay(ctx context.Context, db *dynamodb.Client, waves [][]any) error {
+	for _, wave := range waves {
+		errs := make([]error, len(wave))
+		var wg sync.WaitGroup
+		for i, in := range wave[1:] {
+			wg.Go(func() { errs[i+1] = call(ctx, db, in) })
+		}
+		errs[0] = call(ctx, db, wave[0])
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// call makes one recorded read again.
+func call(ctx context.Context, db *dynamodb.Client, in any) error {
+	var err error
+	switch in := in.(type) {
+	case *dynamodb.QueryInput:
+		_, err = db.Query(ctx, in)
+	case *dynamodb.GetItemInput:
+		_, err = db.GetItem(ctx, in)
+	case *dynamodb.BatchGetItemInput:
+		_, err = db.BatchGetItem(ctx, in)
+	case *dynamodb.TransactGetItemsInput:
+		_, err = db.TransactGetItems(ctx, in)
+	default:
+		err = fmt.Errorf("cannot replay a %T", in)
+	}
+	return err
 }
 
 func percentiles(d []time.Duration) (p50, p90 time.Duration) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,9 +27,9 @@ func TestFindUser(t *testing.T) {
 		{"NothingIsTheDemoAdmin", request{}, "admin", "Ada Admin", []crm.Role{crm.RoleAdmin}, nil, ""},
 		{"NoDemoUserForTheTeamMakesOneUp", request{roles: []crm.Role{crm.RoleService}, teams: []string{"south"}}, "dev-service", "Dev Service", []crm.Role{crm.RoleService}, []string{"south"}, ""},
 		{"SomeoneElseWithRoles", request{id: "sales-new", roles: []crm.Role{crm.RoleSales}, teams: []string{"east"}, name: "New Hire"}, "sales-new", "New Hire", []crm.Role{crm.RoleSales}, []string{"east"}, ""},
-		{"ErrDemoUserWithAnotherRole", request{id: "sales-li", roles: []crm.Role{crm.RoleAdmin}}, "", "", nil, nil, "sales-li is a demo user (Li Wei, roles SALES, teams north)"},
-		{"ErrDemoUserWithAnotherTeam", request{id: "manager-north", teams: []string{"south"}}, "", "", nil, nil, "manager-north is a demo user"},
-		{"ErrSomeoneElseWithoutRoles", request{id: "nobody"}, "", "", nil, nil, "nobody is not a demo user"},
+		{"ErrDemoUserWithAnotherRole", request{id: "sales-li", roles: []crm.Role{crm.RoleAdmin}}, "", "", nil, nil, "sales-li is in the directory (Li Wei, roles SALES, teams north)"},
+		{"ErrDemoUserWithAnotherTeam", request{id: "manager-north", teams: []string{"south"}}, "", "", nil, nil, "manager-north is in the directory"},
+		{"ErrSomeoneElseWithoutRoles", request{id: "nobody"}, "", "", nil, nil, "nobody is not in the directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,5 +44,27 @@ func TestFindUser(t *testing.T) {
 				t.Fatalf("got %+v, %v; want %s %q %v %v", u, err, tt.id, tt.uname, tt.roles, tt.teams)
 			}
 		})
+	}
+}
+
+// Without a server to read the directory from, the demo users stand in for
+// it, and stderr says so.
+func TestWithoutAServerTheDemoUsersStandIn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close() // nothing answers there now
+	env := map[string]string{"PORT": port, "RAPPORT_LOCAL_DIR": t.TempDir()}
+	var stdout, stderr strings.Builder
+	if err := run([]string{"-user", "sales-liu"}, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "using the built-in demo users") || !strings.Contains(stderr.String(), "sales-liu (Liu Yang) roles=SALES teams=south") {
+		t.Fatalf("stderr %s", stderr.String())
+	}
+	if tok := strings.TrimSpace(stdout.String()); strings.Count(tok, ".") != 2 {
+		t.Fatalf("stdout %q is no token", tok)
 	}
 }

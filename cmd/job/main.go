@@ -38,10 +38,11 @@ func run() error {
 	}
 	log := lambdahttp.NewLogger(os.Stdout, cfg.LogLevel)
 
-	db, err := dynamo.NewClient(context.Background(), cfg.DynamoEndpoint)
+	awsCfg, err := config.LambdaAWS(os.Getenv)
 	if err != nil {
 		return err
 	}
+	db := dynamo.NewClient(awsCfg, cfg.DynamoEndpoint)
 	// No cursor key: the job hands out no cursors (its own paging stays
 	// inside the run), so the stack gives it no access to the secret.
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, nil))

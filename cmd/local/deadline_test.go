@@ -26,7 +26,7 @@ func (anyone) Authenticate(*http.Request) (*crm.User, error) {
 // are short; the test waits for the drop as long as it takes (up to a
 // bound far beyond them, which only a server without deadlines reaches).
 func TestStalledClientsAreDropped(t *testing.T) {
-	h := server.New(&crm.Service{Now: time.Now}, anyone{}, slog.New(slog.DiscardHandler), server.Options{})
+	h := server.New(&crm.Service{Now: time.Now}, anyone{}, slog.New(slog.DiscardHandler), server.Options{WithoutDirectory: true})
 	srv := httpServer(h, 200*time.Millisecond, 500*time.Millisecond)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

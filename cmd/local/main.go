@@ -102,6 +102,11 @@ func run(ctx context.Context) error {
 	}
 	svc := crm.NewService(dynamo.New(db, cfg.TableName, cfg.CursorSecret))
 	cfg.Service(svc)
+	// Every start, so that data seeded before the directory existed gets
+	// the demo users too: it keeps what is there.
+	if err := demo.SeedDirectory(ctx, svc); err != nil {
+		return err
+	}
 	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded")); err != nil {
 		return err
 	}

@@ -127,6 +127,7 @@ func TestMakeRunServesDemoData(t *testing.T) {
 		t.Errorf("demo partner sees %+v (errors %v)", partner.Data, partner.Errors)
 	}
 
+	t.Run("MakeTokenReadsTheDirectory", func(t *testing.T) { checkMakeToken(t, base, port, filepath.Join(dir, "local"), token) })
 	t.Run("GraphiQL", func(t *testing.T) { checkGraphiQL(t, base) })
 	t.Run("PartnerPortalExample", func(t *testing.T) {
 		checkPartnerPortal(t, base, strings.TrimSpace(string(key)), partner.Data.Customers.TotalCount)

@@ -459,12 +459,43 @@ type CreateCustomerInput struct {
 	Grade *string `json:"grade,omitempty"`
 }
 
+// A new department.
+type CreateDepartmentInput struct {
+	// Name: 1–200 characters, unique.
+	Name string `json:"name"`
+	// The team it works for.
+	Team *string `json:"team,omitempty"`
+	// Its manager: an active MANAGER of the directory.
+	ManagerID *string `json:"managerId,omitempty"`
+	// A key of 8–64 characters making the create safe to retry.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // A new partner organization.
 type CreatePartnerOrganizationInput struct {
 	// Name: 1–200 characters.
 	Name string `json:"name"`
 	// The masking policy; omitted masks every field, an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+}
+
+// A user an ADMIN adds to the directory.
+type CreateUserInput struct {
+	// The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #.
+	ID string `json:"id"`
+	// Display name: 1–200 characters.
+	Name string `json:"name"`
+	// Email address.
+	Email *string `json:"email,omitempty"`
+	// Roles, at least one; replaced by the token's at the user's first sign-in.
+	Roles []Role `json:"roles"`
+	// Teams, at most 10; replaced by the token's at the user's first sign-in.
+	Teams []string `json:"teams,omitempty"`
+	// Their department.
+	DepartmentID *string `json:"departmentId,omitempty"`
+	// A key of 8–64 characters making the create safe to retry: sent again with the
+	// same input, it returns the user created the first time instead of DUPLICATE.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A person or organization: the company's asset, with its whole history, whoever
@@ -697,6 +728,29 @@ type CustomerMergeEdge struct {
 	Cursor string `json:"cursor"`
 	// The merge record.
 	Node *CustomerMerge `json:"node"`
+}
+
+// A unit of the company that users belong to and cases are assigned to. ADMIN
+// manages departments; every staff role reads them.
+type Department struct {
+	// Department id (ULID).
+	ID string `json:"id"`
+	// Name, unique in the directory (compared folded: case and width do not count).
+	Name string `json:"name"`
+	// The team the department works for, if any.
+	Team *string `json:"team,omitempty"`
+	// The user who manages the department, if any: an active MANAGER when set.
+	ManagerID *string `json:"managerId,omitempty"`
+	// Increases with every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who created it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
 }
 
 // The mean of one dimension's scores.
@@ -1035,7 +1089,7 @@ type ImportCustomerRowInput struct {
 	Stage *string `json:"stage,omitempty"`
 	// Why the customer is in its stage; for LOST, default: the file and row.
 	StageReason *string `json:"stageReason,omitempty"`
-	// Owner: a real user (SALES or MANAGER). Default: as createCustomer (a SALES caller owns it).
+	// Owner: an active SALES or MANAGER user of the directory. Default: as createCustomer (a SALES caller owns it).
 	OwnerID *string `json:"ownerId,omitempty"`
 	// Team; default the caller's first team.
 	Team *string `json:"team,omitempty"`
@@ -1640,6 +1694,16 @@ type UpdateCustomerInput struct {
 	Verification *Verification `json:"verification,omitempty"`
 }
 
+// Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId.
+type UpdateDepartmentInput struct {
+	// New name.
+	Name *string `json:"name,omitempty"`
+	// The team it works for.
+	Team *string `json:"team,omitempty"`
+	// Its manager: an active MANAGER of the directory.
+	ManagerID *string `json:"managerId,omitempty"`
+}
+
 // Corrections to an interaction. Omitted fields are unchanged; an empty list clears.
 type UpdateInteractionInput struct {
 	// Channel.
@@ -1676,6 +1740,92 @@ type UpdatePartnerOrganizationInput struct {
 	Status *PartnerStatus `json:"status,omitempty"`
 	// Replaces the masking policy; an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+}
+
+// Changes to a user. Omitted fields are unchanged.
+type UpdateUserInput struct {
+	// Display name.
+	Name *string `json:"name,omitempty"`
+	// Email address; an empty string clears it.
+	Email *string `json:"email,omitempty"`
+	// Roles; only before the user first signs in (then they are the token's).
+	Roles []Role `json:"roles,omitempty"`
+	// Teams; only before the user first signs in (then they are the token's).
+	Teams []string `json:"teams,omitempty"`
+	// Their department; an empty string clears it.
+	DepartmentID *string `json:"departmentId,omitempty"`
+}
+
+// A person known to Rapport: the user directory. Work (customers, cases, the
+// interactions they are credited with) is handed only to active users of the
+// directory. A staff user is registered from their token's claims the first time
+// they sign in; an ADMIN can also add users before they do, and deactivates those
+// who leave. Staff read the directory to look colleagues up; SALES and SERVICE see
+// active users only; partners read nothing.
+type User struct {
+	// The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold.
+	ID string `json:"id"`
+	// Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes).
+	Name string `json:"name"`
+	// Email: from the token once they have signed in, if it carries one.
+	Email *string `json:"email,omitempty"`
+	// Roles: the token's once they have signed in (Rapport mirrors them at each sign-in
+	// where they changed; the token stays authoritative for what the user may do),
+	// set by an ADMIN before.
+	Roles []Role `json:"roles"`
+	// Teams: the token's once they have signed in, set by an ADMIN before.
+	Teams []string `json:"teams"`
+	// The user's department id, set by an ADMIN; null when none.
+	DepartmentID *string `json:"departmentId,omitempty"`
+	// The user's department; null when none.
+	Department *Department `json:"department,omitempty"`
+	// Whether the user may sign in and be handed work.
+	Active bool `json:"active"`
+	// When the user was deactivated; null while active.
+	DeactivatedAt *time.Time `json:"deactivatedAt,omitempty"`
+	// Who deactivated the user.
+	DeactivatedBy *string `json:"deactivatedBy,omitempty"`
+	// When the user first signed in with a token; null if never. From then on their
+	// roles and teams come from the identity provider and an ADMIN cannot edit them.
+	FirstSignInAt *time.Time `json:"firstSignInAt,omitempty"`
+	// Increases with every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When the user was added.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who added the user (the user themself when registered at sign-in).
+	CreatedBy string `json:"createdBy"`
+	// When the entry last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
+	// What the user has in hand, for a handover before or after deactivating them:
+	// their customers and the open cases assigned to them, from counters kept by
+	// every write. ADMIN, MANAGER and AUDITOR read anyone's; others their own only
+	// (FORBIDDEN otherwise).
+	Workload *Workload `json:"workload,omitempty"`
+}
+
+// A user in a page.
+type UserEdge struct {
+	// Resume the list after this user.
+	Cursor string `json:"cursor"`
+	// The user.
+	Node *User `json:"node"`
+}
+
+// Which users to list. Conditions combine with AND.
+type UserFilter struct {
+	// Users of this team.
+	Team *string `json:"team,omitempty"`
+	// Users of this department.
+	DepartmentID *string `json:"departmentId,omitempty"`
+	// Users holding this role.
+	Role *Role `json:"role,omitempty"`
+	// true (the default): active users only; false: deactivated users only; null: both.
+	// SALES and SERVICE list active users only (FORBIDDEN otherwise).
+	Active *bool `json:"active,omitempty"`
+	// Users whose name starts with this, compared folded (li finds Li Wei).
+	Name *string `json:"name,omitempty"`
 }
 
 // The value score formula: the weighted mean of five components, each 0–100. Weights are
@@ -1741,6 +1891,17 @@ type Viewer struct {
 	Teams []string `json:"teams"`
 	// For a PARTNER principal, its partner organization; null for staff.
 	PartnerID *string `json:"partnerId,omitempty"`
+	// The caller's department in the directory (staff only); null when none.
+	DepartmentID *string `json:"departmentId,omitempty"`
+}
+
+// What a user has in hand, from counters (no list is read).
+type Workload struct {
+	// Active customers the user owns, exactly (the owner's list counter). Archived
+	// customers are not counted; handOverPortfolio moves them too.
+	Customers int `json:"customers"`
+	// Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).
+	OpenCases int `json:"openCases"`
 }
 
 // What a write did to an entity.

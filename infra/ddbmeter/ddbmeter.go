@@ -22,6 +22,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -90,9 +91,14 @@ type Usage struct {
 	// reported, writes worked out from the items' images when the meter
 	// has a Probe (else none).
 	Reported, Billed Capacity
-	// Inputs are the calls' inputs in order, when the meter records them.
+	// Inputs are the calls' inputs in order, when the meter records them,
+	// and Spans when each began and ended (a request's calls may overlap).
 	Inputs []any
+	Spans  []Span
 }
+
+// Span is when a call began and ended.
+type Span struct{ Start, End time.Time }
 
 // CallCount is the number of calls of every operation.
 func (u Usage) CallCount() int {
@@ -107,7 +113,7 @@ func (u Usage) CallCount() int {
 func (u Usage) Plus(v Usage) Usage {
 	out := Usage{Calls: map[string]int{}, Attempts: u.Attempts + v.Attempts,
 		Reported: u.Reported.Plus(v.Reported), Billed: u.Billed.Plus(v.Billed),
-		Inputs: append(slices.Clip(u.Inputs), v.Inputs...)}
+		Inputs: append(slices.Clip(u.Inputs), v.Inputs...), Spans: append(slices.Clip(u.Spans), v.Spans...)}
 	for _, x := range []Usage{u, v} {
 		for op, n := range x.Calls {
 			out.Calls[op] += n
@@ -162,13 +168,15 @@ func (m *Meter) Option(o *dynamodb.Options) {
 						return middleware.InitializeOutput{}, middleware.Metadata{}, err
 					}
 				}
+				began := time.Now()
 				out, md, err := next.HandleInitialize(ctx, in)
+				span := Span{began, time.Now()}
 				if err == nil && w != nil {
 					if billed, err = w.after(ctx, m.Probe); err != nil {
 						return out, md, err
 					}
 				}
-				m.called(op, in.Parameters, out.Result, billed)
+				m.called(op, in.Parameters, out.Result, billed, span)
 				return out, md, err
 			}), middleware.Before); err != nil {
 			return err
@@ -196,7 +204,7 @@ func (m *Meter) Set(record, skipCapacity bool) {
 	m.Record, m.SkipCapacity = record, skipCapacity
 }
 
-func (m *Meter) called(op string, input, output any, billedWrites Capacity) {
+func (m *Meter) called(op string, input, output any, billedWrites Capacity, span Span) {
 	reported := consumed(output)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -206,6 +214,7 @@ func (m *Meter) called(op string, input, output any, billedWrites Capacity) {
 	m.u.Calls[op]++
 	if m.Record {
 		m.u.Inputs = append(m.u.Inputs, input)
+		m.u.Spans = append(m.u.Spans, span)
 	}
 	read := isRead(op)
 	for _, cc := range reported {

@@ -142,6 +142,10 @@ func TestMeterRecordsInputs(t *testing.T) {
 	if u.Calls["GetItem"] != 1 || u.Calls["Query"] != 1 {
 		t.Errorf("calls %v, want one GetItem and one Query", u.Calls)
 	}
+	// One after the other: the second began after the first ended.
+	if len(u.Spans) != 2 || u.Spans[0].End.Before(u.Spans[0].Start) || u.Spans[1].Start.Before(u.Spans[0].End) {
+		t.Errorf("spans %v, want two calls one after the other", u.Spans)
+	}
 	if again := m.Take(); again.CallCount() != 0 || len(again.Inputs) != 0 {
 		t.Errorf("after Take the meter holds %v", again)
 	}
