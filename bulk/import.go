@@ -345,7 +345,11 @@ func (s *ImportSummary) Print(w io.Writer) {
 		fmt.Fprintf(w, "  %d rows were done by an earlier run\n", s.Resumed)
 	}
 	if s.Sent > 0 && s.Elapsed > 0 {
-		fmt.Fprintf(w, "  %d rows in %s: %.1f rows/s\n", s.Sent, s.Elapsed.Round(100*time.Millisecond), float64(s.Sent)/s.Elapsed.Seconds())
+		took := s.Elapsed.Round(100 * time.Millisecond)
+		if took == 0 {
+			took = s.Elapsed.Round(time.Millisecond)
+		}
+		fmt.Fprintf(w, "  %d rows in %s: %.1f rows/s\n", s.Sent, took, float64(s.Sent)/s.Elapsed.Seconds())
 	}
 	for _, u := range s.Unmapped {
 		fmt.Fprintf(w, "  column %q not imported: %s\n", u.Column, u.Why)
