@@ -58,6 +58,9 @@ type Config struct {
 	// those of the release before, while a stack upgrades its indexes
 	// (template.yaml's IndexUpgradeStep sets it).
 	TableIndexes int
+	// Import bounds what imports take of an instance
+	// (IMPORT_ROWS_PER_SECOND, IMPORT_CALLS).
+	Import crm.ImportLimits
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -118,6 +121,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.TableIndexes, err = strconv.Atoi(or(getenv("TABLE_INDEXES"), "2")); err != nil || (c.TableIndexes != 1 && c.TableIndexes != 2) {
 		bad("TABLE_INDEXES", "must be 1 or 2")
 	}
+	c.Import = crm.DefaultImportLimits
+	if v := getenv("IMPORT_ROWS_PER_SECOND"); v != "" {
+		if c.Import.RowsPerSecond, err = strconv.ParseFloat(v, 64); err != nil || !(c.Import.RowsPerSecond >= 0 && c.Import.RowsPerSecond <= 10000) {
+			bad("IMPORT_ROWS_PER_SECOND", "must be a number of rows from 0 (not paced) to 10000")
+		}
+	}
+	if v := getenv("IMPORT_CALLS"); v != "" {
+		if c.Import.Calls, err = strconv.Atoi(v); err != nil || c.Import.Calls < 1 || c.Import.Calls > 100 {
+			bad("IMPORT_CALLS", "must be a whole number from 1 to 100")
+		}
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
@@ -128,6 +142,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Pool.DefaultClaimPeriod = c.ClaimPeriod
 	svc.ForbidOwnReview = c.ForbidOwnReview
+	svc.Import = c.Import
 	return svc
 }
 

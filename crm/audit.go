@@ -16,7 +16,9 @@ type AuditEntry struct {
 	Roles     []Role
 	Operation string // the GraphQL mutation, or job:pool-expiry, job:sla-escalation, job:regrading
 	RequestID string
-	Changes   []AuditChange
+	// ImportID names the import a write belongs to (ImportCustomers).
+	ImportID string
+	Changes  []AuditChange
 }
 
 // AuditAction says what happened to an entity.
@@ -47,18 +49,21 @@ type FieldChange struct {
 }
 
 // AuditFilter selects audit entries: those of one customer, or those of
-// one UTC day; Actor and Operation narrow either.
+// one UTC day; Actor, Operation and ImportID narrow either.
 type AuditFilter struct {
 	CustomerID string
 	Day        time.Time
 	Actor      string
 	Operation  string
+	ImportID   string
 }
 
 // AuditScope is what a write's audit entry records about its origin.
 type AuditScope struct {
 	Operation string
 	RequestID string
+	// Import is the id of the import the write is a row of.
+	Import string
 }
 
 type auditKey struct{}
@@ -77,7 +82,7 @@ func AuditScopeFrom(ctx context.Context) AuditScope {
 
 // AuditLog lists audit entries, newest first: a customer's (the writes
 // whose first entity is that customer's; a merge is listed under the
-// survivor) or a day's, optionally of one actor or operation. ADMIN
+// survivor) or a day's, optionally of one actor, operation or import. ADMIN
 // and AUDITOR only.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) AuditLog(ctx context.Context, f AuditFilter, p PageRequest) (*Page[*AuditEntry], error) {
@@ -99,6 +104,7 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter, p PageRequest) (*
 	}
 	c.text("filter.actor", f.Actor, 0, MaxShortText)
 	c.text("filter.operation", f.Operation, 0, MaxShortText)
+	c.text("filter.importId", f.ImportID, 0, MaxImportIDLen)
 	if err := c.result(); err != nil {
 		return nil, err
 	}

@@ -256,6 +256,9 @@ type CustomerInput struct {
 	// for LOST and, when given, kept as the first entry of the stage
 	// history.
 	StageReason string
+
+	// imported is set when the customer is a row of an import (import.go).
+	imported *importOrigin
 }
 
 // CustomerUpdate changes the fields that are non-nil.

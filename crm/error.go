@@ -35,6 +35,10 @@ type Error struct {
 	Applied string
 	// Err is a wrapped cause, kept for logs, never shown to callers.
 	Err error
+	// Also holds the further rules the same input broke, after this first
+	// one, for callers that report every problem at once (an import's
+	// rows); a GraphQL error names the first only.
+	Also []*Error
 }
 
 // Whether a write that ended UNAVAILABLE was applied.

@@ -49,9 +49,12 @@ func (s *Service) idempotency(u *User, op, key string, input any, resultID strin
 		return nil, fmt.Errorf("hash %s request: %w", op, err)
 	}
 	sum := sha256.Sum256(b)
-	return &Idempotency{Key: u.ID + "#" + op + "#" + key, ResultID: resultID, RequestHash: hex.EncodeToString(sum[:]),
+	return &Idempotency{Key: idempotencyKey(u, op, key), ResultID: resultID, RequestHash: hex.EncodeToString(sum[:]),
 		Expires: s.now().Add(IdempotencyWindow)}, nil
 }
+
+// idempotencyKey scopes a client's key to the caller and the operation.
+func idempotencyKey(u *User, op, key string) string { return u.ID + "#" + op + "#" + key }
 
 func isIdempotencyKey(k string) bool {
 	if len(k) < 8 || len(k) > 64 {

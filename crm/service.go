@@ -29,9 +29,12 @@ type Service struct {
 	// DirectoryTTL is how long a signed-in user's directory entry is
 	// trusted before it is read again (signin.go).
 	DirectoryTTL time.Duration
+	// Import bounds what imports take of this instance.
+	Import ImportLimits
 
 	policies  policyCache
 	signIns   signInCache
+	imports   importGate
 	entropyMu sync.Mutex
 	entropy   *ulid.MonotonicEntropy
 }
@@ -39,7 +42,7 @@ type Service struct {
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
 	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
-		entropy: ulid.Monotonic(rand.Reader, 0)}
+		Import: DefaultImportLimits, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.
@@ -273,8 +276,68 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		return nil, err
 	}
 	now := s.now()
+	c := newCustomer(in, u, s.newID(now), now)
+	if err := validateCustomer(c); err != nil {
+		return nil, err
+	}
+	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
+		return nil, err
+	}
+	if !canCreate(u, c) {
+		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
+	}
+	// An import checked its rows' owners already, once per owner and call.
+	if in.OwnerID != nil && c.OwnerID != "" && in.imported == nil {
+		if err := s.CheckAssignee(ctx, "input.ownerId", c.OwnerID, OwnerRoles...); err != nil {
+			return nil, err
+		}
+	}
+	// A grade given at creation is set by hand, as with SetGrade.
+	if in.Grade != "" && !canAssign(u, c) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.grade",
+			Message: "only an admin or the team's manager may set a grade by hand; without one the grading rules grade the customer"}
+	}
+	p, err := s.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The grade a customer starts with is on its profile, with its source
+	// and time; the grade history records changes from it (GradeAt reads
+	// the starting grade from the profile).
+	ch := &Change{Customer: c, StageChange: s.stageChange(nil, c, in.StageReason, u)}
+	if in.Grade == "" {
+		c.Grade.Level = "" // graded from nothing
+		s.regrade(p, c, in.imported.ruleSource(), u.ID, false)
+	}
+	c.Grade.Level = cmp.Or(c.Grade.Level, "G")
+	c.ValueScore = ptr(p.Value.Score(c, now))
+	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
+		return nil, err
+	}
+	if in.imported != nil && ch.Idempotency != nil {
+		ch.Idempotency.Expires = now.Add(ImportKeyWindow)
+	}
+	if in.imported.dryRun() {
+		return c, nil
+	}
+	if err := s.Store.Apply(ctx, ch); err != nil {
+		// The first result is read as the caller reads any customer: it may
+		// have been reassigned since.
+		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
+			return s.readable(ctx, u, id)
+		}); ok {
+			return first, err
+		}
+		return nil, s.hideUnreadableHolder(ctx, u, err)
+	}
+	return c, nil
+}
+
+// newCustomer is the customer CreateCustomer makes of in for u, before
+// it is checked.
+func newCustomer(in CustomerInput, u *User, id string, now time.Time) *Customer {
 	c := &Customer{
-		ID: s.newID(now), Kind: in.Kind, Name: in.Name,
+		ID: id, Kind: in.Kind, Name: in.Name,
 		Phones: slices.Clone(in.Phones), Emails: slices.Clone(in.Emails), Addresses: slices.Clone(in.Addresses),
 		Industry: in.Industry, Region: in.Region, Source: in.Source, AnnualRevenue: in.AnnualRevenue,
 		CreditRating: in.CreditRating, CompanyStatus: in.CompanyStatus, Tags: slices.Clone(in.Tags),
@@ -298,57 +361,11 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	// A grade given at creation is a manual one; otherwise the policy's
 	// rules grade the new customer (G, never contacted, by default).
-	c.Grade = GradeState{Level: in.Grade, Source: GradeManual, Reason: "initial grade", By: u.ID, At: now}
+	c.Grade = GradeState{Level: in.Grade, Source: GradeManual, Reason: in.imported.gradeReason(), By: u.ID, At: now}
 	if in.Grade == "" {
-		c.Grade = GradeState{Level: "G", Source: GradeRule, Reason: "initial grade", By: u.ID, At: now}
+		c.Grade = GradeState{Level: "G", Source: in.imported.ruleSource(), Reason: "initial grade", By: u.ID, At: now}
 	}
-	if err := validateCustomer(c); err != nil {
-		return nil, err
-	}
-	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
-		return nil, err
-	}
-	if !canCreate(u, c) {
-		return nil, Errorf(EFORBIDDEN, "not allowed to create a customer owned by %q in team %q", c.OwnerID, c.Team)
-	}
-	if in.OwnerID != nil && c.OwnerID != "" {
-		if err := s.CheckAssignee(ctx, "input.ownerId", c.OwnerID, OwnerRoles...); err != nil {
-			return nil, err
-		}
-	}
-	// A grade given at creation is set by hand, as with SetGrade.
-	if in.Grade != "" && !canAssign(u, c) {
-		return nil, &Error{Code: EFORBIDDEN, Field: "input.grade",
-			Message: "only an admin or the team's manager may set a grade by hand; without one the grading rules grade the customer"}
-	}
-	p, err := s.policy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The grade a customer starts with is on its profile, with its source
-	// and time; the grade history records changes from it (GradeAt reads
-	// the starting grade from the profile).
-	ch := &Change{Customer: c, StageChange: s.stageChange(nil, c, in.StageReason, u)}
-	if in.Grade == "" {
-		c.Grade.Level = "" // graded from nothing
-		s.regrade(p, c, GradeRule, u.ID, false)
-	}
-	c.Grade.Level = cmp.Or(c.Grade.Level, "G")
-	c.ValueScore = ptr(p.Value.Score(c, now))
-	if ch.Idempotency, err = s.idempotency(u, "createCustomer", in.IdempotencyKey, in, c.ID); err != nil {
-		return nil, err
-	}
-	if err := s.Store.Apply(ctx, ch); err != nil {
-		// The first result is read as the caller reads any customer: it may
-		// have been reassigned since.
-		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
-			return s.readable(ctx, u, id)
-		}); ok {
-			return first, err
-		}
-		return nil, s.hideUnreadableHolder(ctx, u, err)
-	}
-	return c, nil
+	return c
 }
 
 func canCreate(u *User, c *Customer) bool {

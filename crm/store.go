@@ -106,6 +106,13 @@ type Store interface {
 	// NameBucket lists the customers whose NameBucket is bucket, from the
 	// name index (at most a few hundred are read).
 	NameBucket(ctx context.Context, bucket string) ([]NameEntry, error)
+	// UniqueHolders returns the ids of the customers holding the given
+	// normalized phones and emails, by value, read consistently; a value
+	// no customer holds is absent.
+	UniqueHolders(ctx context.Context, phones, emails []string) (phoneHolders, emailHolders map[string]string, err error)
+	// IdempotencyRecords returns the idempotency records of the given
+	// keys (Idempotency.Key) that exist, by key.
+	IdempotencyRecords(ctx context.Context, keys []string) (map[string]*Idempotency, error)
 
 	Contacts(ctx context.Context, customerID string) ([]*Contact, error)
 	Contact(ctx context.Context, customerID, id string) (*Contact, error)

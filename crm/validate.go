@@ -37,13 +37,18 @@ const (
 	MaxCreditRatingLen = 20
 )
 
-// checker collects the first rule an input breaks; later checks are no-ops.
+// checker collects the rules an input breaks: the first is the error, the
+// others ride along in its Also, for callers that report every problem
+// (an import's rows).
 type checker struct{ err *Error }
 
 func (c *checker) fail(field, format string, args ...any) {
+	e := Invalid(field, format, args...)
 	if c.err == nil {
-		c.err = Invalid(field, format, args...)
+		c.err = e
+		return
 	}
+	c.err.Also = append(c.err.Also, e)
 }
 
 func (c *checker) result() error {

@@ -67,6 +67,7 @@ type auditItem struct {
 	Roles     []string          `dynamodbav:"roles,omitempty"`
 	Operation string            `dynamodbav:"operation,omitempty"`
 	RequestID string            `dynamodbav:"requestId,omitempty"`
+	ImportID  string            `dynamodbav:"importId,omitempty"`
 	Changes   []auditChangeItem `dynamodbav:"changes"`
 }
 
@@ -90,7 +91,7 @@ func auditEntry(ctx context.Context, recs []auditRecord, now time.Time) *auditIt
 	id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy()).String()
 	scope := crm.AuditScopeFrom(ctx)
 	it := &auditItem{PK: auditDayPK(now), SK: id, Type: "audit", ID: id, At: now, Actor: crm.SystemUserID,
-		Operation: scope.Operation, RequestID: scope.RequestID}
+		Operation: scope.Operation, RequestID: scope.RequestID, ImportID: scope.Import}
 	if u := crm.UserFromContext(ctx); u != nil && u.ID != "" {
 		it.Actor = u.ID
 		for _, r := range u.Roles {
@@ -173,7 +174,7 @@ func auditValue(v types.AttributeValue) string {
 }
 
 func fromAuditItem(it *auditItem) *crm.AuditEntry {
-	e := &crm.AuditEntry{ID: it.ID, At: it.At, Actor: it.Actor, Operation: it.Operation, RequestID: it.RequestID}
+	e := &crm.AuditEntry{ID: it.ID, At: it.At, Actor: it.Actor, Operation: it.Operation, RequestID: it.RequestID, ImportID: it.ImportID}
 	for _, r := range it.Roles {
 		e.Roles = append(e.Roles, crm.Role(r))
 	}
@@ -198,11 +199,12 @@ func (s *Store) ListAudit(ctx context.Context, f crm.AuditFilter, p crm.PageRequ
 				return nil, nil, fmt.Errorf("unmarshal audit entry: %w", err)
 			}
 			out[i] = fromAuditItem(&it)
-			match[i] = (f.Actor == "" || it.Actor == f.Actor) && (f.Operation == "" || it.Operation == f.Operation)
+			match[i] = (f.Actor == "" || it.Actor == f.Actor) && (f.Operation == "" || it.Operation == f.Operation) &&
+				(f.ImportID == "" || it.ImportID == f.ImportID)
 		}
 		return out, match, nil
 	}
-	filter := fmt.Sprintf("%q/%q", f.Actor, f.Operation)
+	filter := fmt.Sprintf("%q/%q/%q", f.Actor, f.Operation, f.ImportID)
 	var plan listPlan[*crm.AuditEntry]
 	if f.CustomerID != "" {
 		plan = byListPlan(s, "audit/customer/"+f.CustomerID+"/"+filter, auditListKey(f.CustomerID), decode)
@@ -220,6 +222,6 @@ func (s *Store) ListAudit(ctx context.Context, f crm.AuditFilter, p crm.PageRequ
 			decode:  decode,
 		}
 	}
-	plan.filtered = f.Actor != "" || f.Operation != ""
+	plan.filtered = f.Actor != "" || f.Operation != "" || f.ImportID != ""
 	return collect(ctx, s, plan, p)
 }

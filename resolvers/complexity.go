@@ -26,6 +26,10 @@ func Complexity() generated.ComplexityRoot {
 	c.Query.Templates = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.Query.DuplicateCandidates = func(child int, _ string, _ *string, first *int) int { return pageCost(child, first) }
+	// An import's result has a row per row sent (at most crm.MaxImportRows).
+	c.Mutation.ImportCustomers = func(child int, in model.ImportCustomersInput) int {
+		return 1 + max(len(in.Rows), 1)*child
+	}
 	c.Analytics.CustomersAtRisk = func(child int, _ model.RiskReason, _ *model.AnalyticsScopeInput, _ *int, _ *float64, first *int, _ *string) int {
 		return pageCost(child, first)
 	}

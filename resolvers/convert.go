@@ -461,14 +461,15 @@ func fromAuditFilter(f *model.AuditFilter) crm.AuditFilter {
 	if f == nil {
 		return crm.AuditFilter{}
 	}
-	return crm.AuditFilter{CustomerID: val(f.CustomerID), Day: val(f.Day), Actor: val(f.Actor), Operation: val(f.Operation)}
+	return crm.AuditFilter{CustomerID: val(f.CustomerID), Day: val(f.Day), Actor: val(f.Actor), Operation: val(f.Operation),
+		ImportID: val(f.ImportID)}
 }
 
 func auditConnection(p *crm.Page[*crm.AuditEntry]) *model.AuditEntryConnection {
 	return &model.AuditEntryConnection{PageInfo: pageInfo(p), Counted: model.Counted{Total: p.Total},
 		Edges: edges(p, func(cursor string, e *crm.AuditEntry) *model.AuditEntryEdge {
 			return &model.AuditEntryEdge{Cursor: cursor, Node: &model.AuditEntry{
-				ID: e.ID, At: e.At, Actor: e.Actor, Operation: opt(e.Operation), RequestID: opt(e.RequestID),
+				ID: e.ID, At: e.At, Actor: e.Actor, Operation: opt(e.Operation), RequestID: opt(e.RequestID), ImportID: opt(e.ImportID),
 				Roles: mapAll(e.Roles, func(r crm.Role) string { return string(r) }),
 				Changes: mapAll(e.Changes, func(c crm.AuditChange) *model.AuditChange {
 					return &model.AuditChange{Entity: c.Entity, ID: c.ID, CustomerID: opt(c.CustomerID),

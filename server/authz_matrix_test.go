@@ -116,7 +116,10 @@ type matrixRow struct {
 	// absent is the outcome when the call succeeds but its data does not
 	// name the target: H for lists, N for nullable lookups. "" means A.
 	absent string
-	want   cells
+	// rowOutcome, for a call that answers per row (importCustomers), reads
+	// the outcome from a successful call's data.
+	rowOutcome func(data json.RawMessage) string
+	want       cells
 }
 
 func (r *matrixRow) writes() bool { return strings.HasPrefix(r.query, "mutation") }
@@ -189,6 +192,22 @@ var customerRows = []matrixRow{
 		query: `mutation($owner: ID, $team: String) { createCustomer(input: {kind: PERSON, name: "Graded", ownerId: $owner, team: $team, grade: "A"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"owner": o.Owner, "team": o.Team} },
 		want:  cells{"AAAA", "AAFA", "FFFF", "FFFF", "FFFF", "FFFF"}},
+	// Importing: each row is created as createCustomer creates it, with
+	// the same rights; a row the caller may not create is REJECTED as
+	// FORBIDDEN in its result. An empty owner cell means what no ownerId
+	// means to createCustomer: a salesperson owns it.
+	{field: "importCustomers", need: needNoTarget,
+		query: `mutation($id: ID!, $owner: ID, $team: String) { importCustomers(input: {importId: $id, rows: [
+			{row: 2, kind: "PERSON", name: "Imported", ownerId: $owner, team: $team}]}) { rows { status problems { code } } } }`,
+		vars:       importVars,
+		rowOutcome: importOutcome,
+		want:       cells{"AAAA", "AAFA", "AFFA", "FFFF", "FFFF", "FFFF"}},
+	{field: "importCustomers", name: "with a grade", need: needNoTarget,
+		query: `mutation($id: ID!, $owner: ID, $team: String) { importCustomers(input: {importId: $id, rows: [
+			{row: 2, kind: "PERSON", name: "Imported", ownerId: $owner, team: $team, grade: "A"}]}) { rows { status problems { code } } } }`,
+		vars:       importVars,
+		rowOutcome: importOutcome,
+		want:       cells{"AAAA", "AAFA", "FFFF", "FFFF", "FFFF", "FFFF"}},
 	// Changing the owner is assigning, also through updateCustomer.
 	{field: "updateCustomer", name: "owner", query: `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {ownerId: "successor"}) { id } }`,
 		vars: byIDVersion,
@@ -296,6 +315,34 @@ var customerRows = []matrixRow{
 	{field: "claimCustomer", query: `mutation($c: ID!) { claimCustomer(customerId: $c) { id } }`,
 		vars: byCustomer,
 		want: cells{"FFFF", "FFFF", "CNNA", "FFFF", "FFFF", "FFFF"}},
+}
+
+func importVars(w *matrixWorld, o *obj) map[string]any {
+	return map[string]any{"id": fmt.Sprintf("imp-matrix-%d", w.seq.Add(1)), "owner": o.Owner, "team": o.Team}
+}
+
+// importOutcome reads an import call's one row: A when it was created, F
+// when it was rejected as FORBIDDEN.
+func importOutcome(data json.RawMessage) string {
+	var out struct {
+		ImportCustomers struct {
+			Rows []struct {
+				Status   string
+				Problems []struct{ Code string }
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &out); err != nil || len(out.ImportCustomers.Rows) != 1 {
+		return "unreadable " + string(data)
+	}
+	r := out.ImportCustomers.Rows[0]
+	switch {
+	case r.Status == "CREATED":
+		return "A"
+	case r.Status == "REJECTED" && len(r.Problems) == 1 && r.Problems[0].Code == crm.EFORBIDDEN:
+		return "F"
+	}
+	return "row " + string(data)
 }
 
 // otherRows call on objects that are not customers: one letter per role.
@@ -664,7 +711,11 @@ func (w *matrixWorld) sameAsMissing(t *testing.T, ri int, rw *matrixRow, o *obj,
 // runCell calls rw on o as role ri and compares the outcome with want.
 func (w *matrixWorld) runCell(t *testing.T, ri int, rw *matrixRow, o *obj, want string) {
 	r := w.call(t, ri, rw, o)
-	if got := outcome(r, rw.absent, o.ID); got != want {
+	got := outcome(r, rw.absent, o.ID)
+	if got == "A" && rw.rowOutcome != nil {
+		got = rw.rowOutcome(r.Data)
+	}
+	if got != want {
 		t.Fatalf("%s: got %s, want %s: data %s errors %+v", rw.title(), got, want, r.Data, r.Errors)
 	}
 	if want == "N" {

@@ -37,6 +37,10 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	table := ddbtest.NewTable(tb, "CrmTable")
 	store := dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32)))
 	svc := crm.NewService(store)
+	// The authorization matrix sends importCustomers calls from all its
+	// workers at once; how many imports an instance serves at once
+	// (ImportLimits.Calls, tested in crm/import_test.go) is not what it checks.
+	svc.Import.Calls = 16
 	mustDirectory(tb, svc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))

@@ -5,6 +5,7 @@
 //	go run ./cmd/bench capacity   # request units per operation (make bench-capacity)
 //	go run ./cmd/bench overhead   # HTTP + auth + GraphQL against the raw SDK calls (make bench-overhead)
 //	go run ./cmd/bench overhead -profile dir   # the same, CPU-profiled into dir
+//	go run ./cmd/bench import     # 100,000 generated rows through importCustomers (make bench-import)
 //
 // Run it from the repository root (it reads template.yaml).
 package main
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rapportcrm/rapport/crm"
 )
 
 func main() {
@@ -28,8 +31,8 @@ func main() {
 }
 
 func run(args []string, out io.Writer) error {
-	if len(args) == 0 || (args[0] != "capacity" && args[0] != "overhead") {
-		return errors.New("usage: bench capacity|overhead [flags]")
+	if len(args) == 0 || (args[0] != "capacity" && args[0] != "overhead" && args[0] != "import") {
+		return errors.New("usage: bench capacity|overhead|import [flags]")
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
 	customers := fs.Int("customers", 200, "demo customers to seed (at least 200)")
@@ -37,6 +40,9 @@ func run(args []string, out io.Writer) error {
 	rru := fs.Float64("rru-price", defaultRRUPrice, "USD per million read request units")
 	detail := fs.Bool("detail", false, "capacity: also list every item each write wrote, with its size")
 	runs := fs.Int("runs", 300, "overhead: measured requests per path (after 30 of warm-up)")
+	rows := fs.Int("rows", 100_000, "import: generated rows to import")
+	sample := fs.Int("sample", 10, "import: bill every n-th call's request units")
+	rate := fs.Float64("rate", crm.DefaultImportLimits.RowsPerSecond, "import: the server's pace of import rows per second (0: unpaced)")
 	profile := fs.String("profile", "", "overhead: write a CPU profile of each read's measured runs into this directory")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,8 +61,11 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	defer e.close()
-	if args[0] == "capacity" {
+	switch args[0] {
+	case "capacity":
 		return capacity(ctx, e, [2]float64{*wru, *rru}, *detail, out)
+	case "import":
+		return importBench(ctx, e, *rows, *sample, *rate, [2]float64{*wru, *rru}, out)
 	}
 	return overhead(ctx, e, *runs, *profile, out)
 }

@@ -90,6 +90,15 @@ func (b *benchState) operations() []operation {
 			in["ownerId"], in["idempotencyKey"] = string(seller), fmt.Sprintf("bench-create-%d", b.n)
 			return "admin", `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { id version } }`, map[string]any{"in": in}, nil
 		}},
+		{"importCustomers: a call of one row", func(context.Context) (caller, string, map[string]any, error) {
+			b.n++
+			row := map[string]any{"row": 2, "kind": "企业", "name": fmt.Sprintf("Bench Imported %d", b.n),
+				"phones": []string{fmt.Sprintf("+86 10 5556 %04d", b.n), fmt.Sprintf("+86 139 0001 %04d", b.n)},
+				"emails": []string{fmt.Sprintf("imported%d@bench.example.com", b.n)}, "industry": "logistics", "region": "north",
+				"team": "north", "ownerId": string(seller), "tags": []string{"vip", "renewal-due"}, "annualRevenue": "1250万"}
+			return "admin", `mutation($in: ImportCustomersInput!) { importCustomers(input: $in) { rows { status customerId } } }`,
+				map[string]any{"in": map[string]any{"importId": fmt.Sprintf("bench-import-%d", b.n), "fileName": "bench.xlsx", "rows": []any{row}}}, nil
+		}},
 		{"updateCustomer: name", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {name: "Renamed Bench Customer"}) { version } }`, nil)},
 		{"updateCustomer: tags", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {tags: ["vip", "price-sensitive"]}) { version } }`, nil)},
 		{"changeCustomerTags: one added, one removed", fixed(seller, `mutation($id: ID!) { changeCustomerTags(input: {customerId: $id, add: ["green-channel"], remove: ["vip"]}) { version } }`,

@@ -119,6 +119,7 @@ type ComplexityRoot struct {
 		At        func(childComplexity int) int
 		Changes   func(childComplexity int) int
 		ID        func(childComplexity int) int
+		ImportID  func(childComplexity int) int
 		Operation func(childComplexity int) int
 		RequestID func(childComplexity int) int
 		Roles     func(childComplexity int) int
@@ -509,6 +510,30 @@ type ComplexityRoot struct {
 		Moved  func(childComplexity int) int
 	}
 
+	ImportCustomersResult struct {
+		DryRun    func(childComplexity int) int
+		ImportID  func(childComplexity int) int
+		Rows      func(childComplexity int) int
+		Throttled func(childComplexity int) int
+	}
+
+	ImportProblem struct {
+		Code       func(childComplexity int) int
+		ExistingID func(childComplexity int) int
+		Field      func(childComplexity int) int
+		Message    func(childComplexity int) int
+	}
+
+	ImportRowResult struct {
+		CustomerID  func(childComplexity int) int
+		DuplicateOn func(childComplexity int) int
+		ExistingID  func(childComplexity int) int
+		Filled      func(childComplexity int) int
+		Problems    func(childComplexity int) int
+		Row         func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
 	Indicator struct {
 		Dimension func(childComplexity int) int
 		Key       func(childComplexity int) int
@@ -597,6 +622,7 @@ type ComplexityRoot struct {
 		CreateUser                func(childComplexity int, input model.CreateUserInput) int
 		DeactivateUser            func(childComplexity int, id string, expectedVersion int) int
 		HandOverPortfolio         func(childComplexity int, fromUserID string, toUserID string) int
+		ImportCustomers           func(childComplexity int, input model.ImportCustomersInput) int
 		IssueAPIKey               func(childComplexity int, partnerID string, name string) int
 		LogInteraction            func(childComplexity int, input model.LogInteractionInput) int
 		MergeCustomers            func(childComplexity int, input model.MergeCustomersInput) int
@@ -853,6 +879,7 @@ type MutationResolver interface {
 	UpdateGradingPolicy(ctx context.Context, input model.GradingPolicyInput, expectedVersion int) (*model.GradingPolicy, error)
 	RegradeCustomer(ctx context.Context, customerID string, force *bool) (*model.Customer, error)
 	SetGrade(ctx context.Context, input model.SetGradeInput) (*model.Customer, error)
+	ImportCustomers(ctx context.Context, input model.ImportCustomersInput) (*model.ImportCustomersResult, error)
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
 	MergeCustomers(ctx context.Context, input model.MergeCustomersInput) (*model.MergeCustomersPayload, error)
@@ -1230,6 +1257,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.importId":
+		if e.ComplexityRoot.AuditEntry.ImportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ImportID(childComplexity), true
 	case "AuditEntry.operation":
 		if e.ComplexityRoot.AuditEntry.Operation == nil {
 			break
@@ -2897,6 +2930,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Handover.Moved(childComplexity), true
 
+	case "ImportCustomersResult.dryRun":
+		if e.ComplexityRoot.ImportCustomersResult.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCustomersResult.DryRun(childComplexity), true
+	case "ImportCustomersResult.importId":
+		if e.ComplexityRoot.ImportCustomersResult.ImportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCustomersResult.ImportID(childComplexity), true
+	case "ImportCustomersResult.rows":
+		if e.ComplexityRoot.ImportCustomersResult.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCustomersResult.Rows(childComplexity), true
+	case "ImportCustomersResult.throttled":
+		if e.ComplexityRoot.ImportCustomersResult.Throttled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCustomersResult.Throttled(childComplexity), true
+
+	case "ImportProblem.code":
+		if e.ComplexityRoot.ImportProblem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Code(childComplexity), true
+	case "ImportProblem.existingId":
+		if e.ComplexityRoot.ImportProblem.ExistingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.ExistingID(childComplexity), true
+	case "ImportProblem.field":
+		if e.ComplexityRoot.ImportProblem.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Field(childComplexity), true
+	case "ImportProblem.message":
+		if e.ComplexityRoot.ImportProblem.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Message(childComplexity), true
+
+	case "ImportRowResult.customerId":
+		if e.ComplexityRoot.ImportRowResult.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.CustomerID(childComplexity), true
+	case "ImportRowResult.duplicateOn":
+		if e.ComplexityRoot.ImportRowResult.DuplicateOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.DuplicateOn(childComplexity), true
+	case "ImportRowResult.existingId":
+		if e.ComplexityRoot.ImportRowResult.ExistingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.ExistingID(childComplexity), true
+	case "ImportRowResult.filled":
+		if e.ComplexityRoot.ImportRowResult.Filled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.Filled(childComplexity), true
+	case "ImportRowResult.problems":
+		if e.ComplexityRoot.ImportRowResult.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.Problems(childComplexity), true
+	case "ImportRowResult.row":
+		if e.ComplexityRoot.ImportRowResult.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.Row(childComplexity), true
+	case "ImportRowResult.status":
+		if e.ComplexityRoot.ImportRowResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowResult.Status(childComplexity), true
+
 	case "Indicator.dimension":
 		if e.ComplexityRoot.Indicator.Dimension == nil {
 			break
@@ -3336,6 +3462,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandOverPortfolio(childComplexity, args["fromUserId"].(string), args["toUserId"].(string)), true
+	case "Mutation.importCustomers":
+		if e.ComplexityRoot.Mutation.ImportCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportCustomers(childComplexity, args["input"].(model.ImportCustomersInput)), true
 	case "Mutation.issueApiKey":
 		if e.ComplexityRoot.Mutation.IssueAPIKey == nil {
 			break
@@ -4409,6 +4546,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
 			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
 			graphql.NewInputUnmarshaler("GradingRuleInput", ec.unmarshalInputGradingRuleInput),
+			graphql.NewInputUnmarshaler("ImportContactInput", ec.unmarshalInputImportContactInput),
+			graphql.NewInputUnmarshaler("ImportCustomerRowInput", ec.unmarshalInputImportCustomerRowInput),
+			graphql.NewInputUnmarshaler("ImportCustomersInput", ec.unmarshalInputImportCustomersInput),
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorScoreInput", ec.unmarshalInputIndicatorScoreInput),
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
@@ -4826,6 +4966,8 @@ type AuditEntry {
   operation: String
   "The request id, as in the server's logs and error responses."
   requestId: String
+  "The import the write belongs to (importCustomers' importId), if any."
+  importId: ID
   "What it changed."
   changes: [AuditChange!]!
 }
@@ -4858,6 +5000,8 @@ input AuditFilter {
   actor: String
   "Only writes of this operation, e.g. updateCustomer or job:regrading (exact match)."
   operation: String
+  "Only writes of this import (importCustomers' importId)."
+  importId: ID
 }
 
 extend type Query {
@@ -6350,6 +6494,206 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false},
+	{Name: "../import.graphqls", Input: `"""
+What an import does with a row that names a customer we already have: a customer
+holding one of the row's phones or emails, or, for an organization, an organization
+with the same name (a duplicateCandidates score of 1: the same words, legal forms
+such as 有限公司 or Co., Ltd. ignored).
+"""
+enum DuplicatePolicy {
+  "Leave the existing customer as it is (row SKIPPED)."
+  SKIP
+  """
+  Fill the existing customer's empty fields from the row (row UPDATED): phones,
+  emails, addresses, industry, region, annual revenue, credit rating, company status,
+  tags, archive entries, contacts (when it has none), and owner and team (ADMIN or the
+  team's MANAGER only). Nothing it has is overwritten; SKIPPED when nothing was empty.
+  """
+  UPDATE_EMPTY
+  """
+  Create the row as a new customer (row FLAGGED) tagged merge-candidate, whose archive
+  entry duplicateOf names the existing customer, for a person to review and merge with
+  mergeCustomers; customers(filter: {tag: "merge-candidate"}) lists them. The phones and
+  emails the existing customer holds are left out of the new one (they are unique).
+  """
+  FLAG
+}
+
+"What an import did with a row; in a dry run, what it would do."
+enum ImportRowStatus {
+  "A new customer was created."
+  CREATED
+  "A duplicate's empty fields were filled (UPDATE_EMPTY)."
+  UPDATED
+  "A duplicate was left as it was (SKIP, or UPDATE_EMPTY with nothing to fill)."
+  SKIPPED
+  "Created as a merge candidate of its duplicate (FLAG)."
+  FLAGGED
+  "Not imported: problems says why."
+  REJECTED
+  """
+  Not processed in this call: its time ran out, or the database was throttling
+  (throttled). Send the row again in a later call; what it may have written is found
+  by its idempotency key.
+  """
+  RETRY
+}
+
+"""
+A contact person of an imported row; the first of a row is its primary contact.
+Cells are text as the file holds them.
+"""
+input ImportContactInput {
+  "Name: 1–200 characters."
+  name: String
+  "Job title: at most 100 characters."
+  title: String
+  "Role: a ContactRole code or its Chinese word (决策人, 技术负责人, 采购, 财务, 使用者, 其他); default OTHER."
+  role: String
+  "Up to 5 phone numbers."
+  phones: [String!]
+  "Up to 5 email addresses."
+  emails: [String!]
+}
+
+"""
+One row of a file, its cells as text. It is checked exactly as createCustomer's
+input is, with every problem reported (not only the first), and where createCustomer
+takes a code a cell may also hold the word a Chinese office writes for it.
+"""
+input ImportCustomerRowInput {
+  """
+  The row's number in the file (1–9,999,999), unique within the import: with the
+  import's id, the row's idempotency key.
+  """
+  row: Int!
+  "PERSON or ORGANIZATION, or 个人, 企业, 公司, 单位…; default ORGANIZATION."
+  kind: String
+  "Name: 1–200 characters."
+  name: String
+  "Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored."
+  phones: [String!]
+  "Up to 5 email addresses."
+  emails: [String!]
+  "Up to 5 addresses."
+  addresses: [AddressInput!]
+  "Industry: at most 100 characters."
+  industry: String
+  "Region: at most 100 characters."
+  region: String
+  "A CustomerSource code or its word (电销, 转介绍, 网站, 合作伙伴, 展会, 上门, 其他…); default IMPORT."
+  source: String
+  "Annual revenue or asset size: 1200000, 1,200,000, ¥1,200,000.00, 120万 or 1.5亿."
+  annualRevenue: String
+  "Credit rating: at most 20 characters."
+  creditRating: String
+  "A CompanyStatus code or its word (存续, 在业, 吊销, 注销, 破产, 清算, 无效)."
+  companyStatus: String
+  """
+  A LifecycleStage code or its word (考察期, 形成期, 稳定期, 衰退期, 流失); default
+  EXPLORATION. WON_BACK is refused, as by createCustomer.
+  """
+  stage: String
+  "Why the customer is in its stage; for LOST, default: the file and row."
+  stageReason: String
+  "Owner: an active SALES or MANAGER user of the directory. Default: as createCustomer (a SALES caller owns it)."
+  ownerId: ID
+  "Team; default the caller's first team."
+  team: String
+  """
+  Grade level code (A or A级): kept as a manual grade whose reason names the file and
+  row (ADMIN or the team's MANAGER only, as for createCustomer). Default: the grading
+  policy grades the customer, with source IMPORT.
+  """
+  grade: String
+  "Up to 10 tags."
+  tags: [String!]
+  "Up to 50 archive entries."
+  attributes: [AttributeInput!]
+  "Up to 3 contact persons, the first one primary."
+  contacts: [ImportContactInput!]
+}
+
+"""
+One call of an import: up to 200 rows. A client sends an import's calls one after
+another, with the same importId, and sends rows answered RETRY again.
+"""
+input ImportCustomersInput {
+  """
+  The import's id, chosen by the client (8–40 letters, digits, - _ . :), the same in
+  every call of the import and when it is run again after an interruption. Every write
+  of the import records it in the audit log (auditLog(filter: {importId})).
+  """
+  importId: ID!
+  "The file the rows come from, named in the reason of grades and stages it sets."
+  fileName: String
+  "What to do with a row that names a customer we already have."
+  duplicates: DuplicatePolicy = SKIP
+  "Check every row and find its duplicate, writing nothing."
+  dryRun: Boolean = false
+  "1–200 rows."
+  rows: [ImportCustomerRowInput!]!
+}
+
+"Something to know about an imported row: a rule it broke, or the duplicate it matched."
+type ImportProblem {
+  "BAD_USER_INPUT, FORBIDDEN, DUPLICATE (the customer it matched), CONFLICT or NOT_FOUND."
+  code: String!
+  "The input path, e.g. input.rows[3].phones[1] (null when the problem is the row's as a whole)."
+  field: String
+  "The rule, in createCustomer's words."
+  message: String!
+  "For DUPLICATE, the customer holding the value, when the caller may read it."
+  existingId: ID
+}
+
+"What an import did with one row."
+type ImportRowResult {
+  "The row's number in the file."
+  row: Int!
+  "What happened to it."
+  status: ImportRowStatus!
+  "The customer it created (CREATED, FLAGGED) or filled (UPDATED); null in a dry run."
+  customerId: ID
+  "The customer it duplicates, when the caller may read it."
+  existingId: ID
+  "The row's field that matched the duplicate: phones[i], emails[i] or name."
+  duplicateOn: String
+  "The fields an UPDATED row filled."
+  filled: [String!]!
+  "Every rule a REJECTED row broke, the duplicate a row matched, a contact refused after the customer was created."
+  problems: [ImportProblem!]!
+}
+
+"What one importCustomers call did."
+type ImportCustomersResult {
+  "The import."
+  importId: ID!
+  "Whether nothing was written."
+  dryRun: Boolean!
+  "One result per row sent, in order."
+  rows: [ImportRowResult!]!
+  "The database was throttling: wait (back off) before sending the RETRY rows again."
+  throttled: Boolean!
+}
+
+extend type Mutation {
+  """
+  Imports up to 200 rows of a file (the command-line client rapport does it for whole
+  .xlsx and .csv files; docs/import.md). Each row is created as createCustomer creates a
+  customer, by ADMIN, MANAGER or SALES with the same rights, with an idempotency key made
+  of importId and the row's number, so a call sent again creates nothing twice. A row's
+  problems are in its result; the call fails (BAD_USER_INPUT) only when the call itself is
+  wrong. Rows are paced (50 a second per API instance by default, IMPORT_ROWS_PER_SECOND)
+  so that an import never starves interactive requests; a call finds the instance busy
+  with other imports UNAVAILABLE: retry after a pause.
+  """
+  importCustomers(
+    "The rows and how to import them."
+    input: ImportCustomersInput!
+  ): ImportCustomersResult!
+}
+`, BuiltIn: false},
 	{Name: "../interaction.graphqls", Input: `"The medium of an interaction."
 enum Channel {
   "Telephone."
@@ -7716,6 +8060,8 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_operation(ctx, field)
 	case "requestId":
 		return ec.fieldContext_AuditEntry_requestId(ctx, field)
+	case "importId":
+		return ec.fieldContext_AuditEntry_importId(ctx, field)
 	case "changes":
 		return ec.fieldContext_AuditEntry_changes(ctx, field)
 	}
@@ -8490,6 +8836,54 @@ func (ec *executionContext) childFields_Handover(ctx context.Context, field grap
 		return ec.fieldContext_Handover_failed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Handover", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportCustomersResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "importId":
+		return ec.fieldContext_ImportCustomersResult_importId(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ImportCustomersResult_dryRun(ctx, field)
+	case "rows":
+		return ec.fieldContext_ImportCustomersResult_rows(ctx, field)
+	case "throttled":
+		return ec.fieldContext_ImportCustomersResult_throttled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportCustomersResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ImportProblem_code(ctx, field)
+	case "field":
+		return ec.fieldContext_ImportProblem_field(ctx, field)
+	case "message":
+		return ec.fieldContext_ImportProblem_message(ctx, field)
+	case "existingId":
+		return ec.fieldContext_ImportProblem_existingId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRowResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportRowResult_row(ctx, field)
+	case "status":
+		return ec.fieldContext_ImportRowResult_status(ctx, field)
+	case "customerId":
+		return ec.fieldContext_ImportRowResult_customerId(ctx, field)
+	case "existingId":
+		return ec.fieldContext_ImportRowResult_existingId(ctx, field)
+	case "duplicateOn":
+		return ec.fieldContext_ImportRowResult_duplicateOn(ctx, field)
+	case "filled":
+		return ec.fieldContext_ImportRowResult_filled(ctx, field)
+	case "problems":
+		return ec.fieldContext_ImportRowResult_problems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRowResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Indicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9615,6 +10009,20 @@ func (ec *executionContext) field_Mutation_handOverPortfolio_args(ctx context.Co
 		return nil, err
 	}
 	args["toUserId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImportCustomersInput, error) {
+			return ec.unmarshalNImportCustomersInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomersInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -11861,6 +12269,29 @@ func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_importId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_importId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImportID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_importId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEntry_changes(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
@@ -18509,6 +18940,369 @@ func (ec *executionContext) fieldContext_Handover_failed(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Handover", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ImportCustomersResult_importId(ctx context.Context, field graphql.CollectedField, obj *model.ImportCustomersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCustomersResult_importId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImportID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCustomersResult_importId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCustomersResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportCustomersResult_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.ImportCustomersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCustomersResult_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCustomersResult_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCustomersResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportCustomersResult_rows(ctx context.Context, field graphql.CollectedField, obj *model.ImportCustomersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCustomersResult_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImportRowResult) graphql.Marshaler {
+			return ec.marshalNImportRowResult2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCustomersResult_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportCustomersResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRowResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportCustomersResult_throttled(ctx context.Context, field graphql.CollectedField, obj *model.ImportCustomersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCustomersResult_throttled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Throttled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCustomersResult_throttled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCustomersResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportProblem_code(ctx context.Context, field graphql.CollectedField, obj *model.ImportProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportProblem_field(ctx context.Context, field graphql.CollectedField, obj *model.ImportProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportProblem_message(ctx context.Context, field graphql.CollectedField, obj *model.ImportProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportProblem_existingId(ctx context.Context, field graphql.CollectedField, obj *model.ImportProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_existingId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExistingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_existingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportRowResult_row(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_row(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Row, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_row(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRowResult_status(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ImportRowStatus) graphql.Marshaler {
+			return ec.marshalNImportRowStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowResult", field, false, false, "ImportRowStatus")
+}
+
+func (ec *executionContext) _ImportRowResult_customerId(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportRowResult_existingId(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_existingId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExistingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_existingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportRowResult_duplicateOn(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_duplicateOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DuplicateOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_duplicateOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRowResult_filled(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_filled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_filled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRowResult_problems(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowResult_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImportProblem) graphql.Marshaler {
+			return ec.marshalNImportProblem2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowResult_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRowResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportProblem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Indicator_key(ctx context.Context, field graphql.CollectedField, obj *model.Indicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20281,6 +21075,50 @@ func (ec *executionContext) fieldContext_Mutation_setGrade(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setGrade_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportCustomers(ctx, fc.Args["input"].(model.ImportCustomersInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportCustomersResult) graphql.Marshaler {
+			return ec.marshalNImportCustomersResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomersResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportCustomersResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25790,7 +26628,7 @@ func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerId", "day", "actor", "operation"}
+	fieldsInOrder := [...]string{"customerId", "day", "actor", "operation", "importId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25825,6 +26663,13 @@ func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.Operation = data
+		case "importId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportID = data
 		}
 	}
 	return it, nil
@@ -26714,6 +27559,328 @@ func (ec *executionContext) unmarshalInputGradingRuleInput(ctx context.Context, 
 func UnmarshalGradingRuleInput(ctx context.Context, raw any) (model.GradingRuleInput, error) {
 	var out model.GradingRuleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GradingRuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportContactInput(ctx context.Context, obj any) (model.ImportContactInput, error) {
+	var it model.ImportContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "title", "role", "phones", "emails"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "phones":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phones"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phones = data
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportContactInput unmarshals raw into the ImportContactInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportContactInput(ctx context.Context, raw any) (model.ImportContactInput, error) {
+	var out model.ImportContactInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportCustomerRowInput(ctx context.Context, obj any) (model.ImportCustomerRowInput, error) {
+	var it model.ImportCustomerRowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"row", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "stage", "stageReason", "ownerId", "team", "grade", "tags", "attributes", "contacts"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "row":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("row"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Row = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phones":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phones"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phones = data
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "addresses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addresses"))
+			data, err := ec.unmarshalOAddressInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddressInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Addresses = data
+		case "industry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industry = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "annualRevenue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("annualRevenue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnnualRevenue = data
+		case "creditRating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRating"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRating = data
+		case "companyStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyStatus = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "stageReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stageReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StageReason = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "team":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("team"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Team = data
+		case "grade":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grade"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grade = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "attributes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributes"))
+			data, err := ec.unmarshalOAttributeInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttributeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attributes = data
+		case "contacts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contacts"))
+			data, err := ec.unmarshalOImportContactInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportContactInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Contacts = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportCustomerRowInput unmarshals raw into the ImportCustomerRowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportCustomerRowInput(ctx context.Context, raw any) (model.ImportCustomerRowInput, error) {
+	var out model.ImportCustomerRowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportCustomerRowInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportCustomersInput(ctx context.Context, obj any) (model.ImportCustomersInput, error) {
+	var it model.ImportCustomersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["duplicates"]; !present {
+		asMap["duplicates"] = "SKIP"
+	}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"importId", "fileName", "duplicates", "dryRun", "rows"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "importId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportID = data
+		case "fileName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fileName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FileName = data
+		case "duplicates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicates"))
+			data, err := ec.unmarshalODuplicatePolicy2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicatePolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Duplicates = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "rows":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rows"))
+			data, err := ec.unmarshalNImportCustomerRowInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomerRowInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rows = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportCustomersInput unmarshals raw into the ImportCustomersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportCustomersInput(ctx context.Context, raw any) (model.ImportCustomersInput, error) {
+	var out model.ImportCustomersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportCustomersInput", raw, &out)
 	return out, err
 }
 
@@ -28806,6 +29973,11 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 			}
 		case "requestId":
 			out.Values[i] = ec._AuditEntry_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "importId":
+			out.Values[i] = ec._AuditEntry_importId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -31305,6 +32477,165 @@ func (ec *executionContext) _Handover(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var importCustomersResultImplementors = []string{"ImportCustomersResult"}
+
+func (ec *executionContext) _ImportCustomersResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportCustomersResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importCustomersResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportCustomersResult")
+		case "importId":
+			out.Values[i] = ec._ImportCustomersResult_importId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._ImportCustomersResult_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._ImportCustomersResult_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "throttled":
+			out.Values[i] = ec._ImportCustomersResult_throttled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importProblemImplementors = []string{"ImportProblem"}
+
+func (ec *executionContext) _ImportProblem(ctx context.Context, sel ast.SelectionSet, obj *model.ImportProblem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importProblemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportProblem")
+		case "code":
+			out.Values[i] = ec._ImportProblem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._ImportProblem_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ImportProblem_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "existingId":
+			out.Values[i] = ec._ImportProblem_existingId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRowResultImplementors = []string{"ImportRowResult"}
+
+func (ec *executionContext) _ImportRowResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportRowResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRowResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRowResult")
+		case "row":
+			out.Values[i] = ec._ImportRowResult_row(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ImportRowResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._ImportRowResult_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "existingId":
+			out.Values[i] = ec._ImportRowResult_existingId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "duplicateOn":
+			out.Values[i] = ec._ImportRowResult_duplicateOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "filled":
+			out.Values[i] = ec._ImportRowResult_filled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problems":
+			out.Values[i] = ec._ImportRowResult_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var indicatorImplementors = []string{"Indicator"}
 
 func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *model.Indicator) graphql.Marshaler {
@@ -31909,6 +33240,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setGrade":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setGrade(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importCustomers(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34871,6 +36209,101 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) unmarshalNImportContactInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportContactInput(ctx context.Context, v any) (*model.ImportContactInput, error) {
+	res, err := ec.unmarshalInputImportContactInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImportCustomerRowInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomerRowInputᚄ(ctx context.Context, v any) ([]*model.ImportCustomerRowInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ImportCustomerRowInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportCustomerRowInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomerRowInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNImportCustomerRowInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomerRowInput(ctx context.Context, v any) (*model.ImportCustomerRowInput, error) {
+	res, err := ec.unmarshalInputImportCustomerRowInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImportCustomersInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomersInput(ctx context.Context, v any) (model.ImportCustomersInput, error) {
+	res, err := ec.unmarshalInputImportCustomersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportCustomersResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCustomersResult(ctx context.Context, sel ast.SelectionSet, v *model.ImportCustomersResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportCustomersResult!")
+		return graphql.Null
+	}
+	return ec._ImportCustomersResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportProblem2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportProblem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportProblem2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportProblem2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblem(ctx context.Context, sel ast.SelectionSet, v *model.ImportProblem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportProblem!")
+		return graphql.Null
+	}
+	return ec._ImportProblem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRowResult2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportRowResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportRowResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportRowResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResult(ctx context.Context, sel ast.SelectionSet, v *model.ImportRowResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportRowResult!")
+		return graphql.Null
+	}
+	return ec._ImportRowResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNImportRowStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowStatus(ctx context.Context, v any) (model.ImportRowStatus, error) {
+	var res model.ImportRowStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportRowStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowStatus(ctx context.Context, sel ast.SelectionSet, v model.ImportRowStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNIndicator2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Indicator) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -36030,6 +37463,22 @@ func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋrapportcrmᚋrap
 	return v
 }
 
+func (ec *executionContext) unmarshalODuplicatePolicy2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicatePolicy(ctx context.Context, v any) (*model.DuplicatePolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DuplicatePolicy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODuplicatePolicy2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicatePolicy(ctx context.Context, sel ast.SelectionSet, v *model.DuplicatePolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOEvaluationFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationFigures(ctx context.Context, sel ast.SelectionSet, v *model.EvaluationFigures) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -36077,6 +37526,23 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOImportContactInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportContactInputᚄ(ctx context.Context, v any) ([]*model.ImportContactInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ImportContactInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportContactInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportContactInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

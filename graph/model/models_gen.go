@@ -191,6 +191,8 @@ type AuditEntry struct {
 	Operation *string `json:"operation,omitempty"`
 	// The request id, as in the server's logs and error responses.
 	RequestID *string `json:"requestId,omitempty"`
+	// The import the write belongs to (importCustomers' importId), if any.
+	ImportID *string `json:"importId,omitempty"`
 	// What it changed.
 	Changes []*AuditChange `json:"changes"`
 }
@@ -213,6 +215,8 @@ type AuditFilter struct {
 	Actor *string `json:"actor,omitempty"`
 	// Only writes of this operation, e.g. updateCustomer or job:regrading (exact match).
 	Operation *string `json:"operation,omitempty"`
+	// Only writes of this import (importCustomers' importId).
+	ImportID *string `json:"importId,omitempty"`
 }
 
 // A complaint, service request, fault report or suggestion being handled. Logging
@@ -1037,6 +1041,130 @@ type Handover struct {
 	Moved []string `json:"moved"`
 	// Customers that could not be moved (run the handover again to retry them).
 	Failed []string `json:"failed"`
+}
+
+// A contact person of an imported row; the first of a row is its primary contact.
+// Cells are text as the file holds them.
+type ImportContactInput struct {
+	// Name: 1–200 characters.
+	Name *string `json:"name,omitempty"`
+	// Job title: at most 100 characters.
+	Title *string `json:"title,omitempty"`
+	// Role: a ContactRole code or its Chinese word (决策人, 技术负责人, 采购, 财务, 使用者, 其他); default OTHER.
+	Role *string `json:"role,omitempty"`
+	// Up to 5 phone numbers.
+	Phones []string `json:"phones,omitempty"`
+	// Up to 5 email addresses.
+	Emails []string `json:"emails,omitempty"`
+}
+
+// One row of a file, its cells as text. It is checked exactly as createCustomer's
+// input is, with every problem reported (not only the first), and where createCustomer
+// takes a code a cell may also hold the word a Chinese office writes for it.
+type ImportCustomerRowInput struct {
+	// The row's number in the file (1–9,999,999), unique within the import: with the
+	// import's id, the row's idempotency key.
+	Row int `json:"row"`
+	// PERSON or ORGANIZATION, or 个人, 企业, 公司, 单位…; default ORGANIZATION.
+	Kind *string `json:"kind,omitempty"`
+	// Name: 1–200 characters.
+	Name *string `json:"name,omitempty"`
+	// Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored.
+	Phones []string `json:"phones,omitempty"`
+	// Up to 5 email addresses.
+	Emails []string `json:"emails,omitempty"`
+	// Up to 5 addresses.
+	Addresses []*AddressInput `json:"addresses,omitempty"`
+	// Industry: at most 100 characters.
+	Industry *string `json:"industry,omitempty"`
+	// Region: at most 100 characters.
+	Region *string `json:"region,omitempty"`
+	// A CustomerSource code or its word (电销, 转介绍, 网站, 合作伙伴, 展会, 上门, 其他…); default IMPORT.
+	Source *string `json:"source,omitempty"`
+	// Annual revenue or asset size: 1200000, 1,200,000, ¥1,200,000.00, 120万 or 1.5亿.
+	AnnualRevenue *string `json:"annualRevenue,omitempty"`
+	// Credit rating: at most 20 characters.
+	CreditRating *string `json:"creditRating,omitempty"`
+	// A CompanyStatus code or its word (存续, 在业, 吊销, 注销, 破产, 清算, 无效).
+	CompanyStatus *string `json:"companyStatus,omitempty"`
+	// A LifecycleStage code or its word (考察期, 形成期, 稳定期, 衰退期, 流失); default
+	// EXPLORATION. WON_BACK is refused, as by createCustomer.
+	Stage *string `json:"stage,omitempty"`
+	// Why the customer is in its stage; for LOST, default: the file and row.
+	StageReason *string `json:"stageReason,omitempty"`
+	// Owner: an active SALES or MANAGER user of the directory. Default: as createCustomer (a SALES caller owns it).
+	OwnerID *string `json:"ownerId,omitempty"`
+	// Team; default the caller's first team.
+	Team *string `json:"team,omitempty"`
+	// Grade level code (A or A级): kept as a manual grade whose reason names the file and
+	// row (ADMIN or the team's MANAGER only, as for createCustomer). Default: the grading
+	// policy grades the customer, with source IMPORT.
+	Grade *string `json:"grade,omitempty"`
+	// Up to 10 tags.
+	Tags []string `json:"tags,omitempty"`
+	// Up to 50 archive entries.
+	Attributes []*AttributeInput `json:"attributes,omitempty"`
+	// Up to 3 contact persons, the first one primary.
+	Contacts []*ImportContactInput `json:"contacts,omitempty"`
+}
+
+// One call of an import: up to 200 rows. A client sends an import's calls one after
+// another, with the same importId, and sends rows answered RETRY again.
+type ImportCustomersInput struct {
+	// The import's id, chosen by the client (8–40 letters, digits, - _ . :), the same in
+	// every call of the import and when it is run again after an interruption. Every write
+	// of the import records it in the audit log (auditLog(filter: {importId})).
+	ImportID string `json:"importId"`
+	// The file the rows come from, named in the reason of grades and stages it sets.
+	FileName *string `json:"fileName,omitempty"`
+	// What to do with a row that names a customer we already have.
+	Duplicates *DuplicatePolicy `json:"duplicates,omitempty"`
+	// Check every row and find its duplicate, writing nothing.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// 1–200 rows.
+	Rows []*ImportCustomerRowInput `json:"rows"`
+}
+
+// What one importCustomers call did.
+type ImportCustomersResult struct {
+	// The import.
+	ImportID string `json:"importId"`
+	// Whether nothing was written.
+	DryRun bool `json:"dryRun"`
+	// One result per row sent, in order.
+	Rows []*ImportRowResult `json:"rows"`
+	// The database was throttling: wait (back off) before sending the RETRY rows again.
+	Throttled bool `json:"throttled"`
+}
+
+// Something to know about an imported row: a rule it broke, or the duplicate it matched.
+type ImportProblem struct {
+	// BAD_USER_INPUT, FORBIDDEN, DUPLICATE (the customer it matched), CONFLICT or NOT_FOUND.
+	Code string `json:"code"`
+	// The input path, e.g. input.rows[3].phones[1] (null when the problem is the row's as a whole).
+	Field *string `json:"field,omitempty"`
+	// The rule, in createCustomer's words.
+	Message string `json:"message"`
+	// For DUPLICATE, the customer holding the value, when the caller may read it.
+	ExistingID *string `json:"existingId,omitempty"`
+}
+
+// What an import did with one row.
+type ImportRowResult struct {
+	// The row's number in the file.
+	Row int `json:"row"`
+	// What happened to it.
+	Status ImportRowStatus `json:"status"`
+	// The customer it created (CREATED, FLAGGED) or filled (UPDATED); null in a dry run.
+	CustomerID *string `json:"customerId,omitempty"`
+	// The customer it duplicates, when the caller may read it.
+	ExistingID *string `json:"existingId,omitempty"`
+	// The row's field that matched the duplicate: phones[i], emails[i] or name.
+	DuplicateOn *string `json:"duplicateOn,omitempty"`
+	// The fields an UPDATED row filled.
+	Filled []string `json:"filled"`
+	// Every rule a REJECTED row broke, the duplicate a row matched, a contact refused after the customer was created.
+	Problems []*ImportProblem `json:"problems"`
 }
 
 // One weighted measure of an evaluation template.
@@ -2627,6 +2755,76 @@ func (e Direction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What an import does with a row that names a customer we already have: a customer
+// holding one of the row's phones or emails, or, for an organization, an organization
+// with the same name (a duplicateCandidates score of 1: the same words, legal forms
+// such as 有限公司 or Co., Ltd. ignored).
+type DuplicatePolicy string
+
+const (
+	// Leave the existing customer as it is (row SKIPPED).
+	DuplicatePolicySkip DuplicatePolicy = "SKIP"
+	// Fill the existing customer's empty fields from the row (row UPDATED): phones,
+	// emails, addresses, industry, region, annual revenue, credit rating, company status,
+	// tags, archive entries, contacts (when it has none), and owner and team (ADMIN or the
+	// team's MANAGER only). Nothing it has is overwritten; SKIPPED when nothing was empty.
+	DuplicatePolicyUpdateEmpty DuplicatePolicy = "UPDATE_EMPTY"
+	// Create the row as a new customer (row FLAGGED) tagged merge-candidate, whose archive
+	// entry duplicateOf names the existing customer, for a person to review and merge with
+	// mergeCustomers; customers(filter: {tag: "merge-candidate"}) lists them. The phones and
+	// emails the existing customer holds are left out of the new one (they are unique).
+	DuplicatePolicyFlag DuplicatePolicy = "FLAG"
+)
+
+var AllDuplicatePolicy = []DuplicatePolicy{
+	DuplicatePolicySkip,
+	DuplicatePolicyUpdateEmpty,
+	DuplicatePolicyFlag,
+}
+
+func (e DuplicatePolicy) IsValid() bool {
+	switch e {
+	case DuplicatePolicySkip, DuplicatePolicyUpdateEmpty, DuplicatePolicyFlag:
+		return true
+	}
+	return false
+}
+
+func (e DuplicatePolicy) String() string {
+	return string(e)
+}
+
+func (e *DuplicatePolicy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DuplicatePolicy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DuplicatePolicy", str)
+	}
+	return nil
+}
+
+func (e DuplicatePolicy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DuplicatePolicy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DuplicatePolicy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Who evaluated.
 type EvaluationKind string
 
@@ -2808,6 +3006,78 @@ func (e *Granularity) UnmarshalJSON(b []byte) error {
 }
 
 func (e Granularity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an import did with a row; in a dry run, what it would do.
+type ImportRowStatus string
+
+const (
+	// A new customer was created.
+	ImportRowStatusCreated ImportRowStatus = "CREATED"
+	// A duplicate's empty fields were filled (UPDATE_EMPTY).
+	ImportRowStatusUpdated ImportRowStatus = "UPDATED"
+	// A duplicate was left as it was (SKIP, or UPDATE_EMPTY with nothing to fill).
+	ImportRowStatusSkipped ImportRowStatus = "SKIPPED"
+	// Created as a merge candidate of its duplicate (FLAG).
+	ImportRowStatusFlagged ImportRowStatus = "FLAGGED"
+	// Not imported: problems says why.
+	ImportRowStatusRejected ImportRowStatus = "REJECTED"
+	// Not processed in this call: its time ran out, or the database was throttling
+	// (throttled). Send the row again in a later call; what it may have written is found
+	// by its idempotency key.
+	ImportRowStatusRetry ImportRowStatus = "RETRY"
+)
+
+var AllImportRowStatus = []ImportRowStatus{
+	ImportRowStatusCreated,
+	ImportRowStatusUpdated,
+	ImportRowStatusSkipped,
+	ImportRowStatusFlagged,
+	ImportRowStatusRejected,
+	ImportRowStatusRetry,
+}
+
+func (e ImportRowStatus) IsValid() bool {
+	switch e {
+	case ImportRowStatusCreated, ImportRowStatusUpdated, ImportRowStatusSkipped, ImportRowStatusFlagged, ImportRowStatusRejected, ImportRowStatusRetry:
+		return true
+	}
+	return false
+}
+
+func (e ImportRowStatus) String() string {
+	return string(e)
+}
+
+func (e *ImportRowStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImportRowStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImportRowStatus", str)
+	}
+	return nil
+}
+
+func (e ImportRowStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImportRowStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImportRowStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,41 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rapportcrm/rapport/config"
+	"github.com/rapportcrm/rapport/crm"
+)
+
+func TestImportLimitsFromEnv(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want crm.ImportLimits
+		err  string
+	}{
+		{"Defaults", nil, crm.DefaultImportLimits, ""},
+		{"Set", map[string]string{"IMPORT_ROWS_PER_SECOND": "12.5", "IMPORT_CALLS": "4"}, crm.ImportLimits{RowsPerSecond: 12.5, Calls: 4}, ""},
+		{"Unpaced", map[string]string{"IMPORT_ROWS_PER_SECOND": "0"}, crm.ImportLimits{Calls: crm.DefaultImportLimits.Calls}, ""},
+		{"NegativeRate", map[string]string{"IMPORT_ROWS_PER_SECOND": "-1"}, crm.ImportLimits{}, "IMPORT_ROWS_PER_SECOND"},
+		{"NoCalls", map[string]string{"IMPORT_CALLS": "0"}, crm.ImportLimits{}, "IMPORT_CALLS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get := func(k string) string {
+				if k == "TABLE_NAME" {
+					return "t"
+				}
+				return tt.env[k]
+			}
+			c, err := config.FromEnv(get)
+			switch {
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("got %v, want an error naming %s", err, tt.err)
+			case tt.err == "" && (err != nil || c.Import != tt.want):
+				t.Fatalf("got %+v %v, want %+v", c.Import, err, tt.want)
+			}
+		})
+	}
+}
