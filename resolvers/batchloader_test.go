@@ -152,9 +152,13 @@ func TestLoaderFetchFailuresFailTheBatchNotTheProcess(t *testing.T) {
 		fetch func(context.Context, []int) ([]string, []error)
 	}{
 		{"Panic", (&recorder{panics: true}).fetch},
-		{"TooFewValues", func(context.Context, []int) ([]string, []error) { return []string{"x"}, nil }},
+		// One fewer than the keys, however the Loads split into batches
+		// (a batch of one key gets none, which is still too few).
+		{"TooFewValues", func(_ context.Context, keys []int) ([]string, []error) {
+			return make([]string, len(keys)-1), nil
+		}},
 		{"TooFewErrors", func(_ context.Context, keys []int) ([]string, []error) {
-			return make([]string, len(keys)), []error{nil}
+			return make([]string, len(keys)), make([]error, len(keys)-1)
 		}},
 	}
 	for _, tt := range tests {
