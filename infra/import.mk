@@ -25,7 +25,8 @@ export:
 # 100,000 generated rows (errors and duplicates sprinkled in) through
 # importCustomers on its own DynamoDB Local and server: rows per second,
 # request units per row, the report's counts. BENCH_IMPORT_FLAGS='-rows
-# 10000 -rate 0' for fewer rows, unpaced. Prints figures, asserts nothing.
+# 10000 -rate 0' for fewer rows, unpaced; Ctrl-C prints the figures of the
+# rows imported so far. Prints figures, asserts nothing.
 BENCH_IMPORT_FLAGS ?=
 bench-import:
 	$(GO) run ./cmd/bench import $(BENCH_IMPORT_FLAGS)

@@ -92,6 +92,7 @@ type planted struct {
 
 var (
 	benchCities     = []string{"北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "南京", "天津", "西安", "重庆", "苏州"}
+	benchDistricts  = []string{"东城", "西湖", "南山", "北辰", "中山", "高新"}
 	benchWords      = []string{"华远", "鼎盛", "恒通", "宏达", "金桥", "东方", "瑞丰", "德信", "中科", "天成", "利民", "永安", "嘉禾", "博雅", "安泰", "启明", "正和", "新源", "长城", "海纳"}
 	benchWords2     = []string{"创新", "智能", "精密", "环球", "联合", "信达", "光明", "长江", "泰和", "合众"}
 	benchTrades     = []string{"科技", "贸易", "实业", "物流", "电子", "机械", "医药", "建设"}
@@ -103,7 +104,7 @@ var (
 )
 
 // writeBenchFile writes the generated rows: four in five organizations
-// with unique names, one in five persons; about 3% break a rule (a short
+// with unique names, one in five persons; about 6% break a rule (a short
 // phone, a broken email, no name, an unknown grade, an amount in words)
 // and about 5% duplicate an earlier row or a demo customer (a phone, or an
 // organization's name).
@@ -129,7 +130,10 @@ func writeBenchFile(path string, n int, holders []string) (planted, error) {
 			names[i] = benchSurnames[r.IntN(len(benchSurnames))] + benchGiven[r.IntN(len(benchGiven))]
 		} else {
 			k := i
-			names[i] = benchCities[k%len(benchCities)] + benchWords[(k/12)%20] + benchWords2[(k/240)%10] + benchTrades[(k/2400)%8] + benchForms[(k/19200)%4]
+			// 12 × 20 × 10 × 8 × 6 = 115,200 names that differ in more than
+			// their legal form (which duplicate detection ignores).
+			names[i] = benchCities[k%12] + benchDistricts[(k/19200)%6] + benchWords[(k/12)%20] + benchWords2[(k/240)%10] +
+				benchTrades[(k/2400)%8] + benchForms[k%4]
 		}
 		phones[i] = fmt.Sprintf("1%d%d %04d %04d", 3+r.IntN(7), r.IntN(10), i/10000, i%10000)
 		owner := benchOwners[r.IntN(len(benchOwners))]
