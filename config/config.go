@@ -48,7 +48,7 @@ type Config struct {
 	// of their own (CLAIM_PERIOD_DAYS).
 	ClaimPeriod time.Duration
 	// ForbidOwnReview refuses an owner's INTERNAL_REVIEW of their own
-	// customer, the conflict of interest of SPEC §4 (FORBID_OWN_REVIEW).
+	// customer, the conflict of interest rule (FORBID_OWN_REVIEW).
 	ForbidOwnReview bool
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).

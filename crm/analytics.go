@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Analytics (SPEC §7) are answered from counters kept up to date from
+// Analytics are answered from counters kept up to date from
 // every write, never by reading the history on request. AggregateDeltas
 // says what a change adds to which counter; the stream consumer applies
 // them exactly once and the store buckets them by UTC day (and month);
@@ -478,7 +478,7 @@ func evaluationFigures(c Counters, prefix string) *EvaluationFigures {
 // int reads a counting counter; counts are whole numbers.
 func (c Counters) int(name string) int { return int(c[name]) }
 
-// WatchList names an index-served list of customers to act on (SPEC §7):
+// WatchList names an index-served list of customers to act on:
 // those not contacted for a while, those with a follow-up due, those whose
 // scores fall.
 type WatchList string

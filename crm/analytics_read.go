@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Who reads analytics is an allowlist (SPEC §6); any role not named here
+// Who reads analytics is an allowlist; any role not named here
 // is FORBIDDEN:
 //
 //   - ADMIN and AUDITOR read every scope;
@@ -204,7 +204,7 @@ func (s *Service) GradeDistribution(ctx context.Context, team string) (*Distribu
 	return sum, nil
 }
 
-// RiskReason is why a customer is at risk (SPEC §7).
+// RiskReason is why a customer is at risk.
 type RiskReason string
 
 const (

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// API keys sign partner principals in (SPEC §6). A key is APIKeyPrefix and
+// API keys sign partner principals in. A key is APIKeyPrefix and
 // 43 base64url characters of 32 random bytes; it is shown once, when
 // issued, and stored only as its SHA-256. The first 96 bits of the hash are
 // the key's id, so checking a key is one read by id and a constant-time

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// AuditEntry is one write recorded in the audit log (SPEC §6): who made
+// AuditEntry is one write recorded in the audit log: who made
 // it, when, through which operation, and what it changed, field by field.
 // The store writes it in the same transaction as the change itself, so no
 // write happens unrecorded.

@@ -2,7 +2,7 @@ package crm
 
 import "context"
 
-// Authorization follows SPEC §6. ADMIN does everything; AUDITOR reads
+// Authorization by role (docs/security.md). ADMIN does everything; AUDITOR reads
 // everything and writes nothing; MANAGER reads and writes the customers of
 // their teams; SALES reads and writes their own customers and reads the pool;
 // SERVICE reads the customers of their team, logs interactions, works cases

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// CaseStatus is where a case stands in its workflow (SPEC §2, seed 001).
+// CaseStatus is where a case stands in its workflow (seed 001).
 type CaseStatus string
 
 const (

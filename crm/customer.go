@@ -13,7 +13,7 @@ const (
 	KindOrganization CustomerKind = "ORGANIZATION"
 )
 
-// Stage is the lifecycle stage of the relationship (SPEC §1).
+// Stage is the lifecycle stage of the relationship.
 type Stage string
 
 const (

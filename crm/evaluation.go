@@ -134,7 +134,7 @@ type EvaluationInput struct {
 const RecentEvaluationsKept = 5
 
 // CaseSatisfactionTemplateID is the built-in template of the satisfaction
-// a customer gives when a case is closed (SPEC §2): closing a case records
+// a customer gives when a case is closed: closing a case records
 // it as a CUSTOMER_SURVEY evaluation, so it feeds the satisfaction index.
 const CaseSatisfactionTemplateID = "case-satisfaction"
 

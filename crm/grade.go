@@ -6,7 +6,7 @@ import (
 )
 
 // GradeLevel is one level of the grading scheme of seed 000 with the service
-// it earns (SPEC §3).
+// it earns.
 type GradeLevel struct {
 	Code        string
 	Label       string

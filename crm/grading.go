@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// GradingPolicy is the configurable grading scheme of SPEC §3: the levels
+// GradingPolicy is the configurable grading scheme: the levels
 // with the service they earn, the ordered rules that grade customers from
 // their metrics, the company's strong industries, the value-score formula
 // and the value-tier cutoffs. ADMIN edits it; version 0 is the built-in
@@ -270,7 +270,7 @@ func (p *GradingPolicy) Held(c *Customer, now time.Time) bool {
 	return now.Before(c.Grade.At.Add(time.Duration(p.ManualHoldDays) * day))
 }
 
-// ValueFormula computes the value score (SPEC §3): five components, each
+// ValueFormula computes the value score: five components, each
 // 0–100, combined as their weighted mean (weights are normalized by their
 // sum, so only their ratios matter):
 //

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Import (SPEC §7a) brings a team's existing customer list in: a client
+// Import brings a team's existing customer list in: a client
 // (cmd/rapport) reads a spreadsheet and sends its rows in calls of at most
 // MaxImportRows. Every row is a createCustomer: checked by the same rules,
 // written by the same path, graded by the same policy, so an import follows

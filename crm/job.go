@@ -15,9 +15,9 @@ type JobRun struct {
 }
 
 // RunScheduled carries out every time-based rule, as the system:
-// RunFrequent's steps and the full-book regrading with value tiers (SPEC
-// §3). The local server runs it; the Lambda job runs the frequent steps
-// every quarter hour and the regrading daily, on two schedules.
+// RunFrequent's steps and the full-book regrading with value tiers. The
+// local server runs it; the Lambda job runs the frequent steps every
+// quarter hour and the regrading daily, on two schedules.
 func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 	run, err := s.RunFrequent(ctx)
 	var gerr error
@@ -31,9 +31,8 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 }
 
 // RunFrequent carries out the rules that run every quarter hour: pool
-// claim expiry and warnings (SPEC §5), escalation of overdue cases (SPEC
-// §2), and the roll-up of finished months of analytics. Data-driven
-// regrades happen as changes are applied (Settle); the full book is
+// claim expiry and warnings, escalation of overdue cases, and the roll-up
+// of finished months of analytics. Data-driven regrades happen as changes are applied (Settle); the full book is
 // regraded daily (RunGrading). Every step is safe to repeat; a failing
 // step does not stop the others, and the errors are joined.
 func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {

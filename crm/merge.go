@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Merging two records of the same customer (SPEC §1, data quality). The
+// Merging two records of the same customer (data quality). The
 // merged customer's whole history moves to the survivor, which takes over
 // its phones, emails and tags; the merged customer stays behind as a
 // tombstone that points to the survivor. Partner shares are access, not

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Partner organizations (SPEC §6): agencies, resellers and outsourced
+// Partner organizations: agencies, resellers and outsourced
 // service desks that query, with API keys, only the customers shared with
 // them, their personal data masked by the organization's policy. ADMIN
 // manages organizations and keys; ADMIN or the team's MANAGER shares a

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// PoolPolicy governs the public pool (SPEC §5): how long a claim holds a
+// PoolPolicy governs the public pool: how long a claim holds a
 // customer, how many claims a salesperson may hold and make per day, and
 // how long a returned customer is barred from its last holder.
 type PoolPolicy struct {

@@ -21,7 +21,7 @@ type Service struct {
 	// Pool governs claims from the public pool.
 	Pool PoolPolicy
 	// ForbidOwnReview refuses an INTERNAL_REVIEW of a customer by its own
-	// owner: the conflict of interest of SPEC §4.
+	// owner: the conflict of interest rule.
 	ForbidOwnReview bool
 	// PolicyTTL is how long the grading policy read from the store is used
 	// before it is read again.

@@ -303,7 +303,7 @@ const gradingWriters = 8
 // next run carries on.
 const gradingReserve = 15 * time.Second
 
-// RunGrading is the scheduled regrading (SPEC §3): it reads the policy
+// RunGrading is the scheduled regrading: it reads the policy
 // afresh, computes every active customer's value score at now, ranks the
 // scores into value tiers, and writes the customers whose tier or
 // rule-made grade changed (source SCHEDULE), or whose score drifted by a

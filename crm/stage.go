@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// StageChange is one entry of a customer's lifecycle history (SPEC §1).
+// StageChange is one entry of a customer's lifecycle history.
 type StageChange struct {
 	ID         string // ULID, time part = At
 	CustomerID string

@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// Role is what a signed-in principal may do (SPEC §6).
+// Role is what a signed-in principal may do.
 type Role string
 
 const (
@@ -51,7 +51,7 @@ type User struct {
 }
 
 // IsPartner reports whether u is an external partner principal, who reads
-// only the customers shared with its organization, masked (SPEC §6).
+// only the customers shared with its organization, masked.
 func (u *User) IsPartner() bool {
 	return u != nil && (u.PartnerOrgID != "" || slices.Contains(u.Roles, RolePartner))
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // CustomerField names a staff-entered field of a customer that a reviewer
-// can mark as verified (SPEC §1, data quality).
+// can mark as verified (data quality).
 type CustomerField string
 
 const (

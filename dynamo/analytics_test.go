@@ -437,7 +437,7 @@ func runScript(t *testing.T) *script {
 	return s
 }
 
-// The acceptance test of SPEC §7: after a scripted set of writes, what the
+// The analytics acceptance test: after a scripted set of writes, what the
 // analytics report equals what is computed from scratch from the stored
 // records, in every scope, bucket by bucket, by day and by month.
 func TestAnalyticsAfterScriptedWritesEqualFiguresComputedFromScratch(t *testing.T) {
@@ -559,7 +559,7 @@ func (s *script) names(p *crm.Page[*crm.Customer]) []string {
 	return out
 }
 
-// The lists of SPEC §7 (customers at risk, follow-ups due) come from
+// The watch lists (customers at risk, follow-ups due) come from
 // indexes kept in the profile's transaction: each page is one Query and one
 // BatchGetItem, and holds what the profiles say, in order, for whoever may
 // read it.

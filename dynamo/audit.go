@@ -19,7 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 )
 
-// The audit log (SPEC §6) is an item per write, put in the same transaction
+// The audit log is an item per write, put in the same transaction
 // as the write: `AUDIT#<UTC day>` / `<ULID>`, listed by day, and indexed by
 // customer on byList (`gList` = `AUDIT#CUST#<id>`, `gSort` = the ULID).
 

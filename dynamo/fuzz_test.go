@@ -82,7 +82,7 @@ func FuzzCustomerFilter(f *testing.F) {
 	})
 }
 
-// canSee restates who may list whom (SPEC §6) independently of crm's own
+// canSee restates who may list whom independently of crm's own
 // authorization code.
 func canSee(u *crm.User, c *crm.Customer) bool {
 	switch {

@@ -15,7 +15,7 @@ import (
 	"github.com/rapportcrm/rapport/graph/generated"
 )
 
-// The authorization matrix of SPEC §6: every root field of Query and
+// The authorization matrix of the roles: every root field of Query and
 // Mutation, called by every role on every kind of object, against the
 // outcome the rules ask for (crm/authz.go, docs/partners.md, the schema's
 // descriptions). A new root field without a row fails
@@ -167,7 +167,7 @@ var customerRows = []matrixRow{
 		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"name": o.Name} }, absent: "H",
 		want: cells{"AAAA", "AAHA", "AHHA", "AAHA", "AAAA", "AHHH"}},
 
-	// Analytics (SPEC §7) by allowlist: lists for ADMIN, AUDITOR, MANAGER
+	// Analytics by allowlist: lists for ADMIN, AUDITOR, MANAGER
 	// (their teams) and SALES (their own, or the pool); SERVICE reads case
 	// figures only; partners nothing.
 	{field: "analytics", name: "followUpsDue", query: `{ analytics { followUpsDue(dueBefore: "2100-01-01T00:00:00Z", first: 100) { edges { node { id } } } } }`,
@@ -262,7 +262,7 @@ var customerRows = []matrixRow{
 		query: `mutation($c: ID!, $case: ID!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: 1, to: TRIAGED}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "case": o.CaseID} },
 		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
-	// Approving a handling plan is a manager's (SPEC §2).
+	// Approving a handling plan is a manager's.
 	{field: "moveCase", name: "approve", need: needProposedCase,
 		query: `mutation($c: ID!, $case: ID!, $v: Int!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: $v, to: APPROVED}) { id } }`,
 		vars: func(_ *matrixWorld, o *obj) map[string]any {
@@ -294,7 +294,7 @@ var customerRows = []matrixRow{
 		query: `mutation($from: ID!) { handOverPortfolio(fromUserId: $from, toUserId: "successor") { moved } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"from": o.Owner} }, absent: "H",
 		want: cells{"AAA-", "AAH-", "FFF-", "FFF-", "FFF-", "FFF-"}},
-	// Reviewing data is for those who assign (SPEC §1, "marked verified by a reviewer").
+	// Reviewing data is for those who assign ("marked verified by a reviewer").
 	{field: "verifyCustomerFields", query: `mutation($id: ID!, $v: Int!) { verifyCustomerFields(id: $id, fields: [NAME], expectedVersion: $v) { id } }`,
 		vars: byIDVersion,
 		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},

@@ -1,11 +1,11 @@
 // Command job is Rapport's scheduled Lambda function (template.yaml
 // JobFunction). Every quarter hour (JobSchedule) it moves pending data
 // migrations on (dynamo.Store.Migrate, in bounded time), returns expired
-// pool claims to the pool and warns holders of claims about to lapse (SPEC
-// §5), escalates overdue cases (SPEC §2) and rolls finished months of
-// analytics up (crm.Service.RunFrequent); once a day (GradingSchedule,
+// pool claims to the pool and warns holders of claims about to lapse,
+// escalates overdue cases and rolls finished months of analytics up
+// (crm.Service.RunFrequent); once a day (GradingSchedule,
 // payload {"task": "grading"}) it regrades the whole book and assigns value
-// tiers (SPEC §3). {"task": "migrate"}, invoked by hand, runs the pending
+// tiers. {"task": "migrate"}, invoked by hand, runs the pending
 // migrations until done or the deadline. Each run logs one structured
 // "job run" line.
 package main
