@@ -33,8 +33,9 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 // RunFrequent carries out the rules that run every quarter hour: pool
 // claim expiry and warnings, escalation of overdue cases, and the roll-up
 // of finished months of analytics. Data-driven regrades happen as changes
-// are applied (Settle); the full book is regraded daily (RunGrading). Every step is safe to repeat; a failing
-// step does not stop the others, and the errors are joined.
+// are applied (Settle); the full book is regraded daily (RunGrading).
+// Every step is safe to repeat; a failing step does not stop the others,
+// and the errors are joined.
 func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{}
 	var errs []error
