@@ -178,21 +178,8 @@ func (s *Store) ListEvaluations(ctx context.Context, customerID string, p crm.Pa
 	return collect(ctx, s, collectionPlan(s, "evaluations", customerID, skEvalPrefix, skEvalPrefix+"~", fromEvaluationItem), p)
 }
 
-// counter reads a list counter; a counter never written is zero.
-func (s *Store) counter(ctx context.Context, dim string) (int, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(counterPK(dim), skCounter)})
-	if err != nil {
-		return 0, wrap("get counter", err)
-	}
-	var c struct {
-		N int `dynamodbav:"n"`
-	}
-	if err := unmarshalItem(res.Item, &c); err != nil {
-		return 0, fmt.Errorf("unmarshal counter: %w", err)
-	}
-	return c.N, nil
-}
-
+// counterTotal reads a list counter (users.go's count); a counter never
+// written is zero.
 func (s *Store) counterTotal(dim string) func(context.Context) (int, error) {
-	return func(ctx context.Context) (int, error) { return s.counter(ctx, dim) }
+	return func(ctx context.Context) (int, error) { return s.count(ctx, counterPK(dim), skCounter) }
 }

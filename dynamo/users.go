@@ -241,15 +241,8 @@ func (s *Store) count(ctx context.Context, pk, sk string) (int, error) {
 }
 
 func counterValue(item map[string]types.AttributeValue) int {
-	n, _ := strconv.Atoi(numAttrOf(item["n"]))
+	n, _ := strconv.Atoi(numAttr(item["n"]))
 	return n
-}
-
-func numAttrOf(v types.AttributeValue) string {
-	if n, ok := v.(*types.AttributeValueMemberN); ok {
-		return n.Value
-	}
-	return ""
 }
 
 // Workloads reads, for each user, the customer total of their portfolio
@@ -270,7 +263,7 @@ func (s *Store) Workloads(ctx context.Context, ids []string) (map[string]crm.Wor
 	}
 	out := make(map[string]crm.Workload, len(seen))
 	for _, it := range items {
-		pk := strAttrOf(it["pk"])
+		pk := strAttr(it["pk"])
 		if id, ok := strings.CutPrefix(pk, ownerTotalPK("")); ok {
 			w := out[id]
 			w.Customers = counterValue(it)
@@ -282,13 +275,6 @@ func (s *Store) Workloads(ctx context.Context, ids []string) (map[string]crm.Wor
 		}
 	}
 	return out, nil
-}
-
-func strAttrOf(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
 }
 
 // assignedCases keeps the open-case counter of a case's assignee in step
@@ -357,7 +343,7 @@ func (t *tx) departmentName(prev, next *crm.Department) {
 	t.put(map[string]types.AttributeValue{
 		"pk": str(deptNamePK(after)), "sk": str(skUnique), "type": str("departmentName"), "departmentId": str(next.ID),
 	}, "attribute_not_exists(pk) OR departmentId = :id", mine, func(old map[string]types.AttributeValue) error {
-		holder := strAttrOf(old["departmentId"])
+		holder := strAttr(old["departmentId"])
 		return &crm.Error{Code: crm.EDUPLICATE, Field: "input.name", ExistingID: holder,
 			Message: fmt.Sprintf("department %s is already called %q", holder, next.Name)}
 	})
