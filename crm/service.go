@@ -441,7 +441,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if err != nil {
 		return nil, err
 	}
-	ch := &Change{CustomerPrev: prev, Customer: next, StageChange: s.stageChange(prev, next, "profile edit", u)}
+	ch := &Change{CustomerPrev: prev, Customer: next}
 	// Edited data (annual revenue, say) can change what the rules make of
 	// the customer.
 	ch.GradeChange = s.regrade(p, next, GradeRule, u.ID, false)
@@ -453,6 +453,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 		}
 	}
 	s.touch(next, u)
+	ch.StageChange = s.stageChange(prev, next, "profile edit", u)
 	if upd.NextFollowUpAt != nil {
 		next.FollowUpSet.SetAt, next.FollowUpSet.By = next.UpdatedAt, u.ID
 		next.FollowUpSetAt = ptr(next.UpdatedAt)

@@ -62,7 +62,9 @@ func (s *Service) stageChange(prev, next *Customer, reason string, by *User) *St
 	case strings.TrimSpace(reason) == "":
 		return nil
 	}
-	now := s.now()
+	// The move happens when the customer changes: one time for both, so the
+	// history entry of a creation carries the customer's CreatedAt.
+	now := next.UpdatedAt
 	return &StageChange{ID: s.newID(now), CustomerID: next.ID, From: from, To: next.Stage,
 		Reason: strings.TrimSpace(reason), By: by.ID, At: now}
 }
