@@ -47,7 +47,7 @@ var (
 	fieldCredit       = &Field{Key: "creditRating", Header: "信用等级", Aliases: []string{"信用评级", "credit rating"}, Help: "at most 20 characters", Example: "AA"}
 	fieldStatus       = &Field{Key: "companyStatus", Header: "经营状态", Aliases: []string{"登记状态", "企业状态", "company status"}, Help: "存续, 吊销, 注销, 破产, 无效 or a code such as ACTIVE", Example: "存续"}
 	fieldStage        = &Field{Key: "stage", Header: "阶段", Aliases: []string{"客户阶段", "生命周期", "生命周期阶段", "lifecycle stage"}, Help: "考察期, 形成期, 稳定期, 衰退期, 流失 or a code such as STABILITY; default EXPLORATION", Example: "稳定期"}
-	fieldStageReason  = &Field{Key: "stageReason", Header: "阶段原因", Aliases: []string{"阶段说明", "stage reason"}, Help: "why the customer is in its stage; for 流失 (LOST), default: the file and row", Example: ""}
+	fieldStageReason  = &Field{Key: "stageReason", Header: "阶段原因", Aliases: []string{"阶段说明", "stage reason"}, Help: "why the customer is in its stage; for 流失 (LOST) and 挽回 (WON_BACK), default: the file and row", Example: ""}
 	fieldOwner        = &Field{Key: "owner", Header: "负责人", Aliases: []string{"客户经理", "归属人", "业务员", "销售", "销售员", "owner id", "account manager"}, Help: "the owner's user id: an active salesperson or manager of the directory. Empty: yours if you are in sales, else the pool", Example: "sales-li"}
 	fieldTeam         = &Field{Key: "team", Header: "团队", Aliases: []string{"所属团队", "部门", "所属部门"}, Help: "default: your first team", Example: "north"}
 	fieldGrade        = &Field{Key: "grade", Header: "等级", Aliases: []string{"客户等级", "级别", "客户级别", "level"}, Help: "A–G, O or V: kept as a manual grade (admins and the team's managers only). Empty: graded by the grading policy", Example: "B"}

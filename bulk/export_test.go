@@ -28,6 +28,9 @@ var richFile = [][]string{
 		"", "", "", "", "", "", "", "", "", "", "", "", "", "", ""},
 	{"ORGANIZATION", "Acme Trading Co., Ltd.", "+1 (555) 010-0000", "info@acme.example", "", "retail", "east", "WEB", "1,200,000.50", "", "REVOKED", "",
 		"", "", "", "", "", "", "John Smith", "CEO", "DECISION_MAKER", "", "john@acme.example", "", "", "", "", "", "", "", "", "", ""},
+	// Won back in the old CRM: imported as such, with the file as its reason.
+	{"企业", "赢回商贸有限公司", "13600000009", "", "", "", "north", "", "", "", "", "挽回", "", "", "north", "", "", "",
+		"", "", "", "", "", "", "", "", "", "", "", "", "", "", ""},
 }
 
 func sortedRows(tb testing.TB, path string) [][]string {
@@ -52,7 +55,7 @@ func TestExportReimportsCleanly(t *testing.T) {
 		t.Run(string(format), func(t *testing.T) {
 			a, b := mustEnv(t), mustEnv(t)
 			sum := a.mustImport(t, "admin", bulk.ImportOptions{File: writeFile(t, "rich.xlsx", richFile)})
-			if sum.Counts["CREATED"] != 3 {
+			if sum.Counts["CREATED"] != 4 {
 				t.Fatalf("first import %+v (report %s)", sum.Counts, sum.Report)
 			}
 			dir := t.TempDir()
@@ -61,12 +64,12 @@ func TestExportReimportsCleanly(t *testing.T) {
 				t.Fatal(err)
 			}
 			again := b.mustImport(t, "admin", bulk.ImportOptions{File: first})
-			if again.Counts["CREATED"] != 3 || again.Lines != 0 {
+			if again.Counts["CREATED"] != 4 || again.Lines != 0 {
 				t.Fatalf("re-import of the export: %+v, report %v", again.Counts, readReport(t, again.Report))
 			}
 			second := filepath.Join(dir, "b."+string(format))
 			exp, err := bulk.Export(context.Background(), b.client("admin"), bulk.ExportOptions{Out: second, Format: format})
-			if err != nil || exp.Rows != 3 {
+			if err != nil || exp.Rows != 4 {
 				t.Fatalf("second export: %v %+v", err, exp)
 			}
 			x, y := sortedRows(t, first), sortedRows(t, second)
@@ -74,7 +77,7 @@ func TestExportReimportsCleanly(t *testing.T) {
 				t.Fatalf("exports differ:\n%q\n%q", x, y)
 			}
 			// What the export wrote, column by column, for the first row (rows
-			// sorted by name: Acme, 好运来, 张伟).
+			// sorted by name: Acme, 好运来, 张伟, 赢回).
 			got := map[string]string{}
 			for j, h := range bulk.Header("en") {
 				got[h] = x[1][j]
@@ -92,6 +95,15 @@ func TestExportReimportsCleanly(t *testing.T) {
 			if lost := x[2]; lost[15] != "" || lost[11] != "LOST" {
 				t.Errorf("person row exported as %q", lost)
 			}
+			if won := x[3]; won[11] != "WON_BACK" {
+				t.Errorf("won-back row exported as %q", won)
+			}
+			won := a.customers(t)["赢回商贸有限公司"]
+			hist, err := a.svc.StageHistory(a.as("admin"), won.ID, crm.PageRequest{First: 5})
+			if err != nil || len(hist.Items) != 1 || hist.Items[0].To != crm.StageWonBack ||
+				!strings.HasPrefix(hist.Items[0].Reason, "WON_BACK in rich.xlsx, row 5 (import ") {
+				t.Errorf("won-back customer's stage history %+v, %v", hist, err)
+			}
 		})
 	}
 }
@@ -101,7 +113,7 @@ func TestExportReimportsCleanly(t *testing.T) {
 func TestPartnerExportIsSharedAndMasked(t *testing.T) {
 	e := mustEnv(t)
 	sum := e.mustImport(t, "admin", bulk.ImportOptions{File: writeFile(t, "rich.xlsx", richFile)})
-	if sum.Counts["CREATED"] != 3 {
+	if sum.Counts["CREATED"] != 4 {
 		t.Fatalf("import %+v", sum.Counts)
 	}
 	ctx := e.as("admin")

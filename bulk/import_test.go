@@ -89,7 +89,7 @@ func TestImportReportNamesEveryRejection(t *testing.T) {
 	path := writeFile(t, "rejects.bom.csv", [][]string{
 		{"name", "phone", "email", "kind", "annual revenue", "stage", "grade", "tags", "contact", "contact email"},
 		{"", "12345", "not-an-email", "", "", "", "", "", "", ""},
-		{"Bad Values", "", "", "robot", "lots", "WON_BACK", "Z", "bad tag!", "", ""},
+		{"Bad Values", "", "", "robot", "lots", "dormant", "Z", "bad tag!", "", ""},
 		{"Bad Contact", "", "", "", "", "", "", "", "Li", "li@"},
 		{"Good One", "13600000001", "good@one.example", "", "1,200,000", "稳定期", "A级", "ok", "Li", "li@one.example"},
 	})
@@ -106,7 +106,7 @@ func TestImportReportNamesEveryRejection(t *testing.T) {
 		{"2", "email", "not-an-email", "emails[0]", "email address"},
 		{"3", "kind", "robot", "kind", "must be one of"},
 		{"3", "annual revenue", "lots", "annualRevenue", "amount"},
-		{"3", "stage", "WON_BACK", "stage", "cannot be WON_BACK"},
+		{"3", "stage", "dormant", "stage", "must be one of"},
 		{"3", "grade", "Z", "grade", "grade levels"},
 		{"3", "tags", "bad tag!", "tags[0]", "letters, digits"},
 		{"4", "contact email", "li@", "contacts[0].emails[0]", "email address"},

@@ -248,7 +248,11 @@ func AggregateDeltas(ch *Change) []AggregateDelta {
 		case StageLost:
 			add(sc.At, one(cntLost), false)
 		case StageWonBack:
-			add(sc.At, one(cntWonBack), false)
+			// An import can bring a customer the old CRM won back: that
+			// was no win of this period.
+			if sc.From == StageLost {
+				add(sc.At, one(cntWonBack), false)
+			}
 		}
 	}
 	if it := ch.Interaction; it != nil && ch.InteractionPrev == nil {

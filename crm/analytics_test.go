@@ -85,6 +85,8 @@ func TestAggregateDeltas(t *testing.T) {
 			StageChange: &StageChange{From: StageDecline, To: StageLost, At: t0}}, every(Counters{"lost": 1})},
 		{"StageChangeToWonBackIsWonBack", &Change{CustomerPrev: owned, Customer: moved(owned),
 			StageChange: &StageChange{From: StageLost, To: StageWonBack, At: t0}}, every(Counters{"wonBack": 1})},
+		{"ImportedWonBackCustomerIsGainedNotWonBack", &Change{Customer: owned,
+			StageChange: &StageChange{To: StageWonBack, At: t0}}, every(Counters{"gained": 1})},
 		{"StageChangeToDeclineCountsNothing", &Change{CustomerPrev: owned, Customer: moved(owned),
 			StageChange: &StageChange{From: StageStability, To: StageDecline, At: t0}}, map[string]Counters{}},
 		{"InteractionCountsPerChannelAndPerOwnerWhereNoOwnerIsImplied", &Change{CustomerPrev: owned, Customer: moved(owned),

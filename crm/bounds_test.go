@@ -327,8 +327,8 @@ func TestValidationBoundsOnBothSides(t *testing.T) {
 
 		// A customer's first stage, and tag changes.
 		{"StageReason", "input.stageReason",
-			func() error { return checkInitialStage(StageLost, chars(MaxReasonLen)) },
-			func() error { return checkInitialStage(StageLost, chars(MaxReasonLen+1)) }},
+			func() error { return checkInitialStage(StageLost, chars(MaxReasonLen), false) },
+			func() error { return checkInitialStage(StageLost, chars(MaxReasonLen+1), false) }},
 		{"TagsToAdd", "input.add",
 			func() error { return checkTagChange(tagList(MaxTags), nil) },
 			func() error { return checkTagChange(tagList(MaxTags+1), nil) }},

@@ -423,7 +423,7 @@ func (r *importRun) check(ctx context.Context, i int) (checkedRow, error) {
 	if err := validateCustomer(c); err != nil {
 		probs = append(probs, problems(path, err)...)
 	}
-	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
+	if err := checkInitialStage(c.Stage, in.StageReason, true); err != nil {
 		probs = append(probs, problems(path, err)...)
 	}
 	for j := range contacts {

@@ -140,9 +140,9 @@ func (r *importRun) read(i int) (CustomerInput, []ContactInput, []*Error) {
 		probs = append(probs, Invalid(path+".annualRevenue", "must be an amount such as 1200000, 1,200,000 or 120万 (got %q)", row.AnnualRevenue))
 	}
 	in.AnnualRevenue = amount
-	if in.Stage == StageLost && in.StageReason == "" {
+	if (in.Stage == StageLost || in.Stage == StageWonBack) && in.StageReason == "" {
 		// The file says so; why, it does not.
-		in.StageReason = fmt.Sprintf("LOST in %s, row %d (import %s)", r.fileName(), row.Row, r.in.ImportID)
+		in.StageReason = fmt.Sprintf("%s in %s, row %d (import %s)", in.Stage, r.fileName(), row.Row, r.in.ImportID)
 	}
 	if n := len(row.Contacts); n > MaxImportContacts {
 		probs = append(probs, Invalid(path+".contacts", "must have at most %d contacts (got %d)", MaxImportContacts, n))

@@ -280,7 +280,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if err := validateCustomer(c); err != nil {
 		return nil, err
 	}
-	if err := checkInitialStage(c.Stage, in.StageReason); err != nil {
+	if err := checkInitialStage(c.Stage, in.StageReason, in.imported != nil); err != nil {
 		return nil, err
 	}
 	if !canCreate(u, c) {

@@ -40,11 +40,17 @@ func checkStageMove(from, to Stage, reason, reasonField string) error {
 }
 
 // checkInitialStage checks the stage a customer is created in, and why.
-func checkInitialStage(stage Stage, reason string) error {
+// An imported customer arrives with a past: one the old CRM won back was
+// lost there first, so it may be created WON_BACK (the import gives the
+// reason), where a customer new to everyone may not.
+func checkInitialStage(stage Stage, reason string, imported bool) error {
 	var c checker
 	c.text("input.stageReason", strings.TrimSpace(reason), 0, MaxReasonLen)
 	if err := c.result(); err != nil {
 		return err
+	}
+	if imported && stage == StageWonBack {
+		return nil
 	}
 	return checkStageMove("", stage, reason, "input.stageReason")
 }

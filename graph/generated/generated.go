@@ -6591,10 +6591,11 @@ input ImportCustomerRowInput {
   companyStatus: String
   """
   A LifecycleStage code or its word (考察期, 形成期, 稳定期, 衰退期, 流失); default
-  EXPLORATION. WON_BACK is refused, as by createCustomer.
+  EXPLORATION. WON_BACK (挽回) is accepted for a customer the old CRM won back, unlike
+  createCustomer; it does not count as won back in this period's analytics.
   """
   stage: String
-  "Why the customer is in its stage; for LOST, default: the file and row."
+  "Why the customer is in its stage; for LOST and WON_BACK, default: the file and row."
   stageReason: String
   "Owner: an active SALES or MANAGER user of the directory. Default: as createCustomer (a SALES caller owns it)."
   ownerId: ID

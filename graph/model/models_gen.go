@@ -1088,9 +1088,10 @@ type ImportCustomerRowInput struct {
 	// A CompanyStatus code or its word (存续, 在业, 吊销, 注销, 破产, 清算, 无效).
 	CompanyStatus *string `json:"companyStatus,omitempty"`
 	// A LifecycleStage code or its word (考察期, 形成期, 稳定期, 衰退期, 流失); default
-	// EXPLORATION. WON_BACK is refused, as by createCustomer.
+	// EXPLORATION. WON_BACK (挽回) is accepted for a customer the old CRM won back, unlike
+	// createCustomer; it does not count as won back in this period's analytics.
 	Stage *string `json:"stage,omitempty"`
-	// Why the customer is in its stage; for LOST, default: the file and row.
+	// Why the customer is in its stage; for LOST and WON_BACK, default: the file and row.
 	StageReason *string `json:"stageReason,omitempty"`
 	// Owner: an active SALES or MANAGER user of the directory. Default: as createCustomer (a SALES caller owns it).
 	OwnerID *string `json:"ownerId,omitempty"`
