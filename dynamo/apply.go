@@ -385,9 +385,22 @@ func removed(a, b []string) []string {
 }
 
 // txRetries bounds the replays of a transaction that DynamoDB cancelled only
-// because another transaction held one of its items (TransactionConflict).
-// A replay is safe: its conditions are evaluated afresh.
+// because another transaction held one of its items (TransactionConflict),
+// when the call has no deadline. A replay is safe: its conditions are
+// evaluated afresh.
 const txRetries = 5
+
+// replayMore reports whether a transaction cancelled by a conflict is
+// replayed once more. Under a deadline (every request has one), it is
+// replayed until the deadline: a customer many people write at once (a
+// hotline taking calls) conflicts for as long as the burst lasts, and a
+// write that waits is better than one refused while time remains.
+func replayMore(ctx context.Context, attempt int) bool {
+	if _, ok := ctx.Deadline(); ok {
+		return true
+	}
+	return attempt < txRetries
+}
 
 func (s *Store) transact(ctx context.Context, items []txItem) error {
 	writes := make([]types.TransactWriteItem, len(items))
@@ -425,7 +438,7 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 				retryable = true
 			}
 		}
-		if !retryable || attempt >= txRetries {
+		if !retryable || !replayMore(ctx, attempt) {
 			if retryable {
 				return &crm.Error{Code: crm.EUNAVAILABLE, Message: "the service is busy; retry shortly", Err: err, Applied: crm.AppliedNo}
 			}
@@ -440,7 +453,10 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 
 // backoff is capped exponential with full jitter.
 func backoff(attempt int) time.Duration {
-	d := min(time.Duration(20<<attempt)*time.Millisecond, time.Second)
+	d := time.Second
+	if attempt < 10 { // 20 ms << attempt reaches the cap at 6; never shift past it
+		d = min(time.Duration(20<<attempt)*time.Millisecond, time.Second)
+	}
 	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond
 }
 
