@@ -47,7 +47,10 @@ type Config struct {
 	// ClaimPeriod is how long a pool claim lasts for grades without a period
 	// of their own (CLAIM_PERIOD_DAYS).
 	ClaimPeriod time.Duration
-	// ForbidOwnReview refuses an owner's INTERNAL_REVIEW of their own
+	// ClaimWithinTeam keeps salespeople's claims to their own teams'
+	// pools (CLAIM_WITHIN_TEAM).
+	ClaimWithinTeam bool
+	// ForbidOwnReview refuses any evaluation an owner submits of their own
 	// customer, the conflict of interest rule (FORBID_OWN_REVIEW).
 	ForbidOwnReview bool
 	// JobInterval is how often the local server runs the scheduled job
@@ -112,6 +115,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad("CLAIM_PERIOD_DAYS", "must be a whole number of days from 1 to 365")
 	}
 	c.ClaimPeriod = time.Duration(days) * 24 * time.Hour
+	if c.ClaimWithinTeam, err = strconv.ParseBool(or(getenv("CLAIM_WITHIN_TEAM"), "true")); err != nil {
+		bad("CLAIM_WITHIN_TEAM", "must be true or false")
+	}
 	if c.ForbidOwnReview, err = strconv.ParseBool(or(getenv("FORBID_OWN_REVIEW"), "true")); err != nil {
 		bad("FORBID_OWN_REVIEW", "must be true or false")
 	}
@@ -141,6 +147,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // Service applies the settings that govern the domain's rules to svc.
 func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Pool.DefaultClaimPeriod = c.ClaimPeriod
+	svc.Pool.ClaimWithinTeam = c.ClaimWithinTeam
 	svc.ForbidOwnReview = c.ForbidOwnReview
 	svc.Import = c.Import
 	return svc

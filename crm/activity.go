@@ -34,6 +34,8 @@ type Activity struct {
 	SatisfactionIndex *float64
 	LoyaltyIndex      *float64
 	TrustIndex        *float64
+	AcceptanceIndex   *float64
+	CreditIndex       *float64
 	// NPS is the Net Promoter Score (-100 to 100) over the recent
 	// evaluations that answered a would-recommend (NPS) indicator.
 	NPS *float64

@@ -142,6 +142,9 @@ type Customer struct {
 	// to the pool, and when, for the re-claim cooldown.
 	LastHolder string
 	ReturnedAt *time.Time
+	// LastHandover is the latest change of hands someone decided, with
+	// why; the audit log keeps every one as a change of this field.
+	LastHandover *OwnerChange
 
 	Grade GradeState
 	// ValueScore (0–100) is computed by the grading policy's value formula;

@@ -87,10 +87,13 @@ type Evaluation struct {
 	TemplateVersion int
 	Kind            EvaluationKind
 	EvaluatorID     string
-	Scores          []IndicatorScore
-	Comment         string
-	Overall         float64
-	Dimensions      []DimensionScore
+	// ThirdParty names the outside party of a THIRD_PARTY evaluation (a
+	// rating agency, an auditor): the evaluator only entered it.
+	ThirdParty string
+	Scores     []IndicatorScore
+	Comment    string
+	Overall    float64
+	Dimensions []DimensionScore
 	// NPS is the answer to the template's NPS indicator (0–10), if any.
 	NPS *int
 	// CaseID links the satisfaction given when a case closed to the case.
@@ -121,9 +124,11 @@ type EvaluationInput struct {
 	TemplateID      string
 	TemplateVersion int // 0: the latest version
 	Kind            EvaluationKind
-	Scores          []IndicatorScore
-	Comment         string
-	EvaluatedAt     *time.Time // default: now
+	// ThirdParty is required for, and only for, a THIRD_PARTY evaluation.
+	ThirdParty  string
+	Scores      []IndicatorScore
+	Comment     string
+	EvaluatedAt *time.Time // default: now
 	// IdempotencyKey, when set, makes a retry return the first result
 	// instead of creating again (see Idempotency).
 	IdempotencyKey string

@@ -148,6 +148,8 @@ const (
 	MetricSatisfaction         = "satisfactionIndex"
 	MetricLoyalty              = "loyaltyIndex"
 	MetricTrust                = "trustIndex"
+	MetricAcceptance           = "acceptanceIndex"
+	MetricCredit               = "creditIndex"
 	MetricNPS                  = "nps"
 	MetricAgeDays              = "customerAgeDays"
 	MetricStrongIndustry       = "strongIndustry"
@@ -174,6 +176,8 @@ var GradeMetrics = []MetricInfo{
 	{MetricSatisfaction, "Satisfaction index 0–100; absent until evaluated."},
 	{MetricLoyalty, "Loyalty index 0–100; absent until evaluated."},
 	{MetricTrust, "Trust index 0–100; absent until evaluated."},
+	{MetricAcceptance, "Acceptance index 0–100 (how readily the customer takes up the company's offers); absent until evaluated."},
+	{MetricCredit, "Credit index 0–100 (the customer's standing as a payer, as evaluated); absent until evaluated."},
 	{MetricNPS, "Net Promoter Score -100 to 100; absent until an NPS question is answered."},
 	{MetricAgeDays, "Days since the customer was created."},
 	{MetricStrongIndustry, "1 when the customer's industry is one of the policy's strong industries, 0 when it is another; absent when the industry is unknown or the policy lists none."},
@@ -204,7 +208,8 @@ func (p *GradingPolicy) Metrics(c *Customer, now time.Time) map[string]float64 {
 		m[MetricDaysSinceInteraction] = days(now.Sub(*t))
 	}
 	for name, v := range map[string]*float64{MetricAnnualRevenue: c.AnnualRevenue, MetricSatisfaction: c.SatisfactionIndex,
-		MetricLoyalty: c.LoyaltyIndex, MetricTrust: c.TrustIndex, MetricNPS: c.NPS} {
+		MetricLoyalty: c.LoyaltyIndex, MetricTrust: c.TrustIndex, MetricAcceptance: c.AcceptanceIndex,
+		MetricCredit: c.CreditIndex, MetricNPS: c.NPS} {
 		if v != nil {
 			m[name] = *v
 		}
@@ -299,6 +304,11 @@ type ValueFormula struct {
 // ValueComponents are the five parts of a value score, each 0–100.
 type ValueComponents struct {
 	Recency, Frequency, Monetary, Asset, Evaluation float64
+	// Evaluated says whether the customer has any evaluation index: one
+	// never evaluated is unknown, not 0, so its evaluation weight is left
+	// out of the mean rather than counted as the worst score (else a first,
+	// dissatisfied evaluation would raise the value score).
+	Evaluated bool
 }
 
 // logShare is 100·ln(1+v)/ln(1+ref), within 0–100.
@@ -321,26 +331,30 @@ func (f ValueFormula) Components(c *Customer, now time.Time) ValueComponents {
 		vc.Asset = logShare(*c.AnnualRevenue, f.AssetReference)
 	}
 	sum, n := 0.0, 0
-	for _, v := range []*float64{c.SatisfactionIndex, c.LoyaltyIndex, c.TrustIndex} {
+	for _, v := range []*float64{c.SatisfactionIndex, c.LoyaltyIndex, c.TrustIndex, c.AcceptanceIndex, c.CreditIndex} {
 		if v != nil {
 			sum += clamp(*v, 0, 100)
 			n++
 		}
 	}
 	if n > 0 {
-		vc.Evaluation = sum / float64(n)
+		vc.Evaluation, vc.Evaluated = sum/float64(n), true
 	}
 	return vc
 }
 
 // Combine is the weighted mean of the components, 0–100, to two decimals.
 func (f ValueFormula) Combine(vc ValueComponents) float64 {
-	w := f.RecencyWeight + f.FrequencyWeight + f.MonetaryWeight + f.AssetWeight + f.EvaluationWeight
+	ew := f.EvaluationWeight
+	if !vc.Evaluated {
+		ew = 0
+	}
+	w := f.RecencyWeight + f.FrequencyWeight + f.MonetaryWeight + f.AssetWeight + ew
 	if !(w > 0) {
 		return 0
 	}
 	s := f.RecencyWeight*vc.Recency + f.FrequencyWeight*vc.Frequency + f.MonetaryWeight*vc.Monetary +
-		f.AssetWeight*vc.Asset + f.EvaluationWeight*vc.Evaluation
+		f.AssetWeight*vc.Asset + ew*vc.Evaluation
 	return round2(clamp(s/w, 0, 100))
 }
 

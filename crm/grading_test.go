@@ -53,8 +53,14 @@ func TestValueScoreEdges(t *testing.T) {
 		{"NothingKnownIsZero", &Customer{}, 0},
 		{"TransactionBeyondHorizonHasNoRecency",
 			&Customer{Activity: Activity{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(400)}}},
-			// frequency 100·0.20 + monetary 100·0.25 = 45
-			45},
+			// (frequency 100·0.20 + monetary 100·0.25) / 0.8 = 56.25: never
+			// evaluated, the evaluation weight is left out
+			56.25},
+		{"ADissatisfiedEvaluationLowersTheScore",
+			&Customer{Activity: Activity{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(400)},
+				SatisfactionIndex: ptr(25.0), AcceptanceIndex: ptr(15.0)}},
+			// 45 + evaluation 20·0.20 = 49
+			49},
 		{"EverythingAtReferenceIsHundred", &Customer{
 			AnnualRevenue: ptr(1e8), Activity: Activity{Transactions: TransactionStats{Count: 12, Total: 1_000_000, LastAt: daysAgo(0)}, SatisfactionIndex: ptr(100.0), LoyaltyIndex: ptr(100.0), TrustIndex: ptr(100.0)}}, 100},
 		{"BeyondReferenceIsCapped", &Customer{

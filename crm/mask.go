@@ -87,6 +87,11 @@ func viewCustomer(u *User, c *Customer) *Customer {
 		if v.Grade.Source == GradeManual {
 			v.Grade.Reason = maskText(v.Grade.Reason)
 		}
+		if h := v.LastHandover; h != nil {
+			masked := *h
+			masked.Reason = maskText(h.Reason)
+			v.LastHandover = &masked
+		}
 		if v.LastInteraction != nil {
 			v.LastInteraction = viewInteraction(u, v.LastInteraction)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,11 @@ type PoolPolicy struct {
 	Cooldown time.Duration
 	// WarnBefore is how long before expiry the holder is warned.
 	WarnBefore time.Duration
+	// ClaimWithinTeam keeps a salesperson's claims to the pool of their
+	// own teams: telesales groups each work one region (seed 000), and
+	// teams are those groups. A pool customer without a team may be
+	// claimed by any salesperson, and joins the claimer's team.
+	ClaimWithinTeam bool
 }
 
 // DefaultPoolPolicy follows seed 000: a 7-day claim, longer for the most
@@ -34,6 +40,7 @@ var DefaultPoolPolicy = PoolPolicy{
 	DailyClaims:        10,
 	Cooldown:           3 * day,
 	WarnBefore:         day,
+	ClaimWithinTeam:    true,
 }
 
 // ClaimPeriod returns how long a claim on a customer of grade level lasts.
@@ -81,8 +88,9 @@ func qualifies(cl *Claim, it *Interaction) bool {
 // cannot read (someone else's) is NOT_FOUND like a missing one, so that
 // claims cannot probe ids; only a claim that saw the customer in the pool
 // and then lost the race for it hears CONFLICT.
-// Errors: UNAUTHENTICATED, FORBIDDEN (not SALES, cooldown, limits),
-// NOT_FOUND, CONFLICT (not in the pool, or claimed by someone else first).
+// Errors: UNAUTHENTICATED, FORBIDDEN (not SALES, another team's pool,
+// cooldown, limits), NOT_FOUND, CONFLICT (not in the pool, or claimed by
+// someone else first).
 func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
@@ -115,6 +123,9 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 			return nil, Errorf(ECONFLICT, "customer %s is archived", id)
 		case writable(prev) != nil:
 			return nil, writable(prev)
+		case s.Pool.ClaimWithinTeam && prev.Team != "" && !u.InTeam(prev.Team):
+			return nil, &Error{Code: EFORBIDDEN, Field: "customerId", Message: fmt.Sprintf(
+				"customer %s is in the pool of team %s; salespeople claim in their own teams' pools", id, prev.Team)}
 		case prev.LastHolder == u.ID && prev.ReturnedAt != nil && now.Before(prev.ReturnedAt.Add(s.Pool.Cooldown)):
 			return nil, Errorf(EFORBIDDEN, "you released customer %s recently; you may claim it again after %s",
 				id, prev.ReturnedAt.Add(s.Pool.Cooldown).Format(time.RFC3339))
@@ -155,12 +166,40 @@ func endClaim(prev *Customer) *ClaimQuota {
 	return &ClaimQuota{UserID: prev.Claim.By, Delta: -1}
 }
 
-// ReleaseCustomer returns a customer to the pool. Its owner or the team's
-// manager may release it.
-// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT.
-func (s *Service) ReleaseCustomer(ctx context.Context, id string) (*Customer, error) {
+// OwnerChange is a customer changing hands by someone's decision: given
+// back to the pool, assigned, or handed to a colleague, with why.
+type OwnerChange struct {
+	From, To string // "" is the pool
+	Reason   string
+	By       string
+	At       time.Time
+}
+
+// handedOver records on next that it changed hands from prev's owner, by u.
+func handedOver(prev, next *Customer, u *User, reason string) {
+	next.LastHandover = &OwnerChange{From: prev.OwnerID, To: next.OwnerID, Reason: reason, By: u.ID, At: next.UpdatedAt}
+}
+
+func checkHandoverReason(field, reason string, required bool) (string, error) {
+	reason = strings.TrimSpace(reason)
+	least := 0
+	if required {
+		least = 1
+	}
+	var c checker
+	c.text(field, reason, least, MaxReasonLen)
+	return reason, c.result()
+}
+
+// ReleaseCustomer gives a customer back to the pool, with why if the
+// caller says. Its owner or the team's manager may release it.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
+func (s *Service) ReleaseCustomer(ctx context.Context, id, reason string) (*Customer, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if reason, err = checkHandoverReason("reason", reason, false); err != nil {
 		return nil, err
 	}
 	var ch *Change
@@ -173,6 +212,7 @@ func (s *Service) ReleaseCustomer(ctx context.Context, id string) (*Customer, er
 			return nil, Errorf(ECONFLICT, "customer %s is already in the pool", id)
 		}
 		ch = s.toPool(prev, u)
+		handedOver(prev, ch.Customer, u, reason)
 		return ch, nil
 	})
 	if err != nil {
@@ -182,11 +222,11 @@ func (s *Service) ReleaseCustomer(ctx context.Context, id string) (*Customer, er
 }
 
 // AssignCustomer gives a customer to an owner ("" returns it to the pool),
-// who must be an active SALES or MANAGER user of the directory. An
-// assignment is ordinary ownership: it ends any claim. ADMIN, or the
-// team's MANAGER.
+// who must be an active SALES or MANAGER user of the directory, with why
+// if the caller says. An assignment is ordinary ownership: it ends any
+// claim. ADMIN, or the team's MANAGER.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
-func (s *Service) AssignCustomer(ctx context.Context, id, ownerID string) (*Customer, error) {
+func (s *Service) AssignCustomer(ctx context.Context, id, ownerID, reason string) (*Customer, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
 		return nil, err
@@ -194,6 +234,9 @@ func (s *Service) AssignCustomer(ctx context.Context, id, ownerID string) (*Cust
 	var c checker
 	c.text("ownerId", ownerID, 0, MaxShortText)
 	if err := c.result(); err != nil {
+		return nil, err
+	}
+	if reason, err = checkHandoverReason("reason", reason, false); err != nil {
 		return nil, err
 	}
 	var next *Customer
@@ -212,11 +255,13 @@ func (s *Service) AssignCustomer(ctx context.Context, id, ownerID string) (*Cust
 		if ownerID == "" {
 			ch := s.toPool(prev, u)
 			next = ch.Customer
+			handedOver(prev, next, u, reason)
 			return ch, nil
 		}
 		next = prev.Clone()
 		next.OwnerID, next.Claim = ownerID, nil
 		s.touch(next, u)
+		handedOver(prev, next, u, reason)
 		return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
 	})
 	if err != nil {
@@ -297,6 +342,71 @@ func (s *Service) HandOver(ctx context.Context, from, to string) (*Handover, err
 	return h, nil
 }
 
+// HandOverCustomer hands one customer to a colleague of its team, with
+// why (seed 001: the person responsible can hand the records over at any
+// time, 「负责人可以随时移交」), together with its open cases the old owner
+// was handling. Its owner may, or an ADMIN or the team's MANAGER. The
+// colleague must be an active SALES or MANAGER user of the directory in
+// the customer's team; another team's user is assignCustomer's, a
+// manager's decision. A claim not yet followed up is not handed on:
+// follow it up, or give the customer back to the pool.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
+func (s *Service) HandOverCustomer(ctx context.Context, id, to, reason string, expectedVersion *int) (*Customer, error) {
+	u, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if reason, err = checkHandoverReason("input.reason", reason, true); err != nil {
+		return nil, err
+	}
+	var next *Customer
+	var from string
+	var colleague *DirectoryUser
+	err = s.applyFresh(ctx, func() (*Change, error) {
+		prev, err := s.editable(ctx, u, id, canEdit, "hand over")
+		if err != nil {
+			return nil, err
+		}
+		// Only a caller who may hand the customer over learns whether
+		// the colleague exists.
+		if colleague == nil {
+			if err := s.CheckAssignee(ctx, "input.toUserId", to, OwnerRoles...); err != nil {
+				return nil, err
+			}
+			if colleague, err = s.Store.User(ctx, to); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case expectedVersion != nil && *expectedVersion != prev.Version:
+			return nil, staleVersion("customer", id, *expectedVersion, prev.Version)
+		case prev.InPool():
+			return nil, Errorf(ECONFLICT, "customer %s is in the pool: it is claimed or assigned, not handed over", id)
+		case prev.OwnerID == to:
+			return nil, Errorf(ECONFLICT, "customer %s is already %s's", id, to)
+		case prev.Claim.Active():
+			return nil, Errorf(ECONFLICT, "customer %s is held by a claim not yet followed up: follow it up, or give it back to the pool", id)
+		case prev.Team != "" && !slices.Contains(colleague.Teams, prev.Team):
+			return nil, Invalid("input.toUserId", "user %s is not in team %s, the customer's; handing a customer to another team is a manager's assignment (assignCustomer)", to, prev.Team)
+		}
+		from = prev.OwnerID
+		next = prev.Clone()
+		next.OwnerID, next.Claim = to, nil
+		s.touch(next, u)
+		handedOver(prev, next, u, reason)
+		return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.handOverCases(ctx, u, id, from, to); err != nil {
+		// The customer moved; calling again finds it moved (CONFLICT) and
+		// its cases are handed over by handOverPortfolio.
+		return nil, partly(err, true)
+	}
+	return next, nil
+}
+
 // handOverCustomer gives one customer of from to to, archived ones too, and
 // the customer's open cases that from was handling.
 func (s *Service) handOverCustomer(ctx context.Context, u *User, id, from, to string) error {
@@ -317,11 +427,18 @@ func (s *Service) handOverCustomer(ctx context.Context, u *User, id, from, to st
 		next := prev.Clone()
 		next.OwnerID, next.Claim = to, nil
 		s.touch(next, u)
+		handedOver(prev, next, u, fmt.Sprintf("portfolio of %s handed over to %s", from, to))
 		return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
 	})
 	if err != nil && err != errNothingToDo {
 		return err
 	}
+	return s.handOverCases(ctx, u, id, from, to)
+}
+
+// handOverCases gives to the open cases of customer id that from was
+// handling.
+func (s *Service) handOverCases(ctx context.Context, u *User, id, from, to string) error {
 	for p := (PageRequest{First: MaxPageSize}); ; {
 		page, err := s.Store.ListCases(ctx, id, p)
 		if err != nil {
@@ -394,7 +511,9 @@ func (s *Service) RunPool(ctx context.Context) (*PoolRun, error) {
 				return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
 			case !now.Before(cl.ExpiresAt):
 				outcome = &run.Returned
-				return s.toPool(prev, sys), nil
+				ch := s.toPool(prev, sys)
+				handedOver(prev, ch.Customer, sys, "claim expired without a qualifying follow-up")
+				return ch, nil
 			}
 			next := prev.Clone()
 			next.Claim.WarnedAt = ptr(now)

@@ -20,7 +20,7 @@ type Service struct {
 	Now func() time.Time
 	// Pool governs claims from the public pool.
 	Pool PoolPolicy
-	// ForbidOwnReview refuses an INTERNAL_REVIEW of a customer by its own
+	// ForbidOwnReview refuses any evaluation of a customer by its own
 	// owner: the conflict of interest rule.
 	ForbidOwnReview bool
 	// PolicyTTL is how long the grading policy read from the store is used

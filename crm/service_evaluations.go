@@ -106,8 +106,13 @@ func (s *Service) Templates(ctx context.Context, p PageRequest) (*Page[*Template
 
 // SubmitEvaluation scores a customer against a template version. The
 // server computes the overall and per-dimension scores; the customer's
-// satisfaction, loyalty and trust indexes and its recent evaluations
-// follow from the stream.
+// indexes and its recent evaluations follow from the stream.
+//
+// The owner of a customer submits no evaluation of it, of any kind (with
+// ForbidOwnReview, the default): what they enter moves their own
+// customer's value score and grade, so it must come from someone else.
+// A THIRD_PARTY evaluation names the outside party and is entered by an
+// ADMIN or the team's MANAGER, who answer for it.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Evaluation, error) {
 	u, err := currentUser(ctx)
@@ -117,6 +122,13 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	var c checker
 	checkEnum(&c, "input.kind", in.Kind, EvaluationKinds)
 	c.text("input.comment", strings.TrimSpace(in.Comment), 0, MaxCommentLen)
+	in.ThirdParty = strings.TrimSpace(in.ThirdParty)
+	switch {
+	case in.Kind == EvalThirdParty:
+		c.text("input.thirdParty", in.ThirdParty, 1, MaxNameLen)
+	case in.ThirdParty != "":
+		c.fail("input.thirdParty", "names the outside party of a THIRD_PARTY evaluation only (kind is %s)", in.Kind)
+	}
 	if in.TemplateVersion < 0 {
 		c.fail("input.templateVersion", "must be positive")
 	}
@@ -138,9 +150,13 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	if err != nil {
 		return nil, err
 	}
-	if s.ForbidOwnReview && in.Kind == EvalInternalReview && cust.OwnerID == u.ID {
+	if s.ForbidOwnReview && cust.OwnerID == u.ID {
 		return nil, &Error{Code: EFORBIDDEN, Field: "input.kind",
-			Message: fmt.Sprintf("conflict of interest: you own customer %s; its internal review must come from someone else", cust.ID)}
+			Message: fmt.Sprintf("conflict of interest: you own customer %s; its evaluations, of any kind, must be entered by someone else", cust.ID)}
+	}
+	if in.Kind == EvalThirdParty && !canAssign(u, cust) {
+		return nil, &Error{Code: EFORBIDDEN, Field: "input.kind",
+			Message: "only an admin or the team's manager may enter a THIRD_PARTY evaluation"}
 	}
 	t, err := s.Store.Template(ctx, in.TemplateID, in.TemplateVersion)
 	if ErrorCode(err) == ENOTFOUND {
@@ -154,7 +170,7 @@ func (s *Service) SubmitEvaluation(ctx context.Context, in EvaluationInput) (*Ev
 	}
 	ev := &Evaluation{
 		ID: s.newID(at), CustomerID: in.CustomerID, TemplateID: t.ID, TemplateVersion: t.Version, Kind: in.Kind,
-		EvaluatorID: u.ID, Scores: slices.Clone(in.Scores), Comment: strings.TrimSpace(in.Comment),
+		EvaluatorID: u.ID, ThirdParty: in.ThirdParty, Scores: slices.Clone(in.Scores), Comment: strings.TrimSpace(in.Comment),
 		Overall: overall, Dimensions: dims, NPS: NPSAnswer(t, in.Scores), EvaluatedAt: at,
 	}
 	idem, err := s.idempotency(u, "submitEvaluation", in.IdempotencyKey, in, ev.ID)
@@ -193,7 +209,8 @@ func (c *Activity) addRecentEvaluation(ev Evaluation) {
 	for _, idx := range []struct {
 		d   Dimension
 		dst **float64
-	}{{DimSatisfaction, &c.SatisfactionIndex}, {DimLoyalty, &c.LoyaltyIndex}, {DimTrust, &c.TrustIndex}} {
+	}{{DimSatisfaction, &c.SatisfactionIndex}, {DimLoyalty, &c.LoyaltyIndex}, {DimTrust, &c.TrustIndex},
+		{DimAcceptance, &c.AcceptanceIndex}, {DimCredit, &c.CreditIndex}} {
 		seen := map[string]bool{}
 		sum, n := 0.0, 0
 		for _, e := range c.RecentEvaluations { // newest first

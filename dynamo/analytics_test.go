@@ -412,18 +412,18 @@ func runScript(t *testing.T) *script {
 	// Day 3, 1 February: a new month.
 	clk.Advance(24 * time.Hour)
 	s.stage(c3.ID, crm.StageWonBack)
-	s.evaluate(sales1, c1.ID, tpl, 90, 10)
+	s.evaluate(serviceNorth, c1.ID, tpl, 90, 10)
 	s.evaluate(admin, c1.ID, tpl, 55, 6) // falls 35 points
-	s.evaluate(sales2, c2.ID, tpl, 70, 8)
+	s.evaluate(serviceNorth, c2.ID, tpl, 70, 8)
 	s.evaluate(admin, c4.ID, tpl, 75, 9)
-	s.evaluate(sales2, c6.ID, tpl, 40, 3)
+	s.evaluate(serviceNorth, c6.ID, tpl, 40, 3)
 	s.evaluate(admin, c6.ID, tpl, 35, 2)                           // falls 5 points
 	c8 := s.create(sales1, "Harbin Foods", sales1.ID, "north", "") // graded by the policy's rules
 	s.log(sales1, c8.ID, crm.ChannelSMS, crm.TypeNote)
 	s.log(sales1, c8.ID, crm.ChannelVisit, crm.TypeTransaction, func(in *crm.InteractionInput) {
 		in.Amount, in.Currency = ptrTo(1e6), "CNY"
 	})
-	s.evaluate(sales1, c8.ID, tpl, 90, 9) // satisfaction 90: the grade moves from O to A
+	s.evaluate(serviceNorth, c8.ID, tpl, 90, 9) // satisfaction 90: the grade moves from O to A
 	if g := mustCustomer(t, e, c8.ID).Grade; g.Level == "O" || g.Source != crm.GradeEvaluation {
 		t.Fatalf("the evaluation should regrade harbin from O: %+v", g)
 	}

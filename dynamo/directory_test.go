@@ -395,7 +395,7 @@ func TestWorkIsHandedOnlyToActiveUsersOfTheDirectory(t *testing.T) {
 		name, field string
 		hand        func(to string) error
 	}{
-		{"assignCustomer", "ownerId", func(to string) error { _, err := e.svc.AssignCustomer(as(admin), c.ID, to); return err }},
+		{"assignCustomer", "ownerId", func(to string) error { _, err := e.svc.AssignCustomer(as(admin), c.ID, to, ""); return err }},
 		{"createCustomer", "input.ownerId", func(to string) error {
 			_, err := e.svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindPerson, Name: "New", OwnerID: &to, Team: "north"})
 			return err

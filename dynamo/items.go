@@ -65,6 +65,7 @@ type evaluationItem struct {
 	TemplateVersion int             `dynamodbav:"templateVersion"`
 	Kind            string          `dynamodbav:"kind"`
 	EvaluatorID     string          `dynamodbav:"evaluatorId"`
+	ThirdParty      string          `dynamodbav:"thirdParty,omitempty"`
 	Scores          []scoreItem     `dynamodbav:"scores"`
 	Comment         string          `dynamodbav:"comment,omitempty"`
 	Overall         float64         `dynamodbav:"overall"`
@@ -115,6 +116,7 @@ type customerItem struct {
 	Claim         *claimItem         `dynamodbav:"claim,omitempty"`
 	LastHolder    string             `dynamodbav:"lastHolder,omitempty"`
 	ReturnedAt    *time.Time         `dynamodbav:"returnedAt,omitempty"`
+	LastHandover  *ownerChangeItem   `dynamodbav:"lastHandover,omitempty"`
 	Grade         gradeStateItem     `dynamodbav:"grade"`
 	ValueScore    *float64           `dynamodbav:"valueScore,omitempty"`
 	ValueTier     string             `dynamodbav:"valueTier,omitempty"`
@@ -146,6 +148,8 @@ type derivedFields struct {
 	SatisfactionIndex *float64          `dynamodbav:"satisfactionIndex,omitempty"`
 	LoyaltyIndex      *float64          `dynamodbav:"loyaltyIndex,omitempty"`
 	TrustIndex        *float64          `dynamodbav:"trustIndex,omitempty"`
+	AcceptanceIndex   *float64          `dynamodbav:"acceptanceIndex,omitempty"`
+	CreditIndex       *float64          `dynamodbav:"creditIndex,omitempty"`
 	RecentEvaluations []evaluationItem  `dynamodbav:"recentEvaluations,omitempty"`
 	OpenCases         []caseSummaryItem `dynamodbav:"openCases,omitempty"`
 	OpenCaseCount     int               `dynamodbav:"openCaseCount,omitempty"`
@@ -158,7 +162,8 @@ type derivedFields struct {
 func toDerived(a *crm.Activity) derivedFields {
 	d := derivedFields{LastInteractionAt: a.LastInteractionAt, LastInteractionID: a.LastInteractionID,
 		NextFollowUpAt: a.NextFollowUpAt, NPS: a.NPS, SatisfactionIndex: a.SatisfactionIndex, LoyaltyIndex: a.LoyaltyIndex,
-		TrustIndex: a.TrustIndex, OpenCases: toCaseSummaries(a.OpenCases), OpenCaseCount: a.OpenCaseCount}
+		TrustIndex: a.TrustIndex, AcceptanceIndex: a.AcceptanceIndex, CreditIndex: a.CreditIndex,
+		OpenCases: toCaseSummaries(a.OpenCases), OpenCaseCount: a.OpenCaseCount}
 	if a.Transactions != (crm.TransactionStats{}) {
 		t := transactionsItem(a.Transactions)
 		d.Transactions = &t
@@ -173,7 +178,7 @@ func toDerived(a *crm.Activity) derivedFields {
 func (d *derivedFields) activity() crm.Activity {
 	a := crm.Activity{LastInteractionAt: d.LastInteractionAt, LastInteractionID: d.LastInteractionID,
 		NextFollowUpAt: d.NextFollowUpAt, SatisfactionIndex: d.SatisfactionIndex, LoyaltyIndex: d.LoyaltyIndex,
-		TrustIndex: d.TrustIndex, NPS: d.NPS, OpenCaseCount: d.OpenCaseCount, OpenCases: fromCaseSummaries(d.OpenCases)}
+		TrustIndex: d.TrustIndex, AcceptanceIndex: d.AcceptanceIndex, CreditIndex: d.CreditIndex, NPS: d.NPS, OpenCaseCount: d.OpenCaseCount, OpenCases: fromCaseSummaries(d.OpenCases)}
 	if d.Transactions != nil {
 		a.Transactions = crm.TransactionStats(*d.Transactions)
 	}
@@ -261,6 +266,9 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		it.GName, it.GNameSort = "NAME#"+b, it.NameKey+"#"+c.ID
 	}
 	it.LastHolder, it.ReturnedAt = c.LastHolder, c.ReturnedAt
+	if h := c.LastHandover; h != nil {
+		it.LastHandover = &ownerChangeItem{From: h.From, To: h.To, Reason: h.Reason, By: h.By, At: h.At}
+	}
 	it.CompanyStatus = string(c.CompanyStatus)
 	if cl := c.Claim; cl != nil {
 		ci := claimItem(*cl)
@@ -304,6 +312,9 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 		UpdatedBy: it.UpdatedBy, ArchivedAt: it.ArchivedAt,
 	}
 	c.LastHolder, c.ReturnedAt = it.LastHolder, it.ReturnedAt
+	if h := it.LastHandover; h != nil {
+		c.LastHandover = &crm.OwnerChange{From: h.From, To: h.To, Reason: h.Reason, By: h.By, At: h.At}
+	}
 	c.CompanyStatus = crm.CompanyStatus(it.CompanyStatus)
 	if it.Claim != nil {
 		cl := crm.Claim(*it.Claim)
@@ -467,7 +478,7 @@ func timeOr(t *time.Time) time.Time {
 func toEvaluationItem(e *crm.Evaluation, keyed bool) *evaluationItem {
 	it := &evaluationItem{
 		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
-		Kind: string(e.Kind), EvaluatorID: e.EvaluatorID, Comment: e.Comment, Overall: e.Overall,
+		Kind: string(e.Kind), EvaluatorID: e.EvaluatorID, ThirdParty: e.ThirdParty, Comment: e.Comment, Overall: e.Overall,
 		NPS: e.NPS, CaseID: e.CaseID, EvaluatedAt: e.EvaluatedAt,
 	}
 	if keyed {
@@ -485,7 +496,7 @@ func toEvaluationItem(e *crm.Evaluation, keyed bool) *evaluationItem {
 func fromEvaluationItem(it *evaluationItem) *crm.Evaluation {
 	e := &crm.Evaluation{
 		ID: it.ID, CustomerID: it.CustomerID, TemplateID: it.TemplateID, TemplateVersion: it.TemplateVersion,
-		Kind: crm.EvaluationKind(it.Kind), EvaluatorID: it.EvaluatorID, Comment: it.Comment, Overall: it.Overall,
+		Kind: crm.EvaluationKind(it.Kind), EvaluatorID: it.EvaluatorID, ThirdParty: it.ThirdParty, Comment: it.Comment, Overall: it.Overall,
 		NPS: it.NPS, CaseID: it.CaseID, EvaluatedAt: it.EvaluatedAt,
 	}
 	for _, s := range it.Scores {
@@ -551,6 +562,15 @@ func fromTemplateItem(it *templateItem) *crm.Template {
 			Weight: ind.Weight, ScaleMin: ind.ScaleMin, ScaleMax: ind.ScaleMax, NPS: ind.NPS})
 	}
 	return t
+}
+
+// ownerChangeItem is a profile's latest change of hands.
+type ownerChangeItem struct {
+	From   string    `dynamodbav:"from,omitempty"`
+	To     string    `dynamodbav:"to,omitempty"`
+	Reason string    `dynamodbav:"reason,omitempty"`
+	By     string    `dynamodbav:"by"`
+	At     time.Time `dynamodbav:"at"`
 }
 
 type stageChangeItem struct {

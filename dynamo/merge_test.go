@@ -315,7 +315,7 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 		"grade":   second(e.svc.SetGrade(as(admin), m.ID, "A", "why", nil)),
 		"archive": second(e.svc.ArchiveCustomer(as(admin), m.ID, tomb.Version)),
 		"restore": second(e.svc.RestoreCustomer(as(admin), m.ID, tomb.Version)),
-		"assign":  second(e.svc.AssignCustomer(as(admin), m.ID, "sales-1")),
+		"assign":  second(e.svc.AssignCustomer(as(admin), m.ID, "sales-1", "")),
 		"verify":  second(e.svc.ReviewCustomerFields(as(admin), m.ID, tomb.Version, []crm.CustomerField{crm.FieldName}, true)),
 	} {
 		var de *crm.Error

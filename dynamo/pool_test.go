@@ -177,13 +177,13 @@ func TestClaimLimits(t *testing.T) {
 		t.Fatalf("third active claim: %v", err)
 	}
 	// Releasing one frees a place; the daily quota still counts it.
-	if _, err := e.svc.ReleaseCustomer(as(sales1), cs[0].ID); err != nil {
+	if _, err := e.svc.ReleaseCustomer(as(sales1), cs[0].ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ClaimCustomer(as(sales1), cs[2].ID); err != nil {
 		t.Fatalf("claim after release: %v", err)
 	}
-	if _, err := e.svc.ReleaseCustomer(as(sales1), cs[1].ID); err != nil {
+	if _, err := e.svc.ReleaseCustomer(as(sales1), cs[1].ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ClaimCustomer(as(sales1), cs[3].ID); code(err) != crm.EFORBIDDEN {
@@ -246,5 +246,108 @@ func TestHandOverMovesTheWholePortfolio(t *testing.T) {
 	active, _ := e.svc.Customers(as(sales1), crm.CustomerFilter{}, crm.PageRequest{First: 50})
 	if n, _ := active.Total(as(admin)); n != 6 {
 		t.Fatalf("owner counter = %d, want the 6 active customers", n)
+	}
+}
+
+// Telesales groups each work one region (seed 000): a salesperson claims
+// in their own team's pool, not another's; a pool customer without a
+// team is anyone's and joins the claimer's team. The rule can be turned
+// off for a company whose salespeople share one pool.
+func TestClaimsStayWithinTheClaimersTeams(t *testing.T) {
+	e, _ := poolEnv(t)
+	southSeller := &crm.User{ID: "sales-south", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"south"}}
+	nobody := ""
+	north := mustPooled(t, e, "Northern Pool Ltd", "G")
+	teamless := mustCreate(t, e, admin, crm.CustomerInput{Name: "Teamless Pool Ltd", OwnerID: &nobody, Region: "west"})
+
+	_, err := e.svc.ClaimCustomer(as(southSeller), north.ID)
+	var ce *crm.Error
+	if code(err) != crm.EFORBIDDEN || !asErr(err, &ce) || !strings.Contains(ce.Message, "team north") {
+		t.Fatalf("a south salesperson's claim in the north pool: %v, want FORBIDDEN naming the team", err)
+	}
+	got, err := e.svc.ClaimCustomer(as(southSeller), teamless.ID)
+	if err != nil || got.OwnerID != southSeller.ID || got.Team != "south" {
+		t.Fatalf("claim of a pool customer without a team: %+v, %v; want it owned, in team south", got, err)
+	}
+
+	e.svc.Pool.ClaimWithinTeam = false
+	if got, err := e.svc.ClaimCustomer(as(southSeller), north.ID); err != nil || got.OwnerID != southSeller.ID || got.Team != "north" {
+		t.Fatalf("with the rule off: %+v, %v; want the claim, the team kept", got, err)
+	}
+}
+
+// The person responsible can hand the records over at any time (seed 001:
+// 「负责人可以随时移交」): an owner hands a customer to a colleague of its
+// team, with why, and its open cases go along; the profile keeps the
+// latest change of hands, whoever decided it.
+func TestOwnerHandsACustomerToAColleagueWithAReason(t *testing.T) {
+	e, _ := poolEnv(t)
+	owner := sales1.ID
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Handed Ltd", Team: "north", OwnerID: &owner})
+	cs := mustOpenCase(t, e, admin, c.ID, "")
+	moved := []crm.CaseMove{{To: crm.CaseTriaged}, {To: crm.CaseAssigned, AssignTo: sales1.ID}}
+	for _, m := range moved {
+		next, err := e.svc.MoveCase(as(admin), c.ID, cs.ID, cs.Version, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = next
+	}
+	c = mustCustomer(t, e, c.ID)
+	stale := c.Version - 1
+	refusals := []struct {
+		name, to, reason string
+		by               *crm.User
+		version          *int
+		code, field      string
+	}{
+		{"NoReason", sales2.ID, "  ", sales1, nil, crm.EINVALID, "input.reason"},
+		{"UnknownColleague", "sales-nobody", "moving on", sales1, nil, crm.EINVALID, "input.toUserId"},
+		{"ColleagueOfAnotherTeam", "sales-south", "moving on", sales1, nil, crm.EINVALID, "input.toUserId"},
+		{"NotTheOwner", sales1.ID, "taking it", sales2, nil, crm.ENOTFOUND, ""},
+		{"AlreadyTheirs", sales1.ID, "moving on", sales1, nil, crm.ECONFLICT, ""},
+		{"StaleVersion", sales2.ID, "moving on", sales1, &stale, crm.ECONFLICT, ""},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := e.svc.HandOverCustomer(as(tt.by), c.ID, tt.to, tt.reason, tt.version)
+			var ce *crm.Error
+			if code(err) != tt.code || (tt.field != "" && (!asErr(err, &ce) || ce.Field != tt.field)) {
+				t.Fatalf("handed over: %+v, %v; want %s %s", got, err, tt.code, tt.field)
+			}
+		})
+	}
+	got, err := e.svc.HandOverCustomer(as(sales1), c.ID, sales2.ID, " Speaks the customer's dialect ", &c.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := got.LastHandover
+	if got.OwnerID != sales2.ID || h == nil || h.From != sales1.ID || h.To != sales2.ID || h.By != sales1.ID ||
+		h.Reason != "Speaks the customer's dialect" || !h.At.Equal(got.UpdatedAt) {
+		t.Fatalf("handed over: owner %s, last handover %+v", got.OwnerID, h)
+	}
+	if stored := mustCustomer(t, e, c.ID); stored.LastHandover == nil || *stored.LastHandover != *h {
+		t.Fatalf("stored last handover %+v, want %+v", stored.LastHandover, h)
+	}
+	if next, err := e.store.Case(as(admin), c.ID, cs.ID); err != nil || next.AssignedTo != sales2.ID {
+		t.Fatalf("the open case after the handover: %+v, %v; want it assigned to sales-2", next, err)
+	}
+
+	// Given back to the pool, with why; a claim not yet followed up is
+	// not handed on.
+	back, err := e.svc.ReleaseCustomer(as(sales2), c.ID, "no budget this year")
+	if err != nil || !back.InPool() || back.LastHandover.From != sales2.ID || back.LastHandover.To != "" ||
+		back.LastHandover.Reason != "no budget this year" {
+		t.Fatalf("released: %+v, %v", back, err)
+	}
+	claimed, err := e.svc.ClaimCustomer(as(sales1), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.HandOverCustomer(as(sales1), c.ID, sales2.ID, "too busy", nil); code(err) != crm.ECONFLICT {
+		t.Fatalf("handing on a fresh claim: %v, want CONFLICT", err)
+	}
+	if claimed.LastHandover.Reason != "no budget this year" {
+		t.Fatalf("a claim is no handover: last handover %+v", claimed.LastHandover)
 	}
 }

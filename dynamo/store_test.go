@@ -371,7 +371,7 @@ func TestTemplateVersionsAndEvaluations(t *testing.T) {
 	}
 
 	c := mustCreate(t, e, sales1, crm.CustomerInput{Name: "Evaluated"})
-	ev, err := e.svc.SubmitEvaluation(as(sales1), crm.EvaluationInput{CustomerID: c.ID, TemplateID: tpl.ID, Kind: crm.EvalCustomerSurvey,
+	ev, err := e.svc.SubmitEvaluation(as(admin), crm.EvaluationInput{CustomerID: c.ID, TemplateID: tpl.ID, Kind: crm.EvalCustomerSurvey,
 		Scores: []crm.IndicatorScore{{Key: "satisfied", Value: 4}, {Key: "loyal", Value: 5}}})
 	if err != nil {
 		t.Fatal(err)
@@ -487,7 +487,7 @@ func TestReviewedEdgesAreBadInputNotInternal(t *testing.T) {
 			return err
 		}, "input.occurredAt"},
 		{"EvaluationBefore1970", func() error {
-			_, err := e.svc.SubmitEvaluation(as(admin), crm.EvaluationInput{CustomerID: c.ID, TemplateID: "t", Kind: crm.EvalThirdParty, EvaluatedAt: &old})
+			_, err := e.svc.SubmitEvaluation(as(admin), crm.EvaluationInput{CustomerID: c.ID, TemplateID: "t", Kind: crm.EvalThirdParty, ThirdParty: "Auditor", EvaluatedAt: &old})
 			return err
 		}, "input.evaluatedAt"},
 		{"RangeBefore1970", func() error {

@@ -14,7 +14,7 @@ import (
 // the activities with the profiles, in the same BatchGetItem, only when
 // the query shows one of these fields.
 var activityFields = []string{"interactionCount", "latestInteraction", "lastInteractionAt", "nextFollowUpAt",
-	"openCases", "openCaseCount", "recentEvaluations", "satisfactionIndex", "loyaltyIndex", "trustIndex", "nps",
+	"openCases", "openCaseCount", "recentEvaluations", "satisfactionIndex", "loyaltyIndex", "trustIndex", "acceptanceIndex", "creditIndex", "nps",
 	"transactionCount", "transactionTotal", "firstTransactionAt", "lastTransactionAt"}
 
 // listsActivity reports whether a customer list's query shows a field of

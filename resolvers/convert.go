@@ -64,13 +64,14 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		}),
 		Stage: model.LifecycleStage(c.Stage), Status: model.CustomerStatus(c.Status),
 		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team), Partners: mapAll(c.Partners, toPartnerShare),
-		Claim: toClaim(c.Claim), LastHolder: opt(c.LastHolder), ReturnedAt: c.ReturnedAt,
+		Claim: toClaim(c.Claim), LastHolder: opt(c.LastHolder), ReturnedAt: c.ReturnedAt, LastHandover: toOwnerChange(c.LastHandover),
 		Grade:      toCurrentGrade(c.Grade),
 		ValueScore: c.ValueScore, ValueTier: optEnum[model.ValueTier](c.ValueTier),
 		TransactionCount: c.Transactions.Count, TransactionTotal: c.Transactions.Total,
 		FirstTransactionAt: c.Transactions.FirstAt, LastTransactionAt: c.Transactions.LastAt, Nps: c.NPS,
 		OpenCases: mapAll(c.OpenCases, toCaseSummary), OpenCaseCount: c.OpenCaseCount,
 		SatisfactionIndex: c.SatisfactionIndex, LoyaltyIndex: c.LoyaltyIndex, TrustIndex: c.TrustIndex,
+		AcceptanceIndex: c.AcceptanceIndex, CreditIndex: c.CreditIndex,
 		RecentEvaluations: mapAll(c.RecentEvaluations, func(e crm.Evaluation) *model.Evaluation { return toEvaluation(&e) }),
 		LastInteractionAt: c.LastInteractionAt, NextFollowUpAt: c.NextFollowUpAt,
 		InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
@@ -153,7 +154,7 @@ func toGradeChange(g *crm.GradeChange) *model.GradeChange {
 func toEvaluation(e *crm.Evaluation) *model.Evaluation {
 	return &model.Evaluation{
 		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
-		Kind: model.EvaluationKind(e.Kind), EvaluatorID: e.EvaluatorID, Comment: opt(e.Comment), Overall: e.Overall,
+		Kind: model.EvaluationKind(e.Kind), EvaluatorID: e.EvaluatorID, ThirdParty: opt(e.ThirdParty), Comment: opt(e.Comment), Overall: e.Overall,
 		Nps: e.NPS, CaseID: opt(e.CaseID), EvaluatedAt: e.EvaluatedAt,
 		Scores: mapAll(e.Scores, func(s crm.IndicatorScore) *model.IndicatorScore {
 			return &model.IndicatorScore{Key: s.Key, Value: s.Value}
@@ -378,7 +379,7 @@ func fromTemplateInput(in model.TemplateInput) crm.TemplateInput {
 
 func fromSubmitEvaluation(in model.SubmitEvaluationInput) crm.EvaluationInput {
 	return crm.EvaluationInput{CustomerID: in.CustomerID, TemplateID: in.TemplateID,
-		TemplateVersion: val(in.TemplateVersion), Kind: crm.EvaluationKind(in.Kind), Comment: val(in.Comment),
+		TemplateVersion: val(in.TemplateVersion), Kind: crm.EvaluationKind(in.Kind), ThirdParty: val(in.ThirdParty), Comment: val(in.Comment),
 		EvaluatedAt: in.EvaluatedAt, IdempotencyKey: val(in.IdempotencyKey),
 		Scores: mapAll(in.Scores, func(s *model.IndicatorScoreInput) crm.IndicatorScore {
 			return crm.IndicatorScore{Key: s.Key, Value: s.Value}
@@ -479,4 +480,11 @@ func auditConnection(p *crm.Page[*crm.AuditEntry]) *model.AuditEntryConnection {
 						})}
 				})}}
 		})}
+}
+
+func toOwnerChange(h *crm.OwnerChange) *model.OwnerChange {
+	if h == nil {
+		return nil
+	}
+	return &model.OwnerChange{From: opt(h.From), To: opt(h.To), Reason: opt(h.Reason), By: h.By, At: h.At}
 }

@@ -17,13 +17,18 @@ func (r *mutationResolver) ClaimCustomer(ctx context.Context, customerID string)
 }
 
 // ReleaseCustomer is the resolver for the releaseCustomer field.
-func (r *mutationResolver) ReleaseCustomer(ctx context.Context, customerID string) (*model.Customer, error) {
-	return r.customerResult(r.Service.ReleaseCustomer(ctx, customerID))
+func (r *mutationResolver) ReleaseCustomer(ctx context.Context, customerID string, reason *string) (*model.Customer, error) {
+	return r.customerResult(r.Service.ReleaseCustomer(ctx, customerID, val(reason)))
 }
 
 // AssignCustomer is the resolver for the assignCustomer field.
-func (r *mutationResolver) AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error) {
-	return r.customerResult(r.Service.AssignCustomer(ctx, customerID, ownerID))
+func (r *mutationResolver) AssignCustomer(ctx context.Context, customerID string, ownerID string, reason *string) (*model.Customer, error) {
+	return r.customerResult(r.Service.AssignCustomer(ctx, customerID, ownerID, val(reason)))
+}
+
+// HandOverCustomer is the resolver for the handOverCustomer field.
+func (r *mutationResolver) HandOverCustomer(ctx context.Context, input model.HandOverCustomerInput) (*model.Customer, error) {
+	return r.customerResult(r.Service.HandOverCustomer(ctx, input.CustomerID, input.ToUserID, input.Reason, input.ExpectedVersion))
 }
 
 // HandOverPortfolio is the resolver for the handOverPortfolio field.

@@ -245,6 +245,17 @@ var customerRows = []matrixRow{
 	{field: "releaseCustomer", query: `mutation($c: ID!) { releaseCustomer(customerId: $c) { id } }`,
 		vars: byCustomer,
 		want: cells{"AAAC", "AANC", "ANNF", "FFNF", "FFFF", "FNNN"}},
+	// To a colleague of the customer's team; a pool customer is claimed or
+	// assigned, not handed over.
+	{field: "handOverCustomer", query: `mutation($c: ID!, $to: ID!) { handOverCustomer(input: {customerId: $c, toUserId: $to, reason: "covering her region"}) { id } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any {
+			to := "successor"
+			if o.Owner == "sales3" {
+				to = "sales-s"
+			}
+			return map[string]any{"c": o.ID, "to": to}
+		},
+		want: cells{"AAAC", "AANC", "ANNF", "FFNF", "FFFF", "FNNN"}},
 
 	// Working the customer (canWork): SERVICE too, on their team's customers.
 	{field: "logInteraction", query: `mutation($c: ID!) { logInteraction(input: {customerId: $c, channel: PHONE, type: CALL, subject: "follow-up"}) { id } }`,
@@ -254,10 +265,16 @@ var customerRows = []matrixRow{
 		query: `mutation($c: ID!, $id: ID!) { updateInteraction(customerId: $c, id: $id, expectedVersion: 1, input: {subject: "corrected"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.InteractionID} },
 		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	// An owner evaluates none of their own customers (conflict of interest).
 	{field: "submitEvaluation", query: `mutation($c: ID!, $t: ID!) { submitEvaluation(input: {customerId: $c, templateId: $t, kind: CUSTOMER_SURVEY,
 		scores: [{key: "satisfaction", value: 4}]}) { id } }`,
 		vars: func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "t": w.template.ID} },
-		want: cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+		want: cells{"AAAA", "AANA", "FNNF", "AANA", "FFFF", "FNNN"}},
+	// A third party's evaluation is entered by an admin or the team's manager.
+	{field: "submitEvaluation", name: "thirdParty", query: `mutation($c: ID!, $t: ID!) { submitEvaluation(input: {customerId: $c, templateId: $t,
+		kind: THIRD_PARTY, thirdParty: "Dagong Credit Rating", scores: [{key: "satisfaction", value: 4}]}) { id } }`,
+		vars: func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "t": w.template.ID} },
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
 	{field: "moveCase", name: "triage", need: needOpenCase,
 		query: `mutation($c: ID!, $case: ID!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: 1, to: TRIAGED}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "case": o.CaseID} },

@@ -63,7 +63,7 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 			"region": "north", "industry": "贸易", "annualRevenue": "120万", "companyStatus": "存续", "stage": "稳定期",
 			"kind": "企业", "tags": []string{"VIP"}, "contacts": []map[string]any{{"name": "王芳", "title": "采购经理", "role": "采购", "phones": []string{"13812345678"}}}},
 		{"row": 3, "name": "", "phones": []string{"12"}, "emails": []string{"not-an-email"}},
-		{"row": 4, "name": "Kind Robot", "kind": "机器人", "source": "somewhere", "stage": "WON_BACK"},
+		{"row": 4, "name": "Kind Robot", "kind": "机器人", "source": "somewhere", "stage": "休眠期"},
 		{"row": 5, "name": "Big Spender", "annualRevenue": "lots", "tags": []string{"bad tag!"}, "grade": "Z"},
 		{"row": 6, "name": "Contact Trouble", "contacts": []map[string]any{{"name": "", "emails": []string{"x@"}}}},
 		{"row": 7, "name": "Lost Before", "stage": "流失", "kind": "PERSON"},
@@ -135,7 +135,7 @@ func TestImportReportsEveryRuleARowBreaks(t *testing.T) {
 			t.Errorf("row %d: owner problem %q does not say %q", row, m, want)
 		}
 	}
-	if r := got[4].Problems[2]; !strings.Contains(r.Message, "WON_BACK") {
+	if r := got[4].Problems[2]; !strings.Contains(r.Message, "must be one of") || !strings.Contains(r.Message, "休眠期") {
 		t.Errorf("stage problem %q does not say why", r.Message)
 	}
 }

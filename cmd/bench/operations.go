@@ -189,6 +189,11 @@ func (b *benchState) operations() []operation {
 			return "sales-zhao", `mutation($id: ID!) { releaseCustomer(customerId: $id) { version } }`, map[string]any{"id": b.pool[1].ID}, err
 		}},
 		{"assignCustomer", fixed("admin", `mutation($id: ID!) { assignCustomer(customerId: $id, ownerId: "sales-li") { version } }`, map[string]any{"id": b.pool[2].ID})},
+		{"handOverCustomer", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, _, err := b.create(ctx, string(seller))
+			return seller, `mutation($id: ID!) { handOverCustomer(input: {customerId: $id, toUserId: "sales-zhao", reason: "covering the region"}) { version } }`,
+				map[string]any{"id": id}, err
+		}},
 		{"handOverPortfolio, 3 customers", func(ctx context.Context) (caller, string, map[string]any, error) {
 			if _, err := b.user(ctx, "bench-leaver", false); err != nil {
 				return "", "", nil, err

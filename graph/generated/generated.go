@@ -235,6 +235,7 @@ type ComplexityRoot struct {
 	}
 
 	Customer struct {
+		AcceptanceIndex    func(childComplexity int) int
 		Addresses          func(childComplexity int) int
 		AnnualRevenue      func(childComplexity int) int
 		ArchivedAt         func(childComplexity int) int
@@ -246,6 +247,7 @@ type ComplexityRoot struct {
 		Contacts           func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
+		CreditIndex        func(childComplexity int) int
 		CreditRating       func(childComplexity int) int
 		Emails             func(childComplexity int) int
 		Evaluations        func(childComplexity int, first *int, after *string) int
@@ -260,6 +262,7 @@ type ComplexityRoot struct {
 		InteractionCount   func(childComplexity int) int
 		Interactions       func(childComplexity int, from *time.Time, to *time.Time, first *int, after *string) int
 		Kind               func(childComplexity int) int
+		LastHandover       func(childComplexity int) int
 		LastHolder         func(childComplexity int) int
 		LastInteractionAt  func(childComplexity int) int
 		LastTransactionAt  func(childComplexity int) int
@@ -392,6 +395,7 @@ type ComplexityRoot struct {
 		Scores          func(childComplexity int) int
 		TemplateID      func(childComplexity int) int
 		TemplateVersion func(childComplexity int) int
+		ThirdParty      func(childComplexity int) int
 	}
 
 	EvaluationConnection struct {
@@ -610,7 +614,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddContact                func(childComplexity int, customerID string, input model.ContactInput) int
 		ArchiveCustomer           func(childComplexity int, id string, expectedVersion int) int
-		AssignCustomer            func(childComplexity int, customerID string, ownerID string) int
+		AssignCustomer            func(childComplexity int, customerID string, ownerID string, reason *string) int
 		ChangeCustomerTags        func(childComplexity int, input model.ChangeCustomerTagsInput) int
 		ChangeStage               func(childComplexity int, input model.ChangeStageInput) int
 		ClaimCustomer             func(childComplexity int, customerID string) int
@@ -621,6 +625,7 @@ type ComplexityRoot struct {
 		CreateTemplateVersion     func(childComplexity int, templateID string, expectedLatestVersion int, input model.TemplateInput) int
 		CreateUser                func(childComplexity int, input model.CreateUserInput) int
 		DeactivateUser            func(childComplexity int, id string, expectedVersion int) int
+		HandOverCustomer          func(childComplexity int, input model.HandOverCustomerInput) int
 		HandOverPortfolio         func(childComplexity int, fromUserID string, toUserID string) int
 		ImportCustomers           func(childComplexity int, input model.ImportCustomersInput) int
 		IssueAPIKey               func(childComplexity int, partnerID string, name string) int
@@ -630,7 +635,7 @@ type ComplexityRoot struct {
 		Noop                      func(childComplexity int) int
 		ReactivateUser            func(childComplexity int, id string, expectedVersion int) int
 		RegradeCustomer           func(childComplexity int, customerID string, force *bool) int
-		ReleaseCustomer           func(childComplexity int, customerID string) int
+		ReleaseCustomer           func(childComplexity int, customerID string, reason *string) int
 		RemoveContact             func(childComplexity int, customerID string, contactID string, expectedVersion int) int
 		RestoreCustomer           func(childComplexity int, id string, expectedVersion int) int
 		RevokeAPIKey              func(childComplexity int, id string) int
@@ -647,6 +652,14 @@ type ComplexityRoot struct {
 		UpdatePartnerOrganization func(childComplexity int, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) int
 		UpdateUser                func(childComplexity int, id string, expectedVersion int, input model.UpdateUserInput) int
 		VerifyCustomerFields      func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
+	}
+
+	OwnerChange struct {
+		At     func(childComplexity int) int
+		By     func(childComplexity int) int
+		From   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		To     func(childComplexity int) int
 	}
 
 	OwnerCount struct {
@@ -890,8 +903,9 @@ type MutationResolver interface {
 	ShareCustomer(ctx context.Context, customerID string, partnerID string) (*model.Customer, error)
 	UnshareCustomer(ctx context.Context, customerID string, partnerID string) (*model.Customer, error)
 	ClaimCustomer(ctx context.Context, customerID string) (*model.Customer, error)
-	ReleaseCustomer(ctx context.Context, customerID string) (*model.Customer, error)
-	AssignCustomer(ctx context.Context, customerID string, ownerID string) (*model.Customer, error)
+	ReleaseCustomer(ctx context.Context, customerID string, reason *string) (*model.Customer, error)
+	AssignCustomer(ctx context.Context, customerID string, ownerID string, reason *string) (*model.Customer, error)
+	HandOverCustomer(ctx context.Context, input model.HandOverCustomerInput) (*model.Customer, error)
 	HandOverPortfolio(ctx context.Context, fromUserID string, toUserID string) (*model.Handover, error)
 	ChangeStage(ctx context.Context, input model.ChangeStageInput) (*model.Customer, error)
 	ChangeCustomerTags(ctx context.Context, input model.ChangeCustomerTagsInput) (*model.Customer, error)
@@ -1732,6 +1746,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CurrentGrade.Source(childComplexity), true
 
+	case "Customer.acceptanceIndex":
+		if e.ComplexityRoot.Customer.AcceptanceIndex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.AcceptanceIndex(childComplexity), true
 	case "Customer.addresses":
 		if e.ComplexityRoot.Customer.Addresses == nil {
 			break
@@ -1803,6 +1823,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CreatedBy(childComplexity), true
+	case "Customer.creditIndex":
+		if e.ComplexityRoot.Customer.CreditIndex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CreditIndex(childComplexity), true
 	case "Customer.creditRating":
 		if e.ComplexityRoot.Customer.CreditRating == nil {
 			break
@@ -1907,6 +1933,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Kind(childComplexity), true
+	case "Customer.lastHandover":
+		if e.ComplexityRoot.Customer.LastHandover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.LastHandover(childComplexity), true
 	case "Customer.lastHolder":
 		if e.ComplexityRoot.Customer.LastHolder == nil {
 			break
@@ -2505,6 +2537,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.TemplateVersion(childComplexity), true
+	case "Evaluation.thirdParty":
+		if e.ComplexityRoot.Evaluation.ThirdParty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.ThirdParty(childComplexity), true
 
 	case "EvaluationConnection.edges":
 		if e.ComplexityRoot.EvaluationConnection.Edges == nil {
@@ -3340,7 +3378,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AssignCustomer(childComplexity, args["customerId"].(string), args["ownerId"].(string)), true
+		return e.ComplexityRoot.Mutation.AssignCustomer(childComplexity, args["customerId"].(string), args["ownerId"].(string), args["reason"].(*string)), true
 	case "Mutation.changeCustomerTags":
 		if e.ComplexityRoot.Mutation.ChangeCustomerTags == nil {
 			break
@@ -3451,6 +3489,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.handOverCustomer":
+		if e.ComplexityRoot.Mutation.HandOverCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handOverCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandOverCustomer(childComplexity, args["input"].(model.HandOverCustomerInput)), true
 	case "Mutation.handOverPortfolio":
 		if e.ComplexityRoot.Mutation.HandOverPortfolio == nil {
 			break
@@ -3555,7 +3604,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ReleaseCustomer(childComplexity, args["customerId"].(string)), true
+		return e.ComplexityRoot.Mutation.ReleaseCustomer(childComplexity, args["customerId"].(string), args["reason"].(*string)), true
 	case "Mutation.removeContact":
 		if e.ComplexityRoot.Mutation.RemoveContact == nil {
 			break
@@ -3732,6 +3781,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyCustomerFields(childComplexity, args["id"].(string), args["fields"].([]model.CustomerField), args["expectedVersion"].(int)), true
+
+	case "OwnerChange.at":
+		if e.ComplexityRoot.OwnerChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerChange.At(childComplexity), true
+	case "OwnerChange.by":
+		if e.ComplexityRoot.OwnerChange.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerChange.By(childComplexity), true
+	case "OwnerChange.from":
+		if e.ComplexityRoot.OwnerChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerChange.From(childComplexity), true
+	case "OwnerChange.reason":
+		if e.ComplexityRoot.OwnerChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerChange.Reason(childComplexity), true
+	case "OwnerChange.to":
+		if e.ComplexityRoot.OwnerChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerChange.To(childComplexity), true
 
 	case "OwnerCount.count":
 		if e.ComplexityRoot.OwnerCount.Count == nil {
@@ -4546,6 +4626,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
 			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
 			graphql.NewInputUnmarshaler("GradingRuleInput", ec.unmarshalInputGradingRuleInput),
+			graphql.NewInputUnmarshaler("HandOverCustomerInput", ec.unmarshalInputHandOverCustomerInput),
 			graphql.NewInputUnmarshaler("ImportContactInput", ec.unmarshalInputImportContactInput),
 			graphql.NewInputUnmarshaler("ImportCustomerRowInput", ec.unmarshalInputImportCustomerRowInput),
 			graphql.NewInputUnmarshaler("ImportCustomersInput", ec.unmarshalInputImportCustomersInput),
@@ -5518,6 +5599,10 @@ type Customer {
   loyaltyIndex: Float
   "Trust index 0–100: over the five latest evaluations, the mean of each evaluator's newest trust score."
   trustIndex: Float
+  "Acceptance index 0–100 (how readily the customer takes up offers): over the five latest evaluations, the mean of each evaluator's newest acceptance score."
+  acceptanceIndex: Float
+  "Credit index 0–100 (the customer's standing as a payer): over the five latest evaluations, the mean of each evaluator's newest credit score."
+  creditIndex: Float
   "The five latest evaluations, newest first (kept on the customer's activity, read with it: no extra call)."
   recentEvaluations: [Evaluation!]!
   """
@@ -5951,7 +6036,7 @@ enum EvaluationKind {
   INTERNAL_REVIEW
   "The customer's own answers to a survey."
   CUSTOMER_SURVEY
-  "An outside party."
+  "An outside party (a rating agency, an auditor), named in thirdParty and entered by an ADMIN or the team's MANAGER."
   THIRD_PARTY
 }
 
@@ -5983,8 +6068,10 @@ type Evaluation {
   templateVersion: Int!
   "Who evaluated."
   kind: EvaluationKind!
-  "The evaluator's user id."
+  "The user who entered the evaluation."
   evaluatorId: String!
+  "The outside party of a THIRD_PARTY evaluation; null for the other kinds."
+  thirdParty: String
   "The raw scores."
   scores: [IndicatorScore!]!
   "Comment."
@@ -6043,6 +6130,8 @@ input SubmitEvaluationInput {
   templateVersion: Int
   "Who evaluated."
   kind: EvaluationKind!
+  "The outside party (1–200 characters): required for THIRD_PARTY, refused for the other kinds."
+  thirdParty: String
   "One score per indicator of the template version."
   scores: [IndicatorScoreInput!]!
   "Comment: at most 4000 characters."
@@ -6087,8 +6176,9 @@ extend type Mutation {
   Scores a customer against a template version. The server computes the overall
   and per-dimension scores; the customer's indexes and grade follow from it exactly
   once, within seconds.
-  FORBIDDEN when the caller owns the customer and the kind is INTERNAL_REVIEW
-  (conflict of interest).
+  FORBIDDEN when the caller owns the customer, whatever the kind (conflict of
+  interest: an owner's evaluation would move their own customer's value score and
+  grade), and for THIRD_PARTY unless the caller is an ADMIN or the team's MANAGER.
   """
   submitEvaluation(
     "The evaluation."
@@ -6293,8 +6383,9 @@ The value score formula: the weighted mean of five components, each 0–100. Wei
 normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
 100·ln(1+x)/ln(1+reference), capped at 100 (transaction count, transaction total,
-annual revenue); evaluation is the mean of the satisfaction, loyalty and trust indexes.
-A missing component (no transactions, unknown revenue, never evaluated) is 0.
+annual revenue); evaluation is the mean of the satisfaction, loyalty, trust, acceptance
+and credit indexes the customer has. No transactions or an unknown revenue count as 0;
+a customer never evaluated is unknown, not 0: the evaluation weight is then left out.
 """
 type ValueFormula {
   "Weight of recency."
@@ -7321,6 +7412,36 @@ type Claim {
   warnedAt: DateTime
 }
 
+"""
+A customer changing hands by someone's decision: given back to the pool, assigned,
+handed to a colleague, moved with a portfolio, or returned by the job when a claim
+lapsed. The audit log keeps every one; the profile the latest.
+"""
+type OwnerChange {
+  "The owner before; null: the pool."
+  from: String
+  "The owner after; null: the pool."
+  to: String
+  "Why, as given (for the job: the rule that returned it)."
+  reason: String
+  "Who decided (system for the scheduled job)."
+  by: String!
+  "When."
+  at: DateTime!
+}
+
+"What handOverCustomer hands over, and why."
+input HandOverCustomerInput {
+  "The customer."
+  customerId: ID!
+  "The colleague: an active SALES or MANAGER user of the directory in the customer's team."
+  toUserId: ID!
+  "Why (1–1000 characters), e.g. \"moved to key accounts\" or \"speaks the customer's dialect\"."
+  reason: String!
+  "When set, CONFLICT unless the customer is still at this version."
+  expectedVersion: Int
+}
+
 "The outcome of a portfolio handover."
 type Handover {
   "Customers moved to the new owner."
@@ -7336,6 +7457,8 @@ extend type Customer {
   lastHolder: String
   "When the customer last returned to the pool."
   returnedAt: DateTime
+  "The latest change of hands someone decided, with why; null if it never changed hands."
+  lastHandover: OwnerChange
 }
 
 extend type Mutation {
@@ -7343,18 +7466,21 @@ extend type Mutation {
   Claims a customer from the pool for the calling salesperson. Of simultaneous
   claims exactly one wins; the others get CONFLICT, or NOT_FOUND if the winner's
   claim was made before theirs read the customer: a customer someone else holds is
-  answered exactly like an id that does not exist. FORBIDDEN when the caller holds
-  the maximum of active claims, has used up today's claims, or released this
-  customer too recently.
+  answered exactly like an id that does not exist. FORBIDDEN when the customer is in
+  the pool of a team the caller is not in (CLAIM_WITHIN_TEAM, on by default: telesales
+  groups each work their own region), when the caller holds the maximum of active
+  claims, has used up today's claims, or released this customer too recently.
   """
   claimCustomer(
     "The customer."
     customerId: ID!
   ): Customer!
-  "Returns a customer to the pool. Its owner or the team's MANAGER."
+  "Gives a customer back to the pool. Its owner or the team's MANAGER."
   releaseCustomer(
     "The customer."
     customerId: ID!
+    "Why (at most 1000 characters), kept as the customer's lastHandover and in the audit log."
+    reason: String
   ): Customer!
   "Gives a customer to an owner (empty string: to the pool), ending any claim. ADMIN or the team's MANAGER."
   assignCustomer(
@@ -7362,6 +7488,21 @@ extend type Mutation {
     customerId: ID!
     "The new owner's user id."
     ownerId: ID!
+    "Why (at most 1000 characters), kept as the customer's lastHandover and in the audit log."
+    reason: String
+  ): Customer!
+  """
+  Hands one customer to a colleague of its team, with why (the person responsible
+  can hand the records over at any time), together with its open cases the old
+  owner was handling. Its owner may, or an ADMIN or the team's MANAGER.
+  BAD_USER_INPUT when the colleague is unknown, deactivated, without the SALES or
+  MANAGER role, or not in the customer's team (another team's is assignCustomer, a
+  manager's decision); CONFLICT when the customer is in the pool, already the
+  colleague's, or held by a claim not yet followed up (follow it up, or give it back).
+  """
+  handOverCustomer(
+    "The customer, the colleague and why."
+    input: HandOverCustomerInput!
   ): Customer!
   """
   Hands every customer of one owner over to another, archived ones included,
@@ -8335,6 +8476,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_loyaltyIndex(ctx, field)
 	case "trustIndex":
 		return ec.fieldContext_Customer_trustIndex(ctx, field)
+	case "acceptanceIndex":
+		return ec.fieldContext_Customer_acceptanceIndex(ctx, field)
+	case "creditIndex":
+		return ec.fieldContext_Customer_creditIndex(ctx, field)
 	case "recentEvaluations":
 		return ec.fieldContext_Customer_recentEvaluations(ctx, field)
 	case "lastInteractionAt":
@@ -8413,6 +8558,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastHolder(ctx, field)
 	case "returnedAt":
 		return ec.fieldContext_Customer_returnedAt(ctx, field)
+	case "lastHandover":
+		return ec.fieldContext_Customer_lastHandover(ctx, field)
 	case "stageHistory":
 		return ec.fieldContext_Customer_stageHistory(ctx, field)
 	}
@@ -8589,6 +8736,8 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_kind(ctx, field)
 	case "evaluatorId":
 		return ec.fieldContext_Evaluation_evaluatorId(ctx, field)
+	case "thirdParty":
+		return ec.fieldContext_Evaluation_thirdParty(ctx, field)
 	case "scores":
 		return ec.fieldContext_Evaluation_scores(ctx, field)
 	case "comment":
@@ -9031,6 +9180,22 @@ func (ec *executionContext) childFields_Metric(ctx context.Context, field graphq
 		return ec.fieldContext_Metric_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Metric", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnerChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_OwnerChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_OwnerChange_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_OwnerChange_reason(ctx, field)
+	case "by":
+		return ec.fieldContext_OwnerChange_by(ctx, field)
+	case "at":
+		return ec.fieldContext_OwnerChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnerChange", field.Name)
 }
 
 func (ec *executionContext) childFields_OwnerCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9824,6 +9989,14 @@ func (ec *executionContext) field_Mutation_assignCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["ownerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -9991,6 +10164,20 @@ func (ec *executionContext) field_Mutation_deactivateUser_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_handOverCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HandOverCustomerInput, error) {
+			return ec.unmarshalNHandOverCustomerInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandOverCustomerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_handOverPortfolio_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10146,6 +10333,14 @@ func (ec *executionContext) field_Mutation_releaseCustomer_args(ctx context.Cont
 		return nil, err
 	}
 	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -14643,6 +14838,52 @@ func (ec *executionContext) fieldContext_Customer_trustIndex(_ context.Context, 
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Customer_acceptanceIndex(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_acceptanceIndex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptanceIndex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_acceptanceIndex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Customer_creditIndex(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_creditIndex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditIndex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_creditIndex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Customer_recentEvaluations(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15727,6 +15968,38 @@ func (ec *executionContext) _Customer_returnedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Customer_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_lastHandover(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_lastHandover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastHandover, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OwnerChange) graphql.Marshaler {
+			return ec.marshalOOwnerChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_lastHandover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OwnerChange(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_stageHistory(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
@@ -17033,6 +17306,29 @@ func (ec *executionContext) _Evaluation_evaluatorId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Evaluation_evaluatorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evaluation_thirdParty(ctx context.Context, field graphql.CollectedField, obj *model.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_thirdParty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThirdParty, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_thirdParty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
 }
 
@@ -21576,7 +21872,7 @@ func (ec *executionContext) _Mutation_releaseCustomer(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReleaseCustomer(ctx, fc.Args["customerId"].(string))
+			return ec.Resolvers.Mutation().ReleaseCustomer(ctx, fc.Args["customerId"].(string), fc.Args["reason"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
@@ -21620,7 +21916,7 @@ func (ec *executionContext) _Mutation_assignCustomer(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AssignCustomer(ctx, fc.Args["customerId"].(string), fc.Args["ownerId"].(string))
+			return ec.Resolvers.Mutation().AssignCustomer(ctx, fc.Args["customerId"].(string), fc.Args["ownerId"].(string), fc.Args["reason"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
@@ -21648,6 +21944,50 @@ func (ec *executionContext) fieldContext_Mutation_assignCustomer(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_assignCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_handOverCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_handOverCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HandOverCustomer(ctx, fc.Args["input"].(model.HandOverCustomerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_handOverCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_handOverCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22136,6 +22476,121 @@ func (ec *executionContext) fieldContext_Mutation_unverifyCustomerFields(ctx con
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OwnerChange_from(ctx context.Context, field graphql.CollectedField, obj *model.OwnerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _OwnerChange_to(ctx context.Context, field graphql.CollectedField, obj *model.OwnerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _OwnerChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.OwnerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _OwnerChange_by(ctx context.Context, field graphql.CollectedField, obj *model.OwnerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerChange_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerChange_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _OwnerChange_at(ctx context.Context, field graphql.CollectedField, obj *model.OwnerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerChange", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _OwnerCount_ownerId(ctx context.Context, field graphql.CollectedField, obj *model.OwnerCount) (ret graphql.Marshaler) {
@@ -27563,6 +28018,69 @@ func UnmarshalGradingRuleInput(ctx context.Context, raw any) (model.GradingRuleI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputHandOverCustomerInput(ctx context.Context, obj any) (model.HandOverCustomerInput, error) {
+	var it model.HandOverCustomerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "toUserId", "reason", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "toUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toUserId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToUserID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHandOverCustomerInput unmarshals raw into the HandOverCustomerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHandOverCustomerInput(ctx context.Context, raw any) (model.HandOverCustomerInput, error) {
+	var out model.HandOverCustomerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HandOverCustomerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputImportContactInput(ctx context.Context, obj any) (model.ImportContactInput, error) {
 	var it model.ImportContactInput
 	if obj == nil {
@@ -28530,7 +29048,7 @@ func (ec *executionContext) unmarshalInputSubmitEvaluationInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "templateId", "templateVersion", "kind", "scores", "comment", "evaluatedAt"}
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "templateId", "templateVersion", "kind", "thirdParty", "scores", "comment", "evaluatedAt"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28572,6 +29090,13 @@ func (ec *executionContext) unmarshalInputSubmitEvaluationInput(ctx context.Cont
 				return it, err
 			}
 			it.Kind = data
+		case "thirdParty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdParty"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdParty = data
 		case "scores":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scores"))
 			data, err := ec.unmarshalNIndicatorScoreInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorScoreInputᚄ(ctx, v)
@@ -30834,6 +31359,16 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "acceptanceIndex":
+			out.Values[i] = ec._Customer_acceptanceIndex(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditIndex":
+			out.Values[i] = ec._Customer_creditIndex(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "recentEvaluations":
 			out.Values[i] = ec._Customer_recentEvaluations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31034,6 +31569,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "returnedAt":
 			out.Values[i] = ec._Customer_returnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastHandover":
+			out.Values[i] = ec._Customer_lastHandover(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -31634,6 +32174,11 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 		case "evaluatorId":
 			out.Values[i] = ec._Evaluation_evaluatorId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "thirdParty":
+			out.Values[i] = ec._Evaluation_thirdParty(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "scores":
@@ -33336,6 +33881,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "handOverCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_handOverCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "handOverPortfolio":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_handOverPortfolio(ctx, field)
@@ -33410,6 +33962,59 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unverifyCustomerFields(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ownerChangeImplementors = []string{"OwnerChange"}
+
+func (ec *executionContext) _OwnerChange(ctx context.Context, sel ast.SelectionSet, obj *model.OwnerChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ownerChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OwnerChange")
+		case "from":
+			out.Values[i] = ec._OwnerChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._OwnerChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._OwnerChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._OwnerChange_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._OwnerChange_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36159,6 +36764,11 @@ func (ec *executionContext) marshalNGranularity2githubᚗcomᚋrapportcrmᚋrapp
 	return v
 }
 
+func (ec *executionContext) unmarshalNHandOverCustomerInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandOverCustomerInput(ctx context.Context, v any) (model.HandOverCustomerInput, error) {
+	res, err := ec.unmarshalInputHandOverCustomerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNHandover2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandover(ctx context.Context, sel ast.SelectionSet, v *model.Handover) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Handover!")
@@ -37644,6 +38254,13 @@ func (ec *executionContext) marshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOOwnerChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerChange(ctx context.Context, sel ast.SelectionSet, v *model.OwnerChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OwnerChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPartnerOrganization2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganization(ctx context.Context, sel ast.SelectionSet, v *model.PartnerOrganization) graphql.Marshaler {

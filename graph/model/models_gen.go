@@ -549,6 +549,10 @@ type Customer struct {
 	LoyaltyIndex *float64 `json:"loyaltyIndex,omitempty"`
 	// Trust index 0–100: over the five latest evaluations, the mean of each evaluator's newest trust score.
 	TrustIndex *float64 `json:"trustIndex,omitempty"`
+	// Acceptance index 0–100 (how readily the customer takes up offers): over the five latest evaluations, the mean of each evaluator's newest acceptance score.
+	AcceptanceIndex *float64 `json:"acceptanceIndex,omitempty"`
+	// Credit index 0–100 (the customer's standing as a payer): over the five latest evaluations, the mean of each evaluator's newest credit score.
+	CreditIndex *float64 `json:"creditIndex,omitempty"`
 	// The five latest evaluations, newest first (kept on the customer's activity, read with it: no extra call).
 	RecentEvaluations []*Evaluation `json:"recentEvaluations"`
 	// When the latest interaction happened. This and the other figures of the customer's
@@ -642,6 +646,8 @@ type Customer struct {
 	LastHolder *string `json:"lastHolder,omitempty"`
 	// When the customer last returned to the pool.
 	ReturnedAt *time.Time `json:"returnedAt,omitempty"`
+	// The latest change of hands someone decided, with why; null if it never changed hands.
+	LastHandover *OwnerChange `json:"lastHandover,omitempty"`
 	// Lifecycle stage changes, newest first: from, to, why, who and when.
 	StageHistory *StageChangeConnection `json:"stageHistory"`
 }
@@ -794,8 +800,10 @@ type Evaluation struct {
 	TemplateVersion int `json:"templateVersion"`
 	// Who evaluated.
 	Kind EvaluationKind `json:"kind"`
-	// The evaluator's user id.
+	// The user who entered the evaluation.
 	EvaluatorID string `json:"evaluatorId"`
+	// The outside party of a THIRD_PARTY evaluation; null for the other kinds.
+	ThirdParty *string `json:"thirdParty,omitempty"`
 	// The raw scores.
 	Scores []*IndicatorScore `json:"scores"`
 	// Comment.
@@ -1033,6 +1041,18 @@ type GradingRuleInput struct {
 	Description *string `json:"description,omitempty"`
 	// Conditions, all of which must hold (at most 10; none: always holds).
 	Conditions []*RuleConditionInput `json:"conditions"`
+}
+
+// What handOverCustomer hands over, and why.
+type HandOverCustomerInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The colleague: an active SALES or MANAGER user of the directory in the customer's team.
+	ToUserID string `json:"toUserId"`
+	// Why (1–1000 characters), e.g. "moved to key accounts" or "speaks the customer's dialect".
+	Reason string `json:"reason"`
+	// When set, CONFLICT unless the customer is still at this version.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
 
 // The outcome of a portfolio handover.
@@ -1412,6 +1432,22 @@ type MoveCaseInput struct {
 type Mutation struct {
 }
 
+// A customer changing hands by someone's decision: given back to the pool, assigned,
+// handed to a colleague, moved with a portfolio, or returned by the job when a claim
+// lapsed. The audit log keeps every one; the profile the latest.
+type OwnerChange struct {
+	// The owner before; null: the pool.
+	From *string `json:"from,omitempty"`
+	// The owner after; null: the pool.
+	To *string `json:"to,omitempty"`
+	// Why, as given (for the job: the rule that returned it).
+	Reason *string `json:"reason,omitempty"`
+	// Who decided (system for the scheduled job).
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
+}
+
 // Interactions with one owner's customers.
 type OwnerCount struct {
 	// The owner; null for customers in the pool.
@@ -1567,6 +1603,8 @@ type SubmitEvaluationInput struct {
 	TemplateVersion *int `json:"templateVersion,omitempty"`
 	// Who evaluated.
 	Kind EvaluationKind `json:"kind"`
+	// The outside party (1–200 characters): required for THIRD_PARTY, refused for the other kinds.
+	ThirdParty *string `json:"thirdParty,omitempty"`
 	// One score per indicator of the template version.
 	Scores []*IndicatorScoreInput `json:"scores"`
 	// Comment: at most 4000 characters.
@@ -1841,8 +1879,9 @@ type UserFilter struct {
 // normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 // linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
 // 100·ln(1+x)/ln(1+reference), capped at 100 (transaction count, transaction total,
-// annual revenue); evaluation is the mean of the satisfaction, loyalty and trust indexes.
-// A missing component (no transactions, unknown revenue, never evaluated) is 0.
+// annual revenue); evaluation is the mean of the satisfaction, loyalty, trust, acceptance
+// and credit indexes the customer has. No transactions or an unknown revenue count as 0;
+// a customer never evaluated is unknown, not 0: the evaluation weight is then left out.
 type ValueFormula struct {
 	// Weight of recency.
 	RecencyWeight float64 `json:"recencyWeight"`
@@ -2834,7 +2873,7 @@ const (
 	EvaluationKindInternalReview EvaluationKind = "INTERNAL_REVIEW"
 	// The customer's own answers to a survey.
 	EvaluationKindCustomerSurvey EvaluationKind = "CUSTOMER_SURVEY"
-	// An outside party.
+	// An outside party (a rating agency, an auditor), named in thirdParty and entered by an ADMIN or the team's MANAGER.
 	EvaluationKindThirdParty EvaluationKind = "THIRD_PARTY"
 )
 
