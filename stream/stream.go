@@ -22,6 +22,9 @@
 //  5. adds the records' aggregate and counter deltas to each shared item
 //     it touches, with one write per item carrying the item's own mark of
 //     the shard: an item takes a record's deltas once or not at all.
+//  6. runs its handlers (Handler) with the batch's changes: the domain
+//     events' publisher (Publisher), and whatever else follows from a
+//     change without being state the steps above keep.
 //
 // There is no checkpoint of the shard to keep in step, and so no
 // transaction: every write says by itself what it has taken. A failure
