@@ -64,6 +64,23 @@ type Config struct {
 	// Import bounds what imports take of an instance
 	// (IMPORT_ROWS_PER_SECOND, IMPORT_CALLS).
 	Import crm.ImportLimits
+	// Events is where the stream consumer publishes the domain events
+	// (docs/events.md).
+	Events Events
+}
+
+// Events configures the domain events' publishing.
+type Events struct {
+	// Bus is the EventBridge bus (EVENT_BUS_NAME); the stack sets it.
+	Bus string
+	// Endpoint overrides the EventBridge endpoint (EVENTBRIDGE_ENDPOINT).
+	Endpoint string
+	// Source is the events' CloudEvents source (EVENT_SOURCE, default
+	// "rapport").
+	Source string
+	// File is the JSON lines file the local server appends them to
+	// (EVENTS_FILE, default events.jsonl in RAPPORT_LOCAL_DIR).
+	File string
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -79,6 +96,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 		CursorSecretARN:  getenv("CURSOR_SECRET_ARN"),
 		MetricsNamespace: getenv("METRICS_NAMESPACE"),
+		Events: Events{Bus: getenv("EVENT_BUS_NAME"), Endpoint: getenv("EVENTBRIDGE_ENDPOINT"),
+			Source: or(getenv("EVENT_SOURCE"), "rapport"), File: getenv("EVENTS_FILE")},
 	}
 	var errs []string
 	bad := func(name, rule string) { errs = append(errs, name+" "+rule) }

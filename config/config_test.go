@@ -39,3 +39,29 @@ func TestImportLimitsFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestEventsFromEnv(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want config.Events
+	}{
+		{"Defaults", nil, config.Events{Source: "rapport"}},
+		{"Stack", map[string]string{"EVENT_BUS_NAME": "rapport-prod", "EVENT_SOURCE": "rapport/prod"}, config.Events{Bus: "rapport-prod", Source: "rapport/prod"}},
+		{"Local", map[string]string{"EVENTS_FILE": "/tmp/e.jsonl", "EVENTBRIDGE_ENDPOINT": "http://127.0.0.1:1"},
+			config.Events{Source: "rapport", File: "/tmp/e.jsonl", Endpoint: "http://127.0.0.1:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.FromEnv(func(k string) string {
+				if k == "TABLE_NAME" {
+					return "t"
+				}
+				return tt.env[k]
+			})
+			if err != nil || c.Events != tt.want {
+				t.Fatalf("got %+v %v, want %+v", c.Events, err, tt.want)
+			}
+		})
+	}
+}

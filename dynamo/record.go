@@ -20,7 +20,7 @@ func (s *Store) Decode(r events.DynamoDBEventRecord) (stream.Change, error) {
 
 // DecodeRecord decodes a stream record (see Store.Decode).
 func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
-	ch := stream.Change{Seq: r.Change.SequenceNumber, At: r.Change.ApproximateCreationDateTime.Time.UTC(), Event: r.EventName}
+	ch := stream.Change{ID: r.EventID, Seq: r.Change.SequenceNumber, At: r.Change.ApproximateCreationDateTime.Time.UTC(), Event: r.EventName}
 	keys := fromEventImage(r.Change.Keys)
 	pk, sk := strAttr(keys["pk"]), strAttr(keys["sk"])
 	if !strings.HasPrefix(pk, "CUST#") {

@@ -22,6 +22,9 @@
 //  5. adds the records' aggregate and counter deltas to each shared item
 //     it touches, with one write per item carrying the item's own mark of
 //     the shard: an item takes a record's deltas once or not at all.
+//  6. runs its handlers (Handler) with the batch's changes: the domain
+//     events' publisher (Publisher), and whatever else follows from a
+//     change without being state the steps above keep.
 //
 // There is no checkpoint of the shard to keep in step, and so no
 // transaction: every write says by itself what it has taken. A failure
@@ -59,6 +62,8 @@ const (
 // write left before and after it. Decoding is the store's (Store.Decode);
 // the change feed reads the same changes.
 type Change struct {
+	// ID is the record's event id, the same on every delivery of it.
+	ID string
 	// Seq is the record's sequence number in its shard.
 	Seq string
 	// At is when the write happened (the record's approximate creation
@@ -164,11 +169,21 @@ type Settler interface {
 	Settle(ctx context.Context, c *crm.Customer, by string, evaluated bool, followUps []*crm.Interaction) error
 }
 
+// Handler is told of a batch's changes, in order, once their derived
+// state is applied (the domain events' publisher, Publisher). It must be
+// idempotent: when it fails, or anything after it does, the batch comes
+// again and it is told again.
+type Handler interface {
+	HandleChanges(ctx context.Context, shard string, changes []Change) error
+}
+
 // Consumer applies batches.
 type Consumer struct {
 	Store   Store
 	Settler Settler
-	Log     *slog.Logger
+	// Handlers run in order after the derived state is applied.
+	Handlers []Handler
+	Log      *slog.Logger
 }
 
 // Handle is the stream function's handler: it applies one shard's batch
@@ -261,6 +276,11 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 	}
 	if err := c.Store.Advance(ctx, shard, effects); err != nil {
 		return 0, fmt.Errorf("stream: add aggregates and counters: %w", err)
+	}
+	for _, h := range c.Handlers {
+		if err := h.HandleChanges(ctx, shard, changes); err != nil {
+			return 0, fmt.Errorf("stream: %T: %w", h, err)
+		}
 	}
 	return len(changes), nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/demo"
 	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/events"
 	"github.com/rapportcrm/rapport/infra/ddblocal"
 	"github.com/rapportcrm/rapport/infra/ddbstream"
 	"github.com/rapportcrm/rapport/infra/npmcache"
@@ -125,8 +126,12 @@ func run(ctx context.Context) error {
 			}
 		}
 	}
-	// The stream function's stand-in: the table's stream, polled.
-	consumer := &stream.Consumer{Store: store, Settler: svc, Log: log}
+	// The stream function's stand-in: the table's stream, polled, its
+	// domain events appended to a file (docs/events.md).
+	eventsFile := or(cfg.Events.File, filepath.Join(localDir, "events.jsonl"))
+	consumer := &stream.Consumer{Store: store, Settler: svc, Log: log, Handlers: []stream.Handler{
+		&stream.Publisher{Source: cfg.Events.Source, Sink: &events.FileSink{Path: eventsFile}}}}
+	log.Info("domain events", "file", eventsFile)
 	poller, err := ddbstream.New(ctx, db, ddblocal.NewStreamsClient(endpoint), cfg.TableName, consumer.Handle)
 	if err != nil {
 		return err

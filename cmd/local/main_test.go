@@ -17,6 +17,7 @@ import (
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/demo"
+	"github.com/rapportcrm/rapport/events"
 	"github.com/rapportcrm/rapport/oidc/devissuer"
 )
 
@@ -127,6 +128,9 @@ func TestMakeRunServesDemoData(t *testing.T) {
 		t.Errorf("demo partner sees %+v (errors %v)", partner.Data, partner.Errors)
 	}
 
+	t.Run("DomainEventsFile", func(t *testing.T) {
+		checkEventsFile(t, filepath.Join(dir, "local", "events.jsonl"), out.Data.All.TotalCount)
+	})
 	t.Run("MakeTokenReadsTheDirectory", func(t *testing.T) { checkMakeToken(t, base, port, filepath.Join(dir, "local"), token) })
 	t.Run("GraphiQL", func(t *testing.T) { checkGraphiQL(t, base) })
 	t.Run("PartnerPortalExample", func(t *testing.T) {
@@ -193,4 +197,38 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// checkEventsFile waits (generously: the stream is polled beside a
+// loaded machine's other work) for the seed's creations in the local
+// events file, each customer created by one event.
+func checkEventsFile(t *testing.T, path string, customers int) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		evs, err := events.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A subscriber drops ids it has seen (a batch may come again).
+		created, seen := map[string]int{}, map[string]bool{}
+		for _, e := range evs {
+			if e.Type == events.CustomerCreated && !seen[e.ID] {
+				seen[e.ID] = true
+				created[e.Subject]++
+			}
+		}
+		if len(created) >= customers {
+			for id, n := range created {
+				if n != 1 {
+					t.Errorf("customer %s created %d times", id, n)
+				}
+			}
+			t.Logf("%d events in %s", len(evs), path)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d customers created in %s, want %d", len(created), path, customers)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

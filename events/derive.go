@@ -1,0 +1,293 @@
+package events
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// Record is one change of the table as the events are derived from it:
+// a write of a customer's profile, interaction, case or evaluation, with
+// the item before and after it (package stream decodes the table's
+// stream records into it).
+type Record struct {
+	// ID identifies the stream record, the same on every delivery of it
+	// (DynamoDB Streams' eventID): event ids are derived from it.
+	ID string
+	// Seq is the record's sequence number in its shard.
+	Seq string
+	// At is when the write happened.
+	At time.Time
+	// Op is INSERT, MODIFY or REMOVE.
+	Op         string
+	CustomerID string
+
+	CustomerBefore, Customer       *crm.Customer
+	InteractionBefore, Interaction *crm.Interaction
+	CaseBefore, Case               *crm.Case
+	Evaluation                     *crm.Evaluation
+	// Moved: the item was copied or removed by a merge moving a customer's
+	// history to its survivor; nothing new happened to it.
+	Moved bool
+}
+
+// Derive returns the events a record means, in a fixed order; none for
+// writes that change nothing a subscriber sees (bookkeeping, the moves of
+// a merge, a rewrite that keeps the version). source is the CloudEvents
+// source.
+func Derive(source string, r Record) []Event {
+	if r.Moved || r.Op == "REMOVE" {
+		return nil
+	}
+	var ds []derived
+	switch {
+	case r.Customer != nil:
+		ds = customerEvents(r.CustomerBefore, r.Customer)
+	case r.Interaction != nil:
+		if r.InteractionBefore == nil && r.Op == "INSERT" {
+			ds = []derived{interactionLogged(r.Interaction)}
+		}
+	case r.Case != nil:
+		ds = caseEvents(r.CaseBefore, r.Case)
+	case r.Evaluation != nil:
+		if r.Op == "INSERT" {
+			ds = []derived{evaluationSubmitted(r.Evaluation)}
+		}
+	}
+	out := make([]Event, 0, len(ds))
+	for i, d := range ds {
+		d.data.CustomerID = r.CustomerID
+		out = append(out, Event{
+			SpecVersion:     SpecVersion,
+			ID:              fmt.Sprintf("%s-%d", r.ID, i),
+			Source:          source,
+			Type:            d.typ,
+			Subject:         r.CustomerID,
+			Time:            r.At.UTC(),
+			DataContentType: "application/json",
+			Sequence:        r.Seq,
+			Data:            d.data,
+		})
+	}
+	return out
+}
+
+type derived struct {
+	typ  Type
+	data Data
+}
+
+// customerEvents are a profile write's events: its creation, or each
+// lifecycle move it makes (merge, archive or restore, a change of hands,
+// stage, grade) and an update for the fields none of them explains.
+func customerEvents(prev, next *crm.Customer) []derived {
+	base := Data{Version: next.Version, Actor: next.UpdatedBy}
+	if prev == nil {
+		base.Actor = next.CreatedBy
+		base.Status = &FromTo{To: string(next.Status)}
+		base.Stage = &FromTo{To: string(next.Stage)}
+		base.Grade = &FromTo{To: next.Grade.Level}
+		base.Owner = &FromTo{To: next.OwnerID}
+		base.Team = &FromTo{To: next.Team}
+		return []derived{{CustomerCreated, base}}
+	}
+	if next.Version == prev.Version {
+		return nil // a rewrite (a migration), not a change
+	}
+	changed := ChangedFields(prev, next)
+	if len(changed) == 0 {
+		return nil // bookkeeping only (a claim's warning, its conversion)
+	}
+	base.ChangedFields = changed
+	var out []derived
+	explained := map[string]bool{}
+	add := func(t Type, fields []string, set func(*Data)) {
+		d := base
+		set(&d)
+		out = append(out, derived{t, d})
+		for _, f := range fields {
+			explained[f] = true
+		}
+	}
+	status := &FromTo{From: string(prev.Status), To: string(next.Status)}
+	switch {
+	case next.Status == crm.StatusMerged && prev.Status != crm.StatusMerged:
+		add(CustomerMerged, []string{"status", "mergedInto", "mergedAt"}, func(d *Data) {
+			d.Status, d.MergedInto = status, next.MergedInto
+		})
+	case next.Status == crm.StatusArchived && prev.Status == crm.StatusActive:
+		add(CustomerArchived, []string{"status", "archivedAt"}, func(d *Data) { d.Status = status })
+	case next.Status == crm.StatusActive && prev.Status == crm.StatusArchived:
+		add(CustomerRestored, []string{"status", "archivedAt"}, func(d *Data) { d.Status = status })
+	}
+	owner := &FromTo{From: prev.OwnerID, To: next.OwnerID}
+	team := func(d *Data) {
+		if prev.Team != next.Team {
+			d.Team = &FromTo{From: prev.Team, To: next.Team}
+		}
+	}
+	hands := []string{"ownerId", "team"}
+	switch {
+	case prev.OwnerID == next.OwnerID:
+	case prev.OwnerID == "" && next.Claim != nil && next.Claim.By == next.OwnerID:
+		add(CustomerClaimed, hands, func(d *Data) {
+			d.Owner, d.ClaimExpiresAt = owner, &next.Claim.ExpiresAt
+			team(d)
+		})
+	case next.OwnerID == "" && next.UpdatedBy == crm.SystemUserID:
+		add(CustomerExpiredToPool, hands, func(d *Data) { d.Owner = owner; team(d) })
+	case next.OwnerID == "":
+		add(CustomerReleased, hands, func(d *Data) { d.Owner = owner; team(d) })
+	default:
+		add(CustomerHandedOver, hands, func(d *Data) { d.Owner = owner; team(d) })
+	}
+	if prev.Stage != next.Stage {
+		add(CustomerStageChanged, []string{"stage"}, func(d *Data) {
+			d.Stage = &FromTo{From: string(prev.Stage), To: string(next.Stage)}
+		})
+	}
+	if prev.Grade.Level != next.Grade.Level {
+		add(CustomerRegraded, []string{"grade"}, func(d *Data) {
+			d.Grade = &FromTo{From: prev.Grade.Level, To: next.Grade.Level}
+		})
+	}
+	for _, f := range changed {
+		if !explained[f] {
+			out = append(out, derived{CustomerUpdated, base})
+			break
+		}
+	}
+	return out
+}
+
+// customerFields are the profile fields an event names when they change,
+// by their schema names (graph/customer.graphqls). Bookkeeping (version,
+// update stamps, a claim's warning, the stream's own activity) is not a
+// change a subscriber acts on; a grade counts by its level only, the
+// reasons and metrics of the same level being recomputed daily.
+var customerFields = []struct {
+	name  string
+	value func(*crm.Customer) any
+}{
+	{"kind", func(c *crm.Customer) any { return c.Kind }},
+	{"name", func(c *crm.Customer) any { return c.Name }},
+	{"phones", func(c *crm.Customer) any { return c.Phones }},
+	{"emails", func(c *crm.Customer) any { return c.Emails }},
+	{"addresses", func(c *crm.Customer) any { return c.Addresses }},
+	{"industry", func(c *crm.Customer) any { return c.Industry }},
+	{"region", func(c *crm.Customer) any { return c.Region }},
+	{"source", func(c *crm.Customer) any { return c.Source }},
+	{"annualRevenue", func(c *crm.Customer) any { return c.AnnualRevenue }},
+	{"creditRating", func(c *crm.Customer) any { return c.CreditRating }},
+	{"companyStatus", func(c *crm.Customer) any { return c.CompanyStatus }},
+	{"tags", func(c *crm.Customer) any { return c.Tags }},
+	{"attributes", func(c *crm.Customer) any { return c.Attributes }},
+	{"stage", func(c *crm.Customer) any { return c.Stage }},
+	{"status", func(c *crm.Customer) any { return c.Status }},
+	{"ownerId", func(c *crm.Customer) any { return c.OwnerID }},
+	{"team", func(c *crm.Customer) any { return c.Team }},
+	{"partners", func(c *crm.Customer) any { return partnerIDs(c) }},
+	{"grade", func(c *crm.Customer) any { return c.Grade.Level }},
+	{"valueScore", func(c *crm.Customer) any { return c.ValueScore }},
+	{"valueTier", func(c *crm.Customer) any { return c.ValueTier }},
+	{"nextFollowUpAt", func(c *crm.Customer) any { return followUp(c) }},
+	{"fieldVerifications", func(c *crm.Customer) any { return c.FieldVerifications }},
+	{"mergedInto", func(c *crm.Customer) any { return c.MergedInto }},
+	{"mergedAt", func(c *crm.Customer) any { return c.MergedAt }},
+	{"archivedAt", func(c *crm.Customer) any { return c.ArchivedAt }},
+}
+
+// ChangedFields names the fields of customerFields that differ between
+// prev and next, in that list's order.
+func ChangedFields(prev, next *crm.Customer) []string {
+	var out []string
+	for _, f := range customerFields {
+		if !equal(f.value(prev), f.value(next)) {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// equal compares two field values, an empty list equal to none and a nil
+// pointer to nil.
+func equal(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Kind() == reflect.Slice && vb.Kind() == reflect.Slice && va.Len() == 0 && vb.Len() == 0 {
+		return true
+	}
+	if va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer {
+		if va.IsNil() || vb.IsNil() {
+			return va.IsNil() == vb.IsNil()
+		}
+		return reflect.DeepEqual(va.Elem().Interface(), vb.Elem().Interface())
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func partnerIDs(c *crm.Customer) []string {
+	ids := make([]string, 0, len(c.Partners))
+	for _, p := range c.Partners {
+		ids = append(ids, p.OrgID)
+	}
+	return ids
+}
+
+// followUp is a follow-up set by a profile edit (the activity's own next
+// follow-up is the stream's, not the profile's).
+func followUp(c *crm.Customer) *time.Time {
+	if c.FollowUpSet == nil {
+		return nil
+	}
+	return &c.FollowUpSet.At
+}
+
+func interactionLogged(it *crm.Interaction) derived {
+	return derived{InteractionLogged, Data{
+		Version: it.Version, Actor: it.CreatedBy, InteractionID: it.ID,
+		Channel: string(it.Channel), Direction: string(it.Direction), Kind: string(it.Type),
+		OccurredAt: &it.OccurredAt, HandledBy: it.HandledBy,
+	}}
+}
+
+// caseEvents are a case write's events: its opening, or its escalation
+// and its move (to CLOSED: its closing).
+func caseEvents(prev, next *crm.Case) []derived {
+	d := Data{
+		Version: next.Version, CaseID: next.ID, Priority: string(next.Priority),
+		AssignedTo: next.AssignedTo, DueAt: &next.DueAt, Kind: string(next.Type),
+	}
+	if n := len(next.Transitions); n > 0 {
+		d.Actor = next.Transitions[n-1].By
+	}
+	if prev == nil {
+		d.Status = &FromTo{To: string(next.Status)}
+		return []derived{{CaseOpened, d}}
+	}
+	if prev.Version == next.Version {
+		return nil
+	}
+	var out []derived
+	if prev.EscalatedAt == nil && next.EscalatedAt != nil {
+		out = append(out, derived{CaseEscalated, d})
+	}
+	if prev.Status != next.Status {
+		d.Status = &FromTo{From: string(prev.Status), To: string(next.Status)}
+		t := CaseMoved
+		if next.Status == crm.CaseClosed {
+			t = CaseClosed
+		}
+		out = append(out, derived{t, d})
+	}
+	return out
+}
+
+func evaluationSubmitted(e *crm.Evaluation) derived {
+	overall := e.Overall
+	return derived{EvaluationSubmitted, Data{
+		Version: 1, Actor: e.EvaluatorID, EvaluationID: e.ID, TemplateID: e.TemplateID,
+		Kind: string(e.Kind), Overall: &overall, CaseID: e.CaseID,
+	}}
+}

@@ -1,0 +1,124 @@
+// Package events turns the table's changes into Rapport's domain events
+// (docs/events.md): what happened to a customer, one of its interactions,
+// cases or evaluations, in a CloudEvents 1.0 JSON envelope. The rules are
+// here, apart from the stream consumer that feeds them (package stream)
+// and the sinks that carry them (events/eventbridge in the stack, a JSON
+// lines file locally); this package imports no AWS.
+//
+// An event's id is derived from the stream record it comes from, so a
+// record delivered again yields the same events with the same ids: a
+// subscriber de-duplicates by id.
+package events
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// SpecVersion is the CloudEvents version of the envelope.
+const SpecVersion = "1.0"
+
+// DefaultSource is the CloudEvents source of Rapport's events when the
+// deployment names none.
+const DefaultSource = "rapport"
+
+// Type is a domain event's type: the CloudEvents type attribute.
+type Type string
+
+const (
+	CustomerCreated       Type = "rapport.customer.created"
+	CustomerUpdated       Type = "rapport.customer.updated"
+	CustomerArchived      Type = "rapport.customer.archived"
+	CustomerRestored      Type = "rapport.customer.restored"
+	CustomerMerged        Type = "rapport.customer.merged"
+	CustomerRegraded      Type = "rapport.customer.regraded"
+	CustomerStageChanged  Type = "rapport.customer.stage_changed"
+	CustomerClaimed       Type = "rapport.customer.claimed"
+	CustomerReleased      Type = "rapport.customer.released"
+	CustomerExpiredToPool Type = "rapport.customer.expired_to_pool"
+	CustomerHandedOver    Type = "rapport.customer.handed_over"
+	InteractionLogged     Type = "rapport.interaction.logged"
+	CaseOpened            Type = "rapport.case.opened"
+	CaseMoved             Type = "rapport.case.moved"
+	CaseEscalated         Type = "rapport.case.escalated"
+	CaseClosed            Type = "rapport.case.closed"
+	EvaluationSubmitted   Type = "rapport.evaluation.submitted"
+)
+
+// Types lists every event type, in the order docs/events.md gives them.
+var Types = []Type{
+	CustomerCreated, CustomerUpdated, CustomerArchived, CustomerRestored, CustomerMerged,
+	CustomerRegraded, CustomerStageChanged, CustomerClaimed, CustomerReleased,
+	CustomerExpiredToPool, CustomerHandedOver, InteractionLogged,
+	CaseOpened, CaseMoved, CaseEscalated, CaseClosed, EvaluationSubmitted,
+}
+
+// Event is one domain event as it travels: a CloudEvents 1.0 envelope in
+// its JSON format, with Rapport's data. The field names are the contract
+// documented in docs/events.md.
+type Event struct {
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`
+	Source          string    `json:"source"`
+	Type            Type      `json:"type"`
+	Subject         string    `json:"subject"`
+	Time            time.Time `json:"time"`
+	DataContentType string    `json:"datacontenttype"`
+	// Sequence is the stream record's sequence number (the CloudEvents
+	// sequence extension): within a customer, a later change has a later
+	// sequence (compare by length, then as text).
+	Sequence string `json:"sequence"`
+	Data     Data   `json:"data"`
+}
+
+// Data is an event's data. Every event names its customer and the
+// version of the item it is about; the other fields are set by the types
+// docs/events.md lists for them.
+type Data struct {
+	CustomerID string `json:"customerId"`
+	// Version is the version of the item the event is about: the
+	// customer's profile for customer events, the interaction's, the
+	// case's; 1 for an evaluation, which never changes.
+	Version int `json:"version"`
+	// ChangedFields names the customer fields the change set or cleared
+	// (schema names of Customer); values of personal data are not carried.
+	ChangedFields []string `json:"changedFields,omitempty"`
+	// Actor is the user who made the change ("system" for the scheduled
+	// jobs and the stream's own settling).
+	Actor string `json:"actor,omitempty"`
+
+	Status     *FromTo `json:"status,omitempty"`
+	Stage      *FromTo `json:"stage,omitempty"`
+	Grade      *FromTo `json:"grade,omitempty"`
+	Owner      *FromTo `json:"owner,omitempty"`
+	Team       *FromTo `json:"team,omitempty"`
+	MergedInto string  `json:"mergedInto,omitempty"`
+
+	// ClaimExpiresAt: when a claim lapses unless followed up.
+	ClaimExpiresAt *time.Time `json:"claimExpiresAt,omitempty"`
+
+	InteractionID string     `json:"interactionId,omitempty"`
+	Channel       string     `json:"channel,omitempty"`
+	Direction     string     `json:"direction,omitempty"`
+	Kind          string     `json:"kind,omitempty"`
+	OccurredAt    *time.Time `json:"occurredAt,omitempty"`
+	HandledBy     string     `json:"handledBy,omitempty"`
+
+	CaseID     string     `json:"caseId,omitempty"`
+	Priority   string     `json:"priority,omitempty"`
+	AssignedTo string     `json:"assignedTo,omitempty"`
+	DueAt      *time.Time `json:"dueAt,omitempty"`
+
+	EvaluationID string   `json:"evaluationId,omitempty"`
+	TemplateID   string   `json:"templateId,omitempty"`
+	Overall      *float64 `json:"overall,omitempty"`
+}
+
+// FromTo is a value's move: "" for none (no owner: the pool).
+type FromTo struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// JSON is the event in the CloudEvents JSON format.
+func (e Event) JSON() ([]byte, error) { return json.Marshal(e) }
