@@ -52,7 +52,7 @@ func eventsScenario(t *testing.T, e *env) map[string]string {
 	if _, err := e.svc.SetGrade(as(admin), ids["bolt"], "A", "key account", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ReleaseCustomer(as(admin), ids["gone"]); err != nil {
+	if _, err := e.svc.ReleaseCustomer(as(admin), ids["gone"], ""); err != nil {
 		t.Fatal(err)
 	}
 	nobody := ""
