@@ -206,6 +206,8 @@ func (l *legacyActivity) activity() crm.Activity {
 	if l.InteractionCount != nil {
 		a.InteractionCount = *l.InteractionCount
 	}
+	// Before schedules, the next follow-up was the date asked for.
+	a.FollowUpAsked, a.ContactedAt = a.NextFollowUpAt, a.LastInteractionAt
 	return a
 }
 
