@@ -651,6 +651,13 @@ func TestAtRiskAndFollowUpListsFollowTheProfiles(t *testing.T) {
 	// A team's (or an owner's) list: one Query and one BatchGetItem per
 	// page; everything's is the merge of the teams' lists.
 	t.Run("PagesAreOneQueryAndOneBatchGet", func(t *testing.T) {
+		// Fjord's owner asks for a follow-up that is already overdue.
+		fjord := mustCustomer(t, e, s.id["fjord"])
+		if _, err := e.svc.UpdateCustomer(as(admin), fjord.ID, fjord.Version, crm.CustomerUpdate{
+			NextFollowUpAt: ptrTo(time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC))}); err != nil {
+			t.Fatal(err)
+		}
+		e.drain(t)
 		var got []string
 		p := crm.PageRequest{First: 1}
 		for range 3 {
@@ -668,7 +675,7 @@ func TestAtRiskAndFollowUpListsFollowTheProfiles(t *testing.T) {
 			}
 			p.After = page.EndCursor
 		}
-		if !slices.Equal(got, []string{"borealis"}) {
+		if !slices.Equal(got, []string{"fjord", "borealis"}) {
 			t.Fatalf("paged %v", got)
 		}
 		if _, err := e.svc.FollowUpsDue(as(admin), crm.Scope{}, nil, p); code(err) != crm.EINVALID {

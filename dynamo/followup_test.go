@@ -5,6 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/rapportcrm/rapport/crm"
 )
 
@@ -118,5 +122,47 @@ func TestAWeekOfFollowUpsMovesWithEachContactByTheGradesInterval(t *testing.T) {
 	wantNext("A returned to the pool", acme.ID, nil)
 	if got := due(endOf(clk.Now().Add(8 * week))); !slices.Equal(got, []string{"Borealis Grid"}) {
 		t.Fatalf("sales-1's follow-ups after the return: %v", got)
+	}
+}
+
+// Customers the stream has not touched since schedules came kept the date
+// asked for as their next follow-up: the migration plans their schedule
+// once, and the follow-up lists show it.
+func TestTheMigrationPlansTheFollowUpsOfCustomersLeftUntouched(t *testing.T) {
+	e := mustEnv(t)
+	owner := sales1.ID
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Acme Power", OwnerID: &owner, Team: "north", Region: "north", Grade: "A"})
+	call := mustLog(t, e, sales1, crm.InteractionInput{CustomerID: c.ID, Type: crm.TypeCall})
+	e.drain(t)
+	// The activity as the release before wrote it: a date asked for a
+	// quarter ahead as its next follow-up, no schedule.
+	asked := call.OccurredAt.Add(90 * 24 * time.Hour).UTC()
+	if _, err := e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table,
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CUST#" + c.ID}, "sk": &types.AttributeValueMemberS{Value: "~S"}},
+		UpdateExpression: aws.String("SET nextFollowUpAt = :at, gDue = :due, gDueAt = :pos REMOVE planned, followUpAsked, contactedAt, followUpEvery"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: asked.Format(time.RFC3339Nano)},
+			":due": &types.AttributeValueMemberS{Value: "FOLLOWUP#OWNER#" + owner},
+			":pos": &types.AttributeValueMemberS{Value: asked.Format("2006-01-02T15:04:05.000Z") + "#" + c.ID}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	weekOn := call.OccurredAt.Add(8 * 24 * time.Hour)
+	listed := func() int {
+		t.Helper()
+		page, err := e.svc.FollowUpsDue(as(sales1), crm.Scope{}, &weekOn, crm.PageRequest{First: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Items)
+	}
+	if got := mustCustomer(t, e, c.ID).NextFollowUpAt; got == nil || !got.Equal(asked) || listed() != 0 {
+		t.Fatalf("before the migration: next follow-up %v, want the date asked for %v, and none due within a week", got, asked)
+	}
+	status, err := e.store.Migrate(as(admin), func() bool { return true })
+	if err != nil || len(status) != 2 || !status[1].Done || status[1].Changed != 1 {
+		t.Fatalf("migrated: %+v %v; want the one customer planned", status, err)
+	}
+	if got := mustCustomer(t, e, c.ID).NextFollowUpAt; got == nil || !got.Equal(call.OccurredAt.Add(7*24*time.Hour)) || listed() != 1 {
+		t.Fatalf("after the migration: next follow-up %v, want a week after the call, listed as due", got)
 	}
 }
