@@ -138,7 +138,7 @@ func TestTheMigrationPlansTheFollowUpsOfCustomersLeftUntouched(t *testing.T) {
 	// quarter ahead as its next follow-up, no schedule.
 	asked := call.OccurredAt.Add(90 * 24 * time.Hour).UTC()
 	if _, err := e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table,
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CUST#" + c.ID}, "sk": &types.AttributeValueMemberS{Value: "~S"}},
+		Key:              map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CUST#" + c.ID}, "sk": &types.AttributeValueMemberS{Value: "~S"}},
 		UpdateExpression: aws.String("SET nextFollowUpAt = :at, gDue = :due, gDueAt = :pos REMOVE planned, followUpAsked, contactedAt, followUpEvery"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: asked.Format(time.RFC3339Nano)},
 			":due": &types.AttributeValueMemberS{Value: "FOLLOWUP#OWNER#" + owner},
