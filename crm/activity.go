@@ -35,7 +35,7 @@ type Activity struct {
 	FollowUpEvery time.Duration
 	// FollowUpAsked is a follow-up date asked for explicitly (by an
 	// interaction or a profile edit) since the last contact; a contact
-	// logged after it clears it.
+	// that happens after it was asked for clears it.
 	FollowUpAsked *time.Time
 	// FollowUpSetAt is when FollowUpAsked was set or cleared: of two
 	// settings, the later one wins, whichever is applied first.
@@ -135,14 +135,15 @@ func (a *Activity) ApplyInteraction(prev, next *Interaction) {
 func contact(it *Interaction) bool { return it.Type != TypeNote }
 
 // contacted takes a contact logged: the schedule counts from the newest
-// contact by occurrence, and a date asked for before it was logged is
-// done with (the contact is the follow-up it asked for).
+// contact by occurrence, and a date asked for before the contact happened
+// is done with (the contact is the follow-up it asked for); one asked for
+// later (a backdated call logged after it) stays.
 func (a *Activity) contacted(it *Interaction) {
 	if a.ContactedAt == nil || it.OccurredAt.After(*a.ContactedAt) {
 		a.ContactedAt = ptr(it.OccurredAt.UTC())
 	}
-	if a.FollowUpSetAt == nil || !a.FollowUpSetAt.After(it.CreatedAt) {
-		a.FollowUpAsked, a.FollowUpSetAt = nil, ptr(it.CreatedAt)
+	if a.FollowUpSetAt == nil || !a.FollowUpSetAt.After(it.OccurredAt) {
+		a.FollowUpAsked, a.FollowUpSetAt = nil, ptr(it.OccurredAt.UTC())
 	}
 }
 

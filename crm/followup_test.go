@@ -65,12 +65,14 @@ func TestAContactEndsTheDateAskedForBeforeItWasLogged(t *testing.T) {
 			}
 		})
 	}
-	// A date asked for after the contact was logged (applied out of
-	// order) stays.
-	var a Activity
-	a.SetFollowUp(asked, t0.Add(2*time.Hour))
-	a.ApplyInteraction(nil, &Interaction{ID: "I1", Type: TypeCall, OccurredAt: t0, CreatedAt: t0.Add(time.Hour)})
-	if a.FollowUpAsked == nil || !a.FollowUpAsked.Equal(asked) {
-		t.Fatalf("a later setting was cleared by an earlier contact: %v", a.FollowUpAsked)
+	// A date asked for after the contact happened stays: applied out of
+	// order, or asked for before a backdated call was logged.
+	for _, logged := range []time.Duration{time.Hour, 3 * time.Hour} {
+		var a Activity
+		a.SetFollowUp(asked, t0.Add(2*time.Hour))
+		a.ApplyInteraction(nil, &Interaction{ID: "I1", Type: TypeCall, OccurredAt: t0, CreatedAt: t0.Add(logged)})
+		if a.FollowUpAsked == nil || !a.FollowUpAsked.Equal(asked) {
+			t.Fatalf("logged after %v: a date asked for after the contact was cleared by it: %v", logged, a.FollowUpAsked)
+		}
 	}
 }

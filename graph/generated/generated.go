@@ -6890,7 +6890,7 @@ input UpdateInteractionInput {
   outcome: String
   "Replaces the attachments."
   attachments: [String!]
-  "A follow-up date asked for, as on logging; a contact logged since has done with the earlier one."
+  "A follow-up date asked for, as on logging (it is done with once a later contact happens)."
   nextFollowUpAt: DateTime
   "Amount."
   amount: Float

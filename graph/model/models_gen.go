@@ -1734,7 +1734,7 @@ type UpdateInteractionInput struct {
 	Outcome *string `json:"outcome,omitempty"`
 	// Replaces the attachments.
 	Attachments []string `json:"attachments,omitempty"`
-	// A follow-up date asked for, as on logging; a contact logged since has done with the earlier one.
+	// A follow-up date asked for, as on logging (it is done with once a later contact happens).
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
 	// Amount.
 	Amount *float64 `json:"amount,omitempty"`
