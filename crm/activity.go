@@ -23,9 +23,22 @@ type Activity struct {
 	LastInteraction   *Interaction
 	LastInteractionAt *time.Time
 	LastInteractionID string
-	NextFollowUpAt    *time.Time
-	// FollowUpSetAt is when NextFollowUpAt was set: of two settings, the
-	// later one wins, whichever is applied first.
+	// NextFollowUpAt is when the owner should next be in touch: the
+	// follow-up schedule (Customer.PlanFollowUp), the sooner of the last
+	// contact plus the grade's interval and a date asked for since.
+	NextFollowUpAt *time.Time
+	// ContactedAt is when the customer was last in touch by anything but a
+	// note (the newest by occurrence): what the schedule counts from.
+	ContactedAt *time.Time
+	// FollowUpEvery is the interval of the customer's grade the schedule
+	// was planned with (0: no routine follow-up).
+	FollowUpEvery time.Duration
+	// FollowUpAsked is a follow-up date asked for explicitly (by an
+	// interaction or a profile edit) since the last contact; a contact
+	// that happens after it was asked for clears it.
+	FollowUpAsked *time.Time
+	// FollowUpSetAt is when FollowUpAsked was set or cleared: of two
+	// settings, the later one wins, whichever is applied first.
 	FollowUpSetAt *time.Time
 	// Transactions sums the customer's TRANSACTION interactions: they feed
 	// the recency, frequency and monetary parts of the value score.
@@ -98,12 +111,18 @@ func (a *Activity) ApplyInteraction(prev, next *Interaction) {
 			a.LastInteractionAt, a.LastInteractionID = ptr(next.OccurredAt), next.ID
 			a.LastInteraction = InteractionSummary(next)
 		}
+		if contact(next) {
+			a.contacted(next)
+		}
 		if next.NextFollowUpAt != nil {
 			a.SetFollowUp(*next.NextFollowUpAt, next.CreatedAt)
 		}
 	} else {
 		if a.LastInteractionID == next.ID {
 			a.LastInteraction = InteractionSummary(next)
+		}
+		if contact(next) && (a.ContactedAt == nil || next.OccurredAt.After(*a.ContactedAt)) {
+			a.ContactedAt = ptr(next.OccurredAt.UTC())
 		}
 		if next.NextFollowUpAt != nil && (prev.NextFollowUpAt == nil || !prev.NextFollowUpAt.Equal(*next.NextFollowUpAt)) {
 			a.SetFollowUp(*next.NextFollowUpAt, next.UpdatedAt)
@@ -112,13 +131,32 @@ func (a *Activity) ApplyInteraction(prev, next *Interaction) {
 	countTransaction(&a.Transactions, prev, next)
 }
 
-// SetFollowUp sets the next follow-up to at unless a later setting is
-// already in force.
+// contact reports whether an interaction is a contact with the customer,
+// which the follow-up schedule counts from: anything but a note (as for a
+// claim's qualifying follow-up).
+func contact(it *Interaction) bool { return it.Type != TypeNote }
+
+// contacted takes a contact logged: the schedule counts from the newest
+// contact by occurrence, and a date asked for before the contact happened
+// is done with (the contact is the follow-up it asked for); one asked for
+// later (a backdated call logged after it) stays.
+func (a *Activity) contacted(it *Interaction) {
+	if a.ContactedAt == nil || it.OccurredAt.After(*a.ContactedAt) {
+		a.ContactedAt = ptr(it.OccurredAt.UTC())
+	}
+	if a.FollowUpSetAt == nil || !a.FollowUpSetAt.After(it.OccurredAt) {
+		a.FollowUpAsked, a.FollowUpSetAt = nil, ptr(it.OccurredAt.UTC())
+	}
+}
+
+// SetFollowUp asks for a follow-up at at, unless a later setting is
+// already in force. The schedule takes it when it is sooner than the
+// grade's (Customer.PlanFollowUp).
 func (a *Activity) SetFollowUp(at, setAt time.Time) {
 	if a.FollowUpSetAt != nil && setAt.Before(*a.FollowUpSetAt) {
 		return
 	}
-	a.NextFollowUpAt, a.FollowUpSetAt = ptr(at.UTC()), ptr(setAt)
+	a.FollowUpAsked, a.FollowUpSetAt = ptr(at.UTC()), ptr(setAt)
 }
 
 // ApplyEvaluation counts an evaluation among the recent ones and
@@ -137,9 +175,15 @@ func (a *Activity) Absorb(o Activity) {
 	}
 	if o.NextFollowUpAt != nil && (a.NextFollowUpAt == nil || o.NextFollowUpAt.Before(*a.NextFollowUpAt)) {
 		a.NextFollowUpAt = o.NextFollowUpAt
+	}
+	if o.FollowUpAsked != nil && (a.FollowUpAsked == nil || o.FollowUpAsked.Before(*a.FollowUpAsked)) {
+		a.FollowUpAsked = o.FollowUpAsked
 		if o.FollowUpSetAt != nil && (a.FollowUpSetAt == nil || o.FollowUpSetAt.After(*a.FollowUpSetAt)) {
 			a.FollowUpSetAt = o.FollowUpSetAt
 		}
+	}
+	if o.ContactedAt != nil && (a.ContactedAt == nil || o.ContactedAt.After(*a.ContactedAt)) {
+		a.ContactedAt = o.ContactedAt
 	}
 	if o.LoggedThrough != nil && (a.LoggedThrough == nil || o.LoggedThrough.After(*a.LoggedThrough)) {
 		a.LoggedThrough = o.LoggedThrough

@@ -456,8 +456,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	ch.StageChange = s.stageChange(prev, next, "profile edit", u)
 	if upd.NextFollowUpAt != nil {
 		next.FollowUpSet.SetAt, next.FollowUpSet.By = next.UpdatedAt, u.ID
-		next.FollowUpSetAt = ptr(next.UpdatedAt)
+		next.SetFollowUp(next.FollowUpSet.At, next.UpdatedAt)
 	}
+	planFollowUp(p, next) // as the stream will, once it applies the edit
 	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, s.hideUnreadableHolder(ctx, u, err)
 	}
@@ -506,8 +507,7 @@ func applyCustomerUpdate(c *Customer, u CustomerUpdate) {
 		c.AnnualRevenue = ptr(*u.AnnualRevenue)
 	}
 	if u.NextFollowUpAt != nil {
-		c.NextFollowUpAt = ptr(u.NextFollowUpAt.UTC())
-		c.FollowUpSet = &FollowUpSetting{At: *c.NextFollowUpAt}
+		c.FollowUpSet = &FollowUpSetting{At: u.NextFollowUpAt.UTC()}
 	}
 	if u.Phones != nil {
 		c.Phones = slices.Clone(u.Phones)

@@ -219,6 +219,7 @@ func (s *Service) RegradeCustomer(ctx context.Context, id string, force bool) (*
 			return nil, errNothingToDo
 		}
 		s.touch(next, u)
+		planFollowUp(p, next) // as the stream will, once it applies the regrade
 		out = next
 		return &Change{CustomerPrev: prev, Customer: next, GradeChange: gc}, nil
 	})

@@ -251,7 +251,10 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 			in.Amount, in.Currency = amount, "CNY"
 		}
 		if followUp {
-			next := now.Add(time.Duration(r.IntN(14*24)) * time.Hour)
+			// The contact asks for a follow-up within two weeks of it; the
+			// schedule takes it while it is sooner than the grade's and no
+			// later contact was logged.
+			next := at.Add(time.Duration(r.IntN(14*24)) * time.Hour)
 			in.NextFollowUpAt = &next
 		}
 		_, err := svc.LogInteraction(ctx, in)

@@ -74,7 +74,15 @@ type activityItem struct {
 	InteractionCount int          `dynamodbav:"interactionCount"`
 	LastInteraction  *summaryItem `dynamodbav:"lastInteraction,omitempty"`
 	FollowUpSetAt    *time.Time   `dynamodbav:"followUpSetAt,omitempty"`
-	LoggedThrough    *time.Time   `dynamodbav:"loggedThrough,omitempty"`
+	// The follow-up schedule's inputs (crm.Customer.PlanFollowUp); an item
+	// written before schedules (Planned false) held the date asked for in
+	// nextFollowUpAt, and counted its last interaction as the last contact.
+	Planned       bool       `dynamodbav:"planned,omitempty"`
+	FollowUpAsked *time.Time `dynamodbav:"followUpAsked,omitempty"`
+	ContactedAt   *time.Time `dynamodbav:"contactedAt,omitempty"`
+	// FollowUpEvery is the grade's interval planned with, in seconds.
+	FollowUpEvery int64      `dynamodbav:"followUpEvery,omitempty"`
+	LoggedThrough *time.Time `dynamodbav:"loggedThrough,omitempty"`
 	derivedFields
 
 	// Falling is where the falling-scores mark was last written
@@ -124,6 +132,7 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 	it := &activityItem{
 		PK: customerPK(c.ID), SK: skActivity, Type: "activity", CustomerID: c.ID,
 		InteractionCount: a.InteractionCount, FollowUpSetAt: a.FollowUpSetAt, LoggedThrough: a.LoggedThrough,
+		Planned: true, FollowUpAsked: a.FollowUpAsked, ContactedAt: a.ContactedAt, FollowUpEvery: int64(a.FollowUpEvery / time.Second),
 		derivedFields: toDerived(a),
 		Rev:           m.Revision, Applied: applied, Counted: m.Counted, ForwardTo: m.ForwardTo,
 	}
@@ -148,6 +157,10 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 func fromActivityItem(it *activityItem, c *crm.Customer) stream.Marks {
 	a := it.derivedFields.activity()
 	a.InteractionCount, a.FollowUpSetAt, a.LoggedThrough, a.Revision = it.InteractionCount, it.FollowUpSetAt, it.LoggedThrough, it.Rev
+	a.FollowUpAsked, a.ContactedAt, a.FollowUpEvery = it.FollowUpAsked, it.ContactedAt, time.Duration(it.FollowUpEvery)*time.Second
+	if !it.Planned {
+		a.FollowUpAsked, a.ContactedAt = a.NextFollowUpAt, a.LastInteractionAt
+	}
 	if li := it.LastInteraction; li != nil {
 		a.LastInteraction = li.interaction(c.ID)
 	}

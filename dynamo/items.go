@@ -211,6 +211,8 @@ func (l *legacyActivity) activity() crm.Activity {
 	if l.InteractionCount != nil {
 		a.InteractionCount = *l.InteractionCount
 	}
+	// Before schedules, the next follow-up was the date asked for.
+	a.FollowUpAsked, a.ContactedAt = a.NextFollowUpAt, a.LastInteractionAt
 	return a
 }
 

@@ -245,8 +245,10 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 		t.Errorf("profile: tags %v, industry %q, name %q", got.Tags, got.Industry, got.Name)
 	case !got.LastInteractionAt.Equal(*m.LastInteractionAt) || got.LastInteractionID != m.LastInteractionID:
 		t.Errorf("latest interaction %s, want the merged customer's %s", got.LastInteractionID, m.LastInteractionID)
-	case got.NextFollowUpAt == nil || !got.NextFollowUpAt.Equal(*m.NextFollowUpAt):
-		t.Errorf("next follow-up %v, want %v", got.NextFollowUpAt, m.NextFollowUpAt)
+	case got.FollowUpAsked == nil || !got.FollowUpAsked.Equal(*m.FollowUpAsked) || got.NextFollowUpAt != nil:
+		// Both are pool customers: the date asked for moves, and no
+		// follow-up is planned.
+		t.Errorf("follow-up asked %v, next %v; want %v and none", got.FollowUpAsked, got.NextFollowUpAt, m.FollowUpAsked)
 	case len(got.RecentEvaluations) != 2 || got.RecentEvaluations[0].CustomerID != sv.ID || got.SatisfactionIndex == nil:
 		t.Errorf("recent evaluations %+v", got.RecentEvaluations)
 	case got.MergingFrom != "" || got.Version != sv.Version+2:

@@ -14,7 +14,9 @@
 //  1. reads the state of the batch's customers (profile and activity,
 //     creating the activity of a customer that has none);
 //  2. folds each record into its customer's activity, unless the
-//     activity's own mark for the shard says it is already in;
+//     activity's own mark for the shard says it is already in, and plans
+//     each customer's follow-up schedule from its activity and profile
+//     (crm.Service.PlanFollowUp): a new grade, owner or status moves it;
 //  3. writes each changed activity, conditioned on the revision read,
 //     with its mark moved to the last record it took;
 //  4. settles each customer's profile with its new activity (grade,
@@ -164,9 +166,11 @@ type Store interface {
 }
 
 // Settler brings a customer's profile in step with its activity
-// (crm.Service.Settle).
+// (crm.Service.Settle), and plans its follow-up schedule with its grade's
+// interval (crm.Service.PlanFollowUp), reporting whether it moved.
 type Settler interface {
 	Settle(ctx context.Context, c *crm.Customer, by string, evaluated bool, followUps []*crm.Interaction) error
+	PlanFollowUp(ctx context.Context, c *crm.Customer) (bool, error)
 }
 
 // Handler is told of a batch's changes, in order, once their derived
@@ -256,6 +260,16 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 	var dirty, touched []*State
 	for _, id := range slices.Sorted(maps.Keys(states)) {
 		st := states[id]
+		if st.Marks.ForwardTo == "" {
+			// The schedule follows what was folded in and the profile as
+			// read (its grade, owner and status): a regrade or a return to
+			// the pool re-plans it.
+			moved, err := c.Settler.PlanFollowUp(ctx, st.Customer)
+			if err != nil {
+				return 0, fmt.Errorf("stream: plan the follow-up of customer %s: %w", id, err)
+			}
+			st.Dirty = st.Dirty || moved
+		}
 		if st.Dirty {
 			dirty = append(dirty, st)
 		}

@@ -4787,7 +4787,8 @@ type Analytics {
   ): CustomerConnection!
   """
   Customers whose next follow-up is due before dueBefore, soonest (most overdue)
-  first, with their owner: the follow-ups due today per owner. One Query of an index
+  first, with their owner: the follow-ups due today per owner, each listed until a
+  contact moves it (Customer.nextFollowUpAt); the pool has none. One Query of an index
   and one BatchGetItem per page.
   """
   followUpsDue(
@@ -5614,7 +5615,7 @@ type Customer {
   lastInteractionAt: DateTime
   "The latest interaction. The customer's activity keeps what a list shows of it (id, channel, direction, type, subject, occurredAt, durationSeconds, handledBy, contactId, outcome, amount, currency); asking for any other field (content, attachments, nextFollowUpAt, version, created or updated) reads the interaction itself."
   latestInteraction: Interaction
-  "When the owner should next be in touch: the latest follow-up set, by an interaction or a profile edit."
+  "When the owner should next be in touch: the last contact (any interaction but a NOTE; never contacted, the creation) plus the grade's followUpIntervalDays, or a date asked for since (by an interaction or a profile edit) when sooner; a regrade re-plans it. None in the pool, nor when archived, nor for a grade without routine follow-up and no date asked for."
   nextFollowUpAt: DateTime
   "Number of interactions logged (within seconds of their logging; see lastInteractionAt)."
   interactionCount: Int!
@@ -5829,7 +5830,7 @@ input UpdateCustomerInput {
   ownerId: ID
   "New team."
   team: String
-  "When the owner should next be in touch."
+  "A follow-up date asked for: it becomes nextFollowUpAt when sooner than the grade's schedule, until the next contact (a later date does not postpone the schedule)."
   nextFollowUpAt: DateTime
   """
   VERIFIED marks every non-empty verifiable field as checked by the caller;
@@ -6878,7 +6879,7 @@ type Interaction {
   outcome: String
   "Links to attachments or recordings."
   attachments: [String!]!
-  "When to follow up."
+  "The follow-up date asked for with it, if any (the customer's nextFollowUpAt is its schedule)."
   nextFollowUpAt: DateTime
   "Amount, for TRANSACTION."
   amount: Float
@@ -6918,8 +6919,9 @@ type InteractionEdge {
 A new interaction. Logging it is one atomic write of the interaction (and the case it
 opens) with its audit entry, conditioned on nothing another writer touches, so
 concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
-interactionCount and nextFollowUpAt follow from it exactly once, within seconds;
-customer360 shows it at once.
+interactionCount and nextFollowUpAt follow from it exactly once, within seconds
+(any type but NOTE is a contact: it moves nextFollowUpAt to its occurredAt plus the
+grade's followUpIntervalDays); customer360 shows it at once.
 """
 input LogInteractionInput {
   """
@@ -6952,7 +6954,7 @@ input LogInteractionInput {
   outcome: String
   "Up to 20 http(s) links."
   attachments: [String!]
-  "When to follow up; also set on the customer."
+  "A follow-up date asked for: the customer's next follow-up when it is sooner than its grade's schedule, until the next contact."
   nextFollowUpAt: DateTime
   "Amount ≥ 0: required for TRANSACTION, refused otherwise."
   amount: Float
@@ -6980,7 +6982,7 @@ input UpdateInteractionInput {
   outcome: String
   "Replaces the attachments."
   attachments: [String!]
-  "When to follow up; also set on the customer."
+  "A follow-up date asked for, as on logging (it is done with once a later contact happens)."
   nextFollowUpAt: DateTime
   "Amount."
   amount: Float

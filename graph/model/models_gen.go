@@ -100,7 +100,8 @@ type Analytics struct {
 	// team (BAD_USER_INPUT on scope.team otherwise).
 	CustomersAtRisk *CustomerConnection `json:"customersAtRisk"`
 	// Customers whose next follow-up is due before dueBefore, soonest (most overdue)
-	// first, with their owner: the follow-ups due today per owner. One Query of an index
+	// first, with their owner: the follow-ups due today per owner, each listed until a
+	// contact moves it (Customer.nextFollowUpAt); the pool has none. One Query of an index
 	// and one BatchGetItem per page.
 	FollowUpsDue *CustomerConnection `json:"followUpsDue"`
 }
@@ -562,7 +563,7 @@ type Customer struct {
 	LastInteractionAt *time.Time `json:"lastInteractionAt,omitempty"`
 	// The latest interaction. The customer's activity keeps what a list shows of it (id, channel, direction, type, subject, occurredAt, durationSeconds, handledBy, contactId, outcome, amount, currency); asking for any other field (content, attachments, nextFollowUpAt, version, created or updated) reads the interaction itself.
 	LatestInteraction *Interaction `json:"latestInteraction,omitempty"`
-	// When the owner should next be in touch: the latest follow-up set, by an interaction or a profile edit.
+	// When the owner should next be in touch: the last contact (any interaction but a NOTE; never contacted, the creation) plus the grade's followUpIntervalDays, or a date asked for since (by an interaction or a profile edit) when sooner; a regrade re-plans it. None in the pool, nor when archived, nor for a grade without routine follow-up and no date asked for.
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
 	// Number of interactions logged (within seconds of their logging; see lastInteractionAt).
 	InteractionCount int `json:"interactionCount"`
@@ -1271,7 +1272,7 @@ type Interaction struct {
 	Outcome *string `json:"outcome,omitempty"`
 	// Links to attachments or recordings.
 	Attachments []string `json:"attachments"`
-	// When to follow up.
+	// The follow-up date asked for with it, if any (the customer's nextFollowUpAt is its schedule).
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
 	// Amount, for TRANSACTION.
 	Amount *float64 `json:"amount,omitempty"`
@@ -1320,8 +1321,9 @@ type IssuedAPIKey struct {
 // A new interaction. Logging it is one atomic write of the interaction (and the case it
 // opens) with its audit entry, conditioned on nothing another writer touches, so
 // concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
-// interactionCount and nextFollowUpAt follow from it exactly once, within seconds;
-// customer360 shows it at once.
+// interactionCount and nextFollowUpAt follow from it exactly once, within seconds
+// (any type but NOTE is a contact: it moves nextFollowUpAt to its occurredAt plus the
+// grade's followUpIntervalDays); customer360 shows it at once.
 type LogInteractionInput struct {
 	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
 	// safe to retry: a retry with the same key and input returns the first result instead of
@@ -1351,7 +1353,7 @@ type LogInteractionInput struct {
 	Outcome *string `json:"outcome,omitempty"`
 	// Up to 20 http(s) links.
 	Attachments []string `json:"attachments,omitempty"`
-	// When to follow up; also set on the customer.
+	// A follow-up date asked for: the customer's next follow-up when it is sooner than its grade's schedule, until the next contact.
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
 	// Amount ≥ 0: required for TRANSACTION, refused otherwise.
 	Amount *float64 `json:"amount,omitempty"`
@@ -1733,7 +1735,7 @@ type UpdateCustomerInput struct {
 	OwnerID *string `json:"ownerId,omitempty"`
 	// New team.
 	Team *string `json:"team,omitempty"`
-	// When the owner should next be in touch.
+	// A follow-up date asked for: it becomes nextFollowUpAt when sooner than the grade's schedule, until the next contact (a later date does not postpone the schedule).
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
 	// VERIFIED marks every non-empty verifiable field as checked by the caller;
 	// UNVERIFIED removes every mark. Asking for what the record already is does
@@ -1771,7 +1773,7 @@ type UpdateInteractionInput struct {
 	Outcome *string `json:"outcome,omitempty"`
 	// Replaces the attachments.
 	Attachments []string `json:"attachments,omitempty"`
-	// When to follow up; also set on the customer.
+	// A follow-up date asked for, as on logging (it is done with once a later contact happens).
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
 	// Amount.
 	Amount *float64 `json:"amount,omitempty"`
