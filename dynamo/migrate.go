@@ -37,7 +37,7 @@ type migration struct {
 }
 
 // migrations run in this order; a new one goes at the end.
-var migrations = []migration{{name: activityBackfill, page: backfillPage}}
+var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name: lookupBackfill, page: lookupPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).

@@ -696,6 +696,8 @@ type ComplexityRoot struct {
 		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Customer             func(childComplexity int, id string) int
 		Customer360          func(childComplexity int, id string, recentInteractions *int) int
+		CustomerByEmail      func(childComplexity int, email string, recentInteractions *int) int
+		CustomerByPhone      func(childComplexity int, phone string, recentInteractions *int) int
 		Customers            func(childComplexity int, filter *model.CustomerFilter, first *int, after *string) int
 		Department           func(childComplexity int, id string) int
 		Departments          func(childComplexity int) int
@@ -920,6 +922,8 @@ type QueryResolver interface {
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
 	GradingPolicy(ctx context.Context) (*model.GradingPolicy, error)
 	Interactions(ctx context.Context, customerID string, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
+	CustomerByPhone(ctx context.Context, phone string, recentInteractions *int) (*model.Customer360, error)
+	CustomerByEmail(ctx context.Context, email string, recentInteractions *int) (*model.Customer360, error)
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
 	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
@@ -3927,6 +3931,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customer360(childComplexity, args["id"].(string), args["recentInteractions"].(*int)), true
+	case "Query.customerByEmail":
+		if e.ComplexityRoot.Query.CustomerByEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByEmail(childComplexity, args["email"].(string), args["recentInteractions"].(*int)), true
+	case "Query.customerByPhone":
+		if e.ComplexityRoot.Query.CustomerByPhone == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByPhone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByPhone(childComplexity, args["phone"].(string), args["recentInteractions"].(*int)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -4923,6 +4949,8 @@ enum AuditAction {
   UPDATE
   "The entity was deleted."
   DELETE
+  "The entity was read outside the reader's usual reach (a screen pop: customerByPhone, customerByEmail); the fields say by what."
+  READ
 }
 
 "One field a write changed."
@@ -6929,6 +6957,37 @@ extend type Mutation {
     "The changes."
     input: UpdateInteractionInput!
   ): Interaction!
+}
+`, BuiltIn: false},
+	{Name: "../lookup.graphqls", Input: `extend type Query {
+  """
+  The screen pop: the 360 view of the customer holding this phone number, as its own
+  or as one of its contact persons' numbers. The number may be written in any common
+  form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234,
+  full-width digits; an extension is ignored: a caller ID has none). Null when no
+  customer holds it. Every staff role may pop any customer, its own or not: whoever
+  takes the call sees the caller; a pop outside the caller's usual reach is written
+  to the audit log (action READ). Partners may not (FORBIDDEN). When several
+  customers hold the number, the one holding it as its own wins, else the newest.
+  Reads at most 2 DynamoDB calls (the lookup, then the 360 view's Query). The
+  lookup follows writes within seconds (the stream).
+  """
+  customerByPhone(
+    "The number, in any written form; BAD_USER_INPUT when it cannot be read as one (a landline without its area code, say)."
+    phone: String!
+    "How many recent interactions to include, 0–100."
+    recentInteractions: Int = 10
+  ): Customer360
+  """
+  The screen pop by email address (case-insensitive): as customerByPhone, for the
+  customer holding the address as its own or one of its contact persons'.
+  """
+  customerByEmail(
+    "The address; BAD_USER_INPUT when it is not one."
+    email: String!
+    "How many recent interactions to include, 0–100."
+    recentInteractions: Int = 10
+  ): Customer360
 }
 `, BuiltIn: false},
 	{Name: "../merge.graphqls", Input: `"""
@@ -10641,6 +10700,50 @@ func (ec *executionContext) field_Query_customer360_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentInteractions",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recentInteractions"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentInteractions",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recentInteractions"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByPhone_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phone"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentInteractions",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
@@ -23217,6 +23320,94 @@ func (ec *executionContext) fieldContext_Query_interactions(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_customerByPhone(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByPhone(ctx, fc.Args["phone"].(string), fc.Args["recentInteractions"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer360) graphql.Marshaler {
+			return ec.marshalOCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer360(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByPhone(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer360(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByPhone_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerByEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByEmail(ctx, fc.Args["email"].(string), fc.Args["recentInteractions"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer360) graphql.Marshaler {
+			return ec.marshalOCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer360(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer360(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_partnerOrganizations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33810,6 +34001,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_interactions(ctx, field)
 				})
+		case "customerByPhone":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerByPhone(ctx, field)
+				})
+		case "customerByEmail":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerByEmail(ctx, field)
+				})
 		case "partnerOrganizations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -37373,6 +37576,13 @@ func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 		return graphql.Null
 	}
 	return ec._Customer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer360(ctx context.Context, sel ast.SelectionSet, v *model.Customer360) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Customer360(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCustomerFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFilter(ctx context.Context, v any) (*model.CustomerFilter, error) {

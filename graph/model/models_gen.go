@@ -1923,17 +1923,20 @@ const (
 	AuditActionUpdate AuditAction = "UPDATE"
 	// The entity was deleted.
 	AuditActionDelete AuditAction = "DELETE"
+	// The entity was read outside the reader's usual reach (a screen pop: customerByPhone, customerByEmail); the fields say by what.
+	AuditActionRead AuditAction = "READ"
 )
 
 var AllAuditAction = []AuditAction{
 	AuditActionCreate,
 	AuditActionUpdate,
 	AuditActionDelete,
+	AuditActionRead,
 }
 
 func (e AuditAction) IsValid() bool {
 	switch e {
-	case AuditActionCreate, AuditActionUpdate, AuditActionDelete:
+	case AuditActionCreate, AuditActionUpdate, AuditActionDelete, AuditActionRead:
 		return true
 	}
 	return false
