@@ -112,7 +112,18 @@ func (c *checker) normalized(field string, vals []string, max int, norm func(str
 }
 
 func (c *checker) phones(field string, phones []string, max int) {
-	c.normalized(field, phones, max, NormalizePhone, "must be a phone number of 6 to 15 digits, optionally starting with +")
+	c.count(field, len(phones), max)
+	for i, v := range phones {
+		n, err := NormalizePhone(v)
+		if err != nil {
+			c.fail(fmt.Sprintf("%s[%d]", field, i), "%s", err.Error())
+			return
+		}
+		if slices.Contains(phones[:i], n) {
+			c.fail(fmt.Sprintf("%s[%d]", field, i), "repeats %s", n)
+		}
+		phones[i] = n
+	}
 }
 
 func (c *checker) emails(field string, emails []string, max int) {

@@ -28,3 +28,9 @@ func (s *Store) BackfillPage(ctx context.Context, items []map[string]types.Attri
 func (s *Store) LookupPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return lookupPage(ctx, s, items)
 }
+
+// PhonesPage applies the canonical phones migration to items as a page of
+// its walk would.
+func (s *Store) PhonesPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return phonesPage(ctx, s, items)
+}

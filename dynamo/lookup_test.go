@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -283,6 +284,95 @@ func TestLookupBackfillRunsTwiceToTheSameLookup(t *testing.T) {
 	}
 	if n, err := e.store.LookupPage(as(admin), res.Items); err != nil || n != 2 {
 		t.Fatalf("the page again: %d, %v", n, err)
+	}
+	mustHoldInvariants(t, e)
+}
+
+// oldPhones stores phones as the release before canonical numbers kept
+// them (only separators removed), with their unique claims, on a profile
+// (contact "") or a contact.
+func oldPhones(t *testing.T, e *env, customer, contact string, phones ...string) {
+	t.Helper()
+	sk := "~P"
+	if contact != "" {
+		sk = "~C#" + contact
+	}
+	var list []types.AttributeValue
+	for _, p := range phones {
+		list = append(list, &types.AttributeValueMemberS{Value: p})
+	}
+	res, err := e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table, Key: dynamo.KeyOf("CUST#"+customer, sk),
+		UpdateExpression:          aws.String("SET phones = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberL{Value: list}},
+		ReturnValues:              types.ReturnValueUpdatedOld})
+	if err != nil || contact != "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for _, v := range res.Attributes["phones"].(*types.AttributeValueMemberL).Value {
+		if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table,
+			Key: dynamo.KeyOf("UNIQ#PHONE#"+v.(*types.AttributeValueMemberS).Value, "UNIQ")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range phones {
+		if _, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: &e.table, Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "UNIQ#PHONE#" + p}, "sk": &types.AttributeValueMemberS{Value: "UNIQ"},
+			"type": &types.AttributeValueMemberS{Value: "unique"}, "customerId": &types.AttributeValueMemberS{Value: customer}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The canonical phones migration rewrites numbers stored in the old forms,
+// moves their unique claims, leaves a number another customer claims in
+// canonical form as it was (a duplicate for a person to merge), and changes
+// nothing the second time; uniqueness then holds across written forms.
+func TestCanonicalPhonesMigrationRunsTwiceToTheSameNumbers(t *testing.T) {
+	e := mustEnv(t)
+	a, p := popFixture(t, e)
+	oldPhones(t, e, a.ID, "", "13812345678", "01065521234", "+8601065521234")
+	oldPhones(t, e, a.ID, p.ID, "01065521234")
+	b := mustCreate(t, e, admin, crm.CustomerInput{Name: "Same Mobile", Phones: []string{"+86 138 1234 5678"}})
+	odd := mustCreate(t, e, admin, crm.CustomerInput{Name: "Old Short Number", Phones: []string{"+86 139 0000 0000"}})
+	oldPhones(t, e, odd.ID, "", "655212")
+	e.drain(t)
+	var before []map[string]types.AttributeValue
+	res, err := e.db.Scan(t.Context(), &dynamodb.ScanInput{TableName: &e.table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = res.Items
+
+	e.store.SetMigrationPage(5)
+	status, err := e.store.Migrate(as(admin), func() bool { return true })
+	if err != nil || !status[2].Done || status[2].Changed != 2 {
+		t.Fatalf("migration: %+v %v, want the profile and the contact changed", status, err)
+	}
+	if got := mustCustomer(t, e, a.ID).Phones; !slices.Equal(got, []string{"13812345678", "+861065521234"}) {
+		t.Errorf("phones %v, want the mobile another customer claims kept as it was, the landline's two forms one", got)
+	}
+	if got := mustCustomer(t, e, odd.ID).Phones; !slices.Equal(got, []string{"655212"}) {
+		t.Errorf("a number without a canonical form: %v", got)
+	}
+	if cs, err := e.svc.Contacts(as(admin), a.ID); err != nil || !slices.Equal(cs[0].Phones, []string{"+861065521234"}) {
+		t.Errorf("contact: %+v %v", cs, err)
+	}
+	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || status[2].Changed != 2 {
+		t.Fatalf("a second run: %+v %v", status, err)
+	}
+	if n, err := e.store.PhonesPage(as(admin), before); err != nil || n != 0 {
+		t.Fatalf("the old items applied again: %d changed, %v", n, err)
+	}
+	// Uniqueness holds across written forms now.
+	_, err = e.svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindOrganization, Name: "Another", Phones: []string{"(010) 6552 1234"}})
+	if ce, ok := err.(*crm.Error); !ok || ce.Code != crm.EDUPLICATE || ce.ExistingID != a.ID {
+		t.Fatalf("a landline in another form: %v, want DUPLICATE of %s", err, a.ID)
+	}
+	if v, err := e.svc.CustomerByPhone(as(admin), "138 1234 5678", 0); err != nil || v == nil || v.Customer.ID != b.ID {
+		t.Fatalf("the mobile pops %+v %v, want the customer holding it in canonical form", v, err)
 	}
 	mustHoldInvariants(t, e)
 }

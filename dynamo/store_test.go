@@ -159,7 +159,7 @@ func asErr(err error, target **crm.Error) bool {
 
 func TestUpdateWithStaleVersionIsConflict(t *testing.T) {
 	e := mustEnv(t)
-	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Versioned", Phones: []string{"+861111111111"}})
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Versioned", Phones: []string{"+8613111111111"}})
 	name := "Renamed"
 	up, err := e.svc.UpdateCustomer(as(admin), c.ID, 1, crm.CustomerUpdate{Name: &name, Phones: []string{"+862222222222"}})
 	if err != nil || up.Version != 2 {
@@ -169,7 +169,7 @@ func TestUpdateWithStaleVersionIsConflict(t *testing.T) {
 		t.Fatalf("stale update: %v, want CONFLICT", err)
 	}
 	// The old phone was released, the new one claimed.
-	mustCreate(t, e, admin, crm.CustomerInput{Name: "Takes old phone", Phones: []string{"+861111111111"}})
+	mustCreate(t, e, admin, crm.CustomerInput{Name: "Takes old phone", Phones: []string{"+8613111111111"}})
 	if _, err := e.svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindPerson, Name: "x", Phones: []string{"+862222222222"}}); code(err) != crm.EDUPLICATE {
 		t.Fatalf("new phone not claimed: %v", err)
 	}

@@ -21,7 +21,9 @@
 //     claim), a function of the state;
 //  5. adds the records' aggregate and counter deltas to each shared item
 //     it touches, with one write per item carrying the item's own mark of
-//     the shard: an item takes a record's deltas once or not at all.
+//     the shard: an item takes a record's deltas once or not at all;
+//  6. when the store keeps one (LookupWriter), brings the caller lookup
+//     in step with the profiles and contacts the batch wrote.
 //
 // There is no checkpoint of the shard to keep in step, and so no
 // transaction: every write says by itself what it has taken. A failure

@@ -5691,7 +5691,7 @@ input CreateCustomerInput {
   kind: CustomerKind!
   "Name: 1–200 characters."
   name: String!
-  "Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored."
+  "Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares."
   phones: [String!]
   "Up to 5 email addresses."
   emails: [String!]
@@ -6599,7 +6599,7 @@ input ImportCustomerRowInput {
   kind: String
   "Name: 1–200 characters."
   name: String
-  "Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored."
+  "Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares."
   phones: [String!]
   "Up to 5 email addresses."
   emails: [String!]
@@ -6969,8 +6969,11 @@ extend type Mutation {
   takes the call sees the caller; a pop outside the caller's usual reach is written
   to the audit log (action READ). Partners may not (FORBIDDEN). When several
   customers hold the number, the one holding it as its own wins, else the newest.
-  Reads at most 2 DynamoDB calls (the lookup, then the 360 view's Query). The
-  lookup follows writes within seconds (the stream).
+  Costs 2 DynamoDB calls (the lookup's Query, then the 360 view's), 1 for a number no
+  one holds, plus the audit entry's write outside the caller's reach. The lookup
+  follows writes within seconds (the stream): for those seconds a number just added does
+  not pop yet, and one just removed costs up to 2 reads more (every customer read is
+  checked to still hold the number).
   """
   customerByPhone(
     "The number, in any written form; BAD_USER_INPUT when it cannot be read as one (a landline without its area code, say)."
@@ -7109,7 +7112,7 @@ to everything a partner principal reads, on every query; staff never see masked
 values.
 """
 enum MaskedField {
-  "The customer's phones, e.g. +86******5678 (country code and last four digits kept)."
+  "The customer's phones, e.g. +86 *** **** 5678 (country code and last four digits kept, extension dropped)."
   PHONES
   "The customer's email addresses, e.g. l***@example.com (first character and domain kept)."
   EMAILS

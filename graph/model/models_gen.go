@@ -421,7 +421,7 @@ type CreateCustomerInput struct {
 	Kind CustomerKind `json:"kind"`
 	// Name: 1–200 characters.
 	Name string `json:"name"`
-	// Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored.
+	// Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares.
 	Phones []string `json:"phones,omitempty"`
 	// Up to 5 email addresses.
 	Emails []string `json:"emails,omitempty"`
@@ -1069,7 +1069,7 @@ type ImportCustomerRowInput struct {
 	Kind *string `json:"kind,omitempty"`
 	// Name: 1–200 characters.
 	Name *string `json:"name,omitempty"`
-	// Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored.
+	// Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares.
 	Phones []string `json:"phones,omitempty"`
 	// Up to 5 email addresses.
 	Emails []string `json:"emails,omitempty"`
@@ -3247,7 +3247,7 @@ func (e LifecycleStage) MarshalJSON() ([]byte, error) {
 type MaskedField string
 
 const (
-	// The customer's phones, e.g. +86******5678 (country code and last four digits kept).
+	// The customer's phones, e.g. +86 *** **** 5678 (country code and last four digits kept, extension dropped).
 	MaskedFieldPhones MaskedField = "PHONES"
 	// The customer's email addresses, e.g. l***@example.com (first character and domain kept).
 	MaskedFieldEmails MaskedField = "EMAILS"
