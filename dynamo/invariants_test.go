@@ -192,6 +192,9 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 				fail("customer %s: email %s claimed by %q", id, e, claims[emailPK(e)])
 			}
 		}
+		if v := p.CreditCode; v != "" && claims[creditCodePK(v)] != id {
+			fail("customer %s: credit code %s claimed by %q", id, v, claims[creditCodePK(v)])
+		}
 		for _, tag := range p.Tags {
 			if !tags[id+"#"+tag] {
 				fail("customer %s: tag %s has no index entry", id, tag)
@@ -252,8 +255,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 	}
 	for pk, id := range claims {
 		p := profiles[id]
-		v := strings.TrimPrefix(strings.TrimPrefix(pk, "UNIQ#PHONE#"), "UNIQ#EMAIL#")
-		if p == nil || !slices.Contains(p.Phones, v) && !slices.Contains(p.Emails, v) {
+		v := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(pk, "UNIQ#PHONE#"), "UNIQ#EMAIL#"), "UNIQ#USCC#")
+		if p == nil || !slices.Contains(p.Phones, v) && !slices.Contains(p.Emails, v) && p.CreditCode != v {
 			fail("claim %s names customer %q, which does not hold it", pk, id)
 		}
 	}

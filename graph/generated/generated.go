@@ -246,6 +246,7 @@ type ComplexityRoot struct {
 		Contacts           func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
+		CreditCode         func(childComplexity int) int
 		CreditRating       func(childComplexity int) int
 		Emails             func(childComplexity int) int
 		Evaluations        func(childComplexity int, first *int, after *string) int
@@ -1807,6 +1808,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CreatedBy(childComplexity), true
+	case "Customer.creditCode":
+		if e.ComplexityRoot.Customer.CreditCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CreditCode(childComplexity), true
 	case "Customer.creditRating":
 		if e.ComplexityRoot.Customer.CreditRating == nil {
 			break
@@ -5518,6 +5525,8 @@ type Customer {
   annualRevenue: Float
   "Credit rating, e.g. AA."
   creditRating: String
+  "An organization's unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); unique among customers; null when not known."
+  creditCode: String
   """
   The company's standing in the registry; null while unknown. Under the default grading
   policy an INVALID record or a REVOKED or DEREGISTERED company is graded V, a BANKRUPT
@@ -5707,6 +5716,13 @@ input CreateCustomerInput {
   annualRevenue: Float
   "Credit rating: at most 20 characters."
   creditRating: String
+  """
+  An organization's unified social credit code (统一社会信用代码): 18 characters, its
+  check character verified; lower case, full width, spaces and dashes are accepted and
+  normalized. Unique: a code another customer holds is DUPLICATE naming that customer.
+  A person has none (BAD_USER_INPUT).
+  """
+  creditCode: String
   "The company's standing in the registry; default unknown."
   companyStatus: CompanyStatus
   "Up to 10 tags of 1–40 letters, digits, - or _; lower-cased."
@@ -5760,6 +5776,8 @@ input UpdateCustomerInput {
   annualRevenue: Float
   "Credit rating."
   creditRating: String
+  "The unified social credit code, as on create; empty string clears it."
+  creditCode: String
   "The company's standing in the registry."
   companyStatus: CompanyStatus
   "Replaces the tags (changeCustomerTags adds and removes instead)."
@@ -8372,6 +8390,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_annualRevenue(ctx, field)
 	case "creditRating":
 		return ec.fieldContext_Customer_creditRating(ctx, field)
+	case "creditCode":
+		return ec.fieldContext_Customer_creditCode(ctx, field)
 	case "companyStatus":
 		return ec.fieldContext_Customer_companyStatus(ctx, field)
 	case "tags":
@@ -14451,6 +14471,29 @@ func (ec *executionContext) _Customer_creditRating(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_creditRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Customer_creditCode(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_creditCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_creditCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
 }
 
@@ -27095,7 +27138,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "tags", "attributes", "stage", "stageReason", "ownerId", "team", "grade"}
+	fieldsInOrder := [...]string{"idempotencyKey", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "creditCode", "companyStatus", "tags", "attributes", "stage", "stageReason", "ownerId", "team", "grade"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27179,6 +27222,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CreditRating = data
+		case "creditCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditCode = data
 		case "companyStatus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
 			data, err := ec.unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, v)
@@ -29003,7 +29053,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "tags", "attributes", "stage", "ownerId", "team", "nextFollowUpAt", "verification"}
+	fieldsInOrder := [...]string{"kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "creditCode", "companyStatus", "tags", "attributes", "stage", "ownerId", "team", "nextFollowUpAt", "verification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29080,6 +29130,13 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CreditRating = data
+		case "creditCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditCode = data
 		case "companyStatus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
 			data, err := ec.unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, v)
@@ -30964,6 +31021,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "creditRating":
 			out.Values[i] = ec._Customer_creditRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditCode":
+			out.Values[i] = ec._Customer_creditCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -437,6 +437,11 @@ type CreateCustomerInput struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating: at most 20 characters.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// An organization's unified social credit code (统一社会信用代码): 18 characters, its
+	// check character verified; lower case, full width, spaces and dashes are accepted and
+	// normalized. Unique: a code another customer holds is DUPLICATE naming that customer.
+	// A person has none (BAD_USER_INPUT).
+	CreditCode *string `json:"creditCode,omitempty"`
 	// The company's standing in the registry; default unknown.
 	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
 	// Up to 10 tags of 1–40 letters, digits, - or _; lower-cased.
@@ -523,6 +528,8 @@ type Customer struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating, e.g. AA.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// An organization's unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); unique among customers; null when not known.
+	CreditCode *string `json:"creditCode,omitempty"`
 	// The company's standing in the registry; null while unknown. Under the default grading
 	// policy an INVALID record or a REVOKED or DEREGISTERED company is graded V, a BANKRUPT
 	// one E.
@@ -1682,6 +1689,8 @@ type UpdateCustomerInput struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// The unified social credit code, as on create; empty string clears it.
+	CreditCode *string `json:"creditCode,omitempty"`
 	// The company's standing in the registry.
 	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
 	// Replaces the tags (changeCustomerTags adds and removes instead).
