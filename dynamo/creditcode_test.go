@@ -21,7 +21,7 @@ func TestCreditCodeIsValidatedAndUnique(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, cc, code string
-		kind         crm.CustomerKind
+		kind           crm.CustomerKind
 	}{
 		{"TheSameCode", "９１４４０３００７０８４６１１３６Ｔ", crm.EDUPLICATE, crm.KindOrganization},
 		{"ACheckCharacterMistyped", "91440300708461136U", crm.EINVALID, crm.KindOrganization},
