@@ -113,9 +113,10 @@ func contactLookups(c *crm.Contact) map[itemKey]*lookupItem {
 
 // WriteLookups keeps the caller lookup in step with the profiles and
 // contacts a batch of the stream wrote (stream.LookupWriter): the entries
-// of a value an item no longer holds are deleted, those it holds put. The
-// batch's last image of an item decides; a batch delivered again writes
-// the same items.
+// of a value an item no longer holds are deleted, those of a value it
+// holds now and did not before put; an item whose phones and emails did
+// not change writes nothing. The batch's last change of an entry decides;
+// a batch delivered again writes the same items.
 func (s *Store) WriteLookups(ctx context.Context, changes []stream.Change) error {
 	want := map[itemKey]*lookupItem{} // nil: delete
 	var order []itemKey
@@ -141,7 +142,9 @@ func (s *Store) WriteLookups(ctx context.Context, changes []stream.Change) error
 			}
 		}
 		for k, it := range after {
-			set(k, it)
+			if before[k] == nil { // what it held already has its entry
+				set(k, it)
+			}
 		}
 	}
 	reqs := make([]types.WriteRequest, 0, len(order))
