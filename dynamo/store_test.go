@@ -89,7 +89,7 @@ func TestCreateAndReadCustomerRoundTrips(t *testing.T) {
 	rev := 1.5e6
 	owner := "sales-1"
 	in := crm.CustomerInput{
-		Kind: crm.KindOrganization, Name: "Acme Power", Phones: []string{"+86 10 1234 5678"}, Emails: []string{"Ops@Acme.CN"},
+		Kind: crm.KindOrganization, Name: "Acme Power", Phones: []string{"+86 10 6552 1234"}, Emails: []string{"Ops@Acme.CN"},
 		Addresses: []crm.Address{{City: "Beijing", Country: "CN"}}, Industry: "utilities", Region: "north",
 		Source: crm.SourceReferral, AnnualRevenue: &rev, CreditRating: "AA", Tags: []string{"Big Account"},
 		Attributes: []crm.Attribute{{Key: "network", Value: "dual ring"}}, OwnerID: &owner, Team: "north", Grade: "B",
@@ -99,7 +99,7 @@ func TestCreateAndReadCustomerRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "Acme Power" || got.Phones[0] != "+861012345678" || got.Emails[0] != "ops@acme.cn" ||
+	if got.Name != "Acme Power" || got.Phones[0] != "+861065521234" || got.Emails[0] != "ops@acme.cn" ||
 		got.Tags[0] != "big-account" || got.Grade.Level != "B" || got.Version != 1 || *got.AnnualRevenue != rev ||
 		got.Attributes[0].Value != "dual ring" || got.Addresses[0].City != "Beijing" || got.OwnerID != owner {
 		t.Fatalf("round trip lost data: %+v", got)
