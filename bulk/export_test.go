@@ -82,7 +82,7 @@ func TestExportReimportsCleanly(t *testing.T) {
 			for j, h := range bulk.Header("en") {
 				got[h] = x[1][j]
 			}
-			want := map[string]string{"kind": "ORGANIZATION", "phone": "01065521234; 13812345678", "source": "REFERRAL",
+			want := map[string]string{"kind": "ORGANIZATION", "phone": "+861065521234; +8613812345678", "source": "REFERRAL",
 				"annualRevenue": "1200000", "companyStatus": "ACTIVE", "stage": "STABILITY", "owner": "sales1", "grade": "B",
 				"tags": "vip; 华北", "attributes": "设备=华为 S5700\n网络=双线", "contactRole": "PURCHASER", "contact2": "李雷",
 				"contact3Role": "FINANCE", "address": "北京市朝阳区建国路88号\n天津市和平区南京路1号"}
@@ -141,8 +141,8 @@ func TestPartnerExportIsSharedAndMasked(t *testing.T) {
 	rows := sortedRows(t, out)
 	col := func(row []string, name string) string { return row[slices.Index(bulk.Header("en"), name)] }
 	hy := rows[1]
-	if col(hy, "name") != "好运来贸易有限公司" || col(hy, "phone") != "01******1234; 13******5678" ||
-		col(hy, "email") != "s***@haoyunlai.cn; b***@haoyunlai.cn" || col(hy, "contactPhone") != "13******0001" ||
+	if col(hy, "name") != "好运来贸易有限公司" || col(hy, "phone") != "+86 ** **** 1234; +86 *** **** 5678" ||
+		col(hy, "email") != "s***@haoyunlai.cn; b***@haoyunlai.cn" || col(hy, "contactPhone") != "+86 *** **** 0001" ||
 		col(hy, "contactEmail") != "wang@haoyunlai.cn" || col(hy, "attributes") != "设备=***\n网络=***" {
 		t.Fatalf("partner's row %q", hy)
 	}

@@ -53,7 +53,7 @@ func TestImportReadsXLSXAndCSVInUTF8AndGBK(t *testing.T) {
 			}
 			got := e.customers(t)
 			c := got["好运来贸易有限公司"]
-			if c == nil || c.Kind != crm.KindOrganization || !slices.Equal(c.Phones, []string{"01065521234", "13812345678"}) ||
+			if c == nil || c.Kind != crm.KindOrganization || !slices.Equal(c.Phones, []string{"+861065521234", "+8613812345678"}) ||
 				!slices.Equal(c.Emails, []string{"sales@haoyunlai.cn"}) || c.Industry != "贸易" || c.OwnerID != "sales1" ||
 				!slices.Equal(c.Tags, []string{"vip", "华北"}) || c.Grade.Level != "B" || c.Grade.Source != crm.GradeManual ||
 				!strings.Contains(c.Grade.Reason, filepath.Base(path)+", row 4") || c.ContactCount != 2 || c.Source != crm.SourceImport {
@@ -64,7 +64,7 @@ func TestImportReadsXLSXAndCSVInUTF8AndGBK(t *testing.T) {
 				t.Fatal(err)
 			}
 			slices.SortFunc(contacts, func(a, b *crm.Contact) int { return strings.Compare(a.ID, b.ID) })
-			if contacts[0].Name != "王芳" || !contacts[0].Primary || !slices.Equal(contacts[0].Phones, []string{"13900000001"}) ||
+			if contacts[0].Name != "王芳" || !contacts[0].Primary || !slices.Equal(contacts[0].Phones, []string{"+8613900000001"}) ||
 				contacts[1].Name != "李雷" || contacts[1].Title != "采购经理" || contacts[1].Primary {
 				t.Errorf("contacts %+v %+v", contacts[0], contacts[1])
 			}
@@ -102,7 +102,7 @@ func TestImportReportNamesEveryRejection(t *testing.T) {
 		row, column, value, field, message string
 	}{
 		{"2", "name", "", "name", "is required"},
-		{"2", "phone", "12345", "phones[0]", "phone number"},
+		{"2", "phone", "12345", "phones[0]", "is not a Chinese number"},
 		{"2", "email", "not-an-email", "emails[0]", "email address"},
 		{"3", "kind", "robot", "kind", "must be one of"},
 		{"3", "annual revenue", "lots", "annualRevenue", "amount"},

@@ -28,6 +28,9 @@ const (
 	AuditCreate AuditAction = "CREATE"
 	AuditUpdate AuditAction = "UPDATE"
 	AuditDelete AuditAction = "DELETE"
+	// AuditRead: a read recorded because it reached beyond the caller's
+	// usual reach (a screen pop, CustomerByPhone).
+	AuditRead AuditAction = "READ"
 )
 
 // AuditChange is what one write did to one entity.

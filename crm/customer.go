@@ -126,6 +126,10 @@ type Customer struct {
 	Source        Source
 	AnnualRevenue *float64
 	CreditRating  string
+	// CreditCode is an organization's unified social credit code
+	// (统一社会信用代码), normalized (uscc.Normalize), unique; empty when
+	// not known.
+	CreditCode string
 	// CompanyStatus is the registry status; empty when not known.
 	CompanyStatus CompanyStatus
 	Tags          []string // normalized, see NormalizeTag
@@ -245,6 +249,7 @@ type CustomerInput struct {
 	Source        Source
 	AnnualRevenue *float64
 	CreditRating  string
+	CreditCode    string        // organizations only; optional
 	CompanyStatus CompanyStatus // default: not known
 	Tags          []string
 	Attributes    []Attribute
@@ -276,6 +281,7 @@ type CustomerUpdate struct {
 	Source         *Source
 	AnnualRevenue  *float64
 	CreditRating   *string
+	CreditCode     *string // "" clears it
 	CompanyStatus  *CompanyStatus
 	Tags           []string
 	Attributes     []Attribute

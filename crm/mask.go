@@ -3,6 +3,8 @@ package crm
 import (
 	"slices"
 	"strings"
+
+	"github.com/rapportcrm/rapport/phone"
 )
 
 // What a partner principal reads passes through the view functions below
@@ -16,10 +18,16 @@ const masked = "***"
 
 func (u *User) masks(f MaskField) bool { return u.IsPartner() && slices.Contains(u.Masked, f) }
 
-// MaskPhone keeps a normalized phone's "+", its first two digits (the
-// country code, mostly) and its last four: "+8613812345678" reads
-// "+86******5678". Short numbers keep only their last two digits.
+// MaskPhone masks a stored phone number: a canonical one keeps its
+// country code and last 4 digits, grouped as it is displayed, without its
+// extension (phone.Number.Masked: "+86 *** **** 5678"); one stored before
+// numbers were canonical and that does not read as one keeps its "+", its
+// first two digits and its last four ("+12******5678"), short ones only
+// their last two.
 func MaskPhone(p string) string {
+	if n, err := phone.Parse(p); err == nil {
+		return n.Masked()
+	}
 	plus, digits := "", p
 	if strings.HasPrefix(p, "+") {
 		plus, digits = "+", p[1:]

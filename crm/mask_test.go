@@ -8,11 +8,14 @@ import (
 
 func TestMaskPhone(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"+8613812345678", "+86******5678"},
-		{"13812345678", "13******5678"},
-		{"+861012345678", "+86******5678"},
+		{"+8613812345678", "+86 *** **** 5678"},
+		{"13812345678", "+86 *** **** 5678"},
+		{"+861065521234;ext=8001", "+86 ** **** 1234"}, // the extension is not shown
+		{"+14155550100", "+1 *** *** 0100"},
+		// Stored before numbers were canonical, and not one.
 		{"1234567", "******67"},
 		{"+123456", "+******56"},
+		{"+861111111111", "+86******1111"},
 	}
 	for _, tt := range tests {
 		if got := MaskPhone(tt.in); got != tt.want {
@@ -90,7 +93,7 @@ func TestViewsMaskByPolicy(t *testing.T) {
 	staff := &User{ID: "a", Roles: []Role{RoleAdmin}}
 
 	v := viewCustomer(all, c)
-	if v.Phones[0] != "+86******5678" || v.Emails[0] != "l***@example.com" {
+	if v.Phones[0] != "+86 *** **** 5678" || v.Emails[0] != "l***@example.com" {
 		t.Errorf("phones %v emails %v", v.Phones, v.Emails)
 	}
 	if a := v.Addresses[0]; a.Line1 != "***" || a.Line2 != "***" || a.PostalCode != "***" || a.City != "Hangzhou" || a.Label != "site" || a.Country != "CN" {
@@ -118,7 +121,7 @@ func TestViewsMaskByPolicy(t *testing.T) {
 
 	ct := &Contact{ID: "ct", Phones: []string{"13812345678"}, Emails: []string{"p@example.com"}}
 	onlyPhones := &User{ID: "p", Roles: []Role{RolePartner}, PartnerOrgID: "acme", Masked: []MaskField{MaskContactPhones}}
-	if got := viewContact(onlyPhones, ct); got.Phones[0] != "13******5678" || got.Emails[0] != "p@example.com" {
+	if got := viewContact(onlyPhones, ct); got.Phones[0] != "+86 *** **** 5678" || got.Emails[0] != "p@example.com" {
 		t.Errorf("contact %+v", got)
 	}
 	it := &Interaction{ID: "i", Subject: "Billing", Content: "Card ending 4242", Outcome: "refund", Attachments: []string{"https://x/rec.mp3"}}

@@ -296,7 +296,7 @@ func (s *Service) finishMerge(p *GradingPolicy, u *User, sv, m *Customer, reason
 	now := s.now()
 	tomb := m.Clone()
 	tomb.Status, tomb.MergedAt = StatusMerged, ptr(now)
-	tomb.Phones, tomb.Emails, tomb.Tags = nil, nil, nil
+	tomb.Phones, tomb.Emails, tomb.Tags, tomb.CreditCode = nil, nil, nil, ""
 	tomb.Activity, tomb.ContactCount, tomb.FollowUpSet = Activity{}, 0, nil
 	// Its shares end: a partner sees only what was shared with it, and the
 	// survivor was not.
@@ -333,6 +333,9 @@ func mergedProfile(sv, m *Customer) (*Customer, error) {
 		*dst = append(*dst, removedFrom(add, *dst)...)
 		over(what, len(*dst), limit)
 	}
+	if sv.CreditCode != "" && m.CreditCode != "" && sv.CreditCode != m.CreditCode {
+		c.fail("input.mergedId", "the customers have different unified social credit codes (%s, %s): they are two organizations", sv.CreditCode, m.CreditCode)
+	}
 	union("phone numbers", &next.Phones, m.Phones, MaxPhones)
 	union("email addresses", &next.Emails, m.Emails, MaxEmails)
 	union("tags", &next.Tags, m.Tags, MaxTags)
@@ -359,6 +362,7 @@ func mergedProfile(sv, m *Customer) (*Customer, error) {
 	fill(&next.Industry, m.Industry)
 	fill(&next.Region, m.Region)
 	fill(&next.CreditRating, m.CreditRating)
+	fill(&next.CreditCode, m.CreditCode)
 	if next.CompanyStatus == "" {
 		next.CompanyStatus = m.CompanyStatus
 	}

@@ -4,31 +4,17 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
+
+	"github.com/rapportcrm/rapport/phone"
 )
 
-// NormalizePhone reduces a phone number to "+" and digits so that the same
-// number typed in different ways is one value: "+86 (10) 1234-5678" and
-// "+861012345678" are equal. It reports false when the result is not a
-// plausible phone number (6 to 15 digits, ITU E.164).
-func NormalizePhone(s string) (string, bool) {
-	var b strings.Builder
-	digits := 0
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
-		default:
-			return "", false
-		}
-	}
-	if digits < 6 || digits > 15 {
-		return "", false
-	}
-	return b.String(), true
+// NormalizePhone returns a phone number's canonical form (phone.Canonical:
+// "+8613812345678", "+861065521234;ext=8001"), the one form in which
+// numbers are stored, claimed unique, deduplicated, looked up and masked:
+// "+86 138 1234 5678", "0086-138-1234-5678" and "138 1234 5678" are one
+// number. It returns the rule the number breaks when it has none.
+func NormalizePhone(s string) (string, error) {
+	return phone.Canonical(s)
 }
 
 // NormalizeEmail lower-cases an address and checks that it is a bare

@@ -29,7 +29,7 @@ var PartnerStatuses = []PartnerStatus{PartnerActive, PartnerSuspended}
 type MaskField string
 
 const (
-	MaskPhones        MaskField = "PHONES"         // the customer's phones: +86******1234
+	MaskPhones        MaskField = "PHONES"         // the customer's phones: +86 *** **** 1234
 	MaskEmails        MaskField = "EMAILS"         // the customer's emails: l***@example.com
 	MaskAddresses     MaskField = "ADDRESSES"      // street lines and postal codes (city, region, country stay)
 	MaskContactPhones MaskField = "CONTACT_PHONES" // contact persons' phones

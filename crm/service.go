@@ -340,7 +340,7 @@ func newCustomer(in CustomerInput, u *User, id string, now time.Time) *Customer 
 		ID: id, Kind: in.Kind, Name: in.Name,
 		Phones: slices.Clone(in.Phones), Emails: slices.Clone(in.Emails), Addresses: slices.Clone(in.Addresses),
 		Industry: in.Industry, Region: in.Region, Source: in.Source, AnnualRevenue: in.AnnualRevenue,
-		CreditRating: in.CreditRating, CompanyStatus: in.CompanyStatus, Tags: slices.Clone(in.Tags),
+		CreditRating: in.CreditRating, CreditCode: in.CreditCode, CompanyStatus: in.CompanyStatus, Tags: slices.Clone(in.Tags),
 		Attributes: slices.Clone(in.Attributes), Stage: in.Stage, Status: StatusActive, Team: in.Team, Verification: Unverified,
 		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
 	}
@@ -498,6 +498,7 @@ func applyCustomerUpdate(c *Customer, u CustomerUpdate) {
 	set(&c.Region, u.Region)
 	set(&c.Source, u.Source)
 	set(&c.CreditRating, u.CreditRating)
+	set(&c.CreditCode, u.CreditCode)
 	set(&c.CompanyStatus, u.CompanyStatus)
 	set(&c.Stage, u.Stage)
 	set(&c.OwnerID, u.OwnerID)

@@ -87,6 +87,7 @@ type Change struct {
 type Store interface {
 	PartnerStore
 	UserStore
+	LookupStore
 
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error

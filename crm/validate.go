@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rapportcrm/rapport/uscc"
 )
 
 // Limits on input sizes. They keep every item far below DynamoDB's 400 KB and
@@ -112,7 +114,18 @@ func (c *checker) normalized(field string, vals []string, max int, norm func(str
 }
 
 func (c *checker) phones(field string, phones []string, max int) {
-	c.normalized(field, phones, max, NormalizePhone, "must be a phone number of 6 to 15 digits, optionally starting with +")
+	c.count(field, len(phones), max)
+	for i, v := range phones {
+		n, err := NormalizePhone(v)
+		if err != nil {
+			c.fail(fmt.Sprintf("%s[%d]", field, i), "%s", err.Error())
+			return
+		}
+		if slices.Contains(phones[:i], n) {
+			c.fail(fmt.Sprintf("%s[%d]", field, i), "repeats %s", n)
+		}
+		phones[i] = n
+	}
 }
 
 func (c *checker) emails(field string, emails []string, max int) {
@@ -140,6 +153,7 @@ func validateCustomer(cu *Customer) error {
 	checkEnum(&c, "input.source", cu.Source, Sources)
 	c.number("input.annualRevenue", cu.AnnualRevenue, 0, MaxMoney)
 	c.text("input.creditRating", cu.CreditRating, 0, MaxCreditRatingLen)
+	c.creditCode(cu)
 	if cu.CompanyStatus != "" {
 		checkEnum(&c, "input.companyStatus", cu.CompanyStatus, CompanyStatuses)
 	}
@@ -307,4 +321,22 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// creditCode normalizes an organization's unified social credit code; a
+// person has none.
+func (c *checker) creditCode(cu *Customer) {
+	if cu.CreditCode == "" {
+		return
+	}
+	if cu.Kind != KindOrganization {
+		c.fail("input.creditCode", "only an organization has a unified social credit code")
+		return
+	}
+	n, err := uscc.Normalize(cu.CreditCode)
+	if err != nil {
+		c.fail("input.creditCode", "%s", err.Error())
+		return
+	}
+	cu.CreditCode = n
 }

@@ -19,11 +19,11 @@ func TestValidateCustomer(t *testing.T) {
 	}{
 		{name: "OK", edit: func(*Customer) {}},
 		{name: "NormalizesPhonesEmailsTags", edit: func(c *Customer) {
-			c.Phones = []string{"+86 (10) 1234-5678"}
+			c.Phones = []string{"+86 (10) 6552-1234 转 8001"}
 			c.Emails = []string{" Li.Wei@Example.COM "}
 			c.Tags = []string{"Big Account", "big-account"}
 		}, verify: func(t *testing.T, c *Customer) {
-			if c.Phones[0] != "+861012345678" || c.Emails[0] != "li.wei@example.com" || len(c.Tags) != 1 || c.Tags[0] != "big-account" {
+			if c.Phones[0] != "+861065521234;ext=8001" || c.Emails[0] != "li.wei@example.com" || len(c.Tags) != 1 || c.Tags[0] != "big-account" {
 				t.Errorf("not normalized: %v %v %v", c.Phones, c.Emails, c.Tags)
 			}
 		}},
@@ -143,12 +143,12 @@ func FuzzNormalizePhone(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, ok := NormalizePhone(s)
-		if !ok {
+		n, err := NormalizePhone(s)
+		if err != nil {
 			return
 		}
-		again, ok2 := NormalizePhone(n)
-		if !ok2 || again != n {
+		again, err := NormalizePhone(n)
+		if err != nil || again != n {
 			t.Fatalf("not idempotent: %q → %q → %q", s, n, again)
 		}
 	})

@@ -322,12 +322,13 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		t.put(after, cond, vals, conflict("customer "+id))
 		t.record("customer", id, id, t.marshal(toCustomerItem(prev)), after)
 	}
-	var prevPhones, prevEmails, prevTags []string
+	var prevPhones, prevEmails, prevTags, prevCode []string
 	if prev != nil {
-		prevPhones, prevEmails, prevTags = prev.Phones, prev.Emails, prev.Tags
+		prevPhones, prevEmails, prevTags, prevCode = prev.Phones, prev.Emails, prev.Tags, nonEmpty(prev.CreditCode)
 	}
 	t.claims("phones", phonePK, id, prevPhones, next.Phones)
 	t.claims("emails", emailPK, id, prevEmails, next.Emails)
+	t.claims("creditCode", creditCodePK, id, prevCode, nonEmpty(next.CreditCode))
 
 	for _, tag := range removed(prevTags, next.Tags) {
 		t.del(customerPK(id), tagSK(tag), "", nil, nil)
@@ -367,7 +368,11 @@ func (t *tx) claims(field string, pkOf func(string) string, id string, prev, nex
 			if s, ok := old["customerId"].(*types.AttributeValueMemberS); ok {
 				holder = s.Value
 			}
-			return &crm.Error{Code: crm.EDUPLICATE, Field: fmt.Sprintf("input.%s[%d]", field, i), ExistingID: holder,
+			f := fmt.Sprintf("input.%s[%d]", field, i)
+			if field == "creditCode" { // one value, not a list
+				f = "input." + field
+			}
+			return &crm.Error{Code: crm.EDUPLICATE, Field: f, ExistingID: holder,
 				Message: fmt.Sprintf("%s is already used by customer %s", v, holder)}
 		})
 	}
@@ -469,4 +474,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// nonEmpty is the list of v's values: none when v is empty.
+func nonEmpty(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return []string{v}
 }

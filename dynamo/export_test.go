@@ -22,3 +22,15 @@ func (s *Store) SetMigrationPage(n int) { s.migrationPage = n }
 func (s *Store) BackfillPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return backfillPage(ctx, s, items)
 }
+
+// LookupPage applies the caller lookup backfill to items as a page of its
+// walk would.
+func (s *Store) LookupPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return lookupPage(ctx, s, items)
+}
+
+// PhonesPage applies the canonical phones migration to items as a page of
+// its walk would.
+func (s *Store) PhonesPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return phonesPage(ctx, s, items)
+}

@@ -27,6 +27,8 @@ import (
 //   - every list counter (TOTAL#) equals the number of profiles it counts;
 //   - every unique phone and email claim names a profile holding that
 //     value, and every profile's values are claimed by it;
+//   - the caller lookup holds exactly the entries the profiles and
+//     contacts imply (LOOKUP#);
 //   - every tag index entry belongs to a profile with that tag, and back;
 //   - no watch mark of the layout before activity items is left;
 //   - the analytics, summed over the teams and over the owners alike,
@@ -133,6 +135,9 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 
 	var broken []string
 	fail := func(format string, args ...any) { broken = append(broken, fmt.Sprintf(format, args...)) }
+	if err := checkLookups(items, fail); err != nil {
+		return nil, err
+	}
 	want := adds{}
 	for _, id := range slices.Sorted(maps.Keys(profiles)) {
 		p := profiles[id]
@@ -186,6 +191,9 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 			if claims[emailPK(e)] != id {
 				fail("customer %s: email %s claimed by %q", id, e, claims[emailPK(e)])
 			}
+		}
+		if v := p.CreditCode; v != "" && claims[creditCodePK(v)] != id {
+			fail("customer %s: credit code %s claimed by %q", id, v, claims[creditCodePK(v)])
 		}
 		for _, tag := range p.Tags {
 			if !tags[id+"#"+tag] {
@@ -247,8 +255,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 	}
 	for pk, id := range claims {
 		p := profiles[id]
-		v := strings.TrimPrefix(strings.TrimPrefix(pk, "UNIQ#PHONE#"), "UNIQ#EMAIL#")
-		if p == nil || !slices.Contains(p.Phones, v) && !slices.Contains(p.Emails, v) {
+		v := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(pk, "UNIQ#PHONE#"), "UNIQ#EMAIL#"), "UNIQ#USCC#")
+		if p == nil || !slices.Contains(p.Phones, v) && !slices.Contains(p.Emails, v) && p.CreditCode != v {
 			fail("claim %s names customer %q, which does not hold it", pk, id)
 		}
 	}
@@ -283,4 +291,44 @@ func scanAll(ctx context.Context, db *dynamodb.Client, table string) ([]map[stri
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+}
+
+// checkLookups compares the caller lookup's entries with those the
+// profiles and contacts imply.
+func checkLookups(items []map[string]types.AttributeValue, fail func(string, ...any)) error {
+	want, have := map[itemKey]bool{}, map[itemKey]bool{}
+	for _, it := range items {
+		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
+		var implied map[itemKey]*lookupItem
+		switch {
+		case strings.HasPrefix(pk, "LOOKUP#"):
+			have[itemKey{pk, sk}] = true
+		case strings.HasPrefix(pk, "CUST#") && sk == skProfile:
+			var c customerItem
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return fmt.Errorf("%s: %w", pk, err)
+			}
+			implied = customerLookups(fromCustomerItem(&c))
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skContactPrefix):
+			var c contactItem
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return fmt.Errorf("%s %s: %w", pk, sk, err)
+			}
+			implied = contactLookups(fromContactItem(&c))
+		}
+		for k := range implied {
+			want[k] = true
+		}
+	}
+	for k := range want {
+		if !have[k] {
+			fail("caller lookup entry %s %s is missing", k.pk, k.sk)
+		}
+	}
+	for k := range have {
+		if !want[k] {
+			fail("caller lookup entry %s %s names a holder that does not hold it", k.pk, k.sk)
+		}
+	}
+	return nil
 }

@@ -105,6 +105,7 @@ type customerItem struct {
 	Source        string             `dynamodbav:"source"`
 	AnnualRevenue *float64           `dynamodbav:"annualRevenue,omitempty"`
 	CreditRating  string             `dynamodbav:"creditRating,omitempty"`
+	CreditCode    string             `dynamodbav:"creditCode,omitempty"`
 	CompanyStatus string             `dynamodbav:"companyStatus,omitempty"`
 	Tags          []string           `dynamodbav:"tags,omitempty"`
 	Attributes    []attributeItem    `dynamodbav:"attributes,omitempty"`
@@ -250,7 +251,7 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 		GList: listCustomers, GSort: c.ID,
 		ID: c.ID, Kind: string(c.Kind), Name: c.Name, NameKey: crm.NormalizeName(c.Name),
 		Phones: c.Phones, Emails: c.Emails, Industry: c.Industry, Region: c.Region, Source: string(c.Source),
-		AnnualRevenue: c.AnnualRevenue, CreditRating: c.CreditRating, Tags: c.Tags, Stage: string(c.Stage),
+		AnnualRevenue: c.AnnualRevenue, CreditRating: c.CreditRating, CreditCode: c.CreditCode, Tags: c.Tags, Stage: string(c.Stage),
 		Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team, Partners: toShareItems(c.Partners),
 		Grade: gradeStateItem{Level: c.Grade.Level, Source: string(c.Grade.Source), Reason: c.Grade.Reason,
 			Rule: c.Grade.Rule, PolicyVersion: c.Grade.PolicyVersion, Metrics: c.Grade.Metrics, By: c.Grade.By, At: c.Grade.At},
@@ -304,7 +305,7 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 	c := &crm.Customer{
 		ID: it.ID, Kind: crm.CustomerKind(it.Kind), Name: it.Name, Phones: it.Phones, Emails: it.Emails,
 		Industry: it.Industry, Region: it.Region, Source: crm.Source(it.Source), AnnualRevenue: it.AnnualRevenue,
-		CreditRating: it.CreditRating, Tags: it.Tags, Stage: crm.Stage(it.Stage), Status: crm.Status(it.Status),
+		CreditRating: it.CreditRating, CreditCode: it.CreditCode, Tags: it.Tags, Stage: crm.Stage(it.Stage), Status: crm.Status(it.Status),
 		OwnerID: it.OwnerID, Team: it.Team, Partners: fromShareItems(it.Partners),
 		Grade: crm.GradeState{Level: it.Grade.Level, Source: crm.GradeSource(it.Grade.Source), Reason: it.Grade.Reason,
 			Rule: it.Grade.Rule, PolicyVersion: it.Grade.PolicyVersion, Metrics: it.Grade.Metrics, By: it.Grade.By, At: it.Grade.At},

@@ -104,6 +104,7 @@ func evaluationSK(id string) string  { return skEvalPrefix + id }
 func tagSK(tag string) string        { return skTagPrefix + tag }
 func phonePK(n string) string        { return "UNIQ#PHONE#" + n }
 func emailPK(n string) string        { return "UNIQ#EMAIL#" + n }
+func creditCodePK(n string) string   { return "UNIQ#USCC#" + n }
 func counterPK(dim string) string    { return "COUNT#" + dim }
 func templatePK(id string) string    { return "TPL#" + id }
 func templateSK(version int) string  { return fmt.Sprintf(skTplVersionFm, version) }

@@ -27,8 +27,10 @@ type handover struct{ from, to string }
 // ApplyMerge writes both profiles of a merge step, with their tag entries,
 // counters and unique claims, and the merge records, in one transaction.
 func (s *Store) ApplyMerge(ctx context.Context, m *crm.MergeChange) error {
-	for _, v := range append(removed(m.MergedPrev.Phones, m.Merged.Phones), removed(m.MergedPrev.Emails, m.Merged.Emails)...) {
-		if !slices.Contains(m.Survivor.Phones, v) && !slices.Contains(m.Survivor.Emails, v) {
+	given := append(removed(m.MergedPrev.Phones, m.Merged.Phones), removed(m.MergedPrev.Emails, m.Merged.Emails)...)
+	given = append(given, removed(nonEmpty(m.MergedPrev.CreditCode), nonEmpty(m.Merged.CreditCode))...)
+	for _, v := range given {
+		if !slices.Contains(m.Survivor.Phones, v) && !slices.Contains(m.Survivor.Emails, v) && m.Survivor.CreditCode != v {
 			return fmt.Errorf("merge %s into %s: %s would be given up but not taken over", m.Merged.ID, m.Survivor.ID, v)
 		}
 	}

@@ -37,7 +37,8 @@ type migration struct {
 }
 
 // migrations run in this order; a new one goes at the end.
-var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name: followUpSchedules, page: planPage}}
+var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name: followUpSchedules, page: planPage},
+	{name: lookupBackfill, page: lookupPage}, {name: canonicalPhones, page: phonesPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).

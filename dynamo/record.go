@@ -68,6 +68,12 @@ func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
 	case strings.HasPrefix(sk, skEvalPrefix):
 		ch.Kind = stream.KindEvaluation
 		ch.Evaluation, err = decodeImage(img, fromEvaluationItem)
+	case strings.HasPrefix(sk, skContactPrefix):
+		ch.Kind = stream.KindContact
+		ch.ContactBefore, err = decodeImage(before, fromContactItem)
+		if err == nil {
+			ch.Contact, err = decodeImage(after, fromContactItem)
+		}
 	case strings.HasPrefix(sk, skStagePrefix):
 		ch.Kind = stream.KindStageChange
 		ch.StageChange, err = decodeImage(img, fromStageChangeItem)
@@ -76,7 +82,7 @@ func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
 		return ch, fmt.Errorf("%s %s: %w", pk, sk, err)
 	}
 	if ch.Event == "INSERT" {
-		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore = nil, nil, nil
+		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore, ch.ContactBefore = nil, nil, nil, nil
 	}
 	return ch, nil
 }

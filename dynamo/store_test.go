@@ -89,7 +89,7 @@ func TestCreateAndReadCustomerRoundTrips(t *testing.T) {
 	rev := 1.5e6
 	owner := "sales-1"
 	in := crm.CustomerInput{
-		Kind: crm.KindOrganization, Name: "Acme Power", Phones: []string{"+86 10 1234 5678"}, Emails: []string{"Ops@Acme.CN"},
+		Kind: crm.KindOrganization, Name: "Acme Power", Phones: []string{"+86 10 6552 1234"}, Emails: []string{"Ops@Acme.CN"},
 		Addresses: []crm.Address{{City: "Beijing", Country: "CN"}}, Industry: "utilities", Region: "north",
 		Source: crm.SourceReferral, AnnualRevenue: &rev, CreditRating: "AA", Tags: []string{"Big Account"},
 		Attributes: []crm.Attribute{{Key: "network", Value: "dual ring"}}, OwnerID: &owner, Team: "north", Grade: "B",
@@ -99,7 +99,7 @@ func TestCreateAndReadCustomerRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "Acme Power" || got.Phones[0] != "+861012345678" || got.Emails[0] != "ops@acme.cn" ||
+	if got.Name != "Acme Power" || got.Phones[0] != "+861065521234" || got.Emails[0] != "ops@acme.cn" ||
 		got.Tags[0] != "big-account" || got.Grade.Level != "B" || got.Version != 1 || *got.AnnualRevenue != rev ||
 		got.Attributes[0].Value != "dual ring" || got.Addresses[0].City != "Beijing" || got.OwnerID != owner {
 		t.Fatalf("round trip lost data: %+v", got)
@@ -159,7 +159,7 @@ func asErr(err error, target **crm.Error) bool {
 
 func TestUpdateWithStaleVersionIsConflict(t *testing.T) {
 	e := mustEnv(t)
-	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Versioned", Phones: []string{"+861111111111"}})
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Versioned", Phones: []string{"+8613111111111"}})
 	name := "Renamed"
 	up, err := e.svc.UpdateCustomer(as(admin), c.ID, 1, crm.CustomerUpdate{Name: &name, Phones: []string{"+862222222222"}})
 	if err != nil || up.Version != 2 {
@@ -169,7 +169,7 @@ func TestUpdateWithStaleVersionIsConflict(t *testing.T) {
 		t.Fatalf("stale update: %v, want CONFLICT", err)
 	}
 	// The old phone was released, the new one claimed.
-	mustCreate(t, e, admin, crm.CustomerInput{Name: "Takes old phone", Phones: []string{"+861111111111"}})
+	mustCreate(t, e, admin, crm.CustomerInput{Name: "Takes old phone", Phones: []string{"+8613111111111"}})
 	if _, err := e.svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindPerson, Name: "x", Phones: []string{"+862222222222"}}); code(err) != crm.EDUPLICATE {
 		t.Fatalf("new phone not claimed: %v", err)
 	}

@@ -57,7 +57,7 @@ func toCustomer(c *crm.Customer) *model.Customer {
 				Region: opt(a.Region), PostalCode: opt(a.PostalCode), Country: opt(a.Country)}
 		}),
 		Industry: opt(c.Industry), Region: opt(c.Region), Source: model.CustomerSource(c.Source),
-		AnnualRevenue: c.AnnualRevenue, CreditRating: opt(c.CreditRating), Tags: nonNil(c.Tags),
+		AnnualRevenue: c.AnnualRevenue, CreditRating: opt(c.CreditRating), CreditCode: opt(c.CreditCode), Tags: nonNil(c.Tags),
 		CompanyStatus: optEnum[model.CompanyStatus](c.CompanyStatus),
 		Attributes: mapAll(c.Attributes, func(a crm.Attribute) *model.Attribute {
 			return &model.Attribute{Key: a.Key, Value: a.Value}
@@ -293,7 +293,8 @@ func fromCreateCustomer(in model.CreateCustomerInput) crm.CustomerInput {
 		Kind: crm.CustomerKind(in.Kind), Name: in.Name, Phones: in.Phones, Emails: in.Emails,
 		Addresses: fromAddresses(in.Addresses), Industry: val(in.Industry), Region: val(in.Region),
 		Source: val(cast[crm.Source](in.Source)), AnnualRevenue: in.AnnualRevenue, CreditRating: val(in.CreditRating),
-		Tags: in.Tags, Attributes: fromAttributes(in.Attributes), Stage: val(cast[crm.Stage](in.Stage)),
+		CreditCode: val(in.CreditCode),
+		Tags:       in.Tags, Attributes: fromAttributes(in.Attributes), Stage: val(cast[crm.Stage](in.Stage)),
 		OwnerID: in.OwnerID, Team: val(in.Team), Grade: val(in.Grade), IdempotencyKey: val(in.IdempotencyKey),
 		CompanyStatus: val(cast[crm.CompanyStatus](in.CompanyStatus)), StageReason: val(in.StageReason),
 	}
@@ -304,6 +305,7 @@ func fromUpdateCustomer(in model.UpdateCustomerInput) crm.CustomerUpdate {
 		Kind: cast[crm.CustomerKind](in.Kind), Name: in.Name, Phones: in.Phones, Emails: in.Emails,
 		Addresses: fromAddresses(in.Addresses), Industry: in.Industry, Region: in.Region,
 		Source: cast[crm.Source](in.Source), AnnualRevenue: in.AnnualRevenue, CreditRating: in.CreditRating,
+		CreditCode:    in.CreditCode,
 		CompanyStatus: cast[crm.CompanyStatus](in.CompanyStatus),
 		Tags:          in.Tags, Attributes: fromAttributes(in.Attributes), Stage: cast[crm.Stage](in.Stage),
 		OwnerID: in.OwnerID, Team: in.Team, NextFollowUpAt: in.NextFollowUpAt,

@@ -118,12 +118,7 @@ func (r *queryResolver) Customer360(ctx context.Context, id string, recentIntera
 	if err != nil {
 		return nil, err
 	}
-	r.loadersFor(ctx).prime360(v)
-	return &model.Customer360{
-		Customer:           toCustomer(v.Customer),
-		Contacts:           nonNil(mapAll(v.Contacts, toContact)),
-		RecentInteractions: nonNil(mapAll(v.RecentInteractions, toInteraction)),
-	}, nil
+	return r.view360(ctx, v), nil
 }
 
 // Customers is the resolver for the customers field.

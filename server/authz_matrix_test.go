@@ -101,6 +101,8 @@ type obj struct {
 	ProposedCaseVersion              int
 	// Twin is a customer like this one, without history.
 	Twin *obj
+	// Phone and Email are the customer's own, unique to it (screen pops).
+	Phone, Email string
 }
 
 type matrixRow struct {
@@ -148,6 +150,14 @@ var customerRows = []matrixRow{
 	{field: "customer360", query: `query($id: ID!) { customer360(id: $id) { customer { id } contacts { id } recentInteractions { id } } }`,
 		vars: byID,
 		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "ANNN"}},
+	// The screen pop: whoever takes the call sees the caller, within their
+	// reach or not (audited then); partners never pop.
+	{field: "customerByPhone", query: `query($p: String!) { customerByPhone(phone: $p) { customer { id } contacts { id } recentInteractions { id } } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"p": o.Phone} }, absent: "N",
+		want: cells{"AAAA", "AAAA", "AAAA", "AAAA", "AAAA", "FFFF"}},
+	{field: "customerByEmail", query: `query($e: String!) { customerByEmail(email: $e) { customer { id } } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"e": o.Email} }, absent: "N",
+		want: cells{"AAAA", "AAAA", "AAAA", "AAAA", "AAAA", "FFFF"}},
 	{field: "interactions", query: `query($c: ID!) { interactions(customerId: $c) { totalCount edges { node { id } } } }`,
 		vars: byCustomer,
 		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "ANNN"}},
@@ -628,9 +638,11 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 	if n&needTwin != 0 {
 		o.Twin = w.mustCustomer(t, tg, 0, name+" twin")
 	}
+	n7 := w.seq.Add(1)
+	o.Phone, o.Email = fmt.Sprintf("+86 139 %04d %04d", n7/10000, n7%10000), fmt.Sprintf("m%d@matrix.example.cn", n7)
 	var created struct{ CreateCustomer struct{ ID string } }
 	if !w.admin(t, createCustomer, map[string]any{"in": map[string]any{"kind": "ORGANIZATION", "name": o.Name,
-		"ownerId": o.Owner, "team": o.Team, "region": o.Team}}, &created) {
+		"ownerId": o.Owner, "team": o.Team, "region": o.Team, "phones": []string{o.Phone}, "emails": []string{o.Email}}}, &created) {
 		return o
 	}
 	o.ID = created.CreateCustomer.ID

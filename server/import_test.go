@@ -245,7 +245,7 @@ func TestImportDuplicatePolicies(t *testing.T) {
 			}
 			e.mustDo(t, "admin", `query($id: ID!) { customer(id: $id) { phones tags attributes { key value } contactCount } }`,
 				map[string]any{"id": got[2].CustomerID}, &c)
-			if got[2].ExistingID != id || !slices.Equal(c.Customer.Phones, []string{"13900001111"}) || !slices.Contains(c.Customer.Tags, crm.MergeCandidateTag) ||
+			if got[2].ExistingID != id || !slices.Equal(c.Customer.Phones, []string{"+8613900001111"}) || !slices.Contains(c.Customer.Tags, crm.MergeCandidateTag) ||
 				!slices.Contains(c.Customer.Attributes, struct{ Key, Value string }{crm.DuplicateOfAttribute, id}) || c.Customer.ContactCount != 1 {
 				t.Errorf("flagged row 2 made %+v (%+v)", c.Customer, got[2])
 			}
@@ -262,7 +262,7 @@ func TestImportDuplicatePolicies(t *testing.T) {
 			in := rows()
 			for _, r := range in {
 				if phones, ok := r["phones"].([]string); ok && r["row"].(int) >= 6 {
-					r["phones"] = []string{strings.Replace(phones[0], "1", fmt.Sprint(i+2), 1)}
+					r["phones"] = []string{strings.Replace(phones[0], "0000", fmt.Sprintf("%04d", i+2), 1)}
 				}
 				if row := r["row"].(int); row >= 6 {
 					r["name"] = fmt.Sprint(r["name"], i)

@@ -23,8 +23,10 @@
 //     claim), a function of the state;
 //  5. adds the records' aggregate and counter deltas to each shared item
 //     it touches, with one write per item carrying the item's own mark of
-//     the shard: an item takes a record's deltas once or not at all.
-//  6. runs its handlers (Handler) with the batch's changes: the domain
+//     the shard: an item takes a record's deltas once or not at all;
+//  6. when the store keeps one (LookupWriter), brings the caller lookup
+//     in step with the profiles and contacts the batch wrote;
+//  7. runs its handlers (Handler) with the batch's changes: the domain
 //     events' publisher (Publisher), and whatever else follows from a
 //     change without being state the steps above keep.
 //
@@ -58,6 +60,9 @@ const (
 	KindCase
 	KindEvaluation
 	KindStageChange
+	// KindContact: a contact person (its phones and emails feed the
+	// caller lookup; nothing else follows from it).
+	KindContact
 )
 
 // Change is one record of the stream, decoded into the domain values the
@@ -81,6 +86,7 @@ type Change struct {
 	CaseBefore, Case               *crm.Case
 	Evaluation                     *crm.Evaluation
 	StageChange                    *crm.StageChange
+	ContactBefore, Contact         *crm.Contact
 
 	// Scope is the customer as the write of an append or history entry
 	// saw it (its owner, team and grade: what the event counts for). Items
@@ -163,6 +169,14 @@ type Store interface {
 	// Advance adds the effects' deltas to the shared items, each item
 	// once per record whatever was added before (by its marks).
 	Advance(ctx context.Context, shard string, effects []Effects) error
+}
+
+// LookupWriter is what a Store may also do: keep the caller lookup
+// (who holds a phone number or an email address: the screen pop's index)
+// in step with the profiles and contacts the changes wrote. Writing it
+// twice writes the same items, so a batch delivered again changes nothing.
+type LookupWriter interface {
+	WriteLookups(ctx context.Context, changes []Change) error
 }
 
 // Settler brings a customer's profile in step with its activity
@@ -290,6 +304,11 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 	}
 	if err := c.Store.Advance(ctx, shard, effects); err != nil {
 		return 0, fmt.Errorf("stream: add aggregates and counters: %w", err)
+	}
+	if lw, ok := c.Store.(LookupWriter); ok {
+		if err := lw.WriteLookups(ctx, changes); err != nil {
+			return 0, fmt.Errorf("stream: caller lookup: %w", err)
+		}
 	}
 	for _, h := range c.Handlers {
 		if err := h.HandleChanges(ctx, shard, changes); err != nil {

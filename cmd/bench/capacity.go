@@ -263,6 +263,8 @@ type customerRef struct {
 	ID               string `json:"id"`
 	Version          int    `json:"version"`
 	InteractionCount int    `json:"interactionCount"`
+	// Phones, canonical (+86…): the screen pop looks one up.
+	Phones []string `json:"phones"`
 }
 
 type indicatorRef struct {
@@ -340,7 +342,7 @@ func (b *benchState) list(ctx context.Context, who caller, filter map[string]any
 			} `json:"edges"`
 		} `json:"customers"`
 	}
-	if err := b.e.gql(ctx, who, `query($f: CustomerFilter) { customers(filter: $f, first: 100) { edges { node { id version interactionCount } } } }`,
+	if err := b.e.gql(ctx, who, `query($f: CustomerFilter) { customers(filter: $f, first: 100) { edges { node { id version interactionCount phones } } } }`,
 		map[string]any{"f": filter}, &r); err != nil {
 		return nil, err
 	}

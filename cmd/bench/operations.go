@@ -4,12 +4,20 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/rapportcrm/rapport/phone"
 )
 
 // The documents of the reads measured by both benchmarks, with the fields
 // a client shows.
 const (
 	q360 = `query($id: ID!) { customer360(id: $id, recentInteractions: 10) {
+		customer { id name version stage grade { level { code label } reason } openCases { id status dueAt }
+			recentEvaluations { id overall evaluatedAt } lastInteractionAt nextFollowUpAt }
+		contacts { id name title phones }
+		recentInteractions { id channel type subject occurredAt } } }`
+	// The screen pop shows what the 360 shows.
+	qPop = `query($phone: String!) { customerByPhone(phone: $phone, recentInteractions: 10) {
 		customer { id name version stage grade { level { code label } reason } openCases { id status dueAt }
 			recentEvaluations { id overall evaluatedAt } lastInteractionAt nextFollowUpAt }
 		contacts { id name title phones }
@@ -53,6 +61,8 @@ func (b *benchState) operations() []operation {
 	followUp := now.Add(72 * time.Hour)
 	return []operation{
 		{"customer360, 10 recent", fixed(seller, q360, map[string]any{"id": busy})},
+		{"customerByPhone (screen pop), 10 recent", fixed(seller, qPop, map[string]any{"phone": domestic(c[0].Phones)})},
+		{"customerByPhone, outside the caller's reach (audited)", fixed("sales-liu", qPop, map[string]any{"phone": domestic(c[0].Phones)})},
 		{"customer by id", fixed(seller, `query($id: ID!) { customer(id: $id) { id name version grade { level { code } } } }`, map[string]any{"id": busy})},
 		{"customers, 50: grade, latest interaction", fixed("admin", qList, map[string]any{"first": 50})},
 		{"customers of an owner, 50", fixed(seller, qList, map[string]any{"first": 50, "f": map[string]any{"ownerId": string(seller)}})},
@@ -361,4 +371,17 @@ func (b *benchState) field(ctx context.Context, id, name string) (string, error)
 	}
 	err := b.e.gql(ctx, "admin", `query($id: ID!) { customer(id: $id) { `+name+` } }`, map[string]any{"id": id}, &r)
 	return fmt.Sprint(r.Customer[name]), err
+}
+
+// domestic writes a customer's first phone as people in China type it
+// ("+8613812345678" as "138 1234 5678"); "" when it has none.
+func domestic(phones []string) string {
+	if len(phones) == 0 {
+		return ""
+	}
+	n, err := phone.Parse(phones[0])
+	if err != nil {
+		return phones[0]
+	}
+	return n.Domestic()
 }

@@ -145,7 +145,7 @@ func run(ctx context.Context) error {
 	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded"), poller); err != nil {
 		return err
 	}
-	if err := seedPartnerOnce(ctx, svc, filepath.Join(localDir, "demo-partner-key")); err != nil {
+	if err := seedPartnerOnce(ctx, svc, filepath.Join(localDir, "demo-partner-key"), poller); err != nil {
 		return err
 	}
 
@@ -301,13 +301,18 @@ func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker st
 // once, and keeps the key in path for `make partner-key`: the table holds
 // only its hash. It runs apart from seedOnce so that local data seeded
 // before partners existed gets a demo partner too.
-func seedPartnerOnce(ctx context.Context, svc *crm.Service, path string) error {
+func seedPartnerOnce(ctx context.Context, svc *crm.Service, path string, poller *ddbstream.Poller) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
 	fmt.Fprintln(os.Stderr, "Seeding the demo partner organization and its API key (once)…")
 	key, err := demo.SeedPartner(ctx, svc)
 	if err != nil {
+		return err
+	}
+	// What the shares imply (the partner's list counter) is there before
+	// the server serves, as the demo's own is.
+	if _, err := poller.Drain(ctx); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte(key+"\n"), 0o600)

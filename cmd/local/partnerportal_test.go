@@ -40,7 +40,7 @@ func checkPartnerPortal(t *testing.T, base, key string, shared int) {
 	for _, want := range []string{
 		"(PARTNER) of partner organization",
 		fmt.Sprintf("%d shared customers (totalCount %d)", shared, shared),
-		"+86******",
+		"+86 *** **** ",
 		"History of ",
 		"Persisted queries: 0 by hash alone, 2 sent with their query",
 	} {

@@ -247,6 +247,7 @@ type ComplexityRoot struct {
 		Contacts           func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
+		CreditCode         func(childComplexity int) int
 		CreditIndex        func(childComplexity int) int
 		CreditRating       func(childComplexity int) int
 		Emails             func(childComplexity int) int
@@ -709,6 +710,8 @@ type ComplexityRoot struct {
 		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Customer             func(childComplexity int, id string) int
 		Customer360          func(childComplexity int, id string, recentInteractions *int) int
+		CustomerByEmail      func(childComplexity int, email string, recentInteractions *int) int
+		CustomerByPhone      func(childComplexity int, phone string, recentInteractions *int) int
 		Customers            func(childComplexity int, filter *model.CustomerFilter, first *int, after *string) int
 		Department           func(childComplexity int, id string) int
 		Departments          func(childComplexity int) int
@@ -934,6 +937,8 @@ type QueryResolver interface {
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
 	GradingPolicy(ctx context.Context) (*model.GradingPolicy, error)
 	Interactions(ctx context.Context, customerID string, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
+	CustomerByPhone(ctx context.Context, phone string, recentInteractions *int) (*model.Customer360, error)
+	CustomerByEmail(ctx context.Context, email string, recentInteractions *int) (*model.Customer360, error)
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
 	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
@@ -1823,6 +1828,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CreatedBy(childComplexity), true
+	case "Customer.creditCode":
+		if e.ComplexityRoot.Customer.CreditCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CreditCode(childComplexity), true
 	case "Customer.creditIndex":
 		if e.ComplexityRoot.Customer.CreditIndex == nil {
 			break
@@ -4007,6 +4018,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customer360(childComplexity, args["id"].(string), args["recentInteractions"].(*int)), true
+	case "Query.customerByEmail":
+		if e.ComplexityRoot.Query.CustomerByEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByEmail(childComplexity, args["email"].(string), args["recentInteractions"].(*int)), true
+	case "Query.customerByPhone":
+		if e.ComplexityRoot.Query.CustomerByPhone == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByPhone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByPhone(childComplexity, args["phone"].(string), args["recentInteractions"].(*int)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -5005,6 +5038,8 @@ enum AuditAction {
   UPDATE
   "The entity was deleted."
   DELETE
+  "The entity was read outside the reader's usual reach (a screen pop: customerByPhone, customerByEmail); the fields say by what."
+  READ
 }
 
 "One field a write changed."
@@ -5572,6 +5607,8 @@ type Customer {
   annualRevenue: Float
   "Credit rating, e.g. AA."
   creditRating: String
+  "An organization's unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); unique among customers; null when not known."
+  creditCode: String
   """
   The company's standing in the registry; null while unknown. Under the default grading
   policy an INVALID record or a REVOKED or DEREGISTERED company is graded V, a BANKRUPT
@@ -5749,7 +5786,7 @@ input CreateCustomerInput {
   kind: CustomerKind!
   "Name: 1–200 characters."
   name: String!
-  "Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored."
+  "Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares."
   phones: [String!]
   "Up to 5 email addresses."
   emails: [String!]
@@ -5765,6 +5802,13 @@ input CreateCustomerInput {
   annualRevenue: Float
   "Credit rating: at most 20 characters."
   creditRating: String
+  """
+  An organization's unified social credit code (统一社会信用代码): 18 characters, its
+  check character verified; lower case, full width, spaces and dashes are accepted and
+  normalized. Unique: a code another customer holds is DUPLICATE naming that customer.
+  A person has none (BAD_USER_INPUT).
+  """
+  creditCode: String
   "The company's standing in the registry; default unknown."
   companyStatus: CompanyStatus
   "Up to 10 tags of 1–40 letters, digits, - or _; lower-cased."
@@ -5818,6 +5862,8 @@ input UpdateCustomerInput {
   annualRevenue: Float
   "Credit rating."
   creditRating: String
+  "The unified social credit code, as on create; empty string clears it."
+  creditCode: String
   "The company's standing in the registry."
   companyStatus: CompanyStatus
   "Replaces the tags (changeCustomerTags adds and removes instead)."
@@ -6663,7 +6709,7 @@ input ImportCustomerRowInput {
   kind: String
   "Name: 1–200 characters."
   name: String
-  "Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored."
+  "Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares."
   phones: [String!]
   "Up to 5 email addresses."
   emails: [String!]
@@ -7025,6 +7071,40 @@ extend type Mutation {
   ): Interaction!
 }
 `, BuiltIn: false},
+	{Name: "../lookup.graphqls", Input: `extend type Query {
+  """
+  The screen pop: the 360 view of the customer holding this phone number, as its own
+  or as one of its contact persons' numbers. The number may be written in any common
+  form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234,
+  full-width digits; an extension is ignored: a caller ID has none). Null when no
+  customer holds it. Every staff role may pop any customer, its own or not: whoever
+  takes the call sees the caller; a pop outside the caller's usual reach is written
+  to the audit log (action READ). Partners may not (FORBIDDEN). When several
+  customers hold the number, the one holding it as its own wins, else the newest.
+  Costs 2 DynamoDB calls (the lookup's Query, then the 360 view's), 1 for a number no
+  one holds, plus the audit entry's write outside the caller's reach. The lookup
+  follows writes within seconds (the stream): for those seconds a number just added does
+  not pop yet, and one just removed costs up to 2 reads more (every customer read is
+  checked to still hold the number).
+  """
+  customerByPhone(
+    "The number, in any written form; BAD_USER_INPUT when it cannot be read as one (a landline without its area code, say)."
+    phone: String!
+    "How many recent interactions to include, 0–100."
+    recentInteractions: Int = 10
+  ): Customer360
+  """
+  The screen pop by email address (case-insensitive): as customerByPhone, for the
+  customer holding the address as its own or one of its contact persons'.
+  """
+  customerByEmail(
+    "The address; BAD_USER_INPUT when it is not one."
+    email: String!
+    "How many recent interactions to include, 0–100."
+    recentInteractions: Int = 10
+  ): Customer360
+}
+`, BuiltIn: false},
 	{Name: "../merge.graphqls", Input: `"""
 A merge of one customer into another, recorded in the history of both: the
 survivor's and the tombstone's.
@@ -7144,7 +7224,7 @@ to everything a partner principal reads, on every query; staff never see masked
 values.
 """
 enum MaskedField {
-  "The customer's phones, e.g. +86******5678 (country code and last four digits kept)."
+  "The customer's phones, e.g. +86 *** **** 5678 (country code and last four digits kept, extension dropped)."
   PHONES
   "The customer's email addresses, e.g. l***@example.com (first character and domain kept)."
   EMAILS
@@ -8454,6 +8534,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_annualRevenue(ctx, field)
 	case "creditRating":
 		return ec.fieldContext_Customer_creditRating(ctx, field)
+	case "creditCode":
+		return ec.fieldContext_Customer_creditCode(ctx, field)
 	case "companyStatus":
 		return ec.fieldContext_Customer_companyStatus(ctx, field)
 	case "tags":
@@ -10839,6 +10921,50 @@ func (ec *executionContext) field_Query_customer360_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentInteractions",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recentInteractions"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentInteractions",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recentInteractions"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByPhone_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phone"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentInteractions",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
@@ -14543,6 +14669,29 @@ func (ec *executionContext) _Customer_creditRating(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_creditRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Customer_creditCode(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_creditCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_creditCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
 }
 
@@ -23675,6 +23824,94 @@ func (ec *executionContext) fieldContext_Query_interactions(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_customerByPhone(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByPhone(ctx, fc.Args["phone"].(string), fc.Args["recentInteractions"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer360) graphql.Marshaler {
+			return ec.marshalOCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer360(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByPhone(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer360(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByPhone_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerByEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByEmail(ctx, fc.Args["email"].(string), fc.Args["recentInteractions"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer360) graphql.Marshaler {
+			return ec.marshalOCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer360(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer360(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_partnerOrganizations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27359,7 +27596,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "tags", "attributes", "stage", "stageReason", "ownerId", "team", "grade"}
+	fieldsInOrder := [...]string{"idempotencyKey", "kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "creditCode", "companyStatus", "tags", "attributes", "stage", "stageReason", "ownerId", "team", "grade"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27443,6 +27680,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CreditRating = data
+		case "creditCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditCode = data
 		case "companyStatus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
 			data, err := ec.unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, v)
@@ -29337,7 +29581,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "companyStatus", "tags", "attributes", "stage", "ownerId", "team", "nextFollowUpAt", "verification"}
+	fieldsInOrder := [...]string{"kind", "name", "phones", "emails", "addresses", "industry", "region", "source", "annualRevenue", "creditRating", "creditCode", "companyStatus", "tags", "attributes", "stage", "ownerId", "team", "nextFollowUpAt", "verification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29414,6 +29658,13 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CreditRating = data
+		case "creditCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditCode = data
 		case "companyStatus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyStatus"))
 			data, err := ec.unmarshalOCompanyStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCompanyStatus(ctx, v)
@@ -31298,6 +31549,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "creditRating":
 			out.Values[i] = ec._Customer_creditRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditCode":
+			out.Values[i] = ec._Customer_creditCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -34417,6 +34673,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_interactions(ctx, field)
+				})
+		case "customerByPhone":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerByPhone(ctx, field)
+				})
+		case "customerByEmail":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerByEmail(ctx, field)
 				})
 		case "partnerOrganizations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37986,6 +38254,13 @@ func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 		return graphql.Null
 	}
 	return ec._Customer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer360(ctx context.Context, sel ast.SelectionSet, v *model.Customer360) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Customer360(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCustomerFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFilter(ctx context.Context, v any) (*model.CustomerFilter, error) {

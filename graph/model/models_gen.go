@@ -422,7 +422,7 @@ type CreateCustomerInput struct {
 	Kind CustomerKind `json:"kind"`
 	// Name: 1–200 characters.
 	Name string `json:"name"`
-	// Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored.
+	// Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares.
 	Phones []string `json:"phones,omitempty"`
 	// Up to 5 email addresses.
 	Emails []string `json:"emails,omitempty"`
@@ -438,6 +438,11 @@ type CreateCustomerInput struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating: at most 20 characters.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// An organization's unified social credit code (统一社会信用代码): 18 characters, its
+	// check character verified; lower case, full width, spaces and dashes are accepted and
+	// normalized. Unique: a code another customer holds is DUPLICATE naming that customer.
+	// A person has none (BAD_USER_INPUT).
+	CreditCode *string `json:"creditCode,omitempty"`
 	// The company's standing in the registry; default unknown.
 	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
 	// Up to 10 tags of 1–40 letters, digits, - or _; lower-cased.
@@ -524,6 +529,8 @@ type Customer struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating, e.g. AA.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// An organization's unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); unique among customers; null when not known.
+	CreditCode *string `json:"creditCode,omitempty"`
 	// The company's standing in the registry; null while unknown. Under the default grading
 	// policy an INVALID record or a REVOKED or DEREGISTERED company is graded V, a BANKRUPT
 	// one E.
@@ -1090,7 +1097,7 @@ type ImportCustomerRowInput struct {
 	Kind *string `json:"kind,omitempty"`
 	// Name: 1–200 characters.
 	Name *string `json:"name,omitempty"`
-	// Up to 5 phone numbers of 6–15 digits; spaces, dashes and brackets are ignored.
+	// Up to 5 phone numbers, each in any common written form (+86 138 1234 5678, 0086-138-1234-5678, 138 1234 5678, (010) 6552 1234, 010-65521234 转 8001, full-width digits; a landline needs its area code); stored in canonical form (+8613812345678, +861065521234;ext=8001), which uniqueness compares.
 	Phones []string `json:"phones,omitempty"`
 	// Up to 5 email addresses.
 	Emails []string `json:"emails,omitempty"`
@@ -1723,6 +1730,8 @@ type UpdateCustomerInput struct {
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
 	// Credit rating.
 	CreditRating *string `json:"creditRating,omitempty"`
+	// The unified social credit code, as on create; empty string clears it.
+	CreditCode *string `json:"creditCode,omitempty"`
 	// The company's standing in the registry.
 	CompanyStatus *CompanyStatus `json:"companyStatus,omitempty"`
 	// Replaces the tags (changeCustomerTags adds and removes instead).
@@ -1965,17 +1974,20 @@ const (
 	AuditActionUpdate AuditAction = "UPDATE"
 	// The entity was deleted.
 	AuditActionDelete AuditAction = "DELETE"
+	// The entity was read outside the reader's usual reach (a screen pop: customerByPhone, customerByEmail); the fields say by what.
+	AuditActionRead AuditAction = "READ"
 )
 
 var AllAuditAction = []AuditAction{
 	AuditActionCreate,
 	AuditActionUpdate,
 	AuditActionDelete,
+	AuditActionRead,
 }
 
 func (e AuditAction) IsValid() bool {
 	switch e {
-	case AuditActionCreate, AuditActionUpdate, AuditActionDelete:
+	case AuditActionCreate, AuditActionUpdate, AuditActionDelete, AuditActionRead:
 		return true
 	}
 	return false
@@ -3286,7 +3298,7 @@ func (e LifecycleStage) MarshalJSON() ([]byte, error) {
 type MaskedField string
 
 const (
-	// The customer's phones, e.g. +86******5678 (country code and last four digits kept).
+	// The customer's phones, e.g. +86 *** **** 5678 (country code and last four digits kept, extension dropped).
 	MaskedFieldPhones MaskedField = "PHONES"
 	// The customer's email addresses, e.g. l***@example.com (first character and domain kept).
 	MaskedFieldEmails MaskedField = "EMAILS"
