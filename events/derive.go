@@ -181,6 +181,7 @@ var customerFields = []struct {
 	{"source", func(c *crm.Customer) any { return c.Source }},
 	{"annualRevenue", func(c *crm.Customer) any { return c.AnnualRevenue }},
 	{"creditRating", func(c *crm.Customer) any { return c.CreditRating }},
+	{"creditCode", func(c *crm.Customer) any { return c.CreditCode }},
 	{"companyStatus", func(c *crm.Customer) any { return c.CompanyStatus }},
 	{"tags", func(c *crm.Customer) any { return c.Tags }},
 	{"attributes", func(c *crm.Customer) any { return c.Attributes }},

@@ -40,6 +40,8 @@ func TestDeriveNamesWhatAProfileWriteMeans(t *testing.T) {
 	}{
 		{"Created", nil, customer(nil), []events.Type{events.CustomerCreated}},
 		{"Updated", customer(nil), next(func(c *crm.Customer) { c.Name = "Acme Ltd" }), []events.Type{events.CustomerUpdated}},
+		{"CreditCodeIsAnUpdate", customer(nil), next(func(c *crm.Customer) { c.CreditCode = "91350100M000100Y43" }),
+			[]events.Type{events.CustomerUpdated}},
 		{"RewriteWithTheSameVersionIsNoEvent", customer(nil), customer(func(c *crm.Customer) { c.Name = "Acme Ltd" }), nil},
 		{"BookkeepingIsNoEvent", customer(nil), next(func(c *crm.Customer) { c.UpdatedAt = now; c.Grade.Reason = "recomputed" }), nil},
 		{"ArchivedWithItsStamp", customer(nil), next(func(c *crm.Customer) { c.Status, c.ArchivedAt = crm.StatusArchived, &now }),
