@@ -266,7 +266,7 @@ func TestLookupBackfillRunsTwiceToTheSameLookup(t *testing.T) {
 	}
 	e.store.SetMigrationPage(3)
 	status, err := e.store.Migrate(as(admin), func() bool { return true })
-	if err != nil || !status[1].Done || status[1].Changed != 2 {
+	if m := migrationNamed(status, "2026-12-caller-lookup"); err != nil || !m.Done || m.Changed != 2 {
 		t.Fatalf("backfill: %+v %v", status, err)
 	}
 	for _, n := range []string{"138 1234 5678", "010 6552 1234"} {
@@ -274,7 +274,7 @@ func TestLookupBackfillRunsTwiceToTheSameLookup(t *testing.T) {
 			t.Fatalf("after the backfill, %s: %+v %v", n, v, err)
 		}
 	}
-	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || status[1].Changed != 2 {
+	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || migrationNamed(status, "2026-12-caller-lookup").Changed != 2 {
 		t.Fatalf("a second run: %+v %v", status, err)
 	}
 	// A page applied again (a run that stopped before recording it).
@@ -348,7 +348,7 @@ func TestCanonicalPhonesMigrationRunsTwiceToTheSameNumbers(t *testing.T) {
 
 	e.store.SetMigrationPage(5)
 	status, err := e.store.Migrate(as(admin), func() bool { return true })
-	if err != nil || !status[2].Done || status[2].Changed != 2 {
+	if m := migrationNamed(status, "2026-12-canonical-phones"); err != nil || !m.Done || m.Changed != 2 {
 		t.Fatalf("migration: %+v %v, want the profile and the contact changed", status, err)
 	}
 	if got := mustCustomer(t, e, a.ID).Phones; !slices.Equal(got, []string{"13812345678", "+861065521234"}) {
@@ -360,7 +360,7 @@ func TestCanonicalPhonesMigrationRunsTwiceToTheSameNumbers(t *testing.T) {
 	if cs, err := e.svc.Contacts(as(admin), a.ID); err != nil || !slices.Equal(cs[0].Phones, []string{"+861065521234"}) {
 		t.Errorf("contact: %+v %v", cs, err)
 	}
-	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || status[2].Changed != 2 {
+	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || migrationNamed(status, "2026-12-canonical-phones").Changed != 2 {
 		t.Fatalf("a second run: %+v %v", status, err)
 	}
 	if n, err := e.store.PhonesPage(as(admin), before); err != nil || n != 0 {

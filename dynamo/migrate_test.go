@@ -224,3 +224,15 @@ func TestActivityBackfillMigratesOldDataOnceWhateverHappens(t *testing.T) {
 	}
 	_ = dynamo.IndexesV2
 }
+
+// migrationNamed is the status of the migration called name, or a zero
+// status (not done) if the run lists none: tests look migrations up by
+// name, whatever others run before them.
+func migrationNamed(status []dynamo.MigrationStatus, name string) dynamo.MigrationStatus {
+	for _, s := range status {
+		if s.Name == name {
+			return s
+		}
+	}
+	return dynamo.MigrationStatus{}
+}
