@@ -24,21 +24,28 @@ var (
 // it answers only those who may hand the work over.
 // Errors: BAD_USER_INPUT naming field; UNAVAILABLE or INTERNAL from the store.
 func (s *Service) CheckAssignee(ctx context.Context, field, userID string, roles ...Role) error {
+	_, err := s.assignee(ctx, field, userID, roles...)
+	return err
+}
+
+// assignee is CheckAssignee that also returns the directory's user, for
+// a caller with more to check of them (their teams).
+func (s *Service) assignee(ctx context.Context, field, userID string, roles ...Role) (*DirectoryUser, error) {
 	if err := checkID(field, userID); err != nil {
-		return err
+		return nil, err
 	}
 	d, err := s.Store.User(ctx, userID)
 	switch {
 	case ErrorCode(err) == ENOTFOUND || err == nil && !d.Active:
-		return Invalid(field, "%q is not an active user of the directory (unknown or deactivated)", userID)
+		return nil, Invalid(field, "%q is not an active user of the directory (unknown or deactivated)", userID)
 	case err != nil:
-		return err
+		return nil, err
 	case len(roles) > 0 && !slices.ContainsFunc(roles, d.HasRole):
 		names := make([]string, len(roles))
 		for i, r := range roles {
 			names[i] = string(r)
 		}
-		return Invalid(field, "user %s cannot be handed this: it needs the role %s", userID, strings.Join(names, " or "))
+		return nil, Invalid(field, "user %s cannot be handed this: it needs the role %s", userID, strings.Join(names, " or "))
 	}
-	return nil
+	return d, nil
 }

@@ -370,10 +370,7 @@ func (s *Service) HandOverCustomer(ctx context.Context, id, to, reason string, e
 		// Only a caller who may hand the customer over learns whether
 		// the colleague exists.
 		if colleague == nil {
-			if err := s.CheckAssignee(ctx, "input.toUserId", to, OwnerRoles...); err != nil {
-				return nil, err
-			}
-			if colleague, err = s.Store.User(ctx, to); err != nil {
+			if colleague, err = s.assignee(ctx, "input.toUserId", to, OwnerRoles...); err != nil {
 				return nil, err
 			}
 		}
