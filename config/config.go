@@ -53,6 +53,9 @@ type Config struct {
 	// ForbidOwnReview refuses any evaluation an owner submits of their own
 	// customer, the conflict of interest rule (FORBID_OWN_REVIEW).
 	ForbidOwnReview bool
+	// SeparateApproval refuses the approval of a case's plan by the user
+	// who proposed it (CASE_SEPARATE_APPROVAL; false for one-person teams).
+	SeparateApproval bool
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -140,6 +143,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.ForbidOwnReview, err = strconv.ParseBool(or(getenv("FORBID_OWN_REVIEW"), "true")); err != nil {
 		bad("FORBID_OWN_REVIEW", "must be true or false")
 	}
+	if c.SeparateApproval, err = strconv.ParseBool(or(getenv("CASE_SEPARATE_APPROVAL"), "true")); err != nil {
+		bad("CASE_SEPARATE_APPROVAL", "must be true or false")
+	}
 	if c.JobInterval, err = time.ParseDuration(or(getenv("JOB_INTERVAL"), "1m")); err != nil || c.JobInterval < time.Second {
 		bad("JOB_INTERVAL", "must be a duration of at least 1s such as 1m")
 	}
@@ -168,6 +174,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Pool.DefaultClaimPeriod = c.ClaimPeriod
 	svc.Pool.ClaimWithinTeam = c.ClaimWithinTeam
 	svc.ForbidOwnReview = c.ForbidOwnReview
+	svc.SeparateApproval = c.SeparateApproval
 	svc.Import = c.Import
 	return svc
 }

@@ -157,7 +157,12 @@ const (
 	cntCaseEscalated    = "cases.escalated"
 	cntCaseClosed       = "cases.closed"
 	cntCaseRejected     = "cases.rejected"
+	cntCasePlanRejected = "cases.planRejected"
+	cntCaseWithdrawn    = "cases.withdrawn"
 	cntCaseReopened     = "cases.reopened"
+	cntCaseResponded    = "cases.responded"
+	cntCaseResponseMs   = "cases.responseMs"
+	cntCaseRespLate     = "cases.respondedLate"
 	cntCaseSatN         = "cases.satisfaction.n"
 	cntCaseSatSum       = "cases.satisfaction.sum"
 
@@ -196,11 +201,14 @@ type AggregateDelta struct {
 //   - a stage change to LOST or WON_BACK is lost or won back, at its time;
 //   - an interaction created (InteractionPrev nil) counts in total, per
 //     channel and per owner, at its occurrence; corrections do not move it;
-//   - a case opened counts at its opening; a move into RESOLVED counts the
-//     resolution and its time since opening, and a late one (after the due
-//     time, or escalated) as an SLA breach; moves into CLOSED (with the
-//     satisfaction given), REJECTED and REOPENED, and an escalation, count
-//     when they happen;
+//   - a case opened counts at its opening; its first step out of OPEN
+//     counts the first response and its time since opening, and a late one
+//     (after the response deadline) as a response breach; a move into
+//     RESOLVED counts the resolution and its time since opening, and a late
+//     one (after the deadline in force, or escalated since it passed) as an
+//     SLA breach; moves into CLOSED (with the satisfaction given),
+//     PLAN_REJECTED, WITHDRAWN, REJECTED and REOPENED, and an escalation,
+//     count when they happen;
 //   - an evaluation counts its overall and dimension scores and its NPS
 //     answer (promoter 9–10, passive 7–8, detractor 0–6), at its time,
 //     also per grade of the customer.
@@ -290,18 +298,26 @@ func caseDeltas(prev, next *Case, add func(time.Time, map[string]float64, bool))
 		add(next.OpenedAt, one(cntCaseOpened), false)
 		return
 	}
-	if prev.EscalatedAt == nil && next.EscalatedAt != nil {
+	if NewlyEscalated(prev, next) {
 		add(*next.EscalatedAt, one(cntCaseEscalated), false)
 	}
 	if prev.Status == next.Status {
 		return
 	}
 	at := next.UpdatedAt
+	if prev.Status == CaseOpen {
+		m := one(cntCaseResponded)
+		m[cntCaseResponseMs] = float64(at.Sub(next.OpenedAt).Milliseconds())
+		if at.After(prev.DueAt) {
+			m[cntCaseRespLate] = 1
+		}
+		add(at, m, false)
+	}
 	switch next.Status {
 	case CaseResolved:
 		m := one(cntCaseResolved)
 		m[cntCaseResolutionMs] = float64(at.Sub(next.OpenedAt).Milliseconds())
-		if at.After(next.DueAt) || next.EscalatedAt != nil {
+		if at.After(next.DueAt) || next.EscalatedForDeadline() {
 			m[cntCaseLate] = 1
 		}
 		add(at, m, false)
@@ -313,6 +329,10 @@ func caseDeltas(prev, next *Case, add func(time.Time, map[string]float64, bool))
 		add(at, m, false)
 	case CaseRejected:
 		add(at, one(cntCaseRejected), false)
+	case CasePlanRejected:
+		add(at, one(cntCasePlanRejected), false)
+	case CaseWithdrawn:
+		add(at, one(cntCaseWithdrawn), false)
 	case CaseReopened:
 		add(at, one(cntCaseReopened), false)
 	}
@@ -373,14 +393,29 @@ type InteractionFigures struct {
 // CaseFigures count the cases' workflow events.
 type CaseFigures struct {
 	Opened, Resolved, Closed, Rejected, Reopened, Escalated int
-	// ResolvedLate counts resolutions after the due time or of escalated
-	// cases: the SLA breaches.
+	PlansRejected, Withdrawn                                int
+	// Responded counts first responses (a case's first step out of OPEN),
+	// RespondedLate those after the response deadline, ResponseTime their
+	// total time from opening.
+	Responded, RespondedLate int
+	ResponseTime             time.Duration
+	// ResolvedLate counts resolutions after the deadline in force, or of
+	// cases escalated since it passed: the SLA breaches.
 	ResolvedLate int
 	// ResolutionTime is the total time from opening to resolution.
 	ResolutionTime time.Duration
 	// Satisfaction given on closing (1–5): how many and their sum.
 	SatisfactionCount int
 	SatisfactionSum   float64
+}
+
+// AverageFirstResponse is the mean time to the first response, nil
+// without responses.
+func (c *CaseFigures) AverageFirstResponse() *time.Duration {
+	if c.Responded == 0 {
+		return nil
+	}
+	return ptr(c.ResponseTime / time.Duration(c.Responded))
 }
 
 // AverageResolution is the mean time to resolve, nil without resolutions.
@@ -441,6 +476,9 @@ func FiguresFrom(c Counters) Figures {
 			Opened: c.int(cntCaseOpened), Resolved: c.int(cntCaseResolved), Closed: c.int(cntCaseClosed),
 			Rejected: c.int(cntCaseRejected), Reopened: c.int(cntCaseReopened), Escalated: c.int(cntCaseEscalated),
 			ResolvedLate: c.int(cntCaseLate), ResolutionTime: time.Duration(c[cntCaseResolutionMs]) * time.Millisecond,
+			PlansRejected: c.int(cntCasePlanRejected), Withdrawn: c.int(cntCaseWithdrawn),
+			Responded: c.int(cntCaseResponded), RespondedLate: c.int(cntCaseRespLate),
+			ResponseTime:      time.Duration(c[cntCaseResponseMs]) * time.Millisecond,
 			SatisfactionCount: c.int(cntCaseSatN), SatisfactionSum: c[cntCaseSatSum],
 		},
 		Evaluations: evaluationFigures(c, ""),

@@ -262,8 +262,18 @@ func TestValidationBoundsOnBothSides(t *testing.T) {
 			func(in *GradingPolicyInput) { in.Levels[0].Rank = 100 }),
 		policyBound("SLAMin", "input.levels[0].responseSlaHours", func(in *GradingPolicyInput) { in.Levels[0].ResponseSLA = time.Hour },
 			func(in *GradingPolicyInput) { in.Levels[0].ResponseSLA = time.Hour - time.Minute }),
-		policyBound("SLAMax", "input.levels[0].responseSlaHours", func(in *GradingPolicyInput) { in.Levels[0].ResponseSLA = 8760 * time.Hour },
-			func(in *GradingPolicyInput) { in.Levels[0].ResponseSLA = 8761 * time.Hour }),
+		policyBound("SLAMax", "input.levels[0].responseSlaHours", func(in *GradingPolicyInput) {
+			in.Levels[0].ResponseSLA, in.Levels[0].ResolutionSLA = 8760*time.Hour, 8760*time.Hour
+		}, func(in *GradingPolicyInput) { in.Levels[0].ResponseSLA = 8761 * time.Hour }),
+		policyBound("ResolutionNotBeforeResponse", "input.levels[0].resolutionSlaHours", func(in *GradingPolicyInput) {
+			in.Levels[0].ResolutionSLA = in.Levels[0].ResponseSLA
+		}, func(in *GradingPolicyInput) { in.Levels[0].ResolutionSLA = in.Levels[0].ResponseSLA - time.Minute }),
+		policyBound("ResolutionMax", "input.levels[0].resolutionSlaHours", func(in *GradingPolicyInput) { in.Levels[0].ResolutionSLA = 8760 * time.Hour },
+			func(in *GradingPolicyInput) { in.Levels[0].ResolutionSLA = 8761 * time.Hour }),
+		policyBound("TakeBackMax", "input.levels[2].takeBackWithoutContactDays", func(in *GradingPolicyInput) { in.Levels[2].TakeBackWithoutContact = 3650 * day },
+			func(in *GradingPolicyInput) { in.Levels[2].TakeBackWithoutContact = 3651 * day }),
+		policyBound("TakeBackMin", "input.levels[2].takeBackWithoutDealDays", func(in *GradingPolicyInput) { in.Levels[2].TakeBackWithoutDeal = 0 },
+			func(in *GradingPolicyInput) { in.Levels[2].TakeBackWithoutDeal = -day }),
 		policyBound("FollowUpMin", "input.levels[0].followUpIntervalDays", func(in *GradingPolicyInput) { in.Levels[0].FollowUpInterval = 0 },
 			func(in *GradingPolicyInput) { in.Levels[0].FollowUpInterval = -day }),
 		policyBound("FollowUpMax", "input.levels[0].followUpIntervalDays",

@@ -19,32 +19,47 @@ const (
 	CaseApproved CaseStatus = "APPROVED"
 	CaseResolved CaseStatus = "RESOLVED"
 	CaseClosed   CaseStatus = "CLOSED"
+	// CasePlanRejected: a manager rejected the proposed plan; the case is
+	// re-planned, its clock running on.
+	CasePlanRejected CaseStatus = "PLAN_REJECTED"
+	// CaseWithdrawn: the customer withdrew the request; it ends the case.
+	CaseWithdrawn CaseStatus = "WITHDRAWN"
+	// CaseRejected ended a case under the earlier workflow; no move leads
+	// there any more, and such a case can only be reopened.
 	CaseRejected CaseStatus = "REJECTED"
 	CaseReopened CaseStatus = "REOPENED"
 )
 
 // CaseStatuses lists every case status.
-var CaseStatuses = []CaseStatus{CaseOpen, CaseTriaged, CaseAssigned, CaseProposed, CaseApproved,
-	CaseResolved, CaseClosed, CaseRejected, CaseReopened}
+var CaseStatuses = []CaseStatus{CaseOpen, CaseTriaged, CaseAssigned, CaseProposed, CasePlanRejected,
+	CaseApproved, CaseResolved, CaseClosed, CaseWithdrawn, CaseRejected, CaseReopened}
 
-// caseMoves are the legal transitions. A rejected or closed case ends
-// there unless reopened; a reopened case is triaged again.
+// caseMoves are the legal transitions (seed 001: 判定, 处理责任部门确定,
+// 提出处理方案, 提交领导批示). Only closing, after resolution, or the
+// customer withdrawing ends a case: a rejected plan sends it back to be
+// re-planned. A reopened case is triaged or assigned again.
 var caseMoves = map[CaseStatus][]CaseStatus{
-	CaseOpen:     {CaseTriaged, CaseRejected},
-	CaseTriaged:  {CaseAssigned, CaseRejected},
-	CaseAssigned: {CaseProposed, CaseAssigned},
-	CaseProposed: {CaseApproved, CaseRejected, CaseAssigned},
-	CaseApproved: {CaseResolved},
-	CaseResolved: {CaseClosed, CaseReopened},
-	CaseClosed:   {CaseReopened},
-	CaseRejected: {CaseReopened},
-	CaseReopened: {CaseTriaged, CaseAssigned},
+	CaseOpen:         {CaseTriaged, CaseWithdrawn},
+	CaseTriaged:      {CaseAssigned, CaseWithdrawn},
+	CaseAssigned:     {CaseProposed, CaseAssigned, CaseWithdrawn},
+	CaseProposed:     {CaseApproved, CasePlanRejected, CaseAssigned, CaseWithdrawn},
+	CasePlanRejected: {CaseProposed, CaseAssigned, CaseWithdrawn},
+	CaseApproved:     {CaseResolved, CaseWithdrawn},
+	CaseResolved:     {CaseClosed, CaseReopened},
+	CaseClosed:       {CaseReopened},
+	CaseWithdrawn:    {CaseReopened},
+	CaseRejected:     {CaseReopened},
+	CaseReopened:     {CaseTriaged, CaseAssigned, CaseWithdrawn},
 }
 
 // IsOpen reports whether a case still needs work (and can be overdue).
 func (s CaseStatus) IsOpen() bool {
-	return s != CaseResolved && s != CaseClosed && s != CaseRejected
+	return s != CaseResolved && s != CaseClosed && s != CaseWithdrawn && s != CaseRejected
 }
+
+// awaitsResponse reports whether a case in status s has had no response
+// yet since it was opened or reopened: its next step is the response.
+func (s CaseStatus) awaitsResponse() bool { return s == CaseOpen || s == CaseReopened }
 
 // Priority is how urgent a case is.
 type Priority string
@@ -80,16 +95,22 @@ const MaxCaseTransitions = 100
 // Case is a complaint, service request, fault report or suggestion being
 // handled. Its id is the id of the interaction that opened it.
 type Case struct {
-	ID           string
-	CustomerID   string
-	Type         InteractionType
-	Subject      string
-	Priority     Priority
-	Status       CaseStatus
-	AssignedTo   string
-	Department   string
-	Plan         string
-	OpenedAt     time.Time
+	ID         string
+	CustomerID string
+	Type       InteractionType
+	Subject    string
+	Priority   Priority
+	Status     CaseStatus
+	AssignedTo string
+	Department string
+	Plan       string
+	OpenedAt   time.Time
+	// RespondBy is when the first response is due, ResolveBy the
+	// resolution (both zero on cases opened before they were kept apart);
+	// DueAt is the deadline in force: RespondBy until the case's first
+	// step out of OPEN (or REOPENED), then ResolveBy.
+	RespondBy    time.Time
+	ResolveBy    time.Time
 	DueAt        time.Time
 	EscalatedAt  *time.Time
 	Satisfaction *int // 1–5, given on closing
@@ -105,27 +126,75 @@ func (c *Case) Clone() *Case {
 	return &d
 }
 
-// caseDue is when a case must be answered: the response SLA of the
-// customer's grade level, halved for urgent cases (the VIP "green channel"
-// of seed 001 is the short SLA of grades A and B).
-func caseDue(opened time.Time, level GradeLevel, p Priority) time.Time {
-	sla := level.ResponseSLA
-	if sla <= 0 {
-		sla = 72 * time.Hour
+// setDeadlines sets when a case opened (or reopened) at from must get its
+// first response and its resolution: the SLAs of the customer's grade
+// level, halved for urgent cases (the VIP "green channel" of seed 001 is
+// the short SLA of grades A and B); the response is due first.
+func (c *Case) setDeadlines(from time.Time, level GradeLevel) {
+	respond, resolve := level.ResponseSLA, level.ResolutionSLA
+	if respond <= 0 {
+		respond = 72 * time.Hour
 	}
-	if p == PriorityUrgent {
-		sla /= 2
+	resolve = max(resolve, respond)
+	if c.Priority == PriorityUrgent {
+		respond, resolve = respond/2, resolve/2
 	}
-	return opened.Add(sla)
+	c.RespondBy, c.ResolveBy = from.Add(respond), from.Add(resolve)
+	c.DueAt, c.EscalatedAt = c.RespondBy, nil
 }
 
 // newCase opens the case an interaction starts.
 func newCase(it *Interaction, c *Customer, level GradeLevel, p Priority, by string) *Case {
-	return &Case{
+	cs := &Case{
 		ID: it.ID, CustomerID: c.ID, Type: it.Type, Subject: it.Subject, Priority: p, Status: CaseOpen,
-		OpenedAt: it.CreatedAt, DueAt: caseDue(it.CreatedAt, level, p), Version: 1, UpdatedAt: it.CreatedAt,
+		OpenedAt: it.CreatedAt, Version: 1, UpdatedAt: it.CreatedAt,
 		Transitions: []CaseTransition{{To: CaseOpen, By: by, At: it.CreatedAt, Note: "opened by " + string(it.Type)}},
 	}
+	cs.setDeadlines(it.CreatedAt, level)
+	return cs
+}
+
+// FirstResponseAt is when the case first left OPEN: its first response,
+// measured apart from its resolution. Nil while it awaits one.
+func (c *Case) FirstResponseAt() *time.Time {
+	for _, t := range c.Transitions {
+		if t.From == CaseOpen {
+			return ptr(t.At)
+		}
+	}
+	return nil
+}
+
+// ResolvedAt is when the case was last resolved; nil if never.
+func (c *Case) ResolvedAt() *time.Time {
+	for i := len(c.Transitions) - 1; i >= 0; i-- {
+		if t := c.Transitions[i]; t.To == CaseResolved && t.From != CaseResolved {
+			return ptr(t.At)
+		}
+	}
+	return nil
+}
+
+// proposer is who proposed the case's current plan.
+func (c *Case) proposer() string {
+	for i := len(c.Transitions) - 1; i >= 0; i-- {
+		if t := c.Transitions[i]; t.To == CaseProposed && t.From != CaseProposed {
+			return t.By
+		}
+	}
+	return ""
+}
+
+// NewlyEscalated reports whether next records an escalation prev did not:
+// a case is escalated once per deadline it misses.
+func NewlyEscalated(prev, next *Case) bool {
+	return next.EscalatedAt != nil && (prev.EscalatedAt == nil || !prev.EscalatedAt.Equal(*next.EscalatedAt))
+}
+
+// EscalatedForDeadline reports whether the job has escalated the case
+// since its deadline in force passed: once per deadline.
+func (c *Case) EscalatedForDeadline() bool {
+	return c.EscalatedAt != nil && !c.EscalatedAt.Before(c.DueAt)
 }
 
 // CaseSummary is what a customer's profile keeps of an open case, so that
@@ -157,11 +226,12 @@ type CaseMove struct {
 }
 
 // managerVerbs name the moves only a manager makes, for messages.
-var managerVerbs = map[CaseStatus]string{CaseApproved: "approve", CaseRejected: "reject"}
+var managerVerbs = map[CaseStatus]string{CaseApproved: "approve the plan of", CasePlanRejected: "reject the plan of"}
 
 // applyMove checks a transition against the workflow and the caller's role
-// and applies it to c.
-func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
+// and applies it to c. separate refuses the approval of a plan by its
+// proposer (Service.SeparateApproval).
+func applyMove(c *Case, m CaseMove, u *User, now time.Time, separate bool) error {
 	var ch checker
 	checkEnum(&ch, "input.to", m.To, CaseStatuses)
 	ch.text("input.note", m.Note, 0, MaxReasonLen)
@@ -185,9 +255,19 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
 			return Invalid("input.plan", "is required to propose a handling plan")
 		}
 		c.Plan = m.Plan
-	case CaseApproved, CaseRejected:
+	case CaseApproved, CasePlanRejected:
 		if !u.HasRole(RoleAdmin) && !u.HasRole(RoleManager) {
 			return Errorf(EFORBIDDEN, "only an admin or a manager may %s a case", managerVerbs[m.To])
+		}
+		if m.To == CaseApproved && separate && c.proposer() == u.ID {
+			return Errorf(EFORBIDDEN, "you proposed this plan: another manager approves it (separation of duties)")
+		}
+		if m.To == CasePlanRejected && strings.TrimSpace(m.Note) == "" {
+			return Invalid("input.note", "is required to reject a plan: say what the new plan must change")
+		}
+	case CaseWithdrawn:
+		if strings.TrimSpace(m.Note) == "" {
+			return Invalid("input.note", "is required when the customer withdraws: what the customer said")
 		}
 	case CaseClosed:
 		if m.Satisfaction == nil || *m.Satisfaction < 1 || *m.Satisfaction > 5 {
@@ -197,6 +277,11 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time) error {
 	}
 	if len(c.Transitions) >= MaxCaseTransitions {
 		return Errorf(ECONFLICT, "case %s has reached %d steps; open a new case", c.ID, MaxCaseTransitions)
+	}
+	if c.Status.awaitsResponse() && !c.ResolveBy.IsZero() {
+		// Responded: the resolution is due next. A case opened before
+		// the two were kept apart keeps its one deadline.
+		c.DueAt = c.ResolveBy
 	}
 	c.Transitions = append(c.Transitions, CaseTransition{From: c.Status, To: m.To, By: u.ID, At: now, Note: m.Note})
 	c.Status = m.To
@@ -243,7 +328,7 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 		}
 		now := s.now()
 		next = prev.Clone()
-		if err := applyMove(next, m, u, now); err != nil {
+		if err := applyMove(next, m, u, now, s.SeparateApproval); err != nil {
 			return nil, err
 		}
 		if !checked && m.To == CaseAssigned {
@@ -253,8 +338,8 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 			checked = true
 		}
 		if next.Status == CaseReopened {
-			// A reopened case is due again from now.
-			next.DueAt, next.EscalatedAt = caseDue(now, levelOf(p, cust.Grade.Level), next.Priority), nil
+			// A reopened case awaits a response again, due from now.
+			next.setDeadlines(now, levelOf(p, cust.Grade.Level))
 		}
 		// The customer's open cases, and its indexes when the closing
 		// satisfaction is recorded, follow from the stream.
@@ -316,7 +401,7 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !prev.Status.IsOpen() || prev.EscalatedAt != nil || now.Before(prev.DueAt) {
+			if !prev.Status.IsOpen() || prev.EscalatedForDeadline() || now.Before(prev.DueAt) {
 				return nil, errNothingToDo
 			}
 			cust, err := s.Store.Customer(ctx, k.CustomerID)

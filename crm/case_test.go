@@ -15,16 +15,18 @@ import (
 // handling of an opinion (「判定、處理責任部門確定、提出處理方案、提交領導批示」:
 // triage, the responsible department, a handling plan, a leader's approval).
 var caseWorkflow = []string{
-	//              OPN TRI ASG PRO APR RES CLO REJ REO
-	/* OPEN     */ " .   x   .   .   .   .   .   x   .",
-	/* TRIAGED  */ " .   .   x   .   .   .   .   x   .",
-	/* ASSIGNED */ " .   .   x   x   .   .   .   .   .",
-	/* PROPOSED */ " .   .   x   .   x   .   .   x   .",
-	/* APPROVED */ " .   .   .   .   .   x   .   .   .",
-	/* RESOLVED */ " .   .   .   .   .   .   x   .   x",
-	/* CLOSED   */ " .   .   .   .   .   .   .   .   x",
-	/* REJECTED */ " .   .   .   .   .   .   .   .   x",
-	/* REOPENED */ " .   x   x   .   .   .   .   .   .",
+	//                   OPN TRI ASG PRO PLR APR RES CLO WDN REJ REO
+	/* OPEN          */ " .   x   .   .   .   .   .   .   x   .   .",
+	/* TRIAGED       */ " .   .   x   .   .   .   .   .   x   .   .",
+	/* ASSIGNED      */ " .   .   x   x   .   .   .   .   x   .   .",
+	/* PROPOSED      */ " .   .   x   .   x   x   .   .   x   .   .",
+	/* PLAN_REJECTED */ " .   .   x   x   .   .   .   .   x   .   .",
+	/* APPROVED      */ " .   .   .   .   .   .   x   .   x   .   .",
+	/* RESOLVED      */ " .   .   .   .   .   .   .   x   .   .   x",
+	/* CLOSED        */ " .   .   .   .   .   .   .   .   .   .   x",
+	/* WITHDRAWN     */ " .   .   .   .   .   .   .   .   .   .   x",
+	/* REJECTED      */ " .   .   .   .   .   .   .   .   .   .   x",
+	/* REOPENED      */ " .   x   x   .   .   .   .   .   x   .   .",
 }
 
 // legalMove reads caseWorkflow.
@@ -33,9 +35,11 @@ func legalMove(from, to CaseStatus) bool {
 	return row[slices.Index(CaseStatuses, to)] == "x"
 }
 
-// Every pair of states, legal and not: 9 × 9 moves, each with everything
-// its target needs (assignee, plan, satisfaction, a manager) so that the
-// table alone decides.
+// Every pair of states, legal and not: 11 × 11 moves, each with everything
+// its target needs (assignee, plan, satisfaction, a note, a manager) so
+// that the table alone decides. Only closing and the customer withdrawing
+// end a case; a rejected plan sends it back to be re-planned, and no move
+// leads to the REJECTED of the earlier workflow.
 func TestCaseTransitionTableIsExactlyTheWorkflow(t *testing.T) {
 	mgr := &User{ID: "mgr", Roles: []Role{RoleManager}, Teams: []string{"north"}}
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -49,7 +53,7 @@ func TestCaseTransitionTableIsExactlyTheWorkflow(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s_to_%s", from, to), func(t *testing.T) {
 				c := &Case{ID: "c1", Status: from, Version: 4}
-				err := applyMove(c, CaseMove{To: to, AssignTo: "sales-1", Plan: "refund", Satisfaction: &three}, mgr, now)
+				err := applyMove(c, CaseMove{To: to, AssignTo: "sales-1", Plan: "refund", Satisfaction: &three, Note: "because"}, mgr, now, true)
 				if !allowed {
 					e, ok := err.(*Error)
 					if !ok || e.Code != EINVALID || e.Field != "input.to" {
@@ -70,8 +74,8 @@ func TestCaseTransitionTableIsExactlyTheWorkflow(t *testing.T) {
 			})
 		}
 	}
-	if n := len(CaseStatuses); n != 9 || legal != 16 {
-		t.Fatalf("%d states and %d legal moves; the table above pins 9 and 16", n, legal)
+	if n := len(CaseStatuses); n != 11 || legal != 24 {
+		t.Fatalf("%d states and %d legal moves; the table above pins 11 and 24", n, legal)
 	}
 }
 
@@ -93,11 +97,15 @@ func TestCaseMoveNeeds(t *testing.T) {
 		{"AssignNeedsAnAssignee", CaseTriaged, CaseMove{To: CaseAssigned}, sales, EINVALID, "input.assignTo", ""},
 		{"ProposeNeedsAPlan", CaseAssigned, CaseMove{To: CaseProposed, Plan: "  "}, sales, EINVALID, "input.plan", ""},
 		{"OnlyAManagerApproves", CaseProposed, CaseMove{To: CaseApproved}, sales, EFORBIDDEN, "",
-			"only an admin or a manager may approve a case"},
-		{"OnlyAManagerRejects", CaseOpen, CaseMove{To: CaseRejected}, sales, EFORBIDDEN, "",
-			"only an admin or a manager may reject a case"},
+			"only an admin or a manager may approve the plan of a case"},
+		{"OnlyAManagerRejectsAPlan", CaseProposed, CaseMove{To: CasePlanRejected, Note: "too costly"}, sales, EFORBIDDEN, "",
+			"only an admin or a manager may reject the plan of a case"},
 		{"ManagerApproves", CaseProposed, CaseMove{To: CaseApproved}, mgr, "", "", ""},
-		{"AdminRejects", CaseProposed, CaseMove{To: CaseRejected}, admin, "", "", ""},
+		{"AdminRejectsAPlanWithWhy", CaseProposed, CaseMove{To: CasePlanRejected, Note: "offer a visit first"}, admin, "", "", ""},
+		{"RejectingAPlanNeedsWhy", CaseProposed, CaseMove{To: CasePlanRejected, Note: " "}, admin, EINVALID, "input.note", ""},
+		{"WithdrawingNeedsWhatTheCustomerSaid", CaseAssigned, CaseMove{To: CaseWithdrawn}, sales, EINVALID, "input.note", ""},
+		{"TheCustomerWithdraws", CaseAssigned, CaseMove{To: CaseWithdrawn, Note: "solved it themselves"}, sales, "", "", ""},
+		{"NoOneRejectsACaseOutright", CaseOpen, CaseMove{To: CaseRejected}, admin, EINVALID, "input.to", ""},
 		{"CloseNeedsSatisfaction", CaseResolved, CaseMove{To: CaseClosed}, sales, EINVALID, "input.satisfaction", ""},
 		{"SatisfactionBelow1", CaseResolved, CaseMove{To: CaseClosed, Satisfaction: sat(0)}, sales, EINVALID, "input.satisfaction", ""},
 		{"Satisfaction1", CaseResolved, CaseMove{To: CaseClosed, Satisfaction: sat(1)}, sales, "", "", ""},
@@ -108,7 +116,7 @@ func TestCaseMoveNeeds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &Case{ID: "c1", Status: tt.from, Version: 1}
-			err := applyMove(c, tt.move, tt.by, time.Now())
+			err := applyMove(c, tt.move, tt.by, time.Now(), true)
 			if ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
 				t.Fatalf("err = %v, want code %q", err, tt.code)
 			}

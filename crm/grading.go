@@ -532,6 +532,13 @@ func validatePolicy(in *GradingPolicyInput) error {
 		if l.ResponseSLA < time.Hour || l.ResponseSLA > 365*day {
 			c.fail(f+".responseSlaHours", "must be between 1 and 8760 hours")
 		}
+		if l.ResolutionSLA == 0 {
+			d, _ := GradeLevelByCode(l.Code)
+			in.Levels[i].ResolutionSLA = max(d.ResolutionSLA, l.ResponseSLA)
+		}
+		if r := in.Levels[i].ResolutionSLA; r < l.ResponseSLA || r > 365*day {
+			c.fail(f+".resolutionSlaHours", "must be between the level's responseSlaHours (%d) and 8760 hours", int(l.ResponseSLA/time.Hour))
+		}
 		if l.FollowUpInterval < 0 || l.FollowUpInterval > 3650*day {
 			c.fail(f+".followUpIntervalDays", "must be between 0 and 3650 days")
 		}

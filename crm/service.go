@@ -23,6 +23,10 @@ type Service struct {
 	// ForbidOwnReview refuses any evaluation of a customer by its own
 	// owner: the conflict of interest rule.
 	ForbidOwnReview bool
+	// SeparateApproval refuses the approval of a case's plan by the user
+	// who proposed it: separation of duties, which one-person teams turn
+	// off.
+	SeparateApproval bool
 	// PolicyTTL is how long the grading policy read from the store is used
 	// before it is read again.
 	PolicyTTL time.Duration
@@ -41,7 +45,7 @@ type Service struct {
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
 		Import: DefaultImportLimits, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 

@@ -242,22 +242,41 @@ func (s *script) fromScratch() expected {
 
 		for _, cs := range all(t, func(p crm.PageRequest) (*crm.Page[*crm.Case], error) { return svc.Cases(ctx, id, p) }) {
 			x.add(s.at(id, cs.OpenedAt), cs.OpenedAt, func(f *crm.Figures, _ crm.Scope) { f.Cases.Opened++ })
-			var escalated bool
+			// The deadline in force: the response's until the first step
+			// out of OPEN, then the resolution's (the script resolves no
+			// case after reopening it).
+			deadline := cs.RespondBy
+			var escalatedAt *time.Time
 			for _, tr := range cs.Transitions[1:] {
 				sp := s.at(id, tr.At)
 				if tr.From == tr.To {
 					if tr.By == crm.SystemUserID {
-						escalated = true
+						escalatedAt = &tr.At
 						x.add(sp, tr.At, func(f *crm.Figures, _ crm.Scope) { f.Cases.Escalated++ })
 					}
 					continue
 				}
+				if tr.From == crm.CaseOpen {
+					// An escalation before the first response says the
+					// response deadline passed (a reopened case keeps only
+					// its new deadlines).
+					late := tr.At.After(deadline) || escalatedAt != nil
+					x.add(sp, tr.At, func(f *crm.Figures, _ crm.Scope) {
+						f.Cases.Responded++
+						f.Cases.ResponseTime += tr.At.Sub(cs.OpenedAt)
+						if late {
+							f.Cases.RespondedLate++
+						}
+					})
+					deadline = cs.ResolveBy
+				}
+				late := tr.At.After(deadline) || (escalatedAt != nil && !escalatedAt.Before(deadline))
 				x.add(sp, tr.At, func(f *crm.Figures, _ crm.Scope) {
 					switch tr.To {
 					case crm.CaseResolved:
 						f.Cases.Resolved++
 						f.Cases.ResolutionTime += tr.At.Sub(cs.OpenedAt)
-						if escalated || tr.At.After(cs.DueAt) {
+						if late {
 							f.Cases.ResolvedLate++
 						}
 					case crm.CaseClosed:
@@ -266,6 +285,10 @@ func (s *script) fromScratch() expected {
 						f.Cases.SatisfactionSum += float64(*cs.Satisfaction)
 					case crm.CaseRejected:
 						f.Cases.Rejected++
+					case crm.CasePlanRejected:
+						f.Cases.PlansRejected++
+					case crm.CaseWithdrawn:
+						f.Cases.Withdrawn++
 					case crm.CaseReopened:
 						f.Cases.Reopened++
 					}
@@ -333,7 +356,7 @@ func canonEvaluations(b *strings.Builder, prefix string, e *crm.EvaluationFigure
 // runScript writes, through the service, customers in two teams and the
 // pool; interactions on several channels and owners, one backdated;
 // stage changes to DECLINE, LOST and WON_BACK; cases resolved in time,
-// escalated and resolved late, rejected and reopened; evaluations with NPS
+// escalated for a late response, re-planned and resolved, withdrawn and reopened; evaluations with NPS
 // answers; a reassignment; follow-ups. It spans three days and two months.
 func runScript(t *testing.T) *script {
 	e := mustEnv(t)
@@ -378,7 +401,10 @@ func runScript(t *testing.T) *script {
 	caseC := s.log(sales2, c2.ID, crm.ChannelEmail, crm.TypeServiceRequest)
 
 	// Day 2, 31 January: case A resolved in time and closed; case B
-	// escalated overdue, then resolved late; case C rejected and reopened.
+	// escalated for a late first response, then its plan rejected,
+	// re-planned and resolved within its resolution SLA (a late response
+	// is not a late resolution); case C withdrawn by the customer, late
+	// too, and reopened.
 	clk.Advance(20 * time.Hour)
 	for _, m := range []struct {
 		u *crm.User
@@ -396,12 +422,21 @@ func runScript(t *testing.T) *script {
 	if got, err := e.svc.EscalateOverdue(as(admin)); err != nil || !slices.Contains(got, caseB.ID) {
 		t.Fatalf("escalated %v, %v; want case B among them", got, err)
 	}
-	for _, m := range []crm.CaseMove{{To: crm.CaseTriaged}, {To: crm.CaseAssigned, AssignTo: sales3.ID},
-		{To: crm.CaseProposed, Plan: "replace the meter"}, {To: crm.CaseApproved}, {To: crm.CaseResolved}} {
-		s.move(admin, c3.ID, caseB.ID, m)
+	// The admin proposes; another admin approves (separation of duties).
+	for _, m := range []struct {
+		u *crm.User
+		m crm.CaseMove
+	}{
+		{admin, crm.CaseMove{To: crm.CaseTriaged}}, {admin, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales3.ID}},
+		{admin, crm.CaseMove{To: crm.CaseProposed, Plan: "replace the meter"}},
+		{admin2, crm.CaseMove{To: crm.CasePlanRejected, Note: "check the wiring first"}},
+		{admin, crm.CaseMove{To: crm.CaseProposed, Plan: "check the wiring, then replace the meter"}},
+		{admin2, crm.CaseMove{To: crm.CaseApproved}}, {admin, crm.CaseMove{To: crm.CaseResolved}},
+	} {
+		s.move(m.u, c3.ID, caseB.ID, m.m)
 	}
-	s.move(manager, c2.ID, caseC.ID, crm.CaseMove{To: crm.CaseRejected, Note: "duplicate"})
-	s.move(manager, c2.ID, caseC.ID, crm.CaseMove{To: crm.CaseReopened, Note: "not a duplicate"})
+	s.move(manager, c2.ID, caseC.ID, crm.CaseMove{To: crm.CaseWithdrawn, Note: "the customer found the invoice"})
+	s.move(manager, c2.ID, caseC.ID, crm.CaseMove{To: crm.CaseReopened, Note: "the invoice was wrong after all"})
 	s.stage(c2.ID, crm.StageDecline)
 	s.stage(c3.ID, crm.StageDecline)
 	s.stage(c3.ID, crm.StageLost)
@@ -485,8 +520,9 @@ func TestAnalyticsAfterScriptedWritesEqualFiguresComputedFromScratch(t *testing.
 	tot := company.Total
 	if tot.Customers.Gained != 8 || tot.Customers.Lost != 1 || tot.Customers.WonBack != 1 ||
 		tot.Interactions.Total != 16 || tot.Interactions.ByChannel[crm.ChannelPhone] != 6 ||
-		tot.Cases.Opened != 3 || tot.Cases.Resolved != 2 || tot.Cases.ResolvedLate < 1 || tot.Cases.Escalated < 1 ||
-		tot.Cases.Closed != 1 || tot.Cases.Rejected != 1 || tot.Cases.Reopened != 1 ||
+		tot.Cases.Opened != 3 || tot.Cases.Resolved != 2 || tot.Cases.ResolvedLate != 0 || tot.Cases.Escalated < 1 ||
+		tot.Cases.Closed != 1 || tot.Cases.Withdrawn != 1 || tot.Cases.PlansRejected != 1 || tot.Cases.Reopened != 1 ||
+		tot.Cases.Responded != 3 || tot.Cases.RespondedLate != 2 ||
 		tot.Evaluations.Overall.Count != 8 || tot.Evaluations.Promoters != 3 || tot.Evaluations.Passives != 1 || tot.Evaluations.Detractors != 3 ||
 		tot.Evaluations.ByGrade["O"] == nil {
 		t.Fatalf("script totals: %s", canon(tot))
@@ -523,6 +559,8 @@ func sumInto(f, o *crm.Figures) {
 	c, oc := f.Cases, o.Cases
 	c.Opened, c.Resolved, c.ResolvedLate, c.Escalated = c.Opened+oc.Opened, c.Resolved+oc.Resolved, c.ResolvedLate+oc.ResolvedLate, c.Escalated+oc.Escalated
 	c.Closed, c.Rejected, c.Reopened = c.Closed+oc.Closed, c.Rejected+oc.Rejected, c.Reopened+oc.Reopened
+	c.PlansRejected, c.Withdrawn = c.PlansRejected+oc.PlansRejected, c.Withdrawn+oc.Withdrawn
+	c.Responded, c.RespondedLate, c.ResponseTime = c.Responded+oc.Responded, c.RespondedLate+oc.RespondedLate, c.ResponseTime+oc.ResponseTime
 	c.ResolutionTime += oc.ResolutionTime
 	c.SatisfactionCount, c.SatisfactionSum = c.SatisfactionCount+oc.SatisfactionCount, c.SatisfactionSum+oc.SatisfactionSum
 	sumEvaluations(f.Evaluations, o.Evaluations)

@@ -490,7 +490,11 @@ func TestHandOverToAnUnknownUserMovesNothing(t *testing.T) {
 	done := assign(ids[1])
 	for _, m := range []crm.CaseMove{{To: crm.CaseProposed, Plan: "replace"}, {To: crm.CaseApproved}, {To: crm.CaseResolved}} {
 		var err error
-		if done, err = e.svc.MoveCase(as(admin), ids[1], done.ID, done.Version, m); err != nil {
+		by := admin
+		if m.To == crm.CaseApproved {
+			by = admin2 // not the proposer
+		}
+		if done, err = e.svc.MoveCase(as(by), ids[1], done.ID, done.Version, m); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,12 +22,14 @@ const (
 )
 
 type gradeLevelItem struct {
-	Code             string `dynamodbav:"code"`
-	Label            string `dynamodbav:"label"`
-	Rank             int    `dynamodbav:"rank"`
-	Description      string `dynamodbav:"description,omitempty"`
-	ResponseSLAMins  int    `dynamodbav:"responseSlaMinutes"`
-	FollowUpInterval int    `dynamodbav:"followUpDays"`
+	Code            string `dynamodbav:"code"`
+	Label           string `dynamodbav:"label"`
+	Rank            int    `dynamodbav:"rank"`
+	Description     string `dynamodbav:"description,omitempty"`
+	ResponseSLAMins int    `dynamodbav:"responseSlaMinutes"`
+	// Absent on policies stored before it existed: the default level's.
+	ResolutionSLAMins int `dynamodbav:"resolutionSlaMinutes,omitempty"`
+	FollowUpInterval  int `dynamodbav:"followUpDays"`
 	// The pool's rules are absent on policies stored before they existed:
 	// every level allowed in the pool, nothing taken back.
 	OutOfPool         bool `dynamodbav:"outOfPool,omitempty"`
@@ -90,8 +92,9 @@ func toPolicyItem(p *crm.GradingPolicy, sk string) *policyItem {
 	it.StrongIndustries = p.StrongIndustries
 	for _, l := range p.Levels {
 		it.Levels = append(it.Levels, gradeLevelItem{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
-			ResponseSLAMins: int(l.ResponseSLA / time.Minute), FollowUpInterval: int(l.FollowUpInterval / (24 * time.Hour)),
-			OutOfPool: l.KeepOutOfPool, TakeBackNoContact: int(l.TakeBackWithoutContact / (24 * time.Hour)),
+			ResponseSLAMins: int(l.ResponseSLA / time.Minute), ResolutionSLAMins: int(l.ResolutionSLA / time.Minute),
+			FollowUpInterval: int(l.FollowUpInterval / (24 * time.Hour)),
+			OutOfPool:        l.KeepOutOfPool, TakeBackNoContact: int(l.TakeBackWithoutContact / (24 * time.Hour)),
 			TakeBackNoDeal: int(l.TakeBackWithoutDeal / (24 * time.Hour))})
 	}
 	for _, r := range p.Rules {
@@ -110,7 +113,12 @@ func fromPolicyItem(it *policyItem) *crm.GradingPolicy {
 		UpdatedAt:      it.UpdatedAt, UpdatedBy: it.UpdatedBy}
 	p.StrongIndustries = it.StrongIndustries
 	for _, l := range it.Levels {
-		p.Levels = append(p.Levels, crm.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
+		resolution := time.Duration(l.ResolutionSLAMins) * time.Minute
+		if resolution == 0 {
+			d, _ := crm.GradeLevelByCode(l.Code)
+			resolution = max(d.ResolutionSLA, time.Duration(l.ResponseSLAMins)*time.Minute)
+		}
+		p.Levels = append(p.Levels, crm.GradeLevel{ResolutionSLA: resolution, Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
 			ResponseSLA: time.Duration(l.ResponseSLAMins) * time.Minute, FollowUpInterval: time.Duration(l.FollowUpInterval) * 24 * time.Hour,
 			KeepOutOfPool: l.OutOfPool, TakeBackWithoutContact: time.Duration(l.TakeBackNoContact) * 24 * time.Hour,
 			TakeBackWithoutDeal: time.Duration(l.TakeBackNoDeal) * 24 * time.Hour})

@@ -375,7 +375,11 @@ func TestClosingACaseFeedsSatisfactionAndOpenCasesFollowThe360(t *testing.T) {
 		{To: crm.CaseProposed, Plan: "refund"}, {To: crm.CaseApproved}, {To: crm.CaseResolved}, {To: crm.CaseClosed, Satisfaction: &four}}
 	version := cs.Version
 	for _, m := range moves {
-		next, err := e.svc.MoveCase(as(manager), cust.ID, cs.ID, version, m)
+		by := manager
+		if m.To == crm.CaseProposed {
+			by = admin // the manager approves what someone else proposed
+		}
+		next, err := e.svc.MoveCase(as(by), cust.ID, cs.ID, version, m)
 		if err != nil {
 			t.Fatalf("move to %s: %v", m.To, err)
 		}
@@ -399,7 +403,11 @@ func TestClosingACaseFeedsSatisfactionAndOpenCasesFollowThe360(t *testing.T) {
 	third := mustOpenCase(t, e, admin, cust.ID, "")
 	version = third.Version
 	for _, m := range append(moves[:5:5], crm.CaseMove{To: crm.CaseClosed, Satisfaction: &five}) {
-		next, err := e.svc.MoveCase(as(manager), cust.ID, third.ID, version, m)
+		by := manager
+		if m.To == crm.CaseProposed {
+			by = admin
+		}
+		next, err := e.svc.MoveCase(as(by), cust.ID, third.ID, version, m)
 		if err != nil {
 			t.Fatal(err)
 		}

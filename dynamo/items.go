@@ -638,6 +638,8 @@ type caseItem struct {
 	Department   string               `dynamodbav:"department,omitempty"`
 	Plan         string               `dynamodbav:"plan,omitempty"`
 	OpenedAt     time.Time            `dynamodbav:"openedAt"`
+	RespondBy    *time.Time           `dynamodbav:"respondBy,omitempty"` // absent on cases opened before
+	ResolveBy    *time.Time           `dynamodbav:"resolveBy,omitempty"`
 	DueAt        time.Time            `dynamodbav:"dueAt"`
 	EscalatedAt  *time.Time           `dynamodbav:"escalatedAt,omitempty"`
 	Satisfaction *int                 `dynamodbav:"satisfaction,omitempty"`
@@ -653,8 +655,12 @@ func toCaseItem(c *crm.Case) *caseItem {
 		AssignedTo: c.AssignedTo, Department: c.Department, Plan: c.Plan, OpenedAt: c.OpenedAt, DueAt: c.DueAt,
 		EscalatedAt: c.EscalatedAt, Satisfaction: c.Satisfaction, Version: c.Version, UpdatedAt: c.UpdatedAt,
 	}
-	if c.Status.IsOpen() && c.EscalatedAt == nil {
-		// Indexed by due time until handled or escalated.
+	if !c.RespondBy.IsZero() {
+		it.RespondBy, it.ResolveBy = &c.RespondBy, &c.ResolveBy
+	}
+	if c.Status.IsOpen() && !c.EscalatedForDeadline() {
+		// Indexed by its deadline in force until handled or escalated
+		// for that deadline.
 		it.GDue, it.GDueAt = dueCases, dueKey(c.DueAt, c.ID)
 	}
 	for _, t := range c.Transitions {
@@ -669,6 +675,9 @@ func fromCaseItem(it *caseItem) *crm.Case {
 		Priority: crm.Priority(it.Priority), Status: crm.CaseStatus(it.Status), AssignedTo: it.AssignedTo,
 		Department: it.Department, Plan: it.Plan, OpenedAt: it.OpenedAt, DueAt: it.DueAt, EscalatedAt: it.EscalatedAt,
 		Satisfaction: it.Satisfaction, Version: it.Version, UpdatedAt: it.UpdatedAt,
+	}
+	if it.RespondBy != nil && it.ResolveBy != nil {
+		c.RespondBy, c.ResolveBy = *it.RespondBy, *it.ResolveBy
 	}
 	for _, t := range it.Transitions {
 		c.Transitions = append(c.Transitions, crm.CaseTransition{From: crm.CaseStatus(t.From), To: crm.CaseStatus(t.To), By: t.By, At: t.At, Note: t.Note})

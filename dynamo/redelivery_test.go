@@ -58,7 +58,11 @@ func redeliveryScenario(t *testing.T, e *env) (claimed, survivor, merged string)
 	four := 4
 	for _, m := range []crm.CaseMove{{To: crm.CaseTriaged}, {To: crm.CaseAssigned, AssignTo: "sales-2"},
 		{To: crm.CaseProposed, Plan: "refund"}, {To: crm.CaseApproved}, {To: crm.CaseResolved}, {To: crm.CaseClosed, Satisfaction: &four}} {
-		next, err := e.svc.MoveCase(as(admin), bolt.ID, cs.ID, cs.Version, m)
+		by := admin
+		if m.To == crm.CaseApproved {
+			by = admin2 // not the proposer
+		}
+		next, err := e.svc.MoveCase(as(by), bolt.ID, cs.ID, cs.Version, m)
 		if err != nil {
 			t.Fatal(err)
 		}

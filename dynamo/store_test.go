@@ -23,7 +23,10 @@ import (
 func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 
 var (
-	admin   = &crm.User{ID: "admin-1", Roles: []crm.Role{crm.RoleAdmin}}
+	admin = &crm.User{ID: "admin-1", Roles: []crm.Role{crm.RoleAdmin}}
+	// admin2 approves the plans admin proposes: never the proposer
+	// (separation of duties).
+	admin2  = &crm.User{ID: "admin-2", Roles: []crm.Role{crm.RoleAdmin}}
 	sales1  = &crm.User{ID: "sales-1", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}}
 	manager = &crm.User{ID: "mgr-1", Roles: []crm.Role{crm.RoleManager}, Teams: []string{"north"}}
 )

@@ -271,7 +271,7 @@ func caseEvents(prev, next *crm.Case) []derived {
 		return nil
 	}
 	var out []derived
-	if prev.EscalatedAt == nil && next.EscalatedAt != nil {
+	if crm.NewlyEscalated(prev, next) {
 		out = append(out, derived{CaseEscalated, d})
 	}
 	if prev.Status != next.Status {

@@ -83,11 +83,9 @@ func toCaseFigures(c *crm.CaseFigures) *model.CaseFigures {
 		c = &crm.CaseFigures{}
 	}
 	out := &model.CaseFigures{Opened: c.Opened, Resolved: c.Resolved, SLABreaches: c.ResolvedLate, Escalated: c.Escalated,
-		Closed: c.Closed, Rejected: c.Rejected, Reopened: c.Reopened, AverageSatisfaction: c.AverageSatisfaction()}
-	if d := c.AverageResolution(); d != nil {
-		out.AverageResolutionHours = new(float64)
-		*out.AverageResolutionHours = d.Round(time.Second).Hours()
-	}
+		Closed: c.Closed, Rejected: c.Rejected, Reopened: c.Reopened, AverageSatisfaction: c.AverageSatisfaction(),
+		PlansRejected: c.PlansRejected, Withdrawn: c.Withdrawn, FirstResponses: c.Responded, ResponseBreaches: c.RespondedLate,
+		AverageResolutionHours: hours(c.AverageResolution()), AverageFirstResponseHours: hours(c.AverageFirstResponse())}
 	return out
 }
 
@@ -113,4 +111,13 @@ func toGradeDistribution(d *crm.Distribution) *model.GradeDistribution {
 			return &model.TierCount{Tier: model.ValueTier(t), Count: d.Tiers[t]}
 		}),
 	}
+}
+
+// hours says a mean duration in hours, to the second; nil stays nil.
+func hours(d *time.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	h := d.Round(time.Second).Hours()
+	return &h
 }

@@ -45,8 +45,9 @@ func mapAll[A, B any](in []A, f func(A) B) []B {
 
 func toGradeLevel(l crm.GradeLevel) *model.GradeLevel {
 	return &model.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
-		ResponseSLAHours: int(l.ResponseSLA / time.Hour), FollowUpIntervalDays: days(l.FollowUpInterval),
-		PoolAllowed: !l.KeepOutOfPool, TakeBackWithoutContactDays: days(l.TakeBackWithoutContact),
+		ResponseSLAHours: int(l.ResponseSLA / time.Hour), ResolutionSLAHours: int(l.ResolutionSLA / time.Hour),
+		FollowUpIntervalDays: days(l.FollowUpInterval),
+		PoolAllowed:          !l.KeepOutOfPool, TakeBackWithoutContactDays: days(l.TakeBackWithoutContact),
 		TakeBackWithoutDealDays: days(l.TakeBackWithoutDeal)}
 }
 
@@ -253,6 +254,8 @@ func toCase(c *crm.Case) *model.Case {
 		ID: c.ID, CustomerID: c.CustomerID, Type: model.InteractionType(c.Type), Subject: opt(c.Subject),
 		Priority: model.Priority(c.Priority), Status: model.CaseStatus(c.Status), AssignedTo: opt(c.AssignedTo),
 		Department: opt(c.Department), Plan: opt(c.Plan), OpenedAt: c.OpenedAt, DueAt: c.DueAt,
+		RespondBy: nonZero(c.RespondBy), ResolveBy: nonZero(c.ResolveBy), FirstResponseAt: c.FirstResponseAt(),
+		ResolvedAt:  c.ResolvedAt(),
 		EscalatedAt: c.EscalatedAt, Satisfaction: c.Satisfaction, Version: c.Version, UpdatedAt: c.UpdatedAt,
 		Transitions: mapAll(c.Transitions, func(t crm.CaseTransition) *model.CaseTransition {
 			return &model.CaseTransition{From: cast[model.CaseStatus](opt(string(t.From))), To: model.CaseStatus(t.To),
@@ -454,6 +457,7 @@ func fromGradingPolicyInput(in model.GradingPolicyInput) crm.GradingPolicyInput 
 		Levels: mapAll(in.Levels, func(l *model.GradeLevelInput) crm.GradeLevel {
 			return crm.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: val(l.Description),
 				ResponseSLA:            time.Duration(l.ResponseSLAHours) * time.Hour,
+				ResolutionSLA:          time.Duration(val(l.ResolutionSLAHours)) * time.Hour,
 				FollowUpInterval:       time.Duration(l.FollowUpIntervalDays) * 24 * time.Hour,
 				KeepOutOfPool:          l.PoolAllowed != nil && !*l.PoolAllowed,
 				TakeBackWithoutContact: time.Duration(val(l.TakeBackWithoutContactDays)) * 24 * time.Hour,
@@ -505,4 +509,12 @@ func toOwnerChange(h *crm.OwnerChange) *model.OwnerChange {
 		return nil
 	}
 	return &model.OwnerChange{From: opt(h.From), To: opt(h.To), Reason: opt(h.Reason), By: h.By, At: h.At}
+}
+
+// nonZero is t, or nil when t is the zero time (not known).
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

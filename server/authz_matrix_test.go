@@ -551,7 +551,13 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 // and goes on: the cell that needed the step then fails too.
 func (w *matrixWorld) admin(t testing.TB, query string, vars map[string]any, out any) bool {
 	t.Helper()
-	r := w.e.call(t, "/graphql", as("admin"), query, vars)
+	return w.setupAs(t, "admin", query, vars, out)
+}
+
+// setupAs runs a setup step as user, like admin.
+func (w *matrixWorld) setupAs(t testing.TB, user, query string, vars map[string]any, out any) bool {
+	t.Helper()
+	r := w.e.call(t, "/graphql", as(user), query, vars)
 	if len(r.Errors) > 0 {
 		t.Errorf("setup %s: %+v", query, r.Errors)
 		return false
@@ -673,7 +679,7 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 		o.ProposedCaseID = logged("FAULT_REPORT", "")
 		for v, move := range []string{`to: TRIAGED`, `to: ASSIGNED, assignTo: "service1"`, `to: PROPOSED, plan: "replace the meter"`} {
 			var out struct{ MoveCase struct{ Version int } }
-			w.admin(t, `mutation($c: ID!, $case: ID!, $v: Int!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: $v, `+move+`}) { version } }`,
+			w.setupAs(t, "planner", `mutation($c: ID!, $case: ID!, $v: Int!) { moveCase(input: {customerId: $c, caseId: $case, expectedVersion: $v, `+move+`}) { version } }`,
 				map[string]any{"c": o.ID, "case": o.ProposedCaseID, "v": v + 1}, &out)
 			o.ProposedCaseVersion = out.MoveCase.Version
 		}

@@ -34,6 +34,9 @@ var users = map[string]*crm.User{
 	"sales1":  {ID: "sales1", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
 	"sales2":  {ID: "sales2", Roles: []crm.Role{crm.RoleSales}, Teams: []string{"north"}},
 	// service1 plays SERVICE in the authorization matrix (authz_matrix_test.go).
+	// planner, a second admin, proposes its cases' handling plans, so that
+	// whoever approves one is someone else (separation of duties).
+	"planner": {ID: "planner", Roles: []crm.Role{crm.RoleAdmin}},
 	"service1": {ID: "service1", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},
 }
 

@@ -137,22 +137,26 @@ type ComplexityRoot struct {
 	}
 
 	Case struct {
-		AssignedTo   func(childComplexity int) int
-		CustomerID   func(childComplexity int) int
-		Department   func(childComplexity int) int
-		DueAt        func(childComplexity int) int
-		EscalatedAt  func(childComplexity int) int
-		ID           func(childComplexity int) int
-		OpenedAt     func(childComplexity int) int
-		Plan         func(childComplexity int) int
-		Priority     func(childComplexity int) int
-		Satisfaction func(childComplexity int) int
-		Status       func(childComplexity int) int
-		Subject      func(childComplexity int) int
-		Transitions  func(childComplexity int) int
-		Type         func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
-		Version      func(childComplexity int) int
+		AssignedTo      func(childComplexity int) int
+		CustomerID      func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DueAt           func(childComplexity int) int
+		EscalatedAt     func(childComplexity int) int
+		FirstResponseAt func(childComplexity int) int
+		ID              func(childComplexity int) int
+		OpenedAt        func(childComplexity int) int
+		Plan            func(childComplexity int) int
+		Priority        func(childComplexity int) int
+		ResolveBy       func(childComplexity int) int
+		ResolvedAt      func(childComplexity int) int
+		RespondBy       func(childComplexity int) int
+		Satisfaction    func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Subject         func(childComplexity int) int
+		Transitions     func(childComplexity int) int
+		Type            func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	CaseConnection struct {
@@ -167,15 +171,20 @@ type ComplexityRoot struct {
 	}
 
 	CaseFigures struct {
-		AverageResolutionHours func(childComplexity int) int
-		AverageSatisfaction    func(childComplexity int) int
-		Closed                 func(childComplexity int) int
-		Escalated              func(childComplexity int) int
-		Opened                 func(childComplexity int) int
-		Rejected               func(childComplexity int) int
-		Reopened               func(childComplexity int) int
-		Resolved               func(childComplexity int) int
-		SLABreaches            func(childComplexity int) int
+		AverageFirstResponseHours func(childComplexity int) int
+		AverageResolutionHours    func(childComplexity int) int
+		AverageSatisfaction       func(childComplexity int) int
+		Closed                    func(childComplexity int) int
+		Escalated                 func(childComplexity int) int
+		FirstResponses            func(childComplexity int) int
+		Opened                    func(childComplexity int) int
+		PlansRejected             func(childComplexity int) int
+		Rejected                  func(childComplexity int) int
+		Reopened                  func(childComplexity int) int
+		Resolved                  func(childComplexity int) int
+		ResponseBreaches          func(childComplexity int) int
+		SLABreaches               func(childComplexity int) int
+		Withdrawn                 func(childComplexity int) int
 	}
 
 	CaseSummary struct {
@@ -484,6 +493,7 @@ type ComplexityRoot struct {
 		Label                      func(childComplexity int) int
 		PoolAllowed                func(childComplexity int) int
 		Rank                       func(childComplexity int) int
+		ResolutionSLAHours         func(childComplexity int) int
 		ResponseSLAHours           func(childComplexity int) int
 		TakeBackWithoutContactDays func(childComplexity int) int
 		TakeBackWithoutDealDays    func(childComplexity int) int
@@ -1376,6 +1386,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Case.EscalatedAt(childComplexity), true
+	case "Case.firstResponseAt":
+		if e.ComplexityRoot.Case.FirstResponseAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.FirstResponseAt(childComplexity), true
 	case "Case.id":
 		if e.ComplexityRoot.Case.ID == nil {
 			break
@@ -1400,6 +1416,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Case.Priority(childComplexity), true
+	case "Case.resolveBy":
+		if e.ComplexityRoot.Case.ResolveBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.ResolveBy(childComplexity), true
+	case "Case.resolvedAt":
+		if e.ComplexityRoot.Case.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.ResolvedAt(childComplexity), true
+	case "Case.respondBy":
+		if e.ComplexityRoot.Case.RespondBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.RespondBy(childComplexity), true
 	case "Case.satisfaction":
 		if e.ComplexityRoot.Case.Satisfaction == nil {
 			break
@@ -1475,6 +1509,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
 
+	case "CaseFigures.averageFirstResponseHours":
+		if e.ComplexityRoot.CaseFigures.AverageFirstResponseHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.AverageFirstResponseHours(childComplexity), true
 	case "CaseFigures.averageResolutionHours":
 		if e.ComplexityRoot.CaseFigures.AverageResolutionHours == nil {
 			break
@@ -1499,12 +1539,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseFigures.Escalated(childComplexity), true
+	case "CaseFigures.firstResponses":
+		if e.ComplexityRoot.CaseFigures.FirstResponses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.FirstResponses(childComplexity), true
 	case "CaseFigures.opened":
 		if e.ComplexityRoot.CaseFigures.Opened == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CaseFigures.Opened(childComplexity), true
+	case "CaseFigures.plansRejected":
+		if e.ComplexityRoot.CaseFigures.PlansRejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.PlansRejected(childComplexity), true
 	case "CaseFigures.rejected":
 		if e.ComplexityRoot.CaseFigures.Rejected == nil {
 			break
@@ -1523,12 +1575,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseFigures.Resolved(childComplexity), true
+	case "CaseFigures.responseBreaches":
+		if e.ComplexityRoot.CaseFigures.ResponseBreaches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.ResponseBreaches(childComplexity), true
 	case "CaseFigures.slaBreaches":
 		if e.ComplexityRoot.CaseFigures.SLABreaches == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CaseFigures.SLABreaches(childComplexity), true
+	case "CaseFigures.withdrawn":
+		if e.ComplexityRoot.CaseFigures.Withdrawn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseFigures.Withdrawn(childComplexity), true
 
 	case "CaseSummary.dueAt":
 		if e.ComplexityRoot.CaseSummary.DueAt == nil {
@@ -2885,6 +2949,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradeLevel.Rank(childComplexity), true
+	case "GradeLevel.resolutionSlaHours":
+		if e.ComplexityRoot.GradeLevel.ResolutionSLAHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeLevel.ResolutionSLAHours(childComplexity), true
 	case "GradeLevel.responseSlaHours":
 		if e.ComplexityRoot.GradeLevel.ResponseSLAHours == nil {
 			break
@@ -5016,14 +5086,24 @@ type CaseFigures {
   opened: Int!
   "Moves into RESOLVED (a case resolved again after reopening counts again)."
   resolved: Int!
-  "Resolutions that breached the SLA: after the due time, or of an escalated case."
+  "Resolutions that breached the SLA: after the deadline in force (resolveBy), or of a case escalated since it passed."
   slaBreaches: Int!
+  "First responses (a case's first step out of OPEN)."
+  firstResponses: Int!
+  "First responses after the response deadline (respondBy)."
+  responseBreaches: Int!
+  "Mean hours from opening to the first response; null without responses."
+  averageFirstResponseHours: Float
   "Cases the scheduled job escalated for being overdue."
   escalated: Int!
   "Cases closed."
   closed: Int!
-  "Cases rejected."
+  "Cases rejected outright under the earlier workflow (no step leads there any more)."
   rejected: Int!
+  "Plans a manager rejected, sending the case back to be re-planned."
+  plansRejected: Int!
+  "Cases the customer withdrew."
+  withdrawn: Int!
   "Cases reopened."
   reopened: Int!
   "Mean hours from opening to resolution; null without resolutions."
@@ -5211,15 +5291,19 @@ enum CaseStatus {
   ASSIGNED
   "A handling plan is proposed."
   PROPOSED
+  "A manager rejected the proposed plan (with why): the case is open and re-planned, its clock running on."
+  PLAN_REJECTED
   "A manager approved the plan."
   APPROVED
   "Handled."
   RESOLVED
   "Closed with the customer's satisfaction."
   CLOSED
-  "Refused (e.g. a duplicate), by a manager."
+  "The customer withdrew the request (with what they said): the case ends."
+  WITHDRAWN
+  "Refused by a manager under the earlier workflow; no step leads here any more (a rejected plan is PLAN_REJECTED), and such a case can only be reopened."
   REJECTED
-  "Opened again after it was resolved, closed or rejected."
+  "Opened again after it was resolved, closed, withdrawn or rejected: it awaits a response again."
   REOPENED
 }
 
@@ -5274,9 +5358,17 @@ type Case {
   plan: String
   "When the case was opened."
   openedAt: DateTime!
-  "When it must be answered: opening time plus the response SLA of the customer's grade (halved when urgent)."
+  "When its first response (its first step out of OPEN) is due: opening time plus the response SLA of the customer's grade (halved when urgent); from reopening for a reopened case. Null on cases opened before first response and resolution were kept apart."
+  respondBy: DateTime
+  "When its resolution is due: opening (or reopening) time plus the resolution SLA of the customer's grade (halved when urgent). Null on cases opened before first response and resolution were kept apart."
+  resolveBy: DateTime
+  "The deadline in force: respondBy until the first response, then resolveBy (on older cases, the one deadline they were given). The scheduled job escalates an open case once per deadline that passes."
   dueAt: DateTime!
-  "When the scheduled job escalated it for being overdue."
+  "When the case first left OPEN: its first response, measured apart from its resolution. Null while it awaits one."
+  firstResponseAt: DateTime
+  "When the case was last resolved; null if never."
+  resolvedAt: DateTime
+  "When the scheduled job last escalated it for being overdue."
   escalatedAt: DateTime
   "The customer's satisfaction with the handling, 1–5, given on closing."
   satisfaction: Int
@@ -5307,10 +5399,12 @@ type CaseEdge {
 }
 
 """
-A step of a case's workflow. Legal moves: OPEN → TRIAGED | REJECTED;
-TRIAGED → ASSIGNED | REJECTED; ASSIGNED → PROPOSED | ASSIGNED; PROPOSED →
-APPROVED | REJECTED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
-REOPENED; CLOSED, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED.
+A step of a case's workflow. Legal moves: OPEN → TRIAGED; TRIAGED → ASSIGNED;
+ASSIGNED → PROPOSED | ASSIGNED; PROPOSED → APPROVED | PLAN_REJECTED | ASSIGNED;
+PLAN_REJECTED → PROPOSED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
+REOPENED; CLOSED, WITHDRAWN, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED;
+and every open status → WITHDRAWN. Only an ADMIN or MANAGER approves or rejects a
+plan, and not one they proposed themselves (CASE_SEPARATE_APPROVAL, on by default).
 """
 input MoveCaseInput {
   "The customer."
@@ -5321,7 +5415,7 @@ input MoveCaseInput {
   expectedVersion: Int!
   "The new status."
   to: CaseStatus!
-  "Why, or what was done: at most 1000 characters."
+  "Why, or what was done: at most 1000 characters. Required for PLAN_REJECTED (what the new plan must change) and WITHDRAWN (what the customer said)."
   note: String
   "ASSIGNED: the responsible user (required)."
   assignTo: String
@@ -6320,8 +6414,10 @@ type GradeLevel {
   rank: Int!
   "What the level means."
   description: String!
-  "How fast this customer's cases must be answered, in hours."
+  "How fast this customer's cases must get their first response (a first step out of OPEN), in hours from opening; halved for URGENT cases."
   responseSlaHours: Int!
+  "How fast this customer's cases must be resolved, in hours from opening; halved for URGENT cases."
+  resolutionSlaHours: Int!
   "How often the owner should be in touch, in days; 0 for no routine follow-up."
   followUpIntervalDays: Int!
   "Whether the level's customers may sit in the public pool; when false they are not given back, assigned to the pool or taken back, and change hands by handover."
@@ -6593,8 +6689,10 @@ input GradeLevelInput {
   rank: Int!
   "What the level means, up to 1000 characters."
   description: String
-  "Response SLA for the level's cases, 1–8760 hours."
+  "Response SLA for the level's cases (the first response), 1–8760 hours."
   responseSlaHours: Int!
+  "Resolution SLA for the level's cases, from the response SLA to 8760 hours; when left out, the default level's (or the response SLA, if longer)."
+  resolutionSlaHours: Int
   "Follow-up interval, 0–3650 days (0: no routine follow-up)."
   followUpIntervalDays: Int!
   "Whether the level's customers may sit in the public pool; true when left out."
@@ -8458,8 +8556,16 @@ func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.
 		return ec.fieldContext_Case_plan(ctx, field)
 	case "openedAt":
 		return ec.fieldContext_Case_openedAt(ctx, field)
+	case "respondBy":
+		return ec.fieldContext_Case_respondBy(ctx, field)
+	case "resolveBy":
+		return ec.fieldContext_Case_resolveBy(ctx, field)
 	case "dueAt":
 		return ec.fieldContext_Case_dueAt(ctx, field)
+	case "firstResponseAt":
+		return ec.fieldContext_Case_firstResponseAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Case_resolvedAt(ctx, field)
 	case "escalatedAt":
 		return ec.fieldContext_Case_escalatedAt(ctx, field)
 	case "satisfaction":
@@ -8504,12 +8610,22 @@ func (ec *executionContext) childFields_CaseFigures(ctx context.Context, field g
 		return ec.fieldContext_CaseFigures_resolved(ctx, field)
 	case "slaBreaches":
 		return ec.fieldContext_CaseFigures_slaBreaches(ctx, field)
+	case "firstResponses":
+		return ec.fieldContext_CaseFigures_firstResponses(ctx, field)
+	case "responseBreaches":
+		return ec.fieldContext_CaseFigures_responseBreaches(ctx, field)
+	case "averageFirstResponseHours":
+		return ec.fieldContext_CaseFigures_averageFirstResponseHours(ctx, field)
 	case "escalated":
 		return ec.fieldContext_CaseFigures_escalated(ctx, field)
 	case "closed":
 		return ec.fieldContext_CaseFigures_closed(ctx, field)
 	case "rejected":
 		return ec.fieldContext_CaseFigures_rejected(ctx, field)
+	case "plansRejected":
+		return ec.fieldContext_CaseFigures_plansRejected(ctx, field)
+	case "withdrawn":
+		return ec.fieldContext_CaseFigures_withdrawn(ctx, field)
 	case "reopened":
 		return ec.fieldContext_CaseFigures_reopened(ctx, field)
 	case "averageResolutionHours":
@@ -9130,6 +9246,8 @@ func (ec *executionContext) childFields_GradeLevel(ctx context.Context, field gr
 		return ec.fieldContext_GradeLevel_description(ctx, field)
 	case "responseSlaHours":
 		return ec.fieldContext_GradeLevel_responseSlaHours(ctx, field)
+	case "resolutionSlaHours":
+		return ec.fieldContext_GradeLevel_resolutionSlaHours(ctx, field)
 	case "followUpIntervalDays":
 		return ec.fieldContext_GradeLevel_followUpIntervalDays(ctx, field)
 	case "poolAllowed":
@@ -13168,6 +13286,52 @@ func (ec *executionContext) fieldContext_Case_openedAt(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Case_respondBy(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_respondBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_respondBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Case_resolveBy(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_resolveBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolveBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_resolveBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Case_dueAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13188,6 +13352,52 @@ func (ec *executionContext) _Case_dueAt(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Case_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Case_firstResponseAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_firstResponseAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponseAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_firstResponseAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Case_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *model.Case) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Case_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Case", field, false, false, "DateTime")
 }
 
@@ -13526,6 +13736,75 @@ func (ec *executionContext) fieldContext_CaseFigures_slaBreaches(_ context.Conte
 	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CaseFigures_firstResponses(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_firstResponses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_firstResponses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_responseBreaches(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_responseBreaches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseBreaches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_responseBreaches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_averageFirstResponseHours(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_averageFirstResponseHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageFirstResponseHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_averageFirstResponseHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Float")
+}
+
 func (ec *executionContext) _CaseFigures_escalated(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13592,6 +13871,52 @@ func (ec *executionContext) _CaseFigures_rejected(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CaseFigures_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_plansRejected(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_plansRejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlansRejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_plansRejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseFigures_withdrawn(ctx context.Context, field graphql.CollectedField, obj *model.CaseFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseFigures_withdrawn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withdrawn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseFigures_withdrawn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CaseFigures", field, false, false, "Int")
 }
 
@@ -19072,6 +19397,29 @@ func (ec *executionContext) _GradeLevel_responseSlaHours(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_GradeLevel_responseSlaHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradeLevel_resolutionSlaHours(ctx context.Context, field graphql.CollectedField, obj *model.GradeLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeLevel_resolutionSlaHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolutionSLAHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeLevel_resolutionSlaHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
 }
 
@@ -28420,7 +28768,7 @@ func (ec *executionContext) unmarshalInputGradeLevelInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "label", "rank", "description", "responseSlaHours", "followUpIntervalDays", "poolAllowed", "takeBackWithoutContactDays", "takeBackWithoutDealDays"}
+	fieldsInOrder := [...]string{"code", "label", "rank", "description", "responseSlaHours", "resolutionSlaHours", "followUpIntervalDays", "poolAllowed", "takeBackWithoutContactDays", "takeBackWithoutDealDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28462,6 +28810,13 @@ func (ec *executionContext) unmarshalInputGradeLevelInput(ctx context.Context, o
 				return it, err
 			}
 			it.ResponseSLAHours = data
+		case "resolutionSlaHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionSlaHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionSLAHours = data
 		case "followUpIntervalDays":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpIntervalDays"))
 			data, err := ec.unmarshalNInt2int(ctx, v)
@@ -31308,9 +31663,29 @@ func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "respondBy":
+			out.Values[i] = ec._Case_respondBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resolveBy":
+			out.Values[i] = ec._Case_resolveBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "dueAt":
 			out.Values[i] = ec._Case_dueAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstResponseAt":
+			out.Values[i] = ec._Case_firstResponseAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Case_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "escalatedAt":
@@ -31463,6 +31838,21 @@ func (ec *executionContext) _CaseFigures(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "firstResponses":
+			out.Values[i] = ec._CaseFigures_firstResponses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseBreaches":
+			out.Values[i] = ec._CaseFigures_responseBreaches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageFirstResponseHours":
+			out.Values[i] = ec._CaseFigures_averageFirstResponseHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "escalated":
 			out.Values[i] = ec._CaseFigures_escalated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31475,6 +31865,16 @@ func (ec *executionContext) _CaseFigures(ctx context.Context, sel ast.SelectionS
 			}
 		case "rejected":
 			out.Values[i] = ec._CaseFigures_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plansRejected":
+			out.Values[i] = ec._CaseFigures_plansRejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawn":
+			out.Values[i] = ec._CaseFigures_withdrawn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33443,6 +33843,11 @@ func (ec *executionContext) _GradeLevel(ctx context.Context, sel ast.SelectionSe
 			}
 		case "responseSlaHours":
 			out.Values[i] = ec._GradeLevel_responseSlaHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolutionSlaHours":
+			out.Values[i] = ec._GradeLevel_resolutionSlaHours(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -243,9 +243,17 @@ type Case struct {
 	Plan *string `json:"plan,omitempty"`
 	// When the case was opened.
 	OpenedAt time.Time `json:"openedAt"`
-	// When it must be answered: opening time plus the response SLA of the customer's grade (halved when urgent).
+	// When its first response (its first step out of OPEN) is due: opening time plus the response SLA of the customer's grade (halved when urgent); from reopening for a reopened case. Null on cases opened before first response and resolution were kept apart.
+	RespondBy *time.Time `json:"respondBy,omitempty"`
+	// When its resolution is due: opening (or reopening) time plus the resolution SLA of the customer's grade (halved when urgent). Null on cases opened before first response and resolution were kept apart.
+	ResolveBy *time.Time `json:"resolveBy,omitempty"`
+	// The deadline in force: respondBy until the first response, then resolveBy (on older cases, the one deadline they were given). The scheduled job escalates an open case once per deadline that passes.
 	DueAt time.Time `json:"dueAt"`
-	// When the scheduled job escalated it for being overdue.
+	// When the case first left OPEN: its first response, measured apart from its resolution. Null while it awaits one.
+	FirstResponseAt *time.Time `json:"firstResponseAt,omitempty"`
+	// When the case was last resolved; null if never.
+	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
+	// When the scheduled job last escalated it for being overdue.
 	EscalatedAt *time.Time `json:"escalatedAt,omitempty"`
 	// The customer's satisfaction with the handling, 1–5, given on closing.
 	Satisfaction *int `json:"satisfaction,omitempty"`
@@ -271,14 +279,24 @@ type CaseFigures struct {
 	Opened int `json:"opened"`
 	// Moves into RESOLVED (a case resolved again after reopening counts again).
 	Resolved int `json:"resolved"`
-	// Resolutions that breached the SLA: after the due time, or of an escalated case.
+	// Resolutions that breached the SLA: after the deadline in force (resolveBy), or of a case escalated since it passed.
 	SLABreaches int `json:"slaBreaches"`
+	// First responses (a case's first step out of OPEN).
+	FirstResponses int `json:"firstResponses"`
+	// First responses after the response deadline (respondBy).
+	ResponseBreaches int `json:"responseBreaches"`
+	// Mean hours from opening to the first response; null without responses.
+	AverageFirstResponseHours *float64 `json:"averageFirstResponseHours,omitempty"`
 	// Cases the scheduled job escalated for being overdue.
 	Escalated int `json:"escalated"`
 	// Cases closed.
 	Closed int `json:"closed"`
-	// Cases rejected.
+	// Cases rejected outright under the earlier workflow (no step leads there any more).
 	Rejected int `json:"rejected"`
+	// Plans a manager rejected, sending the case back to be re-planned.
+	PlansRejected int `json:"plansRejected"`
+	// Cases the customer withdrew.
+	Withdrawn int `json:"withdrawn"`
 	// Cases reopened.
 	Reopened int `json:"reopened"`
 	// Mean hours from opening to resolution; null without resolutions.
@@ -956,8 +974,10 @@ type GradeLevel struct {
 	Rank int `json:"rank"`
 	// What the level means.
 	Description string `json:"description"`
-	// How fast this customer's cases must be answered, in hours.
+	// How fast this customer's cases must get their first response (a first step out of OPEN), in hours from opening; halved for URGENT cases.
 	ResponseSLAHours int `json:"responseSlaHours"`
+	// How fast this customer's cases must be resolved, in hours from opening; halved for URGENT cases.
+	ResolutionSLAHours int `json:"resolutionSlaHours"`
 	// How often the owner should be in touch, in days; 0 for no routine follow-up.
 	FollowUpIntervalDays int `json:"followUpIntervalDays"`
 	// Whether the level's customers may sit in the public pool; when false they are not given back, assigned to the pool or taken back, and change hands by handover.
@@ -978,8 +998,10 @@ type GradeLevelInput struct {
 	Rank int `json:"rank"`
 	// What the level means, up to 1000 characters.
 	Description *string `json:"description,omitempty"`
-	// Response SLA for the level's cases, 1–8760 hours.
+	// Response SLA for the level's cases (the first response), 1–8760 hours.
 	ResponseSLAHours int `json:"responseSlaHours"`
+	// Resolution SLA for the level's cases, from the response SLA to 8760 hours; when left out, the default level's (or the response SLA, if longer).
+	ResolutionSLAHours *int `json:"resolutionSlaHours,omitempty"`
 	// Follow-up interval, 0–3650 days (0: no routine follow-up).
 	FollowUpIntervalDays int `json:"followUpIntervalDays"`
 	// Whether the level's customers may sit in the public pool; true when left out.
@@ -1420,10 +1442,12 @@ type Metric struct {
 	Value float64 `json:"value"`
 }
 
-// A step of a case's workflow. Legal moves: OPEN → TRIAGED | REJECTED;
-// TRIAGED → ASSIGNED | REJECTED; ASSIGNED → PROPOSED | ASSIGNED; PROPOSED →
-// APPROVED | REJECTED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
-// REOPENED; CLOSED, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED.
+// A step of a case's workflow. Legal moves: OPEN → TRIAGED; TRIAGED → ASSIGNED;
+// ASSIGNED → PROPOSED | ASSIGNED; PROPOSED → APPROVED | PLAN_REJECTED | ASSIGNED;
+// PLAN_REJECTED → PROPOSED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
+// REOPENED; CLOSED, WITHDRAWN, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED;
+// and every open status → WITHDRAWN. Only an ADMIN or MANAGER approves or rejects a
+// plan, and not one they proposed themselves (CASE_SEPARATE_APPROVAL, on by default).
 type MoveCaseInput struct {
 	// The customer.
 	CustomerID string `json:"customerId"`
@@ -1433,7 +1457,7 @@ type MoveCaseInput struct {
 	ExpectedVersion int `json:"expectedVersion"`
 	// The new status.
 	To CaseStatus `json:"to"`
-	// Why, or what was done: at most 1000 characters.
+	// Why, or what was done: at most 1000 characters. Required for PLAN_REJECTED (what the new plan must change) and WITHDRAWN (what the customer said).
 	Note *string `json:"note,omitempty"`
 	// ASSIGNED: the responsible user (required).
 	AssignTo *string `json:"assignTo,omitempty"`
@@ -2075,15 +2099,19 @@ const (
 	CaseStatusAssigned CaseStatus = "ASSIGNED"
 	// A handling plan is proposed.
 	CaseStatusProposed CaseStatus = "PROPOSED"
+	// A manager rejected the proposed plan (with why): the case is open and re-planned, its clock running on.
+	CaseStatusPlanRejected CaseStatus = "PLAN_REJECTED"
 	// A manager approved the plan.
 	CaseStatusApproved CaseStatus = "APPROVED"
 	// Handled.
 	CaseStatusResolved CaseStatus = "RESOLVED"
 	// Closed with the customer's satisfaction.
 	CaseStatusClosed CaseStatus = "CLOSED"
-	// Refused (e.g. a duplicate), by a manager.
+	// The customer withdrew the request (with what they said): the case ends.
+	CaseStatusWithdrawn CaseStatus = "WITHDRAWN"
+	// Refused by a manager under the earlier workflow; no step leads here any more (a rejected plan is PLAN_REJECTED), and such a case can only be reopened.
 	CaseStatusRejected CaseStatus = "REJECTED"
-	// Opened again after it was resolved, closed or rejected.
+	// Opened again after it was resolved, closed, withdrawn or rejected: it awaits a response again.
 	CaseStatusReopened CaseStatus = "REOPENED"
 )
 
@@ -2092,16 +2120,18 @@ var AllCaseStatus = []CaseStatus{
 	CaseStatusTriaged,
 	CaseStatusAssigned,
 	CaseStatusProposed,
+	CaseStatusPlanRejected,
 	CaseStatusApproved,
 	CaseStatusResolved,
 	CaseStatusClosed,
+	CaseStatusWithdrawn,
 	CaseStatusRejected,
 	CaseStatusReopened,
 }
 
 func (e CaseStatus) IsValid() bool {
 	switch e {
-	case CaseStatusOpen, CaseStatusTriaged, CaseStatusAssigned, CaseStatusProposed, CaseStatusApproved, CaseStatusResolved, CaseStatusClosed, CaseStatusRejected, CaseStatusReopened:
+	case CaseStatusOpen, CaseStatusTriaged, CaseStatusAssigned, CaseStatusProposed, CaseStatusPlanRejected, CaseStatusApproved, CaseStatusResolved, CaseStatusClosed, CaseStatusWithdrawn, CaseStatusRejected, CaseStatusReopened:
 		return true
 	}
 	return false
