@@ -56,6 +56,9 @@ type Config struct {
 	// SeparateApproval refuses the approval of a case's plan by the user
 	// who proposed it (CASE_SEPARATE_APPROVAL; false for one-person teams).
 	SeparateApproval bool
+	// DeclineAfter is how long without contact suggests decline
+	// (DECLINE_AFTER_DAYS).
+	DeclineAfter time.Duration
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -146,6 +149,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.SeparateApproval, err = strconv.ParseBool(or(getenv("CASE_SEPARATE_APPROVAL"), "true")); err != nil {
 		bad("CASE_SEPARATE_APPROVAL", "must be true or false")
 	}
+	if n, err := strconv.Atoi(or(getenv("DECLINE_AFTER_DAYS"), "60")); err != nil || n < 1 || n > 3650 {
+		bad("DECLINE_AFTER_DAYS", "must be a whole number of days from 1 to 3650")
+	} else {
+		c.DeclineAfter = time.Duration(n) * 24 * time.Hour
+	}
 	if c.JobInterval, err = time.ParseDuration(or(getenv("JOB_INTERVAL"), "1m")); err != nil || c.JobInterval < time.Second {
 		bad("JOB_INTERVAL", "must be a duration of at least 1s such as 1m")
 	}
@@ -175,6 +183,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Pool.ClaimWithinTeam = c.ClaimWithinTeam
 	svc.ForbidOwnReview = c.ForbidOwnReview
 	svc.SeparateApproval = c.SeparateApproval
+	svc.DeclineAfter = c.DeclineAfter
 	svc.Import = c.Import
 	return svc
 }

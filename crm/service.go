@@ -27,6 +27,9 @@ type Service struct {
 	// who proposed it: separation of duties, which one-person teams turn
 	// off.
 	SeparateApproval bool
+	// DeclineAfter is how long without contact suggests that a
+	// relationship declines (SuggestStage).
+	DeclineAfter time.Duration
 	// PolicyTTL is how long the grading policy read from the store is used
 	// before it is read again.
 	PolicyTTL time.Duration
@@ -45,7 +48,7 @@ type Service struct {
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, DeclineAfter: DefaultDeclineAfter, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
 		Import: DefaultImportLimits, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 

@@ -518,3 +518,11 @@ func nonZero(t time.Time) *time.Time {
 	}
 	return &t
 }
+
+// toStageSuggestion says a suggested stage change in the schema's terms.
+func toStageSuggestion(g *crm.StageSuggestion) *model.StageSuggestion {
+	if g == nil {
+		return nil
+	}
+	return &model.StageSuggestion{Stage: model.LifecycleStage(g.Stage), Reason: g.Reason, Since: g.Since}
+}

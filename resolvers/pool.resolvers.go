@@ -13,13 +13,7 @@ import (
 
 // PoolReturn is the resolver for the poolReturn field.
 func (r *customerResolver) PoolReturn(ctx context.Context, obj *model.Customer) (*model.PoolReturn, error) {
-	// The customer is usually in the request's loader cache already.
-	c, err := r.loadersFor(ctx).customer.Load(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	pr, err := r.Service.PoolReturnOf(ctx, c)
-	return toPoolReturn(pr), err
+	return derived(ctx, r.Resolver, obj.ID, r.Service.PoolReturnOf, toPoolReturn)
 }
 
 // ClaimCustomer is the resolver for the claimCustomer field.

@@ -8,6 +8,8 @@ package resolvers
 //go:generate sh -c "cd .. && go run ./cmd/printschema -o schema.graphql"
 
 import (
+	"context"
+
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/model"
 )
@@ -24,4 +26,19 @@ func (r *Resolver) customerResult(c *crm.Customer, err error) (*model.Customer, 
 		return nil, err
 	}
 	return toCustomer(c), nil
+}
+
+// derived loads customer id (usually from the request's loader cache: the
+// list or lookup that produced it put it there) and returns what the
+// service derives from it, converted for the schema.
+func derived[T, M any](ctx context.Context, r *Resolver, id string, derive func(context.Context, *crm.Customer) (*T, error), to func(*T) *M) (*M, error) {
+	c, err := r.loadersFor(ctx).customer.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := derive(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return to(v), nil
 }

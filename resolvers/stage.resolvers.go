@@ -21,6 +21,11 @@ func (r *customerResolver) StageHistory(ctx context.Context, obj *model.Customer
 	return stageChangeConnection(p), nil
 }
 
+// StageSuggestion is the resolver for the stageSuggestion field.
+func (r *customerResolver) StageSuggestion(ctx context.Context, obj *model.Customer) (*model.StageSuggestion, error) {
+	return derived(ctx, r.Resolver, obj.ID, r.Service.StageSuggestionOf, toStageSuggestion)
+}
+
 // ChangeStage is the resolver for the changeStage field.
 func (r *mutationResolver) ChangeStage(ctx context.Context, input model.ChangeStageInput) (*model.Customer, error) {
 	return r.customerResult(r.Service.ChangeStage(ctx, input.CustomerID, crm.Stage(input.Stage), val(input.Reason), input.ExpectedVersion))

@@ -174,7 +174,8 @@ const everything = `id name phones emails addresses { line1 city postalCode } at
 	cases(first: 5) { edges { node { subject plan transitions { note } } } }
 	evaluations(first: 5) { edges { node { comment } } }
 	gradeHistory(first: 5) { edges { node { to } } }
-	stageHistory(first: 5) { edges { node { to } } }`
+	stageHistory(first: 5) { edges { node { to } } }
+	poolReturn { rule dueAt warnedAt } stageSuggestion { stage reason }`
 
 func TestPartnerSeesSharedCustomersOnlyOnEveryPath(t *testing.T) {
 	e := mustPartnerEnv(t)
@@ -210,6 +211,11 @@ func TestPartnerSeesSharedCustomersOnlyOnEveryPath(t *testing.T) {
 			t.Fatal("shared customer is null")
 		}
 		mustNotMention(t, "customer", data)
+		for _, staffOnly := range []string{`"poolReturn":null`, `"stageSuggestion":null`} {
+			if !strings.Contains(data, staffOnly) {
+				t.Errorf("customer shows a partner the staff's workflow, want %s: %s", staffOnly, data)
+			}
+		}
 		for _, want := range []string{"+86 *** **** 5678", "l***@acme-customer.cn", "+86 *** **** 0000", "z***@acme-customer.cn", `"***"`, "Hangzhou", "Billing error", w.acme} {
 			if !strings.Contains(data, want) {
 				t.Errorf("customer lacks %q: %s", want, data)

@@ -298,6 +298,7 @@ type ComplexityRoot struct {
 		Source             func(childComplexity int) int
 		Stage              func(childComplexity int) int
 		StageHistory       func(childComplexity int, first *int, after *string) int
+		StageSuggestion    func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Tags               func(childComplexity int) int
 		Team               func(childComplexity int) int
@@ -778,6 +779,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	StageSuggestion struct {
+		Reason func(childComplexity int) int
+		Since  func(childComplexity int) int
+		Stage  func(childComplexity int) int
+	}
+
 	Template struct {
 		CreatedAt     func(childComplexity int) int
 		CreatedBy     func(childComplexity int) int
@@ -898,6 +905,7 @@ type CustomerResolver interface {
 
 	PoolReturn(ctx context.Context, obj *model.Customer) (*model.PoolReturn, error)
 	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
+	StageSuggestion(ctx context.Context, obj *model.Customer) (*model.StageSuggestion, error)
 }
 type InteractionResolver interface {
 	Customer(ctx context.Context, obj *model.Interaction) (*model.Customer, error)
@@ -2187,6 +2195,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.StageHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.stageSuggestion":
+		if e.ComplexityRoot.Customer.StageSuggestion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.StageSuggestion(childComplexity), true
 	case "Customer.status":
 		if e.ComplexityRoot.Customer.Status == nil {
 			break
@@ -4413,6 +4427,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StageChangeEdge.Node(childComplexity), true
+
+	case "StageSuggestion.reason":
+		if e.ComplexityRoot.StageSuggestion.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageSuggestion.Reason(childComplexity), true
+	case "StageSuggestion.since":
+		if e.ComplexityRoot.StageSuggestion.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageSuggestion.Since(childComplexity), true
+	case "StageSuggestion.stage":
+		if e.ComplexityRoot.StageSuggestion.Stage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StageSuggestion.Stage(childComplexity), true
 
 	case "Template.createdAt":
 		if e.ComplexityRoot.Template.CreatedAt == nil {
@@ -7975,6 +8008,26 @@ extend type Mutation {
     input: ChangeStageInput!
   ): Customer!
 }
+
+"""
+A stage change the customer's data suggests, for its owner to confirm with
+changeStage (nothing moves by itself): EXPLORATION → FORMATION at the first deal;
+FORMATION, STABILITY or WON_BACK → DECLINE when nobody has been in touch for
+DECLINE_AFTER_DAYS (60 by default).
+"""
+type StageSuggestion {
+  "The stage the data points to."
+  stage: LifecycleStage!
+  "Why, in words: the fact and its date."
+  reason: String!
+  "Since when the data has pointed there: the first deal, or the day the quiet period ran out."
+  since: DateTime!
+}
+
+extend type Customer {
+  "The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from."
+  stageSuggestion: StageSuggestion
+}
 `, BuiltIn: false},
 	{Name: "../tags.graphqls", Input: `"Tags to add to and remove from a customer; its other tags stay as they are."
 input ChangeCustomerTagsInput {
@@ -8886,6 +8939,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_poolReturn(ctx, field)
 	case "stageHistory":
 		return ec.fieldContext_Customer_stageHistory(ctx, field)
+	case "stageSuggestion":
+		return ec.fieldContext_Customer_stageSuggestion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -9684,6 +9739,18 @@ func (ec *executionContext) childFields_StageChangeEdge(ctx context.Context, fie
 		return ec.fieldContext_StageChangeEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StageChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StageSuggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stage":
+		return ec.fieldContext_StageSuggestion_stage(ctx, field)
+	case "reason":
+		return ec.fieldContext_StageSuggestion_reason(ctx, field)
+	case "since":
+		return ec.fieldContext_StageSuggestion_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StageSuggestion", field.Name)
 }
 
 func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16696,6 +16763,38 @@ func (ec *executionContext) fieldContext_Customer_stageHistory(ctx context.Conte
 	if fc.Args, err = ec.field_Customer_stageHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_stageSuggestion(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_stageSuggestion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().StageSuggestion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StageSuggestion) graphql.Marshaler {
+			return ec.marshalOStageSuggestion2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageSuggestion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_stageSuggestion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StageSuggestion(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -25345,6 +25444,75 @@ func (ec *executionContext) fieldContext_StageChangeEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _StageSuggestion_stage(ctx context.Context, field graphql.CollectedField, obj *model.StageSuggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageSuggestion_stage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifecycleStage) graphql.Marshaler {
+			return ec.marshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageSuggestion_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageSuggestion", field, false, false, "LifecycleStage")
+}
+
+func (ec *executionContext) _StageSuggestion_reason(ctx context.Context, field graphql.CollectedField, obj *model.StageSuggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageSuggestion_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageSuggestion_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageSuggestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _StageSuggestion_since(ctx context.Context, field graphql.CollectedField, obj *model.StageSuggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StageSuggestion_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StageSuggestion_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StageSuggestion", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Template_id(ctx context.Context, field graphql.CollectedField, obj *model.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32630,6 +32798,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_stageHistory(ctx, field, obj)
 				})
+		case "stageSuggestion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_stageSuggestion(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35788,6 +35962,49 @@ func (ec *executionContext) _StageChangeEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._StageChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stageSuggestionImplementors = []string{"StageSuggestion"}
+
+func (ec *executionContext) _StageSuggestion(ctx context.Context, sel ast.SelectionSet, obj *model.StageSuggestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stageSuggestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StageSuggestion")
+		case "stage":
+			out.Values[i] = ec._StageSuggestion_stage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._StageSuggestion_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._StageSuggestion_since(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39508,6 +39725,13 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋrapportcrmᚋrapport�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOStageSuggestion2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageSuggestion(ctx context.Context, sel ast.SelectionSet, v *model.StageSuggestion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StageSuggestion(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

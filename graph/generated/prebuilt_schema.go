@@ -3088,6 +3088,26 @@ extend type Mutation {
     input: ChangeStageInput!
   ): Customer!
 }
+
+"""
+A stage change the customer's data suggests, for its owner to confirm with
+changeStage (nothing moves by itself): EXPLORATION → FORMATION at the first deal;
+FORMATION, STABILITY or WON_BACK → DECLINE when nobody has been in touch for
+DECLINE_AFTER_DAYS (60 by default).
+"""
+type StageSuggestion {
+  "The stage the data points to."
+  stage: LifecycleStage!
+  "Why, in words: the fact and its date."
+  reason: String!
+  "Since when the data has pointed there: the first deal, or the day the quiet period ran out."
+  since: DateTime!
+}
+
+extend type Customer {
+  "The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from."
+  stageSuggestion: StageSuggestion
+}
 `, BuiltIn: false}
 	schemaSource16 = &ast.Source{Name: "../tags.graphqls", Input: `"Tags to add to and remove from a customer; its other tags stay as they are."
 input ChangeCustomerTagsInput {
@@ -4093,6 +4113,7 @@ kept out of the pool or without take-back rules. Null for partners.`, Name: "poo
 		&ast.FieldDefinition{Description: "Lifecycle stage changes, newest first: from, to, why, who and when.", Name: "stageHistory", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 1436, End: 1438, Line: 55, Column: 18, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1430, End: 1433, Line: 55, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1423, End: 1428, Line: 55, Column: 5, Src: schemaSource15}},
 			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1486, End: 1492, Line: 57, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1479, End: 1484, Line: 57, Column: 5, Src: schemaSource15}},
 		}, Type: &ast.Type{NamedType: "StageChangeConnection", NonNull: true, Position: &ast.Position{Start: 1498, End: 1519, Line: 58, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1381, End: 1393, Line: 53, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from.", Name: "stageSuggestion", Type: &ast.Type{NamedType: "StageSuggestion", Position: &ast.Position{Start: 2607, End: 2622, Line: 90, Column: 20, Src: schemaSource15}}, Position: &ast.Position{Start: 2590, End: 2605, Line: 90, Column: 3, Src: schemaSource15}},
 	}, Position: &ast.Position{Start: 3829, End: 3837, Line: 158, Column: 6, Src: schemaSource4}}
 	schemaTypeCustomer360 = &ast.Definition{Kind: "OBJECT", Description: "What a screen pop shows when a customer calls: read with one DynamoDB Query.", Name: "Customer360", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The profile, with current grade and latest evaluations.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 9811, End: 9819, Line: 299, Column: 13, Src: schemaSource4}}, Position: &ast.Position{Start: 9801, End: 9809, Line: 299, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "The contact persons.", Name: "contacts", Type: &ast.Type{Elem: &ast.Type{NamedType: "Contact", NonNull: true, Position: &ast.Position{Start: 9859, End: 9866, Line: 301, Column: 14, Src: schemaSource4}}, NonNull: true, Position: &ast.Position{Start: 9859, End: 9866, Line: 301, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 9848, End: 9856, Line: 301, Column: 3, Src: schemaSource4}},
@@ -4564,6 +4585,13 @@ lastHandover names the rule.`, Name: "PoolReturn", Fields: ast.FieldList{&ast.Fi
 	schemaTypeStageChangeEdge = &ast.Definition{Kind: "OBJECT", Description: "A stage change in a page.", Name: "StageChangeEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this entry.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 880, End: 886, Line: 34, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 872, End: 878, Line: 34, Column: 3, Src: schemaSource15}},
 		&ast.FieldDefinition{Description: "The stage change.", Name: "node", Type: &ast.Type{NamedType: "StageChange", NonNull: true, Position: &ast.Position{Start: 918, End: 929, Line: 36, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 912, End: 916, Line: 36, Column: 3, Src: schemaSource15}},
 	}, Position: &ast.Position{Start: 814, End: 829, Line: 32, Column: 6, Src: schemaSource15}}
+	schemaTypeStageSuggestion = &ast.Definition{Kind: "OBJECT", Description: `A stage change the customer's data suggests, for its owner to confirm with
+changeStage (nothing moves by itself): EXPLORATION → FORMATION at the first deal;
+FORMATION, STABILITY or WON_BACK → DECLINE when nobody has been in touch for
+DECLINE_AFTER_DAYS (60 by default).`, Name: "StageSuggestion", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The stage the data points to.", Name: "stage", Type: &ast.Type{NamedType: "LifecycleStage", NonNull: true, Position: &ast.Position{Start: 2189, End: 2203, Line: 81, Column: 10, Src: schemaSource15}}, Position: &ast.Position{Start: 2182, End: 2187, Line: 81, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Why, in words: the fact and its date.", Name: "reason", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2257, End: 2263, Line: 83, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 2249, End: 2255, Line: 83, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "Since when the data has pointed there: the first deal, or the day the quiet period ran out.", Name: "since", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 2370, End: 2378, Line: 85, Column: 10, Src: schemaSource15}}, Position: &ast.Position{Start: 2363, End: 2368, Line: 85, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 2128, End: 2143, Line: 79, Column: 6, Src: schemaSource15}}
 	schemaTypeSubmitEvaluationInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "An evaluation to score.", Name: "SubmitEvaluationInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: `A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
 safe to retry: a retry with the same key and input returns the first result instead of
 creating again; the same key with another input is CONFLICT. Remembered for 24 hours.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4960, End: 4966, Line: 198, Column: 19, Src: schemaSource6}}, Position: &ast.Position{Start: 4944, End: 4958, Line: 198, Column: 3, Src: schemaSource6}},
@@ -5083,6 +5111,7 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 		"StageChange":           schemaTypeStageChange,
 		"StageChangeConnection": schemaTypeStageChangeConnection,
 		"StageChangeEdge":       schemaTypeStageChangeEdge,
+		"StageSuggestion":       schemaTypeStageSuggestion,
 		"String":                &ast.Definition{Kind: "SCALAR", Description: "The `String`scalar type represents textual data, represented as UTF-8 character sequences. The String type is most often used by GraphQL to represent free-form human-readable text.", Name: "String", Position: &ast.Position{Start: 650, End: 656, Line: 10, Column: 8, Src: validator.Prelude}, BuiltIn: true},
 		"SubmitEvaluationInput": schemaTypeSubmitEvaluationInput,
 		"TakeBackRule": &ast.Definition{Kind: "ENUM", Description: "A take-back rule of the pool.", Name: "TakeBackRule", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Nobody was in touch with the customer (any interaction but a NOTE) for the level's takeBackWithoutContactDays.", Name: "NO_CONTACT", Position: &ast.Position{Start: 2842, End: 2852, Line: 80, Column: 3, Src: schemaSource13}},
@@ -5282,6 +5311,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"StageChange":                    []*ast.Definition{schemaTypeStageChange},
 		"StageChangeConnection":          []*ast.Definition{schemaTypeStageChangeConnection},
 		"StageChangeEdge":                []*ast.Definition{schemaTypeStageChangeEdge},
+		"StageSuggestion":                []*ast.Definition{schemaTypeStageSuggestion},
 		"SubmitEvaluationInput":          []*ast.Definition{schemaTypeSubmitEvaluationInput},
 		"Template":                       []*ast.Definition{schemaTypeTemplate},
 		"TemplateConnection":             []*ast.Definition{schemaTypeTemplateConnection},

@@ -682,6 +682,8 @@ type Customer struct {
 	PoolReturn *PoolReturn `json:"poolReturn,omitempty"`
 	// Lifecycle stage changes, newest first: from, to, why, who and when.
 	StageHistory *StageChangeConnection `json:"stageHistory"`
+	// The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from.
+	StageSuggestion *StageSuggestion `json:"stageSuggestion,omitempty"`
 }
 
 // What a screen pop shows when a customer calls: read with one DynamoDB Query.
@@ -1655,6 +1657,19 @@ type StageChangeEdge struct {
 	Cursor string `json:"cursor"`
 	// The stage change.
 	Node *StageChange `json:"node"`
+}
+
+// A stage change the customer's data suggests, for its owner to confirm with
+// changeStage (nothing moves by itself): EXPLORATION → FORMATION at the first deal;
+// FORMATION, STABILITY or WON_BACK → DECLINE when nobody has been in touch for
+// DECLINE_AFTER_DAYS (60 by default).
+type StageSuggestion struct {
+	// The stage the data points to.
+	Stage LifecycleStage `json:"stage"`
+	// Why, in words: the fact and its date.
+	Reason string `json:"reason"`
+	// Since when the data has pointed there: the first deal, or the day the quiet period ran out.
+	Since time.Time `json:"since"`
 }
 
 // An evaluation to score.
