@@ -64,12 +64,12 @@ func searchManifestPK(id string) string { return "SEARCHKEYS#" + id }
 
 // searchKeyItem is one search key of a customer.
 type searchKeyItem struct {
-	PK         string   `dynamodbav:"pk"`
-	SK         string   `dynamodbav:"sk"`
-	Type       string   `dynamodbav:"type"`
-	CustomerID string   `dynamodbav:"customerId"`
-	Kind       string   `dynamodbav:"kind"`
-	Value      string   `dynamodbav:"value"`
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	Type       string `dynamodbav:"type"`
+	CustomerID string `dynamodbav:"customerId"`
+	Kind       string `dynamodbav:"kind"`
+	Value      string `dynamodbav:"value"`
 	searchCarried
 }
 
