@@ -3,8 +3,6 @@ package dynamo
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -45,9 +43,12 @@ const (
 	// searchWindow is how many key items one Query of a lookup reads: a
 	// window is ranked as a whole.
 	searchWindow = 200
-	// searchQueries bounds the Queries of one page, when windows yield
-	// too few customers the caller may read.
-	searchQueries = 3
+	// searchBatch is how many profiles one BatchGetItem of a search reads
+	// (BatchGetItem's most keys).
+	searchBatch = 100
+	// searchCalls bounds the calls of one page, when the caller may read
+	// few of the customers that match.
+	searchCalls = 6
 	// searchSyncRetries bounds how often a sync of a customer's keys is
 	// redone when another writer moved its manifest meanwhile.
 	searchSyncRetries = 5
@@ -62,7 +63,9 @@ func searchPK(phoneKey bool, bucket string) string {
 
 func searchManifestPK(id string) string { return "SEARCHKEYS#" + id }
 
-// searchKeyItem is one search key of a customer.
+// searchKeyItem is one search key of a customer. It carries the
+// customer's folded name (the Name key's value), which ranks it (a key
+// found by a query's core ranks by the name too) and orders a rank.
 type searchKeyItem struct {
 	PK         string `dynamodbav:"pk"`
 	SK         string `dynamodbav:"sk"`
@@ -70,39 +73,7 @@ type searchKeyItem struct {
 	CustomerID string `dynamodbav:"customerId"`
 	Kind       string `dynamodbav:"kind"`
 	Value      string `dynamodbav:"value"`
-	searchCarried
-}
-
-// searchCarried is what every key item of a customer carries: its folded
-// name (the Name key's value, which ranks and orders) and what filters
-// and visibility check.
-type searchCarried struct {
-	Name     string   `dynamodbav:"name"`
-	Status   string   `dynamodbav:"status"`
-	OwnerID  string   `dynamodbav:"ownerId,omitempty"`
-	Team     string   `dynamodbav:"team,omitempty"`
-	Region   string   `dynamodbav:"region,omitempty"`
-	Grade    string   `dynamodbav:"grade,omitempty"`
-	Stage    string   `dynamodbav:"stage,omitempty"`
-	Tags     []string `dynamodbav:"tags,omitempty"`
-	Partners []string `dynamodbav:"partners,omitempty"`
-}
-
-func (c searchCarried) digest() string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%q|%q|%q|%q|%q|%q|%q|%q|%q", c.Name, c.Status, c.OwnerID, c.Team, c.Region,
-		c.Grade, c.Stage, c.Tags, c.Partners))
-	return hex.EncodeToString(h[:12])
-}
-
-// customer is the part of a customer the item carries, for matches.
-func (c searchCarried) customer(id string) *crm.Customer {
-	out := &crm.Customer{ID: id, Name: c.Name, Status: crm.Status(c.Status), OwnerID: c.OwnerID, Team: c.Team,
-		Region: c.Region, Stage: crm.Stage(c.Stage), Tags: c.Tags}
-	out.Grade.Level = c.Grade
-	for _, p := range c.Partners {
-		out.Partners = append(out.Partners, crm.PartnerShare{OrgID: p})
-	}
-	return out
+	Name       string `dynamodbav:"name"`
 }
 
 type searchManifestItem struct {
@@ -110,9 +81,9 @@ type searchManifestItem struct {
 	SK   string   `dynamodbav:"sk"`
 	Type string   `dynamodbav:"type"`
 	Keys []string `dynamodbav:"keys"` // pk + "\n" + sk of each key item
-	// Carried is the digest of what the items carry (searchCarried).
-	Carried string `dynamodbav:"carried"`
-	Rev     int    `dynamodbav:"rev"`
+	// Name is the name the items carry.
+	Name string `dynamodbav:"name"`
+	Rev  int    `dynamodbav:"rev"`
 }
 
 func manifestKey(k itemKey) string { return k.pk + "\n" + k.sk }
@@ -128,7 +99,7 @@ func searchShape(c *crm.Customer) string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("%q|%q|%q|%s", c.Name, c.Kind, c.Phones, carriedOf(c).digest())
+	return fmt.Sprintf("%q|%q|%q|%t", c.Name, c.Kind, c.Phones, c.Status == crm.StatusMerged)
 }
 
 func contactShape(c *crm.Contact) string {
@@ -136,16 +107,6 @@ func contactShape(c *crm.Contact) string {
 		return ""
 	}
 	return fmt.Sprintf("%q|%q", c.Name, c.Phones)
-}
-
-func carriedOf(c *crm.Customer) searchCarried {
-	out := searchCarried{Status: string(c.Status), OwnerID: c.OwnerID, Team: c.Team, Region: c.Region,
-		Grade: c.Grade.Level, Stage: string(c.Stage), Tags: c.Tags}
-	out.Name = search.NameValue(c.Name)
-	for _, p := range c.Partners {
-		out.Partners = append(out.Partners, p.OrgID)
-	}
-	return out
 }
 
 // searchItems are the key items a customer and its contacts imply: none
@@ -159,7 +120,7 @@ func searchItems(c *crm.Customer, contacts []*crm.Contact) (map[itemKey]*searchK
 	for _, p := range contacts {
 		in.Contacts = append(in.Contacts, search.Person{Name: p.Name, Phones: p.Phones})
 	}
-	carried := carriedOf(c)
+	name := search.NameValue(c.Name)
 	for _, k := range search.CustomerKeys(in) {
 		phoneKey, v := k.Kind == search.Phone, search.IndexValue(k)
 		b := search.Bucket(phoneKey, v)
@@ -167,10 +128,10 @@ func searchItems(c *crm.Customer, contacts []*crm.Contact) (map[itemKey]*searchK
 			continue
 		}
 		it := &searchKeyItem{PK: searchPK(phoneKey, b), SK: v + "#" + c.ID, Type: "searchKey", CustomerID: c.ID,
-			Kind: k.Kind.String(), Value: k.Value, searchCarried: carried}
+			Kind: k.Kind.String(), Value: k.Value, Name: name}
 		out[itemKey{it.PK, it.SK}] = it
 	}
-	return out, carried.digest()
+	return out, name
 }
 
 // searchSource reads a customer's contacts and profile in one consistent
@@ -226,12 +187,12 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		want, carried := searchItems(c, contacts)
+		want, name := searchItems(c, contacts)
 		old := map[itemKey]bool{}
 		for _, k := range m.Keys {
 			old[fromManifestKey(k)] = true
 		}
-		if found && attempt == 0 && m.Carried == carried && maps.EqualFunc(old, want, func(bool, *searchKeyItem) bool { return true }) {
+		if found && attempt == 0 && m.Name == name && maps.EqualFunc(old, want, func(bool, *searchKeyItem) bool { return true }) {
 			return false, nil
 		}
 		var reqs []types.WriteRequest
@@ -247,8 +208,8 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 		}
 		keys := slices.SortedFunc(maps.Keys(want), func(a, b itemKey) int { return cmp.Or(strings.Compare(a.pk, b.pk), strings.Compare(a.sk, b.sk)) })
 		for _, k := range keys {
-			if old[k] && m.Carried == carried && attempt == 0 {
-				continue // there already, carrying the same
+			if old[k] && m.Name == name && attempt == 0 {
+				continue // there already, carrying the same name
 			}
 			item, err := attributevalue.MarshalMap(want[k])
 			if err != nil {
@@ -260,7 +221,7 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 		if err := s.batchWrite(ctx, reqs); err != nil {
 			return false, err
 		}
-		next := searchManifestItem{PK: searchManifestPK(id), SK: skSearchManifest, Type: "searchKeys", Carried: carried, Rev: m.Rev + 1,
+		next := searchManifestItem{PK: searchManifestPK(id), SK: skSearchManifest, Type: "searchKeys", Name: name, Rev: m.Rev + 1,
 			Keys: make([]string, 0, len(keys))}
 		for _, k := range keys {
 			next.Keys = append(next.Keys, manifestKey(k))
@@ -344,23 +305,22 @@ func searchPage(ctx context.Context, s *Store, items []map[string]types.Attribut
 	return changed, nil
 }
 
-// searchHit is a customer a window found: its best rank, and what its key
-// items carry.
+// searchHit is a customer a window found: its best rank, and its name
+// as its key items carry it.
 type searchHit struct {
-	id   string
-	rank search.Rank
-	c    searchCarried
+	id, name string
+	rank     search.Rank
 }
 
 // SearchCustomers returns a page of the customers matching q and f
 // (crm.Store). It reads the lookup's bucket a window of searchWindow key
-// items at a time (one Query), ranks each window's customers (best rank,
-// then name, then id) and keeps those f admits by what the items carry,
-// until the page is full or searchQueries windows are read; then it reads
-// the page's profiles in one BatchGetItem and keeps those f admits as
-// stored (an item lagging its profile by the stream's seconds drops out).
-// A cursor is the window it stopped in and how many of the window's
-// customers it returned.
+// items at a time (one Query) and ranks the window's customers (best
+// rank, then name, then id); then it reads their profiles in rank order
+// with BatchGetItem, as many as the page needs when f narrows nothing
+// (an admin's search), else up to searchBatch at once, and keeps those
+// f, visibility included, admits. It stops when the page is full, or
+// after searchCalls calls. A cursor is the window it stopped in and how
+// many of the window's ranked customers were taken or passed over.
 func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.CustomerFilter, p crm.PageRequest) (*crm.Page[*crm.Customer], error) {
 	if len(q.Lookups) != 1 {
 		return nil, fmt.Errorf("search: %d lookups, want 1", len(q.Lookups))
@@ -390,11 +350,13 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 		k["skip"] = str(strconv.Itoa(n))
 		return s.encodeCursor(name, k)
 	}
-	var hits []searchHit
-	var cursors []string
+	batch := searchBatch
+	if f.WithActivity {
+		batch /= 2 // a profile and its activity item each
+	}
+	page := &crm.Page[*crm.Customer]{}
 	seen := map[string]bool{}
-	more := false
-	for queries := 0; ; queries++ {
+	for calls := 0; ; {
 		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:              &s.table,
 			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :v)"),
@@ -403,6 +365,7 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 			ExclusiveStartKey: start,
 			Limit:             aws.Int32(searchWindow),
 		})
+		calls++
 		if err != nil {
 			return nil, wrap("query search keys", err)
 		}
@@ -410,52 +373,64 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 		if err != nil {
 			return nil, err
 		}
-		for i := skip; i < len(window) && !more; i++ {
-			h := window[i]
-			if seen[h.id] || !matches(h.c.customer(h.id), f) {
-				continue
-			}
-			if len(hits) == p.First {
-				more = true
+		for skip < len(window) {
+			if calls == searchCalls || len(page.Items) > p.First {
 				break
 			}
-			seen[h.id] = true
-			hits = append(hits, h)
-			cursors = append(cursors, cursor(start, i+1))
+			n := min(len(window)-skip, batch)
+			if narrowsNothing(f) {
+				n = min(n, p.First+1-len(page.Items))
+			}
+			part := window[skip : skip+n]
+			ids := make([]string, len(part))
+			for i, h := range part {
+				ids[i] = h.id
+			}
+			found, err := s.customers(ctx, ids, f.WithActivity)
+			calls++
+			if err != nil {
+				return nil, err
+			}
+			for i, h := range part {
+				if c, ok := found[h.id]; ok && !seen[h.id] && matches(c, f) {
+					seen[h.id] = true
+					page.Items = append(page.Items, c)
+					page.Cursors = append(page.Cursors, cursor(start, skip+i+1))
+				}
+			}
+			skip += n
 		}
-		if more {
+		if len(page.Items) > p.First {
+			// One more than asked tells that a next page exists.
+			page.Items, page.Cursors, page.HasNext = page.Items[:p.First], page.Cursors[:p.First], true
 			break
 		}
-		start, skip = res.LastEvaluatedKey, 0
-		if start == nil {
+		if skip < len(window) {
+			page.HasNext = true // out of calls within the window
+			page.Cursors = append(page.Cursors, cursor(start, skip))
 			break
 		}
-		if len(hits) == p.First || queries+1 == searchQueries {
-			// The next window may hold more: resume at its start.
-			more = true
-			cursors = append(cursors, cursor(start, 0))
+		if start, skip = res.LastEvaluatedKey, 0; start == nil {
+			break
+		}
+		if len(page.Items) == p.First || calls+2 > searchCalls {
+			page.HasNext = true // the next window may hold more
+			page.Cursors = append(page.Cursors, cursor(start, 0))
 			break
 		}
 	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.id
-	}
-	found, err := s.customers(ctx, ids, f.WithActivity)
-	if err != nil {
-		return nil, err
-	}
-	page := &crm.Page[*crm.Customer]{HasNext: more}
-	for i, id := range ids {
-		if c, ok := found[id]; ok && matches(c, f) {
-			page.Items = append(page.Items, c)
-			page.Cursors = append(page.Cursors, cursors[i])
-		}
-	}
-	if len(cursors) > 0 {
-		page.EndCursor = cursors[len(cursors)-1]
+	if len(page.Cursors) > 0 {
+		page.EndCursor = page.Cursors[len(page.Cursors)-1]
+		page.Cursors = page.Cursors[:len(page.Items)]
 	}
 	return page, nil
+}
+
+// narrowsNothing reports whether a filter, visibility included, admits
+// every active customer: then every profile read is on the page.
+func narrowsNothing(f crm.CustomerFilter) bool {
+	return f.OwnerID == "" && !f.Pool && f.Grade == "" && f.Stage == "" && f.Region == "" && f.Team == "" && f.Tag == "" &&
+		len(f.VisibleTeams) == 0 && f.VisibleOwner == "" && f.VisiblePartner == ""
 }
 
 // rankWindow ranks the customers of a window of key items, best first:
@@ -471,10 +446,10 @@ func rankWindow(q search.Query, raw []map[string]types.AttributeValue) ([]search
 		kind := search.Kind(slices.Index(searchKinds, it.Kind))
 		rank, ok := q.MatchFound(search.Key{Kind: kind, Value: it.Value}, it.Name)
 		if !ok {
-			continue // a longer value its prefix found that does not match (a phone's first digits)
+			continue
 		}
 		if h := best[it.CustomerID]; h == nil || rank < h.rank {
-			best[it.CustomerID] = &searchHit{id: it.CustomerID, rank: rank, c: it.searchCarried}
+			best[it.CustomerID] = &searchHit{id: it.CustomerID, name: it.Name, rank: rank}
 		}
 	}
 	out := make([]searchHit, 0, len(best))
@@ -482,7 +457,7 @@ func rankWindow(q search.Query, raw []map[string]types.AttributeValue) ([]search
 		out = append(out, *h)
 	}
 	slices.SortFunc(out, func(a, b searchHit) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), strings.Compare(a.c.Name, b.c.Name), strings.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(a.rank, b.rank), strings.Compare(a.name, b.name), strings.Compare(a.id, b.id))
 	})
 	return out, nil
 }

@@ -172,8 +172,12 @@ func TestSearchReturnsOnlyWhatTheCallerMayReadAndComposesWithTheFilter(t *testin
 		{"a partner finds what is shared with it", partner, crm.CustomerFilter{}, []string{"mine"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			e.calls.Store(0)
 			if got := searchIDs(t, e, tt.u, "huaxin", tt.f, keys); !slices.Equal(got, tt.want) {
 				t.Errorf("found %v, want %v", got, tt.want)
+			}
+			if n := e.calls.Load(); n > 2 {
+				t.Errorf("%d DynamoDB calls, want at most 2", n)
 			}
 		})
 	}
@@ -188,6 +192,16 @@ func TestSearchReturnsOnlyWhatTheCallerMayReadAndComposesWithTheFilter(t *testin
 	}
 	if _, err := e.svc.SearchCustomers(as(sales1), "huaxin", crm.CustomerFilter{OwnerID: "sales-2"}, crm.PageRequest{First: 20}); code(err) != crm.EFORBIDDEN {
 		t.Errorf("a salesperson searching another's customers: %v, want FORBIDDEN", err)
+	}
+	// Who may read a customer is checked on its profile, not carried by
+	// its keys: a customer assigned to another is gone from sales-1's
+	// search as soon as the write is made.
+	moved := mustCustomer(t, e, mine.ID)
+	if _, err := e.svc.AssignCustomer(as(admin), moved.ID, "sales-2", "moved"); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, e, sales1, "huaxin", crm.CustomerFilter{}, keys); len(got) != 0 {
+		t.Errorf("after the customer was assigned to another: %v", got)
 	}
 }
 
