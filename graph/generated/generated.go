@@ -7715,9 +7715,10 @@ type Viewer {
   customer whose keys fall in two such windows may show again on a later page; type
   more to narrow it. Visibility and filter compose as for customers (a salesperson
   searches their own customers unless filter.pool is set; a partner those shared with
-  it, masked). Costs one Query of the search index and one BatchGetItem of the page's
-  profiles; up to 2 more Queries when the caller may read too few of what matches.
-  The index follows writes within seconds (the stream). totalCount is null.
+  it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
+  up to 6 calls when the caller may read few of what matches. The index follows
+  names, phones and contacts within seconds (the stream); who may read a customer and
+  the filter are checked on its profile as stored. totalCount is null.
   """
   searchCustomers(
     "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise)."

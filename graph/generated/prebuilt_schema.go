@@ -2953,9 +2953,10 @@ type Viewer {
   customer whose keys fall in two such windows may show again on a later page; type
   more to narrow it. Visibility and filter compose as for customers (a salesperson
   searches their own customers unless filter.pool is set; a partner those shared with
-  it, masked). Costs one Query of the search index and one BatchGetItem of the page's
-  profiles; up to 2 more Queries when the caller may read too few of what matches.
-  The index follows writes within seconds (the stream). totalCount is null.
+  it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
+  up to 6 calls when the caller may read few of what matches. The index follows
+  names, phones and contacts within seconds (the stream); who may read a customer and
+  the filter are checked on its profile as stored. totalCount is null.
   """
   searchCustomers(
     "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise)."
@@ -3484,13 +3485,14 @@ character) is ranked within each 200, in the index's order across them, and a
 customer whose keys fall in two such windows may show again on a later page; type
 more to narrow it. Visibility and filter compose as for customers (a salesperson
 searches their own customers unless filter.pool is set; a partner those shared with
-it, masked). Costs one Query of the search index and one BatchGetItem of the page's
-profiles; up to 2 more Queries when the caller may read too few of what matches.
-The index follows writes within seconds (the stream). totalCount is null.`, Name: "searchCustomers", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise).", Name: "query", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1751, End: 1757, Line: 25, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1744, End: 1749, Line: 25, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "Which customers, as for customers.", Name: "filter", Type: &ast.Type{NamedType: "CustomerFilter", Position: &ast.Position{Start: 1812, End: 1826, Line: 27, Column: 13, Src: schemaSource15}}, Position: &ast.Position{Start: 1804, End: 1810, Line: 27, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 1868, End: 1870, Line: 29, Column: 18, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1862, End: 1865, Line: 29, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1855, End: 1860, Line: 29, Column: 5, Src: schemaSource15}},
-			&ast.ArgumentDefinition{Description: "Resume after this cursor (from a page of this same search).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1948, End: 1954, Line: 31, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1941, End: 1946, Line: 31, Column: 5, Src: schemaSource15}},
-		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 1960, End: 1978, Line: 32, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1594, End: 1609, Line: 23, Column: 3, Src: schemaSource15}},
+it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
+up to 6 calls when the caller may read few of what matches. The index follows
+names, phones and contacts within seconds (the stream); who may read a customer and
+the filter are checked on its profile as stored. totalCount is null.`, Name: "searchCustomers", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise).", Name: "query", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1828, End: 1834, Line: 26, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1821, End: 1826, Line: 26, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "Which customers, as for customers.", Name: "filter", Type: &ast.Type{NamedType: "CustomerFilter", Position: &ast.Position{Start: 1889, End: 1903, Line: 28, Column: 13, Src: schemaSource15}}, Position: &ast.Position{Start: 1881, End: 1887, Line: 28, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 1945, End: 1947, Line: 30, Column: 18, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1939, End: 1942, Line: 30, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1932, End: 1937, Line: 30, Column: 5, Src: schemaSource15}},
+			&ast.ArgumentDefinition{Description: "Resume after this cursor (from a page of this same search).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2025, End: 2031, Line: 32, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 2018, End: 2023, Line: 32, Column: 5, Src: schemaSource15}},
+		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 2037, End: 2055, Line: 33, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1671, End: 1686, Line: 24, Column: 3, Src: schemaSource15}},
 		&ast.FieldDefinition{Description: `Users of the directory, by name. Every staff role; SALES and SERVICE see active
 users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource18}},
 			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource18}},
