@@ -354,6 +354,10 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 	if f.WithActivity {
 		batch /= 2 // a profile and its activity item each
 	}
+	window := int32(searchWindow)
+	if s.searchWindow > 0 {
+		window = int32(s.searchWindow)
+	}
 	page := &crm.Page[*crm.Customer]{}
 	seen := map[string]bool{}
 	for calls := 0; ; {
@@ -363,25 +367,25 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk": str(searchPK(l.Phone, l.Bucket)), ":v": str(l.Prefix)},
 			ExclusiveStartKey: start,
-			Limit:             aws.Int32(searchWindow),
+			Limit:             aws.Int32(window),
 		})
 		calls++
 		if err != nil {
 			return nil, wrap("query search keys", err)
 		}
-		window, err := rankWindow(q, res.Items)
+		ranked, err := rankWindow(q, res.Items)
 		if err != nil {
 			return nil, err
 		}
-		for skip < len(window) {
+		for skip < len(ranked) {
 			if calls == searchCalls || len(page.Items) > p.First {
 				break
 			}
-			n := min(len(window)-skip, batch)
+			n := min(len(ranked)-skip, batch)
 			if narrowsNothing(f) {
 				n = min(n, p.First+1-len(page.Items))
 			}
-			part := window[skip : skip+n]
+			part := ranked[skip : skip+n]
 			ids := make([]string, len(part))
 			for i, h := range part {
 				ids[i] = h.id
@@ -405,7 +409,7 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 			page.Items, page.Cursors, page.HasNext = page.Items[:p.First], page.Cursors[:p.First], true
 			break
 		}
-		if skip < len(window) {
+		if skip < len(ranked) {
 			page.HasNext = true // out of calls within the window
 			page.Cursors = append(page.Cursors, cursor(start, skip))
 			break

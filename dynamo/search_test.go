@@ -369,3 +369,58 @@ func TestSearchKeysMigrationRunsTwiceToTheSameIndex(t *testing.T) {
 	}
 	mustHoldInvariants(t, e)
 }
+
+// Across windows of key items (3 here, 200 deployed) pages still follow
+// each other without gap or repeat, whether the caller may read every
+// customer or some, and a page stops within its call bound.
+func TestSearchPagesAcrossWindows(t *testing.T) {
+	e := mustEnv(t)
+	e.store.SetSearchWindow(3)
+	owner := sales1.ID
+	var all, own []string
+	for i := range 10 {
+		in := crm.CustomerInput{Name: fmt.Sprintf("Globex %02d", i), Team: "north"}
+		if i%3 == 0 {
+			in.OwnerID = &owner
+		} else {
+			in.OwnerID = aws.String("sales-2")
+		}
+		c := mustCreate(t, e, admin, in)
+		all = append(all, c.ID)
+		if i%3 == 0 {
+			own = append(own, c.ID)
+		}
+	}
+	e.drain(t)
+	for _, tt := range []struct {
+		name string
+		u    *crm.User
+		want []string
+	}{
+		{"an admin", admin, all},
+		{"a salesperson", sales1, own},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			after := ""
+			for pages := 1; ; pages++ {
+				e.calls.Store(0)
+				page, err := e.svc.SearchCustomers(as(tt.u), "globex", crm.CustomerFilter{}, crm.PageRequest{First: 2, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := e.calls.Load(); n > 6 {
+					t.Errorf("page %d: %d calls, the bound is 6", pages, n)
+				}
+				got = append(got, ids(page.Items)...)
+				if !page.HasNext || pages > 20 {
+					break
+				}
+				after = page.EndCursor
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("pages = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
