@@ -3,6 +3,8 @@ package crm
 import (
 	"context"
 	"time"
+
+	"github.com/rapportcrm/rapport/search"
 )
 
 // PageRequest asks for one page of a list. After is an opaque cursor from a
@@ -103,6 +105,9 @@ type Store interface {
 	// ListCustomers lists customers newest first. A filtered list keeps
 	// reading within a bounded budget until the page is full.
 	ListCustomers(ctx context.Context, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
+	// SearchCustomers lists the customers matching a search's lookup (it
+	// has one) and f, best match first, from the search index.
+	SearchCustomers(ctx context.Context, q search.Query, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
 
 	// NameBucket lists the customers whose NameBucket is bucket, from the
 	// name index (at most a few hundred are read).

@@ -34,3 +34,13 @@ func (s *Store) LookupPage(ctx context.Context, items []map[string]types.Attribu
 func (s *Store) PhonesPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return phonesPage(ctx, s, items)
 }
+
+// SearchPage applies the search keys migration to items as a page of its
+// walk would.
+func (s *Store) SearchPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return searchPage(ctx, s, items)
+}
+
+// SetSearchWindow makes searches read n key items a Query, so tests can
+// cross windows without hundreds of customers.
+func (s *Store) SetSearchWindow(n int) { s.searchWindow = n }

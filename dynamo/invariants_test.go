@@ -29,6 +29,9 @@ import (
 //     value, and every profile's values are claimed by it;
 //   - the caller lookup holds exactly the entries the profiles and
 //     contacts imply (LOOKUP#);
+//   - the search index holds exactly the key items, carrying what they
+//     carry, that the profiles and contacts imply (SEARCH#), and each
+//     customer's manifest names them (SEARCHKEYS#);
 //   - every tag index entry belongs to a profile with that tag, and back;
 //   - no watch mark of the layout before activity items is left;
 //   - the analytics, summed over the teams and over the owners alike,
@@ -135,6 +138,9 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 
 	var broken []string
 	fail := func(format string, args ...any) { broken = append(broken, fmt.Sprintf(format, args...)) }
+	if err := checkSearchKeys(items, fail); err != nil {
+		return nil, err
+	}
 	if err := checkLookups(items, fail); err != nil {
 		return nil, err
 	}
@@ -328,6 +334,68 @@ func checkLookups(items []map[string]types.AttributeValue, fail func(string, ...
 	for k := range have {
 		if !want[k] {
 			fail("caller lookup entry %s %s names a holder that does not hold it", k.pk, k.sk)
+		}
+	}
+	return nil
+}
+
+// checkSearchKeys compares the search index's items, and the manifests,
+// with those the profiles and contacts imply.
+func checkSearchKeys(items []map[string]types.AttributeValue, fail func(string, ...any)) error {
+	profiles, contacts := map[string]*crm.Customer{}, map[string][]*crm.Contact{}
+	have, manifests := map[itemKey]*searchKeyItem{}, map[string]map[itemKey]bool{}
+	for _, it := range items {
+		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
+		switch {
+		case strings.HasPrefix(pk, "SEARCH#"):
+			var k searchKeyItem
+			if err := attributevalue.UnmarshalMap(it, &k); err != nil {
+				return fmt.Errorf("%s %s: %w", pk, sk, err)
+			}
+			have[itemKey{pk, sk}] = &k
+		case strings.HasPrefix(pk, "SEARCHKEYS#"):
+			var m searchManifestItem
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				return fmt.Errorf("%s: %w", pk, err)
+			}
+			keys := map[itemKey]bool{}
+			for _, k := range m.Keys {
+				keys[fromManifestKey(k)] = true
+			}
+			manifests[strings.TrimPrefix(pk, "SEARCHKEYS#")] = keys
+		case strings.HasPrefix(pk, "CUST#") && sk == skProfile:
+			var c customerItem
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return fmt.Errorf("%s: %w", pk, err)
+			}
+			profiles[customerIDOf(pk)] = fromCustomerItem(&c)
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skContactPrefix):
+			var c contactItem
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return fmt.Errorf("%s %s: %w", pk, sk, err)
+			}
+			contacts[customerIDOf(pk)] = append(contacts[customerIDOf(pk)], fromContactItem(&c))
+		}
+	}
+	want := map[itemKey]*searchKeyItem{}
+	for id, c := range profiles {
+		implied, _ := searchItems(c, contacts[id])
+		maps.Copy(want, implied)
+		if m := manifests[id]; len(implied) > 0 && !maps.EqualFunc(m, implied, func(bool, *searchKeyItem) bool { return true }) {
+			fail("the search manifest of %s names %d items, its customer implies %d", id, len(m), len(implied))
+		}
+	}
+	for k, w := range want {
+		switch h := have[k]; {
+		case h == nil:
+			fail("search key %s %s is missing", k.pk, k.sk)
+		case *h != *w:
+			fail("search key %s %s carries %+v, its customer implies %+v", k.pk, k.sk, *h, *w)
+		}
+	}
+	for k := range have {
+		if want[k] == nil {
+			fail("search key %s %s is not implied by its customer", k.pk, k.sk)
 		}
 	}
 	return nil

@@ -111,8 +111,9 @@ func contactLookups(c *crm.Contact) map[itemKey]*lookupItem {
 	return lookupEntries(crm.Holder{CustomerID: c.CustomerID, ContactID: c.ID}, c.Phones, c.Emails)
 }
 
-// WriteLookups keeps the caller lookup in step with the profiles and
-// contacts a batch of the stream wrote (stream.LookupWriter): the entries
+// WriteLookups keeps the caller lookup, and the search index
+// (writeSearchKeys), in step with the profiles and contacts a batch of the
+// stream wrote (stream.LookupWriter). Of the caller lookup, the entries
 // of a value an item no longer holds are deleted, those of a value it
 // holds now and did not before put; an item whose phones and emails did
 // not change writes nothing. The batch's last change of an entry decides;
@@ -159,7 +160,10 @@ func (s *Store) WriteLookups(ctx context.Context, changes []stream.Change) error
 			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(k.pk, k.sk)}})
 		}
 	}
-	return s.batchWrite(ctx, reqs)
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return err
+	}
+	return s.writeSearchKeys(ctx, changes)
 }
 
 // batchWrite writes requests 25 at a time (BatchWriteItem's most), retrying

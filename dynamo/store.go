@@ -20,6 +20,9 @@ type Store struct {
 	idx     IndexSet
 	// migrationPage is how many items a migration page scans (0: 100).
 	migrationPage int
+	// searchWindow is how many key items a search reads a Query (0:
+	// searchWindow).
+	searchWindow int
 	// trackSends: the client records whether a call went out (outcome.go).
 	trackSends bool
 }

@@ -136,6 +136,10 @@ func NameKeys(name string, organization bool) []Key {
 	return dedupe(keys)
 }
 
+// NameValue is the value of a name's Name key: the name folded, its words
+// joined by spaces, cut to MaxValueRunes.
+func NameValue(name string) string { return cut(strings.Join(names.Words(name), " ")) }
+
 // ContactKeys returns the keys of a contact person: their name, its later
 // words and readings (all of kind Contact), and their phones.
 func ContactKeys(p Person) []Key {

@@ -40,15 +40,15 @@ type Query struct {
 	// Text is the folded search string, cut to MaxValueRunes: a Name key
 	// equal to it is an exact match.
 	Text string
-	// Lookups are the reads that find every match: at most 2, so that a
-	// first page costs at most 2 index reads.
+	// Lookups are the reads that find every match: one, so that a first
+	// page costs one read of the index.
 	Lookups []Lookup
 	// Phone is the E.164 number the string is, when it is a whole phone
 	// number; its Phone lookup then holds the whole significant number.
 	Phone string
 
-	own  []string // text prefixes that are what was typed
-	core string   // text prefix that is the core of what was typed, or ""
+	own  []string // text prefixes that are what was typed, compacted
+	core string   // the core of what was typed, compacted, when it differs, or ""
 }
 
 // Rules a search string can break; their text reads after the field name.
@@ -64,17 +64,18 @@ type queryError struct{ rule string }
 
 func (e *queryError) Error() string { return e.rule }
 
-// ParseQuery reads a search string.
+// ParseQuery reads a search string into one lookup, so that a first page
+// costs one read of the index.
 //
 // A string that is a whole phone number (phone.Parse) is looked up by
-// that number only. A string of at least 4 digits, with phone separators
-// if any, is also looked up as the last digits of a phone. Any other
-// text is looked up, folded (names.Fold), by prefix: as typed; by its core
-// when that differs (华信科技有限公司 also looks up 华信科技, 北京华信 also
-// 华信); and, when it is Latin words only, also without its spaces (hua xin
-// → huaxin, as pinyin keys are written), unless its core was already
-// taken. A prefix that starts another is dropped (华信 finds all that 华信科技
-// finds), and at most 2 lookups are made in all.
+// that number; a string of at least 4 digits, with phone separators if
+// any, as the last digits of a phone. Any other text is looked up, folded
+// (names.Fold) and without spaces (Compact), by prefix: by its core when
+// that differs from what was typed (华信科技有限公司 looks up 华信科技, 北京华信
+// 华信: a name that starts with what was typed has a core that starts with
+// the core of it), else as typed. Spaces are left out of text keys and
+// lookups alike, so hua xin finds huaxinkeji and acme tr finds Acme
+// Trading.
 func ParseQuery(s string) (Query, error) {
 	if utf8.RuneCountInString(s) > MaxQueryRunes {
 		return Query{}, ErrQueryLong
@@ -86,50 +87,38 @@ func ParseQuery(s string) (Query, error) {
 		return q, nil
 	}
 	if d := phone.Reverse(q.Text); len(d) >= 4 && strings.Trim(q.Text, "0123456789 ") == "" {
-		q.Lookups = append(q.Lookups, Lookup{Phone: true, Bucket: Bucket(true, d), Prefix: d})
+		q.Lookups = []Lookup{{Phone: true, Bucket: Bucket(true, d), Prefix: d}}
+		return q, nil
 	}
-	if Bucket(false, q.Text) == "" {
-		if len(q.Lookups) > 0 {
-			return q, nil
-		}
+	text := Compact(q.Text)
+	if Bucket(false, text) == "" {
 		return Query{}, ErrQueryShort
 	}
-	q.own = []string{q.Text}
-	if c := cut(names.Core(s)); c != q.Text && Bucket(false, c) != "" {
-		q.core = c
-	} else if nospace := strings.ReplaceAll(q.Text, " ", ""); nospace != q.Text && latin(q.Text) {
-		q.own = append(q.own, nospace)
+	q.own = []string{text}
+	prefix := text
+	if c := Compact(cut(names.Core(s))); c != text && Bucket(false, c) != "" {
+		q.core, prefix = c, c
 	}
-	prefixes := minimal(append(q.own[:len(q.own):len(q.own)], q.core))
-	for _, p := range prefixes[:min(len(prefixes), 2-len(q.Lookups))] {
-		q.Lookups = append(q.Lookups, Lookup{Bucket: Bucket(false, p), Prefix: p})
-	}
+	q.Lookups = []Lookup{{Bucket: Bucket(false, prefix), Prefix: prefix}}
 	return q, nil
+}
+
+// Compact is a text value as the index orders it: without spaces.
+func Compact(s string) string { return strings.ReplaceAll(s, " ", "") }
+
+// IndexValue is what an index stores of a key and a lookup's prefix is
+// compared with: a text key's value without spaces, a phone key's as it
+// is. Its bucket is Bucket(k.Kind == Phone, IndexValue(k)).
+func IndexValue(k Key) string {
+	if k.Kind == Phone {
+		return k.Value
+	}
+	return Compact(k.Value)
 }
 
 // latin reports whether s has no Chinese character.
 func latin(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-}
-
-// minimal returns the non-empty prefixes that no other starts, in order.
-func minimal(prefixes []string) []string {
-	var out []string
-	for i, p := range prefixes {
-		if p == "" {
-			continue
-		}
-		covered := false
-		for j, o := range prefixes {
-			if o != "" && j != i && strings.HasPrefix(p, o) && (o != p || j < i) {
-				covered = true
-			}
-		}
-		if !covered {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Rank is how well a key matches a query; lower is better.
@@ -165,20 +154,36 @@ func (q Query) Match(k Key) (Rank, bool) {
 		}
 		return 0, false
 	}
+	v := Compact(k.Value)
 	own := false
 	for _, p := range q.own {
-		own = own || strings.HasPrefix(k.Value, p)
+		own = own || strings.HasPrefix(v, p)
 	}
-	if !own && (q.core == "" || !strings.HasPrefix(k.Value, q.core)) {
+	if !own && (q.core == "" || !strings.HasPrefix(v, q.core)) {
 		return 0, false
 	}
 	switch {
 	case k.Kind == Contact:
 		return RankContact, true
-	case k.Kind == Name && k.Value == q.Text:
+	case k.Kind == Name && v == Compact(q.Text):
 		return RankExact, true
 	case own && (k.Kind == Name || k.Kind == Word):
 		return RankPrefix, true
 	}
 	return RankCore, true
+}
+
+// MatchFound ranks a key a lookup found, knowing the Name key value of the
+// customer holding it: the lookup by a query's core finds 北京华信科技有限公司
+// by its core, and its name, which starts with 北京华信, ranks it a prefix
+// match of 北京华信. A customer's rank is the best of its keys'.
+func (q Query) MatchFound(k Key, name string) (Rank, bool) {
+	r, ok := q.Match(k)
+	if k.Kind == Phone || name == "" {
+		return r, ok
+	}
+	if rn, okn := q.Match(Key{Name, name}); okn && (!ok || rn < r) {
+		return rn, true
+	}
+	return r, ok
 }

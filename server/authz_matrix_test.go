@@ -166,6 +166,11 @@ var customerRows = []matrixRow{
 	{field: "customers", name: "unfiltered", query: `{ customers(first: 100) { edges { node { id } } } }`,
 		vars: noVars, absent: "H",
 		want: cells{"AAAA", "AAHA", "AHHH", "AAHA", "AAAA", "AHHH"}},
+	// A search holds what the caller may read, composed with the filter
+	// as customers does.
+	{field: "searchCustomers", query: `query($q: String!) { searchCustomers(query: $q, first: 100) { edges { node { id } } } }`,
+		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"q": o.Name} }, absent: "H",
+		want: cells{"AAAA", "AAHA", "AHHH", "AAHA", "AAAA", "AHHH"}},
 	{field: "customers", name: "pool", query: `{ customers(filter: {pool: true}, first: 100) { edges { node { id } } } }`,
 		vars: noVars, absent: "H",
 		want: cells{"HHHA", "HHHA", "HHHA", "HHHA", "HHHA", "HHHH"}},

@@ -14,6 +14,7 @@ import (
 // $c is a customer, $p a partner organization.
 var pagedFields = map[string]string{
 	"Query.customers":             `query($n: Int) { customers(first: $n) { totalCount } }`,
+	"Query.searchCustomers":       `query($n: Int) { searchCustomers(query: "huaxin", first: $n) { totalCount } }`,
 	"Query.interactions":          `query($n: Int, $c: ID!) { interactions(customerId: $c, first: $n) { totalCount } }`,
 	"Query.templates":             `query($n: Int) { templates(first: $n) { totalCount } }`,
 	"Query.auditLog":              `query($n: Int, $c: ID!) { auditLog(filter: {customerId: $c}, first: $n) { edges { node { id } } } }`,

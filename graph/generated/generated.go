@@ -745,6 +745,7 @@ type ComplexityRoot struct {
 		Me                   func(childComplexity int) int
 		PartnerOrganization  func(childComplexity int, id string) int
 		PartnerOrganizations func(childComplexity int, first *int, after *string) int
+		SearchCustomers      func(childComplexity int, query string, filter *model.CustomerFilter, first *int, after *string) int
 		Template             func(childComplexity int, id string, version *int) int
 		Templates            func(childComplexity int, first *int, after *string) int
 		User                 func(childComplexity int, id string) int
@@ -972,6 +973,7 @@ type QueryResolver interface {
 	CustomerByEmail(ctx context.Context, email string, recentInteractions *int) (*model.Customer360, error)
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
+	SearchCustomers(ctx context.Context, query string, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
 	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	User(ctx context.Context, id string) (*model.User, error)
 	Departments(ctx context.Context) ([]*model.Department, error)
@@ -4283,6 +4285,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PartnerOrganizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.searchCustomers":
+		if e.ComplexityRoot.Query.SearchCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchCustomers(childComplexity, args["query"].(string), args["filter"].(*model.CustomerFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.template":
 		if e.ComplexityRoot.Query.Template == nil {
 			break
@@ -7937,6 +7950,41 @@ type Viewer {
   teams: [String!]!
 }
 `, BuiltIn: false},
+	{Name: "../search.graphqls", Input: `extend type Query {
+  """
+  Type-ahead search: the customers the caller may read whose name, or a word of it,
+  starts with the query (case- and width-insensitive: ａｃｍｅ finds Acme; spaces do not
+  count: acme tr finds Acme Trading); whose core name does (an organization's name
+  without a leading province or city and a trailing legal form or bracketed place:
+  华信科技 and 北京华信 find 北京华信科技有限公司 and 华信科技(北京)有限公司); whose pinyin
+  does, in full (huaxin) or by initials (hxkj); whose contact person's name or its
+  pinyin does (the customer is returned); or whose phone, or a contact person's, ends
+  with the query's 4 or more digits (a whole number in any written form finds its
+  holder; a query of digits only is read as a phone's digits). Best match first:
+  exact name or number, then a name or word starting with the query, then the core
+  name or pinyin, then a contact's name, then phone digits; ties by name. Matches are
+  ranked 200 index keys at a time: a query matching more (two letters, one common
+  character) is ranked within each 200, in the index's order across them, and a
+  customer whose keys fall in two such windows may show again on a later page; type
+  more to narrow it. Visibility and filter compose as for customers (a salesperson
+  searches their own customers unless filter.pool is set; a partner those shared with
+  it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
+  up to 6 calls when the caller may read few of what matches. The index follows
+  names, phones and contacts within seconds (the stream); who may read a customer and
+  the filter are checked on its profile as stored. totalCount is null.
+  """
+  searchCustomers(
+    "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise)."
+    query: String!
+    "Which customers, as for customers."
+    filter: CustomerFilter
+    "Page size, 1–100."
+    first: Int = 20
+    "Resume after this cursor (from a page of this same search)."
+    after: String
+  ): CustomerConnection!
+}
+`, BuiltIn: false},
 	{Name: "../stage.graphqls", Input: `"One move of a customer between lifecycle stages."
 type StageChange {
   "Id (ULID, time part = at)."
@@ -11474,6 +11522,44 @@ func (ec *executionContext) field_Query_partnerOrganizations_args(ctx context.Co
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_searchCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.CustomerFilter, error) {
+			return ec.unmarshalOCustomerFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -24809,6 +24895,50 @@ func (ec *executionContext) fieldContext_Query_partnerOrganization(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_searchCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchCustomers(ctx, fc.Args["query"].(string), fc.Args["filter"].(*model.CustomerFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35733,6 +35863,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_partnerOrganization(ctx, field)
+				})
+		case "searchCustomers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchCustomers(ctx, field)
 				})
 		case "users":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
