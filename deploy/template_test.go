@@ -157,8 +157,10 @@ func TestLeastPrivilege(t *testing.T) {
 				if strings.Contains(a, "*") {
 					t.Errorf("%s: wildcard action %q", id, a)
 				}
-				if a == "dynamodb:Scan" {
-					t.Errorf("%s: dynamodb:Scan granted; nothing on a request path scans", id)
+				if a == "dynamodb:Scan" && (id != "JobFunctionRole" || !slices.Equal(resourceIDs(s["Resource"]), []string{"CrmTable"})) {
+					// The job's data migrations read every item; nothing
+					// else scans, and nothing scans an index.
+					t.Errorf("%s: dynamodb:Scan granted on %v; only the job's migrations scan, and only the table", id, s["Resource"])
 				}
 			}
 			if slices.Contains(strs(s["Resource"]), "*") {
@@ -187,4 +189,25 @@ func strs(v any) []string {
 		return out
 	}
 	return []string{""}
+}
+
+// resourceIDs names the resources of an IAM Resource list written as
+// !GetAtt X.Arn (the transformed template's {"Fn::GetAtt": [X, "Arn"]});
+// anything else is "?".
+func resourceIDs(v any) []string {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	var out []string
+	for _, e := range list {
+		id := "?"
+		if m, ok := e.(map[string]any); ok {
+			if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) == 2 && ga[1] == "Arn" {
+				id, _ = ga[0].(string)
+			}
+		}
+		out = append(out, id)
+	}
+	return out
 }
