@@ -11,7 +11,7 @@ TEAMS   ?=
 # Unit and integration tests (DynamoDB Local is started by the tests), race
 # detector on, after formatting, vet and a check that generated code is current.
 test: lint generate-check
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 
 lint: fmt-check vet
 
