@@ -3032,7 +3032,292 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false}
-	schemaSource17 = &ast.Source{Name: "../user.graphqls", Input: `"""
+	schemaSource17 = &ast.Source{Name: "../task.graphqls", Input: `"What a task asks for."
+enum TaskType {
+  "Call the customer back (回访)."
+  CALL_BACK
+  "Visit the customer."
+  VISIT
+  "Send the customer a quote."
+  SEND_QUOTE
+  "Ask the customer how satisfied they are (满意度回访)."
+  SATISFACTION_CALLBACK
+  "Anything else."
+  OTHER
+}
+
+"Where a task stands."
+enum TaskStatus {
+  "To do."
+  OPEN
+  "Done: its outcome is recorded as an interaction."
+  DONE
+  "Called off, with a reason."
+  CANCELLED
+}
+
+"""
+A piece of planned work on a customer (待办): a callback, a visit, a quote to
+send, a satisfaction callback. It has one assignee, an active user of the
+directory, and is open until completed (its outcome recorded as an interaction
+in the same write) or cancelled.
+"""
+type Task {
+  "The task id."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "What the task asks for."
+  type: TaskType!
+  "A short title; the subject of the interaction its completion records."
+  title: String
+  "Notes."
+  notes: String
+  "When it is due."
+  dueAt: DateTime!
+  "The user who is to do it."
+  assigneeId: ID!
+  "How urgent it is."
+  priority: Priority!
+  "Where it stands."
+  status: TaskStatus!
+  "DONE: the interaction that recorded its outcome."
+  interactionId: ID
+  "CANCELLED: why."
+  reason: String
+  "When it was completed or cancelled."
+  closedAt: DateTime
+  "Who completed or cancelled it."
+  closedBy: String
+  "Increases with every change; pass it as expectedVersion."
+  version: Int!
+  "When it was created."
+  createdAt: DateTime!
+  "Who created it."
+  createdBy: String!
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"A page of tasks."
+type TaskConnection {
+  "The tasks of this page."
+  edges: [TaskEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: a customer's tasks are not counted."
+  totalCount: Int
+}
+
+"A task in a page."
+type TaskEdge {
+  "Resume the list after this task."
+  cursor: String!
+  "The task."
+  node: Task!
+}
+
+"A new task on a customer."
+input CreateTaskInput {
+  "A client key (8–64 letters, digits, '-', '_', '.', ':'): a retry with the same key and request returns the first result instead of creating again."
+  idempotencyKey: String
+  "The customer."
+  customerId: ID!
+  "What the task asks for."
+  type: TaskType!
+  "A short title: at most 200 characters."
+  title: String
+  "Notes: at most 10000 characters."
+  notes: String
+  "When it is due: at most two years ahead."
+  dueAt: DateTime!
+  "Who is to do it (default: the caller): an active user of the directory; someone else only for ADMIN and the team's MANAGER."
+  assigneeId: ID
+  "How urgent it is (default NORMAL)."
+  priority: Priority
+}
+
+"A change to an open task: the fields given change."
+input UpdateTaskInput {
+  "The customer."
+  customerId: ID!
+  "The task."
+  taskId: ID!
+  "The task version the change is based on."
+  expectedVersion: Int!
+  "What the task asks for."
+  type: TaskType
+  "A short title: at most 200 characters."
+  title: String
+  "Notes: at most 10000 characters."
+  notes: String
+  "When it is due."
+  dueAt: DateTime
+  "Who is to do it: as in createTask."
+  assigneeId: ID
+  "How urgent it is."
+  priority: Priority
+}
+
+"Calls off an open task."
+input CancelTaskInput {
+  "The customer."
+  customerId: ID!
+  "The task."
+  taskId: ID!
+  "The task version the change is based on."
+  expectedVersion: Int!
+  "Why: at most 1000 characters."
+  reason: String
+}
+
+"""
+Completes an open task and records its outcome as an interaction handled by the
+caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
+VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
+contact and does not move the follow-up, so pass type to record one.
+"""
+input CompleteTaskInput {
+  "The customer."
+  customerId: ID!
+  "The task."
+  taskId: ID!
+  "The task version the change is based on."
+  expectedVersion: Int!
+  "What came of it (required): at most 2000 characters; the interaction's outcome."
+  outcome: String!
+  "The interaction's channel (default by the task's type)."
+  channel: Channel
+  "The interaction's type (default by the task's type); not one that opens a case."
+  type: InteractionType
+  "When it happened (default: now); at most a day ahead."
+  occurredAt: DateTime
+  "How long it took, in seconds."
+  durationSeconds: Int
+  "The customer's contact it was with."
+  contactId: ID
+  "Ask for the next follow-up at this time (sooner than the grade's interval)."
+  nextFollowUpAt: DateTime
+}
+
+"A completed task and the interaction that recorded its outcome."
+type CompleteTaskPayload {
+  "The task, now DONE."
+  task: Task!
+  "The interaction recorded in the same write."
+  interaction: Interaction!
+}
+
+extend type Customer {
+  "The customer's tasks, newest first (one Query; not part of the 360 view's read)."
+  tasks(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): TaskConnection!
+}
+
+extend type Mutation {
+  """
+  Plans a task on a customer, audited. Who may work the customer may add tasks;
+  BAD_USER_INPUT naming the field for bad data or an assignee who is not an
+  active user of the directory; FORBIDDEN for partners, for customers the
+  caller may not work and for assigning someone else without being ADMIN or the
+  team's MANAGER.
+  """
+  createTask(
+    "The task."
+    input: CreateTaskInput!
+  ): Task!
+  "Changes an open task. CONFLICT on a stale version or a closed task."
+  updateTask(
+    "The change."
+    input: UpdateTaskInput!
+  ): Task!
+  "Cancels an open task. CONFLICT on a stale version or a closed task."
+  cancelTask(
+    "The task."
+    input: CancelTaskInput!
+  ): Task!
+  """
+  Completes an open task and records its outcome as an interaction in the same
+  write; the interaction moves the customer's follow-up like any contact.
+  CONFLICT on a stale version or a closed task.
+  """
+  completeTask(
+    "The outcome."
+    input: CompleteTaskInput!
+  ): CompleteTaskPayload!
+}
+
+"What an agenda entry is."
+enum AgendaKind {
+  "An open task assigned to the user."
+  TASK
+  "An open case assigned to the user."
+  CASE
+  "The user's claim from the pool, expiring within 48 hours: follow up or lose the customer."
+  CLAIM
+  "A customer of the user's portfolio due for a follow-up."
+  FOLLOW_UP
+}
+
+"One entry of an agenda."
+type AgendaItem {
+  "What it is."
+  kind: AgendaKind!
+  "When it is due: the task's or case's due time, the claim's expiry, the follow-up's date."
+  at: DateTime!
+  "Whether that time has passed."
+  overdue: Boolean!
+  "How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up."
+  priority: Priority!
+  "The customer."
+  customer: Customer!
+  "TASK: the task."
+  task: Task
+  "CASE: the case."
+  case: Case
+}
+
+"""
+A user's day: open tasks and open cases assigned to them due by the end of the
+day (overdue ones included), their claims from the pool expiring within 48 hours
+(of now, or of the start of a later day), and the follow-ups of their portfolio
+due by the end of the day, ordered by urgency: by when each is due (the longest
+overdue first), then by priority.
+"""
+type Agenda {
+  "Whose day it is."
+  userId: ID!
+  "The UTC day."
+  date: DateTime!
+  "The entries, most urgent first."
+  items: [AgendaItem!]!
+  """
+  False when the day holds more than one agenda reads (25 tasks, cases and claims,
+  and 10 follow-ups, the most urgent): the rest wait in the lists.
+  """
+  complete: Boolean!
+}
+
+extend type Query {
+  """
+  The caller's day in one request of at most three DynamoDB calls. userId asks
+  for someone else's: ADMIN for anyone, a MANAGER for a member of their teams,
+  FORBIDDEN otherwise (and always for partners). date is the UTC day (any time
+  in it; default today). Entries on customers the caller may not read are left out.
+  """
+  agenda(
+    "Any time in the UTC day to show (default: today)."
+    date: DateTime
+    "Whose agenda (default: the caller)."
+    userId: ID
+  ): Agenda!
+}
+`, BuiltIn: false}
+	schemaSource18 = &ast.Source{Name: "../user.graphqls", Input: `"""
 A person known to Rapport: the user directory. Work (customers, cases, the
 interactions they are credited with) is handed only to active users of the
 directory. A staff user is registered from their token's claims the first time
@@ -3310,7 +3595,7 @@ extend type Mutation {
   ): Department!
 }
 `, BuiltIn: false}
-	schemaSource18 = &ast.Source{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
+	schemaSource19 = &ast.Source{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
 enum CustomerField {
   "The name."
   NAME
@@ -3434,14 +3719,20 @@ customer holding the address as its own or one of its contact persons'.`, Name: 
 		}, Type: &ast.Type{NamedType: "PartnerOrganizationConnection", NonNull: true, Position: &ast.Position{Start: 5161, End: 5190, Line: 189, Column: 6, Src: schemaSource12}}, Position: &ast.Position{Start: 5036, End: 5056, Line: 184, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: `A partner organization; null when it does not exist. ADMIN, MANAGER and AUDITOR
 read any; a PARTNER principal reads its own.`, Name: "partnerOrganization", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The organization id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5391, End: 5393, Line: 196, Column: 9, Src: schemaSource12}}, Position: &ast.Position{Start: 5387, End: 5389, Line: 196, Column: 5, Src: schemaSource12}}}, Type: &ast.Type{NamedType: "PartnerOrganization", Position: &ast.Position{Start: 5400, End: 5419, Line: 197, Column: 6, Src: schemaSource12}}, Position: &ast.Position{Start: 5335, End: 5354, Line: 194, Column: 3, Src: schemaSource12}},
+		&ast.FieldDefinition{Description: `The caller's day in one request of at most three DynamoDB calls. userId asks
+for someone else's: ADMIN for anyone, a MANAGER for a member of their teams,
+FORBIDDEN otherwise (and always for partners). date is the UTC day (any time
+in it; default today). Entries on customers the caller may not read are left out.`, Name: "agenda", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Any time in the UTC day to show (default: today).", Name: "date", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 7777, End: 7785, Line: 280, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 7771, End: 7775, Line: 280, Column: 5, Src: schemaSource17}},
+			&ast.ArgumentDefinition{Description: "Whose agenda (default: the caller).", Name: "userId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 7840, End: 7842, Line: 282, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 7832, End: 7838, Line: 282, Column: 5, Src: schemaSource17}},
+		}, Type: &ast.Type{NamedType: "Agenda", NonNull: true, Position: &ast.Position{Start: 7848, End: 7854, Line: 283, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 7703, End: 7709, Line: 278, Column: 3, Src: schemaSource17}},
 		&ast.FieldDefinition{Description: `Users of the directory, by name. Every staff role; SALES and SERVICE see active
-users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource17}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 6508, End: 6514, Line: 206, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 6501, End: 6506, Line: 206, Column: 5, Src: schemaSource17}},
-		}, Type: &ast.Type{NamedType: "UserConnection", NonNull: true, Position: &ast.Position{Start: 6520, End: 6534, Line: 207, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 6340, End: 6345, Line: 200, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated).", Name: "user", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6670, End: 6672, Line: 211, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 6666, End: 6668, Line: 211, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "User", Position: &ast.Position{Start: 6679, End: 6683, Line: 212, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 6637, End: 6641, Line: 209, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Every department, by name (at most 200). Every staff role.", Name: "departments", Type: &ast.Type{Elem: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource17}}, Position: &ast.Position{Start: 6749, End: 6760, Line: 214, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "A department; null when there is none. Every staff role.", Name: "department", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6885, End: 6887, Line: 218, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 6881, End: 6883, Line: 218, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 6894, End: 6904, Line: 219, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 6840, End: 6850, Line: 216, Column: 3, Src: schemaSource17}},
+users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 6508, End: 6514, Line: 206, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 6501, End: 6506, Line: 206, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "UserConnection", NonNull: true, Position: &ast.Position{Start: 6520, End: 6534, Line: 207, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 6340, End: 6345, Line: 200, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated).", Name: "user", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6670, End: 6672, Line: 211, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6666, End: 6668, Line: 211, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "User", Position: &ast.Position{Start: 6679, End: 6683, Line: 212, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 6637, End: 6641, Line: 209, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Every department, by name (at most 200). Every staff role.", Name: "departments", Type: &ast.Type{Elem: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 6749, End: 6760, Line: 214, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A department; null when there is none. Every staff role.", Name: "department", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6885, End: 6887, Line: 218, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6881, End: 6883, Line: 218, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 6894, End: 6904, Line: 219, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 6840, End: 6850, Line: 216, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Name: "__schema", Type: &ast.Type{NamedType: "__Schema", NonNull: true}},
 		&ast.FieldDefinition{Name: "__type", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true}}}, Type: &ast.Type{NamedType: "__Type"}},
 	}, Position: &ast.Position{Start: 274, End: 279, Line: 10, Column: 6, Src: schemaSource14}}
@@ -3594,39 +3885,49 @@ at once both keep their changes (the write is rebuilt from the current profile w
 another writer got in first). When nothing changes, nothing is written. The customer
 keeps at most 10 tags (BAD_USER_INPUT on input.add otherwise). updateCustomer's tags
 still replaces the whole list.`, Name: "changeCustomerTags", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The tags to add and remove.", Name: "input", Type: &ast.Type{NamedType: "ChangeCustomerTagsInput", NonNull: true, Position: &ast.Position{Start: 961, End: 984, Line: 22, Column: 12, Src: schemaSource16}}, Position: &ast.Position{Start: 954, End: 959, Line: 22, Column: 5, Src: schemaSource16}}}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 991, End: 999, Line: 23, Column: 6, Src: schemaSource16}}, Position: &ast.Position{Start: 896, End: 914, Line: 20, Column: 3, Src: schemaSource16}},
+		&ast.FieldDefinition{Description: `Plans a task on a customer, audited. Who may work the customer may add tasks;
+BAD_USER_INPUT naming the field for bad data or an assignee who is not an
+active user of the directory; FORBIDDEN for partners, for customers the
+caller may not work and for assigning someone else without being ADMIN or the
+team's MANAGER.`, Name: "createTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The task.", Name: "input", Type: &ast.Type{NamedType: "CreateTaskInput", NonNull: true, Position: &ast.Position{Start: 5254, End: 5269, Line: 197, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 5247, End: 5252, Line: 197, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 5276, End: 5280, Line: 198, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 5215, End: 5225, Line: 195, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Changes an open task. CONFLICT on a stale version or a closed task.", Name: "updateTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The change.", Name: "input", Type: &ast.Type{NamedType: "UpdateTaskInput", NonNull: true, Position: &ast.Position{Start: 5397, End: 5412, Line: 202, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 5390, End: 5395, Line: 202, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 5419, End: 5423, Line: 203, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 5356, End: 5366, Line: 200, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Cancels an open task. CONFLICT on a stale version or a closed task.", Name: "cancelTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The task.", Name: "input", Type: &ast.Type{NamedType: "CancelTaskInput", NonNull: true, Position: &ast.Position{Start: 5538, End: 5553, Line: 207, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 5531, End: 5536, Line: 207, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 5560, End: 5564, Line: 208, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 5499, End: 5509, Line: 205, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: `Completes an open task and records its outcome as an interaction in the same
+write; the interaction moves the customer's follow-up like any contact.
+CONFLICT on a stale version or a closed task.`, Name: "completeTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The outcome.", Name: "input", Type: &ast.Type{NamedType: "CompleteTaskInput", NonNull: true, Position: &ast.Position{Start: 5825, End: 5842, Line: 216, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 5818, End: 5823, Line: 216, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "CompleteTaskPayload", NonNull: true, Position: &ast.Position{Start: 5849, End: 5868, Line: 217, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 5781, End: 5793, Line: 214, Column: 3, Src: schemaSource17}},
 		&ast.FieldDefinition{Description: `Adds a user to the directory, active, e.g. to hand them customers before their
-first sign-in. DUPLICATE when the id is taken. ADMIN only.`, Name: "createUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user.", Name: "input", Type: &ast.Type{NamedType: "CreateUserInput", NonNull: true, Position: &ast.Position{Start: 7126, End: 7141, Line: 229, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 7119, End: 7124, Line: 229, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7148, End: 7152, Line: 230, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 7087, End: 7097, Line: 227, Column: 3, Src: schemaSource17}},
+first sign-in. DUPLICATE when the id is taken. ADMIN only.`, Name: "createUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user.", Name: "input", Type: &ast.Type{NamedType: "CreateUserInput", NonNull: true, Position: &ast.Position{Start: 7126, End: 7141, Line: 229, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 7119, End: 7124, Line: 229, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7148, End: 7152, Line: 230, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7087, End: 7097, Line: 227, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `Changes a user's name, email or department, and, until they first sign in, their
-roles and teams. CONFLICT when expectedVersion is stale. ADMIN only.`, Name: "updateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7361, End: 7363, Line: 237, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 7357, End: 7359, Line: 237, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7428, End: 7431, Line: 239, Column: 22, Src: schemaSource17}}, Position: &ast.Position{Start: 7411, End: 7426, Line: 239, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateUserInput", NonNull: true, Position: &ast.Position{Start: 7463, End: 7478, Line: 241, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 7456, End: 7461, Line: 241, Column: 5, Src: schemaSource17}},
-		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7485, End: 7489, Line: 242, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 7322, End: 7332, Line: 235, Column: 3, Src: schemaSource17}},
+roles and teams. CONFLICT when expectedVersion is stale. ADMIN only.`, Name: "updateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7361, End: 7363, Line: 237, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 7357, End: 7359, Line: 237, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7428, End: 7431, Line: 239, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 7411, End: 7426, Line: 239, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateUserInput", NonNull: true, Position: &ast.Position{Start: 7463, End: 7478, Line: 241, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 7456, End: 7461, Line: 241, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7485, End: 7489, Line: 242, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7322, End: 7332, Line: 235, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `Deactivates a user: their requests are refused (FORBIDDEN) from now on (in the
 AWS stack, on other instances of the API within a minute) and no work can be
 handed to them; their history and portfolio stay. Ask the result for workload
 to see what to hand over (handOverPortfolio, moveCase). An ADMIN cannot
-deactivate themself. ADMIN only.`, Name: "deactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7897, End: 7899, Line: 252, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 7893, End: 7895, Line: 252, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7964, End: 7967, Line: 254, Column: 22, Src: schemaSource17}}, Position: &ast.Position{Start: 7947, End: 7962, Line: 254, Column: 5, Src: schemaSource17}},
-		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7974, End: 7978, Line: 255, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 7854, End: 7868, Line: 250, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Lets a deactivated user sign in and be handed work again. ADMIN only.", Name: "reactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8099, End: 8101, Line: 259, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 8095, End: 8097, Line: 259, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8166, End: 8169, Line: 261, Column: 22, Src: schemaSource17}}, Position: &ast.Position{Start: 8149, End: 8164, Line: 261, Column: 5, Src: schemaSource17}},
-		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 8176, End: 8180, Line: 262, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 8056, End: 8070, Line: 257, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Creates a department. DUPLICATE when the name is taken. ADMIN only.", Name: "createDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department.", Name: "input", Type: &ast.Type{NamedType: "CreateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8307, End: 8328, Line: 266, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 8300, End: 8305, Line: 266, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8335, End: 8345, Line: 267, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 8256, End: 8272, Line: 264, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Renames a department or changes its team or manager. ADMIN only.", Name: "updateDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8469, End: 8471, Line: 271, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 8465, End: 8467, Line: 271, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8536, End: 8539, Line: 273, Column: 22, Src: schemaSource17}}, Position: &ast.Position{Start: 8519, End: 8534, Line: 273, Column: 5, Src: schemaSource17}},
-			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8571, End: 8592, Line: 275, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 8564, End: 8569, Line: 275, Column: 5, Src: schemaSource17}},
-		}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8599, End: 8609, Line: 276, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 8418, End: 8434, Line: 269, Column: 3, Src: schemaSource17}},
+deactivate themself. ADMIN only.`, Name: "deactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7897, End: 7899, Line: 252, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 7893, End: 7895, Line: 252, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7964, End: 7967, Line: 254, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 7947, End: 7962, Line: 254, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7974, End: 7978, Line: 255, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7854, End: 7868, Line: 250, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Lets a deactivated user sign in and be handed work again. ADMIN only.", Name: "reactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8099, End: 8101, Line: 259, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 8095, End: 8097, Line: 259, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8166, End: 8169, Line: 261, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 8149, End: 8164, Line: 261, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 8176, End: 8180, Line: 262, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8056, End: 8070, Line: 257, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Creates a department. DUPLICATE when the name is taken. ADMIN only.", Name: "createDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department.", Name: "input", Type: &ast.Type{NamedType: "CreateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8307, End: 8328, Line: 266, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 8300, End: 8305, Line: 266, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8335, End: 8345, Line: 267, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8256, End: 8272, Line: 264, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Renames a department or changes its team or manager. ADMIN only.", Name: "updateDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8469, End: 8471, Line: 271, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 8465, End: 8467, Line: 271, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8536, End: 8539, Line: 273, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 8519, End: 8534, Line: 273, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8571, End: 8592, Line: 275, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 8564, End: 8569, Line: 275, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8599, End: 8609, Line: 276, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8418, End: 8434, Line: 269, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `Marks fields of a customer as checked by the caller (a field already marked
 gets the caller's new mark). ADMIN or the team's MANAGER. BAD_USER_INPUT for
 an empty field: there is nothing to verify; CONFLICT when expectedVersion is
-not the current version.`, Name: "verifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1080, End: 1082, Line: 44, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 1076, End: 1078, Line: 44, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The fields checked.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1114, End: 1120, Line: 46, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The version the reviewer checked.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1201, End: 1204, Line: 48, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 1184, End: 1199, Line: 48, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1211, End: 1219, Line: 49, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 1027, End: 1047, Line: 42, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Withdraws the verification marks of fields. ADMIN or the team's MANAGER.", Name: "unverifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1355, End: 1357, Line: 53, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 1351, End: 1353, Line: 53, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource18}},
+not the current version.`, Name: "verifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1080, End: 1082, Line: 44, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 1076, End: 1078, Line: 44, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The fields checked.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1114, End: 1120, Line: 46, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The version the reviewer checked.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1201, End: 1204, Line: 48, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 1184, End: 1199, Line: 48, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1211, End: 1219, Line: 49, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 1027, End: 1047, Line: 42, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Withdraws the verification marks of fields. ADMIN or the team's MANAGER.", Name: "unverifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1355, End: 1357, Line: 53, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 1351, End: 1353, Line: 53, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource19}},
 	}, Position: &ast.Position{Start: 1356, End: 1364, Line: 30, Column: 6, Src: schemaSource14}}
 	schemaTypeActivityBucket = &ast.Definition{Kind: "OBJECT", Description: "The figures of one bucket.", Name: "ActivityBucket", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The bucket's name: 2026-03-01 for a day, 2026-03 for a month (UTC).", Name: "period", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4906, End: 4912, Line: 130, Column: 11, Src: schemaSource0}}, Position: &ast.Position{Start: 4898, End: 4904, Line: 130, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "When the bucket starts.", Name: "start", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 4951, End: 4959, Line: 132, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 4944, End: 4949, Line: 132, Column: 3, Src: schemaSource0}},
@@ -3657,6 +3958,24 @@ not the current version.`, Name: "verifyCustomerFields", Arguments: ast.Argument
 		&ast.FieldDefinition{Description: "Postal code.", Name: "postalCode", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2837, End: 2843, Line: 117, Column: 15, Src: schemaSource4}}, Position: &ast.Position{Start: 2825, End: 2835, Line: 117, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Country, preferably an ISO 3166 code.", Name: "country", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2897, End: 2903, Line: 119, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 2888, End: 2895, Line: 119, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 2572, End: 2584, Line: 105, Column: 7, Src: schemaSource4}}
+	schemaTypeAgenda = &ast.Definition{Kind: "OBJECT", Description: `A user's day: open tasks and open cases assigned to them due by the end of the
+day (overdue ones included), their claims from the pool expiring within 48 hours
+(of now, or of the start of a later day), and the follow-ups of their portfolio
+due by the end of the day, ordered by urgency: by when each is due (the longest
+overdue first), then by priority.`, Name: "Agenda", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Whose day it is.", Name: "userId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7063, End: 7065, Line: 259, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 7055, End: 7061, Line: 259, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The UTC day.", Name: "date", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 7092, End: 7100, Line: 261, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 7086, End: 7090, Line: 261, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The entries, most urgent first.", Name: "items", Type: &ast.Type{Elem: &ast.Type{NamedType: "AgendaItem", NonNull: true, Position: &ast.Position{Start: 7148, End: 7158, Line: 263, Column: 11, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 7148, End: 7158, Line: 263, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 7140, End: 7145, Line: 263, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: `False when the day holds more than one agenda reads (25 tasks, cases and claims,
+and 10 follow-ups, the most urgent): the rest wait in the lists.`, Name: "complete", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 7336, End: 7343, Line: 268, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 7326, End: 7334, Line: 268, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 7023, End: 7029, Line: 257, Column: 6, Src: schemaSource17}}
+	schemaTypeAgendaItem = &ast.Definition{Kind: "OBJECT", Description: "One entry of an agenda.", Name: "AgendaItem", Fields: ast.FieldList{&ast.FieldDefinition{Description: "What it is.", Name: "kind", Type: &ast.Type{NamedType: "AgendaKind", NonNull: true, Position: &ast.Position{Start: 6255, End: 6265, Line: 235, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 6249, End: 6253, Line: 235, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it is due: the task's or case's due time, the claim's expiry, the follow-up's date.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 6366, End: 6374, Line: 237, Column: 7, Src: schemaSource17}}, Position: &ast.Position{Start: 6362, End: 6364, Line: 237, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Whether that time has passed.", Name: "overdue", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 6421, End: 6428, Line: 239, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 6412, End: 6419, Line: 239, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up.", Name: "priority", Type: &ast.Type{NamedType: "Priority", NonNull: true, Position: &ast.Position{Start: 6537, End: 6545, Line: 241, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 6527, End: 6535, Line: 241, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The customer.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 6577, End: 6585, Line: 243, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 6567, End: 6575, Line: 243, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "TASK: the task.", Name: "task", Type: &ast.Type{NamedType: "Task", Position: &ast.Position{Start: 6615, End: 6619, Line: 245, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 6609, End: 6613, Line: 245, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "CASE: the case.", Name: "case", Type: &ast.Type{NamedType: "Case", Position: &ast.Position{Start: 6648, End: 6652, Line: 247, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 6642, End: 6646, Line: 247, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 6218, End: 6228, Line: 233, Column: 6, Src: schemaSource17}}
 	schemaTypeAnalytics = &ast.Definition{Kind: "OBJECT", Description: `Analytics. Who may read what (any role not named is FORBIDDEN):
 ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
 or the pool within it; without a team, figures sum over all their teams); SALES read
@@ -3747,6 +4066,11 @@ written unrecorded.`, Name: "AuditEntry", Fields: ast.FieldList{&ast.FieldDefini
 		&ast.FieldDefinition{Description: "Only writes of this operation, e.g. updateCustomer or job:regrading (exact match).", Name: "operation", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2729, End: 2735, Line: 87, Column: 14, Src: schemaSource1}}, Position: &ast.Position{Start: 2718, End: 2727, Line: 87, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Only writes of this import (importCustomers' importId).", Name: "importId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 2808, End: 2810, Line: 89, Column: 13, Src: schemaSource1}}, Position: &ast.Position{Start: 2798, End: 2806, Line: 89, Column: 3, Src: schemaSource1}},
 	}, Position: &ast.Position{Start: 2392, End: 2403, Line: 79, Column: 7, Src: schemaSource1}}
+	schemaTypeCancelTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Calls off an open task.", Name: "CancelTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3186, End: 3188, Line: 131, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 3174, End: 3184, Line: 131, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3214, End: 3216, Line: 133, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 3206, End: 3212, Line: 133, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3282, End: 3285, Line: 135, Column: 20, Src: schemaSource17}}, Position: &ast.Position{Start: 3265, End: 3280, Line: 135, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Why: at most 1000 characters.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3331, End: 3337, Line: 137, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 3323, End: 3329, Line: 137, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 3136, End: 3151, Line: 129, Column: 7, Src: schemaSource17}}
 	schemaTypeCase = &ast.Definition{Kind: "OBJECT", Description: `A complaint, service request, fault report or suggestion being handled. Logging
 an interaction of one of those types opens it; its id is that interaction's id.`, Name: "Case", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The id of the interaction that opened the case.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1301, End: 1303, Line: 55, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 1297, End: 1299, Line: 55, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1337, End: 1339, Line: 57, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 1325, End: 1335, Line: 57, Column: 3, Src: schemaSource2}},
@@ -3817,6 +4141,23 @@ returns the customer to the pool.`, Name: "Claim", Fields: ast.FieldList{&ast.Fi
 		&ast.FieldDefinition{Description: "When the holder followed up; from then on the claim is ordinary ownership.", Name: "followedUpAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 601, End: 609, Line: 15, Column: 17, Src: schemaSource13}}, Position: &ast.Position{Start: 587, End: 599, Line: 15, Column: 3, Src: schemaSource13}},
 		&ast.FieldDefinition{Description: "When the holder was warned that the claim is about to lapse.", Name: "warnedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 687, End: 695, Line: 17, Column: 13, Src: schemaSource13}}, Position: &ast.Position{Start: 677, End: 685, Line: 17, Column: 3, Src: schemaSource13}},
 	}, Position: &ast.Position{Start: 269, End: 274, Line: 7, Column: 6, Src: schemaSource13}}
+	schemaTypeCompleteTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: `Completes an open task and records its outcome as an interaction handled by the
+caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
+VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
+contact and does not move the follow-up, so pass type to record one.`, Name: "CompleteTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3706, End: 3708, Line: 148, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 3694, End: 3704, Line: 148, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3734, End: 3736, Line: 150, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 3726, End: 3732, Line: 150, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3802, End: 3805, Line: 152, Column: 20, Src: schemaSource17}}, Position: &ast.Position{Start: 3785, End: 3800, Line: 152, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "What came of it (required): at most 2000 characters; the interaction's outcome.", Name: "outcome", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3902, End: 3908, Line: 154, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 3893, End: 3900, Line: 154, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The interaction's channel (default by the task's type).", Name: "channel", Type: &ast.Type{NamedType: "Channel", Position: &ast.Position{Start: 3981, End: 3988, Line: 156, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 3972, End: 3979, Line: 156, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The interaction's type (default by the task's type); not one that opens a case.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", Position: &ast.Position{Start: 4081, End: 4096, Line: 158, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 4075, End: 4079, Line: 158, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it happened (default: now); at most a day ahead.", Name: "occurredAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 4169, End: 4177, Line: 160, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 4157, End: 4167, Line: 160, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "How long it took, in seconds.", Name: "durationSeconds", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4231, End: 4234, Line: 162, Column: 20, Src: schemaSource17}}, Position: &ast.Position{Start: 4214, End: 4229, Line: 162, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The customer's contact it was with.", Name: "contactId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4288, End: 4290, Line: 164, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 4277, End: 4286, Line: 164, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Ask for the next follow-up at this time (sooner than the grade's interval).", Name: "nextFollowUpAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 4389, End: 4397, Line: 166, Column: 19, Src: schemaSource17}}, Position: &ast.Position{Start: 4373, End: 4387, Line: 166, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 3654, End: 3671, Line: 146, Column: 7, Src: schemaSource17}}
+	schemaTypeCompleteTaskPayload = &ast.Definition{Kind: "OBJECT", Description: "A completed task and the interaction that recorded its outcome.", Name: "CompleteTaskPayload", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The task, now DONE.", Name: "task", Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 4526, End: 4530, Line: 172, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 4520, End: 4524, Line: 172, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The interaction recorded in the same write.", Name: "interaction", Type: &ast.Type{NamedType: "Interaction", NonNull: true, Position: &ast.Position{Start: 4595, End: 4606, Line: 174, Column: 16, Src: schemaSource17}}, Position: &ast.Position{Start: 4582, End: 4593, Line: 174, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 4472, End: 4491, Line: 170, Column: 6, Src: schemaSource17}}
 	schemaTypeContact = &ast.Definition{Kind: "OBJECT", Description: "A person at a customer.", Name: "Contact", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Contact id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 353, End: 355, Line: 20, Column: 7, Src: schemaSource3}}, Position: &ast.Position{Start: 349, End: 351, Line: 20, Column: 3, Src: schemaSource3}},
 		&ast.FieldDefinition{Description: "The customer the contact belongs to.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 412, End: 414, Line: 22, Column: 15, Src: schemaSource3}}, Position: &ast.Position{Start: 400, End: 410, Line: 22, Column: 3, Src: schemaSource3}},
 		&ast.FieldDefinition{Description: "Name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 434, End: 440, Line: 24, Column: 9, Src: schemaSource3}}, Position: &ast.Position{Start: 428, End: 432, Line: 24, Column: 3, Src: schemaSource3}},
@@ -3869,23 +4210,32 @@ entry of the stage history.`, Name: "stageReason", Type: &ast.Type{NamedType: "S
 otherwise). Default: the grading policy's rules grade the customer (G, never
 contacted, under the default policy).`, Name: "grade", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 13538, End: 13544, Line: 406, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 13531, End: 13536, Line: 406, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 11114, End: 11133, Line: 349, Column: 7, Src: schemaSource4}}
-	schemaTypeCreateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new department.", Name: "CreateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters, unique.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5592, End: 5598, Line: 171, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 5586, End: 5590, Line: 171, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5635, End: 5641, Line: 173, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 5629, End: 5633, Line: 173, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5708, End: 5710, Line: 175, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 5697, End: 5706, Line: 175, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "A key of 8–64 characters making the create safe to retry.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5791, End: 5797, Line: 177, Column: 19, Src: schemaSource17}}, Position: &ast.Position{Start: 5775, End: 5789, Line: 177, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 5524, End: 5545, Line: 169, Column: 7, Src: schemaSource17}}
+	schemaTypeCreateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new department.", Name: "CreateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters, unique.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5592, End: 5598, Line: 171, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5586, End: 5590, Line: 171, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5635, End: 5641, Line: 173, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5629, End: 5633, Line: 173, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5708, End: 5710, Line: 175, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 5697, End: 5706, Line: 175, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A key of 8–64 characters making the create safe to retry.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5791, End: 5797, Line: 177, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 5775, End: 5789, Line: 177, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 5524, End: 5545, Line: 169, Column: 7, Src: schemaSource18}}
 	schemaTypeCreatePartnerOrganizationInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new partner organization.", Name: "CreatePartnerOrganizationInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4208, End: 4214, Line: 154, Column: 9, Src: schemaSource12}}, Position: &ast.Position{Start: 4202, End: 4206, Line: 154, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "The masking policy; omitted masks every field, an empty list masks nothing.", Name: "masked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MaskedField", NonNull: true, Position: &ast.Position{Start: 4307, End: 4318, Line: 156, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4307, End: 4318, Line: 156, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4298, End: 4304, Line: 156, Column: 3, Src: schemaSource12}},
 	}, Position: &ast.Position{Start: 4139, End: 4169, Line: 152, Column: 7, Src: schemaSource12}}
-	schemaTypeCreateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A user an ADMIN adds to the directory.", Name: "CreateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4547, End: 4549, Line: 136, Column: 7, Src: schemaSource17}}, Position: &ast.Position{Start: 4543, End: 4545, Line: 136, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Display name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4595, End: 4601, Line: 138, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 4589, End: 4593, Line: 138, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Email address.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4631, End: 4637, Line: 140, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 4624, End: 4629, Line: 140, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Roles, at least one; replaced by the token's at the user's first sign-in.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 4718, End: 4723, Line: 142, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Teams, at most 10; replaced by the token's at the user's first sign-in.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 4812, End: 4817, Line: 144, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Their department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4867, End: 4869, Line: 146, Column: 17, Src: schemaSource17}}, Position: &ast.Position{Start: 4853, End: 4865, Line: 146, Column: 3, Src: schemaSource17}},
+	schemaTypeCreateTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new task on a customer.", Name: "CreateTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "A client key (8–64 letters, digits, '-', '_', '.', ':'): a retry with the same key and request returns the first result instead of creating again.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2124, End: 2130, Line: 89, Column: 19, Src: schemaSource17}}, Position: &ast.Position{Start: 2108, End: 2122, Line: 89, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2163, End: 2165, Line: 91, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 2151, End: 2161, Line: 91, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "What the task asks for.", Name: "type", Type: &ast.Type{NamedType: "TaskType", NonNull: true, Position: &ast.Position{Start: 2203, End: 2211, Line: 93, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 2197, End: 2201, Line: 93, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "A short title: at most 200 characters.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2265, End: 2271, Line: 95, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 2258, End: 2263, Line: 95, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Notes: at most 10000 characters.", Name: "notes", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2318, End: 2324, Line: 97, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 2311, End: 2316, Line: 97, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it is due: at most two years ahead.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 2379, End: 2387, Line: 99, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 2372, End: 2377, Line: 99, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Who is to do it (default: the caller): an active user of the directory; someone else only for ADMIN and the team's MANAGER.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 2531, End: 2533, Line: 101, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 2519, End: 2529, Line: 101, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "How urgent it is (default NORMAL).", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 2585, End: 2593, Line: 103, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 2575, End: 2583, Line: 103, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 1937, End: 1952, Line: 87, Column: 7, Src: schemaSource17}}
+	schemaTypeCreateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A user an ADMIN adds to the directory.", Name: "CreateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4547, End: 4549, Line: 136, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 4543, End: 4545, Line: 136, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Display name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4595, End: 4601, Line: 138, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 4589, End: 4593, Line: 138, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Email address.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4631, End: 4637, Line: 140, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 4624, End: 4629, Line: 140, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Roles, at least one; replaced by the token's at the user's first sign-in.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4718, End: 4723, Line: 142, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Teams, at most 10; replaced by the token's at the user's first sign-in.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4812, End: 4817, Line: 144, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Their department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4867, End: 4869, Line: 146, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 4853, End: 4865, Line: 146, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `A key of 8–64 characters making the create safe to retry: sent again with the
-same input, it returns the user created the first time instead of DUPLICATE.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5059, End: 5065, Line: 151, Column: 19, Src: schemaSource17}}, Position: &ast.Position{Start: 5043, End: 5057, Line: 151, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 4399, End: 4414, Line: 134, Column: 7, Src: schemaSource17}}
+same input, it returns the user created the first time instead of DUPLICATE.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5059, End: 5065, Line: 151, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 5043, End: 5057, Line: 151, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 4399, End: 4414, Line: 134, Column: 7, Src: schemaSource18}}
 	schemaTypeCurrentGrade = &ast.Definition{Kind: "OBJECT", Description: "A customer's current grade and why it has it.", Name: "CurrentGrade", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The grade level with its service policy.", Name: "level", Type: &ast.Type{NamedType: "GradeLevel", NonNull: true, Position: &ast.Position{Start: 3452, End: 3462, Line: 141, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 3445, End: 3450, Line: 141, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "What set the grade.", Name: "source", Type: &ast.Type{NamedType: "GradeSource", NonNull: true, Position: &ast.Position{Start: 3498, End: 3509, Line: 143, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3490, End: 3496, Line: 143, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Why, in words.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3540, End: 3546, Line: 145, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3532, End: 3538, Line: 145, Column: 3, Src: schemaSource4}},
@@ -3994,6 +4344,9 @@ only its own organization here.`, Name: "partners", Type: &ast.Type{Elem: &ast.T
 		&ast.FieldDefinition{Description: "Lifecycle stage changes, newest first: from, to, why, who and when.", Name: "stageHistory", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 1436, End: 1438, Line: 55, Column: 18, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1430, End: 1433, Line: 55, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1423, End: 1428, Line: 55, Column: 5, Src: schemaSource15}},
 			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1486, End: 1492, Line: 57, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1479, End: 1484, Line: 57, Column: 5, Src: schemaSource15}},
 		}, Type: &ast.Type{NamedType: "StageChangeConnection", NonNull: true, Position: &ast.Position{Start: 1498, End: 1519, Line: 58, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1381, End: 1393, Line: 53, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: "The customer's tasks, newest first (one Query; not part of the 360 view's read).", Name: "tasks", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 4769, End: 4771, Line: 181, Column: 18, Src: schemaSource17}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4763, End: 4766, Line: 181, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 4756, End: 4761, Line: 181, Column: 5, Src: schemaSource17}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4819, End: 4825, Line: 183, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 4812, End: 4817, Line: 183, Column: 5, Src: schemaSource17}},
+		}, Type: &ast.Type{NamedType: "TaskConnection", NonNull: true, Position: &ast.Position{Start: 4831, End: 4845, Line: 184, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 4721, End: 4726, Line: 179, Column: 3, Src: schemaSource17}},
 	}, Position: &ast.Position{Start: 3829, End: 3837, Line: 158, Column: 6, Src: schemaSource4}}
 	schemaTypeCustomer360 = &ast.Definition{Kind: "OBJECT", Description: "What a screen pop shows when a customer calls: read with one DynamoDB Query.", Name: "Customer360", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The profile, with current grade and latest evaluations.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 9811, End: 9819, Line: 299, Column: 13, Src: schemaSource4}}, Position: &ast.Position{Start: 9801, End: 9809, Line: 299, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "The contact persons.", Name: "contacts", Type: &ast.Type{Elem: &ast.Type{NamedType: "Contact", NonNull: true, Position: &ast.Position{Start: 9859, End: 9866, Line: 301, Column: 14, Src: schemaSource4}}, NonNull: true, Position: &ast.Position{Start: 9859, End: 9866, Line: 301, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 9848, End: 9856, Line: 301, Column: 3, Src: schemaSource4}},
@@ -4044,16 +4397,16 @@ survivor's and the tombstone's.`, Name: "CustomerMerge", Fields: ast.FieldList{&
 		&ast.FieldDefinition{Description: "The merge record.", Name: "node", Type: &ast.Type{NamedType: "CustomerMerge", NonNull: true, Position: &ast.Position{Start: 1386, End: 1399, Line: 49, Column: 9, Src: schemaSource11}}, Position: &ast.Position{Start: 1380, End: 1384, Line: 49, Column: 3, Src: schemaSource11}},
 	}, Position: &ast.Position{Start: 1279, End: 1296, Line: 45, Column: 6, Src: schemaSource11}}
 	schemaTypeDepartment = &ast.Definition{Kind: "OBJECT", Description: `A unit of the company that users belong to and cases are assigned to. ADMIN
-manages departments; every staff role reads them.`, Name: "Department", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Department id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2880, End: 2882, Line: 76, Column: 7, Src: schemaSource17}}, Position: &ast.Position{Start: 2876, End: 2878, Line: 76, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Name, unique in the directory (compared folded: case and width do not count).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2974, End: 2980, Line: 78, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 2968, End: 2972, Line: 78, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The team the department works for, if any.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3037, End: 3043, Line: 80, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 3031, End: 3035, Line: 80, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The user who manages the department, if any: an active MANAGER when set.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3134, End: 3136, Line: 82, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 3123, End: 3132, Line: 82, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3209, End: 3212, Line: 84, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 3200, End: 3207, Line: 84, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3252, End: 3260, Line: 86, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 3241, End: 3250, Line: 86, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3295, End: 3301, Line: 88, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 3284, End: 3293, Line: 88, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3342, End: 3350, Line: 90, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 3331, End: 3340, Line: 90, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3390, End: 3396, Line: 92, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 3379, End: 3388, Line: 92, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 2835, End: 2845, Line: 74, Column: 6, Src: schemaSource17}}
+manages departments; every staff role reads them.`, Name: "Department", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Department id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2880, End: 2882, Line: 76, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 2876, End: 2878, Line: 76, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Name, unique in the directory (compared folded: case and width do not count).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2974, End: 2980, Line: 78, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 2968, End: 2972, Line: 78, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The team the department works for, if any.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3037, End: 3043, Line: 80, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3031, End: 3035, Line: 80, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The user who manages the department, if any: an active MANAGER when set.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3134, End: 3136, Line: 82, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3123, End: 3132, Line: 82, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3209, End: 3212, Line: 84, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 3200, End: 3207, Line: 84, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3252, End: 3260, Line: 86, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3241, End: 3250, Line: 86, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3295, End: 3301, Line: 88, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3284, End: 3293, Line: 88, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3342, End: 3350, Line: 90, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3331, End: 3340, Line: 90, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3390, End: 3396, Line: 92, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3379, End: 3388, Line: 92, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 2835, End: 2845, Line: 74, Column: 6, Src: schemaSource18}}
 	schemaTypeDimensionAverage = &ast.Definition{Kind: "OBJECT", Description: "The mean of one dimension's scores.", Name: "DimensionAverage", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 7859, End: 7868, Line: 230, Column: 14, Src: schemaSource0}}, Position: &ast.Position{Start: 7848, End: 7857, Line: 230, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "How many evaluations scored it.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7915, End: 7918, Line: 232, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 7908, End: 7913, Line: 232, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Their mean, 0–100.", Name: "average", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 7954, End: 7959, Line: 234, Column: 12, Src: schemaSource0}}, Position: &ast.Position{Start: 7945, End: 7952, Line: 234, Column: 3, Src: schemaSource0}},
@@ -4099,10 +4452,10 @@ manages departments; every staff role reads them.`, Name: "Department", Fields: 
 		&ast.FieldDefinition{Description: "Its value before, as JSON; null when it was absent. Values over 16 KB are recorded by size only.", Name: "before", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 508, End: 514, Line: 18, Column: 11, Src: schemaSource1}}, Position: &ast.Position{Start: 500, End: 506, Line: 18, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Its value after, as JSON; null when it was removed.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 580, End: 586, Line: 20, Column: 10, Src: schemaSource1}}, Position: &ast.Position{Start: 573, End: 578, Line: 20, Column: 3, Src: schemaSource1}},
 	}, Position: &ast.Position{Start: 338, End: 349, Line: 14, Column: 6, Src: schemaSource1}}
-	schemaTypeFieldVerification = &ast.Definition{Kind: "OBJECT", Description: "A reviewer's mark that a field's current value has been checked.", Name: "FieldVerification", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field.", Name: "field", Type: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 639, End: 652, Line: 28, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 632, End: 637, Line: 28, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource18}}
+	schemaTypeFieldVerification = &ast.Definition{Kind: "OBJECT", Description: "A reviewer's mark that a field's current value has been checked.", Name: "FieldVerification", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field.", Name: "field", Type: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 639, End: 652, Line: 28, Column: 10, Src: schemaSource19}}, Position: &ast.Position{Start: 632, End: 637, Line: 28, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource19}}
 	schemaTypeGradeChange = &ast.Definition{Kind: "OBJECT", Description: "One entry of a customer's grade history.", Name: "GradeChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = at).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 952, End: 954, Line: 42, Column: 7, Src: schemaSource7}}, Position: &ast.Position{Start: 948, End: 950, Line: 42, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 988, End: 990, Line: 44, Column: 15, Src: schemaSource7}}, Position: &ast.Position{Start: 976, End: 986, Line: 44, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The previous level code; null for the first grade.", Name: "from", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1055, End: 1061, Line: 46, Column: 9, Src: schemaSource7}}, Position: &ast.Position{Start: 1049, End: 1053, Line: 46, Column: 3, Src: schemaSource7}},
@@ -4458,6 +4811,34 @@ creating again; the same key with another input is CONFLICT. Remembered for 24 h
 		&ast.FieldDefinition{Description: "Comment: at most 4000 characters.", Name: "comment", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5396, End: 5402, Line: 212, Column: 12, Src: schemaSource6}}, Position: &ast.Position{Start: 5387, End: 5394, Line: 212, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "When; default now.", Name: "evaluatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 5441, End: 5449, Line: 214, Column: 16, Src: schemaSource6}}, Position: &ast.Position{Start: 5428, End: 5439, Line: 214, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 4642, End: 4663, Line: 192, Column: 7, Src: schemaSource6}}
+	schemaTypeTask = &ast.Definition{Kind: "OBJECT", Description: `A piece of planned work on a customer (待办): a callback, a visit, a quote to
+send, a satisfaction callback. It has one assignee, an active user of the
+directory, and is open until completed (its outcome recorded as an interaction
+in the same write) or cancelled.`, Name: "Task", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The task id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 738, End: 740, Line: 33, Column: 7, Src: schemaSource17}}, Position: &ast.Position{Start: 734, End: 736, Line: 33, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 774, End: 776, Line: 35, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 762, End: 772, Line: 35, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "What the task asks for.", Name: "type", Type: &ast.Type{NamedType: "TaskType", NonNull: true, Position: &ast.Position{Start: 814, End: 822, Line: 37, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 808, End: 812, Line: 37, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "A short title; the subject of the interaction its completion records.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 907, End: 913, Line: 39, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 900, End: 905, Line: 39, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Notes.", Name: "notes", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 934, End: 940, Line: 41, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 927, End: 932, Line: 41, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it is due.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 970, End: 978, Line: 43, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 963, End: 968, Line: 43, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The user who is to do it.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1024, End: 1026, Line: 45, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 1012, End: 1022, Line: 45, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "How urgent it is.", Name: "priority", Type: &ast.Type{NamedType: "Priority", NonNull: true, Position: &ast.Position{Start: 1062, End: 1070, Line: 47, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 1052, End: 1060, Line: 47, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Where it stands.", Name: "status", Type: &ast.Type{NamedType: "TaskStatus", NonNull: true, Position: &ast.Position{Start: 1103, End: 1113, Line: 49, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 1095, End: 1101, Line: 49, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "DONE: the interaction that recorded its outcome.", Name: "interactionId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1185, End: 1187, Line: 51, Column: 18, Src: schemaSource17}}, Position: &ast.Position{Start: 1170, End: 1183, Line: 51, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "CANCELLED: why.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1218, End: 1224, Line: 53, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 1210, End: 1216, Line: 53, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it was completed or cancelled.", Name: "closedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1277, End: 1285, Line: 55, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 1267, End: 1275, Line: 55, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Who completed or cancelled it.", Name: "closedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1333, End: 1339, Line: 57, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 1323, End: 1331, Line: 57, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1412, End: 1415, Line: 59, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 1403, End: 1410, Line: 59, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1455, End: 1463, Line: 61, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1444, End: 1453, Line: 61, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1498, End: 1504, Line: 63, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1487, End: 1496, Line: 63, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1545, End: 1553, Line: 65, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1534, End: 1543, Line: 65, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 708, End: 712, Line: 31, Column: 6, Src: schemaSource17}}
+	schemaTypeTaskConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of tasks.", Name: "TaskConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The tasks of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "TaskEdge", NonNull: true, Position: &ast.Position{Start: 1637, End: 1645, Line: 71, Column: 11, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 1637, End: 1645, Line: 71, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 1629, End: 1634, Line: 71, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 1697, End: 1705, Line: 73, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 1687, End: 1695, Line: 73, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Always null: a customer's tasks are not counted.", Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1774, End: 1777, Line: 75, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 1762, End: 1772, Line: 75, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 1582, End: 1596, Line: 69, Column: 6, Src: schemaSource17}}
+	schemaTypeTaskEdge = &ast.Definition{Kind: "OBJECT", Description: "A task in a page.", Name: "TaskEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this task.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1864, End: 1870, Line: 81, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 1856, End: 1862, Line: 81, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task.", Name: "node", Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 1894, End: 1898, Line: 83, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 1888, End: 1892, Line: 83, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 1806, End: 1814, Line: 79, Column: 6, Src: schemaSource17}}
 	schemaTypeTemplate = &ast.Definition{Kind: "OBJECT", Description: `One version of an indicator system. Versions never change: an edit is a new
 version, so each evaluation keeps the indicators it was scored against.`, Name: "Template", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Template id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 885, End: 887, Line: 41, Column: 7, Src: schemaSource6}}, Position: &ast.Position{Start: 881, End: 883, Line: 41, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 907, End: 913, Line: 43, Column: 9, Src: schemaSource6}}, Position: &ast.Position{Start: 901, End: 905, Line: 43, Column: 3, Src: schemaSource6}},
@@ -4522,10 +4903,10 @@ verification mark.`, Name: "UpdateCustomerInput", Fields: ast.FieldList{&ast.Fie
 UNVERIFIED removes every mark. Asking for what the record already is does
 nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name: "verification", Type: &ast.Type{NamedType: "Verification", Position: &ast.Position{Start: 15307, End: 15319, Line: 457, Column: 17, Src: schemaSource4}}, Position: &ast.Position{Start: 15293, End: 15305, Line: 457, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 13808, End: 13827, Line: 415, Column: 7, Src: schemaSource4}}
-	schemaTypeUpdateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId.", Name: "UpdateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "New name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5950, End: 5956, Line: 183, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 5944, End: 5948, Line: 183, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5992, End: 5998, Line: 185, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 5986, End: 5990, Line: 185, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6065, End: 6067, Line: 187, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 6054, End: 6063, Line: 187, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 5904, End: 5925, Line: 181, Column: 7, Src: schemaSource17}}
+	schemaTypeUpdateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId.", Name: "UpdateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "New name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5950, End: 5956, Line: 183, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5944, End: 5948, Line: 183, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5992, End: 5998, Line: 185, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5986, End: 5990, Line: 185, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6065, End: 6067, Line: 187, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 6054, End: 6063, Line: 187, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 5904, End: 5925, Line: 181, Column: 7, Src: schemaSource18}}
 	schemaTypeUpdateInteractionInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Corrections to an interaction. Omitted fields are unchanged; an empty list clears.", Name: "UpdateInteractionInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Channel.", Name: "channel", Type: &ast.Type{NamedType: "Channel", Position: &ast.Position{Start: 4521, End: 4528, Line: 179, Column: 12, Src: schemaSource9}}, Position: &ast.Position{Start: 4512, End: 4519, Line: 179, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Direction.", Name: "direction", Type: &ast.Type{NamedType: "Direction", Position: &ast.Position{Start: 4557, End: 4566, Line: 181, Column: 14, Src: schemaSource9}}, Position: &ast.Position{Start: 4546, End: 4555, Line: 181, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Type.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", Position: &ast.Position{Start: 4585, End: 4600, Line: 183, Column: 9, Src: schemaSource9}}, Position: &ast.Position{Start: 4579, End: 4583, Line: 183, Column: 3, Src: schemaSource9}},
@@ -4543,56 +4924,66 @@ nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name:
 		&ast.FieldDefinition{Description: "SUSPENDED refuses every key of the organization; ACTIVE lets them work again.", Name: "status", Type: &ast.Type{NamedType: "PartnerStatus", Position: &ast.Position{Start: 4547, End: 4560, Line: 164, Column: 11, Src: schemaSource12}}, Position: &ast.Position{Start: 4539, End: 4545, Line: 164, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "Replaces the masking policy; an empty list masks nothing.", Name: "masked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MaskedField", NonNull: true, Position: &ast.Position{Start: 4634, End: 4645, Line: 166, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4634, End: 4645, Line: 166, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4625, End: 4631, Line: 166, Column: 3, Src: schemaSource12}},
 	}, Position: &ast.Position{Start: 4397, End: 4427, Line: 160, Column: 7, Src: schemaSource12}}
-	schemaTypeUpdateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a user. Omitted fields are unchanged.", Name: "UpdateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Display name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5170, End: 5176, Line: 157, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 5164, End: 5168, Line: 157, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Email address; an empty string clears it.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5232, End: 5238, Line: 159, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 5225, End: 5230, Line: 159, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Roles; only before the user first signs in (then they are the token's).", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 5317, End: 5322, Line: 161, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Teams; only before the user first signs in (then they are the token's).", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 163, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Their department; an empty string clears it.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5492, End: 5494, Line: 165, Column: 17, Src: schemaSource17}}, Position: &ast.Position{Start: 5478, End: 5490, Line: 165, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 5126, End: 5141, Line: 155, Column: 7, Src: schemaSource17}}
+	schemaTypeUpdateTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A change to an open task: the fields given change.", Name: "UpdateTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2706, End: 2708, Line: 109, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 2694, End: 2704, Line: 109, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2734, End: 2736, Line: 111, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 2726, End: 2732, Line: 111, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2802, End: 2805, Line: 113, Column: 20, Src: schemaSource17}}, Position: &ast.Position{Start: 2785, End: 2800, Line: 113, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "What the task asks for.", Name: "type", Type: &ast.Type{NamedType: "TaskType", Position: &ast.Position{Start: 2843, End: 2851, Line: 115, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 2837, End: 2841, Line: 115, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "A short title: at most 200 characters.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2904, End: 2910, Line: 117, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 2897, End: 2902, Line: 117, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Notes: at most 10000 characters.", Name: "notes", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2957, End: 2963, Line: 119, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 2950, End: 2955, Line: 119, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "When it is due.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 2993, End: 3001, Line: 121, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 2986, End: 2991, Line: 121, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "Who is to do it: as in createTask.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3055, End: 3057, Line: 123, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 3043, End: 3053, Line: 123, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "How urgent it is.", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 3092, End: 3100, Line: 125, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 3082, End: 3090, Line: 125, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 2656, End: 2671, Line: 107, Column: 7, Src: schemaSource17}}
+	schemaTypeUpdateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a user. Omitted fields are unchanged.", Name: "UpdateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Display name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5170, End: 5176, Line: 157, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5164, End: 5168, Line: 157, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Email address; an empty string clears it.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5232, End: 5238, Line: 159, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 5225, End: 5230, Line: 159, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Roles; only before the user first signs in (then they are the token's).", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5317, End: 5322, Line: 161, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Teams; only before the user first signs in (then they are the token's).", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 163, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Their department; an empty string clears it.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5492, End: 5494, Line: 165, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 5478, End: 5490, Line: 165, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 5126, End: 5141, Line: 155, Column: 7, Src: schemaSource18}}
 	schemaTypeUser = &ast.Definition{Kind: "OBJECT", Description: `A person known to Rapport: the user directory. Work (customers, cases, the
 interactions they are credited with) is handed only to active users of the
 directory. A staff user is registered from their token's claims the first time
 they sign in; an ADMIN can also add users before they do, and deactivates those
 who leave. Staff read the directory to look colleagues up; SALES and SERVICE see
-active users only; partners read nothing.`, Name: "User", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 555, End: 557, Line: 11, Column: 7, Src: schemaSource17}}, Position: &ast.Position{Start: 551, End: 553, Line: 11, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 678, End: 684, Line: 13, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 672, End: 676, Line: 13, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Email: from the token once they have signed in, if it carries one.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 766, End: 772, Line: 15, Column: 10, Src: schemaSource17}}, Position: &ast.Position{Start: 759, End: 764, Line: 15, Column: 3, Src: schemaSource17}},
+active users only; partners read nothing.`, Name: "User", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 555, End: 557, Line: 11, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 551, End: 553, Line: 11, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 678, End: 684, Line: 13, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 672, End: 676, Line: 13, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Email: from the token once they have signed in, if it carries one.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 766, End: 772, Line: 15, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 759, End: 764, Line: 15, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `Roles: the token's once they have signed in (Rapport mirrors them at each sign-in
 where they changed; the token stays authoritative for what the user may do),
-set by an ADMIN before.`, Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 976, End: 981, Line: 21, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Teams: the token's once they have signed in, set by an ADMIN before.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 1067, End: 1072, Line: 23, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The user's department id, set by an ADMIN; null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1164, End: 1166, Line: 25, Column: 17, Src: schemaSource17}}, Position: &ast.Position{Start: 1150, End: 1162, Line: 25, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The user's department; null when none.", Name: "department", Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 1224, End: 1234, Line: 27, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 1212, End: 1222, Line: 27, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Whether the user may sign in and be handed work.", Name: "active", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1298, End: 1305, Line: 29, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 1290, End: 1296, Line: 29, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "When the user was deactivated; null while active.", Name: "deactivatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1378, End: 1386, Line: 31, Column: 18, Src: schemaSource17}}, Position: &ast.Position{Start: 1363, End: 1376, Line: 31, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Who deactivated the user.", Name: "deactivatedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1434, End: 1440, Line: 33, Column: 18, Src: schemaSource17}}, Position: &ast.Position{Start: 1419, End: 1432, Line: 33, Column: 3, Src: schemaSource17}},
+set by an ADMIN before.`, Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 976, End: 981, Line: 21, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Teams: the token's once they have signed in, set by an ADMIN before.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1067, End: 1072, Line: 23, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The user's department id, set by an ADMIN; null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1164, End: 1166, Line: 25, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 1150, End: 1162, Line: 25, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The user's department; null when none.", Name: "department", Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 1224, End: 1234, Line: 27, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 1212, End: 1222, Line: 27, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Whether the user may sign in and be handed work.", Name: "active", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1298, End: 1305, Line: 29, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1290, End: 1296, Line: 29, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When the user was deactivated; null while active.", Name: "deactivatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1378, End: 1386, Line: 31, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1363, End: 1376, Line: 31, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who deactivated the user.", Name: "deactivatedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1434, End: 1440, Line: 33, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1419, End: 1432, Line: 33, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `When the user first signed in with a token; null if never. From then on their
-roles and teams come from the identity provider and an ADMIN cannot edit them.`, Name: "firstSignInAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1631, End: 1639, Line: 38, Column: 18, Src: schemaSource17}}, Position: &ast.Position{Start: 1616, End: 1629, Line: 38, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1712, End: 1715, Line: 40, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 1703, End: 1710, Line: 40, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "When the user was added.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1759, End: 1767, Line: 42, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1748, End: 1757, Line: 42, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Who added the user (the user themself when registered at sign-in).", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1853, End: 1859, Line: 44, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1842, End: 1851, Line: 44, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "When the entry last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1907, End: 1915, Line: 46, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1896, End: 1905, Line: 46, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1955, End: 1961, Line: 48, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 1944, End: 1953, Line: 48, Column: 3, Src: schemaSource17}},
+roles and teams come from the identity provider and an ADMIN cannot edit them.`, Name: "firstSignInAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1631, End: 1639, Line: 38, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1616, End: 1629, Line: 38, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1712, End: 1715, Line: 40, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 1703, End: 1710, Line: 40, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When the user was added.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1759, End: 1767, Line: 42, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1748, End: 1757, Line: 42, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who added the user (the user themself when registered at sign-in).", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1853, End: 1859, Line: 44, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1842, End: 1851, Line: 44, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When the entry last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1907, End: 1915, Line: 46, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1896, End: 1905, Line: 46, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1955, End: 1961, Line: 48, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1944, End: 1953, Line: 48, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `What the user has in hand, for a handover before or after deactivating them:
 their customers and the open cases assigned to them, from counters kept by
 every write. ADMIN, MANAGER and AUDITOR read anyone's; others their own only
-(FORBIDDEN otherwise).`, Name: "workload", Type: &ast.Type{NamedType: "Workload", Position: &ast.Position{Start: 2247, End: 2255, Line: 55, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 2237, End: 2245, Line: 55, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 445, End: 449, Line: 9, Column: 6, Src: schemaSource17}}
-	schemaTypeUserConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of users, by name.", Name: "UserConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The users of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "UserEdge", NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource17}}, NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 3961, End: 3966, Line: 115, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 4029, End: 4037, Line: 117, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 4019, End: 4027, Line: 117, Column: 3, Src: schemaSource17}},
+(FORBIDDEN otherwise).`, Name: "workload", Type: &ast.Type{NamedType: "Workload", Position: &ast.Position{Start: 2247, End: 2255, Line: 55, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 2237, End: 2245, Line: 55, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 445, End: 449, Line: 9, Column: 6, Src: schemaSource18}}
+	schemaTypeUserConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of users, by name.", Name: "UserConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The users of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "UserEdge", NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3961, End: 3966, Line: 115, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 4029, End: 4037, Line: 117, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 4019, End: 4027, Line: 117, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `How many users the list holds, from a counter: for no filter but active, or
-active users of one team, one department or one role; null for other filters.`, Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4223, End: 4226, Line: 122, Column: 15, Src: schemaSource17}}, Position: &ast.Position{Start: 4211, End: 4221, Line: 122, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 3914, End: 3928, Line: 113, Column: 6, Src: schemaSource17}}
-	schemaTypeUserEdge = &ast.Definition{Kind: "OBJECT", Description: "A user in a page.", Name: "UserEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this user.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4313, End: 4319, Line: 128, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 4305, End: 4311, Line: 128, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "The user.", Name: "node", Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 4343, End: 4347, Line: 130, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 4337, End: 4341, Line: 130, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 4255, End: 4263, Line: 126, Column: 6, Src: schemaSource17}}
-	schemaTypeUserFilter = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Which users to list. Conditions combine with AND.", Name: "UserFilter", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Users of this team.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3504, End: 3510, Line: 98, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 3498, End: 3502, Line: 98, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Users of this department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3557, End: 3559, Line: 100, Column: 17, Src: schemaSource17}}, Position: &ast.Position{Start: 3543, End: 3555, Line: 100, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Users holding this role.", Name: "role", Type: &ast.Type{NamedType: "Role", Position: &ast.Position{Start: 3597, End: 3601, Line: 102, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 3591, End: 3595, Line: 102, Column: 3, Src: schemaSource17}},
+active users of one team, one department or one role; null for other filters.`, Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4223, End: 4226, Line: 122, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 4211, End: 4221, Line: 122, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 3914, End: 3928, Line: 113, Column: 6, Src: schemaSource18}}
+	schemaTypeUserEdge = &ast.Definition{Kind: "OBJECT", Description: "A user in a page.", Name: "UserEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this user.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4313, End: 4319, Line: 128, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4305, End: 4311, Line: 128, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The user.", Name: "node", Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 4343, End: 4347, Line: 130, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 4337, End: 4341, Line: 130, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 4255, End: 4263, Line: 126, Column: 6, Src: schemaSource18}}
+	schemaTypeUserFilter = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Which users to list. Conditions combine with AND.", Name: "UserFilter", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Users of this team.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3504, End: 3510, Line: 98, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3498, End: 3502, Line: 98, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Users of this department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3557, End: 3559, Line: 100, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 3543, End: 3555, Line: 100, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Users holding this role.", Name: "role", Type: &ast.Type{NamedType: "Role", Position: &ast.Position{Start: 3597, End: 3601, Line: 102, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3591, End: 3595, Line: 102, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `true (the default): active users only; false: deactivated users only; null: both.
-SALES and SERVICE list active users only (FORBIDDEN otherwise).`, Name: "active", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 3784, End: 3788, Line: 107, Column: 21, Src: schemaSource17}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 3774, End: 3781, Line: 107, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 3766, End: 3772, Line: 107, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Users whose name starts with this, compared folded (li finds Li Wei).", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3871, End: 3877, Line: 109, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 3865, End: 3869, Line: 109, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 3459, End: 3469, Line: 96, Column: 7, Src: schemaSource17}}
+SALES and SERVICE list active users only (FORBIDDEN otherwise).`, Name: "active", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 3784, End: 3788, Line: 107, Column: 21, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 3774, End: 3781, Line: 107, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3766, End: 3772, Line: 107, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Users whose name starts with this, compared folded (li finds Li Wei).", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3871, End: 3877, Line: 109, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3865, End: 3869, Line: 109, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 3459, End: 3469, Line: 96, Column: 7, Src: schemaSource18}}
 	schemaTypeValueFormula = &ast.Definition{Kind: "OBJECT", Description: `The value score formula: the weighted mean of five components, each 0–100. Weights are
 normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
@@ -4625,13 +5016,13 @@ a customer never evaluated is unknown, not 0: the evaluation weight is then left
 		&ast.FieldDefinition{Description: "Roles granted by the token.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 2866, End: 2870, Line: 80, Column: 11, Src: schemaSource14}}, NonNull: true, Position: &ast.Position{Start: 2866, End: 2870, Line: 80, Column: 11, Src: schemaSource14}}, Position: &ast.Position{Start: 2858, End: 2863, Line: 80, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "Teams the user belongs to.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2915, End: 2921, Line: 82, Column: 11, Src: schemaSource14}}, NonNull: true, Position: &ast.Position{Start: 2915, End: 2921, Line: 82, Column: 11, Src: schemaSource14}}, Position: &ast.Position{Start: 2907, End: 2912, Line: 82, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "For a PARTNER principal, its partner organization; null for staff.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4939, End: 4941, Line: 179, Column: 14, Src: schemaSource12}}, Position: &ast.Position{Start: 4928, End: 4937, Line: 179, Column: 3, Src: schemaSource12}},
-		&ast.FieldDefinition{Description: "The caller's department in the directory (staff only); null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6183, End: 6185, Line: 192, Column: 17, Src: schemaSource17}}, Position: &ast.Position{Start: 6169, End: 6181, Line: 192, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: "The caller's department in the directory (staff only); null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6183, End: 6185, Line: 192, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 6169, End: 6181, Line: 192, Column: 3, Src: schemaSource18}},
 	}, Position: &ast.Position{Start: 2633, End: 2639, Line: 72, Column: 6, Src: schemaSource14}}
 	schemaTypeWorkload = &ast.Definition{Kind: "OBJECT", Description: "What a user has in hand, from counters (no list is read).", Name: "Workload", Fields: ast.FieldList{&ast.FieldDefinition{Description: `Active customers the user owns, exactly (the owner's list total, which follows
 every change of ownership exactly once, within seconds). Archived customers are
-not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource17}},
-		&ast.FieldDefinition{Description: "Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).", Name: "openCases", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2688, End: 2691, Line: 67, Column: 14, Src: schemaSource17}}, Position: &ast.Position{Start: 2677, End: 2686, Line: 67, Column: 3, Src: schemaSource17}},
-	}, Position: &ast.Position{Start: 2324, End: 2332, Line: 59, Column: 6, Src: schemaSource17}}
+not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).", Name: "openCases", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2688, End: 2691, Line: 67, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 2677, End: 2686, Line: 67, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 2324, End: 2332, Line: 59, Column: 6, Src: schemaSource18}}
 	schemaType__Directive = &ast.Definition{Kind: "OBJECT", Description: `A Directive provides a way to describe alternate runtime execution and type validation behavior in a GraphQL document.
 
 In some cases, you need to provide options to alter GraphQL's execution behavior in ways field arguments will not suffice, such as conditionally including or skipping a field. Directives provide this by describing additional information to the executor.`, Name: "__Directive", Fields: ast.FieldList{&ast.FieldDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 6433, End: 6439, Line: 183, Column: 9, Src: validator.Prelude}}, Position: &ast.Position{Start: 6427, End: 6431, Line: 183, Column: 3, Src: validator.Prelude}},
@@ -4679,11 +5070,18 @@ In some cases, you need to provide options to alter GraphQL's execution behavior
 		&ast.FieldDefinition{Name: "isOneOf", Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 4164, End: 4171, Line: 103, Column: 12, Src: validator.Prelude}}, Position: &ast.Position{Start: 4155, End: 4162, Line: 103, Column: 3, Src: validator.Prelude}},
 	}, Position: &ast.Position{Start: 3805, End: 3811, Line: 92, Column: 6, Src: validator.Prelude}, BuiltIn: true}
 	prebuiltSchema = &ast.Schema{Query: schemaTypeQuery, Mutation: schemaTypeMutation, Types: map[string]*ast.Definition{
-		"ActivityBucket":      schemaTypeActivityBucket,
-		"ActivityFigures":     schemaTypeActivityFigures,
-		"ActivityReport":      schemaTypeActivityReport,
-		"Address":             schemaTypeAddress,
-		"AddressInput":        schemaTypeAddressInput,
+		"ActivityBucket":  schemaTypeActivityBucket,
+		"ActivityFigures": schemaTypeActivityFigures,
+		"ActivityReport":  schemaTypeActivityReport,
+		"Address":         schemaTypeAddress,
+		"AddressInput":    schemaTypeAddressInput,
+		"Agenda":          schemaTypeAgenda,
+		"AgendaItem":      schemaTypeAgendaItem,
+		"AgendaKind": &ast.Definition{Kind: "ENUM", Description: "What an agenda entry is.", Name: "AgendaKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "An open task assigned to the user.", Name: "TASK", Position: &ast.Position{Start: 5959, End: 5963, Line: 223, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "An open case assigned to the user.", Name: "CASE", Position: &ast.Position{Start: 6005, End: 6009, Line: 225, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "The user's claim from the pool, expiring within 48 hours: follow up or lose the customer.", Name: "CLAIM", Position: &ast.Position{Start: 6106, End: 6111, Line: 227, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "A customer of the user's portfolio due for a follow-up.", Name: "FOLLOW_UP", Position: &ast.Position{Start: 6174, End: 6183, Line: 229, Column: 3, Src: schemaSource17}},
+		}, Position: &ast.Position{Start: 5905, End: 5915, Line: 221, Column: 6, Src: schemaSource17}},
 		"Analytics":           schemaTypeAnalytics,
 		"AnalyticsScopeInput": schemaTypeAnalyticsScopeInput,
 		"ApiKey":              schemaTypeApiKey,
@@ -4702,6 +5100,7 @@ In some cases, you need to provide options to alter GraphQL's execution behavior
 		"AuditEntryEdge":       schemaTypeAuditEntryEdge,
 		"AuditFilter":          schemaTypeAuditFilter,
 		"Boolean":              &ast.Definition{Kind: "SCALAR", Description: "The `Boolean` scalar type represents `true` or `false`.", Name: "Boolean", Position: &ast.Position{Start: 723, End: 730, Line: 13, Column: 8, Src: validator.Prelude}, BuiltIn: true},
+		"CancelTaskInput":      schemaTypeCancelTaskInput,
 		"Case":                 schemaTypeCase,
 		"CaseConnection":       schemaTypeCaseConnection,
 		"CaseEdge":             schemaTypeCaseEdge,
@@ -4749,8 +5148,10 @@ companies and V for invalid ones (seed 000). Unknown until someone records it.`,
 			&ast.EnumValueDefinition{Description: "Equal to.", Name: "EQ", Position: &ast.Position{Start: 4410, End: 4412, Line: 157, Column: 3, Src: schemaSource7}},
 			&ast.EnumValueDefinition{Description: "Not equal to.", Name: "NE", Position: &ast.Position{Start: 4433, End: 4435, Line: 159, Column: 3, Src: schemaSource7}},
 		}, Position: &ast.Position{Start: 4269, End: 4279, Line: 147, Column: 6, Src: schemaSource7}},
-		"Contact":      schemaTypeContact,
-		"ContactInput": schemaTypeContactInput,
+		"CompleteTaskInput":   schemaTypeCompleteTaskInput,
+		"CompleteTaskPayload": schemaTypeCompleteTaskPayload,
+		"Contact":             schemaTypeContact,
+		"ContactInput":        schemaTypeContactInput,
 		"ContactRole": &ast.Definition{Kind: "ENUM", Description: "The part a contact person plays at an organization.", Name: "ContactRole", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Decides on purchases.", Name: "DECISION_MAKER", Position: &ast.Position{Start: 101, End: 115, Line: 4, Column: 3, Src: schemaSource3}},
 			&ast.EnumValueDefinition{Description: "Technical lead.", Name: "TECHNICAL_LEAD", Position: &ast.Position{Start: 138, End: 152, Line: 6, Column: 3, Src: schemaSource3}},
 			&ast.EnumValueDefinition{Description: "Handles procurement.", Name: "PURCHASER", Position: &ast.Position{Start: 180, End: 189, Line: 8, Column: 3, Src: schemaSource3}},
@@ -4761,23 +5162,24 @@ companies and V for invalid ones (seed 000). Unknown until someone records it.`,
 		"CreateCustomerInput":            schemaTypeCreateCustomerInput,
 		"CreateDepartmentInput":          schemaTypeCreateDepartmentInput,
 		"CreatePartnerOrganizationInput": schemaTypeCreatePartnerOrganizationInput,
+		"CreateTaskInput":                schemaTypeCreateTaskInput,
 		"CreateUserInput":                schemaTypeCreateUserInput,
 		"CurrentGrade":                   schemaTypeCurrentGrade,
 		"Customer":                       schemaTypeCustomer,
 		"Customer360":                    schemaTypeCustomer360,
 		"CustomerConnection":             schemaTypeCustomerConnection,
 		"CustomerEdge":                   schemaTypeCustomerEdge,
-		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource18}},
-			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource18}},
-		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource18}},
+		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource19}},
+			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource19}},
+		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource19}},
 		"CustomerFilter": schemaTypeCustomerFilter,
 		"CustomerFlow":   schemaTypeCustomerFlow,
 		"CustomerKind": &ast.Definition{Kind: "ENUM", Description: "Whether a customer is a person or an organization.", Name: "CustomerKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A private person.", Name: "PERSON", Position: &ast.Position{Start: 97, End: 103, Line: 4, Column: 3, Src: schemaSource4}},
@@ -4956,14 +5358,27 @@ for stage changes, manual grades and merges. Subjects and rule explanations stay
 token): reads only the customers shared with its organization, masked by its
 policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, End: 2600, Line: 68, Column: 3, Src: schemaSource14}},
 		}, Position: &ast.Position{Start: 2032, End: 2036, Line: 52, Column: 6, Src: schemaSource14}},
-		"RuleCondition":                  schemaTypeRuleCondition,
-		"RuleConditionInput":             schemaTypeRuleConditionInput,
-		"SetGradeInput":                  schemaTypeSetGradeInput,
-		"StageChange":                    schemaTypeStageChange,
-		"StageChangeConnection":          schemaTypeStageChangeConnection,
-		"StageChangeEdge":                schemaTypeStageChangeEdge,
-		"String":                         &ast.Definition{Kind: "SCALAR", Description: "The `String`scalar type represents textual data, represented as UTF-8 character sequences. The String type is most often used by GraphQL to represent free-form human-readable text.", Name: "String", Position: &ast.Position{Start: 650, End: 656, Line: 10, Column: 8, Src: validator.Prelude}, BuiltIn: true},
-		"SubmitEvaluationInput":          schemaTypeSubmitEvaluationInput,
+		"RuleCondition":         schemaTypeRuleCondition,
+		"RuleConditionInput":    schemaTypeRuleConditionInput,
+		"SetGradeInput":         schemaTypeSetGradeInput,
+		"StageChange":           schemaTypeStageChange,
+		"StageChangeConnection": schemaTypeStageChangeConnection,
+		"StageChangeEdge":       schemaTypeStageChangeEdge,
+		"String":                &ast.Definition{Kind: "SCALAR", Description: "The `String`scalar type represents textual data, represented as UTF-8 character sequences. The String type is most often used by GraphQL to represent free-form human-readable text.", Name: "String", Position: &ast.Position{Start: 650, End: 656, Line: 10, Column: 8, Src: validator.Prelude}, BuiltIn: true},
+		"SubmitEvaluationInput": schemaTypeSubmitEvaluationInput,
+		"Task":                  schemaTypeTask,
+		"TaskConnection":        schemaTypeTaskConnection,
+		"TaskEdge":              schemaTypeTaskEdge,
+		"TaskStatus": &ast.Definition{Kind: "ENUM", Description: "Where a task stands.", Name: "TaskStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "To do.", Name: "OPEN", Position: &ast.Position{Start: 322, End: 326, Line: 18, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "Done: its outcome is recorded as an interaction.", Name: "DONE", Position: &ast.Position{Start: 382, End: 386, Line: 20, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "Called off, with a reason.", Name: "CANCELLED", Position: &ast.Position{Start: 420, End: 429, Line: 22, Column: 3, Src: schemaSource17}},
+		}, Position: &ast.Position{Start: 296, End: 306, Line: 16, Column: 6, Src: schemaSource17}},
+		"TaskType": &ast.Definition{Kind: "ENUM", Description: "What a task asks for.", Name: "TaskType", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Call the customer back (回访).", Name: "CALL_BACK", Position: &ast.Position{Start: 75, End: 84, Line: 4, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "Visit the customer.", Name: "VISIT", Position: &ast.Position{Start: 111, End: 116, Line: 6, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "Send the customer a quote.", Name: "SEND_QUOTE", Position: &ast.Position{Start: 150, End: 160, Line: 8, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "Ask the customer how satisfied they are (满意度回访).", Name: "SATISFACTION_CALLBACK", Position: &ast.Position{Start: 216, End: 237, Line: 10, Column: 3, Src: schemaSource17}},
+			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 259, End: 264, Line: 12, Column: 3, Src: schemaSource17}},
+		}, Position: &ast.Position{Start: 29, End: 37, Line: 2, Column: 6, Src: schemaSource17}},
 		"Template":                       schemaTypeTemplate,
 		"TemplateConnection":             schemaTypeTemplateConnection,
 		"TemplateEdge":                   schemaTypeTemplateEdge,
@@ -4976,6 +5391,7 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 		"UpdateDepartmentInput":          schemaTypeUpdateDepartmentInput,
 		"UpdateInteractionInput":         schemaTypeUpdateInteractionInput,
 		"UpdatePartnerOrganizationInput": schemaTypeUpdatePartnerOrganizationInput,
+		"UpdateTaskInput":                schemaTypeUpdateTaskInput,
 		"UpdateUserInput":                schemaTypeUpdateUserInput,
 		"User":                           schemaTypeUser,
 		"UserConnection":                 schemaTypeUserConnection,
@@ -5058,6 +5474,8 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"ActivityReport":                 []*ast.Definition{schemaTypeActivityReport},
 		"Address":                        []*ast.Definition{schemaTypeAddress},
 		"AddressInput":                   []*ast.Definition{schemaTypeAddressInput},
+		"Agenda":                         []*ast.Definition{schemaTypeAgenda},
+		"AgendaItem":                     []*ast.Definition{schemaTypeAgendaItem},
 		"Analytics":                      []*ast.Definition{schemaTypeAnalytics},
 		"AnalyticsScopeInput":            []*ast.Definition{schemaTypeAnalyticsScopeInput},
 		"ApiKey":                         []*ast.Definition{schemaTypeApiKey},
@@ -5070,6 +5488,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"AuditEntryConnection":           []*ast.Definition{schemaTypeAuditEntryConnection},
 		"AuditEntryEdge":                 []*ast.Definition{schemaTypeAuditEntryEdge},
 		"AuditFilter":                    []*ast.Definition{schemaTypeAuditFilter},
+		"CancelTaskInput":                []*ast.Definition{schemaTypeCancelTaskInput},
 		"Case":                           []*ast.Definition{schemaTypeCase},
 		"CaseConnection":                 []*ast.Definition{schemaTypeCaseConnection},
 		"CaseEdge":                       []*ast.Definition{schemaTypeCaseEdge},
@@ -5080,11 +5499,14 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"ChangeStageInput":               []*ast.Definition{schemaTypeChangeStageInput},
 		"ChannelCount":                   []*ast.Definition{schemaTypeChannelCount},
 		"Claim":                          []*ast.Definition{schemaTypeClaim},
+		"CompleteTaskInput":              []*ast.Definition{schemaTypeCompleteTaskInput},
+		"CompleteTaskPayload":            []*ast.Definition{schemaTypeCompleteTaskPayload},
 		"Contact":                        []*ast.Definition{schemaTypeContact},
 		"ContactInput":                   []*ast.Definition{schemaTypeContactInput},
 		"CreateCustomerInput":            []*ast.Definition{schemaTypeCreateCustomerInput},
 		"CreateDepartmentInput":          []*ast.Definition{schemaTypeCreateDepartmentInput},
 		"CreatePartnerOrganizationInput": []*ast.Definition{schemaTypeCreatePartnerOrganizationInput},
+		"CreateTaskInput":                []*ast.Definition{schemaTypeCreateTaskInput},
 		"CreateUserInput":                []*ast.Definition{schemaTypeCreateUserInput},
 		"CurrentGrade":                   []*ast.Definition{schemaTypeCurrentGrade},
 		"Customer":                       []*ast.Definition{schemaTypeCustomer},
@@ -5158,6 +5580,9 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"StageChangeConnection":          []*ast.Definition{schemaTypeStageChangeConnection},
 		"StageChangeEdge":                []*ast.Definition{schemaTypeStageChangeEdge},
 		"SubmitEvaluationInput":          []*ast.Definition{schemaTypeSubmitEvaluationInput},
+		"Task":                           []*ast.Definition{schemaTypeTask},
+		"TaskConnection":                 []*ast.Definition{schemaTypeTaskConnection},
+		"TaskEdge":                       []*ast.Definition{schemaTypeTaskEdge},
 		"Template":                       []*ast.Definition{schemaTypeTemplate},
 		"TemplateConnection":             []*ast.Definition{schemaTypeTemplateConnection},
 		"TemplateEdge":                   []*ast.Definition{schemaTypeTemplateEdge},
@@ -5170,6 +5595,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"UpdateDepartmentInput":          []*ast.Definition{schemaTypeUpdateDepartmentInput},
 		"UpdateInteractionInput":         []*ast.Definition{schemaTypeUpdateInteractionInput},
 		"UpdatePartnerOrganizationInput": []*ast.Definition{schemaTypeUpdatePartnerOrganizationInput},
+		"UpdateTaskInput":                []*ast.Definition{schemaTypeUpdateTaskInput},
 		"UpdateUserInput":                []*ast.Definition{schemaTypeUpdateUserInput},
 		"User":                           []*ast.Definition{schemaTypeUser},
 		"UserConnection":                 []*ast.Definition{schemaTypeUserConnection},
