@@ -143,6 +143,11 @@ type Store interface {
 	// first.
 	Task(ctx context.Context, customerID, id string) (*Task, error)
 	ListTasks(ctx context.Context, customerID string, p PageRequest) (*Page[*Task], error)
+	// ListOpenTasks lists the open tasks assigned to a user due before
+	// dueBefore (zero: all), soonest first; ListAssignedCases the open
+	// cases assigned to a user, soonest due first.
+	ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p PageRequest) (*Page[*Task], error)
+	ListAssignedCases(ctx context.Context, userID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
 	// Agenda reads a user's day (see AgendaQuery) in at most three calls.
 	Agenda(ctx context.Context, q AgendaQuery) (*AgendaRead, error)
 

@@ -190,6 +190,7 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	}
 	if k := ch.Task; k != nil {
 		t.entity("task", k.ID, k.CustomerID, prevItem(ch.TaskPrev, toTaskItem), toTaskItem(k))
+		t.openTasks(ch.TaskPrev, k)
 	}
 	if sc := ch.StageChange; sc != nil {
 		t.created("stageChange", sc.ID, sc.CustomerID, toStageChangeItem(sc))

@@ -34,3 +34,8 @@ func (s *Store) LookupPage(ctx context.Context, items []map[string]types.Attribu
 func (s *Store) PhonesPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return phonesPage(ctx, s, items)
 }
+
+// AgendaPage applies the agenda pointers migration to one page of items.
+func (s *Store) AgendaPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return agendaPage(ctx, s, items)
+}

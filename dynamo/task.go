@@ -271,3 +271,111 @@ func (s *Store) indexKeys(ctx context.Context, ix index, partition, bound string
 	}
 	return out, res.LastEvaluatedKey != nil, nil
 }
+
+// skOpenTasks counts a user's open tasks, beside their open cases.
+const skOpenTasks = "OPENTASKS"
+
+// openTasks keeps the open-task counter of a task's assignee in step.
+func (t *tx) openTasks(prev, next *crm.Task) {
+	t.userCount(skOpenTasks, openTaskAssignee(prev), openTaskAssignee(next))
+}
+
+func openTaskAssignee(k *crm.Task) string {
+	if k == nil || k.Status != crm.TaskOpen {
+		return ""
+	}
+	return k.AssigneeID
+}
+
+// queuePlan lists the entries of one kind on a user's agenda partition due
+// before bound, soonest first, reading what they point to (one BatchGetItem
+// per page); keep checks each again, since the index lags the table.
+func queuePlan[I any, T any](s *Store, kind, user string, bound time.Time, target func(pk, sk string) (string, bool),
+	conv func(*I) T, keep func(T) bool) listPlan[T] {
+	return listPlan[T]{
+		// A cursor is a position on the partition's order, valid whatever
+		// the bound.
+		name: "queue/" + kind + "/" + user,
+		query: dynamodb.QueryInput{
+			TableName:                 &s.table,
+			IndexName:                 aws.String(s.idx.Due),
+			KeyConditionExpression:    aws.String("gDue = :k AND gDueAt < :b"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(agendaKey(user)), ":b": str(dueKey(bound, ""))},
+			ProjectionExpression:      aws.String("pk, sk, gDue, gDueAt"),
+		},
+		keyAttr:  []string{"pk", "sk", "gDue", "gDueAt"},
+		filtered: true,
+		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]T, []bool, error) {
+			out, match := make([]T, len(raw)), make([]bool, len(raw))
+			var keys []map[string]types.AttributeValue
+			at := map[string]int{}
+			for i, r := range raw {
+				pk := strAttr(r["pk"])
+				if sk, ok := target(pk, strAttr(r["sk"])); ok {
+					keys = append(keys, key(pk, sk))
+					at[pk+" "+sk] = i
+				}
+			}
+			items, err := s.batchGet(ctx, keys)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, it := range items {
+				i, ok := at[strAttr(it["pk"])+" "+strAttr(it["sk"])]
+				if !ok {
+					continue
+				}
+				var v I
+				if err := unmarshalItem(it, &v); err != nil {
+					return nil, nil, fmt.Errorf("unmarshal %T: %w", v, err)
+				}
+				out[i] = conv(&v)
+				match[i] = keep(out[i])
+			}
+			return out, match, nil
+		},
+	}
+}
+
+// farFuture bounds a queue without a due bound.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ListOpenTasks lists the open tasks assigned to a user due before
+// dueBefore (zero: all), soonest first, from the user's agenda partition;
+// its total is the user's open-task counter when no bound is given.
+func (s *Store) ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p crm.PageRequest) (*crm.Page[*crm.Task], error) {
+	bound := dueBefore
+	if bound.IsZero() {
+		bound = farFuture
+	}
+	plan := queuePlan(s, "tasks", userID, bound, func(pk, sk string) (string, bool) {
+		return sk, strings.HasPrefix(sk, skTaskPrefix)
+	}, fromTaskItem, func(k *crm.Task) bool {
+		return k.Status == crm.TaskOpen && k.AssigneeID == userID && k.DueAt.Before(bound)
+	})
+	if dueBefore.IsZero() {
+		plan.total = func(ctx context.Context) (int, error) { return s.count(ctx, userPK(userID), skOpenTasks) }
+	}
+	return collect(ctx, s, plan, p)
+}
+
+// ListAssignedCases lists the open cases assigned to a user, soonest due
+// first, from the user's agenda partition: of status f.Status when set,
+// due before f.DueBefore when set (overdue: before now). Its total is the
+// user's open-case counter when neither is given.
+func (s *Store) ListAssignedCases(ctx context.Context, userID string, f crm.CaseQueueFilter, p crm.PageRequest) (*crm.Page[*crm.Case], error) {
+	bound := f.DueBefore
+	if bound.IsZero() {
+		bound = farFuture
+	}
+	plan := queuePlan(s, "cases", userID, bound, func(pk, sk string) (string, bool) {
+		id, ok := strings.CutPrefix(sk, skAgendaCase)
+		return caseSK(id), ok
+	}, fromCaseItem, func(c *crm.Case) bool {
+		return c.Status.IsOpen() && c.AssignedTo == userID && c.DueAt.Before(bound) && (f.Status == "" || c.Status == f.Status)
+	})
+	if f.DueBefore.IsZero() && f.Status == "" {
+		plan.total = func(ctx context.Context) (int, error) { return s.count(ctx, userPK(userID), skOpenCases) }
+	}
+	return collect(ctx, s, plan, p)
+}

@@ -2,12 +2,18 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
 )
 
 func mustTask(t *testing.T, e *env, u *crm.User, in crm.TaskInput) *crm.Task {
@@ -308,4 +314,136 @@ func taskOn(t *testing.T, e *env, customerID string) *crm.Task {
 		t.Fatalf("no task on %s: %v", customerID, err)
 	}
 	return page.Items[0]
+}
+
+// Cases assigned and claims made before agendas existed get their agenda
+// pointers from a migration, once.
+func TestAgendaPointersMigrationPutsOldCasesAndClaimsOnTheAgenda(t *testing.T) {
+	e, clk := poolEnv(t)
+	cathay := mustPooled(t, e, "Cathay Cables", "C")
+	if _, err := e.svc.ClaimCustomer(as(sales1), cathay.ID); err != nil {
+		t.Fatal(err)
+	}
+	owner := sales1.ID
+	boreal := mustCreate(t, e, admin, crm.CustomerInput{Name: "Borealis Grid", OwnerID: &owner, Team: "north", Grade: "C"})
+	c := mustOpenCase(t, e, admin, boreal.ID, crm.PriorityNormal)
+	c, err := e.svc.MoveCase(as(admin), boreal.ID, c.ID, c.Version, crm.CaseMove{To: crm.CaseTriaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.MoveCase(as(admin), boreal.ID, c.ID, c.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales1.ID}); err != nil {
+		t.Fatal(err)
+	}
+	// The data as the release before agendas left it: no pointers.
+	res, err := e.db.Scan(t.Context(), &dynamodb.ScanInput{TableName: &e.table, FilterExpression: aws.String("#t = :a"),
+		ExpressionAttributeNames: map[string]string{"#t": "type"}, ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberS{Value: "agenda"}}})
+	if err != nil || len(res.Items) != 2 {
+		t.Fatalf("%d pointers before, want 2 (%v)", len(res.Items), err)
+	}
+	for _, it := range res.Items {
+		if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table,
+			Key: dynamo.KeyOf(it["pk"].(*types.AttributeValueMemberS).Value, it["sk"].(*types.AttributeValueMemberS).Value)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(6 * 24 * time.Hour) // the claim lapses within 48 hours, the case is overdue
+	if got := agendaOf(t, e, sales1, time.Time{}, ""); len(got) != 0 {
+		t.Fatalf("before the migration: %v", got)
+	}
+	e.store.SetMigrationPage(3)
+	status, err := e.store.Migrate(as(admin), func() bool { return true })
+	if m := migrationNamed(status, "2026-12-agenda-pointers"); err != nil || !m.Done || m.Changed != 2 {
+		t.Fatalf("migration: %+v %v", status, err)
+	}
+	want := []string{"CASE Borealis Grid (overdue)", "CLAIM Cathay Cables"}
+	if got := agendaOf(t, e, sales1, time.Time{}, ""); !slices.Equal(got, want) {
+		t.Fatalf("after the migration: %v, want %v", got, want)
+	}
+	// A page applied again changes nothing.
+	all, err := e.db.Scan(t.Context(), &dynamodb.ScanInput{TableName: &e.table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.store.AgendaPage(as(admin), all.Items); err != nil || n != 0 {
+		t.Fatalf("a page applied again changed %d: %v", n, err)
+	}
+}
+
+// The work queues list a user's open tasks and cases across customers,
+// soonest due first, page by page with counts from the counters.
+func TestWorkQueuesListOpenTasksAndCasesAcrossCustomers(t *testing.T) {
+	e := mustEnv(t)
+	owner := sales1.ID
+	now := time.Now().UTC()
+	var customers []*crm.Customer
+	for _, name := range []string{"Acme Power", "Borealis Grid", "Cathay Cables"} {
+		customers = append(customers, mustCreate(t, e, admin, crm.CustomerInput{Name: name, OwnerID: &owner, Team: "north", Grade: "C"}))
+	}
+	var want []string
+	for i := range 7 {
+		c := customers[i%3]
+		k := mustTask(t, e, manager, crm.TaskInput{CustomerID: c.ID, Title: fmt.Sprint("task ", i), AssigneeID: sales1.ID,
+			DueAt: now.Add(time.Duration(7-i) * time.Hour)})
+		want = append([]string{k.Title}, want...)
+	}
+	// Others' tasks, a closed one and a case are not in sales-1's task queue.
+	mustTask(t, e, manager, crm.TaskInput{CustomerID: customers[0].ID, Title: "sales-2's", AssigneeID: sales2.ID, DueAt: now})
+	done := mustTask(t, e, sales1, crm.TaskInput{CustomerID: customers[1].ID, Title: "done", DueAt: now})
+	if _, err := e.svc.CancelTask(as(sales1), customers[1].ID, done.ID, done.Version, ""); err != nil {
+		t.Fatal(err)
+	}
+	cs := mustOpenCase(t, e, admin, customers[2].ID, crm.PriorityNormal)
+	cs, err := e.svc.MoveCase(as(admin), customers[2].ID, cs.ID, cs.Version, crm.CaseMove{To: crm.CaseTriaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.MoveCase(as(admin), customers[2].ID, cs.ID, cs.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales1.ID}); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	after := ""
+	for range 10 {
+		page, err := e.svc.TaskQueue(as(sales1), "", nil, crm.PageRequest{First: 3, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range page.Items {
+			got = append(got, k.Title)
+		}
+		if n, err := page.Total(t.Context()); err != nil || n != 7 {
+			t.Fatalf("total %d %v, want 7", n, err)
+		}
+		if !page.HasNext {
+			break
+		}
+		after = page.EndCursor
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("task queue %v, want %v", got, want)
+	}
+	soon := now.Add(3*time.Hour + time.Minute)
+	page, err := e.svc.TaskQueue(as(manager), sales1.ID, &soon, crm.PageRequest{First: 10})
+	if err != nil || len(page.Items) != 3 || page.Total != nil {
+		t.Fatalf("the manager's view of what is due in 3 hours: %v %v", page, err)
+	}
+	for _, u := range []*crm.User{managerSouth, sales2} {
+		if _, err := e.svc.TaskQueue(as(u), sales1.ID, nil, crm.PageRequest{First: 10}); code(err) != crm.EFORBIDDEN {
+			t.Fatalf("%s reading sales-1's queue: %v, want FORBIDDEN", u.ID, err)
+		}
+	}
+
+	cases, err := e.svc.CaseQueue(as(sales1), "", "", false, crm.PageRequest{First: 10})
+	if err != nil || len(cases.Items) != 1 || cases.Items[0].ID != cs.ID {
+		t.Fatalf("case queue %v %v", cases, err)
+	}
+	if n, err := cases.Total(t.Context()); err != nil || n != 1 {
+		t.Fatalf("open cases %d %v, want 1", n, err)
+	}
+	if overdue, err := e.svc.CaseQueue(as(sales1), "", "", true, crm.PageRequest{First: 10}); err != nil || len(overdue.Items) != 0 {
+		t.Fatalf("overdue cases %v %v, want none", overdue, err)
+	}
+	if _, err := e.svc.CaseQueue(as(sales1), "", crm.CaseClosed, false, crm.PageRequest{First: 10}); code(err) != crm.EINVALID {
+		t.Fatalf("a closed status: %v, want BAD_USER_INPUT", err)
+	}
 }

@@ -77,3 +77,21 @@ func (r *queryResolver) Agenda(ctx context.Context, date *time.Time, userID *str
 	}
 	return toAgenda(a), nil
 }
+
+// TaskQueue is the resolver for the taskQueue field.
+func (r *queryResolver) TaskQueue(ctx context.Context, assigneeID *string, dueBefore *time.Time, first *int, after *string) (*model.TaskConnection, error) {
+	p, err := r.Service.TaskQueue(ctx, val(assigneeID), dueBefore, page(first, after))
+	if err != nil {
+		return nil, err
+	}
+	return taskConnection(p), nil
+}
+
+// CaseQueue is the resolver for the caseQueue field.
+func (r *queryResolver) CaseQueue(ctx context.Context, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error) {
+	p, err := r.Service.CaseQueue(ctx, val(assigneeID), crm.CaseStatus(val(status)), val(overdue), page(first, after))
+	if err != nil {
+		return nil, err
+	}
+	return caseConnection(p), nil
+}

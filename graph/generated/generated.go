@@ -736,6 +736,7 @@ type ComplexityRoot struct {
 		Agenda               func(childComplexity int, date *time.Time, userID *string) int
 		Analytics            func(childComplexity int) int
 		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
+		CaseQueue            func(childComplexity int, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) int
 		Customer             func(childComplexity int, id string) int
 		Customer360          func(childComplexity int, id string, recentInteractions *int) int
 		CustomerByEmail      func(childComplexity int, email string, recentInteractions *int) int
@@ -750,6 +751,7 @@ type ComplexityRoot struct {
 		Me                   func(childComplexity int) int
 		PartnerOrganization  func(childComplexity int, id string) int
 		PartnerOrganizations func(childComplexity int, first *int, after *string) int
+		TaskQueue            func(childComplexity int, assigneeID *string, dueBefore *time.Time, first *int, after *string) int
 		Template             func(childComplexity int, id string, version *int) int
 		Templates            func(childComplexity int, first *int, after *string) int
 		User                 func(childComplexity int, id string) int
@@ -1006,6 +1008,8 @@ type QueryResolver interface {
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
 	Agenda(ctx context.Context, date *time.Time, userID *string) (*model.Agenda, error)
+	TaskQueue(ctx context.Context, assigneeID *string, dueBefore *time.Time, first *int, after *string) (*model.TaskConnection, error)
+	CaseQueue(ctx context.Context, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error)
 	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	User(ctx context.Context, id string) (*model.User, error)
 	Departments(ctx context.Context) ([]*model.Department, error)
@@ -4208,6 +4212,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.caseQueue":
+		if e.ComplexityRoot.Query.CaseQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -4343,6 +4358,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PartnerOrganizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.taskQueue":
+		if e.ComplexityRoot.Query.TaskQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_taskQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TaskQueue(childComplexity, args["assigneeId"].(*string), args["dueBefore"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.template":
 		if e.ComplexityRoot.Query.Template == nil {
 			break
@@ -5577,7 +5603,7 @@ type CaseConnection {
   edges: [CaseEdge!]!
   "Where the page starts and ends."
   pageInfo: PageInfo!
-  "Always null: cases are not counted yet."
+  "A work queue's count when it has one (see caseQueue); null for a customer's cases."
   totalCount: Int
 }
 
@@ -8205,7 +8231,7 @@ type TaskConnection {
   edges: [TaskEdge!]!
   "Where the page starts and ends."
   pageInfo: PageInfo!
-  "Always null: a customer's tasks are not counted."
+  "A work queue's count when it has one (see taskQueue); null for a customer's tasks."
   totalCount: Int
 }
 
@@ -8415,6 +8441,46 @@ extend type Query {
     "Whose agenda (default: the caller)."
     userId: ID
   ): Agenda!
+}
+
+extend type Query {
+  """
+  The open tasks assigned to a user (default: the caller), soonest due first,
+  across customers: one Query of the user's agenda partition and one
+  BatchGetItem per page. A MANAGER may ask for a member of their teams, an ADMIN
+  for anyone; FORBIDDEN otherwise. Completed and cancelled tasks are listed per
+  customer (Customer.tasks). totalCount counts the open tasks when dueBefore is
+  not given, and is null otherwise.
+  """
+  taskQueue(
+    "Whose tasks (default: the caller)."
+    assigneeId: ID
+    "Only tasks due before this time (e.g. the end of the week)."
+    dueBefore: DateTime
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same queue."
+    after: String
+  ): TaskConnection!
+  """
+  The open cases assigned to a user (default: the caller), soonest due first,
+  across customers: the service desk's inbox of one agent. Access as for
+  taskQueue. totalCount counts the user's open cases when neither status nor
+  overdue is given, and is null otherwise. Unassigned cases and queues by
+  department are not listed here yet.
+  """
+  caseQueue(
+    "Whose cases (default: the caller)."
+    assigneeId: ID
+    "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED)."
+    status: CaseStatus
+    "Only cases past their due time."
+    overdue: Boolean = false
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same queue."
+    after: String
+  ): CaseConnection!
 }
 `, BuiltIn: false},
 	{Name: "../user.graphqls", Input: `"""
@@ -11754,6 +11820,52 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_caseQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "assigneeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assigneeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.CaseStatus, error) {
+			return ec.unmarshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overdue"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_customer360_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11987,6 +12099,44 @@ func (ec *executionContext) field_Query_partnerOrganizations_args(ctx context.Co
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_taskQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "assigneeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assigneeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dueBefore",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dueBefore"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -25461,6 +25611,94 @@ func (ec *executionContext) fieldContext_Query_agenda(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_taskQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_taskQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TaskQueue(ctx, fc.Args["assigneeId"].(*string), fc.Args["dueBefore"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskConnection) graphql.Marshaler {
+			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTaskConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_taskQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_taskQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_caseQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_caseQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CaseQueue(ctx, fc.Args["assigneeId"].(*string), fc.Args["status"].(*model.CaseStatus), fc.Args["overdue"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseConnection) graphql.Marshaler {
+			return ec.marshalNCaseConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_caseQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_caseQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37237,6 +37475,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_agenda(ctx, field)
+				})
+		case "taskQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_taskQueue(ctx, field)
+				})
+		case "caseQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_caseQueue(ctx, field)
 				})
 		case "users":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
