@@ -153,9 +153,14 @@ func validateTask(t *Task, now time.Time) error {
 
 // checkTaskAssignee refuses an assignee the caller may not hand work to:
 // anyone but themselves is for those who assign the customer's work (ADMIN,
-// the team's MANAGER), and must be an active worker of the directory.
+// the team's MANAGER), and must be an active worker of the directory. The
+// caller themselves needs no look-up: signed in, they are active, and who
+// may work the customer holds a worker's role.
 func (s *Service) checkTaskAssignee(ctx context.Context, u *User, c *Customer, assignee string) error {
-	if assignee != u.ID && !canAssign(u, c) {
+	if assignee == u.ID {
+		return nil
+	}
+	if !canAssign(u, c) {
 		return &Error{Code: EFORBIDDEN, Field: "input.assigneeId", Message: "you may assign tasks only to yourself"}
 	}
 	return s.CheckAssignee(ctx, "input.assigneeId", assignee, WorkerRoles...)

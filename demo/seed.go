@@ -291,19 +291,19 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 	return seedTask(ctx, svc, r, c, latest, now)
 }
 
-// seedTask gives about a third of the owned customers the task their
-// latest contact calls for, assigned to their owner and due between a day
-// and a half ago and two and a half days ahead of now: a quote asked for in
-// an inquiry, a satisfaction callback after a complaint or service
-// request, a call back after anything else.
+// seedTask gives each owned customer contacted in the last 30 days the task
+// its latest contact calls for, assigned to its owner and due one to seven
+// days after that contact: a quote asked for in an inquiry, a satisfaction
+// callback after a complaint or service request, a call back after anything
+// else.
 func seedTask(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, latest *crm.Interaction, now time.Time) error {
-	if c.OwnerID == "" || latest == nil || r.IntN(3) != 0 {
+	if c.OwnerID == "" || latest == nil || latest.OccurredAt.Before(now.AddDate(0, 0, -30)) {
 		return nil
 	}
 	day := latest.OccurredAt.Format("2 Jan")
 	in := crm.TaskInput{CustomerID: c.ID, AssigneeID: c.OwnerID, Type: crm.TaskCallBack,
 		Title: fmt.Sprintf("Follow up on %q (%s)", latest.Subject, day), Priority: crm.PriorityNormal,
-		DueAt: now.Add(time.Duration(r.IntN(96)-36) * time.Hour).Truncate(time.Hour)}
+		DueAt: latest.OccurredAt.Add(time.Duration(24+r.IntN(6*24)) * time.Hour).Truncate(time.Hour)}
 	switch latest.Type {
 	case crm.TypeInquiry:
 		in.Type, in.Title = crm.TaskSendQuote, fmt.Sprintf("Send the quote asked for on %s", day)
