@@ -70,6 +70,8 @@ type Change struct {
 	Evaluation                   *Evaluation
 	// CasePrev nil opens Case.
 	CasePrev, Case *Case
+	// TaskPrev nil creates Task.
+	TaskPrev, Task *Task
 	// ClaimQuota counts a claim against (or back to) its holder's limits.
 	ClaimQuota *ClaimQuota
 	// Idempotency records the client's key of a create; the store refuses
@@ -141,6 +143,18 @@ type Store interface {
 	ListCases(ctx context.Context, customerID string, p PageRequest) (*Page[*Case], error)
 	// CasesDue returns open cases due before t, soonest first.
 	CasesDue(ctx context.Context, before time.Time) ([]InteractionKey, error)
+
+	// Task reads one task; ListTasks lists a customer's tasks, newest
+	// first.
+	Task(ctx context.Context, customerID, id string) (*Task, error)
+	ListTasks(ctx context.Context, customerID string, p PageRequest) (*Page[*Task], error)
+	// ListOpenTasks lists the open tasks assigned to a user due before
+	// dueBefore (zero: all), soonest first; ListAssignedCases the open
+	// cases assigned to a user, soonest due first.
+	ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p PageRequest) (*Page[*Task], error)
+	ListAssignedCases(ctx context.Context, userID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
+	// Agenda reads a user's day (see AgendaQuery) in at most three calls.
+	Agenda(ctx context.Context, q AgendaQuery) (*AgendaRead, error)
 
 	// GradeAt returns the latest grade change at or before at; ENOTFOUND
 	// when there is none. Entries moved in by a merge (MergedFrom set) were

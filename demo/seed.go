@@ -247,7 +247,7 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 		}
 	}
 	types := []crm.InteractionType{crm.TypeCall, crm.TypeVisit, crm.TypeNote, crm.TypeInquiry, crm.TypeComplaint, crm.TypeFeedback, crm.TypeServiceRequest}
-	log := func(typ crm.InteractionType, at time.Time, amount *float64, followUp bool) error {
+	log := func(typ crm.InteractionType, at time.Time, amount *float64, followUp bool) (*crm.Interaction, error) {
 		in := crm.InteractionInput{
 			CustomerID: c.ID, Type: typ, Channel: crm.Channels[r.IntN(len(crm.Channels))],
 			Direction: []crm.Direction{crm.Inbound, crm.Outbound}[r.IntN(2)],
@@ -264,19 +264,23 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 			next := at.Add(time.Duration(r.IntN(14*24)) * time.Hour)
 			in.NextFollowUpAt = &next
 		}
-		_, err := svc.LogInteraction(ctx, in)
-		return err
+		return svc.LogInteraction(ctx, in)
 	}
+	var latest *crm.Interaction
 	for k := range h.contacts {
 		at := now.Add(-time.Duration(r.IntN(365*24)) * time.Hour)
-		if err := log(types[r.IntN(len(types))], at, nil, k == 0); err != nil {
+		it, err := log(types[r.IntN(len(types))], at, nil, k == 0)
+		if err != nil {
 			return err
+		}
+		if latest == nil || it.OccurredAt.After(latest.OccurredAt) {
+			latest = it
 		}
 	}
 	for range h.deals {
 		at := now.Add(-time.Duration(r.IntN(h.dealDaysAgo*24)) * time.Hour)
 		amount := float64(int(h.dealMin+r.Float64()*(h.dealMax-h.dealMin))/100) * 100
-		if err := log(crm.TypeTransaction, at, &amount, false); err != nil {
+		if _, err := log(crm.TypeTransaction, at, &amount, false); err != nil {
 			return err
 		}
 	}
@@ -290,6 +294,33 @@ func seedHistory(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Cus
 			Kind: crm.EvalInternalReview, Scores: scores, Comment: "Demo evaluation."}); err != nil {
 			return err
 		}
+	}
+	return seedTask(ctx, svc, r, c, latest, now)
+}
+
+// seedTask gives each owned customer contacted in the last 30 days the task
+// its latest contact calls for, assigned to its owner and due one to seven
+// days after that contact: a quote asked for in an inquiry, a satisfaction
+// callback after a complaint or service request, a call back after anything
+// else.
+func seedTask(ctx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, latest *crm.Interaction, now time.Time) error {
+	if c.OwnerID == "" || latest == nil || latest.OccurredAt.Before(now.AddDate(0, 0, -30)) {
+		return nil
+	}
+	day := latest.OccurredAt.Format("2 Jan")
+	in := crm.TaskInput{CustomerID: c.ID, AssigneeID: c.OwnerID, Type: crm.TaskCallBack,
+		Title: fmt.Sprintf("Follow up on %q (%s)", latest.Subject, day), Priority: crm.PriorityNormal,
+		DueAt: latest.OccurredAt.Add(time.Duration(24+r.IntN(6*24)) * time.Hour).Truncate(time.Hour)}
+	switch latest.Type {
+	case crm.TypeInquiry:
+		in.Type, in.Title = crm.TaskSendQuote, fmt.Sprintf("Send the quote asked for on %s", day)
+	case crm.TypeComplaint, crm.TypeServiceRequest:
+		in.Type, in.Title, in.Priority = crm.TaskSatisfactionCallBack, fmt.Sprintf("Ask how %q was handled (%s)", latest.Subject, day), crm.PriorityHigh
+	case crm.TypeVisit:
+		in.Title = fmt.Sprintf("Call back after the visit of %s", day)
+	}
+	if _, err := svc.CreateTask(ctx, in); err != nil {
+		return fmt.Errorf("seed task: %w", err)
 	}
 	return nil
 }

@@ -58,4 +58,23 @@ func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
 	if tiers[crm.TierKey] == 0 || tiers[""] != 0 {
 		t.Errorf("value tiers %v: every customer should be ranked, one KEY at least", tiers)
 	}
+	// Tasks are their customers' owners', on what their latest contact
+	// calls for, and show on the owners' agendas.
+	tasks := 0
+	for _, owner := range []string{"sales-li", "sales-zhao", "sales-liu"} {
+		page, err := svc.TaskQueue(ctx, owner, nil, crm.PageRequest{First: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range page.Items {
+			tasks++
+			c, err := store.Customer(ctx, k.CustomerID)
+			if err != nil || c.OwnerID != owner || k.Title == "" {
+				t.Errorf("task %+v of %s on %+v (%v)", k, owner, c, err)
+			}
+		}
+	}
+	if tasks == 0 {
+		t.Error("the demo has no tasks")
+	}
 }

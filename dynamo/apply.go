@@ -186,6 +186,11 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if c := ch.Case; c != nil {
 		t.entity("case", c.ID, c.CustomerID, prevItem(ch.CasePrev, toCaseItem), toCaseItem(c))
 		t.assignedCases(ch.CasePrev, c)
+		t.caseAgenda(ch.CasePrev, c)
+	}
+	if k := ch.Task; k != nil {
+		t.entity("task", k.ID, k.CustomerID, prevItem(ch.TaskPrev, toTaskItem), toTaskItem(k))
+		t.openTasks(ch.TaskPrev, k)
 	}
 	if sc := ch.StageChange; sc != nil {
 		t.created("stageChange", sc.ID, sc.CustomerID, toStageChangeItem(sc))
@@ -341,6 +346,7 @@ func (t *tx) customer(prev, next *crm.Customer) {
 	}
 
 	t.partnerShares(prev, next)
+	t.claimAgenda(prev, next)
 }
 
 // claims keeps one item per normalized phone or email naming the customer

@@ -44,3 +44,8 @@ func (s *Store) SearchPage(ctx context.Context, items []map[string]types.Attribu
 // SetSearchWindow makes searches read n key items a Query, so tests can
 // cross windows without hundreds of customers.
 func (s *Store) SetSearchWindow(n int) { s.searchWindow = n }
+
+// AgendaPage applies the agenda pointers migration to one page of items.
+func (s *Store) AgendaPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return agendaPage(ctx, s, items)
+}

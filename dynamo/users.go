@@ -280,15 +280,20 @@ func (s *Store) Workloads(ctx context.Context, ids []string) (map[string]crm.Wor
 // assignedCases keeps the open-case counter of a case's assignee in step
 // with a case opened, moved or reassigned (apply.go).
 func (t *tx) assignedCases(prev, next *crm.Case) {
-	was, is := openAssignee(prev), openAssignee(next)
+	t.userCount(skOpenCases, openAssignee(prev), openAssignee(next))
+}
+
+// userCount moves one count of a user counter sk from user was to user
+// is ("" for none).
+func (t *tx) userCount(sk, was, is string) {
 	if was == is {
 		return
 	}
 	if was != "" {
-		t.add(userPK(was), skOpenCases, -1)
+		t.add(userPK(was), sk, -1)
 	}
 	if is != "" {
-		t.add(userPK(is), skOpenCases, 1)
+		t.add(userPK(is), sk, 1)
 	}
 }
 

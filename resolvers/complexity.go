@@ -46,6 +46,16 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.GradeHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.StageHistory = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Cases = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Customer.Tasks = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	// An agenda holds at most crm.AgendaDatedRead + crm.AgendaFollowUpRead
+	// entries.
+	c.Query.Agenda = func(child int, _ *time.Time, _ *string) int {
+		return 1 + (crm.AgendaDatedRead+crm.AgendaFollowUpRead)*child
+	}
+	c.Query.TaskQueue = func(child int, _ *string, _ *time.Time, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.CaseQueue = func(child int, _ *string, _ *model.CaseStatus, _ *bool, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
 	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.GradeAt = func(child int, _ time.Time) int { return perParentRead + child }
 	c.Customer.Merges = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }

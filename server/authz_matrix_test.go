@@ -70,7 +70,7 @@ const (
 var targetNames = [...]string{"OWN", "TEAM", "FOREIGN", "POOL"}
 
 // need says what a row's target customer must carry.
-type need uint8
+type need uint16
 
 const (
 	needContact need = 1 << iota
@@ -86,8 +86,10 @@ const (
 	needNoTarget
 	// needTwin: a second customer like the target (merges).
 	needTwin
+	// needTask: an open task, assigned to the admin.
+	needTask
 
-	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin
+	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin | needTask
 )
 
 // obj is what a cell calls on: a customer and what hangs on it, or for the
@@ -97,6 +99,7 @@ type obj struct {
 	Version               int
 	// Contact, interaction and open case are at version 1.
 	ContactID, InteractionID, CaseID string
+	TaskID                           string
 	ProposedCaseID                   string
 	ProposedCaseVersion              int
 	// Twin is a customer like this one, without history.
@@ -278,6 +281,22 @@ var customerRows = []matrixRow{
 	{field: "logInteraction", query: `mutation($c: ID!) { logInteraction(input: {customerId: $c, channel: PHONE, type: CALL, subject: "follow-up"}) { id } }`,
 		vars: byCustomer,
 		want: cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	// Tasks: as for logging an interaction (canWork).
+	{field: "createTask", query: `mutation($c: ID!) { createTask(input: {customerId: $c, type: CALL_BACK, dueAt: "2027-06-01T00:00:00Z"}) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	{field: "updateTask", need: needTask,
+		query: `mutation($c: ID!, $k: ID!) { updateTask(input: {customerId: $c, taskId: $k, expectedVersion: 1, notes: "bring the brochure"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "k": o.TaskID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	{field: "cancelTask", need: needTask,
+		query: `mutation($c: ID!, $k: ID!) { cancelTask(input: {customerId: $c, taskId: $k, expectedVersion: 1}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "k": o.TaskID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
+	{field: "completeTask", need: needTask,
+		query: `mutation($c: ID!, $k: ID!) { completeTask(input: {customerId: $c, taskId: $k, expectedVersion: 1, outcome: "called"}) { task { id } } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "k": o.TaskID} },
+		want:  cells{"AAAA", "AANA", "ANNF", "AANA", "FFFF", "FNNN"}},
 	{field: "updateInteraction", need: needInteraction,
 		query: `mutation($c: ID!, $id: ID!) { updateInteraction(customerId: $c, id: $id, expectedVersion: 1, input: {subject: "corrected"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.InteractionID} },
@@ -413,6 +432,20 @@ var otherRows = []matrixRow{
 
 	// The user directory: staff read it (SALES and SERVICE its active users
 	// only), partners nothing; an ADMIN manages it (docs/security.md).
+	// Everyone's own day and work queues; someone else's for an admin and
+	// the manager of their team.
+	{field: "agenda", query: `{ agenda { items { kind } complete } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "agenda", name: "a team member's", query: `{ agenda(userId: "sales2") { items { kind } } }`, vars: noVars,
+		want: cells{"A", "A", "F", "F", "F", "F"}},
+	{field: "taskQueue", query: `{ taskQueue { totalCount } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "taskQueue", name: "a team member's", query: `{ taskQueue(assigneeId: "sales2") { totalCount } }`, vars: noVars,
+		want: cells{"A", "A", "F", "F", "F", "F"}},
+	{field: "caseQueue", query: `{ caseQueue { totalCount } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "caseQueue", name: "a team member's", query: `{ caseQueue(assigneeId: "service1", overdue: true) { edges { node { id } } } }`, vars: noVars,
+		want: cells{"A", "A", "F", "A", "F", "F"}},
 	{field: "users", query: `{ users(first: 100) { edges { node { id } } } }`, vars: noVars,
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "users", name: "deactivated", query: `{ users(filter: {active: false}) { totalCount } }`, vars: noVars,
@@ -688,6 +721,11 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 				map[string]any{"c": o.ID, "case": o.ProposedCaseID, "v": v + 1}, &out)
 			o.ProposedCaseVersion = out.MoveCase.Version
 		}
+	}
+	if n&needTask != 0 {
+		var out struct{ CreateTask struct{ ID string } }
+		w.admin(t, `mutation($c: ID!) { createTask(input: {customerId: $c, type: VISIT, dueAt: "2027-06-01T00:00:00Z"}) { id } }`, c, &out)
+		o.TaskID = out.CreateTask.ID
 	}
 	var read struct{ Customer struct{ Version int } }
 	w.admin(t, `query($id: ID!) { customer(id: $id) { version } }`, map[string]any{"id": o.ID}, &read)

@@ -396,6 +396,17 @@ func customerInput(name string, n int) map[string]any {
 	}
 }
 
+// task creates a callback on a customer of the seller and returns its id.
+func (b *benchState) task(ctx context.Context, customer string, due time.Time) (string, error) {
+	var r struct {
+		CreateTask struct {
+			ID string `json:"id"`
+		} `json:"createTask"`
+	}
+	err := b.e.gql(ctx, seller, qCreateTask, map[string]any{"c": customer, "d": due.Format(time.RFC3339)}, &r)
+	return r.CreateTask.ID, err
+}
+
 // interaction logs an interaction and returns its id.
 func (b *benchState) interaction(ctx context.Context, customer, typ string) (string, error) {
 	var r struct {

@@ -28,6 +28,12 @@ const (
 	qListTotal = `query($f: CustomerFilter) { customers(filter: $f, first: 50) { totalCount edges { node { id name } } } }`
 )
 
+// qAgenda is the mobile app's morning screen.
+const qAgenda = `{ agenda { items { kind at overdue priority customer { id name grade { level { code } } }
+	task { id title type } case { id subject status } } complete } }`
+
+const qCreateTask = `mutation($c: ID!, $d: DateTime!) { createTask(input: {customerId: $c, type: CALL_BACK, title: "Renewal call", dueAt: $d}) { id } }`
+
 type prepared = func(ctx context.Context) (caller, string, map[string]any, error)
 
 // fixed is an operation that needs nothing made first.
@@ -81,6 +87,8 @@ func (b *benchState) operations() []operation {
 		{"searchCustomers, 20: a word's start", fixed("admin", `{ searchCustomers(query: "huaxin", first: 20) { edges { node { id name } } } }`, nil)},
 		{"searchCustomers, 20: a salesperson's own", fixed(seller, `{ searchCustomers(query: "huaxin", first: 20) { edges { node { id name } } } }`, nil)},
 		{"users of a team, 20, with department", fixed(seller, `{ users(filter: {team: "north"}) { edges { node { id name roles department { name } } } } }`, nil)},
+		{"agenda of a salesperson", fixed(seller, qAgenda, nil)},
+		{"taskQueue, 20", fixed(seller, `{ taskQueue { totalCount edges { node { id title dueAt customerId } } } }`, nil)},
 		{"user with workload", fixed("manager-north", `{ user(id: "sales-li") { id name workload { customers openCases } } }`, nil)},
 
 		{"createCustomer: name, a phone, an email", func(context.Context) (caller, string, map[string]any, error) {
@@ -194,6 +202,22 @@ func (b *benchState) operations() []operation {
 			p["manualHoldDays"] = 45
 			return "admin", `mutation($in: GradingPolicyInput!, $v: Int!) { updateGradingPolicy(input: $in, expectedVersion: $v) { version } }`,
 				map[string]any{"in": p, "v": v}, err
+		}},
+		{"createTask", fixed(seller, qCreateTask, map[string]any{"c": c[2].ID, "d": followUp.Format(time.RFC3339)})},
+		{"updateTask: due time", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.task(ctx, c[2].ID, followUp)
+			return seller, `mutation($c: ID!, $k: ID!, $d: DateTime!) { updateTask(input: {customerId: $c, taskId: $k, expectedVersion: 1, dueAt: $d}) { version } }`,
+				map[string]any{"c": c[2].ID, "k": id, "d": followUp.Add(24 * time.Hour).Format(time.RFC3339)}, err
+		}},
+		{"cancelTask", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.task(ctx, c[2].ID, followUp)
+			return seller, `mutation($c: ID!, $k: ID!) { cancelTask(input: {customerId: $c, taskId: $k, expectedVersion: 1, reason: "customer on holiday"}) { version } }`,
+				map[string]any{"c": c[2].ID, "k": id}, err
+		}},
+		{"completeTask: a callback (logs the call)", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.task(ctx, c[2].ID, followUp)
+			return seller, `mutation($c: ID!, $k: ID!) { completeTask(input: {customerId: $c, taskId: $k, expectedVersion: 1, outcome: "renewal agreed"}) { task { version } } }`,
+				map[string]any{"c": c[2].ID, "k": id}, err
 		}},
 		{"claimCustomer", fixed("sales-zhao", `mutation($id: ID!) { claimCustomer(customerId: $id) { version } }`, map[string]any{"id": b.pool[0].ID})},
 		{"releaseCustomer", func(ctx context.Context) (caller, string, map[string]any, error) {

@@ -499,7 +499,7 @@ type CaseConnection {
   edges: [CaseEdge!]!
   "Where the page starts and ends."
   pageInfo: PageInfo!
-  "Always null: cases are not counted yet."
+  "A work queue's count when it has one (see caseQueue); null for a customer's cases."
   totalCount: Int
 }
 
@@ -3169,7 +3169,332 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false}
-	schemaSource18 = &ast.Source{Name: "../user.graphqls", Input: `"""
+	schemaSource18 = &ast.Source{Name: "../task.graphqls", Input: `"What a task asks for."
+enum TaskType {
+  "Call the customer back (回访)."
+  CALL_BACK
+  "Visit the customer."
+  VISIT
+  "Send the customer a quote."
+  SEND_QUOTE
+  "Ask the customer how satisfied they are (满意度回访)."
+  SATISFACTION_CALLBACK
+  "Anything else."
+  OTHER
+}
+
+"Where a task stands."
+enum TaskStatus {
+  "To do."
+  OPEN
+  "Done: its outcome is recorded as an interaction."
+  DONE
+  "Called off, with a reason."
+  CANCELLED
+}
+
+"""
+A piece of planned work on a customer (待办): a callback, a visit, a quote to
+send, a satisfaction callback. It has one assignee, an active user of the
+directory, and is open until completed (its outcome recorded as an interaction
+in the same write) or cancelled.
+"""
+type Task {
+  "The task id."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "What the task asks for."
+  type: TaskType!
+  "A short title; the subject of the interaction its completion records."
+  title: String
+  "Notes."
+  notes: String
+  "When it is due."
+  dueAt: DateTime!
+  "The user who is to do it."
+  assigneeId: ID!
+  "How urgent it is."
+  priority: Priority!
+  "Where it stands."
+  status: TaskStatus!
+  "DONE: the interaction that recorded its outcome."
+  interactionId: ID
+  "CANCELLED: why."
+  reason: String
+  "When it was completed or cancelled."
+  closedAt: DateTime
+  "Who completed or cancelled it."
+  closedBy: String
+  "Increases with every change; pass it as expectedVersion."
+  version: Int!
+  "When it was created."
+  createdAt: DateTime!
+  "Who created it."
+  createdBy: String!
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"A page of tasks."
+type TaskConnection {
+  "The tasks of this page."
+  edges: [TaskEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "A work queue's count when it has one (see taskQueue); null for a customer's tasks."
+  totalCount: Int
+}
+
+"A task in a page."
+type TaskEdge {
+  "Resume the list after this task."
+  cursor: String!
+  "The task."
+  node: Task!
+}
+
+"A new task on a customer."
+input CreateTaskInput {
+  "A client key (8–64 letters, digits, '-', '_', '.', ':'): a retry with the same key and request returns the first result instead of creating again."
+  idempotencyKey: String
+  "The customer."
+  customerId: ID!
+  "What the task asks for."
+  type: TaskType!
+  "A short title: at most 200 characters."
+  title: String
+  "Notes: at most 10000 characters."
+  notes: String
+  "When it is due: at most two years ahead."
+  dueAt: DateTime!
+  "Who is to do it (default: the caller): an active user of the directory; someone else only for ADMIN and the team's MANAGER."
+  assigneeId: ID
+  "How urgent it is (default NORMAL)."
+  priority: Priority
+}
+
+"A change to an open task: the fields given change."
+input UpdateTaskInput {
+  "The customer."
+  customerId: ID!
+  "The task."
+  taskId: ID!
+  "The task version the change is based on."
+  expectedVersion: Int!
+  "What the task asks for."
+  type: TaskType
+  "A short title: at most 200 characters."
+  title: String
+  "Notes: at most 10000 characters."
+  notes: String
+  "When it is due."
+  dueAt: DateTime
+  "Who is to do it: as in createTask."
+  assigneeId: ID
+  "How urgent it is."
+  priority: Priority
+}
+
+"Calls off an open task."
+input CancelTaskInput {
+  "The customer."
+  customerId: ID!
+  "The task."
+  taskId: ID!
+  "The task version the change is based on."
+  expectedVersion: Int!
+  "Why: at most 1000 characters."
+  reason: String
+}
+
+"""
+Completes an open task and records its outcome as an interaction handled by the
+caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
+VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
+contact and does not move the follow-up, so pass type to record one.
+"""
+input CompleteTaskInput {
+  "The customer."
+  customerId: ID!
+  "The task."
+  taskId: ID!
+  "The task version the change is based on."
+  expectedVersion: Int!
+  "What came of it (required): at most 2000 characters; the interaction's outcome."
+  outcome: String!
+  "The interaction's channel (default by the task's type)."
+  channel: Channel
+  "The interaction's type (default by the task's type); not one that opens a case."
+  type: InteractionType
+  "When it happened (default: now); at most a day ahead."
+  occurredAt: DateTime
+  "How long it took, in seconds."
+  durationSeconds: Int
+  "The customer's contact it was with."
+  contactId: ID
+  "Ask for the next follow-up at this time (sooner than the grade's interval)."
+  nextFollowUpAt: DateTime
+}
+
+"A completed task and the interaction that recorded its outcome."
+type CompleteTaskPayload {
+  "The task, now DONE."
+  task: Task!
+  "The interaction recorded in the same write."
+  interaction: Interaction!
+}
+
+extend type Customer {
+  "The customer's tasks, newest first (one Query; not part of the 360 view's read)."
+  tasks(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): TaskConnection!
+}
+
+extend type Mutation {
+  """
+  Plans a task on a customer, audited. Who may work the customer may add tasks;
+  BAD_USER_INPUT naming the field for bad data or an assignee who is not an
+  active user of the directory; FORBIDDEN for partners, for customers the
+  caller may not work and for assigning someone else without being ADMIN or the
+  team's MANAGER.
+  """
+  createTask(
+    "The task."
+    input: CreateTaskInput!
+  ): Task!
+  "Changes an open task. CONFLICT on a stale version or a closed task."
+  updateTask(
+    "The change."
+    input: UpdateTaskInput!
+  ): Task!
+  "Cancels an open task. CONFLICT on a stale version or a closed task."
+  cancelTask(
+    "The task."
+    input: CancelTaskInput!
+  ): Task!
+  """
+  Completes an open task and records its outcome as an interaction in the same
+  write; the interaction moves the customer's follow-up like any contact.
+  CONFLICT on a stale version or a closed task.
+  """
+  completeTask(
+    "The outcome."
+    input: CompleteTaskInput!
+  ): CompleteTaskPayload!
+}
+
+"What an agenda entry is."
+enum AgendaKind {
+  "An open task assigned to the user."
+  TASK
+  "An open case assigned to the user."
+  CASE
+  "The user's claim from the pool, expiring within 48 hours: follow up or lose the customer."
+  CLAIM
+  "A customer of the user's portfolio due for a follow-up."
+  FOLLOW_UP
+}
+
+"One entry of an agenda."
+type AgendaItem {
+  "What it is."
+  kind: AgendaKind!
+  "When it is due: the task's or case's due time, the claim's expiry, the follow-up's date."
+  at: DateTime!
+  "Whether that time has passed."
+  overdue: Boolean!
+  "How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up."
+  priority: Priority!
+  "The customer."
+  customer: Customer!
+  "TASK: the task."
+  task: Task
+  "CASE: the case."
+  case: Case
+}
+
+"""
+A user's day: open tasks and open cases assigned to them due by the end of the
+day (overdue ones included), their claims from the pool expiring within 48 hours
+(of now, or of the start of a later day), and the follow-ups of their portfolio
+due by the end of the day, ordered by urgency: by when each is due (the longest
+overdue first), then by priority.
+"""
+type Agenda {
+  "Whose day it is."
+  userId: ID!
+  "The UTC day."
+  date: DateTime!
+  "The entries, most urgent first."
+  items: [AgendaItem!]!
+  """
+  False when the day holds more than one agenda reads (25 tasks, cases and claims,
+  and 10 follow-ups, the most urgent): the rest wait in the lists.
+  """
+  complete: Boolean!
+}
+
+extend type Query {
+  """
+  The caller's day in one request of at most three DynamoDB calls. userId asks
+  for someone else's: ADMIN for anyone, a MANAGER for a member of their teams,
+  FORBIDDEN otherwise (and always for partners). date is the UTC day (any time
+  in it; default today). Entries on customers the caller may not read are left out.
+  """
+  agenda(
+    "Any time in the UTC day to show (default: today)."
+    date: DateTime
+    "Whose agenda (default: the caller)."
+    userId: ID
+  ): Agenda!
+}
+
+extend type Query {
+  """
+  The open tasks assigned to a user (default: the caller), soonest due first,
+  across customers: one Query of the user's agenda partition and one
+  BatchGetItem per page. A MANAGER may ask for a member of their teams, an ADMIN
+  for anyone; FORBIDDEN otherwise. Completed and cancelled tasks are listed per
+  customer (Customer.tasks). totalCount counts the open tasks when dueBefore is
+  not given, and is null otherwise.
+  """
+  taskQueue(
+    "Whose tasks (default: the caller)."
+    assigneeId: ID
+    "Only tasks due before this time (e.g. the end of the week)."
+    dueBefore: DateTime
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same queue."
+    after: String
+  ): TaskConnection!
+  """
+  The open cases assigned to a user (default: the caller), soonest due first,
+  across customers: the service desk's inbox of one agent. Access as for
+  taskQueue. totalCount counts the user's open cases when neither status nor
+  overdue is given, and is null otherwise. Unassigned cases and queues by
+  department are not listed here yet.
+  """
+  caseQueue(
+    "Whose cases (default: the caller)."
+    assigneeId: ID
+    "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED)."
+    status: CaseStatus
+    "Only cases past their due time."
+    overdue: Boolean = false
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same queue."
+    after: String
+  ): CaseConnection!
+}
+`, BuiltIn: false}
+	schemaSource19 = &ast.Source{Name: "../user.graphqls", Input: `"""
 A person known to Rapport: the user directory. Work (customers, cases, the
 interactions they are credited with) is handed only to active users of the
 directory. A staff user is registered from their token's claims the first time
@@ -3447,7 +3772,7 @@ extend type Mutation {
   ): Department!
 }
 `, BuiltIn: false}
-	schemaSource19 = &ast.Source{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
+	schemaSource20 = &ast.Source{Name: "../verification.graphqls", Input: `"A staff-entered customer field that a reviewer can mark as verified."
 enum CustomerField {
   "The name."
   NAME
@@ -3595,14 +3920,40 @@ the filter are checked on its profile as stored. totalCount is null.`, Name: "se
 			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 1945, End: 1947, Line: 30, Column: 18, Src: schemaSource15}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1939, End: 1942, Line: 30, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 1932, End: 1937, Line: 30, Column: 5, Src: schemaSource15}},
 			&ast.ArgumentDefinition{Description: "Resume after this cursor (from a page of this same search).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2025, End: 2031, Line: 32, Column: 12, Src: schemaSource15}}, Position: &ast.Position{Start: 2018, End: 2023, Line: 32, Column: 5, Src: schemaSource15}},
 		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 2037, End: 2055, Line: 33, Column: 6, Src: schemaSource15}}, Position: &ast.Position{Start: 1671, End: 1686, Line: 24, Column: 3, Src: schemaSource15}},
+		&ast.FieldDefinition{Description: `The caller's day in one request of at most three DynamoDB calls. userId asks
+for someone else's: ADMIN for anyone, a MANAGER for a member of their teams,
+FORBIDDEN otherwise (and always for partners). date is the UTC day (any time
+in it; default today). Entries on customers the caller may not read are left out.`, Name: "agenda", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Any time in the UTC day to show (default: today).", Name: "date", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 7811, End: 7819, Line: 280, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 7805, End: 7809, Line: 280, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Whose agenda (default: the caller).", Name: "userId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 7874, End: 7876, Line: 282, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 7866, End: 7872, Line: 282, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "Agenda", NonNull: true, Position: &ast.Position{Start: 7882, End: 7888, Line: 283, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7737, End: 7743, Line: 278, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: `The open tasks assigned to a user (default: the caller), soonest due first,
+across customers: one Query of the user's agenda partition and one
+BatchGetItem per page. A MANAGER may ask for a member of their teams, an ADMIN
+for anyone; FORBIDDEN otherwise. Completed and cancelled tasks are listed per
+customer (Customer.tasks). totalCount counts the open tasks when dueBefore is
+not given, and is null otherwise.`, Name: "taskQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose tasks (default: the caller).", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 8419, End: 8421, Line: 297, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 8407, End: 8417, Line: 297, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Only tasks due before this time (e.g. the end of the week).", Name: "dueBefore", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 8503, End: 8511, Line: 299, Column: 16, Src: schemaSource18}}, Position: &ast.Position{Start: 8492, End: 8501, Line: 299, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 8553, End: 8555, Line: 301, Column: 18, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 8547, End: 8550, Line: 301, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 8540, End: 8545, Line: 301, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same queue.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 8604, End: 8610, Line: 303, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 8597, End: 8602, Line: 303, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "TaskConnection", NonNull: true, Position: &ast.Position{Start: 8616, End: 8630, Line: 304, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8351, End: 8360, Line: 295, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: `The open cases assigned to a user (default: the caller), soonest due first,
+across customers: the service desk's inbox of one agent. Access as for
+taskQueue. totalCount counts the user's open cases when neither status nor
+overdue is given, and is null otherwise. Unassigned cases and queues by
+department are not listed here yet.`, Name: "caseQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose cases (default: the caller).", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 9054, End: 9056, Line: 314, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 9042, End: 9052, Line: 314, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED).", Name: "status", Type: &ast.Type{NamedType: "CaseStatus", Position: &ast.Position{Start: 9165, End: 9175, Line: 316, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 9157, End: 9163, Line: 316, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Only cases past their due time.", Name: "overdue", DefaultValue: &ast.Value{Raw: "false", Kind: 5, Position: &ast.Position{Start: 9237, End: 9242, Line: 318, Column: 24, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 9227, End: 9234, Line: 318, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 9218, End: 9225, Line: 318, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 9284, End: 9286, Line: 320, Column: 18, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 9278, End: 9281, Line: 320, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 9271, End: 9276, Line: 320, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same queue.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 9335, End: 9341, Line: 322, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 9328, End: 9333, Line: 322, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "CaseConnection", NonNull: true, Position: &ast.Position{Start: 9347, End: 9361, Line: 323, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8986, End: 8995, Line: 312, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `Users of the directory, by name. Every staff role; SALES and SERVICE see active
-users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 6508, End: 6514, Line: 206, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 6501, End: 6506, Line: 206, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "UserConnection", NonNull: true, Position: &ast.Position{Start: 6520, End: 6534, Line: 207, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 6340, End: 6345, Line: 200, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated).", Name: "user", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6670, End: 6672, Line: 211, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6666, End: 6668, Line: 211, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "User", Position: &ast.Position{Start: 6679, End: 6683, Line: 212, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 6637, End: 6641, Line: 209, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Every department, by name (at most 200). Every staff role.", Name: "departments", Type: &ast.Type{Elem: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 6749, End: 6760, Line: 214, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "A department; null when there is none. Every staff role.", Name: "department", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6885, End: 6887, Line: 218, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6881, End: 6883, Line: 218, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 6894, End: 6904, Line: 219, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 6840, End: 6850, Line: 216, Column: 3, Src: schemaSource18}},
+users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource19}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource19}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 6508, End: 6514, Line: 206, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 6501, End: 6506, Line: 206, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "UserConnection", NonNull: true, Position: &ast.Position{Start: 6520, End: 6534, Line: 207, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 6340, End: 6345, Line: 200, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated).", Name: "user", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6670, End: 6672, Line: 211, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 6666, End: 6668, Line: 211, Column: 5, Src: schemaSource19}}}, Type: &ast.Type{NamedType: "User", Position: &ast.Position{Start: 6679, End: 6683, Line: 212, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 6637, End: 6641, Line: 209, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Every department, by name (at most 200). Every staff role.", Name: "departments", Type: &ast.Type{Elem: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource19}}, Position: &ast.Position{Start: 6749, End: 6760, Line: 214, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "A department; null when there is none. Every staff role.", Name: "department", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6885, End: 6887, Line: 218, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 6881, End: 6883, Line: 218, Column: 5, Src: schemaSource19}}}, Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 6894, End: 6904, Line: 219, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 6840, End: 6850, Line: 216, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Name: "__schema", Type: &ast.Type{NamedType: "__Schema", NonNull: true}},
 		&ast.FieldDefinition{Name: "__type", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true}}}, Type: &ast.Type{NamedType: "__Type"}},
 	}, Position: &ast.Position{Start: 274, End: 279, Line: 10, Column: 6, Src: schemaSource14}}
@@ -3619,7 +3970,7 @@ handOverPortfolio, which work in steps too large for one transaction: interrupte
 keep what they did, and calling them again carries on.`, Name: "Mutation", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Does nothing; present so that every schema file can extend Mutation.", Name: "_noop", Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 1449, End: 1456, Line: 32, Column: 10, Src: schemaSource14}}, Position: &ast.Position{Start: 1442, End: 1447, Line: 32, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: `Moves a case one step through its workflow, recorded with who, when and the
 note. BAD_USER_INPUT for an illegal step or missing data (naming the field);
-FORBIDDEN when a non-manager approves or rejects; CONFLICT on a stale version.`, Name: "moveCase", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The step.", Name: "input", Type: &ast.Type{NamedType: "MoveCaseInput", NonNull: true, Position: &ast.Position{Start: 5620, End: 5633, Line: 170, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5613, End: 5618, Line: 170, Column: 5, Src: schemaSource2}}}, Type: &ast.Type{NamedType: "Case", NonNull: true, Position: &ast.Position{Start: 5640, End: 5644, Line: 171, Column: 6, Src: schemaSource2}}, Position: &ast.Position{Start: 5583, End: 5591, Line: 168, Column: 3, Src: schemaSource2}},
+FORBIDDEN when a non-manager approves or rejects; CONFLICT on a stale version.`, Name: "moveCase", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The step.", Name: "input", Type: &ast.Type{NamedType: "MoveCaseInput", NonNull: true, Position: &ast.Position{Start: 5663, End: 5676, Line: 170, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5656, End: 5661, Line: 170, Column: 5, Src: schemaSource2}}}, Type: &ast.Type{NamedType: "Case", NonNull: true, Position: &ast.Position{Start: 5683, End: 5687, Line: 171, Column: 6, Src: schemaSource2}}, Position: &ast.Position{Start: 5626, End: 5634, Line: 168, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "Adds a contact person to a customer.", Name: "addContact", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2065, End: 2067, Line: 85, Column: 17, Src: schemaSource3}}, Position: &ast.Position{Start: 2053, End: 2063, Line: 85, Column: 5, Src: schemaSource3}},
 			&ast.ArgumentDefinition{Description: "The contact.", Name: "input", Type: &ast.Type{NamedType: "ContactInput", NonNull: true, Position: &ast.Position{Start: 2099, End: 2111, Line: 87, Column: 12, Src: schemaSource3}}, Position: &ast.Position{Start: 2092, End: 2097, Line: 87, Column: 5, Src: schemaSource3}},
 		}, Type: &ast.Type{NamedType: "Contact", NonNull: true, Position: &ast.Position{Start: 2118, End: 2125, Line: 88, Column: 6, Src: schemaSource3}}, Position: &ast.Position{Start: 2014, End: 2024, Line: 83, Column: 3, Src: schemaSource3}},
@@ -3758,39 +4109,49 @@ at once both keep their changes (the write is rebuilt from the current profile w
 another writer got in first). When nothing changes, nothing is written. The customer
 keeps at most 10 tags (BAD_USER_INPUT on input.add otherwise). updateCustomer's tags
 still replaces the whole list.`, Name: "changeCustomerTags", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The tags to add and remove.", Name: "input", Type: &ast.Type{NamedType: "ChangeCustomerTagsInput", NonNull: true, Position: &ast.Position{Start: 961, End: 984, Line: 22, Column: 12, Src: schemaSource17}}, Position: &ast.Position{Start: 954, End: 959, Line: 22, Column: 5, Src: schemaSource17}}}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 991, End: 999, Line: 23, Column: 6, Src: schemaSource17}}, Position: &ast.Position{Start: 896, End: 914, Line: 20, Column: 3, Src: schemaSource17}},
+		&ast.FieldDefinition{Description: `Plans a task on a customer, audited. Who may work the customer may add tasks;
+BAD_USER_INPUT naming the field for bad data or an assignee who is not an
+active user of the directory; FORBIDDEN for partners, for customers the
+caller may not work and for assigning someone else without being ADMIN or the
+team's MANAGER.`, Name: "createTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The task.", Name: "input", Type: &ast.Type{NamedType: "CreateTaskInput", NonNull: true, Position: &ast.Position{Start: 5288, End: 5303, Line: 197, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 5281, End: 5286, Line: 197, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 5310, End: 5314, Line: 198, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 5249, End: 5259, Line: 195, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Changes an open task. CONFLICT on a stale version or a closed task.", Name: "updateTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The change.", Name: "input", Type: &ast.Type{NamedType: "UpdateTaskInput", NonNull: true, Position: &ast.Position{Start: 5431, End: 5446, Line: 202, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 5424, End: 5429, Line: 202, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 5453, End: 5457, Line: 203, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 5390, End: 5400, Line: 200, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Cancels an open task. CONFLICT on a stale version or a closed task.", Name: "cancelTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The task.", Name: "input", Type: &ast.Type{NamedType: "CancelTaskInput", NonNull: true, Position: &ast.Position{Start: 5572, End: 5587, Line: 207, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 5565, End: 5570, Line: 207, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 5594, End: 5598, Line: 208, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 5533, End: 5543, Line: 205, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: `Completes an open task and records its outcome as an interaction in the same
+write; the interaction moves the customer's follow-up like any contact.
+CONFLICT on a stale version or a closed task.`, Name: "completeTask", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The outcome.", Name: "input", Type: &ast.Type{NamedType: "CompleteTaskInput", NonNull: true, Position: &ast.Position{Start: 5859, End: 5876, Line: 216, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 5852, End: 5857, Line: 216, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "CompleteTaskPayload", NonNull: true, Position: &ast.Position{Start: 5883, End: 5902, Line: 217, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 5815, End: 5827, Line: 214, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: `Adds a user to the directory, active, e.g. to hand them customers before their
-first sign-in. DUPLICATE when the id is taken. ADMIN only.`, Name: "createUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user.", Name: "input", Type: &ast.Type{NamedType: "CreateUserInput", NonNull: true, Position: &ast.Position{Start: 7126, End: 7141, Line: 229, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 7119, End: 7124, Line: 229, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7148, End: 7152, Line: 230, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7087, End: 7097, Line: 227, Column: 3, Src: schemaSource18}},
+first sign-in. DUPLICATE when the id is taken. ADMIN only.`, Name: "createUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user.", Name: "input", Type: &ast.Type{NamedType: "CreateUserInput", NonNull: true, Position: &ast.Position{Start: 7126, End: 7141, Line: 229, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 7119, End: 7124, Line: 229, Column: 5, Src: schemaSource19}}}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7148, End: 7152, Line: 230, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 7087, End: 7097, Line: 227, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `Changes a user's name, email or department, and, until they first sign in, their
-roles and teams. CONFLICT when expectedVersion is stale. ADMIN only.`, Name: "updateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7361, End: 7363, Line: 237, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 7357, End: 7359, Line: 237, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7428, End: 7431, Line: 239, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 7411, End: 7426, Line: 239, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateUserInput", NonNull: true, Position: &ast.Position{Start: 7463, End: 7478, Line: 241, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 7456, End: 7461, Line: 241, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7485, End: 7489, Line: 242, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7322, End: 7332, Line: 235, Column: 3, Src: schemaSource18}},
+roles and teams. CONFLICT when expectedVersion is stale. ADMIN only.`, Name: "updateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7361, End: 7363, Line: 237, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 7357, End: 7359, Line: 237, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7428, End: 7431, Line: 239, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 7411, End: 7426, Line: 239, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateUserInput", NonNull: true, Position: &ast.Position{Start: 7463, End: 7478, Line: 241, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 7456, End: 7461, Line: 241, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7485, End: 7489, Line: 242, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 7322, End: 7332, Line: 235, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `Deactivates a user: their requests are refused (FORBIDDEN) from now on (in the
 AWS stack, on other instances of the API within a minute) and no work can be
 handed to them; their history and portfolio stay. Ask the result for workload
 to see what to hand over (handOverPortfolio, moveCase). An ADMIN cannot
-deactivate themself. ADMIN only.`, Name: "deactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7897, End: 7899, Line: 252, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 7893, End: 7895, Line: 252, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7964, End: 7967, Line: 254, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 7947, End: 7962, Line: 254, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7974, End: 7978, Line: 255, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 7854, End: 7868, Line: 250, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Lets a deactivated user sign in and be handed work again. ADMIN only.", Name: "reactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8099, End: 8101, Line: 259, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 8095, End: 8097, Line: 259, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8166, End: 8169, Line: 261, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 8149, End: 8164, Line: 261, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 8176, End: 8180, Line: 262, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8056, End: 8070, Line: 257, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Creates a department. DUPLICATE when the name is taken. ADMIN only.", Name: "createDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department.", Name: "input", Type: &ast.Type{NamedType: "CreateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8307, End: 8328, Line: 266, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 8300, End: 8305, Line: 266, Column: 5, Src: schemaSource18}}}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8335, End: 8345, Line: 267, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8256, End: 8272, Line: 264, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Renames a department or changes its team or manager. ADMIN only.", Name: "updateDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8469, End: 8471, Line: 271, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 8465, End: 8467, Line: 271, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8536, End: 8539, Line: 273, Column: 22, Src: schemaSource18}}, Position: &ast.Position{Start: 8519, End: 8534, Line: 273, Column: 5, Src: schemaSource18}},
-			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8571, End: 8592, Line: 275, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 8564, End: 8569, Line: 275, Column: 5, Src: schemaSource18}},
-		}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8599, End: 8609, Line: 276, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 8418, End: 8434, Line: 269, Column: 3, Src: schemaSource18}},
+deactivate themself. ADMIN only.`, Name: "deactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7897, End: 7899, Line: 252, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 7893, End: 7895, Line: 252, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7964, End: 7967, Line: 254, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 7947, End: 7962, Line: 254, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 7974, End: 7978, Line: 255, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 7854, End: 7868, Line: 250, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Lets a deactivated user sign in and be handed work again. ADMIN only.", Name: "reactivateUser", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8099, End: 8101, Line: 259, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 8095, End: 8097, Line: 259, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8166, End: 8169, Line: 261, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 8149, End: 8164, Line: 261, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 8176, End: 8180, Line: 262, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 8056, End: 8070, Line: 257, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Creates a department. DUPLICATE when the name is taken. ADMIN only.", Name: "createDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department.", Name: "input", Type: &ast.Type{NamedType: "CreateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8307, End: 8328, Line: 266, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 8300, End: 8305, Line: 266, Column: 5, Src: schemaSource19}}}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8335, End: 8345, Line: 267, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 8256, End: 8272, Line: 264, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Renames a department or changes its team or manager. ADMIN only.", Name: "updateDepartment", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 8469, End: 8471, Line: 271, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 8465, End: 8467, Line: 271, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8536, End: 8539, Line: 273, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 8519, End: 8534, Line: 273, Column: 5, Src: schemaSource19}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateDepartmentInput", NonNull: true, Position: &ast.Position{Start: 8571, End: 8592, Line: 275, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 8564, End: 8569, Line: 275, Column: 5, Src: schemaSource19}},
+		}, Type: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 8599, End: 8609, Line: 276, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 8418, End: 8434, Line: 269, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `Marks fields of a customer as checked by the caller (a field already marked
 gets the caller's new mark). ADMIN or the team's MANAGER. BAD_USER_INPUT for
 an empty field: there is nothing to verify; CONFLICT when expectedVersion is
-not the current version.`, Name: "verifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1080, End: 1082, Line: 44, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 1076, End: 1078, Line: 44, Column: 5, Src: schemaSource19}},
-			&ast.ArgumentDefinition{Description: "The fields checked.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1114, End: 1120, Line: 46, Column: 5, Src: schemaSource19}},
-			&ast.ArgumentDefinition{Description: "The version the reviewer checked.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1201, End: 1204, Line: 48, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 1184, End: 1199, Line: 48, Column: 5, Src: schemaSource19}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1211, End: 1219, Line: 49, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 1027, End: 1047, Line: 42, Column: 3, Src: schemaSource19}},
-		&ast.FieldDefinition{Description: "Withdraws the verification marks of fields. ADMIN or the team's MANAGER.", Name: "unverifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1355, End: 1357, Line: 53, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 1351, End: 1353, Line: 53, Column: 5, Src: schemaSource19}},
-			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource19}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource19}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource19}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource19}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource19}},
+not the current version.`, Name: "verifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1080, End: 1082, Line: 44, Column: 9, Src: schemaSource20}}, Position: &ast.Position{Start: 1076, End: 1078, Line: 44, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "The fields checked.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource20}}, NonNull: true, Position: &ast.Position{Start: 1123, End: 1136, Line: 46, Column: 14, Src: schemaSource20}}, Position: &ast.Position{Start: 1114, End: 1120, Line: 46, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "The version the reviewer checked.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1201, End: 1204, Line: 48, Column: 22, Src: schemaSource20}}, Position: &ast.Position{Start: 1184, End: 1199, Line: 48, Column: 5, Src: schemaSource20}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1211, End: 1219, Line: 49, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 1027, End: 1047, Line: 42, Column: 3, Src: schemaSource20}},
+		&ast.FieldDefinition{Description: "Withdraws the verification marks of fields. ADMIN or the team's MANAGER.", Name: "unverifyCustomerFields", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1355, End: 1357, Line: 53, Column: 9, Src: schemaSource20}}, Position: &ast.Position{Start: 1351, End: 1353, Line: 53, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource20}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource20}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource20}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource20}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource20}},
 	}, Position: &ast.Position{Start: 1356, End: 1364, Line: 30, Column: 6, Src: schemaSource14}}
 	schemaTypeActivityBucket = &ast.Definition{Kind: "OBJECT", Description: "The figures of one bucket.", Name: "ActivityBucket", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The bucket's name: 2026-03-01 for a day, 2026-03 for a month (UTC).", Name: "period", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4906, End: 4912, Line: 130, Column: 11, Src: schemaSource0}}, Position: &ast.Position{Start: 4898, End: 4904, Line: 130, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "When the bucket starts.", Name: "start", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 4951, End: 4959, Line: 132, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 4944, End: 4949, Line: 132, Column: 3, Src: schemaSource0}},
@@ -3821,6 +4182,24 @@ not the current version.`, Name: "verifyCustomerFields", Arguments: ast.Argument
 		&ast.FieldDefinition{Description: "Postal code.", Name: "postalCode", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2837, End: 2843, Line: 117, Column: 15, Src: schemaSource4}}, Position: &ast.Position{Start: 2825, End: 2835, Line: 117, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Country, preferably an ISO 3166 code.", Name: "country", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2897, End: 2903, Line: 119, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 2888, End: 2895, Line: 119, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 2572, End: 2584, Line: 105, Column: 7, Src: schemaSource4}}
+	schemaTypeAgenda = &ast.Definition{Kind: "OBJECT", Description: `A user's day: open tasks and open cases assigned to them due by the end of the
+day (overdue ones included), their claims from the pool expiring within 48 hours
+(of now, or of the start of a later day), and the follow-ups of their portfolio
+due by the end of the day, ordered by urgency: by when each is due (the longest
+overdue first), then by priority.`, Name: "Agenda", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Whose day it is.", Name: "userId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 7097, End: 7099, Line: 259, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 7089, End: 7095, Line: 259, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The UTC day.", Name: "date", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 7126, End: 7134, Line: 261, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 7120, End: 7124, Line: 261, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The entries, most urgent first.", Name: "items", Type: &ast.Type{Elem: &ast.Type{NamedType: "AgendaItem", NonNull: true, Position: &ast.Position{Start: 7182, End: 7192, Line: 263, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 7182, End: 7192, Line: 263, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 7174, End: 7179, Line: 263, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: `False when the day holds more than one agenda reads (25 tasks, cases and claims,
+and 10 follow-ups, the most urgent): the rest wait in the lists.`, Name: "complete", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 7370, End: 7377, Line: 268, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 7360, End: 7368, Line: 268, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 7057, End: 7063, Line: 257, Column: 6, Src: schemaSource18}}
+	schemaTypeAgendaItem = &ast.Definition{Kind: "OBJECT", Description: "One entry of an agenda.", Name: "AgendaItem", Fields: ast.FieldList{&ast.FieldDefinition{Description: "What it is.", Name: "kind", Type: &ast.Type{NamedType: "AgendaKind", NonNull: true, Position: &ast.Position{Start: 6289, End: 6299, Line: 235, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6283, End: 6287, Line: 235, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it is due: the task's or case's due time, the claim's expiry, the follow-up's date.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 6400, End: 6408, Line: 237, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 6396, End: 6398, Line: 237, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Whether that time has passed.", Name: "overdue", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 6455, End: 6462, Line: 239, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 6446, End: 6453, Line: 239, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up.", Name: "priority", Type: &ast.Type{NamedType: "Priority", NonNull: true, Position: &ast.Position{Start: 6571, End: 6579, Line: 241, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 6561, End: 6569, Line: 241, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The customer.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 6611, End: 6619, Line: 243, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 6601, End: 6609, Line: 243, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "TASK: the task.", Name: "task", Type: &ast.Type{NamedType: "Task", Position: &ast.Position{Start: 6649, End: 6653, Line: 245, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6643, End: 6647, Line: 245, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "CASE: the case.", Name: "case", Type: &ast.Type{NamedType: "Case", Position: &ast.Position{Start: 6682, End: 6686, Line: 247, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 6676, End: 6680, Line: 247, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 6252, End: 6262, Line: 233, Column: 6, Src: schemaSource18}}
 	schemaTypeAnalytics = &ast.Definition{Kind: "OBJECT", Description: `Analytics. Who may read what (any role not named is FORBIDDEN):
 ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
 or the pool within it; without a team, figures sum over all their teams); SALES read
@@ -3911,6 +4290,11 @@ written unrecorded.`, Name: "AuditEntry", Fields: ast.FieldList{&ast.FieldDefini
 		&ast.FieldDefinition{Description: "Only writes of this operation, e.g. updateCustomer or job:regrading (exact match).", Name: "operation", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2729, End: 2735, Line: 87, Column: 14, Src: schemaSource1}}, Position: &ast.Position{Start: 2718, End: 2727, Line: 87, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Only writes of this import (importCustomers' importId).", Name: "importId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 2808, End: 2810, Line: 89, Column: 13, Src: schemaSource1}}, Position: &ast.Position{Start: 2798, End: 2806, Line: 89, Column: 3, Src: schemaSource1}},
 	}, Position: &ast.Position{Start: 2392, End: 2403, Line: 79, Column: 7, Src: schemaSource1}}
+	schemaTypeCancelTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Calls off an open task.", Name: "CancelTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3220, End: 3222, Line: 131, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 3208, End: 3218, Line: 131, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3248, End: 3250, Line: 133, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3240, End: 3246, Line: 133, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3316, End: 3319, Line: 135, Column: 20, Src: schemaSource18}}, Position: &ast.Position{Start: 3299, End: 3314, Line: 135, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Why: at most 1000 characters.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3365, End: 3371, Line: 137, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3357, End: 3363, Line: 137, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 3170, End: 3185, Line: 129, Column: 7, Src: schemaSource18}}
 	schemaTypeCase = &ast.Definition{Kind: "OBJECT", Description: `A complaint, service request, fault report or suggestion being handled. Logging
 an interaction of one of those types opens it; its id is that interaction's id.`, Name: "Case", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The id of the interaction that opened the case.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1661, End: 1663, Line: 59, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 1657, End: 1659, Line: 59, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1697, End: 1699, Line: 61, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 1685, End: 1695, Line: 61, Column: 3, Src: schemaSource2}},
@@ -3935,11 +4319,11 @@ an interaction of one of those types opens it; its id is that interaction's id.`
 	}, Position: &ast.Position{Start: 1596, End: 1600, Line: 57, Column: 6, Src: schemaSource2}}
 	schemaTypeCaseConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of cases.", Name: "CaseConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The cases of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "CaseEdge", NonNull: true, Position: &ast.Position{Start: 3535, End: 3543, Line: 103, Column: 11, Src: schemaSource2}}, NonNull: true, Position: &ast.Position{Start: 3535, End: 3543, Line: 103, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 3527, End: 3532, Line: 103, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 3595, End: 3603, Line: 105, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 3585, End: 3593, Line: 105, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "Always null: cases are not counted yet.", Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 3663, End: 3666, Line: 107, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 3651, End: 3661, Line: 107, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "A work queue's count when it has one (see caseQueue); null for a customer's cases.", Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 3706, End: 3709, Line: 107, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 3694, End: 3704, Line: 107, Column: 3, Src: schemaSource2}},
 	}, Position: &ast.Position{Start: 3480, End: 3494, Line: 101, Column: 6, Src: schemaSource2}}
-	schemaTypeCaseEdge = &ast.Definition{Kind: "OBJECT", Description: "A case in a page.", Name: "CaseEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this case.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3753, End: 3759, Line: 113, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 3745, End: 3751, Line: 113, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "The case.", Name: "node", Type: &ast.Type{NamedType: "Case", NonNull: true, Position: &ast.Position{Start: 3783, End: 3787, Line: 115, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 3777, End: 3781, Line: 115, Column: 3, Src: schemaSource2}},
-	}, Position: &ast.Position{Start: 3695, End: 3703, Line: 111, Column: 6, Src: schemaSource2}}
+	schemaTypeCaseEdge = &ast.Definition{Kind: "OBJECT", Description: "A case in a page.", Name: "CaseEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this case.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3796, End: 3802, Line: 113, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 3788, End: 3794, Line: 113, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "The case.", Name: "node", Type: &ast.Type{NamedType: "Case", NonNull: true, Position: &ast.Position{Start: 3826, End: 3830, Line: 115, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 3820, End: 3824, Line: 115, Column: 3, Src: schemaSource2}},
+	}, Position: &ast.Position{Start: 3738, End: 3746, Line: 111, Column: 6, Src: schemaSource2}}
 	schemaTypeCaseFigures = &ast.Definition{Kind: "OBJECT", Description: "Case workflow events in a period.", Name: "CaseFigures", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Cases opened (by complaints, service requests, fault reports, suggestions).", Name: "opened", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6472, End: 6475, Line: 188, Column: 11, Src: schemaSource0}}, Position: &ast.Position{Start: 6464, End: 6470, Line: 188, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Moves into RESOLVED (a case resolved again after reopening counts again).", Name: "resolved", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6567, End: 6570, Line: 190, Column: 13, Src: schemaSource0}}, Position: &ast.Position{Start: 6557, End: 6565, Line: 190, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Resolutions that breached the SLA: after the deadline in force (resolveBy), or of a case escalated since it passed.", Name: "slaBreaches", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6707, End: 6710, Line: 192, Column: 16, Src: schemaSource0}}, Position: &ast.Position{Start: 6694, End: 6705, Line: 192, Column: 3, Src: schemaSource0}},
@@ -3955,14 +4339,14 @@ an interaction of one of those types opens it; its id is that interaction's id.`
 		&ast.FieldDefinition{Description: "Mean hours from opening to resolution; null without resolutions.", Name: "averageResolutionHours", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 7473, End: 7478, Line: 212, Column: 27, Src: schemaSource0}}, Position: &ast.Position{Start: 7449, End: 7471, Line: 212, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Mean satisfaction (1–5) given on closing; null when none was closed.", Name: "averageSatisfaction", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 7575, End: 7580, Line: 214, Column: 24, Src: schemaSource0}}, Position: &ast.Position{Start: 7554, End: 7573, Line: 214, Column: 3, Src: schemaSource0}},
 	}, Position: &ast.Position{Start: 6368, End: 6379, Line: 186, Column: 6, Src: schemaSource0}}
-	schemaTypeCaseSummary = &ast.Definition{Kind: "OBJECT", Description: "What a customer's profile keeps of an open case, for the 360 view.", Name: "CaseSummary", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The case id (the id of the interaction that opened it).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5803, End: 5805, Line: 177, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 5799, End: 5801, Line: 177, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "What opened it.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", NonNull: true, Position: &ast.Position{Start: 5835, End: 5850, Line: 179, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 5829, End: 5833, Line: 179, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "The subject of the opening interaction.", Name: "subject", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5907, End: 5913, Line: 181, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5898, End: 5905, Line: 181, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "How urgent it is.", Name: "priority", Type: &ast.Type{NamedType: "Priority", NonNull: true, Position: &ast.Position{Start: 5948, End: 5956, Line: 183, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 5938, End: 5946, Line: 183, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "Where it stands.", Name: "status", Type: &ast.Type{NamedType: "CaseStatus", NonNull: true, Position: &ast.Position{Start: 5989, End: 5999, Line: 185, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 5981, End: 5987, Line: 185, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "When it must be answered.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 6040, End: 6048, Line: 187, Column: 10, Src: schemaSource2}}, Position: &ast.Position{Start: 6033, End: 6038, Line: 187, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "Whether the job escalated it for being overdue.", Name: "escalated", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 6115, End: 6122, Line: 189, Column: 14, Src: schemaSource2}}, Position: &ast.Position{Start: 6104, End: 6113, Line: 189, Column: 3, Src: schemaSource2}},
-	}, Position: &ast.Position{Start: 5723, End: 5734, Line: 175, Column: 6, Src: schemaSource2}}
+	schemaTypeCaseSummary = &ast.Definition{Kind: "OBJECT", Description: "What a customer's profile keeps of an open case, for the 360 view.", Name: "CaseSummary", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The case id (the id of the interaction that opened it).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5846, End: 5848, Line: 177, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 5842, End: 5844, Line: 177, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "What opened it.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", NonNull: true, Position: &ast.Position{Start: 5878, End: 5893, Line: 179, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 5872, End: 5876, Line: 179, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "The subject of the opening interaction.", Name: "subject", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5950, End: 5956, Line: 181, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5941, End: 5948, Line: 181, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "How urgent it is.", Name: "priority", Type: &ast.Type{NamedType: "Priority", NonNull: true, Position: &ast.Position{Start: 5991, End: 5999, Line: 183, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 5981, End: 5989, Line: 183, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "Where it stands.", Name: "status", Type: &ast.Type{NamedType: "CaseStatus", NonNull: true, Position: &ast.Position{Start: 6032, End: 6042, Line: 185, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 6024, End: 6030, Line: 185, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "When it must be answered.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 6083, End: 6091, Line: 187, Column: 10, Src: schemaSource2}}, Position: &ast.Position{Start: 6076, End: 6081, Line: 187, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "Whether the job escalated it for being overdue.", Name: "escalated", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 6158, End: 6165, Line: 189, Column: 14, Src: schemaSource2}}, Position: &ast.Position{Start: 6147, End: 6156, Line: 189, Column: 3, Src: schemaSource2}},
+	}, Position: &ast.Position{Start: 5766, End: 5777, Line: 175, Column: 6, Src: schemaSource2}}
 	schemaTypeCaseTransition = &ast.Definition{Kind: "OBJECT", Description: "One recorded step of a case.", Name: "CaseTransition", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The status before; null for the opening step.", Name: "from", Type: &ast.Type{NamedType: "CaseStatus", Position: &ast.Position{Start: 1198, End: 1208, Line: 42, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 1192, End: 1196, Line: 42, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "The status after (the same as from for an escalation).", Name: "to", Type: &ast.Type{NamedType: "CaseStatus", NonNull: true, Position: &ast.Position{Start: 1274, End: 1284, Line: 44, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 1270, End: 1272, Line: 44, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "Who (user id, or system for the scheduled job).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1344, End: 1350, Line: 46, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 1340, End: 1342, Line: 46, Column: 3, Src: schemaSource2}},
@@ -3990,6 +4374,23 @@ returns the customer to the pool.`, Name: "Claim", Fields: ast.FieldList{&ast.Fi
 		&ast.FieldDefinition{Description: "When the holder followed up; from then on the claim is ordinary ownership.", Name: "followedUpAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 601, End: 609, Line: 15, Column: 17, Src: schemaSource13}}, Position: &ast.Position{Start: 587, End: 599, Line: 15, Column: 3, Src: schemaSource13}},
 		&ast.FieldDefinition{Description: "When the holder was warned that the claim is about to lapse.", Name: "warnedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 687, End: 695, Line: 17, Column: 13, Src: schemaSource13}}, Position: &ast.Position{Start: 677, End: 685, Line: 17, Column: 3, Src: schemaSource13}},
 	}, Position: &ast.Position{Start: 269, End: 274, Line: 7, Column: 6, Src: schemaSource13}}
+	schemaTypeCompleteTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: `Completes an open task and records its outcome as an interaction handled by the
+caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
+VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
+contact and does not move the follow-up, so pass type to record one.`, Name: "CompleteTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3740, End: 3742, Line: 148, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 3728, End: 3738, Line: 148, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3768, End: 3770, Line: 150, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3760, End: 3766, Line: 150, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3836, End: 3839, Line: 152, Column: 20, Src: schemaSource18}}, Position: &ast.Position{Start: 3819, End: 3834, Line: 152, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "What came of it (required): at most 2000 characters; the interaction's outcome.", Name: "outcome", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3936, End: 3942, Line: 154, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 3927, End: 3934, Line: 154, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The interaction's channel (default by the task's type).", Name: "channel", Type: &ast.Type{NamedType: "Channel", Position: &ast.Position{Start: 4015, End: 4022, Line: 156, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 4006, End: 4013, Line: 156, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The interaction's type (default by the task's type); not one that opens a case.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", Position: &ast.Position{Start: 4115, End: 4130, Line: 158, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 4109, End: 4113, Line: 158, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it happened (default: now); at most a day ahead.", Name: "occurredAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 4203, End: 4211, Line: 160, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 4191, End: 4201, Line: 160, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "How long it took, in seconds.", Name: "durationSeconds", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4265, End: 4268, Line: 162, Column: 20, Src: schemaSource18}}, Position: &ast.Position{Start: 4248, End: 4263, Line: 162, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The customer's contact it was with.", Name: "contactId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4322, End: 4324, Line: 164, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 4311, End: 4320, Line: 164, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Ask for the next follow-up at this time (sooner than the grade's interval).", Name: "nextFollowUpAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 4423, End: 4431, Line: 166, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 4407, End: 4421, Line: 166, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 3688, End: 3705, Line: 146, Column: 7, Src: schemaSource18}}
+	schemaTypeCompleteTaskPayload = &ast.Definition{Kind: "OBJECT", Description: "A completed task and the interaction that recorded its outcome.", Name: "CompleteTaskPayload", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The task, now DONE.", Name: "task", Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 4560, End: 4564, Line: 172, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 4554, End: 4558, Line: 172, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The interaction recorded in the same write.", Name: "interaction", Type: &ast.Type{NamedType: "Interaction", NonNull: true, Position: &ast.Position{Start: 4629, End: 4640, Line: 174, Column: 16, Src: schemaSource18}}, Position: &ast.Position{Start: 4616, End: 4627, Line: 174, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 4506, End: 4525, Line: 170, Column: 6, Src: schemaSource18}}
 	schemaTypeContact = &ast.Definition{Kind: "OBJECT", Description: "A person at a customer.", Name: "Contact", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Contact id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 353, End: 355, Line: 20, Column: 7, Src: schemaSource3}}, Position: &ast.Position{Start: 349, End: 351, Line: 20, Column: 3, Src: schemaSource3}},
 		&ast.FieldDefinition{Description: "The customer the contact belongs to.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 412, End: 414, Line: 22, Column: 15, Src: schemaSource3}}, Position: &ast.Position{Start: 400, End: 410, Line: 22, Column: 3, Src: schemaSource3}},
 		&ast.FieldDefinition{Description: "Name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 434, End: 440, Line: 24, Column: 9, Src: schemaSource3}}, Position: &ast.Position{Start: 428, End: 432, Line: 24, Column: 3, Src: schemaSource3}},
@@ -4042,23 +4443,32 @@ entry of the stage history.`, Name: "stageReason", Type: &ast.Type{NamedType: "S
 otherwise). Default: the grading policy's rules grade the customer (G, never
 contacted, under the default policy).`, Name: "grade", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 13538, End: 13544, Line: 406, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 13531, End: 13536, Line: 406, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 11114, End: 11133, Line: 349, Column: 7, Src: schemaSource4}}
-	schemaTypeCreateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new department.", Name: "CreateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters, unique.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5592, End: 5598, Line: 171, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5586, End: 5590, Line: 171, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5635, End: 5641, Line: 173, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5629, End: 5633, Line: 173, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5708, End: 5710, Line: 175, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 5697, End: 5706, Line: 175, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "A key of 8–64 characters making the create safe to retry.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5791, End: 5797, Line: 177, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 5775, End: 5789, Line: 177, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 5524, End: 5545, Line: 169, Column: 7, Src: schemaSource18}}
+	schemaTypeCreateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new department.", Name: "CreateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters, unique.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5592, End: 5598, Line: 171, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 5586, End: 5590, Line: 171, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5635, End: 5641, Line: 173, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 5629, End: 5633, Line: 173, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5708, End: 5710, Line: 175, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 5697, End: 5706, Line: 175, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "A key of 8–64 characters making the create safe to retry.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5791, End: 5797, Line: 177, Column: 19, Src: schemaSource19}}, Position: &ast.Position{Start: 5775, End: 5789, Line: 177, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 5524, End: 5545, Line: 169, Column: 7, Src: schemaSource19}}
 	schemaTypeCreatePartnerOrganizationInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new partner organization.", Name: "CreatePartnerOrganizationInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4208, End: 4214, Line: 154, Column: 9, Src: schemaSource12}}, Position: &ast.Position{Start: 4202, End: 4206, Line: 154, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "The masking policy; omitted masks every field, an empty list masks nothing.", Name: "masked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MaskedField", NonNull: true, Position: &ast.Position{Start: 4307, End: 4318, Line: 156, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4307, End: 4318, Line: 156, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4298, End: 4304, Line: 156, Column: 3, Src: schemaSource12}},
 	}, Position: &ast.Position{Start: 4139, End: 4169, Line: 152, Column: 7, Src: schemaSource12}}
-	schemaTypeCreateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A user an ADMIN adds to the directory.", Name: "CreateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4547, End: 4549, Line: 136, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 4543, End: 4545, Line: 136, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Display name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4595, End: 4601, Line: 138, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 4589, End: 4593, Line: 138, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Email address.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4631, End: 4637, Line: 140, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 4624, End: 4629, Line: 140, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Roles, at least one; replaced by the token's at the user's first sign-in.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4718, End: 4723, Line: 142, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Teams, at most 10; replaced by the token's at the user's first sign-in.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4812, End: 4817, Line: 144, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Their department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4867, End: 4869, Line: 146, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 4853, End: 4865, Line: 146, Column: 3, Src: schemaSource18}},
+	schemaTypeCreateTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new task on a customer.", Name: "CreateTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "A client key (8–64 letters, digits, '-', '_', '.', ':'): a retry with the same key and request returns the first result instead of creating again.", Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2158, End: 2164, Line: 89, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 2142, End: 2156, Line: 89, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2197, End: 2199, Line: 91, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 2185, End: 2195, Line: 91, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "What the task asks for.", Name: "type", Type: &ast.Type{NamedType: "TaskType", NonNull: true, Position: &ast.Position{Start: 2237, End: 2245, Line: 93, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 2231, End: 2235, Line: 93, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A short title: at most 200 characters.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2299, End: 2305, Line: 95, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 2292, End: 2297, Line: 95, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Notes: at most 10000 characters.", Name: "notes", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2352, End: 2358, Line: 97, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 2345, End: 2350, Line: 97, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it is due: at most two years ahead.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 2413, End: 2421, Line: 99, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 2406, End: 2411, Line: 99, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who is to do it (default: the caller): an active user of the directory; someone else only for ADMIN and the team's MANAGER.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 2565, End: 2567, Line: 101, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 2553, End: 2563, Line: 101, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "How urgent it is (default NORMAL).", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 2619, End: 2627, Line: 103, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 2609, End: 2617, Line: 103, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 1971, End: 1986, Line: 87, Column: 7, Src: schemaSource18}}
+	schemaTypeCreateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A user an ADMIN adds to the directory.", Name: "CreateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject their tokens will carry (for Amazon Cognito, the user's sub). 1–64 characters, no spaces or #.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4547, End: 4549, Line: 136, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 4543, End: 4545, Line: 136, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Display name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4595, End: 4601, Line: 138, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 4589, End: 4593, Line: 138, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Email address.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4631, End: 4637, Line: 140, Column: 10, Src: schemaSource19}}, Position: &ast.Position{Start: 4624, End: 4629, Line: 140, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Roles, at least one; replaced by the token's at the user's first sign-in.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 4726, End: 4730, Line: 142, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 4718, End: 4723, Line: 142, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Teams, at most 10; replaced by the token's at the user's first sign-in.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 4820, End: 4826, Line: 144, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 4812, End: 4817, Line: 144, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Their department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4867, End: 4869, Line: 146, Column: 17, Src: schemaSource19}}, Position: &ast.Position{Start: 4853, End: 4865, Line: 146, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `A key of 8–64 characters making the create safe to retry: sent again with the
-same input, it returns the user created the first time instead of DUPLICATE.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5059, End: 5065, Line: 151, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 5043, End: 5057, Line: 151, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 4399, End: 4414, Line: 134, Column: 7, Src: schemaSource18}}
+same input, it returns the user created the first time instead of DUPLICATE.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5059, End: 5065, Line: 151, Column: 19, Src: schemaSource19}}, Position: &ast.Position{Start: 5043, End: 5057, Line: 151, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 4399, End: 4414, Line: 134, Column: 7, Src: schemaSource19}}
 	schemaTypeCurrentGrade = &ast.Definition{Kind: "OBJECT", Description: "A customer's current grade and why it has it.", Name: "CurrentGrade", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The grade level with its service policy.", Name: "level", Type: &ast.Type{NamedType: "GradeLevel", NonNull: true, Position: &ast.Position{Start: 3452, End: 3462, Line: 141, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 3445, End: 3450, Line: 141, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "What set the grade.", Name: "source", Type: &ast.Type{NamedType: "GradeSource", NonNull: true, Position: &ast.Position{Start: 3498, End: 3509, Line: 143, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3490, End: 3496, Line: 143, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Why, in words.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3540, End: 3546, Line: 145, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3532, End: 3538, Line: 145, Column: 3, Src: schemaSource4}},
@@ -4134,11 +4544,11 @@ into while a merge is under way; read that customer instead. Null otherwise.`, N
 		&ast.FieldDefinition{Description: "When the customer last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 9503, End: 9511, Line: 289, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 9492, End: 9501, Line: 289, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Who last changed the customer.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 9561, End: 9567, Line: 291, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 9550, End: 9559, Line: 291, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "When the customer was archived, if it is.", Name: "archivedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 9629, End: 9637, Line: 293, Column: 15, Src: schemaSource4}}, Position: &ast.Position{Start: 9617, End: 9627, Line: 293, Column: 3, Src: schemaSource4}},
-		&ast.FieldDefinition{Description: "The customer's cases, newest first.", Name: "cases", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 5227, End: 5229, Line: 156, Column: 18, Src: schemaSource2}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 5221, End: 5224, Line: 156, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5214, End: 5219, Line: 156, Column: 5, Src: schemaSource2}},
-			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5277, End: 5283, Line: 158, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5270, End: 5275, Line: 158, Column: 5, Src: schemaSource2}},
-		}, Type: &ast.Type{NamedType: "CaseConnection", NonNull: true, Position: &ast.Position{Start: 5289, End: 5303, Line: 159, Column: 6, Src: schemaSource2}}, Position: &ast.Position{Start: 5179, End: 5184, Line: 154, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "Open cases due soonest (at most 20), kept on the customer's activity (within seconds of a case's move) so the 360 view shows open complaints without another read.", Name: "openCases", Type: &ast.Type{Elem: &ast.Type{NamedType: "CaseSummary", NonNull: true, Position: &ast.Position{Start: 6331, End: 6342, Line: 194, Column: 15, Src: schemaSource2}}, NonNull: true, Position: &ast.Position{Start: 6331, End: 6342, Line: 194, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 6319, End: 6328, Line: 194, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "Number of open cases.", Name: "openCaseCount", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6389, End: 6392, Line: 196, Column: 18, Src: schemaSource2}}, Position: &ast.Position{Start: 6374, End: 6387, Line: 196, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "The customer's cases, newest first.", Name: "cases", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 5270, End: 5272, Line: 156, Column: 18, Src: schemaSource2}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 5264, End: 5267, Line: 156, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5257, End: 5262, Line: 156, Column: 5, Src: schemaSource2}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5320, End: 5326, Line: 158, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 5313, End: 5318, Line: 158, Column: 5, Src: schemaSource2}},
+		}, Type: &ast.Type{NamedType: "CaseConnection", NonNull: true, Position: &ast.Position{Start: 5332, End: 5346, Line: 159, Column: 6, Src: schemaSource2}}, Position: &ast.Position{Start: 5222, End: 5227, Line: 154, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "Open cases due soonest (at most 20), kept on the customer's activity (within seconds of a case's move) so the 360 view shows open complaints without another read.", Name: "openCases", Type: &ast.Type{Elem: &ast.Type{NamedType: "CaseSummary", NonNull: true, Position: &ast.Position{Start: 6374, End: 6385, Line: 194, Column: 15, Src: schemaSource2}}, NonNull: true, Position: &ast.Position{Start: 6374, End: 6385, Line: 194, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 6362, End: 6371, Line: 194, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "Number of open cases.", Name: "openCaseCount", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6432, End: 6435, Line: 196, Column: 18, Src: schemaSource2}}, Position: &ast.Position{Start: 6417, End: 6430, Line: 196, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: `Net Promoter Score, -100 to 100: over the five latest evaluations, the share of
 promoters (9–10) minus the share of detractors (0–6) among each evaluator's newest
 answer to an NPS question. Null until an NPS question is answered.`, Name: "nps", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 7115, End: 7120, Line: 269, Column: 8, Src: schemaSource6}}, Position: &ast.Position{Start: 7110, End: 7113, Line: 269, Column: 3, Src: schemaSource6}},
@@ -4173,6 +4583,9 @@ kept out of the pool or without take-back rules. Null for partners.`, Name: "poo
 			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1486, End: 1492, Line: 57, Column: 12, Src: schemaSource16}}, Position: &ast.Position{Start: 1479, End: 1484, Line: 57, Column: 5, Src: schemaSource16}},
 		}, Type: &ast.Type{NamedType: "StageChangeConnection", NonNull: true, Position: &ast.Position{Start: 1498, End: 1519, Line: 58, Column: 6, Src: schemaSource16}}, Position: &ast.Position{Start: 1381, End: 1393, Line: 53, Column: 3, Src: schemaSource16}},
 		&ast.FieldDefinition{Description: "The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from.", Name: "stageSuggestion", Type: &ast.Type{NamedType: "StageSuggestion", Position: &ast.Position{Start: 2607, End: 2622, Line: 90, Column: 20, Src: schemaSource16}}, Position: &ast.Position{Start: 2590, End: 2605, Line: 90, Column: 3, Src: schemaSource16}},
+		&ast.FieldDefinition{Description: "The customer's tasks, newest first (one Query; not part of the 360 view's read).", Name: "tasks", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 4803, End: 4805, Line: 181, Column: 18, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4797, End: 4800, Line: 181, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 4790, End: 4795, Line: 181, Column: 5, Src: schemaSource18}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4853, End: 4859, Line: 183, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 4846, End: 4851, Line: 183, Column: 5, Src: schemaSource18}},
+		}, Type: &ast.Type{NamedType: "TaskConnection", NonNull: true, Position: &ast.Position{Start: 4865, End: 4879, Line: 184, Column: 6, Src: schemaSource18}}, Position: &ast.Position{Start: 4755, End: 4760, Line: 179, Column: 3, Src: schemaSource18}},
 	}, Position: &ast.Position{Start: 3829, End: 3837, Line: 158, Column: 6, Src: schemaSource4}}
 	schemaTypeCustomer360 = &ast.Definition{Kind: "OBJECT", Description: "What a screen pop shows when a customer calls: read with one DynamoDB Query.", Name: "Customer360", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The profile, with current grade and latest evaluations.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 9811, End: 9819, Line: 299, Column: 13, Src: schemaSource4}}, Position: &ast.Position{Start: 9801, End: 9809, Line: 299, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "The contact persons.", Name: "contacts", Type: &ast.Type{Elem: &ast.Type{NamedType: "Contact", NonNull: true, Position: &ast.Position{Start: 9859, End: 9866, Line: 301, Column: 14, Src: schemaSource4}}, NonNull: true, Position: &ast.Position{Start: 9859, End: 9866, Line: 301, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 9848, End: 9856, Line: 301, Column: 3, Src: schemaSource4}},
@@ -4223,16 +4636,16 @@ survivor's and the tombstone's.`, Name: "CustomerMerge", Fields: ast.FieldList{&
 		&ast.FieldDefinition{Description: "The merge record.", Name: "node", Type: &ast.Type{NamedType: "CustomerMerge", NonNull: true, Position: &ast.Position{Start: 1386, End: 1399, Line: 49, Column: 9, Src: schemaSource11}}, Position: &ast.Position{Start: 1380, End: 1384, Line: 49, Column: 3, Src: schemaSource11}},
 	}, Position: &ast.Position{Start: 1279, End: 1296, Line: 45, Column: 6, Src: schemaSource11}}
 	schemaTypeDepartment = &ast.Definition{Kind: "OBJECT", Description: `A unit of the company that users belong to and cases are assigned to. ADMIN
-manages departments; every staff role reads them.`, Name: "Department", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Department id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2880, End: 2882, Line: 76, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 2876, End: 2878, Line: 76, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Name, unique in the directory (compared folded: case and width do not count).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2974, End: 2980, Line: 78, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 2968, End: 2972, Line: 78, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The team the department works for, if any.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3037, End: 3043, Line: 80, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3031, End: 3035, Line: 80, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The user who manages the department, if any: an active MANAGER when set.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3134, End: 3136, Line: 82, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3123, End: 3132, Line: 82, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3209, End: 3212, Line: 84, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 3200, End: 3207, Line: 84, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3252, End: 3260, Line: 86, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3241, End: 3250, Line: 86, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3295, End: 3301, Line: 88, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3284, End: 3293, Line: 88, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3342, End: 3350, Line: 90, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3331, End: 3340, Line: 90, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3390, End: 3396, Line: 92, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 3379, End: 3388, Line: 92, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 2835, End: 2845, Line: 74, Column: 6, Src: schemaSource18}}
+manages departments; every staff role reads them.`, Name: "Department", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Department id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2880, End: 2882, Line: 76, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 2876, End: 2878, Line: 76, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Name, unique in the directory (compared folded: case and width do not count).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2974, End: 2980, Line: 78, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 2968, End: 2972, Line: 78, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The team the department works for, if any.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3037, End: 3043, Line: 80, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 3031, End: 3035, Line: 80, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The user who manages the department, if any: an active MANAGER when set.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3134, End: 3136, Line: 82, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 3123, End: 3132, Line: 82, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3209, End: 3212, Line: 84, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 3200, End: 3207, Line: 84, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3252, End: 3260, Line: 86, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 3241, End: 3250, Line: 86, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3295, End: 3301, Line: 88, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 3284, End: 3293, Line: 88, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3342, End: 3350, Line: 90, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 3331, End: 3340, Line: 90, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3390, End: 3396, Line: 92, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 3379, End: 3388, Line: 92, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 2835, End: 2845, Line: 74, Column: 6, Src: schemaSource19}}
 	schemaTypeDimensionAverage = &ast.Definition{Kind: "OBJECT", Description: "The mean of one dimension's scores.", Name: "DimensionAverage", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 8379, End: 8388, Line: 240, Column: 14, Src: schemaSource0}}, Position: &ast.Position{Start: 8368, End: 8377, Line: 240, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "How many evaluations scored it.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8435, End: 8438, Line: 242, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 8428, End: 8433, Line: 242, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Their mean, 0–100.", Name: "average", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 8474, End: 8479, Line: 244, Column: 12, Src: schemaSource0}}, Position: &ast.Position{Start: 8465, End: 8472, Line: 244, Column: 3, Src: schemaSource0}},
@@ -4278,10 +4691,10 @@ manages departments; every staff role reads them.`, Name: "Department", Fields: 
 		&ast.FieldDefinition{Description: "Its value before, as JSON; null when it was absent. Values over 16 KB are recorded by size only.", Name: "before", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 508, End: 514, Line: 18, Column: 11, Src: schemaSource1}}, Position: &ast.Position{Start: 500, End: 506, Line: 18, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Its value after, as JSON; null when it was removed.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 580, End: 586, Line: 20, Column: 10, Src: schemaSource1}}, Position: &ast.Position{Start: 573, End: 578, Line: 20, Column: 3, Src: schemaSource1}},
 	}, Position: &ast.Position{Start: 338, End: 349, Line: 14, Column: 6, Src: schemaSource1}}
-	schemaTypeFieldVerification = &ast.Definition{Kind: "OBJECT", Description: "A reviewer's mark that a field's current value has been checked.", Name: "FieldVerification", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field.", Name: "field", Type: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 639, End: 652, Line: 28, Column: 10, Src: schemaSource19}}, Position: &ast.Position{Start: 632, End: 637, Line: 28, Column: 3, Src: schemaSource19}},
-		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource19}},
-		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource19}},
-	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource19}}
+	schemaTypeFieldVerification = &ast.Definition{Kind: "OBJECT", Description: "A reviewer's mark that a field's current value has been checked.", Name: "FieldVerification", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field.", Name: "field", Type: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 639, End: 652, Line: 28, Column: 10, Src: schemaSource20}}, Position: &ast.Position{Start: 632, End: 637, Line: 28, Column: 3, Src: schemaSource20}},
+		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource20}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource20}},
+		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource20}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource20}},
+	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource20}}
 	schemaTypeGradeChange = &ast.Definition{Kind: "OBJECT", Description: "One entry of a customer's grade history.", Name: "GradeChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = at).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1654, End: 1656, Line: 50, Column: 7, Src: schemaSource7}}, Position: &ast.Position{Start: 1650, End: 1652, Line: 50, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1690, End: 1692, Line: 52, Column: 15, Src: schemaSource7}}, Position: &ast.Position{Start: 1678, End: 1688, Line: 52, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The previous level code; null for the first grade.", Name: "from", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1757, End: 1763, Line: 54, Column: 9, Src: schemaSource7}}, Position: &ast.Position{Start: 1751, End: 1755, Line: 54, Column: 3, Src: schemaSource7}},
@@ -4528,7 +4941,7 @@ creating again; the same key with another input is CONFLICT. Remembered for 24 h
 		&ast.FieldDefinition{Description: "A follow-up date asked for: the customer's next follow-up when it is sooner than its grade's schedule, until the next contact.", Name: "nextFollowUpAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 4215, End: 4223, Line: 169, Column: 19, Src: schemaSource9}}, Position: &ast.Position{Start: 4199, End: 4213, Line: 169, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Amount ≥ 0: required for TRANSACTION, refused otherwise.", Name: "amount", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 4295, End: 4300, Line: 171, Column: 11, Src: schemaSource9}}, Position: &ast.Position{Start: 4287, End: 4293, Line: 171, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "ISO 4217 currency, e.g. CNY: required with an amount.", Name: "currency", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4371, End: 4377, Line: 173, Column: 13, Src: schemaSource9}}, Position: &ast.Position{Start: 4361, End: 4369, Line: 173, Column: 3, Src: schemaSource9}},
-		&ast.FieldDefinition{Description: "Priority of the case a COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION opens; default NORMAL. Refused on other types.", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 5102, End: 5110, Line: 149, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 5092, End: 5100, Line: 149, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "Priority of the case a COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION opens; default NORMAL. Refused on other types.", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 5145, End: 5153, Line: 149, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 5135, End: 5143, Line: 149, Column: 3, Src: schemaSource2}},
 	}, Position: &ast.Position{Start: 3103, End: 3122, Line: 137, Column: 7, Src: schemaSource9}}
 	schemaTypeMergeCustomersInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Two records of the same customer to merge into one.", Name: "MergeCustomersInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer that lives on and receives the other's history.", Name: "survivorId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1565, End: 1567, Line: 55, Column: 15, Src: schemaSource11}}, Position: &ast.Position{Start: 1553, End: 1563, Line: 55, Column: 3, Src: schemaSource11}},
 		&ast.FieldDefinition{Description: "The customer merged away; it becomes a tombstone pointing to the survivor.", Name: "mergedId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1660, End: 1662, Line: 57, Column: 13, Src: schemaSource11}}, Position: &ast.Position{Start: 1650, End: 1658, Line: 57, Column: 3, Src: schemaSource11}},
@@ -4548,16 +4961,16 @@ ASSIGNED → PROPOSED | ASSIGNED; PROPOSED → APPROVED | PLAN_REJECTED | ASSIGN
 PLAN_REJECTED → PROPOSED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
 REOPENED; CLOSED, WITHDRAWN, REJECTED → REOPENED; REOPENED → TRIAGED | ASSIGNED;
 and every open status → WITHDRAWN. Only an ADMIN or MANAGER approves or rejects a
-plan, and not one they proposed themselves (CASE_SEPARATE_APPROVAL, on by default).`, Name: "MoveCaseInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4337, End: 4339, Line: 128, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 4325, End: 4335, Line: 128, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "The case.", Name: "caseId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4365, End: 4367, Line: 130, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 4357, End: 4363, Line: 130, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "The case version the step is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 4431, End: 4434, Line: 132, Column: 20, Src: schemaSource2}}, Position: &ast.Position{Start: 4414, End: 4429, Line: 132, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "The new status.", Name: "to", Type: &ast.Type{NamedType: "CaseStatus", NonNull: true, Position: &ast.Position{Start: 4462, End: 4472, Line: 134, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 4458, End: 4460, Line: 134, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "Why, or what was done: at most 1000 characters. Required for PLAN_REJECTED (what the new plan must change) and WITHDRAWN (what the customer said).", Name: "note", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4633, End: 4639, Line: 136, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 4627, End: 4631, Line: 136, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "ASSIGNED: the responsible user (required).", Name: "assignTo", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4699, End: 4705, Line: 138, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 4689, End: 4697, Line: 138, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "ASSIGNED: the responsible department.", Name: "department", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4762, End: 4768, Line: 140, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 4750, End: 4760, Line: 140, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "PROPOSED: the handling plan (required).", Name: "plan", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4821, End: 4827, Line: 142, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 4815, End: 4819, Line: 142, Column: 3, Src: schemaSource2}},
-		&ast.FieldDefinition{Description: "CLOSED: the customer's satisfaction with the handling, 1–5 (required).", Name: "satisfaction", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4919, End: 4922, Line: 144, Column: 17, Src: schemaSource2}}, Position: &ast.Position{Start: 4905, End: 4917, Line: 144, Column: 3, Src: schemaSource2}},
-	}, Position: &ast.Position{Start: 4289, End: 4302, Line: 126, Column: 7, Src: schemaSource2}}
+plan, and not one they proposed themselves (CASE_SEPARATE_APPROVAL, on by default).`, Name: "MoveCaseInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4380, End: 4382, Line: 128, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 4368, End: 4378, Line: 128, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "The case.", Name: "caseId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4408, End: 4410, Line: 130, Column: 11, Src: schemaSource2}}, Position: &ast.Position{Start: 4400, End: 4406, Line: 130, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "The case version the step is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 4474, End: 4477, Line: 132, Column: 20, Src: schemaSource2}}, Position: &ast.Position{Start: 4457, End: 4472, Line: 132, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "The new status.", Name: "to", Type: &ast.Type{NamedType: "CaseStatus", NonNull: true, Position: &ast.Position{Start: 4505, End: 4515, Line: 134, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 4501, End: 4503, Line: 134, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "Why, or what was done: at most 1000 characters. Required for PLAN_REJECTED (what the new plan must change) and WITHDRAWN (what the customer said).", Name: "note", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4676, End: 4682, Line: 136, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 4670, End: 4674, Line: 136, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "ASSIGNED: the responsible user (required).", Name: "assignTo", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4742, End: 4748, Line: 138, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 4732, End: 4740, Line: 138, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "ASSIGNED: the responsible department.", Name: "department", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4805, End: 4811, Line: 140, Column: 15, Src: schemaSource2}}, Position: &ast.Position{Start: 4793, End: 4803, Line: 140, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "PROPOSED: the handling plan (required).", Name: "plan", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4864, End: 4870, Line: 142, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 4858, End: 4862, Line: 142, Column: 3, Src: schemaSource2}},
+		&ast.FieldDefinition{Description: "CLOSED: the customer's satisfaction with the handling, 1–5 (required).", Name: "satisfaction", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4962, End: 4965, Line: 144, Column: 17, Src: schemaSource2}}, Position: &ast.Position{Start: 4948, End: 4960, Line: 144, Column: 3, Src: schemaSource2}},
+	}, Position: &ast.Position{Start: 4332, End: 4345, Line: 126, Column: 7, Src: schemaSource2}}
 	schemaTypeOwnerChange = &ast.Definition{Kind: "OBJECT", Description: `A customer changing hands by someone's decision: given back to the pool, assigned,
 handed to a colleague, moved with a portfolio, or returned by the job when a claim
 lapsed. The audit log keeps every one; the profile the latest.`, Name: "OwnerChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The owner before; null: the pool.", Name: "from", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1001, End: 1007, Line: 27, Column: 9, Src: schemaSource13}}, Position: &ast.Position{Start: 995, End: 999, Line: 27, Column: 3, Src: schemaSource13}},
@@ -4663,6 +5076,34 @@ creating again; the same key with another input is CONFLICT. Remembered for 24 h
 		&ast.FieldDefinition{Description: "Comment: at most 4000 characters.", Name: "comment", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5396, End: 5402, Line: 212, Column: 12, Src: schemaSource6}}, Position: &ast.Position{Start: 5387, End: 5394, Line: 212, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "When; default now.", Name: "evaluatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 5441, End: 5449, Line: 214, Column: 16, Src: schemaSource6}}, Position: &ast.Position{Start: 5428, End: 5439, Line: 214, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 4642, End: 4663, Line: 192, Column: 7, Src: schemaSource6}}
+	schemaTypeTask = &ast.Definition{Kind: "OBJECT", Description: `A piece of planned work on a customer (待办): a callback, a visit, a quote to
+send, a satisfaction callback. It has one assignee, an active user of the
+directory, and is open until completed (its outcome recorded as an interaction
+in the same write) or cancelled.`, Name: "Task", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The task id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 738, End: 740, Line: 33, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 734, End: 736, Line: 33, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 774, End: 776, Line: 35, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 762, End: 772, Line: 35, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "What the task asks for.", Name: "type", Type: &ast.Type{NamedType: "TaskType", NonNull: true, Position: &ast.Position{Start: 814, End: 822, Line: 37, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 808, End: 812, Line: 37, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A short title; the subject of the interaction its completion records.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 907, End: 913, Line: 39, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 900, End: 905, Line: 39, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Notes.", Name: "notes", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 934, End: 940, Line: 41, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 927, End: 932, Line: 41, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it is due.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 970, End: 978, Line: 43, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 963, End: 968, Line: 43, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The user who is to do it.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1024, End: 1026, Line: 45, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 1012, End: 1022, Line: 45, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "How urgent it is.", Name: "priority", Type: &ast.Type{NamedType: "Priority", NonNull: true, Position: &ast.Position{Start: 1062, End: 1070, Line: 47, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 1052, End: 1060, Line: 47, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Where it stands.", Name: "status", Type: &ast.Type{NamedType: "TaskStatus", NonNull: true, Position: &ast.Position{Start: 1103, End: 1113, Line: 49, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1095, End: 1101, Line: 49, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "DONE: the interaction that recorded its outcome.", Name: "interactionId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1185, End: 1187, Line: 51, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1170, End: 1183, Line: 51, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "CANCELLED: why.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1218, End: 1224, Line: 53, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1210, End: 1216, Line: 53, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it was completed or cancelled.", Name: "closedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1277, End: 1285, Line: 55, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 1267, End: 1275, Line: 55, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who completed or cancelled it.", Name: "closedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1333, End: 1339, Line: 57, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 1323, End: 1331, Line: 57, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1412, End: 1415, Line: 59, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 1403, End: 1410, Line: 59, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it was created.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1455, End: 1463, Line: 61, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1444, End: 1453, Line: 61, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who created it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1498, End: 1504, Line: 63, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1487, End: 1496, Line: 63, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1545, End: 1553, Line: 65, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1534, End: 1543, Line: 65, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 708, End: 712, Line: 31, Column: 6, Src: schemaSource18}}
+	schemaTypeTaskConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of tasks.", Name: "TaskConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The tasks of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "TaskEdge", NonNull: true, Position: &ast.Position{Start: 1637, End: 1645, Line: 71, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 1637, End: 1645, Line: 71, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1629, End: 1634, Line: 71, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 1697, End: 1705, Line: 73, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 1687, End: 1695, Line: 73, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A work queue's count when it has one (see taskQueue); null for a customer's tasks.", Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1808, End: 1811, Line: 75, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 1796, End: 1806, Line: 75, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 1582, End: 1596, Line: 69, Column: 6, Src: schemaSource18}}
+	schemaTypeTaskEdge = &ast.Definition{Kind: "OBJECT", Description: "A task in a page.", Name: "TaskEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this task.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1898, End: 1904, Line: 81, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1890, End: 1896, Line: 81, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task.", Name: "node", Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 1928, End: 1932, Line: 83, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 1922, End: 1926, Line: 83, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 1840, End: 1848, Line: 79, Column: 6, Src: schemaSource18}}
 	schemaTypeTemplate = &ast.Definition{Kind: "OBJECT", Description: `One version of an indicator system. Versions never change: an edit is a new
 version, so each evaluation keeps the indicators it was scored against.`, Name: "Template", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Template id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 885, End: 887, Line: 41, Column: 7, Src: schemaSource6}}, Position: &ast.Position{Start: 881, End: 883, Line: 41, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 907, End: 913, Line: 43, Column: 9, Src: schemaSource6}}, Position: &ast.Position{Start: 901, End: 905, Line: 43, Column: 3, Src: schemaSource6}},
@@ -4727,10 +5168,10 @@ verification mark.`, Name: "UpdateCustomerInput", Fields: ast.FieldList{&ast.Fie
 UNVERIFIED removes every mark. Asking for what the record already is does
 nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name: "verification", Type: &ast.Type{NamedType: "Verification", Position: &ast.Position{Start: 15307, End: 15319, Line: 457, Column: 17, Src: schemaSource4}}, Position: &ast.Position{Start: 15293, End: 15305, Line: 457, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 13808, End: 13827, Line: 415, Column: 7, Src: schemaSource4}}
-	schemaTypeUpdateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId.", Name: "UpdateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "New name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5950, End: 5956, Line: 183, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5944, End: 5948, Line: 183, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5992, End: 5998, Line: 185, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5986, End: 5990, Line: 185, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6065, End: 6067, Line: 187, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 6054, End: 6063, Line: 187, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 5904, End: 5925, Line: 181, Column: 7, Src: schemaSource18}}
+	schemaTypeUpdateDepartmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a department. Omitted fields are unchanged; empty strings clear team and managerId.", Name: "UpdateDepartmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "New name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5950, End: 5956, Line: 183, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 5944, End: 5948, Line: 183, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The team it works for.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5992, End: 5998, Line: 185, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 5986, End: 5990, Line: 185, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Its manager: an active MANAGER of the directory.", Name: "managerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6065, End: 6067, Line: 187, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 6054, End: 6063, Line: 187, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 5904, End: 5925, Line: 181, Column: 7, Src: schemaSource19}}
 	schemaTypeUpdateInteractionInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Corrections to an interaction. Omitted fields are unchanged; an empty list clears.", Name: "UpdateInteractionInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Channel.", Name: "channel", Type: &ast.Type{NamedType: "Channel", Position: &ast.Position{Start: 4521, End: 4528, Line: 179, Column: 12, Src: schemaSource9}}, Position: &ast.Position{Start: 4512, End: 4519, Line: 179, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Direction.", Name: "direction", Type: &ast.Type{NamedType: "Direction", Position: &ast.Position{Start: 4557, End: 4566, Line: 181, Column: 14, Src: schemaSource9}}, Position: &ast.Position{Start: 4546, End: 4555, Line: 181, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Type.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", Position: &ast.Position{Start: 4585, End: 4600, Line: 183, Column: 9, Src: schemaSource9}}, Position: &ast.Position{Start: 4579, End: 4583, Line: 183, Column: 3, Src: schemaSource9}},
@@ -4748,56 +5189,66 @@ nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name:
 		&ast.FieldDefinition{Description: "SUSPENDED refuses every key of the organization; ACTIVE lets them work again.", Name: "status", Type: &ast.Type{NamedType: "PartnerStatus", Position: &ast.Position{Start: 4547, End: 4560, Line: 164, Column: 11, Src: schemaSource12}}, Position: &ast.Position{Start: 4539, End: 4545, Line: 164, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "Replaces the masking policy; an empty list masks nothing.", Name: "masked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MaskedField", NonNull: true, Position: &ast.Position{Start: 4634, End: 4645, Line: 166, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4634, End: 4645, Line: 166, Column: 12, Src: schemaSource12}}, Position: &ast.Position{Start: 4625, End: 4631, Line: 166, Column: 3, Src: schemaSource12}},
 	}, Position: &ast.Position{Start: 4397, End: 4427, Line: 160, Column: 7, Src: schemaSource12}}
-	schemaTypeUpdateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a user. Omitted fields are unchanged.", Name: "UpdateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Display name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5170, End: 5176, Line: 157, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 5164, End: 5168, Line: 157, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Email address; an empty string clears it.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5232, End: 5238, Line: 159, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 5225, End: 5230, Line: 159, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Roles; only before the user first signs in (then they are the token's).", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5317, End: 5322, Line: 161, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Teams; only before the user first signs in (then they are the token's).", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 163, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Their department; an empty string clears it.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5492, End: 5494, Line: 165, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 5478, End: 5490, Line: 165, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 5126, End: 5141, Line: 155, Column: 7, Src: schemaSource18}}
+	schemaTypeUpdateTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A change to an open task: the fields given change.", Name: "UpdateTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2740, End: 2742, Line: 109, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 2728, End: 2738, Line: 109, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2768, End: 2770, Line: 111, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 2760, End: 2766, Line: 111, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2836, End: 2839, Line: 113, Column: 20, Src: schemaSource18}}, Position: &ast.Position{Start: 2819, End: 2834, Line: 113, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "What the task asks for.", Name: "type", Type: &ast.Type{NamedType: "TaskType", Position: &ast.Position{Start: 2877, End: 2885, Line: 115, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 2871, End: 2875, Line: 115, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "A short title: at most 200 characters.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2938, End: 2944, Line: 117, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 2931, End: 2936, Line: 117, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Notes: at most 10000 characters.", Name: "notes", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2991, End: 2997, Line: 119, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 2984, End: 2989, Line: 119, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "When it is due.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 3027, End: 3035, Line: 121, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 3020, End: 3025, Line: 121, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "Who is to do it: as in createTask.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3089, End: 3091, Line: 123, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 3077, End: 3087, Line: 123, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "How urgent it is.", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 3126, End: 3134, Line: 125, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 3116, End: 3124, Line: 125, Column: 3, Src: schemaSource18}},
+	}, Position: &ast.Position{Start: 2690, End: 2705, Line: 107, Column: 7, Src: schemaSource18}}
+	schemaTypeUpdateUserInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a user. Omitted fields are unchanged.", Name: "UpdateUserInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Display name.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5170, End: 5176, Line: 157, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 5164, End: 5168, Line: 157, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Email address; an empty string clears it.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5232, End: 5238, Line: 159, Column: 10, Src: schemaSource19}}, Position: &ast.Position{Start: 5225, End: 5230, Line: 159, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Roles; only before the user first signs in (then they are the token's).", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 5325, End: 5329, Line: 161, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 5317, End: 5322, Line: 161, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Teams; only before the user first signs in (then they are the token's).", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 163, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Their department; an empty string clears it.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5492, End: 5494, Line: 165, Column: 17, Src: schemaSource19}}, Position: &ast.Position{Start: 5478, End: 5490, Line: 165, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 5126, End: 5141, Line: 155, Column: 7, Src: schemaSource19}}
 	schemaTypeUser = &ast.Definition{Kind: "OBJECT", Description: `A person known to Rapport: the user directory. Work (customers, cases, the
 interactions they are credited with) is handed only to active users of the
 directory. A staff user is registered from their token's claims the first time
 they sign in; an ADMIN can also add users before they do, and deactivates those
 who leave. Staff read the directory to look colleagues up; SALES and SERVICE see
-active users only; partners read nothing.`, Name: "User", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 555, End: 557, Line: 11, Column: 7, Src: schemaSource18}}, Position: &ast.Position{Start: 551, End: 553, Line: 11, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 678, End: 684, Line: 13, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 672, End: 676, Line: 13, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Email: from the token once they have signed in, if it carries one.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 766, End: 772, Line: 15, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 759, End: 764, Line: 15, Column: 3, Src: schemaSource18}},
+active users only; partners read nothing.`, Name: "User", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id: the subject of their token, what customers' ownerId and cases' assignedTo hold.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 555, End: 557, Line: 11, Column: 7, Src: schemaSource19}}, Position: &ast.Position{Start: 551, End: 553, Line: 11, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Display name: from the token once they have signed in (an ADMIN may correct it until the token's changes).", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 678, End: 684, Line: 13, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 672, End: 676, Line: 13, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Email: from the token once they have signed in, if it carries one.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 766, End: 772, Line: 15, Column: 10, Src: schemaSource19}}, Position: &ast.Position{Start: 759, End: 764, Line: 15, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `Roles: the token's once they have signed in (Rapport mirrors them at each sign-in
 where they changed; the token stays authoritative for what the user may do),
-set by an ADMIN before.`, Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 976, End: 981, Line: 21, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Teams: the token's once they have signed in, set by an ADMIN before.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1067, End: 1072, Line: 23, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The user's department id, set by an ADMIN; null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1164, End: 1166, Line: 25, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 1150, End: 1162, Line: 25, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The user's department; null when none.", Name: "department", Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 1224, End: 1234, Line: 27, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 1212, End: 1222, Line: 27, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Whether the user may sign in and be handed work.", Name: "active", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1298, End: 1305, Line: 29, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 1290, End: 1296, Line: 29, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "When the user was deactivated; null while active.", Name: "deactivatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1378, End: 1386, Line: 31, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1363, End: 1376, Line: 31, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Who deactivated the user.", Name: "deactivatedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1434, End: 1440, Line: 33, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1419, End: 1432, Line: 33, Column: 3, Src: schemaSource18}},
+set by an ADMIN before.`, Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 984, End: 988, Line: 21, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 976, End: 981, Line: 21, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Teams: the token's once they have signed in, set by an ADMIN before.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1075, End: 1081, Line: 23, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 1067, End: 1072, Line: 23, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The user's department id, set by an ADMIN; null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1164, End: 1166, Line: 25, Column: 17, Src: schemaSource19}}, Position: &ast.Position{Start: 1150, End: 1162, Line: 25, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The user's department; null when none.", Name: "department", Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 1224, End: 1234, Line: 27, Column: 15, Src: schemaSource19}}, Position: &ast.Position{Start: 1212, End: 1222, Line: 27, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Whether the user may sign in and be handed work.", Name: "active", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1298, End: 1305, Line: 29, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 1290, End: 1296, Line: 29, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "When the user was deactivated; null while active.", Name: "deactivatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1378, End: 1386, Line: 31, Column: 18, Src: schemaSource19}}, Position: &ast.Position{Start: 1363, End: 1376, Line: 31, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Who deactivated the user.", Name: "deactivatedBy", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1434, End: 1440, Line: 33, Column: 18, Src: schemaSource19}}, Position: &ast.Position{Start: 1419, End: 1432, Line: 33, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `When the user first signed in with a token; null if never. From then on their
-roles and teams come from the identity provider and an ADMIN cannot edit them.`, Name: "firstSignInAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1631, End: 1639, Line: 38, Column: 18, Src: schemaSource18}}, Position: &ast.Position{Start: 1616, End: 1629, Line: 38, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1712, End: 1715, Line: 40, Column: 12, Src: schemaSource18}}, Position: &ast.Position{Start: 1703, End: 1710, Line: 40, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "When the user was added.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1759, End: 1767, Line: 42, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1748, End: 1757, Line: 42, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Who added the user (the user themself when registered at sign-in).", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1853, End: 1859, Line: 44, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1842, End: 1851, Line: 44, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "When the entry last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1907, End: 1915, Line: 46, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1896, End: 1905, Line: 46, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1955, End: 1961, Line: 48, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 1944, End: 1953, Line: 48, Column: 3, Src: schemaSource18}},
+roles and teams come from the identity provider and an ADMIN cannot edit them.`, Name: "firstSignInAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1631, End: 1639, Line: 38, Column: 18, Src: schemaSource19}}, Position: &ast.Position{Start: 1616, End: 1629, Line: 38, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1712, End: 1715, Line: 40, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 1703, End: 1710, Line: 40, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "When the user was added.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1759, End: 1767, Line: 42, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1748, End: 1757, Line: 42, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Who added the user (the user themself when registered at sign-in).", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1853, End: 1859, Line: 44, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1842, End: 1851, Line: 44, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "When the entry last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1907, End: 1915, Line: 46, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1896, End: 1905, Line: 46, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1955, End: 1961, Line: 48, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 1944, End: 1953, Line: 48, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `What the user has in hand, for a handover before or after deactivating them:
 their customers and the open cases assigned to them, from counters kept by
 every write. ADMIN, MANAGER and AUDITOR read anyone's; others their own only
-(FORBIDDEN otherwise).`, Name: "workload", Type: &ast.Type{NamedType: "Workload", Position: &ast.Position{Start: 2247, End: 2255, Line: 55, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 2237, End: 2245, Line: 55, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 445, End: 449, Line: 9, Column: 6, Src: schemaSource18}}
-	schemaTypeUserConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of users, by name.", Name: "UserConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The users of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "UserEdge", NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource18}}, NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3961, End: 3966, Line: 115, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 4029, End: 4037, Line: 117, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 4019, End: 4027, Line: 117, Column: 3, Src: schemaSource18}},
+(FORBIDDEN otherwise).`, Name: "workload", Type: &ast.Type{NamedType: "Workload", Position: &ast.Position{Start: 2247, End: 2255, Line: 55, Column: 13, Src: schemaSource19}}, Position: &ast.Position{Start: 2237, End: 2245, Line: 55, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 445, End: 449, Line: 9, Column: 6, Src: schemaSource19}}
+	schemaTypeUserConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of users, by name.", Name: "UserConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The users of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "UserEdge", NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 3969, End: 3977, Line: 115, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 3961, End: 3966, Line: 115, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 4029, End: 4037, Line: 117, Column: 13, Src: schemaSource19}}, Position: &ast.Position{Start: 4019, End: 4027, Line: 117, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `How many users the list holds, from a counter: for no filter but active, or
-active users of one team, one department or one role; null for other filters.`, Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4223, End: 4226, Line: 122, Column: 15, Src: schemaSource18}}, Position: &ast.Position{Start: 4211, End: 4221, Line: 122, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 3914, End: 3928, Line: 113, Column: 6, Src: schemaSource18}}
-	schemaTypeUserEdge = &ast.Definition{Kind: "OBJECT", Description: "A user in a page.", Name: "UserEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this user.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4313, End: 4319, Line: 128, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 4305, End: 4311, Line: 128, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "The user.", Name: "node", Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 4343, End: 4347, Line: 130, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 4337, End: 4341, Line: 130, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 4255, End: 4263, Line: 126, Column: 6, Src: schemaSource18}}
-	schemaTypeUserFilter = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Which users to list. Conditions combine with AND.", Name: "UserFilter", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Users of this team.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3504, End: 3510, Line: 98, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3498, End: 3502, Line: 98, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Users of this department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3557, End: 3559, Line: 100, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 3543, End: 3555, Line: 100, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Users holding this role.", Name: "role", Type: &ast.Type{NamedType: "Role", Position: &ast.Position{Start: 3597, End: 3601, Line: 102, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3591, End: 3595, Line: 102, Column: 3, Src: schemaSource18}},
+active users of one team, one department or one role; null for other filters.`, Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 4223, End: 4226, Line: 122, Column: 15, Src: schemaSource19}}, Position: &ast.Position{Start: 4211, End: 4221, Line: 122, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 3914, End: 3928, Line: 113, Column: 6, Src: schemaSource19}}
+	schemaTypeUserEdge = &ast.Definition{Kind: "OBJECT", Description: "A user in a page.", Name: "UserEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this user.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4313, End: 4319, Line: 128, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 4305, End: 4311, Line: 128, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "The user.", Name: "node", Type: &ast.Type{NamedType: "User", NonNull: true, Position: &ast.Position{Start: 4343, End: 4347, Line: 130, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 4337, End: 4341, Line: 130, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 4255, End: 4263, Line: 126, Column: 6, Src: schemaSource19}}
+	schemaTypeUserFilter = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Which users to list. Conditions combine with AND.", Name: "UserFilter", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Users of this team.", Name: "team", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3504, End: 3510, Line: 98, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 3498, End: 3502, Line: 98, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Users of this department.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3557, End: 3559, Line: 100, Column: 17, Src: schemaSource19}}, Position: &ast.Position{Start: 3543, End: 3555, Line: 100, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Users holding this role.", Name: "role", Type: &ast.Type{NamedType: "Role", Position: &ast.Position{Start: 3597, End: 3601, Line: 102, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 3591, End: 3595, Line: 102, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: `true (the default): active users only; false: deactivated users only; null: both.
-SALES and SERVICE list active users only (FORBIDDEN otherwise).`, Name: "active", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 3784, End: 3788, Line: 107, Column: 21, Src: schemaSource18}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 3774, End: 3781, Line: 107, Column: 11, Src: schemaSource18}}, Position: &ast.Position{Start: 3766, End: 3772, Line: 107, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Users whose name starts with this, compared folded (li finds Li Wei).", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3871, End: 3877, Line: 109, Column: 9, Src: schemaSource18}}, Position: &ast.Position{Start: 3865, End: 3869, Line: 109, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 3459, End: 3469, Line: 96, Column: 7, Src: schemaSource18}}
+SALES and SERVICE list active users only (FORBIDDEN otherwise).`, Name: "active", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 3784, End: 3788, Line: 107, Column: 21, Src: schemaSource19}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 3774, End: 3781, Line: 107, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 3766, End: 3772, Line: 107, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Users whose name starts with this, compared folded (li finds Li Wei).", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3871, End: 3877, Line: 109, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 3865, End: 3869, Line: 109, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 3459, End: 3469, Line: 96, Column: 7, Src: schemaSource19}}
 	schemaTypeValueFormula = &ast.Definition{Kind: "OBJECT", Description: `The value score formula: the weighted mean of five components, each 0–100. Weights are
 normalized by their sum. Recency is 100 on the day of the latest transaction, falling
 linearly to 0 after recencyHorizonDays; frequency, monetary and asset are
@@ -4830,13 +5281,13 @@ a customer never evaluated is unknown, not 0: the evaluation weight is then left
 		&ast.FieldDefinition{Description: "Roles granted by the token.", Name: "roles", Type: &ast.Type{Elem: &ast.Type{NamedType: "Role", NonNull: true, Position: &ast.Position{Start: 2866, End: 2870, Line: 80, Column: 11, Src: schemaSource14}}, NonNull: true, Position: &ast.Position{Start: 2866, End: 2870, Line: 80, Column: 11, Src: schemaSource14}}, Position: &ast.Position{Start: 2858, End: 2863, Line: 80, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "Teams the user belongs to.", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2915, End: 2921, Line: 82, Column: 11, Src: schemaSource14}}, NonNull: true, Position: &ast.Position{Start: 2915, End: 2921, Line: 82, Column: 11, Src: schemaSource14}}, Position: &ast.Position{Start: 2907, End: 2912, Line: 82, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "For a PARTNER principal, its partner organization; null for staff.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4939, End: 4941, Line: 179, Column: 14, Src: schemaSource12}}, Position: &ast.Position{Start: 4928, End: 4937, Line: 179, Column: 3, Src: schemaSource12}},
-		&ast.FieldDefinition{Description: "The caller's department in the directory (staff only); null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6183, End: 6185, Line: 192, Column: 17, Src: schemaSource18}}, Position: &ast.Position{Start: 6169, End: 6181, Line: 192, Column: 3, Src: schemaSource18}},
+		&ast.FieldDefinition{Description: "The caller's department in the directory (staff only); null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6183, End: 6185, Line: 192, Column: 17, Src: schemaSource19}}, Position: &ast.Position{Start: 6169, End: 6181, Line: 192, Column: 3, Src: schemaSource19}},
 	}, Position: &ast.Position{Start: 2633, End: 2639, Line: 72, Column: 6, Src: schemaSource14}}
 	schemaTypeWorkload = &ast.Definition{Kind: "OBJECT", Description: "What a user has in hand, from counters (no list is read).", Name: "Workload", Fields: ast.FieldList{&ast.FieldDefinition{Description: `Active customers the user owns, exactly (the owner's list total, which follows
 every change of ownership exactly once, within seconds). Archived customers are
-not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource18}},
-		&ast.FieldDefinition{Description: "Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).", Name: "openCases", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2688, End: 2691, Line: 67, Column: 14, Src: schemaSource18}}, Position: &ast.Position{Start: 2677, End: 2686, Line: 67, Column: 3, Src: schemaSource18}},
-	}, Position: &ast.Position{Start: 2324, End: 2332, Line: 59, Column: 6, Src: schemaSource18}}
+not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource19}},
+		&ast.FieldDefinition{Description: "Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).", Name: "openCases", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2688, End: 2691, Line: 67, Column: 14, Src: schemaSource19}}, Position: &ast.Position{Start: 2677, End: 2686, Line: 67, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 2324, End: 2332, Line: 59, Column: 6, Src: schemaSource19}}
 	schemaType__Directive = &ast.Definition{Kind: "OBJECT", Description: `A Directive provides a way to describe alternate runtime execution and type validation behavior in a GraphQL document.
 
 In some cases, you need to provide options to alter GraphQL's execution behavior in ways field arguments will not suffice, such as conditionally including or skipping a field. Directives provide this by describing additional information to the executor.`, Name: "__Directive", Fields: ast.FieldList{&ast.FieldDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 6433, End: 6439, Line: 183, Column: 9, Src: validator.Prelude}}, Position: &ast.Position{Start: 6427, End: 6431, Line: 183, Column: 3, Src: validator.Prelude}},
@@ -4884,11 +5335,18 @@ In some cases, you need to provide options to alter GraphQL's execution behavior
 		&ast.FieldDefinition{Name: "isOneOf", Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 4164, End: 4171, Line: 103, Column: 12, Src: validator.Prelude}}, Position: &ast.Position{Start: 4155, End: 4162, Line: 103, Column: 3, Src: validator.Prelude}},
 	}, Position: &ast.Position{Start: 3805, End: 3811, Line: 92, Column: 6, Src: validator.Prelude}, BuiltIn: true}
 	prebuiltSchema = &ast.Schema{Query: schemaTypeQuery, Mutation: schemaTypeMutation, Types: map[string]*ast.Definition{
-		"ActivityBucket":      schemaTypeActivityBucket,
-		"ActivityFigures":     schemaTypeActivityFigures,
-		"ActivityReport":      schemaTypeActivityReport,
-		"Address":             schemaTypeAddress,
-		"AddressInput":        schemaTypeAddressInput,
+		"ActivityBucket":  schemaTypeActivityBucket,
+		"ActivityFigures": schemaTypeActivityFigures,
+		"ActivityReport":  schemaTypeActivityReport,
+		"Address":         schemaTypeAddress,
+		"AddressInput":    schemaTypeAddressInput,
+		"Agenda":          schemaTypeAgenda,
+		"AgendaItem":      schemaTypeAgendaItem,
+		"AgendaKind": &ast.Definition{Kind: "ENUM", Description: "What an agenda entry is.", Name: "AgendaKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "An open task assigned to the user.", Name: "TASK", Position: &ast.Position{Start: 5993, End: 5997, Line: 223, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "An open case assigned to the user.", Name: "CASE", Position: &ast.Position{Start: 6039, End: 6043, Line: 225, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "The user's claim from the pool, expiring within 48 hours: follow up or lose the customer.", Name: "CLAIM", Position: &ast.Position{Start: 6140, End: 6145, Line: 227, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "A customer of the user's portfolio due for a follow-up.", Name: "FOLLOW_UP", Position: &ast.Position{Start: 6208, End: 6217, Line: 229, Column: 3, Src: schemaSource18}},
+		}, Position: &ast.Position{Start: 5939, End: 5949, Line: 221, Column: 6, Src: schemaSource18}},
 		"Analytics":           schemaTypeAnalytics,
 		"AnalyticsScopeInput": schemaTypeAnalyticsScopeInput,
 		"ApiKey":              schemaTypeApiKey,
@@ -4907,6 +5365,7 @@ In some cases, you need to provide options to alter GraphQL's execution behavior
 		"AuditEntryEdge":       schemaTypeAuditEntryEdge,
 		"AuditFilter":          schemaTypeAuditFilter,
 		"Boolean":              &ast.Definition{Kind: "SCALAR", Description: "The `Boolean` scalar type represents `true` or `false`.", Name: "Boolean", Position: &ast.Position{Start: 723, End: 730, Line: 13, Column: 8, Src: validator.Prelude}, BuiltIn: true},
+		"CancelTaskInput":      schemaTypeCancelTaskInput,
 		"Case":                 schemaTypeCase,
 		"CaseConnection":       schemaTypeCaseConnection,
 		"CaseEdge":             schemaTypeCaseEdge,
@@ -4956,8 +5415,10 @@ companies and V for invalid ones (seed 000). Unknown until someone records it.`,
 			&ast.EnumValueDefinition{Description: "Equal to.", Name: "EQ", Position: &ast.Position{Start: 5112, End: 5114, Line: 165, Column: 3, Src: schemaSource7}},
 			&ast.EnumValueDefinition{Description: "Not equal to.", Name: "NE", Position: &ast.Position{Start: 5135, End: 5137, Line: 167, Column: 3, Src: schemaSource7}},
 		}, Position: &ast.Position{Start: 4971, End: 4981, Line: 155, Column: 6, Src: schemaSource7}},
-		"Contact":      schemaTypeContact,
-		"ContactInput": schemaTypeContactInput,
+		"CompleteTaskInput":   schemaTypeCompleteTaskInput,
+		"CompleteTaskPayload": schemaTypeCompleteTaskPayload,
+		"Contact":             schemaTypeContact,
+		"ContactInput":        schemaTypeContactInput,
 		"ContactRole": &ast.Definition{Kind: "ENUM", Description: "The part a contact person plays at an organization.", Name: "ContactRole", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Decides on purchases.", Name: "DECISION_MAKER", Position: &ast.Position{Start: 101, End: 115, Line: 4, Column: 3, Src: schemaSource3}},
 			&ast.EnumValueDefinition{Description: "Technical lead.", Name: "TECHNICAL_LEAD", Position: &ast.Position{Start: 138, End: 152, Line: 6, Column: 3, Src: schemaSource3}},
 			&ast.EnumValueDefinition{Description: "Handles procurement.", Name: "PURCHASER", Position: &ast.Position{Start: 180, End: 189, Line: 8, Column: 3, Src: schemaSource3}},
@@ -4968,23 +5429,24 @@ companies and V for invalid ones (seed 000). Unknown until someone records it.`,
 		"CreateCustomerInput":            schemaTypeCreateCustomerInput,
 		"CreateDepartmentInput":          schemaTypeCreateDepartmentInput,
 		"CreatePartnerOrganizationInput": schemaTypeCreatePartnerOrganizationInput,
+		"CreateTaskInput":                schemaTypeCreateTaskInput,
 		"CreateUserInput":                schemaTypeCreateUserInput,
 		"CurrentGrade":                   schemaTypeCurrentGrade,
 		"Customer":                       schemaTypeCustomer,
 		"Customer360":                    schemaTypeCustomer360,
 		"CustomerConnection":             schemaTypeCustomerConnection,
 		"CustomerEdge":                   schemaTypeCustomerEdge,
-		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource19}},
-		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource19}},
+		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource20}},
+			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource20}},
+		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource20}},
 		"CustomerFilter": schemaTypeCustomerFilter,
 		"CustomerFlow":   schemaTypeCustomerFlow,
 		"CustomerKind": &ast.Definition{Kind: "ENUM", Description: "Whether a customer is a person or an organization.", Name: "CustomerKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A private person.", Name: "PERSON", Position: &ast.Position{Start: 97, End: 103, Line: 4, Column: 3, Src: schemaSource4}},
@@ -5176,6 +5638,19 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 		"TakeBackRule": &ast.Definition{Kind: "ENUM", Description: "A take-back rule of the pool.", Name: "TakeBackRule", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Nobody was in touch with the customer (any interaction but a NOTE) for the level's takeBackWithoutContactDays.", Name: "NO_CONTACT", Position: &ast.Position{Start: 2842, End: 2852, Line: 80, Column: 3, Src: schemaSource13}},
 			&ast.EnumValueDefinition{Description: "No deal (a TRANSACTION) was made for the level's takeBackWithoutDealDays.", Name: "NO_DEAL", Position: &ast.Position{Start: 2933, End: 2940, Line: 82, Column: 3, Src: schemaSource13}},
 		}, Position: &ast.Position{Start: 2710, End: 2722, Line: 78, Column: 6, Src: schemaSource13}},
+		"Task":           schemaTypeTask,
+		"TaskConnection": schemaTypeTaskConnection,
+		"TaskEdge":       schemaTypeTaskEdge,
+		"TaskStatus": &ast.Definition{Kind: "ENUM", Description: "Where a task stands.", Name: "TaskStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "To do.", Name: "OPEN", Position: &ast.Position{Start: 322, End: 326, Line: 18, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "Done: its outcome is recorded as an interaction.", Name: "DONE", Position: &ast.Position{Start: 382, End: 386, Line: 20, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "Called off, with a reason.", Name: "CANCELLED", Position: &ast.Position{Start: 420, End: 429, Line: 22, Column: 3, Src: schemaSource18}},
+		}, Position: &ast.Position{Start: 296, End: 306, Line: 16, Column: 6, Src: schemaSource18}},
+		"TaskType": &ast.Definition{Kind: "ENUM", Description: "What a task asks for.", Name: "TaskType", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Call the customer back (回访).", Name: "CALL_BACK", Position: &ast.Position{Start: 75, End: 84, Line: 4, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "Visit the customer.", Name: "VISIT", Position: &ast.Position{Start: 111, End: 116, Line: 6, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "Send the customer a quote.", Name: "SEND_QUOTE", Position: &ast.Position{Start: 150, End: 160, Line: 8, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "Ask the customer how satisfied they are (满意度回访).", Name: "SATISFACTION_CALLBACK", Position: &ast.Position{Start: 216, End: 237, Line: 10, Column: 3, Src: schemaSource18}},
+			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 259, End: 264, Line: 12, Column: 3, Src: schemaSource18}},
+		}, Position: &ast.Position{Start: 29, End: 37, Line: 2, Column: 6, Src: schemaSource18}},
 		"Template":                       schemaTypeTemplate,
 		"TemplateConnection":             schemaTypeTemplateConnection,
 		"TemplateEdge":                   schemaTypeTemplateEdge,
@@ -5188,6 +5663,7 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 		"UpdateDepartmentInput":          schemaTypeUpdateDepartmentInput,
 		"UpdateInteractionInput":         schemaTypeUpdateInteractionInput,
 		"UpdatePartnerOrganizationInput": schemaTypeUpdatePartnerOrganizationInput,
+		"UpdateTaskInput":                schemaTypeUpdateTaskInput,
 		"UpdateUserInput":                schemaTypeUpdateUserInput,
 		"User":                           schemaTypeUser,
 		"UserConnection":                 schemaTypeUserConnection,
@@ -5270,6 +5746,8 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"ActivityReport":                 []*ast.Definition{schemaTypeActivityReport},
 		"Address":                        []*ast.Definition{schemaTypeAddress},
 		"AddressInput":                   []*ast.Definition{schemaTypeAddressInput},
+		"Agenda":                         []*ast.Definition{schemaTypeAgenda},
+		"AgendaItem":                     []*ast.Definition{schemaTypeAgendaItem},
 		"Analytics":                      []*ast.Definition{schemaTypeAnalytics},
 		"AnalyticsScopeInput":            []*ast.Definition{schemaTypeAnalyticsScopeInput},
 		"ApiKey":                         []*ast.Definition{schemaTypeApiKey},
@@ -5282,6 +5760,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"AuditEntryConnection":           []*ast.Definition{schemaTypeAuditEntryConnection},
 		"AuditEntryEdge":                 []*ast.Definition{schemaTypeAuditEntryEdge},
 		"AuditFilter":                    []*ast.Definition{schemaTypeAuditFilter},
+		"CancelTaskInput":                []*ast.Definition{schemaTypeCancelTaskInput},
 		"Case":                           []*ast.Definition{schemaTypeCase},
 		"CaseConnection":                 []*ast.Definition{schemaTypeCaseConnection},
 		"CaseEdge":                       []*ast.Definition{schemaTypeCaseEdge},
@@ -5292,11 +5771,14 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"ChangeStageInput":               []*ast.Definition{schemaTypeChangeStageInput},
 		"ChannelCount":                   []*ast.Definition{schemaTypeChannelCount},
 		"Claim":                          []*ast.Definition{schemaTypeClaim},
+		"CompleteTaskInput":              []*ast.Definition{schemaTypeCompleteTaskInput},
+		"CompleteTaskPayload":            []*ast.Definition{schemaTypeCompleteTaskPayload},
 		"Contact":                        []*ast.Definition{schemaTypeContact},
 		"ContactInput":                   []*ast.Definition{schemaTypeContactInput},
 		"CreateCustomerInput":            []*ast.Definition{schemaTypeCreateCustomerInput},
 		"CreateDepartmentInput":          []*ast.Definition{schemaTypeCreateDepartmentInput},
 		"CreatePartnerOrganizationInput": []*ast.Definition{schemaTypeCreatePartnerOrganizationInput},
+		"CreateTaskInput":                []*ast.Definition{schemaTypeCreateTaskInput},
 		"CreateUserInput":                []*ast.Definition{schemaTypeCreateUserInput},
 		"CurrentGrade":                   []*ast.Definition{schemaTypeCurrentGrade},
 		"Customer":                       []*ast.Definition{schemaTypeCustomer},
@@ -5372,6 +5854,9 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"StageChangeEdge":                []*ast.Definition{schemaTypeStageChangeEdge},
 		"StageSuggestion":                []*ast.Definition{schemaTypeStageSuggestion},
 		"SubmitEvaluationInput":          []*ast.Definition{schemaTypeSubmitEvaluationInput},
+		"Task":                           []*ast.Definition{schemaTypeTask},
+		"TaskConnection":                 []*ast.Definition{schemaTypeTaskConnection},
+		"TaskEdge":                       []*ast.Definition{schemaTypeTaskEdge},
 		"Template":                       []*ast.Definition{schemaTypeTemplate},
 		"TemplateConnection":             []*ast.Definition{schemaTypeTemplateConnection},
 		"TemplateEdge":                   []*ast.Definition{schemaTypeTemplateEdge},
@@ -5384,6 +5869,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"UpdateDepartmentInput":          []*ast.Definition{schemaTypeUpdateDepartmentInput},
 		"UpdateInteractionInput":         []*ast.Definition{schemaTypeUpdateInteractionInput},
 		"UpdatePartnerOrganizationInput": []*ast.Definition{schemaTypeUpdatePartnerOrganizationInput},
+		"UpdateTaskInput":                []*ast.Definition{schemaTypeUpdateTaskInput},
 		"UpdateUserInput":                []*ast.Definition{schemaTypeUpdateUserInput},
 		"User":                           []*ast.Definition{schemaTypeUser},
 		"UserConnection":                 []*ast.Definition{schemaTypeUserConnection},

@@ -70,6 +70,13 @@ type CaseConnection struct {
 	Counted
 }
 
+// TaskConnection is a page of tasks.
+type TaskConnection struct {
+	Edges    []*TaskEdge
+	PageInfo *PageInfo
+	Counted
+}
+
 // CustomerMergeConnection is a page of merge records.
 type CustomerMergeConnection struct {
 	Edges    []*CustomerMergeEdge

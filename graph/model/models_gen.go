@@ -78,6 +78,41 @@ type AddressInput struct {
 	Country *string `json:"country,omitempty"`
 }
 
+// A user's day: open tasks and open cases assigned to them due by the end of the
+// day (overdue ones included), their claims from the pool expiring within 48 hours
+// (of now, or of the start of a later day), and the follow-ups of their portfolio
+// due by the end of the day, ordered by urgency: by when each is due (the longest
+// overdue first), then by priority.
+type Agenda struct {
+	// Whose day it is.
+	UserID string `json:"userId"`
+	// The UTC day.
+	Date time.Time `json:"date"`
+	// The entries, most urgent first.
+	Items []*AgendaItem `json:"items"`
+	// False when the day holds more than one agenda reads (25 tasks, cases and claims,
+	// and 10 follow-ups, the most urgent): the rest wait in the lists.
+	Complete bool `json:"complete"`
+}
+
+// One entry of an agenda.
+type AgendaItem struct {
+	// What it is.
+	Kind AgendaKind `json:"kind"`
+	// When it is due: the task's or case's due time, the claim's expiry, the follow-up's date.
+	At time.Time `json:"at"`
+	// Whether that time has passed.
+	Overdue bool `json:"overdue"`
+	// How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up.
+	Priority Priority `json:"priority"`
+	// The customer.
+	Customer *Customer `json:"customer"`
+	// TASK: the task.
+	Task *Task `json:"task,omitempty"`
+	// CASE: the case.
+	Case *Case `json:"case,omitempty"`
+}
+
 // Analytics. Who may read what (any role not named is FORBIDDEN):
 // ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
 // or the pool within it; without a team, figures sum over all their teams); SALES read
@@ -218,6 +253,18 @@ type AuditFilter struct {
 	Operation *string `json:"operation,omitempty"`
 	// Only writes of this import (importCustomers' importId).
 	ImportID *string `json:"importId,omitempty"`
+}
+
+// Calls off an open task.
+type CancelTaskInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The task.
+	TaskID string `json:"taskId"`
+	// The task version the change is based on.
+	ExpectedVersion int `json:"expectedVersion"`
+	// Why: at most 1000 characters.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // A complaint, service request, fault report or suggestion being handled. Logging
@@ -384,6 +431,41 @@ type Claim struct {
 	WarnedAt *time.Time `json:"warnedAt,omitempty"`
 }
 
+// Completes an open task and records its outcome as an interaction handled by the
+// caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
+// VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
+// contact and does not move the follow-up, so pass type to record one.
+type CompleteTaskInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The task.
+	TaskID string `json:"taskId"`
+	// The task version the change is based on.
+	ExpectedVersion int `json:"expectedVersion"`
+	// What came of it (required): at most 2000 characters; the interaction's outcome.
+	Outcome string `json:"outcome"`
+	// The interaction's channel (default by the task's type).
+	Channel *Channel `json:"channel,omitempty"`
+	// The interaction's type (default by the task's type); not one that opens a case.
+	Type *InteractionType `json:"type,omitempty"`
+	// When it happened (default: now); at most a day ahead.
+	OccurredAt *time.Time `json:"occurredAt,omitempty"`
+	// How long it took, in seconds.
+	DurationSeconds *int `json:"durationSeconds,omitempty"`
+	// The customer's contact it was with.
+	ContactID *string `json:"contactId,omitempty"`
+	// Ask for the next follow-up at this time (sooner than the grade's interval).
+	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
+}
+
+// A completed task and the interaction that recorded its outcome.
+type CompleteTaskPayload struct {
+	// The task, now DONE.
+	Task *Task `json:"task"`
+	// The interaction recorded in the same write.
+	Interaction *Interaction `json:"interaction"`
+}
+
 // A person at a customer.
 type Contact struct {
 	// Contact id (ULID).
@@ -501,6 +583,26 @@ type CreatePartnerOrganizationInput struct {
 	Name string `json:"name"`
 	// The masking policy; omitted masks every field, an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+}
+
+// A new task on a customer.
+type CreateTaskInput struct {
+	// A client key (8–64 letters, digits, '-', '_', '.', ':'): a retry with the same key and request returns the first result instead of creating again.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// What the task asks for.
+	Type TaskType `json:"type"`
+	// A short title: at most 200 characters.
+	Title *string `json:"title,omitempty"`
+	// Notes: at most 10000 characters.
+	Notes *string `json:"notes,omitempty"`
+	// When it is due: at most two years ahead.
+	DueAt time.Time `json:"dueAt"`
+	// Who is to do it (default: the caller): an active user of the directory; someone else only for ADMIN and the team's MANAGER.
+	AssigneeID *string `json:"assigneeId,omitempty"`
+	// How urgent it is (default NORMAL).
+	Priority *Priority `json:"priority,omitempty"`
 }
 
 // A user an ADMIN adds to the directory.
@@ -684,6 +786,8 @@ type Customer struct {
 	StageHistory *StageChangeConnection `json:"stageHistory"`
 	// The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from.
 	StageSuggestion *StageSuggestion `json:"stageSuggestion,omitempty"`
+	// The customer's tasks, newest first (one Query; not part of the 360 view's read).
+	Tasks *TaskConnection `json:"tasks"`
 }
 
 // What a screen pop shows when a customer calls: read with one DynamoDB Query.
@@ -1696,6 +1800,55 @@ type SubmitEvaluationInput struct {
 	EvaluatedAt *time.Time `json:"evaluatedAt,omitempty"`
 }
 
+// A piece of planned work on a customer (待办): a callback, a visit, a quote to
+// send, a satisfaction callback. It has one assignee, an active user of the
+// directory, and is open until completed (its outcome recorded as an interaction
+// in the same write) or cancelled.
+type Task struct {
+	// The task id.
+	ID string `json:"id"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// What the task asks for.
+	Type TaskType `json:"type"`
+	// A short title; the subject of the interaction its completion records.
+	Title *string `json:"title,omitempty"`
+	// Notes.
+	Notes *string `json:"notes,omitempty"`
+	// When it is due.
+	DueAt time.Time `json:"dueAt"`
+	// The user who is to do it.
+	AssigneeID string `json:"assigneeId"`
+	// How urgent it is.
+	Priority Priority `json:"priority"`
+	// Where it stands.
+	Status TaskStatus `json:"status"`
+	// DONE: the interaction that recorded its outcome.
+	InteractionID *string `json:"interactionId,omitempty"`
+	// CANCELLED: why.
+	Reason *string `json:"reason,omitempty"`
+	// When it was completed or cancelled.
+	ClosedAt *time.Time `json:"closedAt,omitempty"`
+	// Who completed or cancelled it.
+	ClosedBy *string `json:"closedBy,omitempty"`
+	// Increases with every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who created it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// A task in a page.
+type TaskEdge struct {
+	// Resume the list after this task.
+	Cursor string `json:"cursor"`
+	// The task.
+	Node *Task `json:"node"`
+}
+
 // One version of an indicator system. Versions never change: an edit is a new
 // version, so each evaluation keeps the indicators it was scored against.
 type Template struct {
@@ -1874,6 +2027,28 @@ type UpdatePartnerOrganizationInput struct {
 	Masked []MaskedField `json:"masked,omitempty"`
 }
 
+// A change to an open task: the fields given change.
+type UpdateTaskInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The task.
+	TaskID string `json:"taskId"`
+	// The task version the change is based on.
+	ExpectedVersion int `json:"expectedVersion"`
+	// What the task asks for.
+	Type *TaskType `json:"type,omitempty"`
+	// A short title: at most 200 characters.
+	Title *string `json:"title,omitempty"`
+	// Notes: at most 10000 characters.
+	Notes *string `json:"notes,omitempty"`
+	// When it is due.
+	DueAt *time.Time `json:"dueAt,omitempty"`
+	// Who is to do it: as in createTask.
+	AssigneeID *string `json:"assigneeId,omitempty"`
+	// How urgent it is.
+	Priority *Priority `json:"priority,omitempty"`
+}
+
 // Changes to a user. Omitted fields are unchanged.
 type UpdateUserInput struct {
 	// Display name.
@@ -2036,6 +2211,70 @@ type Workload struct {
 	Customers int `json:"customers"`
 	// Open cases assigned to the user, on anyone's customers, exactly (kept with every case write).
 	OpenCases int `json:"openCases"`
+}
+
+// What an agenda entry is.
+type AgendaKind string
+
+const (
+	// An open task assigned to the user.
+	AgendaKindTask AgendaKind = "TASK"
+	// An open case assigned to the user.
+	AgendaKindCase AgendaKind = "CASE"
+	// The user's claim from the pool, expiring within 48 hours: follow up or lose the customer.
+	AgendaKindClaim AgendaKind = "CLAIM"
+	// A customer of the user's portfolio due for a follow-up.
+	AgendaKindFollowUp AgendaKind = "FOLLOW_UP"
+)
+
+var AllAgendaKind = []AgendaKind{
+	AgendaKindTask,
+	AgendaKindCase,
+	AgendaKindClaim,
+	AgendaKindFollowUp,
+}
+
+func (e AgendaKind) IsValid() bool {
+	switch e {
+	case AgendaKindTask, AgendaKindCase, AgendaKindClaim, AgendaKindFollowUp:
+		return true
+	}
+	return false
+}
+
+func (e AgendaKind) String() string {
+	return string(e)
+}
+
+func (e *AgendaKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AgendaKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AgendaKind", str)
+	}
+	return nil
+}
+
+func (e AgendaKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AgendaKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AgendaKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a write did to an entity.
@@ -3757,6 +3996,134 @@ func (e *TakeBackRule) UnmarshalJSON(b []byte) error {
 }
 
 func (e TakeBackRule) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a task stands.
+type TaskStatus string
+
+const (
+	// To do.
+	TaskStatusOpen TaskStatus = "OPEN"
+	// Done: its outcome is recorded as an interaction.
+	TaskStatusDone TaskStatus = "DONE"
+	// Called off, with a reason.
+	TaskStatusCancelled TaskStatus = "CANCELLED"
+)
+
+var AllTaskStatus = []TaskStatus{
+	TaskStatusOpen,
+	TaskStatusDone,
+	TaskStatusCancelled,
+}
+
+func (e TaskStatus) IsValid() bool {
+	switch e {
+	case TaskStatusOpen, TaskStatusDone, TaskStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (e TaskStatus) String() string {
+	return string(e)
+}
+
+func (e *TaskStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskStatus", str)
+	}
+	return nil
+}
+
+func (e TaskStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a task asks for.
+type TaskType string
+
+const (
+	// Call the customer back (回访).
+	TaskTypeCallBack TaskType = "CALL_BACK"
+	// Visit the customer.
+	TaskTypeVisit TaskType = "VISIT"
+	// Send the customer a quote.
+	TaskTypeSendQuote TaskType = "SEND_QUOTE"
+	// Ask the customer how satisfied they are (满意度回访).
+	TaskTypeSatisfactionCallback TaskType = "SATISFACTION_CALLBACK"
+	// Anything else.
+	TaskTypeOther TaskType = "OTHER"
+)
+
+var AllTaskType = []TaskType{
+	TaskTypeCallBack,
+	TaskTypeVisit,
+	TaskTypeSendQuote,
+	TaskTypeSatisfactionCallback,
+	TaskTypeOther,
+}
+
+func (e TaskType) IsValid() bool {
+	switch e {
+	case TaskTypeCallBack, TaskTypeVisit, TaskTypeSendQuote, TaskTypeSatisfactionCallback, TaskTypeOther:
+		return true
+	}
+	return false
+}
+
+func (e TaskType) String() string {
+	return string(e)
+}
+
+func (e *TaskType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskType", str)
+	}
+	return nil
+}
+
+func (e TaskType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
