@@ -24,7 +24,7 @@ const DefaultCurrency = "CNY"
 // amounts above MaxMoneyHundredths.
 func ParseMoney(s string) (Money, bool) {
 	whole, frac, dotted := strings.Cut(s, ".")
-	if whole == "" || len(whole) > 13 || len(frac) > 2 || (dotted && frac == "") || !digits(whole) || !digits(frac) {
+	if whole == "" || len(whole) > 14 || len(frac) > 2 || (dotted && frac == "") || !digits(whole) || !digits(frac) {
 		return 0, false
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)

@@ -87,8 +87,10 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 	}
 	o.Team = cu.Team
 	if o.OwnerID == "" {
+		// The caller when they sell, else the customer's owner; a manager
+		// opening a deal on a pool customer works it themselves.
 		o.OwnerID = cu.OwnerID
-		if u.HasRole(RoleSales) {
+		if u.HasRole(RoleSales) || (o.OwnerID == "" && u.HasRole(RoleManager)) {
 			o.OwnerID = u.ID
 		}
 	}
