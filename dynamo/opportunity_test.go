@@ -349,3 +349,36 @@ func TestOpportunityInputIsChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeMovesTheDealsToTheSurvivor: a merged customer's deals move with
+// its history, open ones still listed for their owner, and the pipeline
+// counts each once.
+func TestMergeMovesTheDealsToTheSurvivor(t *testing.T) {
+	e, _ := poolEnv(t)
+	owner := sales1.ID
+	sv := mustCreate(t, e, admin, crm.CustomerInput{Name: "Acme Machinery", OwnerID: &owner, Team: "north"})
+	m := mustCreate(t, e, admin, crm.CustomerInput{Name: "Acme Machinery Co", OwnerID: &owner, Team: "north"})
+	deal := mustDeal(t, e, sales1, crm.OpportunityInput{CustomerID: m.ID, Title: "Line automation", Amount: "120000"})
+	e.drain(t)
+	sv, m = mustCustomer(t, e, sv.ID), mustCustomer(t, e, m.ID)
+	mustMerge(t, e, admin, sv, m)
+
+	moved, err := e.svc.Opportunity(as(sales1), crm.OpportunityKey{CustomerID: sv.ID, ID: deal.ID})
+	if err != nil || moved.CustomerID != sv.ID || moved.Version != deal.Version {
+		t.Fatalf("the deal under the survivor: %+v, %v; want it moved as it was", moved, err)
+	}
+	if _, err := e.svc.Opportunity(as(sales1), crm.OpportunityKey{CustomerID: m.ID, ID: deal.ID}); crm.ErrorCode(err) != crm.ENOTFOUND {
+		t.Fatalf("the deal under the merged customer: %v, want NOT_FOUND", err)
+	}
+	open, err := e.svc.OpenOpportunities(as(sales1), "", crm.PageRequest{First: 10})
+	if err != nil || len(open.Items) != 1 || open.Items[0].CustomerID != sv.ID {
+		t.Fatalf("sales-1's open deals after the merge: %v (%v), want the one deal, on the survivor", dealTitles(open.Items), err)
+	}
+	if _, err := e.svc.MoveOpportunity(as(sales1), crm.OpportunityKey{CustomerID: sv.ID, ID: deal.ID}, moved.Version,
+		crm.OpportunityMoveInput{Stage: "PROPOSAL"}); err != nil {
+		t.Fatalf("moving the moved deal: %v", err)
+	}
+	if f := mustPipeline(t, e, sales1, crm.PipelineQuery{}); f.Open.Count != 1 || pipelineLines(f)["PROPOSAL"] != "1 CNY 120000.00/60000.00" {
+		t.Fatalf("sales-1's pipeline after the merge %v, want the deal once, in PROPOSAL", pipelineLines(f))
+	}
+}
