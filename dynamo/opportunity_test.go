@@ -382,3 +382,41 @@ func TestMergeMovesTheDealsToTheSurvivor(t *testing.T) {
 		t.Fatalf("sales-1's pipeline after the merge %v, want the deal once, in PROPOSAL", pipelineLines(f))
 	}
 }
+
+// TestGivingADealAwayMovesItsCounters: a manager gives a deal to another
+// salesperson; it leaves the first one's open list and pipeline for the
+// second one's, and the team's figures hold it once, at its new amount.
+func TestGivingADealAwayMovesItsCounters(t *testing.T) {
+	e, _ := poolEnv(t)
+	owner := "sales-south"
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Harbour Tools", OwnerID: &owner, Team: "south"})
+	deal := mustDeal(t, e, managerSouth, crm.OpportunityInput{CustomerID: c.ID, Title: "Dock cranes", Amount: "500000", OwnerID: owner,
+		Stage: "PROPOSAL"})
+	to, amount := sales3.ID, "480000.50"
+	got, err := e.svc.UpdateOpportunity(as(managerSouth), crm.OpportunityKey{CustomerID: c.ID, ID: deal.ID}, deal.Version,
+		crm.OpportunityUpdate{OwnerID: &to, Amount: &amount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OwnerID != to || got.Amount.String() != amount || got.Version != 2 {
+		t.Fatalf("after the hand-over: %+v", got)
+	}
+	for _, tt := range []struct {
+		q    crm.PipelineQuery
+		want string
+	}{
+		{crm.PipelineQuery{OwnerID: owner}, "0"},
+		{crm.PipelineQuery{OwnerID: to}, "1 CNY 480000.50/240000.25"},
+		{crm.PipelineQuery{Team: "south"}, "1 CNY 480000.50/240000.25"},
+	} {
+		if got := pipelineLines(mustPipeline(t, e, admin, tt.q))["PROPOSAL"]; got != tt.want {
+			t.Errorf("%+v: PROPOSAL %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	for who, want := range map[string]int{owner: 0, to: 1} {
+		page, err := e.svc.OpenOpportunities(as(admin), who, crm.PageRequest{First: 10})
+		if err != nil || len(page.Items) != want {
+			t.Errorf("%s's open deals: %d (%v), want %d", who, len(page.Items), err, want)
+		}
+	}
+}
