@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
 )
 
 func mustDeal(t *testing.T, e *env, u *crm.User, in crm.OpportunityInput) *crm.Opportunity {
@@ -187,6 +192,7 @@ func TestOpportunityThroughThePipelineToWon(t *testing.T) {
 	}) {
 		t.Fatalf("no audit entry records the Service contract's move to LOST")
 	}
+	mustHoldInvariants(t, e)
 }
 
 func dealTitles(os []*crm.Opportunity) []string {
@@ -259,6 +265,7 @@ func TestConcurrentStageMovesOneWinsOneConflicts(t *testing.T) {
 	if f.Open.Count != 1 || pipelineLines(f)[targets[won]] != "1 CNY 500000.00/"+crm.Money(50000000).Weighted(map[string]int{"NEEDS_ANALYSIS": 25, "PROPOSAL": 50}[targets[won]]).String() {
 		t.Fatalf("south's pipeline after the race %v, want the deal once, in %s", pipelineLines(f), targets[won])
 	}
+	mustHoldInvariants(t, e)
 }
 
 // TestPipelineAccess checks who may open, read and move deals and read
@@ -381,6 +388,7 @@ func TestMergeMovesTheDealsToTheSurvivor(t *testing.T) {
 	if f := mustPipeline(t, e, sales1, crm.PipelineQuery{}); f.Open.Count != 1 || pipelineLines(f)["PROPOSAL"] != "1 CNY 120000.00/60000.00" {
 		t.Fatalf("sales-1's pipeline after the merge %v, want the deal once, in PROPOSAL", pipelineLines(f))
 	}
+	mustHoldInvariants(t, e)
 }
 
 // TestGivingADealAwayMovesItsCounters: a manager gives a deal to another
@@ -418,5 +426,31 @@ func TestGivingADealAwayMovesItsCounters(t *testing.T) {
 		if err != nil || len(page.Items) != want {
 			t.Errorf("%s's open deals: %d (%v), want %d", who, len(page.Items), err, want)
 		}
+	}
+	mustHoldInvariants(t, e)
+}
+
+// TestInvariantsCatchAPipelineCounterAdrift: the invariant check the
+// pipeline tests end with does see a counter that disagrees with the deals.
+func TestInvariantsCatchAPipelineCounterAdrift(t *testing.T) {
+	e, _ := poolEnv(t)
+	owner := sales1.ID
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Acme Machinery", OwnerID: &owner, Team: "north"})
+	mustDeal(t, e, sales1, crm.OpportunityInput{CustomerID: c.ID, Title: "Line automation", Amount: "1000"})
+	if _, err := e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table,
+		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "PIPE#TEAM#north"}, "sk": &types.AttributeValueMemberS{Value: "PIPE"}},
+		UpdateExpression:          aws.String("ADD #n :one"),
+		ExpressionAttributeNames:  map[string]string{"#n": "n.QUALIFY"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	broken, err := dynamo.CheckInvariants(t.Context(), e.db, e.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(broken, func(b string) bool { return strings.Contains(b, "pipeline counters PIPE#TEAM#north") }) {
+		t.Fatalf("invariants %v: the drifted team counter is not reported", broken)
 	}
 }
