@@ -149,6 +149,9 @@ type Customer struct {
 	// LastHandover is the latest change of hands someone decided, with
 	// why; the audit log keeps every one as a change of this field.
 	LastHandover *OwnerChange
+	// PoolWarning is the owner's advance notice that the pool takes the
+	// customer back by its grade's rule (see PoolReturnOf).
+	PoolWarning *PoolWarning
 
 	Grade GradeState
 	// ValueScore (0–100) is computed by the grading policy's value formula;

@@ -535,6 +535,17 @@ func validatePolicy(in *GradingPolicyInput) error {
 		if l.FollowUpInterval < 0 || l.FollowUpInterval > 3650*day {
 			c.fail(f+".followUpIntervalDays", "must be between 0 and 3650 days")
 		}
+		for _, tb := range []struct {
+			field  string
+			period time.Duration
+		}{{".takeBackWithoutContactDays", l.TakeBackWithoutContact}, {".takeBackWithoutDealDays", l.TakeBackWithoutDeal}} {
+			switch {
+			case tb.period < 0 || tb.period > 3650*day:
+				c.fail(f+tb.field, "must be between 0 and 3650 days")
+			case tb.period > 0 && l.KeepOutOfPool:
+				c.fail(f+tb.field, "must be 0 on a level kept out of the pool (poolAllowed false): its customers are never taken back")
+			}
+		}
 	}
 	switch n := len(in.Rules); {
 	case n == 0:

@@ -10,24 +10,38 @@ type JobRun struct {
 	Pool      *PoolRun
 	Escalated []string
 	Grading   *GradingRun
+	TakeBack  *TakeBackRun
 	// RolledUp counts the months of a team's analytics summed up.
 	RolledUp int
 }
 
 // RunScheduled carries out every time-based rule, as the system:
-// RunFrequent's steps and the full-book regrading with value tiers. The
-// local server runs it; the Lambda job runs the frequent steps every
-// quarter hour and the regrading daily, on two schedules.
+// RunFrequent's steps and RunDaily's. The local server runs it; the Lambda
+// job runs the frequent steps every quarter hour and the daily ones once a
+// day, on two schedules.
 func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 	run, err := s.RunFrequent(ctx)
-	var gerr error
-	if run.Grading, gerr = s.RunGrading(WithAuditScope(ctx, AuditScope{Operation: "job:regrading", RequestID: AuditScopeFrom(ctx).RequestID})); gerr != nil {
-		err = errors.Join(err, gerr)
+	daily, derr := s.RunDaily(ctx)
+	run.Grading, run.TakeBack = daily.Grading, daily.TakeBack
+	return run, errors.Join(err, derr)
+}
+
+// RunDaily carries out the rules that read the whole book once a day: the
+// regrading with value tiers, and the pool's take-back rules (which count
+// in days). A failing step does not stop the other; the errors are joined.
+func (s *Service) RunDaily(ctx context.Context) (*JobRun, error) {
+	run := &JobRun{Pool: &PoolRun{}}
+	scope := func(op string) context.Context {
+		return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
 	}
-	if run.Grading == nil {
+	var gerr, terr error
+	if run.Grading, gerr = s.RunGrading(scope("regrading")); run.Grading == nil {
 		run.Grading = &GradingRun{}
 	}
-	return run, err
+	if run.TakeBack, terr = s.RunTakeBack(scope("pool-take-back")); run.TakeBack == nil {
+		run.TakeBack = &TakeBackRun{}
+	}
+	return run, errors.Join(gerr, terr)
 }
 
 // RunFrequent carries out the rules that run every quarter hour: pool
@@ -55,8 +69,6 @@ func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {
 	if run.Pool == nil {
 		run.Pool = &PoolRun{}
 	}
-	if run.Grading == nil {
-		run.Grading = &GradingRun{}
-	}
+	run.Grading, run.TakeBack = &GradingRun{}, &TakeBackRun{}
 	return run, errors.Join(errs...)
 }

@@ -71,6 +71,7 @@ func viewCustomer(u *User, c *Customer) *Customer {
 	}
 	v := c.Clone()
 	v.Partners = slices.DeleteFunc(v.Partners, func(p PartnerShare) bool { return p.OrgID != u.PartnerOrgID })
+	v.PoolWarning = nil
 	if u.masks(MaskPhones) {
 		v.Phones = maskAll(v.Phones, MaskPhone)
 	}

@@ -24,6 +24,9 @@ type PoolPolicy struct {
 	Cooldown time.Duration
 	// WarnBefore is how long before expiry the holder is warned.
 	WarnBefore time.Duration
+	// TakeBackNotice is how long before a take-back by rule the owner is
+	// warned (the rules themselves are the grade levels').
+	TakeBackNotice time.Duration
 	// ClaimWithinTeam keeps a salesperson's claims to the pool of their
 	// own teams: telesales groups each work one region (seed 000), and
 	// teams are those groups. A pool customer without a team may be
@@ -40,6 +43,7 @@ var DefaultPoolPolicy = PoolPolicy{
 	DailyClaims:        10,
 	Cooldown:           3 * day,
 	WarnBefore:         day,
+	TakeBackNotice:     3 * day,
 	ClaimWithinTeam:    true,
 }
 
@@ -150,11 +154,12 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 
 // toPool returns a customer to the pool, remembering its last holder for the
 // cooldown and ending an active claim.
-func (s *Service) toPool(prev *Customer, by *User) *Change {
+func (s *Service) toPool(prev *Customer, by *User, reason string) *Change {
 	next := prev.Clone()
 	next.LastHolder, next.ReturnedAt = prev.OwnerID, ptr(s.now())
 	next.OwnerID, next.Claim = "", nil
 	s.touch(next, by)
+	handedOver(prev, next, by, reason)
 	return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}
 }
 
@@ -176,7 +181,10 @@ type OwnerChange struct {
 }
 
 // handedOver records on next that it changed hands from prev's owner, by u.
+// The new holder starts with a clean slate: a take-back warning was the
+// previous holder's.
 func handedOver(prev, next *Customer, u *User, reason string) {
+	next.PoolWarning = nil
 	next.LastHandover = &OwnerChange{From: prev.OwnerID, To: next.OwnerID, Reason: reason, By: u.ID, At: next.UpdatedAt}
 }
 
@@ -211,8 +219,10 @@ func (s *Service) ReleaseCustomer(ctx context.Context, id, reason string) (*Cust
 		if prev.InPool() {
 			return nil, Errorf(ECONFLICT, "customer %s is already in the pool", id)
 		}
-		ch = s.toPool(prev, u)
-		handedOver(prev, ch.Customer, u, reason)
+		if err := s.mayEnterPool(ctx, prev); err != nil {
+			return nil, err
+		}
+		ch = s.toPool(prev, u, reason)
 		return ch, nil
 	})
 	if err != nil {
@@ -253,9 +263,11 @@ func (s *Service) AssignCustomer(ctx context.Context, id, ownerID, reason string
 			checked = true
 		}
 		if ownerID == "" {
-			ch := s.toPool(prev, u)
+			if err := s.mayEnterPool(ctx, prev); err != nil {
+				return nil, err
+			}
+			ch := s.toPool(prev, u, reason)
 			next = ch.Customer
-			handedOver(prev, next, u, reason)
 			return ch, nil
 		}
 		next = prev.Clone()
@@ -482,49 +494,33 @@ func (s *Service) RunPool(ctx context.Context) (*PoolRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range due {
-		var outcome *[]string
-		err := s.applyFresh(ctx, func() (*Change, error) {
-			prev, err := s.Store.Customer(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			cl := prev.Claim
-			if !cl.Active() || (cl.WarnedAt != nil && now.Before(cl.ExpiresAt)) {
-				return nil, errNothingToDo
-			}
-			// A qualifying follow-up may be logged and not yet applied
-			// from the stream: it converts the claim, here as it would
-			// there (whichever comes second finds nothing to do).
-			it, err := s.followUpOf(ctx, prev)
-			switch {
-			case err != nil:
-				return nil, err
-			case it != nil:
-				next := prev.Clone()
-				next.Claim.FollowedUpAt = ptr(it.OccurredAt)
-				s.touch(next, sys)
-				outcome = &run.Converted
-				return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, nil
-			case !now.Before(cl.ExpiresAt):
-				outcome = &run.Returned
-				ch := s.toPool(prev, sys)
-				handedOver(prev, ch.Customer, sys, "claim expired without a qualifying follow-up")
-				return ch, nil
-			}
-			next := prev.Clone()
-			next.Claim.WarnedAt = ptr(now)
-			s.touch(next, sys)
-			outcome = &run.Warned
-			return &Change{CustomerPrev: prev, Customer: next}, nil
-		})
-		switch {
-		case err == errNothingToDo:
-		case err != nil:
-			return run, fmt.Errorf("pool job, customer %s: %w", id, err)
-		default:
-			*outcome = append(*outcome, id)
+	err = s.decideEach(ctx, "pool job", due, func(prev *Customer) (*Change, *[]string, error) {
+		cl := prev.Claim
+		if !cl.Active() || (cl.WarnedAt != nil && now.Before(cl.ExpiresAt)) {
+			return nil, nil, errNothingToDo
 		}
+		// A qualifying follow-up may be logged and not yet applied
+		// from the stream: it converts the claim, here as it would
+		// there (whichever comes second finds nothing to do).
+		it, err := s.followUpOf(ctx, prev)
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case it != nil:
+			next := prev.Clone()
+			next.Claim.FollowedUpAt = ptr(it.OccurredAt)
+			s.touch(next, sys)
+			return &Change{CustomerPrev: prev, Customer: next, ClaimQuota: endClaim(prev)}, &run.Converted, nil
+		case !now.Before(cl.ExpiresAt):
+			return s.toPool(prev, sys, "claim expired without a qualifying follow-up"), &run.Returned, nil
+		}
+		next := prev.Clone()
+		next.Claim.WarnedAt = ptr(now)
+		s.touch(next, sys)
+		return &Change{CustomerPrev: prev, Customer: next}, &run.Warned, nil
+	})
+	if err != nil {
+		return run, err
 	}
 	slices.Sort(run.Returned)
 	return run, nil
@@ -549,6 +545,33 @@ func (s *Service) followUpOf(ctx context.Context, c *Customer) (*Interaction, er
 		}
 		p.After = page.EndCursor
 	}
+}
+
+// decideEach reads each customer of ids afresh and applies what decide
+// makes of it, as the system does in the scheduled job: decide answers
+// errNothingToDo when nothing is due (as a customer gone meanwhile is
+// skipped), or the change and the run's list the customer goes on.
+func (s *Service) decideEach(ctx context.Context, what string, ids []string, decide func(prev *Customer) (*Change, *[]string, error)) error {
+	for _, id := range ids {
+		var outcome *[]string
+		err := s.applyFresh(ctx, func() (*Change, error) {
+			prev, err := s.Store.Customer(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			ch, out, err := decide(prev)
+			outcome = out
+			return ch, err
+		})
+		switch {
+		case err == errNothingToDo, ErrorCode(err) == ENOTFOUND:
+		case err != nil:
+			return fmt.Errorf("%s, customer %s: %w", what, id, err)
+		default:
+			*outcome = append(*outcome, id)
+		}
+	}
+	return nil
 }
 
 // SystemUserID is the "who" of changes made by scheduled jobs.

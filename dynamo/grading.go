@@ -28,6 +28,11 @@ type gradeLevelItem struct {
 	Description      string `dynamodbav:"description,omitempty"`
 	ResponseSLAMins  int    `dynamodbav:"responseSlaMinutes"`
 	FollowUpInterval int    `dynamodbav:"followUpDays"`
+	// The pool's rules are absent on policies stored before they existed:
+	// every level allowed in the pool, nothing taken back.
+	OutOfPool         bool `dynamodbav:"outOfPool,omitempty"`
+	TakeBackNoContact int  `dynamodbav:"takeBackNoContactDays,omitempty"`
+	TakeBackNoDeal    int  `dynamodbav:"takeBackNoDealDays,omitempty"`
 }
 
 type conditionItem struct {
@@ -85,7 +90,9 @@ func toPolicyItem(p *crm.GradingPolicy, sk string) *policyItem {
 	it.StrongIndustries = p.StrongIndustries
 	for _, l := range p.Levels {
 		it.Levels = append(it.Levels, gradeLevelItem{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
-			ResponseSLAMins: int(l.ResponseSLA / time.Minute), FollowUpInterval: int(l.FollowUpInterval / (24 * time.Hour))})
+			ResponseSLAMins: int(l.ResponseSLA / time.Minute), FollowUpInterval: int(l.FollowUpInterval / (24 * time.Hour)),
+			OutOfPool: l.KeepOutOfPool, TakeBackNoContact: int(l.TakeBackWithoutContact / (24 * time.Hour)),
+			TakeBackNoDeal: int(l.TakeBackWithoutDeal / (24 * time.Hour))})
 	}
 	for _, r := range p.Rules {
 		ri := ruleItem{Name: r.Name, Level: r.Level, Description: r.Description, Conditions: []conditionItem{}}
@@ -104,7 +111,9 @@ func fromPolicyItem(it *policyItem) *crm.GradingPolicy {
 	p.StrongIndustries = it.StrongIndustries
 	for _, l := range it.Levels {
 		p.Levels = append(p.Levels, crm.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
-			ResponseSLA: time.Duration(l.ResponseSLAMins) * time.Minute, FollowUpInterval: time.Duration(l.FollowUpInterval) * 24 * time.Hour})
+			ResponseSLA: time.Duration(l.ResponseSLAMins) * time.Minute, FollowUpInterval: time.Duration(l.FollowUpInterval) * 24 * time.Hour,
+			KeepOutOfPool: l.OutOfPool, TakeBackWithoutContact: time.Duration(l.TakeBackNoContact) * 24 * time.Hour,
+			TakeBackWithoutDeal: time.Duration(l.TakeBackNoDeal) * 24 * time.Hour})
 	}
 	for _, r := range it.Rules {
 		gr := crm.GradingRule{Name: r.Name, Level: r.Level, Description: r.Description}

@@ -118,6 +118,7 @@ type customerItem struct {
 	LastHolder    string             `dynamodbav:"lastHolder,omitempty"`
 	ReturnedAt    *time.Time         `dynamodbav:"returnedAt,omitempty"`
 	LastHandover  *ownerChangeItem   `dynamodbav:"lastHandover,omitempty"`
+	PoolWarning   *poolWarningItem   `dynamodbav:"poolWarning,omitempty"`
 	Grade         gradeStateItem     `dynamodbav:"grade"`
 	ValueScore    *float64           `dynamodbav:"valueScore,omitempty"`
 	ValueTier     string             `dynamodbav:"valueTier,omitempty"`
@@ -272,6 +273,9 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 	if h := c.LastHandover; h != nil {
 		it.LastHandover = &ownerChangeItem{From: h.From, To: h.To, Reason: h.Reason, By: h.By, At: h.At}
 	}
+	if w := c.PoolWarning; w != nil {
+		it.PoolWarning = &poolWarningItem{Rule: w.Rule, DueAt: w.DueAt, At: w.At}
+	}
 	it.CompanyStatus = string(c.CompanyStatus)
 	if cl := c.Claim; cl != nil {
 		ci := claimItem(*cl)
@@ -317,6 +321,9 @@ func fromCustomerItem(it *customerItem) *crm.Customer {
 	c.LastHolder, c.ReturnedAt = it.LastHolder, it.ReturnedAt
 	if h := it.LastHandover; h != nil {
 		c.LastHandover = &crm.OwnerChange{From: h.From, To: h.To, Reason: h.Reason, By: h.By, At: h.At}
+	}
+	if w := it.PoolWarning; w != nil {
+		c.PoolWarning = &crm.PoolWarning{Rule: w.Rule, DueAt: w.DueAt, At: w.At}
 	}
 	c.CompanyStatus = crm.CompanyStatus(it.CompanyStatus)
 	if it.Claim != nil {
@@ -574,6 +581,12 @@ type ownerChangeItem struct {
 	Reason string    `dynamodbav:"reason,omitempty"`
 	By     string    `dynamodbav:"by"`
 	At     time.Time `dynamodbav:"at"`
+}
+
+type poolWarningItem struct {
+	Rule  string    `dynamodbav:"rule"`
+	DueAt time.Time `dynamodbav:"dueAt"`
+	At    time.Time `dynamodbav:"at"`
 }
 
 type stageChangeItem struct {

@@ -45,7 +45,20 @@ func mapAll[A, B any](in []A, f func(A) B) []B {
 
 func toGradeLevel(l crm.GradeLevel) *model.GradeLevel {
 	return &model.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: l.Description,
-		ResponseSLAHours: int(l.ResponseSLA / time.Hour), FollowUpIntervalDays: int(l.FollowUpInterval / (24 * time.Hour))}
+		ResponseSLAHours: int(l.ResponseSLA / time.Hour), FollowUpIntervalDays: days(l.FollowUpInterval),
+		PoolAllowed: !l.KeepOutOfPool, TakeBackWithoutContactDays: days(l.TakeBackWithoutContact),
+		TakeBackWithoutDealDays: days(l.TakeBackWithoutDeal)}
+}
+
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// toPoolReturn says a take-back deadline in the schema's terms.
+func toPoolReturn(r *crm.PoolReturn) *model.PoolReturn {
+	if r == nil {
+		return nil
+	}
+	return &model.PoolReturn{Rule: model.TakeBackRule(r.Rule), Since: r.Since, Days: days(r.Period), DueAt: r.DueAt,
+		WarnedAt: r.WarnedAt}
 }
 
 func toCustomer(c *crm.Customer) *model.Customer {
@@ -440,8 +453,11 @@ func fromGradingPolicyInput(in model.GradingPolicyInput) crm.GradingPolicyInput 
 	return crm.GradingPolicyInput{
 		Levels: mapAll(in.Levels, func(l *model.GradeLevelInput) crm.GradeLevel {
 			return crm.GradeLevel{Code: l.Code, Label: l.Label, Rank: l.Rank, Description: val(l.Description),
-				ResponseSLA:      time.Duration(l.ResponseSLAHours) * time.Hour,
-				FollowUpInterval: time.Duration(l.FollowUpIntervalDays) * 24 * time.Hour}
+				ResponseSLA:            time.Duration(l.ResponseSLAHours) * time.Hour,
+				FollowUpInterval:       time.Duration(l.FollowUpIntervalDays) * 24 * time.Hour,
+				KeepOutOfPool:          l.PoolAllowed != nil && !*l.PoolAllowed,
+				TakeBackWithoutContact: time.Duration(val(l.TakeBackWithoutContactDays)) * 24 * time.Hour,
+				TakeBackWithoutDeal:    time.Duration(val(l.TakeBackWithoutDealDays)) * 24 * time.Hour}
 		}),
 		Rules: mapAll(in.Rules, func(r *model.GradingRuleInput) crm.GradingRule {
 			return crm.GradingRule{Name: r.Name, Level: r.Level, Description: val(r.Description),

@@ -11,6 +11,17 @@ import (
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
+// PoolReturn is the resolver for the poolReturn field.
+func (r *customerResolver) PoolReturn(ctx context.Context, obj *model.Customer) (*model.PoolReturn, error) {
+	// The customer is usually in the request's loader cache already.
+	c, err := r.loadersFor(ctx).customer.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := r.Service.PoolReturnOf(ctx, c)
+	return toPoolReturn(pr), err
+}
+
 // ClaimCustomer is the resolver for the claimCustomer field.
 func (r *mutationResolver) ClaimCustomer(ctx context.Context, customerID string) (*model.Customer, error) {
 	return r.customerResult(r.Service.ClaimCustomer(ctx, customerID))

@@ -4,8 +4,8 @@
 // pool claims to the pool and warns holders of claims about to lapse,
 // escalates overdue cases and rolls finished months of analytics up
 // (crm.Service.RunFrequent); once a day (GradingSchedule,
-// payload {"task": "grading"}) it regrades the whole book and assigns value
-// tiers. {"task": "migrate"}, invoked by hand, runs the pending
+// payload {"task": "grading"}) it regrades the whole book, assigns value
+// tiers and applies the pool's take-back rules (crm.Service.RunDaily). {"task": "migrate"}, invoked by hand, runs the pending
 // migrations until done or the deadline. Each run logs one structured
 // "job run" line.
 package main
@@ -101,7 +101,7 @@ func (j *job) run(ctx context.Context, raw json.RawMessage) error {
 		return func() bool { return ctx.Err() == nil && (!bounded || time.Until(deadline) > reserve) }
 	}
 	task := cmp.Or(ev.Task, "frequent")
-	r := &crm.JobRun{Pool: &crm.PoolRun{}, Grading: &crm.GradingRun{}}
+	r := &crm.JobRun{Pool: &crm.PoolRun{}, Grading: &crm.GradingRun{}, TakeBack: &crm.TakeBackRun{}}
 	var migrated []dynamo.MigrationStatus
 	var err error
 	switch task {
@@ -111,10 +111,7 @@ func (j *job) run(ctx context.Context, raw json.RawMessage) error {
 		r, err = j.svc.RunFrequent(ctx)
 		err = errors.Join(merr, err)
 	case "grading":
-		r.Grading, err = j.svc.RunGrading(crm.WithAuditScope(ctx, crm.AuditScope{Operation: "job:regrading", RequestID: requestID}))
-		if r.Grading == nil {
-			r.Grading = &crm.GradingRun{}
-		}
+		r, err = j.svc.RunDaily(ctx)
 	case "migrate":
 		migrated, err = j.store.Migrate(ctx, more(5*time.Second))
 	default:
@@ -140,6 +137,8 @@ func (j *job) run(ctx context.Context, raw json.RawMessage) error {
 		"regraded", len(r.Grading.Regraded),
 		"profilesUpdated", r.Grading.Updated,
 		"gradingIncomplete", r.Grading.Incomplete,
+		"takenBackToPool", len(r.TakeBack.Returned),
+		"takeBackWarned", len(r.TakeBack.Warned),
 		"migrationsPending", pending,
 	}
 	j.writeMetrics(r, requestID)
@@ -169,6 +168,7 @@ func (j *job) writeMetrics(r *crm.JobRun, requestID string) {
 	ms := []metrics.Metric{
 		{Name: "GradingIncomplete", Unit: metrics.Count, Value: incomplete},
 		count("ReturnedToPool", len(r.Pool.Returned)),
+		count("TakenBackToPool", len(r.TakeBack.Returned)),
 		count("EscalatedCases", len(r.Escalated)),
 		count("Regraded", len(r.Grading.Regraded)),
 		count("ProfilesUpdated", r.Grading.Updated),

@@ -215,7 +215,7 @@ func httpServer(h http.Handler, readHeader, read time.Duration) *http.Server {
 }
 
 // runJobs runs the scheduled job's work (pool expiry, escalation,
-// regrading) now and then every interval until ctx ends, as the Lambda
+// regrading, take-back by rule) now and then every interval until ctx ends, as the Lambda
 // job does on its schedule in the stack.
 func runJobs(ctx context.Context, svc *crm.Service, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
@@ -227,7 +227,8 @@ func runJobs(ctx context.Context, svc *crm.Service, log *slog.Logger, every time
 		} else if err == nil {
 			log.Info("job run", "returnedToPool", len(r.Pool.Returned), "warned", len(r.Pool.Warned),
 				"escalatedCases", len(r.Escalated), "customersRanked", r.Grading.Customers,
-				"regraded", len(r.Grading.Regraded), "profilesUpdated", r.Grading.Updated)
+				"regraded", len(r.Grading.Regraded), "profilesUpdated", r.Grading.Updated,
+				"takenBackToPool", len(r.TakeBack.Returned), "takeBackWarned", len(r.TakeBack.Warned))
 		}
 		select {
 		case <-ctx.Done():

@@ -282,6 +282,7 @@ type ComplexityRoot struct {
 		OwnerID            func(childComplexity int) int
 		Partners           func(childComplexity int) int
 		Phones             func(childComplexity int) int
+		PoolReturn         func(childComplexity int) int
 		RecentEvaluations  func(childComplexity int) int
 		Region             func(childComplexity int) int
 		ReturnedAt         func(childComplexity int) int
@@ -478,12 +479,15 @@ type ComplexityRoot struct {
 	}
 
 	GradeLevel struct {
-		Code                 func(childComplexity int) int
-		Description          func(childComplexity int) int
-		FollowUpIntervalDays func(childComplexity int) int
-		Label                func(childComplexity int) int
-		Rank                 func(childComplexity int) int
-		ResponseSLAHours     func(childComplexity int) int
+		Code                       func(childComplexity int) int
+		Description                func(childComplexity int) int
+		FollowUpIntervalDays       func(childComplexity int) int
+		Label                      func(childComplexity int) int
+		PoolAllowed                func(childComplexity int) int
+		Rank                       func(childComplexity int) int
+		ResponseSLAHours           func(childComplexity int) int
+		TakeBackWithoutContactDays func(childComplexity int) int
+		TakeBackWithoutDealDays    func(childComplexity int) int
 	}
 
 	GradeMetric struct {
@@ -784,6 +788,14 @@ type ComplexityRoot struct {
 		Stage       func(childComplexity int) int
 	}
 
+	PoolReturn struct {
+		Days     func(childComplexity int) int
+		DueAt    func(childComplexity int) int
+		Rule     func(childComplexity int) int
+		Since    func(childComplexity int) int
+		WarnedAt func(childComplexity int) int
+	}
+
 	Query struct {
 		Analytics            func(childComplexity int) int
 		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
@@ -958,6 +970,7 @@ type CustomerResolver interface {
 	Merges(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CustomerMergeConnection, error)
 	Opportunities(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OpportunityConnection, error)
 
+	PoolReturn(ctx context.Context, obj *model.Customer) (*model.PoolReturn, error)
 	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
 }
 type InteractionResolver interface {
@@ -2159,6 +2172,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Phones(childComplexity), true
+	case "Customer.poolReturn":
+		if e.ComplexityRoot.Customer.PoolReturn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.PoolReturn(childComplexity), true
 	case "Customer.recentEvaluations":
 		if e.ComplexityRoot.Customer.RecentEvaluations == nil {
 			break
@@ -2956,6 +2975,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradeLevel.Label(childComplexity), true
+	case "GradeLevel.poolAllowed":
+		if e.ComplexityRoot.GradeLevel.PoolAllowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeLevel.PoolAllowed(childComplexity), true
 	case "GradeLevel.rank":
 		if e.ComplexityRoot.GradeLevel.Rank == nil {
 			break
@@ -2968,6 +2993,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GradeLevel.ResponseSLAHours(childComplexity), true
+	case "GradeLevel.takeBackWithoutContactDays":
+		if e.ComplexityRoot.GradeLevel.TakeBackWithoutContactDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeLevel.TakeBackWithoutContactDays(childComplexity), true
+	case "GradeLevel.takeBackWithoutDealDays":
+		if e.ComplexityRoot.GradeLevel.TakeBackWithoutDealDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GradeLevel.TakeBackWithoutDealDays(childComplexity), true
 
 	case "GradeMetric.description":
 		if e.ComplexityRoot.GradeMetric.Description == nil {
@@ -4410,6 +4447,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PipelineStageFigures.Stage(childComplexity), true
+
+	case "PoolReturn.days":
+		if e.ComplexityRoot.PoolReturn.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PoolReturn.Days(childComplexity), true
+	case "PoolReturn.dueAt":
+		if e.ComplexityRoot.PoolReturn.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PoolReturn.DueAt(childComplexity), true
+	case "PoolReturn.rule":
+		if e.ComplexityRoot.PoolReturn.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PoolReturn.Rule(childComplexity), true
+	case "PoolReturn.since":
+		if e.ComplexityRoot.PoolReturn.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PoolReturn.Since(childComplexity), true
+	case "PoolReturn.warnedAt":
+		if e.ComplexityRoot.PoolReturn.WarnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PoolReturn.WarnedAt(childComplexity), true
 
 	case "Query.analytics":
 		if e.ComplexityRoot.Query.Analytics == nil {
@@ -6730,6 +6798,12 @@ type GradeLevel {
   responseSlaHours: Int!
   "How often the owner should be in touch, in days; 0 for no routine follow-up."
   followUpIntervalDays: Int!
+  "Whether the level's customers may sit in the public pool; when false they are not given back, assigned to the pool or taken back, and change hands by handover."
+  poolAllowed: Boolean!
+  "The pool takes an owned customer of this level back when nobody was in touch for this many days (Customer.poolReturn); 0: never."
+  takeBackWithoutContactDays: Int!
+  "The pool takes an owned customer of this level back when no deal was made for this many days; 0: never."
+  takeBackWithoutDealDays: Int!
 }
 
 "What set a grade."
@@ -6997,6 +7071,12 @@ input GradeLevelInput {
   responseSlaHours: Int!
   "Follow-up interval, 0–3650 days (0: no routine follow-up)."
   followUpIntervalDays: Int!
+  "Whether the level's customers may sit in the public pool; true when left out."
+  poolAllowed: Boolean
+  "Take back when nobody was in touch for this many days, 0–3650 (0: never; only on a level allowed in the pool); 0 when left out."
+  takeBackWithoutContactDays: Int
+  "Take back when no deal was made for this many days, 0–3650 (0: never; only on a level allowed in the pool); 0 when left out."
+  takeBackWithoutDealDays: Int
 }
 
 "A rule condition."
@@ -8311,6 +8391,41 @@ extend type Customer {
   returnedAt: DateTime
   "The latest change of hands someone decided, with why; null if it never changed hands."
   lastHandover: OwnerChange
+  """
+  When the pool takes the customer back by its grade level's take-back rules
+  (gradingPolicy.levels: takeBackWithoutContactDays, takeBackWithoutDealDays), as
+  things stand now; null when no rule applies: the customer is in the pool, archived,
+  held by a claim not yet followed up (the claim's expiry rules it), or of a level
+  kept out of the pool or without take-back rules. Null for partners.
+  """
+  poolReturn: PoolReturn
+}
+
+"A take-back rule of the pool."
+enum TakeBackRule {
+  "Nobody was in touch with the customer (any interaction but a NOTE) for the level's takeBackWithoutContactDays."
+  NO_CONTACT
+  "No deal (a TRANSACTION) was made for the level's takeBackWithoutDealDays."
+  NO_DEAL
+}
+
+"""
+When the daily job returns an owned customer to the pool, by the rule whose deadline
+comes first. The owner is warned ahead of it (3 days by default) and keeps the customer
+by being in touch (NO_CONTACT) or closing a deal (NO_DEAL); a returned customer's
+lastHandover names the rule.
+"""
+type PoolReturn {
+  "The rule whose deadline comes first."
+  rule: TakeBackRule!
+  "When the rule's clock started: the later of the owner taking the customer on (claim, handover, assignment or creation) and the last contact (NO_CONTACT) or deal (NO_DEAL)."
+  since: DateTime!
+  "The rule's period, in days."
+  days: Int!
+  "The deadline: since plus days."
+  dueAt: DateTime!
+  "When the owner was warned of this deadline; null until the job has."
+  warnedAt: DateTime
 }
 
 extend type Mutation {
@@ -8327,14 +8442,21 @@ extend type Mutation {
     "The customer."
     customerId: ID!
   ): Customer!
-  "Gives a customer back to the pool. Its owner or the team's MANAGER."
+  """
+  Gives a customer back to the pool. Its owner or the team's MANAGER. FORBIDDEN for a
+  customer whose grade level the grading policy keeps out of the pool (by default A,
+  B, O and V: hand it over instead).
+  """
   releaseCustomer(
     "The customer."
     customerId: ID!
     "Why (at most 1000 characters), kept as the customer's lastHandover and in the audit log."
     reason: String
   ): Customer!
-  "Gives a customer to an owner (empty string: to the pool), ending any claim. ADMIN or the team's MANAGER."
+  """
+  Gives a customer to an owner (empty string: to the pool, FORBIDDEN for a grade
+  level kept out of it), ending any claim. ADMIN or the team's MANAGER.
+  """
   assignCustomer(
     "The customer."
     customerId: ID!
@@ -9416,6 +9538,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_returnedAt(ctx, field)
 	case "lastHandover":
 		return ec.fieldContext_Customer_lastHandover(ctx, field)
+	case "poolReturn":
+		return ec.fieldContext_Customer_poolReturn(ctx, field)
 	case "stageHistory":
 		return ec.fieldContext_Customer_stageHistory(ctx, field)
 	}
@@ -9780,6 +9904,12 @@ func (ec *executionContext) childFields_GradeLevel(ctx context.Context, field gr
 		return ec.fieldContext_GradeLevel_responseSlaHours(ctx, field)
 	case "followUpIntervalDays":
 		return ec.fieldContext_GradeLevel_followUpIntervalDays(ctx, field)
+	case "poolAllowed":
+		return ec.fieldContext_GradeLevel_poolAllowed(ctx, field)
+	case "takeBackWithoutContactDays":
+		return ec.fieldContext_GradeLevel_takeBackWithoutContactDays(ctx, field)
+	case "takeBackWithoutDealDays":
+		return ec.fieldContext_GradeLevel_takeBackWithoutDealDays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GradeLevel", field.Name)
 }
@@ -10286,6 +10416,22 @@ func (ec *executionContext) childFields_PipelineStageFigures(ctx context.Context
 		return ec.fieldContext_PipelineStageFigures_amounts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PipelineStageFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_PoolReturn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_PoolReturn_rule(ctx, field)
+	case "since":
+		return ec.fieldContext_PoolReturn_since(ctx, field)
+	case "days":
+		return ec.fieldContext_PoolReturn_days(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_PoolReturn_dueAt(ctx, field)
+	case "warnedAt":
+		return ec.fieldContext_PoolReturn_warnedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PoolReturn", field.Name)
 }
 
 func (ec *executionContext) childFields_RuleCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17257,6 +17403,38 @@ func (ec *executionContext) fieldContext_Customer_lastHandover(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_poolReturn(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_poolReturn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().PoolReturn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PoolReturn) graphql.Marshaler {
+			return ec.marshalOPoolReturn2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPoolReturn(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_poolReturn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PoolReturn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_stageHistory(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20021,6 +20199,75 @@ func (ec *executionContext) _GradeLevel_followUpIntervalDays(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_GradeLevel_followUpIntervalDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradeLevel_poolAllowed(ctx context.Context, field graphql.CollectedField, obj *model.GradeLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeLevel_poolAllowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PoolAllowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeLevel_poolAllowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _GradeLevel_takeBackWithoutContactDays(ctx context.Context, field graphql.CollectedField, obj *model.GradeLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeLevel_takeBackWithoutContactDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TakeBackWithoutContactDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeLevel_takeBackWithoutContactDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GradeLevel_takeBackWithoutDealDays(ctx context.Context, field graphql.CollectedField, obj *model.GradeLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GradeLevel_takeBackWithoutDealDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TakeBackWithoutDealDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GradeLevel_takeBackWithoutDealDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GradeLevel", field, false, false, "Int")
 }
 
@@ -25774,6 +26021,121 @@ func (ec *executionContext) fieldContext_PipelineStageFigures_amounts(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _PoolReturn_rule(ctx context.Context, field graphql.CollectedField, obj *model.PoolReturn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PoolReturn_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TakeBackRule) graphql.Marshaler {
+			return ec.marshalNTakeBackRule2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTakeBackRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PoolReturn_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PoolReturn", field, false, false, "TakeBackRule")
+}
+
+func (ec *executionContext) _PoolReturn_since(ctx context.Context, field graphql.CollectedField, obj *model.PoolReturn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PoolReturn_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PoolReturn_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PoolReturn", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PoolReturn_days(ctx context.Context, field graphql.CollectedField, obj *model.PoolReturn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PoolReturn_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PoolReturn_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PoolReturn", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PoolReturn_dueAt(ctx context.Context, field graphql.CollectedField, obj *model.PoolReturn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PoolReturn_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PoolReturn_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PoolReturn", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PoolReturn_warnedAt(ctx context.Context, field graphql.CollectedField, obj *model.PoolReturn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PoolReturn_warnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PoolReturn_warnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PoolReturn", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30743,7 +31105,7 @@ func (ec *executionContext) unmarshalInputGradeLevelInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "label", "rank", "description", "responseSlaHours", "followUpIntervalDays"}
+	fieldsInOrder := [...]string{"code", "label", "rank", "description", "responseSlaHours", "followUpIntervalDays", "poolAllowed", "takeBackWithoutContactDays", "takeBackWithoutDealDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30792,6 +31154,27 @@ func (ec *executionContext) unmarshalInputGradeLevelInput(ctx context.Context, o
 				return it, err
 			}
 			it.FollowUpIntervalDays = data
+		case "poolAllowed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("poolAllowed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PoolAllowed = data
+		case "takeBackWithoutContactDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("takeBackWithoutContactDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TakeBackWithoutContactDays = data
+		case "takeBackWithoutDealDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("takeBackWithoutDealDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TakeBackWithoutDealDays = data
 		}
 	}
 	return it, nil
@@ -34694,6 +35077,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "poolReturn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_poolReturn(ctx, field, obj)
+				})
 		case "stageHistory":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35918,6 +36307,21 @@ func (ec *executionContext) _GradeLevel(ctx context.Context, sel ast.SelectionSe
 			}
 		case "followUpIntervalDays":
 			out.Values[i] = ec._GradeLevel_followUpIntervalDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "poolAllowed":
+			out.Values[i] = ec._GradeLevel_poolAllowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "takeBackWithoutContactDays":
+			out.Values[i] = ec._GradeLevel_takeBackWithoutContactDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "takeBackWithoutDealDays":
+			out.Values[i] = ec._GradeLevel_takeBackWithoutDealDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37936,6 +38340,59 @@ func (ec *executionContext) _PipelineStageFigures(ctx context.Context, sel ast.S
 		case "amounts":
 			out.Values[i] = ec._PipelineStageFigures_amounts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var poolReturnImplementors = []string{"PoolReturn"}
+
+func (ec *executionContext) _PoolReturn(ctx context.Context, sel ast.SelectionSet, obj *model.PoolReturn) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, poolReturnImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PoolReturn")
+		case "rule":
+			out.Values[i] = ec._PoolReturn_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._PoolReturn_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._PoolReturn_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueAt":
+			out.Values[i] = ec._PoolReturn_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnedAt":
+			out.Values[i] = ec._PoolReturn_warnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -41347,6 +41804,16 @@ func (ec *executionContext) unmarshalNSubmitEvaluationInput2githubᚗcomᚋrappo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNTakeBackRule2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTakeBackRule(ctx context.Context, v any) (model.TakeBackRule, error) {
+	var res model.TakeBackRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTakeBackRule2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTakeBackRule(ctx context.Context, sel ast.SelectionSet, v model.TakeBackRule) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNTemplate2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *model.Template) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Template!")
@@ -42166,6 +42633,13 @@ func (ec *executionContext) marshalOPartnerStatus2ᚖgithubᚗcomᚋrapportcrm�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPoolReturn2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPoolReturn(ctx context.Context, sel ast.SelectionSet, v *model.PoolReturn) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PoolReturn(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, v any) (*model.Priority, error) {

@@ -680,6 +680,12 @@ type Customer struct {
 	ReturnedAt *time.Time `json:"returnedAt,omitempty"`
 	// The latest change of hands someone decided, with why; null if it never changed hands.
 	LastHandover *OwnerChange `json:"lastHandover,omitempty"`
+	// When the pool takes the customer back by its grade level's take-back rules
+	// (gradingPolicy.levels: takeBackWithoutContactDays, takeBackWithoutDealDays), as
+	// things stand now; null when no rule applies: the customer is in the pool, archived,
+	// held by a claim not yet followed up (the claim's expiry rules it), or of a level
+	// kept out of the pool or without take-back rules. Null for partners.
+	PoolReturn *PoolReturn `json:"poolReturn,omitempty"`
 	// Lifecycle stage changes, newest first: from, to, why, who and when.
 	StageHistory *StageChangeConnection `json:"stageHistory"`
 }
@@ -978,6 +984,12 @@ type GradeLevel struct {
 	ResponseSLAHours int `json:"responseSlaHours"`
 	// How often the owner should be in touch, in days; 0 for no routine follow-up.
 	FollowUpIntervalDays int `json:"followUpIntervalDays"`
+	// Whether the level's customers may sit in the public pool; when false they are not given back, assigned to the pool or taken back, and change hands by handover.
+	PoolAllowed bool `json:"poolAllowed"`
+	// The pool takes an owned customer of this level back when nobody was in touch for this many days (Customer.poolReturn); 0: never.
+	TakeBackWithoutContactDays int `json:"takeBackWithoutContactDays"`
+	// The pool takes an owned customer of this level back when no deal was made for this many days; 0: never.
+	TakeBackWithoutDealDays int `json:"takeBackWithoutDealDays"`
 }
 
 // A grade level's label and service policy.
@@ -994,6 +1006,12 @@ type GradeLevelInput struct {
 	ResponseSLAHours int `json:"responseSlaHours"`
 	// Follow-up interval, 0–3650 days (0: no routine follow-up).
 	FollowUpIntervalDays int `json:"followUpIntervalDays"`
+	// Whether the level's customers may sit in the public pool; true when left out.
+	PoolAllowed *bool `json:"poolAllowed,omitempty"`
+	// Take back when nobody was in touch for this many days, 0–3650 (0: never; only on a level allowed in the pool); 0 when left out.
+	TakeBackWithoutContactDays *int `json:"takeBackWithoutContactDays,omitempty"`
+	// Take back when no deal was made for this many days, 0–3650 (0: never; only on a level allowed in the pool); 0 when left out.
+	TakeBackWithoutDealDays *int `json:"takeBackWithoutDealDays,omitempty"`
 }
 
 // A metric grading rules can test.
@@ -1707,6 +1725,23 @@ type PipelineStageFigures struct {
 	Count int `json:"count"`
 	// Their amounts and weighted amounts, per currency, sorted by currency.
 	Amounts []*MoneySum `json:"amounts"`
+}
+
+// When the daily job returns an owned customer to the pool, by the rule whose deadline
+// comes first. The owner is warned ahead of it (3 days by default) and keeps the customer
+// by being in touch (NO_CONTACT) or closing a deal (NO_DEAL); a returned customer's
+// lastHandover names the rule.
+type PoolReturn struct {
+	// The rule whose deadline comes first.
+	Rule TakeBackRule `json:"rule"`
+	// When the rule's clock started: the later of the owner taking the customer on (claim, handover, assignment or creation) and the last contact (NO_CONTACT) or deal (NO_DEAL).
+	Since time.Time `json:"since"`
+	// The rule's period, in days.
+	Days int `json:"days"`
+	// The deadline: since plus days.
+	DueAt time.Time `json:"dueAt"`
+	// When the owner was warned of this deadline; null until the job has.
+	WarnedAt *time.Time `json:"warnedAt,omitempty"`
 }
 
 // Read operations. Every field needs a signed-in caller and returns only what the
@@ -3888,6 +3923,64 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A take-back rule of the pool.
+type TakeBackRule string
+
+const (
+	// Nobody was in touch with the customer (any interaction but a NOTE) for the level's takeBackWithoutContactDays.
+	TakeBackRuleNoContact TakeBackRule = "NO_CONTACT"
+	// No deal (a TRANSACTION) was made for the level's takeBackWithoutDealDays.
+	TakeBackRuleNoDeal TakeBackRule = "NO_DEAL"
+)
+
+var AllTakeBackRule = []TakeBackRule{
+	TakeBackRuleNoContact,
+	TakeBackRuleNoDeal,
+}
+
+func (e TakeBackRule) IsValid() bool {
+	switch e {
+	case TakeBackRuleNoContact, TakeBackRuleNoDeal:
+		return true
+	}
+	return false
+}
+
+func (e TakeBackRule) String() string {
+	return string(e)
+}
+
+func (e *TakeBackRule) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TakeBackRule(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TakeBackRule", str)
+	}
+	return nil
+}
+
+func (e TakeBackRule) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TakeBackRule) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TakeBackRule) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
