@@ -114,6 +114,15 @@ func (p PipelinePolicy) Stages() []PipelineStage {
 	return append(slices.Clone(p.Open), PipelineStage{StageWon, 100}, PipelineStage{StageLostDeal, 0})
 }
 
+// codes lists the stage codes of stages.
+func codes(stages []PipelineStage) []string {
+	out := make([]string, len(stages))
+	for i, s := range stages {
+		out[i] = s.Code
+	}
+	return out
+}
+
 // Stage returns the stage with code, if the pipeline has it.
 func (p PipelinePolicy) Stage(code string) (PipelineStage, bool) {
 	for _, s := range p.Stages() {
@@ -246,11 +255,7 @@ func validateOpportunity(c *checker, o *Opportunity) {
 func checkMove(p PipelinePolicy, o *Opportunity, in OpportunityMoveInput) error {
 	var c checker
 	if _, ok := p.Stage(in.Stage); !ok {
-		codes := make([]string, 0, len(p.Open)+2)
-		for _, s := range p.Stages() {
-			codes = append(codes, s.Code)
-		}
-		c.fail("input.stage", "must be one of the pipeline's stages %v (got %q)", codes, in.Stage)
+		c.fail("input.stage", "must be one of the pipeline's stages %v (got %q)", codes(p.Stages()), in.Stage)
 	}
 	switch {
 	case !o.Open():

@@ -76,7 +76,7 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 	parseAmount(&c, o, in.Amount, in.Currency, "input")
 	validateOpportunity(&c, o)
 	if st, ok := s.Pipeline.Stage(o.Stage); !ok || st.Code == StageWon || st.Code == StageLostDeal {
-		c.fail("input.stage", "must be one of the pipeline's open stages %v (got %q)", s.Pipeline.Open, o.Stage)
+		c.fail("input.stage", "must be one of the pipeline's open stages %v (got %q)", codes(s.Pipeline.Open), o.Stage)
 	}
 	if err := c.result(); err != nil {
 		return nil, err
