@@ -59,6 +59,9 @@ type Config struct {
 	// DeclineAfter is how long without contact suggests decline
 	// (DECLINE_AFTER_DAYS).
 	DeclineAfter time.Duration
+	// Pipeline is the sales pipeline's open stages with their
+	// probabilities (PIPELINE_STAGES, e.g. "QUALIFY:10,PROPOSAL:50").
+	Pipeline crm.PipelinePolicy
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -160,6 +163,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.TableIndexes, err = strconv.Atoi(or(getenv("TABLE_INDEXES"), "2")); err != nil || (c.TableIndexes != 1 && c.TableIndexes != 2) {
 		bad("TABLE_INDEXES", "must be 1 or 2")
 	}
+	c.Pipeline = crm.DefaultPipelinePolicy
+	if v := getenv("PIPELINE_STAGES"); v != "" {
+		if c.Pipeline, err = crm.ParsePipelinePolicy(v); err != nil {
+			bad("PIPELINE_STAGES", "must list the open stages with their probabilities in percent, e.g. QUALIFY:10,PROPOSAL:50,NEGOTIATION:80: "+crm.ErrorMessage(err))
+		}
+	}
 	c.Import = crm.DefaultImportLimits
 	if v := getenv("IMPORT_ROWS_PER_SECOND"); v != "" {
 		if c.Import.RowsPerSecond, err = strconv.ParseFloat(v, 64); err != nil || !(c.Import.RowsPerSecond >= 0 && c.Import.RowsPerSecond <= 10000) {
@@ -185,6 +194,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.SeparateApproval = c.SeparateApproval
 	svc.DeclineAfter = c.DeclineAfter
 	svc.Import = c.Import
+	svc.Pipeline = c.Pipeline
 	return svc
 }
 

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +62,43 @@ func TestEventsFromEnv(t *testing.T) {
 			})
 			if err != nil || c.Events != tt.want {
 				t.Fatalf("got %+v %v, want %+v", c.Events, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPipelineStagesFromEnv(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		want []crm.PipelineStage
+		err  string
+	}{
+		{"Default", "", crm.DefaultPipelinePolicy.Open, ""},
+		{"Set", "LEAD:5, DEMO:30,CONTRACT:90", []crm.PipelineStage{{Code: "LEAD", Probability: 5}, {Code: "DEMO", Probability: 30}, {Code: "CONTRACT", Probability: 90}}, ""},
+		{"ErrNoProbability", "LEAD,DEMO:30", nil, "PIPELINE_STAGES"},
+		{"ErrProbabilityAbove100", "LEAD:101", nil, "stages[0].probability"},
+		{"ErrClosingStageListed", "LEAD:5,WON:100", nil, "stages[1].code"},
+		{"ErrTwice", "LEAD:5,LEAD:10", nil, "stages[1].code"},
+		{"ErrLowerCase", "lead:5", nil, "stages[0].code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get := func(k string) string {
+				switch k {
+				case "TABLE_NAME":
+					return "t"
+				case "PIPELINE_STAGES":
+					return tt.env
+				}
+				return ""
+			}
+			c, err := config.FromEnv(get)
+			switch {
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("got %v, want an error naming %s", err, tt.err)
+			case tt.err == "" && (err != nil || !slices.Equal(c.Pipeline.Open, tt.want)):
+				t.Fatalf("got %+v %v, want %+v", c.Pipeline.Open, err, tt.want)
 			}
 		})
 	}

@@ -38,6 +38,8 @@ type Service struct {
 	DirectoryTTL time.Duration
 	// Import bounds what imports take of this instance.
 	Import ImportLimits
+	// Pipeline is the sales pipeline's stages (opportunity.go).
+	Pipeline PipelinePolicy
 
 	policies  policyCache
 	signIns   signInCache
@@ -48,8 +50,9 @@ type Service struct {
 
 // NewService returns a service over store with the wall clock.
 func NewService(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, DeclineAfter: DefaultDeclineAfter, PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL,
-		Import: DefaultImportLimits, entropy: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, DeclineAfter: DefaultDeclineAfter,
+		PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL, Import: DefaultImportLimits, Pipeline: DefaultPipelinePolicy,
+		entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.

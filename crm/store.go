@@ -74,6 +74,9 @@ type Change struct {
 	TaskPrev, Task *Task
 	// ClaimQuota counts a claim against (or back to) its holder's limits.
 	ClaimQuota *ClaimQuota
+	// OpportunityPrev nil opens Opportunity; the store moves the pipeline
+	// counters (PipelineDeltas) in the same transaction.
+	OpportunityPrev, Opportunity *Opportunity
 	// Idempotency records the client's key of a create; the store refuses
 	// the change with EREPLAYED (naming the first result) when the key was
 	// used before for the same request, and ECONFLICT for another request.
@@ -209,4 +212,5 @@ type Store interface {
 	ListTemplates(ctx context.Context, p PageRequest) (*Page[*Template], error)
 
 	AnalyticsStore
+	PipelineStore
 }

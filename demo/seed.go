@@ -199,6 +199,101 @@ func seedCustomer(adminCtx context.Context, svc *crm.Service, r *rand.Rand, i in
 	if err := seedHistory(adminCtx, svc, r, c, profile, tpl, now); err != nil {
 		return fmt.Errorf("seed customer %d history: %w", i, err)
 	}
+	if err := seedDeals(adminCtx, svc, r, c, profile, now); err != nil {
+		return fmt.Errorf("seed customer %d deals: %w", i, err)
+	}
+	return nil
+}
+
+// deal is one opportunity a profile's owned customers carry: its title,
+// the range of its amount (whole hundreds of CNY) and where it stands.
+type deal struct {
+	title    string
+	min, max int
+	stages   []string // one is picked; WON and LOST close the deal
+	lost     []crm.LossReason
+}
+
+// deals are the pipeline of each profile, in line with its history: key
+// accounts (O) renewed their contract through the pipeline and are
+// negotiating an expansion; the targets (A, B) are being worked; the
+// larger prospects (C) are qualified or were lost on price or to a
+// competitor, the smaller (D) lost for now. Prospects win nothing here:
+// their first deal would make them O, and the demo keeps every level.
+var deals = map[int][]deal{
+	keyAccount: {
+		{"Annual service renewal", 100_000, 300_000, []string{crm.StageWon}, nil},
+		{"Capacity expansion", 150_000, 600_000, []string{"PROPOSAL", "NEGOTIATION"}, nil},
+	},
+	keyTarget:     {{"Network modernisation", 200_000, 800_000, []string{"NEEDS_ANALYSIS", "PROPOSAL", "NEGOTIATION"}, nil}},
+	target:        {{"Pilot project", 80_000, 300_000, []string{"QUALIFY", "NEEDS_ANALYSIS", "PROPOSAL"}, nil}},
+	largeProspect: {{"First order", 30_000, 150_000, []string{"QUALIFY", crm.StageLostDeal}, []crm.LossReason{crm.LossPrice, crm.LossCompetitor}}},
+	midProspect:   {{"Starter package", 10_000, 50_000, []string{"QUALIFY", crm.StageLostDeal}, []crm.LossReason{crm.LossTiming, crm.LossNoBudget}}},
+}
+
+var lossNotes = map[crm.LossReason]string{
+	crm.LossPrice:      "Our quote was 12% above the incumbent's",
+	crm.LossCompetitor: "Chose the supplier its parent company uses",
+	crm.LossTiming:     "Postponed to next year's budget",
+	crm.LossNoBudget:   "Budget frozen after the merger",
+}
+
+// dealPath is the moves that take a new deal from the pipeline's first
+// stage to target: through the open stages up to it; to WON through all
+// of them; to LOST after the needs analysis (the second stage).
+func dealPath(p crm.PipelinePolicy, target string) []string {
+	var path []string
+	for _, st := range p.Open[1:] {
+		if target == p.Open[0].Code || (target == crm.StageLostDeal && len(path) == 1) {
+			break
+		}
+		path = append(path, st.Code)
+		if st.Code == target {
+			return path
+		}
+	}
+	if target == crm.StageWon || target == crm.StageLostDeal {
+		path = append(path, target)
+	}
+	return path
+}
+
+// seedDeals opens the customer's deals as its owner (pool customers have
+// none) and moves each through the stages before the one it stands in.
+func seedDeals(adminCtx context.Context, svc *crm.Service, r *rand.Rand, c *crm.Customer, profile int, now time.Time) error {
+	if c.OwnerID == "" || c.Stage == crm.StageLost {
+		return nil // the pool's and churned customers have no deals
+	}
+	var owner *crm.User
+	for i := range Users {
+		if Users[i].ID == c.OwnerID {
+			owner = &Users[i]
+		}
+	}
+	ctx := crm.NewContextWithUser(adminCtx, owner)
+	for _, d := range deals[profile] {
+		target := d.stages[r.IntN(len(d.stages))]
+		amount := (d.min + r.IntN(d.max-d.min)) / 100 * 100
+		closeOn := now.AddDate(0, 0, 15+r.IntN(100))
+		if target == crm.StageWon || target == crm.StageLostDeal {
+			closeOn = now.AddDate(0, 0, -r.IntN(20))
+		}
+		o, err := svc.CreateOpportunity(ctx, crm.OpportunityInput{CustomerID: c.ID, Title: d.title, Amount: fmt.Sprintf("%d.00", amount),
+			ExpectedClose: closeOn})
+		if err != nil {
+			return err
+		}
+		for _, st := range dealPath(svc.Pipeline, target) {
+			move := crm.OpportunityMoveInput{Stage: st}
+			if st == crm.StageLostDeal {
+				reason := d.lost[r.IntN(len(d.lost))]
+				move.LossReason, move.LossNote = reason, lossNotes[reason]
+			}
+			if o, err = svc.MoveOpportunity(ctx, crm.OpportunityKey{CustomerID: c.ID, ID: o.ID}, o.Version, move); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

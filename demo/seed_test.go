@@ -77,4 +77,35 @@ func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
 	if tasks == 0 {
 		t.Error("the demo has no tasks")
 	}
+
+	// The north manager's pipeline by stage is what its salespeople's open
+	// deals add up to, and it holds won and lost deals too.
+	north, err := svc.PipelineAnalytics(crm.NewContextWithUser(ctx, &demo.Users[1]), crm.PipelineQuery{Team: "north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]int{}
+	sums := map[string]crm.Money{}
+	for _, seller := range []string{"sales-li", "sales-zhao"} {
+		page, err := svc.OpenOpportunities(ctx, seller, crm.PageRequest{First: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Items {
+			listed[o.Stage]++
+			sums[o.Stage] += o.Amount
+		}
+	}
+	for _, st := range north.Stages {
+		var amount crm.Money
+		for _, a := range st.Amounts {
+			amount += a.Amount
+		}
+		if st.Count != listed[st.Stage] || amount != sums[st.Stage] {
+			t.Errorf("north's %s: %d deals of %s counted, %d of %s listed", st.Stage, st.Count, amount, listed[st.Stage], sums[st.Stage])
+		}
+	}
+	if north.Open.Count == 0 || north.Won == 0 || north.Lost == 0 {
+		t.Errorf("north's demo pipeline: %d open, %d won, %d lost; want some of each", north.Open.Count, north.Won, north.Lost)
+	}
 }

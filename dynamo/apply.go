@@ -198,6 +198,9 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if e := ch.Evaluation; e != nil {
 		t.created("evaluation", e.ID, e.CustomerID, toEvaluationItem(e, true))
 	}
+	if o := ch.Opportunity; o != nil {
+		t.opportunity(ch.OpportunityPrev, o)
+	}
 	return t.commit(ctx)
 }
 

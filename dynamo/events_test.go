@@ -52,6 +52,13 @@ func eventsScenario(t *testing.T, e *env) map[string]string {
 	if _, err := e.svc.SetGrade(as(admin), ids["bolt"], "A", "key account", nil); err != nil {
 		t.Fatal(err)
 	}
+	// A deal won through a proposal, and one lost.
+	won := mustDeal(t, e, admin, crm.OpportunityInput{CustomerID: ids["claimed"], Title: "Boilers", Amount: "64000"})
+	ids["wonDeal"] = won.ID
+	won = mustMove(t, e, admin, won, crm.OpportunityMoveInput{Stage: "PROPOSAL"})
+	mustMove(t, e, admin, won, crm.OpportunityMoveInput{Stage: crm.StageWon})
+	lost := mustDeal(t, e, admin, crm.OpportunityInput{CustomerID: ids["claimed"], Title: "Spare valves", Amount: "900"})
+	mustMove(t, e, admin, lost, crm.OpportunityMoveInput{Stage: crm.StageLostDeal, LossReason: crm.LossTiming, LossNote: "next year's budget"})
 	if _, err := e.svc.ReleaseCustomer(as(admin), ids["gone"], ""); err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +163,16 @@ func TestTheStreamPublishesEachDomainEventOnce(t *testing.T) {
 	}
 	if n := len(of[ids["bolt"]][events.EvaluationSubmitted]); n != 1 {
 		t.Errorf("bolt: %d evaluations, want the satisfaction given at the close", n)
+	}
+	one("claimed", events.OpportunityMoved, func(d events.Data) bool {
+		return fromTo(d.Stage, "QUALIFY", "PROPOSAL") && d.OpportunityID == ids["wonDeal"] && d.Actor == admin.ID
+	})
+	one("claimed", events.OpportunityWon, func(d events.Data) bool {
+		return fromTo(d.Stage, "PROPOSAL", "WON") && d.OpportunityID == ids["wonDeal"] && d.Version == 3 && fromTo(d.Owner, sales1.ID, sales1.ID)
+	})
+	one("claimed", events.OpportunityLost, func(d events.Data) bool { return fromTo(d.Stage, "QUALIFY", "LOST") && d.LossReason == "TIMING" })
+	if n := len(of[ids["claimed"]][events.OpportunityCreated]); n != 2 {
+		t.Errorf("claimed: %d deals opened, want 2", n)
 	}
 	one("cord", events.CaseEscalated, func(d events.Data) bool { return d.Actor == crm.SystemUserID && d.CaseID != "" })
 	regrades := of[ids["bolt"]][events.CustomerRegraded]

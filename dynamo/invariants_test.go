@@ -37,7 +37,8 @@ import (
 //   - the analytics, summed over the teams and over the owners alike,
 //     count every profile as gained and every interaction item (per
 //     channel too), and a rolled-up month is the sum of its days;
-//   - TEAMS names every team that has figures or counters.
+//   - TEAMS names every team that has figures or counters;
+//   - every pipeline counter (PIPE#) equals what the deals add up to.
 func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]string, error) {
 	items, err := scanAll(ctx, db, table)
 	if err != nil {
@@ -63,10 +64,31 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		months       = map[string]map[string]float64{}
 		teamsHaving  = map[string]bool{}
 		teamsListed  = map[string]bool{}
+		pipelineWant = map[string]map[string]int64{} // by PIPE# pk, counter: what the deals add up to
+		pipelineHave = map[string]map[string]int64{} // the PIPE# items
 	)
 	for _, it := range items {
 		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
 		switch {
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skOppPrefix):
+			var o opportunityItem
+			if err := attributevalue.UnmarshalMap(it, &o); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", pk, sk, err)
+			}
+			for _, d := range crm.PipelineDeltas(nil, fromOpportunityItem(&o)) {
+				k := pipelinePK(d.Scope)
+				if pipelineWant[k] == nil {
+					pipelineWant[k] = map[string]int64{}
+				}
+				pipelineWant[k][d.Counter] += d.N
+			}
+		case strings.HasPrefix(pk, "PIPE#") && sk == skPipeline:
+			pipelineHave[pk] = map[string]int64{}
+			for name, v := range it {
+				if n, err := strconv.ParseInt(numAttr(v), 10, 64); err == nil && n != 0 {
+					pipelineHave[pk][name] = n
+				}
+			}
 		case strings.HasPrefix(pk, "CUST#") && sk == skProfile:
 			var c customerItem
 			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
@@ -273,6 +295,16 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		}
 	}
 	slices.Sort(broken)
+	for _, pk := range slices.Sorted(maps.Keys(pipelineHave)) {
+		if pipelineWant[pk] == nil {
+			pipelineWant[pk] = map[string]int64{}
+		}
+	}
+	for _, pk := range slices.Sorted(maps.Keys(pipelineWant)) {
+		if !maps.Equal(pipelineWant[pk], pipelineHave[pk]) && !(len(pipelineWant[pk]) == 0 && len(pipelineHave[pk]) == 0) {
+			fail("pipeline counters %s: %v, the deals add up to %v", pk, pipelineHave[pk], pipelineWant[pk])
+		}
+	}
 	return broken, nil
 }
 

@@ -77,12 +77,18 @@ func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
 	case strings.HasPrefix(sk, skStagePrefix):
 		ch.Kind = stream.KindStageChange
 		ch.StageChange, err = decodeImage(img, fromStageChangeItem)
+	case strings.HasPrefix(sk, skOppPrefix):
+		ch.Kind = stream.KindOpportunity
+		ch.OpportunityBefore, err = decodeImage(before, fromOpportunityItem)
+		if err == nil {
+			ch.Opportunity, err = decodeImage(after, fromOpportunityItem)
+		}
 	}
 	if err != nil {
 		return ch, fmt.Errorf("%s %s: %w", pk, sk, err)
 	}
 	if ch.Event == "INSERT" {
-		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore, ch.ContactBefore = nil, nil, nil, nil
+		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore, ch.ContactBefore, ch.OpportunityBefore = nil, nil, nil, nil, nil
 	}
 	return ch, nil
 }

@@ -28,6 +28,7 @@ type Record struct {
 	InteractionBefore, Interaction *crm.Interaction
 	CaseBefore, Case               *crm.Case
 	Evaluation                     *crm.Evaluation
+	OpportunityBefore, Opportunity *crm.Opportunity
 	// Moved: the item was copied or removed by a merge moving a customer's
 	// history to its survivor; nothing new happened to it.
 	Moved bool
@@ -55,6 +56,8 @@ func Derive(source string, r Record) []Event {
 		if r.Op == "INSERT" {
 			ds = []derived{evaluationSubmitted(r.Evaluation)}
 		}
+	case r.Opportunity != nil:
+		ds = opportunityEvents(r.OpportunityBefore, r.Opportunity)
 	}
 	out := make([]Event, 0, len(ds))
 	for i, d := range ds {
@@ -291,4 +294,27 @@ func evaluationSubmitted(e *crm.Evaluation) derived {
 		Version: 1, Actor: e.EvaluatorID, EvaluationID: e.ID, TemplateID: e.TemplateID,
 		Kind: string(e.Kind), Overall: &overall, CaseID: e.CaseID,
 	}}
+}
+
+// opportunityEvents are a deal write's events: its opening, or its move
+// to another stage (to WON: won; to LOST: lost, with the reason). Edits
+// that keep the stage make none.
+func opportunityEvents(prev, next *crm.Opportunity) []derived {
+	d := Data{Version: next.Version, OpportunityID: next.ID, Actor: next.UpdatedBy, Owner: &FromTo{To: next.OwnerID}}
+	if prev == nil {
+		d.Actor, d.Stage = next.CreatedBy, &FromTo{To: next.Stage}
+		return []derived{{OpportunityCreated, d}}
+	}
+	if prev.Version == next.Version || prev.Stage == next.Stage {
+		return nil
+	}
+	d.Stage, d.Owner = &FromTo{From: prev.Stage, To: next.Stage}, &FromTo{From: prev.OwnerID, To: next.OwnerID}
+	switch next.Stage {
+	case crm.StageWon:
+		return []derived{{OpportunityWon, d}}
+	case crm.StageLostDeal:
+		d.LossReason = string(next.LossReason)
+		return []derived{{OpportunityLost, d}}
+	}
+	return []derived{{OpportunityMoved, d}}
 }

@@ -43,6 +43,10 @@ const (
 	CaseEscalated         Type = "rapport.case.escalated"
 	CaseClosed            Type = "rapport.case.closed"
 	EvaluationSubmitted   Type = "rapport.evaluation.submitted"
+	OpportunityCreated    Type = "rapport.opportunity.created"
+	OpportunityMoved      Type = "rapport.opportunity.stage_changed"
+	OpportunityWon        Type = "rapport.opportunity.won"
+	OpportunityLost       Type = "rapport.opportunity.lost"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
@@ -51,6 +55,7 @@ var Types = []Type{
 	CustomerRegraded, CustomerStageChanged, CustomerClaimed, CustomerReleased,
 	CustomerExpiredToPool, CustomerHandedOver, InteractionLogged,
 	CaseOpened, CaseMoved, CaseEscalated, CaseClosed, EvaluationSubmitted,
+	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in
@@ -112,6 +117,11 @@ type Data struct {
 	EvaluationID string   `json:"evaluationId,omitempty"`
 	TemplateID   string   `json:"templateId,omitempty"`
 	Overall      *float64 `json:"overall,omitempty"`
+
+	// OpportunityID names the deal of an opportunity event; its stage
+	// moves in Stage and its owner in Owner. Amounts are not carried.
+	OpportunityID string `json:"opportunityId,omitempty"`
+	LossReason    string `json:"lossReason,omitempty"`
 }
 
 // FromTo is a value's move: "" for none (no owner: the pool).

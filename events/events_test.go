@@ -144,3 +144,37 @@ func TestCallsCarryOneEventPerCustomer(t *testing.T) {
 		t.Errorf("calls for no events")
 	}
 }
+
+func TestDeriveNamesWhatADealWriteMeans(t *testing.T) {
+	deal := func(stage string, version int) *crm.Opportunity {
+		return &crm.Opportunity{ID: "o1", CustomerID: "c1", OwnerID: "u1", Stage: stage, Version: version, CreatedBy: "u1", UpdatedBy: "u2"}
+	}
+	for _, c := range []struct {
+		name       string
+		prev, next *crm.Opportunity
+		want       []events.Type
+	}{
+		{"Opened", nil, deal("QUALIFY", 1), []events.Type{events.OpportunityCreated}},
+		{"Moved", deal("QUALIFY", 1), deal("PROPOSAL", 2), []events.Type{events.OpportunityMoved}},
+		{"Won", deal("NEGOTIATION", 3), deal(crm.StageWon, 4), []events.Type{events.OpportunityWon}},
+		{"Lost", deal("PROPOSAL", 3), deal(crm.StageLostDeal, 4), []events.Type{events.OpportunityLost}},
+		{"EditedIsNoEvent", deal("PROPOSAL", 2), deal("PROPOSAL", 3), nil},
+		{"RewriteIsNoEvent", deal("QUALIFY", 1), deal("PROPOSAL", 1), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			op := "MODIFY"
+			if c.prev == nil {
+				op = "INSERT"
+			}
+			got := events.Derive("rapport", events.Record{ID: "r", Op: op, CustomerID: "c1", OpportunityBefore: c.prev, Opportunity: c.next})
+			if !slices.Equal(types(got), c.want) {
+				t.Fatalf("got %v, want %v", types(got), c.want)
+			}
+			for _, ev := range got {
+				if ev.Data.OpportunityID != "o1" || ev.Subject != "c1" || ev.Data.Stage == nil || ev.Data.Stage.To != c.next.Stage {
+					t.Fatalf("event %+v", ev)
+				}
+			}
+		})
+	}
+}

@@ -88,8 +88,11 @@ const (
 	needTwin
 	// needTask: an open task, assigned to the admin.
 	needTask
+	// needDeal: an opportunity at version 1, owned by the customer's owner
+	// (the pool's by the manager).
+	needDeal
 
-	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin | needTask
+	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin | needTask | needDeal
 )
 
 // obj is what a cell calls on: a customer and what hangs on it, or for the
@@ -102,6 +105,7 @@ type obj struct {
 	TaskID                           string
 	ProposedCaseID                   string
 	ProposedCaseVersion              int
+	DealID                           string
 	// Twin is a customer like this one, without history.
 	Twin *obj
 	// Phone and Email are the customer's own, unique to it (screen pops).
@@ -362,6 +366,31 @@ var customerRows = []matrixRow{
 			return map[string]any{"s": o.Twin.ID, "sv": o.Twin.Version, "m": o.ID, "mv": o.Version}
 		},
 		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FNNN"}},
+	// The sales pipeline: deals follow their customer's team and owner;
+	// partners have no part in it (FORBIDDEN, whatever the customer). A
+	// deal opened without an owner is the caller's when they sell (or
+	// manage a pool customer), else the customer's owner's; an admin
+	// must name one for a pool customer (BAD_USER_INPUT: not run).
+	{field: "createOpportunity", need: needNoTarget,
+		query: `mutation($c: ID!) { createOpportunity(input: {customerId: $c, title: "Pumps", amount: "5000", expectedCloseDate: "2026-06-30"}) { id } }`,
+		vars:  byCustomer,
+		want:  cells{"AAA-", "AANA", "ANNF", "FFNF", "FFFF", "FFFF"}},
+	{field: "opportunity", need: needDeal,
+		query: `query($c: ID!, $id: ID!) { opportunity(customerId: $c, id: $id) { id amount history { to } } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.DealID} },
+		want:  cells{"AAAA", "AANA", "ANNN", "AANA", "AAAA", "FFFF"}},
+	{field: "customer", name: "opportunities", need: needDeal,
+		query: `query($id: ID!) { customer(id: $id) { id opportunities { edges { node { id } } } } }`,
+		vars:  byID, absent: "N",
+		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "FNNN"}},
+	{field: "moveOpportunity", need: needDeal,
+		query: `mutation($c: ID!, $id: ID!) { moveOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, stage: "PROPOSAL"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.DealID} },
+		want:  cells{"AAAA", "AANA", "ANNN", "FFNF", "FFFF", "FFFF"}},
+	{field: "updateOpportunity", need: needDeal,
+		query: `mutation($c: ID!, $id: ID!) { updateOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, amount: "7500.25"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.DealID} },
+		want:  cells{"AAAA", "AANA", "ANNN", "FFNF", "FFFF", "FFFF"}},
 	// Claiming is for salespeople, from the pool only. Someone else's
 	// customer is NOT_FOUND, like a missing id (only a claim that saw it
 	// in the pool and lost the race hears CONFLICT: crm/pool.go).
@@ -417,6 +446,12 @@ var otherRows = []matrixRow{
 	{field: "analytics", name: "gradeDistribution", query: `{ analytics { gradeDistribution { total } } }`, vars: noVars,
 		want: cells{"A", "A", "F", "F", "A", "F"}},
 	{field: "analytics", name: "customersAtRisk", query: `{ analytics { customersAtRisk(reason: DECLINE) { totalCount } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "F", "A", "F"}},
+	{field: "openOpportunities", query: `{ openOpportunities(first: 100) { edges { node { id } } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "pipelineStages", query: `{ pipelineStages { code probability open } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "pipeline", query: `{ pipeline { open { count amounts { amount weighted } } winRate } }`, vars: noVars,
 		want: cells{"A", "A", "A", "F", "A", "F"}},
 	{field: "partnerOrganizations", query: `{ partnerOrganizations { totalCount } }`, vars: noVars,
 		want: cells{"A", "A", "F", "F", "A", "F"}},
@@ -726,6 +761,16 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 		var out struct{ CreateTask struct{ ID string } }
 		w.admin(t, `mutation($c: ID!) { createTask(input: {customerId: $c, type: VISIT, dueAt: "2027-06-01T00:00:00Z"}) { id } }`, c, &out)
 		o.TaskID = out.CreateTask.ID
+	}
+	if n&needDeal != 0 {
+		owner := o.Owner
+		if owner == "" {
+			owner = "manager"
+		}
+		var out struct{ CreateOpportunity struct{ ID string } }
+		w.admin(t, `mutation($c: ID!, $o: String!) { createOpportunity(input: {customerId: $c, ownerId: $o, title: "Pumps",
+			amount: "5000", expectedCloseDate: "2026-06-30"}) { id } }`, map[string]any{"c": o.ID, "o": owner}, &out)
+		o.DealID = out.CreateOpportunity.ID
 	}
 	var read struct{ Customer struct{ Version int } }
 	w.admin(t, `query($id: ID!) { customer(id: $id) { version } }`, map[string]any{"id": o.ID}, &read)

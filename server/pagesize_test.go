@@ -33,6 +33,8 @@ var pagedFields = map[string]string{
 	"PartnerOrganization.apiKeys": `query($n: Int, $p: ID!) { partnerOrganization(id: $p) { apiKeys(first: $n) { totalCount } } }`,
 	"Analytics.customersAtRisk":   `query($n: Int) { analytics { customersAtRisk(reason: DECLINE, first: $n) { totalCount } } }`,
 	"Analytics.followUpsDue":      `query($n: Int) { analytics { followUpsDue(first: $n) { totalCount } } }`,
+	"Customer.opportunities":      `query($n: Int, $c: ID!) { customer(id: $c) { opportunities(first: $n) { edges { node { id } } } } }`,
+	"Query.openOpportunities":     `query($n: Int) { openOpportunities(first: $n) { edges { node { id } } } }`,
 }
 
 // Every page size is 1 to 100, wherever it is taken: 0 is refused like

@@ -36,7 +36,7 @@ var users = map[string]*crm.User{
 	// service1 plays SERVICE in the authorization matrix (authz_matrix_test.go).
 	// planner, a second admin, proposes its cases' handling plans, so that
 	// whoever approves one is someone else (separation of duties).
-	"planner": {ID: "planner", Roles: []crm.Role{crm.RoleAdmin}},
+	"planner":  {ID: "planner", Roles: []crm.Role{crm.RoleAdmin}},
 	"service1": {ID: "service1", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},
 }
 

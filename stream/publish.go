@@ -42,6 +42,7 @@ func Record(ch Change) events.Record {
 		CustomerBefore: ch.CustomerBefore, Customer: ch.Customer,
 		InteractionBefore: ch.InteractionBefore, Interaction: ch.Interaction,
 		CaseBefore: ch.CaseBefore, Case: ch.Case, Evaluation: ch.Evaluation,
+		OpportunityBefore: ch.OpportunityBefore, Opportunity: ch.Opportunity,
 		Moved: ch.Moved,
 	}
 }

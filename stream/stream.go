@@ -63,6 +63,9 @@ const (
 	// KindContact: a contact person (its phones and emails feed the
 	// caller lookup; nothing else follows from it).
 	KindContact
+	// KindOpportunity: a deal of the sales pipeline (its counters moved
+	// in its own transaction; only its events follow from it).
+	KindOpportunity
 )
 
 // Change is one record of the stream, decoded into the domain values the
@@ -87,6 +90,7 @@ type Change struct {
 	Evaluation                     *crm.Evaluation
 	StageChange                    *crm.StageChange
 	ContactBefore, Contact         *crm.Contact
+	OpportunityBefore, Opportunity *crm.Opportunity
 
 	// Scope is the customer as the write of an append or history entry
 	// saw it (its owner, team and grade: what the event counts for). Items

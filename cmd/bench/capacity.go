@@ -407,6 +407,21 @@ func (b *benchState) task(ctx context.Context, customer string, due time.Time) (
 	return r.CreateTask.ID, err
 }
 
+// deal opens an opportunity on customer and returns its id.
+func (b *benchState) deal(ctx context.Context, customer string) (string, error) {
+	var r struct {
+		CreateOpportunity struct {
+			ID string `json:"id"`
+		} `json:"createOpportunity"`
+	}
+	b.n++
+	err := b.e.gql(ctx, seller, qOpenDeal, map[string]any{"c": customer, "k": fmt.Sprintf("bench-deal-%d", b.n)}, &r)
+	return r.CreateOpportunity.ID, err
+}
+
+const qOpenDeal = `mutation($c: ID!, $k: String) { createOpportunity(input: {customerId: $c, idempotencyKey: $k, title: "Annual service contract",
+	amount: "48000.00", expectedCloseDate: "2026-12-31"}) { id version } }`
+
 // interaction logs an interaction and returns its id.
 func (b *benchState) interaction(ctx context.Context, customer, typ string) (string, error) {
 	var r struct {

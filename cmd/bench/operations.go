@@ -147,6 +147,28 @@ func (b *benchState) operations() []operation {
 			return seller, `mutation($c: ID!, $id: ID!) { removeContact(customerId: $c, contactId: $id, expectedVersion: 1) { id } }`,
 				map[string]any{"c": c[6].ID, "id": id}, err
 		}},
+		{"openOpportunities of an owner, 20", fixed(seller, `{ openOpportunities { edges { node { id title amount stage expectedCloseDate } } } }`, nil)},
+		{"pipeline of a team", fixed("manager-north", `{ pipeline(team: "north") { stages { stage count amounts { currency amount weighted } } won lost winRate } }`, nil)},
+		{"pipeline of everything", fixed("admin", `{ pipeline { open { count amounts { currency amount weighted } } won lost winRate } }`, nil)},
+		{"createOpportunity", func(context.Context) (caller, string, map[string]any, error) {
+			b.n++
+			return seller, qOpenDeal, map[string]any{"c": c[8].ID, "k": fmt.Sprintf("bench-deal-%d", b.n)}, nil
+		}},
+		{"updateOpportunity: amount", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.deal(ctx, c[8].ID)
+			return seller, `mutation($c: ID!, $id: ID!) { updateOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, amount: "52000.00"}) { version } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"moveOpportunity: QUALIFY → PROPOSAL", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.deal(ctx, c[8].ID)
+			return seller, `mutation($c: ID!, $id: ID!) { moveOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, stage: "PROPOSAL"}) { version } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"moveOpportunity: → WON (logs the deal)", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.deal(ctx, c[8].ID)
+			return seller, `mutation($c: ID!, $id: ID!) { moveOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, stage: "WON"}) { version } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
 		{"changeStage", func(ctx context.Context) (caller, string, map[string]any, error) {
 			stage, err := b.field(ctx, c[7].ID, "stage")
 			to := "STABILITY"

@@ -309,6 +309,7 @@ type ComplexityRoot struct {
 		Nps                func(childComplexity int) int
 		OpenCaseCount      func(childComplexity int) int
 		OpenCases          func(childComplexity int) int
+		Opportunities      func(childComplexity int, first *int, after *string) int
 		OwnerID            func(childComplexity int) int
 		Partners           func(childComplexity int) int
 		Phones             func(childComplexity int) int
@@ -639,6 +640,11 @@ type ComplexityRoot struct {
 		Key    func(childComplexity int) int
 	}
 
+	LossReasonCount struct {
+		Count  func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
 	MergeCustomersPayload struct {
 		Merged     func(childComplexity int) int
 		MovedItems func(childComplexity int) int
@@ -648,6 +654,12 @@ type ComplexityRoot struct {
 	Metric struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	MoneySum struct {
+		Amount   func(childComplexity int) int
+		Currency func(childComplexity int) int
+		Weighted func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -661,6 +673,7 @@ type ComplexityRoot struct {
 		CompleteTask              func(childComplexity int, input model.CompleteTaskInput) int
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
 		CreateDepartment          func(childComplexity int, input model.CreateDepartmentInput) int
+		CreateOpportunity         func(childComplexity int, input model.CreateOpportunityInput) int
 		CreatePartnerOrganization func(childComplexity int, input model.CreatePartnerOrganizationInput) int
 		CreateTask                func(childComplexity int, input model.CreateTaskInput) int
 		CreateTemplate            func(childComplexity int, input model.TemplateInput) int
@@ -674,6 +687,7 @@ type ComplexityRoot struct {
 		LogInteraction            func(childComplexity int, input model.LogInteractionInput) int
 		MergeCustomers            func(childComplexity int, input model.MergeCustomersInput) int
 		MoveCase                  func(childComplexity int, input model.MoveCaseInput) int
+		MoveOpportunity           func(childComplexity int, input model.MoveOpportunityInput) int
 		Noop                      func(childComplexity int) int
 		ReactivateUser            func(childComplexity int, id string, expectedVersion int) int
 		RegradeCustomer           func(childComplexity int, customerID string, force *bool) int
@@ -691,10 +705,51 @@ type ComplexityRoot struct {
 		UpdateDepartment          func(childComplexity int, id string, expectedVersion int, input model.UpdateDepartmentInput) int
 		UpdateGradingPolicy       func(childComplexity int, input model.GradingPolicyInput, expectedVersion int) int
 		UpdateInteraction         func(childComplexity int, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) int
+		UpdateOpportunity         func(childComplexity int, input model.UpdateOpportunityInput) int
 		UpdatePartnerOrganization func(childComplexity int, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) int
 		UpdateTask                func(childComplexity int, input model.UpdateTaskInput) int
 		UpdateUser                func(childComplexity int, id string, expectedVersion int, input model.UpdateUserInput) int
 		VerifyCustomerFields      func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
+	}
+
+	Opportunity struct {
+		Amount            func(childComplexity int) int
+		ClosedAt          func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		CreatedBy         func(childComplexity int) int
+		Currency          func(childComplexity int) int
+		CustomerID        func(childComplexity int) int
+		ExpectedCloseDate func(childComplexity int) int
+		History           func(childComplexity int) int
+		ID                func(childComplexity int) int
+		LossNote          func(childComplexity int) int
+		LossReason        func(childComplexity int) int
+		OwnerID           func(childComplexity int) int
+		Probability       func(childComplexity int) int
+		Stage             func(childComplexity int) int
+		Team              func(childComplexity int) int
+		Title             func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		UpdatedBy         func(childComplexity int) int
+		Version           func(childComplexity int) int
+		WeightedAmount    func(childComplexity int) int
+	}
+
+	OpportunityConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	OpportunityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OpportunityMove struct {
+		At   func(childComplexity int) int
+		By   func(childComplexity int) int
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
 	}
 
 	OwnerChange struct {
@@ -747,6 +802,30 @@ type ComplexityRoot struct {
 		SharedBy  func(childComplexity int) int
 	}
 
+	Pipeline struct {
+		LossReasons func(childComplexity int) int
+		Lost        func(childComplexity int) int
+		LostAmounts func(childComplexity int) int
+		Open        func(childComplexity int) int
+		Stages      func(childComplexity int) int
+		WinRate     func(childComplexity int) int
+		Won         func(childComplexity int) int
+		WonAmounts  func(childComplexity int) int
+	}
+
+	PipelineStage struct {
+		Code        func(childComplexity int) int
+		Open        func(childComplexity int) int
+		Probability func(childComplexity int) int
+	}
+
+	PipelineStageFigures struct {
+		Amounts     func(childComplexity int) int
+		Count       func(childComplexity int) int
+		Probability func(childComplexity int) int
+		Stage       func(childComplexity int) int
+	}
+
 	PoolReturn struct {
 		Days     func(childComplexity int) int
 		DueAt    func(childComplexity int) int
@@ -772,8 +851,12 @@ type ComplexityRoot struct {
 		GradingPolicy        func(childComplexity int) int
 		Interactions         func(childComplexity int, customerID string, from *time.Time, to *time.Time, first *int, after *string) int
 		Me                   func(childComplexity int) int
+		OpenOpportunities    func(childComplexity int, ownerID *string, first *int, after *string) int
+		Opportunity          func(childComplexity int, customerID string, id string) int
 		PartnerOrganization  func(childComplexity int, id string) int
 		PartnerOrganizations func(childComplexity int, first *int, after *string) int
+		Pipeline             func(childComplexity int, team *string, ownerID *string) int
+		PipelineStages       func(childComplexity int) int
 		SearchCustomers      func(childComplexity int, query string, filter *model.CustomerFilter, first *int, after *string) int
 		TaskQueue            func(childComplexity int, assigneeID *string, dueBefore *time.Time, first *int, after *string) int
 		Template             func(childComplexity int, id string, version *int) int
@@ -964,6 +1047,7 @@ type CustomerResolver interface {
 
 	GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error)
 	Merges(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CustomerMergeConnection, error)
+	Opportunities(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OpportunityConnection, error)
 
 	PoolReturn(ctx context.Context, obj *model.Customer) (*model.PoolReturn, error)
 	StageHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.StageChangeConnection, error)
@@ -993,6 +1077,9 @@ type MutationResolver interface {
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
 	MergeCustomers(ctx context.Context, input model.MergeCustomersInput) (*model.MergeCustomersPayload, error)
+	CreateOpportunity(ctx context.Context, input model.CreateOpportunityInput) (*model.Opportunity, error)
+	UpdateOpportunity(ctx context.Context, input model.UpdateOpportunityInput) (*model.Opportunity, error)
+	MoveOpportunity(ctx context.Context, input model.MoveOpportunityInput) (*model.Opportunity, error)
 	CreatePartnerOrganization(ctx context.Context, input model.CreatePartnerOrganizationInput) (*model.PartnerOrganization, error)
 	UpdatePartnerOrganization(ctx context.Context, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) (*model.PartnerOrganization, error)
 	IssueAPIKey(ctx context.Context, partnerID string, name string) (*model.IssuedAPIKey, error)
@@ -1037,6 +1124,10 @@ type QueryResolver interface {
 	Interactions(ctx context.Context, customerID string, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
 	CustomerByPhone(ctx context.Context, phone string, recentInteractions *int) (*model.Customer360, error)
 	CustomerByEmail(ctx context.Context, email string, recentInteractions *int) (*model.Customer360, error)
+	Opportunity(ctx context.Context, customerID string, id string) (*model.Opportunity, error)
+	OpenOpportunities(ctx context.Context, ownerID *string, first *int, after *string) (*model.OpportunityConnection, error)
+	PipelineStages(ctx context.Context) ([]*model.PipelineStage, error)
+	Pipeline(ctx context.Context, team *string, ownerID *string) (*model.Pipeline, error)
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
 	SearchCustomers(ctx context.Context, query string, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
@@ -2276,6 +2367,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.OpenCases(childComplexity), true
+	case "Customer.opportunities":
+		if e.ComplexityRoot.Customer.Opportunities == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_opportunities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Opportunities(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.ownerId":
 		if e.ComplexityRoot.Customer.OwnerID == nil {
 			break
@@ -3609,6 +3711,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IssuedApiKey.Key(childComplexity), true
 
+	case "LossReasonCount.count":
+		if e.ComplexityRoot.LossReasonCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LossReasonCount.Count(childComplexity), true
+	case "LossReasonCount.reason":
+		if e.ComplexityRoot.LossReasonCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LossReasonCount.Reason(childComplexity), true
+
 	case "MergeCustomersPayload.merged":
 		if e.ComplexityRoot.MergeCustomersPayload.Merged == nil {
 			break
@@ -3640,6 +3755,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Metric.Value(childComplexity), true
+
+	case "MoneySum.amount":
+		if e.ComplexityRoot.MoneySum.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoneySum.Amount(childComplexity), true
+	case "MoneySum.currency":
+		if e.ComplexityRoot.MoneySum.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoneySum.Currency(childComplexity), true
+	case "MoneySum.weighted":
+		if e.ComplexityRoot.MoneySum.Weighted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoneySum.Weighted(childComplexity), true
 
 	case "Mutation.addContact":
 		if e.ComplexityRoot.Mutation.AddContact == nil {
@@ -3751,6 +3885,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["input"].(model.CreateDepartmentInput)), true
+	case "Mutation.createOpportunity":
+		if e.ComplexityRoot.Mutation.CreateOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOpportunity(childComplexity, args["input"].(model.CreateOpportunityInput)), true
 	case "Mutation.createPartnerOrganization":
 		if e.ComplexityRoot.Mutation.CreatePartnerOrganization == nil {
 			break
@@ -3894,6 +4039,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MoveCase(childComplexity, args["input"].(model.MoveCaseInput)), true
+	case "Mutation.moveOpportunity":
+		if e.ComplexityRoot.Mutation.MoveOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveOpportunity(childComplexity, args["input"].(model.MoveOpportunityInput)), true
 	case "Mutation._noop":
 		if e.ComplexityRoot.Mutation.Noop == nil {
 			break
@@ -4076,6 +4232,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateInteraction(childComplexity, args["customerId"].(string), args["id"].(string), args["expectedVersion"].(int), args["input"].(model.UpdateInteractionInput)), true
+	case "Mutation.updateOpportunity":
+		if e.ComplexityRoot.Mutation.UpdateOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOpportunity(childComplexity, args["input"].(model.UpdateOpportunityInput)), true
 	case "Mutation.updatePartnerOrganization":
 		if e.ComplexityRoot.Mutation.UpdatePartnerOrganization == nil {
 			break
@@ -4120,6 +4287,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyCustomerFields(childComplexity, args["id"].(string), args["fields"].([]model.CustomerField), args["expectedVersion"].(int)), true
+
+	case "Opportunity.amount":
+		if e.ComplexityRoot.Opportunity.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Amount(childComplexity), true
+	case "Opportunity.closedAt":
+		if e.ComplexityRoot.Opportunity.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.ClosedAt(childComplexity), true
+	case "Opportunity.createdAt":
+		if e.ComplexityRoot.Opportunity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.CreatedAt(childComplexity), true
+	case "Opportunity.createdBy":
+		if e.ComplexityRoot.Opportunity.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.CreatedBy(childComplexity), true
+	case "Opportunity.currency":
+		if e.ComplexityRoot.Opportunity.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Currency(childComplexity), true
+	case "Opportunity.customerId":
+		if e.ComplexityRoot.Opportunity.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.CustomerID(childComplexity), true
+	case "Opportunity.expectedCloseDate":
+		if e.ComplexityRoot.Opportunity.ExpectedCloseDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.ExpectedCloseDate(childComplexity), true
+	case "Opportunity.history":
+		if e.ComplexityRoot.Opportunity.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.History(childComplexity), true
+	case "Opportunity.id":
+		if e.ComplexityRoot.Opportunity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.ID(childComplexity), true
+	case "Opportunity.lossNote":
+		if e.ComplexityRoot.Opportunity.LossNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.LossNote(childComplexity), true
+	case "Opportunity.lossReason":
+		if e.ComplexityRoot.Opportunity.LossReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.LossReason(childComplexity), true
+	case "Opportunity.ownerId":
+		if e.ComplexityRoot.Opportunity.OwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.OwnerID(childComplexity), true
+	case "Opportunity.probability":
+		if e.ComplexityRoot.Opportunity.Probability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Probability(childComplexity), true
+	case "Opportunity.stage":
+		if e.ComplexityRoot.Opportunity.Stage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Stage(childComplexity), true
+	case "Opportunity.team":
+		if e.ComplexityRoot.Opportunity.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Team(childComplexity), true
+	case "Opportunity.title":
+		if e.ComplexityRoot.Opportunity.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Title(childComplexity), true
+	case "Opportunity.updatedAt":
+		if e.ComplexityRoot.Opportunity.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.UpdatedAt(childComplexity), true
+	case "Opportunity.updatedBy":
+		if e.ComplexityRoot.Opportunity.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.UpdatedBy(childComplexity), true
+	case "Opportunity.version":
+		if e.ComplexityRoot.Opportunity.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Version(childComplexity), true
+	case "Opportunity.weightedAmount":
+		if e.ComplexityRoot.Opportunity.WeightedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.WeightedAmount(childComplexity), true
+
+	case "OpportunityConnection.edges":
+		if e.ComplexityRoot.OpportunityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityConnection.Edges(childComplexity), true
+	case "OpportunityConnection.pageInfo":
+		if e.ComplexityRoot.OpportunityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityConnection.PageInfo(childComplexity), true
+
+	case "OpportunityEdge.cursor":
+		if e.ComplexityRoot.OpportunityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityEdge.Cursor(childComplexity), true
+	case "OpportunityEdge.node":
+		if e.ComplexityRoot.OpportunityEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityEdge.Node(childComplexity), true
+
+	case "OpportunityMove.at":
+		if e.ComplexityRoot.OpportunityMove.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityMove.At(childComplexity), true
+	case "OpportunityMove.by":
+		if e.ComplexityRoot.OpportunityMove.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityMove.By(childComplexity), true
+	case "OpportunityMove.from":
+		if e.ComplexityRoot.OpportunityMove.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityMove.From(childComplexity), true
+	case "OpportunityMove.to":
+		if e.ComplexityRoot.OpportunityMove.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityMove.To(childComplexity), true
 
 	case "OwnerChange.at":
 		if e.ComplexityRoot.OwnerChange.At == nil {
@@ -4307,6 +4646,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerShare.SharedBy(childComplexity), true
 
+	case "Pipeline.lossReasons":
+		if e.ComplexityRoot.Pipeline.LossReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.LossReasons(childComplexity), true
+	case "Pipeline.lost":
+		if e.ComplexityRoot.Pipeline.Lost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.Lost(childComplexity), true
+	case "Pipeline.lostAmounts":
+		if e.ComplexityRoot.Pipeline.LostAmounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.LostAmounts(childComplexity), true
+	case "Pipeline.open":
+		if e.ComplexityRoot.Pipeline.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.Open(childComplexity), true
+	case "Pipeline.stages":
+		if e.ComplexityRoot.Pipeline.Stages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.Stages(childComplexity), true
+	case "Pipeline.winRate":
+		if e.ComplexityRoot.Pipeline.WinRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.WinRate(childComplexity), true
+	case "Pipeline.won":
+		if e.ComplexityRoot.Pipeline.Won == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.Won(childComplexity), true
+	case "Pipeline.wonAmounts":
+		if e.ComplexityRoot.Pipeline.WonAmounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.WonAmounts(childComplexity), true
+
+	case "PipelineStage.code":
+		if e.ComplexityRoot.PipelineStage.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStage.Code(childComplexity), true
+	case "PipelineStage.open":
+		if e.ComplexityRoot.PipelineStage.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStage.Open(childComplexity), true
+	case "PipelineStage.probability":
+		if e.ComplexityRoot.PipelineStage.Probability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStage.Probability(childComplexity), true
+
+	case "PipelineStageFigures.amounts":
+		if e.ComplexityRoot.PipelineStageFigures.Amounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStageFigures.Amounts(childComplexity), true
+	case "PipelineStageFigures.count":
+		if e.ComplexityRoot.PipelineStageFigures.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStageFigures.Count(childComplexity), true
+	case "PipelineStageFigures.probability":
+		if e.ComplexityRoot.PipelineStageFigures.Probability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStageFigures.Probability(childComplexity), true
+	case "PipelineStageFigures.stage":
+		if e.ComplexityRoot.PipelineStageFigures.Stage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PipelineStageFigures.Stage(childComplexity), true
+
 	case "PoolReturn.days":
 		if e.ComplexityRoot.PoolReturn.Days == nil {
 			break
@@ -4490,6 +4922,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.openOpportunities":
+		if e.ComplexityRoot.Query.OpenOpportunities == nil {
+			break
+		}
+
+		args, err := ec.field_Query_openOpportunities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OpenOpportunities(childComplexity, args["ownerId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.opportunity":
+		if e.ComplexityRoot.Query.Opportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_opportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Opportunity(childComplexity, args["customerId"].(string), args["id"].(string)), true
 	case "Query.partnerOrganization":
 		if e.ComplexityRoot.Query.PartnerOrganization == nil {
 			break
@@ -4512,6 +4966,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PartnerOrganizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.pipeline":
+		if e.ComplexityRoot.Query.Pipeline == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pipeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Pipeline(childComplexity, args["team"].(*string), args["ownerId"].(*string)), true
+	case "Query.pipelineStages":
+		if e.ComplexityRoot.Query.PipelineStages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PipelineStages(childComplexity), true
 	case "Query.searchCustomers":
 		if e.ComplexityRoot.Query.SearchCustomers == nil {
 			break
@@ -5212,6 +5683,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
+			graphql.NewInputUnmarshaler("CreateOpportunityInput", ec.unmarshalInputCreateOpportunityInput),
 			graphql.NewInputUnmarshaler("CreatePartnerOrganizationInput", ec.unmarshalInputCreatePartnerOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
@@ -5228,6 +5700,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
 			graphql.NewInputUnmarshaler("MergeCustomersInput", ec.unmarshalInputMergeCustomersInput),
 			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
+			graphql.NewInputUnmarshaler("MoveOpportunityInput", ec.unmarshalInputMoveOpportunityInput),
 			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
 			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
@@ -5238,6 +5711,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateDepartmentInput", ec.unmarshalInputUpdateDepartmentInput),
 			graphql.NewInputUnmarshaler("UpdateInteractionInput", ec.unmarshalInputUpdateInteractionInput),
+			graphql.NewInputUnmarshaler("UpdateOpportunityInput", ec.unmarshalInputUpdateOpportunityInput),
 			graphql.NewInputUnmarshaler("UpdatePartnerOrganizationInput", ec.unmarshalInputUpdatePartnerOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateTaskInput", ec.unmarshalInputUpdateTaskInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -7819,6 +8293,302 @@ extend type Mutation {
   ): MergeCustomersPayload!
 }
 `, BuiltIn: false},
+	{Name: "../opportunity.graphqls", Input: `"""
+Why a deal was lost: required, with a note, when an opportunity moves to LOST.
+"""
+enum LossReason {
+  "The price: too high, or a competitor's lower."
+  PRICE
+  "A competitor won it on something other than price."
+  COMPETITOR
+  "The customer has no budget for it."
+  NO_BUDGET
+  "The customer decided nothing, or stopped answering."
+  NO_DECISION
+  "Not now: the customer put it off."
+  TIMING
+  "What we sell does not fit the need."
+  PRODUCT_FIT
+  "Another reason, said in the note."
+  OTHER
+}
+
+"""
+A deal being worked on a customer: what may be sold, for how much, by whom, and how
+far it has come through the sales pipeline. Partners never see opportunities.
+"""
+type Opportunity {
+  "Id (ULID, time part = createdAt)."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "What is being sold."
+  title: String!
+  "The salesperson working the deal (user id)."
+  ownerId: String!
+  "The customer's team when the deal was opened: whose pipeline it counts in."
+  team: String
+  """
+  The amount as a decimal with exactly two decimals, e.g. "120000.00": exact, never a
+  floating-point number.
+  """
+  amount: String!
+  "ISO 4217 currency code; CNY unless another was given."
+  currency: String!
+  "The pipeline stage (pipelineStages lists them): an open stage, WON or LOST."
+  stage: String!
+  "The stage's probability of winning, in percent, as the pipeline is configured now."
+  probability: Int!
+  "The amount times the stage's probability, rounded half up to two decimals."
+  weightedAmount: String!
+  "The date the deal is expected to close, YYYY-MM-DD (UTC)."
+  expectedCloseDate: String!
+  "Why it was lost (LOST only)."
+  lossReason: LossReason
+  "What happened, in the words of whoever marked it lost (LOST only)."
+  lossNote: String
+  "When it was won or lost."
+  closedAt: DateTime
+  "Every stage move, oldest first, the opening included: who, when, from, to."
+  history: [OpportunityMove!]!
+  "Optimistic-locking version: pass it as expectedVersion to change the deal."
+  version: Int!
+  "When it was opened."
+  createdAt: DateTime!
+  "Who opened it."
+  createdBy: String!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who changed it last."
+  updatedBy: String!
+}
+
+"One move of an opportunity between stages."
+type OpportunityMove {
+  "The stage before; null on the entry that opened the deal."
+  from: String
+  "The stage after."
+  to: String!
+  "Who moved it (user id)."
+  by: String!
+  "When."
+  at: DateTime!
+}
+
+"A page of opportunities."
+type OpportunityConnection {
+  "The opportunities of this page."
+  edges: [OpportunityEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+}
+
+"An opportunity in a page."
+type OpportunityEdge {
+  "Resume the list after this opportunity."
+  cursor: String!
+  "The opportunity."
+  node: Opportunity!
+}
+
+"A stage of the sales pipeline."
+type PipelineStage {
+  "The stage's code, e.g. PROPOSAL."
+  code: String!
+  "The probability, in percent, that a deal in this stage is won: what weighs its amount."
+  probability: Int!
+  "Whether deals in it are still being worked (false for WON and LOST)."
+  open: Boolean!
+}
+
+"A sum of amounts in one currency."
+type MoneySum {
+  "ISO 4217 currency code."
+  currency: String!
+  "The sum, a decimal with two decimals."
+  amount: String!
+  "The sum weighted by the stages' probabilities (for closed deals: the sum itself for WON, 0 for LOST)."
+  weighted: String!
+}
+
+"The open deals of one stage, or of all open stages together."
+type PipelineStageFigures {
+  "The stage's code; OPEN for the sum of the open stages."
+  stage: String!
+  "The stage's probability in percent; null for the sum of the open stages."
+  probability: Int
+  "How many deals are in it."
+  count: Int!
+  "Their amounts and weighted amounts, per currency, sorted by currency."
+  amounts: [MoneySum!]!
+}
+
+"How many lost deals gave one loss reason."
+type LossReasonCount {
+  "The reason."
+  reason: LossReason!
+  "How many deals were lost for it."
+  count: Int!
+}
+
+"""
+A pipeline's figures, read from counters that every opportunity write updates in its
+own transaction (never by reading the deals): open deals by stage with their amounts
+and weighted amounts, and the deals won and lost since the pipeline began.
+"""
+type Pipeline {
+  "The open stages in the pipeline's order (a stage since removed from the configuration that still holds deals follows them, weighted at 0)."
+  stages: [PipelineStageFigures!]!
+  "All open deals together."
+  open: PipelineStageFigures!
+  "Deals won."
+  won: Int!
+  "Their amounts per currency."
+  wonAmounts: [MoneySum!]!
+  "Deals lost."
+  lost: Int!
+  "Their amounts per currency."
+  lostAmounts: [MoneySum!]!
+  "Won over closed (won + lost) deals, 0–1 with two decimals; null before any deal closed."
+  winRate: Float
+  "Lost deals per reason, the reasons given only."
+  lossReasons: [LossReasonCount!]!
+}
+
+"A new opportunity."
+input CreateOpportunityInput {
+  "Retrying with the same key returns the first result instead of opening the deal again (8–64 characters)."
+  idempotencyKey: String
+  "The customer; the caller must be allowed to edit it."
+  customerId: ID!
+  "What is being sold, 1–200 characters."
+  title: String!
+  """
+  The salesperson working it: by default the caller when they sell, else the customer's
+  owner (a manager opening a deal on a pool customer owns it). Naming someone else is for
+  ADMIN and the team's MANAGER.
+  """
+  ownerId: String
+  "A decimal amount with at most two decimals, e.g. \"120000\" or \"8000.50\"; no sign, exponent or separators."
+  amount: String!
+  "ISO 4217 code; default CNY."
+  currency: String
+  "An open stage of the pipeline; default its first."
+  stage: String
+  "The expected close date, YYYY-MM-DD."
+  expectedCloseDate: String!
+}
+
+"Changes to an open opportunity; fields left out stay as they are."
+input UpdateOpportunityInput {
+  "The customer."
+  customerId: ID!
+  "The opportunity."
+  id: ID!
+  "CONFLICT unless it is the opportunity's current version."
+  expectedVersion: Int!
+  "What is being sold."
+  title: String
+  "Another owner: for ADMIN and the team's MANAGER."
+  ownerId: String
+  "A decimal amount with at most two decimals."
+  amount: String
+  "ISO 4217 code."
+  currency: String
+  "The expected close date, YYYY-MM-DD."
+  expectedCloseDate: String
+}
+
+"A move of an opportunity to another stage."
+input MoveOpportunityInput {
+  "The customer."
+  customerId: ID!
+  "The opportunity."
+  id: ID!
+  "CONFLICT unless it is the opportunity's current version: of two people moving a deal at once, one hears CONFLICT."
+  expectedVersion: Int!
+  "The stage to move to: any stage of the pipeline but the current one. A WON or LOST deal does not move again."
+  stage: String!
+  "Required for LOST, and only then allowed."
+  lossReason: LossReason
+  "What happened: required for LOST, at most 1000 characters."
+  lossNote: String
+}
+
+extend type Customer {
+  "The customer's opportunities the caller may read, newest first (partners: FORBIDDEN)."
+  opportunities(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): OpportunityConnection!
+}
+
+extend type Query {
+  "One opportunity; NOT_FOUND when the caller may not read it, FORBIDDEN to partners."
+  opportunity(
+    "The customer."
+    customerId: ID!
+    "The opportunity."
+    id: ID!
+  ): Opportunity!
+  """
+  An owner's open opportunities, soonest expected close date first: the caller's own by
+  default. SALES list only their own; MANAGER and SERVICE see the deals of their teams.
+  """
+  openOpportunities(
+    "The owner (user id); default the caller."
+    ownerId: String
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): OpportunityConnection!
+  "The sales pipeline in force: its open stages in order, then WON and LOST, with their probabilities."
+  pipelineStages: [PipelineStage!]!
+  """
+  A pipeline's figures. Without arguments: everything for ADMIN and AUDITOR, the caller's
+  teams for a MANAGER, the caller's own deals for SALES. team narrows to one team (ADMIN,
+  AUDITOR, the team's MANAGER); ownerId to one owner's deals across teams (ADMIN,
+  AUDITOR, or the owner). SERVICE and partners: FORBIDDEN.
+  """
+  pipeline(
+    "A team."
+    team: String
+    "An owner (user id); not with team."
+    ownerId: String
+  ): Pipeline!
+}
+
+extend type Mutation {
+  """
+  Opens a deal on a customer the caller may edit (ADMIN, the team's MANAGER, its SALES
+  owner), in the pipeline's first stage unless another open stage is given; the deal
+  counts at once in the pipeline of the customer's team and of its owner.
+  """
+  createOpportunity(
+    "The deal."
+    input: CreateOpportunityInput!
+  ): Opportunity!
+  "Changes an open deal (ADMIN, the team's MANAGER, its owner); a WON or LOST deal is CONFLICT."
+  updateOpportunity(
+    "The change."
+    input: UpdateOpportunityInput!
+  ): Opportunity!
+  """
+  Moves a deal to another stage (ADMIN, the team's MANAGER, its owner), recorded in its
+  history. LOST needs a lossReason and a lossNote (BAD_USER_INPUT naming the missing
+  one). WON logs the deal on the customer's timeline as a TRANSACTION of its amount, so
+  the grading rules grade the customer (its first deal makes it O by default),
+  explained like every grade.
+  """
+  moveOpportunity(
+    "The move."
+    input: MoveOpportunityInput!
+  ): Opportunity!
+}
+`, BuiltIn: false},
 	{Name: "../partner.graphqls", Input: `"""
 Personal data a partner organization's masking policy can hide. Masking is applied
 to everything a partner principal reads, on every query; staff never see masked
@@ -9719,6 +10489,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_gradeAt(ctx, field)
 	case "merges":
 		return ec.fieldContext_Customer_merges(ctx, field)
+	case "opportunities":
+		return ec.fieldContext_Customer_opportunities(ctx, field)
 	case "partners":
 		return ec.fieldContext_Customer_partners(ctx, field)
 	case "claim":
@@ -10343,6 +11115,16 @@ func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type IssuedApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_LossReasonCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_LossReasonCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_LossReasonCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LossReasonCount", field.Name)
+}
+
 func (ec *executionContext) childFields_MergeCustomersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "survivor":
@@ -10363,6 +11145,98 @@ func (ec *executionContext) childFields_Metric(ctx context.Context, field graphq
 		return ec.fieldContext_Metric_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Metric", field.Name)
+}
+
+func (ec *executionContext) childFields_MoneySum(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_MoneySum_currency(ctx, field)
+	case "amount":
+		return ec.fieldContext_MoneySum_amount(ctx, field)
+	case "weighted":
+		return ec.fieldContext_MoneySum_weighted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MoneySum", field.Name)
+}
+
+func (ec *executionContext) childFields_Opportunity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Opportunity_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Opportunity_customerId(ctx, field)
+	case "title":
+		return ec.fieldContext_Opportunity_title(ctx, field)
+	case "ownerId":
+		return ec.fieldContext_Opportunity_ownerId(ctx, field)
+	case "team":
+		return ec.fieldContext_Opportunity_team(ctx, field)
+	case "amount":
+		return ec.fieldContext_Opportunity_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Opportunity_currency(ctx, field)
+	case "stage":
+		return ec.fieldContext_Opportunity_stage(ctx, field)
+	case "probability":
+		return ec.fieldContext_Opportunity_probability(ctx, field)
+	case "weightedAmount":
+		return ec.fieldContext_Opportunity_weightedAmount(ctx, field)
+	case "expectedCloseDate":
+		return ec.fieldContext_Opportunity_expectedCloseDate(ctx, field)
+	case "lossReason":
+		return ec.fieldContext_Opportunity_lossReason(ctx, field)
+	case "lossNote":
+		return ec.fieldContext_Opportunity_lossNote(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Opportunity_closedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Opportunity_history(ctx, field)
+	case "version":
+		return ec.fieldContext_Opportunity_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Opportunity_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Opportunity_createdBy(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Opportunity_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Opportunity_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Opportunity", field.Name)
+}
+
+func (ec *executionContext) childFields_OpportunityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OpportunityConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OpportunityConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpportunityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OpportunityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OpportunityEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OpportunityEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpportunityEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OpportunityMove(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_OpportunityMove_from(ctx, field)
+	case "to":
+		return ec.fieldContext_OpportunityMove_to(ctx, field)
+	case "by":
+		return ec.fieldContext_OpportunityMove_by(ctx, field)
+	case "at":
+		return ec.fieldContext_OpportunityMove_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpportunityMove", field.Name)
 }
 
 func (ec *executionContext) childFields_OwnerChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10463,6 +11337,54 @@ func (ec *executionContext) childFields_PartnerShare(ctx context.Context, field 
 		return ec.fieldContext_PartnerShare_sharedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnerShare", field.Name)
+}
+
+func (ec *executionContext) childFields_Pipeline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stages":
+		return ec.fieldContext_Pipeline_stages(ctx, field)
+	case "open":
+		return ec.fieldContext_Pipeline_open(ctx, field)
+	case "won":
+		return ec.fieldContext_Pipeline_won(ctx, field)
+	case "wonAmounts":
+		return ec.fieldContext_Pipeline_wonAmounts(ctx, field)
+	case "lost":
+		return ec.fieldContext_Pipeline_lost(ctx, field)
+	case "lostAmounts":
+		return ec.fieldContext_Pipeline_lostAmounts(ctx, field)
+	case "winRate":
+		return ec.fieldContext_Pipeline_winRate(ctx, field)
+	case "lossReasons":
+		return ec.fieldContext_Pipeline_lossReasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Pipeline", field.Name)
+}
+
+func (ec *executionContext) childFields_PipelineStage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_PipelineStage_code(ctx, field)
+	case "probability":
+		return ec.fieldContext_PipelineStage_probability(ctx, field)
+	case "open":
+		return ec.fieldContext_PipelineStage_open(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PipelineStage", field.Name)
+}
+
+func (ec *executionContext) childFields_PipelineStageFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stage":
+		return ec.fieldContext_PipelineStageFigures_stage(ctx, field)
+	case "probability":
+		return ec.fieldContext_PipelineStageFigures_probability(ctx, field)
+	case "count":
+		return ec.fieldContext_PipelineStageFigures_count(ctx, field)
+	case "amounts":
+		return ec.fieldContext_PipelineStageFigures_amounts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PipelineStageFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_PoolReturn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11177,6 +12099,28 @@ func (ec *executionContext) field_Customer_merges_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_opportunities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_stageHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11385,6 +12329,20 @@ func (ec *executionContext) field_Mutation_createDepartment_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateDepartmentInput, error) {
 			return ec.unmarshalNCreateDepartmentInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateDepartmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateOpportunityInput, error) {
+			return ec.unmarshalNCreateOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateOpportunityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11607,6 +12565,20 @@ func (ec *executionContext) field_Mutation_moveCase_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MoveCaseInput, error) {
 			return ec.unmarshalNMoveCaseInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoveCaseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MoveOpportunityInput, error) {
+			return ec.unmarshalNMoveOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoveOpportunityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12004,6 +12976,20 @@ func (ec *executionContext) field_Mutation_updateInteraction_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateOpportunityInput, error) {
+			return ec.unmarshalNUpdateOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateOpportunityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -12445,6 +13431,58 @@ func (ec *executionContext) field_Query_interactions_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_openOpportunities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_opportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_partnerOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12478,6 +13516,28 @@ func (ec *executionContext) field_Query_partnerOrganizations_args(ctx context.Co
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_pipeline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "team",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["team"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg1
 	return args, nil
 }
 
@@ -17982,6 +19042,50 @@ func (ec *executionContext) fieldContext_Customer_merges(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_opportunities(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_opportunities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Opportunities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OpportunityConnection) graphql.Marshaler {
+			return ec.marshalNOpportunityConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_opportunities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_opportunities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_partners(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22928,6 +24032,52 @@ func (ec *executionContext) fieldContext_IssuedApiKey_apiKey(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _LossReasonCount_reason(ctx context.Context, field graphql.CollectedField, obj *model.LossReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LossReasonCount_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LossReason) graphql.Marshaler {
+			return ec.marshalNLossReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LossReasonCount_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LossReasonCount", field, false, false, "LossReason")
+}
+
+func (ec *executionContext) _LossReasonCount_count(ctx context.Context, field graphql.CollectedField, obj *model.LossReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LossReasonCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LossReasonCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LossReasonCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _MergeCustomersPayload_survivor(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23059,6 +24209,75 @@ func (ec *executionContext) _Metric_value(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Metric_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Metric", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MoneySum_currency(ctx context.Context, field graphql.CollectedField, obj *model.MoneySum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoneySum_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoneySum_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoneySum", field, false, false, "String")
+}
+
+func (ec *executionContext) _MoneySum_amount(ctx context.Context, field graphql.CollectedField, obj *model.MoneySum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoneySum_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoneySum_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoneySum", field, false, false, "String")
+}
+
+func (ec *executionContext) _MoneySum_weighted(ctx context.Context, field graphql.CollectedField, obj *model.MoneySum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoneySum_weighted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weighted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoneySum_weighted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoneySum", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation__noop(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -23870,6 +25089,138 @@ func (ec *executionContext) fieldContext_Mutation_mergeCustomers(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_mergeCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOpportunity(ctx, fc.Args["input"].(model.CreateOpportunityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOpportunity(ctx, fc.Args["input"].(model.UpdateOpportunityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveOpportunity(ctx, fc.Args["input"].(model.MoveOpportunityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24976,6 +26327,686 @@ func (ec *executionContext) fieldContext_Mutation_unverifyCustomerFields(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Opportunity_id(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Opportunity_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Opportunity_title(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_ownerId(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_ownerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_ownerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_team(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_amount(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_currency(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_stage(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_stage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_probability(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_probability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Probability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_probability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Opportunity_weightedAmount(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_weightedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeightedAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_weightedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_expectedCloseDate(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_expectedCloseDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpectedCloseDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_expectedCloseDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_lossReason(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_lossReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LossReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LossReason) graphql.Marshaler {
+			return ec.marshalOLossReason2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_lossReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "LossReason")
+}
+
+func (ec *executionContext) _Opportunity_lossNote(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_lossNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LossNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_lossNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_closedAt(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Opportunity_history(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OpportunityMove) graphql.Marshaler {
+			return ec.marshalNOpportunityMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMoveᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Opportunity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityMove(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Opportunity_version(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Opportunity_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Opportunity_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Opportunity_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpportunityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OpportunityEdge) graphql.Marshaler {
+			return ec.marshalNOpportunityEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpportunityEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityMove_from(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityMove_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityMove_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityMove", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpportunityMove_to(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityMove_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityMove_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityMove", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpportunityMove_by(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityMove_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityMove_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityMove", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpportunityMove_at(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityMove_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityMove_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityMove", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _OwnerChange_from(ctx context.Context, field graphql.CollectedField, obj *model.OwnerChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25691,6 +27722,405 @@ func (ec *executionContext) fieldContext_PartnerShare_sharedAt(_ context.Context
 	return graphql.NewScalarFieldContext("PartnerShare", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Pipeline_stages(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_stages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PipelineStageFigures) graphql.Marshaler {
+			return ec.marshalNPipelineStageFigures2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_stages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pipeline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PipelineStageFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pipeline_open(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PipelineStageFigures) graphql.Marshaler {
+			return ec.marshalNPipelineStageFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pipeline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PipelineStageFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pipeline_won(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_won(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Won, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_won(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Pipeline_wonAmounts(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_wonAmounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WonAmounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+			return ec.marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_wonAmounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pipeline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneySum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pipeline_lost(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_lost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_lost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Pipeline_lostAmounts(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_lostAmounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LostAmounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+			return ec.marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_lostAmounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pipeline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneySum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pipeline_winRate(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_winRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WinRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_winRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Pipeline_lossReasons(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_lossReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LossReasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LossReasonCount) graphql.Marshaler {
+			return ec.marshalNLossReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_lossReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pipeline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LossReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PipelineStage_code(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStage_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStage_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "String")
+}
+
+func (ec *executionContext) _PipelineStage_probability(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStage_probability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Probability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStage_probability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PipelineStage_open(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStage_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStage_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PipelineStageFigures_stage(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStageFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStageFigures_stage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStageFigures_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PipelineStageFigures", field, false, false, "String")
+}
+
+func (ec *executionContext) _PipelineStageFigures_probability(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStageFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStageFigures_probability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Probability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStageFigures_probability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PipelineStageFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PipelineStageFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStageFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStageFigures_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStageFigures_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PipelineStageFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PipelineStageFigures_amounts(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStageFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PipelineStageFigures_amounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+			return ec.marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PipelineStageFigures_amounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PipelineStageFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneySum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PoolReturn_rule(ctx context.Context, field graphql.CollectedField, obj *model.PoolReturn) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26368,6 +28798,170 @@ func (ec *executionContext) fieldContext_Query_customerByEmail(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_customerByEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_opportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_opportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Opportunity(ctx, fc.Args["customerId"].(string), fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_opportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_opportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_openOpportunities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_openOpportunities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OpenOpportunities(ctx, fc.Args["ownerId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OpportunityConnection) graphql.Marshaler {
+			return ec.marshalNOpportunityConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_openOpportunities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_openOpportunities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pipelineStages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pipelineStages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PipelineStages(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PipelineStage) graphql.Marshaler {
+			return ec.marshalNPipelineStage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pipelineStages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PipelineStage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pipeline(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pipeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Pipeline(ctx, fc.Args["team"].(*string), fc.Args["ownerId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
+			return ec.marshalNPipeline2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipeline(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pipeline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pipeline(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pipeline_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31231,6 +33825,97 @@ func UnmarshalCreateDepartmentInput(ctx context.Context, raw any) (model.CreateD
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateOpportunityInput(ctx context.Context, obj any) (model.CreateOpportunityInput, error) {
+	var it model.CreateOpportunityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "title", "ownerId", "amount", "currency", "stage", "expectedCloseDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "expectedCloseDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedCloseDate"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedCloseDate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateOpportunityInput unmarshals raw into the CreateOpportunityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateOpportunityInput(ctx context.Context, raw any) (model.CreateOpportunityInput, error) {
+	var out model.CreateOpportunityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateOpportunityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreatePartnerOrganizationInput(ctx context.Context, obj any) (model.CreatePartnerOrganizationInput, error) {
 	var it model.CreatePartnerOrganizationInput
 	if obj == nil {
@@ -32635,6 +35320,83 @@ func UnmarshalMoveCaseInput(ctx context.Context, raw any) (model.MoveCaseInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMoveOpportunityInput(ctx context.Context, obj any) (model.MoveOpportunityInput, error) {
+	var it model.MoveOpportunityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "stage", "lossReason", "lossNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "lossReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lossReason"))
+			data, err := ec.unmarshalOLossReason2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LossReason = data
+		case "lossNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lossNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LossNote = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMoveOpportunityInput unmarshals raw into the MoveOpportunityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoveOpportunityInput(ctx context.Context, raw any) (model.MoveOpportunityInput, error) {
+	var out model.MoveOpportunityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoveOpportunityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPeriodInput(ctx context.Context, obj any) (model.PeriodInput, error) {
 	var it model.PeriodInput
 	if obj == nil {
@@ -33437,6 +36199,97 @@ func (ec *executionContext) unmarshalInputUpdateInteractionInput(ctx context.Con
 func UnmarshalUpdateInteractionInput(ctx context.Context, raw any) (model.UpdateInteractionInput, error) {
 	var out model.UpdateInteractionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInteractionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateOpportunityInput(ctx context.Context, obj any) (model.UpdateOpportunityInput, error) {
+	var it model.UpdateOpportunityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "title", "ownerId", "amount", "currency", "expectedCloseDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "expectedCloseDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedCloseDate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedCloseDate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateOpportunityInput unmarshals raw into the UpdateOpportunityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateOpportunityInput(ctx context.Context, raw any) (model.UpdateOpportunityInput, error) {
+	var out model.UpdateOpportunityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOpportunityInput", raw, &out)
 	return out, err
 }
 
@@ -35629,6 +38482,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_merges(ctx, field, obj)
 				})
+		case "opportunities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_opportunities(ctx, field, obj)
+				})
 		case "partners":
 			out.Values[i] = ec._Customer_partners(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37700,6 +40559,44 @@ func (ec *executionContext) _IssuedApiKey(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var lossReasonCountImplementors = []string{"LossReasonCount"}
+
+func (ec *executionContext) _LossReasonCount(ctx context.Context, sel ast.SelectionSet, obj *model.LossReasonCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lossReasonCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LossReasonCount")
+		case "reason":
+			out.Values[i] = ec._LossReasonCount_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._LossReasonCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mergeCustomersPayloadImplementors = []string{"MergeCustomersPayload"}
 
 func (ec *executionContext) _MergeCustomersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MergeCustomersPayload) graphql.Marshaler {
@@ -37761,6 +40658,49 @@ func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "value":
 			out.Values[i] = ec._Metric_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moneySumImplementors = []string{"MoneySum"}
+
+func (ec *executionContext) _MoneySum(ctx context.Context, sel ast.SelectionSet, obj *model.MoneySum) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moneySumImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MoneySum")
+		case "currency":
+			out.Values[i] = ec._MoneySum_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._MoneySum_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weighted":
+			out.Values[i] = ec._MoneySum_weighted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37929,6 +40869,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "mergeCustomers":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_mergeCustomers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveOpportunity(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38105,6 +41066,258 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unverifyCustomerFields(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityImplementors = []string{"Opportunity"}
+
+func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionSet, obj *model.Opportunity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Opportunity")
+		case "id":
+			out.Values[i] = ec._Opportunity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._Opportunity_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._Opportunity_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ownerId":
+			out.Values[i] = ec._Opportunity_ownerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "team":
+			out.Values[i] = ec._Opportunity_team(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Opportunity_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Opportunity_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage":
+			out.Values[i] = ec._Opportunity_stage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "probability":
+			out.Values[i] = ec._Opportunity_probability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weightedAmount":
+			out.Values[i] = ec._Opportunity_weightedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expectedCloseDate":
+			out.Values[i] = ec._Opportunity_expectedCloseDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lossReason":
+			out.Values[i] = ec._Opportunity_lossReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lossNote":
+			out.Values[i] = ec._Opportunity_lossNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "closedAt":
+			out.Values[i] = ec._Opportunity_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._Opportunity_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Opportunity_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Opportunity_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._Opportunity_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Opportunity_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Opportunity_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityConnectionImplementors = []string{"OpportunityConnection"}
+
+func (ec *executionContext) _OpportunityConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OpportunityConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpportunityConnection")
+		case "edges":
+			out.Values[i] = ec._OpportunityConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OpportunityConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityEdgeImplementors = []string{"OpportunityEdge"}
+
+func (ec *executionContext) _OpportunityEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OpportunityEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpportunityEdge")
+		case "cursor":
+			out.Values[i] = ec._OpportunityEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OpportunityEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityMoveImplementors = []string{"OpportunityMove"}
+
+func (ec *executionContext) _OpportunityMove(ctx context.Context, sel ast.SelectionSet, obj *model.OpportunityMove) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityMoveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpportunityMove")
+		case "from":
+			out.Values[i] = ec._OpportunityMove_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._OpportunityMove_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._OpportunityMove_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._OpportunityMove_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38468,6 +41681,165 @@ func (ec *executionContext) _PartnerShare(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var pipelineImplementors = []string{"Pipeline"}
+
+func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *model.Pipeline) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Pipeline")
+		case "stages":
+			out.Values[i] = ec._Pipeline_stages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._Pipeline_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "won":
+			out.Values[i] = ec._Pipeline_won(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wonAmounts":
+			out.Values[i] = ec._Pipeline_wonAmounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lost":
+			out.Values[i] = ec._Pipeline_lost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lostAmounts":
+			out.Values[i] = ec._Pipeline_lostAmounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "winRate":
+			out.Values[i] = ec._Pipeline_winRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lossReasons":
+			out.Values[i] = ec._Pipeline_lossReasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pipelineStageImplementors = []string{"PipelineStage"}
+
+func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.SelectionSet, obj *model.PipelineStage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineStageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PipelineStage")
+		case "code":
+			out.Values[i] = ec._PipelineStage_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "probability":
+			out.Values[i] = ec._PipelineStage_probability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._PipelineStage_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pipelineStageFiguresImplementors = []string{"PipelineStageFigures"}
+
+func (ec *executionContext) _PipelineStageFigures(ctx context.Context, sel ast.SelectionSet, obj *model.PipelineStageFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineStageFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PipelineStageFigures")
+		case "stage":
+			out.Values[i] = ec._PipelineStageFigures_stage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "probability":
+			out.Values[i] = ec._PipelineStageFigures_probability(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PipelineStageFigures_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amounts":
+			out.Values[i] = ec._PipelineStageFigures_amounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var poolReturnImplementors = []string{"PoolReturn"}
 
 func (ec *executionContext) _PoolReturn(ctx context.Context, sel ast.SelectionSet, obj *model.PoolReturn) graphql.Marshaler {
@@ -38623,6 +41995,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerByEmail(ctx, field)
+				})
+		case "opportunity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_opportunity(ctx, field)
+				})
+		case "openOpportunities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_openOpportunities(ctx, field)
+				})
+		case "pipelineStages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pipelineStages(ctx, field)
+				})
+		case "pipeline":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pipeline(ctx, field)
 				})
 		case "partnerOrganizations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -40613,6 +44009,11 @@ func (ec *executionContext) unmarshalNCreateDepartmentInput2githubᚗcomᚋrappo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateOpportunityInput(ctx context.Context, v any) (model.CreateOpportunityInput, error) {
+	res, err := ec.unmarshalInputCreateOpportunityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreatePartnerOrganizationInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreatePartnerOrganizationInput(ctx context.Context, v any) (model.CreatePartnerOrganizationInput, error) {
 	res, err := ec.unmarshalInputCreatePartnerOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -41639,6 +45040,40 @@ func (ec *executionContext) unmarshalNLogInteractionInput2githubᚗcomᚋrapport
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNLossReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx context.Context, v any) (model.LossReason, error) {
+	var res model.LossReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLossReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx context.Context, sel ast.SelectionSet, v model.LossReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNLossReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LossReasonCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLossReasonCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLossReasonCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCount(ctx context.Context, sel ast.SelectionSet, v *model.LossReasonCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LossReasonCount!")
+		return graphql.Null
+	}
+	return ec._LossReasonCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx context.Context, v any) (model.MaskedField, error) {
 	var res model.MaskedField
 	err := res.UnmarshalGQL(v)
@@ -41716,9 +45151,102 @@ func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 	return ec._Metric(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoneySum2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMoneySum2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySum(ctx context.Context, sel ast.SelectionSet, v *model.MoneySum) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MoneySum!")
+		return graphql.Null
+	}
+	return ec._MoneySum(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMoveCaseInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoveCaseInput(ctx context.Context, v any) (model.MoveCaseInput, error) {
 	res, err := ec.unmarshalInputMoveCaseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMoveOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoveOpportunityInput(ctx context.Context, v any) (model.MoveOpportunityInput, error) {
+	res, err := ec.unmarshalInputMoveOpportunityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx context.Context, sel ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Opportunity!")
+		return graphql.Null
+	}
+	return ec._Opportunity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpportunityConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityConnection(ctx context.Context, sel ast.SelectionSet, v *model.OpportunityConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpportunityConnection!")
+		return graphql.Null
+	}
+	return ec._OpportunityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpportunityEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpportunityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdge(ctx context.Context, sel ast.SelectionSet, v *model.OpportunityEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpportunityEdge!")
+		return graphql.Null
+	}
+	return ec._OpportunityEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpportunityMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityMove) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunityMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMove(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpportunityMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMove(ctx context.Context, sel ast.SelectionSet, v *model.OpportunityMove) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpportunityMove!")
+		return graphql.Null
+	}
+	return ec._OpportunityMove(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOwnerCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerCount) graphql.Marshaler {
@@ -41830,6 +45358,62 @@ func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋra
 func (ec *executionContext) unmarshalNPeriodInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
 	res, err := ec.unmarshalInputPeriodInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipeline(ctx context.Context, sel ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Pipeline!")
+		return graphql.Null
+	}
+	return ec._Pipeline(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPipelineStage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPipelineStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPipelineStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStage(ctx context.Context, sel ast.SelectionSet, v *model.PipelineStage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PipelineStage!")
+		return graphql.Null
+	}
+	return ec._PipelineStage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPipelineStageFigures2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStageFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPipelineStageFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPipelineStageFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFigures(ctx context.Context, sel ast.SelectionSet, v *model.PipelineStageFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PipelineStageFigures!")
+		return graphql.Null
+	}
+	return ec._PipelineStageFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPriority(ctx context.Context, v any) (model.Priority, error) {
@@ -42197,6 +45781,11 @@ func (ec *executionContext) unmarshalNUpdateDepartmentInput2githubᚗcomᚋrappo
 
 func (ec *executionContext) unmarshalNUpdateInteractionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateInteractionInput(ctx context.Context, v any) (model.UpdateInteractionInput, error) {
 	res, err := ec.unmarshalInputUpdateInteractionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateOpportunityInput(ctx context.Context, v any) (model.UpdateOpportunityInput, error) {
+	res, err := ec.unmarshalInputUpdateOpportunityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -42838,6 +46427,22 @@ func (ec *executionContext) unmarshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx context.Context, sel ast.SelectionSet, v *model.LifecycleStage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOLossReason2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx context.Context, v any) (*model.LossReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.LossReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLossReason2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReason(ctx context.Context, sel ast.SelectionSet, v *model.LossReason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

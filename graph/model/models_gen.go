@@ -577,6 +577,28 @@ type CreateDepartmentInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// A new opportunity.
+type CreateOpportunityInput struct {
+	// Retrying with the same key returns the first result instead of opening the deal again (8–64 characters).
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The customer; the caller must be allowed to edit it.
+	CustomerID string `json:"customerId"`
+	// What is being sold, 1–200 characters.
+	Title string `json:"title"`
+	// The salesperson working it: by default the caller when they sell, else the customer's
+	// owner (a manager opening a deal on a pool customer owns it). Naming someone else is for
+	// ADMIN and the team's MANAGER.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// A decimal amount with at most two decimals, e.g. "120000" or "8000.50"; no sign, exponent or separators.
+	Amount string `json:"amount"`
+	// ISO 4217 code; default CNY.
+	Currency *string `json:"currency,omitempty"`
+	// An open stage of the pipeline; default its first.
+	Stage *string `json:"stage,omitempty"`
+	// The expected close date, YYYY-MM-DD.
+	ExpectedCloseDate string `json:"expectedCloseDate"`
+}
+
 // A new partner organization.
 type CreatePartnerOrganizationInput struct {
 	// Name: 1–200 characters.
@@ -765,6 +787,8 @@ type Customer struct {
 	GradeAt *GradeChange `json:"gradeAt,omitempty"`
 	// The merges in this customer's history, newest first.
 	Merges *CustomerMergeConnection `json:"merges"`
+	// The customer's opportunities the caller may read, newest first (partners: FORBIDDEN).
+	Opportunities *OpportunityConnection `json:"opportunities"`
 	// The partner organizations the customer is shared with. A partner principal sees
 	// only its own organization here.
 	Partners []*PartnerShare `json:"partners"`
@@ -1516,6 +1540,14 @@ type LogInteractionInput struct {
 	Priority *Priority `json:"priority,omitempty"`
 }
 
+// How many lost deals gave one loss reason.
+type LossReasonCount struct {
+	// The reason.
+	Reason LossReason `json:"reason"`
+	// How many deals were lost for it.
+	Count int `json:"count"`
+}
+
 // Two records of the same customer to merge into one.
 type MergeCustomersInput struct {
 	// The customer that lives on and receives the other's history.
@@ -1548,6 +1580,16 @@ type Metric struct {
 	Value float64 `json:"value"`
 }
 
+// A sum of amounts in one currency.
+type MoneySum struct {
+	// ISO 4217 currency code.
+	Currency string `json:"currency"`
+	// The sum, a decimal with two decimals.
+	Amount string `json:"amount"`
+	// The sum weighted by the stages' probabilities (for closed deals: the sum itself for WON, 0 for LOST).
+	Weighted string `json:"weighted"`
+}
+
 // A step of a case's workflow. Legal moves: OPEN → TRIAGED; TRIAGED → ASSIGNED;
 // ASSIGNED → PROPOSED | ASSIGNED; PROPOSED → APPROVED | PLAN_REJECTED | ASSIGNED;
 // PLAN_REJECTED → PROPOSED | ASSIGNED; APPROVED → RESOLVED; RESOLVED → CLOSED |
@@ -1575,6 +1617,22 @@ type MoveCaseInput struct {
 	Satisfaction *int `json:"satisfaction,omitempty"`
 }
 
+// A move of an opportunity to another stage.
+type MoveOpportunityInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The opportunity.
+	ID string `json:"id"`
+	// CONFLICT unless it is the opportunity's current version: of two people moving a deal at once, one hears CONFLICT.
+	ExpectedVersion int `json:"expectedVersion"`
+	// The stage to move to: any stage of the pipeline but the current one. A WON or LOST deal does not move again.
+	Stage string `json:"stage"`
+	// Required for LOST, and only then allowed.
+	LossReason *LossReason `json:"lossReason,omitempty"`
+	// What happened: required for LOST, at most 1000 characters.
+	LossNote *string `json:"lossNote,omitempty"`
+}
+
 // Write operations. Errors come with extensions.code: BAD_USER_INPUT (with
 // extensions.field naming the input path, e.g. input.emails[1]), NOT_FOUND,
 // FORBIDDEN, UNAUTHENTICATED, CONFLICT (stale expectedVersion or a racing writer:
@@ -1587,6 +1645,80 @@ type MoveCaseInput struct {
 // handOverPortfolio, which work in steps too large for one transaction: interrupted, they
 // keep what they did, and calling them again carries on.
 type Mutation struct {
+}
+
+// A deal being worked on a customer: what may be sold, for how much, by whom, and how
+// far it has come through the sales pipeline. Partners never see opportunities.
+type Opportunity struct {
+	// Id (ULID, time part = createdAt).
+	ID string `json:"id"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// What is being sold.
+	Title string `json:"title"`
+	// The salesperson working the deal (user id).
+	OwnerID string `json:"ownerId"`
+	// The customer's team when the deal was opened: whose pipeline it counts in.
+	Team *string `json:"team,omitempty"`
+	// The amount as a decimal with exactly two decimals, e.g. "120000.00": exact, never a
+	// floating-point number.
+	Amount string `json:"amount"`
+	// ISO 4217 currency code; CNY unless another was given.
+	Currency string `json:"currency"`
+	// The pipeline stage (pipelineStages lists them): an open stage, WON or LOST.
+	Stage string `json:"stage"`
+	// The stage's probability of winning, in percent, as the pipeline is configured now.
+	Probability int `json:"probability"`
+	// The amount times the stage's probability, rounded half up to two decimals.
+	WeightedAmount string `json:"weightedAmount"`
+	// The date the deal is expected to close, YYYY-MM-DD (UTC).
+	ExpectedCloseDate string `json:"expectedCloseDate"`
+	// Why it was lost (LOST only).
+	LossReason *LossReason `json:"lossReason,omitempty"`
+	// What happened, in the words of whoever marked it lost (LOST only).
+	LossNote *string `json:"lossNote,omitempty"`
+	// When it was won or lost.
+	ClosedAt *time.Time `json:"closedAt,omitempty"`
+	// Every stage move, oldest first, the opening included: who, when, from, to.
+	History []*OpportunityMove `json:"history"`
+	// Optimistic-locking version: pass it as expectedVersion to change the deal.
+	Version int `json:"version"`
+	// When it was opened.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who opened it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who changed it last.
+	UpdatedBy string `json:"updatedBy"`
+}
+
+// A page of opportunities.
+type OpportunityConnection struct {
+	// The opportunities of this page.
+	Edges []*OpportunityEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An opportunity in a page.
+type OpportunityEdge struct {
+	// Resume the list after this opportunity.
+	Cursor string `json:"cursor"`
+	// The opportunity.
+	Node *Opportunity `json:"node"`
+}
+
+// One move of an opportunity between stages.
+type OpportunityMove struct {
+	// The stage before; null on the entry that opened the deal.
+	From *string `json:"from,omitempty"`
+	// The stage after.
+	To string `json:"to"`
+	// Who moved it (user id).
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
 }
 
 // A customer changing hands by someone's decision: given back to the pool, assigned,
@@ -1679,6 +1811,50 @@ type PeriodInput struct {
 	To time.Time `json:"to"`
 	// Days or months.
 	Granularity Granularity `json:"granularity"`
+}
+
+// A pipeline's figures, read from counters that every opportunity write updates in its
+// own transaction (never by reading the deals): open deals by stage with their amounts
+// and weighted amounts, and the deals won and lost since the pipeline began.
+type Pipeline struct {
+	// The open stages in the pipeline's order (a stage since removed from the configuration that still holds deals follows them, weighted at 0).
+	Stages []*PipelineStageFigures `json:"stages"`
+	// All open deals together.
+	Open *PipelineStageFigures `json:"open"`
+	// Deals won.
+	Won int `json:"won"`
+	// Their amounts per currency.
+	WonAmounts []*MoneySum `json:"wonAmounts"`
+	// Deals lost.
+	Lost int `json:"lost"`
+	// Their amounts per currency.
+	LostAmounts []*MoneySum `json:"lostAmounts"`
+	// Won over closed (won + lost) deals, 0–1 with two decimals; null before any deal closed.
+	WinRate *float64 `json:"winRate,omitempty"`
+	// Lost deals per reason, the reasons given only.
+	LossReasons []*LossReasonCount `json:"lossReasons"`
+}
+
+// A stage of the sales pipeline.
+type PipelineStage struct {
+	// The stage's code, e.g. PROPOSAL.
+	Code string `json:"code"`
+	// The probability, in percent, that a deal in this stage is won: what weighs its amount.
+	Probability int `json:"probability"`
+	// Whether deals in it are still being worked (false for WON and LOST).
+	Open bool `json:"open"`
+}
+
+// The open deals of one stage, or of all open stages together.
+type PipelineStageFigures struct {
+	// The stage's code; OPEN for the sum of the open stages.
+	Stage string `json:"stage"`
+	// The stage's probability in percent; null for the sum of the open stages.
+	Probability *int `json:"probability,omitempty"`
+	// How many deals are in it.
+	Count int `json:"count"`
+	// Their amounts and weighted amounts, per currency, sorted by currency.
+	Amounts []*MoneySum `json:"amounts"`
 }
 
 // When the daily job returns an owned customer to the pool, by the rule whose deadline
@@ -2015,6 +2191,26 @@ type UpdateInteractionInput struct {
 	Amount *float64 `json:"amount,omitempty"`
 	// Currency.
 	Currency *string `json:"currency,omitempty"`
+}
+
+// Changes to an open opportunity; fields left out stay as they are.
+type UpdateOpportunityInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The opportunity.
+	ID string `json:"id"`
+	// CONFLICT unless it is the opportunity's current version.
+	ExpectedVersion int `json:"expectedVersion"`
+	// What is being sold.
+	Title *string `json:"title,omitempty"`
+	// Another owner: for ADMIN and the team's MANAGER.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// A decimal amount with at most two decimals.
+	Amount *string `json:"amount,omitempty"`
+	// ISO 4217 code.
+	Currency *string `json:"currency,omitempty"`
+	// The expected close date, YYYY-MM-DD.
+	ExpectedCloseDate *string `json:"expectedCloseDate,omitempty"`
 }
 
 // Changes to a partner organization. Omitted fields are unchanged.
@@ -3606,6 +3802,79 @@ func (e *LifecycleStage) UnmarshalJSON(b []byte) error {
 }
 
 func (e LifecycleStage) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a deal was lost: required, with a note, when an opportunity moves to LOST.
+type LossReason string
+
+const (
+	// The price: too high, or a competitor's lower.
+	LossReasonPrice LossReason = "PRICE"
+	// A competitor won it on something other than price.
+	LossReasonCompetitor LossReason = "COMPETITOR"
+	// The customer has no budget for it.
+	LossReasonNoBudget LossReason = "NO_BUDGET"
+	// The customer decided nothing, or stopped answering.
+	LossReasonNoDecision LossReason = "NO_DECISION"
+	// Not now: the customer put it off.
+	LossReasonTiming LossReason = "TIMING"
+	// What we sell does not fit the need.
+	LossReasonProductFit LossReason = "PRODUCT_FIT"
+	// Another reason, said in the note.
+	LossReasonOther LossReason = "OTHER"
+)
+
+var AllLossReason = []LossReason{
+	LossReasonPrice,
+	LossReasonCompetitor,
+	LossReasonNoBudget,
+	LossReasonNoDecision,
+	LossReasonTiming,
+	LossReasonProductFit,
+	LossReasonOther,
+}
+
+func (e LossReason) IsValid() bool {
+	switch e {
+	case LossReasonPrice, LossReasonCompetitor, LossReasonNoBudget, LossReasonNoDecision, LossReasonTiming, LossReasonProductFit, LossReasonOther:
+		return true
+	}
+	return false
+}
+
+func (e LossReason) String() string {
+	return string(e)
+}
+
+func (e *LossReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LossReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LossReason", str)
+	}
+	return nil
+}
+
+func (e LossReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LossReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LossReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
