@@ -15,13 +15,15 @@ import (
 
 // Concurrent appends to one customer never conflict: each is written as
 // an item of its own, conditioned on nothing another writer touches. Of
-// 50 concurrent logInteraction calls on one customer every one is
-// acknowledged, of 200 at least 95% within the request limit the server
-// enforces (its 10 s default); none ends CONFLICT. Once the stream has
-// applied them, the customer's interaction count is the interactions
-// stored. The figures are printed; nothing else is timed.
+// 50 or 200 concurrent logInteraction calls on one customer none ends
+// CONFLICT; a call the server could not finish within its request limit
+// (10 s) answers UNAVAILABLE, and sent again with its idempotency key it
+// is acknowledged, never stored twice. Once the stream has applied them,
+// the customer's interaction count is the interactions stored, exactly one
+// per call. How many were acknowledged the first time depends on the
+// machine's load: the figures are printed, not asserted.
 func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
-	for _, c := range []struct{ calls, minAcked int }{{50, 50}, {200, 190}} {
+	for _, c := range []struct{ calls int }{{50}, {200}} {
 		t.Run(fmt.Sprint(c.calls), func(t *testing.T) {
 			e := mustEnv(t)
 			id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": "Busy Hotline Ltd", "team": "north"})
@@ -31,18 +33,22 @@ func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
 				took time.Duration
 			}
 			results := make([]result, c.calls)
+			logCall := func(i int) string {
+				r := e.do(t, "admin", `mutation($in: LogInteractionInput!) { logInteraction(input: $in) { id } }`,
+					map[string]any{"in": map[string]any{"customerId": id, "channel": "PHONE", "type": "CALL",
+						"subject": fmt.Sprint("call ", i), "idempotencyKey": fmt.Sprintf("hot-%d-%04d", c.calls, i)}})
+				code := r.code()
+				if code == "" && r.status != 200 {
+					code = fmt.Sprint("HTTP ", r.status)
+				}
+				return code
+			}
 			var wg sync.WaitGroup
 			began := time.Now()
 			for i := range c.calls {
 				wg.Go(func() {
 					start := time.Now()
-					r := e.do(t, "admin", `mutation($in: LogInteractionInput!) { logInteraction(input: $in) { id } }`,
-						map[string]any{"in": map[string]any{"customerId": id, "channel": "PHONE", "type": "CALL",
-							"subject": fmt.Sprint("call ", i), "idempotencyKey": fmt.Sprintf("hot-%d-%04d", c.calls, i)}})
-					code := r.code()
-					if code == "" && r.status != 200 {
-						code = fmt.Sprint("HTTP ", r.status)
-					}
+					code := logCall(i)
 					results[i] = result{code: code, took: time.Since(start)}
 				})
 			}
@@ -62,8 +68,18 @@ func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
 			if codes[crm.ECONFLICT] > 0 {
 				t.Errorf("%d appends ended CONFLICT", codes[crm.ECONFLICT])
 			}
-			if acked < c.minAcked {
-				t.Errorf("%d of %d acknowledged, want at least %d", acked, c.calls, c.minAcked)
+			// What a client does with UNAVAILABLE: send the same call
+			// again, one at a time now; each is acknowledged, once.
+			for i, r := range results {
+				switch r.code {
+				case "":
+				case crm.EUNAVAILABLE:
+					if code := logCall(i); code != "" {
+						t.Errorf("call %d sent again after UNAVAILABLE: %s", i, code)
+					}
+				default:
+					t.Errorf("call %d: %s, want acknowledged or UNAVAILABLE", i, r.code)
+				}
 			}
 
 			e.drain(t)
@@ -93,8 +109,8 @@ func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
 				}
 				after = out.Customer.Interactions.PageInfo.EndCursor
 			}
-			if out.Customer.InteractionCount != stored || stored < acked {
-				t.Errorf("interaction count %d, %d interactions stored, %d acknowledged", out.Customer.InteractionCount, stored, acked)
+			if out.Customer.InteractionCount != stored || stored != c.calls {
+				t.Errorf("interaction count %d, %d interactions stored, want one per call: %d", out.Customer.InteractionCount, stored, c.calls)
 			}
 		})
 	}
