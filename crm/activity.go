@@ -115,7 +115,9 @@ func (a *Activity) ApplyInteraction(prev, next *Interaction) {
 			a.contacted(next)
 		}
 		if next.NextFollowUpAt != nil {
-			a.SetFollowUp(*next.NextFollowUpAt, next.CreatedAt)
+			// Asked for at the contact's time: a backdated call's ask is
+			// older than a contact that happened after it, logged or not.
+			a.SetFollowUp(*next.NextFollowUpAt, next.OccurredAt)
 		}
 	} else {
 		if a.LastInteractionID == next.ID {

@@ -76,3 +76,29 @@ func TestAContactEndsTheDateAskedForBeforeItWasLogged(t *testing.T) {
 		}
 	}
 }
+
+// A backdated call that asked for a follow-up, logged after a contact that
+// happened later, asked for it before that contact: the later contact has
+// ended it, as it would have had they been logged in order.
+func TestABackdatedAskEndsWithTheLaterContact(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	later := t0.Add(300 * 24 * time.Hour)
+	for _, order := range []string{"InOrder", "BackdatedLoggedLast"} {
+		t.Run(order, func(t *testing.T) {
+			var a Activity
+			ask := &Interaction{ID: "I1", Type: TypeCall, OccurredAt: t0, NextFollowUpAt: ptr(t0.Add(5 * 24 * time.Hour))}
+			call := &Interaction{ID: "I2", Type: TypeCall, OccurredAt: later}
+			logged := []*Interaction{ask, call}
+			if order == "BackdatedLoggedLast" {
+				logged = []*Interaction{call, ask}
+			}
+			for i, it := range logged {
+				it.CreatedAt = later.Add(time.Duration(i+1) * time.Hour)
+				a.ApplyInteraction(nil, it)
+			}
+			if a.FollowUpAsked != nil || a.ContactedAt == nil || !a.ContactedAt.Equal(later) {
+				t.Fatalf("asked %v, contacted %v: want the ask ended by the later contact", a.FollowUpAsked, a.ContactedAt)
+			}
+		})
+	}
+}
