@@ -45,9 +45,10 @@ func TestAgendaIsThreeDynamoDBCalls(t *testing.T) {
 			Complete bool
 		}
 	}
-	// Tomorrow's agenda, so that the case (due in a few hours) is on it
-	// whatever the time of day.
-	tomorrow := map[string]any{"d": time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)}
+	// The agenda of the day after tomorrow, so that the case is on it
+	// whatever the time of day: triaged, it is due for resolution within
+	// grade B's 48 hours.
+	tomorrow := map[string]any{"d": time.Now().UTC().Add(48 * time.Hour).Format(time.RFC3339)}
 	e.mustDo(t, "sales1", `query($d: DateTime) { agenda(date: $d) { items { kind at overdue priority customer { name grade { level { code label } } nextFollowUpAt }
 		task { title dueAt } case { subject dueAt } } complete } }`, tomorrow, &out)
 	if ops := e.takeOps(); !slices.Equal(ops, []string{"Query", "Query", "BatchGetItem"}) {
