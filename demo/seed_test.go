@@ -16,40 +16,86 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 
-// The grading policy, not the seed, grades the demo customers: the nine
-// profiles must still give every level, and the scheduled run tiers them.
-func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
+// The demo's year is replayed through the service on the demo clock: the
+// grading policy, not the seed, grades the customers, the profiles still
+// give every level and every stage, and the history holds together over
+// time as a real book's would.
+func TestSeedTellsAConsistentYear(t *testing.T) {
 	db, table := ddbtest.Client(t), ddbtest.NewTable(t, "CrmTable")
 	store := dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
 	svc := crm.NewService(store)
+	clock := &demo.Clock{}
+	svc.Now = clock.Now
 	consumer := streamtest.New(t, db, table, store, svc)
 	ctx := crm.NewContextWithUser(context.Background(), &demo.Users[0])
 	settle := func(context.Context) error { consumer.Drain(t); return nil }
-	if err := demo.Seed(ctx, svc, demo.Options{Customers: 27, Seed: 2026, Now: time.Now(), Settle: settle}); err != nil {
+	now := time.Now().UTC()
+	if err := demo.Seed(ctx, svc, demo.Options{Customers: 40, Seed: 2026, Now: now, Clock: clock, Settle: settle}); err != nil {
 		t.Fatal(err)
 	}
-	consumer.Drain(t)
+	if got := clock.Now(); got.Before(now) {
+		t.Fatalf("the clock still replays %s after the seed", got)
+	}
 	levels := map[string]int{}
+	pool := map[string]int{}
 	tiers := map[crm.ValueTier]int{}
 	stages := map[crm.Stage]int{}
+	months := map[time.Month]bool{}
+	channels := map[crm.Channel]int{}
+	cases := map[crm.CaseStatus]int{}
+	gradedBefore, createdBefore := 0, 0
+	sixtyDaysAgo := now.AddDate(0, 0, -60)
 	err := store.EachCustomer(ctx, func(c *crm.Customer) error {
 		levels[c.Grade.Level]++
 		tiers[c.ValueTier]++
 		stages[c.Stage]++
+		months[c.CreatedAt.Month()] = true
+		if c.InPool() {
+			pool[c.Grade.Level]++
+		}
 		if c.Grade.Source == crm.GradeManual {
 			t.Errorf("%s was graded by hand", c.Name)
+		}
+		if c.CreatedAt.Before(now.AddDate(-1, 0, -1)) || c.CreatedAt.After(now) {
+			t.Errorf("%s created %s, outside the demo's year", c.Name, c.CreatedAt)
+		}
+		its, err := svc.Interactions(ctx, c.ID, crm.TimeRange{}, crm.PageRequest{First: 100})
+		if err != nil {
+			return err
+		}
+		for _, it := range its.Items {
+			channels[it.Channel]++
+			if it.OccurredAt.Before(c.CreatedAt) || it.OccurredAt.After(now) {
+				t.Errorf("%s: %s on %s, but the customer was created on %s", c.Name, it.Type, it.OccurredAt, c.CreatedAt)
+			}
+		}
+		cs, err := svc.Cases(ctx, c.ID, crm.PageRequest{First: 100})
+		if err != nil {
+			return err
+		}
+		for _, k := range cs.Items {
+			cases[k.Status]++
+			if k.Status.IsOpen() && k.DueAt.Before(now) {
+				cases["OVERDUE"]++
+			}
+		}
+		if c.CreatedAt.Before(sixtyDaysAgo) {
+			createdBefore++
+			if g, err := svc.GradeAt(ctx, c.ID, sixtyDaysAgo); err == nil && g != nil {
+				gradedBefore++
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("levels %v pool %v stages %v months %d channels %v cases %v graded %d/%d tiers %v", levels, pool, stages, len(months), channels, cases, gradedBefore, createdBefore, tiers)
 	for _, l := range crm.DefaultGradeLevels {
 		if levels[l.Code] == 0 {
 			t.Errorf("no demo customer of level %s (levels %v)", l.Code, levels)
 		}
 	}
-	// Lost customers are created LOST with why, and won back afterwards.
 	for _, st := range crm.Stages {
 		if stages[st] == 0 {
 			t.Errorf("no demo customer in stage %s (stages %v)", st, stages)
@@ -58,6 +104,30 @@ func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
 	if tiers[crm.TierKey] == 0 || tiers[""] != 0 {
 		t.Errorf("value tiers %v: every customer should be ranked, one KEY at least", tiers)
 	}
+	// Customers arrive through the year; gradeAt answers for those there
+	// 60 days ago; the pool holds mostly the never contacted and the
+	// unclassified (seed 000's G and F); phone and visits far outnumber
+	// fax; cases were worked to their close, and some stand open.
+	if len(months) < 6 {
+		t.Errorf("customers created in %d months of the year, want them spread", len(months))
+	}
+	if createdBefore == 0 || gradedBefore != createdBefore {
+		t.Errorf("gradeAt 60 days ago answers for %d of the %d customers there then", gradedBefore, createdBefore)
+	}
+	inPool := 0
+	for _, n := range pool {
+		inPool += n
+	}
+	if inPool == 0 || 2*(pool["G"]+pool["F"]) <= inPool {
+		t.Errorf("the pool holds %v, want mostly G and F", pool)
+	}
+	if phone := channels[crm.ChannelPhone] + channels[crm.ChannelVisit]; phone < 5*channels[crm.ChannelFax] || phone == 0 {
+		t.Errorf("channels %v: phone and visits should far outnumber fax", channels)
+	}
+	if cases[crm.CaseClosed] == 0 {
+		t.Errorf("cases %v: some should have been worked to their close", cases)
+	}
+
 	// Tasks are their customers' owners', on what their latest contact
 	// calls for, and show on the owners' agendas.
 	tasks := 0
@@ -109,3 +179,4 @@ func TestSeedGivesEveryGradeLevelByRule(t *testing.T) {
 		t.Errorf("north's demo pipeline: %d open, %d won, %d lost; want some of each", north.Open.Count, north.Won, north.Lost)
 	}
 }
+

@@ -86,13 +86,18 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	e.svc = crm.NewService(dynamo.New(db, e.table, secret))
+	// The demo seed replays a year of history on the clock of both services.
+	clock := &demo.Clock{}
+	e.svc.Now = clock.Now
 	// The stream function, on a client of its own with its own meter.
 	sdb, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, e.streamMeter.Option)
 	if err != nil {
 		return nil, err
 	}
 	store := dynamo.New(sdb, e.table, nil)
-	consumer := &stream.Consumer{Store: store, Settler: crm.NewService(store)}
+	settler := crm.NewService(store)
+	settler.Now = clock.Now
+	consumer := &stream.Consumer{Store: store, Settler: settler}
 	if e.poller, err = ddbstream.New(ctx, e.raw, ddblocal.NewStreamsClient(proc.Endpoint()), e.table, consumer.Handle); err != nil {
 		return nil, err
 	}
@@ -104,7 +109,7 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	fmt.Fprintf(out, "Seeding %d demo customers…\n", customers)
 	began := time.Now()
 	settle := func(ctx context.Context) error { _, err := e.poller.Drain(ctx); return err }
-	if err := demo.Seed(ctx, e.svc, demo.Options{Customers: customers, Seed: 2026, Now: time.Now(), Settle: settle}); err != nil {
+	if err := demo.Seed(ctx, e.svc, demo.Options{Customers: customers, Seed: 2026, Now: time.Now(), Clock: clock, Settle: settle}); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	if e.partnerKey, err = demo.SeedPartner(ctx, e.svc); err != nil {

@@ -114,6 +114,9 @@ func run(ctx context.Context) error {
 	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	svc := crm.NewService(store)
 	cfg.Service(svc)
+	// The demo seed replays a year of history on the service's clock.
+	clock := &demo.Clock{}
+	svc.Now = clock.Now
 	// Data written by an earlier release moves to this release's layout
 	// before anything reads it (the scheduled job does the same in bounded
 	// runs in the stack).
@@ -142,7 +145,7 @@ func run(ctx context.Context) error {
 	if err := demo.SeedDirectory(ctx, svc); err != nil {
 		return err
 	}
-	if err := seedOnce(ctx, svc, log, filepath.Join(localDir, "demo-seeded"), poller); err != nil {
+	if err := seedOnce(ctx, svc, clock, log, filepath.Join(localDir, "demo-seeded"), poller); err != nil {
 		return err
 	}
 	if err := seedPartnerOnce(ctx, svc, filepath.Join(localDir, "demo-partner-key"), poller); err != nil {
@@ -275,7 +278,7 @@ func startDynamoLocal(ctx context.Context, localDir string) (*ddblocal.Process, 
 // seedOnce fills an empty table with the demo data. A marker file records
 // that seeding finished, so an interrupted first run is reported instead
 // of silently leaving half the demo data.
-func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker string, poller *ddbstream.Poller) error {
+func seedOnce(ctx context.Context, svc *crm.Service, clock *demo.Clock, log *slog.Logger, marker string, poller *ddbstream.Poller) error {
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
@@ -288,10 +291,10 @@ func seedOnce(ctx context.Context, svc *crm.Service, log *slog.Logger, marker st
 		log.Warn("the table holds customers but demo seeding never finished; delete the local data directory to seed again")
 		return nil
 	}
-	fmt.Fprintln(os.Stderr, "Seeding demo data (200 customers with history, once)…")
+	fmt.Fprintln(os.Stderr, "Seeding demo data (200 customers with a year of history, once)…")
 	start := time.Now()
 	settle := func(ctx context.Context) error { _, err := poller.Drain(ctx); return err }
-	if err := demo.Seed(ctx, svc, demo.Options{Customers: 200, Seed: 2026, Now: time.Now(), Settle: settle}); err != nil {
+	if err := demo.Seed(ctx, svc, demo.Options{Customers: 200, Seed: 2026, Now: time.Now(), Clock: clock, Settle: settle}); err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
 	log.Info("demo data seeded", "customers", 200, "took", time.Since(start).Round(time.Millisecond))
