@@ -179,4 +179,3 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 		t.Errorf("north's demo pipeline: %d open, %d won, %d lost; want some of each", north.Open.Count, north.Won, north.Lost)
 	}
 }
-
