@@ -216,10 +216,13 @@ const (
 	// RiskFallingScores: the newest evaluation's overall score is at least
 	// MinDrop points below the one before it.
 	RiskFallingScores RiskReason = "FALLING_SCORES"
+	// RiskDeclineSuggested: the data suggests decline (SuggestStage), for
+	// the owner to confirm; the customer is not in DECLINE yet.
+	RiskDeclineSuggested RiskReason = "DECLINE_SUGGESTED"
 )
 
 // RiskReasons lists every risk reason.
-var RiskReasons = []RiskReason{RiskDecline, RiskNoContact, RiskFallingScores}
+var RiskReasons = []RiskReason{RiskDecline, RiskNoContact, RiskFallingScores, RiskDeclineSuggested}
 
 // RiskQuery asks for the customers at risk for one reason.
 type RiskQuery struct {
@@ -286,8 +289,11 @@ func (sc Scope) matches(c *Customer) bool {
 
 // CustomersAtRisk lists the customers of scope at risk for q.Reason:
 // DECLINE newest first (the stage index); NO_CONTACT longest silence first
-// and FALLING_SCORES largest drop first (indexed watch lists). Each page is
-// one Query and one BatchGetItem of the profiles.
+// and FALLING_SCORES largest drop first (indexed watch lists);
+// DECLINE_SUGGESTED, the customers whose data suggests decline, longest
+// silence first (the NO_CONTACT list read from DeclineAfter ago, kept to
+// what SuggestStage says). Each page is one Query and one BatchGetItem of
+// the profiles.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) CustomersAtRisk(ctx context.Context, sc Scope, q RiskQuery, p PageRequest) (*Page[*Customer], error) {
 	u, err := currentUser(ctx)
@@ -322,6 +328,14 @@ func (s *Service) CustomersAtRisk(ctx context.Context, sc Scope, q RiskQuery, p 
 		before := s.now().Add(-time.Duration(q.QuietDays) * day)
 		return s.Store.WatchList(ctx, WatchQuery{List: WatchNoContact, Scope: stored, Before: before,
 			Keep: func(c *Customer) bool { return keep(c) && c.LastContactAt().Before(before) }}, p)
+	case RiskDeclineSuggested:
+		now := s.now()
+		before := now.Add(-s.DeclineAfter)
+		return s.Store.WatchList(ctx, WatchQuery{List: WatchNoContact, Scope: stored, Before: before,
+			Keep: func(c *Customer) bool {
+				sg := SuggestStage(c, now, s.DeclineAfter)
+				return keep(c) && sg != nil && sg.Stage == StageDecline
+			}}, p)
 	default:
 		return s.Store.WatchList(ctx, WatchQuery{List: WatchFalling, Scope: stored, MinDrop: q.MinDrop,
 			Keep: func(c *Customer) bool {

@@ -584,6 +584,16 @@ func sumEvaluations(e, o *crm.EvaluationFigures) {
 
 func ptrTo[T any](v T) *T { return &v }
 
+// nameOf is a customer's short name.
+func (s *script) nameOf(id string) string {
+	for name, cid := range s.id {
+		if cid == id {
+			return name
+		}
+	}
+	return ""
+}
+
 // ids lists the customers of a page by their short names.
 func (s *script) names(p *crm.Page[*crm.Customer]) []string {
 	var out []string
@@ -634,6 +644,17 @@ func TestAtRiskAndFollowUpListsFollowTheProfiles(t *testing.T) {
 		t.Fatalf("quiet customers %v: the never-contacted gobi and others expected", quietNames)
 	}
 
+	// DECLINE_SUGGESTED: of the quiet, those whose data suggests decline
+	// (forming, stable or won back), with a day as the silence it takes.
+	e.svc.DeclineAfter = 24 * time.Hour
+	suggested := quietIn(func(c *crm.Customer) bool {
+		sg := crm.SuggestStage(c, s.clk.Now(), e.svc.DeclineAfter)
+		return sg != nil && sg.Stage == crm.StageDecline
+	})
+	if len(suggested) == 0 || len(suggested) == len(quietNames) {
+		t.Fatalf("decline suggested for %v of the quiet %v: want some, not all", suggested, quietNames)
+	}
+
 	feb6 := time.Date(2026, 2, 6, 0, 0, 0, 0, time.UTC)
 	noContact := crm.RiskQuery{Reason: crm.RiskNoContact, QuietDays: 1}
 	tests := []struct {
@@ -667,6 +688,11 @@ func TestAtRiskAndFollowUpListsFollowTheProfiles(t *testing.T) {
 		{"FallingScoresOfOnesOwn", sales2, crm.Scope{}, atRisk(e, crm.RiskQuery{Reason: crm.RiskFallingScores, MinDrop: 5}), []string{"fjord"}, ""},
 		{"Decline", admin, crm.Scope{}, atRisk(e, crm.RiskQuery{Reason: crm.RiskDecline}), []string{"borealis"}, ""},
 		{"DeclineOfOnesOwn", sales1, crm.Scope{}, atRisk(e, crm.RiskQuery{Reason: crm.RiskDecline}), nil, ""},
+		{"DeclineSuggestedLongestSilenceFirst", admin, crm.Scope{}, atRisk(e, crm.RiskQuery{Reason: crm.RiskDeclineSuggested}), suggested, ""},
+		{"DeclineSuggestedInATeam", manager, crm.Scope{}, atRisk(e, crm.RiskQuery{Reason: crm.RiskDeclineSuggested}),
+			quietIn(func(c *crm.Customer) bool {
+				return c.Team == "north" && slices.Contains(suggested, s.nameOf(c.ID))
+			}), ""},
 		{"SalesMayNotReadAColleaguesList", sales1, crm.Scope{OwnerID: sales2.ID}, followUps(e, nil), nil, crm.EFORBIDDEN},
 		{"ManagerMayNotReadAnotherTeam", manager, crm.Scope{Team: "south"}, atRisk(e, noContact), nil, crm.EFORBIDDEN},
 		{"ServiceReadsNoLists", &crm.User{ID: "svc", Roles: []crm.Role{crm.RoleService}, Teams: []string{"north"}},

@@ -5907,6 +5907,14 @@ enum RiskReason {
   NO_CONTACT
   "The newest evaluation's overall score fell at least minScoreDrop points below the one before it."
   FALLING_SCORES
+  """
+  The data suggests decline (Customer.stageSuggestion): a forming, stable or won-back
+  relationship with nobody in touch for 60 days (DECLINE_AFTER_DAYS), not yet moved to
+  DECLINE by its owner, longest silence first. Read from the NO_CONTACT list, which is
+  ordered by the last interaction of any type: a customer with only a note since its
+  last contact shows once that note is 60 days old.
+  """
+  DECLINE_SUGGESTED
 }
 
 "Figures per bucket of a period, and their total."
@@ -9220,7 +9228,7 @@ type StageSuggestion {
 }
 
 extend type Customer {
-  "The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from."
+  "The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: DECLINE_SUGGESTED) lists the customers whose data suggests decline."
   stageSuggestion: StageSuggestion
 }
 `, BuiltIn: false},

@@ -808,7 +808,7 @@ type Customer struct {
 	PoolReturn *PoolReturn `json:"poolReturn,omitempty"`
 	// Lifecycle stage changes, newest first: from, to, why, who and when.
 	StageHistory *StageChangeConnection `json:"stageHistory"`
-	// The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: NO_CONTACT) lists the quiet customers it comes from.
+	// The stage change its data suggests now, for the owner to confirm; null when none (and for partners). customersAtRisk(reason: DECLINE_SUGGESTED) lists the customers whose data suggests decline.
 	StageSuggestion *StageSuggestion `json:"stageSuggestion,omitempty"`
 	// The customer's tasks, newest first (one Query; not part of the 360 view's read).
 	Tasks *TaskConnection `json:"tasks"`
@@ -4089,17 +4089,24 @@ const (
 	RiskReasonNoContact RiskReason = "NO_CONTACT"
 	// The newest evaluation's overall score fell at least minScoreDrop points below the one before it.
 	RiskReasonFallingScores RiskReason = "FALLING_SCORES"
+	// The data suggests decline (Customer.stageSuggestion): a forming, stable or won-back
+	// relationship with nobody in touch for 60 days (DECLINE_AFTER_DAYS), not yet moved to
+	// DECLINE by its owner, longest silence first. Read from the NO_CONTACT list, which is
+	// ordered by the last interaction of any type: a customer with only a note since its
+	// last contact shows once that note is 60 days old.
+	RiskReasonDeclineSuggested RiskReason = "DECLINE_SUGGESTED"
 )
 
 var AllRiskReason = []RiskReason{
 	RiskReasonDecline,
 	RiskReasonNoContact,
 	RiskReasonFallingScores,
+	RiskReasonDeclineSuggested,
 }
 
 func (e RiskReason) IsValid() bool {
 	switch e {
-	case RiskReasonDecline, RiskReasonNoContact, RiskReasonFallingScores:
+	case RiskReasonDecline, RiskReasonNoContact, RiskReasonFallingScores, RiskReasonDeclineSuggested:
 		return true
 	}
 	return false
