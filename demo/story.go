@@ -383,9 +383,13 @@ func (s *story) contacts(first, end time.Time, level crm.GradeLevel) []time.Time
 	for k, at := range times {
 		typ = s.contactType()
 		subject = subjects[typ][s.r.IntN(len(subjects[typ]))]
+		if typ == crm.TypeCall && s.profile != keyAccount {
+			subject = prospectCalls[s.r.IntN(len(prospectCalls))]
+		}
 		var followUp *time.Time
-		if k == 0 {
-			// The first contact asks for a follow-up within two weeks.
+		if k == 0 && level.FollowUpInterval > 0 {
+			// The first contact asks for a follow-up within two weeks (not
+			// a V's: no follow-up).
 			f := at.Add(time.Duration(s.r.IntN(14*24)) * time.Hour)
 			followUp = &f
 		}
@@ -404,6 +408,10 @@ func (s *story) contacts(first, end time.Time, level crm.GradeLevel) []time.Time
 	}
 	return times
 }
+
+// prospectCalls are what calls to a customer that has not bought are
+// about.
+var prospectCalls = []string{"Introduced our services", "Follow-up on quote", "Asked about their plans for next year"}
 
 // contactType is what a contact was: calls far more than anything else,
 // then visits; complaints and requests come from buyers.
