@@ -53,6 +53,15 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 		if c.InPool() {
 			pool[c.Grade.Level]++
 		}
+		// Stages agree with the activity (seed 001's lifecycle).
+		switch quiet := now.Sub(c.LastContactAt()); {
+		case c.Stage == crm.StageStability && (c.Transactions.Count == 0 || quiet > 60*24*time.Hour),
+			c.Stage == crm.StageDecline && quiet < 60*24*time.Hour,
+			c.Stage == crm.StageExploration && c.Transactions.Count > 0,
+			c.Stage == crm.StageFormation && c.InteractionCount < 3:
+			t.Errorf("%s is in %s, quiet for %s, with %d deals and %d interactions", c.Name, c.Stage, quiet.Round(time.Hour),
+				c.Transactions.Count, c.InteractionCount)
+		}
 		if c.Grade.Source == crm.GradeManual {
 			t.Errorf("%s was graded by hand", c.Name)
 		}
