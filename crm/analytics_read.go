@@ -290,8 +290,8 @@ func (sc Scope) matches(c *Customer) bool {
 // CustomersAtRisk lists the customers of scope at risk for q.Reason:
 // DECLINE newest first (the stage index); NO_CONTACT longest silence first
 // and FALLING_SCORES largest drop first (indexed watch lists);
-// DECLINE_SUGGESTED, the customers whose data suggests decline, longest
-// silence first (the NO_CONTACT list read from DeclineAfter ago, kept to
+// DECLINE_SUGGESTED, the owned customers whose data suggests decline (for
+// their owners to confirm), longest silence first (the NO_CONTACT list read from DeclineAfter ago, kept to
 // what SuggestStage says). Each page is one Query and one BatchGetItem of
 // the profiles.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
@@ -334,7 +334,7 @@ func (s *Service) CustomersAtRisk(ctx context.Context, sc Scope, q RiskQuery, p 
 		return s.Store.WatchList(ctx, WatchQuery{List: WatchNoContact, Scope: stored, Before: before,
 			Keep: func(c *Customer) bool {
 				sg := SuggestStage(c, now, s.DeclineAfter)
-				return keep(c) && sg != nil && sg.Stage == StageDecline
+				return keep(c) && !c.InPool() && sg != nil && sg.Stage == StageDecline
 			}}, p)
 	default:
 		return s.Store.WatchList(ctx, WatchQuery{List: WatchFalling, Scope: stored, MinDrop: q.MinDrop,

@@ -13,7 +13,7 @@ import (
 // customer's satisfaction): in the north the service desk works it and the
 // manager approves, in the south the manager triages and the owner works
 // it. Steps still to come are not taken, so recent cases stand where they
-// are; one case in three of the last 30 days was left alone (it goes overdue and the job
+// are; one case in two of the last 45 days was left alone (it goes overdue and the job
 // escalates it), one in ten had its first plan rejected, one in twenty was
 // withdrawn by the customer.
 func (s *story) caseContact(at time.Time, typ crm.InteractionType, subject string, satisfaction int) {
@@ -35,7 +35,7 @@ func (s *story) caseContact(at time.Time, typ crm.InteractionType, subject strin
 	if s.team == "south" {
 		triager, worker, approver = user("manager-south"), s.owner, user("manager-south")
 	}
-	stalls := at.After(s.now.Add(-30*day)) && s.r.IntN(3) == 0
+	stalls := at.After(s.now.Add(-45*day)) && s.r.IntN(2) == 0
 	if stalls && s.r.IntN(2) == 0 {
 		return // nobody responded
 	}

@@ -5908,9 +5908,10 @@ enum RiskReason {
   "The newest evaluation's overall score fell at least minScoreDrop points below the one before it."
   FALLING_SCORES
   """
-  The data suggests decline (Customer.stageSuggestion): a forming, stable or won-back
-  relationship with nobody in touch for 60 days (DECLINE_AFTER_DAYS), not yet moved to
-  DECLINE by its owner, longest silence first. Read from the NO_CONTACT list, which is
+  The data suggests decline (Customer.stageSuggestion): an owned customer whose forming,
+  stable or won-back relationship has had nobody in touch for 60 days (DECLINE_AFTER_DAYS),
+  not yet moved to DECLINE by its owner, longest silence first (pool customers have no
+  owner to confirm it, and are not listed). Read from the NO_CONTACT list, which is
   ordered by the last interaction of any type: a customer with only a note since its
   last contact shows once that note is 60 days old.
   """
