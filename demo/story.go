@@ -47,10 +47,11 @@ const (
 	declines             // contact stopped two months and more ago
 	lost                 // lost, with why
 	wonBack              // lost, then won back
+	quiet                // nobody in touch for two months and more, decline not yet confirmed
 )
 
 // keyAccountFates are dealt to the key accounts in turn.
-var keyAccountFates = []fate{stays, declines, lost, stays, wonBack, stays}
+var keyAccountFates = []fate{stays, declines, lost, stays, wonBack, quiet}
 
 // strongIndustries are the demo's industries in the default policy's
 // list; the others are outside it.
@@ -174,7 +175,7 @@ func (s *story) createdAt() time.Time {
 		to = s.now.Add(-d)
 	}
 	if s.profile == keyAccount {
-		to = s.now.Add(-[]time.Duration{150 * day, 200 * day, 240 * day, 0}[s.fate])
+		to = s.now.Add(-map[fate]time.Duration{stays: 150 * day, declines: 200 * day, lost: 240 * day, quiet: 200 * day}[s.fate])
 		if s.fate == wonBack {
 			to = s.start.Add(40 * day)
 		}
@@ -269,6 +270,8 @@ func (s *story) keyAccount(first time.Time) {
 	switch s.fate {
 	case declines:
 		end = s.workHour(s.now.Add(-s.days(70, 120)))
+	case quiet:
+		end = s.workHour(s.now.Add(-s.days(65, 100)))
 	case lost:
 		lostAt = s.workHour(s.between(won.Add(100*day), s.now.Add(-60*day)))
 		end = lostAt.Add(-s.days(20, 40))
@@ -282,7 +285,7 @@ func (s *story) keyAccount(first time.Time) {
 	if stable.Before(end) {
 		s.stage(stable, crm.StageStability, "Orders come in regularly since the first contract")
 	}
-	review := map[fate]float64{stays: 0.9, declines: 0.6, lost: 0.35, wonBack: 0.75}[s.fate]
+	review := map[fate]float64{stays: 0.9, declines: 0.6, lost: 0.35, wonBack: 0.75, quiet: 0.7}[s.fate]
 	s.evaluate(earliest(s.workHour(won.Add(s.days(20, 40))), end), review)
 	switch s.fate {
 	case stays:
