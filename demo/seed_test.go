@@ -43,7 +43,7 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	months := map[time.Month]bool{}
 	channels := map[crm.Channel]int{}
 	cases := map[crm.CaseStatus]int{}
-	gradedBefore, createdBefore := 0, 0
+	gradedBefore, createdBefore, declineSuggested := 0, 0, 0
 	sixtyDaysAgo := now.AddDate(0, 0, -60)
 	err := store.EachCustomer(ctx, func(c *crm.Customer) error {
 		levels[c.Grade.Level]++
@@ -55,12 +55,15 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 		}
 		// Stages agree with the activity (seed 001's lifecycle).
 		switch quiet := now.Sub(c.LastContactAt()); {
-		case c.Stage == crm.StageStability && (c.Transactions.Count == 0 || quiet > 60*24*time.Hour),
+		case c.Stage == crm.StageStability && c.Transactions.Count == 0,
 			c.Stage == crm.StageDecline && quiet < 60*24*time.Hour,
 			c.Stage == crm.StageExploration && c.Transactions.Count > 0,
 			c.Stage == crm.StageFormation && c.InteractionCount < 3:
 			t.Errorf("%s is in %s, quiet for %s, with %d deals and %d interactions", c.Name, c.Stage, quiet.Round(time.Hour),
 				c.Transactions.Count, c.InteractionCount)
+		}
+		if sg := crm.SuggestStage(c, now, crm.DefaultDeclineAfter); sg != nil && sg.Stage == crm.StageDecline && !c.InPool() {
+			declineSuggested++
 		}
 		if c.Grade.Source == crm.GradeManual {
 			t.Errorf("%s was graded by hand", c.Name)
@@ -132,6 +135,9 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	}
 	if phone := channels[crm.ChannelPhone] + channels[crm.ChannelVisit]; phone < 5*channels[crm.ChannelFax] || phone == 0 {
 		t.Errorf("channels %v: phone and visits should far outnumber fax", channels)
+	}
+	if declineSuggested == 0 {
+		t.Error("no owned customer's data suggests decline for its owner to confirm")
 	}
 	if cases[crm.CaseClosed] == 0 {
 		t.Errorf("cases %v: some should have been worked to their close", cases)
