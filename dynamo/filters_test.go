@@ -306,6 +306,27 @@ func TestOrderByEveryFieldBothWaysWithFullPagesAcrossCursors(t *testing.T) {
 	}
 }
 
+func TestBoundedCountCostsItsCounterReadsAQueryAndABatch(t *testing.T) {
+	e, all := filterFixture(t)
+	f := crm.CustomerFilter{Grade: "A", Region: "north"}
+	page, err := e.svc.Customers(as(admin), f, crm.PageRequest{First: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.calls.Store(0)
+	n, err := page.Total(context.Background())
+	// GetItem TEAMS, BatchGetItem of the teams' counters, Query of grade
+	// A's keys (the narrower), BatchGetItem of their profiles.
+	if err != nil || n != len(wanted(all, f)) || e.calls.Load() != 4 {
+		t.Fatalf("totalCount = %d (%v) in %d calls; want %d in 4", n, err, e.calls.Load(), len(wanted(all, f)))
+	}
+	e.store.SetWalkBound(2)
+	e.calls.Store(0)
+	if _, err := page.Total(context.Background()); !errors.Is(err, crm.ErrNotCounted) || e.calls.Load() != 2 {
+		t.Fatalf("past the bound: %v in %d calls; want not counted after the 2 counter reads", err, e.calls.Load())
+	}
+}
+
 func TestBoundedReadsStopAtTheirBoundAndSaySo(t *testing.T) {
 	e, all := filterFixture(t)
 	e.store.SetWalkBound(5)
