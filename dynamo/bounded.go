@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,8 +113,7 @@ func (s *Store) narrowest(ctx context.Context, f crm.CustomerFilter) (dimension,
 	size := func(d dimension) int {
 		n := 0
 		add := func(it map[string]types.AttributeValue) {
-			var v int
-			_, _ = fmt.Sscan(numAttr(it[d.count.attr]), &v)
+			v, _ := strconv.Atoi(numAttr(it[d.count.attr])) // absent: 0
 			n += v
 		}
 		if !d.count.sum {
