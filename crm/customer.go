@@ -305,8 +305,17 @@ type CustomerFilter struct {
 	Region string
 	Team   string
 	Tag    string
+	// ValueTier, Industry (compared case-insensitively), Kind and Source
+	// narrow the list further; they have no index of their own, so a list
+	// checks them on each customer it reads.
+	ValueTier ValueTier
+	Industry  string
+	Kind      CustomerKind
+	Source    Source
 	// IncludeArchived also lists archived customers.
 	IncludeArchived bool
+	// Order is the order of the list (Customers only; a search ranks).
+	Order CustomerOrder
 
 	// VisibleTeams, set by the service from the caller's role, limits the
 	// list to customers of these teams; VisibleOwner to customers owned by
@@ -323,3 +332,29 @@ type CustomerFilter struct {
 	// customer not migrated yet, as its profile says).
 	WithActivity bool
 }
+
+// OrderField is what a list of customers is ordered by.
+type OrderField string
+
+const (
+	OrderCreatedAt         OrderField = "CREATED_AT"
+	OrderName              OrderField = "NAME"
+	OrderLastInteractionAt OrderField = "LAST_INTERACTION_AT"
+	OrderValueScore        OrderField = "VALUE_SCORE"
+	OrderNextFollowUpAt    OrderField = "NEXT_FOLLOW_UP_AT"
+)
+
+// OrderFields lists every order of a customer list.
+var OrderFields = []OrderField{OrderCreatedAt, OrderName, OrderLastInteractionAt, OrderValueScore, OrderNextFollowUpAt}
+
+// CustomerOrder orders a list of customers; the zero value is newest
+// first. Customers without the field's value (never contacted, no score,
+// no follow-up scheduled) come last either way; ties go by id.
+type CustomerOrder struct {
+	Field     OrderField
+	Ascending bool
+}
+
+// ByCreation reports whether o is an order by creation time (an id's
+// order), which every list index keeps.
+func (o CustomerOrder) ByCreation() bool { return o.Field == "" || o.Field == OrderCreatedAt }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -258,6 +259,19 @@ func normalizeFilter(f *CustomerFilter) error {
 	if f.Stage != "" {
 		checkEnum(&c, "filter.stage", f.Stage, Stages)
 	}
+	if f.ValueTier != "" {
+		checkEnum(&c, "filter.valueTier", f.ValueTier, ValueTiers)
+	}
+	if f.Kind != "" {
+		checkEnum(&c, "filter.kind", f.Kind, []CustomerKind{KindPerson, KindOrganization})
+	}
+	if f.Source != "" {
+		checkEnum(&c, "filter.source", f.Source, Sources)
+	}
+	if f.Order.Field != "" {
+		checkEnum(&c, "orderBy.field", f.Order.Field, OrderFields)
+	}
+	f.Industry = strings.TrimSpace(f.Industry)
 	if f.Tag != "" {
 		t, ok := NormalizeTag(f.Tag)
 		if !ok {
@@ -268,7 +282,7 @@ func normalizeFilter(f *CustomerFilter) error {
 	if f.Pool && f.OwnerID != "" {
 		c.fail("filter.pool", "cannot be combined with ownerId")
 	}
-	for _, p := range [][2]string{{"filter.ownerId", f.OwnerID}, {"filter.region", f.Region}, {"filter.team", f.Team}} {
+	for _, p := range [][2]string{{"filter.ownerId", f.OwnerID}, {"filter.region", f.Region}, {"filter.team", f.Team}, {"filter.industry", f.Industry}} {
 		c.text(p[0], p[1], 0, MaxShortText)
 	}
 	f.VisibleTeams, f.VisibleOwner, f.VisiblePartner = nil, "", ""

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rapportcrm/rapport/search"
@@ -31,11 +32,16 @@ type Page[T any] struct {
 	Cursors   []string
 	EndCursor string
 	HasNext   bool
-	// Total counts the whole list from counters kept on write. It is nil
-	// when no counter answers the filter combination; it costs a read, so
-	// call it only when the count is asked for.
+	// Total counts the whole list from counters kept on write, or by a
+	// bounded count. It is nil, or returns ErrNotCounted, when the list
+	// cannot be counted so; it costs reads, so call it only when the count
+	// is asked for.
 	Total func(ctx context.Context) (int, error)
 }
+
+// ErrNotCounted is what a page's Total returns when the list holds more
+// than a bounded count reads and no counter answers its filter.
+var ErrNotCounted = errors.New("list not counted: no counter answers its filter and it is larger than a bounded count reads")
 
 // TimeRange bounds a list by time; zero ends are open.
 type TimeRange struct {

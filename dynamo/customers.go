@@ -20,6 +20,9 @@ import (
 // BatchGetItem of the page's profiles (and their activities, when the
 // filter asks for them), on which the rest of the filter is checked.
 func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.PageRequest) (*crm.Page[*crm.Customer], error) {
+	if !f.Order.ByCreation() {
+		return s.listOrdered(ctx, f, p)
+	}
 	ix, value := chooseIndex(f)
 	dims, exact := constraints(f)
 	attr := indexKeyAttr[ix]
@@ -30,7 +33,8 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 			IndexName:                 aws.String(s.idx.name(ix)),
 			KeyConditionExpression:    aws.String(attr + " = :k"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(value)},
-			ScanIndexForward:          aws.Bool(false),
+			// gSort is the id, whose order is the creation time's.
+			ScanIndexForward: aws.Bool(f.Order.Ascending),
 			// Keys only, whatever the index projects: the items come from
 			// the table, so an index that lags shows nothing stale.
 			ProjectionExpression:     aws.String("pk, sk, #k, gSort"),
@@ -39,7 +43,7 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 		keyAttr: []string{"pk", "sk", attr, "gSort"},
 		// Items of the index fail the filter only when it has more
 		// than the index key to check (archived ones are rare).
-		filtered: !exact || len(dims) > 1 || (f.Pool && f.Region == ""),
+		filtered: !exact || len(dims) > 1 || (f.Pool && f.Region == "") || unindexed(f),
 		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
 			return s.decodeEntries(ctx, raw, f.WithActivity, func(c *crm.Customer) bool { return matches(c, f) })
 		},
@@ -47,9 +51,7 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 	if ix == byList && (strings.HasPrefix(value, "TAG#") || strings.HasPrefix(value, "PARTNER#")) {
 		plan.filtered = true
 	}
-	if t, ok := totalFor(f); ok {
-		plan.total = s.totalOf(t)
-	}
+	plan.total = s.listTotal(f)
 	return collect(ctx, s, plan, p)
 }
 
@@ -104,19 +106,59 @@ func constraints(f crm.CustomerFilter) (dims []string, exact bool) {
 	add(f.Grade != "", "GRADE#"+f.Grade)
 	add(f.Stage != "", "STAGE#"+string(f.Stage))
 	add(effectiveTeam(f) != "", "TEAM#"+effectiveTeam(f))
+	add(f.ValueTier != "", "TIER#"+string(f.ValueTier))
 	// A salesperson's list always names their own key (owner or pool), so
-	// VisibleOwner adds nothing; several visible teams do.
-	return dims, !(effectiveTeam(f) == "" && len(f.VisibleTeams) > 1)
+	// VisibleOwner adds nothing; several visible teams do, and so do the
+	// dimensions no counter follows.
+	return dims, !(effectiveTeam(f) == "" && len(f.VisibleTeams) > 1) && f.Industry == "" && f.Kind == "" && f.Source == ""
+}
+
+// unindexed reports whether f asks for something no index holds, which
+// the list checks on each customer it reads.
+func unindexed(f crm.CustomerFilter) bool {
+	return f.ValueTier != "" || f.Industry != "" || f.Kind != "" || f.Source != ""
+}
+
+// teamAttr is the attribute of a team's counter item that counts a
+// dimension (GRADE#A, POOL…) within the team; "" when it has none.
+func teamAttr(dim string) string {
+	kind, v, _ := strings.Cut(dim, "#")
+	switch kind {
+	case "POOL":
+		if dim == "POOL" {
+			return "pool"
+		}
+		return "poolRegion." + v
+	case "REGION":
+		return "region." + v
+	case "GRADE":
+		return "grade." + v
+	case "STAGE":
+		return "stage." + v
+	case "TIER":
+		return "tier." + v
+	}
+	return ""
 }
 
 // totalFor returns the counter that counts exactly the customers f lists.
 func totalFor(f crm.CustomerFilter) (total, bool) {
 	dims, exact := constraints(f)
-	if f.IncludeArchived || !exact || len(dims) > 1 {
+	if f.IncludeArchived || !exact || len(dims) > 2 {
 		return total{}, false
 	}
 	if len(dims) == 0 {
 		return total{attr: "n", sum: true}, true
+	}
+	if len(dims) == 2 {
+		// A team's item counts each of its dimensions within the team.
+		for i, d := range dims {
+			team, ok := strings.CutPrefix(d, "TEAM#")
+			if attr := teamAttr(dims[1-i]); ok && attr != "" {
+				return total{pk: teamTotalPK(team), attr: attr}, true
+			}
+		}
+		return total{}, false
 	}
 	kind, v, _ := strings.Cut(dims[0], "#")
 	switch kind {
@@ -129,16 +171,9 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 	case "TEAM":
 		return total{pk: teamTotalPK(v), attr: "n"}, true
 	case "POOL":
-		if dims[0] == "POOL" {
-			return total{attr: "pool", sum: true}, true
-		}
-		return total{attr: "poolRegion." + v, sum: true}, true
-	case "REGION":
-		return total{attr: "region." + v, sum: true}, true
-	case "GRADE":
-		return total{attr: "grade." + v, sum: true}, true
-	case "STAGE":
-		return total{attr: "stage." + v, sum: true}, true
+		return total{attr: teamAttr(dims[0]), sum: true}, true
+	case "REGION", "GRADE", "STAGE", "TIER":
+		return total{attr: teamAttr(dims[0]), sum: true}, true
 	}
 	return total{}, false
 }
@@ -156,6 +191,10 @@ func matches(c *crm.Customer, f crm.CustomerFilter) bool {
 		f.Region != "" && c.Region != f.Region,
 		f.Team != "" && c.Team != f.Team,
 		f.Tag != "" && !slices.Contains(c.Tags, f.Tag),
+		f.ValueTier != "" && c.ValueTier != f.ValueTier,
+		f.Industry != "" && !strings.EqualFold(strings.TrimSpace(c.Industry), f.Industry),
+		f.Kind != "" && c.Kind != f.Kind,
+		f.Source != "" && c.Source != f.Source,
 		len(f.VisibleTeams) > 0 && !slices.Contains(f.VisibleTeams, c.Team),
 		f.VisibleOwner != "" && c.OwnerID != f.VisibleOwner && !c.InPool(),
 		f.VisiblePartner != "" && !c.SharedWith(f.VisiblePartner):
@@ -192,6 +231,12 @@ func filterHash(f crm.CustomerFilter) string {
 		f.OwnerID, f.Pool, f.Grade, f.Stage, f.Region, f.Team, f.Tag, f.IncludeArchived, f.VisibleTeams, f.VisibleOwner)
 	if f.VisiblePartner != "" {
 		b = fmt.Appendf(b, "|partner=%q", f.VisiblePartner)
+	}
+	if unindexed(f) {
+		b = fmt.Appendf(b, "|tier=%q|industry=%q|kind=%q|source=%q", f.ValueTier, f.Industry, f.Kind, f.Source)
+	}
+	if f.Order != (crm.CustomerOrder{}) {
+		b = fmt.Appendf(b, "|order=%q|%t", f.Order.Field, f.Order.Ascending)
 	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])

@@ -9,6 +9,10 @@ import (
 // without thousands of items.
 func (s *Store) SetReadBudget(calls, items int) { s.budget = readBudget{calls: calls, items: items} }
 
+// SetWalkBound makes bounded counts and orders read at most n customers,
+// so tests can pass the bound without thousands of items.
+func (s *Store) SetWalkBound(n int) { s.walkBound = n }
+
 // KeyOf is the key of an item, for tests that call DynamoDB directly.
 func KeyOf(pk, sk string) map[string]types.AttributeValue { return key(pk, sk) }
 

@@ -434,7 +434,7 @@ func (s *Store) SearchCustomers(ctx context.Context, q search.Query, f crm.Custo
 // every active customer: then every profile read is on the page.
 func narrowsNothing(f crm.CustomerFilter) bool {
 	return f.OwnerID == "" && !f.Pool && f.Grade == "" && f.Stage == "" && f.Region == "" && f.Team == "" && f.Tag == "" &&
-		len(f.VisibleTeams) == 0 && f.VisibleOwner == "" && f.VisiblePartner == ""
+		len(f.VisibleTeams) == 0 && f.VisibleOwner == "" && f.VisiblePartner == "" && !unindexed(f)
 }
 
 // rankWindow ranks the customers of a window of key items, best first:

@@ -23,6 +23,9 @@ type Store struct {
 	// searchWindow is how many key items a search reads a Query (0:
 	// searchWindow).
 	searchWindow int
+	// walkBound is the most customers a bounded read reads (0:
+	// walkBound; bounded.go).
+	walkBound int
 	// trackSends: the client records whether a call went out (outcome.go).
 	trackSends bool
 }

@@ -17,7 +17,7 @@ import (
 // customer hits the limit long before it hurts.
 func Complexity() generated.ComplexityRoot {
 	var c generated.ComplexityRoot
-	c.Query.Customers = func(child int, _ *model.CustomerFilter, first *int, _ *string) int {
+	c.Query.Customers = func(child int, _ *model.CustomerFilter, _ *model.CustomerOrder, first *int, _ *string) int {
 		return pageCost(child, first)
 	}
 	c.Query.Interactions = func(child int, _ string, _, _ *time.Time, first *int, _ *string) int {

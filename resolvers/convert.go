@@ -354,7 +354,15 @@ func fromFilter(f *model.CustomerFilter) crm.CustomerFilter {
 	}
 	return crm.CustomerFilter{OwnerID: val(f.OwnerID), Pool: val(f.Pool), Grade: val(f.Grade),
 		Stage: val(cast[crm.Stage](f.Stage)), Region: val(f.Region), Team: val(f.Team), Tag: val(f.Tag),
-		IncludeArchived: val(f.IncludeArchived)}
+		ValueTier: val(cast[crm.ValueTier](f.ValueTier)), Industry: val(f.Industry), Kind: val(cast[crm.CustomerKind](f.Kind)),
+		Source: val(cast[crm.Source](f.Source)), IncludeArchived: val(f.IncludeArchived)}
+}
+
+func fromOrder(o *model.CustomerOrder) crm.CustomerOrder {
+	if o == nil {
+		return crm.CustomerOrder{}
+	}
+	return crm.CustomerOrder{Field: crm.OrderField(o.Field), Ascending: o.Direction == model.OrderDirectionAsc}
 }
 
 func fromContactInput(in model.ContactInput) crm.ContactInput {

@@ -122,8 +122,10 @@ func (r *queryResolver) Customer360(ctx context.Context, id string, recentIntera
 }
 
 // Customers is the resolver for the customers field.
-func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error) {
-	f := withActivity(ctx, fromFilter(filter))
+func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFilter, orderBy *model.CustomerOrder, first *int, after *string) (*model.CustomerConnection, error) {
+	f := fromFilter(filter)
+	f.Order = fromOrder(orderBy)
+	f = withActivity(ctx, f)
 	p, err := r.Service.Customers(ctx, f, page(first, after))
 	if err != nil {
 		return nil, err

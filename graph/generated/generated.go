@@ -843,7 +843,7 @@ type ComplexityRoot struct {
 		Customer360          func(childComplexity int, id string, recentInteractions *int) int
 		CustomerByEmail      func(childComplexity int, email string, recentInteractions *int) int
 		CustomerByPhone      func(childComplexity int, phone string, recentInteractions *int) int
-		Customers            func(childComplexity int, filter *model.CustomerFilter, first *int, after *string) int
+		Customers            func(childComplexity int, filter *model.CustomerFilter, orderBy *model.CustomerOrder, first *int, after *string) int
 		Department           func(childComplexity int, id string) int
 		Departments          func(childComplexity int) int
 		DuplicateCandidates  func(childComplexity int, name string, excludeID *string, first *int) int
@@ -1116,7 +1116,7 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Customer360(ctx context.Context, id string, recentInteractions *int) (*model.Customer360, error)
-	Customers(ctx context.Context, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
+	Customers(ctx context.Context, filter *model.CustomerFilter, orderBy *model.CustomerOrder, first *int, after *string) (*model.CustomerConnection, error)
 	DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) ([]*model.DuplicateCandidate, error)
 	Templates(ctx context.Context, first *int, after *string) (*model.TemplateConnection, error)
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
@@ -4863,7 +4863,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["filter"].(*model.CustomerFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["filter"].(*model.CustomerFilter), args["orderBy"].(*model.CustomerOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.department":
 		if e.ComplexityRoot.Query.Department == nil {
 			break
@@ -5688,6 +5688,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
+			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
 			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
 			graphql.NewInputUnmarshaler("GradingRuleInput", ec.unmarshalInputGradingRuleInput),
@@ -6807,9 +6808,20 @@ type CustomerConnection {
   "Where the page starts and ends."
   pageInfo: PageInfo!
   """
-  The number of customers in the whole list, kept by counters on write (never
-  counted by scanning). Null when the filter combines criteria no counter follows
-  (e.g. grade and region together) or includes archived customers.
+  The number of customers in the whole list, exact, never counted by scanning. A
+  filter of at most one of ownerId, pool (with or without region), tag, grade, stage,
+  region, valueTier, or of team with at most one of grade, stage, region, valueTier,
+  pool, is read from the counters the table's stream keeps (1–2 DynamoDB calls;
+  exact once the stream has applied a write, within seconds). Any other filter (two
+  of grade, stage, region, valueTier; industry, kind, source; includeArchived; a
+  manager of several teams) is counted by reading every customer of its narrowest
+  indexed part (ownerId, pool and region, tag, grade, team, stage or region; the
+  counters say which is narrowest): when that part holds at most 1,000 customers, at
+  most 2 + 1 + 10 calls. When it holds more, counting would read more than 1,000
+  profiles per request, and totalCount is null: for example industry, kind or source
+  alone, or grade and region together where each holds more than 1,000 customers.
+  An ordered list (orderBy other than CREATED_AT) always has its exact count.
+  Search results are ranked, not counted: null for searchCustomers.
   """
   totalCount: Int
 }
@@ -6838,8 +6850,46 @@ input CustomerFilter {
   team: String
   "Tag."
   tag: String
+  "Value tier (the value pyramid's level the grading job assigned)."
+  valueTier: ValueTier
+  "Industry, as written on the customer (compared case-insensitively, surrounding spaces ignored); at most 100 characters."
+  industry: String
+  "Person or organization."
+  kind: CustomerKind
+  "How the customer came to the company."
+  source: CustomerSource
   "Also list archived customers."
   includeArchived: Boolean
+}
+
+"What a list of customers is ordered by."
+enum CustomerOrderField {
+  "When the customer was created (the default, newest first)."
+  CREATED_AT
+  "Name, case- and width-insensitive (Chinese names by character code)."
+  NAME
+  "When the latest interaction happened; customers never contacted come last."
+  LAST_INTERACTION_AT
+  "Value score; customers not scored yet come last."
+  VALUE_SCORE
+  "When the next follow-up is due; customers with none scheduled come last."
+  NEXT_FOLLOW_UP_AT
+}
+
+"Up or down."
+enum OrderDirection {
+  "Smallest, earliest or A first."
+  ASC
+  "Largest, latest or Z first."
+  DESC
+}
+
+"The order of a list of customers; ties go by id."
+input CustomerOrder {
+  "What to order by."
+  field: CustomerOrderField!
+  "Which way."
+  direction: OrderDirection! = ASC
 }
 
 "A new customer."
@@ -6971,12 +7021,24 @@ extend type Query {
     recentInteractions: Int = 10
   ): Customer360!
   """
-  Customers the caller may read that match filter, newest first. A filtered list
-  returns a full page whenever enough matches exist within its read budget.
+  Customers the caller may read that match filter, newest first unless orderBy says
+  otherwise. A filtered list returns a full page whenever enough matches exist within
+  its read budget (10 Queries or 2,000 index entries a page).
   """
   customers(
     "Which customers."
     filter: CustomerFilter
+    """
+    The order; newest first when absent. CREATED_AT, either way, walks an index's
+    keys and serves any filter at any size. The other fields are orders no index
+    keeps: the list reads every customer of the filter's narrowest indexed part
+    (ownerId, pool and region, tag, grade, team, stage or region) and sorts them, so it
+    needs that part to hold at most 1,000 customers (BAD_USER_INPUT on orderBy
+    otherwise): a salesperson's own customers, a team's, a grade within a team. Each
+    page then costs up to 2 + 1 + 10 calls (20 when ordering by an activity field,
+    LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT), and its pages are always full.
+    """
+    orderBy: CustomerOrder
     "Page size, 1–100."
     first: Int = 20
     "A cursor from this same list (same filter)."
@@ -13331,22 +13393,30 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["filter"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.CustomerOrder, error) {
+			return ec.unmarshalOCustomerOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -28483,7 +28553,7 @@ func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customers(ctx, fc.Args["filter"].(*model.CustomerFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["filter"].(*model.CustomerFilter), fc.Args["orderBy"].(*model.CustomerOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
@@ -34160,7 +34230,7 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"ownerId", "pool", "grade", "stage", "region", "team", "tag", "includeArchived"}
+	fieldsInOrder := [...]string{"ownerId", "pool", "grade", "stage", "region", "team", "tag", "valueTier", "industry", "kind", "source", "includeArchived"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34216,6 +34286,34 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.Tag = data
+		case "valueTier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueTier"))
+			data, err := ec.unmarshalOValueTier2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐValueTier(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueTier = data
+		case "industry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industry = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOCustomerKind2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOCustomerSource2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
 		case "includeArchived":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeArchived"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -34237,6 +34335,59 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 func UnmarshalCustomerFilter(ctx context.Context, raw any) (model.CustomerFilter, error) {
 	var out model.CustomerFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCustomerOrder(ctx context.Context, obj any) (model.CustomerOrder, error) {
+	var it model.CustomerOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCustomerOrderField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerOrder unmarshals raw into the CustomerOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerOrder(ctx context.Context, raw any) (model.CustomerOrder, error) {
+	var out model.CustomerOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerOrder", raw, &out)
 	return out, err
 }
 
@@ -44184,6 +44335,16 @@ func (ec *executionContext) marshalNCustomerMergeEdge2ᚖgithubᚗcomᚋrapportc
 	return ec._CustomerMergeEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCustomerOrderField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerOrderField(ctx context.Context, v any) (model.CustomerOrderField, error) {
+	var res model.CustomerOrderField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerOrderField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerOrderField(ctx context.Context, sel ast.SelectionSet, v model.CustomerOrderField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCustomerSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerSource(ctx context.Context, v any) (model.CustomerSource, error) {
 	var res model.CustomerSource
 	err := res.UnmarshalGQL(v)
@@ -45258,6 +45419,16 @@ func (ec *executionContext) marshalNOpportunityMove2ᚖgithubᚗcomᚋrapportcrm
 	return ec._OpportunityMove(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
+	var res model.OrderDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v model.OrderDirection) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNOwnerCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -46237,6 +46408,14 @@ func (ec *executionContext) marshalOCustomerKind2ᚖgithubᚗcomᚋrapportcrmᚋ
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOCustomerOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerOrder(ctx context.Context, v any) (*model.CustomerOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOCustomerSource2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerSource(ctx context.Context, v any) (*model.CustomerSource, error) {

@@ -1,11 +1,17 @@
 package model
 
-import "context"
+import (
+	"context"
+	"errors"
+
+	"github.com/rapportcrm/rapport/crm"
+)
 
 // Counted gives a connection a totalCount that is read only when asked for:
 // counting costs a DynamoDB read, and most list queries do not need it.
 type Counted struct {
-	// Total is nil when no counter answers the list.
+	// Total is nil, or returns crm.ErrNotCounted, when the list is not
+	// counted: totalCount is then null.
 	Total func(ctx context.Context) (int, error)
 }
 
@@ -15,6 +21,9 @@ func (c Counted) TotalCount(ctx context.Context) (*int, error) {
 		return nil, nil
 	}
 	n, err := c.Total(ctx)
+	if errors.Is(err, crm.ErrNotCounted) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -848,6 +848,14 @@ type CustomerFilter struct {
 	Team *string `json:"team,omitempty"`
 	// Tag.
 	Tag *string `json:"tag,omitempty"`
+	// Value tier (the value pyramid's level the grading job assigned).
+	ValueTier *ValueTier `json:"valueTier,omitempty"`
+	// Industry, as written on the customer (compared case-insensitively, surrounding spaces ignored); at most 100 characters.
+	Industry *string `json:"industry,omitempty"`
+	// Person or organization.
+	Kind *CustomerKind `json:"kind,omitempty"`
+	// How the customer came to the company.
+	Source *CustomerSource `json:"source,omitempty"`
 	// Also list archived customers.
 	IncludeArchived *bool `json:"includeArchived,omitempty"`
 }
@@ -899,6 +907,14 @@ type CustomerMergeEdge struct {
 	Cursor string `json:"cursor"`
 	// The merge record.
 	Node *CustomerMerge `json:"node"`
+}
+
+// The order of a list of customers; ties go by id.
+type CustomerOrder struct {
+	// What to order by.
+	Field CustomerOrderField `json:"field"`
+	// Which way.
+	Direction OrderDirection `json:"direction"`
 }
 
 // A unit of the company that users belong to and cases are assigned to. ADMIN
@@ -3058,6 +3074,73 @@ func (e CustomerKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a list of customers is ordered by.
+type CustomerOrderField string
+
+const (
+	// When the customer was created (the default, newest first).
+	CustomerOrderFieldCreatedAt CustomerOrderField = "CREATED_AT"
+	// Name, case- and width-insensitive (Chinese names by character code).
+	CustomerOrderFieldName CustomerOrderField = "NAME"
+	// When the latest interaction happened; customers never contacted come last.
+	CustomerOrderFieldLastInteractionAt CustomerOrderField = "LAST_INTERACTION_AT"
+	// Value score; customers not scored yet come last.
+	CustomerOrderFieldValueScore CustomerOrderField = "VALUE_SCORE"
+	// When the next follow-up is due; customers with none scheduled come last.
+	CustomerOrderFieldNextFollowUpAt CustomerOrderField = "NEXT_FOLLOW_UP_AT"
+)
+
+var AllCustomerOrderField = []CustomerOrderField{
+	CustomerOrderFieldCreatedAt,
+	CustomerOrderFieldName,
+	CustomerOrderFieldLastInteractionAt,
+	CustomerOrderFieldValueScore,
+	CustomerOrderFieldNextFollowUpAt,
+}
+
+func (e CustomerOrderField) IsValid() bool {
+	switch e {
+	case CustomerOrderFieldCreatedAt, CustomerOrderFieldName, CustomerOrderFieldLastInteractionAt, CustomerOrderFieldValueScore, CustomerOrderFieldNextFollowUpAt:
+		return true
+	}
+	return false
+}
+
+func (e CustomerOrderField) String() string {
+	return string(e)
+}
+
+func (e *CustomerOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomerOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomerOrderField", str)
+	}
+	return nil
+}
+
+func (e CustomerOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomerOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomerOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How the customer came to the company.
 type CustomerSource string
 
@@ -3952,6 +4035,64 @@ func (e *MaskedField) UnmarshalJSON(b []byte) error {
 }
 
 func (e MaskedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Up or down.
+type OrderDirection string
+
+const (
+	// Smallest, earliest or A first.
+	OrderDirectionAsc OrderDirection = "ASC"
+	// Largest, latest or Z first.
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
