@@ -23,6 +23,9 @@ type Store struct {
 	// searchWindow is how many key items a search reads a Query (0:
 	// searchWindow).
 	searchWindow int
+	// duplicateRead is how many customers a duplicate lookup compares at
+	// most (0: duplicateRead).
+	duplicateRead int
 	// trackSends: the client records whether a call went out (outcome.go).
 	trackSends bool
 }

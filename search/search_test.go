@@ -253,3 +253,32 @@ func BenchmarkParseQuery(b *testing.B) {
 		ParseQuery("北京华信")
 	}
 }
+
+func TestDuplicateLookupReadsTheCoreNotTheRawName(t *testing.T) {
+	tests := []struct {
+		name, bucket, prefix, core string
+	}{
+		{"北京华信科技有限公司", "华", "华信科技", "华信科技"},
+		{"华信科技(北京)有限公司", "华", "华信科技", "华信科技"},
+		{"华信科技有限公司", "华", "华信科技", "华信科技"},
+		{"上海市华信科技集团股份有限公司", "华", "华信科技", "华信科技"},
+		{"北京银行股份有限公司", "北", "北京银行", "北京银行"},
+		{"ACME Power Co., Ltd.", "ac", "acme", "acmepower"},
+		{"Acme Powr", "ac", "acme", "acmepowr"},
+		{"ａｃｍｅ　ｌｔｄ", "ac", "acme", "acme"},
+		{"A Plus Trading", "ap", "aplustrading", "aplustrading"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, core, err := DuplicateLookup(tt.name)
+			if err != nil || l.Phone || l.Bucket != tt.bucket || l.Prefix != tt.prefix || core != tt.core {
+				t.Fatalf("DuplicateLookup = %+v, %q, %v; want bucket %q prefix %q core %q", l, core, err, tt.bucket, tt.prefix, tt.core)
+			}
+		})
+	}
+	for _, bad := range []string{"", " ", "()", "--"} {
+		if _, _, err := DuplicateLookup(bad); err != ErrQueryShort {
+			t.Errorf("DuplicateLookup(%q) = %v, want %v", bad, err, ErrQueryShort)
+		}
+	}
+}
