@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -25,6 +27,13 @@ func (c *captureStore) Apply(_ context.Context, ch *crm.Change) error {
 	c.got = append(c.got, ch)
 	return nil
 }
+
+// bulkTimes add up the time the loader's workers spent making customers,
+// writing them and applying their records.
+var bulkTimes [3]atomic.Int64
+
+// bulkShards numbers the loader's shards, one per worker and call.
+var bulkShards atomic.Int64
 
 // bulkBatch is how many customers a loader worker creates, writes and has
 // the consumer apply at a time.
@@ -51,10 +60,11 @@ func bulkCreate(tb testing.TB, e *env, u *crm.User, ins []crm.CustomerInput, wor
 			defer wg.Done()
 			capture := &captureStore{Store: e.store}
 			svc := crm.NewService(capture)
-			shard := fmt.Sprintf("bulk-%d", w)
+			shard := fmt.Sprintf("bulk-%d", bulkShards.Add(1)) // a shard's records are numbered from 1
 			seq := int64(1)
 			for start := w * bulkBatch; start < len(ins); start += workers * bulkBatch {
 				capture.got = capture.got[:0]
+				t0 := time.Now()
 				for i := start; i < min(start+bulkBatch, len(ins)); i++ {
 					in := ins[i]
 					if in.Kind == "" {
@@ -67,7 +77,11 @@ func bulkCreate(tb testing.TB, e *env, u *crm.User, ins []crm.CustomerInput, wor
 					}
 					out[i] = c
 				}
+				t1 := time.Now()
+				bulkTimes[0].Add(int64(t1.Sub(t0)))
 				recs, err := e.store.BulkCreate(context.Background(), capture.got, seq)
+				t2 := time.Now()
+				bulkTimes[1].Add(int64(t2.Sub(t1)))
 				if err != nil {
 					errs <- err
 					return
@@ -81,6 +95,7 @@ func bulkCreate(tb testing.TB, e *env, u *crm.User, ins []crm.CustomerInput, wor
 					}
 					recs = recs[n:]
 				}
+				bulkTimes[2].Add(int64(time.Since(t2)))
 			}
 		}()
 	}
