@@ -960,8 +960,8 @@ type DuplicateCandidates struct {
 	Candidates []*DuplicateCandidate `json:"candidates"`
 	// Whether every customer whose name or core name starts with the first word of the
 	// name's core was compared. False when more than 1,000 customers do (a short or very
-	// common first word): the candidates are then the best of the first 1,000 in name order,
-	// and a longer name compares fewer.
+	// common first word): the candidates are then the best of the first 1,000 of them in the
+	// index's order (by name or core, folded).
 	Complete bool `json:"complete"`
 }
 
