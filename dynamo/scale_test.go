@@ -195,8 +195,8 @@ func TestScaleLoaderKeepsTheInvariants(t *testing.T) {
 // BenchmarkSearchAtScale loads RAPPORT_BENCH_CUSTOMERS customers (100,000
 // by default) in steps (10,000, 25,000, 50,000, then the rest), and after
 // each prints the latency percentiles and DynamoDB calls of searches and
-// screen pops, as an admin (no narrowing) and as a salesperson (their own
-// and the pool: about half of what matches). The table's invariants are
+// screen pops, as an admin (no narrowing) and as a salesperson (who
+// searches their own customers: about a quarter of what matches). The table's invariants are
 // checked after the first step (RAPPORT_BENCH_CHECK=all: after every
 // step). Run once: make bench-search.
 func BenchmarkSearchAtScale(b *testing.B) {
