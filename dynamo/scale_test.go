@@ -177,9 +177,9 @@ func loadScale(tb testing.TB, e *env, ins []crm.CustomerInput, workers int, chec
 // rot.
 func TestScaleLoaderKeepsTheInvariants(t *testing.T) {
 	e := mustEnv(t)
-	ins := scaleCustomers(300)
-	loadScale(t, e, ins[:100], 2, false, io.Discard)
-	loadScale(t, e, ins[100:], 2, true, io.Discard) // loaded in steps, as the benchmark does
+	ins := scaleCustomers(120)
+	loadScale(t, e, ins[:40], 2, false, io.Discard)
+	loadScale(t, e, ins[40:], 2, true, io.Discard) // loaded in steps, as the benchmark does
 	for _, q := range scaleQueries(ins, 1) {
 		page, err := e.svc.SearchCustomers(as(admin), q.queries[0], crm.CustomerFilter{}, crm.PageRequest{First: 20})
 		if err != nil || len(page.Items) == 0 {
