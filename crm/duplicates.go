@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/rapportcrm/rapport/names"
+	"github.com/rapportcrm/rapport/search"
 )
 
 // DuplicateCandidate is a customer whose name is close to a given one.
@@ -22,28 +25,16 @@ var nameNoise = []string{"co", "ltd", "inc", "llc", "company", "limited", "corp"
 // cjkSuffixes are the same for names written without spaces.
 var cjkSuffixes = []string{"有限责任公司", "股份有限公司", "有限公司", "集团", "公司"}
 
-// NameBucket groups customers whose names may be duplicates: the first two
-// letters or digits of the normalized name. Near matches share it unless
-// they differ in their very first letters.
-func NameBucket(name string) string {
-	var b []rune
-	for _, r := range NormalizeName(name) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if b = append(b, r); len(b) == 2 {
-				break
-			}
-		}
-	}
-	return string(b)
-}
-
 func nameTokens(name string) []string {
 	var out []string
 	for _, t := range strings.FieldsFunc(NormalizeName(name), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
+		if slices.Contains(cjkSuffixes, t) || names.LegalForm(t) {
+			continue // 有限公司 written apart is a legal form, not 有限 and 公司
+		}
 		for _, suf := range cjkSuffixes {
-			if strings.HasSuffix(t, suf) && t != suf {
+			if strings.HasSuffix(t, suf) {
 				t = strings.TrimSuffix(t, suf)
 				break
 			}
@@ -97,15 +88,58 @@ func levenshtein(a, b []rune) int {
 // duplicateThreshold is the similarity from which a name is a candidate.
 const duplicateThreshold = 0.5
 
+// sameCore is the score of two names with the same core (names.Core) but
+// not the same words: 北京华信科技有限公司 and 华信科技(北京)有限公司, or
+// 上海华信科技有限公司. Likely the same organization, or one of its branches,
+// but not surely: a person decides. Only the same words score 1, which an
+// import takes for the same organization.
+const sameCore = 0.9
+
 // DefaultDuplicateCandidates is how many candidates a caller who does not
 // say gets.
 const DefaultDuplicateCandidates = 10
 
+// DuplicateScore compares a name with a customer's, from 0 to 1: 1 for the
+// same words (NameSimilarity, legal forms and word order aside), sameCore
+// (0.9) for the same core, else the better of the names' and the cores'
+// similarity, below sameCore. core is the name's core as
+// search.DuplicateLookup returns it; e is the customer as the index lists
+// it.
+func DuplicateScore(name, core string, e NameEntry) float64 {
+	s := NameSimilarity(name, e.Name)
+	if s == 1 {
+		return 1
+	}
+	other := e.Core
+	if other == "" {
+		// A name that is its own core has no key of its core.
+		other = search.Compact(e.Name)
+	}
+	if core == other {
+		return sameCore
+	}
+	ra, rb := []rune(core), []rune(other)
+	edit := 1 - float64(levenshtein(ra, rb))/float64(max(len(ra), len(rb), 1))
+	return min(max(s, edit), sameCore-0.01)
+}
+
+// DuplicateCandidates are the candidates of a name, and whether every
+// customer whose core starts like the name's was compared.
+type DuplicateCandidates struct {
+	Candidates []DuplicateCandidate
+	// Complete is false when more customers share the start of the core
+	// than one search compares (the Store's bound): the candidates are the
+	// best of those compared.
+	Complete bool
+}
+
 // DuplicateCandidates finds active customers the caller may read whose
-// names are close to name, most similar first. excludeID leaves out the
-// customer the name belongs to.
+// names may be the same as name, most similar first: those whose name or
+// core starts with the first word of the name's core
+// (search.DuplicateLookup), scored by DuplicateScore. excludeID leaves out
+// the customer the name belongs to.
 // Errors: UNAUTHENTICATED, BAD_USER_INPUT.
-func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID string, limit int) ([]DuplicateCandidate, error) {
+func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID string, limit int) (*DuplicateCandidates, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
 		return nil, err
@@ -118,23 +152,23 @@ func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID strin
 	if err := c.result(); err != nil {
 		return nil, err
 	}
-	bucket := NameBucket(name)
-	if bucket == "" {
+	l, core, err := search.DuplicateLookup(name)
+	if err != nil {
 		return nil, Invalid("name", "must contain a letter or digit")
 	}
-	// Scored on the name index's entries; only the candidates' profiles
+	// Scored on the index's entries; only the best candidates' profiles
 	// are read, in one batch.
-	entries, err := s.Store.NameBucket(ctx, bucket)
+	entries, complete, err := s.Store.DuplicateMatches(ctx, l)
 	if err != nil {
 		return nil, err
 	}
 	scores := map[string]float64{}
 	var ids []string
 	for _, e := range entries {
-		if e.ID == excludeID || e.Status != StatusActive {
+		if e.ID == excludeID {
 			continue
 		}
-		if score := NameSimilarity(name, e.NameKey); score >= duplicateThreshold {
+		if score := DuplicateScore(name, core, e); score >= duplicateThreshold {
 			scores[e.ID] = score
 			ids = append(ids, e.ID)
 		}
@@ -145,21 +179,25 @@ func (s *Service) DuplicateCandidates(ctx context.Context, name, excludeID strin
 	if err != nil {
 		return nil, err
 	}
-	var out []DuplicateCandidate
+	out := &DuplicateCandidates{Complete: complete, Candidates: []DuplicateCandidate{}}
 	for _, id := range ids {
 		other, ok := found[id]
 		if !ok || other.Status != StatusActive || other.MergedInto != "" || !canRead(u, other) {
 			continue
 		}
-		out = append(out, DuplicateCandidate{Customer: viewCustomer(u, other), Score: round2(scores[id])})
+		out.Candidates = append(out.Candidates, DuplicateCandidate{Customer: viewCustomer(u, other), Score: round2(scores[id])})
 	}
-	return out[:min(len(out), limit)], nil
+	out.Candidates = out.Candidates[:min(len(out.Candidates), limit)]
+	return out, nil
 }
 
-// NameEntry is a customer as the name index lists it: enough to score a
-// duplicate candidate before reading its profile.
+// NameEntry is a customer as the search index lists it for a duplicate
+// lookup: enough to score a candidate before reading its profile.
 type NameEntry struct {
-	ID      string
-	NameKey string // NormalizeName of the name
-	Status  Status
+	ID string
+	// Name is the customer's name folded (search.NameValue).
+	Name string
+	// Core is the core of an organization's name, compacted, when it
+	// differs from Name; else "".
+	Core string
 }

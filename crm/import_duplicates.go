@@ -112,7 +112,7 @@ func (r *importRun) duplicate(ctx context.Context, i int, c *Customer) (*duplica
 	if err != nil && !rowFault(err) {
 		return nil, err
 	}
-	for _, cand := range cands {
+	for _, cand := range cands.Candidates {
 		if cand.Score == 1 && cand.Customer.Kind == KindOrganization {
 			return &duplicate{existing: cand.Customer, field: "name", value: c.Name}, nil
 		}

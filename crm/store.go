@@ -120,9 +120,11 @@ type Store interface {
 	// has one) and f, best match first, from the search index.
 	SearchCustomers(ctx context.Context, q search.Query, f CustomerFilter, p PageRequest) (*Page[*Customer], error)
 
-	// NameBucket lists the customers whose NameBucket is bucket, from the
-	// name index (at most a few hundred are read).
-	NameBucket(ctx context.Context, bucket string) ([]NameEntry, error)
+	// DuplicateMatches lists the customers whose name or core key of the
+	// search index starts with l's prefix (search.DuplicateLookup), each
+	// once, reading at most a bound of them; complete is false when more
+	// were there.
+	DuplicateMatches(ctx context.Context, l search.Lookup) (entries []NameEntry, complete bool, err error)
 	// UniqueHolders returns the ids of the customers holding the given
 	// normalized phones and emails, by value, read consistently; a value
 	// no customer holds is absent.

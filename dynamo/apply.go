@@ -151,6 +151,12 @@ func conflict(what string) func(map[string]types.AttributeValue) error {
 
 // Apply writes a change in one DynamoDB transaction, with its audit entry.
 func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
+	return s.changeTx(ch).commit(ctx)
+}
+
+// changeTx is the transaction that writes a change, but for its audit
+// entry (commit adds it).
+func (s *Store) changeTx(ch *crm.Change) *tx {
 	t := &tx{s: s}
 	// First, so that a replayed create reports its key, not the unique
 	// values its first run already claimed.
@@ -201,7 +207,7 @@ func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
 	if o := ch.Opportunity; o != nil {
 		t.opportunity(ch.OpportunityPrev, o)
 	}
-	return t.commit(ctx)
+	return t
 }
 
 // scopeItem is the customer as an append saw it: what its event counts

@@ -74,17 +74,23 @@ type auditItem struct {
 // commit adds the audit entry of the transaction's entity writes and runs
 // it. The entry's time is the wall clock's: when the write happened.
 func (t *tx) commit(ctx context.Context) error {
+	if err := t.seal(ctx); err != nil {
+		return err
+	}
+	return t.s.transact(ctx, t.items)
+}
+
+// seal adds what a transaction writes last: its counters and its audit
+// entry.
+func (t *tx) seal(ctx context.Context) error {
 	if t.err != nil {
 		return t.err
 	}
 	t.addCounters()
 	if len(t.audited) > 0 {
 		t.put(t.marshal(auditEntry(ctx, t.audited, time.Now().UTC())), notExists, nil, nil)
-		if t.err != nil {
-			return t.err
-		}
 	}
-	return t.s.transact(ctx, t.items)
+	return t.err
 }
 
 func auditEntry(ctx context.Context, recs []auditRecord, now time.Time) *auditItem {

@@ -2,7 +2,13 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
+	"time"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/stream"
 )
 
 // SetReadBudget shrinks a store's list budget so tests can exhaust it
@@ -49,7 +55,51 @@ func (s *Store) SearchPage(ctx context.Context, items []map[string]types.Attribu
 // cross windows without hundreds of customers.
 func (s *Store) SetSearchWindow(n int) { s.searchWindow = n }
 
+// SetDuplicateRead makes a duplicate lookup compare at most n customers,
+// so tests can pass the bound without a thousand customers.
+func (s *Store) SetDuplicateRead(n int) { s.duplicateRead = n }
+
 // AgendaPage applies the agenda pointers migration to one page of items.
 func (s *Store) AgendaPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return agendaPage(ctx, s, items)
+}
+
+// BulkCreate writes the transactions of creates (the crm.Changes
+// CreateCustomer hands the store) with BatchWriteItem, 25 items a call,
+// instead of one TransactWriteItems each: the same items (profile, unique
+// claims, tag entries, history entries, audit entry), without their
+// conditions, so the creates must not collide (no phone, email or credit
+// code held twice). It returns the stream records those writes make, an
+// INSERT of each item in order, numbered from seq on, for the stream
+// consumer to apply (stream.Consumer.Apply) as it would the table's. A
+// loader for tests and benchmarks that need many customers fast.
+func (s *Store) BulkCreate(ctx context.Context, chs []*crm.Change, seq int64) ([]stream.Change, error) {
+	var reqs []types.WriteRequest
+	var out []stream.Change
+	at := time.Now().UTC().Truncate(time.Second)
+	for _, ch := range chs {
+		if ch.Customer == nil || ch.CustomerPrev != nil {
+			return nil, fmt.Errorf("bulk create: a change that creates no customer")
+		}
+		t := s.changeTx(ch)
+		if err := t.seal(ctx); err != nil {
+			return nil, err
+		}
+		for _, it := range t.items {
+			p := it.write.Put
+			if p == nil {
+				return nil, fmt.Errorf("bulk create: a write other than a put in the create of %s", ch.Customer.ID)
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: p.Item}})
+			n := fmt.Sprintf("%021d", seq)
+			seq++
+			rec, err := decodeChange(stream.Change{ID: "bulk-" + n, Seq: n, At: at, Event: "INSERT"},
+				strAttr(p.Item["pk"]), strAttr(p.Item["sk"]), nil, p.Item)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rec)
+		}
+	}
+	return out, s.batchWrite(ctx, reqs)
 }

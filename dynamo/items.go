@@ -86,9 +86,10 @@ type customerItem struct {
 	GTeam   string `dynamodbav:"gTeam,omitempty"`
 	GList   string `dynamodbav:"gList,omitempty"`
 	GSort   string `dynamodbav:"gSort,omitempty"`
-	// GName/GNameSort group customers by NameBucket for duplicate search.
-	GName     string `dynamodbav:"gName,omitempty"`
-	GNameSort string `dynamodbav:"gNameSort,omitempty"`
+	// gName/gNameSort, which grouped customers by the first two letters of
+	// their name for the duplicate search, are no longer written: the
+	// search index serves it (duplicates.go). A profile written before
+	// keeps them until its next write.
 	// GDue/GDueAt index active claims by expiry (sparse: absent otherwise).
 	GDue   string `dynamodbav:"gDue,omitempty"`
 	GDueAt string `dynamodbav:"gDueAt,omitempty"`
@@ -266,9 +267,6 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 	} else {
 		it.GOwner = ownerKey(c.OwnerID)
 	}
-	if b := crm.NameBucket(c.Name); b != "" {
-		it.GName, it.GNameSort = "NAME#"+b, it.NameKey+"#"+c.ID
-	}
 	it.LastHolder, it.ReturnedAt = c.LastHolder, c.ReturnedAt
 	if h := c.LastHandover; h != nil {
 		it.LastHandover = &ownerChangeItem{From: h.From, To: h.To, Reason: h.Reason, By: h.By, At: h.At}
@@ -300,7 +298,7 @@ func toCustomerItem(c *crm.Customer) *customerItem {
 	if c.Status == crm.StatusMerged {
 		// A tombstone is in no list: without index keys, no index holds it.
 		it.GOwner, it.GGrade, it.GStage, it.GRegion, it.GTeam, it.GList, it.GSort = "", "", "", "", "", "", ""
-		it.GName, it.GNameSort, it.GDue, it.GDueAt = "", "", "", ""
+		it.GDue, it.GDueAt = "", ""
 	}
 	return it
 }

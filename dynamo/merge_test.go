@@ -300,8 +300,8 @@ func TestMergeMovesTheWholeHistoryToTheSurvivor(t *testing.T) {
 	if l, n := total(t, e.env, admin, crm.CustomerFilter{Region: "north"}); l != 1 || n != 1 {
 		t.Errorf("region: %d listed, %d counted", l, n)
 	}
-	if d, _ := e.svc.DuplicateCandidates(as(admin), "Acme Power", sv.ID, 10); len(d) != 0 {
-		t.Errorf("the tombstone is still a duplicate candidate: %+v", d)
+	if d, err := e.svc.DuplicateCandidates(as(admin), "Acme Power", sv.ID, 10); err != nil || len(d.Candidates) != 0 {
+		t.Errorf("the tombstone is still a duplicate candidate: %+v %v", d, err)
 	}
 
 	// The tombstone points to the survivor and refuses writes, naming it.

@@ -191,38 +191,3 @@ func (s *Store) queryDue(ctx context.Context, kind string, before time.Time, eac
 		}
 	}
 }
-
-// nameBucketRead bounds a duplicate search: a bucket is the customers whose
-// names start with the same two letters.
-const nameBucketRead = 500
-
-// NameBucket reads the entries of one name bucket from the byName index
-// (which projects the normalized name and the status), at most
-// nameBucketRead of them.
-func (s *Store) NameBucket(ctx context.Context, bucket string) ([]crm.NameEntry, error) {
-	var out []crm.NameEntry
-	q := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(s.idx.Name),
-		KeyConditionExpression:    aws.String("gName = :b"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":b": str("NAME#" + bucket)},
-		ProjectionExpression:      aws.String("pk, nameKey, #status"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		Limit:                     aws.Int32(nameBucketRead),
-	}
-	for {
-		res, err := s.db.Query(ctx, q)
-		if err != nil {
-			return nil, wrap("query name bucket", err)
-		}
-		for _, raw := range res.Items {
-			out = append(out, crm.NameEntry{ID: customerIDOf(strAttr(raw["pk"])), NameKey: strAttr(raw["nameKey"]),
-				Status: crm.Status(strAttr(raw["status"]))})
-		}
-		if res.LastEvaluatedKey == nil || len(out) >= nameBucketRead {
-			return out, nil
-		}
-		q.ExclusiveStartKey = res.LastEvaluatedKey
-		q.Limit = aws.Int32(int32(nameBucketRead - len(out)))
-	}
-}

@@ -22,12 +22,16 @@ func (s *Store) Decode(r events.DynamoDBEventRecord) (stream.Change, error) {
 func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
 	ch := stream.Change{ID: r.EventID, Seq: r.Change.SequenceNumber, At: r.Change.ApproximateCreationDateTime.Time.UTC(), Event: r.EventName}
 	keys := fromEventImage(r.Change.Keys)
-	pk, sk := strAttr(keys["pk"]), strAttr(keys["sk"])
+	return decodeChange(ch, strAttr(keys["pk"]), strAttr(keys["sk"]), fromEventImage(r.Change.OldImage), fromEventImage(r.Change.NewImage))
+}
+
+// decodeChange fills in ch, whose record's identity and event are set,
+// from the item's key and images.
+func decodeChange(ch stream.Change, pk, sk string, before, after map[string]types.AttributeValue) (stream.Change, error) {
 	if !strings.HasPrefix(pk, "CUST#") {
 		return ch, nil
 	}
 	ch.CustomerID = customerIDOf(pk)
-	before, after := fromEventImage(r.Change.OldImage), fromEventImage(r.Change.NewImage)
 	img := after
 	if img == nil {
 		img = before
@@ -35,7 +39,7 @@ func DecodeRecord(r events.DynamoDBEventRecord) (stream.Change, error) {
 	// A merge moves history as a put under the survivor (marked
 	// mergedFrom) and a delete under the merged customer: no new event.
 	_, moved := after["mergedFrom"]
-	ch.Moved = (moved && r.EventName == "INSERT") || r.EventName == "REMOVE"
+	ch.Moved = (moved && ch.Event == "INSERT") || ch.Event == "REMOVE"
 	if raw, ok := img["scope"]; ok {
 		var sc scopeItem
 		if err := attributevalue.Unmarshal(raw, &sc); err != nil {

@@ -26,6 +26,9 @@ type Store struct {
 	// walkBound is the most customers a bounded read reads (0:
 	// walkBound; bounded.go).
 	walkBound int
+	// duplicateRead is how many customers a duplicate lookup compares at
+	// most (0: duplicateRead).
+	duplicateRead int
 	// trackSends: the client records whether a call went out (outcome.go).
 	trackSends bool
 }

@@ -3,7 +3,7 @@
 # asserts nothing; `make test` runs none of them. They start their own
 # DynamoDB Local; run them on an otherwise quiet machine.
 
-.PHONY: bench-capacity bench-coldstart bench-overhead build-EmptyHandler build-DynamoHandler
+.PHONY: bench-capacity bench-coldstart bench-overhead bench-search build-EmptyHandler build-DynamoHandler
 
 # Request units every operation consumes (table and each index), and its
 # cost per million at on-demand prices. BENCH_FLAGS=-detail also lists
@@ -30,3 +30,14 @@ bench-overhead:
 build-EmptyHandler build-DynamoHandler: build-%Handler:
 	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: pass ARTIFACTS_DIR=dir))
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./deploy/testdata/$(shell echo $* | tr A-Z a-z)handler
+
+# Search and screen pop at scale: loads BENCH_CUSTOMERS (default 100,000)
+# generated customers into its own DynamoDB Local in steps (the items
+# createCustomer writes, and what the stream consumer derives from them,
+# checked with CheckInvariants), then prints search and customerByPhone
+# latency percentiles and DynamoDB calls per request after each step
+# (docs/access-patterns.md, "Search at scale"). About an hour on a busy
+# 2-core machine.
+BENCH_CUSTOMERS ?= 100000
+bench-search:
+	RAPPORT_BENCH_CUSTOMERS=$(BENCH_CUSTOMERS) $(GO) test -run '^$$' -bench '^BenchmarkSearchAtScale$$' -benchtime 1x -timeout 4h ./dynamo

@@ -13,14 +13,15 @@ import (
 )
 
 // DuplicateCandidates is the resolver for the duplicateCandidates field.
-func (r *queryResolver) DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) ([]*model.DuplicateCandidate, error) {
+func (r *queryResolver) DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) (*model.DuplicateCandidates, error) {
 	found, err := r.Service.DuplicateCandidates(ctx, name, val(excludeID), size(first, crm.DefaultDuplicateCandidates))
 	if err != nil {
 		return nil, err
 	}
 	l := r.loadersFor(ctx)
-	return mapAll(found, func(d crm.DuplicateCandidate) *model.DuplicateCandidate {
-		l.customer.Prime(d.Customer.ID, d.Customer)
-		return &model.DuplicateCandidate{Customer: toCustomer(d.Customer), Score: d.Score}
-	}), nil
+	return &model.DuplicateCandidates{Complete: found.Complete,
+		Candidates: mapAll(found.Candidates, func(d crm.DuplicateCandidate) *model.DuplicateCandidate {
+			l.customer.Prime(d.Customer.ID, d.Customer)
+			return &model.DuplicateCandidate{Customer: toCustomer(d.Customer), Score: d.Score}
+		})}, nil
 }

@@ -253,3 +253,63 @@ func BenchmarkParseQuery(b *testing.B) {
 		ParseQuery("北京华信")
 	}
 }
+
+func TestDuplicateLookupReadsTheCoreNotTheRawName(t *testing.T) {
+	tests := []struct {
+		name, bucket, prefix, core string
+	}{
+		{"北京华信科技有限公司", "华", "华信科技", "华信科技"},
+		{"华信科技(北京)有限公司", "华", "华信科技", "华信科技"},
+		{"华信科技有限公司", "华", "华信科技", "华信科技"},
+		{"上海市华信科技集团股份有限公司", "华", "华信科技", "华信科技"},
+		{"北京银行股份有限公司", "北", "北京银行", "北京银行"},
+		{"ACME Power Co., Ltd.", "ac", "acme", "acmepower"},
+		{"Acme Powr", "ac", "acme", "acmepowr"},
+		{"ａｃｍｅ　ｌｔｄ", "ac", "acme", "acme"},
+		{"A Plus Trading", "ap", "aplustrading", "aplustrading"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, core, err := DuplicateLookup(tt.name)
+			if err != nil || l.Phone || l.Bucket != tt.bucket || l.Prefix != tt.prefix || core != tt.core {
+				t.Fatalf("DuplicateLookup = %+v, %q, %v; want bucket %q prefix %q core %q", l, core, err, tt.bucket, tt.prefix, tt.core)
+			}
+		})
+	}
+	for _, bad := range []string{"", " ", "()", "--"} {
+		if _, _, err := DuplicateLookup(bad); err != ErrQueryShort {
+			t.Errorf("DuplicateLookup(%q) = %v, want %v", bad, err, ErrQueryShort)
+		}
+	}
+}
+
+// FuzzDuplicateLookup: an organization is found by a duplicate lookup of
+// its own name, by a NAME or CORE key, and the lookup's core is the value
+// of its CORE key (or of its NAME key, when the name is its own core).
+func FuzzDuplicateLookup(f *testing.F) {
+	for _, s := range []string{"北京华信科技有限公司", "华信科技(北京)有限公司", "Acme Power Co., Ltd.", "A Plus", "ａｃｍｅ", "北京银行", "x", "（）"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, core, err := DuplicateLookup(s)
+		if err != nil {
+			return
+		}
+		if l.Phone || Bucket(false, l.Prefix) != l.Bucket || !strings.HasPrefix(core, l.Prefix) {
+			t.Fatalf("DuplicateLookup(%q) = %+v, %q", s, l, core)
+		}
+		found, coreOf := false, ""
+		for _, k := range NameKeys(s, true) {
+			v := IndexValue(k)
+			if (k.Kind == Name || k.Kind == Core) && Bucket(false, v) == l.Bucket && strings.HasPrefix(v, l.Prefix) {
+				found = true
+			}
+			if k.Kind == Core || (k.Kind == Name && coreOf == "") {
+				coreOf = v
+			}
+		}
+		if !found || coreOf != core {
+			t.Fatalf("%q: lookup %+v, core %q; its keys %v", s, l, core, NameKeys(s, true))
+		}
+	})
+}

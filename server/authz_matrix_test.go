@@ -185,7 +185,7 @@ var customerRows = []matrixRow{
 	{field: "customers", name: "target's team", query: `query($team: String) { customers(filter: {team: $team}, first: 100) { edges { node { id } } } }`,
 		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"team": o.Team} }, absent: "H",
 		want: cells{"AAAA", "AAFA", "AHHH", "AAFA", "AAAA", "AHHH"}},
-	{field: "duplicateCandidates", query: `query($name: String!) { duplicateCandidates(name: $name, first: 100) { customer { id } } }`,
+	{field: "duplicateCandidates", query: `query($name: String!) { duplicateCandidates(name: $name, first: 100) { candidates { customer { id } } } }`,
 		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"name": o.Name} }, absent: "H",
 		want: cells{"AAAA", "AAHA", "AHHA", "AAHA", "AAAA", "AHHH"}},
 

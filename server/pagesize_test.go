@@ -19,7 +19,7 @@ var pagedFields = map[string]string{
 	"Query.templates":             `query($n: Int) { templates(first: $n) { totalCount } }`,
 	"Query.auditLog":              `query($n: Int, $c: ID!) { auditLog(filter: {customerId: $c}, first: $n) { edges { node { id } } } }`,
 	"Query.partnerOrganizations":  `query($n: Int) { partnerOrganizations(first: $n) { totalCount } }`,
-	"Query.duplicateCandidates":   `query($n: Int) { duplicateCandidates(name: "Paged", first: $n) { customer { id } } }`,
+	"Query.duplicateCandidates":   `query($n: Int) { duplicateCandidates(name: "Paged", first: $n) { candidates { customer { id } } } }`,
 	"Query.users":                 `query($n: Int) { users(first: $n) { totalCount } }`,
 	"Customer.interactions":       `query($n: Int, $c: ID!) { customer(id: $c) { interactions(first: $n) { totalCount } } }`,
 	"Customer.gradeHistory":       `query($n: Int, $c: ID!) { customer(id: $c) { gradeHistory(first: $n) { totalCount } } }`,

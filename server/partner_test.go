@@ -281,7 +281,7 @@ func TestPartnerSeesSharedCustomersOnlyOnEveryPath(t *testing.T) {
 	})
 
 	t.Run("DuplicateCandidates", func(t *testing.T) {
-		data := e.mustPartner(t, w.acmeKey, `{ duplicateCandidates(name: "Huaxin Power", first: 10) { score customer { id phones } } }`, nil, nil)
+		data := e.mustPartner(t, w.acmeKey, `{ duplicateCandidates(name: "Huaxin Power", first: 10) { complete candidates { score customer { id phones } } } }`, nil, nil)
 		mustNotMention(t, "duplicate candidates", data)
 		if !strings.Contains(data, w.shared) {
 			t.Errorf("the shared customer is not a candidate: %s", data)

@@ -83,7 +83,7 @@ func (b *benchState) operations() []operation {
 		{"analytics: gradeDistribution", fixed("admin", `{ analytics { gradeDistribution { total grades { grade count } tiers { tier count } } } }`, nil)},
 		{"analytics: customersAtRisk, 50", fixed("admin", `{ analytics { customersAtRisk(reason: NO_CONTACT, quietDays: 30, first: 50) { edges { node { id name lastInteractionAt } } } } }`, nil)},
 		{"analytics: followUpsDue, 50", fixed("admin", `{ analytics { followUpsDue(first: 50) { edges { node { id nextFollowUpAt } } } } }`, nil)},
-		{"duplicateCandidates", fixed("admin", `{ duplicateCandidates(name: "Huaxin Logistics") { score customer { id name } } }`, nil)},
+		{"duplicateCandidates", fixed("admin", `{ duplicateCandidates(name: "Huaxin Logistics") { complete candidates { score customer { id name } } } }`, nil)},
 		{"searchCustomers, 20: a word's start", fixed("admin", `{ searchCustomers(query: "huaxin", first: 20) { edges { node { id name } } } }`, nil)},
 		{"searchCustomers, 20: a salesperson's own", fixed(seller, `{ searchCustomers(query: "huaxin", first: 20) { edges { node { id name } } } }`, nil)},
 		{"users of a team, 20, with department", fixed(seller, `{ users(filter: {team: "north"}) { edges { node { id name roles department { name } } } } }`, nil)},

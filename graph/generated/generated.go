@@ -417,6 +417,11 @@ type ComplexityRoot struct {
 		Score    func(childComplexity int) int
 	}
 
+	DuplicateCandidates struct {
+		Candidates func(childComplexity int) int
+		Complete   func(childComplexity int) int
+	}
+
 	Evaluation struct {
 		CaseID          func(childComplexity int) int
 		Comment         func(childComplexity int) int
@@ -1117,7 +1122,7 @@ type QueryResolver interface {
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Customer360(ctx context.Context, id string, recentInteractions *int) (*model.Customer360, error)
 	Customers(ctx context.Context, filter *model.CustomerFilter, orderBy *model.CustomerOrder, first *int, after *string) (*model.CustomerConnection, error)
-	DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) ([]*model.DuplicateCandidate, error)
+	DuplicateCandidates(ctx context.Context, name string, excludeID *string, first *int) (*model.DuplicateCandidates, error)
 	Templates(ctx context.Context, first *int, after *string) (*model.TemplateConnection, error)
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
 	GradingPolicy(ctx context.Context) (*model.GradingPolicy, error)
@@ -2831,6 +2836,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DuplicateCandidate.Score(childComplexity), true
+
+	case "DuplicateCandidates.candidates":
+		if e.ComplexityRoot.DuplicateCandidates.Candidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidates.Candidates(childComplexity), true
+	case "DuplicateCandidates.complete":
+		if e.ComplexityRoot.DuplicateCandidates.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidates.Complete(childComplexity), true
 
 	case "Evaluation.caseId":
 		if e.ComplexityRoot.Evaluation.CaseID == nil {
@@ -7077,19 +7095,43 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false},
-	{Name: "../duplicates.graphqls", Input: `"A customer whose name is close to the one searched for."
+	{Name: "../duplicates.graphqls", Input: `"A customer whose name may be the same as the one searched for."
 type DuplicateCandidate {
   "The customer."
   customer: Customer!
-  "Name similarity from 0.5 to 1: the better of word overlap (order and legal suffixes such as Co., Ltd. or 有限公司 ignored) and edit similarity (typos)."
+  """
+  Name similarity from 0.5 to 1: 1 for the same words (order, case, width and legal
+  forms such as Co., Ltd. or 有限公司 ignored); 0.9 for the same core name, places and
+  legal forms ignored (北京华信科技有限公司, 华信科技(北京)有限公司 and 华信科技有限公司);
+  below 0.9 for names or cores that differ by a few letters (typos) or one of which
+  starts with the other.
+  """
   score: Float!
+}
+
+"The duplicate candidates of a name, and whether every customer that could be one was compared."
+type DuplicateCandidates {
+  "The candidates the caller may read, most similar first (at most first of them)."
+  candidates: [DuplicateCandidate!]!
+  """
+  Whether every customer whose name or core name starts with the first word of the
+  name's core was compared. False when more than 1,000 customers do (a short or very
+  common first word): the candidates are then the best of the first 1,000 of them in the
+  index's order (by name or core, folded).
+  """
+  complete: Boolean!
 }
 
 extend type Query {
   """
-  Active customers the caller may read whose names are close to name, most
+  Active customers the caller may read whose names may be the same as name, most
   similar first: the candidates to check before creating a customer, or to merge.
-  Customers are compared within the group sharing the name's first two letters.
+  Names are compared by their core (docs/search.md): a leading province or city and
+  trailing legal forms or bracketed places are ignored. The customers compared are
+  those whose name or core starts with the first word of the name's core (a Chinese
+  core is one word), read from the search index, at most 1,000 (see complete); a name
+  whose first word has a typo is not found. A customer created or renamed a moment ago
+  is compared once the search index has it (within seconds).
   """
   duplicateCandidates(
     "The name to look for."
@@ -7098,7 +7140,7 @@ extend type Query {
     excludeId: ID
     "How many candidates, 1–100."
     first: Int = 10
-  ): [DuplicateCandidate!]!
+  ): DuplicateCandidates!
 }
 `, BuiltIn: false},
 	{Name: "../evaluation.graphqls", Input: `"The aspect of a relationship an indicator measures."
@@ -10738,6 +10780,16 @@ func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, 
 		return ec.fieldContext_DuplicateCandidate_score(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidates(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "candidates":
+		return ec.fieldContext_DuplicateCandidates_candidates(ctx, field)
+	case "complete":
+		return ec.fieldContext_DuplicateCandidates_complete(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidates", field.Name)
 }
 
 func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -20584,6 +20636,61 @@ func (ec *executionContext) fieldContext_DuplicateCandidate_score(_ context.Cont
 	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Float")
 }
 
+func (ec *executionContext) _DuplicateCandidates_candidates(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidates_candidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidates_candidates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidates",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidates_complete(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidates_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidates_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidates", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Evaluation_id(ctx context.Context, field graphql.CollectedField, obj *model.Evaluation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28600,8 +28707,8 @@ func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, fiel
 			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["name"].(string), fc.Args["excludeId"].(*string), fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.DuplicateCandidate) graphql.Marshaler {
-			return ec.marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DuplicateCandidates) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidates2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidates(ctx, selections, v)
 		},
 		true,
 		true,
@@ -28614,7 +28721,7 @@ func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.C
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DuplicateCandidate(ctx, field)
+			return ec.childFields_DuplicateCandidates(ctx, field)
 		},
 	}
 	defer func() {
@@ -39249,6 +39356,44 @@ func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var duplicateCandidatesImplementors = []string{"DuplicateCandidates"}
+
+func (ec *executionContext) _DuplicateCandidates(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidates) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidatesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidates")
+		case "candidates":
+			out.Values[i] = ec._DuplicateCandidates_candidates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complete":
+			out.Values[i] = ec._DuplicateCandidates_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var evaluationImplementors = []string{"Evaluation"}
 
 func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSet, obj *model.Evaluation) graphql.Marshaler {
@@ -44493,6 +44638,14 @@ func (ec *executionContext) marshalNDuplicateCandidate2ᚖgithubᚗcomᚋrapport
 		return graphql.Null
 	}
 	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidates2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidates(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateCandidates) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidates!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidates(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEvaluation2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Evaluation) graphql.Marshaler {

@@ -1292,19 +1292,43 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false}
-	schemaSource5 = &ast.Source{Name: "../duplicates.graphqls", Input: `"A customer whose name is close to the one searched for."
+	schemaSource5 = &ast.Source{Name: "../duplicates.graphqls", Input: `"A customer whose name may be the same as the one searched for."
 type DuplicateCandidate {
   "The customer."
   customer: Customer!
-  "Name similarity from 0.5 to 1: the better of word overlap (order and legal suffixes such as Co., Ltd. or 有限公司 ignored) and edit similarity (typos)."
+  """
+  Name similarity from 0.5 to 1: 1 for the same words (order, case, width and legal
+  forms such as Co., Ltd. or 有限公司 ignored); 0.9 for the same core name, places and
+  legal forms ignored (北京华信科技有限公司, 华信科技(北京)有限公司 and 华信科技有限公司);
+  below 0.9 for names or cores that differ by a few letters (typos) or one of which
+  starts with the other.
+  """
   score: Float!
+}
+
+"The duplicate candidates of a name, and whether every customer that could be one was compared."
+type DuplicateCandidates {
+  "The candidates the caller may read, most similar first (at most first of them)."
+  candidates: [DuplicateCandidate!]!
+  """
+  Whether every customer whose name or core name starts with the first word of the
+  name's core was compared. False when more than 1,000 customers do (a short or very
+  common first word): the candidates are then the best of the first 1,000 of them in the
+  index's order (by name or core, folded).
+  """
+  complete: Boolean!
 }
 
 extend type Query {
   """
-  Active customers the caller may read whose names are close to name, most
+  Active customers the caller may read whose names may be the same as name, most
   similar first: the candidates to check before creating a customer, or to merge.
-  Customers are compared within the group sharing the name's first two letters.
+  Names are compared by their core (docs/search.md): a leading province or city and
+  trailing legal forms or bracketed places are ignored. The customers compared are
+  those whose name or core starts with the first word of the name's core (a Chinese
+  core is one word), read from the search index, at most 1,000 (see complete); a name
+  whose first word has a typo is not found. A customer created or renamed a moment ago
+  is compared once the search index has it (within seconds).
   """
   duplicateCandidates(
     "The name to look for."
@@ -1313,7 +1337,7 @@ extend type Query {
     excludeId: ID
     "How many candidates, 1–100."
     first: Int = 10
-  ): [DuplicateCandidate!]!
+  ): DuplicateCandidates!
 }
 `, BuiltIn: false}
 	schemaSource6 = &ast.Source{Name: "../evaluation.graphqls", Input: `"The aspect of a relationship an indicator measures."
@@ -4228,12 +4252,17 @@ LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT), and its pages are always full.`, Name
 			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 18914, End: 18916, Line: 545, Column: 18, Src: schemaSource4}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 18908, End: 18911, Line: 545, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 18901, End: 18906, Line: 545, Column: 5, Src: schemaSource4}},
 			&ast.ArgumentDefinition{Description: "A cursor from this same list (same filter).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 18978, End: 18984, Line: 547, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 18971, End: 18976, Line: 547, Column: 5, Src: schemaSource4}},
 		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 18990, End: 19008, Line: 548, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 18113, End: 18122, Line: 530, Column: 3, Src: schemaSource4}},
-		&ast.FieldDefinition{Description: `Active customers the caller may read whose names are close to name, most
+		&ast.FieldDefinition{Description: `Active customers the caller may read whose names may be the same as name, most
 similar first: the candidates to check before creating a customer, or to merge.
-Customers are compared within the group sharing the name's first two letters.`, Name: "duplicateCandidates", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The name to look for.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 625, End: 631, Line: 17, Column: 11, Src: schemaSource5}}, Position: &ast.Position{Start: 619, End: 623, Line: 17, Column: 5, Src: schemaSource5}},
-			&ast.ArgumentDefinition{Description: "Leave out this customer (the one the name belongs to).", Name: "excludeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 709, End: 711, Line: 19, Column: 16, Src: schemaSource5}}, Position: &ast.Position{Start: 698, End: 707, Line: 19, Column: 5, Src: schemaSource5}},
-			&ast.ArgumentDefinition{Description: "How many candidates, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "10", Kind: 1, Position: &ast.Position{Start: 763, End: 765, Line: 21, Column: 18, Src: schemaSource5}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 757, End: 760, Line: 21, Column: 12, Src: schemaSource5}}, Position: &ast.Position{Start: 750, End: 755, Line: 21, Column: 5, Src: schemaSource5}},
-		}, Type: &ast.Type{Elem: &ast.Type{NamedType: "DuplicateCandidate", NonNull: true, Position: &ast.Position{Start: 772, End: 790, Line: 22, Column: 7, Src: schemaSource5}}, NonNull: true, Position: &ast.Position{Start: 772, End: 790, Line: 22, Column: 7, Src: schemaSource5}}, Position: &ast.Position{Start: 566, End: 585, Line: 15, Column: 3, Src: schemaSource5}},
+Names are compared by their core (docs/search.md): a leading province or city and
+trailing legal forms or bracketed places are ignored. The customers compared are
+those whose name or core starts with the first word of the name's core (a Chinese
+core is one word), read from the search index, at most 1,000 (see complete); a name
+whose first word has a typo is not found. A customer created or renamed a moment ago
+is compared once the search index has it (within seconds).`, Name: "duplicateCandidates", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The name to look for.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1823, End: 1829, Line: 41, Column: 11, Src: schemaSource5}}, Position: &ast.Position{Start: 1817, End: 1821, Line: 41, Column: 5, Src: schemaSource5}},
+			&ast.ArgumentDefinition{Description: "Leave out this customer (the one the name belongs to).", Name: "excludeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 1907, End: 1909, Line: 43, Column: 16, Src: schemaSource5}}, Position: &ast.Position{Start: 1896, End: 1905, Line: 43, Column: 5, Src: schemaSource5}},
+			&ast.ArgumentDefinition{Description: "How many candidates, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "10", Kind: 1, Position: &ast.Position{Start: 1961, End: 1963, Line: 45, Column: 18, Src: schemaSource5}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1955, End: 1958, Line: 45, Column: 12, Src: schemaSource5}}, Position: &ast.Position{Start: 1948, End: 1953, Line: 45, Column: 5, Src: schemaSource5}},
+		}, Type: &ast.Type{NamedType: "DuplicateCandidates", NonNull: true, Position: &ast.Position{Start: 1969, End: 1988, Line: 46, Column: 6, Src: schemaSource5}}, Position: &ast.Position{Start: 1764, End: 1783, Line: 39, Column: 3, Src: schemaSource5}},
 		&ast.FieldDefinition{Description: "Evaluation templates (latest versions), newest first.", Name: "templates", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 5585, End: 5587, Line: 221, Column: 18, Src: schemaSource6}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 5579, End: 5582, Line: 221, Column: 12, Src: schemaSource6}}, Position: &ast.Position{Start: 5572, End: 5577, Line: 221, Column: 5, Src: schemaSource6}},
 			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5635, End: 5641, Line: 223, Column: 12, Src: schemaSource6}}, Position: &ast.Position{Start: 5628, End: 5633, Line: 223, Column: 5, Src: schemaSource6}},
 		}, Type: &ast.Type{NamedType: "TemplateConnection", NonNull: true, Position: &ast.Position{Start: 5647, End: 5665, Line: 224, Column: 6, Src: schemaSource6}}, Position: &ast.Position{Start: 5533, End: 5542, Line: 219, Column: 3, Src: schemaSource6}},
@@ -5084,9 +5113,19 @@ manages departments; every staff role reads them.`, Name: "Department", Fields: 
 	schemaTypeDimensionScore = &ast.Definition{Kind: "OBJECT", Description: "A computed score of one dimension.", Name: "DimensionScore", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 2979, End: 2988, Line: 128, Column: 14, Src: schemaSource6}}, Position: &ast.Position{Start: 2968, End: 2977, Line: 128, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Weighted mean of its indicators, normalized to 0–100.", Name: "score", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 3057, End: 3062, Line: 130, Column: 10, Src: schemaSource6}}, Position: &ast.Position{Start: 3050, End: 3055, Line: 130, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 2930, End: 2944, Line: 126, Column: 6, Src: schemaSource6}}
-	schemaTypeDuplicateCandidate = &ast.Definition{Kind: "OBJECT", Description: "A customer whose name is close to the one searched for.", Name: "DuplicateCandidate", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 114, End: 122, Line: 4, Column: 13, Src: schemaSource5}}, Position: &ast.Position{Start: 104, End: 112, Line: 4, Column: 3, Src: schemaSource5}},
-		&ast.FieldDefinition{Description: "Name similarity from 0.5 to 1: the better of word overlap (order and legal suffixes such as Co., Ltd. or 有限公司 ignored) and edit similarity (typos).", Name: "score", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 285, End: 290, Line: 6, Column: 10, Src: schemaSource5}}, Position: &ast.Position{Start: 278, End: 283, Line: 6, Column: 3, Src: schemaSource5}},
-	}, Position: &ast.Position{Start: 63, End: 81, Line: 2, Column: 6, Src: schemaSource5}}
+	schemaTypeDuplicateCandidate = &ast.Definition{Kind: "OBJECT", Description: "A customer whose name may be the same as the one searched for.", Name: "DuplicateCandidate", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 121, End: 129, Line: 4, Column: 13, Src: schemaSource5}}, Position: &ast.Position{Start: 111, End: 119, Line: 4, Column: 3, Src: schemaSource5}},
+		&ast.FieldDefinition{Description: `Name similarity from 0.5 to 1: 1 for the same words (order, case, width and legal
+forms such as Co., Ltd. or 有限公司 ignored); 0.9 for the same core name, places and
+legal forms ignored (北京华信科技有限公司, 华信科技(北京)有限公司 and 华信科技有限公司);
+below 0.9 for names or cores that differ by a few letters (typos) or one of which
+starts with the other.`, Name: "score", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 491, End: 496, Line: 12, Column: 10, Src: schemaSource5}}, Position: &ast.Position{Start: 484, End: 489, Line: 12, Column: 3, Src: schemaSource5}},
+	}, Position: &ast.Position{Start: 70, End: 88, Line: 2, Column: 6, Src: schemaSource5}}
+	schemaTypeDuplicateCandidates = &ast.Definition{Kind: "OBJECT", Description: "The duplicate candidates of a name, and whether every customer that could be one was compared.", Name: "DuplicateCandidates", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The candidates the caller may read, most similar first (at most first of them).", Name: "candidates", Type: &ast.Type{Elem: &ast.Type{NamedType: "DuplicateCandidate", NonNull: true, Position: &ast.Position{Start: 724, End: 742, Line: 18, Column: 16, Src: schemaSource5}}, NonNull: true, Position: &ast.Position{Start: 724, End: 742, Line: 18, Column: 16, Src: schemaSource5}}, Position: &ast.Position{Start: 711, End: 721, Line: 18, Column: 3, Src: schemaSource5}},
+		&ast.FieldDefinition{Description: `Whether every customer whose name or core name starts with the first word of the
+name's core was compared. False when more than 1,000 customers do (a short or very
+common first word): the candidates are then the best of the first 1,000 of them in the
+index's order (by name or core, folded).`, Name: "complete", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1070, End: 1077, Line: 25, Column: 13, Src: schemaSource5}}, Position: &ast.Position{Start: 1060, End: 1068, Line: 25, Column: 3, Src: schemaSource5}},
+	}, Position: &ast.Position{Start: 603, End: 622, Line: 16, Column: 6, Src: schemaSource5}}
 	schemaTypeEvaluation = &ast.Definition{Kind: "OBJECT", Description: "A scored evaluation of a customer. The scores are computed by the server.", Name: "Evaluation", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = evaluatedAt).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3207, End: 3209, Line: 136, Column: 7, Src: schemaSource6}}, Position: &ast.Position{Start: 3203, End: 3205, Line: 136, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3243, End: 3245, Line: 138, Column: 15, Src: schemaSource6}}, Position: &ast.Position{Start: 3231, End: 3241, Line: 138, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "The template.", Name: "templateId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3279, End: 3281, Line: 140, Column: 15, Src: schemaSource6}}, Position: &ast.Position{Start: 3267, End: 3277, Line: 140, Column: 3, Src: schemaSource6}},
@@ -5999,7 +6038,8 @@ phones and emails. A tombstone: in no list, and every change is CONFLICT.`, Name
 		"Direction": &ast.Definition{Kind: "ENUM", Description: "Who started an interaction.", Name: "Direction", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The customer contacted the company.", Name: "INBOUND", Position: &ast.Position{Start: 444, End: 451, Line: 32, Column: 3, Src: schemaSource9}},
 			&ast.EnumValueDefinition{Description: "The company contacted the customer.", Name: "OUTBOUND", Position: &ast.Position{Start: 494, End: 502, Line: 34, Column: 3, Src: schemaSource9}},
 		}, Position: &ast.Position{Start: 390, End: 399, Line: 30, Column: 6, Src: schemaSource9}},
-		"DuplicateCandidate": schemaTypeDuplicateCandidate,
+		"DuplicateCandidate":  schemaTypeDuplicateCandidate,
+		"DuplicateCandidates": schemaTypeDuplicateCandidates,
 		"DuplicatePolicy": &ast.Definition{Kind: "ENUM", Description: `What an import does with a row that names a customer we already have: a customer
 holding one of the row's phones or emails, or, for an organization, an organization
 with the same name (a duplicateCandidates score of 1: the same words, legal forms
@@ -6340,6 +6380,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"DimensionAverage":               []*ast.Definition{schemaTypeDimensionAverage},
 		"DimensionScore":                 []*ast.Definition{schemaTypeDimensionScore},
 		"DuplicateCandidate":             []*ast.Definition{schemaTypeDuplicateCandidate},
+		"DuplicateCandidates":            []*ast.Definition{schemaTypeDuplicateCandidates},
 		"Evaluation":                     []*ast.Definition{schemaTypeEvaluation},
 		"EvaluationConnection":           []*ast.Definition{schemaTypeEvaluationConnection},
 		"EvaluationEdge":                 []*ast.Definition{schemaTypeEvaluationEdge},

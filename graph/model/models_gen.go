@@ -958,12 +958,27 @@ type DimensionScore struct {
 	Score float64 `json:"score"`
 }
 
-// A customer whose name is close to the one searched for.
+// A customer whose name may be the same as the one searched for.
 type DuplicateCandidate struct {
 	// The customer.
 	Customer *Customer `json:"customer"`
-	// Name similarity from 0.5 to 1: the better of word overlap (order and legal suffixes such as Co., Ltd. or 有限公司 ignored) and edit similarity (typos).
+	// Name similarity from 0.5 to 1: 1 for the same words (order, case, width and legal
+	// forms such as Co., Ltd. or 有限公司 ignored); 0.9 for the same core name, places and
+	// legal forms ignored (北京华信科技有限公司, 华信科技(北京)有限公司 and 华信科技有限公司);
+	// below 0.9 for names or cores that differ by a few letters (typos) or one of which
+	// starts with the other.
 	Score float64 `json:"score"`
+}
+
+// The duplicate candidates of a name, and whether every customer that could be one was compared.
+type DuplicateCandidates struct {
+	// The candidates the caller may read, most similar first (at most first of them).
+	Candidates []*DuplicateCandidate `json:"candidates"`
+	// Whether every customer whose name or core name starts with the first word of the
+	// name's core was compared. False when more than 1,000 customers do (a short or very
+	// common first word): the candidates are then the best of the first 1,000 of them in the
+	// index's order (by name or core, folded).
+	Complete bool `json:"complete"`
 }
 
 // A scored evaluation of a customer. The scores are computed by the server.
