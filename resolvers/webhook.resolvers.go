@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/rapportcrm/rapport/crm"
-	"github.com/rapportcrm/rapport/webhooks"
-
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // RegisterWebhookEndpoint is the resolver for the registerWebhookEndpoint field.

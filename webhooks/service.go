@@ -68,7 +68,7 @@ func reader(ctx context.Context, org string) error {
 	case u.IsPartner() && u.PartnerOrgID == org:
 		return nil
 	case u.IsPartner():
-		return crm.Errorf(crm.ENOTFOUND, "webhook endpoint not found")
+		return crm.Errorf(crm.ENOTFOUND, "partner organization %s not found", org)
 	case u.HasRole(crm.RoleAdmin):
 		return nil
 	}
@@ -246,6 +246,11 @@ func (s *Service) Endpoint(ctx context.Context, id string) (*Endpoint, error) {
 		return nil, err
 	}
 	if err := reader(ctx, e.OrgID); err != nil {
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			// Worded as for an endpoint that does not exist, so that
+			// another organization's ids cannot be probed.
+			return nil, crm.Errorf(crm.ENOTFOUND, "webhook endpoint %s not found", id)
+		}
 		return nil, err
 	}
 	return e, nil

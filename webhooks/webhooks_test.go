@@ -273,6 +273,11 @@ func TestAPartnerIsSentSignedMaskedEventsOfItsSharedCustomersOnly(t *testing.T) 
 			t.Errorf("delivery %+v", d)
 		}
 	}
+	_, missing := e.hooks.Deliveries(as(partner(initech)), "01M8T0000000000000000000ZZ", crm.PageRequest{First: 20})
+	_, theirs := e.hooks.Deliveries(as(partner(initech)), reg.Endpoint.ID, crm.PageRequest{First: 20})
+	if crm.ErrorCode(theirs) != crm.ENOTFOUND || strings.ReplaceAll(crm.ErrorMessage(theirs), reg.Endpoint.ID, "X") != strings.ReplaceAll(crm.ErrorMessage(missing), "01M8T0000000000000000000ZZ", "X") {
+		t.Errorf("another organization's endpoint reads %v, a missing one %v: they must look alike", theirs, missing)
+	}
 	for _, c := range []struct {
 		who  *crm.User
 		code string
