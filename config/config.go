@@ -76,6 +76,27 @@ type Config struct {
 	// Events is where the stream consumer publishes the domain events
 	// (docs/events.md).
 	Events Events
+	// Webhooks configures partner webhooks (docs/partners.md).
+	Webhooks Webhooks
+}
+
+// Webhooks configures the partner webhooks' targets and secrets.
+type Webhooks struct {
+	// Key seals the endpoints' signing secrets (WEBHOOK_KEY, base64, ≥ 32
+	// bytes). In the stack KeyARN names the Secrets Manager secret holding
+	// it instead, read by WebhookKeyFrom.
+	Key    []byte
+	KeyARN string // WEBHOOK_KEY_ARN
+	// AllowHTTP takes http:// endpoints (WEBHOOK_ALLOW_HTTP); the stack
+	// never sets it.
+	AllowHTTP bool
+	// AllowLoopback lets deliveries reach loopback addresses
+	// (WEBHOOK_ALLOW_LOOPBACK), for a receiver on the same machine; local
+	// only, never in the stack.
+	AllowLoopback bool
+	// Interval is how often the local server sends due deliveries
+	// (WEBHOOK_INTERVAL; the stack uses the delivery function's schedule).
+	Interval time.Duration
 }
 
 // Events configures the domain events' publishing.
@@ -179,6 +200,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if c.Import.Calls, err = strconv.Atoi(v); err != nil || c.Import.Calls < 1 || c.Import.Calls > 100 {
 			bad("IMPORT_CALLS", "must be a whole number from 1 to 100")
 		}
+	}
+	c.Webhooks.KeyARN = getenv("WEBHOOK_KEY_ARN")
+	if s := getenv("WEBHOOK_KEY"); s != "" {
+		if c.Webhooks.Key, err = decodeCursorSecret(s, "WEBHOOK_KEY"); err != nil {
+			bad("WEBHOOK_KEY", "must be base64 of at least 32 bytes")
+		}
+	}
+	if c.Webhooks.AllowHTTP, err = strconv.ParseBool(or(getenv("WEBHOOK_ALLOW_HTTP"), "false")); err != nil {
+		bad("WEBHOOK_ALLOW_HTTP", "must be true or false")
+	}
+	if c.Webhooks.AllowLoopback, err = strconv.ParseBool(or(getenv("WEBHOOK_ALLOW_LOOPBACK"), "false")); err != nil {
+		bad("WEBHOOK_ALLOW_LOOPBACK", "must be true or false")
+	}
+	if c.Webhooks.Interval, err = time.ParseDuration(or(getenv("WEBHOOK_INTERVAL"), "10s")); err != nil || c.Webhooks.Interval < time.Second {
+		bad("WEBHOOK_INTERVAL", "must be a duration of at least 1s such as 10s")
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

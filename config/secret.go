@@ -48,6 +48,23 @@ func (c Config) CursorSecretFrom(ctx context.Context, fetch SecretFetch) ([]byte
 	return decodeCursorSecret(s, "the secret at CURSOR_SECRET_ARN")
 }
 
+// WebhookKeyFrom resolves the key sealing webhook secrets as
+// CursorSecretFrom does the cursor key: WEBHOOK_KEY, else the secret at
+// WEBHOOK_KEY_ARN; nil, and no error, when neither is set (webhooks off).
+func (c Config) WebhookKeyFrom(ctx context.Context, fetch SecretFetch) ([]byte, error) {
+	switch {
+	case c.Webhooks.Key != nil:
+		return c.Webhooks.Key, nil
+	case c.Webhooks.KeyARN == "":
+		return nil, nil
+	}
+	s, err := fetch(ctx, c.Webhooks.KeyARN)
+	if err != nil {
+		return nil, fmt.Errorf("read the webhook key: %w", err)
+	}
+	return decodeCursorSecret(s, "the secret at WEBHOOK_KEY_ARN")
+}
+
 func decodeCursorSecret(s, name string) ([]byte, error) {
 	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil || len(b) < 32 {

@@ -203,3 +203,10 @@ func viewPage[T any](u *User, p *Page[T], view func(*User, T) T) *Page[T] {
 	}
 	return p
 }
+
+// PartnerView is what a principal of the organization org reads of c
+// through the partner API: the same view, for what is sent to the
+// organization outside a request (its webhooks).
+func PartnerView(org *PartnerOrg, c *Customer) *Customer {
+	return viewCustomer(&User{ID: "partner:" + org.ID, Roles: []Role{RolePartner}, PartnerOrgID: org.ID, Masked: org.Masked}, c)
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // functions are the template's functions and the command each one runs.
-var functions = []string{"ApiFunction", "AuthorizerFunction", "JobFunction", "StreamFunction"}
+var functions = []string{"ApiFunction", "AuthorizerFunction", "JobFunction", "StreamFunction", "WebhookFunction"}
 
 // MustMakeBootstrap runs `make build-<logicalID>` the way `sam build` does
 // (in the repository root, ARTIFACTS_DIR set) and returns the bootstrap

@@ -216,6 +216,9 @@ func TestCursorSecretIsReadNotPassed(t *testing.T) {
 		if got := strings.Contains(vars, `"CURSOR_SECRET_ARN":{"Ref":"CursorSecret"}`); got != (id == "ApiFunction") {
 			t.Errorf("%s: CURSOR_SECRET_ARN given %v; only the API function hands out cursors", id, got)
 		}
+		if strings.Contains(vars, `"WEBHOOK_KEY"`) || strings.Contains(vars, `"WEBHOOK_ALLOW_HTTP"`) || strings.Contains(vars, `"WEBHOOK_ALLOW_LOOPBACK"`) {
+			t.Errorf("%s: a webhook key in the environment, or http or loopback targets allowed in a deployed stack", id)
+		}
 	}
 	for id, r := range resources(tpl, "AWS::IAM::Role") {
 		for _, pol := range props(r)["Policies"].([]any) {
@@ -225,8 +228,12 @@ func TestCursorSecretIsReadNotPassed(t *testing.T) {
 					if !strings.HasPrefix(a, "secretsmanager:") {
 						continue
 					}
-					if id != "ApiFunctionRole" || a != "secretsmanager:GetSecretValue" || mustJSON(t, s["Resource"]) != `{"Ref":"CursorSecret"}` {
-						t.Errorf("%s: %s on %v; only the API function reads, and only the cursor secret", id, a, s["Resource"])
+					res := mustJSON(t, s["Resource"])
+					cursor := id == "ApiFunctionRole" && res == `{"Ref":"CursorSecret"}`
+					// The webhook key: the API seals, the delivery function opens.
+					webhook := (id == "ApiFunctionRole" || id == "WebhookFunctionRole") && res == `{"Ref":"WebhookKeySecret"}`
+					if a != "secretsmanager:GetSecretValue" || !(cursor || webhook) {
+						t.Errorf("%s: %s on %v; only the API function reads the cursor secret, and it and the delivery function the webhook key", id, a, s["Resource"])
 					}
 				}
 			}

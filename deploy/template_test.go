@@ -76,7 +76,8 @@ func TestSAMTransform(t *testing.T) {
 			}
 		}
 		// The job's two schedules: the frequent run (JobSchedule) and the
-		// daily regrading ({"task": "grading"} on GradingSchedule).
+		// daily regrading ({"task": "grading"} on GradingSchedule); and the
+		// webhook deliveries' (WebhookSchedule).
 		rules := resources(tpl, "AWS::Events::Rule")
 		var inputs []string
 		for _, r := range rules {
@@ -86,8 +87,8 @@ func TestSAMTransform(t *testing.T) {
 			}
 		}
 		sort.Strings(inputs)
-		if len(rules) != 2 || !slices.Equal(inputs, []string{"", `{"task": "grading"}`}) {
-			t.Errorf("%d EventBridge rules with inputs %q, want the job's two schedules (frequent, and grading)", len(rules), inputs)
+		if len(rules) != 3 || !slices.Equal(inputs, []string{"", "", `{"task": "grading"}`}) {
+			t.Errorf("%d EventBridge rules with inputs %q, want the job's two schedules (frequent, and grading) and the webhooks'", len(rules), inputs)
 		}
 		// Every function logs to a group of its own with a retention.
 		groupsWithRetention := resources(tpl, "AWS::Logs::LogGroup")

@@ -16,7 +16,7 @@ define lambda-build
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/$(1)
 endef
 
-.PHONY: upgrade-indexes build-ApiFunction build-AuthorizerFunction build-JobFunction build-StreamFunction deploy lint-template
+.PHONY: upgrade-indexes build-ApiFunction build-AuthorizerFunction build-JobFunction build-StreamFunction build-WebhookFunction deploy lint-template
 
 build-ApiFunction:
 	$(call lambda-build,api)
@@ -29,6 +29,9 @@ build-JobFunction:
 
 build-StreamFunction:
 	$(call lambda-build,stream)
+
+build-WebhookFunction:
+	$(call lambda-build,webhooks)
 
 # First deployment: run `sam deploy --guided` once instead (docs/deploy.md);
 # it writes the answers to samconfig.toml, which this target then reuses.

@@ -12,12 +12,16 @@ import (
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // Resolver is the root resolver. It holds no per-request state: loaders
 // travel in the request context (see loaders.go).
 type Resolver struct {
 	Service *crm.Service
+	// Webhooks serves the partner webhooks' fields; nil where the binary
+	// has no webhook key (they answer UNAVAILABLE).
+	Webhooks *webhooks.Service
 }
 
 // customerResult converts a mutation's customer result.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/generated"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // The authorization matrix of the roles: every root field of Query and
@@ -464,6 +465,20 @@ var otherRows = []matrixRow{
 	{field: "partnerOrganization", name: "API keys", query: `query($id: ID!) { partnerOrganization(id: $id) { apiKeys { edges { node { id } } } } }`, vars: byID,
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.p} },
 		want:   cells{"A", "F", "F", "F", "A", "F"}},
+	// Partner webhooks: ADMIN manages them; ADMIN and the organization's
+	// own principal read its endpoints and delivery log and replay from it.
+	{field: "webhookEndpoints", name: "its own", query: `query($id: ID!) { webhookEndpoints(partnerId: $id) { id deliveries { edges { node { id } } } } }`, vars: byID,
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.p} },
+		want:   cells{"A", "F", "F", "F", "F", "A"}},
+	{field: "webhookEndpoints", name: "another", query: `query($id: ID!) { webhookEndpoints(partnerId: $id) { id } }`, vars: byID,
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.q} },
+		want:   cells{"A", "F", "F", "F", "F", "N"}},
+	{field: "webhookEndpoint", name: "its own", query: `query($id: ID!) { webhookEndpoint(id: $id) { id deliveries { edges { node { id status attempts } } } } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.endpointP },
+		want:   cells{"A", "F", "F", "F", "F", "A"}},
+	{field: "webhookEndpoint", name: "another", query: `query($id: ID!) { webhookEndpoint(id: $id) { id } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.endpointQ },
+		want:   cells{"A", "F", "F", "F", "F", "N"}},
 
 	// The user directory: staff read it (SALES and SERVICE its active users
 	// only), partners nothing; an ADMIN manages it (docs/security.md).
@@ -556,6 +571,36 @@ var otherRows = []matrixRow{
 	{field: "issueApiKey", query: `mutation($id: ID!) { issueApiKey(partnerId: $id, name: "portal") { key } }`, vars: byID,
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &obj{ID: w.q} },
 		want:   cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "registerWebhookEndpoint", query: `mutation($id: ID!) { registerWebhookEndpoint(input: {partnerId: $id, url: "https://hooks.example.com/r", eventTypes: ["rapport.customer.updated"]}) { secret } }`,
+		vars: byID,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				return &obj{ID: w.mustOrg(t, "Hooked")}
+			}
+			return &obj{ID: w.q}
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "updateWebhookEndpoint", query: `mutation($id: ID!, $v: Int!) { updateWebhookEndpoint(id: $id, expectedVersion: $v, input: {status: DISABLED}) { id } }`,
+		vars: byIDVersion,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				return w.mustEndpoint(t, w.mustOrg(t, "Hooked"))
+			}
+			return &w.endpointQ
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "rotateWebhookSecret", query: `mutation($id: ID!) { rotateWebhookSecret(id: $id, overlapMinutes: 60) { secret } }`, vars: byID,
+		object: func(t *testing.T, w *matrixWorld, fresh bool) *obj {
+			if fresh {
+				return w.mustEndpoint(t, w.mustOrg(t, "Hooked"))
+			}
+			return &w.endpointP
+		},
+		want: cells{"A", "F", "F", "F", "F", "F"}},
+	{field: "replayWebhookDelivery", query: `mutation($e: ID!, $id: ID!) { replayWebhookDelivery(endpointId: $e, deliveryId: $id) { id replayOf } }`,
+		vars:   func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"e": w.endpointP.ID, "id": o.ID} },
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.deliveryP },
+		want:   cells{"A", "F", "F", "F", "F", "A"}},
 	// Refusals are tried on a spare key of P, never the one the partner
 	// cells sign in with.
 	{field: "revokeApiKey", query: `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, vars: byID,
@@ -586,6 +631,9 @@ type matrixWorld struct {
 	// colleague is an active user of the directory, gone a deactivated
 	// one (both at version 1 and 2), dept a department.
 	colleague, gone, dept obj
+	// endpointP and endpointQ are webhook endpoints of P and Q; deliveryP
+	// is one of P's deliveries (the share of OWN).
+	endpointP, endpointQ, deliveryP obj
 }
 
 func mustMatrixWorld(t *testing.T) *matrixWorld {
@@ -598,6 +646,7 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 	w.colleague = *w.mustUser(t, "matrix-colleague", false)
 	w.gone = *w.mustUser(t, "matrix-gone", true)
 	w.dept = *w.mustDepartment(t, "Matrix Desk")
+	w.endpointP, w.endpointQ = *w.mustEndpoint(t, w.p), *w.mustEndpoint(t, w.q)
 	var pol struct{ GradingPolicy map[string]any }
 	w.e.staff(t, "admin", policyQuery, nil, &pol)
 	w.policy = policyInput(t, pol.GradingPolicy)
@@ -607,6 +656,17 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 	// The watch lists and counters follow from the stream; what it settles
 	// (a grade from the calls logged) moves the customers' versions.
 	w.e.drain(t)
+	var log struct {
+		WebhookEndpoint struct {
+			Deliveries struct{ Edges []struct{ Node obj } }
+		}
+	}
+	w.admin(t, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 1) { edges { node { id } } } } }`, map[string]any{"id": w.endpointP.ID}, &log)
+	if d := log.WebhookEndpoint.Deliveries.Edges; len(d) == 1 {
+		w.deliveryP = d[0].Node
+	} else {
+		t.Errorf("P's endpoint has %d deliveries after OWN was shared with P", len(d))
+	}
 	for _, o := range w.shared {
 		for _, x := range []*obj{o, o.Twin} {
 			if x == nil || x.ID == "" {
@@ -658,6 +718,24 @@ func (w *matrixWorld) mustKey(t testing.TB, org string) (id, key string) {
 	}
 	w.admin(t, `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "portal") { key apiKey { id } } }`, map[string]any{"p": org}, &out)
 	return out.IssueAPIKey.APIKey.ID, out.IssueAPIKey.Key
+}
+
+// mustEndpoint registers a webhook endpoint of org, sent every event type.
+func (w *matrixWorld) mustEndpoint(t testing.TB, org string) *obj {
+	var out struct {
+		RegisterWebhookEndpoint struct{ Endpoint obj }
+	}
+	w.admin(t, `mutation($p: ID!, $t: [String!]!) { registerWebhookEndpoint(input: {partnerId: $p, url: "https://hooks.example.com/rapport", eventTypes: $t}) { endpoint { id version } } }`,
+		map[string]any{"p": org, "t": webhookTypes()}, &out)
+	return &out.RegisterWebhookEndpoint.Endpoint
+}
+
+func webhookTypes() []string {
+	out := make([]string, len(webhooks.Types))
+	for i, t := range webhooks.Types {
+		out[i] = string(t)
+	}
+	return out
 }
 
 func (w *matrixWorld) mustTemplate(t testing.TB) *obj {

@@ -10,12 +10,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 	"github.com/rapportcrm/rapport/server"
 	"github.com/rapportcrm/rapport/stream/streamtest"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // partnerEnv serves the API with the real key check on /partner/graphql
@@ -44,8 +46,18 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	mustDirectory(tb, svc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, testOptions)),
+	// Partner webhooks, as the stack has them: https only, no internal
+	// targets; nothing is delivered here, the matrix reads and writes the
+	// endpoints and the log only.
+	sealer, err := webhooks.NewSealer([]byte(strings.Repeat("w", 32)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts := testOptions
+	opts.Webhooks = &webhooks.Service{Store: store, Sealer: sealer, Now: time.Now}
+	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, opts)),
 		consumer: streamtest.New(tb, ddbtest.Client(tb), table, store, svc)}
+	e.consumer.Handlers = append(e.consumer.Handlers, &webhooks.Fanout{Store: store})
 	tb.Cleanup(e.srv.Close)
 	return e
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/resolvers"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // Authenticator turns a request's credentials into a user.
@@ -42,6 +43,9 @@ type Options struct {
 	// without signing them in to the user directory (crm.Service.SignIn): only
 	// for tests of the HTTP edge whose service has no store.
 	WithoutDirectory bool
+	// Webhooks serves the partner webhooks' fields; nil answers them
+	// UNAVAILABLE.
+	Webhooks *webhooks.Service
 }
 
 const (
@@ -59,7 +63,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		opts.MaxBodyBytes = defaultMaxBody
 	}
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &resolvers.Resolver{Service: svc},
+		Resolvers:  &resolvers.Resolver{Service: svc, Webhooks: opts.Webhooks},
 		Complexity: resolvers.Complexity(),
 	}))
 	gql.AddTransport(httpTransport{})

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/rapportcrm/rapport/lambdahttp"
 	"github.com/rapportcrm/rapport/oidc"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // maxBodyBytes bounds a GraphQL request body; API Gateway itself allows 10 MB.
@@ -49,10 +51,15 @@ func run() error {
 		key []byte
 		err error
 	}
-	cursorKey := make(chan keyResult, 1)
+	cursorKey, webhookKey := make(chan keyResult, 1), make(chan keyResult, 1)
 	go func() {
 		key, err := cfg.CursorSecretFrom(ctx, config.SecretsManager(os.Getenv, http.DefaultClient))
 		cursorKey <- keyResult{key, err}
+	}()
+	// The key sealing partner webhook secrets (WEBHOOK_KEY_ARN), likewise.
+	go func() {
+		key, err := cfg.WebhookKeyFrom(ctx, config.SecretsManager(os.Getenv, http.DefaultClient))
+		webhookKey <- keyResult{key, err}
 	}()
 
 	awsCfg, err := config.LambdaAWS(os.Getenv)
@@ -73,8 +80,20 @@ func run() error {
 	if k.err != nil {
 		return k.err
 	}
-	svc := crm.NewService(dynamo.New(db, cfg.TableName, k.key).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes)))
+	store := dynamo.New(db, cfg.TableName, k.key).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
+	svc := crm.NewService(store)
 	cfg.Service(svc)
+	var hooks *webhooks.Service
+	if wk := <-webhookKey; wk.err != nil {
+		return wk.err
+	} else if wk.key != nil {
+		sealer, err := webhooks.NewSealer(wk.key)
+		if err != nil {
+			return err
+		}
+		hooks = &webhooks.Service{Store: store, Sealer: sealer, Now: time.Now,
+			Guard: webhooks.Guard{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowLoopback: cfg.Webhooks.AllowLoopback}}
+	}
 
 	// Behind API Gateway the authorizers have checked the token or key;
 	// direct invocations are checked here, keys by the same domain function.
@@ -84,6 +103,7 @@ func run() error {
 		RequestTimeout: cfg.RequestTimeout,
 		MaxBodyBytes:   maxBodyBytes,
 		Metrics:        server.NewMetrics(os.Stdout, cfg.MetricsNamespace, os.Getenv("AWS_LAMBDA_FUNCTION_VERSION")),
+		Webhooks:       hooks,
 	})
 	log.Info("api ready", "table", cfg.TableName, "issuer", cfg.OIDCIssuer)
 	lambda.Start(lambdahttp.Handler(h, lambdahttp.Options{

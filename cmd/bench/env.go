@@ -26,6 +26,7 @@ import (
 	"github.com/rapportcrm/rapport/oidc/devissuer"
 	"github.com/rapportcrm/rapport/server"
 	"github.com/rapportcrm/rapport/stream"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // env is Rapport as deployed, on this machine: DynamoDB Local in memory
@@ -35,6 +36,10 @@ import (
 // calls made beside the server.
 type env struct {
 	svc   *crm.Service
+	store *dynamo.Store
+	// hooks serves the partner webhooks' mutations (https targets only;
+	// nothing is delivered during a benchmark).
+	hooks *webhooks.Service
 	meter *ddbmeter.Meter
 	// streamMeter is on the stream consumer's own client, which the
 	// poller drives: what each operation implies is measured apart.
@@ -85,10 +90,16 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	e.svc = crm.NewService(dynamo.New(db, e.table, secret))
+	e.store = dynamo.New(db, e.table, secret)
+	e.svc = crm.NewService(e.store)
 	// The demo seed replays a year of history on the clock of both services.
 	clock := &demo.Clock{}
 	e.svc.Now = clock.Now
+	sealer, err := webhooks.NewSealer(secret)
+	if err != nil {
+		return nil, err
+	}
+	e.hooks = &webhooks.Service{Store: e.store, Sealer: sealer, Now: time.Now}
 	// The stream function, on a client of its own with its own meter.
 	sdb, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, e.streamMeter.Option)
 	if err != nil {
@@ -146,7 +157,7 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", iss.Handler()))
-	mux.Handle("/", server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{}))
+	mux.Handle("/", server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{Webhooks: e.hooks}))
 	srv.Start()
 	return e, nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rapportcrm/rapport/events"
 	"github.com/rapportcrm/rapport/phone"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 // The documents of the reads measured by both benchmarks, with the fields
@@ -295,6 +297,30 @@ func (b *benchState) operations() []operation {
 			err := b.e.gql(ctx, "admin", `mutation($p: ID!) { issueApiKey(partnerId: $p, name: "bench 2") { apiKey { id } } }`, map[string]any{"p": b.partnerID}, &r)
 			return "admin", `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": r.IssueAPIKey.APIKey.ID}, err
 		}},
+		{"registerWebhookEndpoint", func(ctx context.Context) (caller, string, map[string]any, error) {
+			org, err := b.partner(ctx, "Bench Hooks")
+			return "admin", qRegisterWebhook, map[string]any{"p": org}, err
+		}},
+		{"updateWebhookEndpoint: disable", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.webhook(ctx)
+			return "admin", `mutation($id: ID!) { updateWebhookEndpoint(id: $id, expectedVersion: 1, input: {status: DISABLED}) { version } }`, map[string]any{"id": id}, err
+		}},
+		{"rotateWebhookSecret", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.webhook(ctx)
+			return "admin", `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, map[string]any{"id": id}, err
+		}},
+		{"replayWebhookDelivery", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.webhook(ctx)
+			if err != nil {
+				return "admin", "", nil, err
+			}
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			d := &webhooks.Delivery{ID: "01M8T0000000000000000000BE", EndpointID: id, MessageID: "msg_bench",
+				EventID: "bench-0", Type: events.CustomerUpdated, CustomerID: c[11].ID, Payload: []byte(`{}`),
+				Status: webhooks.DeliveryDead, CreatedAt: now, Version: 1}
+			err = b.e.store.AddDeliveries(ctx, []*webhooks.Delivery{d})
+			return "admin", `mutation($e: ID!, $id: ID!) { replayWebhookDelivery(endpointId: $e, deliveryId: $id) { id } }`, map[string]any{"e": id, "id": d.ID}, err
+		}},
 		{"createUser", fixed("admin", `mutation { createUser(input: {id: "bench-user", name: "Bench User", email: "bench.user@example.com",
 			roles: [SALES], teams: ["north"]}) { version } }`, nil)},
 		{"updateUser: name", func(ctx context.Context) (caller, string, map[string]any, error) {
@@ -344,9 +370,11 @@ func (b *benchState) operations() []operation {
 }
 
 const (
-	qAddContact     = `mutation($c: ID!, $in: ContactInput!) { addContact(customerId: $c, input: $in) { id version } }`
-	qCreateTemplate = `mutation($in: TemplateInput!) { createTemplate(input: $in) { id version } }`
-	qCreatePartner  = `mutation($n: String!) { createPartnerOrganization(input: {name: $n, masked: [PHONES]}) { id version } }`
+	qAddContact      = `mutation($c: ID!, $in: ContactInput!) { addContact(customerId: $c, input: $in) { id version } }`
+	qCreateTemplate  = `mutation($in: TemplateInput!) { createTemplate(input: $in) { id version } }`
+	qRegisterWebhook = `mutation($p: ID!) { registerWebhookEndpoint(input: {partnerId: $p, url: "https://hooks.example.com/bench",
+		eventTypes: ["rapport.customer.updated"]}) { endpoint { id } } }`
+	qCreatePartner = `mutation($n: String!) { createPartnerOrganization(input: {name: $n, masked: [PHONES]}) { id version } }`
 	// A department of team north managed by its demo manager.
 	qCreateDepartment = `mutation($n: String!) { createDepartment(input: {name: $n, team: "north", managerId: "manager-north"}) { id version } }`
 )
@@ -402,6 +430,24 @@ func (b *benchState) user(ctx context.Context, id string, gone bool) (int, error
 }
 
 // partner creates a partner organization and returns its id.
+// webhook registers an endpoint of a new partner organization (each has
+// room for 5) and returns its id.
+func (b *benchState) webhook(ctx context.Context) (string, error) {
+	org, err := b.partner(ctx, "Bench Hooks")
+	if err != nil {
+		return "", err
+	}
+	var r struct {
+		RegisterWebhookEndpoint struct {
+			Endpoint struct {
+				ID string `json:"id"`
+			} `json:"endpoint"`
+		} `json:"registerWebhookEndpoint"`
+	}
+	err = b.e.gql(ctx, "admin", qRegisterWebhook, map[string]any{"p": org}, &r)
+	return r.RegisterWebhookEndpoint.Endpoint.ID, err
+}
+
 func (b *benchState) partner(ctx context.Context, name string) (string, error) {
 	var r struct {
 		CreatePartnerOrganization struct {

@@ -34,6 +34,7 @@ import (
 	"github.com/rapportcrm/rapport/server"
 	"github.com/rapportcrm/rapport/server/graphiql"
 	"github.com/rapportcrm/rapport/stream"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 func main() {
@@ -62,6 +63,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	webhookKey, err := cursorSecret(filepath.Join(localDir, "webhook-key"))
+	if err != nil {
+		return err
+	}
 	// Listen before anything else: PORT=0 picks a free port, and the dev
 	// issuer's URL must name the port actually served.
 	// Loopback only: GraphiQL comes signed in as the demo admin.
@@ -74,6 +79,7 @@ func run(ctx context.Context) error {
 	defaults := map[string]string{
 		"TABLE_NAME":    "rapport-local",
 		"CURSOR_SECRET": secret,
+		"WEBHOOK_KEY":   webhookKey,
 		"OIDC_ISSUER":   "http://localhost:" + port + "/dev-issuer",
 		"OIDC_AUDIENCE": "rapport-local",
 		"GRAPHIQL":      "true",
@@ -133,7 +139,8 @@ func run(ctx context.Context) error {
 	// domain events appended to a file (docs/events.md).
 	eventsFile := or(cfg.Events.File, filepath.Join(localDir, "events.jsonl"))
 	consumer := &stream.Consumer{Store: store, Settler: svc, Log: log, Handlers: []stream.Handler{
-		&stream.Publisher{Source: cfg.Events.Source, Sink: &events.FileSink{Path: eventsFile}}}}
+		&stream.Publisher{Source: cfg.Events.Source, Sink: &events.FileSink{Path: eventsFile}},
+		&webhooks.Fanout{Store: store, Source: cfg.Events.Source}}}
 	log.Info("domain events", "file", eventsFile)
 	poller, err := ddbstream.New(ctx, db, ddblocal.NewStreamsClient(endpoint), cfg.TableName, consumer.Handle)
 	if err != nil {
@@ -167,8 +174,14 @@ func run(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", issuer.Handler()))
+	sealer, err := webhooks.NewSealer(cfg.Webhooks.Key)
+	if err != nil {
+		return err
+	}
+	hooks := &webhooks.Service{Store: store, Sealer: sealer, Now: time.Now,
+		Guard: webhooks.Guard{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowLoopback: cfg.Webhooks.AllowLoopback}}
 	mux.Handle("/", server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, verifier), log, server.Options{
-		Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout,
+		Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Webhooks: hooks,
 	}))
 	if cfg.GraphiQL {
 		page, err := graphiqlPage(ctx, token)
@@ -179,6 +192,12 @@ func run(ctx context.Context) error {
 		mux.Handle("GET /graphiql/", page)
 	}
 	go runJobs(ctx, svc, log, cfg.JobInterval)
+	// The delivery function's stand-in: due webhook deliveries, sent
+	// every WEBHOOK_INTERVAL. http:// and loopback receivers only when
+	// WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOW_LOOPBACK say so.
+	deliverer := &webhooks.Deliverer{Store: store, Sealer: hooks.Sealer, Client: hooks.Guard.Client(), Now: time.Now,
+		Events: &events.FileSink{Path: eventsFile}, Source: cfg.Events.Source, Log: log}
+	go runDeliveries(ctx, deliverer, log, cfg.Webhooks.Interval)
 	srv := httpServer(mux, readHeaderTimeout, readTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -215,6 +234,28 @@ const (
 // httpServer serves h with the given read deadlines.
 func httpServer(h http.Handler, readHeader, read time.Duration) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: readHeader, ReadTimeout: read, IdleTimeout: idleTimeout}
+}
+
+// runDeliveries sends due webhook deliveries every interval until ctx
+// ends, as the delivery function does on its schedule in the stack.
+func runDeliveries(ctx context.Context, d *webhooks.Deliverer, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := d.Run(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("webhook run failed", "err", err)
+		case rep.Attempted+rep.Dead > 0:
+			log.Info("webhook run", "attempted", rep.Attempted, "delivered", rep.Delivered, "failed", rep.Failed,
+				"dead", rep.Dead, "endpointsDisabled", rep.Disabled)
+		}
+	}
 }
 
 // runJobs runs the scheduled job's work (pool expiry, escalation,

@@ -3,7 +3,8 @@
 // activity and watch-list places, its grade and pool claim, the analytics
 // aggregates and the list counters) exactly once, per shard, with the
 // consumer of package stream, then publishes the batch's domain events to
-// the stack's EventBridge bus (EVENT_BUS_NAME; docs/events.md). It reports partial batch failures: a record
+// the stack's EventBridge bus (EVENT_BUS_NAME; docs/events.md), and writes the partner
+// webhook deliveries they make (package webhooks). It reports partial batch failures: a record
 // that fails is delivered again with the records after it, and the ones
 // before it are not.
 package main
@@ -13,16 +14,14 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
-	"github.com/rapportcrm/rapport/events"
 	"github.com/rapportcrm/rapport/events/eventbridge"
 	"github.com/rapportcrm/rapport/lambdahttp"
 	"github.com/rapportcrm/rapport/stream"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 func main() {
@@ -48,28 +47,14 @@ func run() error {
 	svc := crm.NewService(store)
 	cfg.Service(svc)
 	c := &stream.Consumer{Store: store, Settler: svc, Log: log}
-	if sink := eventSink(cfg.Events, awsCfg); sink != nil {
+	if sink := eventbridge.SinkFor(cfg.Events, awsCfg); sink != nil {
 		c.Handlers = append(c.Handlers, &stream.Publisher{Source: cfg.Events.Source, Sink: sink})
 	} else {
 		log.Warn("no EVENT_BUS_NAME or EVENTS_FILE: the domain events are not published")
 	}
+	// Partner webhooks: the batch's events for the organizations its
+	// customers are shared with become deliveries (docs/partners.md).
+	c.Handlers = append(c.Handlers, &webhooks.Fanout{Store: store, Source: cfg.Events.Source})
 	lambda.Start(c.Handle)
-	return nil
-}
-
-// eventSink is the bus the stack names, or a file for a test of the
-// binary; nil when neither is set.
-func eventSink(cfg config.Events, awsCfg aws.Config) events.Sink {
-	switch {
-	case cfg.Bus != "":
-		client := awseb.NewFromConfig(awsCfg, func(o *awseb.Options) {
-			if cfg.Endpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.Endpoint)
-			}
-		})
-		return &eventbridge.Sink{Client: client, Bus: cfg.Bus}
-	case cfg.File != "":
-		return &events.FileSink{Path: cfg.File}
-	}
 	return nil
 }

@@ -4222,6 +4222,209 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false}
+	schemaSource22 = &ast.Source{Name: "../webhook.graphqls", Input: `"Whether a webhook endpoint is sent deliveries."
+enum WebhookEndpointStatus {
+  "It is sent the events it subscribes to."
+  ACTIVE
+  """
+  It is sent nothing: disabled by an ADMIN, or by Rapport after every attempt failed
+  for 24 hours (disabledReason says so). Enabling it again forgets its failures.
+  """
+  DISABLED
+}
+
+"Where a webhook delivery stands."
+enum WebhookDeliveryStatus {
+  "Not attempted yet, or failed and due again at nextAttemptAt."
+  PENDING
+  "The endpoint answered 2xx."
+  DELIVERED
+  """
+  No more attempts: every attempt failed for 24 hours, or its endpoint was disabled.
+  replayWebhookDelivery sends it again.
+  """
+  DEAD
+}
+
+"""
+A partner organization's webhook endpoint: Rapport POSTs it the events it
+subscribes to, for the customers shared with the organization, signed as the
+Standard Webhooks specification says (docs/partners.md).
+"""
+type WebhookEndpoint {
+  "Endpoint id (ULID)."
+  id: ID!
+  "The partner organization it belongs to."
+  partnerId: ID!
+  "The HTTPS URL deliveries are POSTed to."
+  url: String!
+  "The event types it is sent, e.g. rapport.customer.updated (docs/events.md, docs/partners.md)."
+  eventTypes: [String!]!
+  "Whether it is sent deliveries."
+  status: WebhookEndpointStatus!
+  "The first failed attempt since the last success; null while it answers."
+  failingSince: DateTime
+  "When it was disabled; null while active."
+  disabledAt: DateTime
+  "Why Rapport disabled it; null when disabled by hand or active."
+  disabledReason: String
+  "When a rotated-out secret stops signing; null when only one secret signs."
+  previousSecretExpiresAt: DateTime
+  "Increases with every change; pass it as expectedVersion."
+  version: Int!
+  "When it was registered."
+  createdAt: DateTime!
+  "Who registered it."
+  createdBy: String!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who last changed it (system when Rapport disabled it)."
+  updatedBy: String!
+  "Its delivery log, newest first, kept 35 days."
+  deliveries(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): WebhookDeliveryConnection!
+}
+
+"A webhook endpoint with its signing secret, shown this once."
+type WebhookEndpointSecret {
+  "The endpoint."
+  endpoint: WebhookEndpoint!
+  "The signing secret: whsec_ followed by the base64 of its bytes. It cannot be shown again."
+  secret: String!
+}
+
+"One event sent to one endpoint: an entry of the delivery log."
+type WebhookDelivery {
+  "Delivery id (ULID; its time is the event's, or the replay's)."
+  id: ID!
+  "The endpoint."
+  endpointId: ID!
+  "The webhook-id header: the same on every attempt and replay of the event to this endpoint."
+  messageId: String!
+  "The event's CloudEvents id."
+  eventId: String!
+  "The event type."
+  eventType: String!
+  "The customer the event is about."
+  customerId: ID!
+  "Where it stands."
+  status: WebhookDeliveryStatus!
+  "Attempts made so far."
+  attempts: Int!
+  "The HTTP status of the last attempt; null when none came back."
+  responseCode: Int
+  "How long the last attempt took, in milliseconds; null before the first."
+  latencyMs: Int
+  "Why the last attempt failed; null when it did not."
+  lastError: String
+  "When the last attempt was made."
+  lastAttemptAt: DateTime
+  "When it is due again (PENDING only)."
+  nextAttemptAt: DateTime
+  "The delivery this one replays; null for the first sending."
+  replayOf: ID
+  "When it was queued."
+  createdAt: DateTime!
+  "The body sent, exactly (JSON)."
+  payload: String!
+}
+
+"A page of webhook deliveries."
+type WebhookDeliveryConnection {
+  "The deliveries of this page."
+  edges: [WebhookDeliveryEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+  "Always null: deliveries are not counted."
+  totalCount: Int
+}
+
+"A webhook delivery in a page."
+type WebhookDeliveryEdge {
+  "Resume the list after this delivery."
+  cursor: String!
+  "The delivery."
+  node: WebhookDelivery!
+}
+
+"A new webhook endpoint."
+input RegisterWebhookEndpointInput {
+  "The partner organization (ACTIVE); at most 5 endpoints each."
+  partnerId: ID!
+  "An https URL, 1–2000 characters, whose host is not a loopback, private, link-local or metadata address."
+  url: String!
+  "The event types to send, at least one (docs/partners.md lists them)."
+  eventTypes: [String!]!
+}
+
+"Changes to a webhook endpoint; omitted fields stay."
+input UpdateWebhookEndpointInput {
+  "A new URL, under the same rules as at registration."
+  url: String
+  "The event types to send instead."
+  eventTypes: [String!]
+  "DISABLED stops deliveries; ACTIVE resumes them and forgets past failures."
+  status: WebhookEndpointStatus
+}
+
+extend type Query {
+  """
+  A partner organization's webhook endpoints, oldest first. ADMIN, or a PARTNER
+  principal of that organization.
+  """
+  webhookEndpoints(
+    "The partner organization."
+    partnerId: ID!
+  ): [WebhookEndpoint!]!
+  "A webhook endpoint; null when it does not exist. ADMIN, or a PARTNER principal of its organization."
+  webhookEndpoint(
+    "The endpoint id."
+    id: ID!
+  ): WebhookEndpoint
+}
+
+extend type Mutation {
+  "Registers a webhook endpoint for a partner organization; the result shows its signing secret once. ADMIN only."
+  registerWebhookEndpoint(
+    "The endpoint."
+    input: RegisterWebhookEndpointInput!
+  ): WebhookEndpointSecret!
+  "Changes, disables or enables a webhook endpoint. CONFLICT when expectedVersion is stale. ADMIN only."
+  updateWebhookEndpoint(
+    "The endpoint id."
+    id: ID!
+    "The version the change is based on."
+    expectedVersion: Int!
+    "The changes."
+    input: UpdateWebhookEndpointInput!
+  ): WebhookEndpoint!
+  """
+  Gives a webhook endpoint a new signing secret, shown once. The secrets it had keep
+  signing beside the new one for overlapMinutes (0–10080), so the receiver can switch
+  without losing a delivery. ADMIN only.
+  """
+  rotateWebhookSecret(
+    "The endpoint id."
+    id: ID!
+    "How long the old secrets keep signing, in minutes."
+    overlapMinutes: Int = 1440
+  ): WebhookEndpointSecret!
+  """
+  Sends a delivery's message again, now, with the same webhook-id. The endpoint must
+  be ACTIVE. ADMIN, or a PARTNER principal of the endpoint's organization.
+  """
+  replayWebhookDelivery(
+    "The endpoint id."
+    endpointId: ID!
+    "The delivery id."
+    deliveryId: ID!
+  ): WebhookDelivery!
+}
+`, BuiltIn: false}
 	schemaTypeQuery = &ast.Definition{Kind: "OBJECT", Description: `Read operations. Every field needs a signed-in caller and returns only what the
 caller's role may see: objects the caller may not read are NOT_FOUND.`, Name: "Query", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The signed-in caller, as the API sees them.", Name: "me", Type: &ast.Type{NamedType: "Viewer", NonNull: true, Position: &ast.Position{Start: 336, End: 342, Line: 12, Column: 7, Src: schemaSource15}}, Position: &ast.Position{Start: 332, End: 334, Line: 12, Column: 3, Src: schemaSource15}},
 		&ast.FieldDefinition{Description: "The grade levels A–V with their service policy, most important first.", Name: "gradeLevels", Type: &ast.Type{Elem: &ast.Type{NamedType: "GradeLevel", NonNull: true, Position: &ast.Position{Start: 434, End: 444, Line: 14, Column: 17, Src: schemaSource15}}, NonNull: true, Position: &ast.Position{Start: 434, End: 444, Line: 14, Column: 17, Src: schemaSource15}}, Position: &ast.Position{Start: 420, End: 431, Line: 14, Column: 3, Src: schemaSource15}},
@@ -4373,6 +4576,9 @@ users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinit
 		&ast.FieldDefinition{Description: "A user of the directory; null when there is none (or, to SALES and SERVICE, when deactivated).", Name: "user", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The user id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6670, End: 6672, Line: 211, Column: 9, Src: schemaSource20}}, Position: &ast.Position{Start: 6666, End: 6668, Line: 211, Column: 5, Src: schemaSource20}}}, Type: &ast.Type{NamedType: "User", Position: &ast.Position{Start: 6679, End: 6683, Line: 212, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 6637, End: 6641, Line: 209, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: "Every department, by name (at most 200). Every staff role.", Name: "departments", Type: &ast.Type{Elem: &ast.Type{NamedType: "Department", NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource20}}, NonNull: true, Position: &ast.Position{Start: 6763, End: 6773, Line: 214, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 6749, End: 6760, Line: 214, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: "A department; null when there is none. Every staff role.", Name: "department", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The department id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6885, End: 6887, Line: 218, Column: 9, Src: schemaSource20}}, Position: &ast.Position{Start: 6881, End: 6883, Line: 218, Column: 5, Src: schemaSource20}}}, Type: &ast.Type{NamedType: "Department", Position: &ast.Position{Start: 6894, End: 6904, Line: 219, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 6840, End: 6850, Line: 216, Column: 3, Src: schemaSource20}},
+		&ast.FieldDefinition{Description: `A partner organization's webhook endpoints, oldest first. ADMIN, or a PARTNER
+principal of that organization.`, Name: "webhookEndpoints", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The partner organization.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4822, End: 4824, Line: 157, Column: 16, Src: schemaSource22}}, Position: &ast.Position{Start: 4811, End: 4820, Line: 157, Column: 5, Src: schemaSource22}}}, Type: &ast.Type{Elem: &ast.Type{NamedType: "WebhookEndpoint", NonNull: true, Position: &ast.Position{Start: 4832, End: 4847, Line: 158, Column: 7, Src: schemaSource22}}, NonNull: true, Position: &ast.Position{Start: 4832, End: 4847, Line: 158, Column: 7, Src: schemaSource22}}, Position: &ast.Position{Start: 4757, End: 4773, Line: 155, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "A webhook endpoint; null when it does not exist. ADMIN, or a PARTNER principal of its organization.", Name: "webhookEndpoint", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The endpoint id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5005, End: 5007, Line: 162, Column: 9, Src: schemaSource22}}, Position: &ast.Position{Start: 5001, End: 5003, Line: 162, Column: 5, Src: schemaSource22}}}, Type: &ast.Type{NamedType: "WebhookEndpoint", Position: &ast.Position{Start: 5014, End: 5029, Line: 163, Column: 6, Src: schemaSource22}}, Position: &ast.Position{Start: 4957, End: 4972, Line: 160, Column: 3, Src: schemaSource22}},
 		&ast.FieldDefinition{Name: "__schema", Type: &ast.Type{NamedType: "__Schema", NonNull: true}},
 		&ast.FieldDefinition{Name: "__type", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true}}}, Type: &ast.Type{NamedType: "__Type"}},
 	}, Position: &ast.Position{Start: 274, End: 279, Line: 10, Column: 6, Src: schemaSource15}}
@@ -4580,6 +4786,20 @@ not the current version.`, Name: "verifyCustomerFields", Arguments: ast.Argument
 			&ast.ArgumentDefinition{Description: "The fields whose marks go.", Name: "fields", Type: &ast.Type{Elem: &ast.Type{NamedType: "CustomerField", NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource21}}, NonNull: true, Position: &ast.Position{Start: 1405, End: 1418, Line: 55, Column: 14, Src: schemaSource21}}, Position: &ast.Position{Start: 1396, End: 1402, Line: 55, Column: 5, Src: schemaSource21}},
 			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1485, End: 1488, Line: 57, Column: 22, Src: schemaSource21}}, Position: &ast.Position{Start: 1468, End: 1483, Line: 57, Column: 5, Src: schemaSource21}},
 		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1495, End: 1503, Line: 58, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 1300, End: 1322, Line: 51, Column: 3, Src: schemaSource21}},
+		&ast.FieldDefinition{Description: "Registers a webhook endpoint for a partner organization; the result shows its signing secret once. ADMIN only.", Name: "registerWebhookEndpoint", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The endpoint.", Name: "input", Type: &ast.Type{NamedType: "RegisterWebhookEndpointInput", NonNull: true, Position: &ast.Position{Start: 5229, End: 5257, Line: 170, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 5222, End: 5227, Line: 170, Column: 5, Src: schemaSource22}}}, Type: &ast.Type{NamedType: "WebhookEndpointSecret", NonNull: true, Position: &ast.Position{Start: 5264, End: 5285, Line: 171, Column: 6, Src: schemaSource22}}, Position: &ast.Position{Start: 5173, End: 5196, Line: 168, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Changes, disables or enables a webhook endpoint. CONFLICT when expectedVersion is stale. ADMIN only.", Name: "updateWebhookEndpoint", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The endpoint id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5448, End: 5450, Line: 175, Column: 9, Src: schemaSource22}}, Position: &ast.Position{Start: 5444, End: 5446, Line: 175, Column: 5, Src: schemaSource22}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 5515, End: 5518, Line: 177, Column: 22, Src: schemaSource22}}, Position: &ast.Position{Start: 5498, End: 5513, Line: 177, Column: 5, Src: schemaSource22}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateWebhookEndpointInput", NonNull: true, Position: &ast.Position{Start: 5550, End: 5576, Line: 179, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 5543, End: 5548, Line: 179, Column: 5, Src: schemaSource22}},
+		}, Type: &ast.Type{NamedType: "WebhookEndpoint", NonNull: true, Position: &ast.Position{Start: 5583, End: 5598, Line: 180, Column: 6, Src: schemaSource22}}, Position: &ast.Position{Start: 5394, End: 5415, Line: 173, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: `Gives a webhook endpoint a new signing secret, shown once. The secrets it had keep
+signing beside the new one for overlapMinutes (0–10080), so the receiver can switch
+without losing a delivery. ADMIN only.`, Name: "rotateWebhookSecret", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The endpoint id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5878, End: 5880, Line: 188, Column: 9, Src: schemaSource22}}, Position: &ast.Position{Start: 5874, End: 5876, Line: 188, Column: 5, Src: schemaSource22}},
+			&ast.ArgumentDefinition{Description: "How long the old secrets keep signing, in minutes.", Name: "overlapMinutes", DefaultValue: &ast.Value{Raw: "1440", Kind: 1, Position: &ast.Position{Start: 5965, End: 5969, Line: 190, Column: 27, Src: schemaSource22}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 5959, End: 5962, Line: 190, Column: 21, Src: schemaSource22}}, Position: &ast.Position{Start: 5943, End: 5957, Line: 190, Column: 5, Src: schemaSource22}},
+		}, Type: &ast.Type{NamedType: "WebhookEndpointSecret", NonNull: true, Position: &ast.Position{Start: 5975, End: 5996, Line: 191, Column: 6, Src: schemaSource22}}, Position: &ast.Position{Start: 5826, End: 5845, Line: 186, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: `Sends a delivery's message again, now, with the same webhook-id. The endpoint must
+be ACTIVE. ADMIN, or a PARTNER principal of the endpoint's organization.`, Name: "replayWebhookDelivery", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The endpoint id.", Name: "endpointId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6234, End: 6236, Line: 198, Column: 17, Src: schemaSource22}}, Position: &ast.Position{Start: 6222, End: 6232, Line: 198, Column: 5, Src: schemaSource22}},
+			&ast.ArgumentDefinition{Description: "The delivery id.", Name: "deliveryId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6277, End: 6279, Line: 200, Column: 17, Src: schemaSource22}}, Position: &ast.Position{Start: 6265, End: 6275, Line: 200, Column: 5, Src: schemaSource22}},
+		}, Type: &ast.Type{NamedType: "WebhookDelivery", NonNull: true, Position: &ast.Position{Start: 6286, End: 6301, Line: 201, Column: 6, Src: schemaSource22}}, Position: &ast.Position{Start: 6172, End: 6193, Line: 196, Column: 3, Src: schemaSource22}},
 	}, Position: &ast.Position{Start: 1356, End: 1364, Line: 30, Column: 6, Src: schemaSource15}}
 	schemaTypeActivityBucket = &ast.Definition{Kind: "OBJECT", Description: "The figures of one bucket.", Name: "ActivityBucket", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The bucket's name: 2026-03-01 for a day, 2026-03 for a month (UTC).", Name: "period", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5427, End: 5433, Line: 139, Column: 11, Src: schemaSource0}}, Position: &ast.Position{Start: 5419, End: 5425, Line: 139, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "When the bucket starts.", Name: "start", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 5472, End: 5480, Line: 141, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 5465, End: 5470, Line: 141, Column: 3, Src: schemaSource0}},
@@ -5566,6 +5786,10 @@ lastHandover names the rule.`, Name: "PoolReturn", Fields: ast.FieldList{&ast.Fi
 		&ast.FieldDefinition{Description: "The deadline: since plus days.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3601, End: 3609, Line: 99, Column: 10, Src: schemaSource14}}, Position: &ast.Position{Start: 3594, End: 3599, Line: 99, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "When the owner was warned of this deadline; null until the job has.", Name: "warnedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 3695, End: 3703, Line: 101, Column: 13, Src: schemaSource14}}, Position: &ast.Position{Start: 3685, End: 3693, Line: 101, Column: 3, Src: schemaSource14}},
 	}, Position: &ast.Position{Start: 3241, End: 3251, Line: 91, Column: 6, Src: schemaSource14}}
+	schemaTypeRegisterWebhookEndpointInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A new webhook endpoint.", Name: "RegisterWebhookEndpointInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The partner organization (ACTIVE); at most 5 endpoints each.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4048, End: 4050, Line: 133, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 4037, End: 4046, Line: 133, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "An https URL, 1–2000 characters, whose host is not a loopback, private, link-local or metadata address.", Name: "url", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4167, End: 4173, Line: 135, Column: 8, Src: schemaSource22}}, Position: &ast.Position{Start: 4162, End: 4165, Line: 135, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The event types to send, at least one (docs/partners.md lists them).", Name: "eventTypes", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4263, End: 4269, Line: 137, Column: 16, Src: schemaSource22}}, NonNull: true, Position: &ast.Position{Start: 4263, End: 4269, Line: 137, Column: 16, Src: schemaSource22}}, Position: &ast.Position{Start: 4250, End: 4260, Line: 137, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 3939, End: 3967, Line: 131, Column: 7, Src: schemaSource22}}
 	schemaTypeRuleCondition = &ast.Definition{Kind: "OBJECT", Description: "One condition of a grading rule: metric op value.", Name: "RuleCondition", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The metric, one of gradingPolicy.metrics.", Name: "metric", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5270, End: 5276, Line: 173, Column: 11, Src: schemaSource7}}, Position: &ast.Position{Start: 5262, End: 5268, Line: 173, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The comparison.", Name: "op", Type: &ast.Type{NamedType: "Comparison", NonNull: true, Position: &ast.Position{Start: 5304, End: 5314, Line: 175, Column: 7, Src: schemaSource7}}, Position: &ast.Position{Start: 5300, End: 5302, Line: 175, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: "The value compared with.", Name: "value", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 5354, End: 5359, Line: 177, Column: 10, Src: schemaSource7}}, Position: &ast.Position{Start: 5347, End: 5352, Line: 177, Column: 3, Src: schemaSource7}},
@@ -5752,6 +5976,10 @@ nothing. verifyCustomerFields and unverifyCustomerFields work per field.`, Name:
 		&ast.FieldDefinition{Description: "Teams; only before the user first signs in (then they are the token's).", Name: "teams", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource20}}, Position: &ast.Position{Start: 5418, End: 5424, Line: 163, Column: 11, Src: schemaSource20}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 163, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: "Their department; an empty string clears it.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 5492, End: 5494, Line: 165, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 5478, End: 5490, Line: 165, Column: 3, Src: schemaSource20}},
 	}, Position: &ast.Position{Start: 5126, End: 5141, Line: 155, Column: 7, Src: schemaSource20}}
+	schemaTypeUpdateWebhookEndpointInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Changes to a webhook endpoint; omitted fields stay.", Name: "UpdateWebhookEndpointInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "A new URL, under the same rules as at registration.", Name: "url", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4428, End: 4434, Line: 143, Column: 8, Src: schemaSource22}}, Position: &ast.Position{Start: 4423, End: 4426, Line: 143, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The event types to send instead.", Name: "eventTypes", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4487, End: 4493, Line: 145, Column: 16, Src: schemaSource22}}, Position: &ast.Position{Start: 4487, End: 4493, Line: 145, Column: 16, Src: schemaSource22}}, Position: &ast.Position{Start: 4474, End: 4484, Line: 145, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "DISABLED stops deliveries; ACTIVE resumes them and forgets past failures.", Name: "status", Type: &ast.Type{NamedType: "WebhookEndpointStatus", Position: &ast.Position{Start: 4584, End: 4605, Line: 147, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 4576, End: 4582, Line: 147, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 4336, End: 4362, Line: 141, Column: 7, Src: schemaSource22}}
 	schemaTypeUser = &ast.Definition{Kind: "OBJECT", Description: `A person known to Rapport: the user directory. Work (customers, cases, the
 interactions they are credited with) is handed only to active users of the
 directory. A staff user is registered from their token's claims the first time
@@ -5830,6 +6058,53 @@ a customer never evaluated is unknown, not 0: the evaluation weight is then left
 		&ast.FieldDefinition{Description: "For a PARTNER principal, its partner organization; null for staff.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 4939, End: 4941, Line: 179, Column: 14, Src: schemaSource13}}, Position: &ast.Position{Start: 4928, End: 4937, Line: 179, Column: 3, Src: schemaSource13}},
 		&ast.FieldDefinition{Description: "The caller's department in the directory (staff only); null when none.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 6183, End: 6185, Line: 192, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 6169, End: 6181, Line: 192, Column: 3, Src: schemaSource20}},
 	}, Position: &ast.Position{Start: 2633, End: 2639, Line: 72, Column: 6, Src: schemaSource15}}
+	schemaTypeWebhookDelivery = &ast.Definition{Kind: "OBJECT", Description: "One event sent to one endpoint: an entry of the delivery log.", Name: "WebhookDelivery", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Delivery id (ULID; its time is the event's, or the replay's).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2522, End: 2524, Line: 79, Column: 7, Src: schemaSource22}}, Position: &ast.Position{Start: 2518, End: 2520, Line: 79, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The endpoint.", Name: "endpointId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2558, End: 2560, Line: 81, Column: 15, Src: schemaSource22}}, Position: &ast.Position{Start: 2546, End: 2556, Line: 81, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The webhook-id header: the same on every attempt and replay of the event to this endpoint.", Name: "messageId", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2670, End: 2676, Line: 83, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 2659, End: 2668, Line: 83, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The event's CloudEvents id.", Name: "eventId", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2721, End: 2727, Line: 85, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 2712, End: 2719, Line: 85, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The event type.", Name: "eventType", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2762, End: 2768, Line: 87, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 2751, End: 2760, Line: 87, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The customer the event is about.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2821, End: 2823, Line: 89, Column: 15, Src: schemaSource22}}, Position: &ast.Position{Start: 2809, End: 2819, Line: 89, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Where it stands.", Name: "status", Type: &ast.Type{NamedType: "WebhookDeliveryStatus", NonNull: true, Position: &ast.Position{Start: 2856, End: 2877, Line: 91, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 2848, End: 2854, Line: 91, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Attempts made so far.", Name: "attempts", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2917, End: 2920, Line: 93, Column: 13, Src: schemaSource22}}, Position: &ast.Position{Start: 2907, End: 2915, Line: 93, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The HTTP status of the last attempt; null when none came back.", Name: "responseCode", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 3005, End: 3008, Line: 95, Column: 17, Src: schemaSource22}}, Position: &ast.Position{Start: 2991, End: 3003, Line: 95, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "How long the last attempt took, in milliseconds; null before the first.", Name: "latencyMs", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 3098, End: 3101, Line: 97, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 3087, End: 3096, Line: 97, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Why the last attempt failed; null when it did not.", Name: "lastError", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3170, End: 3176, Line: 99, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 3159, End: 3168, Line: 99, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When the last attempt was made.", Name: "lastAttemptAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 3230, End: 3238, Line: 101, Column: 18, Src: schemaSource22}}, Position: &ast.Position{Start: 3215, End: 3228, Line: 101, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When it is due again (PENDING only).", Name: "nextAttemptAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 3297, End: 3305, Line: 103, Column: 18, Src: schemaSource22}}, Position: &ast.Position{Start: 3282, End: 3295, Line: 103, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The delivery this one replays; null for the first sending.", Name: "replayOf", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3381, End: 3383, Line: 105, Column: 13, Src: schemaSource22}}, Position: &ast.Position{Start: 3371, End: 3379, Line: 105, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When it was queued.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3421, End: 3429, Line: 107, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 3410, End: 3419, Line: 107, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The body sent, exactly (JSON).", Name: "payload", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3477, End: 3483, Line: 109, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 3468, End: 3475, Line: 109, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 2432, End: 2447, Line: 77, Column: 6, Src: schemaSource22}}
+	schemaTypeWebhookDeliveryConnection = &ast.Definition{Kind: "OBJECT", Description: "A page of webhook deliveries.", Name: "WebhookDeliveryConnection", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The deliveries of this page.", Name: "edges", Type: &ast.Type{Elem: &ast.Type{NamedType: "WebhookDeliveryEdge", NonNull: true, Position: &ast.Position{Start: 3596, End: 3615, Line: 115, Column: 11, Src: schemaSource22}}, NonNull: true, Position: &ast.Position{Start: 3596, End: 3615, Line: 115, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 3588, End: 3593, Line: 115, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Where the page starts and ends.", Name: "pageInfo", Type: &ast.Type{NamedType: "PageInfo", NonNull: true, Position: &ast.Position{Start: 3667, End: 3675, Line: 117, Column: 13, Src: schemaSource22}}, Position: &ast.Position{Start: 3657, End: 3665, Line: 117, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Always null: deliveries are not counted.", Name: "totalCount", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 3736, End: 3739, Line: 119, Column: 15, Src: schemaSource22}}, Position: &ast.Position{Start: 3724, End: 3734, Line: 119, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 3525, End: 3550, Line: 113, Column: 6, Src: schemaSource22}}
+	schemaTypeWebhookDeliveryEdge = &ast.Definition{Kind: "OBJECT", Description: "A webhook delivery in a page.", Name: "WebhookDeliveryEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this delivery.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3853, End: 3859, Line: 125, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 3845, End: 3851, Line: 125, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The delivery.", Name: "node", Type: &ast.Type{NamedType: "WebhookDelivery", NonNull: true, Position: &ast.Position{Start: 3887, End: 3902, Line: 127, Column: 9, Src: schemaSource22}}, Position: &ast.Position{Start: 3881, End: 3885, Line: 127, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 3780, End: 3799, Line: 123, Column: 6, Src: schemaSource22}}
+	schemaTypeWebhookEndpoint = &ast.Definition{Kind: "OBJECT", Description: `A partner organization's webhook endpoint: Rapport POSTs it the events it
+subscribes to, for the customers shared with the organization, signed as the
+Standard Webhooks specification says (docs/partners.md).`, Name: "WebhookEndpoint", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Endpoint id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 921, End: 923, Line: 32, Column: 7, Src: schemaSource22}}, Position: &ast.Position{Start: 917, End: 919, Line: 32, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The partner organization it belongs to.", Name: "partnerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 982, End: 984, Line: 34, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 971, End: 980, Line: 34, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The HTTPS URL deliveries are POSTed to.", Name: "url", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1037, End: 1043, Line: 36, Column: 8, Src: schemaSource22}}, Position: &ast.Position{Start: 1032, End: 1035, Line: 36, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The event types it is sent, e.g. rapport.customer.updated (docs/events.md, docs/partners.md).", Name: "eventTypes", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1158, End: 1164, Line: 38, Column: 16, Src: schemaSource22}}, NonNull: true, Position: &ast.Position{Start: 1158, End: 1164, Line: 38, Column: 16, Src: schemaSource22}}, Position: &ast.Position{Start: 1145, End: 1155, Line: 38, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Whether it is sent deliveries.", Name: "status", Type: &ast.Type{NamedType: "WebhookEndpointStatus", NonNull: true, Position: &ast.Position{Start: 1213, End: 1234, Line: 40, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 1205, End: 1211, Line: 40, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The first failed attempt since the last success; null while it answers.", Name: "failingSince", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1328, End: 1336, Line: 42, Column: 17, Src: schemaSource22}}, Position: &ast.Position{Start: 1314, End: 1326, Line: 42, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When it was disabled; null while active.", Name: "disabledAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1396, End: 1404, Line: 44, Column: 15, Src: schemaSource22}}, Position: &ast.Position{Start: 1384, End: 1394, Line: 44, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Why Rapport disabled it; null when disabled by hand or active.", Name: "disabledReason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1490, End: 1496, Line: 46, Column: 19, Src: schemaSource22}}, Position: &ast.Position{Start: 1474, End: 1488, Line: 46, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When a rotated-out secret stops signing; null when only one secret signs.", Name: "previousSecretExpiresAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 1602, End: 1610, Line: 48, Column: 28, Src: schemaSource22}}, Position: &ast.Position{Start: 1577, End: 1600, Line: 48, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Increases with every change; pass it as expectedVersion.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1683, End: 1686, Line: 50, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 1674, End: 1681, Line: 50, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When it was registered.", Name: "createdAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1729, End: 1737, Line: 52, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 1718, End: 1727, Line: 52, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Who registered it.", Name: "createdBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1775, End: 1781, Line: 54, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 1764, End: 1773, Line: 54, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 1822, End: 1830, Line: 56, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 1811, End: 1820, Line: 56, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Who last changed it (system when Rapport disabled it).", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1904, End: 1910, Line: 58, Column: 14, Src: schemaSource22}}, Position: &ast.Position{Start: 1893, End: 1902, Line: 58, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "Its delivery log, newest first, kept 35 days.", Name: "deliveries", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 2017, End: 2019, Line: 62, Column: 18, Src: schemaSource22}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2011, End: 2014, Line: 62, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 2004, End: 2009, Line: 62, Column: 5, Src: schemaSource22}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2067, End: 2073, Line: 64, Column: 12, Src: schemaSource22}}, Position: &ast.Position{Start: 2060, End: 2065, Line: 64, Column: 5, Src: schemaSource22}},
+		}, Type: &ast.Type{NamedType: "WebhookDeliveryConnection", NonNull: true, Position: &ast.Position{Start: 2079, End: 2104, Line: 65, Column: 6, Src: schemaSource22}}, Position: &ast.Position{Start: 1964, End: 1974, Line: 60, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 873, End: 888, Line: 30, Column: 6, Src: schemaSource22}}
+	schemaTypeWebhookEndpointSecret = &ast.Definition{Kind: "OBJECT", Description: "A webhook endpoint with its signing secret, shown this once.", Name: "WebhookEndpointSecret", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The endpoint.", Name: "endpoint", Type: &ast.Type{NamedType: "WebhookEndpoint", NonNull: true, Position: &ast.Position{Start: 2231, End: 2246, Line: 71, Column: 13, Src: schemaSource22}}, Position: &ast.Position{Start: 2221, End: 2229, Line: 71, Column: 3, Src: schemaSource22}},
+		&ast.FieldDefinition{Description: "The signing secret: whsec_ followed by the base64 of its bytes. It cannot be shown again.", Name: "secret", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2352, End: 2358, Line: 73, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 2344, End: 2350, Line: 73, Column: 3, Src: schemaSource22}},
+	}, Position: &ast.Position{Start: 2177, End: 2198, Line: 69, Column: 6, Src: schemaSource22}}
 	schemaTypeWorkload = &ast.Definition{Kind: "OBJECT", Description: "What a user has in hand, from counters (no list is read).", Name: "Workload", Fields: ast.FieldList{&ast.FieldDefinition{Description: `Active customers the user owns, exactly (the owner's list total, which follows
 every change of ownership exactly once, within seconds). Archived customers are
 not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource20}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource20}},
@@ -6189,7 +6464,8 @@ for stage changes, manual grades and merges. Subjects and rule explanations stay
 			&ast.EnumValueDefinition{Description: "High.", Name: "HIGH", Position: &ast.Position{Start: 985, End: 989, Line: 34, Column: 3, Src: schemaSource2}},
 			&ast.EnumValueDefinition{Description: "Urgent: answered in half the grade's response time; overdue cases become urgent.", Name: "URGENT", Position: &ast.Position{Start: 1077, End: 1083, Line: 36, Column: 3, Src: schemaSource2}},
 		}, Position: &ast.Position{Start: 926, End: 934, Line: 28, Column: 6, Src: schemaSource2}},
-		"Query": schemaTypeQuery,
+		"Query":                        schemaTypeQuery,
+		"RegisterWebhookEndpointInput": schemaTypeRegisterWebhookEndpointInput,
 		"RiskReason": &ast.Definition{Kind: "ENUM", Description: "Why a customer is at risk.", Name: "RiskReason", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The relationship is in the DECLINE stage.", Name: "DECLINE", Position: &ast.Position{Start: 4312, End: 4319, Line: 110, Column: 3, Src: schemaSource0}},
 			&ast.EnumValueDefinition{Description: "No interaction for quietDays days.", Name: "NO_CONTACT", Position: &ast.Position{Start: 4361, End: 4371, Line: 112, Column: 3, Src: schemaSource0}},
 			&ast.EnumValueDefinition{Description: "The newest evaluation's overall score fell at least minScoreDrop points below the one before it.", Name: "FALLING_SCORES", Position: &ast.Position{Start: 4475, End: 4489, Line: 114, Column: 3, Src: schemaSource0}},
@@ -6249,6 +6525,7 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 		"UpdatePartnerOrganizationInput": schemaTypeUpdatePartnerOrganizationInput,
 		"UpdateTaskInput":                schemaTypeUpdateTaskInput,
 		"UpdateUserInput":                schemaTypeUpdateUserInput,
+		"UpdateWebhookEndpointInput":     schemaTypeUpdateWebhookEndpointInput,
 		"User":                           schemaTypeUser,
 		"UserConnection":                 schemaTypeUserConnection,
 		"UserEdge":                       schemaTypeUserEdge,
@@ -6264,7 +6541,21 @@ policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, 
 field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Some non-empty verifiable field is not checked: treat with care.", Name: "UNVERIFIED", Position: &ast.Position{Start: 2040, End: 2050, Line: 81, Column: 3, Src: schemaSource4}},
 			&ast.EnumValueDefinition{Description: "Every non-empty verifiable field is checked by a reviewer (see fieldVerifications).", Name: "VERIFIED", Position: &ast.Position{Start: 2141, End: 2149, Line: 83, Column: 3, Src: schemaSource4}},
 		}, Position: &ast.Position{Start: 1954, End: 1966, Line: 79, Column: 6, Src: schemaSource4}},
-		"Viewer":      schemaTypeViewer,
+		"Viewer":                    schemaTypeViewer,
+		"WebhookDelivery":           schemaTypeWebhookDelivery,
+		"WebhookDeliveryConnection": schemaTypeWebhookDeliveryConnection,
+		"WebhookDeliveryEdge":       schemaTypeWebhookDeliveryEdge,
+		"WebhookDeliveryStatus": &ast.Definition{Kind: "ENUM", Description: "Where a webhook delivery stands.", Name: "WebhookDeliveryStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Not attempted yet, or failed and due again at nextAttemptAt.", Name: "PENDING", Position: &ast.Position{Start: 454, End: 461, Line: 15, Column: 3, Src: schemaSource22}},
+			&ast.EnumValueDefinition{Description: "The endpoint answered 2xx.", Name: "DELIVERED", Position: &ast.Position{Start: 495, End: 504, Line: 17, Column: 3, Src: schemaSource22}},
+			&ast.EnumValueDefinition{Description: `No more attempts: every attempt failed for 24 hours, or its endpoint was disabled.
+replayWebhookDelivery sends it again.`, Name: "DEAD", Position: &ast.Position{Start: 644, End: 648, Line: 22, Column: 3, Src: schemaSource22}},
+		}, Position: &ast.Position{Start: 363, End: 384, Line: 13, Column: 6, Src: schemaSource22}},
+		"WebhookEndpoint":       schemaTypeWebhookEndpoint,
+		"WebhookEndpointSecret": schemaTypeWebhookEndpointSecret,
+		"WebhookEndpointStatus": &ast.Definition{Kind: "ENUM", Description: "Whether a webhook endpoint is sent deliveries.", Name: "WebhookEndpointStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "It is sent the events it subscribes to.", Name: "ACTIVE", Position: &ast.Position{Start: 124, End: 130, Line: 4, Column: 3, Src: schemaSource22}},
+			&ast.EnumValueDefinition{Description: `It is sent nothing: disabled by an ADMIN, or by Rapport after every attempt failed
+for 24 hours (disabledReason says so). Enabling it again forgets its failures.`, Name: "DISABLED", Position: &ast.Position{Start: 311, End: 319, Line: 9, Column: 3, Src: schemaSource22}},
+		}, Position: &ast.Position{Start: 54, End: 75, Line: 2, Column: 6, Src: schemaSource22}},
 		"Workload":    schemaTypeWorkload,
 		"__Directive": schemaType__Directive,
 		"__DirectiveLocation": &ast.Definition{Kind: "ENUM", Description: "A Directive can be adjacent to many parts of the GraphQL language, a __DirectiveLocation describes one such possible adjacencies.", Name: "__DirectiveLocation", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Location adjacent to a query operation.", Name: "QUERY", Position: &ast.Position{Start: 6804, End: 6809, Line: 195, Column: 3, Src: validator.Prelude}},
@@ -6443,6 +6734,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"PipelineStageFigures":           []*ast.Definition{schemaTypePipelineStageFigures},
 		"PoolReturn":                     []*ast.Definition{schemaTypePoolReturn},
 		"Query":                          []*ast.Definition{schemaTypeQuery},
+		"RegisterWebhookEndpointInput":   []*ast.Definition{schemaTypeRegisterWebhookEndpointInput},
 		"RuleCondition":                  []*ast.Definition{schemaTypeRuleCondition},
 		"RuleConditionInput":             []*ast.Definition{schemaTypeRuleConditionInput},
 		"SetGradeInput":                  []*ast.Definition{schemaTypeSetGradeInput},
@@ -6469,6 +6761,7 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"UpdatePartnerOrganizationInput": []*ast.Definition{schemaTypeUpdatePartnerOrganizationInput},
 		"UpdateTaskInput":                []*ast.Definition{schemaTypeUpdateTaskInput},
 		"UpdateUserInput":                []*ast.Definition{schemaTypeUpdateUserInput},
+		"UpdateWebhookEndpointInput":     []*ast.Definition{schemaTypeUpdateWebhookEndpointInput},
 		"User":                           []*ast.Definition{schemaTypeUser},
 		"UserConnection":                 []*ast.Definition{schemaTypeUserConnection},
 		"UserEdge":                       []*ast.Definition{schemaTypeUserEdge},
@@ -6476,6 +6769,11 @@ field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: a
 		"ValueFormula":                   []*ast.Definition{schemaTypeValueFormula},
 		"ValueFormulaInput":              []*ast.Definition{schemaTypeValueFormulaInput},
 		"Viewer":                         []*ast.Definition{schemaTypeViewer},
+		"WebhookDelivery":                []*ast.Definition{schemaTypeWebhookDelivery},
+		"WebhookDeliveryConnection":      []*ast.Definition{schemaTypeWebhookDeliveryConnection},
+		"WebhookDeliveryEdge":            []*ast.Definition{schemaTypeWebhookDeliveryEdge},
+		"WebhookEndpoint":                []*ast.Definition{schemaTypeWebhookEndpoint},
+		"WebhookEndpointSecret":          []*ast.Definition{schemaTypeWebhookEndpointSecret},
 		"Workload":                       []*ast.Definition{schemaTypeWorkload},
 		"__Directive":                    []*ast.Definition{schemaType__Directive},
 		"__EnumValue":                    []*ast.Definition{schemaType__EnumValue},

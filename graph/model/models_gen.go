@@ -1910,6 +1910,16 @@ type PoolReturn struct {
 type Query struct {
 }
 
+// A new webhook endpoint.
+type RegisterWebhookEndpointInput struct {
+	// The partner organization (ACTIVE); at most 5 endpoints each.
+	PartnerID string `json:"partnerId"`
+	// An https URL, 1–2000 characters, whose host is not a loopback, private, link-local or metadata address.
+	URL string `json:"url"`
+	// The event types to send, at least one (docs/partners.md lists them).
+	EventTypes []string `json:"eventTypes"`
+}
+
 // One condition of a grading rule: metric op value.
 type RuleCondition struct {
 	// The metric, one of gradingPolicy.metrics.
@@ -2290,6 +2300,16 @@ type UpdateUserInput struct {
 	DepartmentID *string `json:"departmentId,omitempty"`
 }
 
+// Changes to a webhook endpoint; omitted fields stay.
+type UpdateWebhookEndpointInput struct {
+	// A new URL, under the same rules as at registration.
+	URL *string `json:"url,omitempty"`
+	// The event types to send instead.
+	EventTypes []string `json:"eventTypes,omitempty"`
+	// DISABLED stops deliveries; ACTIVE resumes them and forgets past failures.
+	Status *WebhookEndpointStatus `json:"status,omitempty"`
+}
+
 // A person known to Rapport: the user directory. Work (customers, cases, the
 // interactions they are credited with) is handed only to active users of the
 // directory. A staff user is registered from their token's claims the first time
@@ -2428,6 +2448,94 @@ type Viewer struct {
 	PartnerID *string `json:"partnerId,omitempty"`
 	// The caller's department in the directory (staff only); null when none.
 	DepartmentID *string `json:"departmentId,omitempty"`
+}
+
+// One event sent to one endpoint: an entry of the delivery log.
+type WebhookDelivery struct {
+	// Delivery id (ULID; its time is the event's, or the replay's).
+	ID string `json:"id"`
+	// The endpoint.
+	EndpointID string `json:"endpointId"`
+	// The webhook-id header: the same on every attempt and replay of the event to this endpoint.
+	MessageID string `json:"messageId"`
+	// The event's CloudEvents id.
+	EventID string `json:"eventId"`
+	// The event type.
+	EventType string `json:"eventType"`
+	// The customer the event is about.
+	CustomerID string `json:"customerId"`
+	// Where it stands.
+	Status WebhookDeliveryStatus `json:"status"`
+	// Attempts made so far.
+	Attempts int `json:"attempts"`
+	// The HTTP status of the last attempt; null when none came back.
+	ResponseCode *int `json:"responseCode,omitempty"`
+	// How long the last attempt took, in milliseconds; null before the first.
+	LatencyMs *int `json:"latencyMs,omitempty"`
+	// Why the last attempt failed; null when it did not.
+	LastError *string `json:"lastError,omitempty"`
+	// When the last attempt was made.
+	LastAttemptAt *time.Time `json:"lastAttemptAt,omitempty"`
+	// When it is due again (PENDING only).
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// The delivery this one replays; null for the first sending.
+	ReplayOf *string `json:"replayOf,omitempty"`
+	// When it was queued.
+	CreatedAt time.Time `json:"createdAt"`
+	// The body sent, exactly (JSON).
+	Payload string `json:"payload"`
+}
+
+// A webhook delivery in a page.
+type WebhookDeliveryEdge struct {
+	// Resume the list after this delivery.
+	Cursor string `json:"cursor"`
+	// The delivery.
+	Node *WebhookDelivery `json:"node"`
+}
+
+// A partner organization's webhook endpoint: Rapport POSTs it the events it
+// subscribes to, for the customers shared with the organization, signed as the
+// Standard Webhooks specification says (docs/partners.md).
+type WebhookEndpoint struct {
+	// Endpoint id (ULID).
+	ID string `json:"id"`
+	// The partner organization it belongs to.
+	PartnerID string `json:"partnerId"`
+	// The HTTPS URL deliveries are POSTed to.
+	URL string `json:"url"`
+	// The event types it is sent, e.g. rapport.customer.updated (docs/events.md, docs/partners.md).
+	EventTypes []string `json:"eventTypes"`
+	// Whether it is sent deliveries.
+	Status WebhookEndpointStatus `json:"status"`
+	// The first failed attempt since the last success; null while it answers.
+	FailingSince *time.Time `json:"failingSince,omitempty"`
+	// When it was disabled; null while active.
+	DisabledAt *time.Time `json:"disabledAt,omitempty"`
+	// Why Rapport disabled it; null when disabled by hand or active.
+	DisabledReason *string `json:"disabledReason,omitempty"`
+	// When a rotated-out secret stops signing; null when only one secret signs.
+	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
+	// Increases with every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When it was registered.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who registered it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it (system when Rapport disabled it).
+	UpdatedBy string `json:"updatedBy"`
+	// Its delivery log, newest first, kept 35 days.
+	Deliveries *WebhookDeliveryConnection `json:"deliveries"`
+}
+
+// A webhook endpoint with its signing secret, shown this once.
+type WebhookEndpointSecret struct {
+	// The endpoint.
+	Endpoint *WebhookEndpoint `json:"endpoint"`
+	// The signing secret: whsec_ followed by the base64 of its bytes. It cannot be shown again.
+	Secret string `json:"secret"`
 }
 
 // What a user has in hand, from counters (no list is read).
@@ -4680,6 +4788,127 @@ func (e *Verification) UnmarshalJSON(b []byte) error {
 }
 
 func (e Verification) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a webhook delivery stands.
+type WebhookDeliveryStatus string
+
+const (
+	// Not attempted yet, or failed and due again at nextAttemptAt.
+	WebhookDeliveryStatusPending WebhookDeliveryStatus = "PENDING"
+	// The endpoint answered 2xx.
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "DELIVERED"
+	// No more attempts: every attempt failed for 24 hours, or its endpoint was disabled.
+	// replayWebhookDelivery sends it again.
+	WebhookDeliveryStatusDead WebhookDeliveryStatus = "DEAD"
+)
+
+var AllWebhookDeliveryStatus = []WebhookDeliveryStatus{
+	WebhookDeliveryStatusPending,
+	WebhookDeliveryStatusDelivered,
+	WebhookDeliveryStatusDead,
+}
+
+func (e WebhookDeliveryStatus) IsValid() bool {
+	switch e {
+	case WebhookDeliveryStatusPending, WebhookDeliveryStatusDelivered, WebhookDeliveryStatusDead:
+		return true
+	}
+	return false
+}
+
+func (e WebhookDeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookDeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookDeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e WebhookDeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookDeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a webhook endpoint is sent deliveries.
+type WebhookEndpointStatus string
+
+const (
+	// It is sent the events it subscribes to.
+	WebhookEndpointStatusActive WebhookEndpointStatus = "ACTIVE"
+	// It is sent nothing: disabled by an ADMIN, or by Rapport after every attempt failed
+	// for 24 hours (disabledReason says so). Enabling it again forgets its failures.
+	WebhookEndpointStatusDisabled WebhookEndpointStatus = "DISABLED"
+)
+
+var AllWebhookEndpointStatus = []WebhookEndpointStatus{
+	WebhookEndpointStatusActive,
+	WebhookEndpointStatusDisabled,
+}
+
+func (e WebhookEndpointStatus) IsValid() bool {
+	switch e {
+	case WebhookEndpointStatusActive, WebhookEndpointStatusDisabled:
+		return true
+	}
+	return false
+}
+
+func (e WebhookEndpointStatus) String() string {
+	return string(e)
+}
+
+func (e *WebhookEndpointStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookEndpointStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookEndpointStatus", str)
+	}
+	return nil
+}
+
+func (e WebhookEndpointStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookEndpointStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookEndpointStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -13,3 +13,10 @@ type APIKeyConnection struct {
 	PageInfo *PageInfo
 	Counted
 }
+
+// WebhookDeliveryConnection is a page of webhook deliveries.
+type WebhookDeliveryConnection struct {
+	Edges    []*WebhookDeliveryEdge
+	PageInfo *PageInfo
+	Counted
+}
