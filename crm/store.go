@@ -95,6 +95,7 @@ type Store interface {
 	PartnerStore
 	UserStore
 	LookupStore
+	NotificationStore
 
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error
@@ -156,6 +157,10 @@ type Store interface {
 	// cases assigned to a user, soonest due first.
 	ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p PageRequest) (*Page[*Task], error)
 	ListAssignedCases(ctx context.Context, userID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
+	// TasksDue returns the open tasks due before t whose assignee has not
+	// been told of that due time yet (Task.DueNoticePending), soonest
+	// first.
+	TasksDue(ctx context.Context, before time.Time) ([]InteractionKey, error)
 	// Agenda reads a user's day (see AgendaQuery) in at most three calls.
 	Agenda(ctx context.Context, q AgendaQuery) (*AgendaRead, error)
 

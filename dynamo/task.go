@@ -36,6 +36,10 @@ const (
 	skAgendaClaim  = skAgendaPrefix + "CLAIM"
 )
 
+// listTasksDue is the byList partition of open tasks whose due notice is
+// owed, by due time: the job's list (TasksDue).
+const listTasksDue = "TASKS#DUE"
+
 func taskSK(id string) string      { return skTaskPrefix + id }
 func agendaKey(user string) string { return "AGENDA#" + user }
 
@@ -48,6 +52,9 @@ type taskItem struct {
 	Type          string     `dynamodbav:"type"`
 	GDue          string     `dynamodbav:"gDue,omitempty"`
 	GDueAt        string     `dynamodbav:"gDueAt,omitempty"`
+	GList         string     `dynamodbav:"gList,omitempty"`
+	GSort         string     `dynamodbav:"gSort,omitempty"`
+	DueNoticeFor  *time.Time `dynamodbav:"dueNoticeFor,omitempty"`
 	ID            string     `dynamodbav:"id"`
 	CustomerID    string     `dynamodbav:"customerId"`
 	Kind          string     `dynamodbav:"kind"`
@@ -79,6 +86,11 @@ func toTaskItem(t *crm.Task) *taskItem {
 	if t.Status == crm.TaskOpen {
 		it.GDue, it.GDueAt = agendaKey(t.AssigneeID), agendaSort(t.DueAt, "TASK", t.ID)
 	}
+	it.DueNoticeFor = t.DueNoticeFor
+	if t.DueNoticePending() {
+		// The job's list of due notices owed (TasksDue).
+		it.GList, it.GSort = listTasksDue, dueKey(t.DueAt, t.ID)
+	}
 	return it
 }
 
@@ -87,7 +99,7 @@ func fromTaskItem(it *taskItem) *crm.Task {
 		ID: it.ID, CustomerID: it.CustomerID, Type: crm.TaskType(it.Kind), Title: it.Title, Notes: it.Notes,
 		DueAt: it.DueAt, AssigneeID: it.AssigneeID, Priority: crm.Priority(it.Priority), Status: crm.TaskStatus(it.Status),
 		InteractionID: it.InteractionID, Reason: it.Reason, ClosedAt: it.ClosedAt, ClosedBy: it.ClosedBy,
-		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+		DueNoticeFor: it.DueNoticeFor, Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
 	}
 }
 
@@ -378,4 +390,32 @@ func (s *Store) ListAssignedCases(ctx context.Context, userID string, f crm.Case
 		plan.total = func(ctx context.Context) (int, error) { return s.count(ctx, userPK(userID), skOpenCases) }
 	}
 	return collect(ctx, s, plan, p)
+}
+
+// TasksDue lists the open tasks due before t whose due notice is owed,
+// soonest first: Query byList, gList = TASKS#DUE, gSort < t (keys only).
+func (s *Store) TasksDue(ctx context.Context, before time.Time) ([]crm.InteractionKey, error) {
+	var out []crm.InteractionKey
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			IndexName:                 aws.String(s.idx.List),
+			KeyConditionExpression:    aws.String("gList = :k AND gSort < :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(listTasksDue), ":t": str(dueKey(before, "~"))},
+			ProjectionExpression:      aws.String("pk, sk"),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, wrap("query due tasks", err)
+		}
+		for _, raw := range res.Items {
+			if id, ok := strings.CutPrefix(strAttr(raw["sk"]), skTaskPrefix); ok {
+				out = append(out, crm.InteractionKey{CustomerID: customerIDOf(strAttr(raw["pk"])), ID: id})
+			}
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return out, nil
+		}
+	}
 }
