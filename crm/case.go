@@ -442,7 +442,7 @@ func (c *Case) actedOn() bool {
 // acted on it: the manager of its department when the directory names an
 // active one, else the first active MANAGER of the customer's team (by
 // name); "" when there is none. One GetItem of the department, one Query
-// of the team's list (docs/access-patterns.md, pattern 66).
+// of the team's list (docs/access-patterns.md, pattern 71).
 func (s *Service) caseManager(ctx context.Context, c *Case, cust *Customer) (string, error) {
 	if c.Department != "" {
 		d, err := s.Store.Department(ctx, c.Department)

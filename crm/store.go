@@ -87,7 +87,8 @@ type Change struct {
 // *Error: ENOTFOUND, ECONFLICT (stale version, racing writer), EDUPLICATE
 // (with ExistingID), EINVALID (bad cursor) and EUNAVAILABLE (throttled or
 // down after retries). Every write (but TouchAPIKey's last-use stamp, which
-// the authorizer makes with no right to write anything else) also records an
+// the authorizer makes with no right to write anything else, and a
+// notification's read mark, the reader's own bookkeeping) also records an
 // AuditEntry in the same
 // transaction: its actor is the user in the context ("system" without
 // one), its operation and request come from WithAuditScope.
