@@ -153,10 +153,11 @@ type Store interface {
 	// first.
 	Task(ctx context.Context, customerID, id string) (*Task, error)
 	ListTasks(ctx context.Context, customerID string, p PageRequest) (*Page[*Task], error)
-	// ListOpenTasks lists the open tasks assigned to a user due before
-	// dueBefore (zero: all), soonest first; ListAssignedCases the open
-	// cases assigned to a user, soonest due first.
-	ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p PageRequest) (*Page[*Task], error)
+	// ListOpenTasks lists the open tasks assigned to f.AssigneeID due
+	// before f.DueBefore (zero: all), soonest first; ListAssignedCases the
+	// open cases assigned to a user, soonest due first; both of customers
+	// the filter's Readable accepts.
+	ListOpenTasks(ctx context.Context, f TaskFilter, p PageRequest) (*Page[*Task], error)
 	ListAssignedCases(ctx context.Context, userID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
 	// TasksDue returns the open tasks due before t whose assignee has not
 	// been told of that due time yet (Task.DueNoticePending), soonest

@@ -120,13 +120,14 @@ type TaskCompletion struct {
 	NextFollowUpAt  *time.Time
 }
 
-// TaskFilter narrows a work queue of tasks.
+// TaskFilter narrows a work queue of open tasks.
 type TaskFilter struct {
 	AssigneeID string
-	// Status is OPEN by default.
-	Status TaskStatus
 	// DueBefore bounds the due time, exclusive; zero for none.
 	DueBefore time.Time
+	// Readable keeps the tasks of the customers it accepts: those the
+	// caller may read. Nil keeps all.
+	Readable func(*Customer) bool
 }
 
 // taskContact is the interaction a completed task records by default: a

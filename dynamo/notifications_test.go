@@ -373,3 +373,44 @@ func TestInboxesAreTheirOwnersAlone(t *testing.T) {
 		t.Fatalf("an id that is no notification's: %v", err)
 	}
 }
+
+func TestQueuesLeaveOutWorkOnCustomersTheCallerMayNotRead(t *testing.T) {
+	e, _ := poolEnv(t)
+	mateOwner := sales2.ID
+	mates := mustCreate(t, e, admin, crm.CustomerInput{Name: "Qiqihar Rail", OwnerID: &mateOwner, Team: "north", Grade: "C"})
+	c := mustOpenCase(t, e, admin, mates.ID, crm.PriorityNormal)
+	k, err := e.svc.MoveCase(as(manager), mates.ID, c.ID, c.Version, crm.CaseMove{To: crm.CaseTriaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The manager gives sales-1 a case and a task on sales-2's customer,
+	// which sales-1 may not read.
+	if _, err = e.svc.MoveCase(as(manager), mates.ID, k.ID, k.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales1.ID}); err != nil {
+		t.Fatal(err)
+	}
+	mustTask(t, e, manager, crm.TaskInput{CustomerID: mates.ID, AssigneeID: sales1.ID, DueAt: time.Now().Add(time.Hour)})
+	cases := []struct {
+		name string
+		user *crm.User
+		want int
+	}{
+		{"TheAssigneeWhoCannotReadTheCustomer", sales1, 0},
+		{"TheirManager", manager, 1},
+		{"AnAdmin", admin, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cq, err := e.svc.CaseQueue(as(tc.user), sales1.ID, "", false, crm.PageRequest{First: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tq, err := e.svc.TaskQueue(as(tc.user), sales1.ID, nil, crm.PageRequest{First: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cq.Items) != tc.want || len(tq.Items) != tc.want {
+				t.Fatalf("%s sees %d cases and %d tasks of sales-1's queues, want %d each", tc.user.ID, len(cq.Items), len(tq.Items), tc.want)
+			}
+		})
+	}
+}
