@@ -58,19 +58,27 @@ func runJob(t *testing.T, e *env) *crm.JobRun {
 	return run
 }
 
+// mustAssignedCase opens a complaint on a customer, triaged and assigned to
+// assignee by by.
+func mustAssignedCase(t *testing.T, e *env, by *crm.User, customerID, assignee string) *crm.Case {
+	t.Helper()
+	c := mustOpenCase(t, e, admin, customerID, crm.PriorityNormal)
+	k, err := e.svc.MoveCase(as(by), customerID, c.ID, c.Version, crm.CaseMove{To: crm.CaseTriaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err = e.svc.MoveCase(as(by), customerID, k.ID, k.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: assignee}); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 func TestServiceDeskCaseEscalatesToTheManagerAndEveryoneIsTold(t *testing.T) {
 	e, clk := poolEnv(t)
 	owner := sales1.ID
 	cust := mustCreate(t, e, admin, crm.CustomerInput{Name: "Harbin Boilers", OwnerID: &owner, Team: "north", Grade: "C"})
 	// C answers in 24 hours and resolves in 72.
-	assigned := mustOpenCase(t, e, admin, cust.ID, crm.PriorityNormal)
-	k, err := e.svc.MoveCase(as(admin), cust.ID, assigned.ID, assigned.Version, crm.CaseMove{To: crm.CaseTriaged})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = e.svc.MoveCase(as(admin), cust.ID, k.ID, k.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales2.ID}); err != nil {
-		t.Fatal(err)
-	}
+	assigned := mustAssignedCase(t, e, admin, cust.ID, sales2.ID)
 	// Nobody ever answers this one: the service desk's inbox.
 	untouched := mustOpenCase(t, e, admin, cust.ID, crm.PriorityNormal)
 	e.drain(t)
@@ -140,14 +148,7 @@ func TestCaseOfAnAssigneeWhoActedIsEscalatedWithoutReassignment(t *testing.T) {
 	e, clk := poolEnv(t)
 	owner := sales1.ID
 	cust := mustCreate(t, e, admin, crm.CustomerInput{Name: "Jilin Chemicals", OwnerID: &owner, Team: "north", Grade: "C"})
-	c := mustOpenCase(t, e, admin, cust.ID, crm.PriorityNormal)
-	k, err := e.svc.MoveCase(as(sales1), cust.ID, c.ID, c.Version, crm.CaseMove{To: crm.CaseTriaged})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = e.svc.MoveCase(as(sales1), cust.ID, k.ID, k.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales1.ID}); err != nil {
-		t.Fatal(err)
-	}
+	c := mustAssignedCase(t, e, sales1, cust.ID, sales1.ID)
 	clk.Advance(73 * time.Hour)
 	runJob(t, e)
 	got, err := e.store.Case(as(admin), cust.ID, c.ID)
@@ -378,16 +379,9 @@ func TestQueuesLeaveOutWorkOnCustomersTheCallerMayNotRead(t *testing.T) {
 	e, _ := poolEnv(t)
 	mateOwner := sales2.ID
 	mates := mustCreate(t, e, admin, crm.CustomerInput{Name: "Qiqihar Rail", OwnerID: &mateOwner, Team: "north", Grade: "C"})
-	c := mustOpenCase(t, e, admin, mates.ID, crm.PriorityNormal)
-	k, err := e.svc.MoveCase(as(manager), mates.ID, c.ID, c.Version, crm.CaseMove{To: crm.CaseTriaged})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The manager gives sales-1 a case and a task on sales-2's customer,
 	// which sales-1 may not read.
-	if _, err = e.svc.MoveCase(as(manager), mates.ID, k.ID, k.Version, crm.CaseMove{To: crm.CaseAssigned, AssignTo: sales1.ID}); err != nil {
-		t.Fatal(err)
-	}
+	mustAssignedCase(t, e, manager, mates.ID, sales1.ID)
 	mustTask(t, e, manager, crm.TaskInput{CustomerID: mates.ID, AssigneeID: sales1.ID, DueAt: time.Now().Add(time.Hour)})
 	cases := []struct {
 		name string
