@@ -9813,9 +9813,10 @@ extend type Query {
   The open tasks assigned to a user (default: the caller), soonest due first,
   across customers: one Query of the user's agenda partition and one
   BatchGetItem per page. A MANAGER may ask for a member of their teams, an ADMIN
-  for anyone; FORBIDDEN otherwise. Completed and cancelled tasks are listed per
-  customer (Customer.tasks). totalCount counts the open tasks when dueBefore is
-  not given, and is null otherwise.
+  for anyone; FORBIDDEN otherwise. Tasks on customers the caller may not read are
+  left out. Completed and cancelled tasks are listed per customer
+  (Customer.tasks). totalCount counts the user's open tasks when dueBefore is not
+  given (all of them, readable or not), and is null otherwise.
   """
   taskQueue(
     "Whose tasks (default: the caller)."
@@ -9830,9 +9831,11 @@ extend type Query {
   """
   The open cases assigned to a user (default: the caller), soonest due first,
   across customers: the service desk's inbox of one agent. Access as for
-  taskQueue. totalCount counts the user's open cases when neither status nor
-  overdue is given, and is null otherwise. Unassigned cases and queues by
-  department are not listed here yet.
+  taskQueue; cases on customers the caller may not read are left out. totalCount
+  counts the user's open cases when neither status nor overdue is given, and is
+  null otherwise. Unassigned cases and queues by department are not listed here
+  yet: an unassigned case that misses its deadline goes to the manager (see
+  notifications).
   """
   caseQueue(
     "Whose cases (default: the caller)."

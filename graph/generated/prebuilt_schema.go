@@ -3852,9 +3852,10 @@ extend type Query {
   The open tasks assigned to a user (default: the caller), soonest due first,
   across customers: one Query of the user's agenda partition and one
   BatchGetItem per page. A MANAGER may ask for a member of their teams, an ADMIN
-  for anyone; FORBIDDEN otherwise. Completed and cancelled tasks are listed per
-  customer (Customer.tasks). totalCount counts the open tasks when dueBefore is
-  not given, and is null otherwise.
+  for anyone; FORBIDDEN otherwise. Tasks on customers the caller may not read are
+  left out. Completed and cancelled tasks are listed per customer
+  (Customer.tasks). totalCount counts the user's open tasks when dueBefore is not
+  given (all of them, readable or not), and is null otherwise.
   """
   taskQueue(
     "Whose tasks (default: the caller)."
@@ -3869,9 +3870,11 @@ extend type Query {
   """
   The open cases assigned to a user (default: the caller), soonest due first,
   across customers: the service desk's inbox of one agent. Access as for
-  taskQueue. totalCount counts the user's open cases when neither status nor
-  overdue is given, and is null otherwise. Unassigned cases and queues by
-  department are not listed here yet.
+  taskQueue; cases on customers the caller may not read are left out. totalCount
+  counts the user's open cases when neither status nor overdue is given, and is
+  null otherwise. Unassigned cases and queues by department are not listed here
+  yet: an unassigned case that misses its deadline goes to the manager (see
+  notifications).
   """
   caseQueue(
     "Whose cases (default: the caller)."
@@ -4343,23 +4346,26 @@ in it; default today). Entries on customers the caller may not read are left out
 		&ast.FieldDefinition{Description: `The open tasks assigned to a user (default: the caller), soonest due first,
 across customers: one Query of the user's agenda partition and one
 BatchGetItem per page. A MANAGER may ask for a member of their teams, an ADMIN
-for anyone; FORBIDDEN otherwise. Completed and cancelled tasks are listed per
-customer (Customer.tasks). totalCount counts the open tasks when dueBefore is
-not given, and is null otherwise.`, Name: "taskQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose tasks (default: the caller).", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 8419, End: 8421, Line: 297, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 8407, End: 8417, Line: 297, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "Only tasks due before this time (e.g. the end of the week).", Name: "dueBefore", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 8503, End: 8511, Line: 299, Column: 16, Src: schemaSource20}}, Position: &ast.Position{Start: 8492, End: 8501, Line: 299, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 8553, End: 8555, Line: 301, Column: 18, Src: schemaSource20}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 8547, End: 8550, Line: 301, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 8540, End: 8545, Line: 301, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "A cursor from this same queue.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 8604, End: 8610, Line: 303, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 8597, End: 8602, Line: 303, Column: 5, Src: schemaSource20}},
-		}, Type: &ast.Type{NamedType: "TaskConnection", NonNull: true, Position: &ast.Position{Start: 8616, End: 8630, Line: 304, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 8351, End: 8360, Line: 295, Column: 3, Src: schemaSource20}},
+for anyone; FORBIDDEN otherwise. Tasks on customers the caller may not read are
+left out. Completed and cancelled tasks are listed per customer
+(Customer.tasks). totalCount counts the user's open tasks when dueBefore is not
+given (all of them, readable or not), and is null otherwise.`, Name: "taskQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose tasks (default: the caller).", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 8516, End: 8518, Line: 298, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 8504, End: 8514, Line: 298, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "Only tasks due before this time (e.g. the end of the week).", Name: "dueBefore", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 8600, End: 8608, Line: 300, Column: 16, Src: schemaSource20}}, Position: &ast.Position{Start: 8589, End: 8598, Line: 300, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 8650, End: 8652, Line: 302, Column: 18, Src: schemaSource20}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 8644, End: 8647, Line: 302, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 8637, End: 8642, Line: 302, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same queue.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 8701, End: 8707, Line: 304, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 8694, End: 8699, Line: 304, Column: 5, Src: schemaSource20}},
+		}, Type: &ast.Type{NamedType: "TaskConnection", NonNull: true, Position: &ast.Position{Start: 8713, End: 8727, Line: 305, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 8448, End: 8457, Line: 296, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: `The open cases assigned to a user (default: the caller), soonest due first,
 across customers: the service desk's inbox of one agent. Access as for
-taskQueue. totalCount counts the user's open cases when neither status nor
-overdue is given, and is null otherwise. Unassigned cases and queues by
-department are not listed here yet.`, Name: "caseQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose cases (default: the caller).", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 9054, End: 9056, Line: 314, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 9042, End: 9052, Line: 314, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED).", Name: "status", Type: &ast.Type{NamedType: "CaseStatus", Position: &ast.Position{Start: 9165, End: 9175, Line: 316, Column: 13, Src: schemaSource20}}, Position: &ast.Position{Start: 9157, End: 9163, Line: 316, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "Only cases past their due time.", Name: "overdue", DefaultValue: &ast.Value{Raw: "false", Kind: 5, Position: &ast.Position{Start: 9237, End: 9242, Line: 318, Column: 24, Src: schemaSource20}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 9227, End: 9234, Line: 318, Column: 14, Src: schemaSource20}}, Position: &ast.Position{Start: 9218, End: 9225, Line: 318, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 9284, End: 9286, Line: 320, Column: 18, Src: schemaSource20}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 9278, End: 9281, Line: 320, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 9271, End: 9276, Line: 320, Column: 5, Src: schemaSource20}},
-			&ast.ArgumentDefinition{Description: "A cursor from this same queue.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 9335, End: 9341, Line: 322, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 9328, End: 9333, Line: 322, Column: 5, Src: schemaSource20}},
-		}, Type: &ast.Type{NamedType: "CaseConnection", NonNull: true, Position: &ast.Position{Start: 9347, End: 9361, Line: 323, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 8986, End: 8995, Line: 312, Column: 3, Src: schemaSource20}},
+taskQueue; cases on customers the caller may not read are left out. totalCount
+counts the user's open cases when neither status nor overdue is given, and is
+null otherwise. Unassigned cases and queues by department are not listed here
+yet: an unassigned case that misses its deadline goes to the manager (see
+notifications).`, Name: "caseQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose cases (default: the caller).", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 9297, End: 9299, Line: 317, Column: 17, Src: schemaSource20}}, Position: &ast.Position{Start: 9285, End: 9295, Line: 317, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED).", Name: "status", Type: &ast.Type{NamedType: "CaseStatus", Position: &ast.Position{Start: 9408, End: 9418, Line: 319, Column: 13, Src: schemaSource20}}, Position: &ast.Position{Start: 9400, End: 9406, Line: 319, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "Only cases past their due time.", Name: "overdue", DefaultValue: &ast.Value{Raw: "false", Kind: 5, Position: &ast.Position{Start: 9480, End: 9485, Line: 321, Column: 24, Src: schemaSource20}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 9470, End: 9477, Line: 321, Column: 14, Src: schemaSource20}}, Position: &ast.Position{Start: 9461, End: 9468, Line: 321, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 9527, End: 9529, Line: 323, Column: 18, Src: schemaSource20}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 9521, End: 9524, Line: 323, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 9514, End: 9519, Line: 323, Column: 5, Src: schemaSource20}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same queue.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 9578, End: 9584, Line: 325, Column: 12, Src: schemaSource20}}, Position: &ast.Position{Start: 9571, End: 9576, Line: 325, Column: 5, Src: schemaSource20}},
+		}, Type: &ast.Type{NamedType: "CaseConnection", NonNull: true, Position: &ast.Position{Start: 9590, End: 9604, Line: 326, Column: 6, Src: schemaSource20}}, Position: &ast.Position{Start: 9229, End: 9238, Line: 315, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: `Users of the directory, by name. Every staff role; SALES and SERVICE see active
 users only. Partners: FORBIDDEN.`, Name: "users", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Which users; by default the active ones.", Name: "filter", Type: &ast.Type{NamedType: "UserFilter", Position: &ast.Position{Start: 6406, End: 6416, Line: 202, Column: 13, Src: schemaSource21}}, Position: &ast.Position{Start: 6398, End: 6404, Line: 202, Column: 5, Src: schemaSource21}},
 			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 6458, End: 6460, Line: 204, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 6452, End: 6455, Line: 204, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 6445, End: 6450, Line: 204, Column: 5, Src: schemaSource21}},
