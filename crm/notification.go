@@ -215,7 +215,8 @@ func notice(user string, kind NotificationKind, at time.Time, key string, n Noti
 
 // customerNotices: a claim's warning to its holder, a change of hands to
 // the new owner (unless they took it themselves), a fall in grade to the
-// owner (unless they set it).
+// owner (unless they set it by hand; a rule's regrade that their own call
+// set off is news to them).
 func customerNotices(p *GradingPolicy, prev, next *Customer) []*Notification {
 	if next.Version == prev.Version {
 		return nil // a rewrite (a migration), not a change
@@ -240,7 +241,8 @@ func customerNotices(p *GradingPolicy, prev, next *Customer) []*Notification {
 		}
 		out = append(out, notice(next.OwnerID, NoticeCustomerHandedOver, next.UpdatedAt, fmt.Sprintf("owner|%s|%d", next.ID, next.Version), n))
 	}
-	if next.OwnerID != "" && next.OwnerID == prev.OwnerID && regradedDown(p, prev.Grade.Level, next.Grade.Level) && next.UpdatedBy != next.OwnerID {
+	byHand := next.Grade.Source == GradeManual && next.Grade.By == next.OwnerID
+	if next.OwnerID != "" && next.OwnerID == prev.OwnerID && regradedDown(p, prev.Grade.Level, next.Grade.Level) && !byHand {
 		out = append(out, notice(next.OwnerID, NoticeCustomerRegradedDown, next.UpdatedAt, fmt.Sprintf("grade|%s|%d", next.ID, next.Version), Notification{
 			CustomerID: next.ID, Actor: next.UpdatedBy, From: prev.Grade.Level, To: next.Grade.Level,
 			Message: fmt.Sprintf("Customer %s of yours went from grade %s to %s.", next.ID, prev.Grade.Level, next.Grade.Level),
