@@ -325,7 +325,7 @@ func taskNotices(prev, next *Task) []*Notification {
 	}
 	return []*Notification{notice(next.AssigneeID, NoticeTaskDue, next.UpdatedAt, fmt.Sprintf("task|%s|%s", next.ID, d.Format(time.RFC3339Nano)), Notification{
 		CustomerID: next.CustomerID, TaskID: next.ID, Actor: SystemUserID, DueAt: ptr(next.DueAt),
-		Message: fmt.Sprintf("Task %q (%s) on customer %s is due at %s.", title, next.Type, next.CustomerID, next.DueAt.Format(time.RFC3339)),
+		Message: fmt.Sprintf("Task %q (%s) on customer %s %s %s.", title, next.Type, next.CustomerID, dueWord(next.DueAt, next.UpdatedAt), next.DueAt.Format(time.RFC3339)),
 	})}
 }
 
@@ -358,4 +358,12 @@ func (s *Service) NoticeTasksDue(ctx context.Context) ([]string, error) {
 		next.UpdatedAt, next.UpdatedBy = now, SystemUserID
 		return &Change{Scope: cust, TaskPrev: prev, Task: next}, nil
 	})
+}
+
+// dueWord says whether a deadline told of at now is ahead or passed.
+func dueWord(due, now time.Time) string {
+	if due.Before(now) {
+		return "is overdue since"
+	}
+	return "is due at"
 }
