@@ -383,49 +383,120 @@ func (s *Service) Cases(ctx context.Context, customerID string, p PageRequest) (
 }
 
 // EscalateOverdue escalates every open case past its due time that is not
-// escalated yet: its priority becomes URGENT and the step is recorded. It
-// runs as the system in the scheduled job.
+// escalated yet: its priority becomes URGENT and the step is recorded. A
+// case its holder has not acted on (nobody holds it, or its assignee made
+// no step on it) goes to the manager (caseManager), and the step says so.
+// It runs as the system in the scheduled job.
 func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 	now := s.now()
 	due, err := s.Store.CasesDue(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	var escalated []string
-	for _, k := range due {
-		err := s.applyFresh(ctx, func() (*Change, error) {
-			prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
-			if ErrorCode(err) == ENOTFOUND {
-				return nil, errNothingToDo // moved by a merge; the index lags behind
-			}
+	return s.eachDue(ctx, "escalate case", due, func(k InteractionKey) (*Change, error) {
+		prev, err := s.Store.Case(ctx, k.CustomerID, k.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !prev.Status.IsOpen() || prev.EscalatedForDeadline() || now.Before(prev.DueAt) {
+			return nil, errNothingToDo
+		}
+		cust, err := s.dueScope(ctx, k.CustomerID)
+		if err != nil {
+			return nil, err
+		}
+		next := prev.Clone()
+		next.EscalatedAt, next.Priority = ptr(now), PriorityUrgent
+		note := fmt.Sprintf("escalated: overdue since %s", prev.DueAt.Format(time.RFC3339))
+		if !prev.actedOn() {
+			m, err := s.caseManager(ctx, prev, cust)
 			if err != nil {
 				return nil, err
 			}
-			if !prev.Status.IsOpen() || prev.EscalatedForDeadline() || now.Before(prev.DueAt) {
-				return nil, errNothingToDo
+			if m != "" && m != prev.AssignedTo {
+				who := "nobody had taken it"
+				if prev.AssignedTo != "" {
+					who = prev.AssignedTo + " had not acted on it"
+				}
+				next.AssignedTo = m
+				note += fmt.Sprintf("; reassigned to %s, the manager, since %s", m, who)
 			}
-			cust, err := s.Store.Customer(ctx, k.CustomerID)
-			if err != nil {
-				return nil, err
-			}
-			if writable(cust) != nil {
-				return nil, errNothingToDo // a merge is moving it; a later run finds it at the survivor
-			}
-			next := prev.Clone()
-			next.EscalatedAt, next.Priority = ptr(now), PriorityUrgent
-			next.Transitions = append(next.Transitions, CaseTransition{From: prev.Status, To: prev.Status, By: SystemUserID, At: now,
-				Note: fmt.Sprintf("escalated: overdue since %s", prev.DueAt.Format(time.RFC3339))})
-			next.Version++
-			next.UpdatedAt = now
-			return &Change{Scope: cust, CasePrev: prev, Case: next}, nil
-		})
+		}
+		next.Transitions = append(next.Transitions, CaseTransition{From: prev.Status, To: prev.Status, By: SystemUserID, At: now, Note: note})
+		next.Version++
+		next.UpdatedAt = now
+		return &Change{Scope: cust, CasePrev: prev, Case: next}, nil
+	})
+}
+
+// actedOn reports whether the case's assignee has made a step on it: an
+// unassigned case has nobody who could have.
+func (c *Case) actedOn() bool {
+	if c.AssignedTo == "" {
+		return false
+	}
+	return slices.ContainsFunc(c.Transitions, func(t CaseTransition) bool { return t.By == c.AssignedTo })
+}
+
+// caseManager is who an escalated case goes to when its holder has not
+// acted on it: the manager of its department when the directory names an
+// active one, else the first active MANAGER of the customer's team (by
+// name); "" when there is none. One GetItem of the department, one Query
+// of the team's list (docs/access-patterns.md, pattern 83).
+func (s *Service) caseManager(ctx context.Context, c *Case, cust *Customer) (string, error) {
+	if c.Department != "" {
+		d, err := s.Store.Department(ctx, c.Department)
 		switch {
-		case err == errNothingToDo:
-		case err != nil:
-			return escalated, fmt.Errorf("escalate case %s: %w", k.ID, err)
-		default:
-			escalated = append(escalated, k.ID)
+		case err == nil && d.ManagerID != "":
+			if _, err := s.assignee(ctx, "managerId", d.ManagerID, RoleManager); err == nil {
+				return d.ManagerID, nil
+			}
+		case err != nil && ErrorCode(err) != ENOTFOUND:
+			return "", err
 		}
 	}
-	return escalated, nil
+	if cust.Team == "" {
+		return "", nil
+	}
+	active := true
+	page, err := s.Store.ListUsers(ctx, UserFilter{Team: cust.Team, Role: RoleManager, Active: &active}, PageRequest{First: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(page.Items) == 0 {
+		return "", nil
+	}
+	return page.Items[0].ID, nil
+}
+
+// eachDue applies, for each item a job found due, what decide makes of it
+// read afresh, and returns the ids of those it changed. decide answers
+// errNothingToDo when nothing is due (any more); an item gone (a merge
+// moved it, and the index lags behind) is skipped too.
+func (s *Service) eachDue(ctx context.Context, what string, keys []InteractionKey, decide func(InteractionKey) (*Change, error)) ([]string, error) {
+	var done []string
+	for _, k := range keys {
+		err := s.applyFresh(ctx, func() (*Change, error) { return decide(k) })
+		switch {
+		case err == errNothingToDo, ErrorCode(err) == ENOTFOUND:
+		case err != nil:
+			return done, fmt.Errorf("%s %s: %w", what, k.ID, err)
+		default:
+			done = append(done, k.ID)
+		}
+	}
+	return done, nil
+}
+
+// dueScope reads the customer of an item a job found due: errNothingToDo
+// while a merge moves it (a later run finds the item at the survivor).
+func (s *Service) dueScope(ctx context.Context, id string) (*Customer, error) {
+	cust, err := s.Store.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if writable(cust) != nil {
+		return nil, errNothingToDo
+	}
+	return cust, nil
 }

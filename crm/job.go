@@ -9,8 +9,10 @@ import (
 type JobRun struct {
 	Pool      *PoolRun
 	Escalated []string
-	Grading   *GradingRun
-	TakeBack  *TakeBackRun
+	// TasksDue lists the tasks whose assignees were told they are due.
+	TasksDue []string
+	Grading  *GradingRun
+	TakeBack *TakeBackRun
 	// RolledUp counts the months of a team's analytics summed up.
 	RolledUp int
 }
@@ -45,7 +47,8 @@ func (s *Service) RunDaily(ctx context.Context) (*JobRun, error) {
 }
 
 // RunFrequent carries out the rules that run every quarter hour: pool
-// claim expiry and warnings, escalation of overdue cases, and the roll-up
+// claim expiry and warnings, escalation of overdue cases, the due notices
+// of tasks, and the roll-up
 // of finished months of analytics. Data-driven regrades happen as changes
 // are applied (Settle); the full book is regraded daily (RunGrading).
 // Every step is safe to repeat; a failing step does not stop the others,
@@ -61,6 +64,9 @@ func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {
 		errs = append(errs, err)
 	}
 	if run.Escalated, err = s.EscalateOverdue(step("sla-escalation")); err != nil {
+		errs = append(errs, err)
+	}
+	if run.TasksDue, err = s.NoticeTasksDue(step("task-due-notice")); err != nil {
 		errs = append(errs, err)
 	}
 	if run.RolledUp, err = s.Store.RollUpMonths(step("analytics-rollup"), s.now()); err != nil {

@@ -17,6 +17,9 @@ type CaseQueueFilter struct {
 	Status CaseStatus
 	// DueBefore bounds the due time, exclusive; zero for none.
 	DueBefore time.Time
+	// Readable keeps the cases of the customers it accepts: those the
+	// caller may read. Nil keeps all.
+	Readable func(*Customer) bool
 }
 
 // workOf authorizes reading the work assigned to userID (the caller when
@@ -47,9 +50,17 @@ func (s *Service) workOf(ctx context.Context, u *User, userID, field string) (st
 	return "", &Error{Code: EFORBIDDEN, Field: field, Message: "you may read only your own work, or as a manager your team members'"}
 }
 
+// readableBy keeps what u may read of a queue: work is assigned by the
+// customer's owner, team or an admin, and may name someone who cannot read
+// the customer (a salesperson given a case of a colleague's customer); the
+// queue leaves it out, as every list does.
+func readableBy(u *User) func(*Customer) bool {
+	return func(c *Customer) bool { return canRead(u, c) }
+}
+
 // TaskQueue lists the open tasks assigned to assigneeID (the caller when
-// empty) due before dueBefore (nil: all), soonest first. Its total counts
-// them all when no bound is given.
+// empty) due before dueBefore (nil: all), soonest first, on customers the
+// caller may read. Its total counts them all when no bound is given.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) TaskQueue(ctx context.Context, assigneeID string, dueBefore *time.Time, p PageRequest) (*Page[*Task], error) {
 	u, err := currentUser(ctx)
@@ -70,12 +81,12 @@ func (s *Service) TaskQueue(ctx context.Context, assigneeID string, dueBefore *t
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.ListOpenTasks(ctx, id, bound, p)
+	return s.Store.ListOpenTasks(ctx, TaskFilter{AssigneeID: id, DueBefore: bound, Readable: readableBy(u)}, p)
 }
 
 // CaseQueue lists the open cases assigned to assigneeID (the caller when
-// empty), soonest due first: of one open status when given, overdue only
-// when asked. Its total counts them all when neither is given.
+// empty), soonest due first, on customers the caller may read: of one open
+// status when given, overdue only when asked. Its total counts them all when neither is given.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) CaseQueue(ctx context.Context, assigneeID string, status CaseStatus, overdue bool, p PageRequest) (*Page[*Case], error) {
 	u, err := currentUser(ctx)
@@ -92,7 +103,7 @@ func (s *Service) CaseQueue(ctx context.Context, assigneeID string, status CaseS
 	if err != nil {
 		return nil, err
 	}
-	f := CaseQueueFilter{Status: status}
+	f := CaseQueueFilter{Status: status, Readable: readableBy(u)}
 	if overdue {
 		f.DueBefore = s.now()
 	}

@@ -93,7 +93,8 @@ type Change struct {
 // *Error: ENOTFOUND, ECONFLICT (stale version, racing writer), EDUPLICATE
 // (with ExistingID), EINVALID (bad cursor) and EUNAVAILABLE (throttled or
 // down after retries). Every write (but TouchAPIKey's last-use stamp, which
-// the authorizer makes with no right to write anything else) also records an
+// the authorizer makes with no right to write anything else, and a
+// notification's read mark, the reader's own bookkeeping) also records an
 // AuditEntry in the same
 // transaction: its actor is the user in the context ("system" without
 // one), its operation and request come from WithAuditScope.
@@ -101,6 +102,7 @@ type Store interface {
 	PartnerStore
 	UserStore
 	LookupStore
+	NotificationStore
 
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error
@@ -159,11 +161,16 @@ type Store interface {
 	// first.
 	Task(ctx context.Context, customerID, id string) (*Task, error)
 	ListTasks(ctx context.Context, customerID string, p PageRequest) (*Page[*Task], error)
-	// ListOpenTasks lists the open tasks assigned to a user due before
-	// dueBefore (zero: all), soonest first; ListAssignedCases the open
-	// cases assigned to a user, soonest due first.
-	ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p PageRequest) (*Page[*Task], error)
+	// ListOpenTasks lists the open tasks assigned to f.AssigneeID due
+	// before f.DueBefore (zero: all), soonest first; ListAssignedCases the
+	// open cases assigned to a user, soonest due first; both of customers
+	// the filter's Readable accepts.
+	ListOpenTasks(ctx context.Context, f TaskFilter, p PageRequest) (*Page[*Task], error)
 	ListAssignedCases(ctx context.Context, userID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
+	// TasksDue returns the open tasks due before t whose assignee has not
+	// been told of that due time yet (Task.DueNoticePending), soonest
+	// first.
+	TasksDue(ctx context.Context, before time.Time) ([]InteractionKey, error)
 	// Agenda reads a user's day (see AgendaQuery) in at most three calls.
 	Agenda(ctx context.Context, q AgendaQuery) (*AgendaRead, error)
 

@@ -54,19 +54,31 @@ type Task struct {
 	// outcome.
 	InteractionID string
 	// Reason is why a task was cancelled.
-	Reason    string
-	ClosedAt  *time.Time
-	ClosedBy  string
-	Version   int
-	CreatedAt time.Time
-	CreatedBy string
-	UpdatedAt time.Time
-	UpdatedBy string
+	Reason   string
+	ClosedAt *time.Time
+	ClosedBy string
+	// DueNoticeFor is the due time the assignee was told of (the job's
+	// TASK_DUE notification): a task whose due time moves is told again.
+	DueNoticeFor *time.Time
+	Version      int
+	CreatedAt    time.Time
+	CreatedBy    string
+	UpdatedAt    time.Time
+	UpdatedBy    string
+}
+
+// DueNoticePending reports whether the job still owes the assignee the
+// notice of the task's due time.
+func (t *Task) DueNoticePending() bool {
+	return t.Status == TaskOpen && (t.DueNoticeFor == nil || !t.DueNoticeFor.Equal(t.DueAt))
 }
 
 // Clone returns a copy.
 func (t *Task) Clone() *Task {
 	d := *t
+	if t.DueNoticeFor != nil {
+		d.DueNoticeFor = ptr(*t.DueNoticeFor)
+	}
 	return &d
 }
 
@@ -108,13 +120,14 @@ type TaskCompletion struct {
 	NextFollowUpAt  *time.Time
 }
 
-// TaskFilter narrows a work queue of tasks.
+// TaskFilter narrows a work queue of open tasks.
 type TaskFilter struct {
 	AssigneeID string
-	// Status is OPEN by default.
-	Status TaskStatus
 	// DueBefore bounds the due time, exclusive; zero for none.
 	DueBefore time.Time
+	// Readable keeps the tasks of the customers it accepts: those the
+	// caller may read. Nil keeps all.
+	Readable func(*Customer) bool
 }
 
 // taskContact is the interaction a completed task records by default: a

@@ -68,6 +68,24 @@ func eventsScenario(t *testing.T, e *env) map[string]string {
 	if _, err := e.svc.ClaimCustomer(as(sales2), lapse.ID); err != nil {
 		t.Fatal(err)
 	}
+	// A claim warned the day before it lapses, and a task due within the
+	// hour: the job's notices.
+	warned := mustCreate(t, e, admin, crm.CustomerInput{Name: "Gale", OwnerID: &nobody, Region: "north", Team: "north", Grade: "D"})
+	ids["warned"] = warned.ID
+	held, err := e.svc.ClaimCustomer(as(sales1), warned.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := mustTask(t, e, sales1, crm.TaskInput{CustomerID: warned.ID, Title: "First call", DueAt: time.Now().Add(30 * time.Minute)})
+	ids["task"] = task.ID
+	if got, err := e.svc.NoticeTasksDue(as(admin)); err != nil || !slices.Equal(got, []string{task.ID}) {
+		t.Fatalf("tasks noticed %v (%v), want the one due", got, err)
+	}
+	eve := held.Claim.ExpiresAt.Add(-time.Hour)
+	e.svc.Now = func() time.Time { return eve }
+	if run, err := e.svc.RunPool(as(admin)); err != nil || !slices.Contains(run.Warned, warned.ID) {
+		t.Fatalf("the pool job warned %+v (%v), want the claim about to lapse", run, err)
+	}
 	later := time.Now().Add(30 * 24 * time.Hour)
 	e.svc.Now = func() time.Time { return later }
 	if run, err := e.svc.RunPool(as(admin)); err != nil || !slices.Contains(run.Returned, lapse.ID) {
@@ -175,6 +193,13 @@ func TestTheStreamPublishesEachDomainEventOnce(t *testing.T) {
 		t.Errorf("claimed: %d deals opened, want 2", n)
 	}
 	one("cord", events.CaseEscalated, func(d events.Data) bool { return d.Actor == crm.SystemUserID && d.CaseID != "" })
+	one("bolt", events.CaseAssigned, func(d events.Data) bool { return d.CaseID != "" && d.Owner != nil && d.Owner.To == d.AssignedTo })
+	one("warned", events.CustomerClaimExpiring, func(d events.Data) bool {
+		return d.Actor == crm.SystemUserID && d.ClaimExpiresAt != nil && fromTo(d.Owner, sales1.ID, sales1.ID) && len(d.ChangedFields) == 0
+	})
+	one("warned", events.TaskDue, func(d events.Data) bool {
+		return d.TaskID == ids["task"] && d.AssignedTo == sales1.ID && d.DueAt != nil && d.Actor == crm.SystemUserID && d.Kind == "CALL_BACK"
+	})
 	regrades := of[ids["bolt"]][events.CustomerRegraded]
 	if len(regrades) == 0 || regrades[len(regrades)-1].Data.Grade.To != "A" {
 		t.Errorf("bolt's regrades %+v end elsewhere than A", regrades)
@@ -204,7 +229,7 @@ func TestTheStreamPublishesEachDomainEventOnce(t *testing.T) {
 	t.Logf("%d events: %v", len(evs), byType)
 }
 
-var customerTypes = events.Types[:11]
+var customerTypes = events.Types[:12]
 
 // failingSink fails every other call, after writing half of what it was
 // given: a publisher that stopped part-way.

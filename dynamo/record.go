@@ -81,6 +81,12 @@ func decodeChange(ch stream.Change, pk, sk string, before, after map[string]type
 	case strings.HasPrefix(sk, skStagePrefix):
 		ch.Kind = stream.KindStageChange
 		ch.StageChange, err = decodeImage(img, fromStageChangeItem)
+	case strings.HasPrefix(sk, skTaskPrefix):
+		ch.Kind = stream.KindTask
+		ch.TaskBefore, err = decodeImage(before, fromTaskItem)
+		if err == nil {
+			ch.Task, err = decodeImage(after, fromTaskItem)
+		}
 	case strings.HasPrefix(sk, skOppPrefix):
 		ch.Kind = stream.KindOpportunity
 		ch.OpportunityBefore, err = decodeImage(before, fromOpportunityItem)
@@ -92,7 +98,7 @@ func decodeChange(ch stream.Change, pk, sk string, before, after map[string]type
 		return ch, fmt.Errorf("%s %s: %w", pk, sk, err)
 	}
 	if ch.Event == "INSERT" {
-		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore, ch.ContactBefore, ch.OpportunityBefore = nil, nil, nil, nil, nil
+		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore, ch.ContactBefore, ch.OpportunityBefore, ch.TaskBefore = nil, nil, nil, nil, nil, nil
 	}
 	return ch, nil
 }

@@ -36,6 +36,10 @@ const (
 	skAgendaClaim  = skAgendaPrefix + "CLAIM"
 )
 
+// listTasksDue is the byList partition of open tasks whose due notice is
+// owed, by due time: the job's list (TasksDue).
+const listTasksDue = "TASKS#DUE"
+
 func taskSK(id string) string      { return skTaskPrefix + id }
 func agendaKey(user string) string { return "AGENDA#" + user }
 
@@ -48,6 +52,9 @@ type taskItem struct {
 	Type          string     `dynamodbav:"type"`
 	GDue          string     `dynamodbav:"gDue,omitempty"`
 	GDueAt        string     `dynamodbav:"gDueAt,omitempty"`
+	GList         string     `dynamodbav:"gList,omitempty"`
+	GSort         string     `dynamodbav:"gSort,omitempty"`
+	DueNoticeFor  *time.Time `dynamodbav:"dueNoticeFor,omitempty"`
 	ID            string     `dynamodbav:"id"`
 	CustomerID    string     `dynamodbav:"customerId"`
 	Kind          string     `dynamodbav:"kind"`
@@ -79,6 +86,11 @@ func toTaskItem(t *crm.Task) *taskItem {
 	if t.Status == crm.TaskOpen {
 		it.GDue, it.GDueAt = agendaKey(t.AssigneeID), agendaSort(t.DueAt, "TASK", t.ID)
 	}
+	it.DueNoticeFor = t.DueNoticeFor
+	if t.DueNoticePending() {
+		// The job's list of due notices owed (TasksDue).
+		it.GList, it.GSort = listTasksDue, dueKey(t.DueAt, t.ID)
+	}
 	return it
 }
 
@@ -87,7 +99,7 @@ func fromTaskItem(it *taskItem) *crm.Task {
 		ID: it.ID, CustomerID: it.CustomerID, Type: crm.TaskType(it.Kind), Title: it.Title, Notes: it.Notes,
 		DueAt: it.DueAt, AssigneeID: it.AssigneeID, Priority: crm.Priority(it.Priority), Status: crm.TaskStatus(it.Status),
 		InteractionID: it.InteractionID, Reason: it.Reason, ClosedAt: it.ClosedAt, ClosedBy: it.ClosedBy,
-		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+		DueNoticeFor: it.DueNoticeFor, Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
 	}
 }
 
@@ -291,7 +303,7 @@ func openTaskAssignee(k *crm.Task) string {
 // before bound, soonest first, reading what they point to (one BatchGetItem
 // per page); keep checks each again, since the index lags the table.
 func queuePlan[I any, T any](s *Store, kind, user string, bound time.Time, target func(pk, sk string) (string, bool),
-	conv func(*I) T, keep func(T) bool) listPlan[T] {
+	conv func(*I) T, keep func(T) bool, readable func(*crm.Customer) bool) listPlan[T] {
 	return listPlan[T]{
 		// A cursor is a position on the partition's order, valid whatever
 		// the bound.
@@ -309,19 +321,38 @@ func queuePlan[I any, T any](s *Store, kind, user string, bound time.Time, targe
 			out, match := make([]T, len(raw)), make([]bool, len(raw))
 			var keys []map[string]types.AttributeValue
 			at := map[string]int{}
+			profiles := map[string]bool{}
 			for i, r := range raw {
 				pk := strAttr(r["pk"])
 				if sk, ok := target(pk, strAttr(r["sk"])); ok {
 					keys = append(keys, key(pk, sk))
 					at[pk+" "+sk] = i
+					if readable != nil && !profiles[pk] {
+						// In the same BatchGetItem: whether the caller
+						// may read the customer.
+						profiles[pk] = true
+						keys = append(keys, key(pk, skProfile))
+					}
 				}
 			}
 			items, err := s.batchGet(ctx, keys)
 			if err != nil {
 				return nil, nil, err
 			}
+			customers := map[string]*crm.Customer{}
 			for _, it := range items {
-				i, ok := at[strAttr(it["pk"])+" "+strAttr(it["sk"])]
+				if strAttr(it["sk"]) != skProfile {
+					continue
+				}
+				var p customerItem
+				if err := unmarshalItem(it, &p); err != nil {
+					return nil, nil, fmt.Errorf("unmarshal profile: %w", err)
+				}
+				customers[strAttr(it["pk"])] = fromCustomerItem(&p)
+			}
+			for _, it := range items {
+				pk := strAttr(it["pk"])
+				i, ok := at[pk+" "+strAttr(it["sk"])]
 				if !ok {
 					continue
 				}
@@ -330,7 +361,7 @@ func queuePlan[I any, T any](s *Store, kind, user string, bound time.Time, targe
 					return nil, nil, fmt.Errorf("unmarshal %T: %w", v, err)
 				}
 				out[i] = conv(&v)
-				match[i] = keep(out[i])
+				match[i] = keep(out[i]) && (readable == nil || (customers[pk] != nil && readable(customers[pk])))
 			}
 			return out, match, nil
 		},
@@ -343,7 +374,8 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // ListOpenTasks lists the open tasks assigned to a user due before
 // dueBefore (zero: all), soonest first, from the user's agenda partition;
 // its total is the user's open-task counter when no bound is given.
-func (s *Store) ListOpenTasks(ctx context.Context, userID string, dueBefore time.Time, p crm.PageRequest) (*crm.Page[*crm.Task], error) {
+func (s *Store) ListOpenTasks(ctx context.Context, f crm.TaskFilter, p crm.PageRequest) (*crm.Page[*crm.Task], error) {
+	userID, dueBefore := f.AssigneeID, f.DueBefore
 	bound := dueBefore
 	if bound.IsZero() {
 		bound = farFuture
@@ -352,7 +384,7 @@ func (s *Store) ListOpenTasks(ctx context.Context, userID string, dueBefore time
 		return sk, strings.HasPrefix(sk, skTaskPrefix)
 	}, fromTaskItem, func(k *crm.Task) bool {
 		return k.Status == crm.TaskOpen && k.AssigneeID == userID && k.DueAt.Before(bound)
-	})
+	}, f.Readable)
 	if dueBefore.IsZero() {
 		plan.total = func(ctx context.Context) (int, error) { return s.count(ctx, userPK(userID), skOpenTasks) }
 	}
@@ -373,9 +405,37 @@ func (s *Store) ListAssignedCases(ctx context.Context, userID string, f crm.Case
 		return caseSK(id), ok
 	}, fromCaseItem, func(c *crm.Case) bool {
 		return c.Status.IsOpen() && c.AssignedTo == userID && c.DueAt.Before(bound) && (f.Status == "" || c.Status == f.Status)
-	})
+	}, f.Readable)
 	if f.DueBefore.IsZero() && f.Status == "" {
 		plan.total = func(ctx context.Context) (int, error) { return s.count(ctx, userPK(userID), skOpenCases) }
 	}
 	return collect(ctx, s, plan, p)
+}
+
+// TasksDue lists the open tasks due before t whose due notice is owed,
+// soonest first: Query byList, gList = TASKS#DUE, gSort < t (keys only).
+func (s *Store) TasksDue(ctx context.Context, before time.Time) ([]crm.InteractionKey, error) {
+	var out []crm.InteractionKey
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			IndexName:                 aws.String(s.idx.List),
+			KeyConditionExpression:    aws.String("gList = :k AND gSort < :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(listTasksDue), ":t": str(dueKey(before, "~"))},
+			ProjectionExpression:      aws.String("pk, sk"),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, wrap("query due tasks", err)
+		}
+		for _, raw := range res.Items {
+			if id, ok := strings.CutPrefix(strAttr(raw["sk"]), skTaskPrefix); ok {
+				out = append(out, crm.InteractionKey{CustomerID: customerIDOf(strAttr(raw["pk"])), ID: id})
+			}
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return out, nil
+		}
+	}
 }

@@ -29,6 +29,7 @@ type Record struct {
 	CaseBefore, Case               *crm.Case
 	Evaluation                     *crm.Evaluation
 	OpportunityBefore, Opportunity *crm.Opportunity
+	TaskBefore, Task               *crm.Task
 	// Moved: the item was copied or removed by a merge moving a customer's
 	// history to its survivor; nothing new happened to it.
 	Moved bool
@@ -58,6 +59,8 @@ func Derive(source string, r Record) []Event {
 		}
 	case r.Opportunity != nil:
 		ds = opportunityEvents(r.OpportunityBefore, r.Opportunity)
+	case r.Task != nil:
+		ds = taskEvents(r.TaskBefore, r.Task)
 	}
 	out := make([]Event, 0, len(ds))
 	for i, d := range ds {
@@ -99,12 +102,19 @@ func customerEvents(prev, next *crm.Customer) []derived {
 	if next.Version == prev.Version {
 		return nil // a rewrite (a migration), not a change
 	}
+	var out []derived
+	if cl := next.Claim; cl.Active() && cl.WarnedAt != nil && (prev.Claim == nil || prev.Claim.WarnedAt == nil || !prev.Claim.WarnedAt.Equal(*cl.WarnedAt)) {
+		// The pool job's warning: bookkeeping of the profile, news to
+		// the holder (their notification's event).
+		d := base
+		d.Owner, d.ClaimExpiresAt = &FromTo{From: next.OwnerID, To: next.OwnerID}, &cl.ExpiresAt
+		out = append(out, derived{CustomerClaimExpiring, d})
+	}
 	changed := ChangedFields(prev, next)
 	if len(changed) == 0 {
-		return nil // bookkeeping only (a claim's warning, its conversion)
+		return out // bookkeeping only (a claim's warning, its conversion)
 	}
 	base.ChangedFields = changed
-	var out []derived
 	explained := map[string]bool{}
 	add := func(t Type, fields []string, set func(*Data)) {
 		d := base
@@ -277,6 +287,11 @@ func caseEvents(prev, next *crm.Case) []derived {
 	if crm.NewlyEscalated(prev, next) {
 		out = append(out, derived{CaseEscalated, d})
 	}
+	if next.AssignedTo != "" && next.AssignedTo != prev.AssignedTo {
+		a := d
+		a.Owner = &FromTo{From: prev.AssignedTo, To: next.AssignedTo}
+		out = append(out, derived{CaseAssigned, a})
+	}
 	if prev.Status != next.Status {
 		d.Status = &FromTo{From: string(prev.Status), To: string(next.Status)}
 		t := CaseMoved
@@ -317,4 +332,15 @@ func opportunityEvents(prev, next *crm.Opportunity) []derived {
 		return []derived{{OpportunityLost, d}}
 	}
 	return []derived{{OpportunityMoved, d}}
+}
+
+// taskEvents are a task write's events: the job's notice that it is due
+// (once per due time; its assignee's notification).
+func taskEvents(prev, next *crm.Task) []derived {
+	d := next.DueNoticeFor
+	if next.Status != crm.TaskOpen || d == nil || (prev != nil && prev.DueNoticeFor != nil && prev.DueNoticeFor.Equal(*d)) {
+		return nil
+	}
+	return []derived{{TaskDue, Data{Version: next.Version, Actor: next.UpdatedBy, TaskID: next.ID,
+		Kind: string(next.Type), Priority: string(next.Priority), AssignedTo: next.AssigneeID, DueAt: &next.DueAt}}}
 }

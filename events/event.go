@@ -37,25 +37,28 @@ const (
 	CustomerReleased      Type = "rapport.customer.released"
 	CustomerExpiredToPool Type = "rapport.customer.expired_to_pool"
 	CustomerHandedOver    Type = "rapport.customer.handed_over"
+	CustomerClaimExpiring Type = "rapport.customer.claim_expiring"
 	InteractionLogged     Type = "rapport.interaction.logged"
 	CaseOpened            Type = "rapport.case.opened"
 	CaseMoved             Type = "rapport.case.moved"
 	CaseEscalated         Type = "rapport.case.escalated"
+	CaseAssigned          Type = "rapport.case.assigned"
 	CaseClosed            Type = "rapport.case.closed"
 	EvaluationSubmitted   Type = "rapport.evaluation.submitted"
 	OpportunityCreated    Type = "rapport.opportunity.created"
 	OpportunityMoved      Type = "rapport.opportunity.stage_changed"
 	OpportunityWon        Type = "rapport.opportunity.won"
 	OpportunityLost       Type = "rapport.opportunity.lost"
+	TaskDue               Type = "rapport.task.due"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
 var Types = []Type{
 	CustomerCreated, CustomerUpdated, CustomerArchived, CustomerRestored, CustomerMerged,
 	CustomerRegraded, CustomerStageChanged, CustomerClaimed, CustomerReleased,
-	CustomerExpiredToPool, CustomerHandedOver, InteractionLogged,
-	CaseOpened, CaseMoved, CaseEscalated, CaseClosed, EvaluationSubmitted,
-	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost,
+	CustomerExpiredToPool, CustomerHandedOver, CustomerClaimExpiring, InteractionLogged,
+	CaseOpened, CaseMoved, CaseEscalated, CaseAssigned, CaseClosed, EvaluationSubmitted,
+	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in
@@ -122,6 +125,10 @@ type Data struct {
 	// moves in Stage and its owner in Owner. Amounts are not carried.
 	OpportunityID string `json:"opportunityId,omitempty"`
 	LossReason    string `json:"lossReason,omitempty"`
+
+	// TaskID names the task of a task event; its assignee is in
+	// AssignedTo, its type in Kind, its due time in DueAt.
+	TaskID string `json:"taskId,omitempty"`
 }
 
 // FromTo is a value's move: "" for none (no owner: the pool).

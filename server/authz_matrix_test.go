@@ -496,6 +496,17 @@ var otherRows = []matrixRow{
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "caseQueue", name: "a team member's", query: `{ caseQueue(assigneeId: "service1", overdue: true) { edges { node { id } } } }`, vars: noVars,
 		want: cells{"A", "A", "F", "A", "F", "F"}},
+	// Everyone's own inbox only, an ADMIN's too; partners have none.
+	{field: "notifications", name: "sales1's notice", query: `{ notifications(first: 100) { edges { node { id } } } }`, vars: noVars, absent: "H",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.notice },
+		want:   cells{"H", "H", "A", "H", "H", "F"}},
+	{field: "unreadNotificationCount", query: `{ unreadNotificationCount }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
+	{field: "markNotificationRead", name: "sales1's notice", query: `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`, vars: byID, absent: "N",
+		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.notice },
+		want:   cells{"N", "N", "A", "N", "N", "F"}},
+	{field: "markAllNotificationsRead", query: `mutation { markAllNotificationsRead { marked } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "users", query: `{ users(first: 100) { edges { node { id } } } }`, vars: noVars,
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "users", name: "deactivated", query: `{ users(filter: {active: false}) { totalCount } }`, vars: noVars,
@@ -634,6 +645,8 @@ type matrixWorld struct {
 	// endpointP and endpointQ are webhook endpoints of P and Q; deliveryP
 	// is one of P's deliveries (the share of OWN).
 	endpointP, endpointQ, deliveryP obj
+	// notice is a notification of sales1's inbox.
+	notice obj
 }
 
 func mustMatrixWorld(t *testing.T) *matrixWorld {
@@ -653,6 +666,10 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 	for tg := range w.shared {
 		w.shared[tg] = w.mustCustomer(t, target(tg), needAll, "Matrix "+targetNames[tg])
 	}
+	// A customer assigned to sales1 tells them (their inbox's notice).
+	handed := w.mustCustomer(t, teamMate, 0, "Matrix Handed")
+	var assigned struct{}
+	w.admin(t, `mutation($c: ID!) { assignCustomer(customerId: $c, ownerId: "sales1") { id } }`, map[string]any{"c": handed.ID}, &assigned)
 	// The watch lists and counters follow from the stream; what it settles
 	// (a grade from the calls logged) moves the customers' versions.
 	w.e.drain(t)
@@ -666,6 +683,14 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 		w.deliveryP = d[0].Node
 	} else {
 		t.Errorf("P's endpoint has %d deliveries after OWN was shared with P", len(d))
+	}
+	var inbox struct {
+		Notifications struct{ Edges []struct{ Node obj } }
+	}
+	if w.setupAs(t, "sales1", `{ notifications(first: 1) { edges { node { id } } } }`, nil, &inbox) && len(inbox.Notifications.Edges) == 1 {
+		w.notice = inbox.Notifications.Edges[0].Node
+	} else {
+		t.Errorf("sales1 was not told of the customer assigned to them: %+v", inbox)
 	}
 	for _, o := range w.shared {
 		for _, x := range []*obj{o, o.Twin} {

@@ -26,7 +26,9 @@
 //     the shard: an item takes a record's deltas once or not at all;
 //  6. when the store keeps one (LookupWriter), brings the caller lookup
 //     in step with the profiles and contacts the batch wrote;
-//  7. runs its handlers (Handler) with the batch's changes: the domain
+//  7. when the store keeps inboxes (NotificationWriter), writes the
+//     notifications the changes mean (crm.Service.Notices);
+//  8. runs its handlers (Handler) with the batch's changes: the domain
 //     events' publisher (Publisher), and whatever else follows from a
 //     change without being state the steps above keep.
 //
@@ -66,6 +68,9 @@ const (
 	// KindOpportunity: a deal of the sales pipeline (its counters moved
 	// in its own transaction; only its events follow from it).
 	KindOpportunity
+	// KindTask: a task (its agenda entry and counter moved in its own
+	// transaction; only its notifications and events follow from it).
+	KindTask
 )
 
 // Change is one record of the stream, decoded into the domain values the
@@ -91,6 +96,7 @@ type Change struct {
 	StageChange                    *crm.StageChange
 	ContactBefore, Contact         *crm.Contact
 	OpportunityBefore, Opportunity *crm.Opportunity
+	TaskBefore, Task               *crm.Task
 
 	// Scope is the customer as the write of an append or history entry
 	// saw it (its owner, team and grade: what the event counts for). Items
@@ -181,6 +187,18 @@ type Store interface {
 // twice writes the same items, so a batch delivered again changes nothing.
 type LookupWriter interface {
 	WriteLookups(ctx context.Context, changes []Change) error
+}
+
+// NotificationWriter is what a Store may also do: write the
+// notifications the changes mean (crm.Notification), each once whatever
+// was written before (their ids are derived from their causes).
+type NotificationWriter interface {
+	PutNotifications(ctx context.Context, ns []*crm.Notification) error
+}
+
+// Noticer derives the notifications of a write (crm.Service.Notices).
+type Noticer interface {
+	Notices(ctx context.Context, src crm.NoticeSource) ([]*crm.Notification, error)
 }
 
 // Settler brings a customer's profile in step with its activity
@@ -314,6 +332,9 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 			return 0, fmt.Errorf("stream: caller lookup: %w", err)
 		}
 	}
+	if err := c.notify(ctx, changes); err != nil {
+		return 0, fmt.Errorf("stream: notifications: %w", err)
+	}
 	for _, h := range c.Handlers {
 		if err := h.HandleChanges(ctx, shard, changes); err != nil {
 			return 0, fmt.Errorf("stream: %T: %w", h, err)
@@ -322,9 +343,47 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 	return len(changes), nil
 }
 
+// notify writes the notifications the changes mean, when the store keeps
+// inboxes and the settler derives them (crm.Service does both): users'
+// inboxes follow from the writes like the rest, so a notification is never
+// lost once its cause is written, and never doubled by a redelivery.
+func (c *Consumer) notify(ctx context.Context, changes []Change) error {
+	w, ok := c.Store.(NotificationWriter)
+	n, ok2 := c.Settler.(Noticer)
+	if !ok || !ok2 {
+		return nil
+	}
+	var all []*crm.Notification
+	for _, ch := range changes {
+		if ch.Moved || ch.Event == "REMOVE" || ch.Legacy {
+			continue
+		}
+		var src crm.NoticeSource
+		switch ch.Kind {
+		case KindProfile:
+			src.CustomerBefore, src.Customer = ch.CustomerBefore, ch.Customer
+		case KindCase:
+			src.CaseBefore, src.Case = ch.CaseBefore, ch.Case
+		case KindTask:
+			src.TaskBefore, src.Task = ch.TaskBefore, ch.Task
+		default:
+			continue
+		}
+		ns, err := n.Notices(ctx, src)
+		if err != nil {
+			return err
+		}
+		all = append(all, ns...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	return w.PutNotifications(ctx, all)
+}
+
 // relevant reports whether a change may touch its customer's state.
 func relevant(ch Change) bool {
-	return ch.Kind == KindProfile || (ch.Scope != nil && !ch.Moved && ch.Kind != KindOther)
+	return ch.Kind == KindProfile || (ch.Scope != nil && !ch.Moved && ch.Kind != KindOther && ch.Kind != KindTask)
 }
 
 // fold applies one change to its customer's state and returns what it
@@ -354,7 +413,7 @@ func fold(shard string, states map[string]*State, ch Change) Effects {
 		}
 		return ef
 	}
-	if ch.Scope == nil || ch.Moved {
+	if ch.Scope == nil || ch.Moved || ch.Kind == KindTask {
 		return ef
 	}
 	switch ch.Kind {

@@ -265,6 +265,24 @@ func (b *benchState) operations() []operation {
 			}
 			return "admin", `mutation { handOverPortfolio(fromUserId: "bench-leaver", toUserId: "sales-zhao") { moved } }`, nil, nil
 		}},
+		// The hand-overs above told sales-zhao, the assignment sales-li.
+		{"markNotificationRead", func(ctx context.Context) (caller, string, map[string]any, error) {
+			var inbox struct {
+				Notifications struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
+			}
+			err := b.e.gql(ctx, "sales-zhao", `{ notifications(unreadOnly: true, first: 1) { edges { node { id } } } }`, nil, &inbox)
+			if err == nil && len(inbox.Notifications.Edges) == 0 {
+				err = fmt.Errorf("sales-zhao has no unread notification to mark")
+			}
+			if err != nil {
+				return "", "", nil, err
+			}
+			return "sales-zhao", `mutation($id: ID!) { markNotificationRead(id: $id) { readAt } }`,
+				map[string]any{"id": inbox.Notifications.Edges[0].Node.ID}, nil
+		}},
+		{"markAllNotificationsRead", fixed("sales-li", `mutation { markAllNotificationsRead { marked } }`, nil)},
 		{"archiveCustomer", func(ctx context.Context) (caller, string, map[string]any, error) {
 			id, v, err := b.create(ctx, string(seller))
 			return "admin", `mutation($id: ID!, $v: Int!) { archiveCustomer(id: $id, expectedVersion: $v) { version } }`, map[string]any{"id": id, "v": v}, err

@@ -270,7 +270,7 @@ func runJobs(ctx context.Context, svc *crm.Service, log *slog.Logger, every time
 			log.Error("job run failed", "err", err)
 		} else if err == nil {
 			log.Info("job run", "returnedToPool", len(r.Pool.Returned), "warned", len(r.Pool.Warned),
-				"escalatedCases", len(r.Escalated), "customersRanked", r.Grading.Customers,
+				"escalatedCases", len(r.Escalated), "tasksDue", len(r.TasksDue), "customersRanked", r.Grading.Customers,
 				"regraded", len(r.Grading.Regraded), "profilesUpdated", r.Grading.Updated,
 				"takenBackToPool", len(r.TakeBack.Returned), "takeBackWarned", len(r.TakeBack.Warned))
 		}

@@ -1579,6 +1579,12 @@ type LossReasonCount struct {
 	Count int `json:"count"`
 }
 
+// What markAllNotificationsRead did.
+type MarkAllNotificationsReadPayload struct {
+	// How many notifications it marked read.
+	Marked int `json:"marked"`
+}
+
 // Two records of the same customer to merge into one.
 type MergeCustomersInput struct {
 	// The customer that lives on and receives the other's history.
@@ -1676,6 +1682,52 @@ type MoveOpportunityInput struct {
 // handOverPortfolio, which work in steps too large for one transaction: interrupted, they
 // keep what they did, and calling them again carries on.
 type Mutation struct {
+}
+
+// One entry of your inbox: something that happened to your work. It names what it
+// is about; read the customer, case or task with your own rights. Notifications are
+// kept 90 days.
+type Notification struct {
+	// The notification id.
+	ID string `json:"id"`
+	// What it is about.
+	Kind NotificationKind `json:"kind"`
+	// When what it tells of happened.
+	At time.Time `json:"at"`
+	// The customer it is about.
+	CustomerID *string `json:"customerId,omitempty"`
+	// The case it is about (CASE_ASSIGNED, CASE_ESCALATED).
+	CaseID *string `json:"caseId,omitempty"`
+	// The task it is about (TASK_DUE).
+	TaskID *string `json:"taskId,omitempty"`
+	// Who made the change: a user, or system for the scheduled job.
+	Actor *string `json:"actor,omitempty"`
+	// The deadline it is about: a claim's expiry, a case's or a task's due time.
+	DueAt *time.Time `json:"dueAt,omitempty"`
+	// What moved from: the previous owner or assignee, the previous grade level.
+	From *string `json:"from,omitempty"`
+	// What moved to: the new owner or assignee, the new grade level.
+	To *string `json:"to,omitempty"`
+	// What happened, in a sentence.
+	Message string `json:"message"`
+	// When you marked it read; null while unread.
+	ReadAt *time.Time `json:"readAt,omitempty"`
+}
+
+// A page of notifications.
+type NotificationConnection struct {
+	// The notifications of this page.
+	Edges []*NotificationEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A notification in a page.
+type NotificationEdge struct {
+	// Resume the list after this notification.
+	Cursor string `json:"cursor"`
+	// The notification.
+	Node *Notification `json:"node"`
 }
 
 // A deal being worked on a customer: what may be sold, for how much, by whom, and how
@@ -4158,6 +4210,76 @@ func (e *MaskedField) UnmarshalJSON(b []byte) error {
 }
 
 func (e MaskedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a notification is about.
+type NotificationKind string
+
+const (
+	// A claim of yours from the pool expires soon unless you follow it up (the pool job's warning).
+	NotificationKindClaimExpiring NotificationKind = "CLAIM_EXPIRING"
+	// A case was assigned or handed to you.
+	NotificationKindCaseAssigned NotificationKind = "CASE_ASSIGNED"
+	// A case you hold, or held until its escalation gave it to your manager, missed its deadline and became URGENT.
+	NotificationKindCaseEscalated NotificationKind = "CASE_ESCALATED"
+	// A task of yours is due within the hour (or was created already due).
+	NotificationKindTaskDue NotificationKind = "TASK_DUE"
+	// A customer was handed or assigned to you (alone, or as one of a portfolio).
+	NotificationKindCustomerHandedOver NotificationKind = "CUSTOMER_HANDED_OVER"
+	// A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).
+	NotificationKindCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
+)
+
+var AllNotificationKind = []NotificationKind{
+	NotificationKindClaimExpiring,
+	NotificationKindCaseAssigned,
+	NotificationKindCaseEscalated,
+	NotificationKindTaskDue,
+	NotificationKindCustomerHandedOver,
+	NotificationKindCustomerRegradedDown,
+}
+
+func (e NotificationKind) IsValid() bool {
+	switch e {
+	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown:
+		return true
+	}
+	return false
+}
+
+func (e NotificationKind) String() string {
+	return string(e)
+}
+
+func (e *NotificationKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = NotificationKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid NotificationKind", str)
+	}
+	return nil
+}
+
+func (e NotificationKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *NotificationKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e NotificationKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
