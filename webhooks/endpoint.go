@@ -10,6 +10,7 @@ package webhooks
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -27,8 +28,14 @@ const (
 	TypeEndpointDisabled events.Type = "rapport.webhook.endpoint_disabled"
 )
 
+// staffOnly are the domain events of the staff's own workflow (a claim
+// about to lapse, who a case is assigned to, a task falling due): a partner
+// is not told of them.
+var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue}
+
 // Types lists every event type an endpoint may subscribe to.
-var Types = append([]events.Type{CustomerShared, CustomerUnshared}, events.Types...)
+var Types = append([]events.Type{CustomerShared, CustomerUnshared}, slices.DeleteFunc(slices.Clone(events.Types),
+	func(t events.Type) bool { return slices.Contains(staffOnly, t) })...)
 
 // EndpointStatus says whether an endpoint is sent deliveries.
 type EndpointStatus string

@@ -339,6 +339,13 @@ func TestOnlyAnAdminManagesEndpoints(t *testing.T) {
 		Types: []events.Type{"rapport.customer.nope"}}); crm.ErrorCode(err) != crm.EINVALID {
 		t.Errorf("an unknown type: %v, want BAD_USER_INPUT", err)
 	}
+	// The staff's own workflow is not a partner's business.
+	for _, typ := range []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue} {
+		if _, err := e.hooks.RegisterEndpoint(as(admin), webhooks.EndpointInput{OrgID: acme.ID, URL: "https://x.example.com",
+			Types: []events.Type{typ}}); crm.ErrorCode(err) != crm.EINVALID {
+			t.Errorf("subscribing to %s: %v, want BAD_USER_INPUT", typ, err)
+		}
+	}
 }
 
 // Targets that are not HTTPS, or that are, or resolve at connect time to,
