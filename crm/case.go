@@ -455,11 +455,17 @@ func (s *Service) caseManager(ctx context.Context, c *Case, cust *Customer) (str
 			return "", err
 		}
 	}
-	if cust.Team == "" {
+	return s.teamManager(ctx, cust.Team)
+}
+
+// teamManager is the first active MANAGER of team (by name); "" when
+// there is none (or no team).
+func (s *Service) teamManager(ctx context.Context, team string) (string, error) {
+	if team == "" {
 		return "", nil
 	}
 	active := true
-	page, err := s.Store.ListUsers(ctx, UserFilter{Team: cust.Team, Role: RoleManager, Active: &active}, PageRequest{First: 1})
+	page, err := s.Store.ListUsers(ctx, UserFilter{Team: team, Role: RoleManager, Active: &active}, PageRequest{First: 1})
 	if err != nil {
 		return "", err
 	}

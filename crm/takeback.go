@@ -144,6 +144,10 @@ func (s *Service) mayEnterPool(ctx context.Context, c *Customer) error {
 type TakeBackRun struct {
 	Returned []string
 	Warned   []string
+	// Placed are pool customers whose grade the policy keeps out of the
+	// pool (a first deal made one an O, a registry fact a V), handed to
+	// their team's manager.
+	Placed []string
 }
 
 // RunTakeBack applies the take-back rules to every owned customer, as the
@@ -159,10 +163,13 @@ func (s *Service) RunTakeBack(ctx context.Context) (*TakeBackRun, error) {
 	}
 	now := s.now()
 	horizon := now.Add(s.Pool.TakeBackNotice)
-	var due []string
+	var due, keptOut []string
 	err = s.Store.EachCustomer(ctx, func(c *Customer) error {
 		if r := PoolReturnOf(c, levelOf(p, c.Grade.Level)); r != nil && !r.DueAt.After(horizon) && (r.WarnedAt == nil || !now.Before(r.DueAt)) {
 			due = append(due, c.ID)
+		}
+		if keptOutOfPool(c, levelOf(p, c.Grade.Level)) {
+			keptOut = append(keptOut, c.ID)
 		}
 		return nil
 	})
@@ -193,5 +200,37 @@ func (s *Service) RunTakeBack(ctx context.Context) (*TakeBackRun, error) {
 		s.touch(next, sys)
 		return &Change{CustomerPrev: prev, Customer: next}, &run.Warned, nil
 	})
+	if err != nil {
+		return run, err
+	}
+	err = s.decideEach(ctx, "pool placement", keptOut, func(prev *Customer) (*Change, *[]string, error) {
+		level := levelOf(p, prev.Grade.Level)
+		if !keptOutOfPool(prev, level) {
+			return nil, nil, errNothingToDo
+		}
+		manager, err := s.teamManager(ctx, prev.Team)
+		if err != nil || manager == "" {
+			return nil, nil, cmpErr(err, errNothingToDo) // no manager to hand it to: it waits in the pool
+		}
+		next := prev.Clone()
+		next.OwnerID = manager
+		s.touch(next, sys)
+		handedOver(prev, next, sys, fmt.Sprintf("grade %s (%s) is kept out of the pool: handed to the team's manager", level.Code, level.Label))
+		return &Change{CustomerPrev: prev, Customer: next}, &run.Placed, nil
+	})
 	return run, err
+}
+
+// keptOutOfPool reports whether c sits in the pool with a grade the policy
+// keeps out of it: regraded there (a deal logged on a pool customer makes
+// it an O), since release and assignment refuse to put it there.
+func keptOutOfPool(c *Customer, level GradeLevel) bool {
+	return c.InPool() && level.KeepOutOfPool && c.Status == StatusActive && c.MergedInto == "" && !c.Claim.Active()
+}
+
+func cmpErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }

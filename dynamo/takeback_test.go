@@ -173,3 +173,40 @@ func TestPoolRulesAreTheGradingPolicys(t *testing.T) {
 		t.Fatalf("release once O may sit in the pool: %v", err)
 	}
 }
+
+// A pool customer regraded into a level the policy keeps out of the pool
+// (an O, by a deal logged on it while nobody owned it) does not stay
+// there: the daily run hands it to its team's manager, with why, once.
+func TestAPoolCustomerRegradedOutOfThePoolGoesToTheTeamsManager(t *testing.T) {
+	e, _ := poolEnv(t)
+	nobody := ""
+	buyer := mustCreate(t, e, admin, crm.CustomerInput{Name: "Walk-in Buyer Ltd", OwnerID: &nobody, Region: "north", Team: "north"})
+	waiting := mustCreate(t, e, admin, crm.CustomerInput{Name: "Never Called Ltd", OwnerID: &nobody, Region: "north", Team: "north"})
+	amount := 12000.0
+	mustLog(t, e, admin, crm.InteractionInput{CustomerID: buyer.ID, Type: crm.TypeTransaction, Channel: crm.ChannelVisit,
+		Amount: &amount, Currency: "CNY"})
+	e.drain(t)
+	if got := mustCustomer(t, e, buyer.ID); got.Grade.Level != "O" || !got.InPool() {
+		t.Fatalf("the pool customer that bought: grade %s, in the pool %v; want an O still in the pool", got.Grade.Level, got.InPool())
+	}
+	for _, step := range []struct {
+		name string
+		want []string
+	}{{"first run", []string{buyer.ID}}, {"run again", nil}} {
+		r, err := e.svc.RunTakeBack(as(admin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(r.Placed, step.want) {
+			t.Fatalf("%s: placed %v, want %v", step.name, r.Placed, step.want)
+		}
+	}
+	got := mustCustomer(t, e, buyer.ID)
+	if got.OwnerID != manager.ID || got.LastHandover == nil || got.LastHandover.By != crm.SystemUserID ||
+		!strings.Contains(got.LastHandover.Reason, "grade O (Existing customer) is kept out of the pool") {
+		t.Fatalf("the O customer was not handed to the team's manager with why: owner %q, %+v", got.OwnerID, got.LastHandover)
+	}
+	if got := mustCustomer(t, e, waiting.ID); !got.InPool() {
+		t.Fatalf("a G customer left the pool: owner %q", got.OwnerID)
+	}
+}

@@ -139,6 +139,7 @@ func (j *job) run(ctx context.Context, raw json.RawMessage) error {
 		"gradingIncomplete", r.Grading.Incomplete,
 		"takenBackToPool", len(r.TakeBack.Returned),
 		"takeBackWarned", len(r.TakeBack.Warned),
+		"placedWithManager", len(r.TakeBack.Placed),
 		"migrationsPending", pending,
 	}
 	j.writeMetrics(r, requestID)

@@ -272,7 +272,8 @@ func runJobs(ctx context.Context, svc *crm.Service, log *slog.Logger, every time
 			log.Info("job run", "returnedToPool", len(r.Pool.Returned), "warned", len(r.Pool.Warned),
 				"escalatedCases", len(r.Escalated), "tasksDue", len(r.TasksDue), "customersRanked", r.Grading.Customers,
 				"regraded", len(r.Grading.Regraded), "profilesUpdated", r.Grading.Updated,
-				"takenBackToPool", len(r.TakeBack.Returned), "takeBackWarned", len(r.TakeBack.Warned))
+				"takenBackToPool", len(r.TakeBack.Returned), "takeBackWarned", len(r.TakeBack.Warned),
+				"placedWithManager", len(r.TakeBack.Placed))
 		}
 		select {
 		case <-ctx.Done():
