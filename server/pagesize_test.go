@@ -11,7 +11,7 @@ import (
 )
 
 // pagedFields reach every field that takes a page size, $n being the size;
-// $c is a customer, $p a partner organization.
+// $c is a customer, $p a partner organization, $w its webhook endpoint.
 var pagedFields = map[string]string{
 	"Query.customers":             `query($n: Int) { customers(first: $n) { totalCount } }`,
 	"Query.searchCustomers":       `query($n: Int) { searchCustomers(query: "huaxin", first: $n) { totalCount } }`,
@@ -35,6 +35,8 @@ var pagedFields = map[string]string{
 	"Analytics.followUpsDue":      `query($n: Int) { analytics { followUpsDue(first: $n) { totalCount } } }`,
 	"Customer.opportunities":      `query($n: Int, $c: ID!) { customer(id: $c) { opportunities(first: $n) { edges { node { id } } } } }`,
 	"Query.openOpportunities":     `query($n: Int) { openOpportunities(first: $n) { edges { node { id } } } }`,
+	"Query.notifications":         `query($n: Int) { notifications(first: $n) { edges { node { id } } } }`,
+	"WebhookEndpoint.deliveries":  `query($n: Int, $w: ID!) { webhookEndpoint(id: $w) { deliveries(first: $n) { edges { node { id } } } } }`,
 }
 
 // Every page size is 1 to 100, wherever it is taken: 0 is refused like
@@ -45,6 +47,11 @@ func TestPageSizesOutOfRangeAreRefusedEverywhere(t *testing.T) {
 	c := e.mustCreate(t, "admin", map[string]any{"kind": "PERSON", "name": "Paged"})
 	var org struct{ CreatePartnerOrganization struct{ ID string } }
 	e.mustDo(t, "admin", `mutation { createPartnerOrganization(input: {name: "Paged Partner"}) { id } }`, nil, &org)
+	var hook struct {
+		RegisterWebhookEndpoint struct{ Endpoint struct{ ID string } }
+	}
+	e.mustDo(t, "admin", `mutation($p: ID!) { registerWebhookEndpoint(input: {partnerId: $p, url: "https://hooks.example.com/paged",
+		eventTypes: ["rapport.customer.updated"]}) { endpoint { id } } }`, map[string]any{"p": org.CreatePartnerOrganization.ID}, &hook)
 	for field, query := range pagedFields {
 		vars := func(n any) map[string]any {
 			v := map[string]any{"n": n}
@@ -53,6 +60,9 @@ func TestPageSizesOutOfRangeAreRefusedEverywhere(t *testing.T) {
 			}
 			if strings.Contains(query, "$p") {
 				v["p"] = org.CreatePartnerOrganization.ID
+			}
+			if strings.Contains(query, "$w") {
+				v["w"] = hook.RegisterWebhookEndpoint.Endpoint.ID
 			}
 			return v
 		}

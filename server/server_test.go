@@ -25,6 +25,7 @@ import (
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 	"github.com/rapportcrm/rapport/server"
 	"github.com/rapportcrm/rapport/stream/streamtest"
+	"github.com/rapportcrm/rapport/webhooks"
 )
 
 var users = map[string]*crm.User{
@@ -102,7 +103,14 @@ func mustEnvOnTable(tb testing.TB, table string, opts ...func(*dynamodb.Options)
 	svc.DirectoryTTL = time.Hour
 	e.svc = svc
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
-	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, testOptions))
+	// Partner webhooks are served as in the stack; nothing is delivered.
+	sealer, err := webhooks.NewSealer([]byte(strings.Repeat("w", 32)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	served := testOptions
+	served.Webhooks = &webhooks.Service{Store: svc.Store.(*dynamo.Store), Sealer: sealer, Now: time.Now}
+	e.srv = httptest.NewServer(server.New(svc, headerAuth{}, log, served))
 	tb.Cleanup(e.srv.Close)
 	return e
 }
