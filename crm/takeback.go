@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -210,7 +211,7 @@ func (s *Service) RunTakeBack(ctx context.Context) (*TakeBackRun, error) {
 		}
 		manager, err := s.teamManager(ctx, prev.Team)
 		if err != nil || manager == "" {
-			return nil, nil, cmpErr(err, errNothingToDo) // no manager to hand it to: it waits in the pool
+			return nil, nil, cmp.Or[error](err, errNothingToDo) // no manager to hand it to: it waits in the pool
 		}
 		next := prev.Clone()
 		next.OwnerID = manager
@@ -226,11 +227,4 @@ func (s *Service) RunTakeBack(ctx context.Context) (*TakeBackRun, error) {
 // it an O), since release and assignment refuse to put it there.
 func keptOutOfPool(c *Customer, level GradeLevel) bool {
 	return c.InPool() && level.KeepOutOfPool && c.Status == StatusActive && c.MergedInto == "" && !c.Claim.Active()
-}
-
-func cmpErr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }

@@ -112,10 +112,6 @@ func (s *story) workHour(t time.Time) time.Time {
 	return d.Add(time.Duration(1+s.r.IntN(9))*time.Hour + time.Duration(s.r.IntN(60))*time.Minute)
 }
 
-func (s *story) as(ctx context.Context, u *crm.User) context.Context {
-	return crm.NewContextWithUser(ctx, u)
-}
-
 func user(id string) *crm.User {
 	for i := range Users {
 		if Users[i].ID == id {
@@ -230,7 +226,7 @@ func (s *story) input() crm.CustomerInput {
 
 // create enters the customer, with its contact persons.
 func (s *story) create(ctx context.Context, in crm.CustomerInput) error {
-	adminCtx := s.as(ctx, &Users[0])
+	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
 	c, err := s.svc.CreateCustomer(adminCtx, in)
 	if err != nil {
 		return err
@@ -336,7 +332,7 @@ func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string,
 	closeOn := opened.Add(s.days(30, 120)).Truncate(day)
 	var o *crm.Opportunity
 	s.add(opened, "open a deal", func(ctx context.Context) (err error) {
-		o, err = s.svc.CreateOpportunity(s.as(ctx, s.owner), crm.OpportunityInput{CustomerID: s.id, Title: title,
+		o, err = s.svc.CreateOpportunity(crm.NewContextWithUser(ctx, s.owner), crm.OpportunityInput{CustomerID: s.id, Title: title,
 			Amount: fmt.Sprintf("%d.00", amount), ExpectedClose: closeOn})
 		return err
 	})
@@ -349,7 +345,7 @@ func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string,
 			move.LossReason, move.LossNote = reason, lossNotes[reason]
 		}
 		s.add(at, "move a deal to "+st, func(ctx context.Context) (err error) {
-			o, err = s.svc.MoveOpportunity(s.as(ctx, s.owner), crm.OpportunityKey{CustomerID: s.id, ID: o.ID}, o.Version, move)
+			o, err = s.svc.MoveOpportunity(crm.NewContextWithUser(ctx, s.owner), crm.OpportunityKey{CustomerID: s.id, ID: o.ID}, o.Version, move)
 			return err
 		})
 	}
@@ -462,7 +458,7 @@ func (s *story) contact(at time.Time, typ crm.InteractionType, subject string, a
 	in := s.interaction(typ, subject, amount, followUp)
 	s.add(at, "log a contact", func(ctx context.Context) error {
 		in.CustomerID, in.ContactID = s.id, s.contactID
-		_, err := s.svc.LogInteraction(s.as(ctx, s.owner), in)
+		_, err := s.svc.LogInteraction(crm.NewContextWithUser(ctx, s.owner), in)
 		return err
 	})
 }
@@ -501,7 +497,7 @@ func (s *story) orders(first, end time.Time) {
 // stage plans a lifecycle move by the owner.
 func (s *story) stage(at time.Time, to crm.Stage, reason string) {
 	s.add(at, "move to "+string(to), func(ctx context.Context) error {
-		_, err := s.svc.ChangeStage(s.as(ctx, s.owner), s.id, to, reason, nil)
+		_, err := s.svc.ChangeStage(crm.NewContextWithUser(ctx, s.owner), s.id, to, reason, nil)
 		return err
 	})
 }
@@ -515,7 +511,7 @@ func (s *story) evaluate(at time.Time, share float64) {
 		scores = append(scores, crm.IndicatorScore{Key: ind.Key, Value: min(float64(int(v)), ind.ScaleMax)})
 	}
 	s.add(at, "evaluate", func(ctx context.Context) error {
-		_, err := s.svc.SubmitEvaluation(s.as(ctx, user("manager-"+s.team)), crm.EvaluationInput{CustomerID: s.id, TemplateID: s.tpl.ID,
+		_, err := s.svc.SubmitEvaluation(crm.NewContextWithUser(ctx, user("manager-"+s.team)), crm.EvaluationInput{CustomerID: s.id, TemplateID: s.tpl.ID,
 			Kind: crm.EvalInternalReview, Scores: scores, Comment: "Quarterly relationship review."})
 		return err
 	})
@@ -543,7 +539,7 @@ func (s *story) task(at, due time.Time, typ crm.InteractionType, subject string)
 	}
 	s.add(at.Add(time.Minute), "create a task", func(ctx context.Context) error {
 		in.CustomerID = s.id
-		_, err := s.svc.CreateTask(s.as(ctx, s.owner), in)
+		_, err := s.svc.CreateTask(crm.NewContextWithUser(ctx, s.owner), in)
 		return err
 	})
 }
