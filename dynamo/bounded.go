@@ -264,8 +264,9 @@ func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 				what = "ordering archived customers"
 			}
 			return nil, crm.Invalid("orderBy", "%s reads every customer of the list, which the filter must narrow to at most %d "+
-				"(by ownerId, pool and region, tag, grade, team, stage or region): this one holds more; order by CREATED_AT, NAME, "+
-				"LAST_INTERACTION_AT or VALUE_SCORE without includeArchived, or narrow the filter", what, s.bound())
+				"(by ownerId, pool and region, tag, grade, team, stage or region): this one holds more; order by CREATED_AT, "+
+				"or without includeArchived by NAME, LAST_INTERACTION_AT, VALUE_SCORE, or NEXT_FOLLOW_UP_AT with ownerId or team, "+
+				"or narrow the filter", what, s.bound())
 		}
 		return s.listByOrder(ctx, f, p, scope, true)
 	}
@@ -276,12 +277,7 @@ func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 	slices.SortFunc(all, func(a, b *crm.Customer) int { return compareOrder(keys[a], keys[b], f.Order.Ascending) })
 	from := 0
 	if start != nil {
-		after := strAttr(start["sk"])
-		if !strings.HasPrefix(strAttr(start["pk"]), "ORDER#") {
-			// The order index's cursor past its entries (listByOrder):
-			// a customer without the value.
-			after = orderPosition("", false, strAttr(start["gSort"]))
-		}
+		after := cursorPosition(start)
 		from, _ = slices.BinarySearchFunc(all, after, func(c *crm.Customer, k string) int {
 			return compareOrder(keys[c], k, f.Order.Ascending)
 		})

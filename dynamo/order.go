@@ -25,7 +25,9 @@ import (
 // The scopes are what the write targets of docs/access-patterns.md leave
 // room for: a new customer writes one entry (its name), a logged contact
 // moves one (its last interaction), a claim none. Next follow-up has
-// none: a contact moves it too (bounded reads order it, see bounded.go).
+// none of its own (a contact moves it too): an owner's or a team's
+// customers are listed by it from the follow-up entries the activity
+// keeps for the watch lists (activity.go).
 //
 // Only the stream consumer writes them, beside the activity item
 // (WriteActivities, startActivity): the activity records what its entries
@@ -178,21 +180,129 @@ func orderWrites(id string, before, after *orderState) []types.WriteRequest {
 	return out
 }
 
-// orderScope is the scope whose entries list f in f's order ("" when the
-// index does not keep f's field), and whether f asks for nothing more than
+// orderScope is the scope whose entries list f in f's order ("" when no
+// index keeps f's field for f), and whether f asks for nothing more than
 // the scope holds (then every entry in step with its customer is listed).
+// Next follow-up is listed from the follow-up entries the activity keeps
+// anyway (activity.go): an owner's (byDue) and a team's (byName2).
 func orderScope(f crm.CustomerFilter) (scope string, exact bool) {
+	team := effectiveTeam(f)
+	dims, _ := constraints(f)
+	plain := !f.IncludeArchived && f.VisiblePartner == "" && len(f.VisibleTeams) <= 1
+	if f.Order.Field == crm.OrderNextFollowUpAt {
+		switch {
+		case f.OwnerID != "":
+			return "OWNER#" + f.OwnerID, plain && len(dims) == 1 && (f.VisibleOwner == "" || f.VisibleOwner == f.OwnerID)
+		case team != "":
+			return orderTeamScope(team), plain && len(dims) == 1 && f.VisibleOwner == ""
+		}
+		return "", false
+	}
 	kept, ok := orderScopes[f.Order.Field]
 	if !ok {
 		return "", false
 	}
-	team := effectiveTeam(f)
-	dims, _ := constraints(f)
-	plain := !f.IncludeArchived && f.VisibleOwner == "" && f.VisiblePartner == "" && len(f.VisibleTeams) <= 1
+	plain = plain && f.VisibleOwner == ""
 	if team != "" && kept.team {
 		return orderTeamScope(team), plain && len(dims) == 1
 	}
 	return orderAll, plain && len(dims) == 0 && len(f.VisibleTeams) == 0
+}
+
+// followUpIndex is where a scope's follow-up entries are: the index, its
+// key's value, and its attributes.
+func followUpIndex(scope string) (ix index, value, keyAttr, sortAttr string) {
+	if owner, ok := strings.CutPrefix(scope, "OWNER#"); ok {
+		ix, value = byDue, string(crm.WatchFollowUp)+"#"+ownerScopeKey(owner, false)
+	} else {
+		ix, value = byName, string(crm.WatchFollowUp)+"#"+strings.TrimPrefix(scope, "TEAM#")
+	}
+	return ix, value, indexKeyAttr[ix], indexSortAttr(ix)
+}
+
+// followUpPosition turns a follow-up entry's sort key (due # id) into a
+// position, and back.
+func followUpPosition(sort string) string {
+	due, id, _ := strings.Cut(sort, "#")
+	t, err := time.Parse(dueLayout, due)
+	if err != nil {
+		return orderPosition("", false, id)
+	}
+	return orderPosition(t.UTC().Format(timeOrder), true, id)
+}
+
+func followUpSort(pos string) string {
+	v, id, _ := strings.Cut(strings.TrimPrefix(pos, "1"), orderSep)
+	t, _ := time.Parse(timeOrder, v)
+	return t.UTC().Format(dueLayout) + "#" + id
+}
+
+// entryPlan is the Query of f's order entries in scope, and how a
+// position becomes a key it resumes after.
+func (s *Store) entryPlan(f crm.CustomerFilter, scope, name string, filtered, activity bool) (listPlan[*crm.Customer], func(pos string) map[string]types.AttributeValue) {
+	field := f.Order.Field
+	plan := listPlan[*crm.Customer]{name: name, filtered: filtered, total: s.listTotal(f)}
+	if field == crm.OrderNextFollowUpAt {
+		ix, value, keyAttr, sortAttr := followUpIndex(scope)
+		plan.query = dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(s.idx.name(ix)),
+			KeyConditionExpression:    aws.String("#k = :k"),
+			ExpressionAttributeNames:  map[string]string{"#k": keyAttr, "#s": sortAttr},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(value)},
+			ScanIndexForward:          aws.Bool(f.Order.Ascending), ProjectionExpression: aws.String("pk, sk, #k, #s")}
+		plan.keyAttr = []string{"pk", "sk", keyAttr, sortAttr}
+		plan.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
+			ids := make([]string, len(raw))
+			for i, r := range raw {
+				ids[i] = customerIDOf(strAttr(r["pk"]))
+			}
+			return s.decodeIDs(ctx, ids, true, func(i int, c *crm.Customer) bool {
+				at := c.NextFollowUpAt
+				return matches(c, f) && at != nil && at.UTC().Format(dueLayout)+"#"+c.ID == strAttr(raw[i][sortAttr])
+			})
+		}
+		return plan, func(pos string) map[string]types.AttributeValue {
+			_, id, _ := strings.Cut(pos, orderSep)
+			return map[string]types.AttributeValue{"pk": str(customerPK(id)), "sk": str(skActivity), keyAttr: str(value), sortAttr: str(followUpSort(pos))}
+		}
+	}
+	pk := orderPK(field, scope)
+	plan.query = dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)}, ScanIndexForward: aws.Bool(f.Order.Ascending),
+		ProjectionExpression: aws.String("pk, sk, customerId")}
+	plan.keyAttr = []string{"pk", "sk"}
+	plan.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
+		ids := make([]string, len(raw))
+		for i, r := range raw {
+			ids[i] = strAttr(r["customerId"])
+		}
+		// An entry that lags its customer is not where it stands now:
+		// skipped.
+		return s.decodeIDs(ctx, ids, activity, func(i int, c *crm.Customer) bool {
+			return matches(c, f) && orderPositionOf(c, field) == strAttr(raw[i]["sk"])
+		})
+	}
+	return plan, func(pos string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": str(pk), "sk": str(pos)}
+	}
+}
+
+// cursorPosition is the position a cursor of an ordered list names: the
+// bounded read's (ORDER#…), an order entry's, a follow-up entry's, or,
+// past the entries, a customer without the value (its creation index's
+// key).
+func cursorPosition(start map[string]types.AttributeValue) string {
+	pk, sk := strAttr(start["pk"]), strAttr(start["sk"])
+	switch {
+	case strings.HasPrefix(pk, "ORDER#"):
+		return sk
+	case sk == skActivity:
+		for _, a := range []string{indexSortAttr(byDue), indexSortAttr(byName)} {
+			if v := strAttr(start[a]); v != "" {
+				return followUpPosition(v)
+			}
+		}
+	}
+	return orderPosition("", false, strAttr(start["gSort"]))
 }
 
 // listByOrder lists f's customers from the order index of f's field and
@@ -205,7 +315,6 @@ func orderScope(f crm.CustomerFilter) (scope string, exact bool) {
 func (s *Store) listByOrder(ctx context.Context, f crm.CustomerFilter, p crm.PageRequest, scope string, filtered bool) (*crm.Page[*crm.Customer], error) {
 	name := "customers/" + filterHash(f)
 	field := f.Order.Field
-	pk := orderPK(field, scope)
 	start, err := s.decodeCursor(name, p.After)
 	if err != nil {
 		return nil, err
@@ -218,41 +327,16 @@ func (s *Store) listByOrder(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 	tail.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
 		return s.decodeEntries(ctx, raw, activity, keep)
 	}
-	var tailStart map[string]types.AttributeValue
-	if pos := strAttr(start["sk"]); start != nil && strings.HasPrefix(strAttr(start["pk"]), "ORDER#") && positionMissing(pos) {
-		// The bounded read's cursor of a customer without the value:
-		// the tail resumes after it.
-		_, id, _ := strings.Cut(pos, orderSep)
-		tailStart = creationKey(f, id)
-	} else if start != nil && !strings.HasPrefix(strAttr(start["pk"]), "ORDER#") {
-		tailStart = start
-	}
-	if tailStart != nil {
-		return collect(ctx, s, tail, crm.PageRequest{First: p.First, After: s.encodeCursor(name, tailStart)})
-	}
-	entries := listPlan[*crm.Customer]{
-		name: name,
-		query: dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)}, ScanIndexForward: aws.Bool(f.Order.Ascending),
-			ProjectionExpression: aws.String("pk, sk, customerId")},
-		keyAttr:  []string{"pk", "sk"},
-		filtered: filtered,
-		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
-			ids := make([]string, len(raw))
-			for i, r := range raw {
-				ids[i] = strAttr(r["customerId"])
-			}
-			// An entry that lags its customer is not where it stands
-			// now: skipped.
-			return s.decodeIDs(ctx, ids, activity, func(i int, c *crm.Customer) bool {
-				return matches(c, f) && orderPositionOf(c, field) == strAttr(raw[i]["sk"])
-			})
-		},
-		total: s.listTotal(f),
-	}
+	entries, keyAt := s.entryPlan(f, scope, name, filtered, activity)
 	after := crm.PageRequest{First: p.First}
 	if start != nil {
-		after.After = s.encodeCursor(name, map[string]types.AttributeValue{"pk": str(pk), "sk": start["sk"]})
+		pos := cursorPosition(start)
+		if positionMissing(pos) {
+			// Past the entries: the tail resumes after the customer.
+			_, id, _ := strings.Cut(pos, orderSep)
+			return collect(ctx, s, tail, crm.PageRequest{First: p.First, After: s.encodeCursor(name, creationKey(f, id))})
+		}
+		after.After = s.encodeCursor(name, keyAt(pos))
 	}
 	page, err := collect(ctx, s, entries, after)
 	if err != nil || page.HasNext {

@@ -58,8 +58,28 @@ func TestTheOrderIndexListsPastTheBoundInFullPages(t *testing.T) {
 			t.Fatalf("%s: %d customers in %d calls (%v), want 5 in 2", field, len(page.Items), e.calls.Load(), err)
 		}
 	}
-	// Next follow-up has no index: past the bound it is refused, naming
+	// Next follow-up is read from the follow-up entries of an owner or a
+	// team; everything's has none: past the bound it is refused, naming
 	// the field.
+	for _, asc := range []bool{true, false} {
+		for fname, f := range map[string]crm.CustomerFilter{
+			"Owner":          {OwnerID: sales1.ID},
+			"Team":           {Team: "south"},
+			"TeamAndKind":    {Team: "north", Kind: crm.KindOrganization},
+			"OwnerAndSource": {OwnerID: sales1.ID, Source: crm.SourceWeb},
+		} {
+			f.Order = crm.CustomerOrder{Field: crm.OrderNextFollowUpAt, Ascending: asc}
+			t.Run(fmt.Sprintf("NEXT_FOLLOW_UP_AT/%t/%s", asc, fname), func(t *testing.T) {
+				total := mustListInOrder(t, e, all, f, 2)
+				if fname == "OwnerAndSource" {
+					return // two criteria past the bound, neither a team: not counted
+				}
+				if total == nil || *total != len(wanted(all, f)) {
+					t.Fatalf("totalCount = %v, want %d", total, len(wanted(all, f)))
+				}
+			})
+		}
+	}
 	_, err := e.svc.Customers(as(admin), crm.CustomerFilter{Order: crm.CustomerOrder{Field: crm.OrderNextFollowUpAt}}, crm.PageRequest{First: 3})
 	var ce *crm.Error
 	if !errors.As(err, &ce) || ce.Code != crm.EINVALID || ce.Field != "orderBy" {

@@ -1248,23 +1248,22 @@ extend type Query {
     The order; newest first when absent. CREATED_AT, either way, walks an index's
     keys and serves any filter at any size. For the other fields, customers without
     the value come last either way, ties go by id, and a page is served in one of
-    three ways. (1) From the order index alone, at any size, in full pages of 2
-    DynamoDB calls: NAME and LAST_INTERACTION_AT with no filter (everything the
-    caller sees, for a caller who sees everything); VALUE_SCORE with no filter or a
-    team alone (the team filter, or a caller who sees exactly one team). (2) Any
+    three ways. (1) From an order index alone, at any size, in full pages of 2
+    DynamoDB calls (3 past the last customer with a value): NAME and
+    LAST_INTERACTION_AT with no filter (for a caller who sees everything);
+    VALUE_SCORE with no filter or a team alone (the team filter, or a caller who sees
+    exactly one team); NEXT_FOLLOW_UP_AT with ownerId alone or a team alone. (2) Any
     other filter whose narrowest indexed part (ownerId, pool and region, tag, grade,
     team, stage or region) holds at most 1,000 customers: every customer of that part
     is read and sorted, in full pages of up to 2 + 1 + 10 calls (20 with
     LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT): a salesperson's own customers, a team's,
-    a grade within a team. (3) NAME, LAST_INTERACTION_AT and VALUE_SCORE with any
-    larger filter (a team by name, a portfolio or pool of more than 1,000, kind,
-    source, industry): the order index of everything (of the team, for VALUE_SCORE)
-    with the rest of the filter checked on each customer read; a page is full when
-    its matches lie within the read budget (10 Queries or 2,000 entries), else it
-    ends early with a cursor that goes on without skipping anyone.
-    NEXT_FOLLOW_UP_AT, and any order with includeArchived, past 1,000: BAD_USER_INPUT
-    on orderBy (every logged contact moves the next follow-up, and indexing it too
-    would make logging one cost more than its write budget).
+    a grade within a team. (3) A larger filter: the order index of everything (of the
+    team, for VALUE_SCORE; of the owner, else the team, for NEXT_FOLLOW_UP_AT) with the
+    rest of the filter checked on each customer read; a page is full when its matches
+    lie within the read budget (10 Queries or 2,000 entries), else it ends early with a
+    cursor that goes on without skipping anyone. NEXT_FOLLOW_UP_AT with neither
+    ownerId nor a team, and any order with includeArchived, past 1,000: BAD_USER_INPUT
+    on orderBy.
     """
     orderBy: CustomerOrder
     "Page size, 1–100."
@@ -4560,26 +4559,25 @@ its read budget (10 Queries or 2,000 index entries a page).`, Name: "customers",
 			&ast.ArgumentDefinition{Description: `The order; newest first when absent. CREATED_AT, either way, walks an index's
 keys and serves any filter at any size. For the other fields, customers without
 the value come last either way, ties go by id, and a page is served in one of
-three ways. (1) From the order index alone, at any size, in full pages of 2
-DynamoDB calls: NAME and LAST_INTERACTION_AT with no filter (everything the
-caller sees, for a caller who sees everything); VALUE_SCORE with no filter or a
-team alone (the team filter, or a caller who sees exactly one team). (2) Any
+three ways. (1) From an order index alone, at any size, in full pages of 2
+DynamoDB calls (3 past the last customer with a value): NAME and
+LAST_INTERACTION_AT with no filter (for a caller who sees everything);
+VALUE_SCORE with no filter or a team alone (the team filter, or a caller who sees
+exactly one team); NEXT_FOLLOW_UP_AT with ownerId alone or a team alone. (2) Any
 other filter whose narrowest indexed part (ownerId, pool and region, tag, grade,
 team, stage or region) holds at most 1,000 customers: every customer of that part
 is read and sorted, in full pages of up to 2 + 1 + 10 calls (20 with
 LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT): a salesperson's own customers, a team's,
-a grade within a team. (3) NAME, LAST_INTERACTION_AT and VALUE_SCORE with any
-larger filter (a team by name, a portfolio or pool of more than 1,000, kind,
-source, industry): the order index of everything (of the team, for VALUE_SCORE)
-with the rest of the filter checked on each customer read; a page is full when
-its matches lie within the read budget (10 Queries or 2,000 entries), else it
-ends early with a cursor that goes on without skipping anyone.
-NEXT_FOLLOW_UP_AT, and any order with includeArchived, past 1,000: BAD_USER_INPUT
-on orderBy (every logged contact moves the next follow-up, and indexing it too
-would make logging one cost more than its write budget).`, Name: "orderBy", Type: &ast.Type{NamedType: "CustomerOrder", Position: &ast.Position{Start: 19880, End: 19893, Line: 556, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 19871, End: 19878, Line: 556, Column: 5, Src: schemaSource4}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 19935, End: 19937, Line: 558, Column: 18, Src: schemaSource4}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 19929, End: 19932, Line: 558, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 19922, End: 19927, Line: 558, Column: 5, Src: schemaSource4}},
-			&ast.ArgumentDefinition{Description: "A cursor from this same list (same filter).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 19999, End: 20005, Line: 560, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 19992, End: 19997, Line: 560, Column: 5, Src: schemaSource4}},
-		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 20011, End: 20029, Line: 561, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 18176, End: 18185, Line: 531, Column: 3, Src: schemaSource4}},
+a grade within a team. (3) A larger filter: the order index of everything (of the
+team, for VALUE_SCORE; of the owner, else the team, for NEXT_FOLLOW_UP_AT) with the
+rest of the filter checked on each customer read; a page is full when its matches
+lie within the read budget (10 Queries or 2,000 entries), else it ends early with a
+cursor that goes on without skipping anyone. NEXT_FOLLOW_UP_AT with neither
+ownerId nor a team, and any order with includeArchived, past 1,000: BAD_USER_INPUT
+on orderBy.`, Name: "orderBy", Type: &ast.Type{NamedType: "CustomerOrder", Position: &ast.Position{Start: 19771, End: 19784, Line: 555, Column: 14, Src: schemaSource4}}, Position: &ast.Position{Start: 19762, End: 19769, Line: 555, Column: 5, Src: schemaSource4}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 19826, End: 19828, Line: 557, Column: 18, Src: schemaSource4}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 19820, End: 19823, Line: 557, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 19813, End: 19818, Line: 557, Column: 5, Src: schemaSource4}},
+			&ast.ArgumentDefinition{Description: "A cursor from this same list (same filter).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 19890, End: 19896, Line: 559, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 19883, End: 19888, Line: 559, Column: 5, Src: schemaSource4}},
+		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 19902, End: 19920, Line: 560, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 18176, End: 18185, Line: 531, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: `Active customers the caller may read whose names may be the same as name, most
 similar first: the candidates to check before creating a customer, or to merge.
 Names are compared by their core (docs/search.md): a leading province or city and
@@ -4742,17 +4740,17 @@ FORBIDDEN when a non-manager approves or rejects; CONFLICT on a stale version.`,
 			&ast.ArgumentDefinition{Description: "The contact id.", Name: "contactId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2600, End: 2602, Line: 105, Column: 16, Src: schemaSource3}}, Position: &ast.Position{Start: 2589, End: 2598, Line: 105, Column: 5, Src: schemaSource3}},
 			&ast.ArgumentDefinition{Description: "The contact version the removal is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2676, End: 2679, Line: 107, Column: 22, Src: schemaSource3}}, Position: &ast.Position{Start: 2659, End: 2674, Line: 107, Column: 5, Src: schemaSource3}},
 		}, Type: &ast.Type{NamedType: "Contact", NonNull: true, Position: &ast.Position{Start: 2686, End: 2693, Line: 108, Column: 6, Src: schemaSource3}}, Position: &ast.Position{Start: 2505, End: 2518, Line: 101, Column: 3, Src: schemaSource3}},
-		&ast.FieldDefinition{Description: "Creates a customer. DUPLICATE when a phone or email is already used (naming the holder in extensions.existingId when the caller may read it).", Name: "createCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The new customer.", Name: "input", Type: &ast.Type{NamedType: "CreateCustomerInput", NonNull: true, Position: &ast.Position{Start: 20256, End: 20275, Line: 568, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 20249, End: 20254, Line: 568, Column: 5, Src: schemaSource4}}}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20282, End: 20290, Line: 569, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20205, End: 20219, Line: 566, Column: 3, Src: schemaSource4}},
-		&ast.FieldDefinition{Description: "Changes a customer. CONFLICT when expectedVersion is not the current version.", Name: "updateCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 20423, End: 20425, Line: 573, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 20419, End: 20421, Line: 573, Column: 5, Src: schemaSource4}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 20490, End: 20493, Line: 575, Column: 22, Src: schemaSource4}}, Position: &ast.Position{Start: 20473, End: 20488, Line: 575, Column: 5, Src: schemaSource4}},
-			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateCustomerInput", NonNull: true, Position: &ast.Position{Start: 20525, End: 20544, Line: 577, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 20518, End: 20523, Line: 577, Column: 5, Src: schemaSource4}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20551, End: 20559, Line: 578, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20376, End: 20390, Line: 571, Column: 3, Src: schemaSource4}},
-		&ast.FieldDefinition{Description: "Archives a customer: hidden from lists, history kept.", Name: "archiveCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 20669, End: 20671, Line: 582, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 20665, End: 20667, Line: 582, Column: 5, Src: schemaSource4}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 20736, End: 20739, Line: 584, Column: 22, Src: schemaSource4}}, Position: &ast.Position{Start: 20719, End: 20734, Line: 584, Column: 5, Src: schemaSource4}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20746, End: 20754, Line: 585, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20621, End: 20636, Line: 580, Column: 3, Src: schemaSource4}},
-		&ast.FieldDefinition{Description: "Restores an archived customer. ADMIN or the team's MANAGER.", Name: "restoreCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 20870, End: 20872, Line: 589, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 20866, End: 20868, Line: 589, Column: 5, Src: schemaSource4}},
-			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 20937, End: 20940, Line: 591, Column: 22, Src: schemaSource4}}, Position: &ast.Position{Start: 20920, End: 20935, Line: 591, Column: 5, Src: schemaSource4}},
-		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20947, End: 20955, Line: 592, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20822, End: 20837, Line: 587, Column: 3, Src: schemaSource4}},
+		&ast.FieldDefinition{Description: "Creates a customer. DUPLICATE when a phone or email is already used (naming the holder in extensions.existingId when the caller may read it).", Name: "createCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The new customer.", Name: "input", Type: &ast.Type{NamedType: "CreateCustomerInput", NonNull: true, Position: &ast.Position{Start: 20147, End: 20166, Line: 567, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 20140, End: 20145, Line: 567, Column: 5, Src: schemaSource4}}}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20173, End: 20181, Line: 568, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20096, End: 20110, Line: 565, Column: 3, Src: schemaSource4}},
+		&ast.FieldDefinition{Description: "Changes a customer. CONFLICT when expectedVersion is not the current version.", Name: "updateCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 20314, End: 20316, Line: 572, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 20310, End: 20312, Line: 572, Column: 5, Src: schemaSource4}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 20381, End: 20384, Line: 574, Column: 22, Src: schemaSource4}}, Position: &ast.Position{Start: 20364, End: 20379, Line: 574, Column: 5, Src: schemaSource4}},
+			&ast.ArgumentDefinition{Description: "The changes.", Name: "input", Type: &ast.Type{NamedType: "UpdateCustomerInput", NonNull: true, Position: &ast.Position{Start: 20416, End: 20435, Line: 576, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 20409, End: 20414, Line: 576, Column: 5, Src: schemaSource4}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20442, End: 20450, Line: 577, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20267, End: 20281, Line: 570, Column: 3, Src: schemaSource4}},
+		&ast.FieldDefinition{Description: "Archives a customer: hidden from lists, history kept.", Name: "archiveCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 20560, End: 20562, Line: 581, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 20556, End: 20558, Line: 581, Column: 5, Src: schemaSource4}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 20627, End: 20630, Line: 583, Column: 22, Src: schemaSource4}}, Position: &ast.Position{Start: 20610, End: 20625, Line: 583, Column: 5, Src: schemaSource4}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20637, End: 20645, Line: 584, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20512, End: 20527, Line: 579, Column: 3, Src: schemaSource4}},
+		&ast.FieldDefinition{Description: "Restores an archived customer. ADMIN or the team's MANAGER.", Name: "restoreCustomer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The customer id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 20761, End: 20763, Line: 588, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 20757, End: 20759, Line: 588, Column: 5, Src: schemaSource4}},
+			&ast.ArgumentDefinition{Description: "The version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 20828, End: 20831, Line: 590, Column: 22, Src: schemaSource4}}, Position: &ast.Position{Start: 20811, End: 20826, Line: 590, Column: 5, Src: schemaSource4}},
+		}, Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 20838, End: 20846, Line: 591, Column: 6, Src: schemaSource4}}, Position: &ast.Position{Start: 20713, End: 20728, Line: 586, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Creates version 1 of a template. ADMIN only.", Name: "createTemplate", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The template.", Name: "input", Type: &ast.Type{NamedType: "TemplateInput", NonNull: true, Position: &ast.Position{Start: 5948, End: 5961, Line: 238, Column: 12, Src: schemaSource6}}, Position: &ast.Position{Start: 5941, End: 5946, Line: 238, Column: 5, Src: schemaSource6}}}, Type: &ast.Type{NamedType: "Template", NonNull: true, Position: &ast.Position{Start: 5968, End: 5976, Line: 239, Column: 6, Src: schemaSource6}}, Position: &ast.Position{Start: 5901, End: 5915, Line: 236, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Adds a version to a template. CONFLICT unless expectedLatestVersion is the latest. ADMIN only.", Name: "createTemplateVersion", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The template id.", Name: "templateId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6141, End: 6143, Line: 243, Column: 17, Src: schemaSource6}}, Position: &ast.Position{Start: 6129, End: 6139, Line: 243, Column: 5, Src: schemaSource6}},
 			&ast.ArgumentDefinition{Description: "The latest version the edit is based on.", Name: "expectedLatestVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6219, End: 6222, Line: 245, Column: 28, Src: schemaSource6}}, Position: &ast.Position{Start: 6196, End: 6217, Line: 245, Column: 5, Src: schemaSource6}},
