@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,16 +16,16 @@ import (
 	"github.com/rapportcrm/rapport/stream"
 )
 
-// The order index (docs/access-patterns.md, "Order index"): one small
-// item per active customer with a value of an order field, per scope,
-// ORDER#<field>#<scope> / "1" + value + orderSep + id, where the customer
-// stands in the order. Name is kept for everything (ALL); value score for
-// everything and for each team (TEAM#<team key>); last interaction for
-// everything. Customers without the value have no entry: they come last,
-// listed in creation order (the list's own index, filtered to them).
-// The scopes are what the write targets of docs/access-patterns.md leave
-// room for: a new customer writes one entry (its name), a logged contact
-// moves one (its last interaction), a claim none. Next follow-up has
+// The order index (docs/access-patterns.md, "The order index"): one small
+// item per active customer with a value of an order field,
+// ORDER#<field>#ALL / "1" + value + orderSep + id, where the customer
+// stands in the order of everything, for name, value score and last
+// interaction. Customers without the value have no entry: they come
+// last, listed in creation order (the list's own index, filtered to
+// them). The scope is what the write targets of docs/access-patterns.md
+// leave room for: a new customer writes two entries (its name and its
+// score), a logged contact moves one (its last interaction), a claim
+// none; a copy per team or owner would cost more. Next follow-up has
 // none of its own (a contact moves it too): an owner's or a team's
 // customers are listed by it from the follow-up entries the activity
 // keeps for the watch lists (activity.go).
@@ -42,13 +43,8 @@ import (
 // others, order as the values do.
 const orderSep = "\x01"
 
-// orderScopes are the order fields the index keeps, and whether per
-// team besides everything.
-var orderScopes = map[crm.OrderField]struct{ team bool }{
-	crm.OrderName:              {},
-	crm.OrderValueScore:        {team: true},
-	crm.OrderLastInteractionAt: {},
-}
+// orderKept are the order fields the index keeps.
+var orderKept = []crm.OrderField{crm.OrderName, crm.OrderValueScore, crm.OrderLastInteractionAt}
 
 // orderFieldKey names a field in keys.
 var orderFieldKey = map[crm.OrderField]string{
@@ -110,7 +106,6 @@ func positionMissing(pos string) bool { return strings.HasPrefix(pos, "2") }
 // orderState is what a customer's order entries were written for (the
 // activity's ord): positions, those without a value left empty.
 type orderState struct {
-	Team  string `dynamodbav:"team,omitempty"`
 	Name  string `dynamodbav:"name,omitempty"`
 	Score string `dynamodbav:"score,omitempty"`
 	Last  string `dynamodbav:"last,omitempty"`
@@ -128,7 +123,7 @@ func orderStateOf(c *crm.Customer) *orderState {
 		}
 		return ""
 	}
-	return &orderState{Team: teamKey(c.Team), Name: pos(crm.OrderName), Score: pos(crm.OrderValueScore), Last: pos(crm.OrderLastInteractionAt)}
+	return &orderState{Name: pos(crm.OrderName), Score: pos(crm.OrderValueScore), Last: pos(crm.OrderLastInteractionAt)}
 }
 
 func sameOrderState(a, b *orderState) bool {
@@ -149,9 +144,6 @@ func orderEntries(st *orderState) []itemKey {
 			continue
 		}
 		out = append(out, itemKey{orderPK(e.field, orderAll), e.pos})
-		if orderScopes[e.field].team {
-			out = append(out, itemKey{orderPK(e.field, "TEAM#"+st.Team), e.pos})
-		}
 	}
 	return out
 }
@@ -198,14 +190,10 @@ func orderScope(f crm.CustomerFilter) (scope string, exact bool) {
 		}
 		return "", false
 	}
-	kept, ok := orderScopes[f.Order.Field]
-	if !ok {
+	if !slices.Contains(orderKept, f.Order.Field) {
 		return "", false
 	}
 	plain = plain && f.VisibleOwner == ""
-	if team != "" && kept.team {
-		return orderTeamScope(team), plain && len(dims) == 1
-	}
 	return orderAll, plain && len(dims) == 0 && len(f.VisibleTeams) == 0
 }
 

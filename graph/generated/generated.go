@@ -7604,16 +7604,16 @@ extend type Query {
     keys and serves any filter at any size. For the other fields, customers without
     the value come last either way, ties go by id, and a page is served in one of
     three ways. (1) From an order index alone, at any size, in full pages of 2
-    DynamoDB calls (3 past the last customer with a value): NAME and
-    LAST_INTERACTION_AT with no filter (for a caller who sees everything);
-    VALUE_SCORE with no filter or a team alone (the team filter, or a caller who sees
-    exactly one team); NEXT_FOLLOW_UP_AT with ownerId alone or a team alone. (2) Any
+    DynamoDB calls (up to 4 where the customers without the value begin): NAME,
+    LAST_INTERACTION_AT and VALUE_SCORE with no filter (for a caller who sees
+    everything); NEXT_FOLLOW_UP_AT with ownerId alone or a team alone (the team
+    filter, or a caller who sees exactly one team). (2) Any
     other filter whose narrowest indexed part (ownerId, pool and region, tag, grade,
     team, stage or region) holds at most 1,000 customers: every customer of that part
     is read and sorted, in full pages of up to 2 + 1 + 10 calls (20 with
     LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT): a salesperson's own customers, a team's,
     a grade within a team. (3) A larger filter: the order index of everything (of the
-    team, for VALUE_SCORE; of the owner, else the team, for NEXT_FOLLOW_UP_AT) with the
+    owner, else the team, for NEXT_FOLLOW_UP_AT) with the
     rest of the filter checked on each customer read; a page is full when its matches
     lie within the read budget (10 Queries or 2,000 entries), else it ends early with a
     cursor that goes on without skipping anyone. NEXT_FOLLOW_UP_AT with neither
