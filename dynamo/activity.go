@@ -89,6 +89,9 @@ type activityItem struct {
 	// (position|owner list|team list), "" when on none.
 	Falling string `dynamodbav:"falling,omitempty"`
 
+	// Ord is where the customer's order entries were written (order.go).
+	Ord *orderState `dynamodbav:"ord,omitempty"`
+
 	Rev       int                    `dynamodbav:"rev"`
 	Applied   map[string]appliedMark `dynamodbav:"applied,omitempty"`
 	Counted   int                    `dynamodbav:"counted"`

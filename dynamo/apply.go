@@ -40,6 +40,8 @@ type tx struct {
 	handover *handover
 	// scope is written on the appends and history entries of the change.
 	scope *scopeItem
+	// order moves order entries, before the transaction (order.go).
+	order []types.WriteRequest
 }
 
 func (t *tx) marshal(v any) map[string]types.AttributeValue {

@@ -1,20 +1,16 @@
 package dynamo
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
-	"github.com/rapportcrm/rapport/names"
 )
 
 // Bounded reads (docs/access-patterns.md, "Combined filters, counts and
@@ -187,10 +183,7 @@ func (s *Store) matching(ctx context.Context, f crm.CustomerFilter, activity boo
 // listTotal counts what f lists: from counters when one item (or one
 // attribute summed over the teams) counts it, else by a bounded read.
 func (s *Store) listTotal(f crm.CustomerFilter) func(context.Context) (int, error) {
-	if t, ok := totalFor(f); ok {
-		return s.totalOf(t)
-	}
-	return func(ctx context.Context) (int, error) {
+	bounded := func(ctx context.Context) (int, error) {
 		all, ok, err := s.matching(ctx, f, false)
 		switch {
 		case err != nil:
@@ -200,67 +193,60 @@ func (s *Store) listTotal(f crm.CustomerFilter) func(context.Context) (int, erro
 		}
 		return len(all), nil
 	}
-}
-
-// orderKey is where a customer stands in an order: customers without the
-// field's value come last whichever the direction; ties go by id.
-type orderKey struct {
-	missing bool
-	value   string
-	id      string
+	t, ok := totalFor(f)
+	switch {
+	case !ok:
+		return bounded
+	case f.Kind == "" && f.Source == "" && f.Industry == "":
+		return s.totalOf(t)
+	}
+	return func(ctx context.Context) (int, error) {
+		if ok, err := s.filterCounted(ctx); err != nil || !ok {
+			if err != nil {
+				return 0, err
+			}
+			return bounded(ctx)
+		}
+		return s.readTotal(ctx, t)
+	}
 }
 
 // timeOrder writes times so that their strings sort as the times do.
 const timeOrder = "2006-01-02T15:04:05.000000000Z"
 
-func orderKeyOf(c *crm.Customer, field crm.OrderField) orderKey {
-	k := orderKey{id: c.ID}
-	at := func(t *time.Time) {
-		if t == nil {
-			k.missing = true
-			return
-		}
-		k.value = t.UTC().Format(timeOrder)
-	}
-	switch field {
-	case crm.OrderName:
-		k.value = names.Fold(c.Name)
-	case crm.OrderLastInteractionAt:
-		at(c.LastInteractionAt)
-	case crm.OrderNextFollowUpAt:
-		at(c.NextFollowUpAt)
-	case crm.OrderValueScore:
-		if c.ValueScore == nil {
-			k.missing = true
-		} else {
-			k.value = fmt.Sprintf("%012.4f", *c.ValueScore) // 0–100
-		}
-	default:
-		k.value = c.CreatedAt.UTC().Format(timeOrder)
-	}
-	return k
-}
-
-func compareOrder(a, b orderKey, ascending bool) int {
-	if a.missing != b.missing {
-		if a.missing {
+// compareOrder compares two positions (orderPosition) in an order:
+// customers without the field's value come last whichever the direction;
+// ties go by id.
+func compareOrder(a, b string, ascending bool) int {
+	if am, bm := positionMissing(a), positionMissing(b); am != bm {
+		if am {
 			return 1
 		}
 		return -1
 	}
-	c := cmp.Or(strings.Compare(a.value, b.value), strings.Compare(a.id, b.id))
+	c := strings.Compare(a, b)
 	if !ascending {
 		c = -c
 	}
 	return c
 }
 
-// listOrdered lists f's customers in an order no index keeps: every match
-// is read (matching), sorted in memory and paged. A cursor is the order
-// key of the last customer returned, so a page resumes after it even when
-// customers came or went meanwhile. The list's totalCount is the number of
-// matches read.
+// listOrdered lists f's customers in an order other than creation's.
+// When f asks for no more than a scope of the order index holds
+// (everything, or a team for the fields kept per team), the index lists
+// them (listByOrder). Otherwise, when f's narrowest indexed dimension
+// holds at most the bound, every match is read (matching), sorted in
+// memory and paged: the list's totalCount is the number of matches read.
+// Otherwise the index of f's scope lists them, the rest of f checked on
+// each customer read. A cursor is the position of the last customer
+// returned (its order entry's sort key), so a page resumes after it even
+// when customers came or went meanwhile, and whichever way the next page
+// is read.
 func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.PageRequest) (*crm.Page[*crm.Customer], error) {
+	scope, exact := orderScope(f)
+	if exact {
+		return s.listByOrder(ctx, f, p, scope, false)
+	}
 	name := "customers/" + filterHash(f)
 	start, err := s.decodeCursor(name, p.After)
 	if err != nil {
@@ -272,19 +258,27 @@ func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 		return nil, err
 	}
 	if !ok {
-		return nil, crm.Invalid("orderBy", "ordering by %s reads every customer of the list, which the filter must narrow to at most %d "+
-			"(by ownerId, pool and region, tag, grade, team, stage or region): this one holds more; order by CREATED_AT, or narrow the filter",
-			f.Order.Field, s.bound())
+		if scope == "" || f.IncludeArchived {
+			what := "ordering by " + string(f.Order.Field)
+			if f.IncludeArchived {
+				what = "ordering archived customers"
+			}
+			return nil, crm.Invalid("orderBy", "%s reads every customer of the list, which the filter must narrow to at most %d "+
+				"(by ownerId, pool and region, tag, grade, team, stage or region): this one holds more; order by CREATED_AT, "+
+				"or without includeArchived by NAME, LAST_INTERACTION_AT, VALUE_SCORE, or NEXT_FOLLOW_UP_AT with ownerId or team, "+
+				"or narrow the filter", what, s.bound())
+		}
+		return s.listByOrder(ctx, f, p, scope, true)
 	}
-	keys := make(map[*crm.Customer]orderKey, len(all))
+	keys := make(map[*crm.Customer]string, len(all))
 	for _, c := range all {
-		keys[c] = orderKeyOf(c, f.Order.Field)
+		keys[c] = orderPositionOf(c, f.Order.Field)
 	}
 	slices.SortFunc(all, func(a, b *crm.Customer) int { return compareOrder(keys[a], keys[b], f.Order.Ascending) })
 	from := 0
 	if start != nil {
-		after := orderKey{missing: strAttr(start["m"]) == "1", value: strAttr(start["v"]), id: strAttr(start["id"])}
-		from, _ = slices.BinarySearchFunc(all, after, func(c *crm.Customer, k orderKey) int {
+		after := cursorPosition(start)
+		from, _ = slices.BinarySearchFunc(all, after, func(c *crm.Customer, k string) int {
 			return compareOrder(keys[c], k, f.Order.Ascending)
 		})
 		if from < len(all) && keys[all[from]] == after {
@@ -298,13 +292,9 @@ func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 			page.HasNext = true
 			break
 		}
-		k := keys[c]
-		m := "0"
-		if k.missing {
-			m = "1"
-		}
 		page.Items = append(page.Items, c)
-		page.Cursors = append(page.Cursors, s.encodeCursor(name, map[string]types.AttributeValue{"m": str(m), "v": str(k.value), "id": str(k.id)}))
+		page.Cursors = append(page.Cursors, s.encodeCursor(name, map[string]types.AttributeValue{
+			"pk": str(orderPK(f.Order.Field, scope)), "sk": str(keys[c])}))
 	}
 	if len(page.Cursors) > 0 {
 		page.EndCursor = page.Cursors[len(page.Cursors)-1]

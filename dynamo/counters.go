@@ -3,7 +3,10 @@ package dynamo
 import (
 	"context"
 	"strconv"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -12,11 +15,17 @@ import (
 // List counters (docs/access-patterns.md, "Counters"), kept by the stream
 // consumer from each profile's versions: TOTAL#TEAM#<team key> counts a
 // team's active customers (n) and, as attributes, per grade (grade.<l>),
-// stage (stage.<s>), region (region.<r>), value tier (tier.<t>) and, in
-// the pool, per region (poolRegion.<r>) and all (pool); TOTAL#OWNER#<id>,
+// stage (stage.<s>), region (region.<r>), value tier (tier.<t>), kind
+// (kind.<k>), source (source.<s>), industry (industry.<folded industry>)
+// and, in the pool, per region (poolRegion.<r>) and all (pool); TOTAL#OWNER#<id>,
 // TOTAL#TAG#<tag> and TOTAL#PARTNER#<org> count theirs (n). A total that
 // no single item holds (everything, a grade, a region…) is the sum over
 // the teams (TEAMS).
+//
+// Kind, source and industry are counted since the release that brought
+// them: a table whose first counters that release wrote says so on its
+// TEAMS item (filterCounts), and only then are they read; a table that
+// held customers before answers those totals by a bounded count.
 
 const skTotal = "COUNT"
 
@@ -43,6 +52,15 @@ func counts(c *crm.Customer) adds {
 	if c.ValueTier != "" {
 		out.add(team, "tier."+string(c.ValueTier), 1)
 	}
+	if c.Kind != "" {
+		out.add(team, "kind."+string(c.Kind), 1)
+	}
+	if c.Source != "" {
+		out.add(team, "source."+string(c.Source), 1)
+	}
+	if in := industryKey(c.Industry); in != "" {
+		out.add(team, "industry."+in, 1)
+	}
 	if c.InPool() {
 		out.add(team, "pool", 1)
 		out.add(team, "poolRegion."+c.Region, 1)
@@ -56,6 +74,35 @@ func counts(c *crm.Customer) adds {
 		out.add(itemKey{partnerTotalPK(org), skTotal}, "n", 1)
 	}
 	return out
+}
+
+// industryKey is an industry as counters and filters compare it: as
+// written, trimmed, case-insensitively.
+func industryKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// startFilterCounts marks a table whose counters are all written by this
+// release: the TEAMS item created with filterCounts, before any team is
+// added to it (the condition keeps an existing one as it is).
+func (s *Store) startFilterCounts(ctx context.Context) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, ConditionExpression: aws.String(notExists),
+		Item: map[string]types.AttributeValue{"pk": str(teamsPK), "sk": str(teamsPK), "type": str("teams"),
+			"filterCounts": &types.AttributeValueMemberBOOL{Value: true}}})
+	if err = wrap("start counting filters", err); crm.ErrorCode(err) == crm.ECONFLICT {
+		return nil
+	}
+	return err
+}
+
+// filterCounted reports whether the table's counters count kind, source
+// and industry (startFilterCounts).
+func (s *Store) filterCounted(ctx context.Context) (bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(teamsPK, teamsPK),
+		ProjectionExpression: aws.String("filterCounts")})
+	if err != nil {
+		return false, wrap("get teams", err)
+	}
+	v, _ := res.Item["filterCounts"].(*types.AttributeValueMemberBOOL)
+	return v != nil && v.Value, nil
 }
 
 // countMoves adds to out what a profile's move from before to after does

@@ -23,6 +23,13 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 	if !f.Order.ByCreation() {
 		return s.listOrdered(ctx, f, p)
 	}
+	plan := s.creationPlan(f)
+	plan.total = s.listTotal(f)
+	return collect(ctx, s, plan, p)
+}
+
+// creationPlan is the list of f in creation order, newest first.
+func (s *Store) creationPlan(f crm.CustomerFilter) listPlan[*crm.Customer] {
 	ix, value := chooseIndex(f)
 	dims, exact := constraints(f)
 	attr := indexKeyAttr[ix]
@@ -51,8 +58,21 @@ func (s *Store) ListCustomers(ctx context.Context, f crm.CustomerFilter, p crm.P
 	if ix == byList && (strings.HasPrefix(value, "TAG#") || strings.HasPrefix(value, "PARTNER#")) {
 		plan.filtered = true
 	}
-	plan.total = s.listTotal(f)
-	return collect(ctx, s, plan, p)
+	return plan
+}
+
+// creationKey is the key, in the index creationPlan reads for f, of
+// customer id's entry: where a list in creation order resumes after it.
+func creationKey(f crm.CustomerFilter, id string) map[string]types.AttributeValue {
+	ix, value := chooseIndex(f)
+	sk := skProfile
+	switch {
+	case strings.HasPrefix(value, "TAG#"):
+		sk = tagSK(strings.TrimPrefix(value, "TAG#"))
+	case strings.HasPrefix(value, "PARTNER#"):
+		sk = shareSK(strings.TrimPrefix(value, "PARTNER#"))
+	}
+	return map[string]types.AttributeValue{"pk": str(customerPK(id)), "sk": str(sk), indexKeyAttr[ix]: str(value), "gSort": str(id)}
 }
 
 // chooseIndex picks the index and key value that narrow f the most.
@@ -107,10 +127,12 @@ func constraints(f crm.CustomerFilter) (dims []string, exact bool) {
 	add(f.Stage != "", "STAGE#"+string(f.Stage))
 	add(effectiveTeam(f) != "", "TEAM#"+effectiveTeam(f))
 	add(f.ValueTier != "", "TIER#"+string(f.ValueTier))
+	add(f.Kind != "", "KIND#"+string(f.Kind))
+	add(f.Source != "", "SOURCE#"+string(f.Source))
+	add(f.Industry != "", "INDUSTRY#"+industryKey(f.Industry))
 	// A salesperson's list always names their own key (owner or pool), so
-	// VisibleOwner adds nothing; several visible teams do, and so do the
-	// dimensions no counter follows.
-	return dims, !(effectiveTeam(f) == "" && len(f.VisibleTeams) > 1) && f.Industry == "" && f.Kind == "" && f.Source == ""
+	// VisibleOwner adds nothing; several visible teams do.
+	return dims, !(effectiveTeam(f) == "" && len(f.VisibleTeams) > 1)
 }
 
 // unindexed reports whether f asks for something no index holds, which
@@ -137,6 +159,12 @@ func teamAttr(dim string) string {
 		return "stage." + v
 	case "TIER":
 		return "tier." + v
+	case "KIND":
+		return "kind." + v
+	case "SOURCE":
+		return "source." + v
+	case "INDUSTRY":
+		return "industry." + v
 	}
 	return ""
 }
@@ -172,7 +200,7 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{pk: teamTotalPK(v), attr: "n"}, true
 	case "POOL":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
-	case "REGION", "GRADE", "STAGE", "TIER":
+	case "REGION", "GRADE", "STAGE", "TIER", "KIND", "SOURCE", "INDUSTRY":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
 	}
 	return total{}, false
@@ -192,7 +220,7 @@ func matches(c *crm.Customer, f crm.CustomerFilter) bool {
 		f.Team != "" && c.Team != f.Team,
 		f.Tag != "" && !slices.Contains(c.Tags, f.Tag),
 		f.ValueTier != "" && c.ValueTier != f.ValueTier,
-		f.Industry != "" && !strings.EqualFold(strings.TrimSpace(c.Industry), f.Industry),
+		f.Industry != "" && industryKey(c.Industry) != industryKey(f.Industry),
 		f.Kind != "" && c.Kind != f.Kind,
 		f.Source != "" && c.Source != f.Source,
 		len(f.VisibleTeams) > 0 && !slices.Contains(f.VisibleTeams, c.Team),
@@ -212,14 +240,20 @@ func (s *Store) decodeEntries(ctx context.Context, raw []map[string]types.Attrib
 	for i, r := range raw {
 		ids[i] = customerIDOf(strAttr(r["pk"]))
 	}
+	return s.decodeIDs(ctx, ids, activity, func(_ int, c *crm.Customer) bool { return keep(c) })
+}
+
+// decodeIDs reads the customers of a page of entries by their ids, in one
+// BatchGetItem; keep says which of them the list returns.
+func (s *Store) decodeIDs(ctx context.Context, ids []string, activity bool, keep func(i int, c *crm.Customer) bool) ([]*crm.Customer, []bool, error) {
 	found, err := s.customers(ctx, ids, activity)
 	if err != nil {
 		return nil, nil, err
 	}
-	out, match := make([]*crm.Customer, len(raw)), make([]bool, len(raw))
+	out, match := make([]*crm.Customer, len(ids)), make([]bool, len(ids))
 	for i, id := range ids {
 		if c, ok := found[id]; ok {
-			out[i], match[i] = c, keep(c)
+			out[i], match[i] = c, keep(i, c)
 		}
 	}
 	return out, match, nil

@@ -103,3 +103,9 @@ func (s *Store) BulkCreate(ctx context.Context, chs []*crm.Change, seq int64) ([
 	}
 	return out, s.batchWrite(ctx, reqs)
 }
+
+// OrderPage applies the order index backfill to items as a page of its
+// walk would.
+func (s *Store) OrderPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return orderPage(ctx, s, items)
+}

@@ -32,6 +32,8 @@ import (
 //   - the search index holds exactly the key items, carrying what they
 //     carry, that the profiles and contacts imply (SEARCH#), and each
 //     customer's manifest names them (SEARCHKEYS#);
+//   - the order index holds exactly the entries the profiles and
+//     activities imply (ORDER#), and each activity records them (ord);
 //   - every tag index entry belongs to a profile with that tag, and back;
 //   - no watch mark of the layout before activity items is left;
 //   - the analytics, summed over the teams and over the owners alike,
@@ -66,6 +68,7 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		teamsListed  = map[string]bool{}
 		pipelineWant = map[string]map[string]int64{} // by PIPE# pk, counter: what the deals add up to
 		pipelineHave = map[string]map[string]int64{} // the PIPE# items
+		orderHave    = map[itemKey]string{}          // ORDER# entries: their customer
 	)
 	for _, it := range items {
 		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
@@ -89,6 +92,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 					pipelineHave[pk][name] = n
 				}
 			}
+		case strings.HasPrefix(pk, "ORDER#"):
+			orderHave[itemKey{pk, sk}] = strAttr(it["customerId"])
 		case strings.HasPrefix(pk, "CUST#") && sk == skProfile:
 			var c customerItem
 			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
@@ -198,6 +203,19 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		if got, w := activityKeys(a), activityKeys(toActivityItem(c, fromActivityItem(a, fromCustomerItem(p)), nil)); got != w {
 			fail("customer %s: activity keys %v, want %v", id, got, w)
 		}
+		wantOrder := orderStateOf(c)
+		if a.ForwardTo != "" {
+			wantOrder = nil
+		}
+		if !sameOrderState(a.Ord, wantOrder) {
+			fail("customer %s: order entries written for %+v, want %+v", id, a.Ord, wantOrder)
+		}
+		for _, k := range orderEntries(wantOrder) {
+			if orderHave[k] != id {
+				fail("customer %s: order entry %q %q is missing", id, k.pk, k.sk)
+			}
+			delete(orderHave, k)
+		}
 		g, tm, pos, ok := fallingMark(c)
 		switch m := falling[id]; {
 		case ok && (m == nil || strAttr(m["gOwner"]) != g || strAttr(m["gTeam"]) != tm || strAttr(m["gSort"]) != pos):
@@ -233,6 +251,9 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		if profiles[id] == nil {
 			fail("activity of customer %s has no profile", id)
 		}
+	}
+	for k, id := range orderHave {
+		fail("order entry %q %q of customer %s is not where it stands", k.pk, k.sk, id)
 	}
 	for _, m := range oldMarks {
 		fail("watch mark %s of the old layout is left", m)

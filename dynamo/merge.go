@@ -94,6 +94,7 @@ func (s *Store) mergeActivities(ctx context.Context, t *tx, m *crm.MergeChange) 
 		cond, vals := "rev = :v", map[string]types.AttributeValue{":v": num(marks.Revision)}
 		marks.Revision++
 		it := toActivityItem(c, marks, appliedMarks(stored.Applied, "", "", now))
+		it.Ord = stored.Ord // the stream moves the order entries, as it reads
 		if g, tm, pos, ok := fallingMark(c); ok {
 			it.Falling = pos + "|" + g + "|" + tm
 			if it.Falling != stored.Falling {

@@ -32,6 +32,7 @@ type stored struct {
 	applied map[string]appliedMark
 	falling string // the falling mark's position as last written
 	keys    [6]string
+	ord     *orderState // where its order entries are
 }
 
 func activityKeys(it *activityItem) [6]string {
@@ -105,10 +106,11 @@ func (s *Store) loadStates(ctx context.Context, ids []string) (map[string]*strea
 		}
 		c := fromCustomerItem(p)
 		m := fromActivityItem(a, c)
-		st := &stream.State{Customer: c, Marks: m, Stored: &stored{applied: a.Applied, falling: a.Falling, keys: activityKeys(a)}}
-		// The profile moved (owner, team, status) since the activity was
-		// written: its places on the watch lists move with it.
-		if activityKeys(toActivityItem(c, m, nil)) != activityKeys(a) {
+		st := &stream.State{Customer: c, Marks: m, Stored: &stored{applied: a.Applied, falling: a.Falling, keys: activityKeys(a), ord: a.Ord}}
+		// The profile moved (owner, team, status, name, score) since the
+		// activity was written: its places on the watch lists and in the
+		// orders move with it.
+		if activityKeys(toActivityItem(c, m, nil)) != activityKeys(a) || !sameOrderState(orderStateOf(c), a.Ord) {
 			st.Dirty = true
 		}
 		if g, t, pos, ok := fallingMark(c); (ok && pos+"|"+g+"|"+t != a.Falling) || (!ok && a.Falling != "") {
@@ -128,7 +130,16 @@ func (s *Store) startActivity(ctx context.Context, p *customerItem) error {
 	if c.Status == crm.StatusMerged {
 		m.ForwardTo = c.MergedInto
 	}
-	item, err := attributevalue.MarshalMap(toActivityItem(c, m, nil))
+	it := toActivityItem(c, m, nil)
+	// Its order entries come with it, so that the batch need not write the
+	// activity again for them.
+	if it.Ord = orderStateOf(c); m.ForwardTo != "" {
+		it.Ord = nil
+	}
+	if err := s.batchWrite(ctx, orderWrites(c.ID, nil, it.Ord)); err != nil {
+		return err
+	}
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return fmt.Errorf("marshal activity: %w", err)
 	}
@@ -167,7 +178,9 @@ func (s *Store) WriteActivities(ctx context.Context, shard string, states []*str
 			t.activity(tg, shard, now)
 			done[tg.Customer.ID] = true
 		}
-		if err := t.commit(ctx); err != nil {
+		if err := s.batchWrite(ctx, t.order); err != nil {
+			errs = append(errs, fmt.Errorf("customer %s: %w", st.Customer.ID, err))
+		} else if err := t.commit(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("customer %s: %w", st.Customer.ID, err))
 		}
 		done[st.Customer.ID] = true
@@ -178,7 +191,9 @@ func (s *Store) WriteActivities(ctx context.Context, shard string, states []*str
 		}
 		t := &tx{s: s}
 		t.activity(st, shard, now)
-		if len(t.items) == 1 && t.items[0].write.Put != nil {
+		if err := s.batchWrite(ctx, t.order); err != nil {
+			errs = append(errs, fmt.Errorf("customer %s: %w", st.Customer.ID, err))
+		} else if len(t.items) == 1 && t.items[0].write.Put != nil {
 			// One item: a conditional put, at half a transaction's price.
 			p := t.items[0].write.Put
 			_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item,
@@ -208,6 +223,10 @@ func (t *tx) activity(st *stream.State, shard string, now time.Time) {
 	m := st.Marks
 	m.Revision++
 	it := toActivityItem(st.Customer, m, appliedMarks(sd.applied, shard, seq, now))
+	if it.Ord = orderStateOf(st.Customer); m.ForwardTo != "" {
+		it.Ord = nil
+	}
+	t.order = append(t.order, orderWrites(st.Customer.ID, sd.ord, it.Ord)...)
 	if g, tm, pos, ok := fallingMark(st.Customer); ok {
 		it.Falling = pos + "|" + g + "|" + tm
 		if it.Falling != sd.falling {
@@ -223,7 +242,7 @@ func (t *tx) activity(st *stream.State, shard string, now time.Time) {
 	// The state goes on (a later chunk of the same batch) from what was
 	// written.
 	st.Marks.Revision, st.Customer.Revision = m.Revision, m.Revision
-	sd.applied, sd.falling, sd.keys = it.Applied, it.Falling, activityKeys(it)
+	sd.applied, sd.falling, sd.keys, sd.ord = it.Applied, it.Falling, activityKeys(it), it.Ord
 	st.Stored = sd
 }
 
@@ -342,6 +361,13 @@ func (s *Store) Advance(ctx context.Context, shard string, effects []stream.Effe
 		known, err := s.teams(ctx)
 		if err != nil {
 			return err
+		}
+		if len(known) == 0 {
+			// The first counters of a table: it counts kind, source and
+			// industry from its first customer (counters.go).
+			if err := s.startFilterCounts(ctx); err != nil {
+				return err
+			}
 		}
 		for _, tk := range known {
 			delete(met, tk)

@@ -7380,17 +7380,18 @@ type CustomerConnection {
   """
   The number of customers in the whole list, exact, never counted by scanning. A
   filter of at most one of ownerId, pool (with or without region), tag, grade, stage,
-  region, valueTier, or of team with at most one of grade, stage, region, valueTier,
-  pool, is read from the counters the table's stream keeps (1–2 DynamoDB calls;
-  exact once the stream has applied a write, within seconds). Any other filter (two
-  of grade, stage, region, valueTier; industry, kind, source; includeArchived; a
+  region, valueTier, kind, source, industry, or of team with at most one of grade,
+  stage, region, valueTier, kind, source, industry, pool, is read from the counters the
+  table's stream keeps (1–3 DynamoDB calls; exact once the stream has applied a
+  write, within seconds; kind, source and industry on a table that held customers
+  before Rapport counted them are counted as the next sentence says). Any other filter
+  (two of grade, stage, region, valueTier, kind, source, industry; includeArchived; a
   manager of several teams) is counted by reading every customer of its narrowest
   indexed part (ownerId, pool and region, tag, grade, team, stage or region; the
   counters say which is narrowest): when that part holds at most 1,000 customers, at
   most 2 + 1 + 10 calls. When it holds more, counting would read more than 1,000
-  profiles per request, and totalCount is null: for example industry, kind or source
-  alone, or grade and region together where each holds more than 1,000 customers.
-  An ordered list (orderBy other than CREATED_AT) always has its exact count.
+  profiles per request, and totalCount is null: for example grade and region together
+  where each holds more than 1,000 customers.
   Search results are ranked, not counted: null for searchCustomers.
   """
   totalCount: Int
@@ -7600,13 +7601,24 @@ extend type Query {
     filter: CustomerFilter
     """
     The order; newest first when absent. CREATED_AT, either way, walks an index's
-    keys and serves any filter at any size. The other fields are orders no index
-    keeps: the list reads every customer of the filter's narrowest indexed part
-    (ownerId, pool and region, tag, grade, team, stage or region) and sorts them, so it
-    needs that part to hold at most 1,000 customers (BAD_USER_INPUT on orderBy
-    otherwise): a salesperson's own customers, a team's, a grade within a team. Each
-    page then costs up to 2 + 1 + 10 calls (20 when ordering by an activity field,
-    LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT), and its pages are always full.
+    keys and serves any filter at any size. For the other fields, customers without
+    the value come last either way, ties go by id, and a page is served in one of
+    three ways. (1) From an order index alone, at any size, in full pages of 2
+    DynamoDB calls (up to 4 where the customers without the value begin): NAME,
+    LAST_INTERACTION_AT and VALUE_SCORE with no filter (for a caller who sees
+    everything); NEXT_FOLLOW_UP_AT with ownerId alone or a team alone (the team
+    filter, or a caller who sees exactly one team). (2) Any
+    other filter whose narrowest indexed part (ownerId, pool and region, tag, grade,
+    team, stage or region) holds at most 1,000 customers: every customer of that part
+    is read and sorted, in full pages of up to 2 + 1 + 10 calls (20 with
+    LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT): a salesperson's own customers, a team's,
+    a grade within a team. (3) A larger filter: the order index of everything (of the
+    owner, else the team, for NEXT_FOLLOW_UP_AT) with the
+    rest of the filter checked on each customer read; a page is full when its matches
+    lie within the read budget (10 Queries or 2,000 entries), else it ends early with a
+    cursor that goes on without skipping anyone. NEXT_FOLLOW_UP_AT with neither
+    ownerId nor a team, and any order with includeArchived, past 1,000: BAD_USER_INPUT
+    on orderBy.
     """
     orderBy: CustomerOrder
     "Page size, 1–100."
