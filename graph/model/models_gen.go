@@ -80,9 +80,10 @@ type AddressInput struct {
 
 // A user's day: open tasks and open cases assigned to them due by the end of the
 // day (overdue ones included), their claims from the pool expiring within 48 hours
-// (of now, or of the start of a later day), and the follow-ups of their portfolio
-// due by the end of the day, ordered by urgency: by when each is due (the longest
-// overdue first), then by priority.
+// (of now, or of the start of a later day), the follow-ups of their portfolio
+// due by the end of the day, and the leads waiting for them or returned to them (at
+// when they were handed or returned), ordered by urgency: by when each is due (the
+// longest overdue first), then by priority.
 type Agenda struct {
 	// Whose day it is.
 	UserID string `json:"userId"`
@@ -99,11 +100,11 @@ type Agenda struct {
 type AgendaItem struct {
 	// What it is.
 	Kind AgendaKind `json:"kind"`
-	// When it is due: the task's or case's due time, the claim's expiry, the follow-up's date.
+	// When it is due: the task's or case's due time, the claim's expiry, the follow-up's date; when a lead was handed or returned.
 	At time.Time `json:"at"`
-	// Whether that time has passed.
+	// Whether that time has passed (never for a lead: it waits since then).
 	Overdue bool `json:"overdue"`
-	// How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up.
+	// How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up or a lead.
 	Priority Priority `json:"priority"`
 	// The customer.
 	Customer *Customer `json:"customer"`
