@@ -245,6 +245,18 @@ func (s *Service) recipient(ctx context.Context, u *User, field, to string, cu *
 	return in, nil
 }
 
+// leadable refuses a customer no lead may move: merged, being merged, or
+// archived.
+func leadable(cu *Customer) error {
+	if err := writable(cu); err != nil {
+		return err
+	}
+	if cu.Status == StatusArchived {
+		return Errorf(ECONFLICT, "customer %s is archived; restore it first", cu.ID)
+	}
+	return nil
+}
+
 // CreateLead records a company's need on a customer the caller, a SALES
 // user, holds, and hands it to a salesperson who receives leads: it waits
 // on their agenda until they accept or return it, and they are notified.
@@ -288,10 +300,9 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
 		return nil, Errorf(ECONFLICT, "customer %s is in the pool: claim it first (claimCustomer), then hand the lead", cu.ID)
 	case cu.OwnerID != u.ID:
 		return nil, forbidden("hand a lead on", cu.ID)
-	case writable(cu) != nil:
-		return nil, writable(cu)
-	case cu.Status == StatusArchived:
-		return nil, Errorf(ECONFLICT, "customer %s is archived; restore it first", cu.ID)
+	}
+	if err := leadable(cu); err != nil {
+		return nil, err
 	}
 	if l.ToTeams, err = s.recipient(ctx, u, "input.handedTo", in.HandedTo, cu); err != nil {
 		return nil, err
@@ -399,7 +410,7 @@ func (s *Service) AcceptLead(ctx context.Context, k LeadKey, expectedVersion int
 		if err != nil {
 			return nil, err
 		}
-		if err := writable(cu); err != nil {
+		if err := leadable(cu); err != nil {
 			return nil, err
 		}
 		if cu.OwnerID != prev.QualifiedBy && !cu.InPool() {
@@ -467,6 +478,9 @@ func (s *Service) HandLead(ctx context.Context, k LeadKey, expectedVersion int, 
 	}
 	if cu.OwnerID != u.ID {
 		return nil, Errorf(ECONFLICT, "customer %s is no longer yours: claim it again before handing the lead", cu.ID)
+	}
+	if err := leadable(cu); err != nil {
+		return nil, err
 	}
 	teams, err := s.recipient(ctx, u, "input.handedTo", to, cu)
 	if err != nil {
