@@ -195,18 +195,6 @@ func leadRecipients(l *Lead) []string {
 	return out
 }
 
-// leadUser is the caller, refused when a partner.
-func leadUser(ctx context.Context) (*User, error) {
-	u, err := currentUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if u.IsPartner() {
-		return nil, Errorf(EFORBIDDEN, "partners have no access to leads")
-	}
-	return u, nil
-}
-
 func leadNotVisible(k LeadKey) error {
 	return Errorf(ENOTFOUND, "lead %s of customer %s not found", k.ID, k.CustomerID)
 }
@@ -264,7 +252,7 @@ func leadable(cu *Customer) error {
 // telesales pick a company before calling it.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +316,7 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
 // Lead returns a lead the caller may read.
 // Errors: UNAUTHENTICATED, FORBIDDEN (partners), BAD_USER_INPUT, NOT_FOUND.
 func (s *Service) Lead(ctx context.Context, k LeadKey) (*Lead, error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +384,7 @@ func (s *Service) moveLead(l *Lead, u *User, status LeadStatus, note string) *Le
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT (stale version;
 // not waiting; the customer changed hands since the lead was made).
 func (s *Service) AcceptLead(ctx context.Context, k LeadKey, expectedVersion int) (*Lead, error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +427,7 @@ func (s *Service) AcceptLead(ctx context.Context, k LeadKey, expectedVersion int
 // AcceptLead.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) ReturnLead(ctx context.Context, k LeadKey, expectedVersion int, reason string) (*Lead, error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +447,7 @@ func (s *Service) ReturnLead(ctx context.Context, k LeadKey, expectedVersion int
 // receives leads (or the same one), as CreateLead does. Its maker may.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) HandLead(ctx context.Context, k LeadKey, expectedVersion int, to string) (*Lead, error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +484,7 @@ func (s *Service) HandLead(ctx context.Context, k LeadKey, expectedVersion int, 
 // leaves every agenda. Its maker may.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) WithdrawLead(ctx context.Context, k LeadKey, expectedVersion int, reason string) (*Lead, error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +511,7 @@ func (s *Service) applyLead(ctx context.Context, prev, next *Lead) (*Lead, error
 // the caller may read, newest first.
 // Errors: UNAUTHENTICATED, FORBIDDEN (partners), NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) CustomerLeads(ctx context.Context, customerID string, p PageRequest) (*Page[*Lead], error) {
-	u, err := leadUser(ctx)
+	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
 	}
