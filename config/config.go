@@ -62,6 +62,10 @@ type Config struct {
 	// Pipeline is the sales pipeline's open stages with their
 	// probabilities (PIPELINE_STAGES, e.g. "QUALIFY:10,PROPOSAL:50").
 	Pipeline crm.PipelinePolicy
+	// Leads names the teams that receive leads from telesales, the
+	// new-customer teams (LEAD_TEAMS, comma-separated; default none: a
+	// lead goes to a colleague of the customer's team).
+	Leads crm.LeadPolicy
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -190,6 +194,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("PIPELINE_STAGES", "must list the open stages with their probabilities in percent, e.g. QUALIFY:10,PROPOSAL:50,NEGOTIATION:80: "+crm.ErrorMessage(err))
 		}
 	}
+	if v := getenv("LEAD_TEAMS"); v != "" {
+		if c.Leads, err = crm.ParseLeadTeams(v); err != nil {
+			bad("LEAD_TEAMS", "must list team names separated by commas, e.g. newbiz-north,newbiz-south: "+crm.ErrorMessage(err))
+		}
+	}
 	c.Import = crm.DefaultImportLimits
 	if v := getenv("IMPORT_ROWS_PER_SECOND"); v != "" {
 		if c.Import.RowsPerSecond, err = strconv.ParseFloat(v, 64); err != nil || !(c.Import.RowsPerSecond >= 0 && c.Import.RowsPerSecond <= 10000) {
@@ -231,6 +240,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.DeclineAfter = c.DeclineAfter
 	svc.Import = c.Import
 	svc.Pipeline = c.Pipeline
+	svc.Leads = c.Leads
 	return svc
 }
 

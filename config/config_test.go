@@ -103,3 +103,33 @@ func TestPipelineStagesFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestLeadTeamsFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		name, env string
+		want      []string
+		wantErr   bool
+	}{
+		{"DefaultNone", "", nil, false},
+		{"Set", "newbiz-north, newbiz-south", []string{"newbiz-north", "newbiz-south"}, false},
+		{"ErrEmptyTeam", "newbiz,", nil, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.FromEnv(func(k string) string {
+				switch k {
+				case "TABLE_NAME":
+					return "t"
+				case "LEAD_TEAMS":
+					return tt.env
+				}
+				return ""
+			})
+			switch {
+			case tt.wantErr && (err == nil || !strings.Contains(err.Error(), "LEAD_TEAMS")):
+				t.Fatalf("got %v, want an error naming LEAD_TEAMS", err)
+			case !tt.wantErr && (err != nil || !slices.Equal(c.Leads.Teams, tt.want)):
+				t.Fatalf("got %v %v, want %v", c.Leads.Teams, err, tt.want)
+			}
+		})
+	}
+}

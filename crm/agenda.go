@@ -11,7 +11,8 @@ import (
 // calls (docs/access-patterns.md): the open tasks assigned to the user due
 // by the end of the day (overdue ones included), the open cases assigned to
 // them due by then, their claims from the pool expiring within 48 hours,
-// and the follow-ups of their portfolio due by then, ordered by urgency.
+// the follow-ups of their portfolio due by then, and leads (lead.go)
+// waiting for them to accept or returned to them, ordered by urgency.
 
 // AgendaKind is what an agenda entry is.
 type AgendaKind string
@@ -21,6 +22,9 @@ const (
 	AgendaCase     AgendaKind = "CASE"
 	AgendaClaim    AgendaKind = "CLAIM"
 	AgendaFollowUp AgendaKind = "FOLLOW_UP"
+	// AgendaLead: a lead handed to the user and waiting for them, or one
+	// they made that was returned to them.
+	AgendaLead AgendaKind = "LEAD"
 )
 
 // Agenda reading limits: what one BatchGetItem (100 keys) holds with the
@@ -52,6 +56,7 @@ type AgendaRead struct {
 	Cases     []*Case
 	Claims    []*Customer
 	FollowUps []*Customer
+	Leads     []*Lead
 	// Customers holds the customer of every entry, by id.
 	Customers map[string]*Customer
 	User      *DirectoryUser // when WithUser; nil when unknown
@@ -70,6 +75,7 @@ type AgendaItem struct {
 	Customer *Customer
 	Task     *Task // TASK
 	Case     *Case // CASE
+	Lead     *Lead // LEAD
 }
 
 // Agenda is a user's day.
@@ -160,13 +166,21 @@ func (s *Service) Agenda(ctx context.Context, date time.Time, userID string) (*A
 			add(AgendaFollowUp, *c.NextFollowUpAt, PriorityNormal, c, nil, nil)
 		}
 	}
+	for _, l := range r.Leads {
+		// The lead lets its recipient see its customer here, which a
+		// salesperson could not read otherwise: they decide on it.
+		if who, since := l.OnAgendaOf(); who == userID && canReadLead(u, l) && r.Customers[l.CustomerID] != nil {
+			a.Items = append(a.Items, &AgendaItem{Kind: AgendaLead, At: since, Priority: PriorityNormal,
+				Customer: viewCustomer(u, r.Customers[l.CustomerID]), Lead: l})
+		}
+	}
 	sortAgenda(a.Items)
 	return a, nil
 }
 
 // agendaKinds orders entries due at the same time: what is lost when
 // missed first.
-var agendaKinds = []AgendaKind{AgendaClaim, AgendaCase, AgendaTask, AgendaFollowUp}
+var agendaKinds = []AgendaKind{AgendaClaim, AgendaCase, AgendaTask, AgendaLead, AgendaFollowUp}
 
 // sortAgenda orders entries by urgency: by when each is due (overdue ones
 // first, the longest overdue at the top), then by priority, then by kind.

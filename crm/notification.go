@@ -43,11 +43,15 @@ const (
 	// NoticeCustomerRegradedDown: a customer the user owns fell to a less
 	// important grade level.
 	NoticeCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
+	// NoticeLeadHanded: a lead was handed to the user (lead.go).
+	NoticeLeadHanded NotificationKind = "LEAD_HANDED"
+	// NoticeLeadReturned: a lead the user made was returned to them.
+	NoticeLeadReturned NotificationKind = "LEAD_RETURNED"
 )
 
 // NotificationKinds lists every kind.
 var NotificationKinds = []NotificationKind{NoticeClaimExpiring, NoticeCaseAssigned, NoticeCaseEscalated,
-	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown}
+	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticeLeadHanded, NoticeLeadReturned}
 
 // TaskDueNotice is how long before its due time a task's assignee is
 // told; the job runs every quarter hour, so the notice comes between 45
@@ -70,6 +74,7 @@ type Notification struct {
 	CustomerID string
 	CaseID     string
 	TaskID     string
+	LeadID     string
 	// Actor is who made the change (SystemUserID for the job).
 	Actor string
 	// DueAt is the deadline it is about: a claim's expiry, a case's or a
@@ -186,6 +191,7 @@ type NoticeSource struct {
 	CustomerBefore, Customer *Customer
 	CaseBefore, Case         *Case
 	TaskBefore, Task         *Task
+	LeadBefore, Lead         *Lead
 }
 
 // Notices returns the notifications a write means, in a fixed order; none
@@ -204,6 +210,8 @@ func (s *Service) Notices(ctx context.Context, src NoticeSource) ([]*Notificatio
 		return caseNotices(src.CaseBefore, src.Case), nil
 	case src.Task != nil:
 		return taskNotices(src.TaskBefore, src.Task), nil
+	case src.Lead != nil:
+		return leadNotices(src.LeadBefore, src.Lead), nil
 	}
 	return nil, nil
 }
@@ -366,4 +374,23 @@ func dueWord(due, now time.Time) string {
 		return "is overdue since"
 	}
 	return "is due at"
+}
+
+// leadNotices: a lead handed (made, or handed again) to its recipient; a
+// lead returned to the telesales user who made it.
+func leadNotices(prev, next *Lead) []*Notification {
+	if prev != nil && (prev.Version == next.Version || prev.Status == next.Status) {
+		return nil
+	}
+	n := Notification{CustomerID: next.CustomerID, LeadID: next.ID, Actor: next.UpdatedBy, From: next.QualifiedBy, To: next.HandedTo}
+	key := fmt.Sprintf("lead|%s|%d", next.ID, next.Version)
+	switch next.Status {
+	case LeadHanded:
+		n.Message = fmt.Sprintf("%s handed you a lead on customer %s: %s", next.QualifiedBy, next.CustomerID, truncate(next.Need, 200))
+		return []*Notification{notice(next.HandedTo, NoticeLeadHanded, next.UpdatedAt, key, n)}
+	case LeadReturned:
+		n.Message = fmt.Sprintf("%s returned your lead on customer %s. Reason: %s", next.HandedTo, next.CustomerID, truncate(next.ReturnReason, 200))
+		return []*Notification{notice(next.QualifiedBy, NoticeLeadReturned, next.UpdatedAt, key, n)}
+	}
+	return nil
 }

@@ -41,6 +41,8 @@ type Service struct {
 	Import ImportLimits
 	// Pipeline is the sales pipeline's stages (opportunity.go).
 	Pipeline PipelinePolicy
+	// Leads says who receives leads (lead.go).
+	Leads LeadPolicy
 
 	policies  policyCache
 	signIns   signInCache

@@ -83,6 +83,8 @@ type Change struct {
 	// OpportunityPrev nil opens Opportunity; the store moves the pipeline
 	// counters (PipelineDeltas) in the same transaction.
 	OpportunityPrev, Opportunity *Opportunity
+	// LeadPrev nil creates Lead.
+	LeadPrev, Lead *Lead
 	// Idempotency records the client's key of a create; the store refuses
 	// the change with EREPLAYED (naming the first result) when the key was
 	// used before for the same request, and ECONFLICT for another request.
@@ -228,4 +230,5 @@ type Store interface {
 
 	AnalyticsStore
 	PipelineStore
+	LeadStore
 }

@@ -74,7 +74,7 @@ type Options struct {
 // two weeks), so the pool takes back the prospects their owners got no
 // deal from, overdue cases escalate and value tiers are ranked monthly. The
 // grading policy grades every customer from its history; nobody grades by
-// hand.
+// hand. On the last day, sales-li hands two leads to sales-zhao (leads.go).
 func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	if o.Clock == nil {
 		return errors.New("demo seed: Options.Clock must be the service's clock")
@@ -137,6 +137,9 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	o.Clock.release()
+	if err := seedLeads(ctx, svc); err != nil {
+		return err
+	}
 	if err := settle(ctx); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

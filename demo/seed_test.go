@@ -163,6 +163,21 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 		t.Error("the demo has no tasks")
 	}
 
+	// sales-li's leads of the last day wait on sales-zhao's agenda.
+	agenda, err := svc.Agenda(crm.NewContextWithUser(ctx, &demo.Users[4]), time.Time{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leads []string
+	for _, it := range agenda.Items {
+		if it.Kind == crm.AgendaLead && it.Lead.QualifiedBy == "sales-li" && it.Lead.Status == crm.LeadHanded && it.Customer != nil {
+			leads = append(leads, it.Lead.Need)
+		}
+	}
+	if len(leads) != 2 {
+		t.Errorf("sales-zhao's agenda holds the leads %q, want sales-li's two", leads)
+	}
+
 	// The north manager's pipeline by stage is what its salespeople's open
 	// deals add up to, and it holds won and lost deals too.
 	north, err := svc.PipelineAnalytics(crm.NewContextWithUser(ctx, &demo.Users[1]), crm.PipelineQuery{Team: "north"})

@@ -209,6 +209,9 @@ func (s *Store) changeTx(ch *crm.Change) *tx {
 	if o := ch.Opportunity; o != nil {
 		t.opportunity(ch.OpportunityPrev, o)
 	}
+	if l := ch.Lead; l != nil {
+		t.entity("lead", l.ID, l.CustomerID, prevItem(ch.LeadPrev, toLeadItem), toLeadItem(l))
+	}
 	return t
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,29 @@ func eventsScenario(t *testing.T, e *env) map[string]string {
 	mustMove(t, e, admin, won, crm.OpportunityMoveInput{Stage: crm.StageWon})
 	lost := mustDeal(t, e, admin, crm.OpportunityInput{CustomerID: ids["claimed"], Title: "Spare valves", Amount: "900"})
 	mustMove(t, e, admin, lost, crm.OpportunityMoveInput{Stage: crm.StageLostDeal, LossReason: crm.LossTiming, LossNote: "next year's budget"})
+	// Leads (提单) from sales-1 to sales-2: one accepted; one returned,
+	// handed again and withdrawn.
+	mine := sales1.ID
+	for _, name := range []string{"Hale", "Iris"} {
+		c := mustCreate(t, e, admin, crm.CustomerInput{Name: name, OwnerID: &mine, Team: "north"})
+		ids[strings.ToLower(name)] = c.ID
+	}
+	accepted := mustLead(t, e, sales1, crm.LeadInput{CustomerID: ids["hale"], Need: "A new boiler house", HandedTo: sales2.ID})
+	ids["acceptedLead"] = accepted.ID
+	if _, err := e.svc.AcceptLead(as(sales2), leadKey(accepted), 1); err != nil {
+		t.Fatal(err)
+	}
+	back := mustLead(t, e, sales1, crm.LeadInput{CustomerID: ids["iris"], Need: "Spare parts", HandedTo: sales2.ID})
+	ids["returnedLead"] = back.ID
+	if _, err := e.svc.ReturnLead(as(sales2), leadKey(back), 1, "no budget this year"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.HandLead(as(sales1), leadKey(back), 2, sales2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.WithdrawLead(as(sales1), leadKey(back), 3, ""); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.svc.ReleaseCustomer(as(admin), ids["gone"], ""); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +224,23 @@ func TestTheStreamPublishesEachDomainEventOnce(t *testing.T) {
 	one("warned", events.TaskDue, func(d events.Data) bool {
 		return d.TaskID == ids["task"] && d.AssignedTo == sales1.ID && d.DueAt != nil && d.Actor == crm.SystemUserID && d.Kind == "CALL_BACK"
 	})
+	isLead := func(key string, status string) func(events.Data) bool {
+		return func(d events.Data) bool {
+			return d.LeadID == ids[key] && d.Status != nil && d.Status.To == status && d.AssignedTo == sales2.ID
+		}
+	}
+	one("hale", events.LeadAccepted, func(d events.Data) bool {
+		return isLead("acceptedLead", "ACCEPTED")(d) && d.Actor == sales2.ID && fromTo(d.Owner, sales1.ID, sales2.ID)
+	})
+	one("hale", events.CustomerHandedOver, func(d events.Data) bool { return fromTo(d.Owner, sales1.ID, sales2.ID) && d.Actor == sales2.ID })
+	one("iris", events.LeadCreated, isLead("returnedLead", "HANDED"))
+	one("iris", events.LeadReturned, func(d events.Data) bool {
+		return isLead("returnedLead", "RETURNED")(d) && fromTo(d.Status, "HANDED", "RETURNED")
+	})
+	one("iris", events.LeadWithdrawn, func(d events.Data) bool { return isLead("returnedLead", "WITHDRAWN")(d) && d.Actor == sales1.ID })
+	if n := len(of[ids["iris"]][events.LeadHanded]); n != 2 {
+		t.Errorf("iris: %d lead.handed events, want 2 (made, handed again)", n)
+	}
 	regrades := of[ids["bolt"]][events.CustomerRegraded]
 	if len(regrades) == 0 || regrades[len(regrades)-1].Data.Grade.To != "A" {
 		t.Errorf("bolt's regrades %+v end elsewhere than A", regrades)

@@ -45,6 +45,7 @@ type notificationItem struct {
 	CustomerID string     `dynamodbav:"customerId,omitempty"`
 	CaseID     string     `dynamodbav:"caseId,omitempty"`
 	TaskID     string     `dynamodbav:"taskId,omitempty"`
+	LeadID     string     `dynamodbav:"leadId,omitempty"`
 	Actor      string     `dynamodbav:"actor,omitempty"`
 	DueAt      *time.Time `dynamodbav:"dueAt,omitempty"`
 	From       string     `dynamodbav:"from,omitempty"`
@@ -57,7 +58,7 @@ type notificationItem struct {
 func toNotificationItem(n *crm.Notification) *notificationItem {
 	it := &notificationItem{
 		PK: inboxPK(n.UserID), SK: noticeSK(n.ID), Type: "notification", ID: n.ID, UserID: n.UserID, Kind: string(n.Kind),
-		At: n.At, CustomerID: n.CustomerID, CaseID: n.CaseID, TaskID: n.TaskID, Actor: n.Actor, DueAt: n.DueAt,
+		At: n.At, CustomerID: n.CustomerID, CaseID: n.CaseID, TaskID: n.TaskID, LeadID: n.LeadID, Actor: n.Actor, DueAt: n.DueAt,
 		From: n.From, To: n.To, Message: n.Message, ReadAt: n.ReadAt, TTL: n.At.Add(crm.NotificationTTL).Unix(),
 	}
 	if n.ReadAt == nil {
@@ -69,7 +70,7 @@ func toNotificationItem(n *crm.Notification) *notificationItem {
 func fromNotificationItem(it *notificationItem) *crm.Notification {
 	return &crm.Notification{
 		ID: it.ID, UserID: it.UserID, Kind: crm.NotificationKind(it.Kind), At: it.At, CustomerID: it.CustomerID,
-		CaseID: it.CaseID, TaskID: it.TaskID, Actor: it.Actor, DueAt: it.DueAt, From: it.From, To: it.To,
+		CaseID: it.CaseID, TaskID: it.TaskID, LeadID: it.LeadID, Actor: it.Actor, DueAt: it.DueAt, From: it.From, To: it.To,
 		Message: it.Message, ReadAt: it.ReadAt,
 	}
 }

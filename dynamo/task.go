@@ -26,7 +26,9 @@ import (
 //     item's own gDue is the escalation job's CASE list);
 //   - an active claim from the pool, on a pointer item CUST#<customer> /
 //     A#CLAIM written with the profile (whose gDue is the expiry job's
-//     CLAIM list).
+//     CLAIM list);
+//   - a lead waiting for the user, or returned to them, on the lead item
+//     itself (leads.go).
 //
 // Pointers hold only keys; the agenda reads what they point to.
 const (
@@ -200,6 +202,8 @@ func (s *Store) Agenda(ctx context.Context, q crm.AgendaQuery) (*crm.AgendaRead,
 			keys = append(keys, key(k.pk, caseSK(strings.TrimPrefix(k.sk, skAgendaCase))))
 		case k.sk == skAgendaClaim:
 			claims[id] = true
+		case strings.HasPrefix(k.sk, skLeadPrefix):
+			keys = append(keys, key(k.pk, k.sk))
 		default:
 			continue
 		}
@@ -231,6 +235,12 @@ func (s *Store) Agenda(ctx context.Context, q crm.AgendaQuery) (*crm.AgendaRead,
 				return nil, fmt.Errorf("unmarshal case: %w", err)
 			}
 			r.Cases = append(r.Cases, fromCaseItem(&it))
+		case strings.HasPrefix(sk, skLeadPrefix):
+			var it leadItem
+			if err := unmarshalItem(raw, &it); err != nil {
+				return nil, fmt.Errorf("unmarshal lead: %w", err)
+			}
+			r.Leads = append(r.Leads, fromLeadItem(&it))
 		case sk == skUser:
 			var it userItem
 			if err := unmarshalItem(raw, &it); err != nil {

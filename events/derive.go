@@ -30,6 +30,7 @@ type Record struct {
 	Evaluation                     *crm.Evaluation
 	OpportunityBefore, Opportunity *crm.Opportunity
 	TaskBefore, Task               *crm.Task
+	LeadBefore, Lead               *crm.Lead
 	// Moved: the item was copied or removed by a merge moving a customer's
 	// history to its survivor; nothing new happened to it.
 	Moved bool
@@ -61,6 +62,8 @@ func Derive(source string, r Record) []Event {
 		ds = opportunityEvents(r.OpportunityBefore, r.Opportunity)
 	case r.Task != nil:
 		ds = taskEvents(r.TaskBefore, r.Task)
+	case r.Lead != nil:
+		ds = leadEvents(r.LeadBefore, r.Lead)
 	}
 	out := make([]Event, 0, len(ds))
 	for i, d := range ds {
@@ -343,4 +346,33 @@ func taskEvents(prev, next *crm.Task) []derived {
 	}
 	return []derived{{TaskDue, Data{Version: next.Version, Actor: next.UpdatedBy, TaskID: next.ID,
 		Kind: string(next.Type), Priority: string(next.Priority), AssignedTo: next.AssigneeID, DueAt: &next.DueAt}}}
+}
+
+// leadEvents are a lead write's events: its making (created, then handed,
+// as the two happen in one write), a hand to another salesperson, its
+// acceptance, its return (with the reason's absence: notes and needs are
+// not carried) and its withdrawal.
+func leadEvents(prev, next *crm.Lead) []derived {
+	if prev != nil && (prev.Version == next.Version || prev.Status == next.Status) {
+		return nil
+	}
+	d := Data{Version: next.Version, Actor: next.UpdatedBy, LeadID: next.ID, AssignedTo: next.HandedTo,
+		Status: &FromTo{To: string(next.Status)}, Owner: &FromTo{From: next.QualifiedBy, To: next.HandedTo}}
+	if prev == nil {
+		c := d
+		c.Actor, c.Owner = next.CreatedBy, nil
+		return []derived{{LeadCreated, c}, {LeadHanded, d}}
+	}
+	d.Status.From = string(prev.Status)
+	switch next.Status {
+	case crm.LeadHanded:
+		return []derived{{LeadHanded, d}}
+	case crm.LeadAccepted:
+		return []derived{{LeadAccepted, d}}
+	case crm.LeadReturned:
+		return []derived{{LeadReturned, d}}
+	case crm.LeadWithdrawn:
+		return []derived{{LeadWithdrawn, d}}
+	}
+	return nil
 }

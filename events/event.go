@@ -50,6 +50,11 @@ const (
 	OpportunityWon        Type = "rapport.opportunity.won"
 	OpportunityLost       Type = "rapport.opportunity.lost"
 	TaskDue               Type = "rapport.task.due"
+	LeadCreated           Type = "rapport.lead.created"
+	LeadHanded            Type = "rapport.lead.handed"
+	LeadAccepted          Type = "rapport.lead.accepted"
+	LeadReturned          Type = "rapport.lead.returned"
+	LeadWithdrawn         Type = "rapport.lead.withdrawn"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
@@ -59,6 +64,7 @@ var Types = []Type{
 	CustomerExpiredToPool, CustomerHandedOver, CustomerClaimExpiring, InteractionLogged,
 	CaseOpened, CaseMoved, CaseEscalated, CaseAssigned, CaseClosed, EvaluationSubmitted,
 	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue,
+	LeadCreated, LeadHanded, LeadAccepted, LeadReturned, LeadWithdrawn,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in
@@ -129,6 +135,12 @@ type Data struct {
 	// TaskID names the task of a task event; its assignee is in
 	// AssignedTo, its type in Kind, its due time in DueAt.
 	TaskID string `json:"taskId,omitempty"`
+
+	// LeadID names the lead of a lead event; its status moves in Status,
+	// its hand from the telesales user to the salesperson in Owner (from
+	// the maker to the recipient), the recipient in AssignedTo. Needs,
+	// notes and reasons are not carried.
+	LeadID string `json:"leadId,omitempty"`
 }
 
 // FromTo is a value's move: "" for none (no owner: the pool).

@@ -32,6 +32,9 @@ func toAgenda(a *crm.Agenda) *model.Agenda {
 			if it.Case != nil {
 				m.Case = toCase(it.Case)
 			}
+			if it.Lead != nil {
+				m.Lead = toLead(it.Lead)
+			}
 			return m
 		})}
 }

@@ -107,6 +107,8 @@ type obj struct {
 	ProposedCaseID                   string
 	ProposedCaseVersion              int
 	DealID                           string
+	// LeadID is a lead on the customer ID.
+	LeadID string
 	// Twin is a customer like this one, without history.
 	Twin *obj
 	// Phone and Email are the customer's own, unique to it (screen pops).
@@ -146,7 +148,8 @@ func byCustomer(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"
 func byIDVersion(_ *matrixWorld, o *obj) map[string]any {
 	return map[string]any{"id": o.ID, "v": o.Version}
 }
-func noVars(*matrixWorld, *obj) map[string]any { return nil }
+func noVars(*matrixWorld, *obj) map[string]any     { return nil }
+func byLead(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.LeadID} }
 
 // customerRows call on a customer: OWN, TEAM, FOREIGN, POOL per role.
 var customerRows = []matrixRow{
@@ -398,6 +401,13 @@ var customerRows = []matrixRow{
 	{field: "claimCustomer", query: `mutation($c: ID!) { claimCustomer(customerId: $c) { id } }`,
 		vars: byCustomer,
 		want: cells{"FFFF", "FFFF", "CNNA", "FFFF", "FFFF", "FFFF"}},
+	// Leads (提单) are made by a salesperson on a customer they hold, handed
+	// to a colleague (no LEAD_TEAMS: of the customer's team); a pool
+	// customer is claimed first (CONFLICT). Partners have no part in leads.
+	{field: "createLead", need: needNoTarget,
+		query: `mutation($c: ID!) { createLead(input: {customerId: $c, need: "A new line", handedTo: "sales2"}) { id } }`,
+		vars:  byCustomer,
+		want:  cells{"FFFF", "FFFF", "ANNC", "FFFF", "FFFF", "FFFF"}},
 }
 
 func importVars(w *matrixWorld, o *obj) map[string]any {
@@ -612,6 +622,26 @@ var otherRows = []matrixRow{
 		vars:   func(w *matrixWorld, o *obj) map[string]any { return map[string]any{"e": w.endpointP.ID, "id": o.ID} },
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.deliveryP },
 		want:   cells{"A", "F", "F", "F", "F", "A"}},
+	// A lead made by sales2 and handed to sales1: its recipient accepts or
+	// returns it; its maker's team's manager, ADMIN and AUDITOR read it;
+	// nobody else learns that it exists.
+	{field: "lead", query: `query($c: ID!, $id: ID!) { lead(customerId: $c, id: $id) { id need history { to } } }`, vars: byLead,
+		object: func(t *testing.T, w *matrixWorld, _ bool) *obj { return w.mustLead(t, teamMate, "sales1", false) },
+		want:   cells{"A", "A", "A", "N", "A", "F"}},
+	{field: "acceptLead", query: `mutation($c: ID!, $id: ID!) { acceptLead(input: {customerId: $c, id: $id, expectedVersion: 1}) { id } }`, vars: byLead,
+		object: func(t *testing.T, w *matrixWorld, _ bool) *obj { return w.mustLead(t, teamMate, "sales1", false) },
+		want:   cells{"F", "F", "A", "N", "F", "F"}},
+	{field: "returnLead", query: `mutation($c: ID!, $id: ID!) { returnLead(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "not ours"}) { id } }`, vars: byLead,
+		object: func(t *testing.T, w *matrixWorld, _ bool) *obj { return w.mustLead(t, teamMate, "sales1", false) },
+		want:   cells{"F", "F", "A", "N", "F", "F"}},
+	// A lead made by sales1, handed to sales2 (and returned): its maker
+	// hands it again or withdraws it.
+	{field: "handLead", query: `mutation($c: ID!, $id: ID!) { handLead(input: {customerId: $c, id: $id, expectedVersion: 2, handedTo: "sales2"}) { id } }`, vars: byLead,
+		object: func(t *testing.T, w *matrixWorld, _ bool) *obj { return w.mustLead(t, own, "sales2", true) },
+		want:   cells{"F", "F", "A", "N", "F", "F"}},
+	{field: "withdrawLead", query: `mutation($c: ID!, $id: ID!) { withdrawLead(input: {customerId: $c, id: $id, expectedVersion: 1}) { id } }`, vars: byLead,
+		object: func(t *testing.T, w *matrixWorld, _ bool) *obj { return w.mustLead(t, own, "sales2", false) },
+		want:   cells{"F", "F", "A", "N", "F", "F"}},
 	// Refusals are tried on a spare key of P, never the one the partner
 	// cells sign in with.
 	{field: "revokeApiKey", query: `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, vars: byID,
@@ -882,6 +912,22 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 		var out struct{ ArchiveCustomer struct{ Version int } }
 		w.admin(t, `mutation($id: ID!, $v: Int!) { archiveCustomer(id: $id, expectedVersion: $v) { version } }`, map[string]any{"id": o.ID, "v": o.Version}, &out)
 		o.Version = out.ArchiveCustomer.Version
+	}
+	return o
+}
+
+// mustLead makes a customer of target kind tg and a lead on it, made by
+// its owner and handed to to (then returned by them when returned).
+func (w *matrixWorld) mustLead(t testing.TB, tg target, to string, returned bool) *obj {
+	t.Helper()
+	o := w.mustCustomer(t, tg, 0, fmt.Sprint("Matrix Lead ", w.seq.Add(1)))
+	var out struct{ CreateLead struct{ ID string } }
+	w.setupAs(t, o.Owner, `mutation($c: ID!, $to: String!) { createLead(input: {customerId: $c, need: "A new line", handedTo: $to}) { id } }`,
+		map[string]any{"c": o.ID, "to": to}, &out)
+	o.LeadID = out.CreateLead.ID
+	if returned {
+		w.setupAs(t, to, `mutation($c: ID!, $id: ID!) { returnLead(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "not now"}) { id } }`,
+			map[string]any{"c": o.ID, "id": o.LeadID}, &struct{}{})
 	}
 	return o
 }

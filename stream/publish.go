@@ -43,6 +43,6 @@ func Record(ch Change) events.Record {
 		InteractionBefore: ch.InteractionBefore, Interaction: ch.Interaction,
 		CaseBefore: ch.CaseBefore, Case: ch.Case, Evaluation: ch.Evaluation,
 		OpportunityBefore: ch.OpportunityBefore, Opportunity: ch.Opportunity,
-		TaskBefore: ch.TaskBefore, Task: ch.Task, Moved: ch.Moved,
+		TaskBefore: ch.TaskBefore, Task: ch.Task, LeadBefore: ch.LeadBefore, Lead: ch.Lead, Moved: ch.Moved,
 	}
 }

@@ -71,6 +71,9 @@ const (
 	// KindTask: a task (its agenda entry and counter moved in its own
 	// transaction; only its notifications and events follow from it).
 	KindTask
+	// KindLead: a lead handed from telesales to sales (only its
+	// notifications and events follow from it).
+	KindLead
 )
 
 // Change is one record of the stream, decoded into the domain values the
@@ -97,6 +100,7 @@ type Change struct {
 	ContactBefore, Contact         *crm.Contact
 	OpportunityBefore, Opportunity *crm.Opportunity
 	TaskBefore, Task               *crm.Task
+	LeadBefore, Lead               *crm.Lead
 
 	// Scope is the customer as the write of an append or history entry
 	// saw it (its owner, team and grade: what the event counts for). Items
@@ -366,6 +370,8 @@ func (c *Consumer) notify(ctx context.Context, changes []Change) error {
 			src.CaseBefore, src.Case = ch.CaseBefore, ch.Case
 		case KindTask:
 			src.TaskBefore, src.Task = ch.TaskBefore, ch.Task
+		case KindLead:
+			src.LeadBefore, src.Lead = ch.LeadBefore, ch.Lead
 		default:
 			continue
 		}

@@ -254,6 +254,26 @@ func (b *benchState) operations() []operation {
 			return seller, `mutation($id: ID!) { handOverCustomer(input: {customerId: $id, toUserId: "sales-zhao", reason: "covering the region"}) { version } }`,
 				map[string]any{"id": id}, err
 		}},
+		{"createLead (提单)", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, _, err := b.create(ctx, string(seller))
+			return seller, qCreateLead, map[string]any{"c": id}, err
+		}},
+		{"acceptLead (moves the customer)", func(ctx context.Context) (caller, string, map[string]any, error) {
+			vars, err := b.lead(ctx, false)
+			return "sales-zhao", `mutation($c: ID!, $id: ID!) { acceptLead(input: {customerId: $c, id: $id, expectedVersion: 1}) { version } }`, vars, err
+		}},
+		{"returnLead", func(ctx context.Context) (caller, string, map[string]any, error) {
+			vars, err := b.lead(ctx, false)
+			return "sales-zhao", `mutation($c: ID!, $id: ID!) { returnLead(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "no budget"}) { version } }`, vars, err
+		}},
+		{"handLead (a returned lead, again)", func(ctx context.Context) (caller, string, map[string]any, error) {
+			vars, err := b.lead(ctx, true)
+			return seller, `mutation($c: ID!, $id: ID!) { handLead(input: {customerId: $c, id: $id, expectedVersion: 2, handedTo: "sales-zhao"}) { version } }`, vars, err
+		}},
+		{"withdrawLead", func(ctx context.Context) (caller, string, map[string]any, error) {
+			vars, err := b.lead(ctx, false)
+			return seller, `mutation($c: ID!, $id: ID!) { withdrawLead(input: {customerId: $c, id: $id, expectedVersion: 1}) { version } }`, vars, err
+		}},
 		{"handOverPortfolio, 3 customers", func(ctx context.Context) (caller, string, map[string]any, error) {
 			if _, err := b.user(ctx, "bench-leaver", false); err != nil {
 				return "", "", nil, err
@@ -496,4 +516,24 @@ func domestic(phones []string) string {
 		return phones[0]
 	}
 	return n.Domestic()
+}
+
+const qCreateLead = `mutation($c: ID!) { createLead(input: {customerId: $c, need: "An ERP for two plants", handedTo: "sales-zhao"}) { id version } }`
+
+// lead makes a customer of the seller and a lead on it handed to
+// sales-zhao (returned by them when returned), and returns its variables.
+func (b *benchState) lead(ctx context.Context, returned bool) (map[string]any, error) {
+	id, _, err := b.create(ctx, string(seller))
+	if err != nil {
+		return nil, err
+	}
+	var r struct{ CreateLead struct{ ID string } }
+	if err := b.e.gql(ctx, seller, qCreateLead, map[string]any{"c": id}, &r); err != nil {
+		return nil, err
+	}
+	vars := map[string]any{"c": id, "id": r.CreateLead.ID}
+	if returned {
+		err = b.e.gql(ctx, "sales-zhao", `mutation($c: ID!, $id: ID!) { returnLead(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "not now"}) { id } }`, vars, nil)
+	}
+	return vars, err
 }

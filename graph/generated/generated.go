@@ -84,6 +84,7 @@ type ComplexityRoot struct {
 		Case     func(childComplexity int) int
 		Customer func(childComplexity int) int
 		Kind     func(childComplexity int) int
+		Lead     func(childComplexity int) int
 		Overdue  func(childComplexity int) int
 		Priority func(childComplexity int) int
 		Task     func(childComplexity int) int
@@ -300,6 +301,7 @@ type ComplexityRoot struct {
 		LastInteractionAt  func(childComplexity int) int
 		LastTransactionAt  func(childComplexity int) int
 		LatestInteraction  func(childComplexity int) int
+		Leads              func(childComplexity int, first *int, after *string) int
 		LoyaltyIndex       func(childComplexity int) int
 		MergedAt           func(childComplexity int) int
 		MergedInto         func(childComplexity int) int
@@ -646,6 +648,45 @@ type ComplexityRoot struct {
 		Key    func(childComplexity int) int
 	}
 
+	Lead struct {
+		CreatedAt    func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		DecidedAt    func(childComplexity int) int
+		HandedAt     func(childComplexity int) int
+		HandedTo     func(childComplexity int) int
+		History      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Need         func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		QualifiedBy  func(childComplexity int) int
+		ReturnReason func(childComplexity int) int
+		Source       func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Team         func(childComplexity int) int
+		ToTeams      func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		UpdatedBy    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	LeadConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	LeadEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	LeadMove struct {
+		At     func(childComplexity int) int
+		By     func(childComplexity int) int
+		Note   func(childComplexity int) int
+		Status func(childComplexity int) int
+		To     func(childComplexity int) int
+	}
+
 	LossReasonCount struct {
 		Count  func(childComplexity int) int
 		Reason func(childComplexity int) int
@@ -673,6 +714,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptLead                func(childComplexity int, input model.LeadActionInput) int
 		AddContact                func(childComplexity int, customerID string, input model.ContactInput) int
 		ArchiveCustomer           func(childComplexity int, id string, expectedVersion int) int
 		AssignCustomer            func(childComplexity int, customerID string, ownerID string, reason *string) int
@@ -683,6 +725,7 @@ type ComplexityRoot struct {
 		CompleteTask              func(childComplexity int, input model.CompleteTaskInput) int
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
 		CreateDepartment          func(childComplexity int, input model.CreateDepartmentInput) int
+		CreateLead                func(childComplexity int, input model.CreateLeadInput) int
 		CreateOpportunity         func(childComplexity int, input model.CreateOpportunityInput) int
 		CreatePartnerOrganization func(childComplexity int, input model.CreatePartnerOrganizationInput) int
 		CreateTask                func(childComplexity int, input model.CreateTaskInput) int
@@ -690,6 +733,7 @@ type ComplexityRoot struct {
 		CreateTemplateVersion     func(childComplexity int, templateID string, expectedLatestVersion int, input model.TemplateInput) int
 		CreateUser                func(childComplexity int, input model.CreateUserInput) int
 		DeactivateUser            func(childComplexity int, id string, expectedVersion int) int
+		HandLead                  func(childComplexity int, input model.HandLeadInput) int
 		HandOverCustomer          func(childComplexity int, input model.HandOverCustomerInput) int
 		HandOverPortfolio         func(childComplexity int, fromUserID string, toUserID string) int
 		ImportCustomers           func(childComplexity int, input model.ImportCustomersInput) int
@@ -708,6 +752,7 @@ type ComplexityRoot struct {
 		RemoveContact             func(childComplexity int, customerID string, contactID string, expectedVersion int) int
 		ReplayWebhookDelivery     func(childComplexity int, endpointID string, deliveryID string) int
 		RestoreCustomer           func(childComplexity int, id string, expectedVersion int) int
+		ReturnLead                func(childComplexity int, input model.LeadReasonInput) int
 		RevokeAPIKey              func(childComplexity int, id string) int
 		RotateWebhookSecret       func(childComplexity int, id string, overlapMinutes *int) int
 		SetGrade                  func(childComplexity int, input model.SetGradeInput) int
@@ -726,6 +771,7 @@ type ComplexityRoot struct {
 		UpdateUser                func(childComplexity int, id string, expectedVersion int, input model.UpdateUserInput) int
 		UpdateWebhookEndpoint     func(childComplexity int, id string, expectedVersion int, input model.UpdateWebhookEndpointInput) int
 		VerifyCustomerFields      func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
+		WithdrawLead              func(childComplexity int, input model.LeadReasonInput) int
 	}
 
 	Notification struct {
@@ -737,6 +783,7 @@ type ComplexityRoot struct {
 		From       func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
+		LeadID     func(childComplexity int) int
 		Message    func(childComplexity int) int
 		ReadAt     func(childComplexity int) int
 		TaskID     func(childComplexity int) int
@@ -891,6 +938,7 @@ type ComplexityRoot struct {
 		GradeLevels             func(childComplexity int) int
 		GradingPolicy           func(childComplexity int) int
 		Interactions            func(childComplexity int, customerID string, from *time.Time, to *time.Time, first *int, after *string) int
+		Lead                    func(childComplexity int, customerID string, id string) int
 		Me                      func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		OpenOpportunities       func(childComplexity int, ownerID *string, first *int, after *string) int
@@ -1144,6 +1192,7 @@ type CustomerResolver interface {
 	Cases(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CaseConnection, error)
 
 	GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error)
+	Leads(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.LeadConnection, error)
 	Merges(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CustomerMergeConnection, error)
 	Opportunities(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OpportunityConnection, error)
 
@@ -1174,6 +1223,11 @@ type MutationResolver interface {
 	ImportCustomers(ctx context.Context, input model.ImportCustomersInput) (*model.ImportCustomersResult, error)
 	LogInteraction(ctx context.Context, input model.LogInteractionInput) (*model.Interaction, error)
 	UpdateInteraction(ctx context.Context, customerID string, id string, expectedVersion int, input model.UpdateInteractionInput) (*model.Interaction, error)
+	CreateLead(ctx context.Context, input model.CreateLeadInput) (*model.Lead, error)
+	AcceptLead(ctx context.Context, input model.LeadActionInput) (*model.Lead, error)
+	ReturnLead(ctx context.Context, input model.LeadReasonInput) (*model.Lead, error)
+	HandLead(ctx context.Context, input model.HandLeadInput) (*model.Lead, error)
+	WithdrawLead(ctx context.Context, input model.LeadReasonInput) (*model.Lead, error)
 	MergeCustomers(ctx context.Context, input model.MergeCustomersInput) (*model.MergeCustomersPayload, error)
 	MarkNotificationRead(ctx context.Context, id string) (*model.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (*model.MarkAllNotificationsReadPayload, error)
@@ -1226,6 +1280,7 @@ type QueryResolver interface {
 	Template(ctx context.Context, id string, version *int) (*model.Template, error)
 	GradingPolicy(ctx context.Context) (*model.GradingPolicy, error)
 	Interactions(ctx context.Context, customerID string, from *time.Time, to *time.Time, first *int, after *string) (*model.InteractionConnection, error)
+	Lead(ctx context.Context, customerID string, id string) (*model.Lead, error)
 	CustomerByPhone(ctx context.Context, phone string, recentInteractions *int) (*model.Customer360, error)
 	CustomerByEmail(ctx context.Context, email string, recentInteractions *int) (*model.Customer360, error)
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
@@ -1429,6 +1484,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgendaItem.Kind(childComplexity), true
+	case "AgendaItem.lead":
+		if e.ComplexityRoot.AgendaItem.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgendaItem.Lead(childComplexity), true
 	case "AgendaItem.overdue":
 		if e.ComplexityRoot.AgendaItem.Overdue == nil {
 			break
@@ -2413,6 +2474,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.LatestInteraction(childComplexity), true
+	case "Customer.leads":
+		if e.ComplexityRoot.Customer.Leads == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_leads_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Leads(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.loyaltyIndex":
 		if e.ComplexityRoot.Customer.LoyaltyIndex == nil {
 			break
@@ -3835,6 +3907,172 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IssuedApiKey.Key(childComplexity), true
 
+	case "Lead.createdAt":
+		if e.ComplexityRoot.Lead.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.CreatedAt(childComplexity), true
+	case "Lead.customerId":
+		if e.ComplexityRoot.Lead.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.CustomerID(childComplexity), true
+	case "Lead.decidedAt":
+		if e.ComplexityRoot.Lead.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.DecidedAt(childComplexity), true
+	case "Lead.handedAt":
+		if e.ComplexityRoot.Lead.HandedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.HandedAt(childComplexity), true
+	case "Lead.handedTo":
+		if e.ComplexityRoot.Lead.HandedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.HandedTo(childComplexity), true
+	case "Lead.history":
+		if e.ComplexityRoot.Lead.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.History(childComplexity), true
+	case "Lead.id":
+		if e.ComplexityRoot.Lead.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.ID(childComplexity), true
+	case "Lead.need":
+		if e.ComplexityRoot.Lead.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Need(childComplexity), true
+	case "Lead.notes":
+		if e.ComplexityRoot.Lead.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Notes(childComplexity), true
+	case "Lead.qualifiedBy":
+		if e.ComplexityRoot.Lead.QualifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.QualifiedBy(childComplexity), true
+	case "Lead.returnReason":
+		if e.ComplexityRoot.Lead.ReturnReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.ReturnReason(childComplexity), true
+	case "Lead.source":
+		if e.ComplexityRoot.Lead.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Source(childComplexity), true
+	case "Lead.status":
+		if e.ComplexityRoot.Lead.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Status(childComplexity), true
+	case "Lead.team":
+		if e.ComplexityRoot.Lead.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Team(childComplexity), true
+	case "Lead.toTeams":
+		if e.ComplexityRoot.Lead.ToTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.ToTeams(childComplexity), true
+	case "Lead.updatedAt":
+		if e.ComplexityRoot.Lead.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.UpdatedAt(childComplexity), true
+	case "Lead.updatedBy":
+		if e.ComplexityRoot.Lead.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.UpdatedBy(childComplexity), true
+	case "Lead.version":
+		if e.ComplexityRoot.Lead.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Version(childComplexity), true
+
+	case "LeadConnection.edges":
+		if e.ComplexityRoot.LeadConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadConnection.Edges(childComplexity), true
+	case "LeadConnection.pageInfo":
+		if e.ComplexityRoot.LeadConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadConnection.PageInfo(childComplexity), true
+
+	case "LeadEdge.cursor":
+		if e.ComplexityRoot.LeadEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadEdge.Cursor(childComplexity), true
+	case "LeadEdge.node":
+		if e.ComplexityRoot.LeadEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadEdge.Node(childComplexity), true
+
+	case "LeadMove.at":
+		if e.ComplexityRoot.LeadMove.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadMove.At(childComplexity), true
+	case "LeadMove.by":
+		if e.ComplexityRoot.LeadMove.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadMove.By(childComplexity), true
+	case "LeadMove.note":
+		if e.ComplexityRoot.LeadMove.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadMove.Note(childComplexity), true
+	case "LeadMove.status":
+		if e.ComplexityRoot.LeadMove.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadMove.Status(childComplexity), true
+	case "LeadMove.to":
+		if e.ComplexityRoot.LeadMove.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadMove.To(childComplexity), true
+
 	case "LossReasonCount.count":
 		if e.ComplexityRoot.LossReasonCount.Count == nil {
 			break
@@ -3906,6 +4144,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MoneySum.Weighted(childComplexity), true
 
+	case "Mutation.acceptLead":
+		if e.ComplexityRoot.Mutation.AcceptLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptLead(childComplexity, args["input"].(model.LeadActionInput)), true
 	case "Mutation.addContact":
 		if e.ComplexityRoot.Mutation.AddContact == nil {
 			break
@@ -4016,6 +4265,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["input"].(model.CreateDepartmentInput)), true
+	case "Mutation.createLead":
+		if e.ComplexityRoot.Mutation.CreateLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(model.CreateLeadInput)), true
 	case "Mutation.createOpportunity":
 		if e.ComplexityRoot.Mutation.CreateOpportunity == nil {
 			break
@@ -4093,6 +4353,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.handLead":
+		if e.ComplexityRoot.Mutation.HandLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandLead(childComplexity, args["input"].(model.HandLeadInput)), true
 	case "Mutation.handOverCustomer":
 		if e.ComplexityRoot.Mutation.HandOverCustomer == nil {
 			break
@@ -4281,6 +4552,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreCustomer(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.returnLead":
+		if e.ComplexityRoot.Mutation.ReturnLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnLead(childComplexity, args["input"].(model.LeadReasonInput)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -4479,6 +4761,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyCustomerFields(childComplexity, args["id"].(string), args["fields"].([]model.CustomerField), args["expectedVersion"].(int)), true
+	case "Mutation.withdrawLead":
+		if e.ComplexityRoot.Mutation.WithdrawLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawLead(childComplexity, args["input"].(model.LeadReasonInput)), true
 
 	case "Notification.actor":
 		if e.ComplexityRoot.Notification.Actor == nil {
@@ -4528,6 +4821,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.leadId":
+		if e.ComplexityRoot.Notification.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.LeadID(childComplexity), true
 	case "Notification.message":
 		if e.ComplexityRoot.Notification.Message == nil {
 			break
@@ -5207,6 +5506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Interactions(childComplexity, args["customerId"].(string), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.lead":
+		if e.ComplexityRoot.Query.Lead == nil {
+			break
+		}
+
+		args, err := ec.field_Query_lead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Lead(childComplexity, args["customerId"].(string), args["id"].(string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -6251,6 +6561,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
+			graphql.NewInputUnmarshaler("CreateLeadInput", ec.unmarshalInputCreateLeadInput),
 			graphql.NewInputUnmarshaler("CreateOpportunityInput", ec.unmarshalInputCreateOpportunityInput),
 			graphql.NewInputUnmarshaler("CreatePartnerOrganizationInput", ec.unmarshalInputCreatePartnerOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
@@ -6260,12 +6571,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
 			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
 			graphql.NewInputUnmarshaler("GradingRuleInput", ec.unmarshalInputGradingRuleInput),
+			graphql.NewInputUnmarshaler("HandLeadInput", ec.unmarshalInputHandLeadInput),
 			graphql.NewInputUnmarshaler("HandOverCustomerInput", ec.unmarshalInputHandOverCustomerInput),
 			graphql.NewInputUnmarshaler("ImportContactInput", ec.unmarshalInputImportContactInput),
 			graphql.NewInputUnmarshaler("ImportCustomerRowInput", ec.unmarshalInputImportCustomerRowInput),
 			graphql.NewInputUnmarshaler("ImportCustomersInput", ec.unmarshalInputImportCustomersInput),
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorScoreInput", ec.unmarshalInputIndicatorScoreInput),
+			graphql.NewInputUnmarshaler("LeadActionInput", ec.unmarshalInputLeadActionInput),
+			graphql.NewInputUnmarshaler("LeadReasonInput", ec.unmarshalInputLeadReasonInput),
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
 			graphql.NewInputUnmarshaler("MergeCustomersInput", ec.unmarshalInputMergeCustomersInput),
 			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
@@ -8823,6 +9137,216 @@ extend type Mutation {
   ): Interaction!
 }
 `, BuiltIn: false},
+	{Name: "../lead.graphqls", Input: `"""
+Where a lead stands. A lead is handed when it is made; its recipient accepts or returns
+it; a returned lead is handed again or withdrawn by the telesales user who made it.
+"""
+enum LeadStatus {
+  "Waiting for its recipient to accept or return it (on the recipient's agenda)."
+  HANDED
+  "The recipient took it: the customer is theirs."
+  ACCEPTED
+  "The recipient gave it back with a reason (on the agenda of the telesales user who made it)."
+  RETURNED
+  "The telesales user who made it took it back before anyone accepted it."
+  WITHDRAWN
+}
+
+"""
+A lead (提单): a company's need that a telesales user found on the phone, handed to a
+salesperson of the new-customer team, who accepts it (the customer becomes theirs) or
+returns it with a reason. Partners never see leads.
+"""
+type Lead {
+  "Id (ULID, time part = createdAt)."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "The customer's team when the lead was made: its managers read the lead."
+  team: String
+  "How the need was found; TELESALES unless another source was given."
+  source: CustomerSource!
+  "What the company wants."
+  need: String!
+  "What else the telesales user learnt."
+  notes: String
+  "The telesales user who made the lead (user id)."
+  qualifiedBy: String!
+  "The salesperson it is handed to, or was last handed to (user id)."
+  handedTo: String!
+  "When it was last handed."
+  handedAt: DateTime!
+  "The recipient's teams that receive leads (LEAD_TEAMS, or the customer's team): their managers read the lead."
+  toTeams: [String!]!
+  "Where it stands."
+  status: LeadStatus!
+  "Why it was last returned."
+  returnReason: String
+  "When it was last accepted, returned or withdrawn."
+  decidedAt: DateTime
+  "Every move, oldest first, the first hand included."
+  history: [LeadMove!]!
+  "Optimistic-locking version: pass it as expectedVersion to act on the lead."
+  version: Int!
+  "When it was made."
+  createdAt: DateTime!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who changed it last."
+  updatedBy: String!
+}
+
+"One move of a lead."
+type LeadMove {
+  "The status it moved to."
+  status: LeadStatus!
+  "The recipient, when the move handed the lead."
+  to: String
+  "Who moved it (user id)."
+  by: String!
+  "When."
+  at: DateTime!
+  "The reason of a return or a withdrawal."
+  note: String
+}
+
+"A page of leads."
+type LeadConnection {
+  "The leads of this page."
+  edges: [LeadEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+}
+
+"A lead in a page."
+type LeadEdge {
+  "Resume the list after this lead."
+  cursor: String!
+  "The lead."
+  node: Lead!
+}
+
+"A new lead, handed at once."
+input CreateLeadInput {
+  "Retrying with the same key returns the first result instead of making the lead again (8–64 characters)."
+  idempotencyKey: String
+  """
+  The customer: one the caller holds (their portfolio, or claimed from the pool first with
+  claimCustomer). A customer still in the pool is CONFLICT.
+  """
+  customerId: ID!
+  "How the need was found; default TELESALES."
+  source: CustomerSource
+  "What the company wants, 1–2000 characters."
+  need: String!
+  "What else the caller learnt, at most 4000 characters."
+  notes: String
+  """
+  The salesperson who receives it: an active SALES user of the directory, not the caller, in
+  a team that receives leads (LEAD_TEAMS; without them, the customer's team). Anyone else is
+  BAD_USER_INPUT on input.handedTo.
+  """
+  handedTo: String!
+}
+
+"A decision on a lead."
+input LeadActionInput {
+  "The customer."
+  customerId: ID!
+  "The lead."
+  id: ID!
+  "CONFLICT unless it is the lead's current version: of an accept and a return at once, one hears CONFLICT."
+  expectedVersion: Int!
+}
+
+"A return of a lead, or its withdrawal."
+input LeadReasonInput {
+  "The customer."
+  customerId: ID!
+  "The lead."
+  id: ID!
+  "CONFLICT unless it is the lead's current version."
+  expectedVersion: Int!
+  "Why, at most 1000 characters: required to return a lead, optional to withdraw one."
+  reason: String
+}
+
+"A returned lead handed again."
+input HandLeadInput {
+  "The customer."
+  customerId: ID!
+  "The lead."
+  id: ID!
+  "CONFLICT unless it is the lead's current version."
+  expectedVersion: Int!
+  "The salesperson who receives it, as for createLead."
+  handedTo: String!
+}
+
+extend type Customer {
+  "The customer's leads the caller may read, newest first (partners: FORBIDDEN)."
+  leads(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): LeadConnection!
+}
+
+extend type Query {
+  """
+  One lead: for the telesales user who made it, whoever it was handed to, ADMIN, AUDITOR and
+  the MANAGERs of the customer's team or of the recipient's receiving team; NOT_FOUND for
+  anyone else, FORBIDDEN to partners.
+  """
+  lead(
+    "The customer."
+    customerId: ID!
+    "The lead."
+    id: ID!
+  ): Lead!
+}
+
+extend type Mutation {
+  """
+  Hands a lead (提单): a SALES user records a need of a customer they hold and hands it to a
+  salesperson who receives leads. It waits on the recipient's agenda, who is notified
+  (LEAD_HANDED). The customer stays the caller's until the recipient accepts.
+  """
+  createLead(
+    "The lead."
+    input: CreateLeadInput!
+  ): Lead!
+  """
+  The recipient takes the lead: the customer becomes theirs in the same write (a claim it was
+  held by ends); with LEAD_TEAMS, a customer of another team joins the recipient's receiving
+  team. CONFLICT when the customer changed hands since the lead was made.
+  """
+  acceptLead(
+    "The lead."
+    input: LeadActionInput!
+  ): Lead!
+  """
+  The recipient gives the lead back with a reason (required: BAD_USER_INPUT on
+  input.reason). The customer stays with the telesales user; the lead goes on their agenda,
+  and they are notified (LEAD_RETURNED).
+  """
+  returnLead(
+    "The return."
+    input: LeadReasonInput!
+  ): Lead!
+  "The telesales user who made a returned lead hands it again, to someone else or the same salesperson."
+  handLead(
+    "The hand."
+    input: HandLeadInput!
+  ): Lead!
+  "The telesales user who made a lead takes it back, waiting or returned: it leaves every agenda."
+  withdrawLead(
+    "The withdrawal."
+    input: LeadReasonInput!
+  ): Lead!
+}
+`, BuiltIn: false},
 	{Name: "../lookup.graphqls", Input: `extend type Query {
   """
   The screen pop: the 360 view of the customer holding this phone number, as its own
@@ -8984,6 +9508,10 @@ enum NotificationKind {
   CUSTOMER_HANDED_OVER
   "A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall)."
   CUSTOMER_REGRADED_DOWN
+  "A lead was handed to you: accept or return it (it waits on your agenda)."
+  LEAD_HANDED
+  "A lead you made was returned to you, with the reason (it waits on your agenda)."
+  LEAD_RETURNED
 }
 
 """
@@ -9004,6 +9532,8 @@ type Notification {
   caseId: ID
   "The task it is about (TASK_DUE)."
   taskId: ID
+  "The lead it is about (LEAD_HANDED, LEAD_RETURNED)."
+  leadId: ID
   "Who made the change: a user, or system for the scheduled job."
   actor: String
   "The deadline it is about: a claim's expiry, a case's or a task's due time."
@@ -10252,17 +10782,19 @@ enum AgendaKind {
   CLAIM
   "A customer of the user's portfolio due for a follow-up."
   FOLLOW_UP
+  "A lead handed to the user and waiting for them, or one they made that was returned to them."
+  LEAD
 }
 
 "One entry of an agenda."
 type AgendaItem {
   "What it is."
   kind: AgendaKind!
-  "When it is due: the task's or case's due time, the claim's expiry, the follow-up's date."
+  "When it is due: the task's or case's due time, the claim's expiry, the follow-up's date; when a lead was handed or returned."
   at: DateTime!
-  "Whether that time has passed."
+  "Whether that time has passed (never for a lead: it waits since then)."
   overdue: Boolean!
-  "How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up."
+  "How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up or a lead."
   priority: Priority!
   "The customer."
   customer: Customer!
@@ -10270,14 +10802,20 @@ type AgendaItem {
   task: Task
   "CASE: the case."
   case: Case
+  """
+  LEAD: the lead. Its recipient sees its customer here (customer) while it waits for them,
+  though a salesperson reads only their own customers otherwise.
+  """
+  lead: Lead
 }
 
 """
 A user's day: open tasks and open cases assigned to them due by the end of the
 day (overdue ones included), their claims from the pool expiring within 48 hours
-(of now, or of the start of a later day), and the follow-ups of their portfolio
-due by the end of the day, ordered by urgency: by when each is due (the longest
-overdue first), then by priority.
+(of now, or of the start of a later day), the follow-ups of their portfolio
+due by the end of the day, and the leads waiting for them or returned to them (at
+when they were handed or returned), ordered by urgency: by when each is due (the
+longest overdue first), then by priority.
 """
 type Agenda {
   "Whose day it is."
@@ -10987,6 +11525,8 @@ func (ec *executionContext) childFields_AgendaItem(ctx context.Context, field gr
 		return ec.fieldContext_AgendaItem_task(ctx, field)
 	case "case":
 		return ec.fieldContext_AgendaItem_case(ctx, field)
+	case "lead":
+		return ec.fieldContext_AgendaItem_lead(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgendaItem", field.Name)
 }
@@ -11467,6 +12007,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastTransactionAt(ctx, field)
 	case "gradeAt":
 		return ec.fieldContext_Customer_gradeAt(ctx, field)
+	case "leads":
+		return ec.fieldContext_Customer_leads(ctx, field)
 	case "merges":
 		return ec.fieldContext_Customer_merges(ctx, field)
 	case "opportunities":
@@ -12105,6 +12647,84 @@ func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type IssuedApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Lead_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Lead_customerId(ctx, field)
+	case "team":
+		return ec.fieldContext_Lead_team(ctx, field)
+	case "source":
+		return ec.fieldContext_Lead_source(ctx, field)
+	case "need":
+		return ec.fieldContext_Lead_need(ctx, field)
+	case "notes":
+		return ec.fieldContext_Lead_notes(ctx, field)
+	case "qualifiedBy":
+		return ec.fieldContext_Lead_qualifiedBy(ctx, field)
+	case "handedTo":
+		return ec.fieldContext_Lead_handedTo(ctx, field)
+	case "handedAt":
+		return ec.fieldContext_Lead_handedAt(ctx, field)
+	case "toTeams":
+		return ec.fieldContext_Lead_toTeams(ctx, field)
+	case "status":
+		return ec.fieldContext_Lead_status(ctx, field)
+	case "returnReason":
+		return ec.fieldContext_Lead_returnReason(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_Lead_decidedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Lead_history(ctx, field)
+	case "version":
+		return ec.fieldContext_Lead_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Lead_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Lead_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Lead_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Lead", field.Name)
+}
+
+func (ec *executionContext) childFields_LeadConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LeadConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LeadConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeadConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LeadEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LeadEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LeadEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeadEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LeadMove(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_LeadMove_status(ctx, field)
+	case "to":
+		return ec.fieldContext_LeadMove_to(ctx, field)
+	case "by":
+		return ec.fieldContext_LeadMove_by(ctx, field)
+	case "at":
+		return ec.fieldContext_LeadMove_at(ctx, field)
+	case "note":
+		return ec.fieldContext_LeadMove_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeadMove", field.Name)
+}
+
 func (ec *executionContext) childFields_LossReasonCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "reason":
@@ -12171,6 +12791,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_caseId(ctx, field)
 	case "taskId":
 		return ec.fieldContext_Notification_taskId(ctx, field)
+	case "leadId":
+		return ec.fieldContext_Notification_leadId(ctx, field)
 	case "actor":
 		return ec.fieldContext_Notification_actor(ctx, field)
 	case "dueAt":
@@ -13231,6 +13853,28 @@ func (ec *executionContext) field_Customer_interactions_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_leads_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_merges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13316,6 +13960,20 @@ func (ec *executionContext) field_Customer_tasks_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LeadActionInput, error) {
+			return ec.unmarshalNLeadActionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -13491,6 +14149,20 @@ func (ec *executionContext) field_Mutation_createDepartment_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateLeadInput, error) {
+			return ec.unmarshalNCreateLeadInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateLeadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13610,6 +14282,20 @@ func (ec *executionContext) field_Mutation_deactivateUser_args(ctx context.Conte
 		return nil, err
 	}
 	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_handLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HandLeadInput, error) {
+			return ec.unmarshalNHandLeadInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandLeadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -13906,6 +14592,20 @@ func (ec *executionContext) field_Mutation_restoreCustomer_args(ctx context.Cont
 		return nil, err
 	}
 	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LeadReasonInput, error) {
+			return ec.unmarshalNLeadReasonInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadReasonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -14353,6 +15053,20 @@ func (ec *executionContext) field_Mutation_verifyCustomerFields_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_withdrawLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LeadReasonInput, error) {
+			return ec.unmarshalNLeadReasonInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadReasonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_PartnerOrganization_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14692,6 +15406,28 @@ func (ec *executionContext) field_Query_interactions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_lead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
 	return args, nil
 }
 
@@ -15861,6 +16597,38 @@ func (ec *executionContext) fieldContext_AgendaItem_case(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgendaItem_lead(ctx context.Context, field graphql.CollectedField, obj *model.AgendaItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgendaItem_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalOLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgendaItem_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgendaItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20336,6 +21104,50 @@ func (ec *executionContext) fieldContext_Customer_gradeAt(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Customer_gradeAt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_leads(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_leads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Leads(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LeadConnection) graphql.Marshaler {
+			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_leads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeadConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_leads_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25431,6 +26243,663 @@ func (ec *executionContext) fieldContext_IssuedApiKey_apiKey(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Lead_id(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Lead_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Lead_team(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_source(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerSource) graphql.Marshaler {
+			return ec.marshalNCustomerSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "CustomerSource")
+}
+
+func (ec *executionContext) _Lead_need(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Need, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_notes(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_qualifiedBy(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_qualifiedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualifiedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_qualifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_handedTo(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_handedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandedTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_handedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_handedAt(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_handedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_handedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Lead_toTeams(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_toTeams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToTeams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_toTeams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_status(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LeadStatus) graphql.Marshaler {
+			return ec.marshalNLeadStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "LeadStatus")
+}
+
+func (ec *executionContext) _Lead_returnReason(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_returnReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_returnReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _Lead_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Lead_history(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LeadMove) graphql.Marshaler {
+			return ec.marshalNLeadMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMoveᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Lead",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeadMove(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Lead_version(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Lead_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Lead_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Lead_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
+}
+
+func (ec *executionContext) _LeadConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LeadConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LeadEdge) graphql.Marshaler {
+			return ec.marshalNLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeadConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeadEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LeadConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LeadConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeadConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LeadEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LeadEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _LeadEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LeadEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeadEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LeadMove_status(ctx context.Context, field graphql.CollectedField, obj *model.LeadMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadMove_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LeadStatus) graphql.Marshaler {
+			return ec.marshalNLeadStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadMove_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadMove", field, false, false, "LeadStatus")
+}
+
+func (ec *executionContext) _LeadMove_to(ctx context.Context, field graphql.CollectedField, obj *model.LeadMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadMove_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeadMove_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadMove", field, false, false, "String")
+}
+
+func (ec *executionContext) _LeadMove_by(ctx context.Context, field graphql.CollectedField, obj *model.LeadMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadMove_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadMove_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadMove", field, false, false, "String")
+}
+
+func (ec *executionContext) _LeadMove_at(ctx context.Context, field graphql.CollectedField, obj *model.LeadMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadMove_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadMove_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadMove", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LeadMove_note(ctx context.Context, field graphql.CollectedField, obj *model.LeadMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadMove_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeadMove_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadMove", field, false, false, "String")
+}
+
 func (ec *executionContext) _LossReasonCount_reason(ctx context.Context, field graphql.CollectedField, obj *model.LossReasonCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26467,6 +27936,226 @@ func (ec *executionContext) fieldContext_Mutation_updateInteraction(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateInteraction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateLead(ctx, fc.Args["input"].(model.CreateLeadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptLead(ctx, fc.Args["input"].(model.LeadActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnLead(ctx, fc.Args["input"].(model.LeadReasonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_handLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_handLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HandLead(ctx, fc.Args["input"].(model.HandLeadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_handLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_handLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawLead(ctx, fc.Args["input"].(model.LeadReasonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28136,6 +29825,29 @@ func (ec *executionContext) _Notification_taskId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Notification_taskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_leadId(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_leadId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeadID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_leadId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
 }
 
@@ -30779,6 +32491,50 @@ func (ec *executionContext) fieldContext_Query_interactions(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_interactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_lead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Lead(ctx, fc.Args["customerId"].(string), fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_lead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_lead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -36980,6 +38736,83 @@ func UnmarshalCreateDepartmentInput(ctx context.Context, raw any) (model.CreateD
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateLeadInput(ctx context.Context, obj any) (model.CreateLeadInput, error) {
+	var it model.CreateLeadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "source", "need", "notes", "handedTo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOCustomerSource2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "need":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("need"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Need = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		case "handedTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handedTo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandedTo = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateLeadInput unmarshals raw into the CreateLeadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateLeadInput(ctx context.Context, raw any) (model.CreateLeadInput, error) {
+	var out model.CreateLeadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateLeadInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateOpportunityInput(ctx context.Context, obj any) (model.CreateOpportunityInput, error) {
 	var it model.CreateOpportunityInput
 	if obj == nil {
@@ -37712,6 +39545,69 @@ func UnmarshalGradingRuleInput(ctx context.Context, raw any) (model.GradingRuleI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputHandLeadInput(ctx context.Context, obj any) (model.HandLeadInput, error) {
+	var it model.HandLeadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "handedTo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "handedTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handedTo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandedTo = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHandLeadInput unmarshals raw into the HandLeadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHandLeadInput(ctx context.Context, raw any) (model.HandLeadInput, error) {
+	var out model.HandLeadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HandLeadInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHandOverCustomerInput(ctx context.Context, obj any) (model.HandOverCustomerInput, error) {
 	var it model.HandOverCustomerInput
 	if obj == nil {
@@ -38231,6 +40127,125 @@ func (ec *executionContext) unmarshalInputIndicatorScoreInput(ctx context.Contex
 func UnmarshalIndicatorScoreInput(ctx context.Context, raw any) (model.IndicatorScoreInput, error) {
 	var out model.IndicatorScoreInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IndicatorScoreInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLeadActionInput(ctx context.Context, obj any) (model.LeadActionInput, error) {
+	var it model.LeadActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLeadActionInput unmarshals raw into the LeadActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLeadActionInput(ctx context.Context, raw any) (model.LeadActionInput, error) {
+	var out model.LeadActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LeadActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLeadReasonInput(ctx context.Context, obj any) (model.LeadReasonInput, error) {
+	var it model.LeadReasonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLeadReasonInput unmarshals raw into the LeadReasonInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLeadReasonInput(ctx context.Context, raw any) (model.LeadReasonInput, error) {
+	var out model.LeadReasonInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LeadReasonInput", raw, &out)
 	return out, err
 }
 
@@ -40336,6 +42351,11 @@ func (ec *executionContext) _AgendaItem(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "lead":
+			out.Values[i] = ec._AgendaItem_lead(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -41823,6 +43843,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_gradeAt(ctx, field, obj)
+				})
+		case "leads":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_leads(ctx, field, obj)
 				})
 		case "merges":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -43945,6 +45971,253 @@ func (ec *executionContext) _IssuedApiKey(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var leadImplementors = []string{"Lead"}
+
+func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj *model.Lead) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Lead")
+		case "id":
+			out.Values[i] = ec._Lead_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._Lead_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "team":
+			out.Values[i] = ec._Lead_team(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Lead_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "need":
+			out.Values[i] = ec._Lead_need(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._Lead_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "qualifiedBy":
+			out.Values[i] = ec._Lead_qualifiedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handedTo":
+			out.Values[i] = ec._Lead_handedTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handedAt":
+			out.Values[i] = ec._Lead_handedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toTeams":
+			out.Values[i] = ec._Lead_toTeams(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Lead_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnReason":
+			out.Values[i] = ec._Lead_returnReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._Lead_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._Lead_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Lead_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Lead_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Lead_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Lead_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var leadConnectionImplementors = []string{"LeadConnection"}
+
+func (ec *executionContext) _LeadConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LeadConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leadConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeadConnection")
+		case "edges":
+			out.Values[i] = ec._LeadConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LeadConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var leadEdgeImplementors = []string{"LeadEdge"}
+
+func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LeadEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leadEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeadEdge")
+		case "cursor":
+			out.Values[i] = ec._LeadEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LeadEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var leadMoveImplementors = []string{"LeadMove"}
+
+func (ec *executionContext) _LeadMove(ctx context.Context, sel ast.SelectionSet, obj *model.LeadMove) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leadMoveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeadMove")
+		case "status":
+			out.Values[i] = ec._LeadMove_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._LeadMove_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._LeadMove_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._LeadMove_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._LeadMove_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var lossReasonCountImplementors = []string{"LossReasonCount"}
 
 func (ec *executionContext) _LossReasonCount(ctx context.Context, sel ast.SelectionSet, obj *model.LossReasonCount) graphql.Marshaler {
@@ -44285,6 +46558,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_handLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "mergeCustomers":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_mergeCustomers(ctx, field)
@@ -44585,6 +46893,11 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			}
 		case "taskId":
 			out.Values[i] = ec._Notification_taskId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "leadId":
+			out.Values[i] = ec._Notification_leadId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -45608,6 +47921,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_interactions(ctx, field)
+				})
+		case "lead":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_lead(ctx, field)
 				})
 		case "customerByPhone":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -47990,6 +50309,11 @@ func (ec *executionContext) unmarshalNCreateDepartmentInput2githubᚗcomᚋrappo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateLeadInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateLeadInput(ctx context.Context, v any) (model.CreateLeadInput, error) {
+	res, err := ec.unmarshalInputCreateLeadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateOpportunityInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateOpportunityInput(ctx context.Context, v any) (model.CreateOpportunityInput, error) {
 	res, err := ec.unmarshalInputCreateOpportunityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -48699,6 +51023,11 @@ func (ec *executionContext) marshalNGranularity2githubᚗcomᚋrapportcrmᚋrapp
 	return v
 }
 
+func (ec *executionContext) unmarshalNHandLeadInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandLeadInput(ctx context.Context, v any) (model.HandLeadInput, error) {
+	res, err := ec.unmarshalInputHandLeadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNHandOverCustomerInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐHandOverCustomerInput(ctx context.Context, v any) (model.HandOverCustomerInput, error) {
 	res, err := ec.unmarshalInputHandOverCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49022,6 +51351,90 @@ func (ec *executionContext) marshalNIssuedApiKey2ᚖgithubᚗcomᚋrapportcrmᚋ
 		return graphql.Null
 	}
 	return ec._IssuedApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx context.Context, sel ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Lead!")
+		return graphql.Null
+	}
+	return ec._Lead(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLeadActionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadActionInput(ctx context.Context, v any) (model.LeadActionInput, error) {
+	res, err := ec.unmarshalInputLeadActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeadConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadConnection(ctx context.Context, sel ast.SelectionSet, v *model.LeadConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LeadConnection!")
+		return graphql.Null
+	}
+	return ec._LeadConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeadEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdge(ctx context.Context, sel ast.SelectionSet, v *model.LeadEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LeadEdge!")
+		return graphql.Null
+	}
+	return ec._LeadEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLeadMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeadMove) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLeadMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMove(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLeadMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMove(ctx context.Context, sel ast.SelectionSet, v *model.LeadMove) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LeadMove!")
+		return graphql.Null
+	}
+	return ec._LeadMove(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLeadReasonInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadReasonInput(ctx context.Context, v any) (model.LeadReasonInput, error) {
+	res, err := ec.unmarshalInputLeadReasonInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNLeadStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadStatus(ctx context.Context, v any) (model.LeadStatus, error) {
+	var res model.LeadStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeadStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadStatus(ctx context.Context, sel ast.SelectionSet, v model.LeadStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNLifecycleStage2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx context.Context, v any) (model.LifecycleStage, error) {
@@ -50592,6 +53005,13 @@ func (ec *executionContext) marshalOInteractionType2ᚖgithubᚗcomᚋrapportcrm
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx context.Context, sel ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Lead(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOLifecycleStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLifecycleStage(ctx context.Context, v any) (*model.LifecycleStage, error) {

@@ -80,9 +80,10 @@ type AddressInput struct {
 
 // A user's day: open tasks and open cases assigned to them due by the end of the
 // day (overdue ones included), their claims from the pool expiring within 48 hours
-// (of now, or of the start of a later day), and the follow-ups of their portfolio
-// due by the end of the day, ordered by urgency: by when each is due (the longest
-// overdue first), then by priority.
+// (of now, or of the start of a later day), the follow-ups of their portfolio
+// due by the end of the day, and the leads waiting for them or returned to them (at
+// when they were handed or returned), ordered by urgency: by when each is due (the
+// longest overdue first), then by priority.
 type Agenda struct {
 	// Whose day it is.
 	UserID string `json:"userId"`
@@ -99,11 +100,11 @@ type Agenda struct {
 type AgendaItem struct {
 	// What it is.
 	Kind AgendaKind `json:"kind"`
-	// When it is due: the task's or case's due time, the claim's expiry, the follow-up's date.
+	// When it is due: the task's or case's due time, the claim's expiry, the follow-up's date; when a lead was handed or returned.
 	At time.Time `json:"at"`
-	// Whether that time has passed.
+	// Whether that time has passed (never for a lead: it waits since then).
 	Overdue bool `json:"overdue"`
-	// How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up.
+	// How urgent it is: the task's or case's priority, HIGH for a claim, NORMAL for a follow-up or a lead.
 	Priority Priority `json:"priority"`
 	// The customer.
 	Customer *Customer `json:"customer"`
@@ -111,6 +112,9 @@ type AgendaItem struct {
 	Task *Task `json:"task,omitempty"`
 	// CASE: the case.
 	Case *Case `json:"case,omitempty"`
+	// LEAD: the lead. Its recipient sees its customer here (customer) while it waits for them,
+	// though a salesperson reads only their own customers otherwise.
+	Lead *Lead `json:"lead,omitempty"`
 }
 
 // Analytics. Who may read what (any role not named is FORBIDDEN):
@@ -577,6 +581,25 @@ type CreateDepartmentInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// A new lead, handed at once.
+type CreateLeadInput struct {
+	// Retrying with the same key returns the first result instead of making the lead again (8–64 characters).
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The customer: one the caller holds (their portfolio, or claimed from the pool first with
+	// claimCustomer). A customer still in the pool is CONFLICT.
+	CustomerID string `json:"customerId"`
+	// How the need was found; default TELESALES.
+	Source *CustomerSource `json:"source,omitempty"`
+	// What the company wants, 1–2000 characters.
+	Need string `json:"need"`
+	// What else the caller learnt, at most 4000 characters.
+	Notes *string `json:"notes,omitempty"`
+	// The salesperson who receives it: an active SALES user of the directory, not the caller, in
+	// a team that receives leads (LEAD_TEAMS; without them, the customer's team). Anyone else is
+	// BAD_USER_INPUT on input.handedTo.
+	HandedTo string `json:"handedTo"`
+}
+
 // A new opportunity.
 type CreateOpportunityInput struct {
 	// Retrying with the same key returns the first result instead of opening the deal again (8–64 characters).
@@ -785,6 +808,8 @@ type Customer struct {
 	// with its source, rule, metric values, who and when. Null before the customer's first
 	// grade. One DynamoDB Query.
 	GradeAt *GradeChange `json:"gradeAt,omitempty"`
+	// The customer's leads the caller may read, newest first (partners: FORBIDDEN).
+	Leads *LeadConnection `json:"leads"`
 	// The merges in this customer's history, newest first.
 	Merges *CustomerMergeConnection `json:"merges"`
 	// The customer's opportunities the caller may read, newest first (partners: FORBIDDEN).
@@ -1252,6 +1277,18 @@ type GradingRuleInput struct {
 	Conditions []*RuleConditionInput `json:"conditions"`
 }
 
+// A returned lead handed again.
+type HandLeadInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The lead.
+	ID string `json:"id"`
+	// CONFLICT unless it is the lead's current version.
+	ExpectedVersion int `json:"expectedVersion"`
+	// The salesperson who receives it, as for createLead.
+	HandedTo string `json:"handedTo"`
+}
+
 // What handOverCustomer hands over, and why.
 type HandOverCustomerInput struct {
 	// The customer.
@@ -1526,6 +1563,100 @@ type IssuedAPIKey struct {
 	APIKey *APIKey `json:"apiKey"`
 }
 
+// A lead (提单): a company's need that a telesales user found on the phone, handed to a
+// salesperson of the new-customer team, who accepts it (the customer becomes theirs) or
+// returns it with a reason. Partners never see leads.
+type Lead struct {
+	// Id (ULID, time part = createdAt).
+	ID string `json:"id"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The customer's team when the lead was made: its managers read the lead.
+	Team *string `json:"team,omitempty"`
+	// How the need was found; TELESALES unless another source was given.
+	Source CustomerSource `json:"source"`
+	// What the company wants.
+	Need string `json:"need"`
+	// What else the telesales user learnt.
+	Notes *string `json:"notes,omitempty"`
+	// The telesales user who made the lead (user id).
+	QualifiedBy string `json:"qualifiedBy"`
+	// The salesperson it is handed to, or was last handed to (user id).
+	HandedTo string `json:"handedTo"`
+	// When it was last handed.
+	HandedAt time.Time `json:"handedAt"`
+	// The recipient's teams that receive leads (LEAD_TEAMS, or the customer's team): their managers read the lead.
+	ToTeams []string `json:"toTeams"`
+	// Where it stands.
+	Status LeadStatus `json:"status"`
+	// Why it was last returned.
+	ReturnReason *string `json:"returnReason,omitempty"`
+	// When it was last accepted, returned or withdrawn.
+	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	// Every move, oldest first, the first hand included.
+	History []*LeadMove `json:"history"`
+	// Optimistic-locking version: pass it as expectedVersion to act on the lead.
+	Version int `json:"version"`
+	// When it was made.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who changed it last.
+	UpdatedBy string `json:"updatedBy"`
+}
+
+// A decision on a lead.
+type LeadActionInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The lead.
+	ID string `json:"id"`
+	// CONFLICT unless it is the lead's current version: of an accept and a return at once, one hears CONFLICT.
+	ExpectedVersion int `json:"expectedVersion"`
+}
+
+// A page of leads.
+type LeadConnection struct {
+	// The leads of this page.
+	Edges []*LeadEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A lead in a page.
+type LeadEdge struct {
+	// Resume the list after this lead.
+	Cursor string `json:"cursor"`
+	// The lead.
+	Node *Lead `json:"node"`
+}
+
+// One move of a lead.
+type LeadMove struct {
+	// The status it moved to.
+	Status LeadStatus `json:"status"`
+	// The recipient, when the move handed the lead.
+	To *string `json:"to,omitempty"`
+	// Who moved it (user id).
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
+	// The reason of a return or a withdrawal.
+	Note *string `json:"note,omitempty"`
+}
+
+// A return of a lead, or its withdrawal.
+type LeadReasonInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The lead.
+	ID string `json:"id"`
+	// CONFLICT unless it is the lead's current version.
+	ExpectedVersion int `json:"expectedVersion"`
+	// Why, at most 1000 characters: required to return a lead, optional to withdraw one.
+	Reason *string `json:"reason,omitempty"`
+}
+
 // A new interaction. Logging it is one atomic write of the interaction (and the case it
 // opens) with its audit entry, conditioned on nothing another writer touches, so
 // concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
@@ -1700,6 +1831,8 @@ type Notification struct {
 	CaseID *string `json:"caseId,omitempty"`
 	// The task it is about (TASK_DUE).
 	TaskID *string `json:"taskId,omitempty"`
+	// The lead it is about (LEAD_HANDED, LEAD_RETURNED).
+	LeadID *string `json:"leadId,omitempty"`
 	// Who made the change: a user, or system for the scheduled job.
 	Actor *string `json:"actor,omitempty"`
 	// The deadline it is about: a claim's expiry, a case's or a task's due time.
@@ -2612,6 +2745,8 @@ const (
 	AgendaKindClaim AgendaKind = "CLAIM"
 	// A customer of the user's portfolio due for a follow-up.
 	AgendaKindFollowUp AgendaKind = "FOLLOW_UP"
+	// A lead handed to the user and waiting for them, or one they made that was returned to them.
+	AgendaKindLead AgendaKind = "LEAD"
 )
 
 var AllAgendaKind = []AgendaKind{
@@ -2619,11 +2754,12 @@ var AllAgendaKind = []AgendaKind{
 	AgendaKindCase,
 	AgendaKindClaim,
 	AgendaKindFollowUp,
+	AgendaKindLead,
 }
 
 func (e AgendaKind) IsValid() bool {
 	switch e {
-	case AgendaKindTask, AgendaKindCase, AgendaKindClaim, AgendaKindFollowUp:
+	case AgendaKindTask, AgendaKindCase, AgendaKindClaim, AgendaKindFollowUp, AgendaKindLead:
 		return true
 	}
 	return false
@@ -3995,6 +4131,71 @@ func (e InteractionType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a lead stands. A lead is handed when it is made; its recipient accepts or returns
+// it; a returned lead is handed again or withdrawn by the telesales user who made it.
+type LeadStatus string
+
+const (
+	// Waiting for its recipient to accept or return it (on the recipient's agenda).
+	LeadStatusHanded LeadStatus = "HANDED"
+	// The recipient took it: the customer is theirs.
+	LeadStatusAccepted LeadStatus = "ACCEPTED"
+	// The recipient gave it back with a reason (on the agenda of the telesales user who made it).
+	LeadStatusReturned LeadStatus = "RETURNED"
+	// The telesales user who made it took it back before anyone accepted it.
+	LeadStatusWithdrawn LeadStatus = "WITHDRAWN"
+)
+
+var AllLeadStatus = []LeadStatus{
+	LeadStatusHanded,
+	LeadStatusAccepted,
+	LeadStatusReturned,
+	LeadStatusWithdrawn,
+}
+
+func (e LeadStatus) IsValid() bool {
+	switch e {
+	case LeadStatusHanded, LeadStatusAccepted, LeadStatusReturned, LeadStatusWithdrawn:
+		return true
+	}
+	return false
+}
+
+func (e LeadStatus) String() string {
+	return string(e)
+}
+
+func (e *LeadStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LeadStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LeadStatus", str)
+	}
+	return nil
+}
+
+func (e LeadStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LeadStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LeadStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // The stage of the relationship.
 type LifecycleStage string
 
@@ -4231,6 +4432,10 @@ const (
 	NotificationKindCustomerHandedOver NotificationKind = "CUSTOMER_HANDED_OVER"
 	// A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).
 	NotificationKindCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
+	// A lead was handed to you: accept or return it (it waits on your agenda).
+	NotificationKindLeadHanded NotificationKind = "LEAD_HANDED"
+	// A lead you made was returned to you, with the reason (it waits on your agenda).
+	NotificationKindLeadReturned NotificationKind = "LEAD_RETURNED"
 )
 
 var AllNotificationKind = []NotificationKind{
@@ -4240,11 +4445,13 @@ var AllNotificationKind = []NotificationKind{
 	NotificationKindTaskDue,
 	NotificationKindCustomerHandedOver,
 	NotificationKindCustomerRegradedDown,
+	NotificationKindLeadHanded,
+	NotificationKindLeadReturned,
 }
 
 func (e NotificationKind) IsValid() bool {
 	switch e {
-	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown:
+	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindLeadHanded, NotificationKindLeadReturned:
 		return true
 	}
 	return false
