@@ -43,11 +43,14 @@ const (
 	// NoticeCustomerRegradedDown: a customer the user owns fell to a less
 	// important grade level.
 	NoticeCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
+	// NoticePoolReturnDue: a customer the user owns goes back to the pool
+	// soon by its grade's take-back rules (the pool job's warning).
+	NoticePoolReturnDue NotificationKind = "POOL_RETURN_DUE"
 )
 
 // NotificationKinds lists every kind.
 var NotificationKinds = []NotificationKind{NoticeClaimExpiring, NoticeCaseAssigned, NoticeCaseEscalated,
-	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown}
+	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticePoolReturnDue}
 
 // TaskDueNotice is how long before its due time a task's assignee is
 // told; the job runs every quarter hour, so the notice comes between 45
@@ -226,6 +229,17 @@ func customerNotices(p *GradingPolicy, prev, next *Customer) []*Notification {
 		out = append(out, notice(cl.By, NoticeClaimExpiring, *cl.WarnedAt, fmt.Sprintf("claim|%s|%s", next.ID, cl.ExpiresAt.Format(time.RFC3339Nano)), Notification{
 			CustomerID: next.ID, Actor: SystemUserID, DueAt: ptr(cl.ExpiresAt),
 			Message: fmt.Sprintf("Your claim on customer %s expires at %s unless you follow it up.", next.ID, cl.ExpiresAt.Format(time.RFC3339)),
+		}))
+	}
+	if w := NewPoolWarning(prev, next); w != nil {
+		act := "get in touch"
+		if w.Rule == RuleNoDeal {
+			act = "close a deal"
+		}
+		out = append(out, notice(next.OwnerID, NoticePoolReturnDue, w.At, fmt.Sprintf("takeback|%s|%s|%s", next.ID, w.Rule, w.DueAt.Format(time.RFC3339Nano)), Notification{
+			CustomerID: next.ID, Actor: SystemUserID, DueAt: ptr(w.DueAt),
+			Message: fmt.Sprintf("Customer %s of yours goes back to the pool at %s unless you %s (the %s take-back rule of grade %s).",
+				next.ID, w.DueAt.Format(time.RFC3339), act, w.Rule, next.Grade.Level),
 		}))
 	}
 	claimed := prev.OwnerID == "" && next.Claim != nil && next.Claim.By == next.OwnerID

@@ -94,6 +94,28 @@ func TestPoolTakesBackNeglectedCustomersByTheirGradesRulesAfterAWarning(t *testi
 	if pr := poolReturn(quiet.ID); pr == nil || pr.WarnedAt == nil {
 		t.Fatalf("the warning does not show: %+v", pr)
 	}
+	// The owner's inbox tells of each warning, once.
+	warnings := func(step string, want ...*crm.Customer) {
+		t.Helper()
+		e.drain(t)
+		var got, ids []string
+		for _, n := range inbox(t, e, sales1, false) {
+			if n.Kind == crm.NoticePoolReturnDue {
+				got = append(got, n.CustomerID)
+				if c := mustCustomer(t, e, n.CustomerID); n.DueAt == nil || n.Actor != crm.SystemUserID ||
+					(c.PoolWarning != nil && !n.DueAt.Equal(c.PoolWarning.DueAt)) || !strings.Contains(n.Message, "goes back to the pool") {
+					t.Fatalf("%s: the warning %+v", step, n)
+				}
+			}
+		}
+		for _, c := range want {
+			ids = append(ids, c.ID)
+		}
+		if !slices.Equal(sorted(got), sorted(ids)) {
+			t.Fatalf("%s: take-back warnings in the owner's inbox for %v, want %v", step, got, ids)
+		}
+	}
+	warnings("day 42", quiet, saved)
 
 	// Day 43: the owner calls one of them; the stream has not applied
 	// the call when the job runs on day 45.
@@ -128,8 +150,11 @@ func TestPoolTakesBackNeglectedCustomersByTheirGradesRulesAfterAWarning(t *testi
 	}
 	clk.Advance(2 * day) // day 87: warned
 	run("day 87", nil, []string{chatty.ID})
+	run("day 87 again", nil, nil)
+	warnings("day 87", quiet, saved, chatty)
 	clk.Advance(3 * day) // day 90
 	run("day 90", []string{chatty.ID}, nil)
+	warnings("day 90: a return tells nothing new", quiet, saved, chatty)
 	if got := mustCustomer(t, e, chatty.ID); !got.InPool() || !strings.Contains(got.LastHandover.Reason, "no deal for 90 days") {
 		t.Fatalf("the F customer without a deal was not returned by its rule: %+v", got.LastHandover)
 	}

@@ -50,6 +50,7 @@ const (
 	OpportunityWon        Type = "rapport.opportunity.won"
 	OpportunityLost       Type = "rapport.opportunity.lost"
 	TaskDue               Type = "rapport.task.due"
+	CustomerPoolReturnDue Type = "rapport.customer.pool_return_due"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
@@ -58,7 +59,7 @@ var Types = []Type{
 	CustomerRegraded, CustomerStageChanged, CustomerClaimed, CustomerReleased,
 	CustomerExpiredToPool, CustomerHandedOver, CustomerClaimExpiring, InteractionLogged,
 	CaseOpened, CaseMoved, CaseEscalated, CaseAssigned, CaseClosed, EvaluationSubmitted,
-	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue,
+	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue, CustomerPoolReturnDue,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in

@@ -29,9 +29,9 @@ const (
 )
 
 // staffOnly are the domain events of the staff's own workflow (a claim
-// about to lapse, who a case is assigned to, a task falling due): a partner
-// is not told of them.
-var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue}
+// about to lapse, who a case is assigned to, a task falling due, a customer
+// the pool is about to take back): a partner is not told of them.
+var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue, events.CustomerPoolReturnDue}
 
 // Types lists every event type an endpoint may subscribe to.
 var Types = append([]events.Type{CustomerShared, CustomerUnshared}, slices.DeleteFunc(slices.Clone(events.Types),

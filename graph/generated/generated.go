@@ -879,7 +879,7 @@ type ComplexityRoot struct {
 		Agenda                  func(childComplexity int, date *time.Time, userID *string) int
 		Analytics               func(childComplexity int) int
 		AuditLog                func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
-		CaseQueue               func(childComplexity int, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) int
+		CaseQueue               func(childComplexity int, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) int
 		Customer                func(childComplexity int, id string) int
 		Customer360             func(childComplexity int, id string, recentInteractions *int) int
 		CustomerByEmail         func(childComplexity int, email string, recentInteractions *int) int
@@ -1239,7 +1239,7 @@ type QueryResolver interface {
 	SearchCustomers(ctx context.Context, query string, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
 	Agenda(ctx context.Context, date *time.Time, userID *string) (*model.Agenda, error)
 	TaskQueue(ctx context.Context, assigneeID *string, dueBefore *time.Time, first *int, after *string) (*model.TaskConnection, error)
-	CaseQueue(ctx context.Context, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error)
+	CaseQueue(ctx context.Context, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error)
 	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	User(ctx context.Context, id string) (*model.User, error)
 	Departments(ctx context.Context) ([]*model.Department, error)
@@ -5099,7 +5099,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["departmentId"].(*string), args["unassigned"].(*bool), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -6829,7 +6829,7 @@ type Case {
   status: CaseStatus!
   "The responsible user."
   assignedTo: String
-  "The responsible department."
+  "The responsible department's id (caseQueue lists its open cases)."
   department: String
   "The handling plan."
   plan: String
@@ -6896,7 +6896,7 @@ input MoveCaseInput {
   note: String
   "ASSIGNED: the responsible user (required)."
   assignTo: String
-  "ASSIGNED: the responsible department."
+  "TRIAGED or ASSIGNED: the responsible department (a department id of the directory): the case joins its queue (caseQueue). Once named it stays responsible until another is named; a case assigned while none is takes its assignee's department."
   department: String
   "PROPOSED: the handling plan (required)."
   plan: String
@@ -8972,6 +8972,8 @@ enum NotificationKind {
   CUSTOMER_HANDED_OVER
   "A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall)."
   CUSTOMER_REGRADED_DOWN
+  "A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline)."
+  POOL_RETURN_DUE
 }
 
 """
@@ -8994,7 +8996,7 @@ type Notification {
   taskId: ID
   "Who made the change: a user, or system for the scheduled job."
   actor: String
-  "The deadline it is about: a claim's expiry, a case's or a task's due time."
+  "The deadline it is about: a claim's expiry, a case's or a task's due time, when the pool takes a customer back."
   dueAt: DateTime
   "What moved from: the previous owner or assignee, the previous grade level."
   from: String
@@ -10317,18 +10319,32 @@ extend type Query {
     after: String
   ): TaskConnection!
   """
-  The open cases assigned to a user (default: the caller), soonest due first,
-  across customers: the service desk's inbox of one agent. Access as for
-  taskQueue; cases on customers the caller may not read are left out. totalCount
-  counts the user's open cases when neither status nor overdue is given, and is
-  null otherwise. Unassigned cases and queues by department are not listed here
-  yet: an unassigned case that misses its deadline goes to the manager (see
-  notifications).
+  A queue of open cases across customers, soonest due first: the service desk's
+  inbox. By default the open cases assigned to a user (the caller, or
+  assigneeId: access as for taskQueue); with departmentId, the open cases that
+  department is responsible for (named at triage or assignment; a case assigned
+  while no department holds it takes its assignee's department), assigned or not,
+  or with unassigned only those nobody is assigned to yet. A department's queue is
+  read by its manager, the MANAGERs and SERVICE staff of its team and ADMINs;
+  FORBIDDEN for others (salespeople and auditors work from their own queues).
+  Cases on customers the caller may not read are left out. Cases not yet triaged
+  to a department (OPEN) are in no department's queue: an unassigned case that
+  misses its deadline goes to the manager (see notifications). One Query and one
+  BatchGetItem per page (a department's: + 1 GetItem of the department).
+  totalCount counts all of the queue's cases, readable or not: a user's open cases
+  when neither status nor overdue is given (a counter kept with each case), else
+  null; a department's (unassigned, overdue) cases whenever status is not given
+  (a count of its index partition, which trails a case's write by a moment; null
+  past some thirty thousand cases), else null.
   """
   caseQueue(
-    "Whose cases (default: the caller)."
+    "Whose cases (default: the caller); not with departmentId."
     assigneeId: ID
-    "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED)."
+    "The department whose queue to list."
+    departmentId: ID
+    "With departmentId: only the cases nobody is assigned to yet."
+    unassigned: Boolean = false
+    "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, PLAN_REJECTED, APPROVED or REOPENED)."
     status: CaseStatus
     "Only cases past their due time."
     overdue: Boolean = false
@@ -14440,38 +14456,54 @@ func (ec *executionContext) field_Query_caseQueue_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["assigneeId"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*model.CaseStatus, error) {
-			return ec.unmarshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, v)
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "departmentId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["status"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+	args["departmentId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "unassigned",
 		func(ctx context.Context, v any) (*bool, error) {
 			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["overdue"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["unassigned"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.CaseStatus, error) {
+			return ec.unmarshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overdue"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg4
+	args["after"] = arg6
 	return args, nil
 }
 
@@ -31322,7 +31354,7 @@ func (ec *executionContext) _Query_caseQueue(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().CaseQueue(ctx, fc.Args["assigneeId"].(*string), fc.Args["status"].(*model.CaseStatus), fc.Args["overdue"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().CaseQueue(ctx, fc.Args["assigneeId"].(*string), fc.Args["departmentId"].(*string), fc.Args["unassigned"].(*bool), fc.Args["status"].(*model.CaseStatus), fc.Args["overdue"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseConnection) graphql.Marshaler {

@@ -284,7 +284,7 @@ type Case struct {
 	Status CaseStatus `json:"status"`
 	// The responsible user.
 	AssignedTo *string `json:"assignedTo,omitempty"`
-	// The responsible department.
+	// The responsible department's id (caseQueue lists its open cases).
 	Department *string `json:"department,omitempty"`
 	// The handling plan.
 	Plan *string `json:"plan,omitempty"`
@@ -1646,7 +1646,7 @@ type MoveCaseInput struct {
 	Note *string `json:"note,omitempty"`
 	// ASSIGNED: the responsible user (required).
 	AssignTo *string `json:"assignTo,omitempty"`
-	// ASSIGNED: the responsible department.
+	// TRIAGED or ASSIGNED: the responsible department (a department id of the directory): the case joins its queue (caseQueue). Once named it stays responsible until another is named; a case assigned while none is takes its assignee's department.
 	Department *string `json:"department,omitempty"`
 	// PROPOSED: the handling plan (required).
 	Plan *string `json:"plan,omitempty"`
@@ -1702,7 +1702,7 @@ type Notification struct {
 	TaskID *string `json:"taskId,omitempty"`
 	// Who made the change: a user, or system for the scheduled job.
 	Actor *string `json:"actor,omitempty"`
-	// The deadline it is about: a claim's expiry, a case's or a task's due time.
+	// The deadline it is about: a claim's expiry, a case's or a task's due time, when the pool takes a customer back.
 	DueAt *time.Time `json:"dueAt,omitempty"`
 	// What moved from: the previous owner or assignee, the previous grade level.
 	From *string `json:"from,omitempty"`
@@ -4231,6 +4231,8 @@ const (
 	NotificationKindCustomerHandedOver NotificationKind = "CUSTOMER_HANDED_OVER"
 	// A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).
 	NotificationKindCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
+	// A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline).
+	NotificationKindPoolReturnDue NotificationKind = "POOL_RETURN_DUE"
 )
 
 var AllNotificationKind = []NotificationKind{
@@ -4240,11 +4242,12 @@ var AllNotificationKind = []NotificationKind{
 	NotificationKindTaskDue,
 	NotificationKindCustomerHandedOver,
 	NotificationKindCustomerRegradedDown,
+	NotificationKindPoolReturnDue,
 }
 
 func (e NotificationKind) IsValid() bool {
 	switch e {
-	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown:
+	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindPoolReturnDue:
 		return true
 	}
 	return false
