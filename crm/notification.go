@@ -46,11 +46,14 @@ const (
 	// NoticePoolReturnDue: a customer the user owns goes back to the pool
 	// soon by its grade's take-back rules (the pool job's warning).
 	NoticePoolReturnDue NotificationKind = "POOL_RETURN_DUE"
+	// NoticeWebhookEndpointDisabled: to every active ADMIN, a partner's
+	// webhook endpoint failed every attempt for a day and was disabled.
+	NoticeWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
 )
 
 // NotificationKinds lists every kind.
 var NotificationKinds = []NotificationKind{NoticeClaimExpiring, NoticeCaseAssigned, NoticeCaseEscalated,
-	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticePoolReturnDue}
+	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticePoolReturnDue, NoticeWebhookEndpointDisabled}
 
 // TaskDueNotice is how long before its due time a task's assignee is
 // told; the job runs every quarter hour, so the notice comes between 45
@@ -73,6 +76,8 @@ type Notification struct {
 	CustomerID string
 	CaseID     string
 	TaskID     string
+	// EndpointID is the partner's webhook endpoint it is about.
+	EndpointID string
 	// Actor is who made the change (SystemUserID for the job).
 	Actor string
 	// DueAt is the deadline it is about: a claim's expiry, a case's or a
@@ -209,6 +214,13 @@ func (s *Service) Notices(ctx context.Context, src NoticeSource) ([]*Notificatio
 		return taskNotices(src.TaskBefore, src.Task), nil
 	}
 	return nil, nil
+}
+
+// NewNotice is a notification to user of kind, caused at at by what key
+// names (NoticeID): for writers of notifications outside the stream (the
+// webhook delivery function's, in the write that causes them).
+func NewNotice(user string, kind NotificationKind, at time.Time, key string, n Notification) *Notification {
+	return notice(user, kind, at, key, n)
 }
 
 func notice(user string, kind NotificationKind, at time.Time, key string, n Notification) *Notification {

@@ -123,11 +123,18 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *webhooks.Endpoint) error 
 	return x.commit(ctx)
 }
 
-// UpdateEndpoint replaces prev by next at prev's version, audited.
-func (s *Store) UpdateEndpoint(ctx context.Context, prev, next *webhooks.Endpoint) error {
+// UpdateEndpoint replaces prev by next at prev's version, audited, with
+// notices in the same transaction (each conditioned on not existing).
+func (s *Store) UpdateEndpoint(ctx context.Context, prev, next *webhooks.Endpoint, notices ...*crm.Notification) error {
+	if len(notices) > webhooks.MaxAdminsTold {
+		return fmt.Errorf("update webhook endpoint %s: %d notices, at most %d fit its transaction", next.ID, len(notices), webhooks.MaxAdminsTold)
+	}
 	x := &tx{s: s}
 	cond, vals := versioned(prev.Version)
 	x.put(x.marshal(toEndpointItem(next)), cond, vals, conflict("webhook endpoint "+next.ID))
+	for _, n := range notices {
+		x.put(x.marshal(toNotificationItem(n)), notExists, nil, conflict("notification "+n.ID))
+	}
 	x.record("webhookEndpoint", next.ID, "", auditedEndpoint(x, prev), auditedEndpoint(x, next))
 	return x.commit(ctx)
 }

@@ -168,8 +168,9 @@ type Store interface {
 	// MaxEndpointsPerPartner already (BAD_USER_INPUT).
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
 	// UpdateEndpoint replaces prev by next if prev is the stored version
-	// (CONFLICT otherwise).
-	UpdateEndpoint(ctx context.Context, prev, next *Endpoint) error
+	// (CONFLICT otherwise), and writes notices in the same transaction
+	// (at most MaxAdminsTold).
+	UpdateEndpoint(ctx context.Context, prev, next *Endpoint, notices ...*crm.Notification) error
 	// Endpoint reads one, consistently; NOT_FOUND when missing.
 	Endpoint(ctx context.Context, id string) (*Endpoint, error)
 	// Endpoints lists an organization's endpoints, oldest first.
@@ -191,7 +192,8 @@ type Store interface {
 	// soonest first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
 
-	// PartnerOrg and Customers are crm.Store's.
+	// PartnerOrg, Customers and ListUsers are crm.Store's.
 	PartnerOrg(ctx context.Context, id string) (*crm.PartnerOrg, error)
 	Customers(ctx context.Context, ids []string) (map[string]*crm.Customer, error)
+	ListUsers(ctx context.Context, f crm.UserFilter, p crm.PageRequest) (*crm.Page[*crm.DirectoryUser], error)
 }

@@ -420,6 +420,19 @@ func (e *env) share(t *testing.T, org *crm.PartnerOrg, name string) *crm.Custome
 // with its webhook-id.
 func TestAFailingEndpointIsRetriedForADayThenDisabledAndReplayable(t *testing.T) {
 	e := mustEnv(t)
+	// Two more admins, one of them gone: the active ones are told.
+	admin2 := &crm.User{ID: "admin-2", Roles: []crm.Role{crm.RoleAdmin}}
+	gone := &crm.User{ID: "admin-gone", Roles: []crm.Role{crm.RoleAdmin}}
+	for _, u := range []*crm.User{admin2, gone} {
+		if _, err := e.svc.SignIn(as(u), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, err := e.svc.User(as(admin), gone.ID); err != nil {
+		t.Fatal(err)
+	} else if _, err := e.svc.DeactivateUser(as(admin), gone.ID, d.Version); err != nil {
+		t.Fatal(err)
+	}
 	rx := newReceiver(t)
 	rx.setStatus(http.StatusServiceUnavailable)
 	acme := e.org(t, "Acme Agency")
@@ -490,6 +503,36 @@ func TestAFailingEndpointIsRetriedForADayThenDisabledAndReplayable(t *testing.T)
 	if !disabled {
 		t.Errorf("no audit entry disables the endpoint: %+v", audit.Items)
 	}
+	// Every active admin has one notice of it in their inbox, written with
+	// the disable; further runs add none.
+	told := func(step string) {
+		t.Helper()
+		for _, c := range []struct {
+			u    *crm.User
+			want int
+		}{{admin, 1}, {admin2, 1}, {gone, 0}, {manager, 0}} {
+			page, err := e.svc.Notifications(as(c.u), true, crm.PageRequest{First: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, x := range page.Items {
+				if x.Kind == crm.NoticeWebhookEndpointDisabled {
+					n++
+					if x.EndpointID != ep.ID || x.Actor != crm.SystemUserID || !strings.Contains(x.Message, acme.ID) {
+						t.Errorf("%s: %s's notice %+v", step, c.u.ID, x)
+					}
+				}
+			}
+			if n != c.want {
+				t.Errorf("%s: %s has %d notices of the disabled endpoint, want %d", step, c.u.ID, n, c.want)
+			}
+		}
+	}
+	told("disabled")
+	e.clock.Set(e.clock.Now().Add(time.Hour))
+	e.run(t)
+	told("a run later")
 
 	// New events are not queued for a disabled endpoint; a replay is
 	// refused until ADMIN enables it again.

@@ -729,18 +729,19 @@ type ComplexityRoot struct {
 	}
 
 	Notification struct {
-		Actor      func(childComplexity int) int
-		At         func(childComplexity int) int
-		CaseID     func(childComplexity int) int
-		CustomerID func(childComplexity int) int
-		DueAt      func(childComplexity int) int
-		From       func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Message    func(childComplexity int) int
-		ReadAt     func(childComplexity int) int
-		TaskID     func(childComplexity int) int
-		To         func(childComplexity int) int
+		Actor             func(childComplexity int) int
+		At                func(childComplexity int) int
+		CaseID            func(childComplexity int) int
+		CustomerID        func(childComplexity int) int
+		DueAt             func(childComplexity int) int
+		From              func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Message           func(childComplexity int) int
+		ReadAt            func(childComplexity int) int
+		TaskID            func(childComplexity int) int
+		To                func(childComplexity int) int
+		WebhookEndpointID func(childComplexity int) int
 	}
 
 	NotificationConnection struct {
@@ -4552,6 +4553,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.To(childComplexity), true
+	case "Notification.webhookEndpointId":
+		if e.ComplexityRoot.Notification.WebhookEndpointID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.WebhookEndpointID(childComplexity), true
 
 	case "NotificationConnection.edges":
 		if e.ComplexityRoot.NotificationConnection.Edges == nil {
@@ -8974,6 +8981,8 @@ enum NotificationKind {
   CUSTOMER_REGRADED_DOWN
   "A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline)."
   POOL_RETURN_DUE
+  "To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it)."
+  WEBHOOK_ENDPOINT_DISABLED
 }
 
 """
@@ -8994,13 +9003,15 @@ type Notification {
   caseId: ID
   "The task it is about (TASK_DUE)."
   taskId: ID
+  "The webhook endpoint it is about (WEBHOOK_ENDPOINT_DISABLED)."
+  webhookEndpointId: ID
   "Who made the change: a user, or system for the scheduled job."
   actor: String
   "The deadline it is about: a claim's expiry, a case's or a task's due time, when the pool takes a customer back."
   dueAt: DateTime
-  "What moved from: the previous owner or assignee, the previous grade level."
+  "What moved from: the previous owner or assignee, the previous grade level, an endpoint's previous status."
   from: String
-  "What moved to: the new owner or assignee, the new grade level."
+  "What moved to: the new owner or assignee, the new grade level, an endpoint's new status."
   to: String
   "What happened, in a sentence."
   message: String!
@@ -12175,6 +12186,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_caseId(ctx, field)
 	case "taskId":
 		return ec.fieldContext_Notification_taskId(ctx, field)
+	case "webhookEndpointId":
+		return ec.fieldContext_Notification_webhookEndpointId(ctx, field)
 	case "actor":
 		return ec.fieldContext_Notification_actor(ctx, field)
 	case "dueAt":
@@ -28156,6 +28169,29 @@ func (ec *executionContext) _Notification_taskId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Notification_taskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_webhookEndpointId(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_webhookEndpointId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookEndpointID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_webhookEndpointId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
 }
 
@@ -44605,6 +44641,11 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			}
 		case "taskId":
 			out.Values[i] = ec._Notification_taskId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookEndpointId":
+			out.Values[i] = ec._Notification_webhookEndpointId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -1700,13 +1700,15 @@ type Notification struct {
 	CaseID *string `json:"caseId,omitempty"`
 	// The task it is about (TASK_DUE).
 	TaskID *string `json:"taskId,omitempty"`
+	// The webhook endpoint it is about (WEBHOOK_ENDPOINT_DISABLED).
+	WebhookEndpointID *string `json:"webhookEndpointId,omitempty"`
 	// Who made the change: a user, or system for the scheduled job.
 	Actor *string `json:"actor,omitempty"`
 	// The deadline it is about: a claim's expiry, a case's or a task's due time, when the pool takes a customer back.
 	DueAt *time.Time `json:"dueAt,omitempty"`
-	// What moved from: the previous owner or assignee, the previous grade level.
+	// What moved from: the previous owner or assignee, the previous grade level, an endpoint's previous status.
 	From *string `json:"from,omitempty"`
-	// What moved to: the new owner or assignee, the new grade level.
+	// What moved to: the new owner or assignee, the new grade level, an endpoint's new status.
 	To *string `json:"to,omitempty"`
 	// What happened, in a sentence.
 	Message string `json:"message"`
@@ -4233,6 +4235,8 @@ const (
 	NotificationKindCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
 	// A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline).
 	NotificationKindPoolReturnDue NotificationKind = "POOL_RETURN_DUE"
+	// To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it).
+	NotificationKindWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
 )
 
 var AllNotificationKind = []NotificationKind{
@@ -4243,11 +4247,12 @@ var AllNotificationKind = []NotificationKind{
 	NotificationKindCustomerHandedOver,
 	NotificationKindCustomerRegradedDown,
 	NotificationKindPoolReturnDue,
+	NotificationKindWebhookEndpointDisabled,
 }
 
 func (e NotificationKind) IsValid() bool {
 	switch e {
-	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindPoolReturnDue:
+	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindPoolReturnDue, NotificationKindWebhookEndpointDisabled:
 		return true
 	}
 	return false
