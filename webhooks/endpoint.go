@@ -192,6 +192,10 @@ type Store interface {
 	// soonest first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
 
+	// EndpointsExist reports whether any endpoint may exist (false only
+	// when none was ever registered); consistent.
+	EndpointsExist(ctx context.Context) (bool, error)
+
 	// PartnerOrg, Customers and ListUsers are crm.Store's.
 	PartnerOrg(ctx context.Context, id string) (*crm.PartnerOrg, error)
 	Customers(ctx context.Context, ids []string) (map[string]*crm.Customer, error)
