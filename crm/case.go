@@ -245,11 +245,21 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time, separate bool) error
 		return Invalid("input.to", "a %s case cannot move to %s; allowed: %v", c.Status, m.To, caseMoves[c.Status])
 	}
 	switch m.To {
+	case CaseTriaged:
+		// Triage may name the responsible department (seed 001: 处理责任部门
+		// 确定): the case waits in its queue for someone to be assigned.
+		if m.Department != "" {
+			c.Department = m.Department
+		}
 	case CaseAssigned:
 		if m.AssignTo == "" {
 			return Invalid("input.assignTo", "is required to assign a case")
 		}
-		c.AssignedTo, c.Department = m.AssignTo, m.Department
+		// The department stays responsible unless another is named.
+		c.AssignedTo = m.AssignTo
+		if m.Department != "" {
+			c.Department = m.Department
+		}
 	case CaseProposed:
 		if strings.TrimSpace(m.Plan) == "" {
 			return Invalid("input.plan", "is required to propose a handling plan")
@@ -296,7 +306,10 @@ func applyMove(c *Case, m CaseMove, u *User, now time.Time, separate bool) error
 // satisfaction template) in the same write. The customer's open cases and
 // satisfaction index, and a regrade, follow from the stream.
 // Assigning names an active user of the directory who works cases (any
-// staff role but AUDITOR) and, optionally, a department of the directory.
+// staff role but AUDITOR) and, optionally, a department of the directory;
+// triage may name the department too. A department, once responsible,
+// stays so until another is named; a case assigned while none is takes its
+// assignee's department in the directory (if any).
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT (an illegal
 // transition, missing data, an unknown or deactivated assignee or an
 // unknown department), CONFLICT.
@@ -313,7 +326,8 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 		return nil, err
 	}
 	var next *Case
-	checked := false // the assignee and department, once
+	checked := false   // the assignee and department, once
+	assigneeDept := "" // the assignee's department in the directory
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		cust, err := s.editable(ctx, u, customerID, canWork, "work the cases of")
 		if err != nil {
@@ -331,11 +345,15 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 		if err := applyMove(next, m, u, now, s.SeparateApproval); err != nil {
 			return nil, err
 		}
-		if !checked && m.To == CaseAssigned {
-			if err := s.checkCaseAssignment(ctx, m); err != nil {
+		if !checked && (m.To == CaseAssigned || m.To == CaseTriaged) {
+			if assigneeDept, err = s.checkCaseAssignment(ctx, m); err != nil {
 				return nil, err
 			}
 			checked = true
+		}
+		if next.Department == "" {
+			// A case no department holds yet goes to its assignee's.
+			next.Department = assigneeDept
 		}
 		if next.Status == CaseReopened {
 			// A reopened case awaits a response again, due from now.
@@ -356,12 +374,18 @@ func (s *Service) MoveCase(ctx context.Context, customerID, caseID string, expec
 }
 
 // checkCaseAssignment refuses a case assigned to someone the directory
-// does not know as an active worker, or to a department it does not know.
-func (s *Service) checkCaseAssignment(ctx context.Context, m CaseMove) error {
-	if err := s.CheckAssignee(ctx, "input.assignTo", m.AssignTo, WorkerRoles...); err != nil {
-		return err
+// does not know as an active worker, or to (or triaged for) a department
+// it does not know. It returns the assignee's department.
+func (s *Service) checkCaseAssignment(ctx context.Context, m CaseMove) (string, error) {
+	dept := ""
+	if m.To == CaseAssigned {
+		d, err := s.assignee(ctx, "input.assignTo", m.AssignTo, WorkerRoles...)
+		if err != nil {
+			return "", err
+		}
+		dept = d.DepartmentID
 	}
-	return s.checkDepartment(ctx, "input.department", m.Department)
+	return dept, s.checkDepartment(ctx, "input.department", m.Department)
 }
 
 // caseSatisfaction records the satisfaction given on closing c as an

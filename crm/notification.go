@@ -47,11 +47,18 @@ const (
 	NoticeLeadHanded NotificationKind = "LEAD_HANDED"
 	// NoticeLeadReturned: a lead the user made was returned to them.
 	NoticeLeadReturned NotificationKind = "LEAD_RETURNED"
+	// NoticePoolReturnDue: a customer the user owns goes back to the pool
+	// soon by its grade's take-back rules (the pool job's warning).
+	NoticePoolReturnDue NotificationKind = "POOL_RETURN_DUE"
+	// NoticeWebhookEndpointDisabled: to every active ADMIN, a partner's
+	// webhook endpoint failed every attempt for a day and was disabled.
+	NoticeWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
 )
 
 // NotificationKinds lists every kind.
 var NotificationKinds = []NotificationKind{NoticeClaimExpiring, NoticeCaseAssigned, NoticeCaseEscalated,
-	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticeLeadHanded, NoticeLeadReturned}
+	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticeLeadHanded, NoticeLeadReturned,
+	NoticePoolReturnDue, NoticeWebhookEndpointDisabled}
 
 // TaskDueNotice is how long before its due time a task's assignee is
 // told; the job runs every quarter hour, so the notice comes between 45
@@ -75,6 +82,8 @@ type Notification struct {
 	CaseID     string
 	TaskID     string
 	LeadID     string
+	// EndpointID is the partner's webhook endpoint it is about.
+	EndpointID string
 	// Actor is who made the change (SystemUserID for the job).
 	Actor string
 	// DueAt is the deadline it is about: a claim's expiry, a case's or a
@@ -216,6 +225,13 @@ func (s *Service) Notices(ctx context.Context, src NoticeSource) ([]*Notificatio
 	return nil, nil
 }
 
+// NewNotice is a notification to user of kind, caused at at by what key
+// names (NoticeID): for writers of notifications outside the stream (the
+// webhook delivery function's, in the write that causes them).
+func NewNotice(user string, kind NotificationKind, at time.Time, key string, n Notification) *Notification {
+	return notice(user, kind, at, key, n)
+}
+
 func notice(user string, kind NotificationKind, at time.Time, key string, n Notification) *Notification {
 	n.ID, n.UserID, n.Kind, n.At = NoticeID(at, user+"|"+key), user, kind, at
 	return &n
@@ -234,6 +250,17 @@ func customerNotices(p *GradingPolicy, prev, next *Customer) []*Notification {
 		out = append(out, notice(cl.By, NoticeClaimExpiring, *cl.WarnedAt, fmt.Sprintf("claim|%s|%s", next.ID, cl.ExpiresAt.Format(time.RFC3339Nano)), Notification{
 			CustomerID: next.ID, Actor: SystemUserID, DueAt: ptr(cl.ExpiresAt),
 			Message: fmt.Sprintf("Your claim on customer %s expires at %s unless you follow it up.", next.ID, cl.ExpiresAt.Format(time.RFC3339)),
+		}))
+	}
+	if w := NewPoolWarning(prev, next); w != nil {
+		act := "get in touch"
+		if w.Rule == RuleNoDeal {
+			act = "close a deal"
+		}
+		out = append(out, notice(next.OwnerID, NoticePoolReturnDue, w.At, fmt.Sprintf("takeback|%s|%s|%s", next.ID, w.Rule, w.DueAt.Format(time.RFC3339Nano)), Notification{
+			CustomerID: next.ID, Actor: SystemUserID, DueAt: ptr(w.DueAt),
+			Message: fmt.Sprintf("Customer %s of yours goes back to the pool at %s unless you %s (the %s take-back rule of grade %s).",
+				next.ID, w.DueAt.Format(time.RFC3339), act, w.Rule, next.Grade.Level),
 		}))
 	}
 	claimed := prev.OwnerID == "" && next.Claim != nil && next.Claim.By == next.OwnerID

@@ -26,6 +26,12 @@ func TestNoticesFollowTheirCauseOnly(t *testing.T) {
 		{"ClaimWarned", with(func(c *Customer) {
 			c.Claim = &Claim{By: "sales-1", ExpiresAt: at.Add(time.Hour), WarnedAt: &at}
 		}), []NotificationKind{NoticeClaimExpiring}},
+		{"TakeBackWarned", with(func(c *Customer) {
+			c.Status, c.PoolWarning = StatusActive, &PoolWarning{Rule: RuleNoContact, DueAt: at.Add(72 * time.Hour), At: at}
+		}), []NotificationKind{NoticePoolReturnDue}},
+		{"ReturnedToThePoolWithItsWarning", with(func(c *Customer) {
+			c.Status, c.OwnerID, c.PoolWarning = StatusActive, "", &PoolWarning{Rule: RuleNoContact, DueAt: at, At: at}
+		}), nil},
 		{"RewrittenAtTheSameVersion", &Customer{ID: "c1", OwnerID: "sales-9", Version: 3}, nil},
 	}
 	for _, tc := range cases {

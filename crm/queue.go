@@ -17,9 +17,24 @@ type CaseQueueFilter struct {
 	Status CaseStatus
 	// DueBefore bounds the due time, exclusive; zero for none.
 	DueBefore time.Time
+	// Unassigned keeps the cases nobody is assigned to (a department's
+	// queue only).
+	Unassigned bool
 	// Readable keeps the cases of the customers it accepts: those the
 	// caller may read. Nil keeps all.
 	Readable func(*Customer) bool
+}
+
+// CaseQueueRequest is what a case queue lists: the open cases assigned to
+// AssigneeID (the caller when both are empty), or those DepartmentID is
+// responsible for, unassigned ones only when Unassigned; of one open
+// Status when given, overdue only when Overdue.
+type CaseQueueRequest struct {
+	AssigneeID   string
+	DepartmentID string
+	Unassigned   bool
+	Status       CaseStatus
+	Overdue      bool
 }
 
 // workOf authorizes reading the work assigned to userID (the caller when
@@ -84,11 +99,13 @@ func (s *Service) TaskQueue(ctx context.Context, assigneeID string, dueBefore *t
 	return s.Store.ListOpenTasks(ctx, TaskFilter{AssigneeID: id, DueBefore: bound, Readable: readableBy(u)}, p)
 }
 
-// CaseQueue lists the open cases assigned to assigneeID (the caller when
-// empty), soonest due first, on customers the caller may read: of one open
-// status when given, overdue only when asked. Its total counts them all when neither is given.
+// CaseQueue lists a queue of open cases (CaseQueueRequest), soonest due
+// first, on customers the caller may read. A user's queue counts all their
+// open cases when neither status nor overdue is given; a department's
+// counts its open (or unassigned) cases, overdue ones when asked, whenever
+// no status is given.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
-func (s *Service) CaseQueue(ctx context.Context, assigneeID string, status CaseStatus, overdue bool, p PageRequest) (*Page[*Case], error) {
+func (s *Service) CaseQueue(ctx context.Context, q CaseQueueRequest, p PageRequest) (*Page[*Case], error) {
 	u, err := currentUser(ctx)
 	if err != nil {
 		return nil, err
@@ -96,17 +113,62 @@ func (s *Service) CaseQueue(ctx context.Context, assigneeID string, status CaseS
 	if err := checkPage(&p); err != nil {
 		return nil, err
 	}
-	if status != "" && (!slices.Contains(CaseStatuses, status) || !status.IsOpen()) {
-		return nil, Invalid("status", "must be an open status (the queue holds open cases); got %q", status)
+	if q.Status != "" && (!slices.Contains(CaseStatuses, q.Status) || !q.Status.IsOpen()) {
+		return nil, Invalid("status", "must be an open status (the queue holds open cases); got %q", q.Status)
 	}
-	id, err := s.workOf(ctx, u, assigneeID, "assigneeId")
-	if err != nil {
-		return nil, err
-	}
-	f := CaseQueueFilter{Status: status, Readable: readableBy(u)}
-	if overdue {
+	f := CaseQueueFilter{Status: q.Status, Unassigned: q.Unassigned, Readable: readableBy(u)}
+	if q.Overdue {
 		f.DueBefore = s.now()
 	}
-	page, err := s.Store.ListAssignedCases(ctx, id, f, p)
+	var page *Page[*Case]
+	switch {
+	case q.DepartmentID != "" && q.AssigneeID != "":
+		return nil, Invalid("assigneeId", "give assigneeId or departmentId, not both")
+	case q.DepartmentID != "":
+		if err := s.departmentQueueOf(ctx, u, q.DepartmentID); err != nil {
+			return nil, err
+		}
+		page, err = s.Store.ListDepartmentCases(ctx, q.DepartmentID, f, p)
+	case q.Unassigned:
+		return nil, Invalid("unassigned", "lists a department's unassigned cases: give departmentId")
+	default:
+		id, err := s.workOf(ctx, u, q.AssigneeID, "assigneeId")
+		if err != nil {
+			return nil, err
+		}
+		page, err = s.Store.ListAssignedCases(ctx, id, f, p)
+		if err != nil {
+			return nil, err
+		}
+	}
 	return viewPage(u, page, viewCase), err
+}
+
+// departmentQueueOf authorizes reading a department's queue of cases: an
+// ADMIN; a MANAGER who manages the department or is in its team; SERVICE
+// staff of its team (the service desk). Salespeople and auditors work from
+// their own queues; partners have none. One GetItem of the department.
+func (s *Service) departmentQueueOf(ctx context.Context, u *User, id string) error {
+	if u.IsPartner() {
+		return Errorf(EFORBIDDEN, "partners have no work queues")
+	}
+	if err := checkID("departmentId", id); err != nil {
+		return err
+	}
+	d, err := s.Store.Department(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return Invalid("departmentId", "no department %q in the directory", id)
+	}
+	if err != nil {
+		return err
+	}
+	inTeam := d.Team != "" && u.InTeam(d.Team)
+	switch {
+	case u.HasRole(RoleAdmin),
+		u.HasRole(RoleManager) && (d.ManagerID == u.ID || inTeam),
+		u.HasRole(RoleService) && inTeam:
+		return nil
+	}
+	return &Error{Code: EFORBIDDEN, Field: "departmentId",
+		Message: "a department's queue is read by its manager, the managers and service staff of its team, and admins"}
 }

@@ -169,6 +169,10 @@ type Store interface {
 	// the filter's Readable accepts.
 	ListOpenTasks(ctx context.Context, f TaskFilter, p PageRequest) (*Page[*Task], error)
 	ListAssignedCases(ctx context.Context, userID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
+	// ListDepartmentCases lists the open cases a department is responsible
+	// for (unassigned ones only with f.Unassigned), soonest due first; its
+	// total counts them when f.Status is empty.
+	ListDepartmentCases(ctx context.Context, departmentID string, f CaseQueueFilter, p PageRequest) (*Page[*Case], error)
 	// TasksDue returns the open tasks due before t whose assignee has not
 	// been told of that due time yet (Task.DueNoticePending), soonest
 	// first.

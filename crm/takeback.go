@@ -53,6 +53,20 @@ type PoolWarning struct {
 	At    time.Time
 }
 
+// NewPoolWarning is the take-back warning a profile write gives the owner:
+// next's warning when prev did not carry it (the job warns once per
+// deadline); nil otherwise.
+func NewPoolWarning(prev, next *Customer) *PoolWarning {
+	w := next.PoolWarning
+	if w == nil || next.OwnerID == "" || next.Status != StatusActive {
+		return nil
+	}
+	if p := prev.PoolWarning; p != nil && p.Rule == w.Rule && p.DueAt.Equal(w.DueAt) {
+		return nil
+	}
+	return w
+}
+
 // OwnedSince is when the owner took the customer on: by a claim, a
 // handover or assignment, or at its creation.
 func (c *Customer) OwnedSince() time.Time {

@@ -166,6 +166,12 @@ func TestTheStreamPublishesEachDomainEventOnce(t *testing.T) {
 		of[ev.Subject][ev.Type] = append(of[ev.Subject][ev.Type], ev)
 	}
 	for _, typ := range events.Types {
+		if typ == events.CustomerPoolReturnDue {
+			// The take-back warning needs weeks without contact:
+			// TestPoolTakesBackNeglectedCustomersByTheirGradesRulesAfterAWarning
+			// checks its events.
+			continue
+		}
 		if byType[typ] == 0 {
 			t.Errorf("no %s event", typ)
 		}

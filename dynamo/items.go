@@ -626,6 +626,10 @@ type caseItem struct {
 	Type         string               `dynamodbav:"type"`
 	GDue         string               `dynamodbav:"gDue,omitempty"`
 	GDueAt       string               `dynamodbav:"gDueAt,omitempty"`
+	GName        string               `dynamodbav:"gName,omitempty"`
+	GNameSort    string               `dynamodbav:"gNameSort,omitempty"`
+	GTeam        string               `dynamodbav:"gTeam,omitempty"`
+	GSort        string               `dynamodbav:"gSort,omitempty"`
 	ID           string               `dynamodbav:"id"`
 	CustomerID   string               `dynamodbav:"customerId"`
 	Kind         string               `dynamodbav:"kind"`
@@ -661,6 +665,7 @@ func toCaseItem(c *crm.Case) *caseItem {
 		// for that deadline.
 		it.GDue, it.GDueAt = dueCases, dueKey(c.DueAt, c.ID)
 	}
+	it.GName, it.GNameSort, it.GTeam, it.GSort = departmentQueues(c)
 	for _, t := range c.Transitions {
 		it.Transitions = append(it.Transitions, caseTransitionItem{From: string(t.From), To: string(t.To), By: t.By, At: t.At, Note: t.Note})
 	}

@@ -39,7 +39,8 @@ type migration struct {
 // migrations run in this order; a new one goes at the end.
 var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name: followUpSchedules, page: planPage},
 	{name: lookupBackfill, page: lookupPage}, {name: canonicalPhones, page: phonesPage}, {name: searchBackfill, page: searchPage},
-	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage}}
+	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage},
+	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).

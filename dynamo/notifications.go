@@ -22,9 +22,12 @@ import (
 // INBOX#UNREAD#<user> (gSort = its id), which its read mark removes: the
 // unread list and the unread count read only unread entries.
 //
-// Notifications are written by the stream consumer only (PutNotifications),
+// Notifications are written by the stream consumer (PutNotifications),
 // each conditioned on not existing: its id is a function of its cause, so a
 // batch delivered again writes nothing, and a read mark is never undone.
+// The one exception is the admins' notice of a webhook endpoint the
+// delivery function disabled, written in the disable's own transaction
+// (UpdateEndpoint).
 
 const skNoticePrefix = "N#"
 
@@ -46,6 +49,7 @@ type notificationItem struct {
 	CaseID     string     `dynamodbav:"caseId,omitempty"`
 	TaskID     string     `dynamodbav:"taskId,omitempty"`
 	LeadID     string     `dynamodbav:"leadId,omitempty"`
+	EndpointID string     `dynamodbav:"endpointId,omitempty"`
 	Actor      string     `dynamodbav:"actor,omitempty"`
 	DueAt      *time.Time `dynamodbav:"dueAt,omitempty"`
 	From       string     `dynamodbav:"from,omitempty"`
@@ -58,7 +62,7 @@ type notificationItem struct {
 func toNotificationItem(n *crm.Notification) *notificationItem {
 	it := &notificationItem{
 		PK: inboxPK(n.UserID), SK: noticeSK(n.ID), Type: "notification", ID: n.ID, UserID: n.UserID, Kind: string(n.Kind),
-		At: n.At, CustomerID: n.CustomerID, CaseID: n.CaseID, TaskID: n.TaskID, LeadID: n.LeadID, Actor: n.Actor, DueAt: n.DueAt,
+		At: n.At, CustomerID: n.CustomerID, CaseID: n.CaseID, TaskID: n.TaskID, LeadID: n.LeadID, EndpointID: n.EndpointID, Actor: n.Actor, DueAt: n.DueAt,
 		From: n.From, To: n.To, Message: n.Message, ReadAt: n.ReadAt, TTL: n.At.Add(crm.NotificationTTL).Unix(),
 	}
 	if n.ReadAt == nil {
@@ -70,7 +74,7 @@ func toNotificationItem(n *crm.Notification) *notificationItem {
 func fromNotificationItem(it *notificationItem) *crm.Notification {
 	return &crm.Notification{
 		ID: it.ID, UserID: it.UserID, Kind: crm.NotificationKind(it.Kind), At: it.At, CustomerID: it.CustomerID,
-		CaseID: it.CaseID, TaskID: it.TaskID, LeadID: it.LeadID, Actor: it.Actor, DueAt: it.DueAt, From: it.From, To: it.To,
+		CaseID: it.CaseID, TaskID: it.TaskID, LeadID: it.LeadID, EndpointID: it.EndpointID, Actor: it.Actor, DueAt: it.DueAt, From: it.From, To: it.To,
 		Message: it.Message, ReadAt: it.ReadAt,
 	}
 }

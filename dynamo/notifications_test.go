@@ -126,7 +126,7 @@ func TestServiceDeskCaseEscalatesToTheManagerAndEveryoneIsTold(t *testing.T) {
 	if got := kinds(inbox(t, e, manager, false)); !slices.Equal(got, []string{"CASE_ESCALATED", "CASE_ESCALATED"}) {
 		t.Fatalf("the manager's inbox: %v", got)
 	}
-	queue, err := e.svc.CaseQueue(as(manager), "", "", false, crm.PageRequest{First: 10})
+	queue, err := e.svc.CaseQueue(as(manager), crm.CaseQueueRequest{}, crm.PageRequest{First: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestQueuesLeaveOutWorkOnCustomersTheCallerMayNotRead(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cq, err := e.svc.CaseQueue(as(tc.user), sales1.ID, "", false, crm.PageRequest{First: 10})
+			cq, err := e.svc.CaseQueue(as(tc.user), crm.CaseQueueRequest{AssigneeID: sales1.ID}, crm.PageRequest{First: 10})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,12 +1,14 @@
 package dynamo_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/events"
 )
 
 // The pool takes back what an owner neglects, by the rules of the
@@ -19,6 +21,7 @@ import (
 // claim's own expiry.
 func TestPoolTakesBackNeglectedCustomersByTheirGradesRulesAfterAWarning(t *testing.T) {
 	e, clk := poolEnv(t)
+	published := publishTo(t, e.consumer.Consumer)
 	owner := sales1.ID
 	const day = 24 * time.Hour
 	owned := func(name, grade string) *crm.Customer {
@@ -94,6 +97,28 @@ func TestPoolTakesBackNeglectedCustomersByTheirGradesRulesAfterAWarning(t *testi
 	if pr := poolReturn(quiet.ID); pr == nil || pr.WarnedAt == nil {
 		t.Fatalf("the warning does not show: %+v", pr)
 	}
+	// The owner's inbox tells of each warning, once.
+	warnings := func(step string, want ...*crm.Customer) {
+		t.Helper()
+		e.drain(t)
+		var got, ids []string
+		for _, n := range inbox(t, e, sales1, false) {
+			if n.Kind == crm.NoticePoolReturnDue {
+				got = append(got, n.CustomerID)
+				if c := mustCustomer(t, e, n.CustomerID); n.DueAt == nil || n.Actor != crm.SystemUserID ||
+					(c.PoolWarning != nil && !n.DueAt.Equal(c.PoolWarning.DueAt)) || !strings.Contains(n.Message, "goes back to the pool") {
+					t.Fatalf("%s: the warning %+v", step, n)
+				}
+			}
+		}
+		for _, c := range want {
+			ids = append(ids, c.ID)
+		}
+		if !slices.Equal(sorted(got), sorted(ids)) {
+			t.Fatalf("%s: take-back warnings in the owner's inbox for %v, want %v", step, got, ids)
+		}
+	}
+	warnings("day 42", quiet, saved)
 
 	// Day 43: the owner calls one of them; the stream has not applied
 	// the call when the job runs on day 45.
@@ -128,8 +153,24 @@ func TestPoolTakesBackNeglectedCustomersByTheirGradesRulesAfterAWarning(t *testi
 	}
 	clk.Advance(2 * day) // day 87: warned
 	run("day 87", nil, []string{chatty.ID})
+	run("day 87 again", nil, nil)
+	warnings("day 87", quiet, saved, chatty)
 	clk.Advance(3 * day) // day 90
 	run("day 90", []string{chatty.ID}, nil)
+	warnings("day 90: a return tells nothing new", quiet, saved, chatty)
+	// Each warning is also its domain event, once, naming the rule.
+	rules := map[string]string{}
+	for _, ev := range mustEvents(t, published) {
+		if ev.Type == events.CustomerPoolReturnDue {
+			if _, twice := rules[ev.Subject]; twice || ev.Data.DueAt == nil || ev.Data.Owner == nil || ev.Data.Owner.To != owner {
+				t.Fatalf("take-back warning event %+v", ev)
+			}
+			rules[ev.Subject] = ev.Data.Kind
+		}
+	}
+	if want := map[string]string{quiet.ID: crm.RuleNoContact, saved.ID: crm.RuleNoContact, chatty.ID: crm.RuleNoDeal}; !maps.Equal(rules, want) {
+		t.Fatalf("take-back warning events %v, want %v", rules, want)
+	}
 	if got := mustCustomer(t, e, chatty.ID); !got.InPool() || !strings.Contains(got.LastHandover.Reason, "no deal for 90 days") {
 		t.Fatalf("the F customer without a deal was not returned by its rule: %+v", got.LastHandover)
 	}

@@ -314,18 +314,27 @@ func openTaskAssignee(k *crm.Task) string {
 // per page); keep checks each again, since the index lags the table.
 func queuePlan[I any, T any](s *Store, kind, user string, bound time.Time, target func(pk, sk string) (string, bool),
 	conv func(*I) T, keep func(T) bool, readable func(*crm.Customer) bool) listPlan[T] {
+	return indexQueuePlan(s, "queue/"+kind+"/"+user, byDue, agendaKey(user), bound, target, conv, keep, readable)
+}
+
+// indexQueuePlan lists the entries of one partition of an index sorted by
+// due time (dueKey) due before bound, as queuePlan does; name binds its
+// cursors.
+func indexQueuePlan[I any, T any](s *Store, name string, ix index, partition string, bound time.Time, target func(pk, sk string) (string, bool),
+	conv func(*I) T, keep func(T) bool, readable func(*crm.Customer) bool) listPlan[T] {
+	k, sort := indexKeyAttr[ix], indexSortAttr(ix)
 	return listPlan[T]{
 		// A cursor is a position on the partition's order, valid whatever
 		// the bound.
-		name: "queue/" + kind + "/" + user,
+		name: name,
 		query: dynamodb.QueryInput{
 			TableName:                 &s.table,
-			IndexName:                 aws.String(s.idx.Due),
-			KeyConditionExpression:    aws.String("gDue = :k AND gDueAt < :b"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(agendaKey(user)), ":b": str(dueKey(bound, ""))},
-			ProjectionExpression:      aws.String("pk, sk, gDue, gDueAt"),
+			IndexName:                 aws.String(s.idx.name(ix)),
+			KeyConditionExpression:    aws.String(k + " = :k AND " + sort + " < :b"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(partition), ":b": str(dueKey(bound, ""))},
+			ProjectionExpression:      aws.String("pk, sk, " + k + ", " + sort),
 		},
-		keyAttr:  []string{"pk", "sk", "gDue", "gDueAt"},
+		keyAttr:  []string{"pk", "sk", k, sort},
 		filtered: true,
 		decode: func(ctx context.Context, raw []map[string]types.AttributeValue) ([]T, []bool, error) {
 			out, match := make([]T, len(raw)), make([]bool, len(raw))

@@ -439,17 +439,17 @@ func TestWorkQueuesListOpenTasksAndCasesAcrossCustomers(t *testing.T) {
 		}
 	}
 
-	cases, err := e.svc.CaseQueue(as(sales1), "", "", false, crm.PageRequest{First: 10})
+	cases, err := e.svc.CaseQueue(as(sales1), crm.CaseQueueRequest{}, crm.PageRequest{First: 10})
 	if err != nil || len(cases.Items) != 1 || cases.Items[0].ID != cs.ID {
 		t.Fatalf("case queue %v %v", cases, err)
 	}
 	if n, err := cases.Total(t.Context()); err != nil || n != 1 {
 		t.Fatalf("open cases %d %v, want 1", n, err)
 	}
-	if overdue, err := e.svc.CaseQueue(as(sales1), "", "", true, crm.PageRequest{First: 10}); err != nil || len(overdue.Items) != 0 {
+	if overdue, err := e.svc.CaseQueue(as(sales1), crm.CaseQueueRequest{Overdue: true}, crm.PageRequest{First: 10}); err != nil || len(overdue.Items) != 0 {
 		t.Fatalf("overdue cases %v %v, want none", overdue, err)
 	}
-	if _, err := e.svc.CaseQueue(as(sales1), "", crm.CaseClosed, false, crm.PageRequest{First: 10}); code(err) != crm.EINVALID {
+	if _, err := e.svc.CaseQueue(as(sales1), crm.CaseQueueRequest{Status: crm.CaseClosed}, crm.PageRequest{First: 10}); code(err) != crm.EINVALID {
 		t.Fatalf("a closed status: %v, want BAD_USER_INPUT", err)
 	}
 }

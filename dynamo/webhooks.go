@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -119,15 +120,23 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *webhooks.Endpoint) error 
 	}
 	x := &tx{s: s}
 	x.put(x.marshal(toEndpointItem(e)), notExists, nil, conflict("webhook endpoint "+e.ID))
+	x.add(pkWebhooks, skEndpointsN, 1) // the marker the fan-out reads (EndpointsExist)
 	x.record("webhookEndpoint", e.ID, "", nil, auditedEndpoint(x, e))
 	return x.commit(ctx)
 }
 
-// UpdateEndpoint replaces prev by next at prev's version, audited.
-func (s *Store) UpdateEndpoint(ctx context.Context, prev, next *webhooks.Endpoint) error {
+// UpdateEndpoint replaces prev by next at prev's version, audited, with
+// notices in the same transaction (each conditioned on not existing).
+func (s *Store) UpdateEndpoint(ctx context.Context, prev, next *webhooks.Endpoint, notices ...*crm.Notification) error {
+	if len(notices) > webhooks.MaxAdminsTold {
+		return fmt.Errorf("update webhook endpoint %s: %d notices, at most %d fit its transaction", next.ID, len(notices), webhooks.MaxAdminsTold)
+	}
 	x := &tx{s: s}
 	cond, vals := versioned(prev.Version)
 	x.put(x.marshal(toEndpointItem(next)), cond, vals, conflict("webhook endpoint "+next.ID))
+	for _, n := range notices {
+		x.put(x.marshal(toNotificationItem(n)), notExists, nil, conflict("notification "+n.ID))
+	}
 	x.record("webhookEndpoint", next.ID, "", auditedEndpoint(x, prev), auditedEndpoint(x, next))
 	return x.commit(ctx)
 }
@@ -334,4 +343,69 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	}
 	webhooks.SortDue(out)
 	return out, nil
+}
+
+// The endpoint marker: whether any endpoint was ever registered, so that
+// the stream's fan-out skips reading the shares of a batch's customers in
+// a stack without endpoints (EndpointsExist). Endpoints are never deleted,
+// so once one exists the answer stays yes.
+const (
+	pkWebhooks    = "WEBHOOKS"
+	skEndpointsN  = "ENDPOINTS"
+	endpointsSeen = "2026-12-webhook-endpoints"
+)
+
+// EndpointsExist reports whether any webhook endpoint may exist: one
+// consistent BatchGetItem of the marker (n, added to by each registration;
+// legacy, set by the migration for endpoints registered before the
+// marker) and the migration's progress. Until that migration is done an
+// absent marker answers yes.
+func (s *Store) EndpointsExist(ctx context.Context) (bool, error) {
+	items, err := s.batchGetConsistent(ctx, []map[string]types.AttributeValue{
+		key(pkWebhooks, skEndpointsN), key(migrationPK(endpointsSeen), skProgress)}, true)
+	if err != nil {
+		return false, err
+	}
+	migrated := false
+	for _, it := range items {
+		switch strAttr(it["pk"]) {
+		case pkWebhooks:
+			var m struct {
+				N      int  `dynamodbav:"n"`
+				Legacy bool `dynamodbav:"legacy"`
+			}
+			if err := unmarshalItem(it, &m); err != nil {
+				return false, fmt.Errorf("unmarshal the endpoint marker: %w", err)
+			}
+			if m.N > 0 || m.Legacy {
+				return true, nil
+			}
+		default:
+			var p progressItem
+			if err := unmarshalItem(it, &p); err != nil {
+				return false, fmt.Errorf("unmarshal %s: %w", endpointsSeen, err)
+			}
+			migrated = p.Done
+		}
+	}
+	return !migrated, nil
+}
+
+// endpointsPage marks the endpoint marker legacy when a page holds an
+// endpoint (registered before the marker counted them): one UpdateItem,
+// the same however often it is applied.
+func endpointsPage(ctx context.Context, s *Store, items []map[string]types.AttributeValue) (int, error) {
+	for _, raw := range items {
+		if strAttr(raw["sk"]) != skEndpoint || !strings.HasPrefix(strAttr(raw["pk"]), "WHEP#") {
+			continue
+		}
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(pkWebhooks, skEndpointsN),
+			UpdateExpression:          aws.String("SET legacy = :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}})
+		if err != nil {
+			return 0, wrap("mark the endpoint marker", err)
+		}
+		return 1, nil
+	}
+	return 0, nil
 }

@@ -113,6 +113,12 @@ func customerEvents(prev, next *crm.Customer) []derived {
 		d.Owner, d.ClaimExpiresAt = &FromTo{From: next.OwnerID, To: next.OwnerID}, &cl.ExpiresAt
 		out = append(out, derived{CustomerClaimExpiring, d})
 	}
+	if w := crm.NewPoolWarning(prev, next); w != nil {
+		// The take-back warning: bookkeeping too, news to the owner.
+		d := base
+		d.Owner, d.DueAt, d.Kind = &FromTo{From: next.OwnerID, To: next.OwnerID}, &w.DueAt, w.Rule
+		out = append(out, derived{CustomerPoolReturnDue, d})
+	}
 	changed := ChangedFields(prev, next)
 	if len(changed) == 0 {
 		return out // bookkeeping only (a claim's warning, its conversion)

@@ -55,6 +55,7 @@ const (
 	LeadAccepted          Type = "rapport.lead.accepted"
 	LeadReturned          Type = "rapport.lead.returned"
 	LeadWithdrawn         Type = "rapport.lead.withdrawn"
+	CustomerPoolReturnDue Type = "rapport.customer.pool_return_due"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
@@ -64,7 +65,7 @@ var Types = []Type{
 	CustomerExpiredToPool, CustomerHandedOver, CustomerClaimExpiring, InteractionLogged,
 	CaseOpened, CaseMoved, CaseEscalated, CaseAssigned, CaseClosed, EvaluationSubmitted,
 	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue,
-	LeadCreated, LeadHanded, LeadAccepted, LeadReturned, LeadWithdrawn,
+	LeadCreated, LeadHanded, LeadAccepted, LeadReturned, LeadWithdrawn, CustomerPoolReturnDue,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in

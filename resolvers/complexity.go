@@ -53,7 +53,7 @@ func Complexity() generated.ComplexityRoot {
 		return 1 + (crm.AgendaDatedRead+crm.AgendaFollowUpRead)*child
 	}
 	c.Query.TaskQueue = func(child int, _ *string, _ *time.Time, first *int, _ *string) int { return pageCost(child, first) }
-	c.Query.CaseQueue = func(child int, _ *string, _ *model.CaseStatus, _ *bool, first *int, _ *string) int {
+	c.Query.CaseQueue = func(child int, _, _ *string, _ *bool, _ *model.CaseStatus, _ *bool, first *int, _ *string) int {
 		return pageCost(child, first)
 	}
 	c.Customer.Evaluations = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }

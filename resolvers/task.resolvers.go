@@ -88,8 +88,10 @@ func (r *queryResolver) TaskQueue(ctx context.Context, assigneeID *string, dueBe
 }
 
 // CaseQueue is the resolver for the caseQueue field.
-func (r *queryResolver) CaseQueue(ctx context.Context, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error) {
-	p, err := r.Service.CaseQueue(ctx, val(assigneeID), crm.CaseStatus(val(status)), val(overdue), page(first, after))
+func (r *queryResolver) CaseQueue(ctx context.Context, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error) {
+	q := crm.CaseQueueRequest{AssigneeID: val(assigneeID), DepartmentID: val(departmentID), Unassigned: val(unassigned),
+		Status: crm.CaseStatus(val(status)), Overdue: val(overdue)}
+	p, err := r.Service.CaseQueue(ctx, q, page(first, after))
 	if err != nil {
 		return nil, err
 	}

@@ -506,6 +506,10 @@ var otherRows = []matrixRow{
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "caseQueue", name: "a team member's", query: `{ caseQueue(assigneeId: "service1", overdue: true) { edges { node { id } } } }`, vars: noVars,
 		want: cells{"A", "A", "F", "A", "F", "F"}},
+	// A department's queue: its team's managers and service staff (the desk).
+	{field: "caseQueue", name: "a department's", query: `query($id: ID!) { caseQueue(departmentId: $id, unassigned: true) { totalCount edges { node { id } } } }`,
+		vars: byID, object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.desk },
+		want: cells{"A", "A", "F", "A", "F", "F"}},
 	// Everyone's own inbox only, an ADMIN's too; partners have none.
 	{field: "notifications", name: "sales1's notice", query: `{ notifications(first: 100) { edges { node { id } } } }`, vars: noVars, absent: "H",
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.notice },
@@ -672,6 +676,8 @@ type matrixWorld struct {
 	// colleague is an active user of the directory, gone a deactivated
 	// one (both at version 1 and 2), dept a department.
 	colleague, gone, dept obj
+	// desk is a department of team north.
+	desk obj
 	// endpointP and endpointQ are webhook endpoints of P and Q; deliveryP
 	// is one of P's deliveries (the share of OWN).
 	endpointP, endpointQ, deliveryP obj
@@ -689,6 +695,9 @@ func mustMatrixWorld(t *testing.T) *matrixWorld {
 	w.colleague = *w.mustUser(t, "matrix-colleague", false)
 	w.gone = *w.mustUser(t, "matrix-gone", true)
 	w.dept = *w.mustDepartment(t, "Matrix Desk")
+	var desk struct{ CreateDepartment obj }
+	w.admin(t, `mutation { createDepartment(input: {name: "Matrix Service Desk", team: "north"}) { id } }`, nil, &desk)
+	w.desk = desk.CreateDepartment
 	w.endpointP, w.endpointQ = *w.mustEndpoint(t, w.p), *w.mustEndpoint(t, w.q)
 	var pol struct{ GradingPolicy map[string]any }
 	w.e.staff(t, "admin", policyQuery, nil, &pol)

@@ -236,8 +236,9 @@ func (d *Deliverer) endpointAnswers(ctx context.Context, id string) error {
 }
 
 // endpointFails records a failure: the first since a success starts the
-// clock; one DisableAfter later the endpoint is disabled, ADMIN is told
-// by the audit log and an event (TypeEndpointDisabled).
+// clock; one DisableAfter later the endpoint is disabled, and ADMIN is told
+// by the audit log, an event (TypeEndpointDisabled) and a notification to
+// every active ADMIN written with the disable (disabledNotices).
 func (d *Deliverer) endpointFails(ctx context.Context, id string, at time.Time, rep *Report) error {
 	var disabled *Endpoint
 	err := d.changeEndpoint(ctx, id, func(e *Endpoint) bool {
@@ -276,9 +277,12 @@ func (d *Deliverer) endpointFails(ctx context.Context, id string, at time.Time, 
 }
 
 // changeEndpoint applies edit to the endpoint as stored, as the system,
-// again on a lost race.
+// again on a lost race. A change that disables the endpoint carries its
+// notices to the admins.
 func (d *Deliverer) changeEndpoint(ctx context.Context, id string, edit func(*Endpoint) bool) error {
 	ctx = crm.WithAuditScope(ctx, crm.AuditScope{Operation: "job:webhook-delivery"})
+	var admins []string
+	read := false
 	for range 5 {
 		prev, err := d.Store.Endpoint(ctx, id)
 		if err != nil {
@@ -290,10 +294,59 @@ func (d *Deliverer) changeEndpoint(ctx context.Context, id string, edit func(*En
 		}
 		next.Version++
 		next.UpdatedAt, next.UpdatedBy = d.now(), crm.SystemUserID
-		err = d.Store.UpdateEndpoint(ctx, prev, &next)
+		var notices []*crm.Notification
+		if prev.Status == EndpointActive && next.Status == EndpointDisabled {
+			if !read {
+				if admins, err = d.admins(ctx); err != nil {
+					return err
+				}
+				read = true
+			}
+			notices = disabledNotices(&next, admins)
+		}
+		err = d.Store.UpdateEndpoint(ctx, prev, &next, notices...)
 		if crm.ErrorCode(err) != crm.ECONFLICT {
 			return err
 		}
 	}
 	return crm.Errorf(crm.ECONFLICT, "webhook endpoint %s keeps changing", id)
+}
+
+// MaxAdminsTold bounds the admins told of a disabled endpoint: their
+// notices share the disable's transaction (100 items) with the endpoint
+// and the audit entry. The first by name are told.
+const MaxAdminsTold = 90
+
+// admins are the active ADMINs of the directory, the first MaxAdminsTold
+// by name: one Query of its ADMIN list.
+func (d *Deliverer) admins(ctx context.Context) ([]string, error) {
+	active := true
+	page, err := d.Store.ListUsers(ctx, crm.UserFilter{Role: crm.RoleAdmin, Active: &active}, crm.PageRequest{First: MaxAdminsTold})
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: the admins to tell: %w", err)
+	}
+	ids := make([]string, 0, len(page.Items))
+	for _, u := range page.Items {
+		ids = append(ids, u.ID)
+	}
+	if page.HasNext {
+		d.log().WarnContext(ctx, "more admins than a disabled endpoint's notice reaches", "told", len(ids))
+	}
+	return ids, nil
+}
+
+// disabledNotices tell each admin that the delivery function disabled e:
+// one per admin and disable (the endpoint's version names it), so a retry
+// of the same disable writes nothing new.
+func disabledNotices(e *Endpoint, admins []string) []*crm.Notification {
+	out := make([]*crm.Notification, 0, len(admins))
+	for _, a := range admins {
+		out = append(out, crm.NewNotice(a, crm.NoticeWebhookEndpointDisabled, *e.DisabledAt,
+			fmt.Sprintf("webhook-disabled|%s|%d", e.ID, e.Version), crm.Notification{
+				EndpointID: e.ID, Actor: crm.SystemUserID, From: string(EndpointActive), To: string(EndpointDisabled),
+				Message: fmt.Sprintf("Rapport disabled webhook endpoint %s of partner organization %s: %s. Re-enable it once the partner has fixed it.",
+					e.ID, e.OrgID, e.DisabledReason),
+			}))
+	}
+	return out
 }

@@ -30,9 +30,11 @@ const (
 
 // staffOnly are the domain events of the staff's own workflow (a claim
 // about to lapse, who a case is assigned to, a task falling due, the leads
-// telesales hand to sales): a partner is not told of them.
+// telesales hand to sales, a customer the pool is about to take back): a
+// partner is not told of them.
 var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue,
-	events.LeadCreated, events.LeadHanded, events.LeadAccepted, events.LeadReturned, events.LeadWithdrawn}
+	events.LeadCreated, events.LeadHanded, events.LeadAccepted, events.LeadReturned, events.LeadWithdrawn,
+	events.CustomerPoolReturnDue}
 
 // Types lists every event type an endpoint may subscribe to.
 var Types = append([]events.Type{CustomerShared, CustomerUnshared}, slices.DeleteFunc(slices.Clone(events.Types),
@@ -169,8 +171,9 @@ type Store interface {
 	// MaxEndpointsPerPartner already (BAD_USER_INPUT).
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
 	// UpdateEndpoint replaces prev by next if prev is the stored version
-	// (CONFLICT otherwise).
-	UpdateEndpoint(ctx context.Context, prev, next *Endpoint) error
+	// (CONFLICT otherwise), and writes notices in the same transaction
+	// (at most MaxAdminsTold).
+	UpdateEndpoint(ctx context.Context, prev, next *Endpoint, notices ...*crm.Notification) error
 	// Endpoint reads one, consistently; NOT_FOUND when missing.
 	Endpoint(ctx context.Context, id string) (*Endpoint, error)
 	// Endpoints lists an organization's endpoints, oldest first.
@@ -192,7 +195,12 @@ type Store interface {
 	// soonest first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
 
-	// PartnerOrg and Customers are crm.Store's.
+	// EndpointsExist reports whether any endpoint may exist (false only
+	// when none was ever registered); consistent.
+	EndpointsExist(ctx context.Context) (bool, error)
+
+	// PartnerOrg, Customers and ListUsers are crm.Store's.
 	PartnerOrg(ctx context.Context, id string) (*crm.PartnerOrg, error)
 	Customers(ctx context.Context, ids []string) (map[string]*crm.Customer, error)
+	ListUsers(ctx context.Context, f crm.UserFilter, p crm.PageRequest) (*crm.Page[*crm.DirectoryUser], error)
 }

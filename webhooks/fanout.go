@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -32,6 +33,9 @@ type Fanout struct {
 	Store Store
 	// Source is the events' CloudEvents source (events.DefaultSource).
 	Source string
+	// endpoints remembers that the stack has an endpoint: then a batch
+	// reads its customers' shares without asking again.
+	endpoints atomic.Bool
 }
 
 var _ stream.Handler = (*Fanout)(nil)
@@ -55,6 +59,18 @@ func (f *Fanout) HandleChanges(ctx context.Context, _ string, changes []stream.C
 		derived[i] = events.Derive(f.Source, stream.Record(ch))
 		if ch.Kind != stream.KindProfile && len(derived[i]) > 0 {
 			appends[ch.CustomerID] = append(appends[ch.CustomerID], i)
+		}
+	}
+	if len(appends) > 0 {
+		some, err := f.endpointsExist(ctx)
+		if err != nil {
+			return err
+		}
+		if !some {
+			// Nothing to deliver to: an append sends nothing, and a
+			// profile write only plans for the organizations it names,
+			// whose endpoints deliveries reads.
+			clear(appends)
 		}
 	}
 	shares, err := f.sharesAtAppends(ctx, changes, appends)
@@ -83,6 +99,27 @@ func (f *Fanout) HandleChanges(ctx context.Context, _ string, changes []stream.C
 		return fmt.Errorf("webhooks: add %d deliveries: %w", len(ds), err)
 	}
 	return nil
+}
+
+// endpointsExist asks the store whether the stack has any endpoint,
+// until the answer is yes. An endpoint is never deleted, so a yes stays
+// true, and remembering it is safe: the batch then reads what it read
+// before the marker existed. A no is never remembered: it is asked again,
+// consistently, for each batch, so an endpoint registered before a batch
+// is handled is seen by it, exactly as deliveries sees the endpoints as
+// they are when the batch is handled.
+func (f *Fanout) endpointsExist(ctx context.Context) (bool, error) {
+	if f.endpoints.Load() {
+		return true, nil
+	}
+	some, err := f.Store.EndpointsExist(ctx)
+	if err != nil {
+		return false, fmt.Errorf("webhooks: whether any endpoint exists: %w", err)
+	}
+	if some {
+		f.endpoints.Store(true)
+	}
+	return some, nil
 }
 
 // profilePlan is what a profile write sends: shared and unshared to the

@@ -9,10 +9,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
@@ -92,6 +97,9 @@ type env struct {
 	clock    *clock
 	events   string
 	made     int
+	// db and table, for tests that write the table directly.
+	db    *dynamodb.Client
+	table string
 }
 
 // The local receiver is on loopback: the tests allow http and loopback
@@ -104,7 +112,7 @@ func mustEnv(t *testing.T) *env {
 	db := ddbtest.Client(t)
 	store := dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
 	svc := crm.NewService(store)
-	e := &env{svc: svc, store: store, clock: &clock{t: time.Now().UTC()}}
+	e := &env{svc: svc, store: store, clock: &clock{t: time.Now().UTC()}, db: db, table: table}
 	e.consumer = streamtest.New(t, db, table, store, svc)
 	e.consumer.Handlers = append(e.consumer.Handlers, &webhooks.Fanout{Store: store, Source: "rapport/test"})
 	sealer, err := webhooks.NewSealer([]byte(strings.Repeat("w", 32)))
@@ -155,10 +163,16 @@ func (e *env) customer(t *testing.T, name string) *crm.Customer {
 	return c
 }
 
-// run drains the stream and makes one delivery run.
+// run drains the stream and makes one delivery run, at the test's time
+// or, when the writes have overtaken it, now: a delivery is due at its
+// event's time, the stream record's, which the clock set at the start
+// does not reach on a loaded machine.
 func (e *env) run(t *testing.T) webhooks.Report {
 	t.Helper()
 	e.consumer.Drain(t)
+	if now := time.Now().UTC(); now.After(e.clock.Now()) {
+		e.clock.Set(now)
+	}
 	rep, err := e.deliver.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -420,6 +434,19 @@ func (e *env) share(t *testing.T, org *crm.PartnerOrg, name string) *crm.Custome
 // with its webhook-id.
 func TestAFailingEndpointIsRetriedForADayThenDisabledAndReplayable(t *testing.T) {
 	e := mustEnv(t)
+	// Two more admins, one of them gone: the active ones are told.
+	admin2 := &crm.User{ID: "admin-2", Roles: []crm.Role{crm.RoleAdmin}}
+	gone := &crm.User{ID: "admin-gone", Roles: []crm.Role{crm.RoleAdmin}}
+	for _, u := range []*crm.User{admin2, gone} {
+		if _, err := e.svc.SignIn(as(u), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, err := e.svc.User(as(admin), gone.ID); err != nil {
+		t.Fatal(err)
+	} else if _, err := e.svc.DeactivateUser(as(admin), gone.ID, d.Version); err != nil {
+		t.Fatal(err)
+	}
 	rx := newReceiver(t)
 	rx.setStatus(http.StatusServiceUnavailable)
 	acme := e.org(t, "Acme Agency")
@@ -490,6 +517,36 @@ func TestAFailingEndpointIsRetriedForADayThenDisabledAndReplayable(t *testing.T)
 	if !disabled {
 		t.Errorf("no audit entry disables the endpoint: %+v", audit.Items)
 	}
+	// Every active admin has one notice of it in their inbox, written with
+	// the disable; further runs add none.
+	told := func(step string) {
+		t.Helper()
+		for _, c := range []struct {
+			u    *crm.User
+			want int
+		}{{admin, 1}, {admin2, 1}, {gone, 0}, {manager, 0}} {
+			page, err := e.svc.Notifications(as(c.u), true, crm.PageRequest{First: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, x := range page.Items {
+				if x.Kind == crm.NoticeWebhookEndpointDisabled {
+					n++
+					if x.EndpointID != ep.ID || x.Actor != crm.SystemUserID || !strings.Contains(x.Message, acme.ID) {
+						t.Errorf("%s: %s's notice %+v", step, c.u.ID, x)
+					}
+				}
+			}
+			if n != c.want {
+				t.Errorf("%s: %s has %d notices of the disabled endpoint, want %d", step, c.u.ID, n, c.want)
+			}
+		}
+	}
+	told("disabled")
+	e.clock.Set(e.clock.Now().Add(time.Hour))
+	e.run(t)
+	told("a run later")
 
 	// New events are not queued for a disabled endpoint; a replay is
 	// refused until ADMIN enables it again.
@@ -553,5 +610,99 @@ func TestARotatedSecretSignsBesideTheNewOneForTheOverlap(t *testing.T) {
 	r := got[0]
 	if webhooks.Verify(reg.Secret, r.header.Get("webhook-id"), r.header.Get("webhook-timestamp"), r.header.Get("webhook-signature"), r.body, e.clock.Now()) == nil {
 		t.Error("the old secret still verifies after the overlap")
+	}
+}
+
+// readCounter counts the fan-out's reads of customers' shares.
+type readCounter struct {
+	webhooks.Store
+	reads atomic.Int64
+}
+
+func (r *readCounter) Customers(ctx context.Context, ids []string) (map[string]*crm.Customer, error) {
+	r.reads.Add(1)
+	return r.Store.Customers(ctx, ids)
+}
+
+// A stack without an endpoint reads no shares for a batch's appends (only
+// the marker that says there is none); the first endpoint registered is
+// seen by the next batch, and its partner is sent the append.
+func TestTheFanoutReadsNoSharesWhileNoEndpointExists(t *testing.T) {
+	e := mustEnv(t)
+	counter := &readCounter{Store: e.store}
+	e.consumer.Handlers[len(e.consumer.Handlers)-1] = &webhooks.Fanout{Store: counter, Source: "rapport/test"}
+	if _, err := e.store.Migrate(as(admin), func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	acme := e.org(t, "Acme Agency")
+	c := e.share(t, acme, "Quiet Partner Co")
+	logCall := func() {
+		t.Helper()
+		if _, err := e.svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: c.ID, Channel: crm.ChannelPhone,
+			Direction: crm.Outbound, Type: crm.TypeCall, Subject: "check-in"}); err != nil {
+			t.Fatal(err)
+		}
+		e.consumer.Drain(t)
+	}
+	logCall()
+	if n := counter.reads.Load(); n != 0 {
+		t.Fatalf("%d reads of shares with no endpoint in the stack", n)
+	}
+	rx := newReceiver(t)
+	e.register(t, acme, rx.URL, events.InteractionLogged)
+	logCall()
+	if n := counter.reads.Load(); n != 1 {
+		t.Fatalf("%d reads of shares once an endpoint exists, want 1", n)
+	}
+	if rep := e.run(t); rep.Delivered != 1 {
+		t.Fatalf("run %+v, want the call delivered", rep)
+	}
+	if got := types(verified(t, rx.take(), e.clock.Now())); !slices.Equal(got, []events.Type{events.InteractionLogged}) {
+		t.Fatalf("sent %v", got)
+	}
+}
+
+// The marker says no endpoint exists only when the table holds none: an
+// endpoint registered before the marker counted them (its count lost
+// here) is found by the migration, and until the migration is done an
+// absent marker answers yes.
+func TestTheEndpointMarkerNeverHidesAnEndpoint(t *testing.T) {
+	e := mustEnv(t)
+	exists := func(step string, want bool) {
+		t.Helper()
+		if got, err := e.store.EndpointsExist(context.Background()); err != nil || got != want {
+			t.Fatalf("%s: endpoints exist %v (%v), want %v", step, got, err, want)
+		}
+	}
+	exists("a table not migrated yet", true)
+	if _, err := e.store.Migrate(as(admin), func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	exists("migrated, no endpoint", false)
+	e.register(t, e.org(t, "Acme Agency"), "https://hooks.example.com/rapport")
+	exists("one registered", true)
+
+	// Stored as the release before stored it: no marker, and the
+	// migration not run.
+	old := mustEnv(t)
+	old.register(t, old.org(t, "Acme Agency"), "https://hooks.example.com/rapport")
+	db, table := old.db, old.table
+	for _, k := range []string{"WEBHOOKS|ENDPOINTS", "MIGRATION#2026-12-webhook-endpoints|PROGRESS"} {
+		pk, sk, _ := strings.Cut(k, "|")
+		if _, err := db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: &table, Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: pk}, "sk": &ddbtypes.AttributeValueMemberS{Value: sk}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := old.store.EndpointsExist(context.Background()); err != nil || !got {
+		t.Fatalf("before the migration: %v (%v), want yes", got, err)
+	}
+	for range 2 {
+		if _, err := old.store.Migrate(as(admin), func() bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := old.store.EndpointsExist(context.Background()); err != nil || !got {
+			t.Fatalf("after the migration: %v (%v), want yes", got, err)
+		}
 	}
 }

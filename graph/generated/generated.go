@@ -775,19 +775,20 @@ type ComplexityRoot struct {
 	}
 
 	Notification struct {
-		Actor      func(childComplexity int) int
-		At         func(childComplexity int) int
-		CaseID     func(childComplexity int) int
-		CustomerID func(childComplexity int) int
-		DueAt      func(childComplexity int) int
-		From       func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		LeadID     func(childComplexity int) int
-		Message    func(childComplexity int) int
-		ReadAt     func(childComplexity int) int
-		TaskID     func(childComplexity int) int
-		To         func(childComplexity int) int
+		Actor             func(childComplexity int) int
+		At                func(childComplexity int) int
+		CaseID            func(childComplexity int) int
+		CustomerID        func(childComplexity int) int
+		DueAt             func(childComplexity int) int
+		From              func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		LeadID            func(childComplexity int) int
+		Message           func(childComplexity int) int
+		ReadAt            func(childComplexity int) int
+		TaskID            func(childComplexity int) int
+		To                func(childComplexity int) int
+		WebhookEndpointID func(childComplexity int) int
 	}
 
 	NotificationConnection struct {
@@ -926,7 +927,7 @@ type ComplexityRoot struct {
 		Agenda                  func(childComplexity int, date *time.Time, userID *string) int
 		Analytics               func(childComplexity int) int
 		AuditLog                func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
-		CaseQueue               func(childComplexity int, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) int
+		CaseQueue               func(childComplexity int, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) int
 		Customer                func(childComplexity int, id string) int
 		Customer360             func(childComplexity int, id string, recentInteractions *int) int
 		CustomerByEmail         func(childComplexity int, email string, recentInteractions *int) int
@@ -1294,7 +1295,7 @@ type QueryResolver interface {
 	SearchCustomers(ctx context.Context, query string, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
 	Agenda(ctx context.Context, date *time.Time, userID *string) (*model.Agenda, error)
 	TaskQueue(ctx context.Context, assigneeID *string, dueBefore *time.Time, first *int, after *string) (*model.TaskConnection, error)
-	CaseQueue(ctx context.Context, assigneeID *string, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error)
+	CaseQueue(ctx context.Context, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error)
 	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	User(ctx context.Context, id string) (*model.User, error)
 	Departments(ctx context.Context) ([]*model.Department, error)
@@ -4851,6 +4852,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.To(childComplexity), true
+	case "Notification.webhookEndpointId":
+		if e.ComplexityRoot.Notification.WebhookEndpointID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.WebhookEndpointID(childComplexity), true
 
 	case "NotificationConnection.edges":
 		if e.ComplexityRoot.NotificationConnection.Edges == nil {
@@ -5398,7 +5405,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["departmentId"].(*string), args["unassigned"].(*bool), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -7143,7 +7150,7 @@ type Case {
   status: CaseStatus!
   "The responsible user."
   assignedTo: String
-  "The responsible department."
+  "The responsible department's id (caseQueue lists its open cases)."
   department: String
   "The handling plan."
   plan: String
@@ -7210,7 +7217,7 @@ input MoveCaseInput {
   note: String
   "ASSIGNED: the responsible user (required)."
   assignTo: String
-  "ASSIGNED: the responsible department."
+  "TRIAGED or ASSIGNED: the responsible department (a department id of the directory): the case joins its queue (caseQueue). Once named it stays responsible until another is named; a case assigned while none is takes its assignee's department."
   department: String
   "PROPOSED: the handling plan (required)."
   plan: String
@@ -9512,6 +9519,10 @@ enum NotificationKind {
   LEAD_HANDED
   "A lead you made was returned to you, with the reason (it waits on your agenda)."
   LEAD_RETURNED
+  "A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline)."
+  POOL_RETURN_DUE
+  "To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it)."
+  WEBHOOK_ENDPOINT_DISABLED
 }
 
 """
@@ -9534,13 +9545,15 @@ type Notification {
   taskId: ID
   "The lead it is about (LEAD_HANDED, LEAD_RETURNED)."
   leadId: ID
+  "The webhook endpoint it is about (WEBHOOK_ENDPOINT_DISABLED)."
+  webhookEndpointId: ID
   "Who made the change: a user, or system for the scheduled job."
   actor: String
-  "The deadline it is about: a claim's expiry, a case's or a task's due time."
+  "The deadline it is about: a claim's expiry, a case's or a task's due time, when the pool takes a customer back."
   dueAt: DateTime
-  "What moved from: the previous owner or assignee, the previous grade level."
+  "What moved from: the previous owner or assignee, the previous grade level, an endpoint's previous status."
   from: String
-  "What moved to: the new owner or assignee, the new grade level."
+  "What moved to: the new owner or assignee, the new grade level, an endpoint's new status."
   to: String
   "What happened, in a sentence."
   message: String!
@@ -10867,18 +10880,32 @@ extend type Query {
     after: String
   ): TaskConnection!
   """
-  The open cases assigned to a user (default: the caller), soonest due first,
-  across customers: the service desk's inbox of one agent. Access as for
-  taskQueue; cases on customers the caller may not read are left out. totalCount
-  counts the user's open cases when neither status nor overdue is given, and is
-  null otherwise. Unassigned cases and queues by department are not listed here
-  yet: an unassigned case that misses its deadline goes to the manager (see
-  notifications).
+  A queue of open cases across customers, soonest due first: the service desk's
+  inbox. By default the open cases assigned to a user (the caller, or
+  assigneeId: access as for taskQueue); with departmentId, the open cases that
+  department is responsible for (named at triage or assignment; a case assigned
+  while no department holds it takes its assignee's department), assigned or not,
+  or with unassigned only those nobody is assigned to yet. A department's queue is
+  read by its manager, the MANAGERs and SERVICE staff of its team and ADMINs;
+  FORBIDDEN for others (salespeople and auditors work from their own queues).
+  Cases on customers the caller may not read are left out. Cases not yet triaged
+  to a department (OPEN) are in no department's queue: an unassigned case that
+  misses its deadline goes to the manager (see notifications). One Query and one
+  BatchGetItem per page (a department's: + 1 GetItem of the department).
+  totalCount counts all of the queue's cases, readable or not: a user's open cases
+  when neither status nor overdue is given (a counter kept with each case), else
+  null; a department's (unassigned, overdue) cases whenever status is not given
+  (a count of its index partition, which trails a case's write by a moment; null
+  past some thirty thousand cases), else null.
   """
   caseQueue(
-    "Whose cases (default: the caller)."
+    "Whose cases (default: the caller); not with departmentId."
     assigneeId: ID
-    "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, APPROVED or REOPENED)."
+    "The department whose queue to list."
+    departmentId: ID
+    "With departmentId: only the cases nobody is assigned to yet."
+    unassigned: Boolean = false
+    "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, PLAN_REJECTED, APPROVED or REOPENED)."
     status: CaseStatus
     "Only cases past their due time."
     overdue: Boolean = false
@@ -12793,6 +12820,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_taskId(ctx, field)
 	case "leadId":
 		return ec.fieldContext_Notification_leadId(ctx, field)
+	case "webhookEndpointId":
+		return ec.fieldContext_Notification_webhookEndpointId(ctx, field)
 	case "actor":
 		return ec.fieldContext_Notification_actor(ctx, field)
 	case "dueAt":
@@ -15166,38 +15195,54 @@ func (ec *executionContext) field_Query_caseQueue_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["assigneeId"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*model.CaseStatus, error) {
-			return ec.unmarshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, v)
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "departmentId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["status"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+	args["departmentId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "unassigned",
 		func(ctx context.Context, v any) (*bool, error) {
 			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["overdue"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["unassigned"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.CaseStatus, error) {
+			return ec.unmarshalOCaseStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overdue"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg4
+	args["after"] = arg6
 	return args, nil
 }
 
@@ -29851,6 +29896,29 @@ func (ec *executionContext) fieldContext_Notification_leadId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Notification_webhookEndpointId(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_webhookEndpointId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookEndpointID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_webhookEndpointId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Notification_actor(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33090,7 +33158,7 @@ func (ec *executionContext) _Query_caseQueue(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().CaseQueue(ctx, fc.Args["assigneeId"].(*string), fc.Args["status"].(*model.CaseStatus), fc.Args["overdue"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().CaseQueue(ctx, fc.Args["assigneeId"].(*string), fc.Args["departmentId"].(*string), fc.Args["unassigned"].(*bool), fc.Args["status"].(*model.CaseStatus), fc.Args["overdue"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseConnection) graphql.Marshaler {
@@ -46898,6 +46966,11 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			}
 		case "leadId":
 			out.Values[i] = ec._Notification_leadId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookEndpointId":
+			out.Values[i] = ec._Notification_webhookEndpointId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -288,7 +288,7 @@ type Case struct {
 	Status CaseStatus `json:"status"`
 	// The responsible user.
 	AssignedTo *string `json:"assignedTo,omitempty"`
-	// The responsible department.
+	// The responsible department's id (caseQueue lists its open cases).
 	Department *string `json:"department,omitempty"`
 	// The handling plan.
 	Plan *string `json:"plan,omitempty"`
@@ -1777,7 +1777,7 @@ type MoveCaseInput struct {
 	Note *string `json:"note,omitempty"`
 	// ASSIGNED: the responsible user (required).
 	AssignTo *string `json:"assignTo,omitempty"`
-	// ASSIGNED: the responsible department.
+	// TRIAGED or ASSIGNED: the responsible department (a department id of the directory): the case joins its queue (caseQueue). Once named it stays responsible until another is named; a case assigned while none is takes its assignee's department.
 	Department *string `json:"department,omitempty"`
 	// PROPOSED: the handling plan (required).
 	Plan *string `json:"plan,omitempty"`
@@ -1833,13 +1833,15 @@ type Notification struct {
 	TaskID *string `json:"taskId,omitempty"`
 	// The lead it is about (LEAD_HANDED, LEAD_RETURNED).
 	LeadID *string `json:"leadId,omitempty"`
+	// The webhook endpoint it is about (WEBHOOK_ENDPOINT_DISABLED).
+	WebhookEndpointID *string `json:"webhookEndpointId,omitempty"`
 	// Who made the change: a user, or system for the scheduled job.
 	Actor *string `json:"actor,omitempty"`
-	// The deadline it is about: a claim's expiry, a case's or a task's due time.
+	// The deadline it is about: a claim's expiry, a case's or a task's due time, when the pool takes a customer back.
 	DueAt *time.Time `json:"dueAt,omitempty"`
-	// What moved from: the previous owner or assignee, the previous grade level.
+	// What moved from: the previous owner or assignee, the previous grade level, an endpoint's previous status.
 	From *string `json:"from,omitempty"`
-	// What moved to: the new owner or assignee, the new grade level.
+	// What moved to: the new owner or assignee, the new grade level, an endpoint's new status.
 	To *string `json:"to,omitempty"`
 	// What happened, in a sentence.
 	Message string `json:"message"`
@@ -4436,6 +4438,10 @@ const (
 	NotificationKindLeadHanded NotificationKind = "LEAD_HANDED"
 	// A lead you made was returned to you, with the reason (it waits on your agenda).
 	NotificationKindLeadReturned NotificationKind = "LEAD_RETURNED"
+	// A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline).
+	NotificationKindPoolReturnDue NotificationKind = "POOL_RETURN_DUE"
+	// To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it).
+	NotificationKindWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
 )
 
 var AllNotificationKind = []NotificationKind{
@@ -4447,11 +4453,13 @@ var AllNotificationKind = []NotificationKind{
 	NotificationKindCustomerRegradedDown,
 	NotificationKindLeadHanded,
 	NotificationKindLeadReturned,
+	NotificationKindPoolReturnDue,
+	NotificationKindWebhookEndpointDisabled,
 }
 
 func (e NotificationKind) IsValid() bool {
 	switch e {
-	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindLeadHanded, NotificationKindLeadReturned:
+	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindLeadHanded, NotificationKindLeadReturned, NotificationKindPoolReturnDue, NotificationKindWebhookEndpointDisabled:
 		return true
 	}
 	return false
