@@ -83,6 +83,10 @@ type Change struct {
 	// OpportunityPrev nil opens Opportunity; the store moves the pipeline
 	// counters (PipelineDeltas) in the same transaction.
 	OpportunityPrev, Opportunity *Opportunity
+	// ContractPrev nil records Contract; the store moves the revenue
+	// counters (ContractDeltas) in the same transaction, and a contract of
+	// a deal claims the deal, so that it has only one.
+	ContractPrev, Contract *Contract
 	// Idempotency records the client's key of a create; the store refuses
 	// the change with EREPLAYED (naming the first result) when the key was
 	// used before for the same request, and ECONFLICT for another request.
@@ -228,4 +232,5 @@ type Store interface {
 
 	AnalyticsStore
 	PipelineStore
+	ContractStore
 }

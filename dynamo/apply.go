@@ -207,6 +207,9 @@ func (s *Store) changeTx(ch *crm.Change) *tx {
 	if o := ch.Opportunity; o != nil {
 		t.opportunity(ch.OpportunityPrev, o)
 	}
+	if c := ch.Contract; c != nil {
+		t.contract(ch.ContractPrev, c)
+	}
 	return t
 }
 

@@ -30,6 +30,7 @@ type Record struct {
 	Evaluation                     *crm.Evaluation
 	OpportunityBefore, Opportunity *crm.Opportunity
 	TaskBefore, Task               *crm.Task
+	ContractBefore, Contract       *crm.Contract
 	// Moved: the item was copied or removed by a merge moving a customer's
 	// history to its survivor; nothing new happened to it.
 	Moved bool
@@ -61,6 +62,8 @@ func Derive(source string, r Record) []Event {
 		ds = opportunityEvents(r.OpportunityBefore, r.Opportunity)
 	case r.Task != nil:
 		ds = taskEvents(r.TaskBefore, r.Task)
+	case r.Contract != nil:
+		ds = contractEvents(r.ContractBefore, r.Contract)
 	}
 	out := make([]Event, 0, len(ds))
 	for i, d := range ds {
@@ -343,4 +346,33 @@ func taskEvents(prev, next *crm.Task) []derived {
 	}
 	return []derived{{TaskDue, Data{Version: next.Version, Actor: next.UpdatedBy, TaskID: next.ID,
 		Kind: string(next.Type), Priority: string(next.Priority), AssignedTo: next.AssigneeID, DueAt: &next.DueAt}}}
+}
+
+// contractEvents are a contract write's events: its signing, each payment
+// recorded (with paidInFull when the payment settles the contract), or an
+// edit of its title, owner, term or plan. Amounts are not carried.
+func contractEvents(prev, next *crm.Contract) []derived {
+	d := Data{Version: next.Version, ContractID: next.ID, OpportunityID: next.OpportunityID, Actor: next.UpdatedBy,
+		Owner: &FromTo{To: next.OwnerID}}
+	if prev == nil {
+		d.Actor, d.Owner = next.CreatedBy, &FromTo{To: next.OwnerID}
+		return []derived{{ContractSigned, d}}
+	}
+	if prev.Version == next.Version {
+		return nil
+	}
+	d.Owner = &FromTo{From: prev.OwnerID, To: next.OwnerID}
+	var out []derived
+	for _, p := range next.Payments[min(len(prev.Payments), len(next.Payments)):] {
+		pd := d
+		pd.PaymentID = p.ID
+		out = append(out, derived{ContractPaymentRecorded, pd})
+	}
+	if len(out) > 0 {
+		if prev.Outstanding() > 0 && next.Outstanding() == 0 {
+			out = append(out, derived{ContractPaid, d})
+		}
+		return out
+	}
+	return []derived{{ContractUpdated, d}}
 }

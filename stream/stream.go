@@ -71,6 +71,9 @@ const (
 	// KindTask: a task (its agenda entry and counter moved in its own
 	// transaction; only its notifications and events follow from it).
 	KindTask
+	// KindContract: a contract (its revenue counters moved in its own
+	// transaction; only its events follow from it).
+	KindContract
 )
 
 // Change is one record of the stream, decoded into the domain values the
@@ -97,6 +100,7 @@ type Change struct {
 	ContactBefore, Contact         *crm.Contact
 	OpportunityBefore, Opportunity *crm.Opportunity
 	TaskBefore, Task               *crm.Task
+	ContractBefore, Contract       *crm.Contract
 
 	// Scope is the customer as the write of an append or history entry
 	// saw it (its owner, team and grade: what the event counts for). Items

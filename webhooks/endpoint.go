@@ -29,9 +29,10 @@ const (
 )
 
 // staffOnly are the domain events of the staff's own workflow (a claim
-// about to lapse, who a case is assigned to, a task falling due): a partner
-// is not told of them.
-var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue}
+// about to lapse, who a case is assigned to, a task falling due) and of
+// contracts, which partners never see: a partner is not told of them.
+var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue,
+	events.ContractSigned, events.ContractUpdated, events.ContractPaymentRecorded, events.ContractPaid}
 
 // Types lists every event type an endpoint may subscribe to.
 var Types = append([]events.Type{CustomerShared, CustomerUnshared}, slices.DeleteFunc(slices.Clone(events.Types),
