@@ -54,6 +54,10 @@ type Payment struct {
 	Reference  string
 	RecordedBy string
 	RecordedAt time.Time
+	// Request is the client's idempotency key of the request that
+	// recorded it, scoped to its caller, and the request's hash: a retry
+	// finds its payment on the contract, however late it comes.
+	Request string
 }
 
 // Bounds of a contract's item.

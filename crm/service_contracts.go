@@ -273,10 +273,31 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 	if paidOn.After(today) {
 		return nil, Invalid("input.paidDate", "must not be in the future: record a payment once received")
 	}
+	idem, err := s.idempotency(u, "recordPayment", in.IdempotencyKey, in, k.ID)
+	if err != nil {
+		return nil, err
+	}
+	var request string
+	if idem != nil {
+		request = idem.Key + "#" + idem.RequestHash
+	}
 	for attempt := 0; ; attempt++ {
 		prev, err := s.workableContract(ctx, u, k, 0)
 		if err != nil {
 			return nil, err
+		}
+		if idem != nil {
+			// A retry of a payment already recorded: its result, before
+			// anything is checked against what is outstanding now.
+			for _, p := range prev.Payments {
+				switch {
+				case p.Request == request:
+					return prev, nil
+				case strings.HasPrefix(p.Request, idem.Key+"#"):
+					return nil, &Error{Code: ECONFLICT, Field: "input.idempotencyKey",
+						Message: "this idempotency key was already used for a different request; use a new key for a new request"}
+				}
+			}
 		}
 		switch out := prev.Outstanding(); {
 		case amount > out:
@@ -289,11 +310,7 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 		next := prev.Clone()
 		s.touchContract(next, u)
 		next.Payments = append(next.Payments, Payment{ID: s.newID(next.UpdatedAt), PaidOn: paidOn, Amount: amount,
-			Reference: strings.TrimSpace(in.Reference), RecordedBy: u.ID, RecordedAt: next.UpdatedAt})
-		idem, err := s.idempotency(u, "recordPayment", in.IdempotencyKey, in, k.ID)
-		if err != nil {
-			return nil, err
-		}
+			Reference: strings.TrimSpace(in.Reference), RecordedBy: u.ID, RecordedAt: next.UpdatedAt, Request: request})
 		err = s.Store.Apply(ctx, &Change{ContractPrev: prev, Contract: next, Idempotency: idem})
 		if first, err, ok := replay(ctx, err, func(ctx context.Context, _ string) (*Contract, error) {
 			return s.Contract(ctx, k)

@@ -268,6 +268,23 @@ func TestConcurrentPaymentsAreAllKept(t *testing.T) {
 	if got := agingLine(t, e, manager, crm.PipelineQuery{Team: "north"}); got != "CNY 0.00/4000.00/0.00/0.00" {
 		t.Fatalf("north's aging %s, want 4000.00 1–30 days overdue", got)
 	}
+
+	// The rest paid; its retry is answered with the contract, not refused
+	// as an overpayment; the same key for another amount is a CONFLICT.
+	rest := crm.PaymentInput{CustomerID: c.ID, ContractID: k.ID, Amount: "4000", IdempotencyKey: "pay-cranes-rest"}
+	for range 2 {
+		got, err := e.svc.RecordPayment(as(sales1), rest)
+		if err != nil || got.Outstanding() != 0 || len(got.Payments) != n+1 {
+			t.Fatalf("paying the rest: %v; want it paid once", err)
+		}
+	}
+	rest.Amount = "1"
+	if _, err := e.svc.RecordPayment(as(sales1), rest); code(err) != crm.ECONFLICT {
+		t.Fatalf("the key again for another amount: %v, want CONFLICT", err)
+	}
+	if got := agingLine(t, e, manager, crm.PipelineQuery{Team: "north"}); got != "CNY 0.00/0.00/0.00/0.00" && got != "" {
+		t.Fatalf("north's aging once paid: %s, want nothing outstanding", got)
+	}
 	mustHoldInvariants(t, e)
 }
 

@@ -46,6 +46,7 @@ type paymentItem struct {
 	Reference  string    `dynamodbav:"reference,omitempty"`
 	RecordedBy string    `dynamodbav:"recordedBy"`
 	RecordedAt time.Time `dynamodbav:"recordedAt"`
+	Request    string    `dynamodbav:"request,omitempty"`
 }
 
 type contractItem struct {
@@ -84,7 +85,7 @@ func toContractItem(c *crm.Contract) *contractItem {
 	}
 	for _, p := range c.Payments {
 		it.Payments = append(it.Payments, paymentItem{ID: p.ID, PaidOn: p.PaidOn.Format(time.DateOnly), Amount: int64(p.Amount),
-			Reference: p.Reference, RecordedBy: p.RecordedBy, RecordedAt: p.RecordedAt})
+			Reference: p.Reference, RecordedBy: p.RecordedBy, RecordedAt: p.RecordedAt, Request: p.Request})
 	}
 	return it
 }
@@ -105,7 +106,7 @@ func fromContractItem(it *contractItem) *crm.Contract {
 	}
 	for _, p := range it.Payments {
 		c.Payments = append(c.Payments, crm.Payment{ID: p.ID, PaidOn: date(p.PaidOn), Amount: crm.Money(p.Amount),
-			Reference: p.Reference, RecordedBy: p.RecordedBy, RecordedAt: p.RecordedAt})
+			Reference: p.Reference, RecordedBy: p.RecordedBy, RecordedAt: p.RecordedAt, Request: p.Request})
 	}
 	return c
 }
