@@ -398,3 +398,32 @@ func TestContractInputIsChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeMovesTheContractsToTheSurvivor: a merged customer's contract
+// goes to the survivor as it was, payable there, and the receivables hold
+// it once.
+func TestMergeMovesTheContractsToTheSurvivor(t *testing.T) {
+	e, _ := poolEnv(t)
+	owner := sales1.ID
+	sv := mustCreate(t, e, admin, crm.CustomerInput{Name: "Acme Machinery", OwnerID: &owner, Team: "north"})
+	m := mustCreate(t, e, admin, crm.CustomerInput{Name: "Acme Machinery Co", OwnerID: &owner, Team: "north"})
+	k, err := e.svc.CreateContract(as(sales1), crm.ContractInput{CustomerID: m.ID, Title: "Line", Amount: "3000", SignedOn: day(2026, 3, 1),
+		EndsOn: day(2026, 12, 31), Instalments: []crm.InstalmentInput{{DueOn: day(2026, 4, 1), Amount: "3000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	sv, m = mustCustomer(t, e, sv.ID), mustCustomer(t, e, m.ID)
+	mustMerge(t, e, admin, sv, m)
+	if _, err := e.svc.Contract(as(sales1), crm.ContractKey{CustomerID: m.ID, ID: k.ID}); code(err) != crm.ENOTFOUND {
+		t.Fatalf("the contract under the merged customer: %v, want NOT_FOUND", err)
+	}
+	paid, err := e.svc.RecordPayment(as(sales1), crm.PaymentInput{CustomerID: sv.ID, ContractID: k.ID, Amount: "1000"})
+	if err != nil || paid.CustomerID != sv.ID || paid.Outstanding().String() != "2000.00" {
+		t.Fatalf("paying the moved contract: %+v, %v", paid, err)
+	}
+	if got := agingLine(t, e, sales1, crm.PipelineQuery{}); got != "CNY 2000.00/0.00/0.00/0.00" {
+		t.Fatalf("sales-1's aging after the merge %s, want the contract's 2000.00 once", got)
+	}
+	mustHoldInvariants(t, e)
+}
