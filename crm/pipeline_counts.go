@@ -59,22 +59,42 @@ func pipelineCounts(o *Opportunity) map[string]int64 {
 // for a new one) to next does to the pipeline counters of its team and
 // owner, in a fixed order; counters that do not move are left out.
 func PipelineDeltas(prev, next *Opportunity) []PipelineDelta {
+	var before, after *scopedCounts
+	if prev != nil {
+		before = &scopedCounts{prev.Team, prev.OwnerID, pipelineCounts(prev)}
+	}
+	if next != nil {
+		after = &scopedCounts{next.Team, next.OwnerID, pipelineCounts(next)}
+	}
+	return scopedDeltas(before, after)
+}
+
+// scopedCounts is what one version of a record holds in the counters of
+// its team and of its owner.
+type scopedCounts struct {
+	team, owner string
+	counts      map[string]int64
+}
+
+// scopedDeltas is after's counts minus before's (either nil), per scope,
+// in a fixed order; counters that do not move are left out.
+func scopedDeltas(before, after *scopedCounts) []PipelineDelta {
 	sum := map[PipelineCounterScope]map[string]int64{}
-	add := func(o *Opportunity, sign int64) {
-		if o == nil {
+	add := func(v *scopedCounts, sign int64) {
+		if v == nil {
 			return
 		}
-		for _, sc := range []PipelineCounterScope{{Team: o.Team}, {OwnerID: o.OwnerID}} {
+		for _, sc := range []PipelineCounterScope{{Team: v.team}, {OwnerID: v.owner}} {
 			if sum[sc] == nil {
 				sum[sc] = map[string]int64{}
 			}
-			for name, n := range pipelineCounts(o) {
+			for name, n := range v.counts {
 				sum[sc][name] += sign * n
 			}
 		}
 	}
-	add(prev, -1)
-	add(next, 1)
+	add(before, -1)
+	add(after, 1)
 	var out []PipelineDelta
 	scopes := slices.SortedFunc(maps.Keys(sum), func(a, b PipelineCounterScope) int {
 		return strings.Compare(a.Team+"\x00"+a.OwnerID, b.Team+"\x00"+b.OwnerID)

@@ -13,19 +13,25 @@ import (
 // own. Partners have no part in the pipeline: every call is FORBIDDEN to
 // them, so no amount is ever shown to one.
 
-func canReadDeal(u *User, o *Opportunity) bool {
-	return canWorkDeal(u, o) || (!u.IsPartner() && (u.HasRole(RoleAuditor) || (u.HasRole(RoleService) && u.InTeam(o.Team))))
+func canReadDeal(u *User, o *Opportunity) bool { return canReadSale(u, o.Team, o.OwnerID) }
+
+func canWorkDeal(u *User, o *Opportunity) bool { return canWorkSale(u, o.Team, o.OwnerID) }
+
+// canReadSale and canWorkSale apply the pipeline's rules to a deal or a
+// contract of team owned by owner.
+func canReadSale(u *User, team, owner string) bool {
+	return canWorkSale(u, team, owner) || (!u.IsPartner() && (u.HasRole(RoleAuditor) || (u.HasRole(RoleService) && u.InTeam(team))))
 }
 
-func canWorkDeal(u *User, o *Opportunity) bool {
+func canWorkSale(u *User, team, owner string) bool {
 	switch {
 	case u.IsPartner():
 		return false
 	case u.HasRole(RoleAdmin):
 		return true
-	case u.HasRole(RoleManager) && u.InTeam(o.Team):
+	case u.HasRole(RoleManager) && u.InTeam(team):
 		return true
-	case u.HasRole(RoleSales) && o.OwnerID == u.ID:
+	case u.HasRole(RoleSales) && owner == u.ID:
 		return true
 	}
 	return false
@@ -86,24 +92,8 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 		return nil, err
 	}
 	o.Team = cu.Team
-	if o.OwnerID == "" {
-		// The caller when they sell, else the customer's owner; a manager
-		// opening a deal on a pool customer works it themselves.
-		o.OwnerID = cu.OwnerID
-		if u.HasRole(RoleSales) || (o.OwnerID == "" && u.HasRole(RoleManager)) {
-			o.OwnerID = u.ID
-		}
-	}
-	if o.OwnerID == "" {
-		return nil, Invalid("input.ownerId", "is required for a customer in the pool: name the salesperson who works the deal")
-	}
-	if o.OwnerID != u.ID {
-		if !canAssign(u, cu) {
-			return nil, &Error{Code: EFORBIDDEN, Field: "input.ownerId", Message: "only an admin or the team's manager may open a deal for someone else"}
-		}
-		if err := s.CheckAssignee(ctx, "input.ownerId", o.OwnerID, OwnerRoles...); err != nil {
-			return nil, err
-		}
+	if o.OwnerID, err = s.saleOwner(ctx, u, cu, o.OwnerID, "works the deal", "open a deal for"); err != nil {
+		return nil, err
 	}
 	o.History = []OpportunityMove{{To: o.Stage, By: u.ID, At: now}}
 	idem, err := s.idempotency(u, "createOpportunity", in.IdempotencyKey, in, o.ID)
@@ -199,10 +189,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, k OpportunityKey, expec
 		return nil, err
 	}
 	if next.OwnerID != prev.OwnerID {
-		if !(u.HasRole(RoleAdmin) || (u.HasRole(RoleManager) && u.InTeam(prev.Team))) {
-			return nil, &Error{Code: EFORBIDDEN, Field: "input.ownerId", Message: "only an admin or the team's manager may give a deal to another owner"}
-		}
-		if err := s.CheckAssignee(ctx, "input.ownerId", next.OwnerID, OwnerRoles...); err != nil {
+		if err := s.checkCredit(ctx, u, prev.Team, next.OwnerID, "give a deal to another owner"); err != nil {
 			return nil, err
 		}
 	}
@@ -211,6 +198,42 @@ func (s *Service) UpdateOpportunity(ctx context.Context, k OpportunityKey, expec
 		return nil, err
 	}
 	return next, nil
+}
+
+// saleOwner is who works a new deal or is credited with a new contract on
+// cu: owner when named, else the caller when they sell, else the
+// customer's owner (a manager acting on a pool customer takes it
+// themselves). Naming someone else is for ADMIN and the team's MANAGER,
+// and names an active SALES or MANAGER user. role and action word the
+// refusals.
+func (s *Service) saleOwner(ctx context.Context, u *User, cu *Customer, owner, role, action string) (string, error) {
+	if owner == "" {
+		owner = cu.OwnerID
+		if u.HasRole(RoleSales) || (owner == "" && u.HasRole(RoleManager)) {
+			owner = u.ID
+		}
+	}
+	if owner == "" {
+		return "", Invalid("input.ownerId", "is required for a customer in the pool: name the salesperson who %s", role)
+	}
+	if owner != u.ID {
+		if !canAssign(u, cu) {
+			return "", &Error{Code: EFORBIDDEN, Field: "input.ownerId", Message: "only an admin or the team's manager may " + action + " someone else"}
+		}
+		if err := s.CheckAssignee(ctx, "input.ownerId", owner, OwnerRoles...); err != nil {
+			return "", err
+		}
+	}
+	return owner, nil
+}
+
+// checkCredit lets ADMIN and team's MANAGER give a deal or a contract to
+// owner, an active SALES or MANAGER user.
+func (s *Service) checkCredit(ctx context.Context, u *User, team, owner, action string) error {
+	if !(u.HasRole(RoleAdmin) || (u.HasRole(RoleManager) && u.InTeam(team))) {
+		return &Error{Code: EFORBIDDEN, Field: "input.ownerId", Message: "only an admin or the team's manager may " + action}
+	}
+	return s.CheckAssignee(ctx, "input.ownerId", owner, OwnerRoles...)
 }
 
 func deref(s *string) string {
@@ -368,16 +391,31 @@ func (s *Service) PipelineAnalytics(ctx context.Context, q PipelineQuery) (*Pipe
 	if err != nil {
 		return nil, err
 	}
+	scope, err := salesScope(u, q)
+	if err != nil {
+		return nil, err
+	}
+	counters, err := s.Store.PipelineCounters(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	return PipelineFiguresFrom(s.Pipeline, counters), nil
+}
+
+// salesScope is which counter items q names for u: ADMIN and AUDITOR read
+// any scope; a MANAGER reads their teams (all of them together without a
+// team) and their own; SALES read their own.
+func salesScope(u *User, q PipelineQuery) (PipelineCounterQuery, error) {
+	scope := PipelineCounterQuery{OwnerID: q.OwnerID}
 	if q.Team != "" && q.OwnerID != "" {
-		return nil, Invalid("ownerId", "cannot be combined with team: an owner's pipeline spans their teams")
+		return scope, Invalid("ownerId", "cannot be combined with team: an owner's figures span their teams")
 	}
 	var c checker
 	c.text("team", q.Team, 0, MaxShortText)
 	c.text("ownerId", q.OwnerID, 0, MaxShortText)
 	if err := c.result(); err != nil {
-		return nil, err
+		return scope, err
 	}
-	scope := PipelineCounterQuery{OwnerID: q.OwnerID}
 	if q.Team != "" {
 		scope.Teams = []string{q.Team}
 	}
@@ -386,24 +424,20 @@ func (s *Service) PipelineAnalytics(ctx context.Context, q PipelineQuery) (*Pipe
 	case q.OwnerID == u.ID && (u.HasRole(RoleSales) || u.HasRole(RoleManager)):
 	case u.HasRole(RoleManager) && q.OwnerID == "":
 		if q.Team != "" && !u.InTeam(q.Team) {
-			return nil, &Error{Code: EFORBIDDEN, Field: "team", Message: "not one of your teams"}
+			return scope, &Error{Code: EFORBIDDEN, Field: "team", Message: "not one of your teams"}
 		}
 		if q.Team == "" {
 			scope.Teams = u.Teams
 		}
 		if len(scope.Teams) == 0 {
-			return nil, Errorf(EFORBIDDEN, "no team is assigned to you")
+			return scope, Errorf(EFORBIDDEN, "no team is assigned to you")
 		}
 	case u.HasRole(RoleSales) && q.OwnerID == "" && q.Team == "":
 		scope.OwnerID = u.ID
 	default:
-		return nil, Errorf(EFORBIDDEN, "your role may read only the pipelines of your own deals or your teams")
+		return scope, Errorf(EFORBIDDEN, "your role may read only the pipelines of your own deals or your teams")
 	}
-	counters, err := s.Store.PipelineCounters(ctx, scope)
-	if err != nil {
-		return nil, err
-	}
-	return PipelineFiguresFrom(s.Pipeline, counters), nil
+	return scope, nil
 }
 
 // PipelineCounterQuery is which counter items to sum: an owner's, the

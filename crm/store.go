@@ -85,6 +85,10 @@ type Change struct {
 	OpportunityPrev, Opportunity *Opportunity
 	// LeadPrev nil creates Lead.
 	LeadPrev, Lead *Lead
+	// ContractPrev nil records Contract; the store moves the revenue
+	// counters (ContractDeltas) in the same transaction, and a contract of
+	// a deal claims the deal, so that it has only one.
+	ContractPrev, Contract *Contract
 	// Idempotency records the client's key of a create; the store refuses
 	// the change with EREPLAYED (naming the first result) when the key was
 	// used before for the same request, and ECONFLICT for another request.
@@ -235,4 +239,5 @@ type Store interface {
 	AnalyticsStore
 	PipelineStore
 	LeadStore
+	ContractStore
 }

@@ -208,4 +208,55 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	if north.Open.Count == 0 || north.Won == 0 || north.Lost == 0 {
 		t.Errorf("north's demo pipeline: %d open, %d won, %d lost; want some of each", north.Open.Count, north.Won, north.Lost)
 	}
+
+	// The won deals' contracts are paid, some late: the receivables and
+	// the revenue are what the contracts add up to.
+	var outstanding, collected, booked crm.Money
+	late := 0
+	err = store.EachCustomer(ctx, func(c *crm.Customer) error {
+		page, err := svc.CustomerContracts(ctx, c.ID, crm.PageRequest{First: 100})
+		if err != nil {
+			return err
+		}
+		for _, k := range page.Items {
+			outstanding, collected, booked = outstanding+k.Outstanding(), collected+k.Paid(), booked+k.Amount
+			for _, in := range k.Schedule() {
+				if (in.PaidOn != nil && in.PaidOn.After(in.DueOn)) || (in.Outstanding > 0 && crm.DaysOverdue(in.DueOn, now) > 0) {
+					late++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if booked == 0 || collected == 0 || outstanding == 0 || late == 0 {
+		t.Errorf("the demo's contracts book %s, collected %s, %s outstanding, %d instalments late; want some of each", booked, collected, outstanding, late)
+	}
+	aging, err := svc.ReceivablesAging(ctx, crm.PipelineQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aged crm.Money
+	for _, c := range aging.Currencies {
+		aged += c.Total
+	}
+	revenue, err := svc.Revenue(ctx, crm.PipelineQuery{}, now.AddDate(0, -13, 0), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var monthsBooked, monthsCollected crm.Money
+	for _, m := range revenue {
+		for _, a := range m.Booked {
+			monthsBooked += a.Amount
+		}
+		for _, a := range m.Collected {
+			monthsCollected += a.Amount
+		}
+	}
+	if aged != outstanding || monthsBooked != booked || monthsCollected != collected {
+		t.Errorf("the counters say %s outstanding, %s booked, %s collected; the contracts %s, %s, %s",
+			aged, monthsBooked, monthsCollected, outstanding, booked, collected)
+	}
 }

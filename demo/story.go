@@ -259,7 +259,8 @@ func (s *story) create(ctx context.Context, in crm.CustomerInput) error {
 func (s *story) keyAccount(first time.Time) {
 	level, _ := crm.GradeLevelByCode("O")
 	opened := first.Add(2 * time.Hour)
-	won := s.deal(opened, "Annual service contract", 100_000, 300_000, []string{"NEEDS_ANALYSIS", "PROPOSAL", "NEGOTIATION", crm.StageWon}, nil)
+	won, deal := s.deal(opened, "Annual service contract", 100_000, 300_000, []string{"NEEDS_ANALYSIS", "PROPOSAL", "NEGOTIATION", crm.StageWon}, nil)
+	s.contract(won, deal)
 	stable := s.workHour(won.Add(s.days(45, 60)))
 	end := s.now
 	var lostAt, backAt time.Time
@@ -326,8 +327,9 @@ func (s *story) prospectDeal(opened, end time.Time) {
 
 // deal opens an opportunity at opened, as the owner, and moves it through
 // moves one to three weeks apart while they are in the past (a move still
-// to come is not made). It returns when the last move was planned.
-func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string, reasons []crm.LossReason) time.Time {
+// to come is not made). It returns when the last move was planned, and
+// where the deal will be once its steps have run.
+func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string, reasons []crm.LossReason) (time.Time, **crm.Opportunity) {
 	amount := (lo + s.r.IntN(hi-lo)) / 100 * 100
 	closeOn := opened.Add(s.days(30, 120)).Truncate(day)
 	var o *crm.Opportunity
@@ -349,7 +351,58 @@ func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string,
 			return err
 		})
 	}
-	return at
+	return at, &o
+}
+
+// contract plans the contract of a deal won at won: recorded the next
+// day with three instalments due 30, 90 and 180 days on, and its payments
+// as the buyer's fate has them: one that stays pays a few days early; one
+// that declines or goes quiet pays the second instalment weeks late and
+// half the third later still; one that is lost pays the second late and
+// in part, the third never; one won back pays the second two months late.
+// Its draws come from a generator of its own, so that the rest of the
+// demo is what it was without contracts.
+func (s *story) contract(won time.Time, deal **crm.Opportunity) {
+	r := rand.New(rand.NewPCG(uint64(s.i), 0xC0))
+	at := func(d time.Time, lateLo, lateHi int) time.Time {
+		return d.Truncate(day).Add(time.Duration(lateLo+r.IntN(lateHi-lateLo+1))*day + 9*time.Hour + time.Duration(r.IntN(480))*time.Minute)
+	}
+	signed := at(won, 1, 1)
+	if signed.After(s.now) {
+		return
+	}
+	dues := []time.Time{signed.Truncate(day).Add(30 * day), signed.Truncate(day).Add(90 * day), signed.Truncate(day).Add(180 * day)}
+	var k *crm.Contract
+	s.add(signed, "record the deal's contract", func(ctx context.Context) (err error) {
+		o := *deal
+		third := o.Amount / 3 / 100 * 100
+		plan := []crm.InstalmentInput{{DueOn: dues[0], Amount: third.String()}, {DueOn: dues[1], Amount: third.String()},
+			{DueOn: dues[2], Amount: (o.Amount - 2*third).String()}}
+		k, err = s.svc.CreateContract(crm.NewContextWithUser(ctx, s.owner), crm.ContractInput{CustomerID: s.id, OpportunityID: o.ID,
+			SignedOn: signed, EndsOn: signed.AddDate(1, 0, 0), Instalments: plan})
+		return err
+	})
+	// Per instalment: days late (negative: early) and the percent paid.
+	type pay struct{ lo, hi, percent int }
+	plans := map[fate][3]pay{
+		stays:    {{-5, 0, 100}, {-5, 0, 100}, {-5, 0, 100}},
+		declines: {{-3, 2, 100}, {20, 40, 100}, {30, 60, 50}},
+		quiet:    {{-3, 2, 100}, {20, 40, 100}, {30, 60, 50}},
+		lost:     {{0, 5, 100}, {10, 30, 50}, {}},
+		wonBack:  {{0, 5, 100}, {40, 70, 100}, {-3, 0, 100}},
+	}[s.fate]
+	for i, p := range plans {
+		paid := at(dues[i], p.lo, p.hi)
+		if p.percent == 0 || paid.After(s.now) {
+			continue
+		}
+		s.add(paid, "record a payment", func(ctx context.Context) error {
+			amount := k.Instalments[i].Amount * crm.Money(p.percent) / 100
+			_, err := s.svc.RecordPayment(crm.NewContextWithUser(ctx, s.owner), crm.PaymentInput{CustomerID: s.id, ContractID: k.ID,
+				Amount: amount.String(), Reference: fmt.Sprintf("Bank transfer %d-%d", s.i, i+1)})
+			return err
+		})
+	}
 }
 
 // contacts plans the owner's contacts from first to end, at the grade's

@@ -212,6 +212,9 @@ func (s *Store) changeTx(ch *crm.Change) *tx {
 	if l := ch.Lead; l != nil {
 		t.entity("lead", l.ID, l.CustomerID, prevItem(ch.LeadPrev, toLeadItem), toLeadItem(l))
 	}
+	if c := ch.Contract; c != nil {
+		t.contract(ch.ContractPrev, c)
+	}
 	return t
 }
 

@@ -21,7 +21,7 @@ var itemTypes = []any{
 	templateItem{}, stageChangeItem{}, caseItem{}, caseTransitionItem{}, indicatorItem{},
 	auditItem{}, auditRecord{}, mergeItem{}, policyItem{}, gradeLevelItem{},
 	partnerOrgItem{}, apiKeyItem{}, partnerShareItem{}, claimItem{},
-	activityItem{}, summaryItem{},
+	activityItem{}, summaryItem{}, contractItem{},
 	// Shapes beyond today's items: what the fast way leaves to
 	// attributevalue, and what it takes itself.
 	oddItem{}, nestedItem{}, embeddingItem{}, clashItem{},

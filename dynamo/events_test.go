@@ -83,6 +83,21 @@ func eventsScenario(t *testing.T, e *env) map[string]string {
 	if _, err := e.svc.WithdrawLead(as(sales1), leadKey(back), 3, ""); err != nil {
 		t.Fatal(err)
 	}
+	// The won deal's contract, its term extended, paid in two parts.
+	today := e.svc.Now()
+	k, err := e.svc.CreateContract(as(admin), crm.ContractInput{CustomerID: ids["claimed"], OpportunityID: won.ID, SignedOn: today,
+		EndsOn: today.AddDate(1, 0, 0), Instalments: []crm.InstalmentInput{{DueOn: today.AddDate(0, 1, 0), Amount: "32000"},
+			{DueOn: today.AddDate(0, 2, 0), Amount: "32000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["contract"] = k.ID
+	end := today.AddDate(2, 0, 0)
+	if k, err = e.svc.UpdateContract(as(admin), crm.ContractKey{CustomerID: k.CustomerID, ID: k.ID}, k.Version, crm.ContractUpdate{EndsOn: &end}); err != nil {
+		t.Fatal(err)
+	}
+	mustPay(t, e, admin, k, "40000")
+	mustPay(t, e, admin, k, "24000")
 	if _, err := e.svc.ReleaseCustomer(as(admin), ids["gone"], ""); err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +234,14 @@ func TestTheStreamPublishesEachDomainEventOnce(t *testing.T) {
 		return fromTo(d.Stage, "PROPOSAL", "WON") && d.OpportunityID == ids["wonDeal"] && d.Version == 3 && fromTo(d.Owner, sales1.ID, sales1.ID)
 	})
 	one("claimed", events.OpportunityLost, func(d events.Data) bool { return fromTo(d.Stage, "QUALIFY", "LOST") && d.LossReason == "TIMING" })
+	one("claimed", events.ContractSigned, func(d events.Data) bool {
+		return d.ContractID == ids["contract"] && d.OpportunityID == ids["wonDeal"] && d.Version == 1 && d.Owner.To == sales1.ID
+	})
+	one("claimed", events.ContractUpdated, func(d events.Data) bool { return d.ContractID == ids["contract"] && d.Version == 2 })
+	one("claimed", events.ContractPaid, func(d events.Data) bool { return d.ContractID == ids["contract"] && d.Version == 4 })
+	if n := len(of[ids["claimed"]][events.ContractPaymentRecorded]); n != 2 {
+		t.Errorf("claimed: %d payments recorded, want 2", n)
+	}
 	if n := len(of[ids["claimed"]][events.OpportunityCreated]); n != 2 {
 		t.Errorf("claimed: %d deals opened, want 2", n)
 	}

@@ -40,7 +40,8 @@ import (
 //     count every profile as gained and every interaction item (per
 //     channel too), and a rolled-up month is the sum of its days;
 //   - TEAMS names every team that has figures or counters;
-//   - every pipeline counter (PIPE#) equals what the deals add up to.
+//   - every pipeline counter (PIPE#) equals what the deals add up to, and
+//     every revenue counter (REV#) what the contracts add up to.
 func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]string, error) {
 	items, err := scanAll(ctx, db, table)
 	if err != nil {
@@ -66,8 +67,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		months       = map[string]map[string]float64{}
 		teamsHaving  = map[string]bool{}
 		teamsListed  = map[string]bool{}
-		pipelineWant = map[string]map[string]int64{} // by PIPE# pk, counter: what the deals add up to
-		pipelineHave = map[string]map[string]int64{} // the PIPE# items
+		pipelineWant = map[string]map[string]int64{} // by PIPE# (REV#) pk, counter: what the deals (contracts) add up to
+		pipelineHave = map[string]map[string]int64{} // the PIPE# and REV# items
 		orderHave    = map[itemKey]string{}          // ORDER# entries: their customer
 	)
 	for _, it := range items {
@@ -85,7 +86,19 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 				}
 				pipelineWant[k][d.Counter] += d.N
 			}
-		case strings.HasPrefix(pk, "PIPE#") && sk == skPipeline:
+		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skContractPrefix):
+			var c contractItem
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", pk, sk, err)
+			}
+			for _, d := range crm.ContractDeltas(nil, fromContractItem(&c)) {
+				k := revenuePK(d.Scope)
+				if pipelineWant[k] == nil {
+					pipelineWant[k] = map[string]int64{}
+				}
+				pipelineWant[k][d.Counter] += d.N
+			}
+		case (strings.HasPrefix(pk, "PIPE#") && sk == skPipeline) || (strings.HasPrefix(pk, "REV#") && sk == skRevenue):
 			pipelineHave[pk] = map[string]int64{}
 			for name, v := range it {
 				if n, err := strconv.ParseInt(numAttr(v), 10, 64); err == nil && n != 0 {

@@ -115,7 +115,7 @@ func (s *Store) mergeActivities(ctx context.Context, t *tx, m *crm.MergeChange) 
 // historyPrefixes are the kinds of item that make up a customer's history:
 // a merge moves them. Tag entries follow the profile's tags instead.
 var historyPrefixes = []string{skContactPrefix, skInteractPrefix, skGradePrefix, skStagePrefix, skCasePrefix,
-	skEvalPrefix, skMergePrefix, skTaskPrefix, skAgendaCase, skOppPrefix, skLeadPrefix}
+	skEvalPrefix, skMergePrefix, skTaskPrefix, skAgendaCase, skOppPrefix, skLeadPrefix, skContractPrefix}
 
 // A batch moves at most moveBatch items (a put and a delete each, plus two
 // condition checks and the audit entry: 99 of the 100 writes a transaction

@@ -107,10 +107,16 @@ func fromOpportunityItem(it *opportunityItem) *crm.Opportunity {
 // the same transaction: one ADD per counter item.
 func (t *tx) opportunity(prev, next *crm.Opportunity) {
 	t.entity("opportunity", next.ID, next.CustomerID, prevItem(prev, toOpportunityItem), toOpportunityItem(next))
+	t.scopedCounters(crm.PipelineDeltas(prev, next), pipelinePK, skPipeline)
+}
+
+// scopedCounters writes counter deltas of team and owner scopes: one ADD
+// per counter item pkOf names (sk sk), of every counter it moves.
+func (t *tx) scopedCounters(deltas []crm.PipelineDelta, pkOf func(crm.PipelineCounterScope) string, sk string) {
 	byItem := map[string][]crm.PipelineDelta{}
 	var order []string
-	for _, d := range crm.PipelineDeltas(prev, next) {
-		pk := pipelinePK(d.Scope)
+	for _, d := range deltas {
+		pk := pkOf(d.Scope)
 		if _, ok := byItem[pk]; !ok {
 			order = append(order, pk)
 		}
@@ -126,7 +132,7 @@ func (t *tx) opportunity(prev, next *crm.Opportunity) {
 			names[fmt.Sprintf("#c%d", i)] = d.Counter
 			values[fmt.Sprintf(":c%d", i)] = &types.AttributeValueMemberN{Value: strconv.FormatInt(d.N, 10)}
 		}
-		t.update(pk, skPipeline, expr, "", values, nil)
+		t.update(pk, sk, expr, "", values, nil)
 		t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = names
 	}
 }
@@ -157,13 +163,20 @@ func (s *Store) OpenOpportunities(ctx context.Context, ownerID string, p crm.Pag
 // PipelineCounters sums the counter items q names: an owner's, the given
 // teams', or every team's (after the TEAMS item), in one BatchGetItem.
 func (s *Store) PipelineCounters(ctx context.Context, q crm.PipelineCounterQuery) (map[string]int64, error) {
+	return s.scopeCounters(ctx, q, "PIPE#", skPipeline)
+}
+
+// scopeCounters sums the counter items prefix+OWNER#<owner> or
+// prefix+TEAM#<team> (sk sk) q names, every team's without a scope (after
+// the TEAMS item), in one BatchGetItem.
+func (s *Store) scopeCounters(ctx context.Context, q crm.PipelineCounterQuery, prefix, sk string) (map[string]int64, error) {
 	var keys []map[string]types.AttributeValue
 	switch {
 	case q.OwnerID != "":
-		keys = append(keys, key(pipelineOwnerPK(q.OwnerID), skPipeline))
+		keys = append(keys, key(prefix+"OWNER#"+q.OwnerID, sk))
 	case len(q.Teams) > 0:
 		for _, team := range q.Teams {
-			keys = append(keys, key(pipelineTeamPK(team), skPipeline))
+			keys = append(keys, key(prefix+"TEAM#"+teamKey(team), sk))
 		}
 	default:
 		teams, err := s.teams(ctx)
@@ -171,7 +184,7 @@ func (s *Store) PipelineCounters(ctx context.Context, q crm.PipelineCounterQuery
 			return nil, err
 		}
 		for _, tk := range teams {
-			keys = append(keys, key("PIPE#TEAM#"+tk, skPipeline))
+			keys = append(keys, key(prefix+"TEAM#"+tk, sk))
 		}
 	}
 	items, err := s.batchGet(ctx, keys)

@@ -93,6 +93,12 @@ func decodeChange(ch stream.Change, pk, sk string, before, after map[string]type
 		if err == nil {
 			ch.Lead, err = decodeImage(after, fromLeadItem)
 		}
+	case strings.HasPrefix(sk, skContractPrefix):
+		ch.Kind = stream.KindContract
+		ch.ContractBefore, err = decodeImage(before, fromContractItem)
+		if err == nil {
+			ch.Contract, err = decodeImage(after, fromContractItem)
+		}
 	case strings.HasPrefix(sk, skOppPrefix):
 		ch.Kind = stream.KindOpportunity
 		ch.OpportunityBefore, err = decodeImage(before, fromOpportunityItem)
@@ -106,6 +112,7 @@ func decodeChange(ch stream.Change, pk, sk string, before, after map[string]type
 	if ch.Event == "INSERT" {
 		ch.InteractionBefore, ch.CaseBefore, ch.CustomerBefore, ch.ContactBefore, ch.OpportunityBefore, ch.TaskBefore = nil, nil, nil, nil, nil, nil
 		ch.LeadBefore = nil
+		ch.ContractBefore = nil
 	}
 	return ch, nil
 }

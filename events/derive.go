@@ -31,6 +31,7 @@ type Record struct {
 	OpportunityBefore, Opportunity *crm.Opportunity
 	TaskBefore, Task               *crm.Task
 	LeadBefore, Lead               *crm.Lead
+	ContractBefore, Contract       *crm.Contract
 	// Moved: the item was copied or removed by a merge moving a customer's
 	// history to its survivor; nothing new happened to it.
 	Moved bool
@@ -64,6 +65,8 @@ func Derive(source string, r Record) []Event {
 		ds = taskEvents(r.TaskBefore, r.Task)
 	case r.Lead != nil:
 		ds = leadEvents(r.LeadBefore, r.Lead)
+	case r.Contract != nil:
+		ds = contractEvents(r.ContractBefore, r.Contract)
 	}
 	out := make([]Event, 0, len(ds))
 	for i, d := range ds {
@@ -381,4 +384,33 @@ func leadEvents(prev, next *crm.Lead) []derived {
 		return []derived{{LeadWithdrawn, d}}
 	}
 	return nil
+}
+
+// contractEvents are a contract write's events: its signing, each payment
+// recorded (with paidInFull when the payment settles the contract), or an
+// edit of its title, owner, term or plan. Amounts are not carried.
+func contractEvents(prev, next *crm.Contract) []derived {
+	d := Data{Version: next.Version, ContractID: next.ID, OpportunityID: next.OpportunityID, Actor: next.UpdatedBy,
+		Owner: &FromTo{To: next.OwnerID}}
+	if prev == nil {
+		d.Actor, d.Owner = next.CreatedBy, &FromTo{To: next.OwnerID}
+		return []derived{{ContractSigned, d}}
+	}
+	if prev.Version == next.Version {
+		return nil
+	}
+	d.Owner = &FromTo{From: prev.OwnerID, To: next.OwnerID}
+	var out []derived
+	for _, p := range next.Payments[min(len(prev.Payments), len(next.Payments)):] {
+		pd := d
+		pd.PaymentID = p.ID
+		out = append(out, derived{ContractPaymentRecorded, pd})
+	}
+	if len(out) > 0 {
+		if prev.Outstanding() > 0 && next.Outstanding() == 0 {
+			out = append(out, derived{ContractPaid, d})
+		}
+		return out
+	}
+	return []derived{{ContractUpdated, d}}
 }

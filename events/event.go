@@ -26,36 +26,40 @@ const DefaultSource = "rapport"
 type Type string
 
 const (
-	CustomerCreated       Type = "rapport.customer.created"
-	CustomerUpdated       Type = "rapport.customer.updated"
-	CustomerArchived      Type = "rapport.customer.archived"
-	CustomerRestored      Type = "rapport.customer.restored"
-	CustomerMerged        Type = "rapport.customer.merged"
-	CustomerRegraded      Type = "rapport.customer.regraded"
-	CustomerStageChanged  Type = "rapport.customer.stage_changed"
-	CustomerClaimed       Type = "rapport.customer.claimed"
-	CustomerReleased      Type = "rapport.customer.released"
-	CustomerExpiredToPool Type = "rapport.customer.expired_to_pool"
-	CustomerHandedOver    Type = "rapport.customer.handed_over"
-	CustomerClaimExpiring Type = "rapport.customer.claim_expiring"
-	InteractionLogged     Type = "rapport.interaction.logged"
-	CaseOpened            Type = "rapport.case.opened"
-	CaseMoved             Type = "rapport.case.moved"
-	CaseEscalated         Type = "rapport.case.escalated"
-	CaseAssigned          Type = "rapport.case.assigned"
-	CaseClosed            Type = "rapport.case.closed"
-	EvaluationSubmitted   Type = "rapport.evaluation.submitted"
-	OpportunityCreated    Type = "rapport.opportunity.created"
-	OpportunityMoved      Type = "rapport.opportunity.stage_changed"
-	OpportunityWon        Type = "rapport.opportunity.won"
-	OpportunityLost       Type = "rapport.opportunity.lost"
-	TaskDue               Type = "rapport.task.due"
-	LeadCreated           Type = "rapport.lead.created"
-	LeadHanded            Type = "rapport.lead.handed"
-	LeadAccepted          Type = "rapport.lead.accepted"
-	LeadReturned          Type = "rapport.lead.returned"
-	LeadWithdrawn         Type = "rapport.lead.withdrawn"
-	CustomerPoolReturnDue Type = "rapport.customer.pool_return_due"
+	CustomerCreated         Type = "rapport.customer.created"
+	CustomerUpdated         Type = "rapport.customer.updated"
+	CustomerArchived        Type = "rapport.customer.archived"
+	CustomerRestored        Type = "rapport.customer.restored"
+	CustomerMerged          Type = "rapport.customer.merged"
+	CustomerRegraded        Type = "rapport.customer.regraded"
+	CustomerStageChanged    Type = "rapport.customer.stage_changed"
+	CustomerClaimed         Type = "rapport.customer.claimed"
+	CustomerReleased        Type = "rapport.customer.released"
+	CustomerExpiredToPool   Type = "rapport.customer.expired_to_pool"
+	CustomerHandedOver      Type = "rapport.customer.handed_over"
+	CustomerClaimExpiring   Type = "rapport.customer.claim_expiring"
+	InteractionLogged       Type = "rapport.interaction.logged"
+	CaseOpened              Type = "rapport.case.opened"
+	CaseMoved               Type = "rapport.case.moved"
+	CaseEscalated           Type = "rapport.case.escalated"
+	CaseAssigned            Type = "rapport.case.assigned"
+	CaseClosed              Type = "rapport.case.closed"
+	EvaluationSubmitted     Type = "rapport.evaluation.submitted"
+	OpportunityCreated      Type = "rapport.opportunity.created"
+	OpportunityMoved        Type = "rapport.opportunity.stage_changed"
+	OpportunityWon          Type = "rapport.opportunity.won"
+	OpportunityLost         Type = "rapport.opportunity.lost"
+	TaskDue                 Type = "rapport.task.due"
+	LeadCreated             Type = "rapport.lead.created"
+	LeadHanded              Type = "rapport.lead.handed"
+	LeadAccepted            Type = "rapport.lead.accepted"
+	LeadReturned            Type = "rapport.lead.returned"
+	LeadWithdrawn           Type = "rapport.lead.withdrawn"
+	CustomerPoolReturnDue   Type = "rapport.customer.pool_return_due"
+	ContractSigned          Type = "rapport.contract.signed"
+	ContractUpdated         Type = "rapport.contract.updated"
+	ContractPaymentRecorded Type = "rapport.contract.payment_recorded"
+	ContractPaid            Type = "rapport.contract.paid"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
@@ -66,6 +70,7 @@ var Types = []Type{
 	CaseOpened, CaseMoved, CaseEscalated, CaseAssigned, CaseClosed, EvaluationSubmitted,
 	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue,
 	LeadCreated, LeadHanded, LeadAccepted, LeadReturned, LeadWithdrawn, CustomerPoolReturnDue,
+	ContractSigned, ContractUpdated, ContractPaymentRecorded, ContractPaid,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in
@@ -142,6 +147,11 @@ type Data struct {
 	// the maker to the recipient), the recipient in AssignedTo. Needs,
 	// notes and reasons are not carried.
 	LeadID string `json:"leadId,omitempty"`
+	// ContractID names the contract of a contract event (OpportunityID
+	// the won deal it came from, if any); PaymentID the payment of
+	// payment_recorded. Amounts are not carried.
+	ContractID string `json:"contractId,omitempty"`
+	PaymentID  string `json:"paymentId,omitempty"`
 }
 
 // FromTo is a value's move: "" for none (no owner: the pool).

@@ -178,3 +178,42 @@ func TestDeriveNamesWhatADealWriteMeans(t *testing.T) {
 		})
 	}
 }
+
+func TestDeriveNamesWhatAContractWriteMeans(t *testing.T) {
+	contract := func(version int, paid ...crm.Money) *crm.Contract {
+		c := &crm.Contract{ID: "k1", CustomerID: "c1", OpportunityID: "o1", OwnerID: "u1", Amount: 1000, Version: version,
+			CreatedBy: "u1", UpdatedBy: "u2"}
+		for i, p := range paid {
+			c.Payments = append(c.Payments, crm.Payment{ID: fmt.Sprint("p", i+1), Amount: p})
+		}
+		return c
+	}
+	for _, c := range []struct {
+		name       string
+		prev, next *crm.Contract
+		want       []events.Type
+	}{
+		{"Signed", nil, contract(1), []events.Type{events.ContractSigned}},
+		{"PaidInPart", contract(1), contract(2, 400), []events.Type{events.ContractPaymentRecorded}},
+		{"PaidInFull", contract(2, 400), contract(3, 400, 600), []events.Type{events.ContractPaymentRecorded, events.ContractPaid}},
+		{"Edited", contract(3, 400), contract(4, 400), []events.Type{events.ContractUpdated}},
+		{"RewriteIsNoEvent", contract(2), contract(2), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			op := "MODIFY"
+			if c.prev == nil {
+				op = "INSERT"
+			}
+			got := events.Derive("rapport", events.Record{ID: "r", Op: op, CustomerID: "c1", ContractBefore: c.prev, Contract: c.next})
+			if !slices.Equal(types(got), c.want) {
+				t.Fatalf("got %v, want %v", types(got), c.want)
+			}
+			for _, ev := range got {
+				if ev.Data.ContractID != "k1" || ev.Data.OpportunityID != "o1" || ev.Subject != "c1" ||
+					(ev.Type == events.ContractPaymentRecorded && ev.Data.PaymentID != fmt.Sprint("p", len(c.next.Payments))) {
+					t.Fatalf("event %+v", ev)
+				}
+			}
+		})
+	}
+}

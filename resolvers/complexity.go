@@ -60,6 +60,7 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.GradeAt = func(child int, _ time.Time) int { return perParentRead + child }
 	c.Customer.Merges = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Opportunities = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Customer.Contracts = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Query.OpenOpportunities = func(child int, _ *string, first *int, _ *string) int { return pageCost(child, first) }
 	c.Customer.Leads = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Query.PartnerOrganizations = func(child int, first *int, _ *string) int { return pageCost(child, first) }

@@ -92,8 +92,11 @@ const (
 	// needDeal: an opportunity at version 1, owned by the customer's owner
 	// (the pool's by the manager).
 	needDeal
+	// needContract: a contract at version 1 (signed without a deal),
+	// credited to the customer's owner (the pool's to the manager).
+	needContract
 
-	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin | needTask | needDeal
+	needAll = needContact | needInteraction | needOpenCase | needProposedCase | needTwin | needTask | needDeal | needContract
 )
 
 // obj is what a cell calls on: a customer and what hangs on it, or for the
@@ -108,7 +111,8 @@ type obj struct {
 	ProposedCaseVersion              int
 	DealID                           string
 	// LeadID is a lead on the customer ID.
-	LeadID string
+	LeadID     string
+	ContractID string
 	// Twin is a customer like this one, without history.
 	Twin *obj
 	// Phone and Email are the customer's own, unique to it (screen pops).
@@ -395,6 +399,29 @@ var customerRows = []matrixRow{
 		query: `mutation($c: ID!, $id: ID!) { updateOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, amount: "7500.25"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.DealID} },
 		want:  cells{"AAAA", "AANA", "ANNN", "FFNF", "FFFF", "FFFF"}},
+	// Contracts follow the pipeline's rules: their customer's team and
+	// owner; partners have no part in them.
+	{field: "createContract", need: needNoTarget,
+		query: `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Pumps", amount: "5000", signedDate: "2026-01-05",
+			endDate: "2026-12-31", instalments: [{dueDate: "2026-02-05", amount: "5000"}]}) { id } }`,
+		vars: byCustomer,
+		want: cells{"AAA-", "AANA", "ANNF", "FFNF", "FFFF", "FFFF"}},
+	{field: "contract", need: needContract,
+		query: `query($c: ID!, $id: ID!) { contract(customerId: $c, id: $id) { id amount instalments { outstanding } } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
+		want:  cells{"AAAA", "AANA", "ANNN", "AANA", "AAAA", "FFFF"}},
+	{field: "customer", name: "contracts", need: needContract,
+		query: `query($id: ID!) { customer(id: $id) { id contracts { edges { node { id } } } } }`,
+		vars:  byID, absent: "N",
+		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "FNNN"}},
+	{field: "recordPayment", need: needContract,
+		query: `mutation($c: ID!, $id: ID!) { recordPayment(input: {customerId: $c, contractId: $id, amount: "1"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
+		want:  cells{"AAAA", "AANA", "ANNN", "FFNF", "FFFF", "FFFF"}},
+	{field: "updateContract", need: needContract,
+		query: `mutation($c: ID!, $id: ID!) { updateContract(input: {customerId: $c, id: $id, expectedVersion: 1, title: "Pumps and valves"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
+		want:  cells{"AAAA", "AANA", "ANNN", "FFNF", "FFFF", "FFFF"}},
 	// Claiming is for salespeople, from the pool only. Someone else's
 	// customer is NOT_FOUND, like a missing id (only a claim that saw it
 	// in the pool and lost the race hears CONFLICT: crm/pool.go).
@@ -463,6 +490,10 @@ var otherRows = []matrixRow{
 	{field: "pipelineStages", query: `{ pipelineStages { code probability open } }`, vars: noVars,
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "pipeline", query: `{ pipeline { open { count amounts { amount weighted } } winRate } }`, vars: noVars,
+		want: cells{"A", "A", "A", "F", "A", "F"}},
+	{field: "receivablesAging", query: `{ receivablesAging { asOf currencies { total buckets { bucket amount } } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "F", "A", "F"}},
+	{field: "revenue", query: `{ revenue { month booked { amount } collected { amount } } }`, vars: noVars,
 		want: cells{"A", "A", "A", "F", "A", "F"}},
 	{field: "partnerOrganizations", query: `{ partnerOrganizations { totalCount } }`, vars: noVars,
 		want: cells{"A", "A", "F", "F", "A", "F"}},
@@ -913,6 +944,17 @@ func (w *matrixWorld) mustCustomer(t testing.TB, tg target, n need, name string)
 		w.admin(t, `mutation($c: ID!, $o: String!) { createOpportunity(input: {customerId: $c, ownerId: $o, title: "Pumps",
 			amount: "5000", expectedCloseDate: "2026-06-30"}) { id } }`, map[string]any{"c": o.ID, "o": owner}, &out)
 		o.DealID = out.CreateOpportunity.ID
+	}
+	if n&needContract != 0 {
+		owner := o.Owner
+		if owner == "" {
+			owner = "manager"
+		}
+		var out struct{ CreateContract struct{ ID string } }
+		w.admin(t, `mutation($c: ID!, $o: String!) { createContract(input: {customerId: $c, ownerId: $o, title: "Pumps", amount: "5000",
+			signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-02-05", amount: "5000"}]}) { id } }`,
+			map[string]any{"c": o.ID, "o": owner}, &out)
+		o.ContractID = out.CreateContract.ID
 	}
 	var read struct{ Customer struct{ Version int } }
 	w.admin(t, `query($id: ID!) { customer(id: $id) { version } }`, map[string]any{"id": o.ID}, &read)

@@ -36,6 +36,7 @@ var pagedFields = map[string]string{
 	"Customer.opportunities":      `query($n: Int, $c: ID!) { customer(id: $c) { opportunities(first: $n) { edges { node { id } } } } }`,
 	"Query.openOpportunities":     `query($n: Int) { openOpportunities(first: $n) { edges { node { id } } } }`,
 	"Customer.leads":              `query($n: Int, $c: ID!) { customer(id: $c) { leads(first: $n) { edges { node { id } } } } }`,
+	"Customer.contracts":          `query($n: Int, $c: ID!) { customer(id: $c) { contracts(first: $n) { edges { node { id } } } } }`,
 	"Query.notifications":         `query($n: Int) { notifications(first: $n) { edges { node { id } } } }`,
 	"WebhookEndpoint.deliveries":  `query($n: Int, $w: ID!) { webhookEndpoint(id: $w) { deliveries(first: $n) { edges { node { id } } } } }`,
 }

@@ -44,5 +44,6 @@ func Record(ch Change) events.Record {
 		CaseBefore: ch.CaseBefore, Case: ch.Case, Evaluation: ch.Evaluation,
 		OpportunityBefore: ch.OpportunityBefore, Opportunity: ch.Opportunity,
 		TaskBefore: ch.TaskBefore, Task: ch.Task, LeadBefore: ch.LeadBefore, Lead: ch.Lead, Moved: ch.Moved,
+		ContractBefore: ch.ContractBefore, Contract: ch.Contract,
 	}
 }

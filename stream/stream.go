@@ -74,6 +74,9 @@ const (
 	// KindLead: a lead handed from telesales to sales (only its
 	// notifications and events follow from it).
 	KindLead
+	// KindContract: a contract (its revenue counters moved in its own
+	// transaction; only its events follow from it).
+	KindContract
 )
 
 // Change is one record of the stream, decoded into the domain values the
@@ -101,6 +104,7 @@ type Change struct {
 	OpportunityBefore, Opportunity *crm.Opportunity
 	TaskBefore, Task               *crm.Task
 	LeadBefore, Lead               *crm.Lead
+	ContractBefore, Contract       *crm.Contract
 
 	// Scope is the customer as the write of an append or history entry
 	// saw it (its owner, team and grade: what the event counts for). Items

@@ -30,11 +30,12 @@ const (
 
 // staffOnly are the domain events of the staff's own workflow (a claim
 // about to lapse, who a case is assigned to, a task falling due, the leads
-// telesales hand to sales, a customer the pool is about to take back): a
-// partner is not told of them.
+// telesales hand to sales, a customer the pool is about to take back) and
+// of contracts, which partners never see: a partner is not told of them.
 var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue,
 	events.LeadCreated, events.LeadHanded, events.LeadAccepted, events.LeadReturned, events.LeadWithdrawn,
-	events.CustomerPoolReturnDue}
+	events.CustomerPoolReturnDue,
+	events.ContractSigned, events.ContractUpdated, events.ContractPaymentRecorded, events.ContractPaid}
 
 // Types lists every event type an endpoint may subscribe to.
 var Types = append([]events.Type{CustomerShared, CustomerUnshared}, slices.DeleteFunc(slices.Clone(events.Types),

@@ -419,6 +419,21 @@ func (b *benchState) deal(ctx context.Context, customer string) (string, error) 
 	return r.CreateOpportunity.ID, err
 }
 
+// contract records a contract signed without a deal on customer and
+// returns its id.
+func (b *benchState) contract(ctx context.Context, customer string) (string, error) {
+	var r struct {
+		CreateContract struct {
+			ID string `json:"id"`
+		} `json:"createContract"`
+	}
+	err := b.e.gql(ctx, seller, qContract, map[string]any{"c": customer}, &r)
+	return r.CreateContract.ID, err
+}
+
+const qContract = `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Maintenance contract", amount: "48000.00",
+	signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-02-05", amount: "24000"}, {dueDate: "2027-02-05", amount: "24000"}]}) { id version } }`
+
 const qOpenDeal = `mutation($c: ID!, $k: String) { createOpportunity(input: {customerId: $c, idempotencyKey: $k, title: "Annual service contract",
 	amount: "48000.00", expectedCloseDate: "2026-12-31"}) { id version } }`
 

@@ -171,6 +171,24 @@ func (b *benchState) operations() []operation {
 			return seller, `mutation($c: ID!, $id: ID!) { moveOpportunity(input: {customerId: $c, id: $id, expectedVersion: 1, stage: "WON"}) { version } }`,
 				map[string]any{"c": c[8].ID, "id": id}, err
 		}},
+		{"createContract (without a deal: logs it)", fixed(seller, qContract, map[string]any{"c": c[8].ID})},
+		{"updateContract: the term", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.contract(ctx, c[8].ID)
+			return seller, `mutation($c: ID!, $id: ID!) { updateContract(input: {customerId: $c, id: $id, expectedVersion: 1, endDate: "2027-12-31"}) { version } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"recordPayment", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.contract(ctx, c[8].ID)
+			return seller, `mutation($c: ID!, $id: ID!) { recordPayment(input: {customerId: $c, contractId: $id, amount: "24000"}) { outstanding } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"contract with its instalments and payments", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.contract(ctx, c[8].ID)
+			return seller, `query($c: ID!, $id: ID!) { contract(customerId: $c, id: $id) { amount outstanding instalments { dueDate outstanding agingBucket } payments { amount } } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"receivablesAging of a team", fixed("manager-north", `{ receivablesAging(team: "north") { currencies { total overdue buckets { bucket amount } } } }`, nil)},
+		{"revenue of a team by month", fixed("manager-north", `{ revenue(team: "north") { month contracts booked { amount } collected { amount } } }`, nil)},
 		{"changeStage", func(ctx context.Context) (caller, string, map[string]any, error) {
 			stage, err := b.field(ctx, c[7].ID, "stage")
 			to := "STABILITY"

@@ -90,6 +90,11 @@ type ComplexityRoot struct {
 		Task     func(childComplexity int) int
 	}
 
+	AgingAmount struct {
+		Amount func(childComplexity int) int
+		Bucket func(childComplexity int) int
+	}
+
 	Analytics struct {
 		Activity          func(childComplexity int, period model.PeriodInput, scope *model.AnalyticsScopeInput) int
 		CustomersAtRisk   func(childComplexity int, reason model.RiskReason, scope *model.AnalyticsScopeInput, quietDays *int, minScoreDrop *float64, first *int, after *string) int
@@ -256,6 +261,46 @@ type ComplexityRoot struct {
 		Version    func(childComplexity int) int
 	}
 
+	Contract struct {
+		Amount        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		Currency      func(childComplexity int) int
+		CustomerID    func(childComplexity int) int
+		EndDate       func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Instalments   func(childComplexity int) int
+		OpportunityID func(childComplexity int) int
+		Outstanding   func(childComplexity int) int
+		Overdue       func(childComplexity int) int
+		OwnerID       func(childComplexity int) int
+		Paid          func(childComplexity int) int
+		Payments      func(childComplexity int) int
+		SignedDate    func(childComplexity int) int
+		Team          func(childComplexity int) int
+		Title         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		UpdatedBy     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	ContractConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ContractEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CurrencyAging struct {
+		Buckets  func(childComplexity int) int
+		Currency func(childComplexity int) int
+		Overdue  func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
 	CurrentGrade struct {
 		Level         func(childComplexity int) int
 		Metrics       func(childComplexity int) int
@@ -278,6 +323,7 @@ type ComplexityRoot struct {
 		CompanyStatus      func(childComplexity int) int
 		ContactCount       func(childComplexity int) int
 		Contacts           func(childComplexity int) int
+		Contracts          func(childComplexity int, first *int, after *string) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
 		CreditCode         func(childComplexity int) int
@@ -601,6 +647,16 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Instalment struct {
+		AgingBucket func(childComplexity int) int
+		Amount      func(childComplexity int) int
+		DaysOverdue func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		Outstanding func(childComplexity int) int
+		Paid        func(childComplexity int) int
+		PaidDate    func(childComplexity int) int
+	}
+
 	Interaction struct {
 		Amount          func(childComplexity int) int
 		Attachments     func(childComplexity int) int
@@ -723,6 +779,7 @@ type ComplexityRoot struct {
 		ChangeStage               func(childComplexity int, input model.ChangeStageInput) int
 		ClaimCustomer             func(childComplexity int, customerID string) int
 		CompleteTask              func(childComplexity int, input model.CompleteTaskInput) int
+		CreateContract            func(childComplexity int, input model.CreateContractInput) int
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
 		CreateDepartment          func(childComplexity int, input model.CreateDepartmentInput) int
 		CreateLead                func(childComplexity int, input model.CreateLeadInput) int
@@ -746,6 +803,7 @@ type ComplexityRoot struct {
 		MoveOpportunity           func(childComplexity int, input model.MoveOpportunityInput) int
 		Noop                      func(childComplexity int) int
 		ReactivateUser            func(childComplexity int, id string, expectedVersion int) int
+		RecordPayment             func(childComplexity int, input model.RecordPaymentInput) int
 		RegisterWebhookEndpoint   func(childComplexity int, input model.RegisterWebhookEndpointInput) int
 		RegradeCustomer           func(childComplexity int, customerID string, force *bool) int
 		ReleaseCustomer           func(childComplexity int, customerID string, reason *string) int
@@ -761,6 +819,7 @@ type ComplexityRoot struct {
 		UnshareCustomer           func(childComplexity int, customerID string, partnerID string) int
 		UnverifyCustomerFields    func(childComplexity int, id string, fields []model.CustomerField, expectedVersion int) int
 		UpdateContact             func(childComplexity int, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) int
+		UpdateContract            func(childComplexity int, input model.UpdateContractInput) int
 		UpdateCustomer            func(childComplexity int, id string, expectedVersion int, input model.UpdateCustomerInput) int
 		UpdateDepartment          func(childComplexity int, id string, expectedVersion int, input model.UpdateDepartmentInput) int
 		UpdateGradingPolicy       func(childComplexity int, input model.GradingPolicyInput, expectedVersion int) int
@@ -891,6 +950,15 @@ type ComplexityRoot struct {
 		SharedBy  func(childComplexity int) int
 	}
 
+	Payment struct {
+		Amount     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		PaidDate   func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		RecordedBy func(childComplexity int) int
+		Reference  func(childComplexity int) int
+	}
+
 	Pipeline struct {
 		LossReasons func(childComplexity int) int
 		Lost        func(childComplexity int) int
@@ -928,6 +996,7 @@ type ComplexityRoot struct {
 		Analytics               func(childComplexity int) int
 		AuditLog                func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		CaseQueue               func(childComplexity int, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) int
+		Contract                func(childComplexity int, customerID string, id string) int
 		Customer                func(childComplexity int, id string) int
 		Customer360             func(childComplexity int, id string, recentInteractions *int) int
 		CustomerByEmail         func(childComplexity int, email string, recentInteractions *int) int
@@ -948,6 +1017,8 @@ type ComplexityRoot struct {
 		PartnerOrganizations    func(childComplexity int, first *int, after *string) int
 		Pipeline                func(childComplexity int, team *string, ownerID *string) int
 		PipelineStages          func(childComplexity int) int
+		ReceivablesAging        func(childComplexity int, team *string, ownerID *string) int
+		Revenue                 func(childComplexity int, team *string, ownerID *string, from *string, to *string) int
 		SearchCustomers         func(childComplexity int, query string, filter *model.CustomerFilter, first *int, after *string) int
 		TaskQueue               func(childComplexity int, assigneeID *string, dueBefore *time.Time, first *int, after *string) int
 		Template                func(childComplexity int, id string, version *int) int
@@ -957,6 +1028,18 @@ type ComplexityRoot struct {
 		Users                   func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WebhookEndpoint         func(childComplexity int, id string) int
 		WebhookEndpoints        func(childComplexity int, partnerID string) int
+	}
+
+	ReceivablesAging struct {
+		AsOf       func(childComplexity int) int
+		Currencies func(childComplexity int) int
+	}
+
+	RevenueMonth struct {
+		Booked    func(childComplexity int) int
+		Collected func(childComplexity int) int
+		Contracts func(childComplexity int) int
+		Month     func(childComplexity int) int
 	}
 
 	RuleCondition struct {
@@ -1192,6 +1275,8 @@ type CustomerResolver interface {
 
 	Cases(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CaseConnection, error)
 
+	Contracts(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ContractConnection, error)
+
 	GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error)
 	Leads(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.LeadConnection, error)
 	Merges(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CustomerMergeConnection, error)
@@ -1211,6 +1296,9 @@ type MutationResolver interface {
 	AddContact(ctx context.Context, customerID string, input model.ContactInput) (*model.Contact, error)
 	UpdateContact(ctx context.Context, customerID string, contactID string, expectedVersion int, input model.UpdateContactInput) (*model.Contact, error)
 	RemoveContact(ctx context.Context, customerID string, contactID string, expectedVersion int) (*model.Contact, error)
+	CreateContract(ctx context.Context, input model.CreateContractInput) (*model.Contract, error)
+	UpdateContract(ctx context.Context, input model.UpdateContractInput) (*model.Contract, error)
+	RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.Contract, error)
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.Customer, error)
 	UpdateCustomer(ctx context.Context, id string, expectedVersion int, input model.UpdateCustomerInput) (*model.Customer, error)
 	ArchiveCustomer(ctx context.Context, id string, expectedVersion int) (*model.Customer, error)
@@ -1273,6 +1361,9 @@ type QueryResolver interface {
 	GradeLevels(ctx context.Context) ([]*model.GradeLevel, error)
 	Analytics(ctx context.Context) (*model.Analytics, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	Contract(ctx context.Context, customerID string, id string) (*model.Contract, error)
+	ReceivablesAging(ctx context.Context, team *string, ownerID *string) (*model.ReceivablesAging, error)
+	Revenue(ctx context.Context, team *string, ownerID *string, from *string, to *string) ([]*model.RevenueMonth, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Customer360(ctx context.Context, id string, recentInteractions *int) (*model.Customer360, error)
 	Customers(ctx context.Context, filter *model.CustomerFilter, orderBy *model.CustomerOrder, first *int, after *string) (*model.CustomerConnection, error)
@@ -1509,6 +1600,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgendaItem.Task(childComplexity), true
+
+	case "AgingAmount.amount":
+		if e.ComplexityRoot.AgingAmount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgingAmount.Amount(childComplexity), true
+	case "AgingAmount.bucket":
+		if e.ComplexityRoot.AgingAmount.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgingAmount.Bucket(childComplexity), true
 
 	case "Analytics.activity":
 		if e.ComplexityRoot.Analytics.Activity == nil {
@@ -2203,6 +2307,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Contact.Version(childComplexity), true
 
+	case "Contract.amount":
+		if e.ComplexityRoot.Contract.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Amount(childComplexity), true
+	case "Contract.createdAt":
+		if e.ComplexityRoot.Contract.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.CreatedAt(childComplexity), true
+	case "Contract.createdBy":
+		if e.ComplexityRoot.Contract.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.CreatedBy(childComplexity), true
+	case "Contract.currency":
+		if e.ComplexityRoot.Contract.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Currency(childComplexity), true
+	case "Contract.customerId":
+		if e.ComplexityRoot.Contract.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.CustomerID(childComplexity), true
+	case "Contract.endDate":
+		if e.ComplexityRoot.Contract.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.EndDate(childComplexity), true
+	case "Contract.id":
+		if e.ComplexityRoot.Contract.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.ID(childComplexity), true
+	case "Contract.instalments":
+		if e.ComplexityRoot.Contract.Instalments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Instalments(childComplexity), true
+	case "Contract.opportunityId":
+		if e.ComplexityRoot.Contract.OpportunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.OpportunityID(childComplexity), true
+	case "Contract.outstanding":
+		if e.ComplexityRoot.Contract.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Outstanding(childComplexity), true
+	case "Contract.overdue":
+		if e.ComplexityRoot.Contract.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Overdue(childComplexity), true
+	case "Contract.ownerId":
+		if e.ComplexityRoot.Contract.OwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.OwnerID(childComplexity), true
+	case "Contract.paid":
+		if e.ComplexityRoot.Contract.Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Paid(childComplexity), true
+	case "Contract.payments":
+		if e.ComplexityRoot.Contract.Payments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Payments(childComplexity), true
+	case "Contract.signedDate":
+		if e.ComplexityRoot.Contract.SignedDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.SignedDate(childComplexity), true
+	case "Contract.team":
+		if e.ComplexityRoot.Contract.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Team(childComplexity), true
+	case "Contract.title":
+		if e.ComplexityRoot.Contract.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Title(childComplexity), true
+	case "Contract.updatedAt":
+		if e.ComplexityRoot.Contract.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.UpdatedAt(childComplexity), true
+	case "Contract.updatedBy":
+		if e.ComplexityRoot.Contract.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.UpdatedBy(childComplexity), true
+	case "Contract.version":
+		if e.ComplexityRoot.Contract.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Version(childComplexity), true
+
+	case "ContractConnection.edges":
+		if e.ComplexityRoot.ContractConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractConnection.Edges(childComplexity), true
+	case "ContractConnection.pageInfo":
+		if e.ComplexityRoot.ContractConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractConnection.PageInfo(childComplexity), true
+
+	case "ContractEdge.cursor":
+		if e.ComplexityRoot.ContractEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractEdge.Cursor(childComplexity), true
+	case "ContractEdge.node":
+		if e.ComplexityRoot.ContractEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractEdge.Node(childComplexity), true
+
+	case "CurrencyAging.buckets":
+		if e.ComplexityRoot.CurrencyAging.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrencyAging.Buckets(childComplexity), true
+	case "CurrencyAging.currency":
+		if e.ComplexityRoot.CurrencyAging.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrencyAging.Currency(childComplexity), true
+	case "CurrencyAging.overdue":
+		if e.ComplexityRoot.CurrencyAging.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrencyAging.Overdue(childComplexity), true
+	case "CurrencyAging.total":
+		if e.ComplexityRoot.CurrencyAging.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CurrencyAging.Total(childComplexity), true
+
 	case "CurrentGrade.level":
 		if e.ComplexityRoot.CurrentGrade.Level == nil {
 			break
@@ -2317,6 +2593,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Contacts(childComplexity), true
+	case "Customer.contracts":
+		if e.ComplexityRoot.Customer.Contracts == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_contracts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Contracts(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.createdAt":
 		if e.ComplexityRoot.Customer.CreatedAt == nil {
 			break
@@ -3711,6 +3998,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndicatorScore.Value(childComplexity), true
 
+	case "Instalment.agingBucket":
+		if e.ComplexityRoot.Instalment.AgingBucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.AgingBucket(childComplexity), true
+	case "Instalment.amount":
+		if e.ComplexityRoot.Instalment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.Amount(childComplexity), true
+	case "Instalment.daysOverdue":
+		if e.ComplexityRoot.Instalment.DaysOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.DaysOverdue(childComplexity), true
+	case "Instalment.dueDate":
+		if e.ComplexityRoot.Instalment.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.DueDate(childComplexity), true
+	case "Instalment.outstanding":
+		if e.ComplexityRoot.Instalment.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.Outstanding(childComplexity), true
+	case "Instalment.paid":
+		if e.ComplexityRoot.Instalment.Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.Paid(childComplexity), true
+	case "Instalment.paidDate":
+		if e.ComplexityRoot.Instalment.PaidDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instalment.PaidDate(childComplexity), true
+
 	case "Interaction.amount":
 		if e.ComplexityRoot.Interaction.Amount == nil {
 			break
@@ -4244,6 +4574,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteTask(childComplexity, args["input"].(model.CompleteTaskInput)), true
+	case "Mutation.createContract":
+		if e.ComplexityRoot.Mutation.CreateContract == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContract(childComplexity, args["input"].(model.CreateContractInput)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -4487,6 +4828,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReactivateUser(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.recordPayment":
+		if e.ComplexityRoot.Mutation.RecordPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordPayment(childComplexity, args["input"].(model.RecordPaymentInput)), true
 	case "Mutation.registerWebhookEndpoint":
 		if e.ComplexityRoot.Mutation.RegisterWebhookEndpoint == nil {
 			break
@@ -4652,6 +5004,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["customerId"].(string), args["contactId"].(string), args["expectedVersion"].(int), args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateContract":
+		if e.ComplexityRoot.Mutation.UpdateContract == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContract(childComplexity, args["input"].(model.UpdateContractInput)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -5243,6 +5606,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerShare.SharedBy(childComplexity), true
 
+	case "Payment.amount":
+		if e.ComplexityRoot.Payment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Amount(childComplexity), true
+	case "Payment.id":
+		if e.ComplexityRoot.Payment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ID(childComplexity), true
+	case "Payment.paidDate":
+		if e.ComplexityRoot.Payment.PaidDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.PaidDate(childComplexity), true
+	case "Payment.recordedAt":
+		if e.ComplexityRoot.Payment.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.RecordedAt(childComplexity), true
+	case "Payment.recordedBy":
+		if e.ComplexityRoot.Payment.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.RecordedBy(childComplexity), true
+	case "Payment.reference":
+		if e.ComplexityRoot.Payment.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Reference(childComplexity), true
+
 	case "Pipeline.lossReasons":
 		if e.ComplexityRoot.Pipeline.LossReasons == nil {
 			break
@@ -5406,6 +5806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["departmentId"].(*string), args["unassigned"].(*bool), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.contract":
+		if e.ComplexityRoot.Query.Contract == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Contract(childComplexity, args["customerId"].(string), args["id"].(string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -5602,6 +6013,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PipelineStages(childComplexity), true
+	case "Query.receivablesAging":
+		if e.ComplexityRoot.Query.ReceivablesAging == nil {
+			break
+		}
+
+		args, err := ec.field_Query_receivablesAging_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReceivablesAging(childComplexity, args["team"].(*string), args["ownerId"].(*string)), true
+	case "Query.revenue":
+		if e.ComplexityRoot.Query.Revenue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_revenue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Revenue(childComplexity, args["team"].(*string), args["ownerId"].(*string), args["from"].(*string), args["to"].(*string)), true
 	case "Query.searchCustomers":
 		if e.ComplexityRoot.Query.SearchCustomers == nil {
 			break
@@ -5696,6 +6129,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity, args["partnerId"].(string)), true
+
+	case "ReceivablesAging.asOf":
+		if e.ComplexityRoot.ReceivablesAging.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivablesAging.AsOf(childComplexity), true
+	case "ReceivablesAging.currencies":
+		if e.ComplexityRoot.ReceivablesAging.Currencies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivablesAging.Currencies(childComplexity), true
+
+	case "RevenueMonth.booked":
+		if e.ComplexityRoot.RevenueMonth.Booked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueMonth.Booked(childComplexity), true
+	case "RevenueMonth.collected":
+		if e.ComplexityRoot.RevenueMonth.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueMonth.Collected(childComplexity), true
+	case "RevenueMonth.contracts":
+		if e.ComplexityRoot.RevenueMonth.Contracts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueMonth.Contracts(childComplexity), true
+	case "RevenueMonth.month":
+		if e.ComplexityRoot.RevenueMonth.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueMonth.Month(childComplexity), true
 
 	case "RuleCondition.metric":
 		if e.ComplexityRoot.RuleCondition.Metric == nil {
@@ -6566,6 +7037,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChangeStageInput", ec.unmarshalInputChangeStageInput),
 			graphql.NewInputUnmarshaler("CompleteTaskInput", ec.unmarshalInputCompleteTaskInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
+			graphql.NewInputUnmarshaler("CreateContractInput", ec.unmarshalInputCreateContractInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
 			graphql.NewInputUnmarshaler("CreateLeadInput", ec.unmarshalInputCreateLeadInput),
@@ -6585,6 +7057,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ImportCustomersInput", ec.unmarshalInputImportCustomersInput),
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorScoreInput", ec.unmarshalInputIndicatorScoreInput),
+			graphql.NewInputUnmarshaler("InstalmentInput", ec.unmarshalInputInstalmentInput),
 			graphql.NewInputUnmarshaler("LeadActionInput", ec.unmarshalInputLeadActionInput),
 			graphql.NewInputUnmarshaler("LeadReasonInput", ec.unmarshalInputLeadReasonInput),
 			graphql.NewInputUnmarshaler("LogInteractionInput", ec.unmarshalInputLogInteractionInput),
@@ -6592,6 +7065,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MoveCaseInput", ec.unmarshalInputMoveCaseInput),
 			graphql.NewInputUnmarshaler("MoveOpportunityInput", ec.unmarshalInputMoveOpportunityInput),
 			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
+			graphql.NewInputUnmarshaler("RecordPaymentInput", ec.unmarshalInputRecordPaymentInput),
 			graphql.NewInputUnmarshaler("RegisterWebhookEndpointInput", ec.unmarshalInputRegisterWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
@@ -6599,6 +7073,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TemplateInput", ec.unmarshalInputTemplateInput),
 			graphql.NewInputUnmarshaler("TierCutoffsInput", ec.unmarshalInputTierCutoffsInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
+			graphql.NewInputUnmarshaler("UpdateContractInput", ec.unmarshalInputUpdateContractInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateDepartmentInput", ec.unmarshalInputUpdateDepartmentInput),
 			graphql.NewInputUnmarshaler("UpdateInteractionInput", ec.unmarshalInputUpdateInteractionInput),
@@ -7385,6 +7860,314 @@ extend type Mutation {
     "The contact version the removal is based on."
     expectedVersion: Int!
   ): Contact!
+}
+`, BuiltIn: false},
+	{Name: "../contract.graphqls", Input: `"How long an outstanding amount is past its due date, on the day it is read."
+enum AgingBucket {
+  "Not yet due (due today or later)."
+  CURRENT
+  "1 to 30 days overdue."
+  DAYS_1_30
+  "31 to 90 days overdue."
+  DAYS_31_90
+  "More than 90 days overdue."
+  DAYS_OVER_90
+}
+
+"""
+A contract signed with a customer: its amount, term and owner, the payment plan that
+splits the amount into instalments, and the payments received against it. Partners
+never see contracts.
+"""
+type Contract {
+  "Id (ULID, time part = createdAt)."
+  id: ID!
+  "The customer."
+  customerId: ID!
+  "The WON opportunity it came from, if any (a deal has at most one contract)."
+  opportunityId: ID
+  "What was sold."
+  title: String!
+  "The salesperson credited with it (user id)."
+  ownerId: String!
+  "The team whose revenue and receivables it counts in."
+  team: String
+  "The amount as a decimal with exactly two decimals, e.g. \"120000.00\"."
+  amount: String!
+  "ISO 4217 currency code; CNY unless another was given."
+  currency: String!
+  "The date it was signed, YYYY-MM-DD: the month its amount is booked in."
+  signedDate: String!
+  "The date its term ends, YYYY-MM-DD."
+  endDate: String!
+  "What has been paid, a decimal with two decimals."
+  paid: String!
+  "What remains to be paid."
+  outstanding: String!
+  "What of the outstanding amount is past due today."
+  overdue: String!
+  "The payment plan, by due date, with what the payments cover of each instalment (oldest first)."
+  instalments: [Instalment!]!
+  "The payments received, in the order recorded."
+  payments: [Payment!]!
+  "Optimistic-locking version: pass it as expectedVersion to change the contract."
+  version: Int!
+  "When it was recorded."
+  createdAt: DateTime!
+  "Who recorded it."
+  createdBy: String!
+  "When it last changed (a payment changes it)."
+  updatedAt: DateTime!
+  "Who changed it last."
+  updatedBy: String!
+}
+
+"""
+One instalment of a contract's payment plan, with what the payments cover of it: payments
+are allocated to the oldest open instalment first.
+"""
+type Instalment {
+  "The date it is due, YYYY-MM-DD."
+  dueDate: String!
+  "Its amount."
+  amount: String!
+  "What the payments cover of it."
+  paid: String!
+  "What remains of it."
+  outstanding: String!
+  "The date of the payment that covered it in full; null while something is outstanding."
+  paidDate: String
+  "Days past due today while something is outstanding (0 when not yet due or paid)."
+  daysOverdue: Int!
+  "The aging bucket of its outstanding amount today; null when it is paid."
+  agingBucket: AgingBucket
+}
+
+"Money received against a contract."
+type Payment {
+  "Id (ULID, time part = recordedAt)."
+  id: ID!
+  "The date it was paid, YYYY-MM-DD: the month it is collected in."
+  paidDate: String!
+  "The amount, a decimal with two decimals, in the contract's currency."
+  amount: String!
+  "The payer's or the bank's reference, if given."
+  reference: String
+  "Who recorded it."
+  recordedBy: String!
+  "When it was recorded."
+  recordedAt: DateTime!
+}
+
+"A page of contracts."
+type ContractConnection {
+  "The contracts of this page."
+  edges: [ContractEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+}
+
+"A contract in a page."
+type ContractEdge {
+  "Resume the list after this contract."
+  cursor: String!
+  "The contract."
+  node: Contract!
+}
+
+"The outstanding amount of one aging bucket."
+type AgingAmount {
+  "The bucket."
+  bucket: AgingBucket!
+  "What is outstanding in it, a decimal with two decimals."
+  amount: String!
+}
+
+"The receivables of one currency, aged."
+type CurrencyAging {
+  "ISO 4217 currency code."
+  currency: String!
+  "Every bucket, youngest first (CURRENT, DAYS_1_30, DAYS_31_90, DAYS_OVER_90), zeros included."
+  buckets: [AgingAmount!]!
+  "Everything outstanding, due or not."
+  total: String!
+  "What is past due (every bucket but CURRENT)."
+  overdue: String!
+}
+
+"""
+Receivables aged on a day: the outstanding instalments of a scope's contracts by how long
+they are overdue, read from counters that every contract write moves in its own
+transaction (never by reading the contracts).
+"""
+type ReceivablesAging {
+  "The day they are aged on, YYYY-MM-DD (UTC): today."
+  asOf: String!
+  "Per currency with something outstanding, sorted by currency."
+  currencies: [CurrencyAging!]!
+}
+
+"What a scope's contracts booked and collected in one month, from counters."
+type RevenueMonth {
+  "The month, YYYY-MM."
+  month: String!
+  "Contracts signed in it."
+  contracts: Int!
+  "Their amounts per currency (weighted: the amount itself)."
+  booked: [MoneySum!]!
+  "Payments received in it per currency (weighted: the amount itself)."
+  collected: [MoneySum!]!
+}
+
+"One instalment of a payment plan."
+input InstalmentInput {
+  "The date it is due, YYYY-MM-DD, on or after the signed date."
+  dueDate: String!
+  "A decimal amount above 0 with at most two decimals."
+  amount: String!
+}
+
+"A new contract."
+input CreateContractInput {
+  "Retrying with the same key returns the first result instead of recording the contract again (8–64 characters)."
+  idempotencyKey: String
+  "The customer."
+  customerId: ID!
+  """
+  The WON opportunity it comes from: its title, amount, currency and owner are the
+  defaults, and a deal has only one contract (CONFLICT on a second). Without one, the
+  contract is the customer's deal and logs a TRANSACTION on its timeline.
+  """
+  opportunityId: ID
+  "What was sold, 1–200 characters; default the deal's title."
+  title: String
+  """
+  The salesperson credited with it: default the deal's owner, else the caller when they
+  sell, else the customer's owner. Naming someone else is for ADMIN and the team's MANAGER.
+  """
+  ownerId: String
+  "A decimal amount with at most two decimals, e.g. \"120000\"; default the deal's amount."
+  amount: String
+  "ISO 4217 code; default the deal's currency, else CNY."
+  currency: String
+  "The date it was signed, YYYY-MM-DD; not in the future."
+  signedDate: String!
+  "The date its term ends, YYYY-MM-DD; not before the signed date."
+  endDate: String!
+  "The payment plan, 1–60 instalments; their amounts must sum to the contract's amount."
+  instalments: [InstalmentInput!]!
+}
+
+"Changes to a contract; fields left out stay as they are."
+input UpdateContractInput {
+  "The customer."
+  customerId: ID!
+  "The contract."
+  id: ID!
+  "CONFLICT unless it is the contract's current version."
+  expectedVersion: Int!
+  "What was sold."
+  title: String
+  "Another owner to credit: for ADMIN and the team's MANAGER."
+  ownerId: String
+  "The date its term ends, YYYY-MM-DD."
+  endDate: String
+  "A new amount, not below what has been paid; needs a new plan (instalments) that sums to it."
+  amount: String
+  "A new payment plan that sums to the amount; the payments are allocated to it anew, oldest instalment first."
+  instalments: [InstalmentInput!]
+}
+
+"Money received against a contract."
+input RecordPaymentInput {
+  "Retrying with the same key records nothing more and returns the contract (8–64 characters)."
+  idempotencyKey: String
+  "The customer."
+  customerId: ID!
+  "The contract."
+  contractId: ID!
+  "A decimal amount above 0 with at most two decimals, in the contract's currency; not more than is outstanding."
+  amount: String!
+  "The date it was paid, YYYY-MM-DD; default today, never in the future nor before the contract was signed."
+  paidDate: String
+  "The payer's or the bank's reference, at most 200 characters."
+  reference: String
+}
+
+extend type Customer {
+  "The customer's contracts the caller may read, newest first (partners: FORBIDDEN)."
+  contracts(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): ContractConnection!
+}
+
+extend type Query {
+  "One contract with its instalments and payments; NOT_FOUND when the caller may not read it, FORBIDDEN to partners."
+  contract(
+    "The customer."
+    customerId: ID!
+    "The contract."
+    id: ID!
+  ): Contract!
+  """
+  Receivables aged today. Scopes as pipeline: without arguments everything for ADMIN and
+  AUDITOR, the caller's teams for a MANAGER, the caller's own contracts for SALES; team
+  narrows to one team, ownerId to one owner's contracts across teams. SERVICE and
+  partners: FORBIDDEN.
+  """
+  receivablesAging(
+    "A team."
+    team: String
+    "An owner (user id); not with team."
+    ownerId: String
+  ): ReceivablesAging!
+  """
+  Revenue booked (contracts signed) and collected (payments received) per month, oldest
+  first, months without any included. Scopes as receivablesAging.
+  """
+  revenue(
+    "A team."
+    team: String
+    "An owner (user id); not with team."
+    ownerId: String
+    "The first month, YYYY-MM; default eleven months before to."
+    from: String
+    "The last month, YYYY-MM; default this month. At most 36 months from from."
+    to: String
+  ): [RevenueMonth!]!
+}
+
+extend type Mutation {
+  """
+  Records a contract signed with a customer (ADMIN, the team's MANAGER, its SALES owner;
+  the owner of the WON deal it comes from), with its payment plan. Its amount is booked in
+  the month it was signed and its instalments enter the receivables at once. Without an
+  opportunity it logs a TRANSACTION of its amount on the customer's timeline, so the
+  grading rules grade the customer (its first deal makes it O by default), explained
+  like every grade; with one, the deal's win already did.
+  """
+  createContract(
+    "The contract."
+    input: CreateContractInput!
+  ): Contract!
+  "Changes a contract (ADMIN, the team's MANAGER, its owner)."
+  updateContract(
+    "The change."
+    input: UpdateContractInput!
+  ): Contract!
+  """
+  Records money received against a contract (ADMIN, the team's MANAGER, its owner),
+  allocated to the oldest open instalment first. More than is outstanding is
+  BAD_USER_INPUT on amount. Needs no expectedVersion: payments recorded at once are all
+  kept.
+  """
+  recordPayment(
+    "The payment."
+    input: RecordPaymentInput!
+  ): Contract!
 }
 `, BuiltIn: false},
 	{Name: "../customer.graphqls", Input: `"Whether a customer is a person or an organization."
@@ -11558,6 +12341,16 @@ func (ec *executionContext) childFields_AgendaItem(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type AgendaItem", field.Name)
 }
 
+func (ec *executionContext) childFields_AgingAmount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_AgingAmount_bucket(ctx, field)
+	case "amount":
+		return ec.fieldContext_AgingAmount_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgingAmount", field.Name)
+}
+
 func (ec *executionContext) childFields_Analytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "activity":
@@ -11890,6 +12683,86 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
 
+func (ec *executionContext) childFields_Contract(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Contract_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Contract_customerId(ctx, field)
+	case "opportunityId":
+		return ec.fieldContext_Contract_opportunityId(ctx, field)
+	case "title":
+		return ec.fieldContext_Contract_title(ctx, field)
+	case "ownerId":
+		return ec.fieldContext_Contract_ownerId(ctx, field)
+	case "team":
+		return ec.fieldContext_Contract_team(ctx, field)
+	case "amount":
+		return ec.fieldContext_Contract_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Contract_currency(ctx, field)
+	case "signedDate":
+		return ec.fieldContext_Contract_signedDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_Contract_endDate(ctx, field)
+	case "paid":
+		return ec.fieldContext_Contract_paid(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_Contract_outstanding(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Contract_overdue(ctx, field)
+	case "instalments":
+		return ec.fieldContext_Contract_instalments(ctx, field)
+	case "payments":
+		return ec.fieldContext_Contract_payments(ctx, field)
+	case "version":
+		return ec.fieldContext_Contract_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Contract_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Contract_createdBy(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Contract_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Contract_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Contract", field.Name)
+}
+
+func (ec *executionContext) childFields_ContractConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ContractConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ContractConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContractConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ContractEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ContractEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ContractEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContractEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CurrencyAging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_CurrencyAging_currency(ctx, field)
+	case "buckets":
+		return ec.fieldContext_CurrencyAging_buckets(ctx, field)
+	case "total":
+		return ec.fieldContext_CurrencyAging_total(ctx, field)
+	case "overdue":
+		return ec.fieldContext_CurrencyAging_overdue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CurrencyAging", field.Name)
+}
+
 func (ec *executionContext) childFields_CurrentGrade(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "level":
@@ -12018,6 +12891,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_openCases(ctx, field)
 	case "openCaseCount":
 		return ec.fieldContext_Customer_openCaseCount(ctx, field)
+	case "contracts":
+		return ec.fieldContext_Customer_contracts(ctx, field)
 	case "nps":
 		return ec.fieldContext_Customer_nps(ctx, field)
 	case "valueScore":
@@ -12580,6 +13455,26 @@ func (ec *executionContext) childFields_IndicatorScore(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorScore", field.Name)
 }
 
+func (ec *executionContext) childFields_Instalment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dueDate":
+		return ec.fieldContext_Instalment_dueDate(ctx, field)
+	case "amount":
+		return ec.fieldContext_Instalment_amount(ctx, field)
+	case "paid":
+		return ec.fieldContext_Instalment_paid(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_Instalment_outstanding(ctx, field)
+	case "paidDate":
+		return ec.fieldContext_Instalment_paidDate(ctx, field)
+	case "daysOverdue":
+		return ec.fieldContext_Instalment_daysOverdue(ctx, field)
+	case "agingBucket":
+		return ec.fieldContext_Instalment_agingBucket(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Instalment", field.Name)
+}
+
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -13038,6 +13933,24 @@ func (ec *executionContext) childFields_PartnerShare(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PartnerShare", field.Name)
 }
 
+func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payment_id(ctx, field)
+	case "paidDate":
+		return ec.fieldContext_Payment_paidDate(ctx, field)
+	case "amount":
+		return ec.fieldContext_Payment_amount(ctx, field)
+	case "reference":
+		return ec.fieldContext_Payment_reference(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Payment_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Payment_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
 func (ec *executionContext) childFields_Pipeline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "stages":
@@ -13100,6 +14013,30 @@ func (ec *executionContext) childFields_PoolReturn(ctx context.Context, field gr
 		return ec.fieldContext_PoolReturn_warnedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PoolReturn", field.Name)
+}
+
+func (ec *executionContext) childFields_ReceivablesAging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_ReceivablesAging_asOf(ctx, field)
+	case "currencies":
+		return ec.fieldContext_ReceivablesAging_currencies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReceivablesAging", field.Name)
+}
+
+func (ec *executionContext) childFields_RevenueMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_RevenueMonth_month(ctx, field)
+	case "contracts":
+		return ec.fieldContext_RevenueMonth_contracts(ctx, field)
+	case "booked":
+		return ec.fieldContext_RevenueMonth_booked(ctx, field)
+	case "collected":
+		return ec.fieldContext_RevenueMonth_collected(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevenueMonth", field.Name)
 }
 
 func (ec *executionContext) childFields_RuleCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13786,6 +14723,28 @@ func (ec *executionContext) field_Customer_cases_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_contracts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_evaluations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14150,6 +15109,20 @@ func (ec *executionContext) field_Mutation_completeTask_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createContract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateContractInput, error) {
+			return ec.unmarshalNCreateContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateContractInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14492,6 +15465,20 @@ func (ec *executionContext) field_Mutation_reactivateUser_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordPaymentInput, error) {
+			return ec.unmarshalNRecordPaymentInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordPaymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerWebhookEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14811,6 +15798,20 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateContract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateContractInput, error) {
+			return ec.unmarshalNUpdateContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateContractInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -15246,6 +16247,28 @@ func (ec *executionContext) field_Query_caseQueue_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_contract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_customer360_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15613,6 +16636,66 @@ func (ec *executionContext) field_Query_pipeline_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["ownerId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_receivablesAging_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "team",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["team"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_revenue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "team",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["team"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
 	return args, nil
 }
 
@@ -16677,6 +17760,52 @@ func (ec *executionContext) fieldContext_AgendaItem_lead(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AgingAmount_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AgingAmount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgingAmount_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AgingBucket) graphql.Marshaler {
+			return ec.marshalNAgingBucket2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingBucket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgingAmount_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgingAmount", field, false, false, "AgingBucket")
+}
+
+func (ec *executionContext) _AgingAmount_amount(ctx context.Context, field graphql.CollectedField, obj *model.AgingAmount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgingAmount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgingAmount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgingAmount", field, false, false, "String")
 }
 
 func (ec *executionContext) _Analytics_activity(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
@@ -19396,6 +20525,704 @@ func (ec *executionContext) fieldContext_Contact_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Contract_id(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Contract_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Contract_opportunityId(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_opportunityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpportunityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_opportunityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Contract_title(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_ownerId(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_ownerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_ownerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_team(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_amount(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_currency(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_signedDate(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_signedDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_signedDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_endDate(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_paid(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_overdue(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_instalments(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_instalments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instalments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Instalment) graphql.Marshaler {
+			return ec.marshalNInstalment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_instalments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Instalment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contract_payments(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_payments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPaymentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_payments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contract_version(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Contract_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Contract_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Contract_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContractConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContractConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContractEdge) graphql.Marshaler {
+			return ec.marshalNContractEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContractConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContractEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContractConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContractConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContractConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContractEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContractEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContractEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContractEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContractEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CurrencyAging_currency(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrencyAging_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrencyAging_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CurrencyAging", field, false, false, "String")
+}
+
+func (ec *executionContext) _CurrencyAging_buckets(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrencyAging_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgingAmount) graphql.Marshaler {
+			return ec.marshalNAgingAmount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrencyAging_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CurrencyAging",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgingAmount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CurrencyAging_total(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrencyAging_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrencyAging_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CurrencyAging", field, false, false, "String")
+}
+
+func (ec *executionContext) _CurrencyAging_overdue(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CurrencyAging_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CurrencyAging_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CurrencyAging", field, false, false, "String")
+}
+
 func (ec *executionContext) _CurrentGrade_level(ctx context.Context, field graphql.CollectedField, obj *model.CurrentGrade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20948,6 +22775,50 @@ func (ec *executionContext) _Customer_openCaseCount(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Customer_openCaseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Customer_contracts(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_contracts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Contracts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContractConnection) graphql.Marshaler {
+			return ec.marshalNContractConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_contracts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContractConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_contracts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_nps(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
@@ -25489,6 +27360,167 @@ func (ec *executionContext) fieldContext_IndicatorScore_value(_ context.Context,
 	return graphql.NewScalarFieldContext("IndicatorScore", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Instalment_dueDate(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instalment_amount(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instalment_paid(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instalment_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instalment_paidDate(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_paidDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_paidDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instalment_daysOverdue(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_daysOverdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysOverdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_daysOverdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Instalment_agingBucket(ctx context.Context, field graphql.CollectedField, obj *model.Instalment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instalment_agingBucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgingBucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgingBucket) graphql.Marshaler {
+			return ec.marshalOAgingBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingBucket(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Instalment_agingBucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instalment", field, false, false, "AgingBucket")
+}
+
 func (ec *executionContext) _Interaction_id(ctx context.Context, field graphql.CollectedField, obj *model.Interaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27409,6 +29441,138 @@ func (ec *executionContext) fieldContext_Mutation_removeContact(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createContract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createContract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateContract(ctx, fc.Args["input"].(model.CreateContractInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createContract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createContract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateContract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateContract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateContract(ctx, fc.Args["input"].(model.UpdateContractInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateContract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateContract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordPayment(ctx, fc.Args["input"].(model.RecordPaymentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31571,6 +33735,144 @@ func (ec *executionContext) fieldContext_PartnerShare_sharedAt(_ context.Context
 	return graphql.NewScalarFieldContext("PartnerShare", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Payment_paidDate(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_paidDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_paidDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_amount(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_reference(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_recordedBy(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_recordedAt(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Pipeline_stages(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32219,6 +34521,138 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Contract(ctx, fc.Args["customerId"].(string), fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_receivablesAging(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_receivablesAging(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReceivablesAging(ctx, fc.Args["team"].(*string), fc.Args["ownerId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReceivablesAging) graphql.Marshaler {
+			return ec.marshalNReceivablesAging2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReceivablesAging(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_receivablesAging(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReceivablesAging(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_receivablesAging_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_revenue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Revenue(ctx, fc.Args["team"].(*string), fc.Args["ownerId"].(*string), fc.Args["from"].(*string), fc.Args["to"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RevenueMonth) graphql.Marshaler {
+			return ec.marshalNRevenueMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_revenue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevenueMonth(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_revenue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -33515,6 +35949,171 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReceivablesAging_asOf(ctx context.Context, field graphql.CollectedField, obj *model.ReceivablesAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceivablesAging_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceivablesAging_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceivablesAging", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceivablesAging_currencies(ctx context.Context, field graphql.CollectedField, obj *model.ReceivablesAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceivablesAging_currencies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currencies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CurrencyAging) graphql.Marshaler {
+			return ec.marshalNCurrencyAging2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAgingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceivablesAging_currencies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReceivablesAging",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CurrencyAging(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueMonth_month(ctx context.Context, field graphql.CollectedField, obj *model.RevenueMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueMonth_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueMonth_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueMonth", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevenueMonth_contracts(ctx context.Context, field graphql.CollectedField, obj *model.RevenueMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueMonth_contracts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contracts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueMonth_contracts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RevenueMonth_booked(ctx context.Context, field graphql.CollectedField, obj *model.RevenueMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueMonth_booked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+			return ec.marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueMonth_booked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueMonth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneySum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueMonth_collected(ctx context.Context, field graphql.CollectedField, obj *model.RevenueMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueMonth_collected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+			return ec.marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueMonth_collected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueMonth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneySum(ctx, field)
 		},
 	}
 	return fc, nil
@@ -38566,6 +41165,111 @@ func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateContractInput(ctx context.Context, obj any) (model.CreateContractInput, error) {
+	var it model.CreateContractInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "opportunityId", "title", "ownerId", "amount", "currency", "signedDate", "endDate", "instalments"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "opportunityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opportunityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpportunityID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "signedDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signedDate"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignedDate = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		case "instalments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instalments"))
+			data, err := ec.unmarshalNInstalmentInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Instalments = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateContractInput unmarshals raw into the CreateContractInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateContractInput(ctx context.Context, raw any) (model.CreateContractInput, error) {
+	var out model.CreateContractInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateContractInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (model.CreateCustomerInput, error) {
 	var it model.CreateCustomerInput
 	if obj == nil {
@@ -40198,6 +42902,55 @@ func UnmarshalIndicatorScoreInput(ctx context.Context, raw any) (model.Indicator
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInstalmentInput(ctx context.Context, obj any) (model.InstalmentInput, error) {
+	var it model.InstalmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"dueDate", "amount"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "dueDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueDate"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueDate = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInstalmentInput unmarshals raw into the InstalmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInstalmentInput(ctx context.Context, raw any) (model.InstalmentInput, error) {
+	var out model.InstalmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InstalmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLeadActionInput(ctx context.Context, obj any) (model.LeadActionInput, error) {
 	var it model.LeadActionInput
 	if obj == nil {
@@ -40772,6 +43525,83 @@ func UnmarshalPeriodInput(ctx context.Context, raw any) (model.PeriodInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordPaymentInput(ctx context.Context, obj any) (model.RecordPaymentInput, error) {
+	var it model.RecordPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "contractId", "amount", "paidDate", "reference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "contractId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "paidDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paidDate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaidDate = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordPaymentInput unmarshals raw into the RecordPaymentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordPaymentInput(ctx context.Context, raw any) (model.RecordPaymentInput, error) {
+	var out model.RecordPaymentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordPaymentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterWebhookEndpointInput(ctx context.Context, obj any) (model.RegisterWebhookEndpointInput, error) {
 	var it model.RegisterWebhookEndpointInput
 	if obj == nil {
@@ -41231,6 +44061,97 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 func UnmarshalUpdateContactInput(ctx context.Context, raw any) (model.UpdateContactInput, error) {
 	var out model.UpdateContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateContractInput(ctx context.Context, obj any) (model.UpdateContractInput, error) {
+	var it model.UpdateContractInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "title", "ownerId", "endDate", "amount", "instalments"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "instalments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instalments"))
+			data, err := ec.unmarshalOInstalmentInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Instalments = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateContractInput unmarshals raw into the UpdateContractInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateContractInput(ctx context.Context, raw any) (model.UpdateContractInput, error) {
+	var out model.UpdateContractInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContractInput", raw, &out)
 	return out, err
 }
 
@@ -42441,6 +45362,44 @@ func (ec *executionContext) _AgendaItem(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var agingAmountImplementors = []string{"AgingAmount"}
+
+func (ec *executionContext) _AgingAmount(ctx context.Context, sel ast.SelectionSet, obj *model.AgingAmount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agingAmountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgingAmount")
+		case "bucket":
+			out.Values[i] = ec._AgingAmount_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._AgingAmount_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var analyticsImplementors = []string{"Analytics"}
 
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
@@ -43525,6 +46484,258 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var contractImplementors = []string{"Contract"}
+
+func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet, obj *model.Contract) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contractImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Contract")
+		case "id":
+			out.Values[i] = ec._Contract_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._Contract_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opportunityId":
+			out.Values[i] = ec._Contract_opportunityId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._Contract_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ownerId":
+			out.Values[i] = ec._Contract_ownerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "team":
+			out.Values[i] = ec._Contract_team(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Contract_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Contract_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signedDate":
+			out.Values[i] = ec._Contract_signedDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endDate":
+			out.Values[i] = ec._Contract_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paid":
+			out.Values[i] = ec._Contract_paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outstanding":
+			out.Values[i] = ec._Contract_outstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._Contract_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instalments":
+			out.Values[i] = ec._Contract_instalments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payments":
+			out.Values[i] = ec._Contract_payments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Contract_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Contract_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._Contract_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Contract_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Contract_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contractConnectionImplementors = []string{"ContractConnection"}
+
+func (ec *executionContext) _ContractConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContractConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contractConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContractConnection")
+		case "edges":
+			out.Values[i] = ec._ContractConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ContractConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contractEdgeImplementors = []string{"ContractEdge"}
+
+func (ec *executionContext) _ContractEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContractEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contractEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContractEdge")
+		case "cursor":
+			out.Values[i] = ec._ContractEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ContractEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var currencyAgingImplementors = []string{"CurrencyAging"}
+
+func (ec *executionContext) _CurrencyAging(ctx context.Context, sel ast.SelectionSet, obj *model.CurrencyAging) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, currencyAgingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CurrencyAging")
+		case "currency":
+			out.Values[i] = ec._CurrencyAging_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._CurrencyAging_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._CurrencyAging_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._CurrencyAging_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var currentGradeImplementors = []string{"CurrentGrade"}
 
 func (ec *executionContext) _CurrentGrade(ctx context.Context, sel ast.SelectionSet, obj *model.CurrentGrade) graphql.Marshaler {
@@ -43871,6 +47082,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "contracts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_contracts(ctx, field, obj)
+				})
 		case "nps":
 			out.Values[i] = ec._Customer_nps(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -45737,6 +48954,69 @@ func (ec *executionContext) _IndicatorScore(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var instalmentImplementors = []string{"Instalment"}
+
+func (ec *executionContext) _Instalment(ctx context.Context, sel ast.SelectionSet, obj *model.Instalment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instalmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Instalment")
+		case "dueDate":
+			out.Values[i] = ec._Instalment_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Instalment_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paid":
+			out.Values[i] = ec._Instalment_paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outstanding":
+			out.Values[i] = ec._Instalment_outstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidDate":
+			out.Values[i] = ec._Instalment_paidDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "daysOverdue":
+			out.Values[i] = ec._Instalment_daysOverdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agingBucket":
+			out.Values[i] = ec._Instalment_agingBucket(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var interactionImplementors = []string{"Interaction"}
 
 func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionSet, obj *model.Interaction) graphql.Marshaler {
@@ -46531,6 +49811,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createContract":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createContract(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateContract":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateContract(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordPayment(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -47692,6 +50993,64 @@ func (ec *executionContext) _PartnerShare(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var paymentImplementors = []string{"Payment"}
+
+func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, obj *model.Payment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Payment")
+		case "id":
+			out.Values[i] = ec._Payment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidDate":
+			out.Values[i] = ec._Payment_paidDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Payment_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._Payment_reference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordedBy":
+			out.Values[i] = ec._Payment_recordedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordedAt":
+			out.Values[i] = ec._Payment_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pipelineImplementors = []string{"Pipeline"}
 
 func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *model.Pipeline) graphql.Marshaler {
@@ -47947,6 +51306,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "contract":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contract(ctx, field)
+				})
+		case "receivablesAging":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_receivablesAging(ctx, field)
+				})
+		case "revenue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_revenue(ctx, field)
+				})
 		case "customer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -48134,6 +51511,92 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var receivablesAgingImplementors = []string{"ReceivablesAging"}
+
+func (ec *executionContext) _ReceivablesAging(ctx context.Context, sel ast.SelectionSet, obj *model.ReceivablesAging) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, receivablesAgingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReceivablesAging")
+		case "asOf":
+			out.Values[i] = ec._ReceivablesAging_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currencies":
+			out.Values[i] = ec._ReceivablesAging_currencies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revenueMonthImplementors = []string{"RevenueMonth"}
+
+func (ec *executionContext) _RevenueMonth(ctx context.Context, sel ast.SelectionSet, obj *model.RevenueMonth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revenueMonthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevenueMonth")
+		case "month":
+			out.Values[i] = ec._RevenueMonth_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contracts":
+			out.Values[i] = ec._RevenueMonth_contracts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "booked":
+			out.Values[i] = ec._RevenueMonth_booked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collected":
+			out.Values[i] = ec._RevenueMonth_collected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -49990,6 +53453,40 @@ func (ec *executionContext) marshalNAgendaKind2githubᚗcomᚋrapportcrmᚋrappo
 	return v
 }
 
+func (ec *executionContext) marshalNAgingAmount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgingAmount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgingAmount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgingAmount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmount(ctx context.Context, sel ast.SelectionSet, v *model.AgingAmount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgingAmount!")
+		return graphql.Null
+	}
+	return ec._AgingAmount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAgingBucket2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingBucket(ctx context.Context, v any) (model.AgingBucket, error) {
+	var res model.AgingBucket
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAgingBucket2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingBucket(ctx context.Context, sel ast.SelectionSet, v model.AgingBucket) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAnalytics2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Analytics!")
@@ -50372,6 +53869,51 @@ func (ec *executionContext) marshalNContactRole2githubᚗcomᚋrapportcrmᚋrapp
 	return v
 }
 
+func (ec *executionContext) marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx context.Context, sel ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Contract!")
+		return graphql.Null
+	}
+	return ec._Contract(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContractConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractConnection(ctx context.Context, sel ast.SelectionSet, v *model.ContractConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContractConnection!")
+		return graphql.Null
+	}
+	return ec._ContractConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContractEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContractEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContractEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContractEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdge(ctx context.Context, sel ast.SelectionSet, v *model.ContractEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContractEdge!")
+		return graphql.Null
+	}
+	return ec._ContractEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateContractInput(ctx context.Context, v any) (model.CreateContractInput, error) {
+	res, err := ec.unmarshalInputCreateContractInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateCustomerInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -50405,6 +53947,30 @@ func (ec *executionContext) unmarshalNCreateTaskInput2githubᚗcomᚋrapportcrm�
 func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreateUserInput(ctx context.Context, v any) (model.CreateUserInput, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCurrencyAging2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAgingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CurrencyAging) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCurrencyAging2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAging(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCurrencyAging2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAging(ctx context.Context, sel ast.SelectionSet, v *model.CurrencyAging) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CurrencyAging!")
+		return graphql.Null
+	}
+	return ec._CurrencyAging(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCurrentGrade2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrentGrade(ctx context.Context, sel ast.SelectionSet, v *model.CurrentGrade) graphql.Marshaler {
@@ -51338,6 +54904,49 @@ func (ec *executionContext) unmarshalNIndicatorScoreInput2ᚖgithubᚗcomᚋrapp
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNInstalment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Instalment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInstalment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInstalment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalment(ctx context.Context, sel ast.SelectionSet, v *model.Instalment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Instalment!")
+		return graphql.Null
+	}
+	return ec._Instalment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInstalmentInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInputᚄ(ctx context.Context, v any) ([]*model.InstalmentInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InstalmentInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInstalmentInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInstalmentInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInput(ctx context.Context, v any) (*model.InstalmentInput, error) {
+	res, err := ec.unmarshalInputInstalmentInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -51908,6 +55517,30 @@ func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋra
 	return v
 }
 
+func (ec *executionContext) marshalNPayment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPayment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPayment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPayment(ctx context.Context, sel ast.SelectionSet, v *model.Payment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Payment!")
+		return graphql.Null
+	}
+	return ec._Payment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPeriodInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
 	res, err := ec.unmarshalInputPeriodInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -51979,9 +55612,46 @@ func (ec *executionContext) marshalNPriority2githubᚗcomᚋrapportcrmᚋrapport
 	return v
 }
 
+func (ec *executionContext) marshalNReceivablesAging2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReceivablesAging(ctx context.Context, sel ast.SelectionSet, v *model.ReceivablesAging) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReceivablesAging!")
+		return graphql.Null
+	}
+	return ec._ReceivablesAging(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordPaymentInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordPaymentInput(ctx context.Context, v any) (model.RecordPaymentInput, error) {
+	res, err := ec.unmarshalInputRecordPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRegisterWebhookEndpointInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRegisterWebhookEndpointInput(ctx context.Context, v any) (model.RegisterWebhookEndpointInput, error) {
 	res, err := ec.unmarshalInputRegisterWebhookEndpointInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevenueMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RevenueMonth) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRevenueMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRevenueMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonth(ctx context.Context, sel ast.SelectionSet, v *model.RevenueMonth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevenueMonth!")
+		return graphql.Null
+	}
+	return ec._RevenueMonth(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRiskReason2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRiskReason(ctx context.Context, v any) (model.RiskReason, error) {
@@ -52324,6 +55994,11 @@ func (ec *executionContext) unmarshalNTierCutoffsInput2ᚖgithubᚗcomᚋrapport
 
 func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUpdateContractInput(ctx context.Context, v any) (model.UpdateContractInput, error) {
+	res, err := ec.unmarshalInputUpdateContractInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -52699,6 +56374,22 @@ func (ec *executionContext) unmarshalOAddressInput2ᚕᚖgithubᚗcomᚋrapportc
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOAgingBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingBucket(ctx context.Context, v any) (*model.AgingBucket, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AgingBucket)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAgingBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingBucket(ctx context.Context, sel ast.SelectionSet, v *model.AgingBucket) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOAnalyticsScopeInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAnalyticsScopeInput(ctx context.Context, v any) (*model.AnalyticsScopeInput, error) {
 	if v == nil {
 		return nil, nil
@@ -53025,6 +56716,23 @@ func (ec *executionContext) unmarshalOImportContactInput2ᚕᚖgithubᚗcomᚋra
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNImportContactInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportContactInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOInstalmentInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInputᚄ(ctx context.Context, v any) ([]*model.InstalmentInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InstalmentInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInstalmentInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

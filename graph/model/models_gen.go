@@ -117,6 +117,14 @@ type AgendaItem struct {
 	Lead *Lead `json:"lead,omitempty"`
 }
 
+// The outstanding amount of one aging bucket.
+type AgingAmount struct {
+	// The bucket.
+	Bucket AgingBucket `json:"bucket"`
+	// What is outstanding in it, a decimal with two decimals.
+	Amount string `json:"amount"`
+}
+
 // Analytics. Who may read what (any role not named is FORBIDDEN):
 // ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
 // or the pool within it; without a team, figures sum over all their teams); SALES read
@@ -516,6 +524,95 @@ type ContactInput struct {
 	Primary *bool `json:"primary,omitempty"`
 }
 
+// A contract signed with a customer: its amount, term and owner, the payment plan that
+// splits the amount into instalments, and the payments received against it. Partners
+// never see contracts.
+type Contract struct {
+	// Id (ULID, time part = createdAt).
+	ID string `json:"id"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The WON opportunity it came from, if any (a deal has at most one contract).
+	OpportunityID *string `json:"opportunityId,omitempty"`
+	// What was sold.
+	Title string `json:"title"`
+	// The salesperson credited with it (user id).
+	OwnerID string `json:"ownerId"`
+	// The team whose revenue and receivables it counts in.
+	Team *string `json:"team,omitempty"`
+	// The amount as a decimal with exactly two decimals, e.g. "120000.00".
+	Amount string `json:"amount"`
+	// ISO 4217 currency code; CNY unless another was given.
+	Currency string `json:"currency"`
+	// The date it was signed, YYYY-MM-DD: the month its amount is booked in.
+	SignedDate string `json:"signedDate"`
+	// The date its term ends, YYYY-MM-DD.
+	EndDate string `json:"endDate"`
+	// What has been paid, a decimal with two decimals.
+	Paid string `json:"paid"`
+	// What remains to be paid.
+	Outstanding string `json:"outstanding"`
+	// What of the outstanding amount is past due today.
+	Overdue string `json:"overdue"`
+	// The payment plan, by due date, with what the payments cover of each instalment (oldest first).
+	Instalments []*Instalment `json:"instalments"`
+	// The payments received, in the order recorded.
+	Payments []*Payment `json:"payments"`
+	// Optimistic-locking version: pass it as expectedVersion to change the contract.
+	Version int `json:"version"`
+	// When it was recorded.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who recorded it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed (a payment changes it).
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who changed it last.
+	UpdatedBy string `json:"updatedBy"`
+}
+
+// A page of contracts.
+type ContractConnection struct {
+	// The contracts of this page.
+	Edges []*ContractEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A contract in a page.
+type ContractEdge struct {
+	// Resume the list after this contract.
+	Cursor string `json:"cursor"`
+	// The contract.
+	Node *Contract `json:"node"`
+}
+
+// A new contract.
+type CreateContractInput struct {
+	// Retrying with the same key returns the first result instead of recording the contract again (8–64 characters).
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The WON opportunity it comes from: its title, amount, currency and owner are the
+	// defaults, and a deal has only one contract (CONFLICT on a second). Without one, the
+	// contract is the customer's deal and logs a TRANSACTION on its timeline.
+	OpportunityID *string `json:"opportunityId,omitempty"`
+	// What was sold, 1–200 characters; default the deal's title.
+	Title *string `json:"title,omitempty"`
+	// The salesperson credited with it: default the deal's owner, else the caller when they
+	// sell, else the customer's owner. Naming someone else is for ADMIN and the team's MANAGER.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// A decimal amount with at most two decimals, e.g. "120000"; default the deal's amount.
+	Amount *string `json:"amount,omitempty"`
+	// ISO 4217 code; default the deal's currency, else CNY.
+	Currency *string `json:"currency,omitempty"`
+	// The date it was signed, YYYY-MM-DD; not in the future.
+	SignedDate string `json:"signedDate"`
+	// The date its term ends, YYYY-MM-DD; not before the signed date.
+	EndDate string `json:"endDate"`
+	// The payment plan, 1–60 instalments; their amounts must sum to the contract's amount.
+	Instalments []*InstalmentInput `json:"instalments"`
+}
+
 // A new customer.
 type CreateCustomerInput struct {
 	// A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
@@ -669,6 +766,18 @@ type CreateUserInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// The receivables of one currency, aged.
+type CurrencyAging struct {
+	// ISO 4217 currency code.
+	Currency string `json:"currency"`
+	// Every bucket, youngest first (CURRENT, DAYS_1_30, DAYS_31_90, DAYS_OVER_90), zeros included.
+	Buckets []*AgingAmount `json:"buckets"`
+	// Everything outstanding, due or not.
+	Total string `json:"total"`
+	// What is past due (every bucket but CURRENT).
+	Overdue string `json:"overdue"`
+}
+
 // A person or organization: the company's asset, with its whole history, whoever
 // owns it today.
 type Customer struct {
@@ -784,6 +893,8 @@ type Customer struct {
 	OpenCases []*CaseSummary `json:"openCases"`
 	// Number of open cases.
 	OpenCaseCount int `json:"openCaseCount"`
+	// The customer's contracts the caller may read, newest first (partners: FORBIDDEN).
+	Contracts *ContractConnection `json:"contracts"`
 	// Net Promoter Score, -100 to 100: over the five latest evaluations, the share of
 	// promoters (9–10) minus the share of detractors (0–6) among each evaluator's newest
 	// answer to an NPS question. Null until an NPS question is answered.
@@ -1487,6 +1598,33 @@ type IndicatorScoreInput struct {
 	Value float64 `json:"value"`
 }
 
+// One instalment of a contract's payment plan, with what the payments cover of it: payments
+// are allocated to the oldest open instalment first.
+type Instalment struct {
+	// The date it is due, YYYY-MM-DD.
+	DueDate string `json:"dueDate"`
+	// Its amount.
+	Amount string `json:"amount"`
+	// What the payments cover of it.
+	Paid string `json:"paid"`
+	// What remains of it.
+	Outstanding string `json:"outstanding"`
+	// The date of the payment that covered it in full; null while something is outstanding.
+	PaidDate *string `json:"paidDate,omitempty"`
+	// Days past due today while something is outstanding (0 when not yet due or paid).
+	DaysOverdue int `json:"daysOverdue"`
+	// The aging bucket of its outstanding amount today; null when it is paid.
+	AgingBucket *AgingBucket `json:"agingBucket,omitempty"`
+}
+
+// One instalment of a payment plan.
+type InstalmentInput struct {
+	// The date it is due, YYYY-MM-DD, on or after the signed date.
+	DueDate string `json:"dueDate"`
+	// A decimal amount above 0 with at most two decimals.
+	Amount string `json:"amount"`
+}
+
 // One contact between the company and a customer, on the customer's timeline.
 type Interaction struct {
 	// Id: a ULID whose time part is occurredAt.
@@ -2021,6 +2159,22 @@ type PartnerShare struct {
 	SharedAt time.Time `json:"sharedAt"`
 }
 
+// Money received against a contract.
+type Payment struct {
+	// Id (ULID, time part = recordedAt).
+	ID string `json:"id"`
+	// The date it was paid, YYYY-MM-DD: the month it is collected in.
+	PaidDate string `json:"paidDate"`
+	// The amount, a decimal with two decimals, in the contract's currency.
+	Amount string `json:"amount"`
+	// The payer's or the bank's reference, if given.
+	Reference *string `json:"reference,omitempty"`
+	// Who recorded it.
+	RecordedBy string `json:"recordedBy"`
+	// When it was recorded.
+	RecordedAt time.Time `json:"recordedAt"`
+}
+
 // A span of whole buckets, both ends included. A longer span than the granularity allows is BAD_USER_INPUT on period.
 type PeriodInput struct {
 	// Any instant in the first bucket.
@@ -2097,6 +2251,32 @@ type PoolReturn struct {
 type Query struct {
 }
 
+// Receivables aged on a day: the outstanding instalments of a scope's contracts by how long
+// they are overdue, read from counters that every contract write moves in its own
+// transaction (never by reading the contracts).
+type ReceivablesAging struct {
+	// The day they are aged on, YYYY-MM-DD (UTC): today.
+	AsOf string `json:"asOf"`
+	// Per currency with something outstanding, sorted by currency.
+	Currencies []*CurrencyAging `json:"currencies"`
+}
+
+// Money received against a contract.
+type RecordPaymentInput struct {
+	// Retrying with the same key records nothing more and returns the contract (8–64 characters).
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The contract.
+	ContractID string `json:"contractId"`
+	// A decimal amount above 0 with at most two decimals, in the contract's currency; not more than is outstanding.
+	Amount string `json:"amount"`
+	// The date it was paid, YYYY-MM-DD; default today, never in the future nor before the contract was signed.
+	PaidDate *string `json:"paidDate,omitempty"`
+	// The payer's or the bank's reference, at most 200 characters.
+	Reference *string `json:"reference,omitempty"`
+}
+
 // A new webhook endpoint.
 type RegisterWebhookEndpointInput struct {
 	// The partner organization (ACTIVE); at most 5 endpoints each.
@@ -2105,6 +2285,18 @@ type RegisterWebhookEndpointInput struct {
 	URL string `json:"url"`
 	// The event types to send, at least one (docs/partners.md lists them).
 	EventTypes []string `json:"eventTypes"`
+}
+
+// What a scope's contracts booked and collected in one month, from counters.
+type RevenueMonth struct {
+	// The month, YYYY-MM.
+	Month string `json:"month"`
+	// Contracts signed in it.
+	Contracts int `json:"contracts"`
+	// Their amounts per currency (weighted: the amount itself).
+	Booked []*MoneySum `json:"booked"`
+	// Payments received in it per currency (weighted: the amount itself).
+	Collected []*MoneySum `json:"collected"`
 }
 
 // One condition of a grading rule: metric op value.
@@ -2334,6 +2526,26 @@ type UpdateContactInput struct {
 	Emails []string `json:"emails,omitempty"`
 	// Primary flag.
 	Primary *bool `json:"primary,omitempty"`
+}
+
+// Changes to a contract; fields left out stay as they are.
+type UpdateContractInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The contract.
+	ID string `json:"id"`
+	// CONFLICT unless it is the contract's current version.
+	ExpectedVersion int `json:"expectedVersion"`
+	// What was sold.
+	Title *string `json:"title,omitempty"`
+	// Another owner to credit: for ADMIN and the team's MANAGER.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// The date its term ends, YYYY-MM-DD.
+	EndDate *string `json:"endDate,omitempty"`
+	// A new amount, not below what has been paid; needs a new plan (instalments) that sums to it.
+	Amount *string `json:"amount,omitempty"`
+	// A new payment plan that sums to the amount; the payments are allocated to it anew, oldest instalment first.
+	Instalments []*InstalmentInput `json:"instalments,omitempty"`
 }
 
 // Changes to a customer. Omitted (or null) fields are unchanged; for lists, an
@@ -2797,6 +3009,70 @@ func (e *AgendaKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e AgendaKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How long an outstanding amount is past its due date, on the day it is read.
+type AgingBucket string
+
+const (
+	// Not yet due (due today or later).
+	AgingBucketCurrent AgingBucket = "CURRENT"
+	// 1 to 30 days overdue.
+	AgingBucketDays1_30 AgingBucket = "DAYS_1_30"
+	// 31 to 90 days overdue.
+	AgingBucketDays31_90 AgingBucket = "DAYS_31_90"
+	// More than 90 days overdue.
+	AgingBucketDaysOver90 AgingBucket = "DAYS_OVER_90"
+)
+
+var AllAgingBucket = []AgingBucket{
+	AgingBucketCurrent,
+	AgingBucketDays1_30,
+	AgingBucketDays31_90,
+	AgingBucketDaysOver90,
+}
+
+func (e AgingBucket) IsValid() bool {
+	switch e {
+	case AgingBucketCurrent, AgingBucketDays1_30, AgingBucketDays31_90, AgingBucketDaysOver90:
+		return true
+	}
+	return false
+}
+
+func (e AgingBucket) String() string {
+	return string(e)
+}
+
+func (e *AgingBucket) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AgingBucket(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AgingBucket", str)
+	}
+	return nil
+}
+
+func (e AgingBucket) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AgingBucket) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AgingBucket) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
