@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -102,4 +104,25 @@ func (s *Store) BulkCreate(ctx context.Context, chs []*crm.Change, seq int64) ([
 		}
 	}
 	return out, s.batchWrite(ctx, reqs)
+}
+
+// ChangeLogEntries counts the entries of an audience's log, for tests (a Query of its keys).
+func (s *Store) ChangeLogEntries(ctx context.Context, audience string) (int, error) {
+	n := 0
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(changeLogPK(audience))},
+			Select:                    types.SelectCount, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return 0, wrap("count change log", err)
+		}
+		n += int(res.Count)
+		if start = res.LastEvaluatedKey; start == nil {
+			return n, nil
+		}
+	}
 }
