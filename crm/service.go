@@ -41,6 +41,9 @@ type Service struct {
 	Import ImportLimits
 	// Pipeline is the sales pipeline's stages (opportunity.go).
 	Pipeline PipelinePolicy
+	// ChangeSettle is how far behind now the change feed reads
+	// (DefaultChangeSettle; sync.go).
+	ChangeSettle time.Duration
 
 	policies  policyCache
 	signIns   signInCache
@@ -53,7 +56,7 @@ type Service struct {
 func NewService(store Store) *Service {
 	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, DeclineAfter: DefaultDeclineAfter,
 		PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL, Import: DefaultImportLimits, Pipeline: DefaultPipelinePolicy,
-		entropy: ulid.Monotonic(rand.Reader, 0)}
+		ChangeSettle: DefaultChangeSettle, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.

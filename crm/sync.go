@@ -56,12 +56,13 @@ const ChangeWindow = 7 * 24 * time.Hour
 // ChangeTTL is how long a change log keeps an entry (the table's TTL).
 const ChangeTTL = ChangeWindow + 24*time.Hour
 
-// ChangeSettle is how far behind now a feed reads. The stream consumer
-// stamps an entry with its clock when it writes it, in one attempt of
-// one call bounded well below this; an entry becomes readable before the
-// feed's readers pass its stamp, so none is skipped by a reader that
-// passed while the write was under way.
-const ChangeSettle = 10 * time.Second
+// DefaultChangeSettle is how far behind now a feed reads
+// (Service.ChangeSettle). The stream consumer stamps an entry with its
+// clock when it writes it, in one attempt of one call bounded well below
+// this: an entry becomes readable before the feed's readers pass its
+// stamp, so none is skipped by a reader that passed while the write was
+// under way.
+const DefaultChangeSettle = 10 * time.Second
 
 // CustomerAudiences returns the audiences that read c, sorted: none for
 // a customer that is not ACTIVE (archived, merged) or absent.
@@ -182,7 +183,7 @@ type ChangeQuery struct {
 	// Since is the oldest point a feed may resume from; a cursor behind
 	// it is refused (ERESYNC).
 	Since time.Time
-	// Until: entries stamped before it are read (now less ChangeSettle).
+	// Until: entries stamped before it are read (now less Service.ChangeSettle).
 	Until time.Time
 	First int
 }
@@ -236,7 +237,7 @@ func (s *Service) Changes(ctx context.Context, p PageRequest) (*Page[*CustomerCh
 	}
 	now := s.now()
 	page, err := s.Store.ReadChanges(ctx, ChangeQuery{Caller: feedCaller(u), Audiences: auds, After: p.After,
-		Since: now.Add(-ChangeWindow), Until: now.Add(-ChangeSettle), First: p.First})
+		Since: now.Add(-ChangeWindow), Until: now.Add(-s.ChangeSettle), First: p.First})
 	if err != nil {
 		return nil, err
 	}
@@ -293,5 +294,5 @@ func (s *Service) ChangesCursor(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.Store.StartChanges(feedCaller(u), auds, s.now().Add(-ChangeSettle)), nil
+	return s.Store.StartChanges(feedCaller(u), auds, s.now().Add(-s.ChangeSettle)), nil
 }

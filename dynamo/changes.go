@@ -42,7 +42,7 @@ const (
 	// changeAttempt bounds one attempt of a record's write, and
 	// changeAttempts the attempts: each is stamped anew, so that no entry
 	// becomes readable later than changeAttempt after its stamp, well
-	// within crm.ChangeSettle.
+	// within crm.DefaultChangeSettle.
 	changeAttempt  = 3 * time.Second
 	changeAttempts = 5
 )
