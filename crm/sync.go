@@ -217,7 +217,7 @@ func feedCaller(u *User) string {
 // ago without one): what changed among the customers the caller may read,
 // in the order it was written, the latest entry per customer of the page.
 // Errors: UNAUTHENTICATED, FORBIDDEN (a role that reads no customer),
-// BAD_USER_INPUT (page size, a cursor not of this caller's feed), RESYNC
+// BAD_USER_INPUT (page size, a cursor not of this caller's feed), RESYNC_REQUIRED
 // (a cursor too old, or of audiences the caller no longer has: read
 // everything again, then the feed from ChangesCursor).
 func (s *Service) Changes(ctx context.Context, p PageRequest) (*Page[*CustomerChange], error) {
