@@ -19,7 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/stream"
 )
 
-// The change feed's logs (docs/access-patterns.md, "Incremental sync"):
+// The change feed's logs (docs/sync.md; docs/access-patterns.md, patterns 84-86):
 //
 //	SYNC#<audience> / <stamp>#<seq>#<k>#<record>   an entry (TTL 8 days)
 //	SYNCREC#<record> / SYNCREC                     a record's entries are in
@@ -39,8 +39,8 @@ const (
 	changeRecPrefix  = "SYNCREC#"
 	skChangeRecord   = "SYNCREC"
 	changeRecordKept = 48 * time.Hour // the stream keeps a record 24 hours
-	// changeAttempt bounds one attempt of a record's write, and
-	// changeAttempts the attempts: each is stamped anew, so that no entry
+	// changeAttempt bounds one attempt of a call, and changeAttempts the
+	// attempts: each is stamped anew, so that no entry
 	// becomes readable later than changeAttempt after its stamp, well
 	// within crm.DefaultChangeSettle.
 	changeAttempt  = 3 * time.Second
@@ -79,53 +79,94 @@ type changeRecordItem struct {
 
 var _ stream.ChangeLogWriter = (*Store)(nil)
 
-// AppendChanges writes a record's entries and its mark in one
-// TransactWriteItems, the mark conditioned on not existing: a record
-// written before (its batch delivered again) writes nothing. Each attempt
-// takes the clock anew and is not retried by the SDK: an entry is
-// readable at most changeAttempt after its stamp.
-func (s *Store) AppendChanges(ctx context.Context, ch stream.Change, entries []crm.FeedEntry) error {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return wrap("append changes", err)
+// AppendChanges writes the records' entries and their marks in
+// TransactWriteItems calls of at most maxTransactItems items, a record's
+// all in one call, each mark conditioned on not existing: a record written
+// before (its batch delivered again) is dropped from its call, which goes
+// again without it. Each attempt takes the clock anew and is not retried
+// by the SDK: an entry is readable at most changeAttempt after its stamp.
+// All the entries of a call share its stamp; the sequence numbers in
+// their keys keep a customer's records in order.
+func (s *Store) AppendChanges(ctx context.Context, records []stream.LoggedChange) error {
+	for len(records) > 0 {
+		n, items := 0, 0
+		for n < len(records) && (n == 0 || items+1+len(records[n].Entries) <= maxTransactItems) {
+			items += 1 + len(records[n].Entries)
+			n++
+		}
+		if err := s.appendCall(ctx, records[:n]); err != nil {
+			return err
+		}
+		records = records[n:]
+	}
+	return nil
+}
+
+// maxTransactItems is TransactWriteItems' limit of items per call.
+const maxTransactItems = 100
+
+// appendCall writes one call's records, dropping those in already.
+func (s *Store) appendCall(ctx context.Context, records []stream.LoggedChange) error {
+	for attempt := 0; len(records) > 0; {
+		err := s.appendChanges(ctx, records, time.Now())
+		var tce *types.TransactionCanceledException
+		if err == nil {
+			return nil
+		}
+		if errors.As(err, &tce) {
+			if in := writtenBefore(records, tce); len(in) > 0 {
+				records = slices.DeleteFunc(records, func(r stream.LoggedChange) bool { return in[r.Change.ID] })
+				continue
 			}
 		}
-		err := s.appendChanges(ctx, ch, entries, time.Now())
-		var tce *types.TransactionCanceledException
-		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &tce) && len(tce.CancellationReasons) > 0 &&
-			aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed":
-			return nil // in already
-		case ctx.Err() != nil || attempt+1 >= changeAttempts:
+		if attempt++; ctx.Err() != nil || attempt >= changeAttempts {
+			return wrap("append changes", err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return wrap("append changes", err)
 		}
 	}
+	return nil
 }
 
-func (s *Store) appendChanges(ctx context.Context, ch stream.Change, entries []crm.FeedEntry, stamp time.Time) error {
-	stamp = stamp.UTC().Truncate(time.Millisecond)
-	mark, err := attributevalue.MarshalMap(changeRecordItem{PK: changeRecordPK(ch.ID), SK: skChangeRecord, Typ: "changeRecord",
-		TTL: stamp.Add(changeRecordKept).Unix()})
-	if err != nil {
-		return fmt.Errorf("marshal change record: %w", err)
-	}
-	writes := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: mark,
-		ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
-	for _, e := range entries {
-		item, err := attributevalue.MarshalMap(changeItem{PK: changeLogPK(e.Audience), SK: changeSK(stamp, ch.Seq, e.Kind, ch.ID),
-			Type: "change", CustomerID: e.CustomerID, Kind: string(e.Kind), Version: e.Version, At: ch.At,
-			TTL: stamp.Add(crm.ChangeTTL).Unix()})
-		if err != nil {
-			return fmt.Errorf("marshal change: %w", err)
+// writtenBefore returns the records whose mark's condition failed.
+func writtenBefore(records []stream.LoggedChange, tce *types.TransactionCanceledException) map[string]bool {
+	in := map[string]bool{}
+	at := 0
+	for _, r := range records {
+		if at < len(tce.CancellationReasons) && aws.ToString(tce.CancellationReasons[at].Code) == "ConditionalCheckFailed" {
+			in[r.Change.ID] = true
 		}
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
+		at += 1 + len(r.Entries)
+	}
+	return in
+}
+
+func (s *Store) appendChanges(ctx context.Context, records []stream.LoggedChange, stamp time.Time) error {
+	stamp = stamp.UTC().Truncate(time.Millisecond)
+	var writes []types.TransactWriteItem
+	for _, r := range records {
+		ch := r.Change
+		mark, err := attributevalue.MarshalMap(changeRecordItem{PK: changeRecordPK(ch.ID), SK: skChangeRecord, Typ: "changeRecord",
+			TTL: stamp.Add(changeRecordKept).Unix()})
+		if err != nil {
+			return fmt.Errorf("marshal change record: %w", err)
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mark,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+		for _, e := range r.Entries {
+			item, err := attributevalue.MarshalMap(changeItem{PK: changeLogPK(e.Audience), SK: changeSK(stamp, ch.Seq, e.Kind, ch.ID),
+				Type: "change", CustomerID: e.CustomerID, Kind: string(e.Kind), Version: e.Version, At: ch.At,
+				TTL: stamp.Add(crm.ChangeTTL).Unix()})
+			if err != nil {
+				return fmt.Errorf("marshal change: %w", err)
+			}
+			writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
+		}
 	}
 	call, cancel := context.WithTimeout(ctx, changeAttempt)
 	defer cancel()
-	_, err = s.db.TransactWriteItems(call, &dynamodb.TransactWriteItemsInput{TransactItems: writes},
+	_, err := s.db.TransactWriteItems(call, &dynamodb.TransactWriteItemsInput{TransactItems: writes},
 		func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	return err
 }

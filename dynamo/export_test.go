@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -106,23 +107,27 @@ func (s *Store) BulkCreate(ctx context.Context, chs []*crm.Change, seq int64) ([
 	return out, s.batchWrite(ctx, reqs)
 }
 
-// ChangeLogEntries counts the entries of an audience's log, for tests (a Query of its keys).
-func (s *Store) ChangeLogEntries(ctx context.Context, audience string) (int, error) {
-	n := 0
+// ChangeLogEntries lists the entries of an audience's log, for tests:
+// each as its kind and its record's event id.
+func (s *Store) ChangeLogEntries(ctx context.Context, audience string) ([]string, error) {
+	var out []string
 	var start map[string]types.AttributeValue
 	for {
 		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 &s.table,
 			KeyConditionExpression:    aws.String("pk = :pk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(changeLogPK(audience))},
-			Select:                    types.SelectCount, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
+			ExclusiveStartKey:         start, ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return 0, wrap("count change log", err)
+			return nil, wrap("read change log", err)
 		}
-		n += int(res.Count)
+		for _, it := range res.Items {
+			// <stamp>#<seq>#<kind>#<record>
+			out = append(out, strings.SplitN(strAttr(it["sk"]), "#", 3)[2])
+		}
 		if start = res.LastEvaluatedKey; start == nil {
-			return n, nil
+			return out, nil
 		}
 	}
 }

@@ -18,29 +18,38 @@ type ChangeLog struct {
 
 var _ Handler = (*ChangeLog)(nil)
 
-// ChangeLogWriter writes a record's change feed entries (package dynamo).
+// ChangeLogWriter writes records' change feed entries (package dynamo).
 type ChangeLogWriter interface {
-	// AppendChanges writes the entries of the record ch, all at once and
-	// once: a record whose entries are in already (its batch delivered
-	// again) writes nothing.
-	AppendChanges(ctx context.Context, ch Change, entries []crm.FeedEntry) error
+	// AppendChanges writes the entries of each record, a record's all at
+	// once and once: a record whose entries are in already (its batch
+	// delivered again) writes nothing. A customer's entries keep the
+	// order of its records.
+	AppendChanges(ctx context.Context, records []LoggedChange) error
 }
 
-// HandleChanges writes the entries of the batch's profile writes, one
-// record after the other: a customer's entries are logged in the order
-// of its writes.
+// LoggedChange is a record and the change feed entries it makes.
+type LoggedChange struct {
+	Change  Change
+	Entries []crm.FeedEntry
+}
+
+// HandleChanges writes the entries of the batch's profile writes, in the
+// stream's order.
 func (l *ChangeLog) HandleChanges(ctx context.Context, _ string, changes []Change) error {
+	var records []LoggedChange
 	for _, ch := range changes {
 		if ch.Kind != KindProfile || ch.CustomerID == "" {
 			continue
 		}
-		entries := crm.FeedEntries(ch.CustomerID, ch.CustomerBefore, ch.Customer)
-		if len(entries) == 0 {
-			continue
+		if entries := crm.FeedEntries(ch.CustomerID, ch.CustomerBefore, ch.Customer); len(entries) > 0 {
+			records = append(records, LoggedChange{Change: ch, Entries: entries})
 		}
-		if err := l.Store.AppendChanges(ctx, ch, entries); err != nil {
-			return fmt.Errorf("change log of customer %s (record %s): %w", ch.CustomerID, ch.Seq, err)
-		}
+	}
+	if len(records) == 0 {
+		return nil
+	}
+	if err := l.Store.AppendChanges(ctx, records); err != nil {
+		return fmt.Errorf("change log of %d records: %w", len(records), err)
 	}
 	return nil
 }
