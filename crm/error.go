@@ -16,6 +16,7 @@ const (
 	EUNAUTHORIZED = "UNAUTHENTICATED" // no or bad credentials
 	EFORBIDDEN    = "FORBIDDEN"       // authenticated, but not allowed
 	EUNAVAILABLE  = "UNAVAILABLE"     // a dependency is down or throttling; retry later
+	ERESYNC       = "RESYNC_REQUIRED" // a change feed's cursor cannot be resumed: read everything again
 )
 
 // Error is a domain error: a code, a message safe to show to the caller, and

@@ -43,6 +43,9 @@ type Service struct {
 	Pipeline PipelinePolicy
 	// Leads says who receives leads (lead.go).
 	Leads LeadPolicy
+	// ChangeSettle is how far behind now the change feed reads
+	// (DefaultChangeSettle; sync.go).
+	ChangeSettle time.Duration
 
 	policies  policyCache
 	signIns   signInCache
@@ -55,7 +58,7 @@ type Service struct {
 func NewService(store Store) *Service {
 	return &Service{Store: store, Now: time.Now, Pool: DefaultPoolPolicy, ForbidOwnReview: true, SeparateApproval: true, DeclineAfter: DefaultDeclineAfter,
 		PolicyTTL: DefaultPolicyTTL, DirectoryTTL: DefaultDirectoryTTL, Import: DefaultImportLimits, Pipeline: DefaultPipelinePolicy,
-		entropy: ulid.Monotonic(rand.Reader, 0)}
+		ChangeSettle: DefaultChangeSettle, entropy: ulid.Monotonic(rand.Reader, 0)}
 }
 
 // newID returns a ULID whose time part is t, so ids sort by t.

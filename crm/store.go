@@ -109,6 +109,7 @@ type Store interface {
 	UserStore
 	LookupStore
 	NotificationStore
+	ChangeFeedStore
 
 	// Apply writes a change atomically.
 	Apply(ctx context.Context, ch *Change) error

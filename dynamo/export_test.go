@@ -3,8 +3,11 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -108,4 +111,29 @@ func (s *Store) BulkCreate(ctx context.Context, chs []*crm.Change, seq int64) ([
 // walk would.
 func (s *Store) OrderPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return orderPage(ctx, s, items)
+}
+
+// ChangeLogEntries lists the entries of an audience's log, for tests:
+// each as its kind and its record's event id.
+func (s *Store) ChangeLogEntries(ctx context.Context, audience string) ([]string, error) {
+	var out []string
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(changeLogPK(audience))},
+			ExclusiveStartKey:         start, ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, wrap("read change log", err)
+		}
+		for _, it := range res.Items {
+			// <stamp>#<seq>#<kind>#<record>
+			out = append(out, strings.SplitN(strAttr(it["sk"]), "#", 3)[2])
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return out, nil
+		}
+	}
 }

@@ -68,6 +68,13 @@ func Complexity() generated.ComplexityRoot {
 	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return pageCost(child, first) }
 	// Every department, at most crm.MaxDepartments, from one Query.
 	c.Query.Departments = func(child int) int { return 1 + crm.MaxDepartments*child }
+	// The change feed's page is 100 when no size is given.
+	c.Query.Changes = func(child int, _ *string, first *int) int {
+		if first == nil {
+			return 1 + crm.MaxPageSize*child
+		}
+		return pageCost(child, first)
+	}
 	return c
 }
 

@@ -193,6 +193,11 @@ var customerRows = []matrixRow{
 	{field: "customers", name: "target's team", query: `query($team: String) { customers(filter: {team: $team}, first: 100) { edges { node { id } } } }`,
 		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"team": o.Team} }, absent: "H",
 		want: cells{"AAAA", "AAFA", "AHHH", "AAFA", "AAAA", "AHHH"}},
+	// The change feed names what the caller may read: the read rules, unit
+	// by unit (crm/sync.go).
+	{field: "changes", query: `{ changes(first: 100) { edges { node { customerId customer { id } } } } }`,
+		vars: noVars, absent: "H",
+		want: cells{"AAAA", "AAHA", "AHHA", "AAHA", "AAAA", "AHHH"}},
 	{field: "duplicateCandidates", query: `query($name: String!) { duplicateCandidates(name: $name, first: 100) { candidates { customer { id } } } }`,
 		vars: func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"name": o.Name} }, absent: "H",
 		want: cells{"AAAA", "AAHA", "AHHA", "AAHA", "AAAA", "AHHH"}},
@@ -545,6 +550,8 @@ var otherRows = []matrixRow{
 	{field: "notifications", name: "sales1's notice", query: `{ notifications(first: 100) { edges { node { id } } } }`, vars: noVars, absent: "H",
 		object: func(_ *testing.T, w *matrixWorld, _ bool) *obj { return &w.notice },
 		want:   cells{"H", "H", "A", "H", "H", "F"}},
+	{field: "changesCursor", query: `{ changesCursor }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "A"}},
 	{field: "unreadNotificationCount", query: `{ unreadNotificationCount }`, vars: noVars,
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "markNotificationRead", name: "sales1's notice", query: `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`, vars: byID, absent: "N",

@@ -39,6 +39,7 @@ var pagedFields = map[string]string{
 	"Customer.contracts":          `query($n: Int, $c: ID!) { customer(id: $c) { contracts(first: $n) { edges { node { id } } } } }`,
 	"Query.notifications":         `query($n: Int) { notifications(first: $n) { edges { node { id } } } }`,
 	"WebhookEndpoint.deliveries":  `query($n: Int, $w: ID!) { webhookEndpoint(id: $w) { deliveries(first: $n) { edges { node { id } } } } }`,
+	"Query.changes":               `query($n: Int) { changes(first: $n) { edges { node { customerId } } } }`,
 }
 
 // Every page size is 1 to 100, wherever it is taken: 0 is refused like

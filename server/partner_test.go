@@ -16,6 +16,7 @@ import (
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/stream"
 	"github.com/rapportcrm/rapport/stream/streamtest"
 	"github.com/rapportcrm/rapport/webhooks"
 )
@@ -57,7 +58,9 @@ func mustPartnerEnv(tb testing.TB) *partnerEnv {
 	opts.Webhooks = &webhooks.Service{Store: store, Sealer: sealer, Now: time.Now}
 	e := &partnerEnv{logs: logs, srv: httptest.NewServer(server.New(svc, server.WithAPIKeys(svc.VerifyAPIKey, headerAuth{}), log, opts)),
 		consumer: streamtest.New(tb, ddbtest.Client(tb), table, store, svc)}
-	e.consumer.Handlers = append(e.consumer.Handlers, &webhooks.Fanout{Store: store})
+	e.consumer.Handlers = append(e.consumer.Handlers, &webhooks.Fanout{Store: store}, &stream.ChangeLog{Store: store})
+	// The tests drain the stream before they read the change feed.
+	svc.ChangeSettle = 0
 	tb.Cleanup(e.srv.Close)
 	return e
 }
@@ -277,6 +280,27 @@ func TestPartnerSeesSharedCustomersOnlyOnEveryPath(t *testing.T) {
 		e.mustPartner(t, w.acmeKey, `{ customers { totalCount edges { node { id } } } }`, nil, &out)
 		if out.Customers.TotalCount != 1 || len(out.Customers.Edges) != 1 {
 			t.Errorf("partner list %+v", out.Customers)
+		}
+	})
+
+	t.Run("Changes", func(t *testing.T) {
+		var out struct {
+			Changes struct {
+				Edges []struct {
+					Node struct {
+						Kind, CustomerID string
+						Customer         *struct{ ID string }
+					}
+				}
+			}
+		}
+		data := e.mustPartner(t, w.acmeKey, `{ changes(first: 5) { edges { node { kind customerId customer { `+everything+` } } } } }`, nil, &out)
+		mustNotMention(t, "changes", data)
+		if len(out.Changes.Edges) != 1 || out.Changes.Edges[0].Node.CustomerID != w.shared || out.Changes.Edges[0].Node.Customer == nil {
+			t.Errorf("the partner's changes %s, want the shared customer's upsert alone", data)
+		}
+		if !strings.Contains(data, "+86 *** **** 5678") {
+			t.Errorf("changes do not mask the shared customer's phone as the partner API does: %s", data)
 		}
 	})
 

@@ -24,6 +24,7 @@ import (
 	"github.com/rapportcrm/rapport/dynamo"
 	"github.com/rapportcrm/rapport/infra/ddbtest"
 	"github.com/rapportcrm/rapport/server"
+	"github.com/rapportcrm/rapport/stream"
 	"github.com/rapportcrm/rapport/stream/streamtest"
 	"github.com/rapportcrm/rapport/webhooks"
 )
@@ -99,7 +100,12 @@ func mustEnvOnTable(tb testing.TB, table string, opts ...func(*dynamodb.Options)
 	if table != missingTable {
 		clean := dynamo.New(ddbtest.Client(tb), table, []byte(strings.Repeat("s", 32)))
 		e.consumer = streamtest.New(tb, ddbtest.Client(tb), table, clean, crm.NewService(clean))
+		// The change feed's logs, as the stack's stream function writes them.
+		e.consumer.Handlers = append(e.consumer.Handlers, &stream.ChangeLog{Store: clean})
 	}
+	// The tests drain the stream before they read the change feed: no
+	// write is under way that the feed must wait for.
+	svc.ChangeSettle = 0
 	svc.DirectoryTTL = time.Hour
 	e.svc = svc
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))

@@ -140,7 +140,7 @@ func run(ctx context.Context) error {
 	eventsFile := or(cfg.Events.File, filepath.Join(localDir, "events.jsonl"))
 	consumer := &stream.Consumer{Store: store, Settler: svc, Log: log, Handlers: []stream.Handler{
 		&stream.Publisher{Source: cfg.Events.Source, Sink: &events.FileSink{Path: eventsFile}},
-		&webhooks.Fanout{Store: store, Source: cfg.Events.Source}}}
+		&webhooks.Fanout{Store: store, Source: cfg.Events.Source}, &stream.ChangeLog{Store: store}}}
 	log.Info("domain events", "file", eventsFile)
 	poller, err := ddbstream.New(ctx, db, ddblocal.NewStreamsClient(endpoint), cfg.TableName, consumer.Handle)
 	if err != nil {

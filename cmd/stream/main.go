@@ -4,7 +4,8 @@
 // aggregates and the list counters) exactly once, per shard, with the
 // consumer of package stream, then publishes the batch's domain events to
 // the stack's EventBridge bus (EVENT_BUS_NAME; docs/events.md), and writes the partner
-// webhook deliveries they make (package webhooks). It reports partial batch failures: a record
+// webhook deliveries they make (package webhooks) and the change feed's
+// entries (docs/sync.md). It reports partial batch failures: a record
 // that fails is delivered again with the records after it, and the ones
 // before it are not.
 package main
@@ -55,6 +56,8 @@ func run() error {
 	// Partner webhooks: the batch's events for the organizations its
 	// customers are shared with become deliveries (docs/partners.md).
 	c.Handlers = append(c.Handlers, &webhooks.Fanout{Store: store, Source: cfg.Events.Source})
+	// The change feed's logs, which clients read with changes (docs/sync.md).
+	c.Handlers = append(c.Handlers, &stream.ChangeLog{Store: store})
 	lambda.Start(c.Handle)
 	return nil
 }

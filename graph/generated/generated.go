@@ -229,6 +229,16 @@ type ComplexityRoot struct {
 		To   func(childComplexity int) int
 	}
 
+	ChangeConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ChannelCount struct {
 		Channel func(childComplexity int) int
 		Count   func(childComplexity int) int
@@ -392,6 +402,14 @@ type ComplexityRoot struct {
 		Contacts           func(childComplexity int) int
 		Customer           func(childComplexity int) int
 		RecentInteractions func(childComplexity int) int
+	}
+
+	CustomerChange struct {
+		At         func(childComplexity int) int
+		Customer   func(childComplexity int) int
+		CustomerID func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Version    func(childComplexity int) int
 	}
 
 	CustomerConnection struct {
@@ -996,6 +1014,8 @@ type ComplexityRoot struct {
 		Analytics               func(childComplexity int) int
 		AuditLog                func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		CaseQueue               func(childComplexity int, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) int
+		Changes                 func(childComplexity int, after *string, first *int) int
+		ChangesCursor           func(childComplexity int) int
 		Contract                func(childComplexity int, customerID string, id string) int
 		Customer                func(childComplexity int, id string) int
 		Customer360             func(childComplexity int, id string, recentInteractions *int) int
@@ -1384,6 +1404,8 @@ type QueryResolver interface {
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
 	SearchCustomers(ctx context.Context, query string, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
+	Changes(ctx context.Context, after *string, first *int) (*model.ChangeConnection, error)
+	ChangesCursor(ctx context.Context) (string, error)
 	Agenda(ctx context.Context, date *time.Time, userID *string) (*model.Agenda, error)
 	TaskQueue(ctx context.Context, assigneeID *string, dueBefore *time.Time, first *int, after *string) (*model.TaskConnection, error)
 	CaseQueue(ctx context.Context, assigneeID *string, departmentID *string, unassigned *bool, status *model.CaseStatus, overdue *bool, first *int, after *string) (*model.CaseConnection, error)
@@ -2182,6 +2204,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseTransition.To(childComplexity), true
+
+	case "ChangeConnection.edges":
+		if e.ComplexityRoot.ChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConnection.Edges(childComplexity), true
+	case "ChangeConnection.pageInfo":
+		if e.ComplexityRoot.ChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConnection.PageInfo(childComplexity), true
+
+	case "ChangeEdge.cursor":
+		if e.ComplexityRoot.ChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEdge.Cursor(childComplexity), true
+	case "ChangeEdge.node":
+		if e.ComplexityRoot.ChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEdge.Node(childComplexity), true
 
 	case "ChannelCount.channel":
 		if e.ComplexityRoot.ChannelCount.Channel == nil {
@@ -3040,6 +3088,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer360.RecentInteractions(childComplexity), true
+
+	case "CustomerChange.at":
+		if e.ComplexityRoot.CustomerChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.At(childComplexity), true
+	case "CustomerChange.customer":
+		if e.ComplexityRoot.CustomerChange.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.Customer(childComplexity), true
+	case "CustomerChange.customerId":
+		if e.ComplexityRoot.CustomerChange.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.CustomerID(childComplexity), true
+	case "CustomerChange.kind":
+		if e.ComplexityRoot.CustomerChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.Kind(childComplexity), true
+	case "CustomerChange.version":
+		if e.ComplexityRoot.CustomerChange.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.Version(childComplexity), true
 
 	case "CustomerConnection.edges":
 		if e.ComplexityRoot.CustomerConnection.Edges == nil {
@@ -5806,6 +5885,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CaseQueue(childComplexity, args["assigneeId"].(*string), args["departmentId"].(*string), args["unassigned"].(*bool), args["status"].(*model.CaseStatus), args["overdue"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.changes":
+		if e.ComplexityRoot.Query.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["after"].(*string), args["first"].(*int)), true
+	case "Query.changesCursor":
+		if e.ComplexityRoot.Query.ChangesCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ChangesCursor(childComplexity), true
 	case "Query.contract":
 		if e.ComplexityRoot.Query.Contract == nil {
 			break
@@ -11324,6 +11420,88 @@ extend type Customer {
   stageSuggestion: StageSuggestion
 }
 `, BuiltIn: false},
+	{Name: "../sync.graphqls", Input: `"Whether a change brings a customer into your copy or takes it out."
+enum ChangeKind {
+  "You may read the customer, at this version or a later one: store it, unless you hold a later version."
+  UPSERT
+  """
+  The customer left what you may read: archived, merged into another, handed to
+  someone else or returned to the pool (SALES), moved to another team (MANAGER,
+  SERVICE), no longer shared with your organization (partners). Delete your copy,
+  unless you hold a later version.
+  """
+  REMOVE
+}
+
+"""
+One entry of your change feed: a write that changed a customer you may read, or
+took one out of what you may read.
+"""
+type CustomerChange {
+  "UPSERT or REMOVE."
+  kind: ChangeKind!
+  "The customer's id."
+  customerId: ID!
+  """
+  The customer's version after the write (Customer.version). Apply an entry only
+  when it is not older than the copy you hold: entries can repeat what you read
+  in full already.
+  """
+  version: Int!
+  "When the write happened."
+  at: DateTime!
+  """
+  For UPSERT, the customer as you may read it now (partners: masked by their
+  organization's policy), which may be newer than version. Null for REMOVE, and
+  for an UPSERT of a customer you no longer may read or that was removed since:
+  a later entry of the feed says so.
+  """
+  customer: Customer
+}
+
+"""
+A page of your change feed. Keep pageInfo.endCursor (never null here) and read
+the feed after it next time, also when the page is empty.
+"""
+type ChangeConnection {
+  "The entries of this page, oldest first, the latest one per customer."
+  edges: [ChangeEdge!]!
+  "hasNextPage: more entries are ready now; endCursor: where to read on."
+  pageInfo: PageInfo!
+}
+
+"An entry of the change feed in a page."
+type ChangeEdge {
+  "Resume the feed after this entry."
+  cursor: String!
+  "The entry."
+  node: CustomerChange!
+}
+
+extend type Query {
+  """
+  What changed among the customers you may read, since a cursor, oldest first:
+  the change feed an offline-first client keeps its copy in step with
+  (docs/sync.md). Without a cursor it starts 7 days back; a new client takes
+  changesCursor first, reads its customers in full, then the feed after that
+  cursor. A cursor stays valid 7 days after the page it came from (every page
+  moves it on, empty ones too); an older one, or one taken before your access
+  changed (another team, another role), fails with RESYNC_REQUIRED: read
+  everything again. Entries appear about 10 seconds after the write.
+  """
+  changes(
+    "A cursor of your own change feed (changesCursor, or a page's endCursor)."
+    after: String
+    "Page size, 1–100."
+    first: Int = 100
+  ): ChangeConnection!
+  """
+  A cursor of your change feed at this moment: take it before reading your
+  customers in full, then read changes after it.
+  """
+  changesCursor: String!
+}
+`, BuiltIn: false},
 	{Name: "../tags.graphqls", Input: `"Tags to add to and remove from a customer; its other tags stay as they are."
 input ChangeCustomerTagsInput {
   "The customer."
@@ -12619,6 +12797,26 @@ func (ec *executionContext) childFields_CaseTransition(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type CaseTransition", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ChangeConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ChannelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "channel":
@@ -12947,6 +13145,22 @@ func (ec *executionContext) childFields_Customer360(ctx context.Context, field g
 		return ec.fieldContext_Customer360_recentInteractions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer360", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_CustomerChange_kind(ctx, field)
+	case "customerId":
+		return ec.fieldContext_CustomerChange_customerId(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerChange_version(ctx, field)
+	case "at":
+		return ec.fieldContext_CustomerChange_at(ctx, field)
+	case "customer":
+		return ec.fieldContext_CustomerChange_customer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerChange", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16244,6 +16458,28 @@ func (ec *executionContext) field_Query_caseQueue_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -20047,6 +20283,125 @@ func (ec *executionContext) fieldContext_CaseTransition_note(_ context.Context, 
 	return graphql.NewScalarFieldContext("CaseTransition", field, false, false, "String")
 }
 
+func (ec *executionContext) _ChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ChangeEdge) graphql.Marshaler {
+			return ec.marshalNChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerChange) graphql.Marshaler {
+			return ec.marshalNCustomerChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChannelCount_channel(ctx context.Context, field graphql.CollectedField, obj *model.ChannelCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23543,6 +23898,130 @@ func (ec *executionContext) fieldContext_Customer360_recentInteractions(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerChange_kind(ctx context.Context, field graphql.CollectedField, obj *model.CustomerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerChange", field, false, false, "ChangeKind")
+}
+
+func (ec *executionContext) _CustomerChange_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerChange_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerChange_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerChange_version(ctx context.Context, field graphql.CollectedField, obj *model.CustomerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerChange_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerChange_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerChange_at(ctx context.Context, field graphql.CollectedField, obj *model.CustomerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CustomerChange_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerChange_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerChange_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
 		},
 	}
 	return fc, nil
@@ -35494,6 +35973,73 @@ func (ec *executionContext) fieldContext_Query_searchCustomers(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["after"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeConnection) graphql.Marshaler {
+			return ec.marshalNChangeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_changesCursor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changesCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ChangesCursor(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changesCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
 func (ec *executionContext) _Query_agenda(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -46272,6 +46818,82 @@ func (ec *executionContext) _CaseTransition(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var changeConnectionImplementors = []string{"ChangeConnection"}
+
+func (ec *executionContext) _ChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeConnection")
+		case "edges":
+			out.Values[i] = ec._ChangeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeEdgeImplementors = []string{"ChangeEdge"}
+
+func (ec *executionContext) _ChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._ChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var channelCountImplementors = []string{"ChannelCount"}
 
 func (ec *executionContext) _ChannelCount(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelCount) graphql.Marshaler {
@@ -47237,6 +47859,59 @@ func (ec *executionContext) _Customer360(ctx context.Context, sel ast.SelectionS
 		case "recentInteractions":
 			out.Values[i] = ec._Customer360_recentInteractions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerChangeImplementors = []string{"CustomerChange"}
+
+func (ec *executionContext) _CustomerChange(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerChange")
+		case "kind":
+			out.Values[i] = ec._CustomerChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._CustomerChange_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._CustomerChange_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CustomerChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._CustomerChange_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -51444,6 +52119,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchCustomers(ctx, field)
 				})
+		case "changes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changes(ctx, field)
+				})
+		case "changesCursor":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changesCursor(ctx, field)
+				})
 		case "agenda":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -53763,9 +54450,51 @@ func (ec *executionContext) marshalNCaseTransition2ᚖgithubᚗcomᚋrapportcrm�
 	return ec._CaseTransition(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChangeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeConnection(ctx context.Context, sel ast.SelectionSet, v *model.ChangeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeConnection!")
+		return graphql.Null
+	}
+	return ec._ChangeConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNChangeCustomerTagsInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeCustomerTagsInput(ctx context.Context, v any) (model.ChangeCustomerTagsInput, error) {
 	res, err := ec.unmarshalInputChangeCustomerTagsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdge(ctx context.Context, sel ast.SelectionSet, v *model.ChangeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeEdge!")
+		return graphql.Null
+	}
+	return ec._ChangeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeKind(ctx context.Context, v any) (model.ChangeKind, error) {
+	var res model.ChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNChangeStageInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeStageInput(ctx context.Context, v any) (model.ChangeStageInput, error) {
@@ -53995,6 +54724,14 @@ func (ec *executionContext) marshalNCustomer3602ᚖgithubᚗcomᚋrapportcrmᚋr
 		return graphql.Null
 	}
 	return ec._Customer360(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerChange(ctx context.Context, sel ast.SelectionSet, v *model.CustomerChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerChange!")
+		return graphql.Null
+	}
+	return ec._CustomerChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {

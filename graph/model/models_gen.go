@@ -396,6 +396,15 @@ type CaseTransition struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// A page of your change feed. Keep pageInfo.endCursor (never null here) and read
+// the feed after it next time, also when the page is empty.
+type ChangeConnection struct {
+	// The entries of this page, oldest first, the latest one per customer.
+	Edges []*ChangeEdge `json:"edges"`
+	// hasNextPage: more entries are ready now; endCursor: where to read on.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
 // Tags to add to and remove from a customer; its other tags stay as they are.
 type ChangeCustomerTagsInput struct {
 	// The customer.
@@ -404,6 +413,14 @@ type ChangeCustomerTagsInput struct {
 	Add []string `json:"add,omitempty"`
 	// Tags to remove, up to 10; a tag the customer lacks is ignored. A tag cannot be both added and removed.
 	Remove []string `json:"remove,omitempty"`
+}
+
+// An entry of the change feed in a page.
+type ChangeEdge struct {
+	// Resume the feed after this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *CustomerChange `json:"node"`
 }
 
 // A move to another lifecycle stage.
@@ -958,6 +975,26 @@ type Customer360 struct {
 	Contacts []*Contact `json:"contacts"`
 	// The most recent interactions across every channel, newest first.
 	RecentInteractions []*Interaction `json:"recentInteractions"`
+}
+
+// One entry of your change feed: a write that changed a customer you may read, or
+// took one out of what you may read.
+type CustomerChange struct {
+	// UPSERT or REMOVE.
+	Kind ChangeKind `json:"kind"`
+	// The customer's id.
+	CustomerID string `json:"customerId"`
+	// The customer's version after the write (Customer.version). Apply an entry only
+	// when it is not older than the copy you hold: entries can repeat what you read
+	// in full already.
+	Version int `json:"version"`
+	// When the write happened.
+	At time.Time `json:"at"`
+	// For UPSERT, the customer as you may read it now (partners: masked by their
+	// organization's policy), which may be newer than version. Null for REMOVE, and
+	// for an UPSERT of a customer you no longer may read or that was removed since:
+	// a later entry of the feed says so.
+	Customer *Customer `json:"customer,omitempty"`
 }
 
 // A customer in a page.
@@ -3222,6 +3259,67 @@ func (e *CaseStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e CaseStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a change brings a customer into your copy or takes it out.
+type ChangeKind string
+
+const (
+	// You may read the customer, at this version or a later one: store it, unless you hold a later version.
+	ChangeKindUpsert ChangeKind = "UPSERT"
+	// The customer left what you may read: archived, merged into another, handed to
+	// someone else or returned to the pool (SALES), moved to another team (MANAGER,
+	// SERVICE), no longer shared with your organization (partners). Delete your copy,
+	// unless you hold a later version.
+	ChangeKindRemove ChangeKind = "REMOVE"
+)
+
+var AllChangeKind = []ChangeKind{
+	ChangeKindUpsert,
+	ChangeKindRemove,
+}
+
+func (e ChangeKind) IsValid() bool {
+	switch e {
+	case ChangeKindUpsert, ChangeKindRemove:
+		return true
+	}
+	return false
+}
+
+func (e ChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeKind", str)
+	}
+	return nil
+}
+
+func (e ChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
