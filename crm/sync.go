@@ -62,7 +62,7 @@ const ChangeTTL = ChangeWindow + 24*time.Hour
 // this: an entry becomes readable before the feed's readers pass its
 // stamp, so none is skipped by a reader that passed while the write was
 // under way.
-const DefaultChangeSettle = 10 * time.Second
+const DefaultChangeSettle = 20 * time.Second
 
 // CustomerAudiences returns the audiences that read c, sorted: none for
 // a customer that is not ACTIVE (archived, merged) or absent.

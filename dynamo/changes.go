@@ -43,8 +43,8 @@ const (
 	// attempts: each is stamped anew, so that no entry
 	// becomes readable later than changeAttempt after its stamp, well
 	// within crm.DefaultChangeSettle.
-	changeAttempt  = 3 * time.Second
-	changeAttempts = 5
+	changeAttempt  = 8 * time.Second
+	changeAttempts = 8
 )
 
 func changeLogPK(audience string) string { return changeLogPrefix + audience }

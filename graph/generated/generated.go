@@ -11487,7 +11487,7 @@ extend type Query {
   cursor. A cursor stays valid 7 days after the page it came from (every page
   moves it on, empty ones too); an older one, or one taken before your access
   changed (another team, another role), fails with RESYNC_REQUIRED: read
-  everything again. Entries appear about 10 seconds after the write.
+  everything again. Entries appear some 20 to 30 seconds after the write.
   """
   changes(
     "A cursor of your own change feed (changesCursor, or a page's endCursor)."

@@ -4240,7 +4240,7 @@ extend type Query {
   cursor. A cursor stays valid 7 days after the page it came from (every page
   moves it on, empty ones too); an older one, or one taken before your access
   changed (another team, another role), fails with RESYNC_REQUIRED: read
-  everything again. Entries appear about 10 seconds after the write.
+  everything again. Entries appear some 20 to 30 seconds after the write.
   """
   changes(
     "A cursor of your own change feed (changesCursor, or a page's endCursor)."
@@ -5332,11 +5332,11 @@ changesCursor first, reads its customers in full, then the feed after that
 cursor. A cursor stays valid 7 days after the page it came from (every page
 moves it on, empty ones too); an older one, or one taken before your access
 changed (another team, another role), fails with RESYNC_REQUIRED: read
-everything again. Entries appear about 10 seconds after the write.`, Name: "changes", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "A cursor of your own change feed (changesCursor, or a page's endCursor).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2550, End: 2556, Line: 72, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2543, End: 2548, Line: 72, Column: 5, Src: schemaSource21}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "100", Kind: 1, Position: &ast.Position{Start: 2598, End: 2601, Line: 74, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2592, End: 2595, Line: 74, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2585, End: 2590, Line: 74, Column: 5, Src: schemaSource21}},
-		}, Type: &ast.Type{NamedType: "ChangeConnection", NonNull: true, Position: &ast.Position{Start: 2607, End: 2623, Line: 75, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 2451, End: 2458, Line: 70, Column: 3, Src: schemaSource21}},
+everything again. Entries appear some 20 to 30 seconds after the write.`, Name: "changes", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "A cursor of your own change feed (changesCursor, or a page's endCursor).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2555, End: 2561, Line: 72, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2548, End: 2553, Line: 72, Column: 5, Src: schemaSource21}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "100", Kind: 1, Position: &ast.Position{Start: 2603, End: 2606, Line: 74, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2597, End: 2600, Line: 74, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2590, End: 2595, Line: 74, Column: 5, Src: schemaSource21}},
+		}, Type: &ast.Type{NamedType: "ChangeConnection", NonNull: true, Position: &ast.Position{Start: 2612, End: 2628, Line: 75, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 2456, End: 2463, Line: 70, Column: 3, Src: schemaSource21}},
 		&ast.FieldDefinition{Description: `A cursor of your change feed at this moment: take it before reading your
-customers in full, then read changes after it.`, Name: "changesCursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2778, End: 2784, Line: 80, Column: 18, Src: schemaSource21}}, Position: &ast.Position{Start: 2763, End: 2776, Line: 80, Column: 3, Src: schemaSource21}},
+customers in full, then read changes after it.`, Name: "changesCursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2783, End: 2789, Line: 80, Column: 18, Src: schemaSource21}}, Position: &ast.Position{Start: 2768, End: 2781, Line: 80, Column: 3, Src: schemaSource21}},
 		&ast.FieldDefinition{Description: `The caller's day in one request of at most three DynamoDB calls. userId asks
 for someone else's: ADMIN for anyone, a MANAGER for a member of their teams,
 FORBIDDEN otherwise (and always for partners). date is the UTC day (any time
