@@ -163,7 +163,19 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 		t.Error("the demo has no tasks")
 	}
 
-	// sales-li's leads of the last day wait on sales-zhao's agenda.
+	// sales-li's leads of the last day wait on sales-zhao's agenda: two,
+	// or one a customer of sales-li's still to be won, when a small book
+	// gives them fewer.
+	mine, err := svc.Customers(crm.NewContextWithUser(ctx, &demo.Users[3]), crm.CustomerFilter{OwnerID: "sales-li"}, crm.PageRequest{First: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toWin := 0
+	for _, c := range mine.Items {
+		if !strings.Contains("OVG", c.Grade.Level) && c.Status == crm.StatusActive {
+			toWin++
+		}
+	}
 	agenda, err := svc.Agenda(crm.NewContextWithUser(ctx, &demo.Users[4]), time.Time{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +186,8 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 			leads = append(leads, it.Lead.Need)
 		}
 	}
-	if len(leads) != 2 {
-		t.Errorf("sales-zhao's agenda holds the leads %q, want sales-li's two", leads)
+	if want := min(2, toWin); len(leads) != want {
+		t.Errorf("sales-zhao's agenda holds the leads %q, want %d of sales-li's (%d customers of theirs still to be won)", leads, want, toWin)
 	}
 
 	// The north manager's pipeline by stage is what its salespeople's open
