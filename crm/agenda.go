@@ -167,15 +167,31 @@ func (s *Service) Agenda(ctx context.Context, date time.Time, userID string) (*A
 		}
 	}
 	for _, l := range r.Leads {
-		// The lead lets its recipient see its customer here, which a
-		// salesperson could not read otherwise: they decide on it.
-		if who, since := l.OnAgendaOf(); who == userID && canReadLead(u, l) && r.Customers[l.CustomerID] != nil {
+		if who, since := l.OnAgendaOf(); who == userID && canReadLead(u, l) && leadShowsCustomer(u, l, r.Customers[l.CustomerID]) {
 			a.Items = append(a.Items, &AgendaItem{Kind: AgendaLead, At: since, Priority: PriorityNormal,
 				Customer: viewCustomer(u, r.Customers[l.CustomerID]), Lead: l})
 		}
 	}
 	sortAgenda(a.Items)
 	return a, nil
+}
+
+// leadShowsCustomer reports whether u's agenda may show the customer c of
+// the lead l. Beyond what u may read anyway, a lead lets its recipient see
+// its customer while it waits for them and the customer is still the
+// maker's, as it was handed: they decide on it. Once the lead is decided,
+// or the customer has changed hands (another's claim, a reassignment, a
+// merge into another customer, an archive), only the usual read rules
+// apply, and an entry whose customer u may not read is left off.
+func leadShowsCustomer(u *User, l *Lead, c *Customer) bool {
+	if c == nil {
+		return false
+	}
+	if canRead(u, c) {
+		return true
+	}
+	return l.Status == LeadHanded && l.HandedTo == u.ID && c.Status == StatusActive &&
+		c.MergedInto == "" && c.OwnerID == l.QualifiedBy
 }
 
 // agendaKinds orders entries due at the same time: what is lost when

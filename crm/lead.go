@@ -402,7 +402,7 @@ func (s *Service) AcceptLead(ctx context.Context, k LeadKey, expectedVersion int
 			return nil, err
 		}
 		if cu.OwnerID != prev.QualifiedBy && !cu.InPool() {
-			return nil, Errorf(ECONFLICT, "customer %s is no longer held by %s, who handed the lead: its owner is %s now", cu.ID, prev.QualifiedBy, cu.OwnerID)
+			return nil, Errorf(ECONFLICT, "customer %s is no longer held by %s, who handed the lead", cu.ID, prev.QualifiedBy)
 		}
 		next = s.moveLead(prev, u, LeadAccepted, "")
 		moved := cu.Clone()

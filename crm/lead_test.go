@@ -69,3 +69,39 @@ func TestLeadNoticesTellTheRecipientAndTheMaker(t *testing.T) {
 		})
 	}
 }
+
+// TestALeadShowsItsCustomerToItsRecipientOnlyWhileItWaits: the agenda's
+// grant ends when the lead is decided or the customer changes hands; a
+// manager reading the recipient's agenda gets no grant of their own.
+func TestALeadShowsItsCustomerToItsRecipientOnlyWhileItWaits(t *testing.T) {
+	closer := &User{ID: "closer-1", Roles: []Role{RoleSales}, Teams: []string{"newbiz"}}
+	manager := &User{ID: "boss", Roles: []Role{RoleManager}, Teams: []string{"newbiz"}}
+	waiting := &Lead{ID: "L1", CustomerID: "C1", QualifiedBy: "tele-1", HandedTo: "closer-1", Status: LeadHanded}
+	held := &Customer{ID: "C1", OwnerID: "tele-1", Team: "tele", Status: StatusActive}
+	returned := waiting.Clone()
+	returned.Status = LeadReturned
+	reassigned := held.Clone()
+	reassigned.OwnerID = "sales-9"
+	archived := held.Clone()
+	archived.Status = StatusArchived
+	for _, tc := range []struct {
+		name string
+		u    *User
+		l    *Lead
+		c    *Customer
+		want bool
+	}{
+		{"WaitingForTheRecipient", closer, waiting, held, true},
+		{"Returned", closer, returned, held, false},
+		{"ReassignedMeanwhile", closer, waiting, reassigned, false},
+		{"Archived", closer, waiting, archived, false},
+		{"ManagerOfTheRecipientOutsideTheCustomersTeam", manager, waiting, held, false},
+		{"NoCustomer", closer, waiting, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := leadShowsCustomer(tc.u, tc.l, tc.c); got != tc.want {
+				t.Fatalf("leadShowsCustomer = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

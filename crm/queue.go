@@ -149,8 +149,14 @@ func (s *Service) CaseQueue(ctx context.Context, q CaseQueueRequest, p PageReque
 // staff of its team (the service desk). Salespeople and auditors work from
 // their own queues; partners have none. One GetItem of the department.
 func (s *Service) departmentQueueOf(ctx context.Context, u *User, id string) error {
+	const who = "a department's queue is read by its manager, the managers and service staff of its team, and admins"
 	if u.IsPartner() {
-		return Errorf(EFORBIDDEN, "partners have no work queues")
+		return &Error{Code: EFORBIDDEN, Field: "departmentId", Message: "partners have no work queues"}
+	}
+	// The role first, so that a caller who may read no department's
+	// queue learns nothing of which departments exist.
+	if !u.HasRole(RoleAdmin) && !u.HasRole(RoleManager) && !u.HasRole(RoleService) {
+		return &Error{Code: EFORBIDDEN, Field: "departmentId", Message: who}
 	}
 	if err := checkID("departmentId", id); err != nil {
 		return err
@@ -169,6 +175,5 @@ func (s *Service) departmentQueueOf(ctx context.Context, u *User, id string) err
 		u.HasRole(RoleService) && inTeam:
 		return nil
 	}
-	return &Error{Code: EFORBIDDEN, Field: "departmentId",
-		Message: "a department's queue is read by its manager, the managers and service staff of its team, and admins"}
+	return &Error{Code: EFORBIDDEN, Field: "departmentId", Message: who}
 }

@@ -305,7 +305,7 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 		case paidOn.Before(prev.SignedOn):
 			return nil, Invalid("input.paidDate", "must not be before the contract was signed, %s", prev.SignedOn.Format(time.DateOnly))
 		case len(prev.Payments) >= MaxContractPayments:
-			return nil, Invalid("input.amount", "contract %s has %d payments, the most it keeps", k.ID, MaxContractPayments)
+			return nil, Errorf(ECONFLICT, "contract %s has %d payments, the most it keeps", k.ID, MaxContractPayments)
 		}
 		next := prev.Clone()
 		s.touchContract(next, u)

@@ -19,7 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/stream"
 )
 
-// The change feed's logs (docs/sync.md; docs/access-patterns.md, patterns 84-86):
+// The change feed's logs (docs/sync.md; docs/access-patterns.md, patterns 95–97):
 //
 //	SYNC#<audience> / <stamp>#<seq>#<k>#<record>   an entry (TTL 8 days)
 //	SYNCREC#<record> / SYNCREC                     a record's entries are in

@@ -11484,8 +11484,9 @@ extend type Query {
   the change feed an offline-first client keeps its copy in step with
   (docs/sync.md). Without a cursor it starts 7 days back; a new client takes
   changesCursor first, reads its customers in full, then the feed after that
-  cursor. A cursor stays valid 7 days after the page it came from (every page
-  moves it on, empty ones too); an older one, or one taken before your access
+  cursor. A cursor stays valid while the oldest entry it has not yet read is
+  less than 7 days old (every page moves it on, empty ones too, so a client that
+  reads to the end at least weekly never loses its place); an older one, or one taken before your access
   changed (another team, another role), fails with RESYNC_REQUIRED: read
   everything again. Entries appear some 20 to 30 seconds after the write.
   """
@@ -11857,7 +11858,7 @@ extend type Query {
   when neither status nor overdue is given (a counter kept with each case), else
   null; a department's (unassigned, overdue) cases whenever status is not given
   (a count of its index partition, which trails a case's write by a moment; null
-  past some thirty thousand cases), else null.
+  past some twenty thousand cases), else null.
   """
   caseQueue(
     "Whose cases (default: the caller); not with departmentId."

@@ -4237,8 +4237,9 @@ extend type Query {
   the change feed an offline-first client keeps its copy in step with
   (docs/sync.md). Without a cursor it starts 7 days back; a new client takes
   changesCursor first, reads its customers in full, then the feed after that
-  cursor. A cursor stays valid 7 days after the page it came from (every page
-  moves it on, empty ones too); an older one, or one taken before your access
+  cursor. A cursor stays valid while the oldest entry it has not yet read is
+  less than 7 days old (every page moves it on, empty ones too, so a client that
+  reads to the end at least weekly never loses its place); an older one, or one taken before your access
   changed (another team, another role), fails with RESYNC_REQUIRED: read
   everything again. Entries appear some 20 to 30 seconds after the write.
   """
@@ -4610,7 +4611,7 @@ extend type Query {
   when neither status nor overdue is given (a counter kept with each case), else
   null; a department's (unassigned, overdue) cases whenever status is not given
   (a count of its index partition, which trails a case's write by a moment; null
-  past some thirty thousand cases), else null.
+  past some twenty thousand cases), else null.
   """
   caseQueue(
     "Whose cases (default: the caller); not with departmentId."
@@ -5329,14 +5330,15 @@ the filter are checked on its profile as stored. totalCount is null.`, Name: "se
 the change feed an offline-first client keeps its copy in step with
 (docs/sync.md). Without a cursor it starts 7 days back; a new client takes
 changesCursor first, reads its customers in full, then the feed after that
-cursor. A cursor stays valid 7 days after the page it came from (every page
-moves it on, empty ones too); an older one, or one taken before your access
+cursor. A cursor stays valid while the oldest entry it has not yet read is
+less than 7 days old (every page moves it on, empty ones too, so a client that
+reads to the end at least weekly never loses its place); an older one, or one taken before your access
 changed (another team, another role), fails with RESYNC_REQUIRED: read
-everything again. Entries appear some 20 to 30 seconds after the write.`, Name: "changes", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "A cursor of your own change feed (changesCursor, or a page's endCursor).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2555, End: 2561, Line: 72, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2548, End: 2553, Line: 72, Column: 5, Src: schemaSource21}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "100", Kind: 1, Position: &ast.Position{Start: 2603, End: 2606, Line: 74, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2597, End: 2600, Line: 74, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2590, End: 2595, Line: 74, Column: 5, Src: schemaSource21}},
-		}, Type: &ast.Type{NamedType: "ChangeConnection", NonNull: true, Position: &ast.Position{Start: 2612, End: 2628, Line: 75, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 2456, End: 2463, Line: 70, Column: 3, Src: schemaSource21}},
+everything again. Entries appear some 20 to 30 seconds after the write.`, Name: "changes", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "A cursor of your own change feed (changesCursor, or a page's endCursor).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2662, End: 2668, Line: 73, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2655, End: 2660, Line: 73, Column: 5, Src: schemaSource21}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "100", Kind: 1, Position: &ast.Position{Start: 2710, End: 2713, Line: 75, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2704, End: 2707, Line: 75, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2697, End: 2702, Line: 75, Column: 5, Src: schemaSource21}},
+		}, Type: &ast.Type{NamedType: "ChangeConnection", NonNull: true, Position: &ast.Position{Start: 2719, End: 2735, Line: 76, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 2563, End: 2570, Line: 71, Column: 3, Src: schemaSource21}},
 		&ast.FieldDefinition{Description: `A cursor of your change feed at this moment: take it before reading your
-customers in full, then read changes after it.`, Name: "changesCursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2783, End: 2789, Line: 80, Column: 18, Src: schemaSource21}}, Position: &ast.Position{Start: 2768, End: 2781, Line: 80, Column: 3, Src: schemaSource21}},
+customers in full, then read changes after it.`, Name: "changesCursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2890, End: 2896, Line: 81, Column: 18, Src: schemaSource21}}, Position: &ast.Position{Start: 2875, End: 2888, Line: 81, Column: 3, Src: schemaSource21}},
 		&ast.FieldDefinition{Description: `The caller's day in one request of at most three DynamoDB calls. userId asks
 for someone else's: ADMIN for anyone, a MANAGER for a member of their teams,
 FORBIDDEN otherwise (and always for partners). date is the UTC day (any time
@@ -5370,7 +5372,7 @@ totalCount counts all of the queue's cases, readable or not: a user's open cases
 when neither status nor overdue is given (a counter kept with each case), else
 null; a department's (unassigned, overdue) cases whenever status is not given
 (a count of its index partition, which trails a case's write by a moment; null
-past some thirty thousand cases), else null.`, Name: "caseQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose cases (default: the caller); not with departmentId.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 10607, End: 10609, Line: 335, Column: 17, Src: schemaSource23}}, Position: &ast.Position{Start: 10595, End: 10605, Line: 335, Column: 5, Src: schemaSource23}},
+past some twenty thousand cases), else null.`, Name: "caseQueue", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Whose cases (default: the caller); not with departmentId.", Name: "assigneeId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 10607, End: 10609, Line: 335, Column: 17, Src: schemaSource23}}, Position: &ast.Position{Start: 10595, End: 10605, Line: 335, Column: 5, Src: schemaSource23}},
 			&ast.ArgumentDefinition{Description: "The department whose queue to list.", Name: "departmentId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 10670, End: 10672, Line: 337, Column: 19, Src: schemaSource23}}, Position: &ast.Position{Start: 10656, End: 10668, Line: 337, Column: 5, Src: schemaSource23}},
 			&ast.ArgumentDefinition{Description: "With departmentId: only the cases nobody is assigned to yet.", Name: "unassigned", DefaultValue: &ast.Value{Raw: "false", Kind: 5, Position: &ast.Position{Start: 10766, End: 10771, Line: 339, Column: 27, Src: schemaSource23}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 10756, End: 10763, Line: 339, Column: 17, Src: schemaSource23}}, Position: &ast.Position{Start: 10744, End: 10754, Line: 339, Column: 5, Src: schemaSource23}},
 			&ast.ArgumentDefinition{Description: "Only cases of this open status (OPEN, TRIAGED, ASSIGNED, PROPOSED, PLAN_REJECTED, APPROVED or REOPENED).", Name: "status", Type: &ast.Type{NamedType: "CaseStatus", Position: &ast.Position{Start: 10895, End: 10905, Line: 341, Column: 13, Src: schemaSource23}}, Position: &ast.Position{Start: 10887, End: 10893, Line: 341, Column: 5, Src: schemaSource23}},
