@@ -324,17 +324,8 @@ func (s *Service) Lead(ctx context.Context, k LeadKey) (*Lead, error) {
 }
 
 func (s *Service) readableLead(ctx context.Context, u *User, k LeadKey) (*Lead, error) {
-	if err := checkID("customerId", k.CustomerID); err != nil {
-		return nil, err
-	}
-	if err := checkID("id", k.ID); err != nil {
-		return nil, err
-	}
-	l, err := s.Store.Lead(ctx, k)
-	if ErrorCode(err) == ENOTFOUND || (err == nil && !canReadLead(u, l)) {
-		return nil, leadNotVisible(k)
-	}
-	return l, err
+	return readableOf(ctx, k.CustomerID, k.ID, func(ctx context.Context) (*Lead, error) { return s.Store.Lead(ctx, k) },
+		func(l *Lead) bool { return canReadLead(u, l) }, func() error { return leadNotVisible(k) })
 }
 
 // leadAt loads a lead the caller may read at expectedVersion, in status.

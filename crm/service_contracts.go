@@ -147,17 +147,8 @@ func (s *Service) Contract(ctx context.Context, k ContractKey) (*Contract, error
 }
 
 func (s *Service) readableContract(ctx context.Context, u *User, k ContractKey) (*Contract, error) {
-	if err := checkID("customerId", k.CustomerID); err != nil {
-		return nil, err
-	}
-	if err := checkID("id", k.ID); err != nil {
-		return nil, err
-	}
-	c, err := s.Store.Contract(ctx, k)
-	if ErrorCode(err) == ENOTFOUND || (err == nil && !canReadSale(u, c.Team, c.OwnerID)) {
-		return nil, contractNotVisible(k)
-	}
-	return c, err
+	return readableOf(ctx, k.CustomerID, k.ID, func(ctx context.Context) (*Contract, error) { return s.Store.Contract(ctx, k) },
+		func(c *Contract) bool { return canReadSale(u, c.Team, c.OwnerID) }, func() error { return contractNotVisible(k) })
 }
 
 // workableContract loads a contract the caller may work; expectedVersion

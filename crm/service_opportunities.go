@@ -123,17 +123,26 @@ func (s *Service) Opportunity(ctx context.Context, k OpportunityKey) (*Opportuni
 }
 
 func (s *Service) readableDeal(ctx context.Context, u *User, k OpportunityKey) (*Opportunity, error) {
-	if err := checkID("customerId", k.CustomerID); err != nil {
+	return readableOf(ctx, k.CustomerID, k.ID, func(ctx context.Context) (*Opportunity, error) { return s.Store.Opportunity(ctx, k) },
+		func(o *Opportunity) bool { return canReadDeal(u, o) }, func() error { return dealNotVisible(k) })
+}
+
+// readableOf loads an item of a customer's collection (a deal, a
+// contract, a lead) by its customer's id and its own, with get: a missing
+// item and one the caller may not read (may) are the same NOT_FOUND
+// (hidden), so that the answer tells nobody what exists.
+func readableOf[T any](ctx context.Context, customerID, id string, get func(context.Context) (*T, error), may func(*T) bool, hidden func() error) (*T, error) {
+	if err := checkID("customerId", customerID); err != nil {
 		return nil, err
 	}
-	if err := checkID("id", k.ID); err != nil {
+	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	o, err := s.Store.Opportunity(ctx, k)
-	if ErrorCode(err) == ENOTFOUND || (err == nil && !canReadDeal(u, o)) {
-		return nil, dealNotVisible(k)
+	v, err := get(ctx)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && !may(v)) {
+		return nil, hidden()
 	}
-	return o, err
+	return v, err
 }
 
 // workableDeal loads a deal the caller may work, at expectedVersion.
