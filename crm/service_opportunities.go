@@ -292,7 +292,7 @@ func (s *Service) MoveOpportunity(ctx context.Context, k OpportunityKey, expecte
 		if err != nil {
 			return nil, err
 		}
-		ch.Scope, ch.Interaction = cu, s.wonDeal(next, u)
+		ch.Scope, ch.Interaction, next.NewCustomer = cu, s.wonDeal(next, u), firstDeal(cu)
 	}
 	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, err
