@@ -508,7 +508,9 @@ var otherRows = []matrixRow{
 	{field: "performance", query: `{ performance(team: "north", period: "2026-Q1") { rows { userId } total { targetMonths } } }`, vars: noVars,
 		want: cells{"A", "A", "A", "F", "A", "F"}},
 	{field: "setSalesTarget", query: `mutation($m: String!) { setSalesTarget(input: {team: "north", userId: "sales1", month: $m, revenue: "1000", expectedVersion: 0}) { version } }`,
-		vars: func(w *matrixWorld, _ *obj) map[string]any { return map[string]any{"m": fmt.Sprintf("%d-01", 2100+w.seq.Add(1))} },
+		vars: func(w *matrixWorld, _ *obj) map[string]any {
+			return map[string]any{"m": fmt.Sprintf("%d-01", 2100+w.seq.Add(1))}
+		},
 		want: cells{"A", "A", "F", "F", "F", "F"}},
 	{field: "partnerOrganizations", query: `{ partnerOrganizations { totalCount } }`, vars: noVars,
 		want: cells{"A", "A", "F", "F", "A", "F"}},
