@@ -232,6 +232,17 @@ func (s *Service) SalesForecast(ctx context.Context, q PipelineQuery, months int
 	if months < 1 || months > MaxForecastMonths {
 		return nil, Invalid("months", "must be between 1 and %d (got %d)", MaxForecastMonths, months)
 	}
+	counters, err := s.scopedCounters(ctx, q, s.Store.PipelineCounters)
+	if err != nil {
+		return nil, err
+	}
+	return ForecastFrom(s.Pipeline, counters, s.now(), months), nil
+}
+
+// scopedCounters sums, with read, the counter items of the scope q names,
+// as salesScope lets the caller read it: the pipeline's, the forecast's
+// and the revenue's reads alike.
+func (s *Service) scopedCounters(ctx context.Context, q PipelineQuery, read func(context.Context, PipelineCounterQuery) (map[string]int64, error)) (map[string]int64, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
 		return nil, err
@@ -240,9 +251,5 @@ func (s *Service) SalesForecast(ctx context.Context, q PipelineQuery, months int
 	if err != nil {
 		return nil, err
 	}
-	counters, err := s.Store.PipelineCounters(ctx, scope)
-	if err != nil {
-		return nil, err
-	}
-	return ForecastFrom(s.Pipeline, counters, s.now(), months), nil
+	return read(ctx, scope)
 }

@@ -391,15 +391,7 @@ func (s *Service) Revenue(ctx context.Context, q PipelineQuery, from, to time.Ti
 }
 
 func (s *Service) revenueCounters(ctx context.Context, q PipelineQuery) (map[string]int64, error) {
-	u, err := pipelineUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := salesScope(u, q)
-	if err != nil {
-		return nil, err
-	}
-	return s.Store.RevenueCounters(ctx, scope)
+	return s.scopedCounters(ctx, q, s.Store.RevenueCounters)
 }
 
 // ContractStore persists contracts' reads.

@@ -396,15 +396,7 @@ type PipelineQuery struct {
 // deals; SALES read their own deals.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) PipelineAnalytics(ctx context.Context, q PipelineQuery) (*PipelineFigures, error) {
-	u, err := pipelineUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := salesScope(u, q)
-	if err != nil {
-		return nil, err
-	}
-	counters, err := s.Store.PipelineCounters(ctx, scope)
+	counters, err := s.scopedCounters(ctx, q, s.Store.PipelineCounters)
 	if err != nil {
 		return nil, err
 	}
