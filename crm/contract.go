@@ -25,6 +25,12 @@ type Contract struct {
 	Team     string
 	Amount   Money
 	Currency string
+	// Cost, when given, is what the sale costs: the contract's margin is
+	// Amount - Cost (performance.go).
+	Cost *Money
+	// NewCustomer marks a contract signed without a deal that was its
+	// customer's first deal: a customer won, credited to its owner.
+	NewCustomer bool
 	// SignedOn and EndsOn are UTC dates (midnight): the term.
 	SignedOn time.Time
 	EndsOn   time.Time
@@ -72,6 +78,9 @@ func (c *Contract) Clone() *Contract {
 	d := *c
 	d.Instalments = slices.Clone(c.Instalments)
 	d.Payments = slices.Clone(c.Payments)
+	if c.Cost != nil {
+		d.Cost = ptr(*c.Cost)
+	}
 	return &d
 }
 
@@ -173,6 +182,8 @@ type ContractInput struct {
 	// else CNY.
 	Amount   string
 	Currency string
+	// Cost is a decimal, empty when not known (no margin).
+	Cost     string
 	SignedOn time.Time
 	EndsOn   time.Time
 	// Instalments must sum to the amount.
@@ -193,6 +204,8 @@ type ContractUpdate struct {
 	EndsOn      *time.Time
 	Amount      *string
 	Instalments []InstalmentInput // nil keeps the plan
+	// Cost sets the cost; empty removes it.
+	Cost *string
 }
 
 // PaymentInput is money received against a contract.

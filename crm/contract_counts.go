@@ -45,6 +45,7 @@ func contractCounts(c *Contract) map[string]int64 {
 			out[cntDue+in.DueOn.Format(time.DateOnly)+"."+c.Currency] += int64(in.Outstanding)
 		}
 	}
+	marginCounts(c, out) // performance.go
 	return out
 }
 

@@ -30,6 +30,10 @@ type Opportunity struct {
 	LossNote   string
 	// ClosedAt is when it was WON or LOST.
 	ClosedAt *time.Time
+	// NewCustomer marks a WON deal that was its customer's first deal
+	// (no TRANSACTION on its timeline when it was won): a customer won,
+	// credited to the deal's owner in the month it closed.
+	NewCustomer bool
 	// History lists every stage move, oldest first, the opening included.
 	History   []OpportunityMove
 	Version   int

@@ -46,13 +46,17 @@ func pipelineCounts(o *Opportunity) map[string]int64 {
 	if o == nil {
 		return nil
 	}
+	var out map[string]int64
 	switch o.Stage {
 	case StageWon:
-		return map[string]int64{cntWon: 1, cntWonAmt + o.Currency: int64(o.Amount)}
+		out = map[string]int64{cntWon: 1, cntWonAmt + o.Currency: int64(o.Amount)}
 	case StageLostDeal:
-		return map[string]int64{cntLostN: 1, cntLostAmt + o.Currency: int64(o.Amount), cntLostCause + string(o.LossReason): 1}
+		out = map[string]int64{cntLostN: 1, cntLostAmt + o.Currency: int64(o.Amount), cntLostCause + string(o.LossReason): 1}
+	default:
+		out = map[string]int64{cntOpen + o.Stage: 1, cntOpenAmt + o.Stage + "." + o.Currency: int64(o.Amount)}
 	}
-	return map[string]int64{cntOpen + o.Stage: 1, cntOpenAmt + o.Stage + "." + o.Currency: int64(o.Amount)}
+	forecastCounts(o, out) // forecast.go
+	return out
 }
 
 // PipelineDeltas derives what the move of an opportunity from prev (nil
@@ -123,6 +127,8 @@ type PipelineFigures struct {
 	WonAmounts, LostAmounts []CurrencyAmount
 	// LossReasons counts lost deals per reason.
 	LossReasons map[LossReason]int
+	// Cycle is how long the won deals took (forecast.go).
+	Cycle CycleTime
 }
 
 // WinRate is won over closed deals, nil before any closed.
@@ -189,6 +195,7 @@ func PipelineFiguresFrom(p PipelinePolicy, c map[string]int64) *PipelineFigures 
 			f.LossReasons[r] = int(n)
 		}
 	}
+	f.Cycle = CycleTimeFrom(c)
 	return f
 }
 

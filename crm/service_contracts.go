@@ -78,6 +78,7 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 		ck.fail("input.amount", "must be a decimal amount of at most two decimals, such as 12500 or 12500.50, up to %s (got %q)", MaxMoneyHundredths, in.Amount)
 	}
 	c.Amount = m
+	parseCost(&ck, c, in.Cost)
 	c.Currency = cmp.Or(in.Currency, c.Currency)
 	if !isCurrency(c.Currency) {
 		ck.fail("input.currency", "must be an ISO 4217 code of three capital letters, e.g. CNY (got %q)", c.Currency)
@@ -96,7 +97,7 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 		return nil, err
 	}
 	if deal == nil {
-		c.Team = cu.Team
+		c.Team, c.NewCustomer = cu.Team, firstDeal(cu)
 	}
 	// The deal's owner is credited with its contract, whoever records it.
 	if deal == nil || c.OwnerID != deal.OwnerID {
@@ -199,6 +200,9 @@ func (s *Service) UpdateContract(ctx context.Context, k ContractKey, expectedVer
 	set(&next.OwnerID, upd.OwnerID)
 	if upd.EndsOn != nil {
 		next.EndsOn = closeDate(*upd.EndsOn)
+	}
+	if upd.Cost != nil {
+		parseCost(&ck, next, *upd.Cost)
 	}
 	if upd.Amount != nil {
 		if upd.Instalments == nil {
@@ -387,15 +391,7 @@ func (s *Service) Revenue(ctx context.Context, q PipelineQuery, from, to time.Ti
 }
 
 func (s *Service) revenueCounters(ctx context.Context, q PipelineQuery) (map[string]int64, error) {
-	u, err := pipelineUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := salesScope(u, q)
-	if err != nil {
-		return nil, err
-	}
-	return s.Store.RevenueCounters(ctx, scope)
+	return s.scopedCounters(ctx, q, s.Store.RevenueCounters)
 }
 
 // ContractStore persists contracts' reads.

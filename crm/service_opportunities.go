@@ -292,7 +292,7 @@ func (s *Service) MoveOpportunity(ctx context.Context, k OpportunityKey, expecte
 		if err != nil {
 			return nil, err
 		}
-		ch.Scope, ch.Interaction = cu, s.wonDeal(next, u)
+		ch.Scope, ch.Interaction, next.NewCustomer = cu, s.wonDeal(next, u), firstDeal(cu)
 	}
 	if err := s.Store.Apply(ctx, ch); err != nil {
 		return nil, err
@@ -396,15 +396,7 @@ type PipelineQuery struct {
 // deals; SALES read their own deals.
 // Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT.
 func (s *Service) PipelineAnalytics(ctx context.Context, q PipelineQuery) (*PipelineFigures, error) {
-	u, err := pipelineUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := salesScope(u, q)
-	if err != nil {
-		return nil, err
-	}
-	counters, err := s.Store.PipelineCounters(ctx, scope)
+	counters, err := s.scopedCounters(ctx, q, s.Store.PipelineCounters)
 	if err != nil {
 		return nil, err
 	}

@@ -241,4 +241,5 @@ type Store interface {
 	PipelineStore
 	LeadStore
 	ContractStore
+	PerformanceStore
 }

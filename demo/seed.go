@@ -74,7 +74,9 @@ type Options struct {
 // two weeks), so the pool takes back the prospects their owners got no
 // deal from, overdue cases escalate and value tiers are ranked monthly. The
 // grading policy grades every customer from its history; nobody grades by
-// hand. On the last day, sales-li hands two leads to sales-zhao (leads.go).
+// hand. On the last day, sales-li hands two leads to sales-zhao (leads.go),
+// and the managers set their salespeople's monthly targets for the year
+// (targets.go).
 func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	if o.Clock == nil {
 		return errors.New("demo seed: Options.Clock must be the service's clock")
@@ -138,6 +140,9 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 	}
 	o.Clock.release()
 	if err := seedLeads(ctx, svc); err != nil {
+		return err
+	}
+	if err := seedTargets(ctx, svc, now); err != nil {
 		return err
 	}
 	if err := settle(ctx); err != nil {

@@ -271,4 +271,47 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 		t.Errorf("the counters say %s outstanding, %s booked, %s collected; the contracts %s, %s, %s",
 			aged, monthsBooked, monthsCollected, outstanding, booked, collected)
 	}
+
+	// The north manager's forecast holds every open deal of the pipeline,
+	// overdue, by month or later; the year's performance sets what the
+	// salespeople did against the targets their managers set each month.
+	managerCtx := crm.NewContextWithUser(ctx, &demo.Users[1])
+	fc, err := svc.SalesForecast(managerCtx, crm.PipelineQuery{Team: "north"}, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forecast := map[string]crm.Money{}
+	count := fc.Overdue.Count + fc.Later.Count
+	for _, m := range append([]crm.ForecastMonth{fc.Overdue, fc.Later}, fc.Months...) {
+		for _, a := range m.Amounts {
+			forecast[a.Currency] += a.Amount
+		}
+	}
+	for _, m := range fc.Months {
+		count += m.Count
+	}
+	for _, a := range north.Open.Amounts {
+		if forecast[a.Currency] != a.Amount {
+			t.Errorf("north's forecast holds %s %s, its open pipeline %s", a.Currency, forecast[a.Currency], a.Amount)
+		}
+	}
+	if count != north.Open.Count {
+		t.Errorf("north's forecast holds %d deals, its open pipeline %d", count, north.Open.Count)
+	}
+	perf, err := svc.SalesPerformance(managerCtx, "north", now.Format("2006"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]crm.PerformanceRow{}
+	for _, r := range perf.Rows {
+		rows[r.UserID] = r
+	}
+	for _, id := range []string{"sales-li", "sales-zhao"} {
+		if r := rows[id]; r.TargetMonths != int(now.Month()) || r.Target.Revenue == 0 {
+			t.Errorf("%s's targets this year: %d months, %s; want one for each month so far", id, r.TargetMonths, r.Target.Revenue)
+		}
+	}
+	if perf.Total.Actual.Revenue == 0 || perf.Total.Actual.Margin == 0 || perf.Total.Attainment.Revenue == nil {
+		t.Errorf("north's performance this year %+v: want revenue and margin against targets", perf.Total)
+	}
 }

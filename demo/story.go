@@ -379,7 +379,7 @@ func (s *story) contract(won time.Time, deal **crm.Opportunity) {
 		plan := []crm.InstalmentInput{{DueOn: dues[0], Amount: third.String()}, {DueOn: dues[1], Amount: third.String()},
 			{DueOn: dues[2], Amount: (o.Amount - 2*third).String()}}
 		k, err = s.svc.CreateContract(crm.NewContextWithUser(ctx, s.owner), crm.ContractInput{CustomerID: s.id, OpportunityID: o.ID,
-			SignedOn: signed, EndsOn: signed.AddDate(1, 0, 0), Instalments: plan})
+			SignedOn: signed, EndsOn: signed.AddDate(1, 0, 0), Instalments: plan, Cost: contractCost(o.Amount, s.i)})
 		return err
 	})
 	// Per instalment: days late (negative: early) and the percent paid.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -61,6 +62,8 @@ type contractItem struct {
 	Team          string           `dynamodbav:"team,omitempty"`
 	Amount        int64            `dynamodbav:"amount"` // hundredths
 	Currency      string           `dynamodbav:"currency"`
+	Cost          *int64           `dynamodbav:"cost,omitempty"` // hundredths
+	NewCustomer   bool             `dynamodbav:"newCustomer,omitempty"`
 	SignedOn      string           `dynamodbav:"signedOn"`
 	EndsOn        string           `dynamodbav:"endsOn"`
 	Instalments   []instalmentItem `dynamodbav:"instalments"`
@@ -77,8 +80,11 @@ func toContractItem(c *crm.Contract) *contractItem {
 		PK: customerPK(c.CustomerID), SK: contractSK(c.ID), Type: "contract", ID: c.ID, CustomerID: c.CustomerID,
 		OpportunityID: c.OpportunityID, Title: c.Title, OwnerID: c.OwnerID, Team: c.Team, Amount: int64(c.Amount),
 		Currency: c.Currency, SignedOn: c.SignedOn.Format(time.DateOnly), EndsOn: c.EndsOn.Format(time.DateOnly),
-		Instalments: []instalmentItem{}, Payments: []paymentItem{},
+		Instalments: []instalmentItem{}, Payments: []paymentItem{}, NewCustomer: c.NewCustomer,
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt, UpdatedBy: c.UpdatedBy,
+	}
+	if c.Cost != nil {
+		it.Cost = aws.Int64(int64(*c.Cost))
 	}
 	for _, in := range c.Instalments {
 		it.Instalments = append(it.Instalments, instalmentItem{DueOn: in.DueOn.Format(time.DateOnly), Amount: int64(in.Amount)})
@@ -99,7 +105,11 @@ func fromContractItem(it *contractItem) *crm.Contract {
 	c := &crm.Contract{
 		ID: it.ID, CustomerID: it.CustomerID, OpportunityID: it.OpportunityID, Title: it.Title, OwnerID: it.OwnerID,
 		Team: it.Team, Amount: crm.Money(it.Amount), Currency: it.Currency, SignedOn: date(it.SignedOn), EndsOn: date(it.EndsOn),
-		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+		NewCustomer: it.NewCustomer, Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+	}
+	if it.Cost != nil {
+		c.Cost = new(crm.Money)
+		*c.Cost = crm.Money(*it.Cost)
 	}
 	for _, in := range it.Instalments {
 		c.Instalments = append(c.Instalments, crm.Instalment{DueOn: date(in.DueOn), Amount: crm.Money(in.Amount)})

@@ -24,7 +24,7 @@ func (r *customerResolver) Contracts(ctx context.Context, obj *model.Customer, f
 // CreateContract is the resolver for the createContract field.
 func (r *mutationResolver) CreateContract(ctx context.Context, input model.CreateContractInput) (*model.Contract, error) {
 	in := crm.ContractInput{IdempotencyKey: val(input.IdempotencyKey), CustomerID: input.CustomerID, OpportunityID: val(input.OpportunityID),
-		Title: val(input.Title), OwnerID: val(input.OwnerID), Amount: val(input.Amount), Currency: val(input.Currency)}
+		Title: val(input.Title), OwnerID: val(input.OwnerID), Amount: val(input.Amount), Currency: val(input.Currency), Cost: val(input.Cost)}
 	var err error
 	if in.SignedOn, err = closeDate("input.signedDate", input.SignedDate); err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func (r *mutationResolver) CreateContract(ctx context.Context, input model.Creat
 
 // UpdateContract is the resolver for the updateContract field.
 func (r *mutationResolver) UpdateContract(ctx context.Context, input model.UpdateContractInput) (*model.Contract, error) {
-	upd := crm.ContractUpdate{Title: input.Title, OwnerID: input.OwnerID, Amount: input.Amount}
+	upd := crm.ContractUpdate{Title: input.Title, OwnerID: input.OwnerID, Amount: input.Amount, Cost: input.Cost}
 	if input.EndDate != nil {
 		end, err := closeDate("input.endDate", *input.EndDate)
 		if err != nil {

@@ -19,6 +19,7 @@ func toContract(now time.Time, c *crm.Contract) *model.Contract {
 		Instalments: []*model.Instalment{}, Payments: []*model.Payment{}, Version: c.Version,
 		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt, UpdatedBy: c.UpdatedBy,
 	}
+	m.Cost, m.Margin = contractCost(c)
 	var overdue crm.Money
 	for _, in := range c.Schedule() {
 		mi := &model.Instalment{DueDate: in.DueOn.Format(time.DateOnly), Amount: in.Amount.String(), Paid: in.Paid.String(),

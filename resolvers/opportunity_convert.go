@@ -71,7 +71,7 @@ func toPipeline(f *crm.PipelineFigures) *model.Pipeline {
 	m := &model.Pipeline{
 		Open: toStageFigures(crm.StageFigures{Stage: "OPEN", Count: f.Open.Count, Amounts: f.Open.Amounts}, nil),
 		Won:  f.Won, WonAmounts: toMoneySums(f.WonAmounts), Lost: f.Lost, LostAmounts: toMoneySums(f.LostAmounts),
-		WinRate: f.WinRate(), LossReasons: []*model.LossReasonCount{},
+		WinRate: f.WinRate(), LossReasons: []*model.LossReasonCount{}, CycleTime: toCycleTime(f.Cycle),
 	}
 	for _, s := range f.Stages {
 		m.Stages = append(m.Stages, toStageFigures(s, ptrTo(s.Probability)))

@@ -500,6 +500,18 @@ var otherRows = []matrixRow{
 		want: cells{"A", "A", "A", "F", "A", "F"}},
 	{field: "revenue", query: `{ revenue { month booked { amount } collected { amount } } }`, vars: noVars,
 		want: cells{"A", "A", "A", "F", "A", "F"}},
+	{field: "forecast", query: `{ forecast { asOf overdue { count } months { month amounts { amount weighted } } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "F", "A", "F"}},
+	// Staff performance: ADMIN and AUDITOR any team, a MANAGER their
+	// teams, SALES their own row; targets are set by ADMIN and the team's
+	// MANAGER (a new month each call: expectedVersion 0 creates it).
+	{field: "performance", query: `{ performance(team: "north", period: "2026-Q1") { rows { userId } total { targetMonths } } }`, vars: noVars,
+		want: cells{"A", "A", "A", "F", "A", "F"}},
+	{field: "setSalesTarget", query: `mutation($m: String!) { setSalesTarget(input: {team: "north", userId: "sales1", month: $m, revenue: "1000", expectedVersion: 0}) { version } }`,
+		vars: func(w *matrixWorld, _ *obj) map[string]any {
+			return map[string]any{"m": fmt.Sprintf("%d-01", 2100+w.seq.Add(1))}
+		},
+		want: cells{"A", "A", "F", "F", "F", "F"}},
 	{field: "partnerOrganizations", query: `{ partnerOrganizations { totalCount } }`, vars: noVars,
 		want: cells{"A", "A", "F", "F", "A", "F"}},
 	{field: "partnerOrganization", name: "its own", query: `query($id: ID!) { partnerOrganization(id: $id) { id } }`, vars: byID, absent: "N",

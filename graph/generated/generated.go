@@ -273,6 +273,7 @@ type ComplexityRoot struct {
 
 	Contract struct {
 		Amount        func(childComplexity int) int
+		Cost          func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		CreatedBy     func(childComplexity int) int
 		Currency      func(childComplexity int) int
@@ -280,6 +281,7 @@ type ComplexityRoot struct {
 		EndDate       func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Instalments   func(childComplexity int) int
+		Margin        func(childComplexity int) int
 		OpportunityID func(childComplexity int) int
 		Outstanding   func(childComplexity int) int
 		Overdue       func(childComplexity int) int
@@ -456,6 +458,19 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CycleBucket struct {
+		Count    func(childComplexity int) int
+		UpToDays func(childComplexity int) int
+	}
+
+	CycleTime struct {
+		AverageDays      func(childComplexity int) int
+		Buckets          func(childComplexity int) int
+		MedianOverLast   func(childComplexity int) int
+		MedianWithinDays func(childComplexity int) int
+		Won              func(childComplexity int) int
+	}
+
 	Department struct {
 		CreatedAt func(childComplexity int) int
 		CreatedBy func(childComplexity int) int
@@ -538,6 +553,19 @@ type ComplexityRoot struct {
 		At    func(childComplexity int) int
 		By    func(childComplexity int) int
 		Field func(childComplexity int) int
+	}
+
+	Forecast struct {
+		AsOf    func(childComplexity int) int
+		Later   func(childComplexity int) int
+		Months  func(childComplexity int) int
+		Overdue func(childComplexity int) int
+	}
+
+	ForecastMonth struct {
+		Amounts func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Month   func(childComplexity int) int
 	}
 
 	GradeChange struct {
@@ -832,6 +860,7 @@ type ComplexityRoot struct {
 		RevokeAPIKey              func(childComplexity int, id string) int
 		RotateWebhookSecret       func(childComplexity int, id string, overlapMinutes *int) int
 		SetGrade                  func(childComplexity int, input model.SetGradeInput) int
+		SetSalesTarget            func(childComplexity int, input model.SetSalesTargetInput) int
 		ShareCustomer             func(childComplexity int, customerID string, partnerID string) int
 		SubmitEvaluation          func(childComplexity int, input model.SubmitEvaluationInput) int
 		UnshareCustomer           func(childComplexity int, customerID string, partnerID string) int
@@ -977,7 +1006,27 @@ type ComplexityRoot struct {
 		Reference  func(childComplexity int) int
 	}
 
+	Performance struct {
+		Currency func(childComplexity int) int
+		Months   func(childComplexity int) int
+		Period   func(childComplexity int) int
+		Rows     func(childComplexity int) int
+		Team     func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
+	PerformanceRow struct {
+		Actual        func(childComplexity int) int
+		Attainment    func(childComplexity int) int
+		Contracts     func(childComplexity int) int
+		CostedRevenue func(childComplexity int) int
+		Target        func(childComplexity int) int
+		TargetMonths  func(childComplexity int) int
+		UserID        func(childComplexity int) int
+	}
+
 	Pipeline struct {
+		CycleTime   func(childComplexity int) int
 		LossReasons func(childComplexity int) int
 		Lost        func(childComplexity int) int
 		LostAmounts func(childComplexity int) int
@@ -1025,6 +1074,7 @@ type ComplexityRoot struct {
 		Department              func(childComplexity int, id string) int
 		Departments             func(childComplexity int) int
 		DuplicateCandidates     func(childComplexity int, name string, excludeID *string, first *int) int
+		Forecast                func(childComplexity int, team *string, ownerID *string, months *int) int
 		GradeLevels             func(childComplexity int) int
 		GradingPolicy           func(childComplexity int) int
 		Interactions            func(childComplexity int, customerID string, from *time.Time, to *time.Time, first *int, after *string) int
@@ -1035,6 +1085,7 @@ type ComplexityRoot struct {
 		Opportunity             func(childComplexity int, customerID string, id string) int
 		PartnerOrganization     func(childComplexity int, id string) int
 		PartnerOrganizations    func(childComplexity int, first *int, after *string) int
+		Performance             func(childComplexity int, team string, period string, currency *string) int
 		Pipeline                func(childComplexity int, team *string, ownerID *string) int
 		PipelineStages          func(childComplexity int) int
 		ReceivablesAging        func(childComplexity int, team *string, ownerID *string) int
@@ -1066,6 +1117,34 @@ type ComplexityRoot struct {
 		Metric func(childComplexity int) int
 		Op     func(childComplexity int) int
 		Value  func(childComplexity int) int
+	}
+
+	SalesAttainment struct {
+		Collected func(childComplexity int) int
+		Customers func(childComplexity int) int
+		Margin    func(childComplexity int) int
+		Revenue   func(childComplexity int) int
+	}
+
+	SalesFigures struct {
+		Collected func(childComplexity int) int
+		Customers func(childComplexity int) int
+		Margin    func(childComplexity int) int
+		Revenue   func(childComplexity int) int
+	}
+
+	SalesTarget struct {
+		Collected func(childComplexity int) int
+		Currency  func(childComplexity int) int
+		Customers func(childComplexity int) int
+		Margin    func(childComplexity int) int
+		Month     func(childComplexity int) int
+		Revenue   func(childComplexity int) int
+		Team      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		UpdatedBy func(childComplexity int) int
+		UserID    func(childComplexity int) int
+		Version   func(childComplexity int) int
 	}
 
 	StageChange struct {
@@ -1349,6 +1428,7 @@ type MutationResolver interface {
 	RevokeAPIKey(ctx context.Context, id string) (*model.APIKey, error)
 	ShareCustomer(ctx context.Context, customerID string, partnerID string) (*model.Customer, error)
 	UnshareCustomer(ctx context.Context, customerID string, partnerID string) (*model.Customer, error)
+	SetSalesTarget(ctx context.Context, input model.SetSalesTargetInput) (*model.SalesTarget, error)
 	ClaimCustomer(ctx context.Context, customerID string) (*model.Customer, error)
 	ReleaseCustomer(ctx context.Context, customerID string, reason *string) (*model.Customer, error)
 	AssignCustomer(ctx context.Context, customerID string, ownerID string, reason *string) (*model.Customer, error)
@@ -1403,6 +1483,8 @@ type QueryResolver interface {
 	Pipeline(ctx context.Context, team *string, ownerID *string) (*model.Pipeline, error)
 	PartnerOrganizations(ctx context.Context, first *int, after *string) (*model.PartnerOrganizationConnection, error)
 	PartnerOrganization(ctx context.Context, id string) (*model.PartnerOrganization, error)
+	Forecast(ctx context.Context, team *string, ownerID *string, months *int) (*model.Forecast, error)
+	Performance(ctx context.Context, team string, period string, currency *string) (*model.Performance, error)
 	SearchCustomers(ctx context.Context, query string, filter *model.CustomerFilter, first *int, after *string) (*model.CustomerConnection, error)
 	Changes(ctx context.Context, after *string, first *int) (*model.ChangeConnection, error)
 	ChangesCursor(ctx context.Context) (string, error)
@@ -2361,6 +2443,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Amount(childComplexity), true
+	case "Contract.cost":
+		if e.ComplexityRoot.Contract.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Cost(childComplexity), true
 	case "Contract.createdAt":
 		if e.ComplexityRoot.Contract.CreatedAt == nil {
 			break
@@ -2403,6 +2491,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Instalments(childComplexity), true
+	case "Contract.margin":
+		if e.ComplexityRoot.Contract.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Margin(childComplexity), true
 	case "Contract.opportunityId":
 		if e.ComplexityRoot.Contract.OpportunityID == nil {
 			break
@@ -3282,6 +3376,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerMergeEdge.Node(childComplexity), true
 
+	case "CycleBucket.count":
+		if e.ComplexityRoot.CycleBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleBucket.Count(childComplexity), true
+	case "CycleBucket.upToDays":
+		if e.ComplexityRoot.CycleBucket.UpToDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleBucket.UpToDays(childComplexity), true
+
+	case "CycleTime.averageDays":
+		if e.ComplexityRoot.CycleTime.AverageDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTime.AverageDays(childComplexity), true
+	case "CycleTime.buckets":
+		if e.ComplexityRoot.CycleTime.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTime.Buckets(childComplexity), true
+	case "CycleTime.medianOverLast":
+		if e.ComplexityRoot.CycleTime.MedianOverLast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTime.MedianOverLast(childComplexity), true
+	case "CycleTime.medianWithinDays":
+		if e.ComplexityRoot.CycleTime.MedianWithinDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTime.MedianWithinDays(childComplexity), true
+	case "CycleTime.won":
+		if e.ComplexityRoot.CycleTime.Won == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTime.Won(childComplexity), true
+
 	case "Department.createdAt":
 		if e.ComplexityRoot.Department.CreatedAt == nil {
 			break
@@ -3598,6 +3736,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldVerification.Field(childComplexity), true
+
+	case "Forecast.asOf":
+		if e.ComplexityRoot.Forecast.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.AsOf(childComplexity), true
+	case "Forecast.later":
+		if e.ComplexityRoot.Forecast.Later == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Later(childComplexity), true
+	case "Forecast.months":
+		if e.ComplexityRoot.Forecast.Months == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Months(childComplexity), true
+	case "Forecast.overdue":
+		if e.ComplexityRoot.Forecast.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Overdue(childComplexity), true
+
+	case "ForecastMonth.amounts":
+		if e.ComplexityRoot.ForecastMonth.Amounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastMonth.Amounts(childComplexity), true
+	case "ForecastMonth.count":
+		if e.ComplexityRoot.ForecastMonth.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastMonth.Count(childComplexity), true
+	case "ForecastMonth.month":
+		if e.ComplexityRoot.ForecastMonth.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastMonth.Month(childComplexity), true
 
 	case "GradeChange.at":
 		if e.ComplexityRoot.GradeChange.At == nil {
@@ -5028,6 +5210,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetGrade(childComplexity, args["input"].(model.SetGradeInput)), true
+	case "Mutation.setSalesTarget":
+		if e.ComplexityRoot.Mutation.SetSalesTarget == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSalesTarget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSalesTarget(childComplexity, args["input"].(model.SetSalesTargetInput)), true
 	case "Mutation.shareCustomer":
 		if e.ComplexityRoot.Mutation.ShareCustomer == nil {
 			break
@@ -5722,6 +5915,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Payment.Reference(childComplexity), true
 
+	case "Performance.currency":
+		if e.ComplexityRoot.Performance.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Performance.Currency(childComplexity), true
+	case "Performance.months":
+		if e.ComplexityRoot.Performance.Months == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Performance.Months(childComplexity), true
+	case "Performance.period":
+		if e.ComplexityRoot.Performance.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Performance.Period(childComplexity), true
+	case "Performance.rows":
+		if e.ComplexityRoot.Performance.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Performance.Rows(childComplexity), true
+	case "Performance.team":
+		if e.ComplexityRoot.Performance.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Performance.Team(childComplexity), true
+	case "Performance.total":
+		if e.ComplexityRoot.Performance.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Performance.Total(childComplexity), true
+
+	case "PerformanceRow.actual":
+		if e.ComplexityRoot.PerformanceRow.Actual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.Actual(childComplexity), true
+	case "PerformanceRow.attainment":
+		if e.ComplexityRoot.PerformanceRow.Attainment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.Attainment(childComplexity), true
+	case "PerformanceRow.contracts":
+		if e.ComplexityRoot.PerformanceRow.Contracts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.Contracts(childComplexity), true
+	case "PerformanceRow.costedRevenue":
+		if e.ComplexityRoot.PerformanceRow.CostedRevenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.CostedRevenue(childComplexity), true
+	case "PerformanceRow.target":
+		if e.ComplexityRoot.PerformanceRow.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.Target(childComplexity), true
+	case "PerformanceRow.targetMonths":
+		if e.ComplexityRoot.PerformanceRow.TargetMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.TargetMonths(childComplexity), true
+	case "PerformanceRow.userId":
+		if e.ComplexityRoot.PerformanceRow.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceRow.UserID(childComplexity), true
+
+	case "Pipeline.cycleTime":
+		if e.ComplexityRoot.Pipeline.CycleTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pipeline.CycleTime(childComplexity), true
 	case "Pipeline.lossReasons":
 		if e.ComplexityRoot.Pipeline.LossReasons == nil {
 			break
@@ -5996,6 +6275,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["name"].(string), args["excludeId"].(*string), args["first"].(*int)), true
+	case "Query.forecast":
+		if e.ComplexityRoot.Query.Forecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_forecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Forecast(childComplexity, args["team"].(*string), args["ownerId"].(*string), args["months"].(*int)), true
 	case "Query.gradeLevels":
 		if e.ComplexityRoot.Query.GradeLevels == nil {
 			break
@@ -6092,6 +6382,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PartnerOrganizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.performance":
+		if e.ComplexityRoot.Query.Performance == nil {
+			break
+		}
+
+		args, err := ec.field_Query_performance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Performance(childComplexity, args["team"].(string), args["period"].(string), args["currency"].(*string)), true
 	case "Query.pipeline":
 		if e.ComplexityRoot.Query.Pipeline == nil {
 			break
@@ -6282,6 +6583,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleCondition.Value(childComplexity), true
+
+	case "SalesAttainment.collected":
+		if e.ComplexityRoot.SalesAttainment.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesAttainment.Collected(childComplexity), true
+	case "SalesAttainment.customers":
+		if e.ComplexityRoot.SalesAttainment.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesAttainment.Customers(childComplexity), true
+	case "SalesAttainment.margin":
+		if e.ComplexityRoot.SalesAttainment.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesAttainment.Margin(childComplexity), true
+	case "SalesAttainment.revenue":
+		if e.ComplexityRoot.SalesAttainment.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesAttainment.Revenue(childComplexity), true
+
+	case "SalesFigures.collected":
+		if e.ComplexityRoot.SalesFigures.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesFigures.Collected(childComplexity), true
+	case "SalesFigures.customers":
+		if e.ComplexityRoot.SalesFigures.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesFigures.Customers(childComplexity), true
+	case "SalesFigures.margin":
+		if e.ComplexityRoot.SalesFigures.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesFigures.Margin(childComplexity), true
+	case "SalesFigures.revenue":
+		if e.ComplexityRoot.SalesFigures.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesFigures.Revenue(childComplexity), true
+
+	case "SalesTarget.collected":
+		if e.ComplexityRoot.SalesTarget.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Collected(childComplexity), true
+	case "SalesTarget.currency":
+		if e.ComplexityRoot.SalesTarget.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Currency(childComplexity), true
+	case "SalesTarget.customers":
+		if e.ComplexityRoot.SalesTarget.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Customers(childComplexity), true
+	case "SalesTarget.margin":
+		if e.ComplexityRoot.SalesTarget.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Margin(childComplexity), true
+	case "SalesTarget.month":
+		if e.ComplexityRoot.SalesTarget.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Month(childComplexity), true
+	case "SalesTarget.revenue":
+		if e.ComplexityRoot.SalesTarget.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Revenue(childComplexity), true
+	case "SalesTarget.team":
+		if e.ComplexityRoot.SalesTarget.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Team(childComplexity), true
+	case "SalesTarget.updatedAt":
+		if e.ComplexityRoot.SalesTarget.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.UpdatedAt(childComplexity), true
+	case "SalesTarget.updatedBy":
+		if e.ComplexityRoot.SalesTarget.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.UpdatedBy(childComplexity), true
+	case "SalesTarget.userId":
+		if e.ComplexityRoot.SalesTarget.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.UserID(childComplexity), true
+	case "SalesTarget.version":
+		if e.ComplexityRoot.SalesTarget.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTarget.Version(childComplexity), true
 
 	case "StageChange.at":
 		if e.ComplexityRoot.StageChange.At == nil {
@@ -7165,6 +7583,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RegisterWebhookEndpointInput", ec.unmarshalInputRegisterWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
+			graphql.NewInputUnmarshaler("SetSalesTargetInput", ec.unmarshalInputSetSalesTargetInput),
 			graphql.NewInputUnmarshaler("SubmitEvaluationInput", ec.unmarshalInputSubmitEvaluationInput),
 			graphql.NewInputUnmarshaler("TemplateInput", ec.unmarshalInputTemplateInput),
 			graphql.NewInputUnmarshaler("TierCutoffsInput", ec.unmarshalInputTierCutoffsInput),
@@ -11042,6 +11461,231 @@ extend type Mutation {
   ): Customer!
 }
 `, BuiltIn: false},
+	{Name: "../performance.graphqls", Input: `"""
+The open deals expected to close in one month, or in several (a forecast's overdue and
+later months together).
+"""
+type ForecastMonth {
+  "The month, YYYY-MM; null for the overdue and the later months together."
+  month: String
+  "How many open deals are expected to close in it."
+  count: Int!
+  "Their amounts per currency, sorted by currency; weighted by each deal's stage probability in force."
+  amounts: [MoneySum!]!
+}
+
+"""
+A scope's open deals by expected close month, read from the pipeline's counters (never
+the deals): the months from this one on, the deals whose expected close date is before
+this month and are still open (overdue: the forecast does not move them to this month by
+itself), and those expected after the months read. Overdue, months and later together
+are the pipeline's open deals.
+"""
+type Forecast {
+  "The day it is read on, YYYY-MM-DD (UTC): today. Its month is the first of months."
+  asOf: String!
+  "Open deals whose expected close date is before this month: to close, move or lose."
+  overdue: ForecastMonth!
+  "This month and the ones after it, oldest first, months without deals included."
+  months: [ForecastMonth!]!
+  "Open deals expected after the last of months."
+  later: ForecastMonth!
+}
+
+"How many won deals took up to a number of days from opening to WON."
+type CycleBucket {
+  "The bucket's upper bound in days (7, 30, 90, 180); null for more than 180."
+  upToDays: Int
+  "Won deals that took more days than the bucket before and at most upToDays."
+  count: Int!
+}
+
+"""
+How long won deals took from their opening to WON, from counters: an average and a
+histogram. The median needs every deal's days, which no counter keeps: medianWithinDays
+names the bucket that holds it.
+"""
+type CycleTime {
+  "Won deals counted (those won since cycle times are counted)."
+  won: Int!
+  "Their average in days, one decimal; null before any."
+  averageDays: Float
+  "The won deals per bucket: within 7 days, 8–30, 31–90, 91–180, more."
+  buckets: [CycleBucket!]!
+  "The upper bound of the bucket holding the median deal; null before any deal, and for the open-ended last bucket (see medianOverLast)."
+  medianWithinDays: Int
+  "Whether the median deal took more than 180 days."
+  medianOverLast: Boolean!
+}
+
+extend type Pipeline {
+  "How long its won deals took from opening to WON."
+  cycleTime: CycleTime!
+}
+
+extend type Contract {
+  "What the sale costs, a decimal with two decimals; null when not given."
+  cost: String
+  "amount minus cost; null without a cost."
+  margin: String
+}
+
+extend input CreateContractInput {
+  "What the sale costs, a decimal with at most two decimals: gives the contract a margin (amount − cost), counted in the month signed."
+  cost: String
+}
+
+extend input UpdateContractInput {
+  "A new cost; an empty string removes it."
+  cost: String
+}
+
+"A salesperson's target for one month in one team, set by a manager."
+type SalesTarget {
+  "The team."
+  team: String!
+  "The salesperson (user id)."
+  userId: String!
+  "The month, YYYY-MM."
+  month: String!
+  "ISO 4217 code of the amounts."
+  currency: String!
+  "Revenue to book (contracts signed), a decimal with two decimals."
+  revenue: String!
+  "Payments to collect."
+  collected: String!
+  "Margin to make on the contracts signed."
+  margin: String!
+  "Customers to win."
+  customers: Int!
+  "Optimistic-locking version: pass it as expectedVersion to change the target."
+  version: Int!
+  "When it was last set."
+  updatedAt: DateTime!
+  "Who set it last."
+  updatedBy: String!
+}
+
+"What a salesperson achieved, or was expected to, in a period."
+type SalesFigures {
+  "Customers won: customers whose first deal (a won deal, or a contract signed without one) is credited to them in the period."
+  customers: Int!
+  "Revenue booked: the amounts of the contracts signed in the period."
+  revenue: String!
+  "Payments received in the period."
+  collected: String!
+  "The margin (amount − cost) of the contracts signed in the period with a cost."
+  margin: String!
+}
+
+"Actual over target in percent, one decimal; null where the target is 0 or not set."
+type SalesAttainment {
+  "Customers won over the target."
+  customers: Float
+  "Revenue booked over the target."
+  revenue: Float
+  "Collected over the target."
+  collected: Float
+  "Margin over the target."
+  margin: Float
+}
+
+"One salesperson's period (or the team's total)."
+type PerformanceRow {
+  "The salesperson (user id); null on the total."
+  userId: String
+  "How many of the period's months have a target in the report's currency."
+  targetMonths: Int!
+  "The sum of those months' targets."
+  target: SalesFigures!
+  "What they achieved, in the report's currency; an owner's figures span their teams."
+  actual: SalesFigures!
+  "Contracts signed in the period, in any currency."
+  contracts: Int!
+  "The part of actual.revenue signed with a cost: what actual.margin is the margin of."
+  costedRevenue: String!
+  "Actual over target."
+  attainment: SalesAttainment!
+}
+
+"A team's staff performance in a period, read from counters and the targets."
+type Performance {
+  "The team."
+  team: String!
+  "The period as asked: YYYY-MM, YYYY-Qn or YYYY."
+  period: String!
+  "The months it spans, YYYY-MM, oldest first."
+  months: [String!]!
+  "ISO 4217 code of the amounts: targets and actuals in other currencies are not converted and not counted."
+  currency: String!
+  "The team's active SALES and MANAGER users and anyone with a target in the period, by user id; a SALES caller's own only."
+  rows: [PerformanceRow!]!
+  "The rows summed."
+  total: PerformanceRow!
+}
+
+"A salesperson's target for a month."
+input SetSalesTargetInput {
+  "The team."
+  team: String!
+  "The salesperson: an active SALES or MANAGER user of the team."
+  userId: String!
+  "The month, YYYY-MM."
+  month: String!
+  "ISO 4217 code; default CNY."
+  currency: String
+  "Revenue to book, a decimal with at most two decimals; default 0."
+  revenue: String
+  "Payments to collect; default 0."
+  collected: String
+  "Margin to make; default 0."
+  margin: String
+  "Customers to win, 0–100000; default 0."
+  customers: Int = 0
+  "0 for a month without a target yet; else the version read (CONFLICT otherwise)."
+  expectedVersion: Int!
+}
+
+extend type Query {
+  """
+  Open deals by expected close month with their weighted amounts, from this month on.
+  Scopes as pipeline: without arguments everything for ADMIN and AUDITOR, the caller's
+  teams for a MANAGER, the caller's own deals for SALES; SERVICE and partners: FORBIDDEN.
+  """
+  forecast(
+    "A team."
+    team: String
+    "An owner (user id); not with team."
+    ownerId: String
+    "How many months from this one, 1–24."
+    months: Int = 6
+  ): Forecast!
+  """
+  A team's staff performance in a period against the targets its managers set: ADMIN
+  and AUDITOR any team, a MANAGER their teams, SALES their own row of their teams;
+  SERVICE and partners: FORBIDDEN.
+  """
+  performance(
+    "The team."
+    team: String!
+    "A month (2026-03), a quarter (2026-Q1) or a year (2026): the sum of its months."
+    period: String!
+    "ISO 4217 code of the targets and actuals read; default CNY."
+    currency: String
+  ): Performance!
+}
+
+extend type Mutation {
+  """
+  Sets a salesperson's target for a month (ADMIN, the team's MANAGER), audited;
+  optimistically locked by expectedVersion.
+  """
+  setSalesTarget(
+    "The target."
+    input: SetSalesTargetInput!
+  ): SalesTarget!
+}
+`, BuiltIn: false},
 	{Name: "../pool.graphqls", Input: `"""
 A salesperson's time-limited hold on a customer taken from the public pool.
 A qualifying follow-up by the holder (any interaction but a NOTE)
@@ -12924,6 +13568,10 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_updatedAt(ctx, field)
 	case "updatedBy":
 		return ec.fieldContext_Contract_updatedBy(ctx, field)
+	case "cost":
+		return ec.fieldContext_Contract_cost(ctx, field)
+	case "margin":
+		return ec.fieldContext_Contract_margin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contract", field.Name)
 }
@@ -13252,6 +13900,32 @@ func (ec *executionContext) childFields_CustomerMergeEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CycleBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "upToDays":
+		return ec.fieldContext_CycleBucket_upToDays(ctx, field)
+	case "count":
+		return ec.fieldContext_CycleBucket_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CycleBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_CycleTime(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "won":
+		return ec.fieldContext_CycleTime_won(ctx, field)
+	case "averageDays":
+		return ec.fieldContext_CycleTime_averageDays(ctx, field)
+	case "buckets":
+		return ec.fieldContext_CycleTime_buckets(ctx, field)
+	case "medianWithinDays":
+		return ec.fieldContext_CycleTime_medianWithinDays(ctx, field)
+	case "medianOverLast":
+		return ec.fieldContext_CycleTime_medianOverLast(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CycleTime", field.Name)
+}
+
 func (ec *executionContext) childFields_Department(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -13418,6 +14092,32 @@ func (ec *executionContext) childFields_FieldVerification(ctx context.Context, f
 		return ec.fieldContext_FieldVerification_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldVerification", field.Name)
+}
+
+func (ec *executionContext) childFields_Forecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_Forecast_asOf(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Forecast_overdue(ctx, field)
+	case "months":
+		return ec.fieldContext_Forecast_months(ctx, field)
+	case "later":
+		return ec.fieldContext_Forecast_later(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Forecast", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_ForecastMonth_month(ctx, field)
+	case "count":
+		return ec.fieldContext_ForecastMonth_count(ctx, field)
+	case "amounts":
+		return ec.fieldContext_ForecastMonth_amounts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastMonth", field.Name)
 }
 
 func (ec *executionContext) childFields_GradeChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14166,6 +14866,44 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
 }
 
+func (ec *executionContext) childFields_Performance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "team":
+		return ec.fieldContext_Performance_team(ctx, field)
+	case "period":
+		return ec.fieldContext_Performance_period(ctx, field)
+	case "months":
+		return ec.fieldContext_Performance_months(ctx, field)
+	case "currency":
+		return ec.fieldContext_Performance_currency(ctx, field)
+	case "rows":
+		return ec.fieldContext_Performance_rows(ctx, field)
+	case "total":
+		return ec.fieldContext_Performance_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Performance", field.Name)
+}
+
+func (ec *executionContext) childFields_PerformanceRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userId":
+		return ec.fieldContext_PerformanceRow_userId(ctx, field)
+	case "targetMonths":
+		return ec.fieldContext_PerformanceRow_targetMonths(ctx, field)
+	case "target":
+		return ec.fieldContext_PerformanceRow_target(ctx, field)
+	case "actual":
+		return ec.fieldContext_PerformanceRow_actual(ctx, field)
+	case "contracts":
+		return ec.fieldContext_PerformanceRow_contracts(ctx, field)
+	case "costedRevenue":
+		return ec.fieldContext_PerformanceRow_costedRevenue(ctx, field)
+	case "attainment":
+		return ec.fieldContext_PerformanceRow_attainment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PerformanceRow", field.Name)
+}
+
 func (ec *executionContext) childFields_Pipeline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "stages":
@@ -14184,6 +14922,8 @@ func (ec *executionContext) childFields_Pipeline(ctx context.Context, field grap
 		return ec.fieldContext_Pipeline_winRate(ctx, field)
 	case "lossReasons":
 		return ec.fieldContext_Pipeline_lossReasons(ctx, field)
+	case "cycleTime":
+		return ec.fieldContext_Pipeline_cycleTime(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Pipeline", field.Name)
 }
@@ -14264,6 +15004,62 @@ func (ec *executionContext) childFields_RuleCondition(ctx context.Context, field
 		return ec.fieldContext_RuleCondition_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RuleCondition", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesAttainment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customers":
+		return ec.fieldContext_SalesAttainment_customers(ctx, field)
+	case "revenue":
+		return ec.fieldContext_SalesAttainment_revenue(ctx, field)
+	case "collected":
+		return ec.fieldContext_SalesAttainment_collected(ctx, field)
+	case "margin":
+		return ec.fieldContext_SalesAttainment_margin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesAttainment", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customers":
+		return ec.fieldContext_SalesFigures_customers(ctx, field)
+	case "revenue":
+		return ec.fieldContext_SalesFigures_revenue(ctx, field)
+	case "collected":
+		return ec.fieldContext_SalesFigures_collected(ctx, field)
+	case "margin":
+		return ec.fieldContext_SalesFigures_margin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "team":
+		return ec.fieldContext_SalesTarget_team(ctx, field)
+	case "userId":
+		return ec.fieldContext_SalesTarget_userId(ctx, field)
+	case "month":
+		return ec.fieldContext_SalesTarget_month(ctx, field)
+	case "currency":
+		return ec.fieldContext_SalesTarget_currency(ctx, field)
+	case "revenue":
+		return ec.fieldContext_SalesTarget_revenue(ctx, field)
+	case "collected":
+		return ec.fieldContext_SalesTarget_collected(ctx, field)
+	case "margin":
+		return ec.fieldContext_SalesTarget_margin(ctx, field)
+	case "customers":
+		return ec.fieldContext_SalesTarget_customers(ctx, field)
+	case "version":
+		return ec.fieldContext_SalesTarget_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SalesTarget_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_SalesTarget_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesTarget", field.Name)
 }
 
 func (ec *executionContext) childFields_StageChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15890,6 +16686,20 @@ func (ec *executionContext) field_Mutation_setGrade_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setSalesTarget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetSalesTargetInput, error) {
+			return ec.unmarshalNSetSalesTargetInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetSalesTargetInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_shareCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16668,6 +17478,36 @@ func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_forecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "team",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["team"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "months",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["months"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_interactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16851,6 +17691,36 @@ func (ec *executionContext) field_Query_partnerOrganizations_args(ctx context.Co
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_performance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "team",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["team"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg2
 	return args, nil
 }
 
@@ -21359,6 +22229,52 @@ func (ec *executionContext) fieldContext_Contract_updatedBy(_ context.Context, f
 	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
 }
 
+func (ec *executionContext) _Contract_cost(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contract_margin(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
 func (ec *executionContext) _ContractConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContractConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24680,6 +25596,176 @@ func (ec *executionContext) fieldContext_CustomerMergeEdge_node(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _CycleBucket_upToDays(ctx context.Context, field graphql.CollectedField, obj *model.CycleBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleBucket_upToDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpToDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CycleBucket_upToDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CycleBucket_count(ctx context.Context, field graphql.CollectedField, obj *model.CycleBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleBucket_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CycleBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CycleTime_won(ctx context.Context, field graphql.CollectedField, obj *model.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTime_won(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Won, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTime_won(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTime", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CycleTime_averageDays(ctx context.Context, field graphql.CollectedField, obj *model.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTime_averageDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTime_averageDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTime", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CycleTime_buckets(ctx context.Context, field graphql.CollectedField, obj *model.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTime_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CycleBucket) graphql.Marshaler {
+			return ec.marshalNCycleBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTime_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CycleTime",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CycleBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CycleTime_medianWithinDays(ctx context.Context, field graphql.CollectedField, obj *model.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTime_medianWithinDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianWithinDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTime_medianWithinDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTime", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CycleTime_medianOverLast(ctx context.Context, field graphql.CollectedField, obj *model.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTime_medianOverLast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianOverLast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTime_medianOverLast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTime", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Department_id(ctx context.Context, field graphql.CollectedField, obj *model.Department) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25932,6 +27018,203 @@ func (ec *executionContext) _FieldVerification_at(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_FieldVerification_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldVerification", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Forecast_asOf(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Forecast", field, false, false, "String")
+}
+
+func (ec *executionContext) _Forecast_overdue(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForecastMonth) graphql.Marshaler {
+			return ec.marshalNForecastMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastMonth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Forecast_months(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_months(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Months, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastMonth) graphql.Marshaler {
+			return ec.marshalNForecastMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_months(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastMonth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Forecast_later(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_later(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Later, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForecastMonth) graphql.Marshaler {
+			return ec.marshalNForecastMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_later(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastMonth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForecastMonth_month(ctx context.Context, field graphql.CollectedField, obj *model.ForecastMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastMonth_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastMonth_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastMonth", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForecastMonth_count(ctx context.Context, field graphql.CollectedField, obj *model.ForecastMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastMonth_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastMonth_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastMonth_amounts(ctx context.Context, field graphql.CollectedField, obj *model.ForecastMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastMonth_amounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
+			return ec.marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastMonth_amounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForecastMonth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneySum(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _GradeChange_id(ctx context.Context, field graphql.CollectedField, obj *model.GradeChange) (ret graphql.Marshaler) {
@@ -31367,6 +32650,50 @@ func (ec *executionContext) fieldContext_Mutation_unshareCustomer(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setSalesTarget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSalesTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSalesTarget(ctx, fc.Args["input"].(model.SetSalesTargetInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SalesTarget) graphql.Marshaler {
+			return ec.marshalNSalesTarget2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesTarget(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSalesTarget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesTarget(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSalesTarget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_claimCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34353,6 +35680,350 @@ func (ec *executionContext) fieldContext_Payment_recordedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Payment", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Performance_team(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Performance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Performance_period(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Performance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Performance_months(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_months(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Months, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_months(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Performance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Performance_currency(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Performance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Performance_rows(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PerformanceRow) graphql.Marshaler {
+			return ec.marshalNPerformanceRow2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Performance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PerformanceRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Performance_total(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PerformanceRow) graphql.Marshaler {
+			return ec.marshalNPerformanceRow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Performance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PerformanceRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PerformanceRow_userId(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PerformanceRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _PerformanceRow_targetMonths(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_targetMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_targetMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PerformanceRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PerformanceRow_target(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SalesFigures) graphql.Marshaler {
+			return ec.marshalNSalesFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PerformanceRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PerformanceRow_actual(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_actual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SalesFigures) graphql.Marshaler {
+			return ec.marshalNSalesFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_actual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PerformanceRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PerformanceRow_contracts(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_contracts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contracts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_contracts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PerformanceRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PerformanceRow_costedRevenue(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_costedRevenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CostedRevenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_costedRevenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PerformanceRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _PerformanceRow_attainment(ctx context.Context, field graphql.CollectedField, obj *model.PerformanceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformanceRow_attainment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attainment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SalesAttainment) graphql.Marshaler {
+			return ec.marshalNSalesAttainment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesAttainment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformanceRow_attainment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PerformanceRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesAttainment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Pipeline_stages(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34577,6 +36248,38 @@ func (ec *executionContext) fieldContext_Pipeline_lossReasons(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LossReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pipeline_cycleTime(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pipeline_cycleTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CycleTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CycleTime) graphql.Marshaler {
+			return ec.marshalNCycleTime2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pipeline_cycleTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pipeline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CycleTime(ctx, field)
 		},
 	}
 	return fc, nil
@@ -35930,6 +37633,94 @@ func (ec *executionContext) fieldContext_Query_partnerOrganization(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_forecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Forecast(ctx, fc.Args["team"].(*string), fc.Args["ownerId"].(*string), fc.Args["months"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Forecast) graphql.Marshaler {
+			return ec.marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_forecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Forecast(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_forecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_performance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_performance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Performance(ctx, fc.Args["team"].(string), fc.Args["period"].(string), fc.Args["currency"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Performance) graphql.Marshaler {
+			return ec.marshalNPerformance2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_performance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Performance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_performance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_searchCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36733,6 +38524,443 @@ func (ec *executionContext) _RuleCondition_value(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RuleCondition_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RuleCondition", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SalesAttainment_customers(ctx context.Context, field graphql.CollectedField, obj *model.SalesAttainment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesAttainment_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesAttainment_customers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesAttainment", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SalesAttainment_revenue(ctx context.Context, field graphql.CollectedField, obj *model.SalesAttainment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesAttainment_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesAttainment_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesAttainment", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SalesAttainment_collected(ctx context.Context, field graphql.CollectedField, obj *model.SalesAttainment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesAttainment_collected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesAttainment_collected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesAttainment", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SalesAttainment_margin(ctx context.Context, field graphql.CollectedField, obj *model.SalesAttainment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesAttainment_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesAttainment_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesAttainment", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SalesFigures_customers(ctx context.Context, field graphql.CollectedField, obj *model.SalesFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesFigures_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesFigures_customers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SalesFigures_revenue(ctx context.Context, field graphql.CollectedField, obj *model.SalesFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesFigures_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesFigures_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesFigures", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesFigures_collected(ctx context.Context, field graphql.CollectedField, obj *model.SalesFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesFigures_collected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesFigures_collected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesFigures", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesFigures_margin(ctx context.Context, field graphql.CollectedField, obj *model.SalesFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesFigures_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesFigures_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesFigures", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_team(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_userId(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_month(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_currency(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_revenue(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_collected(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_collected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_collected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_margin(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _SalesTarget_customers(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_customers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SalesTarget_version(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SalesTarget_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SalesTarget_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.SalesTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTarget_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTarget_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTarget", field, false, false, "String")
 }
 
 func (ec *executionContext) _StageChange_id(ctx context.Context, field graphql.CollectedField, obj *model.StageChange) (ret graphql.Marshaler) {
@@ -41723,7 +43951,7 @@ func (ec *executionContext) unmarshalInputCreateContractInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "opportunityId", "title", "ownerId", "amount", "currency", "signedDate", "endDate", "instalments"}
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "opportunityId", "title", "ownerId", "amount", "currency", "signedDate", "endDate", "instalments", "cost"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41800,6 +44028,13 @@ func (ec *executionContext) unmarshalInputCreateContractInput(ctx context.Contex
 				return it, err
 			}
 			it.Instalments = data
+		case "cost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cost"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cost = data
 		}
 	}
 	return it, nil
@@ -44324,6 +46559,108 @@ func UnmarshalSetGradeInput(ctx context.Context, raw any) (model.SetGradeInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetSalesTargetInput(ctx context.Context, obj any) (model.SetSalesTargetInput, error) {
+	var it model.SetSalesTargetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["customers"]; !present {
+		asMap["customers"] = 0
+	}
+
+	fieldsInOrder := [...]string{"team", "userId", "month", "currency", "revenue", "collected", "margin", "customers", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "team":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("team"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Team = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "month":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("month"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Month = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "revenue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revenue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Revenue = data
+		case "collected":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("collected"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Collected = data
+		case "margin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("margin"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Margin = data
+		case "customers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customers"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customers = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetSalesTargetInput unmarshals raw into the SetSalesTargetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetSalesTargetInput(ctx context.Context, raw any) (model.SetSalesTargetInput, error) {
+	var out model.SetSalesTargetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetSalesTargetInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSubmitEvaluationInput(ctx context.Context, obj any) (model.SubmitEvaluationInput, error) {
 	var it model.SubmitEvaluationInput
 	if obj == nil {
@@ -44622,7 +46959,7 @@ func (ec *executionContext) unmarshalInputUpdateContractInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "title", "ownerId", "endDate", "amount", "instalments"}
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "title", "ownerId", "endDate", "amount", "instalments", "cost"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44685,6 +47022,13 @@ func (ec *executionContext) unmarshalInputUpdateContractInput(ctx context.Contex
 				return it, err
 			}
 			it.Instalments = data
+		case "cost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cost"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cost = data
 		}
 	}
 	return it, nil
@@ -47218,6 +49562,16 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "cost":
+			out.Values[i] = ec._Contract_cost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._Contract_margin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -48232,6 +50586,97 @@ func (ec *executionContext) _CustomerMergeEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var cycleBucketImplementors = []string{"CycleBucket"}
+
+func (ec *executionContext) _CycleBucket(ctx context.Context, sel ast.SelectionSet, obj *model.CycleBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cycleBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CycleBucket")
+		case "upToDays":
+			out.Values[i] = ec._CycleBucket_upToDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._CycleBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cycleTimeImplementors = []string{"CycleTime"}
+
+func (ec *executionContext) _CycleTime(ctx context.Context, sel ast.SelectionSet, obj *model.CycleTime) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cycleTimeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CycleTime")
+		case "won":
+			out.Values[i] = ec._CycleTime_won(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageDays":
+			out.Values[i] = ec._CycleTime_averageDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._CycleTime_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianWithinDays":
+			out.Values[i] = ec._CycleTime_medianWithinDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianOverLast":
+			out.Values[i] = ec._CycleTime_medianOverLast(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var departmentImplementors = []string{"Department"}
 
 func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *model.Department) graphql.Marshaler {
@@ -48776,6 +51221,97 @@ func (ec *executionContext) _FieldVerification(ctx context.Context, sel ast.Sele
 			}
 		case "at":
 			out.Values[i] = ec._FieldVerification_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastImplementors = []string{"Forecast"}
+
+func (ec *executionContext) _Forecast(ctx context.Context, sel ast.SelectionSet, obj *model.Forecast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Forecast")
+		case "asOf":
+			out.Values[i] = ec._Forecast_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._Forecast_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "months":
+			out.Values[i] = ec._Forecast_months(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "later":
+			out.Values[i] = ec._Forecast_later(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastMonthImplementors = []string{"ForecastMonth"}
+
+func (ec *executionContext) _ForecastMonth(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastMonth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastMonthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastMonth")
+		case "month":
+			out.Values[i] = ec._ForecastMonth_month(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ForecastMonth_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amounts":
+			out.Values[i] = ec._ForecastMonth_amounts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -50722,6 +53258,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setSalesTarget":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSalesTarget(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "claimCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_claimCustomer(ctx, field)
@@ -51727,6 +54270,127 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var performanceImplementors = []string{"Performance"}
+
+func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionSet, obj *model.Performance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, performanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Performance")
+		case "team":
+			out.Values[i] = ec._Performance_team(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._Performance_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "months":
+			out.Values[i] = ec._Performance_months(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Performance_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._Performance_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._Performance_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var performanceRowImplementors = []string{"PerformanceRow"}
+
+func (ec *executionContext) _PerformanceRow(ctx context.Context, sel ast.SelectionSet, obj *model.PerformanceRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, performanceRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PerformanceRow")
+		case "userId":
+			out.Values[i] = ec._PerformanceRow_userId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "targetMonths":
+			out.Values[i] = ec._PerformanceRow_targetMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._PerformanceRow_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actual":
+			out.Values[i] = ec._PerformanceRow_actual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contracts":
+			out.Values[i] = ec._PerformanceRow_contracts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "costedRevenue":
+			out.Values[i] = ec._PerformanceRow_costedRevenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attainment":
+			out.Values[i] = ec._PerformanceRow_attainment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pipelineImplementors = []string{"Pipeline"}
 
 func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *model.Pipeline) graphql.Marshaler {
@@ -51775,6 +54439,11 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "lossReasons":
 			out.Values[i] = ec._Pipeline_lossReasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cycleTime":
+			out.Values[i] = ec._Pipeline_cycleTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -52114,6 +54783,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_partnerOrganization(ctx, field)
 				})
+		case "forecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_forecast(ctx, field)
+				})
+		case "performance":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_performance(ctx, field)
+				})
 		case "searchCustomers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -52326,6 +55007,185 @@ func (ec *executionContext) _RuleCondition(ctx context.Context, sel ast.Selectio
 			}
 		case "value":
 			out.Values[i] = ec._RuleCondition_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var salesAttainmentImplementors = []string{"SalesAttainment"}
+
+func (ec *executionContext) _SalesAttainment(ctx context.Context, sel ast.SelectionSet, obj *model.SalesAttainment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesAttainmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesAttainment")
+		case "customers":
+			out.Values[i] = ec._SalesAttainment_customers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._SalesAttainment_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collected":
+			out.Values[i] = ec._SalesAttainment_collected(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._SalesAttainment_margin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var salesFiguresImplementors = []string{"SalesFigures"}
+
+func (ec *executionContext) _SalesFigures(ctx context.Context, sel ast.SelectionSet, obj *model.SalesFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesFigures")
+		case "customers":
+			out.Values[i] = ec._SalesFigures_customers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._SalesFigures_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collected":
+			out.Values[i] = ec._SalesFigures_collected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._SalesFigures_margin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var salesTargetImplementors = []string{"SalesTarget"}
+
+func (ec *executionContext) _SalesTarget(ctx context.Context, sel ast.SelectionSet, obj *model.SalesTarget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesTargetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesTarget")
+		case "team":
+			out.Values[i] = ec._SalesTarget_team(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._SalesTarget_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "month":
+			out.Values[i] = ec._SalesTarget_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._SalesTarget_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._SalesTarget_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collected":
+			out.Values[i] = ec._SalesTarget_collected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._SalesTarget_margin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customers":
+			out.Values[i] = ec._SalesTarget_customers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._SalesTarget_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SalesTarget_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._SalesTarget_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -54887,6 +57747,38 @@ func (ec *executionContext) marshalNCustomerStatus2githubᚗcomᚋrapportcrmᚋr
 	return v
 }
 
+func (ec *executionContext) marshalNCycleBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CycleBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCycleBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCycleBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucket(ctx context.Context, sel ast.SelectionSet, v *model.CycleBucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CycleBucket!")
+		return graphql.Null
+	}
+	return ec._CycleBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCycleTime2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleTime(ctx context.Context, sel ast.SelectionSet, v *model.CycleTime) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CycleTime!")
+		return graphql.Null
+	}
+	return ec._CycleTime(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := scalar.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -55159,6 +58051,38 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecast(ctx context.Context, sel ast.SelectionSet, v *model.Forecast) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Forecast!")
+		return graphql.Null
+	}
+	return ec._Forecast(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastMonth) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonth(ctx context.Context, sel ast.SelectionSet, v *model.ForecastMonth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastMonth!")
+		return graphql.Null
+	}
+	return ec._ForecastMonth(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNGradeChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChange(ctx context.Context, sel ast.SelectionSet, v *model.GradeChange) graphql.Marshaler {
@@ -56279,6 +59203,38 @@ func (ec *executionContext) marshalNPayment2ᚖgithubᚗcomᚋrapportcrmᚋrappo
 	return ec._Payment(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPerformance2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformance(ctx context.Context, sel ast.SelectionSet, v *model.Performance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Performance!")
+		return graphql.Null
+	}
+	return ec._Performance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPerformanceRow2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PerformanceRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPerformanceRow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPerformanceRow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRow(ctx context.Context, sel ast.SelectionSet, v *model.PerformanceRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PerformanceRow!")
+		return graphql.Null
+	}
+	return ec._PerformanceRow(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPeriodInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
 	res, err := ec.unmarshalInputPeriodInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56485,8 +59441,37 @@ func (ec *executionContext) unmarshalNRuleConditionInput2ᚖgithubᚗcomᚋrappo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNSalesAttainment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesAttainment(ctx context.Context, sel ast.SelectionSet, v *model.SalesAttainment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SalesAttainment!")
+		return graphql.Null
+	}
+	return ec._SalesAttainment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSalesFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesFigures(ctx context.Context, sel ast.SelectionSet, v *model.SalesFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SalesFigures!")
+		return graphql.Null
+	}
+	return ec._SalesFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSalesTarget2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSalesTarget(ctx context.Context, sel ast.SelectionSet, v *model.SalesTarget) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SalesTarget!")
+		return graphql.Null
+	}
+	return ec._SalesTarget(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetGradeInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetGradeInput(ctx context.Context, v any) (model.SetGradeInput, error) {
 	res, err := ec.unmarshalInputSetGradeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetSalesTargetInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetSalesTargetInput(ctx context.Context, v any) (model.SetSalesTargetInput, error) {
+	res, err := ec.unmarshalInputSetSalesTargetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -585,6 +585,10 @@ type Contract struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Who changed it last.
 	UpdatedBy string `json:"updatedBy"`
+	// What the sale costs, a decimal with two decimals; null when not given.
+	Cost *string `json:"cost,omitempty"`
+	// amount minus cost; null without a cost.
+	Margin *string `json:"margin,omitempty"`
 }
 
 // A page of contracts.
@@ -628,6 +632,8 @@ type CreateContractInput struct {
 	EndDate string `json:"endDate"`
 	// The payment plan, 1–60 instalments; their amounts must sum to the contract's amount.
 	Instalments []*InstalmentInput `json:"instalments"`
+	// What the sale costs, a decimal with at most two decimals: gives the contract a margin (amount − cost), counted in the month signed.
+	Cost *string `json:"cost,omitempty"`
 }
 
 // A new customer.
@@ -1090,6 +1096,30 @@ type CustomerOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// How many won deals took up to a number of days from opening to WON.
+type CycleBucket struct {
+	// The bucket's upper bound in days (7, 30, 90, 180); null for more than 180.
+	UpToDays *int `json:"upToDays,omitempty"`
+	// Won deals that took more days than the bucket before and at most upToDays.
+	Count int `json:"count"`
+}
+
+// How long won deals took from their opening to WON, from counters: an average and a
+// histogram. The median needs every deal's days, which no counter keeps: medianWithinDays
+// names the bucket that holds it.
+type CycleTime struct {
+	// Won deals counted (those won since cycle times are counted).
+	Won int `json:"won"`
+	// Their average in days, one decimal; null before any.
+	AverageDays *float64 `json:"averageDays,omitempty"`
+	// The won deals per bucket: within 7 days, 8–30, 31–90, 91–180, more.
+	Buckets []*CycleBucket `json:"buckets"`
+	// The upper bound of the bucket holding the median deal; null before any deal, and for the open-ended last bucket (see medianOverLast).
+	MedianWithinDays *int `json:"medianWithinDays,omitempty"`
+	// Whether the median deal took more than 180 days.
+	MedianOverLast bool `json:"medianOverLast"`
+}
+
 // A unit of the company that users belong to and cases are assigned to. ADMIN
 // manages departments; every staff role reads them.
 type Department struct {
@@ -1232,6 +1262,33 @@ type FieldVerification struct {
 	By string `json:"by"`
 	// When.
 	At time.Time `json:"at"`
+}
+
+// A scope's open deals by expected close month, read from the pipeline's counters (never
+// the deals): the months from this one on, the deals whose expected close date is before
+// this month and are still open (overdue: the forecast does not move them to this month by
+// itself), and those expected after the months read. Overdue, months and later together
+// are the pipeline's open deals.
+type Forecast struct {
+	// The day it is read on, YYYY-MM-DD (UTC): today. Its month is the first of months.
+	AsOf string `json:"asOf"`
+	// Open deals whose expected close date is before this month: to close, move or lose.
+	Overdue *ForecastMonth `json:"overdue"`
+	// This month and the ones after it, oldest first, months without deals included.
+	Months []*ForecastMonth `json:"months"`
+	// Open deals expected after the last of months.
+	Later *ForecastMonth `json:"later"`
+}
+
+// The open deals expected to close in one month, or in several (a forecast's overdue and
+// later months together).
+type ForecastMonth struct {
+	// The month, YYYY-MM; null for the overdue and the later months together.
+	Month *string `json:"month,omitempty"`
+	// How many open deals are expected to close in it.
+	Count int `json:"count"`
+	// Their amounts per currency, sorted by currency; weighted by each deal's stage probability in force.
+	Amounts []*MoneySum `json:"amounts"`
 }
 
 // One entry of a customer's grade history.
@@ -2212,6 +2269,40 @@ type Payment struct {
 	RecordedAt time.Time `json:"recordedAt"`
 }
 
+// A team's staff performance in a period, read from counters and the targets.
+type Performance struct {
+	// The team.
+	Team string `json:"team"`
+	// The period as asked: YYYY-MM, YYYY-Qn or YYYY.
+	Period string `json:"period"`
+	// The months it spans, YYYY-MM, oldest first.
+	Months []string `json:"months"`
+	// ISO 4217 code of the amounts: targets and actuals in other currencies are not converted and not counted.
+	Currency string `json:"currency"`
+	// The team's active SALES and MANAGER users and anyone with a target in the period, by user id; a SALES caller's own only.
+	Rows []*PerformanceRow `json:"rows"`
+	// The rows summed.
+	Total *PerformanceRow `json:"total"`
+}
+
+// One salesperson's period (or the team's total).
+type PerformanceRow struct {
+	// The salesperson (user id); null on the total.
+	UserID *string `json:"userId,omitempty"`
+	// How many of the period's months have a target in the report's currency.
+	TargetMonths int `json:"targetMonths"`
+	// The sum of those months' targets.
+	Target *SalesFigures `json:"target"`
+	// What they achieved, in the report's currency; an owner's figures span their teams.
+	Actual *SalesFigures `json:"actual"`
+	// Contracts signed in the period, in any currency.
+	Contracts int `json:"contracts"`
+	// The part of actual.revenue signed with a cost: what actual.margin is the margin of.
+	CostedRevenue string `json:"costedRevenue"`
+	// Actual over target.
+	Attainment *SalesAttainment `json:"attainment"`
+}
+
 // A span of whole buckets, both ends included. A longer span than the granularity allows is BAD_USER_INPUT on period.
 type PeriodInput struct {
 	// Any instant in the first bucket.
@@ -2242,6 +2333,8 @@ type Pipeline struct {
 	WinRate *float64 `json:"winRate,omitempty"`
 	// Lost deals per reason, the reasons given only.
 	LossReasons []*LossReasonCount `json:"lossReasons"`
+	// How long its won deals took from opening to WON.
+	CycleTime *CycleTime `json:"cycleTime"`
 }
 
 // A stage of the sales pipeline.
@@ -2356,6 +2449,56 @@ type RuleConditionInput struct {
 	Value float64 `json:"value"`
 }
 
+// Actual over target in percent, one decimal; null where the target is 0 or not set.
+type SalesAttainment struct {
+	// Customers won over the target.
+	Customers *float64 `json:"customers,omitempty"`
+	// Revenue booked over the target.
+	Revenue *float64 `json:"revenue,omitempty"`
+	// Collected over the target.
+	Collected *float64 `json:"collected,omitempty"`
+	// Margin over the target.
+	Margin *float64 `json:"margin,omitempty"`
+}
+
+// What a salesperson achieved, or was expected to, in a period.
+type SalesFigures struct {
+	// Customers won: customers whose first deal (a won deal, or a contract signed without one) is credited to them in the period.
+	Customers int `json:"customers"`
+	// Revenue booked: the amounts of the contracts signed in the period.
+	Revenue string `json:"revenue"`
+	// Payments received in the period.
+	Collected string `json:"collected"`
+	// The margin (amount − cost) of the contracts signed in the period with a cost.
+	Margin string `json:"margin"`
+}
+
+// A salesperson's target for one month in one team, set by a manager.
+type SalesTarget struct {
+	// The team.
+	Team string `json:"team"`
+	// The salesperson (user id).
+	UserID string `json:"userId"`
+	// The month, YYYY-MM.
+	Month string `json:"month"`
+	// ISO 4217 code of the amounts.
+	Currency string `json:"currency"`
+	// Revenue to book (contracts signed), a decimal with two decimals.
+	Revenue string `json:"revenue"`
+	// Payments to collect.
+	Collected string `json:"collected"`
+	// Margin to make on the contracts signed.
+	Margin string `json:"margin"`
+	// Customers to win.
+	Customers int `json:"customers"`
+	// Optimistic-locking version: pass it as expectedVersion to change the target.
+	Version int `json:"version"`
+	// When it was last set.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who set it last.
+	UpdatedBy string `json:"updatedBy"`
+}
+
 // A manual grade override, recorded in the history as MANUAL.
 type SetGradeInput struct {
 	// The customer.
@@ -2366,6 +2509,28 @@ type SetGradeInput struct {
 	Reason string `json:"reason"`
 	// If set, CONFLICT unless it is the customer's current version.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// A salesperson's target for a month.
+type SetSalesTargetInput struct {
+	// The team.
+	Team string `json:"team"`
+	// The salesperson: an active SALES or MANAGER user of the team.
+	UserID string `json:"userId"`
+	// The month, YYYY-MM.
+	Month string `json:"month"`
+	// ISO 4217 code; default CNY.
+	Currency *string `json:"currency,omitempty"`
+	// Revenue to book, a decimal with at most two decimals; default 0.
+	Revenue *string `json:"revenue,omitempty"`
+	// Payments to collect; default 0.
+	Collected *string `json:"collected,omitempty"`
+	// Margin to make; default 0.
+	Margin *string `json:"margin,omitempty"`
+	// Customers to win, 0–100000; default 0.
+	Customers *int `json:"customers,omitempty"`
+	// 0 for a month without a target yet; else the version read (CONFLICT otherwise).
+	ExpectedVersion int `json:"expectedVersion"`
 }
 
 // One move of a customer between lifecycle stages.
@@ -2583,6 +2748,8 @@ type UpdateContractInput struct {
 	Amount *string `json:"amount,omitempty"`
 	// A new payment plan that sums to the amount; the payments are allocated to it anew, oldest instalment first.
 	Instalments []*InstalmentInput `json:"instalments,omitempty"`
+	// A new cost; an empty string removes it.
+	Cost *string `json:"cost,omitempty"`
 }
 
 // Changes to a customer. Omitted (or null) fields are unchanged; for lists, an
