@@ -108,7 +108,8 @@ func auditEntry(ctx context.Context, recs []auditRecord, now time.Time) *auditIt
 		c := auditChangeItem{Entity: r.kind, ID: r.id, CustomerID: r.customerID, Action: string(crm.AuditUpdate),
 			Fields: diffFields(r.before, r.after)}
 		if r.before == nil {
-			c.Fields = slices.DeleteFunc(c.Fields, func(f auditFieldItem) bool { return impliedOnCreate[f.Name] })
+			implied := impliedByCreate(recs, r)
+			c.Fields = slices.DeleteFunc(c.Fields, func(f auditFieldItem) bool { return impliedOnCreate[f.Name] || implied[f.Name] })
 		}
 		switch {
 		case r.before == nil:

@@ -429,6 +429,9 @@ func checkSearchKeys(items []map[string]types.AttributeValue, fail func(string, 
 				keys[fromManifestKey(k)] = true
 			}
 			manifests[strings.TrimPrefix(pk, "SEARCHKEYS#")] = keys
+			if m.V != searchKeysVersion {
+				fail("the search manifest of %s records layout %d, want %d", strings.TrimPrefix(pk, "SEARCHKEYS#"), m.V, searchKeysVersion)
+			}
 		case strings.HasPrefix(pk, "CUST#") && sk == skProfile:
 			var c customerItem
 			if err := attributevalue.UnmarshalMap(it, &c); err != nil {

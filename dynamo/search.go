@@ -27,16 +27,16 @@ import (
 // phone) and the value is search.IndexValue (text without spaces, a
 // phone's digits reversed). A search's lookup is one Query of one
 // bucket's partition, begins_with the prefix: its read is bounded by what
-// matches, whatever the table holds. Each item carries what ranks it and
-// what a filter and the caller's visibility check (the customer's folded
-// name, owner, team, region, grade, stage, tags, status and partners), so
-// that a page reads the profiles of only the customers it returns.
+// matches, whatever the table holds. A key of the customer's own name
+// carries the customer's folded name, which ranks it; a contact's or a
+// phone's key carries none (searchKeyItem). What a filter and the
+// caller's visibility check is checked on the profiles the page reads.
 //
 // The stream consumer keeps the items in step (WriteLookups calls
 // writeSearchKeys): a profile or contact change that touches any of that
 // brings its customer's items to what its profile and contacts imply now,
-// with a manifest, SEARCHKEYS#<customer> / KEYS, naming the items written
-// and a digest of what they carry. A merged customer has none.
+// with a manifest, SEARCHKEYS#<customer> / KEYS, naming the items written,
+// the name they carry and their layout. A merged customer has none.
 
 const (
 	skSearchManifest = "KEYS"
@@ -63,9 +63,14 @@ func searchPK(phoneKey bool, bucket string) string {
 
 func searchManifestPK(id string) string { return "SEARCHKEYS#" + id }
 
-// searchKeyItem is one search key of a customer. It carries the
-// customer's folded name (the Name key's value), which ranks it (a key
-// found by a query's core ranks by the name too) and orders a rank.
+// searchKeyItem is one search key of a customer. A key of the customer's
+// own name (NAME, WORD, CORE, PINYIN, INITIALS) carries the customer's
+// folded name (the Name key's value), which ranks it (a key found by a
+// query's core ranks by the name too) and orders a rank; such keys are
+// written again on a rename anyway, since their values follow the name. A
+// contact's or a phone's key carries no name, so that a rename leaves
+// them alone: customers found by them are ordered by the value found
+// (searchHit).
 type searchKeyItem struct {
 	PK         string `dynamodbav:"pk"`
 	SK         string `dynamodbav:"sk"`
@@ -73,17 +78,30 @@ type searchKeyItem struct {
 	CustomerID string `dynamodbav:"customerId"`
 	Kind       string `dynamodbav:"kind"`
 	Value      string `dynamodbav:"value"`
-	Name       string `dynamodbav:"name"`
+	Name       string `dynamodbav:"name,omitempty"`
 }
+
+// searchKeysVersion is the layout of a customer's key items its manifest
+// records: 2 since contact and phone keys carry no name. A manifest of an
+// older layout (none recorded) has every item written again by the next
+// sync: the migration searchUnnamed does it for every customer.
+const searchKeysVersion = 2
+
+// carriesName reports whether a key of that kind carries its customer's
+// name.
+func carriesName(k search.Kind) bool { return k != search.Contact && k != search.Phone }
 
 type searchManifestItem struct {
 	PK   string   `dynamodbav:"pk"`
 	SK   string   `dynamodbav:"sk"`
 	Type string   `dynamodbav:"type"`
 	Keys []string `dynamodbav:"keys"` // pk + "\n" + sk of each key item
-	// Name is the name the items carry.
+	// Name is the name the items of the customer's own name carry.
 	Name string `dynamodbav:"name"`
 	Rev  int    `dynamodbav:"rev"`
+	// V is the layout the items were written in (searchKeysVersion); 0
+	// before contact and phone keys left out the name.
+	V int `dynamodbav:"v,omitempty"`
 }
 
 func manifestKey(k itemKey) string { return k.pk + "\n" + k.sk }
@@ -128,7 +146,10 @@ func searchItems(c *crm.Customer, contacts []*crm.Contact) (map[itemKey]*searchK
 			continue
 		}
 		it := &searchKeyItem{PK: searchPK(phoneKey, b), SK: v + "#" + c.ID, Type: "searchKey", CustomerID: c.ID,
-			Kind: k.Kind.String(), Value: k.Value, Name: name}
+			Kind: k.Kind.String(), Value: k.Value}
+		if carriesName(k.Kind) {
+			it.Name = name
+		}
 		out[itemKey{it.PK, it.SK}] = it
 	}
 	return out, name
@@ -192,7 +213,8 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 		for _, k := range m.Keys {
 			old[fromManifestKey(k)] = true
 		}
-		if found && attempt == 0 && m.Name == name && maps.EqualFunc(old, want, func(bool, *searchKeyItem) bool { return true }) {
+		current := found && attempt == 0 && m.V == searchKeysVersion
+		if current && m.Name == name && maps.EqualFunc(old, want, func(bool, *searchKeyItem) bool { return true }) {
 			return false, nil
 		}
 		var reqs []types.WriteRequest
@@ -208,8 +230,8 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 		}
 		keys := slices.SortedFunc(maps.Keys(want), func(a, b itemKey) int { return cmp.Or(strings.Compare(a.pk, b.pk), strings.Compare(a.sk, b.sk)) })
 		for _, k := range keys {
-			if old[k] && m.Name == name && attempt == 0 {
-				continue // there already, carrying the same name
+			if old[k] && current && (want[k].Name == "" || m.Name == name) {
+				continue // there already, carrying what it should
 			}
 			item, err := attributevalue.MarshalMap(want[k])
 			if err != nil {
@@ -222,7 +244,7 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 			return false, err
 		}
 		next := searchManifestItem{PK: searchManifestPK(id), SK: skSearchManifest, Type: "searchKeys", Name: name, Rev: m.Rev + 1,
-			Keys: make([]string, 0, len(keys))}
+			V: searchKeysVersion, Keys: make([]string, 0, len(keys))}
 		for _, k := range keys {
 			next.Keys = append(next.Keys, manifestKey(k))
 		}
@@ -284,6 +306,12 @@ func (s *Store) writeSearchKeys(ctx context.Context, changes []stream.Change) er
 // the stream consumer kept them (issue #11).
 const searchBackfill = "2026-12-search-keys"
 
+// searchUnnamed writes again the key items of customers whose manifest
+// records an older layout (searchKeysVersion): their contact and phone
+// keys without the name. It runs the same sync per profile, which writes
+// nothing for a customer in step: idempotent and resumable.
+const searchUnnamed = "2026-12-search-keys-unnamed"
+
 // searchPage syncs the key items of each profile of a page. A customer
 // whose items are in step already writes nothing, so a second run changes
 // nothing.
@@ -305,11 +333,14 @@ func searchPage(ctx context.Context, s *Store, items []map[string]types.Attribut
 	return changed, nil
 }
 
-// searchHit is a customer a window found: its best rank, and its name
-// as its key items carry it.
+// searchHit is a customer a window found: its best rank, and what orders
+// it among the customers of that rank: its name as the keys of its name
+// carry it, or for one found by a contact's or a phone's key (which carry
+// no name: the contact and phone ranks hold only such customers) the
+// least value found, a contact's name or the number's last digits.
 type searchHit struct {
-	id, name string
-	rank     search.Rank
+	id, order string
+	rank      search.Rank
 }
 
 // SearchCustomers returns a page of the customers matching q and f
@@ -452,8 +483,12 @@ func rankWindow(q search.Query, raw []map[string]types.AttributeValue) ([]search
 		if !ok {
 			continue
 		}
-		if h := best[it.CustomerID]; h == nil || rank < h.rank {
-			best[it.CustomerID] = &searchHit{id: it.CustomerID, name: it.Name, rank: rank}
+		order := it.Name
+		if order == "" {
+			order = search.IndexValue(search.Key{Kind: kind, Value: it.Value})
+		}
+		if h := best[it.CustomerID]; h == nil || rank < h.rank || rank == h.rank && order < h.order {
+			best[it.CustomerID] = &searchHit{id: it.CustomerID, order: order, rank: rank}
 		}
 	}
 	out := make([]searchHit, 0, len(best))
@@ -461,7 +496,7 @@ func rankWindow(q search.Query, raw []map[string]types.AttributeValue) ([]search
 		out = append(out, *h)
 	}
 	slices.SortFunc(out, func(a, b searchHit) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), strings.Compare(a.name, b.name), strings.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(a.rank, b.rank), strings.Compare(a.order, b.order), strings.Compare(a.id, b.id))
 	})
 	return out, nil
 }

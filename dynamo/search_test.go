@@ -98,7 +98,7 @@ func TestSearchFindsEveryKindOfMatchBestFirstInTwoCalls(t *testing.T) {
 		{"王芳", []string{"acme"}},
 		{"wangf", []string{"acme"}},
 		// the last 4 or more digits of a phone, the customer's or a contact's
-		{"5678", []string{"acme", "zhang"}}, // both by phone: by name then
+		{"5678", []string{"acme", "zhang"}}, // both by phone: by the number found then (87654321831 < 87655678931)
 		{"12345678", []string{"acme"}},
 		{"6552 1234", []string{"bj-huaxin"}},
 		{"+86 10 6552 1234", []string{"bj-huaxin"}},

@@ -141,6 +141,20 @@ func (e *env) written(ctx context.Context, inputs []any) ([]written, error) {
 					return nil, err
 				}
 			}
+		case *dynamodb.BatchWriteItemInput:
+			for _, reqs := range in.RequestItems {
+				for _, r := range reqs {
+					switch {
+					case r.PutRequest != nil:
+						err = add("bput", r.PutRequest.Item)
+					case r.DeleteRequest != nil:
+						err = add("bdelete", r.DeleteRequest.Key)
+					}
+					if err != nil {
+						return nil, err
+					}
+				}
+			}
 		case *dynamodb.PutItemInput:
 			err = add("put", in.Item)
 		case *dynamodb.UpdateItemInput:

@@ -7998,7 +7998,7 @@ type AuditChange {
   customerId: ID
   "Created, changed or deleted."
   action: AuditAction!
-  "The fields that changed, with their values before and after. What the entry says already is not repeated: when and by whom (the entry's at and actor, so no updatedAt or updatedBy), and on a create the entity's id, customer, createdAt, createdBy, first version and the name's search key."
+  "The fields that changed, with their values before and after. What the entry says already is not repeated: when and by whom (the entry's at and actor, so no updatedAt or updatedBy), and on a create the entity's id, customer, createdAt, createdBy, first version and the name's search key; an interaction's occurredAt and handledBy when they are its creation time and creator; and, for a case opened by the interaction created in the same entry, its kind, subject, status (OPEN), openedAt, dueAt (its respondBy) and opening transition, when they are the interaction's."
   fields: [FieldChange!]!
 }
 
