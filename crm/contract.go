@@ -32,7 +32,10 @@ type Contract struct {
 	// Amount.
 	Instalments []Instalment
 	// Payments are the money received, in the order recorded.
-	Payments  []Payment
+	Payments []Payment
+	// Approval is set on a contract beyond the customer's credit
+	// (credit.go): until approved it counts nowhere.
+	Approval  *ContractApproval
 	Version   int
 	CreatedAt time.Time
 	CreatedBy string
@@ -72,6 +75,7 @@ func (c *Contract) Clone() *Contract {
 	d := *c
 	d.Instalments = slices.Clone(c.Instalments)
 	d.Payments = slices.Clone(c.Payments)
+	d.Approval = c.Approval.clone()
 	return &d
 }
 
