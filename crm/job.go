@@ -31,8 +31,9 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 }
 
 // RunDaily carries out the rules that read the whole book once a day: the
-// regrading with value tiers, the pool's take-back rules (which count
-// in days), and the credit levels whose review day came (credit.go). A failing step does not stop the other; the errors are joined.
+// regrading with value tiers, the pool's take-back rules (which count in
+// days), and the credit levels whose review day came (credit.go). A failing
+// step does not stop the others; the errors are joined.
 func (s *Service) RunDaily(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{Pool: &PoolRun{}}
 	scope := func(op string) context.Context {
