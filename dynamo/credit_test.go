@@ -70,7 +70,7 @@ func TestCreditLevelDropsWhenPaidLateAndAContractOverTheLimitWaitsForApproval(t 
 	// Nothing is written until the daily job: on 14 June the rest of the
 	// second instalment is 45 days overdue and the third 14: BB.
 	setClock(clk, 2026, 6, 14)
-	e.drain(t) // the first contract's TRANSACTION made the customer O: the pool's rules leave it alone
+	e.drain(t)                              // the first contract's TRANSACTION made the customer O: the pool's rules leave it alone
 	run, err := e.svc.RunDaily(t.Context()) // the job runs as nobody: "system"
 	if err != nil || !slices.Contains(run.Credit, cu.ID) {
 		t.Fatalf("the daily job evaluated %v (%v); want %s among them", run.Credit, err, cu.ID)
