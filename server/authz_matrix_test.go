@@ -422,7 +422,8 @@ var customerRows = []matrixRow{
 	// Credit levels: read with the customer, set by ADMIN and the team's
 	// MANAGER; a contract's approval is for ADMIN or a MANAGER of its team
 	// other than its owner and who recorded it (here the admin recorded
-	// it), and answers CONFLICT on a contract that does not wait.
+	// it; the pool customer's contract is the manager's own), and answers
+	// CONFLICT on a contract that does not wait.
 	{field: "customer", name: "credit",
 		query: `query($id: ID!) { customer(id: $id) { id credit { level terms { limit } } creditHistory { edges { node { id } } } } }`,
 		vars:  byID, absent: "N",
@@ -439,11 +440,11 @@ var customerRows = []matrixRow{
 	{field: "approveContract", need: needContract,
 		query: `mutation($c: ID!, $id: ID!) { approveContract(input: {customerId: $c, id: $id, expectedVersion: 1}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
-		want:  cells{"FFFF", "CCNC", "FNNN", "FFNF", "FFFF", "FFFF"}},
+		want:  cells{"FFFF", "CCNF", "FNNN", "FFNF", "FFFF", "FFFF"}},
 	{field: "rejectContract", need: needContract,
 		query: `mutation($c: ID!, $id: ID!) { rejectContract(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "over the limit"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
-		want:  cells{"FFFF", "CCNC", "FNNN", "FFNF", "FFFF", "FFFF"}},
+		want:  cells{"FFFF", "CCNF", "FNNN", "FFNF", "FFFF", "FFFF"}},
 	{field: "recordPayment", need: needContract,
 		query: `mutation($c: ID!, $id: ID!) { recordPayment(input: {customerId: $c, contractId: $id, amount: "1"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
