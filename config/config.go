@@ -66,6 +66,10 @@ type Config struct {
 	// new-customer teams (LEAD_TEAMS, comma-separated; default none: a
 	// lead goes to a colleague of the customer's team).
 	Leads crm.LeadPolicy
+	// Credit is the credit policy's levels (CREDIT_LEVELS, e.g.
+	// "A:90:2000000:15:0:1,B:30:100000,C:PREPAY:0"; default
+	// crm.DefaultCreditPolicy).
+	Credit crm.CreditPolicy
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -194,6 +198,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("PIPELINE_STAGES", "must list the open stages with their probabilities in percent, e.g. QUALIFY:10,PROPOSAL:50,NEGOTIATION:80: "+crm.ErrorMessage(err))
 		}
 	}
+	c.Credit = crm.DefaultCreditPolicy
+	if v := getenv("CREDIT_LEVELS"); v != "" {
+		if c.Credit, err = crm.ParseCreditPolicy(v); err != nil {
+			bad("CREDIT_LEVELS", "must list the credit levels best first as CODE:DAYS-or-PREPAY:LIMIT[:MAXLATE:MAXOVERDUE:MINONTIME], e.g. A:90:2000000:15:0:1,B:30:100000,C:PREPAY:0: "+crm.ErrorMessage(err))
+		}
+	}
 	if v := getenv("LEAD_TEAMS"); v != "" {
 		if c.Leads, err = crm.ParseLeadTeams(v); err != nil {
 			bad("LEAD_TEAMS", "must list team names separated by commas, e.g. newbiz-north,newbiz-south: "+crm.ErrorMessage(err))
@@ -241,6 +251,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Import = c.Import
 	svc.Pipeline = c.Pipeline
 	svc.Leads = c.Leads
+	svc.Credit = c.Credit
 	return svc
 }
 

@@ -104,6 +104,44 @@ func TestPipelineStagesFromEnv(t *testing.T) {
 	}
 }
 
+func TestCreditLevelsFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		name, env string
+		want      []string // the codes
+		err       string
+	}{
+		{"Default", "", []string{"AAA", "AA", "A", "BBB", "BB", "B", "C"}, ""},
+		{"Set", "A:90:2000000:15:0:1, B:30:100000, C:PREPAY:0", []string{"A", "B", "C"}, ""},
+		{"ErrOneLevel", "A:90:1000", nil, "CREDIT_LEVELS"},
+		{"ErrTermsNotDays", "A:net30:1000,C:PREPAY:0", nil, "levels[0]"},
+		{"ErrLimitNotDecimal", "A:30:1e6,C:PREPAY:0", nil, "levels[0]"},
+		{"ErrTwice", "A:30:1000,A:10:10", nil, "levels[1]"},
+		{"ErrLastLevelHasConditions", "A:30:1000,C:PREPAY:0:10:-:0", nil, "the last level"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.FromEnv(func(k string) string {
+				switch k {
+				case "TABLE_NAME":
+					return "t"
+				case "CREDIT_LEVELS":
+					return tt.env
+				}
+				return ""
+			})
+			var codes []string
+			for _, l := range c.Credit.Levels {
+				codes = append(codes, l.Code)
+			}
+			switch {
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("got %v, want an error naming %s", err, tt.err)
+			case tt.err == "" && (err != nil || !slices.Equal(codes, tt.want)):
+				t.Fatalf("got %v %v, want %v", codes, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestLeadTeamsFromEnv(t *testing.T) {
 	for _, tt := range []struct {
 		name, env string

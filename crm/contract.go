@@ -38,7 +38,10 @@ type Contract struct {
 	// Amount.
 	Instalments []Instalment
 	// Payments are the money received, in the order recorded.
-	Payments  []Payment
+	Payments []Payment
+	// Approval is set on a contract beyond the customer's credit
+	// (credit.go): until approved it counts nowhere.
+	Approval  *ContractApproval
 	Version   int
 	CreatedAt time.Time
 	CreatedBy string
@@ -81,6 +84,7 @@ func (c *Contract) Clone() *Contract {
 	if c.Cost != nil {
 		d.Cost = ptr(*c.Cost)
 	}
+	d.Approval = c.Approval.clone()
 	return &d
 }
 

@@ -33,6 +33,9 @@ const monthLayout = "2006-01"
 // contractCounts is what one version of a contract holds in the counters
 // of each of its scopes.
 func contractCounts(c *Contract) map[string]int64 {
+	if !c.Booked() {
+		return nil // awaiting approval, or rejected: counts nowhere
+	}
 	out := map[string]int64{
 		cntSigned + c.SignedOn.Format(monthLayout):                    1,
 		cntBooked + c.SignedOn.Format(monthLayout) + "." + c.Currency: int64(c.Amount),

@@ -15,6 +15,8 @@ type JobRun struct {
 	TakeBack *TakeBackRun
 	// RolledUp counts the months of a team's analytics summed up.
 	RolledUp int
+	// Credit lists the customers whose credit level was evaluated again.
+	Credit []string
 }
 
 // RunScheduled carries out every time-based rule, as the system:
@@ -24,26 +26,28 @@ type JobRun struct {
 func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 	run, err := s.RunFrequent(ctx)
 	daily, derr := s.RunDaily(ctx)
-	run.Grading, run.TakeBack = daily.Grading, daily.TakeBack
+	run.Grading, run.TakeBack, run.Credit = daily.Grading, daily.TakeBack, daily.Credit
 	return run, errors.Join(err, derr)
 }
 
 // RunDaily carries out the rules that read the whole book once a day: the
-// regrading with value tiers, and the pool's take-back rules (which count
-// in days). A failing step does not stop the other; the errors are joined.
+// regrading with value tiers, the pool's take-back rules (which count in
+// days), and the credit levels whose review day came (credit.go). A failing
+// step does not stop the others; the errors are joined.
 func (s *Service) RunDaily(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{Pool: &PoolRun{}}
 	scope := func(op string) context.Context {
 		return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
 	}
-	var gerr, terr error
+	var gerr, terr, cerr error
 	if run.Grading, gerr = s.RunGrading(scope("regrading")); run.Grading == nil {
 		run.Grading = &GradingRun{}
 	}
 	if run.TakeBack, terr = s.RunTakeBack(scope("pool-take-back")); run.TakeBack == nil {
 		run.TakeBack = &TakeBackRun{}
 	}
-	return run, errors.Join(gerr, terr)
+	run.Credit, cerr = s.RunCredit(scope("credit-review"))
+	return run, errors.Join(gerr, terr, cerr)
 }
 
 // RunFrequent carries out the rules that run every quarter hour: pool

@@ -43,6 +43,8 @@ type Service struct {
 	Pipeline PipelinePolicy
 	// Leads says who receives leads (lead.go).
 	Leads LeadPolicy
+	// Credit is the credit policy (credit.go); empty: the default.
+	Credit CreditPolicy
 	// ChangeSettle is how far behind now the change feed reads
 	// (DefaultChangeSettle; sync.go).
 	ChangeSettle time.Duration

@@ -105,12 +105,16 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 			return nil, err
 		}
 	}
+	// Beyond the customer's credit terms or limit, it waits for approval.
+	if c.Approval, err = s.creditApproval(ctx, c); err != nil {
+		return nil, err
+	}
 	idem, err := s.idempotency(u, "createContract", in.IdempotencyKey, in, c.ID)
 	if err != nil {
 		return nil, err
 	}
 	ch := &Change{Contract: c, Idempotency: idem}
-	if deal == nil {
+	if deal == nil && c.Booked() {
 		ch.Scope, ch.Interaction = cu, s.signedDeal(c, u)
 	}
 	err = s.Store.Apply(ctx, ch)
@@ -122,6 +126,7 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 	if err != nil {
 		return nil, err
 	}
+	s.afterContract(ctx, c.CustomerID)
 	return c, nil
 }
 
@@ -192,6 +197,9 @@ func (s *Service) UpdateContract(ctx context.Context, k ContractKey, expectedVer
 	if err != nil {
 		return nil, err
 	}
+	if err := contractWorkable(prev); err != nil {
+		return nil, err
+	}
 	next := prev.Clone()
 	var ck checker
 	if upd.Title != nil {
@@ -229,10 +237,14 @@ func (s *Service) UpdateContract(ctx context.Context, k ContractKey, expectedVer
 			return nil, err
 		}
 	}
+	if err := s.creditWithin(ctx, u, prev, next); err != nil {
+		return nil, err
+	}
 	s.touchContract(next, u)
 	if err := s.Store.Apply(ctx, &Change{ContractPrev: prev, Contract: next}); err != nil {
 		return nil, err
 	}
+	s.afterContract(ctx, k.CustomerID)
 	return next, nil
 }
 
@@ -281,6 +293,9 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 		if err != nil {
 			return nil, err
 		}
+		if err := contractWorkable(prev); err != nil {
+			return nil, err
+		}
 		if idem != nil {
 			// A retry of a payment already recorded: its result, before
 			// anything is checked against what is outstanding now.
@@ -316,6 +331,7 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 			if err != nil {
 				return nil, err
 			}
+			s.afterContract(ctx, k.CustomerID)
 			return next, nil
 		}
 	}

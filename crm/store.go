@@ -89,6 +89,12 @@ type Change struct {
 	// counters (ContractDeltas) in the same transaction, and a contract of
 	// a deal claims the deal, so that it has only one.
 	ContractPrev, Contract *Contract
+	// CreditPrev (Version 0: never stored) and Credit are a customer's
+	// credit state; CreditChange the history entry of a new level
+	// (credit.go). A write of a contract also marks its customer's credit
+	// for review, which storing the credit clears.
+	CreditPrev, Credit *CreditState
+	CreditChange       *CreditChange
 	// Idempotency records the client's key of a create; the store refuses
 	// the change with EREPLAYED (naming the first result) when the key was
 	// used before for the same request, and ECONFLICT for another request.
@@ -242,4 +248,5 @@ type Store interface {
 	LeadStore
 	ContractStore
 	PerformanceStore
+	CreditStore
 }

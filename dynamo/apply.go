@@ -215,6 +215,9 @@ func (s *Store) changeTx(ch *crm.Change) *tx {
 	if c := ch.Contract; c != nil {
 		t.contract(ch.ContractPrev, c)
 	}
+	if c := ch.Credit; c != nil {
+		t.credit(ch.CreditPrev, c, ch.CreditChange)
+	}
 	return t
 }
 

@@ -68,6 +68,7 @@ type contractItem struct {
 	EndsOn        string           `dynamodbav:"endsOn"`
 	Instalments   []instalmentItem `dynamodbav:"instalments"`
 	Payments      []paymentItem    `dynamodbav:"payments"`
+	Approval      *approvalItem    `dynamodbav:"approval,omitempty"`
 	Version       int              `dynamodbav:"version"`
 	CreatedAt     time.Time        `dynamodbav:"createdAt"`
 	CreatedBy     string           `dynamodbav:"createdBy"`
@@ -80,7 +81,7 @@ func toContractItem(c *crm.Contract) *contractItem {
 		PK: customerPK(c.CustomerID), SK: contractSK(c.ID), Type: "contract", ID: c.ID, CustomerID: c.CustomerID,
 		OpportunityID: c.OpportunityID, Title: c.Title, OwnerID: c.OwnerID, Team: c.Team, Amount: int64(c.Amount),
 		Currency: c.Currency, SignedOn: c.SignedOn.Format(time.DateOnly), EndsOn: c.EndsOn.Format(time.DateOnly),
-		Instalments: []instalmentItem{}, Payments: []paymentItem{}, NewCustomer: c.NewCustomer,
+		Instalments: []instalmentItem{}, Payments: []paymentItem{}, NewCustomer: c.NewCustomer, Approval: toApprovalItem(c.Approval),
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt, UpdatedBy: c.UpdatedBy,
 	}
 	if c.Cost != nil {
@@ -105,7 +106,8 @@ func fromContractItem(it *contractItem) *crm.Contract {
 	c := &crm.Contract{
 		ID: it.ID, CustomerID: it.CustomerID, OpportunityID: it.OpportunityID, Title: it.Title, OwnerID: it.OwnerID,
 		Team: it.Team, Amount: crm.Money(it.Amount), Currency: it.Currency, SignedOn: date(it.SignedOn), EndsOn: date(it.EndsOn),
-		NewCustomer: it.NewCustomer, Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
+		NewCustomer: it.NewCustomer, Approval: fromApprovalItem(it.Approval),
+		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
 	}
 	if it.Cost != nil {
 		c.Cost = new(crm.Money)
@@ -137,6 +139,8 @@ func (t *tx) contract(prev, next *crm.Contract) {
 		})
 	}
 	t.scopedCounters(crm.ContractDeltas(prev, next), revenuePK, skRevenue)
+	t.releaseDealClaim(prev, next)
+	t.creditReview(next.CustomerID)
 }
 
 // Contract reads one contract, consistently.

@@ -386,7 +386,9 @@ func leadEvents(prev, next *crm.Lead) []derived {
 	return nil
 }
 
-// contractEvents are a contract write's events: its signing, each payment
+// contractEvents are a contract write's events: its signing (or, beyond
+// the customer's credit, its request for approval, then the approval and
+// signing, or the rejection), each payment
 // recorded (with paidInFull when the payment settles the contract), or an
 // edit of its title, owner, term or plan. Amounts are not carried.
 func contractEvents(prev, next *crm.Contract) []derived {
@@ -394,12 +396,21 @@ func contractEvents(prev, next *crm.Contract) []derived {
 		Owner: &FromTo{To: next.OwnerID}}
 	if prev == nil {
 		d.Actor, d.Owner = next.CreatedBy, &FromTo{To: next.OwnerID}
+		if !next.Booked() {
+			return []derived{{ContractApprovalRequested, d}}
+		}
 		return []derived{{ContractSigned, d}}
 	}
 	if prev.Version == next.Version {
 		return nil
 	}
 	d.Owner = &FromTo{From: prev.OwnerID, To: next.OwnerID}
+	if !prev.Booked() && next.Approval != nil && next.Approval.Status != prev.Approval.Status {
+		if next.Booked() {
+			return []derived{{ContractApproved, d}, {ContractSigned, d}}
+		}
+		return []derived{{ContractRejected, d}}
+	}
 	var out []derived
 	for _, p := range next.Payments[min(len(prev.Payments), len(next.Payments)):] {
 		pd := d

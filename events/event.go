@@ -60,6 +60,11 @@ const (
 	ContractUpdated         Type = "rapport.contract.updated"
 	ContractPaymentRecorded Type = "rapport.contract.payment_recorded"
 	ContractPaid            Type = "rapport.contract.paid"
+	// A contract beyond its customer's credit waits for a manager, who
+	// approves (then it is signed) or rejects it (crm/credit.go).
+	ContractApprovalRequested Type = "rapport.contract.approval_requested"
+	ContractApproved          Type = "rapport.contract.approved"
+	ContractRejected          Type = "rapport.contract.rejected"
 )
 
 // Types lists every event type, in the order docs/events.md gives them.
@@ -71,6 +76,7 @@ var Types = []Type{
 	OpportunityCreated, OpportunityMoved, OpportunityWon, OpportunityLost, TaskDue,
 	LeadCreated, LeadHanded, LeadAccepted, LeadReturned, LeadWithdrawn, CustomerPoolReturnDue,
 	ContractSigned, ContractUpdated, ContractPaymentRecorded, ContractPaid,
+	ContractApprovalRequested, ContractApproved, ContractRejected,
 }
 
 // Event is one domain event as it travels: a CloudEvents 1.0 envelope in

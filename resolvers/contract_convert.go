@@ -18,6 +18,7 @@ func toContract(now time.Time, c *crm.Contract) *model.Contract {
 		EndDate: c.EndsOn.Format(time.DateOnly), Paid: c.Paid().String(), Outstanding: c.Outstanding().String(),
 		Instalments: []*model.Instalment{}, Payments: []*model.Payment{}, Version: c.Version,
 		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt, UpdatedBy: c.UpdatedBy,
+		Approval: toContractApproval(c.Approval),
 	}
 	m.Cost, m.Margin = contractCost(c)
 	var overdue crm.Money

@@ -419,6 +419,32 @@ var customerRows = []matrixRow{
 		query: `query($id: ID!) { customer(id: $id) { id contracts { edges { node { id } } } } }`,
 		vars:  byID, absent: "N",
 		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "FNNN"}},
+	// Credit levels: read with the customer, set by ADMIN and the team's
+	// MANAGER; a contract's approval is for ADMIN or a MANAGER of its team
+	// other than its owner and who recorded it (here the admin recorded
+	// it; the pool customer's contract is the manager's own), and answers
+	// CONFLICT on a contract that does not wait.
+	{field: "customer", name: "credit",
+		query: `query($id: ID!) { customer(id: $id) { id credit { level terms { limit } } creditHistory { edges { node { id } } } } }`,
+		vars:  byID, absent: "N",
+		want: cells{"AAAA", "AANA", "ANNA", "AANA", "AAAA", "FNNN"}},
+	{field: "setCreditLevel",
+		query: `mutation($c: ID!) { setCreditLevel(input: {customerId: $c, level: "A", reason: "pays by letter of credit"}) { level } }`,
+		vars:  byCustomer,
+		want:  cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FFFF"}},
+	{field: "clearCreditLevel",
+		query: `mutation($c: ID!) { setCreditLevel(input: {customerId: $c, level: "A", reason: "r"}) { level }
+			clearCreditLevel(input: {customerId: $c, reason: "letter of credit ended"}) { level } }`,
+		vars: byCustomer,
+		want: cells{"AAAA", "AANA", "FNNF", "FFNF", "FFFF", "FFFF"}},
+	{field: "approveContract", need: needContract,
+		query: `mutation($c: ID!, $id: ID!) { approveContract(input: {customerId: $c, id: $id, expectedVersion: 1}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
+		want:  cells{"FFFF", "CCNF", "FNNN", "FFNF", "FFFF", "FFFF"}},
+	{field: "rejectContract", need: needContract,
+		query: `mutation($c: ID!, $id: ID!) { rejectContract(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "over the limit"}) { id } }`,
+		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
+		want:  cells{"FFFF", "CCNF", "FNNN", "FFNF", "FFFF", "FFFF"}},
 	{field: "recordPayment", need: needContract,
 		query: `mutation($c: ID!, $id: ID!) { recordPayment(input: {customerId: $c, contractId: $id, amount: "1"}) { id } }`,
 		vars:  func(_ *matrixWorld, o *obj) map[string]any { return map[string]any{"c": o.ID, "id": o.ContractID} },
@@ -496,6 +522,8 @@ var otherRows = []matrixRow{
 		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "pipeline", query: `{ pipeline { open { count amounts { amount weighted } } winRate } }`, vars: noVars,
 		want: cells{"A", "A", "A", "F", "A", "F"}},
+	{field: "creditLevels", query: `{ creditLevels { code terms limit } }`, vars: noVars,
+		want: cells{"A", "A", "A", "A", "A", "F"}},
 	{field: "receivablesAging", query: `{ receivablesAging { asOf currencies { total buckets { bucket amount } } } }`, vars: noVars,
 		want: cells{"A", "A", "A", "F", "A", "F"}},
 	{field: "revenue", query: `{ revenue { month booked { amount } collected { amount } } }`, vars: noVars,

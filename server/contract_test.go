@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -13,7 +14,7 @@ func TestContractsThroughGraphQL(t *testing.T) {
 	e.mustDo(t, "admin", createCustomer, map[string]any{"in": map[string]any{"kind": "ORGANIZATION", "name": "Acme Machinery",
 		"ownerId": "sales1", "team": team}}, &c)
 	id := c.CreateCustomer.ID
-	const create = `mutation($in: CreateContractInput!) { createContract(input: $in) { id version amount currency outstanding } }`
+	const create = `mutation($in: CreateContractInput!) { createContract(input: $in) { id version amount currency outstanding approval { status exceeded } } }`
 	plan := []map[string]any{{"dueDate": "2026-02-05", "amount": "3000"}, {"dueDate": "2099-01-01", "amount": "2000"}}
 	for _, tt := range []struct {
 		name, field string
@@ -38,13 +39,37 @@ func TestContractsThroughGraphQL(t *testing.T) {
 		CreateContract struct {
 			ID, Amount, Currency, Outstanding string
 			Version                           int
+			Approval                          *struct {
+				Status   string
+				Exceeded []string
+			}
 		}
 	}
-	e.mustDo(t, "admin", create, map[string]any{"in": map[string]any{"customerId": id, "title": "Pumps", "ownerId": "sales1",
+	e.mustDo(t, "sales1", create, map[string]any{"in": map[string]any{"customerId": id, "title": "Pumps", "ownerId": "sales1",
 		"amount": "5000", "signedDate": "2026-01-05", "endDate": "2026-12-31", "instalments": plan}}, &made)
 	k := made.CreateContract
 	if k.Amount != "5000.00" || k.Currency != "CNY" || k.Outstanding != "5000.00" || k.Version != 1 {
 		t.Fatalf("recorded %+v", k)
+	}
+	// Its last instalment, due in 2099, is far beyond a new customer's
+	// credit days: it waits for a manager or an admin, not its owner.
+	if k.Approval == nil || k.Approval.Status != "PENDING_APPROVAL" || len(k.Approval.Exceeded) != 1 ||
+		!strings.HasPrefix(k.Approval.Exceeded[0], "terms: the plan gives 26628 credit days, credit level BBB allows 100 (26528 over)") {
+		t.Fatalf("approval %+v, want PENDING_APPROVAL over the terms", k.Approval)
+	}
+	const approve = `mutation($c: ID!, $k: ID!) { approveContract(input: {customerId: $c, id: $k, expectedVersion: 1}) { version approval { status decidedBy } } }`
+	if r := e.do(t, "sales1", approve, map[string]any{"c": id, "k": k.ID}); r.code() != "FORBIDDEN" {
+		t.Fatalf("its owner approves: %+v, want FORBIDDEN", r.Errors)
+	}
+	var approved struct {
+		ApproveContract struct {
+			Version  int
+			Approval struct{ Status, DecidedBy string }
+		}
+	}
+	e.mustDo(t, "admin", approve, map[string]any{"c": id, "k": k.ID}, &approved)
+	if a := approved.ApproveContract; a.Version != 2 || a.Approval.Status != "APPROVED" || a.Approval.DecidedBy != "admin" {
+		t.Fatalf("approved %+v", a)
 	}
 	const pay = `mutation($c: ID!, $k: ID!, $a: String!) { recordPayment(input: {customerId: $c, contractId: $k, amount: $a, paidDate: "2026-02-10"}) {
 		paid outstanding overdue instalments { dueDate paid outstanding paidDate agingBucket } } }`

@@ -37,6 +37,7 @@ var pagedFields = map[string]string{
 	"Query.openOpportunities":     `query($n: Int) { openOpportunities(first: $n) { edges { node { id } } } }`,
 	"Customer.leads":              `query($n: Int, $c: ID!) { customer(id: $c) { leads(first: $n) { edges { node { id } } } } }`,
 	"Customer.contracts":          `query($n: Int, $c: ID!) { customer(id: $c) { contracts(first: $n) { edges { node { id } } } } }`,
+	"Customer.creditHistory":      `query($n: Int, $c: ID!) { customer(id: $c) { creditHistory(first: $n) { edges { node { id } } } } }`,
 	"Query.notifications":         `query($n: Int) { notifications(first: $n) { edges { node { id } } } }`,
 	"WebhookEndpoint.deliveries":  `query($n: Int, $w: ID!) { webhookEndpoint(id: $w) { deliveries(first: $n) { edges { node { id } } } } }`,
 	"Query.changes":               `query($n: Int) { changes(first: $n) { edges { node { customerId } } } }`,

@@ -35,7 +35,8 @@ const (
 var staffOnly = []events.Type{events.CustomerClaimExpiring, events.CaseAssigned, events.TaskDue,
 	events.LeadCreated, events.LeadHanded, events.LeadAccepted, events.LeadReturned, events.LeadWithdrawn,
 	events.CustomerPoolReturnDue,
-	events.ContractSigned, events.ContractUpdated, events.ContractPaymentRecorded, events.ContractPaid}
+	events.ContractSigned, events.ContractUpdated, events.ContractPaymentRecorded, events.ContractPaid,
+	events.ContractApprovalRequested, events.ContractApproved, events.ContractRejected}
 
 // Types lists every event type an endpoint may subscribe to.
 var Types = append([]events.Type{CustomerShared, CustomerUnshared}, slices.DeleteFunc(slices.Clone(events.Types),

@@ -273,6 +273,7 @@ type ComplexityRoot struct {
 
 	Contract struct {
 		Amount        func(childComplexity int) int
+		Approval      func(childComplexity int) int
 		Cost          func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		CreatedBy     func(childComplexity int) int
@@ -296,6 +297,15 @@ type ComplexityRoot struct {
 		Version       func(childComplexity int) int
 	}
 
+	ContractApproval struct {
+		DecidedAt func(childComplexity int) int
+		DecidedBy func(childComplexity int) int
+		Exceeded  func(childComplexity int) int
+		Level     func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
 	ContractConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -304,6 +314,37 @@ type ComplexityRoot struct {
 	ContractEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreditChange struct {
+		At          func(childComplexity int) int
+		By          func(childComplexity int) int
+		Explanation func(childComplexity int) int
+		From        func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Source      func(childComplexity int) int
+		To          func(childComplexity int) int
+		Until       func(childComplexity int) int
+	}
+
+	CreditChangeConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CreditChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CreditLevel struct {
+		Code       func(childComplexity int) int
+		CreditDays func(childComplexity int) int
+		Currency   func(childComplexity int) int
+		Label      func(childComplexity int) int
+		Limit      func(childComplexity int) int
+		Prepayment func(childComplexity int) int
+		Terms      func(childComplexity int) int
 	}
 
 	CurrencyAging struct {
@@ -338,7 +379,9 @@ type ComplexityRoot struct {
 		Contracts          func(childComplexity int, first *int, after *string) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
+		Credit             func(childComplexity int) int
 		CreditCode         func(childComplexity int) int
+		CreditHistory      func(childComplexity int, first *int, after *string) int
 		CreditIndex        func(childComplexity int) int
 		CreditRating       func(childComplexity int) int
 		Emails             func(childComplexity int) int
@@ -418,6 +461,21 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	CustomerCredit struct {
+		EvaluatedAt     func(childComplexity int) int
+		Explanation     func(childComplexity int) int
+		Level           func(childComplexity int) int
+		ReviewDate      func(childComplexity int) int
+		RuleExplanation func(childComplexity int) int
+		RuleLevel       func(childComplexity int) int
+		SetBy           func(childComplexity int) int
+		Since           func(childComplexity int) int
+		Source          func(childComplexity int) int
+		Terms           func(childComplexity int) int
+		Until           func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	CustomerEdge struct {
@@ -818,12 +876,14 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcceptLead                func(childComplexity int, input model.LeadActionInput) int
 		AddContact                func(childComplexity int, customerID string, input model.ContactInput) int
+		ApproveContract           func(childComplexity int, input model.DecideContractInput) int
 		ArchiveCustomer           func(childComplexity int, id string, expectedVersion int) int
 		AssignCustomer            func(childComplexity int, customerID string, ownerID string, reason *string) int
 		CancelTask                func(childComplexity int, input model.CancelTaskInput) int
 		ChangeCustomerTags        func(childComplexity int, input model.ChangeCustomerTagsInput) int
 		ChangeStage               func(childComplexity int, input model.ChangeStageInput) int
 		ClaimCustomer             func(childComplexity int, customerID string) int
+		ClearCreditLevel          func(childComplexity int, input model.ClearCreditLevelInput) int
 		CompleteTask              func(childComplexity int, input model.CompleteTaskInput) int
 		CreateContract            func(childComplexity int, input model.CreateContractInput) int
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
@@ -852,6 +912,7 @@ type ComplexityRoot struct {
 		RecordPayment             func(childComplexity int, input model.RecordPaymentInput) int
 		RegisterWebhookEndpoint   func(childComplexity int, input model.RegisterWebhookEndpointInput) int
 		RegradeCustomer           func(childComplexity int, customerID string, force *bool) int
+		RejectContract            func(childComplexity int, input model.DecideContractInput) int
 		ReleaseCustomer           func(childComplexity int, customerID string, reason *string) int
 		RemoveContact             func(childComplexity int, customerID string, contactID string, expectedVersion int) int
 		ReplayWebhookDelivery     func(childComplexity int, endpointID string, deliveryID string) int
@@ -859,6 +920,7 @@ type ComplexityRoot struct {
 		ReturnLead                func(childComplexity int, input model.LeadReasonInput) int
 		RevokeAPIKey              func(childComplexity int, id string) int
 		RotateWebhookSecret       func(childComplexity int, id string, overlapMinutes *int) int
+		SetCreditLevel            func(childComplexity int, input model.SetCreditLevelInput) int
 		SetGrade                  func(childComplexity int, input model.SetGradeInput) int
 		SetSalesTarget            func(childComplexity int, input model.SetSalesTargetInput) int
 		ShareCustomer             func(childComplexity int, customerID string, partnerID string) int
@@ -1066,6 +1128,7 @@ type ComplexityRoot struct {
 		Changes                 func(childComplexity int, after *string, first *int) int
 		ChangesCursor           func(childComplexity int) int
 		Contract                func(childComplexity int, customerID string, id string) int
+		CreditLevels            func(childComplexity int) int
 		Customer                func(childComplexity int, id string) int
 		Customer360             func(childComplexity int, id string, recentInteractions *int) int
 		CustomerByEmail         func(childComplexity int, email string, recentInteractions *int) int
@@ -1375,6 +1438,8 @@ type CustomerResolver interface {
 	Cases(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CaseConnection, error)
 
 	Contracts(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ContractConnection, error)
+	Credit(ctx context.Context, obj *model.Customer) (*model.CustomerCredit, error)
+	CreditHistory(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CreditChangeConnection, error)
 
 	GradeAt(ctx context.Context, obj *model.Customer, at time.Time) (*model.GradeChange, error)
 	Leads(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.LeadConnection, error)
@@ -1398,6 +1463,10 @@ type MutationResolver interface {
 	CreateContract(ctx context.Context, input model.CreateContractInput) (*model.Contract, error)
 	UpdateContract(ctx context.Context, input model.UpdateContractInput) (*model.Contract, error)
 	RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.Contract, error)
+	SetCreditLevel(ctx context.Context, input model.SetCreditLevelInput) (*model.CustomerCredit, error)
+	ClearCreditLevel(ctx context.Context, input model.ClearCreditLevelInput) (*model.CustomerCredit, error)
+	ApproveContract(ctx context.Context, input model.DecideContractInput) (*model.Contract, error)
+	RejectContract(ctx context.Context, input model.DecideContractInput) (*model.Contract, error)
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.Customer, error)
 	UpdateCustomer(ctx context.Context, id string, expectedVersion int, input model.UpdateCustomerInput) (*model.Customer, error)
 	ArchiveCustomer(ctx context.Context, id string, expectedVersion int) (*model.Customer, error)
@@ -1464,6 +1533,7 @@ type QueryResolver interface {
 	Contract(ctx context.Context, customerID string, id string) (*model.Contract, error)
 	ReceivablesAging(ctx context.Context, team *string, ownerID *string) (*model.ReceivablesAging, error)
 	Revenue(ctx context.Context, team *string, ownerID *string, from *string, to *string) ([]*model.RevenueMonth, error)
+	CreditLevels(ctx context.Context) ([]*model.CreditLevel, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Customer360(ctx context.Context, id string, recentInteractions *int) (*model.Customer360, error)
 	Customers(ctx context.Context, filter *model.CustomerFilter, orderBy *model.CustomerOrder, first *int, after *string) (*model.CustomerConnection, error)
@@ -2443,6 +2513,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Amount(childComplexity), true
+	case "Contract.approval":
+		if e.ComplexityRoot.Contract.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Approval(childComplexity), true
 	case "Contract.cost":
 		if e.ComplexityRoot.Contract.Cost == nil {
 			break
@@ -2570,6 +2646,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Contract.Version(childComplexity), true
 
+	case "ContractApproval.decidedAt":
+		if e.ComplexityRoot.ContractApproval.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractApproval.DecidedAt(childComplexity), true
+	case "ContractApproval.decidedBy":
+		if e.ComplexityRoot.ContractApproval.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractApproval.DecidedBy(childComplexity), true
+	case "ContractApproval.exceeded":
+		if e.ComplexityRoot.ContractApproval.Exceeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractApproval.Exceeded(childComplexity), true
+	case "ContractApproval.level":
+		if e.ComplexityRoot.ContractApproval.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractApproval.Level(childComplexity), true
+	case "ContractApproval.reason":
+		if e.ComplexityRoot.ContractApproval.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractApproval.Reason(childComplexity), true
+	case "ContractApproval.status":
+		if e.ComplexityRoot.ContractApproval.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractApproval.Status(childComplexity), true
+
 	case "ContractConnection.edges":
 		if e.ComplexityRoot.ContractConnection.Edges == nil {
 			break
@@ -2595,6 +2708,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContractEdge.Node(childComplexity), true
+
+	case "CreditChange.at":
+		if e.ComplexityRoot.CreditChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.At(childComplexity), true
+	case "CreditChange.by":
+		if e.ComplexityRoot.CreditChange.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.By(childComplexity), true
+	case "CreditChange.explanation":
+		if e.ComplexityRoot.CreditChange.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.Explanation(childComplexity), true
+	case "CreditChange.from":
+		if e.ComplexityRoot.CreditChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.From(childComplexity), true
+	case "CreditChange.id":
+		if e.ComplexityRoot.CreditChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.ID(childComplexity), true
+	case "CreditChange.source":
+		if e.ComplexityRoot.CreditChange.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.Source(childComplexity), true
+	case "CreditChange.to":
+		if e.ComplexityRoot.CreditChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.To(childComplexity), true
+	case "CreditChange.until":
+		if e.ComplexityRoot.CreditChange.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChange.Until(childComplexity), true
+
+	case "CreditChangeConnection.edges":
+		if e.ComplexityRoot.CreditChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChangeConnection.Edges(childComplexity), true
+	case "CreditChangeConnection.pageInfo":
+		if e.ComplexityRoot.CreditChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChangeConnection.PageInfo(childComplexity), true
+
+	case "CreditChangeEdge.cursor":
+		if e.ComplexityRoot.CreditChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChangeEdge.Cursor(childComplexity), true
+	case "CreditChangeEdge.node":
+		if e.ComplexityRoot.CreditChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditChangeEdge.Node(childComplexity), true
+
+	case "CreditLevel.code":
+		if e.ComplexityRoot.CreditLevel.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.Code(childComplexity), true
+	case "CreditLevel.creditDays":
+		if e.ComplexityRoot.CreditLevel.CreditDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.CreditDays(childComplexity), true
+	case "CreditLevel.currency":
+		if e.ComplexityRoot.CreditLevel.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.Currency(childComplexity), true
+	case "CreditLevel.label":
+		if e.ComplexityRoot.CreditLevel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.Label(childComplexity), true
+	case "CreditLevel.limit":
+		if e.ComplexityRoot.CreditLevel.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.Limit(childComplexity), true
+	case "CreditLevel.prepayment":
+		if e.ComplexityRoot.CreditLevel.Prepayment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.Prepayment(childComplexity), true
+	case "CreditLevel.terms":
+		if e.ComplexityRoot.CreditLevel.Terms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditLevel.Terms(childComplexity), true
 
 	case "CurrencyAging.buckets":
 		if e.ComplexityRoot.CurrencyAging.Buckets == nil {
@@ -2758,12 +2989,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CreatedBy(childComplexity), true
+	case "Customer.credit":
+		if e.ComplexityRoot.Customer.Credit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Credit(childComplexity), true
 	case "Customer.creditCode":
 		if e.ComplexityRoot.Customer.CreditCode == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.CreditCode(childComplexity), true
+	case "Customer.creditHistory":
+		if e.ComplexityRoot.Customer.CreditHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_creditHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.CreditHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.creditIndex":
 		if e.ComplexityRoot.Customer.CreditIndex == nil {
 			break
@@ -3232,6 +3480,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerConnection.TotalCount(childComplexity), true
+
+	case "CustomerCredit.evaluatedAt":
+		if e.ComplexityRoot.CustomerCredit.EvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.EvaluatedAt(childComplexity), true
+	case "CustomerCredit.explanation":
+		if e.ComplexityRoot.CustomerCredit.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Explanation(childComplexity), true
+	case "CustomerCredit.level":
+		if e.ComplexityRoot.CustomerCredit.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Level(childComplexity), true
+	case "CustomerCredit.reviewDate":
+		if e.ComplexityRoot.CustomerCredit.ReviewDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.ReviewDate(childComplexity), true
+	case "CustomerCredit.ruleExplanation":
+		if e.ComplexityRoot.CustomerCredit.RuleExplanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.RuleExplanation(childComplexity), true
+	case "CustomerCredit.ruleLevel":
+		if e.ComplexityRoot.CustomerCredit.RuleLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.RuleLevel(childComplexity), true
+	case "CustomerCredit.setBy":
+		if e.ComplexityRoot.CustomerCredit.SetBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.SetBy(childComplexity), true
+	case "CustomerCredit.since":
+		if e.ComplexityRoot.CustomerCredit.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Since(childComplexity), true
+	case "CustomerCredit.source":
+		if e.ComplexityRoot.CustomerCredit.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Source(childComplexity), true
+	case "CustomerCredit.terms":
+		if e.ComplexityRoot.CustomerCredit.Terms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Terms(childComplexity), true
+	case "CustomerCredit.until":
+		if e.ComplexityRoot.CustomerCredit.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Until(childComplexity), true
+	case "CustomerCredit.version":
+		if e.ComplexityRoot.CustomerCredit.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerCredit.Version(childComplexity), true
 
 	case "CustomerEdge.cursor":
 		if e.ComplexityRoot.CustomerEdge.Cursor == nil {
@@ -4758,6 +5079,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddContact(childComplexity, args["customerId"].(string), args["input"].(model.ContactInput)), true
+	case "Mutation.approveContract":
+		if e.ComplexityRoot.Mutation.ApproveContract == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveContract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveContract(childComplexity, args["input"].(model.DecideContractInput)), true
 	case "Mutation.archiveCustomer":
 		if e.ComplexityRoot.Mutation.ArchiveCustomer == nil {
 			break
@@ -4824,6 +5156,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClaimCustomer(childComplexity, args["customerId"].(string)), true
+	case "Mutation.clearCreditLevel":
+		if e.ComplexityRoot.Mutation.ClearCreditLevel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_clearCreditLevel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClearCreditLevel(childComplexity, args["input"].(model.ClearCreditLevelInput)), true
 	case "Mutation.completeTask":
 		if e.ComplexityRoot.Mutation.CompleteTask == nil {
 			break
@@ -5122,6 +5465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegradeCustomer(childComplexity, args["customerId"].(string), args["force"].(*bool)), true
+	case "Mutation.rejectContract":
+		if e.ComplexityRoot.Mutation.RejectContract == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectContract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectContract(childComplexity, args["input"].(model.DecideContractInput)), true
 	case "Mutation.releaseCustomer":
 		if e.ComplexityRoot.Mutation.ReleaseCustomer == nil {
 			break
@@ -5199,6 +5553,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["id"].(string), args["overlapMinutes"].(*int)), true
+	case "Mutation.setCreditLevel":
+		if e.ComplexityRoot.Mutation.SetCreditLevel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCreditLevel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCreditLevel(childComplexity, args["input"].(model.SetCreditLevelInput)), true
 	case "Mutation.setGrade":
 		if e.ComplexityRoot.Mutation.SetGrade == nil {
 			break
@@ -6192,6 +6557,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contract(childComplexity, args["customerId"].(string), args["id"].(string)), true
+	case "Query.creditLevels":
+		if e.ComplexityRoot.Query.CreditLevels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CreditLevels(childComplexity), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -7549,6 +7920,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CancelTaskInput", ec.unmarshalInputCancelTaskInput),
 			graphql.NewInputUnmarshaler("ChangeCustomerTagsInput", ec.unmarshalInputChangeCustomerTagsInput),
 			graphql.NewInputUnmarshaler("ChangeStageInput", ec.unmarshalInputChangeStageInput),
+			graphql.NewInputUnmarshaler("ClearCreditLevelInput", ec.unmarshalInputClearCreditLevelInput),
 			graphql.NewInputUnmarshaler("CompleteTaskInput", ec.unmarshalInputCompleteTaskInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateContractInput", ec.unmarshalInputCreateContractInput),
@@ -7561,6 +7933,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
+			graphql.NewInputUnmarshaler("DecideContractInput", ec.unmarshalInputDecideContractInput),
 			graphql.NewInputUnmarshaler("GradeLevelInput", ec.unmarshalInputGradeLevelInput),
 			graphql.NewInputUnmarshaler("GradingPolicyInput", ec.unmarshalInputGradingPolicyInput),
 			graphql.NewInputUnmarshaler("GradingRuleInput", ec.unmarshalInputGradingRuleInput),
@@ -7582,6 +7955,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RecordPaymentInput", ec.unmarshalInputRecordPaymentInput),
 			graphql.NewInputUnmarshaler("RegisterWebhookEndpointInput", ec.unmarshalInputRegisterWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("RuleConditionInput", ec.unmarshalInputRuleConditionInput),
+			graphql.NewInputUnmarshaler("SetCreditLevelInput", ec.unmarshalInputSetCreditLevelInput),
 			graphql.NewInputUnmarshaler("SetGradeInput", ec.unmarshalInputSetGradeInput),
 			graphql.NewInputUnmarshaler("SetSalesTargetInput", ec.unmarshalInputSetSalesTargetInput),
 			graphql.NewInputUnmarshaler("SubmitEvaluationInput", ec.unmarshalInputSubmitEvaluationInput),
@@ -8685,6 +9059,214 @@ extend type Mutation {
   ): Contract!
 }
 `, BuiltIn: false},
+	{Name: "../credit.graphqls", Input: `"What set a customer's credit level."
+enum CreditSource {
+  "The rule, from the customer's payment history (days late, amounts overdue)."
+  RULE
+  "ADMIN or the team's MANAGER, with a reason."
+  MANUAL
+}
+
+"Where a contract beyond its customer's credit stands with its approval."
+enum ApprovalStatus {
+  "It waits for a manager: it books no revenue, enters no receivables and logs no TRANSACTION."
+  PENDING_APPROVAL
+  "A manager approved it: it counts as signed from the approval on."
+  APPROVED
+  "A manager rejected it: it never counts."
+  REJECTED
+}
+
+"One level of the credit policy with its payment terms (docs/credit.md)."
+type CreditLevel {
+  "The level's code, e.g. AAA."
+  code: String!
+  "Its label, e.g. Excellent."
+  label: String!
+  "True when the customer pays in advance: every instalment must be due on the signed date, and no limit applies."
+  prepayment: Boolean!
+  "The longest an instalment may wait, in days: from the signed date to the first due date, and between two due dates (0 with prepayment)."
+  creditDays: Int!
+  "The most the customer may owe, a decimal with two decimals in currency: what its contracts still have outstanding plus a new contract's."
+  limit: String!
+  "The limit's currency (ISO 4217)."
+  currency: String!
+  "The terms in words, e.g. \"120 credit days\" or \"prepayment\"."
+  terms: String!
+}
+
+"""
+A customer's credit level with its terms and why it has it. The rule's own verdict is
+shown beside a level set by hand.
+"""
+type CustomerCredit {
+  "The level in force, e.g. A."
+  level: String!
+  "The level's terms and limit."
+  terms: CreditLevel!
+  "When the level took effect; null while it was never stored (evaluated on the fly)."
+  since: DateTime
+  "What set it."
+  source: CreditSource!
+  "Why: the rule's facts in words (e.g. \"instalment 2 of contract X 45 days overdue, 6,000.00 CNY outstanding\"), or the reason given by hand."
+  explanation: String!
+  "Who set it (a user id, or \"system\" for the daily job)."
+  setBy: String
+  "A level set by hand holds until this day (YYYY-MM-DD), then the rule takes over; null: until cleared, or set by the rule."
+  until: String
+  "The level the rule gives today, whatever set the level in force."
+  ruleLevel: String!
+  "The rule's explanation of ruleLevel."
+  ruleExplanation: String!
+  "When the rule was last evaluated."
+  evaluatedAt: DateTime!
+  "The day the daily job evaluates it again (an instalment falls due, lateness leaves the lookback, a hold ends); null: only when a contract changes."
+  reviewDate: String
+  "Optimistic-locking version (0 while never stored): pass it as expectedVersion to setCreditLevel or clearCreditLevel."
+  version: Int!
+}
+
+"One change of a customer's credit level."
+type CreditChange {
+  "Id (ULID, time part = at)."
+  id: ID!
+  "The level before; null for the first."
+  from: String
+  "The level after."
+  to: String!
+  "What set it."
+  source: CreditSource!
+  "The rule's facts in words, or the reason given by hand."
+  explanation: String!
+  "A level set by hand holds until this day (YYYY-MM-DD); null: until cleared."
+  until: String
+  "Who set it (a user id, or \"system\")."
+  by: String!
+  "When."
+  at: DateTime!
+}
+
+"A page of credit changes."
+type CreditChangeConnection {
+  "The changes of this page."
+  edges: [CreditChangeEdge!]!
+  "Where the page starts and ends."
+  pageInfo: PageInfo!
+}
+
+"A credit change in a page."
+type CreditChangeEdge {
+  "Resume the list after this change."
+  cursor: String!
+  "The change."
+  node: CreditChange!
+}
+
+"What a contract beyond its customer's credit needed, and what became of it."
+type ContractApproval {
+  "Where it stands."
+  status: ApprovalStatus!
+  "The customer's credit level when the contract was recorded."
+  level: String!
+  "Which of the level's rules it exceeds and by how much, e.g. \"limit: … (250,000.00 over)\"."
+  exceeded: [String!]!
+  "Who approved or rejected it."
+  decidedBy: String
+  "When."
+  decidedAt: DateTime
+  "The approver's reason (required to reject)."
+  reason: String
+}
+
+extend type Contract {
+  "Set when the contract went beyond its customer's credit terms or limit: its approval; null for a contract within them."
+  approval: ContractApproval
+}
+
+extend type Customer {
+  "The customer's credit level with its terms and why (partners: FORBIDDEN)."
+  credit: CustomerCredit!
+  "The customer's credit level changes, newest first (partners: FORBIDDEN)."
+  creditHistory(
+    "Page size, 1–100."
+    first: Int = 20
+    "A cursor from this same list."
+    after: String
+  ): CreditChangeConnection!
+}
+
+"Sets a customer's credit level by hand."
+input SetCreditLevelInput {
+  "The customer."
+  customerId: ID!
+  "One of the credit policy's levels (creditLevels)."
+  level: String!
+  "Why, 1–500 characters: kept in the credit history."
+  reason: String!
+  "The level holds until this day (YYYY-MM-DD, after today); left out: until cleared."
+  until: String
+  "CONFLICT unless it is the credit's current version (CustomerCredit.version)."
+  expectedVersion: Int
+}
+
+"Ends a customer's credit level set by hand."
+input ClearCreditLevelInput {
+  "The customer."
+  customerId: ID!
+  "Why, 1–500 characters."
+  reason: String!
+  "CONFLICT unless it is the credit's current version."
+  expectedVersion: Int
+}
+
+"A manager's decision on a contract that waits for approval."
+input DecideContractInput {
+  "The customer."
+  customerId: ID!
+  "The contract."
+  id: ID!
+  "CONFLICT unless it is the contract's current version."
+  expectedVersion: Int!
+  "Why: optional to approve, 1–500 characters to reject."
+  reason: String
+}
+
+extend type Query {
+  "The credit policy's levels, best first (partners: FORBIDDEN)."
+  creditLevels: [CreditLevel!]!
+}
+
+extend type Mutation {
+  """
+  Sets a customer's credit level by hand (ADMIN, the team's MANAGER), with a reason: it
+  holds until cleared or until the day given, while the rule keeps being evaluated beside
+  it (ruleLevel).
+  """
+  setCreditLevel(
+    "The level."
+    input: SetCreditLevelInput!
+  ): CustomerCredit!
+  "Ends a level set by hand (ADMIN, the team's MANAGER): the rule's level applies at once. CONFLICT when none was set by hand."
+  clearCreditLevel(
+    "The customer."
+    input: ClearCreditLevelInput!
+  ): CustomerCredit!
+  """
+  Approves a contract that waits for approval (ADMIN, a MANAGER of its team; never its
+  owner nor who recorded it): it books its amount, enters the receivables and, without an
+  opportunity, logs its TRANSACTION, all in the approval's transaction.
+  """
+  approveContract(
+    "The decision."
+    input: DecideContractInput!
+  ): Contract!
+  "Rejects a contract that waits for approval, with a reason (who may approve): it never counts, and its deal may have another contract."
+  rejectContract(
+    "The decision."
+    input: DecideContractInput!
+  ): Contract!
+}
+`, BuiltIn: false},
 	{Name: "../customer.graphqls", Input: `"Whether a customer is a person or an organization."
 enum CustomerKind {
   "A private person."
@@ -8863,8 +9445,8 @@ type Customer {
   source: CustomerSource!
   "Annual revenue or asset size, in the company's currency."
   annualRevenue: Float
-  "Credit rating, e.g. AA."
-  creditRating: String
+  "Free-text credit rating as entered or imported, e.g. AA; kept as it was, it sets nothing."
+  creditRating: String @deprecated(reason: "Use credit: the structured credit level with its terms, set by rule or by hand.")
   "An organization's unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); unique among customers; null when not known."
   creditCode: String
   """
@@ -9108,7 +9690,7 @@ input CreateCustomerInput {
   source: CustomerSource
   "Annual revenue or asset size, ≥ 0."
   annualRevenue: Float
-  "Credit rating: at most 20 characters."
+  "Free-text credit rating, at most 20 characters (deprecated: the credit level is Customer.credit, set by rule or setCreditLevel; this text sets nothing)."
   creditRating: String
   """
   An organization's unified social credit code (统一社会信用代码): 18 characters, its
@@ -9168,7 +9750,7 @@ input UpdateCustomerInput {
   source: CustomerSource
   "Annual revenue or asset size, ≥ 0."
   annualRevenue: Float
-  "Credit rating."
+  "Free-text credit rating (deprecated: see Customer.credit; this text sets nothing)."
   creditRating: String
   "The unified social credit code, as on create; empty string clears it."
   creditCode: String
@@ -10094,7 +10676,7 @@ input ImportCustomerRowInput {
   source: String
   "Annual revenue or asset size: 1200000, 1,200,000, ¥1,200,000.00, 120万 or 1.5亿."
   annualRevenue: String
-  "Credit rating: at most 20 characters."
+  "Credit rating, at most 20 characters: kept as the customer's free-text creditRating (deprecated); it does not set the credit level, which the rule sets from payment history or a manager by hand."
   creditRating: String
   "A CompanyStatus code or its word (存续, 在业, 吊销, 注销, 破产, 清算, 无效)."
   companyStatus: String
@@ -13568,12 +14150,32 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_updatedAt(ctx, field)
 	case "updatedBy":
 		return ec.fieldContext_Contract_updatedBy(ctx, field)
+	case "approval":
+		return ec.fieldContext_Contract_approval(ctx, field)
 	case "cost":
 		return ec.fieldContext_Contract_cost(ctx, field)
 	case "margin":
 		return ec.fieldContext_Contract_margin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contract", field.Name)
+}
+
+func (ec *executionContext) childFields_ContractApproval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ContractApproval_status(ctx, field)
+	case "level":
+		return ec.fieldContext_ContractApproval_level(ctx, field)
+	case "exceeded":
+		return ec.fieldContext_ContractApproval_exceeded(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_ContractApproval_decidedBy(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ContractApproval_decidedAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_ContractApproval_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContractApproval", field.Name)
 }
 
 func (ec *executionContext) childFields_ContractConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13594,6 +14196,68 @@ func (ec *executionContext) childFields_ContractEdge(ctx context.Context, field 
 		return ec.fieldContext_ContractEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContractEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditChange_id(ctx, field)
+	case "from":
+		return ec.fieldContext_CreditChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CreditChange_to(ctx, field)
+	case "source":
+		return ec.fieldContext_CreditChange_source(ctx, field)
+	case "explanation":
+		return ec.fieldContext_CreditChange_explanation(ctx, field)
+	case "until":
+		return ec.fieldContext_CreditChange_until(ctx, field)
+	case "by":
+		return ec.fieldContext_CreditChange_by(ctx, field)
+	case "at":
+		return ec.fieldContext_CreditChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditChange", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CreditChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CreditChangeConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CreditChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CreditChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CreditLevel_code(ctx, field)
+	case "label":
+		return ec.fieldContext_CreditLevel_label(ctx, field)
+	case "prepayment":
+		return ec.fieldContext_CreditLevel_prepayment(ctx, field)
+	case "creditDays":
+		return ec.fieldContext_CreditLevel_creditDays(ctx, field)
+	case "limit":
+		return ec.fieldContext_CreditLevel_limit(ctx, field)
+	case "currency":
+		return ec.fieldContext_CreditLevel_currency(ctx, field)
+	case "terms":
+		return ec.fieldContext_CreditLevel_terms(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditLevel", field.Name)
 }
 
 func (ec *executionContext) childFields_CurrencyAging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13740,6 +14404,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_openCaseCount(ctx, field)
 	case "contracts":
 		return ec.fieldContext_Customer_contracts(ctx, field)
+	case "credit":
+		return ec.fieldContext_Customer_credit(ctx, field)
+	case "creditHistory":
+		return ec.fieldContext_Customer_creditHistory(ctx, field)
 	case "nps":
 		return ec.fieldContext_Customer_nps(ctx, field)
 	case "valueScore":
@@ -13822,6 +14490,36 @@ func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, 
 		return ec.fieldContext_CustomerConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerCredit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_CustomerCredit_level(ctx, field)
+	case "terms":
+		return ec.fieldContext_CustomerCredit_terms(ctx, field)
+	case "since":
+		return ec.fieldContext_CustomerCredit_since(ctx, field)
+	case "source":
+		return ec.fieldContext_CustomerCredit_source(ctx, field)
+	case "explanation":
+		return ec.fieldContext_CustomerCredit_explanation(ctx, field)
+	case "setBy":
+		return ec.fieldContext_CustomerCredit_setBy(ctx, field)
+	case "until":
+		return ec.fieldContext_CustomerCredit_until(ctx, field)
+	case "ruleLevel":
+		return ec.fieldContext_CustomerCredit_ruleLevel(ctx, field)
+	case "ruleExplanation":
+		return ec.fieldContext_CustomerCredit_ruleExplanation(ctx, field)
+	case "evaluatedAt":
+		return ec.fieldContext_CustomerCredit_evaluatedAt(ctx, field)
+	case "reviewDate":
+		return ec.fieldContext_CustomerCredit_reviewDate(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerCredit_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerCredit", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15756,6 +16454,28 @@ func (ec *executionContext) field_Customer_contracts_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_creditHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_evaluations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15998,6 +16718,20 @@ func (ec *executionContext) field_Mutation_addContact_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveContract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideContractInput, error) {
+			return ec.unmarshalNDecideContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDecideContractInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_archiveCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16103,6 +16837,20 @@ func (ec *executionContext) field_Mutation_claimCustomer_args(ctx context.Contex
 		return nil, err
 	}
 	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_clearCreditLevel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClearCreditLevelInput, error) {
+			return ec.unmarshalNClearCreditLevelInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐClearCreditLevelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -16526,6 +17274,20 @@ func (ec *executionContext) field_Mutation_regradeCustomer_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rejectContract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideContractInput, error) {
+			return ec.unmarshalNDecideContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDecideContractInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_releaseCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16669,6 +17431,20 @@ func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.
 		return nil, err
 	}
 	args["overlapMinutes"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCreditLevel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetCreditLevelInput, error) {
+			return ec.unmarshalNSetCreditLevelInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetCreditLevelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -22229,6 +23005,38 @@ func (ec *executionContext) fieldContext_Contract_updatedBy(_ context.Context, f
 	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
 }
 
+func (ec *executionContext) _Contract_approval(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_approval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContractApproval) graphql.Marshaler {
+			return ec.marshalOContractApproval2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractApproval(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_approval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContractApproval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Contract_cost(ctx context.Context, field graphql.CollectedField, obj *model.Contract) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22273,6 +23081,144 @@ func (ec *executionContext) _Contract_margin(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Contract_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contract", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContractApproval_status(ctx context.Context, field graphql.CollectedField, obj *model.ContractApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractApproval_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ApprovalStatus) graphql.Marshaler {
+			return ec.marshalNApprovalStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐApprovalStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractApproval_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractApproval", field, false, false, "ApprovalStatus")
+}
+
+func (ec *executionContext) _ContractApproval_level(ctx context.Context, field graphql.CollectedField, obj *model.ContractApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractApproval_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractApproval_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractApproval", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContractApproval_exceeded(ctx context.Context, field graphql.CollectedField, obj *model.ContractApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractApproval_exceeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exceeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractApproval_exceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractApproval", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContractApproval_decidedBy(ctx context.Context, field graphql.CollectedField, obj *model.ContractApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractApproval_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContractApproval_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractApproval", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContractApproval_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.ContractApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractApproval_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContractApproval_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractApproval", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ContractApproval_reason(ctx context.Context, field graphql.CollectedField, obj *model.ContractApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractApproval_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContractApproval_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractApproval", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContractConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContractConnection) (ret graphql.Marshaler) {
@@ -22392,6 +23338,470 @@ func (ec *executionContext) fieldContext_ContractEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreditChange_id(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CreditChange_from(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditChange_to(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditChange_source(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CreditSource) graphql.Marshaler {
+			return ec.marshalNCreditSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "CreditSource")
+}
+
+func (ec *executionContext) _CreditChange_explanation(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditChange_until(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditChange_by(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditChange_at(ctx context.Context, field graphql.CollectedField, obj *model.CreditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CreditChangeEdge) graphql.Marshaler {
+			return ec.marshalNCreditChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CreditChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CreditChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CreditChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditChange) graphql.Marshaler {
+			return ec.marshalNCreditChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditLevel_code(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditLevel_label(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditLevel_prepayment(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_prepayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prepayment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_prepayment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditLevel_creditDays(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_creditDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_creditDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditLevel_limit(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditLevel_currency(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditLevel_terms(ctx context.Context, field graphql.CollectedField, obj *model.CreditLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditLevel_terms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Terms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditLevel_terms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditLevel", field, false, false, "String")
 }
 
 func (ec *executionContext) _CurrencyAging_currency(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyAging) (ret graphql.Marshaler) {
@@ -24093,6 +25503,82 @@ func (ec *executionContext) fieldContext_Customer_contracts(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_credit(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_credit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Credit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerCredit) graphql.Marshaler {
+			return ec.marshalNCustomerCredit2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerCredit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerCredit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_creditHistory(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_creditHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().CreditHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditChangeConnection) graphql.Marshaler {
+			return ec.marshalNCreditChangeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_creditHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_creditHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_nps(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25029,6 +26515,291 @@ func (ec *executionContext) _CustomerConnection_totalCount(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _CustomerCredit_level(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_terms(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_terms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Terms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditLevel) graphql.Marshaler {
+			return ec.marshalNCreditLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_terms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerCredit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerCredit_since(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CustomerCredit_source(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CreditSource) graphql.Marshaler {
+			return ec.marshalNCreditSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "CreditSource")
+}
+
+func (ec *executionContext) _CustomerCredit_explanation(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_setBy(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_setBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SetBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_setBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_until(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_ruleLevel(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_ruleLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_ruleLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_ruleExplanation(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_ruleExplanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleExplanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_ruleExplanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_evaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CustomerCredit_reviewDate(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_reviewDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_reviewDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerCredit_version(ctx context.Context, field graphql.CollectedField, obj *model.CustomerCredit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerCredit_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerCredit_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerCredit", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -31342,6 +33113,182 @@ func (ec *executionContext) fieldContext_Mutation_recordPayment(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setCreditLevel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCreditLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCreditLevel(ctx, fc.Args["input"].(model.SetCreditLevelInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerCredit) graphql.Marshaler {
+			return ec.marshalNCustomerCredit2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerCredit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCreditLevel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerCredit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCreditLevel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearCreditLevel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearCreditLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearCreditLevel(ctx, fc.Args["input"].(model.ClearCreditLevelInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerCredit) graphql.Marshaler {
+			return ec.marshalNCustomerCredit2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerCredit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearCreditLevel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerCredit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearCreditLevel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveContract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveContract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveContract(ctx, fc.Args["input"].(model.DecideContractInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveContract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveContract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectContract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectContract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectContract(ctx, fc.Args["input"].(model.DecideContractInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectContract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectContract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36838,6 +38785,38 @@ func (ec *executionContext) fieldContext_Query_revenue(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Query_revenue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_creditLevels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditLevels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CreditLevels(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CreditLevel) graphql.Marshaler {
+			return ec.marshalNCreditLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditLevels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditLevel(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -43751,6 +45730,62 @@ func UnmarshalChangeStageInput(ctx context.Context, raw any) (model.ChangeStageI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputClearCreditLevelInput(ctx context.Context, obj any) (model.ClearCreditLevelInput, error) {
+	var it model.ClearCreditLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "reason", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalClearCreditLevelInput unmarshals raw into the ClearCreditLevelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalClearCreditLevelInput(ctx context.Context, raw any) (model.ClearCreditLevelInput, error) {
+	var out model.ClearCreditLevelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClearCreditLevelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCompleteTaskInput(ctx context.Context, obj any) (model.CompleteTaskInput, error) {
 	var it model.CompleteTaskInput
 	if obj == nil {
@@ -44851,6 +46886,69 @@ func (ec *executionContext) unmarshalInputCustomerOrder(ctx context.Context, obj
 func UnmarshalCustomerOrder(ctx context.Context, raw any) (model.CustomerOrder, error) {
 	var out model.CustomerOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDecideContractInput(ctx context.Context, obj any) (model.DecideContractInput, error) {
+	var it model.DecideContractInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "id", "expectedVersion", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideContractInput unmarshals raw into the DecideContractInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideContractInput(ctx context.Context, raw any) (model.DecideContractInput, error) {
+	var out model.DecideContractInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideContractInput", raw, &out)
 	return out, err
 }
 
@@ -46493,6 +48591,76 @@ func (ec *executionContext) unmarshalInputRuleConditionInput(ctx context.Context
 func UnmarshalRuleConditionInput(ctx context.Context, raw any) (model.RuleConditionInput, error) {
 	var out model.RuleConditionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RuleConditionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetCreditLevelInput(ctx context.Context, obj any) (model.SetCreditLevelInput, error) {
+	var it model.SetCreditLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "level", "reason", "until", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetCreditLevelInput unmarshals raw into the SetCreditLevelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetCreditLevelInput(ctx context.Context, raw any) (model.SetCreditLevelInput, error) {
+	var out model.SetCreditLevelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetCreditLevelInput", raw, &out)
 	return out, err
 }
 
@@ -49562,6 +51730,11 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "approval":
+			out.Values[i] = ec._Contract_approval(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "cost":
 			out.Values[i] = ec._Contract_cost(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -49569,6 +51742,64 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "margin":
 			out.Values[i] = ec._Contract_margin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contractApprovalImplementors = []string{"ContractApproval"}
+
+func (ec *executionContext) _ContractApproval(ctx context.Context, sel ast.SelectionSet, obj *model.ContractApproval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contractApprovalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContractApproval")
+		case "status":
+			out.Values[i] = ec._ContractApproval_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._ContractApproval_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exceeded":
+			out.Values[i] = ec._ContractApproval_exceeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedBy":
+			out.Values[i] = ec._ContractApproval_decidedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._ContractApproval_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ContractApproval_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -49645,6 +51876,213 @@ func (ec *executionContext) _ContractEdge(ctx context.Context, sel ast.Selection
 			}
 		case "node":
 			out.Values[i] = ec._ContractEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditChangeImplementors = []string{"CreditChange"}
+
+func (ec *executionContext) _CreditChange(ctx context.Context, sel ast.SelectionSet, obj *model.CreditChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditChange")
+		case "id":
+			out.Values[i] = ec._CreditChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._CreditChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._CreditChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._CreditChange_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._CreditChange_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._CreditChange_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._CreditChange_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CreditChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditChangeConnectionImplementors = []string{"CreditChangeConnection"}
+
+func (ec *executionContext) _CreditChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CreditChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditChangeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditChangeConnection")
+		case "edges":
+			out.Values[i] = ec._CreditChangeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CreditChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditChangeEdgeImplementors = []string{"CreditChangeEdge"}
+
+func (ec *executionContext) _CreditChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CreditChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditChangeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._CreditChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CreditChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditLevelImplementors = []string{"CreditLevel"}
+
+func (ec *executionContext) _CreditLevel(ctx context.Context, sel ast.SelectionSet, obj *model.CreditLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditLevelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditLevel")
+		case "code":
+			out.Values[i] = ec._CreditLevel_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._CreditLevel_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prepayment":
+			out.Values[i] = ec._CreditLevel_prepayment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditDays":
+			out.Values[i] = ec._CreditLevel_creditDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._CreditLevel_limit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._CreditLevel_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "terms":
+			out.Values[i] = ec._CreditLevel_terms(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -50065,6 +52503,18 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_contracts(ctx, field, obj)
 				})
+		case "credit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_credit(ctx, field, obj)
+				})
+		case "creditHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_creditHistory(ctx, field, obj)
+				})
 		case "nps":
 			out.Values[i] = ec._Customer_nps(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -50313,6 +52763,94 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerConnection_totalCount(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerCreditImplementors = []string{"CustomerCredit"}
+
+func (ec *executionContext) _CustomerCredit(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerCredit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerCreditImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerCredit")
+		case "level":
+			out.Values[i] = ec._CustomerCredit_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "terms":
+			out.Values[i] = ec._CustomerCredit_terms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._CustomerCredit_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._CustomerCredit_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._CustomerCredit_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setBy":
+			out.Values[i] = ec._CustomerCredit_setBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._CustomerCredit_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ruleLevel":
+			out.Values[i] = ec._CustomerCredit_ruleLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ruleExplanation":
+			out.Values[i] = ec._CustomerCredit_ruleExplanation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evaluatedAt":
+			out.Values[i] = ec._CustomerCredit_evaluatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewDate":
+			out.Values[i] = ec._CustomerCredit_reviewDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._CustomerCredit_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -53048,6 +55586,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setCreditLevel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCreditLevel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearCreditLevel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearCreditLevel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveContract":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveContract(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectContract":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectContract(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCustomer(ctx, field)
@@ -54668,6 +57234,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_revenue(ctx, field)
+				})
+		case "creditLevels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditLevels(ctx, field)
 				})
 		case "customer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -57083,6 +59655,16 @@ func (ec *executionContext) marshalNApiKeyEdge2ᚖgithubᚗcomᚋrapportcrmᚋra
 	return ec._ApiKeyEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNApprovalStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐApprovalStatus(ctx context.Context, v any) (model.ApprovalStatus, error) {
+	var res model.ApprovalStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalStatus2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐApprovalStatus(ctx context.Context, sel ast.SelectionSet, v model.ApprovalStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAttribute2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Attribute) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -57397,6 +59979,11 @@ func (ec *executionContext) marshalNChannelCount2ᚖgithubᚗcomᚋrapportcrmᚋ
 	return ec._ChannelCount(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNClearCreditLevelInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐClearCreditLevelInput(ctx context.Context, v any) (model.ClearCreditLevelInput, error) {
+	res, err := ec.unmarshalInputClearCreditLevelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNComparison2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐComparison(ctx context.Context, v any) (model.Comparison, error) {
 	var res model.Comparison
 	err := res.UnmarshalGQL(v)
@@ -57539,6 +60126,80 @@ func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋrapportcrm�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCreditChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChange(ctx context.Context, sel ast.SelectionSet, v *model.CreditChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditChange!")
+		return graphql.Null
+	}
+	return ec._CreditChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditChangeConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeConnection(ctx context.Context, sel ast.SelectionSet, v *model.CreditChangeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditChangeConnection!")
+		return graphql.Null
+	}
+	return ec._CreditChangeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdge(ctx context.Context, sel ast.SelectionSet, v *model.CreditChangeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditChangeEdge!")
+		return graphql.Null
+	}
+	return ec._CreditChangeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditLevel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevel(ctx context.Context, sel ast.SelectionSet, v *model.CreditLevel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditLevel!")
+		return graphql.Null
+	}
+	return ec._CreditLevel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreditSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditSource(ctx context.Context, v any) (model.CreditSource, error) {
+	var res model.CreditSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditSource2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditSource(ctx context.Context, sel ast.SelectionSet, v model.CreditSource) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCurrencyAging2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAgingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CurrencyAging) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -57601,6 +60262,14 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋrapport
 		return graphql.Null
 	}
 	return ec._CustomerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerCredit2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerCredit(ctx context.Context, sel ast.SelectionSet, v *model.CustomerCredit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerCredit!")
+		return graphql.Null
+	}
+	return ec._CustomerCredit(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomerEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
@@ -57791,6 +60460,11 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDecideContractInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDecideContractInput(ctx context.Context, v any) (model.DecideContractInput, error) {
+	res, err := ec.unmarshalInputDecideContractInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDepartment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDepartmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Department) graphql.Marshaler {
@@ -59465,6 +62139,11 @@ func (ec *executionContext) marshalNSalesTarget2ᚖgithubᚗcomᚋrapportcrmᚋr
 	return ec._SalesTarget(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetCreditLevelInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetCreditLevelInput(ctx context.Context, v any) (model.SetCreditLevelInput, error) {
+	res, err := ec.unmarshalInputSetCreditLevelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetGradeInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSetGradeInput(ctx context.Context, v any) (model.SetGradeInput, error) {
 	res, err := ec.unmarshalInputSetGradeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -60252,6 +62931,13 @@ func (ec *executionContext) marshalOContactRole2ᚖgithubᚗcomᚋrapportcrmᚋr
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOContractApproval2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractApproval(ctx context.Context, sel ast.SelectionSet, v *model.ContractApproval) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContractApproval(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *model.Customer) graphql.Marshaler {

@@ -460,6 +460,16 @@ type Claim struct {
 	WarnedAt *time.Time `json:"warnedAt,omitempty"`
 }
 
+// Ends a customer's credit level set by hand.
+type ClearCreditLevelInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// Why, 1–500 characters.
+	Reason string `json:"reason"`
+	// CONFLICT unless it is the credit's current version.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
 // Completes an open task and records its outcome as an interaction handled by the
 // caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
 // VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
@@ -585,10 +595,28 @@ type Contract struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Who changed it last.
 	UpdatedBy string `json:"updatedBy"`
+	// Set when the contract went beyond its customer's credit terms or limit: its approval; null for a contract within them.
+	Approval *ContractApproval `json:"approval,omitempty"`
 	// What the sale costs, a decimal with two decimals; null when not given.
 	Cost *string `json:"cost,omitempty"`
 	// amount minus cost; null without a cost.
 	Margin *string `json:"margin,omitempty"`
+}
+
+// What a contract beyond its customer's credit needed, and what became of it.
+type ContractApproval struct {
+	// Where it stands.
+	Status ApprovalStatus `json:"status"`
+	// The customer's credit level when the contract was recorded.
+	Level string `json:"level"`
+	// Which of the level's rules it exceeds and by how much, e.g. "limit: … (250,000.00 over)".
+	Exceeded []string `json:"exceeded"`
+	// Who approved or rejected it.
+	DecidedBy *string `json:"decidedBy,omitempty"`
+	// When.
+	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	// The approver's reason (required to reject).
+	Reason *string `json:"reason,omitempty"`
 }
 
 // A page of contracts.
@@ -660,7 +688,7 @@ type CreateCustomerInput struct {
 	Source *CustomerSource `json:"source,omitempty"`
 	// Annual revenue or asset size, ≥ 0.
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
-	// Credit rating: at most 20 characters.
+	// Free-text credit rating, at most 20 characters (deprecated: the credit level is Customer.credit, set by rule or setCreditLevel; this text sets nothing).
 	CreditRating *string `json:"creditRating,omitempty"`
 	// An organization's unified social credit code (统一社会信用代码): 18 characters, its
 	// check character verified; lower case, full width, spaces and dashes are accepted and
@@ -789,6 +817,60 @@ type CreateUserInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// One change of a customer's credit level.
+type CreditChange struct {
+	// Id (ULID, time part = at).
+	ID string `json:"id"`
+	// The level before; null for the first.
+	From *string `json:"from,omitempty"`
+	// The level after.
+	To string `json:"to"`
+	// What set it.
+	Source CreditSource `json:"source"`
+	// The rule's facts in words, or the reason given by hand.
+	Explanation string `json:"explanation"`
+	// A level set by hand holds until this day (YYYY-MM-DD); null: until cleared.
+	Until *string `json:"until,omitempty"`
+	// Who set it (a user id, or "system").
+	By string `json:"by"`
+	// When.
+	At time.Time `json:"at"`
+}
+
+// A page of credit changes.
+type CreditChangeConnection struct {
+	// The changes of this page.
+	Edges []*CreditChangeEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A credit change in a page.
+type CreditChangeEdge struct {
+	// Resume the list after this change.
+	Cursor string `json:"cursor"`
+	// The change.
+	Node *CreditChange `json:"node"`
+}
+
+// One level of the credit policy with its payment terms (docs/credit.md).
+type CreditLevel struct {
+	// The level's code, e.g. AAA.
+	Code string `json:"code"`
+	// Its label, e.g. Excellent.
+	Label string `json:"label"`
+	// True when the customer pays in advance: every instalment must be due on the signed date, and no limit applies.
+	Prepayment bool `json:"prepayment"`
+	// The longest an instalment may wait, in days: from the signed date to the first due date, and between two due dates (0 with prepayment).
+	CreditDays int `json:"creditDays"`
+	// The most the customer may owe, a decimal with two decimals in currency: what its contracts still have outstanding plus a new contract's.
+	Limit string `json:"limit"`
+	// The limit's currency (ISO 4217).
+	Currency string `json:"currency"`
+	// The terms in words, e.g. "120 credit days" or "prepayment".
+	Terms string `json:"terms"`
+}
+
 // The receivables of one currency, aged.
 type CurrencyAging struct {
 	// ISO 4217 currency code.
@@ -824,7 +906,7 @@ type Customer struct {
 	Source CustomerSource `json:"source"`
 	// Annual revenue or asset size, in the company's currency.
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
-	// Credit rating, e.g. AA.
+	// Free-text credit rating as entered or imported, e.g. AA; kept as it was, it sets nothing.
 	CreditRating *string `json:"creditRating,omitempty"`
 	// An organization's unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); unique among customers; null when not known.
 	CreditCode *string `json:"creditCode,omitempty"`
@@ -918,6 +1000,10 @@ type Customer struct {
 	OpenCaseCount int `json:"openCaseCount"`
 	// The customer's contracts the caller may read, newest first (partners: FORBIDDEN).
 	Contracts *ContractConnection `json:"contracts"`
+	// The customer's credit level with its terms and why (partners: FORBIDDEN).
+	Credit *CustomerCredit `json:"credit"`
+	// The customer's credit level changes, newest first (partners: FORBIDDEN).
+	CreditHistory *CreditChangeConnection `json:"creditHistory"`
 	// Net Promoter Score, -100 to 100: over the five latest evaluations, the share of
 	// promoters (9–10) minus the share of detractors (0–6) among each evaluator's newest
 	// answer to an NPS question. Null until an NPS question is answered.
@@ -1001,6 +1087,35 @@ type CustomerChange struct {
 	// for an UPSERT of a customer you no longer may read or that was removed since:
 	// a later entry of the feed says so.
 	Customer *Customer `json:"customer,omitempty"`
+}
+
+// A customer's credit level with its terms and why it has it. The rule's own verdict is
+// shown beside a level set by hand.
+type CustomerCredit struct {
+	// The level in force, e.g. A.
+	Level string `json:"level"`
+	// The level's terms and limit.
+	Terms *CreditLevel `json:"terms"`
+	// When the level took effect; null while it was never stored (evaluated on the fly).
+	Since *time.Time `json:"since,omitempty"`
+	// What set it.
+	Source CreditSource `json:"source"`
+	// Why: the rule's facts in words (e.g. "instalment 2 of contract X 45 days overdue, 6,000.00 CNY outstanding"), or the reason given by hand.
+	Explanation string `json:"explanation"`
+	// Who set it (a user id, or "system" for the daily job).
+	SetBy *string `json:"setBy,omitempty"`
+	// A level set by hand holds until this day (YYYY-MM-DD), then the rule takes over; null: until cleared, or set by the rule.
+	Until *string `json:"until,omitempty"`
+	// The level the rule gives today, whatever set the level in force.
+	RuleLevel string `json:"ruleLevel"`
+	// The rule's explanation of ruleLevel.
+	RuleExplanation string `json:"ruleExplanation"`
+	// When the rule was last evaluated.
+	EvaluatedAt time.Time `json:"evaluatedAt"`
+	// The day the daily job evaluates it again (an instalment falls due, lateness leaves the lookback, a hold ends); null: only when a contract changes.
+	ReviewDate *string `json:"reviewDate,omitempty"`
+	// Optimistic-locking version (0 while never stored): pass it as expectedVersion to setCreditLevel or clearCreditLevel.
+	Version int `json:"version"`
 }
 
 // A customer in a page.
@@ -1118,6 +1233,18 @@ type CycleTime struct {
 	MedianWithinDays *int `json:"medianWithinDays,omitempty"`
 	// Whether the median deal took more than 180 days.
 	MedianOverLast bool `json:"medianOverLast"`
+}
+
+// A manager's decision on a contract that waits for approval.
+type DecideContractInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The contract.
+	ID string `json:"id"`
+	// CONFLICT unless it is the contract's current version.
+	ExpectedVersion int `json:"expectedVersion"`
+	// Why: optional to approve, 1–500 characters to reject.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // A unit of the company that users belong to and cases are assigned to. ADMIN
@@ -1554,7 +1681,7 @@ type ImportCustomerRowInput struct {
 	Source *string `json:"source,omitempty"`
 	// Annual revenue or asset size: 1200000, 1,200,000, ¥1,200,000.00, 120万 or 1.5亿.
 	AnnualRevenue *string `json:"annualRevenue,omitempty"`
-	// Credit rating: at most 20 characters.
+	// Credit rating, at most 20 characters: kept as the customer's free-text creditRating (deprecated); it does not set the credit level, which the rule sets from payment history or a manager by hand.
 	CreditRating *string `json:"creditRating,omitempty"`
 	// A CompanyStatus code or its word (存续, 在业, 吊销, 注销, 破产, 清算, 无效).
 	CompanyStatus *string `json:"companyStatus,omitempty"`
@@ -2499,6 +2626,20 @@ type SalesTarget struct {
 	UpdatedBy string `json:"updatedBy"`
 }
 
+// Sets a customer's credit level by hand.
+type SetCreditLevelInput struct {
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// One of the credit policy's levels (creditLevels).
+	Level string `json:"level"`
+	// Why, 1–500 characters: kept in the credit history.
+	Reason string `json:"reason"`
+	// The level holds until this day (YYYY-MM-DD, after today); left out: until cleared.
+	Until *string `json:"until,omitempty"`
+	// CONFLICT unless it is the credit's current version (CustomerCredit.version).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
 // A manual grade override, recorded in the history as MANUAL.
 type SetGradeInput struct {
 	// The customer.
@@ -2775,7 +2916,7 @@ type UpdateCustomerInput struct {
 	Source *CustomerSource `json:"source,omitempty"`
 	// Annual revenue or asset size, ≥ 0.
 	AnnualRevenue *float64 `json:"annualRevenue,omitempty"`
-	// Credit rating.
+	// Free-text credit rating (deprecated: see Customer.credit; this text sets nothing).
 	CreditRating *string `json:"creditRating,omitempty"`
 	// The unified social credit code, as on create; empty string clears it.
 	CreditCode *string `json:"creditCode,omitempty"`
@@ -3282,6 +3423,67 @@ func (e AgingBucket) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a contract beyond its customer's credit stands with its approval.
+type ApprovalStatus string
+
+const (
+	// It waits for a manager: it books no revenue, enters no receivables and logs no TRANSACTION.
+	ApprovalStatusPendingApproval ApprovalStatus = "PENDING_APPROVAL"
+	// A manager approved it: it counts as signed from the approval on.
+	ApprovalStatusApproved ApprovalStatus = "APPROVED"
+	// A manager rejected it: it never counts.
+	ApprovalStatusRejected ApprovalStatus = "REJECTED"
+)
+
+var AllApprovalStatus = []ApprovalStatus{
+	ApprovalStatusPendingApproval,
+	ApprovalStatusApproved,
+	ApprovalStatusRejected,
+}
+
+func (e ApprovalStatus) IsValid() bool {
+	switch e {
+	case ApprovalStatusPendingApproval, ApprovalStatusApproved, ApprovalStatusRejected:
+		return true
+	}
+	return false
+}
+
+func (e ApprovalStatus) String() string {
+	return string(e)
+}
+
+func (e *ApprovalStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ApprovalStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApprovalStatus", str)
+	}
+	return nil
+}
+
+func (e ApprovalStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ApprovalStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ApprovalStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What a write did to an entity.
 type AuditAction string
 
@@ -3783,6 +3985,64 @@ func (e *ContactRole) UnmarshalJSON(b []byte) error {
 }
 
 func (e ContactRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What set a customer's credit level.
+type CreditSource string
+
+const (
+	// The rule, from the customer's payment history (days late, amounts overdue).
+	CreditSourceRule CreditSource = "RULE"
+	// ADMIN or the team's MANAGER, with a reason.
+	CreditSourceManual CreditSource = "MANUAL"
+)
+
+var AllCreditSource = []CreditSource{
+	CreditSourceRule,
+	CreditSourceManual,
+}
+
+func (e CreditSource) IsValid() bool {
+	switch e {
+	case CreditSourceRule, CreditSourceManual:
+		return true
+	}
+	return false
+}
+
+func (e CreditSource) String() string {
+	return string(e)
+}
+
+func (e *CreditSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CreditSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CreditSource", str)
+	}
+	return nil
+}
+
+func (e CreditSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CreditSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CreditSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
