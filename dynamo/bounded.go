@@ -265,8 +265,7 @@ func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 			}
 			return nil, crm.Invalid("orderBy", "%s reads every customer of the list, which the filter must narrow to at most %d "+
 				"(by ownerId, pool and region, tag, grade, team, stage or region): this one holds more; order by CREATED_AT, "+
-				"or without includeArchived by NAME, LAST_INTERACTION_AT, VALUE_SCORE, or NEXT_FOLLOW_UP_AT with ownerId or team, "+
-				"or narrow the filter", what, s.bound())
+				"or leave out includeArchived, or narrow the filter", what, s.bound())
 		}
 		return s.listByOrder(ctx, f, p, scope, true)
 	}
