@@ -201,7 +201,7 @@ func (s *Store) listTotal(f crm.CustomerFilter) func(context.Context) (int, erro
 		return s.totalOf(t)
 	}
 	return func(ctx context.Context) (int, error) {
-		if ok, err := s.filterCounted(ctx); err != nil || !ok {
+		if ok, err := s.valuesCounted(ctx); err != nil || !ok {
 			if err != nil {
 				return 0, err
 			}

@@ -159,14 +159,15 @@ func teamAttr(dim string) string {
 		return "stage." + v
 	case "TIER":
 		return "tier." + v
-	case "KIND":
-		return "kind." + v
-	case "SOURCE":
-		return "source." + v
-	case "INDUSTRY":
-		return "industry." + v
 	}
 	return ""
+}
+
+// valueDim reports whether a constraint is counted by a per-value counter
+// (kind, source, industry).
+func valueDim(dim string) bool {
+	kind, _, _ := strings.Cut(dim, "#")
+	return kind == "KIND" || kind == "SOURCE" || kind == "INDUSTRY"
 }
 
 // totalFor returns the counter that counts exactly the customers f lists.
@@ -179,9 +180,14 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{attr: "n", sum: true}, true
 	}
 	if len(dims) == 2 {
-		// A team's item counts each of its dimensions within the team.
+		// A team's item counts each of its dimensions within the team; a
+		// value's item each team's customers of the value.
 		for i, d := range dims {
 			team, ok := strings.CutPrefix(d, "TEAM#")
+			if other := dims[1-i]; ok && valueDim(other) {
+				kind, v, _ := strings.Cut(other, "#")
+				return total{pk: valueTotalPK(kind, v), attr: valueTeamAttr(team)}, true
+			}
 			if attr := teamAttr(dims[1-i]); ok && attr != "" {
 				return total{pk: teamTotalPK(team), attr: attr}, true
 			}
@@ -200,8 +206,10 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{pk: teamTotalPK(v), attr: "n"}, true
 	case "POOL":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
-	case "REGION", "GRADE", "STAGE", "TIER", "KIND", "SOURCE", "INDUSTRY":
+	case "REGION", "GRADE", "STAGE", "TIER":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
+	case "KIND", "SOURCE", "INDUSTRY":
+		return total{pk: valueTotalPK(kind, v), attr: "n"}, true
 	}
 	return total{}, false
 }
