@@ -15,17 +15,19 @@ import (
 // List counters (docs/access-patterns.md, "Counters"), kept by the stream
 // consumer from each profile's versions: TOTAL#TEAM#<team key> counts a
 // team's active customers (n) and, as attributes, per grade (grade.<l>),
-// stage (stage.<s>), region (region.<r>), value tier (tier.<t>) and, in
-// the pool, per region (poolRegion.<r>) and all (pool); TOTAL#OWNER#<id>,
+// stage (stage.<s>), value tier (tier.<t>) and in the pool (pool);
+// TOTAL#OWNER#<id>,
 // TOTAL#TAG#<tag> and TOTAL#PARTNER#<org> count theirs (n). A total that
 // no single item holds (everything, a grade, a region…) is the sum over
 // the teams (TEAMS).
 //
-// Kind, source and industry have an item per value (the per-value
-// counters): TOTAL#KIND#<kind>, TOTAL#SOURCE#<source>,
-// TOTAL#INDUSTRY#<folded industry>, each counting everyone (n) and each
-// team (team.<team key>), so that free text (an industry) never grows one
-// item past DynamoDB's 400 KB, and a total of one value is one small item.
+// Kind, source, industry and region have an item per value (the
+// per-value counters): TOTAL#KIND#<kind>, TOTAL#SOURCE#<source>,
+// TOTAL#INDUSTRY#<folded industry>, TOTAL#REGION#<region>, each counting
+// everyone (n) and each team (team.<team key>), a region's also the pool
+// (pool, poolTeam.<team key>), so that free text (an industry, a region)
+// never grows one item past DynamoDB's 400 KB, and a total of one value is
+// one small item.
 // A customer is counted there from the profile version its activity
 // records (ValuesCounted, ValuesAt: a new customer from its creation, one
 // stored before them by the recount migration, recount.go); the table's
@@ -59,9 +61,6 @@ func counts(c *crm.Customer, values bool) adds {
 	out.add(team, "n", 1)
 	out.add(team, "grade."+c.Grade.Level, 1)
 	out.add(team, "stage."+string(c.Stage), 1)
-	if c.Region != "" {
-		out.add(team, "region."+c.Region, 1)
-	}
 	if c.ValueTier != "" {
 		out.add(team, "tier."+string(c.ValueTier), 1)
 	}
@@ -70,7 +69,6 @@ func counts(c *crm.Customer, values bool) adds {
 	}
 	if c.InPool() {
 		out.add(team, "pool", 1)
-		out.add(team, "poolRegion."+c.Region, 1)
 	} else {
 		out.add(itemKey{ownerTotalPK(c.OwnerID), skTotal}, "n", 1)
 	}
@@ -90,6 +88,10 @@ func valueCounts(out adds, c *crm.Customer) {
 		k := itemKey{valueTotalPK(dim, v), skTotal}
 		out.add(k, "n", 1)
 		out.add(k, valueTeamAttr(c.Team), 1)
+		if dim == "REGION" && c.InPool() {
+			out.add(k, "pool", 1)
+			out.add(k, "poolTeam."+teamKey(c.Team), 1)
+		}
 	}
 }
 
@@ -104,6 +106,9 @@ func valuesOf(c *crm.Customer) map[string]string {
 	}
 	if in := industryKey(c.Industry); in != "" {
 		out["INDUSTRY"] = in
+	}
+	if c.Region != "" {
+		out["REGION"] = c.Region
 	}
 	return out
 }

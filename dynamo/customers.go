@@ -150,9 +150,6 @@ func teamAttr(dim string) string {
 		if dim == "POOL" {
 			return "pool"
 		}
-		return "poolRegion." + v
-	case "REGION":
-		return "region." + v
 	case "GRADE":
 		return "grade." + v
 	case "STAGE":
@@ -164,10 +161,28 @@ func teamAttr(dim string) string {
 }
 
 // valueDim reports whether a constraint is counted by a per-value counter
-// (kind, source, industry).
+// (kind, source, industry, region; the pool of a region).
 func valueDim(dim string) bool {
-	kind, _, _ := strings.Cut(dim, "#")
-	return kind == "KIND" || kind == "SOURCE" || kind == "INDUSTRY"
+	kind, v, _ := strings.Cut(dim, "#")
+	return kind == "KIND" || kind == "SOURCE" || kind == "INDUSTRY" || kind == "REGION" || (kind == "POOL" && v != "")
+}
+
+// valueTotal is the counter of a per-value constraint: everyone's (team
+// "") or a team's.
+func valueTotal(dim, team string) total {
+	kind, v, _ := strings.Cut(dim, "#")
+	if kind == "POOL" {
+		attr := "pool"
+		if team != "" {
+			attr = "poolTeam." + teamKey(team)
+		}
+		return total{pk: valueTotalPK("REGION", v), attr: attr}
+	}
+	attr := "n"
+	if team != "" {
+		attr = valueTeamAttr(team)
+	}
+	return total{pk: valueTotalPK(kind, v), attr: attr}
 }
 
 // totalFor returns the counter that counts exactly the customers f lists.
@@ -185,8 +200,7 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		for i, d := range dims {
 			team, ok := strings.CutPrefix(d, "TEAM#")
 			if other := dims[1-i]; ok && valueDim(other) {
-				kind, v, _ := strings.Cut(other, "#")
-				return total{pk: valueTotalPK(kind, v), attr: valueTeamAttr(team)}, true
+				return valueTotal(other, team), true
 			}
 			if attr := teamAttr(dims[1-i]); ok && attr != "" {
 				return total{pk: teamTotalPK(team), attr: attr}, true
@@ -204,12 +218,13 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{pk: partnerTotalPK(v), attr: "n"}, true
 	case "TEAM":
 		return total{pk: teamTotalPK(v), attr: "n"}, true
-	case "POOL":
+	case "POOL", "KIND", "SOURCE", "INDUSTRY", "REGION":
+		if valueDim(dims[0]) {
+			return valueTotal(dims[0], ""), true
+		}
 		return total{attr: teamAttr(dims[0]), sum: true}, true
-	case "REGION", "GRADE", "STAGE", "TIER":
+	case "GRADE", "STAGE", "TIER":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
-	case "KIND", "SOURCE", "INDUSTRY":
-		return total{pk: valueTotalPK(kind, v), attr: "n"}, true
 	}
 	return total{}, false
 }

@@ -41,7 +41,8 @@ func (r *racingStore) Load(ctx context.Context, ids []string, created map[string
 	return states, nil
 }
 
-// A table that held customers before the per-value counters (no counter
+// A table that held customers before the per-value counters (kind, source,
+// industry, region; no counter
 // items, no activity marked, no valueCounts on TEAMS) gets them exact from
 // the recount migration while customers are created, edited, archived and
 // merged: with the recount racing the stream's batches (between a batch's
@@ -80,10 +81,16 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 	}
 	var cs []*crm.Customer
 	create := func(i int) *crm.Customer {
-		c := mustCreate(t, e, admin, crm.CustomerInput{Name: fmt.Sprintf("Recount %02d", i),
+		in := crm.CustomerInput{Name: fmt.Sprintf("Recount %02d", i),
 			Kind:     []crm.CustomerKind{crm.KindPerson, crm.KindOrganization}[i%2],
 			Source:   []crm.Source{crm.SourceWeb, crm.SourceReferral, crm.SourceEvent}[i%3],
-			Industry: []string{"Energy", " energy ", "Retail", ""}[i%4], Team: []string{"north", "south", ""}[i%3]})
+			Industry: []string{"Energy", " energy ", "Retail", ""}[i%4], Team: []string{"north", "south", ""}[i%3],
+			Region:   []string{"north", "south", "east", "north"}[i%4]}
+		if i%5 == 0 {
+			nobody := ""
+			in.OwnerID = &nobody // in the pool
+		}
+		c := mustCreate(t, e, admin, in)
 		cs = append(cs, c)
 		return c
 	}
@@ -99,7 +106,8 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 	for _, it := range res.Items {
 		pk, sk := it["pk"].(*types.AttributeValueMemberS).Value, it["sk"].(*types.AttributeValueMemberS).Value
 		switch {
-		case strings.HasPrefix(pk, "TOTAL#KIND#"), strings.HasPrefix(pk, "TOTAL#SOURCE#"), strings.HasPrefix(pk, "TOTAL#INDUSTRY#"):
+		case strings.HasPrefix(pk, "TOTAL#KIND#"), strings.HasPrefix(pk, "TOTAL#SOURCE#"), strings.HasPrefix(pk, "TOTAL#INDUSTRY#"),
+			strings.HasPrefix(pk, "TOTAL#REGION#"):
 			_, err = e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table, Key: dynamo.KeyOf(pk, sk)})
 		case sk == "~S":
 			_, err = e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table, Key: dynamo.KeyOf(pk, sk),
@@ -129,7 +137,7 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	retail, mining, south := "retail", "Mining", "south"
+	retail, mining, south, east := "retail", "Mining", "south", "east"
 	event, person := crm.SourceEvent, crm.KindPerson
 	writes := []func(){
 		func() { update(cs[0], crm.CustomerUpdate{Industry: &retail, Source: &event}) },
@@ -143,7 +151,8 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 		func() { update(cs[2], crm.CustomerUpdate{Kind: &person, Team: &south}) },
 		func() { mustMerge(t, e, admin, mustCustomer(t, e, cs[3].ID), mustCustomer(t, e, cs[7].ID)) },
 		func() { update(cs[4], crm.CustomerUpdate{Industry: &mining}) },
-		func() { update(cs[9], crm.CustomerUpdate{Industry: &retail}) },
+		func() { update(cs[9], crm.CustomerUpdate{Industry: &retail, Region: &east}) },
+		func() { update(cs[5], crm.CustomerUpdate{Region: &south}) },
 	}
 	// Writes the stream applies while racing the recount.
 	race.race = true
@@ -188,6 +197,10 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 		"TeamAndKind":     {Team: "south", Kind: crm.KindPerson},
 		"TeamAndSource":   {Team: "north", Source: crm.SourceReferral},
 		"TeamAndIndustry": {Team: "south", Industry: "Retail"},
+		"Region":          {Region: "east"},
+		"TeamAndRegion":   {Team: "north", Region: "south"},
+		"PoolOfARegion":   {Pool: true, Region: "north"},
+		"TeamPoolRegion":  {Team: "north", Pool: true, Region: "north"},
 	} {
 		page, err := e.svc.Customers(as(admin), f, crm.PageRequest{First: 1})
 		if err != nil {
