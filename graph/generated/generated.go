@@ -8583,9 +8583,9 @@ type CustomerConnection {
   region, valueTier, kind, source, industry, or of team with at most one of grade,
   stage, region, valueTier, kind, source, industry, pool, is read from the counters the
   table's stream keeps (1–3 DynamoDB calls; exact once the stream has applied a
-  write, within seconds; kind, source and industry on a table that held customers
-  before Rapport counted them per value are counted as the next sentence says until
-  the recount migration 2026-12-recount-values is done). Any other filter
+  write, within seconds; kind, source, industry and region on a table that held
+  customers before Rapport counted them per value are counted as the next sentence says
+  until the recount migration 2026-12-recount-values is done). Any other filter
   (two of grade, stage, region, valueTier, kind, source, industry; includeArchived; a
   manager of several teams) is counted by reading every customer of its narrowest
   indexed part (ownerId, pool and region, tag, grade, team, stage or region; the
