@@ -85,7 +85,7 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 			Kind:     []crm.CustomerKind{crm.KindPerson, crm.KindOrganization}[i%2],
 			Source:   []crm.Source{crm.SourceWeb, crm.SourceReferral, crm.SourceEvent}[i%3],
 			Industry: []string{"Energy", " energy ", "Retail", ""}[i%4], Team: []string{"north", "south", ""}[i%3],
-			Region:   []string{"north", "south", "east", "north"}[i%4]}
+			Region: []string{"north", "south", "east", "north"}[i%4]}
 		if i%5 == 0 {
 			nobody := ""
 			in.OwnerID = &nobody // in the pool
