@@ -21,13 +21,13 @@ import (
 // no single item holds (everything, a grade, a region…) is the sum over
 // the teams (TEAMS).
 //
-// Kind, source, industry and region have an item per value (the
-// per-value counters): TOTAL#KIND#<kind>, TOTAL#SOURCE#<source>,
-// TOTAL#INDUSTRY#<folded industry>, TOTAL#REGION#<region>, each counting
-// everyone (n) and each team (team.<team key>), a region's also the pool
-// (pool, poolTeam.<team key>), so that free text (an industry, a region)
-// never grows one item past DynamoDB's 400 KB, and a total of one value is
-// one small item.
+// Industry and region have an item per value: TOTAL#INDUSTRY#<folded
+// industry>, TOTAL#REGION#<region>, each counting everyone (n) and each
+// team (team.<team key>), a region's also the pool (pool, poolTeam.<team
+// key>), so that free text never grows one item past DynamoDB's 400 KB,
+// and a total of one value is one small item. Kind and source, a handful
+// of values each, are attributes of the team's item (kinds.<k>,
+// sources.<s>). These are the per-value counters.
 // A customer is counted there from the profile version its activity
 // records (ValuesCounted, ValuesAt: a new customer from its creation, one
 // stored before them by the recount migration, recount.go); the table's
@@ -82,8 +82,17 @@ func counts(c *crm.Customer, values bool) adds {
 }
 
 // valueCounts adds what an active customer adds to the per-value
-// counters.
+// counters: its kind and source as attributes of its team's item (a
+// handful of values each: an item of their own would cost every create a
+// write unit more), its industry and region on their items.
 func valueCounts(out adds, c *crm.Customer) {
+	team := itemKey{teamTotalPK(c.Team), skTotal}
+	if c.Kind != "" {
+		out.add(team, "kinds."+string(c.Kind), 1)
+	}
+	if c.Source != "" {
+		out.add(team, "sources."+string(c.Source), 1)
+	}
 	for dim, v := range valuesOf(c) {
 		k := itemKey{valueTotalPK(dim, v), skTotal}
 		out.add(k, "n", 1)
@@ -95,15 +104,9 @@ func valueCounts(out adds, c *crm.Customer) {
 	}
 }
 
-// valuesOf are c's values of the dimensions with per-value counters.
+// valuesOf are c's values of the dimensions with an item per value.
 func valuesOf(c *crm.Customer) map[string]string {
 	out := map[string]string{}
-	if c.Kind != "" {
-		out["KIND"] = string(c.Kind)
-	}
-	if c.Source != "" {
-		out["SOURCE"] = string(c.Source)
-	}
 	if in := industryKey(c.Industry); in != "" {
 		out["INDUSTRY"] = in
 	}

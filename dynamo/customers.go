@@ -156,15 +156,19 @@ func teamAttr(dim string) string {
 		return "stage." + v
 	case "TIER":
 		return "tier." + v
+	case "KIND":
+		return "kinds." + v
+	case "SOURCE":
+		return "sources." + v
 	}
 	return ""
 }
 
-// valueDim reports whether a constraint is counted by a per-value counter
-// (kind, source, industry, region; the pool of a region).
+// valueDim reports whether a constraint is counted by an item per value
+// (industry, region; the pool of a region).
 func valueDim(dim string) bool {
 	kind, v, _ := strings.Cut(dim, "#")
-	return kind == "KIND" || kind == "SOURCE" || kind == "INDUSTRY" || kind == "REGION" || (kind == "POOL" && v != "")
+	return kind == "INDUSTRY" || kind == "REGION" || (kind == "POOL" && v != "")
 }
 
 // valueTotal is the counter of a per-value constraint: everyone's (team
@@ -218,12 +222,12 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{pk: partnerTotalPK(v), attr: "n"}, true
 	case "TEAM":
 		return total{pk: teamTotalPK(v), attr: "n"}, true
-	case "POOL", "KIND", "SOURCE", "INDUSTRY", "REGION":
+	case "POOL", "INDUSTRY", "REGION":
 		if valueDim(dims[0]) {
 			return valueTotal(dims[0], ""), true
 		}
 		return total{attr: teamAttr(dims[0]), sum: true}, true
-	case "GRADE", "STAGE", "TIER":
+	case "GRADE", "STAGE", "TIER", "KIND", "SOURCE":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
 	}
 	return total{}, false

@@ -106,9 +106,22 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 	for _, it := range res.Items {
 		pk, sk := it["pk"].(*types.AttributeValueMemberS).Value, it["sk"].(*types.AttributeValueMemberS).Value
 		switch {
-		case strings.HasPrefix(pk, "TOTAL#KIND#"), strings.HasPrefix(pk, "TOTAL#SOURCE#"), strings.HasPrefix(pk, "TOTAL#INDUSTRY#"),
-			strings.HasPrefix(pk, "TOTAL#REGION#"):
+		case strings.HasPrefix(pk, "TOTAL#INDUSTRY#"), strings.HasPrefix(pk, "TOTAL#REGION#"):
 			_, err = e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table, Key: dynamo.KeyOf(pk, sk)})
+		case strings.HasPrefix(pk, "TOTAL#TEAM#"):
+			names := map[string]string{}
+			var parts []string
+			for name := range it {
+				if strings.HasPrefix(name, "kinds.") || strings.HasPrefix(name, "sources.") {
+					n := fmt.Sprintf("#a%d", len(parts))
+					names[n] = name
+					parts = append(parts, n)
+				}
+			}
+			if len(parts) > 0 {
+				_, err = e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table, Key: dynamo.KeyOf(pk, sk),
+					UpdateExpression: aws.String("REMOVE " + strings.Join(parts, ", ")), ExpressionAttributeNames: names})
+			}
 		case sk == "~S":
 			_, err = e.db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: &e.table, Key: dynamo.KeyOf(pk, sk),
 				UpdateExpression: aws.String("REMOVE vc, vcAt")})
