@@ -41,16 +41,16 @@ func (r *racingStore) Load(ctx context.Context, ids []string, created map[string
 	return states, nil
 }
 
-// A table that held customers before the per-value counters (kind, source,
-// industry, region; no counter
-// items, no activity marked, no valueCounts on TEAMS) gets them exact from
-// the recount migration while customers are created, edited, archived and
-// merged: with the recount racing the stream's batches (between a batch's
-// read of an activity and its writes), every batch delivered twice, and
-// pages of the walk between writes the stream has not applied yet. After
-// it, totals by kind, source and industry (alone and with a team) come
-// from the counters and are exact; a second run, and a page applied
-// again, count nobody twice.
+// A table that held customers before the per-value counters (kind,
+// source, industry, region: no kinds./sources. on the team items, no
+// industry or region items, no activity marked, no valueCounts on TEAMS)
+// gets them exact from the recount migration while customers are created,
+// edited, archived and merged: with the recount racing the stream's
+// batches (between a batch's read of an activity and its writes), every
+// batch delivered twice, and pages of the walk between writes the stream
+// has not applied yet. After it, totals by kind, source, industry and
+// region (alone, with a team, a region's pool) come from the counters and
+// are exact; a second run, and a page applied again, count nobody twice.
 func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 	e := mustEnv(t)
 	race := &racingStore{Store: e.store, tb: t}
