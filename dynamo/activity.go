@@ -92,10 +92,14 @@ type activityItem struct {
 	// Ord is where the customer's order entries were written (order.go).
 	Ord *orderState `dynamodbav:"ord,omitempty"`
 
-	Rev       int                    `dynamodbav:"rev"`
-	Applied   map[string]appliedMark `dynamodbav:"applied,omitempty"`
-	Counted   int                    `dynamodbav:"counted"`
-	ForwardTo string                 `dynamodbav:"forwardTo,omitempty"`
+	Rev     int                    `dynamodbav:"rev"`
+	Applied map[string]appliedMark `dynamodbav:"applied,omitempty"`
+	Counted int                    `dynamodbav:"counted"`
+	// ValuesCounted and ValuesAt: counted in the per-value counters at
+	// that profile version (stream.Marks).
+	ValuesCounted bool   `dynamodbav:"vc,omitempty"`
+	ValuesAt      int    `dynamodbav:"vcAt,omitempty"`
+	ForwardTo     string `dynamodbav:"forwardTo,omitempty"`
 }
 
 // summaryItem is the activity's summary of its latest interaction
@@ -138,6 +142,7 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 		Planned: true, FollowUpAsked: a.FollowUpAsked, ContactedAt: a.ContactedAt, FollowUpEvery: int64(a.FollowUpEvery / time.Second),
 		derivedFields: toDerived(a),
 		Rev:           m.Revision, Applied: applied, Counted: m.Counted, ForwardTo: m.ForwardTo,
+		ValuesCounted: m.ValuesCounted, ValuesAt: m.ValuesAt,
 	}
 	if li := a.LastInteraction; li != nil {
 		it.LastInteraction = toSummaryItem(li)
@@ -168,7 +173,8 @@ func fromActivityItem(it *activityItem, c *crm.Customer) stream.Marks {
 		a.LastInteraction = li.interaction(c.ID)
 	}
 	c.Activity = a
-	m := stream.Marks{Revision: it.Rev, Counted: it.Counted, ForwardTo: it.ForwardTo, Applied: map[string]string{}}
+	m := stream.Marks{Revision: it.Rev, Counted: it.Counted, ForwardTo: it.ForwardTo, Applied: map[string]string{},
+		ValuesCounted: it.ValuesCounted, ValuesAt: it.ValuesAt}
 	for shard, am := range it.Applied {
 		m.Applied[shard] = am.Seq
 	}

@@ -52,13 +52,13 @@ func dimensions(f crm.CustomerFilter) []dimension {
 	}
 	add(f.VisiblePartner != "", byList, partnerListKey(f.VisiblePartner), total{pk: partnerTotalPK(f.VisiblePartner), attr: "n"})
 	add(f.OwnerID != "", byOwner, ownerKey(f.OwnerID), total{pk: ownerTotalPK(f.OwnerID), attr: "n"})
-	add(f.Pool && f.Region != "", byOwner, poolKey(f.Region), total{attr: "poolRegion." + f.Region, sum: true})
+	add(f.Pool && f.Region != "", byOwner, poolKey(f.Region), total{pk: valueTotalPK("REGION", f.Region), attr: "pool"})
 	add(f.Tag != "", byList, tagListKey(f.Tag), total{pk: tagTotalPK(f.Tag), attr: "n"})
 	add(f.Grade != "", byGrade, f.Grade, total{attr: "grade." + f.Grade, sum: true})
 	team := effectiveTeam(f)
 	add(team != "", byTeam, team, total{pk: teamTotalPK(team), attr: "n"})
 	add(f.Stage != "", byStage, string(f.Stage), total{attr: "stage." + string(f.Stage), sum: true})
-	add(f.Region != "" && !f.Pool, byRegion, f.Region, total{attr: "region." + f.Region, sum: true})
+	add(f.Region != "" && !f.Pool, byRegion, f.Region, total{pk: valueTotalPK("REGION", f.Region), attr: "n"})
 	if len(out) == 0 {
 		out = append(out, dimension{byList, listCustomers, total{attr: "n", sum: true}})
 	}
@@ -197,11 +197,11 @@ func (s *Store) listTotal(f crm.CustomerFilter) func(context.Context) (int, erro
 	switch {
 	case !ok:
 		return bounded
-	case f.Kind == "" && f.Source == "" && f.Industry == "":
+	case f.Kind == "" && f.Source == "" && f.Industry == "" && f.Region == "":
 		return s.totalOf(t)
 	}
 	return func(ctx context.Context) (int, error) {
-		if ok, err := s.filterCounted(ctx); err != nil || !ok {
+		if ok, err := s.valuesCounted(ctx); err != nil || !ok {
 			if err != nil {
 				return 0, err
 			}
@@ -265,8 +265,7 @@ func (s *Store) listOrdered(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 			}
 			return nil, crm.Invalid("orderBy", "%s reads every customer of the list, which the filter must narrow to at most %d "+
 				"(by ownerId, pool and region, tag, grade, team, stage or region): this one holds more; order by CREATED_AT, "+
-				"or without includeArchived by NAME, LAST_INTERACTION_AT, VALUE_SCORE, or NEXT_FOLLOW_UP_AT with ownerId or team, "+
-				"or narrow the filter", what, s.bound())
+				"or leave out includeArchived, or narrow the filter", what, s.bound())
 		}
 		return s.listByOrder(ctx, f, p, scope, true)
 	}

@@ -15,17 +15,24 @@ import (
 // List counters (docs/access-patterns.md, "Counters"), kept by the stream
 // consumer from each profile's versions: TOTAL#TEAM#<team key> counts a
 // team's active customers (n) and, as attributes, per grade (grade.<l>),
-// stage (stage.<s>), region (region.<r>), value tier (tier.<t>), kind
-// (kind.<k>), source (source.<s>), industry (industry.<folded industry>)
-// and, in the pool, per region (poolRegion.<r>) and all (pool); TOTAL#OWNER#<id>,
+// stage (stage.<s>), value tier (tier.<t>) and in the pool (pool);
+// TOTAL#OWNER#<id>,
 // TOTAL#TAG#<tag> and TOTAL#PARTNER#<org> count theirs (n). A total that
 // no single item holds (everything, a grade, a region…) is the sum over
 // the teams (TEAMS).
 //
-// Kind, source and industry are counted since the release that brought
-// them: a table whose first counters that release wrote says so on its
-// TEAMS item (filterCounts), and only then are they read; a table that
-// held customers before answers those totals by a bounded count.
+// Industry and region have an item per value: TOTAL#INDUSTRY#<folded
+// industry>, TOTAL#REGION#<region>, each counting everyone (n) and each
+// team (team.<team key>), a region's also the pool (pool, poolTeam.<team
+// key>), so that free text never grows one item past DynamoDB's 400 KB,
+// and a total of one value is one small item. Kind and source, a handful
+// of values each, are attributes of the team's item (kinds.<k>,
+// sources.<s>). These are the per-value counters.
+// A customer is counted there from the profile version its activity
+// records (ValuesCounted, ValuesAt: a new customer from its creation, one
+// stored before them by the recount migration, recount.go); the table's
+// TEAMS item says when every customer is (valueCounts), and only then are
+// they read.
 
 const skTotal = "COUNT"
 
@@ -34,10 +41,18 @@ func ownerTotalPK(owner string) string { return "TOTAL#OWNER#" + owner }
 func tagTotalPK(tag string) string     { return "TOTAL#TAG#" + tag }
 func partnerTotalPK(org string) string { return "TOTAL#PARTNER#" + org }
 
+// valueTotalPK is the per-value counter of a dimension (KIND, SOURCE,
+// INDUSTRY) and value.
+func valueTotalPK(dim, value string) string { return "TOTAL#" + dim + "#" + value }
+
+// valueTeamAttr is the attribute of a per-value counter that counts a
+// team's customers.
+func valueTeamAttr(team string) string { return "team." + teamKey(team) }
+
 // counts are what a customer adds to the list counters; archived and
 // merged customers count nowhere, so counters answer the default (active)
-// lists.
-func counts(c *crm.Customer) adds {
+// lists. values adds the per-value counters.
+func counts(c *crm.Customer, values bool) adds {
 	out := adds{}
 	if c == nil || c.Status != crm.StatusActive {
 		return out
@@ -46,24 +61,14 @@ func counts(c *crm.Customer) adds {
 	out.add(team, "n", 1)
 	out.add(team, "grade."+c.Grade.Level, 1)
 	out.add(team, "stage."+string(c.Stage), 1)
-	if c.Region != "" {
-		out.add(team, "region."+c.Region, 1)
-	}
 	if c.ValueTier != "" {
 		out.add(team, "tier."+string(c.ValueTier), 1)
 	}
-	if c.Kind != "" {
-		out.add(team, "kind."+string(c.Kind), 1)
-	}
-	if c.Source != "" {
-		out.add(team, "source."+string(c.Source), 1)
-	}
-	if in := industryKey(c.Industry); in != "" {
-		out.add(team, "industry."+in, 1)
+	if values {
+		valueCounts(out, c)
 	}
 	if c.InPool() {
 		out.add(team, "pool", 1)
-		out.add(team, "poolRegion."+c.Region, 1)
 	} else {
 		out.add(itemKey{ownerTotalPK(c.OwnerID), skTotal}, "n", 1)
 	}
@@ -76,44 +81,79 @@ func counts(c *crm.Customer) adds {
 	return out
 }
 
+// valueCounts adds what an active customer adds to the per-value
+// counters: its kind and source as attributes of its team's item (a
+// handful of values each: an item of their own would cost every create a
+// write unit more), its industry and region on their items.
+func valueCounts(out adds, c *crm.Customer) {
+	team := itemKey{teamTotalPK(c.Team), skTotal}
+	if c.Kind != "" {
+		out.add(team, "kinds."+string(c.Kind), 1)
+	}
+	if c.Source != "" {
+		out.add(team, "sources."+string(c.Source), 1)
+	}
+	for dim, v := range valuesOf(c) {
+		k := itemKey{valueTotalPK(dim, v), skTotal}
+		out.add(k, "n", 1)
+		out.add(k, valueTeamAttr(c.Team), 1)
+		if dim == "REGION" && c.InPool() {
+			out.add(k, "pool", 1)
+			out.add(k, "poolTeam."+teamKey(c.Team), 1)
+		}
+	}
+}
+
+// valuesOf are c's values of the dimensions with an item per value.
+func valuesOf(c *crm.Customer) map[string]string {
+	out := map[string]string{}
+	if in := industryKey(c.Industry); in != "" {
+		out["INDUSTRY"] = in
+	}
+	if c.Region != "" {
+		out["REGION"] = c.Region
+	}
+	return out
+}
+
 // industryKey is an industry as counters and filters compare it: as
 // written, trimmed, case-insensitively.
 func industryKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// startFilterCounts marks a table whose counters are all written by this
-// release: the TEAMS item created with filterCounts, before any team is
-// added to it (the condition keeps an existing one as it is).
-func (s *Store) startFilterCounts(ctx context.Context) error {
+// startValueCounts marks a table whose per-value counters count every
+// customer from its first: the TEAMS item created with valueCounts, before
+// any team is added to it (the condition keeps an existing one as it is).
+func (s *Store) startValueCounts(ctx context.Context) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, ConditionExpression: aws.String(notExists),
 		Item: map[string]types.AttributeValue{"pk": str(teamsPK), "sk": str(teamsPK), "type": str("teams"),
-			"filterCounts": &types.AttributeValueMemberBOOL{Value: true}}})
-	if err = wrap("start counting filters", err); crm.ErrorCode(err) == crm.ECONFLICT {
+			"valueCounts": &types.AttributeValueMemberBOOL{Value: true}}})
+	if err = wrap("start counting values", err); crm.ErrorCode(err) == crm.ECONFLICT {
 		return nil
 	}
 	return err
 }
 
-// filterCounted reports whether the table's counters count kind, source
-// and industry (startFilterCounts).
-func (s *Store) filterCounted(ctx context.Context) (bool, error) {
+// valuesCounted reports whether the per-value counters count every
+// customer (startValueCounts, or the recount migration done).
+func (s *Store) valuesCounted(ctx context.Context) (bool, error) {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(teamsPK, teamsPK),
-		ProjectionExpression: aws.String("filterCounts")})
+		ProjectionExpression: aws.String("valueCounts")})
 	if err != nil {
 		return false, wrap("get teams", err)
 	}
-	v, _ := res.Item["filterCounts"].(*types.AttributeValueMemberBOOL)
+	v, _ := res.Item["valueCounts"].(*types.AttributeValueMemberBOOL)
 	return v != nil && v.Value, nil
 }
 
 // countMoves adds to out what a profile's move from before to after does
-// to the counters.
-func countMoves(out adds, before, after *crm.Customer) {
-	for k, m := range counts(after) {
+// to the counters (to the per-value ones too with values).
+func countMoves(out adds, before, after *crm.Customer, values bool) {
+	for k, m := range counts(after, values) {
 		for name, n := range m {
 			out.add(k, name, n)
 		}
 	}
-	for k, m := range counts(before) {
+	for k, m := range counts(before, values) {
 		for name, n := range m {
 			out.add(k, name, -n)
 		}

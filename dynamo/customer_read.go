@@ -235,7 +235,7 @@ func (s *Store) createActivity(ctx context.Context, p *customerItem) error {
 		}
 	}
 	t := &tx{s: s}
-	m := stream.Marks{Revision: 1, Counted: p.Version}
+	m := stream.Marks{Revision: 1, Counted: p.Version, ValuesCounted: true, ValuesAt: p.Version}
 	if c.Status == crm.StatusMerged {
 		m.ForwardTo = c.MergedInto
 	}
@@ -255,7 +255,7 @@ func (s *Store) createActivity(ctx context.Context, p *customerItem) error {
 	} else {
 		t.check(customerPK(c.ID), skProfile, cond, vals, conflict("customer "+c.ID))
 	}
-	cs := counts(c)
+	cs := counts(c, true)
 	for _, k := range sortedKeys(cs) {
 		t.addTo(k, cs[k], "counter")
 	}

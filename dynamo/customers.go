@@ -150,9 +150,6 @@ func teamAttr(dim string) string {
 		if dim == "POOL" {
 			return "pool"
 		}
-		return "poolRegion." + v
-	case "REGION":
-		return "region." + v
 	case "GRADE":
 		return "grade." + v
 	case "STAGE":
@@ -160,13 +157,36 @@ func teamAttr(dim string) string {
 	case "TIER":
 		return "tier." + v
 	case "KIND":
-		return "kind." + v
+		return "kinds." + v
 	case "SOURCE":
-		return "source." + v
-	case "INDUSTRY":
-		return "industry." + v
+		return "sources." + v
 	}
 	return ""
+}
+
+// valueDim reports whether a constraint is counted by an item per value
+// (industry, region; the pool of a region).
+func valueDim(dim string) bool {
+	kind, v, _ := strings.Cut(dim, "#")
+	return kind == "INDUSTRY" || kind == "REGION" || (kind == "POOL" && v != "")
+}
+
+// valueTotal is the counter of a per-value constraint: everyone's (team
+// "") or a team's.
+func valueTotal(dim, team string) total {
+	kind, v, _ := strings.Cut(dim, "#")
+	if kind == "POOL" {
+		attr := "pool"
+		if team != "" {
+			attr = "poolTeam." + teamKey(team)
+		}
+		return total{pk: valueTotalPK("REGION", v), attr: attr}
+	}
+	attr := "n"
+	if team != "" {
+		attr = valueTeamAttr(team)
+	}
+	return total{pk: valueTotalPK(kind, v), attr: attr}
 }
 
 // totalFor returns the counter that counts exactly the customers f lists.
@@ -179,9 +199,13 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{attr: "n", sum: true}, true
 	}
 	if len(dims) == 2 {
-		// A team's item counts each of its dimensions within the team.
+		// A team's item counts each of its dimensions within the team; a
+		// value's item each team's customers of the value.
 		for i, d := range dims {
 			team, ok := strings.CutPrefix(d, "TEAM#")
+			if other := dims[1-i]; ok && valueDim(other) {
+				return valueTotal(other, team), true
+			}
 			if attr := teamAttr(dims[1-i]); ok && attr != "" {
 				return total{pk: teamTotalPK(team), attr: attr}, true
 			}
@@ -198,9 +222,12 @@ func totalFor(f crm.CustomerFilter) (total, bool) {
 		return total{pk: partnerTotalPK(v), attr: "n"}, true
 	case "TEAM":
 		return total{pk: teamTotalPK(v), attr: "n"}, true
-	case "POOL":
+	case "POOL", "INDUSTRY", "REGION":
+		if valueDim(dims[0]) {
+			return valueTotal(dims[0], ""), true
+		}
 		return total{attr: teamAttr(dims[0]), sum: true}, true
-	case "REGION", "GRADE", "STAGE", "TIER", "KIND", "SOURCE", "INDUSTRY":
+	case "GRADE", "STAGE", "TIER", "KIND", "SOURCE":
 		return total{attr: teamAttr(dims[0]), sum: true}, true
 	}
 	return total{}, false

@@ -330,13 +330,15 @@ func TestBoundedReadsStopAtTheirBoundAndSaySo(t *testing.T) {
 	if len(got) != len(wanted(all, big)) {
 		t.Fatalf("the list itself is not bounded: listed %d, want %d", len(got), len(wanted(all, big)))
 	}
-	// Next follow-up has no order index: past the bound it is refused.
-	big.Order = crm.CustomerOrder{Field: crm.OrderNextFollowUpAt, Ascending: true}
+	// Archived customers are in no order index: past the bound, ordering
+	// them is refused.
+	big.Order, big.IncludeArchived = crm.CustomerOrder{Field: crm.OrderNextFollowUpAt, Ascending: true}, true
 	_, err := e.svc.Customers(as(admin), big, crm.PageRequest{First: 3})
 	var ce *crm.Error
 	if !errors.As(err, &ce) || ce.Code != crm.EINVALID || ce.Field != "orderBy" {
 		t.Fatalf("ordering past the bound: %v, want BAD_USER_INPUT on orderBy", err)
 	}
+	big.IncludeArchived = false
 	// The salesperson's 4 customers are within it, whatever else the
 	// filter holds: ordered and counted from them.
 	mine := crm.CustomerFilter{Grade: "C", Region: "north", Order: crm.CustomerOrder{Field: crm.OrderName, Ascending: true}}

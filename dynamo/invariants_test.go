@@ -24,7 +24,9 @@ import (
 //     its interaction items (a merged customer's: none) and whose watch-list
 //     keys and falling mark are where its profile and activity put them;
 //     a profile's contactCount equals its contact items;
-//   - every list counter (TOTAL#) equals the number of profiles it counts;
+//   - every list counter (TOTAL#) equals the number of profiles it counts
+//     (the per-value ones: of the profiles whose activity marks them
+//     counted there, and every activity does once TEAMS says valueCounts);
 //   - every unique phone and email claim names a profile holding that
 //     value, and every profile's values are claimed by it;
 //   - the caller lookup holds exactly the entries the profiles and
@@ -61,6 +63,7 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		tags         = map[string]bool{} // customer id + "#" + tag
 		oldMarks     []string
 		channels     = map[string]float64{} // interaction items by channel
+		valuesAll    bool                   // TEAMS: every customer counted in the per-value counters
 		byTeams      = map[string]float64{} // analytics of every team's days, by counter
 		byOwners     = map[string]float64{} // of every owner's days
 		days         = map[string]map[string]float64{}
@@ -159,6 +162,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 				byOwners[name] += v
 			}
 		case pk == teamsPK:
+			v, _ := it["valueCounts"].(*types.AttributeValueMemberBOOL)
+			valuesAll = v != nil && v.Value
 			for _, tk := range stringSet(it["teams"]) {
 				teamsListed[tk] = true
 			}
@@ -236,7 +241,12 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		case !ok && m != nil:
 			fail("customer %s: a falling mark, and no falling scores", id)
 		}
-		for k, m := range counts(c) {
+		// The per-value counters count the customers marked counted, and
+		// every one once the table says so.
+		if !a.ValuesCounted && valuesAll {
+			fail("customer %s: not counted in the per-value counters, and TEAMS says every customer is", id)
+		}
+		for k, m := range counts(c, a.ValuesCounted) {
 			for name, n := range m {
 				want.add(k, name, n)
 			}

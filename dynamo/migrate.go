@@ -34,6 +34,10 @@ type migration struct {
 	// page migrates the items of one page of a Scan from start and
 	// returns how many it changed.
 	page func(ctx context.Context, s *Store, items []map[string]types.AttributeValue) (int, error)
+	// done, when set, runs once the walk is over, before the migration is
+	// recorded as done (again, when that record failed: it must be
+	// idempotent).
+	done func(ctx context.Context, s *Store) error
 }
 
 // migrations run in this order; a new one goes at the end.
@@ -41,7 +45,7 @@ var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name
 	{name: lookupBackfill, page: lookupPage}, {name: canonicalPhones, page: phonesPage}, {name: searchBackfill, page: searchPage},
 	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage},
 	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage},
-	{name: searchUnnamed, page: searchPage}}
+	{name: searchUnnamed, page: searchPage}, {name: valueRecount, page: recountPage, done: recountDone}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).
@@ -158,6 +162,11 @@ func (s *Store) migratePage(ctx context.Context, m migration, p *progressItem) e
 		next.StartedAt = now
 	}
 	if res.LastEvaluatedKey == nil {
+		if m.done != nil {
+			if err := m.done(ctx, s); err != nil {
+				return err
+			}
+		}
 		next.Done, next.FinishedAt = true, &now
 	}
 	item, err := attributevalue.MarshalMap(next)

@@ -63,7 +63,8 @@ func (s *Store) planFollowUp(ctx context.Context, id string, p *crm.GradingPolic
 	c := customerOf(prof, a)
 	c.FollowUpEvery = crm.FollowUpInterval(p, c.Grade.Level)
 	c.PlanFollowUp()
-	it := toActivityItem(c, stream.Marks{Revision: a.Rev + 1, Counted: a.Counted, ForwardTo: a.ForwardTo}, a.Applied)
+	it := toActivityItem(c, stream.Marks{Revision: a.Rev + 1, Counted: a.Counted, ForwardTo: a.ForwardTo,
+		ValuesCounted: a.ValuesCounted, ValuesAt: a.ValuesAt}, a.Applied)
 	it.Falling, it.Ord = a.Falling, a.Ord
 	if a.Planned && it.FollowUpEvery == a.FollowUpEvery && activityKeys(it) == activityKeys(a) && sameTime(it.NextFollowUpAt, a.NextFollowUpAt) {
 		return false, nil

@@ -53,6 +53,10 @@ var orderFieldKey = map[crm.OrderField]string{
 
 const orderAll = "ALL"
 
+// orderTeams is the scope of next follow-up without an owner or a team:
+// the merge of the teams' follow-up entries (mergedFollowUps).
+const orderTeams = "TEAMS"
+
 func orderTeamScope(team string) string { return "TEAM#" + teamKey(team) }
 
 func orderPK(field crm.OrderField, scope string) string {
@@ -188,7 +192,9 @@ func orderScope(f crm.CustomerFilter) (scope string, exact bool) {
 		case team != "":
 			return orderTeamScope(team), plain && len(dims) == 1 && f.VisibleOwner == ""
 		}
-		return "", false
+		// Everything, or a manager's several teams: the merge of the
+		// teams' entries.
+		return orderTeams, !f.IncludeArchived && f.VisiblePartner == "" && f.VisibleOwner == "" && len(dims) == 0
 	}
 	if !slices.Contains(orderKept, f.Order.Field) {
 		return "", false
@@ -315,8 +321,7 @@ func (s *Store) listByOrder(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 	tail.decode = func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.Customer, []bool, error) {
 		return s.decodeEntries(ctx, raw, activity, keep)
 	}
-	entries, keyAt := s.entryPlan(f, scope, name, filtered, activity)
-	after := crm.PageRequest{First: p.First}
+	after := ""
 	if start != nil {
 		pos := cursorPosition(start)
 		if positionMissing(pos) {
@@ -324,9 +329,19 @@ func (s *Store) listByOrder(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 			_, id, _ := strings.Cut(pos, orderSep)
 			return collect(ctx, s, tail, crm.PageRequest{First: p.First, After: s.encodeCursor(name, creationKey(f, id))})
 		}
-		after.After = s.encodeCursor(name, keyAt(pos))
+		after = pos
 	}
-	page, err := collect(ctx, s, entries, after)
+	var page *crm.Page[*crm.Customer]
+	if scope == orderTeams {
+		page, err = s.mergedFollowUps(ctx, f, p.First, after, name)
+	} else {
+		entries, keyAt := s.entryPlan(f, scope, name, filtered, activity)
+		req := crm.PageRequest{First: p.First}
+		if after != "" {
+			req.After = s.encodeCursor(name, keyAt(after))
+		}
+		page, err = collect(ctx, s, entries, req)
+	}
 	if err != nil || page.HasNext {
 		return page, err
 	}
@@ -347,6 +362,42 @@ func (s *Store) listByOrder(ctx context.Context, f crm.CustomerFilter, p crm.Pag
 		page.EndCursor = rest.EndCursor
 	}
 	return page, nil
+}
+
+// mergedFollowUps lists f's customers by next follow-up when f names no
+// owner and no team: the merge of the follow-up entries of every team (or
+// of the caller's teams, for a manager of several), which the activity
+// keeps anyway for the watch lists, so nothing more is written for it.
+// Each entry is checked against its customer (its due time, and its team:
+// an entry left in a team the customer has left is skipped) and the rest
+// of f; after is a position ("" from the start).
+func (s *Store) mergedFollowUps(ctx context.Context, f crm.CustomerFilter, first int, after, name string) (*crm.Page[*crm.Customer], error) {
+	var teams []string
+	if len(f.VisibleTeams) > 0 {
+		for _, t := range f.VisibleTeams {
+			teams = append(teams, teamKey(t))
+		}
+	} else {
+		var err error
+		if teams, err = s.teams(ctx); err != nil {
+			return nil, err
+		}
+	}
+	m := teamMerge{ix: byName, list: string(crm.WatchFollowUp), teams: teams, forward: f.Order.Ascending, name: name,
+		cursor: func(pos string) map[string]types.AttributeValue {
+			return map[string]types.AttributeValue{"pk": str(orderPK(crm.OrderNextFollowUpAt, orderTeams)), "sk": str(followUpPosition(pos))}
+		}}
+	if after != "" {
+		after = followUpSort(after)
+	}
+	page, err := s.mergeTeams(ctx, m, first, after, func(e teamEntry, c *crm.Customer) bool {
+		at := c.NextFollowUpAt
+		return matches(c, f) && at != nil && teamKey(c.Team) == e.team && at.UTC().Format(dueLayout)+"#"+c.ID == e.pos
+	})
+	if page != nil {
+		page.Total = s.listTotal(f)
+	}
+	return page, err
 }
 
 // orderBackfill writes the order entries of the customers stored before

@@ -126,7 +126,9 @@ func (s *Store) loadStates(ctx context.Context, ids []string) (map[string]*strea
 // would cost four times as much.
 func (s *Store) startActivity(ctx context.Context, p *customerItem) error {
 	c := fromCustomerItem(p)
-	m := stream.Marks{Revision: 1}
+	// Counted nowhere yet: its INSERT counts it, in the per-value counters
+	// too.
+	m := stream.Marks{Revision: 1, ValuesCounted: true}
 	if c.Status == crm.StatusMerged {
 		m.ForwardTo = c.MergedInto
 	}
@@ -339,7 +341,7 @@ func (s *Store) Advance(ctx context.Context, shard string, effects []stream.Effe
 		one := adds{}
 		aggregateAdds(one, ef.Aggregates, ef.At, met)
 		if ef.Before != nil || ef.After != nil {
-			countMoves(one, ef.Before, ef.After)
+			countMoves(one, ef.Before, ef.After, ef.Values)
 			for _, c := range []*crm.Customer{ef.Before, ef.After} {
 				if c != nil {
 					met[teamKey(c.Team)] = true
@@ -363,9 +365,9 @@ func (s *Store) Advance(ctx context.Context, shard string, effects []stream.Effe
 			return err
 		}
 		if len(known) == 0 {
-			// The first counters of a table: it counts kind, source and
-			// industry from its first customer (counters.go).
-			if err := s.startFilterCounts(ctx); err != nil {
+			// The first counters of a table: its per-value counters count
+			// every customer from its first (counters.go).
+			if err := s.startValueCounts(ctx); err != nil {
 				return err
 			}
 		}

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -81,18 +80,9 @@ func (s *Store) WatchList(ctx context.Context, q crm.WatchQuery, p crm.PageReque
 	return collect(ctx, s, plan, p)
 }
 
-// watchCandidate is an entry of a team's list.
-type watchCandidate struct {
-	pos, id string
-}
-
 // mergedWatchList reads everything's list as the merge of the teams'
-// lists, in the list's order: each round reads up to a page from every
-// team's list after the last position returned, and returns, in order,
-// the entries no team's unread rest can precede. Cursors are positions.
+// lists (mergeTeams), in the list's order. Cursors are positions.
 func (s *Store) mergedWatchList(ctx context.Context, q crm.WatchQuery, p crm.PageRequest, keep func(*crm.Customer) bool) (*crm.Page[*crm.Customer], error) {
-	ix := watchIndex(q.List, true)
-	sortAttr := indexSortAttr(ix)
 	bound, forward := watchBound(q)
 	name := "watch/" + string(q.List) + "#ALL"
 	after := ""
@@ -107,95 +97,9 @@ func (s *Store) mergedWatchList(ctx context.Context, q crm.WatchQuery, p crm.Pag
 	if err != nil {
 		return nil, err
 	}
-	before := func(a, b string) bool { return (a < b) == forward && a != b }
-	page := &crm.Page[*crm.Customer]{}
-	for round := 0; round < s.budget.calls; round++ {
-		var cands []watchCandidate
-		frontier, open := "", false
-		for _, tk := range teams {
-			in := &dynamodb.QueryInput{
-				TableName:                 &s.table,
-				IndexName:                 aws.String(s.idx.name(ix)),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(string(q.List) + "#" + tk), ":b": str(bound)},
-				ScanIndexForward:          aws.Bool(forward),
-				ProjectionExpression:      aws.String("pk, #s"),
-				ExpressionAttributeNames:  map[string]string{"#s": sortAttr},
-				Limit:                     aws.Int32(int32(p.First + 1)),
-			}
-			attr := indexKeyAttr[ix]
-			switch {
-			case after == "" && forward:
-				in.KeyConditionExpression = aws.String(attr + " = :k AND #s < :b")
-			case after == "":
-				in.KeyConditionExpression = aws.String(attr + " = :k AND #s >= :b")
-			case forward:
-				in.KeyConditionExpression = aws.String(attr + " = :k AND #s BETWEEN :a AND :b")
-				in.ExpressionAttributeValues[":a"] = str(after)
-			default:
-				in.KeyConditionExpression = aws.String(attr + " = :k AND #s BETWEEN :b AND :a")
-				in.ExpressionAttributeValues[":a"] = str(after)
-			}
-			res, err := s.db.Query(ctx, in)
-			if err != nil {
-				return nil, wrap("query watch list", err)
-			}
-			last := ""
-			for _, it := range res.Items {
-				pos := strAttr(it[sortAttr])
-				last = pos
-				if pos == after || (forward && pos >= bound) {
-					continue
-				}
-				cands = append(cands, watchCandidate{pos: pos, id: customerIDOf(strAttr(it["pk"]))})
-			}
-			if res.LastEvaluatedKey != nil {
-				// What this team has not returned comes after last.
-				if !open || before(last, frontier) {
-					frontier = last
-				}
-				open = true
-			}
-		}
-		slices.SortFunc(cands, func(a, b watchCandidate) int {
-			if a.pos == b.pos {
-				return 0
-			}
-			if before(a.pos, b.pos) {
-				return -1
-			}
-			return 1
-		})
-		if open {
-			cands = slices.DeleteFunc(cands, func(c watchCandidate) bool { return before(frontier, c.pos) })
-		}
-		ids := make([]string, len(cands))
-		for i, c := range cands {
-			ids[i] = c.id
-		}
-		found, err := s.customers(ctx, ids, true)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cands {
-			cu, ok := found[c.id]
-			if !ok || !keep(cu) {
-				continue
-			}
-			if len(page.Items) == p.First {
-				page.HasNext = true
-				return page, nil
-			}
-			page.Items = append(page.Items, cu)
-			page.Cursors = append(page.Cursors, s.encodeCursor(name, map[string]types.AttributeValue{"pos": str(c.pos)}))
-			page.EndCursor = page.Cursors[len(page.Cursors)-1]
-		}
-		if !open {
-			return page, nil
-		}
-		after = frontier
-	}
-	// Budget spent: resume after the frontier.
-	page.HasNext = true
-	page.EndCursor = s.encodeCursor(name, map[string]types.AttributeValue{"pos": str(after)})
-	return page, nil
+	m := teamMerge{ix: watchIndex(q.List, true), list: string(q.List), teams: teams, forward: forward, bound: bound, name: name,
+		cursor: func(pos string) map[string]types.AttributeValue {
+			return map[string]types.AttributeValue{"pos": str(pos)}
+		}}
+	return s.mergeTeams(ctx, m, p.First, after, func(_ teamEntry, c *crm.Customer) bool { return keep(c) })
 }

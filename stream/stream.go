@@ -127,6 +127,12 @@ type Marks struct {
 	Revision int
 	Applied  map[string]string
 	Counted  int
+	// ValuesCounted: the customer is counted in the per-value counters
+	// (kind, source, industry) at profile version ValuesAt, so a move to a
+	// later version moves it there too; unset on a customer stored before
+	// them, until the recount migration counts it.
+	ValuesCounted bool
+	ValuesAt      int
 	// ForwardTo names the survivor of a finished merge: what is applied
 	// to this customer afterwards goes to the survivor's activity.
 	ForwardTo string
@@ -166,6 +172,9 @@ type Effects struct {
 	// Before and After are a profile whose counted dimensions move; nil
 	// when the record moves none.
 	Before, After *crm.Customer
+	// Values: the move moves the per-value counters too (the customer is
+	// counted there at a version before After's).
+	Values bool
 }
 
 // Store is what the consumer reads and writes (package dynamo).
@@ -406,6 +415,7 @@ func fold(shard string, states map[string]*State, ch Change) Effects {
 		// not count when it was created.
 		if ch.Customer != nil && st != nil && ch.Customer.Version > st.Marks.Counted {
 			ef.Before, ef.After = ch.CustomerBefore, ch.Customer
+			ef.Values = st.Marks.ValuesCounted && ch.Customer.Version > st.Marks.ValuesAt
 		}
 		if ch.Event == "INSERT" && ch.Customer != nil && !ch.Legacy {
 			ef.Aggregates = crm.AggregateDeltas(&crm.Change{Customer: ch.Customer})

@@ -9584,8 +9584,9 @@ type CustomerConnection {
   region, valueTier, kind, source, industry, or of team with at most one of grade,
   stage, region, valueTier, kind, source, industry, pool, is read from the counters the
   table's stream keeps (1–3 DynamoDB calls; exact once the stream has applied a
-  write, within seconds; kind, source and industry on a table that held customers
-  before Rapport counted them are counted as the next sentence says). Any other filter
+  write, within seconds; kind, source, industry and region on a table that held
+  customers before Rapport counted them per value are counted as the next sentence says
+  until the recount migration 2026-12-recount-values is done). Any other filter
   (two of grade, stage, region, valueTier, kind, source, industry; includeArchived; a
   manager of several teams) is counted by reading every customer of its narrowest
   indexed part (ownerId, pool and region, tag, grade, team, stage or region; the
@@ -9808,18 +9809,20 @@ extend type Query {
     DynamoDB calls (up to 4 where the customers without the value begin): NAME,
     LAST_INTERACTION_AT and VALUE_SCORE with no filter (for a caller who sees
     everything); NEXT_FOLLOW_UP_AT with ownerId alone or a team alone (the team
-    filter, or a caller who sees exactly one team). (2) Any
+    filter, or a caller who sees exactly one team). NEXT_FOLLOW_UP_AT with no filter
+    (everything, or a manager's several teams) merges every team's follow-up index:
+    1 + one per team + 1 calls a page. (2) Any
     other filter whose narrowest indexed part (ownerId, pool and region, tag, grade,
     team, stage or region) holds at most 1,000 customers: every customer of that part
     is read and sorted, in full pages of up to 2 + 1 + 10 calls (20 with
     LAST_INTERACTION_AT or NEXT_FOLLOW_UP_AT): a salesperson's own customers, a team's,
     a grade within a team. (3) A larger filter: the order index of everything (of the
-    owner, else the team, for NEXT_FOLLOW_UP_AT) with the
+    owner, else the team, else the merge of the teams, for NEXT_FOLLOW_UP_AT) with the
     rest of the filter checked on each customer read; a page is full when its matches
-    lie within the read budget (10 Queries or 2,000 entries), else it ends early with a
-    cursor that goes on without skipping anyone. NEXT_FOLLOW_UP_AT with neither
-    ownerId nor a team, and any order with includeArchived, past 1,000: BAD_USER_INPUT
-    on orderBy.
+    lie within the read budget (10 Queries or 2,000 entries; for the merge, 10 rounds),
+    else it ends early with a cursor that goes on without skipping anyone. Any order
+    but CREATED_AT with includeArchived, past 1,000: BAD_USER_INPUT on orderBy
+    (archived customers are in no order index).
     """
     orderBy: CustomerOrder
     "Page size, 1–100."
