@@ -66,6 +66,11 @@ type Config struct {
 	// new-customer teams (LEAD_TEAMS, comma-separated; default none: a
 	// lead goes to a colleague of the customer's team).
 	Leads crm.LeadPolicy
+	// Accounts maps teams to the account teams (old-customer staff) that
+	// take a customer its first deal makes an O (ACCOUNT_TEAMS, e.g.
+	// "newbiz-north:accounts-north,accounts"; default none: customers stay
+	// with their sellers).
+	Accounts crm.AccountPolicy
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -199,6 +204,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("LEAD_TEAMS", "must list team names separated by commas, e.g. newbiz-north,newbiz-south: "+crm.ErrorMessage(err))
 		}
 	}
+	if v := getenv("ACCOUNT_TEAMS"); v != "" {
+		if c.Accounts, err = crm.ParseAccountTeams(v); err != nil {
+			bad("ACCOUNT_TEAMS", "must list team:accountTeam pairs and at most one lone default account team, separated by commas, e.g. newbiz-north:accounts-north,accounts: "+crm.ErrorMessage(err))
+		}
+	}
 	c.Import = crm.DefaultImportLimits
 	if v := getenv("IMPORT_ROWS_PER_SECOND"); v != "" {
 		if c.Import.RowsPerSecond, err = strconv.ParseFloat(v, 64); err != nil || !(c.Import.RowsPerSecond >= 0 && c.Import.RowsPerSecond <= 10000) {
@@ -241,6 +251,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Import = c.Import
 	svc.Pipeline = c.Pipeline
 	svc.Leads = c.Leads
+	svc.Accounts = c.Accounts
 	return svc
 }
 

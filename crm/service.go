@@ -43,6 +43,9 @@ type Service struct {
 	Pipeline PipelinePolicy
 	// Leads says who receives leads (lead.go).
 	Leads LeadPolicy
+	// Accounts says who takes a customer its first deal makes an O
+	// (handover_win.go).
+	Accounts AccountPolicy
 	// ChangeSettle is how far behind now the change feed reads
 	// (DefaultChangeSettle; sync.go).
 	ChangeSettle time.Duration
