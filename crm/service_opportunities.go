@@ -170,6 +170,9 @@ func (s *Service) UpdateOpportunity(ctx context.Context, k OpportunityKey, expec
 	if err != nil {
 		return nil, err
 	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
+		return nil, err
+	}
 	prev, err := s.workableDeal(ctx, u, k, expectedVersion)
 	if err != nil {
 		return nil, err
@@ -269,6 +272,9 @@ func (s *Service) touchDeal(o *Opportunity, u *User) {
 func (s *Service) MoveOpportunity(ctx context.Context, k OpportunityKey, expectedVersion int, in OpportunityMoveInput) (*Opportunity, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
 		return nil, err
 	}
 	prev, err := s.workableDeal(ctx, u, k, expectedVersion)
