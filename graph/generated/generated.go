@@ -939,16 +939,17 @@ type ComplexityRoot struct {
 	}
 
 	PartnerOrganization struct {
-		APIKeys   func(childComplexity int, first *int, after *string) int
-		CreatedAt func(childComplexity int) int
-		CreatedBy func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Masked    func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Status    func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
-		UpdatedBy func(childComplexity int) int
-		Version   func(childComplexity int) int
+		APIKeys     func(childComplexity int, first *int, after *string) int
+		CreatedAt   func(childComplexity int) int
+		CreatedBy   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Masked      func(childComplexity int) int
+		Name        func(childComplexity int) int
+		ShowAmounts func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UpdatedBy   func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	PartnerOrganizationConnection struct {
@@ -5609,6 +5610,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnerOrganization.Name(childComplexity), true
+	case "PartnerOrganization.showAmounts":
+		if e.ComplexityRoot.PartnerOrganization.ShowAmounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.ShowAmounts(childComplexity), true
 	case "PartnerOrganization.status":
 		if e.ComplexityRoot.PartnerOrganization.Status == nil {
 			break
@@ -9314,7 +9321,7 @@ extend type Customer {
   valueTier: ValueTier
   "Number of TRANSACTION interactions."
   transactionCount: Int!
-  "Sum of the transactions' amounts, as entered (a single currency is assumed)."
+  "Sum of the transactions' amounts, as entered (a single currency is assumed); 0 to a partner whose organization hides amounts (showAmounts)."
   transactionTotal: Float!
   "When the first transaction happened."
   firstTransactionAt: DateTime
@@ -9879,7 +9886,7 @@ type Interaction {
   attachments: [String!]!
   "The follow-up date asked for with it, if any (the customer's nextFollowUpAt is its schedule)."
   nextFollowUpAt: DateTime
-  "Amount, for TRANSACTION."
+  "Amount, for TRANSACTION; null to a partner whose organization hides amounts (showAmounts)."
   amount: Float
   "ISO 4217 currency of the amount."
   currency: String
@@ -10390,7 +10397,7 @@ enum NotificationKind {
   CASE_ESCALATED
   "A task of yours is due within the hour (or was created already due)."
   TASK_DUE
-  "A customer was handed or assigned to you (alone, or as one of a portfolio)."
+  "A customer was handed or assigned to you (alone, or as one of a portfolio), or one you won was handed to an account owner (ACCOUNT_TEAMS)."
   CUSTOMER_HANDED_OVER
   "A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall)."
   CUSTOMER_REGRADED_DOWN
@@ -10833,6 +10840,13 @@ type PartnerOrganization {
   status: PartnerStatus!
   "The masking policy: the fields its principals see masked."
   masked: [MaskedField!]!
+  """
+  Whether its principals read amounts: an interaction's amount and currency (the
+  TRANSACTION a won deal or a contract logs on a shared customer's timeline) and a
+  customer's transactionTotal. False (the default) hides them: amount and currency read
+  null, transactionTotal 0.
+  """
+  showAmounts: Boolean!
   "Increases with every change; pass it as expectedVersion."
   version: Int!
   "When it was created."
@@ -10941,6 +10955,8 @@ input CreatePartnerOrganizationInput {
   name: String!
   "The masking policy; omitted masks every field, an empty list masks nothing."
   masked: [MaskedField!]
+  "Whether its principals read amounts (see PartnerOrganization.showAmounts); omitted hides them."
+  showAmounts: Boolean
 }
 
 "Changes to a partner organization. Omitted fields are unchanged."
@@ -10951,6 +10967,8 @@ input UpdatePartnerOrganizationInput {
   status: PartnerStatus
   "Replaces the masking policy; an empty list masks nothing."
   masked: [MaskedField!]
+  "Whether its principals read amounts (see PartnerOrganization.showAmounts)."
+  showAmounts: Boolean
 }
 
 extend type Customer {
@@ -14098,6 +14116,8 @@ func (ec *executionContext) childFields_PartnerOrganization(ctx context.Context,
 		return ec.fieldContext_PartnerOrganization_status(ctx, field)
 	case "masked":
 		return ec.fieldContext_PartnerOrganization_masked(ctx, field)
+	case "showAmounts":
+		return ec.fieldContext_PartnerOrganization_showAmounts(ctx, field)
 	case "version":
 		return ec.fieldContext_PartnerOrganization_version(ctx, field)
 	case "createdAt":
@@ -33845,6 +33865,29 @@ func (ec *executionContext) fieldContext_PartnerOrganization_masked(_ context.Co
 	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "MaskedField")
 }
 
+func (ec *executionContext) _PartnerOrganization_showAmounts(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_showAmounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowAmounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_showAmounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _PartnerOrganization_version(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42234,7 +42277,7 @@ func (ec *executionContext) unmarshalInputCreatePartnerOrganizationInput(ctx con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "masked"}
+	fieldsInOrder := [...]string{"name", "masked", "showAmounts"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -42255,6 +42298,13 @@ func (ec *executionContext) unmarshalInputCreatePartnerOrganizationInput(ctx con
 				return it, err
 			}
 			it.Masked = data
+		case "showAmounts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showAmounts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowAmounts = data
 		}
 	}
 	return it, nil
@@ -45147,7 +45197,7 @@ func (ec *executionContext) unmarshalInputUpdatePartnerOrganizationInput(ctx con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "status", "masked"}
+	fieldsInOrder := [...]string{"name", "status", "masked", "showAmounts"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -45175,6 +45225,13 @@ func (ec *executionContext) unmarshalInputUpdatePartnerOrganizationInput(ctx con
 				return it, err
 			}
 			it.Masked = data
+		case "showAmounts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showAmounts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowAmounts = data
 		}
 	}
 	return it, nil
@@ -51493,6 +51550,11 @@ func (ec *executionContext) _PartnerOrganization(ctx context.Context, sel ast.Se
 			}
 		case "masked":
 			out.Values[i] = ec._PartnerOrganization_masked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "showAmounts":
+			out.Values[i] = ec._PartnerOrganization_showAmounts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

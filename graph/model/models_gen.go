@@ -742,6 +742,8 @@ type CreatePartnerOrganizationInput struct {
 	Name string `json:"name"`
 	// The masking policy; omitted masks every field, an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+	// Whether its principals read amounts (see PartnerOrganization.showAmounts); omitted hides them.
+	ShowAmounts *bool `json:"showAmounts,omitempty"`
 }
 
 // A new task on a customer.
@@ -926,7 +928,7 @@ type Customer struct {
 	ValueTier *ValueTier `json:"valueTier,omitempty"`
 	// Number of TRANSACTION interactions.
 	TransactionCount int `json:"transactionCount"`
-	// Sum of the transactions' amounts, as entered (a single currency is assumed).
+	// Sum of the transactions' amounts, as entered (a single currency is assumed); 0 to a partner whose organization hides amounts (showAmounts).
 	TransactionTotal float64 `json:"transactionTotal"`
 	// When the first transaction happened.
 	FirstTransactionAt *time.Time `json:"firstTransactionAt,omitempty"`
@@ -1694,7 +1696,7 @@ type Interaction struct {
 	Attachments []string `json:"attachments"`
 	// The follow-up date asked for with it, if any (the customer's nextFollowUpAt is its schedule).
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
-	// Amount, for TRANSACTION.
+	// Amount, for TRANSACTION; null to a partner whose organization hides amounts (showAmounts).
 	Amount *float64 `json:"amount,omitempty"`
 	// ISO 4217 currency of the amount.
 	Currency *string `json:"currency,omitempty"`
@@ -2164,6 +2166,11 @@ type PartnerOrganization struct {
 	Status PartnerStatus `json:"status"`
 	// The masking policy: the fields its principals see masked.
 	Masked []MaskedField `json:"masked"`
+	// Whether its principals read amounts: an interaction's amount and currency (the
+	// TRANSACTION a won deal or a contract logs on a shared customer's timeline) and a
+	// customer's transactionTotal. False (the default) hides them: amount and currency read
+	// null, transactionTotal 0.
+	ShowAmounts bool `json:"showAmounts"`
 	// Increases with every change; pass it as expectedVersion.
 	Version int `json:"version"`
 	// When it was created.
@@ -2698,6 +2705,8 @@ type UpdatePartnerOrganizationInput struct {
 	Status *PartnerStatus `json:"status,omitempty"`
 	// Replaces the masking policy; an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+	// Whether its principals read amounts (see PartnerOrganization.showAmounts).
+	ShowAmounts *bool `json:"showAmounts,omitempty"`
 }
 
 // A change to an open task: the fields given change.
@@ -4804,7 +4813,7 @@ const (
 	NotificationKindCaseEscalated NotificationKind = "CASE_ESCALATED"
 	// A task of yours is due within the hour (or was created already due).
 	NotificationKindTaskDue NotificationKind = "TASK_DUE"
-	// A customer was handed or assigned to you (alone, or as one of a portfolio).
+	// A customer was handed or assigned to you (alone, or as one of a portfolio), or one you won was handed to an account owner (ACCOUNT_TEAMS).
 	NotificationKindCustomerHandedOver NotificationKind = "CUSTOMER_HANDED_OVER"
 	// A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).
 	NotificationKindCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"
