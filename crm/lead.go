@@ -543,4 +543,7 @@ type LeadStore interface {
 	Lead(ctx context.Context, k LeadKey) (*Lead, error)
 	// ListLeads lists a customer's leads, newest first.
 	ListLeads(ctx context.Context, customerID string, p PageRequest) (*Page[*Lead], error)
+	// LeadOpportunity returns the id of the deal opened from a lead ("" for
+	// none), from the deal's claim on it.
+	LeadOpportunity(ctx context.Context, leadID string) (string, error)
 }

@@ -30,6 +30,9 @@ type Opportunity struct {
 	LossNote   string
 	// ClosedAt is when it was WON or LOST.
 	ClosedAt *time.Time
+	// LeadID is the accepted lead of the customer the deal follows up, if
+	// any (lead_opportunity.go); the deal claims it.
+	LeadID string
 	// History lists every stage move, oldest first, the opening included.
 	History   []OpportunityMove
 	Version   int
@@ -196,6 +199,9 @@ type OpportunityInput struct {
 	// Stage defaults to the pipeline's first stage; it must be open.
 	Stage         string
 	ExpectedClose time.Time
+	// LeadID, optional, is an ACCEPTED lead of the customer the deal
+	// follows up; a lead has one deal.
+	LeadID string
 }
 
 // OpportunityUpdate changes the fields that are non-nil; stage moves go

@@ -87,6 +87,21 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 	if err := c.result(); err != nil {
 		return nil, err
 	}
+	// A retry is answered before the lead is checked: the first request
+	// claimed it (firstResult).
+	idem, err := s.idempotency(u, "createOpportunity", in.IdempotencyKey, in, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	load := func(ctx context.Context, id string) (*Opportunity, error) {
+		return s.Opportunity(ctx, OpportunityKey{CustomerID: in.CustomerID, ID: id})
+	}
+	if first, done, err := firstResult(ctx, s, idem, load); done {
+		return first, err
+	}
+	if o.LeadID, err = s.dealLead(ctx, u, in); err != nil {
+		return nil, err
+	}
 	cu, err := s.editable(ctx, u, in.CustomerID, canEdit, "open an opportunity on")
 	if err != nil {
 		return nil, err
@@ -96,14 +111,8 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 		return nil, err
 	}
 	o.History = []OpportunityMove{{To: o.Stage, By: u.ID, At: now}}
-	idem, err := s.idempotency(u, "createOpportunity", in.IdempotencyKey, in, o.ID)
-	if err != nil {
-		return nil, err
-	}
 	err = s.Store.Apply(ctx, &Change{Opportunity: o, Idempotency: idem})
-	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Opportunity, error) {
-		return s.Opportunity(ctx, OpportunityKey{CustomerID: in.CustomerID, ID: id})
-	}); ok {
+	if first, err, ok := replay(ctx, err, load); ok {
 		return first, err
 	}
 	if err != nil {

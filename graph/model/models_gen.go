@@ -734,6 +734,10 @@ type CreateOpportunityInput struct {
 	Stage *string `json:"stage,omitempty"`
 	// The expected close date, YYYY-MM-DD.
 	ExpectedCloseDate string `json:"expectedCloseDate"`
+	// An ACCEPTED lead of the customer the deal follows up (BAD_USER_INPUT on input.leadId
+	// when it is not accepted, NOT_FOUND when the caller may not read it). A lead has one
+	// deal: a second is CONFLICT on input.leadId.
+	LeadID *string `json:"leadId,omitempty"`
 }
 
 // A new partner organization.
@@ -1770,6 +1774,9 @@ type Lead struct {
 	ReturnReason *string `json:"returnReason,omitempty"`
 	// When it was last accepted, returned or withdrawn.
 	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	// The deal opened from it (createOpportunity with its leadId), when there is one and the
+	// caller may read it (null otherwise). Two reads: the lead's claim, then the deal.
+	Opportunity *Opportunity `json:"opportunity,omitempty"`
 	// Every move, oldest first, the first hand included.
 	History []*LeadMove `json:"history"`
 	// Optimistic-locking version: pass it as expectedVersion to act on the lead.
@@ -2074,6 +2081,10 @@ type Opportunity struct {
 	LossNote *string `json:"lossNote,omitempty"`
 	// When it was won or lost.
 	ClosedAt *time.Time `json:"closedAt,omitempty"`
+	// The accepted lead of the customer the deal follows up, if it was opened from one.
+	LeadID *string `json:"leadId,omitempty"`
+	// That lead, when the caller may read it (null otherwise). One read of the lead.
+	Lead *Lead `json:"lead,omitempty"`
 	// Every stage move, oldest first, the opening included: who, when, from, to.
 	History []*OpportunityMove `json:"history"`
 	// Optimistic-locking version: pass it as expectedVersion to change the deal.
