@@ -59,9 +59,9 @@ type PartnerOrg struct {
 	ShowAmounts bool
 	Version     int
 	CreatedAt   time.Time
-	CreatedBy string
-	UpdatedAt time.Time
-	UpdatedBy string
+	CreatedBy   string
+	UpdatedAt   time.Time
+	UpdatedBy   string
 }
 
 // PartnerOrgInput is a new organization. Masked nil masks every field.
@@ -75,7 +75,7 @@ type PartnerOrgInput struct {
 // PartnerOrgUpdate changes the fields that are non-nil; an empty Masked
 // masks nothing.
 type PartnerOrgUpdate struct {
-	Name   *string
+	Name        *string
 	Status      *PartnerStatus
 	Masked      []MaskField
 	ShowAmounts *bool
