@@ -62,7 +62,9 @@ type OpportunityKey struct {
 // CreateOpportunity opens a deal on a customer the caller may edit, in the
 // pipeline's first stage unless another open stage is given. The deal
 // counts in the pipeline of the customer's team and of its owner, whose
-// counters move in the same transaction.
+// counters move in the same transaction. Given an accepted lead of the
+// customer (in.LeadID, lead_opportunity.go), the deal follows it up and
+// claims it: a lead has one deal.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*Opportunity, error) {
 	u, err := pipelineUser(ctx)
