@@ -14,7 +14,7 @@ func TestAcceptedLeadBecomesOneOpportunity(t *testing.T) {
 	tele := sales1.ID
 	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Kunming Valve Works", OwnerID: &tele, Team: "north"})
 	lead := mustLead(t, e, sales1, crm.LeadInput{CustomerID: c.ID, Need: "An ERP", HandedTo: closer1.ID})
-	in := crm.OpportunityInput{CustomerID: c.ID, Title: "ERP", Amount: "200000", LeadID: lead.ID}
+	in := crm.OpportunityInput{CustomerID: c.ID, Title: "ERP", Amount: "200000", LeadID: lead.ID, ExpectedClose: day(2026, 6, 30)}
 	var ce *crm.Error
 	if _, err := e.svc.CreateOpportunity(as(closer1), in); !asErr(err, &ce) || ce.Code != crm.EINVALID || ce.Field != "input.leadId" {
 		t.Fatalf("a deal from a lead still waiting: %v, want BAD_USER_INPUT on input.leadId", err)
