@@ -158,7 +158,7 @@ func (s *Service) accountOwner(ctx context.Context, team, owner string) (string,
 // account owner (the new owner hears of it as of any handover).
 func accountNotice(prev, next *Customer) *Notification {
 	h := next.LastHandover
-	if prev.OwnerID == "" || next.OwnerID == prev.OwnerID || next.UpdatedBy != SystemUserID || h == nil || h.To != next.OwnerID ||
+	if prev.OwnerID == "" || next.OwnerID == "" || next.OwnerID == prev.OwnerID || next.UpdatedBy != SystemUserID || h == nil || h.To != next.OwnerID ||
 		prev.Grade.Level == "O" || next.Grade.Level != "O" {
 		return nil
 	}
