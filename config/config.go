@@ -70,6 +70,11 @@ type Config struct {
 	// "A:90:2000000:15:0:1,B:30:100000,C:PREPAY:0"; default
 	// crm.DefaultCreditPolicy).
 	Credit crm.CreditPolicy
+	// Accounts maps teams to the account teams (old-customer staff) that
+	// take a customer its first deal makes an O (ACCOUNT_TEAMS, e.g.
+	// "newbiz-north:accounts-north,accounts"; default none: customers stay
+	// with their sellers).
+	Accounts crm.AccountPolicy
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
@@ -209,6 +214,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("LEAD_TEAMS", "must list team names separated by commas, e.g. newbiz-north,newbiz-south: "+crm.ErrorMessage(err))
 		}
 	}
+	if v := getenv("ACCOUNT_TEAMS"); v != "" {
+		if c.Accounts, err = crm.ParseAccountTeams(v); err != nil {
+			bad("ACCOUNT_TEAMS", "must list team:accountTeam pairs and at most one lone default account team, separated by commas, e.g. newbiz-north:accounts-north,accounts: "+crm.ErrorMessage(err))
+		}
+	}
 	c.Import = crm.DefaultImportLimits
 	if v := getenv("IMPORT_ROWS_PER_SECOND"); v != "" {
 		if c.Import.RowsPerSecond, err = strconv.ParseFloat(v, 64); err != nil || !(c.Import.RowsPerSecond >= 0 && c.Import.RowsPerSecond <= 10000) {
@@ -252,6 +262,7 @@ func (c Config) Service(svc *crm.Service) *crm.Service {
 	svc.Pipeline = c.Pipeline
 	svc.Leads = c.Leads
 	svc.Credit = c.Credit
+	svc.Accounts = c.Accounts
 	return svc
 }
 

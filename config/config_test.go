@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -167,6 +168,41 @@ func TestLeadTeamsFromEnv(t *testing.T) {
 				t.Fatalf("got %v, want an error naming LEAD_TEAMS", err)
 			case !tt.wantErr && (err != nil || !slices.Equal(c.Leads.Teams, tt.want)):
 				t.Fatalf("got %v %v, want %v", c.Leads.Teams, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAccountTeamsFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		name, env string
+		want      crm.AccountPolicy
+		wantErr   bool
+	}{
+		{"DefaultNone", "", crm.AccountPolicy{}, false},
+		{"PairsAndDefault", "newbiz-north:accounts-north, newbiz-south : accounts-south,accounts",
+			crm.AccountPolicy{Teams: map[string]string{"newbiz-north": "accounts-north", "newbiz-south": "accounts-south"}, Default: "accounts"}, false},
+		{"OneDefault", "accounts", crm.AccountPolicy{Default: "accounts"}, false},
+		{"ErrTwoDefaults", "accounts,others", crm.AccountPolicy{}, true},
+		{"ErrTeamMappedTwice", "newbiz:a,newbiz:b", crm.AccountPolicy{}, true},
+		{"ErrEmptyAccountTeam", "newbiz:", crm.AccountPolicy{}, true},
+		{"ErrEmptyEntry", "accounts,", crm.AccountPolicy{}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.FromEnv(func(k string) string {
+				switch k {
+				case "TABLE_NAME":
+					return "t"
+				case "ACCOUNT_TEAMS":
+					return tt.env
+				}
+				return ""
+			})
+			switch {
+			case tt.wantErr && (err == nil || !strings.Contains(err.Error(), "ACCOUNT_TEAMS")):
+				t.Fatalf("got %v, want an error naming ACCOUNT_TEAMS", err)
+			case !tt.wantErr && (err != nil || !maps.Equal(c.Accounts.Teams, tt.want.Teams) || c.Accounts.Default != tt.want.Default):
+				t.Fatalf("got %+v %v, want %+v", c.Accounts, err, tt.want)
 			}
 		})
 	}

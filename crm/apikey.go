@@ -208,7 +208,7 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*User, error) {
 		_ = s.Store.TouchAPIKey(ctx, k.ID, now, now.Add(-APIKeyTouchEvery))
 	}
 	return &User{ID: PartnerUserID(k.ID), Name: org.Name, Roles: []Role{RolePartner},
-		PartnerOrgID: org.ID, Masked: append([]MaskField{}, org.Masked...)}, nil
+		PartnerOrgID: org.ID, Masked: append([]MaskField{}, org.Masked...), ShowAmounts: org.ShowAmounts}, nil
 }
 
 // PartnerUserID is the user id of the principal signed in with key id: it

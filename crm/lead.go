@@ -279,6 +279,18 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
 	if err := c.result(); err != nil {
 		return nil, err
 	}
+	// A retry is answered before the customer is read: the first request
+	// may have been accepted since, and the customer be its recipient's.
+	idem, err := s.idempotency(u, "createLead", in.IdempotencyKey, in, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	load := func(ctx context.Context, id string) (*Lead, error) {
+		return s.Lead(ctx, LeadKey{CustomerID: in.CustomerID, ID: id})
+	}
+	if first, done, err := firstResult(ctx, s, idem, load); done {
+		return first, err
+	}
 	cu, err := s.readable(ctx, u, in.CustomerID)
 	if err != nil {
 		return nil, err
@@ -297,14 +309,8 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
 	}
 	l.Team = cu.Team
 	l.History = []LeadMove{{Status: LeadHanded, To: l.HandedTo, By: u.ID, At: now}}
-	idem, err := s.idempotency(u, "createLead", in.IdempotencyKey, in, l.ID)
-	if err != nil {
-		return nil, err
-	}
 	err = s.Store.Apply(ctx, &Change{Lead: l, Idempotency: idem})
-	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Lead, error) {
-		return s.Lead(ctx, LeadKey{CustomerID: in.CustomerID, ID: id})
-	}); ok {
+	if first, err, ok := replay(ctx, err, load); ok {
 		return first, err
 	}
 	if err != nil {
@@ -379,6 +385,9 @@ func (s *Service) AcceptLead(ctx context.Context, k LeadKey, expectedVersion int
 	if err != nil {
 		return nil, err
 	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
+		return nil, err
+	}
 	var next *Lead
 	err = s.applyFresh(ctx, func() (*Change, error) {
 		prev, err := s.leadAt(ctx, u, k, expectedVersion, func(l *Lead) bool { return l.HandedTo == u.ID }, "accept", LeadHanded)
@@ -422,6 +431,9 @@ func (s *Service) ReturnLead(ctx context.Context, k LeadKey, expectedVersion int
 	if err != nil {
 		return nil, err
 	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
+		return nil, err
+	}
 	if reason, err = checkHandoverReason("input.reason", reason, true); err != nil {
 		return nil, err
 	}
@@ -440,6 +452,9 @@ func (s *Service) ReturnLead(ctx context.Context, k LeadKey, expectedVersion int
 func (s *Service) HandLead(ctx context.Context, k LeadKey, expectedVersion int, to string) (*Lead, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
 		return nil, err
 	}
 	var c checker
@@ -477,6 +492,9 @@ func (s *Service) HandLead(ctx context.Context, k LeadKey, expectedVersion int, 
 func (s *Service) WithdrawLead(ctx context.Context, k LeadKey, expectedVersion int, reason string) (*Lead, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
 		return nil, err
 	}
 	if reason, err = checkHandoverReason("input.reason", reason, false); err != nil {
@@ -525,4 +543,7 @@ type LeadStore interface {
 	Lead(ctx context.Context, k LeadKey) (*Lead, error)
 	// ListLeads lists a customer's leads, newest first.
 	ListLeads(ctx context.Context, customerID string, p PageRequest) (*Page[*Lead], error)
+	// LeadOpportunity returns the id of the deal opened from a lead ("" for
+	// none), from the deal's claim on it.
+	LeadOpportunity(ctx context.Context, leadID string) (string, error)
 }

@@ -89,6 +89,14 @@ func viewCustomer(u *User, c *Customer) *Customer {
 			v.Attributes[i].Value = maskText(v.Attributes[i].Value)
 		}
 	}
+	if hidesAmounts(u) {
+		v.Transactions.Total = 0
+	}
+	if u.masks(MaskInteractionContent) || hidesAmounts(u) {
+		if v.LastInteraction != nil {
+			v.LastInteraction = viewInteraction(u, v.LastInteraction)
+		}
+	}
 	if u.masks(MaskInteractionContent) {
 		for i := range v.RecentEvaluations {
 			v.RecentEvaluations[i].Comment = maskText(v.RecentEvaluations[i].Comment)
@@ -100,9 +108,6 @@ func viewCustomer(u *User, c *Customer) *Customer {
 			masked := *h
 			masked.Reason = maskText(h.Reason)
 			v.LastHandover = &masked
-		}
-		if v.LastInteraction != nil {
-			v.LastInteraction = viewInteraction(u, v.LastInteraction)
 		}
 	}
 	return v
@@ -143,14 +148,27 @@ func viewContact(u *User, c *Contact) *Contact {
 }
 
 func viewInteraction(u *User, i *Interaction) *Interaction {
-	if !u.masks(MaskInteractionContent) {
+	hideAmount := hidesAmounts(u) && i.Amount != nil
+	if !u.masks(MaskInteractionContent) && !hideAmount {
 		return i
 	}
 	v := i.Clone()
-	v.Content, v.Outcome = maskText(v.Content), maskText(v.Outcome)
-	v.Attachments = maskAll(v.Attachments, maskText)
+	if u.masks(MaskInteractionContent) {
+		v.Content, v.Outcome = maskText(v.Content), maskText(v.Outcome)
+		v.Attachments = maskAll(v.Attachments, maskText)
+	}
+	if hideAmount {
+		v.Amount, v.Currency = nil, ""
+	}
 	return v
 }
+
+// hidesAmounts reports whether u, a partner, may not read amounts: its
+// organization's policy (PartnerOrg.ShowAmounts) is to hide them, as it
+// is unless an admin says otherwise. A won deal or a contract logs a
+// TRANSACTION of its amount on a shared customer's timeline: the pipeline
+// itself is staff's, so is what it is worth.
+func hidesAmounts(u *User) bool { return u.IsPartner() && !u.ShowAmounts }
 
 func viewEvaluation(u *User, e *Evaluation) *Evaluation {
 	if !u.masks(MaskInteractionContent) {
@@ -208,5 +226,5 @@ func viewPage[T any](u *User, p *Page[T], view func(*User, T) T) *Page[T] {
 // through the partner API: the same view, for what is sent to the
 // organization outside a request (its webhooks).
 func PartnerView(org *PartnerOrg, c *Customer) *Customer {
-	return viewCustomer(&User{ID: "partner:" + org.ID, Roles: []Role{RolePartner}, PartnerOrgID: org.ID, Masked: org.Masked}, c)
+	return viewCustomer(&User{ID: "partner:" + org.ID, Roles: []Role{RolePartner}, PartnerOrgID: org.ID, Masked: org.Masked, ShowAmounts: org.ShowAmounts}, c)
 }

@@ -38,7 +38,8 @@ const (
 	// NoticeTaskDue: a task of the user's is due within TaskDueNotice.
 	NoticeTaskDue NotificationKind = "TASK_DUE"
 	// NoticeCustomerHandedOver: a customer was handed or assigned to the
-	// user (one of a portfolio's, or one alone).
+	// user (one of a portfolio's, or one alone), or one the user won was
+	// handed to an account owner.
 	NoticeCustomerHandedOver NotificationKind = "CUSTOMER_HANDED_OVER"
 	// NoticeCustomerRegradedDown: a customer the user owns fell to a less
 	// important grade level.
@@ -238,7 +239,8 @@ func notice(user string, kind NotificationKind, at time.Time, key string, n Noti
 }
 
 // customerNotices: a claim's warning to its holder, a change of hands to
-// the new owner (unless they took it themselves), a fall in grade to the
+// the new owner (unless they took it themselves) and, for a handover to an
+// account owner, to the seller it was taken from, a fall in grade to the
 // owner (unless they set it by hand; a rule's regrade that their own call
 // set off is news to them).
 func customerNotices(p *GradingPolicy, prev, next *Customer) []*Notification {
@@ -275,6 +277,9 @@ func customerNotices(p *GradingPolicy, prev, next *Customer) []*Notification {
 			n.Message += " Reason: " + h.Reason
 		}
 		out = append(out, notice(next.OwnerID, NoticeCustomerHandedOver, next.UpdatedAt, fmt.Sprintf("owner|%s|%d", next.ID, next.Version), n))
+	}
+	if n := accountNotice(prev, next); n != nil {
+		out = append(out, n)
 	}
 	byHand := next.Grade.Source == GradeManual && next.Grade.By == next.OwnerID
 	if next.OwnerID != "" && next.OwnerID == prev.OwnerID && regradedDown(p, prev.Grade.Level, next.Grade.Level) && !byHand {

@@ -34,6 +34,9 @@ type Opportunity struct {
 	// (no TRANSACTION on its timeline when it was won): a customer won,
 	// credited to the deal's owner in the month it closed.
 	NewCustomer bool
+	// LeadID is the accepted lead of the customer the deal follows up, if
+	// any (lead_opportunity.go); the deal claims it.
+	LeadID string
 	// History lists every stage move, oldest first, the opening included.
 	History   []OpportunityMove
 	Version   int
@@ -200,6 +203,9 @@ type OpportunityInput struct {
 	// Stage defaults to the pipeline's first stage; it must be open.
 	Stage         string
 	ExpectedClose time.Time
+	// LeadID, optional, is an ACCEPTED lead of the customer the deal
+	// follows up; a lead has one deal.
+	LeadID string
 }
 
 // OpportunityUpdate changes the fields that are non-nil; stage moves go

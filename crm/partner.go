@@ -52,26 +52,33 @@ type PartnerOrg struct {
 	Status PartnerStatus
 	// Masked is the masking policy: the fields hidden from the
 	// organization's principals, in MaskFields order.
-	Masked    []MaskField
-	Version   int
-	CreatedAt time.Time
-	CreatedBy string
-	UpdatedAt time.Time
-	UpdatedBy string
+	Masked []MaskField
+	// ShowAmounts lets its principals read the amounts of interactions
+	// (a TRANSACTION's, which a won deal or a contract logs) and the
+	// customer's transaction total; false (the default) hides them.
+	ShowAmounts bool
+	Version     int
+	CreatedAt   time.Time
+	CreatedBy   string
+	UpdatedAt   time.Time
+	UpdatedBy   string
 }
 
 // PartnerOrgInput is a new organization. Masked nil masks every field.
 type PartnerOrgInput struct {
 	Name   string
 	Masked []MaskField
+	// ShowAmounts: see PartnerOrg (default false: amounts hidden).
+	ShowAmounts bool
 }
 
 // PartnerOrgUpdate changes the fields that are non-nil; an empty Masked
 // masks nothing.
 type PartnerOrgUpdate struct {
-	Name   *string
-	Status *PartnerStatus
-	Masked []MaskField
+	Name        *string
+	Status      *PartnerStatus
+	Masked      []MaskField
+	ShowAmounts *bool
 }
 
 // PartnerShare records that a customer is shared with an organization.
@@ -176,7 +183,7 @@ func (s *Service) CreatePartnerOrg(ctx context.Context, in PartnerOrgInput) (*Pa
 		return nil, err
 	}
 	now := s.now()
-	o := &PartnerOrg{ID: s.newID(now), Name: strings.TrimSpace(in.Name), Status: PartnerActive, Masked: masked,
+	o := &PartnerOrg{ID: s.newID(now), Name: strings.TrimSpace(in.Name), Status: PartnerActive, Masked: masked, ShowAmounts: in.ShowAmounts,
 		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID}
 	if err := validatePartnerOrg(o); err != nil {
 		return nil, err
@@ -213,6 +220,7 @@ func (s *Service) UpdatePartnerOrg(ctx context.Context, id string, expectedVersi
 		next.Name = strings.TrimSpace(*upd.Name)
 	}
 	set(&next.Status, upd.Status)
+	set(&next.ShowAmounts, upd.ShowAmounts)
 	if upd.Masked != nil {
 		next.Masked = checkMasked(&c, "input.masked", upd.Masked)
 	}

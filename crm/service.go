@@ -45,6 +45,9 @@ type Service struct {
 	Leads LeadPolicy
 	// Credit is the credit policy (credit.go); empty: the default.
 	Credit CreditPolicy
+	// Accounts says who takes a customer its first deal makes an O
+	// (handover_win.go).
+	Accounts AccountPolicy
 	// ChangeSettle is how far behind now the change feed reads
 	// (DefaultChangeSettle; sync.go).
 	ChangeSettle time.Duration

@@ -51,8 +51,21 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 		return nil, err
 	}
 	now := s.now()
+	id := s.newID(now)
+	// The request as sent is hashed, and a retry answered, before the deal
+	// fills anything in (firstResult).
+	idem, err := s.idempotency(u, "createContract", in.IdempotencyKey, in, id)
+	if err != nil {
+		return nil, err
+	}
+	load := func(ctx context.Context, id string) (*Contract, error) {
+		return s.Contract(ctx, ContractKey{CustomerID: in.CustomerID, ID: id})
+	}
+	if first, done, err := firstResult(ctx, s, idem, load); done {
+		return first, err
+	}
 	c := &Contract{
-		ID: s.newID(now), CustomerID: in.CustomerID, OpportunityID: in.OpportunityID, Title: strings.TrimSpace(in.Title),
+		ID: id, CustomerID: in.CustomerID, OpportunityID: in.OpportunityID, Title: strings.TrimSpace(in.Title),
 		OwnerID: in.OwnerID, Currency: DefaultCurrency, SignedOn: closeDate(in.SignedOn), EndsOn: closeDate(in.EndsOn),
 		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
 	}
@@ -109,18 +122,12 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 	if c.Approval, err = s.creditApproval(ctx, c); err != nil {
 		return nil, err
 	}
-	idem, err := s.idempotency(u, "createContract", in.IdempotencyKey, in, c.ID)
-	if err != nil {
-		return nil, err
-	}
 	ch := &Change{Contract: c, Idempotency: idem}
 	if deal == nil && c.Booked() {
 		ch.Scope, ch.Interaction = cu, s.signedDeal(c, u)
 	}
 	err = s.Store.Apply(ctx, ch)
-	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Contract, error) {
-		return s.Contract(ctx, ContractKey{CustomerID: in.CustomerID, ID: id})
-	}); ok {
+	if first, err, ok := replay(ctx, err, load); ok {
 		return first, err
 	}
 	if err != nil {
@@ -188,6 +195,9 @@ func (s *Service) touchContract(c *Contract, u *User) {
 func (s *Service) UpdateContract(ctx context.Context, k ContractKey, expectedVersion int, upd ContractUpdate) (*Contract, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
 		return nil, err
 	}
 	if expectedVersion < 1 {
@@ -263,6 +273,9 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 		return nil, err
 	}
 	k := ContractKey{CustomerID: in.CustomerID, ID: in.ContractID}
+	if err := checkInputKey(k.CustomerID, k.ID, "contractId"); err != nil {
+		return nil, err
+	}
 	amount, ok := ParseMoney(in.Amount)
 	var ck checker
 	if !ok || amount == 0 {

@@ -62,7 +62,9 @@ type OpportunityKey struct {
 // CreateOpportunity opens a deal on a customer the caller may edit, in the
 // pipeline's first stage unless another open stage is given. The deal
 // counts in the pipeline of the customer's team and of its owner, whose
-// counters move in the same transaction.
+// counters move in the same transaction. Given an accepted lead of the
+// customer (in.LeadID, lead_opportunity.go), the deal follows it up and
+// claims it: a lead has one deal.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, CONFLICT.
 func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*Opportunity, error) {
 	u, err := pipelineUser(ctx)
@@ -87,6 +89,21 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 	if err := c.result(); err != nil {
 		return nil, err
 	}
+	// A retry is answered before the lead is checked: the first request
+	// claimed it (firstResult).
+	idem, err := s.idempotency(u, "createOpportunity", in.IdempotencyKey, in, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	load := func(ctx context.Context, id string) (*Opportunity, error) {
+		return s.Opportunity(ctx, OpportunityKey{CustomerID: in.CustomerID, ID: id})
+	}
+	if first, done, err := firstResult(ctx, s, idem, load); done {
+		return first, err
+	}
+	if o.LeadID, err = s.dealLead(ctx, u, in); err != nil {
+		return nil, err
+	}
 	cu, err := s.editable(ctx, u, in.CustomerID, canEdit, "open an opportunity on")
 	if err != nil {
 		return nil, err
@@ -96,14 +113,8 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 		return nil, err
 	}
 	o.History = []OpportunityMove{{To: o.Stage, By: u.ID, At: now}}
-	idem, err := s.idempotency(u, "createOpportunity", in.IdempotencyKey, in, o.ID)
-	if err != nil {
-		return nil, err
-	}
 	err = s.Store.Apply(ctx, &Change{Opportunity: o, Idempotency: idem})
-	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Opportunity, error) {
-		return s.Opportunity(ctx, OpportunityKey{CustomerID: in.CustomerID, ID: id})
-	}); ok {
+	if first, err, ok := replay(ctx, err, load); ok {
 		return first, err
 	}
 	if err != nil {
@@ -168,6 +179,9 @@ func (s *Service) workableDeal(ctx context.Context, u *User, k OpportunityKey, e
 func (s *Service) UpdateOpportunity(ctx context.Context, k OpportunityKey, expectedVersion int, upd OpportunityUpdate) (*Opportunity, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
 		return nil, err
 	}
 	prev, err := s.workableDeal(ctx, u, k, expectedVersion)
@@ -269,6 +283,9 @@ func (s *Service) touchDeal(o *Opportunity, u *User) {
 func (s *Service) MoveOpportunity(ctx context.Context, k OpportunityKey, expectedVersion int, in OpportunityMoveInput) (*Opportunity, error) {
 	u, err := pipelineUser(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
 		return nil, err
 	}
 	prev, err := s.workableDeal(ctx, u, k, expectedVersion)

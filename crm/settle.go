@@ -11,8 +11,10 @@ import (
 // give the new figures (source EVALUATION when evaluations were among what
 // was applied, else RULE; by, the user whose append it follows from), a
 // value score that drifted by a point or more,
-// and an active pool claim converted into ownership by a qualifying
-// follow-up among followUps (the interactions applied). c is the customer
+// an active pool claim converted into ownership by a qualifying
+// follow-up among followUps (the interactions applied), and, when its
+// first deal makes it an O, its handover to an account owner
+// (accountHandover, ACCOUNT_TEAMS). c is the customer
 // as the stream holds it, its activity as just written. Each outcome is a
 // function of the state, so settling twice changes nothing the second
 // time. The write is the system's, audited as such; a writer that got in
@@ -31,6 +33,9 @@ func (s *Service) Settle(ctx context.Context, c *Customer, by string, evaluated 
 		ch := s.settle(p, cur, src, by, followUps)
 		if ch == nil {
 			return nil
+		}
+		if err := s.accountHandover(ctx, cur, ch, followUps); err != nil {
+			return err
 		}
 		err := s.Store.Apply(ctx, ch)
 		if ErrorCode(err) != ECONFLICT || attempt >= maxRetries || ctx.Err() != nil {

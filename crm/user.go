@@ -48,6 +48,9 @@ type User struct {
 	// policy, applied to everything the principal reads.
 	PartnerOrgID string
 	Masked       []MaskField
+	// ShowAmounts is the organization's policy on amounts
+	// (PartnerOrg.ShowAmounts).
+	ShowAmounts bool
 }
 
 // IsPartner reports whether u is an external partner principal, who reads

@@ -64,6 +64,7 @@ type opportunityItem struct {
 	LossNote      string                `dynamodbav:"lossNote,omitempty"`
 	ClosedAt      *time.Time            `dynamodbav:"closedAt,omitempty"`
 	NewCustomer   bool                  `dynamodbav:"newCustomer,omitempty"`
+	LeadID        string                `dynamodbav:"leadId,omitempty"`
 	History       []opportunityMoveItem `dynamodbav:"history"`
 	Version       int                   `dynamodbav:"version"`
 	CreatedAt     time.Time             `dynamodbav:"createdAt"`
@@ -77,7 +78,7 @@ func toOpportunityItem(o *crm.Opportunity) *opportunityItem {
 		PK: customerPK(o.CustomerID), SK: opportunitySK(o.ID), Type: "opportunity", ID: o.ID, CustomerID: o.CustomerID,
 		Title: o.Title, OwnerID: o.OwnerID, Team: o.Team, Amount: int64(o.Amount), Currency: o.Currency, Stage: o.Stage,
 		ExpectedClose: o.ExpectedClose.Format(time.DateOnly), LossReason: string(o.LossReason), LossNote: o.LossNote,
-		ClosedAt: o.ClosedAt, NewCustomer: o.NewCustomer, Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
+		ClosedAt: o.ClosedAt, NewCustomer: o.NewCustomer, LeadID: o.LeadID, Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
 	}
 	if o.Open() {
 		// Listed by expected close date until won or lost.
@@ -94,7 +95,7 @@ func fromOpportunityItem(it *opportunityItem) *crm.Opportunity {
 	o := &crm.Opportunity{
 		ID: it.ID, CustomerID: it.CustomerID, Title: it.Title, OwnerID: it.OwnerID, Team: it.Team,
 		Amount: crm.Money(it.Amount), Currency: it.Currency, Stage: it.Stage, ExpectedClose: closeDate,
-		LossReason: crm.LossReason(it.LossReason), LossNote: it.LossNote, ClosedAt: it.ClosedAt, NewCustomer: it.NewCustomer, Version: it.Version,
+		LossReason: crm.LossReason(it.LossReason), LossNote: it.LossNote, ClosedAt: it.ClosedAt, NewCustomer: it.NewCustomer, LeadID: it.LeadID, Version: it.Version,
 		CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
 	}
 	for _, m := range it.History {
@@ -108,6 +109,9 @@ func fromOpportunityItem(it *opportunityItem) *crm.Opportunity {
 // the same transaction: one ADD per counter item.
 func (t *tx) opportunity(prev, next *crm.Opportunity) {
 	t.entity("opportunity", next.ID, next.CustomerID, prevItem(prev, toOpportunityItem), toOpportunityItem(next))
+	if prev == nil {
+		t.leadDeal(next)
+	}
 	t.scopedCounters(crm.PipelineDeltas(prev, next), pipelinePK, skPipeline)
 }
 

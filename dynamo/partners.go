@@ -99,17 +99,20 @@ type partnerOrgItem struct {
 	Status string `dynamodbav:"status"`
 	// Masked is always written, an empty list when nothing is masked; an
 	// item without it reads as masking everything.
-	Masked    []string  `dynamodbav:"masked"`
-	Version   int       `dynamodbav:"version"`
-	CreatedAt time.Time `dynamodbav:"createdAt"`
-	CreatedBy string    `dynamodbav:"createdBy"`
-	UpdatedAt time.Time `dynamodbav:"updatedAt"`
-	UpdatedBy string    `dynamodbav:"updatedBy"`
+	Masked []string `dynamodbav:"masked"`
+	// ShowAmounts absent (an organization made before the policy had it)
+	// reads false: amounts hidden.
+	ShowAmounts bool      `dynamodbav:"showAmounts,omitempty"`
+	Version     int       `dynamodbav:"version"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	CreatedBy   string    `dynamodbav:"createdBy"`
+	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+	UpdatedBy   string    `dynamodbav:"updatedBy"`
 }
 
 func toPartnerOrgItem(o *crm.PartnerOrg) *partnerOrgItem {
 	it := &partnerOrgItem{PK: partnerOrgPK(o.ID), SK: skPartnerOrg, Type: "partnerOrg", GList: listPartners, GSort: o.ID,
-		ID: o.ID, Name: o.Name, Status: string(o.Status), Masked: []string{}, Version: o.Version,
+		ID: o.ID, Name: o.Name, Status: string(o.Status), Masked: []string{}, ShowAmounts: o.ShowAmounts, Version: o.Version,
 		CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy}
 	for _, f := range o.Masked {
 		it.Masked = append(it.Masked, string(f))
@@ -118,7 +121,7 @@ func toPartnerOrgItem(o *crm.PartnerOrg) *partnerOrgItem {
 }
 
 func fromPartnerOrgItem(it *partnerOrgItem) *crm.PartnerOrg {
-	o := &crm.PartnerOrg{ID: it.ID, Name: it.Name, Status: crm.PartnerStatus(it.Status), Masked: []crm.MaskField{},
+	o := &crm.PartnerOrg{ID: it.ID, Name: it.Name, Status: crm.PartnerStatus(it.Status), Masked: []crm.MaskField{}, ShowAmounts: it.ShowAmounts,
 		Version: it.Version, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy}
 	if it.Masked == nil {
 		o.Masked = slices.Clone(crm.MaskFields)

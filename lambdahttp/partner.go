@@ -19,6 +19,9 @@ const (
 	ctxPartnerID   = "partnerId"
 	ctxPartnerName = "partnerName"
 	ctxMasked      = "masked" // comma-separated crm.MaskField values
+	// ctxShowAmounts is "true" when the organization shows amounts; any
+	// other value, or none, hides them (fails closed).
+	ctxShowAmounts = "showAmounts"
 )
 
 // AuthorizerContext is the context the authorizer returns for a verified
@@ -30,7 +33,7 @@ func AuthorizerContext(u *crm.User) map[string]any {
 	}
 	return map[string]any{
 		ctxPrincipal: u.ID, ctxPartnerID: u.PartnerOrgID, ctxPartnerName: u.Name,
-		ctxMasked: strings.Join(masked, ","),
+		ctxMasked: strings.Join(masked, ","), ctxShowAmounts: fmt.Sprint(u.ShowAmounts),
 	}
 }
 
@@ -40,7 +43,7 @@ func AuthorizerContext(u *crm.User) map[string]any {
 func PartnerUser(c map[string]any) (*crm.User, error) {
 	str := func(k string) string { s, _ := c[k].(string); return strings.TrimSpace(s) }
 	u := &crm.User{ID: str(ctxPrincipal), Name: str(ctxPartnerName), Roles: []crm.Role{crm.RolePartner},
-		PartnerOrgID: str(ctxPartnerID)}
+		PartnerOrgID: str(ctxPartnerID), ShowAmounts: str(ctxShowAmounts) == "true"}
 	if u.ID == "" || u.PartnerOrgID == "" {
 		return nil, fmt.Errorf("authorizer context names no principal or partner organization (keys %v)", keysOf(c))
 	}

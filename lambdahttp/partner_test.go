@@ -72,3 +72,31 @@ func TestHandlerTurnsTheLambdaAuthorizerContextIntoThePartner(t *testing.T) {
 		t.Fatalf("user %+v err %v", seen, err)
 	}
 }
+
+// TestShowAmountsCrossesTheAuthorizerFailingClosed: the organization's
+// amounts policy reaches the API function; a context without it, or with
+// anything but "true", hides amounts.
+func TestShowAmountsCrossesTheAuthorizerFailingClosed(t *testing.T) {
+	shows := &crm.User{ID: "apikey:abc", Roles: []crm.Role{crm.RolePartner}, PartnerOrgID: "org1", ShowAmounts: true}
+	var passed map[string]any
+	b, _ := json.Marshal(lambdahttp.AuthorizerContext(shows))
+	if err := json.Unmarshal(b, &passed); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		ctx  map[string]any
+		want bool
+	}{
+		{"RoundTrips", passed, true},
+		{"MissingHides", map[string]any{"principal": "p", "partnerId": "o"}, false},
+		{"OtherValueHides", map[string]any{"principal": "p", "partnerId": "o", "showAmounts": "yes"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := lambdahttp.PartnerUser(tt.ctx)
+			if err != nil || got.ShowAmounts != tt.want {
+				t.Fatalf("user %+v, %v; want showAmounts %v", got, err, tt.want)
+			}
+		})
+	}
+}

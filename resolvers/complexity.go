@@ -63,6 +63,8 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.Contracts = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Query.OpenOpportunities = func(child int, _ *string, first *int, _ *string) int { return pageCost(child, first) }
 	c.Customer.Leads = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	c.Lead.Opportunity = func(child int) int { return 2*perParentRead + child }
+	c.Opportunity.Lead = func(child int) int { return perParentRead + child }
 	c.Query.PartnerOrganizations = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 	c.PartnerOrganization.APIKeys = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return pageCost(child, first) }

@@ -13,7 +13,7 @@ func toPartnerShare(p crm.PartnerShare) *model.PartnerShare {
 
 func toPartnerOrg(o *crm.PartnerOrg) *model.PartnerOrganization {
 	return &model.PartnerOrganization{ID: o.ID, Name: o.Name, Status: model.PartnerStatus(o.Status),
-		Masked:  mapAll(o.Masked, func(f crm.MaskField) model.MaskedField { return model.MaskedField(f) }),
+		Masked: mapAll(o.Masked, func(f crm.MaskField) model.MaskedField { return model.MaskedField(f) }), ShowAmounts: o.ShowAmounts,
 		Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy}
 }
 

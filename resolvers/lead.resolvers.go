@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
@@ -19,6 +20,15 @@ func (r *customerResolver) Leads(ctx context.Context, obj *model.Customer, first
 		return nil, err
 	}
 	return leadConnection(p), nil
+}
+
+// Opportunity is the resolver for the opportunity field.
+func (r *leadResolver) Opportunity(ctx context.Context, obj *model.Lead) (*model.Opportunity, error) {
+	o, err := r.Service.LeadOpportunity(ctx, &crm.Lead{ID: obj.ID, CustomerID: obj.CustomerID})
+	if err != nil || o == nil {
+		return nil, err
+	}
+	return toOpportunity(r.Service.Pipeline, o), nil
 }
 
 // CreateLead is the resolver for the createLead field.
@@ -54,3 +64,8 @@ func (r *mutationResolver) WithdrawLead(ctx context.Context, input model.LeadRea
 func (r *queryResolver) Lead(ctx context.Context, customerID string, id string) (*model.Lead, error) {
 	return leadOrErr(r.Service.Lead(ctx, crm.LeadKey{CustomerID: customerID, ID: id}))
 }
+
+// Lead returns generated.LeadResolver implementation.
+func (r *Resolver) Lead() generated.LeadResolver { return &leadResolver{r} }
+
+type leadResolver struct{ *Resolver }

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
 )
 
@@ -30,6 +31,7 @@ func (r *mutationResolver) CreateOpportunity(ctx context.Context, input model.Cr
 	o, err := r.Service.CreateOpportunity(ctx, crm.OpportunityInput{
 		IdempotencyKey: val(input.IdempotencyKey), CustomerID: input.CustomerID, Title: input.Title, OwnerID: val(input.OwnerID),
 		Amount: input.Amount, Currency: val(input.Currency), Stage: val(input.Stage), ExpectedClose: closeOn,
+		LeadID: val(input.LeadID),
 	})
 	if err != nil {
 		return nil, err
@@ -62,6 +64,15 @@ func (r *mutationResolver) MoveOpportunity(ctx context.Context, input model.Move
 		return nil, err
 	}
 	return toOpportunity(r.Service.Pipeline, o), nil
+}
+
+// Lead is the resolver for the lead field.
+func (r *opportunityResolver) Lead(ctx context.Context, obj *model.Opportunity) (*model.Lead, error) {
+	l, err := r.Service.OpportunityLead(ctx, &crm.Opportunity{ID: obj.ID, CustomerID: obj.CustomerID, LeadID: val(obj.LeadID)})
+	if err != nil || l == nil {
+		return nil, err
+	}
+	return toLead(l), nil
 }
 
 // Opportunity is the resolver for the opportunity field.
@@ -99,3 +110,8 @@ func (r *queryResolver) Pipeline(ctx context.Context, team *string, ownerID *str
 	}
 	return toPipeline(f), nil
 }
+
+// Opportunity returns generated.OpportunityResolver implementation.
+func (r *Resolver) Opportunity() generated.OpportunityResolver { return &opportunityResolver{r} }
+
+type opportunityResolver struct{ *Resolver }

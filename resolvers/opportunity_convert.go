@@ -15,7 +15,7 @@ func toOpportunity(p crm.PipelinePolicy, o *crm.Opportunity) *model.Opportunity 
 		ID: o.ID, CustomerID: o.CustomerID, Title: o.Title, OwnerID: o.OwnerID, Team: opt(o.Team),
 		Amount: o.Amount.String(), Currency: o.Currency, Stage: o.Stage, Probability: st.Probability,
 		WeightedAmount: o.Amount.Weighted(st.Probability).String(), ExpectedCloseDate: o.ExpectedClose.Format(time.DateOnly),
-		LossNote: opt(o.LossNote), ClosedAt: o.ClosedAt, Version: o.Version,
+		LossNote: opt(o.LossNote), ClosedAt: o.ClosedAt, LeadID: opt(o.LeadID), Version: o.Version,
 		CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
 		History: make([]*model.OpportunityMove, len(o.History)),
 	}

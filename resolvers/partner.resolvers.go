@@ -15,7 +15,7 @@ import (
 
 // CreatePartnerOrganization is the resolver for the createPartnerOrganization field.
 func (r *mutationResolver) CreatePartnerOrganization(ctx context.Context, input model.CreatePartnerOrganizationInput) (*model.PartnerOrganization, error) {
-	o, err := r.Service.CreatePartnerOrg(ctx, crm.PartnerOrgInput{Name: input.Name, Masked: fromMasked(input.Masked)})
+	o, err := r.Service.CreatePartnerOrg(ctx, crm.PartnerOrgInput{Name: input.Name, Masked: fromMasked(input.Masked), ShowAmounts: val(input.ShowAmounts)})
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +25,7 @@ func (r *mutationResolver) CreatePartnerOrganization(ctx context.Context, input 
 // UpdatePartnerOrganization is the resolver for the updatePartnerOrganization field.
 func (r *mutationResolver) UpdatePartnerOrganization(ctx context.Context, id string, expectedVersion int, input model.UpdatePartnerOrganizationInput) (*model.PartnerOrganization, error) {
 	o, err := r.Service.UpdatePartnerOrg(ctx, id, expectedVersion, crm.PartnerOrgUpdate{
-		Name: input.Name, Status: cast[crm.PartnerStatus](input.Status), Masked: fromMasked(input.Masked)})
+		Name: input.Name, Status: cast[crm.PartnerStatus](input.Status), Masked: fromMasked(input.Masked), ShowAmounts: input.ShowAmounts})
 	if err != nil {
 		return nil, err
 	}

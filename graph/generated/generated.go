@@ -32,7 +32,9 @@ type ResolverRoot interface {
 	CurrentGrade() CurrentGradeResolver
 	Customer() CustomerResolver
 	Interaction() InteractionResolver
+	Lead() LeadResolver
 	Mutation() MutationResolver
+	Opportunity() OpportunityResolver
 	PartnerOrganization() PartnerOrganizationResolver
 	Query() QueryResolver
 	User() UserResolver
@@ -818,6 +820,7 @@ type ComplexityRoot struct {
 		ID           func(childComplexity int) int
 		Need         func(childComplexity int) int
 		Notes        func(childComplexity int) int
+		Opportunity  func(childComplexity int) int
 		QualifiedBy  func(childComplexity int) int
 		ReturnReason func(childComplexity int) int
 		Source       func(childComplexity int) int
@@ -979,6 +982,8 @@ type ComplexityRoot struct {
 		ExpectedCloseDate func(childComplexity int) int
 		History           func(childComplexity int) int
 		ID                func(childComplexity int) int
+		Lead              func(childComplexity int) int
+		LeadID            func(childComplexity int) int
 		LossNote          func(childComplexity int) int
 		LossReason        func(childComplexity int) int
 		OwnerID           func(childComplexity int) int
@@ -1030,16 +1035,17 @@ type ComplexityRoot struct {
 	}
 
 	PartnerOrganization struct {
-		APIKeys   func(childComplexity int, first *int, after *string) int
-		CreatedAt func(childComplexity int) int
-		CreatedBy func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Masked    func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Status    func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
-		UpdatedBy func(childComplexity int) int
-		Version   func(childComplexity int) int
+		APIKeys     func(childComplexity int, first *int, after *string) int
+		CreatedAt   func(childComplexity int) int
+		CreatedBy   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Masked      func(childComplexity int) int
+		Name        func(childComplexity int) int
+		ShowAmounts func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UpdatedBy   func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	PartnerOrganizationConnection struct {
@@ -1454,6 +1460,9 @@ type CustomerResolver interface {
 type InteractionResolver interface {
 	Customer(ctx context.Context, obj *model.Interaction) (*model.Customer, error)
 }
+type LeadResolver interface {
+	Opportunity(ctx context.Context, obj *model.Lead) (*model.Opportunity, error)
+}
 type MutationResolver interface {
 	Noop(ctx context.Context) (*bool, error)
 	MoveCase(ctx context.Context, input model.MoveCaseInput) (*model.Case, error)
@@ -1521,6 +1530,9 @@ type MutationResolver interface {
 	UpdateWebhookEndpoint(ctx context.Context, id string, expectedVersion int, input model.UpdateWebhookEndpointInput) (*model.WebhookEndpoint, error)
 	RotateWebhookSecret(ctx context.Context, id string, overlapMinutes *int) (*model.WebhookEndpointSecret, error)
 	ReplayWebhookDelivery(ctx context.Context, endpointID string, deliveryID string) (*model.WebhookDelivery, error)
+}
+type OpportunityResolver interface {
+	Lead(ctx context.Context, obj *model.Opportunity) (*model.Lead, error)
 }
 type PartnerOrganizationResolver interface {
 	APIKeys(ctx context.Context, obj *model.PartnerOrganization, first *int, after *string) (*model.APIKeyConnection, error)
@@ -4874,6 +4886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lead.Notes(childComplexity), true
+	case "Lead.opportunity":
+		if e.ComplexityRoot.Lead.Opportunity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.Opportunity(childComplexity), true
 	case "Lead.qualifiedBy":
 		if e.ComplexityRoot.Lead.QualifiedBy == nil {
 			break
@@ -5939,6 +5957,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Opportunity.ID(childComplexity), true
+	case "Opportunity.lead":
+		if e.ComplexityRoot.Opportunity.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Lead(childComplexity), true
+	case "Opportunity.leadId":
+		if e.ComplexityRoot.Opportunity.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.LeadID(childComplexity), true
 	case "Opportunity.lossNote":
 		if e.ComplexityRoot.Opportunity.LossNote == nil {
 			break
@@ -6167,6 +6197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnerOrganization.Name(childComplexity), true
+	case "PartnerOrganization.showAmounts":
+		if e.ComplexityRoot.PartnerOrganization.ShowAmounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerOrganization.ShowAmounts(childComplexity), true
 	case "PartnerOrganization.status":
 		if e.ComplexityRoot.PartnerOrganization.Status == nil {
 			break
@@ -10318,7 +10354,7 @@ extend type Customer {
   valueTier: ValueTier
   "Number of TRANSACTION interactions."
   transactionCount: Int!
-  "Sum of the transactions' amounts, as entered (a single currency is assumed)."
+  "Sum of the transactions' amounts, as entered (a single currency is assumed); 0 to a partner whose organization hides amounts (showAmounts)."
   transactionTotal: Float!
   "When the first transaction happened."
   firstTransactionAt: DateTime
@@ -10883,7 +10919,7 @@ type Interaction {
   attachments: [String!]!
   "The follow-up date asked for with it, if any (the customer's nextFollowUpAt is its schedule)."
   nextFollowUpAt: DateTime
-  "Amount, for TRANSACTION."
+  "Amount, for TRANSACTION; null to a partner whose organization hides amounts (showAmounts)."
   amount: Float
   "ISO 4217 currency of the amount."
   currency: String
@@ -11074,6 +11110,11 @@ type Lead {
   returnReason: String
   "When it was last accepted, returned or withdrawn."
   decidedAt: DateTime
+  """
+  The deal opened from it (createOpportunity with its leadId), when there is one and the
+  caller may read it (null otherwise). Two reads: the lead's claim, then the deal.
+  """
+  opportunity: Opportunity
   "Every move, oldest first, the first hand included."
   history: [LeadMove!]!
   "Optimistic-locking version: pass it as expectedVersion to act on the lead."
@@ -11394,7 +11435,7 @@ enum NotificationKind {
   CASE_ESCALATED
   "A task of yours is due within the hour (or was created already due)."
   TASK_DUE
-  "A customer was handed or assigned to you (alone, or as one of a portfolio)."
+  "A customer was handed or assigned to you (alone, or as one of a portfolio), or one you won was handed to an account owner (ACCOUNT_TEAMS)."
   CUSTOMER_HANDED_OVER
   "A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall)."
   CUSTOMER_REGRADED_DOWN
@@ -11549,6 +11590,10 @@ type Opportunity {
   lossNote: String
   "When it was won or lost."
   closedAt: DateTime
+  "The accepted lead of the customer the deal follows up, if it was opened from one."
+  leadId: ID
+  "That lead, when the caller may read it (null otherwise). One read of the lead."
+  lead: Lead
   "Every stage move, oldest first, the opening included: who, when, from, to."
   history: [OpportunityMove!]!
   "Optimistic-locking version: pass it as expectedVersion to change the deal."
@@ -11677,6 +11722,12 @@ input CreateOpportunityInput {
   stage: String
   "The expected close date, YYYY-MM-DD."
   expectedCloseDate: String!
+  """
+  An ACCEPTED lead of the customer the deal follows up (BAD_USER_INPUT on input.leadId
+  when it is not accepted, NOT_FOUND when the caller may not read it). A lead has one
+  deal: a second is CONFLICT on input.leadId.
+  """
+  leadId: ID
 }
 
 "Changes to an open opportunity; fields left out stay as they are."
@@ -11837,6 +11888,13 @@ type PartnerOrganization {
   status: PartnerStatus!
   "The masking policy: the fields its principals see masked."
   masked: [MaskedField!]!
+  """
+  Whether its principals read amounts: an interaction's amount and currency (the
+  TRANSACTION a won deal or a contract logs on a shared customer's timeline) and a
+  customer's transactionTotal. False (the default) hides them: amount and currency read
+  null, transactionTotal 0.
+  """
+  showAmounts: Boolean!
   "Increases with every change; pass it as expectedVersion."
   version: Int!
   "When it was created."
@@ -11945,6 +12003,8 @@ input CreatePartnerOrganizationInput {
   name: String!
   "The masking policy; omitted masks every field, an empty list masks nothing."
   masked: [MaskedField!]
+  "Whether its principals read amounts (see PartnerOrganization.showAmounts); omitted hides them."
+  showAmounts: Boolean
 }
 
 "Changes to a partner organization. Omitted fields are unchanged."
@@ -11955,6 +12015,8 @@ input UpdatePartnerOrganizationInput {
   status: PartnerStatus
   "Replaces the masking policy; an empty list masks nothing."
   masked: [MaskedField!]
+  "Whether its principals read amounts (see PartnerOrganization.showAmounts)."
+  showAmounts: Boolean
 }
 
 extend type Customer {
@@ -15213,6 +15275,8 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_returnReason(ctx, field)
 	case "decidedAt":
 		return ec.fieldContext_Lead_decidedAt(ctx, field)
+	case "opportunity":
+		return ec.fieldContext_Lead_opportunity(ctx, field)
 	case "history":
 		return ec.fieldContext_Lead_history(ctx, field)
 	case "version":
@@ -15399,6 +15463,10 @@ func (ec *executionContext) childFields_Opportunity(ctx context.Context, field g
 		return ec.fieldContext_Opportunity_lossNote(ctx, field)
 	case "closedAt":
 		return ec.fieldContext_Opportunity_closedAt(ctx, field)
+	case "leadId":
+		return ec.fieldContext_Opportunity_leadId(ctx, field)
+	case "lead":
+		return ec.fieldContext_Opportunity_lead(ctx, field)
 	case "history":
 		return ec.fieldContext_Opportunity_history(ctx, field)
 	case "version":
@@ -15499,6 +15567,8 @@ func (ec *executionContext) childFields_PartnerOrganization(ctx context.Context,
 		return ec.fieldContext_PartnerOrganization_status(ctx, field)
 	case "masked":
 		return ec.fieldContext_PartnerOrganization_masked(ctx, field)
+	case "showAmounts":
+		return ec.fieldContext_PartnerOrganization_showAmounts(ctx, field)
 	case "version":
 		return ec.fieldContext_PartnerOrganization_version(ctx, field)
 	case "createdAt":
@@ -32156,6 +32226,38 @@ func (ec *executionContext) fieldContext_Lead_decidedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Lead_opportunity(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_opportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Lead().Opportunity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+			return ec.marshalOOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_opportunity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Lead",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Lead_history(ctx context.Context, field graphql.CollectedField, obj *model.Lead) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36419,6 +36521,61 @@ func (ec *executionContext) fieldContext_Opportunity_closedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Opportunity_leadId(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_leadId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeadID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_leadId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Opportunity_lead(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().Lead(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Lead) graphql.Marshaler {
+			return ec.marshalOLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLead(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Opportunity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Opportunity_history(ctx context.Context, field graphql.CollectedField, obj *model.Opportunity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37120,6 +37277,29 @@ func (ec *executionContext) _PartnerOrganization_masked(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_PartnerOrganization_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "MaskedField")
+}
+
+func (ec *executionContext) _PartnerOrganization_showAmounts(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerOrganization_showAmounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowAmounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerOrganization_showAmounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerOrganization", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PartnerOrganization_version(ctx context.Context, field graphql.CollectedField, obj *model.PartnerOrganization) (ret graphql.Marshaler) {
@@ -46416,7 +46596,7 @@ func (ec *executionContext) unmarshalInputCreateOpportunityInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "title", "ownerId", "amount", "currency", "stage", "expectedCloseDate"}
+	fieldsInOrder := [...]string{"idempotencyKey", "customerId", "title", "ownerId", "amount", "currency", "stage", "expectedCloseDate", "leadId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -46479,6 +46659,13 @@ func (ec *executionContext) unmarshalInputCreateOpportunityInput(ctx context.Con
 				return it, err
 			}
 			it.ExpectedCloseDate = data
+		case "leadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeadID = data
 		}
 	}
 	return it, nil
@@ -46507,7 +46694,7 @@ func (ec *executionContext) unmarshalInputCreatePartnerOrganizationInput(ctx con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "masked"}
+	fieldsInOrder := [...]string{"name", "masked", "showAmounts"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -46528,6 +46715,13 @@ func (ec *executionContext) unmarshalInputCreatePartnerOrganizationInput(ctx con
 				return it, err
 			}
 			it.Masked = data
+		case "showAmounts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showAmounts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowAmounts = data
 		}
 	}
 	return it, nil
@@ -49662,7 +49856,7 @@ func (ec *executionContext) unmarshalInputUpdatePartnerOrganizationInput(ctx con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "status", "masked"}
+	fieldsInOrder := [...]string{"name", "status", "masked", "showAmounts"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -49690,6 +49884,13 @@ func (ec *executionContext) unmarshalInputUpdatePartnerOrganizationInput(ctx con
 				return it, err
 			}
 			it.Masked = data
+		case "showAmounts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showAmounts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowAmounts = data
 		}
 	}
 	return it, nil
@@ -55086,92 +55287,98 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Lead_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customerId":
 			out.Values[i] = ec._Lead_customerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "team":
 			out.Values[i] = ec._Lead_team(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "source":
 			out.Values[i] = ec._Lead_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "need":
 			out.Values[i] = ec._Lead_need(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "notes":
 			out.Values[i] = ec._Lead_notes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "qualifiedBy":
 			out.Values[i] = ec._Lead_qualifiedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "handedTo":
 			out.Values[i] = ec._Lead_handedTo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "handedAt":
 			out.Values[i] = ec._Lead_handedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "toTeams":
 			out.Values[i] = ec._Lead_toTeams(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Lead_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "returnReason":
 			out.Values[i] = ec._Lead_returnReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "decidedAt":
 			out.Values[i] = ec._Lead_decidedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "opportunity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Lead_opportunity(ctx, field, obj)
+				})
 		case "history":
 			out.Values[i] = ec._Lead_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Lead_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Lead_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Lead_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedBy":
 			out.Values[i] = ec._Lead_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -56200,102 +56407,113 @@ func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionS
 		case "id":
 			out.Values[i] = ec._Opportunity_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customerId":
 			out.Values[i] = ec._Opportunity_customerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
 			out.Values[i] = ec._Opportunity_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ownerId":
 			out.Values[i] = ec._Opportunity_ownerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "team":
 			out.Values[i] = ec._Opportunity_team(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
 			out.Values[i] = ec._Opportunity_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "currency":
 			out.Values[i] = ec._Opportunity_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "stage":
 			out.Values[i] = ec._Opportunity_stage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "probability":
 			out.Values[i] = ec._Opportunity_probability(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "weightedAmount":
 			out.Values[i] = ec._Opportunity_weightedAmount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expectedCloseDate":
 			out.Values[i] = ec._Opportunity_expectedCloseDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lossReason":
 			out.Values[i] = ec._Opportunity_lossReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lossNote":
 			out.Values[i] = ec._Opportunity_lossNote(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "closedAt":
 			out.Values[i] = ec._Opportunity_closedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "leadId":
+			out.Values[i] = ec._Opportunity_leadId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lead":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_lead(ctx, field, obj)
+				})
 		case "history":
 			out.Values[i] = ec._Opportunity_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Opportunity_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Opportunity_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
 			out.Values[i] = ec._Opportunity_createdBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Opportunity_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedBy":
 			out.Values[i] = ec._Opportunity_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -56605,6 +56823,11 @@ func (ec *executionContext) _PartnerOrganization(ctx context.Context, sel ast.Se
 			}
 		case "masked":
 			out.Values[i] = ec._PartnerOrganization_masked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "showAmounts":
+			out.Values[i] = ec._PartnerOrganization_showAmounts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -63273,6 +63496,13 @@ func (ec *executionContext) marshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOOpportunity2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunity(ctx context.Context, sel ast.SelectionSet, v *model.Opportunity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Opportunity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOOwnerChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerChange(ctx context.Context, sel ast.SelectionSet, v *model.OwnerChange) graphql.Marshaler {

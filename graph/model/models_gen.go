@@ -768,6 +768,10 @@ type CreateOpportunityInput struct {
 	Stage *string `json:"stage,omitempty"`
 	// The expected close date, YYYY-MM-DD.
 	ExpectedCloseDate string `json:"expectedCloseDate"`
+	// An ACCEPTED lead of the customer the deal follows up (BAD_USER_INPUT on input.leadId
+	// when it is not accepted, NOT_FOUND when the caller may not read it). A lead has one
+	// deal: a second is CONFLICT on input.leadId.
+	LeadID *string `json:"leadId,omitempty"`
 }
 
 // A new partner organization.
@@ -776,6 +780,8 @@ type CreatePartnerOrganizationInput struct {
 	Name string `json:"name"`
 	// The masking policy; omitted masks every field, an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+	// Whether its principals read amounts (see PartnerOrganization.showAmounts); omitted hides them.
+	ShowAmounts *bool `json:"showAmounts,omitempty"`
 }
 
 // A new task on a customer.
@@ -1018,7 +1024,7 @@ type Customer struct {
 	ValueTier *ValueTier `json:"valueTier,omitempty"`
 	// Number of TRANSACTION interactions.
 	TransactionCount int `json:"transactionCount"`
-	// Sum of the transactions' amounts, as entered (a single currency is assumed).
+	// Sum of the transactions' amounts, as entered (a single currency is assumed); 0 to a partner whose organization hides amounts (showAmounts).
 	TransactionTotal float64 `json:"transactionTotal"`
 	// When the first transaction happened.
 	FirstTransactionAt *time.Time `json:"firstTransactionAt,omitempty"`
@@ -1878,7 +1884,7 @@ type Interaction struct {
 	Attachments []string `json:"attachments"`
 	// The follow-up date asked for with it, if any (the customer's nextFollowUpAt is its schedule).
 	NextFollowUpAt *time.Time `json:"nextFollowUpAt,omitempty"`
-	// Amount, for TRANSACTION.
+	// Amount, for TRANSACTION; null to a partner whose organization hides amounts (showAmounts).
 	Amount *float64 `json:"amount,omitempty"`
 	// ISO 4217 currency of the amount.
 	Currency *string `json:"currency,omitempty"`
@@ -1952,6 +1958,9 @@ type Lead struct {
 	ReturnReason *string `json:"returnReason,omitempty"`
 	// When it was last accepted, returned or withdrawn.
 	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	// The deal opened from it (createOpportunity with its leadId), when there is one and the
+	// caller may read it (null otherwise). Two reads: the lead's claim, then the deal.
+	Opportunity *Opportunity `json:"opportunity,omitempty"`
 	// Every move, oldest first, the first hand included.
 	History []*LeadMove `json:"history"`
 	// Optimistic-locking version: pass it as expectedVersion to act on the lead.
@@ -2256,6 +2265,10 @@ type Opportunity struct {
 	LossNote *string `json:"lossNote,omitempty"`
 	// When it was won or lost.
 	ClosedAt *time.Time `json:"closedAt,omitempty"`
+	// The accepted lead of the customer the deal follows up, if it was opened from one.
+	LeadID *string `json:"leadId,omitempty"`
+	// That lead, when the caller may read it (null otherwise). One read of the lead.
+	Lead *Lead `json:"lead,omitempty"`
 	// Every stage move, oldest first, the opening included: who, when, from, to.
 	History []*OpportunityMove `json:"history"`
 	// Optimistic-locking version: pass it as expectedVersion to change the deal.
@@ -2348,6 +2361,11 @@ type PartnerOrganization struct {
 	Status PartnerStatus `json:"status"`
 	// The masking policy: the fields its principals see masked.
 	Masked []MaskedField `json:"masked"`
+	// Whether its principals read amounts: an interaction's amount and currency (the
+	// TRANSACTION a won deal or a contract logs on a shared customer's timeline) and a
+	// customer's transactionTotal. False (the default) hides them: amount and currency read
+	// null, transactionTotal 0.
+	ShowAmounts bool `json:"showAmounts"`
 	// Increases with every change; pass it as expectedVersion.
 	Version int `json:"version"`
 	// When it was created.
@@ -3006,6 +3024,8 @@ type UpdatePartnerOrganizationInput struct {
 	Status *PartnerStatus `json:"status,omitempty"`
 	// Replaces the masking policy; an empty list masks nothing.
 	Masked []MaskedField `json:"masked,omitempty"`
+	// Whether its principals read amounts (see PartnerOrganization.showAmounts).
+	ShowAmounts *bool `json:"showAmounts,omitempty"`
 }
 
 // A change to an open task: the fields given change.
@@ -5231,7 +5251,7 @@ const (
 	NotificationKindCaseEscalated NotificationKind = "CASE_ESCALATED"
 	// A task of yours is due within the hour (or was created already due).
 	NotificationKindTaskDue NotificationKind = "TASK_DUE"
-	// A customer was handed or assigned to you (alone, or as one of a portfolio).
+	// A customer was handed or assigned to you (alone, or as one of a portfolio), or one you won was handed to an account owner (ACCOUNT_TEAMS).
 	NotificationKindCustomerHandedOver NotificationKind = "CUSTOMER_HANDED_OVER"
 	// A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).
 	NotificationKindCustomerRegradedDown NotificationKind = "CUSTOMER_REGRADED_DOWN"

@@ -1,0 +1,47 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/crm"
+)
+
+// A deal opened from a lead claims the lead (docs/access-patterns.md,
+// "Leads"):
+//
+//	LEADDEAL#<lead> / UNIQ   the claim of a lead's one deal (customerId,
+//	                         opportunityId)
+//
+// written with the deal, so that a lead has one deal, and read to answer
+// Lead.opportunity. The deal names its lead itself (leadId).
+
+func leadDealPK(leadID string) string { return "LEADDEAL#" + leadID }
+
+// leadDeal claims the lead a new deal follows up, if any.
+func (t *tx) leadDeal(o *crm.Opportunity) {
+	if o.LeadID == "" {
+		return
+	}
+	lead := o.LeadID
+	t.put(map[string]types.AttributeValue{
+		"pk": str(leadDealPK(lead)), "sk": str(skUnique), "type": str("unique"),
+		"customerId": str(o.CustomerID), "opportunityId": str(o.ID),
+	}, notExists, nil, func(old map[string]types.AttributeValue) error {
+		return &crm.Error{Code: crm.ECONFLICT, Field: "input.leadId", ExistingID: strAttr(old["opportunityId"]),
+			Message: "lead " + lead + " already has opportunity " + strAttr(old["opportunityId"])}
+	})
+}
+
+// LeadOpportunity reads a lead's claim: one consistent GetItem.
+func (s *Store) LeadOpportunity(ctx context.Context, leadID string) (string, error) {
+	var it struct {
+		OpportunityID string `dynamodbav:"opportunityId"`
+	}
+	err := s.get(ctx, leadDealPK(leadID), skUnique, &it, "no deal")
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return "", nil
+	}
+	return it.OpportunityID, err
+}
