@@ -40,7 +40,8 @@ type migration struct {
 var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name: followUpSchedules, page: planPage},
 	{name: lookupBackfill, page: lookupPage}, {name: canonicalPhones, page: phonesPage}, {name: searchBackfill, page: searchPage},
 	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage},
-	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage}}
+	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage},
+	{name: forecastCounters, page: forecastPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).
