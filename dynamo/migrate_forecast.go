@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -47,15 +46,14 @@ func forecastPage(ctx context.Context, s *Store, items []map[string]types.Attrib
 			writes[i] = w.write
 		}
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-		var tce *types.TransactionCanceledException
-		switch {
-		case err == nil:
+		// Failed conditions: written since the page was read (and
+		// counted by that write), or counted already.
+		did, err := applied(err, "count deal in the forecast")
+		if err != nil {
+			return changed, err
+		}
+		if did {
 			changed++
-		case errors.As(err, &tce) && onlyConditionsFailed(tce):
-			// Written since the page was read (and counted by that
-			// write), or counted already.
-		default:
-			return changed, wrap("count deal in the forecast", err)
 		}
 	}
 	return changed, nil
