@@ -47,33 +47,31 @@ type opportunityMoveItem struct {
 }
 
 type opportunityItem struct {
-	PK            string     `dynamodbav:"pk"`
-	SK            string     `dynamodbav:"sk"`
-	Type          string     `dynamodbav:"type"`
-	GList         string     `dynamodbav:"gList,omitempty"`
-	GSort         string     `dynamodbav:"gSort,omitempty"`
-	ID            string     `dynamodbav:"id"`
-	CustomerID    string     `dynamodbav:"customerId"`
-	Title         string     `dynamodbav:"title"`
-	OwnerID       string     `dynamodbav:"owner"`
-	Team          string     `dynamodbav:"team,omitempty"`
-	Amount        int64      `dynamodbav:"amount"` // hundredths
-	Currency      string     `dynamodbav:"currency"`
-	Stage         string     `dynamodbav:"stage"`
-	ExpectedClose string     `dynamodbav:"expectedClose"` // 2006-01-02
-	LossReason    string     `dynamodbav:"lossReason,omitempty"`
-	LossNote      string     `dynamodbav:"lossNote,omitempty"`
-	ClosedAt      *time.Time `dynamodbav:"closedAt,omitempty"`
-	NewCustomer   bool       `dynamodbav:"newCustomer,omitempty"`
-	// Counted in the forecast and cycle-time counters (absent on a deal
-	// stored before them, until the migration counts it).
-	ForecastCounted bool                  `dynamodbav:"fcv,omitempty"`
-	History         []opportunityMoveItem `dynamodbav:"history"`
-	Version         int                   `dynamodbav:"version"`
-	CreatedAt       time.Time             `dynamodbav:"createdAt"`
-	CreatedBy       string                `dynamodbav:"createdBy"`
-	UpdatedAt       time.Time             `dynamodbav:"updatedAt"`
-	UpdatedBy       string                `dynamodbav:"updatedBy"`
+	PK            string                `dynamodbav:"pk"`
+	SK            string                `dynamodbav:"sk"`
+	Type          string                `dynamodbav:"type"`
+	GList         string                `dynamodbav:"gList,omitempty"`
+	GSort         string                `dynamodbav:"gSort,omitempty"`
+	ID            string                `dynamodbav:"id"`
+	CustomerID    string                `dynamodbav:"customerId"`
+	Title         string                `dynamodbav:"title"`
+	OwnerID       string                `dynamodbav:"owner"`
+	Team          string                `dynamodbav:"team,omitempty"`
+	Amount        int64                 `dynamodbav:"amount"` // hundredths
+	Currency      string                `dynamodbav:"currency"`
+	Stage         string                `dynamodbav:"stage"`
+	ExpectedClose string                `dynamodbav:"expectedClose"` // 2006-01-02
+	LossReason    string                `dynamodbav:"lossReason,omitempty"`
+	LossNote      string                `dynamodbav:"lossNote,omitempty"`
+	ClosedAt      *time.Time            `dynamodbav:"closedAt,omitempty"`
+	NewCustomer   bool                  `dynamodbav:"newCustomer,omitempty"`
+	InForecast    bool                  `dynamodbav:"fcv,omitempty"` // counted in the forecast counters; absent: stored before them, until the migration counts it
+	History       []opportunityMoveItem `dynamodbav:"history"`
+	Version       int                   `dynamodbav:"version"`
+	CreatedAt     time.Time             `dynamodbav:"createdAt"`
+	CreatedBy     string                `dynamodbav:"createdBy"`
+	UpdatedAt     time.Time             `dynamodbav:"updatedAt"`
+	UpdatedBy     string                `dynamodbav:"updatedBy"`
 }
 
 func toOpportunityItem(o *crm.Opportunity) *opportunityItem {
@@ -81,7 +79,7 @@ func toOpportunityItem(o *crm.Opportunity) *opportunityItem {
 		PK: customerPK(o.CustomerID), SK: opportunitySK(o.ID), Type: "opportunity", ID: o.ID, CustomerID: o.CustomerID,
 		Title: o.Title, OwnerID: o.OwnerID, Team: o.Team, Amount: int64(o.Amount), Currency: o.Currency, Stage: o.Stage,
 		ExpectedClose: o.ExpectedClose.Format(time.DateOnly), LossReason: string(o.LossReason), LossNote: o.LossNote,
-		ClosedAt: o.ClosedAt, NewCustomer: o.NewCustomer, ForecastCounted: o.ForecastCounted, Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
+		ClosedAt: o.ClosedAt, NewCustomer: o.NewCustomer, InForecast: o.ForecastCounted, Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
 	}
 	if o.Open() {
 		// Listed by expected close date until won or lost.
@@ -98,7 +96,7 @@ func fromOpportunityItem(it *opportunityItem) *crm.Opportunity {
 	o := &crm.Opportunity{
 		ID: it.ID, CustomerID: it.CustomerID, Title: it.Title, OwnerID: it.OwnerID, Team: it.Team,
 		Amount: crm.Money(it.Amount), Currency: it.Currency, Stage: it.Stage, ExpectedClose: closeDate,
-		LossReason: crm.LossReason(it.LossReason), LossNote: it.LossNote, ClosedAt: it.ClosedAt, NewCustomer: it.NewCustomer, ForecastCounted: it.ForecastCounted, Version: it.Version,
+		LossReason: crm.LossReason(it.LossReason), LossNote: it.LossNote, ClosedAt: it.ClosedAt, NewCustomer: it.NewCustomer, ForecastCounted: it.InForecast, Version: it.Version,
 		CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
 	}
 	for _, m := range it.History {
