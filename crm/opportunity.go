@@ -37,6 +37,12 @@ type Opportunity struct {
 	// LeadID is the accepted lead of the customer the deal follows up, if
 	// any (lead_opportunity.go); the deal claims it.
 	LeadID string
+	// ForecastCounted says the deal's forecast and cycle-time counters
+	// (forecast.go) hold it: every deal written by this release is, a
+	// deal stored before them is not until the migration counts it
+	// (dynamo's 2026-12-forecast-counters), so a write subtracts a
+	// previous version's share only when it was counted.
+	ForecastCounted bool
 	// History lists every stage move, oldest first, the opening included.
 	History   []OpportunityMove
 	Version   int

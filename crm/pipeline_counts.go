@@ -55,13 +55,18 @@ func pipelineCounts(o *Opportunity) map[string]int64 {
 	default:
 		out = map[string]int64{cntOpen + o.Stage: 1, cntOpenAmt + o.Stage + "." + o.Currency: int64(o.Amount)}
 	}
-	forecastCounts(o, out) // forecast.go
+	if o.ForecastCounted {
+		forecastCounts(o, out) // forecast.go
+	}
 	return out
 }
 
 // PipelineDeltas derives what the move of an opportunity from prev (nil
 // for a new one) to next does to the pipeline counters of its team and
-// owner, in a fixed order; counters that do not move are left out.
+// owner, in a fixed order; counters that do not move are left out. A
+// version's forecast and cycle-time share counts only when it is
+// ForecastCounted: a deal stored before those counters takes out of them
+// nothing it never put in, and its first write marked adds its share.
 func PipelineDeltas(prev, next *Opportunity) []PipelineDelta {
 	var before, after *scopedCounts
 	if prev != nil {

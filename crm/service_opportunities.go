@@ -78,7 +78,7 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 	o := &Opportunity{
 		ID: s.newID(now), CustomerID: in.CustomerID, Title: strings.TrimSpace(in.Title), OwnerID: in.OwnerID,
 		Currency: DefaultCurrency, Stage: cmp.Or(in.Stage, s.Pipeline.Open[0].Code), ExpectedClose: closeDate(in.ExpectedClose),
-		Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
+		ForecastCounted: true, Version: 1, CreatedAt: now, CreatedBy: u.ID, UpdatedAt: now, UpdatedBy: u.ID,
 	}
 	var c checker
 	parseAmount(&c, o, in.Amount, in.Currency, "input")
@@ -266,8 +266,11 @@ func deref(s *string) string {
 	return *s
 }
 
+// touchDeal stamps a deal's new version; a deal written is counted in
+// the forecast (PipelineDeltas counts it there).
 func (s *Service) touchDeal(o *Opportunity, u *User) {
 	o.Version++
+	o.ForecastCounted = true
 	o.UpdatedAt, o.UpdatedBy = s.now(), u.ID
 }
 

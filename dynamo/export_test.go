@@ -137,3 +137,9 @@ func (s *Store) ChangeLogEntries(ctx context.Context, audience string) ([]string
 		}
 	}
 }
+
+// ForecastPage applies the forecast counters migration to one page of
+// items.
+func (s *Store) ForecastPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
+	return forecastPage(ctx, s, items)
+}

@@ -45,7 +45,8 @@ var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name
 	{name: lookupBackfill, page: lookupPage}, {name: canonicalPhones, page: phonesPage}, {name: searchBackfill, page: searchPage},
 	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage},
 	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage},
-	{name: searchUnnamed, page: searchPage}, {name: valueRecount, page: recountPage, done: recountDone}}
+	{name: searchUnnamed, page: searchPage}, {name: valueRecount, page: recountPage, done: recountDone},
+	{name: forecastCounters, page: forecastPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).

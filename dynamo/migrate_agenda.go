@@ -55,18 +55,31 @@ func agendaPage(ctx context.Context, s *Store, items []map[string]types.Attribut
 				"pk": str(pk), "sk": str(pointer), "type": str("agenda"), "customerId": str(customerIDOf(pk)),
 				"gDue": str(agendaKey(user)), "gDueAt": str(sort)}}},
 		}})
-		var tce *types.TransactionCanceledException
-		switch {
-		case err == nil:
+		// Failed conditions: changed since the page was read (and
+		// pointed to by its own write), or pointed to already.
+		did, err := applied(err, "write agenda pointer")
+		if err != nil {
+			return changed, err
+		}
+		if did {
 			changed++
-		case errors.As(err, &tce) && onlyConditionsFailed(tce):
-			// Changed since the page was read (and pointed to by its own
-			// write), or pointed to already.
-		default:
-			return changed, wrap("write agenda pointer", err)
 		}
 	}
 	return changed, nil
+}
+
+// applied tells whether a migration's transaction was applied: cancelled
+// by its conditions alone (the item changed since its page was read, or
+// migrated already) is not applied and no error.
+func applied(err error, what string) (bool, error) {
+	var tce *types.TransactionCanceledException
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &tce) && onlyConditionsFailed(tce):
+		return false, nil
+	}
+	return false, wrap(what, err)
 }
 
 // onlyConditionsFailed reports whether a transaction was cancelled by its

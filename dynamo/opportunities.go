@@ -23,6 +23,7 @@ import (
 //
 // The counters move in the deal's own transaction (crm.PipelineDeltas).
 const (
+	notCounted  = "attribute_not_exists(fcv)"
 	skOppPrefix = "C#" // below "I", outside the 360 view's range; tasks are B#
 	skPipeline  = "PIPE"
 )
@@ -65,6 +66,7 @@ type opportunityItem struct {
 	ClosedAt      *time.Time            `dynamodbav:"closedAt,omitempty"`
 	NewCustomer   bool                  `dynamodbav:"newCustomer,omitempty"`
 	LeadID        string                `dynamodbav:"leadId,omitempty"`
+	InForecast    bool                  `dynamodbav:"fcv,omitempty"` // counted in the forecast counters; absent: stored before them, until the migration counts it
 	History       []opportunityMoveItem `dynamodbav:"history"`
 	Version       int                   `dynamodbav:"version"`
 	CreatedAt     time.Time             `dynamodbav:"createdAt"`
@@ -78,7 +80,7 @@ func toOpportunityItem(o *crm.Opportunity) *opportunityItem {
 		PK: customerPK(o.CustomerID), SK: opportunitySK(o.ID), Type: "opportunity", ID: o.ID, CustomerID: o.CustomerID,
 		Title: o.Title, OwnerID: o.OwnerID, Team: o.Team, Amount: int64(o.Amount), Currency: o.Currency, Stage: o.Stage,
 		ExpectedClose: o.ExpectedClose.Format(time.DateOnly), LossReason: string(o.LossReason), LossNote: o.LossNote,
-		ClosedAt: o.ClosedAt, NewCustomer: o.NewCustomer, LeadID: o.LeadID, Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
+		ClosedAt: o.ClosedAt, NewCustomer: o.NewCustomer, LeadID: o.LeadID, InForecast: o.ForecastCounted, Version: o.Version, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy, UpdatedAt: o.UpdatedAt, UpdatedBy: o.UpdatedBy,
 	}
 	if o.Open() {
 		// Listed by expected close date until won or lost.
@@ -95,7 +97,7 @@ func fromOpportunityItem(it *opportunityItem) *crm.Opportunity {
 	o := &crm.Opportunity{
 		ID: it.ID, CustomerID: it.CustomerID, Title: it.Title, OwnerID: it.OwnerID, Team: it.Team,
 		Amount: crm.Money(it.Amount), Currency: it.Currency, Stage: it.Stage, ExpectedClose: closeDate,
-		LossReason: crm.LossReason(it.LossReason), LossNote: it.LossNote, ClosedAt: it.ClosedAt, NewCustomer: it.NewCustomer, LeadID: it.LeadID, Version: it.Version,
+		LossReason: crm.LossReason(it.LossReason), LossNote: it.LossNote, ClosedAt: it.ClosedAt, NewCustomer: it.NewCustomer, LeadID: it.LeadID, ForecastCounted: it.InForecast, Version: it.Version,
 		CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy,
 	}
 	for _, m := range it.History {
@@ -106,11 +108,18 @@ func fromOpportunityItem(it *opportunityItem) *crm.Opportunity {
 
 // opportunity writes a deal (created when prev is nil, else conditioned on
 // prev's version) and moves its team's and owner's pipeline counters in
-// the same transaction: one ADD per counter item.
+// the same transaction: one ADD per counter item. A deal read before the
+// forecast counters held it is written only if still not counted: the
+// migration counting it meanwhile leaves its version alone, so the
+// version's condition alone would let both add its share.
 func (t *tx) opportunity(prev, next *crm.Opportunity) {
+	at := len(t.items)
 	t.entity("opportunity", next.ID, next.CustomerID, prevItem(prev, toOpportunityItem), toOpportunityItem(next))
 	if prev == nil {
 		t.leadDeal(next)
+	}
+	if put := t.items[at].write.Put; prev != nil && !prev.ForecastCounted {
+		put.ConditionExpression = aws.String(*put.ConditionExpression + " AND " + notCounted)
 	}
 	t.scopedCounters(crm.PipelineDeltas(prev, next), pipelinePK, skPipeline)
 }
