@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -91,6 +92,7 @@ func viewCustomer(u *User, c *Customer) *Customer {
 	}
 	if hidesAmounts(u) {
 		v.Transactions.Total = 0
+		v.Grade.Metrics = withoutAmounts(v.Grade.Metrics)
 	}
 	if u.masks(MaskInteractionContent) || hidesAmounts(u) {
 		if v.LastInteraction != nil {
@@ -116,12 +118,30 @@ func viewCustomer(u *User, c *Customer) *Customer {
 // viewGradeChange masks the free text of a grade set by hand; a rule's
 // reason is its own wording, not the staff's.
 func viewGradeChange(u *User, g *GradeChange) *GradeChange {
-	if g == nil || !u.masks(MaskInteractionContent) || g.Source != GradeManual {
+	maskReason := u.masks(MaskInteractionContent) && g != nil && g.Source == GradeManual
+	if g == nil || (!maskReason && !hidesAmounts(u)) {
 		return g
 	}
 	v := *g
-	v.Reason = maskText(v.Reason)
+	if maskReason {
+		v.Reason = maskText(v.Reason)
+	}
+	if hidesAmounts(u) {
+		v.Metrics = withoutAmounts(v.Metrics)
+	}
 	return &v
+}
+
+// withoutAmounts copies a grade's metrics without the transactions' sum,
+// which a partner whose policy hides amounts may not read (the map itself
+// is shared with the stored grade, so it is copied, not changed).
+func withoutAmounts(m map[string]float64) map[string]float64 {
+	if _, ok := m[MetricTransactionTotal]; !ok {
+		return m
+	}
+	out := maps.Clone(m)
+	delete(out, MetricTransactionTotal)
+	return out
 }
 
 func viewStageChange(u *User, c *StageChange) *StageChange {
