@@ -158,3 +158,29 @@ func TestParseCreditPolicyReadsLevelsAndRefusesBadOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestCreditFactsAreForThoseWhoWorkTheCustomersSales: the rule's facts
+// name contracts and their amounts, so a salesperson who reads a pool
+// customer (or a colleague's, where allowed) gets the level without them.
+func TestCreditFactsAreForThoseWhoWorkTheCustomersSales(t *testing.T) {
+	owned := &Customer{ID: "C1", Team: "north", OwnerID: "sales-1"}
+	pool := &Customer{ID: "C2", Team: "north"}
+	for _, tc := range []struct {
+		name string
+		u    *User
+		cu   *Customer
+		want bool
+	}{
+		{"TheOwner", &User{ID: "sales-1", Roles: []Role{RoleSales}, Teams: []string{"north"}}, owned, true},
+		{"ASalespersonOnAPoolCustomer", &User{ID: "sales-2", Roles: []Role{RoleSales}, Teams: []string{"north"}}, pool, false},
+		{"TheTeamsManager", &User{ID: "m", Roles: []Role{RoleManager}, Teams: []string{"north"}}, pool, true},
+		{"AnotherTeamsManager", &User{ID: "m2", Roles: []Role{RoleManager}, Teams: []string{"south"}}, owned, false},
+		{"AnAuditor", &User{ID: "a", Roles: []Role{RoleAuditor}}, owned, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := readsCreditFacts(tc.u, tc.cu); got != tc.want {
+				t.Fatalf("reads the facts = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

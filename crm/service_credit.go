@@ -32,27 +32,61 @@ func (s *Service) CustomerCredit(ctx context.Context, customerID string) (*Credi
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.visible(ctx, u, customerID); err != nil {
+	cu, err := s.visible(ctx, u, customerID)
+	if err != nil {
 		return nil, err
 	}
 	st, err := s.Store.CreditState(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
-	if st.Version > 0 {
-		return st, nil
+	if st.Version == 0 {
+		if st, _, err = s.evaluateCredit(ctx, st, SystemUserID); err != nil {
+			return nil, err
+		}
 	}
-	next, _, err := s.evaluateCredit(ctx, st, SystemUserID)
-	return next, err
+	if !readsCreditFacts(u, cu) {
+		v := *st
+		v.Explanation, v.RuleExplanation = creditFactsHidden, creditFactsHidden
+		st = &v
+	}
+	return st, nil
 }
+
+// creditFactsHidden stands for an explanation its reader may not read.
+const creditFactsHidden = "set from the customer's payment history (the details are for those who work its sales)"
+
+// readsCreditFacts reports whether u may read what a credit level was set
+// from: the rule's facts name the customer's contracts, their amounts and
+// days late, and a reason given by hand may too. Those who work or read
+// the customer's sales may (its owner, its team's managers and service
+// staff, ADMIN, AUDITOR); a salesperson reading a pool customer may not.
+func readsCreditFacts(u *User, cu *Customer) bool { return canReadSale(u, cu.Team, cu.OwnerID) }
 
 // CreditHistory lists a customer's credit level changes, newest first.
 // Errors: UNAUTHENTICATED, FORBIDDEN (partners), NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) CreditHistory(ctx context.Context, customerID string, p PageRequest) (*Page[*CreditChange], error) {
-	if _, err := pipelineUser(ctx); err != nil {
+	u, err := pipelineUser(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return customerList(ctx, s, customerID, p, s.Store.ListCreditChanges)
+	page, err := customerList(ctx, s, customerID, p, s.Store.ListCreditChanges)
+	if err != nil || len(page.Items) == 0 {
+		return page, err
+	}
+	// customerList has just read the customer as visible to u.
+	cu, err := s.Store.Customer(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if !readsCreditFacts(u, cu) {
+		for i, c := range page.Items {
+			v := *c
+			v.Explanation = creditFactsHidden
+			page.Items[i] = &v
+		}
+	}
+	return page, nil
 }
 
 // SetCreditLevel sets a customer's credit level by hand (ADMIN or the
