@@ -157,6 +157,9 @@ func (s *Service) ClearCreditLevel(ctx context.Context, customerID, reason strin
 // by hand, a CONFLICT).
 func (s *Service) writeCredit(ctx context.Context, u *User, customerID string, expectedVersion *int,
 	change func(prev *CreditState, now time.Time) *CreditState) (*CreditState, error) {
+	if err := checkID("input.customerId", customerID); err != nil {
+		return nil, err
+	}
 	if _, err := s.editable(ctx, u, customerID, canAssign, "set the credit level of"); err != nil {
 		return nil, err
 	}
@@ -370,6 +373,9 @@ func (s *Service) decideContract(ctx context.Context, k ContractKey, expectedVer
 	if err != nil {
 		return nil, err
 	}
+	if err := checkInputKey(k.CustomerID, k.ID, "id"); err != nil {
+		return nil, err
+	}
 	reason = strings.TrimSpace(reason)
 	var ck checker
 	if expectedVersion < 1 {
@@ -401,10 +407,16 @@ func (s *Service) decideContract(ctx context.Context, k ContractKey, expectedVer
 	next.Approval.Status, next.Approval.DecidedBy, next.Approval.DecidedAt, next.Approval.Reason = to, u.ID, ptr(next.UpdatedAt), reason
 	ch := &Change{ContractPrev: prev, Contract: next}
 	if to == ApprovalApproved && next.OpportunityID == "" {
-		cu, err := s.readable(ctx, u, k.CustomerID)
+		// canApprove on the contract is the authority here: the customer
+		// may since have been handed to an account team the approver
+		// does not manage.
+		cu, err := s.Store.Customer(ctx, k.CustomerID)
 		if err != nil {
 			return nil, err
 		}
+		// Whether it wins the customer is decided now, when it books:
+		// another deal may have won it while this one waited.
+		next.NewCustomer = firstDeal(cu)
 		ch.Scope, ch.Interaction = cu, s.signedDeal(next, u)
 	}
 	if err := s.Store.Apply(ctx, ch); err != nil {

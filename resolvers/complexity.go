@@ -61,6 +61,10 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.Merges = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Opportunities = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Contracts = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
+	// A credit level is a read per customer (and, never evaluated, a Query of
+	// its contracts): priced like one, so a list of them counts its reads.
+	c.Customer.Credit = func(child int) int { return 2*perParentRead + child }
+	c.Customer.CreditHistory = func(child int, first *int, _ *string) int { return 2*perParentRead + pageCost(child, first) }
 	c.Query.OpenOpportunities = func(child int, _ *string, first *int, _ *string) int { return pageCost(child, first) }
 	c.Customer.Leads = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Lead.Opportunity = func(child int) int { return 2*perParentRead + child }
