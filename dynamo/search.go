@@ -46,9 +46,12 @@ const (
 	// searchBatch is how many profiles one BatchGetItem of a search reads
 	// (BatchGetItem's most keys).
 	searchBatch = 100
-	// searchCalls bounds the calls of one page, when the caller may read
-	// few of the customers that match.
-	searchCalls = 6
+	// searchCalls bounds the calls of one page: the Query of a window and
+	// one BatchGetItem of up to searchBatch profiles. A caller who may read
+	// few of the customers that match (a salesperson's own among everyone's)
+	// gets a shorter page and a cursor rather than a third call: a
+	// type-ahead's first page costs 2 calls at any size.
+	searchCalls = 2
 	// searchSyncRetries bounds how often a sync of a customer's keys is
 	// redone when another writer moved its manifest meanwhile.
 	searchSyncRetries = 5

@@ -402,8 +402,8 @@ func TestSearchPagesAcrossWindows(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := e.calls.Load(); n > 6 {
-					t.Errorf("page %d: %d calls, the bound is 6", pages, n)
+				if n := e.calls.Load(); n > 2 {
+					t.Errorf("page %d: %d calls, the bound is 2", pages, n)
 				}
 				got = append(got, ids(page.Items)...)
 				if !page.HasNext || pages > 20 {

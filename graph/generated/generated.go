@@ -12602,8 +12602,9 @@ type Viewer {
   customer whose keys fall in two such windows may show again on a later page; type
   more to narrow it. Visibility and filter compose as for customers (a salesperson
   searches their own customers unless filter.pool is set; a partner those shared with
-  it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
-  up to 6 calls when the caller may read few of what matches. The index follows
+  it, masked). Costs one Query of the search index and one BatchGetItem of profiles,
+  never more: when the caller may read few of what matches, the page is shorter, with
+  hasNextPage true and a cursor that goes on from there. The index follows
   names, phones and contacts within seconds (the stream); who may read a customer and
   the filter are checked on its profile as stored. totalCount is null.
   """

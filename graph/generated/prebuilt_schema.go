@@ -4526,8 +4526,9 @@ type Viewer {
   customer whose keys fall in two such windows may show again on a later page; type
   more to narrow it. Visibility and filter compose as for customers (a salesperson
   searches their own customers unless filter.pool is set; a partner those shared with
-  it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
-  up to 6 calls when the caller may read few of what matches. The index follows
+  it, masked). Costs one Query of the search index and one BatchGetItem of profiles,
+  never more: when the caller may read few of what matches, the page is shorter, with
+  hasNextPage true and a cursor that goes on from there. The index follows
   names, phones and contacts within seconds (the stream); who may read a customer and
   the filter are checked on its profile as stored. totalCount is null.
   """
@@ -5795,14 +5796,15 @@ character) is ranked within each 200, in the index's order across them, and a
 customer whose keys fall in two such windows may show again on a later page; type
 more to narrow it. Visibility and filter compose as for customers (a salesperson
 searches their own customers unless filter.pool is set; a partner those shared with
-it, masked). Costs one Query of the search index and one BatchGetItem of profiles;
-up to 6 calls when the caller may read few of what matches. The index follows
+it, masked). Costs one Query of the search index and one BatchGetItem of profiles,
+never more: when the caller may read few of what matches, the page is shorter, with
+hasNextPage true and a cursor that goes on from there. The index follows
 names, phones and contacts within seconds (the stream); who may read a customer and
-the filter are checked on its profile as stored. totalCount is null.`, Name: "searchCustomers", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise).", Name: "query", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1828, End: 1834, Line: 26, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 1821, End: 1826, Line: 26, Column: 5, Src: schemaSource21}},
-			&ast.ArgumentDefinition{Description: "Which customers, as for customers.", Name: "filter", Type: &ast.Type{NamedType: "CustomerFilter", Position: &ast.Position{Start: 1889, End: 1903, Line: 28, Column: 13, Src: schemaSource21}}, Position: &ast.Position{Start: 1881, End: 1887, Line: 28, Column: 5, Src: schemaSource21}},
-			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 1945, End: 1947, Line: 30, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1939, End: 1942, Line: 30, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 1932, End: 1937, Line: 30, Column: 5, Src: schemaSource21}},
-			&ast.ArgumentDefinition{Description: "Resume after this cursor (from a page of this same search).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2025, End: 2031, Line: 32, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2018, End: 2023, Line: 32, Column: 5, Src: schemaSource21}},
-		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 2037, End: 2055, Line: 33, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 1671, End: 1686, Line: 24, Column: 3, Src: schemaSource21}},
+the filter are checked on its profile as stored. totalCount is null.`, Name: "searchCustomers", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "What was typed: at least 2 letters or digits, or one Chinese character; at most 200 characters (BAD_USER_INPUT otherwise).", Name: "query", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1909, End: 1915, Line: 27, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 1902, End: 1907, Line: 27, Column: 5, Src: schemaSource21}},
+			&ast.ArgumentDefinition{Description: "Which customers, as for customers.", Name: "filter", Type: &ast.Type{NamedType: "CustomerFilter", Position: &ast.Position{Start: 1970, End: 1984, Line: 29, Column: 13, Src: schemaSource21}}, Position: &ast.Position{Start: 1962, End: 1968, Line: 29, Column: 5, Src: schemaSource21}},
+			&ast.ArgumentDefinition{Description: "Page size, 1–100.", Name: "first", DefaultValue: &ast.Value{Raw: "20", Kind: 1, Position: &ast.Position{Start: 2026, End: 2028, Line: 31, Column: 18, Src: schemaSource21}}, Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2020, End: 2023, Line: 31, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2013, End: 2018, Line: 31, Column: 5, Src: schemaSource21}},
+			&ast.ArgumentDefinition{Description: "Resume after this cursor (from a page of this same search).", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2106, End: 2112, Line: 33, Column: 12, Src: schemaSource21}}, Position: &ast.Position{Start: 2099, End: 2104, Line: 33, Column: 5, Src: schemaSource21}},
+		}, Type: &ast.Type{NamedType: "CustomerConnection", NonNull: true, Position: &ast.Position{Start: 2118, End: 2136, Line: 34, Column: 6, Src: schemaSource21}}, Position: &ast.Position{Start: 1752, End: 1767, Line: 25, Column: 3, Src: schemaSource21}},
 		&ast.FieldDefinition{Description: `What changed among the customers you may read, since a cursor, oldest first:
 the change feed an offline-first client keeps its copy in step with
 (docs/sync.md). Without a cursor it starts 7 days back; a new client takes
