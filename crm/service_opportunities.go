@@ -101,11 +101,13 @@ func (s *Service) CreateOpportunity(ctx context.Context, in OpportunityInput) (*
 	if first, done, err := firstResult(ctx, s, idem, load); done {
 		return first, err
 	}
-	if o.LeadID, err = s.dealLead(ctx, u, in); err != nil {
-		return nil, err
-	}
 	cu, err := s.editable(ctx, u, in.CustomerID, canEdit, "open an opportunity on")
 	if err != nil {
+		return nil, err
+	}
+	// The lead after the customer: whoever may not open a deal on it hears
+	// nothing of its leads.
+	if o.LeadID, err = s.dealLead(ctx, u, in); err != nil {
 		return nil, err
 	}
 	o.Team = cu.Team

@@ -28,9 +28,11 @@ func (t *tx) leadDeal(o *crm.Opportunity) {
 	t.put(map[string]types.AttributeValue{
 		"pk": str(leadDealPK(lead)), "sk": str(skUnique), "type": str("unique"),
 		"customerId": str(o.CustomerID), "opportunityId": str(o.ID),
-	}, notExists, nil, func(old map[string]types.AttributeValue) error {
-		return &crm.Error{Code: crm.ECONFLICT, Field: "input.leadId", ExistingID: strAttr(old["opportunityId"]),
-			Message: "lead " + lead + " already has opportunity " + strAttr(old["opportunityId"])}
+	}, notExists, nil, func(map[string]types.AttributeValue) error {
+		// The deal is not named: it may be one the caller may not read
+		// (Lead.opportunity shows it to whoever may).
+		return &crm.Error{Code: crm.ECONFLICT, Field: "input.leadId",
+			Message: "lead " + lead + " already has an opportunity: a lead is followed up by one deal"}
 	})
 }
 

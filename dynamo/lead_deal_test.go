@@ -16,8 +16,13 @@ func TestAcceptedLeadBecomesOneOpportunity(t *testing.T) {
 	lead := mustLead(t, e, sales1, crm.LeadInput{CustomerID: c.ID, Need: "An ERP", HandedTo: closer1.ID})
 	in := crm.OpportunityInput{CustomerID: c.ID, Title: "ERP", Amount: "200000", LeadID: lead.ID, ExpectedClose: day(2026, 6, 30)}
 	var ce *crm.Error
-	if _, err := e.svc.CreateOpportunity(as(closer1), in); !asErr(err, &ce) || ce.Code != crm.EINVALID || ce.Field != "input.leadId" {
+	if _, err := e.svc.CreateOpportunity(as(admin), in); !asErr(err, &ce) || ce.Code != crm.EINVALID || ce.Field != "input.leadId" {
 		t.Fatalf("a deal from a lead still waiting: %v, want BAD_USER_INPUT on input.leadId", err)
+	}
+	// Its recipient may not open deals on the customer before accepting:
+	// the customer is checked first, so the lead is not told of.
+	if _, err := e.svc.CreateOpportunity(as(closer1), in); !asErr(err, &ce) || ce.Code != crm.ENOTFOUND || ce.Field == "input.leadId" {
+		t.Fatalf("a deal by the recipient before accepting: %v, want NOT_FOUND on the customer", err)
 	}
 	clk.Advance(1)
 	if _, err := e.svc.AcceptLead(as(closer1), leadKey(lead), 1); err != nil {
