@@ -445,6 +445,20 @@ func (b *benchState) contract(ctx context.Context, customer string) (string, err
 	return r.CreateContract.ID, err
 }
 
+// pendingContract records a contract beyond any default credit limit on
+// customer, which waits for a manager's approval, and returns its id.
+func (b *benchState) pendingContract(ctx context.Context, customer string) (string, error) {
+	var r struct {
+		CreateContract struct {
+			ID string `json:"id"`
+		} `json:"createContract"`
+	}
+	err := b.e.gql(ctx, seller, `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Plant-wide rollout", amount: "90000000.00",
+	signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-01-05", amount: "90000000.00"}]}) { id approval { status } } }`,
+		map[string]any{"c": customer}, &r)
+	return r.CreateContract.ID, err
+}
+
 const qContract = `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Maintenance contract", amount: "48000.00",
 	signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-02-05", amount: "24000"}, {dueDate: "2027-02-05", amount: "24000"}]}) { id version } }`
 

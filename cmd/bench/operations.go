@@ -182,6 +182,22 @@ func (b *benchState) operations() []operation {
 			return seller, `mutation($c: ID!, $id: ID!) { recordPayment(input: {customerId: $c, contractId: $id, amount: "24000"}) { outstanding } }`,
 				map[string]any{"c": c[8].ID, "id": id}, err
 		}},
+		{"approveContract (over the credit limit: books it)", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.pendingContract(ctx, c[8].ID)
+			return "manager-north", `mutation($c: ID!, $id: ID!) { approveContract(input: {customerId: $c, id: $id, expectedVersion: 1}) { version } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"rejectContract", func(ctx context.Context) (caller, string, map[string]any, error) {
+			id, err := b.pendingContract(ctx, c[8].ID)
+			return "manager-north", `mutation($c: ID!, $id: ID!) { rejectContract(input: {customerId: $c, id: $id, expectedVersion: 1, reason: "Beyond what we lend"}) { version } }`,
+				map[string]any{"c": c[8].ID, "id": id}, err
+		}},
+		{"setCreditLevel", fixed("manager-north", `mutation($c: ID!) { setCreditLevel(input: {customerId: $c, level: "A", reason: "Guaranteed by its parent company"}) { level version } }`,
+			map[string]any{"c": c[8].ID})},
+		{"clearCreditLevel", fixed("manager-north", `mutation($c: ID!) { clearCreditLevel(input: {customerId: $c, reason: "The guarantee ended"}) { level version } }`,
+			map[string]any{"c": c[8].ID})},
+		{"setSalesTarget", fixed("manager-north", `mutation { setSalesTarget(input: {team: "north", userId: "sales-li", month: "2030-01", revenue: "400000",
+			collected: "300000", customers: 1, expectedVersion: 0}) { version } }`, nil)},
 		{"contract with its instalments and payments", func(ctx context.Context) (caller, string, map[string]any, error) {
 			id, err := b.contract(ctx, c[8].ID)
 			return seller, `query($c: ID!, $id: ID!) { contract(customerId: $c, id: $id) { amount outstanding instalments { dueDate outstanding agingBucket } payments { amount } } }`,
