@@ -445,8 +445,10 @@ func (b *benchState) contract(ctx context.Context, customer string) (string, err
 	return r.CreateContract.ID, err
 }
 
-// pendingContract records a contract beyond any default credit limit on
-// customer, which waits for a manager's approval, and returns its id.
+// pendingContract records a contract on customer whose plan gives more
+// credit days than any default credit level allows (and, but for a
+// prepayment level, more than any limit), so that it waits for a
+// manager's approval, and returns its id.
 func (b *benchState) pendingContract(ctx context.Context, customer string) (string, error) {
 	var r struct {
 		CreateContract struct {
@@ -454,7 +456,7 @@ func (b *benchState) pendingContract(ctx context.Context, customer string) (stri
 		} `json:"createContract"`
 	}
 	err := b.e.gql(ctx, seller, `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Plant-wide rollout", amount: "90000000.00",
-	signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-01-05", amount: "90000000.00"}]}) { id approval { status } } }`,
+	signedDate: "2026-01-05", endDate: "2027-12-31", instalments: [{dueDate: "2027-03-01", amount: "90000000.00"}]}) { id approval { status } } }`,
 		map[string]any{"c": customer}, &r)
 	return r.CreateContract.ID, err
 }
