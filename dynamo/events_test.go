@@ -98,6 +98,29 @@ func eventsScenario(t *testing.T, e *env) map[string]string {
 	}
 	mustPay(t, e, admin, k, "40000")
 	mustPay(t, e, admin, k, "24000")
+	// Two contracts beyond every credit level's terms (paid two years
+	// after signing) wait for approval: one approved, one rejected.
+	seller := sales1.ID
+	oak := mustCreate(t, e, admin, crm.CustomerInput{Name: "Oak", OwnerID: &seller, Team: "north"})
+	for _, approve := range []bool{true, false} {
+		w, err := e.svc.CreateContract(as(sales1), crm.ContractInput{CustomerID: oak.ID, Title: "Extension", Amount: "1000",
+			SignedOn: today, EndsOn: today.AddDate(3, 0, 0), Instalments: []crm.InstalmentInput{{DueOn: today.AddDate(2, 0, 0), Amount: "1000"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Approval == nil || w.Approval.Status != crm.ApprovalPending {
+			t.Fatalf("a contract beyond the terms: %+v, want it waiting for approval", w.Approval)
+		}
+		wk := crm.ContractKey{CustomerID: w.CustomerID, ID: w.ID}
+		if approve {
+			_, err = e.svc.ApproveContract(as(admin), wk, w.Version, "")
+		} else {
+			_, err = e.svc.RejectContract(as(admin), wk, w.Version, "Too long a credit")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := e.svc.ReleaseCustomer(as(admin), ids["gone"], ""); err != nil {
 		t.Fatal(err)
 	}

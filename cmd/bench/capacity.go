@@ -461,8 +461,10 @@ func (b *benchState) pendingContract(ctx context.Context, customer string) (stri
 	return r.CreateContract.ID, err
 }
 
+// qContract is paid on signing, so that it books at once whatever credit
+// level the earlier ones' unpaid instalments leave the customer at.
 const qContract = `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Maintenance contract", amount: "48000.00",
-	signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-02-05", amount: "24000"}, {dueDate: "2027-02-05", amount: "24000"}]}) { id version } }`
+	signedDate: "2026-01-05", endDate: "2026-12-31", instalments: [{dueDate: "2026-01-05", amount: "24000"}, {dueDate: "2026-01-05", amount: "24000"}]}) { id version } }`
 
 const qOpenDeal = `mutation($c: ID!, $k: String) { createOpportunity(input: {customerId: $c, idempotencyKey: $k, title: "Annual service contract",
 	amount: "48000.00", expectedCloseDate: "2026-12-31"}) { id version } }`
