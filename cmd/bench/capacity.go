@@ -433,16 +433,10 @@ func (b *benchState) deal(ctx context.Context, customer string) (string, error) 
 	return r.CreateOpportunity.ID, err
 }
 
-// contract records a contract signed without a deal on customer and
-// returns its id.
+// contract records a contract signed without a deal on customer (paid
+// on signing: qContract) and returns its id.
 func (b *benchState) contract(ctx context.Context, customer string) (string, error) {
-	var r struct {
-		CreateContract struct {
-			ID string `json:"id"`
-		} `json:"createContract"`
-	}
-	err := b.e.gql(ctx, seller, qContract, map[string]any{"c": customer}, &r)
-	return r.CreateContract.ID, err
+	return b.createContract(ctx, customer, qContract)
 }
 
 // pendingContract records a contract on customer whose plan gives more
@@ -450,16 +444,23 @@ func (b *benchState) contract(ctx context.Context, customer string) (string, err
 // prepayment level, more than any limit), so that it waits for a
 // manager's approval, and returns its id.
 func (b *benchState) pendingContract(ctx context.Context, customer string) (string, error) {
+	return b.createContract(ctx, customer, qPendingContract)
+}
+
+// createContract records the contract of doc (a createContract mutation
+// taking $c, the customer) as the seller and returns its id.
+func (b *benchState) createContract(ctx context.Context, customer, doc string) (string, error) {
 	var r struct {
 		CreateContract struct {
 			ID string `json:"id"`
 		} `json:"createContract"`
 	}
-	err := b.e.gql(ctx, seller, `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Plant-wide rollout", amount: "90000000.00",
-	signedDate: "2026-01-05", endDate: "2027-12-31", instalments: [{dueDate: "2027-03-01", amount: "90000000.00"}]}) { id approval { status } } }`,
-		map[string]any{"c": customer}, &r)
+	err := b.e.gql(ctx, seller, doc, map[string]any{"c": customer}, &r)
 	return r.CreateContract.ID, err
 }
+
+const qPendingContract = `mutation($c: ID!) { createContract(input: {customerId: $c, title: "Plant-wide rollout", amount: "90000000.00",
+	signedDate: "2026-01-05", endDate: "2027-12-31", instalments: [{dueDate: "2027-03-01", amount: "90000000.00"}]}) { id approval { status } } }`
 
 // qContract is paid on signing, so that it books at once whatever credit
 // level the earlier ones' unpaid instalments leave the customer at.
