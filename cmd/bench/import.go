@@ -24,13 +24,25 @@ import (
 	"github.com/rapportcrm/rapport/sheet"
 )
 
+// importBenchOptions are the import benchmark's flags.
+type importBenchOptions struct {
+	rows, sampleEvery int
+	rate              float64
+	// stream runs the stream consumer beside the import, as a deployed
+	// stack does: without it the search index holds no imported customer,
+	// so name look-ups read less than they would, and the consumer's
+	// writes go unbilled.
+	stream bool
+}
+
 // importBench imports generated rows, with errors and duplicates sprinkled
 // in as real files have them, through the local server as `rapport import`
 // does, and prints rows per second, the request units a row costs and the
 // report's counts. Every sampleEvery-th call is billed (the meter reads the
 // items each write touches before and after it, which would slow every
 // call); the others only count their DynamoDB calls.
-func importBench(ctx context.Context, e *env, rows, sampleEvery int, rate float64, prices [2]float64, out io.Writer) error {
+func importBench(ctx context.Context, e *env, o importBenchOptions, prices [2]float64, out io.Writer) error {
+	rows, sampleEvery, rate := o.rows, o.sampleEvery, o.rate
 	e.svc.Import.RowsPerSecond = rate
 	dir, err := os.MkdirTemp("", "rapport-bench-import")
 	if err != nil {
@@ -56,6 +68,10 @@ func importBench(ctx context.Context, e *env, rows, sampleEvery int, rate float6
 		audit: auditUnits}
 	e.meter.Set(false, true)
 	e.meter.Take()
+	var consumer *streamBeside
+	if o.stream {
+		consumer = e.consumeBeside(ctx, out)
+	}
 	c := &bulk.Client{BaseURL: e.base, Token: e.tokens["admin"], HTTP: &http.Client{Transport: meter, Timeout: 5 * time.Minute},
 		Notify: func(s string) { fmt.Fprintln(out, "  client:", s) }}
 	sum, err := bulk.Import(ctx, c, bulk.ImportOptions{File: path, Lang: "en", Progress: bulk.NewProgress(out, 30*time.Second), Log: out})
@@ -67,7 +83,69 @@ func importBench(ctx context.Context, e *env, rows, sampleEvery int, rate float6
 		fmt.Fprintf(out, "\nInterrupted after %d of %d rows: the figures below are those rows'.\n", sum.Sent, rows)
 	}
 	printImportBench(out, sum, planted, meter, meter.total.Plus(e.meter.Take()), prices)
+	if consumer != nil {
+		consumer.finish(ctx, out, sum, prices)
+	}
 	return nil
+}
+
+// streamBeside is the stream consumer running beside an import, on its
+// own metered client (e.streamMeter), as the stream function does beside
+// the api.
+type streamBeside struct {
+	e       *env
+	stop    chan struct{}
+	done    chan struct{}
+	records int
+	failed  int
+}
+
+func (e *env) consumeBeside(ctx context.Context, out io.Writer) *streamBeside {
+	e.streamMeter.Take()
+	b := &streamBeside{e: e, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		for {
+			n, err := e.poller.Pass(ctx)
+			b.records += n
+			if err != nil && ctx.Err() == nil {
+				// The records stay in the stream and are read again, as
+				// Lambda retries a failed batch.
+				b.failed++
+				fmt.Fprintln(out, "  stream:", err)
+			}
+			if n > 0 && err == nil {
+				continue
+			}
+			select {
+			case <-b.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+	return b
+}
+
+// finish waits for the consumer to catch up and prints what it did.
+func (b *streamBeside) finish(ctx context.Context, out io.Writer, sum *bulk.ImportSummary, prices [2]float64) {
+	close(b.stop)
+	<-b.done
+	began := time.Now()
+	n, err := b.e.poller.Drain(ctx)
+	b.records += n
+	if err != nil {
+		fmt.Fprintln(out, "Stream consumer: could not catch up:", err)
+	}
+	u := b.e.streamMeter.Take().Billed
+	created := max(sum.Counts["CREATED"], 1)
+	wru, rru := u.WriteTotal()/float64(created), u.ReadTotal()/float64(created)
+	fmt.Fprintf(out, "Stream consumer beside the import: %d records, caught up %s after the last row, %d passes failed and were read again\n",
+		b.records, time.Since(began).Round(time.Second), b.failed)
+	fmt.Fprintf(out, "Its capacity per created customer, billed as AWS bills it: %.1f WRU, %.1f RRU; $%.2f per 100,000 created\n",
+		wru, rru, 1e5*(wru*prices[0]+rru*prices[1])/1e6)
 }
 
 // demoPhones returns phones the demo customers hold, for rows that

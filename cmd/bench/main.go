@@ -43,6 +43,7 @@ func run(args []string, out io.Writer) error {
 	rows := fs.Int("rows", 100_000, "import: generated rows to import")
 	sample := fs.Int("sample", 10, "import: bill every n-th call's request units")
 	rate := fs.Float64("rate", crm.DefaultImportLimits.RowsPerSecond, "import: the server's pace of import rows per second (0: unpaced)")
+	withStream := fs.Bool("stream", true, "import: run the stream consumer beside the import, as a deployed stack does, and bill its work")
 	profile := fs.String("profile", "", "overhead: write a CPU profile of each read's measured runs into this directory")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -65,7 +66,7 @@ func run(args []string, out io.Writer) error {
 	case "capacity":
 		return capacity(ctx, e, [2]float64{*wru, *rru}, *detail, out)
 	case "import":
-		return importBench(ctx, e, *rows, *sample, *rate, [2]float64{*wru, *rru}, out)
+		return importBench(ctx, e, importBenchOptions{rows: *rows, sampleEvery: *sample, rate: *rate, stream: *withStream}, [2]float64{*wru, *rru}, out)
 	}
 	return overhead(ctx, e, *runs, *profile, out)
 }
