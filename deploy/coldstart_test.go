@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -19,13 +20,24 @@ const coldStarts = 30
 // so that they share the machine's noise, against the Runtime API double,
 // and its init is process start to its first poll for an event (what
 // Lambda reports as Init Duration, less the sandbox's own start). Built
-// for this machine's architecture. make bench-coldstart runs it; it
-// asserts nothing.
+// for this machine's architecture. RAPPORT_COLDSTART_ALSO, name=path pairs
+// separated by spaces, adds bootstraps built elsewhere to the round-robin
+// (another branch's api, to compare under the same noise). make
+// bench-coldstart runs it; it asserts nothing.
 func BenchmarkColdStart(b *testing.B) {
 	names := append([]string{"EmptyHandler", "DynamoHandler"}, functions...)
 	paths, sizes := map[string]string{}, map[string]int64{}
 	for _, name := range names {
 		paths[name] = MustMakeBootstrap(b, name, hostArch)
+	}
+	for _, pair := range strings.Fields(os.Getenv("RAPPORT_COLDSTART_ALSO")) {
+		name, path, ok := strings.Cut(pair, "=")
+		if !ok || paths[name] != "" {
+			b.Fatalf("RAPPORT_COLDSTART_ALSO: %q is not name=path with a new name", pair)
+		}
+		names, paths[name] = append(names, name), path
+	}
+	for _, name := range names {
 		st, err := os.Stat(paths[name])
 		if err != nil {
 			b.Fatal(err)
@@ -37,6 +49,7 @@ func BenchmarkColdStart(b *testing.B) {
 	env := map[string]string{
 		"TABLE_NAME":            "rapport-coldstart",
 		"CURSOR_SECRET":         CursorSecret(b),
+		"WEBHOOK_KEY":           CursorSecret(b), // the webhooks function's sealing key
 		"OIDC_ISSUER":           "https://issuer.invalid/rapport-test",
 		"OIDC_AUDIENCE":         "rapport-test",
 		"AWS_ACCESS_KEY_ID":     "local",
