@@ -74,35 +74,29 @@ func generate() []byte {
 	fmt.Fprintf(&b, "// The readings are github.com/mozillazg/go-pinyin %s's (MIT licence).\n\n", version())
 	fmt.Fprintf(&b, "package names\n\n")
 	fmt.Fprintf(&b, "// pinyinSyllables are the readings, in the order first met.\n")
-	fmt.Fprintf(&b, "var pinyinSyllables = [...]string{")
-	for i, s := range syllables {
-		if i%12 == 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "%q, ", s)
-	}
-	fmt.Fprintf(&b, "\n}\n\n")
+	writeArray(&b, "pinyinSyllables", "string", 12, len(syllables), func(i int) string { return fmt.Sprintf("%q, ", syllables[i]) })
 	fmt.Fprintf(&b, "// pinyinRuns are the ranges of consecutive characters that have a\n")
 	fmt.Fprintf(&b, "// reading, ascending: %d characters in %d runs.\n", len(readings), len(runs))
-	fmt.Fprintf(&b, "var pinyinRuns = [...]pinyinRun{")
-	for i, r := range runs {
-		if i%4 == 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "{%#x, %d, %d}, ", r.first, r.n, r.off)
-	}
-	fmt.Fprintf(&b, "\n}\n\n")
+	writeArray(&b, "pinyinRuns", "pinyinRun", 4, len(runs), func(i int) string {
+		return fmt.Sprintf("{%#x, %d, %d}, ", runs[i].first, runs[i].n, runs[i].off)
+	})
 	fmt.Fprintf(&b, "// pinyinReadings are the index in pinyinSyllables of each character's\n")
 	fmt.Fprintf(&b, "// reading, run after run.\n")
-	fmt.Fprintf(&b, "var pinyinReadings = [...]uint16{")
-	for i, r := range readings {
-		if i%24 == 0 {
+	writeArray(&b, "pinyinReadings", "uint16", 24, len(readings), func(i int) string { return fmt.Sprintf("%d,", readings[i]) })
+	return b.Bytes()
+}
+
+// writeArray writes the array variable name of n elements of type typ,
+// perLine a line, element(i) being the i-th's literal.
+func writeArray(b *bytes.Buffer, name, typ string, perLine, n int, element func(i int) string) {
+	fmt.Fprintf(b, "var %s = [...]%s{", name, typ)
+	for i := range n {
+		if i%perLine == 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "%d,", r)
+		b.WriteString(element(i))
 	}
-	fmt.Fprintf(&b, "\n}\n")
-	return b.Bytes()
+	fmt.Fprintf(b, "\n}\n\n")
 }
 
 // version is go-pinyin's version in go.mod.
