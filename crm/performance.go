@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -115,7 +116,9 @@ type TargetInput struct {
 // MaxTargetCustomers bounds a target's customers.
 const MaxTargetCustomers = 100_000
 
-var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+// The patterns are compiled on first use, not at package init: every
+// cold start of every function linking crm would pay for them.
+var monthPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`) })
 
 // canSetTargets: ADMIN, and a MANAGER for their teams.
 func canSetTargets(u *User, team string) bool {
@@ -133,7 +136,7 @@ func (s *Service) SetTarget(ctx context.Context, in TargetInput) (*Target, error
 	}
 	var ck checker
 	ck.text("input.team", in.Team, 1, MaxShortText)
-	if !monthPattern.MatchString(in.Month) {
+	if !monthPattern().MatchString(in.Month) {
 		ck.fail("input.month", "must be a month written YYYY-MM, e.g. 2026-03 (got %q)", in.Month)
 	}
 	t := &Target{Team: in.Team, UserID: in.UserID, Month: in.Month, Currency: cmp.Or(in.Currency, DefaultCurrency), Customers: in.Customers}
@@ -201,8 +204,8 @@ type SalesPeriod struct {
 }
 
 var (
-	quarterPattern = regexp.MustCompile(`^(\d{4})-Q([1-4])$`)
-	yearPattern    = regexp.MustCompile(`^\d{4}$`)
+	quarterPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})-Q([1-4])$`) })
+	yearPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{4}$`) })
 )
 
 // ParseSalesPeriod reads a month, a quarter or a year.
@@ -211,14 +214,14 @@ func ParseSalesPeriod(field, s string) (SalesPeriod, error) {
 	var first time.Time
 	n := 1
 	switch {
-	case monthPattern.MatchString(s):
+	case monthPattern().MatchString(s):
 		first, _ = time.Parse(monthLayout, s)
-	case quarterPattern.MatchString(s):
-		m := quarterPattern.FindStringSubmatch(s)
+	case quarterPattern().MatchString(s):
+		m := quarterPattern().FindStringSubmatch(s)
 		year, _ := strconv.Atoi(m[1])
 		q, _ := strconv.Atoi(m[2])
 		first, n = time.Date(year, time.Month(3*q-2), 1, 0, 0, 0, 0, time.UTC), 3
-	case yearPattern.MatchString(s):
+	case yearPattern().MatchString(s):
 		year, _ := strconv.Atoi(s)
 		first, n = time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), 12
 	default:

@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
 	"os/exec"
@@ -68,7 +69,35 @@ func TestMakeBuildTargets(t *testing.T) {
 			if st, err := os.Stat(path); err == nil && st.Mode()&0o111 == 0 {
 				t.Errorf("bootstrap mode %v is not executable", st.Mode())
 			}
+			checkNoSlowInit(t, path)
 		})
+	}
+}
+
+// slowInit are modules no function may link, because their package init
+// would lengthen every cold start (docs/access-patterns.md, "Cold start
+// (built)"), and what stands in for them.
+var slowInit = map[string]string{
+	"github.com/mozillazg/go-pinyin": "compiles regular expressions at package init and, where a reading is reachable, " +
+		"builds its dictionary, a map of 41,000 characters (2.7 ms); names reads the table generated from it (names/pinyin_table.go)",
+	"go.opentelemetry.io/otel": "came with dataloadgen and was part of what the api initialised that an empty handler does not; " +
+		"resolvers/batchloader.go batches without it",
+	"github.com/aws/aws-sdk-go-v2/service/sts": "comes with config.LoadDefaultConfig's credential chain; " +
+		"the functions build aws.Config from their environment (config.LambdaAWS)",
+}
+
+// checkNoSlowInit fails when the bootstrap at path links a module of
+// slowInit, as its build information records.
+func checkNoSlowInit(t *testing.T, path string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("bootstrap has no build information: %v", err)
+	}
+	for _, m := range info.Deps {
+		if why, ok := slowInit[m.Path]; ok {
+			t.Errorf("bootstrap links %s, which %s", m.Path, why)
+		}
 	}
 }
 

@@ -1,11 +1,12 @@
 package names
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/mozillazg/go-pinyin"
 )
+
+//go:generate go run ./internal/genpinyin -o pinyin_table.go
 
 // MaxReadings is the most readings Pinyin returns for a name.
 const MaxReadings = 3
@@ -20,8 +21,11 @@ type Reading struct {
 }
 
 // A character may have several readings (行 xing or hang, 长 chang or zhang).
-// The pinyin library gives them all, its first being the most common; it
-// reads character by character, with no dictionary of words. For names we
+// The pinyin library (go-pinyin) gives them all, its first being the most
+// common; it reads character by character, with no dictionary of words. We
+// keep only its first reading of each character, in a table generated from
+// it (pinyin_table.go), so that no binary links the library, whose
+// dictionary is a map built at package init. For names we
 // read each character once, by these rules, in order:
 //
 //  1. the surname of a person by its surname reading (曾 zeng, 单 shan, 解
@@ -143,8 +147,6 @@ func reading(syl []syllable, other bool) Reading {
 	return Reading{Full: full.String(), Initials: initials.String()}
 }
 
-var pinyinArgs = pinyin.Args{Style: pinyin.Normal}
-
 // readWord reads a word of Chinese characters; surname says it starts
 // with a person's surname.
 func readWord(w string, surname bool) []syllable {
@@ -175,8 +177,8 @@ func readWord(w string, surname bool) []syllable {
 		}
 		r, size := utf8.DecodeRuneInString(rest)
 		rest = rest[size:]
-		if p := pinyin.SinglePinyin(r, pinyinArgs); len(p) > 0 && p[0] != "" {
-			out = append(out, syllable{text: p[0], other: alsoRead[r]})
+		if p := charReading(r); p != "" {
+			out = append(out, syllable{text: p, other: alsoRead[r]})
 		}
 	}
 	return out
@@ -196,4 +198,24 @@ func knownWord(s string, places map[string][]string) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// pinyinRun is a range of consecutive characters that have a reading in
+// the generated table: n characters from first, whose readings start at
+// pinyinReadings[off].
+type pinyinRun struct {
+	first rune
+	n     uint16
+	off   uint16
+}
+
+// charReading returns the library's first reading of r without tones, ü
+// written v (nv), or "" when it has none.
+func charReading(r rune) string {
+	i := sort.Search(len(pinyinRuns), func(i int) bool { return pinyinRuns[i].first > r }) - 1
+	if i < 0 || r-pinyinRuns[i].first >= rune(pinyinRuns[i].n) {
+		return ""
+	}
+	run := pinyinRuns[i]
+	return pinyinSyllables[pinyinReadings[int(run.off)+int(r-run.first)]]
 }
