@@ -2,12 +2,14 @@ package dynamo
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
 )
@@ -53,12 +55,67 @@ func TestComplaintAuditRecordsWhatTheCaseAddsUnder1KB(t *testing.T) {
 	if got, want := fieldNames(entry.Changes[1]), []string{"priority", "resolveBy", "respondBy"}; !slices.Equal(got, want) {
 		t.Errorf("case fields %v, want %v", got, want)
 	}
-	item, err := attributevalue.MarshalMap(entry)
+	item, err := attributevalue.MarshalMap(entry.stored())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := ItemSize(item); n > 1024 {
 		t.Errorf("the entry is %d bytes, want at most 1 KB", n)
+	}
+	// Its byList2 entry: what the index projects, and 100 bytes more.
+	projected := map[string]bool{"pk": true, "sk": true, "gList": true, "gSort": true, "id": true, "at": true, "actor": true,
+		"roles": true, "operation": true, "requestId": true, "changes": true}
+	for n := range item {
+		if !projected[n] {
+			delete(item, n)
+		}
+	}
+	if n := ItemSize(item) + 100; n > 1024 {
+		t.Errorf("the byList2 entry is %d bytes, want at most 1 KB", n)
+	}
+}
+
+// A stored entry leaves out what it repeats and reads back whole: its id,
+// a change's id when the change before has it, a change's customer when it
+// is the entry's; a change without a customer stays without one.
+func TestAuditEntryStoredCompactReadsBackWhole(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 24, 13, 721000000, time.UTC)
+	recs := (&Store{}).changeTx(complaintChange(now)).audited
+	recs = append(recs, auditRecord{kind: "user", id: "sales-li", after: map[string]types.AttributeValue{"name": str("Li")}},
+		auditRecord{kind: "contact", id: "01M8V4H2WSP9HVNK82ES1XWGFA", customerID: "01KY3PDAA0S50FAFH370THEAXZ",
+			after: map[string]types.AttributeValue{"name": str("Wang")}})
+	want := auditEntry(context.Background(), recs, now)
+	item, err := attributevalue.MarshalMap(want.stored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item["id"] != nil {
+		t.Errorf("the entry stores its id again: %v", item["id"])
+	}
+	var got auditItem
+	if err := attributevalue.UnmarshalMap(item, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Changes[1].ID != "" || got.Changes[0].CustomerID != "" || got.Changes[2].CustomerID != noCustomer {
+		t.Errorf("stored changes repeat what the entry says: %+v", got.Changes)
+	}
+	got.expand()
+	got.Layout = 0
+	if !reflect.DeepEqual(&got, want) {
+		t.Errorf("read back\n%+v\nwant\n%+v", got, *want)
+	}
+	// An entry stored before the compact layout reads as it was written.
+	old, err := attributevalue.MarshalMap(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var legacy auditItem
+	if err := attributevalue.UnmarshalMap(old, &legacy); err != nil {
+		t.Fatal(err)
+	}
+	legacy.expand()
+	if !reflect.DeepEqual(&legacy, want) {
+		t.Errorf("legacy entry read back\n%+v\nwant\n%+v", legacy, *want)
 	}
 }
 

@@ -228,7 +228,11 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		if !sameOrderState(a.Ord, wantOrder) {
 			fail("customer %s: order entries written for %+v, want %+v", id, a.Ord, wantOrder)
 		}
-		for _, k := range orderEntries(wantOrder) {
+		wantEntries := orderEntries(wantOrder)
+		if k, ok := nameOrderEntry(c); ok {
+			wantEntries = append(wantEntries, k) // the search manifest's (checkSearchKeys)
+		}
+		for _, k := range wantEntries {
 			if orderHave[k] != id {
 				fail("customer %s: order entry %q %q is missing", id, k.pk, k.sk)
 			}
@@ -423,7 +427,7 @@ func checkSearchKeys(items []map[string]types.AttributeValue, fail func(string, 
 	for _, it := range items {
 		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
 		switch {
-		case strings.HasPrefix(pk, "SEARCH#"):
+		case strings.HasPrefix(pk, "SEARCH#"), strings.HasPrefix(pk, orderPK(crm.OrderName, orderAll)):
 			var k searchKeyItem
 			if err := attributevalue.UnmarshalMap(it, &k); err != nil {
 				return fmt.Errorf("%s %s: %w", pk, sk, err)

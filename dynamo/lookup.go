@@ -75,7 +75,7 @@ func (s *Store) RecordLookup(ctx context.Context, l crm.Lookup) error {
 	}
 	it.Changes = []auditChangeItem{{Entity: "customer", ID: l.CustomerID, CustomerID: l.CustomerID,
 		Action: string(crm.AuditRead), Fields: fields}}
-	item, err := attributevalue.MarshalMap(it)
+	item, err := attributevalue.MarshalMap(it.stored())
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name
 	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage},
 	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage},
 	{name: searchUnnamed, page: searchPage}, {name: valueRecount, page: recountPage, done: recountDone},
-	{name: forecastCounters, page: forecastPage}}
+	{name: forecastCounters, page: forecastPage}, {name: searchOrder, page: searchPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).

@@ -108,7 +108,12 @@ func orderPositionOf(c *crm.Customer, field crm.OrderField) string {
 func positionMissing(pos string) bool { return strings.HasPrefix(pos, "2") }
 
 // orderState is what a customer's order entries were written for (the
-// activity's ord): positions, those without a value left empty.
+// activity's ord): positions, those without a value left empty. The
+// name's entry is not the activity's: it moves with the name, whose
+// search keys move anyway, and the search manifest records it
+// (nameOrderEntry), so that a rename does not write the activity. Name is
+// where an activity written before kept it: carried on, unused, for the
+// search sync that takes the entry over (legacyNameEntry).
 type orderState struct {
 	Name  string `dynamodbav:"name,omitempty"`
 	Score string `dynamodbav:"score,omitempty"`
@@ -118,7 +123,7 @@ type orderState struct {
 // orderStateOf is where c's entries belong; nil when it has none
 // (archived, merged, or merging into another).
 func orderStateOf(c *crm.Customer) *orderState {
-	if c == nil || c.Status != crm.StatusActive || c.MergedInto != "" {
+	if !ordered(c) {
 		return nil
 	}
 	pos := func(field crm.OrderField) string {
@@ -127,14 +132,31 @@ func orderStateOf(c *crm.Customer) *orderState {
 		}
 		return ""
 	}
-	return &orderState{Name: pos(crm.OrderName), Score: pos(crm.OrderValueScore), Last: pos(crm.OrderLastInteractionAt)}
+	return &orderState{Score: pos(crm.OrderValueScore), Last: pos(crm.OrderLastInteractionAt)}
 }
 
+// ordered reports whether c stands in the orders: active and not merging.
+func ordered(c *crm.Customer) bool {
+	return c != nil && c.Status == crm.StatusActive && c.MergedInto == ""
+}
+
+// nameOrderEntry is c's entry in the order of names, ok false when it has
+// none.
+func nameOrderEntry(c *crm.Customer) (itemKey, bool) {
+	if !ordered(c) {
+		return itemKey{}, false
+	}
+	return itemKey{orderPK(crm.OrderName, orderAll), orderPositionOf(c, crm.OrderName)}, true
+}
+
+// sameOrderState reports whether two states write the same entries (the
+// activity's).
 func sameOrderState(a, b *orderState) bool {
-	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+	return slices.Equal(orderEntries(a), orderEntries(b))
 }
 
-// orderEntries are the keys of the entries a state implies.
+// orderEntries are the keys of the entries a state implies: the
+// activity's.
 func orderEntries(st *orderState) []itemKey {
 	if st == nil {
 		return nil
@@ -143,7 +165,7 @@ func orderEntries(st *orderState) []itemKey {
 	for _, e := range []struct {
 		field crm.OrderField
 		pos   string
-	}{{crm.OrderName, st.Name}, {crm.OrderValueScore, st.Score}, {crm.OrderLastInteractionAt, st.Last}} {
+	}{{crm.OrderValueScore, st.Score}, {crm.OrderLastInteractionAt, st.Last}} {
 		if e.pos == "" {
 			continue
 		}

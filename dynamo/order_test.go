@@ -230,6 +230,13 @@ func TestOrderIndexBackfillRunsTwiceToTheSameIndex(t *testing.T) {
 	if entries < len(all) {
 		t.Fatalf("%d order entries for %d customers", entries, len(all))
 	}
+	toSearchLayout2(t, e) // whose manifests named no order entry either
+	for _, name := range []string{"2026-12-order-index", "2026-12-search-keys-order"} {
+		if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table,
+			Key: dynamo.KeyOf("MIGRATION#"+name, "PROGRESS")}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.store.SetWalkBound(2)
 	byName := crm.CustomerFilter{Order: crm.CustomerOrder{Field: crm.OrderName, Ascending: true}}
 	if got, _ := walk(t, e, admin, byName, 5); len(got) != 0 {
@@ -237,8 +244,21 @@ func TestOrderIndexBackfillRunsTwiceToTheSameIndex(t *testing.T) {
 	}
 	e.store.SetMigrationPage(7)
 	status, err := e.store.Migrate(as(admin), func() bool { return true })
-	if m := migrationNamed(status, "2026-12-order-index"); err != nil || !m.Done || m.Changed != len(all) {
-		t.Fatalf("migration: %+v %v", status, err)
+	// The activity's entries are of those with a score or an interaction;
+	// the name's are the search manifests'.
+	valued := 0
+	for _, c := range all {
+		if c.ValueScore != nil || c.LastInteractionAt != nil {
+			valued++
+		}
+	}
+	if m := migrationNamed(status, "2026-12-order-index"); err != nil || !m.Done || m.Changed != valued {
+		t.Fatalf("migration: %+v %v (want %d changed)", status, err, valued)
+	}
+	// The name's entries come with the first of the search keys' syncs
+	// that runs (on this table, which recorded none, 2026-12-search-keys).
+	if m := migrationNamed(status, "2026-12-search-keys-order"); !m.Done {
+		t.Fatalf("migration: %+v", m)
 	}
 	got, _ := walk(t, e, admin, byName, 5)
 	if len(got) != len(all) {
@@ -246,7 +266,7 @@ func TestOrderIndexBackfillRunsTwiceToTheSameIndex(t *testing.T) {
 	}
 	ordered(t, got, byName.Order)
 	mustHoldInvariants(t, e)
-	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || migrationNamed(status, "2026-12-order-index").Changed != len(all) {
+	if status, err = e.store.Migrate(as(admin), func() bool { return true }); err != nil || migrationNamed(status, "2026-12-order-index").Changed != valued {
 		t.Fatalf("a second run: %+v %v", status, err)
 	}
 	mustChangeNothingAgain(t, e, e.store.OrderPage)

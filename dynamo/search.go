@@ -79,16 +79,20 @@ type searchKeyItem struct {
 	SK         string `dynamodbav:"sk"`
 	Type       string `dynamodbav:"type"`
 	CustomerID string `dynamodbav:"customerId"`
-	Kind       string `dynamodbav:"kind"`
-	Value      string `dynamodbav:"value"`
+	Kind       string `dynamodbav:"kind,omitempty"`
+	Value      string `dynamodbav:"value,omitempty"`
 	Name       string `dynamodbav:"name,omitempty"`
 }
 
 // searchKeysVersion is the layout of a customer's key items its manifest
-// records: 2 since contact and phone keys carry no name. A manifest of an
-// older layout (none recorded) has every item written again by the next
-// sync: the migration searchUnnamed does it for every customer.
-const searchKeysVersion = 2
+// records: 2 since contact and phone keys carry no name; 3 since the
+// manifest also names the customer's entry in the order of names
+// (nameOrderEntry), which moves with the name as its keys do. A manifest
+// before 2 (none recorded) has every item written again by the next sync:
+// the migration searchUnnamed does it for every customer. One of layout 2
+// has its keys as they are, and takes over the name's entry from where the
+// activity recorded it (legacyNameEntry): the migration searchOrder.
+const searchKeysVersion = 3
 
 // carriesName reports whether a key of that kind carries its customer's
 // name.
@@ -120,7 +124,7 @@ func searchShape(c *crm.Customer) string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("%q|%q|%q|%t", c.Name, c.Kind, c.Phones, c.Status == crm.StatusMerged)
+	return fmt.Sprintf("%q|%q|%q|%t|%t", c.Name, c.Kind, c.Phones, c.Status == crm.StatusMerged, ordered(c))
 }
 
 func contactShape(c *crm.Contact) string {
@@ -155,7 +159,22 @@ func searchItems(c *crm.Customer, contacts []*crm.Contact) (map[itemKey]*searchK
 		}
 		out[itemKey{it.PK, it.SK}] = it
 	}
+	if k, ok := nameOrderEntry(c); ok {
+		out[k] = &searchKeyItem{PK: k.pk, SK: k.sk, Type: "order", CustomerID: c.ID}
+	}
 	return out, name
+}
+
+// legacyNameEntry is the name's order entry where an activity written
+// before the manifest named it recorded it; ok false when it records none.
+func (s *Store) legacyNameEntry(ctx context.Context, id string) (itemKey, bool, error) {
+	var a struct {
+		Ord *orderState `dynamodbav:"ord"`
+	}
+	if _, err := s.getItem(ctx, customerPK(id), skActivity, &a); err != nil || a.Ord == nil || a.Ord.Name == "" {
+		return itemKey{}, false, err
+	}
+	return itemKey{orderPK(crm.OrderName, orderAll), a.Ord.Name}, true, nil
 }
 
 // searchSource reads a customer's contacts and profile in one consistent
@@ -199,7 +218,9 @@ func (s *Store) searchSource(ctx context.Context, id string) (*crm.Customer, []*
 // again from a fresh read, deleting also what this one put that is no
 // longer wanted, and putting every wanted item again (what the other
 // writer deleted). Each write is idempotent.
-func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
+// A customer created in the batch (created) has no order entry recorded
+// by an activity written before: none is read.
+func (s *Store) syncSearchKeys(ctx context.Context, id string, created bool) (bool, error) {
 	put := map[itemKey]bool{}
 	for attempt := 0; ; attempt++ {
 		c, contacts, err := s.searchSource(ctx, id)
@@ -216,8 +237,18 @@ func (s *Store) syncSearchKeys(ctx context.Context, id string) (bool, error) {
 		for _, k := range m.Keys {
 			old[fromManifestKey(k)] = true
 		}
-		current := found && attempt == 0 && m.V == searchKeysVersion
-		if current && m.Name == name && maps.EqualFunc(old, want, func(bool, *searchKeyItem) bool { return true }) {
+		if (found && m.V < searchKeysVersion) || (!found && !created) {
+			k, ok, err := s.legacyNameEntry(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				old[k] = true
+			}
+		}
+		// Layout 2's keys are layout 3's: only the name's entry is new.
+		current := found && attempt == 0 && m.V >= 2
+		if current && m.V == searchKeysVersion && m.Name == name && maps.EqualFunc(old, want, func(bool, *searchKeyItem) bool { return true }) {
 			return false, nil
 		}
 		var reqs []types.WriteRequest
@@ -285,7 +316,11 @@ func (s *Store) getItem(ctx context.Context, pk, sk string, out any) (bool, erro
 // contacts the changes touched in what the items follow.
 func (s *Store) writeSearchKeys(ctx context.Context, changes []stream.Change) error {
 	var ids []string
+	created := map[string]bool{}
 	for _, ch := range changes {
+		if ch.Kind == stream.KindProfile && ch.Event == "INSERT" && ch.CustomerBefore == nil {
+			created[ch.CustomerID] = true
+		}
 		touched := false
 		switch ch.Kind {
 		case stream.KindProfile:
@@ -298,7 +333,7 @@ func (s *Store) writeSearchKeys(ctx context.Context, changes []stream.Change) er
 		}
 	}
 	for _, id := range ids {
-		if _, err := s.syncSearchKeys(ctx, id); err != nil {
+		if _, err := s.syncSearchKeys(ctx, id, created[id]); err != nil {
 			return fmt.Errorf("search keys of %s: %w", id, err)
 		}
 	}
@@ -315,6 +350,13 @@ const searchBackfill = "2026-12-search-keys"
 // nothing for a customer in step: idempotent and resumable.
 const searchUnnamed = "2026-12-search-keys-unnamed"
 
+// searchOrder moves the name's order entry of every customer into its
+// search manifest (searchKeysVersion 3): the same sync per profile, which
+// takes the entry over from the activity's record of it, writes only the
+// manifest for a customer whose name's entry is in place, and nothing for
+// one in step: idempotent and resumable.
+const searchOrder = "2026-12-search-keys-order"
+
 // searchPage syncs the key items of each profile of a page. A customer
 // whose items are in step already writes nothing, so a second run changes
 // nothing.
@@ -325,7 +367,7 @@ func searchPage(ctx context.Context, s *Store, items []map[string]types.Attribut
 		if !strings.HasPrefix(pk, "CUST#") || sk != skProfile {
 			continue
 		}
-		did, err := s.syncSearchKeys(ctx, customerIDOf(pk))
+		did, err := s.syncSearchKeys(ctx, customerIDOf(pk), false)
 		if err != nil {
 			return changed, fmt.Errorf("%s: %w", pk, err)
 		}

@@ -229,6 +229,14 @@ func (t *tx) activity(st *stream.State, shard string, now time.Time) {
 		it.Ord = nil
 	}
 	t.order = append(t.order, orderWrites(st.Customer.ID, sd.ord, it.Ord)...)
+	if sd.ord != nil && sd.ord.Name != "" {
+		// Where an activity written before put the name's entry: kept
+		// for the search sync that takes it over (legacyNameEntry).
+		if it.Ord == nil {
+			it.Ord = &orderState{}
+		}
+		it.Ord.Name = sd.ord.Name
+	}
 	if g, tm, pos, ok := fallingMark(st.Customer); ok {
 		it.Falling = pos + "|" + g + "|" + tm
 		if it.Falling != sd.falling {

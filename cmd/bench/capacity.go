@@ -302,11 +302,13 @@ func (b *benchState) discover(ctx context.Context) error {
 		return err
 	}
 	slices.SortStableFunc(b.owned, func(x, y customerRef) int { return y.InteractionCount - x.InteractionCount })
-	if b.pool, err = b.list(ctx, "admin", map[string]any{"pool": true}); err != nil {
+	// The pool of the salespeople's team: claims keep to one's own team
+	// (CLAIM_WITHIN_TEAM), and sales-zhao claims these.
+	if b.pool, err = b.list(ctx, "admin", map[string]any{"pool": true, "team": "north"}); err != nil {
 		return err
 	}
 	if len(b.owned) < 12 || len(b.pool) < 3 {
-		return fmt.Errorf("the demo data has %d customers of %s and %d in the pool; want 12 and 3", len(b.owned), seller, len(b.pool))
+		return fmt.Errorf("the demo data has %d customers of %s and %d in north's pool; want 12 and 3", len(b.owned), seller, len(b.pool))
 	}
 	var t struct {
 		Templates struct {
