@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -49,6 +50,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	// Both paths make their calls as production does: the meter asks for
 	// no consumed capacity (which DynamoDB Local would work out and send).
 	e.meter.Set(false, true)
+	var dials []string
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "read\tDynamoDB calls\tHTTP p50\traw p50\tratio\tHTTP p90\traw p90\tratio\t")
 	for _, c := range cases {
@@ -67,7 +69,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 			return err
 		}
 		waves := concurrent(rec)
-		raw := func() error { return replay(ctx, e.raw, waves) }
+		raw := func() error { return replay(ctx, e.replay, waves) }
 		for range warmUp {
 			if err := raw(); err != nil {
 				return fmt.Errorf("%s, raw: %w", c.name, err)
@@ -77,6 +79,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		if err != nil {
 			return err
 		}
+		conns := e.conns.Load()
 		var httpTimes, rawTimes []time.Duration
 		for i := range runs {
 			// Alternate which path goes first, so neither always meets a
@@ -98,6 +101,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		if err := stopProfile(); err != nil {
 			return err
 		}
+		dials = append(dials, fmt.Sprintf("%s %d", c.key, e.conns.Load()-conns))
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
 		if rec.CallCount() == 0 {
@@ -114,7 +118,8 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	_ = w.Flush()
 	fmt.Fprintf(out, "\n%d runs per path after %d of warm-up, interleaved; raw: the same DynamoDB calls, replayed with their recorded inputs\n"+
 		"by a client with the same options (no consumed capacity asked on either side), calls that overlapped in the request\n"+
-		"at once (\"in N steps\"). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n", runs, warmUp)
+		"at once (\"in N steps\"). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n"+
+		"Connections the server accepted during the measured runs (0: every request reused one): %s.\n", runs, warmUp, strings.Join(dials, ", "))
 	return nil
 }
 
