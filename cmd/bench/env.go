@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +58,10 @@ type env struct {
 	// conns counts the connections the server accepted: the benchmarks'
 	// client keeps its connections, so a request never pays for a dial.
 	conns atomic.Int64
-	close func()
+	// handled holds how long the server's handler took over each request
+	// (from its first byte read to its response written).
+	handled durations
+	close   func()
 }
 
 const audience = "rapport-bench"
@@ -174,7 +178,12 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", iss.Handler()))
-	mux.Handle("/", server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{Webhooks: e.hooks}))
+	api := server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{Webhooks: e.hooks})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		api.ServeHTTP(w, r)
+		e.handled.add(time.Since(began))
+	}))
 	srv.Start()
 	return e, nil
 }
@@ -234,4 +243,25 @@ func (e *env) gql(ctx context.Context, who caller, query string, vars map[string
 		return nil
 	}
 	return json.Unmarshal(r.Data, out)
+}
+
+// durations collects durations from concurrent goroutines.
+type durations struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (d *durations) add(x time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.d = append(d.d, x)
+}
+
+// take returns the durations collected and starts again.
+func (d *durations) take() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.d
+	d.d = nil
+	return out
 }

@@ -50,7 +50,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	// Both paths make their calls as production does: the meter asks for
 	// no consumed capacity (which DynamoDB Local would work out and send).
 	e.meter.Set(false, true)
-	var dials []string
+	var dials, parts []string
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "read\tDynamoDB calls\tHTTP p50\traw p50\tratio\tHTTP p90\traw p90\tratio\t")
 	for _, c := range cases {
@@ -80,6 +80,11 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 			return err
 		}
 		conns := e.conns.Load()
+		// The server's own time over each request, and its calls' (the
+		// meter records the spans of the server's calls only).
+		e.handled.take()
+		e.meter.Set(true, true)
+		e.meter.Take()
 		var httpTimes, rawTimes []time.Duration
 		for i := range runs {
 			// Alternate which path goes first, so neither always meets a
@@ -101,6 +106,9 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		if err := stopProfile(); err != nil {
 			return err
 		}
+		handled, served := e.handled.take(), e.meter.Take()
+		e.meter.Set(false, true)
+		parts = append(parts, split(c.name, httpTimes, handled, served, rec.CallCount()))
 		dials = append(dials, fmt.Sprintf("%s %d", c.key, e.conns.Load()-conns))
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
@@ -114,6 +122,13 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f×\t%s\t%s\t%.2f×\t\n", c.name, calls, ms(h50), ms(r50), float64(h50)/float64(r50),
 			ms(h90), ms(r90), float64(h90)/float64(r90))
+	}
+	_ = w.Flush()
+	fmt.Fprintln(out, "\nWhere the HTTP path's time goes (p50 of each request's parts):")
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "read\tHTTP\toutside the handler\tin the handler\tof which DynamoDB calls\thandler's own\t")
+	for _, p := range parts {
+		fmt.Fprintln(w, p)
 	}
 	_ = w.Flush()
 	fmt.Fprintf(out, "\n%d runs per path after %d of warm-up, interleaved; raw: the same DynamoDB calls, replayed with their recorded inputs\n"+
@@ -210,4 +225,36 @@ func percentiles(d []time.Duration) (p50, p90 time.Duration) {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+// split tells where each HTTP request's time went: outside the server's
+// handler (client, loopback, net/http), in it, in its DynamoDB calls (first
+// call's start to last call's end; calls made per request each) and the
+// handler's own rest; the p50 of each part, as a tab-separated row. The
+// requests ran one after another, so the i-th of each list are one request.
+func split(name string, total, handled []time.Duration, served ddbmeter.Usage, calls int) string {
+	if len(handled) != len(total) || (calls > 0 && len(served.Spans) != calls*len(total)) {
+		return fmt.Sprintf("%s\t(%d requests, %d handled, %d calls: not split)\t\t\t\t\t", name, len(total), len(handled), len(served.Spans))
+	}
+	var outside, inCalls, own []time.Duration
+	for i := range total {
+		var d time.Duration
+		if calls > 0 {
+			first, last := served.Spans[i*calls].Start, served.Spans[i*calls].End
+			for _, sp := range served.Spans[i*calls : (i+1)*calls] {
+				if sp.Start.Before(first) {
+					first = sp.Start
+				}
+				if sp.End.After(last) {
+					last = sp.End
+				}
+			}
+			d = last.Sub(first)
+		}
+		outside = append(outside, total[i]-handled[i])
+		inCalls = append(inCalls, d)
+		own = append(own, handled[i]-d)
+	}
+	p50 := func(d []time.Duration) string { m, _ := percentiles(d); return ms(m) }
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t", name, p50(total), p50(outside), p50(handled), p50(inCalls), p50(own))
 }
