@@ -58,9 +58,9 @@ type env struct {
 	// conns counts the connections the server accepted: the benchmarks'
 	// client keeps its connections, so a request never pays for a dial.
 	conns atomic.Int64
-	// handled holds how long the server's handler took over each request
-	// (from its first byte read to its response written).
-	handled durations
+	// handled holds when the server's handler began and ended each
+	// request.
+	handled spans
 	close   func()
 }
 
@@ -182,7 +182,7 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
 		api.ServeHTTP(w, r)
-		e.handled.add(time.Since(began))
+		e.handled.add(ddbmeter.Span{Start: began, End: time.Now()})
 	}))
 	srv.Start()
 	return e, nil
@@ -245,23 +245,23 @@ func (e *env) gql(ctx context.Context, who caller, query string, vars map[string
 	return json.Unmarshal(r.Data, out)
 }
 
-// durations collects durations from concurrent goroutines.
-type durations struct {
+// spans collects spans from concurrent goroutines.
+type spans struct {
 	mu sync.Mutex
-	d  []time.Duration
+	s  []ddbmeter.Span
 }
 
-func (d *durations) add(x time.Duration) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.d = append(d.d, x)
+func (s *spans) add(x ddbmeter.Span) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s = append(s.s, x)
 }
 
-// take returns the durations collected and starts again.
-func (d *durations) take() []time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := d.d
-	d.d = nil
+// take returns the spans collected and starts again.
+func (s *spans) take() []ddbmeter.Span {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.s
+	s.s = nil
 	return out
 }

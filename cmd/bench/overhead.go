@@ -126,7 +126,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	_ = w.Flush()
 	fmt.Fprintln(out, "\nWhere the HTTP path's time goes (p50 of each request's parts):")
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "read\tHTTP\toutside the handler\tin the handler\tof which DynamoDB calls\thandler's own\t")
+	fmt.Fprintln(w, "read\tHTTP\toutside the handler\tin the handler\tbefore its calls\tits DynamoDB calls\tafter them\t")
 	for _, p := range parts {
 		fmt.Fprintln(w, p)
 	}
@@ -228,19 +228,21 @@ func ms(d time.Duration) string {
 }
 
 // split tells where each HTTP request's time went: outside the server's
-// handler (client, loopback, net/http), in it, in its DynamoDB calls (first
-// call's start to last call's end; calls made per request each) and the
-// handler's own rest; the p50 of each part, as a tab-separated row. The
-// requests ran one after another, so the i-th of each list are one request.
-func split(name string, total, handled []time.Duration, served ddbmeter.Usage, calls int) string {
+// handler (client, loopback, net/http), in it before its first DynamoDB
+// call (token check, parsing, validation, limits, the resolver's start), in
+// its calls (first call's start to last call's end), and after them
+// (decoding, the view, executing the selection, writing the response); the
+// p50 of each part, as a tab-separated row. The requests ran one after
+// another, so the i-th of each list are one request.
+func split(name string, total []time.Duration, handled []ddbmeter.Span, served ddbmeter.Usage, calls int) string {
 	if len(handled) != len(total) || (calls > 0 && len(served.Spans) != calls*len(total)) {
-		return fmt.Sprintf("%s\t(%d requests, %d handled, %d calls: not split)\t\t\t\t\t", name, len(total), len(handled), len(served.Spans))
+		return fmt.Sprintf("%s\t(%d requests, %d handled, %d calls: not split)\t\t\t\t\t\t", name, len(total), len(handled), len(served.Spans))
 	}
-	var outside, inCalls, own []time.Duration
-	for i := range total {
-		var d time.Duration
+	var outside, inside, before, inCalls, after []time.Duration
+	for i, h := range handled {
+		first, last := h.End, h.End
 		if calls > 0 {
-			first, last := served.Spans[i*calls].Start, served.Spans[i*calls].End
+			first, last = served.Spans[i*calls].Start, served.Spans[i*calls].End
 			for _, sp := range served.Spans[i*calls : (i+1)*calls] {
 				if sp.Start.Before(first) {
 					first = sp.Start
@@ -249,12 +251,13 @@ func split(name string, total, handled []time.Duration, served ddbmeter.Usage, c
 					last = sp.End
 				}
 			}
-			d = last.Sub(first)
 		}
-		outside = append(outside, total[i]-handled[i])
-		inCalls = append(inCalls, d)
-		own = append(own, handled[i]-d)
+		outside = append(outside, total[i]-h.End.Sub(h.Start))
+		inside = append(inside, h.End.Sub(h.Start))
+		before = append(before, first.Sub(h.Start))
+		inCalls = append(inCalls, last.Sub(first))
+		after = append(after, h.End.Sub(last))
 	}
 	p50 := func(d []time.Duration) string { m, _ := percentiles(d); return ms(m) }
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t", name, p50(total), p50(outside), p50(handled), p50(inCalls), p50(own))
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t", name, p50(total), p50(outside), p50(inside), p50(before), p50(inCalls), p50(after))
 }
