@@ -108,7 +108,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		}
 		handled, served := e.handled.take(), e.meter.Take()
 		e.meter.Set(false, true)
-		parts = append(parts, split(c.name, httpTimes, handled, served, rec.CallCount()))
+		parts = append(parts, split(c.name, httpTimes, handled, served))
 		dials = append(dials, fmt.Sprintf("%s %d", c.key, e.conns.Load()-conns))
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
@@ -233,24 +233,28 @@ func ms(d time.Duration) string {
 // its calls (first call's start to last call's end), and after them
 // (decoding, the view, executing the selection, writing the response); the
 // p50 of each part, as a tab-separated row. The requests ran one after
-// another, so the i-th of each list are one request.
-func split(name string, total []time.Duration, handled []ddbmeter.Span, served ddbmeter.Usage, calls int) string {
-	if len(handled) != len(total) || (calls > 0 && len(served.Spans) != calls*len(total)) {
-		return fmt.Sprintf("%s\t(%d requests, %d handled, %d calls: not split)\t\t\t\t\t\t", name, len(total), len(handled), len(served.Spans))
+// another: the i-th handler span is the i-th request's, and a call is the
+// request's whose handler span holds its start (a retried batch or a
+// cache's re-read makes one request's calls more than another's).
+func split(name string, total []time.Duration, handled []ddbmeter.Span, served ddbmeter.Usage) string {
+	if len(handled) != len(total) {
+		return fmt.Sprintf("%s\t(%d requests, %d handled: not split)\t\t\t\t\t\t", name, len(total), len(handled))
 	}
+	calls := slices.SortedFunc(slices.Values(served.Spans), func(a, b ddbmeter.Span) int { return a.Start.Compare(b.Start) })
 	var outside, inside, before, inCalls, after []time.Duration
 	for i, h := range handled {
 		first, last := h.End, h.End
-		if calls > 0 {
-			first, last = served.Spans[i*calls].Start, served.Spans[i*calls].End
-			for _, sp := range served.Spans[i*calls : (i+1)*calls] {
-				if sp.Start.Before(first) {
-					first = sp.Start
-				}
-				if sp.End.After(last) {
-					last = sp.End
-				}
+		for len(calls) > 0 && calls[0].Start.Before(h.Start) {
+			calls = calls[1:] // not a measured request's
+		}
+		for j := 0; len(calls) > 0 && !calls[0].Start.After(h.End); j++ {
+			if j == 0 || calls[0].Start.Before(first) {
+				first = calls[0].Start
 			}
+			if j == 0 || calls[0].End.After(last) {
+				last = calls[0].End
+			}
+			calls = calls[1:]
 		}
 		outside = append(outside, total[i]-h.End.Sub(h.Start))
 		inside = append(inside, h.End.Sub(h.Start))
