@@ -86,6 +86,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		e.meter.Set(true, true)
 		e.meter.Take()
 		var httpTimes, rawTimes []time.Duration
+		var sent []ddbmeter.Span // each HTTP request, as the client saw it
 		for i := range runs {
 			// Alternate which path goes first, so neither always meets a
 			// warmer database.
@@ -100,7 +101,11 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 				if err := p(); err != nil {
 					return fmt.Errorf("%s: %w", c.name, err)
 				}
-				*times[j] = append(*times[j], time.Since(began))
+				ended := time.Now()
+				*times[j] = append(*times[j], ended.Sub(began))
+				if times[j] == &httpTimes {
+					sent = append(sent, ddbmeter.Span{Start: began, End: ended})
+				}
 			}
 		}
 		if err := stopProfile(); err != nil {
@@ -108,7 +113,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		}
 		handled, served := e.handled.take(), e.meter.Take()
 		e.meter.Set(false, true)
-		parts = append(parts, split(c.name, httpTimes, handled, served))
+		parts = append(parts, split(c.name, sent, handled, served))
 		dials = append(dials, fmt.Sprintf("%s %d", c.key, e.conns.Load()-conns))
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
@@ -233,19 +238,29 @@ func ms(d time.Duration) string {
 // its calls (first call's start to last call's end), and after them
 // (decoding, the view, executing the selection, writing the response); the
 // p50 of each part, as a tab-separated row. The requests ran one after
-// another: the i-th handler span is the i-th request's, and a call is the
-// request's whose handler span holds its start (a retried batch or a
-// cache's re-read makes one request's calls more than another's).
-func split(name string, total []time.Duration, handled []ddbmeter.Span, served ddbmeter.Usage) string {
-	if len(handled) != len(total) {
-		return fmt.Sprintf("%s\t(%d requests, %d handled: not split)\t\t\t\t\t\t", name, len(total), len(handled))
-	}
-	calls := slices.SortedFunc(slices.Values(served.Spans), func(a, b ddbmeter.Span) int { return a.Start.Compare(b.Start) })
-	var outside, inside, before, inCalls, after []time.Duration
-	for i, h := range handled {
+// another: a handler span is the request's whose span (as the client saw
+// it) holds its start, and a call the request's whose handler span holds
+// its start (a retried batch or a cache's re-read gives one request more
+// calls than another). A request whose handler span was not recorded yet
+// (the client can read a response whose length it knows before the
+// handler returns) is left out.
+func split(name string, sent, handled []ddbmeter.Span, served ddbmeter.Usage) string {
+	byStart := func(a, b ddbmeter.Span) int { return a.Start.Compare(b.Start) }
+	handled = slices.SortedFunc(slices.Values(handled), byStart)
+	calls := slices.SortedFunc(slices.Values(served.Spans), byStart)
+	var total, outside, inside, before, inCalls, after []time.Duration
+	for _, r := range sent {
+		for len(handled) > 0 && handled[0].Start.Before(r.Start) {
+			handled = handled[1:] // not a measured request's
+		}
+		if len(handled) == 0 || handled[0].Start.After(r.End) {
+			continue
+		}
+		h := handled[0]
+		handled = handled[1:]
 		first, last := h.End, h.End
 		for len(calls) > 0 && calls[0].Start.Before(h.Start) {
-			calls = calls[1:] // not a measured request's
+			calls = calls[1:]
 		}
 		for j := 0; len(calls) > 0 && !calls[0].Start.After(h.End); j++ {
 			if j == 0 || calls[0].Start.Before(first) {
@@ -256,11 +271,15 @@ func split(name string, total []time.Duration, handled []ddbmeter.Span, served d
 			}
 			calls = calls[1:]
 		}
-		outside = append(outside, total[i]-h.End.Sub(h.Start))
+		total = append(total, r.End.Sub(r.Start))
+		outside = append(outside, r.End.Sub(r.Start)-h.End.Sub(h.Start))
 		inside = append(inside, h.End.Sub(h.Start))
 		before = append(before, first.Sub(h.Start))
 		inCalls = append(inCalls, last.Sub(first))
 		after = append(after, h.End.Sub(last))
+	}
+	if len(total) == 0 {
+		return fmt.Sprintf("%s\t(no handler span recorded)\t\t\t\t\t\t", name)
 	}
 	p50 := func(d []time.Duration) string { m, _ := percentiles(d); return ms(m) }
 	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t", name, p50(total), p50(outside), p50(inside), p50(before), p50(inCalls), p50(after))
