@@ -138,18 +138,26 @@ func profilesAndActivities(items []map[string]types.AttributeValue) (map[string]
 }
 
 // contactsRead is how many contacts the 360's Query reads with the
-// profile; a customer with more reads the rest with a second Query sized
-// from its contact count.
+// profile when this instance does not know the customer's count yet
+// (contactHints); a customer with more reads the rest with a second Query
+// sized from its contact count.
 const contactsRead = 8
 
 // Customer360 reads the customer's item collection from the top, in one
-// Query: the activity (~S), the profile (~P), up to contactsRead contacts,
-// then the recent interactions newest first, Limit 2 + contactsRead +
-// recent; a customer with more contacts continues with a second Query of
-// exactly what is left. Interactions logged since the activity's last
+// Query: the activity (~S), the profile (~P), its contacts, then the
+// recent interactions newest first, Limit 2 + contacts + recent, where
+// contacts is the profile's count when this instance last read the
+// customer (contactHints), else contactsRead. A customer with more
+// contacts than that continues with a second Query of exactly what is
+// left; one with fewer reads as many interactions past the recent ones,
+// which the view drops. Interactions logged since the activity's last
 // applied one are folded into what it shows (crm.Activity.FoldPending).
 func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Customer360, error) {
-	limit := 2 + contactsRead + recent
+	contacts, ok := s.contacts.get(id)
+	if !ok {
+		contacts = contactsRead
+	}
+	limit := 2 + contacts + recent
 	q := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND sk >= :lo"),
@@ -174,6 +182,7 @@ func (s *Store) Customer360(ctx context.Context, id string, recent int) (*crm.Cu
 				// The whole view is the activity, the profile, every
 				// contact and the recent interactions.
 				limit = 2 + p.ContactCount + recent
+				s.contacts.put(id, p.ContactCount)
 			}
 		}
 		if res.LastEvaluatedKey == nil || len(items) >= limit {

@@ -31,6 +31,8 @@ type Store struct {
 	duplicateRead int
 	// trackSends: the client records whether a call went out (outcome.go).
 	trackSends bool
+	// contacts sizes the 360's Query (customer_read.go).
+	contacts *contactHints
 }
 
 var _ crm.Store = (*Store)(nil)
@@ -39,7 +41,7 @@ var _ crm.Store = (*Store)(nil)
 // a key derived from cursorSecret.
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
 	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2,
-		trackSends: tracksSends(db)}
+		trackSends: tracksSends(db), contacts: &contactHints{}}
 }
 
 // UseIndexes makes the store read the table's indexes by the names of x.

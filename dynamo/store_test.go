@@ -325,6 +325,65 @@ func TestCustomer360IsOneQuery(t *testing.T) {
 		t.Fatalf("the 360 does not show the call logged a moment ago: newest %s, count %d, last %s at %v, follow-up %v",
 			v.RecentInteractions[0].ID, v.Customer.InteractionCount, v.Customer.LastInteractionID, v.Customer.LastInteractionAt, v.Customer.NextFollowUpAt)
 	}
+
+	// The Query reads what the view shows once this instance knows the
+	// customer's contact count: activity, profile, 3 contacts and 10
+	// interactions. Contacts added through another instance cost a second
+	// Query of exactly what is left, once.
+	store, read := itemsRead(t, e)
+	for i, want := range []struct{ calls, items, contacts int }{
+		{1, 2 + 8 + 10, 3}, // not known yet: up to 8 contacts
+		{1, 2 + 3 + 10, 3},
+		{2, 2 + 5 + 10, 5}, // two contacts added elsewhere
+		{1, 2 + 5 + 10, 5},
+	} {
+		if i == 2 {
+			for j := range 2 {
+				if _, err := e.svc.AddContact(as(admin), c.ID, crm.ContactInput{Name: fmt.Sprint("Later ", j)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.drain(t)
+		}
+		v, err := store.Customer360(context.Background(), c.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls, items := read(); calls != want.calls || items != want.items || len(v.Contacts) != want.contacts || len(v.RecentInteractions) != 10 {
+			t.Errorf("360 read %d: %d Queries of %d items for %d contacts and %d interactions, want %d of %d for %d and 10",
+				i, calls, items, len(v.Contacts), len(v.RecentInteractions), want.calls, want.items, want.contacts)
+		}
+	}
+}
+
+// itemsRead returns a store of its own on e's table (another instance)
+// and a function that tells how many Queries it made, and how many items
+// they read, since it was last called.
+func itemsRead(tb testing.TB, e *env) (*dynamo.Store, func() (calls, items int)) {
+	var mu sync.Mutex
+	var calls, items int
+	db := dynamodb.New(e.db.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("countItems",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					out, md, err := next.HandleInitialize(ctx, in)
+					if q, ok := out.Result.(*dynamodb.QueryOutput); ok {
+						mu.Lock()
+						calls++
+						items += int(q.Count)
+						mu.Unlock()
+					}
+					return out, md, err
+				}), middleware.After)
+		})
+	})
+	return dynamo.New(db, e.table, []byte(strings.Repeat("k", 32))), func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		c, i := calls, items
+		calls, items = 0, 0
+		return c, i
+	}
 }
 
 func TestInteractionsInTimeRange(t *testing.T) {

@@ -217,8 +217,7 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	} else {
 		b.WriteByte('}')
 	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b.Bytes())
+	writeBody(w, http.StatusOK, b.Bytes())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -228,6 +227,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// failing here is a bug, and the client learns only that.
 		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 	}
+	writeBody(w, status, b)
+}
+
+// writeBody writes a whole response body with its length: a body over
+// net/http's 2 KB chunking buffer would otherwise go chunked (its framing,
+// and a last chunk the client must read before it can reuse the
+// connection), where its length is known.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

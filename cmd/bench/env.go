@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -46,12 +49,19 @@ type env struct {
 	streamMeter *ddbmeter.Meter
 	poller      *ddbstream.Poller
 	raw         *dynamodb.Client
+	replay      *dynamodb.Client
 	table       string
 	base        string // http://127.0.0.1:port
 	tokens      map[string]string
 	partnerKey  string
 	http        *http.Client
-	close       func()
+	// conns counts the connections the server accepted: the benchmarks'
+	// client keeps its connections, so a request never pays for a dial.
+	conns atomic.Int64
+	// handled holds when the server's handler began and ended each
+	// request.
+	handled spans
+	close   func()
 }
 
 const audience = "rapport-bench"
@@ -82,6 +92,12 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 		return nil, err
 	}
 	if e.raw, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections); err != nil {
+		return nil, err
+	}
+	// The overhead benchmark's replays: the server's client's options,
+	// its meter's middleware included (a meter of its own, never read), so
+	// that both sides of the comparison run the same middleware stack.
+	if e.replay, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, (&ddbmeter.Meter{SkipCapacity: true}).Option); err != nil {
 		return nil, err
 	}
 	e.meter.Probe, e.streamMeter.Probe = e.raw, e.raw
@@ -135,6 +151,11 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	// issuer's URL names it.
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			e.conns.Add(1)
+		}
+	}
 	closers = append(closers, srv.Close)
 	e.base = "http://" + srv.Listener.Addr().String()
 	keyDir, err := os.MkdirTemp("", "rapport-bench-issuer")
@@ -157,7 +178,12 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	mux.Handle("/dev-issuer/", http.StripPrefix("/dev-issuer", iss.Handler()))
-	mux.Handle("/", server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{Webhooks: e.hooks}))
+	api := server.New(e.svc, server.WithAPIKeys(e.svc.VerifyAPIKey, verifier), log, server.Options{Webhooks: e.hooks})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		api.ServeHTTP(w, r)
+		e.handled.add(ddbmeter.Span{Start: began, End: time.Now()})
+	}))
 	srv.Start()
 	return e, nil
 }
@@ -192,7 +218,14 @@ func (e *env) gql(ctx context.Context, who caller, query string, vars map[string
 	if err != nil {
 		return err
 	}
-	defer res.Body.Close()
+	defer func() {
+		// Read to the end, as any client that keeps its connection does:
+		// the transport closes a connection whose response body is closed
+		// unread (the decoder stops at the JSON value's end, before a
+		// chunked body's last chunk), and the next request dials again.
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+	}()
 	var r struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -210,4 +243,25 @@ func (e *env) gql(ctx context.Context, who caller, query string, vars map[string
 		return nil
 	}
 	return json.Unmarshal(r.Data, out)
+}
+
+// spans collects spans from concurrent goroutines.
+type spans struct {
+	mu sync.Mutex
+	s  []ddbmeter.Span
+}
+
+func (s *spans) add(x ddbmeter.Span) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s = append(s.s, x)
+}
+
+// take returns the spans collected and starts again.
+func (s *spans) take() []ddbmeter.Span {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.s
+	s.s = nil
+	return out
 }

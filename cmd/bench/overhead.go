@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -49,6 +50,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	// Both paths make their calls as production does: the meter asks for
 	// no consumed capacity (which DynamoDB Local would work out and send).
 	e.meter.Set(false, true)
+	var dials, parts []string
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "read\tDynamoDB calls\tHTTP p50\traw p50\tratio\tHTTP p90\traw p90\tratio\t")
 	for _, c := range cases {
@@ -67,7 +69,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 			return err
 		}
 		waves := concurrent(rec)
-		raw := func() error { return replay(ctx, e.raw, waves) }
+		raw := func() error { return replay(ctx, e.replay, waves) }
 		for range warmUp {
 			if err := raw(); err != nil {
 				return fmt.Errorf("%s, raw: %w", c.name, err)
@@ -77,7 +79,14 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		if err != nil {
 			return err
 		}
+		conns := e.conns.Load()
+		// The server's own time over each request, and its calls' (the
+		// meter records the spans of the server's calls only).
+		e.handled.take()
+		e.meter.Set(true, true)
+		e.meter.Take()
 		var httpTimes, rawTimes []time.Duration
+		var sent []ddbmeter.Span // each HTTP request, as the client saw it
 		for i := range runs {
 			// Alternate which path goes first, so neither always meets a
 			// warmer database.
@@ -92,12 +101,20 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 				if err := p(); err != nil {
 					return fmt.Errorf("%s: %w", c.name, err)
 				}
-				*times[j] = append(*times[j], time.Since(began))
+				ended := time.Now()
+				*times[j] = append(*times[j], ended.Sub(began))
+				if times[j] == &httpTimes {
+					sent = append(sent, ddbmeter.Span{Start: began, End: ended})
+				}
 			}
 		}
 		if err := stopProfile(); err != nil {
 			return err
 		}
+		handled, served := e.handled.take(), e.meter.Take()
+		e.meter.Set(false, true)
+		parts = append(parts, split(c.name, sent, handled, served))
+		dials = append(dials, fmt.Sprintf("%s %d", c.key, e.conns.Load()-conns))
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
 		if rec.CallCount() == 0 {
@@ -112,9 +129,17 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 			ms(h90), ms(r90), float64(h90)/float64(r90))
 	}
 	_ = w.Flush()
+	fmt.Fprintln(out, "\nWhere the HTTP path's time goes (p50 of each request's parts):")
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "read\tHTTP\toutside the handler\tin the handler\tbefore its calls\tits DynamoDB calls\tafter them\t")
+	for _, p := range parts {
+		fmt.Fprintln(w, p)
+	}
+	_ = w.Flush()
 	fmt.Fprintf(out, "\n%d runs per path after %d of warm-up, interleaved; raw: the same DynamoDB calls, replayed with their recorded inputs\n"+
 		"by a client with the same options (no consumed capacity asked on either side), calls that overlapped in the request\n"+
-		"at once (\"in N steps\"). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n", runs, warmUp)
+		"at once (\"in N steps\"). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n"+
+		"Connections the server accepted during the measured runs (0: every request reused one): %s.\n", runs, warmUp, strings.Join(dials, ", "))
 	return nil
 }
 
@@ -205,4 +230,57 @@ func percentiles(d []time.Duration) (p50, p90 time.Duration) {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+// split tells where each HTTP request's time went: outside the server's
+// handler (client, loopback, net/http), in it before its first DynamoDB
+// call (token check, parsing, validation, limits, the resolver's start), in
+// its calls (first call's start to last call's end), and after them
+// (decoding, the view, executing the selection, writing the response); the
+// p50 of each part, as a tab-separated row. The requests ran one after
+// another: a handler span is the request's whose span (as the client saw
+// it) holds its start, and a call the request's whose handler span holds
+// its start (a retried batch or a cache's re-read gives one request more
+// calls than another). A request whose handler span was not recorded yet
+// (the client can read a response whose length it knows before the
+// handler returns) is left out.
+func split(name string, sent, handled []ddbmeter.Span, served ddbmeter.Usage) string {
+	byStart := func(a, b ddbmeter.Span) int { return a.Start.Compare(b.Start) }
+	handled = slices.SortedFunc(slices.Values(handled), byStart)
+	calls := slices.SortedFunc(slices.Values(served.Spans), byStart)
+	var total, outside, inside, before, inCalls, after []time.Duration
+	for _, r := range sent {
+		for len(handled) > 0 && handled[0].Start.Before(r.Start) {
+			handled = handled[1:] // not a measured request's
+		}
+		if len(handled) == 0 || handled[0].Start.After(r.End) {
+			continue
+		}
+		h := handled[0]
+		handled = handled[1:]
+		first, last := h.End, h.End
+		for len(calls) > 0 && calls[0].Start.Before(h.Start) {
+			calls = calls[1:]
+		}
+		for j := 0; len(calls) > 0 && !calls[0].Start.After(h.End); j++ {
+			if j == 0 || calls[0].Start.Before(first) {
+				first = calls[0].Start
+			}
+			if j == 0 || calls[0].End.After(last) {
+				last = calls[0].End
+			}
+			calls = calls[1:]
+		}
+		total = append(total, r.End.Sub(r.Start))
+		outside = append(outside, r.End.Sub(r.Start)-h.End.Sub(h.Start))
+		inside = append(inside, h.End.Sub(h.Start))
+		before = append(before, first.Sub(h.Start))
+		inCalls = append(inCalls, last.Sub(first))
+		after = append(after, h.End.Sub(last))
+	}
+	if len(total) == 0 {
+		return fmt.Sprintf("%s\t(no handler span recorded)\t\t\t\t\t\t", name)
+	}
+	p50 := func(d []time.Duration) string { m, _ := percentiles(d); return ms(m) }
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t", name, p50(total), p50(outside), p50(inside), p50(before), p50(inCalls), p50(after))
 }
