@@ -112,12 +112,16 @@ func (it *auditItem) stored() *auditItem {
 	return &out
 }
 
-// expand fills in what a stored entry left out.
+// expand fills in what a stored entry left out. An entry read through
+// byList2 carries no layout (the index does not project v), so an entry
+// without its id is taken as compact too: entries before auditLayout
+// always stored it.
 func (it *auditItem) expand() {
+	compact := it.ID == "" || it.Layout >= auditLayout
 	if it.ID == "" {
 		it.ID = it.SK
 	}
-	if it.Layout < auditLayout {
+	if !compact {
 		return
 	}
 	cust, _ := strings.CutPrefix(it.GList, "AUDIT#CUST#")

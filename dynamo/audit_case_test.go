@@ -104,6 +104,22 @@ func TestAuditEntryStoredCompactReadsBackWhole(t *testing.T) {
 	if !reflect.DeepEqual(&got, want) {
 		t.Errorf("read back\n%+v\nwant\n%+v", got, *want)
 	}
+	// Read through byList2 (a customer's audit log), which projects
+	// neither the layout nor the type: the same changes.
+	projected := map[string]types.AttributeValue{}
+	for _, a := range []string{"pk", "sk", "gList", "gSort", "id", "at", "actor", "roles", "operation", "requestId", "changes"} {
+		if v, ok := item[a]; ok {
+			projected[a] = v
+		}
+	}
+	var listed auditItem
+	if err := attributevalue.UnmarshalMap(projected, &listed); err != nil {
+		t.Fatal(err)
+	}
+	listed.expand()
+	if listed.ID != want.ID || !reflect.DeepEqual(listed.Changes, want.Changes) {
+		t.Errorf("read through byList2\n%+v\nwant\n%+v", listed, *want)
+	}
 	// An entry stored before the compact layout reads as it was written.
 	old, err := attributevalue.MarshalMap(want)
 	if err != nil {
