@@ -24,9 +24,11 @@ export:
 
 # 100,000 generated rows (errors and duplicates sprinkled in) through
 # importCustomers on its own DynamoDB Local and server: rows per second,
-# request units per row, the report's counts. BENCH_IMPORT_FLAGS='-rows
-# 10000 -rate 0' for fewer rows, unpaced; Ctrl-C prints the figures of the
-# rows imported so far. Prints figures, asserts nothing.
+# request units per row, the report's counts, and what the stream consumer
+# running beside it wrote. BENCH_IMPORT_FLAGS='-rows 10000 -rate 0' for
+# fewer rows, unpaced; -stream=false leaves the stream unread; Ctrl-C
+# prints the figures of the rows imported so far. Prints figures, asserts
+# nothing.
 BENCH_IMPORT_FLAGS ?=
 bench-import:
 	$(GO) run ./cmd/bench import $(BENCH_IMPORT_FLAGS)

@@ -76,6 +76,9 @@ func importBench(ctx context.Context, e *env, o importBenchOptions, prices [2]fl
 		Notify: func(s string) { fmt.Fprintln(out, "  client:", s) }}
 	sum, err := bulk.Import(ctx, c, bulk.ImportOptions{File: path, Lang: "en", Progress: bulk.NewProgress(out, 30*time.Second), Log: out})
 	if err != nil && (ctx.Err() == nil || sum == nil || sum.Sent == 0) {
+		if consumer != nil {
+			consumer.stopped()
+		}
 		return err
 	}
 	if err != nil {
@@ -107,10 +110,11 @@ func (e *env) consumeBeside(ctx context.Context, out io.Writer) *streamBeside {
 		defer close(b.done)
 		for {
 			n, err := e.poller.Pass(ctx)
-			b.records += n
-			if err != nil && ctx.Err() == nil {
+			if err == nil {
+				b.records += n
+			} else if ctx.Err() == nil {
 				// The records stay in the stream and are read again, as
-				// Lambda retries a failed batch.
+				// Lambda retries a failed batch (and are counted then).
 				b.failed++
 				fmt.Fprintln(out, "  stream:", err)
 			}
@@ -129,22 +133,30 @@ func (e *env) consumeBeside(ctx context.Context, out io.Writer) *streamBeside {
 	return b
 }
 
-// finish waits for the consumer to catch up and prints what it did.
-func (b *streamBeside) finish(ctx context.Context, out io.Writer, sum *bulk.ImportSummary, prices [2]float64) {
+// stopped stops the consumer's loop and waits for it.
+func (b *streamBeside) stopped() {
 	close(b.stop)
 	<-b.done
+}
+
+// finish waits for the consumer to catch up and prints what it did.
+func (b *streamBeside) finish(ctx context.Context, out io.Writer, sum *bulk.ImportSummary, prices [2]float64) {
+	// The loop reads on while records come; the time it takes after the
+	// last row is how far the consumer trailed the import.
 	began := time.Now()
+	b.stopped()
 	n, err := b.e.poller.Drain(ctx)
 	b.records += n
 	if err != nil {
 		fmt.Fprintln(out, "Stream consumer: could not catch up:", err)
 	}
 	u := b.e.streamMeter.Take().Billed
-	created := max(sum.Counts["CREATED"], 1)
-	wru, rru := u.WriteTotal()/float64(created), u.ReadTotal()/float64(created)
+	// Created and updated customers are what the stream has work for.
+	written := max(sum.Counts["CREATED"]+sum.Counts["UPDATED"]+sum.Counts["FLAGGED"], 1)
+	wru, rru := u.WriteTotal()/float64(written), u.ReadTotal()/float64(written)
 	fmt.Fprintf(out, "Stream consumer beside the import: %d records, caught up %s after the last row, %d passes failed and were read again\n",
 		b.records, time.Since(began).Round(time.Second), b.failed)
-	fmt.Fprintf(out, "Its capacity per created customer, billed as AWS bills it: %.1f WRU, %.1f RRU; $%.2f per 100,000 created\n",
+	fmt.Fprintf(out, "Its capacity per customer written (created, updated or flagged), billed as AWS bills it: %.1f WRU, %.1f RRU; $%.2f per 100,000\n",
 		wru, rru, 1e5*(wru*prices[0]+rru*prices[1])/1e6)
 }
 
