@@ -50,7 +50,7 @@ type auditFieldItem struct {
 type auditChangeItem struct {
 	Entity string `dynamodbav:"entity"`
 	// ID and CustomerID are left out of a stored change that repeats
-	// them (auditLayout).
+	// them (stored).
 	ID         string           `dynamodbav:"id,omitempty"`
 	CustomerID string           `dynamodbav:"customerId,omitempty"`
 	Action     string           `dynamodbav:"action"`
@@ -64,7 +64,7 @@ type auditItem struct {
 	GList string `dynamodbav:"gList,omitempty"`
 	GSort string `dynamodbav:"gSort,omitempty"`
 	// ID is the sort key's: stored only by entries written before
-	// auditLayout.
+	// entries were stored compact, which is how expand tells them apart.
 	ID        string            `dynamodbav:"id,omitempty"`
 	At        time.Time         `dynamodbav:"at"`
 	Actor     string            `dynamodbav:"actor"`
@@ -73,27 +73,22 @@ type auditItem struct {
 	RequestID string            `dynamodbav:"requestId,omitempty"`
 	ImportID  string            `dynamodbav:"importId,omitempty"`
 	Changes   []auditChangeItem `dynamodbav:"changes"`
-	// Layout is auditLayout for an entry stored compact; 0 before.
-	Layout int `dynamodbav:"v,omitempty"`
 }
 
-// auditLayout is the layout of a stored entry that leaves out what it
+// noCustomer stands for a change without a customer in a compact entry
+// listed under one.
+const noCustomer = "-"
+
+// stored is the entry as it is written, compact: it leaves out what it
 // repeats (its id, the sort key; a change's id when the change before has
 // it, as a case opened by its interaction does; a change's customer when
 // it is the entry's, gList's), and writes "-" for a change without a
 // customer in an entry listed under one. A complaint's entry then stays
 // under 1 KB with its byList2 entry's 100 bytes of overhead: 1 write unit
 // there instead of 2.
-const auditLayout = 2
-
-// noCustomer stands for a change without a customer in a compact entry
-// listed under one.
-const noCustomer = "-"
-
-// stored is the entry as it is written: compact (auditLayout).
 func (it *auditItem) stored() *auditItem {
 	out := *it
-	out.ID, out.Layout = "", auditLayout
+	out.ID = ""
 	cust, listed := strings.CutPrefix(it.GList, "AUDIT#CUST#")
 	out.Changes = make([]auditChangeItem, len(it.Changes))
 	for i, c := range it.Changes {
@@ -112,18 +107,15 @@ func (it *auditItem) stored() *auditItem {
 	return &out
 }
 
-// expand fills in what a stored entry left out. An entry read through
-// byList2 carries no layout (the index does not project v), so an entry
-// without its id is taken as compact too: entries before auditLayout
-// always stored it.
+// expand fills in what a stored entry left out. An entry without its id
+// is compact: entries written before always stored it. Telling them apart
+// by the id works on both reads, the table's and byList2's (a customer's
+// audit log), whose projection holds the id.
 func (it *auditItem) expand() {
-	compact := it.ID == "" || it.Layout >= auditLayout
-	if it.ID == "" {
-		it.ID = it.SK
-	}
-	if !compact {
+	if it.ID != "" {
 		return
 	}
+	it.ID = it.SK
 	cust, _ := strings.CutPrefix(it.GList, "AUDIT#CUST#")
 	for i := range it.Changes {
 		c := &it.Changes[i]
