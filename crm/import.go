@@ -212,11 +212,16 @@ func (s *Service) ImportCustomers(ctx context.Context, in ImportInput) (*ImportR
 	}
 	defer release()
 	scope := AuditScopeFrom(ctx)
-	scope.Import = in.ImportID
+	scope.Operation, scope.Import = ImportOperation, in.ImportID
 	run := &importRun{s: s, u: u, in: &in, seen: map[string]seenRow{}, owners: map[string]error{},
 		res: &ImportResult{ImportID: in.ImportID, DryRun: in.DryRun, Rows: make([]ImportRowResult, len(in.Rows))}}
 	return run.do(WithAuditScope(ctx, scope))
 }
+
+// ImportOperation is the operation an import's writes are audited under,
+// whoever calls ImportCustomers: a customer's audit log, read through an
+// index that does not hold the import's id, knows its entries by it.
+const ImportOperation = "importCustomers"
 
 // MaxImportIDLen bounds an import id, so that a row's idempotency key
 // (importKey) stays within the 64 characters of a key.

@@ -275,7 +275,13 @@ func (s *Store) ListAudit(ctx context.Context, f crm.AuditFilter, p crm.PageRequ
 	filter := fmt.Sprintf("%q/%q/%q", f.Actor, f.Operation, f.ImportID)
 	var plan listPlan[*crm.AuditEntry]
 	if f.CustomerID != "" {
-		plan = byListPlan(s, "audit/customer/"+f.CustomerID+"/"+filter, auditListKey(f.CustomerID), decode)
+		listed := func(ctx context.Context, raw []map[string]types.AttributeValue) ([]*crm.AuditEntry, []bool, error) {
+			if err := s.addImportIDs(ctx, raw); err != nil {
+				return nil, nil, err
+			}
+			return decode(ctx, raw)
+		}
+		plan = byListPlan(s, "audit/customer/"+f.CustomerID+"/"+filter, auditListKey(f.CustomerID), listed)
 	} else {
 		pk := auditDayPK(f.Day)
 		plan = listPlan[*crm.AuditEntry]{
@@ -292,4 +298,36 @@ func (s *Store) ListAudit(ctx context.Context, f crm.AuditFilter, p crm.PageRequ
 	}
 	plan.filtered = f.Actor != "" || f.Operation != "" || f.ImportID != ""
 	return collect(ctx, s, plan, p)
+}
+
+// addImportIDs adds their import's id to the entries of an import among
+// raw, entries read through byList2, which does not project importId:
+// it reads them from the table, one BatchGetItem for the page, and
+// none for a page without an import's entry (most pages).
+func (s *Store) addImportIDs(ctx context.Context, raw []map[string]types.AttributeValue) error {
+	var keys []map[string]types.AttributeValue
+	at := map[string]map[string]types.AttributeValue{}
+	for _, r := range raw {
+		op, _ := r["operation"].(*types.AttributeValueMemberS)
+		sk, _ := r["sk"].(*types.AttributeValueMemberS)
+		if op == nil || op.Value != crm.ImportOperation || sk == nil || r["importId"] != nil {
+			continue
+		}
+		keys = append(keys, map[string]types.AttributeValue{"pk": r["pk"], "sk": sk})
+		at[sk.Value] = r
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	items, err := s.batchGetProjected(ctx, keys, "sk, importId")
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		sk, _ := it["sk"].(*types.AttributeValueMemberS)
+		if sk != nil && at[sk.Value] != nil && it["importId"] != nil {
+			at[sk.Value]["importId"] = it["importId"]
+		}
+	}
+	return nil
 }

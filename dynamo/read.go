@@ -59,12 +59,25 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 // batchGetConsistent is batchGet, with strongly consistent reads when
 // consistent is set.
 func (s *Store) batchGetConsistent(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
+	var how types.KeysAndAttributes
+	if consistent {
+		how.ConsistentRead = aws.Bool(true)
+	}
+	return s.batchGetAs(ctx, keys, how)
+}
+
+// batchGetProjected is batchGet of only the attributes projection names.
+func (s *Store) batchGetProjected(ctx context.Context, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
+	return s.batchGetAs(ctx, keys, types.KeysAndAttributes{ProjectionExpression: aws.String(projection)})
+}
+
+// batchGetAs is batchGet, each call read as how says (its Keys set here).
+func (s *Store) batchGetAs(ctx context.Context, keys []map[string]types.AttributeValue, how types.KeysAndAttributes) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += batchSize {
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+batchSize, len(keys))]}}
-		if consistent {
-			pending[s.table] = types.KeysAndAttributes{Keys: pending[s.table].Keys, ConsistentRead: aws.Bool(true)}
-		}
+		ka := how
+		ka.Keys = keys[start:min(start+batchSize, len(keys))]
+		pending := map[string]types.KeysAndAttributes{s.table: ka}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := sleep(ctx, backoff(min(attempt, 6))); err != nil {

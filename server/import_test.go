@@ -436,4 +436,34 @@ func TestImportIsAuditedUnderItsID(t *testing.T) {
 	if len(created) != 2 || !created[got[2].CustomerID] || !created[got[3].CustomerID] {
 		t.Fatalf("audit entries of the import name customers %v, want %s and %s", created, got[2].CustomerID, got[3].CustomerID)
 	}
+
+	// A customer's audit log is read through an index that does not hold
+	// the import's id: it names the import all the same, and finds the
+	// import's entries by it.
+	const ofCustomer = `query($c: ID!, $i: ID) { auditLog(filter: {customerId: $c, importId: $i}, first: 50) { edges { node { operation importId changes { entity id } } } } }`
+	for _, tt := range []struct {
+		name, importID string
+		want           int
+	}{
+		{"TheImport", "imp-audit-1", 2}, // the customer and its contact person
+		{"AnyWrite", "", 2},
+		{"AnotherImport", "imp-audit-2", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]any{"c": got[2].CustomerID}
+			if tt.importID != "" {
+				vars["i"] = tt.importID
+			}
+			out.AuditLog.Edges = nil
+			e.mustDo(t, "admin", ofCustomer, vars, &out)
+			if len(out.AuditLog.Edges) != tt.want {
+				t.Fatalf("%d entries, want %d: %+v", len(out.AuditLog.Edges), tt.want, out.AuditLog.Edges)
+			}
+			for _, edge := range out.AuditLog.Edges {
+				if n := edge.Node; n.Operation != "importCustomers" || n.ImportID != "imp-audit-1" {
+					t.Errorf("entry %+v", n)
+				}
+			}
+		})
+	}
 }
