@@ -33,10 +33,10 @@ vet:
 generate:
 	$(GO) generate ./...
 
-# Generated code must match the schema, and names' pinyin table the pinyin
-# library: regenerate and fail on any difference.
+# Generated code must match the schema, and names' pinyin and case-folding
+# tables their libraries: regenerate and fail on any difference.
 generate-check: generate
-	@git diff --exit-code --stat -- graph resolvers schema.graphql names/pinyin_table.go || { echo "generated code or schema.graphql is stale: run make generate and commit" >&2; exit 1; }
+	@git diff --exit-code --stat -- graph resolvers schema.graphql names/pinyin_table.go names/fold_table.go || { echo "generated code or schema.graphql is stale: run make generate and commit" >&2; exit 1; }
 
 # Serves the API with demo data on DynamoDB Local: GraphiQL at http://localhost:8080/
 # Built, then run with exec, so that Ctrl-C stops it quietly (`go run` would

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"debug/buildinfo"
 	"debug/elf"
+	"debug/gosym"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,8 +88,19 @@ var slowInit = map[string]string{
 		"the functions build aws.Config from their environment (config.LambdaAWS)",
 }
 
+// slowInitPackages are packages no function may link although their
+// module is needed, for the same reason as slowInit.
+var slowInitPackages = map[string]string{
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/schemas": "came with service/dynamodb v1.69.0 (schema-based " +
+		"(de)serialization) and builds about 3,150 objects (587 KB) at package init, about 3 ms and 14% of the api's " +
+		"CPU to its first poll, in every function that imports service/dynamodb; go.mod keeps service/dynamodb at " +
+		"v1.68.0, the last version without it, until an upgrade is measured with make bench-coldstart",
+}
+
 // checkNoSlowInit fails when the bootstrap at path links a module of
-// slowInit, as its build information records.
+// slowInit, as its build information records, or a package of
+// slowInitPackages, as its function table (.gopclntab, kept when the
+// symbol table is stripped) records.
 func checkNoSlowInit(t *testing.T, path string) {
 	t.Helper()
 	info, err := buildinfo.ReadFile(path)
@@ -104,6 +116,46 @@ func checkNoSlowInit(t *testing.T, path string) {
 			}
 		}
 	}
+	for _, pkg := range linkedPackages(t, path) {
+		if why, ok := slowInitPackages[pkg]; ok {
+			t.Errorf("bootstrap links package %s, which %s", pkg, why)
+		}
+	}
+}
+
+// linkedPackages lists the packages whose functions the Go binary at path
+// holds, from its function table.
+func linkedPackages(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("bootstrap is not an ELF file: %v", err)
+	}
+	defer f.Close()
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		t.Fatal("bootstrap has no .gopclntab or .text section")
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		t.Fatalf("reading .gopclntab: %v", err)
+	}
+	table, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		t.Fatalf("parsing .gopclntab: %v", err)
+	}
+	seen := map[string]bool{}
+	var pkgs []string
+	for _, fn := range table.Funcs {
+		if pkg := fn.PackageName(); !seen[pkg] {
+			seen[pkg] = true
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	if len(pkgs) == 0 {
+		t.Fatal("bootstrap's function table lists no functions")
+	}
+	return pkgs
 }
 
 // hostArch is the GOARCH the API bootstrap is built for when the test runs it.

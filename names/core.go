@@ -105,7 +105,7 @@ func onlyLegal(ws []string) bool {
 			}
 			w = strings.TrimSuffix(w, suffix)
 		}
-		if w != "" && !latinLegal[w] {
+		if w != "" && !latinLegal(w) {
 			return false
 		}
 	}
@@ -117,7 +117,7 @@ func isNote(ws []string) bool {
 		return true
 	}
 	for _, w := range ws {
-		if !latinLegal[w] {
+		if !latinLegal(w) {
 			return false
 		}
 	}
@@ -144,7 +144,7 @@ func trimLegal(ws []string) []string {
 			if rest != "" {
 				next = append(next, rest)
 			}
-		case latinLegal[last]:
+		case latinLegal(last):
 		default:
 			return ws
 		}

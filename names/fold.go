@@ -5,11 +5,13 @@
 // docs/search.md lists every rule with examples.
 package names
 
+//go:generate go run ./internal/genfold -o fold_table.go
+
 import (
+	"slices"
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/cases"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -39,7 +41,7 @@ var combiningMarks = runes.In(&unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x
 // the word "(" and every closing one ")".
 func words(s string, brackets bool) []string {
 	s = norm.NFKC.String(strings.ToValidUTF8(s, " "))
-	s = cases.Fold().String(s)
+	s = foldCase(s)
 	if t, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(combiningMarks), norm.NFC), s); err == nil {
 		s = t
 	}
@@ -74,6 +76,33 @@ func words(s string, brackets bool) []string {
 		}
 	}
 	return mergeHan(out)
+}
+
+// foldException is a character whose case folding is not its
+// unicode.ToLower (ß folds to ss, ς to σ).
+type foldException struct {
+	r    rune
+	fold string
+}
+
+// foldCase returns s case-folded as golang.org/x/text/cases.Fold folds it
+// (Unicode full case folding, which maps each character on its own):
+// unicode.ToLower, but for the characters of foldExceptions
+// (fold_table.go, generated from x/text/cases, whose package init and
+// x/text/language's would otherwise run at every cold start).
+func foldCase(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r >= 0x80 || 'A' <= r && r <= 'Z' {
+			if i, ok := slices.BinarySearchFunc(foldExceptions[:], r, func(e foldException, r rune) int { return int(e.r - r) }); ok {
+				b.WriteString(foldExceptions[i].fold)
+				continue
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 // splitDots reads the dots in a chunk: an abbreviation of single letters

@@ -26,11 +26,19 @@ import (
 // would make the variables' initialisation circular, which Go refuses):
 // Emit fails if one appears. Positions point into the sources as parsed
 // (schemaSource<i> by position in the list, and gqlparser's prelude).
+//
+// A map's entries are assigned when the package initialises, and so is
+// every composite literal written inside one: each &ast.Definition{...}
+// or []*ast.Definition{...} there would be allocated and filled at every
+// cold start (850 allocations for this schema). The values of the maps
+// are therefore variables too, which the linker lays out as data, and the
+// maps hold only their names.
 func Emit(schema *ast.Schema, sources []*ast.Source, pkg, name string) ([]byte, error) {
 	e := &emitter{
 		names: map[ref]string{},
 		refs:  map[ref]int{},
 		state: map[ref]int{},
+		taken: map[string]bool{},
 	}
 	for i, s := range sources {
 		e.names[refOf(reflect.ValueOf(s))] = fmt.Sprintf("schemaSource%d", i)
@@ -41,26 +49,12 @@ func Emit(schema *ast.Schema, sources []*ast.Source, pkg, name string) ([]byte, 
 		return nil, err
 	}
 	e.names[refOf(root)] = name
-	taken := map[string]bool{}
 	for _, v := range e.order {
 		r := refOf(v)
 		if _, ok := e.names[r]; ok || e.refs[r] < 2 {
 			continue
 		}
-		// Named after the type or directive where there is one, so that
-		// a change to the schema changes only what it touches here.
-		name := "schemaNode" + strconv.Itoa(len(taken))
-		switch n := v.Interface().(type) {
-		case *ast.Definition:
-			name = "schemaType" + n.Name
-		case *ast.DirectiveDefinition:
-			name = "schemaDirective" + n.Name
-		}
-		for taken[name] {
-			name += "_"
-		}
-		taken[name] = true
-		e.names[r] = name
+		e.names[r] = e.nodeName(v)
 	}
 	if _, err := e.variable(root); err != nil {
 		return nil, err
@@ -118,7 +112,52 @@ type emitter struct {
 	refs  map[ref]int     // how many times each pointer is reached
 	order []reflect.Value // pointers in the order first reached
 	state map[ref]int
-	decls []string // variable declarations, dependencies first
+	decls []string        // variable declarations, dependencies first
+	taken map[string]bool // variable names given
+}
+
+// nodeName gives the pointer v a variable name of its own, after the type
+// or directive where there is one, so that a change to the schema changes
+// only what it touches here.
+func (e *emitter) nodeName(v reflect.Value) string {
+	name := "schemaNode" + strconv.Itoa(len(e.taken))
+	switch n := v.Interface().(type) {
+	case *ast.Definition:
+		name = "schemaType" + n.Name
+	case *ast.DirectiveDefinition:
+		name = "schemaDirective" + n.Name
+	}
+	return e.take(name)
+}
+
+// take returns name, or name with underscores added if it is given.
+func (e *emitter) take(name string) string {
+	for e.taken[name] {
+		name += "_"
+	}
+	e.taken[name] = true
+	return name
+}
+
+// mapValue writes a map's value as the name of a variable holding it
+// where it is a pointer or a slice; field names the map (PossibleTypes)
+// and key the entry, for the name of a slice's variable.
+func (e *emitter) mapValue(v reflect.Value, field, key, path string) (string, error) {
+	switch {
+	case v.Kind() == reflect.Pointer && !v.IsNil():
+		if _, named := e.names[refOf(v)]; !named {
+			e.names[refOf(v)] = e.nodeName(v)
+		}
+	case v.Kind() == reflect.Slice && !v.IsNil():
+		lit, err := e.literal(v, path)
+		if err != nil {
+			return "", err
+		}
+		name := e.take("schema" + field + key)
+		e.decls = append(e.decls, fmt.Sprintf("%s = %s\n", name, lit))
+		return name, nil
+	}
+	return e.literal(v, path)
 }
 
 // count walks the graph once, counting the references to each pointer.
@@ -246,9 +285,10 @@ func (e *emitter) literal(v reflect.Value, path string) (string, error) {
 		}
 		var b strings.Builder
 		b.WriteString(t.String() + "{\n")
+		field := path[strings.LastIndex(path, ".")+1:]
 		for _, k := range sortedKeys(v) {
 			key := strconv.Quote(k.String())
-			lit, err := e.literal(v.MapIndex(k), path+"["+key+"]")
+			lit, err := e.mapValue(v.MapIndex(k), field, k.String(), path+"["+key+"]")
 			if err != nil {
 				return "", err
 			}

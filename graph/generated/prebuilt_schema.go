@@ -6176,9 +6176,20 @@ and 10 follow-ups, the most urgent): the rest wait in the lists.`, Name: "comple
 		&ast.FieldDefinition{Description: `LEAD: the lead. Its recipient sees its customer here (customer) while it waits for them,
 though a salesperson reads only their own customers otherwise.`, Name: "lead", Type: &ast.Type{NamedType: "Lead", Position: &ast.Position{Start: 7052, End: 7056, Line: 254, Column: 9, Src: schemaSource25}}, Position: &ast.Position{Start: 7046, End: 7050, Line: 254, Column: 3, Src: schemaSource25}},
 	}, Position: &ast.Position{Start: 6355, End: 6365, Line: 235, Column: 6, Src: schemaSource25}}
+	schemaTypeAgendaKind = &ast.Definition{Kind: "ENUM", Description: "What an agenda entry is.", Name: "AgendaKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "An open task assigned to the user.", Name: "TASK", Position: &ast.Position{Start: 5993, End: 5997, Line: 223, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "An open case assigned to the user.", Name: "CASE", Position: &ast.Position{Start: 6039, End: 6043, Line: 225, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "The user's claim from the pool, expiring within 48 hours: follow up or lose the customer.", Name: "CLAIM", Position: &ast.Position{Start: 6140, End: 6145, Line: 227, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "A customer of the user's portfolio due for a follow-up.", Name: "FOLLOW_UP", Position: &ast.Position{Start: 6208, End: 6217, Line: 229, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "A lead handed to the user and waiting for them, or one they made that was returned to them.", Name: "LEAD", Position: &ast.Position{Start: 6316, End: 6320, Line: 231, Column: 3, Src: schemaSource25}},
+	}, Position: &ast.Position{Start: 5939, End: 5949, Line: 221, Column: 6, Src: schemaSource25}}
 	schemaTypeAgingAmount = &ast.Definition{Kind: "OBJECT", Description: "The outstanding amount of one aging bucket.", Name: "AgingAmount", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The bucket.", Name: "bucket", Type: &ast.Type{NamedType: "AgingBucket", NonNull: true, Position: &ast.Position{Start: 3401, End: 3412, Line: 117, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3393, End: 3399, Line: 117, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "What is outstanding in it, a decimal with two decimals.", Name: "amount", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3484, End: 3490, Line: 119, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 3476, End: 3482, Line: 119, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 3361, End: 3372, Line: 115, Column: 6, Src: schemaSource4}}
+	schemaTypeAgingBucket = &ast.Definition{Kind: "ENUM", Description: "How long an outstanding amount is past its due date, on the day it is read.", Name: "AgingBucket", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Not yet due (due today or later).", Name: "CURRENT", Position: &ast.Position{Start: 137, End: 144, Line: 4, Column: 3, Src: schemaSource4}},
+		&ast.EnumValueDefinition{Description: "1 to 30 days overdue.", Name: "DAYS_1_30", Position: &ast.Position{Start: 173, End: 182, Line: 6, Column: 3, Src: schemaSource4}},
+		&ast.EnumValueDefinition{Description: "31 to 90 days overdue.", Name: "DAYS_31_90", Position: &ast.Position{Start: 212, End: 222, Line: 8, Column: 3, Src: schemaSource4}},
+		&ast.EnumValueDefinition{Description: "More than 90 days overdue.", Name: "DAYS_OVER_90", Position: &ast.Position{Start: 256, End: 268, Line: 10, Column: 3, Src: schemaSource4}},
+	}, Position: &ast.Position{Start: 83, End: 94, Line: 2, Column: 6, Src: schemaSource4}}
 	schemaTypeAnalytics = &ast.Definition{Kind: "OBJECT", Description: `Analytics. Who may read what (any role not named is FORBIDDEN):
 ADMIN and AUDITOR read every scope; MANAGER reads their teams (a team, or an owner
 or the pool within it; without a team, figures sum over all their teams); SALES read
@@ -6234,12 +6245,21 @@ only as its SHA-256 hash.`, Name: "ApiKey", Fields: ast.FieldList{&ast.FieldDefi
 	schemaTypeApiKeyEdge = &ast.Definition{Kind: "OBJECT", Description: "An API key in a page.", Name: "ApiKeyEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this key.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3880, End: 3886, Line: 131, Column: 11, Src: schemaSource17}}, Position: &ast.Position{Start: 3872, End: 3878, Line: 131, Column: 3, Src: schemaSource17}},
 		&ast.FieldDefinition{Description: "The key.", Name: "node", Type: &ast.Type{NamedType: "ApiKey", NonNull: true, Position: &ast.Position{Start: 3909, End: 3915, Line: 133, Column: 9, Src: schemaSource17}}, Position: &ast.Position{Start: 3903, End: 3907, Line: 133, Column: 3, Src: schemaSource17}},
 	}, Position: &ast.Position{Start: 3821, End: 3831, Line: 129, Column: 6, Src: schemaSource17}}
+	schemaTypeApprovalStatus = &ast.Definition{Kind: "ENUM", Description: "Where a contract beyond its customer's credit stands with its approval.", Name: "ApprovalStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "It waits for a manager: it books no revenue, enters no receivables and logs no TRANSACTION.", Name: "PENDING_APPROVAL", Position: &ast.Position{Start: 399, End: 415, Line: 12, Column: 3, Src: schemaSource5}},
+		&ast.EnumValueDefinition{Description: "A manager approved it: it counts as signed from the approval on.", Name: "APPROVED", Position: &ast.Position{Start: 487, End: 495, Line: 14, Column: 3, Src: schemaSource5}},
+		&ast.EnumValueDefinition{Description: "A manager rejected it: it never counts.", Name: "REJECTED", Position: &ast.Position{Start: 542, End: 550, Line: 16, Column: 3, Src: schemaSource5}},
+	}, Position: &ast.Position{Start: 284, End: 298, Line: 10, Column: 6, Src: schemaSource5}}
 	schemaTypeAttribute = &ast.Definition{Kind: "OBJECT", Description: "One entry of a customer's free-form archive (equipment, technical lead, network layout…).", Name: "Attribute", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The entry's name, unique per customer.", Name: "key", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3066, End: 3072, Line: 125, Column: 8, Src: schemaSource6}}, Position: &ast.Position{Start: 3061, End: 3064, Line: 125, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "The entry's value.", Name: "value", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3106, End: 3112, Line: 127, Column: 10, Src: schemaSource6}}, Position: &ast.Position{Start: 3099, End: 3104, Line: 127, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 3004, End: 3013, Line: 123, Column: 6, Src: schemaSource6}}
 	schemaTypeAttributeInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "One entry of a customer's free-form archive.", Name: "AttributeInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The entry's name: 1–64 characters, unique per customer.", Name: "key", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3254, End: 3260, Line: 133, Column: 8, Src: schemaSource6}}, Position: &ast.Position{Start: 3249, End: 3252, Line: 133, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "The entry's value: at most 2000 characters.", Name: "value", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3319, End: 3325, Line: 135, Column: 10, Src: schemaSource6}}, Position: &ast.Position{Start: 3312, End: 3317, Line: 135, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 3170, End: 3184, Line: 131, Column: 7, Src: schemaSource6}}
+	schemaTypeAuditAction = &ast.Definition{Kind: "ENUM", Description: "What a write did to an entity.", Name: "AuditAction", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The entity was created.", Name: "CREATE", Position: &ast.Position{Start: 82, End: 88, Line: 4, Column: 3, Src: schemaSource1}},
+		&ast.EnumValueDefinition{Description: "The entity was changed.", Name: "UPDATE", Position: &ast.Position{Start: 119, End: 125, Line: 6, Column: 3, Src: schemaSource1}},
+		&ast.EnumValueDefinition{Description: "The entity was deleted.", Name: "DELETE", Position: &ast.Position{Start: 156, End: 162, Line: 8, Column: 3, Src: schemaSource1}},
+		&ast.EnumValueDefinition{Description: "The entity was read outside the reader's usual reach (a screen pop: customerByPhone, customerByEmail); the fields say by what.", Name: "READ", Position: &ast.Position{Start: 296, End: 300, Line: 10, Column: 3, Src: schemaSource1}},
+	}, Position: &ast.Position{Start: 38, End: 49, Line: 2, Column: 6, Src: schemaSource1}}
 	schemaTypeAuditChange = &ast.Definition{Kind: "OBJECT", Description: "What one write did to one entity.", Name: "AuditChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "customer, contact, interaction, case, gradeChange, stageChange, evaluation, merge, template, gradingPolicy, partnerOrganization or apiKey.", Name: "entity", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 798, End: 804, Line: 26, Column: 11, Src: schemaSource1}}, Position: &ast.Position{Start: 790, End: 796, Line: 26, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "The entity's id.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 833, End: 835, Line: 28, Column: 7, Src: schemaSource1}}, Position: &ast.Position{Start: 829, End: 831, Line: 28, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "The customer it belongs to, if any.", Name: "customerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 891, End: 893, Line: 30, Column: 15, Src: schemaSource1}}, Position: &ast.Position{Start: 879, End: 889, Line: 30, Column: 3, Src: schemaSource1}},
@@ -6269,6 +6289,7 @@ written unrecorded.`, Name: "AuditEntry", Fields: ast.FieldList{&ast.FieldDefini
 		&ast.FieldDefinition{Description: "Only writes of this operation, e.g. updateCustomer or job:regrading (exact match).", Name: "operation", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 3008, End: 3014, Line: 87, Column: 14, Src: schemaSource1}}, Position: &ast.Position{Start: 2997, End: 3006, Line: 87, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Only writes of this import (importCustomers' importId).", Name: "importId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 3087, End: 3089, Line: 89, Column: 13, Src: schemaSource1}}, Position: &ast.Position{Start: 3077, End: 3085, Line: 89, Column: 3, Src: schemaSource1}},
 	}, Position: &ast.Position{Start: 2671, End: 2682, Line: 79, Column: 7, Src: schemaSource1}}
+	schemaTypeBoolean         = &ast.Definition{Kind: "SCALAR", Description: "The `Boolean` scalar type represents `true` or `false`.", Name: "Boolean", Position: &ast.Position{Start: 723, End: 730, Line: 13, Column: 8, Src: validator.Prelude}, BuiltIn: true}
 	schemaTypeCancelTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Calls off an open task.", Name: "CancelTaskInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3220, End: 3222, Line: 131, Column: 15, Src: schemaSource25}}, Position: &ast.Position{Start: 3208, End: 3218, Line: 131, Column: 3, Src: schemaSource25}},
 		&ast.FieldDefinition{Description: "The task.", Name: "taskId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3248, End: 3250, Line: 133, Column: 11, Src: schemaSource25}}, Position: &ast.Position{Start: 3240, End: 3246, Line: 133, Column: 3, Src: schemaSource25}},
 		&ast.FieldDefinition{Description: "The task version the change is based on.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3316, End: 3319, Line: 135, Column: 20, Src: schemaSource25}}, Position: &ast.Position{Start: 3299, End: 3314, Line: 135, Column: 3, Src: schemaSource25}},
@@ -6318,6 +6339,18 @@ an interaction of one of those types opens it; its id is that interaction's id.`
 		&ast.FieldDefinition{Description: "Mean hours from opening to resolution; null without resolutions.", Name: "averageResolutionHours", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 7994, End: 7999, Line: 221, Column: 27, Src: schemaSource0}}, Position: &ast.Position{Start: 7970, End: 7992, Line: 221, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Mean satisfaction (1–5) given on closing; null when none was closed.", Name: "averageSatisfaction", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 8096, End: 8101, Line: 223, Column: 24, Src: schemaSource0}}, Position: &ast.Position{Start: 8075, End: 8094, Line: 223, Column: 3, Src: schemaSource0}},
 	}, Position: &ast.Position{Start: 6889, End: 6900, Line: 195, Column: 6, Src: schemaSource0}}
+	schemaTypeCaseStatus = &ast.Definition{Kind: "ENUM", Description: "Where a case stands in its workflow.", Name: "CaseStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Just opened by a complaint, service request, fault report or suggestion.", Name: "OPEN", Position: &ast.Position{Start: 136, End: 140, Line: 4, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Looked at and classified.", Name: "TRIAGED", Position: &ast.Position{Start: 173, End: 180, Line: 6, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Given to a responsible user and department.", Name: "ASSIGNED", Position: &ast.Position{Start: 231, End: 239, Line: 8, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "A handling plan is proposed.", Name: "PROPOSED", Position: &ast.Position{Start: 275, End: 283, Line: 10, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "A manager rejected the proposed plan (with why): the case is open and re-planned, its clock running on.", Name: "PLAN_REJECTED", Position: &ast.Position{Start: 394, End: 407, Line: 12, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "A manager approved the plan.", Name: "APPROVED", Position: &ast.Position{Start: 443, End: 451, Line: 14, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Handled.", Name: "RESOLVED", Position: &ast.Position{Start: 467, End: 475, Line: 16, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Closed with the customer's satisfaction.", Name: "CLOSED", Position: &ast.Position{Start: 523, End: 529, Line: 18, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "The customer withdrew the request (with what they said): the case ends.", Name: "WITHDRAWN", Position: &ast.Position{Start: 608, End: 617, Line: 20, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Refused by a manager under the earlier workflow; no step leads here any more (a rejected plan is PLAN_REJECTED), and such a case can only be reopened.", Name: "REJECTED", Position: &ast.Position{Start: 775, End: 783, Line: 22, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Opened again after it was resolved, closed, withdrawn or rejected: it awaits a response again.", Name: "REOPENED", Position: &ast.Position{Start: 885, End: 893, Line: 24, Column: 3, Src: schemaSource2}},
+	}, Position: &ast.Position{Start: 44, End: 54, Line: 2, Column: 6, Src: schemaSource2}}
 	schemaTypeCaseSummary = &ast.Definition{Kind: "OBJECT", Description: "What a customer's profile keeps of an open case, for the 360 view.", Name: "CaseSummary", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The case id (the id of the interaction that opened it).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 6087, End: 6089, Line: 177, Column: 7, Src: schemaSource2}}, Position: &ast.Position{Start: 6083, End: 6085, Line: 177, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "What opened it.", Name: "type", Type: &ast.Type{NamedType: "InteractionType", NonNull: true, Position: &ast.Position{Start: 6119, End: 6134, Line: 179, Column: 9, Src: schemaSource2}}, Position: &ast.Position{Start: 6113, End: 6117, Line: 179, Column: 3, Src: schemaSource2}},
 		&ast.FieldDefinition{Description: "The subject of the opening interaction.", Name: "subject", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 6191, End: 6197, Line: 181, Column: 12, Src: schemaSource2}}, Position: &ast.Position{Start: 6182, End: 6189, Line: 181, Column: 3, Src: schemaSource2}},
@@ -6343,11 +6376,30 @@ the feed after it next time, also when the page is empty.`, Name: "ChangeConnect
 	schemaTypeChangeEdge = &ast.Definition{Kind: "OBJECT", Description: "An entry of the change feed in a page.", Name: "ChangeEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the feed after this entry.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1766, End: 1772, Line: 54, Column: 11, Src: schemaSource23}}, Position: &ast.Position{Start: 1758, End: 1764, Line: 54, Column: 3, Src: schemaSource23}},
 		&ast.FieldDefinition{Description: "The entry.", Name: "node", Type: &ast.Type{NamedType: "CustomerChange", NonNull: true, Position: &ast.Position{Start: 1797, End: 1811, Line: 56, Column: 9, Src: schemaSource23}}, Position: &ast.Position{Start: 1791, End: 1795, Line: 56, Column: 3, Src: schemaSource23}},
 	}, Position: &ast.Position{Start: 1705, End: 1715, Line: 52, Column: 6, Src: schemaSource23}}
+	schemaTypeChangeKind = &ast.Definition{Kind: "ENUM", Description: "Whether a change brings a customer into your copy or takes it out.", Name: "ChangeKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "You may read the customer, at this version or a later one: store it, unless you hold a later version.", Name: "UPSERT", Position: &ast.Position{Start: 195, End: 201, Line: 4, Column: 3, Src: schemaSource23}},
+		&ast.EnumValueDefinition{Description: `The customer left what you may read: archived, merged into another, handed to
+someone else or returned to the pool (SALES), moved to another team (MANAGER,
+SERVICE), no longer shared with your organization (partners). Delete your copy,
+unless you hold a later version.`, Name: "REMOVE", Position: &ast.Position{Start: 493, End: 499, Line: 11, Column: 3, Src: schemaSource23}},
+	}, Position: &ast.Position{Start: 74, End: 84, Line: 2, Column: 6, Src: schemaSource23}}
 	schemaTypeChangeStageInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A move to another lifecycle stage.", Name: "ChangeStageInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1028, End: 1030, Line: 42, Column: 15, Src: schemaSource22}}, Position: &ast.Position{Start: 1016, End: 1026, Line: 42, Column: 3, Src: schemaSource22}},
 		&ast.FieldDefinition{Description: "The new stage. WON_BACK only from LOST.", Name: "stage", Type: &ast.Type{NamedType: "LifecycleStage", NonNull: true, Position: &ast.Position{Start: 1085, End: 1099, Line: 44, Column: 10, Src: schemaSource22}}, Position: &ast.Position{Start: 1078, End: 1083, Line: 44, Column: 3, Src: schemaSource22}},
 		&ast.FieldDefinition{Description: "Why: required for LOST, at most 1000 characters; kept in the history.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1185, End: 1191, Line: 46, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 1177, End: 1183, Line: 46, Column: 3, Src: schemaSource22}},
 		&ast.FieldDefinition{Description: "If set, CONFLICT unless it is the customer's current version.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1277, End: 1280, Line: 48, Column: 20, Src: schemaSource22}}, Position: &ast.Position{Start: 1260, End: 1275, Line: 48, Column: 3, Src: schemaSource22}},
 	}, Position: &ast.Position{Start: 977, End: 993, Line: 40, Column: 7, Src: schemaSource22}}
+	schemaTypeChannel = &ast.Definition{Kind: "ENUM", Description: "The medium of an interaction.", Name: "Channel", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Telephone.", Name: "PHONE", Position: &ast.Position{Start: 64, End: 69, Line: 4, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Email.", Name: "EMAIL", Position: &ast.Position{Start: 83, End: 88, Line: 6, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Text message.", Name: "SMS", Position: &ast.Position{Start: 109, End: 112, Line: 8, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Instant messaging (WeChat, QQ…).", Name: "IM", Position: &ast.Position{Start: 152, End: 154, Line: 10, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Social media.", Name: "SOCIAL", Position: &ast.Position{Start: 175, End: 181, Line: 12, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A visit.", Name: "VISIT", Position: &ast.Position{Start: 197, End: 202, Line: 14, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A meeting.", Name: "MEETING", Position: &ast.Position{Start: 220, End: 227, Line: 16, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Web site or portal.", Name: "WEB", Position: &ast.Position{Start: 254, End: 257, Line: 18, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Call center.", Name: "CALL_CENTER", Position: &ast.Position{Start: 277, End: 288, Line: 20, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Fax.", Name: "FAX", Position: &ast.Position{Start: 300, End: 303, Line: 22, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Letter.", Name: "LETTER", Position: &ast.Position{Start: 318, End: 324, Line: 24, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 346, End: 351, Line: 26, Column: 3, Src: schemaSource11}},
+	}, Position: &ast.Position{Start: 37, End: 44, Line: 2, Column: 6, Src: schemaSource11}}
 	schemaTypeChannelCount = &ast.Definition{Kind: "OBJECT", Description: "Interactions on one channel.", Name: "ChannelCount", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The channel.", Name: "channel", Type: &ast.Type{NamedType: "Channel", NonNull: true, Position: &ast.Position{Start: 6655, End: 6662, Line: 181, Column: 12, Src: schemaSource0}}, Position: &ast.Position{Start: 6646, End: 6653, Line: 181, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "How many.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6687, End: 6690, Line: 183, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 6680, End: 6685, Line: 183, Column: 3, Src: schemaSource0}},
 	}, Position: &ast.Position{Start: 6612, End: 6624, Line: 179, Column: 6, Src: schemaSource0}}
@@ -6364,6 +6416,20 @@ returns the customer to the pool.`, Name: "Claim", Fields: ast.FieldList{&ast.Fi
 		&ast.FieldDefinition{Description: "Why, 1–500 characters.", Name: "reason", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5135, End: 5141, Line: 156, Column: 11, Src: schemaSource5}}, Position: &ast.Position{Start: 5127, End: 5133, Line: 156, Column: 3, Src: schemaSource5}},
 		&ast.FieldDefinition{Description: "CONFLICT unless it is the credit's current version.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 5218, End: 5221, Line: 158, Column: 20, Src: schemaSource5}}, Position: &ast.Position{Start: 5201, End: 5216, Line: 158, Column: 3, Src: schemaSource5}},
 	}, Position: &ast.Position{Start: 5038, End: 5059, Line: 152, Column: 7, Src: schemaSource5}}
+	schemaTypeCompanyStatus = &ast.Definition{Kind: "ENUM", Description: `A customer's standing in the company registry: the fact behind grade E for bankrupt
+companies and V for invalid ones (seed 000). Unknown until someone records it.`, Name: "CompanyStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Registered and trading (存续, 在业).", Name: "ACTIVE", Position: &ast.Position{Start: 1139, End: 1145, Line: 44, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Business licence revoked (吊销): may not trade, not yet struck off.", Name: "REVOKED", Position: &ast.Position{Start: 1218, End: 1225, Line: 46, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Struck off the register (注销): the company no longer exists.", Name: "DEREGISTERED", Position: &ast.Position{Start: 1292, End: 1304, Line: 48, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "In bankruptcy or liquidation (破产, 清算).", Name: "BANKRUPT", Position: &ast.Position{Start: 1350, End: 1358, Line: 50, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "The record names no real customer: no such registration, made-up or unusable data.", Name: "INVALID", Position: &ast.Position{Start: 1448, End: 1455, Line: 52, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 1084, End: 1097, Line: 42, Column: 6, Src: schemaSource6}}
+	schemaTypeComparison = &ast.Definition{Kind: "ENUM", Description: "How a grading rule compares a metric with its value.", Name: "Comparison", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Greater than.", Name: "GT", Position: &ast.Position{Start: 5067, End: 5069, Line: 157, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Greater than or equal to.", Name: "GTE", Position: &ast.Position{Start: 5102, End: 5105, Line: 159, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Less than.", Name: "LT", Position: &ast.Position{Start: 5123, End: 5125, Line: 161, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Less than or equal to.", Name: "LTE", Position: &ast.Position{Start: 5155, End: 5158, Line: 163, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Equal to.", Name: "EQ", Position: &ast.Position{Start: 5175, End: 5177, Line: 165, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Not equal to.", Name: "NE", Position: &ast.Position{Start: 5198, End: 5200, Line: 167, Column: 3, Src: schemaSource9}},
+	}, Position: &ast.Position{Start: 5034, End: 5044, Line: 155, Column: 6, Src: schemaSource9}}
 	schemaTypeCompleteTaskInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: `Completes an open task and records its outcome as an interaction handled by the
 caller. By default CALL_BACK and SATISFACTION_CALLBACK record a PHONE CALL,
 VISIT a VISIT, SEND_QUOTE an EMAIL NOTE and OTHER a NOTE; a note is not a
@@ -6403,6 +6469,13 @@ creating again; the same key with another input is CONFLICT. Remembered for 24 h
 		&ast.FieldDefinition{Description: "Up to 5 email addresses.", Name: "emails", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1501, End: 1507, Line: 60, Column: 12, Src: schemaSource3}}, Position: &ast.Position{Start: 1501, End: 1507, Line: 60, Column: 12, Src: schemaSource3}}, Position: &ast.Position{Start: 1492, End: 1498, Line: 60, Column: 3, Src: schemaSource3}},
 		&ast.FieldDefinition{Description: "Makes this the primary contact; the previous primary contact loses the flag.", Name: "primary", Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 1602, End: 1609, Line: 62, Column: 12, Src: schemaSource3}}, Position: &ast.Position{Start: 1593, End: 1600, Line: 62, Column: 3, Src: schemaSource3}},
 	}, Position: &ast.Position{Start: 954, End: 966, Line: 44, Column: 7, Src: schemaSource3}}
+	schemaTypeContactRole = &ast.Definition{Kind: "ENUM", Description: "The part a contact person plays at an organization.", Name: "ContactRole", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Decides on purchases.", Name: "DECISION_MAKER", Position: &ast.Position{Start: 101, End: 115, Line: 4, Column: 3, Src: schemaSource3}},
+		&ast.EnumValueDefinition{Description: "Technical lead.", Name: "TECHNICAL_LEAD", Position: &ast.Position{Start: 138, End: 152, Line: 6, Column: 3, Src: schemaSource3}},
+		&ast.EnumValueDefinition{Description: "Handles procurement.", Name: "PURCHASER", Position: &ast.Position{Start: 180, End: 189, Line: 8, Column: 3, Src: schemaSource3}},
+		&ast.EnumValueDefinition{Description: "Finance.", Name: "FINANCE", Position: &ast.Position{Start: 205, End: 212, Line: 10, Column: 3, Src: schemaSource3}},
+		&ast.EnumValueDefinition{Description: "Uses the product or service.", Name: "USER", Position: &ast.Position{Start: 248, End: 252, Line: 12, Column: 3, Src: schemaSource3}},
+		&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 274, End: 279, Line: 14, Column: 3, Src: schemaSource3}},
+	}, Position: &ast.Position{Start: 59, End: 70, Line: 2, Column: 6, Src: schemaSource3}}
 	schemaTypeContract = &ast.Definition{Kind: "OBJECT", Description: `A contract signed with a customer: its amount, term and owner, the payment plan that
 splits the amount into instalments, and the payments received against it. Partners
 never see contracts.`, Name: "Contract", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = createdAt).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 529, End: 531, Line: 20, Column: 7, Src: schemaSource4}}, Position: &ast.Position{Start: 525, End: 527, Line: 20, Column: 3, Src: schemaSource4}},
@@ -6561,6 +6634,9 @@ same input, it returns the user created the first time instead of DUPLICATE.`, N
 		&ast.FieldDefinition{Description: "The limit's currency (ISO 4217).", Name: "currency", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1247, End: 1253, Line: 32, Column: 13, Src: schemaSource5}}, Position: &ast.Position{Start: 1237, End: 1245, Line: 32, Column: 3, Src: schemaSource5}},
 		&ast.FieldDefinition{Description: "The terms in words, e.g. \"120 credit days\" or \"prepayment\".", Name: "terms", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1332, End: 1338, Line: 34, Column: 10, Src: schemaSource5}}, Position: &ast.Position{Start: 1325, End: 1330, Line: 34, Column: 3, Src: schemaSource5}},
 	}, Position: &ast.Position{Start: 633, End: 644, Line: 20, Column: 6, Src: schemaSource5}}
+	schemaTypeCreditSource = &ast.Definition{Kind: "ENUM", Description: "What set a customer's credit level.", Name: "CreditSource", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The rule, from the customer's payment history (days late, amounts overdue).", Name: "RULE", Position: &ast.Position{Start: 140, End: 144, Line: 4, Column: 3, Src: schemaSource5}},
+		&ast.EnumValueDefinition{Description: "ADMIN or the team's MANAGER, with a reason.", Name: "MANUAL", Position: &ast.Position{Start: 195, End: 201, Line: 6, Column: 3, Src: schemaSource5}},
+	}, Position: &ast.Position{Start: 43, End: 55, Line: 2, Column: 6, Src: schemaSource5}}
 	schemaTypeCurrencyAging = &ast.Definition{Kind: "OBJECT", Description: "The receivables of one currency, aged.", Name: "CurrencyAging", Fields: ast.FieldList{&ast.FieldDefinition{Description: "ISO 4217 currency code.", Name: "currency", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3597, End: 3603, Line: 125, Column: 13, Src: schemaSource4}}, Position: &ast.Position{Start: 3587, End: 3595, Line: 125, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Every bucket, youngest first (CURRENT, DAYS_1_30, DAYS_31_90, DAYS_OVER_90), zeros included.", Name: "buckets", Type: &ast.Type{Elem: &ast.Type{NamedType: "AgingAmount", NonNull: true, Position: &ast.Position{Start: 3714, End: 3725, Line: 127, Column: 13, Src: schemaSource4}}, NonNull: true, Position: &ast.Position{Start: 3714, End: 3725, Line: 127, Column: 13, Src: schemaSource4}}, Position: &ast.Position{Start: 3704, End: 3711, Line: 127, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Everything outstanding, due or not.", Name: "total", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3778, End: 3784, Line: 129, Column: 10, Src: schemaSource4}}, Position: &ast.Position{Start: 3771, End: 3776, Line: 129, Column: 3, Src: schemaSource4}},
@@ -6755,6 +6831,17 @@ shown beside a level set by hand.`, Name: "CustomerCredit", Fields: ast.FieldLis
 	schemaTypeCustomerEdge = &ast.Definition{Kind: "OBJECT", Description: "A customer in a page.", Name: "CustomerEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this customer.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 11723, End: 11729, Line: 336, Column: 11, Src: schemaSource6}}, Position: &ast.Position{Start: 11715, End: 11721, Line: 336, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "node", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 11757, End: 11765, Line: 338, Column: 9, Src: schemaSource6}}, Position: &ast.Position{Start: 11751, End: 11755, Line: 338, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 11657, End: 11669, Line: 334, Column: 6, Src: schemaSource6}}
+	schemaTypeCustomerField = &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource27}},
+		&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource27}},
+	}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource27}}
 	schemaTypeCustomerFilter = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Which customers to list. Empty fields do not filter; set fields all apply.", Name: "CustomerFilter", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Customers owned by this user. SALES may only ask for themselves.", Name: "ownerId", Type: &ast.Type{NamedType: "ID", Position: &ast.Position{Start: 11950, End: 11952, Line: 344, Column: 12, Src: schemaSource6}}, Position: &ast.Position{Start: 11941, End: 11948, Line: 344, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Unowned customers in the public pool (of region, if set).", Name: "pool", Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 12023, End: 12030, Line: 346, Column: 9, Src: schemaSource6}}, Position: &ast.Position{Start: 12017, End: 12021, Line: 346, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Grade level code, e.g. A.", Name: "grade", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 12070, End: 12076, Line: 348, Column: 10, Src: schemaSource6}}, Position: &ast.Position{Start: 12063, End: 12068, Line: 348, Column: 3, Src: schemaSource6}},
@@ -6772,6 +6859,9 @@ shown beside a level set by hand.`, Name: "CustomerCredit", Fields: ast.FieldLis
 		&ast.FieldDefinition{Description: "Customers moved from LOST to WON_BACK.", Name: "wonBack", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6113, End: 6116, Line: 163, Column: 12, Src: schemaSource0}}, Position: &ast.Position{Start: 6104, End: 6111, Line: 163, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Customers moved to LOST.", Name: "lost", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 6155, End: 6158, Line: 165, Column: 9, Src: schemaSource0}}, Position: &ast.Position{Start: 6149, End: 6153, Line: 165, Column: 3, Src: schemaSource0}},
 	}, Position: &ast.Position{Start: 6002, End: 6014, Line: 159, Column: 6, Src: schemaSource0}}
+	schemaTypeCustomerKind = &ast.Definition{Kind: "ENUM", Description: "Whether a customer is a person or an organization.", Name: "CustomerKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A private person.", Name: "PERSON", Position: &ast.Position{Start: 97, End: 103, Line: 4, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "A company or other organization; it has contact persons.", Name: "ORGANIZATION", Position: &ast.Position{Start: 167, End: 179, Line: 6, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 58, End: 70, Line: 2, Column: 6, Src: schemaSource6}}
 	schemaTypeCustomerMerge = &ast.Definition{Kind: "OBJECT", Description: `A merge of one customer into another, recorded in the history of both: the
 survivor's and the tombstone's.`, Name: "CustomerMerge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = at).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 173, End: 175, Line: 7, Column: 7, Src: schemaSource14}}, Position: &ast.Position{Start: 169, End: 171, Line: 7, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "The customer whose history holds this record.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 241, End: 243, Line: 9, Column: 15, Src: schemaSource14}}, Position: &ast.Position{Start: 229, End: 239, Line: 9, Column: 3, Src: schemaSource14}},
@@ -6797,6 +6887,26 @@ survivor's and the tombstone's.`, Name: "CustomerMerge", Fields: ast.FieldList{&
 	schemaTypeCustomerOrder = &ast.Definition{Kind: "INPUT_OBJECT", Description: "The order of a list of customers; ties go by id.", Name: "CustomerOrder", Fields: ast.FieldList{&ast.FieldDefinition{Description: "What to order by.", Name: "field", Type: &ast.Type{NamedType: "CustomerOrderField", NonNull: true, Position: &ast.Position{Start: 13379, End: 13397, Line: 394, Column: 10, Src: schemaSource6}}, Position: &ast.Position{Start: 13372, End: 13377, Line: 394, Column: 3, Src: schemaSource6}},
 		&ast.FieldDefinition{Description: "Which way.", Name: "direction", DefaultValue: &ast.Value{Raw: "ASC", Kind: 7, Position: &ast.Position{Start: 13445, End: 13448, Line: 396, Column: 32, Src: schemaSource6}}, Type: &ast.Type{NamedType: "OrderDirection", NonNull: true, Position: &ast.Position{Start: 13427, End: 13441, Line: 396, Column: 14, Src: schemaSource6}}, Position: &ast.Position{Start: 13416, End: 13425, Line: 396, Column: 3, Src: schemaSource6}},
 	}, Position: &ast.Position{Start: 13332, End: 13345, Line: 392, Column: 7, Src: schemaSource6}}
+	schemaTypeCustomerOrderField = &ast.Definition{Kind: "ENUM", Description: "What a list of customers is ordered by.", Name: "CustomerOrderField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "When the customer was created (the default, newest first).", Name: "CREATED_AT", Position: &ast.Position{Start: 12797, End: 12807, Line: 372, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Name, case- and width-insensitive (Chinese names by character code).", Name: "NAME", Position: &ast.Position{Start: 12883, End: 12887, Line: 374, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "When the latest interaction happened; customers never contacted come last.", Name: "LAST_INTERACTION_AT", Position: &ast.Position{Start: 12969, End: 12988, Line: 376, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Value score; customers not scored yet come last.", Name: "VALUE_SCORE", Position: &ast.Position{Start: 13044, End: 13055, Line: 378, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "When the next follow-up is due; customers with none scheduled come last.", Name: "NEXT_FOLLOW_UP_AT", Position: &ast.Position{Start: 13135, End: 13152, Line: 380, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 12711, End: 12729, Line: 370, Column: 6, Src: schemaSource6}}
+	schemaTypeCustomerSource = &ast.Definition{Kind: "ENUM", Description: "How the customer came to the company.", Name: "CustomerSource", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Telephone sales.", Name: "TELESALES", Position: &ast.Position{Start: 1544, End: 1553, Line: 58, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Referred by someone.", Name: "REFERRAL", Position: &ast.Position{Start: 1581, End: 1589, Line: 60, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Web site or online form.", Name: "WEB", Position: &ast.Position{Start: 1621, End: 1624, Line: 62, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Brought by a partner organization.", Name: "PARTNER", Position: &ast.Position{Start: 1666, End: 1673, Line: 64, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Imported from an existing list.", Name: "IMPORT", Position: &ast.Position{Start: 1712, End: 1718, Line: 66, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Met at an event or fair.", Name: "EVENT", Position: &ast.Position{Start: 1750, End: 1755, Line: 68, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Walked into a branch.", Name: "WALK_IN", Position: &ast.Position{Start: 1784, End: 1791, Line: 70, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 1813, End: 1818, Line: 72, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 1504, End: 1518, Line: 56, Column: 6, Src: schemaSource6}}
+	schemaTypeCustomerStatus = &ast.Definition{Kind: "ENUM", Description: "Whether a customer is in use.", Name: "CustomerStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "In use and listed.", Name: "ACTIVE", Position: &ast.Position{Start: 643, End: 649, Line: 28, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Hidden from lists, history kept; restoreCustomer brings it back.", Name: "ARCHIVED", Position: &ast.Position{Start: 721, End: 729, Line: 30, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: `Merged into another customer (see mergedInto), which now holds its history,
+phones and emails. A tombstone: in no list, and every change is CONFLICT.`, Name: "MERGED", Position: &ast.Position{Start: 898, End: 904, Line: 35, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 601, End: 615, Line: 26, Column: 6, Src: schemaSource6}}
 	schemaTypeCycleBucket = &ast.Definition{Kind: "OBJECT", Description: "How many won deals took up to a number of days from opening to WON.", Name: "CycleBucket", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The bucket's upper bound in days (7, 30, 90, 180); null for more than 180.", Name: "upToDays", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 1417, End: 1420, Line: 35, Column: 13, Src: schemaSource18}}, Position: &ast.Position{Start: 1407, End: 1415, Line: 35, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: "Won deals that took more days than the bucket before and at most upToDays.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1509, End: 1512, Line: 37, Column: 10, Src: schemaSource18}}, Position: &ast.Position{Start: 1502, End: 1507, Line: 37, Column: 3, Src: schemaSource18}},
 	}, Position: &ast.Position{Start: 1312, End: 1323, Line: 33, Column: 6, Src: schemaSource18}}
@@ -6808,6 +6918,7 @@ names the bucket that holds it.`, Name: "CycleTime", Fields: ast.FieldList{&ast.
 		&ast.FieldDefinition{Description: "The upper bound of the bucket holding the median deal; null before any deal, and for the open-ended last bucket (see medianOverLast).", Name: "medianWithinDays", Type: &ast.Type{NamedType: "Int", Position: &ast.Position{Start: 2157, End: 2160, Line: 53, Column: 21, Src: schemaSource18}}, Position: &ast.Position{Start: 2139, End: 2155, Line: 53, Column: 3, Src: schemaSource18}},
 		&ast.FieldDefinition{Description: "Whether the median deal took more than 180 days.", Name: "medianOverLast", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 2232, End: 2239, Line: 55, Column: 19, Src: schemaSource18}}, Position: &ast.Position{Start: 2216, End: 2230, Line: 55, Column: 3, Src: schemaSource18}},
 	}, Position: &ast.Position{Start: 1733, End: 1742, Line: 45, Column: 6, Src: schemaSource18}}
+	schemaTypeDateTime            = &ast.Definition{Kind: "SCALAR", Description: "An instant in time, in RFC 3339 format with a time zone, e.g. \"2026-03-01T09:30:00Z\".", Name: "DateTime", Position: &ast.Position{Start: 101, End: 109, Line: 4, Column: 8, Src: schemaSource20}}
 	schemaTypeDecideContractInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A manager's decision on a contract that waits for approval.", Name: "DecideContractInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5347, End: 5349, Line: 164, Column: 15, Src: schemaSource5}}, Position: &ast.Position{Start: 5335, End: 5345, Line: 164, Column: 3, Src: schemaSource5}},
 		&ast.FieldDefinition{Description: "The contract.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 5375, End: 5377, Line: 166, Column: 7, Src: schemaSource5}}, Position: &ast.Position{Start: 5371, End: 5373, Line: 166, Column: 3, Src: schemaSource5}},
 		&ast.FieldDefinition{Description: "CONFLICT unless it is the contract's current version.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 5456, End: 5459, Line: 168, Column: 20, Src: schemaSource5}}, Position: &ast.Position{Start: 5439, End: 5454, Line: 168, Column: 3, Src: schemaSource5}},
@@ -6824,6 +6935,13 @@ manages departments; every staff role reads them.`, Name: "Department", Fields: 
 		&ast.FieldDefinition{Description: "When it last changed.", Name: "updatedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3342, End: 3350, Line: 90, Column: 14, Src: schemaSource26}}, Position: &ast.Position{Start: 3331, End: 3340, Line: 90, Column: 3, Src: schemaSource26}},
 		&ast.FieldDefinition{Description: "Who last changed it.", Name: "updatedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3390, End: 3396, Line: 92, Column: 14, Src: schemaSource26}}, Position: &ast.Position{Start: 3379, End: 3388, Line: 92, Column: 3, Src: schemaSource26}},
 	}, Position: &ast.Position{Start: 2835, End: 2845, Line: 74, Column: 6, Src: schemaSource26}}
+	schemaTypeDimension = &ast.Definition{Kind: "ENUM", Description: "The aspect of a relationship an indicator measures.", Name: "Dimension", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Satisfaction.", Name: "SATISFACTION", Position: &ast.Position{Start: 91, End: 103, Line: 4, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "Loyalty.", Name: "LOYALTY", Position: &ast.Position{Start: 119, End: 126, Line: 6, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "Trust.", Name: "TRUST", Position: &ast.Position{Start: 140, End: 145, Line: 8, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "Acceptance.", Name: "ACCEPTANCE", Position: &ast.Position{Start: 164, End: 174, Line: 10, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "Credit.", Name: "CREDIT", Position: &ast.Position{Start: 189, End: 195, Line: 12, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "Value.", Name: "VALUE", Position: &ast.Position{Start: 209, End: 214, Line: 14, Column: 3, Src: schemaSource8}},
+	}, Position: &ast.Position{Start: 59, End: 68, Line: 2, Column: 6, Src: schemaSource8}}
 	schemaTypeDimensionAverage = &ast.Definition{Kind: "OBJECT", Description: "The mean of one dimension's scores.", Name: "DimensionAverage", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 8900, End: 8909, Line: 249, Column: 14, Src: schemaSource0}}, Position: &ast.Position{Start: 8889, End: 8898, Line: 249, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "How many evaluations scored it.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 8956, End: 8959, Line: 251, Column: 10, Src: schemaSource0}}, Position: &ast.Position{Start: 8949, End: 8954, Line: 251, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Their mean, 0–100.", Name: "average", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 8995, End: 9000, Line: 253, Column: 12, Src: schemaSource0}}, Position: &ast.Position{Start: 8986, End: 8993, Line: 253, Column: 3, Src: schemaSource0}},
@@ -6831,6 +6949,9 @@ manages departments; every staff role reads them.`, Name: "Department", Fields: 
 	schemaTypeDimensionScore = &ast.Definition{Kind: "OBJECT", Description: "A computed score of one dimension.", Name: "DimensionScore", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 2979, End: 2988, Line: 128, Column: 14, Src: schemaSource8}}, Position: &ast.Position{Start: 2968, End: 2977, Line: 128, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "Weighted mean of its indicators, normalized to 0–100.", Name: "score", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 3057, End: 3062, Line: 130, Column: 10, Src: schemaSource8}}, Position: &ast.Position{Start: 3050, End: 3055, Line: 130, Column: 3, Src: schemaSource8}},
 	}, Position: &ast.Position{Start: 2930, End: 2944, Line: 126, Column: 6, Src: schemaSource8}}
+	schemaTypeDirection = &ast.Definition{Kind: "ENUM", Description: "Who started an interaction.", Name: "Direction", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The customer contacted the company.", Name: "INBOUND", Position: &ast.Position{Start: 444, End: 451, Line: 32, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "The company contacted the customer.", Name: "OUTBOUND", Position: &ast.Position{Start: 494, End: 502, Line: 34, Column: 3, Src: schemaSource11}},
+	}, Position: &ast.Position{Start: 390, End: 399, Line: 30, Column: 6, Src: schemaSource11}}
 	schemaTypeDuplicateCandidate = &ast.Definition{Kind: "OBJECT", Description: "A customer whose name may be the same as the one searched for.", Name: "DuplicateCandidate", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 121, End: 129, Line: 4, Column: 13, Src: schemaSource7}}, Position: &ast.Position{Start: 111, End: 119, Line: 4, Column: 3, Src: schemaSource7}},
 		&ast.FieldDefinition{Description: `Name similarity from 0.5 to 1: 1 for the same words (order, case, width and legal
 forms such as Co., Ltd. or 有限公司 ignored); 0.9 for the same core name, places and
@@ -6844,6 +6965,19 @@ name's core was compared. False when more than 1,000 customers do (a short or ve
 common first word): the candidates are then the best of the first 1,000 of them in the
 index's order (by name or core, folded).`, Name: "complete", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1070, End: 1077, Line: 25, Column: 13, Src: schemaSource7}}, Position: &ast.Position{Start: 1060, End: 1068, Line: 25, Column: 3, Src: schemaSource7}},
 	}, Position: &ast.Position{Start: 603, End: 622, Line: 16, Column: 6, Src: schemaSource7}}
+	schemaTypeDuplicatePolicy = &ast.Definition{Kind: "ENUM", Description: `What an import does with a row that names a customer we already have: a customer
+holding one of the row's phones or emails, or, for an organization, an organization
+with the same name (a duplicateCandidates score of 1: the same words, legal forms
+such as 有限公司 or Co., Ltd. ignored).`, Name: "DuplicatePolicy", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Leave the existing customer as it is (row SKIPPED).", Name: "SKIP", Position: &ast.Position{Start: 372, End: 376, Line: 9, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: `Fill the existing customer's empty fields from the row (row UPDATED): phones,
+emails, addresses, industry, region, annual revenue, credit rating, company status,
+tags, archive entries, contacts (when it has none), and owner and team (ADMIN or the
+team's MANAGER only). Nothing it has is overwritten; SKIPPED when nothing was empty.`, Name: "UPDATE_EMPTY", Position: &ast.Position{Start: 731, End: 743, Line: 16, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: `Create the row as a new customer (row FLAGGED) tagged merge-candidate, whose archive
+entry duplicateOf names the existing customer, for a person to review and merge with
+mergeCustomers; customers(filter: {tag: "merge-candidate"}) lists them. The phones and
+emails the existing customer holds are left out of the new one (they are unique).`, Name: "FLAG", Position: &ast.Position{Start: 1105, End: 1109, Line: 23, Column: 3, Src: schemaSource10}},
+	}, Position: &ast.Position{Start: 296, End: 311, Line: 7, Column: 6, Src: schemaSource10}}
 	schemaTypeEvaluation = &ast.Definition{Kind: "OBJECT", Description: "A scored evaluation of a customer. The scores are computed by the server.", Name: "Evaluation", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = evaluatedAt).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3207, End: 3209, Line: 136, Column: 7, Src: schemaSource8}}, Position: &ast.Position{Start: 3203, End: 3205, Line: 136, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3243, End: 3245, Line: 138, Column: 15, Src: schemaSource8}}, Position: &ast.Position{Start: 3231, End: 3241, Line: 138, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "The template.", Name: "templateId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 3279, End: 3281, Line: 140, Column: 15, Src: schemaSource8}}, Position: &ast.Position{Start: 3267, End: 3277, Line: 140, Column: 3, Src: schemaSource8}},
@@ -6875,6 +7009,10 @@ index's order (by name or core, folded).`, Name: "complete", Type: &ast.Type{Nam
 		&ast.FieldDefinition{Description: "Net Promoter Score, -100 to 100: % promoters minus % detractors; null without answers.", Name: "nps", Type: &ast.Type{NamedType: "Float", Position: &ast.Position{Start: 8666, End: 8671, Line: 241, Column: 8, Src: schemaSource0}}, Position: &ast.Position{Start: 8661, End: 8664, Line: 241, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "The same figures per grade level the customer had at the time; empty inside a per-grade entry.", Name: "byGrade", Type: &ast.Type{Elem: &ast.Type{NamedType: "GradeEvaluations", NonNull: true, Position: &ast.Position{Start: 8783, End: 8799, Line: 243, Column: 13, Src: schemaSource0}}, NonNull: true, Position: &ast.Position{Start: 8783, End: 8799, Line: 243, Column: 13, Src: schemaSource0}}, Position: &ast.Position{Start: 8773, End: 8780, Line: 243, Column: 3, Src: schemaSource0}},
 	}, Position: &ast.Position{Start: 8184, End: 8201, Line: 227, Column: 6, Src: schemaSource0}}
+	schemaTypeEvaluationKind = &ast.Definition{Kind: "ENUM", Description: "Who evaluated.", Name: "EvaluationKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A review by staff.", Name: "INTERNAL_REVIEW", Position: &ast.Position{Start: 2524, End: 2539, Line: 110, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "The customer's own answers to a survey.", Name: "CUSTOMER_SURVEY", Position: &ast.Position{Start: 2586, End: 2601, Line: 112, Column: 3, Src: schemaSource8}},
+		&ast.EnumValueDefinition{Description: "An outside party (a rating agency, an auditor), named in thirdParty and entered by an ADMIN or the team's MANAGER.", Name: "THIRD_PARTY", Position: &ast.Position{Start: 2723, End: 2734, Line: 114, Column: 3, Src: schemaSource8}},
+	}, Position: &ast.Position{Start: 2482, End: 2496, Line: 108, Column: 6, Src: schemaSource8}}
 	schemaTypeFieldChange = &ast.Definition{Kind: "OBJECT", Description: "One field a write changed.", Name: "FieldChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The field's stored name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 389, End: 395, Line: 16, Column: 9, Src: schemaSource1}}, Position: &ast.Position{Start: 383, End: 387, Line: 16, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Its value before, as JSON; null when it was absent. Values over 16 KB are recorded by size only.", Name: "before", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 508, End: 514, Line: 18, Column: 11, Src: schemaSource1}}, Position: &ast.Position{Start: 500, End: 506, Line: 18, Column: 3, Src: schemaSource1}},
 		&ast.FieldDefinition{Description: "Its value after, as JSON; null when it was removed.", Name: "after", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 580, End: 586, Line: 20, Column: 10, Src: schemaSource1}}, Position: &ast.Position{Start: 573, End: 578, Line: 20, Column: 3, Src: schemaSource1}},
@@ -6883,6 +7021,7 @@ index's order (by name or core, folded).`, Name: "complete", Type: &ast.Type{Nam
 		&ast.FieldDefinition{Description: "Who checked it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 690, End: 696, Line: 30, Column: 7, Src: schemaSource27}}, Position: &ast.Position{Start: 686, End: 688, Line: 30, Column: 3, Src: schemaSource27}},
 		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 714, End: 722, Line: 32, Column: 7, Src: schemaSource27}}, Position: &ast.Position{Start: 710, End: 712, Line: 32, Column: 3, Src: schemaSource27}},
 	}, Position: &ast.Position{Start: 595, End: 612, Line: 26, Column: 6, Src: schemaSource27}}
+	schemaTypeFloat    = &ast.Definition{Kind: "SCALAR", Description: "The `Float` scalar type represents signed double-precision fractional values as specified by [IEEE 754](http://en.wikipedia.org/wiki/IEEE_floating_point).", Name: "Float", Position: &ast.Position{Start: 453, End: 458, Line: 7, Column: 8, Src: validator.Prelude}, BuiltIn: true}
 	schemaTypeForecast = &ast.Definition{Kind: "OBJECT", Description: `A scope's open deals by expected close month, read from the pipeline's counters (never
 the deals): the months from this one on, the deals whose expected close date is before
 this month and are still open (overdue: the forecast does not move them to this month by
@@ -6953,6 +7092,12 @@ later months together).`, Name: "ForecastMonth", Fields: ast.FieldList{&ast.Fiel
 	schemaTypeGradeMetric = &ast.Definition{Kind: "OBJECT", Description: "A metric grading rules can test.", Name: "GradeMetric", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Its name, as used in rule conditions.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 7416, End: 7422, Line: 235, Column: 9, Src: schemaSource9}}, Position: &ast.Position{Start: 7410, End: 7414, Line: 235, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "What it measures.", Name: "description", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 7461, End: 7467, Line: 237, Column: 16, Src: schemaSource9}}, Position: &ast.Position{Start: 7448, End: 7459, Line: 237, Column: 3, Src: schemaSource9}},
 	}, Position: &ast.Position{Start: 7352, End: 7363, Line: 233, Column: 6, Src: schemaSource9}}
+	schemaTypeGradeSource = &ast.Definition{Kind: "ENUM", Description: "What set a grade.", Name: "GradeSource", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Set by hand (an override).", Name: "MANUAL", Position: &ast.Position{Start: 1231, End: 1237, Line: 28, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Set by a grading rule when data changed.", Name: "RULE", Position: &ast.Position{Start: 1285, End: 1289, Line: 30, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Set after an evaluation.", Name: "EVALUATION", Position: &ast.Position{Start: 1321, End: 1331, Line: 32, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Set by the scheduled regrading.", Name: "SCHEDULE", Position: &ast.Position{Start: 1370, End: 1378, Line: 34, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "Set by an import.", Name: "IMPORT", Position: &ast.Position{Start: 1403, End: 1409, Line: 36, Column: 3, Src: schemaSource9}},
+	}, Position: &ast.Position{Start: 1184, End: 1195, Line: 26, Column: 6, Src: schemaSource9}}
 	schemaTypeGradingPolicy = &ast.Definition{Kind: "OBJECT", Description: `The grading policy: levels and their service, ordered rules that regrade
 customers when their data changes (source RULE or EVALUATION) and on schedule
 (SCHEDULE), the value formula and the value tiers. Version 0 is the built-in default.`, Name: "GradingPolicy", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Increases with every edit; pass it as expectedVersion to updateGradingPolicy.", Name: "version", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 7831, End: 7834, Line: 247, Column: 12, Src: schemaSource9}}, Position: &ast.Position{Start: 7822, End: 7829, Line: 247, Column: 3, Src: schemaSource9}},
@@ -6988,6 +7133,9 @@ ignored). Omitted: the current list is kept; an empty list judges no industry.`,
 		&ast.FieldDefinition{Description: "What the rule means, up to 1000 characters.", Name: "description", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 10481, End: 10487, Line: 317, Column: 16, Src: schemaSource9}}, Position: &ast.Position{Start: 10468, End: 10479, Line: 317, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Conditions, all of which must hold (at most 10; none: always holds).", Name: "conditions", Type: &ast.Type{Elem: &ast.Type{NamedType: "RuleConditionInput", NonNull: true, Position: &ast.Position{Start: 10576, End: 10594, Line: 319, Column: 16, Src: schemaSource9}}, NonNull: true, Position: &ast.Position{Start: 10576, End: 10594, Line: 319, Column: 16, Src: schemaSource9}}, Position: &ast.Position{Start: 10563, End: 10573, Line: 319, Column: 3, Src: schemaSource9}},
 	}, Position: &ast.Position{Start: 10261, End: 10277, Line: 311, Column: 7, Src: schemaSource9}}
+	schemaTypeGranularity = &ast.Definition{Kind: "ENUM", Description: "The size of an analytics bucket.", Name: "Granularity", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A UTC calendar day; a period spans at most 366.", Name: "DAY", Position: &ast.Position{Start: 3538, End: 3541, Line: 82, Column: 3, Src: schemaSource0}},
+		&ast.EnumValueDefinition{Description: "A UTC calendar month; a period spans at most 36.", Name: "MONTH", Position: &ast.Position{Start: 3597, End: 3602, Line: 84, Column: 3, Src: schemaSource0}},
+	}, Position: &ast.Position{Start: 3470, End: 3481, Line: 80, Column: 6, Src: schemaSource0}}
 	schemaTypeHandLeadInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "A returned lead handed again.", Name: "HandLeadInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4243, End: 4245, Line: 143, Column: 15, Src: schemaSource12}}, Position: &ast.Position{Start: 4231, End: 4241, Line: 143, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "The lead.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 4267, End: 4269, Line: 145, Column: 7, Src: schemaSource12}}, Position: &ast.Position{Start: 4263, End: 4265, Line: 145, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "CONFLICT unless it is the lead's current version.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 4344, End: 4347, Line: 147, Column: 20, Src: schemaSource12}}, Position: &ast.Position{Start: 4327, End: 4342, Line: 147, Column: 3, Src: schemaSource12}},
@@ -7001,6 +7149,7 @@ ignored). Omitted: the current list is kept; an empty list judges no industry.`,
 	schemaTypeHandover = &ast.Definition{Kind: "OBJECT", Description: "The outcome of a portfolio handover.", Name: "Handover", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Customers moved to the new owner.", Name: "moved", Type: &ast.Type{Elem: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1759, End: 1761, Line: 53, Column: 11, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1759, End: 1761, Line: 53, Column: 11, Src: schemaSource19}}, Position: &ast.Position{Start: 1751, End: 1756, Line: 53, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: "Customers that could not be moved (run the handover again to retry them).", Name: "failed", Type: &ast.Type{Elem: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1854, End: 1856, Line: 55, Column: 12, Src: schemaSource19}}, NonNull: true, Position: &ast.Position{Start: 1854, End: 1856, Line: 55, Column: 12, Src: schemaSource19}}, Position: &ast.Position{Start: 1845, End: 1851, Line: 55, Column: 3, Src: schemaSource19}},
 	}, Position: &ast.Position{Start: 1700, End: 1708, Line: 51, Column: 6, Src: schemaSource19}}
+	schemaTypeID                 = &ast.Definition{Kind: "SCALAR", Description: "The `ID` scalar type represents a unique identifier, often used to refetch an object or as key for a cache. The ID type appears in a JSON response as a String; however, it is not intended to be human-readable. When expected as an input type, any string (such as \"4\") or integer (such as 4) input value will be accepted as an ID.", Name: "ID", Position: &ast.Position{Start: 1074, End: 1076, Line: 16, Column: 8, Src: validator.Prelude}, BuiltIn: true}
 	schemaTypeImportContactInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: `A contact person of an imported row; the first of a row is its primary contact.
 Cells are text as the file holds them.`, Name: "ImportContactInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Name: 1–200 characters.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1922, End: 1928, Line: 52, Column: 9, Src: schemaSource10}}, Position: &ast.Position{Start: 1916, End: 1920, Line: 52, Column: 3, Src: schemaSource10}},
 		&ast.FieldDefinition{Description: "Job title: at most 100 characters.", Name: "title", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1977, End: 1983, Line: 54, Column: 10, Src: schemaSource10}}, Position: &ast.Position{Start: 1970, End: 1975, Line: 54, Column: 3, Src: schemaSource10}},
@@ -7063,6 +7212,15 @@ of the import records it in the audit log (auditLog(filter: {importId})).`, Name
 		&ast.FieldDefinition{Description: "The fields an UPDATED row filled.", Name: "filled", Type: &ast.Type{Elem: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 6581, End: 6587, Line: 168, Column: 12, Src: schemaSource10}}, NonNull: true, Position: &ast.Position{Start: 6581, End: 6587, Line: 168, Column: 12, Src: schemaSource10}}, Position: &ast.Position{Start: 6572, End: 6578, Line: 168, Column: 3, Src: schemaSource10}},
 		&ast.FieldDefinition{Description: "Every rule a REJECTED row broke, the duplicate a row matched, a contact refused after the customer was created.", Name: "problems", Type: &ast.Type{Elem: &ast.Type{NamedType: "ImportProblem", NonNull: true, Position: &ast.Position{Start: 6720, End: 6733, Line: 170, Column: 14, Src: schemaSource10}}, NonNull: true, Position: &ast.Position{Start: 6720, End: 6733, Line: 170, Column: 14, Src: schemaSource10}}, Position: &ast.Position{Start: 6709, End: 6717, Line: 170, Column: 3, Src: schemaSource10}},
 	}, Position: &ast.Position{Start: 6134, End: 6149, Line: 156, Column: 6, Src: schemaSource10}}
+	schemaTypeImportRowStatus = &ast.Definition{Kind: "ENUM", Description: "What an import did with a row; in a dry run, what it would do.", Name: "ImportRowStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A new customer was created.", Name: "CREATED", Position: &ast.Position{Start: 1235, End: 1242, Line: 29, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: "A duplicate's empty fields were filled (UPDATE_EMPTY).", Name: "UPDATED", Position: &ast.Position{Start: 1304, End: 1311, Line: 31, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: "A duplicate was left as it was (SKIP, or UPDATE_EMPTY with nothing to fill).", Name: "SKIPPED", Position: &ast.Position{Start: 1395, End: 1402, Line: 33, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: "Created as a merge candidate of its duplicate (FLAG).", Name: "FLAGGED", Position: &ast.Position{Start: 1463, End: 1470, Line: 35, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: "Not imported: problems says why.", Name: "REJECTED", Position: &ast.Position{Start: 1510, End: 1518, Line: 37, Column: 3, Src: schemaSource10}},
+		&ast.EnumValueDefinition{Description: `Not processed in this call: its time ran out, or the database was throttling
+(throttled). Send the row again in a later call; what it may have written is found
+by its idempotency key.`, Name: "RETRY", Position: &ast.Position{Start: 1723, End: 1728, Line: 43, Column: 3, Src: schemaSource10}},
+	}, Position: &ast.Position{Start: 1183, End: 1198, Line: 27, Column: 6, Src: schemaSource10}}
 	schemaTypeIndicator = &ast.Definition{Kind: "OBJECT", Description: "One weighted measure of an evaluation template.", Name: "Indicator", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Key, unique in the template.", Name: "key", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 325, End: 331, Line: 20, Column: 8, Src: schemaSource8}}, Position: &ast.Position{Start: 320, End: 323, Line: 20, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "Name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 351, End: 357, Line: 22, Column: 9, Src: schemaSource8}}, Position: &ast.Position{Start: 345, End: 349, Line: 22, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "Dimension.", Name: "dimension", Type: &ast.Type{NamedType: "Dimension", NonNull: true, Position: &ast.Position{Start: 387, End: 396, Line: 24, Column: 14, Src: schemaSource8}}, Position: &ast.Position{Start: 376, End: 385, Line: 24, Column: 3, Src: schemaSource8}},
@@ -7098,6 +7256,7 @@ are allocated to the oldest open instalment first.`, Name: "Instalment", Fields:
 	schemaTypeInstalmentInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "One instalment of a payment plan.", Name: "InstalmentInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The date it is due, YYYY-MM-DD, on or after the signed date.", Name: "dueDate", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4782, End: 4788, Line: 161, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 4773, End: 4780, Line: 161, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "A decimal amount above 0 with at most two decimals.", Name: "amount", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4856, End: 4862, Line: 163, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 4848, End: 4854, Line: 163, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 4688, End: 4703, Line: 159, Column: 7, Src: schemaSource4}}
+	schemaTypeInt         = &ast.Definition{Kind: "SCALAR", Description: "The `Int` scalar type represents non-fractional signed whole numeric values. Int can represent values between -(2^31) and 2^31 - 1.", Name: "Int", Position: &ast.Position{Start: 284, End: 287, Line: 4, Column: 8, Src: validator.Prelude}, BuiltIn: true, BeforeDescriptionComment: &ast.CommentGroup{List: []*ast.Comment{&ast.Comment{Value: "# This file defines all the implicitly declared types that are required by the graphql spec. It is implicitly included by calls to LoadSchema", Position: &ast.Position{End: 141, Line: 1, Column: 1, Src: validator.Prelude}}}}}
 	schemaTypeInteraction = &ast.Definition{Kind: "OBJECT", Description: "One contact between the company and a customer, on the customer's timeline.", Name: "Interaction", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id: a ULID whose time part is occurredAt.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1055, End: 1057, Line: 66, Column: 7, Src: schemaSource11}}, Position: &ast.Position{Start: 1051, End: 1053, Line: 66, Column: 3, Src: schemaSource11}},
 		&ast.FieldDefinition{Description: "The customer's id.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1096, End: 1098, Line: 68, Column: 15, Src: schemaSource11}}, Position: &ast.Position{Start: 1084, End: 1094, Line: 68, Column: 3, Src: schemaSource11}},
 		&ast.FieldDefinition{Description: "The customer (loaded in batches).", Name: "customer", Type: &ast.Type{NamedType: "Customer", NonNull: true, Position: &ast.Position{Start: 1150, End: 1158, Line: 70, Column: 13, Src: schemaSource11}}, Position: &ast.Position{Start: 1140, End: 1148, Line: 70, Column: 3, Src: schemaSource11}},
@@ -7132,6 +7291,18 @@ are allocated to the oldest open instalment first.`, Name: "Instalment", Fields:
 		&ast.FieldDefinition{Description: "Per channel, most first; channels without interactions are left out.", Name: "byChannel", Type: &ast.Type{Elem: &ast.Type{NamedType: "ChannelCount", NonNull: true, Position: &ast.Position{Start: 6429, End: 6441, Line: 173, Column: 15, Src: schemaSource0}}, NonNull: true, Position: &ast.Position{Start: 6429, End: 6441, Line: 173, Column: 15, Src: schemaSource0}}, Position: &ast.Position{Start: 6417, End: 6426, Line: 173, Column: 3, Src: schemaSource0}},
 		&ast.FieldDefinition{Description: "Per owner of the customer at the time, most first; empty when the scope is one owner or the pool.", Name: "byOwner", Type: &ast.Type{Elem: &ast.Type{NamedType: "OwnerCount", NonNull: true, Position: &ast.Position{Start: 6559, End: 6569, Line: 175, Column: 13, Src: schemaSource0}}, NonNull: true, Position: &ast.Position{Start: 6559, End: 6569, Line: 175, Column: 13, Src: schemaSource0}}, Position: &ast.Position{Start: 6549, End: 6556, Line: 175, Column: 3, Src: schemaSource0}},
 	}, Position: &ast.Position{Start: 6285, End: 6303, Line: 169, Column: 6, Src: schemaSource0}}
+	schemaTypeInteractionType = &ast.Definition{Kind: "ENUM", Description: "What an interaction was about.", Name: "InteractionType", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A call.", Name: "CALL", Position: &ast.Position{Start: 576, End: 580, Line: 40, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A visit.", Name: "VISIT", Position: &ast.Position{Start: 596, End: 601, Line: 42, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A note.", Name: "NOTE", Position: &ast.Position{Start: 616, End: 620, Line: 44, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A question from the customer.", Name: "INQUIRY", Position: &ast.Position{Start: 657, End: 664, Line: 46, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A complaint.", Name: "COMPLAINT", Position: &ast.Position{Start: 684, End: 693, Line: 48, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "Feedback.", Name: "FEEDBACK", Position: &ast.Position{Start: 710, End: 718, Line: 50, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A suggestion.", Name: "SUGGESTION", Position: &ast.Position{Start: 739, End: 749, Line: 52, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A service request.", Name: "SERVICE_REQUEST", Position: &ast.Position{Start: 775, End: 790, Line: 54, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A fault report.", Name: "FAULT_REPORT", Position: &ast.Position{Start: 813, End: 825, Line: 56, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A survey.", Name: "SURVEY", Position: &ast.Position{Start: 842, End: 848, Line: 58, Column: 3, Src: schemaSource11}},
+		&ast.EnumValueDefinition{Description: "A deal or purchase, with an amount.", Name: "TRANSACTION", Position: &ast.Position{Start: 891, End: 902, Line: 60, Column: 3, Src: schemaSource11}},
+	}, Position: &ast.Position{Start: 544, End: 559, Line: 38, Column: 6, Src: schemaSource11}}
 	schemaTypeIssuedApiKey = &ast.Definition{Kind: "OBJECT", Description: "A newly issued API key.", Name: "IssuedApiKey", Fields: ast.FieldList{&ast.FieldDefinition{Description: `The key itself, to hand to the partner over a secure channel and send as the
 X-Api-Key header to POST /partner/graphql. It is not stored and is never shown
 again.`, Name: "key", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4154, End: 4160, Line: 143, Column: 8, Src: schemaSource17}}, Position: &ast.Position{Start: 4149, End: 4152, Line: 143, Column: 3, Src: schemaSource17}},
@@ -7181,6 +7352,19 @@ caller may read it (null otherwise). Two reads: the lead's claim, then the deal.
 		&ast.FieldDefinition{Description: "CONFLICT unless it is the lead's current version.", Name: "expectedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 4045, End: 4048, Line: 135, Column: 20, Src: schemaSource12}}, Position: &ast.Position{Start: 4028, End: 4043, Line: 135, Column: 3, Src: schemaSource12}},
 		&ast.FieldDefinition{Description: "Why, at most 1000 characters: required to return a lead, optional to withdraw one.", Name: "reason", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4147, End: 4153, Line: 137, Column: 11, Src: schemaSource12}}, Position: &ast.Position{Start: 4139, End: 4145, Line: 137, Column: 3, Src: schemaSource12}},
 	}, Position: &ast.Position{Start: 3894, End: 3909, Line: 129, Column: 7, Src: schemaSource12}}
+	schemaTypeLeadStatus = &ast.Definition{Kind: "ENUM", Description: `Where a lead stands. A lead is handed when it is made; its recipient accepts or returns
+it; a returned lead is handed again or withdrawn by the telesales user who made it.`, Name: "LeadStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Waiting for its recipient to accept or return it (on the recipient's agenda).", Name: "HANDED", Position: &ast.Position{Start: 282, End: 288, Line: 7, Column: 3, Src: schemaSource12}},
+		&ast.EnumValueDefinition{Description: "The recipient took it: the customer is theirs.", Name: "ACCEPTED", Position: &ast.Position{Start: 342, End: 350, Line: 9, Column: 3, Src: schemaSource12}},
+		&ast.EnumValueDefinition{Description: "The recipient gave it back with a reason (on the agenda of the telesales user who made it).", Name: "RETURNED", Position: &ast.Position{Start: 449, End: 457, Line: 11, Column: 3, Src: schemaSource12}},
+		&ast.EnumValueDefinition{Description: "The telesales user who made it took it back before anyone accepted it.", Name: "WITHDRAWN", Position: &ast.Position{Start: 535, End: 544, Line: 13, Column: 3, Src: schemaSource12}},
+	}, Position: &ast.Position{Start: 185, End: 195, Line: 5, Column: 6, Src: schemaSource12}}
+	schemaTypeLifecycleStage = &ast.Definition{Kind: "ENUM", Description: "The stage of the relationship.", Name: "LifecycleStage", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "First contacts; the relationship is being explored.", Name: "EXPLORATION", Position: &ast.Position{Start: 296, End: 307, Line: 12, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "The relationship is forming: first deals, growing trust.", Name: "FORMATION", Position: &ast.Position{Start: 371, End: 380, Line: 14, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "A stable, established relationship.", Name: "STABILITY", Position: &ast.Position{Start: 423, End: 432, Line: 16, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "The relationship is weakening.", Name: "DECLINE", Position: &ast.Position{Start: 470, End: 477, Line: 18, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "The customer has churned.", Name: "LOST", Position: &ast.Position{Start: 510, End: 514, Line: 20, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "A lost customer who came back.", Name: "WON_BACK", Position: &ast.Position{Start: 552, End: 560, Line: 22, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 221, End: 235, Line: 10, Column: 6, Src: schemaSource6}}
 	schemaTypeLogInteractionInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: `A new interaction. Logging it is one atomic write of the interaction (and the case it
 opens) with its audit entry, conditioned on nothing another writer touches, so
 concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
@@ -7206,11 +7390,31 @@ creating again; the same key with another input is CONFLICT. Remembered for 24 h
 		&ast.FieldDefinition{Description: "ISO 4217 currency, e.g. CNY: required with an amount.", Name: "currency", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4437, End: 4443, Line: 173, Column: 13, Src: schemaSource11}}, Position: &ast.Position{Start: 4427, End: 4435, Line: 173, Column: 3, Src: schemaSource11}},
 		&ast.FieldDefinition{Description: "Priority of the case a COMPLAINT, SERVICE_REQUEST, FAULT_REPORT or SUGGESTION opens; default NORMAL. Refused on other types.", Name: "priority", Type: &ast.Type{NamedType: "Priority", Position: &ast.Position{Start: 5386, End: 5394, Line: 149, Column: 13, Src: schemaSource2}}, Position: &ast.Position{Start: 5376, End: 5384, Line: 149, Column: 3, Src: schemaSource2}},
 	}, Position: &ast.Position{Start: 3169, End: 3188, Line: 137, Column: 7, Src: schemaSource11}}
+	schemaTypeLossReason = &ast.Definition{Kind: "ENUM", Description: "Why a deal was lost: required, with a note, when an opportunity moves to LOST.", Name: "LossReason", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The price: too high, or a competitor's lower.", Name: "PRICE", Position: &ast.Position{Start: 157, End: 162, Line: 6, Column: 3, Src: schemaSource16}},
+		&ast.EnumValueDefinition{Description: "A competitor won it on something other than price.", Name: "COMPETITOR", Position: &ast.Position{Start: 220, End: 230, Line: 8, Column: 3, Src: schemaSource16}},
+		&ast.EnumValueDefinition{Description: "The customer has no budget for it.", Name: "NO_BUDGET", Position: &ast.Position{Start: 272, End: 281, Line: 10, Column: 3, Src: schemaSource16}},
+		&ast.EnumValueDefinition{Description: "The customer decided nothing, or stopped answering.", Name: "NO_DECISION", Position: &ast.Position{Start: 340, End: 351, Line: 12, Column: 3, Src: schemaSource16}},
+		&ast.EnumValueDefinition{Description: "Not now: the customer put it off.", Name: "TIMING", Position: &ast.Position{Start: 392, End: 398, Line: 14, Column: 3, Src: schemaSource16}},
+		&ast.EnumValueDefinition{Description: "What we sell does not fit the need.", Name: "PRODUCT_FIT", Position: &ast.Position{Start: 441, End: 452, Line: 16, Column: 3, Src: schemaSource16}},
+		&ast.EnumValueDefinition{Description: "Another reason, said in the note.", Name: "OTHER", Position: &ast.Position{Start: 493, End: 498, Line: 18, Column: 3, Src: schemaSource16}},
+	}, Position: &ast.Position{Start: 92, End: 102, Line: 4, Column: 6, Src: schemaSource16}}
 	schemaTypeLossReasonCount = &ast.Definition{Kind: "OBJECT", Description: "How many lost deals gave one loss reason.", Name: "LossReasonCount", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The reason.", Name: "reason", Type: &ast.Type{NamedType: "LossReason", NonNull: true, Position: &ast.Position{Start: 4071, End: 4081, Line: 138, Column: 11, Src: schemaSource16}}, Position: &ast.Position{Start: 4063, End: 4069, Line: 138, Column: 3, Src: schemaSource16}},
 		&ast.FieldDefinition{Description: "How many deals were lost for it.", Name: "count", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 4129, End: 4132, Line: 140, Column: 10, Src: schemaSource16}}, Position: &ast.Position{Start: 4122, End: 4127, Line: 140, Column: 3, Src: schemaSource16}},
 	}, Position: &ast.Position{Start: 4027, End: 4042, Line: 136, Column: 6, Src: schemaSource16}}
 	schemaTypeMarkAllNotificationsReadPayload = &ast.Definition{Kind: "OBJECT", Description: "What markAllNotificationsRead did.", Name: "MarkAllNotificationsReadPayload", Fields: ast.FieldList{&ast.FieldDefinition{Description: "How many notifications it marked read.", Name: "marked", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 3085, End: 3088, Line: 80, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 3077, End: 3083, Line: 80, Column: 3, Src: schemaSource15}}}, Position: &ast.Position{Start: 2998, End: 3029, Line: 78, Column: 6, Src: schemaSource15}}
-	schemaTypeMergeCustomersInput             = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Two records of the same customer to merge into one.", Name: "MergeCustomersInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer that lives on and receives the other's history.", Name: "survivorId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1565, End: 1567, Line: 55, Column: 15, Src: schemaSource14}}, Position: &ast.Position{Start: 1553, End: 1563, Line: 55, Column: 3, Src: schemaSource14}},
+	schemaTypeMaskedField                     = &ast.Definition{Kind: "ENUM", Description: `Personal data a partner organization's masking policy can hide. Masking is applied
+to everything a partner principal reads, on every query; staff never see masked
+values.`, Name: "MaskedField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The customer's phones, e.g. +86 *** **** 5678 (country code and last four digits kept, extension dropped).", Name: "PHONES", Position: &ast.Position{Start: 311, End: 317, Line: 8, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: "The customer's email addresses, e.g. l***@example.com (first character and domain kept).", Name: "EMAILS", Position: &ast.Position{Start: 413, End: 419, Line: 10, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: "Address lines and postal codes; label, city, region and country stay.", Name: "ADDRESSES", Position: &ast.Position{Start: 496, End: 505, Line: 12, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: "Contact persons' phones, masked like PHONES.", Name: "CONTACT_PHONES", Position: &ast.Position{Start: 557, End: 571, Line: 14, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: "Contact persons' email addresses, masked like EMAILS.", Name: "CONTACT_EMAILS", Position: &ast.Position{Start: 632, End: 646, Line: 16, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: "Values of the free-form archive entries (their keys stay).", Name: "ATTRIBUTES", Position: &ast.Position{Start: 712, End: 722, Line: 18, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: `What staff wrote about the customer: interaction content, outcome and attachment
+links, case handling plans and step notes, evaluation comments, the reasons given
+for stage changes, manual grades and merges. Subjects and rule explanations stay.`, Name: "INTERACTION_CONTENT", Position: &ast.Position{Start: 988, End: 1007, Line: 24, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 184, End: 195, Line: 6, Column: 6, Src: schemaSource17}}
+	schemaTypeMergeCustomersInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "Two records of the same customer to merge into one.", Name: "MergeCustomersInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The customer that lives on and receives the other's history.", Name: "survivorId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1565, End: 1567, Line: 55, Column: 15, Src: schemaSource14}}, Position: &ast.Position{Start: 1553, End: 1563, Line: 55, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "The customer merged away; it becomes a tombstone pointing to the survivor.", Name: "mergedId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 1660, End: 1662, Line: 57, Column: 13, Src: schemaSource14}}, Position: &ast.Position{Start: 1650, End: 1658, Line: 57, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "The survivor's version the caller read; checked when the merge starts.", Name: "expectedSurvivorVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1766, End: 1769, Line: 59, Column: 28, Src: schemaSource14}}, Position: &ast.Position{Start: 1741, End: 1764, Line: 59, Column: 3, Src: schemaSource14}},
 		&ast.FieldDefinition{Description: "The merged customer's version the caller read; checked when the merge starts.", Name: "expectedMergedVersion", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 1878, End: 1881, Line: 61, Column: 26, Src: schemaSource14}}, Position: &ast.Position{Start: 1855, End: 1876, Line: 61, Column: 3, Src: schemaSource14}},
@@ -7272,6 +7476,17 @@ kept 90 days.`, Name: "Notification", Fields: ast.FieldList{&ast.FieldDefinition
 	schemaTypeNotificationEdge = &ast.Definition{Kind: "OBJECT", Description: "A notification in a page.", Name: "NotificationEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this notification.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2901, End: 2907, Line: 72, Column: 11, Src: schemaSource15}}, Position: &ast.Position{Start: 2893, End: 2899, Line: 72, Column: 3, Src: schemaSource15}},
 		&ast.FieldDefinition{Description: "The notification.", Name: "node", Type: &ast.Type{NamedType: "Notification", NonNull: true, Position: &ast.Position{Start: 2939, End: 2951, Line: 74, Column: 9, Src: schemaSource15}}, Position: &ast.Position{Start: 2933, End: 2937, Line: 74, Column: 3, Src: schemaSource15}},
 	}, Position: &ast.Position{Start: 2827, End: 2843, Line: 70, Column: 6, Src: schemaSource15}}
+	schemaTypeNotificationKind = &ast.Definition{Kind: "ENUM", Description: "What a notification is about.", Name: "NotificationKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A claim of yours from the pool expires soon unless you follow it up (the pool job's warning).", Name: "CLAIM_EXPIRING", Position: &ast.Position{Start: 156, End: 170, Line: 4, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A case was assigned or handed to you.", Name: "CASE_ASSIGNED", Position: &ast.Position{Start: 215, End: 228, Line: 6, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A case you hold, or held until its escalation gave it to your manager, missed its deadline and became URGENT.", Name: "CASE_ESCALATED", Position: &ast.Position{Start: 345, End: 359, Line: 8, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A task of yours is due within the hour (or was created already due).", Name: "TASK_DUE", Position: &ast.Position{Start: 435, End: 443, Line: 10, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A customer was handed or assigned to you (alone, or as one of a portfolio), or one you won was handed to an account owner (ACCOUNT_TEAMS).", Name: "CUSTOMER_HANDED_OVER", Position: &ast.Position{Start: 589, End: 609, Line: 12, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).", Name: "CUSTOMER_REGRADED_DOWN", Position: &ast.Position{Start: 716, End: 738, Line: 14, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A lead was handed to you: accept or return it (it waits on your agenda).", Name: "LEAD_HANDED", Position: &ast.Position{Start: 818, End: 829, Line: 16, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A lead you made was returned to you, with the reason (it waits on your agenda).", Name: "LEAD_RETURNED", Position: &ast.Position{Start: 916, End: 929, Line: 18, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline).", Name: "POOL_RETURN_DUE", Position: &ast.Position{Start: 1123, End: 1138, Line: 20, Column: 3, Src: schemaSource15}},
+		&ast.EnumValueDefinition{Description: "To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it).", Name: "WEBHOOK_ENDPOINT_DISABLED", Position: &ast.Position{Start: 1346, End: 1371, Line: 22, Column: 3, Src: schemaSource15}},
+	}, Position: &ast.Position{Start: 37, End: 53, Line: 2, Column: 6, Src: schemaSource15}}
 	schemaTypeOpportunity = &ast.Definition{Kind: "OBJECT", Description: `A deal being worked on a customer: what may be sold, for how much, by whom, and how
 far it has come through the sales pipeline. Partners never see opportunities.`, Name: "Opportunity", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = createdAt).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 735, End: 737, Line: 27, Column: 7, Src: schemaSource16}}, Position: &ast.Position{Start: 731, End: 733, Line: 27, Column: 3, Src: schemaSource16}},
 		&ast.FieldDefinition{Description: "The customer.", Name: "customerId", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 771, End: 773, Line: 29, Column: 15, Src: schemaSource16}}, Position: &ast.Position{Start: 759, End: 769, Line: 29, Column: 3, Src: schemaSource16}},
@@ -7308,6 +7523,9 @@ floating-point number.`, Name: "amount", Type: &ast.Type{NamedType: "String", No
 		&ast.FieldDefinition{Description: "Who moved it (user id).", Name: "by", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2593, End: 2599, Line: 82, Column: 7, Src: schemaSource16}}, Position: &ast.Position{Start: 2589, End: 2591, Line: 82, Column: 3, Src: schemaSource16}},
 		&ast.FieldDefinition{Description: "When.", Name: "at", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 2617, End: 2625, Line: 84, Column: 7, Src: schemaSource16}}, Position: &ast.Position{Start: 2613, End: 2615, Line: 84, Column: 3, Src: schemaSource16}},
 	}, Position: &ast.Position{Start: 2429, End: 2444, Line: 76, Column: 6, Src: schemaSource16}}
+	schemaTypeOrderDirection = &ast.Definition{Kind: "ENUM", Description: "Up or down.", Name: "OrderDirection", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Smallest, earliest or A first.", Name: "ASC", Position: &ast.Position{Start: 13229, End: 13232, Line: 386, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Largest, latest or Z first.", Name: "DESC", Position: &ast.Position{Start: 13267, End: 13271, Line: 388, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 13175, End: 13189, Line: 384, Column: 6, Src: schemaSource6}}
 	schemaTypeOwnerChange = &ast.Definition{Kind: "OBJECT", Description: `A customer changing hands by someone's decision: given back to the pool, assigned,
 handed to a colleague, moved with a portfolio, or returned by the job when a claim
 lapsed. The audit log keeps every one; the profile the latest.`, Name: "OwnerChange", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The owner before; null: the pool.", Name: "from", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1001, End: 1007, Line: 27, Column: 9, Src: schemaSource19}}, Position: &ast.Position{Start: 995, End: 999, Line: 27, Column: 3, Src: schemaSource19}},
@@ -7356,6 +7574,9 @@ null, transactionTotal 0.`, Name: "showAmounts", Type: &ast.Type{NamedType: "Boo
 		&ast.FieldDefinition{Description: "Who shared it.", Name: "sharedBy", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4362, End: 4368, Line: 153, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 4352, End: 4360, Line: 153, Column: 3, Src: schemaSource17}},
 		&ast.FieldDefinition{Description: "When it was shared.", Name: "sharedAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 4406, End: 4414, Line: 155, Column: 13, Src: schemaSource17}}, Position: &ast.Position{Start: 4396, End: 4404, Line: 155, Column: 3, Src: schemaSource17}},
 	}, Position: &ast.Position{Start: 4269, End: 4281, Line: 149, Column: 6, Src: schemaSource17}}
+	schemaTypePartnerStatus = &ast.Definition{Kind: "ENUM", Description: "Whether a partner organization's API keys work.", Name: "PartnerStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Its keys work.", Name: "ACTIVE", Position: &ast.Position{Start: 1103, End: 1109, Line: 30, Column: 3, Src: schemaSource17}},
+		&ast.EnumValueDefinition{Description: "Every key of the organization is refused; shares are kept.", Name: "SUSPENDED", Position: &ast.Position{Start: 1175, End: 1184, Line: 32, Column: 3, Src: schemaSource17}},
+	}, Position: &ast.Position{Start: 1066, End: 1079, Line: 28, Column: 6, Src: schemaSource17}}
 	schemaTypePayment = &ast.Definition{Kind: "OBJECT", Description: "Money received against a contract.", Name: "Payment", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Id (ULID, time part = recordedAt).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2650, End: 2652, Line: 85, Column: 7, Src: schemaSource4}}, Position: &ast.Position{Start: 2646, End: 2648, Line: 85, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "The date it was paid, YYYY-MM-DD: the month it is collected in.", Name: "paidDate", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2734, End: 2740, Line: 87, Column: 13, Src: schemaSource4}}, Position: &ast.Position{Start: 2724, End: 2732, Line: 87, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "The amount, a decimal with two decimals, in the contract's currency.", Name: "amount", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2825, End: 2831, Line: 89, Column: 11, Src: schemaSource4}}, Position: &ast.Position{Start: 2817, End: 2823, Line: 89, Column: 3, Src: schemaSource4}},
@@ -7412,6 +7633,11 @@ lastHandover names the rule.`, Name: "PoolReturn", Fields: ast.FieldList{&ast.Fi
 		&ast.FieldDefinition{Description: "The deadline: since plus days.", Name: "dueAt", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 3601, End: 3609, Line: 99, Column: 10, Src: schemaSource19}}, Position: &ast.Position{Start: 3594, End: 3599, Line: 99, Column: 3, Src: schemaSource19}},
 		&ast.FieldDefinition{Description: "When the owner was warned of this deadline; null until the job has.", Name: "warnedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 3695, End: 3703, Line: 101, Column: 13, Src: schemaSource19}}, Position: &ast.Position{Start: 3685, End: 3693, Line: 101, Column: 3, Src: schemaSource19}},
 	}, Position: &ast.Position{Start: 3241, End: 3251, Line: 91, Column: 6, Src: schemaSource19}}
+	schemaTypePriority = &ast.Definition{Kind: "ENUM", Description: "How urgent a case is.", Name: "Priority", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Low.", Name: "LOW", Position: &ast.Position{Start: 948, End: 951, Line: 30, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Normal.", Name: "NORMAL", Position: &ast.Position{Start: 966, End: 972, Line: 32, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "High.", Name: "HIGH", Position: &ast.Position{Start: 985, End: 989, Line: 34, Column: 3, Src: schemaSource2}},
+		&ast.EnumValueDefinition{Description: "Urgent: answered in half the grade's response time; overdue cases become urgent.", Name: "URGENT", Position: &ast.Position{Start: 1077, End: 1083, Line: 36, Column: 3, Src: schemaSource2}},
+	}, Position: &ast.Position{Start: 926, End: 934, Line: 28, Column: 6, Src: schemaSource2}}
 	schemaTypeReceivablesAging = &ast.Definition{Kind: "OBJECT", Description: `Receivables aged on a day: the outstanding instalments of a scope's contracts by how long
 they are overdue, read from counters that every contract write moves in its own
 transaction (never by reading the contracts).`, Name: "ReceivablesAging", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The day they are aged on, YYYY-MM-DD (UTC): today.", Name: "asOf", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 4168, End: 4174, Line: 141, Column: 9, Src: schemaSource4}}, Position: &ast.Position{Start: 4162, End: 4166, Line: 141, Column: 3, Src: schemaSource4}},
@@ -7433,6 +7659,25 @@ transaction (never by reading the contracts).`, Name: "ReceivablesAging", Fields
 		&ast.FieldDefinition{Description: "Their amounts per currency (weighted: the amount itself).", Name: "booked", Type: &ast.Type{Elem: &ast.Type{NamedType: "MoneySum", NonNull: true, Position: &ast.Position{Start: 4533, End: 4541, Line: 153, Column: 12, Src: schemaSource4}}, NonNull: true, Position: &ast.Position{Start: 4533, End: 4541, Line: 153, Column: 12, Src: schemaSource4}}, Position: &ast.Position{Start: 4524, End: 4530, Line: 153, Column: 3, Src: schemaSource4}},
 		&ast.FieldDefinition{Description: "Payments received in it per currency (weighted: the amount itself).", Name: "collected", Type: &ast.Type{Elem: &ast.Type{NamedType: "MoneySum", NonNull: true, Position: &ast.Position{Start: 4631, End: 4639, Line: 155, Column: 15, Src: schemaSource4}}, NonNull: true, Position: &ast.Position{Start: 4631, End: 4639, Line: 155, Column: 15, Src: schemaSource4}}, Position: &ast.Position{Start: 4619, End: 4628, Line: 155, Column: 3, Src: schemaSource4}},
 	}, Position: &ast.Position{Start: 4358, End: 4370, Line: 147, Column: 6, Src: schemaSource4}}
+	schemaTypeRiskReason = &ast.Definition{Kind: "ENUM", Description: "Why a customer is at risk.", Name: "RiskReason", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The relationship is in the DECLINE stage.", Name: "DECLINE", Position: &ast.Position{Start: 4312, End: 4319, Line: 110, Column: 3, Src: schemaSource0}},
+		&ast.EnumValueDefinition{Description: "No interaction for quietDays days.", Name: "NO_CONTACT", Position: &ast.Position{Start: 4361, End: 4371, Line: 112, Column: 3, Src: schemaSource0}},
+		&ast.EnumValueDefinition{Description: "The newest evaluation's overall score fell at least minScoreDrop points below the one before it.", Name: "FALLING_SCORES", Position: &ast.Position{Start: 4475, End: 4489, Line: 114, Column: 3, Src: schemaSource0}},
+		&ast.EnumValueDefinition{Description: `The data suggests decline (Customer.stageSuggestion): an owned customer whose forming,
+stable or won-back relationship has had nobody in touch for 60 days (DECLINE_AFTER_DAYS),
+not yet moved to DECLINE by its owner, longest silence first (pool customers have no
+owner to confirm it, and are not listed). Read from the NO_CONTACT list, which is
+ordered by the last interaction of any type: a customer with only a note since its
+last contact shows once that note is 60 days old.`, Name: "DECLINE_SUGGESTED", Position: &ast.Position{Start: 4993, End: 5010, Line: 123, Column: 3, Src: schemaSource0}},
+	}, Position: &ast.Position{Start: 4251, End: 4261, Line: 108, Column: 6, Src: schemaSource0}}
+	schemaTypeRole = &ast.Definition{Kind: "ENUM", Description: "A role of a signed-in user.", Name: "Role", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Everything.", Name: "ADMIN", Position: &ast.Position{Start: 2057, End: 2062, Line: 54, Column: 3, Src: schemaSource20}},
+		&ast.EnumValueDefinition{Description: "Reads and writes the customers of their teams; assigns owners and grades there.", Name: "MANAGER", Position: &ast.Position{Start: 2149, End: 2156, Line: 56, Column: 3, Src: schemaSource20}},
+		&ast.EnumValueDefinition{Description: "Reads and writes their own customers; reads the public pool.", Name: "SALES", Position: &ast.Position{Start: 2224, End: 2229, Line: 58, Column: 3, Src: schemaSource20}},
+		&ast.EnumValueDefinition{Description: "Reads the customers of their team; logs interactions, works cases and submits evaluations on them.", Name: "SERVICE", Position: &ast.Position{Start: 2335, End: 2342, Line: 60, Column: 3, Src: schemaSource20}},
+		&ast.EnumValueDefinition{Description: "Reads everything, writes nothing.", Name: "AUDITOR", Position: &ast.Position{Start: 2383, End: 2390, Line: 62, Column: 3, Src: schemaSource20}},
+		&ast.EnumValueDefinition{Description: `An external partner organization's principal, signed in with an API key (never a
+token): reads only the customers shared with its organization, masked by its
+policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, End: 2600, Line: 68, Column: 3, Src: schemaSource20}},
+	}, Position: &ast.Position{Start: 2032, End: 2036, Line: 52, Column: 6, Src: schemaSource20}}
 	schemaTypeRuleCondition = &ast.Definition{Kind: "OBJECT", Description: "One condition of a grading rule: metric op value.", Name: "RuleCondition", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The metric, one of gradingPolicy.metrics.", Name: "metric", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5333, End: 5339, Line: 173, Column: 11, Src: schemaSource9}}, Position: &ast.Position{Start: 5325, End: 5331, Line: 173, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "The comparison.", Name: "op", Type: &ast.Type{NamedType: "Comparison", NonNull: true, Position: &ast.Position{Start: 5367, End: 5377, Line: 175, Column: 7, Src: schemaSource9}}, Position: &ast.Position{Start: 5363, End: 5365, Line: 175, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "The value compared with.", Name: "value", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 5417, End: 5422, Line: 177, Column: 10, Src: schemaSource9}}, Position: &ast.Position{Start: 5410, End: 5415, Line: 177, Column: 3, Src: schemaSource9}},
@@ -7507,6 +7752,7 @@ DECLINE_AFTER_DAYS (60 by default).`, Name: "StageSuggestion", Fields: ast.Field
 		&ast.FieldDefinition{Description: "Why, in words: the fact and its date.", Name: "reason", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2257, End: 2263, Line: 83, Column: 11, Src: schemaSource22}}, Position: &ast.Position{Start: 2249, End: 2255, Line: 83, Column: 3, Src: schemaSource22}},
 		&ast.FieldDefinition{Description: "Since when the data has pointed there: the first deal, or the day the quiet period ran out.", Name: "since", Type: &ast.Type{NamedType: "DateTime", NonNull: true, Position: &ast.Position{Start: 2370, End: 2378, Line: 85, Column: 10, Src: schemaSource22}}, Position: &ast.Position{Start: 2363, End: 2368, Line: 85, Column: 3, Src: schemaSource22}},
 	}, Position: &ast.Position{Start: 2128, End: 2143, Line: 79, Column: 6, Src: schemaSource22}}
+	schemaTypeString                = &ast.Definition{Kind: "SCALAR", Description: "The `String`scalar type represents textual data, represented as UTF-8 character sequences. The String type is most often used by GraphQL to represent free-form human-readable text.", Name: "String", Position: &ast.Position{Start: 650, End: 656, Line: 10, Column: 8, Src: validator.Prelude}, BuiltIn: true}
 	schemaTypeSubmitEvaluationInput = &ast.Definition{Kind: "INPUT_OBJECT", Description: "An evaluation to score.", Name: "SubmitEvaluationInput", Fields: ast.FieldList{&ast.FieldDefinition{Description: `A key of the client's choosing (8–64 letters, digits, - _ . :) that makes the create
 safe to retry: a retry with the same key and input returns the first result instead of
 creating again; the same key with another input is CONFLICT. Remembered for 24 hours.`, Name: "idempotencyKey", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 4960, End: 4966, Line: 198, Column: 19, Src: schemaSource8}}, Position: &ast.Position{Start: 4944, End: 4958, Line: 198, Column: 3, Src: schemaSource8}},
@@ -7519,6 +7765,9 @@ creating again; the same key with another input is CONFLICT. Remembered for 24 h
 		&ast.FieldDefinition{Description: "Comment: at most 4000 characters.", Name: "comment", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5396, End: 5402, Line: 212, Column: 12, Src: schemaSource8}}, Position: &ast.Position{Start: 5387, End: 5394, Line: 212, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "When; default now.", Name: "evaluatedAt", Type: &ast.Type{NamedType: "DateTime", Position: &ast.Position{Start: 5441, End: 5449, Line: 214, Column: 16, Src: schemaSource8}}, Position: &ast.Position{Start: 5428, End: 5439, Line: 214, Column: 3, Src: schemaSource8}},
 	}, Position: &ast.Position{Start: 4642, End: 4663, Line: 192, Column: 7, Src: schemaSource8}}
+	schemaTypeTakeBackRule = &ast.Definition{Kind: "ENUM", Description: "A take-back rule of the pool.", Name: "TakeBackRule", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Nobody was in touch with the customer (any interaction but a NOTE) for the level's takeBackWithoutContactDays.", Name: "NO_CONTACT", Position: &ast.Position{Start: 2842, End: 2852, Line: 80, Column: 3, Src: schemaSource19}},
+		&ast.EnumValueDefinition{Description: "No deal (a TRANSACTION) was made for the level's takeBackWithoutDealDays.", Name: "NO_DEAL", Position: &ast.Position{Start: 2933, End: 2940, Line: 82, Column: 3, Src: schemaSource19}},
+	}, Position: &ast.Position{Start: 2710, End: 2722, Line: 78, Column: 6, Src: schemaSource19}}
 	schemaTypeTask = &ast.Definition{Kind: "OBJECT", Description: `A piece of planned work on a customer (待办): a callback, a visit, a quote to
 send, a satisfaction callback. It has one assignee, an active user of the
 directory, and is open until completed (its outcome recorded as an interaction
@@ -7547,6 +7796,16 @@ in the same write) or cancelled.`, Name: "Task", Fields: ast.FieldList{&ast.Fiel
 	schemaTypeTaskEdge = &ast.Definition{Kind: "OBJECT", Description: "A task in a page.", Name: "TaskEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this task.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 1898, End: 1904, Line: 81, Column: 11, Src: schemaSource25}}, Position: &ast.Position{Start: 1890, End: 1896, Line: 81, Column: 3, Src: schemaSource25}},
 		&ast.FieldDefinition{Description: "The task.", Name: "node", Type: &ast.Type{NamedType: "Task", NonNull: true, Position: &ast.Position{Start: 1928, End: 1932, Line: 83, Column: 9, Src: schemaSource25}}, Position: &ast.Position{Start: 1922, End: 1926, Line: 83, Column: 3, Src: schemaSource25}},
 	}, Position: &ast.Position{Start: 1840, End: 1848, Line: 79, Column: 6, Src: schemaSource25}}
+	schemaTypeTaskStatus = &ast.Definition{Kind: "ENUM", Description: "Where a task stands.", Name: "TaskStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "To do.", Name: "OPEN", Position: &ast.Position{Start: 322, End: 326, Line: 18, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "Done: its outcome is recorded as an interaction.", Name: "DONE", Position: &ast.Position{Start: 382, End: 386, Line: 20, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "Called off, with a reason.", Name: "CANCELLED", Position: &ast.Position{Start: 420, End: 429, Line: 22, Column: 3, Src: schemaSource25}},
+	}, Position: &ast.Position{Start: 296, End: 306, Line: 16, Column: 6, Src: schemaSource25}}
+	schemaTypeTaskType = &ast.Definition{Kind: "ENUM", Description: "What a task asks for.", Name: "TaskType", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Call the customer back (回访).", Name: "CALL_BACK", Position: &ast.Position{Start: 75, End: 84, Line: 4, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "Visit the customer.", Name: "VISIT", Position: &ast.Position{Start: 111, End: 116, Line: 6, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "Send the customer a quote.", Name: "SEND_QUOTE", Position: &ast.Position{Start: 150, End: 160, Line: 8, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "Ask the customer how satisfied they are (满意度回访).", Name: "SATISFACTION_CALLBACK", Position: &ast.Position{Start: 216, End: 237, Line: 10, Column: 3, Src: schemaSource25}},
+		&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 259, End: 264, Line: 12, Column: 3, Src: schemaSource25}},
+	}, Position: &ast.Position{Start: 29, End: 37, Line: 2, Column: 6, Src: schemaSource25}}
 	schemaTypeTemplate = &ast.Definition{Kind: "OBJECT", Description: `One version of an indicator system. Versions never change: an edit is a new
 version, so each evaluation keeps the indicators it was scored against.`, Name: "Template", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Template id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 885, End: 887, Line: 41, Column: 7, Src: schemaSource8}}, Position: &ast.Position{Start: 881, End: 883, Line: 41, Column: 3, Src: schemaSource8}},
 		&ast.FieldDefinition{Description: "Name.", Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 907, End: 913, Line: 43, Column: 9, Src: schemaSource8}}, Position: &ast.Position{Start: 901, End: 905, Line: 43, Column: 3, Src: schemaSource8}},
@@ -7742,6 +8001,15 @@ a customer never evaluated is unknown, not 0: the evaluation weight is then left
 		&ast.FieldDefinition{Description: "Transaction total that scores 100 on monetary value.", Name: "monetaryReference", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 11246, End: 11251, Line: 339, Column: 22, Src: schemaSource9}}, Position: &ast.Position{Start: 11227, End: 11244, Line: 339, Column: 3, Src: schemaSource9}},
 		&ast.FieldDefinition{Description: "Annual revenue that scores 100 on asset size.", Name: "assetReference", Type: &ast.Type{NamedType: "Float", NonNull: true, Position: &ast.Position{Start: 11321, End: 11326, Line: 341, Column: 19, Src: schemaSource9}}, Position: &ast.Position{Start: 11305, End: 11319, Line: 341, Column: 3, Src: schemaSource9}},
 	}, Position: &ast.Position{Start: 10696, End: 10713, Line: 323, Column: 7, Src: schemaSource9}}
+	schemaTypeValueTier = &ast.Definition{Kind: "ENUM", Description: "A customer's place in the value pyramid (seed 000), by value-score percentile among active customers.", Name: "ValueTier", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The top 1% (by default) of value scores.", Name: "KEY", Position: &ast.Position{Start: 3567, End: 3570, Line: 115, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "The next 19% (by default).", Name: "MAJOR", Position: &ast.Position{Start: 3604, End: 3609, Line: 117, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "The next 30% (by default).", Name: "ORDINARY", Position: &ast.Position{Start: 3643, End: 3651, Line: 119, Column: 3, Src: schemaSource9}},
+		&ast.EnumValueDefinition{Description: "The remaining bottom 50% (by default).", Name: "SMALL", Position: &ast.Position{Start: 3697, End: 3702, Line: 121, Column: 3, Src: schemaSource9}},
+	}, Position: &ast.Position{Start: 3508, End: 3517, Line: 113, Column: 6, Src: schemaSource9}}
+	schemaTypeVerification = &ast.Definition{Kind: "ENUM", Description: `Whether staff-entered data has been checked by a reviewer, derived from the
+field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Some non-empty verifiable field is not checked: treat with care.", Name: "UNVERIFIED", Position: &ast.Position{Start: 2040, End: 2050, Line: 81, Column: 3, Src: schemaSource6}},
+		&ast.EnumValueDefinition{Description: "Every non-empty verifiable field is checked by a reviewer (see fieldVerifications).", Name: "VERIFIED", Position: &ast.Position{Start: 2141, End: 2149, Line: 83, Column: 3, Src: schemaSource6}},
+	}, Position: &ast.Position{Start: 1954, End: 1966, Line: 79, Column: 6, Src: schemaSource6}}
 	schemaTypeViewer = &ast.Definition{Kind: "OBJECT", Description: "The signed-in caller.", Name: "Viewer", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The user id (the token subject); customers' ownerId holds it.", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 2714, End: 2716, Line: 74, Column: 7, Src: schemaSource20}}, Position: &ast.Position{Start: 2710, End: 2712, Line: 74, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: "Display name from the token, if any.", Name: "name", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2767, End: 2773, Line: 76, Column: 9, Src: schemaSource20}}, Position: &ast.Position{Start: 2761, End: 2765, Line: 76, Column: 3, Src: schemaSource20}},
 		&ast.FieldDefinition{Description: "Email from the token, if any.", Name: "email", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 2817, End: 2823, Line: 78, Column: 10, Src: schemaSource20}}, Position: &ast.Position{Start: 2810, End: 2815, Line: 78, Column: 3, Src: schemaSource20}},
@@ -7774,6 +8042,11 @@ a customer never evaluated is unknown, not 0: the evaluation weight is then left
 	schemaTypeWebhookDeliveryEdge = &ast.Definition{Kind: "OBJECT", Description: "A webhook delivery in a page.", Name: "WebhookDeliveryEdge", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Resume the list after this delivery.", Name: "cursor", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 3853, End: 3859, Line: 125, Column: 11, Src: schemaSource28}}, Position: &ast.Position{Start: 3845, End: 3851, Line: 125, Column: 3, Src: schemaSource28}},
 		&ast.FieldDefinition{Description: "The delivery.", Name: "node", Type: &ast.Type{NamedType: "WebhookDelivery", NonNull: true, Position: &ast.Position{Start: 3887, End: 3902, Line: 127, Column: 9, Src: schemaSource28}}, Position: &ast.Position{Start: 3881, End: 3885, Line: 127, Column: 3, Src: schemaSource28}},
 	}, Position: &ast.Position{Start: 3780, End: 3799, Line: 123, Column: 6, Src: schemaSource28}}
+	schemaTypeWebhookDeliveryStatus = &ast.Definition{Kind: "ENUM", Description: "Where a webhook delivery stands.", Name: "WebhookDeliveryStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Not attempted yet, or failed and due again at nextAttemptAt.", Name: "PENDING", Position: &ast.Position{Start: 454, End: 461, Line: 15, Column: 3, Src: schemaSource28}},
+		&ast.EnumValueDefinition{Description: "The endpoint answered 2xx.", Name: "DELIVERED", Position: &ast.Position{Start: 495, End: 504, Line: 17, Column: 3, Src: schemaSource28}},
+		&ast.EnumValueDefinition{Description: `No more attempts: every attempt failed for 24 hours, or its endpoint was disabled.
+replayWebhookDelivery sends it again.`, Name: "DEAD", Position: &ast.Position{Start: 644, End: 648, Line: 22, Column: 3, Src: schemaSource28}},
+	}, Position: &ast.Position{Start: 363, End: 384, Line: 13, Column: 6, Src: schemaSource28}}
 	schemaTypeWebhookEndpoint = &ast.Definition{Kind: "OBJECT", Description: `A partner organization's webhook endpoint: Rapport POSTs it the events it
 subscribes to, for the customers shared with the organization, signed as the
 Standard Webhooks specification says (docs/partners.md).`, Name: "WebhookEndpoint", Fields: ast.FieldList{&ast.FieldDefinition{Description: "Endpoint id (ULID).", Name: "id", Type: &ast.Type{NamedType: "ID", NonNull: true, Position: &ast.Position{Start: 921, End: 923, Line: 32, Column: 7, Src: schemaSource28}}, Position: &ast.Position{Start: 917, End: 919, Line: 32, Column: 3, Src: schemaSource28}},
@@ -7797,6 +8070,10 @@ Standard Webhooks specification says (docs/partners.md).`, Name: "WebhookEndpoin
 	schemaTypeWebhookEndpointSecret = &ast.Definition{Kind: "OBJECT", Description: "A webhook endpoint with its signing secret, shown this once.", Name: "WebhookEndpointSecret", Fields: ast.FieldList{&ast.FieldDefinition{Description: "The endpoint.", Name: "endpoint", Type: &ast.Type{NamedType: "WebhookEndpoint", NonNull: true, Position: &ast.Position{Start: 2231, End: 2246, Line: 71, Column: 13, Src: schemaSource28}}, Position: &ast.Position{Start: 2221, End: 2229, Line: 71, Column: 3, Src: schemaSource28}},
 		&ast.FieldDefinition{Description: "The signing secret: whsec_ followed by the base64 of its bytes. It cannot be shown again.", Name: "secret", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2352, End: 2358, Line: 73, Column: 11, Src: schemaSource28}}, Position: &ast.Position{Start: 2344, End: 2350, Line: 73, Column: 3, Src: schemaSource28}},
 	}, Position: &ast.Position{Start: 2177, End: 2198, Line: 69, Column: 6, Src: schemaSource28}}
+	schemaTypeWebhookEndpointStatus = &ast.Definition{Kind: "ENUM", Description: "Whether a webhook endpoint is sent deliveries.", Name: "WebhookEndpointStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "It is sent the events it subscribes to.", Name: "ACTIVE", Position: &ast.Position{Start: 124, End: 130, Line: 4, Column: 3, Src: schemaSource28}},
+		&ast.EnumValueDefinition{Description: `It is sent nothing: disabled by an ADMIN, or by Rapport after every attempt failed
+for 24 hours (disabledReason says so). Enabling it again forgets its failures.`, Name: "DISABLED", Position: &ast.Position{Start: 311, End: 319, Line: 9, Column: 3, Src: schemaSource28}},
+	}, Position: &ast.Position{Start: 54, End: 75, Line: 2, Column: 6, Src: schemaSource28}}
 	schemaTypeWorkload = &ast.Definition{Kind: "OBJECT", Description: "What a user has in hand, from counters (no list is read).", Name: "Workload", Fields: ast.FieldList{&ast.FieldDefinition{Description: `Active customers the user owns, exactly (the owner's list total, which follows
 every change of ownership exactly once, within seconds). Archived customers are
 not counted; handOverPortfolio moves them too.`, Name: "customers", Type: &ast.Type{NamedType: "Int", NonNull: true, Position: &ast.Position{Start: 2572, End: 2575, Line: 65, Column: 14, Src: schemaSource26}}, Position: &ast.Position{Start: 2561, End: 2570, Line: 65, Column: 3, Src: schemaSource26}},
@@ -7810,6 +8087,27 @@ In some cases, you need to provide options to alter GraphQL's execution behavior
 		&ast.FieldDefinition{Name: "locations", Type: &ast.Type{Elem: &ast.Type{NamedType: "__DirectiveLocation", NonNull: true, Position: &ast.Position{Start: 6502, End: 6521, Line: 186, Column: 15, Src: validator.Prelude}}, NonNull: true, Position: &ast.Position{Start: 6502, End: 6521, Line: 186, Column: 15, Src: validator.Prelude}}, Position: &ast.Position{Start: 6490, End: 6499, Line: 186, Column: 3, Src: validator.Prelude}},
 		&ast.FieldDefinition{Name: "args", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Name: "includeDeprecated", DefaultValue: &ast.Value{Raw: "false", Kind: 5, Position: &ast.Position{Start: 6561, End: 6566, Line: 187, Column: 37, Src: validator.Prelude}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 6551, End: 6558, Line: 187, Column: 27, Src: validator.Prelude}}, Position: &ast.Position{Start: 6532, End: 6549, Line: 187, Column: 8, Src: validator.Prelude}}}, Type: &ast.Type{Elem: &ast.Type{NamedType: "__InputValue", NonNull: true, Position: &ast.Position{Start: 6570, End: 6582, Line: 187, Column: 46, Src: validator.Prelude}}, NonNull: true, Position: &ast.Position{Start: 6570, End: 6582, Line: 187, Column: 46, Src: validator.Prelude}}, Position: &ast.Position{Start: 6527, End: 6531, Line: 187, Column: 3, Src: validator.Prelude}},
 	}, Position: &ast.Position{Start: 6411, End: 6422, Line: 182, Column: 6, Src: validator.Prelude}, BuiltIn: true}
+	schemaType__DirectiveLocation = &ast.Definition{Kind: "ENUM", Description: "A Directive can be adjacent to many parts of the GraphQL language, a __DirectiveLocation describes one such possible adjacencies.", Name: "__DirectiveLocation", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Location adjacent to a query operation.", Name: "QUERY", Position: &ast.Position{Start: 6804, End: 6809, Line: 195, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a mutation operation.", Name: "MUTATION", Position: &ast.Position{Start: 6864, End: 6872, Line: 198, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a subscription operation.", Name: "SUBSCRIPTION", Position: &ast.Position{Start: 6931, End: 6943, Line: 201, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a field.", Name: "FIELD", Position: &ast.Position{Start: 6985, End: 6990, Line: 204, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a fragment definition.", Name: "FRAGMENT_DEFINITION", Position: &ast.Position{Start: 7046, End: 7065, Line: 207, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a fragment spread.", Name: "FRAGMENT_SPREAD", Position: &ast.Position{Start: 7117, End: 7132, Line: 210, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an inline fragment.", Name: "INLINE_FRAGMENT", Position: &ast.Position{Start: 7185, End: 7200, Line: 213, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a variable definition.", Name: "VARIABLE_DEFINITION", Position: &ast.Position{Start: 7256, End: 7275, Line: 216, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a schema definition.", Name: "SCHEMA", Position: &ast.Position{Start: 7329, End: 7335, Line: 219, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a scalar definition.", Name: "SCALAR", Position: &ast.Position{Start: 7389, End: 7395, Line: 222, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an object type definition.", Name: "OBJECT", Position: &ast.Position{Start: 7455, End: 7461, Line: 225, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a field definition.", Name: "FIELD_DEFINITION", Position: &ast.Position{Start: 7514, End: 7530, Line: 228, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an argument definition.", Name: "ARGUMENT_DEFINITION", Position: &ast.Position{Start: 7587, End: 7606, Line: 231, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an interface definition.", Name: "INTERFACE", Position: &ast.Position{Start: 7664, End: 7673, Line: 234, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a union definition.", Name: "UNION", Position: &ast.Position{Start: 7726, End: 7731, Line: 237, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an enum definition.", Name: "ENUM", Position: &ast.Position{Start: 7784, End: 7788, Line: 240, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an enum value definition.", Name: "ENUM_VALUE", Position: &ast.Position{Start: 7847, End: 7857, Line: 243, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an input object type definition.", Name: "INPUT_OBJECT", Position: &ast.Position{Start: 7923, End: 7935, Line: 246, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to an input object field definition.", Name: "INPUT_FIELD_DEFINITION", Position: &ast.Position{Start: 8002, End: 8024, Line: 249, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Location adjacent to a directive definition.", Name: "DIRECTIVE_DEFINITION", Position: &ast.Position{Start: 8081, End: 8101, Line: 252, Column: 3, Src: validator.Prelude}},
+	}, Position: &ast.Position{Start: 6732, End: 6751, Line: 193, Column: 6, Src: validator.Prelude}, BuiltIn: true}
 	schemaType__EnumValue = &ast.Definition{Kind: "OBJECT", Description: "One possible value for a given Enum. Enum values are unique values, not a placeholder for a string or numeric value. However an Enum value is returned in a JSON response as a string.", Name: "__EnumValue", Fields: ast.FieldList{&ast.FieldDefinition{Name: "name", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 5938, End: 5944, Line: 171, Column: 9, Src: validator.Prelude}}, Position: &ast.Position{Start: 5932, End: 5936, Line: 171, Column: 3, Src: validator.Prelude}},
 		&ast.FieldDefinition{Name: "description", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 5961, End: 5967, Line: 172, Column: 16, Src: validator.Prelude}}, Position: &ast.Position{Start: 5948, End: 5959, Line: 172, Column: 3, Src: validator.Prelude}},
 		&ast.FieldDefinition{Name: "isDeprecated", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 5984, End: 5991, Line: 173, Column: 17, Src: validator.Prelude}}, Position: &ast.Position{Start: 5970, End: 5982, Line: 173, Column: 3, Src: validator.Prelude}},
@@ -7848,755 +8146,723 @@ In some cases, you need to provide options to alter GraphQL's execution behavior
 		&ast.FieldDefinition{Name: "ofType", Type: &ast.Type{NamedType: "__Type", Position: &ast.Position{Start: 4146, End: 4152, Line: 102, Column: 11, Src: validator.Prelude}}, Position: &ast.Position{Start: 4138, End: 4144, Line: 102, Column: 3, Src: validator.Prelude}},
 		&ast.FieldDefinition{Name: "isOneOf", Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 4164, End: 4171, Line: 103, Column: 12, Src: validator.Prelude}}, Position: &ast.Position{Start: 4155, End: 4162, Line: 103, Column: 3, Src: validator.Prelude}},
 	}, Position: &ast.Position{Start: 3805, End: 3811, Line: 92, Column: 6, Src: validator.Prelude}, BuiltIn: true}
-	prebuiltSchema = &ast.Schema{Query: schemaTypeQuery, Mutation: schemaTypeMutation, Types: map[string]*ast.Definition{
-		"ActivityBucket":  schemaTypeActivityBucket,
-		"ActivityFigures": schemaTypeActivityFigures,
-		"ActivityReport":  schemaTypeActivityReport,
-		"Address":         schemaTypeAddress,
-		"AddressInput":    schemaTypeAddressInput,
-		"Agenda":          schemaTypeAgenda,
-		"AgendaItem":      schemaTypeAgendaItem,
-		"AgendaKind": &ast.Definition{Kind: "ENUM", Description: "What an agenda entry is.", Name: "AgendaKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "An open task assigned to the user.", Name: "TASK", Position: &ast.Position{Start: 5993, End: 5997, Line: 223, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "An open case assigned to the user.", Name: "CASE", Position: &ast.Position{Start: 6039, End: 6043, Line: 225, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "The user's claim from the pool, expiring within 48 hours: follow up or lose the customer.", Name: "CLAIM", Position: &ast.Position{Start: 6140, End: 6145, Line: 227, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "A customer of the user's portfolio due for a follow-up.", Name: "FOLLOW_UP", Position: &ast.Position{Start: 6208, End: 6217, Line: 229, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "A lead handed to the user and waiting for them, or one they made that was returned to them.", Name: "LEAD", Position: &ast.Position{Start: 6316, End: 6320, Line: 231, Column: 3, Src: schemaSource25}},
-		}, Position: &ast.Position{Start: 5939, End: 5949, Line: 221, Column: 6, Src: schemaSource25}},
-		"AgingAmount": schemaTypeAgingAmount,
-		"AgingBucket": &ast.Definition{Kind: "ENUM", Description: "How long an outstanding amount is past its due date, on the day it is read.", Name: "AgingBucket", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Not yet due (due today or later).", Name: "CURRENT", Position: &ast.Position{Start: 137, End: 144, Line: 4, Column: 3, Src: schemaSource4}},
-			&ast.EnumValueDefinition{Description: "1 to 30 days overdue.", Name: "DAYS_1_30", Position: &ast.Position{Start: 173, End: 182, Line: 6, Column: 3, Src: schemaSource4}},
-			&ast.EnumValueDefinition{Description: "31 to 90 days overdue.", Name: "DAYS_31_90", Position: &ast.Position{Start: 212, End: 222, Line: 8, Column: 3, Src: schemaSource4}},
-			&ast.EnumValueDefinition{Description: "More than 90 days overdue.", Name: "DAYS_OVER_90", Position: &ast.Position{Start: 256, End: 268, Line: 10, Column: 3, Src: schemaSource4}},
-		}, Position: &ast.Position{Start: 83, End: 94, Line: 2, Column: 6, Src: schemaSource4}},
-		"Analytics":           schemaTypeAnalytics,
-		"AnalyticsScopeInput": schemaTypeAnalyticsScopeInput,
-		"ApiKey":              schemaTypeApiKey,
-		"ApiKeyConnection":    schemaTypeApiKeyConnection,
-		"ApiKeyEdge":          schemaTypeApiKeyEdge,
-		"ApprovalStatus": &ast.Definition{Kind: "ENUM", Description: "Where a contract beyond its customer's credit stands with its approval.", Name: "ApprovalStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "It waits for a manager: it books no revenue, enters no receivables and logs no TRANSACTION.", Name: "PENDING_APPROVAL", Position: &ast.Position{Start: 399, End: 415, Line: 12, Column: 3, Src: schemaSource5}},
-			&ast.EnumValueDefinition{Description: "A manager approved it: it counts as signed from the approval on.", Name: "APPROVED", Position: &ast.Position{Start: 487, End: 495, Line: 14, Column: 3, Src: schemaSource5}},
-			&ast.EnumValueDefinition{Description: "A manager rejected it: it never counts.", Name: "REJECTED", Position: &ast.Position{Start: 542, End: 550, Line: 16, Column: 3, Src: schemaSource5}},
-		}, Position: &ast.Position{Start: 284, End: 298, Line: 10, Column: 6, Src: schemaSource5}},
-		"Attribute":      schemaTypeAttribute,
-		"AttributeInput": schemaTypeAttributeInput,
-		"AuditAction": &ast.Definition{Kind: "ENUM", Description: "What a write did to an entity.", Name: "AuditAction", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The entity was created.", Name: "CREATE", Position: &ast.Position{Start: 82, End: 88, Line: 4, Column: 3, Src: schemaSource1}},
-			&ast.EnumValueDefinition{Description: "The entity was changed.", Name: "UPDATE", Position: &ast.Position{Start: 119, End: 125, Line: 6, Column: 3, Src: schemaSource1}},
-			&ast.EnumValueDefinition{Description: "The entity was deleted.", Name: "DELETE", Position: &ast.Position{Start: 156, End: 162, Line: 8, Column: 3, Src: schemaSource1}},
-			&ast.EnumValueDefinition{Description: "The entity was read outside the reader's usual reach (a screen pop: customerByPhone, customerByEmail); the fields say by what.", Name: "READ", Position: &ast.Position{Start: 296, End: 300, Line: 10, Column: 3, Src: schemaSource1}},
-		}, Position: &ast.Position{Start: 38, End: 49, Line: 2, Column: 6, Src: schemaSource1}},
-		"AuditChange":          schemaTypeAuditChange,
-		"AuditEntry":           schemaTypeAuditEntry,
-		"AuditEntryConnection": schemaTypeAuditEntryConnection,
-		"AuditEntryEdge":       schemaTypeAuditEntryEdge,
-		"AuditFilter":          schemaTypeAuditFilter,
-		"Boolean":              &ast.Definition{Kind: "SCALAR", Description: "The `Boolean` scalar type represents `true` or `false`.", Name: "Boolean", Position: &ast.Position{Start: 723, End: 730, Line: 13, Column: 8, Src: validator.Prelude}, BuiltIn: true},
-		"CancelTaskInput":      schemaTypeCancelTaskInput,
-		"Case":                 schemaTypeCase,
-		"CaseConnection":       schemaTypeCaseConnection,
-		"CaseEdge":             schemaTypeCaseEdge,
-		"CaseFigures":          schemaTypeCaseFigures,
-		"CaseStatus": &ast.Definition{Kind: "ENUM", Description: "Where a case stands in its workflow.", Name: "CaseStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Just opened by a complaint, service request, fault report or suggestion.", Name: "OPEN", Position: &ast.Position{Start: 136, End: 140, Line: 4, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Looked at and classified.", Name: "TRIAGED", Position: &ast.Position{Start: 173, End: 180, Line: 6, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Given to a responsible user and department.", Name: "ASSIGNED", Position: &ast.Position{Start: 231, End: 239, Line: 8, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "A handling plan is proposed.", Name: "PROPOSED", Position: &ast.Position{Start: 275, End: 283, Line: 10, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "A manager rejected the proposed plan (with why): the case is open and re-planned, its clock running on.", Name: "PLAN_REJECTED", Position: &ast.Position{Start: 394, End: 407, Line: 12, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "A manager approved the plan.", Name: "APPROVED", Position: &ast.Position{Start: 443, End: 451, Line: 14, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Handled.", Name: "RESOLVED", Position: &ast.Position{Start: 467, End: 475, Line: 16, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Closed with the customer's satisfaction.", Name: "CLOSED", Position: &ast.Position{Start: 523, End: 529, Line: 18, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "The customer withdrew the request (with what they said): the case ends.", Name: "WITHDRAWN", Position: &ast.Position{Start: 608, End: 617, Line: 20, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Refused by a manager under the earlier workflow; no step leads here any more (a rejected plan is PLAN_REJECTED), and such a case can only be reopened.", Name: "REJECTED", Position: &ast.Position{Start: 775, End: 783, Line: 22, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Opened again after it was resolved, closed, withdrawn or rejected: it awaits a response again.", Name: "REOPENED", Position: &ast.Position{Start: 885, End: 893, Line: 24, Column: 3, Src: schemaSource2}},
-		}, Position: &ast.Position{Start: 44, End: 54, Line: 2, Column: 6, Src: schemaSource2}},
-		"CaseSummary":             schemaTypeCaseSummary,
-		"CaseTransition":          schemaTypeCaseTransition,
-		"ChangeConnection":        schemaTypeChangeConnection,
-		"ChangeCustomerTagsInput": schemaTypeChangeCustomerTagsInput,
-		"ChangeEdge":              schemaTypeChangeEdge,
-		"ChangeKind": &ast.Definition{Kind: "ENUM", Description: "Whether a change brings a customer into your copy or takes it out.", Name: "ChangeKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "You may read the customer, at this version or a later one: store it, unless you hold a later version.", Name: "UPSERT", Position: &ast.Position{Start: 195, End: 201, Line: 4, Column: 3, Src: schemaSource23}},
-			&ast.EnumValueDefinition{Description: `The customer left what you may read: archived, merged into another, handed to
-someone else or returned to the pool (SALES), moved to another team (MANAGER,
-SERVICE), no longer shared with your organization (partners). Delete your copy,
-unless you hold a later version.`, Name: "REMOVE", Position: &ast.Position{Start: 493, End: 499, Line: 11, Column: 3, Src: schemaSource23}},
-		}, Position: &ast.Position{Start: 74, End: 84, Line: 2, Column: 6, Src: schemaSource23}},
-		"ChangeStageInput": schemaTypeChangeStageInput,
-		"Channel": &ast.Definition{Kind: "ENUM", Description: "The medium of an interaction.", Name: "Channel", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Telephone.", Name: "PHONE", Position: &ast.Position{Start: 64, End: 69, Line: 4, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Email.", Name: "EMAIL", Position: &ast.Position{Start: 83, End: 88, Line: 6, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Text message.", Name: "SMS", Position: &ast.Position{Start: 109, End: 112, Line: 8, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Instant messaging (WeChat, QQ…).", Name: "IM", Position: &ast.Position{Start: 152, End: 154, Line: 10, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Social media.", Name: "SOCIAL", Position: &ast.Position{Start: 175, End: 181, Line: 12, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A visit.", Name: "VISIT", Position: &ast.Position{Start: 197, End: 202, Line: 14, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A meeting.", Name: "MEETING", Position: &ast.Position{Start: 220, End: 227, Line: 16, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Web site or portal.", Name: "WEB", Position: &ast.Position{Start: 254, End: 257, Line: 18, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Call center.", Name: "CALL_CENTER", Position: &ast.Position{Start: 277, End: 288, Line: 20, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Fax.", Name: "FAX", Position: &ast.Position{Start: 300, End: 303, Line: 22, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Letter.", Name: "LETTER", Position: &ast.Position{Start: 318, End: 324, Line: 24, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 346, End: 351, Line: 26, Column: 3, Src: schemaSource11}},
-		}, Position: &ast.Position{Start: 37, End: 44, Line: 2, Column: 6, Src: schemaSource11}},
-		"ChannelCount":          schemaTypeChannelCount,
-		"Claim":                 schemaTypeClaim,
-		"ClearCreditLevelInput": schemaTypeClearCreditLevelInput,
-		"CompanyStatus": &ast.Definition{Kind: "ENUM", Description: `A customer's standing in the company registry: the fact behind grade E for bankrupt
-companies and V for invalid ones (seed 000). Unknown until someone records it.`, Name: "CompanyStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Registered and trading (存续, 在业).", Name: "ACTIVE", Position: &ast.Position{Start: 1139, End: 1145, Line: 44, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Business licence revoked (吊销): may not trade, not yet struck off.", Name: "REVOKED", Position: &ast.Position{Start: 1218, End: 1225, Line: 46, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Struck off the register (注销): the company no longer exists.", Name: "DEREGISTERED", Position: &ast.Position{Start: 1292, End: 1304, Line: 48, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "In bankruptcy or liquidation (破产, 清算).", Name: "BANKRUPT", Position: &ast.Position{Start: 1350, End: 1358, Line: 50, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "The record names no real customer: no such registration, made-up or unusable data.", Name: "INVALID", Position: &ast.Position{Start: 1448, End: 1455, Line: 52, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 1084, End: 1097, Line: 42, Column: 6, Src: schemaSource6}},
-		"Comparison": &ast.Definition{Kind: "ENUM", Description: "How a grading rule compares a metric with its value.", Name: "Comparison", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Greater than.", Name: "GT", Position: &ast.Position{Start: 5067, End: 5069, Line: 157, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Greater than or equal to.", Name: "GTE", Position: &ast.Position{Start: 5102, End: 5105, Line: 159, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Less than.", Name: "LT", Position: &ast.Position{Start: 5123, End: 5125, Line: 161, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Less than or equal to.", Name: "LTE", Position: &ast.Position{Start: 5155, End: 5158, Line: 163, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Equal to.", Name: "EQ", Position: &ast.Position{Start: 5175, End: 5177, Line: 165, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Not equal to.", Name: "NE", Position: &ast.Position{Start: 5198, End: 5200, Line: 167, Column: 3, Src: schemaSource9}},
-		}, Position: &ast.Position{Start: 5034, End: 5044, Line: 155, Column: 6, Src: schemaSource9}},
-		"CompleteTaskInput":   schemaTypeCompleteTaskInput,
-		"CompleteTaskPayload": schemaTypeCompleteTaskPayload,
-		"Contact":             schemaTypeContact,
-		"ContactInput":        schemaTypeContactInput,
-		"ContactRole": &ast.Definition{Kind: "ENUM", Description: "The part a contact person plays at an organization.", Name: "ContactRole", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Decides on purchases.", Name: "DECISION_MAKER", Position: &ast.Position{Start: 101, End: 115, Line: 4, Column: 3, Src: schemaSource3}},
-			&ast.EnumValueDefinition{Description: "Technical lead.", Name: "TECHNICAL_LEAD", Position: &ast.Position{Start: 138, End: 152, Line: 6, Column: 3, Src: schemaSource3}},
-			&ast.EnumValueDefinition{Description: "Handles procurement.", Name: "PURCHASER", Position: &ast.Position{Start: 180, End: 189, Line: 8, Column: 3, Src: schemaSource3}},
-			&ast.EnumValueDefinition{Description: "Finance.", Name: "FINANCE", Position: &ast.Position{Start: 205, End: 212, Line: 10, Column: 3, Src: schemaSource3}},
-			&ast.EnumValueDefinition{Description: "Uses the product or service.", Name: "USER", Position: &ast.Position{Start: 248, End: 252, Line: 12, Column: 3, Src: schemaSource3}},
-			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 274, End: 279, Line: 14, Column: 3, Src: schemaSource3}},
-		}, Position: &ast.Position{Start: 59, End: 70, Line: 2, Column: 6, Src: schemaSource3}},
-		"Contract":                       schemaTypeContract,
-		"ContractApproval":               schemaTypeContractApproval,
-		"ContractConnection":             schemaTypeContractConnection,
-		"ContractEdge":                   schemaTypeContractEdge,
-		"CreateContractInput":            schemaTypeCreateContractInput,
-		"CreateCustomerInput":            schemaTypeCreateCustomerInput,
-		"CreateDepartmentInput":          schemaTypeCreateDepartmentInput,
-		"CreateLeadInput":                schemaTypeCreateLeadInput,
-		"CreateOpportunityInput":         schemaTypeCreateOpportunityInput,
-		"CreatePartnerOrganizationInput": schemaTypeCreatePartnerOrganizationInput,
-		"CreateTaskInput":                schemaTypeCreateTaskInput,
-		"CreateUserInput":                schemaTypeCreateUserInput,
-		"CreditChange":                   schemaTypeCreditChange,
-		"CreditChangeConnection":         schemaTypeCreditChangeConnection,
-		"CreditChangeEdge":               schemaTypeCreditChangeEdge,
-		"CreditLevel":                    schemaTypeCreditLevel,
-		"CreditSource": &ast.Definition{Kind: "ENUM", Description: "What set a customer's credit level.", Name: "CreditSource", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The rule, from the customer's payment history (days late, amounts overdue).", Name: "RULE", Position: &ast.Position{Start: 140, End: 144, Line: 4, Column: 3, Src: schemaSource5}},
-			&ast.EnumValueDefinition{Description: "ADMIN or the team's MANAGER, with a reason.", Name: "MANUAL", Position: &ast.Position{Start: 195, End: 201, Line: 6, Column: 3, Src: schemaSource5}},
-		}, Position: &ast.Position{Start: 43, End: 55, Line: 2, Column: 6, Src: schemaSource5}},
-		"CurrencyAging":      schemaTypeCurrencyAging,
-		"CurrentGrade":       schemaTypeCurrentGrade,
-		"Customer":           schemaTypeCustomer,
-		"Customer360":        schemaTypeCustomer360,
-		"CustomerChange":     schemaTypeCustomerChange,
-		"CustomerConnection": schemaTypeCustomerConnection,
-		"CustomerCredit":     schemaTypeCustomerCredit,
-		"CustomerEdge":       schemaTypeCustomerEdge,
-		"CustomerField": &ast.Definition{Kind: "ENUM", Description: "A staff-entered customer field that a reviewer can mark as verified.", Name: "CustomerField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The name.", Name: "NAME", Position: &ast.Position{Start: 108, End: 112, Line: 4, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The phone numbers, as a list.", Name: "PHONES", Position: &ast.Position{Start: 149, End: 155, Line: 6, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The email addresses, as a list.", Name: "EMAILS", Position: &ast.Position{Start: 194, End: 200, Line: 8, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The postal addresses, as a list.", Name: "ADDRESSES", Position: &ast.Position{Start: 240, End: 249, Line: 10, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The industry.", Name: "INDUSTRY", Position: &ast.Position{Start: 270, End: 278, Line: 12, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The sales region.", Name: "REGION", Position: &ast.Position{Start: 303, End: 309, Line: 14, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The annual revenue or asset size.", Name: "ANNUAL_REVENUE", Position: &ast.Position{Start: 350, End: 364, Line: 16, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The credit rating.", Name: "CREDIT_RATING", Position: &ast.Position{Start: 390, End: 403, Line: 18, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The company status in the registry.", Name: "COMPANY_STATUS", Position: &ast.Position{Start: 446, End: 460, Line: 20, Column: 3, Src: schemaSource27}},
-			&ast.EnumValueDefinition{Description: "The free-form archive entries, as a list.", Name: "ATTRIBUTES", Position: &ast.Position{Start: 509, End: 519, Line: 22, Column: 3, Src: schemaSource27}},
-		}, Position: &ast.Position{Start: 76, End: 89, Line: 2, Column: 6, Src: schemaSource27}},
-		"CustomerFilter": schemaTypeCustomerFilter,
-		"CustomerFlow":   schemaTypeCustomerFlow,
-		"CustomerKind": &ast.Definition{Kind: "ENUM", Description: "Whether a customer is a person or an organization.", Name: "CustomerKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A private person.", Name: "PERSON", Position: &ast.Position{Start: 97, End: 103, Line: 4, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "A company or other organization; it has contact persons.", Name: "ORGANIZATION", Position: &ast.Position{Start: 167, End: 179, Line: 6, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 58, End: 70, Line: 2, Column: 6, Src: schemaSource6}},
-		"CustomerMerge":           schemaTypeCustomerMerge,
-		"CustomerMergeConnection": schemaTypeCustomerMergeConnection,
-		"CustomerMergeEdge":       schemaTypeCustomerMergeEdge,
-		"CustomerOrder":           schemaTypeCustomerOrder,
-		"CustomerOrderField": &ast.Definition{Kind: "ENUM", Description: "What a list of customers is ordered by.", Name: "CustomerOrderField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "When the customer was created (the default, newest first).", Name: "CREATED_AT", Position: &ast.Position{Start: 12797, End: 12807, Line: 372, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Name, case- and width-insensitive (Chinese names by character code).", Name: "NAME", Position: &ast.Position{Start: 12883, End: 12887, Line: 374, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "When the latest interaction happened; customers never contacted come last.", Name: "LAST_INTERACTION_AT", Position: &ast.Position{Start: 12969, End: 12988, Line: 376, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Value score; customers not scored yet come last.", Name: "VALUE_SCORE", Position: &ast.Position{Start: 13044, End: 13055, Line: 378, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "When the next follow-up is due; customers with none scheduled come last.", Name: "NEXT_FOLLOW_UP_AT", Position: &ast.Position{Start: 13135, End: 13152, Line: 380, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 12711, End: 12729, Line: 370, Column: 6, Src: schemaSource6}},
-		"CustomerSource": &ast.Definition{Kind: "ENUM", Description: "How the customer came to the company.", Name: "CustomerSource", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Telephone sales.", Name: "TELESALES", Position: &ast.Position{Start: 1544, End: 1553, Line: 58, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Referred by someone.", Name: "REFERRAL", Position: &ast.Position{Start: 1581, End: 1589, Line: 60, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Web site or online form.", Name: "WEB", Position: &ast.Position{Start: 1621, End: 1624, Line: 62, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Brought by a partner organization.", Name: "PARTNER", Position: &ast.Position{Start: 1666, End: 1673, Line: 64, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Imported from an existing list.", Name: "IMPORT", Position: &ast.Position{Start: 1712, End: 1718, Line: 66, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Met at an event or fair.", Name: "EVENT", Position: &ast.Position{Start: 1750, End: 1755, Line: 68, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Walked into a branch.", Name: "WALK_IN", Position: &ast.Position{Start: 1784, End: 1791, Line: 70, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 1813, End: 1818, Line: 72, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 1504, End: 1518, Line: 56, Column: 6, Src: schemaSource6}},
-		"CustomerStatus": &ast.Definition{Kind: "ENUM", Description: "Whether a customer is in use.", Name: "CustomerStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "In use and listed.", Name: "ACTIVE", Position: &ast.Position{Start: 643, End: 649, Line: 28, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Hidden from lists, history kept; restoreCustomer brings it back.", Name: "ARCHIVED", Position: &ast.Position{Start: 721, End: 729, Line: 30, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: `Merged into another customer (see mergedInto), which now holds its history,
-phones and emails. A tombstone: in no list, and every change is CONFLICT.`, Name: "MERGED", Position: &ast.Position{Start: 898, End: 904, Line: 35, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 601, End: 615, Line: 26, Column: 6, Src: schemaSource6}},
-		"CycleBucket":         schemaTypeCycleBucket,
-		"CycleTime":           schemaTypeCycleTime,
-		"DateTime":            &ast.Definition{Kind: "SCALAR", Description: "An instant in time, in RFC 3339 format with a time zone, e.g. \"2026-03-01T09:30:00Z\".", Name: "DateTime", Position: &ast.Position{Start: 101, End: 109, Line: 4, Column: 8, Src: schemaSource20}},
-		"DecideContractInput": schemaTypeDecideContractInput,
-		"Department":          schemaTypeDepartment,
-		"Dimension": &ast.Definition{Kind: "ENUM", Description: "The aspect of a relationship an indicator measures.", Name: "Dimension", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Satisfaction.", Name: "SATISFACTION", Position: &ast.Position{Start: 91, End: 103, Line: 4, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "Loyalty.", Name: "LOYALTY", Position: &ast.Position{Start: 119, End: 126, Line: 6, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "Trust.", Name: "TRUST", Position: &ast.Position{Start: 140, End: 145, Line: 8, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "Acceptance.", Name: "ACCEPTANCE", Position: &ast.Position{Start: 164, End: 174, Line: 10, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "Credit.", Name: "CREDIT", Position: &ast.Position{Start: 189, End: 195, Line: 12, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "Value.", Name: "VALUE", Position: &ast.Position{Start: 209, End: 214, Line: 14, Column: 3, Src: schemaSource8}},
-		}, Position: &ast.Position{Start: 59, End: 68, Line: 2, Column: 6, Src: schemaSource8}},
-		"DimensionAverage": schemaTypeDimensionAverage,
-		"DimensionScore":   schemaTypeDimensionScore,
-		"Direction": &ast.Definition{Kind: "ENUM", Description: "Who started an interaction.", Name: "Direction", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The customer contacted the company.", Name: "INBOUND", Position: &ast.Position{Start: 444, End: 451, Line: 32, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "The company contacted the customer.", Name: "OUTBOUND", Position: &ast.Position{Start: 494, End: 502, Line: 34, Column: 3, Src: schemaSource11}},
-		}, Position: &ast.Position{Start: 390, End: 399, Line: 30, Column: 6, Src: schemaSource11}},
-		"DuplicateCandidate":  schemaTypeDuplicateCandidate,
-		"DuplicateCandidates": schemaTypeDuplicateCandidates,
-		"DuplicatePolicy": &ast.Definition{Kind: "ENUM", Description: `What an import does with a row that names a customer we already have: a customer
-holding one of the row's phones or emails, or, for an organization, an organization
-with the same name (a duplicateCandidates score of 1: the same words, legal forms
-such as 有限公司 or Co., Ltd. ignored).`, Name: "DuplicatePolicy", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Leave the existing customer as it is (row SKIPPED).", Name: "SKIP", Position: &ast.Position{Start: 372, End: 376, Line: 9, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: `Fill the existing customer's empty fields from the row (row UPDATED): phones,
-emails, addresses, industry, region, annual revenue, credit rating, company status,
-tags, archive entries, contacts (when it has none), and owner and team (ADMIN or the
-team's MANAGER only). Nothing it has is overwritten; SKIPPED when nothing was empty.`, Name: "UPDATE_EMPTY", Position: &ast.Position{Start: 731, End: 743, Line: 16, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: `Create the row as a new customer (row FLAGGED) tagged merge-candidate, whose archive
-entry duplicateOf names the existing customer, for a person to review and merge with
-mergeCustomers; customers(filter: {tag: "merge-candidate"}) lists them. The phones and
-emails the existing customer holds are left out of the new one (they are unique).`, Name: "FLAG", Position: &ast.Position{Start: 1105, End: 1109, Line: 23, Column: 3, Src: schemaSource10}},
-		}, Position: &ast.Position{Start: 296, End: 311, Line: 7, Column: 6, Src: schemaSource10}},
-		"Evaluation":           schemaTypeEvaluation,
-		"EvaluationConnection": schemaTypeEvaluationConnection,
-		"EvaluationEdge":       schemaTypeEvaluationEdge,
-		"EvaluationFigures":    schemaTypeEvaluationFigures,
-		"EvaluationKind": &ast.Definition{Kind: "ENUM", Description: "Who evaluated.", Name: "EvaluationKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A review by staff.", Name: "INTERNAL_REVIEW", Position: &ast.Position{Start: 2524, End: 2539, Line: 110, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "The customer's own answers to a survey.", Name: "CUSTOMER_SURVEY", Position: &ast.Position{Start: 2586, End: 2601, Line: 112, Column: 3, Src: schemaSource8}},
-			&ast.EnumValueDefinition{Description: "An outside party (a rating agency, an auditor), named in thirdParty and entered by an ADMIN or the team's MANAGER.", Name: "THIRD_PARTY", Position: &ast.Position{Start: 2723, End: 2734, Line: 114, Column: 3, Src: schemaSource8}},
-		}, Position: &ast.Position{Start: 2482, End: 2496, Line: 108, Column: 6, Src: schemaSource8}},
-		"FieldChange":           schemaTypeFieldChange,
-		"FieldVerification":     schemaTypeFieldVerification,
-		"Float":                 &ast.Definition{Kind: "SCALAR", Description: "The `Float` scalar type represents signed double-precision fractional values as specified by [IEEE 754](http://en.wikipedia.org/wiki/IEEE_floating_point).", Name: "Float", Position: &ast.Position{Start: 453, End: 458, Line: 7, Column: 8, Src: validator.Prelude}, BuiltIn: true},
-		"Forecast":              schemaTypeForecast,
-		"ForecastMonth":         schemaTypeForecastMonth,
-		"GradeChange":           schemaTypeGradeChange,
-		"GradeChangeConnection": schemaTypeGradeChangeConnection,
-		"GradeChangeEdge":       schemaTypeGradeChangeEdge,
-		"GradeCount":            schemaTypeGradeCount,
-		"GradeDistribution":     schemaTypeGradeDistribution,
-		"GradeEvaluations":      schemaTypeGradeEvaluations,
-		"GradeLevel":            schemaTypeGradeLevel,
-		"GradeLevelInput":       schemaTypeGradeLevelInput,
-		"GradeMetric":           schemaTypeGradeMetric,
-		"GradeSource": &ast.Definition{Kind: "ENUM", Description: "What set a grade.", Name: "GradeSource", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Set by hand (an override).", Name: "MANUAL", Position: &ast.Position{Start: 1231, End: 1237, Line: 28, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Set by a grading rule when data changed.", Name: "RULE", Position: &ast.Position{Start: 1285, End: 1289, Line: 30, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Set after an evaluation.", Name: "EVALUATION", Position: &ast.Position{Start: 1321, End: 1331, Line: 32, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Set by the scheduled regrading.", Name: "SCHEDULE", Position: &ast.Position{Start: 1370, End: 1378, Line: 34, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "Set by an import.", Name: "IMPORT", Position: &ast.Position{Start: 1403, End: 1409, Line: 36, Column: 3, Src: schemaSource9}},
-		}, Position: &ast.Position{Start: 1184, End: 1195, Line: 26, Column: 6, Src: schemaSource9}},
-		"GradingPolicy":      schemaTypeGradingPolicy,
-		"GradingPolicyInput": schemaTypeGradingPolicyInput,
-		"GradingRule":        schemaTypeGradingRule,
-		"GradingRuleInput":   schemaTypeGradingRuleInput,
-		"Granularity": &ast.Definition{Kind: "ENUM", Description: "The size of an analytics bucket.", Name: "Granularity", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A UTC calendar day; a period spans at most 366.", Name: "DAY", Position: &ast.Position{Start: 3538, End: 3541, Line: 82, Column: 3, Src: schemaSource0}},
-			&ast.EnumValueDefinition{Description: "A UTC calendar month; a period spans at most 36.", Name: "MONTH", Position: &ast.Position{Start: 3597, End: 3602, Line: 84, Column: 3, Src: schemaSource0}},
-		}, Position: &ast.Position{Start: 3470, End: 3481, Line: 80, Column: 6, Src: schemaSource0}},
-		"HandLeadInput":          schemaTypeHandLeadInput,
-		"HandOverCustomerInput":  schemaTypeHandOverCustomerInput,
-		"Handover":               schemaTypeHandover,
-		"ID":                     &ast.Definition{Kind: "SCALAR", Description: "The `ID` scalar type represents a unique identifier, often used to refetch an object or as key for a cache. The ID type appears in a JSON response as a String; however, it is not intended to be human-readable. When expected as an input type, any string (such as \"4\") or integer (such as 4) input value will be accepted as an ID.", Name: "ID", Position: &ast.Position{Start: 1074, End: 1076, Line: 16, Column: 8, Src: validator.Prelude}, BuiltIn: true},
-		"ImportContactInput":     schemaTypeImportContactInput,
-		"ImportCustomerRowInput": schemaTypeImportCustomerRowInput,
-		"ImportCustomersInput":   schemaTypeImportCustomersInput,
-		"ImportCustomersResult":  schemaTypeImportCustomersResult,
-		"ImportProblem":          schemaTypeImportProblem,
-		"ImportRowResult":        schemaTypeImportRowResult,
-		"ImportRowStatus": &ast.Definition{Kind: "ENUM", Description: "What an import did with a row; in a dry run, what it would do.", Name: "ImportRowStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A new customer was created.", Name: "CREATED", Position: &ast.Position{Start: 1235, End: 1242, Line: 29, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: "A duplicate's empty fields were filled (UPDATE_EMPTY).", Name: "UPDATED", Position: &ast.Position{Start: 1304, End: 1311, Line: 31, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: "A duplicate was left as it was (SKIP, or UPDATE_EMPTY with nothing to fill).", Name: "SKIPPED", Position: &ast.Position{Start: 1395, End: 1402, Line: 33, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: "Created as a merge candidate of its duplicate (FLAG).", Name: "FLAGGED", Position: &ast.Position{Start: 1463, End: 1470, Line: 35, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: "Not imported: problems says why.", Name: "REJECTED", Position: &ast.Position{Start: 1510, End: 1518, Line: 37, Column: 3, Src: schemaSource10}},
-			&ast.EnumValueDefinition{Description: `Not processed in this call: its time ran out, or the database was throttling
-(throttled). Send the row again in a later call; what it may have written is found
-by its idempotency key.`, Name: "RETRY", Position: &ast.Position{Start: 1723, End: 1728, Line: 43, Column: 3, Src: schemaSource10}},
-		}, Position: &ast.Position{Start: 1183, End: 1198, Line: 27, Column: 6, Src: schemaSource10}},
-		"Indicator":             schemaTypeIndicator,
-		"IndicatorInput":        schemaTypeIndicatorInput,
-		"IndicatorScore":        schemaTypeIndicatorScore,
-		"IndicatorScoreInput":   schemaTypeIndicatorScoreInput,
-		"Instalment":            schemaTypeInstalment,
-		"InstalmentInput":       schemaTypeInstalmentInput,
-		"Int":                   &ast.Definition{Kind: "SCALAR", Description: "The `Int` scalar type represents non-fractional signed whole numeric values. Int can represent values between -(2^31) and 2^31 - 1.", Name: "Int", Position: &ast.Position{Start: 284, End: 287, Line: 4, Column: 8, Src: validator.Prelude}, BuiltIn: true, BeforeDescriptionComment: &ast.CommentGroup{List: []*ast.Comment{&ast.Comment{Value: "# This file defines all the implicitly declared types that are required by the graphql spec. It is implicitly included by calls to LoadSchema", Position: &ast.Position{End: 141, Line: 1, Column: 1, Src: validator.Prelude}}}}},
-		"Interaction":           schemaTypeInteraction,
-		"InteractionConnection": schemaTypeInteractionConnection,
-		"InteractionEdge":       schemaTypeInteractionEdge,
-		"InteractionFigures":    schemaTypeInteractionFigures,
-		"InteractionType": &ast.Definition{Kind: "ENUM", Description: "What an interaction was about.", Name: "InteractionType", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A call.", Name: "CALL", Position: &ast.Position{Start: 576, End: 580, Line: 40, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A visit.", Name: "VISIT", Position: &ast.Position{Start: 596, End: 601, Line: 42, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A note.", Name: "NOTE", Position: &ast.Position{Start: 616, End: 620, Line: 44, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A question from the customer.", Name: "INQUIRY", Position: &ast.Position{Start: 657, End: 664, Line: 46, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A complaint.", Name: "COMPLAINT", Position: &ast.Position{Start: 684, End: 693, Line: 48, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "Feedback.", Name: "FEEDBACK", Position: &ast.Position{Start: 710, End: 718, Line: 50, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A suggestion.", Name: "SUGGESTION", Position: &ast.Position{Start: 739, End: 749, Line: 52, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A service request.", Name: "SERVICE_REQUEST", Position: &ast.Position{Start: 775, End: 790, Line: 54, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A fault report.", Name: "FAULT_REPORT", Position: &ast.Position{Start: 813, End: 825, Line: 56, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A survey.", Name: "SURVEY", Position: &ast.Position{Start: 842, End: 848, Line: 58, Column: 3, Src: schemaSource11}},
-			&ast.EnumValueDefinition{Description: "A deal or purchase, with an amount.", Name: "TRANSACTION", Position: &ast.Position{Start: 891, End: 902, Line: 60, Column: 3, Src: schemaSource11}},
-		}, Position: &ast.Position{Start: 544, End: 559, Line: 38, Column: 6, Src: schemaSource11}},
-		"IssuedApiKey":    schemaTypeIssuedApiKey,
-		"Lead":            schemaTypeLead,
-		"LeadActionInput": schemaTypeLeadActionInput,
-		"LeadConnection":  schemaTypeLeadConnection,
-		"LeadEdge":        schemaTypeLeadEdge,
-		"LeadMove":        schemaTypeLeadMove,
-		"LeadReasonInput": schemaTypeLeadReasonInput,
-		"LeadStatus": &ast.Definition{Kind: "ENUM", Description: `Where a lead stands. A lead is handed when it is made; its recipient accepts or returns
-it; a returned lead is handed again or withdrawn by the telesales user who made it.`, Name: "LeadStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Waiting for its recipient to accept or return it (on the recipient's agenda).", Name: "HANDED", Position: &ast.Position{Start: 282, End: 288, Line: 7, Column: 3, Src: schemaSource12}},
-			&ast.EnumValueDefinition{Description: "The recipient took it: the customer is theirs.", Name: "ACCEPTED", Position: &ast.Position{Start: 342, End: 350, Line: 9, Column: 3, Src: schemaSource12}},
-			&ast.EnumValueDefinition{Description: "The recipient gave it back with a reason (on the agenda of the telesales user who made it).", Name: "RETURNED", Position: &ast.Position{Start: 449, End: 457, Line: 11, Column: 3, Src: schemaSource12}},
-			&ast.EnumValueDefinition{Description: "The telesales user who made it took it back before anyone accepted it.", Name: "WITHDRAWN", Position: &ast.Position{Start: 535, End: 544, Line: 13, Column: 3, Src: schemaSource12}},
-		}, Position: &ast.Position{Start: 185, End: 195, Line: 5, Column: 6, Src: schemaSource12}},
-		"LifecycleStage": &ast.Definition{Kind: "ENUM", Description: "The stage of the relationship.", Name: "LifecycleStage", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "First contacts; the relationship is being explored.", Name: "EXPLORATION", Position: &ast.Position{Start: 296, End: 307, Line: 12, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "The relationship is forming: first deals, growing trust.", Name: "FORMATION", Position: &ast.Position{Start: 371, End: 380, Line: 14, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "A stable, established relationship.", Name: "STABILITY", Position: &ast.Position{Start: 423, End: 432, Line: 16, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "The relationship is weakening.", Name: "DECLINE", Position: &ast.Position{Start: 470, End: 477, Line: 18, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "The customer has churned.", Name: "LOST", Position: &ast.Position{Start: 510, End: 514, Line: 20, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "A lost customer who came back.", Name: "WON_BACK", Position: &ast.Position{Start: 552, End: 560, Line: 22, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 221, End: 235, Line: 10, Column: 6, Src: schemaSource6}},
-		"LogInteractionInput": schemaTypeLogInteractionInput,
-		"LossReason": &ast.Definition{Kind: "ENUM", Description: "Why a deal was lost: required, with a note, when an opportunity moves to LOST.", Name: "LossReason", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The price: too high, or a competitor's lower.", Name: "PRICE", Position: &ast.Position{Start: 157, End: 162, Line: 6, Column: 3, Src: schemaSource16}},
-			&ast.EnumValueDefinition{Description: "A competitor won it on something other than price.", Name: "COMPETITOR", Position: &ast.Position{Start: 220, End: 230, Line: 8, Column: 3, Src: schemaSource16}},
-			&ast.EnumValueDefinition{Description: "The customer has no budget for it.", Name: "NO_BUDGET", Position: &ast.Position{Start: 272, End: 281, Line: 10, Column: 3, Src: schemaSource16}},
-			&ast.EnumValueDefinition{Description: "The customer decided nothing, or stopped answering.", Name: "NO_DECISION", Position: &ast.Position{Start: 340, End: 351, Line: 12, Column: 3, Src: schemaSource16}},
-			&ast.EnumValueDefinition{Description: "Not now: the customer put it off.", Name: "TIMING", Position: &ast.Position{Start: 392, End: 398, Line: 14, Column: 3, Src: schemaSource16}},
-			&ast.EnumValueDefinition{Description: "What we sell does not fit the need.", Name: "PRODUCT_FIT", Position: &ast.Position{Start: 441, End: 452, Line: 16, Column: 3, Src: schemaSource16}},
-			&ast.EnumValueDefinition{Description: "Another reason, said in the note.", Name: "OTHER", Position: &ast.Position{Start: 493, End: 498, Line: 18, Column: 3, Src: schemaSource16}},
-		}, Position: &ast.Position{Start: 92, End: 102, Line: 4, Column: 6, Src: schemaSource16}},
+	schemaType__TypeKind = &ast.Definition{Kind: "ENUM", Description: "An enum describing what kind of type a given `__Type` is.", Name: "__TypeKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Indicates this type is a scalar.", Name: "SCALAR", Position: &ast.Position{Start: 4300, End: 4306, Line: 109, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is an object. `fields` and `interfaces` are valid fields.", Name: "OBJECT", Position: &ast.Position{Start: 4402, End: 4408, Line: 114, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is an interface. `fields`, `interfaces`, and `possibleTypes` are valid fields.", Name: "INTERFACE", Position: &ast.Position{Start: 4525, End: 4534, Line: 119, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is a union. `possibleTypes` is a valid field.", Name: "UNION", Position: &ast.Position{Start: 4612, End: 4617, Line: 122, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is an enum. `enumValues` is a valid field.", Name: "ENUM", Position: &ast.Position{Start: 4692, End: 4696, Line: 125, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is an input object. `inputFields` is a valid field.", Name: "INPUT_OBJECT", Position: &ast.Position{Start: 4786, End: 4798, Line: 130, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is a list. `ofType` is a valid field.", Name: "LIST", Position: &ast.Position{Start: 4868, End: 4872, Line: 133, Column: 3, Src: validator.Prelude}},
+		&ast.EnumValueDefinition{Description: "Indicates this type is a non-null. `ofType` is a valid field.", Name: "NON_NULL", Position: &ast.Position{Start: 4946, End: 4954, Line: 136, Column: 3, Src: validator.Prelude}},
+	}, Position: &ast.Position{Start: 4244, End: 4254, Line: 107, Column: 6, Src: validator.Prelude}, BuiltIn: true}
+	schemaDirectivedefer = &ast.DirectiveDefinition{Description: "Directs the executor to defer this fragment when the `if` argument is true or undefined.", Name: "defer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Deferred when true or undefined.", Name: "if", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 1240, End: 1244, Line: 21, Column: 17, Src: validator.Prelude}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 1230, End: 1237, Line: 21, Column: 7, Src: validator.Prelude}}, Position: &ast.Position{Start: 1226, End: 1228, Line: 21, Column: 3, Src: validator.Prelude}},
+		&ast.ArgumentDefinition{Description: "Unique name", Name: "label", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1271, End: 1277, Line: 23, Column: 10, Src: validator.Prelude}}, Position: &ast.Position{Start: 1264, End: 1269, Line: 23, Column: 3, Src: validator.Prelude}},
+	}, Locations: []ast.DirectiveLocation{"FRAGMENT_SPREAD",
+		"INLINE_FRAGMENT",
+	}, Position: &ast.Position{Start: 1180, End: 1185, Line: 19, Column: 12, Src: validator.Prelude}}
+	schemaDirectiveinclude = &ast.DirectiveDefinition{Description: "Directs the executor to include this field or fragment only when the `if` argument is true.", Name: "include", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Included when true.", Name: "if", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1472, End: 1479, Line: 31, Column: 7, Src: validator.Prelude}}, Position: &ast.Position{Start: 1468, End: 1470, Line: 31, Column: 3, Src: validator.Prelude}}}, Locations: []ast.DirectiveLocation{"FIELD",
+		"FRAGMENT_SPREAD",
+		"INLINE_FRAGMENT",
+	}, Position: &ast.Position{Start: 1429, End: 1436, Line: 29, Column: 12, Src: validator.Prelude}}
+	schemaDirectiveoneOf = &ast.DirectiveDefinition{Description: "Indicates exactly one field must be supplied and this field must not be `null`.", Name: "oneOf", Locations: []ast.DirectiveLocation{"INPUT_OBJECT"}, Position: &ast.Position{Start: 2466, End: 2471, Line: 59, Column: 12, Src: validator.Prelude}}
+	schemaDirectiveskip  = &ast.DirectiveDefinition{Description: "Directs the executor to skip this field or fragment when the `if` argument is true.", Name: "skip", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Skipped when true.", Name: "if", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1671, End: 1678, Line: 39, Column: 7, Src: validator.Prelude}}, Position: &ast.Position{Start: 1667, End: 1669, Line: 39, Column: 3, Src: validator.Prelude}}}, Locations: []ast.DirectiveLocation{"FIELD",
+		"FRAGMENT_SPREAD",
+		"INLINE_FRAGMENT",
+	}, Position: &ast.Position{Start: 1632, End: 1636, Line: 37, Column: 12, Src: validator.Prelude}}
+	schemaDirectivespecifiedBy                         = &ast.DirectiveDefinition{Description: "Exposes a URL that specifies the behavior of this scalar.", Name: "specifiedBy", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The URL that specifies the behavior of this scalar.", Name: "url", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2346, End: 2352, Line: 53, Column: 8, Src: validator.Prelude}}, Position: &ast.Position{Start: 2341, End: 2344, Line: 53, Column: 3, Src: validator.Prelude}}}, Locations: []ast.DirectiveLocation{"SCALAR"}, Position: &ast.Position{Start: 2266, End: 2277, Line: 51, Column: 12, Src: validator.Prelude}}
+	schemaPossibleTypesActivityBucket                  = []*ast.Definition{schemaTypeActivityBucket}
+	schemaPossibleTypesActivityFigures                 = []*ast.Definition{schemaTypeActivityFigures}
+	schemaPossibleTypesActivityReport                  = []*ast.Definition{schemaTypeActivityReport}
+	schemaPossibleTypesAddress                         = []*ast.Definition{schemaTypeAddress}
+	schemaPossibleTypesAddressInput                    = []*ast.Definition{schemaTypeAddressInput}
+	schemaPossibleTypesAgenda                          = []*ast.Definition{schemaTypeAgenda}
+	schemaPossibleTypesAgendaItem                      = []*ast.Definition{schemaTypeAgendaItem}
+	schemaPossibleTypesAgingAmount                     = []*ast.Definition{schemaTypeAgingAmount}
+	schemaPossibleTypesAnalytics                       = []*ast.Definition{schemaTypeAnalytics}
+	schemaPossibleTypesAnalyticsScopeInput             = []*ast.Definition{schemaTypeAnalyticsScopeInput}
+	schemaPossibleTypesApiKey                          = []*ast.Definition{schemaTypeApiKey}
+	schemaPossibleTypesApiKeyConnection                = []*ast.Definition{schemaTypeApiKeyConnection}
+	schemaPossibleTypesApiKeyEdge                      = []*ast.Definition{schemaTypeApiKeyEdge}
+	schemaPossibleTypesAttribute                       = []*ast.Definition{schemaTypeAttribute}
+	schemaPossibleTypesAttributeInput                  = []*ast.Definition{schemaTypeAttributeInput}
+	schemaPossibleTypesAuditChange                     = []*ast.Definition{schemaTypeAuditChange}
+	schemaPossibleTypesAuditEntry                      = []*ast.Definition{schemaTypeAuditEntry}
+	schemaPossibleTypesAuditEntryConnection            = []*ast.Definition{schemaTypeAuditEntryConnection}
+	schemaPossibleTypesAuditEntryEdge                  = []*ast.Definition{schemaTypeAuditEntryEdge}
+	schemaPossibleTypesAuditFilter                     = []*ast.Definition{schemaTypeAuditFilter}
+	schemaPossibleTypesCancelTaskInput                 = []*ast.Definition{schemaTypeCancelTaskInput}
+	schemaPossibleTypesCase                            = []*ast.Definition{schemaTypeCase}
+	schemaPossibleTypesCaseConnection                  = []*ast.Definition{schemaTypeCaseConnection}
+	schemaPossibleTypesCaseEdge                        = []*ast.Definition{schemaTypeCaseEdge}
+	schemaPossibleTypesCaseFigures                     = []*ast.Definition{schemaTypeCaseFigures}
+	schemaPossibleTypesCaseSummary                     = []*ast.Definition{schemaTypeCaseSummary}
+	schemaPossibleTypesCaseTransition                  = []*ast.Definition{schemaTypeCaseTransition}
+	schemaPossibleTypesChangeConnection                = []*ast.Definition{schemaTypeChangeConnection}
+	schemaPossibleTypesChangeCustomerTagsInput         = []*ast.Definition{schemaTypeChangeCustomerTagsInput}
+	schemaPossibleTypesChangeEdge                      = []*ast.Definition{schemaTypeChangeEdge}
+	schemaPossibleTypesChangeStageInput                = []*ast.Definition{schemaTypeChangeStageInput}
+	schemaPossibleTypesChannelCount                    = []*ast.Definition{schemaTypeChannelCount}
+	schemaPossibleTypesClaim                           = []*ast.Definition{schemaTypeClaim}
+	schemaPossibleTypesClearCreditLevelInput           = []*ast.Definition{schemaTypeClearCreditLevelInput}
+	schemaPossibleTypesCompleteTaskInput               = []*ast.Definition{schemaTypeCompleteTaskInput}
+	schemaPossibleTypesCompleteTaskPayload             = []*ast.Definition{schemaTypeCompleteTaskPayload}
+	schemaPossibleTypesContact                         = []*ast.Definition{schemaTypeContact}
+	schemaPossibleTypesContactInput                    = []*ast.Definition{schemaTypeContactInput}
+	schemaPossibleTypesContract                        = []*ast.Definition{schemaTypeContract}
+	schemaPossibleTypesContractApproval                = []*ast.Definition{schemaTypeContractApproval}
+	schemaPossibleTypesContractConnection              = []*ast.Definition{schemaTypeContractConnection}
+	schemaPossibleTypesContractEdge                    = []*ast.Definition{schemaTypeContractEdge}
+	schemaPossibleTypesCreateContractInput             = []*ast.Definition{schemaTypeCreateContractInput}
+	schemaPossibleTypesCreateCustomerInput             = []*ast.Definition{schemaTypeCreateCustomerInput}
+	schemaPossibleTypesCreateDepartmentInput           = []*ast.Definition{schemaTypeCreateDepartmentInput}
+	schemaPossibleTypesCreateLeadInput                 = []*ast.Definition{schemaTypeCreateLeadInput}
+	schemaPossibleTypesCreateOpportunityInput          = []*ast.Definition{schemaTypeCreateOpportunityInput}
+	schemaPossibleTypesCreatePartnerOrganizationInput  = []*ast.Definition{schemaTypeCreatePartnerOrganizationInput}
+	schemaPossibleTypesCreateTaskInput                 = []*ast.Definition{schemaTypeCreateTaskInput}
+	schemaPossibleTypesCreateUserInput                 = []*ast.Definition{schemaTypeCreateUserInput}
+	schemaPossibleTypesCreditChange                    = []*ast.Definition{schemaTypeCreditChange}
+	schemaPossibleTypesCreditChangeConnection          = []*ast.Definition{schemaTypeCreditChangeConnection}
+	schemaPossibleTypesCreditChangeEdge                = []*ast.Definition{schemaTypeCreditChangeEdge}
+	schemaPossibleTypesCreditLevel                     = []*ast.Definition{schemaTypeCreditLevel}
+	schemaPossibleTypesCurrencyAging                   = []*ast.Definition{schemaTypeCurrencyAging}
+	schemaPossibleTypesCurrentGrade                    = []*ast.Definition{schemaTypeCurrentGrade}
+	schemaPossibleTypesCustomer                        = []*ast.Definition{schemaTypeCustomer}
+	schemaPossibleTypesCustomer360                     = []*ast.Definition{schemaTypeCustomer360}
+	schemaPossibleTypesCustomerChange                  = []*ast.Definition{schemaTypeCustomerChange}
+	schemaPossibleTypesCustomerConnection              = []*ast.Definition{schemaTypeCustomerConnection}
+	schemaPossibleTypesCustomerCredit                  = []*ast.Definition{schemaTypeCustomerCredit}
+	schemaPossibleTypesCustomerEdge                    = []*ast.Definition{schemaTypeCustomerEdge}
+	schemaPossibleTypesCustomerFilter                  = []*ast.Definition{schemaTypeCustomerFilter}
+	schemaPossibleTypesCustomerFlow                    = []*ast.Definition{schemaTypeCustomerFlow}
+	schemaPossibleTypesCustomerMerge                   = []*ast.Definition{schemaTypeCustomerMerge}
+	schemaPossibleTypesCustomerMergeConnection         = []*ast.Definition{schemaTypeCustomerMergeConnection}
+	schemaPossibleTypesCustomerMergeEdge               = []*ast.Definition{schemaTypeCustomerMergeEdge}
+	schemaPossibleTypesCustomerOrder                   = []*ast.Definition{schemaTypeCustomerOrder}
+	schemaPossibleTypesCycleBucket                     = []*ast.Definition{schemaTypeCycleBucket}
+	schemaPossibleTypesCycleTime                       = []*ast.Definition{schemaTypeCycleTime}
+	schemaPossibleTypesDecideContractInput             = []*ast.Definition{schemaTypeDecideContractInput}
+	schemaPossibleTypesDepartment                      = []*ast.Definition{schemaTypeDepartment}
+	schemaPossibleTypesDimensionAverage                = []*ast.Definition{schemaTypeDimensionAverage}
+	schemaPossibleTypesDimensionScore                  = []*ast.Definition{schemaTypeDimensionScore}
+	schemaPossibleTypesDuplicateCandidate              = []*ast.Definition{schemaTypeDuplicateCandidate}
+	schemaPossibleTypesDuplicateCandidates             = []*ast.Definition{schemaTypeDuplicateCandidates}
+	schemaPossibleTypesEvaluation                      = []*ast.Definition{schemaTypeEvaluation}
+	schemaPossibleTypesEvaluationConnection            = []*ast.Definition{schemaTypeEvaluationConnection}
+	schemaPossibleTypesEvaluationEdge                  = []*ast.Definition{schemaTypeEvaluationEdge}
+	schemaPossibleTypesEvaluationFigures               = []*ast.Definition{schemaTypeEvaluationFigures}
+	schemaPossibleTypesFieldChange                     = []*ast.Definition{schemaTypeFieldChange}
+	schemaPossibleTypesFieldVerification               = []*ast.Definition{schemaTypeFieldVerification}
+	schemaPossibleTypesForecast                        = []*ast.Definition{schemaTypeForecast}
+	schemaPossibleTypesForecastMonth                   = []*ast.Definition{schemaTypeForecastMonth}
+	schemaPossibleTypesGradeChange                     = []*ast.Definition{schemaTypeGradeChange}
+	schemaPossibleTypesGradeChangeConnection           = []*ast.Definition{schemaTypeGradeChangeConnection}
+	schemaPossibleTypesGradeChangeEdge                 = []*ast.Definition{schemaTypeGradeChangeEdge}
+	schemaPossibleTypesGradeCount                      = []*ast.Definition{schemaTypeGradeCount}
+	schemaPossibleTypesGradeDistribution               = []*ast.Definition{schemaTypeGradeDistribution}
+	schemaPossibleTypesGradeEvaluations                = []*ast.Definition{schemaTypeGradeEvaluations}
+	schemaPossibleTypesGradeLevel                      = []*ast.Definition{schemaTypeGradeLevel}
+	schemaPossibleTypesGradeLevelInput                 = []*ast.Definition{schemaTypeGradeLevelInput}
+	schemaPossibleTypesGradeMetric                     = []*ast.Definition{schemaTypeGradeMetric}
+	schemaPossibleTypesGradingPolicy                   = []*ast.Definition{schemaTypeGradingPolicy}
+	schemaPossibleTypesGradingPolicyInput              = []*ast.Definition{schemaTypeGradingPolicyInput}
+	schemaPossibleTypesGradingRule                     = []*ast.Definition{schemaTypeGradingRule}
+	schemaPossibleTypesGradingRuleInput                = []*ast.Definition{schemaTypeGradingRuleInput}
+	schemaPossibleTypesHandLeadInput                   = []*ast.Definition{schemaTypeHandLeadInput}
+	schemaPossibleTypesHandOverCustomerInput           = []*ast.Definition{schemaTypeHandOverCustomerInput}
+	schemaPossibleTypesHandover                        = []*ast.Definition{schemaTypeHandover}
+	schemaPossibleTypesImportContactInput              = []*ast.Definition{schemaTypeImportContactInput}
+	schemaPossibleTypesImportCustomerRowInput          = []*ast.Definition{schemaTypeImportCustomerRowInput}
+	schemaPossibleTypesImportCustomersInput            = []*ast.Definition{schemaTypeImportCustomersInput}
+	schemaPossibleTypesImportCustomersResult           = []*ast.Definition{schemaTypeImportCustomersResult}
+	schemaPossibleTypesImportProblem                   = []*ast.Definition{schemaTypeImportProblem}
+	schemaPossibleTypesImportRowResult                 = []*ast.Definition{schemaTypeImportRowResult}
+	schemaPossibleTypesIndicator                       = []*ast.Definition{schemaTypeIndicator}
+	schemaPossibleTypesIndicatorInput                  = []*ast.Definition{schemaTypeIndicatorInput}
+	schemaPossibleTypesIndicatorScore                  = []*ast.Definition{schemaTypeIndicatorScore}
+	schemaPossibleTypesIndicatorScoreInput             = []*ast.Definition{schemaTypeIndicatorScoreInput}
+	schemaPossibleTypesInstalment                      = []*ast.Definition{schemaTypeInstalment}
+	schemaPossibleTypesInstalmentInput                 = []*ast.Definition{schemaTypeInstalmentInput}
+	schemaPossibleTypesInteraction                     = []*ast.Definition{schemaTypeInteraction}
+	schemaPossibleTypesInteractionConnection           = []*ast.Definition{schemaTypeInteractionConnection}
+	schemaPossibleTypesInteractionEdge                 = []*ast.Definition{schemaTypeInteractionEdge}
+	schemaPossibleTypesInteractionFigures              = []*ast.Definition{schemaTypeInteractionFigures}
+	schemaPossibleTypesIssuedApiKey                    = []*ast.Definition{schemaTypeIssuedApiKey}
+	schemaPossibleTypesLead                            = []*ast.Definition{schemaTypeLead}
+	schemaPossibleTypesLeadActionInput                 = []*ast.Definition{schemaTypeLeadActionInput}
+	schemaPossibleTypesLeadConnection                  = []*ast.Definition{schemaTypeLeadConnection}
+	schemaPossibleTypesLeadEdge                        = []*ast.Definition{schemaTypeLeadEdge}
+	schemaPossibleTypesLeadMove                        = []*ast.Definition{schemaTypeLeadMove}
+	schemaPossibleTypesLeadReasonInput                 = []*ast.Definition{schemaTypeLeadReasonInput}
+	schemaPossibleTypesLogInteractionInput             = []*ast.Definition{schemaTypeLogInteractionInput}
+	schemaPossibleTypesLossReasonCount                 = []*ast.Definition{schemaTypeLossReasonCount}
+	schemaPossibleTypesMarkAllNotificationsReadPayload = []*ast.Definition{schemaTypeMarkAllNotificationsReadPayload}
+	schemaPossibleTypesMergeCustomersInput             = []*ast.Definition{schemaTypeMergeCustomersInput}
+	schemaPossibleTypesMergeCustomersPayload           = []*ast.Definition{schemaTypeMergeCustomersPayload}
+	schemaPossibleTypesMetric                          = []*ast.Definition{schemaTypeMetric}
+	schemaPossibleTypesMoneySum                        = []*ast.Definition{schemaTypeMoneySum}
+	schemaPossibleTypesMoveCaseInput                   = []*ast.Definition{schemaTypeMoveCaseInput}
+	schemaPossibleTypesMoveOpportunityInput            = []*ast.Definition{schemaTypeMoveOpportunityInput}
+	schemaPossibleTypesMutation                        = []*ast.Definition{schemaTypeMutation}
+	schemaPossibleTypesNotification                    = []*ast.Definition{schemaTypeNotification}
+	schemaPossibleTypesNotificationConnection          = []*ast.Definition{schemaTypeNotificationConnection}
+	schemaPossibleTypesNotificationEdge                = []*ast.Definition{schemaTypeNotificationEdge}
+	schemaPossibleTypesOpportunity                     = []*ast.Definition{schemaTypeOpportunity}
+	schemaPossibleTypesOpportunityConnection           = []*ast.Definition{schemaTypeOpportunityConnection}
+	schemaPossibleTypesOpportunityEdge                 = []*ast.Definition{schemaTypeOpportunityEdge}
+	schemaPossibleTypesOpportunityMove                 = []*ast.Definition{schemaTypeOpportunityMove}
+	schemaPossibleTypesOwnerChange                     = []*ast.Definition{schemaTypeOwnerChange}
+	schemaPossibleTypesOwnerCount                      = []*ast.Definition{schemaTypeOwnerCount}
+	schemaPossibleTypesPageInfo                        = []*ast.Definition{schemaTypePageInfo}
+	schemaPossibleTypesPartnerOrganization             = []*ast.Definition{schemaTypePartnerOrganization}
+	schemaPossibleTypesPartnerOrganizationConnection   = []*ast.Definition{schemaTypePartnerOrganizationConnection}
+	schemaPossibleTypesPartnerOrganizationEdge         = []*ast.Definition{schemaTypePartnerOrganizationEdge}
+	schemaPossibleTypesPartnerShare                    = []*ast.Definition{schemaTypePartnerShare}
+	schemaPossibleTypesPayment                         = []*ast.Definition{schemaTypePayment}
+	schemaPossibleTypesPerformance                     = []*ast.Definition{schemaTypePerformance}
+	schemaPossibleTypesPerformanceRow                  = []*ast.Definition{schemaTypePerformanceRow}
+	schemaPossibleTypesPeriodInput                     = []*ast.Definition{schemaTypePeriodInput}
+	schemaPossibleTypesPipeline                        = []*ast.Definition{schemaTypePipeline}
+	schemaPossibleTypesPipelineStage                   = []*ast.Definition{schemaTypePipelineStage}
+	schemaPossibleTypesPipelineStageFigures            = []*ast.Definition{schemaTypePipelineStageFigures}
+	schemaPossibleTypesPoolReturn                      = []*ast.Definition{schemaTypePoolReturn}
+	schemaPossibleTypesQuery                           = []*ast.Definition{schemaTypeQuery}
+	schemaPossibleTypesReceivablesAging                = []*ast.Definition{schemaTypeReceivablesAging}
+	schemaPossibleTypesRecordPaymentInput              = []*ast.Definition{schemaTypeRecordPaymentInput}
+	schemaPossibleTypesRegisterWebhookEndpointInput    = []*ast.Definition{schemaTypeRegisterWebhookEndpointInput}
+	schemaPossibleTypesRevenueMonth                    = []*ast.Definition{schemaTypeRevenueMonth}
+	schemaPossibleTypesRuleCondition                   = []*ast.Definition{schemaTypeRuleCondition}
+	schemaPossibleTypesRuleConditionInput              = []*ast.Definition{schemaTypeRuleConditionInput}
+	schemaPossibleTypesSalesAttainment                 = []*ast.Definition{schemaTypeSalesAttainment}
+	schemaPossibleTypesSalesFigures                    = []*ast.Definition{schemaTypeSalesFigures}
+	schemaPossibleTypesSalesTarget                     = []*ast.Definition{schemaTypeSalesTarget}
+	schemaPossibleTypesSetCreditLevelInput             = []*ast.Definition{schemaTypeSetCreditLevelInput}
+	schemaPossibleTypesSetGradeInput                   = []*ast.Definition{schemaTypeSetGradeInput}
+	schemaPossibleTypesSetSalesTargetInput             = []*ast.Definition{schemaTypeSetSalesTargetInput}
+	schemaPossibleTypesStageChange                     = []*ast.Definition{schemaTypeStageChange}
+	schemaPossibleTypesStageChangeConnection           = []*ast.Definition{schemaTypeStageChangeConnection}
+	schemaPossibleTypesStageChangeEdge                 = []*ast.Definition{schemaTypeStageChangeEdge}
+	schemaPossibleTypesStageSuggestion                 = []*ast.Definition{schemaTypeStageSuggestion}
+	schemaPossibleTypesSubmitEvaluationInput           = []*ast.Definition{schemaTypeSubmitEvaluationInput}
+	schemaPossibleTypesTask                            = []*ast.Definition{schemaTypeTask}
+	schemaPossibleTypesTaskConnection                  = []*ast.Definition{schemaTypeTaskConnection}
+	schemaPossibleTypesTaskEdge                        = []*ast.Definition{schemaTypeTaskEdge}
+	schemaPossibleTypesTemplate                        = []*ast.Definition{schemaTypeTemplate}
+	schemaPossibleTypesTemplateConnection              = []*ast.Definition{schemaTypeTemplateConnection}
+	schemaPossibleTypesTemplateEdge                    = []*ast.Definition{schemaTypeTemplateEdge}
+	schemaPossibleTypesTemplateInput                   = []*ast.Definition{schemaTypeTemplateInput}
+	schemaPossibleTypesTierCount                       = []*ast.Definition{schemaTypeTierCount}
+	schemaPossibleTypesTierCutoffs                     = []*ast.Definition{schemaTypeTierCutoffs}
+	schemaPossibleTypesTierCutoffsInput                = []*ast.Definition{schemaTypeTierCutoffsInput}
+	schemaPossibleTypesUpdateContactInput              = []*ast.Definition{schemaTypeUpdateContactInput}
+	schemaPossibleTypesUpdateContractInput             = []*ast.Definition{schemaTypeUpdateContractInput}
+	schemaPossibleTypesUpdateCustomerInput             = []*ast.Definition{schemaTypeUpdateCustomerInput}
+	schemaPossibleTypesUpdateDepartmentInput           = []*ast.Definition{schemaTypeUpdateDepartmentInput}
+	schemaPossibleTypesUpdateInteractionInput          = []*ast.Definition{schemaTypeUpdateInteractionInput}
+	schemaPossibleTypesUpdateOpportunityInput          = []*ast.Definition{schemaTypeUpdateOpportunityInput}
+	schemaPossibleTypesUpdatePartnerOrganizationInput  = []*ast.Definition{schemaTypeUpdatePartnerOrganizationInput}
+	schemaPossibleTypesUpdateTaskInput                 = []*ast.Definition{schemaTypeUpdateTaskInput}
+	schemaPossibleTypesUpdateUserInput                 = []*ast.Definition{schemaTypeUpdateUserInput}
+	schemaPossibleTypesUpdateWebhookEndpointInput      = []*ast.Definition{schemaTypeUpdateWebhookEndpointInput}
+	schemaPossibleTypesUser                            = []*ast.Definition{schemaTypeUser}
+	schemaPossibleTypesUserConnection                  = []*ast.Definition{schemaTypeUserConnection}
+	schemaPossibleTypesUserEdge                        = []*ast.Definition{schemaTypeUserEdge}
+	schemaPossibleTypesUserFilter                      = []*ast.Definition{schemaTypeUserFilter}
+	schemaPossibleTypesValueFormula                    = []*ast.Definition{schemaTypeValueFormula}
+	schemaPossibleTypesValueFormulaInput               = []*ast.Definition{schemaTypeValueFormulaInput}
+	schemaPossibleTypesViewer                          = []*ast.Definition{schemaTypeViewer}
+	schemaPossibleTypesWebhookDelivery                 = []*ast.Definition{schemaTypeWebhookDelivery}
+	schemaPossibleTypesWebhookDeliveryConnection       = []*ast.Definition{schemaTypeWebhookDeliveryConnection}
+	schemaPossibleTypesWebhookDeliveryEdge             = []*ast.Definition{schemaTypeWebhookDeliveryEdge}
+	schemaPossibleTypesWebhookEndpoint                 = []*ast.Definition{schemaTypeWebhookEndpoint}
+	schemaPossibleTypesWebhookEndpointSecret           = []*ast.Definition{schemaTypeWebhookEndpointSecret}
+	schemaPossibleTypesWorkload                        = []*ast.Definition{schemaTypeWorkload}
+	schemaPossibleTypes__Directive                     = []*ast.Definition{schemaType__Directive}
+	schemaPossibleTypes__EnumValue                     = []*ast.Definition{schemaType__EnumValue}
+	schemaPossibleTypes__Field                         = []*ast.Definition{schemaType__Field}
+	schemaPossibleTypes__InputValue                    = []*ast.Definition{schemaType__InputValue}
+	schemaPossibleTypes__Schema                        = []*ast.Definition{schemaType__Schema}
+	schemaPossibleTypes__Type                          = []*ast.Definition{schemaType__Type}
+	prebuiltSchema                                     = &ast.Schema{Query: schemaTypeQuery, Mutation: schemaTypeMutation, Types: map[string]*ast.Definition{
+		"ActivityBucket":                  schemaTypeActivityBucket,
+		"ActivityFigures":                 schemaTypeActivityFigures,
+		"ActivityReport":                  schemaTypeActivityReport,
+		"Address":                         schemaTypeAddress,
+		"AddressInput":                    schemaTypeAddressInput,
+		"Agenda":                          schemaTypeAgenda,
+		"AgendaItem":                      schemaTypeAgendaItem,
+		"AgendaKind":                      schemaTypeAgendaKind,
+		"AgingAmount":                     schemaTypeAgingAmount,
+		"AgingBucket":                     schemaTypeAgingBucket,
+		"Analytics":                       schemaTypeAnalytics,
+		"AnalyticsScopeInput":             schemaTypeAnalyticsScopeInput,
+		"ApiKey":                          schemaTypeApiKey,
+		"ApiKeyConnection":                schemaTypeApiKeyConnection,
+		"ApiKeyEdge":                      schemaTypeApiKeyEdge,
+		"ApprovalStatus":                  schemaTypeApprovalStatus,
+		"Attribute":                       schemaTypeAttribute,
+		"AttributeInput":                  schemaTypeAttributeInput,
+		"AuditAction":                     schemaTypeAuditAction,
+		"AuditChange":                     schemaTypeAuditChange,
+		"AuditEntry":                      schemaTypeAuditEntry,
+		"AuditEntryConnection":            schemaTypeAuditEntryConnection,
+		"AuditEntryEdge":                  schemaTypeAuditEntryEdge,
+		"AuditFilter":                     schemaTypeAuditFilter,
+		"Boolean":                         schemaTypeBoolean,
+		"CancelTaskInput":                 schemaTypeCancelTaskInput,
+		"Case":                            schemaTypeCase,
+		"CaseConnection":                  schemaTypeCaseConnection,
+		"CaseEdge":                        schemaTypeCaseEdge,
+		"CaseFigures":                     schemaTypeCaseFigures,
+		"CaseStatus":                      schemaTypeCaseStatus,
+		"CaseSummary":                     schemaTypeCaseSummary,
+		"CaseTransition":                  schemaTypeCaseTransition,
+		"ChangeConnection":                schemaTypeChangeConnection,
+		"ChangeCustomerTagsInput":         schemaTypeChangeCustomerTagsInput,
+		"ChangeEdge":                      schemaTypeChangeEdge,
+		"ChangeKind":                      schemaTypeChangeKind,
+		"ChangeStageInput":                schemaTypeChangeStageInput,
+		"Channel":                         schemaTypeChannel,
+		"ChannelCount":                    schemaTypeChannelCount,
+		"Claim":                           schemaTypeClaim,
+		"ClearCreditLevelInput":           schemaTypeClearCreditLevelInput,
+		"CompanyStatus":                   schemaTypeCompanyStatus,
+		"Comparison":                      schemaTypeComparison,
+		"CompleteTaskInput":               schemaTypeCompleteTaskInput,
+		"CompleteTaskPayload":             schemaTypeCompleteTaskPayload,
+		"Contact":                         schemaTypeContact,
+		"ContactInput":                    schemaTypeContactInput,
+		"ContactRole":                     schemaTypeContactRole,
+		"Contract":                        schemaTypeContract,
+		"ContractApproval":                schemaTypeContractApproval,
+		"ContractConnection":              schemaTypeContractConnection,
+		"ContractEdge":                    schemaTypeContractEdge,
+		"CreateContractInput":             schemaTypeCreateContractInput,
+		"CreateCustomerInput":             schemaTypeCreateCustomerInput,
+		"CreateDepartmentInput":           schemaTypeCreateDepartmentInput,
+		"CreateLeadInput":                 schemaTypeCreateLeadInput,
+		"CreateOpportunityInput":          schemaTypeCreateOpportunityInput,
+		"CreatePartnerOrganizationInput":  schemaTypeCreatePartnerOrganizationInput,
+		"CreateTaskInput":                 schemaTypeCreateTaskInput,
+		"CreateUserInput":                 schemaTypeCreateUserInput,
+		"CreditChange":                    schemaTypeCreditChange,
+		"CreditChangeConnection":          schemaTypeCreditChangeConnection,
+		"CreditChangeEdge":                schemaTypeCreditChangeEdge,
+		"CreditLevel":                     schemaTypeCreditLevel,
+		"CreditSource":                    schemaTypeCreditSource,
+		"CurrencyAging":                   schemaTypeCurrencyAging,
+		"CurrentGrade":                    schemaTypeCurrentGrade,
+		"Customer":                        schemaTypeCustomer,
+		"Customer360":                     schemaTypeCustomer360,
+		"CustomerChange":                  schemaTypeCustomerChange,
+		"CustomerConnection":              schemaTypeCustomerConnection,
+		"CustomerCredit":                  schemaTypeCustomerCredit,
+		"CustomerEdge":                    schemaTypeCustomerEdge,
+		"CustomerField":                   schemaTypeCustomerField,
+		"CustomerFilter":                  schemaTypeCustomerFilter,
+		"CustomerFlow":                    schemaTypeCustomerFlow,
+		"CustomerKind":                    schemaTypeCustomerKind,
+		"CustomerMerge":                   schemaTypeCustomerMerge,
+		"CustomerMergeConnection":         schemaTypeCustomerMergeConnection,
+		"CustomerMergeEdge":               schemaTypeCustomerMergeEdge,
+		"CustomerOrder":                   schemaTypeCustomerOrder,
+		"CustomerOrderField":              schemaTypeCustomerOrderField,
+		"CustomerSource":                  schemaTypeCustomerSource,
+		"CustomerStatus":                  schemaTypeCustomerStatus,
+		"CycleBucket":                     schemaTypeCycleBucket,
+		"CycleTime":                       schemaTypeCycleTime,
+		"DateTime":                        schemaTypeDateTime,
+		"DecideContractInput":             schemaTypeDecideContractInput,
+		"Department":                      schemaTypeDepartment,
+		"Dimension":                       schemaTypeDimension,
+		"DimensionAverage":                schemaTypeDimensionAverage,
+		"DimensionScore":                  schemaTypeDimensionScore,
+		"Direction":                       schemaTypeDirection,
+		"DuplicateCandidate":              schemaTypeDuplicateCandidate,
+		"DuplicateCandidates":             schemaTypeDuplicateCandidates,
+		"DuplicatePolicy":                 schemaTypeDuplicatePolicy,
+		"Evaluation":                      schemaTypeEvaluation,
+		"EvaluationConnection":            schemaTypeEvaluationConnection,
+		"EvaluationEdge":                  schemaTypeEvaluationEdge,
+		"EvaluationFigures":               schemaTypeEvaluationFigures,
+		"EvaluationKind":                  schemaTypeEvaluationKind,
+		"FieldChange":                     schemaTypeFieldChange,
+		"FieldVerification":               schemaTypeFieldVerification,
+		"Float":                           schemaTypeFloat,
+		"Forecast":                        schemaTypeForecast,
+		"ForecastMonth":                   schemaTypeForecastMonth,
+		"GradeChange":                     schemaTypeGradeChange,
+		"GradeChangeConnection":           schemaTypeGradeChangeConnection,
+		"GradeChangeEdge":                 schemaTypeGradeChangeEdge,
+		"GradeCount":                      schemaTypeGradeCount,
+		"GradeDistribution":               schemaTypeGradeDistribution,
+		"GradeEvaluations":                schemaTypeGradeEvaluations,
+		"GradeLevel":                      schemaTypeGradeLevel,
+		"GradeLevelInput":                 schemaTypeGradeLevelInput,
+		"GradeMetric":                     schemaTypeGradeMetric,
+		"GradeSource":                     schemaTypeGradeSource,
+		"GradingPolicy":                   schemaTypeGradingPolicy,
+		"GradingPolicyInput":              schemaTypeGradingPolicyInput,
+		"GradingRule":                     schemaTypeGradingRule,
+		"GradingRuleInput":                schemaTypeGradingRuleInput,
+		"Granularity":                     schemaTypeGranularity,
+		"HandLeadInput":                   schemaTypeHandLeadInput,
+		"HandOverCustomerInput":           schemaTypeHandOverCustomerInput,
+		"Handover":                        schemaTypeHandover,
+		"ID":                              schemaTypeID,
+		"ImportContactInput":              schemaTypeImportContactInput,
+		"ImportCustomerRowInput":          schemaTypeImportCustomerRowInput,
+		"ImportCustomersInput":            schemaTypeImportCustomersInput,
+		"ImportCustomersResult":           schemaTypeImportCustomersResult,
+		"ImportProblem":                   schemaTypeImportProblem,
+		"ImportRowResult":                 schemaTypeImportRowResult,
+		"ImportRowStatus":                 schemaTypeImportRowStatus,
+		"Indicator":                       schemaTypeIndicator,
+		"IndicatorInput":                  schemaTypeIndicatorInput,
+		"IndicatorScore":                  schemaTypeIndicatorScore,
+		"IndicatorScoreInput":             schemaTypeIndicatorScoreInput,
+		"Instalment":                      schemaTypeInstalment,
+		"InstalmentInput":                 schemaTypeInstalmentInput,
+		"Int":                             schemaTypeInt,
+		"Interaction":                     schemaTypeInteraction,
+		"InteractionConnection":           schemaTypeInteractionConnection,
+		"InteractionEdge":                 schemaTypeInteractionEdge,
+		"InteractionFigures":              schemaTypeInteractionFigures,
+		"InteractionType":                 schemaTypeInteractionType,
+		"IssuedApiKey":                    schemaTypeIssuedApiKey,
+		"Lead":                            schemaTypeLead,
+		"LeadActionInput":                 schemaTypeLeadActionInput,
+		"LeadConnection":                  schemaTypeLeadConnection,
+		"LeadEdge":                        schemaTypeLeadEdge,
+		"LeadMove":                        schemaTypeLeadMove,
+		"LeadReasonInput":                 schemaTypeLeadReasonInput,
+		"LeadStatus":                      schemaTypeLeadStatus,
+		"LifecycleStage":                  schemaTypeLifecycleStage,
+		"LogInteractionInput":             schemaTypeLogInteractionInput,
+		"LossReason":                      schemaTypeLossReason,
 		"LossReasonCount":                 schemaTypeLossReasonCount,
 		"MarkAllNotificationsReadPayload": schemaTypeMarkAllNotificationsReadPayload,
-		"MaskedField": &ast.Definition{Kind: "ENUM", Description: `Personal data a partner organization's masking policy can hide. Masking is applied
-to everything a partner principal reads, on every query; staff never see masked
-values.`, Name: "MaskedField", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The customer's phones, e.g. +86 *** **** 5678 (country code and last four digits kept, extension dropped).", Name: "PHONES", Position: &ast.Position{Start: 311, End: 317, Line: 8, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: "The customer's email addresses, e.g. l***@example.com (first character and domain kept).", Name: "EMAILS", Position: &ast.Position{Start: 413, End: 419, Line: 10, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: "Address lines and postal codes; label, city, region and country stay.", Name: "ADDRESSES", Position: &ast.Position{Start: 496, End: 505, Line: 12, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: "Contact persons' phones, masked like PHONES.", Name: "CONTACT_PHONES", Position: &ast.Position{Start: 557, End: 571, Line: 14, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: "Contact persons' email addresses, masked like EMAILS.", Name: "CONTACT_EMAILS", Position: &ast.Position{Start: 632, End: 646, Line: 16, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: "Values of the free-form archive entries (their keys stay).", Name: "ATTRIBUTES", Position: &ast.Position{Start: 712, End: 722, Line: 18, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: `What staff wrote about the customer: interaction content, outcome and attachment
-links, case handling plans and step notes, evaluation comments, the reasons given
-for stage changes, manual grades and merges. Subjects and rule explanations stay.`, Name: "INTERACTION_CONTENT", Position: &ast.Position{Start: 988, End: 1007, Line: 24, Column: 3, Src: schemaSource17}},
-		}, Position: &ast.Position{Start: 184, End: 195, Line: 6, Column: 6, Src: schemaSource17}},
-		"MergeCustomersInput":    schemaTypeMergeCustomersInput,
-		"MergeCustomersPayload":  schemaTypeMergeCustomersPayload,
-		"Metric":                 schemaTypeMetric,
-		"MoneySum":               schemaTypeMoneySum,
-		"MoveCaseInput":          schemaTypeMoveCaseInput,
-		"MoveOpportunityInput":   schemaTypeMoveOpportunityInput,
-		"Mutation":               schemaTypeMutation,
-		"Notification":           schemaTypeNotification,
-		"NotificationConnection": schemaTypeNotificationConnection,
-		"NotificationEdge":       schemaTypeNotificationEdge,
-		"NotificationKind": &ast.Definition{Kind: "ENUM", Description: "What a notification is about.", Name: "NotificationKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "A claim of yours from the pool expires soon unless you follow it up (the pool job's warning).", Name: "CLAIM_EXPIRING", Position: &ast.Position{Start: 156, End: 170, Line: 4, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A case was assigned or handed to you.", Name: "CASE_ASSIGNED", Position: &ast.Position{Start: 215, End: 228, Line: 6, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A case you hold, or held until its escalation gave it to your manager, missed its deadline and became URGENT.", Name: "CASE_ESCALATED", Position: &ast.Position{Start: 345, End: 359, Line: 8, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A task of yours is due within the hour (or was created already due).", Name: "TASK_DUE", Position: &ast.Position{Start: 435, End: 443, Line: 10, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A customer was handed or assigned to you (alone, or as one of a portfolio), or one you won was handed to an account owner (ACCOUNT_TEAMS).", Name: "CUSTOMER_HANDED_OVER", Position: &ast.Position{Start: 589, End: 609, Line: 12, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A customer you own fell to a less important grade level (a move to O, a first deal, is not a fall).", Name: "CUSTOMER_REGRADED_DOWN", Position: &ast.Position{Start: 716, End: 738, Line: 14, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A lead was handed to you: accept or return it (it waits on your agenda).", Name: "LEAD_HANDED", Position: &ast.Position{Start: 818, End: 829, Line: 16, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A lead you made was returned to you, with the reason (it waits on your agenda).", Name: "LEAD_RETURNED", Position: &ast.Position{Start: 916, End: 929, Line: 18, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "A customer you own goes back to the pool at dueAt by its grade's take-back rules unless you get in touch or close a deal, as the message says (the pool job's warning, once per deadline).", Name: "POOL_RETURN_DUE", Position: &ast.Position{Start: 1123, End: 1138, Line: 20, Column: 3, Src: schemaSource15}},
-			&ast.EnumValueDefinition{Description: "To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it).", Name: "WEBHOOK_ENDPOINT_DISABLED", Position: &ast.Position{Start: 1346, End: 1371, Line: 22, Column: 3, Src: schemaSource15}},
-		}, Position: &ast.Position{Start: 37, End: 53, Line: 2, Column: 6, Src: schemaSource15}},
-		"Opportunity":           schemaTypeOpportunity,
-		"OpportunityConnection": schemaTypeOpportunityConnection,
-		"OpportunityEdge":       schemaTypeOpportunityEdge,
-		"OpportunityMove":       schemaTypeOpportunityMove,
-		"OrderDirection": &ast.Definition{Kind: "ENUM", Description: "Up or down.", Name: "OrderDirection", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Smallest, earliest or A first.", Name: "ASC", Position: &ast.Position{Start: 13229, End: 13232, Line: 386, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Largest, latest or Z first.", Name: "DESC", Position: &ast.Position{Start: 13267, End: 13271, Line: 388, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 13175, End: 13189, Line: 384, Column: 6, Src: schemaSource6}},
-		"OwnerChange":                   schemaTypeOwnerChange,
-		"OwnerCount":                    schemaTypeOwnerCount,
-		"PageInfo":                      schemaTypePageInfo,
-		"PartnerOrganization":           schemaTypePartnerOrganization,
-		"PartnerOrganizationConnection": schemaTypePartnerOrganizationConnection,
-		"PartnerOrganizationEdge":       schemaTypePartnerOrganizationEdge,
-		"PartnerShare":                  schemaTypePartnerShare,
-		"PartnerStatus": &ast.Definition{Kind: "ENUM", Description: "Whether a partner organization's API keys work.", Name: "PartnerStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Its keys work.", Name: "ACTIVE", Position: &ast.Position{Start: 1103, End: 1109, Line: 30, Column: 3, Src: schemaSource17}},
-			&ast.EnumValueDefinition{Description: "Every key of the organization is refused; shares are kept.", Name: "SUSPENDED", Position: &ast.Position{Start: 1175, End: 1184, Line: 32, Column: 3, Src: schemaSource17}},
-		}, Position: &ast.Position{Start: 1066, End: 1079, Line: 28, Column: 6, Src: schemaSource17}},
-		"Payment":              schemaTypePayment,
-		"Performance":          schemaTypePerformance,
-		"PerformanceRow":       schemaTypePerformanceRow,
-		"PeriodInput":          schemaTypePeriodInput,
-		"Pipeline":             schemaTypePipeline,
-		"PipelineStage":        schemaTypePipelineStage,
-		"PipelineStageFigures": schemaTypePipelineStageFigures,
-		"PoolReturn":           schemaTypePoolReturn,
-		"Priority": &ast.Definition{Kind: "ENUM", Description: "How urgent a case is.", Name: "Priority", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Low.", Name: "LOW", Position: &ast.Position{Start: 948, End: 951, Line: 30, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Normal.", Name: "NORMAL", Position: &ast.Position{Start: 966, End: 972, Line: 32, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "High.", Name: "HIGH", Position: &ast.Position{Start: 985, End: 989, Line: 34, Column: 3, Src: schemaSource2}},
-			&ast.EnumValueDefinition{Description: "Urgent: answered in half the grade's response time; overdue cases become urgent.", Name: "URGENT", Position: &ast.Position{Start: 1077, End: 1083, Line: 36, Column: 3, Src: schemaSource2}},
-		}, Position: &ast.Position{Start: 926, End: 934, Line: 28, Column: 6, Src: schemaSource2}},
-		"Query":                        schemaTypeQuery,
-		"ReceivablesAging":             schemaTypeReceivablesAging,
-		"RecordPaymentInput":           schemaTypeRecordPaymentInput,
-		"RegisterWebhookEndpointInput": schemaTypeRegisterWebhookEndpointInput,
-		"RevenueMonth":                 schemaTypeRevenueMonth,
-		"RiskReason": &ast.Definition{Kind: "ENUM", Description: "Why a customer is at risk.", Name: "RiskReason", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The relationship is in the DECLINE stage.", Name: "DECLINE", Position: &ast.Position{Start: 4312, End: 4319, Line: 110, Column: 3, Src: schemaSource0}},
-			&ast.EnumValueDefinition{Description: "No interaction for quietDays days.", Name: "NO_CONTACT", Position: &ast.Position{Start: 4361, End: 4371, Line: 112, Column: 3, Src: schemaSource0}},
-			&ast.EnumValueDefinition{Description: "The newest evaluation's overall score fell at least minScoreDrop points below the one before it.", Name: "FALLING_SCORES", Position: &ast.Position{Start: 4475, End: 4489, Line: 114, Column: 3, Src: schemaSource0}},
-			&ast.EnumValueDefinition{Description: `The data suggests decline (Customer.stageSuggestion): an owned customer whose forming,
-stable or won-back relationship has had nobody in touch for 60 days (DECLINE_AFTER_DAYS),
-not yet moved to DECLINE by its owner, longest silence first (pool customers have no
-owner to confirm it, and are not listed). Read from the NO_CONTACT list, which is
-ordered by the last interaction of any type: a customer with only a note since its
-last contact shows once that note is 60 days old.`, Name: "DECLINE_SUGGESTED", Position: &ast.Position{Start: 4993, End: 5010, Line: 123, Column: 3, Src: schemaSource0}},
-		}, Position: &ast.Position{Start: 4251, End: 4261, Line: 108, Column: 6, Src: schemaSource0}},
-		"Role": &ast.Definition{Kind: "ENUM", Description: "A role of a signed-in user.", Name: "Role", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Everything.", Name: "ADMIN", Position: &ast.Position{Start: 2057, End: 2062, Line: 54, Column: 3, Src: schemaSource20}},
-			&ast.EnumValueDefinition{Description: "Reads and writes the customers of their teams; assigns owners and grades there.", Name: "MANAGER", Position: &ast.Position{Start: 2149, End: 2156, Line: 56, Column: 3, Src: schemaSource20}},
-			&ast.EnumValueDefinition{Description: "Reads and writes their own customers; reads the public pool.", Name: "SALES", Position: &ast.Position{Start: 2224, End: 2229, Line: 58, Column: 3, Src: schemaSource20}},
-			&ast.EnumValueDefinition{Description: "Reads the customers of their team; logs interactions, works cases and submits evaluations on them.", Name: "SERVICE", Position: &ast.Position{Start: 2335, End: 2342, Line: 60, Column: 3, Src: schemaSource20}},
-			&ast.EnumValueDefinition{Description: "Reads everything, writes nothing.", Name: "AUDITOR", Position: &ast.Position{Start: 2383, End: 2390, Line: 62, Column: 3, Src: schemaSource20}},
-			&ast.EnumValueDefinition{Description: `An external partner organization's principal, signed in with an API key (never a
-token): reads only the customers shared with its organization, masked by its
-policy; writes nothing.`, Name: "PARTNER", Position: &ast.Position{Start: 2593, End: 2600, Line: 68, Column: 3, Src: schemaSource20}},
-		}, Position: &ast.Position{Start: 2032, End: 2036, Line: 52, Column: 6, Src: schemaSource20}},
-		"RuleCondition":         schemaTypeRuleCondition,
-		"RuleConditionInput":    schemaTypeRuleConditionInput,
-		"SalesAttainment":       schemaTypeSalesAttainment,
-		"SalesFigures":          schemaTypeSalesFigures,
-		"SalesTarget":           schemaTypeSalesTarget,
-		"SetCreditLevelInput":   schemaTypeSetCreditLevelInput,
-		"SetGradeInput":         schemaTypeSetGradeInput,
-		"SetSalesTargetInput":   schemaTypeSetSalesTargetInput,
-		"StageChange":           schemaTypeStageChange,
-		"StageChangeConnection": schemaTypeStageChangeConnection,
-		"StageChangeEdge":       schemaTypeStageChangeEdge,
-		"StageSuggestion":       schemaTypeStageSuggestion,
-		"String":                &ast.Definition{Kind: "SCALAR", Description: "The `String`scalar type represents textual data, represented as UTF-8 character sequences. The String type is most often used by GraphQL to represent free-form human-readable text.", Name: "String", Position: &ast.Position{Start: 650, End: 656, Line: 10, Column: 8, Src: validator.Prelude}, BuiltIn: true},
-		"SubmitEvaluationInput": schemaTypeSubmitEvaluationInput,
-		"TakeBackRule": &ast.Definition{Kind: "ENUM", Description: "A take-back rule of the pool.", Name: "TakeBackRule", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Nobody was in touch with the customer (any interaction but a NOTE) for the level's takeBackWithoutContactDays.", Name: "NO_CONTACT", Position: &ast.Position{Start: 2842, End: 2852, Line: 80, Column: 3, Src: schemaSource19}},
-			&ast.EnumValueDefinition{Description: "No deal (a TRANSACTION) was made for the level's takeBackWithoutDealDays.", Name: "NO_DEAL", Position: &ast.Position{Start: 2933, End: 2940, Line: 82, Column: 3, Src: schemaSource19}},
-		}, Position: &ast.Position{Start: 2710, End: 2722, Line: 78, Column: 6, Src: schemaSource19}},
-		"Task":           schemaTypeTask,
-		"TaskConnection": schemaTypeTaskConnection,
-		"TaskEdge":       schemaTypeTaskEdge,
-		"TaskStatus": &ast.Definition{Kind: "ENUM", Description: "Where a task stands.", Name: "TaskStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "To do.", Name: "OPEN", Position: &ast.Position{Start: 322, End: 326, Line: 18, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "Done: its outcome is recorded as an interaction.", Name: "DONE", Position: &ast.Position{Start: 382, End: 386, Line: 20, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "Called off, with a reason.", Name: "CANCELLED", Position: &ast.Position{Start: 420, End: 429, Line: 22, Column: 3, Src: schemaSource25}},
-		}, Position: &ast.Position{Start: 296, End: 306, Line: 16, Column: 6, Src: schemaSource25}},
-		"TaskType": &ast.Definition{Kind: "ENUM", Description: "What a task asks for.", Name: "TaskType", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Call the customer back (回访).", Name: "CALL_BACK", Position: &ast.Position{Start: 75, End: 84, Line: 4, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "Visit the customer.", Name: "VISIT", Position: &ast.Position{Start: 111, End: 116, Line: 6, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "Send the customer a quote.", Name: "SEND_QUOTE", Position: &ast.Position{Start: 150, End: 160, Line: 8, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "Ask the customer how satisfied they are (满意度回访).", Name: "SATISFACTION_CALLBACK", Position: &ast.Position{Start: 216, End: 237, Line: 10, Column: 3, Src: schemaSource25}},
-			&ast.EnumValueDefinition{Description: "Anything else.", Name: "OTHER", Position: &ast.Position{Start: 259, End: 264, Line: 12, Column: 3, Src: schemaSource25}},
-		}, Position: &ast.Position{Start: 29, End: 37, Line: 2, Column: 6, Src: schemaSource25}},
-		"Template":                       schemaTypeTemplate,
-		"TemplateConnection":             schemaTypeTemplateConnection,
-		"TemplateEdge":                   schemaTypeTemplateEdge,
-		"TemplateInput":                  schemaTypeTemplateInput,
-		"TierCount":                      schemaTypeTierCount,
-		"TierCutoffs":                    schemaTypeTierCutoffs,
-		"TierCutoffsInput":               schemaTypeTierCutoffsInput,
-		"UpdateContactInput":             schemaTypeUpdateContactInput,
-		"UpdateContractInput":            schemaTypeUpdateContractInput,
-		"UpdateCustomerInput":            schemaTypeUpdateCustomerInput,
-		"UpdateDepartmentInput":          schemaTypeUpdateDepartmentInput,
-		"UpdateInteractionInput":         schemaTypeUpdateInteractionInput,
-		"UpdateOpportunityInput":         schemaTypeUpdateOpportunityInput,
-		"UpdatePartnerOrganizationInput": schemaTypeUpdatePartnerOrganizationInput,
-		"UpdateTaskInput":                schemaTypeUpdateTaskInput,
-		"UpdateUserInput":                schemaTypeUpdateUserInput,
-		"UpdateWebhookEndpointInput":     schemaTypeUpdateWebhookEndpointInput,
-		"User":                           schemaTypeUser,
-		"UserConnection":                 schemaTypeUserConnection,
-		"UserEdge":                       schemaTypeUserEdge,
-		"UserFilter":                     schemaTypeUserFilter,
-		"ValueFormula":                   schemaTypeValueFormula,
-		"ValueFormulaInput":              schemaTypeValueFormulaInput,
-		"ValueTier": &ast.Definition{Kind: "ENUM", Description: "A customer's place in the value pyramid (seed 000), by value-score percentile among active customers.", Name: "ValueTier", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "The top 1% (by default) of value scores.", Name: "KEY", Position: &ast.Position{Start: 3567, End: 3570, Line: 115, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "The next 19% (by default).", Name: "MAJOR", Position: &ast.Position{Start: 3604, End: 3609, Line: 117, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "The next 30% (by default).", Name: "ORDINARY", Position: &ast.Position{Start: 3643, End: 3651, Line: 119, Column: 3, Src: schemaSource9}},
-			&ast.EnumValueDefinition{Description: "The remaining bottom 50% (by default).", Name: "SMALL", Position: &ast.Position{Start: 3697, End: 3702, Line: 121, Column: 3, Src: schemaSource9}},
-		}, Position: &ast.Position{Start: 3508, End: 3517, Line: 113, Column: 6, Src: schemaSource9}},
-		"Verification": &ast.Definition{Kind: "ENUM", Description: `Whether staff-entered data has been checked by a reviewer, derived from the
-field marks (Customer.fieldVerifications).`, Name: "Verification", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Some non-empty verifiable field is not checked: treat with care.", Name: "UNVERIFIED", Position: &ast.Position{Start: 2040, End: 2050, Line: 81, Column: 3, Src: schemaSource6}},
-			&ast.EnumValueDefinition{Description: "Every non-empty verifiable field is checked by a reviewer (see fieldVerifications).", Name: "VERIFIED", Position: &ast.Position{Start: 2141, End: 2149, Line: 83, Column: 3, Src: schemaSource6}},
-		}, Position: &ast.Position{Start: 1954, End: 1966, Line: 79, Column: 6, Src: schemaSource6}},
-		"Viewer":                    schemaTypeViewer,
-		"WebhookDelivery":           schemaTypeWebhookDelivery,
-		"WebhookDeliveryConnection": schemaTypeWebhookDeliveryConnection,
-		"WebhookDeliveryEdge":       schemaTypeWebhookDeliveryEdge,
-		"WebhookDeliveryStatus": &ast.Definition{Kind: "ENUM", Description: "Where a webhook delivery stands.", Name: "WebhookDeliveryStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Not attempted yet, or failed and due again at nextAttemptAt.", Name: "PENDING", Position: &ast.Position{Start: 454, End: 461, Line: 15, Column: 3, Src: schemaSource28}},
-			&ast.EnumValueDefinition{Description: "The endpoint answered 2xx.", Name: "DELIVERED", Position: &ast.Position{Start: 495, End: 504, Line: 17, Column: 3, Src: schemaSource28}},
-			&ast.EnumValueDefinition{Description: `No more attempts: every attempt failed for 24 hours, or its endpoint was disabled.
-replayWebhookDelivery sends it again.`, Name: "DEAD", Position: &ast.Position{Start: 644, End: 648, Line: 22, Column: 3, Src: schemaSource28}},
-		}, Position: &ast.Position{Start: 363, End: 384, Line: 13, Column: 6, Src: schemaSource28}},
-		"WebhookEndpoint":       schemaTypeWebhookEndpoint,
-		"WebhookEndpointSecret": schemaTypeWebhookEndpointSecret,
-		"WebhookEndpointStatus": &ast.Definition{Kind: "ENUM", Description: "Whether a webhook endpoint is sent deliveries.", Name: "WebhookEndpointStatus", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "It is sent the events it subscribes to.", Name: "ACTIVE", Position: &ast.Position{Start: 124, End: 130, Line: 4, Column: 3, Src: schemaSource28}},
-			&ast.EnumValueDefinition{Description: `It is sent nothing: disabled by an ADMIN, or by Rapport after every attempt failed
-for 24 hours (disabledReason says so). Enabling it again forgets its failures.`, Name: "DISABLED", Position: &ast.Position{Start: 311, End: 319, Line: 9, Column: 3, Src: schemaSource28}},
-		}, Position: &ast.Position{Start: 54, End: 75, Line: 2, Column: 6, Src: schemaSource28}},
-		"Workload":    schemaTypeWorkload,
-		"__Directive": schemaType__Directive,
-		"__DirectiveLocation": &ast.Definition{Kind: "ENUM", Description: "A Directive can be adjacent to many parts of the GraphQL language, a __DirectiveLocation describes one such possible adjacencies.", Name: "__DirectiveLocation", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Location adjacent to a query operation.", Name: "QUERY", Position: &ast.Position{Start: 6804, End: 6809, Line: 195, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a mutation operation.", Name: "MUTATION", Position: &ast.Position{Start: 6864, End: 6872, Line: 198, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a subscription operation.", Name: "SUBSCRIPTION", Position: &ast.Position{Start: 6931, End: 6943, Line: 201, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a field.", Name: "FIELD", Position: &ast.Position{Start: 6985, End: 6990, Line: 204, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a fragment definition.", Name: "FRAGMENT_DEFINITION", Position: &ast.Position{Start: 7046, End: 7065, Line: 207, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a fragment spread.", Name: "FRAGMENT_SPREAD", Position: &ast.Position{Start: 7117, End: 7132, Line: 210, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an inline fragment.", Name: "INLINE_FRAGMENT", Position: &ast.Position{Start: 7185, End: 7200, Line: 213, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a variable definition.", Name: "VARIABLE_DEFINITION", Position: &ast.Position{Start: 7256, End: 7275, Line: 216, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a schema definition.", Name: "SCHEMA", Position: &ast.Position{Start: 7329, End: 7335, Line: 219, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a scalar definition.", Name: "SCALAR", Position: &ast.Position{Start: 7389, End: 7395, Line: 222, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an object type definition.", Name: "OBJECT", Position: &ast.Position{Start: 7455, End: 7461, Line: 225, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a field definition.", Name: "FIELD_DEFINITION", Position: &ast.Position{Start: 7514, End: 7530, Line: 228, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an argument definition.", Name: "ARGUMENT_DEFINITION", Position: &ast.Position{Start: 7587, End: 7606, Line: 231, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an interface definition.", Name: "INTERFACE", Position: &ast.Position{Start: 7664, End: 7673, Line: 234, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a union definition.", Name: "UNION", Position: &ast.Position{Start: 7726, End: 7731, Line: 237, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an enum definition.", Name: "ENUM", Position: &ast.Position{Start: 7784, End: 7788, Line: 240, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an enum value definition.", Name: "ENUM_VALUE", Position: &ast.Position{Start: 7847, End: 7857, Line: 243, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an input object type definition.", Name: "INPUT_OBJECT", Position: &ast.Position{Start: 7923, End: 7935, Line: 246, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to an input object field definition.", Name: "INPUT_FIELD_DEFINITION", Position: &ast.Position{Start: 8002, End: 8024, Line: 249, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Location adjacent to a directive definition.", Name: "DIRECTIVE_DEFINITION", Position: &ast.Position{Start: 8081, End: 8101, Line: 252, Column: 3, Src: validator.Prelude}},
-		}, Position: &ast.Position{Start: 6732, End: 6751, Line: 193, Column: 6, Src: validator.Prelude}, BuiltIn: true},
-		"__EnumValue":  schemaType__EnumValue,
-		"__Field":      schemaType__Field,
-		"__InputValue": schemaType__InputValue,
-		"__Schema":     schemaType__Schema,
-		"__Type":       schemaType__Type,
-		"__TypeKind": &ast.Definition{Kind: "ENUM", Description: "An enum describing what kind of type a given `__Type` is.", Name: "__TypeKind", EnumValues: ast.EnumValueList{&ast.EnumValueDefinition{Description: "Indicates this type is a scalar.", Name: "SCALAR", Position: &ast.Position{Start: 4300, End: 4306, Line: 109, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is an object. `fields` and `interfaces` are valid fields.", Name: "OBJECT", Position: &ast.Position{Start: 4402, End: 4408, Line: 114, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is an interface. `fields`, `interfaces`, and `possibleTypes` are valid fields.", Name: "INTERFACE", Position: &ast.Position{Start: 4525, End: 4534, Line: 119, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is a union. `possibleTypes` is a valid field.", Name: "UNION", Position: &ast.Position{Start: 4612, End: 4617, Line: 122, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is an enum. `enumValues` is a valid field.", Name: "ENUM", Position: &ast.Position{Start: 4692, End: 4696, Line: 125, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is an input object. `inputFields` is a valid field.", Name: "INPUT_OBJECT", Position: &ast.Position{Start: 4786, End: 4798, Line: 130, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is a list. `ofType` is a valid field.", Name: "LIST", Position: &ast.Position{Start: 4868, End: 4872, Line: 133, Column: 3, Src: validator.Prelude}},
-			&ast.EnumValueDefinition{Description: "Indicates this type is a non-null. `ofType` is a valid field.", Name: "NON_NULL", Position: &ast.Position{Start: 4946, End: 4954, Line: 136, Column: 3, Src: validator.Prelude}},
-		}, Position: &ast.Position{Start: 4244, End: 4254, Line: 107, Column: 6, Src: validator.Prelude}, BuiltIn: true},
+		"MaskedField":                     schemaTypeMaskedField,
+		"MergeCustomersInput":             schemaTypeMergeCustomersInput,
+		"MergeCustomersPayload":           schemaTypeMergeCustomersPayload,
+		"Metric":                          schemaTypeMetric,
+		"MoneySum":                        schemaTypeMoneySum,
+		"MoveCaseInput":                   schemaTypeMoveCaseInput,
+		"MoveOpportunityInput":            schemaTypeMoveOpportunityInput,
+		"Mutation":                        schemaTypeMutation,
+		"Notification":                    schemaTypeNotification,
+		"NotificationConnection":          schemaTypeNotificationConnection,
+		"NotificationEdge":                schemaTypeNotificationEdge,
+		"NotificationKind":                schemaTypeNotificationKind,
+		"Opportunity":                     schemaTypeOpportunity,
+		"OpportunityConnection":           schemaTypeOpportunityConnection,
+		"OpportunityEdge":                 schemaTypeOpportunityEdge,
+		"OpportunityMove":                 schemaTypeOpportunityMove,
+		"OrderDirection":                  schemaTypeOrderDirection,
+		"OwnerChange":                     schemaTypeOwnerChange,
+		"OwnerCount":                      schemaTypeOwnerCount,
+		"PageInfo":                        schemaTypePageInfo,
+		"PartnerOrganization":             schemaTypePartnerOrganization,
+		"PartnerOrganizationConnection":   schemaTypePartnerOrganizationConnection,
+		"PartnerOrganizationEdge":         schemaTypePartnerOrganizationEdge,
+		"PartnerShare":                    schemaTypePartnerShare,
+		"PartnerStatus":                   schemaTypePartnerStatus,
+		"Payment":                         schemaTypePayment,
+		"Performance":                     schemaTypePerformance,
+		"PerformanceRow":                  schemaTypePerformanceRow,
+		"PeriodInput":                     schemaTypePeriodInput,
+		"Pipeline":                        schemaTypePipeline,
+		"PipelineStage":                   schemaTypePipelineStage,
+		"PipelineStageFigures":            schemaTypePipelineStageFigures,
+		"PoolReturn":                      schemaTypePoolReturn,
+		"Priority":                        schemaTypePriority,
+		"Query":                           schemaTypeQuery,
+		"ReceivablesAging":                schemaTypeReceivablesAging,
+		"RecordPaymentInput":              schemaTypeRecordPaymentInput,
+		"RegisterWebhookEndpointInput":    schemaTypeRegisterWebhookEndpointInput,
+		"RevenueMonth":                    schemaTypeRevenueMonth,
+		"RiskReason":                      schemaTypeRiskReason,
+		"Role":                            schemaTypeRole,
+		"RuleCondition":                   schemaTypeRuleCondition,
+		"RuleConditionInput":              schemaTypeRuleConditionInput,
+		"SalesAttainment":                 schemaTypeSalesAttainment,
+		"SalesFigures":                    schemaTypeSalesFigures,
+		"SalesTarget":                     schemaTypeSalesTarget,
+		"SetCreditLevelInput":             schemaTypeSetCreditLevelInput,
+		"SetGradeInput":                   schemaTypeSetGradeInput,
+		"SetSalesTargetInput":             schemaTypeSetSalesTargetInput,
+		"StageChange":                     schemaTypeStageChange,
+		"StageChangeConnection":           schemaTypeStageChangeConnection,
+		"StageChangeEdge":                 schemaTypeStageChangeEdge,
+		"StageSuggestion":                 schemaTypeStageSuggestion,
+		"String":                          schemaTypeString,
+		"SubmitEvaluationInput":           schemaTypeSubmitEvaluationInput,
+		"TakeBackRule":                    schemaTypeTakeBackRule,
+		"Task":                            schemaTypeTask,
+		"TaskConnection":                  schemaTypeTaskConnection,
+		"TaskEdge":                        schemaTypeTaskEdge,
+		"TaskStatus":                      schemaTypeTaskStatus,
+		"TaskType":                        schemaTypeTaskType,
+		"Template":                        schemaTypeTemplate,
+		"TemplateConnection":              schemaTypeTemplateConnection,
+		"TemplateEdge":                    schemaTypeTemplateEdge,
+		"TemplateInput":                   schemaTypeTemplateInput,
+		"TierCount":                       schemaTypeTierCount,
+		"TierCutoffs":                     schemaTypeTierCutoffs,
+		"TierCutoffsInput":                schemaTypeTierCutoffsInput,
+		"UpdateContactInput":              schemaTypeUpdateContactInput,
+		"UpdateContractInput":             schemaTypeUpdateContractInput,
+		"UpdateCustomerInput":             schemaTypeUpdateCustomerInput,
+		"UpdateDepartmentInput":           schemaTypeUpdateDepartmentInput,
+		"UpdateInteractionInput":          schemaTypeUpdateInteractionInput,
+		"UpdateOpportunityInput":          schemaTypeUpdateOpportunityInput,
+		"UpdatePartnerOrganizationInput":  schemaTypeUpdatePartnerOrganizationInput,
+		"UpdateTaskInput":                 schemaTypeUpdateTaskInput,
+		"UpdateUserInput":                 schemaTypeUpdateUserInput,
+		"UpdateWebhookEndpointInput":      schemaTypeUpdateWebhookEndpointInput,
+		"User":                            schemaTypeUser,
+		"UserConnection":                  schemaTypeUserConnection,
+		"UserEdge":                        schemaTypeUserEdge,
+		"UserFilter":                      schemaTypeUserFilter,
+		"ValueFormula":                    schemaTypeValueFormula,
+		"ValueFormulaInput":               schemaTypeValueFormulaInput,
+		"ValueTier":                       schemaTypeValueTier,
+		"Verification":                    schemaTypeVerification,
+		"Viewer":                          schemaTypeViewer,
+		"WebhookDelivery":                 schemaTypeWebhookDelivery,
+		"WebhookDeliveryConnection":       schemaTypeWebhookDeliveryConnection,
+		"WebhookDeliveryEdge":             schemaTypeWebhookDeliveryEdge,
+		"WebhookDeliveryStatus":           schemaTypeWebhookDeliveryStatus,
+		"WebhookEndpoint":                 schemaTypeWebhookEndpoint,
+		"WebhookEndpointSecret":           schemaTypeWebhookEndpointSecret,
+		"WebhookEndpointStatus":           schemaTypeWebhookEndpointStatus,
+		"Workload":                        schemaTypeWorkload,
+		"__Directive":                     schemaType__Directive,
+		"__DirectiveLocation":             schemaType__DirectiveLocation,
+		"__EnumValue":                     schemaType__EnumValue,
+		"__Field":                         schemaType__Field,
+		"__InputValue":                    schemaType__InputValue,
+		"__Schema":                        schemaType__Schema,
+		"__Type":                          schemaType__Type,
+		"__TypeKind":                      schemaType__TypeKind,
 	}, Directives: map[string]*ast.DirectiveDefinition{
-		"defer": &ast.DirectiveDefinition{Description: "Directs the executor to defer this fragment when the `if` argument is true or undefined.", Name: "defer", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Deferred when true or undefined.", Name: "if", DefaultValue: &ast.Value{Raw: "true", Kind: 5, Position: &ast.Position{Start: 1240, End: 1244, Line: 21, Column: 17, Src: validator.Prelude}}, Type: &ast.Type{NamedType: "Boolean", Position: &ast.Position{Start: 1230, End: 1237, Line: 21, Column: 7, Src: validator.Prelude}}, Position: &ast.Position{Start: 1226, End: 1228, Line: 21, Column: 3, Src: validator.Prelude}},
-			&ast.ArgumentDefinition{Description: "Unique name", Name: "label", Type: &ast.Type{NamedType: "String", Position: &ast.Position{Start: 1271, End: 1277, Line: 23, Column: 10, Src: validator.Prelude}}, Position: &ast.Position{Start: 1264, End: 1269, Line: 23, Column: 3, Src: validator.Prelude}},
-		}, Locations: []ast.DirectiveLocation{"FRAGMENT_SPREAD",
-			"INLINE_FRAGMENT",
-		}, Position: &ast.Position{Start: 1180, End: 1185, Line: 19, Column: 12, Src: validator.Prelude}},
-		"deprecated": schemaDirectivedeprecated,
-		"include": &ast.DirectiveDefinition{Description: "Directs the executor to include this field or fragment only when the `if` argument is true.", Name: "include", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Included when true.", Name: "if", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1472, End: 1479, Line: 31, Column: 7, Src: validator.Prelude}}, Position: &ast.Position{Start: 1468, End: 1470, Line: 31, Column: 3, Src: validator.Prelude}}}, Locations: []ast.DirectiveLocation{"FIELD",
-			"FRAGMENT_SPREAD",
-			"INLINE_FRAGMENT",
-		}, Position: &ast.Position{Start: 1429, End: 1436, Line: 29, Column: 12, Src: validator.Prelude}},
-		"oneOf": &ast.DirectiveDefinition{Description: "Indicates exactly one field must be supplied and this field must not be `null`.", Name: "oneOf", Locations: []ast.DirectiveLocation{"INPUT_OBJECT"}, Position: &ast.Position{Start: 2466, End: 2471, Line: 59, Column: 12, Src: validator.Prelude}},
-		"skip": &ast.DirectiveDefinition{Description: "Directs the executor to skip this field or fragment when the `if` argument is true.", Name: "skip", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "Skipped when true.", Name: "if", Type: &ast.Type{NamedType: "Boolean", NonNull: true, Position: &ast.Position{Start: 1671, End: 1678, Line: 39, Column: 7, Src: validator.Prelude}}, Position: &ast.Position{Start: 1667, End: 1669, Line: 39, Column: 3, Src: validator.Prelude}}}, Locations: []ast.DirectiveLocation{"FIELD",
-			"FRAGMENT_SPREAD",
-			"INLINE_FRAGMENT",
-		}, Position: &ast.Position{Start: 1632, End: 1636, Line: 37, Column: 12, Src: validator.Prelude}},
-		"specifiedBy": &ast.DirectiveDefinition{Description: "Exposes a URL that specifies the behavior of this scalar.", Name: "specifiedBy", Arguments: ast.ArgumentDefinitionList{&ast.ArgumentDefinition{Description: "The URL that specifies the behavior of this scalar.", Name: "url", Type: &ast.Type{NamedType: "String", NonNull: true, Position: &ast.Position{Start: 2346, End: 2352, Line: 53, Column: 8, Src: validator.Prelude}}, Position: &ast.Position{Start: 2341, End: 2344, Line: 53, Column: 3, Src: validator.Prelude}}}, Locations: []ast.DirectiveLocation{"SCALAR"}, Position: &ast.Position{Start: 2266, End: 2277, Line: 51, Column: 12, Src: validator.Prelude}},
+		"defer":       schemaDirectivedefer,
+		"deprecated":  schemaDirectivedeprecated,
+		"include":     schemaDirectiveinclude,
+		"oneOf":       schemaDirectiveoneOf,
+		"skip":        schemaDirectiveskip,
+		"specifiedBy": schemaDirectivespecifiedBy,
 	}, PossibleTypes: map[string][]*ast.Definition{
-		"ActivityBucket":                  []*ast.Definition{schemaTypeActivityBucket},
-		"ActivityFigures":                 []*ast.Definition{schemaTypeActivityFigures},
-		"ActivityReport":                  []*ast.Definition{schemaTypeActivityReport},
-		"Address":                         []*ast.Definition{schemaTypeAddress},
-		"AddressInput":                    []*ast.Definition{schemaTypeAddressInput},
-		"Agenda":                          []*ast.Definition{schemaTypeAgenda},
-		"AgendaItem":                      []*ast.Definition{schemaTypeAgendaItem},
-		"AgingAmount":                     []*ast.Definition{schemaTypeAgingAmount},
-		"Analytics":                       []*ast.Definition{schemaTypeAnalytics},
-		"AnalyticsScopeInput":             []*ast.Definition{schemaTypeAnalyticsScopeInput},
-		"ApiKey":                          []*ast.Definition{schemaTypeApiKey},
-		"ApiKeyConnection":                []*ast.Definition{schemaTypeApiKeyConnection},
-		"ApiKeyEdge":                      []*ast.Definition{schemaTypeApiKeyEdge},
-		"Attribute":                       []*ast.Definition{schemaTypeAttribute},
-		"AttributeInput":                  []*ast.Definition{schemaTypeAttributeInput},
-		"AuditChange":                     []*ast.Definition{schemaTypeAuditChange},
-		"AuditEntry":                      []*ast.Definition{schemaTypeAuditEntry},
-		"AuditEntryConnection":            []*ast.Definition{schemaTypeAuditEntryConnection},
-		"AuditEntryEdge":                  []*ast.Definition{schemaTypeAuditEntryEdge},
-		"AuditFilter":                     []*ast.Definition{schemaTypeAuditFilter},
-		"CancelTaskInput":                 []*ast.Definition{schemaTypeCancelTaskInput},
-		"Case":                            []*ast.Definition{schemaTypeCase},
-		"CaseConnection":                  []*ast.Definition{schemaTypeCaseConnection},
-		"CaseEdge":                        []*ast.Definition{schemaTypeCaseEdge},
-		"CaseFigures":                     []*ast.Definition{schemaTypeCaseFigures},
-		"CaseSummary":                     []*ast.Definition{schemaTypeCaseSummary},
-		"CaseTransition":                  []*ast.Definition{schemaTypeCaseTransition},
-		"ChangeConnection":                []*ast.Definition{schemaTypeChangeConnection},
-		"ChangeCustomerTagsInput":         []*ast.Definition{schemaTypeChangeCustomerTagsInput},
-		"ChangeEdge":                      []*ast.Definition{schemaTypeChangeEdge},
-		"ChangeStageInput":                []*ast.Definition{schemaTypeChangeStageInput},
-		"ChannelCount":                    []*ast.Definition{schemaTypeChannelCount},
-		"Claim":                           []*ast.Definition{schemaTypeClaim},
-		"ClearCreditLevelInput":           []*ast.Definition{schemaTypeClearCreditLevelInput},
-		"CompleteTaskInput":               []*ast.Definition{schemaTypeCompleteTaskInput},
-		"CompleteTaskPayload":             []*ast.Definition{schemaTypeCompleteTaskPayload},
-		"Contact":                         []*ast.Definition{schemaTypeContact},
-		"ContactInput":                    []*ast.Definition{schemaTypeContactInput},
-		"Contract":                        []*ast.Definition{schemaTypeContract},
-		"ContractApproval":                []*ast.Definition{schemaTypeContractApproval},
-		"ContractConnection":              []*ast.Definition{schemaTypeContractConnection},
-		"ContractEdge":                    []*ast.Definition{schemaTypeContractEdge},
-		"CreateContractInput":             []*ast.Definition{schemaTypeCreateContractInput},
-		"CreateCustomerInput":             []*ast.Definition{schemaTypeCreateCustomerInput},
-		"CreateDepartmentInput":           []*ast.Definition{schemaTypeCreateDepartmentInput},
-		"CreateLeadInput":                 []*ast.Definition{schemaTypeCreateLeadInput},
-		"CreateOpportunityInput":          []*ast.Definition{schemaTypeCreateOpportunityInput},
-		"CreatePartnerOrganizationInput":  []*ast.Definition{schemaTypeCreatePartnerOrganizationInput},
-		"CreateTaskInput":                 []*ast.Definition{schemaTypeCreateTaskInput},
-		"CreateUserInput":                 []*ast.Definition{schemaTypeCreateUserInput},
-		"CreditChange":                    []*ast.Definition{schemaTypeCreditChange},
-		"CreditChangeConnection":          []*ast.Definition{schemaTypeCreditChangeConnection},
-		"CreditChangeEdge":                []*ast.Definition{schemaTypeCreditChangeEdge},
-		"CreditLevel":                     []*ast.Definition{schemaTypeCreditLevel},
-		"CurrencyAging":                   []*ast.Definition{schemaTypeCurrencyAging},
-		"CurrentGrade":                    []*ast.Definition{schemaTypeCurrentGrade},
-		"Customer":                        []*ast.Definition{schemaTypeCustomer},
-		"Customer360":                     []*ast.Definition{schemaTypeCustomer360},
-		"CustomerChange":                  []*ast.Definition{schemaTypeCustomerChange},
-		"CustomerConnection":              []*ast.Definition{schemaTypeCustomerConnection},
-		"CustomerCredit":                  []*ast.Definition{schemaTypeCustomerCredit},
-		"CustomerEdge":                    []*ast.Definition{schemaTypeCustomerEdge},
-		"CustomerFilter":                  []*ast.Definition{schemaTypeCustomerFilter},
-		"CustomerFlow":                    []*ast.Definition{schemaTypeCustomerFlow},
-		"CustomerMerge":                   []*ast.Definition{schemaTypeCustomerMerge},
-		"CustomerMergeConnection":         []*ast.Definition{schemaTypeCustomerMergeConnection},
-		"CustomerMergeEdge":               []*ast.Definition{schemaTypeCustomerMergeEdge},
-		"CustomerOrder":                   []*ast.Definition{schemaTypeCustomerOrder},
-		"CycleBucket":                     []*ast.Definition{schemaTypeCycleBucket},
-		"CycleTime":                       []*ast.Definition{schemaTypeCycleTime},
-		"DecideContractInput":             []*ast.Definition{schemaTypeDecideContractInput},
-		"Department":                      []*ast.Definition{schemaTypeDepartment},
-		"DimensionAverage":                []*ast.Definition{schemaTypeDimensionAverage},
-		"DimensionScore":                  []*ast.Definition{schemaTypeDimensionScore},
-		"DuplicateCandidate":              []*ast.Definition{schemaTypeDuplicateCandidate},
-		"DuplicateCandidates":             []*ast.Definition{schemaTypeDuplicateCandidates},
-		"Evaluation":                      []*ast.Definition{schemaTypeEvaluation},
-		"EvaluationConnection":            []*ast.Definition{schemaTypeEvaluationConnection},
-		"EvaluationEdge":                  []*ast.Definition{schemaTypeEvaluationEdge},
-		"EvaluationFigures":               []*ast.Definition{schemaTypeEvaluationFigures},
-		"FieldChange":                     []*ast.Definition{schemaTypeFieldChange},
-		"FieldVerification":               []*ast.Definition{schemaTypeFieldVerification},
-		"Forecast":                        []*ast.Definition{schemaTypeForecast},
-		"ForecastMonth":                   []*ast.Definition{schemaTypeForecastMonth},
-		"GradeChange":                     []*ast.Definition{schemaTypeGradeChange},
-		"GradeChangeConnection":           []*ast.Definition{schemaTypeGradeChangeConnection},
-		"GradeChangeEdge":                 []*ast.Definition{schemaTypeGradeChangeEdge},
-		"GradeCount":                      []*ast.Definition{schemaTypeGradeCount},
-		"GradeDistribution":               []*ast.Definition{schemaTypeGradeDistribution},
-		"GradeEvaluations":                []*ast.Definition{schemaTypeGradeEvaluations},
-		"GradeLevel":                      []*ast.Definition{schemaTypeGradeLevel},
-		"GradeLevelInput":                 []*ast.Definition{schemaTypeGradeLevelInput},
-		"GradeMetric":                     []*ast.Definition{schemaTypeGradeMetric},
-		"GradingPolicy":                   []*ast.Definition{schemaTypeGradingPolicy},
-		"GradingPolicyInput":              []*ast.Definition{schemaTypeGradingPolicyInput},
-		"GradingRule":                     []*ast.Definition{schemaTypeGradingRule},
-		"GradingRuleInput":                []*ast.Definition{schemaTypeGradingRuleInput},
-		"HandLeadInput":                   []*ast.Definition{schemaTypeHandLeadInput},
-		"HandOverCustomerInput":           []*ast.Definition{schemaTypeHandOverCustomerInput},
-		"Handover":                        []*ast.Definition{schemaTypeHandover},
-		"ImportContactInput":              []*ast.Definition{schemaTypeImportContactInput},
-		"ImportCustomerRowInput":          []*ast.Definition{schemaTypeImportCustomerRowInput},
-		"ImportCustomersInput":            []*ast.Definition{schemaTypeImportCustomersInput},
-		"ImportCustomersResult":           []*ast.Definition{schemaTypeImportCustomersResult},
-		"ImportProblem":                   []*ast.Definition{schemaTypeImportProblem},
-		"ImportRowResult":                 []*ast.Definition{schemaTypeImportRowResult},
-		"Indicator":                       []*ast.Definition{schemaTypeIndicator},
-		"IndicatorInput":                  []*ast.Definition{schemaTypeIndicatorInput},
-		"IndicatorScore":                  []*ast.Definition{schemaTypeIndicatorScore},
-		"IndicatorScoreInput":             []*ast.Definition{schemaTypeIndicatorScoreInput},
-		"Instalment":                      []*ast.Definition{schemaTypeInstalment},
-		"InstalmentInput":                 []*ast.Definition{schemaTypeInstalmentInput},
-		"Interaction":                     []*ast.Definition{schemaTypeInteraction},
-		"InteractionConnection":           []*ast.Definition{schemaTypeInteractionConnection},
-		"InteractionEdge":                 []*ast.Definition{schemaTypeInteractionEdge},
-		"InteractionFigures":              []*ast.Definition{schemaTypeInteractionFigures},
-		"IssuedApiKey":                    []*ast.Definition{schemaTypeIssuedApiKey},
-		"Lead":                            []*ast.Definition{schemaTypeLead},
-		"LeadActionInput":                 []*ast.Definition{schemaTypeLeadActionInput},
-		"LeadConnection":                  []*ast.Definition{schemaTypeLeadConnection},
-		"LeadEdge":                        []*ast.Definition{schemaTypeLeadEdge},
-		"LeadMove":                        []*ast.Definition{schemaTypeLeadMove},
-		"LeadReasonInput":                 []*ast.Definition{schemaTypeLeadReasonInput},
-		"LogInteractionInput":             []*ast.Definition{schemaTypeLogInteractionInput},
-		"LossReasonCount":                 []*ast.Definition{schemaTypeLossReasonCount},
-		"MarkAllNotificationsReadPayload": []*ast.Definition{schemaTypeMarkAllNotificationsReadPayload},
-		"MergeCustomersInput":             []*ast.Definition{schemaTypeMergeCustomersInput},
-		"MergeCustomersPayload":           []*ast.Definition{schemaTypeMergeCustomersPayload},
-		"Metric":                          []*ast.Definition{schemaTypeMetric},
-		"MoneySum":                        []*ast.Definition{schemaTypeMoneySum},
-		"MoveCaseInput":                   []*ast.Definition{schemaTypeMoveCaseInput},
-		"MoveOpportunityInput":            []*ast.Definition{schemaTypeMoveOpportunityInput},
-		"Mutation":                        []*ast.Definition{schemaTypeMutation},
-		"Notification":                    []*ast.Definition{schemaTypeNotification},
-		"NotificationConnection":          []*ast.Definition{schemaTypeNotificationConnection},
-		"NotificationEdge":                []*ast.Definition{schemaTypeNotificationEdge},
-		"Opportunity":                     []*ast.Definition{schemaTypeOpportunity},
-		"OpportunityConnection":           []*ast.Definition{schemaTypeOpportunityConnection},
-		"OpportunityEdge":                 []*ast.Definition{schemaTypeOpportunityEdge},
-		"OpportunityMove":                 []*ast.Definition{schemaTypeOpportunityMove},
-		"OwnerChange":                     []*ast.Definition{schemaTypeOwnerChange},
-		"OwnerCount":                      []*ast.Definition{schemaTypeOwnerCount},
-		"PageInfo":                        []*ast.Definition{schemaTypePageInfo},
-		"PartnerOrganization":             []*ast.Definition{schemaTypePartnerOrganization},
-		"PartnerOrganizationConnection":   []*ast.Definition{schemaTypePartnerOrganizationConnection},
-		"PartnerOrganizationEdge":         []*ast.Definition{schemaTypePartnerOrganizationEdge},
-		"PartnerShare":                    []*ast.Definition{schemaTypePartnerShare},
-		"Payment":                         []*ast.Definition{schemaTypePayment},
-		"Performance":                     []*ast.Definition{schemaTypePerformance},
-		"PerformanceRow":                  []*ast.Definition{schemaTypePerformanceRow},
-		"PeriodInput":                     []*ast.Definition{schemaTypePeriodInput},
-		"Pipeline":                        []*ast.Definition{schemaTypePipeline},
-		"PipelineStage":                   []*ast.Definition{schemaTypePipelineStage},
-		"PipelineStageFigures":            []*ast.Definition{schemaTypePipelineStageFigures},
-		"PoolReturn":                      []*ast.Definition{schemaTypePoolReturn},
-		"Query":                           []*ast.Definition{schemaTypeQuery},
-		"ReceivablesAging":                []*ast.Definition{schemaTypeReceivablesAging},
-		"RecordPaymentInput":              []*ast.Definition{schemaTypeRecordPaymentInput},
-		"RegisterWebhookEndpointInput":    []*ast.Definition{schemaTypeRegisterWebhookEndpointInput},
-		"RevenueMonth":                    []*ast.Definition{schemaTypeRevenueMonth},
-		"RuleCondition":                   []*ast.Definition{schemaTypeRuleCondition},
-		"RuleConditionInput":              []*ast.Definition{schemaTypeRuleConditionInput},
-		"SalesAttainment":                 []*ast.Definition{schemaTypeSalesAttainment},
-		"SalesFigures":                    []*ast.Definition{schemaTypeSalesFigures},
-		"SalesTarget":                     []*ast.Definition{schemaTypeSalesTarget},
-		"SetCreditLevelInput":             []*ast.Definition{schemaTypeSetCreditLevelInput},
-		"SetGradeInput":                   []*ast.Definition{schemaTypeSetGradeInput},
-		"SetSalesTargetInput":             []*ast.Definition{schemaTypeSetSalesTargetInput},
-		"StageChange":                     []*ast.Definition{schemaTypeStageChange},
-		"StageChangeConnection":           []*ast.Definition{schemaTypeStageChangeConnection},
-		"StageChangeEdge":                 []*ast.Definition{schemaTypeStageChangeEdge},
-		"StageSuggestion":                 []*ast.Definition{schemaTypeStageSuggestion},
-		"SubmitEvaluationInput":           []*ast.Definition{schemaTypeSubmitEvaluationInput},
-		"Task":                            []*ast.Definition{schemaTypeTask},
-		"TaskConnection":                  []*ast.Definition{schemaTypeTaskConnection},
-		"TaskEdge":                        []*ast.Definition{schemaTypeTaskEdge},
-		"Template":                        []*ast.Definition{schemaTypeTemplate},
-		"TemplateConnection":              []*ast.Definition{schemaTypeTemplateConnection},
-		"TemplateEdge":                    []*ast.Definition{schemaTypeTemplateEdge},
-		"TemplateInput":                   []*ast.Definition{schemaTypeTemplateInput},
-		"TierCount":                       []*ast.Definition{schemaTypeTierCount},
-		"TierCutoffs":                     []*ast.Definition{schemaTypeTierCutoffs},
-		"TierCutoffsInput":                []*ast.Definition{schemaTypeTierCutoffsInput},
-		"UpdateContactInput":              []*ast.Definition{schemaTypeUpdateContactInput},
-		"UpdateContractInput":             []*ast.Definition{schemaTypeUpdateContractInput},
-		"UpdateCustomerInput":             []*ast.Definition{schemaTypeUpdateCustomerInput},
-		"UpdateDepartmentInput":           []*ast.Definition{schemaTypeUpdateDepartmentInput},
-		"UpdateInteractionInput":          []*ast.Definition{schemaTypeUpdateInteractionInput},
-		"UpdateOpportunityInput":          []*ast.Definition{schemaTypeUpdateOpportunityInput},
-		"UpdatePartnerOrganizationInput":  []*ast.Definition{schemaTypeUpdatePartnerOrganizationInput},
-		"UpdateTaskInput":                 []*ast.Definition{schemaTypeUpdateTaskInput},
-		"UpdateUserInput":                 []*ast.Definition{schemaTypeUpdateUserInput},
-		"UpdateWebhookEndpointInput":      []*ast.Definition{schemaTypeUpdateWebhookEndpointInput},
-		"User":                            []*ast.Definition{schemaTypeUser},
-		"UserConnection":                  []*ast.Definition{schemaTypeUserConnection},
-		"UserEdge":                        []*ast.Definition{schemaTypeUserEdge},
-		"UserFilter":                      []*ast.Definition{schemaTypeUserFilter},
-		"ValueFormula":                    []*ast.Definition{schemaTypeValueFormula},
-		"ValueFormulaInput":               []*ast.Definition{schemaTypeValueFormulaInput},
-		"Viewer":                          []*ast.Definition{schemaTypeViewer},
-		"WebhookDelivery":                 []*ast.Definition{schemaTypeWebhookDelivery},
-		"WebhookDeliveryConnection":       []*ast.Definition{schemaTypeWebhookDeliveryConnection},
-		"WebhookDeliveryEdge":             []*ast.Definition{schemaTypeWebhookDeliveryEdge},
-		"WebhookEndpoint":                 []*ast.Definition{schemaTypeWebhookEndpoint},
-		"WebhookEndpointSecret":           []*ast.Definition{schemaTypeWebhookEndpointSecret},
-		"Workload":                        []*ast.Definition{schemaTypeWorkload},
-		"__Directive":                     []*ast.Definition{schemaType__Directive},
-		"__EnumValue":                     []*ast.Definition{schemaType__EnumValue},
-		"__Field":                         []*ast.Definition{schemaType__Field},
-		"__InputValue":                    []*ast.Definition{schemaType__InputValue},
-		"__Schema":                        []*ast.Definition{schemaType__Schema},
-		"__Type":                          []*ast.Definition{schemaType__Type},
+		"ActivityBucket":                  schemaPossibleTypesActivityBucket,
+		"ActivityFigures":                 schemaPossibleTypesActivityFigures,
+		"ActivityReport":                  schemaPossibleTypesActivityReport,
+		"Address":                         schemaPossibleTypesAddress,
+		"AddressInput":                    schemaPossibleTypesAddressInput,
+		"Agenda":                          schemaPossibleTypesAgenda,
+		"AgendaItem":                      schemaPossibleTypesAgendaItem,
+		"AgingAmount":                     schemaPossibleTypesAgingAmount,
+		"Analytics":                       schemaPossibleTypesAnalytics,
+		"AnalyticsScopeInput":             schemaPossibleTypesAnalyticsScopeInput,
+		"ApiKey":                          schemaPossibleTypesApiKey,
+		"ApiKeyConnection":                schemaPossibleTypesApiKeyConnection,
+		"ApiKeyEdge":                      schemaPossibleTypesApiKeyEdge,
+		"Attribute":                       schemaPossibleTypesAttribute,
+		"AttributeInput":                  schemaPossibleTypesAttributeInput,
+		"AuditChange":                     schemaPossibleTypesAuditChange,
+		"AuditEntry":                      schemaPossibleTypesAuditEntry,
+		"AuditEntryConnection":            schemaPossibleTypesAuditEntryConnection,
+		"AuditEntryEdge":                  schemaPossibleTypesAuditEntryEdge,
+		"AuditFilter":                     schemaPossibleTypesAuditFilter,
+		"CancelTaskInput":                 schemaPossibleTypesCancelTaskInput,
+		"Case":                            schemaPossibleTypesCase,
+		"CaseConnection":                  schemaPossibleTypesCaseConnection,
+		"CaseEdge":                        schemaPossibleTypesCaseEdge,
+		"CaseFigures":                     schemaPossibleTypesCaseFigures,
+		"CaseSummary":                     schemaPossibleTypesCaseSummary,
+		"CaseTransition":                  schemaPossibleTypesCaseTransition,
+		"ChangeConnection":                schemaPossibleTypesChangeConnection,
+		"ChangeCustomerTagsInput":         schemaPossibleTypesChangeCustomerTagsInput,
+		"ChangeEdge":                      schemaPossibleTypesChangeEdge,
+		"ChangeStageInput":                schemaPossibleTypesChangeStageInput,
+		"ChannelCount":                    schemaPossibleTypesChannelCount,
+		"Claim":                           schemaPossibleTypesClaim,
+		"ClearCreditLevelInput":           schemaPossibleTypesClearCreditLevelInput,
+		"CompleteTaskInput":               schemaPossibleTypesCompleteTaskInput,
+		"CompleteTaskPayload":             schemaPossibleTypesCompleteTaskPayload,
+		"Contact":                         schemaPossibleTypesContact,
+		"ContactInput":                    schemaPossibleTypesContactInput,
+		"Contract":                        schemaPossibleTypesContract,
+		"ContractApproval":                schemaPossibleTypesContractApproval,
+		"ContractConnection":              schemaPossibleTypesContractConnection,
+		"ContractEdge":                    schemaPossibleTypesContractEdge,
+		"CreateContractInput":             schemaPossibleTypesCreateContractInput,
+		"CreateCustomerInput":             schemaPossibleTypesCreateCustomerInput,
+		"CreateDepartmentInput":           schemaPossibleTypesCreateDepartmentInput,
+		"CreateLeadInput":                 schemaPossibleTypesCreateLeadInput,
+		"CreateOpportunityInput":          schemaPossibleTypesCreateOpportunityInput,
+		"CreatePartnerOrganizationInput":  schemaPossibleTypesCreatePartnerOrganizationInput,
+		"CreateTaskInput":                 schemaPossibleTypesCreateTaskInput,
+		"CreateUserInput":                 schemaPossibleTypesCreateUserInput,
+		"CreditChange":                    schemaPossibleTypesCreditChange,
+		"CreditChangeConnection":          schemaPossibleTypesCreditChangeConnection,
+		"CreditChangeEdge":                schemaPossibleTypesCreditChangeEdge,
+		"CreditLevel":                     schemaPossibleTypesCreditLevel,
+		"CurrencyAging":                   schemaPossibleTypesCurrencyAging,
+		"CurrentGrade":                    schemaPossibleTypesCurrentGrade,
+		"Customer":                        schemaPossibleTypesCustomer,
+		"Customer360":                     schemaPossibleTypesCustomer360,
+		"CustomerChange":                  schemaPossibleTypesCustomerChange,
+		"CustomerConnection":              schemaPossibleTypesCustomerConnection,
+		"CustomerCredit":                  schemaPossibleTypesCustomerCredit,
+		"CustomerEdge":                    schemaPossibleTypesCustomerEdge,
+		"CustomerFilter":                  schemaPossibleTypesCustomerFilter,
+		"CustomerFlow":                    schemaPossibleTypesCustomerFlow,
+		"CustomerMerge":                   schemaPossibleTypesCustomerMerge,
+		"CustomerMergeConnection":         schemaPossibleTypesCustomerMergeConnection,
+		"CustomerMergeEdge":               schemaPossibleTypesCustomerMergeEdge,
+		"CustomerOrder":                   schemaPossibleTypesCustomerOrder,
+		"CycleBucket":                     schemaPossibleTypesCycleBucket,
+		"CycleTime":                       schemaPossibleTypesCycleTime,
+		"DecideContractInput":             schemaPossibleTypesDecideContractInput,
+		"Department":                      schemaPossibleTypesDepartment,
+		"DimensionAverage":                schemaPossibleTypesDimensionAverage,
+		"DimensionScore":                  schemaPossibleTypesDimensionScore,
+		"DuplicateCandidate":              schemaPossibleTypesDuplicateCandidate,
+		"DuplicateCandidates":             schemaPossibleTypesDuplicateCandidates,
+		"Evaluation":                      schemaPossibleTypesEvaluation,
+		"EvaluationConnection":            schemaPossibleTypesEvaluationConnection,
+		"EvaluationEdge":                  schemaPossibleTypesEvaluationEdge,
+		"EvaluationFigures":               schemaPossibleTypesEvaluationFigures,
+		"FieldChange":                     schemaPossibleTypesFieldChange,
+		"FieldVerification":               schemaPossibleTypesFieldVerification,
+		"Forecast":                        schemaPossibleTypesForecast,
+		"ForecastMonth":                   schemaPossibleTypesForecastMonth,
+		"GradeChange":                     schemaPossibleTypesGradeChange,
+		"GradeChangeConnection":           schemaPossibleTypesGradeChangeConnection,
+		"GradeChangeEdge":                 schemaPossibleTypesGradeChangeEdge,
+		"GradeCount":                      schemaPossibleTypesGradeCount,
+		"GradeDistribution":               schemaPossibleTypesGradeDistribution,
+		"GradeEvaluations":                schemaPossibleTypesGradeEvaluations,
+		"GradeLevel":                      schemaPossibleTypesGradeLevel,
+		"GradeLevelInput":                 schemaPossibleTypesGradeLevelInput,
+		"GradeMetric":                     schemaPossibleTypesGradeMetric,
+		"GradingPolicy":                   schemaPossibleTypesGradingPolicy,
+		"GradingPolicyInput":              schemaPossibleTypesGradingPolicyInput,
+		"GradingRule":                     schemaPossibleTypesGradingRule,
+		"GradingRuleInput":                schemaPossibleTypesGradingRuleInput,
+		"HandLeadInput":                   schemaPossibleTypesHandLeadInput,
+		"HandOverCustomerInput":           schemaPossibleTypesHandOverCustomerInput,
+		"Handover":                        schemaPossibleTypesHandover,
+		"ImportContactInput":              schemaPossibleTypesImportContactInput,
+		"ImportCustomerRowInput":          schemaPossibleTypesImportCustomerRowInput,
+		"ImportCustomersInput":            schemaPossibleTypesImportCustomersInput,
+		"ImportCustomersResult":           schemaPossibleTypesImportCustomersResult,
+		"ImportProblem":                   schemaPossibleTypesImportProblem,
+		"ImportRowResult":                 schemaPossibleTypesImportRowResult,
+		"Indicator":                       schemaPossibleTypesIndicator,
+		"IndicatorInput":                  schemaPossibleTypesIndicatorInput,
+		"IndicatorScore":                  schemaPossibleTypesIndicatorScore,
+		"IndicatorScoreInput":             schemaPossibleTypesIndicatorScoreInput,
+		"Instalment":                      schemaPossibleTypesInstalment,
+		"InstalmentInput":                 schemaPossibleTypesInstalmentInput,
+		"Interaction":                     schemaPossibleTypesInteraction,
+		"InteractionConnection":           schemaPossibleTypesInteractionConnection,
+		"InteractionEdge":                 schemaPossibleTypesInteractionEdge,
+		"InteractionFigures":              schemaPossibleTypesInteractionFigures,
+		"IssuedApiKey":                    schemaPossibleTypesIssuedApiKey,
+		"Lead":                            schemaPossibleTypesLead,
+		"LeadActionInput":                 schemaPossibleTypesLeadActionInput,
+		"LeadConnection":                  schemaPossibleTypesLeadConnection,
+		"LeadEdge":                        schemaPossibleTypesLeadEdge,
+		"LeadMove":                        schemaPossibleTypesLeadMove,
+		"LeadReasonInput":                 schemaPossibleTypesLeadReasonInput,
+		"LogInteractionInput":             schemaPossibleTypesLogInteractionInput,
+		"LossReasonCount":                 schemaPossibleTypesLossReasonCount,
+		"MarkAllNotificationsReadPayload": schemaPossibleTypesMarkAllNotificationsReadPayload,
+		"MergeCustomersInput":             schemaPossibleTypesMergeCustomersInput,
+		"MergeCustomersPayload":           schemaPossibleTypesMergeCustomersPayload,
+		"Metric":                          schemaPossibleTypesMetric,
+		"MoneySum":                        schemaPossibleTypesMoneySum,
+		"MoveCaseInput":                   schemaPossibleTypesMoveCaseInput,
+		"MoveOpportunityInput":            schemaPossibleTypesMoveOpportunityInput,
+		"Mutation":                        schemaPossibleTypesMutation,
+		"Notification":                    schemaPossibleTypesNotification,
+		"NotificationConnection":          schemaPossibleTypesNotificationConnection,
+		"NotificationEdge":                schemaPossibleTypesNotificationEdge,
+		"Opportunity":                     schemaPossibleTypesOpportunity,
+		"OpportunityConnection":           schemaPossibleTypesOpportunityConnection,
+		"OpportunityEdge":                 schemaPossibleTypesOpportunityEdge,
+		"OpportunityMove":                 schemaPossibleTypesOpportunityMove,
+		"OwnerChange":                     schemaPossibleTypesOwnerChange,
+		"OwnerCount":                      schemaPossibleTypesOwnerCount,
+		"PageInfo":                        schemaPossibleTypesPageInfo,
+		"PartnerOrganization":             schemaPossibleTypesPartnerOrganization,
+		"PartnerOrganizationConnection":   schemaPossibleTypesPartnerOrganizationConnection,
+		"PartnerOrganizationEdge":         schemaPossibleTypesPartnerOrganizationEdge,
+		"PartnerShare":                    schemaPossibleTypesPartnerShare,
+		"Payment":                         schemaPossibleTypesPayment,
+		"Performance":                     schemaPossibleTypesPerformance,
+		"PerformanceRow":                  schemaPossibleTypesPerformanceRow,
+		"PeriodInput":                     schemaPossibleTypesPeriodInput,
+		"Pipeline":                        schemaPossibleTypesPipeline,
+		"PipelineStage":                   schemaPossibleTypesPipelineStage,
+		"PipelineStageFigures":            schemaPossibleTypesPipelineStageFigures,
+		"PoolReturn":                      schemaPossibleTypesPoolReturn,
+		"Query":                           schemaPossibleTypesQuery,
+		"ReceivablesAging":                schemaPossibleTypesReceivablesAging,
+		"RecordPaymentInput":              schemaPossibleTypesRecordPaymentInput,
+		"RegisterWebhookEndpointInput":    schemaPossibleTypesRegisterWebhookEndpointInput,
+		"RevenueMonth":                    schemaPossibleTypesRevenueMonth,
+		"RuleCondition":                   schemaPossibleTypesRuleCondition,
+		"RuleConditionInput":              schemaPossibleTypesRuleConditionInput,
+		"SalesAttainment":                 schemaPossibleTypesSalesAttainment,
+		"SalesFigures":                    schemaPossibleTypesSalesFigures,
+		"SalesTarget":                     schemaPossibleTypesSalesTarget,
+		"SetCreditLevelInput":             schemaPossibleTypesSetCreditLevelInput,
+		"SetGradeInput":                   schemaPossibleTypesSetGradeInput,
+		"SetSalesTargetInput":             schemaPossibleTypesSetSalesTargetInput,
+		"StageChange":                     schemaPossibleTypesStageChange,
+		"StageChangeConnection":           schemaPossibleTypesStageChangeConnection,
+		"StageChangeEdge":                 schemaPossibleTypesStageChangeEdge,
+		"StageSuggestion":                 schemaPossibleTypesStageSuggestion,
+		"SubmitEvaluationInput":           schemaPossibleTypesSubmitEvaluationInput,
+		"Task":                            schemaPossibleTypesTask,
+		"TaskConnection":                  schemaPossibleTypesTaskConnection,
+		"TaskEdge":                        schemaPossibleTypesTaskEdge,
+		"Template":                        schemaPossibleTypesTemplate,
+		"TemplateConnection":              schemaPossibleTypesTemplateConnection,
+		"TemplateEdge":                    schemaPossibleTypesTemplateEdge,
+		"TemplateInput":                   schemaPossibleTypesTemplateInput,
+		"TierCount":                       schemaPossibleTypesTierCount,
+		"TierCutoffs":                     schemaPossibleTypesTierCutoffs,
+		"TierCutoffsInput":                schemaPossibleTypesTierCutoffsInput,
+		"UpdateContactInput":              schemaPossibleTypesUpdateContactInput,
+		"UpdateContractInput":             schemaPossibleTypesUpdateContractInput,
+		"UpdateCustomerInput":             schemaPossibleTypesUpdateCustomerInput,
+		"UpdateDepartmentInput":           schemaPossibleTypesUpdateDepartmentInput,
+		"UpdateInteractionInput":          schemaPossibleTypesUpdateInteractionInput,
+		"UpdateOpportunityInput":          schemaPossibleTypesUpdateOpportunityInput,
+		"UpdatePartnerOrganizationInput":  schemaPossibleTypesUpdatePartnerOrganizationInput,
+		"UpdateTaskInput":                 schemaPossibleTypesUpdateTaskInput,
+		"UpdateUserInput":                 schemaPossibleTypesUpdateUserInput,
+		"UpdateWebhookEndpointInput":      schemaPossibleTypesUpdateWebhookEndpointInput,
+		"User":                            schemaPossibleTypesUser,
+		"UserConnection":                  schemaPossibleTypesUserConnection,
+		"UserEdge":                        schemaPossibleTypesUserEdge,
+		"UserFilter":                      schemaPossibleTypesUserFilter,
+		"ValueFormula":                    schemaPossibleTypesValueFormula,
+		"ValueFormulaInput":               schemaPossibleTypesValueFormulaInput,
+		"Viewer":                          schemaPossibleTypesViewer,
+		"WebhookDelivery":                 schemaPossibleTypesWebhookDelivery,
+		"WebhookDeliveryConnection":       schemaPossibleTypesWebhookDeliveryConnection,
+		"WebhookDeliveryEdge":             schemaPossibleTypesWebhookDeliveryEdge,
+		"WebhookEndpoint":                 schemaPossibleTypesWebhookEndpoint,
+		"WebhookEndpointSecret":           schemaPossibleTypesWebhookEndpointSecret,
+		"Workload":                        schemaPossibleTypesWorkload,
+		"__Directive":                     schemaPossibleTypes__Directive,
+		"__EnumValue":                     schemaPossibleTypes__EnumValue,
+		"__Field":                         schemaPossibleTypes__Field,
+		"__InputValue":                    schemaPossibleTypes__InputValue,
+		"__Schema":                        schemaPossibleTypes__Schema,
+		"__Type":                          schemaPossibleTypes__Type,
 	}, Implements: map[string][]*ast.Definition{}}
 )
