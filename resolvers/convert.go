@@ -20,6 +20,17 @@ func opt(s string) *string {
 	return &s
 }
 
+// optIn maps "" to null, and any other string to itself, where it is: the
+// models of a read (a 360's customer, contacts and interactions) point
+// into the domain values converted, as their other pointer fields do
+// (amounts, dates), instead of copying each string to a new one.
+func optIn(p *string) *string {
+	if *p == "" {
+		return nil
+	}
+	return p
+}
+
 func val[T any](p *T) T {
 	var zero T
 	if p == nil {
@@ -70,15 +81,15 @@ func toCustomer(c *crm.Customer) *model.Customer {
 			return &model.Address{Label: opt(a.Label), Line1: opt(a.Line1), Line2: opt(a.Line2), City: opt(a.City),
 				Region: opt(a.Region), PostalCode: opt(a.PostalCode), Country: opt(a.Country)}
 		}),
-		Industry: opt(c.Industry), Region: opt(c.Region), Source: model.CustomerSource(c.Source),
-		AnnualRevenue: c.AnnualRevenue, CreditRating: opt(c.CreditRating), CreditCode: opt(c.CreditCode), Tags: nonNil(c.Tags),
+		Industry: optIn(&c.Industry), Region: optIn(&c.Region), Source: model.CustomerSource(c.Source),
+		AnnualRevenue: c.AnnualRevenue, CreditRating: optIn(&c.CreditRating), CreditCode: optIn(&c.CreditCode), Tags: nonNil(c.Tags),
 		CompanyStatus: optEnum[model.CompanyStatus](c.CompanyStatus),
 		Attributes: mapAll(c.Attributes, func(a crm.Attribute) *model.Attribute {
 			return &model.Attribute{Key: a.Key, Value: a.Value}
 		}),
 		Stage: model.LifecycleStage(c.Stage), Status: model.CustomerStatus(c.Status),
-		OwnerID: opt(c.OwnerID), InPool: c.InPool(), Team: opt(c.Team), Partners: mapAll(c.Partners, toPartnerShare),
-		Claim: toClaim(c.Claim), LastHolder: opt(c.LastHolder), ReturnedAt: c.ReturnedAt, LastHandover: toOwnerChange(c.LastHandover),
+		OwnerID: optIn(&c.OwnerID), InPool: c.InPool(), Team: optIn(&c.Team), Partners: mapAll(c.Partners, toPartnerShare),
+		Claim: toClaim(c.Claim), LastHolder: optIn(&c.LastHolder), ReturnedAt: c.ReturnedAt, LastHandover: toOwnerChange(c.LastHandover),
 		Grade:      toCurrentGrade(c.Grade),
 		ValueScore: c.ValueScore, ValueTier: optEnum[model.ValueTier](c.ValueTier),
 		TransactionCount: c.Transactions.Count, TransactionTotal: c.Transactions.Total,
@@ -89,11 +100,11 @@ func toCustomer(c *crm.Customer) *model.Customer {
 		RecentEvaluations: mapAll(c.RecentEvaluations, func(e crm.Evaluation) *model.Evaluation { return toEvaluation(&e) }),
 		LastInteractionAt: c.LastInteractionAt, NextFollowUpAt: c.NextFollowUpAt,
 		InteractionCount: c.InteractionCount, ContactCount: c.ContactCount,
-		Verification: model.Verification(c.Verification), VerifiedBy: opt(c.VerifiedBy), VerifiedAt: c.VerifiedAt,
+		Verification: model.Verification(c.Verification), VerifiedBy: optIn(&c.VerifiedBy), VerifiedAt: c.VerifiedAt,
 		FieldVerifications: mapAll(c.FieldVerifications, func(v crm.FieldVerification) *model.FieldVerification {
 			return &model.FieldVerification{Field: model.CustomerField(v.Field), By: v.By, At: v.At}
 		}),
-		MergedInto: opt(c.MergedInto), MergingFrom: opt(c.MergingFrom), MergedAt: c.MergedAt,
+		MergedInto: optIn(&c.MergedInto), MergingFrom: optIn(&c.MergingFrom), MergedAt: c.MergedAt,
 		Version: c.Version, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, UpdatedAt: c.UpdatedAt,
 		UpdatedBy: c.UpdatedBy, ArchivedAt: c.ArchivedAt,
 	}
@@ -139,7 +150,7 @@ func toClaim(c *crm.Claim) *model.Claim {
 }
 
 func toContact(c *crm.Contact) *model.Contact {
-	return &model.Contact{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: opt(c.Title),
+	return &model.Contact{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: optIn(&c.Title),
 		Role: model.ContactRole(c.Role), Phones: nonNil(c.Phones), Emails: nonNil(c.Emails), Primary: c.Primary,
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
@@ -147,10 +158,10 @@ func toContact(c *crm.Contact) *model.Contact {
 func toInteraction(i *crm.Interaction) *model.Interaction {
 	return &model.Interaction{
 		ID: i.ID, CustomerID: i.CustomerID, Channel: model.Channel(i.Channel), Direction: model.Direction(i.Direction),
-		Type: model.InteractionType(i.Type), Subject: opt(i.Subject), Content: opt(i.Content), OccurredAt: i.OccurredAt,
-		DurationSeconds: i.DurationSeconds, HandledBy: opt(i.HandledBy), ContactID: opt(i.ContactID),
-		Outcome: opt(i.Outcome), Attachments: nonNil(i.Attachments), NextFollowUpAt: i.NextFollowUpAt,
-		Amount: i.Amount, Currency: opt(i.Currency), Version: i.Version, CreatedAt: i.CreatedAt,
+		Type: model.InteractionType(i.Type), Subject: optIn(&i.Subject), Content: optIn(&i.Content), OccurredAt: i.OccurredAt,
+		DurationSeconds: i.DurationSeconds, HandledBy: optIn(&i.HandledBy), ContactID: optIn(&i.ContactID),
+		Outcome: optIn(&i.Outcome), Attachments: nonNil(i.Attachments), NextFollowUpAt: i.NextFollowUpAt,
+		Amount: i.Amount, Currency: optIn(&i.Currency), Version: i.Version, CreatedAt: i.CreatedAt,
 		CreatedBy: i.CreatedBy, UpdatedAt: i.UpdatedAt, UpdatedBy: i.UpdatedBy,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -202,5 +203,37 @@ func TestHealth(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != "ok" {
 		t.Fatalf("healthz: %d %q", res.StatusCode, b)
+	}
+}
+
+// Every request ends with one line under its id; lines logged on the way
+// (here a resolver's panic) carry the id too, first of their attributes.
+func TestRequestLogLinesCarryTheRequestID(t *testing.T) {
+	srv, logs := mustBareServer(t, headerAuth{}, server.Options{})
+	h := as("admin")
+	h.Set("X-Request-Id", "req-log")
+	post(t, srv, h, `{ __typename }`)
+	post(t, srv, http.Header{"X-Request-Id": {"req-anon"}}, `{ __typename }`)
+	h.Set("X-Request-Id", "req-panic")
+	post(t, srv, h, `{ customer(id: "01HZZZZZZZZZZZZZZZZZZZZZZZ") { id } }`)
+	want := map[string]bool{"request req-log 200": true, "request req-anon 401": true, "request req-panic 200": true, "panic req-panic": true}
+	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		key := fmt.Sprintf("%v %v", m["msg"], m["requestId"])
+		if m["msg"] == "request" {
+			key += fmt.Sprintf(" %v", m["status"])
+		}
+		if want[key] {
+			delete(want, key)
+			if !strings.Contains(line, fmt.Sprintf(`"msg":%q,"requestId"`, m["msg"])) {
+				t.Errorf("the id is not the first attribute: %s", line)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("no lines %v in %s", want, logs)
 	}
 }

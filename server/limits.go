@@ -47,7 +47,7 @@ func useLimits(gql *handler.Server, introspection bool) {
 		gql.SetDisableSuggestion(true)
 		gql.SetValidationRulesFn(productionRules)
 	}
-	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	gql.Use(newComplexityGate(complexityLimit))
 	gql.Use(queriesOnlyOverGET{})
 	gql.Use(register)
 	gql.AroundResponses(capErrors)

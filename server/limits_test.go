@@ -252,3 +252,40 @@ func TestResponsesListAtMost20Errors(t *testing.T) {
 		t.Fatalf("%d errors, last %+v", len(r.Errors), r.Errors[len(r.Errors)-1])
 	}
 }
+
+// The complexity of an operation is remembered per document only when no
+// variable can change it: the same document is priced afresh whenever a
+// variable feeds a priced argument, directly or through a fragment.
+func TestComplexityFollowsVariables(t *testing.T) {
+	const fanOut = `contacts { name } interactions(first: 100) { edges { node { subject } } }`
+	tests := []struct {
+		name, query string
+	}{
+		{"Argument", `query($n: Int) { customers(first: $n) { edges { node { ` + fanOut + ` } } } }`},
+		{"InFragment", `query($n: Int) { ...page } fragment page on Query { customers(first: $n) { edges { node { ` + fanOut + ` } } } }`},
+		{"InInlineFragment", `query($n: Int) { ... on Query { customers(first: $n) { edges { node { ` + fanOut + ` } } } } }`},
+	}
+	srv, _ := mustBareServer(t, headerAuth{}, server.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, step := range []struct {
+				n       int
+				refused bool
+			}{{1, false}, {100, true}, {1, false}, {100, true}} {
+				_, r := postTo(t, srv.URL+"/graphql", as("admin"), tt.query, map[string]any{"n": step.n})
+				if refused := r.code() == "COMPLEXITY_LIMIT_EXCEEDED"; refused != step.refused {
+					t.Fatalf("first: %d: refused %v (%+v), want %v", step.n, refused, r.Errors, step.refused)
+				}
+			}
+		})
+	}
+	t.Run("FixedDocumentRefusedEveryTime", func(t *testing.T) {
+		q := `{ customers(first: 100) { edges { node { ` + fanOut + ` } } } }`
+		for range 2 {
+			if _, r := post(t, srv, as("admin"), q); r.code() != "COMPLEXITY_LIMIT_EXCEEDED" ||
+				!strings.Contains(r.Errors[0].Message, "exceeds the limit of 5000") {
+				t.Fatalf("got %+v", r.Errors)
+			}
+		}
+	})
+}

@@ -141,11 +141,21 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// logger returns the request's logger: the server's, with the request id
+// on every line.
 func logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if l, ok := ctx.Value(loggerKey).(requestLogger); ok {
+		return l.log.With("requestId", l.id)
 	}
 	return fallback
+}
+
+// requestLogger is the server's logger and a request's id; the logger
+// with the id is made only when the request logs something besides its
+// last line (an error, a refusal), not on every request.
+type requestLogger struct {
+	log *slog.Logger
+	id  string
 }
 
 // withRequestID takes the caller's X-Request-Id (API Gateway and the Lambda
@@ -160,12 +170,12 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		l := log.With("requestId", id)
-		ctx = context.WithValue(ctx, loggerKey, l)
+		ctx = context.WithValue(ctx, loggerKey, requestLogger{log: log, id: id})
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		l.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		// The id first, as log.With would have put it.
+		log.InfoContext(ctx, "request", "requestId", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"durationMs", time.Since(start).Milliseconds())
 	})
 }

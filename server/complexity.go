@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/complexity"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// complexityGate refuses operations whose complexity exceeds limit, as
+// gqlgen's extension.FixedComplexityLimit does (the same walk, message,
+// code and stats), but remembers an operation's complexity when it cannot
+// depend on the request's variables: the walk allocates an argument map
+// per field and prices every field through the generated switch, about a
+// sixth of the handler's own work for the customer 360, on every request
+// of a document the query cache already holds. The complexity of an
+// operation depends on its variables only through the fields priced by a
+// function of our own (resolvers.Complexity), and only when one of them
+// takes an argument from a variable (customers(first: $first)); such an
+// operation is priced afresh on every request.
+type complexityGate struct {
+	limit int
+	es    graphql.ExecutableSchema
+	// priced holds the complexity of operations that do not depend on
+	// their variables, by query and operation name.
+	priced graphql.Cache[int]
+}
+
+var (
+	_ graphql.HandlerExtension        = (*complexityGate)(nil)
+	_ graphql.OperationContextMutator = (*complexityGate)(nil)
+)
+
+// The name and stats are gqlgen's, so that extension.GetComplexityStats
+// reads them as before.
+const complexityExtension = "ComplexityLimit"
+
+func newComplexityGate(limit int) *complexityGate {
+	return &complexityGate{limit: limit, priced: smallQueries[int]{lru.New[int](queryCacheSize)}}
+}
+
+func (*complexityGate) ExtensionName() string { return complexityExtension }
+
+func (c *complexityGate) Validate(es graphql.ExecutableSchema) error {
+	if es == nil {
+		return errors.New("ComplexityLimit needs the schema")
+	}
+	c.es = es
+	return nil
+}
+
+func (c *complexityGate) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	key := oc.RawQuery + "\x00" + oc.OperationName
+	n, ok := c.priced.Get(ctx, key)
+	if !ok {
+		op := oc.Doc.Operations.ForName(oc.OperationName)
+		p := &pricing{ExecutableSchema: c.es, fromVariables: fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{})}
+		n = complexity.Calculate(ctx, p, op, oc.Variables)
+		if !p.dependsOnVariables {
+			c.priced.Add(ctx, key, n)
+		}
+	}
+	oc.Stats.SetExtension(complexityExtension, &extension.ComplexityStats{Complexity: n, ComplexityLimit: c.limit})
+	if n > c.limit {
+		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", n, c.limit)
+		errcode.Set(err, "COMPLEXITY_LIMIT_EXCEEDED")
+		return err
+	}
+	return nil
+}
+
+// pricing is the schema as complexity.Calculate sees it, noting whether a
+// field whose arguments take a variable was priced by a function of its
+// own (the default price, 1 plus the children's, reads no argument).
+type pricing struct {
+	graphql.ExecutableSchema
+	// fromVariables names the fields (of any type: an interface's field is
+	// priced under each implementing type) with an argument that takes a
+	// variable.
+	fromVariables      map[string]bool
+	dependsOnVariables bool
+}
+
+func (p *pricing) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
+	n, ok := p.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
+	if ok && p.fromVariables[field] {
+		p.dependsOnVariables = true
+	}
+	return n, ok
+}
+
+// fieldsTakingVariables adds to names the fields under set (fragments
+// expanded) with an argument that takes a variable, anywhere in its value.
+// seen holds the fragments already walked.
+func fieldsTakingVariables(set ast.SelectionSet, names map[string]bool, seen map[string]bool) map[string]bool {
+	if names == nil {
+		names = map[string]bool{}
+	}
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			for _, a := range s.Arguments {
+				if takesVariable(a.Value) {
+					names[s.Name] = true
+				}
+			}
+			fieldsTakingVariables(s.SelectionSet, names, seen)
+		case *ast.InlineFragment:
+			fieldsTakingVariables(s.SelectionSet, names, seen)
+		case *ast.FragmentSpread:
+			if s.Definition != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				fieldsTakingVariables(s.Definition.SelectionSet, names, seen)
+			}
+		}
+	}
+	return names
+}
+
+func takesVariable(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if takesVariable(c.Value) {
+			return true
+		}
+	}
+	return false
+}
