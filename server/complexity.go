@@ -89,7 +89,10 @@ type pricing struct {
 
 func (p *pricing) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
 	n, ok := p.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
-	if ok && p.fromVariables[field] {
+	// Not ok is also what a priced field answers when its arguments do not
+	// decode (a malformed DateTime variable): caching that price would let
+	// the same query run unpriced with good variables later.
+	if p.fromVariables[field] {
 		p.dependsOnVariables = true
 	}
 	return n, ok
