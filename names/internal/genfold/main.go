@@ -10,28 +10,16 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"go/format"
-	"log"
-	"os"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
+
+	"github.com/rapportcrm/rapport/names/internal/gofile"
 )
 
-func main() {
-	out := flag.String("o", "fold_table.go", "the file to write")
-	flag.Parse()
-	src, err := format.Source(generate())
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { gofile.Main("fold_table.go", generate) }
 
 func generate() []byte {
 	var b bytes.Buffer

@@ -9,28 +9,17 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"go/format"
 	"log"
-	"os"
 	"runtime/debug"
 	"slices"
 
 	"github.com/mozillazg/go-pinyin"
+
+	"github.com/rapportcrm/rapport/names/internal/gofile"
 )
 
-func main() {
-	out := flag.String("o", "pinyin_table.go", "the file to write")
-	flag.Parse()
-	src, err := format.Source(generate())
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { gofile.Main("pinyin_table.go", generate) }
 
 // run is a range of consecutive characters that have a reading.
 type run struct {
