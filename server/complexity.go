@@ -60,9 +60,13 @@ func (c *complexityGate) MutateOperationContext(ctx context.Context, oc *graphql
 	n, ok := c.priced.Get(ctx, key)
 	if !ok {
 		op := oc.Doc.Operations.ForName(oc.OperationName)
-		p := &pricing{ExecutableSchema: c.es, fromVariables: fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{})}
-		n = complexity.Calculate(ctx, p, op, oc.Variables)
-		if !p.dependsOnVariables {
+		n = complexity.Calculate(ctx, c.es, op, oc.Variables)
+		// An operation where a field takes a variable is priced afresh
+		// each time: a variable can change a price, and a priced field
+		// whose variable does not decode (a malformed DateTime) is priced
+		// at the default, which must not be remembered for the good
+		// variables of a later request.
+		if len(fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{})) == 0 {
 			c.priced.Add(ctx, key, n)
 		}
 	}
@@ -73,29 +77,6 @@ func (c *complexityGate) MutateOperationContext(ctx context.Context, oc *graphql
 		return err
 	}
 	return nil
-}
-
-// pricing is the schema as complexity.Calculate sees it, noting whether a
-// field whose arguments take a variable was priced by a function of its
-// own (the default price, 1 plus the children's, reads no argument).
-type pricing struct {
-	graphql.ExecutableSchema
-	// fromVariables names the fields (of any type: an interface's field is
-	// priced under each implementing type) with an argument that takes a
-	// variable.
-	fromVariables      map[string]bool
-	dependsOnVariables bool
-}
-
-func (p *pricing) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
-	n, ok := p.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
-	// Not ok is also what a priced field answers when its arguments do not
-	// decode (a malformed DateTime variable): caching that price would let
-	// the same query run unpriced with good variables later.
-	if p.fromVariables[field] {
-		p.dependsOnVariables = true
-	}
-	return n, ok
 }
 
 // fieldsTakingVariables adds to names the fields under set (fragments
