@@ -95,6 +95,10 @@ var slowInitPackages = map[string]string{
 		"(de)serialization) and builds about 3,150 objects (587 KB) at package init, about 3 ms and 14% of the api's " +
 		"CPU to its first poll, in every function that imports service/dynamodb; go.mod keeps service/dynamodb at " +
 		"v1.68.0, the last version without it, until an upgrade is measured with make bench-coldstart",
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/schemas": "came with service/eventbridge v1.49.0, the same " +
+		"schema-based (de)serialization, and is built at package init in the stream and webhook functions, which " +
+		"publish to EventBridge; go.mod keeps service/eventbridge at v1.48.7, the last version without it, until an " +
+		"upgrade is measured with make bench-coldstart",
 }
 
 // checkNoSlowInit fails when the bootstrap at path links a module of
