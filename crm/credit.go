@@ -197,6 +197,11 @@ type CreditState struct {
 	Reviewing bool
 	// Version is 0 for a customer never evaluated (nothing stored).
 	Version int
+	// ContractWrites counts the writes of the customer's contracts. A
+	// credit check and a stored evaluation hold only while it stays what
+	// they read (Change.CreditSeen): a contract written meanwhile makes
+	// them read the contracts again.
+	ContractWrites int
 }
 
 // Manual reports whether a level set by hand holds on today.

@@ -119,22 +119,30 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 		}
 	}
 	// Beyond the customer's credit terms or limit, it waits for approval.
-	if c.Approval, err = s.creditApproval(ctx, c); err != nil {
-		return nil, err
+	// A contract of the customer written since the check makes the store
+	// refuse this one: check again, against what is there now.
+	for attempt := 0; ; attempt++ {
+		var seen int
+		if c.Approval, seen, err = s.creditApproval(ctx, c); err != nil {
+			return nil, err
+		}
+		ch := &Change{Contract: c, Idempotency: idem, CreditSeen: &seen}
+		if deal == nil && c.Booked() {
+			ch.Scope, ch.Interaction = cu, s.signedDeal(c, u)
+		}
+		err = s.Store.Apply(ctx, ch)
+		if contractsMoved(err) && attempt < maxRetries && ctx.Err() == nil {
+			continue
+		}
+		if first, err, ok := replay(ctx, err, load); ok {
+			return first, err
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.afterContract(ctx, c.CustomerID)
+		return c, nil
 	}
-	ch := &Change{Contract: c, Idempotency: idem}
-	if deal == nil && c.Booked() {
-		ch.Scope, ch.Interaction = cu, s.signedDeal(c, u)
-	}
-	err = s.Store.Apply(ctx, ch)
-	if first, err, ok := replay(ctx, err, load); ok {
-		return first, err
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.afterContract(ctx, c.CustomerID)
-	return c, nil
 }
 
 // signedDeal is the TRANSACTION a contract signed without a deal logs on
@@ -247,15 +255,24 @@ func (s *Service) UpdateContract(ctx context.Context, k ContractKey, expectedVer
 			return nil, err
 		}
 	}
-	if err := s.creditWithin(ctx, u, prev, next); err != nil {
-		return nil, err
-	}
 	s.touchContract(next, u)
-	if err := s.Store.Apply(ctx, &Change{ContractPrev: prev, Contract: next}); err != nil {
-		return nil, err
+	// A contract of the customer written since the credit check makes the
+	// store refuse the change: check again, against what is there now.
+	for attempt := 0; ; attempt++ {
+		seen, err := s.creditWithin(ctx, u, prev, next)
+		if err != nil {
+			return nil, err
+		}
+		err = s.Store.Apply(ctx, &Change{ContractPrev: prev, Contract: next, CreditSeen: seen})
+		if contractsMoved(err) && attempt < maxRetries && ctx.Err() == nil {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.afterContract(ctx, k.CustomerID)
+		return next, nil
 	}
-	s.afterContract(ctx, k.CustomerID)
-	return next, nil
 }
 
 // RecordPayment records money received against a contract (its owner,

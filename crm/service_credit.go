@@ -301,15 +301,17 @@ func (s *Service) afterContract(ctx context.Context, customerID string) {
 
 // creditApproval is what a new contract needs from the customer's credit:
 // nil when it stays within the level's terms and limit, else a pending
-// approval naming what it exceeds.
-func (s *Service) creditApproval(ctx context.Context, c *Contract) (*ContractApproval, error) {
+// approval naming what it exceeds; and the count of contract writes the
+// check read (Change.CreditSeen). The count is read before the
+// contracts, so a contract written after it was read changes it.
+func (s *Service) creditApproval(ctx context.Context, c *Contract) (*ContractApproval, int, error) {
 	st, err := s.Store.CreditState(ctx, c.CustomerID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	contracts, err := s.Store.AllContracts(ctx, c.CustomerID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	p := s.CreditPolicy()
 	now := s.now()
@@ -327,10 +329,19 @@ func (s *Service) creditApproval(ctx context.Context, c *Contract) (*ContractApp
 	}
 	exceeded := CreditExceeded(p, l, c, owed)
 	if len(exceeded) == 0 {
-		return nil, nil
+		return nil, st.ContractWrites, nil
 	}
-	return &ContractApproval{Status: ApprovalPending, Level: l.Code, Exceeded: exceeded}, nil
+	return &ContractApproval{Status: ApprovalPending, Level: l.Code, Exceeded: exceeded}, st.ContractWrites, nil
 }
+
+// ErrContractsMoved is the cause (Error.Err) of the CONFLICT a store
+// answers when a write's credit check is stale (Change.CreditSeen): the
+// service checks again and retries, the caller never sees it unless the
+// customer's contracts keep changing through every retry.
+var ErrContractsMoved = errors.New("the customer's contracts changed since its credit was checked")
+
+// contractsMoved reports whether err is a stale credit check.
+func contractsMoved(err error) bool { return errors.Is(err, ErrContractsMoved) }
 
 // canApprove: ADMIN, or a MANAGER of the contract's team; never its owner
 // nor who recorded it (separation of duties).
@@ -449,17 +460,24 @@ const MaxCustomerContracts = 1000
 // creditWithin refuses a change of a contract's plan or amount that goes
 // beyond the customer's credit, unless the caller may approve it (ADMIN,
 // a MANAGER of the team who neither owns nor recorded it): their change
-// is the approval.
-func (s *Service) creditWithin(ctx context.Context, u *User, prev, next *Contract) error {
+// is the approval. It returns the count of contract writes a check that
+// passed read (Change.CreditSeen), nil when nothing was checked.
+func (s *Service) creditWithin(ctx context.Context, u *User, prev, next *Contract) (*int, error) {
 	if next.Amount == prev.Amount && slices.Equal(next.Instalments, prev.Instalments) {
-		return nil
+		return nil, nil
 	}
-	a, err := s.creditApproval(ctx, next)
-	if err != nil || a == nil || canApprove(u, next) {
-		return err
+	a, seen, err := s.creditApproval(ctx, next)
+	if err != nil {
+		return nil, err
 	}
-	return Errorf(EFORBIDDEN, "the change goes beyond customer %s's credit level %s and needs a manager's approval: %s",
-		next.CustomerID, a.Level, strings.Join(a.Exceeded, "; "))
+	if a != nil && canApprove(u, next) {
+		return nil, nil
+	}
+	if a != nil {
+		return nil, Errorf(EFORBIDDEN, "the change goes beyond customer %s's credit level %s and needs a manager's approval: %s",
+			next.CustomerID, a.Level, strings.Join(a.Exceeded, "; "))
+	}
+	return &seen, nil
 }
 
 // CreditLevels returns the credit policy in force (partners: FORBIDDEN).

@@ -89,6 +89,12 @@ type Change struct {
 	// counters (ContractDeltas) in the same transaction, and a contract of
 	// a deal claims the deal, so that it has only one.
 	ContractPrev, Contract *Contract
+	// CreditSeen, on a write of Contract that was checked against the
+	// customer's credit limit, is the CreditState.ContractWrites that check
+	// read: the store applies the change only while no other write of the
+	// customer's contracts came in between (ECONFLICT otherwise), so two
+	// contracts checked at once cannot both pass a limit that holds one.
+	CreditSeen *int
 	// CreditPrev (Version 0: never stored) and Credit are a customer's
 	// credit state; CreditChange the history entry of a new level
 	// (credit.go). A write of a contract also marks its customer's credit

@@ -213,7 +213,7 @@ func (s *Store) changeTx(ch *crm.Change) *tx {
 		t.entity("lead", l.ID, l.CustomerID, prevItem(ch.LeadPrev, toLeadItem), toLeadItem(l))
 	}
 	if c := ch.Contract; c != nil {
-		t.contract(ch.ContractPrev, c)
+		t.contract(ch.ContractPrev, c, ch.CreditSeen)
 	}
 	if c := ch.Credit; c != nil {
 		t.credit(ch.CreditPrev, c, ch.CreditChange)

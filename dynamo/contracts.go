@@ -126,7 +126,7 @@ func fromContractItem(it *contractItem) *crm.Contract {
 // contract writes a contract (created when prev is nil, else conditioned
 // on prev's version) and moves its team's and owner's revenue counters in
 // the same transaction; a new contract of a deal claims the deal.
-func (t *tx) contract(prev, next *crm.Contract) {
+func (t *tx) contract(prev, next *crm.Contract, creditSeen *int) {
 	t.entity("contract", next.ID, next.CustomerID, prevItem(prev, toContractItem), toContractItem(next))
 	if prev == nil && next.OpportunityID != "" {
 		deal := next.OpportunityID
@@ -140,7 +140,7 @@ func (t *tx) contract(prev, next *crm.Contract) {
 	}
 	t.scopedCounters(crm.ContractDeltas(prev, next), revenuePK, skRevenue)
 	t.releaseDealClaim(prev, next)
-	t.creditReview(next.CustomerID)
+	t.creditReview(next.CustomerID, creditSeen)
 }
 
 // Contract reads one contract, consistently.

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 
@@ -49,6 +50,10 @@ type creditItem struct {
 	GDue            string    `dynamodbav:"gDue,omitempty"`
 	GDueAt          string    `dynamodbav:"gDueAt,omitempty"`
 	Version         int       `dynamodbav:"version,omitempty"`
+	// ContractWrites counts the writes of the customer's contracts
+	// (creditReview adds one each): the conditions of a credit check and of
+	// a stored evaluation.
+	ContractWrites int `dynamodbav:"cw,omitempty"`
 }
 
 func optDate(t *time.Time) string {
@@ -61,7 +66,8 @@ func optDate(t *time.Time) string {
 func toCreditItem(c *crm.CreditState) *creditItem {
 	it := &creditItem{PK: customerPK(c.CustomerID), SK: skCredit, Type: "credit", CustomerID: c.CustomerID, Level: c.Level,
 		Source: string(c.Source), Explanation: c.Explanation, Since: c.Since, By: c.By, Until: optDate(c.Until),
-		RuleLevel: c.RuleLevel, RuleExplanation: c.RuleExplanation, EvaluatedAt: c.EvaluatedAt, Reviewing: c.Reviewing, Version: c.Version}
+		RuleLevel: c.RuleLevel, RuleExplanation: c.RuleExplanation, EvaluatedAt: c.EvaluatedAt, Reviewing: c.Reviewing, Version: c.Version,
+		ContractWrites: c.ContractWrites}
 	if !c.ReviewAt.IsZero() {
 		it.ReviewAt = c.ReviewAt.Format(time.DateOnly)
 		it.GDue, it.GDueAt = dueCredit, dueKey(c.ReviewAt, c.CustomerID)
@@ -75,7 +81,7 @@ func toCreditItem(c *crm.CreditState) *creditItem {
 func fromCreditItem(it *creditItem) *crm.CreditState {
 	c := &crm.CreditState{CustomerID: it.CustomerID, Level: it.Level, Source: crm.CreditSource(it.Source), Explanation: it.Explanation,
 		Since: it.Since, By: it.By, RuleLevel: it.RuleLevel, RuleExplanation: it.RuleExplanation, EvaluatedAt: it.EvaluatedAt,
-		Reviewing: it.Reviewing, Version: it.Version}
+		Reviewing: it.Reviewing, Version: it.Version, ContractWrites: it.ContractWrites}
 	if it.Until != "" {
 		c.Until = ptrTo(date(it.Until))
 	}
@@ -124,10 +130,23 @@ func (t *tx) credit(prev, next *crm.CreditState, change *crm.CreditChange) {
 	id := next.CustomerID
 	after := t.marshal(toCreditItem(next))
 	var before map[string]types.AttributeValue
-	cond, vals := "attribute_not_exists(version)", map[string]types.AttributeValue(nil)
+	cond, vals := "attribute_not_exists(version)", map[string]types.AttributeValue{}
 	if prev != nil && prev.Version > 0 {
 		before = t.marshal(toCreditItem(prev))
 		cond, vals = versioned(prev.Version)
+	}
+	// An evaluation holds only while no contract was written since it read
+	// them: a contract write meanwhile would have its review mark cleared
+	// by a verdict that does not count it.
+	seen := 0
+	if prev != nil {
+		seen = prev.ContractWrites
+	}
+	cw, cwVals := contractWritesAre(seen)
+	cond += " AND " + cw
+	maps.Copy(vals, cwVals)
+	if len(vals) == 0 {
+		vals = nil // DynamoDB refuses an empty map of values
 	}
 	t.put(after, cond, vals, conflict("the credit of customer "+id))
 	t.record("credit", id, id, before, after)
@@ -140,11 +159,37 @@ func (t *tx) credit(prev, next *crm.CreditState, change *crm.CreditChange) {
 // its contracts: the daily job evaluates it unless the write's own
 // evaluation stores the credit first. It leaves the version alone, so it
 // never makes that evaluation conflict.
-func (t *tx) creditReview(customerID string) {
-	t.update(customerPK(customerID), skCredit, "SET #t = :t, customerId = :c, reviewing = :r, gDue = :d, gDueAt = :at", "",
-		map[string]types.AttributeValue{":t": str("credit"), ":c": str(customerID), ":r": &types.AttributeValueMemberBOOL{Value: true},
-			":d": str(dueCredit), ":at": str("0#" + customerID)}, nil)
+//
+// It also counts the write (cw), and when the write was checked against
+// the customer's credit limit (seen, the count that check read), it holds
+// only while the count is still seen: two contracts checked at once
+// cannot both pass a limit that holds one.
+func (t *tx) creditReview(customerID string, seen *int) {
+	vals := map[string]types.AttributeValue{":t": str("credit"), ":c": str(customerID), ":r": &types.AttributeValueMemberBOOL{Value: true},
+		":d": str(dueCredit), ":at": str("0#" + customerID), ":one": num(1)}
+	var cond string
+	var onFail func(map[string]types.AttributeValue) error
+	if seen != nil {
+		var cwVals map[string]types.AttributeValue
+		cond, cwVals = contractWritesAre(*seen)
+		maps.Copy(vals, cwVals)
+		onFail = func(map[string]types.AttributeValue) error {
+			return &crm.Error{Code: crm.ECONFLICT, Err: crm.ErrContractsMoved,
+				Message: "the contracts of customer " + customerID + " changed while its credit was checked; try again"}
+		}
+	}
+	t.update(customerPK(customerID), skCredit, "SET #t = :t, customerId = :c, reviewing = :r, gDue = :d, gDueAt = :at ADD cw :one", cond,
+		vals, onFail)
 	t.items[len(t.items)-1].write.Update.ExpressionAttributeNames = map[string]string{"#t": "type"}
+}
+
+// contractWritesAre is the condition that the credit item's count of
+// contract writes is n (absent counts 0: items from before the count).
+func contractWritesAre(n int) (string, map[string]types.AttributeValue) {
+	if n == 0 {
+		return "attribute_not_exists(cw)", nil
+	}
+	return "cw = :cw", map[string]types.AttributeValue{":cw": num(n)}
 }
 
 // releaseDealClaim frees a deal whose contract was rejected, so that it

@@ -1,8 +1,10 @@
 package dynamo_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -248,4 +250,45 @@ func TestCreditLevelDropsWhenPaidLateAndAContractOverTheLimitWaitsForApproval(t 
 		t.Fatalf("the audit log records %d credit writes and %d history entries, want %d entries and as many writes at least", credits, changes, len(lines))
 	}
 	mustHoldInvariants(t, e)
+}
+
+// TestContractsCheckedAtOnceNeverPassTheLimitTogether signs six contracts
+// of 300,000.00 at once for a new customer, whose level (BBB) allows
+// 1,000,000.00: every create succeeds (a stale credit check is the
+// server's to retry, not the caller's), at most three count, and the rest
+// wait for approval, whatever the order the writes land in.
+func TestContractsCheckedAtOnceNeverPassTheLimitTogether(t *testing.T) {
+	e, _ := poolEnv(t) // 2026-03-01
+	owner := sales1.ID
+	cu := mustCreate(t, e, admin, crm.CustomerInput{Name: "Qiqihar Castings", OwnerID: &owner, Team: "north", Industry: "Manufacturing"})
+	const n = 6
+	made := make([]*crm.Contract, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			made[i], errs[i] = e.svc.CreateContract(as(sales1), crm.ContractInput{CustomerID: cu.ID, Title: fmt.Sprintf("Castings %d", i),
+				Amount: "300000", SignedOn: day(2026, 3, 1), EndsOn: day(2026, 12, 31),
+				Instalments: []crm.InstalmentInput{{DueOn: day(2026, 3, 31), Amount: "300000"}}})
+		})
+	}
+	wg.Wait()
+	booked := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("contract %d of %d signed at once: %v; want every create to succeed", i, n, err)
+		}
+		if made[i].Approval == nil {
+			booked++
+		} else if made[i].Approval.Status != crm.ApprovalPending || made[i].Approval.Level != "BBB" {
+			t.Errorf("contract %d: approval %+v, want PENDING_APPROVAL at BBB", i, made[i].Approval)
+		}
+	}
+	if booked != 3 {
+		t.Fatalf("%d of %d contracts of 300,000.00 count against BBB's limit of 1,000,000.00; want 3, the rest awaiting approval", booked, n)
+	}
+	all, err := e.svc.CustomerContracts(as(manager), cu.ID, crm.PageRequest{First: 20})
+	if err != nil || len(all.Items) != n {
+		t.Fatalf("the customer's contracts: %d (%v), want %d", len(all.Items), err, n)
+	}
 }
