@@ -78,6 +78,11 @@ type Config struct {
 	// JobInterval is how often the local server runs the scheduled job
 	// (JOB_INTERVAL, local server only; the stack uses its JobSchedule).
 	JobInterval time.Duration
+	// ReleaseAPIVersion is the API version the stack's last deploy
+	// published (RELEASE_API_VERSION, the job only): the job runs data
+	// migrations only once the release marker names it, that is once the
+	// deploy has shifted all traffic to it. Empty: no wait (local runs).
+	ReleaseAPIVersion string
 	// TableIndexes is which of the table's index sets the code reads
 	// (TABLE_INDEXES): 2, the keys-only indexes of this release, or 1,
 	// those of the release before, while a stack upgrades its indexes
@@ -194,6 +199,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.JobInterval, err = time.ParseDuration(or(getenv("JOB_INTERVAL"), "1m")); err != nil || c.JobInterval < time.Second {
 		bad("JOB_INTERVAL", "must be a duration of at least 1s such as 1m")
 	}
+	c.ReleaseAPIVersion = getenv("RELEASE_API_VERSION")
 	if c.TableIndexes, err = strconv.Atoi(or(getenv("TABLE_INDEXES"), "2")); err != nil || (c.TableIndexes != 1 && c.TableIndexes != 2) {
 		bad("TABLE_INDEXES", "must be 1 or 2")
 	}

@@ -7,7 +7,9 @@
 // payload {"task": "grading"}) it regrades the whole book, assigns value
 // tiers and applies the pool's take-back rules (crm.Service.RunDaily). {"task": "migrate"}, invoked by hand, runs the pending
 // migrations until done or the deadline. Each run logs one structured
-// "job run" line.
+// "job run" line. Migrations wait until the stack's ReleaseMarker, a
+// CloudFormation custom resource this function answers (release.go), has
+// recorded that the deploy finished.
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -54,7 +57,7 @@ func run() error {
 	store := dynamo.New(db, cfg.TableName, nil).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
 	svc := crm.NewService(store)
 	cfg.Service(svc)
-	j := &job{svc: svc, store: store, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour))}
+	j := &job{svc: svc, store: store, log: log, claimDays: int(cfg.ClaimPeriod / (24 * time.Hour)), release: cfg.ReleaseAPIVersion}
 	if cfg.MetricsNamespace != "" {
 		j.metrics = metrics.NewWriter(os.Stdout, cfg.MetricsNamespace)
 	}
@@ -69,6 +72,9 @@ type job struct {
 	log       *slog.Logger
 	claimDays int
 	metrics   *metrics.Writer // nil writes no metrics
+	// release is the API version this job's deploy published
+	// (RELEASE_API_VERSION): migrations wait until it is live.
+	release string
 }
 
 // payload is what starts a run: an EventBridge scheduled event (the
@@ -87,6 +93,12 @@ const migrationReserve = 30 * time.Second
 // run handles one invocation. A failure is returned so that Lambda
 // retries the run; every step is safe to repeat.
 func (j *job) run(ctx context.Context, raw json.RawMessage) error {
+	if cr, ok := isCustomResource(raw); ok {
+		// LambdaWrap always answers CloudFormation, FAILED with the error's
+		// text on an error; its own error is a failed answer.
+		_, err := cfn.LambdaWrap(j.releaseMarker)(ctx, cr)
+		return err
+	}
 	var ev payload
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return fmt.Errorf("job payload: %w", err)
@@ -104,16 +116,27 @@ func (j *job) run(ctx context.Context, raw json.RawMessage) error {
 	r := &crm.JobRun{Pool: &crm.PoolRun{}, Grading: &crm.GradingRun{}, TakeBack: &crm.TakeBackRun{}}
 	var migrated []dynamo.MigrationStatus
 	var err error
+	// Migrations wait while a deploy still shifts traffic: the version
+	// before may still be writing in the layout they replace.
+	waiting := false
+	migrate := func(reserve time.Duration) error {
+		may, err := j.migrationsMayRun(ctx)
+		if err != nil || !may {
+			waiting = true
+			return err
+		}
+		migrated, err = j.store.Migrate(ctx, more(reserve))
+		return err
+	}
 	switch task {
 	case "frequent":
-		var merr error
-		migrated, merr = j.store.Migrate(ctx, more(migrationReserve))
+		merr := migrate(migrationReserve)
 		r, err = j.svc.RunFrequent(ctx)
 		err = errors.Join(merr, err)
 	case "grading":
 		r, err = j.svc.RunDaily(ctx)
 	case "migrate":
-		migrated, err = j.store.Migrate(ctx, more(5*time.Second))
+		err = migrate(5 * time.Second)
 	default:
 		return fmt.Errorf("job payload: unknown task %q (frequent, grading or migrate)", task)
 	}
@@ -140,7 +163,11 @@ func (j *job) run(ctx context.Context, raw json.RawMessage) error {
 		"takenBackToPool", len(r.TakeBack.Returned),
 		"takeBackWarned", len(r.TakeBack.Warned),
 		"placedWithManager", len(r.TakeBack.Placed),
-		"migrationsPending", pending,
+	}
+	if waiting {
+		attrs = append(attrs, "migrationsWaitForRelease", j.release)
+	} else {
+		attrs = append(attrs, "migrationsPending", pending)
 	}
 	j.writeMetrics(r, requestID)
 	if err != nil {
