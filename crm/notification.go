@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -54,12 +56,20 @@ const (
 	// NoticeWebhookEndpointDisabled: to every active ADMIN, a partner's
 	// webhook endpoint failed every attempt for a day and was disabled.
 	NoticeWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
+	// NoticeContractApproval: a contract beyond its customer's credit
+	// waits for approval; to the active managers of its team who may
+	// approve it (neither its owner nor who recorded it), or, when it has
+	// none, to the active ADMINs.
+	NoticeContractApproval NotificationKind = "CONTRACT_APPROVAL_REQUESTED"
+	// NoticeContractDecided: a contract awaiting approval was approved or
+	// rejected; to its owner and who recorded it.
+	NoticeContractDecided NotificationKind = "CONTRACT_DECIDED"
 )
 
 // NotificationKinds lists every kind.
 var NotificationKinds = []NotificationKind{NoticeClaimExpiring, NoticeCaseAssigned, NoticeCaseEscalated,
 	NoticeTaskDue, NoticeCustomerHandedOver, NoticeCustomerRegradedDown, NoticeLeadHanded, NoticeLeadReturned,
-	NoticePoolReturnDue, NoticeWebhookEndpointDisabled}
+	NoticePoolReturnDue, NoticeWebhookEndpointDisabled, NoticeContractApproval, NoticeContractDecided}
 
 // TaskDueNotice is how long before its due time a task's assignee is
 // told; the job runs every quarter hour, so the notice comes between 45
@@ -83,6 +93,7 @@ type Notification struct {
 	CaseID     string
 	TaskID     string
 	LeadID     string
+	ContractID string
 	// EndpointID is the partner's webhook endpoint it is about.
 	EndpointID string
 	// Actor is who made the change (SystemUserID for the job).
@@ -202,6 +213,7 @@ type NoticeSource struct {
 	CaseBefore, Case         *Case
 	TaskBefore, Task         *Task
 	LeadBefore, Lead         *Lead
+	ContractBefore, Contract *Contract
 }
 
 // Notices returns the notifications a write means, in a fixed order; none
@@ -222,6 +234,8 @@ func (s *Service) Notices(ctx context.Context, src NoticeSource) ([]*Notificatio
 		return taskNotices(src.TaskBefore, src.Task), nil
 	case src.Lead != nil:
 		return leadNotices(src.LeadBefore, src.Lead), nil
+	case src.Contract != nil:
+		return s.contractNotices(ctx, src.ContractBefore, src.Contract)
 	}
 	return nil, nil
 }
@@ -406,6 +420,83 @@ func dueWord(due, now time.Time) string {
 		return "is overdue since"
 	}
 	return "is due at"
+}
+
+// MaxApproversTold bounds who is told of one contract awaiting approval:
+// the first by name of its team's managers (or of the admins).
+const MaxApproversTold = 50
+
+// contractNotices: a contract that starts waiting for approval, to those
+// who may approve it; its approval or rejection, to its owner and who
+// recorded it (not to whoever decided). Who may approve is read from the
+// directory when the contract starts waiting, so a redelivery of the same
+// write tells the same people again only if the directory is unchanged;
+// each notice's id is per person and contract, so nobody is told twice.
+func (s *Service) contractNotices(ctx context.Context, prev, next *Contract) ([]*Notification, error) {
+	a := next.Approval
+	if a == nil {
+		return nil, nil
+	}
+	wasPending := prev != nil && prev.Approval != nil && prev.Approval.Status == ApprovalPending
+	n := Notification{CustomerID: next.CustomerID, ContractID: next.ID, Actor: next.UpdatedBy}
+	switch {
+	case a.Status == ApprovalPending && !wasPending:
+		to, err := s.approvers(ctx, next)
+		if err != nil {
+			return nil, err
+		}
+		n.Message = fmt.Sprintf("contract %s on customer %s (%s %s) goes beyond credit level %s and waits for your approval: %s",
+			next.ID, next.CustomerID, next.Amount, next.Currency, a.Level, truncate(strings.Join(a.Exceeded, "; "), 300))
+		out := make([]*Notification, 0, len(to))
+		for _, id := range to {
+			out = append(out, notice(id, NoticeContractApproval, next.UpdatedAt, "contract-approval|"+next.ID, n))
+		}
+		return out, nil
+	case wasPending && (a.Status == ApprovalApproved || a.Status == ApprovalRejected):
+		verb := "approved"
+		if a.Status == ApprovalRejected {
+			verb = "rejected"
+		}
+		n.Actor = a.DecidedBy
+		n.Message = fmt.Sprintf("%s %s contract %s on customer %s", a.DecidedBy, verb, next.ID, next.CustomerID)
+		if a.Reason != "" {
+			n.Message += ". Reason: " + truncate(a.Reason, 200)
+		}
+		var out []*Notification
+		for _, id := range []string{next.OwnerID, next.CreatedBy} {
+			if id != "" && id != a.DecidedBy && !slices.ContainsFunc(out, func(o *Notification) bool { return o.UserID == id }) {
+				out = append(out, notice(id, NoticeContractDecided, next.UpdatedAt, "contract-decided|"+next.ID, n))
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// approvers lists who may approve c, as the directory knows them: the
+// active managers of its team, or when there are none the active ADMINs;
+// never its owner nor who recorded it (canApprove).
+func (s *Service) approvers(ctx context.Context, c *Contract) ([]string, error) {
+	active := true
+	for _, f := range []UserFilter{{Team: c.Team, Role: RoleManager, Active: &active}, {Role: RoleAdmin, Active: &active}} {
+		if f.Role == RoleManager && c.Team == "" {
+			continue
+		}
+		page, err := s.Store.ListUsers(ctx, f, PageRequest{First: MaxApproversTold})
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, u := range page.Items {
+			if u.ID != c.OwnerID && u.ID != c.CreatedBy {
+				ids = append(ids, u.ID)
+			}
+		}
+		if len(ids) > 0 {
+			return ids, nil
+		}
+	}
+	return nil, nil
 }
 
 // leadNotices: a lead handed (made, or handed again) to its recipient; a

@@ -49,6 +49,7 @@ type notificationItem struct {
 	CaseID     string     `dynamodbav:"caseId,omitempty"`
 	TaskID     string     `dynamodbav:"taskId,omitempty"`
 	LeadID     string     `dynamodbav:"leadId,omitempty"`
+	ContractID string     `dynamodbav:"contractId,omitempty"`
 	EndpointID string     `dynamodbav:"endpointId,omitempty"`
 	Actor      string     `dynamodbav:"actor,omitempty"`
 	DueAt      *time.Time `dynamodbav:"dueAt,omitempty"`
@@ -62,7 +63,7 @@ type notificationItem struct {
 func toNotificationItem(n *crm.Notification) *notificationItem {
 	it := &notificationItem{
 		PK: inboxPK(n.UserID), SK: noticeSK(n.ID), Type: "notification", ID: n.ID, UserID: n.UserID, Kind: string(n.Kind),
-		At: n.At, CustomerID: n.CustomerID, CaseID: n.CaseID, TaskID: n.TaskID, LeadID: n.LeadID, EndpointID: n.EndpointID, Actor: n.Actor, DueAt: n.DueAt,
+		At: n.At, CustomerID: n.CustomerID, CaseID: n.CaseID, TaskID: n.TaskID, LeadID: n.LeadID, ContractID: n.ContractID, EndpointID: n.EndpointID, Actor: n.Actor, DueAt: n.DueAt,
 		From: n.From, To: n.To, Message: n.Message, ReadAt: n.ReadAt, TTL: n.At.Add(crm.NotificationTTL).Unix(),
 	}
 	if n.ReadAt == nil {
@@ -74,7 +75,7 @@ func toNotificationItem(n *crm.Notification) *notificationItem {
 func fromNotificationItem(it *notificationItem) *crm.Notification {
 	return &crm.Notification{
 		ID: it.ID, UserID: it.UserID, Kind: crm.NotificationKind(it.Kind), At: it.At, CustomerID: it.CustomerID,
-		CaseID: it.CaseID, TaskID: it.TaskID, LeadID: it.LeadID, EndpointID: it.EndpointID, Actor: it.Actor, DueAt: it.DueAt, From: it.From, To: it.To,
+		CaseID: it.CaseID, TaskID: it.TaskID, LeadID: it.LeadID, ContractID: it.ContractID, EndpointID: it.EndpointID, Actor: it.Actor, DueAt: it.DueAt, From: it.From, To: it.To,
 		Message: it.Message, ReadAt: it.ReadAt,
 	}
 }

@@ -408,3 +408,58 @@ func TestQueuesLeaveOutWorkOnCustomersTheCallerMayNotRead(t *testing.T) {
 		})
 	}
 }
+
+// TestAContractAwaitingApprovalTellsWhoMayApproveAndItsDecisionTheOwner:
+// a contract over its customer's limit tells the team's manager (not its
+// owner, not another team's manager); its approval tells the owner; a
+// contract the team's only manager recorded, who may not approve it,
+// tells the admins instead.
+func TestAContractAwaitingApprovalTellsWhoMayApproveAndItsDecisionTheOwner(t *testing.T) {
+	e, _ := poolEnv(t) // 2026-03-01
+	owner := sales1.ID
+	cu := mustCreate(t, e, admin, crm.CustomerInput{Name: "Mudanjiang Pumps", OwnerID: &owner, Team: "north", Industry: "Manufacturing"})
+	over := func(by *crm.User, title string) *crm.Contract {
+		t.Helper()
+		k, err := e.svc.CreateContract(as(by), crm.ContractInput{CustomerID: cu.ID, Title: title, Amount: "1200000", OwnerID: owner,
+			SignedOn: day(2026, 3, 1), EndsOn: day(2026, 12, 31), Instalments: []crm.InstalmentInput{{DueOn: day(2026, 3, 31), Amount: "1200000"}}})
+		if err != nil || k.Approval == nil || k.Approval.Status != crm.ApprovalPending {
+			t.Fatalf("a contract over BBB's limit: %+v, %v; want it awaiting approval", k, err)
+		}
+		return k
+	}
+	k := over(sales1, "Pumps")
+	e.drain(t)
+	told := inbox(t, e, manager, false)
+	if len(told) != 1 || told[0].Kind != crm.NoticeContractApproval || told[0].ContractID != k.ID || told[0].CustomerID != cu.ID ||
+		!strings.Contains(told[0].Message, "credit level BBB") || !strings.Contains(told[0].Message, "limit:") {
+		t.Fatalf("the north manager's inbox %+v; want one CONTRACT_APPROVAL_REQUESTED for %s naming the level and the limit", told, k.ID)
+	}
+	for _, u := range []*crm.User{sales1, managerSouth, admin} {
+		if got := inbox(t, e, u, false); len(got) != 0 {
+			t.Errorf("%s was told %v; only the team's manager may approve", u.ID, kinds(got))
+		}
+	}
+	if _, err := e.svc.ApproveContract(as(manager), crm.ContractKey{CustomerID: cu.ID, ID: k.ID}, 1, "order secured"); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	mine := inbox(t, e, sales1, false)
+	if len(mine) != 1 || mine[0].Kind != crm.NoticeContractDecided || mine[0].ContractID != k.ID || mine[0].Actor != manager.ID ||
+		!strings.Contains(mine[0].Message, "approved") || !strings.Contains(mine[0].Message, "order secured") {
+		t.Fatalf("the owner's inbox %+v; want one CONTRACT_DECIDED saying approved, with the reason", mine)
+	}
+	if got := kinds(inbox(t, e, manager, false)); len(got) != 1 {
+		t.Errorf("the manager who decided was told %v, want only the request", got)
+	}
+
+	// Recorded by the team's only manager, who may not approve it: the
+	// admins are told.
+	k2 := over(manager, "More pumps")
+	e.drain(t)
+	if got := inbox(t, e, admin, false); len(got) != 1 || got[0].Kind != crm.NoticeContractApproval || got[0].ContractID != k2.ID {
+		t.Fatalf("the admin's inbox %+v; want the request for %s, the team's manager having recorded it", got, k2.ID)
+	}
+	if got := kinds(inbox(t, e, manager, false)); len(got) != 1 {
+		t.Errorf("the manager who recorded it was told %v, want nothing new", got)
+	}
+}

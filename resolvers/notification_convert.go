@@ -8,7 +8,7 @@ import (
 func toNotification(n *crm.Notification) *model.Notification {
 	return &model.Notification{
 		ID: n.ID, Kind: model.NotificationKind(n.Kind), At: n.At, CustomerID: opt(n.CustomerID), CaseID: opt(n.CaseID),
-		TaskID: opt(n.TaskID), LeadID: opt(n.LeadID), WebhookEndpointID: opt(n.EndpointID), Actor: opt(n.Actor), DueAt: n.DueAt, From: opt(n.From), To: opt(n.To),
+		TaskID: opt(n.TaskID), LeadID: opt(n.LeadID), ContractID: opt(n.ContractID), WebhookEndpointID: opt(n.EndpointID), Actor: opt(n.Actor), DueAt: n.DueAt, From: opt(n.From), To: opt(n.To),
 		Message: n.Message, ReadAt: n.ReadAt,
 	}
 }

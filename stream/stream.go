@@ -385,6 +385,8 @@ func (c *Consumer) notify(ctx context.Context, changes []Change) error {
 			src.TaskBefore, src.Task = ch.TaskBefore, ch.Task
 		case KindLead:
 			src.LeadBefore, src.Lead = ch.LeadBefore, ch.Lead
+		case KindContract:
+			src.ContractBefore, src.Contract = ch.ContractBefore, ch.Contract
 		default:
 			continue
 		}

@@ -949,6 +949,7 @@ type ComplexityRoot struct {
 		Actor             func(childComplexity int) int
 		At                func(childComplexity int) int
 		CaseID            func(childComplexity int) int
+		ContractID        func(childComplexity int) int
 		CustomerID        func(childComplexity int) int
 		DueAt             func(childComplexity int) int
 		From              func(childComplexity int) int
@@ -5810,6 +5811,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.CaseID(childComplexity), true
+	case "Notification.contractId":
+		if e.ComplexityRoot.Notification.ContractID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ContractID(childComplexity), true
 	case "Notification.customerId":
 		if e.ComplexityRoot.Notification.CustomerID == nil {
 			break
@@ -11447,6 +11454,10 @@ enum NotificationKind {
   POOL_RETURN_DUE
   "To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it)."
   WEBHOOK_ENDPOINT_DISABLED
+  "A contract beyond its customer's credit waits for your approval: to the active managers of its team who may approve it (neither its owner nor who recorded it), or to the active ADMINs when the team has none. The message names the level and what the contract exceeds."
+  CONTRACT_APPROVAL_REQUESTED
+  "A contract you own or recorded that waited for approval was approved or rejected (the message gives the reason given)."
+  CONTRACT_DECIDED
 }
 
 """
@@ -11469,6 +11480,8 @@ type Notification {
   taskId: ID
   "The lead it is about (LEAD_HANDED, LEAD_RETURNED)."
   leadId: ID
+  "The contract it is about (CONTRACT_APPROVAL_REQUESTED, CONTRACT_DECIDED); customerId is its customer."
+  contractId: ID
   "The webhook endpoint it is about (WEBHOOK_ENDPOINT_DISABLED)."
   webhookEndpointId: ID
   "Who made the change: a user, or system for the scheduled job."
@@ -15396,6 +15409,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_taskId(ctx, field)
 	case "leadId":
 		return ec.fieldContext_Notification_leadId(ctx, field)
+	case "contractId":
+		return ec.fieldContext_Notification_contractId(ctx, field)
 	case "webhookEndpointId":
 		return ec.fieldContext_Notification_webhookEndpointId(ctx, field)
 	case "actor":
@@ -35920,6 +35935,29 @@ func (ec *executionContext) fieldContext_Notification_leadId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Notification_contractId(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_contractId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_contractId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Notification_webhookEndpointId(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -56263,6 +56301,11 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			}
 		case "leadId":
 			out.Values[i] = ec._Notification_leadId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contractId":
+			out.Values[i] = ec._Notification_contractId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

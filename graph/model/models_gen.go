@@ -2201,6 +2201,8 @@ type Notification struct {
 	TaskID *string `json:"taskId,omitempty"`
 	// The lead it is about (LEAD_HANDED, LEAD_RETURNED).
 	LeadID *string `json:"leadId,omitempty"`
+	// The contract it is about (CONTRACT_APPROVAL_REQUESTED, CONTRACT_DECIDED); customerId is its customer.
+	ContractID *string `json:"contractId,omitempty"`
 	// The webhook endpoint it is about (WEBHOOK_ENDPOINT_DISABLED).
 	WebhookEndpointID *string `json:"webhookEndpointId,omitempty"`
 	// Who made the change: a user, or system for the scheduled job.
@@ -5263,6 +5265,10 @@ const (
 	NotificationKindPoolReturnDue NotificationKind = "POOL_RETURN_DUE"
 	// To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it).
 	NotificationKindWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
+	// A contract beyond its customer's credit waits for your approval: to the active managers of its team who may approve it (neither its owner nor who recorded it), or to the active ADMINs when the team has none. The message names the level and what the contract exceeds.
+	NotificationKindContractApprovalRequested NotificationKind = "CONTRACT_APPROVAL_REQUESTED"
+	// A contract you own or recorded that waited for approval was approved or rejected (the message gives the reason given).
+	NotificationKindContractDecided NotificationKind = "CONTRACT_DECIDED"
 )
 
 var AllNotificationKind = []NotificationKind{
@@ -5276,11 +5282,13 @@ var AllNotificationKind = []NotificationKind{
 	NotificationKindLeadReturned,
 	NotificationKindPoolReturnDue,
 	NotificationKindWebhookEndpointDisabled,
+	NotificationKindContractApprovalRequested,
+	NotificationKindContractDecided,
 }
 
 func (e NotificationKind) IsValid() bool {
 	switch e {
-	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindLeadHanded, NotificationKindLeadReturned, NotificationKindPoolReturnDue, NotificationKindWebhookEndpointDisabled:
+	case NotificationKindClaimExpiring, NotificationKindCaseAssigned, NotificationKindCaseEscalated, NotificationKindTaskDue, NotificationKindCustomerHandedOver, NotificationKindCustomerRegradedDown, NotificationKindLeadHanded, NotificationKindLeadReturned, NotificationKindPoolReturnDue, NotificationKindWebhookEndpointDisabled, NotificationKindContractApprovalRequested, NotificationKindContractDecided:
 		return true
 	}
 	return false
