@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,29 +29,75 @@ func (s *Service) CreditPolicy() *CreditPolicy {
 // fly, read-only.
 // Errors: UNAUTHENTICATED, FORBIDDEN (partners), NOT_FOUND.
 func (s *Service) CustomerCredit(ctx context.Context, customerID string) (*CreditState, error) {
+	out, errs := s.CustomerCredits(ctx, []string{customerID})
+	return out[0], errs[0]
+}
+
+// CustomerCredits is CustomerCredit of many customers, for a batch
+// loader: one read of their stored credit for them all. A customer never
+// evaluated is evaluated on the fly: with no read when the store knows it
+// has no contract (nothing stored, every customer with a contract having
+// something stored), else from its contracts.
+func (s *Service) CustomerCredits(ctx context.Context, customerIDs []string) ([]*CreditState, []error) {
+	out, errs := make([]*CreditState, len(customerIDs)), make([]error, len(customerIDs))
+	fail := func(err error) ([]*CreditState, []error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		return out, errs
+	}
 	u, err := pipelineUser(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	cu, err := s.visible(ctx, u, customerID)
-	if err != nil {
-		return nil, err
+	// Together, so that the request's customer loader reads in one batch
+	// those it has not read yet.
+	cus := make([]*Customer, len(customerIDs))
+	var wg sync.WaitGroup
+	for i, id := range customerIDs {
+		wg.Go(func() { cus[i], errs[i] = s.visible(ctx, u, id) })
 	}
-	st, err := s.Store.CreditState(ctx, customerID)
-	if err != nil {
-		return nil, err
-	}
-	if st.Version == 0 {
-		if st, _, err = s.evaluateCredit(ctx, st, SystemUserID); err != nil {
-			return nil, err
+	wg.Wait()
+	var ids []string
+	for i, id := range customerIDs {
+		if errs[i] == nil {
+			ids = append(ids, id)
 		}
 	}
-	if !readsCreditFacts(u, cu) {
-		v := *st
-		v.Explanation, v.RuleExplanation = creditFactsHidden, creditFactsHidden
-		st = &v
+	if len(ids) == 0 {
+		return out, errs
 	}
-	return st, nil
+	states, complete, err := s.Store.CreditStates(ctx, ids)
+	if err != nil {
+		return fail(err)
+	}
+	for i, id := range customerIDs {
+		if errs[i] != nil {
+			continue
+		}
+		st, stored := states[id]
+		if !stored {
+			st = &CreditState{CustomerID: id}
+		}
+		if st.Version == 0 {
+			var contracts []*Contract
+			if stored || !complete {
+				if contracts, errs[i] = s.Store.AllContracts(ctx, id); errs[i] != nil {
+					continue
+				}
+			}
+			st, _ = s.creditVerdict(st, contracts, SystemUserID)
+		}
+		if !readsCreditFacts(u, cus[i]) {
+			v := *st
+			v.Explanation, v.RuleExplanation = creditFactsHidden, creditFactsHidden
+			st = &v
+		}
+		out[i] = st
+	}
+	return out, errs
 }
 
 // creditFactsHidden stands for an explanation its reader may not read.
@@ -201,6 +248,12 @@ func (s *Service) evaluateCredit(ctx context.Context, prev *CreditState, by stri
 	if err != nil {
 		return nil, nil, err
 	}
+	next, ch := s.creditVerdict(prev, contracts, by)
+	return next, ch, nil
+}
+
+// creditVerdict is evaluateCredit on the customer's contracts as read.
+func (s *Service) creditVerdict(prev *CreditState, contracts []*Contract, by string) (*CreditState, *CreditChange) {
 	now := s.now()
 	p := s.CreditPolicy()
 	f := CreditFactsOf(p, contracts, now)
@@ -219,7 +272,7 @@ func (s *Service) evaluateCredit(ctx context.Context, prev *CreditState, by stri
 		ch = &CreditChange{ID: s.newID(now), CustomerID: prev.CustomerID, From: prev.Level, To: next.Level, Source: next.Source,
 			Explanation: next.Explanation, By: by, At: now}
 	}
-	return &next, ch, nil
+	return &next, ch
 }
 
 // creditReviewAt is when the job looks at a state again: when the facts
@@ -442,6 +495,11 @@ type CreditStore interface {
 	// CreditState reads a customer's credit state, consistently; a
 	// customer never evaluated has Version 0 and no level.
 	CreditState(ctx context.Context, customerID string) (*CreditState, error)
+	// CreditStates reads the credit states stored for customers,
+	// consistently; a customer with none is not in the map. complete
+	// reports that every customer with a contract has one stored, so that
+	// one without has no contract.
+	CreditStates(ctx context.Context, customerIDs []string) (states map[string]*CreditState, complete bool, err error)
 	// ListCreditChanges lists a customer's credit history, newest first.
 	ListCreditChanges(ctx context.Context, customerID string, p PageRequest) (*Page[*CreditChange], error)
 	// AllContracts reads every contract of a customer (at most

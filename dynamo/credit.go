@@ -242,6 +242,35 @@ func (s *Store) CreditState(ctx context.Context, customerID string) (*crm.Credit
 	return st, nil
 }
 
+// CreditStates reads the credit states stored for customers: one
+// BatchGetItem per 100 (consistent), and until the credit-items migration
+// is done (then once per process) a GetItem of its progress.
+func (s *Store) CreditStates(ctx context.Context, customerIDs []string) (map[string]*crm.CreditState, bool, error) {
+	complete, err := s.creditItemsDone(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	keys := make([]map[string]types.AttributeValue, len(customerIDs))
+	for i, id := range customerIDs {
+		keys[i] = key(customerPK(id), skCredit)
+	}
+	raws, err := s.batchGetConsistent(ctx, keys, true)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make(map[string]*crm.CreditState, len(raws))
+	for _, raw := range raws {
+		var it creditItem
+		if err := unmarshalItem(raw, &it); err != nil {
+			return nil, false, wrap("decode credit", err)
+		}
+		st := fromCreditItem(&it)
+		st.CustomerID = strings.TrimPrefix(it.PK, "CUST#")
+		out[st.CustomerID] = st
+	}
+	return out, complete, nil
+}
+
 // ListCreditChanges lists a customer's credit history, newest first: one
 // Query of its collection's CRH# range per page.
 func (s *Store) ListCreditChanges(ctx context.Context, customerID string, p crm.PageRequest) (*crm.Page[*crm.CreditChange], error) {

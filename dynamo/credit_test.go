@@ -1,11 +1,16 @@
 package dynamo_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
 )
@@ -290,5 +295,81 @@ func TestContractsCheckedAtOnceNeverPassTheLimitTogether(t *testing.T) {
 	all, err := e.svc.CustomerContracts(as(manager), cu.ID, crm.PageRequest{First: 20})
 	if err != nil || len(all.Items) != n {
 		t.Fatalf("the customer's contracts: %d (%v), want %d", len(all.Items), err, n)
+	}
+}
+
+// TestCreditOfManyCustomersIsOneReadOnceEveryContractHasItsCredit reads
+// the credit of four customers as a list does: one with a contract and
+// its credit stored, two without contracts, and one whose contract came
+// from the release before credit levels (no credit item: deleted here).
+// Until the credit-items migration is done, the ones without a credit
+// item are evaluated from their contracts (a Query each); the migration
+// gives the old contract's customer its credit item, marked for review,
+// and from then on the credit of those without contracts costs no read:
+// one BatchGetItem for all, and the answers are CustomerCredit's.
+func TestCreditOfManyCustomersIsOneReadOnceEveryContractHasItsCredit(t *testing.T) {
+	e, _ := poolEnv(t) // 2026-03-01
+	owner := sales1.ID
+	var ids []string
+	known := map[string]*crm.Customer{}
+	for _, name := range []string{"Jiamusi Boilers", "Hegang Coal", "Yichun Timber", "Heihe Trading"} {
+		cu := mustCreate(t, e, admin, crm.CustomerInput{Name: name, OwnerID: &owner, Team: "north", Industry: "Manufacturing"})
+		ids, known[cu.ID] = append(ids, cu.ID), cu
+	}
+	sign := func(customerID, amount string, signed, due time.Time) {
+		t.Helper()
+		if _, err := e.svc.CreateContract(as(sales1), crm.ContractInput{CustomerID: customerID, Title: "Supply", Amount: amount,
+			SignedOn: signed, EndsOn: day(2026, 12, 31), Instalments: []crm.InstalmentInput{{DueOn: due, Amount: amount}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sign(ids[0], "50000", day(2026, 3, 1), day(2026, 3, 31))
+	// 200,000.00 overdue for 29 days: BB, where no history is BBB.
+	sign(ids[3], "200000", day(2026, 1, 1), day(2026, 1, 31))
+	if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "CUST#" + ids[3]}, "sk": &types.AttributeValueMemberS{Value: "CREDIT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// As a list holds them: its customers need no read to authorize.
+	ctx := crm.WithCustomerLookup(as(manager), func(_ context.Context, id string) (*crm.Customer, error) { return known[id], nil })
+	read := func(wantCalls int64) []string {
+		t.Helper()
+		before := e.calls.Load()
+		states, errs := e.svc.CustomerCredits(ctx, ids)
+		calls := e.calls.Load() - before
+		var levels []string
+		for i, st := range states {
+			if errs[i] != nil {
+				t.Fatalf("credit of %s: %v", ids[i], errs[i])
+			}
+			one, err := e.svc.CustomerCredit(ctx, ids[i])
+			if err != nil || one.Level != st.Level || one.Explanation != st.Explanation || one.Version != st.Version {
+				t.Errorf("credit of %s in a batch %+v, alone %+v (%v); want the same", ids[i], st, one, err)
+			}
+			levels = append(levels, st.Level)
+		}
+		if calls != wantCalls {
+			t.Errorf("credit of %d customers took %d DynamoDB calls, want %d", len(ids), calls, wantCalls)
+		}
+		return levels
+	}
+	// The migration's progress, the batch, and the contracts of the three
+	// without a credit item.
+	if got := read(5); !slices.Equal(got, []string{"BBB", "BBB", "BBB", "BB"}) {
+		t.Fatalf("levels %v before the migration, want BBB but the old contract's BB", got)
+	}
+	if _, err := e.store.Migrate(as(admin), func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	// The progress, now done and remembered from then on, the batch, and
+	// the contracts of the one marked for review.
+	if got := read(3); !slices.Equal(got, []string{"BBB", "BBB", "BBB", "BB"}) {
+		t.Fatalf("levels %v after the migration, want the same", got)
+	}
+	if done, err := e.svc.RunCredit(t.Context()); err != nil || !slices.Equal(done, ids[3:]) {
+		t.Fatalf("the daily job evaluated %v (%v), want the customer the migration marked", done, err)
+	}
+	if got := read(1); !slices.Equal(got, []string{"BBB", "BBB", "BBB", "BB"}) {
+		t.Fatalf("levels %v once evaluated, want the same", got)
 	}
 }

@@ -46,7 +46,8 @@ var migrations = []migration{{name: activityBackfill, page: backfillPage}, {name
 	{name: agendaPointers, page: agendaPage}, {name: orderBackfill, page: orderPage},
 	{name: departmentQueuesBackfill, page: departmentQueuePage}, {name: endpointsSeen, page: endpointsPage},
 	{name: searchUnnamed, page: searchPage}, {name: valueRecount, page: recountPage, done: recountDone},
-	{name: forecastCounters, page: forecastPage}, {name: searchOrder, page: searchPage}}
+	{name: forecastCounters, page: forecastPage}, {name: searchOrder, page: searchPage},
+	{name: creditItems, page: creditItemsPage}}
 
 // activityBackfill moves what the layout before activity items kept to
 // where this release keeps it (issue #10).

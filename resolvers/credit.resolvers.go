@@ -15,7 +15,7 @@ import (
 
 // Credit is the resolver for the credit field.
 func (r *customerResolver) Credit(ctx context.Context, obj *model.Customer) (*model.CustomerCredit, error) {
-	st, err := r.Service.CustomerCredit(ctx, obj.ID)
+	st, err := r.loadersFor(ctx).credit.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type loaders struct {
 	listed     sync.Map // id → *crm.Customer
 	department *loader[string, *crm.Department]
 	workload   *loader[string, *crm.Workload]
+	credit     *loader[string, *crm.CreditState]
 }
 
 // batchCapacity is BatchGetItem's limit.
@@ -36,6 +37,7 @@ func newLoaders(svc *crm.Service) *loaders {
 	l.department = newLoader(svc.DepartmentsByID, batchCapacity)
 	// Two counters per user: 50 users fill a BatchGetItem.
 	l.workload = newLoader(svc.Workloads, batchCapacity/2)
+	l.credit = newLoader(svc.CustomerCredits, batchCapacity)
 	return l
 }
 
