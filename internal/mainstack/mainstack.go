@@ -8,8 +8,8 @@
 // poll for an event, several times deep in package initialisation (the
 // SDK's endpoint tables, GODEBUG settings) or in main's setup; growing it
 // here, while it holds a few frames, replaces those copies with one cheap
-// one. In the same run against the bootstrap without it, this took 1–2 ms
-// from the api's init (docs/access-patterns.md, "Cold start").
+// one: about 1 ms off the api's init against the bootstrap without it in
+// the same runs (docs/access-patterns.md, "Cold start (built)").
 //
 // The package imports nothing and its path sorts before those of the
 // standard library's internal packages, so it is initialised among the
