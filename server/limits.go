@@ -6,7 +6,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,12 +26,12 @@ const (
 	maxErrors = 20
 )
 
-// useLimits installs the per-request bounds on the GraphQL handler, in the
+// useLimits installs the per-request bounds on the GraphQL executor, in the
 // order they run: persisted-query lookup, the token limit and shape limits
 // (before validation), introspection, complexity, and last the registration
 // of a persisted query that passed them all. The body size, batch and
 // parameter checks run before gqlgen, in checkRequest.
-func useLimits(gql *handler.Server, introspection bool) {
+func useLimits(gql *executor.Executor, introspection bool) {
 	docs := smallQueries[*ast.QueryDocument]{lru.New[*ast.QueryDocument](queryCacheSize)}
 	gql.SetQueryCache(docs)
 	gql.SetParserTokenLimit(parserTokens)
@@ -45,7 +45,7 @@ func useLimits(gql *handler.Server, introspection bool) {
 		// Both: gqlgen swaps two rules back to suggesting ones unless
 		// suggestions are disabled.
 		gql.SetDisableSuggestion(true)
-		gql.SetValidationRulesFn(productionRules)
+		gql.SetDefaultRulesFn(productionRules)
 	}
 	gql.Use(newComplexityGate(complexityLimit))
 	gql.Use(queriesOnlyOverGET{})

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/rapportcrm/rapport/crm"
@@ -63,18 +63,18 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = defaultMaxBody
 	}
-	gql := handler.New(generated.NewExecutableSchema(generated.Config{
+	exec := executor.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  &resolvers.Resolver{Service: svc, Webhooks: opts.Webhooks},
 		Complexity: resolvers.Complexity(),
 	}))
-	gql.AddTransport(httpTransport{})
-	useLimits(gql, opts.Introspection)
-	gql.AroundRootFields(auditScope)
-	gql.SetErrorPresenter(presentError(log, opts.Introspection))
-	gql.SetRecoverFunc(recoverPanic(log))
+	useLimits(exec, opts.Introspection)
+	exec.AroundRootFields(auditScope)
+	exec.SetErrorPresenter(presentError(log, opts.Introspection))
+	exec.SetRecoverFunc(recoverPanic(log))
 	if opts.Metrics != nil {
-		gql.AroundResponses(noteOutcome)
+		exec.AroundResponses(noteOutcome)
 	}
+	gql := graphqlHandler{exec: exec}
 
 	api := opts.Metrics.Handler(withRequestID(log, withTimeout(opts.RequestTimeout,
 		authenticate(auth, log, checkRequest(opts.MaxBodyBytes, log, signIn(svc, log, opts, resolvers.WithLoaders(svc, gql)))))))

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -66,6 +67,38 @@ func requestErrorStatus(r *http.Request) int {
 		return http.StatusBadRequest
 	}
 	return http.StatusOK
+}
+
+// graphqlHandler serves GraphQL over HTTP with gqlgen's executor and
+// httpTransport, as gqlgen's handler.Server does with that one transport.
+// Not handler.Server itself: its package links every gqlgen transport, the
+// websocket one and its library included, which the server never uses and
+// which made the api's bootstrap larger and its cold start longer (its
+// package initialisation touches their code and type data).
+type graphqlHandler struct {
+	exec *executor.Executor
+}
+
+func (h graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// As handler.Server answers a panic outside the resolvers, which
+		// the executor's recover function does not see.
+		if err := recover(); err != nil {
+			gqlErr, _ := h.exec.PresentRecoveredError(r.Context(), err).(*gqlerror.Error)
+			b, _ := json.Marshal(&graphql.Response{Errors: gqlerror.List{gqlErr}})
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write(b)
+		}
+	}()
+	r = r.WithContext(graphql.StartOperationTrace(r.Context()))
+	t := httpTransport{}
+	if !t.Supports(r) {
+		b, _ := json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: "transport not supported"}}})
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write(b)
+		return
+	}
+	t.Do(w, r, h.exec)
 }
 
 // httpTransport serves GraphQL over HTTP: queries by GET and any operation

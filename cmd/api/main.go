@@ -19,6 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/config"
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
+	_ "github.com/rapportcrm/rapport/internal/mainstack"
 	"github.com/rapportcrm/rapport/lambdahttp"
 	"github.com/rapportcrm/rapport/oidc"
 	"github.com/rapportcrm/rapport/server"
