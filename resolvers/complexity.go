@@ -61,8 +61,10 @@ func Complexity() generated.ComplexityRoot {
 	c.Customer.Merges = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Opportunities = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
 	c.Customer.Contracts = func(child int, first *int, _ *string) int { return perParentRead + pageCost(child, first) }
-	// A credit level is a read per customer (and, never evaluated, a Query of
-	// its contracts): priced like one, so a list of them counts its reads.
+	// A list's credit levels are one BatchGetItem, but a customer marked for
+	// review and never evaluated (or any customer without a credit item,
+	// before migration 2026-12-credit-items is done) costs a Query of its
+	// contracts: priced for that worst case, so a list of them counts it.
 	c.Customer.Credit = func(child int) int { return 2*perParentRead + child }
 	c.Customer.CreditHistory = func(child int, first *int, _ *string) int { return 2*perParentRead + pageCost(child, first) }
 	c.Query.OpenOpportunities = func(child int, _ *string, first *int, _ *string) int { return pageCost(child, first) }
