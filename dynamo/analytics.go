@@ -299,18 +299,26 @@ func nextMonth(m string) string {
 
 // teams reads the keys of every team with figures or counters.
 func (s *Store) teams(ctx context.Context) ([]string, error) {
+	teams, _, err := s.teamsItem(ctx)
+	return teams, err
+}
+
+// teamsItem reads TEAMS: the teams, and whether the per-value counters
+// count every customer (as valuesCounted reads it).
+func (s *Store) teamsItem(ctx context.Context) ([]string, bool, error) {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(teamsPK, teamsPK)})
 	if err != nil {
-		return nil, wrap("get teams", err)
+		return nil, false, wrap("get teams", err)
 	}
 	var it struct {
-		Teams []string `dynamodbav:"teams,stringset"`
+		Teams       []string `dynamodbav:"teams,stringset"`
+		ValueCounts bool     `dynamodbav:"valueCounts"`
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal teams: %w", err)
+		return nil, false, fmt.Errorf("unmarshal teams: %w", err)
 	}
 	slices.Sort(it.Teams)
-	return it.Teams, nil
+	return it.Teams, it.ValueCounts, nil
 }
 
 // RollUpMonths writes the rolled-up item of every finished month of every

@@ -75,9 +75,10 @@ func (s *Store) narrowest(ctx context.Context, f crm.CustomerFilter) (dimension,
 		return dims[0], 0, nil
 	}
 	var teams []string
+	counted := s.valueCounts.done.Load()
 	if slices.ContainsFunc(dims, func(d dimension) bool { return d.count.sum }) {
 		var err error
-		if teams, err = s.teams(ctx); err != nil {
+		if teams, counted, err = s.teamsItem(ctx); err != nil {
 			return dimension{}, 0, err
 		}
 	}
@@ -121,6 +122,30 @@ func (s *Store) narrowest(ctx context.Context, f crm.CustomerFilter) (dimension,
 		}
 		return n
 	}
+	// Until the per-value counters count every customer (the recount
+	// migration), a region's counter may read fewer than it holds, even
+	// 0: it is picked only when nothing else is, and its walk tells its
+	// size.
+	if slices.ContainsFunc(dims, func(d dimension) bool { return isValueTotal(d.count.pk) }) {
+		if !counted {
+			var err error
+			if counted, err = s.valuesCounted(ctx); err != nil {
+				return dimension{}, 0, err
+			}
+		}
+		if !counted {
+			var known []dimension
+			for _, d := range dims {
+				if !isValueTotal(d.count.pk) {
+					known = append(known, d)
+				}
+			}
+			if len(known) == 0 {
+				return dims[0], 0, nil
+			}
+			dims = known
+		}
+	}
 	best, bestN := dims[0], size(dims[0])
 	for _, d := range dims[1:] {
 		if n := size(d); n < bestN {
@@ -129,6 +154,10 @@ func (s *Store) narrowest(ctx context.Context, f crm.CustomerFilter) (dimension,
 	}
 	return best, bestN, nil
 }
+
+// isValueTotal reports whether pk is a per-value counter item (a
+// region's), which the recount migration completes.
+func isValueTotal(pk string) bool { return strings.HasPrefix(pk, valueTotalPK("REGION", "")) }
 
 // matching reads every customer f lists, when f's narrowest dimension
 // holds at most walkBound customers (archived ones included when f asks

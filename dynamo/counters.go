@@ -134,15 +134,23 @@ func (s *Store) startValueCounts(ctx context.Context) error {
 }
 
 // valuesCounted reports whether the per-value counters count every
-// customer (startValueCounts, or the recount migration done).
+// customer (startValueCounts, or the recount migration done): a GetItem
+// of TEAMS until it says so, then remembered by the process.
 func (s *Store) valuesCounted(ctx context.Context) (bool, error) {
+	if s.valueCounts.done.Load() {
+		return true, nil
+	}
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(teamsPK, teamsPK),
 		ProjectionExpression: aws.String("valueCounts")})
 	if err != nil {
 		return false, wrap("get teams", err)
 	}
 	v, _ := res.Item["valueCounts"].(*types.AttributeValueMemberBOOL)
-	return v != nil && v.Value, nil
+	counted := v != nil && v.Value
+	if counted {
+		s.valueCounts.done.Store(true)
+	}
+	return counted, nil
 }
 
 // countMoves adds to out what a profile's move from before to after does

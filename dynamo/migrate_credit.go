@@ -53,9 +53,9 @@ func creditItemsPage(ctx context.Context, s *Store, items []map[string]types.Att
 	return changed, nil
 }
 
-// creditComplete remembers, per process, that creditItems is done: it
-// never becomes undone.
-type creditComplete struct{ done atomic.Bool }
+// latch remembers, per process, a state of the table that never goes
+// back once reached (a migration done).
+type latch struct{ done atomic.Bool }
 
 // creditItemsDone reports whether every customer with a contract has a
 // credit item: one read of the migration's progress until it says so.

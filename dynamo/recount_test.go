@@ -143,6 +143,18 @@ func TestTheValueRecountMakesUpgradedTablesExactWhileWritesGoOn(t *testing.T) {
 	if _, err := page.Total(t.Context()); !errors.Is(err, crm.ErrNotCounted) {
 		t.Fatalf("a kind's total before the recount: %v, want not counted", err)
 	}
+	// A region's counter reads 0 before the recount, yet the region holds
+	// 6: a filter that also names a team of 4 is walked by the team, and
+	// counted, within a bound of 4.
+	e.store.SetWalkBound(4)
+	page, err = e.svc.Customers(as(admin), crm.CustomerFilter{Region: "north", Team: "south"}, crm.PageRequest{First: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := page.Total(t.Context()); err != nil || n != 2 {
+		t.Fatalf("region north in team south before the recount: %d (%v), want 2, walked by the team", n, err)
+	}
+	e.store.SetWalkBound(1)
 	update := func(c *crm.Customer, upd crm.CustomerUpdate) {
 		t.Helper()
 		cur := mustCustomer(t, e, c.ID)

@@ -34,8 +34,9 @@ type Store struct {
 	// contacts sizes the 360's Query (customer_read.go).
 	contacts *contactHints
 	// credit remembers that every customer with a contract has a credit
-	// item (migrate_credit.go).
-	credit *creditComplete
+	// item (migrate_credit.go); valueCounts that the per-value counters
+	// count every customer (counters.go).
+	credit, valueCounts *latch
 }
 
 var _ crm.Store = (*Store)(nil)
@@ -44,7 +45,7 @@ var _ crm.Store = (*Store)(nil)
 // a key derived from cursorSecret.
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
 	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2,
-		trackSends: tracksSends(db), contacts: &contactHints{}, credit: &creditComplete{}}
+		trackSends: tracksSends(db), contacts: &contactHints{}, credit: &latch{}, valueCounts: &latch{}}
 }
 
 // UseIndexes makes the store read the table's indexes by the names of x.
