@@ -294,6 +294,22 @@ func TestComplexityFollowsVariables(t *testing.T) {
 			}
 		}
 	})
+	// A document of several operations is priced per operation: the
+	// cheap one's price is not the expensive one's.
+	t.Run("OperationsOfOneDocumentPricedApart", func(t *testing.T) {
+		q := `query Big { customers(first: 100) { edges { node { ` + fanOut + ` } } } } query Small { me { id } }`
+		for range 2 {
+			for _, step := range []struct {
+				op      string
+				refused bool
+			}{{"Small", false}, {"Big", true}} {
+				r := postJSON(t, srv, map[string]any{"query": q, "operationName": step.op})
+				if refused := r.code() == "COMPLEXITY_LIMIT_EXCEEDED"; refused != step.refused {
+					t.Fatalf("%s: refused %v (%+v), want %v", step.op, refused, r.Errors, step.refused)
+				}
+			}
+		}
+	})
 	t.Run("FixedDocumentRefusedEveryTime", func(t *testing.T) {
 		q := `{ customers(first: 100) { edges { node { ` + fanOut + ` } } } }`
 		for range 2 {
