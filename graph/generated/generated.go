@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/rapportcrm/rapport/graph/internal/listmarshal"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/graph/scalar"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -59690,7 +59691,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNActivityBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ActivityBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNActivityBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucket(ctx, sel, v[i])
@@ -59730,7 +59731,7 @@ func (ec *executionContext) marshalNActivityReport2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Address) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddress2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddress(ctx, sel, v[i])
@@ -59767,7 +59768,7 @@ func (ec *executionContext) marshalNAgenda2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNAgendaItem2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgendaItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgendaItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAgendaItem2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgendaItem(ctx, sel, v[i])
@@ -59801,7 +59802,7 @@ func (ec *executionContext) marshalNAgendaKind2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNAgingAmount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgingAmount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAgingAmount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmount(ctx, sel, v[i])
@@ -59859,7 +59860,7 @@ func (ec *executionContext) marshalNApiKeyConnection2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.APIKeyEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKeyEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdge(ctx, sel, v[i])
@@ -59893,7 +59894,7 @@ func (ec *executionContext) marshalNApprovalStatus2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNAttribute2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Attribute) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAttribute2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttribute(ctx, sel, v[i])
@@ -59932,7 +59933,7 @@ func (ec *executionContext) marshalNAuditAction2githubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNAuditChange2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditChange(ctx, sel, v[i])
@@ -59972,7 +59973,7 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋrappo
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -60031,7 +60032,7 @@ func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNCaseEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdge(ctx, sel, v[i])
@@ -60073,7 +60074,7 @@ func (ec *executionContext) marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNCaseSummary2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseSummary) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseSummary2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummary(ctx, sel, v[i])
@@ -60097,7 +60098,7 @@ func (ec *executionContext) marshalNCaseSummary2ᚖgithubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNCaseTransition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseTransition) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseTransition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransition(ctx, sel, v[i])
@@ -60134,7 +60135,7 @@ func (ec *executionContext) unmarshalNChangeCustomerTagsInput2githubᚗcomᚋrap
 }
 
 func (ec *executionContext) marshalNChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdge(ctx, sel, v[i])
@@ -60183,7 +60184,7 @@ func (ec *executionContext) marshalNChannel2githubᚗcomᚋrapportcrmᚋrapport�
 }
 
 func (ec *executionContext) marshalNChannelCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChannelCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChannelCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCount(ctx, sel, v[i])
@@ -60235,7 +60236,7 @@ func (ec *executionContext) marshalNCompleteTaskPayload2ᚖgithubᚗcomᚋrappor
 }
 
 func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContact2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContact(ctx, sel, v[i])
@@ -60290,7 +60291,7 @@ func (ec *executionContext) marshalNContractConnection2ᚖgithubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNContractEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContractEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdge(ctx, sel, v[i])
@@ -60370,7 +60371,7 @@ func (ec *executionContext) marshalNCreditChangeConnection2ᚖgithubᚗcomᚋrap
 }
 
 func (ec *executionContext) marshalNCreditChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdge(ctx, sel, v[i])
@@ -60394,7 +60395,7 @@ func (ec *executionContext) marshalNCreditChangeEdge2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNCreditLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevel(ctx, sel, v[i])
@@ -60428,7 +60429,7 @@ func (ec *executionContext) marshalNCreditSource2githubᚗcomᚋrapportcrmᚋrap
 }
 
 func (ec *executionContext) marshalNCurrencyAging2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAgingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CurrencyAging) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCurrencyAging2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAging(ctx, sel, v[i])
@@ -60500,7 +60501,7 @@ func (ec *executionContext) marshalNCustomerCredit2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNCustomerEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerEdge(ctx, sel, v[i])
@@ -60548,7 +60549,7 @@ func (ec *executionContext) unmarshalNCustomerField2ᚕgithubᚗcomᚋrapportcrm
 }
 
 func (ec *executionContext) marshalNCustomerField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CustomerField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx, sel, v[i])
@@ -60590,7 +60591,7 @@ func (ec *executionContext) marshalNCustomerMergeConnection2ᚖgithubᚗcomᚋra
 }
 
 func (ec *executionContext) marshalNCustomerMergeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerMergeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerMergeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdge(ctx, sel, v[i])
@@ -60644,7 +60645,7 @@ func (ec *executionContext) marshalNCustomerStatus2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNCycleBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CycleBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCycleBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucket(ctx, sel, v[i])
@@ -60695,7 +60696,7 @@ func (ec *executionContext) unmarshalNDecideContractInput2githubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNDepartment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDepartmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Department) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDepartment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDepartment(ctx, sel, v[i])
@@ -60729,7 +60730,7 @@ func (ec *executionContext) marshalNDimension2githubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNDimensionAverage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DimensionAverage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDimensionAverage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverage(ctx, sel, v[i])
@@ -60753,7 +60754,7 @@ func (ec *executionContext) marshalNDimensionAverage2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNDimensionScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DimensionScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDimensionScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionScore(ctx, sel, v[i])
@@ -60787,7 +60788,7 @@ func (ec *executionContext) marshalNDirection2githubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateCandidate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDuplicateCandidate2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidate(ctx, sel, v[i])
@@ -60819,7 +60820,7 @@ func (ec *executionContext) marshalNDuplicateCandidates2ᚖgithubᚗcomᚋrappor
 }
 
 func (ec *executionContext) marshalNEvaluation2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Evaluation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvaluation2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluation(ctx, sel, v[i])
@@ -60851,7 +60852,7 @@ func (ec *executionContext) marshalNEvaluationConnection2ᚖgithubᚗcomᚋrappo
 }
 
 func (ec *executionContext) marshalNEvaluationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EvaluationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvaluationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationEdge(ctx, sel, v[i])
@@ -60893,7 +60894,7 @@ func (ec *executionContext) marshalNEvaluationKind2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNFieldChange2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFieldChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldChange(ctx, sel, v[i])
@@ -60917,7 +60918,7 @@ func (ec *executionContext) marshalNFieldChange2ᚖgithubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNFieldVerification2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldVerification) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFieldVerification2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerification(ctx, sel, v[i])
@@ -60963,7 +60964,7 @@ func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNForecastMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastMonth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNForecastMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonth(ctx, sel, v[i])
@@ -61003,7 +61004,7 @@ func (ec *executionContext) marshalNGradeChangeConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNGradeChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChangeEdge(ctx, sel, v[i])
@@ -61027,7 +61028,7 @@ func (ec *executionContext) marshalNGradeChangeEdge2ᚖgithubᚗcomᚋrapportcrm
 }
 
 func (ec *executionContext) marshalNGradeCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCount(ctx, sel, v[i])
@@ -61059,7 +61060,7 @@ func (ec *executionContext) marshalNGradeDistribution2ᚖgithubᚗcomᚋrapportc
 }
 
 func (ec *executionContext) marshalNGradeEvaluations2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluationsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeEvaluations) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeEvaluations2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluations(ctx, sel, v[i])
@@ -61083,7 +61084,7 @@ func (ec *executionContext) marshalNGradeEvaluations2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNGradeLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevel(ctx, sel, v[i])
@@ -61126,7 +61127,7 @@ func (ec *executionContext) unmarshalNGradeLevelInput2ᚖgithubᚗcomᚋrapportc
 }
 
 func (ec *executionContext) marshalNGradeMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeMetric) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeMetric2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetric(ctx, sel, v[i])
@@ -61173,7 +61174,7 @@ func (ec *executionContext) unmarshalNGradingPolicyInput2githubᚗcomᚋrapportc
 }
 
 func (ec *executionContext) marshalNGradingRule2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradingRule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradingRule2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRule(ctx, sel, v[i])
@@ -61324,7 +61325,7 @@ func (ec *executionContext) marshalNImportCustomersResult2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNImportProblem2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportProblem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportProblem2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblem(ctx, sel, v[i])
@@ -61348,7 +61349,7 @@ func (ec *executionContext) marshalNImportProblem2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNImportRowResult2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportRowResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRowResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResult(ctx, sel, v[i])
@@ -61382,7 +61383,7 @@ func (ec *executionContext) marshalNImportRowStatus2githubᚗcomᚋrapportcrmᚋ
 }
 
 func (ec *executionContext) marshalNIndicator2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Indicator) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicator2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicator(ctx, sel, v[i])
@@ -61425,7 +61426,7 @@ func (ec *executionContext) unmarshalNIndicatorInput2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNIndicatorScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IndicatorScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicatorScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorScore(ctx, sel, v[i])
@@ -61468,7 +61469,7 @@ func (ec *executionContext) unmarshalNIndicatorScoreInput2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNInstalment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Instalment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInstalment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalment(ctx, sel, v[i])
@@ -61525,7 +61526,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNInteraction2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Interaction) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInteraction2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteraction(ctx, sel, v[i])
@@ -61557,7 +61558,7 @@ func (ec *executionContext) marshalNInteractionConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNInteractionEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InteractionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInteractionEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionEdge(ctx, sel, v[i])
@@ -61620,7 +61621,7 @@ func (ec *executionContext) marshalNLeadConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeadEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdge(ctx, sel, v[i])
@@ -61644,7 +61645,7 @@ func (ec *executionContext) marshalNLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNLeadMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeadMove) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLeadMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMove(ctx, sel, v[i])
@@ -61708,7 +61709,7 @@ func (ec *executionContext) marshalNLossReason2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNLossReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LossReasonCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLossReasonCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCount(ctx, sel, v[i])
@@ -61764,7 +61765,7 @@ func (ec *executionContext) unmarshalNMaskedField2ᚕgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MaskedField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, sel, v[i])
@@ -61793,7 +61794,7 @@ func (ec *executionContext) marshalNMergeCustomersPayload2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Metric) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMetric2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetric(ctx, sel, v[i])
@@ -61817,7 +61818,7 @@ func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoneySum2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySum(ctx, sel, v[i])
@@ -61867,7 +61868,7 @@ func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋrap
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
@@ -61917,7 +61918,7 @@ func (ec *executionContext) marshalNOpportunityConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNOpportunityEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOpportunityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdge(ctx, sel, v[i])
@@ -61941,7 +61942,7 @@ func (ec *executionContext) marshalNOpportunityEdge2ᚖgithubᚗcomᚋrapportcrm
 }
 
 func (ec *executionContext) marshalNOpportunityMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityMove) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOpportunityMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMove(ctx, sel, v[i])
@@ -61975,7 +61976,7 @@ func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNOwnerCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOwnerCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCount(ctx, sel, v[i])
@@ -62023,7 +62024,7 @@ func (ec *executionContext) marshalNPartnerOrganizationConnection2ᚖgithubᚗco
 }
 
 func (ec *executionContext) marshalNPartnerOrganizationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerOrganizationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartnerOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdge(ctx, sel, v[i])
@@ -62047,7 +62048,7 @@ func (ec *executionContext) marshalNPartnerOrganizationEdge2ᚖgithubᚗcomᚋra
 }
 
 func (ec *executionContext) marshalNPartnerShare2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerShare) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartnerShare2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShare(ctx, sel, v[i])
@@ -62081,7 +62082,7 @@ func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋra
 }
 
 func (ec *executionContext) marshalNPayment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPayment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPayment(ctx, sel, v[i])
@@ -62113,7 +62114,7 @@ func (ec *executionContext) marshalNPerformance2ᚖgithubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNPerformanceRow2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PerformanceRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPerformanceRow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRow(ctx, sel, v[i])
@@ -62150,7 +62151,7 @@ func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNPipelineStage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPipelineStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStage(ctx, sel, v[i])
@@ -62174,7 +62175,7 @@ func (ec *executionContext) marshalNPipelineStage2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNPipelineStageFigures2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStageFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPipelineStageFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFigures(ctx, sel, v[i])
@@ -62226,7 +62227,7 @@ func (ec *executionContext) unmarshalNRegisterWebhookEndpointInput2githubᚗcom�
 }
 
 func (ec *executionContext) marshalNRevenueMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RevenueMonth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRevenueMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonth(ctx, sel, v[i])
@@ -62284,7 +62285,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -62300,7 +62301,7 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrapport�
 }
 
 func (ec *executionContext) marshalNRuleCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RuleCondition) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRuleCondition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleCondition(ctx, sel, v[i])
@@ -62398,7 +62399,7 @@ func (ec *executionContext) marshalNStageChangeConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNStageChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StageChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdge(ctx, sel, v[i])
@@ -62496,7 +62497,7 @@ func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNTaskEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTaskEdge(ctx, sel, v[i])
@@ -62556,7 +62557,7 @@ func (ec *executionContext) marshalNTemplateConnection2ᚖgithubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNTemplateEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTemplateEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TemplateEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplateEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTemplateEdge(ctx, sel, v[i])
@@ -62585,7 +62586,7 @@ func (ec *executionContext) unmarshalNTemplateInput2githubᚗcomᚋrapportcrmᚋ
 }
 
 func (ec *executionContext) marshalNTierCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TierCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTierCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCount(ctx, sel, v[i])
@@ -62688,7 +62689,7 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -62769,7 +62770,7 @@ func (ec *executionContext) marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNWebhookDeliveryEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookDeliveryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDeliveryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDeliveryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookDeliveryEdge(ctx, sel, v[i])
@@ -62803,7 +62804,7 @@ func (ec *executionContext) marshalNWebhookDeliveryStatus2githubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookEndpointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookEndpoint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookEndpoint(ctx, sel, v[i])
@@ -62849,7 +62850,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -62893,7 +62894,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -62921,7 +62922,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -62949,7 +62950,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -63484,7 +63485,7 @@ func (ec *executionContext) marshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, sel, v[i])
@@ -63580,7 +63581,7 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋrapportcrmᚋrapport�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -63782,7 +63783,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -63801,7 +63802,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -63820,7 +63821,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -63839,7 +63840,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
