@@ -4,6 +4,7 @@
 package resolvers
 
 //go:generate sh -c "cd .. && go tool gqlgen generate --config gqlgen.yml"
+//go:generate sh -c "cd .. && go run ./graph/internal/genlists"
 //go:generate sh -c "cd .. && go run ./cmd/prebuildschema"
 //go:generate sh -c "cd .. && go run ./cmd/printschema -o schema.graphql"
 

@@ -23,13 +23,25 @@ import (
 // operation depends on its variables only through the fields priced by a
 // function of our own (resolvers.Complexity), and only when one of them
 // takes an argument from a variable (customers(first: $first)); such an
-// operation is priced afresh on every request.
+// operation is priced afresh on every request (the walk that finds its
+// variables is not: the cache remembers its answer).
 type complexityGate struct {
 	limit int
 	es    graphql.ExecutableSchema
-	// priced holds the complexity of operations that do not depend on
-	// their variables, by query and operation name.
-	priced graphql.Cache[int]
+	// priced holds, by query, the price of the one operation of a
+	// document, or that it is priced on every request; pricedByName the
+	// same for documents of several operations, by query and operation
+	// name. The query is the key as it is, without a copy per request:
+	// the document cache holds the same string. Two caches, so that no
+	// key of one can be taken for a key of the other.
+	priced, pricedByName graphql.Cache[price]
+}
+
+// price is an operation's complexity, or perRequest when it depends on
+// the request's variables.
+type price struct {
+	n          int
+	perRequest bool
 }
 
 var (
@@ -42,7 +54,10 @@ var (
 const complexityExtension = "ComplexityLimit"
 
 func newComplexityGate(limit int) *complexityGate {
-	return &complexityGate{limit: limit, priced: smallQueries[int]{lru.New[int](queryCacheSize)}}
+	return &complexityGate{limit: limit,
+		priced:       smallQueries[price]{lru.New[price](queryCacheSize)},
+		pricedByName: smallQueries[price]{lru.New[price](queryCacheSize / 10)},
+	}
 }
 
 func (*complexityGate) ExtensionName() string { return complexityExtension }
@@ -56,20 +71,26 @@ func (c *complexityGate) Validate(es graphql.ExecutableSchema) error {
 }
 
 func (c *complexityGate) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	key := oc.RawQuery + "\x00" + oc.OperationName
-	n, ok := c.priced.Get(ctx, key)
-	if !ok {
-		op := oc.Doc.Operations.ForName(oc.OperationName)
-		n = complexity.Calculate(ctx, c.es, op, oc.Variables)
-		// An operation where a field takes a variable is priced afresh
-		// each time: a variable can change a price, and a priced field
-		// whose variable does not decode (a malformed DateTime) is priced
-		// at the default, which must not be remembered for the good
-		// variables of a later request.
-		if len(fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{})) == 0 {
-			c.priced.Add(ctx, key, n)
-		}
+	cache, key := c.priced, oc.RawQuery
+	if len(oc.Doc.Operations) > 1 {
+		cache, key = c.pricedByName, oc.RawQuery+"\x00"+oc.OperationName
 	}
+	p, ok := cache.Get(ctx, key)
+	if !ok || p.perRequest {
+		op := oc.Doc.Operations.ForName(oc.OperationName)
+		n := complexity.Calculate(ctx, c.es, op, oc.Variables)
+		if !ok {
+			// An operation where a field takes a variable is priced
+			// afresh each time: a variable can change a price, and a
+			// priced field whose variable does not decode (a malformed
+			// DateTime) is priced at the default, which must not be
+			// remembered for the good variables of a later request.
+			// That it is so is remembered, to spare the walk.
+			cache.Add(ctx, key, price{n: n, perRequest: len(fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{})) > 0})
+		}
+		p.n = n
+	}
+	n := p.n
 	oc.Stats.SetExtension(complexityExtension, &extension.ComplexityStats{Complexity: n, ComplexityLimit: c.limit})
 	if n > c.limit {
 		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", n, c.limit)

@@ -279,6 +279,37 @@ func TestComplexityFollowsVariables(t *testing.T) {
 			}
 		})
 	}
+	// A DateTime variable that does not decode leaves its priced field at
+	// gqlgen's default price (the arguments fail to unmarshal), far under
+	// the limit: that price must not be remembered for the same document
+	// sent again with a good variable that prices it over the limit.
+	t.Run("MalformedDateTimeFirst", func(t *testing.T) {
+		q := `query($from: DateTime) { customers(first: 100) { edges { node { interactions(from: $from, first: 100) { edges { node { subject } } } } } } }`
+		if _, r := postTo(t, srv.URL+"/graphql", as("admin"), q, map[string]any{"from": "not a time"}); r.code() == "COMPLEXITY_LIMIT_EXCEEDED" {
+			t.Fatalf("malformed variable: refused for complexity (%+v), want the default price, under the limit", r.Errors)
+		}
+		for range 2 {
+			if _, r := postTo(t, srv.URL+"/graphql", as("admin"), q, map[string]any{"from": "2026-01-01T00:00:00Z"}); r.code() != "COMPLEXITY_LIMIT_EXCEEDED" {
+				t.Fatalf("good variable after a malformed one: got %+v, want COMPLEXITY_LIMIT_EXCEEDED", r.Errors)
+			}
+		}
+	})
+	// A document of several operations is priced per operation: the
+	// cheap one's price is not the expensive one's.
+	t.Run("OperationsOfOneDocumentPricedApart", func(t *testing.T) {
+		q := `query Big { customers(first: 100) { edges { node { ` + fanOut + ` } } } } query Small { me { id } }`
+		for range 2 {
+			for _, step := range []struct {
+				op      string
+				refused bool
+			}{{"Small", false}, {"Big", true}} {
+				r := postJSON(t, srv, map[string]any{"query": q, "operationName": step.op})
+				if refused := r.code() == "COMPLEXITY_LIMIT_EXCEEDED"; refused != step.refused {
+					t.Fatalf("%s: refused %v (%+v), want %v", step.op, refused, r.Errors, step.refused)
+				}
+			}
+		}
+	})
 	t.Run("FixedDocumentRefusedEveryTime", func(t *testing.T) {
 		q := `{ customers(first: 100) { edges { node { ` + fanOut + ` } } } }`
 		for range 2 {

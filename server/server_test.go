@@ -262,6 +262,50 @@ func TestCustomer360IsOneDynamoDBCall(t *testing.T) {
 	}
 }
 
+// The 360's lists answer the same whether their elements are marshalled
+// in the request's goroutine (no field under them resolves concurrently)
+// or each in its own (the interactions' customer, a resolver): same
+// elements, same order, same values.
+func TestCustomer360ListsAnswerTheSameInPlaceOrConcurrently(t *testing.T) {
+	e := mustEnv(t)
+	id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": "Lists Ltd", "grade": "B"})
+	for i := range 3 {
+		e.mustDo(t, "admin", `mutation($c: ID!, $n: String!) { addContact(customerId: $c, input: {name: $n}) { id } }`, map[string]any{"c": id, "n": fmt.Sprint("Contact ", i)}, nil)
+	}
+	for i := range 6 {
+		e.mustLog(t, id, fmt.Sprint("call ", i))
+	}
+	type view struct {
+		Customer360 struct {
+			Contacts           []struct{ ID, Name string }
+			RecentInteractions []struct {
+				ID, Subject, OccurredAt string
+				Customer                *struct{ Name string }
+			}
+		}
+	}
+	const q = `query($id: ID!) { customer360(id: $id, recentInteractions: 5) { contacts { id name } recentInteractions { id subject occurredAt %s } } }`
+	var inPlace, concurrent view
+	e.mustDo(t, "admin", fmt.Sprintf(q, ""), map[string]any{"id": id}, &inPlace)
+	e.mustDo(t, "admin", fmt.Sprintf(q, "customer { name }"), map[string]any{"id": id}, &concurrent)
+	a, b := inPlace.Customer360, concurrent.Customer360
+	if len(a.Contacts) != 3 || len(a.RecentInteractions) != 5 || a.RecentInteractions[0].Subject != "call 5" || a.RecentInteractions[4].Subject != "call 1" {
+		t.Fatalf("in place: %+v", a)
+	}
+	if !slices.Equal(a.Contacts, b.Contacts) || len(b.RecentInteractions) != len(a.RecentInteractions) {
+		t.Fatalf("in place %+v, concurrently %+v", a, b)
+	}
+	for i, in := range b.RecentInteractions {
+		if in.Customer == nil || in.Customer.Name != "Lists Ltd" || a.RecentInteractions[i].Customer != nil {
+			t.Fatalf("interaction %d: in place %+v, concurrently %+v", i, a.RecentInteractions[i], in)
+		}
+		in.Customer = nil
+		if in != a.RecentInteractions[i] {
+			t.Fatalf("interaction %d: in place %+v, concurrently %+v", i, a.RecentInteractions[i], in)
+		}
+	}
+}
+
 func TestListing50CustomersWithGradeAndLatestInteractionIsTwoCalls(t *testing.T) {
 	e := mustEnv(t)
 	for i := range 50 {

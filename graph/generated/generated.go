@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/rapportcrm/rapport/graph/internal/listmarshal"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/graph/scalar"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -59733,7 +59734,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNActivityBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ActivityBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNActivityBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐActivityBucket(ctx, sel, v[i])
@@ -59773,7 +59774,7 @@ func (ec *executionContext) marshalNActivityReport2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Address) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddress2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAddress(ctx, sel, v[i])
@@ -59810,7 +59811,7 @@ func (ec *executionContext) marshalNAgenda2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNAgendaItem2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgendaItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgendaItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAgendaItem2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgendaItem(ctx, sel, v[i])
@@ -59844,7 +59845,7 @@ func (ec *executionContext) marshalNAgendaKind2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNAgingAmount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgingAmount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAgingAmount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAgingAmount(ctx, sel, v[i])
@@ -59902,7 +59903,7 @@ func (ec *executionContext) marshalNApiKeyConnection2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.APIKeyEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKeyEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAPIKeyEdge(ctx, sel, v[i])
@@ -59936,7 +59937,7 @@ func (ec *executionContext) marshalNApprovalStatus2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNAttribute2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Attribute) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAttribute2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAttribute(ctx, sel, v[i])
@@ -59975,7 +59976,7 @@ func (ec *executionContext) marshalNAuditAction2githubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNAuditChange2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditChange(ctx, sel, v[i])
@@ -60015,7 +60016,7 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋrappo
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -60074,7 +60075,7 @@ func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNCaseEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseEdge(ctx, sel, v[i])
@@ -60116,7 +60117,7 @@ func (ec *executionContext) marshalNCaseStatus2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNCaseSummary2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseSummary) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseSummary2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseSummary(ctx, sel, v[i])
@@ -60140,7 +60141,7 @@ func (ec *executionContext) marshalNCaseSummary2ᚖgithubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNCaseTransition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseTransition) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseTransition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCaseTransition(ctx, sel, v[i])
@@ -60177,7 +60178,7 @@ func (ec *executionContext) unmarshalNChangeCustomerTagsInput2githubᚗcomᚋrap
 }
 
 func (ec *executionContext) marshalNChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChangeEdge(ctx, sel, v[i])
@@ -60226,7 +60227,7 @@ func (ec *executionContext) marshalNChannel2githubᚗcomᚋrapportcrmᚋrapport�
 }
 
 func (ec *executionContext) marshalNChannelCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChannelCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChannelCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐChannelCount(ctx, sel, v[i])
@@ -60278,7 +60279,7 @@ func (ec *executionContext) marshalNCompleteTaskPayload2ᚖgithubᚗcomᚋrappor
 }
 
 func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContact2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContact(ctx, sel, v[i])
@@ -60333,7 +60334,7 @@ func (ec *executionContext) marshalNContractConnection2ᚖgithubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNContractEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContractEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐContractEdge(ctx, sel, v[i])
@@ -60413,7 +60414,7 @@ func (ec *executionContext) marshalNCreditChangeConnection2ᚖgithubᚗcomᚋrap
 }
 
 func (ec *executionContext) marshalNCreditChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditChangeEdge(ctx, sel, v[i])
@@ -60437,7 +60438,7 @@ func (ec *executionContext) marshalNCreditChangeEdge2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNCreditLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCreditLevel(ctx, sel, v[i])
@@ -60471,7 +60472,7 @@ func (ec *executionContext) marshalNCreditSource2githubᚗcomᚋrapportcrmᚋrap
 }
 
 func (ec *executionContext) marshalNCurrencyAging2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAgingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CurrencyAging) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCurrencyAging2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCurrencyAging(ctx, sel, v[i])
@@ -60543,7 +60544,7 @@ func (ec *executionContext) marshalNCustomerCredit2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNCustomerEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerEdge(ctx, sel, v[i])
@@ -60591,7 +60592,7 @@ func (ec *executionContext) unmarshalNCustomerField2ᚕgithubᚗcomᚋrapportcrm
 }
 
 func (ec *executionContext) marshalNCustomerField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CustomerField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerField(ctx, sel, v[i])
@@ -60633,7 +60634,7 @@ func (ec *executionContext) marshalNCustomerMergeConnection2ᚖgithubᚗcomᚋra
 }
 
 func (ec *executionContext) marshalNCustomerMergeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerMergeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerMergeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomerMergeEdge(ctx, sel, v[i])
@@ -60687,7 +60688,7 @@ func (ec *executionContext) marshalNCustomerStatus2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNCycleBucket2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CycleBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCycleBucket2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCycleBucket(ctx, sel, v[i])
@@ -60738,7 +60739,7 @@ func (ec *executionContext) unmarshalNDecideContractInput2githubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNDepartment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDepartmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Department) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDepartment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDepartment(ctx, sel, v[i])
@@ -60772,7 +60773,7 @@ func (ec *executionContext) marshalNDimension2githubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNDimensionAverage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DimensionAverage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDimensionAverage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionAverage(ctx, sel, v[i])
@@ -60796,7 +60797,7 @@ func (ec *executionContext) marshalNDimensionAverage2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNDimensionScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DimensionScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDimensionScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDimensionScore(ctx, sel, v[i])
@@ -60830,7 +60831,7 @@ func (ec *executionContext) marshalNDirection2githubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateCandidate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDuplicateCandidate2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐDuplicateCandidate(ctx, sel, v[i])
@@ -60862,7 +60863,7 @@ func (ec *executionContext) marshalNDuplicateCandidates2ᚖgithubᚗcomᚋrappor
 }
 
 func (ec *executionContext) marshalNEvaluation2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Evaluation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvaluation2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluation(ctx, sel, v[i])
@@ -60894,7 +60895,7 @@ func (ec *executionContext) marshalNEvaluationConnection2ᚖgithubᚗcomᚋrappo
 }
 
 func (ec *executionContext) marshalNEvaluationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EvaluationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvaluationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐEvaluationEdge(ctx, sel, v[i])
@@ -60936,7 +60937,7 @@ func (ec *executionContext) marshalNEvaluationKind2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNFieldChange2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFieldChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldChange(ctx, sel, v[i])
@@ -60960,7 +60961,7 @@ func (ec *executionContext) marshalNFieldChange2ᚖgithubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNFieldVerification2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldVerification) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFieldVerification2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐFieldVerification(ctx, sel, v[i])
@@ -61006,7 +61007,7 @@ func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNForecastMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastMonth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNForecastMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐForecastMonth(ctx, sel, v[i])
@@ -61046,7 +61047,7 @@ func (ec *executionContext) marshalNGradeChangeConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNGradeChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeChangeEdge(ctx, sel, v[i])
@@ -61070,7 +61071,7 @@ func (ec *executionContext) marshalNGradeChangeEdge2ᚖgithubᚗcomᚋrapportcrm
 }
 
 func (ec *executionContext) marshalNGradeCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeCount(ctx, sel, v[i])
@@ -61102,7 +61103,7 @@ func (ec *executionContext) marshalNGradeDistribution2ᚖgithubᚗcomᚋrapportc
 }
 
 func (ec *executionContext) marshalNGradeEvaluations2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluationsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeEvaluations) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeEvaluations2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeEvaluations(ctx, sel, v[i])
@@ -61126,7 +61127,7 @@ func (ec *executionContext) marshalNGradeEvaluations2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNGradeLevel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeLevel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeLevel(ctx, sel, v[i])
@@ -61169,7 +61170,7 @@ func (ec *executionContext) unmarshalNGradeLevelInput2ᚖgithubᚗcomᚋrapportc
 }
 
 func (ec *executionContext) marshalNGradeMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradeMetric) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradeMetric2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradeMetric(ctx, sel, v[i])
@@ -61216,7 +61217,7 @@ func (ec *executionContext) unmarshalNGradingPolicyInput2githubᚗcomᚋrapportc
 }
 
 func (ec *executionContext) marshalNGradingRule2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GradingRule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGradingRule2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐGradingRule(ctx, sel, v[i])
@@ -61367,7 +61368,7 @@ func (ec *executionContext) marshalNImportCustomersResult2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNImportProblem2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportProblem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportProblem2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportProblem(ctx, sel, v[i])
@@ -61391,7 +61392,7 @@ func (ec *executionContext) marshalNImportProblem2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNImportRowResult2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportRowResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRowResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRowResult(ctx, sel, v[i])
@@ -61425,7 +61426,7 @@ func (ec *executionContext) marshalNImportRowStatus2githubᚗcomᚋrapportcrmᚋ
 }
 
 func (ec *executionContext) marshalNIndicator2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Indicator) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicator2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicator(ctx, sel, v[i])
@@ -61468,7 +61469,7 @@ func (ec *executionContext) unmarshalNIndicatorInput2ᚖgithubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNIndicatorScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IndicatorScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicatorScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐIndicatorScore(ctx, sel, v[i])
@@ -61511,7 +61512,7 @@ func (ec *executionContext) unmarshalNIndicatorScoreInput2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNInstalment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Instalment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInstalment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInstalment(ctx, sel, v[i])
@@ -61568,7 +61569,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNInteraction2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Interaction) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInteraction2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteraction(ctx, sel, v[i])
@@ -61600,7 +61601,7 @@ func (ec *executionContext) marshalNInteractionConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNInteractionEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InteractionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInteractionEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐInteractionEdge(ctx, sel, v[i])
@@ -61663,7 +61664,7 @@ func (ec *executionContext) marshalNLeadConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeadEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadEdge(ctx, sel, v[i])
@@ -61687,7 +61688,7 @@ func (ec *executionContext) marshalNLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNLeadMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeadMove) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLeadMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLeadMove(ctx, sel, v[i])
@@ -61751,7 +61752,7 @@ func (ec *executionContext) marshalNLossReason2githubᚗcomᚋrapportcrmᚋrappo
 }
 
 func (ec *executionContext) marshalNLossReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LossReasonCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLossReasonCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLossReasonCount(ctx, sel, v[i])
@@ -61807,7 +61808,7 @@ func (ec *executionContext) unmarshalNMaskedField2ᚕgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MaskedField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, sel, v[i])
@@ -61836,7 +61837,7 @@ func (ec *executionContext) marshalNMergeCustomersPayload2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNMetric2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Metric) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMetric2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetric(ctx, sel, v[i])
@@ -61860,7 +61861,7 @@ func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNMoneySum2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySumᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MoneySum) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoneySum2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMoneySum(ctx, sel, v[i])
@@ -61910,7 +61911,7 @@ func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋrap
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
@@ -61960,7 +61961,7 @@ func (ec *executionContext) marshalNOpportunityConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNOpportunityEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOpportunityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityEdge(ctx, sel, v[i])
@@ -61984,7 +61985,7 @@ func (ec *executionContext) marshalNOpportunityEdge2ᚖgithubᚗcomᚋrapportcrm
 }
 
 func (ec *executionContext) marshalNOpportunityMove2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityMove) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOpportunityMove2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOpportunityMove(ctx, sel, v[i])
@@ -62018,7 +62019,7 @@ func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNOwnerCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOwnerCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐOwnerCount(ctx, sel, v[i])
@@ -62066,7 +62067,7 @@ func (ec *executionContext) marshalNPartnerOrganizationConnection2ᚖgithubᚗco
 }
 
 func (ec *executionContext) marshalNPartnerOrganizationEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerOrganizationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartnerOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerOrganizationEdge(ctx, sel, v[i])
@@ -62090,7 +62091,7 @@ func (ec *executionContext) marshalNPartnerOrganizationEdge2ᚖgithubᚗcomᚋra
 }
 
 func (ec *executionContext) marshalNPartnerShare2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerShare) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartnerShare2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPartnerShare(ctx, sel, v[i])
@@ -62124,7 +62125,7 @@ func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋrapportcrmᚋra
 }
 
 func (ec *executionContext) marshalNPayment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPayment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPayment(ctx, sel, v[i])
@@ -62156,7 +62157,7 @@ func (ec *executionContext) marshalNPerformance2ᚖgithubᚗcomᚋrapportcrmᚋr
 }
 
 func (ec *executionContext) marshalNPerformanceRow2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PerformanceRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPerformanceRow2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPerformanceRow(ctx, sel, v[i])
@@ -62193,7 +62194,7 @@ func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋrapportcrmᚋrapp
 }
 
 func (ec *executionContext) marshalNPipelineStage2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPipelineStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStage(ctx, sel, v[i])
@@ -62217,7 +62218,7 @@ func (ec *executionContext) marshalNPipelineStage2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNPipelineStageFigures2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStageFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPipelineStageFigures2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPipelineStageFigures(ctx, sel, v[i])
@@ -62269,7 +62270,7 @@ func (ec *executionContext) unmarshalNRegisterWebhookEndpointInput2githubᚗcom�
 }
 
 func (ec *executionContext) marshalNRevenueMonth2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RevenueMonth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRevenueMonth2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRevenueMonth(ctx, sel, v[i])
@@ -62327,7 +62328,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrappor
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -62343,7 +62344,7 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋrapportcrmᚋrapport�
 }
 
 func (ec *executionContext) marshalNRuleCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleConditionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RuleCondition) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRuleCondition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRuleCondition(ctx, sel, v[i])
@@ -62441,7 +62442,7 @@ func (ec *executionContext) marshalNStageChangeConnection2ᚖgithubᚗcomᚋrapp
 }
 
 func (ec *executionContext) marshalNStageChangeEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StageChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐStageChangeEdge(ctx, sel, v[i])
@@ -62539,7 +62540,7 @@ func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNTaskEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTaskEdge(ctx, sel, v[i])
@@ -62599,7 +62600,7 @@ func (ec *executionContext) marshalNTemplateConnection2ᚖgithubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNTemplateEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTemplateEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TemplateEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplateEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTemplateEdge(ctx, sel, v[i])
@@ -62628,7 +62629,7 @@ func (ec *executionContext) unmarshalNTemplateInput2githubᚗcomᚋrapportcrmᚋ
 }
 
 func (ec *executionContext) marshalNTierCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TierCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTierCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐTierCount(ctx, sel, v[i])
@@ -62731,7 +62732,7 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋrapportcrm�
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -62812,7 +62813,7 @@ func (ec *executionContext) marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNWebhookDeliveryEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookDeliveryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDeliveryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDeliveryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookDeliveryEdge(ctx, sel, v[i])
@@ -62846,7 +62847,7 @@ func (ec *executionContext) marshalNWebhookDeliveryStatus2githubᚗcomᚋrapport
 }
 
 func (ec *executionContext) marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookEndpointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookEndpoint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWebhookEndpoint(ctx, sel, v[i])
@@ -62892,7 +62893,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -62936,7 +62937,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -62964,7 +62965,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -62992,7 +62993,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -63527,7 +63528,7 @@ func (ec *executionContext) marshalOMaskedField2ᚕgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaskedField2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMaskedField(ctx, sel, v[i])
@@ -63623,7 +63624,7 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋrapportcrmᚋrapport�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -63825,7 +63826,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -63844,7 +63845,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -63863,7 +63864,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -63882,7 +63883,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listmarshal.Slice(ctx, sel, concurrentFields, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
