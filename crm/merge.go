@@ -248,6 +248,14 @@ func (s *Service) moveHistory(ctx context.Context, from, to string) (int, error)
 		n, done, err := s.Store.MoveHistory(ctx, from, to)
 		moved += n
 		if err != nil || done {
+			// Contracts moved with the history count for the survivor's
+			// credit: the store marked it for review, evaluated now (or
+			// by the daily job, if this fails).
+			if moved > 0 {
+				if st, cerr := s.Store.CreditState(ctx, to); cerr == nil && st.Reviewing {
+					s.afterContract(ctx, to)
+				}
+			}
 			return moved, err
 		}
 	}

@@ -372,4 +372,10 @@ func TestCreditOfManyCustomersIsOneReadOnceEveryContractHasItsCredit(t *testing.
 	if got := read(1); !slices.Equal(got, []string{"BBB", "BBB", "BBB", "BB"}) {
 		t.Fatalf("levels %v once evaluated, want the same", got)
 	}
+	// A merge brings the overdue contract to a customer that had none: its
+	// credit follows it (the move marks it, the merge evaluates it).
+	mustMerge(t, e, admin, mustCustomer(t, e, ids[1]), mustCustomer(t, e, ids[3]))
+	if st := mustCredit(t, e, manager, ids[1]); st.Level != "BB" || st.Version == 0 {
+		t.Fatalf("the survivor of a merge with an overdue contract: %s v%d, want BB stored", creditLine(st), st.Version)
+	}
 }

@@ -118,10 +118,11 @@ var historyPrefixes = []string{skContactPrefix, skInteractPrefix, skGradePrefix,
 	skEvalPrefix, skMergePrefix, skTaskPrefix, skAgendaCase, skOppPrefix, skLeadPrefix, skContractPrefix}
 
 // A batch moves at most moveBatch items (a put and a delete each, plus two
-// condition checks and the audit entry: 99 of the 100 writes a transaction
-// holds) and about moveBytes (the limit is 4 MB per transaction).
+// condition checks, the audit entry and, with contracts, the survivor's
+// credit review: 98 of the 100 writes a transaction holds) and about
+// moveBytes (the limit is 4 MB per transaction).
 const (
-	moveBatch = 48
+	moveBatch = 47
 	moveBytes = 2 << 20
 )
 
@@ -140,8 +141,10 @@ func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, bool
 	t := &tx{s: s}
 	t.check(customerPK(fromID), skProfile, "mergedInto = :id", map[string]types.AttributeValue{":id": str(toID)}, lost)
 	t.check(customerPK(toID), skProfile, "mergingFrom = :id", map[string]types.AttributeValue{":id": str(fromID)}, lost)
+	contracts := false
 	for _, it := range batch {
 		sk := it["sk"].(*types.AttributeValueMemberS).Value
+		contracts = contracts || strings.HasPrefix(sk, skContractPrefix)
 		moved := maps.Clone(it)
 		moved["pk"] = str(customerPK(toID))
 		if _, ok := moved["customerId"]; ok {
@@ -168,6 +171,13 @@ func (s *Store) MoveHistory(ctx context.Context, fromID, toID string) (int, bool
 			t.record(kind.Value, id.Value, toID, map[string]types.AttributeValue{"customerId": str(fromID)},
 				map[string]types.AttributeValue{"customerId": str(toID)})
 		}
+	}
+	// Contracts that join the survivor are contract writes to it: its
+	// credit item exists (a customer with a contract has one), is marked
+	// for review, and counts the write, so that a credit check of the
+	// survivor running meanwhile checks again.
+	if contracts {
+		t.creditReview(toID, nil)
 	}
 	if err := t.commit(ctx); err != nil {
 		return 0, false, err

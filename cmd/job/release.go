@@ -36,7 +36,20 @@ func (j *job) releaseMarker(ctx context.Context, ev cfn.Event) (string, map[stri
 	if v == "" {
 		return releaseMarkerID, nil, errors.New("the release marker has no ApiVersion property")
 	}
-	if err := j.store.MarkRelease(ctx, v, time.Now()); err != nil {
+	// A failed answer rolls the whole deploy back after its traffic has
+	// shifted: a passing throttle or error gets retries first.
+	var err error
+	for attempt := range 6 {
+		if err = j.store.MarkRelease(ctx, v, time.Now()); err == nil || ctx.Err() != nil {
+			break
+		}
+		j.log.WarnContext(ctx, "release marker write failed, retrying", "apiVersion", v, "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(1<<attempt) * time.Second):
+		}
+	}
+	if err != nil {
 		j.log.ErrorContext(ctx, "release marker failed", "apiVersion", v, "err", err)
 		return releaseMarkerID, nil, errors.New("the release marker could not be stored; see the job's log")
 	}

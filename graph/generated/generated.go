@@ -11455,7 +11455,7 @@ enum NotificationKind {
   POOL_RETURN_DUE
   "To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it)."
   WEBHOOK_ENDPOINT_DISABLED
-  "A contract beyond its customer's credit waits for your approval: to the active managers of its team who may approve it (neither its owner nor who recorded it), or to the active ADMINs when the team has none. The message names the level and what the contract exceeds."
+  "A contract beyond its customer's credit waits for your approval: to the active managers of its team who may approve it (neither its owner nor who recorded it), or to the active ADMINs when the team has no manager who may. The message names the level and what the contract exceeds."
   CONTRACT_APPROVAL_REQUESTED
   "A contract you own or recorded that waited for approval was approved or rejected (the message gives the reason given)."
   CONTRACT_DECIDED

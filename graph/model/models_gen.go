@@ -5265,7 +5265,7 @@ const (
 	NotificationKindPoolReturnDue NotificationKind = "POOL_RETURN_DUE"
 	// To every active ADMIN: a partner's webhook endpoint failed every attempt for 24 hours and Rapport disabled it (once per disable; re-enable it with updateWebhookEndpoint once the partner has fixed it).
 	NotificationKindWebhookEndpointDisabled NotificationKind = "WEBHOOK_ENDPOINT_DISABLED"
-	// A contract beyond its customer's credit waits for your approval: to the active managers of its team who may approve it (neither its owner nor who recorded it), or to the active ADMINs when the team has none. The message names the level and what the contract exceeds.
+	// A contract beyond its customer's credit waits for your approval: to the active managers of its team who may approve it (neither its owner nor who recorded it), or to the active ADMINs when the team has no manager who may. The message names the level and what the contract exceeds.
 	NotificationKindContractApprovalRequested NotificationKind = "CONTRACT_APPROVAL_REQUESTED"
 	// A contract you own or recorded that waited for approval was approved or rejected (the message gives the reason given).
 	NotificationKindContractDecided NotificationKind = "CONTRACT_DECIDED"
