@@ -80,12 +80,13 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Milliseco
 const maxRetries = 8
 
 // applyFresh builds a change from freshly read state and applies it; when
-// another writer got in between (the store answers ECONFLICT) it reads and
-// builds again, so nothing the other writer did is overwritten. Errors from
-// build itself, such as a stale version the caller gave, are returned as is.
+// another writer got in between (the store answers ECONFLICT) it pauses
+// (retryPause), reads and builds again, so nothing the other writer did is
+// overwritten. Errors from build itself, such as a stale version the caller
+// gave, are returned as is.
 func (s *Service) applyFresh(ctx context.Context, build func() (*Change, error)) error {
 	var err error
-	for range maxRetries {
+	for attempt := range maxRetries {
 		ch, berr := build()
 		if berr != nil {
 			return berr
@@ -93,8 +94,8 @@ func (s *Service) applyFresh(ctx context.Context, build func() (*Change, error))
 		if err = s.Store.Apply(ctx, ch); ErrorCode(err) != ECONFLICT {
 			return err
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if perr := retryPause(ctx, attempt); perr != nil {
+			return perr
 		}
 	}
 	return err

@@ -131,7 +131,7 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (*Contra
 			ch.Scope, ch.Interaction = cu, s.signedDeal(c, u)
 		}
 		err = s.Store.Apply(ctx, ch)
-		if contractsMoved(err) && attempt < maxRetries && ctx.Err() == nil {
+		if contractsMoved(err) && attempt < maxContendedAttempts && retryPause(ctx, attempt) == nil {
 			continue
 		}
 		if first, err, ok := replay(ctx, err, load); ok {
@@ -264,7 +264,7 @@ func (s *Service) UpdateContract(ctx context.Context, k ContractKey, expectedVer
 			return nil, err
 		}
 		err = s.Store.Apply(ctx, &Change{ContractPrev: prev, Contract: next, CreditSeen: seen})
-		if contractsMoved(err) && attempt < maxRetries && ctx.Err() == nil {
+		if contractsMoved(err) && attempt < maxContendedAttempts && retryPause(ctx, attempt) == nil {
 			continue
 		}
 		if err != nil {
@@ -357,7 +357,7 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (*Contract
 		}); ok {
 			return first, err
 		}
-		if !versionConflict(err) || attempt >= maxRetries || ctx.Err() != nil {
+		if !versionConflict(err) || attempt >= maxContendedAttempts || retryPause(ctx, attempt) != nil {
 			if err != nil {
 				return nil, err
 			}

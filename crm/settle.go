@@ -38,7 +38,7 @@ func (s *Service) Settle(ctx context.Context, c *Customer, by string, evaluated 
 			return err
 		}
 		err := s.Store.Apply(ctx, ch)
-		if ErrorCode(err) != ECONFLICT || attempt >= maxRetries || ctx.Err() != nil {
+		if ErrorCode(err) != ECONFLICT || attempt >= maxRetries || retryPause(ctx, attempt) != nil {
 			return err
 		}
 		if cur, err = s.Store.Customer(ctx, c.ID); err != nil {

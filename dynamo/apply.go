@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
+	jitter "github.com/rapportcrm/rapport/internal/backoff"
 )
 
 // txItem is one write of a transaction with what to say when its condition
@@ -482,25 +482,13 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 	}
 }
 
-// backoff is capped exponential with full jitter.
+// backoff is capped exponential with full jitter: 20 ms·2^attempt, at
+// most a second.
 func backoff(attempt int) time.Duration {
-	d := time.Second
-	if attempt < 10 { // 20 ms << attempt reaches the cap at 6; never shift past it
-		d = min(time.Duration(20<<attempt)*time.Millisecond, time.Second)
-	}
-	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond
+	return jitter.Jitter(20*time.Millisecond, time.Second, attempt)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return jitter.Sleep(ctx, d) }
 
 // nonEmpty is the list of v's values: none when v is empty.
 func nonEmpty(v string) []string {

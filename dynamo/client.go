@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -10,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	jitter "github.com/rapportcrm/rapport/internal/backoff"
 )
 
 // NewClient builds the DynamoDB client of a deployed function from cfg
@@ -65,11 +66,7 @@ func Retries(o *dynamodb.Options) {
 // retryDelay is full jitter over base·2^attempt, capped at retryBackoff;
 // attempt is 1 before the first retry.
 func retryDelay(attempt int, _ error) (time.Duration, error) {
-	d := retryBackoff
-	if attempt < 10 {
-		d = min(retryBase<<attempt, retryBackoff)
-	}
-	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond, nil
+	return jitter.Jitter(retryBase, retryBackoff, attempt), nil
 }
 
 // KeepConnections stops the SDK from losing its HTTP connection after a

@@ -257,7 +257,7 @@ func TestCreditLevelDropsWhenPaidLateAndAContractOverTheLimitWaitsForApproval(t 
 	mustHoldInvariants(t, e)
 }
 
-// TestContractsCheckedAtOnceNeverPassTheLimitTogether signs six contracts
+// TestContractsCheckedAtOnceNeverPassTheLimitTogether signs twenty contracts
 // of 300,000.00 at once for a new customer, whose level (BBB) allows
 // 1,000,000.00: every create succeeds (a stale credit check is the
 // server's to retry, not the caller's), at most three count, and the rest
@@ -266,7 +266,7 @@ func TestContractsCheckedAtOnceNeverPassTheLimitTogether(t *testing.T) {
 	e, _ := poolEnv(t) // 2026-03-01
 	owner := sales1.ID
 	cu := mustCreate(t, e, admin, crm.CustomerInput{Name: "Qiqihar Castings", OwnerID: &owner, Team: "north", Industry: "Manufacturing"})
-	const n = 6
+	const n = 20
 	made := make([]*crm.Contract, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
