@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -28,6 +30,9 @@ import (
 type complexityGate struct {
 	limit int
 	es    graphql.ExecutableSchema
+	// custom holds the names of the fields priced by a function of our
+	// own (pricedFields), on whatever type.
+	custom map[string]bool
 	// priced holds, by query, the price of the one operation of a
 	// document, or that it is priced on every request; pricedByName the
 	// same for documents of several operations, by query and operation
@@ -53,8 +58,8 @@ var (
 // reads them as before.
 const complexityExtension = "ComplexityLimit"
 
-func newComplexityGate(limit int) *complexityGate {
-	return &complexityGate{limit: limit,
+func newComplexityGate(limit int, custom map[string]bool) *complexityGate {
+	return &complexityGate{limit: limit, custom: custom,
 		priced:       smallQueries[price]{lru.New[price](queryCacheSize)},
 		pricedByName: smallQueries[price]{lru.New[price](queryCacheSize / 10)},
 	}
@@ -86,7 +91,7 @@ func (c *complexityGate) MutateOperationContext(ctx context.Context, oc *graphql
 			// DateTime) is priced at the default, which must not be
 			// remembered for the good variables of a later request.
 			// That it is so is remembered, to spare the walk.
-			cache.Add(ctx, key, price{n: n, perRequest: len(fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{})) > 0})
+			cache.Add(ctx, key, price{n: n, perRequest: c.takesVariables(op)})
 		}
 		p.n = n
 	}
@@ -98,6 +103,46 @@ func (c *complexityGate) MutateOperationContext(ctx context.Context, oc *graphql
 		return err
 	}
 	return nil
+}
+
+// takesVariables reports whether a field of op priced by a function of
+// our own takes an argument from a variable. A field priced by gqlgen's
+// default (one plus its children) costs the same whatever its arguments,
+// so the customer 360, whose id is a variable, is priced once.
+func (c *complexityGate) takesVariables(op *ast.OperationDefinition) bool {
+	for name := range fieldsTakingVariables(op.SelectionSet, nil, map[string]bool{}) {
+		if c.custom[goName(name)] {
+			return true
+		}
+	}
+	return false
+}
+
+// pricedFields lists the fields root (a generated.ComplexityRoot) prices
+// by a function, by name (goName) whatever their type: a field of an
+// interface is priced as its implementers' are, and a name taken for more
+// than it is only prices more operations on every request.
+func pricedFields(root any) map[string]bool {
+	names := map[string]bool{}
+	types := reflect.ValueOf(root)
+	for i := range types.NumField() {
+		fields := types.Field(i)
+		if fields.Kind() != reflect.Struct {
+			continue
+		}
+		for j := range fields.NumField() {
+			if f := fields.Field(j); f.Kind() == reflect.Func && !f.IsNil() {
+				names[goName(fields.Type().Field(j).Name)] = true
+			}
+		}
+	}
+	return names
+}
+
+// goName folds a GraphQL field name and gqlgen's Go name for it
+// (customerId, CustomerID) to one key.
+func goName(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, "_", ""))
 }
 
 // fieldsTakingVariables adds to names the fields under set (fragments

@@ -10,15 +10,18 @@ import (
 )
 
 // BenchmarkComplexityGate times the gate on a document the query cache
-// holds: one whose fields take variables (priced on every request, as the
-// customer 360 is) and one without (priced once).
+// holds: one whose page size is a variable (priced on every request), the
+// customer 360, whose id is a variable of a field priced by default, and
+// one without variables (both priced once).
 func BenchmarkComplexityGate(b *testing.B) {
 	es := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{}, Complexity: resolvers.Complexity()})
 	for _, bb := range []struct {
 		name, query string
 		vars        map[string]any
 	}{
-		{"Variables", `query($id: ID!) { customer360(id: $id, recentInteractions: 10) {
+		{"PageSize", `query($first: Int) { customers(first: $first) { edges { node { id name stage grade { level { code } } contacts { name } } } } }`,
+			map[string]any{"first": 20}},
+		{"View", `query($id: ID!) { customer360(id: $id, recentInteractions: 10) {
 		customer { id name version stage grade { level { code label } reason } openCases { id status dueAt }
 			recentEvaluations { id overall evaluatedAt } lastInteractionAt nextFollowUpAt }
 		contacts { id name title phones }
@@ -30,7 +33,7 @@ func BenchmarkComplexityGate(b *testing.B) {
 			if errs != nil {
 				b.Fatal(errs)
 			}
-			g := newComplexityGate(complexityLimit)
+			g := newComplexityGate(complexityLimit, pricedFields(resolvers.Complexity()))
 			if err := g.Validate(es); err != nil {
 				b.Fatal(err)
 			}

@@ -5,8 +5,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/rapportcrm/rapport/graph/generated"
+	"github.com/rapportcrm/rapport/resolvers"
 )
 
 func TestFieldsTakingVariablesLooksIntoValuesAndFragments(t *testing.T) {
@@ -15,7 +20,7 @@ func TestFieldsTakingVariablesLooksIntoValuesAndFragments(t *testing.T) {
 		searchCustomers(query: "x", first: 5) { edges { node { ...f } } }
 		... on Query { auditLog(filter: {actors: ["a", $o]}) { edges { node { id } } } }
 	}
-	fragment f on Customer { interactions(types: $t) { edges { node { id } } } tasks(first: 3) { edges { node { id } } } }`})
+	fragment f on Customer { interactions(from: $t) { edges { node { id } } } tasks(first: 3) { edges { node { id } } } }`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,5 +46,53 @@ func linkFragments(set ast.SelectionSet, doc *ast.QueryDocument) {
 			s.Definition = doc.Fragments.ForName(s.Name)
 			linkFragments(s.Definition.SelectionSet, doc)
 		}
+	}
+}
+
+// An operation is priced on every request only when a variable reaches a
+// field that resolvers.Complexity prices: a variable of a field priced by
+// gqlgen's default (the 360's id) cannot change its price.
+func TestOnlyVariablesOfPricedFieldsMakeAnOperationPricedPerRequest(t *testing.T) {
+	root := resolvers.Complexity()
+	priced := pricedFields(root)
+	for name, want := range map[string]bool{"customers": true, "interactions": true, "contacts": true, "importCustomers": true,
+		"customer360": false, "customer": false, "searchCustomers": false} {
+		if priced[goName(name)] != want {
+			t.Errorf("%s priced by a function of ours: %v, want %v", name, !want, want)
+		}
+	}
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{}, Complexity: root})
+	for _, tt := range []struct {
+		name, query string
+		vars        map[string]any
+		perRequest  bool
+	}{
+		{"ViewById", `query($id: ID!) { customer360(id: $id, recentInteractions: 10) { contacts { name } recentInteractions { id } } }`,
+			map[string]any{"id": "c1"}, false},
+		{"CustomerWithContacts", `query($id: ID!) { customer(id: $id) { name contacts { name } } }`, map[string]any{"id": "c1"}, false},
+		{"PageSize", `query($n: Int) { customers(first: $n) { edges { node { id } } } }`, map[string]any{"n": 5}, true},
+		{"FilterOfAPricedField", `query($o: ID) { customers(filter: {ownerId: $o}, first: 10) { edges { node { id } } } }`, map[string]any{"o": "u"}, true},
+		{"PricedFieldInAFragment", `query($id: ID!, $t: DateTime) { customer(id: $id) { ...f } }
+			fragment f on Customer { interactions(from: $t) { edges { node { id } } } }`, map[string]any{"id": "c1"}, true},
+		{"NoVariables", `{ customers(first: 3) { edges { node { id } } } }`, nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(es.Schema(), tt.query)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			g := newComplexityGate(complexityLimit, priced)
+			if err := g.Validate(es); err != nil {
+				t.Fatal(err)
+			}
+			oc := &graphql.OperationContext{RawQuery: tt.query, Doc: doc, Variables: tt.vars}
+			if err := g.MutateOperationContext(t.Context(), oc); err != nil {
+				t.Fatal(err)
+			}
+			p, ok := g.priced.Get(t.Context(), tt.query)
+			if !ok || p.perRequest != tt.perRequest {
+				t.Fatalf("cached %v, priced on every request: %v, want %v", ok, p.perRequest, tt.perRequest)
+			}
+		})
 	}
 }

@@ -31,7 +31,7 @@ const (
 // (before validation), introspection, complexity, and last the registration
 // of a persisted query that passed them all. The body size, batch and
 // parameter checks run before gqlgen, in checkRequest.
-func useLimits(gql *executor.Executor, introspection bool) {
+func useLimits(gql *executor.Executor, introspection bool, priced map[string]bool) {
 	docs := smallQueries[*ast.QueryDocument]{lru.New[*ast.QueryDocument](queryCacheSize)}
 	gql.SetQueryCache(docs)
 	gql.SetParserTokenLimit(parserTokens)
@@ -47,7 +47,7 @@ func useLimits(gql *executor.Executor, introspection bool) {
 		gql.SetDisableSuggestion(true)
 		gql.SetDefaultRulesFn(productionRules)
 	}
-	gql.Use(newComplexityGate(complexityLimit))
+	gql.Use(newComplexityGate(complexityLimit, priced))
 	gql.Use(queriesOnlyOverGET{})
 	gql.Use(register)
 	gql.AroundResponses(capErrors)

@@ -63,11 +63,12 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = defaultMaxBody
 	}
+	complexity := resolvers.Complexity()
 	exec := executor.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  &resolvers.Resolver{Service: svc, Webhooks: opts.Webhooks},
-		Complexity: resolvers.Complexity(),
+		Complexity: complexity,
 	}))
-	useLimits(exec, opts.Introspection)
+	useLimits(exec, opts.Introspection, pricedFields(complexity))
 	exec.AroundRootFields(auditScope)
 	exec.SetErrorPresenter(presentError(log, opts.Introspection))
 	exec.SetRecoverFunc(recoverPanic(log))
