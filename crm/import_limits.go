@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/rapportcrm/rapport/internal/backoff"
 )
 
 // ImportLimits bound what imports take of an API instance, so that an
@@ -83,12 +85,8 @@ func (g *importGate) pace(ctx context.Context, cost float64) error {
 	if wait <= 0 {
 		return nil
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return &Error{Code: EUNAVAILABLE, Message: "the request timed out; retry", Err: ctx.Err()}
+	if err := backoff.Sleep(ctx, wait); err != nil {
+		return &Error{Code: EUNAVAILABLE, Message: "the request timed out; retry", Err: err}
 	}
+	return nil
 }

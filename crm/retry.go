@@ -17,8 +17,12 @@ const maxContendedAttempts = 40
 // retryPause waits before writing again after losing a race to another
 // writer: full jitter over 2 ms·2^attempt, at most 100 ms, so that writers
 // who collided do not collide again at once (retried at once, twenty
-// writers of one customer's contracts each lost up to eight rounds). It
-// returns early, with the context's error, when ctx ends.
+// writers of one customer's contracts each lost up to eight rounds). When
+// ctx ends first it returns UNAVAILABLE: the write that lost was not
+// applied.
 func retryPause(ctx context.Context, attempt int) error {
-	return backoff.Sleep(ctx, backoff.Jitter(2*time.Millisecond, 100*time.Millisecond, attempt))
+	if err := backoff.Sleep(ctx, backoff.Jitter(2*time.Millisecond, 100*time.Millisecond, attempt)); err != nil {
+		return &Error{Code: EUNAVAILABLE, Message: "the request timed out; retry", Err: err, Applied: AppliedNo}
+	}
+	return nil
 }

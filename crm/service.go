@@ -80,25 +80,25 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Milliseco
 const maxRetries = 8
 
 // applyFresh builds a change from freshly read state and applies it; when
-// another writer got in between (the store answers ECONFLICT) it pauses
-// (retryPause), reads and builds again, so nothing the other writer did is
-// overwritten. Errors from build itself, such as a stale version the caller
-// gave, are returned as is.
+// another writer got in between (the store answers a version conflict) it
+// pauses (retryPause), reads and builds again, so nothing the other writer
+// did is overwritten. Errors from build itself, such as a stale version the
+// caller gave, and conflicts on a field are returned as is.
 func (s *Service) applyFresh(ctx context.Context, build func() (*Change, error)) error {
-	var err error
-	for attempt := range maxRetries {
-		ch, berr := build()
-		if berr != nil {
-			return berr
-		}
-		if err = s.Store.Apply(ctx, ch); ErrorCode(err) != ECONFLICT {
+	for attempt := 1; ; attempt++ {
+		ch, err := build()
+		if err != nil {
 			return err
 		}
-		if perr := retryPause(ctx, attempt); perr != nil {
-			return perr
+		// A conflict on a field (an idempotency key used for another
+		// request, a deal already converted) stays what it is.
+		if err = s.Store.Apply(ctx, ch); !versionConflict(err) || attempt >= maxRetries {
+			return err
+		}
+		if err := retryPause(ctx, attempt-1); err != nil {
+			return err
 		}
 	}
-	return err
 }
 
 // readable loads a customer the caller may read; others are NOT_FOUND.

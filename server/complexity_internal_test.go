@@ -2,6 +2,7 @@ package server
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -94,5 +95,32 @@ func TestOnlyVariablesOfPricedFieldsMakeAnOperationPricedPerRequest(t *testing.T
 				t.Fatalf("cached %v, priced on every request: %v, want %v", ok, p.perRequest, tt.perRequest)
 			}
 		})
+	}
+}
+
+// pricedFields names a price function's field by gqlgen's Go name for it:
+// every function resolvers.Complexity sets must name a field of the
+// schema's type of the same name under goName, or a rename (@goField, a
+// model's field mapping) would let a price that follows a variable be
+// remembered.
+func TestEveryPriceFunctionNamesAFieldOfItsType(t *testing.T) {
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	types := reflect.ValueOf(resolvers.Complexity())
+	for i := range types.NumField() {
+		fields := types.Field(i)
+		if fields.Kind() != reflect.Struct {
+			continue
+		}
+		typ := types.Type().Field(i).Name
+		for j := range fields.NumField() {
+			if f := fields.Field(j); f.Kind() != reflect.Func || f.IsNil() {
+				continue
+			}
+			name := fields.Type().Field(j).Name
+			def := schema.Types[typ]
+			if def == nil || !slices.ContainsFunc(def.Fields, func(f *ast.FieldDefinition) bool { return goName(f.Name) == goName(name) }) {
+				t.Errorf("price function %s.%s names no field of the schema", typ, name)
+			}
+		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // that is larger, plus a millisecond so that it is never zero.
 func Jitter(base, ceiling time.Duration, attempt int) time.Duration {
 	d := ceiling
-	if attempt < 20 { // past 2^20 every base is over any ceiling; never shift into overflow
+	if attempt < 20 { // never shift into overflow; past 2^20 a millisecond base is over any ceiling used
 		d = min(base<<attempt, ceiling)
 	}
 	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond
