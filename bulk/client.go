@@ -89,7 +89,7 @@ func (c *Client) Do(ctx context.Context, query string, vars map[string]any, out 
 		if c.Notify != nil {
 			c.Notify(fmt.Sprintf("%v; trying again in %s", err, wait.Round(100*time.Millisecond)))
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := jitter.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -191,5 +191,3 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.attempt = 0 }
-
-func sleep(ctx context.Context, d time.Duration) error { return jitter.Sleep(ctx, d) }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	jitter "github.com/rapportcrm/rapport/internal/backoff"
 	"github.com/rapportcrm/rapport/sheet"
 )
 
@@ -298,7 +299,7 @@ func (r *importer) send(ctx context.Context, queue []fileRow) error {
 		}
 		wait := b.next()
 		fmt.Fprintf(r.o.Log, "The API is busy (%d rows to send again); pausing %s.\n", len(retry), wait.Round(100*time.Millisecond))
-		if err := sleep(ctx, wait); err != nil {
+		if err := jitter.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}

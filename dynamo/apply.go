@@ -476,7 +476,7 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 			return wrap("transact write", err)
 		}
 		// Cancelled: not applied. The replay is a new transaction.
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := jitter.Sleep(ctx, backoff(attempt)); err != nil {
 			return unavailable(err, crm.AppliedNo)
 		}
 	}
@@ -487,8 +487,6 @@ func (s *Store) transact(ctx context.Context, items []txItem) error {
 func backoff(attempt int) time.Duration {
 	return jitter.Jitter(20*time.Millisecond, time.Second, attempt)
 }
-
-func sleep(ctx context.Context, d time.Duration) error { return jitter.Sleep(ctx, d) }
 
 // nonEmpty is the list of v's values: none when v is empty.
 func nonEmpty(v string) []string {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
+	jitter "github.com/rapportcrm/rapport/internal/backoff"
 	"github.com/rapportcrm/rapport/stream"
 )
 
@@ -122,7 +123,7 @@ func (s *Store) appendCall(ctx context.Context, records []stream.LoggedChange) e
 		if attempt++; ctx.Err() != nil || attempt >= changeAttempts {
 			return wrap("append changes", err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := jitter.Sleep(ctx, backoff(attempt)); err != nil {
 			return wrap("append changes", err)
 		}
 	}

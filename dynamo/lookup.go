@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
+	jitter "github.com/rapportcrm/rapport/internal/backoff"
 	"github.com/rapportcrm/rapport/stream"
 )
 
@@ -176,7 +177,7 @@ func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error
 		reqs = reqs[n:]
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := jitter.Sleep(ctx, backoff(attempt)); err != nil {
 					return unavailable(err, crm.AppliedUnknown)
 				}
 			}

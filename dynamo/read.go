@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
+	jitter "github.com/rapportcrm/rapport/internal/backoff"
 )
 
 // get reads one item strongly consistently, since it usually precedes a
@@ -80,7 +81,7 @@ func (s *Store) batchGetAs(ctx context.Context, keys []map[string]types.Attribut
 		pending := map[string]types.KeysAndAttributes{s.table: ka}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
-				if err := sleep(ctx, backoff(min(attempt, 6))); err != nil {
+				if err := jitter.Sleep(ctx, backoff(min(attempt, 6))); err != nil {
 					return nil, wrap("batch get", err)
 				}
 			}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"iter"
 	"reflect"
 	"strings"
 
@@ -124,19 +125,30 @@ func (c *complexityGate) takesVariables(op *ast.OperationDefinition) bool {
 // than it is only prices more operations on every request.
 func pricedFields(root any) map[string]bool {
 	names := map[string]bool{}
-	types := reflect.ValueOf(root)
-	for i := range types.NumField() {
-		fields := types.Field(i)
-		if fields.Kind() != reflect.Struct {
-			continue
-		}
-		for j := range fields.NumField() {
-			if f := fields.Field(j); f.Kind() == reflect.Func && !f.IsNil() {
-				names[goName(fields.Type().Field(j).Name)] = true
+	for _, field := range priceFunctions(root) {
+		names[goName(field)] = true
+	}
+	return names
+}
+
+// priceFunctions yields the type and field, by gqlgen's Go names, of each
+// price function root (a generated.ComplexityRoot) sets.
+func priceFunctions(root any) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		types := reflect.ValueOf(root)
+		for i := range types.NumField() {
+			fields := types.Field(i)
+			if fields.Kind() != reflect.Struct {
+				continue
+			}
+			for j := range fields.NumField() {
+				if f := fields.Field(j); f.Kind() == reflect.Func && !f.IsNil() &&
+					!yield(types.Type().Field(i).Name, fields.Type().Field(j).Name) {
+					return
+				}
 			}
 		}
 	}
-	return names
 }
 
 // goName folds a GraphQL field name and gqlgen's Go name for it
