@@ -48,6 +48,12 @@ const (
 	AppliedUnknown = "UNKNOWN"
 )
 
+// timedOut is the UNAVAILABLE of a request whose context ended while it
+// waited (err, the context's error), saying whether its write was applied.
+func timedOut(err error, applied string) *Error {
+	return &Error{Code: EUNAVAILABLE, Message: "the request timed out; retry", Err: err, Applied: applied}
+}
+
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("%s: %s", e.Field, e.Message)

@@ -86,7 +86,7 @@ func (g *importGate) pace(ctx context.Context, cost float64) error {
 		return nil
 	}
 	if err := backoff.Sleep(ctx, wait); err != nil {
-		return &Error{Code: EUNAVAILABLE, Message: "the request timed out; retry", Err: err}
+		return timedOut(err, "")
 	}
 	return nil
 }

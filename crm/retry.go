@@ -22,7 +22,7 @@ const maxContendedAttempts = 40
 // applied.
 func retryPause(ctx context.Context, attempt int) error {
 	if err := backoff.Sleep(ctx, backoff.Jitter(2*time.Millisecond, 100*time.Millisecond, attempt)); err != nil {
-		return &Error{Code: EUNAVAILABLE, Message: "the request timed out; retry", Err: err, Applied: AppliedNo}
+		return timedOut(err, AppliedNo)
 	}
 	return nil
 }
