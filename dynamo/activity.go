@@ -84,6 +84,10 @@ type activityItem struct {
 	FollowUpEvery int64      `dynamodbav:"followUpEvery,omitempty"`
 	LoggedThrough *time.Time `dynamodbav:"loggedThrough,omitempty"`
 	derivedFields
+	// Evaluations are the latest evaluations, newest first, written
+	// compactly; an item written before holds them whole in
+	// recentEvaluations (derivedFields) instead.
+	Evaluations []evaluationCopy `dynamodbav:"evals,omitempty"`
 
 	// Falling is where the falling-scores mark was last written
 	// (position|owner list|team list), "" when on none.
@@ -100,6 +104,43 @@ type activityItem struct {
 	ValuesCounted bool   `dynamodbav:"vc,omitempty"`
 	ValuesAt      int    `dynamodbav:"vcAt,omitempty"`
 	ForwardTo     string `dynamodbav:"forwardTo,omitempty"`
+}
+
+// evaluationCopy is an evaluation as the activity keeps it: the whole
+// evaluation, under short attribute names and without its customer's id,
+// which is the activity's. Five are kept, and the stream rewrites the
+// item for every interaction at a unit per started KB: evaluationItem's
+// long names and the id were about 110 of an evaluation's 390 bytes on
+// the demo's customers (docs/access-patterns.md, "The activity item on
+// the demo's customers").
+type evaluationCopy struct {
+	ID              string          `dynamodbav:"id"`
+	TemplateID      string          `dynamodbav:"t"`
+	TemplateVersion int             `dynamodbav:"tv"`
+	Kind            string          `dynamodbav:"k"`
+	EvaluatorID     string          `dynamodbav:"by"`
+	ThirdParty      string          `dynamodbav:"tp,omitempty"`
+	Scores          []scoreItem     `dynamodbav:"sc"`
+	Comment         string          `dynamodbav:"c,omitempty"`
+	Overall         float64         `dynamodbav:"o"`
+	Dimensions      []dimensionItem `dynamodbav:"d"`
+	NPS             *int            `dynamodbav:"nps,omitempty"`
+	CaseID          string          `dynamodbav:"case,omitempty"`
+	EvaluatedAt     time.Time       `dynamodbav:"at"`
+}
+
+func toEvaluationCopy(e *crm.Evaluation) evaluationCopy {
+	it := toEvaluationItem(e, false)
+	return evaluationCopy{ID: it.ID, TemplateID: it.TemplateID, TemplateVersion: it.TemplateVersion, Kind: it.Kind,
+		EvaluatorID: it.EvaluatorID, ThirdParty: it.ThirdParty, Scores: it.Scores, Comment: it.Comment, Overall: it.Overall,
+		Dimensions: it.Dimensions, NPS: it.NPS, CaseID: it.CaseID, EvaluatedAt: it.EvaluatedAt}
+}
+
+func (c *evaluationCopy) evaluation(customerID string) crm.Evaluation {
+	return *fromEvaluationItem(&evaluationItem{ID: c.ID, CustomerID: customerID, TemplateID: c.TemplateID,
+		TemplateVersion: c.TemplateVersion, Kind: c.Kind, EvaluatorID: c.EvaluatorID, ThirdParty: c.ThirdParty,
+		Scores: c.Scores, Comment: c.Comment, Overall: c.Overall, Dimensions: c.Dimensions, NPS: c.NPS, CaseID: c.CaseID,
+		EvaluatedAt: c.EvaluatedAt})
 }
 
 // summaryItem is the activity's summary of its latest interaction
@@ -144,6 +185,9 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 		Rev:           m.Revision, Applied: applied, Counted: m.Counted, ForwardTo: m.ForwardTo,
 		ValuesCounted: m.ValuesCounted, ValuesAt: m.ValuesAt,
 	}
+	for i := range a.RecentEvaluations {
+		it.Evaluations = append(it.Evaluations, toEvaluationCopy(&a.RecentEvaluations[i]))
+	}
 	if li := a.LastInteraction; li != nil {
 		it.LastInteraction = toSummaryItem(li)
 		// The latest interaction's id and time are its summary's: stored
@@ -172,6 +216,12 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 // its marks.
 func fromActivityItem(it *activityItem, c *crm.Customer) stream.Marks {
 	a := it.derivedFields.activity()
+	if len(it.Evaluations) > 0 {
+		a.RecentEvaluations = nil
+		for i := range it.Evaluations {
+			a.RecentEvaluations = append(a.RecentEvaluations, it.Evaluations[i].evaluation(c.ID))
+		}
+	}
 	if li := it.LastInteraction; li != nil && a.LastInteractionID == "" {
 		at := li.OccurredAt
 		a.LastInteractionAt, a.LastInteractionID = &at, li.ID

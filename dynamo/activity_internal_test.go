@@ -1,10 +1,12 @@
 package dynamo
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/stream"
@@ -51,6 +53,59 @@ func TestTheLatestInteractionsIDAndTimeAreStoredOnlyWhereTheSummaryDiffers(t *te
 				read.LastInteraction == nil || read.LastInteraction.ID != call.ID || !read.LastInteraction.OccurredAt.Equal(at) {
 				t.Fatalf("read back: last at %v, id %s, summary %+v; want %v, %s and the call's", read.LastInteractionAt,
 					read.LastInteractionID, read.LastInteraction, tt.lastAt, tt.lastID)
+			}
+		})
+	}
+}
+
+// The activity keeps its customer's latest evaluations compact (short
+// names, no customer id on each) and reads them back whole; an item
+// written before, with each evaluation whole under recentEvaluations,
+// reads the same.
+func TestTheActivityKeepsItsEvaluationsCompact(t *testing.T) {
+	nps := 9
+	ev := crm.Evaluation{ID: "01KJ0000000000000000000003", CustomerID: "c1", TemplateID: "t1", TemplateVersion: 2,
+		Kind: crm.EvalThirdParty, EvaluatorID: "sales-1", ThirdParty: "Audit Co", Comment: "Prompt delivery", Overall: 82.5,
+		NPS: &nps, CaseID: "01KJ0000000000000000000004",
+		Scores:      []crm.IndicatorScore{{Key: "delivery", Value: 4}},
+		Dimensions:  []crm.DimensionScore{{Dimension: crm.DimSatisfaction, Score: 80}},
+		EvaluatedAt: time.Date(2026, 3, 2, 10, 0, 0, 123_000_000, time.UTC)}
+	c := &crm.Customer{ID: "c1", Status: crm.StatusActive, Team: "north", OwnerID: "sales-1"}
+	c.Activity = crm.Activity{RecentEvaluations: []crm.Evaluation{ev}}
+	written := toActivityItem(c, stream.Marks{Revision: 1}, nil)
+	item, err := attributevalue.MarshalMap(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := item["recentEvaluations"]; ok {
+		t.Fatal("the activity item still writes recentEvaluations")
+	}
+	copies, ok := item["evals"].(*types.AttributeValueMemberL)
+	if !ok || len(copies.Value) != 1 {
+		t.Fatalf("evals: %#v; want a list of one", item["evals"])
+	}
+	for name := range copies.Value[0].(*types.AttributeValueMemberM).Value {
+		if len(name) > 4 {
+			t.Errorf("the activity's evaluation has the attribute %q: longer than the compact names", name)
+		}
+	}
+	before := *written
+	before.Evaluations = nil
+	before.RecentEvaluations = []evaluationItem{*toEvaluationItem(&ev, false)} // as written before
+	for name, it := range map[string]*activityItem{"Now": written, "Before": &before} {
+		t.Run(name, func(t *testing.T) {
+			item, err := attributevalue.MarshalMap(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back activityItem
+			if err := unmarshalItem(item, &back); err != nil {
+				t.Fatal(err)
+			}
+			read := &crm.Customer{ID: c.ID}
+			fromActivityItem(&back, read)
+			if len(read.RecentEvaluations) != 1 || !reflect.DeepEqual(read.RecentEvaluations[0], ev) {
+				t.Fatalf("read back %+v; want %+v", read.RecentEvaluations, ev)
 			}
 		})
 	}

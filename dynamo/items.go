@@ -161,7 +161,8 @@ type derivedFields struct {
 	NextFollowUpAt    *time.Time        `dynamodbav:"nextFollowUpAt,omitempty"`
 }
 
-// toDerived writes an activity's derived fields.
+// toDerived writes an activity's derived fields, but for its evaluations:
+// the activity item keeps them compact (evaluationCopy).
 func toDerived(a *crm.Activity) derivedFields {
 	d := derivedFields{LastInteractionAt: a.LastInteractionAt, LastInteractionID: a.LastInteractionID,
 		NextFollowUpAt: a.NextFollowUpAt, NPS: a.NPS, SatisfactionIndex: a.SatisfactionIndex, LoyaltyIndex: a.LoyaltyIndex,
@@ -170,9 +171,6 @@ func toDerived(a *crm.Activity) derivedFields {
 	if a.Transactions != (crm.TransactionStats{}) {
 		t := transactionsItem(a.Transactions)
 		d.Transactions = &t
-	}
-	for _, e := range a.RecentEvaluations {
-		d.RecentEvaluations = append(d.RecentEvaluations, *toEvaluationItem(&e, false))
 	}
 	return d
 }
