@@ -33,7 +33,7 @@ func BenchmarkComplexityGate(b *testing.B) {
 			if errs != nil {
 				b.Fatal(errs)
 			}
-			g := newComplexityGate(complexityLimit, pricedFields(resolvers.Complexity()))
+			g := newComplexityGate(complexityLimit, pricedFields(new(resolvers.Complexity())))
 			if err := g.Validate(es); err != nil {
 				b.Fatal(err)
 			}

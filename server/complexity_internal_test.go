@@ -54,7 +54,7 @@ func linkFragments(set ast.SelectionSet, doc *ast.QueryDocument) {
 // gqlgen's default (the 360's id) cannot change its price.
 func TestOnlyVariablesOfPricedFieldsMakeAnOperationPricedPerRequest(t *testing.T) {
 	root := resolvers.Complexity()
-	priced := pricedFields(root)
+	priced := pricedFields(&root)
 	for name, want := range map[string]bool{"customers": true, "interactions": true, "contacts": true, "importCustomers": true,
 		"customer360": false, "customer": false, "searchCustomers": false} {
 		if priced[goName(name)] != want {
@@ -104,7 +104,7 @@ func TestOnlyVariablesOfPricedFieldsMakeAnOperationPricedPerRequest(t *testing.T
 // remembered.
 func TestEveryPriceFunctionNamesAFieldOfItsType(t *testing.T) {
 	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
-	for typ, name := range priceFunctions(resolvers.Complexity()) {
+	for typ, name := range priceFunctions(new(resolvers.Complexity())) {
 		def := schema.Types[typ]
 		if def == nil || !slices.ContainsFunc(def.Fields, func(f *ast.FieldDefinition) bool { return goName(f.Name) == goName(name) }) {
 			t.Errorf("price function %s.%s names no field of the schema", typ, name)

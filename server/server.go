@@ -68,7 +68,7 @@ func New(svc *crm.Service, auth Authenticator, log *slog.Logger, opts Options) h
 		Resolvers:  &resolvers.Resolver{Service: svc, Webhooks: opts.Webhooks},
 		Complexity: complexity,
 	}))
-	useLimits(exec, opts.Introspection, pricedFields(complexity))
+	useLimits(exec, opts.Introspection, pricedFields(&complexity))
 	exec.AroundRootFields(auditScope)
 	exec.SetErrorPresenter(presentError(log, opts.Introspection))
 	exec.SetRecoverFunc(recoverPanic(log))
