@@ -48,3 +48,15 @@ func BenchmarkComplexityGate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPricedFields times what server.New does once per cold start to
+// learn which fields resolvers.Complexity prices by a function of its own.
+func BenchmarkPricedFields(b *testing.B) {
+	root := resolvers.Complexity()
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(pricedFields(&root)) == 0 {
+			b.Fatal("no priced field")
+		}
+	}
+}
