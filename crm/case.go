@@ -155,10 +155,12 @@ func newCase(it *Interaction, c *Customer, level GradeLevel, p Priority, by stri
 }
 
 // FirstResponseAt is when the case first left OPEN: its first response,
-// measured apart from its resolution. Nil while it awaits one.
+// measured apart from its resolution. Nil while it awaits one. The steps
+// that keep a case OPEN (the job's escalation, a handover) are no
+// response.
 func (c *Case) FirstResponseAt() *time.Time {
 	for _, t := range c.Transitions {
-		if t.From == CaseOpen {
+		if t.From == CaseOpen && t.To != CaseOpen {
 			return ptr(t.At)
 		}
 	}

@@ -126,3 +126,38 @@ func TestCaseMoveNeeds(t *testing.T) {
 		})
 	}
 }
+
+// A case's first response is the step that takes it out of OPEN: the
+// job's escalation and a handover keep it OPEN and answer nobody.
+func TestFirstResponseIsTheFirstStepOutOfOpen(t *testing.T) {
+	opened := time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)
+	step := func(from, to CaseStatus, h int, note string) CaseTransition {
+		return CaseTransition{From: from, To: to, By: "u", At: opened.Add(time.Duration(h) * time.Hour), Note: note}
+	}
+	for _, tt := range []struct {
+		name  string
+		steps []CaseTransition
+		want  int // hours after opening; -1: none yet
+	}{
+		{"AwaitingResponse", nil, -1},
+		{"Escalated", []CaseTransition{step(CaseOpen, CaseOpen, 15, "escalated")}, -1},
+		{"HandedOverThenTriaged", []CaseTransition{step(CaseOpen, CaseOpen, 2, "handed over"), step(CaseOpen, CaseTriaged, 20, "billing")}, 20},
+		{"EscalatedThenTriaged", []CaseTransition{step(CaseOpen, CaseOpen, 15, "escalated"), step(CaseOpen, CaseTriaged, 30, "billing")}, 30},
+		{"TriagedReopenedTriaged", []CaseTransition{step(CaseOpen, CaseTriaged, 3, ""), step(CaseTriaged, CaseAssigned, 4, ""),
+			step(CaseAssigned, CaseWithdrawn, 5, ""), step(CaseWithdrawn, CaseReopened, 6, ""), step(CaseReopened, CaseTriaged, 7, "")}, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Case{Status: CaseOpen, Transitions: append([]CaseTransition{{To: CaseOpen, By: "u", At: opened}}, tt.steps...)}
+			got := c.FirstResponseAt()
+			if tt.want < 0 {
+				if got != nil {
+					t.Fatalf("first response %v; want none yet", got)
+				}
+				return
+			}
+			if want := opened.Add(time.Duration(tt.want) * time.Hour); got == nil || !got.Equal(want) {
+				t.Fatalf("first response %v; want %v", got, want)
+			}
+		})
+	}
+}
