@@ -436,11 +436,13 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	if !canEdit(u, prev) {
 		return nil, forbidden("update", id)
 	}
-	if prev.Version != expectedVersion {
-		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
-	}
+	// A merged customer takes no change whatever version is sent: the
+	// caller learns where its history went rather than to reload it.
 	if err := writable(prev); err != nil {
 		return nil, err
+	}
+	if prev.Version != expectedVersion {
+		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
 	}
 	if prev.Status == StatusArchived {
 		return nil, &Error{Code: ECONFLICT, Message: "customer " + id + " is archived; restore it first"}
@@ -595,11 +597,11 @@ func (s *Service) setStatus(ctx context.Context, id string, expectedVersion int,
 	if !canAssign(u, prev) && !(st == StatusArchived && canEdit(u, prev)) {
 		return nil, forbidden("archive or restore", id)
 	}
-	if prev.Version != expectedVersion {
-		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
-	}
 	if err := writable(prev); err != nil {
 		return nil, err
+	}
+	if prev.Version != expectedVersion {
+		return nil, staleVersion("customer", id, expectedVersion, prev.Version)
 	}
 	if prev.Status == st {
 		return nil, Errorf(ECONFLICT, "customer %s is already %s", id, st)
