@@ -19,6 +19,12 @@ type JobRun struct {
 	Credit []string
 }
 
+// AsJob marks the writes made with the context it returns as the
+// scheduled job's step op: their audit entries' operation is job:op.
+func AsJob(ctx context.Context, op string) context.Context {
+	return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
+}
+
 // RunScheduled carries out every time-based rule, as the system:
 // RunFrequent's steps and RunDaily's. The local server runs it; the Lambda
 // job runs the frequent steps every quarter hour and the daily ones once a
@@ -36,17 +42,14 @@ func (s *Service) RunScheduled(ctx context.Context) (*JobRun, error) {
 // step does not stop the others; the errors are joined.
 func (s *Service) RunDaily(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{Pool: &PoolRun{}}
-	scope := func(op string) context.Context {
-		return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
-	}
 	var gerr, terr, cerr error
-	if run.Grading, gerr = s.RunGrading(scope("regrading")); run.Grading == nil {
+	if run.Grading, gerr = s.RunGrading(AsJob(ctx, "regrading")); run.Grading == nil {
 		run.Grading = &GradingRun{}
 	}
-	if run.TakeBack, terr = s.RunTakeBack(scope("pool-take-back")); run.TakeBack == nil {
+	if run.TakeBack, terr = s.RunTakeBack(AsJob(ctx, "pool-take-back")); run.TakeBack == nil {
 		run.TakeBack = &TakeBackRun{}
 	}
-	run.Credit, cerr = s.RunCredit(scope("credit-review"))
+	run.Credit, cerr = s.RunCredit(AsJob(ctx, "credit-review"))
 	return run, errors.Join(gerr, terr, cerr)
 }
 
@@ -61,9 +64,7 @@ func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{}
 	var errs []error
 	var err error
-	step := func(op string) context.Context {
-		return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
-	}
+	step := func(op string) context.Context { return AsJob(ctx, op) }
 	if run.Pool, err = s.RunPool(step("pool-expiry")); err != nil {
 		errs = append(errs, err)
 	}

@@ -122,14 +122,15 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 		if _, err := svc.RunFrequent(ctx); err != nil {
 			return err
 		}
-		if _, err := svc.RunTakeBack(ctx); err != nil {
+		// As the job runs them, so that their audit entries say so.
+		if _, err := svc.RunTakeBack(crm.AsJob(ctx, "pool-take-back")); err != nil {
 			return err
 		}
 		// Value tiers monthly: the weekly regrading would mostly rewrite
 		// value scores that drift with every passing day.
 		if at := o.Clock.Now(); at.Month() != ranked.Month() {
 			ranked = at
-			if _, err := svc.RunGrading(ctx); err != nil {
+			if _, err := svc.RunGrading(crm.AsJob(ctx, "regrading")); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,9 @@ package demo_test
 
 import (
 	"context"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +47,11 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	cases := map[crm.CaseStatus]int{}
 	gradedBefore, createdBefore, declineSuggested := 0, 0, 0
 	sixtyDaysAgo := now.AddDate(0, 0, -60)
+	takenBack := map[string]bool{}
 	err := store.EachCustomer(ctx, func(c *crm.Customer) error {
+		if h := c.LastHandover; h != nil && h.To == "" && h.By == crm.SystemUserID {
+			takenBack[c.ID] = true
+		}
 		levels[c.Grade.Level]++
 		tiers[c.ValueTier]++
 		stages[c.Stage]++
@@ -141,6 +147,31 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	}
 	if cases[crm.CaseClosed] == 0 {
 		t.Errorf("cases %v: some should have been worked to their close", cases)
+	}
+	// The pool's take-backs are the job's, and their audit entries say so
+	// (the audit log files them by the day they were written: the seed's).
+	if len(takenBack) == 0 {
+		t.Error("the pool took no customer back")
+	}
+	for _, day := range []time.Time{now, time.Now()} {
+		for p := (crm.PageRequest{First: 100}); ; {
+			page, err := svc.AuditLog(ctx, crm.AuditFilter{Day: day, Operation: "job:pool-take-back"}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page.Items {
+				for _, ch := range e.Changes {
+					delete(takenBack, ch.CustomerID)
+				}
+			}
+			if !page.HasNext {
+				break
+			}
+			p.After = page.EndCursor
+		}
+	}
+	if len(takenBack) > 0 {
+		t.Errorf("customers taken back without a job:pool-take-back audit entry: %v", slices.Collect(maps.Keys(takenBack)))
 	}
 
 	// Tasks are their customers' owners', on what their latest contact
