@@ -173,9 +173,28 @@ func (it *summaryItem) interaction(customerID string) *crm.Interaction {
 		Amount: it.Amount, Currency: it.Currency})
 }
 
+// writeCompactActivity says whether activity items are written in the
+// compact layout: the evaluations under evals (evaluationCopy), and the
+// latest interaction's id and time left to its summary where they are its
+// own. Every reader takes both layouts, but the release before them read
+// only the full one, and it still serves during a canary deploy and comes
+// back with a rollback: a consumer of this release writing compact items
+// would show it activities without their evaluations or latest
+// interaction, and its rewrites would drop them for good. So this release
+// reads both and writes the full layout; the next one writes the compact
+// layout, which this one reads (docs/access-patterns.md, "The activity
+// item on the demo's customers").
+const writeCompactActivity = false
+
 // toActivityItem writes c's activity with the index keys its profile
-// implies, and the marks m.
+// implies, and the marks m, in the layout writeCompactActivity says.
 func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedMark) *activityItem {
+	return toActivityItemLayout(c, m, applied, writeCompactActivity)
+}
+
+// toActivityItemLayout is toActivityItem in the compact layout or the
+// full one.
+func toActivityItemLayout(c *crm.Customer, m stream.Marks, applied map[string]appliedMark, compact bool) *activityItem {
 	a := &c.Activity
 	it := &activityItem{
 		PK: customerPK(c.ID), SK: skActivity, Type: "activity", CustomerID: c.ID,
@@ -186,16 +205,20 @@ func toActivityItem(c *crm.Customer, m stream.Marks, applied map[string]appliedM
 		ValuesCounted: m.ValuesCounted, ValuesAt: m.ValuesAt,
 	}
 	for i := range a.RecentEvaluations {
-		it.Evaluations = append(it.Evaluations, toEvaluationCopy(&a.RecentEvaluations[i]))
+		if compact {
+			it.Evaluations = append(it.Evaluations, toEvaluationCopy(&a.RecentEvaluations[i]))
+		} else {
+			it.RecentEvaluations = append(it.RecentEvaluations, *toEvaluationItem(&a.RecentEvaluations[i], false))
+		}
 	}
 	if li := a.LastInteraction; li != nil {
 		it.LastInteraction = toSummaryItem(li)
-		// The latest interaction's id and time are its summary's: stored
-		// again only when they differ. The two attributes are 80 bytes;
-		// without them a rewrite of each of the demo's 200 activity items
-		// costs 246 write units instead of 298, since many sit just over
-		// 1 KB (fromActivityItem reads them back).
-		if a.LastInteractionID == li.ID && a.LastInteractionAt != nil && a.LastInteractionAt.Equal(li.OccurredAt) {
+		// Compact: the latest interaction's id and time are its summary's,
+		// stored again only when they differ. The two attributes are 80
+		// bytes; without them a rewrite of each of the demo's 200 activity
+		// items costs 246 write units instead of 298, since many sit just
+		// over 1 KB (fromActivityItem reads them back).
+		if compact && a.LastInteractionID == li.ID && a.LastInteractionAt != nil && a.LastInteractionAt.Equal(li.OccurredAt) {
 			it.LastInteractionAt, it.LastInteractionID = nil, ""
 		}
 	}

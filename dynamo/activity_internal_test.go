@@ -12,10 +12,10 @@ import (
 	"github.com/rapportcrm/rapport/stream"
 )
 
-// An activity item stores its latest interaction's id and time apart from
-// the interaction's summary only when they differ from the summary's, and
-// reads back the same activity either way (an item of the release before
-// stores them always, and reads the same).
+// An activity item in the compact layout stores its latest interaction's
+// id and time apart from the interaction's summary only when they differ
+// from the summary's; the full layout, which this release still writes,
+// stores them always; both read back the same activity.
 func TestTheLatestInteractionsIDAndTimeAreStoredOnlyWhereTheSummaryDiffers(t *testing.T) {
 	at := time.Date(2026, 3, 1, 9, 30, 0, 123_000_000, time.UTC)
 	call := &crm.Interaction{ID: "01KJ0000000000000000000001", CustomerID: "c1", Channel: crm.ChannelPhone, Direction: crm.Outbound,
@@ -34,35 +34,37 @@ func TestTheLatestInteractionsIDAndTimeAreStoredOnlyWhereTheSummaryDiffers(t *te
 			c := &crm.Customer{ID: "c1", Status: crm.StatusActive, Team: "north", OwnerID: "sales-1"}
 			c.Activity = crm.Activity{InteractionCount: 1, LastInteractionAt: &tt.lastAt, LastInteractionID: tt.lastID,
 				LastInteraction: crm.InteractionSummary(call)}
-			item, err := attributevalue.MarshalMap(toActivityItem(c, stream.Marks{Revision: 1}, nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, hasAt := item["lastInteractionAt"]
-			_, hasID := item["lastInteractionId"]
-			if hasAt != tt.stored || hasID != tt.stored {
-				t.Fatalf("lastInteractionAt stored: %v, lastInteractionId: %v; want %v", hasAt, hasID, tt.stored)
-			}
-			var back activityItem
-			if err := unmarshalItem(item, &back); err != nil {
-				t.Fatal(err)
-			}
-			read := &crm.Customer{ID: c.ID}
-			fromActivityItem(&back, read)
-			if read.LastInteractionAt == nil || !read.LastInteractionAt.Equal(tt.lastAt) || read.LastInteractionID != tt.lastID ||
-				read.LastInteraction == nil || read.LastInteraction.ID != call.ID || !read.LastInteraction.OccurredAt.Equal(at) {
-				t.Fatalf("read back: last at %v, id %s, summary %+v; want %v, %s and the call's", read.LastInteractionAt,
-					read.LastInteractionID, read.LastInteraction, tt.lastAt, tt.lastID)
+			for _, compact := range []bool{true, false} {
+				item, err := attributevalue.MarshalMap(toActivityItemLayout(c, stream.Marks{Revision: 1}, nil, compact))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, hasAt := item["lastInteractionAt"]
+				_, hasID := item["lastInteractionId"]
+				if want := tt.stored || !compact; hasAt != want || hasID != want {
+					t.Fatalf("compact %v: lastInteractionAt stored: %v, lastInteractionId: %v; want %v", compact, hasAt, hasID, want)
+				}
+				var back activityItem
+				if err := unmarshalItem(item, &back); err != nil {
+					t.Fatal(err)
+				}
+				read := &crm.Customer{ID: c.ID}
+				fromActivityItem(&back, read)
+				if read.LastInteractionAt == nil || !read.LastInteractionAt.Equal(tt.lastAt) || read.LastInteractionID != tt.lastID ||
+					read.LastInteraction == nil || read.LastInteraction.ID != call.ID || !read.LastInteraction.OccurredAt.Equal(at) {
+					t.Fatalf("compact %v, read back: last at %v, id %s, summary %+v; want %v, %s and the call's", compact,
+						read.LastInteractionAt, read.LastInteractionID, read.LastInteraction, tt.lastAt, tt.lastID)
+				}
 			}
 		})
 	}
 }
 
-// The activity keeps its customer's latest evaluations compact (short
-// names, no customer id on each) and reads them back whole; an item
-// written before, with each evaluation whole under recentEvaluations,
-// reads the same.
-func TestTheActivityKeepsItsEvaluationsCompact(t *testing.T) {
+// The compact layout keeps the customer's latest evaluations under short
+// names, without the customer's id on each, and reads them back whole; the
+// full layout (recentEvaluations), which this release still writes and the
+// release before reads, reads the same.
+func TestTheActivityReadsItsEvaluationsInEitherLayout(t *testing.T) {
 	nps := 9
 	ev := crm.Evaluation{ID: "01KJ0000000000000000000003", CustomerID: "c1", TemplateID: "t1", TemplateVersion: 2,
 		Kind: crm.EvalThirdParty, EvaluatorID: "sales-1", ThirdParty: "Audit Co", Comment: "Prompt delivery", Overall: 82.5,
@@ -72,7 +74,7 @@ func TestTheActivityKeepsItsEvaluationsCompact(t *testing.T) {
 		EvaluatedAt: time.Date(2026, 3, 2, 10, 0, 0, 123_000_000, time.UTC)}
 	c := &crm.Customer{ID: "c1", Status: crm.StatusActive, Team: "north", OwnerID: "sales-1"}
 	c.Activity = crm.Activity{RecentEvaluations: []crm.Evaluation{ev}}
-	written := toActivityItem(c, stream.Marks{Revision: 1}, nil)
+	written := toActivityItemLayout(c, stream.Marks{Revision: 1}, nil, true)
 	item, err := attributevalue.MarshalMap(written)
 	if err != nil {
 		t.Fatal(err)
@@ -89,10 +91,11 @@ func TestTheActivityKeepsItsEvaluationsCompact(t *testing.T) {
 			t.Errorf("the activity's evaluation has the attribute %q: longer than the compact names", name)
 		}
 	}
-	before := *written
-	before.Evaluations = nil
-	before.RecentEvaluations = []evaluationItem{*toEvaluationItem(&ev, false)} // as written before
-	for name, it := range map[string]*activityItem{"Now": written, "Before": &before} {
+	full := toActivityItem(c, stream.Marks{Revision: 1}, nil)
+	if len(full.Evaluations) > 0 || len(full.RecentEvaluations) != 1 {
+		t.Fatalf("this release writes evals %v, recentEvaluations %v; want the full layout", full.Evaluations, full.RecentEvaluations)
+	}
+	for name, it := range map[string]*activityItem{"Compact": written, "Full": full} {
 		t.Run(name, func(t *testing.T) {
 			item, err := attributevalue.MarshalMap(it)
 			if err != nil {

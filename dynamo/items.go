@@ -161,8 +161,8 @@ type derivedFields struct {
 	NextFollowUpAt    *time.Time        `dynamodbav:"nextFollowUpAt,omitempty"`
 }
 
-// toDerived writes an activity's derived fields, but for its evaluations:
-// the activity item keeps them compact (evaluationCopy).
+// toDerived writes an activity's derived fields, but for its evaluations,
+// which the activity item writes in its layout (toActivityItemLayout).
 func toDerived(a *crm.Activity) derivedFields {
 	d := derivedFields{LastInteractionAt: a.LastInteractionAt, LastInteractionID: a.LastInteractionID,
 		NextFollowUpAt: a.NextFollowUpAt, NPS: a.NPS, SatisfactionIndex: a.SatisfactionIndex, LoyaltyIndex: a.LoyaltyIndex,
