@@ -455,13 +455,14 @@ func (s *Service) EscalateOverdue(ctx context.Context) ([]string, error) {
 	})
 }
 
-// actedOn reports whether the case's assignee has made a step on it: an
-// unassigned case has nobody who could have.
+// actedOn reports whether the case's assignee has moved it on: an
+// unassigned case has nobody who could have, and a step that keeps its
+// status (a handover, which its new holder may have made) moves nothing.
 func (c *Case) actedOn() bool {
 	if c.AssignedTo == "" {
 		return false
 	}
-	return slices.ContainsFunc(c.Transitions, func(t CaseTransition) bool { return t.By == c.AssignedTo })
+	return slices.ContainsFunc(c.Transitions, func(t CaseTransition) bool { return t.By == c.AssignedTo && t.From != t.To })
 }
 
 // caseManager is who an escalated case goes to when its holder has not

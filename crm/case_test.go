@@ -161,3 +161,26 @@ func TestFirstResponseIsTheFirstStepOutOfOpen(t *testing.T) {
 		})
 	}
 }
+
+// An escalation passes a case on when its holder has not moved it: a
+// handover its holder made to themselves moves nothing.
+func TestACaseIsActedOnOnlyByAStepOfItsHolderThatMovesIt(t *testing.T) {
+	opened := CaseTransition{To: CaseOpen, By: "sales-1"}
+	for _, tt := range []struct {
+		name  string
+		steps []CaseTransition
+		want  bool
+	}{
+		{"OpenedByAnother", []CaseTransition{opened}, false},
+		{"HandedOverToItsHolderByItsHolder", []CaseTransition{opened, {From: CaseOpen, To: CaseOpen, By: "mgr"}}, false},
+		{"TriagedByItsHolder", []CaseTransition{opened, {From: CaseOpen, To: CaseTriaged, By: "mgr"}}, true},
+		{"TriagedByAnother", []CaseTransition{opened, {From: CaseOpen, To: CaseTriaged, By: "sales-2"}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Case{Status: CaseOpen, AssignedTo: "mgr", Transitions: tt.steps}
+			if got := c.actedOn(); got != tt.want {
+				t.Fatalf("acted on: %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
