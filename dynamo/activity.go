@@ -176,7 +176,7 @@ func (it *summaryItem) interaction(customerID string) *crm.Interaction {
 // writeCompactActivity says whether activity items are written in the
 // compact layout: the evaluations under evals (evaluationCopy), and the
 // latest interaction's id and time left to its summary where they are its
-// own. Every reader takes both layouts, but the release before them read
+// own. Every reader takes both layouts, but the release before them reads
 // only the full one, and it still serves during a canary deploy and comes
 // back with a rollback: a consumer of this release writing compact items
 // would show it activities without their evaluations or latest
