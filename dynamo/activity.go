@@ -107,9 +107,10 @@ type activityItem struct {
 }
 
 // evaluationCopy is an evaluation as the activity keeps it: the whole
-// evaluation, under short attribute names and without its customer's id,
-// which is the activity's. Five are kept, and the stream rewrites the
-// item for every interaction at a unit per started KB: evaluationItem's
+// evaluation (evaluationFields, field for field), under short attribute
+// names and without its customer's id, which is the activity's. Five are
+// kept, and the stream rewrites the item for every interaction at a unit
+// per started KB: evaluationItem's
 // long names and the id were about 110 of an evaluation's 390 bytes on
 // the demo's customers (docs/access-patterns.md, "The activity item on
 // the demo's customers").
@@ -130,17 +131,11 @@ type evaluationCopy struct {
 }
 
 func toEvaluationCopy(e *crm.Evaluation) evaluationCopy {
-	it := toEvaluationItem(e, false)
-	return evaluationCopy{ID: it.ID, TemplateID: it.TemplateID, TemplateVersion: it.TemplateVersion, Kind: it.Kind,
-		EvaluatorID: it.EvaluatorID, ThirdParty: it.ThirdParty, Scores: it.Scores, Comment: it.Comment, Overall: it.Overall,
-		Dimensions: it.Dimensions, NPS: it.NPS, CaseID: it.CaseID, EvaluatedAt: it.EvaluatedAt}
+	return evaluationCopy(toEvaluationItem(e, false).evaluationFields)
 }
 
 func (c *evaluationCopy) evaluation(customerID string) crm.Evaluation {
-	return *fromEvaluationItem(&evaluationItem{ID: c.ID, CustomerID: customerID, TemplateID: c.TemplateID,
-		TemplateVersion: c.TemplateVersion, Kind: c.Kind, EvaluatorID: c.EvaluatorID, ThirdParty: c.ThirdParty,
-		Scores: c.Scores, Comment: c.Comment, Overall: c.Overall, Dimensions: c.Dimensions, NPS: c.NPS, CaseID: c.CaseID,
-		EvaluatedAt: c.EvaluatedAt})
+	return *fromEvaluationItem(&evaluationItem{CustomerID: customerID, evaluationFields: evaluationFields(*c)})
 }
 
 // summaryItem is the activity's summary of its latest interaction

@@ -56,11 +56,18 @@ type dimensionItem struct {
 }
 
 type evaluationItem struct {
-	PK              string          `dynamodbav:"pk,omitempty"`
-	SK              string          `dynamodbav:"sk,omitempty"`
-	Type            string          `dynamodbav:"type,omitempty"`
+	PK         string `dynamodbav:"pk,omitempty"`
+	SK         string `dynamodbav:"sk,omitempty"`
+	Type       string `dynamodbav:"type,omitempty"`
+	CustomerID string `dynamodbav:"customerId"`
+	evaluationFields
+}
+
+// evaluationFields are an evaluation's own attributes; the activity's
+// compact copy (evaluationCopy) has the same fields under short names, so
+// that each converts to the other.
+type evaluationFields struct {
 	ID              string          `dynamodbav:"id"`
-	CustomerID      string          `dynamodbav:"customerId"`
 	TemplateID      string          `dynamodbav:"templateId"`
 	TemplateVersion int             `dynamodbav:"templateVersion"`
 	Kind            string          `dynamodbav:"kind"`
@@ -482,11 +489,11 @@ func timeOr(t *time.Time) time.Time {
 // toEvaluationItem converts an evaluation; keyed adds the table keys for
 // the evaluation's own item (copies on the profile carry none).
 func toEvaluationItem(e *crm.Evaluation, keyed bool) *evaluationItem {
-	it := &evaluationItem{
-		ID: e.ID, CustomerID: e.CustomerID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
+	it := &evaluationItem{CustomerID: e.CustomerID, evaluationFields: evaluationFields{
+		ID: e.ID, TemplateID: e.TemplateID, TemplateVersion: e.TemplateVersion,
 		Kind: string(e.Kind), EvaluatorID: e.EvaluatorID, ThirdParty: e.ThirdParty, Comment: e.Comment, Overall: e.Overall,
 		NPS: e.NPS, CaseID: e.CaseID, EvaluatedAt: e.EvaluatedAt,
-	}
+	}}
 	if keyed {
 		it.PK, it.SK, it.Type = customerPK(e.CustomerID), evaluationSK(e.ID), "evaluation"
 	}
