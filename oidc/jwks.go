@@ -57,6 +57,7 @@ type keyCache struct {
 	mu       sync.Mutex
 	jwksURL  string // configured or discovered; "" until discovered
 	keys     map[string]publicKey
+	gen      uint64    // bumped each time keys is replaced
 	lastTry  time.Time // start of the latest fetch attempt
 	lastErr  error     // outcome of the latest attempt
 	inflight *fetchCall
@@ -69,17 +70,19 @@ func newKeyCache(issuer, jwksURL string, client *http.Client, now func() time.Ti
 // get returns the key named kid, fetching the JWKS if kid is unknown and the
 // rate limit allows. Concurrent callers share one fetch, and a caller waits
 // for at most one fetch.
-func (c *keyCache) get(ctx context.Context, kid string) (publicKey, error) {
+// The generation it returns is the key set's the key came from.
+func (c *keyCache) get(ctx context.Context, kid string) (publicKey, uint64, error) {
 	c.mu.Lock()
 	if k, ok := c.keys[kid]; ok {
+		gen := c.gen
 		c.mu.Unlock()
-		return k, nil
+		return k, gen, nil
 	}
 	call := c.inflight
 	if call == nil {
 		if !c.mayFetchLocked() {
 			defer c.mu.Unlock()
-			return publicKey{}, c.missLocked(kid)
+			return publicKey{}, 0, c.missLocked(kid)
 		}
 		call = &fetchCall{done: make(chan struct{})}
 		c.inflight = call
@@ -91,15 +94,22 @@ func (c *keyCache) get(ctx context.Context, kid string) (publicKey, error) {
 	select {
 	case <-call.done:
 	case <-ctx.Done():
-		return publicKey{}, unavailable(ctx.Err())
+		return publicKey{}, 0, unavailable(ctx.Err())
 	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k, ok := c.keys[kid]; ok {
-		return k, nil
+		return k, c.gen, nil
 	}
-	return publicKey{}, c.missLocked(kid)
+	return publicKey{}, 0, c.missLocked(kid)
+}
+
+// generation is the current key set's generation.
+func (c *keyCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
 }
 
 // mayFetchLocked reports whether the rate limit allows a fetch now.
@@ -154,6 +164,7 @@ func (c *keyCache) fetch(call *fetchCall) {
 		// Replace rather than merge: keys the issuer has retired must stop
 		// verifying tokens.
 		c.keys = keys
+		c.gen++
 	}
 	c.lastErr = err
 	c.inflight = nil

@@ -67,9 +67,10 @@ type Config struct {
 // Verifier verifies bearer tokens against an issuer's published keys. It is
 // safe for concurrent use; create one per process and share it.
 type Verifier struct {
-	cfg    Config
-	parser *jwt.Parser
-	keys   *keyCache
+	cfg      Config
+	parser   *jwt.Parser
+	keys     *keyCache
+	verified verifiedTokens
 }
 
 // NewVerifier returns a Verifier for cfg. It does no network I/O: keys are
@@ -118,6 +119,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // audience, and returns the user its claims describe. Failures are
 // *crm.Error: EUNAUTHORIZED for a bad token, EUNAVAILABLE when the issuer's
 // keys cannot be fetched (so clients retry rather than sign the user out).
+// A token verified before, with the key set that stands, is answered from
+// memory until it expires (verifiedTokens).
 func (v *Verifier) Verify(ctx context.Context, rawToken string) (*crm.User, error) {
 	if rawToken == "" {
 		return nil, unauthorized("missing bearer token", nil)
@@ -125,9 +128,16 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*crm.User, erro
 	if len(rawToken) > maxTokenLen {
 		return nil, unauthorized("invalid token", errors.New("token too long"))
 	}
+	now := v.cfg.Now()
+	if u, ok := v.verified.get(rawToken, v.keys.generation(), now); ok {
+		return u, nil
+	}
 	claims := jwt.MapClaims{}
+	var keys uint64
 	_, err := v.parser.ParseWithClaims(rawToken, claims, func(t *jwt.Token) (any, error) {
-		return v.keyFor(ctx, t)
+		k, gen, err := v.keyFor(ctx, t)
+		keys = gen
+		return k, err
 	})
 	if err != nil {
 		var ce *crm.Error
@@ -144,29 +154,37 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*crm.User, erro
 	if err := v.checkAudience(claims); err != nil {
 		return nil, err
 	}
-	return ClaimsToUser(claims, v.cfg.RolesClaim, v.cfg.TeamsClaim)
+	u, err := ClaimsToUser(claims, v.cfg.RolesClaim, v.cfg.TeamsClaim)
+	if err != nil {
+		return nil, err
+	}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		v.verified.put(rawToken, u, exp.Time, keys, now)
+	}
+	return u, nil
 }
 
 // keyFor returns the verification key for t, insisting that the key's type
 // (and its JWK alg, when published) matches the token's alg; otherwise a
 // token could pick an algorithm the key was never meant for.
-func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
+// The generation it returns is the key set's the key came from.
+func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, uint64, error) {
 	kid, _ := t.Header["kid"].(string)
 	if kid == "" {
-		return nil, unauthorized("invalid token", errors.New("token has no kid"))
+		return nil, 0, unauthorized("invalid token", errors.New("token has no kid"))
 	}
-	k, err := v.keys.get(ctx, kid)
+	k, gen, err := v.keys.get(ctx, kid)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	alg := t.Method.Alg()
 	if k.alg != "" && k.alg != alg {
-		return nil, unauthorized("invalid token", errors.New("token alg "+alg+" does not match key alg "+k.alg))
+		return nil, 0, unauthorized("invalid token", errors.New("token alg "+alg+" does not match key alg "+k.alg))
 	}
 	if k.kty != algKty(alg) {
-		return nil, unauthorized("invalid token", errors.New("token alg "+alg+" does not match key type "+k.kty))
+		return nil, 0, unauthorized("invalid token", errors.New("token alg "+alg+" does not match key type "+k.kty))
 	}
-	return k.pub, nil
+	return k.pub, gen, nil
 }
 
 // checkAudience accepts aud containing Audience (ID tokens) or client_id equal

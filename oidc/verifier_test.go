@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,7 @@ const testAudience = "rapport-test"
 // testIssuer is an httptest server publishing a devissuer's discovery and
 // JWKS documents, with a swappable key (rotation) and hit counters.
 type testIssuer struct {
-	t         *testing.T
+	t         testing.TB
 	srv       *httptest.Server
 	url       string
 	cur       atomic.Pointer[devissuer.Issuer]
@@ -44,7 +45,7 @@ type testIssuer struct {
 	fail      atomic.Bool
 }
 
-func newTestIssuer(t *testing.T) *testIssuer {
+func newTestIssuer(t testing.TB) *testIssuer {
 	t.Helper()
 	ti := &testIssuer{t: t}
 	ti.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +131,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func newVerifier(t *testing.T, ti *testIssuer, clk *fakeClock, mutate func(*oidc.Config)) *oidc.Verifier {
+func newVerifier(t testing.TB, ti *testIssuer, clk *fakeClock, mutate func(*oidc.Config)) *oidc.Verifier {
 	t.Helper()
 	cfg := oidc.Config{Issuer: ti.url, Audience: testAudience, Now: clk.Now, HTTPClient: ti.srv.Client()}
 	if mutate != nil {
@@ -695,6 +696,95 @@ func FuzzVerify(f *testing.F) {
 		}
 		if code := crm.ErrorCode(err); code != crm.EUNAUTHORIZED && code != crm.EUNAVAILABLE {
 			t.Fatalf("Verify(%q) error code %s", tok, code)
+		}
+	})
+}
+
+// A token verified once is answered from memory (verifiedTokens), but
+// never past its expiry: the same token is refused as expired once the
+// clock passes exp and the leeway, as a first verification would.
+func TestVerifyRemembersATokenOnlyUntilItExpires(t *testing.T) {
+	ti := newTestIssuer(t)
+	clk := newFakeClock()
+	v := newVerifier(t, ti, clk, nil)
+	ctx := context.Background()
+	tok := ti.sign(ti.cur.Load(), ti.claims(clk.Now(), map[string]any{"exp": clk.Now().Add(10 * time.Minute).Unix()}))
+	for range 2 {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(10*time.Minute + oidc.DefaultLeeway + time.Second)
+	_, err := v.Verify(ctx, tok)
+	wantCode(t, err, crm.EUNAUTHORIZED)
+}
+
+// Each answer for a remembered token is a user of its own: what one
+// request does to its user is not the next request's.
+func TestVerifyAnswersARememberedTokenWithAUserOfItsOwn(t *testing.T) {
+	ti := newTestIssuer(t)
+	clk := newFakeClock()
+	v := newVerifier(t, ti, clk, nil)
+	ctx := context.Background()
+	tok := ti.sign(ti.cur.Load(), ti.claims(clk.Now(), nil))
+	first, err := v.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *first
+	want.Roles, want.Teams = slices.Clone(first.Roles), slices.Clone(first.Teams)
+	first.Name, first.Roles[0], first.Teams[0] = "changed", crm.RoleAdmin, "south"
+	for range 2 {
+		got, err := v.Verify(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Fatalf("user = %+v, want %+v", *got, want)
+		}
+		got.Teams[0] = "west"
+	}
+}
+
+// BenchmarkVerify times a token's first verification (the signature
+// checked) against the same token's next ones (answered from memory).
+func BenchmarkVerify(b *testing.B) {
+	ti := newTestIssuer(b)
+	clk := newFakeClock()
+	v := newVerifier(b, ti, clk, nil)
+	ctx := context.Background()
+	b.Run("First", func(b *testing.B) {
+		const n = 512
+		toks := make([]string, n)
+		for i := range toks {
+			toks[i] = ti.sign(ti.cur.Load(), ti.claims(clk.Now(), map[string]any{"sub": fmt.Sprint("user-", b.N, "-", i)}))
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if i > 0 && i%n == 0 {
+				b.StopTimer()
+				v = newVerifier(b, ti, clk, nil)
+				if _, err := v.Verify(ctx, toks[0]); err != nil { // the keys, fetched
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			if _, err := v.Verify(ctx, toks[i%n]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Remembered", func(b *testing.B) {
+		tok := ti.sign(ti.cur.Load(), ti.claims(clk.Now(), nil))
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
