@@ -171,15 +171,14 @@ func (it *summaryItem) interaction(customerID string) *crm.Interaction {
 // writeCompactActivity says whether activity items are written in the
 // compact layout: the evaluations under evals (evaluationCopy), and the
 // latest interaction's id and time left to its summary where they are its
-// own. Every reader takes both layouts, but the release before them reads
-// only the full one, and it still serves during a canary deploy and comes
-// back with a rollback: a consumer of this release writing compact items
-// would show it activities without their evaluations or latest
-// interaction, and its rewrites would drop them for good. So this release
-// reads both and writes the full layout; the next one writes the compact
-// layout, which this one reads (docs/access-patterns.md, "The activity
-// item on the demo's customers").
-const writeCompactActivity = false
+// own. It shipped in two releases (docs/deploy.md, "Rolling out and
+// rolling back"): the release before this one read both layouts and wrote
+// the full one, so that the release before it, which reads only the full
+// layout, never met a compact item during a canary or after a rollback;
+// this one writes the compact layout, which the release before it reads.
+// Items written in the full layout stay readable until the stream
+// rewrites them.
+const writeCompactActivity = true
 
 // toActivityItem writes c's activity with the index keys its profile
 // implies, and the marks m, in the layout writeCompactActivity says.

@@ -14,7 +14,7 @@ import (
 
 // An activity item in the compact layout stores its latest interaction's
 // id and time apart from the interaction's summary only when they differ
-// from the summary's; the full layout, which this release still writes,
+// from the summary's; the full layout, which earlier releases wrote,
 // stores them always; both read back the same activity.
 func TestTheLatestInteractionsIDAndTimeAreStoredOnlyWhereTheSummaryDiffers(t *testing.T) {
 	at := time.Date(2026, 3, 1, 9, 30, 0, 123_000_000, time.UTC)
@@ -61,9 +61,9 @@ func TestTheLatestInteractionsIDAndTimeAreStoredOnlyWhereTheSummaryDiffers(t *te
 }
 
 // The compact layout keeps the customer's latest evaluations under short
-// names, without the customer's id on each, and reads them back whole; the
-// full layout (recentEvaluations), which this release still writes and the
-// release before reads, reads the same.
+// names, without the customer's id on each, and reads them back whole;
+// this release writes it, and items written by earlier releases in the full
+// layout (recentEvaluations) read the same.
 func TestTheActivityReadsItsEvaluationsInEitherLayout(t *testing.T) {
 	nps := 9
 	ev := crm.Evaluation{ID: "01KJ0000000000000000000003", CustomerID: "c1", TemplateID: "t1", TemplateVersion: 2,
@@ -91,9 +91,12 @@ func TestTheActivityReadsItsEvaluationsInEitherLayout(t *testing.T) {
 			t.Errorf("the activity's evaluation has the attribute %q: longer than the compact names", name)
 		}
 	}
-	full := toActivityItem(c, stream.Marks{Revision: 1}, nil)
-	if len(full.Evaluations) > 0 || len(full.RecentEvaluations) != 1 {
-		t.Fatalf("this release writes evals %v, recentEvaluations %v; want the full layout", full.Evaluations, full.RecentEvaluations)
+	if now := toActivityItem(c, stream.Marks{Revision: 1}, nil); len(now.Evaluations) != 1 || len(now.RecentEvaluations) > 0 {
+		t.Fatalf("this release writes evals %v, recentEvaluations %v; want the compact layout", now.Evaluations, now.RecentEvaluations)
+	}
+	full := toActivityItemLayout(c, stream.Marks{Revision: 1}, nil, false)
+	if len(full.RecentEvaluations) != 1 {
+		t.Fatalf("the full layout wrote recentEvaluations %v; want one", full.RecentEvaluations)
 	}
 	for name, it := range map[string]*activityItem{"Compact": written, "Full": full} {
 		t.Run(name, func(t *testing.T) {

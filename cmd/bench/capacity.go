@@ -74,6 +74,13 @@ func capacity(ctx context.Context, e *env, prices [2]float64, detail bool, out i
 			results = append(results, measured{name: op.name, err: fmt.Errorf("prepare: %w", err)})
 			continue
 		}
+		// What preparing wrote (a customer created to hand over, the call
+		// a case is opened by) is applied first, so that the stream's
+		// figures are the operation's alone.
+		if _, err := e.derive(ctx); err != nil {
+			results = append(results, measured{name: op.name, err: fmt.Errorf("prepare: derive: %w", err)})
+			continue
+		}
 		e.meter.Set(detail, false)
 		e.meter.Take()
 		err = e.gql(ctx, who, doc, vars, nil)
