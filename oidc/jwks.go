@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -162,14 +163,34 @@ func (c *keyCache) fetch(call *fetchCall) {
 	if err == nil {
 		c.jwksURL = jwksURL
 		// Replace rather than merge: keys the issuer has retired must stop
-		// verifying tokens.
+		// verifying tokens, remembered ones too (verifiedTokens); a fetch
+		// that keeps every key, as one for a made-up kid does, forgets
+		// nothing.
+		if !keepsEvery(c.keys, keys) {
+			c.gen++
+		}
 		c.keys = keys
-		c.gen++
 	}
 	c.lastErr = err
 	c.inflight = nil
 	c.mu.Unlock()
 	close(call.done)
+}
+
+// keepsEvery reports whether next holds every key of prev, under the
+// same kid, alg and type.
+func keepsEvery(prev, next map[string]publicKey) bool {
+	for kid, k := range prev {
+		n, ok := next[kid]
+		if !ok || n.alg != k.alg || n.kty != k.kty {
+			return false
+		}
+		pub, ok := k.pub.(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !pub.Equal(n.pub) {
+			return false
+		}
+	}
+	return true
 }
 
 // discover reads jwks_uri from the issuer's OpenID configuration.

@@ -158,7 +158,9 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*crm.User, erro
 	if err != nil {
 		return nil, err
 	}
-	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+	// A key set replaced while the token was checked may have withdrawn
+	// its key: such a check is answered but not remembered.
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil && keys == v.keys.generation() {
 		v.verified.put(rawToken, u, exp.Time, keys, now)
 	}
 	return u, nil

@@ -703,7 +703,7 @@ func FuzzVerify(f *testing.F) {
 // A token verified once is answered from memory (verifiedTokens), but
 // never past its expiry: the same token is refused as expired once the
 // clock passes exp and the leeway, as a first verification would.
-func TestVerifyRemembersATokenOnlyUntilItExpires(t *testing.T) {
+func TestVerifyRefusesATokenVerifiedBeforeOnceItExpires(t *testing.T) {
 	ti := newTestIssuer(t)
 	clk := newFakeClock()
 	v := newVerifier(t, ti, clk, nil)
