@@ -241,7 +241,10 @@ func (s *story) create(ctx context.Context, in crm.CustomerInput) error {
 			Title:   []string{"General Manager", "CTO", "Procurement Lead", "Finance Director"}[j%4],
 			Role:    crm.ContactRoles[j%len(crm.ContactRoles)],
 			Primary: j == 0,
-			Emails:  []string{fmt.Sprintf("p%d.%s@example.com.cn", j, c.ID[len(c.ID)-6:])},
+			// A direct line of their own, apart from the customers' numbers
+			// (130–189): a screen pop by it finds the company.
+			Phones: []string{fmt.Sprintf("+86 199 %04d %04d", s.i, 100+j)},
+			Emails: []string{fmt.Sprintf("p%d.%s@example.com.cn", j, c.ID[len(c.ID)-6:])},
 		})
 		if err != nil {
 			return err
