@@ -64,17 +64,16 @@ func (s *Service) RunFrequent(ctx context.Context) (*JobRun, error) {
 	run := &JobRun{}
 	var errs []error
 	var err error
-	step := func(op string) context.Context { return AsJob(ctx, op) }
-	if run.Pool, err = s.RunPool(step("pool-expiry")); err != nil {
+	if run.Pool, err = s.RunPool(AsJob(ctx, "pool-expiry")); err != nil {
 		errs = append(errs, err)
 	}
-	if run.Escalated, err = s.EscalateOverdue(step("sla-escalation")); err != nil {
+	if run.Escalated, err = s.EscalateOverdue(AsJob(ctx, "sla-escalation")); err != nil {
 		errs = append(errs, err)
 	}
-	if run.TasksDue, err = s.NoticeTasksDue(step("task-due-notice")); err != nil {
+	if run.TasksDue, err = s.NoticeTasksDue(AsJob(ctx, "task-due-notice")); err != nil {
 		errs = append(errs, err)
 	}
-	if run.RolledUp, err = s.Store.RollUpMonths(step("analytics-rollup"), s.now()); err != nil {
+	if run.RolledUp, err = s.Store.RollUpMonths(AsJob(ctx, "analytics-rollup"), s.now()); err != nil {
 		errs = append(errs, err)
 	}
 	if run.Pool == nil {
