@@ -58,7 +58,7 @@ type keyCache struct {
 	mu       sync.Mutex
 	jwksURL  string // configured or discovered; "" until discovered
 	keys     map[string]publicKey
-	gen      uint64    // bumped each time keys is replaced
+	gen      uint64    // bumped each time a fetch withdraws or changes a key
 	lastTry  time.Time // start of the latest fetch attempt
 	lastErr  error     // outcome of the latest attempt
 	inflight *fetchCall

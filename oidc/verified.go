@@ -18,9 +18,10 @@ const maxVerified = 4096
 // client's next request with the same token skips the signature check (an
 // RS256 verification is most of what authenticating a request costs). A
 // token is remembered by its SHA-256, until its expiry, and only while the
-// key set it was verified with stands: a JWKS fetch replaces the keys
-// (retired keys must stop verifying tokens), and with them every token
-// remembered. What is remembered is what a full check would answer: the
+// key set it was verified with stands: a JWKS fetch that withdraws or
+// changes a key (retired keys must stop verifying tokens) starts a new
+// generation of the key set, and every token remembered under the one
+// before is forgotten. What is remembered is what a full check would answer: the
 // checks that depend on time (nbf, iat) only pass more surely as time goes
 // on, and exp ends the entry.
 type verifiedTokens struct {
