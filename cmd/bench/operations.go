@@ -123,6 +123,8 @@ func (b *benchState) operations() []operation {
 		}},
 		{"updateCustomer: name", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {name: "Renamed Bench Customer"}) { version } }`, nil)},
 		{"updateCustomer: tags", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {tags: ["vip", "price-sensitive"]}) { version } }`, nil)},
+		{"updateCustomer: industry", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {industry: "Logistics"}) { version } }`, nil)},
+		{"updateCustomer: e-mails, replaced by one", b.onCustomer(seller, c[1].ID, `mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v, input: {emails: ["buyer@renamed-bench.example.com"]}) { version } }`, nil)},
 		{"changeCustomerTags: one added, one removed", fixed(seller, `mutation($id: ID!) { changeCustomerTags(input: {customerId: $id, add: ["green-channel"], remove: ["vip"]}) { version } }`,
 			map[string]any{"id": c[1].ID})},
 		{"logInteraction: call", fixed(seller, qLog, map[string]any{"in": logInput(c[2].ID, "CALL", nil)})},
