@@ -313,7 +313,7 @@ func (s *Service) SalesPerformance(ctx context.Context, team, period, currency s
 	case u.HasRole(RoleSales) && u.InTeam(team):
 		only = u.ID
 	default:
-		return nil, &Error{Code: EFORBIDDEN, Field: "team", Message: "your role may read only the performance of your teams (SALES: your own)"}
+		return nil, &Error{Code: EFORBIDDEN, Field: "team", Message: "a team's performance is read by admins, auditors and the team's managers, and by its salespeople for their own row"}
 	}
 	targets, err := s.Store.Targets(ctx, team, p.Months[0], p.Months[len(p.Months)-1])
 	if err != nil {
