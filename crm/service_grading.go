@@ -98,15 +98,19 @@ func (s *Service) GradeLevels(ctx context.Context) ([]GradeLevel, error) {
 // does not list (a grade stored before the policy changed) shows as itself.
 // Errors: UNAUTHENTICATED.
 func (s *Service) GradeLevel(ctx context.Context, code string) (GradeLevel, error) {
-	levels, err := s.GradeLevels(ctx)
+	if _, err := currentUser(ctx); err != nil {
+		return GradeLevel{}, err
+	}
+	p, err := s.policy(ctx)
 	if err != nil {
 		return GradeLevel{}, err
 	}
-	i := slices.IndexFunc(levels, func(l GradeLevel) bool { return l.Code == code })
-	if i < 0 {
-		return GradeLevel{Code: code, Label: code}, nil
+	// Every grade a list or a 360 shows asks for its level: look it up in
+	// the policy, not in a sorted copy of all its levels (GradeLevels).
+	if l, ok := p.Level(code); ok {
+		return l, nil
 	}
-	return levels[i], nil
+	return GradeLevel{Code: code, Label: code}, nil
 }
 
 // UpdateGradingPolicy replaces the grading policy. expectedVersion is the
