@@ -273,12 +273,14 @@ func sequentialRequests(tb testing.TB, db *dynamodb.Client, w *connWatch, table 
 // If SDKBodiesLoseTheirConnection starts failing, smithy-go has fixed the
 // closed body's WriteTo: KeepConnections can go (see its comment).
 func TestRequestsKeepTheirConnection(t *testing.T) {
-	endpoint := aws.ToString(ddbtest.Client(t).Options().BaseEndpoint)
+	local := ddbtest.Client(t).Options()
+	endpoint := aws.ToString(local.BaseEndpoint)
 	table := ddbtest.NewTable(t, "CrmTable")
 	run := func(t *testing.T, calls int, keep bool) (attempts, closedReads int64, w *connWatch) {
 		w = &connWatch{late: true}
 		var n, closed atomic.Int64
-		opts := []func(*dynamodb.Options){dynamo.Retries, w.option}
+		// The test's database is its client's access key's (ddbtest).
+		opts := []func(*dynamodb.Options){dynamo.Retries, w.option, func(o *dynamodb.Options) { o.Credentials = local.Credentials }}
 		if keep {
 			opts = append(opts, dynamo.KeepConnections)
 		}

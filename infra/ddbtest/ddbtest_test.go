@@ -1,6 +1,7 @@
 package ddbtest_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -109,5 +110,36 @@ func TestNewTableRejectsUnknownLogicalID(t *testing.T) {
 	}
 	if !strings.Contains(string(out), `no AWS::DynamoDB::Table "NoSuchTable" (have CrmTable`) {
 		t.Errorf("child output does not list the known tables:\n%s", out)
+	}
+}
+
+// namedTB is t under another top-level test's name.
+type namedTB struct {
+	testing.TB
+	name string
+}
+
+func (n namedTB) Name() string { return n.name }
+
+// A top-level test's tables are in a database of its own: its subtests see
+// them, and another top-level test (here t under another name) does not.
+func TestEachTopLevelTestHasADatabaseOfItsOwn(t *testing.T) {
+	t.Parallel()
+	table := ddbtest.NewTable(t, "CrmTable")
+	describe := func(tb testing.TB) error {
+		_, err := ddbtest.Client(tb).DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		return err
+	}
+	t.Run("subtest", func(t *testing.T) {
+		if err := describe(t); err != nil {
+			t.Errorf("a subtest does not see its test's table: %v", err)
+		}
+	})
+	var missing *types.ResourceNotFoundException
+	if err := describe(namedTB{TB: t, name: t.Name() + "Elsewhere"}); !errors.As(err, &missing) {
+		t.Errorf("another top-level test's table: %v, want ResourceNotFoundException", err)
+	}
+	if err := describe(t); err != nil {
+		t.Errorf("the test no longer sees its own table: %v", err)
 	}
 }
