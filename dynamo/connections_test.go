@@ -279,7 +279,7 @@ func TestRequestsKeepTheirConnection(t *testing.T) {
 	run := func(t *testing.T, calls int, keep bool) (attempts, closedReads int64, w *connWatch) {
 		w = &connWatch{late: true}
 		var n, closed atomic.Int64
-		// The test's database is its client's access key's (ddbtest).
+		// Signed with the test's access key, which picks its database (ddbtest).
 		opts := []func(*dynamodb.Options){dynamo.Retries, w.option, func(o *dynamodb.Options) { o.Credentials = local.Credentials }}
 		if keep {
 			opts = append(opts, dynamo.KeepConnections)
