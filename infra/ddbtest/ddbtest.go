@@ -162,8 +162,9 @@ func databaseOf(tb testing.TB) database {
 		dbs = map[string]database{}
 	}
 	made++
-	// Short and plain: DynamoDB Local names its database after the key.
-	creds := credentials.NewStaticCredentialsProvider(fmt.Sprintf("test%d", made), "local", "")
+	// Letters and digits only, as DynamoDB Local wants; the process id
+	// keeps binaries that share an endpoint (EndpointEnv) apart.
+	creds := credentials.NewStaticCredentialsProvider(fmt.Sprintf("p%dt%d", os.Getpid(), made), "local", "")
 	d := database{
 		client:  dynamodb.New(client.Options(), func(o *dynamodb.Options) { o.Credentials = creds }),
 		streams: dynamodbstreams.New(streams.Options(), func(o *dynamodbstreams.Options) { o.Credentials = creds }),
