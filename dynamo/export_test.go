@@ -143,3 +143,10 @@ func (s *Store) ChangeLogEntries(ctx context.Context, audience string) ([]string
 func (s *Store) ForecastPage(ctx context.Context, items []map[string]types.AttributeValue) (int, error) {
 	return forecastPage(ctx, s, items)
 }
+
+// The readers of FastReads, for tests against DynamoDB Local's responses.
+var (
+	ReadQueryOutput        = readQueryOutput
+	ReadGetItemOutput      = readGetItemOutput
+	ReadBatchGetItemOutput = readBatchGetItemOutput
+)
