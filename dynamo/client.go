@@ -15,11 +15,11 @@ import (
 
 // NewClient builds the DynamoDB client of a deployed function from cfg
 // (config.LambdaAWS: the region and credentials Lambda sets), once per
-// cold start, with Rapport's retry policy and KeepConnections. endpoint,
-// when set, points it elsewhere (DynamoDB Local in tests); opts follow
-// (Metered, for the API).
+// cold start, with Rapport's retry policy, KeepConnections and FastReads.
+// endpoint, when set, points it elsewhere (DynamoDB Local in tests); opts
+// follow (Metered, for the API).
 func NewClient(cfg aws.Config, endpoint string, opts ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){Retries, KeepConnections, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){Retries, KeepConnections, FastReads, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}

@@ -50,6 +50,7 @@ type env struct {
 	poller      *ddbstream.Poller
 	raw         *dynamodb.Client
 	replay      *dynamodb.Client
+	replayFast  *dynamodb.Client // replay's, with dynamo.FastReads
 	table       string
 	base        string // http://127.0.0.1:port
 	tokens      map[string]string
@@ -87,7 +88,7 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	closers = append(closers, func() { _ = proc.Stop() })
 	// The deployed functions' client options, and the meter.
-	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, e.meter.Option)
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, dynamo.FastReads, e.meter.Option)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +97,14 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	// The overhead benchmark's replays: the server's client's options,
 	// its meter's middleware included (a meter of its own, never read), so
-	// that both sides of the comparison run the same middleware stack.
-	if e.replay, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, (&ddbmeter.Meter{SkipCapacity: true}).Option); err != nil {
+	// that both sides of the comparison run the same middleware stack;
+	// the raw SDK's without FastReads (the SDK's own deserializer), and
+	// the same with it.
+	replayMeter := (&ddbmeter.Meter{SkipCapacity: true}).Option
+	if e.replay, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, replayMeter); err != nil {
+		return nil, err
+	}
+	if e.replayFast, err = ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, dynamo.FastReads, replayMeter); err != nil {
 		return nil, err
 	}
 	e.meter.Probe, e.streamMeter.Probe = e.raw, e.raw
@@ -117,7 +124,7 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	e.hooks = &webhooks.Service{Store: e.store, Sealer: sealer, Now: time.Now}
 	// The stream function, on a client of its own with its own meter.
-	sdb, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, e.streamMeter.Option)
+	sdb, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, dynamo.FastReads, e.streamMeter.Option)
 	if err != nil {
 		return nil, err
 	}

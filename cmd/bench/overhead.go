@@ -52,7 +52,7 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	e.meter.Set(false, true)
 	var dials, parts []string
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "read\tDynamoDB calls\tHTTP p50\traw p50\tratio\tHTTP p90\traw p90\tratio\t")
+	fmt.Fprintln(w, "read\tDynamoDB calls\tHTTP p50\traw p50\tratio\tHTTP p90\traw p90\tratio\traw, FastReads p50\tratio\t")
 	for _, c := range cases {
 		viaHTTP := func() error { return e.gql(ctx, c.who, c.doc, c.vars, nil) }
 		for range warmUp {
@@ -70,8 +70,9 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		}
 		waves := concurrent(rec)
 		raw := func() error { return replay(ctx, e.replay, waves) }
+		rawFast := func() error { return replay(ctx, e.replayFast, waves) }
 		for range warmUp {
-			if err := raw(); err != nil {
+			if err := errors.Join(raw(), rawFast()); err != nil {
 				return fmt.Errorf("%s, raw: %w", c.name, err)
 			}
 		}
@@ -85,17 +86,16 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		e.handled.take()
 		e.meter.Set(true, true)
 		e.meter.Take()
-		var httpTimes, rawTimes []time.Duration
+		var httpTimes, rawTimes, fastTimes []time.Duration
 		var sent []ddbmeter.Span // each HTTP request, as the client saw it
 		for i := range runs {
-			// Alternate which path goes first, so neither always meets a
+			// Rotate which path goes first, so none always meets a
 			// warmer database.
-			paths := []func() error{viaHTTP, raw}
-			times := []*[]time.Duration{&httpTimes, &rawTimes}
-			if i%2 == 1 {
-				slices.Reverse(paths)
-				slices.Reverse(times)
-			}
+			paths := []func() error{viaHTTP, raw, rawFast}
+			times := []*[]time.Duration{&httpTimes, &rawTimes, &fastTimes}
+			k := i % len(paths)
+			paths = append(paths[k:], paths[:k]...)
+			times = append(times[k:], times[:k]...)
 			for j, p := range paths {
 				began := time.Now()
 				if err := p(); err != nil {
@@ -117,16 +117,17 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		dials = append(dials, fmt.Sprintf("%s %d", c.key, e.conns.Load()-conns))
 		h50, h90 := percentiles(httpTimes)
 		r50, r90 := percentiles(rawTimes)
+		f50, _ := percentiles(fastTimes)
 		if rec.CallCount() == 0 {
-			fmt.Fprintf(w, "%s\tnone\t%s\t–\t–\t%s\t–\t–\t\n", c.name, ms(h50), ms(h90))
+			fmt.Fprintf(w, "%s\tnone\t%s\t–\t–\t%s\t–\t–\t–\t–\t\n", c.name, ms(h50), ms(h90))
 			continue
 		}
 		calls := callsOf(rec)
 		if len(waves) < rec.CallCount() {
 			calls += fmt.Sprintf(" in %d steps", len(waves))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f×\t%s\t%s\t%.2f×\t\n", c.name, calls, ms(h50), ms(r50), float64(h50)/float64(r50),
-			ms(h90), ms(r90), float64(h90)/float64(r90))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f×\t%s\t%s\t%.2f×\t%s\t%.2f×\t\n", c.name, calls, ms(h50), ms(r50), float64(h50)/float64(r50),
+			ms(h90), ms(r90), float64(h90)/float64(r90), ms(f50), float64(h50)/float64(f50))
 	}
 	_ = w.Flush()
 	fmt.Fprintln(out, "\nWhere the HTTP path's time goes (p50 of each request's parts):")
@@ -138,7 +139,8 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 	_ = w.Flush()
 	fmt.Fprintf(out, "\n%d runs per path after %d of warm-up, interleaved; raw: the same DynamoDB calls, replayed with their recorded inputs\n"+
 		"by a client with the same options (no consumed capacity asked on either side), calls that overlapped in the request\n"+
-		"at once (\"in N steps\"). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n"+
+		"at once (\"in N steps\"), read by the SDK's own deserializer; \"raw, FastReads\": the same replay read as the server reads\n"+
+		"it (dynamo.FastReads). Calls: Q Query, BG BatchGetItem, G GetItem. \"no read\": the path alone, with no call to replay.\n"+
 		"Connections the server accepted during the measured runs (0: every request reused one): %s.\n", runs, warmUp, strings.Join(dials, ", "))
 	return nil
 }

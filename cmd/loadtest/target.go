@@ -97,7 +97,7 @@ func startInProcess(ctx context.Context) (_ *target, err error) {
 		return nil, err
 	}
 	closers = append(closers, func() { _ = proc.Stop() })
-	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections)
+	db, err := ddblocal.NewClient(ctx, proc.Endpoint(), dynamo.Retries, dynamo.KeepConnections, dynamo.FastReads)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func run(ctx context.Context) error {
 	}
 	// The deployed functions' retry policy and connection handling, so
 	// that local runs and the load test see the same behaviour under faults.
-	db, err := ddblocal.NewClient(ctx, endpoint, dynamo.Retries, dynamo.KeepConnections)
+	db, err := ddblocal.NewClient(ctx, endpoint, dynamo.Retries, dynamo.KeepConnections, dynamo.FastReads)
 	if err != nil {
 		return err
 	}
