@@ -19,7 +19,10 @@ import (
 // anything malformed) goes to the SDK's own deserializer,
 // unchanged, so errors, retries and their messages stay the SDK's. The
 // consumed capacity Metered asks for (TOTAL) it reads; capacity split by
-// index (INDEXES, which only the benchmarks ask for) goes to the SDK.
+// index (INDEXES, which only the benchmarks ask for) goes to the SDK. A
+// response it reads opens no "OperationDeserializer" tracing span and
+// records no deserialization time in the SDK's metrics; Rapport sets no
+// tracer or meter provider on its clients.
 func FastReads(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 		var read func([]byte) (any, bool)

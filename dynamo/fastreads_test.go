@@ -77,12 +77,29 @@ func TestFastReadsReadsDynamoDBLocalAsTheSDKDoes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Both clients start from the test's client without its API options
+	// (ddbtest's client reads with FastReads), the SDK's side as the SDK
+	// comes, and a spy says which deserializer each call met.
+	var mu sync.Mutex
+	usedFast := map[*dynamodb.Client]bool{}
 	client := func(opts ...func(*dynamodb.Options)) (*dynamodb.Client, *bodyRecorder) {
 		rec := &bodyRecorder{}
-		return dynamodb.New(base.Options(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		var c *dynamodb.Client
+		spy := func(o *dynamodb.Options) {
+			o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+				m, _ := st.Deserialize.Get("OperationDeserializer")
+				mu.Lock()
+				defer mu.Unlock()
+				usedFast[c] = reflect.TypeOf(m).String() == "*dynamo.fastDeserializer"
+				return nil
+			})
+		}
+		c = dynamodb.New(base.Options(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+			o.APIOptions = nil
 			rec.next = o.HTTPClient
 			o.HTTPClient = rec
-		}}, opts...)...), rec
+		}}, append(opts, spy)...)...)
+		return c, rec
 	}
 	sdk, _ := client()
 	fast, rec := client(dynamo.FastReads)
@@ -150,6 +167,12 @@ func TestFastReadsReadsDynamoDBLocalAsTheSDKDoes(t *testing.T) {
 			got, err := tc.call(fast)
 			if err != nil {
 				t.Fatal(err)
+			}
+			mu.Lock()
+			sides := [2]bool{usedFast[sdk], usedFast[fast]}
+			mu.Unlock()
+			if sides != [2]bool{false, true} {
+				t.Fatalf("FastReads in the SDK's and FastReads' clients: %v", sides)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("with FastReads:\n%#v\nSDK:\n%#v", got, want)

@@ -26,9 +26,16 @@ import (
 // TestWireDecodersAgreeWithTheSDK, FuzzWireDecoders and
 // TestFastReadsReadsDynamoDBLocalAsTheSDKDoes hold it to that.
 type wireReader struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int // of the attribute value being read
 }
+
+// maxWireDepth bounds the nesting of attribute values the reader takes.
+// DynamoDB nests at most 32 levels; encoding/json stops at 10,000, and a
+// recursive reader without a bound could exhaust its goroutine's stack on
+// a hostile body.
+const maxWireDepth = 64
 
 func (r *wireReader) space() {
 	for r.i < len(r.b) {
@@ -285,6 +292,10 @@ func (r *wireReader) blob() ([]byte, bool) {
 
 // value reads an attribute value: an object of exactly one known member.
 func (r *wireReader) value() (types.AttributeValue, bool) {
+	if r.depth++; r.depth > maxWireDepth {
+		return nil, false
+	}
+	defer func() { r.depth-- }()
 	var v types.AttributeValue
 	ok := r.object(func(key string) bool {
 		if v != nil {
