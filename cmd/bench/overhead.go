@@ -23,13 +23,14 @@ const warmUp = 30
 
 // overhead times reads through the whole path (HTTP on loopback, token
 // check, GraphQL, resolvers, dataloaders, the store) against the very
-// DynamoDB calls they make, replayed by a client of their own: the calls
-// are recorded from one request, then both paths run interleaved, runs
-// times each after warming up.
+// DynamoDB calls they make, replayed by clients of their own (one reading
+// the answers with the SDK's deserializer, one with dynamo.FastReads, as
+// the server does): the calls are recorded from one request, then the
+// three paths run interleaved, runs times each after warming up.
 //
 // With profileDir set, the measured runs of each read are CPU-profiled
-// into profileDir/overhead-<read>.pprof (both paths: the server's
-// functions are the HTTP path's, the replay's are the SDK's).
+// into profileDir/overhead-<read>.pprof (every path: the server's
+// functions are the HTTP path's, the rest the replays').
 func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.Writer) error {
 	b := &benchState{e: e}
 	if err := b.discover(ctx); err != nil {
