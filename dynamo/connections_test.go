@@ -281,8 +281,8 @@ func TestRequestsKeepTheirConnection(t *testing.T) {
 		var n, closed atomic.Int64
 		// Signed with the test's access key, which picks its database (ddbtest).
 		opts := []func(*dynamodb.Options){dynamo.Retries, w.option, func(o *dynamodb.Options) { o.Credentials = local.Credentials }}
-		if keep {
-			opts = append(opts, dynamo.KeepConnections)
+		if keep { // and reading as the deployed client reads
+			opts = append(opts, dynamo.KeepConnections, dynamo.FastReads)
 		}
 		opts = append(opts, countAttempts(&n, &closed))
 		db, err := ddblocal.NewClient(t.Context(), endpoint, opts...)

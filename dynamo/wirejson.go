@@ -292,10 +292,11 @@ func (r *wireReader) blob() ([]byte, bool) {
 
 // value reads an attribute value: an object of exactly one known member.
 func (r *wireReader) value() (types.AttributeValue, bool) {
-	if r.depth++; r.depth > maxWireDepth {
+	r.depth++
+	defer func() { r.depth-- }()
+	if r.depth > maxWireDepth {
 		return nil, false
 	}
-	defer func() { r.depth-- }()
 	var v types.AttributeValue
 	ok := r.object(func(key string) bool {
 		if v != nil {

@@ -91,6 +91,7 @@ var wireBodies = []string{
 	`{}`,
 	`{"Responses":{"t":[{"pk":{"S":"k"},"v":{"N":"1"}}],"u":[]},"UnprocessedKeys":{}}`,
 	`{"Responses":{}}`,
+	// 64 levels, the most the reader takes.
 	`{"Items":[{"deep":` + strings.Repeat(`{"M":{"m":`, 63) + `{"S":"a"}` + strings.Repeat(`}}`, 63) + `}]}`,
 	`{"Count":1,"Items":[{"pk":{"S":"a"}}],"ScannedCount":1,"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5}}`,
 	`{"Item":{"pk":{"S":"a"}},"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.0,"ReadCapacityUnits":1E0,"WriteCapacityUnits":-0.0e-2}}`,
@@ -123,8 +124,8 @@ var wireDeclined = []string{
 	`[]`,
 	``,
 	`{"Items":[`,
-	// Deeper than DynamoDB nests (32 levels) and than the reader takes.
-	`{"Items":[{"deep":` + strings.Repeat(`{"L":[`, 65) + `{"S":"a"}` + strings.Repeat(`]}`, 65) + `}]}`,
+	// 65 levels: deeper than DynamoDB nests (32) and than the reader takes.
+	`{"Items":[{"deep":` + strings.Repeat(`{"L":[`, 64) + `{"S":"a"}` + strings.Repeat(`]}`, 64) + `}]}`,
 }
 
 // wireAmbiguous are declined too; the SDK reads them in ways two reads

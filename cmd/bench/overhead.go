@@ -21,6 +21,9 @@ import (
 
 const warmUp = 30
 
+// pathOrders are the orders in which overhead's three paths run.
+var pathOrders = [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+
 // overhead times reads through the whole path (HTTP on loopback, token
 // check, GraphQL, resolvers, dataloaders, the store) against the very
 // DynamoDB calls they make, replayed by clients of their own (one reading
@@ -90,13 +93,15 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		var httpTimes, rawTimes, fastTimes []time.Duration
 		var sent []ddbmeter.Span // each HTTP request, as the client saw it
 		for i := range runs {
-			// Rotate which path goes first, so none always meets a
-			// warmer database.
-			paths := []func() error{viaHTTP, raw, rawFast}
-			times := []*[]time.Duration{&httpTimes, &rawTimes, &fastTimes}
-			k := i % len(paths)
-			paths = append(paths[k:], paths[:k]...)
-			times = append(times[k:], times[:k]...)
+			// Go through the six orders of the paths, so none always
+			// meets a warmer database or follows the same path.
+			all := []func() error{viaHTTP, raw, rawFast}
+			allTimes := []*[]time.Duration{&httpTimes, &rawTimes, &fastTimes}
+			var paths []func() error
+			var times []*[]time.Duration
+			for _, k := range pathOrders[i%len(pathOrders)] {
+				paths, times = append(paths, all[k]), append(times, allTimes[k])
+			}
 			for j, p := range paths {
 				began := time.Now()
 				if err := p(); err != nil {
