@@ -59,15 +59,6 @@ func (r *wireReader) next(c byte) bool {
 	return false
 }
 
-// peek skips white space and returns the next byte (0 at the end).
-func (r *wireReader) peek() byte {
-	r.space()
-	if r.i < len(r.b) {
-		return r.b[r.i]
-	}
-	return 0
-}
-
 // str reads a JSON string. One without escapes, control characters or
 // invalid UTF-8 is copied as it stands, which is what encoding/json makes
 // of it; any other is left to encoding/json itself.
@@ -437,7 +428,7 @@ func readBatchGetItemOutput(b []byte) (*dynamodb.BatchGetItemOutput, bool) {
 			})
 		case "UnprocessedKeys":
 			out.UnprocessedKeys = map[string]types.KeysAndAttributes{}
-			return r.peek() == '{' && r.object(func(string) bool { return false })
+			return r.object(func(string) bool { return false }) // only {}
 		case "ConsumedCapacity":
 			out.ConsumedCapacity = []types.ConsumedCapacity{}
 			return r.array(func() bool {

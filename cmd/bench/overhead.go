@@ -92,11 +92,11 @@ func overhead(ctx context.Context, e *env, runs int, profileDir string, out io.W
 		e.meter.Take()
 		var httpTimes, rawTimes, fastTimes []time.Duration
 		var sent []ddbmeter.Span // each HTTP request, as the client saw it
+		all := []func() error{viaHTTP, raw, rawFast}
+		allTimes := []*[]time.Duration{&httpTimes, &rawTimes, &fastTimes}
 		for i := range runs {
 			// Go through the six orders of the paths, so none always
 			// meets a warmer database or follows the same path.
-			all := []func() error{viaHTTP, raw, rawFast}
-			allTimes := []*[]time.Duration{&httpTimes, &rawTimes, &fastTimes}
 			var paths []func() error
 			var times []*[]time.Duration
 			for _, k := range pathOrders[i%len(pathOrders)] {

@@ -118,8 +118,8 @@ func setup() (c *dynamodb.Client, sc *dynamodbstreams.Client, stop func() error,
 	}
 	// The deployed functions' connection handling (dynamo.KeepConnections),
 	// so tests do not dial DynamoDB Local again after every request, and
-	// their reading of responses (dynamo.FastReads), so every test's reads
-	// go through it.
+	// their reading of responses (dynamo.FastReads), so the reads of the
+	// tests on this client go through it.
 	c, err = ddblocal.NewClient(ctx, endpoint, dynamo.KeepConnections, dynamo.FastReads)
 	if err != nil {
 		return nil, nil, nil, errors.Join(err, stop())
