@@ -542,7 +542,7 @@ func createdOrNil(c *Customer, dry bool) *Customer {
 	return c
 }
 
-// listValue is the value at a path such as phones[1] of c.
+// listValue is the value at a path such as phones[1] or creditCode of c.
 func listValue(c *Customer, field string) string {
 	var list []string
 	switch {
@@ -550,6 +550,8 @@ func listValue(c *Customer, field string) string {
 		list = c.Phones
 	case strings.HasPrefix(field, "emails["):
 		list = c.Emails
+	case field == "creditCode":
+		return c.CreditCode
 	default:
 		return ""
 	}

@@ -88,8 +88,8 @@ func (r *importRun) duplicate(ctx context.Context, i int, c *Customer) (*duplica
 		}
 		holder, err := r.s.Store.Customer(ctx, v.holder)
 		switch {
-		case ErrorCode(err) == ENOTFOUND:
-			continue // released since
+		case ErrorCode(err) == ENOTFOUND || err == nil && !holdsField(holder, v.field, v.value):
+			continue // released since, or given up and not yet released
 		case err != nil:
 			return nil, err
 		case !canRead(r.u, holder):

@@ -363,7 +363,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		}); ok {
 			return first, err
 		}
-		return nil, s.hideUnreadableHolder(ctx, u, err)
+		return nil, s.hideUnreadableHolder(ctx, u, c, err)
 	}
 	return c, nil
 }
@@ -497,23 +497,45 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	}
 	planFollowUp(p, next) // as the stream will, once it applies the edit
 	if err := s.Store.Apply(ctx, ch); err != nil {
-		return nil, s.hideUnreadableHolder(ctx, u, err)
+		return nil, s.hideUnreadableHolder(ctx, u, next, err)
 	}
 	return next, nil
 }
 
 // hideUnreadableHolder keeps a DUPLICATE from naming a customer the caller
 // may not read: the value is still refused, but whose it is stays as
-// hidden as the customer itself.
-func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, err error) error {
+// hidden as the customer itself. A value its holder gave up a moment ago
+// is still claimed until the stream releases it (a second or two): c,
+// the customer refused, tells which value, and the holder's profile that
+// it no longer holds it; that is a CONFLICT to retry, not a duplicate.
+func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, c *Customer, err error) error {
 	var e *Error
 	if !errors.As(err, &e) || e.Code != EDUPLICATE || e.ExistingID == "" {
 		return err
 	}
-	if holder, rerr := s.Store.Customer(ctx, e.ExistingID); rerr == nil && canRead(u, holder) {
+	holder, rerr := s.Store.Customer(ctx, e.ExistingID)
+	if field := strings.TrimPrefix(e.Field, "input."); rerr == nil && !holdsField(holder, field, listValue(c, field)) {
+		return &Error{Code: ECONFLICT, Field: e.Field, Err: err,
+			Message: "another customer gave this value up a moment ago; it is free within seconds: retry"}
+	}
+	if rerr == nil && canRead(u, holder) {
 		return err
 	}
 	return &Error{Code: EDUPLICATE, Field: e.Field, Message: "is already used by another customer", Err: err}
+}
+
+// holdsField reports whether c holds value as the input field names it
+// (phones[i], emails[i], creditCode).
+func holdsField(c *Customer, field, value string) bool {
+	switch {
+	case strings.HasPrefix(field, "phones["):
+		return slices.Contains(c.Phones, value)
+	case strings.HasPrefix(field, "emails["):
+		return slices.Contains(c.Emails, value)
+	case field == "creditCode":
+		return c.CreditCode == value
+	}
+	return true
 }
 
 func staleVersion(what, id string, expected, actual int) error {

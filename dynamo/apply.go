@@ -331,9 +331,11 @@ func (t *tx) idempotency(k *crm.Idempotency) {
 	})
 }
 
-// customer writes a profile and what must move with it at once: unique
-// phone and email claims, tag and partner share index entries. Its list
-// counters and watch-list places follow from the stream.
+// customer writes a profile and what must move with it at once: the
+// unique claims of phones, emails and credit codes it adds, and partner
+// share entries. Its tags' entries, the claims of values it drops, its
+// list counters and its watch-list places follow from the stream
+// (entries.go).
 func (t *tx) customer(prev, next *crm.Customer) {
 	id := next.ID
 	after := t.marshal(toCustomerItem(next))
@@ -347,58 +349,45 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		t.put(after, cond, vals, conflict("customer "+id))
 		t.record("customer", id, id, t.marshal(toCustomerItem(prev)), after)
 	}
-	var prevPhones, prevEmails, prevTags, prevCode []string
-	if prev != nil {
-		prevPhones, prevEmails, prevTags, prevCode = prev.Phones, prev.Emails, prev.Tags, nonEmpty(prev.CreditCode)
+	for _, f := range claimFields {
+		var held []string
+		if prev != nil {
+			held = f.values(prev)
+		}
+		t.claims(f, next, removed(f.values(next), held))
 	}
-	t.claims("phones", phonePK, id, prevPhones, next.Phones)
-	t.claims("emails", emailPK, id, prevEmails, next.Emails)
-	t.claims("creditCode", creditCodePK, id, prevCode, nonEmpty(next.CreditCode))
-
-	for _, tag := range removed(prevTags, next.Tags) {
-		t.del(customerPK(id), tagSK(tag), "", nil, nil)
-	}
-	for _, tag := range removed(next.Tags, prevTags) {
-		t.put(map[string]types.AttributeValue{
-			"pk": str(customerPK(id)), "sk": str(tagSK(tag)), "type": str("tag"),
-			"gList": str(tagListKey(tag)), "gSort": str(id), "customerId": str(id),
-		}, "", nil, nil)
-	}
-
 	t.partnerShares(prev, next)
 	t.claimAgenda(prev, next)
 }
 
-// claims keeps one item per normalized phone or email naming the customer
-// that holds it, so a second customer with the same value fails the
-// transaction's condition instead of racing a read.
-func (t *tx) claims(field string, pkOf func(string) string, id string, prev, next []string) {
-	owned := map[string]types.AttributeValue{":id": str(id)}
-	claimable, cond := owned, "attribute_not_exists(pk) OR customerId = :id"
+// claims keeps one item per normalized phone, email or credit code naming
+// the customer that holds it, so a second customer with the same value
+// fails the transaction's condition instead of racing a read. A claim
+// carries the profile version that wrote it: the stream releases a
+// dropped value's claim only if no later version claimed it again
+// (releaseClaims).
+func (t *tx) claims(f claimField, c *crm.Customer, added []string) {
+	id := c.ID
+	claimable, cond := map[string]types.AttributeValue{":id": str(id)}, "attribute_not_exists(pk) OR customerId = :id"
 	if h := t.handover; h != nil && h.to == id {
 		claimable = map[string]types.AttributeValue{":id": str(id), ":from": str(h.from)}
 		cond += " OR customerId = :from"
 	}
-	for _, v := range removed(prev, next) {
-		if h := t.handover; h != nil && h.from == id {
-			continue // the survivor's put takes the claim over
-		}
-		t.del(pkOf(v), skUnique, "customerId = :id", owned, conflict("customer "+id))
-	}
-	for _, v := range removed(next, prev) {
-		i := slices.Index(next, v)
+	values := f.values(c)
+	for _, v := range added {
+		i := slices.Index(values, v)
 		t.put(map[string]types.AttributeValue{
-			"pk": str(pkOf(v)), "sk": str(skUnique), "type": str("unique"), "customerId": str(id),
+			"pk": str(f.pk(v)), "sk": str(skUnique), "type": str("unique"), "customerId": str(id), "version": num(c.Version),
 		}, cond, claimable, func(old map[string]types.AttributeValue) error {
 			holder := ""
 			if s, ok := old["customerId"].(*types.AttributeValueMemberS); ok {
 				holder = s.Value
 			}
-			f := fmt.Sprintf("input.%s[%d]", field, i)
-			if field == "creditCode" { // one value, not a list
-				f = "input." + field
+			field := fmt.Sprintf("input.%s[%d]", f.name, i)
+			if f.name == "creditCode" { // one value, not a list
+				field = "input." + f.name
 			}
-			return &crm.Error{Code: crm.EDUPLICATE, Field: f, ExistingID: holder,
+			return &crm.Error{Code: crm.EDUPLICATE, Field: field, ExistingID: holder,
 				Message: fmt.Sprintf("%s is already used by customer %s", v, holder)}
 		})
 	}

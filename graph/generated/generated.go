@@ -9877,7 +9877,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Creates a customer. DUPLICATE when a phone or email is already used (naming the holder in extensions.existingId when the caller may read it)."
+  "Creates a customer. DUPLICATE when a phone or email is already used (naming the holder in extensions.existingId when the caller may read it); a value another customer dropped stays its own until the change is applied, a second or two later."
   createCustomer(
     "The new customer."
     input: CreateCustomerInput!
