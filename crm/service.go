@@ -304,7 +304,7 @@ func normalizeFilter(f *CustomerFilter) error {
 // for their teams; ADMIN anywhere. An owner given must be an active SALES or
 // MANAGER user of the directory. Only ADMIN and the team's MANAGER give
 // an initial grade, which is a manual one.
-// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, DUPLICATE.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, DUPLICATE, CONFLICT.
 func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
 	u, err := currentUser(ctx)
 	if err != nil {
@@ -355,7 +355,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if in.imported.dryRun() {
 		return c, nil
 	}
-	if err := s.Store.Apply(ctx, ch); err != nil {
+	if err := s.applyClaiming(ctx, c, ch); err != nil {
 		// The first result is read as the caller reads any customer: it may
 		// have been reassigned since.
 		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
@@ -496,18 +496,49 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 		next.SetFollowUp(next.FollowUpSet.At, next.UpdatedAt)
 	}
 	planFollowUp(p, next) // as the stream will, once it applies the edit
-	if err := s.Store.Apply(ctx, ch); err != nil {
+	if err := s.applyClaiming(ctx, next, ch); err != nil {
 		return nil, s.hideUnreadableHolder(ctx, u, next, err)
 	}
 	return next, nil
 }
 
+// applyClaiming applies a change that claims c's phones, emails and credit
+// code. A value refused as another customer's that this customer no
+// longer holds is a claim left behind (a request that stopped between its
+// transaction and the release, or a claim of the release before): it is
+// released, if that customer has not moved since it was read without the
+// value, and the change applied once more; as many times as the change
+// has values to claim, and once more for a holder that moved meanwhile.
+// The transaction that failed wrote nothing, so applying it again is safe.
+func (s *Service) applyClaiming(ctx context.Context, c *Customer, ch *Change) error {
+	err := s.Store.Apply(ctx, ch)
+	for range len(c.Phones) + len(c.Emails) + 2 {
+		var e *Error
+		if !errors.As(err, &e) || e.Code != EDUPLICATE || e.ExistingID == "" {
+			return err
+		}
+		field := strings.TrimPrefix(e.Field, "input.")
+		value := listValue(c, field)
+		holder, rerr := s.Store.Customer(ctx, e.ExistingID)
+		if rerr != nil || value == "" || holdsField(holder, field, value) {
+			return err
+		}
+		// A CONFLICT: the claim is gone, or the holder moved; the next
+		// attempt tells which.
+		if rerr := s.Store.ReleaseClaim(ctx, field, value, holder.ID, holder.Version); rerr != nil && ErrorCode(rerr) != ECONFLICT {
+			return err
+		}
+		err = s.Store.Apply(ctx, ch)
+	}
+	return err
+}
+
 // hideUnreadableHolder keeps a DUPLICATE from naming a customer the caller
 // may not read: the value is still refused, but whose it is stays as
-// hidden as the customer itself. A value its holder gave up a moment ago
-// is still claimed until the stream releases it (a second or two): c,
-// the customer refused, tells which value, and the holder's profile that
-// it no longer holds it; that is a CONFLICT to retry, not a duplicate.
+// hidden as the customer itself. A value its holder no longer holds whose
+// claim applyClaiming could not release (the holder moved meanwhile) is
+// a CONFLICT to retry, not a duplicate: c, the customer refused, tells
+// which value.
 func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, c *Customer, err error) error {
 	var e *Error
 	if !errors.As(err, &e) || e.Code != EDUPLICATE || e.ExistingID == "" {
@@ -516,7 +547,7 @@ func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, c *Customer
 	holder, rerr := s.Store.Customer(ctx, e.ExistingID)
 	if field := strings.TrimPrefix(e.Field, "input."); rerr == nil && !holdsField(holder, field, listValue(c, field)) {
 		return &Error{Code: ECONFLICT, Field: e.Field, Err: err,
-			Message: "another customer gave this value up a moment ago; it is free within seconds: retry"}
+			Message: "another customer gave this value up and was changed again meanwhile; retry"}
 	}
 	if rerr == nil && canRead(u, holder) {
 		return err

@@ -150,6 +150,13 @@ type Store interface {
 	// normalized phones and emails, by value, read consistently; a value
 	// no customer holds is absent.
 	UniqueHolders(ctx context.Context, phones, emails []string) (phoneHolders, emailHolders map[string]string, err error)
+	// ReleaseClaim deletes the unique claim of a value that the customer
+	// it names no longer holds (field as an input names it: phones[i],
+	// emails[i], creditCode), if that customer's profile is still at
+	// version, which was read without the value: a claim left behind by a
+	// request that stopped before releasing it. ECONFLICT when either
+	// moved.
+	ReleaseClaim(ctx context.Context, field, value, customerID string, version int) error
 	// IdempotencyRecords returns the idempotency records of the given
 	// keys (Idempotency.Key) that exist, by key.
 	IdempotencyRecords(ctx context.Context, keys []string) (map[string]*Idempotency, error)

@@ -42,6 +42,9 @@ type tx struct {
 	scope *scopeItem
 	// order moves order entries, before the transaction (order.go).
 	order []types.WriteRequest
+	// released are the claims of dropped values, released once the
+	// transaction is in (entries.go).
+	released []droppedClaim
 }
 
 func (t *tx) marshal(v any) map[string]types.AttributeValue {
@@ -332,10 +335,10 @@ func (t *tx) idempotency(k *crm.Idempotency) {
 }
 
 // customer writes a profile and what must move with it at once: the
-// unique claims of phones, emails and credit codes it adds, and partner
-// share entries. Its tags' entries, the claims of values it drops, its
-// list counters and its watch-list places follow from the stream
-// (entries.go).
+// unique claims of phones, emails and credit codes it adds, tag and
+// partner share index entries. The claims of the values it drops are
+// released after the transaction (entries.go); its list counters and
+// watch-list places follow from the stream.
 func (t *tx) customer(prev, next *crm.Customer) {
 	id := next.ID
 	after := t.marshal(toCustomerItem(next))
@@ -355,6 +358,20 @@ func (t *tx) customer(prev, next *crm.Customer) {
 			held = f.values(prev)
 		}
 		t.claims(f, next, removed(f.values(next), held))
+		t.release(f, next, removed(held, f.values(next)))
+	}
+	var prevTags []string
+	if prev != nil {
+		prevTags = prev.Tags
+	}
+	for _, tag := range removed(prevTags, next.Tags) {
+		t.del(customerPK(id), tagSK(tag), "", nil, nil)
+	}
+	for _, tag := range removed(next.Tags, prevTags) {
+		t.put(map[string]types.AttributeValue{
+			"pk": str(customerPK(id)), "sk": str(tagSK(tag)), "type": str("tag"),
+			"gList": str(tagListKey(tag)), "gSort": str(id), "customerId": str(id),
+		}, "", nil, nil)
 	}
 	t.partnerShares(prev, next)
 	t.claimAgenda(prev, next)
@@ -363,9 +380,8 @@ func (t *tx) customer(prev, next *crm.Customer) {
 // claims keeps one item per normalized phone, email or credit code naming
 // the customer that holds it, so a second customer with the same value
 // fails the transaction's condition instead of racing a read. A claim
-// carries the profile version that wrote it: the stream releases a
-// dropped value's claim only if no later version claimed it again
-// (releaseClaims).
+// carries the profile version that wrote it: a dropped value's claim is
+// released only if no later version claimed it again (release).
 func (t *tx) claims(f claimField, c *crm.Customer, added []string) {
 	id := c.ID
 	claimable, cond := map[string]types.AttributeValue{":id": str(id)}, "attribute_not_exists(pk) OR customerId = :id"

@@ -137,7 +137,11 @@ func (t *tx) commit(ctx context.Context) error {
 	if err := t.seal(ctx); err != nil {
 		return err
 	}
-	return t.s.transact(ctx, t.items)
+	if err := t.s.transact(ctx, t.items); err != nil {
+		return err
+	}
+	t.s.releaseAfter(ctx, t.released)
+	return nil
 }
 
 // seal adds what a transaction writes last: its counters and its audit

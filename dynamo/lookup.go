@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -40,9 +39,6 @@ type lookupItem struct {
 	Type       string `dynamodbav:"type"`
 	CustomerID string `dynamodbav:"customerId"`
 	ContactID  string `dynamodbav:"contactId,omitempty"`
-	// A tag's entry (tagEntries) is listed by its tag on byList.
-	GList string `dynamodbav:"gList,omitempty"`
-	GSort string `dynamodbav:"gSort,omitempty"`
 }
 
 // Holders reads who holds a value: one Query of its partition.
@@ -109,17 +105,6 @@ func customerLookups(c *crm.Customer) map[itemKey]*lookupItem {
 	return lookupEntries(crm.Holder{CustomerID: c.ID}, c.Phones, c.Emails)
 }
 
-// profileEntries are the entries a profile implies: its caller lookup
-// and its tags' entries.
-func profileEntries(c *crm.Customer) map[itemKey]*lookupItem {
-	out := customerLookups(c)
-	if out == nil {
-		out = map[itemKey]*lookupItem{}
-	}
-	maps.Copy(out, tagEntries(c))
-	return out
-}
-
 func contactLookups(c *crm.Contact) map[itemKey]*lookupItem {
 	if c == nil {
 		return nil
@@ -127,15 +112,15 @@ func contactLookups(c *crm.Contact) map[itemKey]*lookupItem {
 	return lookupEntries(crm.Holder{CustomerID: c.CustomerID, ContactID: c.ID}, c.Phones, c.Emails)
 }
 
-// WriteLookups keeps the caller lookup, the profiles' tag entries
-// (entries.go) and the search index (writeSearchKeys) in step with the
-// profiles and contacts a batch of the stream wrote, and releases the
-// unique claims of the values the profiles dropped (releaseClaims)
-// (stream.LookupWriter). Of the caller lookup and the tag entries, the
-// entries of a value an item no longer holds are deleted, those of a value
-// it holds now and did not before put; an item whose phones, emails and
-// tags did not change writes nothing. The batch's last change of an entry
-// decides; a batch delivered again writes the same items.
+// WriteLookups keeps the caller lookup, and the search index
+// (writeSearchKeys), in step with the profiles and contacts a batch of the
+// stream wrote, and releases the unique claims of the values the profiles
+// dropped that their requests did not (releaseClaims); stream.LookupWriter.
+// Of the caller lookup, the entries of a value an item no longer holds are
+// deleted, those of a value it holds now and did not before put; an item
+// whose phones and emails did not change writes nothing. The batch's last
+// change of an entry decides; a batch delivered again writes the same
+// items.
 func (s *Store) WriteLookups(ctx context.Context, changes []stream.Change) error {
 	want := map[itemKey]*lookupItem{} // nil: delete
 	var order []itemKey
@@ -149,7 +134,7 @@ func (s *Store) WriteLookups(ctx context.Context, changes []stream.Change) error
 		var before, after map[itemKey]*lookupItem
 		switch ch.Kind {
 		case stream.KindProfile:
-			before, after = profileEntries(ch.CustomerBefore), profileEntries(ch.Customer)
+			before, after = customerLookups(ch.CustomerBefore), customerLookups(ch.Customer)
 		case stream.KindContact:
 			before, after = contactLookups(ch.ContactBefore), contactLookups(ch.Contact)
 		default:

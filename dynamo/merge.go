@@ -20,14 +20,12 @@ import (
 // transaction, and the merged customer's history moved in batches.
 
 // handover lets the survivor of a merge take over the unique claims that
-// the merged customer gives up: its put of the claim replaces the merged
-// customer's (the stream's release of the merged customer's values then
-// finds the claims the survivor's, and leaves them).
+// the merged customer gives up, in one write per value: its put replaces
+// the merged customer's claim, which is not released (tx.release).
 type handover struct{ from, to string }
 
-// ApplyMerge writes both profiles of a merge step, with the unique claims
-// the survivor takes over and the merge records, in one transaction; the
-// tags' entries follow from the stream (entries.go).
+// ApplyMerge writes both profiles of a merge step, with their tag entries,
+// counters and unique claims, and the merge records, in one transaction.
 func (s *Store) ApplyMerge(ctx context.Context, m *crm.MergeChange) error {
 	given := append(removed(m.MergedPrev.Phones, m.Merged.Phones), removed(m.MergedPrev.Emails, m.Merged.Emails)...)
 	given = append(given, removed(nonEmpty(m.MergedPrev.CreditCode), nonEmpty(m.Merged.CreditCode))...)

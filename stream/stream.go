@@ -199,10 +199,10 @@ type Store interface {
 }
 
 // LookupWriter is what a Store may also do: keep the caller lookup
-// (who holds a phone number or an email address: the screen pop's index),
-// the profiles' tag entries and the search index in step with the
-// profiles and contacts the changes wrote, and release the unique claims
-// of the values the profiles dropped. Writing it twice writes the same
+// (who holds a phone number or an email address: the screen pop's index)
+// and the search index in step with the profiles and contacts the changes
+// wrote, and release the unique claims of the values the profiles dropped
+// that their requests left claimed. Writing it twice writes the same
 // items, so a batch delivered again changes nothing.
 type LookupWriter interface {
 	WriteLookups(ctx context.Context, changes []Change) error

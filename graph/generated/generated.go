@@ -9877,12 +9877,12 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Creates a customer. DUPLICATE when a phone or email is already used (naming the holder in extensions.existingId when the caller may read it); a value another customer dropped stays its own until the change is applied, a second or two later."
+  "Creates a customer. DUPLICATE when a phone, email or credit code is already used (naming the holder in extensions.existingId when the caller may read it). A value another customer gave up is free once that change has returned; CONFLICT (retry) in the rare case that that customer changes again while this request frees the value."
   createCustomer(
     "The new customer."
     input: CreateCustomerInput!
   ): Customer!
-  "Changes a customer. CONFLICT when expectedVersion is not the current version."
+  "Changes a customer. CONFLICT when expectedVersion is not the current version; DUPLICATE and CONFLICT for phones, emails and credit codes as createCustomer says. A value the change drops is free for other customers when it returns."
   updateCustomer(
     "The customer id."
     id: ID!
