@@ -21,9 +21,10 @@ import (
 // what keeps two customers from holding one value, and releases the
 // claims of the values it drops after it: a transaction bills 2 write
 // units per item and a single delete 1 (docs/access-patterns.md,
-// "Writes"). A request that stops between the two leaves the release to
-// the stream consumer (releaseClaims), which reads the claims first and
-// deletes only those still to release.
+// "Released claims"). A request that stops between the two leaves the
+// release to the next customer asking for the value (crm's applyClaiming,
+// through ReleaseClaim) or to the stream consumer (releaseClaims),
+// whichever comes first.
 
 // claimField is a profile field whose values are unique among customers.
 type claimField struct {
