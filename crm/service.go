@@ -545,7 +545,8 @@ func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, c *Customer
 		return err
 	}
 	holder, rerr := s.Store.Customer(ctx, e.ExistingID)
-	if field := strings.TrimPrefix(e.Field, "input."); rerr == nil && !holdsField(holder, field, listValue(c, field)) {
+	field := strings.TrimPrefix(e.Field, "input.")
+	if value := listValue(c, field); rerr == nil && value != "" && !holdsField(holder, field, value) {
 		return &Error{Code: ECONFLICT, Field: e.Field, Err: err,
 			Message: "another customer gave this value up and was changed again meanwhile; retry"}
 	}
