@@ -542,18 +542,28 @@ func createdOrNil(c *Customer, dry bool) *Customer {
 	return c
 }
 
-// listValue is the value at a path such as phones[1] or creditCode of c.
-func listValue(c *Customer, field string) string {
-	var list []string
+// fieldValues is the list of c's unique values a path such as phones[1]
+// or creditCode names, and whether it names one.
+func fieldValues(c *Customer, field string) ([]string, bool) {
 	switch {
 	case strings.HasPrefix(field, "phones["):
-		list = c.Phones
+		return c.Phones, true
 	case strings.HasPrefix(field, "emails["):
-		list = c.Emails
+		return c.Emails, true
 	case field == "creditCode":
-		return c.CreditCode
-	default:
+		return []string{c.CreditCode}, true
+	}
+	return nil, false
+}
+
+// listValue is the value at a path such as phones[1] or creditCode of c.
+func listValue(c *Customer, field string) string {
+	list, ok := fieldValues(c, field)
+	switch {
+	case !ok:
 		return ""
+	case field == "creditCode": // one value, not a list
+		return c.CreditCode
 	}
 	k, err := strconv.Atoi(strings.TrimSuffix(field[strings.IndexByte(field, '[')+1:], "]"))
 	if err != nil || k < 0 || k >= len(list) {

@@ -355,7 +355,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if in.imported.dryRun() {
 		return c, nil
 	}
-	if err := s.applyClaiming(ctx, c, ch); err != nil {
+	if err := s.applyClaiming(ctx, u, c, ch); err != nil {
 		// The first result is read as the caller reads any customer: it may
 		// have been reassigned since.
 		if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Customer, error) {
@@ -363,7 +363,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		}); ok {
 			return first, err
 		}
-		return nil, s.hideUnreadableHolder(ctx, u, c, err)
+		return nil, err
 	}
 	return c, nil
 }
@@ -496,8 +496,8 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 		next.SetFollowUp(next.FollowUpSet.At, next.UpdatedAt)
 	}
 	planFollowUp(p, next) // as the stream will, once it applies the edit
-	if err := s.applyClaiming(ctx, next, ch); err != nil {
-		return nil, s.hideUnreadableHolder(ctx, u, next, err)
+	if err := s.applyClaiming(ctx, u, next, ch); err != nil {
+		return nil, err
 	}
 	return next, nil
 }
@@ -508,11 +508,15 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 // transaction and the release, or a claim of the release before): it is
 // released, if that customer has not moved since it was read without the
 // value, and the change applied once more; as many times as the change
-// has values to claim, and once more for a holder that moved meanwhile.
-// The transaction that failed wrote nothing, so applying it again is safe.
-func (s *Service) applyClaiming(ctx context.Context, c *Customer, ch *Change) error {
+// has values to claim, and once more for a holder that moved meanwhile,
+// after which it is a CONFLICT to retry. The transaction that failed wrote
+// nothing, so applying it again is safe. A DUPLICATE still standing does
+// not name a customer the caller may not read: the value is still
+// refused, but whose it is stays as hidden as the customer itself.
+func (s *Service) applyClaiming(ctx context.Context, u *User, c *Customer, ch *Change) error {
 	err := s.Store.Apply(ctx, ch)
-	for range len(c.Phones) + len(c.Emails) + 2 {
+	rounds := len(c.Phones) + len(c.Emails) + 2
+	for round := 0; ; round++ {
 		var e *Error
 		if !errors.As(err, &e) || e.Code != EDUPLICATE || e.ExistingID == "" {
 			return err
@@ -520,8 +524,15 @@ func (s *Service) applyClaiming(ctx context.Context, c *Customer, ch *Change) er
 		field := strings.TrimPrefix(e.Field, "input.")
 		value := listValue(c, field)
 		holder, rerr := s.Store.Customer(ctx, e.ExistingID)
-		if rerr != nil || value == "" || holdsField(holder, field, value) {
+		leftBehind := rerr == nil && value != "" && !holdsField(holder, field, value)
+		switch {
+		case !leftBehind && rerr == nil && canRead(u, holder):
 			return err
+		case !leftBehind:
+			return &Error{Code: EDUPLICATE, Field: e.Field, Message: "is already used by another customer", Err: err}
+		case round == rounds:
+			return &Error{Code: ECONFLICT, Field: e.Field, Err: err,
+				Message: "another customer gave this value up and was changed again meanwhile; retry"}
 		}
 		// A CONFLICT: the claim is gone, or the holder moved; the next
 		// attempt tells which.
@@ -530,44 +541,13 @@ func (s *Service) applyClaiming(ctx context.Context, c *Customer, ch *Change) er
 		}
 		err = s.Store.Apply(ctx, ch)
 	}
-	return err
-}
-
-// hideUnreadableHolder keeps a DUPLICATE from naming a customer the caller
-// may not read: the value is still refused, but whose it is stays as
-// hidden as the customer itself. A value its holder no longer holds whose
-// claim applyClaiming could not release (the holder moved meanwhile) is
-// a CONFLICT to retry, not a duplicate: c, the customer refused, tells
-// which value.
-func (s *Service) hideUnreadableHolder(ctx context.Context, u *User, c *Customer, err error) error {
-	var e *Error
-	if !errors.As(err, &e) || e.Code != EDUPLICATE || e.ExistingID == "" {
-		return err
-	}
-	holder, rerr := s.Store.Customer(ctx, e.ExistingID)
-	field := strings.TrimPrefix(e.Field, "input.")
-	if value := listValue(c, field); rerr == nil && value != "" && !holdsField(holder, field, value) {
-		return &Error{Code: ECONFLICT, Field: e.Field, Err: err,
-			Message: "another customer gave this value up and was changed again meanwhile; retry"}
-	}
-	if rerr == nil && canRead(u, holder) {
-		return err
-	}
-	return &Error{Code: EDUPLICATE, Field: e.Field, Message: "is already used by another customer", Err: err}
 }
 
 // holdsField reports whether c holds value as the input field names it
-// (phones[i], emails[i], creditCode).
+// (phones[i], emails[i], creditCode; true for another field).
 func holdsField(c *Customer, field, value string) bool {
-	switch {
-	case strings.HasPrefix(field, "phones["):
-		return slices.Contains(c.Phones, value)
-	case strings.HasPrefix(field, "emails["):
-		return slices.Contains(c.Emails, value)
-	case field == "creditCode":
-		return c.CreditCode == value
-	}
-	return true
+	list, ok := fieldValues(c, field)
+	return !ok || slices.Contains(list, value)
 }
 
 func staleVersion(what, id string, expected, actual int) error {

@@ -352,17 +352,21 @@ func (t *tx) customer(prev, next *crm.Customer) {
 		t.put(after, cond, vals, conflict("customer "+id))
 		t.record("customer", id, id, t.marshal(toCustomerItem(prev)), after)
 	}
+	var prevTags []string
+	if prev != nil {
+		prevTags = prev.Tags
+		// The merged customer of a merge gives its values to the survivor,
+		// whose puts take the claims over in the transaction itself.
+		if h := t.handover; h == nil || h.from != id {
+			t.released = append(t.released, droppedClaims(prev, next, next.Version)...)
+		}
+	}
 	for _, f := range claimFields {
 		var held []string
 		if prev != nil {
 			held = f.values(prev)
 		}
 		t.claims(f, next, removed(f.values(next), held))
-		t.release(f, next, removed(held, f.values(next)))
-	}
-	var prevTags []string
-	if prev != nil {
-		prevTags = prev.Tags
 	}
 	for _, tag := range removed(prevTags, next.Tags) {
 		t.del(customerPK(id), tagSK(tag), "", nil, nil)
@@ -381,7 +385,7 @@ func (t *tx) customer(prev, next *crm.Customer) {
 // the customer that holds it, so a second customer with the same value
 // fails the transaction's condition instead of racing a read. A claim
 // carries the profile version that wrote it: a dropped value's claim is
-// released only if no later version claimed it again (release).
+// released only if no later version claimed it again (dropClaim).
 func (t *tx) claims(f claimField, c *crm.Customer, added []string) {
 	id := c.ID
 	claimable, cond := map[string]types.AttributeValue{":id": str(id)}, "attribute_not_exists(pk) OR customerId = :id"

@@ -45,17 +45,20 @@ type droppedClaim struct {
 	dropper        int // the profile version that dropped the value
 }
 
-// release notes the claims of the values c's write drops, for commit to
-// release once the transaction is in. The merged customer of a merge
-// gives its values to the survivor, whose puts take the claims over in
-// the transaction itself.
-func (t *tx) release(f claimField, c *crm.Customer, dropped []string) {
-	if h := t.handover; h != nil && h.from == c.ID {
-		return
+// droppedClaims are the claims of the values before holds and after, the
+// profile version dropper wrote, does not (nil: a profile removed).
+func droppedClaims(before, after *crm.Customer, dropper int) []droppedClaim {
+	var out []droppedClaim
+	for _, f := range claimFields {
+		var kept []string
+		if after != nil {
+			kept = f.values(after)
+		}
+		for _, v := range removed(f.values(before), kept) {
+			out = append(out, droppedClaim{pk: f.pk(v), customerID: before.ID, dropper: dropper})
+		}
 	}
-	for _, v := range dropped {
-		t.released = append(t.released, droppedClaim{pk: f.pk(v), customerID: c.ID, dropper: c.Version})
-	}
+	return out
 }
 
 // releaseAfterBudget bounds what releasing a committed transaction's
@@ -139,19 +142,11 @@ func (s *Store) releaseClaims(ctx context.Context, changes []stream.Change) erro
 		if ch.Kind != stream.KindProfile || before == nil {
 			continue
 		}
-		after, dropper := ch.Customer, before.Version+1
-		if after != nil {
-			dropper = after.Version
+		dropper := before.Version + 1
+		if ch.Customer != nil {
+			dropper = ch.Customer.Version
 		}
-		for _, f := range claimFields {
-			var kept []string
-			if after != nil {
-				kept = f.values(after)
-			}
-			for _, v := range removed(f.values(before), kept) {
-				dropped = append(dropped, droppedClaim{pk: f.pk(v), customerID: before.ID, dropper: dropper})
-			}
-		}
+		dropped = append(dropped, droppedClaims(before, ch.Customer, dropper)...)
 	}
 	if len(dropped) == 0 {
 		return nil

@@ -21,7 +21,7 @@ import (
 
 // handover lets the survivor of a merge take over the unique claims that
 // the merged customer gives up, in one write per value: its put replaces
-// the merged customer's claim, which is not released (tx.release).
+// the merged customer's claim, which is not released (tx.customer).
 type handover struct{ from, to string }
 
 // ApplyMerge writes both profiles of a merge step, with their tag entries,
