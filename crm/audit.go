@@ -8,7 +8,9 @@ import (
 // AuditEntry is one write recorded in the audit log: who made
 // it, when, through which operation, and what it changed, field by field.
 // The store writes it in the same transaction as the change itself, so no
-// write happens unrecorded.
+// write happens unrecorded; an interaction logged it writes right after the
+// interaction, which carries what the stream needs to write the entry when
+// the request stopped before it.
 type AuditEntry struct {
 	ID        string // ULID, time part = At
 	At        time.Time

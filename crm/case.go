@@ -143,15 +143,24 @@ func (c *Case) setDeadlines(from time.Time, level GradeLevel) {
 	c.DueAt, c.EscalatedAt = c.RespondBy, nil
 }
 
-// newCase opens the case an interaction starts.
-func newCase(it *Interaction, c *Customer, level GradeLevel, p Priority, by string) *Case {
-	cs := &Case{
-		ID: it.ID, CustomerID: c.ID, Type: it.Type, Subject: it.Subject, Priority: p, Status: CaseOpen,
-		OpenedAt: it.CreatedAt, Version: 1, UpdatedAt: it.CreatedAt,
-		Transitions: []CaseTransition{{To: CaseOpen, By: by, At: it.CreatedAt, Note: "opened by " + string(it.Type)}},
-	}
+// newCase opens the case an interaction starts, with deadlines that follow
+// from the customer's grade level under the policy in force.
+func newCase(it *Interaction, level GradeLevel, p Priority) *Case {
+	cs := CaseOpenedBy(it, p, time.Time{}, time.Time{})
 	cs.setDeadlines(it.CreatedAt, level)
 	return cs
+}
+
+// CaseOpenedBy is the case interaction it opened, by its creator at its
+// creation, with the priority and deadlines it was opened with: all a
+// store that writes the case apart from its interaction needs to keep
+// to write it again.
+func CaseOpenedBy(it *Interaction, p Priority, respondBy, resolveBy time.Time) *Case {
+	return &Case{
+		ID: it.ID, CustomerID: it.CustomerID, Type: it.Type, Subject: it.Subject, Priority: p, Status: CaseOpen,
+		OpenedAt: it.CreatedAt, Version: 1, UpdatedAt: it.CreatedAt, RespondBy: respondBy, ResolveBy: resolveBy, DueAt: respondBy,
+		Transitions: []CaseTransition{{To: CaseOpen, By: it.CreatedBy, At: it.CreatedAt, Note: "opened by " + string(it.Type)}},
+	}
 }
 
 // FirstResponseAt is when the case first left OPEN: its first response,

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
 // maxFutureSkew is how far in the future an occurrence time may lie, to
@@ -12,7 +14,8 @@ import (
 const maxFutureSkew = 24 * time.Hour
 
 // LogInteraction records a contact with a customer on its timeline, with
-// its audit entry, in one atomic write. The customer's lastInteractionAt,
+// its audit entry (the store may write it after the interaction, or the
+// stream for it: never the interaction alone). The customer's lastInteractionAt,
 // interaction counter and nextFollowUpAt follow from it exactly once,
 // within seconds (the customer 360 shows it at once). Crediting someone
 // else with it (handledBy) is for ADMIN and the team's MANAGER, and names
@@ -92,20 +95,52 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 	// appends to one customer never conflict. The customer's counters,
 	// latest interaction, next follow-up, open cases, grade and a pool
 	// claim's conversion follow from the stream.
-	ch := &Change{Scope: c, Interaction: it, Idempotency: idem}
-	if IsCaseType(it.Type) {
-		ch.Case = newCase(it, c, levelOf(p, c.Grade.Level), priority, u.ID)
+	level := levelOf(p, c.Grade.Level)
+	appendOf := func(it *Interaction) *Change {
+		ch := &Change{Scope: c, Interaction: it}
+		if IsCaseType(it.Type) {
+			ch.Case = newCase(it, level, priority)
+		}
+		return ch
 	}
+	ch := appendOf(it)
+	ch.Idempotency = idem
 	err = s.Store.Apply(ctx, ch)
-	if first, err, ok := replay(ctx, err, func(ctx context.Context, id string) (*Interaction, error) {
+	load := func(ctx context.Context, id string) (*Interaction, error) {
 		return s.Store.Interaction(ctx, InteractionKey{CustomerID: in.CustomerID, ID: id})
-	}); ok {
+	}
+	if id, ok := replayed(err); ok && id != it.ID {
+		// The store may write an append without a transaction, its key's
+		// record first: a first request that stopped after the record left
+		// no interaction, and this one writes it, under the first's id
+		// (and occurrence, unless the input gives it).
+		first, lerr := load(ctx, id)
+		if ErrorCode(lerr) != ENOTFOUND {
+			return first, lerr
+		}
+		resumed := *it
+		resumed.ID = id
+		if in.OccurredAt == nil {
+			resumed.OccurredAt = idTime(id)
+		}
+		it, err = &resumed, s.Store.Apply(ctx, appendOf(&resumed))
+	}
+	if first, err, ok := replay(ctx, err, load); ok {
 		return first, err
 	}
 	if err != nil {
 		return nil, err
 	}
 	return it, nil
+}
+
+// idTime is the time an id made by newID was made for, to the millisecond.
+func idTime(id string) time.Time {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return time.Time{}
+	}
+	return ulid.Time(u.Time()).UTC()
 }
 
 func (s *Service) checkContact(ctx context.Context, customerID, contactID string) error {

@@ -49,7 +49,8 @@ type TimeRange struct {
 }
 
 // Change is a set of writes decided by the domain that the store applies
-// atomically: all of them or none. Prev values carry the version the change
+// atomically: all of them or none (but an interaction logged, whose case
+// and audit entry may follow it from the stream). Prev values carry the version the change
 // was computed from; the store refuses the change with ECONFLICT when the
 // stored version differs. The store keeps unique value claims, tag and
 // share index entries in the same transaction; what the change implies for
@@ -113,9 +114,13 @@ type Change struct {
 // down after retries). Every write (but TouchAPIKey's last-use stamp, which
 // the authorizer makes with no right to write anything else, and a
 // notification's read mark, the reader's own bookkeeping) also records an
-// AuditEntry in the same
-// transaction: its actor is the user in the context ("system" without
-// one), its operation and request come from WithAuditScope.
+// AuditEntry in the same transaction, or, for an interaction logged, right
+// after it (the stream writes it if the request stopped between): its
+// actor is the user in the context ("system" without one), its operation
+// and request come from WithAuditScope. Apply answers EREPLAYED naming a
+// key's first result when the key's record exists, even if the first
+// request stopped before writing the result (LogInteraction then writes
+// it).
 type Store interface {
 	PartnerStore
 	UserStore

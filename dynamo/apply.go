@@ -154,9 +154,14 @@ func conflict(what string) func(map[string]types.AttributeValue) error {
 	}
 }
 
-// Apply writes a change in one DynamoDB transaction, with its audit entry.
+// Apply writes a change in one DynamoDB transaction, with its audit entry;
+// an interaction logged, without one (appends.go).
 func (s *Store) Apply(ctx context.Context, ch *crm.Change) error {
-	return s.changeTx(ch).commit(ctx)
+	t := s.changeTx(ch)
+	if t.alone(ch) {
+		return t.putAppend(ctx, ch)
+	}
+	return t.commit(ctx)
 }
 
 // changeTx is the transaction that writes a change, but for its audit

@@ -160,14 +160,28 @@ func (t *tx) seal(ctx context.Context) error {
 func auditEntry(ctx context.Context, recs []auditRecord, now time.Time) *auditItem {
 	id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy()).String()
 	scope := crm.AuditScopeFrom(ctx)
-	it := &auditItem{PK: auditDayPK(now), SK: id, Type: "audit", ID: id, At: now, Actor: crm.SystemUserID,
-		Operation: scope.Operation, RequestID: scope.RequestID, ImportID: scope.Import}
+	var roles []string
+	actor := crm.SystemUserID
 	if u := crm.UserFromContext(ctx); u != nil && u.ID != "" {
-		it.Actor = u.ID
+		actor = u.ID
 		for _, r := range u.Roles {
-			it.Roles = append(it.Roles, string(r))
+			roles = append(roles, string(r))
 		}
 	}
+	it := auditHead(id, now, actor, roles, scope.Operation, scope.RequestID, scope.Import)
+	it.addChanges(recs)
+	return it
+}
+
+// auditHead is an entry with what it says of the write as a whole: its id,
+// when, by whom, and how.
+func auditHead(id string, at time.Time, actor string, roles []string, operation, requestID, importID string) *auditItem {
+	return &auditItem{PK: auditDayPK(at), SK: id, Type: "audit", ID: id, At: at, Actor: actor, Roles: roles,
+		Operation: operation, RequestID: requestID, ImportID: importID}
+}
+
+// addChanges records what the write did to each entity.
+func (it *auditItem) addChanges(recs []auditRecord) {
 	for _, r := range recs {
 		c := auditChangeItem{Entity: r.kind, ID: r.id, CustomerID: r.customerID, Action: string(crm.AuditUpdate),
 			Fields: diffFields(r.before, r.after)}
@@ -182,19 +196,20 @@ func auditEntry(ctx context.Context, recs []auditRecord, now time.Time) *auditIt
 			c.Action = string(crm.AuditDelete)
 		}
 		if c.CustomerID != "" && it.GList == "" {
-			it.GList, it.GSort = auditListKey(c.CustomerID), id
+			it.GList, it.GSort = auditListKey(c.CustomerID), it.ID
 		}
 		it.Changes = append(it.Changes, c)
 	}
-	return it
 }
 
 // unrecorded tells the storage bookkeeping of an item (keys, index
-// attributes, an append's scope) and what every entry already says (when
-// and by whom the item was last written: the entry's at and actor) from
-// its data.
+// attributes, an append's scope, and what an interaction written without
+// a transaction keeps of its entry and case: appends.go) and what every
+// entry already says (when and by whom the item was last written: the
+// entry's at and actor) from its data.
 func unrecorded(name string) bool {
 	return name == "pk" || name == "sk" || name == "type" || name == "scope" || name == "updatedAt" || name == "updatedBy" ||
+		name == "aud" || name == "opens" ||
 		(len(name) > 1 && name[0] == 'g' && name[1] >= 'A' && name[1] <= 'Z')
 }
 

@@ -43,7 +43,9 @@ import (
 //     channel too), and a rolled-up month is the sum of its days;
 //   - TEAMS names every team that has figures or counters;
 //   - every pipeline counter (PIPE#) equals what the deals add up to, and
-//     every revenue counter (REV#) what the contracts add up to.
+//     every revenue counter (REV#) what the contracts add up to;
+//   - every interaction written without a transaction has its audit entry
+//     and, opening a case, its case (appends.go).
 func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]string, error) {
 	items, err := scanAll(ctx, db, table)
 	if err != nil {
@@ -73,6 +75,8 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 		pipelineWant = map[string]map[string]int64{} // by PIPE# (REV#) pk, counter: what the deals (contracts) add up to
 		pipelineHave = map[string]map[string]int64{} // the PIPE# and REV# items
 		orderHave    = map[itemKey]string{}          // ORDER# entries: their customer
+		stored       = map[itemKey]bool{}            // audit entries and cases
+		unfinished   []itemKey                       // what interactions written without a transaction need
 	)
 	for _, it := range items {
 		pk, sk := strAttr(it["pk"]), strAttr(it["sk"])
@@ -126,7 +130,19 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 			falling[customerIDOf(pk)] = it
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skWatchPrefix):
 			oldMarks = append(oldMarks, pk+" "+sk)
+		case strings.HasPrefix(pk, "AUDIT#"):
+			stored[itemKey{pk, sk}] = true
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skInteractPrefix):
+			if raw := it["aud"]; raw != nil {
+				var head appendAudit
+				if err := attributevalue.Unmarshal(raw, &head); err != nil {
+					return nil, fmt.Errorf("%s %s: %w", pk, sk, err)
+				}
+				unfinished = append(unfinished, itemKey{auditDayPK(idTime(head.ID)), head.ID})
+				if it["opens"] != nil {
+					unfinished = append(unfinished, itemKey{pk, caseSK(strings.TrimPrefix(sk, skInteractPrefix))})
+				}
+			}
 			interactions[customerIDOf(pk)]++
 			channels[strAttr(it["channel"])]++
 			if strAttr(it["kind"]) == string(crm.TypeTransaction) {
@@ -138,6 +154,7 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 				deals[customerIDOf(pk)] = d
 			}
 		case strings.HasPrefix(pk, "CUST#") && strings.HasPrefix(sk, skCasePrefix):
+			stored[itemKey{pk, sk}] = true
 			if crm.CaseStatus(strAttr(it["status"])).IsOpen() {
 				openCases[customerIDOf(pk)]++
 			}
@@ -351,6 +368,11 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 	for _, pk := range slices.Sorted(maps.Keys(pipelineWant)) {
 		if !maps.Equal(pipelineWant[pk], pipelineHave[pk]) && !(len(pipelineWant[pk]) == 0 && len(pipelineHave[pk]) == 0) {
 			fail("pipeline counters %s: %v, the deals add up to %v", pk, pipelineHave[pk], pipelineWant[pk])
+		}
+	}
+	for _, k := range unfinished {
+		if !stored[k] {
+			fail("an interaction written without a transaction misses %s %s", k.pk, k.sk)
 		}
 	}
 	return broken, nil

@@ -68,10 +68,7 @@ func (s *Store) settleOutcome(ctx context.Context, in *dynamodb.TransactWriteIte
 	}
 	// Ask again with the same token, in what is left of the request's
 	// time (its own reserve).
-	ask, cancel := context.WithTimeout(context.WithoutCancel(ctx), resendReserve)
-	if d, ok := ctx.Deadline(); ok {
-		ask, cancel = context.WithDeadline(context.WithoutCancel(ctx), d)
-	}
+	ask, cancel := askAgain(ctx)
 	defer cancel()
 	again := *in
 	again.ClientRequestToken = aws.String(aws.ToString(in.ClientRequestToken))
@@ -84,6 +81,16 @@ func (s *Store) settleOutcome(ctx context.Context, in *dynamodb.TransactWriteIte
 		return rerr // refused afresh: the first was not applied either
 	}
 	return unavailable(errors.Join(err, rerr), crm.AppliedUnknown)
+}
+
+// askAgain is the time a write whose outcome is unknown has to ask again:
+// what is left of its request's, which the write kept in reserve, or
+// resendReserve without a deadline.
+func askAgain(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), d)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), resendReserve)
 }
 
 func unavailable(err error, applied string) error {

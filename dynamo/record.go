@@ -63,6 +63,7 @@ func decodeChange(ch stream.Change, pk, sk string, before, after map[string]type
 		if err == nil {
 			ch.Interaction, err = decodeImage(after, fromInteractionItem)
 		}
+		ch.Unfinished = unfinished(ch.Event, after)
 	case strings.HasPrefix(sk, skCasePrefix):
 		ch.Kind = stream.KindCase
 		ch.CaseBefore, err = decodeImage(before, fromCaseItem)

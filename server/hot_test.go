@@ -120,13 +120,19 @@ func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
 // write may have been applied: NO when it never reached DynamoDB,
 // UNKNOWN when no answer came, even to the same transaction sent again.
 func TestUnavailableWritesSayWhetherTheyMayHaveApplied(t *testing.T) {
+	logCall := `mutation($id: ID!) { logInteraction(input: {customerId: $id, channel: PHONE, type: CALL, idempotencyKey: "unlucky-0001"}) { id } }`
+	addContact := `mutation($id: ID!) { addContact(customerId: $id, input: {name: "Unlucky", idempotencyKey: "unlucky-0002"}) { id } }`
 	for _, c := range []struct {
-		name   string
-		faults ddbfault.Faults
-		want   string
+		name     string
+		mutation string
+		faults   ddbfault.Faults
+		want     string
 	}{
-		{"NeverSent", ddbfault.Faults{Before: ddbfault.Only("TransactWriteItems", ddbfault.Throttle)}, crm.AppliedNo},
-		{"NeverAnswered", ddbfault.Faults{After: ddbfault.Only("TransactWriteItems", ddbfault.InternalServerError)}, crm.AppliedUnknown},
+		// A logged interaction is written as single puts (dynamo/appends.go),
+		// a contact in a transaction.
+		{"NeverSent", logCall, ddbfault.Faults{Before: ddbfault.Only("PutItem", ddbfault.Throttle)}, crm.AppliedNo},
+		{"ATransactionNeverSent", addContact, ddbfault.Faults{Before: ddbfault.Only("TransactWriteItems", ddbfault.Throttle)}, crm.AppliedNo},
+		{"NeverAnswered", addContact, ddbfault.Faults{After: ddbfault.Only("TransactWriteItems", ddbfault.InternalServerError)}, crm.AppliedUnknown},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sw := ddbfault.NewSwitch(c.faults.Before)
@@ -142,8 +148,7 @@ func TestUnavailableWritesSayWhetherTheyMayHaveApplied(t *testing.T) {
 			id := e.mustCreate(t, "admin", map[string]any{"kind": "PERSON", "name": "Unlucky"})
 			sw.Set(true)
 			after.Set(true)
-			r := e.do(t, "admin", `mutation($in: LogInteractionInput!) { logInteraction(input: $in) { id } }`,
-				map[string]any{"in": map[string]any{"customerId": id, "channel": "PHONE", "type": "CALL", "idempotencyKey": "unlucky-0001"}})
+			r := e.do(t, "admin", c.mutation, map[string]any{"id": id})
 			if r.code() != crm.EUNAVAILABLE || r.Errors[0].Extensions["applied"] != c.want {
 				t.Fatalf("errors %+v, want UNAVAILABLE with applied %s", r.Errors, c.want)
 			}

@@ -117,6 +117,10 @@ type Change struct {
 	// Legacy: a profile written by the release before activity items,
 	// whose own transaction applied what followed from it.
 	Legacy bool
+	// Unfinished, on the INSERT of an append its request wrote without a
+	// transaction, is what the store needs to finish writing it
+	// (AppendFinisher); its request may have stopped before.
+	Unfinished any
 }
 
 // Marks are what the store keeps on an activity for exactly-once
@@ -206,6 +210,14 @@ type Store interface {
 // items, so a batch delivered again changes nothing.
 type LookupWriter interface {
 	WriteLookups(ctx context.Context, changes []Change) error
+}
+
+// AppendFinisher is what a Store that writes appends without a
+// transaction also does: write what the requests of the changes'
+// Unfinished appends did not write after them (their cases, their audit
+// entries), each once whatever was written before.
+type AppendFinisher interface {
+	FinishAppends(ctx context.Context, changes []Change) error
 }
 
 // NotificationWriter is what a Store may also do: write the
@@ -345,6 +357,11 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 	}
 	if err := c.Store.Advance(ctx, shard, effects); err != nil {
 		return 0, fmt.Errorf("stream: add aggregates and counters: %w", err)
+	}
+	if af, ok := c.Store.(AppendFinisher); ok {
+		if err := af.FinishAppends(ctx, changes); err != nil {
+			return 0, fmt.Errorf("stream: finish appends: %w", err)
+		}
 	}
 	if lw, ok := c.Store.(LookupWriter); ok {
 		if err := lw.WriteLookups(ctx, changes); err != nil {

@@ -8422,7 +8422,9 @@ type AuditChange {
 
 """
 One write, recorded in the same transaction as the write itself, so nothing is
-written unrecorded.
+written unrecorded. An interaction logged is written without a transaction: its
+entry right after it, before logInteraction returns, or, if the request stopped
+between, from the table's stream within seconds, exactly as the request would have.
 """
 type AuditEntry {
   "Id (ULID, time part = at)."
@@ -10962,9 +10964,11 @@ type InteractionEdge {
 }
 
 """
-A new interaction. Logging it is one atomic write of the interaction (and the case it
-opens) with its audit entry, conditioned on nothing another writer touches, so
-concurrent calls on one customer do not conflict. The customer's lastInteractionAt,
+A new interaction. Logging it writes the interaction, then the case it opens and its
+audit entry, each conditioned on nothing another writer touches, so concurrent calls
+on one customer do not conflict; all three are there when the call returns, and a call
+that stops after the interaction leaves the case and the entry to the table's stream,
+which writes them within seconds. The customer's lastInteractionAt,
 interactionCount and nextFollowUpAt follow from it exactly once, within seconds
 (any type but NOTE is a contact: it moves nextFollowUpAt to its occurredAt plus the
 grade's followUpIntervalDays); customer360 shows it at once.

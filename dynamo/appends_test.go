@@ -1,0 +1,264 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/stream"
+)
+
+// storeWith is a store over e's table whose calls go through intercept
+// first: it answers a call itself by returning handled true.
+func storeWith(e *env, intercept func(ctx context.Context, params any, next func() (any, error)) (out any, handled bool, err error)) *dynamo.Store {
+	return dynamo.New(dynamodb.New(e.db.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("intercept",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					var meta middleware.Metadata
+					pass := func() (any, error) {
+						out, m, err := next.HandleInitialize(ctx, in)
+						meta = m
+						return out.Result, err
+					}
+					if out, handled, err := intercept(ctx, in.Parameters, pass); handled {
+						return middleware.InitializeOutput{Result: out}, meta, err
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	}), e.table, []byte(strings.Repeat("k", 32)))
+}
+
+// putSK is the sort key of the item a PutItem call writes, "" for another
+// call.
+func putSK(params any) string {
+	p, ok := params.(*dynamodb.PutItemInput)
+	if !ok {
+		return ""
+	}
+	sk, _ := p.Item["sk"].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return ""
+	}
+	return sk.Value
+}
+
+func isInteractionPut(params any) bool { return strings.HasPrefix(putSK(params), "I#") }
+
+func complaint(customerID, key string) crm.InteractionInput {
+	return crm.InteractionInput{CustomerID: customerID, Channel: crm.ChannelCallCenter, Direction: crm.Inbound,
+		Type: crm.TypeComplaint, Subject: "Billing error", Content: "Charged twice for November", IdempotencyKey: key}
+}
+
+// auditOf is the customer's audit entries that record the interaction id.
+func auditOf(t *testing.T, e *env, customerID, id string) []*crm.AuditEntry {
+	t.Helper()
+	page, err := e.svc.AuditLog(as(admin), crm.AuditFilter{CustomerID: customerID}, crm.PageRequest{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*crm.AuditEntry
+	for _, a := range page.Items {
+		for _, c := range a.Changes {
+			if c.Entity == "interaction" && c.ID == id {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// A logged complaint is written as single puts, not a transaction: the
+// interaction, then its case and its audit entry, all there when the
+// request returns.
+func TestALoggedComplaintIsWrittenWithoutATransaction(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Complains", Team: "north", Grade: "A"})
+	var mu sync.Mutex
+	var calls []string
+	svc := crm.NewService(storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, strings.TrimPrefix(reflect.TypeOf(params).String(), "*dynamodb."))
+		return nil, false, nil
+	}))
+	it, err := svc.LogInteraction(as(admin), complaint(c.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	for _, call := range calls {
+		if call == "TransactWriteItemsInput" {
+			t.Errorf("logging a complaint made a transaction: %v", calls)
+		}
+	}
+	mu.Unlock()
+	cs, err := e.store.Case(as(admin), c.ID, it.ID)
+	if err != nil || cs.Status != crm.CaseOpen || cs.Priority != crm.PriorityNormal || !cs.DueAt.Equal(it.CreatedAt.Add(4*3600e9)) {
+		t.Fatalf("the complaint's case: %+v %v", cs, err)
+	}
+	entries := auditOf(t, e, c.ID, it.ID)
+	if len(entries) != 1 || len(entries[0].Changes) != 2 || entries[0].Changes[1].Entity != "case" || entries[0].Actor != admin.ID {
+		t.Fatalf("the complaint's audit entries: %+v", entries)
+	}
+	e.mustHoldInvariants(t)
+}
+
+// recordingFinisher passes what the stream asks its store to finish on,
+// and keeps it, to deliver it again.
+type recordingFinisher struct {
+	*dynamo.Store
+	mu   sync.Mutex
+	seen []stream.Change
+}
+
+func (r *recordingFinisher) FinishAppends(ctx context.Context, changes []stream.Change) error {
+	r.mu.Lock()
+	r.seen = append(r.seen, changes...)
+	r.mu.Unlock()
+	return r.Store.FinishAppends(ctx, changes)
+}
+
+// A request that stops after its interaction leaves the case and the audit
+// entry to the stream, which writes them exactly as the request would
+// have, once however often the records come.
+func TestAnAppendItsRequestLeftUnfinishedIsFinishedByTheStream(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Complains", Team: "north", Grade: "A"})
+	e.drain(t)
+	var mu sync.Mutex
+	withheld := map[string]map[string]types.AttributeValue{}
+	stopped := storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
+		if sk := putSK(params); sk != "" && !isInteractionPut(params) {
+			mu.Lock()
+			withheld[sk] = params.(*dynamodb.PutItemInput).Item
+			mu.Unlock()
+			return nil, true, errors.New("the request stopped")
+		}
+		return nil, false, nil
+	})
+	it, err := crm.NewService(stopped).LogInteraction(crm.WithAuditScope(as(admin), crm.AuditScope{Operation: "logInteraction", RequestID: "req-1"}),
+		complaint(c.ID, ""))
+	if err != nil {
+		t.Fatalf("a request whose interaction is in: %v, want it done", err)
+	}
+	if len(withheld) != 2 {
+		t.Fatalf("withheld %d items, want the case and the audit entry", len(withheld))
+	}
+	if _, err := e.store.Case(as(admin), c.ID, it.ID); code(err) != crm.ENOTFOUND {
+		t.Fatalf("the case before the stream: %v, want none", err)
+	}
+
+	rec := &recordingFinisher{Store: e.store}
+	e.consumer.Consumer.Store = rec
+	e.drain(t)
+	for sk, want := range withheld {
+		out, err := e.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: &e.table, ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": want["pk"], "sk": want["sk"]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(out.Item, want) {
+			t.Errorf("%s written by the stream:\n%v\nthe request's:\n%v", sk, out.Item, want)
+		}
+	}
+	entries := auditOf(t, e, c.ID, it.ID)
+	if len(entries) != 1 || entries[0].Operation != "logInteraction" || entries[0].RequestID != "req-1" {
+		t.Fatalf("audit entries of the interaction: %+v", entries)
+	}
+
+	// Delivered again: nothing more.
+	if err := rec.Store.FinishAppends(t.Context(), rec.seen); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(auditOf(t, e, c.ID, it.ID)); n != 1 {
+		t.Fatalf("%d audit entries after the records came again, want 1", n)
+	}
+	e.mustHoldInvariants(t)
+}
+
+// A request that stops between its key's record and its interaction
+// leaves the key naming an interaction that does not exist: the retry
+// writes it under that id, once.
+func TestARetryWritesTheInteractionItsKeysFirstRequestDidNot(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Complains", Team: "north", Grade: "A"})
+	stopped := storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
+		if isInteractionPut(params) {
+			return nil, true, errors.New("the request stopped")
+		}
+		return nil, false, nil
+	})
+	if _, err := crm.NewService(stopped).LogInteraction(as(admin), complaint(c.ID, "complaint-retry-1")); err == nil {
+		t.Fatal("the stopped request succeeded")
+	}
+	it, err := e.svc.LogInteraction(as(admin), complaint(c.ID, "complaint-retry-1"))
+	if err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	again, err := e.svc.LogInteraction(as(admin), complaint(c.ID, "complaint-retry-1"))
+	if err != nil || again.ID != it.ID {
+		t.Fatalf("the retry's retry: %v, %v, want %s", again, err, it.ID)
+	}
+	if at := ulid.Time(ulid.MustParse(it.ID).Time()); !it.OccurredAt.Equal(at) {
+		t.Errorf("occurred at %v, its id says %v", it.OccurredAt, at)
+	}
+	page, err := e.svc.Interactions(as(admin), c.ID, crm.TimeRange{}, crm.PageRequest{First: 10})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != it.ID {
+		t.Fatalf("interactions: %v %v, want %s alone", page, err, it.ID)
+	}
+	if _, err := e.store.Case(as(admin), c.ID, it.ID); err != nil {
+		t.Fatalf("the case: %v", err)
+	}
+	if n := len(auditOf(t, e, c.ID, it.ID)); n != 1 {
+		t.Fatalf("%d audit entries, want 1", n)
+	}
+	e.mustHoldInvariants(t)
+}
+
+// A put whose answer is lost after it went in is asked again: its
+// condition then fails on the request's own interaction, which is done,
+// and the request writes its case and audit entry.
+func TestAnInteractionWhoseAnswerWasLostIsTheRequestsOwn(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Complains", Team: "north", Grade: "A"})
+	var lost sync.Once
+	flaky := storeWith(e, func(_ context.Context, params any, next func() (any, error)) (any, bool, error) {
+		if !isInteractionPut(params) {
+			return nil, false, nil
+		}
+		handled := false
+		lost.Do(func() { handled = true })
+		if !handled {
+			return nil, false, nil
+		}
+		if _, err := next(); err != nil {
+			return nil, true, err
+		}
+		return nil, true, errors.New("connection reset after the put went in")
+	})
+	it, err := crm.NewService(flaky).LogInteraction(as(admin), complaint(c.ID, ""))
+	if err != nil {
+		t.Fatalf("a put that went in: %v, want it done", err)
+	}
+	if _, err := e.store.Case(as(admin), c.ID, it.ID); err != nil {
+		t.Fatalf("the case: %v", err)
+	}
+	if n := len(auditOf(t, e, c.ID, it.ID)); n != 1 {
+		t.Fatalf("%d audit entries, want 1", n)
+	}
+	e.mustHoldInvariants(t)
+}
