@@ -12,8 +12,9 @@ import (
 
 // Idempotency makes a create safe to retry (security issue, lossless
 // writes): the client sends a key with the request; the store records the
-// key with the id of what was created, in the same transaction, and a
-// retry with the same key finds the record instead of creating twice.
+// key with the id of what was created, in the same transaction (a logged
+// interaction's just before it: LogInteraction), and a retry with the same
+// key finds the record instead of creating twice.
 type Idempotency struct {
 	// Key is scoped to the caller and the operation.
 	Key string

@@ -73,6 +73,16 @@ func (s *Service) newID(t time.Time) string {
 	return ulid.MustNew(ulid.Timestamp(t), s.entropy).String()
 }
 
+// TimeOfID is the time an id (a ULID, as newID makes) was made for, to
+// the millisecond; zero for another string.
+func TimeOfID(id string) time.Time {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return time.Time{}
+	}
+	return ulid.Time(u.Time()).UTC()
+}
+
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
 // maxRetries bounds how often a derived write (counters, timestamps on the

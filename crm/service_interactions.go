@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"time"
-
-	"github.com/oklog/ulid/v2"
 )
 
 // maxFutureSkew is how far in the future an occurrence time may lie, to
@@ -121,7 +119,7 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		resumed := *it
 		resumed.ID = id
 		if in.OccurredAt == nil {
-			resumed.OccurredAt = idTime(id)
+			resumed.OccurredAt = TimeOfID(id)
 		}
 		it, err = &resumed, s.Store.Apply(ctx, appendOf(&resumed))
 	}
@@ -132,15 +130,6 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		return nil, err
 	}
 	return it, nil
-}
-
-// idTime is the time an id made by newID was made for, to the millisecond.
-func idTime(id string) time.Time {
-	u, err := ulid.ParseStrict(id)
-	if err != nil {
-		return time.Time{}
-	}
-	return ulid.Time(u.Time()).UTC()
 }
 
 func (s *Service) checkContact(ctx context.Context, customerID, contactID string) error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/oklog/ulid/v2"
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/stream"
@@ -61,37 +62,35 @@ type appendCase struct {
 	ResolveBy time.Time `dynamodbav:"z"`
 }
 
-// appendAfterBudget bounds the wait for an append's case and audit entry
-// once its interaction is in: what does not make it is the stream's.
+// appendAfterBudget bounds the wait for an append's case and audit entry,
+// counted from when its interaction is in: the request has its answer
+// then, and what does not make it is the stream's.
 const appendAfterBudget = time.Second
 
-// alone reports whether the change t writes is an interaction created,
-// with the case it opens and its key's record, and nothing else: the
-// shape LogInteraction writes. Anything more (a counter, an agenda entry,
-// another item) keeps its transaction.
+// alone reports whether ch is an interaction created, with the case it
+// opens and its key's record, and nothing else: the shape LogInteraction
+// writes. Anything more (another item, a counter, an agenda entry) keeps
+// its transaction.
 func (t *tx) alone(ch *crm.Change) bool {
-	if ch.Interaction == nil || ch.InteractionPrev != nil || ch.CasePrev != nil || ch.Scope == nil ||
+	others := *ch
+	others.Scope, others.Interaction, others.Case, others.Idempotency = nil, nil, nil, nil
+	if ch.Interaction == nil || ch.Scope == nil || (ch.Case != nil && ch.Case.ID != ch.Interaction.ID) ||
+		!reflect.ValueOf(others).IsZero() ||
 		t.err != nil || len(t.counters) > 0 || len(t.order) > 0 || len(t.released) > 0 || t.handover != nil {
 		return false
 	}
-	want := 1
+	items, audited := 1, 1
 	if ch.Case != nil {
-		want++
+		items, audited = items+1, audited+1
 	}
 	if ch.Idempotency != nil {
-		want++
+		items++
 	}
-	return len(t.items) == want && len(t.audited) == want-boolInt(ch.Idempotency != nil)
+	return len(t.items) == items && len(t.audited) == audited
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// putAppend writes the change of alone as single puts (above).
+// putAppend writes the change of alone as single puts, in the order the
+// comment at the top of this file gives.
 func (t *tx) putAppend(ctx context.Context, ch *crm.Change) error {
 	items := t.items
 	if ch.Idempotency != nil {
@@ -124,15 +123,40 @@ func (t *tx) putAppend(ctx context.Context, ch *crm.Change) error {
 	theirs := func(map[string]types.AttributeValue) error {
 		return &crm.Error{Code: crm.EREPLAYED, ExistingID: ch.Interaction.ID, Message: "already done"}
 	}
-	if err := t.s.putOnce(ctx, txItem{write: items[0].write, onFail: theirs}, mine); err != nil {
-		return err
-	}
 	rest := []map[string]types.AttributeValue{t.marshal(entry.stored())}
 	if len(items) > 1 {
 		rest = append(rest, items[1].write.Put.Item)
 	}
+	if t.err != nil {
+		return t.err
+	}
+	if err := t.s.putOnce(ctx, txItem{write: items[0].write, onFail: theirs}, mine); err != nil {
+		if k := ch.Idempotency; k != nil && appliedNo(err) {
+			// Told it was not applied, the client may send another
+			// request with the key: free it.
+			t.s.forgetKey(ctx, k)
+		}
+		return err
+	}
 	t.s.putAfter(ctx, rest)
 	return nil
+}
+
+// appliedNo reports whether err says its write was not applied.
+func appliedNo(err error) bool {
+	var e *crm.Error
+	return errors.As(err, &e) && e.Applied == crm.AppliedNo
+}
+
+// forgetKey deletes the record of a key this request made, if it is still
+// this request's, within appendAfterBudget; what fails stays, and a retry
+// of the same request finds it and writes the interaction.
+func (s *Store) forgetKey(ctx context.Context, k *crm.Idempotency) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendAfterBudget)
+	defer cancel()
+	_, _ = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(idempotencyPK(k.Key), skIdempotency),
+		ConditionExpression:       aws.String("resultId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(k.ResultID)}})
 }
 
 // putOnce writes one item of an append with the condition its transaction
@@ -188,8 +212,8 @@ func (s *Store) putOnce(ctx context.Context, it txItem, mine func(old map[string
 }
 
 // putAfter writes an append's items after its interaction, at once and
-// each only if absent, within appendAfterBudget of the request's time.
-// What fails is left to the stream (FinishAppends).
+// each only if absent, within appendAfterBudget. What fails is left to the
+// stream (FinishAppends), which finds it missing.
 func (s *Store) putAfter(ctx context.Context, items []map[string]types.AttributeValue) {
 	ctx, cancel := context.WithTimeout(ctx, appendAfterBudget)
 	defer cancel()
@@ -229,9 +253,14 @@ func unfinished(event string, after map[string]types.AttributeValue) any {
 
 // FinishAppends writes the case and the audit entry of each interaction of
 // changes written without a transaction that its request did not
-// (stream.AppendFinisher): it reads which exist, consistently, one
-// BatchGetItem for up to 50 appends, and puts the missing ones, each only
-// if still absent, exactly as the request would have written them.
+// (stream.AppendFinisher): it reads which exist, consistently (a read
+// costs a quarter of a refused put), and puts the missing ones, exactly as
+// the request would have written them. An entry is put only if still
+// absent. A case is put in a transaction that also checks that its
+// interaction is still at its key and its customer neither merged nor
+// being merged: a merge moves what its customer holds, and a case put back
+// under the merged customer (by a batch delivered late) would be moved
+// again over the survivor's copy, or stop the merge's own move of it.
 func (s *Store) FinishAppends(ctx context.Context, changes []stream.Change) error {
 	var (
 		keys []map[string]types.AttributeValue
@@ -244,7 +273,9 @@ func (s *Store) FinishAppends(ctx context.Context, changes []stream.Change) erro
 		}
 		items, err := u.rest()
 		if err != nil {
-			return err
+			// Never written so: rather than stop the shard's batches
+			// until the records expire, leave it.
+			continue
 		}
 		for _, item := range items {
 			k := itemKey{strAttr(item["pk"]), strAttr(item["sk"])}
@@ -265,13 +296,40 @@ func (s *Store) FinishAppends(ctx context.Context, changes []stream.Change) erro
 		delete(want, itemKey{strAttr(it["pk"]), strAttr(it["sk"])})
 	}
 	for _, k := range keys {
-		if item, ok := want[itemKey{strAttr(k["pk"]), strAttr(k["sk"])}]; ok {
-			if err := s.putIfAbsent(ctx, item); err != nil {
-				return wrap("finish an append", err)
-			}
+		item, ok := want[itemKey{strAttr(k["pk"]), strAttr(k["sk"])}]
+		if !ok {
+			continue
+		}
+		put := s.putIfAbsent
+		if strings.HasPrefix(strAttr(k["sk"]), skCasePrefix) {
+			put = s.putCaseIfUnmoved
+		}
+		if err := put(ctx, item); err != nil {
+			return wrap("finish an append", err)
 		}
 	}
 	return nil
+}
+
+// putCaseIfUnmoved puts a case opened by an interaction while the
+// interaction is at its key and its customer is not merged or being
+// merged (FinishAppends).
+func (s *Store) putCaseIfUnmoved(ctx context.Context, item map[string]types.AttributeValue) error {
+	pk, id := strAttr(item["pk"]), strings.TrimPrefix(strAttr(item["sk"]), skCasePrefix)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(pk, interactionSK(id)),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(pk, skProfile),
+			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(mergedInto)")}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String(notExists)}},
+	}})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && slices.ContainsFunc(tce.CancellationReasons, func(r types.CancellationReason) bool {
+		return aws.ToString(r.Code) == "ConditionalCheckFailed"
+	}) {
+		return nil
+	}
+	return err
 }
 
 // rest rebuilds what the request writes after the interaction: its audit
@@ -287,7 +345,7 @@ func (u *unfinishedAppend) rest() ([]map[string]types.AttributeValue, error) {
 	if err := attributevalue.UnmarshalMap(u.item, &it); err != nil {
 		return nil, err
 	}
-	at := idTime(head.ID)
+	at := crm.TimeOfID(head.ID)
 	if at.IsZero() {
 		return nil, fmt.Errorf("interaction %s: audit entry id %q", strAttr(u.item["sk"]), head.ID)
 	}
@@ -320,14 +378,4 @@ func (u *unfinishedAppend) rest() ([]map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	return append([]map[string]types.AttributeValue{stored}, out...), nil
-}
-
-// idTime is the time of a ULID, to the millisecond; zero for another
-// string.
-func idTime(id string) time.Time {
-	u, err := ulid.ParseStrict(id)
-	if err != nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(int64(u.Time())).UTC()
 }

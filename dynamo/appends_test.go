@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"net"
 	"reflect"
 	"strings"
 	"sync"
@@ -259,6 +260,104 @@ func TestAnInteractionWhoseAnswerWasLostIsTheRequestsOwn(t *testing.T) {
 	}
 	if n := len(auditOf(t, e, c.ID, it.ID)); n != 1 {
 		t.Fatalf("%d audit entries, want 1", n)
+	}
+	e.mustHoldInvariants(t)
+}
+
+// A merge moves a customer's cases: a record of the merged customer's
+// interaction coming again afterwards puts no case back under it, which
+// would be moved again over the survivor's copy; nor does the record of
+// one whose request stopped before its case. (That complaint keeps its
+// interaction and audit entry under the survivor, without its case.)
+func TestAMergedCustomersAppendsAreNotFinishedUnderIt(t *testing.T) {
+	e := mustEnv(t)
+	sv := mustCreate(t, e, admin, crm.CustomerInput{Name: "Survivor", Team: "north", Grade: "A"})
+	m := mustCreate(t, e, admin, crm.CustomerInput{Name: "Merged", Team: "north", Grade: "A"})
+	rec := &recordingFinisher{Store: e.store}
+	e.consumer.Consumer.Store = rec
+	done, err := e.svc.LogInteraction(as(admin), complaint(m.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
+		if putSK(params) != "" && !isInteractionPut(params) {
+			return nil, true, errors.New("the request stopped")
+		}
+		return nil, false, nil
+	})
+	left, err := crm.NewService(stopped).LogInteraction(as(admin), complaint(m.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	moved, err := e.svc.MoveCase(as(admin), m.ID, done.ID, 1, crm.CaseMove{To: crm.CaseTriaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := rec.seen
+	rec.seen = nil
+	m, _ = e.svc.Customer(as(admin), m.ID)
+	sv, _ = e.svc.Customer(as(admin), sv.ID)
+	mustMerge(t, e, admin, sv, m)
+	e.drain(t)
+	if err := e.store.FinishAppends(t.Context(), seen); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.collection(t, m.ID); got["D"] > 0 || got["I"] > 0 {
+		t.Fatalf("under the merged customer: %v", got)
+	}
+	c, err := e.store.Case(as(admin), sv.ID, done.ID)
+	if err != nil || c.Status != crm.CaseTriaged || c.Version != moved.Version {
+		t.Fatalf("the survivor's case: %+v %v, want it as moved", c, err)
+	}
+	if n := len(auditOf(t, e, m.ID, left.ID)); n != 1 {
+		t.Fatalf("%d audit entries of the stopped request's interaction, want 1", n)
+	}
+	e.mustHoldInvariants(t)
+}
+
+// An interaction put that goes in and whose every answer, the resend's
+// too, is lost ends UNAVAILABLE saying it may have been applied; it was,
+// and the retry with its key returns it. One never sent ends saying it
+// was not, and frees its key for another request.
+func TestAnInteractionPutsOutcomeIsToldAsKnown(t *testing.T) {
+	e := mustEnv(t)
+	c := mustCreate(t, e, admin, crm.CustomerInput{Name: "Complains", Team: "north", Grade: "A"})
+	unanswered := storeWith(e, func(_ context.Context, params any, next func() (any, error)) (any, bool, error) {
+		if !isInteractionPut(params) {
+			return nil, false, nil
+		}
+		_, _ = next()
+		return nil, true, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+	})
+	_, err := crm.NewService(unanswered).LogInteraction(as(admin), complaint(c.ID, "unanswered-0001"))
+	var de *crm.Error
+	if !asErr(err, &de) || de.Code != crm.EUNAVAILABLE || de.Applied != crm.AppliedUnknown {
+		t.Fatalf("every answer lost: %v, want UNAVAILABLE, applied UNKNOWN", err)
+	}
+	it, err := e.svc.LogInteraction(as(admin), complaint(c.ID, "unanswered-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.svc.Interactions(as(admin), c.ID, crm.TimeRange{}, crm.PageRequest{First: 10})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != it.ID {
+		t.Fatalf("interactions: %v %v, want %s alone", page, err, it.ID)
+	}
+
+	unsent := storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
+		if isInteractionPut(params) {
+			return nil, true, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+		}
+		return nil, false, nil
+	})
+	_, err = crm.NewService(unsent).LogInteraction(as(admin), complaint(c.ID, "unsent-0001"))
+	if !asErr(err, &de) || de.Code != crm.EUNAVAILABLE || de.Applied != crm.AppliedNo {
+		t.Fatalf("never sent: %v, want UNAVAILABLE, applied NO", err)
+	}
+	other := complaint(c.ID, "unsent-0001")
+	other.Subject = "Another request with the key"
+	if _, err := e.svc.LogInteraction(as(admin), other); err != nil {
+		t.Fatalf("another request with the key of one not applied: %v", err)
 	}
 	e.mustHoldInvariants(t)
 }

@@ -20,7 +20,7 @@ import (
 )
 
 // The audit log is an item per write, put in the same transaction
-// as the write: `AUDIT#<UTC day>` / `<ULID>`, listed by day, and indexed by
+// as the write (a logged interaction's right after it: appends.go): `AUDIT#<UTC day>` / `<ULID>`, listed by day, and indexed by
 // customer on byList (`gList` = `AUDIT#CUST#<id>`, `gSort` = the ULID).
 
 func auditDayPK(t time.Time) string       { return "AUDIT#" + t.UTC().Format(time.DateOnly) }

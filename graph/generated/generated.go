@@ -10966,9 +10966,9 @@ type InteractionEdge {
 """
 A new interaction. Logging it writes the interaction, then the case it opens and its
 audit entry, each conditioned on nothing another writer touches, so concurrent calls
-on one customer do not conflict; all three are there when the call returns, and a call
-that stops after the interaction leaves the case and the entry to the table's stream,
-which writes them within seconds. The customer's lastInteractionAt,
+on one customer do not conflict. The case and the entry are written before the call
+returns; when the call stops after the interaction (or they fail), the table's stream
+writes them within seconds. The customer's lastInteractionAt,
 interactionCount and nextFollowUpAt follow from it exactly once, within seconds
 (any type but NOTE is a contact: it moves nextFollowUpAt to its occurredAt plus the
 grade's followUpIntervalDays); customer360 shows it at once.
