@@ -26,6 +26,10 @@ type Idempotency struct {
 	RequestHash string
 	// Expires is when the record may be forgotten.
 	Expires time.Time
+	// Resume: the key's record names ResultID already (its first request
+	// stopped before writing it); the store writes the record again with
+	// the result, in one transaction, rather than refuse it.
+	Resume bool
 }
 
 // IdempotencyWindow is how long a key is remembered.

@@ -121,7 +121,19 @@ func (s *Service) LogInteraction(ctx context.Context, in InteractionInput) (*Int
 		if in.OccurredAt == nil {
 			resumed.OccurredAt = TimeOfID(id)
 		}
-		it, err = &resumed, s.Store.Apply(ctx, appendOf(&resumed))
+		// With the key's record, in one write: a first request that
+		// answered NO may be deleting the record meanwhile.
+		key := *idem
+		key.ResultID, key.Resume = id, true
+		ch := appendOf(&resumed)
+		ch.Idempotency = &key
+		it, err = &resumed, s.Store.Apply(ctx, ch)
+		if ErrorCode(err) == ECONFLICT {
+			// Written meanwhile, by the first request.
+			if first, lerr := load(ctx, id); lerr == nil {
+				return first, nil
+			}
+		}
 	}
 	if first, err, ok := replay(ctx, err, load); ok {
 		return first, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -68,14 +67,18 @@ type appendCase struct {
 const appendAfterBudget = time.Second
 
 // alone reports whether ch is an interaction created, with the case it
-// opens and its key's record, and nothing else: the shape LogInteraction
-// writes. Anything more (another item, a counter, an agenda entry) keeps
-// its transaction.
+// opens (as the stream would rebuild it) and its key's record, and nothing
+// else: the shape LogInteraction writes. Anything more (another item, a
+// counter, an agenda entry, a case opened otherwise) keeps its
+// transaction, and so does a key's record written again with the result
+// its first request did not write (crm.Idempotency.Resume), which must not
+// be apart from it.
 func (t *tx) alone(ch *crm.Change) bool {
 	others := *ch
 	others.Scope, others.Interaction, others.Case, others.Idempotency = nil, nil, nil, nil
-	if ch.Interaction == nil || ch.Scope == nil || (ch.Case != nil && ch.Case.ID != ch.Interaction.ID) ||
-		!reflect.ValueOf(others).IsZero() ||
+	if ch.Interaction == nil || ch.Scope == nil || !reflect.ValueOf(others).IsZero() ||
+		(ch.Case != nil && !reflect.DeepEqual(ch.Case, crm.CaseOpenedBy(ch.Interaction, ch.Case.Priority, ch.Case.RespondBy, ch.Case.ResolveBy))) ||
+		(ch.Idempotency != nil && ch.Idempotency.Resume) ||
 		t.err != nil || len(t.counters) > 0 || len(t.order) > 0 || len(t.released) > 0 || t.handover != nil {
 		return false
 	}
@@ -134,7 +137,7 @@ func (t *tx) putAppend(ctx context.Context, ch *crm.Change) error {
 		if k := ch.Idempotency; k != nil && appliedNo(err) {
 			// Told it was not applied, the client may send another
 			// request with the key: free it.
-			t.s.forgetKey(ctx, k)
+			t.s.forgetKey(ctx, k, ch.Interaction)
 		}
 		return err
 	}
@@ -149,14 +152,20 @@ func appliedNo(err error) bool {
 }
 
 // forgetKey deletes the record of a key this request made, if it is still
-// this request's, within appendAfterBudget; what fails stays, and a retry
-// of the same request finds it and writes the interaction.
-func (s *Store) forgetKey(ctx context.Context, k *crm.Idempotency) {
+// this request's and its interaction was not written (a retry resuming it
+// writes the record again with the interaction, in one transaction:
+// crm.Idempotency.Resume), within appendAfterBudget. What fails stays, and
+// a retry of the same request finds it and writes the interaction.
+func (s *Store) forgetKey(ctx context.Context, k *crm.Idempotency, it *crm.Interaction) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendAfterBudget)
 	defer cancel()
-	_, _ = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(idempotencyPK(k.Key), skIdempotency),
-		ConditionExpression:       aws.String("resultId = :id"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(k.ResultID)}})
+	_, _ = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(customerPK(it.CustomerID), interactionSK(it.ID)),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(idempotencyPK(k.Key), skIdempotency),
+			ConditionExpression:       aws.String("resultId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(k.ResultID)}}},
+	}})
 }
 
 // putOnce writes one item of an append with the condition its transaction
@@ -236,19 +245,43 @@ func (s *Store) putIfAbsent(ctx context.Context, item map[string]types.Attribute
 }
 
 // unfinishedAppend is an interaction written without a transaction, as
-// its record shows it: the stream.Change's Unfinished.
+// its record shows it: the stream.Change's Unfinished. mergedFrom names
+// the customer it was written under when the record is of its copy under
+// a merge's survivor.
 type unfinishedAppend struct {
-	item map[string]types.AttributeValue
+	item       map[string]types.AttributeValue
+	mergedFrom string
 }
 
 // unfinished returns the Unfinished of an interaction's INSERT, nil for
-// one written in a transaction and for a merge's copy under its survivor
-// (the merge moves the case and leaves the entry).
+// one written in a transaction.
 func unfinished(event string, after map[string]types.AttributeValue) any {
-	if event != "INSERT" || after["aud"] == nil || after["mergedFrom"] != nil {
+	if event != "INSERT" || after["aud"] == nil {
 		return nil
 	}
-	return &unfinishedAppend{item: after}
+	return &unfinishedAppend{item: after, mergedFrom: strAttr(after["mergedFrom"])}
+}
+
+// keepUnfinished carries onto an interaction's copy under a merge's
+// survivor (moveAppend) what its stream record needs to finish it.
+func keepUnfinished(ch stream.Change, moved map[string]types.AttributeValue) {
+	u, ok := ch.Unfinished.(*unfinishedAppend)
+	if !ok {
+		return
+	}
+	for _, name := range []string{"aud", "opens", "scope"} {
+		if v := u.item[name]; v != nil {
+			moved[name] = v
+		}
+	}
+}
+
+// pendingItem is an item an unfinished append may miss.
+type pendingItem struct {
+	item map[string]types.AttributeValue
+	// isCase, and where it was opened when a merge moved its interaction.
+	isCase     bool
+	mergedFrom string
 }
 
 // FinishAppends writes the case and the audit entry of each interaction of
@@ -256,15 +289,13 @@ func unfinished(event string, after map[string]types.AttributeValue) any {
 // (stream.AppendFinisher): it reads which exist, consistently (a read
 // costs a quarter of a refused put), and puts the missing ones, exactly as
 // the request would have written them. An entry is put only if still
-// absent. A case is put in a transaction that also checks that its
-// interaction is still at its key and its customer neither merged nor
-// being merged: a merge moves what its customer holds, and a case put back
-// under the merged customer (by a batch delivered late) would be moved
-// again over the survivor's copy, or stop the merge's own move of it.
+// absent. A case is put under where its interaction is now
+// (putCaseWhereItsInteractionIs): a merge moves what its customer holds,
+// and the interaction's copy under the survivor brings its record again.
 func (s *Store) FinishAppends(ctx context.Context, changes []stream.Change) error {
 	var (
 		keys []map[string]types.AttributeValue
-		want = map[itemKey]map[string]types.AttributeValue{}
+		want = map[itemKey]pendingItem{}
 	)
 	for _, ch := range changes {
 		u, ok := ch.Unfinished.(*unfinishedAppend)
@@ -277,12 +308,12 @@ func (s *Store) FinishAppends(ctx context.Context, changes []stream.Change) erro
 			// until the records expire, leave it.
 			continue
 		}
-		for _, item := range items {
-			k := itemKey{strAttr(item["pk"]), strAttr(item["sk"])}
+		for _, p := range items {
+			k := itemKey{strAttr(p.item["pk"]), strAttr(p.item["sk"])}
 			if _, dup := want[k]; !dup {
 				keys = append(keys, key(k.pk, k.sk))
 			}
-			want[k] = item
+			want[k] = p
 		}
 	}
 	if len(keys) == 0 {
@@ -296,45 +327,47 @@ func (s *Store) FinishAppends(ctx context.Context, changes []stream.Change) erro
 		delete(want, itemKey{strAttr(it["pk"]), strAttr(it["sk"])})
 	}
 	for _, k := range keys {
-		item, ok := want[itemKey{strAttr(k["pk"]), strAttr(k["sk"])}]
+		p, ok := want[itemKey{strAttr(k["pk"]), strAttr(k["sk"])}]
 		if !ok {
 			continue
 		}
 		put := s.putIfAbsent
-		if strings.HasPrefix(strAttr(k["sk"]), skCasePrefix) {
-			put = s.putCaseIfUnmoved
+		if p.isCase {
+			put = func(ctx context.Context, item map[string]types.AttributeValue) error {
+				return s.putCaseWhereItsInteractionIs(ctx, item, p.mergedFrom)
+			}
 		}
-		if err := put(ctx, item); err != nil {
+		if err := put(ctx, p.item); err != nil {
 			return wrap("finish an append", err)
 		}
 	}
 	return nil
 }
 
-// putCaseIfUnmoved puts a case opened by an interaction while the
-// interaction is at its key and its customer is not merged or being
-// merged (FinishAppends).
-func (s *Store) putCaseIfUnmoved(ctx context.Context, item map[string]types.AttributeValue) error {
+// putCaseWhereItsInteractionIs puts a case opened by an interaction while
+// the interaction is at the case's key and its customer is not merged or
+// being merged: a case put under a merged customer (by a record delivered
+// late) would be moved again over the survivor's copy, or stop the merge's
+// own move of it. Under a survivor (mergedFrom set) it is put only while
+// the merged customer holds no case of that id either, which the merge
+// would move there.
+func (s *Store) putCaseWhereItsInteractionIs(ctx context.Context, item map[string]types.AttributeValue, mergedFrom string) error {
 	pk, id := strAttr(item["pk"]), strings.TrimPrefix(strAttr(item["sk"]), skCasePrefix)
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(pk, interactionSK(id)),
-			ConditionExpression: aws.String("attribute_exists(pk)")}},
-		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(pk, skProfile),
-			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(mergedInto)")}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String(notExists)}},
-	}})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && slices.ContainsFunc(tce.CancellationReasons, func(r types.CancellationReason) bool {
-		return aws.ToString(r.Code) == "ConditionalCheckFailed"
-	}) {
-		return nil
+	t := &tx{s: s}
+	kept := func(map[string]types.AttributeValue) error { return nil }
+	t.check(pk, interactionSK(id), "attribute_exists(pk)", nil, kept)
+	t.check(pk, skProfile, "attribute_exists(pk) AND attribute_not_exists(mergedInto)", nil, kept)
+	if mergedFrom != "" {
+		t.check(customerPK(mergedFrom), caseSK(id), "attribute_not_exists(pk)", nil, kept)
 	}
-	return err
+	t.put(item, notExists, nil, kept)
+	return s.transact(ctx, t.items)
 }
 
-// rest rebuilds what the request writes after the interaction: its audit
-// entry and the case it opens, item for item.
-func (u *unfinishedAppend) rest() ([]map[string]types.AttributeValue, error) {
+// rest rebuilds what the request writes after the interaction, item for
+// item: its audit entry (but for a merge's copy, whose entry is the
+// original's) and the case it opens.
+func (u *unfinishedAppend) rest() ([]pendingItem, error) {
 	var (
 		head appendAudit
 		it   interactionItem
@@ -351,7 +384,7 @@ func (u *unfinishedAppend) rest() ([]map[string]types.AttributeValue, error) {
 	}
 	interaction := fromInteractionItem(&it)
 	recs := []auditRecord{{kind: "interaction", id: interaction.ID, customerID: interaction.CustomerID, after: u.item}}
-	var out []map[string]types.AttributeValue
+	var out []pendingItem
 	if raw := u.item["opens"]; raw != nil {
 		var opens appendCase
 		if err := attributevalue.Unmarshal(raw, &opens); err != nil {
@@ -366,7 +399,10 @@ func (u *unfinishedAppend) rest() ([]map[string]types.AttributeValue, error) {
 			item["scope"] = sc
 		}
 		recs = append(recs, auditRecord{kind: "case", id: c.ID, customerID: c.CustomerID, after: item})
-		out = append(out, item)
+		out = append(out, pendingItem{item: item, isCase: true, mergedFrom: u.mergedFrom})
+	}
+	if u.mergedFrom != "" {
+		return out, nil
 	}
 	entry := auditHead(head.ID, at, head.Actor, head.Roles, head.Operation, head.RequestID, head.ImportID)
 	if entry.Actor == "" {
@@ -377,5 +413,5 @@ func (u *unfinishedAppend) rest() ([]map[string]types.AttributeValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]map[string]types.AttributeValue{stored}, out...), nil
+	return append([]pendingItem{{item: stored}}, out...), nil
 }

@@ -266,19 +266,26 @@ func TestAnInteractionWhoseAnswerWasLostIsTheRequestsOwn(t *testing.T) {
 
 // A merge moves a customer's cases: a record of the merged customer's
 // interaction coming again afterwards puts no case back under it, which
-// would be moved again over the survivor's copy; nor does the record of
-// one whose request stopped before its case. (That complaint keeps its
-// interaction and audit entry under the survivor, without its case.)
-func TestAMergedCustomersAppendsAreNotFinishedUnderIt(t *testing.T) {
+// would be moved again over the survivor's copy. A complaint whose request
+// stopped before its case, merged before the stream took it, gets its case
+// under the survivor, from the record of its interaction's copy there.
+func TestAMergedCustomersAppendsAreFinishedUnderTheSurvivor(t *testing.T) {
 	e := mustEnv(t)
 	sv := mustCreate(t, e, admin, crm.CustomerInput{Name: "Survivor", Team: "north", Grade: "A"})
 	m := mustCreate(t, e, admin, crm.CustomerInput{Name: "Merged", Team: "north", Grade: "A"})
+	e.drain(t)
 	rec := &recordingFinisher{Store: e.store}
 	e.consumer.Consumer.Store = rec
 	done, err := e.svc.LogInteraction(as(admin), complaint(m.ID, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.drain(t)
+	moved, err := e.svc.MoveCase(as(admin), m.ID, done.ID, 1, crm.CaseMove{To: crm.CaseTriaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := rec.seen
 	stopped := storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
 		if putSK(params) != "" && !isInteractionPut(params) {
 			return nil, true, errors.New("the request stopped")
@@ -289,13 +296,6 @@ func TestAMergedCustomersAppendsAreNotFinishedUnderIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.drain(t)
-	moved, err := e.svc.MoveCase(as(admin), m.ID, done.ID, 1, crm.CaseMove{To: crm.CaseTriaged})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := rec.seen
-	rec.seen = nil
 	m, _ = e.svc.Customer(as(admin), m.ID)
 	sv, _ = e.svc.Customer(as(admin), sv.ID)
 	mustMerge(t, e, admin, sv, m)
@@ -309,6 +309,9 @@ func TestAMergedCustomersAppendsAreNotFinishedUnderIt(t *testing.T) {
 	c, err := e.store.Case(as(admin), sv.ID, done.ID)
 	if err != nil || c.Status != crm.CaseTriaged || c.Version != moved.Version {
 		t.Fatalf("the survivor's case: %+v %v, want it as moved", c, err)
+	}
+	if c, err := e.store.Case(as(admin), sv.ID, left.ID); err != nil || c.Status != crm.CaseOpen || c.CustomerID != sv.ID {
+		t.Fatalf("the stopped request's case: %+v %v, want it open under the survivor", c, err)
 	}
 	if n := len(auditOf(t, e, m.ID, left.ID)); n != 1 {
 		t.Fatalf("%d audit entries of the stopped request's interaction, want 1", n)

@@ -322,10 +322,14 @@ func (t *tx) marshalValue(v any) types.AttributeValue {
 // idempotency records a create's client key; the key's second use fails
 // the condition and is answered from the first use's record.
 func (t *tx) idempotency(k *crm.Idempotency) {
+	cond, vals := notExists, map[string]types.AttributeValue(nil)
+	if k.Resume {
+		cond, vals = notExists+" OR resultId = :id", map[string]types.AttributeValue{":id": str(k.ResultID)}
+	}
 	t.put(map[string]types.AttributeValue{
 		"pk": str(idempotencyPK(k.Key)), "sk": str(skIdempotency), "type": str("idempotency"),
 		"resultId": str(k.ResultID), "requestHash": str(k.RequestHash), "ttl": num(int(k.Expires.Unix())),
-	}, notExists, nil, func(old map[string]types.AttributeValue) error {
+	}, cond, vals, func(old map[string]types.AttributeValue) error {
 		var first struct {
 			ResultID    string `dynamodbav:"resultId"`
 			RequestHash string `dynamodbav:"requestHash"`

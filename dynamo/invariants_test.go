@@ -45,7 +45,7 @@ import (
 //   - every pipeline counter (PIPE#) equals what the deals add up to, and
 //     every revenue counter (REV#) what the contracts add up to;
 //   - every interaction written without a transaction has its audit entry
-//     and, opening a case and not moved by a merge, its case (appends.go).
+//     and, opening a case, its case beside it (appends.go).
 func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]string, error) {
 	items, err := scanAll(ctx, db, table)
 	if err != nil {
@@ -139,10 +139,7 @@ func CheckInvariants(ctx context.Context, db *dynamodb.Client, table string) ([]
 					return nil, fmt.Errorf("%s %s: %w", pk, sk, err)
 				}
 				unfinished = append(unfinished, itemKey{auditDayPK(crm.TimeOfID(head.ID)), head.ID})
-				// A merge moved the interaction: its case too, unless its
-				// request stopped before it and the merge came first
-				// (appends.go, FinishAppends).
-				if it["opens"] != nil && it["mergedFrom"] == nil {
+				if it["opens"] != nil {
 					unfinished = append(unfinished, itemKey{pk, caseSK(strings.TrimPrefix(sk, skInteractPrefix))})
 				}
 			}

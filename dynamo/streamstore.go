@@ -332,6 +332,7 @@ func (t *tx) moveAppend(ch stream.Change, to string) {
 	}
 	moved := t.marshal(item)
 	moved["mergedFrom"] = str(ch.CustomerID)
+	keepUnfinished(ch, moved)
 	t.put(moved, "", nil, nil)
 	t.record(kind, id, to, map[string]types.AttributeValue{"customerId": str(ch.CustomerID)}, map[string]types.AttributeValue{"customerId": str(to)})
 }

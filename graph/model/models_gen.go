@@ -224,10 +224,11 @@ type AuditChange struct {
 	Fields []*FieldChange `json:"fields"`
 }
 
-// One write, recorded in the same transaction as the write itself, so nothing is
-// written unrecorded. An interaction logged is written without a transaction: its
-// entry right after it, before logInteraction returns, or, if the request stopped
-// between, from the table's stream within seconds, exactly as the request would have.
+// One write, recorded so that nothing is written unrecorded: in the same transaction
+// as the write itself, but for an interaction logged, which is written without a
+// transaction and whose entry is put right after it, before logInteraction returns,
+// or, if the request stopped between, from the table's stream within seconds, exactly
+// as the request would have.
 type AuditEntry struct {
 	// Id (ULID, time part = at).
 	ID string `json:"id"`
@@ -2029,9 +2030,10 @@ type LeadReasonInput struct {
 
 // A new interaction. Logging it writes the interaction, then the case it opens and its
 // audit entry, each conditioned on nothing another writer touches, so concurrent calls
-// on one customer do not conflict. The case and the entry are written before the call
-// returns; when the call stops after the interaction (or they fail), the table's stream
-// writes them within seconds. The customer's lastInteractionAt,
+// on one customer do not conflict. The case and the entry are put before the call
+// returns (it waits a second at most for them); what does not make it, because the call
+// stopped after the interaction or the puts failed, the table's stream writes within
+// seconds. The customer's lastInteractionAt,
 // interactionCount and nextFollowUpAt follow from it exactly once, within seconds
 // (any type but NOTE is a contact: it moves nextFollowUpAt to its occurredAt plus the
 // grade's followUpIntervalDays); customer360 shows it at once.
