@@ -117,9 +117,6 @@ func (t *tx) putAppend(ctx context.Context, ch *crm.Change) error {
 	if c := ch.Case; c != nil {
 		it["opens"] = t.marshalValue(appendCase{Priority: string(c.Priority), RespondBy: c.RespondBy, ResolveBy: c.ResolveBy})
 	}
-	if t.err != nil {
-		return t.err
-	}
 	mine := func(old map[string]types.AttributeValue) bool { return reflect.DeepEqual(old["aud"], it["aud"]) }
 	// Another request's: the retry of the key's first request, which
 	// this one answers with.
@@ -159,13 +156,10 @@ func appliedNo(err error) bool {
 func (s *Store) forgetKey(ctx context.Context, k *crm.Idempotency, it *crm.Interaction) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendAfterBudget)
 	defer cancel()
-	_, _ = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(customerPK(it.CustomerID), interactionSK(it.ID)),
-			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(idempotencyPK(k.Key), skIdempotency),
-			ConditionExpression:       aws.String("resultId = :id"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(k.ResultID)}}},
-	}})
+	t := &tx{s: s}
+	t.check(customerPK(it.CustomerID), interactionSK(it.ID), "attribute_not_exists(pk)", nil, nil)
+	t.del(idempotencyPK(k.Key), skIdempotency, "resultId = :id", map[string]types.AttributeValue{":id": str(k.ResultID)}, nil)
+	_ = s.transact(ctx, t.items)
 }
 
 // putOnce writes one item of an append with the condition its transaction
