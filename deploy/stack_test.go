@@ -363,7 +363,7 @@ func TestDashboardShowsTheStack(t *testing.T) {
 	// The embedded metrics it charts are the ones the API and the job write
 	// (server/metrics.go, cmd/job).
 	for _, m := range []string{"Requests", "ConsumedReadCapacity", "ConsumedWriteCapacity", "DynamoDBCalls", "GradingIncomplete",
-		"IteratorAge", "ReadThrottleEvents", "Throttles", "ApproximateNumberOfMessagesVisible"} {
+		"IteratorAge", "ReadThrottleEvents", "Throttles", "ApproximateNumberOfMessagesVisible", "WritesLeftToStream"} {
 		if !slices.Contains(metricNames, m) {
 			t.Errorf("the dashboard charts no %s", m)
 		}

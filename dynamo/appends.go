@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/metrics"
 	"github.com/rapportcrm/rapport/stream"
 )
 
@@ -216,13 +217,18 @@ func (s *Store) putOnce(ctx context.Context, it txItem, mine func(old map[string
 
 // putAfter writes an append's items after its interaction, at once and
 // each only if absent, within appendAfterBudget. What fails is left to the
-// stream (FinishAppends), which finds it missing.
+// stream (FinishAppends), which finds it missing; the request's usage
+// counts it, so that its metrics line shows it (WritesLeftToStream).
 func (s *Store) putAfter(ctx context.Context, items []map[string]types.AttributeValue) {
 	ctx, cancel := context.WithTimeout(ctx, appendAfterBudget)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, item := range items {
-		wg.Go(func() { _ = s.putIfAbsent(ctx, item) })
+		wg.Go(func() {
+			if s.putIfAbsent(ctx, item) != nil {
+				metrics.UsageFrom(ctx).LeaveToStream()
+			}
+		})
 	}
 	wg.Wait()
 }

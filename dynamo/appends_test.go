@@ -17,6 +17,7 @@ import (
 
 	"github.com/rapportcrm/rapport/crm"
 	"github.com/rapportcrm/rapport/dynamo"
+	"github.com/rapportcrm/rapport/metrics"
 	"github.com/rapportcrm/rapport/stream"
 )
 
@@ -54,6 +55,17 @@ func putSK(params any) string {
 		return ""
 	}
 	return sk.Value
+}
+
+// stopsAfterItsInteraction is a store whose requests stop after writing
+// an interaction: every other put fails.
+func stopsAfterItsInteraction(e *env) *dynamo.Store {
+	return storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
+		if putSK(params) != "" && !isInteractionPut(params) {
+			return nil, true, errors.New("the request stopped")
+		}
+		return nil, false, nil
+	})
 }
 
 func isInteractionPut(params any) bool { return strings.HasPrefix(putSK(params), "I#") }
@@ -151,13 +163,17 @@ func TestAnAppendItsRequestLeftUnfinishedIsFinishedByTheStream(t *testing.T) {
 		}
 		return nil, false, nil
 	})
-	it, err := crm.NewService(stopped).LogInteraction(crm.WithAuditScope(as(admin), crm.AuditScope{Operation: "logInteraction", RequestID: "req-1"}),
+	usage := &metrics.Usage{}
+	it, err := crm.NewService(stopped).LogInteraction(metrics.WithUsage(crm.WithAuditScope(as(admin), crm.AuditScope{Operation: "logInteraction", RequestID: "req-1"}), usage),
 		complaint(c.ID, ""))
 	if err != nil {
 		t.Fatalf("a request whose interaction is in: %v, want it done", err)
 	}
 	if len(withheld) != 2 {
 		t.Fatalf("withheld %d items, want the case and the audit entry", len(withheld))
+	}
+	if n := usage.LeftToStream(); n != 2 {
+		t.Fatalf("the request's usage counts %d writes left to the stream, want 2", n)
 	}
 	if _, err := e.store.Case(as(admin), c.ID, it.ID); code(err) != crm.ENOTFOUND {
 		t.Fatalf("the case before the stream: %v, want none", err)
@@ -286,12 +302,7 @@ func TestAMergedCustomersAppendsAreFinishedUnderTheSurvivor(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := rec.seen
-	stopped := storeWith(e, func(_ context.Context, params any, _ func() (any, error)) (any, bool, error) {
-		if putSK(params) != "" && !isInteractionPut(params) {
-			return nil, true, errors.New("the request stopped")
-		}
-		return nil, false, nil
-	})
+	stopped := stopsAfterItsInteraction(e)
 	left, err := crm.NewService(stopped).LogInteraction(as(admin), complaint(m.ID, ""))
 	if err != nil {
 		t.Fatal(err)
@@ -363,4 +374,77 @@ func TestAnInteractionPutsOutcomeIsToldAsKnown(t *testing.T) {
 		t.Fatalf("another request with the key of one not applied: %v", err)
 	}
 	e.mustHoldInvariants(t)
+}
+
+// While a merge is moving the merged customer's items, its survivor's copy
+// of a stopped complaint gets no case from the stream as long as the merged
+// customer still holds the case: the merge moves that one, and a second
+// would stop the move or be overwritten by it. Once the merged customer
+// holds none, the stream puts it under the survivor.
+func TestASurvivorGetsNoCaseWhileTheMergedCustomerStillHoldsIt(t *testing.T) {
+	e := mustEnv(t)
+	sv := mustCreate(t, e, admin, crm.CustomerInput{Name: "Survivor", Team: "north", Grade: "A"})
+	m := mustCreate(t, e, admin, crm.CustomerInput{Name: "Merged", Team: "north", Grade: "A"})
+	stopped := stopsAfterItsInteraction(e)
+	left, err := crm.NewService(stopped).LogInteraction(as(admin), complaint(m.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	rec := &recordingFinisher{Store: e.store}
+	e.consumer.Consumer.Store = rec
+	m, _ = e.svc.Customer(as(admin), m.ID)
+	sv, _ = e.svc.Customer(as(admin), sv.ID)
+	mustMerge(t, e, admin, sv, m)
+	e.drain(t)
+	var copies []stream.Change
+	for _, ch := range rec.seen {
+		if ch.Unfinished != nil {
+			copies = append(copies, ch)
+		}
+	}
+	if len(copies) != 1 {
+		t.Fatalf("%d unfinished records after the merge, want the survivor's copy of the interaction", len(copies))
+	}
+
+	// The merge's move of the case, not done yet: it is under the merged
+	// customer again.
+	key := func(id string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CUST#" + id},
+			"sk": &types.AttributeValueMemberS{Value: "D#" + left.ID}}
+	}
+	got, err := e.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: &e.table, Key: key(sv.ID), ConsistentRead: aws.Bool(true)})
+	if err != nil || got.Item == nil {
+		t.Fatalf("the case the merge moved: %v %v", got, err)
+	}
+	caseItem := got.Item
+	caseItem["pk"] = key(m.ID)["pk"]
+	if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table, Key: key(sv.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: &e.table, Item: caseItem}); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := e.store.FinishAppends(t.Context(), copies); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.store.Case(as(admin), sv.ID, left.ID); code(err) != crm.ENOTFOUND {
+		t.Fatalf("the survivor's case while the merged customer holds it: %+v %v, want none", c, err)
+	}
+
+	if _, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &e.table, Key: key(m.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.FinishAppends(t.Context(), copies); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.store.Case(as(admin), sv.ID, left.ID); err != nil || c.Status != crm.CaseOpen || c.CustomerID != sv.ID {
+		t.Fatalf("the survivor's case once the merged customer holds none: %+v %v, want it open", c, err)
+	}
+	// The activity's counts are not checked: the raw writes above stand
+	// for the merge's moves, which the stream counts as moves.
+	if got := e.collection(t, m.ID); got["D"] > 0 || got["I"] > 0 {
+		t.Fatalf("under the merged customer: %v", got)
+	}
 }

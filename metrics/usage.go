@@ -12,6 +12,7 @@ type Usage struct {
 	mu          sync.Mutex
 	calls       int
 	read, write float64
+	left        int
 }
 
 type usageKey struct{}
@@ -42,4 +43,24 @@ func (u *Usage) Totals() (calls int, read, write float64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.calls, u.read, u.write
+}
+
+// LeaveToStream counts a write the request left to the table's stream
+// consumer to make (an append's audit entry or case whose put failed after
+// its interaction was written). Nil-safe: a call outside a request counts
+// nothing.
+func (u *Usage) LeaveToStream() {
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.left++
+}
+
+// LeftToStream returns the writes counted by LeaveToStream.
+func (u *Usage) LeftToStream() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.left
 }

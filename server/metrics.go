@@ -26,7 +26,12 @@ import (
 //
 //	Requests       by Operation+Code, by Code, by Version+Code, by Service
 //	Errors, Latency, DynamoDBCalls, ConsumedReadCapacity,
-//	ConsumedWriteCapacity                               by Service
+//	ConsumedWriteCapacity, WritesLeftToStream           by Service
+//
+// WritesLeftToStream counts the writes a request left to the stream
+// consumer: an appended interaction's audit entry or case whose put failed
+// after the interaction was written (the consumer writes it a second or
+// two later). Anything but a rare 1 says the table is refusing writes.
 //
 // Operation is a schema field name, never the client's operation name, so
 // the series stay few. Per-operation latency and capacity are in the log
@@ -171,11 +176,13 @@ func (m *Metrics) write(r *http.Request, cw *captureWriter, o *outcome, u *metri
 			{Name: "DynamoDBCalls", Unit: metrics.Count, Value: float64(calls)},
 			{Name: "ConsumedReadCapacity", Unit: metrics.Count, Value: read},
 			{Name: "ConsumedWriteCapacity", Unit: metrics.Count, Value: write},
+			{Name: "WritesLeftToStream", Unit: metrics.Count, Value: float64(u.LeftToStream())},
 		},
 		Sets: []metrics.Set{
 			{Dimensions: byCode, Metrics: []string{"Requests"}},
 			{Dimensions: [][]string{{"Service"}}, Metrics: []string{
-				"Errors", "Latency", "DynamoDBCalls", "ConsumedReadCapacity", "ConsumedWriteCapacity"}},
+				"Errors", "Latency", "DynamoDBCalls", "ConsumedReadCapacity", "ConsumedWriteCapacity",
+				"WritesLeftToStream"}},
 		},
 		Properties: map[string]any{
 			"requestId": cw.Header().Get("X-Request-Id"),

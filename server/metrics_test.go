@@ -151,6 +151,7 @@ func TestEachGraphQLRequestWritesOneEMFLineByOperationAndCode(t *testing.T) {
 				{"DynamoDBCalls", []string{"Service"}},
 				{"ConsumedReadCapacity", []string{"Service"}},
 				{"ConsumedWriteCapacity", []string{"Service"}},
+				{"WritesLeftToStream", []string{"Service"}},
 			} {
 				if !d.Has(c.metric, c.dims...) {
 					t.Errorf("%s is not published by %v", c.metric, c.dims)
