@@ -28,59 +28,12 @@ func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
 			e := mustEnv(t)
 			id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": "Busy Hotline Ltd", "team": "north"})
 			e.drain(t)
-			type result struct {
-				code string
-				took time.Duration
-			}
-			results := make([]result, c.calls)
 			logCall := func(i int) string {
-				r := e.do(t, "admin", `mutation($in: LogInteractionInput!) { logInteraction(input: $in) { id } }`,
+				return e.do(t, "admin", `mutation($in: LogInteractionInput!) { logInteraction(input: $in) { id } }`,
 					map[string]any{"in": map[string]any{"customerId": id, "channel": "PHONE", "type": "CALL",
-						"subject": fmt.Sprint("call ", i), "idempotencyKey": fmt.Sprintf("hot-%d-%04d", c.calls, i)}})
-				code := r.code()
-				if code == "" && r.status != 200 {
-					code = fmt.Sprint("HTTP ", r.status)
-				}
-				return code
+						"subject": fmt.Sprint("call ", i), "idempotencyKey": fmt.Sprintf("hot-%d-%04d", c.calls, i)}}).outcome()
 			}
-			var wg sync.WaitGroup
-			began := time.Now()
-			for i := range c.calls {
-				wg.Go(func() {
-					start := time.Now()
-					code := logCall(i)
-					results[i] = result{code: code, took: time.Since(start)}
-				})
-			}
-			wg.Wait()
-			wall := time.Since(began)
-			codes := map[string]int{}
-			var took []time.Duration
-			for _, r := range results {
-				codes[r.code]++
-				took = append(took, r.took)
-			}
-			slices.Sort(took)
-			acked := codes[""]
-			t.Logf("%d concurrent logInteraction on one customer: %d acknowledged, outcomes %v; p50 %v, p90 %v, max %v, all in %v",
-				c.calls, acked, codes, took[len(took)/2].Round(time.Millisecond), took[len(took)*9/10].Round(time.Millisecond),
-				took[len(took)-1].Round(time.Millisecond), wall.Round(time.Millisecond))
-			if codes[crm.ECONFLICT] > 0 {
-				t.Errorf("%d appends ended CONFLICT", codes[crm.ECONFLICT])
-			}
-			// What a client does with UNAVAILABLE: send the same call
-			// again, one at a time now; each is acknowledged, once.
-			for i, r := range results {
-				switch r.code {
-				case "":
-				case crm.EUNAVAILABLE:
-					if code := logCall(i); code != "" {
-						t.Errorf("call %d sent again after UNAVAILABLE: %s", i, code)
-					}
-				default:
-					t.Errorf("call %d: %s, want acknowledged or UNAVAILABLE", i, r.code)
-				}
-			}
+			burstOfAppends(t, "logInteraction", c.calls, logCall)
 
 			e.drain(t)
 			var out struct {
@@ -113,6 +66,95 @@ func TestConcurrentCallsOnOneCustomerAreAcknowledged(t *testing.T) {
 				t.Errorf("interaction count %d, %d interactions stored, want one per call: %d", out.Customer.InteractionCount, stored, c.calls)
 			}
 		})
+	}
+}
+
+// Concurrent tasks and evaluations on one customer are acknowledged as
+// interactions are (above): a task's transaction also counts it on its
+// assignee's open tasks, an item every task of that assignee writes, and
+// a transaction that meets another on it is replayed, not refused. Once
+// the stream has applied them, the assignee's queue and the customer's
+// evaluations hold exactly one per call.
+func TestConcurrentTasksAndEvaluationsOnOneCustomerAreAcknowledged(t *testing.T) {
+	const calls = 50
+	e := mustEnv(t)
+	id := e.mustCreate(t, "admin", map[string]any{"kind": "ORGANIZATION", "name": "Busy Hotline Ltd", "team": "north"})
+	var tpl struct{ CreateTemplate struct{ ID string } }
+	e.mustDo(t, "admin", `mutation { createTemplate(input: {name: "Review", indicators: [
+		{key: "satisfaction", name: "Satisfaction", dimension: SATISFACTION, weight: 1, scaleMin: 1, scaleMax: 5}]}) { id } }`, nil, &tpl)
+	e.drain(t)
+	burstOfAppends(t, "createTask", calls, func(i int) string {
+		return e.do(t, "admin", `mutation($c: ID!, $k: String) { createTask(input: {customerId: $c, type: CALL_BACK,
+			dueAt: "2027-06-01T00:00:00Z", idempotencyKey: $k}) { id } }`,
+			map[string]any{"c": id, "k": fmt.Sprintf("task-%04d", i)}).outcome()
+	})
+	burstOfAppends(t, "submitEvaluation", calls, func(i int) string {
+		return e.do(t, "admin", `mutation($c: ID!, $t: ID!, $k: String) { submitEvaluation(input: {customerId: $c, templateId: $t,
+			kind: CUSTOMER_SURVEY, idempotencyKey: $k, scores: [{key: "satisfaction", value: 4}]}) { id } }`,
+			map[string]any{"c": id, "t": tpl.CreateTemplate.ID, "k": fmt.Sprintf("eval-%04d", i)}).outcome()
+	})
+
+	e.drain(t)
+	var out struct {
+		TaskQueue struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ ID string } }
+		}
+		Customer struct {
+			Evaluations struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+	}
+	e.mustDo(t, "admin", `query($id: ID!) { taskQueue(first: 100) { totalCount edges { node { id } } }
+		customer(id: $id) { evaluations(first: 100) { edges { node { id } } } } }`, map[string]any{"id": id}, &out)
+	if q := out.TaskQueue; q.TotalCount != calls || len(q.Edges) != calls {
+		t.Errorf("the assignee's queue: totalCount %d, %d tasks, want one per call: %d", q.TotalCount, len(q.Edges), calls)
+	}
+	if n := len(out.Customer.Evaluations.Edges); n != calls {
+		t.Errorf("%d evaluations stored, want one per call: %d", n, calls)
+	}
+}
+
+// burstOfAppends sends calls appends at once, send(i) answering each one's
+// outcome (outcome: "" when acknowledged), and prints what they got and
+// how long they took. None may end CONFLICT; one that ends UNAVAILABLE is
+// sent again, as a client does, one at a time, and must be acknowledged.
+func burstOfAppends(t *testing.T, name string, calls int, send func(i int) string) {
+	t.Helper()
+	codes, took := make([]string, calls), make([]time.Duration, calls)
+	var wg sync.WaitGroup
+	began := time.Now()
+	for i := range calls {
+		wg.Go(func() {
+			start := time.Now()
+			codes[i] = send(i)
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	wall := time.Since(began)
+	count := map[string]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	slices.Sort(took)
+	t.Logf("%d concurrent %s on one customer: %d acknowledged, outcomes %v; p50 %v, p90 %v, max %v, all in %v",
+		calls, name, count[""], count, took[calls/2].Round(time.Millisecond), took[calls*9/10].Round(time.Millisecond),
+		took[calls-1].Round(time.Millisecond), wall.Round(time.Millisecond))
+	if count[crm.ECONFLICT] > 0 {
+		t.Errorf("%d of %s ended CONFLICT", count[crm.ECONFLICT], name)
+	}
+	for i, c := range codes {
+		switch c {
+		case "":
+		case crm.EUNAVAILABLE:
+			if again := send(i); again != "" {
+				t.Errorf("%s %d sent again after UNAVAILABLE: %s", name, i, again)
+			}
+		default:
+			t.Errorf("%s %d: %s, want acknowledged or UNAVAILABLE", name, i, c)
+		}
 	}
 }
 

@@ -166,6 +166,15 @@ func (r *response) code() string {
 	return c
 }
 
+// outcome is the response's error code, "HTTP <status>" for a failure
+// without one, and "" for a success.
+func (r *response) outcome() string {
+	if c := r.code(); c != "" || r.status == http.StatusOK {
+		return c
+	}
+	return fmt.Sprint("HTTP ", r.status)
+}
+
 func (r *response) field() string {
 	if len(r.Errors) == 0 {
 		return ""
