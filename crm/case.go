@@ -537,7 +537,7 @@ func (s *Service) dueScope(ctx context.Context, id string) (*Customer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if writable(cust) != nil {
+	if Writable(cust) != nil {
 		return nil, errNothingToDo
 	}
 	return cust, nil

@@ -236,7 +236,7 @@ func (s *Service) recipient(ctx context.Context, u *User, field, to string, cu *
 // leadable refuses a customer no lead may move: merged, being merged, or
 // archived.
 func leadable(cu *Customer) error {
-	if err := writable(cu); err != nil {
+	if err := Writable(cu); err != nil {
 		return err
 	}
 	if cu.Status == StatusArchived {

@@ -86,10 +86,10 @@ type MergeChange struct {
 	Records     []*MergeRecord
 }
 
-// writable refuses writes to a customer that was merged, or is being
+// Writable refuses writes to a customer that was merged, or is being
 // merged, into another, naming that other customer, and to a survivor
 // while a merge into it is under way.
-func writable(c *Customer) error {
+func Writable(c *Customer) error {
 	switch {
 	case c.Status == StatusMerged:
 		return &Error{Code: ECONFLICT, ExistingID: c.MergedInto, Message: fmt.Sprintf(
@@ -204,9 +204,9 @@ func (s *Service) mergePair(ctx context.Context, u *User, in MergeInput) (sv, m 
 	case m.MergedInto == sv.ID:
 		return sv, m, nil // under way or done: resume or report
 	case m.MergedInto != "":
-		return nil, nil, writable(m)
+		return nil, nil, Writable(m)
 	case sv.MergedInto != "":
-		return nil, nil, writable(sv)
+		return nil, nil, Writable(sv)
 	case sv.MergingFrom != "":
 		return nil, nil, Errorf(ECONFLICT, "customer %s is taking over another customer in a merge; finish that merge first", sv.ID)
 	case m.MergingFrom != "":

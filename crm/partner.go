@@ -319,7 +319,7 @@ func (s *Service) changeShare(ctx context.Context, customerID, orgID string, sha
 		if !canAssign(u, prev) {
 			return nil, forbidden("share or unshare", customerID)
 		}
-		if err := writable(prev); err != nil {
+		if err := Writable(prev); err != nil {
 			return nil, err
 		}
 		result = prev

@@ -125,8 +125,8 @@ func (s *Service) ClaimCustomer(ctx context.Context, id string) (*Customer, erro
 			return nil, Errorf(ECONFLICT, "customer %s is not in the pool (claimed by someone else)", id)
 		case prev.Status == StatusArchived:
 			return nil, Errorf(ECONFLICT, "customer %s is archived", id)
-		case writable(prev) != nil:
-			return nil, writable(prev)
+		case Writable(prev) != nil:
+			return nil, Writable(prev)
 		case s.Pool.ClaimWithinTeam && prev.Team != "" && !u.InTeam(prev.Team):
 			return nil, &Error{Code: EFORBIDDEN, Field: "customerId", Message: fmt.Sprintf(
 				"customer %s is in the pool of team %s; salespeople claim in their own teams' pools", id, prev.Team)}
@@ -427,7 +427,7 @@ func (s *Service) handOverCustomer(ctx context.Context, u *User, id, from, to st
 		if !canAssign(u, prev) {
 			return nil, forbidden("hand over", id)
 		}
-		if err := writable(prev); err != nil {
+		if err := Writable(prev); err != nil {
 			return nil, err
 		}
 		if prev.OwnerID != from {

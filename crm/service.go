@@ -448,7 +448,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, expectedVersion
 	}
 	// A merged customer takes no change whatever version is sent: the
 	// caller learns where its history went rather than to reload it.
-	if err := writable(prev); err != nil {
+	if err := Writable(prev); err != nil {
 		return nil, err
 	}
 	if prev.Version != expectedVersion {
@@ -641,7 +641,7 @@ func (s *Service) setStatus(ctx context.Context, id string, expectedVersion int,
 	if !canAssign(u, prev) && !(st == StatusArchived && canEdit(u, prev)) {
 		return nil, forbidden("archive or restore", id)
 	}
-	if err := writable(prev); err != nil {
+	if err := Writable(prev); err != nil {
 		return nil, err
 	}
 	if prev.Version != expectedVersion {
@@ -672,7 +672,7 @@ func (s *Service) editable(ctx context.Context, u *User, id string, allowed func
 	if !allowed(u, c) {
 		return nil, forbidden(action, id)
 	}
-	if err := writable(c); err != nil {
+	if err := Writable(c); err != nil {
 		return nil, err
 	}
 	if c.Status == StatusArchived {

@@ -48,7 +48,7 @@ func (s *Service) Settle(ctx context.Context, c *Customer, by string, evaluated 
 }
 
 func (s *Service) settle(p *GradingPolicy, c *Customer, src GradeSource, by string, followUps []*Interaction) *Change {
-	if c.Status != StatusActive || writable(c) != nil {
+	if c.Status != StatusActive || Writable(c) != nil {
 		return nil // archived customers keep their grade; a merge regrades the survivor when it finishes
 	}
 	next := c.Clone()

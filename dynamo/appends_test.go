@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -447,4 +448,40 @@ func TestASurvivorGetsNoCaseWhileTheMergedCustomerStillHoldsIt(t *testing.T) {
 	if got := e.collection(t, m.ID); got["D"] > 0 || got["I"] > 0 {
 		t.Fatalf("under the merged customer: %v", got)
 	}
+}
+
+// A keyed retry that read its customer before a merge began, and found
+// the first request's interaction gone (the merge moved it), is refused
+// when it writes it again: under the merged customer it would be moved
+// once more over the survivor's copy. It is answered as any write to a
+// merged customer is, naming the survivor.
+func TestAResumedInteractionIsNotWrittenUnderAMergedCustomer(t *testing.T) {
+	e := mustEnv(t)
+	sv := mustCreate(t, e, admin, crm.CustomerInput{Name: "Survivor", Team: "north", Grade: "A"})
+	m := mustCreate(t, e, admin, crm.CustomerInput{Name: "Merged", Team: "north", Grade: "A"})
+	first, err := e.svc.LogInteraction(as(admin), complaint(m.ID, "resume-merged-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.svc.Customer(as(admin), m.ID)
+	sv, _ = e.svc.Customer(as(admin), sv.ID)
+	mustMerge(t, e, admin, sv, before)
+	e.drain(t)
+
+	// The retry's write, after its reads saw the customer writable and
+	// no interaction under it.
+	again := *first
+	err = e.store.Apply(as(admin), &crm.Change{Scope: before, Interaction: &again, Idempotency: &crm.Idempotency{
+		Key: "resume-merged-1", ResultID: first.ID, RequestHash: "h", Expires: time.Now().Add(time.Hour), Resume: true}})
+	var ce *crm.Error
+	if !asErr(err, &ce) || ce.Code != crm.ECONFLICT || ce.ExistingID != sv.ID {
+		t.Fatalf("resuming under the merged customer: %v, want CONFLICT naming %s", err, sv.ID)
+	}
+	if got := e.collection(t, m.ID); got["I"] > 0 || got["D"] > 0 {
+		t.Fatalf("under the merged customer: %v", got)
+	}
+	if it, err := e.store.Interaction(as(admin), crm.InteractionKey{CustomerID: sv.ID, ID: first.ID}); err != nil || it.Subject != first.Subject {
+		t.Fatalf("the survivor's copy: %+v %v", it, err)
+	}
+	e.mustHoldInvariants(t)
 }

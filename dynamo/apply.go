@@ -172,6 +172,9 @@ func (s *Store) changeTx(ch *crm.Change) *tx {
 	// values its first run already claimed.
 	if k := ch.Idempotency; k != nil {
 		t.idempotency(k)
+		if it := ch.Interaction; k.Resume && it != nil {
+			t.resumable(it.CustomerID)
+		}
 	}
 	if ch.Customer != nil {
 		t.customer(ch.CustomerPrev, ch.Customer)
@@ -317,6 +320,28 @@ func (t *tx) marshalValue(v any) types.AttributeValue {
 		t.err = fmt.Errorf("marshal %T: %w", v, err)
 	}
 	return av
+}
+
+// resumable checks, in the transaction that writes a keyed interaction
+// its first request did not (crm.Idempotency.Resume), that its customer is
+// neither merged nor being merged. The retry read the customer as
+// writable, but a merge may have started since and moved the first
+// request's interaction to the survivor: written again under the merged
+// customer, it would be moved once more over the survivor's copy, its case
+// over the survivor's case as it stands. Refused, the retry is answered
+// as a write to a merged customer is (crm.Writable).
+func (t *tx) resumable(customerID string) {
+	t.check(customerPK(customerID), skProfile, "attribute_exists(pk) AND attribute_not_exists(mergedInto)", nil,
+		func(old map[string]types.AttributeValue) error {
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(old, &it); err != nil || old == nil {
+				return crm.Errorf(crm.ENOTFOUND, "customer %s not found", customerID)
+			}
+			if err := crm.Writable(fromCustomerItem(&it)); err != nil {
+				return err
+			}
+			return crm.Errorf(crm.ECONFLICT, "customer %s was changed by someone else; retry", customerID)
+		})
 }
 
 // idempotency records a create's client key; the key's second use fails
