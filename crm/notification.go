@@ -379,7 +379,7 @@ func taskNotices(prev, next *Task) []*Notification {
 	}
 	return []*Notification{notice(next.AssigneeID, NoticeTaskDue, next.UpdatedAt, fmt.Sprintf("task|%s|%s", next.ID, d.Format(time.RFC3339Nano)), Notification{
 		CustomerID: next.CustomerID, TaskID: next.ID, Actor: SystemUserID, DueAt: ptr(next.DueAt),
-		Message: fmt.Sprintf("Task %q (%s) on customer %s %s %s.", title, next.Type, next.CustomerID, dueWord(next.DueAt, next.UpdatedAt), next.DueAt.Format(time.RFC3339)),
+		Message: fmt.Sprintf("Task \"%s\" (%s) on customer %s %s %s.", title, next.Type, next.CustomerID, dueWord(next.DueAt, next.UpdatedAt), next.DueAt.Format(time.RFC3339)),
 	})}
 }
 
