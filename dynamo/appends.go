@@ -356,7 +356,7 @@ func (s *Store) putCaseWhereItsInteractionIs(ctx context.Context, item map[strin
 	t := &tx{s: s}
 	kept := func(map[string]types.AttributeValue) error { return nil }
 	t.check(pk, interactionSK(id), "attribute_exists(pk)", nil, kept)
-	t.check(pk, skProfile, "attribute_exists(pk) AND attribute_not_exists(mergedInto)", nil, kept)
+	t.check(pk, skProfile, unmerged, nil, kept)
 	if mergedFrom != "" {
 		t.check(customerPK(mergedFrom), caseSK(id), "attribute_not_exists(pk)", nil, kept)
 	}

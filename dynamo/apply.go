@@ -143,6 +143,10 @@ func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Va
 
 const notExists = "attribute_not_exists(pk)"
 
+// unmerged is the condition on a profile that its customer exists and is
+// neither merged nor being merged (mergedInto is set when a merge starts).
+const unmerged = "attribute_exists(pk) AND attribute_not_exists(mergedInto)"
+
 // versioned is the condition of an optimistic-locking write.
 func versioned(v int) (string, map[string]types.AttributeValue) {
 	return "version = :v", map[string]types.AttributeValue{":v": num(v)}
@@ -331,10 +335,10 @@ func (t *tx) marshalValue(v any) types.AttributeValue {
 // over the survivor's case as it stands. Refused, the retry is answered
 // as a write to a merged customer is (crm.Writable).
 func (t *tx) resumable(customerID string) {
-	t.check(customerPK(customerID), skProfile, "attribute_exists(pk) AND attribute_not_exists(mergedInto)", nil,
+	t.check(customerPK(customerID), skProfile, unmerged, nil,
 		func(old map[string]types.AttributeValue) error {
 			var it customerItem
-			if err := attributevalue.UnmarshalMap(old, &it); err != nil || old == nil {
+			if old == nil || attributevalue.UnmarshalMap(old, &it) != nil {
 				return crm.Errorf(crm.ENOTFOUND, "customer %s not found", customerID)
 			}
 			if err := crm.Writable(fromCustomerItem(&it)); err != nil {
