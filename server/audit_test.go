@@ -60,3 +60,48 @@ func TestAuditLogThroughGraphQLNamesTheMutationAndRequest(t *testing.T) {
 		t.Fatalf("audit entry: %+v", n)
 	}
 }
+
+// What the table's stream writes after a logged call (the value score,
+// the grade the call earns) is audited as stream:settle, by the system:
+// no entry of a customer's log leaves its operation blank.
+func TestAuditLogNamesWhatTheStreamSettles(t *testing.T) {
+	e := mustEnv(t)
+	var created struct{ CreateCustomer struct{ ID string } }
+	e.mustDo(t, "admin", createCustomer, map[string]any{"in": map[string]any{"kind": "PERSON", "name": "Settled"}}, &created)
+	id := created.CreateCustomer.ID
+	e.mustDo(t, "admin", `mutation($c: ID!) { logInteraction(input: {customerId: $c, channel: PHONE, type: CALL, subject: "intro"}) { id } }`,
+		map[string]any{"c": id}, nil)
+	e.drain(t)
+
+	var out struct {
+		AuditLog struct {
+			Edges []struct {
+				Node struct {
+					Actor, Operation string
+					Changes          []struct {
+						Entity, Action string
+						Fields         []struct{ Name string }
+					}
+				}
+			}
+		}
+	}
+	e.mustDo(t, "auditor", `query($c: ID!) { auditLog(filter: {customerId: $c}) { edges { node {
+		actor operation changes { entity action fields { name } } } } } }`, map[string]any{"c": id}, &out)
+	settled := false
+	for _, edge := range out.AuditLog.Edges {
+		n := edge.Node
+		if n.Operation == "" {
+			t.Errorf("an audit entry names no operation: %+v", n)
+		}
+		if n.Operation == "stream:settle" {
+			settled = true
+			if n.Actor != "system" || len(n.Changes) == 0 || n.Changes[0].Entity != "customer" || n.Changes[0].Action != "UPDATE" {
+				t.Errorf("the stream's entry: %+v", n)
+			}
+		}
+	}
+	if !settled {
+		t.Fatalf("no stream:settle entry among %+v", out.AuditLog.Edges)
+	}
+}

@@ -232,6 +232,11 @@ type Noticer interface {
 	Notices(ctx context.Context, src crm.NoticeSource) ([]*crm.Notification, error)
 }
 
+// SettleOperation is the operation the audit log names for what settling
+// a customer writes: a claim its follow-up makes ownership, the grade and
+// the value score that follow from what was logged or evaluated.
+const SettleOperation = "stream:settle"
+
 // Settler brings a customer's profile in step with its activity
 // (crm.Service.Settle), and plans its follow-up schedule with its grade's
 // interval (crm.Service.PlanFollowUp), reporting whether it moved.
@@ -347,11 +352,14 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 	if err := c.Store.WriteActivities(ctx, shard, dirty); err != nil {
 		return 0, fmt.Errorf("stream: write activities: %w", err)
 	}
+	// What settling writes is audited as the stream's, under the
+	// invocation's request id.
+	settling := crm.WithAuditScope(ctx, crm.AuditScope{Operation: SettleOperation, RequestID: crm.AuditScopeFrom(ctx).RequestID})
 	for _, st := range touched {
 		if st.Marks.ForwardTo != "" {
 			continue // its survivor settles
 		}
-		if err := c.Settler.Settle(ctx, st.Customer, st.actor, st.evaluated, st.followUps); err != nil {
+		if err := c.Settler.Settle(settling, st.Customer, st.actor, st.evaluated, st.followUps); err != nil {
 			return 0, fmt.Errorf("stream: settle customer %s: %w", st.Customer.ID, err)
 		}
 	}

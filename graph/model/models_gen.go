@@ -238,7 +238,11 @@ type AuditEntry struct {
 	Actor string `json:"actor"`
 	// The actor's roles at the time.
 	Roles []string `json:"roles"`
-	// The mutation that made it, or the scheduled job's step: job:pool-expiry, job:sla-escalation or job:regrading.
+	// The mutation that made it; or a step of the scheduled job (job:pool-expiry,
+	// job:pool-take-back, job:regrading, job:credit-review, job:sla-escalation,
+	// job:task-due-notice, job:webhook-delivery); or stream:settle, what the table's stream
+	// sets after a logged interaction or evaluation (a claim its follow-up makes ownership,
+	// the grade, the value score).
 	Operation *string `json:"operation,omitempty"`
 	// The request id, as in the server's logs and error responses.
 	RequestID *string `json:"requestId,omitempty"`
