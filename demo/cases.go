@@ -25,7 +25,7 @@ func (s *story) caseContact(at time.Time, typ crm.InteractionType, subject strin
 	var caseID string
 	s.add(at, "log a "+string(typ), func(ctx context.Context) error {
 		in.CustomerID, in.ContactID = s.id, s.contactID
-		it, err := s.svc.LogInteraction(crm.NewContextWithUser(ctx, s.owner), in)
+		it, err := s.svc.LogInteraction(operation(crm.NewContextWithUser(ctx, s.owner), "logInteraction"), in)
 		if err == nil {
 			caseID = it.ID // a case takes its interaction's id
 		}
@@ -48,7 +48,7 @@ func (s *story) caseContact(at time.Time, typ crm.InteractionType, subject strin
 			if err != nil {
 				return err
 			}
-			_, err = s.svc.MoveCase(crm.NewContextWithUser(ctx, by), s.id, caseID, cs.Version, m)
+			_, err = s.svc.MoveCase(operation(crm.NewContextWithUser(ctx, by), "moveCase"), s.id, caseID, cs.Version, m)
 			return err
 		})
 	}

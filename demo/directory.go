@@ -29,14 +29,14 @@ var deptOf = map[string]string{
 func SeedDirectory(ctx context.Context, svc *crm.Service) error {
 	for i := range Users {
 		u := Users[i]
-		if _, err := svc.SignIn(crm.NewContextWithUser(ctx, &u), &u); err != nil {
+		if _, err := svc.SignIn(operation(crm.NewContextWithUser(ctx, &u), "signIn"), &u); err != nil {
 			return fmt.Errorf("seed directory: sign %s in: %w", u.ID, err)
 		}
 	}
 	admin := crm.NewContextWithUser(ctx, &Users[0])
 	ids := map[string]string{}
 	for _, in := range Departments {
-		d, err := svc.CreateDepartment(admin, in)
+		d, err := svc.CreateDepartment(operation(admin, "createDepartment"), in)
 		var e *crm.Error
 		switch {
 		case errors.As(err, &e) && e.Code == crm.EDUPLICATE && e.ExistingID != "":
@@ -56,7 +56,7 @@ func SeedDirectory(ctx context.Context, svc *crm.Service) error {
 		if want == "" || d.DepartmentID != "" {
 			continue // an admin may have moved them since
 		}
-		if _, err := svc.UpdateUser(admin, u.ID, d.Version, crm.UserUpdate{DepartmentID: &want}); err != nil {
+		if _, err := svc.UpdateUser(operation(admin, "updateUser"), u.ID, d.Version, crm.UserUpdate{DepartmentID: &want}); err != nil {
 			return fmt.Errorf("seed directory: place %s: %w", u.ID, err)
 		}
 	}

@@ -38,7 +38,7 @@ func seedLeads(ctx context.Context, svc *crm.Service) error {
 			continue
 		}
 		l := demoLeads[n]
-		if _, err := svc.CreateLead(li, crm.LeadInput{CustomerID: c.ID, Need: l.need, Notes: l.notes, HandedTo: "sales-zhao",
+		if _, err := svc.CreateLead(operation(li, "createLead"), crm.LeadInput{CustomerID: c.ID, Need: l.need, Notes: l.notes, HandedTo: "sales-zhao",
 			IdempotencyKey: fmt.Sprintf("demo-lead-%d", n)}); err != nil {
 			return fmt.Errorf("seed lead on %s: %w", c.ID, err)
 		}

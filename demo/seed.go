@@ -158,7 +158,7 @@ func Seed(ctx context.Context, svc *crm.Service, o Options) error {
 // seedTemplates creates the demo's evaluation templates; it returns the
 // relationship review's.
 func seedTemplates(adminCtx context.Context, svc *crm.Service) (*crm.Template, error) {
-	tpl, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
+	tpl, err := svc.CreateTemplate(operation(adminCtx, "createTemplate"), crm.TemplateInput{
 		Name:        "Customer relationship review",
 		Description: "Satisfaction, loyalty and trust indicators after seed 000 and 001.",
 		Indicators: []crm.Indicator{
@@ -172,7 +172,7 @@ func seedTemplates(adminCtx context.Context, svc *crm.Service) (*crm.Template, e
 	if err != nil {
 		return nil, fmt.Errorf("seed template: %w", err)
 	}
-	if _, err := svc.CreateTemplate(adminCtx, crm.TemplateInput{
+	if _, err := svc.CreateTemplate(operation(adminCtx, "createTemplate"), crm.TemplateInput{
 		Name: "Credit and value check",
 		Indicators: []crm.Indicator{
 			{Key: "payment_record", Name: "Payment record", Dimension: crm.DimCredit, Weight: 0.5, ScaleMin: 0, ScaleMax: 100},
@@ -194,7 +194,7 @@ const Partner = "Demo Service Desk"
 func SeedPartner(ctx context.Context, svc *crm.Service) (key string, err error) {
 	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
 	managerCtx := crm.NewContextWithUser(ctx, &Users[1]) // manager-north shares their team's customers
-	org, err := svc.CreatePartnerOrg(adminCtx, crm.PartnerOrgInput{Name: Partner})
+	org, err := svc.CreatePartnerOrg(operation(adminCtx, "createPartnerOrganization"), crm.PartnerOrgInput{Name: Partner})
 	if err != nil {
 		return "", fmt.Errorf("seed partner: %w", err)
 	}
@@ -204,12 +204,12 @@ func SeedPartner(ctx context.Context, svc *crm.Service) (key string, err error) 
 	}
 	for i, c := range page.Items {
 		if i%2 == 0 {
-			if _, err := svc.ShareCustomer(managerCtx, c.ID, org.ID); err != nil {
+			if _, err := svc.ShareCustomer(operation(managerCtx, "shareCustomer"), c.ID, org.ID); err != nil {
 				return "", fmt.Errorf("seed partner: share %s: %w", c.ID, err)
 			}
 		}
 	}
-	k, err := svc.IssueAPIKey(adminCtx, org.ID, "demo portal (local only)")
+	k, err := svc.IssueAPIKey(operation(adminCtx, "issueApiKey"), org.ID, "demo portal (local only)")
 	if err != nil {
 		return "", fmt.Errorf("seed partner: %w", err)
 	}

@@ -2,7 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -24,9 +23,11 @@ func TestMain(m *testing.M) { os.Exit(ddbtest.Run(m)) }
 // time as a real book's would.
 func TestSeedTellsAConsistentYear(t *testing.T) {
 	db, table := ddbtest.Client(t), ddbtest.NewTable(t, "CrmTable")
-	store := dynamo.New(db, table, []byte(strings.Repeat("k", 32)))
-	svc := crm.NewService(store)
+	// As make run sets them up: the service and the store's audit entries
+	// on the demo's clock.
 	clock := &demo.Clock{}
+	store := dynamo.New(db, table, []byte(strings.Repeat("k", 32))).UseClock(clock.Now)
+	svc := crm.NewService(store)
 	svc.Now = clock.Now
 	consumer := streamtest.New(t, db, table, store, svc)
 	ctx := crm.NewContextWithUser(context.Background(), &demo.Users[0])
@@ -47,11 +48,13 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	cases := map[crm.CaseStatus]int{}
 	gradedBefore, createdBefore, declineSuggested := 0, 0, 0
 	sixtyDaysAgo := now.AddDate(0, 0, -60)
-	takenBack := map[string]bool{}
+	takenBack := map[string]crm.OwnerChange{}
+	createdAt := map[string]time.Time{}
 	err := store.EachCustomer(ctx, func(c *crm.Customer) error {
 		if h := c.LastHandover; h != nil && h.To == "" && h.By == crm.SystemUserID {
-			takenBack[c.ID] = true
+			takenBack[c.ID] = *h
 		}
+		createdAt[c.ID] = c.CreatedAt
 		levels[c.Grade.Level]++
 		tiers[c.ValueTier]++
 		stages[c.Stage]++
@@ -148,30 +151,46 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	if cases[crm.CaseClosed] == 0 {
 		t.Errorf("cases %v: some should have been worked to their close", cases)
 	}
-	// The pool's take-backs are the job's, and their audit entries say so
-	// (the audit log files them by the day they were written: the seed's).
+	// The pool's take-backs are the job's, and their audit entries say so,
+	// dated when the job took the customer back, not when the seed ran.
 	if len(takenBack) == 0 {
 		t.Error("the pool took no customer back")
 	}
-	for _, day := range []time.Time{now, time.Now()} {
-		for p := (crm.PageRequest{First: 100}); ; {
-			page, err := svc.AuditLog(ctx, crm.AuditFilter{Day: day, Operation: "job:pool-take-back"}, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range page.Items {
-				for _, ch := range e.Changes {
-					delete(takenBack, ch.CustomerID)
-				}
-			}
-			if !page.HasNext {
-				break
-			}
-			p.After = page.EndCursor
+	for id, h := range takenBack {
+		entries := auditOf(ctx, t, svc, id)
+		if !slices.ContainsFunc(entries, func(e *crm.AuditEntry) bool {
+			return e.Operation == "job:pool-take-back" && e.At.Equal(h.At)
+		}) {
+			t.Errorf("%s was taken back on %s, and its audit log has no job:pool-take-back entry of that moment", id, h.At)
 		}
 	}
-	if len(takenBack) > 0 {
-		t.Errorf("customers taken back without a job:pool-take-back audit entry: %v", slices.Collect(maps.Keys(takenBack)))
+	// Every audit entry of a customer is dated within its history: from
+	// its creation, which the first records, to the jobs run once the
+	// replay is over.
+	end := time.Now()
+	for id, created := range createdAt {
+		entries := auditOf(ctx, t, svc, id)
+		if len(entries) == 0 {
+			t.Errorf("%s has no audit entry", id)
+			continue
+		}
+		// The replay holds its clock through a step, so the entries of a
+		// step share their moment, in no given order.
+		if !slices.ContainsFunc(entries, func(e *crm.AuditEntry) bool {
+			return e.At.Equal(created) && slices.ContainsFunc(e.Changes, func(c crm.AuditChange) bool {
+				return c.Entity == "customer" && c.ID == id && c.Action == crm.AuditCreate
+			})
+		}) {
+			t.Errorf("%s was created on %s, and no audit entry of that moment records it", id, created)
+		}
+		for _, e := range entries {
+			if e.Operation == "" {
+				t.Errorf("%s: audit entry %s names no operation: %+v", id, e.ID, e)
+			}
+			if e.At.Before(created) || e.At.After(end) {
+				t.Errorf("%s: audit entry %s (%s) dated %s, outside its history (%s to %s)", id, e.ID, e.Operation, e.At, created, end)
+			}
+		}
 	}
 
 	// Tasks are their customers' owners', on what their latest contact
@@ -344,5 +363,22 @@ func TestSeedTellsAConsistentYear(t *testing.T) {
 	}
 	if perf.Total.Actual.Revenue == 0 || perf.Total.Actual.Margin == 0 || perf.Total.Attainment.Revenue == nil {
 		t.Errorf("north's performance this year %+v: want revenue and margin against targets", perf.Total)
+	}
+}
+
+// auditOf is a customer's whole audit log, newest first.
+func auditOf(ctx context.Context, t *testing.T, svc *crm.Service, customerID string) []*crm.AuditEntry {
+	t.Helper()
+	var out []*crm.AuditEntry
+	for p := (crm.PageRequest{First: 100}); ; {
+		page, err := svc.AuditLog(ctx, crm.AuditFilter{CustomerID: customerID}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Items...)
+		if !page.HasNext {
+			return out
+		}
+		p.After = page.EndCursor
 	}
 }

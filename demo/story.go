@@ -227,7 +227,7 @@ func (s *story) input() crm.CustomerInput {
 // create enters the customer, with its contact persons.
 func (s *story) create(ctx context.Context, in crm.CustomerInput) error {
 	adminCtx := crm.NewContextWithUser(ctx, &Users[0])
-	c, err := s.svc.CreateCustomer(adminCtx, in)
+	c, err := s.svc.CreateCustomer(operation(adminCtx, "createCustomer"), in)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (s *story) create(ctx context.Context, in crm.CustomerInput) error {
 		return nil
 	}
 	for j := range 1 + s.r.IntN(3) {
-		ct, err := s.svc.AddContact(adminCtx, c.ID, crm.ContactInput{
+		ct, err := s.svc.AddContact(operation(adminCtx, "addContact"), c.ID, crm.ContactInput{
 			Name:    surnames[s.r.IntN(len(surnames))] + " " + givenNames[s.r.IntN(len(givenNames))],
 			Title:   []string{"General Manager", "CTO", "Procurement Lead", "Finance Director"}[j%4],
 			Role:    crm.ContactRoles[j%len(crm.ContactRoles)],
@@ -337,7 +337,7 @@ func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string,
 	closeOn := opened.Add(s.days(30, 120)).Truncate(day)
 	var o *crm.Opportunity
 	s.add(opened, "open a deal", func(ctx context.Context) (err error) {
-		o, err = s.svc.CreateOpportunity(crm.NewContextWithUser(ctx, s.owner), crm.OpportunityInput{CustomerID: s.id, Title: title,
+		o, err = s.svc.CreateOpportunity(operation(crm.NewContextWithUser(ctx, s.owner), "createOpportunity"), crm.OpportunityInput{CustomerID: s.id, Title: title,
 			Amount: fmt.Sprintf("%d.00", amount), ExpectedClose: closeOn})
 		return err
 	})
@@ -350,7 +350,7 @@ func (s *story) deal(opened time.Time, title string, lo, hi int, moves []string,
 			move.LossReason, move.LossNote = reason, lossNotes[reason]
 		}
 		s.add(at, "move a deal to "+st, func(ctx context.Context) (err error) {
-			o, err = s.svc.MoveOpportunity(crm.NewContextWithUser(ctx, s.owner), crm.OpportunityKey{CustomerID: s.id, ID: o.ID}, o.Version, move)
+			o, err = s.svc.MoveOpportunity(operation(crm.NewContextWithUser(ctx, s.owner), "moveOpportunity"), crm.OpportunityKey{CustomerID: s.id, ID: o.ID}, o.Version, move)
 			return err
 		})
 	}
@@ -381,7 +381,7 @@ func (s *story) contract(won time.Time, deal **crm.Opportunity) {
 		third := o.Amount / 3 / 100 * 100
 		plan := []crm.InstalmentInput{{DueOn: dues[0], Amount: third.String()}, {DueOn: dues[1], Amount: third.String()},
 			{DueOn: dues[2], Amount: (o.Amount - 2*third).String()}}
-		k, err = s.svc.CreateContract(crm.NewContextWithUser(ctx, s.owner), crm.ContractInput{CustomerID: s.id, OpportunityID: o.ID,
+		k, err = s.svc.CreateContract(operation(crm.NewContextWithUser(ctx, s.owner), "createContract"), crm.ContractInput{CustomerID: s.id, OpportunityID: o.ID,
 			SignedOn: signed, EndsOn: signed.AddDate(1, 0, 0), Instalments: plan, Cost: contractCost(o.Amount, s.i)})
 		return err
 	})
@@ -401,7 +401,7 @@ func (s *story) contract(won time.Time, deal **crm.Opportunity) {
 		}
 		s.add(paid, "record a payment", func(ctx context.Context) error {
 			amount := k.Instalments[i].Amount * crm.Money(p.percent) / 100
-			_, err := s.svc.RecordPayment(crm.NewContextWithUser(ctx, s.owner), crm.PaymentInput{CustomerID: s.id, ContractID: k.ID,
+			_, err := s.svc.RecordPayment(operation(crm.NewContextWithUser(ctx, s.owner), "recordPayment"), crm.PaymentInput{CustomerID: s.id, ContractID: k.ID,
 				Amount: amount.String(), Reference: fmt.Sprintf("Bank transfer %d-%d", s.i, i+1)})
 			return err
 		})
@@ -514,7 +514,7 @@ func (s *story) contact(at time.Time, typ crm.InteractionType, subject string, a
 	in := s.interaction(typ, subject, amount, followUp)
 	s.add(at, "log a contact", func(ctx context.Context) error {
 		in.CustomerID, in.ContactID = s.id, s.contactID
-		_, err := s.svc.LogInteraction(crm.NewContextWithUser(ctx, s.owner), in)
+		_, err := s.svc.LogInteraction(operation(crm.NewContextWithUser(ctx, s.owner), "logInteraction"), in)
 		return err
 	})
 }
@@ -553,7 +553,7 @@ func (s *story) orders(first, end time.Time) {
 // stage plans a lifecycle move by the owner.
 func (s *story) stage(at time.Time, to crm.Stage, reason string) {
 	s.add(at, "move to "+string(to), func(ctx context.Context) error {
-		_, err := s.svc.ChangeStage(crm.NewContextWithUser(ctx, s.owner), s.id, to, reason, nil)
+		_, err := s.svc.ChangeStage(operation(crm.NewContextWithUser(ctx, s.owner), "changeStage"), s.id, to, reason, nil)
 		return err
 	})
 }
@@ -567,7 +567,7 @@ func (s *story) evaluate(at time.Time, share float64) {
 		scores = append(scores, crm.IndicatorScore{Key: ind.Key, Value: min(float64(int(v)), ind.ScaleMax)})
 	}
 	s.add(at, "evaluate", func(ctx context.Context) error {
-		_, err := s.svc.SubmitEvaluation(crm.NewContextWithUser(ctx, user("manager-"+s.team)), crm.EvaluationInput{CustomerID: s.id, TemplateID: s.tpl.ID,
+		_, err := s.svc.SubmitEvaluation(operation(crm.NewContextWithUser(ctx, user("manager-"+s.team)), "submitEvaluation"), crm.EvaluationInput{CustomerID: s.id, TemplateID: s.tpl.ID,
 			Kind: crm.EvalInternalReview, Scores: scores, Comment: "Quarterly relationship review."})
 		return err
 	})
@@ -595,7 +595,7 @@ func (s *story) task(at, due time.Time, typ crm.InteractionType, subject string)
 	}
 	s.add(at.Add(time.Minute), "create a task", func(ctx context.Context) error {
 		in.CustomerID = s.id
-		_, err := s.svc.CreateTask(crm.NewContextWithUser(ctx, s.owner), in)
+		_, err := s.svc.CreateTask(operation(crm.NewContextWithUser(ctx, s.owner), "createTask"), in)
 		return err
 	})
 }

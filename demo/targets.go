@@ -30,7 +30,7 @@ func seedTargets(ctx context.Context, svc *crm.Service, now time.Time) error {
 		mgr := crm.NewContextWithUser(ctx, managers[in.Team])
 		for m := first; !m.After(now); m = m.AddDate(0, 1, 0) {
 			in.UserID, in.Month = id, m.Format("2006-01")
-			if _, err := svc.SetTarget(mgr, in); err != nil && crm.ErrorCode(err) != crm.ECONFLICT {
+			if _, err := svc.SetTarget(operation(mgr, "setSalesTarget"), in); err != nil && crm.ErrorCode(err) != crm.ECONFLICT {
 				return fmt.Errorf("seed: target of %s for %s: %w", id, in.Month, err)
 			}
 		}

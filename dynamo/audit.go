@@ -152,7 +152,7 @@ func (t *tx) seal(ctx context.Context) error {
 	}
 	t.addCounters()
 	if len(t.audited) > 0 {
-		t.put(t.marshal(auditEntry(ctx, t.audited, time.Now().UTC()).stored()), notExists, nil, nil)
+		t.put(t.marshal(auditEntry(ctx, t.audited, t.s.now()).stored()), notExists, nil, nil)
 	}
 	return t.err
 }

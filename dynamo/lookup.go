@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -67,8 +66,7 @@ func (s *Store) Holders(ctx context.Context, kind crm.LookupKind, value string) 
 // caller's reach: a READ of the customer, whose fields name what was
 // looked up and the contact it was found through.
 func (s *Store) RecordLookup(ctx context.Context, l crm.Lookup) error {
-	now := time.Now().UTC()
-	it := auditEntry(ctx, nil, now)
+	it := auditEntry(ctx, nil, s.now())
 	it.GList, it.GSort = auditListKey(l.CustomerID), it.ID
 	fields := []auditFieldItem{{Name: strings.ToLower(string(l.Kind)), After: l.Value}}
 	if l.ContactID != "" {

@@ -5,6 +5,7 @@ package dynamo
 
 import (
 	"crypto/cipher"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -37,6 +38,8 @@ type Store struct {
 	// item (migrate_credit.go); valueCounts that the per-value counters
 	// count every customer (counters.go).
 	credit, valueCounts *latch
+	// clock dates audit entries (nil: the wall clock); see UseClock.
+	clock func() time.Time
 }
 
 var _ crm.Store = (*Store)(nil)
@@ -46,6 +49,24 @@ var _ crm.Store = (*Store)(nil)
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
 	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2,
 		trackSends: tracksSends(db), contacts: &contactHints{}, credit: &latch{}, valueCounts: &latch{}}
+}
+
+// UseClock dates the audit entries the store writes by now instead of
+// the wall clock. The local server gives it the demo's clock, so that
+// the replayed year's writes are audited on the days they were replayed
+// at, as the customers' histories are; a deployed store keeps the wall
+// clock.
+func (s *Store) UseClock(now func() time.Time) *Store {
+	s.clock = now
+	return s
+}
+
+// now is when an audit entry written now is dated.
+func (s *Store) now() time.Time {
+	if s.clock != nil {
+		return s.clock().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // UseIndexes makes the store read the table's indexes by the names of x.

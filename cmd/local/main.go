@@ -117,11 +117,12 @@ func run(ctx context.Context) error {
 	} else if n > 0 {
 		log.Info("table indexes upgraded", "steps", n)
 	}
-	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes))
+	// The demo seed replays a year of history on the service's clock, and
+	// the store audits each write on the day it was replayed at.
+	clock := &demo.Clock{}
+	store := dynamo.New(db, cfg.TableName, cfg.CursorSecret).UseIndexes(dynamo.IndexesNumbered(cfg.TableIndexes)).UseClock(clock.Now)
 	svc := crm.NewService(store)
 	cfg.Service(svc)
-	// The demo seed replays a year of history on the service's clock.
-	clock := &demo.Clock{}
 	svc.Now = clock.Now
 	// Data written by an earlier release moves to this release's layout
 	// before anything reads it (the scheduled job does the same in bounded
