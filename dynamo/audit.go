@@ -132,7 +132,8 @@ func (it *auditItem) expand() {
 }
 
 // commit adds the audit entry of the transaction's entity writes and runs
-// it. The entry's time is the wall clock's: when the write happened.
+// it. The entry's time is the store's clock: the wall clock, when the
+// write happened (the demo's replay aside: UseClock).
 func (t *tx) commit(ctx context.Context) error {
 	if err := t.seal(ctx); err != nil {
 		return err
