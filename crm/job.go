@@ -21,8 +21,17 @@ type JobRun struct {
 
 // AsJob marks the writes made with the context it returns as the
 // scheduled job's step op: their audit entries' operation is job:op.
-func AsJob(ctx context.Context, op string) context.Context {
-	return WithAuditScope(ctx, AuditScope{Operation: "job:" + op, RequestID: AuditScopeFrom(ctx).RequestID})
+func AsJob(ctx context.Context, op string) context.Context { return asSystem(ctx, "job:"+op) }
+
+// AsStream marks the writes made with the context it returns as what the
+// table's stream does after other writes (op): their audit entries'
+// operation is stream:op.
+func AsStream(ctx context.Context, op string) context.Context { return asSystem(ctx, "stream:"+op) }
+
+// asSystem names the operation of the writes made with ctx, keeping its
+// request id (the invocation's).
+func asSystem(ctx context.Context, op string) context.Context {
+	return WithAuditScope(ctx, AuditScope{Operation: op, RequestID: AuditScopeFrom(ctx).RequestID})
 }
 
 // RunScheduled carries out every time-based rule, as the system:

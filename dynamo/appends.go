@@ -106,8 +106,7 @@ func (t *tx) putAppend(ctx context.Context, ch *crm.Change) error {
 		}
 		items = items[1:]
 	}
-	now := t.s.now().Truncate(time.Millisecond)
-	entry := auditEntry(ctx, t.audited, now)
+	entry := auditEntry(ctx, t.audited, t.s.now())
 	it := items[0].write.Put.Item
 	head := appendAudit{ID: entry.ID, Actor: entry.Actor, Roles: entry.Roles, Operation: entry.Operation,
 		RequestID: entry.RequestID, ImportID: entry.ImportID}

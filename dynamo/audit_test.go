@@ -3,11 +3,13 @@ package dynamo_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rapportcrm/rapport/crm"
+	"github.com/rapportcrm/rapport/dynamo"
 )
 
 func auditAs(u *crm.User, op string) context.Context {
@@ -155,5 +157,47 @@ func TestIdempotentCreatesReturnTheFirstResult(t *testing.T) {
 	}
 	if n, _ := all.Total(as(admin)); n != 2 {
 		t.Fatalf("%d customers counted, want 2", n)
+	}
+}
+
+// A store given a clock dates by it the audit entries of each way it
+// writes them: a transaction's (a create), an append's (a logged call)
+// and a screen pop's outside the caller's reach. Each is filed under its
+// day, with an id of its time: the demo's replayed year is audited on the
+// days it replays (make run).
+func TestAStoresClockDatesItsAuditEntries(t *testing.T) {
+	e := mustEnv(t)
+	at := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
+	store := dynamo.New(e.db, e.table, []byte(strings.Repeat("k", 32))).UseClock(func() time.Time { return at })
+	svc := crm.NewService(store)
+	svc.Now = func() time.Time { return at }
+	owner := sales1.ID
+	c, err := svc.CreateCustomer(as(admin), crm.CustomerInput{Kind: crm.KindPerson, Name: "Dated", OwnerID: &owner, Team: "north",
+		Phones: []string{"138 5555 0101"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.LogInteraction(as(admin), crm.InteractionInput{CustomerID: c.ID, Channel: crm.ChannelPhone, Type: crm.TypeCall,
+		Subject: "dated call"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	if v, err := svc.CustomerByPhone(as(sales2), "138 5555 0101", 5); err != nil || v == nil {
+		t.Fatalf("pop: %+v %v", v, err)
+	}
+	page, err := svc.AuditLog(as(admin), crm.AuditFilter{Day: at}, crm.PageRequest{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range page.Items {
+		if !a.At.Equal(at) || !crm.TimeOfID(a.ID).Equal(at) {
+			t.Errorf("entry %s dated %s (id's time %s), want %s", a.ID, a.At, crm.TimeOfID(a.ID), at)
+		}
+		got = append(got, a.Changes[0].Entity+" "+string(a.Changes[0].Action))
+	}
+	slices.Sort(got)
+	if want := []string{"customer CREATE", "customer READ", "interaction CREATE"}; !slices.Equal(got, want) {
+		t.Fatalf("the entries of %s: %v, want %v", at.Format(time.DateOnly), got, want)
 	}
 }

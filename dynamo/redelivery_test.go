@@ -253,6 +253,14 @@ func TestTheStreamAppliesEachChangeOnceWhateverTheDelivery(t *testing.T) {
 			if n := e.collection(t, merged)["I#"]; n != 0 {
 				t.Errorf("%d interactions left with the tombstone", n)
 			}
+			// Its move is audited once, as the stream's.
+			log, err := e.svc.AuditLog(as(admin), crm.AuditFilter{CustomerID: survivor, Operation: "stream:move"}, crm.PageRequest{First: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(log.Items) != 1 || log.Items[0].Actor != crm.SystemUserID || log.Items[0].Changes[0].Entity != "interaction" {
+				t.Errorf("the survivor's stream:move entries: %+v, want the one of the call that raced the merge", log.Items)
+			}
 		})
 	}
 }

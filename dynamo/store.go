@@ -61,12 +61,13 @@ func (s *Store) UseClock(now func() time.Time) *Store {
 	return s
 }
 
-// now is when an audit entry written now is dated.
+// now is when an audit entry written now is dated: to the millisecond,
+// as its id (a ULID) and the service's own times are.
 func (s *Store) now() time.Time {
 	if s.clock != nil {
-		return s.clock().UTC()
+		return s.clock().UTC().Truncate(time.Millisecond)
 	}
-	return time.Now().UTC()
+	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 // UseIndexes makes the store read the table's indexes by the names of x.

@@ -232,10 +232,15 @@ type Noticer interface {
 	Notices(ctx context.Context, src crm.NoticeSource) ([]*crm.Notification, error)
 }
 
-// SettleOperation is the operation the audit log names for what settling
-// a customer writes: a claim its follow-up makes ownership, the grade and
-// the value score that follow from what was logged or evaluated.
-const SettleOperation = "stream:settle"
+// The operations the audit log names for what the stream writes
+// (crm.AsStream): settling a customer (a claim its follow-up makes
+// ownership, the grade and the value score that follow from what was
+// logged or evaluated), and moving an interaction, case or evaluation
+// that reached a customer after it was merged to the survivor.
+const (
+	settle = "settle"
+	move   = "move"
+)
 
 // Settler brings a customer's profile in step with its activity
 // (crm.Service.Settle), and plans its follow-up schedule with its grade's
@@ -349,12 +354,10 @@ func (c *Consumer) Apply(ctx context.Context, shard string, changes []Change) (i
 			touched = append(touched, st)
 		}
 	}
-	if err := c.Store.WriteActivities(ctx, shard, dirty); err != nil {
+	if err := c.Store.WriteActivities(crm.AsStream(ctx, move), shard, dirty); err != nil {
 		return 0, fmt.Errorf("stream: write activities: %w", err)
 	}
-	// What settling writes is audited as the stream's, under the
-	// invocation's request id.
-	settling := crm.WithAuditScope(ctx, crm.AuditScope{Operation: SettleOperation, RequestID: crm.AuditScopeFrom(ctx).RequestID})
+	settling := crm.AsStream(ctx, settle)
 	for _, st := range touched {
 		if st.Marks.ForwardTo != "" {
 			continue // its survivor settles

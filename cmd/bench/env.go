@@ -113,10 +113,11 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	e.store = dynamo.New(db, e.table, secret)
-	e.svc = crm.NewService(e.store)
-	// The demo seed replays a year of history on the clock of both services.
+	// The demo seed replays a year of history on the clock of both
+	// services, and both stores audit on it, as make run's does.
 	clock := &demo.Clock{}
+	e.store = dynamo.New(db, e.table, secret).UseClock(clock.Now)
+	e.svc = crm.NewService(e.store)
 	e.svc.Now = clock.Now
 	sealer, err := webhooks.NewSealer(secret)
 	if err != nil {
@@ -128,7 +129,7 @@ func startEnv(ctx context.Context, customers int, out io.Writer) (_ *env, err er
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(sdb, e.table, nil)
+	store := dynamo.New(sdb, e.table, nil).UseClock(clock.Now)
 	settler := crm.NewService(store)
 	settler.Now = clock.Now
 	consumer := &stream.Consumer{Store: store, Settler: settler}

@@ -8437,11 +8437,16 @@ type AuditEntry {
   "The actor's roles at the time."
   roles: [String!]!
   """
-  The mutation that made it; or a step of the scheduled job (job:pool-expiry,
-  job:pool-take-back, job:regrading, job:credit-review, job:sla-escalation,
-  job:task-due-notice, job:webhook-delivery); or stream:settle, what the table's stream
-  sets after a logged interaction or evaluation (a claim its follow-up makes ownership,
-  the grade, the value score).
+  What made it: the mutation; the query, for a screen pop outside the caller's reach
+  (customerByPhone, customerByEmail); signIn, a user's directory entry written when they
+  first sign in or their token's name, e-mail, roles or teams change; a step of the
+  scheduled job (job:pool-expiry, job:pool-take-back, job:regrading, job:credit-review,
+  job:sla-escalation, job:task-due-notice); job:webhook-delivery, the webhook delivery
+  function's; what the table's stream writes
+  after other writes: stream:settle (a claim its follow-up makes ownership, the grade and
+  the value score that follow from a logged interaction or evaluation) and stream:move
+  (an interaction, case or evaluation that reached a customer after its merge, moved to
+  the survivor); migration:<name>, a data migration's.
   """
   operation: String
   "The request id, as in the server's logs and error responses."
