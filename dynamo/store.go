@@ -38,7 +38,7 @@ type Store struct {
 	// item (migrate_credit.go); valueCounts that the per-value counters
 	// count every customer (counters.go).
 	credit, valueCounts *latch
-	// clock dates audit entries (nil: the wall clock); see UseClock.
+	// clock dates audit entries: the wall clock, unless UseClock.
 	clock func() time.Time
 }
 
@@ -48,7 +48,7 @@ var _ crm.Store = (*Store)(nil)
 // a key derived from cursorSecret.
 func New(db *dynamodb.Client, table string, cursorSecret []byte) *Store {
 	return &Store{db: db, table: table, cursors: newCursorAEAD(cursorSecret), budget: defaultBudget, idx: IndexesV2,
-		trackSends: tracksSends(db), contacts: &contactHints{}, credit: &latch{}, valueCounts: &latch{}}
+		trackSends: tracksSends(db), contacts: &contactHints{}, credit: &latch{}, valueCounts: &latch{}, clock: time.Now}
 }
 
 // UseClock dates the audit entries the store writes by now instead of
@@ -63,12 +63,7 @@ func (s *Store) UseClock(now func() time.Time) *Store {
 
 // now is when an audit entry written now is dated: to the millisecond,
 // as its id (a ULID) and the service's own times are.
-func (s *Store) now() time.Time {
-	if s.clock != nil {
-		return s.clock().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
-}
+func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
 
 // UseIndexes makes the store read the table's indexes by the names of x.
 func (s *Store) UseIndexes(x IndexSet) *Store {
